@@ -1,0 +1,1 @@
+//! Email addresses (placeholder, being written).

@@ -1,0 +1,6 @@
+//! Field checks: pure functions over one value, returning normalised values or [`Issue`]s.
+//!
+//! [`Issue`]: crate::violation::Issue
+
+pub mod email;
+pub mod phone;

@@ -1,0 +1,1 @@
+//! Manager hierarchy index (placeholder, being written).

@@ -1,0 +1,1 @@
+//! Passwords (placeholder, being written).

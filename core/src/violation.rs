@@ -1,0 +1,250 @@
+//! Violations: what validation reports, one per broken rule.
+//!
+//! A [`Violation`] is data, in the style of `validator` and `garde`: a stable machine
+//! [`Code`], the [`Path`] of the offending field, a [`Severity`], the `params` the message
+//! is rendered from, and the message itself, rendered by the [message
+//! catalogue](crate::messages) in the language the caller asked for.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::messages::{self, Lang};
+
+/// Parameters of a violation or a decision, rendered into messages and read by programs.
+///
+/// Keys are camelCase; the map is ordered so that serialised decisions are deterministic.
+pub type Params = BTreeMap<String, Value>;
+
+/// How bad a violation is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Severity {
+    /// The record (or password) is refused.
+    Error,
+    /// Advice: the record is accepted, but a form should show it (naming conventions,
+    /// generic data, ...).
+    Warning,
+}
+
+/// One part of a [`Path`]: an object key or an array index.
+///
+/// Serialised as a JSON string or a JSON number, so that the key `"0"` and the index `0`
+/// stay distinct in every language.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PathPart {
+    /// An array index.
+    Index(usize),
+    /// An object key.
+    Key(String),
+}
+
+/// Where in the input a violation is, as typed parts (`["email"]`, `["rows", 3, "phone"]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Path(pub Vec<PathPart>);
+
+impl Path {
+    /// The empty path: the record as a whole.
+    pub fn root() -> Self {
+        Path(Vec::new())
+    }
+
+    /// A path of one key.
+    pub fn key(key: impl Into<String>) -> Self {
+        Path(vec![PathPart::Key(key.into())])
+    }
+
+    /// This path followed by a key.
+    #[must_use]
+    pub fn join(mut self, key: impl Into<String>) -> Self {
+        self.0.push(PathPart::Key(key.into()));
+        self
+    }
+
+    /// This path followed by an index.
+    #[must_use]
+    pub fn index(mut self, index: usize) -> Self {
+        self.0.push(PathPart::Index(index));
+        self
+    }
+
+    /// The first key of the path, the field a violation belongs to.
+    pub fn field(&self) -> Option<&str> {
+        match self.0.first() {
+            Some(PathPart::Key(k)) => Some(k),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Path {
+    /// Dotted form for humans: `rows[3].phone`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        for part in &self.0 {
+            match part {
+                PathPart::Index(i) => write!(f, "[{i}]")?,
+                PathPart::Key(k) if first => write!(f, "{k}")?,
+                PathPart::Key(k) => write!(f, ".{k}")?,
+            }
+            first = false;
+        }
+        Ok(())
+    }
+}
+
+macro_rules! codes {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal, )*) => {
+        /// The stable machine code of a violation.
+        ///
+        /// Codes are part of Warden's interface: they never change meaning, and new ones are
+        /// only added. They serialise as the snake_case strings listed here.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[non_exhaustive]
+        pub enum Code {
+            $( $(#[$doc])* #[serde(rename = $name)] $variant, )*
+        }
+
+        impl Code {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+
+            /// The code's stable name, as serialised.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => $name,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    /// A required field is missing or blank. Params: `condition` when conditionally required.
+    Required = "required",
+    /// The record has a field the policy does not declare.
+    UnknownField = "unknown_field",
+    /// The field's JSON type is wrong. Params: `expected`.
+    WrongType = "wrong_type",
+    /// Fewer code points than allowed. Params: `min`, `actual`.
+    TooShort = "too_short",
+    /// More code points than allowed. Params: `max`, `actual`.
+    TooLong = "too_long",
+    /// Control characters or markup in a text field. Params: `characters`.
+    ProhibitedCharacters = "prohibited_characters",
+    /// A value outside the field's allowed list. Params: `allowed`.
+    NotAllowed = "not_allowed",
+    /// A tenant pattern rule did not match. Params: `rule`.
+    PatternMismatch = "pattern_mismatch",
+    /// The value does not have the field's format (username, employee id, url). Params: `format`.
+    InvalidFormat = "invalid_format",
+    /// Not a valid email address. Params: `reason`.
+    InvalidEmail = "invalid_email",
+    /// The email's local part is longer than RFC 5321 allows. Params: `max`, `actual`.
+    EmailLocalTooLong = "email_local_too_long",
+    /// The email is longer than RFC 5321 allows. Params: `max`, `actual`.
+    EmailTooLong = "email_too_long",
+    /// The email's domain is not a valid host name. Params: `reason`, `label`.
+    InvalidDomain = "invalid_domain",
+    /// Not a valid E.164 phone number. Params: `reason`.
+    InvalidPhone = "invalid_phone",
+    /// Not an ISO `YYYY-MM-DD` date.
+    InvalidDate = "invalid_date",
+    /// A date that must lie in the past does not. Params: `today`.
+    DateNotInPast = "date_not_in_past",
+    /// Younger than the policy's minimum age. Params: `minAge`, `age`, `accountType`.
+    TooYoung = "too_young",
+    /// A derived field disagrees with what the policy derives. Params: `expected`, `source`.
+    DerivedMismatch = "derived_mismatch",
+    /// The value already belongs to another account. Params: `check`, `existingId`,
+    /// `existingStatus`, `suggestion` (`reactivate` or `resetPassword`).
+    Duplicate = "duplicate",
+    /// The value does not follow the tenant's naming convention. Params: `expected`.
+    NamingConvention = "naming_convention",
+    /// Generic placeholder data (`user1@`, job title `Employee`, no manager). Params: `kind`.
+    GenericData = "generic_data",
+    /// Shorter than the password policy's minimum. Params: `min`, `actual`.
+    PasswordTooShort = "password_too_short",
+    /// Longer than the password policy's maximum. Params: `max`, `actual`.
+    PasswordTooLong = "password_too_long",
+    /// No upper-case letter where the policy demands one.
+    PasswordMissingUpper = "password_missing_upper",
+    /// No lower-case letter where the policy demands one.
+    PasswordMissingLower = "password_missing_lower",
+    /// No digit where the policy demands one.
+    PasswordMissingDigit = "password_missing_digit",
+    /// No special character where the policy demands one.
+    PasswordMissingSpecial = "password_missing_special",
+    /// The password is on the blocklist of common passwords (after leet normalisation).
+    PasswordCommon = "password_common",
+    /// The password contains or resembles the user's own data. Params: `attribute`.
+    PasswordSimilar = "password_similar",
+    /// The password is a repetition or a sequence (`aaaaaaaa`, `12345678`).
+    PasswordRepetitive = "password_repetitive",
+    /// The password contains control characters.
+    PasswordInvalidCharacters = "password_invalid_characters",
+}
+
+/// One broken rule, as validation reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Violation {
+    /// The stable machine code.
+    pub code: Code,
+    /// Where the violation is.
+    pub path: Path,
+    /// Error (refuses the record) or warning (advice).
+    pub severity: Severity,
+    /// The message, rendered from `code` and `params` in the requested language, or the
+    /// tenant's own message for a tenant rule.
+    pub message: String,
+    /// Values the message is rendered from, for programs (`{"min": 8, "actual": 5}`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: Params,
+}
+
+/// A violation before its message is rendered: what the checks produce.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Issue {
+    /// The stable machine code.
+    pub code: Code,
+    /// Values the message is rendered from.
+    pub params: Params,
+    /// A tenant-supplied message that replaces the catalogue's (tenant pattern rules).
+    pub custom_message: Option<String>,
+}
+
+impl Issue {
+    /// An issue without params.
+    pub fn new(code: Code) -> Self {
+        Issue {
+            code,
+            params: Params::new(),
+            custom_message: None,
+        }
+    }
+
+    /// Adds a param.
+    #[must_use]
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.params.insert(key.to_owned(), value.into());
+        self
+    }
+
+    /// Renders the issue into a violation at `path`.
+    pub fn at(self, path: Path, severity: Severity, lang: Lang) -> Violation {
+        let message = match self.custom_message {
+            Some(m) => m,
+            None => messages::render(self.code, &self.params, lang),
+        };
+        Violation {
+            code: self.code,
+            path,
+            severity,
+            message,
+            params: self.params,
+        }
+    }
+}
