@@ -5,9 +5,19 @@
 //! an account may move through its lifecycle.
 #![cfg_attr(not(test), deny(missing_docs))]
 
+pub mod api;
 pub mod checks;
 pub mod error;
 pub mod hierarchy;
 pub mod messages;
 pub mod password;
+pub mod policy;
+pub(crate) mod util;
+pub mod validate;
 pub mod violation;
+
+pub use checks::date::{Date, Timestamp};
+pub use messages::Lang;
+pub use policy::{Policy, PolicyError};
+pub use validate::{ValidationContext, ValidationDecision, ValidationFacts, validate_user};
+pub use violation::{Code, Path, Severity, Violation};

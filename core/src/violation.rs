@@ -158,6 +158,9 @@ codes! {
     TooYoung = "too_young",
     /// A derived field disagrees with what the policy derives. Params: `expected`, `source`.
     DerivedMismatch = "derived_mismatch",
+    /// A reference names something that does not exist (organisation, manager). Params:
+    /// `check`, `key`.
+    UnknownReference = "unknown_reference",
     /// The value already belongs to another account. Params: `check`, `existingId`,
     /// `existingStatus`, `suggestion` (`reactivate` or `resetPassword`).
     Duplicate = "duplicate",

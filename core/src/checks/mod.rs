@@ -2,5 +2,7 @@
 //!
 //! [`Issue`]: crate::violation::Issue
 
+pub mod date;
 pub mod email;
 pub mod phone;
+pub mod text;

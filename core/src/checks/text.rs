@@ -1,0 +1,128 @@
+//! Text normalisation and character checks shared by every text-like field.
+
+use std::borrow::Cow;
+
+/// Characters that are invisible or reorder text: refused in every text field because they
+/// let two different values look the same (bidi overrides, zero-width spaces, BOM).
+fn is_invisible_format(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// Markup characters refused in names.
+fn is_markup(c: char) -> bool {
+    matches!(c, '<' | '>' | '&' | '"' | '\\' | '{' | '}')
+}
+
+/// The distinct prohibited characters of `s`, as printable descriptions (`U+0007`, `<`), in
+/// order of first appearance; empty when the text is clean. `markup` also refuses markup
+/// characters (names).
+pub fn prohibited_characters(s: &str, markup: bool) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in s.chars() {
+        let bad = c.is_control() || is_invisible_format(c) || (markup && is_markup(c));
+        if bad {
+            let shown = if c.is_control() || is_invisible_format(c) {
+                format!("U+{:04X}", c as u32)
+            } else {
+                c.to_string()
+            };
+            if !out.contains(&shown) {
+                out.push(shown);
+            }
+        }
+    }
+    out
+}
+
+/// Length in Unicode code points.
+pub fn code_points(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
+    }
+}
+
+/// Applies the field's normalisation: trimming, folding inner white space, letter case.
+/// Borrows when nothing changes (the common case).
+pub fn normalize<'a>(s: &'a str, trim: bool, collapse: bool, case: Option<crate::policy::Case>) -> Cow<'a, str> {
+    let mut v: Cow<'a, str> = if trim { Cow::Borrowed(s.trim()) } else { Cow::Borrowed(s) };
+    if collapse && (v.contains(|c: char| c.is_whitespace() && c != ' ') || v.contains("  ")) {
+        let mut out = String::with_capacity(v.len());
+        let mut prev_space = false;
+        for c in v.chars() {
+            if c.is_whitespace() {
+                if !prev_space {
+                    out.push(' ');
+                }
+                prev_space = true;
+            } else {
+                out.push(c);
+                prev_space = false;
+            }
+        }
+        v = Cow::Owned(out);
+    }
+    match case {
+        Some(crate::policy::Case::Lower) if v.chars().any(char::is_uppercase) => Cow::Owned(v.to_lowercase()),
+        Some(crate::policy::Case::Upper) if v.chars().any(char::is_lowercase) => Cow::Owned(v.to_uppercase()),
+        _ => v,
+    }
+}
+
+/// Folds common Latin accents to ASCII (`é` → `e`, `ß` → `ss`) and lower-cases, for naming
+/// conventions. Characters with no folding are kept lower-cased.
+pub fn fold_ascii_lower(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let f: &str = match c {
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' => "a",
+            'æ' | 'Æ' => "ae",
+            'ç' | 'Ç' => "c",
+            'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => "e",
+            'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' => "i",
+            'ñ' | 'Ñ' => "n",
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' => "o",
+            'œ' | 'Œ' => "oe",
+            'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' => "u",
+            'ý' | 'ÿ' | 'Ý' => "y",
+            'ß' => "ss",
+            _ => {
+                out.extend(c.to_lowercase());
+                continue;
+            }
+        };
+        out.push_str(f);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::Case;
+
+    #[test]
+    fn prohibited_characters_lists_each_once() {
+        assert_eq!(prohibited_characters("Anne-Marie O'Brien", true), Vec::<String>::new());
+        assert_eq!(prohibited_characters("<b>Bob</b>", true), vec!["<", ">"]);
+        assert_eq!(prohibited_characters("<b>", false), Vec::<String>::new());
+        assert_eq!(prohibited_characters("a\u{7}b\u{202E}", false), vec!["U+0007", "U+202E"]);
+    }
+
+    #[test]
+    fn normalisation_trims_collapses_and_cases() {
+        assert_eq!(normalize("  Ab  ", true, false, None), "Ab");
+        assert_eq!(normalize(" a \t b ", true, true, None), "a b");
+        assert_eq!(normalize("AbC", true, false, Some(Case::Lower)), "abc");
+        assert!(matches!(normalize("abc", true, false, Some(Case::Lower)), Cow::Borrowed(_)));
+        assert_eq!(code_points("Zoë"), 3);
+    }
+
+    #[test]
+    fn folding_for_conventions() {
+        assert_eq!(fold_ascii_lower("Hélène Müller"), "helene muller");
+    }
+}

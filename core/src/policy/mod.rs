@@ -1,0 +1,668 @@
+//! Policy documents: parsing, checking, compiling and hashing a tenant's policy.
+//!
+//! A [`PolicyDocument`] is plain data; [`Policy`] is its checked and compiled form (regexes
+//! compiled once, password profile resolved, content hash computed). Every decision Warden
+//! returns is stamped with [`Policy::hash`], so a server can refuse data that was checked
+//! against another policy.
+//!
+//! # Untrusted input
+//! Policy documents come from tenants. Everything they control is bounded by the constants
+//! in [`limits`]; exceeding one is a [`PolicyError`] of kind [`PolicyErrorKind::Limit`] that
+//! names the key and the limit.
+
+mod document;
+mod ordered;
+pub mod presets;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use regex::{Regex, RegexBuilder};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub use document::*;
+pub use ordered::OrderedMap;
+
+use crate::password::{PasswordPolicy, ResolvedPasswordPolicy};
+
+/// Limits on what a tenant's policy may contain. Each is enforced at load time.
+pub mod limits {
+    /// Largest policy document, in bytes of JSON: 1 MiB.
+    pub const MAX_DOCUMENT_BYTES: usize = 1 << 20;
+    /// Most fields in a user schema: 256.
+    pub const MAX_FIELDS: usize = 256;
+    /// Longest name (field names, rule ids, role ids): 128 bytes.
+    pub const MAX_NAME_BYTES: usize = 128;
+    /// Longest regex pattern: 1,024 bytes.
+    pub const MAX_PATTERN_BYTES: usize = 1024;
+    /// Largest compiled regex program (`regex::RegexBuilder::size_limit`): 256 KiB.
+    pub const REGEX_SIZE_LIMIT: usize = 256 << 10;
+    /// Largest lazy-DFA cache per regex (`regex::RegexBuilder::dfa_size_limit`): 1 MiB.
+    pub const REGEX_DFA_SIZE_LIMIT: usize = 1 << 20;
+    /// Most entries in any list or map of the document (enum values, mappings, rules): 10,000.
+    pub const MAX_LIST: usize = 10_000;
+    /// Largest `maxLength` a field may declare, in code points: 65,536.
+    pub const MAX_FIELD_LENGTH: u32 = 65_536;
+    /// Longest free-text string anywhere in the document (descriptions, messages): 16 KiB.
+    pub const MAX_TEXT_BYTES: usize = 16 << 10;
+}
+
+/// The kind of a [`PolicyError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PolicyErrorKind {
+    /// Not JSON (or TOML) at all.
+    Syntax,
+    /// Well-formed, but not the document's shape: unknown key, wrong type, missing key.
+    Shape,
+    /// A `warden` format version this build does not read.
+    Version,
+    /// Settings that contradict each other or refer to things that do not exist.
+    Invalid,
+    /// Something larger than a documented [limit](limits).
+    Limit,
+    /// A regex pattern that does not compile.
+    Regex,
+}
+
+/// A policy document that cannot be used.
+///
+/// The message names the key path (`fields.email.pattern`) and the reason; [`help`]
+/// carries a suggestion when there is one.
+///
+/// [`help`]: PolicyError::help
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct PolicyError {
+    kind: PolicyErrorKind,
+    path: String,
+    reason: String,
+    help: Option<String>,
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            write!(f, "invalid policy: {}", self.reason)
+        } else {
+            write!(f, "invalid policy at `{}`: {}", self.path, self.reason)
+        }
+    }
+}
+
+impl PolicyError {
+    pub(crate) fn new(kind: PolicyErrorKind, path: impl Into<String>, reason: impl Into<String>) -> Self {
+        PolicyError {
+            kind,
+            path: path.into(),
+            reason: reason.into(),
+            help: None,
+        }
+    }
+
+    pub(crate) fn invalid(path: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::new(PolicyErrorKind::Invalid, path, reason)
+    }
+
+    pub(crate) fn limit(path: impl Into<String>, what: &str, limit: usize) -> Self {
+        Self::new(PolicyErrorKind::Limit, path, format!("{what} exceeds the limit of {limit}"))
+    }
+
+    #[must_use]
+    pub(crate) fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// What went wrong, broadly.
+    pub fn kind(&self) -> PolicyErrorKind {
+        self.kind
+    }
+
+    /// The key path of the offending setting (`fields.email.pattern`), empty for the whole
+    /// document.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The reason, without the path.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// A suggestion (`did you mean `maxLength`?`), if there is one.
+    pub fn help(&self) -> Option<&str> {
+        self.help.as_deref()
+    }
+}
+
+/// A compiled field of the schema.
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledField {
+    pub(crate) name: String,
+    pub(crate) spec: FieldSpec,
+    pub(crate) trim: bool,
+    pub(crate) max_len: usize,
+    pub(crate) pattern: Option<Regex>,
+    /// (check id, within field)
+    pub(crate) unique: Option<(String, Option<String>)>,
+    /// Lower-cased derivation map.
+    pub(crate) derivation: Option<HashMap<String, String>>,
+}
+
+/// A compiled tenant pattern rule.
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledRule {
+    pub(crate) spec: PatternRule,
+    pub(crate) regex: Regex,
+}
+
+/// A checked, compiled policy: the form every decision function takes.
+///
+/// Cheap to clone (shared internally); build it once per policy and reuse it.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    doc: PolicyDocument,
+    hash: Arc<str>,
+    fields: Vec<CompiledField>,
+    field_index: HashMap<String, usize>,
+    rules: Vec<CompiledRule>,
+    generic_locals: Vec<Regex>,
+    password: Option<ResolvedPasswordPolicy>,
+}
+
+/// The format version this build reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+impl Policy {
+    /// Parses, checks and compiles a JSON policy document.
+    ///
+    /// # Errors
+    /// A [`PolicyError`] naming the key path when the text is not JSON, is too large, has an
+    /// unknown key or a wrong type, or has contradictory or out-of-limit settings.
+    pub fn from_json(text: &str) -> Result<Policy, PolicyError> {
+        if text.len() > limits::MAX_DOCUMENT_BYTES {
+            return Err(PolicyError::limit("", "the document's size in bytes", limits::MAX_DOCUMENT_BYTES));
+        }
+        let mut de = serde_json::Deserializer::from_str(text);
+        let doc: PolicyDocument = serde_path_to_error::deserialize(&mut de).map_err(shape_error)?;
+        de.end().map_err(|e| PolicyError::new(PolicyErrorKind::Syntax, "", e.to_string()))?;
+        Policy::from_document(doc)
+    }
+
+    /// Checks and compiles a policy given as a JSON value (the CLI's TOML path uses this).
+    ///
+    /// # Errors
+    /// As [`Policy::from_json`].
+    pub fn from_value(value: Value) -> Result<Policy, PolicyError> {
+        let doc: PolicyDocument = serde_path_to_error::deserialize(value).map_err(shape_error)?;
+        Policy::from_document(doc)
+    }
+
+    /// Checks and compiles a policy document.
+    ///
+    /// # Errors
+    /// A [`PolicyError`] for contradictory or out-of-limit settings.
+    pub fn from_document(doc: PolicyDocument) -> Result<Policy, PolicyError> {
+        if doc.warden != FORMAT_VERSION {
+            return Err(PolicyError::new(
+                PolicyErrorKind::Version,
+                "warden",
+                format!("format version `{}` is not supported", doc.warden),
+            )
+            .with_help(format!("this build reads format version `{FORMAT_VERSION}`")));
+        }
+        check_name("name", &doc.name)?;
+        if let Some(d) = &doc.description {
+            check_text("description", d)?;
+        }
+        if doc.fields.len() > limits::MAX_FIELDS {
+            return Err(PolicyError::limit("fields", "the number of fields", limits::MAX_FIELDS));
+        }
+        let mut fields = Vec::with_capacity(doc.fields.len());
+        let mut field_index = HashMap::new();
+        for (name, spec) in doc.fields.iter() {
+            let path = format!("fields.{name}");
+            check_name(&path, name)?;
+            let f = compile_field(&doc, name, spec, &path)?;
+            field_index.insert(name.to_owned(), fields.len());
+            fields.push(f);
+        }
+        let has_password_field = doc.fields.iter().any(|(_, f)| f.kind == FieldType::Password);
+        let password = match &doc.password {
+            Some(p) => Some(resolve_password(p)?),
+            None if has_password_field => {
+                return Err(PolicyError::invalid(
+                    "password",
+                    "the schema has a password field but the policy has no password policy",
+                )
+                .with_help("add a `password` section, for example `{\"profile\": \"nist-800-63b-4\"}`"));
+            }
+            None => None,
+        };
+        if doc.rules.len() > limits::MAX_LIST {
+            return Err(PolicyError::limit("rules", "the number of rules", limits::MAX_LIST));
+        }
+        let mut rules = Vec::with_capacity(doc.rules.len());
+        for (i, r) in doc.rules.iter().enumerate() {
+            let path = format!("rules[{i}]");
+            check_name(&format!("{path}.id"), &r.id)?;
+            if !field_index.contains_key(&r.field) {
+                return Err(unknown_field_ref(&format!("{path}.field"), &r.field, &doc));
+            }
+            for (lang, m) in &r.message {
+                check_lang(&format!("{path}.message.{lang}"), lang)?;
+                check_text(&format!("{path}.message.{lang}"), m)?;
+            }
+            let regex = compile_regex(&format!("{path}.pattern"), &r.pattern, false)?;
+            rules.push(CompiledRule { spec: r.clone(), regex });
+        }
+        if let Some(c) = &doc.email_convention {
+            if !doc.fields.iter().any(|(n, f)| n == "email" && f.kind == FieldType::Email) {
+                return Err(PolicyError::invalid("emailConvention", "a naming convention needs an `email` field of type `email`"));
+            }
+            if !doc.fields.contains_key("firstName") || !doc.fields.contains_key("lastName") {
+                return Err(PolicyError::invalid(
+                    "emailConvention",
+                    "the `firstname.lastname` convention needs `firstName` and `lastName` fields",
+                ));
+            }
+            check_list("emailConvention.domains", c.domains.len())?;
+        }
+        let mut generic_locals = Vec::new();
+        if let Some(g) = &doc.generic_data {
+            check_list("genericData.emailLocalParts", g.email_local_parts.len())?;
+            for (i, p) in g.email_local_parts.iter().enumerate() {
+                generic_locals.push(compile_regex(&format!("genericData.emailLocalParts[{i}]"), p, true)?);
+            }
+            for (field, values) in &g.values {
+                if !field_index.contains_key(field) {
+                    return Err(unknown_field_ref(&format!("genericData.values.{field}"), field, &doc));
+                }
+                check_list(&format!("genericData.values.{field}"), values.len())?;
+            }
+            for (i, field) in g.recommended.iter().enumerate() {
+                if !field_index.contains_key(field) {
+                    return Err(unknown_field_ref(&format!("genericData.recommended[{i}]"), field, &doc));
+                }
+            }
+        }
+        let hash = content_hash(&doc)?;
+        Ok(Policy {
+            inner: Arc::new(Inner {
+                doc,
+                hash: hash.into(),
+                fields,
+                field_index,
+                rules,
+                generic_locals,
+                password,
+            }),
+        })
+    }
+
+    /// A preset policy by name (`production-planner-pro`) or seed number (`000`).
+    ///
+    /// # Errors
+    /// When no preset has that name; the error lists the names.
+    pub fn preset(name: &str) -> Result<Policy, PolicyError> {
+        presets::load(name)
+    }
+
+    /// The policy's content hash, `sha256:` and 64 hex digits, over the canonical JSON of
+    /// the document (key order and white space do not change it).
+    pub fn hash(&self) -> &str {
+        &self.inner.hash
+    }
+
+    pub(crate) fn hash_arc(&self) -> Arc<str> {
+        Arc::clone(&self.inner.hash)
+    }
+
+    /// The document the policy was compiled from.
+    pub fn document(&self) -> &PolicyDocument {
+        &self.inner.doc
+    }
+
+    /// The policy's name.
+    pub fn name(&self) -> &str {
+        &self.inner.doc.name
+    }
+
+    /// The resolved password policy, if the policy has one.
+    pub fn password_policy(&self) -> Option<&ResolvedPasswordPolicy> {
+        self.inner.password.as_ref()
+    }
+
+    pub(crate) fn fields(&self) -> &[CompiledField] {
+        &self.inner.fields
+    }
+
+    pub(crate) fn field(&self, name: &str) -> Option<&CompiledField> {
+        self.inner.field_index.get(name).and_then(|&i| self.inner.fields.get(i))
+    }
+
+    pub(crate) fn rules(&self) -> &[CompiledRule] {
+        &self.inner.rules
+    }
+
+    pub(crate) fn generic_locals(&self) -> &[Regex] {
+        &self.inner.generic_locals
+    }
+}
+
+fn shape_error<E: fmt::Display>(e: serde_path_to_error::Error<E>) -> PolicyError {
+    let path = e.path().to_string();
+    let path = if path == "." { String::new() } else { path };
+    let inner = e.inner().to_string();
+    let kind = if inner.contains("expected value") || inner.contains("EOF while parsing") || inner.contains("trailing") {
+        PolicyErrorKind::Syntax
+    } else {
+        PolicyErrorKind::Shape
+    };
+    let mut err = PolicyError::new(kind, path, strip_position(&inner));
+    if let Some(help) = did_you_mean(&inner) {
+        err = err.with_help(help);
+    }
+    err
+}
+
+/// serde_json appends ` at line L column C`; keep it (it helps) but nothing else.
+fn strip_position(s: &str) -> String {
+    s.trim_end_matches('.').to_owned()
+}
+
+/// For serde's "unknown field `x`, expected one of `a`, `b`", suggests the closest name.
+fn did_you_mean(msg: &str) -> Option<String> {
+    let rest = msg.strip_prefix("unknown field `").or_else(|| msg.strip_prefix("unknown variant `"))?;
+    let (got, rest) = rest.split_once('`')?;
+    let candidates: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
+    let best = candidates
+        .iter()
+        .map(|c| (crate::util::levenshtein(&got.to_lowercase(), &c.to_lowercase()), *c))
+        .min()?;
+    (best.0 <= 3.max(got.len() / 3)).then(|| format!("did you mean `{}`?", best.1))
+}
+
+fn check_name(path: &str, name: &str) -> Result<(), PolicyError> {
+    if name.is_empty() {
+        return Err(PolicyError::invalid(path, "a name must not be empty"));
+    }
+    if name.len() > limits::MAX_NAME_BYTES {
+        return Err(PolicyError::limit(path, "the name's length in bytes", limits::MAX_NAME_BYTES));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(PolicyError::invalid(path, "a name must not contain control characters"));
+    }
+    Ok(())
+}
+
+fn check_text(path: &str, text: &str) -> Result<(), PolicyError> {
+    if text.len() > limits::MAX_TEXT_BYTES {
+        return Err(PolicyError::limit(path, "the text's length in bytes", limits::MAX_TEXT_BYTES));
+    }
+    Ok(())
+}
+
+fn check_list(path: &str, len: usize) -> Result<(), PolicyError> {
+    if len > limits::MAX_LIST {
+        return Err(PolicyError::limit(path, "the number of entries", limits::MAX_LIST));
+    }
+    Ok(())
+}
+
+fn check_lang(path: &str, lang: &str) -> Result<(), PolicyError> {
+    lang.parse::<crate::messages::Lang>()
+        .map(|_| ())
+        .map_err(|e| PolicyError::invalid(path, e.to_string()))
+}
+
+fn unknown_field_ref(path: &str, name: &str, doc: &PolicyDocument) -> PolicyError {
+    let err = PolicyError::invalid(path, format!("`{name}` is not a field of the schema"));
+    let best = doc
+        .fields
+        .keys()
+        .map(|k| (crate::util::levenshtein(&name.to_lowercase(), &k.to_lowercase()), k))
+        .min();
+    match best {
+        Some((d, k)) if d <= 3 => err.with_help(format!("did you mean `{k}`?")),
+        _ => err,
+    }
+}
+
+pub(crate) fn compile_regex(path: &str, pattern: &str, anchored: bool) -> Result<Regex, PolicyError> {
+    if pattern.len() > limits::MAX_PATTERN_BYTES {
+        return Err(PolicyError::limit(path, "the pattern's length in bytes", limits::MAX_PATTERN_BYTES));
+    }
+    let full = if anchored { format!("^(?:{pattern})$") } else { pattern.to_owned() };
+    RegexBuilder::new(&full)
+        .size_limit(limits::REGEX_SIZE_LIMIT)
+        .dfa_size_limit(limits::REGEX_DFA_SIZE_LIMIT)
+        .nest_limit(64)
+        .build()
+        .map_err(|e| {
+            let reason = match e {
+                regex::Error::CompiledTooBig(n) => format!("the compiled pattern exceeds the limit of {n} bytes"),
+                other => format!("the pattern does not compile: {}", other.to_string().lines().last().unwrap_or("syntax error").trim()),
+            };
+            let kind = if reason.contains("exceeds") { PolicyErrorKind::Limit } else { PolicyErrorKind::Regex };
+            PolicyError::new(kind, path, reason)
+        })
+}
+
+fn resolve_password(p: &PasswordPolicy) -> Result<ResolvedPasswordPolicy, PolicyError> {
+    p.resolve().map_err(|e| {
+        let key = e.key().to_owned();
+        PolicyError::invalid(format!("password.{key}"), e.to_string())
+    })
+}
+
+/// The default maximum length of each field type, in code points.
+fn default_max_len(kind: FieldType) -> u32 {
+    match kind {
+        FieldType::Text => 255,
+        FieldType::Name => 100,
+        FieldType::Email => 254,
+        FieldType::Phone => 32,
+        FieldType::Date => 10,
+        FieldType::Enum => 255,
+        FieldType::Identifier => 64,
+        FieldType::Reference => 128,
+        FieldType::Boolean => 5,
+        FieldType::Url => 2048,
+        FieldType::Password => 4096,
+    }
+}
+
+fn compile_field(doc: &PolicyDocument, name: &str, spec: &FieldSpec, path: &str) -> Result<CompiledField, PolicyError> {
+    let kind = spec.kind;
+    let not_for = |key: &str| {
+        PolicyError::invalid(format!("{path}.{key}"), format!("`{key}` does not apply to a field of type `{}`", type_name(kind)))
+    };
+    if !spec.values.is_empty() && kind != FieldType::Enum {
+        return Err(not_for("values"));
+    }
+    if kind == FieldType::Enum && spec.values.is_empty() {
+        return Err(PolicyError::invalid(format!("{path}.values"), "an `enum` field needs at least one value"));
+    }
+    check_list(&format!("{path}.values"), spec.values.len())?;
+    if spec.idn && kind != FieldType::Email {
+        return Err(not_for("idn"));
+    }
+    if spec.default_country_code.is_some() && kind != FieldType::Phone {
+        return Err(not_for("defaultCountryCode"));
+    }
+    if let Some(cc) = &spec.default_country_code {
+        let ok = (1..=3).contains(&cc.len()) && cc.bytes().all(|b| b.is_ascii_digit()) && !cc.starts_with('0');
+        if !ok {
+            return Err(PolicyError::invalid(format!("{path}.defaultCountryCode"), format!("`{cc}` is not a country calling code (1 to 3 digits, not starting with 0)")));
+        }
+    }
+    if (spec.past || !spec.min_age.is_empty()) && kind != FieldType::Date {
+        return Err(not_for(if spec.past { "past" } else { "minAge" }));
+    }
+    if spec.keep_if_blank_on_update && !(spec.required || spec.required_when.is_some()) {
+        return Err(PolicyError::invalid(format!("{path}.keepIfBlankOnUpdate"), "only a required field can keep its value when left blank"));
+    }
+    if matches!(kind, FieldType::Boolean | FieldType::Date) && (spec.min_length.is_some() || spec.max_length.is_some()) {
+        return Err(not_for(if spec.min_length.is_some() { "minLength" } else { "maxLength" }));
+    }
+    if kind == FieldType::Password {
+        for (key, set) in [
+            ("minLength", spec.min_length.is_some()),
+            ("maxLength", spec.max_length.is_some()),
+            ("pattern", spec.pattern.is_some()),
+            ("case", spec.case.is_some()),
+            ("unique", spec.unique.is_some()),
+            ("trim", spec.trim == Some(true)),
+        ] {
+            if set {
+                return Err(not_for(key).with_help("password rules live in the policy's `password` section"));
+            }
+        }
+    }
+    if let (Some(min), Some(max)) = (spec.min_length, spec.max_length) {
+        if min > max {
+            return Err(PolicyError::invalid(format!("{path}.minLength"), format!("`minLength` ({min}) is greater than `maxLength` ({max})")));
+        }
+    }
+    if let Some(max) = spec.max_length {
+        if max > limits::MAX_FIELD_LENGTH {
+            return Err(PolicyError::limit(format!("{path}.maxLength"), "`maxLength`", limits::MAX_FIELD_LENGTH as usize));
+        }
+        if max == 0 {
+            return Err(PolicyError::invalid(format!("{path}.maxLength"), "`maxLength` must be at least 1"));
+        }
+    }
+    if kind == FieldType::Identifier && spec.pattern.is_none() {
+        return Err(PolicyError::invalid(format!("{path}.pattern"), "an `identifier` field needs a `pattern`"));
+    }
+    for (lang, label) in &spec.label {
+        check_lang(&format!("{path}.label.{lang}"), lang)?;
+        check_text(&format!("{path}.label.{lang}"), label)?;
+    }
+    let pattern = match &spec.pattern {
+        Some(p) => Some(compile_regex(&format!("{path}.pattern"), p, true)?),
+        None => None,
+    };
+    let check_cond = |cpath: String, c: &Condition| -> Result<(), PolicyError> {
+        if c.field.is_none() && c.mode.is_none() {
+            return Err(PolicyError::invalid(cpath, "a condition needs a `field` or a `mode`"));
+        }
+        if c.field.is_some() && c.one_of.is_none() && c.present.is_none() {
+            return Err(PolicyError::invalid(cpath, "a condition on a field needs `in` or `present`"));
+        }
+        if c.field.is_none() && (c.one_of.is_some() || c.present.is_some()) {
+            return Err(PolicyError::invalid(cpath, "`in` and `present` need a `field`"));
+        }
+        if let Some(f) = &c.field {
+            if !doc.fields.contains_key(f) {
+                return Err(unknown_field_ref(&format!("{cpath}.field"), f, doc));
+            }
+        }
+        if let Some(v) = &c.one_of {
+            check_list(&format!("{cpath}.in"), v.len())?;
+        }
+        Ok(())
+    };
+    if let Some(c) = &spec.required_when {
+        if spec.required {
+            return Err(PolicyError::invalid(format!("{path}.requiredWhen"), "a field cannot be both `required` and `requiredWhen`"));
+        }
+        check_cond(format!("{path}.requiredWhen"), c)?;
+    }
+    for (i, a) in spec.min_age.iter().enumerate() {
+        if a.years > 150 {
+            return Err(PolicyError::invalid(format!("{path}.minAge[{i}].years"), "a minimum age above 150 years cannot be met"));
+        }
+        if let Some(c) = &a.when {
+            check_cond(format!("{path}.minAge[{i}].when"), c)?;
+        }
+    }
+    let unique = match &spec.unique {
+        Some(u) => {
+            if let Some(w) = &u.within {
+                if !doc.fields.contains_key(w) {
+                    return Err(unknown_field_ref(&format!("{path}.unique.within"), w, doc));
+                }
+                if w == name {
+                    return Err(PolicyError::invalid(format!("{path}.unique.within"), "a field cannot be unique within itself"));
+                }
+            }
+            let id = match &u.check {
+                Some(c) => {
+                    check_name(&format!("{path}.unique.check"), c)?;
+                    c.clone()
+                }
+                None => format!("{}_unique", crate::util::snake_case(name)),
+            };
+            Some((id, u.within.clone()))
+        }
+        None => None,
+    };
+    let derivation = match &spec.derived_from {
+        Some(d) => {
+            if !doc.fields.contains_key(&d.field) {
+                return Err(unknown_field_ref(&format!("{path}.derivedFrom.field"), &d.field, doc));
+            }
+            if d.field == name {
+                return Err(PolicyError::invalid(format!("{path}.derivedFrom.field"), "a field cannot be derived from itself"));
+            }
+            check_list(&format!("{path}.derivedFrom.map"), d.map.len())?;
+            check_list(&format!("{path}.derivedFrom.contains"), d.contains.len())?;
+            if let Some((k, _)) = d.contains.iter().find(|(k, _)| k.trim().is_empty()) {
+                return Err(PolicyError::invalid(format!("{path}.derivedFrom.contains"), format!("keyword `{k}` is blank")));
+            }
+            Some(d.map.iter().map(|(k, v)| (k.trim().to_lowercase(), v.clone())).collect())
+        }
+        None => None,
+    };
+    let trim = spec.trim.unwrap_or(kind != FieldType::Password);
+    let max_len = spec.max_length.unwrap_or_else(|| default_max_len(kind)) as usize;
+    Ok(CompiledField {
+        name: name.to_owned(),
+        spec: spec.clone(),
+        trim,
+        max_len,
+        pattern,
+        unique,
+        derivation,
+    })
+}
+
+/// The serialised name of a field type.
+pub fn type_name(kind: FieldType) -> &'static str {
+    match kind {
+        FieldType::Text => "text",
+        FieldType::Name => "name",
+        FieldType::Email => "email",
+        FieldType::Phone => "phone",
+        FieldType::Date => "date",
+        FieldType::Enum => "enum",
+        FieldType::Identifier => "identifier",
+        FieldType::Reference => "reference",
+        FieldType::Boolean => "boolean",
+        FieldType::Url => "url",
+        FieldType::Password => "password",
+    }
+}
+
+fn content_hash(doc: &PolicyDocument) -> Result<String, PolicyError> {
+    // `serde_json::Value` objects are sorted maps: the canonical form is independent of the
+    // key order and white space of the original text.
+    let value = serde_json::to_value(doc).map_err(|e| PolicyError::invalid("", e.to_string()))?;
+    let canonical = serde_json::to_string(&value).map_err(|e| PolicyError::invalid("", e.to_string()))?;
+    let digest = Sha256::digest(canonical.as_bytes());
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for b in digest {
+        out.push_str(&format!("{b:02x}"));
+    }
+    Ok(out)
+}

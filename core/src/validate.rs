@@ -1,0 +1,613 @@
+//! User validation: is this user record (and its password) acceptable under the policy?
+//!
+//! [`validate_user`] reports every violation at once, each with a stable code, a path,
+//! a severity and a message in the requested language. What a pure function cannot know
+//! (is this email already taken? does this organisation exist?) it asks for: the decision
+//! lists the [`Check`]s it needs, with the normalised keys to look up, and takes their
+//! answers as [`ValidationFacts`] on the next call.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::checks::date::Date;
+use crate::checks::email::{EmailOptions, parse_email};
+use crate::checks::phone::{PhoneOptions, parse_phone};
+use crate::checks::text;
+use crate::messages::Lang;
+use crate::password::{self, ChecklistItem, PasswordContext};
+use crate::policy::{CompiledField, Condition, EmailStyle, FieldType, Mode, Policy, Suggestion, type_name};
+use crate::violation::{Code, Issue, Path, Severity, Violation};
+
+/// Answers to the checks a previous decision asked for.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ValidationFacts {
+    /// Uniqueness answers by check id (`email_unique`).
+    #[serde(default)]
+    pub unique: BTreeMap<String, UniqueFact>,
+    /// Existence answers by check id (`organization_exists`).
+    #[serde(default)]
+    pub exists: BTreeMap<String, bool>,
+}
+
+/// The answer to a uniqueness check.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UniqueFact {
+    /// The key the answer is about; when given and different from the record's key, the
+    /// answer is stale and ignored (the check stays unanswered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// Whether another account already uses the key.
+    pub taken: bool,
+    /// The id of that account, to link to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub existing_id: Option<String>,
+    /// The status of that account (`active`, `inactive`, ...), which decides the suggestion.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub existing_status: Option<String>,
+}
+
+/// Everything a validation call needs besides the policy and the record.
+#[derive(Debug, Clone, Copy)]
+pub struct ValidationContext<'a> {
+    /// What the record is validated for.
+    pub mode: Mode,
+    /// Today's date, for ages and past dates (Warden has no clock).
+    pub today: Date,
+    /// The language of messages.
+    pub lang: Lang,
+    /// Answers to checks.
+    pub facts: &'a ValidationFacts,
+    /// The account uses multi-factor authentication (NIST allows shorter passwords).
+    pub mfa: bool,
+}
+
+/// The kind of a [`Check`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum CheckKind {
+    /// Is the key already used by another account?
+    Unique,
+    /// Does the referenced entity exist?
+    Exists,
+}
+
+/// The scope of a uniqueness check (`employeeId` unique within `organization`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Within {
+    /// The scoping field.
+    pub field: String,
+    /// Its normalised value in this record.
+    pub value: String,
+}
+
+/// A question validation cannot answer itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Check {
+    /// The check id, the key of its answer in [`ValidationFacts`].
+    pub check: String,
+    /// What is asked.
+    pub kind: CheckKind,
+    /// The field it is about.
+    pub field: String,
+    /// The normalised key to look up (emails lower-cased, phones in E.164).
+    pub key: String,
+    /// For scoped uniqueness, the scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within: Option<Within>,
+    /// Whether the facts answered it.
+    pub answered: bool,
+}
+
+/// What a password check contributes to a decision: never the password itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordSummary {
+    /// Strength for a meter, 0 (very weak) to 4 (strong).
+    pub score: u8,
+    /// Every rule the policy enforces, met or not.
+    pub checklist: Vec<ChecklistItem>,
+}
+
+/// The outcome of validating one user record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ValidationDecision {
+    /// No violation of severity error (warnings do not count).
+    pub valid: bool,
+    /// Every check was answered; a server must not accept a record that is not complete.
+    pub complete: bool,
+    /// The hash of the policy the record was checked against.
+    pub policy: Arc<str>,
+    /// Every violation, errors and warnings, in schema order.
+    pub violations: Vec<Violation>,
+    /// The checks the decision needs, answered or not.
+    pub checks: Vec<Check>,
+    /// The record as it would be stored: normalised values and derived fields; never the
+    /// password.
+    pub normalized: Map<String, Value>,
+    /// The password's strength and checklist, when the record carried one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<PasswordSummary>,
+}
+
+impl ValidationDecision {
+    /// The violations of severity error.
+    pub fn errors(&self) -> impl Iterator<Item = &Violation> {
+        self.violations.iter().filter(|v| v.severity == Severity::Error)
+    }
+
+    /// The violations of severity warning.
+    pub fn warnings(&self) -> impl Iterator<Item = &Violation> {
+        self.violations.iter().filter(|v| v.severity == Severity::Warning)
+    }
+
+    /// Whether the record may be stored: valid and complete.
+    pub fn accepted(&self) -> bool {
+        self.valid && self.complete
+    }
+}
+
+struct Out<'p> {
+    lang: Lang,
+    violations: Vec<Violation>,
+    checks: Vec<Check>,
+    normalized: Map<String, Value>,
+    password: Option<PasswordSummary>,
+    policy: &'p Policy,
+}
+
+impl Out<'_> {
+    fn push(&mut self, field: &str, severity: Severity, issue: Issue) {
+        self.violations.push(issue.at(Path::key(field), severity, self.lang));
+    }
+    fn error(&mut self, field: &str, issue: Issue) {
+        self.push(field, Severity::Error, issue);
+    }
+}
+
+/// Is `v` blank: absent, null, or a string of white space only?
+fn is_blank(v: Option<&Value>) -> bool {
+    match v {
+        None | Some(Value::Null) => true,
+        Some(Value::String(s)) => s.trim().is_empty(),
+        Some(_) => false,
+    }
+}
+
+/// Does the condition hold for this record and mode?
+pub(crate) fn condition_holds(c: &Condition, record: &Map<String, Value>, mode: Mode) -> bool {
+    if let Some(modes) = &c.mode {
+        if !modes.contains(&mode) {
+            return false;
+        }
+    }
+    if let Some(field) = &c.field {
+        let v = record.get(field);
+        if let Some(present) = c.present {
+            if is_blank(v) == present {
+                return false;
+            }
+        }
+        if let Some(values) = &c.one_of {
+            let matches = match v {
+                Some(Value::String(s)) => {
+                    let s = s.trim();
+                    values.iter().any(|x| x.as_str().is_some_and(|x| x.trim().eq_ignore_ascii_case(s)))
+                }
+                Some(other) => values.contains(other),
+                None => values.contains(&Value::Null),
+            };
+            if !matches {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Validates one user record.
+///
+/// Never fails: every problem with the record is a violation in the decision. The record's
+/// password, if any, is checked but never copied into the decision.
+pub fn validate_user(policy: &Policy, record: &Map<String, Value>, ctx: &ValidationContext<'_>) -> ValidationDecision {
+    let mut out = Out {
+        lang: ctx.lang,
+        violations: Vec::new(),
+        checks: Vec::new(),
+        normalized: Map::new(),
+        password: None,
+        policy,
+    };
+    let doc = policy.document();
+
+    // Unknown fields first: a typo in a key is the most likely cause of a "required" error.
+    if doc.unknown_fields != crate::policy::UnknownFields::Ignore {
+        for key in record.keys() {
+            if policy.field(key).is_none() {
+                let severity = if doc.unknown_fields == crate::policy::UnknownFields::Warn {
+                    Severity::Warning
+                } else {
+                    Severity::Error
+                };
+                let mut issue = Issue::new(Code::UnknownField);
+                if let Some(best) = closest_field(policy, key) {
+                    issue = issue.with("didYouMean", best);
+                }
+                out.violations.push(issue.at(Path::key(key.chars().take(128).collect::<String>()), severity, ctx.lang));
+            }
+        }
+    }
+
+    for field in policy.fields() {
+        check_field(field, record, ctx, &mut out);
+    }
+    derive_fields(policy, record, &mut out);
+    if let Some(conv) = &doc.email_convention {
+        check_email_convention(conv, &mut out);
+    }
+    if let Some(g) = &doc.generic_data {
+        check_generic(g, record, &mut out);
+    }
+    for rule in policy.rules() {
+        let Some(Value::String(v)) = out.normalized.get(&rule.spec.field) else {
+            continue;
+        };
+        if rule.regex.is_match(v) != rule.spec.must_match {
+            let mut issue = Issue::new(Code::PatternMismatch).with("rule", rule.spec.id.as_str());
+            issue.custom_message = rule.spec.message.get(ctx.lang.as_str()).cloned();
+            out.push(&rule.spec.field.clone(), rule.spec.severity, issue);
+        }
+    }
+
+    let valid = !out.violations.iter().any(|v| v.severity == Severity::Error);
+    let complete = out.checks.iter().all(|c| c.answered);
+    ValidationDecision {
+        valid,
+        complete,
+        policy: policy.hash_arc(),
+        violations: out.violations,
+        checks: out.checks,
+        normalized: out.normalized,
+        password: out.password,
+    }
+}
+
+fn closest_field(policy: &Policy, key: &str) -> Option<String> {
+    let lower = key.to_lowercase();
+    policy
+        .fields()
+        .iter()
+        .map(|f| (crate::util::levenshtein(&lower, &f.name.to_lowercase()), &f.name))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, n)| n.clone())
+}
+
+fn check_field(field: &CompiledField, record: &Map<String, Value>, ctx: &ValidationContext<'_>, out: &mut Out<'_>) {
+    let name = field.name.as_str();
+    let spec = &field.spec;
+    let raw = record.get(name);
+    let is_password = spec.kind == FieldType::Password;
+
+    if is_blank(raw) {
+        let keep = (spec.keep_if_blank_on_update && ctx.mode == Mode::Update) || (is_password && ctx.mode == Mode::Reactivate);
+        let required = spec.required || spec.required_when.as_ref().is_some_and(|c| condition_holds(c, record, ctx.mode));
+        let null_ok = spec.nullable && matches!(raw, Some(Value::Null));
+        if required && !keep && !null_ok {
+            let mut issue = Issue::new(Code::Required);
+            if let Some(c) = &spec.required_when {
+                if let Some(f) = &c.field {
+                    issue = issue.with("condition", f.as_str());
+                }
+            }
+            out.error(name, issue);
+        } else if null_ok && !is_password {
+            out.normalized.insert(name.to_owned(), Value::Null);
+        }
+        return;
+    }
+    let Some(raw) = raw else { return };
+
+    if spec.kind == FieldType::Boolean {
+        match raw {
+            Value::Bool(_) => {
+                out.normalized.insert(name.to_owned(), raw.clone());
+            }
+            _ => out.error(name, Issue::new(Code::WrongType).with("expected", "boolean")),
+        }
+        return;
+    }
+    let Value::String(s) = raw else {
+        out.error(name, Issue::new(Code::WrongType).with("expected", "string"));
+        return;
+    };
+
+    if is_password {
+        check_password_field(field, s, record, ctx, out);
+        return;
+    }
+
+    // Hard bound before any work: a huge string costs nothing more than its length check.
+    let len = text::code_points(s);
+    if len > field.max_len.saturating_mul(2).max(field.max_len + 64) {
+        out.error(name, Issue::new(Code::TooLong).with("max", field.max_len).with("actual", len));
+        return;
+    }
+    let value = text::normalize(s, field.trim, spec.collapse_spaces, spec.case);
+    let value = value.as_ref();
+    let len = text::code_points(value);
+    let bad = text::prohibited_characters(value, spec.kind == FieldType::Name);
+    if !bad.is_empty() {
+        out.error(name, Issue::new(Code::ProhibitedCharacters).with("characters", bad));
+    }
+    if len > field.max_len {
+        out.error(name, Issue::new(Code::TooLong).with("max", field.max_len).with("actual", len));
+    }
+    if let Some(min) = spec.min_length {
+        if len < min as usize {
+            out.error(name, Issue::new(Code::TooShort).with("min", min).with("actual", len));
+        }
+    }
+
+    let mut key = None;
+    let stored: String = match spec.kind {
+        FieldType::Email => match parse_email(value, EmailOptions { allow_idn: spec.idn }) {
+            Ok(e) => {
+                key = Some(e.key);
+                e.address
+            }
+            Err(issue) => {
+                out.error(name, issue);
+                return;
+            }
+        },
+        FieldType::Phone => {
+            let opts = PhoneOptions {
+                default_country_code: spec.default_country_code.clone(),
+            };
+            match parse_phone(value, &opts) {
+                Ok(p) => p,
+                Err(issue) => {
+                    out.error(name, issue);
+                    return;
+                }
+            }
+        }
+        FieldType::Date => match Date::parse(value) {
+            Ok(d) => {
+                if spec.past && d >= ctx.today {
+                    out.error(name, Issue::new(Code::DateNotInPast).with("today", ctx.today.to_string()));
+                }
+                for rule in &spec.min_age {
+                    if rule.when.as_ref().is_none_or(|c| condition_holds(c, record, ctx.mode)) {
+                        let age = d.age_on(ctx.today);
+                        if age < rule.years {
+                            let mut issue = Issue::new(Code::TooYoung).with("minAge", rule.years).with("age", age);
+                            if let Some(f) = rule.when.as_ref().and_then(|c| c.field.as_deref()) {
+                                if let Some(Value::String(v)) = record.get(f) {
+                                    issue = issue.with(f, v.trim());
+                                }
+                            }
+                            out.error(name, issue);
+                        }
+                    }
+                }
+                d.to_string()
+            }
+            Err(_) => {
+                out.error(name, Issue::new(Code::InvalidDate));
+                return;
+            }
+        },
+        FieldType::Enum => match spec.values.iter().find(|v| v.eq_ignore_ascii_case(value)) {
+            Some(v) => v.clone(),
+            None => {
+                out.error(name, Issue::new(Code::NotAllowed).with("allowed", spec.values.clone()));
+                return;
+            }
+        },
+        FieldType::Url => {
+            let lower = value.to_ascii_lowercase();
+            let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"));
+            if rest.is_none_or(|r| r.is_empty() || r.starts_with('/') || r.contains(char::is_whitespace)) {
+                out.error(name, Issue::new(Code::InvalidFormat).with("format", "URL"));
+                return;
+            }
+            value.to_owned()
+        }
+        _ => value.to_owned(),
+    };
+    if let Some(re) = &field.pattern {
+        if !re.is_match(&stored) {
+            let format = spec.format.clone().unwrap_or_else(|| type_name(spec.kind).to_owned());
+            out.error(name, Issue::new(Code::InvalidFormat).with("format", format));
+        }
+    }
+
+    if let Some((check, within)) = &field.unique {
+        let key = key.clone().unwrap_or_else(|| stored.to_lowercase());
+        unique_check(field, check, within.as_deref(), key, record, ctx, out);
+    }
+    if spec.kind == FieldType::Reference {
+        let check = format!("{}_exists", crate::util::snake_case(name));
+        let answer = ctx.facts.exists.get(&check).copied();
+        if answer == Some(false) {
+            out.error(name, Issue::new(Code::UnknownReference).with("check", check.as_str()).with("key", stored.as_str()));
+        }
+        out.checks.push(Check {
+            check,
+            kind: CheckKind::Exists,
+            field: name.to_owned(),
+            key: stored.clone(),
+            within: None,
+            answered: answer.is_some(),
+        });
+    }
+    out.normalized.insert(name.to_owned(), Value::String(stored));
+}
+
+fn unique_check(
+    field: &CompiledField,
+    check: &str,
+    within: Option<&str>,
+    key: String,
+    record: &Map<String, Value>,
+    ctx: &ValidationContext<'_>,
+    out: &mut Out<'_>,
+) {
+    let within = within.map(|w| Within {
+        field: w.to_owned(),
+        value: match record.get(w) {
+            Some(Value::String(s)) => s.trim().to_owned(),
+            Some(Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        },
+    });
+    let fact = ctx.facts.unique.get(check).filter(|f| f.key.as_ref().is_none_or(|k| k.eq_ignore_ascii_case(&key)));
+    if let Some(f) = fact {
+        if f.taken {
+            let advice = &out.policy.document().duplicates;
+            let mut issue = Issue::new(Code::Duplicate).with("check", check);
+            if let Some(id) = &f.existing_id {
+                issue = issue.with("existingId", id.as_str());
+            }
+            if let Some(status) = &f.existing_status {
+                issue = issue.with("existingStatus", status.as_str());
+                let suggestion = match status.as_str() {
+                    "inactive" => advice.inactive,
+                    "active" => advice.active,
+                    _ => None,
+                };
+                if let Some(s) = suggestion.map(Suggestion::as_str) {
+                    issue = issue.with("suggestion", s);
+                }
+            }
+            out.error(&field.name, issue);
+        }
+    }
+    out.checks.push(Check {
+        check: check.to_owned(),
+        kind: CheckKind::Unique,
+        field: field.name.clone(),
+        key,
+        within,
+        answered: fact.is_some(),
+    });
+}
+
+fn check_password_field(field: &CompiledField, pw: &str, record: &Map<String, Value>, ctx: &ValidationContext<'_>, out: &mut Out<'_>) {
+    let Some(policy) = out.policy.password_policy() else {
+        return;
+    };
+    // The user's own data the password must not resemble.
+    let mut attributes: Vec<(&str, &str)> = Vec::new();
+    for f in out.policy.fields() {
+        if matches!(f.spec.kind, FieldType::Name | FieldType::Email | FieldType::Identifier) {
+            if let Some(Value::String(v)) = record.get(&f.name) {
+                if !v.trim().is_empty() {
+                    attributes.push((f.name.as_str(), v.trim()));
+                }
+            }
+        }
+    }
+    let report = password::check_password(policy, pw, &PasswordContext { attributes, mfa: ctx.mfa });
+    for issue in report.issues {
+        out.error(&field.name, issue);
+    }
+    out.password = Some(PasswordSummary {
+        score: report.score,
+        checklist: report.checklist,
+    });
+}
+
+fn derive_fields(policy: &Policy, record: &Map<String, Value>, out: &mut Out<'_>) {
+    for field in policy.fields() {
+        let (Some(d), Some(map)) = (&field.spec.derived_from, &field.derivation) else {
+            continue;
+        };
+        let Some(Value::String(source)) = record.get(&d.field) else {
+            continue;
+        };
+        let source = source.trim().to_lowercase();
+        let derived = map
+            .get(&source)
+            .or_else(|| d.contains.iter().find(|(k, _)| source.contains(&k.trim().to_lowercase())).map(|(_, v)| v))
+            .or(d.default.as_ref());
+        let Some(derived) = derived else { continue };
+        match out.normalized.get(&field.name) {
+            Some(Value::String(given)) if !given.eq_ignore_ascii_case(derived) => {
+                let issue = Issue::new(Code::DerivedMismatch)
+                    .with("expected", derived.as_str())
+                    .with("source", d.field.as_str());
+                out.push(&field.name.clone(), d.mismatch, issue);
+            }
+            Some(Value::String(_)) => {}
+            _ => {
+                out.normalized.insert(field.name.clone(), Value::String(derived.clone()));
+            }
+        }
+    }
+}
+
+fn check_email_convention(conv: &crate::policy::EmailConvention, out: &mut Out<'_>) {
+    let (Some(Value::String(email)), Some(Value::String(first)), Some(Value::String(last))) =
+        (out.normalized.get("email"), out.normalized.get("firstName"), out.normalized.get("lastName"))
+    else {
+        return;
+    };
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return;
+    };
+    let part = |s: &str| -> String {
+        text::fold_ascii_lower(s)
+            .chars()
+            .filter(|c| c.is_alphanumeric() || *c == '-')
+            .collect()
+    };
+    let expected_local = match conv.style {
+        EmailStyle::FirstnameDotLastname => format!("{}.{}", part(first), part(last)),
+    };
+    let domain_ok = conv.domains.is_empty() || conv.domains.iter().any(|d| d.eq_ignore_ascii_case(domain));
+    let expected_domain = if domain_ok {
+        domain.to_ascii_lowercase()
+    } else {
+        conv.domains.first().cloned().unwrap_or_default()
+    };
+    // The address as entered must already be in lower case.
+    if local != expected_local || !domain_ok || domain.chars().any(|c| c.is_ascii_uppercase()) {
+        let issue = Issue::new(Code::NamingConvention).with("expected", format!("{expected_local}@{expected_domain}"));
+        out.push("email", conv.severity, issue);
+    }
+}
+
+fn check_generic(g: &crate::policy::GenericData, record: &Map<String, Value>, out: &mut Out<'_>) {
+    let policy = out.policy;
+    if let Some(Value::String(email)) = out.normalized.get("email") {
+        if let Some((local, _)) = email.rsplit_once('@') {
+            let local = local.to_lowercase();
+            if policy.generic_locals().iter().any(|re| re.is_match(&local)) {
+                out.push("email", g.severity, Issue::new(Code::GenericData).with("kind", "email"));
+            }
+        }
+    }
+    for (field, values) in &g.values {
+        if let Some(Value::String(v)) = out.normalized.get(field) {
+            if values.iter().any(|x| x.trim().eq_ignore_ascii_case(v)) {
+                let issue = Issue::new(Code::GenericData).with("kind", "value").with("value", v.as_str());
+                out.push(field, g.severity, issue);
+            }
+        }
+    }
+    for field in &g.recommended {
+        if is_blank(record.get(field)) {
+            out.push(field, g.severity, Issue::new(Code::GenericData).with("kind", "missing"));
+        }
+    }
+}
