@@ -5,11 +5,14 @@
 //! an account may move through its lifecycle.
 #![cfg_attr(not(test), deny(missing_docs))]
 
+pub mod access;
 pub mod api;
 pub mod checks;
 pub mod error;
 pub mod hierarchy;
+pub mod lifecycle;
 pub mod messages;
+pub mod model;
 pub mod password;
 pub mod policy;
 pub(crate) mod util;

@@ -135,7 +135,8 @@ fn serialize_issues<S: Serializer>(issues: &[Issue], s: S) -> Result<S::Ok, S::E
 ///    letters (`Sofie` for `Sophie`);
 /// 7. repetition → `password_repetitive`: the whole password (ignoring case) is a unit of
 ///    1 to 16 characters repeated (`aaaaaaaa`, `abcabcab`, `passpass`), or a run of
-///    ascending or descending consecutive code points (`abcdefgh`, `87654321`).
+///    ascending or descending consecutive code points (`abcdefgh`, `87654321`; digits
+///    wrap around: `7890123`).
 pub fn check_password(
     policy: &ResolvedPasswordPolicy,
     password: &str,
@@ -201,8 +202,16 @@ pub fn check_password_with(
             Code::PasswordMissingLower,
             char::is_lowercase,
         ),
-        (policy.require_digit, Code::PasswordMissingDigit, char::is_numeric),
-        (policy.require_special, Code::PasswordMissingSpecial, is_special),
+        (
+            policy.require_digit,
+            Code::PasswordMissingDigit,
+            char::is_numeric,
+        ),
+        (
+            policy.require_special,
+            Code::PasswordMissingSpecial,
+            is_special,
+        ),
     ] {
         if required {
             let met = chars.iter().any(|c| test(*c));
@@ -331,8 +340,16 @@ fn levenshtein(a: &[char], b: &[char]) -> usize {
                 .copied()
                 .unwrap_or(usize::MAX)
                 .saturating_add(usize::from(ca != cb));
-            let delete = previous.get(j + 1).copied().unwrap_or(usize::MAX).saturating_add(1);
-            let insert = current.get(j).copied().unwrap_or(usize::MAX).saturating_add(1);
+            let delete = previous
+                .get(j + 1)
+                .copied()
+                .unwrap_or(usize::MAX)
+                .saturating_add(1);
+            let insert = current
+                .get(j)
+                .copied()
+                .unwrap_or(usize::MAX)
+                .saturating_add(1);
             current.push(substitute.min(delete).min(insert));
         }
         std::mem::swap(&mut previous, &mut current);
@@ -365,6 +382,9 @@ fn is_repetitive(chars: &[char]) -> bool {
     let steps: Vec<i64> = lower
         .windows(2)
         .map(|w| match w {
+            // Digits wrap around, as on a keyboard: `7890123` is a sequence.
+            ['9', '0'] => 1,
+            ['0', '9'] => -1,
             [a, b] => i64::from(u32::from(*b)) - i64::from(u32::from(*a)),
             _ => 0,
         })

@@ -88,9 +88,8 @@ pub fn hash_password(
     if salt.len() > MAX_SALT_BYTES {
         return Err(HashError::SaltTooLong { actual: salt.len() });
     }
-    let salt = SaltString::encode_b64(salt).map_err(|_| HashError::SaltTooLong {
-        actual: salt.len(),
-    })?;
+    let salt =
+        SaltString::encode_b64(salt).map_err(|_| HashError::SaltTooLong { actual: salt.len() })?;
     let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, policy_params(policy)?);
     let normalized = nfkc(password);
     argon2

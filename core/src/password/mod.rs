@@ -30,7 +30,9 @@ pub mod strength;
 mod tests;
 
 pub use blocklist::Blocklist;
-pub use check::{ChecklistItem, PasswordContext, PasswordReport, check_password, check_password_with};
+pub use check::{
+    ChecklistItem, PasswordContext, PasswordReport, check_password, check_password_with,
+};
 pub use generate::{
     DEFAULT_GENERATED_LENGTH, RandomSource, generate_password, generate_password_with,
     generated_length,
@@ -38,8 +40,8 @@ pub use generate::{
 #[cfg(feature = "hash")]
 pub use hash::{HashError, Verification, hash_password, needs_rehash, verify_password};
 pub use policy::{
-    HashParams, MAX_EXPIRY_DAYS, MAX_ITERATIONS, MAX_LENGTH_LIMIT, MAX_MEMORY_KIB,
-    MAX_PARALLELISM, OWASP_ARGON2ID_MINIMUMS, PasswordPolicy, PasswordPolicyError, Profile,
-    ResolvedHashParams, ResolvedPasswordPolicy,
+    HashParams, MAX_EXPIRY_DAYS, MAX_ITERATIONS, MAX_LENGTH_LIMIT, MAX_MEMORY_KIB, MAX_PARALLELISM,
+    OWASP_ARGON2ID_MINIMUMS, PasswordPolicy, PasswordPolicyError, Profile, ResolvedHashParams,
+    ResolvedPasswordPolicy,
 };
 pub use secret::Password;

@@ -483,10 +483,22 @@ fn check(p: &ResolvedPasswordPolicy) -> Result<(), PasswordPolicyError> {
     }
     let h = p.hash;
     at_least("hash.parallelism", u64::from(h.parallelism), 1)?;
-    at_most("hash.parallelism", u64::from(h.parallelism), u64::from(MAX_PARALLELISM))?;
+    at_most(
+        "hash.parallelism",
+        u64::from(h.parallelism),
+        u64::from(MAX_PARALLELISM),
+    )?;
     at_least("hash.iterations", u64::from(h.iterations), 1)?;
-    at_most("hash.iterations", u64::from(h.iterations), u64::from(MAX_ITERATIONS))?;
-    at_most("hash.memoryKib", u64::from(h.memory_kib), u64::from(MAX_MEMORY_KIB))?;
+    at_most(
+        "hash.iterations",
+        u64::from(h.iterations),
+        u64::from(MAX_ITERATIONS),
+    )?;
+    at_most(
+        "hash.memoryKib",
+        u64::from(h.memory_kib),
+        u64::from(MAX_MEMORY_KIB),
+    )?;
     if !OWASP_ARGON2ID_MINIMUMS
         .iter()
         .any(|&(m, t)| h.memory_kib >= m && h.iterations >= t)

@@ -20,7 +20,8 @@ pub const SCORE_THRESHOLDS_BITS: [f64; 4] = [28.0, 36.0, 60.0, 80.0];
 
 /// The estimated entropy of an (already normalised) password, in bits, rounded to 0.1.
 pub fn estimate_entropy_bits(password: &str) -> f64 {
-    let (mut lower, mut upper, mut digit, mut symbol, mut other) = (false, false, false, false, false);
+    let (mut lower, mut upper, mut digit, mut symbol, mut other) =
+        (false, false, false, false, false);
     let mut effective = 0.0_f64;
     let mut previous: Option<char> = None;
     for c in password.chars() {
@@ -38,11 +39,17 @@ pub fn estimate_entropy_bits(password: &str) -> f64 {
         effective += if weak { 0.25 } else { 1.0 };
         previous = Some(c);
     }
-    let pool: u32 = [(lower, 26), (upper, 26), (digit, 10), (symbol, 33), (other, 100)]
-        .iter()
-        .filter(|(used, _)| *used)
-        .map(|(_, size)| size)
-        .sum();
+    let pool: u32 = [
+        (lower, 26),
+        (upper, 26),
+        (digit, 10),
+        (symbol, 33),
+        (other, 100),
+    ]
+    .iter()
+    .filter(|(used, _)| *used)
+    .map(|(_, size)| size)
+    .sum();
     if pool < 2 {
         return 0.0;
     }

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::ordered::OrderedMap;
+use crate::access::AccessSpec;
+use crate::lifecycle::LifecycleSpec;
 use crate::password::PasswordPolicy;
 use crate::violation::Severity;
 
@@ -45,6 +47,12 @@ pub struct PolicyDocument {
     /// The password policy; required when the schema has a `password` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password: Option<PasswordPolicy>,
+    /// Roles, groups, permissions, scopes and grant rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<AccessSpec>,
+    /// The status machine, login gate, lockout, deletion and field-change obligations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle: Option<LifecycleSpec>,
 }
 
 /// What validation does with a record field the schema does not declare.

@@ -175,6 +175,8 @@ struct Inner {
     rules: Vec<CompiledRule>,
     generic_locals: Vec<Regex>,
     password: Option<ResolvedPasswordPolicy>,
+    access: Option<crate::access::CompiledAccess>,
+    lifecycle: Option<crate::lifecycle::CompiledLifecycle>,
 }
 
 /// The format version this build reads.
@@ -293,6 +295,14 @@ impl Policy {
                 }
             }
         }
+        let access = match &doc.access {
+            Some(a) => Some(crate::access::compile(a, &doc)?),
+            None => None,
+        };
+        let lifecycle = match &doc.lifecycle {
+            Some(l) => Some(crate::lifecycle::compile(l, &doc)?),
+            None => None,
+        };
         let hash = content_hash(&doc)?;
         Ok(Policy {
             inner: Arc::new(Inner {
@@ -303,6 +313,8 @@ impl Policy {
                 rules,
                 generic_locals,
                 password,
+                access,
+                lifecycle,
             }),
         })
     }
@@ -338,6 +350,17 @@ impl Policy {
     /// The resolved password policy, if the policy has one.
     pub fn password_policy(&self) -> Option<&ResolvedPasswordPolicy> {
         self.inner.password.as_ref()
+    }
+
+    /// The compiled access model (roles, groups, permissions), if the policy has one.
+    pub fn access(&self) -> Option<&crate::access::CompiledAccess> {
+        self.inner.access.as_ref()
+    }
+
+    /// The compiled lifecycle (statuses, transitions, lockout, deletion), if the policy has
+    /// one.
+    pub fn lifecycle(&self) -> Option<&crate::lifecycle::CompiledLifecycle> {
+        self.inner.lifecycle.as_ref()
     }
 
     pub(crate) fn fields(&self) -> &[CompiledField] {
