@@ -59,7 +59,7 @@ struct Org {
 }
 
 impl Org {
-    fn new(n: usize, id: fn(usize) -> String) -> Org {
+    fn new(n: usize, id: IdFn) -> Org {
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15 ^ n as u64);
         let parent = org_parents(n, &mut rng);
         let ids = (0..n).map(id).collect();
@@ -80,6 +80,9 @@ impl Org {
     }
 }
 
+/// Makes the id of user `i`.
+type IdFn = fn(usize) -> String;
+
 fn short_id(i: usize) -> String {
     format!("u{i:07}")
 }
@@ -97,8 +100,7 @@ fn uuid_like_id(i: usize) -> String {
 }
 
 fn report_memory() {
-    let kinds: [(&str, fn(usize) -> String); 2] =
-        [("8-byte ids", short_id), ("36-byte uuid ids", uuid_like_id)];
+    let kinds: [(&str, IdFn); 2] = [("8-byte ids", short_id), ("36-byte uuid ids", uuid_like_id)];
     for (label, id) in kinds {
         for n in [10_000, 100_000, 1_000_000] {
             let org = Org::new(n, id);
@@ -129,15 +131,24 @@ fn bench_build(c: &mut Criterion) {
             b.iter(|| Hierarchy::build(black_box(org.rows())))
         });
     }
+    let org = Org::new(1_000_000, uuid_like_id);
+    group.bench_function("1000000_uuid_ids", |b| {
+        b.iter(|| Hierarchy::build(black_box(org.rows())))
+    });
     group.finish();
 }
+
+/// Query pairs that stay in cache.
+const HOT: usize = 4096;
+/// Query pairs spread over the whole org (a power of two).
+const PAIRS: usize = 1 << 20;
 
 fn bench_queries(c: &mut Criterion) {
     let n = 1_000_000;
     let org = Org::new(n, short_id);
     let (mut h, _) = Hierarchy::build(org.rows());
     let mut rng = Rng(42);
-    let targets: Vec<NodeId> = (0..4096)
+    let targets: Vec<NodeId> = (0..PAIRS)
         .map(|_| h.node(&org.ids[rng.below(n)]).unwrap())
         .collect();
     // Half the pairs hold (an ancestor, the parent), half are random (almost always false).
@@ -168,42 +179,58 @@ fn bench_queries(c: &mut Criterion) {
         .collect();
 
     let mut group = c.benchmark_group("hierarchy_1m");
-    for (name, pairs, k) in [
-        ("is_below_depth_1", &direct, Some(1)),
-        ("is_below_unlimited", &unlimited, None),
-    ] {
-        group.bench_function(name, |b| {
+    // "hot": 4,096 pairs that stay in cache; "cold": 2^20 pairs spread over the whole org.
+    for (heat, mask) in [("hot", HOT - 1), ("cold", PAIRS - 1)] {
+        for (name, pairs, k) in [
+            ("is_below_depth_1", &direct, Some(1)),
+            ("is_below_unlimited", &unlimited, None),
+        ] {
+            group.bench_function(format!("{name}_{heat}"), |b| {
+                let mut i = 0;
+                b.iter(|| {
+                    let (m, t) = pairs[i & mask];
+                    i += 1;
+                    black_box(h.is_below(black_box(m), black_box(t), k))
+                })
+            });
+        }
+        let lookups: Vec<&str> = targets[..=mask].iter().map(|&t| h.id(t).unwrap()).collect();
+        group.bench_function(format!("node_lookup_{heat}"), |b| {
             let mut i = 0;
             b.iter(|| {
-                let (m, t) = pairs[i & 4095];
                 i += 1;
-                black_box(h.is_below(black_box(m), black_box(t), k))
+                black_box(h.node(black_box(lookups[i & mask])))
             })
         });
     }
-    let lookups: Vec<&str> = (0..4096).map(|_| org.ids[rng.below(n)].as_str()).collect();
-    group.bench_function("node_lookup", |b| {
-        let mut i = 0;
-        b.iter(|| {
-            i += 1;
-            black_box(h.node(black_box(lookups[i & 4095])))
-        })
-    });
     // After a move the Euler tour is stale: membership walks up the parents.
-    h.set_manager(targets[0], None).unwrap();
-    group.bench_function("is_below_unlimited_stale", |b| {
+    let mut stale = h.clone();
+    stale.set_manager(targets[0], None).unwrap();
+    group.bench_function("is_below_unlimited_stale_cold", |b| {
         let mut i = 0;
         b.iter(|| {
-            let (m, t) = unlimited[i & 4095];
+            let (m, t) = unlimited[i & (PAIRS - 1)];
             i += 1;
-            black_box(h.is_below(black_box(m), black_box(t), None))
+            black_box(stale.is_below(black_box(m), black_box(t), None))
         })
     });
     group.sample_size(10);
+    // Move a user back and forth between two managers, then rebuild the Euler tour.
+    let mover = targets[1];
+    let managers = [h.manager(mover), h.nodes().next()];
     group.bench_function("set_manager_then_reindex", |b| {
+        let mut i = 0;
         b.iter(|| {
-            h.set_manager(targets[1], None).unwrap();
+            i += 1;
+            h.set_manager(mover, managers[i & 1]).unwrap();
             h.reindex();
+        })
+    });
+    group.bench_function("set_manager_only", |b| {
+        let mut i = 0;
+        b.iter(|| {
+            i += 1;
+            h.set_manager(mover, managers[i & 1]).unwrap();
         })
     });
     group.finish();

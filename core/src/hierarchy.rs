@@ -29,6 +29,8 @@ use thiserror::Error;
 const NONE: u32 = u32::MAX;
 /// The most users one index holds (`NONE` is reserved).
 const MAX_NODES: usize = (u32::MAX - 1) as usize;
+/// How many lookups [`Hierarchy::build`] prepares at once.
+const BATCH: usize = 16;
 /// How many problems [`HierarchyError::Problems`] spells out in its message.
 const PROBLEMS_SHOWN: usize = 5;
 
@@ -234,6 +236,16 @@ fn table_capacity(n: usize) -> usize {
     (n.saturating_add(n / 3)).max(16)
 }
 
+/// What [`Hierarchy::intern`] did.
+enum Interned {
+    /// The id was added as the next node.
+    New,
+    /// The id was already there, as this node.
+    Existing(u32),
+    /// The index is full; nothing was added.
+    Full,
+}
+
 /// The index of a manager hierarchy: id lookup, parent, depth, direct reports and subtree
 /// membership for up to 4,294,967,294 users.
 ///
@@ -299,53 +311,59 @@ impl Hierarchy {
         };
         h.offsets.push(0);
 
-        // Pass 1: intern the users; remember each new node's manager id.
+        // Pass 1: intern the users (in batches, see pass 2); remember each new node's manager.
         let mut managers: Vec<Option<&'a str>> = Vec::with_capacity(n_hint);
         let mut duplicates: HashSet<u32> = HashSet::new();
-        for (user, manager) in rows {
-            let hash = hash_id(user.as_bytes());
-            if let Some(existing) = h.find(user, hash) {
-                if duplicates.insert(existing) {
-                    problems.push(HierarchyProblem::DuplicateId {
+        let mut hashes = [0u64; BATCH];
+        for batch in rows.chunks(BATCH) {
+            h.touch_slots(batch.iter().map(|(user, _)| Some(*user)), &mut hashes);
+            for (&(user, manager), hash) in batch.iter().zip(hashes) {
+                match h.intern(user, hash) {
+                    Interned::New => managers.push(manager),
+                    Interned::Existing(existing) => {
+                        if duplicates.insert(existing) {
+                            problems.push(HierarchyProblem::DuplicateId {
+                                user: user.to_owned(),
+                            });
+                        }
+                    }
+                    Interned::Full => problems.push(HierarchyProblem::CapacityExceeded {
                         user: user.to_owned(),
-                    });
+                    }),
                 }
-                continue;
             }
-            if h.push_id(user, hash).is_none() {
-                problems.push(HierarchyProblem::CapacityExceeded {
-                    user: user.to_owned(),
-                });
-                continue;
-            }
-            managers.push(manager);
         }
         let n = managers.len();
 
-        // Pass 2: resolve managers.
+        // Pass 2: resolve managers, in batches: hash a batch and touch its table slots first so
+        // that the cache misses of a batch overlap instead of queueing one after the other.
         h.parent = Vec::with_capacity(n);
-        for (i, manager) in managers.into_iter().enumerate() {
-            let parent = match manager {
-                None => NONE,
-                Some(manager) => {
-                    let user = h.id_at(i as u32);
-                    if manager == user {
-                        problems.push(HierarchyProblem::SelfManaged {
-                            user: user.to_owned(),
-                        });
-                        NONE
-                    } else if let Some(p) = h.find(manager, hash_id(manager.as_bytes())) {
-                        p
-                    } else {
-                        problems.push(HierarchyProblem::MissingManager {
-                            user: user.to_owned(),
-                            manager: manager.to_owned(),
-                        });
-                        NONE
+        for (b, batch) in managers.chunks(BATCH).enumerate() {
+            h.touch_slots(batch.iter().copied(), &mut hashes);
+            for (k, (manager, hash)) in batch.iter().zip(hashes).enumerate() {
+                let parent = match manager {
+                    None => NONE,
+                    Some(manager) => {
+                        let i = (b * BATCH + k) as u32;
+                        let user = h.id_at(i);
+                        if *manager == user {
+                            problems.push(HierarchyProblem::SelfManaged {
+                                user: user.to_owned(),
+                            });
+                            NONE
+                        } else if let Some(p) = h.find(manager, hash) {
+                            p
+                        } else {
+                            problems.push(HierarchyProblem::MissingManager {
+                                user: user.to_owned(),
+                                manager: (*manager).to_owned(),
+                            });
+                            NONE
+                        }
                     }
-                }
-            };
-            h.parent.push(parent);
+                };
+                h.parent.push(parent);
+            }
         }
 
         // Pass 3: find and cut cycles (the parent column is a functional graph).
@@ -623,11 +641,12 @@ impl Hierarchy {
         if (self.len() + 1) * 4 > self.table.len() * 3 {
             self.grow_table();
         }
-        let Some(node) = self.push_id(id, hash) else {
+        let Interned::New = self.intern(id, hash) else {
             return Err(HierarchyError::CapacityExceeded {
                 user: id.to_owned(),
             });
         };
+        let node = self.parent.len() as u32;
         self.parent.push(parent);
         self.first_child.push(NONE);
         self.next.push(NONE);
@@ -715,6 +734,91 @@ impl Hierarchy {
         }
     }
 
+    /// Finds `id` or adds it (arena and table) in one probe sequence. The caller keeps the
+    /// table at most 3/4 full.
+    #[inline]
+    fn intern(&mut self, id: &str, hash: u64) -> Interned {
+        let cap = self.table.len();
+        let tag = hash << 32;
+        let mut slot = home_slot(hash, cap);
+        loop {
+            let Some(&value) = self.table.get(slot) else {
+                return Interned::Full;
+            };
+            if value == 0 {
+                break;
+            }
+            if value & 0xffff_ffff_0000_0000 == tag {
+                let node = (value as u32).wrapping_sub(1);
+                if self.id_at(node) == id {
+                    return Interned::Existing(node);
+                }
+            }
+            slot += 1;
+            if slot == cap {
+                slot = 0;
+            }
+        }
+        let Some(node) = self.offsets.len().checked_sub(1) else {
+            return Interned::Full;
+        };
+        let end = self
+            .arena
+            .len()
+            .checked_add(id.len())
+            .and_then(|end| u32::try_from(end).ok());
+        let (Some(end), true) = (end, node < MAX_NODES) else {
+            return Interned::Full;
+        };
+        self.arena.push_str(id);
+        self.offsets.push(end);
+        if let Some(value) = self.table.get_mut(slot) {
+            *value = slot_value(hash, node as u32);
+        }
+        Interned::New
+    }
+
+    /// Hashes a batch of ids into `hashes` and reads their home slots (and the candidate
+    /// node's offset), so that the lookups that follow find them in cache.
+    #[inline]
+    fn touch_slots<'s>(
+        &self,
+        batch: impl Iterator<Item = Option<&'s str>>,
+        hashes: &mut [u64; BATCH],
+    ) {
+        let cap = self.table.len();
+        let mut touched = 0u64;
+        for (id, hash) in batch.zip(hashes.iter_mut()) {
+            if let Some(id) = id {
+                *hash = hash_id(id.as_bytes());
+                touched ^= self
+                    .table
+                    .get(home_slot(*hash, cap))
+                    .copied()
+                    .unwrap_or_default();
+            }
+        }
+        // Second stage: the home slots are in cache now; touch the candidates' ids.
+        for hash in hashes.iter() {
+            let value = self
+                .table
+                .get(home_slot(*hash, cap))
+                .copied()
+                .unwrap_or_default();
+            if value != 0 {
+                let start = at(&self.offsets, (value as u32).wrapping_sub(1));
+                touched ^= u64::from(
+                    self.arena
+                        .as_bytes()
+                        .get(start as usize)
+                        .copied()
+                        .unwrap_or_default(),
+                );
+            }
+        }
+        std::hint::black_box(touched);
+    }
+
     /// Places node `node` with hash `hash` in the table (the id must be absent and the table
     /// not full).
     #[inline]
@@ -737,21 +841,6 @@ impl Hierarchy {
                 slot = 0;
             }
         }
-    }
-
-    /// Appends an id to the arena and the table; `None` when the index is full. The caller
-    /// keeps the table at most 3/4 full.
-    fn push_id(&mut self, id: &str, hash: u64) -> Option<u32> {
-        let node = self.offsets.len().checked_sub(1)?;
-        if node >= MAX_NODES {
-            return None;
-        }
-        let end = u32::try_from(self.arena.len().checked_add(id.len())?).ok()?;
-        self.arena.push_str(id);
-        self.offsets.push(end);
-        let node = node as u32;
-        self.place(hash, node);
-        Some(node)
     }
 
     /// Doubles the hash table.
@@ -1451,7 +1540,7 @@ mod tests {
             let mut parent: Vec<Option<usize>> = (0..n)
                 .map(|i| {
                     let s = seeds[i] as usize;
-                    (i > 0 && s % 5 != 0).then(|| s % i)
+                    (i > 0 && !s.is_multiple_of(5)).then(|| s % i)
                 })
                 .collect();
             let order: Vec<usize> = {
@@ -1514,7 +1603,7 @@ mod tests {
             check(&h, &parent)?;
             for (a, b, op) in moves {
                 let user = a as usize % n;
-                let target = (op % 4 != 0).then_some(b as usize % n);
+                let target = (!op.is_multiple_of(4)).then_some(b as usize % n);
                 let would_cycle = target.is_some_and(|t| t == user || oracle_levels(&parent, user, t).is_some());
                 let result = h.set_manager(NodeId(user as u32), target.map(|t| NodeId(t as u32)));
                 if would_cycle {
@@ -1523,7 +1612,7 @@ mod tests {
                     prop_assert_eq!(result, Ok(()));
                     parent[user] = target;
                 }
-                if op % 3 == 0 {
+                if op.is_multiple_of(3) {
                     h.reindex();
                 }
                 check(&h, &parent)?;

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod api;
 pub mod checks;
+pub mod decision;
 pub mod error;
 pub mod hierarchy;
 pub mod lifecycle;

@@ -1,22 +1,27 @@
-//! Permission scoping (being written).
+//! Permission scoping: may this actor do this action to this target, and which users may
+//! this actor see at all?
+//!
+//! - [`authorize`] answers one request with an allow or a typed deny.
+//! - [`scope`] answers "which users may I list" with a [`Filter`] — never a truncated list —
+//!   that renders to a parameterised SQL `WHERE` clause ([`Filter::to_sql`]) or runs in
+//!   memory ([`Filter::matches`]).
+//!
+//! The rules: super administrators reach every organisation; everyone else only their own
+//! (R000-07), whatever their roles say. Roles carry permissions at module, action and data
+//! level (own, team, location, organisation, all); roles inherit from roles; groups
+//! (manual or dynamic) grant roles; an account whose status grants no permissions (an
+//! inactive account) is denied everything (R000-06, R003-04). Granting a role checks who
+//! may grant it (R004-02), forbidden combinations (R002-04), the minimum number of active
+//! roles (R003-03) and privilege escalation (nobody grants what they do not hold).
 
-use serde::{Deserialize, Serialize};
+mod authorize;
+mod compile;
+mod directory;
+mod filter;
+mod spec;
 
-use crate::policy::{PolicyDocument, PolicyError};
-
-/// The access section of a policy document.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AccessSpec {}
-
-/// The compiled access model.
-#[derive(Debug, Clone)]
-pub struct CompiledAccess {}
-
-/// Checks and compiles the access section.
-///
-/// # Errors
-/// A [`PolicyError`] naming the key path.
-pub fn compile(_spec: &AccessSpec, _doc: &PolicyDocument) -> Result<CompiledAccess, PolicyError> {
-    Ok(CompiledAccess {})
-}
+pub use authorize::{AccessError, AuthorizeRequest, AuthzDecision, RoleChange, Target, authorize, effective_roles};
+pub use compile::{CompiledAccess, compile};
+pub use directory::Directory;
+pub use filter::{Filter, Placeholder, SqlError, SqlFilter, SqlOptions, SubtreeStrategy, scope};
+pub use spec::*;

@@ -1,22 +1,313 @@
-//! The account lifecycle (being written).
+//! The account lifecycle: statuses, transitions, the login gate, lockout, deletion, field
+//! changes, password resets, verifications and statistics.
+//!
+//! Everything here is pure: the current instant is passed in as a [`Timestamp`], what
+//! Warden cannot know (how many active bookings the target has, who else holds a critical
+//! permission) is passed in as *facts*, and every outcome is serde data.
+//!
+//! - [`effective_status`]: a temporary status whose `statusUntil` has passed counts as the
+//!   status it returns to.
+//! - [`transition`]: may `actor` move `target` to status `to`? The decision lists the
+//!   obligations (revoke sessions, remove roles, reassign approvals, ...) and the audit
+//!   entry. A guard whose fact is missing denies with kind `missingFact` (fail closed),
+//!   naming every missing fact so the caller can ask for them all at once; a request that
+//!   names a status the policy does not have, or a policy without a lifecycle, is a
+//!   [`LifecycleError`].
+//! - [`can_login`] and [`lockout_state`]: the login gate (status, organisation, lockout,
+//!   password expiry) and lockout computed only from timestamps, so that a form's "try
+//!   again in N minutes" matches the server.
+//! - [`delete`], [`changes`], [`password_change`], [`password_reset`], [`verification`],
+//!   [`feature_enabled`], [`security_findings`] and [`statistics`].
+//!
+//! Denials carry a stable snake_case `code`, `params`, a message and a hint in the
+//! requested language, and the `rule` that decided (`transition`, `by`, `reason`,
+//! `duration`, or a guard name).
+
+mod actions;
+mod catalogue;
+mod login;
+mod spec;
+mod stats;
+mod status;
+mod transition;
+
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::policy::{PolicyDocument, PolicyError};
+use crate::checks::date::Timestamp;
+use crate::messages::Lang;
+use crate::violation::Params;
 
-/// The lifecycle section of a policy document.
+pub use actions::{
+    ChangeDecision, ChangeRequest, DeleteDecision, DeleteFacts, DeleteRequest, PasswordChangeRequest,
+    PasswordResetDecision, PasswordResetRequest, Suggestion, VerificationDecision, changes, delete,
+    feature_enabled, password_change, password_reset, verification,
+};
+pub use login::{LockoutState, LoginDecision, LoginFacts, OrganizationState, can_login, lockout_state};
+pub use spec::{
+    ActorSpec, AnonymizeSpec, ChangeEffect, ChangesSpec, CompiledLifecycle, DeleteMode, DeletionSpec, Guard,
+    LifecycleSpec, LockoutSpec, LockoutStrategy, LoginSpec, MAX_LOCKOUT_MINUTES, MAX_TEMPORARY_DAYS,
+    MAX_TOKEN_MINUTES, PasswordResetSpec, Requirement, ResetMethod, StatusSpec, TemporarySpec, TransitionEffect,
+    TransitionSpec, VerificationSpec, compile,
+};
+pub use stats::{Finding, Statistics, security_findings, statistics};
+pub use status::{EffectiveStatus, effective_status, initial_status};
+pub use transition::{MAX_REASON_CHARS, TransitionDecision, TransitionFacts, TransitionRequest, transition};
+
+/// Allow or deny. Exactly two values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    /// The operation may proceed, with its obligations.
+    Allow,
+    /// The operation is refused; the `deny` part says why.
+    Deny,
+}
+
+/// Why an operation is denied, broadly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum DenyKind {
+    /// The actor may not do this (`by`).
+    NotPermitted,
+    /// A guard forbids it (last super admin, active bookings, ...).
+    Forbidden,
+    /// The account is not in a state that allows it (same status, no such transition,
+    /// terminal status).
+    InvalidState,
+    /// A fact the decision needs was not given (params `facts` lists them).
+    MissingFact,
+    /// The request itself is incomplete or malformed (reason, duration, confirmation).
+    InvalidRequest,
+}
+
+/// A denial: what refused the operation and what would allow it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct LifecycleSpec {}
+#[serde(rename_all = "camelCase")]
+pub struct Deny {
+    /// Why, broadly.
+    pub kind: DenyKind,
+    /// The stable machine code (`reason_required`, `active_bookings`, ...).
+    pub code: String,
+    /// The message, in the requested language.
+    pub message: String,
+    /// The values the message is rendered from.
+    #[serde(default, skip_serializing_if = "Params::is_empty")]
+    pub params: Params,
+    /// What decided: `transition`, `by`, `reason`, `duration`, `confirmation`, or a guard
+    /// name (`lastSuperAdmin`).
+    pub rule: String,
+    /// What would make it allowed, in the requested language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
 
-/// The compiled lifecycle.
-#[derive(Debug, Clone)]
-pub struct CompiledLifecycle {}
+impl Deny {
+    pub(crate) fn new(kind: DenyKind, code: &str, rule: &str, params: Params, lang: Lang) -> Self {
+        Deny {
+            kind,
+            code: code.to_owned(),
+            message: catalogue::message(code, &params, lang),
+            hint: catalogue::hint(code, &params, lang),
+            params,
+            rule: rule.to_owned(),
+        }
+    }
+}
 
-/// Checks and compiles the lifecycle section.
+/// Something the caller must do when it carries out an allowed decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum Obligation {
+    /// End every session of the account (R002-06).
+    RevokeSessions,
+    /// Send the account's owner the notification `template`.
+    NotifyUser {
+        /// The template's name (`status.inactive`, `passwordReset.temporaryPassword`).
+        template: String,
+    },
+    /// Remove these direct roles (R001-06).
+    RemoveRoles {
+        /// The account's direct roles.
+        roles: Vec<String>,
+    },
+    /// Remove these manual group memberships (R001-06).
+    RemoveGroups {
+        /// The account's manual groups.
+        groups: Vec<String>,
+    },
+    /// Reassign the account's pending approvals (R004-06).
+    ReassignApprovals {
+        /// How many there are.
+        count: u32,
+    },
+    /// Tell the user their login email changed, at the old address (R000-12).
+    NotifyEmailChange {
+        /// The old address.
+        old: String,
+        /// The new address.
+        new: String,
+    },
+    /// Verify the new address before it becomes the login (R002-05).
+    VerifyNewEmail {
+        /// The address to verify.
+        email: String,
+    },
+    /// The user must change their password at next login (R002-05).
+    ForcePasswordChange,
+    /// Every stored password and outstanding reset token stops working (R002-07); for the
+    /// `token` method, when the token is redeemed.
+    InvalidatePasswords,
+    /// Send a single-use reset link that expires at `expiresAt` (R002-07).
+    IssueResetToken {
+        /// When the token stops working.
+        expires_at: Timestamp,
+    },
+    /// Cancel the account's future bookings.
+    CancelFutureBookings,
+    /// Store `statusUntil`: the temporary status ends at `at` and returns to `returnsTo`.
+    ScheduleExpiry {
+        /// The end of the temporary status.
+        at: Timestamp,
+        /// The status it returns to.
+        returns_to: String,
+    },
+    /// Write the decision's `audit` entry to the audit log (R003-08).
+    Audit,
+}
+
+/// An audit log entry: who did what to whom, when, and why (R002-06, R003-08).
 ///
-/// # Errors
-/// A [`PolicyError`] naming the key path.
-pub fn compile(_spec: &LifecycleSpec, _doc: &PolicyDocument) -> Result<CompiledLifecycle, PolicyError> {
-    Ok(CompiledLifecycle {})
+/// Never holds a password: changed fields are named, and only the email's values appear.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntry {
+    /// The actor's account id.
+    pub actor: String,
+    /// The target's account id.
+    pub target: String,
+    /// The action (`users.status`, `users.update`, `users.delete`, `users.passwordReset`,
+    /// `users.verify`).
+    pub action: String,
+    /// The status before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// The status after.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    /// The reason given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The names of the changed fields.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<String>,
+    /// Roles assigned by the actor (R003-08).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles_added: Vec<String>,
+    /// Roles removed by the actor.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles_removed: Vec<String>,
+    /// When.
+    pub at: Timestamp,
+}
+
+impl AuditEntry {
+    pub(crate) fn new(actor: &str, target: &str, action: &str, at: Timestamp) -> Self {
+        AuditEntry {
+            actor: actor.to_owned(),
+            target: target.to_owned(),
+            action: action.to_owned(),
+            from: None,
+            to: None,
+            reason: None,
+            fields: Vec::new(),
+            roles_added: Vec::new(),
+            roles_removed: Vec::new(),
+            at,
+        }
+    }
+}
+
+/// A lifecycle request that cannot be decided at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LifecycleError {
+    /// The policy has no `lifecycle` section.
+    #[error("the policy has no lifecycle section")]
+    NoLifecycle,
+    /// A status the policy does not declare.
+    #[error("`{status}` is not a status of the policy")]
+    UnknownStatus {
+        /// The status asked for, truncated to 128 characters.
+        status: String,
+    },
+    /// A verification kind the policy does not declare.
+    #[error("`{kind}` is not a verification kind of the policy")]
+    UnknownVerification {
+        /// The kind asked for.
+        kind: String,
+    },
+    /// A feature the policy does not declare.
+    #[error("`{feature}` is not a feature of the policy")]
+    UnknownFeature {
+        /// The feature asked for.
+        feature: String,
+    },
+}
+
+impl LifecycleError {
+    pub(crate) fn unknown_status(s: &str) -> Self {
+        LifecycleError::UnknownStatus {
+            status: s.chars().take(128).collect(),
+        }
+    }
+}
+
+/// The compiled lifecycle of `policy`.
+pub(crate) fn lifecycle_of(policy: &crate::Policy) -> Result<&CompiledLifecycle, LifecycleError> {
+    policy.lifecycle().ok_or(LifecycleError::NoLifecycle)
+}
+
+/// The policy hash of decisions.
+pub(crate) fn hash_of(policy: &crate::Policy) -> Arc<str> {
+    Arc::from(policy.hash())
+}
+
+/// Does `actor` satisfy `by`? `permissions` are the actor's effective permissions over the
+/// target.
+pub(crate) fn actor_allowed(by: &ActorSpec, actor: &crate::model::Account, permissions: &[String]) -> bool {
+    by.permission.as_ref().is_some_and(|p| permissions.iter().any(|q| q == p || wildcard(q, p)))
+        || by.roles.iter().any(|r| actor.roles.contains(r))
+        || (by.root && actor.root)
+        || (by.super_admin && actor.super_admin)
+}
+
+/// `users.*` covers `users.status`.
+fn wildcard(held: &str, wanted: &str) -> bool {
+    match (held.split_once('.'), wanted.split_once('.')) {
+        (Some((hm, "*")), Some((wm, _))) => hm == wm,
+        _ => false,
+    }
+}
+
+/// The params of a `not_permitted` denial.
+pub(crate) fn not_permitted(by: &ActorSpec, lang: Lang) -> Deny {
+    let mut params = Params::new();
+    if let Some(p) = &by.permission {
+        params.insert("permission".into(), p.clone().into());
+    }
+    if !by.roles.is_empty() {
+        params.insert("roles".into(), by.roles.clone().into());
+    }
+    if by.root {
+        params.insert("root".into(), true.into());
+    }
+    if by.super_admin {
+        params.insert("superAdmin".into(), true.into());
+    }
+    Deny::new(DenyKind::NotPermitted, "not_permitted", "by", params, lang)
 }

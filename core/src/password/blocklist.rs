@@ -19,10 +19,19 @@ const MIN_STEM_CHARS: usize = 4;
 /// the built-in list). This takes about 240 KB for the built-in list in two allocations,
 /// against about 1 MB and 20,000 allocations for a `HashSet<Box<str>>`, which matters in
 /// the browser build; a lookup stays in the microseconds.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Blocklist {
     text: Box<str>,
     starts: Box<[u32]>,
+}
+
+impl std::fmt::Debug for Blocklist {
+    /// Shows the size, not the 19,640 entries.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Blocklist")
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Blocklist {

@@ -1,0 +1,407 @@
+//! Checking and compiling the access section: role inheritance flattened once, actions
+//! parsed once, so a decision is a few comparisons.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::spec::{AccessSpec, GrantableBy, PermissionSpec, ScopeLevel};
+use crate::policy::{Condition, PolicyDocument, PolicyError, limits};
+
+/// Largest number of permissions after inheritance is flattened: 100,000.
+pub const MAX_FLATTENED_PERMISSIONS: usize = 100_000;
+
+/// `module.action` with wildcards, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ActionPattern {
+    /// `None` for `*`.
+    pub(crate) module: Option<String>,
+    /// `None` for `*`.
+    pub(crate) action: Option<String>,
+}
+
+impl ActionPattern {
+    pub(crate) fn matches(&self, module: &str, action: &str) -> bool {
+        self.module.as_deref().is_none_or(|m| m == module) && self.action.as_deref().is_none_or(|a| a == action)
+    }
+
+    /// Does `self` cover every action `other` covers?
+    pub(crate) fn covers(&self, other: &ActionPattern) -> bool {
+        let m = match (&self.module, &other.module) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(a), Some(b)) => a == b,
+        };
+        let a = match (&self.action, &other.action) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(a), Some(b)) => a == b,
+        };
+        m && a
+    }
+
+    pub(crate) fn render(&self) -> String {
+        format!("{}.{}", self.module.as_deref().unwrap_or("*"), self.action.as_deref().unwrap_or("*"))
+    }
+}
+
+/// A permission after compilation.
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledPermission {
+    pub(crate) forbid: bool,
+    pub(crate) pattern: ActionPattern,
+    pub(crate) scope: ScopeLevel,
+    pub(crate) depth: Option<u32>,
+    /// `role:<id>#<n>`, naming the role that declared it.
+    pub(crate) rule: Arc<str>,
+}
+
+impl CompiledPermission {
+    /// Does this allow reach at least as far as `other`, on every directory?
+    pub(crate) fn scope_covers(&self, other: &CompiledPermission) -> bool {
+        use ScopeLevel::*;
+        match (self.scope, other.scope) {
+            (All, _) => true,
+            (Organization, All) => false,
+            (Organization, _) => true,
+            (Location, Location) => true,
+            (Own, Own) => true,
+            (Team, Team) => match (self.depth, other.depth) {
+                (None, _) => true,
+                (Some(_), None) => false,
+                (Some(a), Some(b)) => a >= b,
+            },
+            _ => false,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledRole {
+    pub(crate) id: String,
+    pub(crate) active: bool,
+    pub(crate) administrator: bool,
+    pub(crate) grantable_by: GrantableBy,
+    pub(crate) read_only: bool,
+    pub(crate) suggest: Option<String>,
+    /// Own and inherited permissions.
+    pub(crate) permissions: Vec<CompiledPermission>,
+    /// Whether any allow is not a read.
+    pub(crate) writes: bool,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledGroup {
+    pub(crate) id: String,
+    pub(crate) roles: Vec<usize>,
+    pub(crate) rule: Option<Condition>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledCombination {
+    pub(crate) roles: Vec<usize>,
+    pub(crate) reason: std::collections::BTreeMap<String, String>,
+    pub(crate) suggest: Option<String>,
+}
+
+/// The compiled access model of a policy.
+#[derive(Debug, Clone)]
+pub struct CompiledAccess {
+    pub(crate) spec: AccessSpec,
+    pub(crate) roles: Vec<CompiledRole>,
+    pub(crate) role_index: HashMap<String, usize>,
+    pub(crate) groups: Vec<CompiledGroup>,
+    pub(crate) group_index: HashMap<String, usize>,
+    pub(crate) combinations: Vec<CompiledCombination>,
+    pub(crate) critical: Vec<ActionPattern>,
+}
+
+impl CompiledAccess {
+    /// The role ids, in declaration order.
+    pub fn role_ids(&self) -> impl Iterator<Item = &str> {
+        self.roles.iter().map(|r| r.id.as_str())
+    }
+
+    /// Whether `module.action` is declared.
+    pub fn has_action(&self, module: &str, action: &str) -> bool {
+        self.spec.modules.get(module).is_some_and(|a| a.iter().any(|x| x == action))
+    }
+
+    /// The critical permissions (R004-09), as `module.action` text.
+    pub fn critical_permissions(&self) -> &[String] {
+        &self.spec.critical_permissions
+    }
+
+    pub(crate) fn role(&self, id: &str) -> Option<(usize, &CompiledRole)> {
+        let i = *self.role_index.get(id)?;
+        self.roles.get(i).map(|r| (i, r))
+    }
+
+    pub(crate) fn is_read(&self, pattern: &ActionPattern) -> bool {
+        pattern.action.as_deref().is_some_and(|a| self.spec.read_actions.iter().any(|r| r == a))
+    }
+}
+
+/// Parses `module.action`, `module.*` or `*` and checks it against the declared modules.
+pub(crate) fn parse_pattern(spec: &AccessSpec, path: &str, text: &str) -> Result<ActionPattern, PolicyError> {
+    if text == "*" {
+        return Ok(ActionPattern { module: None, action: None });
+    }
+    let Some((module, action)) = text.split_once('.') else {
+        return Err(PolicyError::invalid(path, format!("`{text}` is not an action: write `module.action`, `module.*` or `*`")));
+    };
+    let Some(actions) = spec.modules.get(module) else {
+        let known: Vec<String> = spec.modules.keys().map(|k| format!("`{k}`")).collect();
+        return Err(PolicyError::invalid(path, format!("`{module}` is not a declared module")).with_help(format!("modules are {}", known.join(", "))));
+    };
+    if action == "*" {
+        return Ok(ActionPattern { module: Some(module.to_owned()), action: None });
+    }
+    if !actions.iter().any(|a| a == action) {
+        let known: Vec<String> = actions.iter().map(|k| format!("`{k}`")).collect();
+        return Err(PolicyError::invalid(path, format!("`{action}` is not an action of module `{module}`")).with_help(format!("actions are {}", known.join(", "))));
+    }
+    Ok(ActionPattern {
+        module: Some(module.to_owned()),
+        action: Some(action.to_owned()),
+    })
+}
+
+fn compile_permission(spec: &AccessSpec, path: &str, p: &PermissionSpec, rule: Arc<str>) -> Result<CompiledPermission, PolicyError> {
+    let (text, forbid) = match (&p.allow, &p.forbid) {
+        (Some(a), None) => (a, false),
+        (None, Some(f)) => (f, true),
+        _ => return Err(PolicyError::invalid(path, "a permission has exactly one of `allow` and `forbid`")),
+    };
+    if p.depth.is_some() && p.scope != ScopeLevel::Team {
+        return Err(PolicyError::invalid(format!("{path}.depth"), "`depth` applies only to scope `team`"));
+    }
+    if p.depth == Some(0) {
+        return Err(PolicyError::invalid(format!("{path}.depth"), "`depth` must be at least 1 (1 = direct reports)"));
+    }
+    if forbid && (p.scope != ScopeLevel::Own || p.depth.is_some()) {
+        return Err(PolicyError::invalid(format!("{path}.scope"), "a `forbid` applies to every scope and takes no `scope`"));
+    }
+    let key = if forbid { "forbid" } else { "allow" };
+    Ok(CompiledPermission {
+        forbid,
+        pattern: parse_pattern(spec, &format!("{path}.{key}"), text)?,
+        scope: p.scope,
+        depth: p.depth,
+        rule,
+    })
+}
+
+fn check_condition(doc: &PolicyDocument, path: &str, c: &Condition) -> Result<(), PolicyError> {
+    let Some(field) = &c.field else {
+        return Err(PolicyError::invalid(path, "a group rule needs a `field`"));
+    };
+    if c.mode.is_some() {
+        return Err(PolicyError::invalid(format!("{path}.mode"), "a group rule cannot depend on the operation"));
+    }
+    if c.one_of.is_none() && c.present.is_none() {
+        return Err(PolicyError::invalid(path, "a group rule needs `in` or `present`"));
+    }
+    let builtin = ["id", "organization", "status", "manager", "location", "superAdmin"];
+    if !builtin.contains(&field.as_str()) && !doc.fields.contains_key(field) {
+        return Err(PolicyError::invalid(format!("{path}.field"), format!("`{field}` is not a field of the schema")));
+    }
+    Ok(())
+}
+
+/// Checks and compiles the access section.
+///
+/// # Errors
+/// A [`PolicyError`] naming the key path: an undeclared module or action, an unknown role,
+/// a role inheritance cycle, a read-only role with a write permission, a forbidden
+/// combination of fewer than two roles, a limit exceeded.
+pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess, PolicyError> {
+    for (len, path) in [
+        (spec.modules.len(), "access.modules"),
+        (spec.roles.len(), "access.roles"),
+        (spec.groups.len(), "access.groups"),
+        (spec.forbidden_combinations.len(), "access.forbiddenCombinations"),
+        (spec.critical_permissions.len(), "access.criticalPermissions"),
+    ] {
+        if len > limits::MAX_LIST {
+            return Err(PolicyError::limit(path, "the number of entries", limits::MAX_LIST));
+        }
+    }
+    for (m, actions) in spec.modules.iter() {
+        let path = format!("access.modules.{m}");
+        if m.is_empty() || m.contains('.') || m == "*" || m.len() > limits::MAX_NAME_BYTES {
+            return Err(PolicyError::invalid(path, format!("`{m}` is not a valid module name")));
+        }
+        for (i, a) in actions.iter().enumerate() {
+            if a.is_empty() || a.contains('.') || a == "*" || a.len() > limits::MAX_NAME_BYTES {
+                return Err(PolicyError::invalid(format!("{path}[{i}]"), format!("`{a}` is not a valid action name")));
+            }
+        }
+    }
+    if let Some(f) = &spec.role_field {
+        if !doc.fields.contains_key(f) {
+            return Err(PolicyError::invalid("access.roleField", format!("`{f}` is not a field of the schema")));
+        }
+    }
+    let role_index: HashMap<String, usize> = spec.roles.keys().enumerate().map(|(i, k)| (k.to_owned(), i)).collect();
+    let unknown_role = |path: String, r: &str| {
+        let known: Vec<String> = spec.roles.keys().take(20).map(|k| format!("`{k}`")).collect();
+        PolicyError::invalid(path, format!("`{r}` is not a declared role")).with_help(format!("roles are {}", known.join(", ")))
+    };
+
+    // Own permissions, and the inheritance graph.
+    let mut own: Vec<Vec<CompiledPermission>> = Vec::with_capacity(spec.roles.len());
+    let mut parents: Vec<Vec<usize>> = Vec::with_capacity(spec.roles.len());
+    for (id, role) in spec.roles.iter() {
+        let path = format!("access.roles.{id}");
+        if id.is_empty() || id.len() > limits::MAX_NAME_BYTES {
+            return Err(PolicyError::invalid(path, "a role id must be 1 to 128 bytes"));
+        }
+        if role.permissions.len() > limits::MAX_LIST || role.inherits.len() > limits::MAX_LIST {
+            return Err(PolicyError::limit(path, "the number of permissions", limits::MAX_LIST));
+        }
+        let mut perms = Vec::with_capacity(role.permissions.len());
+        for (i, p) in role.permissions.iter().enumerate() {
+            let rule: Arc<str> = format!("role:{id}#{i}").into();
+            perms.push(compile_permission(spec, &format!("{path}.permissions[{i}]"), p, rule)?);
+        }
+        own.push(perms);
+        let mut ps = Vec::new();
+        for (i, parent) in role.inherits.iter().enumerate() {
+            match role_index.get(parent) {
+                Some(&p) => ps.push(p),
+                None => return Err(unknown_role(format!("{path}.inherits[{i}]"), parent)),
+            }
+        }
+        parents.push(ps);
+        if let Some(s) = &role.suggest {
+            if !role_index.contains_key(s) {
+                return Err(unknown_role(format!("{path}.suggest"), s));
+            }
+        }
+    }
+
+    // Kahn's algorithm: parents before children; whatever is left is on a cycle.
+    let n = spec.roles.len();
+    let mut pending: Vec<usize> = parents.iter().map(Vec::len).collect();
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (child, ps) in parents.iter().enumerate() {
+        for &p in ps {
+            if let Some(c) = children.get_mut(p) {
+                c.push(child);
+            }
+        }
+    }
+    let mut order = Vec::with_capacity(n);
+    let mut ready: Vec<usize> = (0..n).filter(|&i| pending.get(i) == Some(&0)).collect();
+    while let Some(r) = ready.pop() {
+        order.push(r);
+        for &c in children.get(r).map(Vec::as_slice).unwrap_or_default() {
+            if let Some(p) = pending.get_mut(c) {
+                *p -= 1;
+                if *p == 0 {
+                    ready.push(c);
+                }
+            }
+        }
+    }
+    if order.len() < n {
+        let on_cycle: Vec<String> = (0..n)
+            .filter(|&i| pending.get(i).is_some_and(|&p| p > 0))
+            .filter_map(|i| spec.roles.keys().nth(i).map(|k| format!("`{k}`")))
+            .collect();
+        return Err(PolicyError::invalid("access.roles", format!("role inheritance has a cycle through {}", on_cycle.join(", "))));
+    }
+    let mut flat: Vec<Vec<CompiledPermission>> = vec![Vec::new(); n];
+    let mut total = 0usize;
+    for &r in &order {
+        let mut perms = own.get(r).cloned().unwrap_or_default();
+        for &p in parents.get(r).map(Vec::as_slice).unwrap_or_default() {
+            perms.extend(flat.get(p).cloned().unwrap_or_default());
+        }
+        total += perms.len();
+        if total > MAX_FLATTENED_PERMISSIONS {
+            return Err(PolicyError::limit("access.roles", "the number of permissions after inheritance", MAX_FLATTENED_PERMISSIONS));
+        }
+        if let Some(slot) = flat.get_mut(r) {
+            *slot = perms;
+        }
+    }
+
+    let mut access = CompiledAccess {
+        spec: spec.clone(),
+        roles: Vec::with_capacity(n),
+        role_index,
+        groups: Vec::new(),
+        group_index: HashMap::new(),
+        combinations: Vec::new(),
+        critical: Vec::new(),
+    };
+    for ((id, role), permissions) in spec.roles.iter().zip(flat) {
+        let mut r = CompiledRole {
+            id: id.to_owned(),
+            active: role.active,
+            administrator: role.administrator,
+            grantable_by: role.grantable_by,
+            read_only: role.read_only,
+            suggest: role.suggest.clone(),
+            permissions,
+            writes: false,
+        };
+        r.writes = r.permissions.iter().any(|p| !p.forbid && !access.is_read(&p.pattern));
+        if r.read_only && r.writes {
+            let offending = r.permissions.iter().find(|p| !p.forbid && !access.is_read(&p.pattern)).map(|p| p.pattern.render()).unwrap_or_default();
+            return Err(PolicyError::invalid(
+                format!("access.roles.{id}.permissions"),
+                format!("read-only role `{id}` carries the write permission `{offending}`"),
+            )
+            .with_help("remove the permission, or make the role not `readOnly`"));
+        }
+        access.roles.push(r);
+    }
+    for (gid, g) in spec.groups.iter() {
+        let path = format!("access.groups.{gid}");
+        let mut roles = Vec::with_capacity(g.roles.len());
+        for (i, r) in g.roles.iter().enumerate() {
+            match access.role_index.get(r) {
+                Some(&x) => roles.push(x),
+                None => return Err(unknown_role(format!("{path}.roles[{i}]"), r)),
+            }
+        }
+        if let Some(c) = &g.rule {
+            check_condition(doc, &format!("{path}.rule"), c)?;
+        }
+        access.group_index.insert(gid.to_owned(), access.groups.len());
+        access.groups.push(CompiledGroup {
+            id: gid.to_owned(),
+            roles,
+            rule: g.rule.clone(),
+        });
+    }
+    for (i, c) in spec.forbidden_combinations.iter().enumerate() {
+        let path = format!("access.forbiddenCombinations[{i}]");
+        if c.roles.len() < 2 {
+            return Err(PolicyError::invalid(format!("{path}.roles"), "a forbidden combination names at least two roles"));
+        }
+        let mut roles = Vec::new();
+        for (j, r) in c.roles.iter().enumerate() {
+            match access.role_index.get(r) {
+                Some(&x) => roles.push(x),
+                None => return Err(unknown_role(format!("{path}.roles[{j}]"), r)),
+            }
+        }
+        if let Some(s) = &c.suggest {
+            if !access.role_index.contains_key(s) {
+                return Err(unknown_role(format!("{path}.suggest"), s));
+            }
+        }
+        access.combinations.push(CompiledCombination {
+            roles,
+            reason: c.reason.clone(),
+            suggest: c.suggest.clone(),
+        });
+    }
+    for (i, p) in spec.critical_permissions.iter().enumerate() {
+        access.critical.push(parse_pattern(spec, &format!("access.criticalPermissions[{i}]"), p)?);
+    }
+    Ok(access)
+}

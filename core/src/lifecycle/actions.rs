@@ -1,0 +1,715 @@
+//! Deletion, field changes, password changes and resets, verifications.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::transition::{GuardContext, GuardOutcome, check_guard, record_of};
+use super::{
+    AuditEntry, ChangeEffect, Decision, DeleteMode, Deny, DenyKind, LifecycleError, Obligation, ResetMethod,
+    TransitionFacts, actor_allowed, effective_status, hash_of, lifecycle_of, not_permitted,
+};
+use crate::checks::date::Timestamp;
+use crate::messages::Lang;
+use crate::model::Account;
+use crate::password::{Password, RandomSource, generate_password};
+use crate::policy::FieldType;
+use crate::violation::Params;
+use crate::Policy;
+
+/// The facts a deletion's blockers need (the same as a transition's).
+pub type DeleteFacts = TransitionFacts;
+
+fn one(key: &str, value: impl Into<Value>) -> Params {
+    let mut p = Params::new();
+    p.insert(key.to_owned(), value.into());
+    p
+}
+
+fn mode_name(m: DeleteMode) -> &'static str {
+    match m {
+        DeleteMode::Soft => "soft",
+        DeleteMode::Hard => "hard",
+        DeleteMode::Anonymize => "anonymize",
+    }
+}
+
+fn method_name(m: ResetMethod) -> &'static str {
+    match m {
+        ResetMethod::Token => "token",
+        ResetMethod::TemporaryPassword => "temporaryPassword",
+        ResetMethod::Admin => "admin",
+    }
+}
+
+/// A request to delete an account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeleteRequest {
+    /// Who asks.
+    pub actor: Account,
+    /// The account to delete.
+    pub target: Account,
+    /// The mode; default the policy's `deletion.default`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<DeleteMode>,
+    /// The actor confirmed the deletion (R000-09).
+    #[serde(default)]
+    pub confirmed: bool,
+    /// Facts for the blockers.
+    #[serde(default)]
+    pub facts: DeleteFacts,
+    /// The permissions the actor holds over the target, checked against `deletion.by`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actor_permissions: Vec<String>,
+    /// The language of messages.
+    #[serde(default)]
+    pub lang: Lang,
+}
+
+/// A status suggested instead of an operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Suggestion {
+    /// The status to move the account to.
+    pub status: String,
+    /// The transition that leads there from the account's status, if one does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transition: Option<String>,
+}
+
+/// The outcome of a deletion request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteDecision {
+    /// Allow or deny.
+    pub decision: Decision,
+    /// The hash of the policy that decided.
+    pub policy: Arc<str>,
+    /// The mode used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<DeleteMode>,
+    /// Fields anonymisation erases.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub erase: Vec<String>,
+    /// Fields anonymisation keeps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keep: Vec<String>,
+    /// The anonymised record (erased fields set to null), for an allowed anonymisation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anonymized: Option<Map<String, Value>>,
+    /// Why it is denied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deny: Option<Deny>,
+    /// What the caller must do.
+    pub obligations: Vec<Obligation>,
+    /// The recommended alternative (R000-09: deactivation; R002-10: suspension when
+    /// bookings block).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<Suggestion>,
+    /// The audit entry (action `users.delete`).
+    pub audit: AuditEntry,
+}
+
+impl DeleteDecision {
+    /// Whether the deletion is allowed.
+    pub fn allowed(&self) -> bool {
+        self.decision == Decision::Allow
+    }
+}
+
+/// Decides whether `req.actor` may delete `req.target`.
+///
+/// In order: the policy must offer deletion (`deletion_disabled`) and the mode
+/// (`mode_not_allowed`); `deletion.by` (`not_permitted`); the blockers (R002-10
+/// `active_bookings` suggesting `deletion.whenBlocked`, `last_super_admin`,
+/// `sole_critical_holder`, or `missing_fact`); the confirmation (R000-09
+/// `confirmation_required`). Every decision suggests `deletion.alternative` (R000-09)
+/// unless a blocker suggested another status.
+///
+/// # Errors
+/// [`LifecycleError::NoLifecycle`] or [`LifecycleError::UnknownStatus`] (stored status).
+pub fn delete(policy: &Policy, req: &DeleteRequest, now: Timestamp) -> Result<DeleteDecision, LifecycleError> {
+    let lc = lifecycle_of(policy)?;
+    let lang = req.lang;
+    let from = effective_status(lc, &req.target, now)?.status;
+    let from_login = lc.status(&from).is_some_and(|s| s.login);
+    let suggest = |status: &str| Suggestion {
+        status: status.to_owned(),
+        transition: lc.transition_between(&from, status).map(|t| t.id.clone()),
+    };
+    let mut d = DeleteDecision {
+        decision: Decision::Deny,
+        policy: hash_of(policy),
+        mode: None,
+        erase: Vec::new(),
+        keep: Vec::new(),
+        anonymized: None,
+        deny: None,
+        obligations: Vec::new(),
+        suggestion: None,
+        audit: AuditEntry::new(&req.actor.id, &req.target.id, "users.delete", now),
+    };
+    d.audit.from = Some(from.clone());
+    let Some(spec) = &lc.spec().deletion else {
+        d.deny = Some(Deny::new(DenyKind::Forbidden, "deletion_disabled", "deletion", Params::new(), lang));
+        return Ok(d);
+    };
+    d.suggestion = spec.alternative.as_deref().filter(|a| *a != from).map(suggest);
+    let mode = req.mode.unwrap_or(spec.default);
+    d.mode = Some(mode);
+    if !spec.modes.contains(&mode) {
+        let mut p = one("mode", mode_name(mode));
+        p.insert("allowed".into(), spec.modes.iter().map(|m| mode_name(*m)).collect::<Vec<_>>().into());
+        d.deny = Some(Deny::new(DenyKind::InvalidRequest, "mode_not_allowed", "deletion.modes", p, lang));
+        return Ok(d);
+    }
+    if let Some(by) = &spec.by {
+        if !actor_allowed(by, &req.actor, &req.actor_permissions) {
+            d.deny = Some(not_permitted(by, lang));
+            return Ok(d);
+        }
+    }
+    let cx = GuardContext {
+        policy,
+        actor: &req.actor,
+        target: &req.target,
+        from_login,
+        to_login: false,
+        to: &from,
+        active_bookings: req.facts.active_bookings,
+        active_super_admins: req.facts.active_super_admins,
+        sole_holder_of: req.facts.sole_holder_of.as_deref(),
+        suggestion: spec.when_blocked.as_deref(),
+        now,
+        lang,
+    };
+    let mut missing: Vec<String> = Vec::new();
+    for &g in &spec.blockers {
+        match check_guard(g, &cx) {
+            GuardOutcome::Pass => {}
+            GuardOutcome::Deny(deny) => {
+                if deny.code == "active_bookings" {
+                    if let Some(s) = &spec.when_blocked {
+                        d.suggestion = Some(suggest(s));
+                    }
+                }
+                d.deny = Some(deny);
+                return Ok(d);
+            }
+            GuardOutcome::Missing(f) => missing.push(f.to_owned()),
+        }
+    }
+    if !missing.is_empty() {
+        d.deny = Some(Deny::new(DenyKind::MissingFact, "missing_fact", "facts", one("facts", missing), lang));
+        return Ok(d);
+    }
+    if spec.confirmation && !req.confirmed {
+        let mut p = one("mode", mode_name(mode));
+        if let Some(s) = &d.suggestion {
+            p.insert("alternative".into(), s.status.clone().into());
+        }
+        d.deny = Some(Deny::new(DenyKind::InvalidRequest, "confirmation_required", "confirmation", p, lang));
+        return Ok(d);
+    }
+    if mode == DeleteMode::Anonymize {
+        let anon = spec.anonymize.clone().unwrap_or_default();
+        let mut record = record_of(policy, &req.target, &req.target.status);
+        for (name, field) in policy.document().fields.iter() {
+            let kept = name == "id" || (anon.keep.iter().any(|k| k == name) && field.kind != FieldType::Password);
+            if kept {
+                d.keep.push(name.to_owned());
+            } else {
+                d.erase.push(name.to_owned());
+                if record.contains_key(name) {
+                    record.insert(name.to_owned(), Value::Null);
+                }
+            }
+        }
+        d.audit.fields = d.erase.clone();
+        d.anonymized = Some(record);
+    }
+    d.obligations = vec![Obligation::RevokeSessions, Obligation::CancelFutureBookings, Obligation::Audit];
+    d.decision = Decision::Allow;
+    Ok(d)
+}
+
+/// An edit of an account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChangeRequest {
+    /// Who edits.
+    pub actor: Account,
+    /// The account before.
+    pub before: Account,
+    /// The account after; a non-blank `password` attribute means a new password (R000-05).
+    pub after: Account,
+    /// The actor re-entered their current password (for a self-service password change,
+    /// R002-05).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_password_verified: Option<bool>,
+    /// The language of messages.
+    #[serde(default)]
+    pub lang: Lang,
+}
+
+/// A self-service or administrative password change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PasswordChangeRequest {
+    /// Who changes it.
+    pub actor: Account,
+    /// Whose password.
+    pub target: Account,
+    /// The actor re-entered their current password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_password_verified: Option<bool>,
+    /// The language of messages.
+    #[serde(default)]
+    pub lang: Lang,
+}
+
+/// The outcome of an edit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeDecision {
+    /// Allow or deny.
+    pub decision: Decision,
+    /// The hash of the policy that decided.
+    pub policy: Arc<str>,
+    /// Why it is denied (`status_change_needs_transition`, `current_password_required`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deny: Option<Deny>,
+    /// The names of the changed fields (never a password's value).
+    pub changed: Vec<String>,
+    /// What the caller must do.
+    pub obligations: Vec<Obligation>,
+    /// The audit entry (action `users.update`), naming the actor (R003-08).
+    pub audit: AuditEntry,
+}
+
+impl ChangeDecision {
+    /// Whether the edit is allowed.
+    pub fn allowed(&self) -> bool {
+        self.decision == Decision::Allow
+    }
+}
+
+fn email_of(a: &Account) -> Option<String> {
+    match a.attribute("email") {
+        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
+        _ => None,
+    }
+}
+
+fn changed_fields(before: &Account, after: &Account) -> Vec<String> {
+    let mut out = Vec::new();
+    let typed = [
+        ("id", before.id != after.id),
+        ("organization", before.organization != after.organization),
+        ("status", before.status != after.status),
+        ("statusUntil", before.status_until != after.status_until),
+        ("roles", before.roles != after.roles),
+        ("groups", before.groups != after.groups),
+        ("superAdmin", before.super_admin != after.super_admin),
+        ("root", before.root != after.root),
+        ("manager", before.manager != after.manager),
+        ("location", before.location != after.location),
+    ];
+    out.extend(typed.iter().filter(|(_, c)| *c).map(|(n, _)| (*n).to_owned()));
+    let mut keys: Vec<&String> = before.attributes.keys().chain(after.attributes.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    for k in keys {
+        if k == "password" {
+            continue;
+        }
+        if before.attributes.get(k) != after.attributes.get(k) {
+            out.push(k.clone());
+        }
+    }
+    if matches!(after.attributes.get("password"), Some(Value::String(s)) if !s.trim().is_empty()) {
+        out.push("password".into());
+    }
+    out
+}
+
+struct ChangeInput<'a> {
+    actor: &'a Account,
+    before: &'a Account,
+    after: &'a Account,
+    changed: Vec<String>,
+    current_password_verified: Option<bool>,
+    lang: Lang,
+}
+
+fn decide_changes(policy: &Policy, input: ChangeInput<'_>, now: Timestamp) -> Result<ChangeDecision, LifecycleError> {
+    let lc = lifecycle_of(policy)?;
+    let spec = &lc.spec().changes;
+    let lang = input.lang;
+    let mut audit = AuditEntry::new(&input.actor.id, &input.before.id, "users.update", now);
+    audit.fields = input.changed.clone();
+    audit.roles_added = input.after.roles.iter().filter(|r| !input.before.roles.contains(r)).cloned().collect();
+    audit.roles_removed = input.before.roles.iter().filter(|r| !input.after.roles.contains(r)).cloned().collect();
+    let mut d = ChangeDecision {
+        decision: Decision::Deny,
+        policy: hash_of(policy),
+        deny: None,
+        changed: input.changed.clone(),
+        obligations: Vec::new(),
+        audit,
+    };
+    let has = |f: &str| input.changed.iter().any(|c| c == f);
+    if has("status") || has("statusUntil") {
+        d.deny = Some(Deny::new(DenyKind::InvalidRequest, "status_change_needs_transition", "status", Params::new(), lang));
+        return Ok(d);
+    }
+    let password = has("password");
+    if password && spec.require_current_password && input.actor.id == input.before.id && input.current_password_verified != Some(true) {
+        d.deny = Some(Deny::new(DenyKind::InvalidRequest, "current_password_required", "changes.requireCurrentPassword", Params::new(), lang));
+        return Ok(d);
+    }
+    let mut obligations = Vec::new();
+    let (old, new) = (email_of(input.before), email_of(input.after));
+    let email_changed = old.as_deref().map(str::to_lowercase) != new.as_deref().map(str::to_lowercase);
+    if email_changed {
+        for e in &spec.email {
+            match (e, &old, &new) {
+                (ChangeEffect::NotifyEmailChange, Some(o), Some(n)) => obligations.push(Obligation::NotifyEmailChange {
+                    old: o.clone(),
+                    new: n.clone(),
+                }),
+                (ChangeEffect::VerifyNewEmail, _, Some(n)) => obligations.push(Obligation::VerifyNewEmail { email: n.clone() }),
+                (ChangeEffect::NotifyUser, _, _) => obligations.push(Obligation::NotifyUser {
+                    template: "emailChanged".into(),
+                }),
+                (ChangeEffect::RevokeSessions, _, _) if !obligations.contains(&Obligation::RevokeSessions) => {
+                    obligations.push(Obligation::RevokeSessions);
+                }
+                _ => {}
+            }
+        }
+    }
+    if password {
+        for e in &spec.password {
+            match e {
+                ChangeEffect::NotifyUser => obligations.push(Obligation::NotifyUser {
+                    template: "passwordChanged".into(),
+                }),
+                ChangeEffect::RevokeSessions if !obligations.contains(&Obligation::RevokeSessions) => {
+                    obligations.push(Obligation::RevokeSessions);
+                }
+                _ => {}
+            }
+        }
+    }
+    if !input.changed.is_empty() {
+        obligations.push(Obligation::Audit);
+    }
+    d.obligations = obligations;
+    d.decision = Decision::Allow;
+    Ok(d)
+}
+
+/// The obligations and audit entry of an edit (R000-12, R002-05, R003-08).
+///
+/// An email change (compared case-insensitively) carries `changes.email` obligations
+/// (`notifyEmailChange` with both addresses, `verifyNewEmail`); a new password carries
+/// `changes.password` obligations and, when the actor edits themselves and
+/// `changes.requireCurrentPassword` is on, needs `currentPasswordVerified: true`
+/// (`current_password_required`). A status change is refused
+/// (`status_change_needs_transition`): it goes through [`transition`](super::transition).
+/// The audit entry names the actor, the changed fields (never a password's value) and the
+/// roles added and removed by the actor.
+///
+/// # Errors
+/// [`LifecycleError::NoLifecycle`].
+pub fn changes(policy: &Policy, req: &ChangeRequest, now: Timestamp) -> Result<ChangeDecision, LifecycleError> {
+    decide_changes(
+        policy,
+        ChangeInput {
+            actor: &req.actor,
+            before: &req.before,
+            after: &req.after,
+            changed: changed_fields(&req.before, &req.after),
+            current_password_verified: req.current_password_verified,
+            lang: req.lang,
+        },
+        now,
+    )
+}
+
+/// A password change on its own (R002-05): as [`changes`] with only the password changed.
+///
+/// # Errors
+/// [`LifecycleError::NoLifecycle`].
+pub fn password_change(policy: &Policy, req: &PasswordChangeRequest, now: Timestamp) -> Result<ChangeDecision, LifecycleError> {
+    decide_changes(
+        policy,
+        ChangeInput {
+            actor: &req.actor,
+            before: &req.target,
+            after: &req.target,
+            changed: vec!["password".into()],
+            current_password_verified: req.current_password_verified,
+            lang: req.lang,
+        },
+        now,
+    )
+}
+
+/// A password reset request (R002-07, R004-08).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    /// Who asks (the target themselves for a self-service reset).
+    pub actor: Account,
+    /// Whose password.
+    pub target: Account,
+    /// The method; default the first of `passwordReset.methods`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<ResetMethod>,
+    /// The permissions the actor holds over the target, checked against
+    /// `passwordReset.by`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actor_permissions: Vec<String>,
+    /// The language of messages.
+    #[serde(default)]
+    pub lang: Lang,
+}
+
+/// The outcome of a password reset. The generated temporary password is not serialised:
+/// read it with [`temporary_password`](Self::temporary_password) and hand it over out of
+/// band.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordResetDecision {
+    /// Allow or deny.
+    pub decision: Decision,
+    /// The hash of the policy that decided.
+    pub policy: Arc<str>,
+    /// The method used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<ResetMethod>,
+    /// Why it is denied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deny: Option<Deny>,
+    /// The account's status, unchanged by a reset (R004-08).
+    pub status: String,
+    /// What the caller must do.
+    pub obligations: Vec<Obligation>,
+    /// When the reset token expires (method `token`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<Timestamp>,
+    /// The user must change the password at next login (R002-05).
+    pub must_change_password: bool,
+    /// The audit entry (action `users.passwordReset`).
+    pub audit: AuditEntry,
+    #[serde(skip)]
+    temporary: Option<Password>,
+}
+
+impl PasswordResetDecision {
+    /// Whether the reset is allowed.
+    pub fn allowed(&self) -> bool {
+        self.decision == Decision::Allow
+    }
+
+    /// The generated temporary password (method `temporaryPassword`), never serialised.
+    pub fn temporary_password(&self) -> Option<&Password> {
+        self.temporary.as_ref()
+    }
+}
+
+/// Decides a password reset; the status never changes (R004-08).
+///
+/// `token`: a single-use link expiring after `tokenMinutes` (obligations `issueResetToken`,
+/// `invalidatePasswords` on redemption); the only method for a user resetting their own
+/// password (`self_reset_method`). `temporaryPassword`: a password generated from `rng`
+/// that meets the password policy (R004-05, R004-08), changed at next login. `admin`: the
+/// administrator sets one, changed at next login (R002-05). Old passwords stop working
+/// (R002-07). Resetting another user's password needs `passwordReset.by`.
+///
+/// # Errors
+/// [`LifecycleError::NoLifecycle`].
+pub fn password_reset(
+    policy: &Policy,
+    req: &PasswordResetRequest,
+    rng: &mut dyn RandomSource,
+    now: Timestamp,
+) -> Result<PasswordResetDecision, LifecycleError> {
+    let lc = lifecycle_of(policy)?;
+    let lang = req.lang;
+    let mut d = PasswordResetDecision {
+        decision: Decision::Deny,
+        policy: hash_of(policy),
+        method: None,
+        deny: None,
+        status: req.target.status.clone(),
+        obligations: Vec::new(),
+        expires_at: None,
+        must_change_password: false,
+        audit: AuditEntry::new(&req.actor.id, &req.target.id, "users.passwordReset", now),
+        temporary: None,
+    };
+    let Some(spec) = &lc.spec().password_reset else {
+        d.deny = Some(Deny::new(DenyKind::Forbidden, "reset_disabled", "passwordReset", Params::new(), lang));
+        return Ok(d);
+    };
+    let Some(method) = req.method.or_else(|| spec.methods.first().copied()) else {
+        d.deny = Some(Deny::new(DenyKind::Forbidden, "reset_disabled", "passwordReset", Params::new(), lang));
+        return Ok(d);
+    };
+    d.method = Some(method);
+    if !spec.methods.contains(&method) {
+        let mut p = one("method", method_name(method));
+        p.insert("allowed".into(), spec.methods.iter().map(|m| method_name(*m)).collect::<Vec<_>>().into());
+        d.deny = Some(Deny::new(DenyKind::InvalidRequest, "method_not_allowed", "passwordReset.methods", p, lang));
+        return Ok(d);
+    }
+    if req.actor.id == req.target.id {
+        if method != ResetMethod::Token {
+            d.deny = Some(Deny::new(DenyKind::NotPermitted, "self_reset_method", "passwordReset.methods", Params::new(), lang));
+            return Ok(d);
+        }
+    } else if let Some(by) = &spec.by {
+        if !actor_allowed(by, &req.actor, &req.actor_permissions) {
+            d.deny = Some(not_permitted(by, lang));
+            return Ok(d);
+        }
+    }
+    d.audit.fields = vec!["password".into()];
+    match method {
+        ResetMethod::Token => {
+            let at = now.plus_seconds(i64::from(spec.token_minutes).saturating_mul(60));
+            d.expires_at = Some(at);
+            d.obligations = vec![Obligation::IssueResetToken { expires_at: at }, Obligation::InvalidatePasswords];
+        }
+        ResetMethod::TemporaryPassword => {
+            let Some(pp) = policy.password_policy() else {
+                d.deny = Some(Deny::new(DenyKind::Forbidden, "reset_disabled", "passwordReset", Params::new(), lang));
+                return Ok(d);
+            };
+            let length = spec.temporary_length.and_then(|n| usize::try_from(n).ok());
+            d.temporary = Some(generate_password(pp, rng, length));
+            d.must_change_password = true;
+            d.obligations = vec![
+                Obligation::InvalidatePasswords,
+                Obligation::ForcePasswordChange,
+                Obligation::NotifyUser {
+                    template: "passwordReset.temporaryPassword".into(),
+                },
+            ];
+        }
+        ResetMethod::Admin => {
+            d.must_change_password = true;
+            d.obligations = vec![
+                Obligation::InvalidatePasswords,
+                Obligation::ForcePasswordChange,
+                Obligation::NotifyUser {
+                    template: "passwordReset.admin".into(),
+                },
+            ];
+        }
+    }
+    d.obligations.push(Obligation::Audit);
+    d.decision = Decision::Allow;
+    Ok(d)
+}
+
+/// The outcome of approving or rejecting a verification (R002-08).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerificationDecision {
+    /// The hash of the policy that decided.
+    pub policy: Arc<str>,
+    /// The verification kind.
+    pub kind: String,
+    /// Approved or rejected.
+    pub approved: bool,
+    /// The new flags to store in the account's `verifications` attribute (declared kinds
+    /// only).
+    pub flags: BTreeMap<String, bool>,
+    /// The features the new flags enable.
+    pub features: Vec<String>,
+    /// What the caller must do.
+    pub obligations: Vec<Obligation>,
+    /// The audit entry (action `users.verify`).
+    pub audit: AuditEntry,
+}
+
+fn flags_of(account: &Account, kinds: &[String]) -> BTreeMap<String, bool> {
+    let stored = account.attributes.get("verifications").and_then(Value::as_object);
+    kinds
+        .iter()
+        .map(|k| (k.clone(), stored.and_then(|m| m.get(k)).and_then(Value::as_bool).unwrap_or(false)))
+        .collect()
+}
+
+fn enabled(features: &BTreeMap<String, Vec<String>>, flags: &BTreeMap<String, bool>) -> Vec<String> {
+    features
+        .iter()
+        .filter(|(_, kinds)| kinds.iter().all(|k| flags.get(k).copied().unwrap_or(false)))
+        .map(|(f, _)| f.clone())
+        .collect()
+}
+
+/// Approves or rejects verification `kind` of `account` (R002-08): the new flags, the
+/// features they enable, and the obligations (notify the user, audit).
+///
+/// # Errors
+/// [`LifecycleError::NoLifecycle`]; [`LifecycleError::UnknownVerification`] when the
+/// policy does not declare `kind`.
+pub fn verification(
+    policy: &Policy,
+    actor: &Account,
+    account: &Account,
+    kind: &str,
+    approve: bool,
+    now: Timestamp,
+) -> Result<VerificationDecision, LifecycleError> {
+    let lc = lifecycle_of(policy)?;
+    let unknown = || LifecycleError::UnknownVerification {
+        kind: kind.chars().take(128).collect(),
+    };
+    let spec = lc.spec().verifications.as_ref().ok_or_else(unknown)?;
+    if !spec.kinds.iter().any(|k| k == kind) {
+        return Err(unknown());
+    }
+    let mut flags = flags_of(account, &spec.kinds);
+    flags.insert(kind.to_owned(), approve);
+    let mut audit = AuditEntry::new(&actor.id, &account.id, "users.verify", now);
+    audit.fields = vec![format!("verifications.{kind}")];
+    Ok(VerificationDecision {
+        policy: hash_of(policy),
+        kind: kind.to_owned(),
+        approved: approve,
+        features: enabled(&spec.features, &flags),
+        flags,
+        obligations: vec![
+            Obligation::NotifyUser {
+                template: format!("verification.{kind}.{}", if approve { "approved" } else { "rejected" }),
+            },
+            Obligation::Audit,
+        ],
+        audit,
+    })
+}
+
+/// Whether `account`'s verification flags enable `feature` (R002-08).
+///
+/// # Errors
+/// [`LifecycleError::NoLifecycle`]; [`LifecycleError::UnknownFeature`] when the policy
+/// does not declare `feature`.
+pub fn feature_enabled(policy: &Policy, account: &Account, feature: &str) -> Result<bool, LifecycleError> {
+    let lc = lifecycle_of(policy)?;
+    let unknown = || LifecycleError::UnknownFeature {
+        feature: feature.chars().take(128).collect(),
+    };
+    let spec = lc.spec().verifications.as_ref().ok_or_else(unknown)?;
+    let kinds = spec.features.get(feature).ok_or_else(unknown)?;
+    let flags = flags_of(account, &spec.kinds);
+    Ok(kinds.iter().all(|k| flags.get(k).copied().unwrap_or(false)))
+}

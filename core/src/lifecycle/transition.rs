@@ -1,0 +1,454 @@
+//! Status transitions: who may move an account to which status, on which conditions, and
+//! what the caller must then do.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::{
+    AuditEntry, CompiledLifecycle, Decision, Deny, DenyKind, Guard, LifecycleError, Obligation, Requirement,
+    TransitionEffect, actor_allowed, effective_status, hash_of, lifecycle_of, not_permitted,
+};
+use crate::checks::date::{Date, Timestamp};
+use crate::messages::Lang;
+use crate::model::Account;
+use crate::policy::Mode;
+use crate::validate::{ValidationContext, ValidationFacts, validate_user};
+use crate::violation::Params;
+use crate::Policy;
+
+/// Longest reason, in code points after trimming: 1,000.
+pub const MAX_REASON_CHARS: usize = 1000;
+
+/// What the caller knows and Warden cannot. Every fact is optional so that a decision can
+/// say which one it needs: a guard whose fact is missing denies with kind `missingFact`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TransitionFacts {
+    /// The target's active (current or future) bookings (guard `activeBookings`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_bookings: Option<u32>,
+    /// Active super administrators, the target included (guard `lastSuperAdmin`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_super_admins: Option<u32>,
+    /// The critical permissions that the target alone holds (guard `soleCriticalHolder`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sole_holder_of: Option<Vec<String>>,
+    /// The target's pending approvals (obligation `reassignApprovals`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending_approvals: Option<u32>,
+}
+
+/// A request to change an account's status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TransitionRequest {
+    /// Who asks.
+    pub actor: Account,
+    /// Whose status changes.
+    pub target: Account,
+    /// The new status.
+    pub to: String,
+    /// Why (R002-06, R004-06); trimmed, at most [`MAX_REASON_CHARS`] code points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The end of a temporary status; at most one of `until`, `durationDays`,
+    /// `durationMinutes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Timestamp>,
+    /// The duration of a temporary status, in days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_days: Option<u32>,
+    /// The duration of a temporary status, in minutes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_minutes: Option<u32>,
+    /// Facts for the guards and obligations.
+    #[serde(default)]
+    pub facts: TransitionFacts,
+    /// The permissions the actor holds over the target (computed by the access module),
+    /// checked against the transition's `by.permission`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actor_permissions: Vec<String>,
+    /// The language of messages.
+    #[serde(default)]
+    pub lang: Lang,
+}
+
+/// The outcome of a transition request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TransitionDecision {
+    /// Allow or deny.
+    pub decision: Decision,
+    /// The hash of the policy that decided.
+    pub policy: Arc<str>,
+    /// The transition's id, when one leads from `from` to `to`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transition: Option<String>,
+    /// The target's effective status.
+    pub from: String,
+    /// The status asked for.
+    pub to: String,
+    /// Why it is denied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deny: Option<Deny>,
+    /// What the caller must do (allowed decisions only).
+    pub obligations: Vec<Obligation>,
+    /// The end of the new temporary status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Timestamp>,
+    /// The audit entry (action `users.status`), for allowed and denied requests alike.
+    pub audit: AuditEntry,
+}
+
+impl TransitionDecision {
+    /// Whether the transition is allowed.
+    pub fn allowed(&self) -> bool {
+        self.decision == Decision::Allow
+    }
+}
+
+/// The outcome of one guard.
+pub(crate) enum GuardOutcome {
+    Pass,
+    Deny(Deny),
+    Missing(&'static str),
+}
+
+/// What guards look at.
+pub(crate) struct GuardContext<'a> {
+    pub(crate) policy: &'a Policy,
+    pub(crate) actor: &'a Account,
+    pub(crate) target: &'a Account,
+    /// The target's effective status allows login.
+    pub(crate) from_login: bool,
+    /// The target's new status allows login (false for deletion).
+    pub(crate) to_login: bool,
+    /// The new status, for the record check.
+    pub(crate) to: &'a str,
+    pub(crate) active_bookings: Option<u32>,
+    pub(crate) active_super_admins: Option<u32>,
+    pub(crate) sole_holder_of: Option<&'a [String]>,
+    /// The status suggested instead when bookings block.
+    pub(crate) suggestion: Option<&'a str>,
+    pub(crate) now: Timestamp,
+    pub(crate) lang: Lang,
+}
+
+fn one(key: &str, value: impl Into<Value>) -> Params {
+    let mut p = Params::new();
+    p.insert(key.to_owned(), value.into());
+    p
+}
+
+pub(crate) fn check_guard(g: Guard, cx: &GuardContext<'_>) -> GuardOutcome {
+    let rule = g.as_str();
+    let forbid = |code: &str, params: Params| GuardOutcome::Deny(Deny::new(DenyKind::Forbidden, code, rule, params, cx.lang));
+    match g {
+        Guard::LastSuperAdmin => {
+            if !(cx.target.super_admin && cx.from_login && !cx.to_login) {
+                return GuardOutcome::Pass;
+            }
+            match cx.active_super_admins {
+                None => GuardOutcome::Missing("activeSuperAdmins"),
+                Some(n) if n <= 1 => forbid("last_super_admin", Params::new()),
+                Some(_) => GuardOutcome::Pass,
+            }
+        }
+        Guard::SoleCriticalHolder => match cx.sole_holder_of {
+            None => GuardOutcome::Missing("soleHolderOf"),
+            Some([]) => GuardOutcome::Pass,
+            Some(perms) => forbid("sole_critical_holder", one("permissions", perms.to_vec())),
+        },
+        Guard::SystemAdminActive => {
+            let is_admin = cx.target.attributes.get("isSystemAdmin") == Some(&Value::Bool(true));
+            if is_admin && !cx.to_login {
+                forbid("system_admin_active", Params::new())
+            } else {
+                GuardOutcome::Pass
+            }
+        }
+        Guard::ActiveBookings => match cx.active_bookings {
+            None => GuardOutcome::Missing("activeBookings"),
+            Some(0) => GuardOutcome::Pass,
+            Some(n) => {
+                let mut p = one("count", n);
+                if let Some(s) = cx.suggestion {
+                    p.insert("suggestion".into(), s.into());
+                }
+                forbid("active_bookings", p)
+            }
+        },
+        Guard::CompleteRecord => {
+            let problems = record_problems(cx.policy, cx.target, cx.to, cx.now, cx.lang);
+            if problems.is_empty() {
+                GuardOutcome::Pass
+            } else {
+                let fields: Vec<String> = problems.iter().map(|(f, _)| f.clone()).fold(Vec::new(), |mut v, f| {
+                    if !v.contains(&f) {
+                        v.push(f);
+                    }
+                    v
+                });
+                let mut p = one("fields", fields);
+                let list: Vec<Value> = problems
+                    .into_iter()
+                    .map(|(f, c)| {
+                        let mut m = Map::new();
+                        m.insert("field".into(), f.into());
+                        m.insert("code".into(), c.into());
+                        Value::Object(m)
+                    })
+                    .collect();
+                p.insert("violations".into(), Value::Array(list));
+                forbid("incomplete_record", p)
+            }
+        }
+        Guard::NotSelf => {
+            if cx.actor.id == cx.target.id {
+                forbid("not_self", Params::new())
+            } else {
+                GuardOutcome::Pass
+            }
+        }
+    }
+}
+
+/// The user record of `account` as validation sees it: every schema field the account
+/// has, from its typed fields and attributes, with `status` set to `status`.
+pub(crate) fn record_of(policy: &Policy, account: &Account, status: &str) -> Map<String, Value> {
+    let mut record = Map::new();
+    for (name, _) in policy.document().fields.iter() {
+        let value = if name == "status" {
+            Some(Value::String(status.to_owned()))
+        } else {
+            account.attribute(name)
+        };
+        if let Some(v) = value {
+            record.insert(name.to_owned(), v);
+        }
+    }
+    record
+}
+
+/// The (field, code) of every validation error of the record in mode `reactivate`.
+fn record_problems(policy: &Policy, account: &Account, status: &str, now: Timestamp, lang: Lang) -> Vec<(String, String)> {
+    let record = record_of(policy, account, status);
+    let facts = ValidationFacts::default();
+    let today = now.date().or_else(|| Date::new(1970, 1, 1));
+    let Some(today) = today else {
+        return vec![(String::new(), "invalid_date".into())];
+    };
+    let ctx = ValidationContext {
+        mode: Mode::Reactivate,
+        today,
+        lang,
+        facts: &facts,
+        mfa: false,
+    };
+    validate_user(policy, &record, &ctx)
+        .errors()
+        .map(|v| (v.path.field().unwrap_or_default().to_owned(), v.code.as_str().to_owned()))
+        .collect()
+}
+
+/// The trimmed reason, or the denial about it.
+pub(crate) fn check_reason(req: Requirement, reason: Option<&str>, lang: Lang) -> Result<Option<String>, Deny> {
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    match (req, reason) {
+        (Requirement::Required, None) => Err(Deny::new(DenyKind::InvalidRequest, "reason_required", "reason", Params::new(), lang)),
+        (Requirement::Forbidden, Some(_)) => {
+            Err(Deny::new(DenyKind::InvalidRequest, "reason_not_allowed", "reason", Params::new(), lang))
+        }
+        (_, Some(r)) => {
+            let n = r.chars().count();
+            if n > MAX_REASON_CHARS {
+                let mut p = one("max", MAX_REASON_CHARS);
+                p.insert("actual".into(), n.into());
+                Err(Deny::new(DenyKind::InvalidRequest, "reason_too_long", "reason", p, lang))
+            } else {
+                Ok(Some(r.to_owned()))
+            }
+        }
+        (_, None) => Ok(None),
+    }
+}
+
+fn check_duration(
+    lc: &CompiledLifecycle,
+    t: &super::TransitionSpec,
+    req: &TransitionRequest,
+    now: Timestamp,
+) -> Result<Option<Timestamp>, Deny> {
+    let lang = req.lang;
+    let deny = |code: &str, params: Params| Deny::new(DenyKind::InvalidRequest, code, "duration", params, lang);
+    let temporary = lc.status(&t.to).and_then(|s| s.temporary.as_ref());
+    let given = usize::from(req.until.is_some()) + usize::from(req.duration_days.is_some()) + usize::from(req.duration_minutes.is_some());
+    if given > 1 {
+        return Err(deny("duration_ambiguous", Params::new()));
+    }
+    let requirement = t
+        .duration
+        .unwrap_or(if temporary.is_some() { Requirement::Required } else { Requirement::Forbidden });
+    let until = match (req.until, req.duration_days, req.duration_minutes) {
+        (Some(u), _, _) => Some(u),
+        (_, Some(d), _) => Some(now.plus_seconds(i64::from(d).saturating_mul(86_400))),
+        (_, _, Some(m)) => Some(now.plus_seconds(i64::from(m).saturating_mul(60))),
+        _ => None,
+    };
+    match (requirement, until) {
+        (Requirement::Required, None) => Err(deny("duration_required", one("to", t.to.clone()))),
+        (Requirement::Forbidden, Some(_)) => Err(deny("duration_not_allowed", one("to", t.to.clone()))),
+        (_, None) => Ok(None),
+        (_, Some(u)) => {
+            if u <= now {
+                return Err(deny("duration_in_past", Params::new()));
+            }
+            if let Some(max) = temporary.and_then(|tmp| tmp.max_days) {
+                if u.seconds_since(now) > i64::from(max).saturating_mul(86_400) {
+                    return Err(deny("duration_too_long", one("maxDays", max)));
+                }
+            }
+            Ok(Some(u))
+        }
+    }
+}
+
+/// Decides whether `req.actor` may move `req.target` to status `req.to` at `now`.
+///
+/// In order: the target's effective status is computed ([`effective_status`]); the same
+/// status denies `already_in_status`; a terminal status denies `terminal_status`; no
+/// transition from it to `to` denies `no_such_transition` (params `allowed` lists the
+/// statuses reachable); then `by` (`not_permitted`), the reason (`reason_required`,
+/// `reason_too_long`, `reason_not_allowed`), the duration (`duration_required`,
+/// `duration_not_allowed`, `duration_too_long`, `duration_in_past`,
+/// `duration_ambiguous`), and the guards in order. A guard that forbids wins over missing
+/// facts; otherwise every missing fact (guards' and obligations') is listed in one
+/// `missing_fact` denial.
+///
+/// # Errors
+/// [`LifecycleError::NoLifecycle`] without a lifecycle section;
+/// [`LifecycleError::UnknownStatus`] when `to` or the target's stored status is not one of
+/// the policy's.
+pub fn transition(policy: &Policy, req: &TransitionRequest, now: Timestamp) -> Result<TransitionDecision, LifecycleError> {
+    let lc = lifecycle_of(policy)?;
+    let to_spec = lc.status(&req.to).ok_or_else(|| LifecycleError::unknown_status(&req.to))?;
+    let from = effective_status(lc, &req.target, now)?.status;
+    let from_spec = lc.status(&from).ok_or_else(|| LifecycleError::unknown_status(&from))?;
+    let lang = req.lang;
+    let mut audit = AuditEntry::new(&req.actor.id, &req.target.id, "users.status", now);
+    audit.from = Some(from.clone());
+    audit.to = Some(req.to.clone());
+    audit.reason = req.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(|r| r.chars().take(MAX_REASON_CHARS).collect());
+    let mut decision = TransitionDecision {
+        decision: Decision::Deny,
+        policy: hash_of(policy),
+        transition: None,
+        from: from.clone(),
+        to: req.to.clone(),
+        deny: None,
+        obligations: Vec::new(),
+        until: None,
+        audit,
+    };
+    let deny = |mut d: TransitionDecision, deny: Deny| {
+        d.deny = Some(deny);
+        Ok(d)
+    };
+    if from == req.to {
+        return deny(decision, Deny::new(DenyKind::InvalidState, "already_in_status", "transition", one("status", from), lang));
+    }
+    let Some(t) = lc.transition_between(&from, &req.to) else {
+        let mut p = one("from", from.clone());
+        p.insert("to".into(), req.to.clone().into());
+        if from_spec.terminal {
+            return deny(decision, Deny::new(DenyKind::InvalidState, "terminal_status", "transition", p, lang));
+        }
+        let allowed = lc.targets_from(&from);
+        if !allowed.is_empty() {
+            p.insert("allowed".into(), allowed.into());
+        }
+        return deny(decision, Deny::new(DenyKind::InvalidState, "no_such_transition", "transition", p, lang));
+    };
+    decision.transition = Some(t.id.clone());
+    if let Some(by) = &t.by {
+        if !actor_allowed(by, &req.actor, &req.actor_permissions) {
+            return deny(decision, not_permitted(by, lang));
+        }
+    }
+    match check_reason(t.reason, req.reason.as_deref(), lang) {
+        Ok(r) => decision.audit.reason = r,
+        Err(d) => return deny(decision, d),
+    }
+    let until = match check_duration(lc, t, req, now) {
+        Ok(u) => u,
+        Err(d) => return deny(decision, d),
+    };
+    let cx = GuardContext {
+        policy,
+        actor: &req.actor,
+        target: &req.target,
+        from_login: from_spec.login,
+        to_login: to_spec.login,
+        to: &req.to,
+        active_bookings: req.facts.active_bookings,
+        active_super_admins: req.facts.active_super_admins,
+        sole_holder_of: req.facts.sole_holder_of.as_deref(),
+        suggestion: lc.spec().deletion.as_ref().and_then(|d| d.when_blocked.as_deref()),
+        now,
+        lang,
+    };
+    let mut missing: Vec<&'static str> = Vec::new();
+    for &g in &t.guards {
+        match check_guard(g, &cx) {
+            GuardOutcome::Pass => {}
+            GuardOutcome::Deny(d) => return deny(decision, d),
+            GuardOutcome::Missing(f) => missing.push(f),
+        }
+    }
+    let mut obligations = Vec::new();
+    for effect in &t.obligations {
+        match effect {
+            TransitionEffect::RevokeSessions => obligations.push(Obligation::RevokeSessions),
+            TransitionEffect::NotifyUser => obligations.push(Obligation::NotifyUser {
+                template: format!("status.{}", req.to),
+            }),
+            TransitionEffect::RemoveRoles => {
+                if !req.target.roles.is_empty() {
+                    obligations.push(Obligation::RemoveRoles {
+                        roles: req.target.roles.clone(),
+                    });
+                }
+            }
+            TransitionEffect::RemoveGroups => {
+                if !req.target.groups.is_empty() {
+                    obligations.push(Obligation::RemoveGroups {
+                        groups: req.target.groups.clone(),
+                    });
+                }
+            }
+            TransitionEffect::ReassignApprovals => match req.facts.pending_approvals {
+                None => missing.push("pendingApprovals"),
+                Some(0) => {}
+                Some(count) => obligations.push(Obligation::ReassignApprovals { count }),
+            },
+            TransitionEffect::CancelFutureBookings => obligations.push(Obligation::CancelFutureBookings),
+        }
+    }
+    if !missing.is_empty() {
+        let facts: Vec<String> = missing.iter().map(|s| (*s).to_owned()).collect();
+        return deny(decision, Deny::new(DenyKind::MissingFact, "missing_fact", "facts", one("facts", facts), lang));
+    }
+    if let (Some(at), Some(tmp)) = (until, &to_spec.temporary) {
+        obligations.push(Obligation::ScheduleExpiry {
+            at,
+            returns_to: tmp.returns_to.clone(),
+        });
+    }
+    obligations.push(Obligation::Audit);
+    decision.decision = Decision::Allow;
+    decision.obligations = obligations;
+    decision.until = until;
+    Ok(decision)
+}

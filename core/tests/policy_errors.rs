@@ -1,0 +1,299 @@
+//! Bad policy documents: each gives a [`PolicyError`] naming the key path and the kind of
+//! problem, with messages in Cedar's grammar (lower case, no final period, key path and user
+//! input in backticks).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use serde_json::{Value, json};
+use warden_core::policy::{PolicyErrorKind, limits};
+use warden_core::{Policy, PolicyError};
+
+/// A minimal valid document with the given fields.
+fn doc(fields: Value) -> Value {
+    json!({"warden": 1, "name": "test", "fields": fields})
+}
+
+fn err_json(text: &str) -> PolicyError {
+    match Policy::from_json(text) {
+        Ok(_) => panic!(
+            "the policy should be refused: {}",
+            text.chars().take(300).collect::<String>()
+        ),
+        Err(e) => e,
+    }
+}
+
+fn err(v: &Value) -> PolicyError {
+    let from_text = err_json(&v.to_string());
+    // The JSON-value path (used by `api::evaluate` for inline policies) agrees.
+    let from_value = Policy::from_value(v.clone()).unwrap_err();
+    assert_eq!(
+        from_text.path(),
+        from_value.path(),
+        "text and value paths differ"
+    );
+    assert_eq!(
+        from_text.kind(),
+        from_value.kind(),
+        "text and value kinds differ"
+    );
+    from_text
+}
+
+fn assert_grammar(e: &PolicyError) {
+    let msg = e.to_string();
+    let first = msg.chars().next().unwrap();
+    assert!(first.is_lowercase(), "messages start in lower case: {msg}");
+    assert!(!msg.ends_with('.'), "messages take no final period: {msg}");
+    assert!(!msg.contains('\n'), "messages are one line: {msg}");
+    if !e.path().is_empty() {
+        assert!(
+            msg.contains(&format!("`{}`", e.path())),
+            "the key path is quoted in backticks: {msg}"
+        );
+    }
+}
+
+#[test]
+fn the_presets_and_a_minimal_document_compile() {
+    for name in ["000", "001", "002", "003", "004"] {
+        Policy::preset(name).unwrap();
+    }
+    Policy::from_value(doc(json!({"firstName": {"type": "name"}}))).unwrap();
+}
+
+#[test]
+fn unknown_key_gives_did_you_mean() {
+    let e = err(&doc(
+        json!({"firstName": {"type": "name", "maxLenght": 20}}),
+    ));
+    assert_eq!(e.kind(), PolicyErrorKind::Shape);
+    assert_eq!(e.path(), "fields.firstName.maxLenght");
+    assert_eq!(e.help(), Some("did you mean `maxLength`?"));
+    assert!(
+        e.reason().contains("unknown field `maxLenght`"),
+        "{}",
+        e.reason()
+    );
+    assert_grammar(&e);
+
+    let e = err(&json!({"warden": 1, "name": "test", "feilds": {}}));
+    assert_eq!(e.kind(), PolicyErrorKind::Shape);
+    assert_eq!(e.help(), Some("did you mean `fields`?"));
+    assert_grammar(&e);
+}
+
+#[test]
+fn unknown_field_type_is_a_shape_error() {
+    let e = err(&doc(json!({"firstName": {"type": "nmae"}})));
+    assert_eq!(e.kind(), PolicyErrorKind::Shape);
+    assert_eq!(e.path(), "fields.firstName.type");
+    assert_eq!(e.help(), Some("did you mean `name`?"));
+}
+
+#[test]
+fn wrong_version() {
+    let e = err(&json!({"warden": 2, "name": "test"}));
+    assert_eq!(e.kind(), PolicyErrorKind::Version);
+    assert_eq!(e.path(), "warden");
+    assert_eq!(
+        e.to_string(),
+        "invalid policy at `warden`: format version `2` is not supported"
+    );
+    assert_eq!(e.help(), Some("this build reads format version `1`"));
+    assert_grammar(&e);
+}
+
+#[test]
+fn min_length_greater_than_max_length() {
+    let e = err(&doc(
+        json!({"firstName": {"type": "name", "minLength": 10, "maxLength": 5}}),
+    ));
+    assert_eq!(e.kind(), PolicyErrorKind::Invalid);
+    assert_eq!(e.path(), "fields.firstName.minLength");
+    assert_eq!(
+        e.to_string(),
+        "invalid policy at `fields.firstName.minLength`: `minLength` (10) is greater than `maxLength` (5)"
+    );
+    assert_grammar(&e);
+}
+
+#[test]
+fn invalid_regex() {
+    let e = err(&doc(
+        json!({"code": {"type": "identifier", "pattern": "[a-z"}}),
+    ));
+    assert_eq!(e.kind(), PolicyErrorKind::Regex);
+    assert_eq!(e.path(), "fields.code.pattern");
+    assert!(
+        e.reason().starts_with("the pattern does not compile"),
+        "{}",
+        e.reason()
+    );
+    assert_grammar(&e);
+}
+
+#[test]
+fn regex_too_large_once_compiled() {
+    // Short text, huge program: Unicode `\w` repeated a thousand times.
+    let pattern = r"\w{1000}\w{1000}";
+    assert!(pattern.len() <= limits::MAX_PATTERN_BYTES);
+    let e = err(&doc(
+        json!({"code": {"type": "identifier", "pattern": pattern}}),
+    ));
+    assert_eq!(e.kind(), PolicyErrorKind::Limit);
+    assert_eq!(e.path(), "fields.code.pattern");
+    assert_grammar(&e);
+}
+
+#[test]
+fn pattern_over_1024_bytes() {
+    let pattern = "a".repeat(limits::MAX_PATTERN_BYTES + 1);
+    let e = err(&doc(
+        json!({"code": {"type": "identifier", "pattern": pattern}}),
+    ));
+    assert_eq!(e.kind(), PolicyErrorKind::Limit);
+    assert_eq!(e.path(), "fields.code.pattern");
+    assert!(
+        e.reason().contains("1024"),
+        "the limit is reported: {}",
+        e.reason()
+    );
+    // Exactly at the limit is fine.
+    let pattern = "a".repeat(limits::MAX_PATTERN_BYTES);
+    Policy::from_value(doc(
+        json!({"code": {"type": "identifier", "pattern": pattern}}),
+    ))
+    .unwrap();
+}
+
+#[test]
+fn condition_on_an_unknown_field() {
+    let e = err(&doc(json!({
+        "accountType": {"type": "enum", "values": ["customer"]},
+        "birthdate": {"type": "date", "requiredWhen": {"field": "acountType", "in": ["customer"]}}
+    })));
+    assert_eq!(e.kind(), PolicyErrorKind::Invalid);
+    assert_eq!(e.path(), "fields.birthdate.requiredWhen.field");
+    assert_eq!(e.help(), Some("did you mean `accountType`?"));
+    assert_grammar(&e);
+    // Also in a minimum-age condition.
+    let e = err(&doc(json!({
+        "birthdate": {"type": "date", "minAge": [{"years": 18, "when": {"field": "kind", "in": ["customer"]}}]}
+    })));
+    assert_eq!(e.path(), "fields.birthdate.minAge[0].when.field");
+}
+
+#[test]
+fn duplicate_json_key() {
+    // In the field map: declaration order matters, so a repeated field is refused.
+    let text = r#"{"warden": 1, "name": "test", "fields": {"email": {"type": "email"}, "email": {"type": "text"}}}"#;
+    let e = err_json(text);
+    assert_eq!(e.kind(), PolicyErrorKind::Shape);
+    assert_eq!(e.path(), "fields");
+    assert!(
+        e.reason().contains("duplicate key `email`"),
+        "{}",
+        e.reason()
+    );
+    assert_grammar(&e);
+    // At the top level.
+    let e = err_json(r#"{"warden": 1, "name": "a", "name": "b"}"#);
+    assert_eq!(e.kind(), PolicyErrorKind::Shape);
+    assert!(
+        e.reason().contains("duplicate field `name`"),
+        "{}",
+        e.reason()
+    );
+    // Inside a field declaration.
+    let e = err_json(
+        r#"{"warden": 1, "name": "a", "fields": {"x": {"type": "text", "type": "name"}}}"#,
+    );
+    assert_eq!(e.kind(), PolicyErrorKind::Shape);
+    assert!(e.path().starts_with("fields.x"), "{}", e.path());
+}
+
+#[test]
+fn document_of_2_mib() {
+    let filler = "x".repeat(2 << 20);
+    let text = format!(r#"{{"warden": 1, "name": "test", "description": "{filler}"}}"#);
+    let e = err_json(&text);
+    assert_eq!(e.kind(), PolicyErrorKind::Limit);
+    assert_eq!(e.path(), "");
+    assert!(
+        e.reason().contains(&limits::MAX_DOCUMENT_BYTES.to_string()),
+        "{}",
+        e.reason()
+    );
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "invalid policy: the document's size in bytes exceeds the limit of {}",
+            limits::MAX_DOCUMENT_BYTES
+        )
+    );
+    assert_grammar(&e);
+}
+
+#[test]
+fn unique_within_an_unknown_field() {
+    let e = err(&doc(json!({
+        "organization": {"type": "reference"},
+        "employeeId": {"type": "identifier", "pattern": "[A-Z0-9-]+", "unique": {"within": "organisation"}}
+    })));
+    assert_eq!(e.kind(), PolicyErrorKind::Invalid);
+    assert_eq!(e.path(), "fields.employeeId.unique.within");
+    assert_eq!(e.help(), Some("did you mean `organization`?"));
+    assert_eq!(
+        e.to_string(),
+        "invalid policy at `fields.employeeId.unique.within`: `organisation` is not a field of the schema"
+    );
+    assert_grammar(&e);
+}
+
+#[test]
+fn enum_without_values() {
+    let e = err(&doc(json!({"status": {"type": "enum"}})));
+    assert_eq!(e.kind(), PolicyErrorKind::Invalid);
+    assert_eq!(e.path(), "fields.status.values");
+    assert_grammar(&e);
+    let e = err(&doc(json!({"status": {"type": "enum", "values": []}})));
+    assert_eq!(e.path(), "fields.status.values");
+}
+
+#[test]
+fn password_field_without_password_policy() {
+    let e = err(&doc(
+        json!({"password": {"type": "password", "required": true}}),
+    ));
+    assert_eq!(e.kind(), PolicyErrorKind::Invalid);
+    assert_eq!(e.path(), "password");
+    assert!(
+        e.help().is_some_and(|h| h.contains("`password`")),
+        "{:?}",
+        e.help()
+    );
+    assert_grammar(&e);
+}
+
+#[test]
+fn password_policy_contradictions_name_the_password_key() {
+    let mut d = doc(json!({"password": {"type": "password", "required": true}}));
+    d["password"] = json!({"profile": "composition", "minLength": 20, "maxLength": 10});
+    let e = err(&d);
+    assert_eq!(e.kind(), PolicyErrorKind::Invalid);
+    assert_eq!(e.path(), "password.minLength");
+    d["password"] = json!({"profile": "nist-800-63b-4", "expiryDays": 90});
+    assert_eq!(err(&d).path(), "password.expiryDays");
+}
+
+#[test]
+fn not_json_is_a_syntax_error() {
+    let e = err_json("{\"warden\": 1, ");
+    assert_eq!(e.kind(), PolicyErrorKind::Syntax);
+    assert_grammar(&e);
+}

@@ -1,0 +1,210 @@
+//! The command line, as clap types. Doc comments here are the `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use warden_core::{Date, Lang};
+
+/// Warden: user-management policies (validation, passwords) from the command line.
+///
+/// Every command prints JSON on standard output (compact, one line; `--pretty` to indent),
+/// except `password hash` (a PHC string) and `password generate` (the password). Exit
+/// status: 0 valid or allowed, 1 violations or denied, 2 bad input or usage (with one
+/// line on standard error starting with `warden: `).
+#[derive(Debug, Clone, Parser)]
+#[command(name = "warden", version, propagate_version = true)]
+pub struct Cli {
+    /// Indent the JSON output.
+    #[arg(long, global = true)]
+    pub pretty: bool,
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// A `warden` command.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Validate user records against a policy.
+    ///
+    /// The input (a file, or standard input when FILE is `-` or absent) is one user record
+    /// (a JSON object) or an array of records; for an array the output is
+    /// `{"results": [...], "summary": {"total", "valid", "invalid"}}` and the exit status
+    /// is 1 if any record is invalid. Input is read up to 64 MiB.
+    Validate(ValidateArgs),
+    /// List the preset policies, or show one.
+    Presets(PresetsArgs),
+    /// Check, hash, verify or generate passwords.
+    ///
+    /// Passwords are read from the first line of standard input (its line ending
+    /// removed), never from the command line, where they would show in process lists and
+    /// shell history.
+    Password(PasswordArgs),
+}
+
+/// The policy to apply: a preset or a file.
+#[derive(Debug, Clone, Args)]
+#[group(required = true, multiple = false)]
+pub struct PolicyArgs {
+    /// A preset policy, by name or number (`warden presets` lists them).
+    #[arg(long, value_name = "NAME")]
+    pub preset: Option<String>,
+    /// A policy document: JSON, or TOML when the name ends in `.toml` (at most 1 MiB).
+    #[arg(long, value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+}
+
+/// The arguments of `warden validate`.
+#[derive(Debug, Clone, Args)]
+pub struct ValidateArgs {
+    /// The policy.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// The language of messages.
+    #[arg(long, value_name = "LANG", default_value = "en", value_parser = parse_lang)]
+    pub lang: Lang,
+    /// What the records are validated for.
+    #[arg(long, value_enum, default_value_t = ModeArg::Create)]
+    pub mode: ModeArg,
+    /// Today's date, YYYY-MM-DD [default: today's UTC date from the system clock].
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub today: Option<Date>,
+    /// Answers to the checks a previous decision asked for (uniqueness, existence), as a
+    /// JSON file: `{"unique": {...}, "exists": {...}}`.
+    #[arg(long, value_name = "FILE")]
+    pub facts: Option<PathBuf>,
+    /// The accounts use multi-factor authentication.
+    #[arg(long)]
+    pub mfa: bool,
+    /// The records: a JSON file, or `-` for standard input (at most 64 MiB).
+    #[arg(value_name = "FILE", default_value = "-")]
+    pub input: PathBuf,
+}
+
+/// What records are validated for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    /// A new account.
+    Create,
+    /// An edit of an existing account (a blank password keeps the current one).
+    Update,
+    /// Reactivation of an account.
+    Reactivate,
+    /// A row of a bulk import.
+    Import,
+}
+
+impl ModeArg {
+    /// The mode's name in requests.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModeArg::Create => "create",
+            ModeArg::Update => "update",
+            ModeArg::Reactivate => "reactivate",
+            ModeArg::Import => "import",
+        }
+    }
+}
+
+/// The arguments of `warden presets`.
+#[derive(Debug, Clone, Args)]
+pub struct PresetsArgs {
+    /// What to do; without one, list the presets (id, name, title).
+    #[command(subcommand)]
+    pub command: Option<PresetsCommand>,
+}
+
+/// A `warden presets` subcommand.
+#[derive(Debug, Clone, Subcommand)]
+pub enum PresetsCommand {
+    /// Print a preset's policy document (JSON), to start a policy of your own.
+    Show {
+        /// The preset's name or number.
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
+}
+
+/// The arguments of `warden password`.
+#[derive(Debug, Clone, Args)]
+pub struct PasswordArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: PasswordCommand,
+}
+
+/// A `warden password` subcommand.
+#[derive(Debug, Clone, Subcommand)]
+pub enum PasswordCommand {
+    /// Check the password on standard input against the policy's password rules.
+    ///
+    /// The password is the first line of standard input, never an argument (arguments
+    /// show in process lists and shell history). Prints the decision; exit status 0 when
+    /// the password is acceptable, 1 when it is not.
+    Check {
+        /// The policy.
+        #[command(flatten)]
+        policy: PolicyArgs,
+        /// The language of messages.
+        #[arg(long, value_name = "LANG", default_value = "en", value_parser = parse_lang)]
+        lang: Lang,
+        /// The user's record (JSON object), whose names and email the password must not
+        /// resemble.
+        #[arg(long, value_name = "FILE")]
+        user: Option<PathBuf>,
+        /// The account uses multi-factor authentication.
+        #[arg(long)]
+        mfa: bool,
+    },
+    /// Hash the password on standard input (argon2id with the policy's parameters and a
+    /// random 16-byte salt) and print the PHC string.
+    ///
+    /// Hashing does not judge the password (use `check`), but an empty one is refused.
+    Hash {
+        /// The policy.
+        #[command(flatten)]
+        policy: PolicyArgs,
+    },
+    /// Verify the password on standard input against a PHC hash.
+    ///
+    /// Prints `{"matches": bool, "needsRehash": bool}`; exit status 0 when it matches, 1
+    /// when it does not.
+    Verify {
+        /// The policy (it decides whether the hash needs a rehash).
+        #[command(flatten)]
+        policy: PolicyArgs,
+        /// The stored hash, a PHC string (`$argon2id$v=19$...`; quote it in the shell).
+        #[arg(long, value_name = "PHC")]
+        hash: String,
+    },
+    /// Print a temporary password that the policy accepts, followed by a newline.
+    Generate {
+        /// The policy.
+        #[command(flatten)]
+        policy: PolicyArgs,
+        /// The length [default: 16, raised to the policy's minimum and lowered to its
+        /// maximum].
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=4096))]
+        length: Option<u16>,
+    },
+}
+
+fn parse_lang(s: &str) -> Result<Lang, String> {
+    s.parse::<Lang>()
+        .map_err(|_| format!("unknown language `{s}` (languages are `en`, `fr`)"))
+}
+
+fn parse_date(s: &str) -> Result<Date, String> {
+    Date::parse(s).map_err(|_| format!("`{s}` is not a date of the form YYYY-MM-DD"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}
