@@ -164,9 +164,20 @@ impl ApiError {
 /// Parses a typed input from a JSON value, naming the offending key path on failure.
 pub fn parse_input<T: serde::de::DeserializeOwned>(prefix: &str, value: Value) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
+        let message = e.inner().to_string();
+        let mut parts: Vec<String> = Vec::new();
+        if !prefix.is_empty() {
+            parts.push(prefix.to_owned());
+        }
         let inner = e.path().to_string();
-        let path = if inner == "." { prefix.to_owned() } else { format!("{prefix}.{inner}") };
-        ApiError::input(path, e.inner().to_string())
+        if inner != "." {
+            parts.push(inner);
+        }
+        // serde reports a missing field at its parent: name the field itself.
+        if let Some(field) = message.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+            parts.push(field.to_owned());
+        }
+        ApiError::input(parts.join("."), message)
     })
 }
 

@@ -140,6 +140,36 @@ pub fn render(code: Code, params: &Params, lang: Lang) -> String {
     out
 }
 
+/// The French wording of the short `reason` phrases the email and phone checks report
+/// (the param itself stays in English: it is part of the machine interface).
+fn reason_fr(reason: &str) -> Option<&'static str> {
+    Some(match reason {
+        "empty" => "vide",
+        "missing @" => "il manque @",
+        "more than one @" => "plus d'un @",
+        "empty local part" => "partie locale vide",
+        "invalid character in local part" => "caractère invalide dans la partie locale",
+        "consecutive dots" => "points consécutifs",
+        "leading or trailing dot" => "point au début ou à la fin",
+        "empty domain" => "domaine vide",
+        "empty label" => "segment vide",
+        "label too long" => "segment trop long",
+        "label starts or ends with a hyphen" => "segment commençant ou finissant par un tiret",
+        "label starts with a combining mark" => "segment commençant par un signe diacritique",
+        "invalid character" => "caractère invalide",
+        "missing top-level domain" => "domaine de premier niveau manquant",
+        "numeric top-level domain" => "domaine de premier niveau numérique",
+        "internationalised domains are not allowed" => "les domaines internationalisés ne sont pas autorisés",
+        "missing country code" => "indicatif du pays manquant",
+        "too many digits" => "trop de chiffres",
+        "too few digits" => "pas assez de chiffres",
+        "letters are not allowed" => "les lettres ne sont pas autorisées",
+        "invalid country code" => "indicatif du pays invalide",
+        "unbalanced parentheses" => "parenthèses non appariées",
+        _ => return None,
+    })
+}
+
 /// Fills `{name}` placeholders of `template` from `params`.
 pub fn fill(template: &str, params: &Params, lang: Lang) -> String {
     let mut out = String::with_capacity(template.len() + 16);
@@ -151,6 +181,9 @@ pub fn fill(template: &str, params: &Params, lang: Lang) -> String {
             Some(end) => {
                 let name = after.get(1..end).unwrap_or_default();
                 match params.get(name) {
+                    Some(Value::String(r)) if name == "reason" && lang == Lang::Fr && reason_fr(r).is_some() => {
+                        out.push_str(reason_fr(r).unwrap_or_default());
+                    }
                     Some(v) => out.push_str(&display_value(v, lang)),
                     None => out.push_str(after.get(..=end).unwrap_or_default()),
                 }
@@ -211,6 +244,14 @@ mod tests {
             };
             assert_eq!(names(template(code, Lang::En)), names(template(code, Lang::Fr)), "{code:?}");
         }
+    }
+
+    #[test]
+    fn reasons_are_translated_in_french_messages_only() {
+        let mut p = Params::new();
+        p.insert("reason".into(), "missing @".into());
+        assert_eq!(render(Code::InvalidEmail, &p, Lang::Fr), "n'est pas une adresse e-mail valide (il manque @)");
+        assert_eq!(render(Code::InvalidEmail, &p, Lang::En), "is not a valid email address (missing @)");
     }
 
     #[test]

@@ -250,7 +250,7 @@ pub fn validate_user(policy: &Policy, record: &Map<String, Value>, ctx: &Validat
     }
     derive_fields(policy, record, &mut out);
     if let Some(conv) = &doc.email_convention {
-        check_email_convention(conv, &mut out);
+        check_email_convention(conv, record, &mut out);
     }
     if let Some(g) = &doc.generic_data {
         check_generic(g, record, &mut out);
@@ -347,7 +347,10 @@ fn check_field(field: &CompiledField, record: &Map<String, Value>, ctx: &Validat
     if !bad.is_empty() {
         out.error(name, Issue::new(Code::ProhibitedCharacters).with("characters", bad));
     }
-    if len > field.max_len {
+    // An email's length limits are RFC 5321's, checked (in octets) by the email parser;
+    // the generic limit applies only when the tenant set a stricter one.
+    let generic_max = spec.kind != FieldType::Email || spec.max_length.is_some();
+    if generic_max && len > field.max_len {
         out.error(name, Issue::new(Code::TooLong).with("max", field.max_len).with("actual", len));
     }
     if let Some(min) = spec.min_length {
@@ -556,12 +559,15 @@ fn derive_fields(policy: &Policy, record: &Map<String, Value>, out: &mut Out<'_>
     }
 }
 
-fn check_email_convention(conv: &crate::policy::EmailConvention, out: &mut Out<'_>) {
-    let (Some(Value::String(email)), Some(Value::String(first)), Some(Value::String(last))) =
-        (out.normalized.get("email"), out.normalized.get("firstName"), out.normalized.get("lastName"))
+fn check_email_convention(conv: &crate::policy::EmailConvention, record: &Map<String, Value>, out: &mut Out<'_>) {
+    // The convention is about the address as entered (`t.bernard@COMPANY.COM` breaks it),
+    // so it reads the record, once the address is known to be valid.
+    let (Some(Value::String(_)), Some(Value::String(email)), Some(Value::String(first)), Some(Value::String(last))) =
+        (out.normalized.get("email"), record.get("email"), out.normalized.get("firstName"), out.normalized.get("lastName"))
     else {
         return;
     };
+    let email = email.trim();
     let Some((local, domain)) = email.rsplit_once('@') else {
         return;
     };

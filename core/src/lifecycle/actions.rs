@@ -8,16 +8,17 @@ use serde_json::{Map, Value};
 
 use super::transition::{GuardContext, GuardOutcome, check_guard, record_of};
 use super::{
-    AuditEntry, ChangeEffect, Decision, DeleteMode, Deny, DenyKind, LifecycleError, Obligation, ResetMethod,
-    TransitionFacts, actor_allowed, effective_status, hash_of, lifecycle_of, not_permitted,
+    AuditEntry, ChangeEffect, Decision, DeleteMode, Deny, DenyKind, LifecycleError, Obligation,
+    ResetMethod, TransitionFacts, actor_allowed, effective_status, hash_of, lifecycle_of,
+    not_permitted,
 };
+use crate::Policy;
 use crate::checks::date::Timestamp;
 use crate::messages::Lang;
 use crate::model::Account;
 use crate::password::{Password, RandomSource, generate_password};
 use crate::policy::FieldType;
 use crate::violation::Params;
-use crate::Policy;
 
 /// The facts a deletion's blockers need (the same as a transition's).
 pub type DeleteFacts = TransitionFacts;
@@ -131,7 +132,11 @@ impl DeleteDecision {
 ///
 /// # Errors
 /// [`LifecycleError::NoLifecycle`] or [`LifecycleError::UnknownStatus`] (stored status).
-pub fn delete(policy: &Policy, req: &DeleteRequest, now: Timestamp) -> Result<DeleteDecision, LifecycleError> {
+pub fn delete(
+    policy: &Policy,
+    req: &DeleteRequest,
+    now: Timestamp,
+) -> Result<DeleteDecision, LifecycleError> {
     let lc = lifecycle_of(policy)?;
     let lang = req.lang;
     let from = effective_status(lc, &req.target, now)?.status;
@@ -154,23 +159,46 @@ pub fn delete(policy: &Policy, req: &DeleteRequest, now: Timestamp) -> Result<De
     };
     d.audit.from = Some(from.clone());
     let Some(spec) = &lc.spec().deletion else {
-        d.deny = Some(Deny::new(DenyKind::Forbidden, "deletion_disabled", "deletion", Params::new(), lang));
+        d.deny = Some(Deny::new(
+            DenyKind::Forbidden,
+            "deletion_disabled",
+            "deletion",
+            Params::new(),
+            lang,
+        ));
         return Ok(d);
     };
-    d.suggestion = spec.alternative.as_deref().filter(|a| *a != from).map(suggest);
+    d.suggestion = spec
+        .alternative
+        .as_deref()
+        .filter(|a| *a != from)
+        .map(suggest);
     let mode = req.mode.unwrap_or(spec.default);
     d.mode = Some(mode);
     if !spec.modes.contains(&mode) {
         let mut p = one("mode", mode_name(mode));
-        p.insert("allowed".into(), spec.modes.iter().map(|m| mode_name(*m)).collect::<Vec<_>>().into());
-        d.deny = Some(Deny::new(DenyKind::InvalidRequest, "mode_not_allowed", "deletion.modes", p, lang));
+        p.insert(
+            "allowed".into(),
+            spec.modes
+                .iter()
+                .map(|m| mode_name(*m))
+                .collect::<Vec<_>>()
+                .into(),
+        );
+        d.deny = Some(Deny::new(
+            DenyKind::InvalidRequest,
+            "mode_not_allowed",
+            "deletion.modes",
+            p,
+            lang,
+        ));
         return Ok(d);
     }
-    if let Some(by) = &spec.by {
-        if !actor_allowed(by, &req.actor, &req.actor_permissions) {
-            d.deny = Some(not_permitted(by, lang));
-            return Ok(d);
-        }
+    if let Some(by) = &spec.by
+        && !actor_allowed(by, &req.actor, &req.actor_permissions)
+    {
+        d.deny = Some(not_permitted(by, lang));
+        return Ok(d);
     }
     let cx = GuardContext {
         policy,
@@ -191,10 +219,10 @@ pub fn delete(policy: &Policy, req: &DeleteRequest, now: Timestamp) -> Result<De
         match check_guard(g, &cx) {
             GuardOutcome::Pass => {}
             GuardOutcome::Deny(deny) => {
-                if deny.code == "active_bookings" {
-                    if let Some(s) = &spec.when_blocked {
-                        d.suggestion = Some(suggest(s));
-                    }
+                if deny.code == "active_bookings"
+                    && let Some(s) = &spec.when_blocked
+                {
+                    d.suggestion = Some(suggest(s));
                 }
                 d.deny = Some(deny);
                 return Ok(d);
@@ -203,7 +231,13 @@ pub fn delete(policy: &Policy, req: &DeleteRequest, now: Timestamp) -> Result<De
         }
     }
     if !missing.is_empty() {
-        d.deny = Some(Deny::new(DenyKind::MissingFact, "missing_fact", "facts", one("facts", missing), lang));
+        d.deny = Some(Deny::new(
+            DenyKind::MissingFact,
+            "missing_fact",
+            "facts",
+            one("facts", missing),
+            lang,
+        ));
         return Ok(d);
     }
     if spec.confirmation && !req.confirmed {
@@ -211,14 +245,21 @@ pub fn delete(policy: &Policy, req: &DeleteRequest, now: Timestamp) -> Result<De
         if let Some(s) = &d.suggestion {
             p.insert("alternative".into(), s.status.clone().into());
         }
-        d.deny = Some(Deny::new(DenyKind::InvalidRequest, "confirmation_required", "confirmation", p, lang));
+        d.deny = Some(Deny::new(
+            DenyKind::InvalidRequest,
+            "confirmation_required",
+            "confirmation",
+            p,
+            lang,
+        ));
         return Ok(d);
     }
     if mode == DeleteMode::Anonymize {
         let anon = spec.anonymize.clone().unwrap_or_default();
         let mut record = record_of(policy, &req.target, &req.target.status);
         for (name, field) in policy.document().fields.iter() {
-            let kept = name == "id" || (anon.keep.iter().any(|k| k == name) && field.kind != FieldType::Password);
+            let kept = name == "id"
+                || (anon.keep.iter().any(|k| k == name) && field.kind != FieldType::Password);
             if kept {
                 d.keep.push(name.to_owned());
             } else {
@@ -231,7 +272,11 @@ pub fn delete(policy: &Policy, req: &DeleteRequest, now: Timestamp) -> Result<De
         d.audit.fields = d.erase.clone();
         d.anonymized = Some(record);
     }
-    d.obligations = vec![Obligation::RevokeSessions, Obligation::CancelFutureBookings, Obligation::Audit];
+    d.obligations = vec![
+        Obligation::RevokeSessions,
+        Obligation::CancelFutureBookings,
+        Obligation::Audit,
+    ];
     d.decision = Decision::Allow;
     Ok(d)
 }
@@ -318,8 +363,17 @@ fn changed_fields(before: &Account, after: &Account) -> Vec<String> {
         ("manager", before.manager != after.manager),
         ("location", before.location != after.location),
     ];
-    out.extend(typed.iter().filter(|(_, c)| *c).map(|(n, _)| (*n).to_owned()));
-    let mut keys: Vec<&String> = before.attributes.keys().chain(after.attributes.keys()).collect();
+    out.extend(
+        typed
+            .iter()
+            .filter(|(_, c)| *c)
+            .map(|(n, _)| (*n).to_owned()),
+    );
+    let mut keys: Vec<&String> = before
+        .attributes
+        .keys()
+        .chain(after.attributes.keys())
+        .collect();
     keys.sort();
     keys.dedup();
     for k in keys {
@@ -345,14 +399,30 @@ struct ChangeInput<'a> {
     lang: Lang,
 }
 
-fn decide_changes(policy: &Policy, input: ChangeInput<'_>, now: Timestamp) -> Result<ChangeDecision, LifecycleError> {
+fn decide_changes(
+    policy: &Policy,
+    input: ChangeInput<'_>,
+    now: Timestamp,
+) -> Result<ChangeDecision, LifecycleError> {
     let lc = lifecycle_of(policy)?;
     let spec = &lc.spec().changes;
     let lang = input.lang;
     let mut audit = AuditEntry::new(&input.actor.id, &input.before.id, "users.update", now);
     audit.fields = input.changed.clone();
-    audit.roles_added = input.after.roles.iter().filter(|r| !input.before.roles.contains(r)).cloned().collect();
-    audit.roles_removed = input.before.roles.iter().filter(|r| !input.after.roles.contains(r)).cloned().collect();
+    audit.roles_added = input
+        .after
+        .roles
+        .iter()
+        .filter(|r| !input.before.roles.contains(r))
+        .cloned()
+        .collect();
+    audit.roles_removed = input
+        .before
+        .roles
+        .iter()
+        .filter(|r| !input.after.roles.contains(r))
+        .cloned()
+        .collect();
     let mut d = ChangeDecision {
         decision: Decision::Deny,
         policy: hash_of(policy),
@@ -363,29 +433,52 @@ fn decide_changes(policy: &Policy, input: ChangeInput<'_>, now: Timestamp) -> Re
     };
     let has = |f: &str| input.changed.iter().any(|c| c == f);
     if has("status") || has("statusUntil") {
-        d.deny = Some(Deny::new(DenyKind::InvalidRequest, "status_change_needs_transition", "status", Params::new(), lang));
+        d.deny = Some(Deny::new(
+            DenyKind::InvalidRequest,
+            "status_change_needs_transition",
+            "status",
+            Params::new(),
+            lang,
+        ));
         return Ok(d);
     }
     let password = has("password");
-    if password && spec.require_current_password && input.actor.id == input.before.id && input.current_password_verified != Some(true) {
-        d.deny = Some(Deny::new(DenyKind::InvalidRequest, "current_password_required", "changes.requireCurrentPassword", Params::new(), lang));
+    if password
+        && spec.require_current_password
+        && input.actor.id == input.before.id
+        && input.current_password_verified != Some(true)
+    {
+        d.deny = Some(Deny::new(
+            DenyKind::InvalidRequest,
+            "current_password_required",
+            "changes.requireCurrentPassword",
+            Params::new(),
+            lang,
+        ));
         return Ok(d);
     }
     let mut obligations = Vec::new();
     let (old, new) = (email_of(input.before), email_of(input.after));
-    let email_changed = old.as_deref().map(str::to_lowercase) != new.as_deref().map(str::to_lowercase);
+    let email_changed =
+        old.as_deref().map(str::to_lowercase) != new.as_deref().map(str::to_lowercase);
     if email_changed {
         for e in &spec.email {
             match (e, &old, &new) {
-                (ChangeEffect::NotifyEmailChange, Some(o), Some(n)) => obligations.push(Obligation::NotifyEmailChange {
-                    old: o.clone(),
-                    new: n.clone(),
-                }),
-                (ChangeEffect::VerifyNewEmail, _, Some(n)) => obligations.push(Obligation::VerifyNewEmail { email: n.clone() }),
+                (ChangeEffect::NotifyEmailChange, Some(o), Some(n)) => {
+                    obligations.push(Obligation::NotifyEmailChange {
+                        old: o.clone(),
+                        new: n.clone(),
+                    })
+                }
+                (ChangeEffect::VerifyNewEmail, _, Some(n)) => {
+                    obligations.push(Obligation::VerifyNewEmail { email: n.clone() })
+                }
                 (ChangeEffect::NotifyUser, _, _) => obligations.push(Obligation::NotifyUser {
                     template: "emailChanged".into(),
                 }),
-                (ChangeEffect::RevokeSessions, _, _) if !obligations.contains(&Obligation::RevokeSessions) => {
+                (ChangeEffect::RevokeSessions, _, _)
+                    if !obligations.contains(&Obligation::RevokeSessions) =>
+                {
                     obligations.push(Obligation::RevokeSessions);
                 }
                 _ => {}
@@ -398,7 +491,9 @@ fn decide_changes(policy: &Policy, input: ChangeInput<'_>, now: Timestamp) -> Re
                 ChangeEffect::NotifyUser => obligations.push(Obligation::NotifyUser {
                     template: "passwordChanged".into(),
                 }),
-                ChangeEffect::RevokeSessions if !obligations.contains(&Obligation::RevokeSessions) => {
+                ChangeEffect::RevokeSessions
+                    if !obligations.contains(&Obligation::RevokeSessions) =>
+                {
                     obligations.push(Obligation::RevokeSessions);
                 }
                 _ => {}
@@ -426,7 +521,11 @@ fn decide_changes(policy: &Policy, input: ChangeInput<'_>, now: Timestamp) -> Re
 ///
 /// # Errors
 /// [`LifecycleError::NoLifecycle`].
-pub fn changes(policy: &Policy, req: &ChangeRequest, now: Timestamp) -> Result<ChangeDecision, LifecycleError> {
+pub fn changes(
+    policy: &Policy,
+    req: &ChangeRequest,
+    now: Timestamp,
+) -> Result<ChangeDecision, LifecycleError> {
     decide_changes(
         policy,
         ChangeInput {
@@ -445,7 +544,11 @@ pub fn changes(policy: &Policy, req: &ChangeRequest, now: Timestamp) -> Result<C
 ///
 /// # Errors
 /// [`LifecycleError::NoLifecycle`].
-pub fn password_change(policy: &Policy, req: &PasswordChangeRequest, now: Timestamp) -> Result<ChangeDecision, LifecycleError> {
+pub fn password_change(
+    policy: &Policy,
+    req: &PasswordChangeRequest,
+    now: Timestamp,
+) -> Result<ChangeDecision, LifecycleError> {
     decide_changes(
         policy,
         ChangeInput {
@@ -555,41 +658,81 @@ pub fn password_reset(
         temporary: None,
     };
     let Some(spec) = &lc.spec().password_reset else {
-        d.deny = Some(Deny::new(DenyKind::Forbidden, "reset_disabled", "passwordReset", Params::new(), lang));
+        d.deny = Some(Deny::new(
+            DenyKind::Forbidden,
+            "reset_disabled",
+            "passwordReset",
+            Params::new(),
+            lang,
+        ));
         return Ok(d);
     };
     let Some(method) = req.method.or_else(|| spec.methods.first().copied()) else {
-        d.deny = Some(Deny::new(DenyKind::Forbidden, "reset_disabled", "passwordReset", Params::new(), lang));
+        d.deny = Some(Deny::new(
+            DenyKind::Forbidden,
+            "reset_disabled",
+            "passwordReset",
+            Params::new(),
+            lang,
+        ));
         return Ok(d);
     };
     d.method = Some(method);
     if !spec.methods.contains(&method) {
         let mut p = one("method", method_name(method));
-        p.insert("allowed".into(), spec.methods.iter().map(|m| method_name(*m)).collect::<Vec<_>>().into());
-        d.deny = Some(Deny::new(DenyKind::InvalidRequest, "method_not_allowed", "passwordReset.methods", p, lang));
+        p.insert(
+            "allowed".into(),
+            spec.methods
+                .iter()
+                .map(|m| method_name(*m))
+                .collect::<Vec<_>>()
+                .into(),
+        );
+        d.deny = Some(Deny::new(
+            DenyKind::InvalidRequest,
+            "method_not_allowed",
+            "passwordReset.methods",
+            p,
+            lang,
+        ));
         return Ok(d);
     }
     if req.actor.id == req.target.id {
         if method != ResetMethod::Token {
-            d.deny = Some(Deny::new(DenyKind::NotPermitted, "self_reset_method", "passwordReset.methods", Params::new(), lang));
+            d.deny = Some(Deny::new(
+                DenyKind::NotPermitted,
+                "self_reset_method",
+                "passwordReset.methods",
+                Params::new(),
+                lang,
+            ));
             return Ok(d);
         }
-    } else if let Some(by) = &spec.by {
-        if !actor_allowed(by, &req.actor, &req.actor_permissions) {
-            d.deny = Some(not_permitted(by, lang));
-            return Ok(d);
-        }
+    } else if let Some(by) = &spec.by
+        && !actor_allowed(by, &req.actor, &req.actor_permissions)
+    {
+        d.deny = Some(not_permitted(by, lang));
+        return Ok(d);
     }
     d.audit.fields = vec!["password".into()];
     match method {
         ResetMethod::Token => {
             let at = now.plus_seconds(i64::from(spec.token_minutes).saturating_mul(60));
             d.expires_at = Some(at);
-            d.obligations = vec![Obligation::IssueResetToken { expires_at: at }, Obligation::InvalidatePasswords];
+            d.obligations = vec![
+                Obligation::IssueResetToken { expires_at: at },
+                Obligation::InvalidatePasswords,
+            ];
         }
         ResetMethod::TemporaryPassword => {
             let Some(pp) = policy.password_policy() else {
-                d.deny = Some(Deny::new(DenyKind::Forbidden, "reset_disabled", "passwordReset", Params::new(), lang));
+                d.deny = Some(Deny::new(
+                    DenyKind::Forbidden,
+                    "reset_disabled",
+                    "passwordReset",
+                    Params::new(),
+                    lang,
+                ));
                 return Ok(d);
             };
             let length = spec.temporary_length.and_then(|n| usize::try_from(n).ok());
@@ -641,14 +784,28 @@ pub struct VerificationDecision {
 }
 
 fn flags_of(account: &Account, kinds: &[String]) -> BTreeMap<String, bool> {
-    let stored = account.attributes.get("verifications").and_then(Value::as_object);
+    let stored = account
+        .attributes
+        .get("verifications")
+        .and_then(Value::as_object);
     kinds
         .iter()
-        .map(|k| (k.clone(), stored.and_then(|m| m.get(k)).and_then(Value::as_bool).unwrap_or(false)))
+        .map(|k| {
+            (
+                k.clone(),
+                stored
+                    .and_then(|m| m.get(k))
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+            )
+        })
         .collect()
 }
 
-fn enabled(features: &BTreeMap<String, Vec<String>>, flags: &BTreeMap<String, bool>) -> Vec<String> {
+fn enabled(
+    features: &BTreeMap<String, Vec<String>>,
+    flags: &BTreeMap<String, bool>,
+) -> Vec<String> {
     features
         .iter()
         .filter(|(_, kinds)| kinds.iter().all(|k| flags.get(k).copied().unwrap_or(false)))
@@ -690,7 +847,10 @@ pub fn verification(
         flags,
         obligations: vec![
             Obligation::NotifyUser {
-                template: format!("verification.{kind}.{}", if approve { "approved" } else { "rejected" }),
+                template: format!(
+                    "verification.{kind}.{}",
+                    if approve { "approved" } else { "rejected" }
+                ),
             },
             Obligation::Audit,
         ],
@@ -703,7 +863,11 @@ pub fn verification(
 /// # Errors
 /// [`LifecycleError::NoLifecycle`]; [`LifecycleError::UnknownFeature`] when the policy
 /// does not declare `feature`.
-pub fn feature_enabled(policy: &Policy, account: &Account, feature: &str) -> Result<bool, LifecycleError> {
+pub fn feature_enabled(
+    policy: &Policy,
+    account: &Account,
+    feature: &str,
+) -> Result<bool, LifecycleError> {
     let lc = lifecycle_of(policy)?;
     let unknown = || LifecycleError::UnknownFeature {
         feature: feature.chars().take(128).collect(),

@@ -51,15 +51,21 @@ fn template(code: &str, lang: Lang) -> &'static str {
             "terminal_status" => "`{from}` is permanent: the account cannot leave it",
             "not_permitted" => "the actor is not allowed to do this",
             "reason_required" => "a reason is required",
-            "reason_too_long" => "the reason must be at most {max} characters long (it has {actual})",
+            "reason_too_long" => {
+                "the reason must be at most {max} characters long (it has {actual})"
+            }
             "reason_not_allowed" => "this change takes no reason",
             "duration_required" => "a duration is required for the temporary status `{to}`",
             "duration_too_long" => "the duration must be at most {maxDays} days",
             "duration_not_allowed" => "`{to}` is not a temporary status: it takes no duration",
-            "duration_ambiguous" => "give only one of `until`, `durationDays` and `durationMinutes`",
+            "duration_ambiguous" => {
+                "give only one of `until`, `durationDays` and `durationMinutes`"
+            }
             "duration_in_past" => "the end of a temporary status must be in the future",
             "last_super_admin" => "the account is the last active super administrator",
-            "sole_critical_holder" => "the account is the only holder of the critical permissions {permissions}",
+            "sole_critical_holder" => {
+                "the account is the only holder of the critical permissions {permissions}"
+            }
             "system_admin_active" => "a system administrator must stay active",
             "active_bookings" => "the account has {count} active bookings",
             "incomplete_record" => "the record is incomplete or invalid: {fields}",
@@ -68,11 +74,15 @@ fn template(code: &str, lang: Lang) -> &'static str {
             "confirmation_required" => "deletion is permanent and needs a confirmation",
             "mode_not_allowed" => "deletion mode `{mode}` is not offered (offered: {allowed})",
             "deletion_disabled" => "the policy does not allow deleting accounts",
-            "method_not_allowed" => "password reset method `{method}` is not offered (offered: {allowed})",
+            "method_not_allowed" => {
+                "password reset method `{method}` is not offered (offered: {allowed})"
+            }
             "reset_disabled" => "the policy does not allow password resets",
             "self_reset_method" => "users can reset their own password only with a reset link",
             "current_password_required" => "changing your own password needs your current password",
-            "status_change_needs_transition" => "the status is changed through a status transition, not an edit",
+            "status_change_needs_transition" => {
+                "the status is changed through a status transition, not an edit"
+            }
             "status_inactive" => "the account is `{status}` and cannot log in",
             "organization_inactive" => "the organization `{organization}` is inactive",
             "locked" => "the account is locked after too many failed logins, until {until}",
@@ -88,28 +98,46 @@ fn template(code: &str, lang: Lang) -> &'static str {
             "terminal_status" => "l'état `{from}` est définitif : le compte ne peut pas le quitter",
             "not_permitted" => "l'auteur de la demande n'a pas le droit de faire cela",
             "reason_required" => "un motif est obligatoire",
-            "reason_too_long" => "le motif doit contenir au plus {max} caractères (il en a {actual})",
+            "reason_too_long" => {
+                "le motif doit contenir au plus {max} caractères (il en a {actual})"
+            }
             "reason_not_allowed" => "ce changement ne prend pas de motif",
             "duration_required" => "une durée est obligatoire pour l'état temporaire `{to}`",
             "duration_too_long" => "la durée doit être d'au plus {maxDays} jours",
-            "duration_not_allowed" => "l'état `{to}` n'est pas temporaire : il ne prend pas de durée",
-            "duration_ambiguous" => "donnez une seule valeur parmi `until`, `durationDays` et `durationMinutes`",
+            "duration_not_allowed" => {
+                "l'état `{to}` n'est pas temporaire : il ne prend pas de durée"
+            }
+            "duration_ambiguous" => {
+                "donnez une seule valeur parmi `until`, `durationDays` et `durationMinutes`"
+            }
             "duration_in_past" => "la fin d'un état temporaire doit être dans le futur",
             "last_super_admin" => "le compte est le dernier super administrateur actif",
-            "sole_critical_holder" => "le compte est le seul détenteur des permissions critiques {permissions}",
+            "sole_critical_holder" => {
+                "le compte est le seul détenteur des permissions critiques {permissions}"
+            }
             "system_admin_active" => "un administrateur système doit rester actif",
             "active_bookings" => "le compte a {count} réservations en cours",
             "incomplete_record" => "la fiche est incomplète ou invalide : {fields}",
             "not_self" => "un compte ne peut pas se faire cela à lui-même",
             "missing_fact" => "la décision a besoin de ces faits : {facts}",
             "confirmation_required" => "la suppression est définitive et doit être confirmée",
-            "mode_not_allowed" => "le mode de suppression `{mode}` n'est pas proposé (proposés : {allowed})",
+            "mode_not_allowed" => {
+                "le mode de suppression `{mode}` n'est pas proposé (proposés : {allowed})"
+            }
             "deletion_disabled" => "la politique ne permet pas de supprimer des comptes",
-            "method_not_allowed" => "la méthode de réinitialisation `{method}` n'est pas proposée (proposées : {allowed})",
+            "method_not_allowed" => {
+                "la méthode de réinitialisation `{method}` n'est pas proposée (proposées : {allowed})"
+            }
             "reset_disabled" => "la politique ne permet pas de réinitialiser les mots de passe",
-            "self_reset_method" => "un utilisateur ne peut réinitialiser son propre mot de passe que par un lien",
-            "current_password_required" => "changer son propre mot de passe demande le mot de passe actuel",
-            "status_change_needs_transition" => "l'état se change par une transition d'état, pas par une modification",
+            "self_reset_method" => {
+                "un utilisateur ne peut réinitialiser son propre mot de passe que par un lien"
+            }
+            "current_password_required" => {
+                "changer son propre mot de passe demande le mot de passe actuel"
+            }
+            "status_change_needs_transition" => {
+                "l'état se change par une transition d'état, pas par une modification"
+            }
             "status_inactive" => "le compte est à l'état `{status}` et ne peut pas se connecter",
             "organization_inactive" => "l'organisation `{organization}` est inactive",
             "locked" => "le compte est bloqué après trop d'échecs de connexion, jusqu'au {until}",
@@ -126,7 +154,9 @@ fn hint_template(code: &str, params: &Params, lang: Lang) -> Option<&'static str
     let has = |k: &str| params.contains_key(k);
     Some(match lang {
         Lang::En => match code {
-            "no_such_transition" if has("allowed") => "from `{from}` the account can go to: {allowed}",
+            "no_such_transition" if has("allowed") => {
+                "from `{from}` the account can go to: {allowed}"
+            }
             "no_such_transition" => "no transition leaves `{from}`",
             "not_permitted" => "ask someone who holds the required permission or role",
             "reason_required" => "give the reason for the change",
@@ -152,7 +182,9 @@ fn hint_template(code: &str, params: &Params, lang: Lang) -> Option<&'static str
             _ => return None,
         },
         Lang::Fr => match code {
-            "no_such_transition" if has("allowed") => "depuis `{from}`, le compte peut passer à : {allowed}",
+            "no_such_transition" if has("allowed") => {
+                "depuis `{from}`, le compte peut passer à : {allowed}"
+            }
             "no_such_transition" => "aucune transition ne part de `{from}`",
             "not_permitted" => "demandez à une personne qui a la permission ou le rôle requis",
             "reason_required" => "indiquez le motif du changement",
@@ -161,7 +193,9 @@ fn hint_template(code: &str, params: &Params, lang: Lang) -> Option<&'static str
             "last_super_admin" => "nommez d'abord un autre super administrateur",
             "sole_critical_holder" => "attribuez d'abord la permission critique à un autre compte",
             "system_admin_active" => "retirez d'abord l'indicateur d'administrateur système",
-            "active_bookings" if has("suggestion") => "passez plutôt le compte à l'état `{suggestion}`",
+            "active_bookings" if has("suggestion") => {
+                "passez plutôt le compte à l'état `{suggestion}`"
+            }
             "active_bookings" => "attendez la fin des réservations",
             "incomplete_record" => "remplissez tous les champs obligatoires avant de réactiver",
             "missing_fact" => "fournissez-les dans `facts` et redemandez",

@@ -4,12 +4,15 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Decision, Deny, DenyKind, LifecycleError, LockoutSpec, LockoutStrategy, effective_status, hash_of, lifecycle_of};
+use super::{
+    Decision, Deny, DenyKind, LifecycleError, LockoutSpec, LockoutStrategy, effective_status,
+    hash_of, lifecycle_of,
+};
+use crate::Policy;
 use crate::checks::date::Timestamp;
 use crate::messages::Lang;
 use crate::model::Account;
 use crate::violation::Params;
-use crate::Policy;
 
 /// The lockout state computed from failed-login timestamps (R002-12).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,7 +40,9 @@ pub struct LockoutState {
 fn wait_seconds(spec: &LockoutSpec, earlier: u32) -> i64 {
     let base = u64::from(spec.wait_minutes);
     let minutes = match spec.strategy {
-        LockoutStrategy::Fixed => spec.max_wait_minutes.map_or(base, |m| base.min(u64::from(m))),
+        LockoutStrategy::Fixed => spec
+            .max_wait_minutes
+            .map_or(base, |m| base.min(u64::from(m))),
         LockoutStrategy::Escalating => {
             let cap = u64::from(spec.max_wait_minutes.unwrap_or(1440).max(spec.wait_minutes));
             let factor = 1_u64.checked_shl(earlier.min(62)).unwrap_or(u64::MAX);
@@ -58,8 +63,17 @@ fn wait_seconds(spec: &LockoutSpec, earlier: u32) -> i64 {
 /// locked from that failure for the wait (`waitMinutes`, doubled for each earlier lockout
 /// under `escalating`, at most `maxWaitMinutes`), and the count starts again. A lockout ends
 /// exactly at `until`. The `permanentAfterLockouts`-th lockout is permanent.
-pub fn lockout_state(spec: &LockoutSpec, failed_attempts: &[Timestamp], previous_lockouts: u32, now: Timestamp) -> LockoutState {
-    let mut times: Vec<Timestamp> = failed_attempts.iter().copied().filter(|t| *t <= now).collect();
+pub fn lockout_state(
+    spec: &LockoutSpec,
+    failed_attempts: &[Timestamp],
+    previous_lockouts: u32,
+    now: Timestamp,
+) -> LockoutState {
+    let mut times: Vec<Timestamp> = failed_attempts
+        .iter()
+        .copied()
+        .filter(|t| *t <= now)
+        .collect();
     times.sort_unstable();
     let window = i64::from(spec.window_minutes).saturating_mul(60);
     let threshold = usize::try_from(spec.threshold).unwrap_or(usize::MAX).max(1);
@@ -111,7 +125,10 @@ pub fn lockout_state(spec: &LockoutSpec, failed_attempts: &[Timestamp], previous
             lockouts,
         };
     }
-    let in_window = recent.iter().filter(|r| now.seconds_since(**r) < window).count();
+    let in_window = recent
+        .iter()
+        .filter(|r| now.seconds_since(**r) < window)
+        .count();
     let in_window = u32::try_from(in_window).unwrap_or(u32::MAX);
     LockoutState {
         locked: false,
@@ -189,10 +206,19 @@ fn locked_deny(until: Option<Timestamp>, now: Timestamp, lang: Lang) -> Deny {
         Some(u) => {
             let mut p = Params::new();
             p.insert("until".into(), u.to_string().into());
-            p.insert("retryAfterSeconds".into(), u.seconds_since(now).max(0).into());
+            p.insert(
+                "retryAfterSeconds".into(),
+                u.seconds_since(now).max(0).into(),
+            );
             Deny::new(DenyKind::Forbidden, "locked", "lockout", p, lang)
         }
-        None => Deny::new(DenyKind::Forbidden, "locked_permanently", "lockout", Params::new(), lang),
+        None => Deny::new(
+            DenyKind::Forbidden,
+            "locked_permanently",
+            "lockout",
+            Params::new(),
+            lang,
+        ),
     }
 }
 
@@ -218,7 +244,9 @@ pub fn can_login(
 ) -> Result<LoginDecision, LifecycleError> {
     let lc = lifecycle_of(policy)?;
     let eff = effective_status(lc, account, now)?;
-    let spec = lc.status(&eff.status).ok_or_else(|| LifecycleError::unknown_status(&eff.status))?;
+    let spec = lc
+        .status(&eff.status)
+        .ok_or_else(|| LifecycleError::unknown_status(&eff.status))?;
     let lockout = lc
         .spec()
         .lockout
@@ -240,63 +268,99 @@ pub fn can_login(
     if !spec.login {
         let lock_status = lc.spec().lockout.as_ref().and_then(|l| l.status.as_deref());
         d.deny = Some(if spec.terminal {
-            Deny::new(DenyKind::InvalidState, "blacklisted", "status", status_param(), lang)
+            Deny::new(
+                DenyKind::InvalidState,
+                "blacklisted",
+                "status",
+                status_param(),
+                lang,
+            )
         } else if lock_status == Some(eff.status.as_str()) {
             locked_deny(eff.until, now, lang)
         } else if eff.status == "pendingVerification" {
-            Deny::new(DenyKind::InvalidState, "pending_verification", "status", status_param(), lang)
+            Deny::new(
+                DenyKind::InvalidState,
+                "pending_verification",
+                "status",
+                status_param(),
+                lang,
+            )
         } else {
-            Deny::new(DenyKind::InvalidState, "status_inactive", "status", status_param(), lang)
+            Deny::new(
+                DenyKind::InvalidState,
+                "status_inactive",
+                "status",
+                status_param(),
+                lang,
+            )
         });
         return Ok(d);
     }
     let login = &lc.spec().login;
     let mut missing: Vec<String> = Vec::new();
-    if login.organization_must_be_active {
-        if let Some(org) = &account.organization {
-            match organization {
-                Some(o) if &o.id == org => {
-                    if !o.active {
-                        let mut p = Params::new();
-                        p.insert("organization".into(), org.clone().into());
-                        d.deny = Some(Deny::new(DenyKind::Forbidden, "organization_inactive", "login.organizationMustBeActive", p, lang));
-                        return Ok(d);
-                    }
+    if login.organization_must_be_active
+        && let Some(org) = &account.organization
+    {
+        match organization {
+            Some(o) if &o.id == org => {
+                if !o.active {
+                    let mut p = Params::new();
+                    p.insert("organization".into(), org.clone().into());
+                    d.deny = Some(Deny::new(
+                        DenyKind::Forbidden,
+                        "organization_inactive",
+                        "login.organizationMustBeActive",
+                        p,
+                        lang,
+                    ));
+                    return Ok(d);
                 }
-                _ => missing.push("organization".into()),
             }
+            _ => missing.push("organization".into()),
         }
     }
-    if let Some(l) = &lockout {
-        if l.locked {
-            d.deny = Some(locked_deny(l.until, now, lang));
-            return Ok(d);
-        }
+    if let Some(l) = &lockout
+        && l.locked
+    {
+        d.deny = Some(locked_deny(l.until, now, lang));
+        return Ok(d);
     }
     if login.email_verified {
         match facts.email_verified {
             None => missing.push("emailVerified".into()),
             Some(false) => {
-                d.deny = Some(Deny::new(DenyKind::InvalidState, "pending_verification", "login.emailVerified", status_param(), lang));
+                d.deny = Some(Deny::new(
+                    DenyKind::InvalidState,
+                    "pending_verification",
+                    "login.emailVerified",
+                    status_param(),
+                    lang,
+                ));
                 return Ok(d);
             }
             Some(true) => {}
         }
     }
-    if login.password_expiry {
-        if let Some(days) = policy.password_policy().and_then(|p| p.expiry_days()) {
-            match facts.password_changed_at {
-                None => missing.push("passwordChangedAt".into()),
-                Some(at) => {
-                    let expires = at.plus_seconds(i64::from(days).saturating_mul(86_400));
-                    if now >= expires {
-                        let mut p = Params::new();
-                        p.insert("expiredAt".into(), expires.to_string().into());
-                        p.insert("expiryDays".into(), days.into());
-                        d.deny = Some(Deny::new(DenyKind::InvalidState, "password_expired", "login.passwordExpiry", p, lang));
-                        d.must_change_password = true;
-                        return Ok(d);
-                    }
+    if login.password_expiry
+        && let Some(days) = policy.password_policy().and_then(|p| p.expiry_days())
+    {
+        match facts.password_changed_at {
+            None => missing.push("passwordChangedAt".into()),
+            Some(at) => {
+                let expires = at.plus_seconds(i64::from(days).saturating_mul(86_400));
+                if now >= expires {
+                    let mut p = Params::new();
+                    p.insert("expiredAt".into(), expires.to_string().into());
+                    p.insert("expiryDays".into(), days.into());
+                    d.deny = Some(Deny::new(
+                        DenyKind::InvalidState,
+                        "password_expired",
+                        "login.passwordExpiry",
+                        p,
+                        lang,
+                    ));
+                    d.must_change_password = true;
+                    return Ok(d);
                 }
             }
         }
@@ -304,7 +368,13 @@ pub fn can_login(
     if !missing.is_empty() {
         let mut p = Params::new();
         p.insert("facts".into(), missing.into());
-        d.deny = Some(Deny::new(DenyKind::MissingFact, "missing_fact", "facts", p, lang));
+        d.deny = Some(Deny::new(
+            DenyKind::MissingFact,
+            "missing_fact",
+            "facts",
+            p,
+            lang,
+        ));
         return Ok(d);
     }
     d.decision = Decision::Allow;

@@ -43,20 +43,26 @@ use crate::messages::Lang;
 use crate::violation::Params;
 
 pub use actions::{
-    ChangeDecision, ChangeRequest, DeleteDecision, DeleteFacts, DeleteRequest, PasswordChangeRequest,
-    PasswordResetDecision, PasswordResetRequest, Suggestion, VerificationDecision, changes, delete,
-    feature_enabled, password_change, password_reset, verification,
+    ChangeDecision, ChangeRequest, DeleteDecision, DeleteFacts, DeleteRequest,
+    PasswordChangeRequest, PasswordResetDecision, PasswordResetRequest, Suggestion,
+    VerificationDecision, changes, delete, feature_enabled, password_change, password_reset,
+    verification,
 };
-pub use login::{LockoutState, LoginDecision, LoginFacts, OrganizationState, can_login, lockout_state};
+pub use login::{
+    LockoutState, LoginDecision, LoginFacts, OrganizationState, can_login, lockout_state,
+};
 pub use spec::{
-    ActorSpec, AnonymizeSpec, ChangeEffect, ChangesSpec, CompiledLifecycle, DeleteMode, DeletionSpec, Guard,
-    LifecycleSpec, LockoutSpec, LockoutStrategy, LoginSpec, MAX_LOCKOUT_MINUTES, MAX_TEMPORARY_DAYS,
-    MAX_TOKEN_MINUTES, PasswordResetSpec, Requirement, ResetMethod, StatusSpec, TemporarySpec, TransitionEffect,
-    TransitionSpec, VerificationSpec, compile,
+    ActorSpec, AnonymizeSpec, ChangeEffect, ChangesSpec, CompiledLifecycle, DeleteMode,
+    DeletionSpec, Guard, LifecycleSpec, LockoutSpec, LockoutStrategy, LoginSpec,
+    MAX_LOCKOUT_MINUTES, MAX_TEMPORARY_DAYS, MAX_TOKEN_MINUTES, PasswordResetSpec, Requirement,
+    ResetMethod, StatusSpec, TemporarySpec, TransitionEffect, TransitionSpec, VerificationSpec,
+    compile,
 };
 pub use stats::{Finding, Statistics, security_findings, statistics};
 pub use status::{EffectiveStatus, effective_status, initial_status};
-pub use transition::{MAX_REASON_CHARS, TransitionDecision, TransitionFacts, TransitionRequest, transition};
+pub use transition::{
+    MAX_REASON_CHARS, TransitionDecision, TransitionFacts, TransitionRequest, transition,
+};
 
 /// Allow or deny. Exactly two values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -121,7 +127,11 @@ impl Deny {
 
 /// Something the caller must do when it carries out an allowed decision.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(
+    tag = "kind",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase"
+)]
 pub enum Obligation {
     /// End every session of the account (R002-06).
     RevokeSessions,
@@ -279,8 +289,14 @@ pub(crate) fn hash_of(policy: &crate::Policy) -> Arc<str> {
 
 /// Does `actor` satisfy `by`? `permissions` are the actor's effective permissions over the
 /// target.
-pub(crate) fn actor_allowed(by: &ActorSpec, actor: &crate::model::Account, permissions: &[String]) -> bool {
-    by.permission.as_ref().is_some_and(|p| permissions.iter().any(|q| q == p || wildcard(q, p)))
+pub(crate) fn actor_allowed(
+    by: &ActorSpec,
+    actor: &crate::model::Account,
+    permissions: &[String],
+) -> bool {
+    by.permission
+        .as_ref()
+        .is_some_and(|p| permissions.iter().any(|q| q == p || wildcard(q, p)))
         || by.roles.iter().any(|r| actor.roles.contains(r))
         || (by.root && actor.root)
         || (by.super_admin && actor.super_admin)

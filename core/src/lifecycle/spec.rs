@@ -447,17 +447,28 @@ fn check_name(path: &str, name: &str) -> Result<(), PolicyError> {
         return Err(PolicyError::invalid(path, "a name must not be empty"));
     }
     if name.len() > limits::MAX_NAME_BYTES {
-        return Err(PolicyError::limit(path, "the name's length in bytes", limits::MAX_NAME_BYTES));
+        return Err(PolicyError::limit(
+            path,
+            "the name's length in bytes",
+            limits::MAX_NAME_BYTES,
+        ));
     }
     if name.chars().any(char::is_control) {
-        return Err(PolicyError::invalid(path, "a name must not contain control characters"));
+        return Err(PolicyError::invalid(
+            path,
+            "a name must not contain control characters",
+        ));
     }
     Ok(())
 }
 
 fn check_list(path: &str, len: usize) -> Result<(), PolicyError> {
     if len > limits::MAX_LIST {
-        return Err(PolicyError::limit(path, "the number of entries", limits::MAX_LIST));
+        return Err(PolicyError::limit(
+            path,
+            "the number of entries",
+            limits::MAX_LIST,
+        ));
     }
     Ok(())
 }
@@ -470,22 +481,38 @@ fn known_status(spec: &LifecycleSpec, path: &str, id: &str) -> Result<(), Policy
     let best = spec
         .statuses
         .keys()
-        .map(|k| (crate::util::levenshtein(&id.to_lowercase(), &k.to_lowercase()), k))
+        .map(|k| {
+            (
+                crate::util::levenshtein(&id.to_lowercase(), &k.to_lowercase()),
+                k,
+            )
+        })
         .min();
     Err(match best {
         Some((d, k)) if d <= 3 => err.with_help(format!("did you mean `{k}`?")),
         _ => err.with_help(format!(
             "declared statuses: {}",
-            spec.statuses.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+            spec.statuses
+                .keys()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
     })
 }
 
-fn no_duplicates<T: std::hash::Hash + Eq + std::fmt::Debug>(path: &str, items: &[T], what: &str) -> Result<(), PolicyError> {
+fn no_duplicates<T: std::hash::Hash + Eq + std::fmt::Debug>(
+    path: &str,
+    items: &[T],
+    what: &str,
+) -> Result<(), PolicyError> {
     let mut seen = HashSet::new();
     for (i, item) in items.iter().enumerate() {
         if !seen.insert(item) {
-            return Err(PolicyError::invalid(format!("{path}[{i}]"), format!("duplicate {what}")));
+            return Err(PolicyError::invalid(
+                format!("{path}[{i}]"),
+                format!("duplicate {what}"),
+            ));
         }
     }
     Ok(())
@@ -497,7 +524,8 @@ pub(crate) fn is_permission(p: &str) -> bool {
     let seg = |s: &str| {
         s == "*"
             || (s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'))
     };
     match p.split_once('.') {
         Some((m, a)) => seg(m) && seg(a) && m != "*" && p.len() <= limits::MAX_NAME_BYTES,
@@ -507,16 +535,22 @@ pub(crate) fn is_permission(p: &str) -> bool {
 
 fn check_actor(path: &str, by: &ActorSpec) -> Result<(), PolicyError> {
     if by.is_empty() {
-        return Err(PolicyError::invalid(path, "`by` names nobody: give a `permission`, `roles`, `root` or `superAdmin`"));
+        return Err(PolicyError::invalid(
+            path,
+            "`by` names nobody: give a `permission`, `roles`, `root` or `superAdmin`",
+        ));
     }
-    if let Some(p) = &by.permission {
-        if !is_permission(p) {
-            return Err(PolicyError::invalid(
-                format!("{path}.permission"),
-                format!("`{}` is not a `module.action` permission", p.chars().take(128).collect::<String>()),
-            )
-            .with_help("write it as `users.status`"));
-        }
+    if let Some(p) = &by.permission
+        && !is_permission(p)
+    {
+        return Err(PolicyError::invalid(
+            format!("{path}.permission"),
+            format!(
+                "`{}` is not a `module.action` permission",
+                p.chars().take(128).collect::<String>()
+            ),
+        )
+        .with_help("write it as `users.status`"));
     }
     check_list(&format!("{path}.roles"), by.roles.len())?;
     for (i, r) in by.roles.iter().enumerate() {
@@ -533,7 +567,12 @@ fn check_field(doc: &PolicyDocument, path: &str, name: &str) -> Result<(), Polic
     let best = doc
         .fields
         .keys()
-        .map(|k| (crate::util::levenshtein(&name.to_lowercase(), &k.to_lowercase()), k))
+        .map(|k| {
+            (
+                crate::util::levenshtein(&name.to_lowercase(), &k.to_lowercase()),
+                k,
+            )
+        })
         .min();
     Err(match best {
         Some((d, k)) if d <= 3 => err.with_help(format!("did you mean `{k}`?")),
@@ -548,15 +587,28 @@ fn check_field(doc: &PolicyDocument, path: &str, name: &str) -> Result<(), Polic
 /// duplicate transition ids or status pairs, a terminal status with outgoing transitions,
 /// a malformed `by.permission`, overlapping or unknown anonymisation fields, zero or
 /// out-of-range numbers, and lists above [`limits::MAX_LIST`].
-pub fn compile(spec: &LifecycleSpec, doc: &PolicyDocument) -> Result<CompiledLifecycle, PolicyError> {
+pub fn compile(
+    spec: &LifecycleSpec,
+    doc: &PolicyDocument,
+) -> Result<CompiledLifecycle, PolicyError> {
     let p = "lifecycle";
     if spec.statuses.is_empty() {
-        return Err(PolicyError::invalid(format!("{p}.statuses"), "the lifecycle needs at least one status"));
+        return Err(PolicyError::invalid(
+            format!("{p}.statuses"),
+            "the lifecycle needs at least one status",
+        ));
     }
     check_list(&format!("{p}.statuses"), spec.statuses.len())?;
     known_status(spec, &format!("{p}.initial"), &spec.initial)?;
-    if spec.statuses.get(&spec.initial).is_some_and(|s| s.terminal || s.temporary.is_some()) {
-        return Err(PolicyError::invalid(format!("{p}.initial"), "the initial status cannot be terminal or temporary"));
+    if spec
+        .statuses
+        .get(&spec.initial)
+        .is_some_and(|s| s.terminal || s.temporary.is_some())
+    {
+        return Err(PolicyError::invalid(
+            format!("{p}.initial"),
+            "the initial status cannot be terminal or temporary",
+        ));
     }
     for (id, s) in spec.statuses.iter() {
         let sp = format!("{p}.statuses.{id}");
@@ -565,33 +617,53 @@ pub fn compile(spec: &LifecycleSpec, doc: &PolicyDocument) -> Result<CompiledLif
             lang.parse::<crate::messages::Lang>()
                 .map_err(|e| PolicyError::invalid(format!("{sp}.label.{lang}"), e.to_string()))?;
             if label.len() > limits::MAX_TEXT_BYTES {
-                return Err(PolicyError::limit(format!("{sp}.label.{lang}"), "the text's length in bytes", limits::MAX_TEXT_BYTES));
+                return Err(PolicyError::limit(
+                    format!("{sp}.label.{lang}"),
+                    "the text's length in bytes",
+                    limits::MAX_TEXT_BYTES,
+                ));
             }
         }
         if let Some(t) = &s.temporary {
             if s.terminal {
-                return Err(PolicyError::invalid(format!("{sp}.terminal"), "a status cannot be both temporary and terminal"));
-            }
-            if t.returns_to.is_empty() {
-                return Err(PolicyError::invalid(format!("{sp}.temporary.returnsTo"), "a temporary status needs `returnsTo`"));
-            }
-            known_status(spec, &format!("{sp}.temporary.returnsTo"), &t.returns_to)?;
-            if &t.returns_to == id {
-                return Err(PolicyError::invalid(format!("{sp}.temporary.returnsTo"), "a temporary status cannot return to itself"));
-            }
-            if spec.statuses.get(&t.returns_to).is_some_and(|r| r.temporary.is_some()) {
                 return Err(PolicyError::invalid(
-                    format!("{sp}.temporary.returnsTo"),
-                    format!("`{}` is temporary itself: a temporary status must return to a lasting one", t.returns_to),
+                    format!("{sp}.terminal"),
+                    "a status cannot be both temporary and terminal",
                 ));
             }
-            if let Some(d) = t.max_days {
-                if d == 0 || d > MAX_TEMPORARY_DAYS {
-                    return Err(PolicyError::invalid(
-                        format!("{sp}.temporary.maxDays"),
-                        format!("`maxDays` must be between 1 and {MAX_TEMPORARY_DAYS}"),
-                    ));
-                }
+            if t.returns_to.is_empty() {
+                return Err(PolicyError::invalid(
+                    format!("{sp}.temporary.returnsTo"),
+                    "a temporary status needs `returnsTo`",
+                ));
+            }
+            known_status(spec, &format!("{sp}.temporary.returnsTo"), &t.returns_to)?;
+            if t.returns_to == *id {
+                return Err(PolicyError::invalid(
+                    format!("{sp}.temporary.returnsTo"),
+                    "a temporary status cannot return to itself",
+                ));
+            }
+            if spec
+                .statuses
+                .get(&t.returns_to)
+                .is_some_and(|r| r.temporary.is_some())
+            {
+                return Err(PolicyError::invalid(
+                    format!("{sp}.temporary.returnsTo"),
+                    format!(
+                        "`{}` is temporary itself: a temporary status must return to a lasting one",
+                        t.returns_to
+                    ),
+                ));
+            }
+            if let Some(d) = t.max_days
+                && (d == 0 || d > MAX_TEMPORARY_DAYS)
+            {
+                return Err(PolicyError::invalid(
+                    format!("{sp}.temporary.maxDays"),
+                    format!("`maxDays` must be between 1 and {MAX_TEMPORARY_DAYS}"),
+                ));
             }
         }
     }
@@ -602,11 +674,17 @@ pub fn compile(spec: &LifecycleSpec, doc: &PolicyDocument) -> Result<CompiledLif
         let tp = format!("{p}.transitions[{i}]");
         check_name(&format!("{tp}.id"), &t.id)?;
         if !ids.insert(t.id.as_str()) {
-            return Err(PolicyError::invalid(format!("{tp}.id"), format!("duplicate transition id `{}`", t.id)));
+            return Err(PolicyError::invalid(
+                format!("{tp}.id"),
+                format!("duplicate transition id `{}`", t.id),
+            ));
         }
         known_status(spec, &format!("{tp}.to"), &t.to)?;
         if t.from.is_empty() {
-            return Err(PolicyError::invalid(format!("{tp}.from"), "a transition needs at least one `from` status"));
+            return Err(PolicyError::invalid(
+                format!("{tp}.from"),
+                "a transition needs at least one `from` status",
+            ));
         }
         check_list(&format!("{tp}.from"), t.from.len())?;
         no_duplicates(&format!("{tp}.from"), &t.from, "status")?;
@@ -614,30 +692,50 @@ pub fn compile(spec: &LifecycleSpec, doc: &PolicyDocument) -> Result<CompiledLif
             let fp = format!("{tp}.from[{j}]");
             known_status(spec, &fp, f)?;
             if f == &t.to {
-                return Err(PolicyError::invalid(fp, format!("a transition cannot lead from `{f}` to itself")));
-            }
-            if spec.statuses.get(f).is_some_and(|s| s.terminal) {
-                return Err(PolicyError::invalid(fp, format!("`{f}` is terminal: no transition may leave it")));
-            }
-            if let Some(other) = pairs.insert((f.clone(), t.to.clone()), i) {
-                let other_id = spec.transitions.get(other).map(|o| o.id.as_str()).unwrap_or_default();
                 return Err(PolicyError::invalid(
                     fp,
-                    format!("transition `{other_id}` already leads from `{f}` to `{}`", t.to),
+                    format!("a transition cannot lead from `{f}` to itself"),
+                ));
+            }
+            if spec.statuses.get(f).is_some_and(|s| s.terminal) {
+                return Err(PolicyError::invalid(
+                    fp,
+                    format!("`{f}` is terminal: no transition may leave it"),
+                ));
+            }
+            if let Some(other) = pairs.insert((f.clone(), t.to.clone()), i) {
+                let other_id = spec
+                    .transitions
+                    .get(other)
+                    .map(|o| o.id.as_str())
+                    .unwrap_or_default();
+                return Err(PolicyError::invalid(
+                    fp,
+                    format!(
+                        "transition `{other_id}` already leads from `{f}` to `{}`",
+                        t.to
+                    ),
                 ));
             }
         }
         if let Some(by) = &t.by {
             check_actor(&format!("{tp}.by"), by)?;
         }
-        let temporary = spec.statuses.get(&t.to).is_some_and(|s| s.temporary.is_some());
-        if let Some(d) = t.duration {
-            if !temporary && d != Requirement::Forbidden {
-                return Err(PolicyError::invalid(
-                    format!("{tp}.duration"),
-                    format!("`{}` is not temporary: a transition to it takes no duration", t.to),
-                ));
-            }
+        let temporary = spec
+            .statuses
+            .get(&t.to)
+            .is_some_and(|s| s.temporary.is_some());
+        if let Some(d) = t.duration
+            && !temporary
+            && d != Requirement::Forbidden
+        {
+            return Err(PolicyError::invalid(
+                format!("{tp}.duration"),
+                format!(
+                    "`{}` is not temporary: a transition to it takes no duration",
+                    t.to
+                ),
+            ));
         }
         check_list(&format!("{tp}.guards"), t.guards.len())?;
         no_duplicates(&format!("{tp}.guards"), &t.guards, "guard")?;
@@ -647,40 +745,70 @@ pub fn compile(spec: &LifecycleSpec, doc: &PolicyDocument) -> Result<CompiledLif
     if let Some(l) = &spec.lockout {
         let lp = format!("{p}.lockout");
         if l.threshold == 0 {
-            return Err(PolicyError::invalid(format!("{lp}.threshold"), "`threshold` must be at least 1"));
+            return Err(PolicyError::invalid(
+                format!("{lp}.threshold"),
+                "`threshold` must be at least 1",
+            ));
         }
-        for (key, v) in [("windowMinutes", l.window_minutes), ("waitMinutes", l.wait_minutes)] {
+        for (key, v) in [
+            ("windowMinutes", l.window_minutes),
+            ("waitMinutes", l.wait_minutes),
+        ] {
             if v == 0 || v > MAX_LOCKOUT_MINUTES {
-                return Err(PolicyError::invalid(format!("{lp}.{key}"), format!("`{key}` must be between 1 and {MAX_LOCKOUT_MINUTES}")));
-            }
-        }
-        if let Some(m) = l.max_wait_minutes {
-            if m < l.wait_minutes || m > MAX_LOCKOUT_MINUTES {
                 return Err(PolicyError::invalid(
-                    format!("{lp}.maxWaitMinutes"),
-                    format!("`maxWaitMinutes` must be between `waitMinutes` ({}) and {MAX_LOCKOUT_MINUTES}", l.wait_minutes),
+                    format!("{lp}.{key}"),
+                    format!("`{key}` must be between 1 and {MAX_LOCKOUT_MINUTES}"),
                 ));
             }
         }
+        if let Some(m) = l.max_wait_minutes
+            && (m < l.wait_minutes || m > MAX_LOCKOUT_MINUTES)
+        {
+            return Err(PolicyError::invalid(
+                format!("{lp}.maxWaitMinutes"),
+                format!(
+                    "`maxWaitMinutes` must be between `waitMinutes` ({}) and {MAX_LOCKOUT_MINUTES}",
+                    l.wait_minutes
+                ),
+            ));
+        }
         if l.permanent_after_lockouts == Some(0) {
-            return Err(PolicyError::invalid(format!("{lp}.permanentAfterLockouts"), "`permanentAfterLockouts` must be at least 1"));
+            return Err(PolicyError::invalid(
+                format!("{lp}.permanentAfterLockouts"),
+                "`permanentAfterLockouts` must be at least 1",
+            ));
         }
         if let Some(s) = &l.status {
             known_status(spec, &format!("{lp}.status"), s)?;
         }
     }
-    if spec.login.password_expiry && doc.password.as_ref().and_then(|pw| pw.expiry_days).is_none() {
-        return Err(PolicyError::invalid(format!("{p}.login.passwordExpiry"), "password expiry needs `password.expiryDays`"));
+    if spec.login.password_expiry
+        && doc
+            .password
+            .as_ref()
+            .and_then(|pw| pw.expiry_days)
+            .is_none()
+    {
+        return Err(PolicyError::invalid(
+            format!("{p}.login.passwordExpiry"),
+            "password expiry needs `password.expiryDays`",
+        ));
     }
     if let Some(d) = &spec.deletion {
         let dp = format!("{p}.deletion");
         if d.modes.is_empty() {
-            return Err(PolicyError::invalid(format!("{dp}.modes"), "deletion needs at least one mode"));
+            return Err(PolicyError::invalid(
+                format!("{dp}.modes"),
+                "deletion needs at least one mode",
+            ));
         }
         check_list(&format!("{dp}.modes"), d.modes.len())?;
         no_duplicates(&format!("{dp}.modes"), &d.modes, "mode")?;
         if !d.modes.contains(&d.default) {
-            return Err(PolicyError::invalid(format!("{dp}.default"), "the default mode must be one of `modes`"));
+            return Err(PolicyError::invalid(
+                format!("{dp}.default"),
+                "the default mode must be one of `modes`",
+            ));
         }
         if let Some(by) = &d.by {
             check_actor(&format!("{dp}.by"), by)?;
@@ -689,11 +817,17 @@ pub fn compile(spec: &LifecycleSpec, doc: &PolicyDocument) -> Result<CompiledLif
         no_duplicates(&format!("{dp}.blockers"), &d.blockers, "blocker")?;
         for (i, b) in d.blockers.iter().enumerate() {
             if matches!(b, Guard::CompleteRecord | Guard::SystemAdminActive) {
-                return Err(PolicyError::invalid(format!("{dp}.blockers[{i}]"), format!("`{}` does not apply to deletion", b.as_str())));
+                return Err(PolicyError::invalid(
+                    format!("{dp}.blockers[{i}]"),
+                    format!("`{}` does not apply to deletion", b.as_str()),
+                ));
             }
         }
         if d.modes.contains(&DeleteMode::Anonymize) && d.anonymize.is_none() {
-            return Err(PolicyError::invalid(format!("{dp}.anonymize"), "the `anonymize` mode needs an `anonymize` section"));
+            return Err(PolicyError::invalid(
+                format!("{dp}.anonymize"),
+                "the `anonymize` mode needs an `anonymize` section",
+            ));
         }
         if let Some(a) = &d.anonymize {
             let ap = format!("{dp}.anonymize");
@@ -704,16 +838,29 @@ pub fn compile(spec: &LifecycleSpec, doc: &PolicyDocument) -> Result<CompiledLif
             for (i, f) in a.erase.iter().enumerate() {
                 check_field(doc, &format!("{ap}.erase[{i}]"), f)?;
                 if f == "id" {
-                    return Err(PolicyError::invalid(format!("{ap}.erase[{i}]"), "the id is always kept"));
+                    return Err(PolicyError::invalid(
+                        format!("{ap}.erase[{i}]"),
+                        "the id is always kept",
+                    ));
                 }
             }
             for (i, f) in a.keep.iter().enumerate() {
                 check_field(doc, &format!("{ap}.keep[{i}]"), f)?;
                 if a.erase.contains(f) {
-                    return Err(PolicyError::invalid(format!("{ap}.keep[{i}]"), format!("`{f}` is both erased and kept")));
+                    return Err(PolicyError::invalid(
+                        format!("{ap}.keep[{i}]"),
+                        format!("`{f}` is both erased and kept"),
+                    ));
                 }
-                if doc.fields.get(f).is_some_and(|s| s.kind == crate::policy::FieldType::Password) {
-                    return Err(PolicyError::invalid(format!("{ap}.keep[{i}]"), "a password is never kept"));
+                if doc
+                    .fields
+                    .get(f)
+                    .is_some_and(|s| s.kind == crate::policy::FieldType::Password)
+                {
+                    return Err(PolicyError::invalid(
+                        format!("{ap}.keep[{i}]"),
+                        "a password is never kept",
+                    ));
                 }
             }
         }
@@ -725,30 +872,51 @@ pub fn compile(spec: &LifecycleSpec, doc: &PolicyDocument) -> Result<CompiledLif
         }
     }
     check_list(&format!("{p}.changes.email"), spec.changes.email.len())?;
-    check_list(&format!("{p}.changes.password"), spec.changes.password.len())?;
+    check_list(
+        &format!("{p}.changes.password"),
+        spec.changes.password.len(),
+    )?;
     for (i, e) in spec.changes.password.iter().enumerate() {
-        if matches!(e, ChangeEffect::NotifyEmailChange | ChangeEffect::VerifyNewEmail) {
-            return Err(PolicyError::invalid(format!("{p}.changes.password[{i}]"), "email obligations do not apply to a password change"));
+        if matches!(
+            e,
+            ChangeEffect::NotifyEmailChange | ChangeEffect::VerifyNewEmail
+        ) {
+            return Err(PolicyError::invalid(
+                format!("{p}.changes.password[{i}]"),
+                "email obligations do not apply to a password change",
+            ));
         }
     }
     if let Some(r) = &spec.password_reset {
         let rp = format!("{p}.passwordReset");
         if r.methods.is_empty() {
-            return Err(PolicyError::invalid(format!("{rp}.methods"), "password reset needs at least one method"));
+            return Err(PolicyError::invalid(
+                format!("{rp}.methods"),
+                "password reset needs at least one method",
+            ));
         }
         check_list(&format!("{rp}.methods"), r.methods.len())?;
         no_duplicates(&format!("{rp}.methods"), &r.methods, "method")?;
         if r.token_minutes == 0 || r.token_minutes > MAX_TOKEN_MINUTES {
-            return Err(PolicyError::invalid(format!("{rp}.tokenMinutes"), format!("`tokenMinutes` must be between 1 and {MAX_TOKEN_MINUTES}")));
+            return Err(PolicyError::invalid(
+                format!("{rp}.tokenMinutes"),
+                format!("`tokenMinutes` must be between 1 and {MAX_TOKEN_MINUTES}"),
+            ));
         }
         if r.methods.contains(&ResetMethod::TemporaryPassword) && doc.password.is_none() {
-            return Err(PolicyError::invalid(format!("{rp}.methods"), "temporary passwords need a `password` section to meet"));
+            return Err(PolicyError::invalid(
+                format!("{rp}.methods"),
+                "temporary passwords need a `password` section to meet",
+            ));
         }
         if let Some(by) = &r.by {
             check_actor(&format!("{rp}.by"), by)?;
         }
         if r.temporary_length.is_some_and(|n| n == 0 || n > 4096) {
-            return Err(PolicyError::invalid(format!("{rp}.temporaryLength"), "`temporaryLength` must be between 1 and 4096"));
+            return Err(PolicyError::invalid(
+                format!("{rp}.temporaryLength"),
+                "`temporaryLength` must be between 1 and 4096",
+            ));
         }
     }
     if let Some(v) = &spec.verifications {
@@ -764,10 +932,16 @@ pub fn compile(spec: &LifecycleSpec, doc: &PolicyDocument) -> Result<CompiledLif
             check_list(&format!("{vp}.features.{f}"), kinds.len())?;
             for (i, k) in kinds.iter().enumerate() {
                 if !v.kinds.contains(k) {
-                    return Err(PolicyError::invalid(format!("{vp}.features.{f}[{i}]"), format!("`{k}` is not a verification kind of `kinds`")));
+                    return Err(PolicyError::invalid(
+                        format!("{vp}.features.{f}[{i}]"),
+                        format!("`{k}` is not a verification kind of `kinds`"),
+                    ));
                 }
             }
         }
     }
-    Ok(CompiledLifecycle { spec: spec.clone(), pairs })
+    Ok(CompiledLifecycle {
+        spec: spec.clone(),
+        pairs,
+    })
 }

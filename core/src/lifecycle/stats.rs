@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{LifecycleError, effective_status, lifecycle_of};
+use crate::Policy;
 use crate::checks::date::Timestamp;
 use crate::model::Account;
-use crate::Policy;
 
 /// User statistics (R000-10).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,7 +51,10 @@ pub fn statistics(policy: Option<&Policy>, accounts: &[Account], now: Timestamp)
         let slot = by_status.entry(status).or_insert(0);
         *slot = slot.saturating_add(1);
     }
-    let organizations: BTreeSet<&str> = accounts.iter().filter_map(|a| a.organization.as_deref()).collect();
+    let organizations: BTreeSet<&str> = accounts
+        .iter()
+        .filter_map(|a| a.organization.as_deref())
+        .collect();
     Statistics {
         total: count(accounts.len()),
         active,
@@ -88,7 +91,11 @@ pub struct Finding {
 ///
 /// # Errors
 /// [`LifecycleError::NoLifecycle`].
-pub fn security_findings(policy: &Policy, accounts: &[Account], now: Timestamp) -> Result<Vec<Finding>, LifecycleError> {
+pub fn security_findings(
+    policy: &Policy,
+    accounts: &[Account],
+    now: Timestamp,
+) -> Result<Vec<Finding>, LifecycleError> {
     let lc = lifecycle_of(policy)?;
     let mut out = Vec::new();
     for a in accounts {

@@ -28,8 +28,14 @@ pub struct EffectiveStatus {
 ///
 /// # Errors
 /// [`LifecycleError::UnknownStatus`] when the stored status is not one of the policy's.
-pub fn effective_status(lc: &CompiledLifecycle, account: &Account, now: Timestamp) -> Result<EffectiveStatus, LifecycleError> {
-    let spec = lc.status(&account.status).ok_or_else(|| LifecycleError::unknown_status(&account.status))?;
+pub fn effective_status(
+    lc: &CompiledLifecycle,
+    account: &Account,
+    now: Timestamp,
+) -> Result<EffectiveStatus, LifecycleError> {
+    let spec = lc
+        .status(&account.status)
+        .ok_or_else(|| LifecycleError::unknown_status(&account.status))?;
     let stored = account.status.clone();
     match (&spec.temporary, account.status_until) {
         (Some(t), Some(until)) if until <= now => Ok(EffectiveStatus {

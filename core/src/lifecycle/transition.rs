@@ -7,16 +7,17 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::{
-    AuditEntry, CompiledLifecycle, Decision, Deny, DenyKind, Guard, LifecycleError, Obligation, Requirement,
-    TransitionEffect, actor_allowed, effective_status, hash_of, lifecycle_of, not_permitted,
+    AuditEntry, CompiledLifecycle, Decision, Deny, DenyKind, Guard, LifecycleError, Obligation,
+    Requirement, TransitionEffect, actor_allowed, effective_status, hash_of, lifecycle_of,
+    not_permitted,
 };
+use crate::Policy;
 use crate::checks::date::{Date, Timestamp};
 use crate::messages::Lang;
 use crate::model::Account;
 use crate::policy::Mode;
 use crate::validate::{ValidationContext, ValidationFacts, validate_user};
 use crate::violation::Params;
-use crate::Policy;
 
 /// Longest reason, in code points after trimming: 1,000.
 pub const MAX_REASON_CHARS: usize = 1000;
@@ -144,7 +145,9 @@ fn one(key: &str, value: impl Into<Value>) -> Params {
 
 pub(crate) fn check_guard(g: Guard, cx: &GuardContext<'_>) -> GuardOutcome {
     let rule = g.as_str();
-    let forbid = |code: &str, params: Params| GuardOutcome::Deny(Deny::new(DenyKind::Forbidden, code, rule, params, cx.lang));
+    let forbid = |code: &str, params: Params| {
+        GuardOutcome::Deny(Deny::new(DenyKind::Forbidden, code, rule, params, cx.lang))
+    };
     match g {
         Guard::LastSuperAdmin => {
             if !(cx.target.super_admin && cx.from_login && !cx.to_login) {
@@ -185,12 +188,16 @@ pub(crate) fn check_guard(g: Guard, cx: &GuardContext<'_>) -> GuardOutcome {
             if problems.is_empty() {
                 GuardOutcome::Pass
             } else {
-                let fields: Vec<String> = problems.iter().map(|(f, _)| f.clone()).fold(Vec::new(), |mut v, f| {
-                    if !v.contains(&f) {
-                        v.push(f);
-                    }
-                    v
-                });
+                let fields: Vec<String> =
+                    problems
+                        .iter()
+                        .map(|(f, _)| f.clone())
+                        .fold(Vec::new(), |mut v, f| {
+                            if !v.contains(&f) {
+                                v.push(f);
+                            }
+                            v
+                        });
                 let mut p = one("fields", fields);
                 let list: Vec<Value> = problems
                     .into_iter()
@@ -233,7 +240,13 @@ pub(crate) fn record_of(policy: &Policy, account: &Account, status: &str) -> Map
 }
 
 /// The (field, code) of every validation error of the record in mode `reactivate`.
-fn record_problems(policy: &Policy, account: &Account, status: &str, now: Timestamp, lang: Lang) -> Vec<(String, String)> {
+fn record_problems(
+    policy: &Policy,
+    account: &Account,
+    status: &str,
+    now: Timestamp,
+    lang: Lang,
+) -> Vec<(String, String)> {
     let record = record_of(policy, account, status);
     let facts = ValidationFacts::default();
     let today = now.date().or_else(|| Date::new(1970, 1, 1));
@@ -249,24 +262,49 @@ fn record_problems(policy: &Policy, account: &Account, status: &str, now: Timest
     };
     validate_user(policy, &record, &ctx)
         .errors()
-        .map(|v| (v.path.field().unwrap_or_default().to_owned(), v.code.as_str().to_owned()))
+        .map(|v| {
+            (
+                v.path.field().unwrap_or_default().to_owned(),
+                v.code.as_str().to_owned(),
+            )
+        })
         .collect()
 }
 
 /// The trimmed reason, or the denial about it.
-pub(crate) fn check_reason(req: Requirement, reason: Option<&str>, lang: Lang) -> Result<Option<String>, Deny> {
+pub(crate) fn check_reason(
+    req: Requirement,
+    reason: Option<&str>,
+    lang: Lang,
+) -> Result<Option<String>, Box<Deny>> {
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     match (req, reason) {
-        (Requirement::Required, None) => Err(Deny::new(DenyKind::InvalidRequest, "reason_required", "reason", Params::new(), lang)),
-        (Requirement::Forbidden, Some(_)) => {
-            Err(Deny::new(DenyKind::InvalidRequest, "reason_not_allowed", "reason", Params::new(), lang))
-        }
+        (Requirement::Required, None) => Err(Box::new(Deny::new(
+            DenyKind::InvalidRequest,
+            "reason_required",
+            "reason",
+            Params::new(),
+            lang,
+        ))),
+        (Requirement::Forbidden, Some(_)) => Err(Box::new(Deny::new(
+            DenyKind::InvalidRequest,
+            "reason_not_allowed",
+            "reason",
+            Params::new(),
+            lang,
+        ))),
         (_, Some(r)) => {
             let n = r.chars().count();
             if n > MAX_REASON_CHARS {
                 let mut p = one("max", MAX_REASON_CHARS);
                 p.insert("actual".into(), n.into());
-                Err(Deny::new(DenyKind::InvalidRequest, "reason_too_long", "reason", p, lang))
+                Err(Box::new(Deny::new(
+                    DenyKind::InvalidRequest,
+                    "reason_too_long",
+                    "reason",
+                    p,
+                    lang,
+                )))
             } else {
                 Ok(Some(r.to_owned()))
             }
@@ -280,17 +318,23 @@ fn check_duration(
     t: &super::TransitionSpec,
     req: &TransitionRequest,
     now: Timestamp,
-) -> Result<Option<Timestamp>, Deny> {
+) -> Result<Option<Timestamp>, Box<Deny>> {
     let lang = req.lang;
-    let deny = |code: &str, params: Params| Deny::new(DenyKind::InvalidRequest, code, "duration", params, lang);
+    let deny = |code: &str, params: Params| {
+        Deny::new(DenyKind::InvalidRequest, code, "duration", params, lang)
+    };
     let temporary = lc.status(&t.to).and_then(|s| s.temporary.as_ref());
-    let given = usize::from(req.until.is_some()) + usize::from(req.duration_days.is_some()) + usize::from(req.duration_minutes.is_some());
+    let given = usize::from(req.until.is_some())
+        + usize::from(req.duration_days.is_some())
+        + usize::from(req.duration_minutes.is_some());
     if given > 1 {
-        return Err(deny("duration_ambiguous", Params::new()));
+        return Err(Box::new(deny("duration_ambiguous", Params::new())));
     }
-    let requirement = t
-        .duration
-        .unwrap_or(if temporary.is_some() { Requirement::Required } else { Requirement::Forbidden });
+    let requirement = t.duration.unwrap_or(if temporary.is_some() {
+        Requirement::Required
+    } else {
+        Requirement::Forbidden
+    });
     let until = match (req.until, req.duration_days, req.duration_minutes) {
         (Some(u), _, _) => Some(u),
         (_, Some(d), _) => Some(now.plus_seconds(i64::from(d).saturating_mul(86_400))),
@@ -298,17 +342,22 @@ fn check_duration(
         _ => None,
     };
     match (requirement, until) {
-        (Requirement::Required, None) => Err(deny("duration_required", one("to", t.to.clone()))),
-        (Requirement::Forbidden, Some(_)) => Err(deny("duration_not_allowed", one("to", t.to.clone()))),
+        (Requirement::Required, None) => {
+            Err(Box::new(deny("duration_required", one("to", t.to.clone()))))
+        }
+        (Requirement::Forbidden, Some(_)) => Err(Box::new(deny(
+            "duration_not_allowed",
+            one("to", t.to.clone()),
+        ))),
         (_, None) => Ok(None),
         (_, Some(u)) => {
             if u <= now {
-                return Err(deny("duration_in_past", Params::new()));
+                return Err(Box::new(deny("duration_in_past", Params::new())));
             }
-            if let Some(max) = temporary.and_then(|tmp| tmp.max_days) {
-                if u.seconds_since(now) > i64::from(max).saturating_mul(86_400) {
-                    return Err(deny("duration_too_long", one("maxDays", max)));
-                }
+            if let Some(max) = temporary.and_then(|tmp| tmp.max_days)
+                && u.seconds_since(now) > i64::from(max).saturating_mul(86_400)
+            {
+                return Err(Box::new(deny("duration_too_long", one("maxDays", max))));
             }
             Ok(Some(u))
         }
@@ -331,16 +380,29 @@ fn check_duration(
 /// [`LifecycleError::NoLifecycle`] without a lifecycle section;
 /// [`LifecycleError::UnknownStatus`] when `to` or the target's stored status is not one of
 /// the policy's.
-pub fn transition(policy: &Policy, req: &TransitionRequest, now: Timestamp) -> Result<TransitionDecision, LifecycleError> {
+pub fn transition(
+    policy: &Policy,
+    req: &TransitionRequest,
+    now: Timestamp,
+) -> Result<TransitionDecision, LifecycleError> {
     let lc = lifecycle_of(policy)?;
-    let to_spec = lc.status(&req.to).ok_or_else(|| LifecycleError::unknown_status(&req.to))?;
+    let to_spec = lc
+        .status(&req.to)
+        .ok_or_else(|| LifecycleError::unknown_status(&req.to))?;
     let from = effective_status(lc, &req.target, now)?.status;
-    let from_spec = lc.status(&from).ok_or_else(|| LifecycleError::unknown_status(&from))?;
+    let from_spec = lc
+        .status(&from)
+        .ok_or_else(|| LifecycleError::unknown_status(&from))?;
     let lang = req.lang;
     let mut audit = AuditEntry::new(&req.actor.id, &req.target.id, "users.status", now);
     audit.from = Some(from.clone());
     audit.to = Some(req.to.clone());
-    audit.reason = req.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()).map(|r| r.chars().take(MAX_REASON_CHARS).collect());
+    audit.reason = req
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .map(|r| r.chars().take(MAX_REASON_CHARS).collect());
     let mut decision = TransitionDecision {
         decision: Decision::Deny,
         policy: hash_of(policy),
@@ -357,33 +419,60 @@ pub fn transition(policy: &Policy, req: &TransitionRequest, now: Timestamp) -> R
         Ok(d)
     };
     if from == req.to {
-        return deny(decision, Deny::new(DenyKind::InvalidState, "already_in_status", "transition", one("status", from), lang));
+        return deny(
+            decision,
+            Deny::new(
+                DenyKind::InvalidState,
+                "already_in_status",
+                "transition",
+                one("status", from),
+                lang,
+            ),
+        );
     }
     let Some(t) = lc.transition_between(&from, &req.to) else {
         let mut p = one("from", from.clone());
         p.insert("to".into(), req.to.clone().into());
         if from_spec.terminal {
-            return deny(decision, Deny::new(DenyKind::InvalidState, "terminal_status", "transition", p, lang));
+            return deny(
+                decision,
+                Deny::new(
+                    DenyKind::InvalidState,
+                    "terminal_status",
+                    "transition",
+                    p,
+                    lang,
+                ),
+            );
         }
         let allowed = lc.targets_from(&from);
         if !allowed.is_empty() {
             p.insert("allowed".into(), allowed.into());
         }
-        return deny(decision, Deny::new(DenyKind::InvalidState, "no_such_transition", "transition", p, lang));
+        return deny(
+            decision,
+            Deny::new(
+                DenyKind::InvalidState,
+                "no_such_transition",
+                "transition",
+                p,
+                lang,
+            ),
+        );
     };
     decision.transition = Some(t.id.clone());
-    if let Some(by) = &t.by {
-        if !actor_allowed(by, &req.actor, &req.actor_permissions) {
-            return deny(decision, not_permitted(by, lang));
-        }
+    if let Some(by) = &t.by
+        && !actor_allowed(by, &req.actor, &req.actor_permissions)
+    {
+        return deny(decision, not_permitted(by, lang));
     }
     match check_reason(t.reason, req.reason.as_deref(), lang) {
         Ok(r) => decision.audit.reason = r,
-        Err(d) => return deny(decision, d),
+        Err(d) => return deny(decision, *d),
     }
     let until = match check_duration(lc, t, req, now) {
         Ok(u) => u,
-        Err(d) => return deny(decision, d),
+        Err(d) => return deny(decision, *d),
     };
     let cx = GuardContext {
         policy,
@@ -395,7 +484,11 @@ pub fn transition(policy: &Policy, req: &TransitionRequest, now: Timestamp) -> R
         active_bookings: req.facts.active_bookings,
         active_super_admins: req.facts.active_super_admins,
         sole_holder_of: req.facts.sole_holder_of.as_deref(),
-        suggestion: lc.spec().deletion.as_ref().and_then(|d| d.when_blocked.as_deref()),
+        suggestion: lc
+            .spec()
+            .deletion
+            .as_ref()
+            .and_then(|d| d.when_blocked.as_deref()),
         now,
         lang,
     };
@@ -433,12 +526,23 @@ pub fn transition(policy: &Policy, req: &TransitionRequest, now: Timestamp) -> R
                 Some(0) => {}
                 Some(count) => obligations.push(Obligation::ReassignApprovals { count }),
             },
-            TransitionEffect::CancelFutureBookings => obligations.push(Obligation::CancelFutureBookings),
+            TransitionEffect::CancelFutureBookings => {
+                obligations.push(Obligation::CancelFutureBookings)
+            }
         }
     }
     if !missing.is_empty() {
         let facts: Vec<String> = missing.iter().map(|s| (*s).to_owned()).collect();
-        return deny(decision, Deny::new(DenyKind::MissingFact, "missing_fact", "facts", one("facts", facts), lang));
+        return deny(
+            decision,
+            Deny::new(
+                DenyKind::MissingFact,
+                "missing_fact",
+                "facts",
+                one("facts", facts),
+                lang,
+            ),
+        );
     }
     if let (Some(at), Some(tmp)) = (until, &to_spec.temporary) {
         obligations.push(Obligation::ScheduleExpiry {

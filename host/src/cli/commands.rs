@@ -37,6 +37,22 @@ pub(crate) fn execute(command: &Command, env: &mut Env<'_>) -> Result<(Output, E
     }
 }
 
+/// Refuses command lines that would read standard input twice (`--policy -` with records
+/// or a password on standard input, ...): the second reader would find it empty.
+fn stdin_once(paths: &[Option<&std::path::Path>], password: bool) -> Result<(), CliError> {
+    let readers = paths
+        .iter()
+        .flatten()
+        .filter(|p| p.as_os_str() == "-")
+        .count()
+        + usize::from(password);
+    if readers > 1 {
+        return Err(CliError::new("standard input can be read only once")
+            .with_help("give the policy and the other inputs as files"));
+    }
+    Ok(())
+}
+
 /// The JSON type of a value, for messages.
 fn type_name(value: &Value) -> &'static str {
     match value {
@@ -54,6 +70,14 @@ fn validate(args: &ValidateArgs, env: &mut Env<'_>) -> Result<(Output, Exit), Cl
         CliError::new("the system clock does not give today's date")
             .with_help("give it with `--today YYYY-MM-DD`")
     })?;
+    stdin_once(
+        &[
+            args.policy.policy.as_deref(),
+            args.facts.as_deref(),
+            Some(&args.input),
+        ],
+        false,
+    )?;
     let policy = load_policy(&args.policy, env.stdin)?;
     let facts = match &args.facts {
         Some(path) => {
@@ -162,6 +186,7 @@ fn check_password(
     user: Option<&std::path::Path>,
     mfa: bool,
 ) -> Result<(Output, Exit), CliError> {
+    stdin_once(&[policy.policy.as_deref(), user], true)?;
     let policy = load_policy(policy, env.stdin)?;
     let user = match user {
         Some(path) => match read_json(path, env.stdin)? {
@@ -184,6 +209,7 @@ fn check_password(
 }
 
 fn hash_password(env: &mut Env<'_>, policy: &PolicyArgs) -> Result<(Output, Exit), CliError> {
+    stdin_once(&[policy.policy.as_deref()], true)?;
     let policy = load_policy(policy, env.stdin)?;
     let pp = password_policy(&policy)?;
     let password = read_password(env.stdin)?;
@@ -200,6 +226,7 @@ fn verify_password(
     policy: &PolicyArgs,
     phc: &str,
 ) -> Result<(Output, Exit), CliError> {
+    stdin_once(&[policy.policy.as_deref()], true)?;
     let policy = load_policy(policy, env.stdin)?;
     let pp = password_policy(&policy)?;
     let password = read_password(env.stdin)?;

@@ -159,7 +159,7 @@ fn summarize_clap_error(rendered: &str) -> (String, String) {
     let first = paragraph.next().unwrap_or("invalid usage");
     let mut message = first.strip_prefix("error: ").unwrap_or(first).to_owned();
     for line in paragraph {
-        if !message.ends_with(':') {
+        if !message.ends_with(':') && !line.starts_with('[') {
             message.push(',');
         }
         message.push(' ');
