@@ -16,11 +16,41 @@ use warden_core::{Date, Lang, Policy};
 fn records() -> Vec<(&'static str, Map<String, Value>, bool)> {
     let r = |v: Value| v.as_object().cloned().unwrap();
     vec![
-        ("000", r(json!({"firstName": "Sophie", "lastName": "Martin", "email": "sophie.martin@example.com", "phone": "+33 6 12 34 56 78", "password": "Violet-Kettle-42!x", "organization": "plant-a", "status": "active"})), true),
-        ("001", r(json!({"firstName": "Sophie", "lastName": "Martin", "email": "sophie.martin@company.com", "jobTitle": "Senior Developer", "manager": "sarah", "status": "active", "city": "Paris", "country": "France"})), false),
-        ("002", r(json!({"firstName": "Lucas", "lastName": "Bernard", "email": "lucas.bernard@example.org", "phone": "+44 20 7946 0958", "accountType": "customer", "birthdate": "1990-05-15", "sendActivationEmail": true, "location": "london"})), false),
-        ("003", r(json!({"firstName": "Ana", "lastName": "Lopez", "email": "ana.lopez@crm.example", "password": "Quartz-Meadow-77$", "organization": "c1", "employeeId": "EMP-00123", "department": "Sales", "isSalesRep": true})), true),
-        ("004", r(json!({"username": "jdoe", "firstName": "John", "lastName": "Doe", "userType": "requester", "department": "Finance", "supervisor": "msmith"})), false),
+        (
+            "000",
+            r(
+                json!({"firstName": "Sophie", "lastName": "Martin", "email": "sophie.martin@example.com", "phone": "+33 6 12 34 56 78", "password": "Violet-Kettle-42!x", "organization": "plant-a", "status": "active"}),
+            ),
+            true,
+        ),
+        (
+            "001",
+            r(
+                json!({"firstName": "Sophie", "lastName": "Martin", "email": "sophie.martin@company.com", "jobTitle": "Senior Developer", "manager": "sarah", "status": "active", "city": "Paris", "country": "France"}),
+            ),
+            false,
+        ),
+        (
+            "002",
+            r(
+                json!({"firstName": "Lucas", "lastName": "Bernard", "email": "lucas.bernard@example.org", "phone": "+44 20 7946 0958", "accountType": "customer", "birthdate": "1990-05-15", "sendActivationEmail": true, "location": "london"}),
+            ),
+            false,
+        ),
+        (
+            "003",
+            r(
+                json!({"firstName": "Ana", "lastName": "Lopez", "email": "ana.lopez@crm.example", "password": "Quartz-Meadow-77$", "organization": "c1", "employeeId": "EMP-00123", "department": "Sales", "isSalesRep": true}),
+            ),
+            true,
+        ),
+        (
+            "004",
+            r(
+                json!({"username": "jdoe", "firstName": "John", "lastName": "Doe", "userType": "requester", "department": "Finance", "supervisor": "msmith"}),
+            ),
+            false,
+        ),
     ]
 }
 
@@ -38,14 +68,24 @@ fn bench(c: &mut Criterion) {
         let policy = Policy::preset(preset).unwrap();
         let d = validate_user(&policy, &record, &ctx);
         assert!(d.valid, "{preset}: {:?}", d.violations);
-        g.bench_function(format!("{preset}{}", if has_password { "+password" } else { "" }), |b| b.iter(|| validate_user(black_box(&policy), black_box(&record), &ctx)));
+        g.bench_function(
+            format!("{preset}{}", if has_password { "+password" } else { "" }),
+            |b| b.iter(|| validate_user(black_box(&policy), black_box(&record), &ctx)),
+        );
         if has_password {
             let mut no_pw = record.clone();
             no_pw.remove("password");
-            let upd = ValidationContext { mode: warden_core::policy::Mode::Update, ..ctx };
-            g.bench_function(format!("{preset}-no-password"), |b| b.iter(|| validate_user(black_box(&policy), black_box(&no_pw), &upd)));
+            let upd = ValidationContext {
+                mode: warden_core::policy::Mode::Update,
+                ..ctx
+            };
+            g.bench_function(format!("{preset}-no-password"), |b| {
+                b.iter(|| validate_user(black_box(&policy), black_box(&no_pw), &upd))
+            });
         }
-        g.bench_function(format!("{preset}-anchor-clone"), |b| b.iter(|| black_box(&record).clone()));
+        g.bench_function(format!("{preset}-anchor-clone"), |b| {
+            b.iter(|| black_box(&record).clone())
+        });
     }
     g.finish();
 
@@ -66,14 +106,21 @@ fn bench(c: &mut Criterion) {
         let mut invalid = 0;
         for _ in 0..5 {
             let t = Instant::now();
-            invalid = batch.iter().map(|r| validate_user(&policy, r, &ctx)).filter(|d| !d.valid).count();
+            invalid = batch
+                .iter()
+                .map(|r| validate_user(&policy, r, &ctx))
+                .filter(|d| !d.valid)
+                .count();
             best = best.min(t.elapsed().as_nanos() as f64 / batch.len() as f64);
         }
         let t = Instant::now();
         let cloned: Vec<_> = batch.iter().map(|r| black_box(r.clone())).collect();
         let anchor = t.elapsed().as_nanos() as f64 / batch.len() as f64;
         drop(cloned);
-        println!("  {preset}: {best:.0} ns/record ({invalid} invalid), anchor clone {anchor:.0} ns/record, ratio {:.1}x", best / anchor);
+        println!(
+            "  {preset}: {best:.0} ns/record ({invalid} invalid), anchor clone {anchor:.0} ns/record, ratio {:.1}x",
+            best / anchor
+        );
     }
 }
 

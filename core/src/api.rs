@@ -162,7 +162,10 @@ impl ApiError {
 }
 
 /// Parses a typed input from a JSON value, naming the offending key path on failure.
-pub fn parse_input<T: serde::de::DeserializeOwned>(prefix: &str, value: Value) -> Result<T, ApiError> {
+pub fn parse_input<T: serde::de::DeserializeOwned>(
+    prefix: &str,
+    value: Value,
+) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let message = e.inner().to_string();
         let mut parts: Vec<String> = Vec::new();
@@ -174,7 +177,10 @@ pub fn parse_input<T: serde::de::DeserializeOwned>(prefix: &str, value: Value) -
             parts.push(inner);
         }
         // serde reports a missing field at its parent: name the field itself.
-        if let Some(field) = message.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+        if let Some(field) = message
+            .strip_prefix("missing field `")
+            .and_then(|r| r.split('`').next())
+        {
             parts.push(field.to_owned());
         }
         ApiError::input(parts.join("."), message)
@@ -189,7 +195,10 @@ pub fn load_policy(preset: Option<&str>, policy: Option<&Value>) -> Result<Polic
     match (preset, policy) {
         (Some(name), None) => Ok(Policy::preset(name)?),
         (None, Some(doc)) => Ok(Policy::from_value(doc.clone())?),
-        _ => Err(ApiError::input("", "give exactly one of `preset` and `policy`")),
+        _ => Err(ApiError::input(
+            "",
+            "give exactly one of `preset` and `policy`",
+        )),
     }
 }
 
@@ -213,7 +222,10 @@ pub fn evaluate_with(policy: &Policy, op: Op, lang: Lang, input: Value) -> Resul
         Op::Validate => {
             let input: ValidateInput = parse_input("input", input)?;
             if input.user.len() > MAX_RECORD_FIELDS {
-                return Err(ApiError::input("input.user", format!("a record has at most {MAX_RECORD_FIELDS} fields")));
+                return Err(ApiError::input(
+                    "input.user",
+                    format!("a record has at most {MAX_RECORD_FIELDS} fields"),
+                ));
             }
             let ctx = ValidationContext {
                 mode: input.mode,
@@ -252,7 +264,11 @@ pub struct PasswordDecision {
 ///
 /// # Errors
 /// [`ApiError::Unsupported`] when the policy has no password section.
-pub fn check_password_json(policy: &Policy, input: &PasswordInput, lang: Lang) -> Result<PasswordDecision, ApiError> {
+pub fn check_password_json(
+    policy: &Policy,
+    input: &PasswordInput,
+    lang: Lang,
+) -> Result<PasswordDecision, ApiError> {
     let Some(pp) = policy.password_policy() else {
         return Err(ApiError::Unsupported {
             op: "password".into(),
@@ -265,7 +281,14 @@ pub fn check_password_json(policy: &Policy, input: &PasswordInput, lang: Lang) -
         .filter_map(|(k, v)| v.as_str().map(|s| (k.as_str(), s.trim())))
         .filter(|(k, s)| !s.is_empty() && !k.eq_ignore_ascii_case("password"))
         .collect();
-    let report = password::check_password(pp, input.password.expose(), &PasswordContext { attributes, mfa: input.mfa });
+    let report = password::check_password(
+        pp,
+        input.password.expose(),
+        &PasswordContext {
+            attributes,
+            mfa: input.mfa,
+        },
+    );
     let violations: Vec<_> = report
         .issues
         .into_iter()
@@ -281,5 +304,6 @@ pub fn check_password_json(policy: &Policy, input: &PasswordInput, lang: Lang) -
 }
 
 pub(crate) fn to_json<T: Serialize>(v: &T) -> Result<Value, ApiError> {
-    serde_json::to_value(v).map_err(|e| ApiError::input("", format!("the decision could not be serialised: {e}")))
+    serde_json::to_value(v)
+        .map_err(|e| ApiError::input("", format!("the decision could not be serialised: {e}")))
 }

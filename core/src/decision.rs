@@ -31,8 +31,12 @@ pub enum DenyKind {
     Forbidden,
     /// Someone's state prevents it (the actor is inactive, the target is blacklisted).
     InvalidState,
-    /// A fact the rule needs was not supplied: supply it and ask again.
+    /// A fact the rule needs was not supplied: supply it and ask again (params `facts`
+    /// lists them).
     MissingFact,
+    /// The request itself is incomplete or malformed (a reason, a duration, a
+    /// confirmation).
+    InvalidRequest,
 }
 
 /// The details of a deny.

@@ -11,6 +11,7 @@ pub mod checks;
 pub mod decision;
 pub mod error;
 pub mod hierarchy;
+pub mod import;
 pub mod lifecycle;
 pub mod messages;
 pub mod model;

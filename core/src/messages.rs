@@ -59,7 +59,9 @@ pub fn template(code: Code, lang: Lang) -> &'static str {
             PatternMismatch => "does not match the required format",
             InvalidFormat => "is not a valid {format}",
             InvalidEmail => "is not a valid email address ({reason})",
-            EmailLocalTooLong => "the part before @ must be at most {max} characters (it has {actual})",
+            EmailLocalTooLong => {
+                "the part before @ must be at most {max} characters (it has {actual})"
+            }
             EmailTooLong => "an email address must be at most {max} characters (it has {actual})",
             InvalidDomain => "the domain is not valid ({reason})",
             InvalidPhone => "is not a valid international phone number ({reason})",
@@ -93,8 +95,12 @@ pub fn template(code: Code, lang: Lang) -> &'static str {
             PatternMismatch => "ne respecte pas le format demandé",
             InvalidFormat => "n'est pas un {format} valide",
             InvalidEmail => "n'est pas une adresse e-mail valide ({reason})",
-            EmailLocalTooLong => "la partie avant @ doit contenir au plus {max} caractères (elle en a {actual})",
-            EmailTooLong => "une adresse e-mail doit contenir au plus {max} caractères (elle en a {actual})",
+            EmailLocalTooLong => {
+                "la partie avant @ doit contenir au plus {max} caractères (elle en a {actual})"
+            }
+            EmailTooLong => {
+                "une adresse e-mail doit contenir au plus {max} caractères (elle en a {actual})"
+            }
             InvalidDomain => "le domaine n'est pas valide ({reason})",
             InvalidPhone => "n'est pas un numéro de téléphone international valide ({reason})",
             InvalidDate => "n'est pas une date valide (format AAAA-MM-JJ)",
@@ -126,16 +132,18 @@ pub fn template(code: Code, lang: Lang) -> &'static str {
 pub fn render(code: Code, params: &Params, lang: Lang) -> String {
     let mut out = fill(template(code, lang), params, lang);
     // Suggestions attached by the validator are appended in a second sentence.
-    if code == Code::Duplicate {
-        if let Some(Value::String(s)) = params.get("suggestion") {
-            out.push_str(match (s.as_str(), lang) {
-                ("reactivate", Lang::En) => ": the existing account is inactive, reactivate it instead",
-                ("reactivate", Lang::Fr) => " : le compte existant est inactif, réactivez-le plutôt",
-                ("resetPassword", Lang::En) => ": if it is yours, reset its password instead",
-                ("resetPassword", Lang::Fr) => " : s'il s'agit du vôtre, réinitialisez plutôt son mot de passe",
-                _ => "",
-            });
-        }
+    if code == Code::Duplicate
+        && let Some(Value::String(s)) = params.get("suggestion")
+    {
+        out.push_str(match (s.as_str(), lang) {
+            ("reactivate", Lang::En) => ": the existing account is inactive, reactivate it instead",
+            ("reactivate", Lang::Fr) => " : le compte existant est inactif, réactivez-le plutôt",
+            ("resetPassword", Lang::En) => ": if it is yours, reset its password instead",
+            ("resetPassword", Lang::Fr) => {
+                " : s'il s'agit du vôtre, réinitialisez plutôt son mot de passe"
+            }
+            _ => "",
+        });
     }
     out
 }
@@ -159,7 +167,9 @@ fn reason_fr(reason: &str) -> Option<&'static str> {
         "invalid character" => "caractère invalide",
         "missing top-level domain" => "domaine de premier niveau manquant",
         "numeric top-level domain" => "domaine de premier niveau numérique",
-        "internationalised domains are not allowed" => "les domaines internationalisés ne sont pas autorisés",
+        "internationalised domains are not allowed" => {
+            "les domaines internationalisés ne sont pas autorisés"
+        }
         "missing country code" => "indicatif du pays manquant",
         "too many digits" => "trop de chiffres",
         "too few digits" => "pas assez de chiffres",
@@ -181,7 +191,9 @@ pub fn fill(template: &str, params: &Params, lang: Lang) -> String {
             Some(end) => {
                 let name = after.get(1..end).unwrap_or_default();
                 match params.get(name) {
-                    Some(Value::String(r)) if name == "reason" && lang == Lang::Fr && reason_fr(r).is_some() => {
+                    Some(Value::String(r))
+                        if name == "reason" && lang == Lang::Fr && reason_fr(r).is_some() =>
+                    {
                         out.push_str(reason_fr(r).unwrap_or_default());
                     }
                     Some(v) => out.push_str(&display_value(v, lang)),
@@ -242,7 +254,11 @@ mod tests {
                 v.sort();
                 v
             };
-            assert_eq!(names(template(code, Lang::En)), names(template(code, Lang::Fr)), "{code:?}");
+            assert_eq!(
+                names(template(code, Lang::En)),
+                names(template(code, Lang::Fr)),
+                "{code:?}"
+            );
         }
     }
 
@@ -250,8 +266,14 @@ mod tests {
     fn reasons_are_translated_in_french_messages_only() {
         let mut p = Params::new();
         p.insert("reason".into(), "missing @".into());
-        assert_eq!(render(Code::InvalidEmail, &p, Lang::Fr), "n'est pas une adresse e-mail valide (il manque @)");
-        assert_eq!(render(Code::InvalidEmail, &p, Lang::En), "is not a valid email address (missing @)");
+        assert_eq!(
+            render(Code::InvalidEmail, &p, Lang::Fr),
+            "n'est pas une adresse e-mail valide (il manque @)"
+        );
+        assert_eq!(
+            render(Code::InvalidEmail, &p, Lang::En),
+            "is not a valid email address (missing @)"
+        );
     }
 
     #[test]

@@ -18,7 +18,9 @@ use crate::checks::phone::{PhoneOptions, parse_phone};
 use crate::checks::text;
 use crate::messages::Lang;
 use crate::password::{self, ChecklistItem, PasswordContext};
-use crate::policy::{CompiledField, Condition, EmailStyle, FieldType, Mode, Policy, Suggestion, type_name};
+use crate::policy::{
+    CompiledField, Condition, EmailStyle, FieldType, Mode, Policy, Suggestion, type_name,
+};
 use crate::violation::{Code, Issue, Path, Severity, Violation};
 
 /// Answers to the checks a previous decision asked for.
@@ -140,12 +142,16 @@ pub struct ValidationDecision {
 impl ValidationDecision {
     /// The violations of severity error.
     pub fn errors(&self) -> impl Iterator<Item = &Violation> {
-        self.violations.iter().filter(|v| v.severity == Severity::Error)
+        self.violations
+            .iter()
+            .filter(|v| v.severity == Severity::Error)
     }
 
     /// The violations of severity warning.
     pub fn warnings(&self) -> impl Iterator<Item = &Violation> {
-        self.violations.iter().filter(|v| v.severity == Severity::Warning)
+        self.violations
+            .iter()
+            .filter(|v| v.severity == Severity::Warning)
     }
 
     /// Whether the record may be stored: valid and complete.
@@ -165,7 +171,8 @@ struct Out<'p> {
 
 impl Out<'_> {
     fn push(&mut self, field: &str, severity: Severity, issue: Issue) {
-        self.violations.push(issue.at(Path::key(field), severity, self.lang));
+        self.violations
+            .push(issue.at(Path::key(field), severity, self.lang));
     }
     fn error(&mut self, field: &str, issue: Issue) {
         self.push(field, Severity::Error, issue);
@@ -183,23 +190,25 @@ fn is_blank(v: Option<&Value>) -> bool {
 
 /// Does the condition hold for this record and mode?
 pub(crate) fn condition_holds(c: &Condition, record: &Map<String, Value>, mode: Mode) -> bool {
-    if let Some(modes) = &c.mode {
-        if !modes.contains(&mode) {
-            return false;
-        }
+    if let Some(modes) = &c.mode
+        && !modes.contains(&mode)
+    {
+        return false;
     }
     if let Some(field) = &c.field {
         let v = record.get(field);
-        if let Some(present) = c.present {
-            if is_blank(v) == present {
-                return false;
-            }
+        if let Some(present) = c.present
+            && is_blank(v) == present
+        {
+            return false;
         }
         if let Some(values) = &c.one_of {
             let matches = match v {
                 Some(Value::String(s)) => {
                     let s = s.trim();
-                    values.iter().any(|x| x.as_str().is_some_and(|x| x.trim().eq_ignore_ascii_case(s)))
+                    values
+                        .iter()
+                        .any(|x| x.as_str().is_some_and(|x| x.trim().eq_ignore_ascii_case(s)))
                 }
                 Some(other) => values.contains(other),
                 None => values.contains(&Value::Null),
@@ -216,7 +225,11 @@ pub(crate) fn condition_holds(c: &Condition, record: &Map<String, Value>, mode: 
 ///
 /// Never fails: every problem with the record is a violation in the decision. The record's
 /// password, if any, is checked but never copied into the decision.
-pub fn validate_user(policy: &Policy, record: &Map<String, Value>, ctx: &ValidationContext<'_>) -> ValidationDecision {
+pub fn validate_user(
+    policy: &Policy,
+    record: &Map<String, Value>,
+    ctx: &ValidationContext<'_>,
+) -> ValidationDecision {
     let mut out = Out {
         lang: ctx.lang,
         violations: Vec::new(),
@@ -240,7 +253,11 @@ pub fn validate_user(policy: &Policy, record: &Map<String, Value>, ctx: &Validat
                 if let Some(best) = closest_field(policy, key) {
                     issue = issue.with("didYouMean", best);
                 }
-                out.violations.push(issue.at(Path::key(key.chars().take(128).collect::<String>()), severity, ctx.lang));
+                out.violations.push(issue.at(
+                    Path::key(key.chars().take(128).collect::<String>()),
+                    severity,
+                    ctx.lang,
+                ));
             }
         }
     }
@@ -284,28 +301,43 @@ fn closest_field(policy: &Policy, key: &str) -> Option<String> {
     policy
         .fields()
         .iter()
-        .map(|f| (crate::util::levenshtein(&lower, &f.name.to_lowercase()), &f.name))
+        .map(|f| {
+            (
+                crate::util::levenshtein(&lower, &f.name.to_lowercase()),
+                &f.name,
+            )
+        })
         .filter(|(d, _)| *d <= 2)
         .min()
         .map(|(_, n)| n.clone())
 }
 
-fn check_field(field: &CompiledField, record: &Map<String, Value>, ctx: &ValidationContext<'_>, out: &mut Out<'_>) {
+fn check_field(
+    field: &CompiledField,
+    record: &Map<String, Value>,
+    ctx: &ValidationContext<'_>,
+    out: &mut Out<'_>,
+) {
     let name = field.name.as_str();
     let spec = &field.spec;
     let raw = record.get(name);
     let is_password = spec.kind == FieldType::Password;
 
     if is_blank(raw) {
-        let keep = (spec.keep_if_blank_on_update && ctx.mode == Mode::Update) || (is_password && ctx.mode == Mode::Reactivate);
-        let required = spec.required || spec.required_when.as_ref().is_some_and(|c| condition_holds(c, record, ctx.mode));
+        let keep = (spec.keep_if_blank_on_update && ctx.mode == Mode::Update)
+            || (is_password && ctx.mode == Mode::Reactivate);
+        let required = spec.required
+            || spec
+                .required_when
+                .as_ref()
+                .is_some_and(|c| condition_holds(c, record, ctx.mode));
         let null_ok = spec.nullable && matches!(raw, Some(Value::Null));
         if required && !keep && !null_ok {
             let mut issue = Issue::new(Code::Required);
-            if let Some(c) = &spec.required_when {
-                if let Some(f) = &c.field {
-                    issue = issue.with("condition", f.as_str());
-                }
+            if let Some(c) = &spec.required_when
+                && let Some(f) = &c.field
+            {
+                issue = issue.with("condition", f.as_str());
             }
             out.error(name, issue);
         } else if null_ok && !is_password {
@@ -320,7 +352,10 @@ fn check_field(field: &CompiledField, record: &Map<String, Value>, ctx: &Validat
             Value::Bool(_) => {
                 out.normalized.insert(name.to_owned(), raw.clone());
             }
-            _ => out.error(name, Issue::new(Code::WrongType).with("expected", "boolean")),
+            _ => out.error(
+                name,
+                Issue::new(Code::WrongType).with("expected", "boolean"),
+            ),
         }
         return;
     }
@@ -337,7 +372,12 @@ fn check_field(field: &CompiledField, record: &Map<String, Value>, ctx: &Validat
     // Hard bound before any work: a huge string costs nothing more than its length check.
     let len = text::code_points(s);
     if len > field.max_len.saturating_mul(2).max(field.max_len + 64) {
-        out.error(name, Issue::new(Code::TooLong).with("max", field.max_len).with("actual", len));
+        out.error(
+            name,
+            Issue::new(Code::TooLong)
+                .with("max", field.max_len)
+                .with("actual", len),
+        );
         return;
     }
     let value = text::normalize(s, field.trim, spec.collapse_spaces, spec.case);
@@ -345,23 +385,41 @@ fn check_field(field: &CompiledField, record: &Map<String, Value>, ctx: &Validat
     let len = text::code_points(value);
     let bad = text::prohibited_characters(value, spec.kind == FieldType::Name);
     if !bad.is_empty() {
-        out.error(name, Issue::new(Code::ProhibitedCharacters).with("characters", bad));
+        out.error(
+            name,
+            Issue::new(Code::ProhibitedCharacters).with("characters", bad),
+        );
     }
     // An email's length limits are RFC 5321's, checked (in octets) by the email parser;
     // the generic limit applies only when the tenant set a stricter one.
     let generic_max = spec.kind != FieldType::Email || spec.max_length.is_some();
     if generic_max && len > field.max_len {
-        out.error(name, Issue::new(Code::TooLong).with("max", field.max_len).with("actual", len));
+        out.error(
+            name,
+            Issue::new(Code::TooLong)
+                .with("max", field.max_len)
+                .with("actual", len),
+        );
     }
-    if let Some(min) = spec.min_length {
-        if len < min as usize {
-            out.error(name, Issue::new(Code::TooShort).with("min", min).with("actual", len));
-        }
+    if let Some(min) = spec.min_length
+        && len < min as usize
+    {
+        out.error(
+            name,
+            Issue::new(Code::TooShort)
+                .with("min", min)
+                .with("actual", len),
+        );
     }
 
     let mut key = None;
     let stored: String = match spec.kind {
-        FieldType::Email => match parse_email(value, EmailOptions { allow_idn: spec.idn }) {
+        FieldType::Email => match parse_email(
+            value,
+            EmailOptions {
+                allow_idn: spec.idn,
+            },
+        ) {
             Ok(e) => {
                 key = Some(e.key);
                 e.address
@@ -386,17 +444,26 @@ fn check_field(field: &CompiledField, record: &Map<String, Value>, ctx: &Validat
         FieldType::Date => match Date::parse(value) {
             Ok(d) => {
                 if spec.past && d >= ctx.today {
-                    out.error(name, Issue::new(Code::DateNotInPast).with("today", ctx.today.to_string()));
+                    out.error(
+                        name,
+                        Issue::new(Code::DateNotInPast).with("today", ctx.today.to_string()),
+                    );
                 }
                 for rule in &spec.min_age {
-                    if rule.when.as_ref().is_none_or(|c| condition_holds(c, record, ctx.mode)) {
+                    if rule
+                        .when
+                        .as_ref()
+                        .is_none_or(|c| condition_holds(c, record, ctx.mode))
+                    {
                         let age = d.age_on(ctx.today);
                         if age < rule.years {
-                            let mut issue = Issue::new(Code::TooYoung).with("minAge", rule.years).with("age", age);
-                            if let Some(f) = rule.when.as_ref().and_then(|c| c.field.as_deref()) {
-                                if let Some(Value::String(v)) = record.get(f) {
-                                    issue = issue.with(f, v.trim());
-                                }
+                            let mut issue = Issue::new(Code::TooYoung)
+                                .with("minAge", rule.years)
+                                .with("age", age);
+                            if let Some(f) = rule.when.as_ref().and_then(|c| c.field.as_deref())
+                                && let Some(Value::String(v)) = record.get(f)
+                            {
+                                issue = issue.with(f, v.trim());
                             }
                             out.error(name, issue);
                         }
@@ -412,14 +479,21 @@ fn check_field(field: &CompiledField, record: &Map<String, Value>, ctx: &Validat
         FieldType::Enum => match spec.values.iter().find(|v| v.eq_ignore_ascii_case(value)) {
             Some(v) => v.clone(),
             None => {
-                out.error(name, Issue::new(Code::NotAllowed).with("allowed", spec.values.clone()));
+                out.error(
+                    name,
+                    Issue::new(Code::NotAllowed).with("allowed", spec.values.clone()),
+                );
                 return;
             }
         },
         FieldType::Url => {
             let lower = value.to_ascii_lowercase();
-            let rest = lower.strip_prefix("https://").or_else(|| lower.strip_prefix("http://"));
-            if rest.is_none_or(|r| r.is_empty() || r.starts_with('/') || r.contains(char::is_whitespace)) {
+            let rest = lower
+                .strip_prefix("https://")
+                .or_else(|| lower.strip_prefix("http://"));
+            if rest.is_none_or(|r| {
+                r.is_empty() || r.starts_with('/') || r.contains(char::is_whitespace)
+            }) {
                 out.error(name, Issue::new(Code::InvalidFormat).with("format", "URL"));
                 return;
             }
@@ -427,11 +501,14 @@ fn check_field(field: &CompiledField, record: &Map<String, Value>, ctx: &Validat
         }
         _ => value.to_owned(),
     };
-    if let Some(re) = &field.pattern {
-        if !re.is_match(&stored) {
-            let format = spec.format.clone().unwrap_or_else(|| type_name(spec.kind).to_owned());
-            out.error(name, Issue::new(Code::InvalidFormat).with("format", format));
-        }
+    if let Some(re) = &field.pattern
+        && !re.is_match(&stored)
+    {
+        let format = spec
+            .format
+            .clone()
+            .unwrap_or_else(|| type_name(spec.kind).to_owned());
+        out.error(name, Issue::new(Code::InvalidFormat).with("format", format));
     }
 
     if let Some((check, within)) = &field.unique {
@@ -442,7 +519,12 @@ fn check_field(field: &CompiledField, record: &Map<String, Value>, ctx: &Validat
         let check = format!("{}_exists", crate::util::snake_case(name));
         let answer = ctx.facts.exists.get(&check).copied();
         if answer == Some(false) {
-            out.error(name, Issue::new(Code::UnknownReference).with("check", check.as_str()).with("key", stored.as_str()));
+            out.error(
+                name,
+                Issue::new(Code::UnknownReference)
+                    .with("check", check.as_str())
+                    .with("key", stored.as_str()),
+            );
         }
         out.checks.push(Check {
             check,
@@ -453,7 +535,8 @@ fn check_field(field: &CompiledField, record: &Map<String, Value>, ctx: &Validat
             answered: answer.is_some(),
         });
     }
-    out.normalized.insert(name.to_owned(), Value::String(stored));
+    out.normalized
+        .insert(name.to_owned(), Value::String(stored));
 }
 
 fn unique_check(
@@ -473,27 +556,31 @@ fn unique_check(
             Some(other) => other.to_string(),
         },
     });
-    let fact = ctx.facts.unique.get(check).filter(|f| f.key.as_ref().is_none_or(|k| k.eq_ignore_ascii_case(&key)));
-    if let Some(f) = fact {
-        if f.taken {
-            let advice = &out.policy.document().duplicates;
-            let mut issue = Issue::new(Code::Duplicate).with("check", check);
-            if let Some(id) = &f.existing_id {
-                issue = issue.with("existingId", id.as_str());
-            }
-            if let Some(status) = &f.existing_status {
-                issue = issue.with("existingStatus", status.as_str());
-                let suggestion = match status.as_str() {
-                    "inactive" => advice.inactive,
-                    "active" => advice.active,
-                    _ => None,
-                };
-                if let Some(s) = suggestion.map(Suggestion::as_str) {
-                    issue = issue.with("suggestion", s);
-                }
-            }
-            out.error(&field.name, issue);
+    let fact = ctx
+        .facts
+        .unique
+        .get(check)
+        .filter(|f| f.key.as_ref().is_none_or(|k| k.eq_ignore_ascii_case(&key)));
+    if let Some(f) = fact
+        && f.taken
+    {
+        let advice = &out.policy.document().duplicates;
+        let mut issue = Issue::new(Code::Duplicate).with("check", check);
+        if let Some(id) = &f.existing_id {
+            issue = issue.with("existingId", id.as_str());
         }
+        if let Some(status) = &f.existing_status {
+            issue = issue.with("existingStatus", status.as_str());
+            let suggestion = match status.as_str() {
+                "inactive" => advice.inactive,
+                "active" => advice.active,
+                _ => None,
+            };
+            if let Some(s) = suggestion.map(Suggestion::as_str) {
+                issue = issue.with("suggestion", s);
+            }
+        }
+        out.error(&field.name, issue);
     }
     out.checks.push(Check {
         check: check.to_owned(),
@@ -505,22 +592,36 @@ fn unique_check(
     });
 }
 
-fn check_password_field(field: &CompiledField, pw: &str, record: &Map<String, Value>, ctx: &ValidationContext<'_>, out: &mut Out<'_>) {
+fn check_password_field(
+    field: &CompiledField,
+    pw: &str,
+    record: &Map<String, Value>,
+    ctx: &ValidationContext<'_>,
+    out: &mut Out<'_>,
+) {
     let Some(policy) = out.policy.password_policy() else {
         return;
     };
     // The user's own data the password must not resemble.
     let mut attributes: Vec<(&str, &str)> = Vec::new();
     for f in out.policy.fields() {
-        if matches!(f.spec.kind, FieldType::Name | FieldType::Email | FieldType::Identifier) {
-            if let Some(Value::String(v)) = record.get(&f.name) {
-                if !v.trim().is_empty() {
-                    attributes.push((f.name.as_str(), v.trim()));
-                }
-            }
+        if matches!(
+            f.spec.kind,
+            FieldType::Name | FieldType::Email | FieldType::Identifier
+        ) && let Some(Value::String(v)) = record.get(&f.name)
+            && !v.trim().is_empty()
+        {
+            attributes.push((f.name.as_str(), v.trim()));
         }
     }
-    let report = password::check_password(policy, pw, &PasswordContext { attributes, mfa: ctx.mfa });
+    let report = password::check_password(
+        policy,
+        pw,
+        &PasswordContext {
+            attributes,
+            mfa: ctx.mfa,
+        },
+    );
     for issue in report.issues {
         out.error(&field.name, issue);
     }
@@ -541,7 +642,12 @@ fn derive_fields(policy: &Policy, record: &Map<String, Value>, out: &mut Out<'_>
         let source = source.trim().to_lowercase();
         let derived = map
             .get(&source)
-            .or_else(|| d.contains.iter().find(|(k, _)| source.contains(&k.trim().to_lowercase())).map(|(_, v)| v))
+            .or_else(|| {
+                d.contains
+                    .iter()
+                    .find(|(k, _)| source.contains(&k.trim().to_lowercase()))
+                    .map(|(_, v)| v)
+            })
             .or(d.default.as_ref());
         let Some(derived) = derived else { continue };
         match out.normalized.get(&field.name) {
@@ -553,17 +659,31 @@ fn derive_fields(policy: &Policy, record: &Map<String, Value>, out: &mut Out<'_>
             }
             Some(Value::String(_)) => {}
             _ => {
-                out.normalized.insert(field.name.clone(), Value::String(derived.clone()));
+                out.normalized
+                    .insert(field.name.clone(), Value::String(derived.clone()));
             }
         }
     }
 }
 
-fn check_email_convention(conv: &crate::policy::EmailConvention, record: &Map<String, Value>, out: &mut Out<'_>) {
+fn check_email_convention(
+    conv: &crate::policy::EmailConvention,
+    record: &Map<String, Value>,
+    out: &mut Out<'_>,
+) {
     // The convention is about the address as entered (`t.bernard@COMPANY.COM` breaks it),
     // so it reads the record, once the address is known to be valid.
-    let (Some(Value::String(_)), Some(Value::String(email)), Some(Value::String(first)), Some(Value::String(last))) =
-        (out.normalized.get("email"), record.get("email"), out.normalized.get("firstName"), out.normalized.get("lastName"))
+    let (
+        Some(Value::String(_)),
+        Some(Value::String(email)),
+        Some(Value::String(first)),
+        Some(Value::String(last)),
+    ) = (
+        out.normalized.get("email"),
+        record.get("email"),
+        out.normalized.get("firstName"),
+        out.normalized.get("lastName"),
+    )
     else {
         return;
     };
@@ -580,7 +700,8 @@ fn check_email_convention(conv: &crate::policy::EmailConvention, record: &Map<St
     let expected_local = match conv.style {
         EmailStyle::FirstnameDotLastname => format!("{}.{}", part(first), part(last)),
     };
-    let domain_ok = conv.domains.is_empty() || conv.domains.iter().any(|d| d.eq_ignore_ascii_case(domain));
+    let domain_ok =
+        conv.domains.is_empty() || conv.domains.iter().any(|d| d.eq_ignore_ascii_case(domain));
     let expected_domain = if domain_ok {
         domain.to_ascii_lowercase()
     } else {
@@ -588,32 +709,43 @@ fn check_email_convention(conv: &crate::policy::EmailConvention, record: &Map<St
     };
     // The address as entered must already be in lower case.
     if local != expected_local || !domain_ok || domain.chars().any(|c| c.is_ascii_uppercase()) {
-        let issue = Issue::new(Code::NamingConvention).with("expected", format!("{expected_local}@{expected_domain}"));
+        let issue = Issue::new(Code::NamingConvention)
+            .with("expected", format!("{expected_local}@{expected_domain}"));
         out.push("email", conv.severity, issue);
     }
 }
 
 fn check_generic(g: &crate::policy::GenericData, record: &Map<String, Value>, out: &mut Out<'_>) {
     let policy = out.policy;
-    if let Some(Value::String(email)) = out.normalized.get("email") {
-        if let Some((local, _)) = email.rsplit_once('@') {
-            let local = local.to_lowercase();
-            if policy.generic_locals().iter().any(|re| re.is_match(&local)) {
-                out.push("email", g.severity, Issue::new(Code::GenericData).with("kind", "email"));
-            }
+    if let Some(Value::String(email)) = out.normalized.get("email")
+        && let Some((local, _)) = email.rsplit_once('@')
+    {
+        let local = local.to_lowercase();
+        if policy.generic_locals().iter().any(|re| re.is_match(&local)) {
+            out.push(
+                "email",
+                g.severity,
+                Issue::new(Code::GenericData).with("kind", "email"),
+            );
         }
     }
     for (field, values) in &g.values {
-        if let Some(Value::String(v)) = out.normalized.get(field) {
-            if values.iter().any(|x| x.trim().eq_ignore_ascii_case(v)) {
-                let issue = Issue::new(Code::GenericData).with("kind", "value").with("value", v.as_str());
-                out.push(field, g.severity, issue);
-            }
+        if let Some(Value::String(v)) = out.normalized.get(field)
+            && values.iter().any(|x| x.trim().eq_ignore_ascii_case(v))
+        {
+            let issue = Issue::new(Code::GenericData)
+                .with("kind", "value")
+                .with("value", v.as_str());
+            out.push(field, g.severity, issue);
         }
     }
     for field in &g.recommended {
         if is_blank(record.get(field)) {
-            out.push(field, g.severity, Issue::new(Code::GenericData).with("kind", "missing"));
+            out.push(
+                field,
+                g.severity,
+                Issue::new(Code::GenericData).with("kind", "missing"),
+            );
         }
     }
 }

@@ -1,5 +1,4 @@
-//! The recommended `lifecycle` sections of the five presets, embedded into the preset
-//! documents and exercised against their seed rules.
+//! The `lifecycle` sections of the five presets, exercised against their seed rules.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -7,7 +6,7 @@
     clippy::indexing_slicing
 )]
 
-use serde_json::{Value, json};
+use serde_json::json;
 use warden_core::lifecycle::{
     self, DeleteMode, DeleteRequest, Obligation, TransitionFacts, TransitionRequest, can_login,
     delete, transition,
@@ -15,133 +14,20 @@ use warden_core::lifecycle::{
 use warden_core::model::Account;
 use warden_core::{Lang, Policy, Timestamp};
 
-const LC_000: &str = r#"{
-  "initial": "active",
-  "statuses": {
-    "active": { "login": true, "label": { "en": "Active", "fr": "Actif" } },
-    "inactive": { "label": { "en": "Inactive", "fr": "Inactif" } }
-  },
-  "transitions": [
-    { "id": "deactivate", "from": ["active"], "to": "inactive", "by": { "superAdmin": true },
-      "guards": ["lastSuperAdmin", "notSelf"], "obligations": ["revokeSessions"] },
-    { "id": "reactivate", "from": ["inactive"], "to": "active", "by": { "superAdmin": true } }
-  ],
-  "login": { "organizationMustBeActive": true },
-  "deletion": { "modes": ["hard"], "default": "hard", "confirmation": true, "by": { "superAdmin": true },
-                "blockers": ["lastSuperAdmin"], "alternative": "inactive" },
-  "changes": { "email": ["notifyEmailChange"] },
-  "passwordReset": { "methods": ["admin"], "by": { "superAdmin": true } }
-}"#;
-
-const LC_001: &str = r#"{
-  "initial": "active",
-  "statuses": {
-    "active": { "login": true, "label": { "en": "Active", "fr": "Actif" } },
-    "inactive": { "rolesAllowed": false, "label": { "en": "Inactive", "fr": "Inactif" } }
-  },
-  "transitions": [
-    { "id": "deactivate", "from": ["active"], "to": "inactive", "by": { "permission": "users.status" },
-      "guards": ["notSelf"], "obligations": ["revokeSessions", "removeRoles", "removeGroups"] },
-    { "id": "reactivate", "from": ["inactive"], "to": "active", "by": { "permission": "users.status" } }
-  ]
-}"#;
-
-const LC_002: &str = r#"{
-  "initial": "active",
-  "statuses": {
-    "active": { "login": true, "label": { "en": "Active", "fr": "Actif" } },
-    "inactive": { "label": { "en": "Inactive", "fr": "Inactif" } },
-    "suspended": { "temporary": { "returnsTo": "active", "maxDays": 365 }, "label": { "en": "Suspended", "fr": "Suspendu" } },
-    "blacklisted": { "terminal": true, "label": { "en": "Blacklisted", "fr": "Banni" } },
-    "pendingVerification": { "label": { "en": "Pending verification", "fr": "En attente de vérification" } },
-    "locked": { "temporary": { "returnsTo": "active" }, "label": { "en": "Locked", "fr": "Verrouillé" } }
-  },
-  "transitions": [
-    { "id": "activate", "from": ["inactive", "suspended", "locked", "pendingVerification"], "to": "active",
-      "by": { "permission": "users.status" }, "reason": "required", "obligations": ["notifyUser"] },
-    { "id": "deactivate", "from": ["active", "suspended", "locked", "pendingVerification"], "to": "inactive",
-      "by": { "permission": "users.status" }, "reason": "required", "guards": ["lastSuperAdmin", "notSelf"],
-      "obligations": ["revokeSessions", "notifyUser"] },
-    { "id": "suspend", "from": ["active", "pendingVerification", "locked"], "to": "suspended",
-      "by": { "permission": "users.status" }, "reason": "required", "guards": ["lastSuperAdmin", "notSelf"],
-      "obligations": ["revokeSessions", "notifyUser"] },
-    { "id": "blacklist", "from": ["active", "inactive", "suspended", "pendingVerification", "locked"], "to": "blacklisted",
-      "by": { "permission": "users.status" }, "reason": "required", "guards": ["lastSuperAdmin", "notSelf"],
-      "obligations": ["revokeSessions", "notifyUser", "cancelFutureBookings"] },
-    { "id": "lock", "from": ["active"], "to": "locked", "by": { "permission": "users.status" }, "reason": "required",
-      "guards": ["lastSuperAdmin", "notSelf"], "obligations": ["revokeSessions", "notifyUser"] },
-    { "id": "requireVerification", "from": ["active"], "to": "pendingVerification", "by": { "permission": "users.status" },
-      "reason": "required", "obligations": ["revokeSessions", "notifyUser"] }
-  ],
-  "lockout": { "threshold": 5, "windowMinutes": 15, "strategy": "escalating", "waitMinutes": 15, "maxWaitMinutes": 1440, "status": "locked" },
-  "deletion": {
-    "modes": ["soft", "hard", "anonymize"], "default": "soft", "confirmation": true, "by": { "permission": "users.delete" },
-    "blockers": ["activeBookings", "lastSuperAdmin"],
-    "anonymize": { "erase": ["firstName", "lastName", "email", "phone", "birthdate", "address", "driversLicense", "avatar"],
-                   "keep": ["id", "accountType", "status", "location", "organization", "language"] },
-    "whenBlocked": "suspended", "alternative": "inactive"
-  },
-  "changes": { "email": ["notifyEmailChange", "verifyNewEmail"], "password": ["notifyUser", "revokeSessions"], "requireCurrentPassword": true },
-  "passwordReset": { "methods": ["token", "temporaryPassword", "admin"], "tokenMinutes": 60, "by": { "permission": "users.update" } },
-  "verifications": {
-    "kinds": ["email", "phone", "identity", "payment", "address"],
-    "features": { "booking": ["email", "phone"], "vehiclePickup": ["email", "phone", "identity", "payment"], "delivery": ["address"] }
-  }
-}"#;
-
-const LC_003: &str = r#"{
-  "initial": "active",
-  "statuses": {
-    "active": { "login": true, "label": { "en": "Active", "fr": "Actif" } },
-    "inactive": { "label": { "en": "Inactive", "fr": "Inactif" } }
-  },
-  "transitions": [
-    { "id": "deactivate", "from": ["active"], "to": "inactive", "by": { "permission": "users.status" },
-      "guards": ["systemAdminActive", "lastSuperAdmin", "notSelf"], "obligations": ["revokeSessions"] },
-    { "id": "reactivate", "from": ["inactive"], "to": "active", "by": { "permission": "users.status" }, "guards": ["completeRecord"] }
-  ],
-  "login": { "organizationMustBeActive": true, "passwordExpiry": true },
-  "changes": { "email": ["notifyEmailChange"] },
-  "passwordReset": { "methods": ["token", "admin"], "by": { "permission": "users.update" } }
-}"#;
-
-const LC_004: &str = r#"{
-  "initial": "active",
-  "statuses": {
-    "active": { "login": true, "label": { "en": "Active", "fr": "Actif" } },
-    "inactive": { "label": { "en": "Inactive", "fr": "Inactif" } }
-  },
-  "transitions": [
-    { "id": "deactivate", "from": ["active"], "to": "inactive", "by": { "root": true, "roles": ["admin"] },
-      "reason": "required", "guards": ["soleCriticalHolder", "notSelf"], "obligations": ["revokeSessions", "reassignApprovals"] },
-    { "id": "reactivate", "from": ["inactive"], "to": "active", "by": { "root": true, "roles": ["admin"] }, "guards": ["completeRecord"] }
-  ],
-  "passwordReset": { "methods": ["temporaryPassword"], "by": { "root": true, "roles": ["admin"] } }
-}"#;
-
-fn preset(file: &str, lc: &str) -> Policy {
-    let mut doc: Value = serde_json::from_str(file).unwrap();
-    doc["lifecycle"] = serde_json::from_str(lc).unwrap();
-    Policy::from_value(doc).unwrap_or_else(|e| panic!("{e} ({:?})", e.help()))
-}
-
 fn p000() -> Policy {
-    preset(
-        include_str!("../presets/000-production-planner-pro.json"),
-        LC_000,
-    )
+    Policy::preset("000").unwrap()
 }
 fn p001() -> Policy {
-    preset(include_str!("../presets/001-hr-platform.json"), LC_001)
+    Policy::preset("001").unwrap()
 }
 fn p002() -> Policy {
-    preset(include_str!("../presets/002-rental-platform.json"), LC_002)
+    Policy::preset("002").unwrap()
 }
 fn p003() -> Policy {
-    preset(include_str!("../presets/003-crm.json"), LC_003)
+    Policy::preset("003").unwrap()
 }
 fn p004() -> Policy {
-    preset(include_str!("../presets/004-prs-procurement.json"), LC_004)
+    Policy::preset("004").unwrap()
 }
 
 fn now() -> Timestamp {
@@ -355,12 +241,4 @@ fn preset_004_r004_06_r004_07_r004_09() {
     }
     let d = transition(&p, &request(it, u, "active"), now()).unwrap();
     assert!(d.allowed(), "{:?}", d.deny);
-}
-
-/// Prints the sections, for pasting into the preset files.
-#[test]
-fn sections_are_valid_json() {
-    for s in [LC_000, LC_001, LC_002, LC_003, LC_004] {
-        let _: Value = serde_json::from_str(s).unwrap();
-    }
 }

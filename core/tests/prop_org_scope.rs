@@ -1,7 +1,12 @@
 //! Property: no path grants cross-organisation access to anyone but a super administrator
 //! (or the root user), whatever the roles, inheritance, groups, scopes and hierarchy
 //! (R000-07).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -10,7 +15,14 @@ use warden_core::model::Account;
 use warden_core::{Lang, Policy, Timestamp};
 
 const SCOPES: &[&str] = &["own", "team", "location", "organization", "all"];
-const ACTIONS: &[&str] = &["users.read", "users.update", "users.delete", "roles.assign", "docs.read", "docs.write"];
+const ACTIONS: &[&str] = &[
+    "users.read",
+    "users.update",
+    "users.delete",
+    "roles.assign",
+    "docs.read",
+    "docs.write",
+];
 
 #[derive(Debug, Clone)]
 struct World {
@@ -23,7 +35,17 @@ struct World {
 }
 
 fn world() -> impl Strategy<Value = World> {
-    let role = (prop::collection::vec((0..ACTIONS.len() + 2, 0..SCOPES.len(), prop::option::of(1u32..4)), 0..5), prop::collection::vec(any::<prop::sample::Index>(), 0..3));
+    let role = (
+        prop::collection::vec(
+            (
+                0..ACTIONS.len() + 2,
+                0..SCOPES.len(),
+                prop::option::of(1u32..4),
+            ),
+            0..5,
+        ),
+        prop::collection::vec(any::<prop::sample::Index>(), 0..3),
+    );
     (
         prop::collection::vec(role, 1..6),
         prop::collection::vec((any::<bool>(), prop::collection::vec(any::<prop::sample::Index>(), 1..3), 0..3usize), 0..4),

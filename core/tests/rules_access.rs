@@ -1,8 +1,15 @@
 //! Permission scoping rules of the seed systems, each test named after the rule it proves.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use serde_json::json;
-use warden_core::access::{AuthorizeRequest, Directory, Filter, RoleChange, SqlOptions, Target, authorize, scope};
+use warden_core::access::{
+    AuthorizeRequest, Directory, Filter, RoleChange, SqlOptions, Target, authorize, scope,
+};
 use warden_core::decision::{Decision, DenyKind};
 use warden_core::model::Account;
 use warden_core::{Lang, Policy, Timestamp};
@@ -19,7 +26,14 @@ fn target(v: serde_json::Value) -> Target {
     serde_json::from_value(v).unwrap()
 }
 
-fn ask(policy: &Policy, dir: &Directory, actor: &Account, action: &str, t: Target, change: Option<RoleChange>) -> warden_core::access::AuthzDecision {
+fn ask(
+    policy: &Policy,
+    dir: &Directory,
+    actor: &Account,
+    action: &str,
+    t: Target,
+    change: Option<RoleChange>,
+) -> warden_core::access::AuthzDecision {
     let req = AuthorizeRequest {
         actor: actor.clone(),
         action: action.into(),
@@ -55,34 +69,82 @@ fn r000_07_super_admin_reaches_every_organization_regular_user_only_its_own() {
     // ... and cannot manage users or settings.
     let d = ask(&p, &dir, &reg, "users.update", same_org.clone(), None);
     assert_eq!(deny_code(&d), "not_permitted");
-    assert_eq!(deny_code(&ask(&p, &dir, &reg, "settings.update", same_org, None)), "not_permitted");
+    assert_eq!(
+        deny_code(&ask(&p, &dir, &reg, "settings.update", same_org, None)),
+        "not_permitted"
+    );
 
     // The list scope says the same: all for the super admin, one organisation otherwise.
-    assert_eq!(scope(&p, &sa, "users.read", now()).unwrap().filter, Filter::All);
-    assert_eq!(scope(&p, &reg, "users.read", now()).unwrap().filter, Filter::Organization { organization: "plant-a".into() });
-    assert_eq!(scope(&p, &reg, "users.update", now()).unwrap().filter, Filter::None);
+    assert_eq!(
+        scope(&p, &sa, "users.read", now()).unwrap().filter,
+        Filter::All
+    );
+    assert_eq!(
+        scope(&p, &reg, "users.read", now()).unwrap().filter,
+        Filter::Organization {
+            organization: "plant-a".into()
+        }
+    );
+    assert_eq!(
+        scope(&p, &reg, "users.update", now()).unwrap().filter,
+        Filter::None
+    );
 }
 
 #[test]
 fn r000_06_inactive_user_cannot_act() {
     let p = Policy::preset("000").unwrap();
     let dir = Directory::new();
-    let inactive = acct(json!({"id": "u1", "organization": "o", "roles": ["regular"], "status": "inactive"}));
-    let d = ask(&p, &dir, &inactive, "users.read", target(json!({"id": "u1", "organization": "o"})), None);
+    let inactive =
+        acct(json!({"id": "u1", "organization": "o", "roles": ["regular"], "status": "inactive"}));
+    let d = ask(
+        &p,
+        &dir,
+        &inactive,
+        "users.read",
+        target(json!({"id": "u1", "organization": "o"})),
+        None,
+    );
     assert_eq!(deny_code(&d), "actor_inactive");
     assert_eq!(d.deny.as_ref().unwrap().kind, DenyKind::InvalidState);
     // Even a super admin.
-    let sa = acct(json!({"id": "sa", "organization": "o", "superAdmin": true, "status": "inactive"}));
-    assert_eq!(deny_code(&ask(&p, &dir, &sa, "users.read", target(json!({"id": "x", "organization": "o"})), None)), "actor_inactive");
-    assert_eq!(scope(&p, &sa, "users.read", now()).unwrap().filter, Filter::None);
+    let sa =
+        acct(json!({"id": "sa", "organization": "o", "superAdmin": true, "status": "inactive"}));
+    assert_eq!(
+        deny_code(&ask(
+            &p,
+            &dir,
+            &sa,
+            "users.read",
+            target(json!({"id": "x", "organization": "o"})),
+            None
+        )),
+        "actor_inactive"
+    );
+    assert_eq!(
+        scope(&p, &sa, "users.read", now()).unwrap().filter,
+        Filter::None
+    );
 }
 
 #[test]
 fn r003_04_inactive_users_cannot_access_the_system() {
     let p = Policy::preset("003").unwrap();
     let dir = Directory::new();
-    let a = acct(json!({"id": "a", "organization": "c1", "roles": ["systemAdmin"], "status": "inactive"}));
-    assert_eq!(deny_code(&ask(&p, &dir, &a, "users.read", target(json!({"id": "b", "organization": "c1"})), None)), "actor_inactive");
+    let a = acct(
+        json!({"id": "a", "organization": "c1", "roles": ["systemAdmin"], "status": "inactive"}),
+    );
+    assert_eq!(
+        deny_code(&ask(
+            &p,
+            &dir,
+            &a,
+            "users.read",
+            target(json!({"id": "b", "organization": "c1"})),
+            None
+        )),
+        "actor_inactive"
+    );
 }
 
 fn hr_directory() -> (Vec<Account>, Directory) {
@@ -112,20 +174,70 @@ fn r001_03_manager_sees_direct_reports_only() {
     let p = Policy::preset("001").unwrap();
     let (accounts, dir) = hr_directory();
     // Sarah is an active employee: the dynamic group gives her the N-1 view.
-    let sarah = acct(json!({"id": "sarah", "organization": "gt", "manager": "michael", "attributes": {"status": "active"}}));
-    assert!(ask(&p, &dir, &sarah, "users.read", user_target(&accounts, "sophie"), None).allowed());
-    assert!(ask(&p, &dir, &sarah, "users.read", user_target(&accounts, "thomas"), None).allowed());
-    let d = ask(&p, &dir, &sarah, "users.read", user_target(&accounts, "james"), None);
+    let sarah = acct(
+        json!({"id": "sarah", "organization": "gt", "manager": "michael", "attributes": {"status": "active"}}),
+    );
+    assert!(
+        ask(
+            &p,
+            &dir,
+            &sarah,
+            "users.read",
+            user_target(&accounts, "sophie"),
+            None
+        )
+        .allowed()
+    );
+    assert!(
+        ask(
+            &p,
+            &dir,
+            &sarah,
+            "users.read",
+            user_target(&accounts, "thomas"),
+            None
+        )
+        .allowed()
+    );
+    let d = ask(
+        &p,
+        &dir,
+        &sarah,
+        "users.read",
+        user_target(&accounts, "james"),
+        None,
+    );
     assert_eq!(deny_code(&d), "scope_insufficient");
     // Michael sees Sarah and James (N-1) but not Sophie (N-2).
     let michael = acct(json!({"id": "michael", "organization": "gt", "manager": "david"}));
-    assert!(ask(&p, &dir, &michael, "users.read", user_target(&accounts, "sarah"), None).allowed());
-    let d = ask(&p, &dir, &michael, "users.read", user_target(&accounts, "sophie"), None);
+    assert!(
+        ask(
+            &p,
+            &dir,
+            &michael,
+            "users.read",
+            user_target(&accounts, "sarah"),
+            None
+        )
+        .allowed()
+    );
+    let d = ask(
+        &p,
+        &dir,
+        &michael,
+        "users.read",
+        user_target(&accounts, "sophie"),
+        None,
+    );
     assert_eq!(deny_code(&d), "scope_insufficient");
     assert_eq!(d.deny.as_ref().unwrap().params["needed"], "team (depth 2)");
     // The list filter is the direct reports.
     let f = scope(&p, &sarah, "users.read", now()).unwrap().filter;
-    let visible: Vec<&str> = accounts.iter().filter(|a| f.matches(&Target::from(*a), &dir)).map(|a| a.id.as_str()).collect();
+    let visible: Vec<&str> = accounts
+        .iter()
+        .filter(|a| f.matches(&Target::from(*a), &dir))
+        .map(|a| a.id.as_str())
+        .collect();
     assert_eq!(visible, vec!["sarah", "sophie", "thomas"]);
 }
 
@@ -157,41 +269,168 @@ fn r001_05_roles_come_from_groups_manual_and_dynamic() {
     let (accounts, dir) = hr_directory();
     // Manual group: people-managers gives `manager` (reviews.update over N-1).
     let sarah = acct(json!({"id": "sarah", "organization": "gt", "groups": ["people-managers"]}));
-    assert!(ask(&p, &dir, &sarah, "reviews.update", user_target(&accounts, "sophie"), None).allowed());
+    assert!(
+        ask(
+            &p,
+            &dir,
+            &sarah,
+            "reviews.update",
+            user_target(&accounts, "sophie"),
+            None
+        )
+        .allowed()
+    );
     let plain = acct(json!({"id": "sarah", "organization": "gt"}));
-    assert_eq!(deny_code(&ask(&p, &dir, &plain, "reviews.update", user_target(&accounts, "sophie"), None)), "not_permitted");
+    assert_eq!(
+        deny_code(&ask(
+            &p,
+            &dir,
+            &plain,
+            "reviews.update",
+            user_target(&accounts, "sophie"),
+            None
+        )),
+        "not_permitted"
+    );
     // Dynamic group: department Human Resources gives hrViewer (read the organisation).
-    let marie = acct(json!({"id": "marie", "organization": "gt", "attributes": {"department": "Human Resources"}}));
-    assert!(ask(&p, &dir, &marie, "users.read", user_target(&accounts, "sophie"), None).allowed());
-    let marie_moved = acct(json!({"id": "marie", "organization": "gt", "attributes": {"department": "Finance"}}));
-    assert!(!ask(&p, &dir, &marie_moved, "users.read", user_target(&accounts, "sophie"), None).allowed());
+    let marie = acct(
+        json!({"id": "marie", "organization": "gt", "attributes": {"department": "Human Resources"}}),
+    );
+    assert!(
+        ask(
+            &p,
+            &dir,
+            &marie,
+            "users.read",
+            user_target(&accounts, "sophie"),
+            None
+        )
+        .allowed()
+    );
+    let marie_moved =
+        acct(json!({"id": "marie", "organization": "gt", "attributes": {"department": "Finance"}}));
+    assert!(
+        !ask(
+            &p,
+            &dir,
+            &marie_moved,
+            "users.read",
+            user_target(&accounts, "sophie"),
+            None
+        )
+        .allowed()
+    );
     // Direct assignment works too.
     let direct = acct(json!({"id": "x", "organization": "gt", "roles": ["hrAdmin"]}));
-    assert!(ask(&p, &dir, &direct, "users.update", user_target(&accounts, "sophie"), None).allowed());
+    assert!(
+        ask(
+            &p,
+            &dir,
+            &direct,
+            "users.update",
+            user_target(&accounts, "sophie"),
+            None
+        )
+        .allowed()
+    );
 }
 
 #[test]
 fn r002_03_permissions_at_module_action_and_data_level() {
     let p = Policy::preset("002").unwrap();
     let dir = Directory::new();
-    let fm = acct(json!({"id": "fm", "organization": "rent", "location": "paris", "roles": ["fleetManager"]}));
-    let booking_paris = target(json!({"id": "b1", "type": "booking", "organization": "rent", "location": "paris", "owner": "c1"}));
-    let booking_lyon = target(json!({"id": "b2", "type": "booking", "organization": "rent", "location": "lyon", "owner": "c2"}));
+    let fm = acct(
+        json!({"id": "fm", "organization": "rent", "location": "paris", "roles": ["fleetManager"]}),
+    );
+    let booking_paris = target(
+        json!({"id": "b1", "type": "booking", "organization": "rent", "location": "paris", "owner": "c1"}),
+    );
+    let booking_lyon = target(
+        json!({"id": "b2", "type": "booking", "organization": "rent", "location": "lyon", "owner": "c2"}),
+    );
     // Data level: location.
-    assert!(ask(&p, &dir, &fm, "bookings.update", booking_paris.clone(), None).allowed());
-    assert_eq!(deny_code(&ask(&p, &dir, &fm, "bookings.update", booking_lyon.clone(), None)), "scope_insufficient");
+    assert!(
+        ask(
+            &p,
+            &dir,
+            &fm,
+            "bookings.update",
+            booking_paris.clone(),
+            None
+        )
+        .allowed()
+    );
+    assert_eq!(
+        deny_code(&ask(
+            &p,
+            &dir,
+            &fm,
+            "bookings.update",
+            booking_lyon.clone(),
+            None
+        )),
+        "scope_insufficient"
+    );
     // Action level: a fleet manager does not delete bookings.
-    assert_eq!(deny_code(&ask(&p, &dir, &fm, "bookings.delete", booking_paris.clone(), None)), "not_permitted");
+    assert_eq!(
+        deny_code(&ask(
+            &p,
+            &dir,
+            &fm,
+            "bookings.delete",
+            booking_paris.clone(),
+            None
+        )),
+        "not_permitted"
+    );
     // Data level: own.
     let c1 = acct(json!({"id": "c1", "organization": "rent", "roles": ["customer"]}));
-    assert!(ask(&p, &dir, &c1, "bookings.update", booking_paris.clone(), None).allowed());
-    assert_eq!(deny_code(&ask(&p, &dir, &c1, "bookings.update", booking_lyon, None)), "scope_insufficient");
+    assert!(
+        ask(
+            &p,
+            &dir,
+            &c1,
+            "bookings.update",
+            booking_paris.clone(),
+            None
+        )
+        .allowed()
+    );
+    assert_eq!(
+        deny_code(&ask(&p, &dir, &c1, "bookings.update", booking_lyon, None)),
+        "scope_insufficient"
+    );
     // Module level: a customer has nothing on pricing; the administrator has everything in its organisation.
-    assert_eq!(deny_code(&ask(&p, &dir, &c1, "pricing.update", target(json!({"id": "p", "type": "price", "organization": "rent"})), None)), "not_permitted");
+    assert_eq!(
+        deny_code(&ask(
+            &p,
+            &dir,
+            &c1,
+            "pricing.update",
+            target(json!({"id": "p", "type": "price", "organization": "rent"})),
+            None
+        )),
+        "not_permitted"
+    );
     let admin = acct(json!({"id": "a", "organization": "rent", "roles": ["administrator"]}));
-    assert!(ask(&p, &dir, &admin, "pricing.update", target(json!({"id": "p", "type": "price", "organization": "rent"})), None).allowed());
+    assert!(
+        ask(
+            &p,
+            &dir,
+            &admin,
+            "pricing.update",
+            target(json!({"id": "p", "type": "price", "organization": "rent"})),
+            None
+        )
+        .allowed()
+    );
     // An undeclared action is an error, not a silent deny.
-    let req = AuthorizeRequest { actor: admin, action: "fleet.fly".into(), target: booking_paris, change: None };
+    let req = AuthorizeRequest {
+        actor: admin,
+        action: "fleet.fly".into(),
+        target: booking_paris,
+        change: None,
+    };
     let err = authorize(&p, &dir, &req, now(), Lang::En).unwrap_err();
     assert!(err.to_string().contains("fleet.fly"), "{err}");
 }
@@ -203,7 +442,17 @@ fn r002_04_invalid_role_combination_is_refused_with_explanation_and_alternative(
     let admin = acct(json!({"id": "a", "organization": "rent", "roles": ["administrator"]}));
     let staff = target(json!({"id": "s", "organization": "rent", "roles": ["readOnlyAdmin"]}));
     // Read-Only Admin plus a role with write permissions.
-    let d = ask(&p, &dir, &admin, "roles.assign", staff.clone(), Some(RoleChange { add: vec!["pricingManager".into()], remove: vec![] }));
+    let d = ask(
+        &p,
+        &dir,
+        &admin,
+        "roles.assign",
+        staff.clone(),
+        Some(RoleChange {
+            add: vec!["pricingManager".into()],
+            remove: vec![],
+        }),
+    );
     assert_eq!(deny_code(&d), "read_only_conflict");
     let deny = d.deny.unwrap();
     assert_eq!(deny.kind, DenyKind::Forbidden);
@@ -211,14 +460,40 @@ fn r002_04_invalid_role_combination_is_refused_with_explanation_and_alternative(
     assert!(deny.hint.unwrap().contains("administrator"));
     // A declared forbidden combination carries its reason.
     let cust = target(json!({"id": "c", "organization": "rent", "roles": ["customer"]}));
-    let d = ask(&p, &dir, &admin, "roles.assign", cust, Some(RoleChange { add: vec!["administrator".into()], remove: vec![] }));
+    let d = ask(
+        &p,
+        &dir,
+        &admin,
+        "roles.assign",
+        cust,
+        Some(RoleChange {
+            add: vec!["administrator".into()],
+            remove: vec![],
+        }),
+    );
     assert_eq!(deny_code(&d), "forbidden_combination");
-    assert!(d.deny.unwrap().message.contains("customer and staff accounts are kept apart"));
+    assert!(
+        d.deny
+            .unwrap()
+            .message
+            .contains("customer and staff accounts are kept apart")
+    );
     // Swapping instead of adding is fine.
-    let d = ask(&p, &dir, &admin, "roles.assign", staff, Some(RoleChange { add: vec!["pricingManager".into()], remove: vec!["readOnlyAdmin".into()] }));
+    let d = ask(
+        &p,
+        &dir,
+        &admin,
+        "roles.assign",
+        staff,
+        Some(RoleChange {
+            add: vec!["pricingManager".into()],
+            remove: vec!["readOnlyAdmin".into()],
+        }),
+    );
     assert!(d.allowed(), "{d:?}");
     // A read-only role defined with a write permission is a policy error.
-    let mut doc: serde_json::Value = serde_json::from_str(warden_core::policy::presets::find("002").unwrap().json).unwrap();
+    let mut doc: serde_json::Value =
+        serde_json::from_str(warden_core::policy::presets::find("002").unwrap().json).unwrap();
     doc["access"]["roles"]["readOnlyAdmin"]["permissions"][0]["allow"] = json!("fleet.update");
     let err = Policy::from_value(doc).unwrap_err();
     assert_eq!(err.path(), "access.roles.readOnlyAdmin.permissions");
@@ -230,16 +505,49 @@ fn r003_03_user_must_keep_one_active_role() {
     let dir = Directory::new();
     let admin = acct(json!({"id": "a", "organization": "c1", "roles": ["systemAdmin"]}));
     let rep = target(json!({"id": "r", "organization": "c1", "roles": ["salesRep"]}));
-    let d = ask(&p, &dir, &admin, "roles.assign", rep.clone(), Some(RoleChange { add: vec![], remove: vec!["salesRep".into()] }));
+    let d = ask(
+        &p,
+        &dir,
+        &admin,
+        "roles.assign",
+        rep.clone(),
+        Some(RoleChange {
+            add: vec![],
+            remove: vec!["salesRep".into()],
+        }),
+    );
     assert_eq!(deny_code(&d), "no_active_role");
     // An inactive role does not count.
-    let d = ask(&p, &dir, &admin, "roles.assign", rep.clone(), Some(RoleChange { add: vec!["legacyReports".into()], remove: vec!["salesRep".into()] }));
+    let d = ask(
+        &p,
+        &dir,
+        &admin,
+        "roles.assign",
+        rep.clone(),
+        Some(RoleChange {
+            add: vec!["legacyReports".into()],
+            remove: vec!["salesRep".into()],
+        }),
+    );
     assert_eq!(deny_code(&d), "no_active_role");
-    let d = ask(&p, &dir, &admin, "roles.assign", rep, Some(RoleChange { add: vec!["marketingUser".into()], remove: vec!["salesRep".into()] }));
+    let d = ask(
+        &p,
+        &dir,
+        &admin,
+        "roles.assign",
+        rep,
+        Some(RoleChange {
+            add: vec!["marketingUser".into()],
+            remove: vec!["salesRep".into()],
+        }),
+    );
     assert!(d.allowed(), "{d:?}");
     // Creating a user without any role is refused too.
     let new_user = target(json!({"id": "n", "organization": "c1"}));
-    assert_eq!(deny_code(&ask(&p, &dir, &admin, "users.create", new_user, None)), "no_active_role");
+    assert_eq!(
+        deny_code(&ask(&p, &dir, &admin, "users.create", new_user, None)),
+        "no_active_role"
+    );
 }
 
 #[test]
@@ -252,15 +560,43 @@ fn r003_07_permissions_are_inherited_hierarchically() {
     let (dir, _) = Directory::from_accounts(&rows);
     let boss = acct(json!({"id": "boss", "organization": "c1", "roles": ["salesManager"]}));
     // Own leads come from salesRep, inherited.
-    assert!(ask(&p, &dir, &boss, "leads.update", target(json!({"id": "l1", "type": "lead", "organization": "c1", "owner": "boss"})), None).allowed());
-    let d = ask(&p, &dir, &boss, "leads.update", target(json!({"id": "l2", "type": "lead", "organization": "c1", "owner": "rep"})), None);
+    assert!(
+        ask(
+            &p,
+            &dir,
+            &boss,
+            "leads.update",
+            target(json!({"id": "l1", "type": "lead", "organization": "c1", "owner": "boss"})),
+            None
+        )
+        .allowed()
+    );
+    let d = ask(
+        &p,
+        &dir,
+        &boss,
+        "leads.update",
+        target(json!({"id": "l2", "type": "lead", "organization": "c1", "owner": "rep"})),
+        None,
+    );
     assert!(d.allowed());
     assert_eq!(d.reason.as_deref(), Some("role:salesManager#0"));
     // The admin inherits the whole chain.
     let admin = acct(json!({"id": "x", "organization": "c1", "roles": ["systemAdmin"]}));
-    assert!(ask(&p, &dir, &admin, "opportunities.delete", target(json!({"id": "o", "type": "opportunity", "organization": "c1", "owner": "rep"})), None).allowed());
+    assert!(
+        ask(
+            &p,
+            &dir,
+            &admin,
+            "opportunities.delete",
+            target(json!({"id": "o", "type": "opportunity", "organization": "c1", "owner": "rep"})),
+            None
+        )
+        .allowed()
+    );
     // Cycles are refused when the policy loads.
-    let mut doc: serde_json::Value = serde_json::from_str(warden_core::policy::presets::find("003").unwrap().json).unwrap();
+    let mut doc: serde_json::Value =
+        serde_json::from_str(warden_core::policy::presets::find("003").unwrap().json).unwrap();
     doc["access"]["roles"]["salesRep"]["inherits"] = json!(["systemAdmin"]);
     let err = Policy::from_value(doc).unwrap_err();
     assert!(err.to_string().contains("cycle"), "{err}");
@@ -272,15 +608,30 @@ fn r004_02_only_root_creates_administrators_administrators_create_the_others() {
     let dir = Directory::new();
     let root = acct(json!({"id": "root", "organization": "prs", "root": true}));
     let admin = acct(json!({"id": "it", "organization": "prs", "roles": ["admin"]}));
-    let new_admin = target(json!({"id": "n1", "organization": "prs", "attributes": {"userType": "admin"}}));
-    let new_requester = target(json!({"id": "n2", "organization": "prs", "attributes": {"userType": "requester"}}));
+    let new_admin =
+        target(json!({"id": "n1", "organization": "prs", "attributes": {"userType": "admin"}}));
+    let new_requester =
+        target(json!({"id": "n2", "organization": "prs", "attributes": {"userType": "requester"}}));
     assert!(ask(&p, &dir, &root, "users.create", new_admin.clone(), None).allowed());
     let d = ask(&p, &dir, &admin, "users.create", new_admin, None);
     assert_eq!(deny_code(&d), "root_only");
-    assert!(ask(&p, &dir, &admin, "users.create", new_requester.clone(), None).allowed());
+    assert!(
+        ask(
+            &p,
+            &dir,
+            &admin,
+            "users.create",
+            new_requester.clone(),
+            None
+        )
+        .allowed()
+    );
     // A requester cannot create users at all.
     let req = acct(json!({"id": "r", "organization": "prs", "roles": ["requester"]}));
-    assert_eq!(deny_code(&ask(&p, &dir, &req, "users.create", new_requester, None)), "not_permitted");
+    assert_eq!(
+        deny_code(&ask(&p, &dir, &req, "users.create", new_requester, None)),
+        "not_permitted"
+    );
 }
 
 #[test]
@@ -288,15 +639,36 @@ fn nobody_grants_a_permission_they_do_not_hold() {
     let p = Policy::preset("001").unwrap();
     let dir = Directory::new();
     // A custom role that may assign roles but holds little.
-    let mut doc: serde_json::Value = serde_json::from_str(warden_core::policy::presets::find("001").unwrap().json).unwrap();
+    let mut doc: serde_json::Value =
+        serde_json::from_str(warden_core::policy::presets::find("001").unwrap().json).unwrap();
     doc["access"]["roles"]["delegate"] = json!({"permissions": [{"allow": "roles.assign", "scope": "organization"}, {"allow": "users.read", "scope": "organization"}]});
     let p2 = Policy::from_value(doc).unwrap();
     let delegate = acct(json!({"id": "d", "organization": "gt", "roles": ["delegate"]}));
     let t = target(json!({"id": "t", "organization": "gt"}));
-    let d = ask(&p2, &dir, &delegate, "roles.assign", t.clone(), Some(RoleChange { add: vec!["hrViewer".into()], remove: vec![] }));
+    let d = ask(
+        &p2,
+        &dir,
+        &delegate,
+        "roles.assign",
+        t.clone(),
+        Some(RoleChange {
+            add: vec!["hrViewer".into()],
+            remove: vec![],
+        }),
+    );
     assert_eq!(deny_code(&d), "privilege_escalation");
     // hrAdmin is an administrator-only role.
-    let d = ask(&p2, &dir, &delegate, "roles.assign", t, Some(RoleChange { add: vec!["hrAdmin".into()], remove: vec![] }));
+    let d = ask(
+        &p2,
+        &dir,
+        &delegate,
+        "roles.assign",
+        t,
+        Some(RoleChange {
+            add: vec!["hrAdmin".into()],
+            remove: vec![],
+        }),
+    );
     assert_eq!(deny_code(&d), "administrator_only");
     drop(p);
 }
@@ -304,14 +676,33 @@ fn nobody_grants_a_permission_they_do_not_hold() {
 #[test]
 fn scope_renders_parameterised_sql() {
     let p = Policy::preset("001").unwrap();
-    let sarah = acct(json!({"id": "sarah", "organization": "gt", "attributes": {"status": "active"}}));
+    let sarah =
+        acct(json!({"id": "sarah", "organization": "gt", "attributes": {"status": "active"}}));
     let f = scope(&p, &sarah, "users.read", now()).unwrap().filter;
     let sql = f.to_sql(&SqlOptions::default()).unwrap();
-    assert_eq!(sql.sql, "((id = $1 AND organization_id = $2) OR (organization_id = $3 AND manager_id = $4))");
-    assert_eq!(sql.params, vec![json!("sarah"), json!("gt"), json!("gt"), json!("sarah")]);
+    assert_eq!(
+        sql.sql,
+        "((id = $1 AND organization_id = $2) OR (organization_id = $3 AND manager_id = $4))"
+    );
+    assert_eq!(
+        sql.params,
+        vec![json!("sarah"), json!("gt"), json!("gt"), json!("sarah")]
+    );
     // Values never reach the SQL text, identifiers are checked.
-    let evil = Filter::Own { id: "x' OR 1=1 --".into(), organization: None };
-    assert!(!evil.to_sql(&SqlOptions::default()).unwrap().sql.contains("OR 1=1"));
-    let bad = SqlOptions { id_column: "id; DROP TABLE users".into(), ..SqlOptions::default() };
+    let evil = Filter::Own {
+        id: "x' OR 1=1 --".into(),
+        organization: None,
+    };
+    assert!(
+        !evil
+            .to_sql(&SqlOptions::default())
+            .unwrap()
+            .sql
+            .contains("OR 1=1")
+    );
+    let bad = SqlOptions {
+        id_column: "id; DROP TABLE users".into(),
+        ..SqlOptions::default()
+    };
     assert!(evil.to_sql(&bad).is_err());
 }

@@ -1,7 +1,7 @@
 //! Randomness from the operating system, for password salts and temporary passwords.
 //!
 //! The kernel has no random number generator: it takes a
-//! [`RandomSource`](warden_core::password::RandomSource) and a salt from its caller.
+//! [`RandomSource`] and a salt from its caller.
 //! [`Entropy`] is what the host needs from the operating system (a cryptographically
 //! secure generator, [`OsEntropy`] in production); [`EntropyRng`] adapts it to the
 //! kernel's infallible `RandomSource` by remembering the first failure, which the caller

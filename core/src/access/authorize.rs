@@ -63,7 +63,11 @@ impl Target {
     /// The account whose position in the hierarchy decides `own` and `team`: the user
     /// itself, or a resource's owner.
     pub fn subject(&self) -> Option<&str> {
-        if self.is_user() { Some(&self.id) } else { self.owner.as_deref() }
+        if self.is_user() {
+            Some(&self.id)
+        } else {
+            self.owner.as_deref()
+        }
     }
 }
 
@@ -173,14 +177,26 @@ pub enum AccessError {
 
 fn template(code: &str, lang: Lang) -> &'static str {
     match (code, lang) {
-        ("actor_inactive", Lang::En) => "the actor's account is `{status}` and holds no permissions",
-        ("actor_inactive", Lang::Fr) => "le compte de l'acteur est `{status}` et n'a aucune permission",
-        ("organization_scope", Lang::En) => "`{action}` in another organization needs a super administrator",
-        ("organization_scope", Lang::Fr) => "`{action}` dans une autre organisation exige un super administrateur",
+        ("actor_inactive", Lang::En) => {
+            "the actor's account is `{status}` and holds no permissions"
+        }
+        ("actor_inactive", Lang::Fr) => {
+            "le compte de l'acteur est `{status}` et n'a aucune permission"
+        }
+        ("organization_scope", Lang::En) => {
+            "`{action}` in another organization needs a super administrator"
+        }
+        ("organization_scope", Lang::Fr) => {
+            "`{action}` dans une autre organisation exige un super administrateur"
+        }
         ("forbidden", Lang::En) => "`{action}` is forbidden by role `{role}`",
         ("forbidden", Lang::Fr) => "`{action}` est interdit par le rôle `{role}`",
-        ("scope_insufficient", Lang::En) => "`{action}` is granted only at scope `{held}`, which does not reach this target (it needs `{needed}`)",
-        ("scope_insufficient", Lang::Fr) => "`{action}` n'est accordé qu'au périmètre `{held}`, qui n'atteint pas cette cible (il faut `{needed}`)",
+        ("scope_insufficient", Lang::En) => {
+            "`{action}` is granted only at scope `{held}`, which does not reach this target (it needs `{needed}`)"
+        }
+        ("scope_insufficient", Lang::Fr) => {
+            "`{action}` n'est accordé qu'au périmètre `{held}`, qui n'atteint pas cette cible (il faut `{needed}`)"
+        }
         ("not_permitted", Lang::En) => "no role grants `{action}`",
         ("not_permitted", Lang::Fr) => "aucun rôle n'accorde `{action}`",
         ("root_only", Lang::En) => "only the root user can grant role `{role}`",
@@ -189,18 +205,33 @@ fn template(code: &str, lang: Lang) -> &'static str {
         ("administrator_only", Lang::Fr) => "seul un administrateur peut accorder le rôle `{role}`",
         ("forbidden_combination", Lang::En) => "roles {roles} cannot be held together",
         ("forbidden_combination", Lang::Fr) => "les rôles {roles} ne peuvent pas être cumulés",
-        ("read_only_conflict", Lang::En) => "read-only role `{role}` cannot be combined with `{other}`, which grants write actions",
-        ("read_only_conflict", Lang::Fr) => "le rôle en lecture seule `{role}` ne peut pas être combiné avec `{other}`, qui accorde des écritures",
+        ("read_only_conflict", Lang::En) => {
+            "read-only role `{role}` cannot be combined with `{other}`, which grants write actions"
+        }
+        ("read_only_conflict", Lang::Fr) => {
+            "le rôle en lecture seule `{role}` ne peut pas être combiné avec `{other}`, qui accorde des écritures"
+        }
         ("no_active_role", Lang::En) => "an account must keep at least {min} active role(s)",
         ("no_active_role", Lang::Fr) => "un compte doit garder au moins {min} rôle(s) actif(s)",
-        ("privilege_escalation", Lang::En) => "you cannot grant `{permission}` (in role `{role}`) because you do not hold it",
-        ("privilege_escalation", Lang::Fr) => "vous ne pouvez pas accorder `{permission}` (rôle `{role}`) car vous ne le détenez pas",
+        ("privilege_escalation", Lang::En) => {
+            "you cannot grant `{permission}` (in role `{role}`) because you do not hold it"
+        }
+        ("privilege_escalation", Lang::Fr) => {
+            "vous ne pouvez pas accorder `{permission}` (rôle `{role}`) car vous ne le détenez pas"
+        }
         (_, Lang::Fr) => "refusé",
         (_, Lang::En) => "denied",
     }
 }
 
-pub(crate) fn denial(kind: DenyKind, code: &str, params: Params, rule: Option<Arc<str>>, hint: Option<String>, lang: Lang) -> Denial {
+pub(crate) fn denial(
+    kind: DenyKind,
+    code: &str,
+    params: Params,
+    rule: Option<Arc<str>>,
+    hint: Option<String>,
+    lang: Lang,
+) -> Denial {
     Denial {
         kind,
         code: code.to_owned(),
@@ -235,41 +266,62 @@ pub(crate) fn status_grants(policy: &Policy, account: &Account, now: Timestamp) 
 /// # Errors
 /// [`AccessError::UnknownRole`] / [`AccessError::UnknownGroup`] when the account names
 /// a role or group the policy does not declare.
-pub fn effective_roles(access: &CompiledAccess, account: &Account) -> Result<Vec<usize>, AccessError> {
+pub fn effective_roles(
+    access: &CompiledAccess,
+    account: &Account,
+) -> Result<Vec<usize>, AccessError> {
     let target = Target::from(account);
     roles_of(access, &target, &account.roles, "roles")
 }
 
-fn roles_of(access: &CompiledAccess, t: &Target, direct: &[String], at: &str) -> Result<Vec<usize>, AccessError> {
+fn roles_of(
+    access: &CompiledAccess,
+    t: &Target,
+    direct: &[String],
+    at: &str,
+) -> Result<Vec<usize>, AccessError> {
     let mut out: Vec<usize> = Vec::with_capacity(direct.len() + 2);
     for r in direct {
         match access.role(r) {
             Some((i, _)) => out.push(i),
-            None => return Err(AccessError::UnknownRole { role: r.clone(), at: at.to_owned() }),
-        }
-    }
-    if let Some(field) = &access.spec.role_field {
-        if let Some(Value::String(v)) = t.attributes.get(field) {
-            if let Some((i, _)) = access.role(v.trim()) {
-                out.push(i);
+            None => {
+                return Err(AccessError::UnknownRole {
+                    role: r.clone(),
+                    at: at.to_owned(),
+                });
             }
         }
     }
+    if let Some(field) = &access.spec.role_field
+        && let Some(Value::String(v)) = t.attributes.get(field)
+        && let Some((i, _)) = access.role(v.trim())
+    {
+        out.push(i);
+    }
     for g in &t.groups {
-        match access.group_index.get(g).and_then(|&i| access.groups.get(i)) {
+        match access
+            .group_index
+            .get(g)
+            .and_then(|&i| access.groups.get(i))
+        {
             Some(group) if group.rule.is_none() => out.extend(group.roles.iter().copied()),
             // A dynamic group's membership is its rule's, not a list's.
             Some(_) => {}
-            None => return Err(AccessError::UnknownGroup { group: g.clone(), at: "groups".to_owned() }),
+            None => {
+                return Err(AccessError::UnknownGroup {
+                    group: g.clone(),
+                    at: "groups".to_owned(),
+                });
+            }
         }
     }
     if access.groups.iter().any(|g| g.rule.is_some()) {
         let record = target_record(t);
         for g in &access.groups {
-            if let Some(rule) = &g.rule {
-                if crate::validate::condition_holds(rule, &record, Mode::Update) {
-                    out.extend(g.roles.iter().copied());
-                }
+            if let Some(rule) = &g.rule
+                && crate::validate::condition_holds(rule, &record, Mode::Update)
+            {
+                out.extend(g.roles.iter().copied());
             }
         }
     }
@@ -298,7 +350,10 @@ fn target_record(t: &Target) -> Map<String, Value> {
 }
 
 /// Parses `module.action` against the declared modules.
-pub(crate) fn parse_action<'a>(access: &CompiledAccess, action: &'a str) -> Result<(&'a str, &'a str), AccessError> {
+pub(crate) fn parse_action<'a>(
+    access: &CompiledAccess,
+    action: &'a str,
+) -> Result<(&'a str, &'a str), AccessError> {
     let Some((module, act)) = action.split_once('.') else {
         return Err(AccessError::UnknownAction {
             action: action.chars().take(128).collect(),
@@ -308,7 +363,13 @@ pub(crate) fn parse_action<'a>(access: &CompiledAccess, action: &'a str) -> Resu
     if !access.has_action(module, act) {
         let reason = match access.spec.modules.get(module) {
             None => format!("`{module}` is not a declared module"),
-            Some(acts) => format!("module `{module}` has the actions {}", acts.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")),
+            Some(acts) => format!(
+                "module `{module}` has the actions {}",
+                acts.iter()
+                    .map(|a| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         };
         return Err(AccessError::UnknownAction {
             action: action.chars().take(128).collect(),
@@ -320,18 +381,28 @@ pub(crate) fn parse_action<'a>(access: &CompiledAccess, action: &'a str) -> Resu
 
 /// Whether `actor` and `target` are in the same organisation (or the target is the actor).
 pub(crate) fn same_organization(actor: &Account, target: &Target) -> bool {
-    (target.is_user() && target.id == actor.id) || (actor.organization.is_some() && actor.organization == target.organization)
+    (target.is_user() && target.id == actor.id)
+        || (actor.organization.is_some() && actor.organization == target.organization)
 }
 
 /// Does permission `p` (held by `actor`) reach `target`? The organisation was checked.
-pub(crate) fn reaches(p: &CompiledPermission, actor: &Account, target: &Target, dir: &Directory) -> bool {
+pub(crate) fn reaches(
+    p: &CompiledPermission,
+    actor: &Account,
+    target: &Target,
+    dir: &Directory,
+) -> bool {
     match p.scope {
         ScopeLevel::All | ScopeLevel::Organization => true,
         ScopeLevel::Location => actor.location.is_some() && actor.location == target.location,
         ScopeLevel::Own => target.subject() == Some(actor.id.as_str()),
         ScopeLevel::Team => match target.subject() {
             Some(s) => {
-                let manager = if target.is_user() { target.manager.as_deref() } else { None };
+                let manager = if target.is_user() {
+                    target.manager.as_deref()
+                } else {
+                    None
+                };
                 dir.is_below(&actor.id, s, manager, p.depth)
             }
             None => false,
@@ -345,9 +416,17 @@ fn needed_scope(actor: &Account, target: &Target, dir: &Directory) -> String {
         return "own".into();
     }
     if let Some(s) = target.subject() {
-        let manager = if target.is_user() { target.manager.as_deref() } else { None };
+        let manager = if target.is_user() {
+            target.manager.as_deref()
+        } else {
+            None
+        };
         if let Some(d) = dir.levels_below(&actor.id, s, manager) {
-            return if d == 1 { "team (depth 1)".into() } else { format!("team (depth {d})") };
+            return if d == 1 {
+                "team (depth 1)".into()
+            } else {
+                format!("team (depth {d})")
+            };
         }
     }
     if actor.location.is_some() && actor.location == target.location {
@@ -373,7 +452,13 @@ fn describe(p: &CompiledPermission) -> String {
 /// # Errors
 /// An [`AccessError`] when the request names an undeclared action, role or group, or the
 /// policy has no access section.
-pub fn authorize(policy: &Policy, dir: &Directory, req: &AuthorizeRequest, now: Timestamp, lang: Lang) -> Result<AuthzDecision, AccessError> {
+pub fn authorize(
+    policy: &Policy,
+    dir: &Directory,
+    req: &AuthorizeRequest,
+    now: Timestamp,
+    lang: Lang,
+) -> Result<AuthzDecision, AccessError> {
     let access = policy.access().ok_or(AccessError::NoAccess)?;
     let (module, act) = parse_action(access, &req.action)?;
     let actor = &req.actor;
@@ -390,7 +475,14 @@ pub fn authorize(policy: &Policy, dir: &Directory, req: &AuthorizeRequest, now: 
     let (grants, status) = status_grants(policy, actor, now);
     if !grants {
         let p = params([("status", Value::String(status))]);
-        return Ok(deny(denial(DenyKind::InvalidState, "actor_inactive", p, Some("status".into()), Some("reactivate the actor's account".into()), lang)));
+        return Ok(deny(denial(
+            DenyKind::InvalidState,
+            "actor_inactive",
+            p,
+            Some("status".into()),
+            Some("reactivate the actor's account".into()),
+            lang,
+        )));
     }
 
     let mut allowed: Option<(Arc<str>, Option<ScopeLevel>)> = None;
@@ -410,11 +502,31 @@ pub fn authorize(policy: &Policy, dir: &Directory, req: &AuthorizeRequest, now: 
                 lang,
             )));
         }
-        let perms = || actor_roles.iter().filter_map(|&i| access.roles.get(i)).flat_map(|r| r.permissions.iter());
+        let perms = || {
+            actor_roles
+                .iter()
+                .filter_map(|&i| access.roles.get(i))
+                .flat_map(|r| r.permissions.iter())
+        };
         if let Some(f) = perms().find(|p| p.forbid && p.pattern.matches(module, act)) {
-            let role = f.rule.split(['#', ':']).nth(1).unwrap_or_default().to_owned();
-            let p = params([("action", Value::String(req.action.clone())), ("role", Value::String(role))]);
-            return Ok(deny(denial(DenyKind::Forbidden, "forbidden", p, Some(Arc::clone(&f.rule)), None, lang)));
+            let role = f
+                .rule
+                .split(['#', ':'])
+                .nth(1)
+                .unwrap_or_default()
+                .to_owned();
+            let p = params([
+                ("action", Value::String(req.action.clone())),
+                ("role", Value::String(role)),
+            ]);
+            return Ok(deny(denial(
+                DenyKind::Forbidden,
+                "forbidden",
+                p,
+                Some(Arc::clone(&f.rule)),
+                None,
+                lang,
+            )));
         }
         let mut held: Option<&CompiledPermission> = None;
         for p in perms().filter(|p| !p.forbid && p.pattern.matches(module, act)) {
@@ -435,17 +547,33 @@ pub fn authorize(policy: &Policy, dir: &Directory, req: &AuthorizeRequest, now: 
                         ("held", Value::String(describe(h))),
                         ("needed", Value::String(needed.clone())),
                     ]);
-                    denial(DenyKind::NotPermitted, "scope_insufficient", p, Some(Arc::clone(&h.rule)), Some(format!("a role granting `{}` at scope `{needed}` or wider", req.action)), lang)
+                    denial(
+                        DenyKind::NotPermitted,
+                        "scope_insufficient",
+                        p,
+                        Some(Arc::clone(&h.rule)),
+                        Some(format!(
+                            "a role granting `{}` at scope `{needed}` or wider",
+                            req.action
+                        )),
+                        lang,
+                    )
                 }
                 None => {
                     let granting: Vec<String> = access
                         .roles
                         .iter()
-                        .filter(|r| r.active && r.permissions.iter().any(|p| !p.forbid && p.pattern.matches(module, act)))
+                        .filter(|r| {
+                            r.active
+                                && r.permissions
+                                    .iter()
+                                    .any(|p| !p.forbid && p.pattern.matches(module, act))
+                        })
                         .map(|r| format!("`{}`", r.id))
                         .take(5)
                         .collect();
-                    let hint = (!granting.is_empty()).then(|| format!("roles granting it: {}", granting.join(", ")));
+                    let hint = (!granting.is_empty())
+                        .then(|| format!("roles granting it: {}", granting.join(", ")));
                     let p = params([("action", Value::String(req.action.clone()))]);
                     denial(DenyKind::NotPermitted, "not_permitted", p, None, hint, lang)
                 }
@@ -468,7 +596,13 @@ pub fn authorize(policy: &Policy, dir: &Directory, req: &AuthorizeRequest, now: 
 }
 
 /// Grant rules for an action that gives the target roles. `None` when they pass.
-fn check_grants(access: &CompiledAccess, actor: &Account, actor_roles: &[usize], req: &AuthorizeRequest, lang: Lang) -> Result<Option<Denial>, AccessError> {
+fn check_grants(
+    access: &CompiledAccess,
+    actor: &Account,
+    actor_roles: &[usize],
+    req: &AuthorizeRequest,
+    lang: Lang,
+) -> Result<Option<Denial>, AccessError> {
     let target = &req.target;
     let creating = req.action == "users.create";
     let change = req.change.clone().unwrap_or_default();
@@ -476,19 +610,33 @@ fn check_grants(access: &CompiledAccess, actor: &Account, actor_roles: &[usize],
         return Ok(None);
     }
     // Roles the target holds before, and the ones being granted.
-    let before: Vec<usize> = if creating { Vec::new() } else { roles_of(access, target, &target.roles, "target.roles")? };
+    let before: Vec<usize> = if creating {
+        Vec::new()
+    } else {
+        roles_of(access, target, &target.roles, "target.roles")?
+    };
     let mut granted: Vec<usize> = Vec::new();
     for r in &change.add {
         match access.role(r) {
             Some((i, _)) => granted.push(i),
-            None => return Err(AccessError::UnknownRole { role: r.clone(), at: "change.add".into() }),
+            None => {
+                return Err(AccessError::UnknownRole {
+                    role: r.clone(),
+                    at: "change.add".into(),
+                });
+            }
         }
     }
     let mut removed: Vec<usize> = Vec::new();
     for r in &change.remove {
         match access.role(r) {
             Some((i, _)) => removed.push(i),
-            None => return Err(AccessError::UnknownRole { role: r.clone(), at: "change.remove".into() }),
+            None => {
+                return Err(AccessError::UnknownRole {
+                    role: r.clone(),
+                    at: "change.remove".into(),
+                });
+            }
         }
     }
     if creating {
@@ -507,23 +655,48 @@ fn check_grants(access: &CompiledAccess, actor: &Account, actor_roles: &[usize],
     granted.sort_unstable();
     granted.dedup();
 
-    let actor_is_admin = actor.root || actor.super_admin || actor_roles.iter().any(|&i| access.roles.get(i).is_some_and(|r| r.administrator));
+    let actor_is_admin = actor.root
+        || actor.super_admin
+        || actor_roles
+            .iter()
+            .any(|&i| access.roles.get(i).is_some_and(|r| r.administrator));
     for &g in &granted {
-        let Some(role) = access.roles.get(g) else { continue };
+        let Some(role) = access.roles.get(g) else {
+            continue;
+        };
         let p = params([("role", Value::String(role.id.clone()))]);
         match role.grantable_by {
             GrantableBy::Root if !actor.root => {
-                return Ok(Some(denial(DenyKind::Forbidden, "root_only", p, Some(format!("grant:{}", role.id).into()), Some("ask the root user".into()), lang)));
+                return Ok(Some(denial(
+                    DenyKind::Forbidden,
+                    "root_only",
+                    p,
+                    Some(format!("grant:{}", role.id).into()),
+                    Some("ask the root user".into()),
+                    lang,
+                )));
             }
             GrantableBy::Administrator if !actor_is_admin => {
-                return Ok(Some(denial(DenyKind::Forbidden, "administrator_only", p, Some(format!("grant:{}", role.id).into()), Some("ask an administrator".into()), lang)));
+                return Ok(Some(denial(
+                    DenyKind::Forbidden,
+                    "administrator_only",
+                    p,
+                    Some(format!("grant:{}", role.id).into()),
+                    Some("ask an administrator".into()),
+                    lang,
+                )));
             }
             _ => {}
         }
     }
     for c in &access.combinations {
         if c.roles.iter().all(|r| after.contains(r)) {
-            let names: Vec<Value> = c.roles.iter().filter_map(|&i| access.roles.get(i)).map(|r| Value::String(r.id.clone())).collect();
+            let names: Vec<Value> = c
+                .roles
+                .iter()
+                .filter_map(|&i| access.roles.get(i))
+                .map(|r| Value::String(r.id.clone()))
+                .collect();
             let mut p = params([("roles", Value::Array(names))]);
             if let Some(reason) = c.reason.get(lang.as_str()).or_else(|| c.reason.get("en")) {
                 p.insert("reason".into(), Value::String(reason.clone()));
@@ -532,7 +705,14 @@ fn check_grants(access: &CompiledAccess, actor: &Account, actor_roles: &[usize],
             if let Some(s) = &c.suggest {
                 p.insert("suggest".into(), Value::String(s.clone()));
             }
-            let mut d = denial(DenyKind::Forbidden, "forbidden_combination", p, Some("forbiddenCombination".into()), hint, lang);
+            let mut d = denial(
+                DenyKind::Forbidden,
+                "forbidden_combination",
+                p,
+                Some("forbiddenCombination".into()),
+                hint,
+                lang,
+            );
             if let Some(Value::String(reason)) = d.params.get("reason") {
                 d.message = format!("{}: {reason}", d.message);
             }
@@ -540,12 +720,21 @@ fn check_grants(access: &CompiledAccess, actor: &Account, actor_roles: &[usize],
         }
     }
     for &ro in &after {
-        let Some(r) = access.roles.get(ro) else { continue };
+        let Some(r) = access.roles.get(ro) else {
+            continue;
+        };
         if !r.read_only {
             continue;
         }
-        if let Some(other) = after.iter().filter_map(|&i| access.roles.get(i)).find(|o| o.writes) {
-            let mut p = params([("role", Value::String(r.id.clone())), ("other", Value::String(other.id.clone()))]);
+        if let Some(other) = after
+            .iter()
+            .filter_map(|&i| access.roles.get(i))
+            .find(|o| o.writes)
+        {
+            let mut p = params([
+                ("role", Value::String(r.id.clone())),
+                ("other", Value::String(other.id.clone())),
+            ]);
             let suggest = r.suggest.clone().or_else(|| other.suggest.clone());
             if let Some(s) = &suggest {
                 p.insert("suggest".into(), Value::String(s.clone()));
@@ -554,27 +743,64 @@ fn check_grants(access: &CompiledAccess, actor: &Account, actor_roles: &[usize],
                 Some(s) => format!("assign `{s}` instead, or keep `{}` alone", r.id),
                 None => format!("keep `{}` alone", r.id),
             });
-            return Ok(Some(denial(DenyKind::Forbidden, "read_only_conflict", p, Some(format!("readOnly:{}", r.id).into()), hint, lang)));
+            return Ok(Some(denial(
+                DenyKind::Forbidden,
+                "read_only_conflict",
+                p,
+                Some(format!("readOnly:{}", r.id).into()),
+                hint,
+                lang,
+            )));
         }
     }
     let min = access.spec.min_active_roles as usize;
     if min > 0 && after.len() < min {
         let p = params([("min", Value::from(min))]);
-        return Ok(Some(denial(DenyKind::Forbidden, "no_active_role", p, Some("minActiveRoles".into()), Some("assign another active role first".into()), lang)));
+        return Ok(Some(denial(
+            DenyKind::Forbidden,
+            "no_active_role",
+            p,
+            Some("minActiveRoles".into()),
+            Some("assign another active role first".into()),
+            lang,
+        )));
     }
     if !(actor.root || actor.super_admin) {
-        let held: Vec<&CompiledPermission> = actor_roles.iter().filter_map(|&i| access.roles.get(i)).flat_map(|r| r.permissions.iter()).filter(|p| !p.forbid).collect();
+        let held: Vec<&CompiledPermission> = actor_roles
+            .iter()
+            .filter_map(|&i| access.roles.get(i))
+            .flat_map(|r| r.permissions.iter())
+            .filter(|p| !p.forbid)
+            .collect();
         for &g in &granted {
-            let Some(role) = access.roles.get(g) else { continue };
+            let Some(role) = access.roles.get(g) else {
+                continue;
+            };
             // Roles reserved to administrators or root are granted by that standing, which
             // was checked above; the others only by someone who holds what they give.
             if role.grantable_by != GrantableBy::Holder {
                 continue;
             }
             for p in role.permissions.iter().filter(|p| !p.forbid) {
-                if !held.iter().any(|h| h.pattern.covers(&p.pattern) && h.scope_covers(p)) {
-                    let pr = params([("role", Value::String(role.id.clone())), ("permission", Value::String(format!("{} ({})", p.pattern.render(), describe(p))))]);
-                    return Ok(Some(denial(DenyKind::Forbidden, "privilege_escalation", pr, Some(Arc::clone(&p.rule)), Some("ask someone who holds that permission".into()), lang)));
+                if !held
+                    .iter()
+                    .any(|h| h.pattern.covers(&p.pattern) && h.scope_covers(p))
+                {
+                    let pr = params([
+                        ("role", Value::String(role.id.clone())),
+                        (
+                            "permission",
+                            Value::String(format!("{} ({})", p.pattern.render(), describe(p))),
+                        ),
+                    ]);
+                    return Ok(Some(denial(
+                        DenyKind::Forbidden,
+                        "privilege_escalation",
+                        pr,
+                        Some(Arc::clone(&p.rule)),
+                        Some("ask someone who holds that permission".into()),
+                        lang,
+                    )));
                 }
             }
         }

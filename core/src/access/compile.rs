@@ -21,7 +21,8 @@ pub(crate) struct ActionPattern {
 
 impl ActionPattern {
     pub(crate) fn matches(&self, module: &str, action: &str) -> bool {
-        self.module.as_deref().is_none_or(|m| m == module) && self.action.as_deref().is_none_or(|a| a == action)
+        self.module.as_deref().is_none_or(|m| m == module)
+            && self.action.as_deref().is_none_or(|a| a == action)
     }
 
     /// Does `self` cover every action `other` covers?
@@ -40,7 +41,11 @@ impl ActionPattern {
     }
 
     pub(crate) fn render(&self) -> String {
-        format!("{}.{}", self.module.as_deref().unwrap_or("*"), self.action.as_deref().unwrap_or("*"))
+        format!(
+            "{}.{}",
+            self.module.as_deref().unwrap_or("*"),
+            self.action.as_deref().unwrap_or("*")
+        )
     }
 }
 
@@ -91,7 +96,6 @@ pub(crate) struct CompiledRole {
 
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledGroup {
-    pub(crate) id: String,
     pub(crate) roles: Vec<usize>,
     pub(crate) rule: Option<Condition>,
 }
@@ -123,7 +127,10 @@ impl CompiledAccess {
 
     /// Whether `module.action` is declared.
     pub fn has_action(&self, module: &str, action: &str) -> bool {
-        self.spec.modules.get(module).is_some_and(|a| a.iter().any(|x| x == action))
+        self.spec
+            .modules
+            .get(module)
+            .is_some_and(|a| a.iter().any(|x| x == action))
     }
 
     /// The critical permissions (R004-09), as `module.action` text.
@@ -137,28 +144,51 @@ impl CompiledAccess {
     }
 
     pub(crate) fn is_read(&self, pattern: &ActionPattern) -> bool {
-        pattern.action.as_deref().is_some_and(|a| self.spec.read_actions.iter().any(|r| r == a))
+        pattern
+            .action
+            .as_deref()
+            .is_some_and(|a| self.spec.read_actions.iter().any(|r| r == a))
     }
 }
 
 /// Parses `module.action`, `module.*` or `*` and checks it against the declared modules.
-pub(crate) fn parse_pattern(spec: &AccessSpec, path: &str, text: &str) -> Result<ActionPattern, PolicyError> {
+pub(crate) fn parse_pattern(
+    spec: &AccessSpec,
+    path: &str,
+    text: &str,
+) -> Result<ActionPattern, PolicyError> {
     if text == "*" {
-        return Ok(ActionPattern { module: None, action: None });
+        return Ok(ActionPattern {
+            module: None,
+            action: None,
+        });
     }
     let Some((module, action)) = text.split_once('.') else {
-        return Err(PolicyError::invalid(path, format!("`{text}` is not an action: write `module.action`, `module.*` or `*`")));
+        return Err(PolicyError::invalid(
+            path,
+            format!("`{text}` is not an action: write `module.action`, `module.*` or `*`"),
+        ));
     };
     let Some(actions) = spec.modules.get(module) else {
         let known: Vec<String> = spec.modules.keys().map(|k| format!("`{k}`")).collect();
-        return Err(PolicyError::invalid(path, format!("`{module}` is not a declared module")).with_help(format!("modules are {}", known.join(", "))));
+        return Err(
+            PolicyError::invalid(path, format!("`{module}` is not a declared module"))
+                .with_help(format!("modules are {}", known.join(", "))),
+        );
     };
     if action == "*" {
-        return Ok(ActionPattern { module: Some(module.to_owned()), action: None });
+        return Ok(ActionPattern {
+            module: Some(module.to_owned()),
+            action: None,
+        });
     }
     if !actions.iter().any(|a| a == action) {
         let known: Vec<String> = actions.iter().map(|k| format!("`{k}`")).collect();
-        return Err(PolicyError::invalid(path, format!("`{action}` is not an action of module `{module}`")).with_help(format!("actions are {}", known.join(", "))));
+        return Err(PolicyError::invalid(
+            path,
+            format!("`{action}` is not an action of module `{module}`"),
+        )
+        .with_help(format!("actions are {}", known.join(", "))));
     }
     Ok(ActionPattern {
         module: Some(module.to_owned()),
@@ -166,20 +196,39 @@ pub(crate) fn parse_pattern(spec: &AccessSpec, path: &str, text: &str) -> Result
     })
 }
 
-fn compile_permission(spec: &AccessSpec, path: &str, p: &PermissionSpec, rule: Arc<str>) -> Result<CompiledPermission, PolicyError> {
+fn compile_permission(
+    spec: &AccessSpec,
+    path: &str,
+    p: &PermissionSpec,
+    rule: Arc<str>,
+) -> Result<CompiledPermission, PolicyError> {
     let (text, forbid) = match (&p.allow, &p.forbid) {
         (Some(a), None) => (a, false),
         (None, Some(f)) => (f, true),
-        _ => return Err(PolicyError::invalid(path, "a permission has exactly one of `allow` and `forbid`")),
+        _ => {
+            return Err(PolicyError::invalid(
+                path,
+                "a permission has exactly one of `allow` and `forbid`",
+            ));
+        }
     };
     if p.depth.is_some() && p.scope != ScopeLevel::Team {
-        return Err(PolicyError::invalid(format!("{path}.depth"), "`depth` applies only to scope `team`"));
+        return Err(PolicyError::invalid(
+            format!("{path}.depth"),
+            "`depth` applies only to scope `team`",
+        ));
     }
     if p.depth == Some(0) {
-        return Err(PolicyError::invalid(format!("{path}.depth"), "`depth` must be at least 1 (1 = direct reports)"));
+        return Err(PolicyError::invalid(
+            format!("{path}.depth"),
+            "`depth` must be at least 1 (1 = direct reports)",
+        ));
     }
     if forbid && (p.scope != ScopeLevel::Own || p.depth.is_some()) {
-        return Err(PolicyError::invalid(format!("{path}.scope"), "a `forbid` applies to every scope and takes no `scope`"));
+        return Err(PolicyError::invalid(
+            format!("{path}.scope"),
+            "a `forbid` applies to every scope and takes no `scope`",
+        ));
     }
     let key = if forbid { "forbid" } else { "allow" };
     Ok(CompiledPermission {
@@ -196,14 +245,30 @@ fn check_condition(doc: &PolicyDocument, path: &str, c: &Condition) -> Result<()
         return Err(PolicyError::invalid(path, "a group rule needs a `field`"));
     };
     if c.mode.is_some() {
-        return Err(PolicyError::invalid(format!("{path}.mode"), "a group rule cannot depend on the operation"));
+        return Err(PolicyError::invalid(
+            format!("{path}.mode"),
+            "a group rule cannot depend on the operation",
+        ));
     }
     if c.one_of.is_none() && c.present.is_none() {
-        return Err(PolicyError::invalid(path, "a group rule needs `in` or `present`"));
+        return Err(PolicyError::invalid(
+            path,
+            "a group rule needs `in` or `present`",
+        ));
     }
-    let builtin = ["id", "organization", "status", "manager", "location", "superAdmin"];
+    let builtin = [
+        "id",
+        "organization",
+        "status",
+        "manager",
+        "location",
+        "superAdmin",
+    ];
     if !builtin.contains(&field.as_str()) && !doc.fields.contains_key(field) {
-        return Err(PolicyError::invalid(format!("{path}.field"), format!("`{field}` is not a field of the schema")));
+        return Err(PolicyError::invalid(
+            format!("{path}.field"),
+            format!("`{field}` is not a field of the schema"),
+        ));
     }
     Ok(())
 }
@@ -219,33 +284,63 @@ pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess
         (spec.modules.len(), "access.modules"),
         (spec.roles.len(), "access.roles"),
         (spec.groups.len(), "access.groups"),
-        (spec.forbidden_combinations.len(), "access.forbiddenCombinations"),
-        (spec.critical_permissions.len(), "access.criticalPermissions"),
+        (
+            spec.forbidden_combinations.len(),
+            "access.forbiddenCombinations",
+        ),
+        (
+            spec.critical_permissions.len(),
+            "access.criticalPermissions",
+        ),
     ] {
         if len > limits::MAX_LIST {
-            return Err(PolicyError::limit(path, "the number of entries", limits::MAX_LIST));
+            return Err(PolicyError::limit(
+                path,
+                "the number of entries",
+                limits::MAX_LIST,
+            ));
         }
     }
     for (m, actions) in spec.modules.iter() {
         let path = format!("access.modules.{m}");
         if m.is_empty() || m.contains('.') || m == "*" || m.len() > limits::MAX_NAME_BYTES {
-            return Err(PolicyError::invalid(path, format!("`{m}` is not a valid module name")));
+            return Err(PolicyError::invalid(
+                path,
+                format!("`{m}` is not a valid module name"),
+            ));
         }
         for (i, a) in actions.iter().enumerate() {
             if a.is_empty() || a.contains('.') || a == "*" || a.len() > limits::MAX_NAME_BYTES {
-                return Err(PolicyError::invalid(format!("{path}[{i}]"), format!("`{a}` is not a valid action name")));
+                return Err(PolicyError::invalid(
+                    format!("{path}[{i}]"),
+                    format!("`{a}` is not a valid action name"),
+                ));
             }
         }
     }
-    if let Some(f) = &spec.role_field {
-        if !doc.fields.contains_key(f) {
-            return Err(PolicyError::invalid("access.roleField", format!("`{f}` is not a field of the schema")));
-        }
+    if let Some(f) = &spec.role_field
+        && !doc.fields.contains_key(f)
+    {
+        return Err(PolicyError::invalid(
+            "access.roleField",
+            format!("`{f}` is not a field of the schema"),
+        ));
     }
-    let role_index: HashMap<String, usize> = spec.roles.keys().enumerate().map(|(i, k)| (k.to_owned(), i)).collect();
+    let role_index: HashMap<String, usize> = spec
+        .roles
+        .keys()
+        .enumerate()
+        .map(|(i, k)| (k.to_owned(), i))
+        .collect();
     let unknown_role = |path: String, r: &str| {
-        let known: Vec<String> = spec.roles.keys().take(20).map(|k| format!("`{k}`")).collect();
-        PolicyError::invalid(path, format!("`{r}` is not a declared role")).with_help(format!("roles are {}", known.join(", ")))
+        let known: Vec<String> = spec
+            .roles
+            .keys()
+            .take(20)
+            .map(|k| format!("`{k}`"))
+            .collect();
+        PolicyError::invalid(path, format!("`{r}` is not a declared role"))
+            .with_help(format!("roles are {}", known.join(", ")))
     };
 
     // Own permissions, and the inheritance graph.
@@ -254,15 +349,27 @@ pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess
     for (id, role) in spec.roles.iter() {
         let path = format!("access.roles.{id}");
         if id.is_empty() || id.len() > limits::MAX_NAME_BYTES {
-            return Err(PolicyError::invalid(path, "a role id must be 1 to 128 bytes"));
+            return Err(PolicyError::invalid(
+                path,
+                "a role id must be 1 to 128 bytes",
+            ));
         }
         if role.permissions.len() > limits::MAX_LIST || role.inherits.len() > limits::MAX_LIST {
-            return Err(PolicyError::limit(path, "the number of permissions", limits::MAX_LIST));
+            return Err(PolicyError::limit(
+                path,
+                "the number of permissions",
+                limits::MAX_LIST,
+            ));
         }
         let mut perms = Vec::with_capacity(role.permissions.len());
         for (i, p) in role.permissions.iter().enumerate() {
             let rule: Arc<str> = format!("role:{id}#{i}").into();
-            perms.push(compile_permission(spec, &format!("{path}.permissions[{i}]"), p, rule)?);
+            perms.push(compile_permission(
+                spec,
+                &format!("{path}.permissions[{i}]"),
+                p,
+                rule,
+            )?);
         }
         own.push(perms);
         let mut ps = Vec::new();
@@ -273,10 +380,10 @@ pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess
             }
         }
         parents.push(ps);
-        if let Some(s) = &role.suggest {
-            if !role_index.contains_key(s) {
-                return Err(unknown_role(format!("{path}.suggest"), s));
-            }
+        if let Some(s) = &role.suggest
+            && !role_index.contains_key(s)
+        {
+            return Err(unknown_role(format!("{path}.suggest"), s));
         }
     }
 
@@ -309,7 +416,13 @@ pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess
             .filter(|&i| pending.get(i).is_some_and(|&p| p > 0))
             .filter_map(|i| spec.roles.keys().nth(i).map(|k| format!("`{k}`")))
             .collect();
-        return Err(PolicyError::invalid("access.roles", format!("role inheritance has a cycle through {}", on_cycle.join(", "))));
+        return Err(PolicyError::invalid(
+            "access.roles",
+            format!(
+                "role inheritance has a cycle through {}",
+                on_cycle.join(", ")
+            ),
+        ));
     }
     let mut flat: Vec<Vec<CompiledPermission>> = vec![Vec::new(); n];
     let mut total = 0usize;
@@ -320,7 +433,11 @@ pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess
         }
         total += perms.len();
         if total > MAX_FLATTENED_PERMISSIONS {
-            return Err(PolicyError::limit("access.roles", "the number of permissions after inheritance", MAX_FLATTENED_PERMISSIONS));
+            return Err(PolicyError::limit(
+                "access.roles",
+                "the number of permissions after inheritance",
+                MAX_FLATTENED_PERMISSIONS,
+            ));
         }
         if let Some(slot) = flat.get_mut(r) {
             *slot = perms;
@@ -347,9 +464,17 @@ pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess
             permissions,
             writes: false,
         };
-        r.writes = r.permissions.iter().any(|p| !p.forbid && !access.is_read(&p.pattern));
+        r.writes = r
+            .permissions
+            .iter()
+            .any(|p| !p.forbid && !access.is_read(&p.pattern));
         if r.read_only && r.writes {
-            let offending = r.permissions.iter().find(|p| !p.forbid && !access.is_read(&p.pattern)).map(|p| p.pattern.render()).unwrap_or_default();
+            let offending = r
+                .permissions
+                .iter()
+                .find(|p| !p.forbid && !access.is_read(&p.pattern))
+                .map(|p| p.pattern.render())
+                .unwrap_or_default();
             return Err(PolicyError::invalid(
                 format!("access.roles.{id}.permissions"),
                 format!("read-only role `{id}` carries the write permission `{offending}`"),
@@ -370,9 +495,10 @@ pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess
         if let Some(c) = &g.rule {
             check_condition(doc, &format!("{path}.rule"), c)?;
         }
-        access.group_index.insert(gid.to_owned(), access.groups.len());
+        access
+            .group_index
+            .insert(gid.to_owned(), access.groups.len());
         access.groups.push(CompiledGroup {
-            id: gid.to_owned(),
             roles,
             rule: g.rule.clone(),
         });
@@ -380,7 +506,10 @@ pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess
     for (i, c) in spec.forbidden_combinations.iter().enumerate() {
         let path = format!("access.forbiddenCombinations[{i}]");
         if c.roles.len() < 2 {
-            return Err(PolicyError::invalid(format!("{path}.roles"), "a forbidden combination names at least two roles"));
+            return Err(PolicyError::invalid(
+                format!("{path}.roles"),
+                "a forbidden combination names at least two roles",
+            ));
         }
         let mut roles = Vec::new();
         for (j, r) in c.roles.iter().enumerate() {
@@ -389,10 +518,10 @@ pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess
                 None => return Err(unknown_role(format!("{path}.roles[{j}]"), r)),
             }
         }
-        if let Some(s) = &c.suggest {
-            if !access.role_index.contains_key(s) {
-                return Err(unknown_role(format!("{path}.suggest"), s));
-            }
+        if let Some(s) = &c.suggest
+            && !access.role_index.contains_key(s)
+        {
+            return Err(unknown_role(format!("{path}.suggest"), s));
         }
         access.combinations.push(CompiledCombination {
             roles,
@@ -401,7 +530,11 @@ pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess
         });
     }
     for (i, p) in spec.critical_permissions.iter().enumerate() {
-        access.critical.push(parse_pattern(spec, &format!("access.criticalPermissions[{i}]"), p)?);
+        access.critical.push(parse_pattern(
+            spec,
+            &format!("access.criticalPermissions[{i}]"),
+            p,
+        )?);
     }
     Ok(access)
 }

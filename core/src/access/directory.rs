@@ -20,13 +20,21 @@ impl Directory {
 
     /// Builds the index from accounts. Problems (a missing manager, a cycle: R001-04) are
     /// returned; the index is still built with the offending edges cut.
-    pub fn from_accounts<'a>(accounts: impl IntoIterator<Item = &'a Account>) -> (Directory, Vec<HierarchyProblem>) {
-        let (hierarchy, problems) = Hierarchy::build(accounts.into_iter().map(|a| (a.id.as_str(), a.manager.as_deref())));
+    pub fn from_accounts<'a>(
+        accounts: impl IntoIterator<Item = &'a Account>,
+    ) -> (Directory, Vec<HierarchyProblem>) {
+        let (hierarchy, problems) = Hierarchy::build(
+            accounts
+                .into_iter()
+                .map(|a| (a.id.as_str(), a.manager.as_deref())),
+        );
         (Directory { hierarchy }, problems)
     }
 
     /// Builds the index from (id, manager) rows.
-    pub fn from_rows<'a>(rows: impl IntoIterator<Item = (&'a str, Option<&'a str>)>) -> (Directory, Vec<HierarchyProblem>) {
+    pub fn from_rows<'a>(
+        rows: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
+    ) -> (Directory, Vec<HierarchyProblem>) {
         let (hierarchy, problems) = Hierarchy::build(rows);
         (Directory { hierarchy }, problems)
     }
@@ -48,7 +56,12 @@ impl Directory {
 
     /// How many levels `target` is below `manager`, if it is. Falls back to the target's
     /// own `manager` field (one level) when the directory does not know both.
-    pub fn levels_below(&self, manager: &str, target: &str, target_manager: Option<&str>) -> Option<u32> {
+    pub fn levels_below(
+        &self,
+        manager: &str,
+        target: &str,
+        target_manager: Option<&str>,
+    ) -> Option<u32> {
         match (self.hierarchy.node(manager), self.hierarchy.node(target)) {
             (Some(m), Some(t)) => self.hierarchy.levels_below(m, t),
             _ => (target_manager == Some(manager) && manager != target).then_some(1),
@@ -56,7 +69,13 @@ impl Directory {
     }
 
     /// Whether `target` is below `manager` within `depth` levels (`None`: any depth).
-    pub fn is_below(&self, manager: &str, target: &str, target_manager: Option<&str>, depth: Option<u32>) -> bool {
+    pub fn is_below(
+        &self,
+        manager: &str,
+        target: &str,
+        target_manager: Option<&str>,
+        depth: Option<u32>,
+    ) -> bool {
         match (self.hierarchy.node(manager), self.hierarchy.node(target)) {
             (Some(m), Some(t)) => self.hierarchy.is_below(m, t, depth),
             _ => target_manager == Some(manager) && manager != target,

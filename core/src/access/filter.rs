@@ -78,7 +78,12 @@ pub struct ScopeDecision {
 ///
 /// # Errors
 /// As [`authorize`](super::authorize): an undeclared action, role or group.
-pub fn scope(policy: &Policy, actor: &Account, action: &str, now: Timestamp) -> Result<ScopeDecision, AccessError> {
+pub fn scope(
+    policy: &Policy,
+    actor: &Account,
+    action: &str,
+    now: Timestamp,
+) -> Result<ScopeDecision, AccessError> {
     let access = policy.access().ok_or(AccessError::NoAccess)?;
     let (module, act) = parse_action(access, action)?;
     let done = |filter: Filter, reasons: Vec<Arc<str>>| ScopeDecision {
@@ -92,9 +97,17 @@ pub fn scope(policy: &Policy, actor: &Account, action: &str, now: Timestamp) -> 
         return Ok(done(Filter::None, vec!["status".into()]));
     }
     if actor.root || actor.super_admin {
-        return Ok(done(Filter::All, vec![(if actor.root { "root" } else { "superAdmin" }).into()]));
+        return Ok(done(
+            Filter::All,
+            vec![(if actor.root { "root" } else { "superAdmin" }).into()],
+        ));
     }
-    let perms: Vec<_> = roles.iter().filter_map(|&i| access.roles.get(i)).flat_map(|r| r.permissions.iter()).filter(|p| p.pattern.matches(module, act)).collect();
+    let perms: Vec<_> = roles
+        .iter()
+        .filter_map(|&i| access.roles.get(i))
+        .flat_map(|r| r.permissions.iter())
+        .filter(|p| p.pattern.matches(module, act))
+        .collect();
     if let Some(f) = perms.iter().find(|p| p.forbid) {
         return Ok(done(Filter::None, vec![Arc::clone(&f.rule)]));
     }
@@ -104,7 +117,13 @@ pub fn scope(policy: &Policy, actor: &Account, action: &str, now: Timestamp) -> 
         return Ok(if reasons.is_empty() {
             done(Filter::None, vec![])
         } else {
-            done(Filter::Own { id: actor.id.clone(), organization: None }, reasons)
+            done(
+                Filter::Own {
+                    id: actor.id.clone(),
+                    organization: None,
+                },
+                reasons,
+            )
         });
     };
     let mut reasons = Vec::new();
@@ -115,7 +134,10 @@ pub fn scope(policy: &Policy, actor: &Account, action: &str, now: Timestamp) -> 
         reasons.push(Arc::clone(&p.rule));
         match p.scope {
             ScopeLevel::All | ScopeLevel::Organization => {
-                return Ok(done(Filter::Organization { organization: org }, vec![Arc::clone(&p.rule)]));
+                return Ok(done(
+                    Filter::Organization { organization: org },
+                    vec![Arc::clone(&p.rule)],
+                ));
             }
             ScopeLevel::Own => own = true,
             ScopeLevel::Location => location = true,
@@ -142,13 +164,11 @@ pub fn scope(policy: &Policy, actor: &Account, action: &str, now: Timestamp) -> 
             depth,
         });
     }
-    if location {
-        if let Some(l) = &actor.location {
-            filters.push(Filter::Locations {
-                organization: org.clone(),
-                locations: vec![l.clone()],
-            });
-        }
+    if location && let Some(l) = &actor.location {
+        filters.push(Filter::Locations {
+            organization: org.clone(),
+            locations: vec![l.clone()],
+        });
     }
     let filter = match filters.len() {
         0 => Filter::None,
@@ -164,18 +184,37 @@ impl Filter {
         match self {
             Filter::All => true,
             Filter::None => false,
-            Filter::Organization { organization } => target.organization.as_deref() == Some(organization),
+            Filter::Organization { organization } => {
+                target.organization.as_deref() == Some(organization)
+            }
             Filter::Own { id, organization } => {
                 (target.is_user() && target.id == *id)
-                    || (organization.is_some() && target.organization == *organization && target.subject() == Some(id.as_str()))
+                    || (organization.is_some()
+                        && target.organization == *organization
+                        && target.subject() == Some(id.as_str()))
             }
-            Filter::Locations { organization, locations } => {
-                target.organization.as_deref() == Some(organization) && target.location.as_ref().is_some_and(|l| locations.contains(l))
+            Filter::Locations {
+                organization,
+                locations,
+            } => {
+                target.organization.as_deref() == Some(organization)
+                    && target
+                        .location
+                        .as_ref()
+                        .is_some_and(|l| locations.contains(l))
             }
-            Filter::Subtree { organization, manager, depth } => {
+            Filter::Subtree {
+                organization,
+                manager,
+                depth,
+            } => {
                 target.organization.as_deref() == Some(organization)
                     && target.subject().is_some_and(|s| {
-                        let m = if target.is_user() { target.manager.as_deref() } else { None };
+                        let m = if target.is_user() {
+                            target.manager.as_deref()
+                        } else {
+                            None
+                        };
                         dir.is_below(manager, s, m, *depth)
                     })
             }
@@ -189,7 +228,10 @@ impl Filter {
     /// [`SqlError`] when a configured column or table name is not a plain identifier.
     pub fn to_sql(&self, opts: &SqlOptions) -> Result<SqlFilter, SqlError> {
         opts.check()?;
-        let mut out = SqlFilter { sql: String::new(), params: Vec::new() };
+        let mut out = SqlFilter {
+            sql: String::new(),
+            params: Vec::new(),
+        };
         self.render(opts, &mut out);
         Ok(out)
     }
@@ -200,13 +242,18 @@ impl Filter {
             Filter::None => out.sql.push_str("FALSE"),
             Filter::Organization { organization } => {
                 let p = out.bind(o, Value::String(organization.clone()));
-                out.sql.push_str(&format!("{} = {p}", o.organization_column));
+                out.sql
+                    .push_str(&format!("{} = {p}", o.organization_column));
             }
             Filter::Own { id, organization } => match (organization, &o.owner_column) {
                 (Some(org), _) => {
                     let p = out.bind(o, Value::String(id.clone()));
                     let q = out.bind(o, Value::String(org.clone()));
-                    out.sql.push_str(&format!("({} = {p} AND {} = {q})", o.subject_column(), o.organization_column));
+                    out.sql.push_str(&format!(
+                        "({} = {p} AND {} = {q})",
+                        o.subject_column(),
+                        o.organization_column
+                    ));
                 }
                 (None, None) => {
                     let p = out.bind(o, Value::String(id.clone()));
@@ -214,12 +261,27 @@ impl Filter {
                 }
                 (None, Some(_)) => out.sql.push_str("FALSE"),
             },
-            Filter::Locations { organization, locations } => {
+            Filter::Locations {
+                organization,
+                locations,
+            } => {
                 let p = out.bind(o, Value::String(organization.clone()));
-                let ls: Vec<String> = locations.iter().map(|l| out.bind(o, Value::String(l.clone()))).collect();
-                out.sql.push_str(&format!("({} = {p} AND {} IN ({}))", o.organization_column, o.location_column, ls.join(", ")));
+                let ls: Vec<String> = locations
+                    .iter()
+                    .map(|l| out.bind(o, Value::String(l.clone())))
+                    .collect();
+                out.sql.push_str(&format!(
+                    "({} = {p} AND {} IN ({}))",
+                    o.organization_column,
+                    o.location_column,
+                    ls.join(", ")
+                ));
             }
-            Filter::Subtree { organization, manager, depth } => {
+            Filter::Subtree {
+                organization,
+                manager,
+                depth,
+            } => {
                 let org = out.bind(o, Value::String(organization.clone()));
                 let m = out.bind(o, Value::String(manager.clone()));
                 let subject = o.subject_column();
@@ -242,7 +304,15 @@ impl Filter {
                             mc = o.manager_column,
                         )
                     }
-                    (SubtreeStrategy::ClosureTable { table, ancestor, descendant, depth: depth_col }, depth) => {
+                    (
+                        SubtreeStrategy::ClosureTable {
+                            table,
+                            ancestor,
+                            descendant,
+                            depth: depth_col,
+                        },
+                        depth,
+                    ) => {
                         let limit = match depth {
                             Some(d) => {
                                 let d = out.bind(o, Value::from(*d));
@@ -250,10 +320,13 @@ impl Filter {
                             }
                             None => String::new(),
                         };
-                        format!("{subject} IN (SELECT {descendant} FROM {table} WHERE {ancestor} = {m} AND {depth_col} >= 1{limit})")
+                        format!(
+                            "{subject} IN (SELECT {descendant} FROM {table} WHERE {ancestor} = {m} AND {depth_col} >= 1{limit})"
+                        )
                     }
                 };
-                out.sql.push_str(&format!("({} = {org} AND {inner})", o.organization_column));
+                out.sql
+                    .push_str(&format!("({} = {org} AND {inner})", o.organization_column));
             }
             Filter::AnyOf { filters } => {
                 out.sql.push('(');
@@ -355,14 +428,18 @@ impl Default for SqlOptions {
             manager_column: "manager_id".into(),
             owner_column: None,
             placeholder: Placeholder::Dollar,
-            subtree: SubtreeStrategy::RecursiveCte { users_table: "users".into() },
+            subtree: SubtreeStrategy::RecursiveCte {
+                users_table: "users".into(),
+            },
         }
     }
 }
 
 /// A column or table name that is not a plain SQL identifier.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{name}` is not a plain SQL identifier (letters, digits and `_`, optionally `schema.name`)")]
+#[error(
+    "`{name}` is not a plain SQL identifier (letters, digits and `_`, optionally `schema.name`)"
+)]
 pub struct SqlError {
     name: String,
 }
@@ -380,9 +457,17 @@ fn identifier(name: &str) -> Result<(), SqlError> {
         && name.split('.').count() <= 2
         && name.split('.').all(|part| {
             let mut cs = part.chars();
-            cs.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_') && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
+            cs.next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && cs.all(|c| c.is_ascii_alphanumeric() || c == '_')
         });
-    if ok { Ok(()) } else { Err(SqlError { name: name.chars().take(128).collect() }) }
+    if ok {
+        Ok(())
+    } else {
+        Err(SqlError {
+            name: name.chars().take(128).collect(),
+        })
+    }
 }
 
 impl SqlOptions {
@@ -400,7 +485,12 @@ impl SqlOptions {
         }
         match &self.subtree {
             SubtreeStrategy::RecursiveCte { users_table } => identifier(users_table),
-            SubtreeStrategy::ClosureTable { table, ancestor, descendant, depth } => {
+            SubtreeStrategy::ClosureTable {
+                table,
+                ancestor,
+                descendant,
+                depth,
+            } => {
                 identifier(table)?;
                 identifier(ancestor)?;
                 identifier(descendant)?;

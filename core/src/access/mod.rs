@@ -20,7 +20,9 @@ mod directory;
 mod filter;
 mod spec;
 
-pub use authorize::{AccessError, AuthorizeRequest, AuthzDecision, RoleChange, Target, authorize, effective_roles};
+pub use authorize::{
+    AccessError, AuthorizeRequest, AuthzDecision, RoleChange, Target, authorize, effective_roles,
+};
 pub use compile::{CompiledAccess, compile};
 pub use directory::Directory;
 pub use filter::{Filter, Placeholder, SqlError, SqlFilter, SqlOptions, SubtreeStrategy, scope};

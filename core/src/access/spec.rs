@@ -117,7 +117,9 @@ pub struct PermissionSpec {
 }
 
 /// How far a permission reaches.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "camelCase")]
 pub enum ScopeLevel {
     /// The actor's own account, and resources the actor owns.

@@ -35,7 +35,7 @@ impl DateParseError {
 }
 
 fn is_leap(year: u16) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+    (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400)
 }
 
 fn days_in_month(year: u16, month: u8) -> u8 {
@@ -209,8 +209,16 @@ impl Timestamp {
     /// # Errors
     /// When the text is not such an instant.
     pub fn parse(s: &str) -> Result<Timestamp, DateParseError> {
-        let err = || DateParseError::new(s, "instant (expected RFC 3339 such as `2026-01-31T09:00:00Z`)");
-        let date = s.get(0..10).ok_or_else(err).and_then(|d| Date::parse(d).map_err(|_| err()))?;
+        let err = || {
+            DateParseError::new(
+                s,
+                "instant (expected RFC 3339 such as `2026-01-31T09:00:00Z`)",
+            )
+        };
+        let date = s
+            .get(0..10)
+            .ok_or_else(err)
+            .and_then(|d| Date::parse(d).map_err(|_| err()))?;
         let sep = s.as_bytes().get(10).copied();
         if !matches!(sep, Some(b'T') | Some(b't') | Some(b' ')) {
             return Err(err());
@@ -320,7 +328,17 @@ mod tests {
     #[test]
     fn parses_real_dates_only() {
         assert_eq!(Date::parse("2024-02-29").unwrap().to_string(), "2024-02-29");
-        for bad in ["2023-02-29", "2024-13-01", "2024-00-10", "24-01-01", "2024-1-01", "", "2024-01-01x", "２０２４-01-01", "0000-01-01"] {
+        for bad in [
+            "2023-02-29",
+            "2024-13-01",
+            "2024-00-10",
+            "24-01-01",
+            "2024-1-01",
+            "",
+            "2024-01-01x",
+            "２０２４-01-01",
+            "0000-01-01",
+        ] {
             assert!(Date::parse(bad).is_err(), "{bad}");
         }
     }
@@ -338,7 +356,14 @@ mod tests {
 
     #[test]
     fn epoch_days_round_trip() {
-        for s in ["1970-01-01", "2000-02-29", "1899-12-31", "2026-11-22", "0001-01-01", "9999-12-31"] {
+        for s in [
+            "1970-01-01",
+            "2000-02-29",
+            "1899-12-31",
+            "2026-11-22",
+            "0001-01-01",
+            "9999-12-31",
+        ] {
             let d = Date::parse(s).unwrap();
             assert_eq!(Date::from_days_since_epoch(d.days_since_epoch()), Some(d));
         }
@@ -352,7 +377,12 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(a.to_string(), "2026-11-22T10:30:00Z");
         assert_eq!(a.date().unwrap().to_string(), "2026-11-22");
-        for bad in ["2026-11-22", "2026-11-22T25:00:00Z", "2026-11-22T10:30:00", "2026-11-22T10:30:00+1:00"] {
+        for bad in [
+            "2026-11-22",
+            "2026-11-22T25:00:00Z",
+            "2026-11-22T10:30:00",
+            "2026-11-22T10:30:00+1:00",
+        ] {
             assert!(Timestamp::parse(bad).is_err(), "{bad}");
         }
     }

@@ -47,8 +47,17 @@ pub fn code_points(s: &str) -> usize {
 
 /// Applies the field's normalisation: trimming, folding inner white space, letter case.
 /// Borrows when nothing changes (the common case).
-pub fn normalize<'a>(s: &'a str, trim: bool, collapse: bool, case: Option<crate::policy::Case>) -> Cow<'a, str> {
-    let mut v: Cow<'a, str> = if trim { Cow::Borrowed(s.trim()) } else { Cow::Borrowed(s) };
+pub fn normalize<'a>(
+    s: &'a str,
+    trim: bool,
+    collapse: bool,
+    case: Option<crate::policy::Case>,
+) -> Cow<'a, str> {
+    let mut v: Cow<'a, str> = if trim {
+        Cow::Borrowed(s.trim())
+    } else {
+        Cow::Borrowed(s)
+    };
     if collapse && (v.contains(|c: char| c.is_whitespace() && c != ' ') || v.contains("  ")) {
         let mut out = String::with_capacity(v.len());
         let mut prev_space = false;
@@ -66,8 +75,12 @@ pub fn normalize<'a>(s: &'a str, trim: bool, collapse: bool, case: Option<crate:
         v = Cow::Owned(out);
     }
     match case {
-        Some(crate::policy::Case::Lower) if v.chars().any(char::is_uppercase) => Cow::Owned(v.to_lowercase()),
-        Some(crate::policy::Case::Upper) if v.chars().any(char::is_lowercase) => Cow::Owned(v.to_uppercase()),
+        Some(crate::policy::Case::Lower) if v.chars().any(char::is_uppercase) => {
+            Cow::Owned(v.to_lowercase())
+        }
+        Some(crate::policy::Case::Upper) if v.chars().any(char::is_lowercase) => {
+            Cow::Owned(v.to_uppercase())
+        }
         _ => v,
     }
 }
@@ -78,13 +91,17 @@ pub fn fold_ascii_lower(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         let f: &str = match c {
-            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' => "a",
+            'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' => {
+                "a"
+            }
             'æ' | 'Æ' => "ae",
             'ç' | 'Ç' => "c",
             'è' | 'é' | 'ê' | 'ë' | 'È' | 'É' | 'Ê' | 'Ë' => "e",
             'ì' | 'í' | 'î' | 'ï' | 'Ì' | 'Í' | 'Î' | 'Ï' => "i",
             'ñ' | 'Ñ' => "n",
-            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' => "o",
+            'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' => {
+                "o"
+            }
             'œ' | 'Œ' => "oe",
             'ù' | 'ú' | 'û' | 'ü' | 'Ù' | 'Ú' | 'Û' | 'Ü' => "u",
             'ý' | 'ÿ' | 'Ý' => "y",
@@ -106,10 +123,16 @@ mod tests {
 
     #[test]
     fn prohibited_characters_lists_each_once() {
-        assert_eq!(prohibited_characters("Anne-Marie O'Brien", true), Vec::<String>::new());
+        assert_eq!(
+            prohibited_characters("Anne-Marie O'Brien", true),
+            Vec::<String>::new()
+        );
         assert_eq!(prohibited_characters("<b>Bob</b>", true), vec!["<", ">"]);
         assert_eq!(prohibited_characters("<b>", false), Vec::<String>::new());
-        assert_eq!(prohibited_characters("a\u{7}b\u{202E}", false), vec!["U+0007", "U+202E"]);
+        assert_eq!(
+            prohibited_characters("a\u{7}b\u{202E}", false),
+            vec!["U+0007", "U+202E"]
+        );
     }
 
     #[test]
@@ -117,7 +140,10 @@ mod tests {
         assert_eq!(normalize("  Ab  ", true, false, None), "Ab");
         assert_eq!(normalize(" a \t b ", true, true, None), "a b");
         assert_eq!(normalize("AbC", true, false, Some(Case::Lower)), "abc");
-        assert!(matches!(normalize("abc", true, false, Some(Case::Lower)), Cow::Borrowed(_)));
+        assert!(matches!(
+            normalize("abc", true, false, Some(Case::Lower)),
+            Cow::Borrowed(_)
+        ));
         assert_eq!(code_points("Zoë"), 3);
     }
 

@@ -64,53 +64,11 @@ pub use transition::{
     MAX_REASON_CHARS, TransitionDecision, TransitionFacts, TransitionRequest, transition,
 };
 
-/// Allow or deny. Exactly two values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Decision {
-    /// The operation may proceed, with its obligations.
-    Allow,
-    /// The operation is refused; the `deny` part says why.
-    Deny,
-}
+pub use crate::decision::{Decision, DenyKind};
 
-/// Why an operation is denied, broadly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum DenyKind {
-    /// The actor may not do this (`by`).
-    NotPermitted,
-    /// A guard forbids it (last super admin, active bookings, ...).
-    Forbidden,
-    /// The account is not in a state that allows it (same status, no such transition,
-    /// terminal status).
-    InvalidState,
-    /// A fact the decision needs was not given (params `facts` lists them).
-    MissingFact,
-    /// The request itself is incomplete or malformed (reason, duration, confirmation).
-    InvalidRequest,
-}
-
-/// A denial: what refused the operation and what would allow it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Deny {
-    /// Why, broadly.
-    pub kind: DenyKind,
-    /// The stable machine code (`reason_required`, `active_bookings`, ...).
-    pub code: String,
-    /// The message, in the requested language.
-    pub message: String,
-    /// The values the message is rendered from.
-    #[serde(default, skip_serializing_if = "Params::is_empty")]
-    pub params: Params,
-    /// What decided: `transition`, `by`, `reason`, `duration`, `confirmation`, or a guard
-    /// name (`lastSuperAdmin`).
-    pub rule: String,
-    /// What would make it allowed, in the requested language.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub hint: Option<String>,
-}
+/// A denial: what refused the operation and what would allow it (the shared
+/// [`Denial`](crate::decision::Denial) type).
+pub type Deny = crate::decision::Denial;
 
 impl Deny {
     pub(crate) fn new(kind: DenyKind, code: &str, rule: &str, params: Params, lang: Lang) -> Self {
@@ -120,7 +78,7 @@ impl Deny {
             message: catalogue::message(code, &params, lang),
             hint: catalogue::hint(code, &params, lang),
             params,
-            rule: rule.to_owned(),
+            rule: Some(rule.into()),
         }
     }
 }

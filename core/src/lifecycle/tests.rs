@@ -485,7 +485,7 @@ fn r004_09_sole_holder_of_critical_permission_cannot_be_deactivated() {
     let d = transition(&p, &r, now()).unwrap();
     assert_eq!(denied_code(&d), "sole_critical_holder");
     let deny = d.deny.unwrap();
-    assert_eq!(deny.rule, "soleCriticalHolder");
+    assert_eq!(deny.rule.as_deref(), Some("soleCriticalHolder"));
     assert_eq!(deny.kind, DenyKind::Forbidden);
     assert_eq!(
         deny.hint.as_deref(),

@@ -92,7 +92,11 @@ impl fmt::Display for PolicyError {
 }
 
 impl PolicyError {
-    pub(crate) fn new(kind: PolicyErrorKind, path: impl Into<String>, reason: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        kind: PolicyErrorKind,
+        path: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
         PolicyError {
             kind,
             path: path.into(),
@@ -106,7 +110,11 @@ impl PolicyError {
     }
 
     pub(crate) fn limit(path: impl Into<String>, what: &str, limit: usize) -> Self {
-        Self::new(PolicyErrorKind::Limit, path, format!("{what} exceeds the limit of {limit}"))
+        Self::new(
+            PolicyErrorKind::Limit,
+            path,
+            format!("{what} exceeds the limit of {limit}"),
+        )
     }
 
     #[must_use]
@@ -190,11 +198,16 @@ impl Policy {
     /// unknown key or a wrong type, or has contradictory or out-of-limit settings.
     pub fn from_json(text: &str) -> Result<Policy, PolicyError> {
         if text.len() > limits::MAX_DOCUMENT_BYTES {
-            return Err(PolicyError::limit("", "the document's size in bytes", limits::MAX_DOCUMENT_BYTES));
+            return Err(PolicyError::limit(
+                "",
+                "the document's size in bytes",
+                limits::MAX_DOCUMENT_BYTES,
+            ));
         }
         let mut de = serde_json::Deserializer::from_str(text);
         let doc: PolicyDocument = serde_path_to_error::deserialize(&mut de).map_err(shape_error)?;
-        de.end().map_err(|e| PolicyError::new(PolicyErrorKind::Syntax, "", e.to_string()))?;
+        de.end()
+            .map_err(|e| PolicyError::new(PolicyErrorKind::Syntax, "", e.to_string()))?;
         Policy::from_document(doc)
     }
 
@@ -218,14 +231,20 @@ impl Policy {
                 "warden",
                 format!("format version `{}` is not supported", doc.warden),
             )
-            .with_help(format!("this build reads format version `{FORMAT_VERSION}`")));
+            .with_help(format!(
+                "this build reads format version `{FORMAT_VERSION}`"
+            )));
         }
         check_name("name", &doc.name)?;
         if let Some(d) = &doc.description {
             check_text("description", d)?;
         }
         if doc.fields.len() > limits::MAX_FIELDS {
-            return Err(PolicyError::limit("fields", "the number of fields", limits::MAX_FIELDS));
+            return Err(PolicyError::limit(
+                "fields",
+                "the number of fields",
+                limits::MAX_FIELDS,
+            ));
         }
         let mut fields = Vec::with_capacity(doc.fields.len());
         let mut field_index = HashMap::new();
@@ -236,7 +255,10 @@ impl Policy {
             field_index.insert(name.to_owned(), fields.len());
             fields.push(f);
         }
-        let has_password_field = doc.fields.iter().any(|(_, f)| f.kind == FieldType::Password);
+        let has_password_field = doc
+            .fields
+            .iter()
+            .any(|(_, f)| f.kind == FieldType::Password);
         let password = match &doc.password {
             Some(p) => Some(resolve_password(p)?),
             None if has_password_field => {
@@ -244,12 +266,18 @@ impl Policy {
                     "password",
                     "the schema has a password field but the policy has no password policy",
                 )
-                .with_help("add a `password` section, for example `{\"profile\": \"nist-800-63b-4\"}`"));
+                .with_help(
+                    "add a `password` section, for example `{\"profile\": \"nist-800-63b-4\"}`",
+                ));
             }
             None => None,
         };
         if doc.rules.len() > limits::MAX_LIST {
-            return Err(PolicyError::limit("rules", "the number of rules", limits::MAX_LIST));
+            return Err(PolicyError::limit(
+                "rules",
+                "the number of rules",
+                limits::MAX_LIST,
+            ));
         }
         let mut rules = Vec::with_capacity(doc.rules.len());
         for (i, r) in doc.rules.iter().enumerate() {
@@ -263,11 +291,21 @@ impl Policy {
                 check_text(&format!("{path}.message.{lang}"), m)?;
             }
             let regex = compile_regex(&format!("{path}.pattern"), &r.pattern, false)?;
-            rules.push(CompiledRule { spec: r.clone(), regex });
+            rules.push(CompiledRule {
+                spec: r.clone(),
+                regex,
+            });
         }
         if let Some(c) = &doc.email_convention {
-            if !doc.fields.iter().any(|(n, f)| n == "email" && f.kind == FieldType::Email) {
-                return Err(PolicyError::invalid("emailConvention", "a naming convention needs an `email` field of type `email`"));
+            if !doc
+                .fields
+                .iter()
+                .any(|(n, f)| n == "email" && f.kind == FieldType::Email)
+            {
+                return Err(PolicyError::invalid(
+                    "emailConvention",
+                    "a naming convention needs an `email` field of type `email`",
+                ));
             }
             if !doc.fields.contains_key("firstName") || !doc.fields.contains_key("lastName") {
                 return Err(PolicyError::invalid(
@@ -281,17 +319,29 @@ impl Policy {
         if let Some(g) = &doc.generic_data {
             check_list("genericData.emailLocalParts", g.email_local_parts.len())?;
             for (i, p) in g.email_local_parts.iter().enumerate() {
-                generic_locals.push(compile_regex(&format!("genericData.emailLocalParts[{i}]"), p, true)?);
+                generic_locals.push(compile_regex(
+                    &format!("genericData.emailLocalParts[{i}]"),
+                    p,
+                    true,
+                )?);
             }
             for (field, values) in &g.values {
                 if !field_index.contains_key(field) {
-                    return Err(unknown_field_ref(&format!("genericData.values.{field}"), field, &doc));
+                    return Err(unknown_field_ref(
+                        &format!("genericData.values.{field}"),
+                        field,
+                        &doc,
+                    ));
                 }
                 check_list(&format!("genericData.values.{field}"), values.len())?;
             }
             for (i, field) in g.recommended.iter().enumerate() {
                 if !field_index.contains_key(field) {
-                    return Err(unknown_field_ref(&format!("genericData.recommended[{i}]"), field, &doc));
+                    return Err(unknown_field_ref(
+                        &format!("genericData.recommended[{i}]"),
+                        field,
+                        &doc,
+                    ));
                 }
             }
         }
@@ -368,7 +418,10 @@ impl Policy {
     }
 
     pub(crate) fn field(&self, name: &str) -> Option<&CompiledField> {
-        self.inner.field_index.get(name).and_then(|&i| self.inner.fields.get(i))
+        self.inner
+            .field_index
+            .get(name)
+            .and_then(|&i| self.inner.fields.get(i))
     }
 
     pub(crate) fn rules(&self) -> &[CompiledRule] {
@@ -384,7 +437,10 @@ fn shape_error<E: fmt::Display>(e: serde_path_to_error::Error<E>) -> PolicyError
     let path = e.path().to_string();
     let path = if path == "." { String::new() } else { path };
     let inner = e.inner().to_string();
-    let kind = if inner.contains("expected value") || inner.contains("EOF while parsing") || inner.contains("trailing") {
+    let kind = if inner.contains("expected value")
+        || inner.contains("EOF while parsing")
+        || inner.contains("trailing")
+    {
         PolicyErrorKind::Syntax
     } else {
         PolicyErrorKind::Shape
@@ -403,12 +459,19 @@ fn strip_position(s: &str) -> String {
 
 /// For serde's "unknown field `x`, expected one of `a`, `b`", suggests the closest name.
 fn did_you_mean(msg: &str) -> Option<String> {
-    let rest = msg.strip_prefix("unknown field `").or_else(|| msg.strip_prefix("unknown variant `"))?;
+    let rest = msg
+        .strip_prefix("unknown field `")
+        .or_else(|| msg.strip_prefix("unknown variant `"))?;
     let (got, rest) = rest.split_once('`')?;
     let candidates: Vec<&str> = rest.split('`').skip(1).step_by(2).collect();
     let best = candidates
         .iter()
-        .map(|c| (crate::util::levenshtein(&got.to_lowercase(), &c.to_lowercase()), *c))
+        .map(|c| {
+            (
+                crate::util::levenshtein(&got.to_lowercase(), &c.to_lowercase()),
+                *c,
+            )
+        })
         .min()?;
     (best.0 <= 3.max(got.len() / 3)).then(|| format!("did you mean `{}`?", best.1))
 }
@@ -418,24 +481,39 @@ fn check_name(path: &str, name: &str) -> Result<(), PolicyError> {
         return Err(PolicyError::invalid(path, "a name must not be empty"));
     }
     if name.len() > limits::MAX_NAME_BYTES {
-        return Err(PolicyError::limit(path, "the name's length in bytes", limits::MAX_NAME_BYTES));
+        return Err(PolicyError::limit(
+            path,
+            "the name's length in bytes",
+            limits::MAX_NAME_BYTES,
+        ));
     }
     if name.chars().any(char::is_control) {
-        return Err(PolicyError::invalid(path, "a name must not contain control characters"));
+        return Err(PolicyError::invalid(
+            path,
+            "a name must not contain control characters",
+        ));
     }
     Ok(())
 }
 
 fn check_text(path: &str, text: &str) -> Result<(), PolicyError> {
     if text.len() > limits::MAX_TEXT_BYTES {
-        return Err(PolicyError::limit(path, "the text's length in bytes", limits::MAX_TEXT_BYTES));
+        return Err(PolicyError::limit(
+            path,
+            "the text's length in bytes",
+            limits::MAX_TEXT_BYTES,
+        ));
     }
     Ok(())
 }
 
 fn check_list(path: &str, len: usize) -> Result<(), PolicyError> {
     if len > limits::MAX_LIST {
-        return Err(PolicyError::limit(path, "the number of entries", limits::MAX_LIST));
+        return Err(PolicyError::limit(
+            path,
+            "the number of entries",
+            limits::MAX_LIST,
+        ));
     }
     Ok(())
 }
@@ -451,7 +529,12 @@ fn unknown_field_ref(path: &str, name: &str, doc: &PolicyDocument) -> PolicyErro
     let best = doc
         .fields
         .keys()
-        .map(|k| (crate::util::levenshtein(&name.to_lowercase(), &k.to_lowercase()), k))
+        .map(|k| {
+            (
+                crate::util::levenshtein(&name.to_lowercase(), &k.to_lowercase()),
+                k,
+            )
+        })
         .min();
     match best {
         Some((d, k)) if d <= 3 => err.with_help(format!("did you mean `{k}`?")),
@@ -459,11 +542,23 @@ fn unknown_field_ref(path: &str, name: &str, doc: &PolicyDocument) -> PolicyErro
     }
 }
 
-pub(crate) fn compile_regex(path: &str, pattern: &str, anchored: bool) -> Result<Regex, PolicyError> {
+pub(crate) fn compile_regex(
+    path: &str,
+    pattern: &str,
+    anchored: bool,
+) -> Result<Regex, PolicyError> {
     if pattern.len() > limits::MAX_PATTERN_BYTES {
-        return Err(PolicyError::limit(path, "the pattern's length in bytes", limits::MAX_PATTERN_BYTES));
+        return Err(PolicyError::limit(
+            path,
+            "the pattern's length in bytes",
+            limits::MAX_PATTERN_BYTES,
+        ));
     }
-    let full = if anchored { format!("^(?:{pattern})$") } else { pattern.to_owned() };
+    let full = if anchored {
+        format!("^(?:{pattern})$")
+    } else {
+        pattern.to_owned()
+    };
     RegexBuilder::new(&full)
         .size_limit(limits::REGEX_SIZE_LIMIT)
         .dfa_size_limit(limits::REGEX_DFA_SIZE_LIMIT)
@@ -471,10 +566,24 @@ pub(crate) fn compile_regex(path: &str, pattern: &str, anchored: bool) -> Result
         .build()
         .map_err(|e| {
             let reason = match e {
-                regex::Error::CompiledTooBig(n) => format!("the compiled pattern exceeds the limit of {n} bytes"),
-                other => format!("the pattern does not compile: {}", other.to_string().lines().last().unwrap_or("syntax error").trim()),
+                regex::Error::CompiledTooBig(n) => {
+                    format!("the compiled pattern exceeds the limit of {n} bytes")
+                }
+                other => format!(
+                    "the pattern does not compile: {}",
+                    other
+                        .to_string()
+                        .lines()
+                        .last()
+                        .unwrap_or("syntax error")
+                        .trim()
+                ),
             };
-            let kind = if reason.contains("exceeds") { PolicyErrorKind::Limit } else { PolicyErrorKind::Regex };
+            let kind = if reason.contains("exceeds") {
+                PolicyErrorKind::Limit
+            } else {
+                PolicyErrorKind::Regex
+            };
             PolicyError::new(kind, path, reason)
         })
 }
@@ -503,16 +612,30 @@ fn default_max_len(kind: FieldType) -> u32 {
     }
 }
 
-fn compile_field(doc: &PolicyDocument, name: &str, spec: &FieldSpec, path: &str) -> Result<CompiledField, PolicyError> {
+fn compile_field(
+    doc: &PolicyDocument,
+    name: &str,
+    spec: &FieldSpec,
+    path: &str,
+) -> Result<CompiledField, PolicyError> {
     let kind = spec.kind;
     let not_for = |key: &str| {
-        PolicyError::invalid(format!("{path}.{key}"), format!("`{key}` does not apply to a field of type `{}`", type_name(kind)))
+        PolicyError::invalid(
+            format!("{path}.{key}"),
+            format!(
+                "`{key}` does not apply to a field of type `{}`",
+                type_name(kind)
+            ),
+        )
     };
     if !spec.values.is_empty() && kind != FieldType::Enum {
         return Err(not_for("values"));
     }
     if kind == FieldType::Enum && spec.values.is_empty() {
-        return Err(PolicyError::invalid(format!("{path}.values"), "an `enum` field needs at least one value"));
+        return Err(PolicyError::invalid(
+            format!("{path}.values"),
+            "an `enum` field needs at least one value",
+        ));
     }
     check_list(&format!("{path}.values"), spec.values.len())?;
     if spec.idn && kind != FieldType::Email {
@@ -522,19 +645,35 @@ fn compile_field(doc: &PolicyDocument, name: &str, spec: &FieldSpec, path: &str)
         return Err(not_for("defaultCountryCode"));
     }
     if let Some(cc) = &spec.default_country_code {
-        let ok = (1..=3).contains(&cc.len()) && cc.bytes().all(|b| b.is_ascii_digit()) && !cc.starts_with('0');
+        let ok = (1..=3).contains(&cc.len())
+            && cc.bytes().all(|b| b.is_ascii_digit())
+            && !cc.starts_with('0');
         if !ok {
-            return Err(PolicyError::invalid(format!("{path}.defaultCountryCode"), format!("`{cc}` is not a country calling code (1 to 3 digits, not starting with 0)")));
+            return Err(PolicyError::invalid(
+                format!("{path}.defaultCountryCode"),
+                format!(
+                    "`{cc}` is not a country calling code (1 to 3 digits, not starting with 0)"
+                ),
+            ));
         }
     }
     if (spec.past || !spec.min_age.is_empty()) && kind != FieldType::Date {
         return Err(not_for(if spec.past { "past" } else { "minAge" }));
     }
     if spec.keep_if_blank_on_update && !(spec.required || spec.required_when.is_some()) {
-        return Err(PolicyError::invalid(format!("{path}.keepIfBlankOnUpdate"), "only a required field can keep its value when left blank"));
+        return Err(PolicyError::invalid(
+            format!("{path}.keepIfBlankOnUpdate"),
+            "only a required field can keep its value when left blank",
+        ));
     }
-    if matches!(kind, FieldType::Boolean | FieldType::Date) && (spec.min_length.is_some() || spec.max_length.is_some()) {
-        return Err(not_for(if spec.min_length.is_some() { "minLength" } else { "maxLength" }));
+    if matches!(kind, FieldType::Boolean | FieldType::Date)
+        && (spec.min_length.is_some() || spec.max_length.is_some())
+    {
+        return Err(not_for(if spec.min_length.is_some() {
+            "minLength"
+        } else {
+            "maxLength"
+        }));
     }
     if kind == FieldType::Password {
         for (key, set) in [
@@ -546,25 +685,39 @@ fn compile_field(doc: &PolicyDocument, name: &str, spec: &FieldSpec, path: &str)
             ("trim", spec.trim == Some(true)),
         ] {
             if set {
-                return Err(not_for(key).with_help("password rules live in the policy's `password` section"));
+                return Err(not_for(key)
+                    .with_help("password rules live in the policy's `password` section"));
             }
         }
     }
-    if let (Some(min), Some(max)) = (spec.min_length, spec.max_length) {
-        if min > max {
-            return Err(PolicyError::invalid(format!("{path}.minLength"), format!("`minLength` ({min}) is greater than `maxLength` ({max})")));
-        }
+    if let (Some(min), Some(max)) = (spec.min_length, spec.max_length)
+        && min > max
+    {
+        return Err(PolicyError::invalid(
+            format!("{path}.minLength"),
+            format!("`minLength` ({min}) is greater than `maxLength` ({max})"),
+        ));
     }
     if let Some(max) = spec.max_length {
         if max > limits::MAX_FIELD_LENGTH {
-            return Err(PolicyError::limit(format!("{path}.maxLength"), "`maxLength`", limits::MAX_FIELD_LENGTH as usize));
+            return Err(PolicyError::limit(
+                format!("{path}.maxLength"),
+                "`maxLength`",
+                limits::MAX_FIELD_LENGTH as usize,
+            ));
         }
         if max == 0 {
-            return Err(PolicyError::invalid(format!("{path}.maxLength"), "`maxLength` must be at least 1"));
+            return Err(PolicyError::invalid(
+                format!("{path}.maxLength"),
+                "`maxLength` must be at least 1",
+            ));
         }
     }
     if kind == FieldType::Identifier && spec.pattern.is_none() {
-        return Err(PolicyError::invalid(format!("{path}.pattern"), "an `identifier` field needs a `pattern`"));
+        return Err(PolicyError::invalid(
+            format!("{path}.pattern"),
+            "an `identifier` field needs a `pattern`",
+        ));
     }
     for (lang, label) in &spec.label {
         check_lang(&format!("{path}.label.{lang}"), lang)?;
@@ -576,18 +729,27 @@ fn compile_field(doc: &PolicyDocument, name: &str, spec: &FieldSpec, path: &str)
     };
     let check_cond = |cpath: String, c: &Condition| -> Result<(), PolicyError> {
         if c.field.is_none() && c.mode.is_none() {
-            return Err(PolicyError::invalid(cpath, "a condition needs a `field` or a `mode`"));
+            return Err(PolicyError::invalid(
+                cpath,
+                "a condition needs a `field` or a `mode`",
+            ));
         }
         if c.field.is_some() && c.one_of.is_none() && c.present.is_none() {
-            return Err(PolicyError::invalid(cpath, "a condition on a field needs `in` or `present`"));
+            return Err(PolicyError::invalid(
+                cpath,
+                "a condition on a field needs `in` or `present`",
+            ));
         }
         if c.field.is_none() && (c.one_of.is_some() || c.present.is_some()) {
-            return Err(PolicyError::invalid(cpath, "`in` and `present` need a `field`"));
+            return Err(PolicyError::invalid(
+                cpath,
+                "`in` and `present` need a `field`",
+            ));
         }
-        if let Some(f) = &c.field {
-            if !doc.fields.contains_key(f) {
-                return Err(unknown_field_ref(&format!("{cpath}.field"), f, doc));
-            }
+        if let Some(f) = &c.field
+            && !doc.fields.contains_key(f)
+        {
+            return Err(unknown_field_ref(&format!("{cpath}.field"), f, doc));
         }
         if let Some(v) = &c.one_of {
             check_list(&format!("{cpath}.in"), v.len())?;
@@ -596,13 +758,19 @@ fn compile_field(doc: &PolicyDocument, name: &str, spec: &FieldSpec, path: &str)
     };
     if let Some(c) = &spec.required_when {
         if spec.required {
-            return Err(PolicyError::invalid(format!("{path}.requiredWhen"), "a field cannot be both `required` and `requiredWhen`"));
+            return Err(PolicyError::invalid(
+                format!("{path}.requiredWhen"),
+                "a field cannot be both `required` and `requiredWhen`",
+            ));
         }
         check_cond(format!("{path}.requiredWhen"), c)?;
     }
     for (i, a) in spec.min_age.iter().enumerate() {
         if a.years > 150 {
-            return Err(PolicyError::invalid(format!("{path}.minAge[{i}].years"), "a minimum age above 150 years cannot be met"));
+            return Err(PolicyError::invalid(
+                format!("{path}.minAge[{i}].years"),
+                "a minimum age above 150 years cannot be met",
+            ));
         }
         if let Some(c) = &a.when {
             check_cond(format!("{path}.minAge[{i}].when"), c)?;
@@ -615,7 +783,10 @@ fn compile_field(doc: &PolicyDocument, name: &str, spec: &FieldSpec, path: &str)
                     return Err(unknown_field_ref(&format!("{path}.unique.within"), w, doc));
                 }
                 if w == name {
-                    return Err(PolicyError::invalid(format!("{path}.unique.within"), "a field cannot be unique within itself"));
+                    return Err(PolicyError::invalid(
+                        format!("{path}.unique.within"),
+                        "a field cannot be unique within itself",
+                    ));
                 }
             }
             let id = match &u.check {
@@ -632,17 +803,32 @@ fn compile_field(doc: &PolicyDocument, name: &str, spec: &FieldSpec, path: &str)
     let derivation = match &spec.derived_from {
         Some(d) => {
             if !doc.fields.contains_key(&d.field) {
-                return Err(unknown_field_ref(&format!("{path}.derivedFrom.field"), &d.field, doc));
+                return Err(unknown_field_ref(
+                    &format!("{path}.derivedFrom.field"),
+                    &d.field,
+                    doc,
+                ));
             }
             if d.field == name {
-                return Err(PolicyError::invalid(format!("{path}.derivedFrom.field"), "a field cannot be derived from itself"));
+                return Err(PolicyError::invalid(
+                    format!("{path}.derivedFrom.field"),
+                    "a field cannot be derived from itself",
+                ));
             }
             check_list(&format!("{path}.derivedFrom.map"), d.map.len())?;
             check_list(&format!("{path}.derivedFrom.contains"), d.contains.len())?;
             if let Some((k, _)) = d.contains.iter().find(|(k, _)| k.trim().is_empty()) {
-                return Err(PolicyError::invalid(format!("{path}.derivedFrom.contains"), format!("keyword `{k}` is blank")));
+                return Err(PolicyError::invalid(
+                    format!("{path}.derivedFrom.contains"),
+                    format!("keyword `{k}` is blank"),
+                ));
             }
-            Some(d.map.iter().map(|(k, v)| (k.trim().to_lowercase(), v.clone())).collect())
+            Some(
+                d.map
+                    .iter()
+                    .map(|(k, v)| (k.trim().to_lowercase(), v.clone()))
+                    .collect(),
+            )
         }
         None => None,
     };
@@ -680,7 +866,8 @@ fn content_hash(doc: &PolicyDocument) -> Result<String, PolicyError> {
     // `serde_json::Value` objects are sorted maps: the canonical form is independent of the
     // key order and white space of the original text.
     let value = serde_json::to_value(doc).map_err(|e| PolicyError::invalid("", e.to_string()))?;
-    let canonical = serde_json::to_string(&value).map_err(|e| PolicyError::invalid("", e.to_string()))?;
+    let canonical =
+        serde_json::to_string(&value).map_err(|e| PolicyError::invalid("", e.to_string()))?;
     let digest = Sha256::digest(canonical.as_bytes());
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256:");

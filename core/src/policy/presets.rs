@@ -72,7 +72,10 @@ pub fn load(name: &str) -> Result<Policy, PolicyError> {
             Err(PolicyError::new(
                 PolicyErrorKind::Invalid,
                 "",
-                format!("unknown preset `{}`", name.chars().take(64).collect::<String>()),
+                format!(
+                    "unknown preset `{}`",
+                    name.chars().take(64).collect::<String>()
+                ),
             )
             .with_help(format!("presets are {}", names.join(", "))))
         }
