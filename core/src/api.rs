@@ -41,6 +41,41 @@ pub enum Op {
     Validate,
     /// Check a password on its own: [`PasswordInput`].
     Password,
+    /// Validate a whole CSV or JSON Lines file: `{format, data, today, facts?}`.
+    Import,
+    /// Decide one action: `{actor, action, target, change?, directory?, now}`.
+    Authorize,
+    /// The filter of targets an actor may reach: `{actor, action, now, sql?}`.
+    Scope,
+    /// Every action the actor may perform on a target: `{actor, target, directory?, now}`.
+    Permissions,
+    /// Check a directory's manager relation (R001-04): `{accounts}`.
+    Directory,
+    /// Move an account to another status: a transition request plus `now`, `directory?`.
+    Transition,
+    /// May this account log in now: `{account, organization?, facts, now}`.
+    Login,
+    /// The lockout state from failed-login timestamps: `{failedAttempts, lockouts, now}`.
+    Lockout,
+    /// Delete an account: a delete request plus `now`, `directory?`.
+    Delete,
+    /// The obligations of an edit: `{actor, before, after, ..., now}`.
+    Changes,
+    /// A password change: a password-change request plus `now`.
+    PasswordChange,
+    /// A password reset: a reset request plus `now` and `entropy` (64+ hex digits of fresh
+    /// randomness from the caller, for temporary passwords).
+    PasswordReset,
+    /// Approve or reject a verification: `{actor, account, kind, approve, now}`.
+    Verification,
+    /// Account statistics (R000-10): `{accounts, now}`.
+    Statistics,
+    /// Security findings (R001-06, R003-05): `{accounts, now}`.
+    Findings,
+    /// The effective status of an account: `{account, now}`.
+    EffectiveStatus,
+    /// A batch of operations decided item by item (R002-09): a bulk request plus `now`.
+    Bulk,
 }
 
 /// A request to the kernel.
@@ -111,6 +146,15 @@ pub enum ApiError {
         /// What is wrong.
         reason: String,
     },
+    /// The request names something the policy does not declare (an action, a role, a
+    /// status), or a whole import or bulk request is unreadable.
+    #[error("{message}")]
+    Rejected {
+        /// The stable code (`unknown_action`, `unknown_status`, `import_unreadable`, ...).
+        code: &'static str,
+        /// What is wrong.
+        message: String,
+    },
     /// The operation needs something the policy does not define.
     #[error("the policy does not support `{op}`: {reason}")]
     Unsupported {
@@ -128,6 +172,7 @@ impl ApiError {
             ApiError::Policy(_) => "policy_error",
             ApiError::Input { .. } => "invalid_input",
             ApiError::Unsupported { .. } => "unsupported",
+            ApiError::Rejected { code, .. } => code,
         }
     }
 
@@ -146,7 +191,7 @@ impl ApiError {
             ApiError::Input { path, .. } => {
                 e.insert("path".into(), path.as_str().into());
             }
-            ApiError::Unsupported { .. } => {}
+            ApiError::Unsupported { .. } | ApiError::Rejected { .. } => {}
         }
         let mut out = Map::new();
         out.insert("error".into(), Value::Object(e));
@@ -240,6 +285,7 @@ pub fn evaluate_with(policy: &Policy, op: Op, lang: Lang, input: Value) -> Resul
             let input: PasswordInput = parse_input("input", input)?;
             to_json(&check_password_json(policy, &input, lang)?)?
         }
+        other => crate::api_ops::evaluate_op(policy, other, lang, input)?,
     };
     Ok(out)
 }

@@ -807,3 +807,34 @@ fn check_grants(
     }
     Ok(None)
 }
+
+/// Every declared `module.action` the actor may perform on `target` (for the lifecycle's
+/// `by.permission` checks and for forms that grey out what is not allowed).
+///
+/// # Errors
+/// As [`authorize`].
+pub fn permissions_over(
+    policy: &Policy,
+    dir: &Directory,
+    actor: &Account,
+    target: &Target,
+    now: Timestamp,
+) -> Result<Vec<String>, AccessError> {
+    let access = policy.access().ok_or(AccessError::NoAccess)?;
+    let mut out = Vec::new();
+    let mut req = AuthorizeRequest {
+        actor: actor.clone(),
+        action: String::new(),
+        target: target.clone(),
+        change: None,
+    };
+    for (module, actions) in access.spec.modules.iter() {
+        for a in actions {
+            req.action = format!("{module}.{a}");
+            if authorize(policy, dir, &req, now, Lang::En)?.allowed() {
+                out.push(req.action.clone());
+            }
+        }
+    }
+    Ok(out)
+}

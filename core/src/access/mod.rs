@@ -22,8 +22,11 @@ mod spec;
 
 pub use authorize::{
     AccessError, AuthorizeRequest, AuthzDecision, RoleChange, Target, authorize, effective_roles,
+    permissions_over,
 };
 pub use compile::{CompiledAccess, compile};
 pub use directory::Directory;
-pub use filter::{Filter, Placeholder, SqlError, SqlFilter, SqlOptions, SubtreeStrategy, scope};
+pub use filter::{
+    Filter, Placeholder, ScopeDecision, SqlError, SqlFilter, SqlOptions, SubtreeStrategy, scope,
+};
 pub use spec::*;

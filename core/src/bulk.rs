@@ -1,0 +1,587 @@
+//! Bulk operations (R002-09): a batch of status changes, role assignments, deletions or
+//! imports, decided item by item.
+//!
+//! Every item gets its own decision — allowed, denied or invalid — and the summary counts
+//! them all: no item is dropped or silently skipped. The kernel does not commit anything:
+//! the caller shows the result as a preview, applies the allowed items in the planned
+//! batches, and records the audit entries. Bulk deletion has safeguards: an explicit
+//! confirmation that repeats the number of accounts, a ceiling on the batch, and no
+//! deleting oneself.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::access::{self, AccessError, AuthorizeRequest, Directory, RoleChange, Target};
+use crate::checks::date::Timestamp;
+use crate::decision::{Denial, DenyKind};
+use crate::lifecycle::{
+    self, DeleteMode, DeleteRequest, LifecycleError, Obligation, TransitionFacts, TransitionRequest,
+};
+use crate::messages::Lang;
+use crate::model::Account;
+use crate::policy::{Mode, Policy};
+use crate::validate::{CheckKind, ValidationContext, ValidationFacts, validate_user};
+use crate::violation::{Code, Issue, Path, Severity, Violation};
+
+/// Most items in one bulk request: 100,000.
+pub const MAX_BULK_ITEMS: usize = 100_000;
+/// Default ceiling on deletions in one bulk request: 100 (`maxDelete` may lower it, or
+/// raise it up to [`MAX_BULK_DELETE`]).
+pub const DEFAULT_MAX_DELETE: usize = 100;
+/// Hard ceiling on deletions in one bulk request: 1,000.
+pub const MAX_BULK_DELETE: usize = 1_000;
+/// Default processing batch size: 100.
+pub const DEFAULT_BATCH_SIZE: usize = 100;
+
+/// One item of a bulk request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase", deny_unknown_fields)]
+pub enum BulkItem {
+    /// Move an account to another status.
+    #[serde(rename_all = "camelCase")]
+    Status {
+        /// The account.
+        target: Account,
+        /// The status.
+        to: String,
+        /// The reason.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        /// End of a temporary status.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<Timestamp>,
+        /// Duration of a temporary status, in days.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        duration_days: Option<u32>,
+        /// Facts for the guards.
+        #[serde(default)]
+        facts: TransitionFacts,
+    },
+    /// Grant or withdraw roles.
+    #[serde(rename_all = "camelCase")]
+    Roles {
+        /// The account.
+        target: Account,
+        /// Roles granted.
+        #[serde(default)]
+        add: Vec<String>,
+        /// Roles withdrawn.
+        #[serde(default)]
+        remove: Vec<String>,
+    },
+    /// Delete an account.
+    #[serde(rename_all = "camelCase")]
+    Delete {
+        /// The account.
+        target: Account,
+        /// Soft, hard or anonymising (default: the policy's).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        mode: Option<DeleteMode>,
+        /// Facts for the blockers.
+        #[serde(default)]
+        facts: lifecycle::DeleteFacts,
+    },
+    /// Create an account from a record.
+    #[serde(rename_all = "camelCase")]
+    Import {
+        /// The user record.
+        user: Map<String, Value>,
+        /// Answers to its checks.
+        #[serde(default)]
+        facts: ValidationFacts,
+    },
+}
+
+/// A bulk request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BulkRequest {
+    /// Who acts.
+    pub actor: Account,
+    /// The items.
+    pub items: Vec<BulkItem>,
+    /// The directory rows for `team` scopes (id and manager).
+    #[serde(default)]
+    pub directory: Vec<Account>,
+    /// For deletions: the actor confirmed.
+    #[serde(default)]
+    pub confirmed: bool,
+    /// For deletions: the number of accounts the actor typed to confirm; must equal the
+    /// number of delete items.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirm_count: Option<usize>,
+    /// Ceiling on deletions (default 100, at most 1,000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_delete: Option<usize>,
+    /// Processing batch size (default 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<usize>,
+    /// Today's date, for imports (default: the date of `now`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub today: Option<crate::checks::date::Date>,
+}
+
+/// The outcome of one item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ItemOutcome {
+    /// Allowed: apply it.
+    Allowed,
+    /// Denied by a rule.
+    Denied,
+    /// The item's data is invalid (a record with violations).
+    Invalid,
+}
+
+/// The decision on one item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemResult {
+    /// The item's index in the request.
+    pub index: usize,
+    /// The item's operation (`status`, `roles`, `delete`, `import`).
+    pub op: String,
+    /// The target account's id, when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// The outcome.
+    pub outcome: ItemOutcome,
+    /// Why it was denied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deny: Option<Denial>,
+    /// The record's violations (imports).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub violations: Vec<Violation>,
+    /// What must follow if it is applied.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub obligations: Vec<Obligation>,
+}
+
+/// Counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkSummary {
+    /// Items.
+    pub total: usize,
+    /// Allowed items.
+    pub allowed: usize,
+    /// Denied items.
+    pub denied: usize,
+    /// Invalid items.
+    pub invalid: usize,
+}
+
+/// A processing batch: items `from..to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Batch {
+    /// First item index.
+    pub from: usize,
+    /// One past the last item index.
+    pub to: usize,
+}
+
+/// The decision on a bulk request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkDecision {
+    /// The policy's hash.
+    pub policy: Arc<str>,
+    /// One result per item, in order.
+    pub results: Vec<ItemResult>,
+    /// Counts.
+    pub summary: BulkSummary,
+    /// The processing plan.
+    pub batches: Vec<Batch>,
+    /// A safeguard that refused the whole request (every item is then denied with it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<Denial>,
+    /// The audit entry for the bulk operation itself.
+    pub audit: BulkAudit,
+}
+
+/// The audit entry of a bulk operation (R002-09: logged).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkAudit {
+    /// Who.
+    pub actor: String,
+    /// When.
+    pub at: Timestamp,
+    /// The operations, with their counts.
+    pub operations: std::collections::BTreeMap<String, usize>,
+    /// Allowed items.
+    pub allowed: usize,
+}
+
+/// A bulk request that cannot be decided at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BulkError {
+    /// More than [`MAX_BULK_ITEMS`] items.
+    #[error("a bulk request has at most {max} items (it has {actual})")]
+    TooManyItems {
+        /// The limit.
+        max: usize,
+        /// The count.
+        actual: usize,
+    },
+    /// `maxDelete` above [`MAX_BULK_DELETE`] or `batchSize` of 0.
+    #[error("invalid setting `{key}`: {reason}")]
+    Setting {
+        /// The key.
+        key: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// An item names an undeclared action, role or group.
+    #[error(transparent)]
+    Access(#[from] AccessError),
+    /// An item names an unknown status, or the policy has no lifecycle.
+    #[error(transparent)]
+    Lifecycle(#[from] LifecycleError),
+}
+
+fn op_name(item: &BulkItem) -> &'static str {
+    match item {
+        BulkItem::Status { .. } => "status",
+        BulkItem::Roles { .. } => "roles",
+        BulkItem::Delete { .. } => "delete",
+        BulkItem::Import { .. } => "import",
+    }
+}
+
+fn safeguard(code: &str, lang: Lang, params: crate::violation::Params, hint: &str) -> Denial {
+    let message = match (code, lang) {
+        ("bulk_delete_unconfirmed", Lang::En) => "a bulk deletion must be confirmed by repeating the number of accounts ({count})".to_owned(),
+        ("bulk_delete_unconfirmed", Lang::Fr) => "une suppression en masse doit être confirmée en répétant le nombre de comptes ({count})".to_owned(),
+        ("bulk_delete_too_large", Lang::En) => "a bulk deletion is limited to {max} accounts ({count} requested)".to_owned(),
+        ("bulk_delete_too_large", Lang::Fr) => "une suppression en masse est limitée à {max} comptes ({count} demandés)".to_owned(),
+        ("bulk_delete_self", Lang::En) => "you cannot delete your own account in a bulk deletion".to_owned(),
+        (_, Lang::Fr) => "vous ne pouvez pas supprimer votre propre compte dans une suppression en masse".to_owned(),
+        (_, Lang::En) => "refused".to_owned(),
+    };
+    Denial {
+        kind: DenyKind::InvalidRequest,
+        code: code.to_owned(),
+        message: crate::messages::fill(&message, &params, lang),
+        rule: Some("bulkSafeguard".into()),
+        hint: Some(hint.to_owned()),
+        params,
+    }
+}
+
+/// Decides every item of a bulk request.
+///
+/// # Errors
+/// [`BulkError`] when the request as a whole cannot be decided (too many items, a bad
+/// setting, an undeclared action, role, group or status). Denials and invalid records are
+/// item results, not errors.
+pub fn bulk(
+    policy: &Policy,
+    req: &BulkRequest,
+    now: Timestamp,
+    lang: Lang,
+) -> Result<BulkDecision, BulkError> {
+    if req.items.len() > MAX_BULK_ITEMS {
+        return Err(BulkError::TooManyItems {
+            max: MAX_BULK_ITEMS,
+            actual: req.items.len(),
+        });
+    }
+    let max_delete = req.max_delete.unwrap_or(DEFAULT_MAX_DELETE);
+    if max_delete > MAX_BULK_DELETE {
+        return Err(BulkError::Setting {
+            key: "maxDelete",
+            reason: format!("at most {MAX_BULK_DELETE}"),
+        });
+    }
+    let batch_size = req.batch_size.unwrap_or(DEFAULT_BATCH_SIZE);
+    if batch_size == 0 {
+        return Err(BulkError::Setting {
+            key: "batchSize",
+            reason: "at least 1".into(),
+        });
+    }
+    let (dir, _problems) = Directory::from_accounts(&req.directory);
+    let actor = &req.actor;
+
+    // Safeguards on deletion refuse the whole request.
+    let deletes = req
+        .items
+        .iter()
+        .filter(|i| matches!(i, BulkItem::Delete { .. }))
+        .count();
+    let mut refused = None;
+    if deletes > 0 {
+        let count = |n: usize| {
+            [
+                ("count".to_owned(), Value::from(n)),
+                ("max".to_owned(), Value::from(max_delete)),
+            ]
+            .into_iter()
+            .collect()
+        };
+        if deletes > max_delete {
+            refused = Some(safeguard(
+                "bulk_delete_too_large",
+                lang,
+                count(deletes),
+                "split the deletion into smaller batches",
+            ));
+        } else if !req.confirmed || req.confirm_count != Some(deletes) {
+            refused = Some(safeguard(
+                "bulk_delete_unconfirmed",
+                lang,
+                count(deletes),
+                "confirm with `confirmed: true` and `confirmCount` equal to the number of deletions",
+            ));
+        } else if req
+            .items
+            .iter()
+            .any(|i| matches!(i, BulkItem::Delete { target, .. } if target.id == actor.id))
+        {
+            refused = Some(safeguard(
+                "bulk_delete_self",
+                lang,
+                count(deletes),
+                "remove your own account from the batch",
+            ));
+        }
+    }
+
+    let Some(today) = req.today.or_else(|| now.date()) else {
+        return Err(BulkError::Setting {
+            key: "today",
+            reason: "`now` is outside the calendar: give `today`".into(),
+        });
+    };
+    let mut seen: HashSet<(String, String)> = HashSet::new();
+    let mut results = Vec::with_capacity(req.items.len());
+    for (index, item) in req.items.iter().enumerate() {
+        let mut r = ItemResult {
+            index,
+            op: op_name(item).to_owned(),
+            target: None,
+            outcome: ItemOutcome::Allowed,
+            deny: None,
+            violations: Vec::new(),
+            obligations: Vec::new(),
+        };
+        if let Some(d) = &refused {
+            r.outcome = ItemOutcome::Denied;
+            r.deny = Some(d.clone());
+            r.target = match item {
+                BulkItem::Status { target, .. }
+                | BulkItem::Roles { target, .. }
+                | BulkItem::Delete { target, .. } => Some(target.id.clone()),
+                BulkItem::Import { .. } => None,
+            };
+            results.push(r);
+            continue;
+        }
+        match item {
+            BulkItem::Status {
+                target,
+                to,
+                reason,
+                until,
+                duration_days,
+                facts,
+            } => {
+                r.target = Some(target.id.clone());
+                let perms = actor_permissions(policy, &dir, actor, target, now)?;
+                let t = TransitionRequest {
+                    actor: actor.clone(),
+                    target: target.clone(),
+                    to: to.clone(),
+                    reason: reason.clone(),
+                    until: *until,
+                    duration_days: *duration_days,
+                    duration_minutes: None,
+                    facts: facts.clone(),
+                    actor_permissions: perms,
+                    lang,
+                };
+                let d = lifecycle::transition(policy, &t, now)?;
+                r.obligations = d.obligations;
+                if let Some(deny) = d.deny {
+                    r.outcome = ItemOutcome::Denied;
+                    r.deny = Some(deny);
+                }
+            }
+            BulkItem::Roles {
+                target,
+                add,
+                remove,
+            } => {
+                r.target = Some(target.id.clone());
+                let a = AuthorizeRequest {
+                    actor: actor.clone(),
+                    action: "roles.assign".into(),
+                    target: Target::from(target),
+                    change: Some(RoleChange {
+                        add: add.clone(),
+                        remove: remove.clone(),
+                    }),
+                };
+                let d = access::authorize(policy, &dir, &a, now, lang)?;
+                if let Some(deny) = d.deny {
+                    r.outcome = ItemOutcome::Denied;
+                    r.deny = Some(deny);
+                }
+            }
+            BulkItem::Delete {
+                target,
+                mode,
+                facts,
+            } => {
+                r.target = Some(target.id.clone());
+                let perms = actor_permissions(policy, &dir, actor, target, now)?;
+                let d = lifecycle::delete(
+                    policy,
+                    &DeleteRequest {
+                        actor: actor.clone(),
+                        target: target.clone(),
+                        mode: *mode,
+                        confirmed: req.confirmed,
+                        facts: facts.clone(),
+                        actor_permissions: perms,
+                        lang,
+                    },
+                    now,
+                )?;
+                r.obligations = d.obligations;
+                if let Some(deny) = d.deny {
+                    r.outcome = ItemOutcome::Denied;
+                    r.deny = Some(deny);
+                }
+            }
+            BulkItem::Import { user, facts } => {
+                let ctx = ValidationContext {
+                    mode: Mode::Import,
+                    today,
+                    lang,
+                    facts,
+                    mfa: false,
+                };
+                let mut v = validate_user(policy, user, &ctx);
+                r.target = v
+                    .normalized
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                for c in v.checks.iter().filter(|c| c.kind == CheckKind::Unique) {
+                    let scoped = match &c.within {
+                        Some(w) => format!("{}\u{0}{}", w.value.to_lowercase(), c.key),
+                        None => c.key.clone(),
+                    };
+                    if !seen.insert((c.check.clone(), scoped)) {
+                        let issue = Issue::new(Code::Duplicate)
+                            .with("check", c.check.as_str())
+                            .with("inBatch", true);
+                        v.violations.push(issue.at(
+                            Path::key(c.field.as_str()),
+                            Severity::Error,
+                            lang,
+                        ));
+                        v.valid = false;
+                    }
+                }
+                if !v.valid {
+                    r.outcome = ItemOutcome::Invalid;
+                    r.violations = v.violations;
+                } else {
+                    r.violations = v.violations;
+                    if policy.access().is_some() {
+                        let target = import_target(user, &v.normalized);
+                        let a = AuthorizeRequest {
+                            actor: actor.clone(),
+                            action: "users.create".into(),
+                            target,
+                            change: None,
+                        };
+                        let d = access::authorize(policy, &dir, &a, now, lang)?;
+                        if let Some(deny) = d.deny {
+                            r.outcome = ItemOutcome::Denied;
+                            r.deny = Some(deny);
+                        }
+                    }
+                }
+            }
+        }
+        results.push(r);
+    }
+    let mut summary = BulkSummary {
+        total: results.len(),
+        ..BulkSummary::default()
+    };
+    let mut operations = std::collections::BTreeMap::new();
+    for r in &results {
+        *operations.entry(r.op.to_owned()).or_insert(0) += 1;
+        match r.outcome {
+            ItemOutcome::Allowed => summary.allowed += 1,
+            ItemOutcome::Denied => summary.denied += 1,
+            ItemOutcome::Invalid => summary.invalid += 1,
+        }
+    }
+    let batches = (0..results.len())
+        .step_by(batch_size)
+        .map(|from| Batch {
+            from,
+            to: (from + batch_size).min(results.len()),
+        })
+        .collect();
+    Ok(BulkDecision {
+        policy: policy.hash_arc(),
+        summary,
+        batches,
+        refused,
+        audit: BulkAudit {
+            actor: actor.id.clone(),
+            at: now,
+            operations,
+            allowed: summary.allowed,
+        },
+        results,
+    })
+}
+
+/// The permissions the actor holds over an account, for the lifecycle's `by` checks.
+/// Without an access section, none (only `by.root`/`by.superAdmin`/`by.roles` can pass).
+pub(crate) fn actor_permissions(
+    policy: &Policy,
+    dir: &Directory,
+    actor: &Account,
+    target: &Account,
+    now: Timestamp,
+) -> Result<Vec<String>, AccessError> {
+    if policy.access().is_none() {
+        return Ok(Vec::new());
+    }
+    access::permissions_over(policy, dir, actor, &Target::from(target), now)
+}
+
+/// The target of a `users.create` for an imported record.
+pub(crate) fn import_target(user: &Map<String, Value>, normalized: &Map<String, Value>) -> Target {
+    let s = |k: &str| {
+        normalized
+            .get(k)
+            .or_else(|| user.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    Target {
+        id: s("id").unwrap_or_default(),
+        kind: "user".into(),
+        organization: s("organization"),
+        location: s("location"),
+        manager: s("manager").or_else(|| s("supervisor")),
+        status: s("status"),
+        attributes: normalized.clone(),
+        ..Target::default()
+    }
+}

@@ -1,0 +1,104 @@
+//! Every JSON operation answers a well-formed request, and rejects a malformed one with a
+//! typed error naming the key path.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use serde_json::{Value, json};
+use warden_core::api::evaluate;
+
+fn ok(req: Value) -> Value {
+    match evaluate(&req) {
+        Ok(v) => v,
+        Err(e) => panic!("{req}\n-> {e}"),
+    }
+}
+
+#[test]
+fn every_operation_answers() {
+    let now = "2026-11-22T10:00:00Z";
+    let admin = json!({"id": "a", "organization": "rent", "roles": ["administrator"]});
+    let cust = json!({"id": "c", "organization": "rent", "roles": ["customer"], "attributes": {"firstName": "Ann", "lastName": "Lee", "email": "ann@example.com", "phone": "+33612345678", "accountType": "customer", "birthdate": "1990-01-01"}});
+    let d = ok(
+        json!({"preset": "002", "op": "authorize", "input": {"actor": admin, "action": "users.update", "target": {"id": "c", "organization": "rent"}, "now": now}}),
+    );
+    assert_eq!(d["decision"], "allow");
+    let d = ok(
+        json!({"preset": "001", "op": "scope", "input": {"actor": {"id": "s", "organization": "gt", "attributes": {"status": "active"}}, "action": "users.read", "now": now, "sql": {}}}),
+    );
+    assert_eq!(d["filter"]["kind"], "anyOf");
+    assert!(d["sql"]["sql"].as_str().unwrap().contains("manager_id"));
+    let d = ok(
+        json!({"preset": "002", "op": "permissions", "input": {"actor": admin, "target": {"id": "c", "organization": "rent"}, "now": now}}),
+    );
+    assert!(
+        d["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == "users.status")
+    );
+    let d = ok(
+        json!({"preset": "001", "op": "directory", "input": {"accounts": [{"id": "a", "manager": "b"}, {"id": "b", "manager": "a"}]}}),
+    );
+    assert_eq!(d["valid"], false);
+    let d = ok(
+        json!({"preset": "002", "op": "transition", "input": {"actor": admin, "target": cust, "to": "suspended", "reason": "fraud check", "durationDays": 7, "now": now}}),
+    );
+    assert_eq!(d["decision"], "allow", "{d}");
+    let d = ok(
+        json!({"preset": "002", "op": "login", "input": {"account": cust, "now": now, "facts": {"failedAttempts": ["2026-11-22T09:55:00Z", "2026-11-22T09:56:00Z", "2026-11-22T09:57:00Z", "2026-11-22T09:58:00Z", "2026-11-22T09:59:00Z"]}}}),
+    );
+    assert_eq!(d["decision"], "deny", "{d}");
+    let d = ok(
+        json!({"preset": "002", "op": "lockout", "input": {"failedAttempts": ["2026-11-22T09:59:00Z"], "now": now}}),
+    );
+    assert_eq!(d["locked"], false);
+    let d = ok(
+        json!({"preset": "002", "op": "delete", "input": {"actor": admin, "target": cust, "confirmed": true, "facts": {"activeBookings": 1}, "now": now}}),
+    );
+    assert_eq!(d["deny"]["code"], "active_bookings", "{d}");
+    let d = ok(
+        json!({"preset": "002", "op": "statistics", "input": {"accounts": [admin, cust], "now": now}}),
+    );
+    assert_eq!(d["total"], 2);
+    ok(
+        json!({"preset": "001", "op": "findings", "input": {"accounts": [{"id": "x", "status": "inactive", "roles": ["employee"]}], "now": now}}),
+    );
+    ok(json!({"preset": "002", "op": "effectiveStatus", "input": {"account": cust, "now": now}}));
+    let d = ok(
+        json!({"preset": "004", "op": "passwordReset", "input": {"actor": {"id": "r", "organization": "prs", "root": true}, "target": {"id": "u", "organization": "prs"}, "entropy": "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", "now": now}}),
+    );
+    assert!(d["temporaryPassword"].as_str().unwrap().len() >= 8, "{d}");
+    let d = ok(
+        json!({"preset": "004", "op": "import", "input": {"data": "username,firstName,lastName,userType,department,supervisor\njdoe,J,D,viewer,F,s\n", "today": "2026-11-22"}}),
+    );
+    assert_eq!(d["summary"]["valid"], 1);
+    let d = ok(
+        json!({"preset": "002", "op": "bulk", "input": {"actor": admin, "now": now, "items": [
+            {"op": "status", "target": cust, "to": "inactive", "reason": "left"},
+            {"op": "status", "target": cust, "to": "inactive"},
+            {"op": "import", "user": {"firstName": "B", "lastName": "C", "email": "bad"}}
+        ]}}),
+    );
+    assert_eq!(
+        d["summary"],
+        json!({"total": 3, "allowed": 1, "denied": 1, "invalid": 1}),
+        "{d}"
+    );
+}
+
+#[test]
+fn malformed_inputs_name_their_path() {
+    let e = evaluate(&json!({"preset": "002", "op": "authorize", "input": {"actor": {"id": "a"}, "action": "users.read", "target": {"id": "b"}}})).unwrap_err();
+    assert_eq!(e.to_json()["error"]["path"], "input.now");
+    let e = evaluate(&json!({"preset": "002", "op": "authorize", "input": {"actor": {"id": "a"}, "action": "users.fly", "target": {"id": "b"}, "now": "2026-11-22T10:00:00Z"}})).unwrap_err();
+    assert_eq!(e.code(), "unknown_action");
+    let e = evaluate(&json!({"preset": "002", "op": "transition", "input": {"actor": {"id": "a"}, "target": {"id": "b"}, "to": "flying", "now": "2026-11-22T10:00:00Z"}})).unwrap_err();
+    assert_eq!(e.code(), "unknown_status", "{e}");
+    let e = evaluate(&json!({"preset": "002", "op": "passwordReset", "input": {"actor": {"id": "a"}, "target": {"id": "b"}, "entropy": "abc", "now": "2026-11-22T10:00:00Z"}})).unwrap_err();
+    assert_eq!(e.to_json()["error"]["path"], "input.entropy");
+}
