@@ -153,7 +153,7 @@ fn entropy(obj: &mut Map<String, Value>) -> Result<Vec<u8>, ApiError> {
             "expected at least 64 hexadecimal digits (32 bytes) of fresh randomness",
         )
     };
-    if hex.len() < 64 || hex.len() > 1024 || hex.len() % 2 != 0 {
+    if hex.len() < 64 || hex.len() > 1024 || !hex.len().is_multiple_of(2) {
         return Err(bad());
     }
     (0..hex.len())
