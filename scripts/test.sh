@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every test of the project: formatting, lints, the Rust test suites (unit, rule,
+# property, conformance vectors, CLI), and — as their issues land — the wasm package's Node
+# conformance run, the browser end-to-end tests and the plugin host suites.
+#
+# Assumes the tools .ci/run installs (see there); on a developer machine run .ci/run once.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (all targets, warnings are errors)"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo test (workspace)"
+cargo test --workspace
+
+step "cargo test (warden-core without password hashing, as in the browser)"
+cargo test -p warden-core --no-default-features --lib
+
+step "benchmarks compile"
+cargo bench --workspace --no-run
