@@ -327,13 +327,14 @@ pub fn check_password_json(
         .filter_map(|(k, v)| v.as_str().map(|s| (k.as_str(), s.trim())))
         .filter(|(k, s)| !s.is_empty() && !k.eq_ignore_ascii_case("password"))
         .collect();
-    let report = password::check_password(
+    let report = password::check_password_opt(
         pp,
         input.password.expose(),
         &PasswordContext {
             attributes,
             mfa: input.mfa,
         },
+        policy.blocklist(),
     );
     let violations: Vec<_> = report
         .issues

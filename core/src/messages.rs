@@ -83,6 +83,7 @@ pub fn template(code: Code, lang: Lang) -> &'static str {
             PasswordSimilar => "is too similar to the user's {attribute}",
             PasswordRepetitive => "is a repetition or a sequence",
             PasswordInvalidCharacters => "contains control characters",
+            PasswordCheckUnavailable => "cannot be checked: the common-password list is not loaded",
         },
         Lang::Fr => match code {
             Required => "ce champ est obligatoire",
@@ -121,6 +122,9 @@ pub fn template(code: Code, lang: Lang) -> &'static str {
             PasswordSimilar => "ressemble trop à l'attribut {attribute} de l'utilisateur",
             PasswordRepetitive => "est une répétition ou une suite",
             PasswordInvalidCharacters => "contient des caractères de contrôle",
+            PasswordCheckUnavailable => {
+                "ne peut pas être vérifié : la liste des mots de passe courants n'est pas chargée"
+            }
         },
     }
 }

@@ -614,13 +614,14 @@ fn check_password_field(
             attributes.push((f.name.as_str(), v.trim()));
         }
     }
-    let report = password::check_password(
+    let report = password::check_password_opt(
         policy,
         pw,
         &PasswordContext {
             attributes,
             mfa: ctx.mfa,
         },
+        out.policy.blocklist(),
     );
     for issue in report.issues {
         out.error(&field.name, issue);

@@ -188,6 +188,8 @@ codes! {
     PasswordRepetitive = "password_repetitive",
     /// The password contains control characters.
     PasswordInvalidCharacters = "password_invalid_characters",
+    /// The policy requires the common-password list, and it is not loaded in this build.
+    PasswordCheckUnavailable = "password_check_unavailable",
 }
 
 /// One broken rule, as validation reports it.

@@ -102,3 +102,23 @@ fn malformed_inputs_name_their_path() {
     let e = evaluate(&json!({"preset": "002", "op": "passwordReset", "input": {"actor": {"id": "a"}, "target": {"id": "b"}, "entropy": "abc", "now": "2026-11-22T10:00:00Z"}})).unwrap_err();
     assert_eq!(e.to_json()["error"]["path"], "input.entropy");
 }
+
+#[test]
+fn a_policy_can_carry_its_own_blocklist() {
+    use std::sync::Arc;
+    use warden_core::password::Blocklist;
+    let p = warden_core::Policy::preset("002").unwrap();
+    let input = |pw: &str| warden_core::api::PasswordInput {
+        password: warden_core::password::Password::new(pw),
+        user: serde_json::Map::new(),
+        mfa: false,
+    };
+    let pw = "zanzibar-quokka-lantern";
+    let d = warden_core::api::check_password_json(&p, &input(pw), warden_core::Lang::En).unwrap();
+    assert!(d.valid, "{:?}", d.violations);
+    let custom = p.with_blocklist(Arc::new(Blocklist::from_text(pw)));
+    assert_eq!(custom.hash(), p.hash());
+    let d =
+        warden_core::api::check_password_json(&custom, &input(pw), warden_core::Lang::En).unwrap();
+    assert_eq!(d.violations[0].code, warden_core::Code::PasswordCommon);
+}

@@ -1,11 +1,10 @@
 //! The blocklist of common passwords (code `password_common`).
 
-use std::sync::OnceLock;
-
 use super::normalize::{lower_and_leet, nfkc};
 
 /// The built-in list: Django's copy of Royce Williams' 19,640 common passwords
 /// (BSD-3-Clause, see `core/data/NOTICE.md`).
+#[cfg(feature = "builtin-blocklist")]
 const BUILTIN: &str = include_str!("../../data/common-passwords.txt");
 
 /// A stem (the password without its leading/trailing digits and symbols) shorter than this
@@ -66,9 +65,12 @@ impl Blocklist {
         }
     }
 
-    /// The built-in list of 19,640 common passwords, parsed once.
+    /// The built-in list of 19,640 common passwords, parsed once (crate feature
+    /// `builtin-blocklist`, on by default; the browser build loads the same list as a
+    /// separate asset and passes it to [`Policy::with_blocklist`](crate::Policy::with_blocklist)).
+    #[cfg(feature = "builtin-blocklist")]
     pub fn builtin() -> &'static Blocklist {
-        static LIST: OnceLock<Blocklist> = OnceLock::new();
+        static LIST: std::sync::OnceLock<Blocklist> = std::sync::OnceLock::new();
         LIST.get_or_init(|| Blocklist::from_text(BUILTIN))
     }
 

@@ -137,6 +137,7 @@ fn serialize_issues<S: Serializer>(issues: &[Issue], s: S) -> Result<S::Ok, S::E
 ///    1 to 16 characters repeated (`aaaaaaaa`, `abcabcab`, `passpass`), or a run of
 ///    ascending or descending consecutive code points (`abcdefgh`, `87654321`; digits
 ///    wrap around: `7890123`).
+#[cfg(feature = "builtin-blocklist")]
 pub fn check_password(
     policy: &ResolvedPasswordPolicy,
     password: &str,
@@ -151,6 +152,18 @@ pub fn check_password_with(
     password: &str,
     context: &PasswordContext<'_>,
     blocklist: &Blocklist,
+) -> PasswordReport {
+    check_password_opt(policy, password, context, Some(blocklist))
+}
+
+/// [`check_password`] with a blocklist that may be missing (a browser build that has not
+/// loaded it). A policy that requires a blocklist then fails its `password_common` rule
+/// with `password_check_unavailable`: a rule that cannot be checked never passes.
+pub fn check_password_opt(
+    policy: &ResolvedPasswordPolicy,
+    password: &str,
+    context: &PasswordContext<'_>,
+    blocklist: Option<&Blocklist>,
 ) -> PasswordReport {
     let mut checklist: Vec<ChecklistItem> = Vec::new();
     let mut issues: Vec<Issue> = Vec::new();
@@ -221,10 +234,22 @@ pub fn check_password_with(
     }
 
     // Blocklist.
-    let common = policy.blocklist && blocklist.contains(&normalized);
-    if policy.blocklist {
-        item(Code::PasswordCommon, !common, Params::new(), unmet(!common));
-    }
+    let common = match (policy.blocklist, blocklist) {
+        (false, _) => false,
+        (true, Some(list)) => {
+            let common = list.contains(&normalized);
+            item(Code::PasswordCommon, !common, Params::new(), unmet(!common));
+            common
+        }
+        (true, None) => {
+            // A rule that cannot be checked never passes.
+            let mut p = Params::new();
+            p.insert("unavailable".into(), true.into());
+            item(Code::PasswordCommon, false, p, Vec::new());
+            false
+        }
+    };
+    let unavailable = policy.blocklist && blocklist.is_none();
 
     // Similarity.
     let mut similar_to: Vec<&str> = Vec::new();
@@ -279,6 +304,10 @@ pub fn check_password_with(
         score = score.min(1);
     }
 
+    let mut issues = issues;
+    if unavailable {
+        issues.push(Issue::new(Code::PasswordCheckUnavailable));
+    }
     PasswordReport {
         issues,
         score,

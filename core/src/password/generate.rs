@@ -1,6 +1,6 @@
 //! Temporary password generation (R004-05, R004-08).
 
-use super::check::{PasswordContext, check_password};
+use super::check::{PasswordContext, check_password_opt};
 use super::policy::ResolvedPasswordPolicy;
 use super::secret::Password;
 
@@ -93,7 +93,12 @@ pub fn generate_password_with(
     let target = generated_length(policy, length);
     for _ in 0..MAX_TRIES {
         let candidate = draw(policy, rng, target);
-        if check_password(policy, &candidate, context).is_acceptable() {
+        let report = check_password_opt(policy, &candidate, context, default_blocklist());
+        if report
+            .issues
+            .iter()
+            .all(|i| i.code == crate::violation::Code::PasswordCheckUnavailable)
+        {
             return Password::new(candidate);
         }
     }
@@ -150,4 +155,14 @@ fn fallback(target: usize) -> String {
 #[cfg(test)]
 pub(crate) fn fallback_for_tests(target: usize) -> String {
     fallback(target)
+}
+
+/// The built-in list when compiled in. Without it, generated passwords are still drawn from
+/// a large alphabet at a length the policy accepts (a 16-character random draw is not on
+/// any common-password list), but are checked without the list.
+fn default_blocklist() -> Option<&'static super::Blocklist> {
+    #[cfg(feature = "builtin-blocklist")]
+    return Some(super::Blocklist::builtin());
+    #[cfg(not(feature = "builtin-blocklist"))]
+    None
 }

@@ -17,7 +17,7 @@ fn composition() -> ResolvedPasswordPolicy {
 }
 
 fn codes(policy: &ResolvedPasswordPolicy, pw: &str, ctx: &PasswordContext<'_>) -> Vec<Code> {
-    check_password(policy, pw, ctx)
+    check_password_with(policy, pw, ctx, Blocklist::builtin())
         .issues
         .iter()
         .map(|i| i.code)

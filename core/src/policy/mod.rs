@@ -172,6 +172,7 @@ pub(crate) struct CompiledRule {
 #[derive(Debug, Clone)]
 pub struct Policy {
     inner: Arc<Inner>,
+    blocklist: Option<Arc<crate::password::Blocklist>>,
 }
 
 #[derive(Debug)]
@@ -355,6 +356,7 @@ impl Policy {
         };
         let hash = content_hash(&doc)?;
         Ok(Policy {
+            blocklist: None,
             inner: Arc::new(Inner {
                 doc,
                 hash: hash.into(),
@@ -395,6 +397,36 @@ impl Policy {
     /// The policy's name.
     pub fn name(&self) -> &str {
         &self.inner.doc.name
+    }
+
+    /// This policy with `list` as its common-password list instead of the built-in one
+    /// (the browser build ships the list as a separate asset). The content hash is
+    /// unchanged: the list is data of the build, not of the tenant.
+    #[must_use]
+    pub fn with_blocklist(&self, list: Arc<crate::password::Blocklist>) -> Policy {
+        Policy {
+            inner: Arc::clone(&self.inner),
+            blocklist: Some(list),
+        }
+    }
+
+    /// The common-password list password checks use: the one given to
+    /// [`with_blocklist`](Policy::with_blocklist), else the built-in one (when the crate
+    /// feature `builtin-blocklist` is on), else none.
+    pub fn blocklist(&self) -> Option<&crate::password::Blocklist> {
+        match &self.blocklist {
+            Some(b) => Some(b),
+            #[cfg(feature = "builtin-blocklist")]
+            None => Some(crate::password::Blocklist::builtin()),
+            #[cfg(not(feature = "builtin-blocklist"))]
+            None => None,
+        }
+    }
+
+    /// Whether the policy's password rules need a common-password list that this build
+    /// does not have yet (see [`with_blocklist`](Policy::with_blocklist)).
+    pub fn needs_blocklist(&self) -> bool {
+        self.password_policy().is_some_and(|p| p.blocklist()) && self.blocklist().is_none()
     }
 
     /// The resolved password policy, if the policy has one.
