@@ -304,7 +304,6 @@ pub fn check_password_opt(
         score = score.min(1);
     }
 
-    let mut issues = issues;
     if unavailable {
         issues.push(Issue::new(Code::PasswordCheckUnavailable));
     }
