@@ -363,6 +363,7 @@ fn check_field(
         out.error(name, Issue::new(Code::WrongType).with("expected", "string"));
         return;
     };
+    let errors_before = out.violations.len();
 
     if is_password {
         check_password_field(field, s, record, ctx, out);
@@ -535,8 +536,11 @@ fn check_field(
             answered: answer.is_some(),
         });
     }
-    out.normalized
-        .insert(name.to_owned(), Value::String(stored));
+    // Only values that passed their field's rules are part of the stored record.
+    if out.violations.len() == errors_before {
+        out.normalized
+            .insert(name.to_owned(), Value::String(stored));
+    }
 }
 
 fn unique_check(

@@ -12,7 +12,7 @@ use crate::checks::date::Timestamp;
 use crate::decision::{Decision, Denial, DenyKind};
 use crate::messages::{Lang, fill};
 use crate::model::Account;
-use crate::policy::{Mode, Policy};
+use crate::policy::Policy;
 use crate::violation::Params;
 
 /// What an action is done to: a user account, or another resource (a booking, a report).
@@ -247,15 +247,109 @@ fn params<const N: usize>(pairs: [(&str, Value); N]) -> Params {
 }
 
 /// Whether the account's effective status grants permissions (R000-06, R003-04): when the
-/// policy has a lifecycle, a status whose `login` is true does; otherwise only `active`.
-pub(crate) fn status_grants(policy: &Policy, account: &Account, now: Timestamp) -> (bool, String) {
+/// policy has a lifecycle, a status whose `login` is true does (an unknown stored status
+/// fails closed); otherwise only `active`. Returns the status in force.
+pub(crate) fn status_grants<'a>(
+    policy: &'a Policy,
+    account: &'a Account,
+    now: Timestamp,
+) -> (bool, &'a str) {
     match policy.lifecycle() {
-        // An unknown stored status fails closed: no permissions.
-        Some(l) => match crate::lifecycle::effective_status(l, account, now) {
-            Ok(eff) => (l.status(&eff.status).is_some_and(|s| s.login), eff.status),
-            Err(_) => (false, account.status.clone()),
+        Some(l) => match crate::lifecycle::effective_status_id(l, account, now) {
+            Some(id) => (l.status(id).is_some_and(|s| s.login), id),
+            None => (false, account.status.as_str()),
         },
-        None => (account.status == "active", account.status.clone()),
+        None => (account.status == "active", account.status.as_str()),
+    }
+}
+
+/// A borrowed view of an account or user target: what roles and group rules read.
+#[derive(Clone, Copy)]
+pub(crate) struct Subject<'a> {
+    pub(crate) id: &'a str,
+    pub(crate) organization: Option<&'a str>,
+    pub(crate) location: Option<&'a str>,
+    pub(crate) manager: Option<&'a str>,
+    pub(crate) status: Option<&'a str>,
+    pub(crate) super_admin: bool,
+    pub(crate) groups: &'a [String],
+    pub(crate) attributes: &'a Map<String, Value>,
+}
+
+impl<'a> Subject<'a> {
+    pub(crate) fn of_account(a: &'a Account) -> Self {
+        Subject {
+            id: &a.id,
+            organization: a.organization.as_deref(),
+            location: a.location.as_deref(),
+            manager: a.manager.as_deref(),
+            status: Some(&a.status),
+            super_admin: a.super_admin,
+            groups: &a.groups,
+            attributes: &a.attributes,
+        }
+    }
+
+    pub(crate) fn of_target(t: &'a Target) -> Self {
+        Subject {
+            id: &t.id,
+            organization: t.organization.as_deref(),
+            location: t.location.as_deref(),
+            manager: t.manager.as_deref(),
+            status: t.status.as_deref(),
+            super_admin: false,
+            groups: &t.groups,
+            attributes: &t.attributes,
+        }
+    }
+
+    /// The value of a field for group rules: the typed fields, then the attributes.
+    fn field(&self, key: &str) -> Option<std::borrow::Cow<'a, Value>> {
+        use std::borrow::Cow;
+        let s = |v: Option<&str>| v.map(|x| Cow::Owned(Value::String(x.to_owned())));
+        match key {
+            "id" => s(Some(self.id)),
+            "organization" => s(self.organization),
+            "location" => s(self.location),
+            "manager" => s(self.manager),
+            "status" => s(self.status),
+            "superAdmin" => Some(Cow::Owned(Value::Bool(self.super_admin))),
+            _ => self.attributes.get(key).map(Cow::Borrowed),
+        }
+    }
+
+    /// Does a group rule hold? Every clause given must hold (see [`Condition`]).
+    ///
+    /// [`Condition`]: crate::policy::Condition
+    fn meets(&self, c: &crate::policy::Condition) -> bool {
+        let Some(field) = &c.field else { return false };
+        let v = self.field(field);
+        let blank = match v.as_deref() {
+            None | Some(Value::Null) => true,
+            Some(Value::String(s)) => s.trim().is_empty(),
+            Some(_) => false,
+        };
+        if let Some(present) = c.present {
+            if blank == present {
+                return false;
+            }
+        }
+        if let Some(values) = &c.one_of {
+            let matches = match v.as_deref() {
+                Some(Value::String(s)) => {
+                    let s = s.trim();
+                    values
+                        .iter()
+                        .any(|x| x.as_str().is_some_and(|x| x.trim().eq_ignore_ascii_case(s)))
+                }
+                Some(other) => values.contains(other),
+                None => values.contains(&Value::Null),
+            };
+            if !matches {
+                return false;
+            }
+        }
+        true
     }
 }
 
@@ -270,13 +364,17 @@ pub fn effective_roles(
     access: &CompiledAccess,
     account: &Account,
 ) -> Result<Vec<usize>, AccessError> {
-    let target = Target::from(account);
-    roles_of(access, &target, &account.roles, "roles")
+    roles_of(
+        access,
+        Subject::of_account(account),
+        &account.roles,
+        "roles",
+    )
 }
 
-fn roles_of(
+pub(crate) fn roles_of(
     access: &CompiledAccess,
-    t: &Target,
+    t: Subject<'_>,
     direct: &[String],
     at: &str,
 ) -> Result<Vec<usize>, AccessError> {
@@ -292,13 +390,14 @@ fn roles_of(
             }
         }
     }
-    if let Some(field) = &access.spec.role_field
-        && let Some(Value::String(v)) = t.attributes.get(field)
-        && let Some((i, _)) = access.role(v.trim())
-    {
-        out.push(i);
+    if let Some(field) = &access.spec.role_field {
+        if let Some(Value::String(v)) = t.attributes.get(field) {
+            if let Some((i, _)) = access.role(v.trim()) {
+                out.push(i);
+            }
+        }
     }
-    for g in &t.groups {
+    for g in t.groups {
         match access
             .group_index
             .get(g)
@@ -315,12 +414,9 @@ fn roles_of(
             }
         }
     }
-    if access.groups.iter().any(|g| g.rule.is_some()) {
-        let record = target_record(t);
-        for g in &access.groups {
-            if let Some(rule) = &g.rule
-                && crate::validate::condition_holds(rule, &record, Mode::Update)
-            {
+    for g in &access.groups {
+        if let Some(rule) = &g.rule {
+            if t.meets(rule) {
                 out.extend(g.roles.iter().copied());
             }
         }
@@ -329,24 +425,6 @@ fn roles_of(
     out.sort_unstable();
     out.dedup();
     Ok(out)
-}
-
-fn target_record(t: &Target) -> Map<String, Value> {
-    let mut m = t.attributes.clone();
-    m.insert("id".into(), Value::String(t.id.clone()));
-    if let Some(o) = &t.organization {
-        m.insert("organization".into(), Value::String(o.clone()));
-    }
-    if let Some(l) = &t.location {
-        m.insert("location".into(), Value::String(l.clone()));
-    }
-    if let Some(x) = &t.manager {
-        m.insert("manager".into(), Value::String(x.clone()));
-    }
-    if let Some(x) = &t.status {
-        m.insert("status".into(), Value::String(x.clone()));
-    }
-    m
 }
 
 /// Parses `module.action` against the declared modules.
@@ -471,10 +549,15 @@ pub fn authorize(
         deny: Some(d),
     };
 
-    let actor_roles = roles_of(access, &Target::from(actor), &actor.roles, "actor.roles")?;
+    let actor_roles = roles_of(
+        access,
+        Subject::of_account(actor),
+        &actor.roles,
+        "actor.roles",
+    )?;
     let (grants, status) = status_grants(policy, actor, now);
     if !grants {
-        let p = params([("status", Value::String(status))]);
+        let p = params([("status", Value::String(status.to_owned()))]);
         return Ok(deny(denial(
             DenyKind::InvalidState,
             "actor_inactive",
@@ -613,7 +696,12 @@ fn check_grants(
     let before: Vec<usize> = if creating {
         Vec::new()
     } else {
-        roles_of(access, target, &target.roles, "target.roles")?
+        roles_of(
+            access,
+            Subject::of_target(target),
+            &target.roles,
+            "target.roles",
+        )?
     };
     let mut granted: Vec<usize> = Vec::new();
     for r in &change.add {
@@ -641,7 +729,12 @@ fn check_grants(
     }
     if creating {
         // Creating an account grants every role it starts with.
-        granted.extend(roles_of(access, target, &target.roles, "target.roles")?);
+        granted.extend(roles_of(
+            access,
+            Subject::of_target(target),
+            &target.roles,
+            "target.roles",
+        )?);
     }
     let mut after: Vec<usize> = before
         .iter()

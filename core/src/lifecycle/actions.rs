@@ -194,6 +194,10 @@ pub fn delete(
         ));
         return Ok(d);
     }
+    if let Some(deny) = super::actor_state_denial(policy, &req.actor, now, lang) {
+        d.deny = Some(deny);
+        return Ok(d);
+    }
     if let Some(by) = &spec.by
         && !actor_allowed(by, &req.actor, &req.actor_permissions)
     {
@@ -708,6 +712,9 @@ pub fn password_reset(
             ));
             return Ok(d);
         }
+    } else if let Some(deny) = super::actor_state_denial(policy, &req.actor, now, lang) {
+        d.deny = Some(deny);
+        return Ok(d);
     } else if let Some(by) = &spec.by
         && !actor_allowed(by, &req.actor, &req.actor_permissions)
     {

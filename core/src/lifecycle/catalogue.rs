@@ -11,6 +11,7 @@ pub(crate) const CODES: &[&str] = &[
     "no_such_transition",
     "terminal_status",
     "not_permitted",
+    "actor_inactive",
     "reason_required",
     "reason_too_long",
     "reason_not_allowed",
@@ -50,6 +51,7 @@ fn template(code: &str, lang: Lang) -> &'static str {
             "no_such_transition" => "no transition leads from `{from}` to `{to}`",
             "terminal_status" => "`{from}` is permanent: the account cannot leave it",
             "not_permitted" => "the actor is not allowed to do this",
+            "actor_inactive" => "the actor's account is `{status}` and holds no permissions",
             "reason_required" => "a reason is required",
             "reason_too_long" => {
                 "the reason must be at most {max} characters long (it has {actual})"
@@ -97,6 +99,9 @@ fn template(code: &str, lang: Lang) -> &'static str {
             "no_such_transition" => "aucune transition ne mène de `{from}` à `{to}`",
             "terminal_status" => "l'état `{from}` est définitif : le compte ne peut pas le quitter",
             "not_permitted" => "l'auteur de la demande n'a pas le droit de faire cela",
+            "actor_inactive" => {
+                "le compte de l'auteur de la demande est `{status}` et n'a aucune permission"
+            }
             "reason_required" => "un motif est obligatoire",
             "reason_too_long" => {
                 "le motif doit contenir au plus {max} caractères (il en a {actual})"

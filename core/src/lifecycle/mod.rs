@@ -59,7 +59,7 @@ pub use spec::{
     compile,
 };
 pub use stats::{Finding, Statistics, security_findings, statistics};
-pub use status::{EffectiveStatus, effective_status, initial_status};
+pub use status::{EffectiveStatus, effective_status, effective_status_id, initial_status};
 pub use transition::{
     MAX_REASON_CHARS, TransitionDecision, TransitionFacts, TransitionRequest, transition,
 };
@@ -266,6 +266,33 @@ fn wildcard(held: &str, wanted: &str) -> bool {
         (Some((hm, "*")), Some((wm, _))) => hm == wm,
         _ => false,
     }
+}
+
+/// An actor whose own status grants no permissions (inactive, suspended, ...) acts on
+/// nobody, whatever its flags say (R000-06, R003-04).
+pub(crate) fn actor_state_denial(
+    policy: &crate::Policy,
+    actor: &crate::model::Account,
+    now: Timestamp,
+    lang: Lang,
+) -> Option<Deny> {
+    let lc = policy.lifecycle()?;
+    let status = effective_status_id(lc, actor, now);
+    if status.and_then(|s| lc.status(s)).is_some_and(|s| s.login) {
+        return None;
+    }
+    let mut params = Params::new();
+    params.insert(
+        "status".into(),
+        status.unwrap_or(&actor.status).to_owned().into(),
+    );
+    Some(Deny::new(
+        DenyKind::InvalidState,
+        "actor_inactive",
+        "actorStatus",
+        params,
+        lang,
+    ))
 }
 
 /// The params of a `not_permitted` denial.

@@ -59,6 +59,20 @@ pub fn effective_status(
     }
 }
 
+/// The id of the status in force at `now`, without allocating (`None` for an unknown
+/// stored status).
+pub fn effective_status_id<'a>(
+    lc: &'a CompiledLifecycle,
+    account: &'a Account,
+    now: Timestamp,
+) -> Option<&'a str> {
+    let spec = lc.status(&account.status)?;
+    match (&spec.temporary, account.status_until) {
+        (Some(t), Some(until)) if until <= now => Some(t.returns_to.as_str()),
+        _ => Some(account.status.as_str()),
+    }
+}
+
 /// The status of a new account (R004-01).
 ///
 /// # Errors

@@ -461,6 +461,9 @@ pub fn transition(
         );
     };
     decision.transition = Some(t.id.clone());
+    if let Some(d) = super::actor_state_denial(policy, &req.actor, now, lang) {
+        return deny(decision, d);
+    }
     if let Some(by) = &t.by
         && !actor_allowed(by, &req.actor, &req.actor_permissions)
     {
