@@ -329,10 +329,10 @@ impl<'a> Subject<'a> {
             Some(Value::String(s)) => s.trim().is_empty(),
             Some(_) => false,
         };
-        if let Some(present) = c.present {
-            if blank == present {
-                return false;
-            }
+        if let Some(present) = c.present
+            && blank == present
+        {
+            return false;
         }
         if let Some(values) = &c.one_of {
             let matches = match v.as_deref() {
@@ -390,12 +390,11 @@ pub(crate) fn roles_of(
             }
         }
     }
-    if let Some(field) = &access.spec.role_field {
-        if let Some(Value::String(v)) = t.attributes.get(field) {
-            if let Some((i, _)) = access.role(v.trim()) {
-                out.push(i);
-            }
-        }
+    if let Some(field) = &access.spec.role_field
+        && let Some(Value::String(v)) = t.attributes.get(field)
+        && let Some((i, _)) = access.role(v.trim())
+    {
+        out.push(i);
     }
     for g in t.groups {
         match access
@@ -415,10 +414,10 @@ pub(crate) fn roles_of(
         }
     }
     for g in &access.groups {
-        if let Some(rule) = &g.rule {
-            if t.meets(rule) {
-                out.extend(g.roles.iter().copied());
-            }
+        if let Some(rule) = &g.rule
+            && t.meets(rule)
+        {
+            out.extend(g.roles.iter().copied());
         }
     }
     out.retain(|&i| access.roles.get(i).is_some_and(|r| r.active));
