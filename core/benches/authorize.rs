@@ -145,11 +145,14 @@ fn main() {
         };
         let time = |reqs: &[AuthorizeRequest], expect_allow: bool| -> f64 {
             for r in reqs.iter().take(64) {
+                let d = authorize(&p, &dir, r, now, Lang::En).unwrap();
                 assert_eq!(
-                    authorize(&p, &dir, r, now, Lang::En).unwrap().allowed(),
+                    d.allowed(),
                     expect_allow,
-                    "{:?}",
-                    r.actor.id
+                    "{:?} -> {:?}: {:?}",
+                    r.actor.id,
+                    r.target.id,
+                    d.deny
                 );
             }
             let mut best = f64::MAX;

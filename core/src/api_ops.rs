@@ -326,9 +326,11 @@ pub(crate) fn evaluate_op(
             let account: Account = required(take(&mut obj, "account")?, "account")?;
             let kind: String = required(take(&mut obj, "kind")?, "kind")?;
             let approve: bool = required(take(&mut obj, "approve")?, "approve")?;
+            let dir = directory(&mut obj)?;
             no_more(&obj)?;
+            let perms = bulk::actor_permissions(policy, &dir, &actor, &account, now)?;
             to_json(&lifecycle::verification(
-                policy, &actor, &account, &kind, approve, now,
+                policy, &actor, &account, &kind, approve, &perms, now, lang,
             )?)
         }
         Op::Statistics | Op::Findings => {

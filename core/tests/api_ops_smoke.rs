@@ -122,3 +122,26 @@ fn a_policy_can_carry_its_own_blocklist() {
         warden_core::api::check_password_json(&custom, &input(pw), warden_core::Lang::En).unwrap();
     assert_eq!(d.violations[0].code, warden_core::Code::PasswordCommon);
 }
+
+#[test]
+fn r002_08_verifications_are_approved_by_staff_never_by_oneself() {
+    let now = "2026-11-22T10:00:00Z";
+    let cust = json!({"id": "c", "organization": "rent", "roles": ["customer"]});
+    let agent = json!({"id": "s", "organization": "rent", "roles": ["supportAgent"]});
+    let d = ok(
+        json!({"preset": "002", "op": "verification", "input": {"actor": cust, "account": cust, "kind": "identity", "approve": true, "now": now}}),
+    );
+    assert_eq!(d["decision"], "deny");
+    assert_eq!(d["deny"]["code"], "self_approval");
+    assert_eq!(d["flags"]["identity"], false);
+    let other = json!({"id": "c2", "organization": "rent", "roles": ["customer"]});
+    let d = ok(
+        json!({"preset": "002", "op": "verification", "input": {"actor": cust, "account": other, "kind": "identity", "approve": true, "now": now}}),
+    );
+    assert_eq!(d["deny"]["code"], "not_permitted", "{d}");
+    let d = ok(
+        json!({"preset": "002", "op": "verification", "input": {"actor": agent, "account": cust, "kind": "identity", "approve": true, "now": now}}),
+    );
+    assert_eq!(d["decision"], "allow", "{d}");
+    assert_eq!(d["flags"]["identity"], true);
+}

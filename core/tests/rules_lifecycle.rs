@@ -140,7 +140,6 @@ fn r000_07_a_regular_user_stays_in_the_own_organization() {
 /// Suspected bug (reported): R000-06 says inactive users cannot act, but a transition whose
 /// `by` is `superAdmin` (or `root`, or `roles`) does not look at the actor's status.
 #[test]
-#[ignore = "suspected core bug: lifecycle::actor_allowed ignores the actor's status (R000-06)"]
 fn r000_06_an_inactive_super_admin_cannot_deactivate() {
     let p = Policy::preset("production-planner-pro").unwrap();
     let mut sa = account("sa", "acme");
@@ -158,7 +157,6 @@ fn r000_06_an_inactive_super_admin_cannot_deactivate() {
 /// Suspected bug (asked): in the PRS preset the user type is the account's role
 /// (`access.roleField`), but `by.roles` only reads the direct `roles`.
 #[test]
-#[ignore = "suspected core bug: by.roles ignores roles from access.roleField (R004-06)"]
 fn r004_06_an_administrator_by_user_type_deactivates() {
     let p = Policy::preset("prs-procurement").unwrap();
     let mut admin = account("it2", "prs");

@@ -868,3 +868,378 @@ fn standard_input_is_read_once() {
     );
     assert_eq!(code(&out), 0, "{}", stderr(&out));
 }
+
+// ------------------------------------------------------------- decision commands
+
+const NOW: &str = "2026-11-22T10:00:00Z";
+
+fn decide(command: &[&str], input: &Value) -> Output {
+    let file = TempFile::json(input);
+    let mut args: Vec<&str> = command.to_vec();
+    args.extend(["--now", NOW, file.arg()]);
+    warden(&args, b"")
+}
+
+fn core(preset: &str, op: &str, mut input: Value) -> Value {
+    if input.get("now").is_none() && op != "import" {
+        input["now"] = json!(NOW);
+    }
+    warden_core::api::evaluate(&json!({"preset": preset, "op": op, "input": input})).unwrap()
+}
+
+#[test]
+fn authorize_allows_denies_and_refuses() {
+    let sa = json!({"id": "sa", "organization": "acme", "superAdmin": true});
+    let reg = json!({"id": "reg", "organization": "acme", "roles": ["regular"]});
+    let input = json!({"actor": sa, "action": "users.update", "target": {"id": "b1", "organization": "beta"}});
+    let out = decide(&["authorize", "--preset", "000"], &input);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(json_out(&out), core("000", "authorize", input));
+    let input = json!({"actor": reg, "action": "users.update", "target": {"id": "u1", "organization": "acme"}});
+    let out = decide(&["authorize", "--preset", "000"], &input);
+    assert_eq!(code(&out), 1);
+    assert_eq!(json_out(&out)["deny"]["code"], "not_permitted");
+    let out = decide(
+        &["authorize", "--preset", "000"],
+        &json!({"actor": reg, "action": "users.fly", "target": {"id": "u1"}}),
+    );
+    assert!(assert_usage_error(&out).contains("unknown action `users.fly`"));
+    let out = warden(
+        &["authorize", "--preset", "000", "--now", NOW],
+        b"{\"actor\": ",
+    );
+    assert!(assert_usage_error(&out).starts_with("warden: invalid JSON in standard input"));
+    let out = warden(&["authorize", "--preset", "000", "--now", NOW], b"[1]");
+    assert_usage_error(&out);
+}
+
+#[test]
+fn now_defaults_to_the_system_clock_and_is_overridden_by_the_input() {
+    let input = json!({"account": {"id": "c1", "status": "suspended", "statusUntil": "2025-01-01T00:00:00Z"}});
+    // The system clock is past the end of this suspension.
+    let out = warden(&["login", "--preset", "002"], input.to_string().as_bytes());
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    let out = warden(
+        &["login", "--preset", "002", "--now", "2024-12-31T00:00:00Z"],
+        input.to_string().as_bytes(),
+    );
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    // A `now` in the input wins over `--now`.
+    let mut late = input.clone();
+    late["now"] = json!("2025-02-01T00:00:00Z");
+    let out = warden(
+        &["login", "--preset", "002", "--now", "2024-12-31T00:00:00Z"],
+        late.to_string().as_bytes(),
+    );
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    let out = warden(&["login", "--preset", "002", "--now", "yesterday"], b"{}");
+    assert!(assert_usage_error(&out).contains("`yesterday` is not an RFC 3339 instant"));
+}
+
+#[test]
+fn scope_prints_the_filter_and_its_sql() {
+    let emp = json!({"id": "e1", "organization": "hr", "manager": "m1", "roles": ["employee"]});
+    let input = json!({"actor": emp, "action": "users.read"});
+    let out = decide(&["scope", "--preset", "hr-platform"], &input);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let v = json_out(&out);
+    assert_eq!(v["filter"]["kind"], "anyOf");
+    assert!(v.get("sql").is_none());
+    let out = decide(&["scope", "--preset", "hr-platform", "--sql"], &input);
+    let v = json_out(&out);
+    assert_eq!(
+        v["sql"]["sql"],
+        "((id = $1 AND organization_id = $2) OR (organization_id = $3 AND manager_id = $4))"
+    );
+    assert_eq!(v["sql"]["params"], json!(["e1", "hr", "hr", "e1"]));
+    let mut with_sql = input.clone();
+    with_sql["sql"] = json!({});
+    assert_eq!(v, core("hr-platform", "scope", with_sql));
+    let out = decide(
+        &[
+            "scope",
+            "--preset",
+            "hr-platform",
+            "--sql",
+            "--placeholder",
+            "question",
+            "--closure-table",
+            "tree:anc:desc:depth",
+            "--columns",
+            "id=user_id,organization=org_id",
+        ],
+        &json!({"actor": {"id": "d1", "organization": "hr", "roles": ["director"]}, "action": "users.read"}),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        json_out(&out)["sql"]["sql"],
+        "((user_id = ? AND org_id = ?) OR (org_id = ? AND user_id IN (SELECT desc FROM tree WHERE anc = ? AND depth >= 1)))"
+    );
+    // An inactive actor reaches nothing: exit 1.
+    let out = decide(
+        &["scope", "--preset", "hr-platform", "--sql"],
+        &json!({"actor": {"id": "x", "organization": "hr", "status": "inactive"}, "action": "users.read"}),
+    );
+    assert_eq!(code(&out), 1);
+    assert_eq!(json_out(&out)["sql"]["sql"], "FALSE");
+    let out = decide(
+        &[
+            "scope",
+            "--preset",
+            "hr-platform",
+            "--sql",
+            "--columns",
+            "id=a b",
+        ],
+        &input,
+    );
+    assert!(assert_usage_error(&out).contains("not a plain SQL identifier"));
+    let out = decide(
+        &[
+            "scope",
+            "--preset",
+            "hr-platform",
+            "--sql",
+            "--closure-table",
+            "t:a",
+        ],
+        &input,
+    );
+    assert!(assert_usage_error(&out).contains("TABLE:ANCESTOR:DESCENDANT:DEPTH"));
+    let out = decide(
+        &[
+            "scope",
+            "--preset",
+            "hr-platform",
+            "--placeholder",
+            "question",
+        ],
+        &input,
+    );
+    assert_usage_error(&out);
+}
+
+#[test]
+fn transition_allows_and_denies() {
+    let admin = json!({"id": "adm", "organization": "rent", "roles": ["administrator"]});
+    let target = json!({"id": "c1", "organization": "rent"});
+    let input = json!({"actor": admin, "target": target, "to": "suspended", "reason": "audit", "durationDays": 7});
+    let out = decide(&["transition", "--preset", "rental-platform"], &input);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(json_out(&out), core("rental-platform", "transition", input));
+    let out = decide(
+        &["transition", "--preset", "rental-platform", "--lang", "fr"],
+        &json!({"actor": admin, "target": target, "to": "suspended"}),
+    );
+    assert_eq!(code(&out), 1);
+    assert_eq!(json_out(&out)["deny"]["code"], "reason_required");
+    let out = decide(
+        &["transition", "--preset", "rental-platform"],
+        &json!({"actor": admin, "target": target, "to": "archived"}),
+    );
+    assert!(assert_usage_error(&out).contains("`archived` is not a status"));
+    let out = decide(
+        &["transition", "--preset", "rental-platform"],
+        &json!({"actor": admin, "target": target, "to": "inactive", "bogus": 1}),
+    );
+    assert_usage_error(&out);
+}
+
+#[test]
+fn login_allows_and_denies() {
+    let out = decide(
+        &["login", "--preset", "000"],
+        &json!({"account": {"id": "u1", "organization": "acme"}, "organization": {"id": "acme", "active": true}}),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = decide(
+        &["login", "--preset", "000"],
+        &json!({"account": {"id": "u1", "organization": "acme"}, "organization": {"id": "acme", "active": false}}),
+    );
+    assert_eq!(code(&out), 1);
+    assert_eq!(json_out(&out)["deny"]["code"], "organization_inactive");
+    let out = decide(
+        &["login", "--preset", "000"],
+        &json!({"account": {"organization": "acme"}}),
+    );
+    assert!(assert_usage_error(&out).contains("input.account"));
+}
+
+#[test]
+fn delete_allows_and_denies() {
+    let sa = json!({"id": "sa", "organization": "acme", "superAdmin": true});
+    let out = decide(
+        &["delete", "--preset", "000"],
+        &json!({"actor": sa, "target": {"id": "u1", "organization": "acme"}, "confirmed": true}),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(json_out(&out)["mode"], "hard");
+    let out = decide(
+        &["delete", "--preset", "000"],
+        &json!({"actor": sa, "target": {"id": "u1", "organization": "acme"}}),
+    );
+    assert_eq!(code(&out), 1);
+    assert_eq!(json_out(&out)["deny"]["code"], "confirmation_required");
+    let out = decide(
+        &["delete", "--preset", "000"],
+        &json!({"actor": sa, "target": {"id": "u1"}, "mode": "shred"}),
+    );
+    assert_usage_error(&out);
+}
+
+#[test]
+fn bulk_fails_when_any_item_is_denied() {
+    let admin = json!({"id": "adm", "organization": "rent", "roles": ["administrator"]});
+    let item = |id: &str, reason: Option<&str>| {
+        let mut i =
+            json!({"op": "status", "target": {"id": id, "organization": "rent"}, "to": "inactive"});
+        if let Some(r) = reason {
+            i["reason"] = json!(r);
+        }
+        i
+    };
+    let input =
+        json!({"actor": admin, "items": [item("c1", Some("closed")), item("c2", Some("closed"))]});
+    let out = decide(&["bulk", "--preset", "002"], &input);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(json_out(&out), core("002", "bulk", input));
+    let out = decide(
+        &["bulk", "--preset", "002"],
+        &json!({"actor": admin, "items": [item("c1", Some("x")), item("c2", None)]}),
+    );
+    assert_eq!(code(&out), 1);
+    assert_eq!(
+        json_out(&out)["summary"],
+        json!({"total": 2, "allowed": 1, "denied": 1, "invalid": 0})
+    );
+    let out = decide(
+        &["bulk", "--preset", "002"],
+        &json!({"actor": admin, "items": [{"op": "explode"}]}),
+    );
+    assert_usage_error(&out);
+}
+
+#[test]
+fn import_reads_raw_csv_and_json_lines() {
+    let csv = "firstName,lastName,email,password,organization\n\
+               Ada,Lovelace,ada@acme.test,Tr0ub4dor&3x!,acme\n";
+    let file = TempFile::new(".csv", csv.as_bytes());
+    let out = warden(
+        &["import", "--preset", "000", "--now", NOW, file.arg()],
+        b"",
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let v = json_out(&out);
+    assert_eq!(v["status"], json!([0]));
+    assert_eq!(
+        v,
+        core(
+            "000",
+            "import",
+            json!({"format": "csv", "data": csv, "today": "2026-11-22"})
+        )
+    );
+    let bad = format!("{csv}Alan,Turing,not-an-email,Tr0ub4dor&3x!,acme\n");
+    let out = warden(
+        &["import", "--preset", "000", "--now", NOW, "-"],
+        bad.as_bytes(),
+    );
+    assert_eq!(code(&out), 1);
+    assert_eq!(json_out(&out)["summary"]["invalid"], 1);
+    let lines = "{\"firstName\":\"Ada\",\"lastName\":\"Lovelace\",\"email\":\"ada@acme.test\",\"password\":\"Tr0ub4dor&3x!\",\"organization\":\"acme\"}\n";
+    let file = TempFile::new(".jsonl", lines.as_bytes());
+    let out = warden(
+        &["import", "--preset", "000", "--now", NOW, file.arg()],
+        b"",
+    );
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
+    let out = warden(
+        &[
+            "import", "--preset", "000", "--format", "jsonl", "--now", NOW, "-",
+        ],
+        b"{oops\n",
+    );
+    assert_eq!(code(&out), 1);
+    let out = warden(&["import", "--preset", "000", "--now", NOW, "-"], b"");
+    assert!(assert_usage_error(&out).contains("no header row"));
+    let out = warden(&["import", "--preset", "000", "-"], b"\xff\xfe");
+    assert!(assert_usage_error(&out).contains("not UTF-8"));
+}
+
+#[test]
+fn stats_counts_accounts() {
+    let input = json!({"accounts": [{"id": "a", "organization": "x", "superAdmin": true}, {"id": "b", "status": "inactive"}]});
+    let out = decide(&["stats", "--preset", "000"], &input);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let v = json_out(&out);
+    assert_eq!(
+        (
+            v["total"].clone(),
+            v["active"].clone(),
+            v["superAdmins"].clone(),
+            v["organizations"].clone()
+        ),
+        (json!(2), json!(1), json!(1), json!(1))
+    );
+    let out = decide(&["stats", "--preset", "000"], &json!({"accounts": {}}));
+    assert_usage_error(&out);
+}
+
+#[test]
+fn eval_runs_any_operation() {
+    let out = decide(
+        &["eval", "--op", "lockout", "--preset", "002"],
+        &json!({"failedAttempts": ["2026-11-22T09:55:00Z", "2026-11-22T09:56:00Z", "2026-11-22T09:57:00Z", "2026-11-22T09:58:00Z", "2026-11-22T09:59:00Z"]}),
+    );
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert_eq!(json_out(&out)["retryAfterSeconds"], 840);
+    let out = decide(
+        &["eval", "--op", "directory", "--preset", "001"],
+        &json!({"accounts": [{"id": "a", "manager": "b"}, {"id": "b", "manager": "a"}]}),
+    );
+    assert_eq!(code(&out), 1);
+    let out = decide(
+        &["eval", "--op", "validate", "--preset", "000"],
+        &json!({"user": {"firstName": "Ada"}}),
+    );
+    assert_eq!(code(&out), 1);
+    let out = decide(
+        &["eval", "--op", "effectiveStatus", "--preset", "002"],
+        &json!({"account": {"id": "a"}}),
+    );
+    assert_eq!(code(&out), 0);
+    assert_eq!(json_out(&out)["status"], "active");
+    let out = decide(&["eval", "--op", "teleport", "--preset", "002"], &json!({}));
+    assert!(assert_usage_error(&out).contains("unknown operation `teleport`"));
+}
+
+#[test]
+fn password_reset_uses_os_entropy() {
+    let root = json!({"id": "root", "organization": "prs", "root": true});
+    let input =
+        json!({"actor": root, "target": {"id": "u1", "organization": "prs", "status": "inactive"}});
+    let out = decide(&["password", "reset", "--preset", "004"], &input);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let first = json_out(&out);
+    assert_eq!(first["status"], "inactive");
+    assert_eq!(first["mustChangePassword"], true);
+    let temp = first["temporaryPassword"].as_str().unwrap().to_owned();
+    let check = warden(
+        &["password", "check", "--preset", "004"],
+        format!("{temp}\n").as_bytes(),
+    );
+    assert_eq!(code(&check), 0, "{}", stdout(&check));
+    let second = json_out(&decide(&["password", "reset", "--preset", "004"], &input));
+    assert_ne!(second["temporaryPassword"], first["temporaryPassword"]);
+    let out = decide(
+        &["password", "reset", "--preset", "004"],
+        &json!({"actor": {"id": "rq", "organization": "prs", "attributes": {"userType": "requester"}}, "target": {"id": "u1", "organization": "prs"}}),
+    );
+    assert_eq!(code(&out), 1);
+    assert_eq!(json_out(&out)["deny"]["code"], "not_permitted");
+    let out = decide(
+        &["password", "reset", "--preset", "004"],
+        &json!({"actor": root}),
+    );
+    assert_usage_error(&out);
+}

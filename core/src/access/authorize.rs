@@ -16,7 +16,9 @@ use crate::policy::Policy;
 use crate::violation::Params;
 
 /// What an action is done to: a user account, or another resource (a booking, a report).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+///
+/// `Target::default()` is a user target with an empty id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Target {
     /// The target's id.
@@ -52,6 +54,23 @@ pub struct Target {
 
 fn user() -> String {
     "user".to_owned()
+}
+
+impl Default for Target {
+    fn default() -> Self {
+        Target {
+            id: String::new(),
+            kind: user(),
+            organization: None,
+            owner: None,
+            location: None,
+            manager: None,
+            status: None,
+            roles: Vec::new(),
+            groups: Vec::new(),
+            attributes: Map::new(),
+        }
+    }
 }
 
 impl Target {

@@ -199,7 +199,7 @@ pub fn delete(
         return Ok(d);
     }
     if let Some(by) = &spec.by
-        && !actor_allowed(by, &req.actor, &req.actor_permissions)
+        && !actor_allowed(policy, by, &req.actor, &req.actor_permissions)
     {
         d.deny = Some(not_permitted(by, lang));
         return Ok(d);
@@ -716,7 +716,7 @@ pub fn password_reset(
         d.deny = Some(deny);
         return Ok(d);
     } else if let Some(by) = &spec.by
-        && !actor_allowed(by, &req.actor, &req.actor_permissions)
+        && !actor_allowed(policy, by, &req.actor, &req.actor_permissions)
     {
         d.deny = Some(not_permitted(by, lang));
         return Ok(d);
@@ -773,6 +773,11 @@ pub fn password_reset(
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VerificationDecision {
+    /// Allow or deny.
+    pub decision: Decision,
+    /// Why it is denied: the actor's own status, `by`, or self-approval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deny: Option<Deny>,
     /// The hash of the policy that decided.
     pub policy: Arc<str>,
     /// The verification kind.
@@ -826,13 +831,16 @@ fn enabled(
 /// # Errors
 /// [`LifecycleError::NoLifecycle`]; [`LifecycleError::UnknownVerification`] when the
 /// policy does not declare `kind`.
+#[allow(clippy::too_many_arguments)]
 pub fn verification(
     policy: &Policy,
     actor: &Account,
     account: &Account,
     kind: &str,
     approve: bool,
+    actor_permissions: &[String],
     now: Timestamp,
+    lang: Lang,
 ) -> Result<VerificationDecision, LifecycleError> {
     let lc = lifecycle_of(policy)?;
     let unknown = || LifecycleError::UnknownVerification {
@@ -842,11 +850,45 @@ pub fn verification(
     if !spec.kinds.iter().any(|k| k == kind) {
         return Err(unknown());
     }
+    let mut deny = super::actor_state_denial(policy, actor, now, lang);
+    if deny.is_none() && actor.id == account.id {
+        deny = Some(Deny::new(
+            DenyKind::Forbidden,
+            "self_approval",
+            "verifications",
+            Params::new(),
+            lang,
+        ));
+    }
+    if deny.is_none()
+        && let Some(by) = &spec.by
+        && !actor_allowed(policy, by, actor, actor_permissions)
+    {
+        deny = Some(not_permitted(by, lang));
+    }
     let mut flags = flags_of(account, &spec.kinds);
+    if deny.is_some() {
+        // Nothing changes: the flags stay as stored.
+        let mut audit = AuditEntry::new(&actor.id, &account.id, "users.verify", now);
+        audit.fields = vec![format!("verifications.{kind}")];
+        return Ok(VerificationDecision {
+            decision: Decision::Deny,
+            deny,
+            policy: hash_of(policy),
+            kind: kind.to_owned(),
+            approved: false,
+            features: enabled(&spec.features, &flags),
+            flags,
+            obligations: Vec::new(),
+            audit,
+        });
+    }
     flags.insert(kind.to_owned(), approve);
     let mut audit = AuditEntry::new(&actor.id, &account.id, "users.verify", now);
     audit.fields = vec![format!("verifications.{kind}")];
     Ok(VerificationDecision {
+        decision: Decision::Allow,
+        deny: None,
         policy: hash_of(policy),
         kind: kind.to_owned(),
         approved: approve,

@@ -12,6 +12,7 @@ pub(crate) const CODES: &[&str] = &[
     "terminal_status",
     "not_permitted",
     "actor_inactive",
+    "self_approval",
     "reason_required",
     "reason_too_long",
     "reason_not_allowed",
@@ -52,6 +53,7 @@ fn template(code: &str, lang: Lang) -> &'static str {
             "terminal_status" => "`{from}` is permanent: the account cannot leave it",
             "not_permitted" => "the actor is not allowed to do this",
             "actor_inactive" => "the actor's account is `{status}` and holds no permissions",
+            "self_approval" => "nobody approves their own verification",
             "reason_required" => "a reason is required",
             "reason_too_long" => {
                 "the reason must be at most {max} characters long (it has {actual})"
@@ -102,6 +104,7 @@ fn template(code: &str, lang: Lang) -> &'static str {
             "actor_inactive" => {
                 "le compte de l'auteur de la demande est `{status}` et n'a aucune permission"
             }
+            "self_approval" => "personne ne valide sa propre vérification",
             "reason_required" => "un motif est obligatoire",
             "reason_too_long" => {
                 "le motif doit contenir au plus {max} caractères (il en a {actual})"

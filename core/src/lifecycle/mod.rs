@@ -247,15 +247,27 @@ pub(crate) fn hash_of(policy: &crate::Policy) -> Arc<str> {
 
 /// Does `actor` satisfy `by`? `permissions` are the actor's effective permissions over the
 /// target.
+/// Roles count as the access model computes them (direct, groups, `roleField`), when the
+/// policy has one; otherwise the account's direct roles.
 pub(crate) fn actor_allowed(
+    policy: &crate::Policy,
     by: &ActorSpec,
     actor: &crate::model::Account,
     permissions: &[String],
 ) -> bool {
+    let has_role = |r: &String| match policy.access() {
+        Some(access) => crate::access::effective_roles(access, actor)
+            .map(|ids| {
+                ids.iter()
+                    .any(|&i| access.role_ids().nth(i) == Some(r.as_str()))
+            })
+            .unwrap_or(false),
+        None => actor.roles.contains(r),
+    };
     by.permission
         .as_ref()
         .is_some_and(|p| permissions.iter().any(|q| q == p || wildcard(q, p)))
-        || by.roles.iter().any(|r| actor.roles.contains(r))
+        || by.roles.iter().any(has_role)
         || (by.root && actor.root)
         || (by.super_admin && actor.super_admin)
 }

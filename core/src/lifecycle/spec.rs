@@ -387,6 +387,10 @@ fn sixty() -> u32 {
 pub struct VerificationSpec {
     /// The verification kinds (`email`, `phone`, `identity`, `payment`, `address`).
     pub kinds: Vec<String>,
+    /// Who may approve or reject a verification; absent means any active actor with a
+    /// lifecycle-capable status. Nobody approves their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<ActorSpec>,
     /// Features and the kinds each needs approved (`{"book": ["email", "identity"]}`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub features: BTreeMap<String, Vec<String>>,

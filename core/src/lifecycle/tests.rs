@@ -1306,7 +1306,7 @@ fn r002_08_verification_flags() {
     u.attributes
         .insert("verifications".into(), json!({"email": true}));
     assert!(!feature_enabled(&p, &u, "booking").unwrap());
-    let d = verification(&p, &admin(), &u, "phone", true, now()).unwrap();
+    let d = verification(&p, &admin(), &u, "phone", true, &[], now(), Lang::En).unwrap();
     assert_eq!(d.flags.get("phone"), Some(&true));
     assert_eq!(d.flags.get("email"), Some(&true));
     assert_eq!(d.features, vec!["booking"]);
@@ -1318,11 +1318,11 @@ fn r002_08_verification_flags() {
         serde_json::to_value(&d.flags).unwrap(),
     );
     assert!(feature_enabled(&p, &u, "booking").unwrap());
-    let d = verification(&p, &admin(), &u, "phone", false, now()).unwrap();
+    let d = verification(&p, &admin(), &u, "phone", false, &[], now(), Lang::En).unwrap();
     assert!(d.features.is_empty());
     assert_eq!(d.audit.fields, vec!["verifications.phone"]);
     assert!(matches!(
-        verification(&p, &admin(), &u, "retina", true, now()),
+        verification(&p, &admin(), &u, "retina", true, &[], now(), Lang::En),
         Err(LifecycleError::UnknownVerification { .. })
     ));
     assert!(matches!(

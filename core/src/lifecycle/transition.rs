@@ -465,7 +465,7 @@ pub fn transition(
         return deny(decision, d);
     }
     if let Some(by) = &t.by
-        && !actor_allowed(by, &req.actor, &req.actor_permissions)
+        && !actor_allowed(policy, by, &req.actor, &req.actor_permissions)
     {
         return deny(decision, not_permitted(by, lang));
     }

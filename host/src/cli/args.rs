@@ -3,9 +3,10 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use warden_core::{Date, Lang};
+use warden_core::{Date, Lang, Timestamp};
 
-/// Warden: user-management policies (validation, passwords) from the command line.
+/// Warden: user-management policies (validation, passwords, scoping, lifecycle) from the
+/// command line.
 ///
 /// Every command prints JSON on standard output (compact, one line; `--pretty` to indent),
 /// except `password hash` (a PHC string) and `password generate` (the password). Exit
@@ -40,6 +41,154 @@ pub enum Command {
     /// removed), never from the command line, where they would show in process lists and
     /// shell history.
     Password(PasswordArgs),
+    /// Decide one action: may the actor do `action` to the target?
+    ///
+    /// The input is the `authorize` operation's input (`{actor, action, target, change?,
+    /// directory?}`); `now` is filled in from `--now` unless given. Exit status 0 allow, 1
+    /// deny.
+    Authorize(OpArgs),
+    /// Print the filter of the targets an actor may reach with an action.
+    ///
+    /// The input is `{actor, action}` (and optionally `sql`). With `--sql` the output also
+    /// has the parameterised SQL (`sql: {sql, params}`). Exit status 0, or 1 when the filter
+    /// is `none` (the actor reaches nothing).
+    Scope(ScopeArgs),
+    /// Decide a status change: `{actor, target, to, reason?, until?, durationDays?,
+    /// durationMinutes?, facts?, directory?}`. Exit status 0 allow, 1 deny.
+    Transition(OpArgs),
+    /// Decide whether an account may log in now: `{account, organization?, facts?}`. Exit
+    /// status 0 allow, 1 deny.
+    Login(OpArgs),
+    /// Decide a deletion: `{actor, target, mode?, confirmed?, facts?, directory?}`. Exit
+    /// status 0 allow, 1 deny.
+    Delete(OpArgs),
+    /// Decide a batch of operations item by item: `{actor, items, directory?, confirmed?,
+    /// confirmCount?, maxDelete?, batchSize?, today?}`. Exit status 0 when every item is
+    /// allowed, 1 when any is denied or invalid.
+    Bulk(OpArgs),
+    /// Validate a raw CSV or JSON Lines file of user records and print the import report.
+    ///
+    /// Exit status 0 when every row is valid (warnings allowed), 1 when any row is
+    /// invalid. The file is read up to 64 MiB.
+    Import(ImportArgs),
+    /// Account statistics (total, active, super administrators, organisations, by status)
+    /// of `{accounts}`. Exit status 0.
+    Stats(OpArgs),
+    /// Run any operation of the JSON entry point on the input (`validate`, `password`,
+    /// `authorize`, `scope`, `permissions`, `directory`, `transition`, `login`, `lockout`,
+    /// `delete`, `changes`, `passwordChange`, `passwordReset`, `verification`,
+    /// `statistics`, `findings`, `effectiveStatus`, `bulk`, `import`).
+    ///
+    /// `now` (or `today` for `validate` and `import`) is filled in from `--now` unless the
+    /// input gives it. Exit status 1 for a deny, an invalid record, a denied or invalid
+    /// bulk item, an invalid import row, a lockout, an invalid directory or security
+    /// findings; 0 otherwise.
+    Eval(EvalArgs),
+}
+
+/// The arguments shared by the decision commands.
+#[derive(Debug, Clone, Args)]
+pub struct OpArgs {
+    /// The policy.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// The language of messages.
+    #[arg(long, value_name = "LANG", default_value = "en", value_parser = parse_lang)]
+    pub lang: Lang,
+    /// The current instant, RFC 3339 (`2026-11-22T10:00:00Z`) [default: the system
+    /// clock]. Used only when the input has no `now`.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_timestamp)]
+    pub now: Option<Timestamp>,
+    /// The operation's input, a JSON object: a file, or `-` for standard input (at most
+    /// 64 MiB).
+    #[arg(value_name = "FILE", default_value = "-")]
+    pub input: PathBuf,
+}
+
+/// The arguments of `warden scope`.
+#[derive(Debug, Clone, Args)]
+pub struct ScopeArgs {
+    /// The policy, language, instant and input.
+    #[command(flatten)]
+    pub op: OpArgs,
+    /// Also render the filter as a parameterised SQL boolean expression.
+    #[arg(long)]
+    pub sql: bool,
+    /// The placeholder style of the SQL [default: dollar].
+    #[arg(long, value_enum, requires = "sql")]
+    pub placeholder: Option<PlaceholderArg>,
+    /// Express the manager subtree with a closure table instead of a recursive CTE.
+    #[arg(long, value_name = "TABLE:ANCESTOR:DESCENDANT:DEPTH", requires = "sql")]
+    pub closure_table: Option<String>,
+    /// Column names, as `id=..,organization=..,location=..,manager=..,owner=..` (any
+    /// subset) [default: id, organization_id, location, manager_id, no owner].
+    #[arg(long, value_name = "NAME=COLUMN,...", requires = "sql")]
+    pub columns: Option<String>,
+}
+
+/// SQL placeholder style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlaceholderArg {
+    /// `$1`, `$2` (PostgreSQL).
+    Dollar,
+    /// `?` (SQLite, MySQL).
+    Question,
+}
+
+impl PlaceholderArg {
+    /// The style's name in requests.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlaceholderArg::Dollar => "dollar",
+            PlaceholderArg::Question => "question",
+        }
+    }
+}
+
+/// The format of an import file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormatArg {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+}
+
+/// The arguments of `warden import`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// The policy.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// The language of messages.
+    #[arg(long, value_name = "LANG", default_value = "en", value_parser = parse_lang)]
+    pub lang: Lang,
+    /// The file's format [default: `jsonl` for a name ending in `.jsonl` or `.ndjson`,
+    /// else `csv`].
+    #[arg(long, value_enum)]
+    pub format: Option<ImportFormatArg>,
+    /// The current instant, RFC 3339; its UTC date is the import's `today` [default: the
+    /// system clock].
+    #[arg(long, value_name = "RFC3339", value_parser = parse_timestamp)]
+    pub now: Option<Timestamp>,
+    /// Answers to the checks of a previous report (`{"unique": {...}, "exists": {...}}`),
+    /// as a JSON file.
+    #[arg(long, value_name = "FILE")]
+    pub facts: Option<PathBuf>,
+    /// The file: CSV or JSON Lines, or `-` for standard input (at most 64 MiB).
+    #[arg(value_name = "FILE")]
+    pub input: PathBuf,
+}
+
+/// The arguments of `warden eval`.
+#[derive(Debug, Clone, Args)]
+pub struct EvalArgs {
+    /// The operation, as in requests (`authorize`, `passwordReset`, ...).
+    #[arg(long, value_name = "OP")]
+    pub op: String,
+    /// The policy, language, instant and input.
+    #[command(flatten)]
+    pub args: OpArgs,
 }
 
 /// The policy to apply: a preset or a file.
@@ -187,11 +336,22 @@ pub enum PasswordCommand {
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=4096))]
         length: Option<u16>,
     },
+    /// Decide a password reset (`{actor, target, method?, directory?}`), with fresh
+    /// entropy from the operating system for a temporary password.
+    ///
+    /// Prints the decision (with `temporaryPassword` when one was generated); exit status
+    /// 0 allow, 1 deny.
+    Reset(OpArgs),
 }
 
 fn parse_lang(s: &str) -> Result<Lang, String> {
     s.parse::<Lang>()
         .map_err(|_| format!("unknown language `{s}` (languages are `en`, `fr`)"))
+}
+
+fn parse_timestamp(s: &str) -> Result<Timestamp, String> {
+    Timestamp::parse(s)
+        .map_err(|_| format!("`{s}` is not an RFC 3339 instant such as `2026-11-22T10:00:00Z`"))
 }
 
 fn parse_date(s: &str) -> Result<Date, String> {

@@ -10,7 +10,7 @@ use warden_core::{Lang, Policy};
 use super::args::{Command, PasswordCommand, PolicyArgs, PresetsCommand, ValidateArgs};
 use super::error::CliError;
 use super::input::{load_policy, read_json, read_password, source_of};
-use super::{Env, Exit, Output};
+use super::{Env, Exit, Output, ops};
 use crate::random::{EntropyRng, salt};
 
 /// Runs a parsed command.
@@ -33,7 +33,17 @@ pub(crate) fn execute(command: &Command, env: &mut Env<'_>) -> Result<(Output, E
             PasswordCommand::Generate { policy, length } => {
                 generate_password(env, policy, length.map(usize::from))
             }
+            PasswordCommand::Reset(args) => ops::password_reset(args, env),
         },
+        Command::Authorize(args) => ops::simple(args, Op::Authorize, env),
+        Command::Scope(args) => ops::scope(args, env),
+        Command::Transition(args) => ops::simple(args, Op::Transition, env),
+        Command::Login(args) => ops::simple(args, Op::Login, env),
+        Command::Delete(args) => ops::simple(args, Op::Delete, env),
+        Command::Bulk(args) => ops::simple(args, Op::Bulk, env),
+        Command::Import(args) => ops::import(args, env),
+        Command::Stats(args) => ops::simple(args, Op::Statistics, env),
+        Command::Eval(args) => ops::eval(args, env),
     }
 }
 

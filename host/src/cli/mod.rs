@@ -13,6 +13,9 @@ mod args;
 mod commands;
 mod error;
 mod input;
+mod ops;
+
+pub use ops::RESET_ENTROPY_BYTES;
 
 use std::ffi::OsString;
 use std::io::{BufRead, Write};
@@ -23,7 +26,8 @@ use clap::error::ErrorKind;
 use warden_core::Date;
 
 pub use args::{
-    Cli, Command, ModeArg, PasswordArgs, PasswordCommand, PolicyArgs, PresetsArgs, PresetsCommand,
+    Cli, Command, EvalArgs, ImportArgs, ImportFormatArg, ModeArg, OpArgs, PasswordArgs,
+    PasswordCommand, PlaceholderArg, PolicyArgs, PresetsArgs, PresetsCommand, ScopeArgs,
     ValidateArgs,
 };
 pub use error::CliError;
