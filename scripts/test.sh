@@ -26,3 +26,16 @@ cargo build -p warden-core --no-default-features
 
 step "benchmarks compile"
 cargo bench --workspace --no-run
+
+# ---- the wasm package, its Node conformance run and the browser console (see wasm/README.md)
+step "wasm package (browser + Node builds, sizes)"
+scripts/build-wasm.sh
+
+step "TypeScript declarations (tsc --noEmit on a typed example)"
+npx --no-install tsc --noEmit -p tests/node/tsconfig.json
+
+step "Node: conformance vectors and package tests through the wasm package"
+node --test tests/node/
+
+step "browser end-to-end tests (Chromium, playwright-core)"
+node --test --test-concurrency=1 tests/e2e/

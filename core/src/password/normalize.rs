@@ -5,7 +5,12 @@ use unicode_normalization::UnicodeNormalization;
 /// NFKC, the normalisation NIST SP 800-63B-4 recommends before checking and hashing a
 /// password. Never truncates.
 pub(crate) fn nfkc(s: &str) -> String {
-    s.nfkc().collect()
+    // ASCII text is already in NFKC.
+    if s.is_ascii() {
+        s.to_owned()
+    } else {
+        s.nfkc().collect()
+    }
 }
 
 /// Undoes simple leet speak: `0`→o, `1`→`one`, `3`→e, `4`→a, `5`→s, `7`→t, `@`→a, `$`→s,
@@ -31,6 +36,9 @@ pub(crate) fn leet(s: &str, one: char) -> String {
 /// duplicates.
 pub(crate) fn lower_and_leet(lower: &str) -> Vec<String> {
     let mut out = vec![lower.to_owned()];
+    if !lower.contains(['0', '1', '3', '4', '5', '7', '@', '$', '!']) {
+        return out;
+    }
     for one in ['i', 'l'] {
         let v = leet(lower, one);
         if !out.contains(&v) {

@@ -1,0 +1,116 @@
+// The admin console in a real Chromium (Debian's /usr/bin/chromium via playwright-core).
+// Build first: scripts/build-wasm.sh. Screenshots go to tests/output/.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { start } from "./server.mjs";
+
+const out = join(fileURLToPath(new URL(".", import.meta.url)), "..", "output");
+mkdirSync(out, { recursive: true });
+let server, context, page, profile;
+const errors = [];
+
+before(async () => {
+  server = await start(0);
+  profile = mkdtempSync(join(tmpdir(), "warden-chromium-"));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, viewport: { width: 1280, height: 860 },
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(`http://127.0.0.1:${server.address().port}/`);
+  await page.waitForSelector("body[data-ready=true]", { timeout: 20000 });
+});
+
+after(async () => {
+  await context?.close();
+  server?.close();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+test("the console loads the seed users and the core's statistics (R000-10)", async () => {
+  assert.ok((await page.locator("#users tbody tr").count()) >= 8);
+  assert.equal(await page.locator('[data-stat="total"] b').textContent(), "8");
+  assert.equal(await page.locator('[data-stat="superAdmins"] b').textContent(), "1");
+  await page.screenshot({ path: join(out, "console-list.png") });
+});
+
+test("R000-03 an invalid email shows its error under the field", async () => {
+  await page.click("#btn-new");
+  await page.fill("#f-email", "not-an-email");
+  await page.locator("#f-email").blur();
+  const msg = page.locator('#m-email .msg.error');
+  await msg.waitFor();
+  assert.match(await msg.textContent(), /email|valid/i);
+});
+
+test("R000-04 a weak password shows which rules fail", async () => {
+  await page.fill("#f-password", "abc");
+  await page.locator("#pw-checklist li").first().waitFor();
+  const unmet = await page.locator("#pw-checklist li:not(.met)").allTextContents();
+  assert.ok(unmet.length >= 3, `unmet rules: ${unmet}`);
+  assert.ok(unmet.some((s) => /8/.test(s)), `a length rule among ${unmet}`);
+  assert.ok(await page.locator("#f-password").evaluate((el) => el.closest(".field").classList.contains("has-error")));
+  await page.screenshot({ path: join(out, "form-errors.png") });
+});
+
+test("R000-01 a valid user is created and listed", async () => {
+  await page.fill("#f-firstName", "Katherine");
+  await page.fill("#f-lastName", "Johnson");
+  await page.fill("#f-email", "Katherine.Johnson@NASA.example");
+  await page.fill("#f-password", "Orbit&Launch1962!");
+  await page.fill("#f-organization", "acme");
+  await page.waitForFunction(() => !document.querySelector("#user-save").disabled);
+  await page.click("#user-save");
+  await page.locator("#users tbody tr", { hasText: "katherine.johnson@nasa.example" }).waitFor();
+  assert.equal(await page.locator('[data-stat="total"] b').textContent(), "9");
+});
+
+test("R000-11 a duplicate email of an inactive account offers reactivation", async () => {
+  await page.click("#btn-new");
+  await page.fill("#f-email", "donald.knuth@example.com");
+  const dup = page.locator('#m-email .msg[data-code="duplicate"]');
+  await dup.waitFor();
+  assert.equal(await dup.locator("button").count(), 1);
+  await page.click("#dlg-user [data-close]");
+});
+
+test("R002-09 a CSV with good and bad rows is previewed with its counts", async () => {
+  await page.click("#btn-import");
+  const csv = "firstName,lastName,email,password,organization\n" +
+    "Mary,Jackson,mary.jackson@example.com,Wind&Tunnel1958!,acme\n" +
+    "Dorothy,Vaughan,dorothy.vaughan@example.com,Fortran&IBM1961!,globex\n" +
+    "Bad,,not-an-email,weak,acme\n" +
+    "Dup,Row,mary.jackson@example.com,Wind&Tunnel1958!,acme\n";
+  await page.setInputFiles("#imp-file", { name: "users.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+  await page.locator('[data-imp="rows"] b').waitFor();
+  assert.equal(await page.locator('[data-imp="rows"] b').textContent(), "4");
+  assert.equal(await page.locator('[data-imp="valid"] b').textContent(), "2");
+  assert.equal(await page.locator('[data-imp="invalid"] b').textContent(), "2");
+  assert.equal(await page.locator("#imp-table tbody tr").count(), 4);
+  await page.screenshot({ path: join(out, "import-preview.png") });
+  await page.click("#imp-commit");
+  await page.locator('[data-imp="imported"] b').waitFor();
+  assert.equal(await page.locator('[data-imp="imported"] b').textContent(), "2");
+  await page.click("#dlg-import [data-close]");
+  assert.equal(await page.locator('[data-stat="total"] b').textContent(), "11");
+});
+
+test("switching to French shows the core's French messages", async () => {
+  await page.selectOption("#lang", "fr");
+  await page.click("#btn-new");
+  await page.fill("#f-email", "pas-une-adresse");
+  await page.locator("#f-email").blur();
+  const msg = page.locator('#m-email .msg.error');
+  await msg.waitFor();
+  assert.match(await msg.textContent(), /adresse|valide/);
+  assert.equal(await page.locator("#btn-new").textContent(), "Nouvel utilisateur");
+  await page.screenshot({ path: join(out, "form-french.png") });
+  await page.click("#dlg-user [data-close]");
+  assert.deepEqual(errors, []);
+});

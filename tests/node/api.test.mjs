@@ -1,0 +1,85 @@
+// The wasm package's own surface in Node: classes, thrown errors, import, facts, presets.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+
+const pkgDir = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "wasm", "pkg", "node");
+const w = createRequire(import.meta.url)(join(pkgDir, "warden_wasm.js"));
+const list = new w.Blocklist(readFileSync(join(pkgDir, "common-passwords.txt"), "utf8"));
+const today = "2026-11-22";
+const ada = { firstName: "Ada", lastName: "Lovelace", email: "ada@acme.example", password: "Tr0ub4dor&3x!", organization: "acme" };
+
+test("presets are exposed with their documents", () => {
+  const names = w.presets().map((p) => p.name);
+  assert.deepEqual(names, ["production-planner-pro", "hr-platform", "rental-platform", "crm", "prs-procurement"]);
+  assert.equal(w.presetDocument("000").name, "production-planner-pro");
+  const fromDoc = new w.Warden(w.presetDocument("crm"));
+  assert.equal(fromDoc.hash, w.Warden.fromPreset("crm").hash);
+});
+
+test("R000-04 a policy that needs the blocklist refuses to pass passwords until it has it", () => {
+  const bare = w.Warden.fromPreset("production-planner-pro");
+  assert.equal(bare.needsBlocklist, true);
+  const d = bare.checkPassword({ password: "Password123!" });
+  assert.equal(d.valid, false);
+  assert.ok(d.violations.some((v) => v.code === "password_check_unavailable"));
+  const full = bare.withBlocklist(list);
+  assert.equal(full.needsBlocklist, false);
+  const weak = full.checkPassword({ password: "password123" }, "fr");
+  assert.ok(weak.checklist.length > 0);
+  assert.ok(weak.violations.some((v) => v.code === "password_common"));
+  assert.ok(typeof weak.score === "number");
+});
+
+test("errors are thrown as WardenError with code, path, message", () => {
+  const x = w.Warden.fromPreset("000");
+  assert.throws(() => x.validate({ user: ada }), (e) => e.name === "WardenError" && e.code === "invalid_input" && e.path === "input.today" && /today/.test(e.message));
+  assert.throws(() => w.Warden.fromPreset("nope"), (e) => e.code === "policy_error" && typeof e.help === "string");
+  assert.throws(() => new w.Warden("{"), (e) => e.code === "policy_error");
+  assert.throws(() => x.evaluate("frobnicate", {}), (e) => e.code === "invalid_input" && e.path === "op");
+});
+
+test("R000-11 uniqueness facts answered from local records suggest reactivation", () => {
+  const x = w.Warden.fromPreset("000").withBlocklist(list);
+  const first = x.validate({ user: ada, today });
+  assert.equal(first.complete, false);
+  const records = [{ id: "u1", email: "ada@acme.example", status: "inactive" }];
+  const facts = x.answerFacts(first.checks, records, { known: { organization: ["acme"] } });
+  const d = x.validate({ user: ada, today, facts }, "en");
+  assert.equal(d.valid, false);
+  assert.equal(d.violations[0].code, "duplicate");
+  assert.equal(d.violations[0].params.suggestion, "reactivate");
+  const self = x.validate({ user: ada, today, facts: x.answerFacts(first.checks, records, { selfId: "u1", known: { organization: ["acme"] } }), mode: "update" });
+  assert.equal(self.valid, true);
+  assert.equal(self.complete, true);
+});
+
+test("R002-09 import returns status bytes and only the rows with violations", () => {
+  const x = w.Warden.fromPreset("000").withBlocklist(list);
+  const csv = "firstName,lastName,email,password,organization\n" +
+    "Ada,Lovelace,ada@acme.example,Tr0ub4dor&3x!,acme\n" +
+    "Bob,,not-an-email,x,acme\n" +
+    "Eve,Smith,ada@acme.example,Tr0ub4dor&3x!,acme\n";
+  const r = x.validateImport(new TextEncoder().encode(csv), { today });
+  assert.ok(r.status instanceof Uint8Array);
+  assert.deepEqual([...r.status], [0, 2, 2]);
+  assert.equal(r.summary.total, 3);
+  assert.equal(r.summary.invalid, 2);
+  assert.equal(r.summary.duplicatesInFile, 1);
+  assert.deepEqual(r.rows.map((row) => row.index), [1, 2]);
+  assert.throws(() => x.validateImport(new Uint8Array([0xff, 0xfe]), { today }), (e) => e.code === "import_unreadable");
+});
+
+test("R000-10 statistics and a transition come from the core", () => {
+  const x = w.Warden.fromPreset("002");
+  const now = "2026-11-22T10:00:00Z";
+  const s = x.statistics({ accounts: [{ id: "a", superAdmin: true }, { id: "b", status: "inactive", organization: "o" }], now });
+  assert.deepEqual([s.total, s.active, s.superAdmins, s.organizations], [2, 1, 1, 1]);
+  const t = x.transition({ actor: { id: "admin", superAdmin: true }, target: { id: "b" }, to: "suspended", now }, "fr");
+  assert.equal(t.decision, "deny");
+  assert.equal(t.deny.code, "reason_required");
+  assert.equal(typeof w.renderMessage("password_too_short", { min: 8 }, "fr"), "string");
+});

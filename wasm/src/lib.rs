@@ -1,0 +1,510 @@
+//! # warden-wasm
+//!
+//! Warden for browsers and Node: a thin [`wasm_bindgen`] layer over `warden-core`. Every
+//! decision goes through the core's JSON entry point ([`warden_core::api::evaluate_with`]),
+//! so a rule has exactly one implementation and the verdicts are the native ones.
+//!
+//! ```js
+//! import init, { Warden, Blocklist } from "./pkg/web/warden_wasm.js";
+//! await init();
+//! const list = new Blocklist(await (await fetch("pkg/common-passwords.txt")).text());
+//! const warden = Warden.fromPreset("production-planner-pro").withBlocklist(list);
+//! const d = warden.validate({ user: { email: "nope" }, today: "2026-11-22" }, "fr");
+//! ```
+//!
+//! ## Core concepts
+//! - [`Warden`] holds a compiled policy: parse and compile once, call many times.
+//! - [`Blocklist`] is the common-password list, loaded on demand and shared by policies
+//!   (policies whose password rules need it report `password_check_unavailable` until
+//!   [`Warden::with_blocklist`] gives it).
+//! - Decisions come back as plain JS objects of the native JSON shape; a request that
+//!   cannot be evaluated throws a `WardenError` (an `Error` with `code`, `path`, `message`,
+//!   `help`). Domain outcomes (invalid records, denials) are values, never exceptions.
+//! - [`Warden::validate_import`] takes the raw CSV or JSON Lines bytes and returns one
+//!   status byte per row (a `Uint8Array`) plus objects only for rows with violations.
+//!
+//! ## Untrusted input
+//! Inputs are bounded by the core's limits (record fields, import bytes and rows, policy
+//! size); nothing here panics on bad input (the workspace lints deny it).
+
+#![deny(missing_docs)]
+
+mod convert;
+pub mod facts;
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::Value;
+use warden_core::api::{self, ApiError, Op};
+use warden_core::import::{ImportFormat, validate_import};
+use warden_core::policy::{Mode, presets};
+use warden_core::validate::{ValidationContext, ValidationFacts};
+use warden_core::{Date, Lang, Policy};
+use wasm_bindgen::prelude::*;
+
+use convert::{Codec, from_js, input_error, to_js, to_js_error};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &str = include_str!("types.d.ts");
+
+/// The common-password list, parsed once and shared by every policy given it.
+#[wasm_bindgen]
+pub struct Blocklist {
+    inner: Arc<warden_core::password::Blocklist>,
+}
+
+#[wasm_bindgen]
+impl Blocklist {
+    /// Parses the list: one password per line (the package's `common-passwords.txt`).
+    #[wasm_bindgen(constructor)]
+    pub fn new(text: &str) -> Blocklist {
+        Blocklist {
+            inner: Arc::new(warden_core::password::Blocklist::from_text(text)),
+        }
+    }
+
+    /// The number of distinct entries.
+    #[wasm_bindgen(getter)]
+    pub fn size(&self) -> usize {
+        self.inner.len()
+    }
+}
+
+/// A compiled policy and the operations of the JSON entry point over it.
+#[wasm_bindgen]
+pub struct Warden {
+    policy: Policy,
+}
+
+/// The options of [`Warden::validate_import`].
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ImportOptions {
+    #[serde(default)]
+    format: ImportFormat,
+    today: Date,
+    #[serde(default)]
+    facts: ValidationFacts,
+}
+
+fn parse_lang(lang: Option<String>) -> Result<Lang, ApiError> {
+    match lang {
+        None => Ok(Lang::default()),
+        Some(l) => serde_json::from_value(Value::String(l.clone())).map_err(|_| {
+            input_error(
+                "lang",
+                format!(
+                    "unknown language `{}`, expected `en` or `fr`",
+                    l.chars().take(16).collect::<String>()
+                ),
+            )
+        }),
+    }
+}
+
+fn parse_op(op: &str) -> Result<Op, ApiError> {
+    serde_json::from_value(Value::String(op.to_owned())).map_err(|_| {
+        input_error(
+            "op",
+            format!(
+                "unknown operation `{}`",
+                op.chars().take(32).collect::<String>()
+            ),
+        )
+    })
+}
+
+impl Warden {
+    fn run(
+        &self,
+        codec: Codec,
+        op: Op,
+        input: &JsValue,
+        lang: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        let inner = || -> Result<Value, ApiError> {
+            let lang = parse_lang(lang)?;
+            let input = from_js(codec, input, "input")?;
+            api::evaluate_with(&self.policy, op, lang, input)
+        };
+        let out = inner().map_err(|e| to_js_error(&e))?;
+        to_js(codec, &out).map_err(|e| to_js_error(&e))
+    }
+}
+
+#[wasm_bindgen]
+impl Warden {
+    /// Parses and compiles a policy document, given as JSON text or as an object.
+    ///
+    /// # Errors
+    /// A `WardenError` with code `policy_error` naming the key path.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "string | PolicyDocument")] policy: &JsValue,
+    ) -> Result<Warden, JsValue> {
+        let compiled = match policy.as_string() {
+            Some(text) => Policy::from_json(&text).map_err(ApiError::from),
+            None => from_js(Codec::DEFAULT, policy, "policy")
+                .and_then(|v| api::load_policy(None, Some(&v))),
+        };
+        compiled
+            .map(|policy| Warden { policy })
+            .map_err(|e| to_js_error(&e))
+    }
+
+    /// A preset policy by name (`production-planner-pro`) or seed number (`000`).
+    ///
+    /// # Errors
+    /// A `WardenError` (`policy_error`) listing the presets when none has that name.
+    #[wasm_bindgen(js_name = fromPreset)]
+    pub fn from_preset(name: &str) -> Result<Warden, JsValue> {
+        Policy::preset(name)
+            .map(|policy| Warden { policy })
+            .map_err(|e| to_js_error(&ApiError::from(e)))
+    }
+
+    /// This policy with `list` as its common-password list (a new `Warden`; the compiled
+    /// policy is shared, not recompiled).
+    #[wasm_bindgen(js_name = withBlocklist)]
+    pub fn with_blocklist(&self, list: &Blocklist) -> Warden {
+        Warden {
+            policy: self.policy.with_blocklist(Arc::clone(&list.inner)),
+        }
+    }
+
+    /// Whether password checks need a common-password list this `Warden` does not have.
+    #[wasm_bindgen(getter, js_name = needsBlocklist)]
+    pub fn needs_blocklist(&self) -> bool {
+        self.policy.needs_blocklist()
+    }
+
+    /// The policy's name.
+    #[wasm_bindgen(getter)]
+    pub fn name(&self) -> String {
+        self.policy.name().to_owned()
+    }
+
+    /// The policy's content hash (`sha256:...`).
+    #[wasm_bindgen(getter)]
+    pub fn hash(&self) -> String {
+        self.policy.hash().to_owned()
+    }
+
+    /// The policy document (schema, labels, statuses, transitions), for building forms.
+    ///
+    /// # Errors
+    /// Only if the document cannot be converted (a bug).
+    #[wasm_bindgen(unchecked_return_type = "PolicyDocument")]
+    pub fn document(&self) -> Result<JsValue, JsValue> {
+        // Straight to JSON text: a `serde_json::Value` would sort the fields, which are in
+        // display order.
+        let text = serde_json::to_string(self.policy.document())
+            .map_err(|e| to_js_error(&input_error("", e.to_string())))?;
+        js_sys::JSON::parse(&text)
+    }
+
+    /// Any operation of the JSON entry point (`validate`, `password`, `authorize`, `scope`,
+    /// `transition`, `login`, `statistics`, `bulk`, ...), `input` as in the core docs.
+    ///
+    /// # Errors
+    /// A `WardenError` when the request cannot be evaluated (bad shape, unknown op).
+    #[wasm_bindgen(unchecked_return_type = "any")]
+    pub fn evaluate(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Op")] op: &str,
+        #[wasm_bindgen(unchecked_param_type = "object")] input: &JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        let op = parse_op(op).map_err(|e| to_js_error(&e))?;
+        self.run(Codec::DEFAULT, op, input, lang)
+    }
+
+    /// As [`evaluate`](Warden::evaluate), converting with serde-wasm-bindgen instead of JSON
+    /// text (kept for the benchmark that chose the default).
+    ///
+    /// # Errors
+    /// As `evaluate`.
+    #[doc(hidden)]
+    #[wasm_bindgen(js_name = evaluateSerde, unchecked_return_type = "any")]
+    pub fn evaluate_serde(
+        &self,
+        op: &str,
+        input: &JsValue,
+        lang: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        let op = parse_op(op).map_err(|e| to_js_error(&e))?;
+        self.run(Codec::Serde, op, input, lang)
+    }
+
+    /// Validates a user record: `{user, mode?, today, facts?, mfa?}`.
+    ///
+    /// # Errors
+    /// A `WardenError` (`invalid_input`) when the input has the wrong shape.
+    #[wasm_bindgen(unchecked_return_type = "ValidationDecision")]
+    pub fn validate(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ValidateInput")] input: &JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        self.run(Codec::DEFAULT, Op::Validate, input, lang)
+    }
+
+    /// Checks a password on its own: `{password, user?, mfa?}` → violations, score (0–4)
+    /// and checklist.
+    ///
+    /// # Errors
+    /// A `WardenError` (`unsupported`) when the policy has no password rules.
+    #[wasm_bindgen(js_name = checkPassword, unchecked_return_type = "PasswordDecision")]
+    pub fn check_password(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "PasswordInput")] input: &JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        self.run(Codec::DEFAULT, Op::Password, input, lang)
+    }
+
+    /// Decides one action: `{actor, action, target, change?, directory?, now}`.
+    ///
+    /// # Errors
+    /// A `WardenError` for a bad shape or an action, role or group the policy lacks.
+    #[wasm_bindgen(unchecked_return_type = "AuthorizeDecision")]
+    pub fn authorize(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "AuthorizeInput")] input: &JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        self.run(Codec::DEFAULT, Op::Authorize, input, lang)
+    }
+
+    /// The filter of targets an actor may reach: `{actor, action, now, sql?}`.
+    ///
+    /// # Errors
+    /// A `WardenError` for a bad shape or an unknown action.
+    #[wasm_bindgen(unchecked_return_type = "ScopeDecision")]
+    pub fn scope(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ScopeInput")] input: &JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        self.run(Codec::DEFAULT, Op::Scope, input, lang)
+    }
+
+    /// Moves an account to another status: `{actor, target, to, reason?, durationDays?,
+    /// until?, facts?, directory?, now}` → allow/deny, obligations, audit entry.
+    ///
+    /// # Errors
+    /// A `WardenError` for a bad shape or a status the policy lacks.
+    #[wasm_bindgen(unchecked_return_type = "TransitionDecision")]
+    pub fn transition(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "TransitionInput")] input: &JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        self.run(Codec::DEFAULT, Op::Transition, input, lang)
+    }
+
+    /// May this account log in now: `{account, organization?, facts?, now}`.
+    ///
+    /// # Errors
+    /// A `WardenError` for a bad shape.
+    #[wasm_bindgen(js_name = canLogin, unchecked_return_type = "LoginDecision")]
+    pub fn can_login(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "LoginInput")] input: &JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        self.run(Codec::DEFAULT, Op::Login, input, lang)
+    }
+
+    /// Account statistics (R000-10): `{accounts, now}`.
+    ///
+    /// # Errors
+    /// A `WardenError` for a bad shape.
+    #[wasm_bindgen(unchecked_return_type = "Statistics")]
+    pub fn statistics(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "StatisticsInput")] input: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        self.run(Codec::DEFAULT, Op::Statistics, input, None)
+    }
+
+    /// Answers a decision's `checks` from local data: uniqueness from `records` (stored,
+    /// normalised user records; `options.selfId` excludes the record being edited),
+    /// existence from `options.known` (`{field: [ids]}`) or from record ids. Pass the
+    /// result as `facts` to the next `validate`.
+    ///
+    /// # Errors
+    /// A `WardenError` (`invalid_input`) when an argument has the wrong shape.
+    #[wasm_bindgen(js_name = answerFacts, unchecked_return_type = "ValidationFacts")]
+    pub fn answer_facts(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Check[]")] checks: &JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, unknown>[]")] records: &JsValue,
+        #[wasm_bindgen(unchecked_param_type = "AnswerOptions | undefined")] options: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let inner = || -> Result<Value, ApiError> {
+            let checks: Vec<warden_core::validate::Check> =
+                api::parse_input("checks", from_js(Codec::DEFAULT, checks, "checks")?)?;
+            let records: Vec<serde_json::Map<String, Value>> =
+                api::parse_input("records", from_js(Codec::DEFAULT, records, "records")?)?;
+            let options: facts::AnswerOptions = match from_js(Codec::DEFAULT, options, "options")? {
+                Value::Null => facts::AnswerOptions::default(),
+                v => api::parse_input("options", v)?,
+            };
+            serde_json::to_value(facts::answer(&checks, &records, &options))
+                .map_err(|e| input_error("", e.to_string()))
+        };
+        let out = inner().map_err(|e| to_js_error(&e))?;
+        to_js(Codec::DEFAULT, &out).map_err(|e| to_js_error(&e))
+    }
+
+    /// Parses and validates a whole CSV (with a header row) or JSON Lines file inside wasm.
+    /// `options` is `{format?: "csv" | "jsonLines", today, facts?}`. Returns `{summary,
+    /// status, rows, columns, lookups}` where `status` is a `Uint8Array` with one byte per
+    /// data row (0 valid, 1 valid with warnings, 2 invalid) and `rows` lists only the rows
+    /// with violations.
+    ///
+    /// # Errors
+    /// A `WardenError` (`import_unreadable`) when the file as a whole cannot be read (too
+    /// large, not UTF-8, no header, a duplicated column); bad rows are never errors.
+    #[wasm_bindgen(js_name = validateImport, unchecked_return_type = "ImportResult")]
+    pub fn validate_import(
+        &self,
+        bytes: &[u8],
+        #[wasm_bindgen(unchecked_param_type = "ImportOptions")] options: &JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        let inner = || -> Result<(Value, Vec<u8>), ApiError> {
+            let lang = parse_lang(lang)?;
+            let opts: ImportOptions =
+                api::parse_input("options", from_js(Codec::DEFAULT, options, "options")?)?;
+            let ctx = ValidationContext {
+                mode: Mode::Import,
+                today: opts.today,
+                lang,
+                facts: &opts.facts,
+                mfa: false,
+            };
+            let mut report = validate_import(&self.policy, bytes, opts.format, &ctx)?;
+            let status = std::mem::take(&mut report.status);
+            let value =
+                serde_json::to_value(&report).map_err(|e| input_error("", e.to_string()))?;
+            Ok((value, status))
+        };
+        let (value, status) = inner().map_err(|e| to_js_error(&e))?;
+        let obj = to_js(Codec::DEFAULT, &value).map_err(|e| to_js_error(&e))?;
+        let array = js_sys::Uint8Array::from(status.as_slice());
+        js_sys::Reflect::set(&obj, &JsValue::from_str("status"), &array)?;
+        Ok(obj)
+    }
+}
+
+/// The presets shipped with the package: `[{id, name, title}]`, in seed order.
+#[wasm_bindgen(unchecked_return_type = "PresetInfo[]")]
+pub fn presets() -> Result<JsValue, JsValue> {
+    let list = serde_json::to_value(presets::PRESETS).map_err(|e| input_error("", e.to_string()));
+    list.and_then(|v| to_js(Codec::DEFAULT, &v))
+        .map_err(|e| to_js_error(&e))
+}
+
+/// A preset's policy document, by name or seed number (to copy and edit, or to pass to
+/// `new Warden(...)`).
+///
+/// # Errors
+/// A `WardenError` (`policy_error`) when no preset has that name.
+#[wasm_bindgen(js_name = presetDocument, unchecked_return_type = "PolicyDocument")]
+pub fn preset_document(name: &str) -> Result<JsValue, JsValue> {
+    match presets::find(name) {
+        // The shipped text itself, in its field order.
+        Some(p) => js_sys::JSON::parse(p.json),
+        None => Err(Policy::preset(name).err().map_or_else(
+            || to_js_error(&input_error("", "unknown preset")),
+            |e| to_js_error(&ApiError::from(e)),
+        )),
+    }
+}
+
+/// One whole request of the JSON entry point (`{preset | policy, op, lang?, input}`), as
+/// `warden_core::api::evaluate`. Applications should keep a [`Warden`] instead; see also
+/// [`Blocklist::evaluate_request`].
+///
+/// # Errors
+/// A `WardenError` when the request cannot be evaluated.
+#[wasm_bindgen(js_name = evaluateRequest, unchecked_return_type = "any")]
+pub fn evaluate_request(
+    #[wasm_bindgen(unchecked_param_type = "Request")] request: &JsValue,
+) -> Result<JsValue, JsValue> {
+    evaluate_request_with(request, None)
+}
+
+fn evaluate_request_with(
+    request: &JsValue,
+    blocklist: Option<&Blocklist>,
+) -> Result<JsValue, JsValue> {
+    let inner = || -> Result<Value, ApiError> {
+        let req: api::Request = api::parse_input("", from_js(Codec::DEFAULT, request, "request")?)?;
+        let mut policy = api::load_policy(req.preset.as_deref(), req.policy.as_ref())?;
+        if let Some(list) = blocklist {
+            policy = policy.with_blocklist(Arc::clone(&list.inner));
+        }
+        api::evaluate_with(&policy, req.op, req.lang, req.input)
+    };
+    inner()
+        .and_then(|v| to_js(Codec::DEFAULT, &v))
+        .map_err(|e| to_js_error(&e))
+}
+
+#[wasm_bindgen]
+impl Blocklist {
+    /// One whole request of the JSON entry point, its policy given this list (the
+    /// conformance runner uses it).
+    ///
+    /// # Errors
+    /// A `WardenError` when the request cannot be evaluated.
+    #[wasm_bindgen(js_name = evaluateRequest, unchecked_return_type = "any")]
+    pub fn evaluate_request(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Request")] request: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        evaluate_request_with(request, Some(self))
+    }
+}
+
+/// Renders a rule's message from its code and params (for a password checklist item).
+///
+/// # Errors
+/// A `WardenError` (`invalid_input`) for an unknown code or language.
+#[wasm_bindgen(js_name = renderMessage)]
+pub fn render_message(
+    code: &str,
+    #[wasm_bindgen(unchecked_param_type = "Record<string, unknown> | undefined")] params: &JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<String>,
+) -> Result<String, JsValue> {
+    let inner = || -> Result<String, ApiError> {
+        let lang = parse_lang(lang)?;
+        let code: warden_core::Code = serde_json::from_value(Value::String(code.to_owned()))
+            .map_err(|_| {
+                input_error(
+                    "code",
+                    format!(
+                        "unknown code `{}`",
+                        code.chars().take(48).collect::<String>()
+                    ),
+                )
+            })?;
+        let params: warden_core::violation::Params =
+            match from_js(Codec::DEFAULT, params, "params")? {
+                Value::Null => Default::default(),
+                v => api::parse_input("params", v)?,
+            };
+        Ok(warden_core::messages::render(code, &params, lang))
+    };
+    inner().map_err(|e| to_js_error(&e))
+}
+
+/// The package version (the workspace version of `warden-core`).
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}

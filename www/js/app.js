@@ -1,0 +1,414 @@
+// The admin console: every decision comes from the Warden wasm module; this file only
+// renders them. Data access goes through store.js.
+import init, { Warden, Blocklist, presets, renderMessage } from "../pkg/warden_wasm.js";
+import * as store from "./store.js";
+import { STRINGS } from "./i18n.js";
+import { parseCsv } from "./csv.js";
+
+const $ = (s, el = document) => el.querySelector(s);
+const h = (tag, attrs = {}, ...kids) => {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "class") el.className = v;
+    else el.setAttribute(k, v === true ? "" : v);
+  }
+  for (const kid of kids.flat()) if (kid !== null && kid !== undefined && kid !== false) el.append(kid);
+  return el;
+};
+const today = () => new Date().toISOString().slice(0, 10);
+const now = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
+
+const state = { preset: localStorage.getItem("warden.preset") || "production-planner-pro", lang: localStorage.getItem("warden.lang") || "en",
+  warden: null, doc: null, users: [], sort: { key: "name", dir: 1 }, blocklist: null };
+const t = (k) => STRINGS[state.lang][k] ?? STRINGS.en[k] ?? k;
+const label = (spec, name) => spec?.label?.[state.lang] ?? spec?.label?.en ?? name;
+const statusLabel = (s) => label(state.doc?.lifecycle?.statuses?.[s], s);
+
+async function blocklist() {
+  if (!state.blocklist) {
+    const res = await fetch(new URL("../pkg/common-passwords.txt", import.meta.url));
+    state.blocklist = new Blocklist(await res.text());
+  }
+  return state.blocklist;
+}
+
+async function loadPreset(name) {
+  state.preset = name;
+  localStorage.setItem("warden.preset", name);
+  let w = Warden.fromPreset(name);
+  if (w.needsBlocklist) w = w.withBlocklist(await blocklist());
+  state.warden = w;
+  state.doc = w.document();
+  state.users = store.listUsers(name);
+  renderAll();
+}
+
+function toAccount(u) {
+  const attributes = {};
+  for (const [k, v] of Object.entries(u)) {
+    if (["id", "organization", "status", "statusUntil", "roles", "groups", "superAdmin", "root", "manager", "location"].includes(k)) continue;
+    if (v !== null && v !== undefined) attributes[k] = v;
+  }
+  const a = { id: u.id, status: u.status ?? "active", roles: u.roles ?? [], superAdmin: !!u.superAdmin, attributes };
+  if (u.organization) a.organization = u.organization;
+  if (u.statusUntil) a.statusUntil = u.statusUntil;
+  if (u.manager) a.manager = u.manager;
+  if (u.location) a.location = u.location;
+  return a;
+}
+
+// ------------------------------------------------------------------ list, filters, stats
+function renderStatic() {
+  document.documentElement.lang = state.lang;
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
+}
+
+function fillSelect(sel, first, values, fmt = (v) => v) {
+  const cur = sel.value;
+  sel.replaceChildren(h("option", { value: "" }, first), ...values.map((v) => h("option", { value: v }, fmt(v))));
+  sel.value = values.includes(cur) ? cur : "";
+}
+
+function renderAll() {
+  renderStatic();
+  const statuses = Object.keys(state.doc.lifecycle?.statuses ?? { active: {}, inactive: {} });
+  fillSelect($("#f-status"), t("allStatuses"), statuses, statusLabel);
+  fillSelect($("#f-org"), t("allOrgs"), store.organizations(state.preset));
+  const roles = Object.keys(state.doc.access?.roles ?? {});
+  fillSelect($("#f-role"), t("allRoles"), ["superAdmin", ...roles], (r) => (r === "superAdmin" ? t("superAdmins") : label(state.doc.access.roles[r], r)));
+  renderStats();
+  renderTable();
+  $("#loading").hidden = true;
+}
+
+function renderStats() {
+  const s = state.warden.statistics({ accounts: state.users.map(toAccount), now: now() });
+  const card = (k, v) => h("div", { class: "card", "data-stat": k }, h("b", {}, String(v)), h("span", {}, t(k)));
+  $("#stats").replaceChildren(card("total", s.total), card("active", s.active), card("superAdmins", s.superAdmins), card("organizations", s.organizations));
+}
+
+const COLS = [
+  ["name", (u) => `${u.lastName ?? ""} ${u.firstName ?? ""}`.trim()],
+  ["login", (u) => u.email ?? u.username ?? ""],
+  ["organization", (u) => u.organization ?? ""],
+  ["roles", (u) => (u.superAdmin ? ["superAdmin"] : []).concat(u.roles ?? []).join(", ")],
+  ["status", (u) => u.status ?? "active"],
+];
+
+function renderTable() {
+  const q = $("#search").value.trim().toLowerCase();
+  const fs = $("#f-status").value, fo = $("#f-org").value, fr = $("#f-role").value;
+  const rows = state.users.filter((u) =>
+    (!q || Object.values(u).some((v) => typeof v === "string" && v.toLowerCase().includes(q))) &&
+    (!fs || (u.status ?? "active") === fs) && (!fo || u.organization === fo) &&
+    (!fr || (fr === "superAdmin" ? u.superAdmin : (u.roles ?? []).includes(fr))));
+  const [key, get] = COLS.find(([k]) => k === state.sort.key) ?? COLS[0];
+  rows.sort((a, b) => get(a).localeCompare(get(b), state.lang) * state.sort.dir);
+  $("#users thead").replaceChildren(h("tr", {}, COLS.map(([k]) => h("th", {
+    "data-sort": k, class: k === key ? (state.sort.dir > 0 ? "asc" : "desc") : undefined,
+    onclick: () => { state.sort = { key: k, dir: state.sort.key === k ? -state.sort.dir : 1 }; renderTable(); },
+  }, t(k))), h("th", {}, "")));
+  $("#users tbody").replaceChildren(...rows.map((u) => h("tr", { "data-id": u.id },
+    COLS.map(([k, g]) => h("td", {}, k === "status" ? h("span", { class: `badge ${g(u)}` }, statusLabel(g(u))) : g(u) || "—")),
+    h("td", {}, h("button", { class: "link", onclick: () => openUser(u) }, t("edit")),
+      h("button", { class: "link", onclick: () => openStatus(u) }, t("changeStatus"))))));
+  $("#empty").hidden = rows.length > 0;
+}
+
+// ------------------------------------------------------------------ create / edit form
+let form = null; // { user, mode, touched: Set, decision }
+
+function inputFor(name, spec) {
+  const id = `f-${name}`;
+  const common = { id, name, "data-field": name };
+  switch (spec.type) {
+    case "enum": return h("select", common, h("option", { value: "" }, "—"), (spec.values ?? []).map((v) => h("option", { value: v }, name === "status" ? statusLabel(v) : v)));
+    case "boolean": return h("input", { ...common, type: "checkbox" });
+    case "password": return h("input", { ...common, type: "password", autocomplete: "new-password" });
+    case "email": return h("input", { ...common, type: "email", autocomplete: "off" });
+    case "phone": return h("input", { ...common, type: "tel" });
+    case "date": return h("input", { ...common, type: "date" });
+    case "url": return h("input", { ...common, type: "url" });
+    case "reference": return h("input", { ...common, list: `dl-${name}` });
+    default: return h("input", { ...common, type: "text" });
+  }
+}
+
+function openUser(user) {
+  const mode = user ? "update" : "create";
+  form = { user, mode, touched: new Set(), decision: null };
+  $("#user-title").textContent = t(user ? "editUser" : "createUser");
+  const fields = Object.entries(state.doc.fields ?? {}).filter(([n, s]) => n !== "id" && n !== "status" && !s.derivedFrom);
+  const orgs = store.organizations(state.preset), ids = state.users.map((u) => u.id);
+  $("#fields").replaceChildren(...fields.map(([name, spec]) => {
+    const input = inputFor(name, spec);
+    if (user && user[name] !== undefined && user[name] !== null && spec.type !== "password") {
+      if (spec.type === "boolean") input.checked = !!user[name]; else input.value = user[name];
+    }
+    input.addEventListener("input", () => { form.touched.add(name); validateForm(); });
+    input.addEventListener("blur", () => { form.touched.add(name); validateForm(); });
+    const extra = [];
+    if (spec.type === "reference") extra.push(h("datalist", { id: `dl-${name}` }, (name === "organization" ? orgs : ids).map((v) => h("option", { value: v }))));
+    if (spec.type === "password") {
+      if (user) extra.push(h("div", { class: "msg muted" }, t("keepPassword")));
+      extra.push(h("div", { class: "meter", id: "pw-meter" }, h("i")), h("ul", { class: "checklist", id: "pw-checklist" }));
+    }
+    const req = spec.required && !(spec.type === "password" && user);
+    return h("label", { class: `field${req ? " req" : ""}`, "data-field": name }, h("span", {}, label(spec, name)), input, ...extra, h("div", { id: `m-${name}` }));
+  }));
+  $("#form-notes").replaceChildren();
+  validateForm();
+  $("#dlg-user").showModal();
+}
+
+function readForm() {
+  const rec = {};
+  for (const [name, spec] of Object.entries(state.doc.fields ?? {})) {
+    const el = document.getElementById(`f-${name}`);
+    if (!el) continue;
+    if (spec.type === "boolean") { if (el.checked || (form.user && form.user[name] !== undefined)) rec[name] = el.checked; continue; }
+    const v = el.value;
+    if (v !== "") rec[name] = v;
+    else if (spec.nullable) rec[name] = null;
+    else if (spec.type === "password" && form.mode === "update") rec[name] = "";
+  }
+  if (form.user) rec.id = form.user.id;
+  return rec;
+}
+
+function validateForm(showAll = false) {
+  const w = state.warden, lang = state.lang, rec = readForm();
+  const input = { user: rec, mode: form.mode, today: today() };
+  const first = w.validate(input, lang);
+  const facts = w.answerFacts(first.checks, state.users, { selfId: form.user?.id, known: { organization: store.organizations(state.preset) } });
+  const d = w.validate({ ...input, facts }, lang);
+  form.decision = d;
+  const fieldNames = new Set(Object.keys(state.doc.fields ?? {}));
+  const notes = [];
+  for (const name of fieldNames) {
+    const box = document.getElementById(`m-${name}`);
+    if (!box) continue;
+    const show = showAll || form.touched.has(name);
+    // Password rules already in the checklist are not repeated under the field.
+    const listed = new Set((d.password?.checklist ?? []).map((c) => c.code));
+    const vs = d.violations.filter((v) => v.path[0] === name && (show || v.code === "duplicate") && !(name === "password" && listed.has(v.code)));
+    box.replaceChildren(...vs.map((v) => h("div", { class: `msg ${v.severity}`, "data-code": v.code }, v.message,
+      v.code === "duplicate" && v.params?.suggestion ? suggestion(v) : null)));
+    box.closest(".field")?.classList.toggle("has-error", show && d.violations.some((v) => v.path[0] === name && v.severity === "error"));
+  }
+  for (const v of d.violations) if (!fieldNames.has(String(v.path[0])) && (showAll || v.severity === "warning")) notes.push(h("div", { class: `msg ${v.severity}` }, v.message));
+  $("#form-notes").replaceChildren(...notes);
+  const meter = $("#pw-meter"), list = $("#pw-checklist");
+  if (meter && list) {
+    const pw = d.password;
+    const score = pw ? pw.score : 0;
+    const colors = ["#c62828", "#e65100", "#f9a825", "#7cb342", "#2e7d32"];
+    meter.firstChild.style.width = pw ? `${(score + 1) * 20}%` : "0";
+    meter.firstChild.style.background = colors[score];
+    meter.title = pw ? t("strength")[score] : "";
+    list.replaceChildren(...(pw?.checklist ?? []).map((c) => h("li", { class: c.met ? "met" : "", "data-code": c.code }, renderMessage(c.code, c.params ?? {}, lang).replace(/\s*\{\w+\}/g, ""))));
+  }
+  $("#user-save").disabled = !(d.valid && d.complete);
+  return d;
+}
+
+function suggestion(v) {
+  const existing = state.users.find((u) => u.id === v.params.existingId) ?? state.users.find((u) => u.email === form.decision?.normalized?.email);
+  if (v.params.suggestion === "reactivate") return h("button", { type: "button", class: "link", onclick: () => { $("#dlg-user").close(); if (existing) openStatus(existing, "active"); } }, t("reactivate"));
+  if (v.params.suggestion === "resetPassword") return h("button", { type: "button", class: "link", onclick: (e) => { e.target.replaceWith(h("span", { class: "muted" }, t("resetSent"))); } }, t("resetPassword"));
+  return null;
+}
+
+$("#user-form").addEventListener("submit", (e) => {
+  const d = validateForm(true);
+  if (!(d.valid && d.complete)) { e.preventDefault(); return; }
+  const rec = { ...d.normalized };
+  delete rec.password;
+  if (form.user) { rec.id = form.user.id; }
+  else { rec.status = rec.status ?? state.doc.lifecycle?.initial ?? "active"; rec.roles = []; }
+  store.saveUsers(state.preset, [rec]);
+  state.users = store.listUsers(state.preset);
+  renderAll();
+});
+
+// ------------------------------------------------------------------ status dialog
+let statusTarget = null, statusDecision = null;
+function openStatus(u, to) {
+  statusTarget = u;
+  const statuses = Object.keys(state.doc.lifecycle?.statuses ?? {}).filter((s) => s !== (u.status ?? "active"));
+  $("#st-to").replaceChildren(...statuses.map((s) => h("option", { value: s }, statusLabel(s))));
+  if (to && statuses.includes(to)) $("#st-to").value = to;
+  $("#st-reason").value = ""; $("#st-days").value = "";
+  $("#status-who").textContent = `${u.firstName ?? ""} ${u.lastName ?? ""} — ${statusLabel(u.status ?? "active")}`;
+  askTransition();
+  $("#dlg-status").showModal();
+}
+
+function askTransition() {
+  const to = $("#st-to").value;
+  const temporary = !!state.doc.lifecycle?.statuses?.[to]?.temporary;
+  $("#st-days").closest("label").hidden = !temporary;
+  const input = { actor: store.currentActor(), target: toAccount(statusTarget), to, now: now(), directory: state.users.map(toAccount) };
+  const reason = $("#st-reason").value.trim();
+  if (reason) input.reason = reason;
+  const days = Number($("#st-days").value);
+  if (temporary && days > 0) input.durationDays = days;
+  const box = $("#st-verdict");
+  try {
+    const d = state.warden.transition(input, state.lang);
+    statusDecision = d;
+    if (d.decision === "allow") {
+      const ob = STRINGS[state.lang].obligations;
+      box.className = "verdict allow";
+      box.replaceChildren(h("b", {}, t("allowed")), h("ul", {}, d.obligations.map((o) =>
+        h("li", {}, `${ob[o.kind] ?? o.kind}${o.kind === "scheduleExpiry" ? ` ${o.at.slice(0, 10)}` : ""}${o.roles ? ` (${o.roles.join(", ")})` : ""}`))));
+    } else {
+      box.className = "verdict deny";
+      box.replaceChildren(h("b", {}, d.deny.message), d.deny.hint ? h("div", {}, d.deny.hint) : "");
+    }
+    $("#st-apply").disabled = d.decision !== "allow";
+  } catch (e) {
+    statusDecision = null;
+    box.className = "verdict deny"; box.textContent = e.message; $("#st-apply").disabled = true;
+  }
+}
+for (const id of ["#st-to", "#st-reason", "#st-days"]) $(id).addEventListener("input", askTransition);
+$("#status-form").addEventListener("submit", (e) => {
+  const d = statusDecision;
+  if (!d || d.decision !== "allow") { e.preventDefault(); return; }
+  const patch = { id: statusTarget.id, status: d.to, statusUntil: d.until ?? null };
+  for (const o of d.obligations) { if (o.kind === "removeRoles") patch.roles = []; if (o.kind === "removeGroups") patch.groups = []; }
+  store.saveUsers(state.preset, [patch]);
+  state.users = store.listUsers(state.preset);
+  renderAll();
+});
+
+// ------------------------------------------------------------------ bulk import
+let imp = null; // { report, cells, header, page, onlyProblems }
+const PAGE = 100;
+const pause = () => new Promise((r) => setTimeout(r, 0));
+
+async function runImport(file) {
+  const bar = $("#imp-progress");
+  bar.hidden = false; bar.value = 5;
+  $("#imp-summary").replaceChildren(h("span", { class: "muted" }, t("reading")));
+  $("#imp-preview").replaceChildren();
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  bar.value = 30;
+  $("#imp-summary").replaceChildren(h("span", { class: "muted" }, t("validating")));
+  await pause();
+  const jsonl = /\.jsonl?$/i.test(file.name);
+  let report;
+  try {
+    report = state.warden.validateImport(bytes, { format: jsonl ? "jsonLines" : "csv", today: today() }, state.lang);
+  } catch (e) {
+    $("#imp-summary").replaceChildren(h("div", { class: "msg error" }, e.message)); bar.hidden = true; return;
+  }
+  bar.value = 80;
+  await pause();
+  const text = new TextDecoder().decode(bytes);
+  let header = [], cells = [];
+  if (jsonl) cells = text.split(/\r?\n/).filter((l) => l.trim()).map((l) => { try { return JSON.parse(l); } catch { return {}; } });
+  else { const all = parseCsv(text); header = all.shift() ?? []; cells = all.filter((r) => !(r.length <= 1 && (r[0] ?? "") === "")); }
+  const byIndex = new Map(report.rows.map((r) => [r.index, r]));
+  imp = { report, cells, header, byIndex, jsonl, page: 0, onlyProblems: false };
+  bar.value = 100;
+  renderImport();
+  $("#imp-commit").disabled = report.summary.valid === 0;
+}
+
+function rowRecord(i) {
+  if (imp.jsonl) return imp.cells[i] ?? {};
+  const rec = {}, row = imp.cells[i] ?? [];
+  imp.report.columns.forEach((field, c) => {
+    const v = row[c];
+    if (!field || v === undefined || v === "") return;
+    const spec = state.doc.fields?.[field];
+    rec[field] = spec?.type === "boolean" ? /^(true|yes|1|y|oui)$/i.test(v.trim()) : v;
+  });
+  return rec;
+}
+
+function renderImport() {
+  const { report } = imp, s = report.summary;
+  const card = (k, v) => h("div", { class: "card", "data-imp": k }, h("b", {}, String(v)), h("span", {}, t(k)));
+  $("#imp-summary").replaceChildren(card("rows", s.total), card("valid", s.valid), card("invalid", s.invalid), card("warnings", s.warnings), card("duplicates", s.duplicatesInFile));
+  const indexes = [];
+  for (let i = 0; i < report.status.length; i++) if (!imp.onlyProblems || report.status[i] !== 0) indexes.push(i);
+  const pages = Math.max(1, Math.ceil(indexes.length / PAGE));
+  imp.page = Math.min(imp.page, pages - 1);
+  const shown = indexes.slice(imp.page * PAGE, imp.page * PAGE + PAGE);
+  const verdict = ["valid", "warnings", "invalid"];
+  const table = h("table", { id: "imp-table" }, h("thead", {}, h("tr", {}, h("th", {}, t("line")), h("th", {}, t("verdict")), h("th", {}, t("name")), h("th", {}, t("login")), h("th", {}, t("errors")))),
+    h("tbody", {}, shown.map((i) => {
+      const st = report.status[i], rec = rowRecord(i), info = imp.byIndex.get(i);
+      return h("tr", { class: st === 2 ? "row-invalid" : st === 1 ? "row-warning" : "", "data-status": st },
+        h("td", {}, String(info?.line ?? i + 2)), h("td", {}, h("span", { class: `badge ${st === 2 ? "inactive" : st === 1 ? "suspended" : "active"}` }, t(verdict[st]))),
+        h("td", {}, `${rec.firstName ?? ""} ${rec.lastName ?? ""}`), h("td", {}, String(rec.email ?? rec.username ?? "")),
+        h("td", {}, (info?.violations ?? []).map((v) => h("div", { class: `msg ${v.severity}` }, `${v.path.length ? label(state.doc.fields?.[v.path[0]], v.path[0]) + " : " : ""}${v.message}`))));
+    })));
+  const pager = h("div", { class: "pager" },
+    h("label", {}, h("input", { type: "checkbox", checked: imp.onlyProblems, onchange: (e) => { imp.onlyProblems = e.target.checked; imp.page = 0; renderImport(); } }), ` ${t("onlyProblems")}`),
+    h("span", { class: "spacer" }),
+    h("button", { type: "button", class: "secondary", disabled: imp.page === 0, onclick: () => { imp.page--; renderImport(); } }, t("prev")),
+    h("span", {}, `${t("page")} ${imp.page + 1} / ${pages}`),
+    h("button", { type: "button", class: "secondary", disabled: imp.page >= pages - 1, onclick: () => { imp.page++; renderImport(); } }, t("next")));
+  $("#imp-preview").replaceChildren(table, pager);
+}
+
+async function commitImport() {
+  const bar = $("#imp-progress"), w = state.warden, lang = state.lang;
+  $("#imp-commit").disabled = true;
+  const todo = [];
+  for (let i = 0; i < imp.report.status.length; i++) if (imp.report.status[i] !== 2) todo.push(i);
+  const known = { organization: store.organizations(state.preset) };
+  const pool = [...state.users], accepted = [];
+  let refused = 0;
+  for (let k = 0; k < todo.length; k += 250) {
+    for (const i of todo.slice(k, k + 250)) {
+      // Each row again through the core, now with facts from the stored users.
+      const input = { user: rowRecord(i), mode: "import", today: today() };
+      const first = w.validate(input, lang);
+      const d = w.validate({ ...input, facts: w.answerFacts(first.checks, pool, { known }) }, lang);
+      if (d.valid && d.complete) {
+        const rec = { ...d.normalized, status: d.normalized.status ?? state.doc.lifecycle?.initial ?? "active", roles: [] };
+        delete rec.password;
+        accepted.push(rec); pool.push(rec);
+      } else refused++;
+    }
+    bar.value = Math.round(((k + 250) / todo.length) * 100);
+    $("#imp-summary").replaceChildren(h("span", { class: "muted" }, `${t("committing")} ${Math.min(k + 250, todo.length)} / ${todo.length}`));
+    await pause();
+  }
+  store.saveUsers(state.preset, accepted);
+  state.users = store.listUsers(state.preset);
+  renderAll();
+  renderImport();
+  $("#imp-summary").append(h("div", { class: "card", "data-imp": "imported" }, h("b", {}, String(accepted.length)), h("span", {}, t("imported")(accepted.length) + (refused ? ` (${refused} ✗)` : ""))));
+}
+
+// ------------------------------------------------------------------ wiring
+for (const b of document.querySelectorAll("[data-close]")) b.addEventListener("click", () => b.closest("dialog").close());
+$("#btn-new").addEventListener("click", () => openUser(null));
+$("#btn-import").addEventListener("click", () => { $("#imp-file").value = ""; $("#imp-summary").replaceChildren(); $("#imp-preview").replaceChildren(); $("#imp-progress").hidden = true; $("#imp-commit").disabled = true; $("#dlg-import").showModal(); });
+$("#imp-file").addEventListener("change", (e) => { const f = e.target.files?.[0]; if (f) runImport(f); });
+$("#imp-commit").addEventListener("click", commitImport);
+for (const id of ["#search", "#f-status", "#f-org", "#f-role"]) $(id).addEventListener("input", renderTable);
+$("#preset").addEventListener("change", (e) => loadPreset(e.target.value));
+$("#lang").addEventListener("change", (e) => {
+  state.lang = e.target.value; localStorage.setItem("warden.lang", state.lang);
+  renderAll();
+  if ($("#dlg-user").open) validateForm();
+  if ($("#dlg-status").open) askTransition();
+  if ($("#dlg-import").open && imp) renderImport();
+});
+
+await init();
+$("#preset").replaceChildren(...presets().map((p) => h("option", { value: p.name }, `${p.id} · ${p.title.split(":")[0]}`)));
+$("#preset").value = state.preset;
+$("#lang").value = state.lang;
+await loadPreset(state.preset);
+document.body.dataset.ready = "true";
