@@ -346,7 +346,11 @@ pub fn check_password_json(
         policy: policy.hash_arc(),
         violations,
         score: report.score,
-        checklist: report.checklist,
+        checklist: {
+            let mut c = report.checklist;
+            c.iter_mut().for_each(|i| i.localize(lang));
+            c
+        },
     })
 }
 

@@ -129,6 +129,36 @@ pub fn template(code: Code, lang: Lang) -> &'static str {
     }
 }
 
+/// The positive wording of a password rule for a form's checklist (`at least 8
+/// characters`), from the code of the issue the rule raises when unmet.
+pub fn checklist_label(code: Code, params: &Params, lang: Lang) -> String {
+    use Code::*;
+    let t = match (code, lang) {
+        (PasswordTooShort, Lang::En) => "at least {min} characters",
+        (PasswordTooShort, Lang::Fr) => "au moins {min} caractères",
+        (PasswordTooLong, Lang::En) => "at most {max} characters",
+        (PasswordTooLong, Lang::Fr) => "au plus {max} caractères",
+        (PasswordMissingUpper, Lang::En) => "an upper-case letter",
+        (PasswordMissingUpper, Lang::Fr) => "une lettre majuscule",
+        (PasswordMissingLower, Lang::En) => "a lower-case letter",
+        (PasswordMissingLower, Lang::Fr) => "une lettre minuscule",
+        (PasswordMissingDigit, Lang::En) => "a digit",
+        (PasswordMissingDigit, Lang::Fr) => "un chiffre",
+        (PasswordMissingSpecial, Lang::En) => "a special character",
+        (PasswordMissingSpecial, Lang::Fr) => "un caractère spécial",
+        (PasswordCommon, Lang::En) => "not a common password",
+        (PasswordCommon, Lang::Fr) => "pas un mot de passe courant",
+        (PasswordSimilar, Lang::En) => "not based on the user's name, email or username",
+        (PasswordSimilar, Lang::Fr) => "sans rapport avec le nom, l'e-mail ou l'identifiant",
+        (PasswordRepetitive, Lang::En) => "not a repetition or a sequence",
+        (PasswordRepetitive, Lang::Fr) => "ni une répétition ni une suite",
+        (PasswordInvalidCharacters, Lang::En) => "no control characters",
+        (PasswordInvalidCharacters, Lang::Fr) => "aucun caractère de contrôle",
+        _ => return render(code, params, lang),
+    };
+    fill(t, params, lang)
+}
+
 /// Renders `code` with `params` in `lang`.
 ///
 /// A param missing from `params` is left as its `{name}` placeholder, so a mistake shows

@@ -630,9 +630,11 @@ fn check_password_field(
     for issue in report.issues {
         out.error(&field.name, issue);
     }
+    let mut checklist = report.checklist;
+    checklist.iter_mut().for_each(|c| c.localize(ctx.lang));
     out.password = Some(PasswordSummary {
         score: report.score,
-        checklist: report.checklist,
+        checklist,
     });
 }
 

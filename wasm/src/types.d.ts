@@ -51,6 +51,8 @@ export interface ChecklistItem {
   code: string;
   met: boolean;
   params?: Record<string, unknown>;
+  /** The rule as a form shows it ("at least 8 characters"), in the requested language. */
+  label?: string;
 }
 
 /** The input of `Warden#validate`. */

@@ -209,7 +209,7 @@ function validateForm(showAll = false) {
     meter.firstChild.style.width = pw ? `${(score + 1) * 20}%` : "0";
     meter.firstChild.style.background = colors[score];
     meter.title = pw ? t("strength")[score] : "";
-    list.replaceChildren(...(pw?.checklist ?? []).map((c) => h("li", { class: c.met ? "met" : "", "data-code": c.code }, renderMessage(c.code, c.params ?? {}, lang).replace(/\s*\{\w+\}/g, ""))));
+    list.replaceChildren(...(pw?.checklist ?? []).map((c) => h("li", { class: c.met ? "met" : "", "data-code": c.code }, c.label || renderMessage(c.code, c.params ?? {}, lang))));
   }
   $("#user-save").disabled = !(d.valid && d.complete);
   return d;

@@ -61,6 +61,17 @@ pub struct ChecklistItem {
     /// `password_too_long`, `attribute` for an unmet `password_similar`).
     #[serde(default, skip_serializing_if = "Params::is_empty")]
     pub params: Params,
+    /// The rule as a form shows it (`at least 8 characters`), in the requested language;
+    /// filled in by the decision functions, empty in a bare [`PasswordReport`].
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub label: String,
+}
+
+impl ChecklistItem {
+    /// Fills `label` in `lang`.
+    pub fn localize(&mut self, lang: crate::messages::Lang) {
+        self.label = crate::messages::checklist_label(self.code, &self.params, lang);
+    }
 }
 
 /// The outcome of [`check_password`].
@@ -168,7 +179,12 @@ pub fn check_password_opt(
     let mut checklist: Vec<ChecklistItem> = Vec::new();
     let mut issues: Vec<Issue> = Vec::new();
     let mut item = |code: Code, met: bool, params: Params, issue_params: Vec<Params>| {
-        checklist.push(ChecklistItem { code, met, params });
+        checklist.push(ChecklistItem {
+            code,
+            met,
+            params,
+            label: String::new(),
+        });
         for p in issue_params {
             issues.push(Issue {
                 code,
