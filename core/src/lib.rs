@@ -28,3 +28,8 @@ pub use messages::Lang;
 pub use policy::{Policy, PolicyError};
 pub use validate::{ValidationContext, ValidationDecision, ValidationFacts, validate_user};
 pub use violation::{Code, Path, Severity, Violation};
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

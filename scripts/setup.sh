@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs what running and testing Warden needs on a fresh machine, skipping what is already
+# there: the wasm32 target, the wasm-bindgen CLI at the version in Cargo.lock, the npm
+# packages, and Debian's Chromium for the browser tests. Used by the README's two commands
+# and by .ci/run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== toolchain"
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+rustup target add wasm32-unknown-unknown
+cargo --version
+
+echo "== wasm-bindgen CLI (version from Cargo.lock)"
+wb_version=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"$/\1/p' | head -n1)
+wb_root=$HOME/.cache/warden/wasm-bindgen-$wb_version
+if [ -x "$wb_root/bin/wasm-bindgen" ] && [ "$("$wb_root/bin/wasm-bindgen" --version | awk '{print $2}')" = "$wb_version" ]; then
+  echo "wasm-bindgen $wb_version already in $wb_root"
+else
+  # ~4.5 min; no --locked (it fails for this version).
+  cargo install wasm-bindgen-cli --version "$wb_version" --root "$wb_root"
+fi
+
+echo "== Chromium (browser tests)"
+if [ ! -x /usr/bin/chromium ]; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update && $sudo apt-get install -y chromium
+fi
+
+echo "== npm ci (binaryen, typescript, playwright-core, bench deps)"
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+
