@@ -7,7 +7,7 @@ use crate::access::{self, AccessError, AuthorizeRequest, Directory, SqlOptions, 
 use crate::api::{ApiError, Op, parse_input, to_json};
 use crate::bulk::{self, BulkError, BulkRequest};
 use crate::checks::date::{Date, Timestamp};
-use crate::import::{ImportError, ImportFormat, validate_import};
+use crate::import::{ImportError, ImportFormat, ImportOptions, validate_import};
 use crate::lifecycle::{self, LifecycleError, LoginFacts, OrganizationState};
 use crate::messages::Lang;
 use crate::model::Account;
@@ -171,6 +171,8 @@ fn entropy(obj: &mut Map<String, Value>) -> Result<Vec<u8>, ApiError> {
 struct ImportInput {
     #[serde(default)]
     format: ImportFormat,
+    #[serde(default)]
+    records: bool,
     data: String,
     today: Date,
     #[serde(default)]
@@ -195,7 +197,15 @@ pub(crate) fn evaluate_op(
                 facts: &i.facts,
                 mfa: false,
             };
-            to_json(&validate_import(policy, i.data.as_bytes(), i.format, &ctx)?)
+            to_json(&validate_import(
+                policy,
+                i.data.as_bytes(),
+                ImportOptions {
+                    format: i.format,
+                    records: i.records,
+                },
+                &ctx,
+            )?)
         }
         Op::Authorize => {
             let now: Timestamp = required(take(&mut obj, "now")?, "now")?;

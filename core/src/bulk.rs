@@ -359,7 +359,7 @@ pub fn bulk(
             reason: "`now` is outside the calendar: give `today`".into(),
         });
     };
-    let mut seen: HashSet<(String, String)> = HashSet::new();
+    let mut seen: HashSet<(Arc<str>, String)> = HashSet::new();
     let mut results = Vec::with_capacity(req.items.len());
     for (index, item) in req.items.iter().enumerate() {
         let mut r = ItemResult {
@@ -481,13 +481,10 @@ pub fn bulk(
                     };
                     if !seen.insert((c.check.clone(), scoped)) {
                         let issue = Issue::new(Code::Duplicate)
-                            .with("check", c.check.as_str())
+                            .with("check", &*c.check)
                             .with("inBatch", true);
-                        v.violations.push(issue.at(
-                            Path::key(c.field.as_str()),
-                            Severity::Error,
-                            lang,
-                        ));
+                        v.violations
+                            .push(issue.at(Path::key(&*c.field), Severity::Error, lang));
                         v.valid = false;
                     }
                 }

@@ -93,11 +93,11 @@ pub struct Within {
 #[serde(rename_all = "camelCase")]
 pub struct Check {
     /// The check id, the key of its answer in [`ValidationFacts`].
-    pub check: String,
+    pub check: Arc<str>,
     /// What is asked.
     pub kind: CheckKind,
     /// The field it is about.
-    pub field: String,
+    pub field: Arc<str>,
     /// The normalised key to look up (emails lower-cased, phones in E.164).
     pub key: String,
     /// For scoped uniqueness, the scope.
@@ -190,32 +190,46 @@ fn is_blank(v: Option<&Value>) -> bool {
 
 /// Does the condition hold for this record and mode?
 pub(crate) fn condition_holds(c: &Condition, record: &Map<String, Value>, mode: Mode) -> bool {
+    condition_holds_by(c, Some(mode), |f| {
+        record.get(f).map(std::borrow::Cow::Borrowed)
+    })
+}
+
+/// Does the condition hold, reading fields through `get`? A clause on the operation's
+/// mode fails when there is no mode (group rules are not about an operation).
+pub(crate) fn condition_holds_by<'v>(
+    c: &Condition,
+    mode: Option<Mode>,
+    get: impl Fn(&str) -> Option<std::borrow::Cow<'v, Value>>,
+) -> bool {
     if let Some(modes) = &c.mode
-        && !modes.contains(&mode)
+        && !mode.is_some_and(|m| modes.contains(&m))
     {
         return false;
     }
-    if let Some(field) = &c.field {
-        let v = record.get(field);
-        if let Some(present) = c.present
-            && is_blank(v) == present
-        {
-            return false;
-        }
-        if let Some(values) = &c.one_of {
-            let matches = match v {
-                Some(Value::String(s)) => {
-                    let s = s.trim();
-                    values
-                        .iter()
-                        .any(|x| x.as_str().is_some_and(|x| x.trim().eq_ignore_ascii_case(s)))
-                }
-                Some(other) => values.contains(other),
-                None => values.contains(&Value::Null),
-            };
-            if !matches {
-                return false;
+    let Some(field) = &c.field else {
+        return true;
+    };
+    let v = get(field);
+    let v = v.as_deref();
+    if let Some(present) = c.present
+        && is_blank(v) == present
+    {
+        return false;
+    }
+    if let Some(values) = &c.one_of {
+        let matches = match v {
+            Some(Value::String(s)) => {
+                let s = s.trim();
+                values
+                    .iter()
+                    .any(|x| x.as_str().is_some_and(|x| x.trim().eq_ignore_ascii_case(s)))
             }
+            Some(other) => values.contains(other),
+            None => values.contains(&Value::Null),
+        };
+        if !matches {
+            return false;
         }
     }
     true
@@ -516,21 +530,20 @@ fn check_field(
         let key = key.clone().unwrap_or_else(|| stored.to_lowercase());
         unique_check(field, check, within.as_deref(), key, record, ctx, out);
     }
-    if spec.kind == FieldType::Reference {
-        let check = format!("{}_exists", crate::util::snake_case(name));
-        let answer = ctx.facts.exists.get(&check).copied();
+    if let Some(check) = &field.exists_check {
+        let answer = ctx.facts.exists.get(&**check).copied();
         if answer == Some(false) {
             out.error(
                 name,
                 Issue::new(Code::UnknownReference)
-                    .with("check", check.as_str())
+                    .with("check", &**check)
                     .with("key", stored.as_str()),
             );
         }
         out.checks.push(Check {
-            check,
+            check: Arc::clone(check),
             kind: CheckKind::Exists,
-            field: name.to_owned(),
+            field: Arc::clone(&field.name_arc),
             key: stored.clone(),
             within: None,
             answered: answer.is_some(),
@@ -545,7 +558,7 @@ fn check_field(
 
 fn unique_check(
     field: &CompiledField,
-    check: &str,
+    check: &Arc<str>,
     within: Option<&str>,
     key: String,
     record: &Map<String, Value>,
@@ -563,13 +576,13 @@ fn unique_check(
     let fact = ctx
         .facts
         .unique
-        .get(check)
+        .get(&**check)
         .filter(|f| f.key.as_ref().is_none_or(|k| k.eq_ignore_ascii_case(&key)));
     if let Some(f) = fact
         && f.taken
     {
         let advice = &out.policy.document().duplicates;
-        let mut issue = Issue::new(Code::Duplicate).with("check", check);
+        let mut issue = Issue::new(Code::Duplicate).with("check", &**check);
         if let Some(id) = &f.existing_id {
             issue = issue.with("existingId", id.as_str());
         }
@@ -587,9 +600,9 @@ fn unique_check(
         out.error(&field.name, issue);
     }
     out.checks.push(Check {
-        check: check.to_owned(),
+        check: Arc::clone(check),
         kind: CheckKind::Unique,
-        field: field.name.clone(),
+        field: Arc::clone(&field.name_arc),
         key,
         within,
         answered: fact.is_some(),

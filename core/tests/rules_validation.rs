@@ -109,7 +109,7 @@ fn facts_unique(check: &str, fact: UniqueFact) -> ValidationFacts {
 fn check<'a>(d: &'a ValidationDecision, id: &str) -> &'a Check {
     d.checks
         .iter()
-        .find(|c| c.check == id)
+        .find(|c| &*c.check == id)
         .unwrap_or_else(|| panic!("no check `{id}` in {:#?}", d.checks))
 }
 
@@ -841,7 +841,7 @@ fn r003_06_password_complexity_and_expiry() {
 fn r004_03_username_unique_email_optional() {
     let d = create("004", jdoe());
     assert!(d.valid, "{:#?}", d.violations);
-    assert!(!d.checks.iter().any(|c| c.field == "email"));
+    assert!(!d.checks.iter().any(|c| &*c.field == "email"));
     let d = create("004", set(jdoe(), "username", json!("JDoe")));
     assert_eq!(check(&d, "username_unique").key, "jdoe");
     assert_eq!(check(&d, "username_unique").kind, CheckKind::Unique);

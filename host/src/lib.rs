@@ -45,4 +45,5 @@
 
 pub mod cli;
 pub mod clock;
+pub mod plugin;
 pub mod random;

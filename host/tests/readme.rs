@@ -1,6 +1,11 @@
 //! The README's CLI examples run as written (from the repository root) and give the
 //! outcomes the README shows.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::path::Path;
 use std::process::Command;
@@ -10,8 +15,14 @@ fn readme_cli_examples_run_as_written() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
     let prefix = "cargo run -q -p warden-host -- ";
-    let examples: Vec<&str> = readme.lines().filter_map(|l| l.strip_prefix(prefix)).collect();
-    assert!(examples.len() >= 8, "the README should show the CLI on every preset");
+    let examples: Vec<&str> = readme
+        .lines()
+        .filter_map(|l| l.strip_prefix(prefix))
+        .collect();
+    assert!(
+        examples.len() >= 8,
+        "the README should show the CLI on every preset"
+    );
     let mut outputs = Vec::new();
     for args in &examples {
         let out = Command::new(env!("CARGO_BIN_EXE_warden"))
@@ -20,7 +31,11 @@ fn readme_cli_examples_run_as_written() {
             .output()
             .unwrap();
         let code = out.status.code().unwrap();
-        assert!(code == 0 || code == 1, "`warden {args}` exited {code}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            code == 0 || code == 1,
+            "`warden {args}` exited {code}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         outputs.push(String::from_utf8(out.stdout).unwrap());
     }
     // The outcomes the README quotes.
@@ -35,6 +50,7 @@ fn readme_cli_examples_run_as_written() {
         "the existing account is inactive, reactivate it instead",
         "\"duplicatesInFile\":1",
         "\"status\":[0,0,2,2]",
+        "email_domain_not_allowed",
     ] {
         assert!(all.contains(quoted), "no README example printed `{quoted}`");
     }

@@ -58,7 +58,7 @@ pub fn answer(
                     same_key && same_scope
                 });
                 facts.unique.insert(
-                    check.check.clone(),
+                    check.check.to_string(),
                     UniqueFact {
                         key: Some(check.key.clone()),
                         taken: found.is_some(),
@@ -69,13 +69,13 @@ pub fn answer(
                 );
             }
             CheckKind::Exists => {
-                let exists = match options.known.get(&check.field) {
+                let exists = match options.known.get(&*check.field) {
                     Some(ids) => ids.contains(&check.key),
                     None => records
                         .iter()
                         .any(|r| text(r, id_field).is_some_and(|v| v == check.key)),
                 };
-                facts.exists.insert(check.check.clone(), exists);
+                facts.exists.insert(check.check.to_string(), exists);
             }
         }
     }

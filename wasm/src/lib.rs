@@ -37,7 +37,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::Value;
 use warden_core::api::{self, ApiError, Op};
-use warden_core::import::{ImportFormat, validate_import};
+use warden_core::import::{ImportFormat, ImportOptions as CoreImportOptions, validate_import};
 use warden_core::policy::{Mode, presets};
 use warden_core::validate::{ValidationContext, ValidationFacts};
 use warden_core::{Date, Lang, Policy};
@@ -83,6 +83,8 @@ pub struct Warden {
 struct ImportOptions {
     #[serde(default)]
     format: ImportFormat,
+    #[serde(default)]
+    records: bool,
     today: Date,
     #[serde(default)]
     facts: ValidationFacts,
@@ -386,7 +388,15 @@ impl Warden {
                 facts: &opts.facts,
                 mfa: false,
             };
-            let mut report = validate_import(&self.policy, bytes, opts.format, &ctx)?;
+            let mut report = validate_import(
+                &self.policy,
+                bytes,
+                CoreImportOptions {
+                    format: opts.format,
+                    records: opts.records,
+                },
+                &ctx,
+            )?;
             let status = std::mem::take(&mut report.status);
             let value =
                 serde_json::to_value(&report).map_err(|e| input_error("", e.to_string()))?;

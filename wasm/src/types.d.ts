@@ -249,6 +249,8 @@ export interface AnswerOptions {
 /** The options of `Warden#validateImport`. */
 export interface ImportOptions {
   format?: "csv" | "jsonLines";
+  /** Also return every row as the record it was read as (`records`), for a preview. */
+  records?: boolean;
   today: string;
   facts?: ValidationFacts;
 }
@@ -272,6 +274,8 @@ export interface ImportResult {
   rows: ImportRow[];
   /** The field each column maps to (`null` for an unknown column). */
   columns: (string | null)[];
+  /** With `records: true`: every data row as the record it was read as ({} if unreadable). */
+  records?: Record<string, unknown>[];
   /** For each uniqueness check, the distinct keys of the valid rows. */
   lookups: Record<string, string[]>;
 }

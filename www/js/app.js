@@ -3,7 +3,6 @@
 import init, { Warden, Blocklist, presets, renderMessage } from "../pkg/warden_wasm.js";
 import * as store from "./store.js";
 import { STRINGS } from "./i18n.js";
-import { parseCsv } from "./csv.js";
 
 const $ = (s, el = document) => el.querySelector(s);
 const h = (tag, attrs = {}, ...kids) => {
@@ -303,33 +302,22 @@ async function runImport(file) {
   const jsonl = /\.jsonl?$/i.test(file.name);
   let report;
   try {
-    report = state.warden.validateImport(bytes, { format: jsonl ? "jsonLines" : "csv", today: today() }, state.lang);
+    report = state.warden.validateImport(bytes, { format: jsonl ? "jsonLines" : "csv", records: true, today: today() }, state.lang);
   } catch (e) {
     $("#imp-summary").replaceChildren(h("div", { class: "msg error" }, e.message)); bar.hidden = true; return;
   }
   bar.value = 80;
   await pause();
-  const text = new TextDecoder().decode(bytes);
-  let header = [], cells = [];
-  if (jsonl) cells = text.split(/\r?\n/).filter((l) => l.trim()).map((l) => { try { return JSON.parse(l); } catch { return {}; } });
-  else { const all = parseCsv(text); header = all.shift() ?? []; cells = all.filter((r) => !(r.length <= 1 && (r[0] ?? "") === "")); }
   const byIndex = new Map(report.rows.map((r) => [r.index, r]));
-  imp = { report, cells, header, byIndex, jsonl, page: 0, onlyProblems: false };
+  imp = { report, byIndex, page: 0, onlyProblems: false };
   bar.value = 100;
   renderImport();
   $("#imp-commit").disabled = report.summary.valid === 0;
 }
 
+// The row as the core read it (CSV cells mapped to fields, booleans parsed).
 function rowRecord(i) {
-  if (imp.jsonl) return imp.cells[i] ?? {};
-  const rec = {}, row = imp.cells[i] ?? [];
-  imp.report.columns.forEach((field, c) => {
-    const v = row[c];
-    if (!field || v === undefined || v === "") return;
-    const spec = state.doc.fields?.[field];
-    rec[field] = spec?.type === "boolean" ? /^(true|yes|1|y|oui)$/i.test(v.trim()) : v;
-  });
-  return rec;
+  return imp.report.records?.[i] ?? {};
 }
 
 function renderImport() {

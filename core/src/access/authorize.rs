@@ -341,34 +341,7 @@ impl<'a> Subject<'a> {
     ///
     /// [`Condition`]: crate::policy::Condition
     fn meets(&self, c: &crate::policy::Condition) -> bool {
-        let Some(field) = &c.field else { return false };
-        let v = self.field(field);
-        let blank = match v.as_deref() {
-            None | Some(Value::Null) => true,
-            Some(Value::String(s)) => s.trim().is_empty(),
-            Some(_) => false,
-        };
-        if let Some(present) = c.present
-            && blank == present
-        {
-            return false;
-        }
-        if let Some(values) = &c.one_of {
-            let matches = match v.as_deref() {
-                Some(Value::String(s)) => {
-                    let s = s.trim();
-                    values
-                        .iter()
-                        .any(|x| x.as_str().is_some_and(|x| x.trim().eq_ignore_ascii_case(s)))
-                }
-                Some(other) => values.contains(other),
-                None => values.contains(&Value::Null),
-            };
-            if !matches {
-                return false;
-            }
-        }
-        true
+        c.field.is_some() && crate::validate::condition_holds_by(c, None, |f| self.field(f))
     }
 }
 

@@ -19,6 +19,13 @@ fn is_markup(c: char) -> bool {
 /// order of first appearance; empty when the text is clean. `markup` also refuses markup
 /// characters (names).
 pub fn prohibited_characters(s: &str, markup: bool) -> Vec<String> {
+    // Fast path: printable ASCII without markup (the common case) has nothing to report.
+    if s.bytes().all(|b| {
+        (0x20..0x7f).contains(&b)
+            && !(markup && matches!(b, b'<' | b'>' | b'&' | b'"' | b'\\' | b'{' | b'}'))
+    }) {
+        return Vec::new();
+    }
     let mut out: Vec<String> = Vec::new();
     for c in s.chars() {
         let bad = c.is_control() || is_invisible_format(c) || (markup && is_markup(c));

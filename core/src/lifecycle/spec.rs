@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::policy::limits;
-use crate::policy::{OrderedMap, PolicyDocument, PolicyError};
+use crate::policy::{OrderedMap, PolicyDocument, PolicyError, check_list, check_name};
 
 /// The lifecycle section of a policy document: statuses, transitions, login gate, lockout,
 /// deletion, field-change obligations, password resets and verifications.
@@ -445,37 +445,6 @@ pub const MAX_TEMPORARY_DAYS: u32 = 36_500;
 pub const MAX_LOCKOUT_MINUTES: u32 = 525_600;
 /// Longest reset-token lifetime, in minutes: 10,080 (a week).
 pub const MAX_TOKEN_MINUTES: u32 = 10_080;
-
-fn check_name(path: &str, name: &str) -> Result<(), PolicyError> {
-    if name.is_empty() {
-        return Err(PolicyError::invalid(path, "a name must not be empty"));
-    }
-    if name.len() > limits::MAX_NAME_BYTES {
-        return Err(PolicyError::limit(
-            path,
-            "the name's length in bytes",
-            limits::MAX_NAME_BYTES,
-        ));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(PolicyError::invalid(
-            path,
-            "a name must not contain control characters",
-        ));
-    }
-    Ok(())
-}
-
-fn check_list(path: &str, len: usize) -> Result<(), PolicyError> {
-    if len > limits::MAX_LIST {
-        return Err(PolicyError::limit(
-            path,
-            "the number of entries",
-            limits::MAX_LIST,
-        ));
-    }
-    Ok(())
-}
 
 fn known_status(spec: &LifecycleSpec, path: &str, id: &str) -> Result<(), PolicyError> {
     if spec.statuses.contains_key(id) {

@@ -154,7 +154,11 @@ pub(crate) struct CompiledField {
     pub(crate) max_len: usize,
     pub(crate) pattern: Option<Regex>,
     /// (check id, within field)
-    pub(crate) unique: Option<(String, Option<String>)>,
+    pub(crate) unique: Option<(Arc<str>, Option<String>)>,
+    /// For a reference field, the id of its existence check (`organization_exists`).
+    pub(crate) exists_check: Option<Arc<str>>,
+    /// The name, shared by every decision's checks.
+    pub(crate) name_arc: Arc<str>,
     /// Lower-cased derivation map.
     pub(crate) derivation: Option<HashMap<String, String>>,
 }
@@ -180,7 +184,7 @@ struct Inner {
     doc: PolicyDocument,
     hash: Arc<str>,
     fields: Vec<CompiledField>,
-    field_index: HashMap<String, usize>,
+    field_index: HashMap<String, usize, crate::util::FnvBuild>,
     rules: Vec<CompiledRule>,
     generic_locals: Vec<Regex>,
     password: Option<ResolvedPasswordPolicy>,
@@ -248,7 +252,7 @@ impl Policy {
             ));
         }
         let mut fields = Vec::with_capacity(doc.fields.len());
-        let mut field_index = HashMap::new();
+        let mut field_index = HashMap::with_hasher(crate::util::FnvBuild);
         for (name, spec) in doc.fields.iter() {
             let path = format!("fields.{name}");
             check_name(&path, name)?;
@@ -508,7 +512,9 @@ fn did_you_mean(msg: &str) -> Option<String> {
     (best.0 <= 3.max(got.len() / 3)).then(|| format!("did you mean `{}`?", best.1))
 }
 
-fn check_name(path: &str, name: &str) -> Result<(), PolicyError> {
+/// A name the tenant chose (a field, a rule, a role, a status): 1 to 128 bytes, no control
+/// characters.
+pub(crate) fn check_name(path: &str, name: &str) -> Result<(), PolicyError> {
     if name.is_empty() {
         return Err(PolicyError::invalid(path, "a name must not be empty"));
     }
@@ -539,7 +545,8 @@ fn check_text(path: &str, text: &str) -> Result<(), PolicyError> {
     Ok(())
 }
 
-fn check_list(path: &str, len: usize) -> Result<(), PolicyError> {
+/// A list or map of the document: at most [`limits::MAX_LIST`] entries.
+pub(crate) fn check_list(path: &str, len: usize) -> Result<(), PolicyError> {
     if len > limits::MAX_LIST {
         return Err(PolicyError::limit(
             path,
@@ -828,7 +835,7 @@ fn compile_field(
                 }
                 None => format!("{}_unique", crate::util::snake_case(name)),
             };
-            Some((id, u.within.clone()))
+            Some((Arc::from(id), u.within.clone()))
         }
         None => None,
     };
@@ -866,7 +873,11 @@ fn compile_field(
     };
     let trim = spec.trim.unwrap_or(kind != FieldType::Password);
     let max_len = spec.max_length.unwrap_or_else(|| default_max_len(kind)) as usize;
+    let exists_check = (kind == FieldType::Reference)
+        .then(|| Arc::from(format!("{}_exists", crate::util::snake_case(name))));
     Ok(CompiledField {
+        name_arc: Arc::from(name),
+        exists_check,
         name: name.to_owned(),
         spec: spec.clone(),
         trim,
@@ -895,11 +906,9 @@ pub fn type_name(kind: FieldType) -> &'static str {
 }
 
 fn content_hash(doc: &PolicyDocument) -> Result<String, PolicyError> {
-    // `serde_json::Value` objects are sorted maps: the canonical form is independent of the
-    // key order and white space of the original text.
     let value = serde_json::to_value(doc).map_err(|e| PolicyError::invalid("", e.to_string()))?;
-    let canonical =
-        serde_json::to_string(&value).map_err(|e| PolicyError::invalid("", e.to_string()))?;
+    let mut canonical = String::new();
+    write_canonical(&value, &mut canonical).map_err(|e| PolicyError::invalid("", e.to_string()))?;
     let digest = Sha256::digest(canonical.as_bytes());
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256:");
@@ -907,4 +916,41 @@ fn content_hash(doc: &PolicyDocument) -> Result<String, PolicyError> {
         out.push_str(&format!("{b:02x}"));
     }
     Ok(out)
+}
+
+/// Canonical JSON: object keys sorted by their UTF-8 bytes at every level, no white space.
+/// Written by hand so that the hash does not depend on how `serde_json` orders maps in a
+/// given build (its `preserve_order` feature may be switched on by any crate in the
+/// dependency graph).
+fn write_canonical(v: &Value, out: &mut String) -> Result<(), serde_json::Error> {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort_unstable();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::to_string(k)?);
+                out.push(':');
+                if let Some(x) = m.get(k) {
+                    write_canonical(x, out)?;
+                }
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, x) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(x, out)?;
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&serde_json::to_string(scalar)?),
+    }
+    Ok(())
 }

@@ -84,6 +84,8 @@ pub enum Command {
     /// bulk item, an invalid import row, a lockout, an invalid directory or security
     /// findings; 0 otherwise.
     Eval(EvalArgs),
+    /// Check a tenant policy plugin, or run one locally with the production limits.
+    Plugin(super::plugin::PluginArgs),
 }
 
 /// The arguments shared by the decision commands.
@@ -99,6 +101,13 @@ pub struct OpArgs {
     /// clock]. Used only when the input has no `now`.
     #[arg(long, value_name = "RFC3339", value_parser = parse_timestamp)]
     pub now: Option<Timestamp>,
+    /// A tenant policy plugin (a WebAssembly component) to run after the core; repeatable,
+    /// run in order. Plugins can only narrow the core's decision.
+    #[arg(long = "plugin", value_name = "FILE")]
+    pub plugins: Vec<PathBuf>,
+    /// The tenant configuration given to every `--plugin`, a JSON file [default: `{}`].
+    #[arg(long, value_name = "FILE", requires = "plugins")]
+    pub plugin_config: Option<PathBuf>,
     /// The operation's input, a JSON object: a file, or `-` for standard input (at most
     /// 64 MiB).
     #[arg(value_name = "FILE", default_value = "-")]
@@ -225,6 +234,14 @@ pub struct ValidateArgs {
     /// The accounts use multi-factor authentication.
     #[arg(long)]
     pub mfa: bool,
+    /// A tenant policy plugin (a WebAssembly component) to run after the core; repeatable,
+    /// run in order. Plugins can only narrow the core's decision.
+    #[arg(long = "plugin", value_name = "FILE")]
+    pub plugins: Vec<PathBuf>,
+    /// The tenant configuration given to every `--plugin`, a JSON file [default: `{}`].
+    #[arg(long, value_name = "FILE", requires = "plugins")]
+    pub plugin_config: Option<PathBuf>,
+
     /// The records: a JSON file, or `-` for standard input (at most 64 MiB).
     #[arg(value_name = "FILE", default_value = "-")]
     pub input: PathBuf,

@@ -44,6 +44,7 @@ pub(crate) fn execute(command: &Command, env: &mut Env<'_>) -> Result<(Output, E
         Command::Import(args) => ops::import(args, env),
         Command::Stats(args) => ops::simple(args, Op::Statistics, env),
         Command::Eval(args) => ops::eval(args, env),
+        Command::Plugin(args) => super::plugin::execute(args, env),
     }
 }
 
@@ -105,7 +106,12 @@ fn validate(args: &ValidateArgs, env: &mut Env<'_>) -> Result<(Output, Exit), Cl
     };
     let source = source_of(&args.input);
     let input = read_json(&args.input, env.stdin)?;
-    let evaluate = |user: Map<String, Value>| {
+    let plugin_config = if args.plugins.is_empty() {
+        Value::Null
+    } else {
+        super::plugin::config_of(args.plugin_config.as_deref(), env.stdin)?
+    };
+    let evaluate = |user: Map<String, Value>| -> Result<Value, CliError> {
         let request = json!({
             "user": user,
             "mode": args.mode.as_str(),
@@ -113,7 +119,16 @@ fn validate(args: &ValidateArgs, env: &mut Env<'_>) -> Result<(Output, Exit), Cl
             "facts": facts,
             "mfa": args.mfa,
         });
-        api::evaluate_with(&policy, Op::Validate, args.lang, request)
+        if args.plugins.is_empty() {
+            return Ok(api::evaluate_with(
+                &policy,
+                Op::Validate,
+                args.lang,
+                request,
+            )?);
+        }
+        let request = super::plugin::request_for(&policy, Op::Validate, args.lang, request)?;
+        super::plugin::plugin_decision(&request, &args.plugins, &plugin_config)
     };
     match input {
         Value::Object(user) => {
@@ -137,7 +152,7 @@ fn validate(args: &ValidateArgs, env: &mut Env<'_>) -> Result<(Output, Exit), Cl
                     continue;
                 };
                 let decision = evaluate(user).map_err(|e| {
-                    let e = CliError::from(e);
+                    let e: CliError = e;
                     CliError::new(format!("record {i} in {source}: {}", e.message()))
                 })?;
                 if is_valid(&decision) {

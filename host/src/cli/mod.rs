@@ -14,8 +14,10 @@ mod commands;
 mod error;
 mod input;
 mod ops;
+mod plugin;
 
 pub use ops::RESET_ENTROPY_BYTES;
+pub use plugin::{PluginArgs, PluginCommand};
 
 use std::ffi::OsString;
 use std::io::{BufRead, Write};

@@ -142,7 +142,13 @@ fn decide(
     env: &mut Env<'_>,
 ) -> Result<(Output, Exit), CliError> {
     let policy = load_policy(&args.policy, env.stdin)?;
-    let decision = api::evaluate_with(&policy, op, args.lang, Value::Object(input))?;
+    let decision = if args.plugins.is_empty() {
+        api::evaluate_with(&policy, op, args.lang, Value::Object(input))?
+    } else {
+        let config = super::plugin::config_of(args.plugin_config.as_deref(), env.stdin)?;
+        let request = super::plugin::request_for(&policy, op, args.lang, Value::Object(input))?;
+        super::plugin::plugin_decision(&request, &args.plugins, &config)?
+    };
     let ok = verdict(op, &decision);
     Ok((Output::Json(decision), Exit::from_verdict(ok)))
 }

@@ -1,0 +1,59 @@
+//! Warden's core as a WebAssembly component.
+//!
+//! Built for `wasm32-unknown-unknown` and componentized by `scripts/build-components.sh`
+//! into `target/components/warden_core.wasm`, it exports `warden:policy/evaluate@0.1.0`
+//! (world `core` of `wit/warden-policy.wit`) and imports nothing: any component host
+//! (wasmtime in Rust, `wasmtime` in Python, jco in JavaScript) can evaluate Warden requests
+//! with the very code the native CLI runs.
+//!
+//! `evaluate(request)` is [`warden_core::api::evaluate`] with JSON strings on both sides:
+//! `ok(decision-json)`, or `err(error-json)` with the error exactly as
+//! [`warden_core::api::ApiError::to_json`] renders it; a request that is not JSON at all is
+//! an `invalid_input` error of the same shape.
+
+#![allow(unsafe_code, reason = "generated canonical-ABI bindings")]
+
+#[allow(missing_docs, clippy::all, reason = "generated code")]
+mod bindings {
+    wit_bindgen::generate!({
+        world: "core",
+        path: "../wit",
+    });
+}
+
+use bindings::exports::warden::policy::evaluate::Guest;
+
+/// The component's implementation.
+pub struct Core;
+
+/// Evaluates a request given as a JSON string (what the component exports).
+///
+/// # Errors
+/// The error as a JSON string `{"error": {"code", "message", ...}}`.
+pub fn evaluate_str(request: &str) -> Result<String, String> {
+    let value: serde_json::Value = match serde_json::from_str(request) {
+        Ok(v) => v,
+        Err(e) => {
+            return Err(serde_json::json!({"error": {
+                "code": "invalid_input",
+                "message": format!("the request is not JSON: {e}"),
+                "path": "",
+            }})
+            .to_string());
+        }
+    };
+    match warden_core::api::evaluate(&value) {
+        Ok(decision) => Ok(decision.to_string()),
+        Err(e) => Err(e.to_json().to_string()),
+    }
+}
+
+impl Guest for Core {
+    fn evaluate(request: String) -> Result<String, String> {
+        evaluate_str(&request)
+    }
+}
+
+// Only on wasm: the export names are not valid native symbol names.
+#[cfg(target_arch = "wasm32")]
+bindings::export!(Core with_types_in bindings);

@@ -1,0 +1,209 @@
+//! `warden plugin check|run`, and the `--plugin FILE` option of the decision commands:
+//! the local face of the plugin host ([`crate::plugin`]), with exactly the production
+//! limits.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+
+use super::error::CliError;
+use super::input::read_json;
+use super::{Env, Exit, Output};
+use crate::plugin::{Limits, LoadError, PluginSpec, Registry, Runtime, TenantSettings};
+
+/// The arguments of `warden plugin`.
+#[derive(Debug, Clone, Args)]
+pub struct PluginArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: PluginCommand,
+}
+
+/// A `warden plugin` subcommand.
+#[derive(Debug, Clone, Subcommand)]
+pub enum PluginCommand {
+    /// Check a plugin component: its interface version, imports, size, name and version.
+    ///
+    /// Prints `{"ok": true, "name", "version", "hash", "interface", "size", ...}`, exit 0;
+    /// or `{"ok": false, "error": {"code", "message"}}`, exit 1, for a component the host
+    /// would refuse (forbidden import, unknown interface version, too large, malformed).
+    Check {
+        /// The component (`.wasm`, or `.wat` text).
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Run a plugin locally on one request, with exactly the production limits, and report
+    /// fuel, peak memory and output size.
+    ///
+    /// The tenant configuration is a JSON file `{"config": <the plugin's configuration>,
+    /// "limits"?: {...}, "failurePolicy"?: {...}, "breakerThreshold"?: N}`. INPUT is a
+    /// request (`{"preset"|"policy", "op", "input", "pluginFacts"?}`). Prints the composed
+    /// decision with its `plugins` report; exit 0 valid or allowed, 1 otherwise.
+    Run {
+        /// The component.
+        #[arg(long, value_name = "FILE")]
+        plugin: PathBuf,
+        /// The tenant's configuration of the plugin and its settings (JSON).
+        #[arg(long, value_name = "FILE")]
+        tenant_config: PathBuf,
+        /// The request, a JSON file or `-` for standard input.
+        #[arg(value_name = "INPUT", default_value = "-")]
+        input: PathBuf,
+    },
+}
+
+fn read_component(path: &Path) -> Result<Vec<u8>, CliError> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| CliError::new(format!("cannot read `{}`: {e}", path.display())))?;
+    let cap = Limits::CAPS.max_module_bytes;
+    if usize::try_from(meta.len()).unwrap_or(usize::MAX) > cap {
+        return Err(CliError::new(format!(
+            "`{}` is {} bytes, above the module size cap of {cap} bytes",
+            path.display(),
+            meta.len()
+        )));
+    }
+    std::fs::read(path).map_err(|e| CliError::new(format!("cannot read `{}`: {e}", path.display())))
+}
+
+fn runtime() -> Result<Arc<Runtime>, CliError> {
+    Runtime::new().map_err(|e| CliError::new(e.to_string()))
+}
+
+fn load_error(e: &LoadError) -> Value {
+    json!({"ok": false, "error": {"code": e.code(), "message": e.to_string()}})
+}
+
+/// Runs `warden plugin ...`.
+pub(crate) fn execute(args: &PluginArgs, env: &mut Env<'_>) -> Result<(Output, Exit), CliError> {
+    match &args.command {
+        PluginCommand::Check { file } => {
+            let bytes = read_component(file)?;
+            let rt = runtime()?;
+            match rt.compile(&bytes, &Limits::default()) {
+                Ok(p) => Ok((
+                    Output::Json(json!({
+                        "ok": true,
+                        "name": p.name(),
+                        "version": p.version(),
+                        "hash": p.hash().to_string(),
+                        "interface": p.interface(),
+                        "size": p.size(),
+                        "maxSize": Limits::default().max_module_bytes,
+                        "imports": "only warden:policy/logging",
+                    })),
+                    Exit::Success,
+                )),
+                Err(e) => Ok((Output::Json(load_error(&e)), Exit::Failure)),
+            }
+        }
+        PluginCommand::Run {
+            plugin,
+            tenant_config,
+            input,
+        } => {
+            let mut tc = read_json(tenant_config, env.stdin)?;
+            let config = match &mut tc {
+                Value::Object(m) => m.remove("config").unwrap_or_else(|| json!({})),
+                _ => {
+                    return Err(CliError::new(
+                        "the tenant configuration must be a JSON object",
+                    ));
+                }
+            };
+            let settings: TenantSettings = serde_json::from_value(tc)
+                .map_err(|e| CliError::new(format!("invalid tenant configuration: {e}")))?;
+            let request = read_json(input, env.stdin)?;
+            let spec = PluginSpec {
+                wasm: read_component(plugin)?,
+                config,
+            };
+            decide(&request, settings, vec![spec])
+        }
+    }
+}
+
+/// Decides a request with plugins loaded from files (the `--plugin` option of `validate`,
+/// `authorize`, `transition` and the other operations), each given `config` as its tenant
+/// configuration, with the default limits and failure policy.
+///
+/// # Errors
+/// A plugin that cannot be read or loaded, or a request the core refuses.
+pub(crate) fn plugin_decision(
+    request: &Value,
+    files: &[PathBuf],
+    config: &Value,
+) -> Result<Value, CliError> {
+    let specs = files
+        .iter()
+        .map(|f| {
+            Ok(PluginSpec {
+                wasm: read_component(f)?,
+                config: config.clone(),
+            })
+        })
+        .collect::<Result<Vec<_>, CliError>>()?;
+    let registry = Registry::new(runtime()?);
+    registry
+        .load("local", TenantSettings::default(), specs)
+        .map_err(|e| CliError::new(format!("cannot load the plugin: {e}")))?;
+    registry
+        .evaluate("local", request)
+        .map_err(|e| CliError::new(e.to_string()))
+}
+
+fn decide(
+    request: &Value,
+    settings: TenantSettings,
+    specs: Vec<PluginSpec>,
+) -> Result<(Output, Exit), CliError> {
+    let registry = Registry::new(runtime()?);
+    registry
+        .load("local", settings, specs)
+        .map_err(|e| CliError::new(format!("cannot load the plugin: {e}")))?;
+    let decision = registry
+        .evaluate("local", request)
+        .map_err(|e| CliError::new(e.to_string()))?;
+    let ok = decision.get("valid") == Some(&Value::Bool(true))
+        || decision.get("decision").and_then(Value::as_str) == Some("allow");
+    Ok((
+        Output::Json(decision),
+        if ok { Exit::Success } else { Exit::Failure },
+    ))
+}
+
+/// The tenant configuration of `--plugin-config FILE` (default `{}`).
+pub(crate) fn config_of(
+    path: Option<&Path>,
+    stdin: &mut dyn std::io::BufRead,
+) -> Result<Value, CliError> {
+    match path {
+        None => Ok(json!({})),
+        Some(p) => {
+            let v = read_json(p, stdin)?;
+            if v.is_object() {
+                Ok(v)
+            } else {
+                Err(CliError::new(
+                    "the plugin configuration must be a JSON object",
+                ))
+            }
+        }
+    }
+}
+
+/// The full request the plugin registry decides: the policy document, the operation, the
+/// language and the input. The document is the loaded one re-serialised, so its content
+/// hash (computed over the canonical form) is unchanged.
+pub(crate) fn request_for(
+    policy: &warden_core::Policy,
+    op: warden_core::api::Op,
+    lang: warden_core::Lang,
+    input: Value,
+) -> Result<Value, CliError> {
+    let doc = serde_json::to_value(policy.document())
+        .map_err(|e| CliError::new(format!("cannot serialise the policy: {e}")))?;
+    Ok(json!({ "policy": doc, "op": op, "lang": lang, "input": input }))
+}

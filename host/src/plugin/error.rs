@@ -1,0 +1,266 @@
+//! The plugin host's errors: one enum per operation (load, call, settings, evaluation).
+//!
+//! Messages are lower case without a final period; every limit error reports the
+//! configured value. Each error has a stable [`code`](Fault::code) for programs.
+
+use super::FoundVersion;
+
+/// Why a component could not be loaded as a plugin (or as the core component).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The binary is larger than the module size limit.
+    #[error("the component is {size} bytes, above the module size limit of {limit} bytes")]
+    ModuleTooLarge {
+        /// The binary's size, in bytes.
+        size: usize,
+        /// The configured limit, in bytes.
+        limit: usize,
+    },
+    /// The binary is not a valid WebAssembly component.
+    #[error("not a valid WebAssembly component: {reason}")]
+    Malformed {
+        /// The parser's or validator's message.
+        reason: String,
+    },
+    /// The component imports something other than `warden:policy/logging`.
+    #[error(
+        "the component imports `{import}`: plugins may import only `warden:policy/logging` (no WASI, clock, randomness, network or files)"
+    )]
+    ForbiddenImport {
+        /// The import's name.
+        import: String,
+    },
+    /// The component was built for an interface version this host does not support.
+    #[error(
+        "the component was built for `{found}`, this host supports `warden:policy@{supported}` (0.1.x): rebuild it with a matching SDK"
+    )]
+    UnsupportedVersion {
+        /// The versioned name found (`warden:policy/hooks@0.2.0`).
+        found: String,
+        /// The supported version range.
+        supported: &'static str,
+    },
+    /// The component does not export the expected interface.
+    #[error("the component does not export `{expected}`")]
+    MissingExport {
+        /// The interface expected.
+        expected: &'static str,
+    },
+    /// The component's exports do not have the interface's types.
+    #[error("the component does not match the interface: {reason}")]
+    Mismatch {
+        /// What does not match.
+        reason: String,
+    },
+    /// `describe` failed at load.
+    #[error("the plugin failed at load: {0}")]
+    Describe(Fault),
+    /// The tenant settings are unusable.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// A file could not be read.
+    #[error("cannot read `{path}`: {reason}")]
+    Io {
+        /// The file.
+        path: String,
+        /// The operating system's message.
+        reason: String,
+    },
+}
+
+impl LoadError {
+    /// The stable machine code (`module_too_large`, `forbidden_import`, ...).
+    pub fn code(&self) -> &'static str {
+        match self {
+            LoadError::ModuleTooLarge { .. } => "module_too_large",
+            LoadError::Malformed { .. } => "malformed_component",
+            LoadError::ForbiddenImport { .. } => "forbidden_import",
+            LoadError::UnsupportedVersion { .. } => "unsupported_interface_version",
+            LoadError::MissingExport { .. } => "missing_export",
+            LoadError::Mismatch { .. } => "interface_mismatch",
+            LoadError::Describe(_) => "describe_failed",
+            LoadError::Settings(_) => "invalid_settings",
+            LoadError::Io { .. } => "io",
+        }
+    }
+}
+
+/// A tenant setting outside its allowed range.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SettingsError {
+    /// A limit above its hard cap.
+    #[error("`{limit}` is {value}, above its hard cap of {cap}")]
+    AboveCap {
+        /// The setting (`fuel`, `memoryBytes`, ...).
+        limit: &'static str,
+        /// The value asked for.
+        value: u64,
+        /// The cap.
+        cap: u64,
+    },
+    /// A limit of zero.
+    #[error("`{limit}` must be greater than zero")]
+    Zero {
+        /// The setting.
+        limit: &'static str,
+    },
+    /// The settings document is unreadable.
+    #[error("invalid tenant settings: {reason}")]
+    Invalid {
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// Why one plugin call failed. Under a fail-closed policy this becomes a deny (or an error
+/// violation), never an allow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Fault {
+    /// The call used all its fuel.
+    #[error("the plugin ran out of fuel (limit {limit} units)")]
+    FuelExhausted {
+        /// The configured fuel.
+        limit: u64,
+    },
+    /// The instance asked for more linear memory than allowed.
+    #[error("the plugin exceeded its memory limit of {limit} bytes")]
+    MemoryLimit {
+        /// The configured limit, in bytes.
+        limit: usize,
+    },
+    /// The wall-clock deadline passed.
+    #[error("the plugin exceeded its deadline of {limit_ms} ms")]
+    DeadlineExceeded {
+        /// The configured deadline, in milliseconds.
+        limit_ms: u64,
+    },
+    /// The wasm call stack overflowed (deep recursion).
+    #[error("the plugin overflowed its call stack")]
+    StackOverflow,
+    /// The input of the hook is larger than allowed; the plugin was not called.
+    #[error("the hook's input is {size} bytes, above the input limit of {limit} bytes")]
+    InputTooLarge {
+        /// The input's size, in bytes.
+        size: usize,
+        /// The configured limit, in bytes.
+        limit: usize,
+    },
+    /// The plugin returned more than allowed.
+    #[error("the plugin returned {size} bytes, above the output limit of {limit} bytes")]
+    OutputTooLarge {
+        /// The output's size, in bytes.
+        size: usize,
+        /// The configured limit, in bytes.
+        limit: usize,
+    },
+    /// The plugin trapped (`unreachable`, a panic, an out-of-bounds access).
+    #[error("the plugin trapped: {message}")]
+    Trap {
+        /// The trap's description.
+        message: String,
+    },
+    /// The plugin returned something the interface forbids (a malformed code, bad JSON).
+    #[error("the plugin returned an invalid result: {reason}")]
+    InvalidOutput {
+        /// What is wrong.
+        reason: String,
+    },
+    /// The plugin returned `err(message)`: it could not decide.
+    #[error("the plugin could not decide: {message}")]
+    PluginError {
+        /// The plugin's message (truncated to 1 KiB).
+        message: String,
+    },
+    /// The circuit breaker disabled the plugin after repeated faults.
+    #[error("the plugin is disabled after {faults} consecutive faults")]
+    Disabled {
+        /// The consecutive faults that disabled it.
+        faults: u32,
+    },
+    /// The host could not run the plugin (instance pool exhausted, internal error).
+    #[error("the host could not run the plugin: {message}")]
+    Host {
+        /// What failed.
+        message: String,
+    },
+}
+
+impl Fault {
+    /// The stable machine code (`fuel_exhausted`, `memory_limit`, ...).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Fault::FuelExhausted { .. } => "fuel_exhausted",
+            Fault::MemoryLimit { .. } => "memory_limit",
+            Fault::DeadlineExceeded { .. } => "deadline_exceeded",
+            Fault::StackOverflow => "stack_overflow",
+            Fault::InputTooLarge { .. } => "input_too_large",
+            Fault::OutputTooLarge { .. } => "output_too_large",
+            Fault::Trap { .. } => "trap",
+            Fault::InvalidOutput { .. } => "invalid_output",
+            Fault::PluginError { .. } => "plugin_error",
+            Fault::Disabled { .. } => "plugin_disabled",
+            Fault::Host { .. } => "host_error",
+        }
+    }
+}
+
+/// Why a request could not be evaluated by the host (domain outcomes, including plugin
+/// faults, are decisions, not errors).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EvaluateError {
+    /// The core refused the request (bad shape, unknown preset, ...).
+    #[error(transparent)]
+    Core(#[from] warden_core::api::ApiError),
+    /// The host-level part of the request is unusable (`pluginFacts` not an object).
+    #[error("invalid input at `{path}`: {reason}")]
+    Input {
+        /// The key path.
+        path: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl EvaluateError {
+    /// The error as JSON, in the core's shape `{"error": {"code", "message", ...}}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        match self {
+            EvaluateError::Core(e) => e.to_json(),
+            EvaluateError::Input { path, .. } => serde_json::json!({"error": {
+                "code": "invalid_input", "message": self.to_string(), "path": path,
+            }}),
+        }
+    }
+}
+
+/// Why the core component could not evaluate a request (not a domain error: those come
+/// back as the core's error JSON).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CoreComponentError {
+    /// The component could not be loaded.
+    #[error(transparent)]
+    Load(#[from] LoadError),
+    /// The call faulted (limits, trap).
+    #[error(transparent)]
+    Fault(#[from] Fault),
+    /// The component returned text that is not JSON.
+    #[error("the core component returned invalid JSON: {reason}")]
+    InvalidJson {
+        /// The parser's message.
+        reason: String,
+    },
+}
+
+impl From<FoundVersion> for LoadError {
+    fn from(v: FoundVersion) -> Self {
+        LoadError::UnsupportedVersion {
+            found: v.0,
+            supported: super::SUPPORTED_VERSIONS,
+        }
+    }
+}

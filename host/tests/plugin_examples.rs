@@ -1,0 +1,267 @@
+//! The example plugins, end to end through the registry: core first, then the plugins.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod plugin_common;
+
+use std::sync::Arc;
+
+use plugin_common::{NOW, admin, authorize_request, component, validate_request};
+use serde_json::{Value, json};
+use warden_host::plugin::{PluginSpec, Registry, Runtime, TenantSettings};
+
+fn registry_with(tenant: &str, plugins: &[(&str, Value)]) -> Registry {
+    let registry = Registry::new(Runtime::new().unwrap());
+    let specs = plugins
+        .iter()
+        .map(|(name, config)| PluginSpec {
+            wasm: component(name),
+            config: config.clone(),
+        })
+        .collect();
+    registry
+        .load(tenant, TenantSettings::default(), specs)
+        .unwrap();
+    registry
+}
+
+#[test]
+fn email_domain_narrows_a_valid_record_and_names_its_source() {
+    let r = registry_with(
+        "acme",
+        &[("email_domain", json!({"allowedDomains": ["acme.example"]}))],
+    );
+    let ok = r
+        .evaluate("acme", &validate_request("ada.lovelace@acme.example"))
+        .unwrap();
+    assert_eq!(ok["valid"], true, "{ok}");
+    assert_eq!(ok["plugins"][0]["outcome"], "ok");
+    assert!(ok["plugins"][0]["fuelUsed"].as_u64().unwrap() > 0);
+
+    let bad = r
+        .evaluate("acme", &validate_request("ada@gmail.example"))
+        .unwrap();
+    assert_eq!(bad["valid"], false, "{bad}");
+    let v = bad["violations"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(v["code"], "email_domain_not_allowed");
+    assert_eq!(v["path"], json!(["email"]));
+    assert_eq!(v["params"]["domain"], "gmail.example");
+    assert_eq!(v["source"]["plugin"], "email-domain");
+    assert_eq!(v["source"]["version"], "1.0.0");
+    assert_eq!(v["source"]["hash"].as_str().unwrap().len(), 64);
+    assert_eq!(
+        bad["plugins"][0]["log"][0]["message"],
+        "refused domain gmail.example"
+    );
+
+    // The core's own violations are kept, the plugin's appended after them.
+    let core_bad = r
+        .evaluate("acme", &validate_request("not-an-email"))
+        .unwrap();
+    assert_eq!(core_bad["violations"][0]["code"], "invalid_email");
+    // The same request without plugins (another tenant) is the core's decision unchanged.
+    let other = r
+        .evaluate("globex", &validate_request("ada@gmail.example"))
+        .unwrap();
+    assert_eq!(
+        other,
+        warden_core::api::evaluate(&validate_request("ada@gmail.example")).unwrap()
+    );
+}
+
+#[test]
+fn email_domain_misconfigured_fails_closed() {
+    let r = registry_with("acme", &[("email_domain", json!({}))]);
+    let d = r
+        .evaluate("acme", &validate_request("ada.lovelace@acme.example"))
+        .unwrap();
+    assert_eq!(d["valid"], false, "{d}");
+    let v = d["violations"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(v["code"], "plugin_fault");
+    assert_eq!(v["params"]["error"], "plugin_error");
+    assert_eq!(d["plugins"][0]["error"]["code"], "plugin_error");
+}
+
+fn admin_target() -> Value {
+    json!({"id": "b", "organization": "rent", "roles": ["administrator"]})
+}
+
+#[test]
+fn four_eyes_needs_a_second_approver_to_delete_or_demote_an_administrator() {
+    let r = registry_with("rent", &[("four_eyes", json!({}))]);
+    let req = authorize_request(admin(), "users.delete", admin_target());
+    let core = warden_core::api::evaluate(&req).unwrap();
+    assert_eq!(core["decision"], "allow", "the core allows it: {core}");
+
+    let d = r.evaluate("rent", &req).unwrap();
+    assert_eq!(d["decision"], "deny", "{d}");
+    assert_eq!(d["deny"]["code"], "four_eyes_required");
+    assert_eq!(d["deny"]["rule"], "plugin:four-eyes@1.0.0");
+    assert_eq!(d["deny"]["params"]["plugin"], "four-eyes");
+
+    let mut with = req.clone();
+    with["pluginFacts"] = json!({"secondApprover": "z"});
+    assert_eq!(r.evaluate("rent", &with).unwrap()["decision"], "allow");
+    with["pluginFacts"] = json!({"secondApprover": "a"});
+    assert_eq!(
+        r.evaluate("rent", &with).unwrap()["deny"]["code"],
+        "four_eyes_same_person"
+    );
+
+    // Demotion: removing the administrator role.
+    let mut demote = authorize_request(admin(), "roles.assign", admin_target());
+    demote["input"]["change"] = json!({"remove": ["administrator"]});
+    let d = r.evaluate("rent", &demote).unwrap();
+    assert_eq!(d["deny"]["code"], "four_eyes_required", "{d}");
+    // Not an administrator: no objection.
+    let d = r
+        .evaluate(
+            "rent",
+            &authorize_request(
+                admin(),
+                "users.delete",
+                json!({"id": "c", "organization": "rent", "roles": ["customer"]}),
+            ),
+        )
+        .unwrap();
+    assert_eq!(d["decision"], "allow", "{d}");
+    assert_eq!(d["plugins"][0]["outcome"], "allow");
+}
+
+#[test]
+fn four_eyes_applies_to_transitions_too() {
+    let r = registry_with(
+        "rent",
+        &[("four_eyes", json!({"statuses": ["blacklisted"]}))],
+    );
+    let req = json!({"preset": "002", "op": "transition", "input": {
+        "actor": admin(),
+        "target": {"id": "b", "organization": "rent", "roles": ["administrator"], "status": "active"},
+        "to": "blacklisted", "reason": "fraud", "facts": {"activeSuperAdmins": 3}, "now": NOW}});
+    let core = warden_core::api::evaluate(&req).unwrap();
+    assert_eq!(core["decision"], "allow", "the core allows it: {core}");
+    let d = r.evaluate("rent", &req).unwrap();
+    assert_eq!(d["decision"], "deny", "{d}");
+    assert_eq!(d["deny"]["code"], "four_eyes_required");
+    assert_eq!(d["obligations"], json!([]));
+    let mut with = req.clone();
+    with["pluginFacts"] = json!({"secondApprover": "z"});
+    let d = r.evaluate("rent", &with).unwrap();
+    assert_eq!(d["decision"], "allow", "{d}");
+}
+
+fn contractor_policy() -> Value {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../core/presets/002-rental-platform.json");
+    let mut policy: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    policy["fields"]["accountType"]["values"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("contractor"));
+    policy["fields"]["endDate"] =
+        json!({"type": "date", "label": {"en": "End date", "fr": "Date de fin"}});
+    policy
+}
+
+fn contractor_user(end: Option<&str>) -> Value {
+    let mut user = json!({"firstName": "Cy", "lastName": "Borg", "email": "cy@rent.example",
+        "phone": "+33612345678", "accountType": "contractor", "password": "Violet-Kettle-42!x"});
+    if let Some(e) = end {
+        user["endDate"] = json!(e);
+    }
+    json!({"policy": contractor_policy(), "op": "validate", "input": {"user": user, "today": "2026-11-22"}})
+}
+
+#[test]
+fn contractor_end_date_is_required_within_90_days_of_today() {
+    let r = registry_with("rent", &[("contractor", json!({}))]);
+    let ok = r
+        .evaluate("rent", &contractor_user(Some("2027-02-20")))
+        .unwrap(); // 90 days
+    assert_eq!(ok["valid"], true, "{ok}");
+    let codes = |d: &Value| -> Vec<String> {
+        d["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["code"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let far = r
+        .evaluate("rent", &contractor_user(Some("2027-02-21")))
+        .unwrap();
+    assert_eq!(codes(&far), ["contractor_end_date_too_far"], "{far}");
+    assert_eq!(far["violations"][0]["params"]["maxDays"], 90);
+    let none = r.evaluate("rent", &contractor_user(None)).unwrap();
+    assert_eq!(codes(&none), ["contractor_end_date_required"], "{none}");
+    let past = r
+        .evaluate("rent", &contractor_user(Some("2026-11-21")))
+        .unwrap();
+    assert_eq!(codes(&past), ["contractor_expired"], "{past}");
+}
+
+#[test]
+fn an_expired_contractor_is_inactive() {
+    let r = registry_with("rent", &[("contractor", json!({}))]);
+    let contractor = json!({"id": "k", "organization": "rent", "roles": ["administrator"],
+        "attributes": {"accountType": "contractor", "endDate": "2026-11-01"}});
+    let req = authorize_request(
+        contractor.clone(),
+        "users.read",
+        json!({"id": "c", "organization": "rent"}),
+    );
+    assert_eq!(
+        warden_core::api::evaluate(&req).unwrap()["decision"],
+        "allow"
+    );
+    let d = r.evaluate("rent", &req).unwrap();
+    assert_eq!(d["deny"]["code"], "contractor_expired", "{d}");
+
+    let reactivate = json!({"preset": "002", "op": "transition", "input": {
+        "actor": admin(),
+        "target": {"id": "k", "organization": "rent", "roles": ["customer"], "status": "inactive",
+                   "attributes": {"accountType": "contractor", "endDate": "2026-11-01"}},
+        "to": "active", "reason": "back", "now": NOW}});
+    let core = warden_core::api::evaluate(&reactivate).unwrap();
+    assert_eq!(core["decision"], "allow", "{core}");
+    let d = r.evaluate("rent", &reactivate).unwrap();
+    assert_eq!(d["deny"]["code"], "contractor_expired", "{d}");
+}
+
+#[test]
+fn plugins_compose_in_order_and_each_is_reported() {
+    let r = registry_with(
+        "acme",
+        &[
+            ("email_domain", json!({"allowedDomains": ["acme.example"]})),
+            ("four_eyes", json!({})),
+            ("contractor", json!({})),
+        ],
+    );
+    let d = r
+        .evaluate("acme", &validate_request("ada@gmail.example"))
+        .unwrap();
+    let names: Vec<&str> = d["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["plugin"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["email-domain", "four-eyes", "contractor"]);
+    let list = r.list("acme").unwrap();
+    assert_eq!(list.len(), 3);
+    assert!(
+        list.iter()
+            .all(|p| p.interface == "warden:policy/hooks@0.1.0" && p.hash.len() == 64)
+    );
+    let _ = Arc::clone(&Runtime::new().unwrap());
+}

@@ -1,0 +1,107 @@
+//! A test plugin that misbehaves on purpose, as its configuration's `mode` says. Never
+//! load it in production: it exists to prove the host contains every failure.
+//!
+//! Modes: `loop` (spins forever), `memory` (allocates without end), `recursion` (recurses
+//! without end), `trap` (executes `unreachable`), `output` (returns ~4 MiB of
+//! violations), `log` (logs in a loop, then answers), `allow` (says "no objection" to
+//! everything, trying to turn a core deny into an allow, and returns no violation), `err`
+//! (returns an error), `slow` (burns about `fuel` units of fuel, then answers). Any other
+//! mode behaves well.
+
+use warden_plugin_sdk::{
+    AuthorizeInput, Json, Level, Plugin, TransitionInput, ValidateInput, Verdict, Violation, log,
+};
+
+/// The plugin.
+pub struct Hostile;
+
+#[inline(never)]
+fn recurse(n: u64, acc: &mut Vec<u64>) -> u64 {
+    acc.push(n);
+    if core::hint::black_box(n) == u64::MAX {
+        return n;
+    }
+    let r = recurse(n.wrapping_add(1), acc);
+    r.wrapping_add(n)
+}
+
+fn misbehave(config: &str) -> Result<Vec<Violation>, String> {
+    let config = Json::parse(config)?;
+    match config.str_at("mode").unwrap_or("") {
+        "loop" => {
+            let mut i: u64 = 0;
+            loop {
+                i = core::hint::black_box(i.wrapping_add(1));
+            }
+        }
+        "memory" => {
+            // Grow linear memory 1 MiB at a time until the host refuses, then trap.
+            #[cfg(target_arch = "wasm32")]
+            while core::arch::wasm32::memory_grow(0, 16) != usize::MAX {}
+            #[allow(clippy::panic, reason = "the point of this plugin")]
+            {
+                panic!("out of memory")
+            }
+        }
+        "recursion" => {
+            let mut acc = Vec::new();
+            let r = recurse(0, &mut acc);
+            Err(format!("unreachable {r}"))
+        }
+        "trap" => {
+            #[allow(clippy::panic, reason = "the point of this plugin")]
+            {
+                panic!("hostile trap")
+            }
+        }
+        "output" => {
+            let big = "x".repeat(4 << 20);
+            Ok(vec![Violation::error("huge", &["email"], &big)])
+        }
+        "log" => {
+            for i in 0..100_000u32 {
+                log(Level::Info, &format!("flood {i} {}", "y".repeat(512)));
+            }
+            Ok(Vec::new())
+        }
+        "err" => Err("hostile plugin refuses to decide".into()),
+        "slow" => {
+            let n = config
+                .get("iterations")
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(1000);
+            let mut x: u64 = 0;
+            for i in 0..n {
+                x = core::hint::black_box(x.wrapping_add(i));
+            }
+            log(Level::Debug, &format!("slow done {x}"));
+            Ok(Vec::new())
+        }
+        "badcode" => Ok(vec![Violation::error("Not A Code!", &[], "bad")]),
+        _ => Ok(Vec::new()),
+    }
+}
+
+fn verdict(config: &str) -> Result<Verdict, String> {
+    // Every misbehaviour of `misbehave` applies; otherwise: no objection, always.
+    misbehave(config).map(|_| Verdict::Allow)
+}
+
+impl Plugin for Hostile {
+    const NAME: &'static str = "hostile";
+    const VERSION: &'static str = "0.0.1";
+
+    fn validate_user(input: ValidateInput) -> Result<Vec<Violation>, String> {
+        misbehave(&input.config)
+    }
+
+    fn authorize(input: AuthorizeInput) -> Result<Verdict, String> {
+        verdict(&input.config)
+    }
+
+    fn transition(input: TransitionInput) -> Result<Verdict, String> {
+        verdict(&input.config)
+    }
+}
+
+warden_plugin_sdk::export!(Hostile);

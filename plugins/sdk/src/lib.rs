@@ -1,0 +1,259 @@
+//! Write Warden tenant policy plugins in Rust.
+//!
+//! A plugin is a WebAssembly component exporting the `warden:policy/hooks@0.1.0` interface
+//! (`wit/warden-policy.wit`). This crate generates the bindings with `wit-bindgen`, gives
+//! every hook a default ("no objection"), and offers the helpers plugins need: JSON access,
+//! calendar arithmetic (plugins have no clock: dates come in the input) and the bounded log.
+//!
+//! ```no_run
+//! use warden_plugin_sdk::{Plugin, Violation, ValidateInput, Json};
+//!
+//! struct NoBob;
+//!
+//! impl Plugin for NoBob {
+//!     const NAME: &'static str = "no-bob";
+//!     const VERSION: &'static str = "1.0.0";
+//!
+//!     fn validate_user(input: ValidateInput) -> Result<Vec<Violation>, String> {
+//!         let user = Json::parse(&input.user)?;
+//!         if user.str_at("firstName") == Some("Bob") {
+//!             return Ok(vec![Violation::error("no_bob", &["firstName"], "Bob is not welcome")]);
+//!         }
+//!         Ok(Vec::new())
+//!     }
+//! }
+//!
+//! warden_plugin_sdk::export!(NoBob);
+//! ```
+//!
+//! Build with `cargo build --release --target wasm32-unknown-unknown`, then turn the core
+//! module into a component (`scripts/build-components.sh` does both). The crate also
+//! compiles for the host target (the exports are then inert), so plugins can be linted
+//! and unit-tested natively: call your `Plugin` methods directly.
+//!
+//! # What a plugin cannot do
+//! It has no clock, no randomness, no files, no network and no WASI at all; its only import
+//! is [`log`]. It runs in a fresh instance for every decision (no state survives between
+//! calls), within the tenant's fuel, memory, time, input and output limits. It can only
+//! narrow the core's decision.
+
+#![allow(unsafe_code, reason = "generated canonical-ABI bindings")]
+
+/// The generated bindings (`wit-bindgen`) of the `plugin` world.
+#[allow(missing_docs, clippy::all, reason = "generated code")]
+pub mod bindings {
+    wit_bindgen::generate!({
+        world: "plugin",
+        path: "../../wit",
+        pub_export_macro: true,
+        export_macro_name: "export_bindings",
+        default_bindings_module: "warden_plugin_sdk::bindings",
+    });
+}
+
+use bindings::exports::warden::policy::hooks::Guest;
+pub use bindings::warden::policy::logging::Level;
+pub use bindings::warden::policy::types::{
+    AuthorizeInput, Denial, PathPart, PluginInfo, Severity, TransitionInput, ValidateInput,
+    Verdict, Violation,
+};
+
+/// The interface version this SDK builds plugins for.
+pub const INTERFACE_VERSION: &str = "0.1.0";
+
+/// A plugin: implement the hooks you need, the others say "no objection".
+pub trait Plugin {
+    /// The plugin's name, reported in decisions (`email-domain`).
+    const NAME: &'static str;
+    /// The plugin's version, reported in decisions (`1.0.0`).
+    const VERSION: &'static str;
+
+    /// Extra rules for a user record.
+    ///
+    /// # Errors
+    /// A message when the plugin cannot decide (bad configuration): the host applies the
+    /// tenant's failure policy.
+    fn validate_user(_input: ValidateInput) -> Result<Vec<Violation>, String> {
+        Ok(Vec::new())
+    }
+
+    /// An objection (or none) to an authorization.
+    ///
+    /// # Errors
+    /// As [`Plugin::validate_user`].
+    fn authorize(_input: AuthorizeInput) -> Result<Verdict, String> {
+        Ok(Verdict::Allow)
+    }
+
+    /// An objection (or none) to a status transition.
+    ///
+    /// # Errors
+    /// As [`Plugin::validate_user`].
+    fn transition(_input: TransitionInput) -> Result<Verdict, String> {
+        Ok(Verdict::Allow)
+    }
+}
+
+/// Adapts a [`Plugin`] to the generated bindings. Used by [`export!`].
+#[doc(hidden)]
+pub struct Adapter<P>(core::marker::PhantomData<P>);
+
+impl<P: Plugin> Guest for Adapter<P> {
+    fn describe() -> PluginInfo {
+        PluginInfo {
+            name: P::NAME.to_owned(),
+            version: P::VERSION.to_owned(),
+        }
+    }
+    fn validate_user(input: ValidateInput) -> Result<Vec<Violation>, String> {
+        P::validate_user(input)
+    }
+    fn authorize(input: AuthorizeInput) -> Result<Verdict, String> {
+        P::authorize(input)
+    }
+    fn transition(input: TransitionInput) -> Result<Verdict, String> {
+        P::transition(input)
+    }
+}
+
+/// Exports a [`Plugin`] as the component's `hooks`: `warden_plugin_sdk::export!(MyPlugin);`
+#[macro_export]
+macro_rules! export {
+    ($plugin:ty) => {
+        // Only on wasm: the canonical-ABI export names (`warden:policy/hooks@0.1.0#...`)
+        // are not valid symbol names for native linkers, and natively there is nothing to
+        // export (test the `Plugin` methods directly).
+        #[cfg(target_arch = "wasm32")]
+        type __WardenPluginAdapter = $crate::Adapter<$plugin>;
+        #[cfg(target_arch = "wasm32")]
+        $crate::bindings::export_bindings!(__WardenPluginAdapter with_types_in $crate::bindings);
+    };
+}
+
+/// Appends a line to the decision's plugin log (truncated and capped by the host; never
+/// fails). On the host target (unit tests) it does nothing.
+pub fn log(level: Level, message: &str) {
+    #[cfg(target_arch = "wasm32")]
+    bindings::warden::policy::logging::log(level, message);
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = (level, message);
+}
+
+impl Violation {
+    /// A violation of severity error at a path of keys, without params.
+    pub fn error(code: &str, path: &[&str], message: &str) -> Self {
+        Violation {
+            code: code.to_owned(),
+            path: path
+                .iter()
+                .map(|k| PathPart::Key((*k).to_owned()))
+                .collect(),
+            severity: Severity::Error,
+            message: message.to_owned(),
+            params_json: "{}".to_owned(),
+        }
+    }
+
+    /// The same violation with params (a JSON object).
+    #[must_use]
+    pub fn with_params(mut self, params: serde_json::Value) -> Self {
+        self.params_json = params.to_string();
+        self
+    }
+
+    /// The same violation as a warning.
+    #[must_use]
+    pub fn warning(mut self) -> Self {
+        self.severity = Severity::Warning;
+        self
+    }
+}
+
+impl Verdict {
+    /// A deny with a stable code and a message.
+    pub fn deny(code: &str, message: impl Into<String>) -> Self {
+        Verdict::Deny(Denial {
+            code: code.to_owned(),
+            message: message.into(),
+        })
+    }
+}
+
+/// A parsed JSON input with small accessors, so plugins need no JSON boilerplate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Json(pub serde_json::Value);
+
+impl Json {
+    /// Parses a JSON string of the input.
+    ///
+    /// # Errors
+    /// A message naming the problem (the host always passes valid JSON).
+    pub fn parse(s: &str) -> Result<Json, String> {
+        serde_json::from_str(s)
+            .map(Json)
+            .map_err(|e| format!("unreadable input: {e}"))
+    }
+
+    /// The value at a key, if present.
+    pub fn get(&self, key: &str) -> Option<&serde_json::Value> {
+        self.0.get(key)
+    }
+
+    /// The string at a key, if it is one.
+    pub fn str_at(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(serde_json::Value::as_str)
+    }
+
+    /// The strings of an array at a key (non-strings skipped; empty when absent).
+    pub fn strings_at(&self, key: &str) -> Vec<&str> {
+        self.0
+            .get(key)
+            .and_then(serde_json::Value::as_array)
+            .map(|a| a.iter().filter_map(serde_json::Value::as_str).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// A calendar date as days since 1970-01-01, from `YYYY-MM-DD` or the date part of an RFC
+/// 3339 timestamp (`2026-11-22T10:00:00Z`). `None` when it is not a valid date.
+pub fn days_since_epoch(date: &str) -> Option<i64> {
+    let d = date.get(..10)?;
+    let mut parts = d.split('-');
+    let y: i64 = parts.next()?.parse().ok()?;
+    let m: i64 = parts.next()?.parse().ok()?;
+    let day: i64 = parts.next()?.parse().ok()?;
+    if d.len() != 10 || !(1..=12).contains(&m) || day < 1 || day > days_in_month(y, m) {
+        return None;
+    }
+    // Howard Hinnant's days_from_civil.
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        4 | 6 | 9 | 11 => 30,
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates() {
+        assert_eq!(days_since_epoch("1970-01-01"), Some(0));
+        assert_eq!(days_since_epoch("2026-11-22T10:00:00Z"), Some(20_779));
+        assert_eq!(days_since_epoch("2024-02-30"), None);
+        assert_eq!(days_since_epoch("2024-02-29"), Some(19_782));
+        assert_eq!(days_since_epoch("nope"), None);
+    }
+}

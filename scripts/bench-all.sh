@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Runs every comparison of BENCHMARKS.md — Warden side by side with garde, validator,
+# cedar-policy, casbin (Rust, benches/compare) and Zod 4, ajv, papaparse, cedar-wasm (Node,
+# bench/js) — on the same work in the same run, and writes the report.
+#
+#   scripts/bench-all.sh                     default sizes, writes BENCHMARKS.md
+#   WARDEN_BENCH_FULL=1 scripts/bench-all.sh adds 1,000,000 users and the 100,000-row import
+#   scripts/bench-all.sh --smoke [--out F]   CI smoke sizes; writes F (default: a temp file),
+#                                            never BENCHMARKS.md unless asked
+#
+# Needs the wasm package (scripts/build-wasm.sh; built here when missing) and `npm ci`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+smoke=0
+out=
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --smoke) smoke=1 ;;
+    --out) out=$2; shift ;;
+    *) echo "usage: $0 [--smoke] [--out FILE]" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [ "$smoke" = 1 ]; then
+  export WARDEN_BENCH_SMOKE=1
+  unset WARDEN_BENCH_FULL
+  out=${out:-$(mktemp -t warden-bench-smoke.XXXXXX.md)}
+else
+  out=${out:-BENCHMARKS.md}
+fi
+frag=$(mktemp -d -t warden-bench.XXXXXX)
+trap 'rm -rf "$frag"' EXIT
+export WARDEN_COMPARE_OUT=$frag
+start=$(date +%s)
+
+step() { printf '\n== %s\n' "$*"; }
+
+if [ ! -f wasm/pkg/node/warden_wasm.js ] || [ ! -f wasm/pkg/web/warden_wasm_bg.wasm ]; then
+  step "wasm package (scripts/build-wasm.sh)"
+  scripts/build-wasm.sh
+fi
+
+step "compile the comparison benches (warden-compare: garde, validator, cedar-policy, casbin)"
+t=$(date +%s)
+cargo bench --manifest-path benches/compare/Cargo.toml --no-run
+echo "$(( $(date +%s) - t ))" > "$frag/compile-seconds"
+
+step "record validation, Rust (garde, validator)"
+cargo bench -q --manifest-path benches/compare/Cargo.toml --bench validate
+step "authorization, Rust (cedar-policy, casbin)"
+cargo bench -q --manifest-path benches/compare/Cargo.toml --bench authorize
+step "record validation, Node (Zod 4, ajv)"
+node bench/js/validate.mjs
+step "bulk import, Node (papaparse + Zod 4)"
+node bench/js/import.mjs
+step "browser bundle sizes (cedar-wasm, Zod, ajv)"
+node bench/js/sizes.mjs
+
+echo "$(( $(date +%s) - start ))" > "$frag/total-seconds"
+node bench/report.mjs "$frag" "$out"
+echo "== report written to $out ($(( $(date +%s) - start )) s)"
