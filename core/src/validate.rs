@@ -188,6 +188,13 @@ fn is_blank(v: Option<&Value>) -> bool {
     }
 }
 
+/// The key a uniqueness check looks up for a stored (normalised) value: the value in lower
+/// case, so that uniqueness is case-insensitive for every field (emails, usernames,
+/// employee ids). Callers answering checks from their own data compare with this.
+pub fn unique_key(stored: &str) -> String {
+    stored.to_lowercase()
+}
+
 /// Does the condition hold for this record and mode?
 pub(crate) fn condition_holds(c: &Condition, record: &Map<String, Value>, mode: Mode) -> bool {
     condition_holds_by(c, Some(mode), |f| {
@@ -527,7 +534,7 @@ fn check_field(
     }
 
     if let Some((check, within)) = &field.unique {
-        let key = key.clone().unwrap_or_else(|| stored.to_lowercase());
+        let key = key.clone().unwrap_or_else(|| unique_key(&stored));
         unique_check(field, check, within.as_deref(), key, record, ctx, out);
     }
     if let Some(check) = &field.exists_check {

@@ -51,7 +51,8 @@ pub fn answer(
                     if id.is_some() && id == options.self_id {
                         return false;
                     }
-                    let same_key = text(r, &check.field).is_some_and(|v| v == check.key);
+                    let same_key = text(r, &check.field)
+                        .is_some_and(|v| warden_core::validate::unique_key(&v) == check.key);
                     let same_scope = check.within.as_ref().is_none_or(|w| {
                         text(r, &w.field).is_some_and(|v| v.eq_ignore_ascii_case(&w.value))
                     });
@@ -100,8 +101,9 @@ mod tests {
              "key": "acme", "answered": false}
         ]))
         .unwrap();
+        // Stored as the core normalised it (local part as typed): still the same key.
         let records = vec![rec(serde_json::json!(
-            {"id": "u1", "email": "ada@acme.example", "status": "inactive"}
+            {"id": "u1", "email": "Ada@acme.example", "status": "inactive"}
         ))];
         let mut options = AnswerOptions::default();
         options
