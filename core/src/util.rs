@@ -50,6 +50,22 @@ impl std::hash::Hasher for Fnv {
     }
 }
 
+/// The candidate closest to `name` (case-insensitive edit distance), if within `max` edits:
+/// the "did you mean" of errors and violations.
+pub fn closest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    max: usize,
+) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (levenshtein(&lower, &c.to_lowercase()), c))
+        .filter(|(d, _)| *d <= max)
+        .min()
+        .map(|(_, c)| c)
+}
+
 /// `employeeId` → `employee_id`.
 pub fn snake_case(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 4);

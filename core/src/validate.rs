@@ -318,19 +318,7 @@ pub fn validate_user(
 }
 
 fn closest_field(policy: &Policy, key: &str) -> Option<String> {
-    let lower = key.to_lowercase();
-    policy
-        .fields()
-        .iter()
-        .map(|f| {
-            (
-                crate::util::levenshtein(&lower, &f.name.to_lowercase()),
-                &f.name,
-            )
-        })
-        .filter(|(d, _)| *d <= 2)
-        .min()
-        .map(|(_, n)| n.clone())
+    crate::util::closest(key, policy.fields().iter().map(|f| f.name.as_str()), 2).map(str::to_owned)
 }
 
 fn check_field(

@@ -451,26 +451,9 @@ fn known_status(spec: &LifecycleSpec, path: &str, id: &str) -> Result<(), Policy
         return Ok(());
     }
     let err = PolicyError::invalid(path, format!("`{id}` is not a status of the lifecycle"));
-    let best = spec
-        .statuses
-        .keys()
-        .map(|k| {
-            (
-                crate::util::levenshtein(&id.to_lowercase(), &k.to_lowercase()),
-                k,
-            )
-        })
-        .min();
-    Err(match best {
-        Some((d, k)) if d <= 3 => err.with_help(format!("did you mean `{k}`?")),
-        _ => err.with_help(format!(
-            "declared statuses: {}",
-            spec.statuses
-                .keys()
-                .map(|k| format!("`{k}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
+    Err(match crate::util::closest(id, spec.statuses.keys(), 3) {
+        Some(k) => err.with_help(format!("did you mean `{k}`?")),
+        None => err,
     })
 }
 

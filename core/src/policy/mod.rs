@@ -565,19 +565,9 @@ fn check_lang(path: &str, lang: &str) -> Result<(), PolicyError> {
 
 fn unknown_field_ref(path: &str, name: &str, doc: &PolicyDocument) -> PolicyError {
     let err = PolicyError::invalid(path, format!("`{name}` is not a field of the schema"));
-    let best = doc
-        .fields
-        .keys()
-        .map(|k| {
-            (
-                crate::util::levenshtein(&name.to_lowercase(), &k.to_lowercase()),
-                k,
-            )
-        })
-        .min();
-    match best {
-        Some((d, k)) if d <= 3 => err.with_help(format!("did you mean `{k}`?")),
-        _ => err,
+    match crate::util::closest(name, doc.fields.keys(), 3) {
+        Some(k) => err.with_help(format!("did you mean `{k}`?")),
+        None => err,
     }
 }
 
