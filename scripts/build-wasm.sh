@@ -57,5 +57,5 @@ if [ "$gz" -gt "$CEILING_GZ" ]; then
   echo "the browser .wasm is over its hard ceiling of $CEILING_GZ bytes gzipped" >&2
   exit 1
 elif [ "$gz" -gt "$BUDGET_GZ" ]; then
-  echo "WARNING: the browser .wasm is over its budget of $BUDGET_GZ bytes gzipped (see wasm/README.md, "Size")" >&2
+  echo "WARNING: the browser .wasm is over its budget of $BUDGET_GZ bytes gzipped (see wasm/README.md, section Size)" >&2
 fi
