@@ -547,8 +547,9 @@ pub fn bulk(
     })
 }
 
-/// The permissions the actor holds over an account, for the lifecycle's `by` checks.
-/// Without an access section, none (only `by.root`/`by.superAdmin`/`by.roles` can pass).
+/// The permissions the actor holds over an account among those the lifecycle's `by`
+/// checks ask about (one authorization each, not one per declared action). Without an
+/// access section, none (only `by.root`/`by.superAdmin`/`by.roles` can pass).
 pub(crate) fn actor_permissions(
     policy: &Policy,
     dir: &Directory,
@@ -556,10 +557,17 @@ pub(crate) fn actor_permissions(
     target: &Account,
     now: Timestamp,
 ) -> Result<Vec<String>, AccessError> {
-    if policy.access().is_none() {
+    let (Some(_), Some(lc)) = (policy.access(), policy.lifecycle()) else {
         return Ok(Vec::new());
-    }
-    access::permissions_over(policy, dir, actor, &Target::from(target), now)
+    };
+    access::permitted_among(
+        policy,
+        dir,
+        actor,
+        &Target::from(target),
+        lc.permissions_needed(),
+        now,
+    )
 }
 
 /// The target of a `users.create` for an imported record.

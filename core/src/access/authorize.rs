@@ -892,8 +892,8 @@ fn check_grants(
     Ok(None)
 }
 
-/// Every declared `module.action` the actor may perform on `target` (for the lifecycle's
-/// `by.permission` checks and for forms that grey out what is not allowed).
+/// Every declared `module.action` the actor may perform on `target` (for forms that grey
+/// out what is not allowed).
 ///
 /// # Errors
 /// As [`authorize`].
@@ -905,6 +905,36 @@ pub fn permissions_over(
     now: Timestamp,
 ) -> Result<Vec<String>, AccessError> {
     let access = policy.access().ok_or(AccessError::NoAccess)?;
+    let all: Vec<String> = access
+        .spec
+        .modules
+        .iter()
+        .flat_map(|(m, actions)| actions.iter().map(move |a| format!("{m}.{a}")))
+        .collect();
+    permitted_among(
+        policy,
+        dir,
+        actor,
+        target,
+        all.iter().map(String::as_str),
+        now,
+    )
+}
+
+/// Which of `actions` the actor may perform on `target`; actions the policy does not
+/// declare are left out.
+///
+/// # Errors
+/// As [`authorize`].
+pub fn permitted_among<'a>(
+    policy: &Policy,
+    dir: &Directory,
+    actor: &Account,
+    target: &Target,
+    actions: impl IntoIterator<Item = &'a str>,
+    now: Timestamp,
+) -> Result<Vec<String>, AccessError> {
+    let access = policy.access().ok_or(AccessError::NoAccess)?;
     let mut out = Vec::new();
     let mut req = AuthorizeRequest {
         actor: actor.clone(),
@@ -912,12 +942,16 @@ pub fn permissions_over(
         target: target.clone(),
         change: None,
     };
-    for (module, actions) in access.spec.modules.iter() {
-        for a in actions {
-            req.action = format!("{module}.{a}");
-            if authorize(policy, dir, &req, now, Lang::En)?.allowed() {
-                out.push(req.action.clone());
-            }
+    for action in actions {
+        let declared = action
+            .split_once('.')
+            .is_some_and(|(m, a)| access.has_action(m, a));
+        if !declared {
+            continue;
+        }
+        action.clone_into(&mut req.action);
+        if authorize(policy, dir, &req, now, Lang::En)?.allowed() {
+            out.push(req.action.clone());
         }
     }
     Ok(out)

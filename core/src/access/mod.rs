@@ -22,7 +22,7 @@ mod spec;
 
 pub use authorize::{
     AccessError, AuthorizeRequest, AuthzDecision, RoleChange, Target, authorize, effective_roles,
-    permissions_over,
+    permissions_over, permitted_among,
 };
 pub use compile::{CompiledAccess, compile};
 pub use directory::Directory;

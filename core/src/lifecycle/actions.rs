@@ -176,20 +176,12 @@ pub fn delete(
     let mode = req.mode.unwrap_or(spec.default);
     d.mode = Some(mode);
     if !spec.modes.contains(&mode) {
-        let mut p = one("mode", mode_name(mode));
-        p.insert(
-            "allowed".into(),
-            spec.modes
-                .iter()
-                .map(|m| mode_name(*m))
-                .collect::<Vec<_>>()
-                .into(),
-        );
-        d.deny = Some(Deny::new(
-            DenyKind::InvalidRequest,
-            "mode_not_allowed",
+        let allowed = spec.modes.iter().map(|m| mode_name(*m));
+        d.deny = Some(not_offered(
+            "mode",
+            mode_name(mode),
+            allowed,
             "deletion.modes",
-            p,
             lang,
         ));
         return Ok(d);
@@ -683,20 +675,12 @@ pub fn password_reset(
     };
     d.method = Some(method);
     if !spec.methods.contains(&method) {
-        let mut p = one("method", method_name(method));
-        p.insert(
-            "allowed".into(),
-            spec.methods
-                .iter()
-                .map(|m| method_name(*m))
-                .collect::<Vec<_>>()
-                .into(),
-        );
-        d.deny = Some(Deny::new(
-            DenyKind::InvalidRequest,
-            "method_not_allowed",
+        let allowed = spec.methods.iter().map(|m| method_name(*m));
+        d.deny = Some(not_offered(
+            "method",
+            method_name(method),
+            allowed,
             "passwordReset.methods",
-            p,
             lang,
         ));
         return Ok(d);
@@ -925,4 +909,24 @@ pub fn feature_enabled(
     let kinds = spec.features.get(feature).ok_or_else(unknown)?;
     let flags = flags_of(account, &spec.kinds);
     Ok(kinds.iter().all(|k| flags.get(k).copied().unwrap_or(false)))
+}
+
+/// The deny for a requested option (`mode`, `method`) the policy does not offer: code
+/// `<key>_not_allowed`, params `<key>` and `allowed`.
+fn not_offered<'a>(
+    key: &str,
+    value: &str,
+    allowed: impl Iterator<Item = &'a str>,
+    rule: &str,
+    lang: Lang,
+) -> Deny {
+    let mut p = one(key, value);
+    p.insert("allowed".into(), allowed.collect::<Vec<_>>().into());
+    Deny::new(
+        DenyKind::InvalidRequest,
+        &format!("{key}_not_allowed"),
+        rule,
+        p,
+        lang,
+    )
 }

@@ -410,6 +410,24 @@ impl CompiledLifecycle {
         &self.spec
     }
 
+    /// The `by.permission` actions the lifecycle asks about (transitions, deletion,
+    /// password reset, verifications), without duplicates: the only permissions a caller
+    /// needs to compute for an actor before a lifecycle decision.
+    pub fn permissions_needed(&self) -> Vec<&str> {
+        let s = &self.spec;
+        let bys = s
+            .transitions
+            .iter()
+            .filter_map(|t| t.by.as_ref())
+            .chain(s.deletion.as_ref().and_then(|d| d.by.as_ref()))
+            .chain(s.password_reset.as_ref().and_then(|r| r.by.as_ref()))
+            .chain(s.verifications.as_ref().and_then(|v| v.by.as_ref()));
+        let mut out: Vec<&str> = bys.filter_map(|b| b.permission.as_deref()).collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
     /// The initial status of a new account (R004-01).
     pub fn initial(&self) -> &str {
         &self.spec.initial
