@@ -657,37 +657,29 @@ impl TenantPlugins {
             core_decision: Value::Object(decision.clone()).to_string(),
             config: String::new(),
         };
-        let mut reports = Vec::with_capacity(self.plugins.len());
-        for plugin in &self.plugins {
-            let ai = AuthorizeInput {
-                config: plugin.config.clone(),
+        let size = |i: &AuthorizeInput| {
+            i.actor.len()
+                + i.action.len()
+                + i.target.len()
+                + i.change.len()
+                + i.now.len()
+                + i.facts.len()
+                + i.core_decision.len()
+                + i.config.len()
+        };
+        self.verdict_hooks(
+            runtime,
+            Hook::Authorize,
+            policy,
+            decision,
+            false,
+            |config| AuthorizeInput {
+                config,
                 ..base.clone()
-            };
-            let bytes = ai.actor.len()
-                + ai.action.len()
-                + ai.target.len()
-                + ai.change.len()
-                + ai.now.len()
-                + ai.facts.len()
-                + ai.core_decision.len()
-                + ai.config.len();
-            let (result, stats) = self.run(
-                runtime,
-                plugin,
-                bytes,
-                |store, p| p.warden_policy_hooks().call_authorize(store, &ai),
-                verdict_size,
-            );
-            let (outcome, fault) = self.narrow(plugin, result, policy, decision, false);
-            reports.push(Self::report(
-                plugin,
-                Hook::Authorize,
-                outcome,
-                stats,
-                fault.as_ref().map(|f| (f, policy)),
-            ));
-        }
-        reports
+            },
+            size,
+            |store, p, i| p.warden_policy_hooks().call_authorize(store, i),
+        )
     }
 
     fn transition(
@@ -713,31 +705,63 @@ impl TenantPlugins {
             core_decision: Value::Object(decision.clone()).to_string(),
             config: String::new(),
         };
+        let size = |i: &TransitionInput| {
+            i.actor.len()
+                + i.target.len()
+                + i.to.len()
+                + i.reason.as_ref().map_or(0, String::len)
+                + i.now.len()
+                + i.facts.len()
+                + i.core_decision.len()
+                + i.config.len()
+        };
+        self.verdict_hooks(
+            runtime,
+            Hook::Transition,
+            policy,
+            decision,
+            true,
+            |config| TransitionInput {
+                config,
+                ..base.clone()
+            },
+            size,
+            |store, p, i| p.warden_policy_hooks().call_transition(store, i),
+        )
+    }
+
+    /// Runs a verdict hook (authorize, transition) of every plugin in order, narrowing
+    /// `decision` with each verdict, and returns one report per plugin.
+    #[allow(clippy::too_many_arguments)]
+    fn verdict_hooks<I>(
+        &self,
+        runtime: &Runtime,
+        hook: Hook,
+        policy: FailurePolicy,
+        decision: &mut Map<String, Value>,
+        transition: bool,
+        input: impl Fn(String) -> I,
+        size: impl Fn(&I) -> usize,
+        call: impl Fn(
+            &mut wasmtime::Store<super::runtime::StoreData>,
+            &super::bindings::Plugin,
+            &I,
+        ) -> wasmtime::Result<Result<Verdict, String>>,
+    ) -> Vec<Value> {
         let mut reports = Vec::with_capacity(self.plugins.len());
         for plugin in &self.plugins {
-            let ti = TransitionInput {
-                config: plugin.config.clone(),
-                ..base.clone()
-            };
-            let bytes = ti.actor.len()
-                + ti.target.len()
-                + ti.to.len()
-                + ti.reason.as_ref().map_or(0, String::len)
-                + ti.now.len()
-                + ti.facts.len()
-                + ti.core_decision.len()
-                + ti.config.len();
+            let i = input(plugin.config.clone());
             let (result, stats) = self.run(
                 runtime,
                 plugin,
-                bytes,
-                |store, p| p.warden_policy_hooks().call_transition(store, &ti),
+                size(&i),
+                |store, p| call(store, p, &i),
                 verdict_size,
             );
-            let (outcome, fault) = self.narrow(plugin, result, policy, decision, true);
+            let (outcome, fault) = self.narrow(plugin, result, policy, decision, transition);
             reports.push(Self::report(
                 plugin,
-                Hook::Transition,
+                hook,
                 outcome,
                 stats,
                 fault.as_ref().map(|f| (f, policy)),
