@@ -9,7 +9,7 @@ use warden_core::{Lang, Policy};
 
 use super::args::{Command, PasswordCommand, PolicyArgs, PresetsCommand, ValidateArgs};
 use super::error::CliError;
-use super::input::{load_policy, read_json, read_password, source_of};
+use super::input::{load_policy, read_json, read_password, source_of, stdin_once, type_name};
 use super::{Env, Exit, Output, ops};
 use crate::random::{EntropyRng, salt};
 
@@ -45,34 +45,6 @@ pub(crate) fn execute(command: &Command, env: &mut Env<'_>) -> Result<(Output, E
         Command::Stats(args) => ops::simple(args, Op::Statistics, env),
         Command::Eval(args) => ops::eval(args, env),
         Command::Plugin(args) => super::plugin::execute(args, env),
-    }
-}
-
-/// Refuses command lines that would read standard input twice (`--policy -` with records
-/// or a password on standard input, ...): the second reader would find it empty.
-fn stdin_once(paths: &[Option<&std::path::Path>], password: bool) -> Result<(), CliError> {
-    let readers = paths
-        .iter()
-        .flatten()
-        .filter(|p| p.as_os_str() == "-")
-        .count()
-        + usize::from(password);
-    if readers > 1 {
-        return Err(CliError::new("standard input can be read only once")
-            .with_help("give the policy and the other inputs as files"));
-    }
-    Ok(())
-}
-
-/// The JSON type of a value, for messages.
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

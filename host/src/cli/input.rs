@@ -177,6 +177,37 @@ pub(crate) fn read_password(stdin: &mut dyn BufRead) -> Result<Password, CliErro
     }
 }
 
+/// Refuses command lines that would read standard input twice (`--policy -` with records
+/// or a password on standard input, ...): the second reader would find it empty.
+pub(crate) fn stdin_once(
+    paths: &[Option<&std::path::Path>],
+    password: bool,
+) -> Result<(), CliError> {
+    let readers = paths
+        .iter()
+        .flatten()
+        .filter(|p| p.as_os_str() == "-")
+        .count()
+        + usize::from(password);
+    if readers > 1 {
+        return Err(CliError::new("standard input can be read only once")
+            .with_help("give the policy and the other inputs as files"));
+    }
+    Ok(())
+}
+
+/// The JSON type of a value, for messages.
+pub(crate) fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {

@@ -3,7 +3,6 @@
 //! `now` from the host's clock, and prints exactly what
 //! [`warden_core::api::evaluate_with`] returns.
 
-use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
@@ -12,7 +11,7 @@ use warden_core::api::{self, Op};
 
 use super::args::{EvalArgs, ImportArgs, ImportFormatArg, OpArgs, ScopeArgs};
 use super::error::CliError;
-use super::input::{load_policy, read_input, read_json, source_of};
+use super::input::{load_policy, read_input, read_json, source_of, stdin_once, type_name};
 use super::{Env, Exit, MAX_INPUT_BYTES, Output};
 
 /// Bytes of operating-system entropy passed to `passwordReset`: 64 (the kernel needs 32
@@ -83,18 +82,6 @@ fn read_op_input(args: &OpArgs, op: Op, env: &mut Env<'_>) -> Result<Map<String,
     Ok(obj)
 }
 
-/// The JSON type of a value, for messages.
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 fn count(decision: &Value, section: &str, key: &str) -> u64 {
     decision
         .get(section)
@@ -153,18 +140,9 @@ fn decide(
     Ok((Output::Json(decision), Exit::from_verdict(ok)))
 }
 
-/// Refuses `--policy -` with the input on standard input too.
-fn stdin_once(policy: Option<&Path>, input: &Path) -> Result<(), CliError> {
-    if policy.is_some_and(|p| p.as_os_str() == "-") && input.as_os_str() == "-" {
-        return Err(CliError::new("standard input can be read only once")
-            .with_help("give the policy and the input as files"));
-    }
-    Ok(())
-}
-
 /// `warden authorize`, `transition`, `login`, `delete`, `bulk`, `stats`.
 pub(crate) fn simple(args: &OpArgs, op: Op, env: &mut Env<'_>) -> Result<(Output, Exit), CliError> {
-    stdin_once(args.policy.policy.as_deref(), &args.input)?;
+    stdin_once(&[args.policy.policy.as_deref(), Some(&args.input)], false)?;
     let input = read_op_input(args, op, env)?;
     decide(args, op, input, env)
 }
@@ -207,7 +185,10 @@ fn columns(spec: &str, sql: &mut Map<String, Value>) -> Result<(), CliError> {
 
 /// `warden scope`.
 pub(crate) fn scope(args: &ScopeArgs, env: &mut Env<'_>) -> Result<(Output, Exit), CliError> {
-    stdin_once(args.op.policy.policy.as_deref(), &args.op.input)?;
+    stdin_once(
+        &[args.op.policy.policy.as_deref(), Some(&args.op.input)],
+        false,
+    )?;
     let mut input = read_op_input(&args.op, Op::Scope, env)?;
     if args.sql {
         let mut sql = match input.remove("sql") {
@@ -304,7 +285,7 @@ pub(crate) fn import(args: &ImportArgs, env: &mut Env<'_>) -> Result<(Output, Ex
 
 /// `warden password reset`: the `passwordReset` operation with fresh OS entropy.
 pub(crate) fn password_reset(args: &OpArgs, env: &mut Env<'_>) -> Result<(Output, Exit), CliError> {
-    stdin_once(args.policy.policy.as_deref(), &args.input)?;
+    stdin_once(&[args.policy.policy.as_deref(), Some(&args.input)], false)?;
     let mut input = read_op_input(args, Op::PasswordReset, env)?;
     if !input.contains_key("entropy") {
         let mut bytes = [0_u8; RESET_ENTROPY_BYTES];
