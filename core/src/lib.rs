@@ -26,7 +26,10 @@ pub mod violation;
 pub use checks::date::{Date, Timestamp};
 pub use messages::Lang;
 pub use policy::{Policy, PolicyError};
-pub use validate::{ValidationContext, ValidationDecision, ValidationFacts, validate_user};
+pub use validate::{
+    ValidationContext, ValidationDecision, ValidationFacts, ValidationVerdict, validate_user,
+    validate_verdict,
+};
 pub use violation::{Code, Path, Severity, Violation};
 
 /// The README's Rust examples, compiled and run as doctests.

@@ -6,6 +6,7 @@
 //! lists the [`Check`]s it needs, with the normalised keys to look up, and takes their
 //! answers as [`ValidationFacts`] on the next call.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -13,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::checks::date::Date;
-use crate::checks::email::{EmailOptions, parse_email};
-use crate::checks::phone::{PhoneOptions, parse_phone};
+use crate::checks::email::{EmailOptions, normalize_email};
+use crate::checks::phone::{PhoneOptions, normalize_phone};
 use crate::checks::text;
 use crate::messages::Lang;
 use crate::password::{self, ChecklistItem, PasswordContext};
@@ -160,22 +161,105 @@ impl ValidationDecision {
     }
 }
 
-struct Out<'p> {
+/// The verdict on one user record without the record as it would be stored: what
+/// [`validate_verdict`] returns, for callers that only need to know whether a record passes
+/// and why not (bulk imports, batch checks).
+///
+/// Its fields are exactly those of the [`ValidationDecision`] the same call to
+/// [`validate_user`] returns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ValidationVerdict {
+    /// No violation of severity error (warnings do not count).
+    pub valid: bool,
+    /// Every check was answered.
+    pub complete: bool,
+    /// Every violation, errors and warnings, in schema order.
+    pub violations: Vec<Violation>,
+    /// The checks the decision needs, answered or not.
+    pub checks: Vec<Check>,
+    /// The password's strength and checklist, when the record carried one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<PasswordSummary>,
+}
+
+impl ValidationVerdict {
+    /// Whether the record may be stored: valid and complete.
+    pub fn accepted(&self) -> bool {
+        self.valid && self.complete
+    }
+}
+
+/// A field's value as it would be stored, borrowed from the record or the policy when
+/// normalisation changed nothing (the common case), so that a verdict allocates nothing
+/// for a clean record.
+#[derive(Debug, Default)]
+enum Slot<'a> {
+    #[default]
+    Unset,
+    Null,
+    Bool(bool),
+    Text(Cow<'a, str>),
+}
+
+struct Out<'a> {
     lang: Lang,
     violations: Vec<Violation>,
     checks: Vec<Check>,
-    normalized: Map<String, Value>,
+    /// The stored value of each field, by schema position.
+    slots: Vec<Slot<'a>>,
+    /// Schema positions in the order their slots were first set (the stored record's key
+    /// order).
+    order: Vec<usize>,
     password: Option<PasswordSummary>,
-    policy: &'p Policy,
+    policy: &'a Policy,
 }
 
-impl Out<'_> {
+impl<'a> Out<'a> {
     fn push(&mut self, field: &str, severity: Severity, issue: Issue) {
         self.violations
             .push(issue.at(Path::key(field), severity, self.lang));
     }
     fn error(&mut self, field: &str, issue: Issue) {
         self.push(field, Severity::Error, issue);
+    }
+    fn set(&mut self, position: usize, value: Slot<'a>) {
+        if let Some(slot) = self.slots.get_mut(position) {
+            if matches!(slot, Slot::Unset) {
+                self.order.push(position);
+            }
+            *slot = value;
+        }
+    }
+    fn slot(&self, name: &str) -> Option<&Slot<'a>> {
+        self.policy
+            .field_position(name)
+            .and_then(|i| self.slots.get(i))
+    }
+    /// The stored text of a field, if it has one.
+    fn text(&self, name: &str) -> Option<&str> {
+        match self.slot(name) {
+            Some(Slot::Text(t)) => Some(t),
+            _ => None,
+        }
+    }
+    /// The stored record, in the order its fields were set.
+    fn stored(&mut self) -> Map<String, Value> {
+        let mut map = Map::new();
+        for &i in &self.order {
+            let (Some(slot), Some(field)) = (self.slots.get_mut(i), self.policy.fields().get(i))
+            else {
+                continue;
+            };
+            let value = match std::mem::take(slot) {
+                Slot::Unset => continue,
+                Slot::Null => Value::Null,
+                Slot::Bool(b) => Value::Bool(b),
+                Slot::Text(t) => Value::String(t.into_owned()),
+            };
+            map.insert(field.name.clone(), value);
+        }
+        map
     }
 }
 
@@ -251,11 +335,63 @@ pub fn validate_user(
     record: &Map<String, Value>,
     ctx: &ValidationContext<'_>,
 ) -> ValidationDecision {
+    let mut out = run(policy, record, ctx);
+    let normalized = out.stored();
+    let verdict = out.verdict();
+    ValidationDecision {
+        valid: verdict.valid,
+        complete: verdict.complete,
+        policy: policy.hash_arc(),
+        violations: verdict.violations,
+        checks: verdict.checks,
+        normalized,
+        password: verdict.password,
+    }
+}
+
+/// Validates one user record like [`validate_user`], without building the record as it
+/// would be stored.
+///
+/// Same rules, same violations, same checks: only the `normalized` record (and the policy
+/// hash) of the decision are left out, which makes a clean record allocation-free. Use it
+/// where only the verdict matters: bulk imports, batch checks, a pre-flight before a full
+/// decision.
+pub fn validate_verdict(
+    policy: &Policy,
+    record: &Map<String, Value>,
+    ctx: &ValidationContext<'_>,
+) -> ValidationVerdict {
+    run(policy, record, ctx).verdict()
+}
+
+impl Out<'_> {
+    fn verdict(self) -> ValidationVerdict {
+        ValidationVerdict {
+            valid: !self
+                .violations
+                .iter()
+                .any(|v| v.severity == Severity::Error),
+            complete: self.checks.iter().all(|c| c.answered),
+            violations: self.violations,
+            checks: self.checks,
+            password: self.password,
+        }
+    }
+}
+
+fn run<'a>(
+    policy: &'a Policy,
+    record: &'a Map<String, Value>,
+    ctx: &ValidationContext<'_>,
+) -> Out<'a> {
     let mut out = Out {
         lang: ctx.lang,
         violations: Vec::new(),
         checks: Vec::new(),
-        normalized: Map::new(),
+        slots: std::iter::repeat_with(Slot::default)
+            .take(policy.fields().len())
+            .collect(),
+        order: Vec::with_capacity(policy.fields().len()),
         password: None,
         policy,
     };
@@ -283,8 +419,8 @@ pub fn validate_user(
         }
     }
 
-    for field in policy.fields() {
-        check_field(field, record, ctx, &mut out);
+    for (position, field) in policy.fields().iter().enumerate() {
+        check_field(position, field, record, ctx, &mut out);
     }
     derive_fields(policy, record, &mut out);
     if let Some(conv) = &doc.email_convention {
@@ -294,38 +430,28 @@ pub fn validate_user(
         check_generic(g, record, &mut out);
     }
     for rule in policy.rules() {
-        let Some(Value::String(v)) = out.normalized.get(&rule.spec.field) else {
+        let Some(matched) = out.text(&rule.spec.field).map(|v| rule.regex.is_match(v)) else {
             continue;
         };
-        if rule.regex.is_match(v) != rule.spec.must_match {
+        if matched != rule.spec.must_match {
             let mut issue = Issue::new(Code::PatternMismatch).with("rule", rule.spec.id.as_str());
             issue.custom_message = rule.spec.message.get(ctx.lang.as_str()).cloned();
-            out.push(&rule.spec.field.clone(), rule.spec.severity, issue);
+            out.push(&rule.spec.field, rule.spec.severity, issue);
         }
     }
-
-    let valid = !out.violations.iter().any(|v| v.severity == Severity::Error);
-    let complete = out.checks.iter().all(|c| c.answered);
-    ValidationDecision {
-        valid,
-        complete,
-        policy: policy.hash_arc(),
-        violations: out.violations,
-        checks: out.checks,
-        normalized: out.normalized,
-        password: out.password,
-    }
+    out
 }
 
 fn closest_field(policy: &Policy, key: &str) -> Option<String> {
     crate::util::closest(key, policy.fields().iter().map(|f| f.name.as_str()), 2).map(str::to_owned)
 }
 
-fn check_field(
-    field: &CompiledField,
-    record: &Map<String, Value>,
+fn check_field<'a>(
+    position: usize,
+    field: &'a CompiledField,
+    record: &'a Map<String, Value>,
     ctx: &ValidationContext<'_>,
-    out: &mut Out<'_>,
+    out: &mut Out<'a>,
 ) {
     let name = field.name.as_str();
     let spec = &field.spec;
@@ -350,7 +476,7 @@ fn check_field(
             }
             out.error(name, issue);
         } else if null_ok && !is_password {
-            out.normalized.insert(name.to_owned(), Value::Null);
+            out.set(position, Slot::Null);
         }
         return;
     }
@@ -358,9 +484,7 @@ fn check_field(
 
     if spec.kind == FieldType::Boolean {
         match raw {
-            Value::Bool(_) => {
-                out.normalized.insert(name.to_owned(), raw.clone());
-            }
+            Value::Bool(b) => out.set(position, Slot::Bool(*b)),
             _ => out.error(
                 name,
                 Issue::new(Code::WrongType).with("expected", "boolean"),
@@ -390,8 +514,8 @@ fn check_field(
         );
         return;
     }
-    let value = text::normalize(s, field.trim, spec.collapse_spaces, spec.case);
-    let value = value.as_ref();
+    let normalized = text::normalize(s, field.trim, spec.collapse_spaces, spec.case);
+    let value = normalized.as_ref();
     let len = text::code_points(value);
     let bad = text::prohibited_characters(value, spec.kind == FieldType::Name);
     if !bad.is_empty() {
@@ -422,28 +546,24 @@ fn check_field(
         );
     }
 
-    let mut key = None;
-    let stored: String = match spec.kind {
-        FieldType::Email => match parse_email(
-            value,
-            EmailOptions {
+    let stored: Cow<'a, str> = match spec.kind {
+        FieldType::Email => {
+            let opts = EmailOptions {
                 allow_idn: spec.idn,
-            },
-        ) {
-            Ok(e) => {
-                key = Some(e.key);
-                e.address
+            };
+            match reborrow(&normalized, |v| normalize_email(v, opts)) {
+                Ok(address) => address,
+                Err(issue) => {
+                    out.error(name, issue);
+                    return;
+                }
             }
-            Err(issue) => {
-                out.error(name, issue);
-                return;
-            }
-        },
+        }
         FieldType::Phone => {
             let opts = PhoneOptions {
                 default_country_code: spec.default_country_code.clone(),
             };
-            match parse_phone(value, &opts) {
+            match reborrow(&normalized, |v| normalize_phone(v, &opts)) {
                 Ok(p) => p,
                 Err(issue) => {
                     out.error(name, issue);
@@ -479,7 +599,7 @@ fn check_field(
                         }
                     }
                 }
-                d.to_string()
+                Cow::Owned(d.to_string())
             }
             Err(_) => {
                 out.error(name, Issue::new(Code::InvalidDate));
@@ -487,7 +607,7 @@ fn check_field(
             }
         },
         FieldType::Enum => match spec.values.iter().find(|v| v.eq_ignore_ascii_case(value)) {
-            Some(v) => v.clone(),
+            Some(v) => Cow::Borrowed(v.as_str()),
             None => {
                 out.error(
                     name,
@@ -507,9 +627,9 @@ fn check_field(
                 out.error(name, Issue::new(Code::InvalidFormat).with("format", "URL"));
                 return;
             }
-            value.to_owned()
+            normalized
         }
-        _ => value.to_owned(),
+        _ => normalized,
     };
     if let Some(re) = &field.pattern
         && !re.is_match(&stored)
@@ -522,7 +642,7 @@ fn check_field(
     }
 
     if let Some((check, within)) = &field.unique {
-        let key = key.clone().unwrap_or_else(|| unique_key(&stored));
+        let key = unique_key(&stored);
         unique_check(field, check, within.as_deref(), key, record, ctx, out);
     }
     if let Some(check) = &field.exists_check {
@@ -532,22 +652,33 @@ fn check_field(
                 name,
                 Issue::new(Code::UnknownReference)
                     .with("check", &**check)
-                    .with("key", stored.as_str()),
+                    .with("key", &*stored),
             );
         }
         out.checks.push(Check {
             check: Arc::clone(check),
             kind: CheckKind::Exists,
             field: Arc::clone(&field.name_arc),
-            key: stored.clone(),
+            key: stored.to_string(),
             within: None,
             answered: answer.is_some(),
         });
     }
     // Only values that passed their field's rules are part of the stored record.
     if out.violations.len() == errors_before {
-        out.normalized
-            .insert(name.to_owned(), Value::String(stored));
+        out.set(position, Slot::Text(stored));
+    }
+}
+
+/// Runs `f` on a normalised value, keeping what it returns borrowed from the record when
+/// the value itself is.
+fn reborrow<'a>(
+    value: &Cow<'a, str>,
+    f: impl for<'b> FnOnce(&'b str) -> Result<Cow<'b, str>, Issue>,
+) -> Result<Cow<'a, str>, Issue> {
+    match value {
+        Cow::Borrowed(v) => f(v),
+        Cow::Owned(v) => f(v).map(|c| Cow::Owned(c.into_owned())),
     }
 }
 
@@ -646,8 +777,8 @@ fn check_password_field(
     });
 }
 
-fn derive_fields(policy: &Policy, record: &Map<String, Value>, out: &mut Out<'_>) {
-    for field in policy.fields() {
+fn derive_fields<'a>(policy: &'a Policy, record: &Map<String, Value>, out: &mut Out<'a>) {
+    for (position, field) in policy.fields().iter().enumerate() {
         let (Some(d), Some(map)) = (&field.spec.derived_from, &field.derivation) else {
             continue;
         };
@@ -665,18 +796,15 @@ fn derive_fields(policy: &Policy, record: &Map<String, Value>, out: &mut Out<'_>
             })
             .or(d.default.as_ref());
         let Some(derived) = derived else { continue };
-        match out.normalized.get(&field.name) {
-            Some(Value::String(given)) if !given.eq_ignore_ascii_case(derived) => {
+        match out.slots.get(position) {
+            Some(Slot::Text(given)) if !given.eq_ignore_ascii_case(derived) => {
                 let issue = Issue::new(Code::DerivedMismatch)
                     .with("expected", derived.as_str())
                     .with("source", d.field.as_str());
-                out.push(&field.name.clone(), d.mismatch, issue);
+                out.push(&field.name, d.mismatch, issue);
             }
-            Some(Value::String(_)) => {}
-            _ => {
-                out.normalized
-                    .insert(field.name.clone(), Value::String(derived.clone()));
-            }
+            Some(Slot::Text(_)) => {}
+            _ => out.set(position, Slot::Text(Cow::Borrowed(derived.as_str()))),
         }
     }
 }
@@ -688,18 +816,12 @@ fn check_email_convention(
 ) {
     // The convention is about the address as entered (`t.bernard@COMPANY.COM` breaks it),
     // so it reads the record, once the address is known to be valid.
-    let (
-        Some(Value::String(_)),
-        Some(Value::String(email)),
-        Some(Value::String(first)),
-        Some(Value::String(last)),
-    ) = (
-        out.normalized.get("email"),
+    let (Some(_), Some(Value::String(email)), Some(first), Some(last)) = (
+        out.text("email"),
         record.get("email"),
-        out.normalized.get("firstName"),
-        out.normalized.get("lastName"),
-    )
-    else {
+        out.text("firstName"),
+        out.text("lastName"),
+    ) else {
         return;
     };
     let email = email.trim();
@@ -732,25 +854,27 @@ fn check_email_convention(
 
 fn check_generic(g: &crate::policy::GenericData, record: &Map<String, Value>, out: &mut Out<'_>) {
     let policy = out.policy;
-    if let Some(Value::String(email)) = out.normalized.get("email")
-        && let Some((local, _)) = email.rsplit_once('@')
-    {
-        let local = local.to_lowercase();
-        if policy.generic_locals().iter().any(|re| re.is_match(&local)) {
-            out.push(
-                "email",
-                g.severity,
-                Issue::new(Code::GenericData).with("kind", "email"),
-            );
-        }
+    let generic_email = out
+        .text("email")
+        .and_then(|email| email.rsplit_once('@'))
+        .is_some_and(|(local, _)| {
+            let local = local.to_lowercase();
+            policy.generic_locals().iter().any(|re| re.is_match(&local))
+        });
+    if generic_email {
+        out.push(
+            "email",
+            g.severity,
+            Issue::new(Code::GenericData).with("kind", "email"),
+        );
     }
     for (field, values) in &g.values {
-        if let Some(Value::String(v)) = out.normalized.get(field)
+        if let Some(v) = out.text(field)
             && values.iter().any(|x| x.trim().eq_ignore_ascii_case(v))
         {
             let issue = Issue::new(Code::GenericData)
                 .with("kind", "value")
-                .with("value", v.as_str());
+                .with("value", v);
             out.push(field, g.severity, issue);
         }
     }

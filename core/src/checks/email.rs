@@ -22,6 +22,8 @@
 //! are already A-labels (`xn--...`) are accepted as any other ASCII label, without
 //! decoding them.
 
+use std::borrow::Cow;
+
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
@@ -64,6 +66,24 @@ pub struct Email {
 /// `reason` and, when one label is at fault, `label`). See the [module docs](self) for the
 /// grammar.
 pub fn parse_email(input: &str, opts: EmailOptions) -> Result<Email, Issue> {
+    let address = normalize_email(input, opts)?.into_owned();
+    // The local part has no `@`, so the address splits at its only `@`.
+    let (local, domain) = address.split_once('@').unwrap_or((&address, ""));
+    Ok(Email {
+        key: address.to_lowercase(),
+        local: local.to_owned(),
+        domain: domain.to_owned(),
+        address,
+    })
+}
+
+/// Checks an email address like [`parse_email`] and returns only the address as stored,
+/// borrowed from `input` when it is already in that form (the common case: nothing is
+/// allocated).
+///
+/// # Errors
+/// The same as [`parse_email`].
+pub fn normalize_email(input: &str, opts: EmailOptions) -> Result<Cow<'_, str>, Issue> {
     let trimmed = input.trim();
     if trimmed.is_empty() {
         return Err(invalid_email("empty"));
@@ -74,19 +94,18 @@ pub fn parse_email(input: &str, opts: EmailOptions) -> Result<Email, Issue> {
         Some(parts) => parts,
     };
     check_local(local)?;
-    let domain = normalise_domain(domain, opts)?;
-    let address = format!("{local}@{domain}");
+    let normalized = normalise_domain(domain, opts)?;
+    let address = match normalized {
+        // The domain was already normal: the trimmed input is the address.
+        Cow::Borrowed(_) => Cow::Borrowed(trimmed),
+        Cow::Owned(domain) => Cow::Owned(format!("{local}@{domain}")),
+    };
     if address.len() > MAX_ADDRESS_LEN {
         return Err(Issue::new(Code::EmailTooLong)
             .with("max", MAX_ADDRESS_LEN)
             .with("actual", address.len()));
     }
-    Ok(Email {
-        key: address.to_lowercase(),
-        address,
-        local: local.to_owned(),
-        domain,
-    })
+    Ok(address)
 }
 
 fn invalid_email(reason: &str) -> Issue {
@@ -132,9 +151,14 @@ fn is_label_separator(c: char, allow_idn: bool) -> bool {
     c == '.' || (allow_idn && matches!(c, '\u{3002}' | '\u{FF0E}' | '\u{FF61}'))
 }
 
-fn normalise_domain(domain: &str, opts: EmailOptions) -> Result<String, Issue> {
+/// Checks a domain and returns its normalised form (ASCII, lower case, A-labels), borrowed
+/// when the domain already is.
+fn normalise_domain(domain: &str, opts: EmailOptions) -> Result<Cow<'_, str>, Issue> {
     if domain.is_empty() {
         return Err(invalid_domain("empty domain", None));
+    }
+    if domain.is_ascii() {
+        return normalise_ascii_domain(domain);
     }
     let mut labels: Vec<String> = Vec::new();
     for label in domain.split(|c| is_label_separator(c, opts.allow_idn)) {
@@ -148,7 +172,48 @@ fn normalise_domain(domain: &str, opts: EmailOptions) -> Result<String, Issue> {
     {
         return Err(invalid_domain("numeric top-level domain", Some(tld)));
     }
-    Ok(labels.join("."))
+    Ok(Cow::Owned(labels.join(".")))
+}
+
+/// [`normalise_domain`] for an ASCII domain, without allocating: the same checks in the same
+/// order, labels split at `.` only (the other separators are not ASCII).
+fn normalise_ascii_domain(domain: &str) -> Result<Cow<'_, str>, Issue> {
+    let mut count = 0;
+    let mut last = "";
+    for label in domain.split('.') {
+        check_ascii_label(label)?;
+        count += 1;
+        last = label;
+    }
+    if count < 2 {
+        return Err(invalid_domain("missing top-level domain", None));
+    }
+    if last.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid_domain("numeric top-level domain", Some(last)));
+    }
+    if domain.bytes().any(|b| b.is_ascii_uppercase()) {
+        Ok(Cow::Owned(domain.to_ascii_lowercase()))
+    } else {
+        Ok(Cow::Borrowed(domain))
+    }
+}
+
+/// The checks of [`normalise_label`] for an ASCII label.
+fn check_ascii_label(label: &str) -> Result<(), Issue> {
+    if label.is_empty() {
+        return Err(invalid_domain("empty label", None));
+    }
+    if !label
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(invalid_domain("invalid character", Some(label)));
+    }
+    check_hyphens(label, label)?;
+    if label.len() > MAX_LABEL_LEN {
+        return Err(invalid_domain("label too long", Some(label)));
+    }
+    Ok(())
 }
 
 /// Checks one label and returns its normalised (ASCII, lower-case) form.
@@ -156,12 +221,11 @@ fn normalise_label(label: &str, opts: EmailOptions) -> Result<String, Issue> {
     if label.is_empty() {
         return Err(invalid_domain("empty label", None));
     }
-    let ascii = if label.is_ascii() {
-        if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(invalid_domain("invalid character", Some(label)));
-        }
-        label.to_ascii_lowercase()
-    } else {
+    if label.is_ascii() {
+        check_ascii_label(label)?;
+        return Ok(label.to_ascii_lowercase());
+    }
+    let ascii = {
         if !opts.allow_idn {
             return Err(invalid_domain(
                 "internationalised domains are not allowed",

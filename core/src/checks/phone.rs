@@ -23,6 +23,8 @@
 //! A `+` anywhere but first, letters (so extensions such as `x123` or `ext. 123`, which are
 //! not supported), and any other character are refused.
 
+use std::borrow::Cow;
+
 use crate::violation::{Code, Issue};
 
 /// The most digits an E.164 number has (ITU-T E.164, section 6).
@@ -48,7 +50,23 @@ pub struct PhoneOptions {
 /// `"unbalanced parentheses"` (also for nested or repeated parentheses). See the
 /// [module docs](self) for the accepted forms.
 pub fn parse_phone(input: &str, opts: &PhoneOptions) -> Result<String, Issue> {
+    normalize_phone(input, opts).map(Cow::into_owned)
+}
+
+/// Checks a phone number like [`parse_phone`], returning the E.164 form borrowed from
+/// `input` when it was entered that way (`+` and digits only: nothing is allocated).
+///
+/// # Errors
+/// The same as [`parse_phone`].
+pub fn normalize_phone<'a>(input: &'a str, opts: &PhoneOptions) -> Result<Cow<'a, str>, Issue> {
     let trimmed = input.trim();
+    if let Some(digits) = trimmed.strip_prefix('+')
+        && (MIN_DIGITS..=MAX_DIGITS).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0')
+    {
+        return Ok(Cow::Borrowed(trimmed));
+    }
     if trimmed.is_empty() {
         return Err(invalid("empty"));
     }
@@ -91,7 +109,7 @@ pub fn parse_phone(input: &str, opts: &PhoneOptions) -> Result<String, Issue> {
     if digits.len() < MIN_DIGITS {
         return Err(too_few(digits.len()));
     }
-    Ok(format!("+{digits}"))
+    Ok(Cow::Owned(format!("+{digits}")))
 }
 
 fn invalid(reason: &str) -> Issue {

@@ -460,6 +460,11 @@ impl Policy {
             .and_then(|&i| self.inner.fields.get(i))
     }
 
+    /// The schema position of a field, its index in [`Policy::fields`].
+    pub(crate) fn field_position(&self, name: &str) -> Option<usize> {
+        self.inner.field_index.get(name).copied()
+    }
+
     pub(crate) fn rules(&self) -> &[CompiledRule] {
         &self.inner.rules
     }
