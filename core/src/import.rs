@@ -9,6 +9,7 @@
 //! Within the file, values of unique fields are compared too: the second row with the same
 //! email is a `duplicate` of the first (`params.row`), before any database is asked.
 
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -16,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::policy::{FieldType, Policy};
-use crate::validate::{CheckKind, ValidationContext, validate_user};
+use crate::validate::{CheckKind, ValidationContext, validate_verdict};
 use crate::violation::{Code, Issue, Path, Severity, Violation};
 
 /// Largest import accepted: 64 MiB.
@@ -187,7 +188,9 @@ pub fn validate_import(
                 .iter()
                 .map(|c| c.as_ref().map(|(n, _)| n.clone()))
                 .collect();
-            while let Some((line, row)) = rows.next_row() {
+            let mut record = RowRecord::new(&columns, &header);
+            let mut cells: Vec<String> = Vec::new();
+            while let Some((line, row)) = rows.next_row_into(&mut cells) {
                 if builder.total >= MAX_IMPORT_ROWS {
                     return Err(ImportError::TooLarge {
                         what: "rows",
@@ -195,10 +198,10 @@ pub fn validate_import(
                     });
                 }
                 match row {
-                    Ok(cells) if cells.iter().all(|c| c.is_empty()) && cells.len() <= 1 => continue,
-                    Ok(cells) => {
-                        let (record, mut extra) = csv_record(&columns, &header, cells);
-                        builder.row(line, &record, &mut extra);
+                    Ok(()) if cells.iter().all(|c| c.is_empty()) && cells.len() <= 1 => continue,
+                    Ok(()) => {
+                        let record = record.fill(&columns, &header, &cells);
+                        builder.row(line, record);
                     }
                     Err(reason) => {
                         let issue = Issue::new(Code::WrongType)
@@ -222,7 +225,7 @@ pub fn validate_import(
                     });
                 }
                 match serde_json::from_str::<Map<String, Value>>(line) {
-                    Ok(record) => builder.row(i + 1, &record, &mut Vec::new()),
+                    Ok(record) => builder.row(i + 1, &record),
                     Err(e) => {
                         let issue = Issue::new(Code::WrongType)
                             .with("expected", "a JSON object")
@@ -280,12 +283,12 @@ impl<'a> Builder<'a> {
         self.total += 1;
     }
 
-    fn row(&mut self, line: usize, record: &Map<String, Value>, extra: &mut Vec<Violation>) {
-        let mut d = validate_user(self.policy, record, self.ctx);
+    fn row(&mut self, line: usize, record: &Map<String, Value>) {
+        // The verdict is all an import needs: no stored record is built per row.
+        let mut d = validate_verdict(self.policy, record, self.ctx);
         if let Some(r) = &mut self.records {
             r.push(record.clone());
         }
-        d.violations.append(extra);
         let index = self.total;
         // Duplicates within the file.
         let mut dup = false;
@@ -294,12 +297,12 @@ impl<'a> Builder<'a> {
                 Some(w) => format!("{}\u{0}{}", w.value.to_lowercase(), c.key),
                 None => c.key.clone(),
             };
-            match self.seen.get(&(c.check.clone(), scoped.clone())) {
-                Some(&first) => {
+            match self.seen.entry((Arc::clone(&c.check), scoped)) {
+                Entry::Occupied(first) => {
                     dup = true;
                     let issue = Issue::new(Code::Duplicate)
                         .with("check", &*c.check)
-                        .with("row", first)
+                        .with("row", *first.get())
                         .with("inFile", true);
                     d.violations.push(issue.at(
                         Path::key(&*c.field),
@@ -307,18 +310,20 @@ impl<'a> Builder<'a> {
                         self.ctx.lang,
                     ));
                 }
-                None => {
-                    self.seen.insert((c.check.clone(), scoped), index);
+                Entry::Vacant(slot) => {
+                    slot.insert(index);
                 }
             }
         }
         let errors = d.violations.iter().any(|v| v.severity == Severity::Error);
         if !errors {
-            for c in d.checks.iter().filter(|c| !c.answered) {
-                self.lookups
-                    .entry(c.check.to_string())
-                    .or_default()
-                    .push(c.key.clone());
+            for c in d.checks.into_iter().filter(|c| !c.answered) {
+                match self.lookups.get_mut(&*c.check) {
+                    Some(keys) => keys.push(c.key),
+                    None => {
+                        self.lookups.insert(c.check.to_string(), vec![c.key]);
+                    }
+                }
             }
         }
         let status = if errors {
@@ -389,39 +394,111 @@ fn map_columns(
     Ok(out)
 }
 
-/// A CSV row as a record: empty cells are absent, booleans parsed, unknown columns kept
-/// (so validation reports them) unless blank.
-fn csv_record(
+/// The record a CSV row is read as: empty cells are absent, booleans parsed, unknown
+/// columns kept under their header (so validation reports them), cells beyond the header
+/// under `column<n>`. When two columns give the same key, the last non-empty one wins.
+///
+/// Rows as wide as the header (all of them in a well-formed file) are written into one map
+/// kept across rows, overwriting its strings in place: a clean row allocates nothing.
+struct RowRecord {
+    /// For each distinct key of the header: the key, whether it is a boolean field, and the
+    /// columns that give it.
+    keys: Vec<(String, bool, Vec<usize>)>,
+    map: Map<String, Value>,
+    /// A row of another width, read the plain way.
+    odd: Map<String, Value>,
+}
+
+impl RowRecord {
+    fn new(columns: &[Option<(String, FieldType)>], header: &[String]) -> Self {
+        let mut keys: Vec<(String, bool, Vec<usize>)> = Vec::new();
+        for i in 0..header.len() {
+            let (key, boolean) = column_key(columns, header, i);
+            match keys.iter_mut().find(|(k, _, _)| *k == key) {
+                Some((_, _, cols)) => cols.push(i),
+                None => keys.push((key, boolean, vec![i])),
+            }
+        }
+        RowRecord {
+            keys,
+            map: Map::new(),
+            odd: Map::new(),
+        }
+    }
+
+    fn fill(
+        &mut self,
+        columns: &[Option<(String, FieldType)>],
+        header: &[String],
+        cells: &[String],
+    ) -> &Map<String, Value> {
+        if cells.len() != header.len() {
+            self.odd = Map::new();
+            for (i, cell) in cells.iter().enumerate() {
+                if cell.is_empty() {
+                    continue;
+                }
+                let (key, boolean) = column_key(columns, header, i);
+                self.odd.insert(key, cell_value(cell, boolean));
+            }
+            return &self.odd;
+        }
+        for (key, boolean, cols) in &self.keys {
+            let cell = cols
+                .iter()
+                .rev()
+                .filter_map(|&i| cells.get(i))
+                .find(|c| !c.is_empty());
+            let Some(cell) = cell else {
+                self.map.remove(key);
+                continue;
+            };
+            match (self.map.get_mut(key), *boolean) {
+                (Some(Value::String(s)), false) => {
+                    s.clear();
+                    s.push_str(cell);
+                }
+                (Some(v), _) => *v = cell_value(cell, *boolean),
+                (None, _) => {
+                    self.map.insert(key.clone(), cell_value(cell, *boolean));
+                }
+            }
+        }
+        &self.map
+    }
+}
+
+/// The record key of column `i`, and whether it is a boolean field.
+fn column_key(
     columns: &[Option<(String, FieldType)>],
     header: &[String],
-    cells: Vec<String>,
-) -> (Map<String, Value>, Vec<Violation>) {
-    let mut record = Map::new();
-    for (i, cell) in cells.into_iter().enumerate() {
-        if cell.is_empty() {
-            continue;
-        }
-        let value = match columns.get(i) {
-            Some(Some((name, FieldType::Boolean))) => {
-                let v = match cell.trim().to_ascii_lowercase().as_str() {
-                    "true" | "yes" | "1" | "y" | "oui" => Value::Bool(true),
-                    "false" | "no" | "0" | "n" | "non" => Value::Bool(false),
-                    _ => Value::String(cell),
-                };
-                (name.clone(), v)
-            }
-            Some(Some((name, _))) => (name.clone(), Value::String(cell)),
-            _ => (
-                header
-                    .get(i)
-                    .cloned()
-                    .unwrap_or_else(|| format!("column{}", i + 1)),
-                Value::String(cell),
-            ),
-        };
-        record.insert(value.0, value.1);
+    i: usize,
+) -> (String, bool) {
+    match columns.get(i) {
+        Some(Some((name, kind))) => (name.clone(), *kind == FieldType::Boolean),
+        _ => (
+            header
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| format!("column{}", i + 1)),
+            false,
+        ),
     }
-    (record, Vec::new())
+}
+
+/// A non-empty cell as a value: booleans of boolean fields parsed, anything else a string.
+fn cell_value(cell: &str, boolean: bool) -> Value {
+    if boolean {
+        let t = cell.trim();
+        let is = |words: &[&str]| words.iter().any(|w| t.eq_ignore_ascii_case(w));
+        if is(&["true", "yes", "1", "y", "oui"]) {
+            return Value::Bool(true);
+        }
+        if is(&["false", "no", "0", "n", "non"]) {
+            return Value::Bool(false);
+        }
+    }
+    Value::String(cell.to_owned())
 }
 
 /// A streaming RFC 4180 reader: quoted fields, doubled quotes, CRLF or LF line ends,
@@ -444,15 +521,29 @@ impl<'a> CsvRows<'a> {
     /// The next row with the line it starts on; `Err` for a malformed row (an unclosed
     /// quote, text after a closing quote), which still consumes its line.
     fn next_row(&mut self) -> Option<(usize, Result<Vec<String>, String>)> {
+        let mut cells = Vec::new();
+        let (line, row) = self.next_row_into(&mut cells)?;
+        Some((line, row.map(|()| cells)))
+    }
+
+    /// [`CsvRows::next_row`] into `cells`, reusing its strings: after `Ok`, `cells` holds
+    /// exactly the row's cells.
+    fn next_row_into(&mut self, cells: &mut Vec<String>) -> Option<(usize, Result<(), String>)> {
         let bytes = self.text.as_bytes();
         if self.pos >= bytes.len() {
             return None;
         }
         let start_line = self.line;
-        let mut cells = Vec::new();
-        let mut cell = String::new();
+        let mut count = 0usize;
         let mut error: Option<String> = None;
         loop {
+            if cells.len() <= count {
+                cells.push(String::new());
+            }
+            let Some(cell) = cells.get_mut(count) else {
+                break;
+            };
+            cell.clear();
             // Start of a cell.
             if bytes.get(self.pos) == Some(&b'"') {
                 self.pos += 1;
@@ -501,11 +592,11 @@ impl<'a> CsvRows<'a> {
                 cell.push_str(raw);
                 self.pos += end;
             }
-            cells.push(std::mem::take(&mut cell));
+            count += 1;
             match bytes.get(self.pos) {
                 Some(b',') => {
                     self.pos += 1;
-                    if cells.len() > MAX_COLUMNS {
+                    if count > MAX_COLUMNS {
                         error.get_or_insert_with(|| "too many columns".into());
                     }
                 }
@@ -525,11 +616,12 @@ impl<'a> CsvRows<'a> {
                 _ => break,
             }
         }
+        cells.truncate(count);
         Some((
             start_line,
             match error {
                 Some(e) => Err(e),
-                None => Ok(cells),
+                None => Ok(()),
             },
         ))
     }
@@ -608,6 +700,33 @@ mod tests {
             r.lookups["username_unique"],
             vec!["jdoe".to_string(), "mlee".to_string()]
         );
+    }
+
+    #[test]
+    fn rows_read_into_one_record_keep_the_plain_semantics() {
+        // Same key twice (last non-empty wins), a cell emptied in the next row (absent, not
+        // the previous row's value), short and long rows.
+        let csv = "username,First name,lastName,userType,department,supervisor,note,note\n\
+                   jdoe,John,Doe,requester,Finance,msmith,a,\n\
+                   mlee,,Lee,approver,Ops,jdoe,,b\n\
+                   abc,Ann,Lee,viewer,F,s\n\
+                   xyz,Bob,Ray,viewer,F,s,c,d,e\n";
+        let r = run("004", csv, ImportFormat::Csv);
+        let records = r.records.unwrap();
+        assert_eq!(records.len(), 4);
+        assert_eq!(records[0]["firstName"], "John");
+        assert_eq!(records[0]["note"], "a");
+        assert!(records[1].get("firstName").is_none());
+        assert_eq!(records[1]["note"], "b");
+        assert_eq!(records[1]["username"], "mlee");
+        assert!(records[2].get("note").is_none());
+        assert_eq!(records[2]["firstName"], "Ann");
+        assert_eq!(records[3]["note"], "d");
+        assert_eq!(records[3]["column9"], "e");
+        // The row without a first name is invalid, the others are judged on their own.
+        assert_eq!(r.status[1], RowStatus::Invalid as u8);
+        let row1 = r.rows.iter().find(|x| x.index == 1).unwrap();
+        assert!(row1.violations.iter().any(|v| v.code == Code::Required));
     }
 
     #[test]
