@@ -583,13 +583,21 @@ impl<'a> CsvRows<'a> {
                     }
                 }
             } else {
-                let rest = self.text.get(self.pos..).unwrap_or_default();
-                let end = rest.find([',', '\n', '\r']).unwrap_or(rest.len());
-                let raw = rest.get(..end).unwrap_or_default();
-                if raw.contains('"') {
-                    error.get_or_insert_with(|| "a quote inside an unquoted field".into());
+                // One pass over the bytes: the separators and the quote are ASCII, so the
+                // cell ends on a character boundary.
+                let rest = bytes.get(self.pos..).unwrap_or_default();
+                let mut end = 0;
+                while let Some(&b) = rest.get(end) {
+                    match b {
+                        b',' | b'\n' | b'\r' => break,
+                        b'"' => {
+                            error.get_or_insert_with(|| "a quote inside an unquoted field".into());
+                        }
+                        _ => {}
+                    }
+                    end += 1;
                 }
-                cell.push_str(raw);
+                cell.push_str(self.text.get(self.pos..self.pos + end).unwrap_or_default());
                 self.pos += end;
             }
             count += 1;

@@ -202,15 +202,24 @@ enum Slot<'a> {
     Text(Cow<'a, str>),
 }
 
+/// What validation knows of one field of the schema.
+#[derive(Default)]
+struct FieldState<'a> {
+    /// The record's value, if the record has the field.
+    raw: Option<&'a Value>,
+    /// The value as it would be stored.
+    stored: Slot<'a>,
+    /// Set by a derivation after the fields were checked (it comes last in the stored
+    /// record's key order).
+    derived: bool,
+}
+
 struct Out<'a> {
     lang: Lang,
     violations: Vec<Violation>,
     checks: Vec<Check>,
-    /// The stored value of each field, by schema position.
-    slots: Vec<Slot<'a>>,
-    /// Schema positions in the order their slots were first set (the stored record's key
-    /// order).
-    order: Vec<usize>,
+    /// The fields, by schema position.
+    fields: Vec<FieldState<'a>>,
     password: Option<PasswordSummary>,
     policy: &'a Policy,
 }
@@ -224,40 +233,40 @@ impl<'a> Out<'a> {
         self.push(field, Severity::Error, issue);
     }
     fn set(&mut self, position: usize, value: Slot<'a>) {
-        if let Some(slot) = self.slots.get_mut(position) {
-            if matches!(slot, Slot::Unset) {
-                self.order.push(position);
-            }
-            *slot = value;
+        if let Some(f) = self.fields.get_mut(position) {
+            f.stored = value;
         }
     }
-    fn slot(&self, name: &str) -> Option<&Slot<'a>> {
-        self.policy
-            .field_position(name)
-            .and_then(|i| self.slots.get(i))
+    fn stored(&self, position: usize) -> Option<&Slot<'a>> {
+        self.fields.get(position).map(|f| &f.stored)
     }
     /// The stored text of a field, if it has one.
     fn text(&self, name: &str) -> Option<&str> {
-        match self.slot(name) {
+        match self
+            .policy
+            .field_position(name)
+            .and_then(|i| self.stored(i))
+        {
             Some(Slot::Text(t)) => Some(t),
             _ => None,
         }
     }
-    /// The stored record, in the order its fields were set.
-    fn stored(&mut self) -> Map<String, Value> {
+    /// The stored record: the checked fields in schema order, then the derived ones.
+    fn stored_record(&mut self) -> Map<String, Value> {
         let mut map = Map::new();
-        for &i in &self.order {
-            let (Some(slot), Some(field)) = (self.slots.get_mut(i), self.policy.fields().get(i))
-            else {
-                continue;
-            };
-            let value = match std::mem::take(slot) {
-                Slot::Unset => continue,
-                Slot::Null => Value::Null,
-                Slot::Bool(b) => Value::Bool(b),
-                Slot::Text(t) => Value::String(t.into_owned()),
-            };
-            map.insert(field.name.clone(), value);
+        for late in [false, true] {
+            for (f, field) in self.fields.iter_mut().zip(self.policy.fields()) {
+                if f.derived != late {
+                    continue;
+                }
+                let value = match std::mem::take(&mut f.stored) {
+                    Slot::Unset => continue,
+                    Slot::Null => Value::Null,
+                    Slot::Bool(b) => Value::Bool(b),
+                    Slot::Text(t) => Value::String(t.into_owned()),
+                };
+                map.insert(field.name.clone(), value);
+            }
         }
         map
     }
@@ -336,7 +345,7 @@ pub fn validate_user(
     ctx: &ValidationContext<'_>,
 ) -> ValidationDecision {
     let mut out = run(policy, record, ctx);
-    let normalized = out.stored();
+    let normalized = out.stored_record();
     let verdict = out.verdict();
     ValidationDecision {
         valid: verdict.valid,
@@ -388,34 +397,37 @@ fn run<'a>(
         lang: ctx.lang,
         violations: Vec::new(),
         checks: Vec::new(),
-        slots: std::iter::repeat_with(Slot::default)
+        fields: std::iter::repeat_with(FieldState::default)
             .take(policy.fields().len())
             .collect(),
-        order: Vec::with_capacity(policy.fields().len()),
         password: None,
         policy,
     };
     let doc = policy.document();
 
-    // Unknown fields first: a typo in a key is the most likely cause of a "required" error.
-    if doc.unknown_fields != crate::policy::UnknownFields::Ignore {
-        for key in record.keys() {
-            if policy.field(key).is_none() {
-                let severity = if doc.unknown_fields == crate::policy::UnknownFields::Warn {
-                    Severity::Warning
-                } else {
-                    Severity::Error
-                };
-                let mut issue = Issue::new(Code::UnknownField);
-                if let Some(best) = closest_field(policy, key) {
-                    issue = issue.with("didYouMean", best);
-                }
-                out.violations.push(issue.at(
-                    Path::key(key.chars().take(128).collect::<String>()),
-                    severity,
-                    ctx.lang,
-                ));
+    // One pass over the record puts its values in schema order. Unknown fields are
+    // reported first: a typo in a key is the most likely cause of a "required" error.
+    for (key, value) in record {
+        if let Some(f) = policy
+            .field_position(key)
+            .and_then(|i| out.fields.get_mut(i))
+        {
+            f.raw = Some(value);
+        } else if doc.unknown_fields != crate::policy::UnknownFields::Ignore {
+            let severity = if doc.unknown_fields == crate::policy::UnknownFields::Warn {
+                Severity::Warning
+            } else {
+                Severity::Error
+            };
+            let mut issue = Issue::new(Code::UnknownField);
+            if let Some(best) = closest_field(policy, key) {
+                issue = issue.with("didYouMean", best);
             }
+            out.violations.push(issue.at(
+                Path::key(key.chars().take(128).collect::<String>()),
+                severity,
+                ctx.lang,
+            ));
         }
     }
 
@@ -455,7 +467,7 @@ fn check_field<'a>(
 ) {
     let name = field.name.as_str();
     let spec = &field.spec;
-    let raw = record.get(name);
+    let raw = out.fields.get(position).and_then(|f| f.raw);
     let is_password = spec.kind == FieldType::Password;
 
     if is_blank(raw) {
@@ -796,7 +808,7 @@ fn derive_fields<'a>(policy: &'a Policy, record: &Map<String, Value>, out: &mut 
             })
             .or(d.default.as_ref());
         let Some(derived) = derived else { continue };
-        match out.slots.get(position) {
+        match out.stored(position) {
             Some(Slot::Text(given)) if !given.eq_ignore_ascii_case(derived) => {
                 let issue = Issue::new(Code::DerivedMismatch)
                     .with("expected", derived.as_str())
@@ -804,7 +816,13 @@ fn derive_fields<'a>(policy: &'a Policy, record: &Map<String, Value>, out: &mut 
                 out.push(&field.name, d.mismatch, issue);
             }
             Some(Slot::Text(_)) => {}
-            _ => out.set(position, Slot::Text(Cow::Borrowed(derived.as_str()))),
+            _ => {
+                if let Some(f) = out.fields.get_mut(position) {
+                    // A field already stored as null keeps its place in the record.
+                    f.derived = matches!(f.stored, Slot::Unset);
+                    f.stored = Slot::Text(Cow::Borrowed(derived.as_str()));
+                }
+            }
         }
     }
 }

@@ -453,13 +453,6 @@ impl Policy {
         &self.inner.fields
     }
 
-    pub(crate) fn field(&self, name: &str) -> Option<&CompiledField> {
-        self.inner
-            .field_index
-            .get(name)
-            .and_then(|&i| self.inner.fields.get(i))
-    }
-
     /// The schema position of a field, its index in [`Policy::fields`].
     pub(crate) fn field_position(&self, name: &str) -> Option<usize> {
         self.inner.field_index.get(name).copied()
