@@ -60,11 +60,12 @@ pub fn normalize<'a>(
     collapse: bool,
     case: Option<crate::policy::Case>,
 ) -> Cow<'a, str> {
-    let mut v: Cow<'a, str> = if trim {
-        Cow::Borrowed(s.trim())
-    } else {
-        Cow::Borrowed(s)
-    };
+    let trimmed = if trim { s.trim() } else { s };
+    // One pass over ASCII text (the common case) tells whether anything would change.
+    if trimmed.is_ascii() && !ascii_needs_change(trimmed.as_bytes(), collapse, case) {
+        return Cow::Borrowed(trimmed);
+    }
+    let mut v: Cow<'a, str> = Cow::Borrowed(trimmed);
     if collapse && (v.contains(|c: char| c.is_whitespace() && c != ' ') || v.contains("  ")) {
         let mut out = String::with_capacity(v.len());
         let mut prev_space = false;
@@ -90,6 +91,26 @@ pub fn normalize<'a>(
         }
         _ => v,
     }
+}
+
+/// Whether [`normalize`] would change an ASCII text: white space to fold (anything but a
+/// single space) or letters in the wrong case.
+fn ascii_needs_change(bytes: &[u8], collapse: bool, case: Option<crate::policy::Case>) -> bool {
+    let mut prev_space = false;
+    for &b in bytes {
+        let change = match b {
+            b' ' => collapse && prev_space,
+            b'\t' | b'\n' | 0x0b | 0x0c | b'\r' => collapse,
+            b'A'..=b'Z' => case == Some(crate::policy::Case::Lower),
+            b'a'..=b'z' => case == Some(crate::policy::Case::Upper),
+            _ => false,
+        };
+        if change {
+            return true;
+        }
+        prev_space = b == b' ';
+    }
+    false
 }
 
 /// Folds common Latin accents to ASCII (`é` → `e`, `ß` → `ss`) and lower-cases, for naming
