@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # Runs every comparison of BENCHMARKS.md — Warden side by side with garde, validator,
-# cedar-policy, casbin (Rust, benches/compare) and Zod 4, ajv, papaparse, cedar-wasm (Node,
-# bench/js) — on the same work in the same run, and writes the report.
+# cedar-policy, casbin (Rust, benches/compare), Zod 4, ajv, papaparse, cedar-wasm (Node,
+# bench/js), and the plugin host with one plugin vs none vs the same rule natively
+# (host/benches/compare_plugins.rs) — on the same work in the same run, and writes the report.
 #
 #   scripts/bench-all.sh                     default sizes, writes BENCHMARKS.md
 #   WARDEN_BENCH_FULL=1 scripts/bench-all.sh adds 1,000,000 users and the 100,000-row import
 #   scripts/bench-all.sh --smoke [--out F]   CI smoke sizes; writes F (default: a temp file),
 #                                            never BENCHMARKS.md unless asked
 #
-# Needs the wasm package (scripts/build-wasm.sh; built here when missing) and `npm ci`.
+# Needs the wasm package (scripts/build-wasm.sh) and the plugin components
+# (scripts/build-components.sh), both built here when missing, and `npm ci`.
+#
+# The plugin bench is part of the product workspace (warden-host, wasmtime). At default and
+# full sizes it is built in the `bench-host` profile (optimised, no LTO: wasmtime still takes
+# minutes to compile on 2 cores the first time); in the smoke run it is built in the `dev`
+# profile, which reuses what `cargo test --workspace` already built (scripts/test.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,6 +48,11 @@ if [ ! -f wasm/pkg/node/warden_wasm.js ] || [ ! -f wasm/pkg/web/warden_wasm_bg.w
   scripts/build-wasm.sh
 fi
 
+if [ ! -f target/components/email_domain.wasm ] || [ ! -f target/components/four_eyes.wasm ]; then
+  step "plugin components (scripts/build-components.sh)"
+  scripts/build-components.sh
+fi
+
 step "compile the comparison benches (warden-compare: garde, validator, cedar-policy, casbin)"
 t=$(date +%s)
 cargo bench --manifest-path benches/compare/Cargo.toml --no-run
@@ -50,6 +62,16 @@ step "record validation, Rust (garde, validator)"
 cargo bench -q --manifest-path benches/compare/Cargo.toml --bench validate
 step "authorization, Rust (cedar-policy, casbin)"
 cargo bench -q --manifest-path benches/compare/Cargo.toml --bench authorize
+
+host_profile=(--profile bench-host)
+host_label="bench-host profile"
+if [ "$smoke" = 1 ]; then host_profile=(--profile dev); host_label="smoke: dev profile"; fi
+step "compile the plugin host bench (warden-host compare_plugins, $host_label)"
+t=$(date +%s)
+cargo bench -p warden-host --bench compare_plugins "${host_profile[@]}" --no-run
+echo "$(( $(date +%s) - t ))" > "$frag/host-compile-seconds"
+step "plugins: one plugin vs none vs the same logic natively (wasmtime)"
+cargo bench -q -p warden-host --bench compare_plugins "${host_profile[@]}"
 step "record validation, Node (Zod 4, ajv)"
 node bench/js/validate.mjs
 step "bulk import, Node (papaparse + Zod 4)"
