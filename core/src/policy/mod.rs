@@ -13,6 +13,7 @@
 mod document;
 mod ordered;
 pub mod presets;
+mod value_route;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -218,10 +219,14 @@ impl Policy {
 
     /// Checks and compiles a policy given as a JSON value (the CLI's TOML path uses this).
     ///
+    /// The errors are those of deserialising the value itself (no line and column), though
+    /// the value is read by the text deserialiser (see `value_route.rs`).
+    ///
     /// # Errors
     /// As [`Policy::from_json`].
     pub fn from_value(value: Value) -> Result<Policy, PolicyError> {
-        let doc: PolicyDocument = serde_path_to_error::deserialize(value).map_err(shape_error)?;
+        let doc =
+            value_route::parse(&value).map_err(|(path, inner)| shape_error_at(path, &inner))?;
         Policy::from_document(doc)
     }
 
@@ -468,9 +473,12 @@ impl Policy {
 }
 
 fn shape_error<E: fmt::Display>(e: serde_path_to_error::Error<E>) -> PolicyError {
-    let path = e.path().to_string();
+    shape_error_at(e.path().to_string(), &e.inner().to_string())
+}
+
+/// A deserialisation error at `path` (as `serde_path_to_error::Path` displays it).
+fn shape_error_at(path: String, inner: &str) -> PolicyError {
     let path = if path == "." { String::new() } else { path };
-    let inner = e.inner().to_string();
     let kind = if inner.contains("expected value")
         || inner.contains("EOF while parsing")
         || inner.contains("trailing")
@@ -479,8 +487,8 @@ fn shape_error<E: fmt::Display>(e: serde_path_to_error::Error<E>) -> PolicyError
     } else {
         PolicyErrorKind::Shape
     };
-    let mut err = PolicyError::new(kind, path, strip_position(&inner));
-    if let Some(help) = did_you_mean(&inner) {
+    let mut err = PolicyError::new(kind, path, strip_position(inner));
+    if let Some(help) = did_you_mean(inner) {
         err = err.with_help(help);
     }
     err
