@@ -71,9 +71,12 @@ derive attributes (\`benches/compare/benches/validate.rs\`), Zod 4 and ajv with 
 anchors' side. The data has 8 kinds of defects (bad email ×2, bad phone ×2, bad employee id,
 missing, too long, control character) mixed at 0%, 5% and 50% of the records.
 
-What differs and is not timed away: Warden also returns the normalised record, every
-violation with a stable code, a path and a rendered message; the anchors stop at a
-pass/fail with their own error objects.
+What differs and is not timed away: Warden's verdict carries every violation with a stable
+code, a path, its parameters and a message rendered in the requested language, and the
+fact checks (uniqueness, existence) the record needs; the anchors stop at their own error
+objects. §1 also times \`validate_user\`, which builds the normalised record to store on top
+of the verdict; the Node batch rows and §3 return what an import needs: a status byte per
+row and the violations of the bad rows.
 
 ## 1. Record validation, Rust: Warden core vs garde and validator
 

@@ -140,20 +140,23 @@ fn bench(c: &mut Criterion) {
             mode: warden_core::policy::Mode::Import,
             ..ctx
         };
-        let keys: Vec<&String> = record.keys().filter(|k| *k != "password").collect();
-        let mut csv = keys
+        let fields: Vec<(&String, &Value)> =
+            record.iter().filter(|(k, _)| *k != "password").collect();
+        let quote = |v: &str| format!("\"{}\"", v.replace('"', "\"\""));
+        let mut csv = fields
             .iter()
-            .map(|k| k.as_str())
+            .map(|(k, _)| k.as_str())
             .collect::<Vec<_>>()
             .join(",");
         csv.push('\n');
         for i in 0..10_000 {
-            let cells: Vec<String> = keys
+            let cells: Vec<String> = fields
                 .iter()
-                .map(|k| match (k.as_str(), &record[k.as_str()]) {
+                .map(|(k, v)| match (k.as_str(), v) {
                     ("email", _) if i % 20 == 0 => format!("broken{i}@@example"),
-                    ("email" | "username", Value::String(v)) => format!("{i}{v}"),
-                    (_, Value::String(v)) => v.clone(),
+                    ("email", Value::String(v)) => quote(&format!("u{i}.{v}")),
+                    ("username", Value::String(v)) => quote(&format!("{v}{i}")),
+                    (_, Value::String(v)) => quote(v),
                     (_, v) => v.to_string(),
                 })
                 .collect();
