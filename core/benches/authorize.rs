@@ -3,9 +3,11 @@
 //! Run with `cargo bench -p warden-core --bench authorize` (set `WARDEN_BENCH_SIZES` to a
 //! comma-separated list to change the sizes, e.g. `10000` for a smoke run). Reports, per
 //! size: index build time, heap bytes per user of the index, and per-decision latency for
-//! organisation scope, manager N-1, whole-subtree visibility and a super admin; the anchor
-//! of the same run is one `HashMap<String, u32>` lookup of the target id (the floor of any
-//! engine that must find the target in its data), reported as a ratio.
+//! organisation scope, manager N-1, whole-subtree visibility and a super admin (all allowed),
+//! then N-1 and subtree denied (another user of the organisation, not below the actor: the
+//! denies the comparison bench mixes in); the anchor of the same run is one
+//! `HashMap<String, u32>` lookup of the target id (the floor of any engine that must find the
+//! target in its data), reported as a ratio.
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -82,9 +84,9 @@ fn main() {
     let p = policy();
     let now = Timestamp::from_unix(1_800_000_000);
     println!(
-        "| users | index build | index bytes/user | org scope | N-1 | subtree | super admin | scope() | anchor (id lookup) | N-1 / anchor |"
+        "| users | index build | index bytes/user | org scope | N-1 | subtree | super admin | N-1 denied | subtree denied | scope() | anchor (id lookup) | N-1 / anchor |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for n in sizes {
         let orgs = (n / 10_000).max(1);
         let (ids, managers, org_of) = generate(n, orgs);
@@ -123,26 +125,43 @@ fn main() {
             manager: managers[i].map(|m| ids[m as usize].clone()),
             ..Target::default()
         };
-        let reqs = |roles: &[&str], up: usize, action: &str| -> Vec<AuthorizeRequest> {
-            pairs
-                .iter()
-                .map(|&(m, t)| {
-                    // `up` levels above the target.
-                    let mut a = m;
-                    for _ in 1..up {
-                        if let Some(x) = managers[a] {
-                            a = x as usize;
-                        }
-                    }
-                    AuthorizeRequest {
-                        actor: account(a, roles),
-                        action: action.into(),
-                        target: target(t),
-                        change: None,
-                    }
-                })
-                .collect()
+        // Whether `u` is `a` or below it.
+        let below = |a: usize, mut u: usize| {
+            while u != a {
+                match managers[u] {
+                    Some(m) => u = m as usize,
+                    None => return false,
+                }
+            }
+            true
         };
+        let reqs_of =
+            |roles: &[&str], up: usize, action: &str, deny: bool| -> Vec<AuthorizeRequest> {
+                pairs
+                    .iter()
+                    .map(|&(m, t)| {
+                        // `up` levels above the target.
+                        let mut a = m;
+                        for _ in 1..up {
+                            if let Some(x) = managers[a] {
+                                a = x as usize;
+                            }
+                        }
+                        // For a deny: another user of the organisation, not below the actor.
+                        let mut t = t;
+                        while deny && (below(a, t) || org_of[t] != org_of[a]) {
+                            t = (t * 7 + 13) % n;
+                        }
+                        AuthorizeRequest {
+                            actor: account(a, roles),
+                            action: action.into(),
+                            target: target(t),
+                            change: None,
+                        }
+                    })
+                    .collect()
+            };
+        let reqs = |roles: &[&str], up: usize, action: &str| reqs_of(roles, up, action, false);
         let time = |reqs: &[AuthorizeRequest], expect_allow: bool| -> f64 {
             for r in reqs.iter().take(64) {
                 let d = authorize(&p, &dir, r, now, Lang::En).unwrap();
@@ -173,6 +192,8 @@ fn main() {
             r.actor.super_admin = true;
         }
         let sa = time(&sa_reqs, true);
+        let n1_deny = time(&reqs_of(&["employee"], 1, "users.read", true), false);
+        let sub_deny = time(&reqs_of(&["director"], 3, "users.update", true), false);
         let actors: Vec<Account> = pairs
             .iter()
             .map(|&(m, _)| account(m, &["employee"]))
@@ -198,7 +219,7 @@ fn main() {
             best = best.min(t.elapsed().as_nanos() as f64 / keys.len() as f64);
         }
         println!(
-            "| {n} | {:.1} ms | {bytes:.1} | {org:.0} ns | {n1:.0} ns | {sub:.0} ns | {sa:.0} ns | {sc:.0} ns | {best:.0} ns | {:.1}x |",
+            "| {n} | {:.1} ms | {bytes:.1} | {org:.0} ns | {n1:.0} ns | {sub:.0} ns | {sa:.0} ns | {n1_deny:.0} ns | {sub_deny:.0} ns | {sc:.0} ns | {best:.0} ns | {:.1}x |",
             build.as_secs_f64() * 1e3,
             n1 / best
         );

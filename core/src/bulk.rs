@@ -266,11 +266,11 @@ fn safeguard(code: &str, lang: Lang, params: crate::violation::Params, hint: &st
     };
     Denial {
         kind: DenyKind::InvalidRequest,
-        code: code.to_owned(),
-        message: crate::messages::fill(&message, &params, lang),
+        code: code.to_owned().into(),
+        message: crate::messages::fill(&message, &params, lang).into(),
         rule: Some("bulkSafeguard".into()),
-        hint: Some(hint.to_owned()),
-        params,
+        hint: Some(hint.to_owned().into()),
+        params: params.into(),
     }
 }
 

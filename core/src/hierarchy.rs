@@ -3,18 +3,23 @@
 //! [`Hierarchy`] answers the scoping engine's question "is `target` within `k` levels below
 //! `manager`?" for organisations of millions of users:
 //!
-//! * user ids are interned in one string arena (one `String` plus `u32` offsets) and looked up
-//!   through an open-addressing hash table of `u64` slots (32-bit hash tag + node index),
-//! * the tree is stored as flat `u32` columns: `parent`, `depth`, a circular doubly linked list
-//!   of direct reports kept sorted by [`NodeId`] (`first_child`, `next`, `prev`), and an Euler
-//!   tour (`tin`, `tout`) computed by an iterative walk (no recursion, so a 1,000,000-deep chain
-//!   is fine),
-//! * unlimited subtree membership is O(1) from the Euler tour; depth-bounded membership
-//!   additionally compares depths,
-//! * [`Hierarchy::set_manager`] and [`Hierarchy::insert`] keep `parent`, `depth` and the report
+//! * user ids are interned in one string arena (one `String`, in node order) and looked up
+//!   through an open-addressing hash table of `u32` slots: node index + 1 in the low bits, a
+//!   tag of the id's hash in the bits the index does not need (11 bits at a million users),
+//!   so that probing rarely compares an id for nothing,
+//! * what a membership check reads of a user sits in one 16-byte record (four per cache
+//!   line): where its id starts in the arena, its manager and its Euler tour interval
+//!   (`tin`, `tout`, computed by an iterative walk: no recursion, so a 1,000,000-deep chain is
+//!   fine); the direct reports are a circular doubly linked list kept sorted by [`NodeId`]
+//!   (`first_child`, `next`, `prev` columns). Depths are not stored: about 41 bytes per user
+//!   with 8-byte ids,
+//! * a lookup is three dependent reads (slot, record, id bytes) and [`Hierarchy::node_pair`]
+//!   overlaps two of them; "direct report" is one comparison of the target's record, subtree
+//!   membership is O(1) from the Euler tour, and a depth bound adds at most that many steps up
+//!   the manager column,
+//! * [`Hierarchy::set_manager`] and [`Hierarchy::insert`] keep the managers and the report
 //!   lists exact, and mark the Euler tour stale: until [`Hierarchy::reindex`] is called,
-//!   membership falls back to an O(depth difference) walk up the parent column, so answers are
-//!   always correct.
+//!   membership falls back to a walk up the manager column, so answers are always correct.
 //!
 //! The index does not recurse and does not panic on any input: a [`NodeId`] from another index
 //! is simply unknown (`None`, `false` or an empty answer).
@@ -192,6 +197,41 @@ fn put(v: &mut [u32], i: u32, x: u32) {
     }
 }
 
+/// Whether two byte strings are equal: inline word compares up to 16 bytes (ids, names),
+/// rather than a call to `memcmp` for every short compare.
+#[inline(always)]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() <= 16 {
+        if let (Some(a0), Some(a1), Some(b0), Some(b1)) = (
+            a.first_chunk::<8>(),
+            a.last_chunk::<8>(),
+            b.first_chunk::<8>(),
+            b.last_chunk::<8>(),
+        ) {
+            return a0 == b0 && a1 == b1;
+        }
+        if let (Some(a0), Some(a1), Some(b0), Some(b1)) = (
+            a.first_chunk::<4>(),
+            a.last_chunk::<4>(),
+            b.first_chunk::<4>(),
+            b.last_chunk::<4>(),
+        ) {
+            return a0 == b0 && a1 == b1;
+        }
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    }
+    a == b
+}
+
+/// Whether two strings are equal, see [`same_bytes`].
+#[inline(always)]
+pub(crate) fn same(a: &str, b: &str) -> bool {
+    same_bytes(a.as_bytes(), b.as_bytes())
+}
+
 /// A fast, well mixed 64-bit hash of an id's bytes (FxHash-style word loop plus a
 /// murmur3 finaliser so that both the high bits, used for the slot, and the low bits, used as
 /// the tag, are good).
@@ -219,22 +259,33 @@ fn hash_id(bytes: &[u8]) -> u64 {
 }
 
 /// The table slot where probing for hash `h` starts, in `0..cap` (multiply-shift range
-/// reduction, so the capacity need not be a power of two).
+/// reduction on the high bits, so the capacity need not be a power of two).
 #[inline(always)]
 fn home_slot(h: u64, cap: usize) -> usize {
     ((u128::from(h) * cap as u128) >> 64) as usize
-}
-
-/// A table slot: tag in the high half, node index + 1 in the low half (0 = empty).
-#[inline(always)]
-fn slot_value(h: u64, node: u32) -> u64 {
-    (h << 32) | (u64::from(node) + 1)
 }
 
 /// The table capacity for `n` users: load factor at most 3/4.
 fn table_capacity(n: usize) -> usize {
     (n.saturating_add(n / 3)).max(16)
 }
+
+/// The slot bits that hold the hash tag in a table of `cap` slots: the low bits hold
+/// node + 1, which is at most the number of users, itself below `cap`; the bits above are
+/// free for a tag (11 bits at a million users). Empty when `cap` needs every bit.
+fn tag_mask(cap: usize) -> u32 {
+    let bits = usize::BITS - cap.leading_zeros();
+    u32::MAX.checked_shl(bits).unwrap_or(0)
+}
+
+/// A table slot: the hash's tag bits, then node + 1 in the low bits (0 = empty).
+#[inline(always)]
+fn slot_value(h: u64, node: u32, mask: u32) -> u32 {
+    (h as u32 & mask) | node.wrapping_add(1)
+}
+
+/// [`Hierarchy`]'s `id_len` when ids do not all have the same length.
+const MIXED: u32 = u32::MAX;
 
 /// What [`Hierarchy::intern`] did.
 enum Interned {
@@ -246,43 +297,87 @@ enum Interned {
     Full,
 }
 
+/// What a membership check reads of one user, together in 16 bytes (one cache line holds
+/// four): where the id starts, the manager and the Euler tour interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C, align(16))]
+struct Node {
+    /// The id is `arena[start..]` up to the next node's `start` (or the arena's end).
+    start: u32,
+    /// The manager, or [`NONE`].
+    parent: u32,
+    /// Euler tour entry time (valid when the index is not stale).
+    tin: u32,
+    /// The largest entry time in the node's subtree (valid when the index is not stale).
+    tout: u32,
+}
+
+impl Node {
+    /// Whether `other` is strictly inside this node's Euler tour interval (below it, when
+    /// the tour is current).
+    #[inline(always)]
+    fn encloses(&self, other: &Node) -> bool {
+        self.tin < other.tin && other.tin <= self.tout
+    }
+
+    fn new(start: u32) -> Self {
+        Node {
+            start,
+            parent: NONE,
+            tin: 0,
+            tout: 0,
+        }
+    }
+}
+
 /// The index of a manager hierarchy: id lookup, parent, depth, direct reports and subtree
 /// membership for up to 4,294,967,294 users.
 ///
 /// See the [module documentation](self) for the layout and the costs.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Hierarchy {
-    /// Every id, back to back.
+    /// Every id, back to back, in node order.
     arena: String,
-    /// `offsets[i]..offsets[i + 1]` is node `i`'s id in `arena` (`len() + 1` entries).
-    offsets: Vec<u32>,
-    /// Open-addressing hash table, see [`slot_value`].
-    table: Vec<u64>,
-    /// The manager of each node, or [`NONE`].
-    parent: Vec<u32>,
-    /// Levels below the node's root (roots are at 0). Always exact.
-    depth: Vec<u32>,
+    /// One record per node: id start, manager, Euler tour interval.
+    nodes: Vec<Node>,
+    /// Open-addressing hash table of `u32` slots, see [`slot_value`].
+    table: Vec<u32>,
+    /// The tag bits of the table's slots, see [`tag_mask`].
+    mask: u32,
     /// The smallest direct report of each node, or [`NONE`].
     first_child: Vec<u32>,
     /// The next sibling in the circular report list of the node's manager ([`NONE`] for roots).
     next: Vec<u32>,
     /// The previous sibling in the circular report list ([`NONE`] for roots).
     prev: Vec<u32>,
-    /// Euler tour entry time of each node (valid when `!stale`).
-    tin: Vec<u32>,
-    /// The largest entry time in the node's subtree (valid when `!stale`).
-    tout: Vec<u32>,
-    /// True when `tin`/`tout` no longer describe the tree.
+    /// The length every id has, or [`MIXED`] (ids of several lengths, or none yet): with
+    /// fixed-width ids (UUIDs, zero-padded numbers) node `i`'s id is at `i * id_len` in the
+    /// arena, so a lookup reads the id without waiting for the node's record first.
+    id_len: u32,
+    /// True when the Euler tour no longer describes the tree.
     stale: bool,
+}
+
+impl Default for Hierarchy {
+    fn default() -> Self {
+        Hierarchy {
+            arena: String::new(),
+            nodes: Vec::new(),
+            table: Vec::new(),
+            mask: 0,
+            first_child: Vec::new(),
+            next: Vec::new(),
+            prev: Vec::new(),
+            id_len: MIXED,
+            stale: false,
+        }
+    }
 }
 
 impl Hierarchy {
     /// An empty index.
     pub fn new() -> Self {
-        Hierarchy {
-            offsets: vec![0],
-            ..Hierarchy::default()
-        }
+        Hierarchy::default()
     }
 
     /// Builds from (user id, manager id) pairs.
@@ -303,13 +398,14 @@ impl Hierarchy {
         let mut problems = Vec::new();
         let id_bytes: usize = rows.iter().map(|(user, _)| user.len()).sum();
         let n_hint = rows.len().min(MAX_NODES);
+        let cap = table_capacity(n_hint);
         let mut h = Hierarchy {
             arena: String::with_capacity(id_bytes.min(u32::MAX as usize)),
-            offsets: Vec::with_capacity(n_hint + 1),
-            table: vec![0; table_capacity(n_hint)],
+            nodes: Vec::with_capacity(n_hint),
+            table: vec![0; cap],
+            mask: tag_mask(cap),
             ..Hierarchy::default()
         };
-        h.offsets.push(0);
 
         // Pass 1: intern the users (in batches, see pass 2); remember each new node's manager.
         let mut managers: Vec<Option<&'a str>> = Vec::with_capacity(n_hint);
@@ -333,38 +429,35 @@ impl Hierarchy {
                 }
             }
         }
+        drop(rows);
         let n = managers.len();
 
         // Pass 2: resolve managers, in batches: hash a batch and touch its table slots first so
         // that the cache misses of a batch overlap instead of queueing one after the other.
-        h.parent = Vec::with_capacity(n);
         for (b, batch) in managers.chunks(BATCH).enumerate() {
             h.touch_slots(batch.iter().copied(), &mut hashes);
             for (k, (manager, hash)) in batch.iter().zip(hashes).enumerate() {
-                let parent = match manager {
-                    None => NONE,
-                    Some(manager) => {
-                        let i = (b * BATCH + k) as u32;
-                        let user = h.id_at(i);
-                        if *manager == user {
-                            problems.push(HierarchyProblem::SelfManaged {
-                                user: user.to_owned(),
-                            });
-                            NONE
-                        } else if let Some(p) = h.find(manager, hash) {
-                            p
-                        } else {
-                            problems.push(HierarchyProblem::MissingManager {
-                                user: user.to_owned(),
-                                manager: (*manager).to_owned(),
-                            });
-                            NONE
-                        }
-                    }
+                let Some(manager) = manager else { continue };
+                let i = (b * BATCH + k) as u32;
+                let user = h.id_at(i);
+                let parent = if *manager == user {
+                    problems.push(HierarchyProblem::SelfManaged {
+                        user: user.to_owned(),
+                    });
+                    NONE
+                } else if let Some(p) = h.find(manager, hash) {
+                    p
+                } else {
+                    problems.push(HierarchyProblem::MissingManager {
+                        user: user.to_owned(),
+                        manager: (*manager).to_owned(),
+                    });
+                    NONE
                 };
-                h.parent.push(parent);
+                h.set_parent(i, parent);
             }
         }
+        drop(managers);
 
         // Pass 3: find and cut cycles (the parent column is a functional graph).
         h.cut_cycles(&mut problems);
@@ -374,16 +467,13 @@ impl Hierarchy {
         h.next = vec![NONE; n];
         h.prev = vec![NONE; n];
         for i in 0..n as u32 {
-            let p = at(&h.parent, i);
+            let p = h.parent_of(i);
             if p != NONE {
                 h.append_child(p, i);
             }
         }
 
-        // Pass 5: depths and the Euler tour.
-        h.depth = vec![0; n];
-        h.tin = vec![0; n];
-        h.tout = vec![0; n];
+        // Pass 5: the Euler tour.
         h.euler_tour();
         (h, problems)
     }
@@ -404,17 +494,38 @@ impl Hierarchy {
 
     /// The number of users.
     pub fn len(&self) -> usize {
-        self.parent.len()
+        self.nodes.len()
     }
 
     /// True when there are no users.
     pub fn is_empty(&self) -> bool {
-        self.parent.is_empty()
+        self.nodes.is_empty()
     }
 
     /// The handle of the user with this id.
+    #[inline]
     pub fn node(&self, id: &str) -> Option<NodeId> {
         self.find(id, hash_id(id.as_bytes())).map(NodeId)
+    }
+
+    /// The handles of two users, looked up together: both ids are hashed and both home slots
+    /// read before either lookup goes on, so that the two lookups' memory accesses overlap.
+    #[inline]
+    pub fn node_pair(&self, a: &str, b: &str) -> (Option<NodeId>, Option<NodeId>) {
+        let cap = self.table.len();
+        if cap == 0 {
+            return (None, None);
+        }
+        let (ha, hb) = (hash_id(a.as_bytes()), hash_id(b.as_bytes()));
+        let (sa, sb) = (home_slot(ha, cap), home_slot(hb, cap));
+        let (va, vb) = (
+            self.table.get(sa).copied().unwrap_or(0),
+            self.table.get(sb).copied().unwrap_or(0),
+        );
+        (
+            self.find_from(a, ha, sa, va).map(NodeId),
+            self.find_from(b, hb, sb, vb).map(NodeId),
+        )
     }
 
     /// The id of a user (`None` for a handle from another index).
@@ -428,15 +539,25 @@ impl Hierarchy {
 
     /// The manager of a user, `None` for a root (or a foreign handle).
     pub fn manager(&self, node: NodeId) -> Option<NodeId> {
-        match at(&self.parent, node.0) {
+        match self.parent_of(node.0) {
             NONE => None,
             p => Some(NodeId(p)),
         }
     }
 
     /// How many levels the user is below their root (0 for roots and foreign handles).
+    ///
+    /// O(depth): counted up the manager column (depths are not stored, which keeps the index
+    /// small and moves cheap).
     pub fn depth(&self, node: NodeId) -> u32 {
-        self.depth.get(node.index()).copied().unwrap_or(0)
+        let mut depth = 0;
+        let mut cur = self.parent_of(node.0);
+        // The tree has no cycle; the bound only guards the loop.
+        while cur != NONE && (depth as usize) < self.len() {
+            depth += 1;
+            cur = self.parent_of(cur);
+        }
+        depth
     }
 
     /// Every user, in handle order.
@@ -446,10 +567,10 @@ impl Hierarchy {
 
     /// The users with no manager, in handle order (O(n)).
     pub fn roots(&self) -> impl Iterator<Item = NodeId> + '_ {
-        self.parent
+        self.nodes
             .iter()
             .enumerate()
-            .filter(|(_, p)| **p == NONE)
+            .filter(|(_, x)| x.parent == NONE)
             .map(|(i, _)| NodeId(i as u32))
     }
 
@@ -473,47 +594,50 @@ impl Hierarchy {
     /// True when `target` is strictly below `manager`, at most `max_depth` levels down
     /// (`None` = unlimited). A user is not in their own subtree.
     ///
-    /// O(1) while the Euler tour is current, O(depth difference) after
-    /// [`Hierarchy::set_manager`] or [`Hierarchy::insert`] until [`Hierarchy::reindex`].
+    /// Direct reports (`max_depth` 1) are O(1) from the manager column; deeper questions are
+    /// O(1) from the Euler tour while it is current (plus up to `max_depth` steps up the
+    /// manager column for a bounded depth), and a walk up the manager column from `target`
+    /// after [`Hierarchy::set_manager`] or [`Hierarchy::insert`] until [`Hierarchy::reindex`].
     #[inline]
     pub fn is_below(&self, manager: NodeId, target: NodeId, max_depth: Option<u32>) -> bool {
-        match self.levels_below(manager, target) {
-            Some(levels) => max_depth.is_none_or(|k| levels <= k),
-            None => false,
+        let (Some(m), Some(t)) = (
+            self.nodes.get(manager.index()),
+            self.nodes.get(target.index()),
+        ) else {
+            return false;
+        };
+        if t.parent == manager.0 {
+            return max_depth != Some(0);
+        }
+        match max_depth {
+            Some(0 | 1) => false,
+            None if !self.stale => m.encloses(t),
+            Some(_) if !self.stale && !m.encloses(t) => false,
+            _ => self
+                .climb(manager.0, t.parent, max_depth.map(|k| k - 1))
+                .is_some(),
         }
     }
 
     /// Distance in levels from `manager` down to `target`, if `target` is strictly below.
+    ///
+    /// Costs as [`Hierarchy::is_below`], plus the distance in steps up the manager column when
+    /// `target` is below.
     #[inline]
     pub fn levels_below(&self, manager: NodeId, target: NodeId) -> Option<u32> {
-        let (Some(&dm), Some(&dt)) = (
-            self.depth.get(manager.index()),
-            self.depth.get(target.index()),
+        let (Some(m), Some(t)) = (
+            self.nodes.get(manager.index()),
+            self.nodes.get(target.index()),
         ) else {
             return None;
         };
-        if dt <= dm {
+        if t.parent == manager.0 {
+            return Some(1);
+        }
+        if !self.stale && !m.encloses(t) {
             return None;
         }
-        let levels = dt - dm;
-        if levels == 1 {
-            return (at(&self.parent, target.0) == manager.0).then_some(1);
-        }
-        if !self.stale {
-            let (Some(&im), Some(&om), Some(&it)) = (
-                self.tin.get(manager.index()),
-                self.tout.get(manager.index()),
-                self.tin.get(target.index()),
-            ) else {
-                return None;
-            };
-            return (im < it && it <= om).then_some(levels);
-        }
-        let mut cur = target.0;
-        for _ in 0..levels {
-            cur = at(&self.parent, cur);
-        }
-        (cur == manager.0).then_some(levels)
+        self.climb(manager.0, t.parent, None).map(|l| l + 1)
     }
 
     /// Every user below `manager` within `max_depth` levels (`None` = unlimited), in
@@ -532,9 +656,10 @@ impl Hierarchy {
     /// Moves one user (with their whole subtree) under a new manager, or to root with `None`.
     ///
     /// Refuses a move that would create a cycle (the new manager is the user or below them) and
-    /// foreign handles, leaving the index unchanged. Costs O(size of the moved subtree + depth
-    /// difference + reports of the new manager placed after the user); the Euler tour becomes
-    /// stale until [`Hierarchy::reindex`], which keeps answers correct but slower.
+    /// foreign handles, leaving the index unchanged. Costs O(depth of the new manager + reports
+    /// of the old manager placed before the user + reports of the new manager placed after
+    /// the user); the Euler tour becomes stale until [`Hierarchy::reindex`], which keeps
+    /// answers correct but slower.
     pub fn set_manager(
         &mut self,
         node: NodeId,
@@ -558,31 +683,16 @@ impl Hierarchy {
                 m.0
             }
         };
-        let old_parent = at(&self.parent, node.0);
+        let old_parent = self.parent_of(node.0);
         if old_parent == new_parent {
             return Ok(());
         }
         if old_parent != NONE {
             self.unlink_child(old_parent, node.0);
         }
-        put(&mut self.parent, node.0, new_parent);
-        let new_depth = if new_parent == NONE {
-            0
-        } else {
+        self.set_parent(node.0, new_parent);
+        if new_parent != NONE {
             self.link_child_sorted(new_parent, node.0);
-            at(&self.depth, new_parent).wrapping_add(1)
-        };
-        let old_depth = at(&self.depth, node.0);
-        if new_depth != old_depth {
-            let delta = new_depth.wrapping_sub(old_depth);
-            put(&mut self.depth, node.0, new_depth);
-            let mut below = Vec::new();
-            self.walk(node.0, u32::MAX, |x| below.push(x));
-            for x in below {
-                if let Some(d) = self.depth.get_mut(x as usize) {
-                    *d = d.wrapping_add(delta);
-                }
-            }
         }
         self.stale = true;
         Ok(())
@@ -646,20 +756,14 @@ impl Hierarchy {
                 user: id.to_owned(),
             });
         };
-        let node = self.parent.len() as u32;
-        self.parent.push(parent);
+        let node = (self.nodes.len() - 1) as u32;
         self.first_child.push(NONE);
         self.next.push(NONE);
         self.prev.push(NONE);
-        self.tin.push(0);
-        self.tout.push(0);
-        let depth = if parent == NONE {
-            0
-        } else {
+        if parent != NONE {
+            self.set_parent(node, parent);
             self.link_child_sorted(parent, node);
-            at(&self.depth, parent).wrapping_add(1)
-        };
-        self.depth.push(depth);
+        }
         self.stale = true;
         Ok(NodeId(node))
     }
@@ -679,18 +783,9 @@ impl Hierarchy {
 
     /// Approximate heap bytes used (capacities of every column, the arena and the table).
     pub fn heap_bytes(&self) -> usize {
-        let columns = [
-            &self.offsets,
-            &self.parent,
-            &self.depth,
-            &self.first_child,
-            &self.next,
-            &self.prev,
-            &self.tin,
-            &self.tout,
-        ];
+        let columns = [&self.first_child, &self.next, &self.prev, &self.table];
         self.arena.capacity()
-            + self.table.capacity() * size_of::<u64>()
+            + self.nodes.capacity() * size_of::<Node>()
             + columns
                 .iter()
                 .map(|c| c.capacity() * size_of::<u32>())
@@ -699,12 +794,81 @@ impl Hierarchy {
 
     // ----- internals -----
 
+    /// Node `i`'s manager ([`NONE`] for a root or an out-of-range `i`).
+    #[inline(always)]
+    fn parent_of(&self, i: u32) -> u32 {
+        self.nodes.get(i as usize).map_or(NONE, |x| x.parent)
+    }
+
+    /// Sets node `i`'s manager; does nothing for an out-of-range `i`.
+    #[inline(always)]
+    fn set_parent(&mut self, i: u32, parent: u32) {
+        if let Some(x) = self.nodes.get_mut(i as usize) {
+            x.parent = parent;
+        }
+    }
+
+    /// How many steps up the manager column from `from` reach `to` (0 when `from == to`), if
+    /// they do within `limit` steps (`None`: any number).
+    fn climb(&self, to: u32, from: u32, limit: Option<u32>) -> Option<u32> {
+        let limit = limit.unwrap_or(u32::MAX);
+        let mut cur = from;
+        let mut steps = 0u32;
+        // The tree has no cycle; the bound on the length only guards the loop.
+        while cur != NONE && (steps as usize) <= self.len() {
+            if cur == to {
+                return Some(steps);
+            }
+            if steps == limit {
+                return None;
+            }
+            cur = self.parent_of(cur);
+            steps += 1;
+        }
+        None
+    }
+
+    /// Node `i`'s id as bytes (empty for an out-of-range `i`).
+    #[inline(always)]
+    fn id_bytes_at(&self, i: u32) -> &[u8] {
+        let i = i as usize;
+        if self.id_len != MIXED {
+            // Fixed-width ids: the id's place follows from `i` alone.
+            let len = self.id_len as usize;
+            return match i.checked_mul(len) {
+                Some(start) if i < self.nodes.len() => self
+                    .arena
+                    .as_bytes()
+                    .get(start..start + len)
+                    .unwrap_or_default(),
+                _ => &[],
+            };
+        }
+        let Some(node) = self.nodes.get(i) else {
+            return &[];
+        };
+        let end = self
+            .nodes
+            .get(i + 1)
+            .map_or(self.arena.len(), |next| next.start as usize);
+        self.arena
+            .as_bytes()
+            .get(node.start as usize..end)
+            .unwrap_or_default()
+    }
+
     /// Node `i`'s id (empty for an out-of-range `i`).
     #[inline]
     fn id_at(&self, i: u32) -> &str {
-        let start = at(&self.offsets, i) as usize;
-        let end = at(&self.offsets, i.wrapping_add(1)) as usize;
-        self.arena.get(start..end).unwrap_or_default()
+        let i = i as usize;
+        let Some(node) = self.nodes.get(i) else {
+            return "";
+        };
+        let end = self
+            .nodes
+            .get(i + 1)
+            .map_or(self.arena.len(), |next| next.start as usize);
+        self.arena.get(node.start as usize..end).unwrap_or_default()
     }
 
     /// Looks `id` (with hash `hash`) up in the table.
@@ -714,32 +878,40 @@ impl Hierarchy {
         if cap == 0 {
             return None;
         }
-        let tag = hash << 32;
-        let mut slot = home_slot(hash, cap);
+        let slot = home_slot(hash, cap);
+        let value = self.table.get(slot).copied().unwrap_or(0);
+        self.find_from(id, hash, slot, value)
+    }
+
+    /// Goes on with a lookup whose home slot `slot` (non-empty table) holds `value`.
+    #[inline]
+    fn find_from(&self, id: &str, hash: u64, mut slot: usize, mut value: u32) -> Option<u32> {
+        let cap = self.table.len();
+        let tag = hash as u32 & self.mask;
         loop {
-            let value = *self.table.get(slot)?;
             if value == 0 {
                 return None;
             }
-            if value & 0xffff_ffff_0000_0000 == tag {
-                let node = (value as u32).wrapping_sub(1);
-                if self.id_at(node) == id {
+            if value & self.mask == tag {
+                let node = (value & !self.mask).wrapping_sub(1);
+                if same_bytes(self.id_bytes_at(node), id.as_bytes()) {
                     return Some(node);
                 }
             }
             slot += 1;
-            if slot == cap {
+            if slot >= cap {
                 slot = 0;
             }
+            value = *self.table.get(slot)?;
         }
     }
 
-    /// Finds `id` or adds it (arena and table) in one probe sequence. The caller keeps the
-    /// table at most 3/4 full.
+    /// Finds `id` or adds it (arena, node record and table) in one probe sequence. The caller
+    /// keeps the table at most 3/4 full.
     #[inline]
     fn intern(&mut self, id: &str, hash: u64) -> Interned {
         let cap = self.table.len();
-        let tag = hash << 32;
+        let tag = hash as u32 & self.mask;
         let mut slot = home_slot(hash, cap);
         loop {
             let Some(&value) = self.table.get(slot) else {
@@ -748,9 +920,9 @@ impl Hierarchy {
             if value == 0 {
                 break;
             }
-            if value & 0xffff_ffff_0000_0000 == tag {
-                let node = (value as u32).wrapping_sub(1);
-                if self.id_at(node) == id {
+            if value & self.mask == tag {
+                let node = (value & !self.mask).wrapping_sub(1);
+                if same_bytes(self.id_bytes_at(node), id.as_bytes()) {
                     return Interned::Existing(node);
                 }
             }
@@ -759,27 +931,29 @@ impl Hierarchy {
                 slot = 0;
             }
         }
-        let Some(node) = self.offsets.len().checked_sub(1) else {
-            return Interned::Full;
-        };
-        let end = self
-            .arena
-            .len()
+        let node = self.nodes.len();
+        let start = self.arena.len();
+        let end = start
             .checked_add(id.len())
             .and_then(|end| u32::try_from(end).ok());
-        let (Some(end), true) = (end, node < MAX_NODES) else {
+        let (Some(_), Ok(start), true) = (end, u32::try_from(start), node < MAX_NODES) else {
             return Interned::Full;
         };
+        if node == 0 {
+            self.id_len = id.len() as u32;
+        } else if self.id_len != id.len() as u32 {
+            self.id_len = MIXED;
+        }
         self.arena.push_str(id);
-        self.offsets.push(end);
+        self.nodes.push(Node::new(start));
         if let Some(value) = self.table.get_mut(slot) {
-            *value = slot_value(hash, node as u32);
+            *value = slot_value(hash, node as u32, self.mask);
         }
         Interned::New
     }
 
     /// Hashes a batch of ids into `hashes` and reads their home slots (and the candidate
-    /// node's offset), so that the lookups that follow find them in cache.
+    /// node's id), so that the lookups that follow find them in cache.
     #[inline]
     fn touch_slots<'s>(
         &self,
@@ -787,7 +961,7 @@ impl Hierarchy {
         hashes: &mut [u64; BATCH],
     ) {
         let cap = self.table.len();
-        let mut touched = 0u64;
+        let mut touched = 0u32;
         for (id, hash) in batch.zip(hashes.iter_mut()) {
             if let Some(id) = id {
                 *hash = hash_id(id.as_bytes());
@@ -806,8 +980,9 @@ impl Hierarchy {
                 .copied()
                 .unwrap_or_default();
             if value != 0 {
-                let start = at(&self.offsets, (value as u32).wrapping_sub(1));
-                touched ^= u64::from(
+                let node = (value & !self.mask).wrapping_sub(1);
+                let start = self.nodes.get(node as usize).map_or(0, |x| x.start);
+                touched ^= u32::from(
                     self.arena
                         .as_bytes()
                         .get(start as usize)
@@ -831,7 +1006,7 @@ impl Hierarchy {
         for _ in 0..cap {
             match self.table.get_mut(slot) {
                 Some(value) if *value == 0 => {
-                    *value = slot_value(hash, node);
+                    *value = slot_value(hash, node, self.mask);
                     return;
                 }
                 _ => {}
@@ -847,18 +1022,19 @@ impl Hierarchy {
     fn grow_table(&mut self) {
         let cap = table_capacity(self.table.len().saturating_mul(2));
         self.table = vec![0; cap];
-        for i in 0..(self.offsets.len().saturating_sub(1)) as u32 {
-            let hash = hash_id(self.id_at(i).as_bytes());
+        self.mask = tag_mask(cap);
+        for i in 0..self.nodes.len() as u32 {
+            let hash = hash_id(self.id_bytes_at(i));
             self.place(hash, i);
         }
     }
 
-    /// Cuts every cycle of the parent column, reporting each one.
+    /// Cuts every cycle of the manager column, reporting each one.
     fn cut_cycles(&mut self, problems: &mut Vec<HierarchyProblem>) {
         const NEW: u8 = 0;
         const ON_PATH: u8 = 1;
         const DONE: u8 = 2;
-        let n = self.parent.len();
+        let n = self.nodes.len();
         let mut state = vec![NEW; n];
         let mut path: Vec<u32> = Vec::new();
         for start in 0..n as u32 {
@@ -869,7 +1045,7 @@ impl Hierarchy {
                 }
                 *s = ON_PATH;
                 path.push(cur);
-                cur = at(&self.parent, cur);
+                cur = self.parent_of(cur);
             }
             if state.get(cur as usize) == Some(&ON_PATH)
                 && let Some(pos) = path.iter().rposition(|&x| x == cur)
@@ -889,7 +1065,7 @@ impl Hierarchy {
                     .collect();
                 problems.push(HierarchyProblem::Cycle { users });
                 for &x in cycle {
-                    put(&mut self.parent, x, NONE);
+                    self.set_parent(x, NONE);
                 }
             }
             for &x in &path {
@@ -969,7 +1145,7 @@ impl Hierarchy {
 
     /// Calls `f` on every node strictly below `root` and at most `limit` levels down, in
     /// pre-order with reports in list order. Iterative: follows the report lists and the
-    /// parent column, no stack.
+    /// manager column, no stack.
     fn walk(&self, root: u32, limit: u32, mut f: impl FnMut(u32)) {
         if limit == 0 {
             return;
@@ -991,7 +1167,7 @@ impl Hierarchy {
             }
             // Climb until a node with a next sibling, stopping at `root`.
             loop {
-                let p = at(&self.parent, cur);
+                let p = self.parent_of(cur);
                 let sibling = at(&self.next, cur);
                 if sibling != NONE && sibling != at(&self.first_child, p) {
                     cur = sibling;
@@ -1006,36 +1182,35 @@ impl Hierarchy {
         }
     }
 
-    /// Recomputes depths and the Euler tour from the parent column and report lists.
+    /// Recomputes the Euler tour from the manager column and report lists.
     fn euler_tour(&mut self) {
-        let n = self.parent.len() as u32;
+        let n = self.nodes.len() as u32;
         let mut timer: u32 = 0;
         for root in 0..n {
-            if at(&self.parent, root) != NONE {
+            if self.parent_of(root) != NONE {
                 continue;
             }
-            put(&mut self.depth, root, 0);
             let mut cur = root;
             'enter: loop {
-                put(&mut self.tin, cur, timer);
+                if let Some(x) = self.nodes.get_mut(cur as usize) {
+                    x.tin = timer;
+                }
                 timer = timer.wrapping_add(1);
                 let child = at(&self.first_child, cur);
                 if child != NONE {
-                    let d = at(&self.depth, cur).wrapping_add(1);
-                    put(&mut self.depth, child, d);
                     cur = child;
                     continue 'enter;
                 }
                 loop {
-                    put(&mut self.tout, cur, timer.wrapping_sub(1));
+                    if let Some(x) = self.nodes.get_mut(cur as usize) {
+                        x.tout = timer.wrapping_sub(1);
+                    }
                     if cur == root {
                         break 'enter;
                     }
-                    let p = at(&self.parent, cur);
+                    let p = self.parent_of(cur);
                     let sibling = at(&self.next, cur);
                     if sibling != at(&self.first_child, p) {
-                        let d = at(&self.depth, p).wrapping_add(1);
-                        put(&mut self.depth, sibling, d);
                         cur = sibling;
                         continue 'enter;
                     }
@@ -1434,6 +1609,53 @@ mod tests {
         assert!(empty.is_empty() && problems.is_empty());
         assert_eq!(empty.node("a"), None);
         assert_eq!(Hierarchy::new().node(""), None);
+    }
+
+    #[test]
+    fn fixed_width_ids_then_mixed_ids_are_found() {
+        let users: Vec<String> = (0..500).map(|i| format!("u{i:07}")).collect();
+        let (mut h, problems) = Hierarchy::build(
+            users
+                .iter()
+                .enumerate()
+                .map(|(i, u)| (u.as_str(), (i > 0).then(|| users[(i - 1) / 3].as_str()))),
+        );
+        assert!(problems.is_empty());
+        assert_eq!(h.id_len, 8, "every id has 8 bytes");
+        for (i, u) in users.iter().enumerate() {
+            assert_eq!(h.node(u), Some(NodeId(i as u32)));
+            assert_eq!(h.id(NodeId(i as u32)), Some(u.as_str()));
+        }
+        assert_eq!(h.node("u0000500"), None);
+        assert_eq!(h.node("u000000"), None);
+        // A longer and a shorter id: the index switches to the recorded offsets.
+        let long = h.insert("a-much-longer-user-id", Some("u0000001")).unwrap();
+        let short = h.insert("z", Some("a-much-longer-user-id")).unwrap();
+        assert_eq!(h.id_len, MIXED);
+        assert_eq!(h.node("a-much-longer-user-id"), Some(long));
+        assert_eq!(h.node("z"), Some(short));
+        for (i, u) in users.iter().enumerate() {
+            assert_eq!(h.node(u), Some(NodeId(i as u32)));
+        }
+        assert!(h.is_below(n(&h, "u0000001"), short, Some(2)));
+        assert!(!h.is_below(n(&h, "u0000001"), short, Some(1)));
+        assert_eq!(h.levels_below(n(&h, "u0000000"), short), Some(3));
+        assert_eq!(
+            h.node_pair("u0000001", "z"),
+            (Some(n(&h, "u0000001")), Some(short))
+        );
+        assert_eq!(h.node_pair("nobody", "u0000002"), (None, Some(NodeId(2))));
+        assert_eq!(Hierarchy::new().node_pair("a", "b"), (None, None));
+    }
+
+    #[test]
+    fn slot_tags_leave_room_for_every_node() {
+        for cap in [16usize, 17, 1_333_333, 1 << 31, (1 << 32) - 1] {
+            let mask = tag_mask(cap);
+            // node + 1 <= cap must fit below the tag.
+            assert_eq!(mask & (cap as u32), 0, "{cap}");
+        }
+        assert_eq!(tag_mask(1_333_334).count_ones(), 11);
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `authorize`: one actor, one action, one target, one decision.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -9,7 +10,8 @@ use super::compile::{CompiledAccess, CompiledPermission};
 use super::directory::Directory;
 use super::spec::{GrantableBy, ScopeLevel};
 use crate::checks::date::Timestamp;
-use crate::decision::{Decision, Denial, DenyKind};
+use crate::decision::{Decision, Denial, DenyKind, DenyParams, Name, Part, PolicyHash, Text};
+use crate::hierarchy::{NodeId, same};
 use crate::messages::{Lang, fill};
 use crate::model::Account;
 use crate::policy::Policy;
@@ -142,10 +144,10 @@ pub struct AuthzDecision {
     /// Allow or deny.
     pub decision: Decision,
     /// The hash of the policy that decided.
-    pub policy: Arc<str>,
+    pub policy: PolicyHash,
     /// For an allow, the rule that allowed it (`superAdmin`, `role:manager#0`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<Arc<str>>,
+    pub reason: Option<Name>,
     /// For an allow by a role permission, the scope that reached the target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<ScopeLevel>,
@@ -245,19 +247,162 @@ fn template(code: &str, lang: Lang) -> &'static str {
 
 pub(crate) fn denial(
     kind: DenyKind,
-    code: &str,
+    code: &'static str,
     params: Params,
-    rule: Option<Arc<str>>,
-    hint: Option<String>,
+    rule: Option<Name>,
+    hint: Option<Text>,
     lang: Lang,
 ) -> Denial {
     Denial {
         kind,
-        code: code.to_owned(),
-        message: fill(template(code, lang), &params, lang),
+        code: Cow::Borrowed(code),
+        message: fill(template(code, lang), &params, lang).into(),
         rule,
         hint,
-        params,
+        params: params.into(),
+    }
+}
+
+/// How far a permission reaches, or would need to reach: the `held` and `needed` params of
+/// `scope_insufficient`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
+pub(crate) struct Reach {
+    /// The scope (`own`, `team`, `location`, ...).
+    scope: ScopeLevel,
+    /// Whether `depth` limits it (`team` limited to that many levels).
+    limited: bool,
+    /// The depth, when `limited`.
+    depth: u32,
+}
+
+impl Reach {
+    /// A scope, by its name.
+    fn scope(scope: ScopeLevel) -> Reach {
+        Reach {
+            scope,
+            limited: false,
+            depth: 0,
+        }
+    }
+
+    /// `team`, limited to `depth` levels.
+    fn team(depth: u32) -> Reach {
+        Reach {
+            scope: ScopeLevel::Team,
+            limited: true,
+            depth,
+        }
+    }
+
+    /// What permission `p` reaches.
+    fn of(p: &CompiledPermission) -> Reach {
+        match (p.scope, p.depth) {
+            (ScopeLevel::Team, Some(d)) => Reach::team(d),
+            (s, _) => Reach::scope(s),
+        }
+    }
+
+    /// `own`, `team (depth 2)`, ...
+    fn render(self) -> String {
+        if self.limited {
+            format!("team (depth {})", self.depth)
+        } else {
+            self.scope.as_str().to_owned()
+        }
+    }
+}
+
+/// The denies [`authorize`] renders lazily.
+#[derive(Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum LazyCode {
+    /// `organization_scope`.
+    OrganizationScope,
+    /// `not_permitted`.
+    NotPermitted,
+    /// `scope_insufficient` (with `held` and `needed`).
+    ScopeInsufficient,
+}
+
+/// Everything a frequent deny of [`authorize`] is rendered from, kept without allocation:
+/// its message, hint and params are built only when read (see [`Text`], [`DenyParams`]),
+/// with exactly the text and values an eager rendering gives.
+///
+/// Laid out without padding (64 bytes), so that the copies a deny makes of it are whole-word
+/// moves.
+#[derive(Clone)]
+#[repr(C)]
+pub(crate) struct LazyDeny {
+    /// `module.action` (short names are held inline).
+    action: Name,
+    /// For `scope_insufficient`: what the actor's best permission reaches.
+    held: Reach,
+    /// For `scope_insufficient`: what would reach the target.
+    needed: Reach,
+    /// Which deny.
+    code: LazyCode,
+    /// The language of the message.
+    lang: Lang,
+    /// Explicit padding (see above).
+    pad: [u8; 6],
+}
+
+impl LazyDeny {
+    fn code(&self) -> &'static str {
+        match self.code {
+            LazyCode::OrganizationScope => "organization_scope",
+            LazyCode::NotPermitted => "not_permitted",
+            LazyCode::ScopeInsufficient => "scope_insufficient",
+        }
+    }
+
+    /// The deny's params.
+    pub(crate) fn params(&self) -> Params {
+        let action = ("action", Value::String(self.action.as_str().to_owned()));
+        match self.code {
+            LazyCode::OrganizationScope | LazyCode::NotPermitted => params([action]),
+            LazyCode::ScopeInsufficient => params([
+                action,
+                ("held", Value::String(self.held.render())),
+                ("needed", Value::String(self.needed.render())),
+            ]),
+        }
+    }
+
+    /// Whether the params are empty: never (every lazy deny names its action).
+    pub(crate) fn params_empty(&self) -> bool {
+        false
+    }
+
+    /// The message or the hint.
+    pub(crate) fn render(&self, part: Part) -> String {
+        match (part, self.code) {
+            (Part::Message, _) => fill(template(self.code(), self.lang), &self.params(), self.lang),
+            (Part::Hint, LazyCode::ScopeInsufficient) => format!(
+                "a role granting `{}` at scope `{}` or wider",
+                self.action.as_str(),
+                self.needed.render()
+            ),
+            // Their hints are not lazy.
+            (Part::Hint, LazyCode::OrganizationScope | LazyCode::NotPermitted) => String::new(),
+        }
+    }
+
+    /// The deny.
+    fn into_denial(self, rule: Option<Name>, hint: Option<Text>) -> Denial {
+        let hint = match self.code {
+            LazyCode::ScopeInsufficient => Some(Text::lazy(self.clone(), Part::Hint)),
+            LazyCode::OrganizationScope | LazyCode::NotPermitted => hint,
+        };
+        Denial {
+            kind: DenyKind::NotPermitted,
+            code: Cow::Borrowed(self.code()),
+            message: Text::lazy(self.clone(), Part::Message),
+            rule,
+            hint,
+            params: DenyParams::lazy(self),
+        }
     }
 }
 
@@ -362,6 +507,65 @@ pub fn effective_roles(
         &account.roles,
         "roles",
     )
+    .map(|set| set.iter().collect())
+}
+
+/// A set of role indices, iterated in increasing order: a bit set, without allocation, for
+/// policies of up to 128 roles, a sorted list otherwise.
+#[derive(Debug, Clone)]
+pub(crate) enum RoleSet {
+    /// Bit `i` is role `i`.
+    Bits(u128),
+    /// Sorted, without duplicates.
+    List(Vec<usize>),
+}
+
+impl RoleSet {
+    /// The roles, in increasing order.
+    pub(crate) fn iter(&self) -> RoleIter<'_> {
+        match self {
+            RoleSet::Bits(bits) => RoleIter {
+                bits: *bits,
+                list: [].iter(),
+            },
+            RoleSet::List(list) => RoleIter {
+                bits: 0,
+                list: list.iter(),
+            },
+        }
+    }
+}
+
+/// The roles of a [`RoleSet`], in increasing order.
+pub(crate) struct RoleIter<'a> {
+    bits: u128,
+    list: std::slice::Iter<'a, usize>,
+}
+
+impl Iterator for RoleIter<'_> {
+    type Item = usize;
+
+    #[inline]
+    fn next(&mut self) -> Option<usize> {
+        if self.bits != 0 {
+            let i = self.bits.trailing_zeros() as usize;
+            self.bits &= self.bits - 1;
+            return Some(i);
+        }
+        self.list.next().copied()
+    }
+}
+
+/// Adds role `i` to a bit set or a list.
+#[inline]
+fn add_role(bits: &mut u128, list: &mut Vec<usize>, small: bool, i: usize) {
+    if small {
+        if let Some(bit) = 1u128.checked_shl(i as u32) {
+            *bits |= bit;
+        }
+    } else {
+        list.push(i);
+    }
 }
 
 pub(crate) fn roles_of(
@@ -369,11 +573,13 @@ pub(crate) fn roles_of(
     t: Subject<'_>,
     direct: &[String],
     at: &str,
-) -> Result<Vec<usize>, AccessError> {
-    let mut out: Vec<usize> = Vec::with_capacity(direct.len() + 2);
+) -> Result<RoleSet, AccessError> {
+    let small = access.roles.len() <= 128;
+    let mut bits: u128 = 0;
+    let mut list: Vec<usize> = Vec::new();
     for r in direct {
-        match access.role(r) {
-            Some((i, _)) => out.push(i),
+        match access.role_position(r) {
+            Some(i) => add_role(&mut bits, &mut list, small, i),
             None => {
                 return Err(AccessError::UnknownRole {
                     role: r.clone(),
@@ -384,9 +590,9 @@ pub(crate) fn roles_of(
     }
     if let Some(field) = &access.spec.role_field
         && let Some(Value::String(v)) = t.attributes.get(field)
-        && let Some((i, _)) = access.role(v.trim())
+        && let Some(i) = access.role_position(v.trim())
     {
-        out.push(i);
+        add_role(&mut bits, &mut list, small, i);
     }
     for g in t.groups {
         match access
@@ -394,7 +600,11 @@ pub(crate) fn roles_of(
             .get(g)
             .and_then(|&i| access.groups.get(i))
         {
-            Some(group) if group.rule.is_none() => out.extend(group.roles.iter().copied()),
+            Some(group) if group.rule.is_none() => {
+                for &i in &group.roles {
+                    add_role(&mut bits, &mut list, small, i);
+                }
+            }
             // A dynamic group's membership is its rule's, not a list's.
             Some(_) => {}
             None => {
@@ -409,13 +619,18 @@ pub(crate) fn roles_of(
         if let Some(rule) = &g.rule
             && t.meets(rule)
         {
-            out.extend(g.roles.iter().copied());
+            for &i in &g.roles {
+                add_role(&mut bits, &mut list, small, i);
+            }
         }
     }
-    out.retain(|&i| access.roles.get(i).is_some_and(|r| r.active));
-    out.sort_unstable();
-    out.dedup();
-    Ok(out)
+    if small {
+        return Ok(RoleSet::Bits(bits & access.active_roles));
+    }
+    list.retain(|&i| access.roles.get(i).is_some_and(|r| r.active));
+    list.sort_unstable();
+    list.dedup();
+    Ok(RoleSet::List(list))
 }
 
 /// Parses `module.action` against the declared modules.
@@ -423,92 +638,140 @@ pub(crate) fn parse_action<'a>(
     access: &CompiledAccess,
     action: &'a str,
 ) -> Result<(&'a str, &'a str), AccessError> {
-    let Some((module, act)) = action.split_once('.') else {
+    resolve_action(access, action)?;
+    Ok(action.split_once('.').unwrap_or((action, "")))
+}
+
+/// The position of `module.action` among the declared actions (see
+/// [`CompiledAccess::action_index`]), or why it is not a declared action.
+fn resolve_action(access: &CompiledAccess, action: &str) -> Result<usize, AccessError> {
+    if let Some(index) = access.action_by_name(action) {
+        return Ok(index);
+    }
+    let Some((module, _)) = action.split_once('.') else {
         return Err(AccessError::UnknownAction {
             action: action.chars().take(128).collect(),
             reason: "write `module.action`".into(),
         });
     };
-    if !access.has_action(module, act) {
-        let reason = match access.spec.modules.get(module) {
-            None => format!("`{module}` is not a declared module"),
-            Some(acts) => format!(
-                "module `{module}` has the actions {}",
-                acts.iter()
-                    .map(|a| format!("`{a}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        };
-        return Err(AccessError::UnknownAction {
-            action: action.chars().take(128).collect(),
-            reason,
-        });
-    }
-    Ok((module, act))
+    let reason = match access.spec.modules.get(module) {
+        None => format!("`{module}` is not a declared module"),
+        Some(acts) => format!(
+            "module `{module}` has the actions {}",
+            acts.iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    Err(AccessError::UnknownAction {
+        action: action.chars().take(128).collect(),
+        reason,
+    })
 }
 
 /// Whether `actor` and `target` are in the same organisation (or the target is the actor).
 pub(crate) fn same_organization(actor: &Account, target: &Target) -> bool {
-    (target.is_user() && target.id == actor.id)
-        || (actor.organization.is_some() && actor.organization == target.organization)
+    (target.is_user() && same(&target.id, &actor.id))
+        || matches!((&actor.organization, &target.organization), (Some(a), Some(t)) if same(a, t))
+}
+
+/// The positions of the actor and of the target's subject in the directory, looked up once
+/// per decision, on first need (only `team` permissions and their denies need them).
+struct Positions<'a> {
+    dir: &'a Directory,
+    /// `None` until looked up; then the actor's and the subject's nodes.
+    nodes: Option<(Option<NodeId>, Option<NodeId>)>,
+}
+
+impl<'a> Positions<'a> {
+    fn new(dir: &'a Directory) -> Self {
+        Positions { dir, nodes: None }
+    }
+
+    /// The actor's and the subject's nodes (looked up together, once).
+    fn nodes(&mut self, actor: &str, subject: &str) -> (Option<NodeId>, Option<NodeId>) {
+        *self
+            .nodes
+            .get_or_insert_with(|| self.dir.hierarchy().node_pair(actor, subject))
+    }
+
+    /// How many levels `subject` is below `actor`, if it is: from the directory when it knows
+    /// both, else from the target's own `manager` field (one level); see
+    /// [`Directory::levels_below`].
+    fn levels_below(
+        &mut self,
+        actor: &str,
+        subject: &str,
+        target_manager: Option<&str>,
+    ) -> Option<u32> {
+        match self.nodes(actor, subject) {
+            (Some(m), Some(t)) => self.dir.hierarchy().levels_below(m, t),
+            _ => (target_manager == Some(actor) && actor != subject).then_some(1),
+        }
+    }
+
+    /// Whether `subject` is below `actor` within `depth` levels; see
+    /// [`Directory::is_below`].
+    fn is_below(
+        &mut self,
+        actor: &str,
+        subject: &str,
+        target_manager: Option<&str>,
+        depth: Option<u32>,
+    ) -> bool {
+        match self.nodes(actor, subject) {
+            (Some(m), Some(t)) => self.dir.hierarchy().is_below(m, t, depth),
+            _ => target_manager == Some(actor) && actor != subject,
+        }
+    }
+}
+
+/// The target's `manager` field, for a user target (the directory's fallback).
+fn target_manager(target: &Target) -> Option<&str> {
+    if target.is_user() {
+        target.manager.as_deref()
+    } else {
+        None
+    }
 }
 
 /// Does permission `p` (held by `actor`) reach `target`? The organisation was checked.
-pub(crate) fn reaches(
+fn reaches(
     p: &CompiledPermission,
     actor: &Account,
     target: &Target,
-    dir: &Directory,
+    positions: &mut Positions<'_>,
 ) -> bool {
     match p.scope {
         ScopeLevel::All | ScopeLevel::Organization => true,
         ScopeLevel::Location => actor.location.is_some() && actor.location == target.location,
-        ScopeLevel::Own => target.subject() == Some(actor.id.as_str()),
+        ScopeLevel::Own => target.subject().is_some_and(|s| same(s, &actor.id)),
         ScopeLevel::Team => match target.subject() {
-            Some(s) => {
-                let manager = if target.is_user() {
-                    target.manager.as_deref()
-                } else {
-                    None
-                };
-                dir.is_below(&actor.id, s, manager, p.depth)
-            }
+            Some(s) => positions.is_below(&actor.id, s, target_manager(target), p.depth),
             None => false,
         },
     }
 }
 
 /// The narrowest scope that would reach `target`, for hints.
-fn needed_scope(actor: &Account, target: &Target, dir: &Directory) -> String {
+fn needed_scope(actor: &Account, target: &Target, positions: &mut Positions<'_>) -> Reach {
     if target.subject() == Some(actor.id.as_str()) {
-        return "own".into();
+        return Reach::scope(ScopeLevel::Own);
     }
-    if let Some(s) = target.subject() {
-        let manager = if target.is_user() {
-            target.manager.as_deref()
-        } else {
-            None
-        };
-        if let Some(d) = dir.levels_below(&actor.id, s, manager) {
-            return if d == 1 {
-                "team (depth 1)".into()
-            } else {
-                format!("team (depth {d})")
-            };
-        }
+    if let Some(s) = target.subject()
+        && let Some(d) = positions.levels_below(&actor.id, s, target_manager(target))
+    {
+        return Reach::team(d);
     }
     if actor.location.is_some() && actor.location == target.location {
-        return "location".into();
+        return Reach::scope(ScopeLevel::Location);
     }
-    "organization".into()
+    Reach::scope(ScopeLevel::Organization)
 }
 
 fn describe(p: &CompiledPermission) -> String {
-    match (p.scope, p.depth) {
-        (ScopeLevel::Team, Some(d)) => format!("team (depth {d})"),
-        (s, _) => s.as_str().to_owned(),
-    }
+    Reach::of(p).render()
 }
 
 /// Decides one request.
@@ -529,16 +792,135 @@ pub fn authorize(
     lang: Lang,
 ) -> Result<AuthzDecision, AccessError> {
     let access = policy.access().ok_or(AccessError::NoAccess)?;
-    let (module, act) = parse_action(access, &req.action)?;
-    let actor = &req.actor;
-    let target = &req.target;
-    let deny = |d: Denial| AuthzDecision {
+    // Each case builds its decision in place; the denies out of line, so that the allow stays
+    // a few stores.
+    match decide(access, policy, dir, req, now, lang)? {
+        Outcome::Allow(reason, scope) => Ok(AuthzDecision {
+            decision: Decision::Allow,
+            policy: access.policy_name(policy).clone(),
+            reason: Some(reason.clone()),
+            scope,
+            deny: None,
+        }),
+        Outcome::Lazy {
+            code,
+            held,
+            needed,
+            action,
+            rule,
+            hint,
+        } => lazy_denied(
+            access,
+            policy,
+            req,
+            lang,
+            (code, held, needed),
+            action,
+            rule,
+            hint,
+        ),
+        Outcome::Denied(d) => denied(access, policy, d),
+    }
+}
+
+/// The decision of a deny rendered lazily.
+#[inline(never)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the parts of one outcome, passed apart"
+)]
+fn lazy_denied(
+    access: &CompiledAccess,
+    policy: &Policy,
+    req: &AuthorizeRequest,
+    lang: Lang,
+    (code, held, needed): (LazyCode, Reach, Reach),
+    action: usize,
+    rule: Option<&Name>,
+    hint: Hint<'_>,
+) -> Result<AuthzDecision, AccessError> {
+    let deny = LazyDeny {
+        action: access
+            .action_label(action)
+            .map_or_else(|| Name::new(&req.action), Name::clone),
+        held,
+        needed,
+        code,
+        lang,
+        pad: [0; 6],
+    };
+    let hint = match hint {
+        Hint::None => None,
+        Hint::Static(h) => Some(h.into()),
+        Hint::Shared(h) => Some(Text::shared(Arc::clone(h))),
+    };
+    Ok(AuthzDecision {
         decision: Decision::Deny,
-        policy: policy.hash_arc(),
+        policy: access.policy_name(policy).clone(),
         reason: None,
         scope: None,
-        deny: Some(d),
-    };
+        deny: Some(deny.into_denial(rule.cloned(), hint)),
+    })
+}
+
+/// The decision of any other deny.
+#[inline(never)]
+fn denied(
+    access: &CompiledAccess,
+    policy: &Policy,
+    deny: Box<Denial>,
+) -> Result<AuthzDecision, AccessError> {
+    Ok(AuthzDecision {
+        decision: Decision::Deny,
+        policy: access.policy_name(policy).clone(),
+        reason: None,
+        scope: None,
+        deny: Some(*deny),
+    })
+}
+
+/// What [`decide`] found, small (borrowed names, a boxed eager deny) so that moving it is
+/// cheap; [`authorize`] turns it into the decision.
+enum Outcome<'a> {
+    /// Allowed by this rule, at this scope.
+    Allow(&'a Name, Option<ScopeLevel>),
+    /// A frequent deny, rendered lazily: the deny, the declared action, the rule and the hint.
+    Lazy {
+        code: LazyCode,
+        held: Reach,
+        needed: Reach,
+        action: usize,
+        rule: Option<&'a Name>,
+        hint: Hint<'a>,
+    },
+    /// Any other deny, rendered.
+    Denied(Box<Denial>),
+}
+
+/// The hint of a lazily rendered deny, borrowed until the decision is built.
+enum Hint<'a> {
+    /// None (or rendered lazily with the message).
+    None,
+    /// A fixed hint.
+    Static(&'static str),
+    /// A hint the compiled policy holds.
+    Shared(&'a Arc<str>),
+}
+
+/// The decision of [`authorize`], before it is built (inlined: the outcome is then never
+/// built in memory, each of its cases goes straight to the decision it makes).
+#[inline(always)]
+fn decide<'a>(
+    access: &'a CompiledAccess,
+    policy: &Policy,
+    dir: &Directory,
+    req: &AuthorizeRequest,
+    now: Timestamp,
+    lang: Lang,
+) -> Result<Outcome<'a>, AccessError> {
+    let action = resolve_action(access, &req.action)?;
+    let actor = &req.actor;
+    let target = &req.target;
 
     let actor_roles = roles_of(
         access,
@@ -549,40 +931,39 @@ pub fn authorize(
     let (grants, status) = status_grants(policy, actor, now);
     if !grants {
         let p = params([("status", Value::String(status.to_owned()))]);
-        return Ok(deny(denial(
+        return Ok(Outcome::Denied(Box::new(denial(
             DenyKind::InvalidState,
             "actor_inactive",
             p,
-            Some("status".into()),
+            Some(access.rules.status.clone()),
             Some("reactivate the actor's account".into()),
             lang,
-        )));
+        ))));
     }
 
-    let mut allowed: Option<(Arc<str>, Option<ScopeLevel>)> = None;
+    let mut allowed: Option<(&Name, Option<ScopeLevel>)> = None;
     if actor.root {
-        allowed = Some(("root".into(), None));
+        allowed = Some((&access.rules.root, None));
     } else if actor.super_admin {
-        allowed = Some(("superAdmin".into(), None));
+        allowed = Some((&access.rules.super_admin, None));
     } else {
         if !same_organization(actor, target) {
-            let p = params([("action", Value::String(req.action.clone()))]);
-            return Ok(deny(denial(
-                DenyKind::NotPermitted,
-                "organization_scope",
-                p,
-                Some("organizationBoundary".into()),
-                Some("only a super administrator reaches another organization".into()),
-                lang,
-            )));
+            return Ok(Outcome::Lazy {
+                code: LazyCode::OrganizationScope,
+                held: Reach::scope(ScopeLevel::Own),
+                needed: Reach::scope(ScopeLevel::Own),
+                action,
+                rule: Some(&access.rules.organization_boundary),
+                hint: Hint::Static("only a super administrator reaches another organization"),
+            });
         }
         let perms = || {
             actor_roles
                 .iter()
-                .filter_map(|&i| access.roles.get(i))
+                .filter_map(|i| access.roles.get(i))
                 .flat_map(|r| r.permissions.iter())
         };
-        if let Some(f) = perms().find(|p| p.forbid && p.pattern.matches(module, act)) {
+        if let Some(f) = perms().find(|p| p.forbid && p.matches_action(action)) {
             let role = f
                 .rule
                 .split(['#', ':'])
@@ -593,19 +974,20 @@ pub fn authorize(
                 ("action", Value::String(req.action.clone())),
                 ("role", Value::String(role)),
             ]);
-            return Ok(deny(denial(
+            return Ok(Outcome::Denied(Box::new(denial(
                 DenyKind::Forbidden,
                 "forbidden",
                 p,
-                Some(Arc::clone(&f.rule)),
+                Some(f.name.clone()),
                 None,
                 lang,
-            )));
+            ))));
         }
+        let mut positions = Positions::new(dir);
         let mut held: Option<&CompiledPermission> = None;
-        for p in perms().filter(|p| !p.forbid && p.pattern.matches(module, act)) {
-            if reaches(p, actor, target, dir) {
-                allowed = Some((Arc::clone(&p.rule), Some(p.scope)));
+        for p in perms().filter(|p| !p.forbid && p.matches_action(action)) {
+            if reaches(p, actor, target, &mut positions) {
+                allowed = Some((&p.name, Some(p.scope)));
                 break;
             }
             if held.is_none_or(|h| p.scope_covers(h)) {
@@ -613,76 +995,50 @@ pub fn authorize(
             }
         }
         if allowed.is_none() {
-            let d = match held {
-                Some(h) => {
-                    let needed = needed_scope(actor, target, dir);
-                    let p = params([
-                        ("action", Value::String(req.action.clone())),
-                        ("held", Value::String(describe(h))),
-                        ("needed", Value::String(needed.clone())),
-                    ]);
-                    denial(
-                        DenyKind::NotPermitted,
-                        "scope_insufficient",
-                        p,
-                        Some(Arc::clone(&h.rule)),
-                        Some(format!(
-                            "a role granting `{}` at scope `{needed}` or wider",
-                            req.action
-                        )),
-                        lang,
-                    )
-                }
-                None => {
-                    let granting: Vec<String> = access
-                        .roles
-                        .iter()
-                        .filter(|r| {
-                            r.active
-                                && r.permissions
-                                    .iter()
-                                    .any(|p| !p.forbid && p.pattern.matches(module, act))
-                        })
-                        .map(|r| format!("`{}`", r.id))
-                        .take(5)
-                        .collect();
-                    let hint = (!granting.is_empty())
-                        .then(|| format!("roles granting it: {}", granting.join(", ")));
-                    let p = params([("action", Value::String(req.action.clone()))]);
-                    denial(DenyKind::NotPermitted, "not_permitted", p, None, hint, lang)
-                }
-            };
-            return Ok(deny(d));
+            return Ok(match held {
+                Some(h) => Outcome::Lazy {
+                    code: LazyCode::ScopeInsufficient,
+                    held: Reach::of(h),
+                    needed: needed_scope(actor, target, &mut positions),
+                    action,
+                    rule: Some(&h.name),
+                    hint: Hint::None,
+                },
+                None => Outcome::Lazy {
+                    code: LazyCode::NotPermitted,
+                    held: Reach::scope(ScopeLevel::Own),
+                    needed: Reach::scope(ScopeLevel::Own),
+                    action,
+                    rule: None,
+                    hint: access
+                        .not_permitted_hint(action)
+                        .map_or(Hint::None, Hint::Shared),
+                },
+            });
         }
     }
 
     if let Some(d) = check_grants(access, actor, &actor_roles, req, lang)? {
-        return Ok(deny(d));
+        return Ok(Outcome::Denied(Box::new(d)));
     }
-    let (reason, scope) = allowed.unwrap_or_else(|| ("root".into(), None));
-    Ok(AuthzDecision {
-        decision: Decision::Allow,
-        policy: policy.hash_arc(),
-        reason: Some(reason),
-        scope,
-        deny: None,
-    })
+    let (reason, scope) = allowed.unwrap_or((&access.rules.root, None));
+    Ok(Outcome::Allow(reason, scope))
 }
 
 /// Grant rules for an action that gives the target roles. `None` when they pass.
 fn check_grants(
     access: &CompiledAccess,
     actor: &Account,
-    actor_roles: &[usize],
+    actor_roles: &RoleSet,
     req: &AuthorizeRequest,
     lang: Lang,
 ) -> Result<Option<Denial>, AccessError> {
     let target = &req.target;
     let creating = req.action == "users.create";
-    let change = req.change.clone().unwrap_or_default();
     if !creating && req.change.is_none() {
         return Ok(None);
     }
+    let change = req.change.clone().unwrap_or_default();
     // Roles the target holds before, and the ones being granted.
     let before: Vec<usize> = if creating {
         Vec::new()
@@ -693,6 +1049,8 @@ fn check_grants(
             &target.roles,
             "target.roles",
         )?
+        .iter()
+        .collect()
     };
     let mut granted: Vec<usize> = Vec::new();
     for r in &change.add {
@@ -720,12 +1078,15 @@ fn check_grants(
     }
     if creating {
         // Creating an account grants every role it starts with.
-        granted.extend(roles_of(
-            access,
-            Subject::of_target(target),
-            &target.roles,
-            "target.roles",
-        )?);
+        granted.extend(
+            roles_of(
+                access,
+                Subject::of_target(target),
+                &target.roles,
+                "target.roles",
+            )?
+            .iter(),
+        );
     }
     let mut after: Vec<usize> = before
         .iter()
@@ -743,7 +1104,7 @@ fn check_grants(
         || actor.super_admin
         || actor_roles
             .iter()
-            .any(|&i| access.roles.get(i).is_some_and(|r| r.administrator));
+            .any(|i| access.roles.get(i).is_some_and(|r| r.administrator));
     for &g in &granted {
         let Some(role) = access.roles.get(g) else {
             continue;
@@ -785,7 +1146,10 @@ fn check_grants(
             if let Some(reason) = c.reason.get(lang.as_str()).or_else(|| c.reason.get("en")) {
                 p.insert("reason".into(), Value::String(reason.clone()));
             }
-            let hint = c.suggest.as_ref().map(|s| format!("assign `{s}` instead"));
+            let hint = c
+                .suggest
+                .as_ref()
+                .map(|s| Text::from(format!("assign `{s}` instead")));
             if let Some(s) = &c.suggest {
                 p.insert("suggest".into(), Value::String(s.clone()));
             }
@@ -798,7 +1162,7 @@ fn check_grants(
                 lang,
             );
             if let Some(Value::String(reason)) = d.params.get("reason") {
-                d.message = format!("{}: {reason}", d.message);
+                d.message = format!("{}: {reason}", d.message).into();
             }
             return Ok(Some(d));
         }
@@ -823,10 +1187,10 @@ fn check_grants(
             if let Some(s) = &suggest {
                 p.insert("suggest".into(), Value::String(s.clone()));
             }
-            let hint = Some(match suggest {
+            let hint = Some(Text::from(match suggest {
                 Some(s) => format!("assign `{s}` instead, or keep `{}` alone", r.id),
                 None => format!("keep `{}` alone", r.id),
-            });
+            }));
             return Ok(Some(denial(
                 DenyKind::Forbidden,
                 "read_only_conflict",
@@ -852,7 +1216,7 @@ fn check_grants(
     if !(actor.root || actor.super_admin) {
         let held: Vec<&CompiledPermission> = actor_roles
             .iter()
-            .filter_map(|&i| access.roles.get(i))
+            .filter_map(|i| access.roles.get(i))
             .flat_map(|r| r.permissions.iter())
             .filter(|p| !p.forbid)
             .collect();
@@ -881,7 +1245,7 @@ fn check_grants(
                         DenyKind::Forbidden,
                         "privilege_escalation",
                         pr,
-                        Some(Arc::clone(&p.rule)),
+                        Some(p.name.clone()),
                         Some("ask someone who holds that permission".into()),
                         lang,
                     )));
@@ -955,4 +1319,128 @@ pub fn permitted_among<'a>(
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+    use serde_json::json;
+
+    fn policy() -> Policy {
+        Policy::from_value(json!({
+            "warden": 1, "name": "lazy-denies",
+            "access": {
+                "modules": {"users": ["read", "update"]},
+                "roles": {
+                    "employee": {"permissions": [{"allow": "users.read", "scope": "own"}, {"allow": "users.read", "scope": "team", "depth": 1}]},
+                    "director": {"inherits": ["employee"], "permissions": [{"allow": "users.update", "scope": "team"}]},
+                    "hr": {"permissions": [{"allow": "users.read", "scope": "organization"}]}
+                }
+            }
+        }))
+        .unwrap()
+    }
+
+    fn ask(
+        actor: &str,
+        roles: &[&str],
+        action: &str,
+        target: &str,
+        org: &str,
+        lang: Lang,
+    ) -> Value {
+        let (dir, _) =
+            Directory::from_rows([("boss", None), ("mid", Some("boss")), ("low", Some("mid"))]);
+        let mut a = Account::new(actor);
+        a.organization = Some("acme".into());
+        a.roles = roles.iter().map(|r| (*r).to_owned()).collect();
+        let req = AuthorizeRequest {
+            actor: a,
+            action: action.into(),
+            target: Target {
+                id: target.into(),
+                organization: Some(org.into()),
+                ..Target::default()
+            },
+            change: None,
+        };
+        let d = authorize(
+            &policy(),
+            &dir,
+            &req,
+            Timestamp::from_unix(1_800_000_000),
+            lang,
+        )
+        .unwrap();
+        // Reading a field renders it; the rendering is the same as serialising directly.
+        let direct = serde_json::to_value(&d).unwrap();
+        if let Some(deny) = &d.deny {
+            assert!(!deny.message.is_empty());
+            assert!(!deny.params.is_empty());
+        }
+        assert_eq!(serde_json::to_value(&d).unwrap(), direct);
+        assert_eq!(serde_json::to_value(d.clone()).unwrap(), direct);
+        direct["deny"].clone()
+    }
+
+    #[test]
+    fn lazy_denies_render_as_eager_ones_did() {
+        assert_eq!(
+            ask("boss", &["hr"], "users.read", "x", "other", Lang::En),
+            json!({
+                "kind": "notPermitted", "code": "organization_scope",
+                "message": "`users.read` in another organization needs a super administrator",
+                "rule": "organizationBoundary",
+                "hint": "only a super administrator reaches another organization",
+                "params": {"action": "users.read"}
+            })
+        );
+        assert_eq!(
+            ask("boss", &["hr"], "users.read", "x", "other", Lang::Fr)["message"],
+            json!("`users.read` dans une autre organisation exige un super administrateur")
+        );
+        assert_eq!(
+            ask("boss", &["employee"], "users.read", "low", "acme", Lang::En),
+            json!({
+                "kind": "notPermitted", "code": "scope_insufficient",
+                "message": "`users.read` is granted only at scope `own`, which does not reach this target (it needs `team (depth 2)`)",
+                "rule": "role:employee#0",
+                "hint": "a role granting `users.read` at scope `team (depth 2)` or wider",
+                "params": {"action": "users.read", "held": "own", "needed": "team (depth 2)"}
+            })
+        );
+        assert_eq!(
+            ask(
+                "mid",
+                &["director"],
+                "users.update",
+                "boss",
+                "acme",
+                Lang::Fr
+            ),
+            json!({
+                "kind": "notPermitted", "code": "scope_insufficient",
+                "message": "`users.update` n'est accordé qu'au périmètre `team`, qui n'atteint pas cette cible (il faut `organization`)",
+                "rule": "role:director#0",
+                "hint": "a role granting `users.update` at scope `organization` or wider",
+                "params": {"action": "users.update", "held": "team", "needed": "organization"}
+            })
+        );
+        assert_eq!(
+            ask("boss", &["hr"], "users.update", "low", "acme", Lang::En),
+            json!({
+                "kind": "notPermitted", "code": "not_permitted",
+                "message": "no role grants `users.update`",
+                "hint": "roles granting it: `director`",
+                "params": {"action": "users.update"}
+            })
+        );
+        assert_eq!(
+            ask("mid", &["employee"], "users.read", "low", "acme", Lang::En),
+            Value::Null,
+            "a direct report is allowed"
+        );
+    }
 }

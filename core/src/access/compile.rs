@@ -2,9 +2,11 @@
 //! parsed once, so a decision is a few comparisons.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::spec::{AccessSpec, GrantableBy, PermissionSpec, ScopeLevel};
+use crate::decision::{Name, PolicyHash};
+use crate::hierarchy::same;
 use crate::policy::{Condition, PolicyDocument, PolicyError, limits};
 
 /// Largest number of permissions after inheritance is flattened: 100,000.
@@ -58,9 +60,21 @@ pub(crate) struct CompiledPermission {
     pub(crate) depth: Option<u32>,
     /// `role:<id>#<n>`, naming the role that declared it.
     pub(crate) rule: Arc<str>,
+    /// The same, as decisions carry it.
+    pub(crate) name: Name,
+    /// The declared actions the pattern matches, as positions (see
+    /// [`CompiledAccess::action_index`]): a pattern matches one action, one module's actions
+    /// or every action, which are consecutive positions.
+    pub(crate) actions: std::ops::Range<usize>,
 }
 
 impl CompiledPermission {
+    /// Whether the pattern matches the declared action at position `action`.
+    #[inline]
+    pub(crate) fn matches_action(&self, action: usize) -> bool {
+        self.actions.contains(&action)
+    }
+
     /// Does this allow reach at least as far as `other`, on every directory?
     pub(crate) fn scope_covers(&self, other: &CompiledPermission) -> bool {
         use ScopeLevel::*;
@@ -107,6 +121,46 @@ pub(crate) struct CompiledCombination {
     pub(crate) suggest: Option<String>,
 }
 
+/// A declared action, compiled.
+#[derive(Debug, Clone)]
+pub(crate) struct CompiledAction {
+    /// `module.action`.
+    pub(crate) name: Arc<str>,
+    /// The same, as decisions carry it.
+    pub(crate) label: Name,
+    /// The hint of a `not_permitted` deny of this action (the roles granting it), computed
+    /// on first need.
+    not_permitted_hint: OnceLock<Option<Arc<str>>>,
+}
+
+/// The rule names decisions carry that do not come from the document, made once.
+#[derive(Debug, Clone)]
+pub(crate) struct FixedRules {
+    /// `root`.
+    pub(crate) root: Name,
+    /// `superAdmin`.
+    pub(crate) super_admin: Name,
+    /// `organizationBoundary`.
+    pub(crate) organization_boundary: Name,
+    /// `status`.
+    pub(crate) status: Name,
+}
+
+impl Default for FixedRules {
+    fn default() -> Self {
+        FixedRules {
+            root: "root".into(),
+            super_admin: "superAdmin".into(),
+            organization_boundary: "organizationBoundary".into(),
+            status: "status".into(),
+        }
+    }
+}
+
+/// Up to this many roles (actions), a role (an action) is found by comparing names rather
+/// than hashing.
+const SCAN: usize = 16;
+
 /// The compiled access model of a policy.
 #[derive(Debug, Clone)]
 pub struct CompiledAccess {
@@ -117,6 +171,18 @@ pub struct CompiledAccess {
     pub(crate) group_index: HashMap<String, usize>,
     pub(crate) combinations: Vec<CompiledCombination>,
     pub(crate) critical: Vec<ActionPattern>,
+    /// Every declared action, module by module, in declaration order.
+    pub(crate) actions: Vec<CompiledAction>,
+    /// The position of every declared action by name, for policies of more than
+    /// [`SCAN`] actions.
+    action_lookup: HashMap<Arc<str>, usize>,
+    /// Bit `i` is set when role `i` is active (policies of up to 128 roles).
+    pub(crate) active_roles: u128,
+    /// Rule names shared by decisions.
+    pub(crate) rules: FixedRules,
+    /// The policy's hash as decisions carry it, made on first need (the hash is computed
+    /// after the access section is compiled).
+    policy_name: OnceLock<PolicyHash>,
 }
 
 impl CompiledAccess {
@@ -127,10 +193,76 @@ impl CompiledAccess {
 
     /// Whether `module.action` is declared.
     pub fn has_action(&self, module: &str, action: &str) -> bool {
-        self.spec
-            .modules
-            .get(module)
-            .is_some_and(|a| a.iter().any(|x| x == action))
+        self.action_index(module, action).is_some()
+    }
+
+    /// The position of `module.action` among the declared actions.
+    pub(crate) fn action_index(&self, module: &str, action: &str) -> Option<usize> {
+        let mut base = 0;
+        for (m, actions) in self.spec.modules.iter() {
+            if m == module {
+                return actions.iter().position(|a| a == action).map(|i| base + i);
+            }
+            base += actions.len();
+        }
+        None
+    }
+
+    /// The position of the declared action named `name` (`module.action`).
+    #[inline]
+    pub(crate) fn action_by_name(&self, name: &str) -> Option<usize> {
+        if self.actions.len() <= SCAN {
+            self.actions.iter().position(|a| same(&a.name, name))
+        } else {
+            self.action_lookup.get(name).copied()
+        }
+    }
+
+    /// The name (`module.action`) of the declared action at `index`, as decisions carry it.
+    pub(crate) fn action_label(&self, index: usize) -> Option<&Name> {
+        self.actions.get(index).map(|a| &a.label)
+    }
+
+    /// The hint of a `not_permitted` deny of the declared action at `index`: the first five
+    /// active roles that grant it, if any.
+    pub(crate) fn not_permitted_hint(&self, index: usize) -> Option<&Arc<str>> {
+        let action = self.actions.get(index)?;
+        action
+            .not_permitted_hint
+            .get_or_init(|| {
+                let (module, act) = action.name.split_once('.')?;
+                let granting: Vec<String> = self
+                    .roles
+                    .iter()
+                    .filter(|r| {
+                        r.active
+                            && r.permissions
+                                .iter()
+                                .any(|p| !p.forbid && p.pattern.matches(module, act))
+                    })
+                    .map(|r| format!("`{}`", r.id))
+                    .take(5)
+                    .collect();
+                (!granting.is_empty())
+                    .then(|| format!("roles granting it: {}", granting.join(", ")).into())
+            })
+            .as_ref()
+    }
+
+    /// The hash of `policy` (the policy this access section belongs to) as a [`Name`].
+    pub(crate) fn policy_name(&self, policy: &crate::policy::Policy) -> &PolicyHash {
+        self.policy_name
+            .get_or_init(|| PolicyHash::new(policy.hash()))
+    }
+
+    /// The position of role `id`.
+    #[inline]
+    pub(crate) fn role_position(&self, id: &str) -> Option<usize> {
+        if self.roles.len() <= SCAN {
+            self.roles.iter().position(|r| same(&r.id, id))
+        } else {
+            self.role_index.get(id).copied()
+        }
     }
 
     /// The critical permissions (R004-09), as `module.action` text.
@@ -139,7 +271,7 @@ impl CompiledAccess {
     }
 
     pub(crate) fn role(&self, id: &str) -> Option<(usize, &CompiledRole)> {
-        let i = *self.role_index.get(id)?;
+        let i = self.role_position(id)?;
         self.roles.get(i).map(|r| (i, r))
     }
 
@@ -196,6 +328,28 @@ pub(crate) fn parse_pattern(
     })
 }
 
+/// The positions of the declared actions `pattern` matches (declared actions are numbered
+/// module by module, in declaration order).
+fn action_range(spec: &AccessSpec, pattern: &ActionPattern) -> std::ops::Range<usize> {
+    let mut base = 0;
+    for (m, actions) in spec.modules.iter() {
+        match (&pattern.module, &pattern.action) {
+            (Some(pm), Some(pa)) if pm == m => {
+                return match actions.iter().position(|a| a == pa) {
+                    Some(i) => base + i..base + i + 1,
+                    None => 0..0,
+                };
+            }
+            (Some(pm), None) if pm == m => return base..base + actions.len(),
+            _ => base += actions.len(),
+        }
+    }
+    match pattern.module {
+        None => 0..base,
+        Some(_) => 0..0,
+    }
+}
+
 fn compile_permission(
     spec: &AccessSpec,
     path: &str,
@@ -231,11 +385,14 @@ fn compile_permission(
         ));
     }
     let key = if forbid { "forbid" } else { "allow" };
+    let pattern = parse_pattern(spec, &format!("{path}.{key}"), text)?;
     Ok(CompiledPermission {
         forbid,
-        pattern: parse_pattern(spec, &format!("{path}.{key}"), text)?,
+        actions: action_range(spec, &pattern),
+        pattern,
         scope: p.scope,
         depth: p.depth,
+        name: Name::from(&rule),
         rule,
     })
 }
@@ -452,7 +609,30 @@ pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess
         group_index: HashMap::new(),
         combinations: Vec::new(),
         critical: Vec::new(),
+        actions: spec
+            .modules
+            .iter()
+            .flat_map(|(m, actions)| {
+                actions.iter().map(move |a| {
+                    let name: Arc<str> = format!("{m}.{a}").into();
+                    CompiledAction {
+                        label: Name::from(&name),
+                        name,
+                        not_permitted_hint: OnceLock::new(),
+                    }
+                })
+            })
+            .collect(),
+        action_lookup: HashMap::new(),
+        active_roles: 0,
+        rules: FixedRules::default(),
+        policy_name: OnceLock::new(),
     };
+    if access.actions.len() > SCAN {
+        for (i, a) in access.actions.iter().enumerate() {
+            access.action_lookup.entry(Arc::clone(&a.name)).or_insert(i);
+        }
+    }
     for ((id, role), permissions) in spec.roles.iter().zip(flat) {
         let mut r = CompiledRole {
             id: id.to_owned(),
@@ -480,6 +660,11 @@ pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess
                 format!("read-only role `{id}` carries the write permission `{offending}`"),
             )
             .with_help("remove the permission, or make the role not `readOnly`"));
+        }
+        if r.active
+            && let Some(bit) = 1u128.checked_shl(access.roles.len() as u32)
+        {
+            access.active_roles |= bit;
         }
         access.roles.push(r);
     }

@@ -20,6 +20,7 @@ mod directory;
 mod filter;
 mod spec;
 
+pub(crate) use authorize::LazyDeny;
 pub use authorize::{
     AccessError, AuthorizeRequest, AuthzDecision, RoleChange, Target, authorize, effective_roles,
     permissions_over, permitted_among,

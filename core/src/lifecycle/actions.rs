@@ -220,7 +220,7 @@ pub fn delete(
                 {
                     d.suggestion = Some(suggest(s));
                 }
-                d.deny = Some(deny);
+                d.deny = Some(*deny);
                 return Ok(d);
             }
             GuardOutcome::Missing(f) => missing.push(f.to_owned()),

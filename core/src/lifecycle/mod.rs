@@ -74,10 +74,10 @@ impl Deny {
     pub(crate) fn new(kind: DenyKind, code: &str, rule: &str, params: Params, lang: Lang) -> Self {
         Deny {
             kind,
-            code: code.to_owned(),
-            message: catalogue::message(code, &params, lang),
-            hint: catalogue::hint(code, &params, lang),
-            params,
+            code: code.to_owned().into(),
+            message: catalogue::message(code, &params, lang).into(),
+            hint: catalogue::hint(code, &params, lang).map(Into::into),
+            params: params.into(),
             rule: Some(rule.into()),
         }
     }

@@ -113,7 +113,7 @@ impl TransitionDecision {
 /// The outcome of one guard.
 pub(crate) enum GuardOutcome {
     Pass,
-    Deny(Deny),
+    Deny(Box<Deny>),
     Missing(&'static str),
 }
 
@@ -146,7 +146,13 @@ fn one(key: &str, value: impl Into<Value>) -> Params {
 pub(crate) fn check_guard(g: Guard, cx: &GuardContext<'_>) -> GuardOutcome {
     let rule = g.as_str();
     let forbid = |code: &str, params: Params| {
-        GuardOutcome::Deny(Deny::new(DenyKind::Forbidden, code, rule, params, cx.lang))
+        GuardOutcome::Deny(Box::new(Deny::new(
+            DenyKind::Forbidden,
+            code,
+            rule,
+            params,
+            cx.lang,
+        )))
     };
     match g {
         Guard::LastSuperAdmin => {
@@ -499,7 +505,7 @@ pub fn transition(
     for &g in &t.guards {
         match check_guard(g, &cx) {
             GuardOutcome::Pass => {}
-            GuardOutcome::Deny(d) => return deny(decision, d),
+            GuardOutcome::Deny(d) => return deny(decision, *d),
             GuardOutcome::Missing(f) => missing.push(f),
         }
     }
