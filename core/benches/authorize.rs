@@ -139,7 +139,7 @@ fn main() {
             |roles: &[&str], up: usize, action: &str, deny: bool| -> Vec<AuthorizeRequest> {
                 pairs
                     .iter()
-                    .map(|&(m, t)| {
+                    .filter_map(|&(m, t)| {
                         // `up` levels above the target.
                         let mut a = m;
                         for _ in 1..up {
@@ -147,17 +147,23 @@ fn main() {
                                 a = x as usize;
                             }
                         }
-                        // For a deny: another user of the organisation, not below the actor.
+                        // For a deny: another user of the organisation, not below the actor
+                        // (none when the actor heads the organisation: the pair is left out).
                         let mut t = t;
+                        let mut tries = 0;
                         while deny && (below(a, t) || org_of[t] != org_of[a]) {
-                            t = (t * 7 + 13) % n;
+                            t = (t.wrapping_mul(2_654_435_761).wrapping_add(12_345)) % n;
+                            tries += 1;
+                            if tries == 10_000 {
+                                return None;
+                            }
                         }
-                        AuthorizeRequest {
+                        Some(AuthorizeRequest {
                             actor: account(a, roles),
                             action: action.into(),
                             target: target(t),
                             change: None,
-                        }
+                        })
                     })
                     .collect()
             };
