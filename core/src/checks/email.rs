@@ -225,36 +225,34 @@ fn normalise_label(label: &str, opts: EmailOptions) -> Result<String, Issue> {
         check_ascii_label(label)?;
         return Ok(label.to_ascii_lowercase());
     }
-    let ascii = {
-        if !opts.allow_idn {
-            return Err(invalid_domain(
-                "internationalised domains are not allowed",
-                Some(label),
-            ));
-        }
-        // Any label longer than this in code points gives an A-label longer than 63.
-        if label.chars().count() > MAX_LABEL_LEN {
-            return Err(invalid_domain("label too long", Some(label)));
-        }
-        let u_label: String = label.to_lowercase().nfc().collect();
-        if !u_label.chars().all(|c| {
-            c.is_ascii_alphanumeric()
-                || c == '-'
-                || (!c.is_ascii() && (c.is_alphanumeric() || is_combining_mark(c)))
-        }) {
-            return Err(invalid_domain("invalid character", Some(label)));
-        }
-        if u_label.chars().next().is_some_and(is_combining_mark) {
-            return Err(invalid_domain(
-                "label starts with a combining mark",
-                Some(label),
-            ));
-        }
-        check_hyphens(&u_label, label)?;
-        match punycode_encode(&u_label) {
-            Some(encoded) => format!("xn--{encoded}"),
-            None => return Err(invalid_domain("label too long", Some(label))),
-        }
+    if !opts.allow_idn {
+        return Err(invalid_domain(
+            "internationalised domains are not allowed",
+            Some(label),
+        ));
+    }
+    // Any label longer than this in code points gives an A-label longer than 63.
+    if label.chars().count() > MAX_LABEL_LEN {
+        return Err(invalid_domain("label too long", Some(label)));
+    }
+    let u_label: String = label.to_lowercase().nfc().collect();
+    if !u_label.chars().all(|c| {
+        c.is_ascii_alphanumeric()
+            || c == '-'
+            || (!c.is_ascii() && (c.is_alphanumeric() || is_combining_mark(c)))
+    }) {
+        return Err(invalid_domain("invalid character", Some(label)));
+    }
+    if u_label.chars().next().is_some_and(is_combining_mark) {
+        return Err(invalid_domain(
+            "label starts with a combining mark",
+            Some(label),
+        ));
+    }
+    check_hyphens(&u_label, label)?;
+    let ascii = match punycode_encode(&u_label) {
+        Some(encoded) => format!("xn--{encoded}"),
+        None => return Err(invalid_domain("label too long", Some(label))),
     };
     check_hyphens(&ascii, label)?;
     if ascii.len() > MAX_LABEL_LEN {
