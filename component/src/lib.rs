@@ -8,7 +8,7 @@
 //!
 //! `evaluate(request)` is [`warden_core::api::evaluate`] with JSON strings on both sides:
 //! `ok(decision-json)`, or `err(error-json)` with the error exactly as
-//! [`warden_core::api::ApiError::to_json`] renders it; a request that is not JSON at all is
+//! [`warden_core::api::ApiError::envelope`] renders it; a request that is not JSON at all is
 //! an `invalid_input` error of the same shape.
 
 #![allow(unsafe_code, reason = "generated canonical-ABI bindings")]
@@ -26,26 +26,13 @@ use bindings::exports::warden::policy::evaluate::Guest;
 /// The component's implementation.
 pub struct Core;
 
-/// Evaluates a request given as a JSON string (what the component exports).
+/// Evaluates a request given as a JSON string (what the component exports): exactly
+/// [`warden_core::api::evaluate_text`].
 ///
 /// # Errors
-/// The error as a JSON string `{"error": {"code", "message", ...}}`.
+/// The error envelope as a JSON string `{"contract": 1, "error": {"code", "message", ...}}`.
 pub fn evaluate_str(request: &str) -> Result<String, String> {
-    let value: serde_json::Value = match serde_json::from_str(request) {
-        Ok(v) => v,
-        Err(e) => {
-            return Err(serde_json::json!({"error": {
-                "code": "invalid_input",
-                "message": format!("the request is not JSON: {e}"),
-                "path": "",
-            }})
-            .to_string());
-        }
-    };
-    match warden_core::api::evaluate(&value) {
-        Ok(decision) => Ok(decision.to_string()),
-        Err(e) => Err(e.to_json().to_string()),
-    }
+    warden_core::api::evaluate_text(request)
 }
 
 impl Guest for Core {

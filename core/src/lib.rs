@@ -7,7 +7,7 @@
 
 pub mod access;
 pub mod api;
-mod api_ops;
+
 pub mod bulk;
 pub mod checks;
 pub mod decision;

@@ -230,6 +230,9 @@ pub fn fill(template: &str, params: &Params, lang: Lang) -> String {
                     {
                         out.push_str(reason_fr(r).unwrap_or_default());
                     }
+                    Some(Value::Number(n)) if name.ends_with("Seconds") => {
+                        out.push_str(&human_duration(n.as_u64().unwrap_or(0), lang));
+                    }
                     Some(v) => out.push_str(&display_value(v, lang)),
                     None => out.push_str(after.get(..=end).unwrap_or_default()),
                 }
@@ -243,6 +246,45 @@ pub fn fill(template: &str, params: &Params, lang: Lang) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// A duration for people: its two largest units (`3 hours 20 minutes`, `12 years 4 days`).
+/// Params named `...Seconds` keep the number; messages show this.
+pub fn human_duration(seconds: u64, lang: Lang) -> String {
+    const UNITS: [(u64, &str, &str, &str, &str); 5] = [
+        (31_536_000, "year", "years", "an", "ans"),
+        (86_400, "day", "days", "jour", "jours"),
+        (3_600, "hour", "hours", "heure", "heures"),
+        (60, "minute", "minutes", "minute", "minutes"),
+        (1, "second", "seconds", "seconde", "secondes"),
+    ];
+    let mut parts: Vec<String> = Vec::new();
+    let mut rest = seconds;
+    for (size, en1, en, fr1, fr) in UNITS {
+        let n = rest / size;
+        if n > 0 {
+            rest -= n * size;
+            let word = match (lang, n) {
+                (Lang::En, 1) => en1,
+                (Lang::En, _) => en,
+                (Lang::Fr, 1) => fr1,
+                (Lang::Fr, _) => fr,
+            };
+            parts.push(format!("{n} {word}"));
+        } else if !parts.is_empty() {
+            break;
+        }
+        if parts.len() == 2 {
+            break;
+        }
+    }
+    if parts.is_empty() {
+        return match lang {
+            Lang::En => "0 seconds".into(),
+            Lang::Fr => "0 seconde".into(),
+        };
+    }
+    parts.join(" ")
 }
 
 fn display_value(v: &Value, lang: Lang) -> String {

@@ -82,6 +82,22 @@ pub fn snake_case(name: &str) -> String {
     out
 }
 
+/// `TransitionFacts` → `transition facts`: a Rust type name as words, for messages.
+pub fn words(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

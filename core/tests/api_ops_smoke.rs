@@ -94,13 +94,13 @@ fn every_operation_answers() {
 #[test]
 fn malformed_inputs_name_their_path() {
     let e = evaluate(&json!({"preset": "002", "op": "authorize", "input": {"actor": {"id": "a"}, "action": "users.read", "target": {"id": "b"}}})).unwrap_err();
-    assert_eq!(e.to_json()["error"]["path"], "input.now");
+    assert_eq!(e.envelope()["error"]["path"], "input.now");
     let e = evaluate(&json!({"preset": "002", "op": "authorize", "input": {"actor": {"id": "a"}, "action": "users.fly", "target": {"id": "b"}, "now": "2026-11-22T10:00:00Z"}})).unwrap_err();
     assert_eq!(e.code(), "unknown_action");
     let e = evaluate(&json!({"preset": "002", "op": "transition", "input": {"actor": {"id": "a"}, "target": {"id": "b"}, "to": "flying", "now": "2026-11-22T10:00:00Z"}})).unwrap_err();
     assert_eq!(e.code(), "unknown_status", "{e}");
     let e = evaluate(&json!({"preset": "002", "op": "passwordReset", "input": {"actor": {"id": "a"}, "target": {"id": "b"}, "entropy": "abc", "now": "2026-11-22T10:00:00Z"}})).unwrap_err();
-    assert_eq!(e.to_json()["error"]["path"], "input.entropy");
+    assert_eq!(e.envelope()["error"]["path"], "input.entropy");
 }
 
 #[test]

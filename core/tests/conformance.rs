@@ -204,7 +204,7 @@ fn conformance_vectors() {
             if let (Some(request), Some(expect)) = (case.get("request"), case.get("expect")) {
                 let actual = match warden_core::api::evaluate(request) {
                     Ok(v) => v,
-                    Err(e) => e.to_json(),
+                    Err(e) => e.envelope(),
                 };
                 matches(expect, &actual, "$", &mut mismatches);
             }

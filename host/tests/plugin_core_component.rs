@@ -38,7 +38,7 @@ fn every_vector_gives_identical_outcomes_natively_and_through_the_component() {
             let request = &case["request"];
             let native = match warden_core::api::evaluate(request) {
                 Ok(v) => v,
-                Err(e) => e.to_json(),
+                Err(e) => e.envelope(),
             };
             let wasm = match core.evaluate(request) {
                 Ok(Ok(v) | Err(v)) => v,

@@ -23,12 +23,7 @@ impl Codec {
 
 /// An `invalid_input` error at `path`.
 pub(crate) fn input_error(path: &str, reason: impl Into<String>) -> ApiError {
-    // `ApiError::input` is crate-private in the core; parsing an impossible shape yields
-    // the same variant with the path we name.
-    ApiError::Input {
-        path: path.to_owned(),
-        reason: reason.into(),
-    }
+    ApiError::invalid_input(path, reason)
 }
 
 /// A JS value as JSON (`undefined` and `null` become `null`).
@@ -62,30 +57,24 @@ pub(crate) fn to_js(codec: Codec, value: &Value) -> Result<JsValue, ApiError> {
 }
 
 /// The error as a JS `Error` named `WardenError`, with the stable `code`, `path` (empty
-/// when the error has none), `message` and `help` (when there is one) of
-/// `ApiError::to_json()`.
+/// when the error has none), `message` and `help` (when there is one) of the core's error
+/// envelope ([`ApiError::envelope`]).
 pub(crate) fn to_js_error(error: &ApiError) -> JsValue {
-    let json = error.to_json();
-    let fields = json.get("error").and_then(Value::as_object);
-    let get = |k: &str| {
-        fields
-            .and_then(|f| f.get(k))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let err = js_sys::Error::new(&get("message"));
+    let err = js_sys::Error::new(&error.to_string());
     err.set_name("WardenError");
     let obj: &JsValue = err.unchecked_ref();
-    let set = |k: &str, v: &str| {
+    let set = |k: &str, v: &JsValue| {
         // Setting a property on a fresh Error object cannot fail.
-        let _ = js_sys::Reflect::set(obj, &JsValue::from_str(k), &JsValue::from_str(v));
+        let _ = js_sys::Reflect::set(obj, &JsValue::from_str(k), v);
     };
-    set("code", error.code());
-    set("path", &get("path"));
-    let help = get("help");
-    if !help.is_empty() {
-        set("help", &help);
+    set("code", &JsValue::from_str(error.code()));
+    set("path", &JsValue::from_str(error.path().unwrap_or_default()));
+    if let Some(help) = error.help() {
+        set("help", &JsValue::from_str(help));
     }
+    set(
+        "contract",
+        &JsValue::from_f64(f64::from(warden_core::api::CONTRACT_VERSION)),
+    );
     err.into()
 }

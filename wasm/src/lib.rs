@@ -347,12 +347,12 @@ impl Warden {
     ) -> Result<JsValue, JsValue> {
         let inner = || -> Result<Value, ApiError> {
             let checks: Vec<warden_core::validate::Check> =
-                api::parse_input("checks", from_js(Codec::DEFAULT, checks, "checks")?)?;
+                api::parse_value("checks", from_js(Codec::DEFAULT, checks, "checks")?)?;
             let records: Vec<serde_json::Map<String, Value>> =
-                api::parse_input("records", from_js(Codec::DEFAULT, records, "records")?)?;
+                api::parse_value("records", from_js(Codec::DEFAULT, records, "records")?)?;
             let options: facts::AnswerOptions = match from_js(Codec::DEFAULT, options, "options")? {
                 Value::Null => facts::AnswerOptions::default(),
-                v => api::parse_input("options", v)?,
+                v => api::parse_value("options", v)?,
             };
             serde_json::to_value(facts::answer(&checks, &records, &options))
                 .map_err(|e| input_error("", e.to_string()))
@@ -380,7 +380,7 @@ impl Warden {
         let inner = || -> Result<(Value, Vec<u8>), ApiError> {
             let lang = parse_lang(lang)?;
             let opts: ImportOptions =
-                api::parse_input("options", from_js(Codec::DEFAULT, options, "options")?)?;
+                api::parse_value("options", from_js(Codec::DEFAULT, options, "options")?)?;
             let ctx = ValidationContext {
                 mode: Mode::Import,
                 today: opts.today,
@@ -453,7 +453,7 @@ fn evaluate_request_with(
     blocklist: Option<&Blocklist>,
 ) -> Result<JsValue, JsValue> {
     let inner = || -> Result<Value, ApiError> {
-        let req: api::Request = api::parse_input("", from_js(Codec::DEFAULT, request, "request")?)?;
+        let req: api::Request = api::parse_value("", from_js(Codec::DEFAULT, request, "request")?)?;
         let mut policy = api::load_policy(req.preset.as_deref(), req.policy.as_ref())?;
         if let Some(list) = blocklist {
             policy = policy.with_blocklist(Arc::clone(&list.inner));
@@ -506,7 +506,7 @@ pub fn render_message(
         let params: warden_core::violation::Params =
             match from_js(Codec::DEFAULT, params, "params")? {
                 Value::Null => Default::default(),
-                v => api::parse_input("params", v)?,
+                v => api::parse_value("params", v)?,
             };
         Ok(warden_core::messages::render(code, &params, lang))
     };

@@ -504,6 +504,48 @@ fn decide_changes(
     Ok(d)
 }
 
+/// [`changes`], with the manager relation checked against the caller's directory: a
+/// manager edit that makes the account its own manager, or puts it under one of its own
+/// reports (directly or further down), is denied `manager_cycle` (R001-04).
+///
+/// # Errors
+/// [`LifecycleError::NoLifecycle`].
+pub fn changes_in(
+    policy: &Policy,
+    dir: &crate::access::Directory,
+    req: &ChangeRequest,
+    now: Timestamp,
+) -> Result<ChangeDecision, LifecycleError> {
+    let mut d = changes(policy, req, now)?;
+    if !d.allowed() || req.before.manager == req.after.manager {
+        return Ok(d);
+    }
+    let Some(manager) = req.after.manager.as_deref() else {
+        return Ok(d);
+    };
+    let h = dir.hierarchy();
+    let cycle = manager == req.after.id
+        || manager == req.before.id
+        || matches!(
+            h.node_pair(&req.before.id, manager),
+            (Some(me), Some(m)) if h.is_below(me, m, None)
+        );
+    if cycle {
+        let mut params = Params::new();
+        params.insert("manager".into(), Value::String(manager.to_owned()));
+        d.decision = Decision::Deny;
+        d.obligations.clear();
+        d.deny = Some(Deny::new(
+            DenyKind::InvalidRequest,
+            "manager_cycle",
+            "directory.manager",
+            params,
+            req.lang,
+        ));
+    }
+    Ok(d)
+}
+
 /// The obligations and audit entry of an edit (R000-12, R002-05, R003-08).
 ///
 /// An email change (compared case-insensitively) carries `changes.email` obligations

@@ -35,6 +35,7 @@ pub(crate) const CODES: &[&str] = &[
     "reset_disabled",
     "self_reset_method",
     "current_password_required",
+    "manager_cycle",
     "status_change_needs_transition",
     "status_inactive",
     "organization_inactive",
@@ -84,6 +85,7 @@ fn template(code: &str, lang: Lang) -> &'static str {
             "reset_disabled" => "the policy does not allow password resets",
             "self_reset_method" => "users can reset their own password only with a reset link",
             "current_password_required" => "changing your own password needs your current password",
+            "manager_cycle" => "`{manager}` cannot be the manager: the account would manage itself",
             "status_change_needs_transition" => {
                 "the status is changed through a status transition, not an edit"
             }
@@ -143,6 +145,9 @@ fn template(code: &str, lang: Lang) -> &'static str {
             "current_password_required" => {
                 "changer son propre mot de passe demande le mot de passe actuel"
             }
+            "manager_cycle" => {
+                "`{manager}` ne peut pas être le responsable : le compte se dirigerait lui-même"
+            }
             "status_change_needs_transition" => {
                 "l'état se change par une transition d'état, pas par une modification"
             }
@@ -183,7 +188,7 @@ fn hint_template(code: &str, params: &Params, lang: Lang) -> Option<&'static str
             "confirmation_required" => "confirm the deletion",
             "self_reset_method" => "use the `token` method",
             "current_password_required" => "verify the current password first",
-            "locked" => "try again in {retryAfterSeconds} seconds",
+            "locked" => "try again in {retryAfterSeconds}",
             "locked_permanently" => "an administrator must unlock the account",
             "password_expired" => "change the password",
             "status_inactive" => "an administrator can reactivate the account",
@@ -213,7 +218,7 @@ fn hint_template(code: &str, params: &Params, lang: Lang) -> Option<&'static str
             "confirmation_required" => "confirmez la suppression",
             "self_reset_method" => "utilisez la méthode `token`",
             "current_password_required" => "vérifiez d'abord le mot de passe actuel",
-            "locked" => "réessayez dans {retryAfterSeconds} secondes",
+            "locked" => "réessayez dans {retryAfterSeconds}",
             "locked_permanently" => "un administrateur doit débloquer le compte",
             "password_expired" => "changez le mot de passe",
             "status_inactive" => "un administrateur peut réactiver le compte",

@@ -45,7 +45,7 @@ use crate::violation::Params;
 pub use actions::{
     ChangeDecision, ChangeRequest, DeleteDecision, DeleteFacts, DeleteRequest,
     PasswordChangeRequest, PasswordResetDecision, PasswordResetRequest, Suggestion,
-    VerificationDecision, changes, delete, feature_enabled, password_change, password_reset,
+    VerificationDecision, changes, changes_in, delete, feature_enabled, password_change, password_reset,
     verification,
 };
 pub use login::{

@@ -895,7 +895,7 @@ fn r002_12_login_gate_applies_the_lockout() {
     let deny = d.deny.unwrap();
     assert_eq!(deny.code, "locked");
     assert_eq!(deny.params["retryAfterSeconds"], json!(900));
-    assert_eq!(deny.hint.as_deref(), Some("try again in 900 seconds"));
+    assert_eq!(deny.hint.as_deref(), Some("try again in 15 minutes"));
     f.lockouts = 3;
     let d = can_login(&p, &user("u"), Some(&org(true)), &f, now(), Lang::En).unwrap();
     assert_eq!(d.deny.unwrap().code, "locked_permanently");

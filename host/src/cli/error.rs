@@ -100,9 +100,12 @@ impl std::error::Error for CliError {}
 
 impl From<ApiError> for CliError {
     fn from(e: ApiError) -> Self {
-        match &e {
-            ApiError::Policy(p) => CliError::preset(p),
-            _ => CliError::new(e.to_string()),
+        match e.policy_error() {
+            Some(p) => CliError::preset(p),
+            None => CliError::new(match e.help() {
+                Some(help) => format!("{e} ({help})"),
+                None => e.to_string(),
+            }),
         }
     }
 }

@@ -226,13 +226,14 @@ pub enum EvaluateError {
 }
 
 impl EvaluateError {
-    /// The error as JSON, in the core's shape `{"error": {"code", "message", ...}}`.
+    /// The error as JSON: the core's error envelope
+    /// ([`ApiError::envelope`](warden_core::api::ApiError::envelope)).
     pub fn to_json(&self) -> serde_json::Value {
         match self {
-            EvaluateError::Core(e) => e.to_json(),
-            EvaluateError::Input { path, .. } => serde_json::json!({"error": {
-                "code": "invalid_input", "message": self.to_string(), "path": path,
-            }}),
+            EvaluateError::Core(e) => e.envelope(),
+            EvaluateError::Input { path, reason } => {
+                warden_core::api::ApiError::invalid_input(*path, reason.as_str()).envelope()
+            }
         }
     }
 }
