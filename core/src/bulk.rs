@@ -38,6 +38,7 @@ pub const DEFAULT_BATCH_SIZE: usize = 100;
 
 /// One item of a bulk request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "op", rename_all = "camelCase", deny_unknown_fields)]
 pub enum BulkItem {
     /// Move an account to another status.
@@ -126,6 +127,7 @@ pub struct BulkRequest {
 
 /// The outcome of one item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum ItemOutcome {
     /// Allowed: apply it.
@@ -138,6 +140,7 @@ pub enum ItemOutcome {
 
 /// The decision on one item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ItemResult {
     /// The item's index in the request.
@@ -162,6 +165,7 @@ pub struct ItemResult {
 
 /// Counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BulkSummary {
     /// Items.
@@ -176,6 +180,7 @@ pub struct BulkSummary {
 
 /// A processing batch: items `from..to`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Batch {
     /// First item index.
@@ -186,6 +191,7 @@ pub struct Batch {
 
 /// The decision on a bulk request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BulkDecision {
     /// The policy's hash.
@@ -205,6 +211,7 @@ pub struct BulkDecision {
 
 /// The audit entry of a bulk operation (R002-09: logged).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BulkAudit {
     /// Who.

@@ -21,6 +21,7 @@ use crate::violation::Params;
 /// Allow or deny. Anything fatal (a policy error, a plugin fault, an exhausted limit) is a
 /// deny, never an allow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Decision {
     /// The request is allowed.
@@ -31,6 +32,7 @@ pub enum Decision {
 
 /// Why a request is denied, broadly.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum DenyKind {
     /// No rule grants it.
@@ -49,6 +51,7 @@ pub enum DenyKind {
 
 /// The details of a deny.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Denial {
     /// The kind of deny.

@@ -55,6 +55,7 @@ impl NodeId {
 
 /// One thing wrong with the manager relation found while building a [`Hierarchy`] (R001-04).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum HierarchyProblem {
     /// The user names a manager that is not in the input; the user is treated as a root.

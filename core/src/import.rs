@@ -29,6 +29,7 @@ pub const MAX_COLUMNS: usize = 512;
 
 /// The input format.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum ImportFormat {
     /// RFC 4180 CSV with a header row naming the fields (by name or by label).
@@ -54,6 +55,7 @@ pub struct ImportOptions {
 
 /// The verdict on one row, in [`ImportReport::status`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[repr(u8)]
 pub enum RowStatus {
     /// Valid, no warnings.
@@ -66,6 +68,7 @@ pub enum RowStatus {
 
 /// One row with violations.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RowReport {
     /// The data row's index, from 0 (the header is not counted).
@@ -78,6 +81,7 @@ pub struct RowReport {
 
 /// Counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ImportSummary {
     /// Data rows.
@@ -94,6 +98,7 @@ pub struct ImportSummary {
 
 /// The result of validating an import.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ImportReport {
     /// The policy's hash.

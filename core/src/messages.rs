@@ -11,6 +11,7 @@ use crate::violation::{Code, Params};
 
 /// A language messages can be rendered in.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     /// English (the default).

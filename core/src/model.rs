@@ -10,6 +10,7 @@ use crate::checks::date::Timestamp;
 
 /// A user account, as given by the caller.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Account {
     /// The account's id.

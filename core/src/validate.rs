@@ -26,6 +26,7 @@ use crate::violation::{Code, Issue, Path, Severity, Violation};
 
 /// Answers to the checks a previous decision asked for.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ValidationFacts {
     /// Uniqueness answers by check id (`email_unique`).
@@ -38,6 +39,7 @@ pub struct ValidationFacts {
 
 /// The answer to a uniqueness check.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UniqueFact {
     /// The key the answer is about; when given and different from the record's key, the
@@ -71,6 +73,7 @@ pub struct ValidationContext<'a> {
 
 /// The kind of a [`Check`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum CheckKind {
     /// Is the key already used by another account?
@@ -81,6 +84,7 @@ pub enum CheckKind {
 
 /// The scope of a uniqueness check (`employeeId` unique within `organization`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Within {
     /// The scoping field.
@@ -91,6 +95,7 @@ pub struct Within {
 
 /// A question validation cannot answer itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Check {
     /// The check id, the key of its answer in [`ValidationFacts`].
@@ -110,6 +115,7 @@ pub struct Check {
 
 /// What a password check contributes to a decision: never the password itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PasswordSummary {
     /// Strength for a meter, 0 (very weak) to 4 (strong).
@@ -120,6 +126,7 @@ pub struct PasswordSummary {
 
 /// The outcome of validating one user record.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ValidationDecision {
     /// No violation of severity error (warnings do not count).

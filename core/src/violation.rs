@@ -20,6 +20,7 @@ pub type Params = BTreeMap<String, Value>;
 
 /// How bad a violation is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum Severity {
     /// The record (or password) is refused.
@@ -34,6 +35,7 @@ pub enum Severity {
 /// Serialised as a JSON string or a JSON number, so that the key `"0"` and the index `0`
 /// stay distinct in every language.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum PathPart {
     /// An array index.
@@ -44,6 +46,7 @@ pub enum PathPart {
 
 /// Where in the input a violation is, as typed parts (`["email"]`, `["rows", 3, "phone"]`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(transparent)]
 pub struct Path(pub Vec<PathPart>);
 
@@ -104,6 +107,7 @@ macro_rules! codes {
         /// Codes are part of Warden's interface: they never change meaning, and new ones are
         /// only added. They serialise as the snake_case strings listed here.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[non_exhaustive]
         pub enum Code {
             $( $(#[$doc])* #[serde(rename = $name)] $variant, )*
@@ -194,6 +198,7 @@ codes! {
 
 /// One broken rule, as validation reports it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Violation {
     /// The stable machine code.

@@ -21,6 +21,7 @@ use crate::violation::Params;
 ///
 /// `Target::default()` is a user target with an empty id.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Target {
     /// The target's id.
@@ -112,6 +113,7 @@ impl From<&Account> for Target {
 /// Roles added to or removed from the target by the action (`roles.assign`,
 /// `users.create`, `users.update`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RoleChange {
     /// Roles granted.
@@ -139,6 +141,7 @@ pub struct AuthorizeRequest {
 
 /// The answer to an authorization question.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AuthzDecision {
     /// Allow or deny.

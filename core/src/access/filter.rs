@@ -17,6 +17,7 @@ use crate::policy::Policy;
 /// Every variant but [`Filter::All`] is confined to one organisation: only a super
 /// administrator gets `All` (R000-07).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]
 pub enum Filter {
     /// Everything, in every organisation.
@@ -62,6 +63,7 @@ pub enum Filter {
 
 /// The answer to a scope question: the filter and the rules that produced it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ScopeDecision {
     /// The hash of the policy.
@@ -345,6 +347,7 @@ impl Filter {
 /// A parameterised SQL expression: splice `sql` into a `WHERE` clause and bind `params`
 /// in order. No value from the policy or the request is ever written into `sql`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct SqlFilter {
     /// The boolean expression.
     pub sql: String,
@@ -364,6 +367,7 @@ impl SqlFilter {
 
 /// Placeholder style.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum Placeholder {
     /// `$1`, `$2` (PostgreSQL).
@@ -375,6 +379,7 @@ pub enum Placeholder {
 
 /// How the manager subtree is expressed in SQL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]
 pub enum SubtreeStrategy {
     /// A recursive common table expression over the users table's manager column
@@ -400,6 +405,7 @@ pub enum SubtreeStrategy {
 
 /// Column names and dialect for [`Filter::to_sql`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct SqlOptions {
     /// The id column of the filtered table. Default `id`.

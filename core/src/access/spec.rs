@@ -120,6 +120,7 @@ pub struct PermissionSpec {
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
 )]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum ScopeLevel {
     /// The actor's own account, and resources the actor owns.

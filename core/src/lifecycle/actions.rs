@@ -72,6 +72,7 @@ pub struct DeleteRequest {
 
 /// A status suggested instead of an operation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Suggestion {
     /// The status to move the account to.
@@ -83,6 +84,7 @@ pub struct Suggestion {
 
 /// The outcome of a deletion request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DeleteDecision {
     /// Allow or deny.
@@ -314,6 +316,7 @@ pub struct PasswordChangeRequest {
 
 /// The outcome of an edit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ChangeDecision {
     /// Allow or deny.
@@ -625,6 +628,7 @@ pub struct PasswordResetRequest {
 /// read it with [`temporary_password`](Self::temporary_password) and hand it over out of
 /// band.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PasswordResetDecision {
     /// Allow or deny.
@@ -797,6 +801,7 @@ pub fn password_reset(
 
 /// The outcome of approving or rejecting a verification (R002-08).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct VerificationDecision {
     /// Allow or deny.

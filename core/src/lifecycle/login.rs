@@ -16,6 +16,7 @@ use crate::violation::Params;
 
 /// The lockout state computed from failed-login timestamps (R002-12).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct LockoutState {
     /// Login is refused because of failed logins.
@@ -143,6 +144,7 @@ pub fn lockout_state(
 
 /// The account's organisation, as the caller knows it (R000-08).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OrganizationState {
     /// The organisation's id.
@@ -153,6 +155,7 @@ pub struct OrganizationState {
 
 /// What the login gate needs to know besides the account.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LoginFacts {
     /// Failed logins since the last successful one.
@@ -174,6 +177,7 @@ pub struct LoginFacts {
 
 /// The outcome of the login gate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct LoginDecision {
     /// Allow or deny.

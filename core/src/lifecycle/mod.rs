@@ -85,6 +85,7 @@ impl Deny {
 
 /// Something the caller must do when it carries out an allowed decision.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(
     tag = "kind",
     rename_all = "camelCase",
@@ -152,6 +153,7 @@ pub enum Obligation {
 ///
 /// Never holds a password: changed fields are named, and only the email's values appear.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AuditEntry {
     /// The actor's account id.

@@ -265,6 +265,7 @@ pub struct LoginSpec {
 
 /// A way of deleting an account (R002-10).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum DeleteMode {
     /// Marked deleted, data kept.
@@ -347,6 +348,7 @@ pub struct ChangesSpec {
 
 /// A password reset method (R002-07).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub enum ResetMethod {
     /// An expiring single-use link sent to the user (self-service allowed).

@@ -12,6 +12,7 @@ use crate::model::Account;
 
 /// User statistics (R000-10).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Statistics {
     /// Every account, whatever its status.
@@ -66,6 +67,7 @@ pub fn statistics(policy: Option<&Policy>, accounts: &[Account], now: Timestamp)
 
 /// A security problem in the directory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Finding {
     /// `roles_in_inactive_status` (R001-06) or `system_admin_not_active` (R003-05).

@@ -8,6 +8,7 @@ use crate::model::Account;
 
 /// An account's status as it stands at `now`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct EffectiveStatus {
     /// The status in force.

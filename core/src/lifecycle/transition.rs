@@ -25,6 +25,7 @@ pub const MAX_REASON_CHARS: usize = 1000;
 /// What the caller knows and Warden cannot. Every fact is optional so that a decision can
 /// say which one it needs: a guard whose fact is missing denies with kind `missingFact`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TransitionFacts {
     /// The target's active (current or future) bookings (guard `activeBookings`).
@@ -78,6 +79,7 @@ pub struct TransitionRequest {
 
 /// The outcome of a transition request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TransitionDecision {
     /// Allow or deny.

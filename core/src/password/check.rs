@@ -51,6 +51,7 @@ impl<'a> PasswordContext<'a> {
 
 /// One rule of the policy and whether the password meets it, for a form's live checklist.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ChecklistItem {
     /// The rule, as the code of the issue it raises when unmet.
