@@ -43,7 +43,11 @@ fn every_operation_names_an_input_and_a_response_defined_in_the_schema() {
             assert!(defs.contains_key(name), "{} {key}: {name}", op.name());
         }
         // Inputs refuse unknown fields, as the parser does.
-        let input = entry["input"].as_str().unwrap().strip_prefix("#/$defs/").unwrap();
+        let input = entry["input"]
+            .as_str()
+            .unwrap()
+            .strip_prefix("#/$defs/")
+            .unwrap();
         assert_eq!(
             defs[input]["additionalProperties"],
             Value::Bool(false),

@@ -17,6 +17,15 @@ const blocklist = new warden.Blocklist(readFileSync(join(pkgDir, "common-passwor
 
 const MIN_CASES = 140;
 
+// Every outcome must also match the contract's JSON Schema: the response type its operation
+// names in `x-operations`, or the error envelope.
+const Ajv2020 = require("ajv/dist/2020").default;
+const contract = JSON.parse(readFileSync(join(root, "contract", "schema.json"), "utf8"));
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+ajv.addSchema(contract, "contract");
+const responseSchema = (op) => ajv.getSchema(`contract${contract["x-operations"][op]?.response ?? "#/$defs/ErrorEnvelope"}`);
+const errorSchema = ajv.getSchema("contract#/$defs/ErrorEnvelope");
+
 /** The subset rule: every mismatch, with its path (`$.violations[0].code`). */
 export function match(expected, actual, path = "$", out = []) {
   const kind = (v) => (v === null ? "null" : Array.isArray(v) ? "array" : typeof v);
@@ -48,7 +57,7 @@ function outcome(fn) {
     const error = { code: e.code, message: e.message };
     if (e.path !== "" || e.code === "invalid_input" || e.code === "policy_error") error.path = e.path;
     if (e.help !== undefined) error.help = e.help;
-    return { error };
+    return { contract: e.contract, error };
   }
 }
 
@@ -87,6 +96,8 @@ test("every conformance vector gives the expected decision in the Node package",
     names.add(c.name);
     const actual = outcome(() => blocklist.evaluateRequest(c.request));
     const mismatches = match(c.expect, actual);
+    const validate = "error" in actual ? errorSchema : responseSchema(c.request?.op);
+    if (!validate(actual)) problems.push(`the outcome breaks the contract's schema: ${ajv.errorsText(validate.errors).slice(0, 600)}`);
     // The same request through a reused `Warden` (the path applications take) must agree.
     const r = c.request;
     const simple = r && typeof r.preset === "string" && r.policy === undefined && Object.keys(r).every((k) => ["preset", "op", "lang", "input"].includes(k));

@@ -1,21 +1,22 @@
 // A typed use of the Node package, checked by `tsc --noEmit` (npm run typecheck).
 import { readFileSync } from "node:fs";
-import { Warden, Blocklist, presets, type ValidationDecision, type ImportResult, type TransitionDecision, type WardenError } from "../../wasm/pkg/node/warden_wasm.js";
+import { Warden, Blocklist, presets, type ValidationDecisionResponse, type ImportResult, type TransitionDecisionResponse, type WardenError } from "../../wasm/pkg/node/warden_wasm.js";
 
 const list = new Blocklist(readFileSync("wasm/pkg/node/common-passwords.txt", "utf8"));
 const names: string[] = presets().map((p) => p.name);
 const warden: Warden = Warden.fromPreset(names[0] ?? "000").withBlocklist(list);
-const d: ValidationDecision = warden.validate({ user: { email: "ada@acme.example" }, today: "2026-11-22" }, "fr");
+const d: ValidationDecisionResponse = warden.validate({ user: { email: "ada@acme.example" }, today: "2026-11-22" }, "fr");
 const errors: string[] = d.violations.filter((v) => v.severity === "error").map((v) => `${v.path.join(".")}: ${v.message}`);
 const score: number | undefined = d.password?.score;
 const r: ImportResult = warden.validateImport(new TextEncoder().encode("email\nx\n"), { today: "2026-11-22" });
 const invalid: number = r.status.filter((s) => s === 2).length;
-const t: TransitionDecision = warden.transition({ actor: { id: "a", superAdmin: true }, target: { id: "b" }, to: "inactive", now: "2026-11-22T10:00:00Z" });
+const t: TransitionDecisionResponse = warden.transition({ actor: { id: "a", superAdmin: true }, target: { id: "b" }, to: "inactive", now: "2026-11-22T10:00:00Z" });
 const obligations: string[] = t.obligations.map((o) => o.kind);
 try {
   Warden.fromPreset("nope");
 } catch (e) {
   const err = e as WardenError;
-  console.log(err.code, err.path, err.message);
+  console.log(err.code, err.path, err.message, err.contract);
 }
-console.log(errors, score, invalid, obligations, warden.needsBlocklist);
+const version: 1 = d.contract;
+console.log(errors, score, invalid, obligations, warden.needsBlocklist, version);

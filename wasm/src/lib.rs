@@ -46,6 +46,9 @@ use wasm_bindgen::prelude::*;
 use convert::{Codec, from_js, input_error, to_js, to_js_error};
 
 #[wasm_bindgen(typescript_custom_section)]
+const TS_CONTRACT: &str = include_str!("contract.d.ts");
+
+#[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = include_str!("types.d.ts");
 
 /// The common-password list, parsed once and shared by every policy given it.
@@ -243,7 +246,7 @@ impl Warden {
     ///
     /// # Errors
     /// A `WardenError` (`invalid_input`) when the input has the wrong shape.
-    #[wasm_bindgen(unchecked_return_type = "ValidationDecision")]
+    #[wasm_bindgen(unchecked_return_type = "ValidationDecisionResponse")]
     pub fn validate(
         &self,
         #[wasm_bindgen(unchecked_param_type = "ValidateInput")] input: &JsValue,
@@ -257,7 +260,7 @@ impl Warden {
     ///
     /// # Errors
     /// A `WardenError` (`unsupported`) when the policy has no password rules.
-    #[wasm_bindgen(js_name = checkPassword, unchecked_return_type = "PasswordDecision")]
+    #[wasm_bindgen(js_name = checkPassword, unchecked_return_type = "PasswordDecisionResponse")]
     pub fn check_password(
         &self,
         #[wasm_bindgen(unchecked_param_type = "PasswordInput")] input: &JsValue,
@@ -270,7 +273,7 @@ impl Warden {
     ///
     /// # Errors
     /// A `WardenError` for a bad shape or an action, role or group the policy lacks.
-    #[wasm_bindgen(unchecked_return_type = "AuthorizeDecision")]
+    #[wasm_bindgen(unchecked_return_type = "AuthzDecisionResponse")]
     pub fn authorize(
         &self,
         #[wasm_bindgen(unchecked_param_type = "AuthorizeInput")] input: &JsValue,
@@ -283,7 +286,7 @@ impl Warden {
     ///
     /// # Errors
     /// A `WardenError` for a bad shape or an unknown action.
-    #[wasm_bindgen(unchecked_return_type = "ScopeDecision")]
+    #[wasm_bindgen(unchecked_return_type = "ScopeOutputResponse")]
     pub fn scope(
         &self,
         #[wasm_bindgen(unchecked_param_type = "ScopeInput")] input: &JsValue,
@@ -297,7 +300,7 @@ impl Warden {
     ///
     /// # Errors
     /// A `WardenError` for a bad shape or a status the policy lacks.
-    #[wasm_bindgen(unchecked_return_type = "TransitionDecision")]
+    #[wasm_bindgen(unchecked_return_type = "TransitionDecisionResponse")]
     pub fn transition(
         &self,
         #[wasm_bindgen(unchecked_param_type = "TransitionInput")] input: &JsValue,
@@ -310,7 +313,7 @@ impl Warden {
     ///
     /// # Errors
     /// A `WardenError` for a bad shape.
-    #[wasm_bindgen(js_name = canLogin, unchecked_return_type = "LoginDecision")]
+    #[wasm_bindgen(js_name = canLogin, unchecked_return_type = "LoginDecisionResponse")]
     pub fn can_login(
         &self,
         #[wasm_bindgen(unchecked_param_type = "LoginInput")] input: &JsValue,
@@ -323,10 +326,10 @@ impl Warden {
     ///
     /// # Errors
     /// A `WardenError` for a bad shape.
-    #[wasm_bindgen(unchecked_return_type = "Statistics")]
+    #[wasm_bindgen(unchecked_return_type = "StatisticsResponse")]
     pub fn statistics(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "StatisticsInput")] input: &JsValue,
+        #[wasm_bindgen(unchecked_param_type = "AccountsInput")] input: &JsValue,
     ) -> Result<JsValue, JsValue> {
         self.run(Codec::DEFAULT, Op::Statistics, input, None)
     }

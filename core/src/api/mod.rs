@@ -35,13 +35,13 @@ mod ops;
 pub mod schema;
 
 pub use error::{ApiError, ApiErrorKind};
+pub use ops::BulkInput;
 pub use ops::{
     AccountsInput, AuthorizeInput, ChangesInput, DeleteInput, DirectoryDecision, DirectoryInput,
     EffectiveStatusInput, FindingsDecision, ImportInput, LockoutInput, LoginInput, Operation,
     PasswordChangeInput, PasswordResetInput, PasswordResetOutput, PermissionsDecision,
     PermissionsInput, ScopeInput, ScopeOutput, TransitionInput, VerificationInput,
 };
-pub use ops::BulkInput;
 
 /// The version of the contract this build speaks: requests may name it (`"contract": 1`;
 /// absent means 1), and every response, errors included, carries it.
@@ -279,7 +279,10 @@ fn humane(message: &str) -> String {
         ("expected a map", "expected an object"),
         ("expected a sequence", "expected a list"),
         ("expected a string", "expected a string"),
-        ("expected u32", "expected a whole number from 0 to 4294967295"),
+        (
+            "expected u32",
+            "expected a whole number from 0 to 4294967295",
+        ),
         ("expected u64", "expected a whole number from 0"),
         ("expected usize", "expected a whole number from 0"),
         ("expected a boolean", "expected true or false"),
@@ -418,7 +421,10 @@ pub fn check_password_json(
     lang: Lang,
 ) -> Result<PasswordDecision, ApiError> {
     let Some(pp) = policy.password_policy() else {
-        return Err(ApiError::unsupported("password", "it has no `password` section"));
+        return Err(ApiError::unsupported(
+            "password",
+            "it has no `password` section",
+        ));
     };
     let attributes: Vec<(&str, &str)> = input
         .user

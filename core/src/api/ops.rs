@@ -145,9 +145,11 @@ fn directory(rows: &[Account]) -> Result<Directory, ApiError> {
             HierarchyProblem::Cycle { .. } | HierarchyProblem::DuplicateId { .. }
         )
     }) {
-        return Err(ApiError::rejected("invalid_directory", p.to_string()).with_help(
-            "run the `directory` operation to list every problem of the manager relation",
-        ));
+        return Err(
+            ApiError::rejected("invalid_directory", p.to_string()).with_help(
+                "run the `directory` operation to list every problem of the manager relation",
+            ),
+        );
     }
     Ok(dir)
 }
@@ -690,9 +692,8 @@ impl Operation for PasswordResetInput {
             actor_permissions,
             lang,
         };
-        let reset =
-            lifecycle::password_reset(policy, &req, &mut SeededRandom::new(seed), self.now)
-                .map_err(|e| lifecycle_error(policy, e))?;
+        let reset = lifecycle::password_reset(policy, &req, &mut SeededRandom::new(seed), self.now)
+            .map_err(|e| lifecycle_error(policy, e))?;
         let temporary_password = reset.temporary_password().map(|p| p.expose().to_owned());
         Ok(PasswordResetOutput {
             reset,

@@ -14,10 +14,9 @@ use serde_json::{Map, Value, json};
 
 use super::ops::{
     AccountsInput, AuthorizeInput, BulkInput, ChangesInput, DeleteInput, DirectoryDecision,
-    DirectoryInput, EffectiveStatusInput, FindingsDecision, ImportInput, LockoutInput,
-    LoginInput, PasswordChangeInput, PasswordResetInput, PasswordResetOutput,
-    PermissionsDecision, PermissionsInput, ScopeInput, ScopeOutput, TransitionInput,
-    VerificationInput,
+    DirectoryInput, EffectiveStatusInput, FindingsDecision, ImportInput, LockoutInput, LoginInput,
+    PasswordChangeInput, PasswordResetInput, PasswordResetOutput, PermissionsDecision,
+    PermissionsInput, ScopeInput, ScopeOutput, TransitionInput, VerificationInput,
 };
 use super::{CONTRACT_VERSION, Op, PasswordDecision, PasswordInput, Request, ValidateInput};
 
@@ -93,10 +92,14 @@ pub fn contract_schema() -> Value {
             response,
             json!({
                 "description": format!("The response of an operation whose output is `{output}`: the output with the contract version."),
-                "allOf": [{ "$ref": format!("#/$defs/{output}") }],
-                "type": "object",
-                "properties": { "contract": contract_property() },
-                "required": ["contract"],
+                "allOf": [
+                    { "$ref": format!("#/$defs/{output}") },
+                    {
+                        "type": "object",
+                        "properties": { "contract": contract_property() },
+                        "required": ["contract"],
+                    },
+                ],
             }),
         );
     }

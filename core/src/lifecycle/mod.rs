@@ -45,8 +45,8 @@ use crate::violation::Params;
 pub use actions::{
     ChangeDecision, ChangeRequest, DeleteDecision, DeleteFacts, DeleteRequest,
     PasswordChangeRequest, PasswordResetDecision, PasswordResetRequest, Suggestion,
-    VerificationDecision, changes, changes_in, delete, feature_enabled, password_change, password_reset,
-    verification,
+    VerificationDecision, changes, changes_in, delete, feature_enabled, password_change,
+    password_reset, verification,
 };
 pub use login::{
     LockoutState, LoginDecision, LoginFacts, OrganizationState, can_login, lockout_state,
