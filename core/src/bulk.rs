@@ -244,6 +244,15 @@ pub enum BulkError {
         /// Why.
         reason: String,
     },
+    /// An item needs an action the policy does not name (`access.assignAction` for role
+    /// items, `access.createAction` for imports).
+    #[error("`{item}` items need `{setting}` in the policy")]
+    Unsupported {
+        /// The item's operation.
+        item: &'static str,
+        /// The policy setting it needs.
+        setting: &'static str,
+    },
     /// An item names an undeclared action, role or group.
     #[error(transparent)]
     Access(#[from] AccessError),
@@ -426,9 +435,16 @@ pub fn bulk(
                 remove,
             } => {
                 r.target = Some(target.id.clone());
+                let Some(assign) = policy.access().and_then(|a| a.spec.assign_action.clone())
+                else {
+                    return Err(BulkError::Unsupported {
+                        item: "roles",
+                        setting: "access.assignAction",
+                    });
+                };
                 let a = AuthorizeRequest {
                     actor: actor.clone(),
-                    action: "roles.assign".into(),
+                    action: assign,
                     target: Target::from(target),
                     change: Some(RoleChange {
                         add: add.clone(),
@@ -500,11 +516,18 @@ pub fn bulk(
                     r.violations = v.violations;
                 } else {
                     r.violations = v.violations;
-                    if policy.access().is_some() {
-                        let target = import_target(user, &v.normalized);
+                    if let Some(access) = policy.access() {
+                        let Some(create) = access.spec.create_action.clone() else {
+                            return Err(BulkError::Unsupported {
+                                item: "import",
+                                setting: "access.createAction",
+                            });
+                        };
+                        let manager = access.spec.manager_field.as_deref().unwrap_or("manager");
+                        let target = import_target(user, &v.normalized, manager);
                         let a = AuthorizeRequest {
                             actor: actor.clone(),
-                            action: "users.create".into(),
+                            action: create,
                             target,
                             change: None,
                         };
@@ -578,7 +601,11 @@ pub(crate) fn actor_permissions(
 }
 
 /// The target of a `users.create` for an imported record.
-pub(crate) fn import_target(user: &Map<String, Value>, normalized: &Map<String, Value>) -> Target {
+pub(crate) fn import_target(
+    user: &Map<String, Value>,
+    normalized: &Map<String, Value>,
+    manager_field: &str,
+) -> Target {
     let s = |k: &str| {
         normalized
             .get(k)
@@ -591,7 +618,7 @@ pub(crate) fn import_target(user: &Map<String, Value>, normalized: &Map<String, 
         kind: "user".into(),
         organization: s("organization"),
         location: s("location"),
-        manager: s("manager").or_else(|| s("supervisor")),
+        manager: s(manager_field),
         status: s("status"),
         attributes: normalized.clone(),
         ..Target::default()

@@ -993,7 +993,7 @@ fn decide<'a>(
                 allowed = Some((&p.name, Some(p.scope)));
                 break;
             }
-            if held.is_none_or(|h| p.scope_covers(h)) {
+            if held.is_none_or(|h| p.reach_rank() > h.reach_rank()) {
                 held = Some(p);
             }
         }
@@ -1037,7 +1037,7 @@ fn check_grants(
     lang: Lang,
 ) -> Result<Option<Denial>, AccessError> {
     let target = &req.target;
-    let creating = req.action == "users.create";
+    let creating = access.spec.create_action.as_deref() == Some(req.action.as_str());
     if !creating && req.change.is_none() {
         return Ok(None);
     }
@@ -1408,10 +1408,10 @@ mod tests {
             ask("boss", &["employee"], "users.read", "low", "acme", Lang::En),
             json!({
                 "kind": "notPermitted", "code": "scope_insufficient",
-                "message": "`users.read` is granted only at scope `own`, which does not reach this target (it needs `team (depth 2)`)",
-                "rule": "role:employee#0",
+                "message": "`users.read` is granted only at scope `team (depth 1)`, which does not reach this target (it needs `team (depth 2)`)",
+                "rule": "role:employee#1",
                 "hint": "a role granting `users.read` at scope `team (depth 2)` or wider",
-                "params": {"action": "users.read", "held": "own", "needed": "team (depth 2)"}
+                "params": {"action": "users.read", "held": "team (depth 1)", "needed": "team (depth 2)"}
             })
         );
         assert_eq!(

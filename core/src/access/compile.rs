@@ -75,6 +75,20 @@ impl CompiledPermission {
         self.actions.contains(&action)
     }
 
+    /// How far this grant reaches, for naming the widest one an actor holds in a deny: own,
+    /// then team (deeper is wider, unlimited widest), location, organisation, all. Own and
+    /// team are incomparable on some directories ([`Self::scope_covers`]); a deny names the
+    /// team grant, the one that reaches other people.
+    pub(crate) fn reach_rank(&self) -> (u8, u32) {
+        match self.scope {
+            ScopeLevel::Own => (0, 0),
+            ScopeLevel::Team => (1, self.depth.unwrap_or(u32::MAX)),
+            ScopeLevel::Location => (2, 0),
+            ScopeLevel::Organization => (3, 0),
+            ScopeLevel::All => (4, 0),
+        }
+    }
+
     /// Does this allow reach at least as far as `other`, on every directory?
     pub(crate) fn scope_covers(&self, other: &CompiledPermission) -> bool {
         use ScopeLevel::*;
@@ -480,6 +494,38 @@ pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess
     {
         return Err(PolicyError::invalid(
             "access.roleField",
+            format!("`{f}` is not a field of the schema"),
+        ));
+    }
+    for (key, action) in [
+        ("createAction", &spec.create_action),
+        ("assignAction", &spec.assign_action),
+    ] {
+        if let Some(a) = action {
+            let declared = a
+                .split_once('.')
+                .and_then(|(m, act)| {
+                    spec.modules
+                        .get(m)
+                        .map(|acts| acts.iter().any(|x| x == act))
+                })
+                .unwrap_or(false);
+            if !declared {
+                return Err(PolicyError::invalid(
+                    format!("access.{key}"),
+                    format!(
+                        "`{}` is not a declared `module.action`",
+                        a.chars().take(128).collect::<String>()
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(f) = &spec.manager_field
+        && !doc.fields.contains_key(f)
+    {
+        return Err(PolicyError::invalid(
+            "access.managerField",
             format!("`{f}` is not a field of the schema"),
         ));
     }

@@ -37,6 +37,18 @@ pub struct AccessSpec {
     /// `accountType`): creating an account with that value is granting that role.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role_field: Option<String>,
+    /// The action that creates an account (`users.create`): it grants every role the new
+    /// account starts with, so grant rules apply to it, and bulk imports are authorized
+    /// as it. Without it, a bulk import item is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_action: Option<String>,
+    /// The action that grants and withdraws roles (`roles.assign`): bulk role items are
+    /// authorized as it. Without it, a bulk role item is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assign_action: Option<String>,
+    /// The record field that holds an imported account's manager id (default `manager`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manager_field: Option<String>,
 }
 
 fn read_actions() -> Vec<String> {

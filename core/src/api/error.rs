@@ -220,6 +220,9 @@ impl From<BulkError> for ApiError {
         match e {
             BulkError::Access(a) => a.into(),
             BulkError::Lifecycle(l) => l.into(),
+            e @ BulkError::Unsupported { .. } => {
+                ApiError::new(ApiErrorKind::Unsupported, "unsupported", e.to_string())
+            }
             other => ApiError::rejected("bulk_rejected", other.to_string()),
         }
     }

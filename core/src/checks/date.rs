@@ -194,6 +194,12 @@ impl Timestamp {
         Timestamp(self.0.saturating_add(secs))
     }
 
+    /// Whether the instant has an RFC 3339 form (years 1 to 9999): every timestamp a
+    /// decision carries does, so that it reads back as input.
+    pub fn is_rfc3339(self) -> bool {
+        Date::from_days_since_epoch(self.0.div_euclid(86_400)).is_some()
+    }
+
     /// Seconds from `earlier` to `self` (negative if `earlier` is later).
     pub fn seconds_since(self, earlier: Timestamp) -> i64 {
         self.0.saturating_sub(earlier.0)

@@ -63,7 +63,11 @@ pub struct DeleteRequest {
     #[serde(default)]
     pub facts: DeleteFacts,
     /// The permissions the actor holds over the target, checked against `deletion.by`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    ///
+    /// Computed by the kernel, never read from a request: the JSON contract fills it from
+    /// the policy and the directory; a Rust caller fills it with
+    /// [`access::permissions_over`](crate::access::permissions_over).
+    #[serde(skip)]
     pub actor_permissions: Vec<String>,
     /// The language of messages.
     #[serde(default)]
@@ -617,7 +621,11 @@ pub struct PasswordResetRequest {
     pub method: Option<ResetMethod>,
     /// The permissions the actor holds over the target, checked against
     /// `passwordReset.by`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    ///
+    /// Computed by the kernel, never read from a request: the JSON contract fills it from
+    /// the policy and the directory; a Rust caller fills it with
+    /// [`access::permissions_over`](crate::access::permissions_over).
+    #[serde(skip)]
     pub actor_permissions: Vec<String>,
     /// The language of messages.
     #[serde(default)]

@@ -40,6 +40,7 @@ pub(crate) const CODES: &[&str] = &[
     "status_inactive",
     "organization_inactive",
     "locked",
+    "account_locked",
     "locked_permanently",
     "password_expired",
     "pending_verification",
@@ -92,6 +93,7 @@ fn template(code: &str, lang: Lang) -> &'static str {
             "status_inactive" => "the account is `{status}` and cannot log in",
             "organization_inactive" => "the organization `{organization}` is inactive",
             "locked" => "the account is locked after too many failed logins, until {until}",
+            "account_locked" => "the account is locked",
             "locked_permanently" => "the account is locked after too many failed logins",
             "password_expired" => "the password has expired",
             "pending_verification" => "the account is awaiting verification",
@@ -154,6 +156,7 @@ fn template(code: &str, lang: Lang) -> &'static str {
             "status_inactive" => "le compte est à l'état `{status}` et ne peut pas se connecter",
             "organization_inactive" => "l'organisation `{organization}` est inactive",
             "locked" => "le compte est bloqué après trop d'échecs de connexion, jusqu'au {until}",
+            "account_locked" => "le compte est bloqué",
             "locked_permanently" => "le compte est bloqué après trop d'échecs de connexion",
             "password_expired" => "le mot de passe a expiré",
             "pending_verification" => "le compte est en attente de vérification",
@@ -189,6 +192,8 @@ fn hint_template(code: &str, params: &Params, lang: Lang) -> Option<&'static str
             "self_reset_method" => "use the `token` method",
             "current_password_required" => "verify the current password first",
             "locked" => "try again in {retryAfterSeconds}",
+            "account_locked" if has("until") => "it unlocks in {retryAfterSeconds}, at {until}",
+            "account_locked" => "an administrator must unlock the account",
             "locked_permanently" => "an administrator must unlock the account",
             "password_expired" => "change the password",
             "status_inactive" => "an administrator can reactivate the account",
@@ -219,6 +224,10 @@ fn hint_template(code: &str, params: &Params, lang: Lang) -> Option<&'static str
             "self_reset_method" => "utilisez la méthode `token`",
             "current_password_required" => "vérifiez d'abord le mot de passe actuel",
             "locked" => "réessayez dans {retryAfterSeconds}",
+            "account_locked" if has("until") => {
+                "il se débloque dans {retryAfterSeconds}, le {until}"
+            }
+            "account_locked" => "un administrateur doit débloquer le compte",
             "locked_permanently" => "un administrateur doit débloquer le compte",
             "password_expired" => "changez le mot de passe",
             "status_inactive" => "un administrateur peut réactiver le compte",

@@ -229,8 +229,10 @@ fn locked_deny(until: Option<Timestamp>, now: Timestamp, lang: Lang) -> Deny {
 /// May `account` log in at `now`?
 ///
 /// In order: the effective status (a status without `login`: `blacklisted` when terminal,
-/// `locked` / `locked_permanently` when it is the lockout's status, `pending_verification`
-/// for `pendingVerification`, `status_inactive` otherwise; R000-06, R003-04); the
+/// `locked` / `locked_permanently` when it is the lockout's status and the failed attempts
+/// lock the account, `account_locked` when it is the lockout's status without failed
+/// attempts that explain it (an administrator's lock), `pending_verification`
+/// for a status that `awaitsVerification`, `status_inactive` otherwise; R000-06, R003-04); the
 /// organisation (R000-08, when `login.organizationMustBeActive` and the account has one);
 /// the lockout (R002-12); the email verification (`login.emailVerified`); password expiry
 /// (R003-06, `password.expiryDays` days after `passwordChangedAt`, ending exactly then).
@@ -280,8 +282,23 @@ pub fn can_login(
                 lang,
             )
         } else if lock_status == Some(eff.status.as_str()) {
-            locked_deny(eff.until, now, lang)
-        } else if eff.status == "pendingVerification" {
+            // The lockout's status, reached by failed logins or set by an administrator: only
+            // failed attempts that lock the account now make it the lockout's doing; without
+            // them the message says it is locked, not why.
+            if lockout.as_ref().is_some_and(|l| l.locked) {
+                locked_deny(eff.until, now, lang)
+            } else {
+                let mut p = status_param();
+                if let Some(u) = eff.until {
+                    p.insert("until".into(), u.to_string().into());
+                    p.insert(
+                        "retryAfterSeconds".into(),
+                        u.seconds_since(now).max(0).into(),
+                    );
+                }
+                Deny::new(DenyKind::Forbidden, "account_locked", "status", p, lang)
+            }
+        } else if spec.awaits_verification {
             Deny::new(
                 DenyKind::InvalidState,
                 "pending_verification",

@@ -48,6 +48,11 @@ pub struct LifecycleSpec {
     /// Verification kinds and the features they enable (R002-08).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verifications: Option<VerificationSpec>,
+    /// The boolean field of the schema that marks a system administrator (`isSystemAdmin`),
+    /// for the guard `systemAdminActive` and the finding `system_admin_not_active`
+    /// (R003-05). A policy that uses the guard must name it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_admin_field: Option<String>,
 }
 
 fn active() -> String {
@@ -78,6 +83,10 @@ pub struct StatusSpec {
     /// A terminal status is permanent (blacklisted, R002-06): no transition may leave it.
     #[serde(default)]
     pub terminal: bool,
+    /// The account waits for a verification (R002-08): the login gate says so
+    /// (`pending_verification`) instead of calling the account inactive.
+    #[serde(default)]
+    pub awaits_verification: bool,
 }
 
 /// How a temporary status ends.
@@ -109,8 +118,8 @@ pub enum Requirement {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ActorSpec {
-    /// A `module.action` permission the actor holds over the target (as computed by the
-    /// access module and passed in the request).
+    /// A `module.action` permission the actor holds over the target, as the kernel computes
+    /// it from the policy's `access` section (a policy without one cannot name it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub permission: Option<String>,
     /// Roles any of which the actor holds directly.
@@ -509,12 +518,21 @@ pub(crate) fn is_permission(p: &str) -> bool {
     }
 }
 
-fn check_actor(path: &str, by: &ActorSpec) -> Result<(), PolicyError> {
+fn check_actor(path: &str, by: &ActorSpec, doc: &PolicyDocument) -> Result<(), PolicyError> {
     if by.is_empty() {
         return Err(PolicyError::invalid(
             path,
             "`by` names nobody: give a `permission`, `roles`, `root` or `superAdmin`",
         ));
+    }
+    // The kernel computes the permissions an actor holds from the `access` section; without
+    // one there is nothing to compute them from, and a caller's word is never taken for it.
+    if by.permission.is_some() && doc.access.is_none() {
+        return Err(PolicyError::invalid(
+            format!("{path}.permission"),
+            "`by.permission` needs an `access` section: the permissions an actor holds are computed from it",
+        )
+        .with_help("declare the permission in `access`, or name `roles`, `root` or `superAdmin`"));
     }
     if let Some(p) = &by.permission
         && !is_permission(p)
@@ -568,6 +586,14 @@ pub fn compile(
     doc: &PolicyDocument,
 ) -> Result<CompiledLifecycle, PolicyError> {
     let p = "lifecycle";
+    if let Some(f) = &spec.system_admin_field
+        && !doc.fields.contains_key(f)
+    {
+        return Err(PolicyError::invalid(
+            format!("{p}.systemAdminField"),
+            format!("`{f}` is not a field of the schema"),
+        ));
+    }
     if spec.statuses.is_empty() {
         return Err(PolicyError::invalid(
             format!("{p}.statuses"),
@@ -695,7 +721,7 @@ pub fn compile(
             }
         }
         if let Some(by) = &t.by {
-            check_actor(&format!("{tp}.by"), by)?;
+            check_actor(&format!("{tp}.by"), by, doc)?;
         }
         let temporary = spec
             .statuses
@@ -715,6 +741,13 @@ pub fn compile(
         }
         check_list(&format!("{tp}.guards"), t.guards.len())?;
         no_duplicates(&format!("{tp}.guards"), &t.guards, "guard")?;
+        if t.guards.contains(&Guard::SystemAdminActive) && spec.system_admin_field.is_none() {
+            return Err(PolicyError::invalid(
+                format!("{tp}.guards"),
+                "the guard `systemAdminActive` needs `lifecycle.systemAdminField`, the field that marks a system administrator",
+            )
+            .with_help("add `\"systemAdminField\": \"isSystemAdmin\"` (a boolean field of the schema)"));
+        }
         check_list(&format!("{tp}.obligations"), t.obligations.len())?;
         no_duplicates(&format!("{tp}.obligations"), &t.obligations, "obligation")?;
     }
@@ -787,7 +820,7 @@ pub fn compile(
             ));
         }
         if let Some(by) = &d.by {
-            check_actor(&format!("{dp}.by"), by)?;
+            check_actor(&format!("{dp}.by"), by, doc)?;
         }
         check_list(&format!("{dp}.blockers"), d.blockers.len())?;
         no_duplicates(&format!("{dp}.blockers"), &d.blockers, "blocker")?;
@@ -886,7 +919,7 @@ pub fn compile(
             ));
         }
         if let Some(by) = &r.by {
-            check_actor(&format!("{rp}.by"), by)?;
+            check_actor(&format!("{rp}.by"), by, doc)?;
         }
         if r.temporary_length.is_some_and(|n| n == 0 || n > 4096) {
             return Err(PolicyError::invalid(

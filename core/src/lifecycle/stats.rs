@@ -88,7 +88,8 @@ pub struct Finding {
 
 /// Reports accounts whose effective status does not allow roles (`rolesAllowed: false`)
 /// but that hold roles or manual groups (R001-06: a security risk), and system
-/// administrators (attribute `isSystemAdmin: true`) whose status does not allow login
+/// administrators (the policy's `lifecycle.systemAdminField` is true) whose status does not
+/// allow login
 /// (R003-05). An account with a status unknown to the policy is skipped.
 ///
 /// # Errors
@@ -117,7 +118,12 @@ pub fn security_findings(
                 groups: a.groups.clone(),
             });
         }
-        if !spec.login && a.attributes.get("isSystemAdmin") == Some(&Value::Bool(true)) {
+        let system_admin = lc
+            .spec()
+            .system_admin_field
+            .as_deref()
+            .is_some_and(|f| a.attributes.get(f) == Some(&Value::Bool(true)));
+        if !spec.login && system_admin {
             out.push(Finding {
                 code: "system_admin_not_active".into(),
                 rule: "R003-05".into(),

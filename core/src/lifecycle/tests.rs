@@ -29,9 +29,10 @@ fn lifecycle() -> Value {
             "inactive": { "rolesAllowed": false },
             "suspended": { "temporary": { "returnsTo": "active", "maxDays": 365 } },
             "blacklisted": { "terminal": true },
-            "pendingVerification": {},
+            "pendingVerification": { "awaitsVerification": true },
             "locked": { "temporary": { "returnsTo": "active" } }
         },
+        "systemAdminField": "isSystemAdmin",
         "transitions": [
             { "id": "deactivate", "from": ["active", "suspended", "locked"], "to": "inactive", "by": {"permission": "users.status"},
               "reason": "required", "guards": ["lastSuperAdmin", "soleCriticalHolder", "systemAdminActive"],
@@ -72,6 +73,7 @@ fn doc_with(lc: Value) -> Value {
             "isSystemAdmin": { "type": "boolean" }
         },
         "password": { "profile": "composition", "expiryDays": 90 },
+        "access": { "modules": { "users": ["read", "update", "delete", "status"] } },
         "lifecycle": lc
     })
 }
@@ -702,10 +704,18 @@ fn decisions_serialise_in_camel_case() {
     assert_eq!(v["audit"]["at"], NOW);
     let r2: TransitionRequest = serde_json::from_value(json!({
         "actor": {"id": "a"}, "target": {"id": "b"}, "to": "inactive", "reason": "x",
-        "facts": {"activeBookings": 0, "soleHolderOf": []}, "actorPermissions": ["users.status"], "lang": "fr"
+        "facts": {"activeBookings": 0, "soleHolderOf": []}, "lang": "fr"
     }))
     .unwrap();
     assert_eq!(r2.facts.active_bookings, Some(0));
+    // The permissions an actor holds are computed, never read from a request.
+    assert!(
+        serde_json::from_value::<TransitionRequest>(json!({
+            "actor": {"id": "a"}, "target": {"id": "b"}, "to": "inactive",
+            "actorPermissions": ["users.status"]
+        }))
+        .is_err()
+    );
     assert!(serde_json::from_value::<TransitionFacts>(json!({"bookings": 1})).is_err());
 }
 
@@ -830,10 +840,17 @@ fn r000_06_inactive_cannot_log_in() {
     }
     u.status = "locked".into();
     u.status_until = Some(now().plus_seconds(90));
+    // Locked by an administrator: no failed logins lock it now.
     let d = can_login(&p, &u, Some(&org(true)), &login_facts(), now(), Lang::En).unwrap();
     let deny = d.deny.unwrap();
-    assert_eq!(deny.code, "locked");
+    assert_eq!(deny.code, "account_locked");
     assert_eq!(deny.params["retryAfterSeconds"], json!(90));
+    assert!(!deny.message.contains("failed"), "{}", deny.message);
+    // Locked by the lockout: the failed attempts lock it now.
+    let mut f = login_facts();
+    f.failed_attempts = minutes(&[-4, -3, -2, -1, 0]);
+    let d = can_login(&p, &u, Some(&org(true)), &f, now(), Lang::En).unwrap();
+    assert_eq!(d.deny.unwrap().code, "locked");
     u.status_until = Some(now());
     assert!(
         can_login(&p, &u, Some(&org(true)), &login_facts(), now(), Lang::En)

@@ -59,10 +59,12 @@ pub struct TransitionRequest {
     /// `durationMinutes`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<Timestamp>,
-    /// The duration of a temporary status, in days.
+    /// The duration of a temporary status, in days: at most the status's `maxDays`, and
+    /// never more than [`MAX_TEMPORARY_DAYS`](super::MAX_TEMPORARY_DAYS) (100 years).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_days: Option<u32>,
-    /// The duration of a temporary status, in minutes.
+    /// The duration of a temporary status, in minutes: the same ceiling as
+    /// `duration_days`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_minutes: Option<u32>,
     /// Facts for the guards and obligations.
@@ -70,7 +72,11 @@ pub struct TransitionRequest {
     pub facts: TransitionFacts,
     /// The permissions the actor holds over the target (computed by the access module),
     /// checked against the transition's `by.permission`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    ///
+    /// Computed by the kernel, never read from a request: the JSON contract fills it from
+    /// the policy and the directory; a Rust caller fills it with
+    /// [`access::permissions_over`](crate::access::permissions_over).
+    #[serde(skip)]
     pub actor_permissions: Vec<String>,
     /// The language of messages.
     #[serde(default)]
@@ -173,7 +179,11 @@ pub(crate) fn check_guard(g: Guard, cx: &GuardContext<'_>) -> GuardOutcome {
             Some(perms) => forbid("sole_critical_holder", one("permissions", perms.to_vec())),
         },
         Guard::SystemAdminActive => {
-            let is_admin = cx.target.attributes.get("isSystemAdmin") == Some(&Value::Bool(true));
+            let is_admin = cx
+                .policy
+                .lifecycle()
+                .and_then(|lc| lc.spec().system_admin_field.as_deref())
+                .is_some_and(|f| cx.target.attributes.get(f) == Some(&Value::Bool(true)));
             if is_admin && !cx.to_login {
                 forbid("system_admin_active", Params::new())
             } else {
@@ -343,6 +353,22 @@ fn check_duration(
     } else {
         Requirement::Forbidden
     });
+    // Every duration has a ceiling, [`MAX_TEMPORARY_DAYS`] (a tighter `maxDays` of the status
+    // applies below), and every end is a timestamp that reads back as input.
+    let ceiling_days = temporary
+        .and_then(|tmp| tmp.max_days)
+        .unwrap_or(super::MAX_TEMPORARY_DAYS)
+        .min(super::MAX_TEMPORARY_DAYS);
+    let too_long = || Box::new(deny("duration_too_long", one("maxDays", ceiling_days)));
+    if req
+        .duration_days
+        .is_some_and(|d| d > super::MAX_TEMPORARY_DAYS)
+        || req
+            .duration_minutes
+            .is_some_and(|m| u64::from(m) > u64::from(super::MAX_TEMPORARY_DAYS) * 1440)
+    {
+        return Err(too_long());
+    }
     let until = match (req.until, req.duration_days, req.duration_minutes) {
         (Some(u), _, _) => Some(u),
         (_, Some(d), _) => Some(now.plus_seconds(i64::from(d).saturating_mul(86_400))),
@@ -362,10 +388,10 @@ fn check_duration(
             if u <= now {
                 return Err(Box::new(deny("duration_in_past", Params::new())));
             }
-            if let Some(max) = temporary.and_then(|tmp| tmp.max_days)
-                && u.seconds_since(now) > i64::from(max).saturating_mul(86_400)
+            if u.seconds_since(now) > i64::from(ceiling_days).saturating_mul(86_400)
+                || !u.is_rfc3339()
             {
-                return Err(Box::new(deny("duration_too_long", one("maxDays", max))));
+                return Err(too_long());
             }
             Ok(Some(u))
         }
