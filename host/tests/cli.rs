@@ -1243,3 +1243,126 @@ fn password_reset_uses_os_entropy() {
     );
     assert_usage_error(&out);
 }
+
+// ---------------------------------------------------------------- the CLI as a newcomer meets it
+
+#[test]
+fn every_command_takes_the_same_clock() {
+    let record = ada().to_string();
+    // `validate` takes `--now` (its UTC date is today) as well as `--today`.
+    for clock in [["--now", "2026-11-22T10:00:00Z"], ["--today", "2026-11-22"]] {
+        let out = warden(
+            &["validate", "--preset", "000", clock[0], clock[1]],
+            record.as_bytes(),
+        );
+        assert!(code(&out) <= 1, "{clock:?}: {}", stderr(&out));
+        assert_eq!(json_out(&out)["contract"], 1);
+    }
+    // The decision commands and `import` take `--today` as well as `--now`.
+    let input = json!({"account": {"id": "a"}}).to_string();
+    let out = warden(
+        &[
+            "eval",
+            "--op",
+            "effectiveStatus",
+            "--preset",
+            "002",
+            "--today",
+            "2026-11-22",
+        ],
+        input.as_bytes(),
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = warden(
+        &[
+            "import",
+            "--preset",
+            "000",
+            "--today",
+            "2026-11-22",
+            "--format",
+            "csv",
+            "-",
+        ],
+        b"firstName,lastName\nAda,Lovelace\n",
+    );
+    assert!(code(&out) <= 1, "{}", stderr(&out));
+    // Both at once is a usage error, not a silent choice.
+    let out = warden(
+        &[
+            "validate",
+            "--preset",
+            "000",
+            "--today",
+            "2026-11-22",
+            "--now",
+            "2026-11-22T10:00:00Z",
+        ],
+        record.as_bytes(),
+    );
+    assert_eq!(code(&out), 2);
+}
+
+#[test]
+fn presets_are_found_by_what_warden_presets_prints_and_by_number() {
+    let listed = json_out(&warden(&["presets"], b""));
+    for p in listed.as_array().unwrap() {
+        for name in [p["id"].as_str().unwrap(), p["name"].as_str().unwrap()] {
+            let out = warden(&["presets", "show", name], b"");
+            assert_eq!(code(&out), 0, "{name}: {}", stderr(&out));
+        }
+    }
+    let out = warden(&["presets", "show", "2"], b"");
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stdout(&out).contains("rental-platform"));
+}
+
+#[test]
+fn validate_says_so_when_given_the_operation_input_instead_of_a_record() {
+    let wrapped = json!({"user": ada(), "today": "2026-11-22"}).to_string();
+    let out = warden(
+        &["validate", "--preset", "000", "--today", "2026-11-22"],
+        wrapped.as_bytes(),
+    );
+    let err = assert_usage_error(&out);
+    assert!(err.contains("not a user record"), "{err}");
+    assert!(err.contains("warden eval --op validate"), "{err}");
+}
+
+#[test]
+fn help_shows_the_account_shape_and_the_guard_facts() {
+    for cmd in ["authorize", "transition", "delete", "eval"] {
+        let out = warden(&[cmd, "--help"], b"");
+        let text = stdout(&out);
+        assert!(text.contains("ACCOUNTS"), "{cmd}");
+        assert!(text.contains("\"superAdmin\""), "{cmd}");
+        assert!(text.contains("activeBookings"), "{cmd}");
+    }
+}
+
+#[test]
+fn errors_name_no_rust_type_and_an_unknown_role_suggests_the_policys() {
+    let out = warden(
+        &[
+            "authorize",
+            "--preset",
+            "001",
+            "--now",
+            "2026-11-22T10:00:00Z",
+        ],
+        json!({"actor": "a", "action": "users.read", "target": {"id": "b"}})
+            .to_string()
+            .as_bytes(),
+    );
+    let err = assert_usage_error(&out);
+    assert!(!err.contains("struct"), "{err}");
+    assert!(err.contains("expected an object"), "{err}");
+    let out = warden(
+        &["authorize", "--preset", "001", "--now", "2026-11-22T10:00:00Z"],
+        json!({"actor": {"id": "a", "roles": ["emploee"]}, "action": "users.read", "target": {"id": "b"}})
+            .to_string()
+            .as_bytes(),
+    );
+    let err = assert_usage_error(&out);
+    assert!(err.contains("did you mean `employee`"), "{err}");
+}

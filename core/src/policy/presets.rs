@@ -54,9 +54,12 @@ pub const PRESETS: &[PresetInfo] = &[
     },
 ];
 
-/// Finds a preset by name or seed number.
+/// Finds a preset by name or seed number (`002`, or `2`).
 pub fn find(name: &str) -> Option<&'static PresetInfo> {
-    PRESETS.iter().find(|p| p.name == name || p.id == name)
+    let number = name.parse::<u32>().ok();
+    PRESETS.iter().find(|p| {
+        p.name == name || p.id == name || (number.is_some() && p.id.parse::<u32>().ok() == number)
+    })
 }
 
 /// Loads a preset by name or seed number.

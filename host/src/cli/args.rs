@@ -23,6 +23,25 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The shapes the decision commands read, shown by their `--help`.
+const SHAPES: &str = "\
+ACCOUNTS (actor, target, account, accounts[], directory[]):
+  {\"id\": \"u1\", \"organization\": \"acme\", \"status\": \"active\", \"statusUntil\": RFC3339,
+   \"roles\": [\"manager\"], \"groups\": [\"team-a\"], \"superAdmin\": false, \"root\": false,
+   \"manager\": \"u0\", \"location\": \"paris\", \"attributes\": {...the record's other fields}}
+  Only `id` is required; `status` defaults to `active`. `directory` lists the accounts (id and
+  manager) that `team` scopes are computed on.
+
+FACTS the lifecycle's guards and obligations ask for (`facts` of transition and delete):
+  activeBookings (activeBookings guard), activeSuperAdmins (lastSuperAdmin),
+  soleHolderOf: [\"module.action\"] (soleCriticalHolder), pendingApprovals (reassignApprovals).
+  A fact a guard needs and the input lacks denies with kind `missingFact`, naming it.
+
+LOGIN FACTS (`facts` of login): failedAttempts: [RFC3339], lockouts, passwordChangedAt,
+  emailVerified, mustChangePassword.
+
+The whole contract (every input and decision) is contract/schema.json.";
+
 /// A `warden` command.
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
@@ -46,25 +65,31 @@ pub enum Command {
     /// The input is the `authorize` operation's input (`{actor, action, target, change?,
     /// directory?}`); `now` is filled in from `--now` unless given. Exit status 0 allow, 1
     /// deny.
+    #[command(after_long_help = SHAPES)]
     Authorize(OpArgs),
     /// Print the filter of the targets an actor may reach with an action.
     ///
     /// The input is `{actor, action}` (and optionally `sql`). With `--sql` the output also
     /// has the parameterised SQL (`sql: {sql, params}`). Exit status 0, or 1 when the filter
     /// is `none` (the actor reaches nothing).
+    #[command(after_long_help = SHAPES)]
     Scope(ScopeArgs),
     /// Decide a status change: `{actor, target, to, reason?, until?, durationDays?,
     /// durationMinutes?, facts?, directory?}`. Exit status 0 allow, 1 deny.
+    #[command(after_long_help = SHAPES)]
     Transition(OpArgs),
     /// Decide whether an account may log in now: `{account, organization?, facts?}`. Exit
     /// status 0 allow, 1 deny.
+    #[command(after_long_help = SHAPES)]
     Login(OpArgs),
     /// Decide a deletion: `{actor, target, mode?, confirmed?, facts?, directory?}`. Exit
     /// status 0 allow, 1 deny.
+    #[command(after_long_help = SHAPES)]
     Delete(OpArgs),
     /// Decide a batch of operations item by item: `{actor, items, directory?, confirmed?,
     /// confirmCount?, maxDelete?, batchSize?, today?}`. Exit status 0 when every item is
     /// allowed, 1 when any is denied or invalid.
+    #[command(after_long_help = SHAPES)]
     Bulk(OpArgs),
     /// Validate a raw CSV or JSON Lines file of user records and print the import report.
     ///
@@ -73,6 +98,7 @@ pub enum Command {
     Import(ImportArgs),
     /// Account statistics (total, active, super administrators, organisations, by status)
     /// of `{accounts}`. Exit status 0.
+    #[command(after_long_help = SHAPES)]
     Stats(OpArgs),
     /// Run any operation of the JSON entry point on the input (`validate`, `password`,
     /// `authorize`, `scope`, `permissions`, `directory`, `transition`, `login`, `lockout`,
@@ -83,6 +109,7 @@ pub enum Command {
     /// input gives it. Exit status 1 for a deny, an invalid record, a denied or invalid
     /// bulk item, an invalid import row, a lockout, an invalid directory or security
     /// findings; 0 otherwise.
+    #[command(after_long_help = SHAPES)]
     Eval(EvalArgs),
     /// Check a tenant policy plugin, or run one locally with the production limits.
     Plugin(super::plugin::PluginArgs),
@@ -97,10 +124,9 @@ pub struct OpArgs {
     /// The language of messages.
     #[arg(long, value_name = "LANG", default_value = "en", value_parser = parse_lang)]
     pub lang: Lang,
-    /// The current instant, RFC 3339 (`2026-11-22T10:00:00Z`) [default: the system
-    /// clock]. Used only when the input has no `now`.
-    #[arg(long, value_name = "RFC3339", value_parser = parse_timestamp)]
-    pub now: Option<Timestamp>,
+    /// The clock (used only when the input has no `now` or `today`).
+    #[command(flatten)]
+    pub clock: ClockArgs,
     /// A tenant policy plugin (a WebAssembly component) to run after the core; repeatable,
     /// run in order. Plugins can only narrow the core's decision.
     #[arg(long = "plugin", value_name = "FILE")]
@@ -176,10 +202,9 @@ pub struct ImportArgs {
     /// else `csv`].
     #[arg(long, value_enum)]
     pub format: Option<ImportFormatArg>,
-    /// The current instant, RFC 3339; its UTC date is the import's `today` [default: the
-    /// system clock].
-    #[arg(long, value_name = "RFC3339", value_parser = parse_timestamp)]
-    pub now: Option<Timestamp>,
+    /// The clock: its UTC date is the import's `today`.
+    #[command(flatten)]
+    pub clock: ClockArgs,
     /// Answers to the checks of a previous report (`{"unique": {...}, "exists": {...}}`),
     /// as a JSON file.
     #[arg(long, value_name = "FILE")]
@@ -198,6 +223,34 @@ pub struct EvalArgs {
     /// The policy, language, instant and input.
     #[command(flatten)]
     pub args: OpArgs,
+}
+
+/// The clock every command takes: `--now` (an instant) or `--today` (a date, meaning its
+/// midnight UTC); the system clock when neither is given. Commands that need a date use the
+/// UTC date of the instant, commands that need an instant use the instant.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct ClockArgs {
+    /// The current instant, RFC 3339 (`2026-11-22T10:00:00Z`) [default: the system clock].
+    #[arg(long, value_name = "RFC3339", value_parser = parse_timestamp, conflicts_with = "today")]
+    pub now: Option<Timestamp>,
+    /// Today's date, YYYY-MM-DD: the same as `--now YYYY-MM-DDT00:00:00Z`.
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub today: Option<Date>,
+}
+
+impl ClockArgs {
+    /// The instant given, if any (`--today` is its midnight UTC).
+    pub fn now(&self) -> Option<Timestamp> {
+        self.now.or_else(|| {
+            self.today
+                .and_then(|d| Timestamp::parse(&format!("{d}T00:00:00Z")).ok())
+        })
+    }
+
+    /// The date given, if any (`--now` gives its UTC date).
+    pub fn today(&self) -> Option<Date> {
+        self.today.or_else(|| self.now.and_then(Timestamp::date))
+    }
 }
 
 /// The policy to apply: a preset or a file.
@@ -224,9 +277,9 @@ pub struct ValidateArgs {
     /// What the records are validated for.
     #[arg(long, value_enum, default_value_t = ModeArg::Create)]
     pub mode: ModeArg,
-    /// Today's date, YYYY-MM-DD [default: today's UTC date from the system clock].
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
-    pub today: Option<Date>,
+    /// The clock: its UTC date is the validation's `today` (ages, past dates).
+    #[command(flatten)]
+    pub clock: ClockArgs,
     /// Answers to the checks a previous decision asked for (uniqueness, existence), as a
     /// JSON file: `{"unique": {...}, "exists": {...}}`.
     #[arg(long, value_name = "FILE")]

@@ -49,7 +49,7 @@ pub(crate) fn execute(command: &Command, env: &mut Env<'_>) -> Result<(Output, E
 }
 
 fn validate(args: &ValidateArgs, env: &mut Env<'_>) -> Result<(Output, Exit), CliError> {
-    let today = args.today.or(env.today).ok_or_else(|| {
+    let today = args.clock.today().or(env.today).ok_or_else(|| {
         CliError::new("the system clock does not give today's date")
             .with_help("give it with `--today YYYY-MM-DD`")
     })?;
@@ -102,10 +102,21 @@ fn validate(args: &ValidateArgs, env: &mut Env<'_>) -> Result<(Output, Exit), Cl
         let request = super::plugin::request_for(&policy, Op::Validate, args.lang, request)?;
         super::plugin::plugin_decision(&request, &args.plugins, &plugin_config)
     };
+    if let Value::Object(m) = &input
+        && m.get("user").is_some_and(Value::is_object)
+        && !policy.document().fields.contains_key("user")
+    {
+        return Err(CliError::new(format!(
+            "{source} holds the `validate` operation's input (`{{user, today, ...}}`), not a user record"
+        ))
+        .with_help(
+            "pass the record itself (the `user` object), or run `warden eval --op validate` on this input",
+        ));
+    }
     match input {
         Value::Object(user) => {
             let decision = evaluate(user)?;
-            let valid = is_valid(&decision);
+            let valid = is_valid(&decision)?;
             Ok((Output::Json(decision), Exit::from_verdict(valid)))
         }
         Value::Array(records) => {
@@ -127,7 +138,7 @@ fn validate(args: &ValidateArgs, env: &mut Env<'_>) -> Result<(Output, Exit), Cl
                     let e: CliError = e;
                     CliError::new(format!("record {i} in {source}: {}", e.message()))
                 })?;
-                if is_valid(&decision) {
+                if is_valid(&decision)? {
                     valid += 1;
                 }
                 results.push(decision);
@@ -146,8 +157,8 @@ fn validate(args: &ValidateArgs, env: &mut Env<'_>) -> Result<(Output, Exit), Cl
 }
 
 /// The `valid` flag of a kernel decision.
-fn is_valid(decision: &Value) -> bool {
-    decision.get("valid").and_then(Value::as_bool) == Some(true)
+fn is_valid(decision: &Value) -> Result<bool, CliError> {
+    super::ops::verdict(Op::Validate, decision)
 }
 
 fn list_presets() -> Result<(Output, Exit), CliError> {
@@ -201,7 +212,7 @@ fn check_password(
     let password = read_password(env.stdin)?;
     let request = json!({ "password": password.expose(), "user": user, "mfa": mfa });
     let decision = api::evaluate_with(&policy, Op::Password, lang, request)?;
-    let valid = is_valid(&decision);
+    let valid = super::ops::verdict(Op::Password, &decision)?;
     Ok((Output::Json(decision), Exit::from_verdict(valid)))
 }
 

@@ -69,7 +69,7 @@ fn read_op_input(args: &OpArgs, op: Op, env: &mut Env<'_>) -> Result<Map<String,
     if let Some((key, is_date)) = clock_key(op)
         && !obj.contains_key(key)
     {
-        let now = now_of(args.now)?;
+        let now = now_of(args.clock.now())?;
         let text = if is_date {
             now.date()
                 .map(|d| d.to_string())
@@ -82,43 +82,50 @@ fn read_op_input(args: &OpArgs, op: Op, env: &mut Env<'_>) -> Result<Map<String,
     Ok(obj)
 }
 
-fn count(decision: &Value, section: &str, key: &str) -> u64 {
-    decision
-        .get(section)
-        .and_then(|s| s.get(key))
-        .and_then(Value::as_u64)
-        .unwrap_or(0)
-}
-
-/// Whether a decision of `op` is a success (exit 0) or a failure (exit 1).
-pub(crate) fn verdict(op: Op, decision: &Value) -> bool {
-    match op {
-        Op::Validate | Op::Password | Op::Directory => {
-            decision.get("valid").and_then(Value::as_bool) == Some(true)
+/// Whether a decision of `op` is a success (exit 0) or a failure (exit 1): the one place
+/// the CLI reads a verdict, for the core's decisions and the plugin host's alike. A decision
+/// without the key its operation's verdict is read from is an error, never a success.
+pub(crate) fn verdict(op: Op, decision: &Value) -> Result<bool, CliError> {
+    let missing = |key: &str| {
+        CliError::new(format!(
+            "the `{}` decision has no `{key}`: cannot tell success from failure",
+            op.name()
+        ))
+    };
+    let get = |path: &[&str]| -> Result<&Value, CliError> {
+        let mut v = decision;
+        for k in path {
+            v = v.get(*k).ok_or_else(|| missing(&path.join(".")))?;
         }
-        Op::Import => count(decision, "summary", "invalid") == 0,
+        Ok(v)
+    };
+    let boolean = |path: &[&str]| -> Result<bool, CliError> {
+        get(path)?.as_bool().ok_or_else(|| missing(&path.join(".")))
+    };
+    let number = |path: &[&str]| -> Result<u64, CliError> {
+        get(path)?.as_u64().ok_or_else(|| missing(&path.join(".")))
+    };
+    Ok(match op {
+        Op::Validate | Op::Password | Op::Directory => boolean(&["valid"])?,
+        Op::Import => number(&["summary", "invalid"])? == 0,
         Op::Bulk => {
-            count(decision, "summary", "denied") == 0
-                && count(decision, "summary", "invalid") == 0
+            number(&["summary", "denied"])? == 0
+                && number(&["summary", "invalid"])? == 0
                 && decision.get("refused").is_none_or(Value::is_null)
         }
-        Op::Scope => {
-            decision
-                .get("filter")
-                .and_then(|f| f.get("kind"))
-                .and_then(Value::as_str)
-                != Some("none")
+        Op::Scope => get(&["filter", "kind"])?.as_str() != Some("none"),
+        Op::Lockout => !boolean(&["locked"])?,
+        Op::Findings => get(&["findings"])?
+            .as_array()
+            .ok_or_else(|| missing("findings"))?
+            .is_empty(),
+        // Reports, not verdicts: a success whenever the decision is one of the contract's.
+        Op::Statistics | Op::EffectiveStatus | Op::Permissions => {
+            get(&["contract"])?;
+            true
         }
-        Op::Lockout => decision.get("locked").and_then(Value::as_bool) != Some(true),
-        Op::Findings => decision
-            .get("findings")
-            .and_then(Value::as_array)
-            .is_none_or(Vec::is_empty),
-        _ => match decision.get("decision").and_then(Value::as_str) {
-            Some(d) => d == "allow",
-            None => true,
-        },
-    }
+        _ => get(&["decision"])?.as_str() == Some("allow"),
+    })
 }
 
 /// Evaluates `op` on `input` and turns the decision into output and exit status.
@@ -136,7 +143,7 @@ fn decide(
         let request = super::plugin::request_for(&policy, op, args.lang, Value::Object(input))?;
         super::plugin::plugin_decision(&request, &args.plugins, &config)?
     };
-    let ok = verdict(op, &decision);
+    let ok = verdict(op, &decision)?;
     Ok((Output::Json(decision), Exit::from_verdict(ok)))
 }
 
@@ -269,7 +276,7 @@ pub(crate) fn import(args: &ImportArgs, env: &mut Env<'_>) -> Result<(Output, Ex
             e.utf8_error().valid_up_to()
         ))
     })?;
-    let today = now_of(args.now)?
+    let today = now_of(args.clock.now())?
         .date()
         .ok_or_else(|| CliError::new("the current instant is outside the calendar"))?;
     let input = json!({
@@ -279,7 +286,7 @@ pub(crate) fn import(args: &ImportArgs, env: &mut Env<'_>) -> Result<(Output, Ex
         "facts": facts,
     });
     let decision = api::evaluate_with(&policy, Op::Import, args.lang, input)?;
-    let ok = verdict(Op::Import, &decision);
+    let ok = verdict(Op::Import, &decision)?;
     Ok((Output::Json(decision), Exit::from_verdict(ok)))
 }
 
@@ -334,15 +341,16 @@ mod tests {
 
     #[test]
     fn verdicts() {
-        assert!(verdict(Op::Authorize, &json!({"decision": "allow"})));
-        assert!(!verdict(Op::Transition, &json!({"decision": "deny"})));
-        assert!(!verdict(
-            Op::Bulk,
-            &json!({"summary": {"denied": 0, "invalid": 1}})
-        ));
-        assert!(!verdict(Op::Scope, &json!({"filter": {"kind": "none"}})));
-        assert!(verdict(Op::Statistics, &json!({"total": 0})));
-        assert!(!verdict(Op::Import, &json!({"summary": {"invalid": 2}})));
+        assert!(verdict(Op::Authorize, &json!({"decision": "allow"})).unwrap());
+        assert!(!verdict(Op::Transition, &json!({"decision": "deny"})).unwrap());
+        assert!(!verdict(Op::Bulk, &json!({"summary": {"denied": 0, "invalid": 1}})).unwrap());
+        assert!(!verdict(Op::Scope, &json!({"filter": {"kind": "none"}})).unwrap());
+        assert!(verdict(Op::Statistics, &json!({"contract": 1, "total": 0})).unwrap());
+        assert!(!verdict(Op::Import, &json!({"summary": {"invalid": 2}})).unwrap());
+        // A decision without the key its verdict is read from is an error, not a success.
+        assert!(verdict(Op::Transition, &json!({"policy": "x"})).is_err());
+        assert!(verdict(Op::Validate, &json!({})).is_err());
+        assert!(verdict(Op::Import, &json!({"summary": {}})).is_err());
     }
 
     #[test]

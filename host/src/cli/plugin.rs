@@ -166,8 +166,12 @@ fn decide(
     let decision = registry
         .evaluate("local", request)
         .map_err(|e| CliError::new(e.to_string()))?;
-    let ok = decision.get("valid") == Some(&Value::Bool(true))
-        || decision.get("decision").and_then(Value::as_str) == Some("allow");
+    let op = request
+        .get("op")
+        .cloned()
+        .and_then(|o| serde_json::from_value::<warden_core::api::Op>(o).ok())
+        .ok_or_else(|| CliError::new("the request names no operation"))?;
+    let ok = super::ops::verdict(op, &decision)?;
     Ok((
         Output::Json(decision),
         if ok { Exit::Success } else { Exit::Failure },
