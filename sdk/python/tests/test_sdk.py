@@ -1,6 +1,8 @@
 """The SDK's surface, typed errors, limits and pool."""
 
+import re
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -165,3 +167,14 @@ def test_the_pool_is_bounded_and_thread_safe():
     with pytest.raises(warden.WardenRuntimeError) as e:
         w.check_password("x")
     assert e.value.code == "closed"
+
+
+def test_the_readme_example_runs(capsys):
+    readme = (Path(__file__).parents[1] / "README.md").read_text("utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    assert blocks
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "False invalid_email"
+    assert out[1].startswith("policy_error '' presets are")
