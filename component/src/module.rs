@@ -179,8 +179,9 @@ pub fn free_policy(handle: u32) -> Outcome {
     })
 }
 
-/// Stores the outcome as the instance's output and returns its status.
-fn finish(outcome: Outcome) -> i32 {
+/// Stores the outcome as the instance's output (what `warden_output` then points at) and
+/// returns its ABI status: [`STATUS_OK`] or [`STATUS_ERROR`].
+pub fn finish(outcome: Outcome) -> i32 {
     let (status, value) = match outcome {
         Ok(v) => (STATUS_OK, v),
         Err(v) => (STATUS_ERROR, v),
@@ -194,7 +195,7 @@ fn finish(outcome: Outcome) -> i32 {
 }
 
 /// The output of the last call, as (address, length) in this instance's memory.
-fn output_range() -> (usize, usize) {
+pub fn output_range() -> (usize, usize) {
     STATE.with(|s| {
         let s = s.borrow();
         (s.output.as_ptr() as usize, s.output.len())
