@@ -4,7 +4,7 @@
 # javac -Xlint -Werror, JUnit on Chicory). Each suite runs every conformance vector of
 # tests/vectors through the module.
 #
-# Usage: scripts/test-sdks.sh [python] [go] [java]     (default: all three)
+# Usage: scripts/test-sdks.sh [--install-only] [python] [go] [java]   (default: all three)
 #
 # Installs what the suites need, idempotently: a venv with pinned packages under
 # $WARDEN_CACHE (default ~/.cache/warden), Go modules (module cache), Maven artifacts
@@ -15,6 +15,11 @@ ROOT=$PWD
 
 CACHE=${WARDEN_CACHE:-$HOME/.cache/warden}
 GO=${GO:-$(command -v go || echo /usr/local/go/bin/go)}
+INSTALL_ONLY=0
+if [ "${1:-}" = "--install-only" ]; then
+    INSTALL_ONLY=1
+    shift
+fi
 SUITES=("$@")
 [ ${#SUITES[@]} -eq 0 ] && SUITES=(python go java)
 
@@ -23,6 +28,9 @@ t0=$(date +%s)
 
 step "portable core module (scripts/build-module.sh)"
 scripts/build-module.sh
+if [ "$INSTALL_ONLY" = 1 ] && [[ " ${SUITES[*]} " != *" python "* ]]; then
+    exit 0
+fi
 
 python_suite() {
     local venv="$CACHE/sdk-python-venv"
@@ -40,6 +48,7 @@ python_suite() {
     "$venv/bin/pip" install -q --disable-pip-version-check --no-deps --no-build-isolation \
         --force-reinstall "$ROOT/sdk/python"
     rm -rf "$ROOT/sdk/python/build"
+    [ "$INSTALL_ONLY" = 1 ] && return 0
     (cd sdk/python && "$venv/bin/ruff" format --check . && "$venv/bin/ruff" check . \
         && "$venv/bin/python" -m pytest -q -p no:cacheprovider tests)
 }

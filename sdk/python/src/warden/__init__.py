@@ -54,7 +54,6 @@ Json = Any
 
 _default_lock = threading.Lock()
 _default_runtime: Runtime | None = None
-_default_raw: Pool | None = None
 
 
 def default_runtime() -> Runtime:
@@ -200,14 +199,6 @@ class Warden:
 def evaluate(request: dict, *, runtime: Runtime | None = None) -> Json:
     """Evaluates a full contract request that names its policy (``preset`` or ``policy``),
     compiled for this call only. Prefer a :class:`Warden` for repeated calls."""
-    global _default_raw
-    if runtime is not None:
-        pool = Pool(runtime, None, 1, DEFAULT_POOL_TIMEOUT)
-    else:
-        shared = default_runtime()
-        with _default_lock:
-            if _default_raw is None:
-                _default_raw = Pool(shared, None, _pool_size(None), DEFAULT_POOL_TIMEOUT)
-            pool = _default_raw
+    pool = (runtime or default_runtime()).raw_pool()
     with pool.borrow() as (instance, handle):
         return instance.evaluate(handle, request)

@@ -7,6 +7,7 @@ through ``Memory.read``/``Memory.write`` (range-checked), never through raw poin
 from __future__ import annotations
 
 import json
+import os
 import queue
 import threading
 from collections.abc import Iterator
@@ -70,11 +71,21 @@ class Runtime:
         self.module = wasmtime.Module(self.engine, wasm)
         self.max_memory = max_memory
         self.fuel = fuel
+        self._lock = threading.Lock()
+        self._raw: Pool | None = None
+
+    def raw_pool(self) -> Pool:
+        """The pool of policy-less instances that run one-shot requests (handle 0)."""
+        with self._lock:
+            if self._raw is None:
+                self._raw = Pool(self, None, max(1, os.cpu_count() or 1), DEFAULT_POOL_TIMEOUT)
+            return self._raw
 
     def with_limits(self, *, max_memory: int | None = None, fuel: int | None = None) -> Runtime:
         """The same compiled module with other limits (no recompilation)."""
         other = object.__new__(Runtime)
         other.engine, other.module = self.engine, self.module
+        other._lock, other._raw = threading.Lock(), None
         other.max_memory = self.max_memory if max_memory is None else max_memory
         other.fuel = self.fuel if fuel is None else fuel
         if other.max_memory <= 0 or other.fuel <= 0:
