@@ -36,8 +36,8 @@ rows=$(mktemp)
             go) (cd sdk/go/bench && "$GO" run . "$N") ;;
             java)
                 (cd sdk/java && mvn -q -B install -DskipTests >/dev/null)
-                (cd sdk/java/bench && mvn -q -B compile exec:java -Dexec.args="$N" 2>/dev/null \
-                    | grep '^|')
+                (cd sdk/java/bench && mvn -q -B -Dstyle.color=never compile exec:java \
+                    -Dexec.args="$N" 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g' | grep '^|')
                 ;;
             *) echo "unknown SDK $s" >&2; exit 2 ;;
         esac
