@@ -178,3 +178,23 @@ def test_the_readme_example_runs(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "False invalid_email"
     assert out[1].startswith("policy_error '' presets are")
+
+
+def test_the_module_is_deterministic_across_instances():
+    from warden._runtime import Instance
+
+    rt = warden.default_runtime()
+    request = {
+        "preset": "production-planner-pro",
+        "op": "validate",
+        "input": {"user": ADA, "today": TODAY},
+    }
+    outputs = []
+    for _ in range(2):
+        instance = Instance(rt)
+        instance.evaluate(0, request)
+        packed = instance._call(instance._output) & 0xFFFF_FFFF_FFFF_FFFF
+        ptr, length = packed >> 32, packed & 0xFFFF_FFFF
+        outputs.append(bytes(instance._memory.read(instance._store, ptr, ptr + length)))
+    assert outputs[0] == outputs[1]
+    assert b'"invalid_email"' in outputs[0]
