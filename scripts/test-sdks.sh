@@ -35,7 +35,7 @@ fi
 python_suite() {
     local venv="$CACHE/sdk-python-venv"
     # The pins: wasmtime-py's API moves with each monthly major.
-    local reqs=("wasmtime>=50,<51" "pytest==9.2.0" "ruff==0.17.6" "setuptools==84.2.1")
+    local reqs=("wasmtime>=50,<51" "pytest==9.2.0" "ruff==0.17.6" "setuptools==84.2.1" "django==5.2.19")
     local stamp="$venv/.warden-reqs"
     if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${reqs[*]}" ]; then
         step "python: venv $venv"
