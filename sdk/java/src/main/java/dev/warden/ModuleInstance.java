@@ -153,6 +153,9 @@ final class ModuleInstance {
       throw new WardenFault("trap", "the module trapped", e);
     } catch (StackOverflowError e) {
       throw new WardenFault("stack_overflow", "the module exhausted the stack", e);
+    } catch (RuntimeException e) {
+      // Anything else the runtime throws (an out-of-bounds access in compiled code, ...).
+      throw new WardenFault("trap", "the module failed", e);
     } finally {
       synchronized (lock) {
         state[0] = true;
