@@ -16,6 +16,8 @@ type Error struct {
 	Path    string `json:"path"`
 	Message string `json:"message"`
 	Help    string `json:"help,omitempty"`
+
+	raw map[string]any // the envelope as the module returned it
 }
 
 // Error implements error.
@@ -26,8 +28,12 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("warden: %s: %s", e.Code, e.Message)
 }
 
-// Envelope renders the error as the contract does: {"error": {code, message, path, help?}}.
+// Envelope renders the error as the contract does: {"error": {code, message, path, help?}},
+// exactly as the module returned it (with any other key the contract adds).
 func (e *Error) Envelope() map[string]any {
+	if e.raw != nil {
+		return e.raw
+	}
 	body := map[string]any{"code": e.Code, "message": e.Message, "path": e.Path}
 	if e.Help != "" {
 		body["help"] = e.Help

@@ -284,6 +284,7 @@ func (in *instance) result(ctx context.Context, status uint64) (json.RawMessage,
 		if err := json.Unmarshal(out, &env); err != nil || env.Error == nil {
 			return nil, &Fault{Code: FaultBadOutput, Err: fmt.Errorf("not an error envelope: %s", out)}
 		}
+		_ = json.Unmarshal(out, &env.Error.raw)
 		return nil, env.Error
 	default:
 		return nil, &Fault{Code: FaultBadOutput, Err: fmt.Errorf("unknown status %d", status)}

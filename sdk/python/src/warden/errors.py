@@ -24,6 +24,7 @@ class WardenError(Exception):
         self.path = path
         self.message = message
         self.help = help
+        self._raw: dict | None = None
 
     @classmethod
     def from_envelope(cls, envelope: Any) -> WardenError:
@@ -33,15 +34,20 @@ class WardenError(Exception):
             return WardenRuntimeError("bad_output", f"not an error envelope: {envelope!r}")
         code = str(body.get("code", ""))
         kind = _BY_CODE.get(code, WardenError)
-        return kind(
+        error = kind(
             code,
             str(body.get("message", "")),
             str(body.get("path", "")),
             body.get("help") if isinstance(body.get("help"), str) else None,
         )
+        error._raw = envelope
+        return error
 
     def to_envelope(self) -> dict:
-        """The error as the contract renders it: ``{"error": {code, message, path, help?}}``."""
+        """The error as the contract renders it: ``{"error": {code, message, path, help?}}``,
+        exactly as the module returned it (with any other key the contract adds)."""
+        if self._raw is not None:
+            return self._raw
         body: dict = {"code": self.code, "message": self.message, "path": self.path}
         if self.help is not None:
             body["help"] = self.help

@@ -19,6 +19,7 @@ public class WardenException extends RuntimeException {
   private final String path;
   private final String detail;
   private final String help;
+  private transient JsonNode raw;
 
   /**
    * An error of the contract.
@@ -48,11 +49,14 @@ public class WardenException extends RuntimeException {
       return null;
     }
     JsonNode help = body.get("help");
-    return new WardenException(
-        body.path("code").asText(),
-        body.path("path").asText(""),
-        body.path("message").asText(""),
-        help != null && help.isTextual() ? help.asText() : null);
+    WardenException error =
+        new WardenException(
+            body.path("code").asText(),
+            body.path("path").asText(""),
+            body.path("message").asText(""),
+            help != null && help.isTextual() ? help.asText() : null);
+    error.raw = envelope;
+    return error;
   }
 
   /**
@@ -92,11 +96,15 @@ public class WardenException extends RuntimeException {
   }
 
   /**
-   * The error as the contract renders it: {@code {"error": {code, message, path, help?}}}.
+   * The error as the contract renders it: {@code {"error": {code, message, path, help?}}}, exactly
+   * as the module returned it (with any other key the contract adds).
    *
-   * @return the envelope
+   * @return the envelope (a copy)
    */
   public ObjectNode toEnvelope() {
+    if (raw instanceof ObjectNode object) {
+      return object.deepCopy();
+    }
     ObjectNode out = JsonNodeFactory.instance.objectNode();
     ObjectNode body = out.putObject("error");
     body.put("code", code).put("message", detail).put("path", path);
