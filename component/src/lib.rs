@@ -10,6 +10,12 @@
 //! `ok(decision-json)`, or `err(error-json)` with the error exactly as
 //! [`warden_core::api::ApiError::envelope`] renders it; a request that is not JSON at all is
 //! an `invalid_input` error of the same shape.
+//!
+//! With the cargo feature `module`, the same crate builds the **portable core module**
+//! instead (`scripts/build-module.sh`): a plain core module with a small C-like ABI
+//! ([`module`], specified in `component/ABI.md`) that runtimes without the component model
+//! load (wazero, Chicory, wasmtime-py's core API). Both artefacts call the same
+//! `warden_core::api` functions, so no rule exists twice.
 
 #![allow(unsafe_code, reason = "generated canonical-ABI bindings")]
 
@@ -41,6 +47,9 @@ impl Guest for Core {
     }
 }
 
-// Only on wasm: the export names are not valid native symbol names.
-#[cfg(target_arch = "wasm32")]
+pub mod module;
+
+// Only on wasm: the export names are not valid native symbol names. With the `module`
+// feature the crate builds the portable core module instead (`component/ABI.md`).
+#[cfg(all(target_arch = "wasm32", not(feature = "module")))]
 bindings::export!(Core with_types_in bindings);

@@ -1,0 +1,95 @@
+package warden
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/tetratelabs/wazero/sys"
+)
+
+// Error is a request Warden refused: the contract's error envelope. Code is stable
+// ("invalid_input", "policy_error", "unsupported", "invalid_handle", "limit_exceeded", or a
+// rejection code such as "unknown_action"); Path is the key path in the request ("" for the
+// whole request). Domain outcomes (invalid records, denials) are decisions, not errors.
+type Error struct {
+	Code    string `json:"code"`
+	Path    string `json:"path"`
+	Message string `json:"message"`
+	Help    string `json:"help,omitempty"`
+
+	raw map[string]any // the envelope as the module returned it
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	if e.Path != "" {
+		return fmt.Sprintf("warden: %s at `%s`: %s", e.Code, e.Path, e.Message)
+	}
+	return fmt.Sprintf("warden: %s: %s", e.Code, e.Message)
+}
+
+// Envelope renders the error as the contract does: {"error": {code, message, path, help?}},
+// exactly as the module returned it (with any other key the contract adds).
+func (e *Error) Envelope() map[string]any {
+	if e.raw != nil {
+		return e.raw
+	}
+	body := map[string]any{"code": e.Code, "message": e.Message, "path": e.Path}
+	if e.Help != "" {
+		body["help"] = e.Help
+	}
+	return map[string]any{"error": body}
+}
+
+// Codes of Fault.
+const (
+	// FaultDeadline: the call ran past its deadline (the default timeout or the context's).
+	FaultDeadline = "deadline_exceeded"
+	// FaultCancelled: the context was cancelled during the call.
+	FaultCancelled = "cancelled"
+	// FaultTrap: the module trapped (a memory cap reached inside an evaluation, a stack
+	// overflow); wazero does not expose trap codes publicly, so every other trap has this code.
+	FaultTrap = "trap"
+	// FaultAllocFailed: no room in the module's memory for the request.
+	FaultAllocFailed = "alloc_failed"
+	// FaultABIMismatch: the module's ABI version is not one this SDK speaks.
+	FaultABIMismatch = "abi_mismatch"
+	// FaultBadOutput: the module's output is not what the ABI specifies.
+	FaultBadOutput = "bad_output"
+	// FaultClosed: the Warden or Runtime was closed.
+	FaultClosed = "closed"
+	// FaultInstantiate: the module could not be instantiated (its initial memory above the cap).
+	FaultInstantiate = "instantiation_failed"
+)
+
+// Fault means the module could not run the call; the instance that ran it is discarded.
+type Fault struct {
+	Code string
+	Err  error
+}
+
+// Error implements error.
+func (f *Fault) Error() string {
+	if f.Err != nil {
+		return fmt.Sprintf("warden: %s: %v", f.Code, f.Err)
+	}
+	return "warden: " + f.Code
+}
+
+// Unwrap gives the runtime's error.
+func (f *Fault) Unwrap() error { return f.Err }
+
+// faultOf maps a call error by its code: wazero reports a context that ended as a
+// sys.ExitError with a reserved exit code; anything else is a trap.
+func faultOf(err error) *Fault {
+	var exit *sys.ExitError
+	if errors.As(err, &exit) {
+		switch exit.ExitCode() {
+		case sys.ExitCodeDeadlineExceeded:
+			return &Fault{Code: FaultDeadline, Err: err}
+		case sys.ExitCodeContextCanceled:
+			return &Fault{Code: FaultCancelled, Err: err}
+		}
+	}
+	return &Fault{Code: FaultTrap, Err: err}
+}

@@ -1,0 +1,435 @@
+package warden
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+)
+
+//go:embed warden.wasm
+var embeddedModule []byte
+
+// ABIMajor is the ABI major version this SDK speaks (component/ABI.md); any minor is accepted.
+const ABIMajor = 1
+
+// Defaults of a Runtime.
+const (
+	// DefaultMaxMemory caps each instance's memory: 256 MiB.
+	DefaultMaxMemory = 256 << 20
+	// DefaultTimeout bounds each call when the context has no earlier deadline. wazero has
+	// no fuel metering: a deadline is its finite budget.
+	DefaultTimeout = 10 * time.Second
+)
+
+const (
+	statusOK    = 0
+	statusError = 1
+	pageSize    = 65536
+)
+
+// ErrInvalidConfig wraps the first invalid option given to NewRuntime or Load.
+var ErrInvalidConfig = errors.New("warden: invalid configuration")
+
+type config struct {
+	maxMemory uint64
+	timeout   time.Duration
+	poolSize  int
+	wasm      []byte
+	cacheDir  string
+	err       error
+}
+
+// Option configures a Runtime (NewRuntime) or a Warden's pool (Load*).
+type Option func(*config)
+
+func (c *config) fail(format string, args ...any) {
+	if c.err == nil {
+		c.err = fmt.Errorf("%w: "+format, append([]any{ErrInvalidConfig}, args...)...)
+	}
+}
+
+// WithMaxMemory caps each instance's memory in bytes (rounded down to 64 KiB pages); a
+// runtime option (ignored by Load*).
+func WithMaxMemory(bytes uint64) Option {
+	return func(c *config) {
+		if bytes < pageSize || bytes > 4<<30 {
+			c.fail("max memory %d is outside 64 KiB..4 GiB", bytes)
+			return
+		}
+		c.maxMemory = bytes
+	}
+}
+
+// WithTimeout bounds each call (the context's deadline applies when earlier); for a Warden
+// it overrides the runtime's.
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d <= 0 {
+			c.fail("timeout %v is not positive", d)
+			return
+		}
+		c.timeout = d
+	}
+}
+
+// WithPoolSize bounds the instances of a Warden (default GOMAXPROCS).
+func WithPoolSize(n int) Option {
+	return func(c *config) {
+		if n < 1 {
+			c.fail("pool size %d is below 1", n)
+			return
+		}
+		c.poolSize = n
+	}
+}
+
+// WithModule runs another build of the module instead of the embedded one.
+func WithModule(wasm []byte) Option {
+	return func(c *config) {
+		if len(wasm) == 0 {
+			c.fail("empty module")
+			return
+		}
+		c.wasm = wasm
+	}
+}
+
+// WithCompilationCacheDir keeps wazero's compiled code in dir across processes.
+func WithCompilationCacheDir(dir string) Option {
+	return func(c *config) { c.cacheDir = dir }
+}
+
+func newConfig(base config, opts []Option) config {
+	c := base
+	c.err = nil
+	for _, o := range opts {
+		o(&c)
+	}
+	return c
+}
+
+// Runtime is the compiled module. Compile once per process and share it: it is safe for
+// concurrent use. Close it when done.
+type Runtime struct {
+	cfg      config
+	rt       wazero.Runtime
+	compiled wazero.CompiledModule
+	raw      *pool
+}
+
+// NewRuntime compiles the module (the embedded one unless WithModule).
+func NewRuntime(ctx context.Context, opts ...Option) (*Runtime, error) {
+	cfg := newConfig(config{
+		maxMemory: DefaultMaxMemory,
+		timeout:   DefaultTimeout,
+		poolSize:  runtime.GOMAXPROCS(0),
+		wasm:      embeddedModule,
+	}, opts)
+	if cfg.err != nil {
+		return nil, cfg.err
+	}
+	rc := wazero.NewRuntimeConfig().
+		WithMemoryLimitPages(uint32(cfg.maxMemory / pageSize)).
+		WithCloseOnContextDone(true)
+	if cfg.cacheDir != "" {
+		cache, err := wazero.NewCompilationCacheWithDir(cfg.cacheDir)
+		if err != nil {
+			return nil, fmt.Errorf("%w: compilation cache: %v", ErrInvalidConfig, err)
+		}
+		rc = rc.WithCompilationCache(cache)
+	}
+	rt := wazero.NewRuntimeWithConfig(ctx, rc)
+	compiled, err := rt.CompileModule(ctx, cfg.wasm)
+	if err != nil {
+		_ = rt.Close(ctx)
+		return nil, &Fault{Code: FaultInstantiate, Err: err}
+	}
+	r := &Runtime{cfg: cfg, rt: rt, compiled: compiled}
+	r.raw = newPool(r, nil, cfg)
+	return r, nil
+}
+
+// Close releases the runtime and every instance of it.
+func (r *Runtime) Close(ctx context.Context) error {
+	r.raw.close()
+	return r.rt.Close(ctx)
+}
+
+// Evaluate runs a full contract request that names its policy ("preset" or "policy"),
+// compiled for this call only. Prefer a Warden for repeated calls.
+func (r *Runtime) Evaluate(ctx context.Context, request any) (Decision, error) {
+	return r.raw.evaluate(ctx, request)
+}
+
+// instance is one module instance; one goroutine at a time (pools lend it out).
+type instance struct {
+	mod                                     api.Module
+	mem                                     api.Memory
+	alloc, free, load, unload, eval, output api.Function
+	buf, cap                                uint32
+	timeout                                 time.Duration
+}
+
+func (r *Runtime) instantiate(ctx context.Context, timeout time.Duration) (*instance, error) {
+	mod, err := r.rt.InstantiateModule(ctx, r.compiled, wazero.NewModuleConfig().WithName(""))
+	if err != nil {
+		return nil, &Fault{Code: FaultInstantiate, Err: err}
+	}
+	in := &instance{mod: mod, mem: mod.Memory(), timeout: timeout}
+	if err := in.checkABI(); err != nil {
+		_ = mod.Close(ctx)
+		return nil, err
+	}
+	fns := map[string]*api.Function{
+		"warden_alloc": &in.alloc, "warden_free": &in.free, "warden_policy_load": &in.load,
+		"warden_policy_free": &in.unload, "warden_evaluate": &in.eval, "warden_output": &in.output,
+	}
+	for name, slot := range fns {
+		if *slot = mod.ExportedFunction(name); *slot == nil {
+			_ = mod.Close(ctx)
+			return nil, &Fault{Code: FaultABIMismatch, Err: fmt.Errorf("missing export %s", name)}
+		}
+	}
+	return in, nil
+}
+
+// checkABI reads the version globals first: each holds the address of a little-endian u32.
+func (in *instance) checkABI() error {
+	var version [2]uint32
+	for i, name := range []string{"warden_abi_major", "warden_abi_minor"} {
+		g := in.mod.ExportedGlobal(name)
+		if g == nil || in.mem == nil {
+			return &Fault{Code: FaultABIMismatch, Err: errors.New("the module exports no Warden ABI version")}
+		}
+		v, ok := in.mem.ReadUint32Le(uint32(g.Get()))
+		if !ok {
+			return &Fault{Code: FaultABIMismatch, Err: fmt.Errorf("%s points outside memory", name)}
+		}
+		version[i] = v
+	}
+	if version[0] != ABIMajor {
+		return &Fault{Code: FaultABIMismatch, Err: fmt.Errorf(
+			"the module speaks ABI %d.%d; this SDK speaks %d.x", version[0], version[1], ABIMajor)}
+	}
+	return nil
+}
+
+func (in *instance) call(ctx context.Context, f api.Function, args ...uint64) (uint64, error) {
+	// The earlier of the caller's deadline and the runtime's timeout.
+	ctx, cancel := context.WithTimeout(ctx, in.timeout)
+	defer cancel()
+	res, err := f.Call(ctx, args...)
+	if err != nil {
+		return 0, faultOf(err)
+	}
+	if len(res) == 0 {
+		return 0, nil
+	}
+	return res[0], nil
+}
+
+func (in *instance) write(ctx context.Context, data []byte) (uint32, error) {
+	if uint64(len(data)) > uint64(in.cap) {
+		if in.buf != 0 {
+			if _, err := in.call(ctx, in.free, uint64(in.buf), uint64(in.cap)); err != nil {
+				return 0, err
+			}
+			in.buf, in.cap = 0, 0
+		}
+		size := max(len(data), 4096)
+		if size > 1<<31 {
+			return 0, &Fault{Code: FaultAllocFailed, Err: fmt.Errorf("a request of %d bytes", len(data))}
+		}
+		ptr, err := in.call(ctx, in.alloc, uint64(size))
+		if err != nil {
+			return 0, err
+		}
+		if uint32(ptr) == 0 {
+			return 0, &Fault{Code: FaultAllocFailed, Err: fmt.Errorf("no room for a request of %d bytes", len(data))}
+		}
+		in.buf, in.cap = uint32(ptr), uint32(size)
+	}
+	if !in.mem.Write(in.buf, data) {
+		return 0, &Fault{Code: FaultBadOutput, Err: errors.New("the request buffer is outside memory")}
+	}
+	return in.buf, nil
+}
+
+// result reads the output of the last call: the value (status ok) or the *Error.
+func (in *instance) result(ctx context.Context, status uint64) (json.RawMessage, error) {
+	packed, err := in.call(ctx, in.output)
+	if err != nil {
+		return nil, err
+	}
+	view, ok := in.mem.Read(uint32(packed>>32), uint32(packed))
+	if !ok {
+		return nil, &Fault{Code: FaultBadOutput, Err: errors.New("the output is outside memory")}
+	}
+	out := make([]byte, len(view)) // the view is only valid until the next call
+	copy(out, view)
+	switch uint32(status) {
+	case statusOK:
+		return out, nil
+	case statusError:
+		var env struct {
+			Error *Error `json:"error"`
+		}
+		if err := json.Unmarshal(out, &env); err != nil || env.Error == nil {
+			return nil, &Fault{Code: FaultBadOutput, Err: fmt.Errorf("not an error envelope: %s", out)}
+		}
+		_ = json.Unmarshal(out, &env.Error.raw)
+		return nil, env.Error
+	default:
+		return nil, &Fault{Code: FaultBadOutput, Err: fmt.Errorf("unknown status %d", status)}
+	}
+}
+
+func (in *instance) loadPolicy(ctx context.Context, spec map[string]any) (uint32, error) {
+	data, err := json.Marshal(spec)
+	if err != nil {
+		return 0, &Error{Code: "invalid_input", Message: err.Error()}
+	}
+	ptr, err := in.write(ctx, data)
+	if err != nil {
+		return 0, err
+	}
+	status, err := in.call(ctx, in.load, uint64(ptr), uint64(len(data)))
+	if err != nil {
+		return 0, err
+	}
+	out, err := in.result(ctx, status)
+	if err != nil {
+		return 0, err
+	}
+	var loaded struct {
+		Handle uint32 `json:"handle"`
+	}
+	if err := json.Unmarshal(out, &loaded); err != nil || loaded.Handle == 0 {
+		return 0, &Fault{Code: FaultBadOutput, Err: fmt.Errorf("not a load result: %s", out)}
+	}
+	return loaded.Handle, nil
+}
+
+func (in *instance) evaluate(ctx context.Context, handle uint32, request any) (json.RawMessage, error) {
+	data, err := json.Marshal(request)
+	if err != nil {
+		return nil, &Error{Code: "invalid_input", Message: "the request cannot be encoded as JSON: " + err.Error()}
+	}
+	ptr, err := in.write(ctx, data)
+	if err != nil {
+		return nil, err
+	}
+	status, err := in.call(ctx, in.eval, uint64(handle), uint64(ptr), uint64(len(data)))
+	if err != nil {
+		return nil, err
+	}
+	return in.result(ctx, status)
+}
+
+type pooled struct {
+	in     *instance
+	handle uint32
+}
+
+// pool is a bounded, lazily filled pool of instances holding the same policy (or none).
+type pool struct {
+	r       *Runtime
+	timeout time.Duration
+	spec    map[string]any
+	slots   chan struct{}
+	idle    chan *pooled
+	closed  chan struct{}
+}
+
+func newPool(r *Runtime, spec map[string]any, cfg config) *pool {
+	return &pool{r: r, timeout: cfg.timeout, spec: spec, slots: make(chan struct{}, cfg.poolSize),
+		idle: make(chan *pooled, cfg.poolSize), closed: make(chan struct{})}
+}
+
+// with lends an instance to f; an instance whose call faulted is dropped, not returned.
+func (p *pool) with(ctx context.Context, f func(*pooled) error) error {
+	select {
+	case <-p.closed:
+		return &Fault{Code: FaultClosed}
+	default:
+	}
+	select {
+	case p.slots <- struct{}{}:
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return &Fault{Code: FaultDeadline, Err: ctx.Err()}
+		}
+		return &Fault{Code: FaultCancelled, Err: ctx.Err()}
+	case <-p.closed:
+		return &Fault{Code: FaultClosed}
+	}
+	defer func() { <-p.slots }()
+	var item *pooled
+	select {
+	case item = <-p.idle:
+	default:
+		in, err := p.r.instantiate(ctx, p.timeout)
+		if err != nil {
+			return err
+		}
+		item = &pooled{in: in}
+		if p.spec != nil {
+			if item.handle, err = in.loadPolicy(ctx, p.spec); err != nil {
+				_ = in.mod.Close(ctx)
+				return err
+			}
+		}
+	}
+	err := f(item)
+	var fault *Fault
+	if errors.As(err, &fault) {
+		_ = item.in.mod.Close(context.Background())
+		return err
+	}
+	select {
+	case <-p.closed:
+		_ = item.in.mod.Close(context.Background())
+	default:
+		p.idle <- item
+	}
+	return err
+}
+
+func (p *pool) evaluate(ctx context.Context, request any) (Decision, error) {
+	var d Decision
+	err := p.with(ctx, func(it *pooled) error {
+		out, err := it.in.evaluate(ctx, it.handle, request)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(out, &d); err != nil {
+			return &Fault{Code: FaultBadOutput, Err: err}
+		}
+		return nil
+	})
+	return d, err
+}
+
+func (p *pool) close() {
+	select {
+	case <-p.closed:
+		return
+	default:
+		close(p.closed)
+	}
+	for {
+		select {
+		case it := <-p.idle:
+			_ = it.in.mod.Close(context.Background())
+		default:
+			return
+		}
+	}
+}

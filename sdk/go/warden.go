@@ -1,0 +1,156 @@
+// Package warden is Warden's policy kernel for Go: the portable core module
+// (component/ABI.md) run by wazero, pure Go without cgo, with the very code the native CLI
+// runs.
+//
+//	rt, err := warden.NewRuntime(ctx)                 // compile once per process
+//	w, err := rt.LoadPreset(ctx, "production-planner-pro")
+//	d, err := w.Validate(ctx, warden.ValidateInput{User: user, Today: "2026-11-22"})
+//	d["valid"]                                        // false
+//
+// Decisions are the contract's JSON as a Decision (map[string]any). A request that cannot
+// be evaluated returns an *Error (code, path, message, help); a call the module could not
+// run returns a *Fault. A Warden is safe for concurrent use: it lends each call an instance
+// from a bounded pool (GOMAXPROCS by default), each holding the policy compiled once.
+package warden
+
+import (
+	"context"
+	"encoding/json"
+)
+
+// Decision is a decision of the contract, as decoded JSON.
+type Decision = map[string]any
+
+// Warden is a compiled policy and a bounded pool of instances holding it.
+type Warden struct {
+	pool *pool
+}
+
+// LoadPreset compiles a preset by name ("crm") or seed number ("003").
+func (r *Runtime) LoadPreset(ctx context.Context, name string, opts ...Option) (*Warden, error) {
+	return r.load(ctx, map[string]any{"preset": name}, opts)
+}
+
+// LoadPolicy compiles a policy document (JSON text, "warden": 1).
+func (r *Runtime) LoadPolicy(ctx context.Context, document []byte, opts ...Option) (*Warden, error) {
+	if !json.Valid(document) {
+		return nil, &Error{Code: "invalid_input", Path: "policy", Message: "the policy document is not JSON"}
+	}
+	return r.load(ctx, map[string]any{"policy": json.RawMessage(document)}, opts)
+}
+
+func (r *Runtime) load(ctx context.Context, spec map[string]any, opts []Option) (*Warden, error) {
+	cfg := newConfig(r.cfg, opts)
+	if cfg.err != nil {
+		return nil, cfg.err
+	}
+	w := &Warden{pool: newPool(r, spec, cfg)}
+	// Compile once now, so that a bad policy fails here and not at the first call.
+	if err := w.pool.with(ctx, func(*pooled) error { return nil }); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// Close releases the pooled instances; later calls return a Fault with code FaultClosed.
+func (w *Warden) Close() { w.pool.close() }
+
+// EvaluateRequest runs any contract request without "preset"/"policy": {op, lang?, input}.
+func (w *Warden) EvaluateRequest(ctx context.Context, request any) (Decision, error) {
+	return w.pool.evaluate(ctx, request)
+}
+
+// Evaluate runs any operation of the contract ("import", "bulk", "delete", ...); lang is
+// "en", "fr" or "" for the default.
+func (w *Warden) Evaluate(ctx context.Context, op string, input any, lang string) (Decision, error) {
+	req := map[string]any{"op": op, "input": input}
+	if lang != "" {
+		req["lang"] = lang
+	}
+	return w.EvaluateRequest(ctx, req)
+}
+
+// ValidateInput is the input of Validate.
+type ValidateInput struct {
+	User  map[string]any `json:"user"`
+	Today string         `json:"today"`
+	Mode  string         `json:"mode,omitempty"`
+	Facts map[string]any `json:"facts,omitempty"`
+	MFA   bool           `json:"mfa,omitempty"`
+	Lang  string         `json:"-"`
+}
+
+// Validate validates a user record: valid, complete, violations, checks, normalized.
+func (w *Warden) Validate(ctx context.Context, in ValidateInput) (Decision, error) {
+	return w.Evaluate(ctx, "validate", in, in.Lang)
+}
+
+// PasswordInput is the input of CheckPassword.
+type PasswordInput struct {
+	Password string         `json:"password"`
+	User     map[string]any `json:"user,omitempty"`
+	MFA      bool           `json:"mfa,omitempty"`
+	Lang     string         `json:"-"`
+}
+
+// CheckPassword checks a password on its own: valid, violations, score, checklist.
+func (w *Warden) CheckPassword(ctx context.Context, in PasswordInput) (Decision, error) {
+	return w.Evaluate(ctx, "password", in, in.Lang)
+}
+
+// AuthorizeInput is the input of Authorize.
+type AuthorizeInput struct {
+	Actor     map[string]any `json:"actor"`
+	Action    string         `json:"action"`
+	Target    map[string]any `json:"target"`
+	Change    map[string]any `json:"change,omitempty"`
+	Directory any            `json:"directory,omitempty"`
+	Now       string         `json:"now"`
+}
+
+// Authorize decides one action: decision "allow" or "deny" with a kind, code and rule.
+func (w *Warden) Authorize(ctx context.Context, in AuthorizeInput) (Decision, error) {
+	return w.Evaluate(ctx, "authorize", in, "")
+}
+
+// ScopeInput is the input of Scope. SQL set (even to an empty map) also renders the filter
+// as a parameterised SQL WHERE clause (sql.sql, sql.params).
+type ScopeInput struct {
+	Actor  map[string]any `json:"actor"`
+	Action string         `json:"action"`
+	Now    string         `json:"now"`
+	SQL    map[string]any `json:"sql,omitempty"`
+}
+
+// Scope gives the filter of targets an actor may reach.
+func (w *Warden) Scope(ctx context.Context, in ScopeInput) (Decision, error) {
+	req := map[string]any{"actor": in.Actor, "action": in.Action, "now": in.Now}
+	if in.SQL != nil {
+		req["sql"] = in.SQL
+	}
+	return w.Evaluate(ctx, "scope", req, "")
+}
+
+// Transition moves an account to another status. request holds actor, target, to, and
+// reason, durationDays, directory, ... as the policy needs; now is added to it.
+func (w *Warden) Transition(ctx context.Context, request map[string]any, now string) (Decision, error) {
+	in := make(map[string]any, len(request)+1)
+	for k, v := range request {
+		in[k] = v
+	}
+	in["now"] = now
+	return w.Evaluate(ctx, "transition", in, "")
+}
+
+// LoginInput is the input of Login.
+type LoginInput struct {
+	Account      map[string]any `json:"account"`
+	Organization map[string]any `json:"organization,omitempty"`
+	Facts        map[string]any `json:"facts,omitempty"`
+	Now          string         `json:"now"`
+}
+
+// Login is the login gate: may this account log in now.
+func (w *Warden) Login(ctx context.Context, in LoginInput) (Decision, error) {
+	return w.Evaluate(ctx, "login", in, "")
+}

@@ -1,0 +1,295 @@
+package warden
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+const (
+	today = "2026-11-22"
+	now   = "2026-11-22T10:00:00Z"
+)
+
+var (
+	sharedOnce sync.Once
+	shared     *Runtime
+	sharedErr  error
+)
+
+// cacheDir keeps wazero's compiled code across test runs (WARDEN_WAZERO_CACHE, or the
+// user cache directory).
+func cacheDir() string {
+	if d := os.Getenv("WARDEN_WAZERO_CACHE"); d != "" {
+		return d
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "warden", "wazero")
+	}
+	return ""
+}
+
+func testRuntime(t *testing.T, opts ...Option) *Runtime {
+	t.Helper()
+	if len(opts) > 0 {
+		rt, err := NewRuntime(context.Background(), append(opts, WithCompilationCacheDir(cacheDir()))...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = rt.Close(context.Background()) })
+		return rt
+	}
+	sharedOnce.Do(func() {
+		shared, sharedErr = NewRuntime(context.Background(), WithCompilationCacheDir(cacheDir()))
+	})
+	if sharedErr != nil {
+		t.Fatal(sharedErr)
+	}
+	return shared
+}
+
+var ada = map[string]any{"firstName": "Ada", "lastName": "Lovelace", "email": "not-an-email",
+	"password": "Tr0ub4dor&3x!", "organization": "acme"}
+
+func TestValidateAndPassword(t *testing.T) {
+	ctx := context.Background()
+	w, err := testRuntime(t).LoadPreset(ctx, "production-planner-pro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	d, err := w.Validate(ctx, ValidateInput{User: ada, Today: today})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vs, _ := d["violations"].([]any)
+	if d["valid"] != false || len(vs) != 1 || vs[0].(map[string]any)["code"] != "invalid_email" {
+		t.Fatalf("unexpected decision %v", d)
+	}
+	if p, _ := d["policy"].(string); !strings.HasPrefix(p, "sha256:") {
+		t.Fatalf("no policy hash in %v", d)
+	}
+	fr, err := w.Validate(ctx, ValidateInput{User: ada, Today: today, Lang: "fr"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fr["violations"].([]any)[0].(map[string]any)["message"] == vs[0].(map[string]any)["message"] {
+		t.Fatal("the French message is the English one")
+	}
+	p, err := w.CheckPassword(ctx, PasswordInput{Password: "password"})
+	if err != nil || p["valid"] != false {
+		t.Fatalf("weak password: %v %v", p, err)
+	}
+}
+
+func TestAuthorizeScopeTransitionLogin(t *testing.T) {
+	ctx := context.Background()
+	rt := testRuntime(t)
+	hr, err := rt.LoadPreset(ctx, "hr-platform")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hr.Close()
+	actor := map[string]any{"id": "m1", "organization": "hr", "manager": "d1", "roles": []string{"manager"}}
+	d, err := hr.Authorize(ctx, AuthorizeInput{Actor: actor, Action: "users.read",
+		Target: map[string]any{"id": "e1", "organization": "hr", "manager": "m1"}, Now: now})
+	if err != nil || d["decision"] != "allow" || d["scope"] != "team" {
+		t.Fatalf("authorize: %v %v", d, err)
+	}
+	s, err := hr.Scope(ctx, ScopeInput{Actor: actor, Action: "users.read", Now: now, SQL: map[string]any{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sql, _ := s["sql"].(map[string]any); sql == nil || sql["sql"] == "" {
+		t.Fatalf("scope without SQL: %v", s)
+	}
+	rent, err := rt.LoadPreset(ctx, "rental-platform")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rent.Close()
+	tr, err := rent.Transition(ctx, map[string]any{
+		"actor":  map[string]any{"id": "adm", "organization": "rent", "roles": []string{"administrator"}},
+		"target": map[string]any{"id": "c1", "organization": "rent", "roles": []string{"customer"}},
+		"to":     "suspended", "durationDays": 7}, now)
+	if err != nil || tr["deny"].(map[string]any)["code"] != "reason_required" {
+		t.Fatalf("transition: %v %v", tr, err)
+	}
+	ppp, err := rt.LoadPreset(ctx, "000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ppp.Close()
+	l, err := ppp.Login(ctx, LoginInput{Account: map[string]any{"id": "u1", "organization": "acme", "status": "inactive"},
+		Organization: map[string]any{"id": "acme", "active": true}, Now: now})
+	if err != nil || l["decision"] != "deny" || l["deny"].(map[string]any)["code"] != "status_inactive" {
+		t.Fatalf("login: %v %v", l, err)
+	}
+}
+
+func TestTypedErrors(t *testing.T) {
+	ctx := context.Background()
+	rt := testRuntime(t)
+	_, err := rt.LoadPreset(ctx, "acme-corp")
+	var werr *Error
+	if !errors.As(err, &werr) || werr.Code != "policy_error" || werr.Path != "" || !strings.Contains(werr.Help, "crm") {
+		t.Fatalf("unknown preset: %#v", err)
+	}
+	w, err := rt.LoadPreset(ctx, "production-planner-pro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	_, err = w.Validate(ctx, ValidateInput{User: ada, Today: "yesterday"})
+	if !errors.As(err, &werr) || werr.Code != "invalid_input" || werr.Path != "input.today" {
+		t.Fatalf("bad date: %#v", err)
+	}
+	_, err = w.EvaluateRequest(ctx, map[string]any{"preset": "crm", "op": "password", "input": map[string]any{"password": "x"}})
+	if !errors.As(err, &werr) || werr.Path != "preset" {
+		t.Fatalf("a request naming a policy: %#v", err)
+	}
+	hr, err := rt.LoadPreset(ctx, "hr-platform")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hr.Close()
+	if _, err = hr.CheckPassword(ctx, PasswordInput{Password: "x"}); !errors.As(err, &werr) || werr.Code != "unsupported" {
+		t.Fatalf("password without a password policy: %#v", err)
+	}
+	if _, err = rt.LoadPolicy(ctx, []byte(`{"warden": 99}`)); !errors.As(err, &werr) || werr.Code != "policy_error" {
+		t.Fatalf("bad policy: %#v", err)
+	}
+	if _, err = NewRuntime(ctx, WithPoolSize(0), WithTimeout(-1)); !errors.Is(err, ErrInvalidConfig) ||
+		!strings.Contains(err.Error(), "pool size") {
+		t.Fatalf("the first bad option: %v", err)
+	}
+}
+
+func TestDeadlineIsAFaultAndTheInstanceIsReplaced(t *testing.T) {
+	ctx := context.Background()
+	rt := testRuntime(t)
+	w, err := rt.LoadPreset(ctx, "crm", WithPoolSize(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	short, cancel := context.WithTimeout(ctx, time.Nanosecond)
+	defer cancel()
+	time.Sleep(time.Millisecond)
+	_, err = w.CheckPassword(short, PasswordInput{Password: "correct horse battery staple"})
+	var f *Fault
+	if !errors.As(err, &f) || f.Code != FaultDeadline {
+		t.Fatalf("expired context: %#v", err)
+	}
+	// A call interrupted mid-way by the runtime's own timeout.
+	quick, err := rt.LoadPreset(ctx, "crm", WithPoolSize(1), WithTimeout(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer quick.Close()
+	quick.pool.timeout = time.Microsecond
+	for it := range quick.pool.idle {
+		it.in.timeout = time.Microsecond
+		quick.pool.idle <- it
+		break
+	}
+	big := make([]any, 2000)
+	for i := range big {
+		big[i] = map[string]any{"id": i, "organization": "acme", "status": "active"}
+	}
+	_, err = quick.Evaluate(ctx, "statistics", map[string]any{"accounts": big, "now": now}, "")
+	if !errors.As(err, &f) || f.Code != FaultDeadline {
+		t.Fatalf("runtime timeout: %#v", err)
+	}
+	quick.pool.timeout = time.Hour
+	if d, err := quick.CheckPassword(ctx, PasswordInput{Password: "correct horse battery staple"}); err != nil || d["policy"] == nil {
+		t.Fatalf("after a fault the pool gives a fresh instance: %v %v", d, err)
+	}
+}
+
+func TestMemoryIsCapped(t *testing.T) {
+	ctx := context.Background()
+	rt := testRuntime(t, WithMaxMemory(64<<20))
+	w, err := rt.LoadPreset(ctx, "crm", WithPoolSize(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	_, err = w.CheckPassword(ctx, PasswordInput{Password: strings.Repeat("x", 40<<20)})
+	var f *Fault
+	if !errors.As(err, &f) || (f.Code != FaultAllocFailed && f.Code != FaultTrap) {
+		t.Fatalf("a request above the memory cap: %#v", err)
+	}
+	if _, err := w.CheckPassword(ctx, PasswordInput{Password: "correct horse battery staple"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// abiModule is a module that exports only memory and the version globals, at major.
+func abiModule(major byte) []byte {
+	name := func(s string) []byte { return append([]byte{byte(len(s))}, s...) }
+	section := func(id byte, body []byte) []byte { return append([]byte{id, byte(len(body))}, body...) }
+	exports := []byte{3}
+	exports = append(append(exports, name("memory")...), 2, 0)
+	exports = append(append(exports, name("warden_abi_major")...), 3, 0)
+	exports = append(append(exports, name("warden_abi_minor")...), 3, 1)
+	m := []byte{0, 'a', 's', 'm', 1, 0, 0, 0}
+	m = append(m, section(5, []byte{1, 0, 1})...)
+	m = append(m, section(6, []byte{2, 0x7f, 0, 0x41, 16, 0x0b, 0x7f, 0, 0x41, 20, 0x0b})...)
+	m = append(m, section(7, exports)...)
+	m = append(m, section(11, []byte{1, 0, 0x41, 16, 0x0b, 8, major, 0, 0, 0, 3, 0, 0, 0})...)
+	return m
+}
+
+func TestABIVersionIsCheckedFirst(t *testing.T) {
+	ctx := context.Background()
+	rt, err := NewRuntime(ctx, WithModule(abiModule(2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = rt.Close(ctx) }()
+	_, err = rt.LoadPreset(ctx, "crm")
+	var f *Fault
+	if !errors.As(err, &f) || f.Code != FaultABIMismatch || !strings.Contains(f.Error(), "ABI 2.3") {
+		t.Fatalf("a module of ABI 2: %#v", err)
+	}
+}
+
+func TestPoolIsBoundedAndConcurrent(t *testing.T) {
+	ctx := context.Background()
+	w, err := testRuntime(t).LoadPreset(ctx, "crm", WithPoolSize(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 40)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 5; i++ {
+				if _, err := w.CheckPassword(ctx, PasswordInput{Password: "correct horse battery staple"}); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if n := len(w.pool.idle); n > 2 {
+		t.Fatalf("%d idle instances in a pool of 2", n)
+	}
+	w.Close()
+	var f *Fault
+	if _, err := w.CheckPassword(ctx, PasswordInput{Password: "x"}); !errors.As(err, &f) || f.Code != FaultClosed {
+		t.Fatalf("after Close: %#v", err)
+	}
+}

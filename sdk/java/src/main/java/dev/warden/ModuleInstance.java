@@ -1,0 +1,241 @@
+package dev.warden;
+
+import com.dylibso.chicory.runtime.ChicoryInterruptedException;
+import com.dylibso.chicory.runtime.ExportFunction;
+import com.dylibso.chicory.runtime.GlobalInstance;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Machine;
+import com.dylibso.chicory.runtime.Memory;
+import com.dylibso.chicory.wasm.ChicoryException;
+import com.dylibso.chicory.wasm.WasmModule;
+import com.dylibso.chicory.wasm.types.MemoryLimits;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.time.Duration;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+
+/** One instance of the module (component/ABI.md); one thread at a time (pools lend it out). */
+final class ModuleInstance {
+  static final int ABI_MAJOR = 1;
+  private static final int STATUS_OK = 0;
+  private static final int STATUS_ERROR = 1;
+  private static final int PAGE = 65536;
+
+  private static final ScheduledExecutorService WATCHDOG =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "warden-deadline");
+            t.setDaemon(true);
+            return t;
+          });
+
+  private final ObjectMapper json;
+  private final Duration timeout;
+  private final Instance instance;
+  private final Memory memory;
+  private final ExportFunction alloc;
+  private final ExportFunction free;
+  private final ExportFunction load;
+  private final ExportFunction unload;
+  private final ExportFunction evaluate;
+  private final ExportFunction output;
+  private int buf;
+  private int cap;
+
+  ModuleInstance(
+      WasmModule module,
+      Function<Instance, Machine> machines,
+      long maxMemory,
+      Duration timeout,
+      ObjectMapper json) {
+    this.json = json;
+    this.timeout = timeout;
+    int initial =
+        module
+            .memorySection()
+            .map(s -> s.memoryCount() > 0 ? s.getMemory(0).limits().initialPages() : 0)
+            .orElse(0);
+    int max = (int) Math.min(maxMemory / PAGE, MemoryLimits.MAX_PAGES);
+    if (initial > max) {
+      throw new WardenFault(
+          "instantiation_failed",
+          "the module needs " + initial + " pages of memory, above the cap of " + max,
+          null);
+    }
+    try {
+      Instance.Builder builder =
+          Instance.builder(module).withMemoryLimits(new MemoryLimits(initial, max));
+      if (machines != null) {
+        builder.withMachineFactory(machines);
+      }
+      this.instance = builder.build();
+    } catch (ChicoryException e) {
+      throw new WardenFault("instantiation_failed", "the module cannot be instantiated", e);
+    }
+    this.memory = instance.memory();
+    checkAbi();
+    this.alloc = function("warden_alloc");
+    this.free = function("warden_free");
+    this.load = function("warden_policy_load");
+    this.unload = function("warden_policy_free");
+    this.evaluate = function("warden_evaluate");
+    this.output = function("warden_output");
+  }
+
+  private ExportFunction function(String name) {
+    try {
+      return instance.export(name);
+    } catch (ChicoryException e) {
+      throw new WardenFault("abi_mismatch", "the module does not export " + name, e);
+    }
+  }
+
+  /** Reads the version globals first: each holds the address of a little-endian u32. */
+  private void checkAbi() {
+    int[] version = new int[2];
+    String[] names = {"warden_abi_major", "warden_abi_minor"};
+    for (int i = 0; i < 2; i++) {
+      try {
+        GlobalInstance g = instance.exports().global(names[i]);
+        version[i] = memory.readInt((int) g.getValue());
+      } catch (RuntimeException e) {
+        throw new WardenFault("abi_mismatch", "the module exports no Warden ABI version", e);
+      }
+    }
+    if (version[0] != ABI_MAJOR) {
+      throw new WardenFault(
+          "abi_mismatch",
+          "the module speaks ABI "
+              + version[0]
+              + "."
+              + version[1]
+              + "; this SDK speaks "
+              + ABI_MAJOR
+              + ".x",
+          null);
+    }
+  }
+
+  /** Calls an export under the deadline; maps failures by exception type, never message. */
+  private long call(ExportFunction f, long... args) {
+    Thread self = Thread.currentThread();
+    Object lock = new Object();
+    boolean[] state = new boolean[2]; // [done, fired]
+    ScheduledFuture<?> timer =
+        WATCHDOG.schedule(
+            () -> {
+              synchronized (lock) {
+                if (!state[0]) {
+                  state[1] = true;
+                  self.interrupt();
+                }
+              }
+            },
+            timeout.toNanos(),
+            TimeUnit.NANOSECONDS);
+    try {
+      long[] result = f.apply(args);
+      return result == null || result.length == 0 ? 0 : result[0];
+    } catch (ChicoryInterruptedException e) {
+      boolean fired;
+      synchronized (lock) {
+        fired = state[1];
+      }
+      throw fired
+          ? new WardenFault("deadline_exceeded", "the call ran past " + timeout, e)
+          : new WardenFault("interrupted", "the calling thread was interrupted", e);
+    } catch (ChicoryException e) {
+      throw new WardenFault("trap", "the module trapped", e);
+    } catch (StackOverflowError e) {
+      throw new WardenFault("stack_overflow", "the module exhausted the stack", e);
+    } catch (RuntimeException e) {
+      // Anything else the runtime throws (an out-of-bounds access in compiled code, ...).
+      throw new WardenFault("trap", "the module failed", e);
+    } finally {
+      synchronized (lock) {
+        state[0] = true;
+      }
+      timer.cancel(false);
+      if (state[1]) {
+        Thread.interrupted(); // clear our own interrupt, never the caller's
+      }
+    }
+  }
+
+  private int write(byte[] data) {
+    if (data.length > cap) {
+      if (buf != 0) {
+        call(free, buf, cap);
+        buf = 0;
+        cap = 0;
+      }
+      int size = Math.max(data.length, 4096);
+      int ptr = (int) call(alloc, size);
+      if (ptr == 0) {
+        throw new WardenFault(
+            "alloc_failed", "no room for a request of " + data.length + " bytes", null);
+      }
+      buf = ptr;
+      cap = size;
+    }
+    memory.write(buf, data);
+    return buf;
+  }
+
+  private JsonNode result(long status) {
+    long packed = call(output);
+    int ptr = (int) (packed >>> 32);
+    int len = (int) packed;
+    JsonNode value;
+    try {
+      value = json.readTree(memory.readBytes(ptr, len));
+    } catch (java.io.IOException | RuntimeException e) {
+      throw new WardenFault("bad_output", "the module's output is not JSON", e);
+    }
+    if (status == STATUS_OK) {
+      return value;
+    }
+    if (status == STATUS_ERROR) {
+      WardenException error = WardenException.fromEnvelope(value);
+      if (error == null) {
+        throw new WardenFault("bad_output", "not an error envelope: " + value, null);
+      }
+      throw error;
+    }
+    throw new WardenFault("bad_output", "unknown status " + status, null);
+  }
+
+  private byte[] encode(Object request) {
+    try {
+      return json.writeValueAsBytes(request);
+    } catch (JsonProcessingException e) {
+      throw new WardenException("invalid_input", "", "the request cannot be encoded as JSON", null);
+    }
+  }
+
+  int loadPolicy(Object spec) {
+    byte[] data = encode(spec);
+    int ptr = write(data);
+    JsonNode loaded = result(call(load, ptr, data.length));
+    JsonNode handle = loaded.get("handle");
+    if (handle == null || !handle.canConvertToInt() || handle.asInt() == 0) {
+      throw new WardenFault("bad_output", "not a load result: " + loaded, null);
+    }
+    return handle.asInt();
+  }
+
+  void unloadPolicy(int handle) {
+    result(call(unload, handle));
+  }
+
+  JsonNode evaluate(int handle, Object request) {
+    byte[] data = encode(request);
+    int ptr = write(data);
+    return result(call(evaluate, handle, ptr, data.length));
+  }
+}

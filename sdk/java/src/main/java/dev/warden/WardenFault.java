@@ -1,0 +1,36 @@
+package dev.warden;
+
+/**
+ * The module could not run the call; the instance that ran it is discarded.
+ *
+ * <p>Codes, mapped from the exception type, never its message: {@code deadline_exceeded} (the call
+ * ran past its timeout and was interrupted), {@code trap} (a Chicory trap), {@code stack_overflow},
+ * {@code alloc_failed} (no room for the request), {@code abi_mismatch}, {@code bad_output}, {@code
+ * pool_timeout}, {@code interrupted}, {@code closed}.
+ */
+public class WardenFault extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  private final String code;
+
+  /**
+   * A fault.
+   *
+   * @param code the code
+   * @param message what happened
+   * @param cause the runtime's exception, or {@code null}
+   */
+  public WardenFault(String code, String message, Throwable cause) {
+    super(code + ": " + message, cause);
+    this.code = code;
+  }
+
+  /**
+   * The code.
+   *
+   * @return the code
+   */
+  public String code() {
+    return code;
+  }
+}

@@ -1,0 +1,284 @@
+package dev.warden;
+
+import com.dylibso.chicory.compiler.MachineFactoryCompiler;
+import com.dylibso.chicory.runtime.Instance;
+import com.dylibso.chicory.runtime.Machine;
+import com.dylibso.chicory.wasm.ChicoryException;
+import com.dylibso.chicory.wasm.Parser;
+import com.dylibso.chicory.wasm.WasmModule;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * The parsed module and the limits of its instances. Parse once per process and share it: it is
+ * thread-safe.
+ *
+ * <pre>{@code
+ * WardenRuntime rt = WardenRuntime.builder().build();   // the packaged module
+ * try (Warden w = rt.loadPreset("production-planner-pro")) {
+ *   JsonNode d = w.validate(user, "2026-11-22");
+ * }
+ * }</pre>
+ */
+public final class WardenRuntime implements AutoCloseable {
+  /** Default cap of each instance's memory: 256 MiB. */
+  public static final long DEFAULT_MAX_MEMORY = 256L << 20;
+
+  /** Default deadline of each call (Chicory has no fuel: a deadline is the finite budget). */
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
+
+  /** Default time to wait for a free instance of a pool. */
+  public static final Duration DEFAULT_POOL_WAIT = Duration.ofSeconds(30);
+
+  private final WasmModule module;
+  private final Function<Instance, Machine> machines;
+  private final long maxMemory;
+  private final Duration timeout;
+  private final int poolSize;
+  private final ObjectMapper json = new ObjectMapper();
+  private final InstancePool raw;
+
+  private WardenRuntime(Builder b) {
+    this(b.module, b.machines, b.maxMemory, b.timeout, b.poolSize);
+  }
+
+  private WardenRuntime(
+      WasmModule module,
+      Function<Instance, Machine> machines,
+      long maxMemory,
+      Duration timeout,
+      int poolSize) {
+    this.module = module;
+    this.machines = machines;
+    this.maxMemory = maxMemory;
+    this.timeout = timeout;
+    this.poolSize = poolSize;
+    this.raw = new InstancePool(this, null, poolSize, DEFAULT_POOL_WAIT);
+  }
+
+  /**
+   * The same parsed and compiled module with other limits (no recompilation).
+   *
+   * @param maxMemory the memory cap of each instance, 64 KiB to 4 GiB
+   * @param timeout the deadline of each call, positive
+   * @return a runtime sharing this one's module
+   * @throws IllegalArgumentException for an invalid limit
+   */
+  public WardenRuntime withLimits(long maxMemory, Duration timeout) {
+    Builder check = builder().maxMemory(maxMemory).timeout(timeout);
+    if (check.invalid != null) {
+      throw new IllegalArgumentException("invalid Warden configuration: " + check.invalid);
+    }
+    return new WardenRuntime(module, machines, maxMemory, timeout, poolSize);
+  }
+
+  /**
+   * A builder with the defaults: the packaged module, {@link #DEFAULT_MAX_MEMORY}, {@link
+   * #DEFAULT_TIMEOUT}, a pool of the number of processors.
+   *
+   * @return the builder
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Options of a {@link WardenRuntime}; {@link #build()} reports the first invalid one. */
+  public static final class Builder {
+    private WasmModule module;
+    private Function<Instance, Machine> machines;
+    private boolean compile = true;
+    private byte[] wasm;
+    private long maxMemory = DEFAULT_MAX_MEMORY;
+    private Duration timeout = DEFAULT_TIMEOUT;
+    private int poolSize = Runtime.getRuntime().availableProcessors();
+    private String invalid;
+
+    private Builder() {}
+
+    private void fail(String message) {
+      if (invalid == null) {
+        invalid = message;
+      }
+    }
+
+    /**
+     * Runs another build of the module instead of the packaged one.
+     *
+     * @param wasm the module's bytes
+     * @return this builder
+     */
+    public Builder module(byte[] wasm) {
+      if (wasm == null || wasm.length == 0) {
+        fail("empty module");
+      } else {
+        this.wasm = wasm.clone();
+      }
+      return this;
+    }
+
+    /**
+     * Translates the module to JVM bytecode once, at {@link #build()} (the default; seconds at
+     * start, then fast calls), or runs it in Chicory's interpreter ({@code false}: instant start,
+     * calls about 10 times slower).
+     *
+     * @param compile whether to compile
+     * @return this builder
+     */
+    public Builder compile(boolean compile) {
+      this.compile = compile;
+      return this;
+    }
+
+    /**
+     * Caps each instance's memory (rounded down to 64 KiB pages).
+     *
+     * @param bytes the cap, 64 KiB to 4 GiB
+     * @return this builder
+     */
+    public Builder maxMemory(long bytes) {
+      if (bytes < 65536 || bytes > (4L << 30)) {
+        fail("max memory " + bytes + " is outside 64 KiB..4 GiB");
+      } else {
+        this.maxMemory = bytes;
+      }
+      return this;
+    }
+
+    /**
+     * Bounds each call; past it the call is interrupted.
+     *
+     * @param timeout a positive duration
+     * @return this builder
+     */
+    public Builder timeout(Duration timeout) {
+      if (timeout == null || timeout.isNegative() || timeout.isZero()) {
+        fail("timeout " + timeout + " is not positive");
+      } else {
+        this.timeout = timeout;
+      }
+      return this;
+    }
+
+    /**
+     * Bounds the instances of each pool (each {@link Warden}, and the one-shot pool).
+     *
+     * @param size at least 1
+     * @return this builder
+     */
+    public Builder poolSize(int size) {
+      if (size < 1) {
+        fail("pool size " + size + " is below 1");
+      } else {
+        this.poolSize = size;
+      }
+      return this;
+    }
+
+    /**
+     * Parses the module.
+     *
+     * @return the runtime
+     * @throws IllegalArgumentException for the first invalid option
+     * @throws WardenFault when the module cannot be read or parsed
+     */
+    public WardenRuntime build() {
+      if (invalid != null) {
+        throw new IllegalArgumentException("invalid Warden configuration: " + invalid);
+      }
+      byte[] bytes = wasm != null ? wasm : packagedModule();
+      try {
+        module = Parser.parse(bytes);
+        machines = compile ? MachineFactoryCompiler.compile(module) : null;
+      } catch (ChicoryException e) {
+        throw new WardenFault("instantiation_failed", "the module cannot be parsed", e);
+      }
+      return new WardenRuntime(this);
+    }
+
+    private static byte[] packagedModule() {
+      try (InputStream in = WardenRuntime.class.getResourceAsStream("/warden/warden.wasm")) {
+        if (in == null) {
+          throw new WardenFault(
+              "instantiation_failed",
+              "warden/warden.wasm is not on the classpath (run scripts/build-module.sh)",
+              null);
+        }
+        return in.readAllBytes();
+      } catch (IOException e) {
+        throw new WardenFault("instantiation_failed", "cannot read warden/warden.wasm", e);
+      }
+    }
+  }
+
+  ModuleInstance newInstance() {
+    return new ModuleInstance(module, machines, maxMemory, timeout, json);
+  }
+
+  ObjectMapper json() {
+    return json;
+  }
+
+  /**
+   * Compiles a preset by name ({@code "crm"}) or seed number ({@code "003"}).
+   *
+   * @param name the preset
+   * @return the compiled policy
+   * @throws WardenException {@code policy_error} for an unknown preset
+   */
+  public Warden loadPreset(String name) {
+    return new Warden(this, Map.of("preset", Objects.requireNonNull(name)), poolSize);
+  }
+
+  /**
+   * Compiles a policy document ({@code "warden": 1}).
+   *
+   * @param document the document as JSON text
+   * @return the compiled policy
+   * @throws WardenException {@code policy_error} with the key path for an invalid document
+   */
+  public Warden loadPolicy(String document) {
+    JsonNode doc;
+    try {
+      doc = json.readTree(document);
+    } catch (IOException e) {
+      throw new WardenException("invalid_input", "policy", "the policy is not JSON", null);
+    }
+    return loadPolicy(doc);
+  }
+
+  /**
+   * Compiles a policy document ({@code "warden": 1}).
+   *
+   * @param document the document
+   * @return the compiled policy
+   */
+  public Warden loadPolicy(JsonNode document) {
+    return new Warden(this, Map.of("policy", Objects.requireNonNull(document)), poolSize);
+  }
+
+  /**
+   * Evaluates a full contract request that names its policy ({@code preset} or {@code policy}),
+   * compiled for this call only. Prefer a {@link Warden} for repeated calls.
+   *
+   * @param request the request (a {@link JsonNode}, a {@code Map}, or any Jackson-serialisable
+   *     value)
+   * @return the decision
+   * @throws WardenException when the request cannot be evaluated
+   * @throws WardenFault when the module could not run it
+   */
+  public JsonNode evaluate(Object request) {
+    return raw.evaluate(request);
+  }
+
+  /** Drops the idle instances of the one-shot pool. */
+  @Override
+  public void close() {
+    raw.close();
+  }
+}

@@ -1,0 +1,53 @@
+package dev.warden;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The README's example, statement for statement (keep the two in step). */
+class ReadmeExampleTest {
+  @Test
+  void theReadmeExampleRunsAsWritten() throws Exception {
+    String readme = Files.readString(Path.of("README.md"));
+    assertTrue(readme.contains("WardenRuntime rt = WardenRuntime.builder().build();"));
+    assertTrue(readme.contains("rt.loadPreset(\"acme-corp\");"));
+    ByteArrayOutputStream buf = new ByteArrayOutputStream();
+    PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
+
+    WardenRuntime rt = Shared.runtime(); // the README: WardenRuntime.builder().build()
+    try (Warden w = rt.loadPreset("production-planner-pro")) {
+      JsonNode d =
+          w.validate(
+              Map.of(
+                  "firstName",
+                  "Ada",
+                  "lastName",
+                  "Lovelace",
+                  "email",
+                  "not-an-email",
+                  "password",
+                  "Tr0ub4dor&3x!",
+                  "organization",
+                  "acme"),
+              "2026-11-22");
+      out.println(d.get("valid") + " " + d.at("/violations/0/code").asText());
+    }
+    try {
+      rt.loadPreset("acme-corp");
+    } catch (WardenException e) {
+      out.println(e.code() + " '" + e.path() + "' " + e.help());
+    }
+
+    String[] lines = buf.toString(StandardCharsets.UTF_8).split("\n");
+    assertEquals("false invalid_email", lines[0]);
+    assertTrue(lines[1].startsWith("policy_error '' presets are"), lines[1]);
+  }
+}

@@ -1,0 +1,204 @@
+package dev.warden;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class WardenTest {
+  private static final String TODAY = "2026-11-22";
+  private static final String NOW = "2026-11-22T10:00:00Z";
+  private static final Map<String, Object> ADA =
+      Map.of(
+          "firstName", "Ada",
+          "lastName", "Lovelace",
+          "email", "not-an-email",
+          "password", "Tr0ub4dor&3x!",
+          "organization", "acme");
+  private static WardenRuntime runtime;
+
+  @BeforeAll
+  static void start() {
+    runtime = Shared.runtime();
+  }
+
+  @Test
+  void validateAndCheckPassword() {
+    try (Warden w = runtime.loadPreset("production-planner-pro")) {
+      JsonNode d = w.validate(ADA, TODAY);
+      assertFalse(d.get("valid").asBoolean());
+      assertEquals(1, d.get("violations").size());
+      assertEquals("invalid_email", d.at("/violations/0/code").asText());
+      assertTrue(d.get("policy").asText().startsWith("sha256:"));
+      JsonNode fr = w.validate(ADA, TODAY, "fr");
+      assertNotEquals(d.at("/violations/0/message"), fr.at("/violations/0/message"));
+      assertFalse(w.checkPassword("password").get("valid").asBoolean());
+      assertTrue(w.checkPassword("Tr0ub4dor&3x!").get("valid").asBoolean());
+    }
+  }
+
+  @Test
+  void authorizeScopeTransitionLogin() {
+    Map<String, Object> actor =
+        Map.of("id", "m1", "organization", "hr", "manager", "d1", "roles", List.of("manager"));
+    try (Warden hr = runtime.loadPreset("hr-platform")) {
+      JsonNode d =
+          hr.authorize(
+              actor, "users.read", Map.of("id", "e1", "organization", "hr", "manager", "m1"), NOW);
+      assertEquals("allow", d.get("decision").asText());
+      assertEquals("team", d.get("scope").asText());
+      JsonNode s = hr.scope(actor, "users.read", NOW, true);
+      assertFalse(s.at("/sql/sql").asText().isEmpty());
+      assertTrue(s.at("/sql/params").isArray());
+    }
+    try (Warden rent = runtime.loadPreset("rental-platform")) {
+      JsonNode d =
+          rent.transition(
+              Map.of(
+                  "actor",
+                  Map.of("id", "adm", "organization", "rent", "roles", List.of("administrator")),
+                  "target",
+                  Map.of("id", "c1", "organization", "rent", "roles", List.of("customer")),
+                  "to",
+                  "suspended",
+                  "durationDays",
+                  7),
+              NOW);
+      assertEquals("reason_required", d.at("/deny/code").asText());
+    }
+    try (Warden ppp = runtime.loadPreset("000")) {
+      JsonNode d =
+          ppp.login(
+              Map.of("id", "u1", "organization", "acme", "status", "inactive"),
+              Map.of("id", "acme", "active", true),
+              NOW);
+      assertEquals("deny", d.get("decision").asText());
+      assertEquals("status_inactive", d.at("/deny/code").asText());
+    }
+  }
+
+  @Test
+  void typedErrorsCarryTheEnvelope() {
+    WardenException e = assertThrows(WardenException.class, () -> runtime.loadPreset("acme-corp"));
+    assertEquals("policy_error", e.code());
+    assertEquals("", e.path());
+    assertTrue(e.help().contains("crm"));
+    try (Warden w = runtime.loadPreset("production-planner-pro")) {
+      e = assertThrows(WardenException.class, () -> w.validate(ADA, "yesterday"));
+      assertEquals("invalid_input", e.code());
+      assertEquals("input.today", e.path());
+      e =
+          assertThrows(
+              WardenException.class,
+              () ->
+                  w.evaluateRequest(
+                      Map.of("preset", "crm", "op", "password", "input", Map.of("password", "x"))));
+      assertEquals("preset", e.path());
+    }
+    try (Warden hr = runtime.loadPreset("hr-platform")) {
+      assertEquals(
+          "unsupported", assertThrows(WardenException.class, () -> hr.checkPassword("x")).code());
+    }
+    assertEquals(
+        "policy_error",
+        assertThrows(WardenException.class, () -> runtime.loadPolicy("{\"warden\": 99}")).code());
+    IllegalArgumentException bad =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> WardenRuntime.builder().poolSize(0).timeout(Duration.ZERO).build());
+    assertTrue(bad.getMessage().contains("pool size"), bad.getMessage());
+  }
+
+  @Test
+  void aDeadlineInterruptsTheCallAndTheInstanceIsReplaced() {
+    WardenRuntime quick =
+        runtime.withLimits(WardenRuntime.DEFAULT_MAX_MEMORY, Duration.ofMillis(1));
+    WardenFault f = assertThrows(WardenFault.class, () -> quick.loadPreset("crm"));
+    assertEquals("deadline_exceeded", f.code());
+    assertFalse(Thread.currentThread().isInterrupted(), "the caller's thread stays clean");
+    // The pool is not poisoned: the next one-shot call gets a fresh instance (and times out
+    // again, as the deadline is still 1 ms).
+    assertEquals(
+        "deadline_exceeded",
+        assertThrows(
+                WardenFault.class,
+                () -> quick.evaluate(Map.of("preset", "crm", "op", "password", "input", "x")))
+            .code());
+  }
+
+  @Test
+  void memoryIsCapped() {
+    WardenRuntime small = runtime.withLimits(64L << 20, WardenRuntime.DEFAULT_TIMEOUT);
+    try (Warden w = small.loadPreset("crm")) {
+      WardenFault f = assertThrows(WardenFault.class, () -> w.checkPassword("x".repeat(40 << 20)));
+      assertTrue(f.code().equals("alloc_failed") || f.code().equals("trap"), f.code());
+      assertTrue(w.checkPassword("correct horse battery staple").has("policy"));
+    }
+  }
+
+  private static byte[] abiModule(int major) {
+    ByteArrayOutputStream exports = new ByteArrayOutputStream();
+    exports.write(3);
+    for (Object[] e :
+        new Object[][] {{"memory", 2, 0}, {"warden_abi_major", 3, 0}, {"warden_abi_minor", 3, 1}}) {
+      byte[] name = ((String) e[0]).getBytes(StandardCharsets.UTF_8);
+      exports.write(name.length);
+      exports.writeBytes(name);
+      exports.write((Integer) e[1]);
+      exports.write((Integer) e[2]);
+    }
+    ByteArrayOutputStream m = new ByteArrayOutputStream();
+    m.writeBytes(new byte[] {0, 'a', 's', 'm', 1, 0, 0, 0});
+    m.writeBytes(new byte[] {5, 3, 1, 0, 1});
+    m.writeBytes(new byte[] {6, 11, 2, 0x7f, 0, 0x41, 16, 0x0b, 0x7f, 0, 0x41, 20, 0x0b});
+    m.write(7);
+    m.write(exports.size());
+    m.writeBytes(exports.toByteArray());
+    m.writeBytes(new byte[] {11, 14, 1, 0, 0x41, 16, 0x0b, 8, (byte) major, 0, 0, 0, 3, 0, 0, 0});
+    return m.toByteArray();
+  }
+
+  @Test
+  void theAbiVersionIsCheckedFirst() {
+    WardenRuntime two = WardenRuntime.builder().module(abiModule(2)).compile(false).build();
+    WardenFault f = assertThrows(WardenFault.class, () -> two.loadPreset("crm"));
+    assertEquals("abi_mismatch", f.code());
+    assertTrue(f.getMessage().contains("ABI 2.3"), f.getMessage());
+  }
+
+  @Test
+  void thePoolIsBoundedAndThreadSafe() throws Exception {
+    Warden w = runtime.loadPreset("crm");
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<Boolean>> results = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        results.add(
+            pool.submit(
+                () -> w.checkPassword("correct horse battery staple").get("valid").asBoolean()));
+      }
+      boolean first = results.get(0).get();
+      for (Future<Boolean> r : results) {
+        assertEquals(first, r.get());
+      }
+    } finally {
+      pool.shutdown();
+    }
+    w.close();
+    assertEquals("closed", assertThrows(WardenFault.class, () -> w.checkPassword("x")).code());
+  }
+}

@@ -1,0 +1,204 @@
+"""Warden for Python: the policy kernel's portable core module, run by wasmtime.
+
+>>> import warden
+>>> w = warden.Warden.from_preset("production-planner-pro")
+>>> d = w.validate({"firstName": "Ada", "lastName": "Lovelace", "email": "nope",
+...                 "password": "Tr0ub4dor&3x!", "organization": "acme"}, today="2026-11-22")
+>>> d["valid"], d["violations"][0]["code"]
+(False, 'invalid_email')
+
+Decisions are plain ``dict``s of the contract's JSON shape; a request that cannot be
+evaluated raises a :class:`WardenError` carrying ``code``, ``path``, ``message``, ``help``.
+A :class:`Warden` is thread-safe: it lends calls a pooled instance (at most ``pool_size``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from typing import Any
+
+from ._runtime import (
+    ABI_MAJOR,
+    DEFAULT_FUEL,
+    DEFAULT_MAX_MEMORY,
+    DEFAULT_POOL_TIMEOUT,
+    Pool,
+    Runtime,
+)
+from .errors import (
+    InvalidInputError,
+    PolicyError,
+    UnsupportedError,
+    WardenError,
+    WardenRuntimeError,
+)
+
+__all__ = [
+    "ABI_MAJOR",
+    "DEFAULT_FUEL",
+    "DEFAULT_MAX_MEMORY",
+    "InvalidInputError",
+    "PolicyError",
+    "Runtime",
+    "UnsupportedError",
+    "Warden",
+    "WardenError",
+    "WardenRuntimeError",
+    "default_runtime",
+    "evaluate",
+]
+
+Json = Any
+
+_default_lock = threading.Lock()
+_default_runtime: Runtime | None = None
+
+
+def default_runtime() -> Runtime:
+    """The process-wide runtime (the packaged module with default limits), made on first use."""
+    global _default_runtime
+    with _default_lock:
+        if _default_runtime is None:
+            _default_runtime = Runtime()
+        return _default_runtime
+
+
+def _pool_size(size: int | None) -> int:
+    return size if size is not None else max(1, os.cpu_count() or 1)
+
+
+class Warden:
+    """A compiled policy: load once, then call from any thread.
+
+    Build one with :meth:`from_preset` or :meth:`from_policy`. Every method returns the
+    decision as a ``dict`` or raises :class:`WardenError`.
+    """
+
+    def __init__(
+        self,
+        spec: dict,
+        *,
+        runtime: Runtime | None = None,
+        pool_size: int | None = None,
+        pool_timeout: float = DEFAULT_POOL_TIMEOUT,
+    ) -> None:
+        self._pool = Pool(runtime or default_runtime(), spec, _pool_size(pool_size), pool_timeout)
+        # Compile once now, so that a bad policy fails here and not at the first call.
+        with self._pool.borrow():
+            pass
+
+    @classmethod
+    def from_preset(cls, name: str, **options: Any) -> Warden:
+        """A preset by name (``"crm"``) or seed number (``"003"``)."""
+        return cls({"preset": name}, **options)
+
+    @classmethod
+    def from_policy(cls, document: dict | str | bytes, **options: Any) -> Warden:
+        """A policy document (``"warden": 1``), as a dict or JSON text."""
+        if isinstance(document, (str, bytes)):
+            document = json.loads(document)
+        return cls({"policy": document}, **options)
+
+    def evaluate_request(self, request: dict) -> Json:
+        """Any request of the contract without ``preset``/``policy``: ``{op, lang?, input}``."""
+        with self._pool.borrow() as (instance, handle):
+            return instance.evaluate(handle, request)
+
+    def evaluate(self, op: str, input: Json, lang: str | None = None) -> Json:
+        """Any operation of the contract (``"import"``, ``"bulk"``, ``"delete"``, ...)."""
+        request: dict = {"op": op, "input": input}
+        if lang is not None:
+            request["lang"] = lang
+        return self.evaluate_request(request)
+
+    def validate(
+        self,
+        user: dict,
+        *,
+        today: str,
+        mode: str | None = None,
+        facts: dict | None = None,
+        mfa: bool = False,
+        lang: str | None = None,
+    ) -> Json:
+        """Validates a user record: ``valid``, ``complete``, ``violations``, ``checks``, ..."""
+        input: dict = {"user": user, "today": today}
+        if mode is not None:
+            input["mode"] = mode
+        if facts is not None:
+            input["facts"] = facts
+        if mfa:
+            input["mfa"] = True
+        return self.evaluate("validate", input, lang)
+
+    def check_password(
+        self,
+        password: str,
+        *,
+        user: dict | None = None,
+        mfa: bool = False,
+        lang: str | None = None,
+    ) -> Json:
+        """Checks a password on its own: ``valid``, ``violations``, ``score``, ``checklist``."""
+        input: dict = {"password": password}
+        if user is not None:
+            input["user"] = user
+        if mfa:
+            input["mfa"] = True
+        return self.evaluate("password", input, lang)
+
+    def authorize(self, actor: dict, action: str, target: dict, *, now: str, **extra: Json) -> Json:
+        """Decides one action (``decision``: ``allow``/``deny``); ``extra``: ``change``,
+        ``directory``."""
+        return self.evaluate(
+            "authorize", {"actor": actor, "action": action, "target": target, "now": now, **extra}
+        )
+
+    def scope(self, actor: dict, action: str, *, now: str, sql: dict | None = None) -> Json:
+        """The filter of targets the actor may reach; with ``sql`` (``{}`` for the defaults)
+        also rendered as a parameterised SQL ``WHERE`` clause (``sql.sql``, ``sql.params``)."""
+        input: dict = {"actor": actor, "action": action, "now": now}
+        if sql is not None:
+            input["sql"] = sql
+        return self.evaluate("scope", input)
+
+    def transition(self, request: dict, *, now: str, lang: str | None = None) -> Json:
+        """Moves an account to another status: ``request`` has ``actor``, ``target``, ``to``,
+        and ``reason``, ``durationDays``, ``directory``, ... as the policy needs."""
+        return self.evaluate("transition", {**request, "now": now}, lang)
+
+    def login(
+        self,
+        account: dict,
+        *,
+        now: str,
+        organization: dict | None = None,
+        facts: dict | None = None,
+    ) -> Json:
+        """The login gate: may this account log in now."""
+        input: dict = {"account": account, "now": now}
+        if organization is not None:
+            input["organization"] = organization
+        if facts is not None:
+            input["facts"] = facts
+        return self.evaluate("login", input)
+
+    def close(self) -> None:
+        """Releases the pooled instances."""
+        self._pool.close()
+
+    def __enter__(self) -> Warden:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def evaluate(request: dict, *, runtime: Runtime | None = None) -> Json:
+    """Evaluates a full contract request that names its policy (``preset`` or ``policy``),
+    compiled for this call only. Prefer a :class:`Warden` for repeated calls."""
+    pool = (runtime or default_runtime()).raw_pool()
+    with pool.borrow() as (instance, handle):
+        return instance.evaluate(handle, request)

@@ -1,0 +1,252 @@
+"""The portable core module on wasmtime: one compiled module, bounded pools of instances.
+
+The ABI is specified in ``component/ABI.md`` of the Warden repository. Memory is copied
+through ``Memory.read``/``Memory.write`` (range-checked), never through raw pointers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from typing import Any
+
+import wasmtime
+
+from .errors import WardenError, WardenRuntimeError
+
+#: The ABI major version this SDK speaks; any minor of it is accepted.
+ABI_MAJOR = 1
+#: Default memory limit of one instance: 256 MiB.
+DEFAULT_MAX_MEMORY = 256 << 20
+#: Default fuel of one call (about 130 times what the largest conformance vector uses).
+DEFAULT_FUEL = 10_000_000_000
+#: Default seconds to wait for a free instance when the pool is at its bound.
+DEFAULT_POOL_TIMEOUT = 30.0
+
+_STATUS_OK = 0
+_STATUS_ERROR = 1
+
+_TRAP_CODES = {
+    wasmtime.TrapCode.OUT_OF_FUEL: "out_of_fuel",
+    wasmtime.TrapCode.STACK_OVERFLOW: "stack_overflow",
+    wasmtime.TrapCode.MEMORY_OUT_OF_BOUNDS: "memory_out_of_bounds",
+    wasmtime.TrapCode.UNREACHABLE: "aborted",
+    wasmtime.TrapCode.INTERRUPT: "interrupted",
+}
+
+
+def _fault(trap: wasmtime.Trap) -> WardenRuntimeError:
+    """Maps a trap by its code (never by its message)."""
+    code = _TRAP_CODES.get(trap.trap_code, "trap") if trap.trap_code is not None else "trap"
+    return WardenRuntimeError(code, f"the module trapped ({code}); the instance was discarded")
+
+
+class Runtime:
+    """A compiled module and the limits every instance of it gets.
+
+    Compiling takes a moment: create one runtime per process and share it (it is
+    thread-safe). ``max_memory`` bounds each instance's memory in bytes; ``fuel`` bounds
+    each call.
+    """
+
+    def __init__(
+        self,
+        wasm: bytes | None = None,
+        *,
+        max_memory: int = DEFAULT_MAX_MEMORY,
+        fuel: int = DEFAULT_FUEL,
+    ) -> None:
+        if max_memory <= 0 or fuel <= 0:
+            raise ValueError("max_memory and fuel must be positive")
+        if wasm is None:
+            wasm = resources.files(__package__).joinpath("warden.wasm").read_bytes()
+        config = wasmtime.Config()
+        config.consume_fuel = True
+        self.engine = wasmtime.Engine(config)
+        self.module = wasmtime.Module(self.engine, wasm)
+        self.max_memory = max_memory
+        self.fuel = fuel
+        self._lock = threading.Lock()
+        self._raw: Pool | None = None
+
+    def raw_pool(self) -> Pool:
+        """The pool of policy-less instances that run one-shot requests (handle 0)."""
+        with self._lock:
+            if self._raw is None:
+                self._raw = Pool(self, None, max(1, os.cpu_count() or 1), DEFAULT_POOL_TIMEOUT)
+            return self._raw
+
+    def with_limits(self, *, max_memory: int | None = None, fuel: int | None = None) -> Runtime:
+        """The same compiled module with other limits (no recompilation)."""
+        other = object.__new__(Runtime)
+        other.engine, other.module = self.engine, self.module
+        other._lock, other._raw = threading.Lock(), None
+        other.max_memory = self.max_memory if max_memory is None else max_memory
+        other.fuel = self.fuel if fuel is None else fuel
+        if other.max_memory <= 0 or other.fuel <= 0:
+            raise ValueError("max_memory and fuel must be positive")
+        return other
+
+
+class Instance:
+    """One instance of the module with its own store; not thread-safe (pools lend it out)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self._runtime = runtime
+        self._store = wasmtime.Store(runtime.engine)
+        self._store.set_limits(memory_size=runtime.max_memory)
+        self._store.set_fuel(runtime.fuel)
+        try:
+            instance = wasmtime.Instance(self._store, runtime.module, [])
+        except wasmtime.Trap as trap:
+            raise _fault(trap) from None
+        except wasmtime.WasmtimeError as e:
+            # Linking or limits (the initial memory above max_memory): not a trap.
+            raise WardenRuntimeError("instantiation_failed", str(e)) from None
+        exports = instance.exports(self._store)
+        self._memory = exports["memory"]
+        self._check_abi(exports)
+        self._alloc = exports["warden_alloc"]
+        self._free = exports["warden_free"]
+        self._load = exports["warden_policy_load"]
+        self._unload = exports["warden_policy_free"]
+        self._evaluate = exports["warden_evaluate"]
+        self._output = exports["warden_output"]
+        self._buf = 0
+        self._cap = 0
+
+    def _check_abi(self, exports: Any) -> None:
+        """Reads the version globals first: each holds the address of a little-endian u32."""
+        try:
+            version = []
+            for name in ("warden_abi_major", "warden_abi_minor"):
+                address = exports[name].value(self._store)
+                word = self._memory.read(self._store, address, address + 4)
+                version.append(int.from_bytes(bytes(word), "little"))
+        except (KeyError, AttributeError, IndexError, ValueError, wasmtime.WasmtimeError):
+            raise WardenRuntimeError(
+                "abi_mismatch", "the module does not export a Warden ABI version"
+            ) from None
+        if version[0] != ABI_MAJOR:
+            raise WardenRuntimeError(
+                "abi_mismatch",
+                f"the module speaks ABI {version[0]}.{version[1]}; this SDK speaks {ABI_MAJOR}.x",
+            )
+        self.abi = (version[0], version[1])
+
+    def _call(self, func: Any, *args: int) -> int:
+        self._store.set_fuel(self._runtime.fuel)
+        try:
+            return func(self._store, *args)
+        except wasmtime.Trap as trap:
+            raise _fault(trap) from None
+
+    def _write(self, data: bytes) -> int:
+        if len(data) > self._cap:
+            if self._buf:
+                self._call(self._free, self._buf, self._cap)
+                self._buf = self._cap = 0
+            cap = max(len(data), 4096)
+            ptr = self._call(self._alloc, cap)
+            if ptr == 0:
+                raise WardenRuntimeError(
+                    "alloc_failed", f"no room for a request of {len(data)} bytes"
+                )
+            self._buf, self._cap = ptr, cap
+        self._memory.write(self._store, data, self._buf)
+        return self._buf
+
+    def _result(self, status: int) -> Any:
+        packed = self._call(self._output) & 0xFFFF_FFFF_FFFF_FFFF
+        ptr, length = packed >> 32, packed & 0xFFFF_FFFF
+        try:
+            value = json.loads(bytes(self._memory.read(self._store, ptr, ptr + length)))
+        except (ValueError, wasmtime.WasmtimeError) as e:
+            raise WardenRuntimeError(
+                "bad_output", f"the module's output is not JSON: {e}"
+            ) from None
+        if status == _STATUS_OK:
+            return value
+        if status == _STATUS_ERROR:
+            raise WardenError.from_envelope(value)
+        raise WardenRuntimeError("bad_output", f"unknown status {status}")
+
+    def load(self, spec: dict) -> int:
+        """Compiles a policy (``{"preset": ...}`` or ``{"policy": ...}``): its handle."""
+        data = json.dumps(spec, ensure_ascii=False).encode()
+        ptr = self._write(data)
+        result = self._result(self._call(self._load, ptr, len(data)))
+        return int(result["handle"])
+
+    def unload(self, handle: int) -> None:
+        """Frees a loaded policy."""
+        self._result(self._call(self._unload, handle))
+
+    def evaluate(self, handle: int, request: Any) -> Any:
+        """Evaluates a contract request (handle 0: the request names its policy)."""
+        data = json.dumps(request, ensure_ascii=False).encode()
+        ptr = self._write(data)
+        return self._result(self._call(self._evaluate, handle, ptr, len(data)))
+
+
+class Pool:
+    """A bounded, lazily filled pool of instances that all hold the same policy.
+
+    At most ``size`` instances exist; a borrower waits up to ``timeout`` seconds for one.
+    An instance that trapped is dropped, never returned.
+    """
+
+    def __init__(self, runtime: Runtime, spec: dict | None, size: int, timeout: float) -> None:
+        if size < 1:
+            raise ValueError("the pool size must be at least 1")
+        self._runtime = runtime
+        self._spec = spec
+        self._idle: queue.LifoQueue = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(size)
+        self._timeout = timeout
+        self._closed = False
+        self.policy_hash: str | None = None
+
+    def _new(self) -> tuple:
+        instance = Instance(self._runtime)
+        handle = 0
+        if self._spec is not None:
+            handle = instance.load(self._spec)
+        return instance, handle
+
+    @contextmanager
+    def borrow(self) -> Iterator[tuple]:
+        """Lends an ``(instance, handle)`` pair for one or more calls."""
+        if self._closed:
+            raise WardenRuntimeError("closed", "this Warden was closed")
+        if not self._slots.acquire(timeout=self._timeout):
+            raise WardenRuntimeError("pool_timeout", f"no free instance within {self._timeout} s")
+        try:
+            try:
+                item = self._idle.get_nowait()
+            except queue.Empty:
+                item = self._new()
+            try:
+                yield item
+            except WardenRuntimeError:
+                item = None  # trapped or broken: drop it
+                raise
+            finally:
+                if item is not None and not self._closed:
+                    self._idle.put(item)
+        finally:
+            self._slots.release()
+
+    def close(self) -> None:
+        """Drops every idle instance; later calls raise ``WardenRuntimeError("closed")``."""
+        self._closed = True
+        while True:
+            try:
+                self._idle.get_nowait()
+            except queue.Empty:
+                return

@@ -1,0 +1,84 @@
+"""Typed errors of the Warden SDK.
+
+Domain outcomes (an invalid record, a denied action) are decisions, returned as values.
+An exception means the request could not be evaluated (:class:`WardenError`, carrying the
+contract's error envelope) or the module could not run it (:class:`WardenRuntimeError`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class WardenError(Exception):
+    """A request Warden refused: the contract's error envelope ``{code, path, message, help}``.
+
+    ``code`` is stable (``invalid_input``, ``policy_error``, ``unsupported``,
+    ``invalid_handle``, ``limit_exceeded``, or a rejection code such as ``unknown_action``);
+    ``path`` is the key path in the request (``""`` for the whole request).
+    """
+
+    def __init__(self, code: str, message: str, path: str = "", help: str | None = None):
+        super().__init__(f"{code} at `{path}`: {message}" if path else f"{code}: {message}")
+        self.code = code
+        self.path = path
+        self.message = message
+        self.help = help
+        self._raw: dict | None = None
+
+    @classmethod
+    def from_envelope(cls, envelope: Any) -> WardenError:
+        """Builds the error from ``{"error": {...}}`` as the module returns it."""
+        body = envelope.get("error") if isinstance(envelope, dict) else None
+        if not isinstance(body, dict):
+            return WardenRuntimeError("bad_output", f"not an error envelope: {envelope!r}")
+        code = str(body.get("code", ""))
+        kind = _BY_CODE.get(code, WardenError)
+        error = kind(
+            code,
+            str(body.get("message", "")),
+            str(body.get("path", "")),
+            body.get("help") if isinstance(body.get("help"), str) else None,
+        )
+        error._raw = envelope
+        return error
+
+    def to_envelope(self) -> dict:
+        """The error as the contract renders it: ``{"error": {code, message, path, help?}}``,
+        exactly as the module returned it (with any other key the contract adds)."""
+        if self._raw is not None:
+            return self._raw
+        body: dict = {"code": self.code, "message": self.message, "path": self.path}
+        if self.help is not None:
+            body["help"] = self.help
+        return {"error": body}
+
+
+class InvalidInputError(WardenError):
+    """The request or its input does not have the expected shape (``invalid_input``)."""
+
+
+class PolicyError(WardenError):
+    """The policy document or preset name is unusable (``policy_error``)."""
+
+
+class UnsupportedError(WardenError):
+    """The operation needs something the policy does not define (``unsupported``)."""
+
+
+class WardenRuntimeError(WardenError):
+    """The module could not run the request; the instance that ran it is discarded.
+
+    Codes: ``out_of_fuel`` (the per-call fuel ran out), ``stack_overflow``,
+    ``memory_out_of_bounds``, ``aborted`` (the module stopped itself: an allocation beyond
+    the memory limit), ``trap`` (another trap), ``alloc_failed`` (no room for the request),
+    ``abi_mismatch`` (the module's ABI version is not supported), ``pool_timeout``,
+    ``bad_output``, ``closed``.
+    """
+
+
+_BY_CODE = {
+    "invalid_input": InvalidInputError,
+    "policy_error": PolicyError,
+    "unsupported": UnsupportedError,
+}

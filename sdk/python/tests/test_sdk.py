@@ -1,0 +1,200 @@
+"""The SDK's surface, typed errors, limits and pool."""
+
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+import warden
+
+TODAY = "2026-11-22"
+NOW = "2026-11-22T10:00:00Z"
+ADA = {
+    "firstName": "Ada",
+    "lastName": "Lovelace",
+    "email": "not-an-email",
+    "password": "Tr0ub4dor&3x!",
+    "organization": "acme",
+}
+
+
+@pytest.fixture(scope="module")
+def ppp():
+    with warden.Warden.from_preset("production-planner-pro") as w:
+        yield w
+
+
+def test_validate_reports_violations_as_a_decision(ppp):
+    d = ppp.validate(ADA, today=TODAY)
+    assert d["valid"] is False
+    assert [v["code"] for v in d["violations"]] == ["invalid_email"]
+    assert d["policy"].startswith("sha256:")
+    fr = ppp.validate(ADA, today=TODAY, lang="fr")
+    assert fr["violations"][0]["message"] != d["violations"][0]["message"]
+
+
+def test_check_password(ppp):
+    d = ppp.check_password("password")
+    assert d["valid"] is False
+    assert "password_common" in [v["code"] for v in d["violations"]]
+    assert ppp.check_password("Tr0ub4dor&3x!")["valid"] is True
+
+
+def test_authorize_scope_transition_login():
+    with warden.Warden.from_preset("hr-platform") as hr:
+        actor = {"id": "m1", "organization": "hr", "manager": "d1", "roles": ["manager"]}
+        d = hr.authorize(
+            actor, "users.read", {"id": "e1", "organization": "hr", "manager": "m1"}, now=NOW
+        )
+        assert (d["decision"], d["scope"]) == ("allow", "team")
+        s = hr.scope(actor, "users.read", now=NOW, sql={})
+        assert s["sql"]["sql"] and isinstance(s["sql"]["params"], list)
+    with warden.Warden.from_preset("rental-platform") as rent:
+        d = rent.transition(
+            {
+                "actor": {"id": "adm", "organization": "rent", "roles": ["administrator"]},
+                "target": {"id": "c1", "organization": "rent", "roles": ["customer"]},
+                "to": "suspended",
+                "durationDays": 7,
+            },
+            now=NOW,
+        )
+        assert d["deny"]["code"] == "reason_required"
+    with warden.Warden.from_preset("000") as ppp:
+        d = ppp.login(
+            {"id": "u1", "organization": "acme", "status": "inactive"},
+            now=NOW,
+            organization={"id": "acme", "active": True},
+        )
+        assert (d["decision"], d["deny"]["code"]) == ("deny", "status_inactive")
+
+
+def test_any_operation_and_the_raw_entry_point(ppp):
+    d = ppp.evaluate(
+        "effectiveStatus",
+        {"account": {"id": "u1", "organization": "acme", "status": "active"}, "now": NOW},
+    )
+    raw = warden.evaluate(
+        {
+            "preset": "production-planner-pro",
+            "op": "effectiveStatus",
+            "input": {
+                "account": {"id": "u1", "organization": "acme", "status": "active"},
+                "now": NOW,
+            },
+        }
+    )
+    assert d == raw
+
+
+def test_typed_errors_carry_the_envelope(ppp):
+    with pytest.raises(warden.PolicyError) as e:
+        warden.Warden.from_preset("acme-corp")
+    assert (e.value.code, e.value.path) == ("policy_error", "")
+    assert "crm" in e.value.help
+    with pytest.raises(warden.InvalidInputError) as e:
+        ppp.validate({"email": "a@b.c"}, today="yesterday")
+    assert (e.value.code, e.value.path) == ("invalid_input", "input.today")
+    with pytest.raises(warden.UnsupportedError):
+        warden.Warden.from_preset("hr-platform").check_password("x")
+    with pytest.raises(warden.PolicyError) as e:
+        warden.Warden.from_policy('{"warden": 99}')
+    assert e.value.message
+    with pytest.raises(warden.InvalidInputError) as e:
+        ppp.evaluate_request({"preset": "crm", "op": "password", "input": {"password": "x"}})
+    assert e.value.path == "preset"
+
+
+def test_fuel_is_finite_and_a_trapped_instance_is_replaced():
+    rt = warden.default_runtime().with_limits(fuel=50_000)
+    with pytest.raises(warden.WardenRuntimeError) as e:
+        warden.Warden.from_preset("crm", runtime=rt)
+    assert e.value.code == "out_of_fuel"
+    # A runtime with enough fuel works, and keeps working after a trapped call.
+    rt = warden.default_runtime().with_limits(fuel=warden.DEFAULT_FUEL)
+    w = warden.Warden.from_preset("crm", runtime=rt, pool_size=1)
+    rt.fuel = 1000
+    with pytest.raises(warden.WardenRuntimeError) as e:
+        w.check_password("correct horse battery staple")
+    assert e.value.code == "out_of_fuel"
+    rt.fuel = warden.DEFAULT_FUEL
+    assert w.check_password("correct horse battery staple")["valid"] in (True, False)
+
+
+def test_memory_is_finite():
+    rt = warden.default_runtime().with_limits(max_memory=64 << 20)
+    w = warden.Warden.from_preset("crm", runtime=rt, pool_size=1)
+    with pytest.raises(warden.WardenRuntimeError) as e:
+        w.check_password("x" * (40 << 20))
+    assert e.value.code in ("alloc_failed", "aborted")
+    assert w.check_password("correct horse battery staple")["policy"].startswith("sha256:")
+
+
+def test_the_abi_version_is_checked_first():
+    wat = """(module (memory (export "memory") 1)
+      (data (i32.const 16) "\\02\\00\\00\\00\\00\\00\\00\\00")
+      (global (export "warden_abi_major") i32 (i32.const 16))
+      (global (export "warden_abi_minor") i32 (i32.const 20)))"""
+    import wasmtime
+
+    rt = warden.Runtime(wasm=wasmtime.wat2wasm(wat))
+    with pytest.raises(warden.WardenRuntimeError) as e:
+        warden.Warden.from_preset("crm", runtime=rt)
+    assert e.value.code == "abi_mismatch"
+    assert "2.0" in e.value.message
+
+
+def test_the_pool_is_bounded_and_thread_safe():
+    w = warden.Warden.from_preset("crm", pool_size=2)
+    results, errors = [], []
+
+    def work():
+        try:
+            for _ in range(5):
+                results.append(w.check_password("correct horse battery staple")["valid"])
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert len(results) == 20 and len(set(results)) == 1
+    w.close()
+    with pytest.raises(warden.WardenRuntimeError) as e:
+        w.check_password("x")
+    assert e.value.code == "closed"
+
+
+def test_the_readme_example_runs(capsys):
+    readme = (Path(__file__).parents[1] / "README.md").read_text("utf-8")
+    blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
+    assert blocks
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {})
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "False invalid_email"
+    assert out[1].startswith("policy_error '' presets are")
+
+
+def test_the_module_is_deterministic_across_instances():
+    from warden._runtime import Instance
+
+    rt = warden.default_runtime()
+    request = {
+        "preset": "production-planner-pro",
+        "op": "validate",
+        "input": {"user": ADA, "today": TODAY},
+    }
+    outputs = []
+    for _ in range(2):
+        instance = Instance(rt)
+        instance.evaluate(0, request)
+        packed = instance._call(instance._output) & 0xFFFF_FFFF_FFFF_FFFF
+        ptr, length = packed >> 32, packed & 0xFFFF_FFFF
+        outputs.append(bytes(instance._memory.read(instance._store, ptr, ptr + length)))
+    assert outputs[0] == outputs[1]
+    assert b'"invalid_email"' in outputs[0]
