@@ -30,7 +30,8 @@ pub const MAX_POLICIES: usize = 256;
 
 /// The call succeeded: the output is the result (a decision, or the load result).
 pub const STATUS_OK: i32 = 0;
-/// The call failed: the output is an error envelope `{"error": {code, message, path, help?}}`.
+/// The call failed: the output is the error envelope `{"contract": 1, "error": {code, message,
+/// path, help?}}`.
 pub const STATUS_ERROR: i32 = 1;
 
 /// What a call returns: the status and the JSON output.
@@ -51,7 +52,7 @@ thread_local! {
 /// The error envelope of a contract error. The one place that renders [`ApiError`]s: when the
 /// contract's envelope changes, only this function changes.
 fn contract_error(e: &ApiError) -> Value {
-    let mut v = e.to_json();
+    let mut v = e.envelope();
     ensure_path(&mut v);
     v
 }
@@ -71,16 +72,17 @@ fn abi_error(code: &str, message: &str) -> Value {
     e.insert("message".into(), message.into());
     e.insert("path".into(), "".into());
     let mut out = Map::new();
+    out.insert("contract".into(), api::CONTRACT_VERSION.into());
     out.insert("error".into(), Value::Object(e));
     Value::Object(out)
 }
 
 fn parse_json(bytes: &[u8]) -> Result<Value, Value> {
     serde_json::from_slice(bytes).map_err(|e| {
-        contract_error(&ApiError::Input {
-            path: String::new(),
-            reason: format!("the request is not JSON: {e}"),
-        })
+        contract_error(&ApiError::invalid_input(
+            "",
+            format!("the request is not JSON: {e}"),
+        ))
     })
 }
 
@@ -88,6 +90,8 @@ fn parse_json(bytes: &[u8]) -> Result<Value, Value> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LoadRequest {
+    #[serde(default)]
+    contract: Option<u64>,
     #[serde(default)]
     preset: Option<String>,
     #[serde(default)]
@@ -102,7 +106,8 @@ struct LoadRequest {
 /// preset, invalid document), `limit_exceeded` ([`MAX_POLICIES`] loaded).
 pub fn load_policy(request: &[u8]) -> Outcome {
     let value = parse_json(request)?;
-    let req: LoadRequest = api::parse_input("", value).map_err(|e| contract_error(&e))?;
+    let req: LoadRequest = api::parse_value("", value).map_err(|e| contract_error(&e))?;
+    api::check_contract(req.contract).map_err(|e| contract_error(&e))?;
     let policy = api::load_policy(req.preset.as_deref(), req.policy.as_ref())
         .map_err(|e| contract_error(&e))?;
     STATE.with(|s| {
@@ -140,7 +145,8 @@ pub fn evaluate(handle: u32, request: &[u8]) -> Outcome {
     if handle == 0 {
         return api::evaluate(&value).map_err(|e| contract_error(&e));
     }
-    let req: api::Request = api::parse_input("", value).map_err(|e| contract_error(&e))?;
+    let req: api::Request = api::parse_value("", value).map_err(|e| contract_error(&e))?;
+    api::check_contract(req.contract).map_err(|e| contract_error(&e))?;
     if let Some(key) = [
         ("preset", req.preset.is_some()),
         ("policy", req.policy.is_some()),
@@ -148,10 +154,10 @@ pub fn evaluate(handle: u32, request: &[u8]) -> Outcome {
     .iter()
     .find_map(|(k, given)| given.then_some(*k))
     {
-        return Err(contract_error(&ApiError::Input {
-            path: key.into(),
-            reason: "a request evaluated against a loaded policy does not name a policy".into(),
-        }));
+        return Err(contract_error(&ApiError::invalid_input(
+            key,
+            "a request evaluated against a loaded policy does not name a policy",
+        )));
     }
     STATE.with(|s| {
         let s = s.borrow();
