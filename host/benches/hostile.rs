@@ -86,7 +86,8 @@ fn branchy(functions: usize, body: usize) -> Vec<u8> {
 }
 
 fn decide(r: &Registry, tenant: &str) -> Value {
-    r.evaluate(tenant, &validate_request("ada@acme.example")).unwrap()
+    r.evaluate(tenant, &validate_request("ada@acme.example"))
+        .unwrap()
 }
 
 fn hostile(mode: Value) -> Vec<PluginSpec> {
@@ -129,7 +130,8 @@ fn run(scenario: &str) -> (String, usize) {
             } else {
                 TenantSettings::default()
             };
-            r.load("t", s, hostile(json!({"mode": "log-empty"}))).unwrap();
+            r.load("t", s, hostile(json!({"mode": "log-empty"})))
+                .unwrap();
             let d = decide(&r, "t");
             let p = &d["plugins"][0];
             (
@@ -168,18 +170,24 @@ fn run(scenario: &str) -> (String, usize) {
             } else {
                 (TenantSettings::default(), 64)
             };
-            r.load("t", s, hostile(json!({"mode": "many", "n": n}))).unwrap();
+            r.load("t", s, hostile(json!({"mode": "many", "n": n})))
+                .unwrap();
             let d = decide(&r, "t");
             let p = &d["plugins"][0];
             (
-                format!("{} {}, outputBytes {}", p["outcome"], p["error"]["code"], p["outputBytes"]),
+                format!(
+                    "{} {}, outputBytes {}",
+                    p["outcome"], p["error"]["code"], p["outputBytes"]
+                ),
                 d.to_string().len(),
             )
         }
         "aliasing-caps" => {
             let mut img = Image::default();
             let n = 1024u32;
-            img.put(VALIDATE_AT, &[0]).u32(VALIDATE_AT + 4, 65536).u32(VALIDATE_AT + 8, n);
+            img.put(VALIDATE_AT, &[0])
+                .u32(VALIDATE_AT + 4, 65536)
+                .u32(VALIDATE_AT + 8, n);
             for i in 0..n as usize {
                 let v = 65536 + i * 36;
                 img.string(v, 1536, b"a");
@@ -188,7 +196,15 @@ fn run(scenario: &str) -> (String, usize) {
                 img.string(v + 28, 1540, b"{}");
             }
             let wasm = raw_plugin(b"aliasing", b"1.0.0", &img, 4096, "");
-            r.load("t", caps(), vec![PluginSpec { wasm, config: json!({}) }]).unwrap();
+            r.load(
+                "t",
+                caps(),
+                vec![PluginSpec {
+                    wasm,
+                    config: json!({}),
+                }],
+            )
+            .unwrap();
             let d = decide(&r, "t");
             let p = &d["plugins"][0];
             (
@@ -200,7 +216,8 @@ fn run(scenario: &str) -> (String, usize) {
             let r = Arc::new(r);
             let mut evil = caps();
             evil.limits.deadline_ms = 200;
-            r.load("evil", evil, hostile(json!({"mode": "loop"}))).unwrap();
+            r.load("evil", evil, hostile(json!({"mode": "loop"})))
+                .unwrap();
             r.load(
                 "good",
                 TenantSettings::default(),
@@ -238,7 +255,9 @@ fn run(scenario: &str) -> (String, usize) {
                 a.join().unwrap();
             }
             (
-                format!("300 attacker threads; good tenant: 200 calls, {faults} faults, slowest {worst:?}; {held} instances in use"),
+                format!(
+                    "300 attacker threads; good tenant: 200 calls, {faults} faults, slowest {worst:?}; {held} instances in use"
+                ),
                 0,
             )
         }

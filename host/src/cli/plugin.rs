@@ -24,9 +24,11 @@ pub struct PluginArgs {
 /// A `warden plugin` subcommand.
 #[derive(Debug, Clone, Subcommand)]
 pub enum PluginCommand {
-    /// Check a plugin component: its interface version, imports, size, name and version.
+    /// Check a plugin component: its interface version, imports, size, structure (the
+    /// counts the host limits: nesting, functions, largest function, types, instances,
+    /// memories, tables), name and version.
     ///
-    /// Prints `{"ok": true, "name", "version", "hash", "interface", "size", ...}`, exit 0;
+    /// Prints `{"ok": true, "name", "version", "hash", "interface", "size", "structure", ...}`, exit 0;
     /// or `{"ok": false, "error": {"code", "message"}}`, exit 1, for a component the host
     /// would refuse (forbidden import, unknown interface version, too large, malformed).
     Check {
@@ -92,6 +94,7 @@ pub(crate) fn execute(args: &PluginArgs, env: &mut Env<'_>) -> Result<(Output, E
                         "interface": p.interface(),
                         "size": p.size(),
                         "maxSize": Limits::default().max_module_bytes,
+                        "structure": p.structure(),
                         "imports": "only warden:policy/logging",
                     })),
                     Exit::Success,

@@ -112,8 +112,8 @@ impl CoreComponent {
             }
             .into());
         }
-        let until = std::time::Instant::now()
-            + std::time::Duration::from_millis(self.limits.deadline_ms);
+        let until =
+            std::time::Instant::now() + std::time::Duration::from_millis(self.limits.deadline_ms);
         let Some(_slot) = self.runtime.slots().acquire(until) else {
             return Err(busy(&self.limits).into());
         };

@@ -111,11 +111,7 @@ pub fn scan(bytes: &[u8], limits: &Limits) -> Result<Structure, LoadError> {
             }
             Payload::CodeSectionStart { count, .. } => {
                 // The declared count, before reading any body.
-                exceeds(
-                    "maxFunctions",
-                    u64::from(count),
-                    limits.max_functions,
-                )?;
+                exceeds("maxFunctions", u64::from(count), limits.max_functions)?;
             }
             Payload::CodeSectionEntry(body) => {
                 let len = u32::try_from(body.range().len()).unwrap_or(u32::MAX);

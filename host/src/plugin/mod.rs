@@ -99,12 +99,12 @@ use std::fmt;
 
 pub use core_component::CoreComponent;
 pub use error::{CoreComponentError, EvaluateError, Fault, LoadError, SettingsError};
+pub use inspect::Structure;
 pub use limits::{FailurePolicies, FailurePolicy, Limits, TenantSettings};
 pub use registry::{
     AnyViolation, Composed, ComposedValidation, Hook, POLICY_CACHE_CAPACITY, PluginReport,
     PluginSpec, PluginStatus, PluginViolation, Registry, ReportError, Source, TenantPlugins,
 };
-pub use inspect::Structure;
 pub use runtime::{
     CACHE_CAPACITY, CallStats, CompiledPlugin, EPOCH_TICK, LogLine, NAME_RULE, RESERVED_NAMES,
     Runtime, RuntimeConfig, VERSION_RULE,

@@ -250,7 +250,10 @@ impl ActivePlugin {
     fn params(&self, error: Option<&str>) -> DenyParams {
         let mut p = BTreeMap::new();
         p.insert("plugin".to_owned(), Value::from(self.source.plugin.clone()));
-        p.insert("version".to_owned(), Value::from(self.source.version.clone()));
+        p.insert(
+            "version".to_owned(),
+            Value::from(self.source.version.clone()),
+        );
         p.insert("hash".to_owned(), Value::from(self.source.hash.clone()));
         if let Some(e) = error {
             p.insert("error".to_owned(), Value::from(e));
@@ -604,10 +607,7 @@ fn fault_denial(plugin: &ActivePlugin, fault: &Fault) -> Denial {
     Denial {
         kind: DenyKind::NotPermitted,
         code: Cow::Borrowed("plugin_fault"),
-        message: Text::from(format!(
-            "plugin `{}` failed: {fault}",
-            plugin.source.plugin
-        )),
+        message: Text::from(format!("plugin `{}` failed: {fault}", plugin.source.plugin)),
         rule: Some(Name::new(&plugin.rule())),
         hint: None,
         params: plugin.params(Some(fault.code())),
@@ -953,10 +953,7 @@ impl TenantPlugins {
                             code: "plugin_fault".into(),
                             path: Vec::new(),
                             severity: Severity::Error,
-                            message: format!(
-                                "plugin `{}` failed: {fault}",
-                                plugin.source.plugin
-                            ),
+                            message: format!("plugin `{}` failed: {fault}", plugin.source.plugin),
                             params,
                             source: plugin.source.clone(),
                         }));

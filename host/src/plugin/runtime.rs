@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker, WasmStr};
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolConcurrencyLimitError,
-    PoolingAllocationConfig, ResourceLimiter, Store, StoreContextMut, Trap,
+    Config, Engine, InstanceAllocationStrategy, PoolConcurrencyLimitError, PoolingAllocationConfig,
+    ResourceLimiter, Store, StoreContextMut, Trap,
 };
 
 use super::bindings::warden::policy::{logging, types};
@@ -350,7 +350,8 @@ fn log_import(
         (text.len(), (!full).then(|| plugin_text(&text, max)))
     };
     cx.data_mut().keep_line(level, kept.as_deref());
-    let cost = LOG_CALL_FUEL.saturating_add(u64::try_from(len).unwrap_or(u64::MAX) / LOG_FUEL_BYTES);
+    let cost =
+        LOG_CALL_FUEL.saturating_add(u64::try_from(len).unwrap_or(u64::MAX) / LOG_FUEL_BYTES);
     let fuel = cx.get_fuel()?;
     if fuel < cost {
         cx.set_fuel(0)?;
@@ -610,9 +611,11 @@ impl Runtime {
     }
 
     pub(crate) fn component(&self, bytes: &[u8]) -> Result<Component, LoadError> {
-        Component::new(&self.engine, bytes).map_err(|e| LoadError::Malformed {
-            reason: host_text(&e.to_string(), 256),
-        })
+        Component::new(&self.engine, bytes).map_err(|e| pool_limit(&e).unwrap_or_else(|| {
+            LoadError::Malformed {
+                reason: host_text(&e.to_string(), 256),
+            }
+        }))
     }
 
     pub(crate) fn core_linker(&self) -> &Linker<StoreData> {
@@ -679,6 +682,35 @@ impl Runtime {
         let result = result.map_err(|(phase, e)| classify(&e, phase, limits, data.limiter.hit));
         (result, stats)
     }
+}
+
+/// The pooling allocator's per-component caps, checked by wasmtime when it translates a
+/// component, as the structural limit each one is: the count the scan could not see
+/// (a nested component instantiated several times) against the hard cap.
+fn pool_limit(e: &wasmtime::Error) -> Option<LoadError> {
+    let text = e.to_string();
+    if !text.contains("in the pooling allocator") {
+        return None;
+    }
+    let caps = Limits::CAPS;
+    let (limit, max) = if text.contains("core module instances") {
+        ("maxCoreInstances", caps.max_core_instances)
+    } else if text.contains("memories") {
+        ("maxMemories", caps.max_memories)
+    } else if text.contains("tables") {
+        ("maxTables", caps.max_tables)
+    } else {
+        return None;
+    };
+    let found = text
+        .split_whitespace()
+        .find_map(|w| w.parse::<u64>().ok())
+        .unwrap_or(u64::from(max).saturating_add(1));
+    Some(LoadError::Structure {
+        limit,
+        found,
+        max: u64::from(max),
+    })
 }
 
 /// Where a wasmtime error happened.
@@ -753,7 +785,8 @@ fn classify(e: &wasmtime::Error, phase: Phase, limits: &Limits, memory_hit: bool
 }
 
 /// The grammar of plugin names: `[a-z][a-z0-9]*(-[a-z0-9]+)*`, at most 64 bytes.
-pub const NAME_RULE: &str = "lower-case letters and digits in words joined by `-`, starting with a letter, 1 to 64 bytes";
+pub const NAME_RULE: &str =
+    "lower-case letters and digits in words joined by `-`, starting with a letter, 1 to 64 bytes";
 
 /// The grammar of plugin versions: ASCII letters, digits, `.`, `+`, `-`, starting with a
 /// letter or digit, at most 32 bytes (`1.0.0`, `2.1.0-rc.1+build.5`).
@@ -766,9 +799,11 @@ pub const RESERVED_NAMES: [&str; 3] = ["core", "warden", "host"];
 fn valid_name(name: &str) -> bool {
     name.len() <= 64
         && name.starts_with(|c: char| c.is_ascii_lowercase())
-        && name
-            .split('-')
-            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && name.split('-').all(|w| {
+            !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
 }
 
 fn valid_version(v: &str) -> bool {

@@ -119,7 +119,11 @@ pub fn raw_plugin_with(
     let data: String = img.bytes.iter().map(|b| format!("\\{b:02x}")).collect();
     let p12 = "i32 ".repeat(12);
     let p16 = "i32 ".repeat(16);
-    let extra_hook = if extra.contains("$hook") { "" } else { "(func $hook)" };
+    let extra_hook = if extra.contains("$hook") {
+        ""
+    } else {
+        "(func $hook)"
+    };
     let wat = format!(
         r#"(component
   (core module $m
