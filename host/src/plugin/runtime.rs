@@ -611,11 +611,11 @@ impl Runtime {
     }
 
     pub(crate) fn component(&self, bytes: &[u8]) -> Result<Component, LoadError> {
-        Component::new(&self.engine, bytes).map_err(|e| pool_limit(&e).unwrap_or_else(|| {
-            LoadError::Malformed {
+        Component::new(&self.engine, bytes).map_err(|e| {
+            pool_limit(&e).unwrap_or_else(|| LoadError::Malformed {
                 reason: host_text(&e.to_string(), 256),
-            }
-        }))
+            })
+        })
     }
 
     pub(crate) fn core_linker(&self) -> &Linker<StoreData> {
