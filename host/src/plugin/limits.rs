@@ -13,13 +13,13 @@
 //! | [`max_output_bytes`](Limits::max_output_bytes) | bytes of strings returned by one hook | 64 KiB | 4 MiB | [`Fault::OutputTooLarge`](super::Fault::OutputTooLarge) |
 //! | [`max_log_line_bytes`](Limits::max_log_line_bytes) | bytes per `log` call | 1 KiB | 64 KiB | the line is truncated |
 //! | [`max_log_bytes`](Limits::max_log_bytes) | bytes of log per decision per plugin | 8 KiB | 1 MiB | further lines are dropped and counted |
-//! | [`max_module_bytes`](Limits::max_module_bytes) | bytes of the component binary | 8 MiB | 64 MiB | [`LoadError::ModuleTooLarge`](super::LoadError::ModuleTooLarge) at load |
+//! | [`max_module_bytes`](Limits::max_module_bytes) | bytes of the component binary | 2 MiB | 64 MiB | [`LoadError::ModuleTooLarge`](super::LoadError::ModuleTooLarge) at load |
 //! | [`max_log_lines`](Limits::max_log_lines) | log lines kept per decision per plugin | 64 | 1,024 | further lines are dropped and counted |
 //! | [`max_violations`](Limits::max_violations) | violations returned by one call | 64 | 1,024 | [`Fault::OutputTooLarge`](super::Fault::OutputTooLarge) |
 //! | [`max_path_parts`](Limits::max_path_parts) | parts of one violation's path | 16 | 64 | [`Fault::InvalidOutput`](super::Fault::InvalidOutput) |
 //! | [`max_nesting`](Limits::max_nesting) | nesting depth of components and modules (the outer component is 1) | 3 | 8 | [`LoadError::Structure`](super::LoadError::Structure) at load |
-//! | [`max_functions`](Limits::max_functions) | core functions defined, all modules together | 20,000 | 100,000 | [`LoadError::Structure`](super::LoadError::Structure) |
-//! | [`max_function_bytes`](Limits::max_function_bytes) | bytes of one function body | 128 KiB | 1 MiB | [`LoadError::Structure`](super::LoadError::Structure) |
+//! | [`max_functions`](Limits::max_functions) | core functions defined, all modules together | 10,000 | 100,000 | [`LoadError::Structure`](super::LoadError::Structure) |
+//! | [`max_function_bytes`](Limits::max_function_bytes) | bytes of one function body | 64 KiB | 1 MiB | [`LoadError::Structure`](super::LoadError::Structure) |
 //! | [`max_types`](Limits::max_types) | type definitions, core and component, all levels together | 10,000 | 100,000 | [`LoadError::Structure`](super::LoadError::Structure) |
 //! | [`max_core_instances`](Limits::max_core_instances) | core instances of one component instance | 8 | 16 | [`LoadError::Structure`](super::LoadError::Structure) |
 //! | [`max_memories`](Limits::max_memories) | linear memories of one component instance | 1 | 2 | [`LoadError::Structure`](super::LoadError::Structure) |
@@ -71,7 +71,7 @@ pub struct Limits {
     pub max_log_line_bytes: usize,
     /// Bytes of log per plugin per decision. Default 8 KiB; cap 1 MiB.
     pub max_log_bytes: usize,
-    /// Bytes of a component binary. Default 8 MiB; cap 64 MiB.
+    /// Bytes of a component binary. Default 2 MiB; cap 64 MiB.
     pub max_module_bytes: usize,
     /// Log lines kept per plugin per decision. Default 64; cap 1,024.
     pub max_log_lines: u32,
@@ -82,9 +82,9 @@ pub struct Limits {
     /// Nesting depth of components and core modules (the outer component is 1, a module
     /// in it 2). Default 3; cap 8.
     pub max_nesting: u32,
-    /// Core functions defined by all modules of a component. Default 20,000; cap 100,000.
+    /// Core functions defined by all modules of a component. Default 10,000; cap 100,000.
     pub max_functions: u32,
-    /// Bytes of one function body. Default 128 KiB; cap 1 MiB.
+    /// Bytes of one function body. Default 64 KiB; cap 1 MiB.
     pub max_function_bytes: u32,
     /// Type definitions of all kinds and levels. Default 10,000; cap 100,000.
     pub max_types: u32,
@@ -140,13 +140,13 @@ impl Limits {
         max_output_bytes: 64 << 10,
         max_log_line_bytes: 1 << 10,
         max_log_bytes: 8 << 10,
-        max_module_bytes: 8 << 20,
+        max_module_bytes: 2 << 20,
         max_log_lines: 64,
         max_violations: 64,
         max_path_parts: 16,
         max_nesting: 3,
-        max_functions: 20_000,
-        max_function_bytes: 128 << 10,
+        max_functions: 10_000,
+        max_function_bytes: 64 << 10,
         max_types: 10_000,
         max_core_instances: 8,
         max_memories: 1,
