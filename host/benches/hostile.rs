@@ -235,6 +235,7 @@ fn prepare(scenario: &str) -> Measured {
             let r = Arc::new(r);
             let mut evil = caps();
             evil.limits.deadline_ms = 200;
+            evil.breaker_threshold = 1000;
             r.load("evil", evil, hostile(json!({"mode": "loop"})))
                 .unwrap();
             r.load(
@@ -248,35 +249,43 @@ fn prepare(scenario: &str) -> Measured {
             .unwrap();
             Box::new(move || {
                 let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+                let codes = Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::new()));
                 let attackers: Vec<_> = (0..300)
                     .map(|_| {
-                        let (r, stop) = (Arc::clone(&r), Arc::clone(&stop));
+                        let (r, stop, codes) =
+                            (Arc::clone(&r), Arc::clone(&stop), Arc::clone(&codes));
                         std::thread::spawn(move || {
                             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                                let _ = decide(&r, "evil");
+                                let d = decide(&r, "evil");
+                                let code = d["plugins"][0]["error"]["code"].to_string();
+                                *codes.lock().unwrap().entry(code).or_insert(0u32) += 1;
                             }
                         })
                     })
                     .collect();
                 std::thread::sleep(Duration::from_millis(300));
                 let mut worst = Duration::ZERO;
+                let mut held = 0;
                 let mut faults = 0;
                 for _ in 0..200 {
                     let t = Instant::now();
                     let d = decide(&r, "good");
                     worst = worst.max(t.elapsed());
+                    held = held.max(r.runtime().instances_in_use());
                     if d["plugins"][0]["outcome"] != "ok" {
                         faults += 1;
+                        eprintln!("good tenant: {}", d["plugins"][0]["error"]);
                     }
                 }
-                let held = r.runtime().instances_in_use();
+
                 stop.store(true, std::sync::atomic::Ordering::Relaxed);
                 for a in attackers {
                     a.join().unwrap();
                 }
                 (
                     format!(
-                        "300 attacker threads; good tenant: 200 calls, {faults} faults, slowest {worst:?}; {held} instances in use"
+                        "300 attacker threads ({:?}); good tenant: 200 calls, {faults} faults, slowest {worst:?}; at most {held} instances in use (tenant cap 64)",
+                        codes.lock().unwrap()
                     ),
                     0,
                 )
