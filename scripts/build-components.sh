@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the WebAssembly components the plugin host loads, into target/components/
-# (gitignored): the core as a component (warden_core.wasm) and the plugins (example and
+# Builds the WebAssembly components the plugin host loads, into $CARGO_TARGET_DIR/components/
+# (target/components/ by default, gitignored): the core as a component (warden_core.wasm) and the plugins (example and
 # hostile test plugins). Host tests and benchmarks look for them there and fail, naming
 # this script, when they are missing.
 #
@@ -10,8 +10,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-OUT=target/components
 T=${CARGO_TARGET_DIR:-target}
+# Into the target directory in use (CARGO_TARGET_DIR or target/), or WARDEN_COMPONENTS.
+OUT=${WARDEN_COMPONENTS:-$T/components}
 CRATES=(warden-component warden-plugin-email-domain warden-plugin-four-eyes
         warden-plugin-contractor warden-plugin-hostile)
 

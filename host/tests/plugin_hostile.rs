@@ -12,11 +12,14 @@ mod plugin_common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use plugin_common::{admin, authorize_request, component, validate_request, wat};
+use plugin_common::{
+    Image, VALIDATE_AT, VERDICT_AT, admin, authorize_request, component, raw_plugin,
+    raw_plugin_with, validate_request, wat,
+};
 use serde_json::{Value, json};
 use warden_host::plugin::{
-    FailurePolicy, Fault, Limits, LoadError, PluginSpec, Registry, Runtime, SettingsError,
-    TenantSettings,
+    FailurePolicy, Fault, Limits, LoadError, PluginSpec, Registry, Runtime, RuntimeConfig,
+    SettingsError, TenantSettings,
 };
 
 fn hostile(mode: &str) -> PluginSpec {
@@ -286,10 +289,12 @@ fn settings_above_their_caps_are_refused() {
 #[test]
 fn two_tenants_concurrently_a_hostile_one_does_not_affect_the_other() {
     let r = Arc::new(registry());
+    r.load("evil", TenantSettings::default(), vec![hostile("loop")])
+        .unwrap();
     r.load(
-        "evil",
+        "evil-memory",
         TenantSettings::default(),
-        vec![hostile("loop"), hostile("memory")],
+        vec![hostile("memory")],
     )
     .unwrap();
     r.load(
@@ -309,7 +314,15 @@ fn two_tenants_concurrently_a_hostile_one_does_not_affect_the_other() {
                     .evaluate("evil", &validate_request("ada@acme.example"))
                     .unwrap();
                 assert_eq!(d["valid"], false);
-                assert_eq!(fault_code(&d), "fuel_exhausted");
+                // Fuel first, or the deadline when the machine is busy: contained either way.
+                assert!(
+                    ["fuel_exhausted", "deadline_exceeded"].contains(&fault_code(&d)),
+                    "{d}"
+                );
+                let d = r
+                    .evaluate("evil-memory", &validate_request("ada@acme.example"))
+                    .unwrap();
+                assert_eq!(fault_code(&d), "memory_limit");
             }
         })
     };
@@ -413,4 +426,749 @@ fn modules_are_compiled_once_per_content_hash_and_unload_works() {
     assert!(!r.unload("a"));
     assert!(r.list("a").is_none());
     let _ = Fault::StackOverflow.code();
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 15: hostile tenants. One section per class; the measurements of each bound are in
+// host/benches/hostile.rs.
+// ---------------------------------------------------------------------------------------
+
+fn structure_error(err: &LoadError) -> (&'static str, u64) {
+    match err {
+        LoadError::Structure { limit, max, .. } => (limit, *max),
+        other => panic!("expected a structure error, got {other:?}: {other}"),
+    }
+}
+
+/// A component binary nested `levels` deep (components in components), written directly:
+/// no text parser could read it back without recursing as deep.
+fn nested_component(levels: usize) -> Vec<u8> {
+    const HEADER: [u8; 8] = [0, b'a', b's', b'm', 0x0d, 0x00, 0x01, 0x00];
+    fn leb(mut n: usize, out: &mut Vec<u8>) {
+        loop {
+            let b = (n & 0x7f) as u8;
+            n >>= 7;
+            if n == 0 {
+                out.push(b);
+                break;
+            }
+            out.push(b | 0x80);
+        }
+    }
+    // Sizes from the inside out: level i holds the header, section id 4 and the size.
+    let mut sizes = vec![HEADER.len()];
+    for _ in 0..levels {
+        let inner = *sizes.last().unwrap();
+        let mut prefix = vec![4u8];
+        leb(inner, &mut prefix);
+        sizes.push(HEADER.len() + prefix.len() + inner);
+    }
+    let mut out = Vec::with_capacity(*sizes.last().unwrap());
+    for i in (0..levels).rev() {
+        out.extend_from_slice(&HEADER);
+        out.push(4);
+        leb(sizes[i], &mut out);
+    }
+    out.extend_from_slice(&HEADER);
+    out
+}
+
+#[test]
+fn deep_nesting_is_refused_by_the_scan_before_translation() {
+    let runtime = Runtime::new().unwrap();
+    for levels in [5_000, 150_000] {
+        let bytes = nested_component(levels);
+        let start = Instant::now();
+        let err = runtime.compile(&bytes, &Limits::default()).unwrap_err();
+        assert_eq!(structure_error(&err), ("maxNesting", 3), "{err}");
+        assert_eq!(err.code(), "structure_limit");
+        assert_eq!(
+            err.to_string(),
+            "the component exceeds `maxNesting`: 4 counted, above the limit of 3"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+}
+
+/// A component whose one core module holds `body` (and no hooks: the scan refuses it
+/// before anything else is looked at).
+fn module_component(body: &str) -> Vec<u8> {
+    format!("(component (core module {body}))").into_bytes()
+}
+
+#[test]
+fn every_structural_limit_is_a_typed_error_with_its_configured_value() {
+    let runtime = Runtime::new().unwrap();
+    let limits = Limits {
+        max_functions: 100,
+        max_function_bytes: 1_000,
+        max_types: 50,
+        max_core_instances: 3,
+        max_memories: 1,
+        max_tables: 2,
+        ..Limits::default()
+    };
+    let cases: [(String, &str, u64); 6] = [
+        ("(func) ".repeat(101), "maxFunctions", 100),
+        (
+            format!("(func {})", "(nop) ".repeat(2_000)),
+            "maxFunctionBytes",
+            1_000,
+        ),
+        ("(type (func)) ".repeat(51), "maxTypes", 50),
+        ("(memory 1) (memory 1)".into(), "maxMemories", 1),
+        (
+            "(table 1 funcref) (table 1 funcref) (table 1 funcref)".into(),
+            "maxTables",
+            2,
+        ),
+        ("".into(), "", 0),
+    ];
+    for (body, limit, max) in cases.iter().filter(|c| !c.1.is_empty()) {
+        let err = runtime
+            .compile(&module_component(body), &limits)
+            .unwrap_err();
+        assert_eq!(structure_error(&err), (*limit, *max), "{err}");
+        assert!(
+            err.to_string().contains(&format!("limit of {max}")),
+            "{err}"
+        );
+    }
+    let instances = format!(
+        "(component (core module $e) {})",
+        "(core instance (instantiate $e)) ".repeat(4)
+    );
+    let err = runtime.compile(instances.as_bytes(), &limits).unwrap_err();
+    assert_eq!(structure_error(&err), ("maxCoreInstances", 3), "{err}");
+    // The same binary under the defaults passes the scan (and fails later, for not being
+    // a plugin): the limits are the tenant's, not fixed.
+    let err = runtime
+        .compile(
+            &module_component(&"(func) ".repeat(101)),
+            &Limits::default(),
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), "missing_export", "{err}");
+}
+
+#[test]
+fn instances_the_scan_cannot_count_are_refused_by_the_pool_at_load() {
+    // A nested component with 8 core instances, instantiated 3 times: the scan counts 8
+    // (each module and instantiation once), the instance would hold 24 + 1, above the
+    // pool's hard cap of 16 per component.
+    let nested = format!(
+        "(component $c (core module $e) {}) {}",
+        "(core instance (instantiate $e)) ".repeat(7),
+        "(instance (instantiate $c)) ".repeat(3)
+    );
+    let bytes = raw_plugin_with(b"nested", b"1.0.0", &Image::default(), 80, "", &nested);
+    let runtime = Runtime::new().unwrap();
+    let err = runtime.compile(&bytes, &Limits::default()).unwrap_err();
+    assert_eq!(
+        err,
+        LoadError::Structure {
+            limit: "maxCoreInstances",
+            found: 22,
+            max: u64::from(Limits::CAPS.max_core_instances)
+        },
+        "{err}"
+    );
+}
+
+/// The same component with a custom section appended: different bytes, different hash,
+/// the same plugin (how an attacker defeats a compile cache).
+fn variant(bytes: &[u8], n: u32) -> Vec<u8> {
+    let name = b"x";
+    let payload = n.to_le_bytes();
+    let mut out = bytes.to_vec();
+    out.push(0);
+    out.push((1 + name.len() + payload.len()) as u8);
+    out.push(name.len() as u8);
+    out.extend_from_slice(name);
+    out.extend_from_slice(&payload);
+    out
+}
+
+#[test]
+fn compilation_is_rate_limited_per_tenant_and_cache_hits_are_free() {
+    let runtime = Runtime::with_config(RuntimeConfig {
+        compiles_per_minute: 2,
+        ..RuntimeConfig::default()
+    })
+    .unwrap();
+    let r = Registry::new(Arc::clone(&runtime));
+    let base = component("hostile");
+    let spec = |n| PluginSpec {
+        wasm: variant(&base, n),
+        config: json!({"mode": "none"}),
+    };
+    r.load("evil", TenantSettings::default(), vec![spec(1)])
+        .unwrap();
+    r.load("evil", TenantSettings::default(), vec![spec(2)])
+        .unwrap();
+    let err = r
+        .load("evil", TenantSettings::default(), vec![spec(3)])
+        .unwrap_err();
+    assert!(
+        matches!(err, LoadError::CompileRateLimited { per_minute: 2, retry_after_ms } if retry_after_ms > 0),
+        "{err}"
+    );
+    assert_eq!(err.code(), "compile_rate_limited");
+    // Already compiled: free, as often as wanted.
+    for _ in 0..5 {
+        r.load("evil", TenantSettings::default(), vec![spec(1)])
+            .unwrap();
+    }
+    // Another tenant has its own budget.
+    r.load("good", TenantSettings::default(), vec![spec(3)])
+        .unwrap();
+    assert_eq!(runtime.cached(), 3);
+}
+
+#[test]
+fn every_log_line_costs_fuel_and_budget_and_lines_past_the_cap_are_not_kept() {
+    let (d, took) = run_mode(TenantSettings::default(), "log-empty");
+    let report = &d["plugins"][0];
+    assert_eq!(fault_code(&d), "fuel_exhausted", "{report}");
+    let kept = report["log"].as_array().unwrap().len();
+    // 8 KiB of budget at 64 bytes per line at least: 128, and the line cap is 64.
+    assert_eq!(kept, Limits::DEFAULT.max_log_lines as usize);
+    let dropped = report["logDropped"].as_u64().unwrap();
+    // 10 million fuel at 1,000 per call: about 10,000 calls, no more.
+    assert!(
+        (5_000..=10_000).contains(&(kept as u64 + dropped)),
+        "{dropped}"
+    );
+    assert!(d.to_string().len() < 64 << 10, "{}", d.to_string().len());
+    assert!(took < Duration::from_secs(2), "{took:?}");
+
+    let mut s = TenantSettings::default();
+    s.limits.max_log_lines = 1000;
+    let (d, _) = run_mode(s, "log-empty");
+    let kept = d["plugins"][0]["log"].as_array().unwrap().len();
+    assert_eq!(
+        kept,
+        Limits::DEFAULT.max_log_bytes / 64,
+        "the minimum cost decides"
+    );
+}
+
+#[test]
+fn a_long_log_line_keeps_only_its_prefix_and_an_oversized_one_is_refused_while_lifting() {
+    let r = registry();
+    let load = |bytes: u64, lines: u64| {
+        r.load(
+            "t",
+            TenantSettings::default(),
+            vec![PluginSpec {
+                wasm: component("hostile"),
+                config: json!({"mode": "log-huge", "bytes": bytes, "lines": lines}),
+            }],
+        )
+        .unwrap();
+        r.evaluate("t", &validate_request("ada@acme.example"))
+            .unwrap()
+    };
+    let d = load(200 << 10, 50);
+    let report = &d["plugins"][0];
+    assert_eq!(report["outcome"], "ok", "{report}");
+    let log = report["log"].as_array().unwrap();
+    assert_eq!(log.len(), 8, "8 KiB of log at 1 KiB per line");
+    assert!(
+        log.iter()
+            .all(|l| l["message"].as_str().unwrap().len() == 1024)
+    );
+    assert_eq!(report["logDropped"], 42);
+    // Each call paid for reading its 200 KiB.
+    assert!(report["fuelUsed"].as_u64().unwrap() > 50 * (200 << 10) / 16);
+    // A line larger than the lifting budget is not read at all.
+    let d = load(8 << 20, 3);
+    assert_eq!(fault_code(&d), "output_too_large", "{d}");
+}
+
+#[test]
+fn violations_are_capped_by_count_and_path_length_while_lifting_and_after() {
+    let mode = |mode: &str, n: u64| {
+        let r = registry();
+        r.load(
+            "t",
+            TenantSettings::default(),
+            vec![PluginSpec {
+                wasm: component("hostile"),
+                config: json!({"mode": mode, "n": n}),
+            }],
+        )
+        .unwrap();
+        let start = Instant::now();
+        let d = r
+            .evaluate("t", &validate_request("ada@acme.example"))
+            .unwrap();
+        (d, start.elapsed())
+    };
+    let (d, _) = mode("many", 65);
+    assert_eq!(fault_code(&d), "output_too_large", "{d}");
+    assert_eq!(
+        d["plugins"][0]["error"]["message"],
+        "the plugin's output is above the violation limit of 64 (65 counted)"
+    );
+    // Far too many: refused while lifting, before the host copies them.
+    let (d, took) = mode("many", 5_000);
+    assert_eq!(fault_code(&d), "output_too_large", "{d}");
+    assert!(
+        d["plugins"][0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("lifting limit"),
+        "{d}"
+    );
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    let (d, _) = mode("long-path", 17);
+    assert_eq!(fault_code(&d), "invalid_output", "{d}");
+    assert_eq!(
+        d["plugins"][0]["error"]["message"],
+        "the plugin returned an invalid result: a violation's path has 17 parts, above the limit of 16"
+    );
+    let (d, _) = mode("long-path", 20_000);
+    assert_eq!(fault_code(&d), "output_too_large", "{d}");
+}
+
+#[test]
+fn output_is_counted_as_the_json_the_host_adds() {
+    let r = registry();
+    let load = |settings: TenantSettings| {
+        r.load(
+            "t",
+            settings,
+            vec![PluginSpec {
+                wasm: component("hostile"),
+                config: json!({"mode": "many", "n": 20}),
+            }],
+        )
+        .unwrap();
+        r.evaluate("t", &validate_request("ada@acme.example"))
+            .unwrap()
+    };
+    let d = load(TenantSettings::default());
+    let added: Vec<Value> = d["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v.get("source").is_some())
+        .cloned()
+        .collect();
+    assert_eq!(added.len(), 20);
+    let produced = Value::Array(added).to_string().len();
+    assert_eq!(d["plugins"][0]["outputBytes"], produced, "{d}");
+    // 20 violations of one letter each are not 20 bytes: a limit below what the host
+    // would write refuses them.
+    let mut s = TenantSettings::default();
+    s.limits.max_output_bytes = produced - 1;
+    let d = load(s);
+    assert_eq!(fault_code(&d), "output_too_large", "{d}");
+}
+
+/// A raw plugin whose `validate-user` returns `n` violations laid out in `img`, each
+/// message pointing at the same `len` bytes of zeros at 8 MiB.
+fn aliasing_plugin(n: u32, len: u32) -> Vec<u8> {
+    let mut img = Image::default();
+    let list = 2048;
+    img.put(VALIDATE_AT, &[0])
+        .u32(VALIDATE_AT + 4, list)
+        .u32(VALIDATE_AT + 8, n);
+    for i in 0..n as usize {
+        let v = list as usize + i * 36;
+        img.string(v, 1536, b"a"); // code
+        img.u32(v + 8, 0).u32(v + 12, 0); // empty path
+        img.put(v + 16, &[0]); // error
+        img.u32(v + 20, 8 << 20).u32(v + 24, len); // the shared message
+        img.string(v + 28, 1540, b"{}");
+    }
+    raw_plugin(b"aliasing", b"1.0.0", &img, 256, "")
+}
+
+#[test]
+fn aliased_strings_are_counted_each_time_while_lifting() {
+    let r = registry();
+    r.load(
+        "t",
+        TenantSettings::default(),
+        vec![PluginSpec {
+            wasm: aliasing_plugin(64, 8 << 20),
+            config: json!({}),
+        }],
+    )
+    .unwrap();
+    let start = Instant::now();
+    let d = r
+        .evaluate("t", &validate_request("ada@acme.example"))
+        .unwrap();
+    assert_eq!(fault_code(&d), "output_too_large", "{d}");
+    assert!(
+        d["plugins"][0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!(
+                "lifting limit of {}",
+                Limits::DEFAULT.lift_budget()
+            )),
+        "{d}"
+    );
+    assert!(start.elapsed() < Duration::from_secs(2));
+    // Small aliases within the budget are fine and counted in full.
+    r.load(
+        "t",
+        TenantSettings::default(),
+        vec![PluginSpec {
+            wasm: aliasing_plugin(4, 100),
+            config: json!({}),
+        }],
+    )
+    .unwrap();
+    let d = r
+        .evaluate("t", &validate_request("ada@acme.example"))
+        .unwrap();
+    assert_eq!(d["plugins"][0]["outcome"], "violations", "{d}");
+    assert!(d["plugins"][0]["outputBytes"].as_u64().unwrap() > 400);
+}
+
+#[test]
+fn canonical_abi_errors_are_the_plugins_invalid_output_and_trip_its_breaker() {
+    let mut bad_discriminant = Image::default();
+    bad_discriminant.put(VALIDATE_AT, &[7]);
+    let mut bad_utf8 = Image::default();
+    bad_utf8
+        .put(VALIDATE_AT, &[1])
+        .string(VALIDATE_AT + 4, 1536, &[0xff, 0xfe, b'x']);
+    let mut out_of_bounds = Image::default();
+    out_of_bounds
+        .put(VALIDATE_AT, &[0])
+        .u32(VALIDATE_AT + 4, 0xffff_0000)
+        .u32(VALIDATE_AT + 8, 3);
+    let mut bad_verdict = Image::default();
+    bad_verdict.put(VERDICT_AT, &[0]).put(VERDICT_AT + 4, &[9]);
+    for (name, img) in [
+        ("discriminant", &bad_discriminant),
+        ("utf8", &bad_utf8),
+        ("bounds", &out_of_bounds),
+    ] {
+        let r = registry();
+        let s = TenantSettings {
+            breaker_threshold: 2,
+            ..TenantSettings::default()
+        };
+        r.load(
+            "t",
+            s,
+            vec![PluginSpec {
+                wasm: raw_plugin(name.as_bytes(), b"1.0.0", img, 80, ""),
+                config: json!({}),
+            }],
+        )
+        .unwrap();
+        for _ in 0..2 {
+            let d = r
+                .evaluate("t", &validate_request("ada@acme.example"))
+                .unwrap();
+            assert_eq!(fault_code(&d), "invalid_output", "{name}: {d}");
+            assert_eq!(d["valid"], false);
+        }
+        let d = r
+            .evaluate("t", &validate_request("ada@acme.example"))
+            .unwrap();
+        assert_eq!(d["plugins"][0]["outcome"], "disabled", "{name}: {d}");
+        assert!(r.list("t").unwrap()[0].disabled);
+    }
+    let r = registry();
+    r.load(
+        "t",
+        TenantSettings::default(),
+        vec![PluginSpec {
+            wasm: raw_plugin(b"verdict", b"1.0.0", &bad_verdict, 80, ""),
+            config: json!({}),
+        }],
+    )
+    .unwrap();
+    let req = authorize_request(
+        admin(),
+        "users.read",
+        json!({"id": "x", "organization": "rent"}),
+    );
+    let d = r.evaluate("t", &req).unwrap();
+    assert_eq!(d["decision"], "deny", "{d}");
+    assert_eq!(d["deny"]["params"]["error"], "invalid_output");
+}
+
+/// A tenant whose one plugin spins as long as it may: the fuel cap (about 0.1 s here;
+/// wasmtime charges bulk memory operations per byte, so no instruction is cheaper in time).
+fn spinner(deadline_ms: u64) -> (TenantSettings, Vec<PluginSpec>) {
+    let mut s = TenantSettings::default();
+    s.limits.fuel = Limits::CAPS.fuel;
+    s.limits.deadline_ms = deadline_ms;
+    (s, vec![hostile("loop")])
+}
+
+fn good_plugin() -> Vec<PluginSpec> {
+    vec![PluginSpec {
+        wasm: component("email_domain"),
+        config: json!({"allowedDomains": ["acme.example"]}),
+    }]
+}
+
+#[test]
+fn one_tenant_cannot_take_every_instance_slot() {
+    let runtime = Runtime::with_config(RuntimeConfig {
+        max_concurrent_instances: 4,
+        max_instances_per_tenant: 2,
+        ..RuntimeConfig::default()
+    })
+    .unwrap();
+    let r = Arc::new(Registry::new(runtime));
+    let (s, p) = spinner(200);
+    r.load("evil", s, p).unwrap();
+    let mut good = TenantSettings::default();
+    good.limits.deadline_ms = 1_000;
+    r.load("good", good, good_plugin()).unwrap();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let attackers: Vec<_> = (0..8)
+        .map(|_| {
+            let (r, stop) = (Arc::clone(&r), Arc::clone(&stop));
+            std::thread::spawn(move || {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let d = r
+                        .evaluate("evil", &validate_request("a@b.example"))
+                        .unwrap();
+                    assert_eq!(d["valid"], false);
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(100));
+    for i in 0..30 {
+        let email = if i % 2 == 0 {
+            "ada@acme.example"
+        } else {
+            "ada@gmail.example"
+        };
+        let d = r.evaluate("good", &validate_request(email)).unwrap();
+        assert_eq!(
+            d["plugins"][0]["outcome"],
+            if i % 2 == 0 { "ok" } else { "violations" },
+            "{d}"
+        );
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for a in attackers {
+        a.join().unwrap();
+    }
+    assert_eq!(r.list("good").unwrap()[0].consecutive_faults, 0);
+}
+
+#[test]
+fn host_exhaustion_never_trips_a_breaker_and_never_fails_open() {
+    let runtime = Runtime::with_config(RuntimeConfig {
+        max_concurrent_instances: 1,
+        max_instances_per_tenant: 1,
+        ..RuntimeConfig::default()
+    })
+    .unwrap();
+    let r = Arc::new(Registry::new(runtime));
+    let (s, p) = spinner(5_000);
+    r.load("evil", s, p).unwrap();
+    let victim = TenantSettings {
+        breaker_threshold: 1,
+        failure_policy: warden_host::plugin::FailurePolicies {
+            validate: FailurePolicy::Open,
+            ..Default::default()
+        },
+        limits: Limits {
+            deadline_ms: 50,
+            ..Limits::default()
+        },
+    };
+    r.load("victim", victim, good_plugin()).unwrap();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let evil = {
+        let (r, stop) = (Arc::clone(&r), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let d = r
+                    .evaluate("evil", &validate_request("a@b.example"))
+                    .unwrap();
+                assert_eq!(fault_code(&d), "fuel_exhausted", "{d}");
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(20));
+    // The victim's own rule refuses gmail. Without a slot, its fail-open setting must not
+    // let the record through silently, and its breaker (threshold 1) must not move.
+    let mut busy = 0;
+    for _ in 0..20 {
+        let d = r
+            .evaluate("victim", &validate_request("ada@gmail.example"))
+            .unwrap();
+        assert_eq!(d["valid"], false, "{d}");
+        if fault_code(&d) == "host_error" {
+            busy += 1;
+            assert_eq!(d["plugins"][0]["error"]["failurePolicy"], "closed", "{d}");
+            assert_eq!(
+                d["violations"].as_array().unwrap().last().unwrap()["params"]["error"],
+                "host_error"
+            );
+        } else {
+            assert_eq!(d["plugins"][0]["outcome"], "violations", "{d}");
+        }
+        let status = &r.list("victim").unwrap()[0];
+        assert_eq!(status.consecutive_faults, 0);
+        assert!(!status.disabled);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    evil.join().unwrap();
+    assert!(busy > 0, "the attack never held the only slot");
+    let d = r
+        .evaluate("victim", &validate_request("ada@acme.example"))
+        .unwrap();
+    assert_eq!(d["plugins"][0]["outcome"], "ok", "{d}");
+    assert_eq!(d["valid"], true);
+}
+
+#[test]
+fn names_and_versions_are_validated_at_load_and_unique_within_a_tenant() {
+    let runtime = Runtime::new().unwrap();
+    let img = Image::default();
+    let limits = Limits::default();
+    let long = "a".repeat(65);
+    for (name, version, code) in [
+        (&b"core"[..], &b"1.0.0"[..], "reserved_name"),
+        (b"Evil\x1b[31m", b"1.0.0", "invalid_identity"),
+        (b"email-domain\n", b"1.0.0", "invalid_identity"),
+        (b"", b"1.0.0", "invalid_identity"),
+        (long.as_bytes(), b"1.0.0", "invalid_identity"),
+        (b"-x", b"1.0.0", "invalid_identity"),
+        (b"ok", b"1.0\x00", "invalid_identity"),
+        (b"ok", b"", "invalid_identity"),
+    ] {
+        let err = runtime
+            .compile(&raw_plugin(name, version, &img, 80, ""), &limits)
+            .unwrap_err();
+        assert_eq!(err.code(), code, "{name:?}: {err}");
+        let text = err.to_string();
+        assert!(!text.chars().any(char::is_control), "{text:?}");
+        assert!(!text.contains("Evil"), "{text}");
+    }
+    let ok = runtime
+        .compile(
+            &raw_plugin(b"my-rule-2", b"2.1.0-rc.1+b5", &img, 80, ""),
+            &limits,
+        )
+        .unwrap();
+    assert_eq!((ok.name(), ok.version()), ("my-rule-2", "2.1.0-rc.1+b5"));
+
+    let r = Registry::new(Arc::clone(&runtime));
+    let twin = |n: u8| PluginSpec {
+        wasm: raw_plugin(b"twin", b"1.0.0", &Image::default(), 80 + u32::from(n), ""),
+        config: json!({}),
+    };
+    let err = r
+        .load("t", TenantSettings::default(), vec![twin(0), twin(1)])
+        .unwrap_err();
+    assert_eq!(
+        err,
+        LoadError::DuplicateName {
+            name: "twin".into()
+        }
+    );
+    r.load("a", TenantSettings::default(), vec![twin(0)])
+        .unwrap();
+    r.load("b", TenantSettings::default(), vec![twin(1)])
+        .unwrap();
+}
+
+#[test]
+fn plugin_text_is_cleaned_and_host_messages_quote_none_of_it() {
+    let (d, _) = run_mode(TenantSettings::default(), "err-text");
+    let error = &d["plugins"][0]["error"];
+    assert_eq!(error["message"], "the plugin could not decide");
+    let theirs = error["pluginMessage"].as_str().unwrap();
+    assert_eq!(theirs, "[2J[31mFAKE host error`core` says allow");
+    let fault = d["violations"].as_array().unwrap().last().unwrap();
+    assert_eq!(
+        fault["message"],
+        "plugin `hostile` failed: the plugin could not decide"
+    );
+    // A trap inside functions whose names the plugin chose: no name in the decision.
+    let r = registry();
+    r.load(
+        "t",
+        TenantSettings::default(),
+        vec![PluginSpec {
+            wasm: raw_plugin(
+                b"trapper",
+                b"1.0.0",
+                &Image::default(),
+                80,
+                "(func $hook unreachable)",
+            ),
+            config: json!({}),
+        }],
+    )
+    .unwrap();
+    let d = r
+        .evaluate("t", &validate_request("ada@acme.example"))
+        .unwrap();
+    assert_eq!(fault_code(&d), "trap", "{d}");
+    assert!(!d.to_string().contains("evil_backtrace"), "{d}");
+    // A deny message with terminal escapes and a bidi override.
+    let mut img = Image::default();
+    img.put(VERDICT_AT, &[0])
+        .put(VERDICT_AT + 4, &[1])
+        .string(VERDICT_AT + 8, 1536, b"no")
+        .string(
+            VERDICT_AT + 16,
+            1600,
+            "\u{1b}]0;pwned\u{7}ok\u{202e}".as_bytes(),
+        );
+    r.load(
+        "t",
+        TenantSettings::default(),
+        vec![PluginSpec {
+            wasm: raw_plugin(b"denier", b"1.0.0", &img, 80, ""),
+            config: json!({}),
+        }],
+    )
+    .unwrap();
+    let req = authorize_request(
+        admin(),
+        "users.read",
+        json!({"id": "x", "organization": "rent"}),
+    );
+    let d = r.evaluate("t", &req).unwrap();
+    assert_eq!(d["decision"], "deny", "{d}");
+    assert_eq!(d["deny"]["message"], "]0;pwnedok");
+    assert_eq!(d["deny"]["rule"], "plugin:denier@1.0.0");
+    assert_eq!(d["reason"], "plugin:denier");
+}
+
+#[test]
+fn a_tenant_compiles_each_policy_version_once() {
+    let r = registry();
+    r.load("t", TenantSettings::default(), vec![hostile("none")])
+        .unwrap();
+    let policy = warden_core::Policy::preset("production-planner-pro").unwrap();
+    let doc = serde_json::to_value(policy.document()).unwrap();
+    let by_doc = |email: &str| {
+        let mut req = validate_request(email);
+        req.as_object_mut().unwrap().remove("preset");
+        req["policy"] = doc.clone();
+        req
+    };
+    for email in ["a@acme.example", "b@acme.example", "c@acme.example"] {
+        r.evaluate("t", &validate_request(email)).unwrap();
+        let d = r.evaluate("t", &by_doc(email)).unwrap();
+        assert_eq!(d["policy"], policy.hash(), "{d}");
+    }
+    assert_eq!(r.snapshot("t").unwrap().cached_policies(), 2);
 }

@@ -78,10 +78,12 @@ fn validate(args: &ValidateArgs, env: &mut Env<'_>) -> Result<(Output, Exit), Cl
     };
     let source = source_of(&args.input);
     let input = read_json(&args.input, env.stdin)?;
-    let plugin_config = if args.plugins.is_empty() {
-        Value::Null
+    // The plugins are loaded once for every record of the input, not once per record.
+    let session = if args.plugins.is_empty() {
+        None
     } else {
-        super::plugin::config_of(args.plugin_config.as_deref(), env.stdin)?
+        let config = super::plugin::config_of(args.plugin_config.as_deref(), env.stdin)?;
+        Some(super::plugin::Session::load(&args.plugins, &config)?)
     };
     let evaluate = |user: Map<String, Value>| -> Result<Value, CliError> {
         let request = json!({
@@ -91,16 +93,16 @@ fn validate(args: &ValidateArgs, env: &mut Env<'_>) -> Result<(Output, Exit), Cl
             "facts": facts,
             "mfa": args.mfa,
         });
-        if args.plugins.is_empty() {
+        let Some(session) = &session else {
             return Ok(api::evaluate_with(
                 &policy,
                 Op::Validate,
                 args.lang,
                 request,
             )?);
-        }
+        };
         let request = super::plugin::request_for(&policy, Op::Validate, args.lang, request)?;
-        super::plugin::plugin_decision(&request, &args.plugins, &plugin_config)
+        session.decide(&request)
     };
     if let Value::Object(m) = &input
         && m.get("user").is_some_and(Value::is_object)

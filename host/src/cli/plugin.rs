@@ -24,9 +24,11 @@ pub struct PluginArgs {
 /// A `warden plugin` subcommand.
 #[derive(Debug, Clone, Subcommand)]
 pub enum PluginCommand {
-    /// Check a plugin component: its interface version, imports, size, name and version.
+    /// Check a plugin component: its interface version, imports, size, structure (the
+    /// counts the host limits: nesting, functions, largest function, types, instances,
+    /// memories, tables), name and version.
     ///
-    /// Prints `{"ok": true, "name", "version", "hash", "interface", "size", ...}`, exit 0;
+    /// Prints `{"ok": true, "name", "version", "hash", "interface", "size", "structure", ...}`, exit 0;
     /// or `{"ok": false, "error": {"code", "message"}}`, exit 1, for a component the host
     /// would refuse (forbidden import, unknown interface version, too large, malformed).
     Check {
@@ -92,6 +94,7 @@ pub(crate) fn execute(args: &PluginArgs, env: &mut Env<'_>) -> Result<(Output, E
                         "interface": p.interface(),
                         "size": p.size(),
                         "maxSize": Limits::default().max_module_bytes,
+                        "structure": p.structure(),
                         "imports": "only warden:policy/logging",
                     })),
                     Exit::Success,
@@ -125,9 +128,49 @@ pub(crate) fn execute(args: &PluginArgs, env: &mut Env<'_>) -> Result<(Output, E
     }
 }
 
-/// Decides a request with plugins loaded from files (the `--plugin` option of `validate`,
-/// `authorize`, `transition` and the other operations), each given `config` as its tenant
-/// configuration, with the default limits and failure policy.
+/// The plugins of one command: one runtime and one registry, the plugins compiled once,
+/// then any number of decisions (every record of a `validate` array, say), each reusing
+/// the compiled plugins and the tenant's compiled policy.
+pub(crate) struct Session {
+    registry: Registry,
+}
+
+impl Session {
+    /// Loads the plugin files, each given `config` as its tenant configuration, with the
+    /// default limits and failure policy.
+    ///
+    /// # Errors
+    /// A plugin that cannot be read or loaded.
+    pub(crate) fn load(files: &[PathBuf], config: &Value) -> Result<Self, CliError> {
+        let specs = files
+            .iter()
+            .map(|f| {
+                Ok(PluginSpec {
+                    wasm: read_component(f)?,
+                    config: config.clone(),
+                })
+            })
+            .collect::<Result<Vec<_>, CliError>>()?;
+        let registry = Registry::new(runtime()?);
+        registry
+            .load("local", TenantSettings::default(), specs)
+            .map_err(|e| CliError::new(format!("cannot load the plugin: {e}")))?;
+        Ok(Session { registry })
+    }
+
+    /// Decides one request with the loaded plugins.
+    ///
+    /// # Errors
+    /// A request the core refuses.
+    pub(crate) fn decide(&self, request: &Value) -> Result<Value, CliError> {
+        self.registry
+            .evaluate("local", request)
+            .map_err(|e| CliError::new(e.to_string()))
+    }
+}
+
+/// Decides one request with plugins loaded from files (the `--plugin` option of
+/// `authorize`, `transition` and the other single-request operations).
 ///
 /// # Errors
 /// A plugin that cannot be read or loaded, or a request the core refuses.
@@ -136,22 +179,7 @@ pub(crate) fn plugin_decision(
     files: &[PathBuf],
     config: &Value,
 ) -> Result<Value, CliError> {
-    let specs = files
-        .iter()
-        .map(|f| {
-            Ok(PluginSpec {
-                wasm: read_component(f)?,
-                config: config.clone(),
-            })
-        })
-        .collect::<Result<Vec<_>, CliError>>()?;
-    let registry = Registry::new(runtime()?);
-    registry
-        .load("local", TenantSettings::default(), specs)
-        .map_err(|e| CliError::new(format!("cannot load the plugin: {e}")))?;
-    registry
-        .evaluate("local", request)
-        .map_err(|e| CliError::new(e.to_string()))
+    Session::load(files, config)?.decide(request)
 }
 
 fn decide(

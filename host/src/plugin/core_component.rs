@@ -8,7 +8,8 @@ use serde_json::Value;
 use super::core_bindings::CorePre;
 use super::error::{CoreComponentError, Fault, LoadError};
 use super::limits::Limits;
-use super::runtime::{Runtime, StoreData, one_line};
+use super::runtime::{Phase, Runtime, StoreData, busy};
+use super::text::host_text;
 use super::{ContentHash, SUPPORTED_VERSIONS};
 
 /// The core component, compiled and linked once; every [`evaluate`](Self::evaluate) runs
@@ -80,7 +81,7 @@ impl CoreComponent {
             .instantiate_pre(&component)
             .and_then(CorePre::new)
             .map_err(|e| LoadError::Mismatch {
-                reason: one_line(&format!("{e:#}")),
+                reason: host_text(&e.to_string(), 256),
             })?;
         use sha2::Digest;
         let hash = ContentHash(sha2::Sha256::digest(bytes).into());
@@ -111,9 +112,19 @@ impl CoreComponent {
             }
             .into());
         }
+        let until =
+            std::time::Instant::now() + std::time::Duration::from_millis(self.limits.deadline_ms);
+        let Some(_slot) = self.runtime.slots().acquire(until) else {
+            return Err(busy(&self.limits).into());
+        };
         let (result, _) = self.runtime.with_store(&self.limits, |store| {
-            let core = self.pre.instantiate(&mut *store)?;
-            core.warden_policy_evaluate().call_evaluate(store, &text)
+            let core = self
+                .pre
+                .instantiate(&mut *store)
+                .map_err(|e| (Phase::Instantiate, e))?;
+            core.warden_policy_evaluate()
+                .call_evaluate(store, &text)
+                .map_err(|e| (Phase::Call, e))
         });
         let out = result?;
         let size = match &out {
@@ -123,6 +134,7 @@ impl CoreComponent {
             return Err(Fault::OutputTooLarge {
                 size,
                 limit: self.limits.max_output_bytes,
+                what: "output",
             }
             .into());
         }

@@ -17,6 +17,48 @@ pub enum LoadError {
         /// The configured limit, in bytes.
         limit: usize,
     },
+    /// The component's structure exceeds a limit (nesting, functions, a function's size,
+    /// types, instances, memories, tables), found by the scan before any compilation.
+    #[error("the component exceeds `{limit}`: {found} counted, above the limit of {max}")]
+    Structure {
+        /// The limit (`maxNesting`, `maxFunctions`, ...), as in the tenant settings.
+        limit: &'static str,
+        /// What the scan had counted when it stopped (at least this many).
+        found: u64,
+        /// The configured limit.
+        max: u64,
+    },
+    /// The tenant compiled too many new components recently (components found in the
+    /// compile cache are free).
+    #[error(
+        "too many new plugin compilations for this tenant: the limit is {per_minute} per minute, try again in {retry_after_ms} ms"
+    )]
+    CompileRateLimited {
+        /// The configured rate, compilations per minute.
+        per_minute: u32,
+        /// When the next compilation will be allowed, in milliseconds.
+        retry_after_ms: u64,
+    },
+    /// The name or version a plugin gives itself (`describe`) is not valid.
+    #[error("the plugin's {field} is not valid: {rule}")]
+    InvalidIdentity {
+        /// `name` or `version`.
+        field: &'static str,
+        /// The rule it breaks.
+        rule: &'static str,
+    },
+    /// The plugin calls itself by a name the host reserves.
+    #[error("the plugin name `{name}` is reserved for the host")]
+    ReservedName {
+        /// The name.
+        name: String,
+    },
+    /// Two plugins of one tenant have the same name.
+    #[error("two plugins of the tenant are named `{name}`: names are unique within a tenant")]
+    DuplicateName {
+        /// The name.
+        name: String,
+    },
     /// The binary is not a valid WebAssembly component.
     #[error("not a valid WebAssembly component: {reason}")]
     Malformed {
@@ -74,6 +116,11 @@ impl LoadError {
     pub fn code(&self) -> &'static str {
         match self {
             LoadError::ModuleTooLarge { .. } => "module_too_large",
+            LoadError::Structure { .. } => "structure_limit",
+            LoadError::CompileRateLimited { .. } => "compile_rate_limited",
+            LoadError::InvalidIdentity { .. } => "invalid_identity",
+            LoadError::ReservedName { .. } => "reserved_name",
+            LoadError::DuplicateName { .. } => "duplicate_name",
             LoadError::Malformed { .. } => "malformed_component",
             LoadError::ForbiddenImport { .. } => "forbidden_import",
             LoadError::UnsupportedVersion { .. } => "unsupported_interface_version",
@@ -148,13 +195,17 @@ pub enum Fault {
         /// The configured limit, in bytes.
         limit: usize,
     },
-    /// The plugin returned more than allowed.
-    #[error("the plugin returned {size} bytes, above the output limit of {limit} bytes")]
+    /// The plugin returned more than allowed: more bytes of decision JSON than the output
+    /// limit, more violations than `maxViolations`, or more data than wasmtime may copy
+    /// while lifting the result ([`Limits::lift_budget`](super::Limits::lift_budget)).
+    #[error("the plugin's output is above the {what} limit of {limit} ({size} counted)")]
     OutputTooLarge {
-        /// The output's size, in bytes.
+        /// What was counted, at least (bytes, or violations).
         size: usize,
-        /// The configured limit, in bytes.
+        /// The configured limit.
         limit: usize,
+        /// Which limit: `output` (bytes), `violation` (count) or `lifting` (bytes copied).
+        what: &'static str,
     },
     /// The plugin trapped (`unreachable`, a panic, an out-of-bounds access).
     #[error("the plugin trapped: {message}")]
@@ -162,28 +213,37 @@ pub enum Fault {
         /// The trap's description.
         message: String,
     },
-    /// The plugin returned something the interface forbids (a malformed code, bad JSON).
+    /// The plugin returned something the interface forbids: a malformed code, params that
+    /// are not a JSON object, a path too long, or a result that breaks the canonical ABI
+    /// (an out-of-bounds pointer, a bad discriminant, invalid UTF-8).
     #[error("the plugin returned an invalid result: {reason}")]
     InvalidOutput {
-        /// What is wrong.
+        /// What is wrong (host-written, never the plugin's text).
         reason: String,
     },
-    /// The plugin returned `err(message)`: it could not decide.
-    #[error("the plugin could not decide: {message}")]
+    /// The plugin returned `err(message)`: it could not decide. The message is the
+    /// plugin's text and is not part of this error's own message.
+    #[error("the plugin could not decide")]
     PluginError {
-        /// The plugin's message (truncated to 1 KiB).
+        /// The plugin's message, without control characters, at most 1 KiB.
         message: String,
     },
+    /// The component instance needs more core instances, memories or tables (or a
+    /// larger memory or table) than the host allows one instance.
+    #[error("the plugin needs more instances, memories or tables than the host allows")]
+    InstanceLimit,
     /// The circuit breaker disabled the plugin after repeated faults.
     #[error("the plugin is disabled after {faults} consecutive faults")]
     Disabled {
         /// The consecutive faults that disabled it.
         faults: u32,
     },
-    /// The host could not run the plugin (instance pool exhausted, internal error).
+    /// The host could not run the plugin (no instance slot free in time, an internal
+    /// error). Not the plugin's fault: it never counts toward the plugin's circuit breaker,
+    /// and it always fails closed, whatever the tenant's failure policy.
     #[error("the host could not run the plugin: {message}")]
     Host {
-        /// What failed.
+        /// What failed (host-written).
         message: String,
     },
 }
@@ -203,7 +263,14 @@ impl Fault {
             Fault::PluginError { .. } => "plugin_error",
             Fault::Disabled { .. } => "plugin_disabled",
             Fault::Host { .. } => "host_error",
+            Fault::InstanceLimit => "instance_limit",
         }
+    }
+
+    /// Whether the fault is the host's, not the plugin's: such a fault never trips the
+    /// plugin's circuit breaker and never fails open.
+    pub fn is_host(&self) -> bool {
+        matches!(self, Fault::Host { .. })
     }
 }
 

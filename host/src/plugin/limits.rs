@@ -13,7 +13,37 @@
 //! | [`max_output_bytes`](Limits::max_output_bytes) | bytes of strings returned by one hook | 64 KiB | 4 MiB | [`Fault::OutputTooLarge`](super::Fault::OutputTooLarge) |
 //! | [`max_log_line_bytes`](Limits::max_log_line_bytes) | bytes per `log` call | 1 KiB | 64 KiB | the line is truncated |
 //! | [`max_log_bytes`](Limits::max_log_bytes) | bytes of log per decision per plugin | 8 KiB | 1 MiB | further lines are dropped and counted |
-//! | [`max_module_bytes`](Limits::max_module_bytes) | bytes of the component binary | 8 MiB | 64 MiB | [`LoadError::ModuleTooLarge`](super::LoadError::ModuleTooLarge) at load |
+//! | [`max_module_bytes`](Limits::max_module_bytes) | bytes of the component binary | 2 MiB | 64 MiB | [`LoadError::ModuleTooLarge`](super::LoadError::ModuleTooLarge) at load |
+//! | [`max_log_lines`](Limits::max_log_lines) | log lines kept per decision per plugin | 64 | 1,024 | further lines are dropped and counted |
+//! | [`max_violations`](Limits::max_violations) | violations returned by one call | 64 | 1,024 | [`Fault::OutputTooLarge`](super::Fault::OutputTooLarge) |
+//! | [`max_path_parts`](Limits::max_path_parts) | parts of one violation's path | 16 | 64 | [`Fault::InvalidOutput`](super::Fault::InvalidOutput) |
+//! | [`max_nesting`](Limits::max_nesting) | nesting depth of components and modules (the outer component is 1) | 3 | 8 | [`LoadError::Structure`](super::LoadError::Structure) at load |
+//! | [`max_functions`](Limits::max_functions) | core functions defined, all modules together | 10,000 | 100,000 | [`LoadError::Structure`](super::LoadError::Structure) |
+//! | [`max_function_bytes`](Limits::max_function_bytes) | bytes of one function body | 64 KiB | 1 MiB | [`LoadError::Structure`](super::LoadError::Structure) |
+//! | [`max_types`](Limits::max_types) | type definitions, core and component, all levels together | 10,000 | 100,000 | [`LoadError::Structure`](super::LoadError::Structure) |
+//! | [`max_core_instances`](Limits::max_core_instances) | core instances of one component instance | 8 | 16 | [`LoadError::Structure`](super::LoadError::Structure) |
+//! | [`max_memories`](Limits::max_memories) | linear memories of one component instance | 1 | 2 | [`LoadError::Structure`](super::LoadError::Structure) |
+//! | [`max_tables`](Limits::max_tables) | tables of one component instance | 4 | 8 | [`LoadError::Structure`](super::LoadError::Structure) |
+//!
+//! The structural limits are counted by a `wasmparser` pass **before** wasmtime
+//! translates or compiles anything, so a component nested thousands of levels deep or
+//! with a hundred thousand functions costs a linear scan of its bytes, not gigabytes of
+//! compiler memory. Instances, memories and tables are also capped per component
+//! instance by the pooling allocator itself (at their hard caps), so a count the scan
+//! cannot see statically (a nested component instantiated twice) is refused when
+//! `describe` is first called at load.
+//!
+//! Fixed costs, not configurable: every `log` call costs at least
+//! [`LOG_LINE_MIN_BYTES`] of the log budget and [`LOG_CALL_FUEL`] fuel (plus one unit per
+//! [`LOG_FUEL_BYTES`] bytes of the line); an empty line is not free. The output of a call
+//! is counted as the bytes of JSON the host adds to the decision (code, path, message,
+//! params and the plugin's `source` of every violation), so a violation with an empty
+//! path and message still costs its ~150 bytes. While lifting the result, wasmtime may
+//! copy at most [`lift_budget`](Limits::lift_budget) bytes (strings and lists, aliased or
+//! not) before the call faults with [`Fault::OutputTooLarge`](super::Fault::OutputTooLarge);
+//! the same budget bounds one `log` line, so a line longer than it (320 KiB by default,
+//! five times the longest line the log could keep) is not read at all and the call faults
+//! the same way, where a shorter one is cut to `max_log_line_bytes`.
 //!
 //! Fuel is the deterministic limit: the same plugin, input and configuration always use
 //! the same fuel. The deadline is a backstop for what fuel does not meter (host calls,
@@ -41,9 +71,42 @@ pub struct Limits {
     pub max_log_line_bytes: usize,
     /// Bytes of log per plugin per decision. Default 8 KiB; cap 1 MiB.
     pub max_log_bytes: usize,
-    /// Bytes of a component binary. Default 8 MiB; cap 64 MiB.
+    /// Bytes of a component binary. Default 2 MiB; cap 64 MiB.
     pub max_module_bytes: usize,
+    /// Log lines kept per plugin per decision. Default 64; cap 1,024.
+    pub max_log_lines: u32,
+    /// Violations one `validate-user` call may return. Default 64; cap 1,024.
+    pub max_violations: u32,
+    /// Parts of one violation's path. Default 16; cap 64.
+    pub max_path_parts: u32,
+    /// Nesting depth of components and core modules (the outer component is 1, a module
+    /// in it 2). Default 3; cap 8.
+    pub max_nesting: u32,
+    /// Core functions defined by all modules of a component. Default 10,000; cap 100,000.
+    pub max_functions: u32,
+    /// Bytes of one function body. Default 64 KiB; cap 1 MiB.
+    pub max_function_bytes: u32,
+    /// Type definitions of all kinds and levels. Default 10,000; cap 100,000.
+    pub max_types: u32,
+    /// Core instances of one component instance. Default 8; cap 16.
+    pub max_core_instances: u32,
+    /// Linear memories of one component instance. Default 1; cap 2.
+    pub max_memories: u32,
+    /// Tables of one component instance. Default 4; cap 8.
+    pub max_tables: u32,
 }
+
+/// Log budget every `log` call costs at least, in bytes: 64. A plugin cannot keep more
+/// than `max_log_bytes / 64` lines, however short.
+pub const LOG_LINE_MIN_BYTES: usize = 64;
+
+/// Fuel every `log` call costs on top of the plugin's own instructions: 1,000 units.
+/// With the default 10 million fuel a plugin makes at most 10,000 `log` calls.
+pub const LOG_CALL_FUEL: u64 = 1_000;
+
+/// One more unit of fuel per this many bytes of a `log` line (the host reads and checks
+/// the whole line before keeping its first bytes): 16.
+pub const LOG_FUEL_BYTES: u64 = 16;
 
 impl Limits {
     /// The hard caps: no tenant setting may exceed them.
@@ -56,6 +119,16 @@ impl Limits {
         max_log_line_bytes: 64 << 10,
         max_log_bytes: 1 << 20,
         max_module_bytes: 64 << 20,
+        max_log_lines: 1024,
+        max_violations: 1024,
+        max_path_parts: 64,
+        max_nesting: 8,
+        max_functions: 100_000,
+        max_function_bytes: 1 << 20,
+        max_types: 100_000,
+        max_core_instances: 16,
+        max_memories: 2,
+        max_tables: 8,
     };
 
     /// The defaults, as a constant.
@@ -67,8 +140,28 @@ impl Limits {
         max_output_bytes: 64 << 10,
         max_log_line_bytes: 1 << 10,
         max_log_bytes: 8 << 10,
-        max_module_bytes: 8 << 20,
+        max_module_bytes: 2 << 20,
+        max_log_lines: 64,
+        max_violations: 64,
+        max_path_parts: 16,
+        max_nesting: 3,
+        max_functions: 10_000,
+        max_function_bytes: 64 << 10,
+        max_types: 10_000,
+        max_core_instances: 8,
+        max_memories: 1,
+        max_tables: 4,
     };
+
+    /// Bytes wasmtime may copy out of the guest while lifting one call's result (strings
+    /// and list elements, counted by wasmtime's hostcall fuel; aliased strings count each
+    /// time): four times [`max_output_bytes`](Self::max_output_bytes) plus 64 KiB, room
+    /// for the host's own representation of a result the output limit accepts.
+    pub fn lift_budget(&self) -> usize {
+        self.max_output_bytes
+            .saturating_mul(4)
+            .saturating_add(64 << 10)
+    }
 
     /// Checks every limit against its hard cap (and that none is zero).
     ///
@@ -77,7 +170,7 @@ impl Limits {
     /// [`SettingsError::Zero`] for a zero limit.
     pub fn check(&self) -> Result<(), SettingsError> {
         let caps = Limits::CAPS;
-        let all: [(&'static str, u64, u64); 8] = [
+        let all: [(&'static str, u64, u64); 18] = [
             ("fuel", self.fuel, caps.fuel),
             (
                 "memoryBytes",
@@ -110,6 +203,48 @@ impl Limits {
                 as_u64(self.max_module_bytes),
                 as_u64(caps.max_module_bytes),
             ),
+            (
+                "maxLogLines",
+                self.max_log_lines.into(),
+                caps.max_log_lines.into(),
+            ),
+            (
+                "maxViolations",
+                self.max_violations.into(),
+                caps.max_violations.into(),
+            ),
+            (
+                "maxPathParts",
+                self.max_path_parts.into(),
+                caps.max_path_parts.into(),
+            ),
+            (
+                "maxNesting",
+                self.max_nesting.into(),
+                caps.max_nesting.into(),
+            ),
+            (
+                "maxFunctions",
+                self.max_functions.into(),
+                caps.max_functions.into(),
+            ),
+            (
+                "maxFunctionBytes",
+                self.max_function_bytes.into(),
+                caps.max_function_bytes.into(),
+            ),
+            ("maxTypes", self.max_types.into(), caps.max_types.into()),
+            (
+                "maxCoreInstances",
+                self.max_core_instances.into(),
+                caps.max_core_instances.into(),
+            ),
+            (
+                "maxMemories",
+                self.max_memories.into(),
+                caps.max_memories.into(),
+            ),
+            ("maxTables", self.max_tables.into(), caps.max_tables.into()),
         ];
         for (limit, value, cap) in all {
             if value == 0 {

@@ -64,21 +64,50 @@
 //! function is a bounded log. Tenants are isolated: separate stores, separate memories,
 //! no shared state; a plugin looping forever costs its own tenant at most its deadline.
 //! The host never panics on a plugin's behaviour.
+//!
+//! What a hostile tenant cannot do, and the bound that stops it:
+//! - **Loading.** A `wasmparser` scan counts nesting, functions, body sizes, types,
+//!   instances, memories and tables before wasmtime sees the bytes
+//!   ([`LoadError::Structure`] names the limit and its value); compilations run one at a
+//!   time and each tenant has a compile budget
+//!   ([`RuntimeConfig::compiles_per_minute`], cache hits free).
+//! - **Log and output.** Every log line costs at least
+//!   [`limits::LOG_LINE_MIN_BYTES`] of the log budget and [`limits::LOG_CALL_FUEL`] fuel;
+//!   only the kept prefix of a line is copied. Output is counted as the bytes of JSON the
+//!   host adds, with caps on violations and path parts; wasmtime copies at most
+//!   [`Limits::lift_budget`] bytes while lifting a result, aliased strings included.
+//! - **Shared slots.** The pool reserves the per-component caps for every instance, and
+//!   each call takes a slot of its tenant's (at most
+//!   [`RuntimeConfig::max_instances_per_tenant`]) and of the process's, waiting up to its
+//!   deadline. A host fault ([`Fault::is_host`]) never counts toward a plugin's breaker
+//!   and always fails closed.
+//! - **Identity and text.** Names and versions are checked at load ([`NAME_RULE`],
+//!   [`VERSION_RULE`], [`RESERVED_NAMES`]) and unique within a tenant; control and bidi
+//!   characters are stripped from plugin text; host messages never quote plugin text or
+//!   wasmtime backtraces; a result that breaks the canonical ABI is the plugin's
+//!   [`Fault::InvalidOutput`] and counts toward its breaker.
 
 mod core_component;
 pub mod error;
+mod inspect;
 pub mod limits;
 mod registry;
 mod runtime;
+mod text;
 
 use std::fmt;
 
 pub use core_component::CoreComponent;
 pub use error::{CoreComponentError, EvaluateError, Fault, LoadError, SettingsError};
+pub use inspect::Structure;
 pub use limits::{FailurePolicies, FailurePolicy, Limits, TenantSettings};
-pub use registry::{Hook, PluginSpec, PluginStatus, Registry, TenantPlugins};
+pub use registry::{
+    AnyViolation, Composed, ComposedValidation, Hook, POLICY_CACHE_CAPACITY, PluginReport,
+    PluginSpec, PluginStatus, PluginViolation, Registry, ReportError, Source, TenantPlugins,
+};
 pub use runtime::{
-    CACHE_CAPACITY, CallStats, CompiledPlugin, EPOCH_TICK, LogLine, Runtime, RuntimeConfig,
+    CACHE_CAPACITY, CallStats, CompiledPlugin, EPOCH_TICK, LogLine, NAME_RULE, RESERVED_NAMES,
+    Runtime, RuntimeConfig, VERSION_RULE,
 };
 
 /// The WIT package plugins are built against.

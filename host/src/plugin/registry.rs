@@ -1,18 +1,41 @@
 //! The per-tenant registry and the composition of a decision: the core, then each plugin.
+//!
+//! Composition is typed: the core's decision is a `warden_core` value
+//! ([`ValidationDecision`], [`AuthzDecision`], [`TransitionDecision`]) and a plugin can
+//! only add [`PluginViolation`]s to it or replace an allow by a [`Denial`]; the JSON is
+//! written once, at the end. Each tenant keeps its compiled [`Policy`] per policy version
+//! (the SHA-256 of the document, or the preset's name), so a decision does not compile the
+//! policy again.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use warden_core::access::AuthzDecision;
+use warden_core::api::{self, Op, Request};
+use warden_core::decision::{Decision, Denial, DenyKind, DenyParams, Name, Text};
+use warden_core::lifecycle::TransitionDecision;
+use warden_core::validate::{Check, PasswordSummary};
+use warden_core::violation::PathPart as CorePathPart;
+use warden_core::{Policy, Severity, ValidationDecision, Violation as CoreViolation};
 
 use super::bindings::warden::policy::types::{
-    AuthorizeInput, PathPart, Severity, TransitionInput, ValidateInput, Verdict, Violation,
+    AuthorizeInput, PathPart, Severity as WitSeverity, TransitionInput, ValidateInput, Verdict,
+    Violation,
 };
 use super::error::{EvaluateError, Fault, LoadError};
-use super::limits::{FailurePolicy, TenantSettings};
-use super::runtime::{CallStats, CompiledPlugin, Runtime, clip};
+use super::limits::{FailurePolicy, Limits, TenantSettings};
+use super::runtime::{CallStats, CompileBudget, CompiledPlugin, Gate, LogLine, Runtime, busy};
+use super::text::plugin_text;
+
+/// Compiled policies kept per tenant (one per policy version in use); beyond it the
+/// tenant's cache is emptied and refilled.
+pub const POLICY_CACHE_CAPACITY: usize = 16;
 
 /// A plugin to load for a tenant: the component's bytes and the tenant's configuration
 /// of it (any JSON value; passed to every hook as a string).
@@ -36,37 +59,206 @@ pub enum Hook {
     Transition,
 }
 
+/// Which plugin added something to a decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Source {
+    /// Its name (validated at load: `[a-z][a-z0-9]*(-[a-z0-9]+)*`).
+    pub plugin: String,
+    /// Its version (validated at load).
+    pub version: String,
+    /// The SHA-256 of its component, hex.
+    pub hash: String,
+}
+
+/// A violation a plugin added, checked and counted: a code of the plugin's
+/// (`[a-z][a-z0-9_]*`), its path, severity, message (control characters stripped) and
+/// params, and the plugin it came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PluginViolation {
+    /// The plugin's code.
+    pub code: String,
+    /// Where.
+    pub path: Vec<CorePathPart>,
+    /// Error or warning.
+    pub severity: Severity,
+    /// The plugin's message.
+    pub message: String,
+    /// The plugin's params (a JSON object).
+    #[serde(skip_serializing_if = "Map::is_empty")]
+    pub params: Map<String, Value>,
+    /// The plugin.
+    pub source: Source,
+}
+
+/// A violation of a composed decision: the core's or a plugin's.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum AnyViolation {
+    /// The core's.
+    Core(CoreViolation),
+    /// A plugin's.
+    Plugin(PluginViolation),
+}
+
+/// The error part of a [`PluginReport`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportError {
+    /// The fault's code ([`Fault::code`]).
+    pub code: &'static str,
+    /// The host's message (never the plugin's text).
+    pub message: String,
+    /// The failure policy applied (`closed` for a host fault, whatever the tenant chose).
+    pub failure_policy: FailurePolicy,
+    /// The plugin's own `err` message, control characters stripped, at most 1 KiB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plugin_message: Option<String>,
+}
+
+/// What a decision reports of one plugin's call.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PluginReport {
+    /// The plugin.
+    #[serde(flatten)]
+    pub source: Source,
+    /// The hook called.
+    pub hook: Hook,
+    /// `ok`, `violations`, `allow`, `deny`, `fault` or `disabled`.
+    pub outcome: &'static str,
+    /// Fuel used.
+    pub fuel_used: u64,
+    /// Peak linear memory, in bytes.
+    pub peak_memory: usize,
+    /// Bytes counted against the output limit.
+    pub output_bytes: usize,
+    /// Wall-clock time of instantiation and call, in microseconds.
+    pub micros: u64,
+    /// The fault, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ReportError>,
+    /// The lines the plugin logged (bounded).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub log: Vec<LogLine>,
+    /// Lines dropped past the log limits.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub log_dropped: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// A validation decision with the tenant's plugins applied: the core's
+/// [`ValidationDecision`], field by field, with the plugins' violations after the core's.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ComposedValidation {
+    /// No violation of severity error, the plugins' included.
+    pub valid: bool,
+    /// As the core's.
+    pub complete: bool,
+    /// As the core's.
+    pub policy: Arc<str>,
+    /// The core's violations, then the plugins'.
+    pub violations: Vec<AnyViolation>,
+    /// As the core's.
+    pub checks: Vec<Check>,
+    /// As the core's.
+    pub normalized: Map<String, Value>,
+    /// As the core's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password: Option<PasswordSummary>,
+    /// One report per plugin.
+    pub plugins: Vec<PluginReport>,
+}
+
+/// An authorization or transition decision with the tenant's plugins applied.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Composed<D> {
+    /// The core's decision, narrowed by the plugins.
+    #[serde(flatten)]
+    pub decision: D,
+    /// One report per plugin.
+    pub plugins: Vec<PluginReport>,
+}
+
+/// A decision a plugin may narrow from allow to deny.
+trait Narrow {
+    fn allowed(&self) -> bool;
+    fn deny(&mut self, denial: Denial, plugin: &str);
+}
+
+impl Narrow for AuthzDecision {
+    fn allowed(&self) -> bool {
+        self.decision == Decision::Allow
+    }
+    fn deny(&mut self, denial: Denial, plugin: &str) {
+        self.decision = Decision::Deny;
+        self.deny = Some(denial);
+        self.reason = Some(Name::new(&format!("plugin:{plugin}")));
+        self.scope = None;
+    }
+}
+
+impl Narrow for TransitionDecision {
+    fn allowed(&self) -> bool {
+        self.decision == Decision::Allow
+    }
+    fn deny(&mut self, denial: Denial, _plugin: &str) {
+        self.decision = Decision::Deny;
+        self.deny = Some(denial);
+        self.obligations.clear();
+        self.until = None;
+    }
+}
+
 /// A plugin as a tenant has it loaded: shared compilation, own configuration, own
 /// circuit breaker.
 struct ActivePlugin {
     compiled: Arc<CompiledPlugin>,
+    source: Source,
     config: String,
     faults: AtomicU32,
     disabled: AtomicBool,
 }
 
 impl ActivePlugin {
-    /// Counts a call's outcome for the circuit breaker.
-    fn record(&self, ok: bool, threshold: u32) {
-        if ok {
-            self.faults.store(0, Ordering::Relaxed);
-        } else {
-            let n = self
-                .faults
-                .fetch_add(1, Ordering::Relaxed)
-                .saturating_add(1);
-            if n >= threshold {
-                self.disabled.store(true, Ordering::Relaxed);
+    /// Counts a call's outcome for the circuit breaker. Host faults are not the plugin's
+    /// and change nothing.
+    fn record(&self, result: Result<(), &Fault>, threshold: u32) {
+        match result {
+            Err(f) if f.is_host() => {}
+            Ok(()) => self.faults.store(0, Ordering::Relaxed),
+            Err(_) => {
+                let n = self
+                    .faults
+                    .fetch_add(1, Ordering::Relaxed)
+                    .saturating_add(1);
+                if n >= threshold {
+                    self.disabled.store(true, Ordering::Relaxed);
+                }
             }
         }
     }
 
-    fn source(&self) -> Value {
-        json!({
-            "plugin": self.compiled.name(),
-            "version": self.compiled.version(),
-            "hash": self.compiled.hash().to_string(),
-        })
+    fn rule(&self) -> String {
+        format!("plugin:{}@{}", self.source.plugin, self.source.version)
+    }
+
+    fn params(&self, error: Option<&str>) -> DenyParams {
+        let mut p = BTreeMap::new();
+        p.insert("plugin".to_owned(), Value::from(self.source.plugin.clone()));
+        p.insert(
+            "version".to_owned(),
+            Value::from(self.source.version.clone()),
+        );
+        p.insert("hash".to_owned(), Value::from(self.source.hash.clone()));
+        if let Some(e) = error {
+            p.insert("error".to_owned(), Value::from(e));
+        }
+        DenyParams::from(p)
     }
 }
 
@@ -90,10 +282,19 @@ pub struct PluginStatus {
     pub consecutive_faults: u32,
 }
 
+/// A policy version: a preset's name or the SHA-256 of a document.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum PolicyKey {
+    Preset(String),
+    Document([u8; 32]),
+}
+
 /// One tenant's plugins and settings: an immutable snapshot, swapped whole.
 pub struct TenantPlugins {
     settings: TenantSettings,
     plugins: Vec<ActivePlugin>,
+    gate: Arc<Gate>,
+    policies: Mutex<HashMap<PolicyKey, Arc<Policy>>>,
 }
 
 impl std::fmt::Debug for TenantPlugins {
@@ -105,20 +306,49 @@ impl std::fmt::Debug for TenantPlugins {
     }
 }
 
+/// What the registry keeps of a tenant across loads: its instance gate and compile budget.
+#[derive(Debug)]
+struct TenantState {
+    gate: Arc<Gate>,
+    budget: Arc<CompileBudget>,
+}
+
 /// Every tenant's plugins. `Send + Sync`: share it across threads.
 #[derive(Debug)]
 pub struct Registry {
     runtime: Arc<Runtime>,
     tenants: RwLock<HashMap<String, Arc<TenantPlugins>>>,
+    state: Mutex<HashMap<String, TenantState>>,
+    none: TenantPlugins,
 }
 
 impl Registry {
     /// An empty registry over a runtime.
     pub fn new(runtime: Arc<Runtime>) -> Self {
+        let none = TenantPlugins::empty(Arc::new(Gate::new(1)));
         Registry {
             runtime,
             tenants: RwLock::new(HashMap::new()),
+            state: Mutex::new(HashMap::new()),
+            none,
         }
+    }
+
+    /// The runtime this registry runs plugins on.
+    pub fn runtime(&self) -> &Arc<Runtime> {
+        &self.runtime
+    }
+
+    fn tenant_state(&self, tenant: &str) -> (Arc<Gate>, Arc<CompileBudget>) {
+        let config = self.runtime.config();
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let st = state
+            .entry(tenant.to_owned())
+            .or_insert_with(|| TenantState {
+                gate: Arc::new(Gate::new(config.max_instances_per_tenant)),
+                budget: Arc::new(CompileBudget::new(config.compiles_per_minute)),
+            });
+        (Arc::clone(&st.gate), Arc::clone(&st.budget))
     }
 
     /// Loads (or replaces) a tenant's plugins, in the order given. Everything is compiled
@@ -126,15 +356,27 @@ impl Registry {
     /// flight finish with the old set and later ones use the new set. On error nothing
     /// changes.
     ///
+    /// Components not in the compile cache count against the tenant's compile budget
+    /// ([`RuntimeConfig::compiles_per_minute`](super::RuntimeConfig::compiles_per_minute)).
+    /// Names are unique within the tenant.
+    ///
     /// # Errors
-    /// The first plugin's [`LoadError`], or invalid settings.
+    /// The first plugin's [`LoadError`], invalid settings, a duplicate name, or the
+    /// compile budget spent ([`LoadError::CompileRateLimited`]).
     pub fn load(
         &self,
         tenant: &str,
         settings: TenantSettings,
         plugins: Vec<PluginSpec>,
     ) -> Result<Vec<PluginStatus>, LoadError> {
-        let set = Arc::new(TenantPlugins::compile(&self.runtime, settings, plugins)?);
+        let (gate, budget) = self.tenant_state(tenant);
+        let set = Arc::new(TenantPlugins::compile(
+            &self.runtime,
+            settings,
+            plugins,
+            gate,
+            &budget,
+        )?);
         let status = set.status();
         self.tenants
             .write()
@@ -188,7 +430,7 @@ impl Registry {
     pub fn evaluate(&self, tenant: &str, request: &Value) -> Result<Value, EvaluateError> {
         match self.snapshot(tenant) {
             Some(set) => set.evaluate(&self.runtime, request),
-            None => TenantPlugins::empty().evaluate(&self.runtime, request),
+            None => self.none.evaluate(&self.runtime, request),
         }
     }
 }
@@ -220,98 +462,172 @@ fn valid_code(code: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
-/// A plugin violation as decision JSON, checked.
-fn violation_json(v: Violation, source: &Value) -> Result<(Value, bool), Fault> {
-    if !valid_code(&v.code) {
-        return Err(Fault::InvalidOutput {
-            reason: format!(
-                "`{}` is not a code ([a-z][a-z0-9_]*, at most 64 bytes)",
-                clip(v.code, 64)
-            ),
+const CODE_RULE: &str = "a code is [a-z][a-z0-9_]*, at most 64 bytes";
+
+/// Bytes of `value` as JSON: what the host adds to the decision for it.
+fn json_len(value: &impl Serialize) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 = self.0.saturating_add(buf.len());
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Count(0);
+    match serde_json::to_writer(&mut c, value) {
+        Ok(()) => c.0,
+        Err(_) => usize::MAX,
+    }
+}
+
+fn too_large(size: usize, limits: &Limits) -> Fault {
+    Fault::OutputTooLarge {
+        size,
+        limit: limits.max_output_bytes,
+        what: "output",
+    }
+}
+
+/// The plugin's violations, checked and counted as the bytes of JSON the host adds; stops
+/// at the first limit exceeded.
+fn check_violations(
+    vs: Vec<Violation>,
+    source: &Source,
+    limits: &Limits,
+) -> Result<(Vec<PluginViolation>, usize), Fault> {
+    let max = usize::try_from(limits.max_violations).unwrap_or(usize::MAX);
+    if vs.len() > max {
+        return Err(Fault::OutputTooLarge {
+            size: vs.len(),
+            limit: max,
+            what: "violation",
         });
     }
-    let params: Value = serde_json::from_str(&v.params_json).map_err(|e| Fault::InvalidOutput {
-        reason: format!("the params of `{}` are not JSON: {e}", v.code),
-    })?;
-    let Value::Object(params) = params else {
-        return Err(Fault::InvalidOutput {
-            reason: format!("the params of `{}` are not a JSON object", v.code),
-        });
-    };
-    let path: Vec<Value> = v
-        .path
-        .into_iter()
-        .map(|p| match p {
-            PathPart::Key(k) => Value::String(k),
-            PathPart::Index(i) => Value::from(i),
-        })
-        .collect();
-    let error = matches!(v.severity, Severity::Error);
-    let mut out = Map::new();
-    out.insert("code".into(), Value::String(v.code));
-    out.insert("path".into(), Value::Array(path));
-    out.insert(
-        "severity".into(),
-        Value::from(if error { "error" } else { "warning" }),
-    );
-    out.insert("message".into(), Value::String(v.message));
-    if !params.is_empty() {
-        out.insert("params".into(), Value::Object(params));
+    let max_parts = usize::try_from(limits.max_path_parts).unwrap_or(usize::MAX);
+    let mut out = Vec::with_capacity(vs.len());
+    // As the list `[v1,v2,...]` would be written: one byte for `[`, then each violation
+    // and the `,` or `]` after it.
+    let mut bytes: usize = 1;
+    for v in vs {
+        if !valid_code(&v.code) {
+            return Err(Fault::InvalidOutput {
+                reason: CODE_RULE.into(),
+            });
+        }
+        if v.path.len() > max_parts {
+            return Err(Fault::InvalidOutput {
+                reason: format!(
+                    "a violation's path has {} parts, above the limit of {max_parts}",
+                    v.path.len()
+                ),
+            });
+        }
+        // Text the host will not keep still costs its bytes.
+        let raw = v.message.len().saturating_add(v.params_json.len());
+        if bytes.saturating_add(raw) > limits.max_output_bytes {
+            return Err(too_large(bytes.saturating_add(raw), limits));
+        }
+        let params = match serde_json::from_str::<Value>(&v.params_json) {
+            Ok(Value::Object(m)) => m,
+            _ => {
+                return Err(Fault::InvalidOutput {
+                    reason: format!("the params of `{}` are not a JSON object", v.code),
+                });
+            }
+        };
+        let pv = PluginViolation {
+            path: v
+                .path
+                .into_iter()
+                .map(|p| match p {
+                    PathPart::Key(k) => CorePathPart::Key(plugin_text(&k, 256)),
+                    PathPart::Index(i) => {
+                        CorePathPart::Index(usize::try_from(i).unwrap_or(usize::MAX))
+                    }
+                })
+                .collect(),
+            severity: match v.severity {
+                WitSeverity::Error => Severity::Error,
+                WitSeverity::Warning => Severity::Warning,
+            },
+            message: plugin_text(&v.message, limits.max_output_bytes),
+            code: v.code,
+            params,
+            source: source.clone(),
+        };
+        bytes = bytes.saturating_add(json_len(&pv)).saturating_add(1);
+        if bytes > limits.max_output_bytes {
+            return Err(too_large(bytes, limits));
+        }
+        out.push(pv);
     }
-    out.insert("source".into(), source.clone());
-    Ok((Value::Object(out), error))
+    let bytes = if out.is_empty() { 0 } else { bytes };
+    Ok((out, bytes))
 }
 
-fn violations_size(vs: &[Violation]) -> usize {
-    vs.iter()
-        .map(|v| {
-            v.code.len()
-                + v.message.len()
-                + v.params_json.len()
-                + v.path
-                    .iter()
-                    .map(|p| match p {
-                        PathPart::Key(k) => k.len(),
-                        PathPart::Index(_) => 4,
-                    })
-                    .sum::<usize>()
-        })
-        .sum()
-}
-
-fn verdict_size(v: &Verdict) -> usize {
-    match v {
-        Verdict::Allow => 0,
-        Verdict::Deny(d) => d.code.len() + d.message.len(),
-    }
-}
-
-/// The deny a fault or a plugin's deny puts in a decision.
-fn deny_json(
-    kind: &str,
-    code: &str,
-    message: &str,
+/// A plugin's deny, checked and counted.
+fn check_verdict(
+    v: Verdict,
     plugin: &ActivePlugin,
-    error: Option<&str>,
-) -> Value {
-    let mut params = obj(Some(&plugin.source()));
-    if let Some(e) = error {
-        params.insert("error".into(), Value::from(e));
+    limits: &Limits,
+) -> Result<(Option<Denial>, usize), Fault> {
+    match v {
+        Verdict::Allow => Ok((None, 0)),
+        Verdict::Deny(d) => {
+            if !valid_code(&d.code) {
+                return Err(Fault::InvalidOutput {
+                    reason: CODE_RULE.into(),
+                });
+            }
+            if d.message.len() > limits.max_output_bytes {
+                return Err(too_large(d.message.len(), limits));
+            }
+            let denial = Denial {
+                kind: DenyKind::Forbidden,
+                code: Cow::Owned(d.code),
+                message: Text::from(plugin_text(&d.message, limits.max_output_bytes)),
+                rule: Some(Name::new(&plugin.rule())),
+                hint: None,
+                params: plugin.params(None),
+            };
+            let bytes = json_len(&denial);
+            if bytes > limits.max_output_bytes {
+                return Err(too_large(bytes, limits));
+            }
+            Ok((Some(denial), bytes))
+        }
     }
-    json!({
-        "kind": kind,
-        "code": code,
-        "message": message,
-        "rule": format!("plugin:{}@{}", plugin.compiled.name(), plugin.compiled.version()),
-        "params": params,
+}
+
+/// The deny a fault puts in a decision (fail-closed).
+fn fault_denial(plugin: &ActivePlugin, fault: &Fault) -> Denial {
+    Denial {
+        kind: DenyKind::NotPermitted,
+        code: Cow::Borrowed("plugin_fault"),
+        message: Text::from(format!("plugin `{}` failed: {fault}", plugin.source.plugin)),
+        rule: Some(Name::new(&plugin.rule())),
+        hint: None,
+        params: plugin.params(Some(fault.code())),
+    }
+}
+
+fn decode<D: serde::de::DeserializeOwned>(v: Value) -> Result<D, EvaluateError> {
+    serde_json::from_value(v).map_err(|e| EvaluateError::Input {
+        path: "input",
+        reason: format!("the core's decision could not be read: {e}"),
     })
 }
 
 impl TenantPlugins {
-    fn empty() -> Self {
+    fn empty(gate: Arc<Gate>) -> Self {
         TenantPlugins {
             settings: TenantSettings::default(),
             plugins: Vec::new(),
+            gate,
+            policies: Mutex::new(HashMap::new()),
         }
     }
 
@@ -319,19 +635,36 @@ impl TenantPlugins {
         runtime: &Runtime,
         settings: TenantSettings,
         specs: Vec<PluginSpec>,
+        gate: Arc<Gate>,
+        budget: &CompileBudget,
     ) -> Result<Self, LoadError> {
         settings.check()?;
-        let mut plugins = Vec::with_capacity(specs.len());
+        let mut plugins: Vec<ActivePlugin> = Vec::with_capacity(specs.len());
         for spec in specs {
-            let compiled = runtime.compile(&spec.wasm, &settings.limits)?;
+            let compiled = runtime.compile_with(&spec.wasm, &settings.limits, || budget.take())?;
+            if plugins.iter().any(|p| p.source.plugin == compiled.name()) {
+                return Err(LoadError::DuplicateName {
+                    name: compiled.name().to_owned(),
+                });
+            }
             plugins.push(ActivePlugin {
+                source: Source {
+                    plugin: compiled.name().to_owned(),
+                    version: compiled.version().to_owned(),
+                    hash: compiled.hash().to_string(),
+                },
                 compiled,
                 config: spec.config.to_string(),
                 faults: AtomicU32::new(0),
                 disabled: AtomicBool::new(false),
             });
         }
-        Ok(TenantPlugins { settings, plugins })
+        Ok(TenantPlugins {
+            settings,
+            plugins,
+            gate,
+            policies: Mutex::new(HashMap::new()),
+        })
     }
 
     /// The settings of this set.
@@ -355,10 +688,58 @@ impl TenantPlugins {
             .collect()
     }
 
-    /// Decides a request: `warden_core::api::evaluate`, then the hook of each plugin for
-    /// `validate`, `authorize` and `transition` (other operations have no hooks and return
-    /// the core's decision unchanged). The request may carry `pluginFacts`, a JSON object
-    /// passed to the plugins as facts (and removed before the core sees the request).
+    /// The compiled policy of a request: from this tenant's cache (keyed by the preset's
+    /// name or the SHA-256 of the document) or compiled once and kept.
+    fn policy(&self, req: &Request) -> Result<Arc<Policy>, EvaluateError> {
+        let key = match (&req.preset, &req.policy) {
+            (Some(name), None) => PolicyKey::Preset(name.clone()),
+            (None, Some(doc)) => {
+                let bytes = serde_json::to_vec(doc).map_err(|e| EvaluateError::Input {
+                    path: "policy",
+                    reason: e.to_string(),
+                })?;
+                PolicyKey::Document(Sha256::digest(&bytes).into())
+            }
+            _ => {
+                return Ok(Arc::new(api::load_policy(
+                    req.preset.as_deref(),
+                    req.policy.as_ref(),
+                )?));
+            }
+        };
+        if let Some(p) = self
+            .policies
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+        {
+            return Ok(Arc::clone(p));
+        }
+        let policy = Arc::new(api::load_policy(
+            req.preset.as_deref(),
+            req.policy.as_ref(),
+        )?);
+        let mut cache = self.policies.lock().unwrap_or_else(PoisonError::into_inner);
+        if cache.len() >= POLICY_CACHE_CAPACITY {
+            cache.clear();
+        }
+        cache.insert(key, Arc::clone(&policy));
+        Ok(policy)
+    }
+
+    /// How many compiled policies this tenant keeps now.
+    pub fn cached_policies(&self) -> usize {
+        self.policies
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
+    /// Decides a request: the core (`warden_core::api::evaluate_with`, with this tenant's
+    /// compiled policy), then the hook of each plugin for `validate`, `authorize` and
+    /// `transition` (other operations have no hooks and return the core's decision
+    /// unchanged). The request may carry `pluginFacts`, a JSON object passed to the
+    /// plugins as facts (and removed before the core sees the request).
     ///
     /// The decision is the core's, narrowed by the plugins, plus a `plugins` list (one
     /// report per plugin: name, version, hash, hook, outcome, fuel used, ...) when the
@@ -382,26 +763,33 @@ impl TenantPlugins {
                 }
             }
         }
-        let mut decision = warden_core::api::evaluate(&req)?;
+        let req: Request = api::parse_input("", req)?;
+        let policy = self.policy(&req)?;
+        let core = api::evaluate_with(&policy, req.op, req.lang, req.input.clone())?;
         if self.plugins.is_empty() {
-            return Ok(decision);
+            return Ok(core);
         }
-        let op = req.get("op").and_then(Value::as_str).unwrap_or("");
-        let input = req.get("input").cloned().unwrap_or(Value::Null);
-        let reports = match (op, &mut decision) {
-            ("validate", Value::Object(d)) => self.validate(runtime, &input, plugin_facts, d),
-            ("authorize", Value::Object(d)) => self.authorize(runtime, &input, plugin_facts, d),
-            ("transition", Value::Object(d)) => self.transition(runtime, &input, plugin_facts, d),
-            _ => return Ok(decision),
-        };
-        if let Value::Object(d) = &mut decision {
-            d.insert("plugins".into(), Value::Array(reports));
+        let input = &req.input;
+        match req.op {
+            Op::Validate => {
+                let d: ValidationDecision = decode(core)?;
+                to_value(&self.validate(runtime, input, plugin_facts, d))
+            }
+            Op::Authorize => {
+                let d: AuthzDecision = decode(core)?;
+                to_value(&self.authorize(runtime, input, plugin_facts, d))
+            }
+            Op::Transition => {
+                let d: TransitionDecision = decode(core)?;
+                to_value(&self.transition(runtime, input, plugin_facts, d))
+            }
+            _ => Ok(core),
         }
-        Ok(decision)
     }
 
-    /// Runs one hook of one plugin with the breaker, the input cap and an output check.
-    fn run<R>(
+    /// Runs one hook of one plugin: the breaker, the input cap, a slot of the tenant's and
+    /// of the process's, the call, then `check` (the output's limits and conversion).
+    fn run<R, O>(
         &self,
         runtime: &Runtime,
         plugin: &ActivePlugin,
@@ -410,77 +798,80 @@ impl TenantPlugins {
             &mut wasmtime::Store<super::runtime::StoreData>,
             &super::bindings::Plugin,
         ) -> wasmtime::Result<Result<R, String>>,
-        size: impl Fn(&R) -> usize,
-    ) -> (Result<R, Fault>, CallStats) {
+        check: impl FnOnce(R) -> Result<(O, usize), Fault>,
+    ) -> (Result<O, Fault>, CallStats) {
         let limits = &self.settings.limits;
+        let threshold = self.settings.breaker_threshold;
         if plugin.disabled.load(Ordering::Relaxed) {
             let faults = plugin.faults.load(Ordering::Relaxed);
             return (Err(Fault::Disabled { faults }), CallStats::default());
         }
         if input_bytes > limits.max_input_bytes {
-            plugin.record(false, self.settings.breaker_threshold);
             let fault = Fault::InputTooLarge {
                 size: input_bytes,
                 limit: limits.max_input_bytes,
             };
+            plugin.record(Err(&fault), threshold);
             return (Err(fault), CallStats::default());
         }
-        let (result, mut stats) = runtime.call(plugin.compiled.pre(), limits, call);
+        let until = Instant::now() + Duration::from_millis(limits.deadline_ms);
+        let (result, mut stats) = {
+            let Some(_tenant_slot) = self.gate.acquire(until) else {
+                return (Err(busy(limits)), CallStats::default());
+            };
+            let Some(_slot) = runtime.slots().acquire(until) else {
+                return (Err(busy(limits)), CallStats::default());
+            };
+            runtime.call(plugin.compiled.pre(), limits, call)
+        };
         let result = match result {
-            Ok(Ok(r)) => {
-                stats.output_bytes = size(&r);
-                Ok(r)
-            }
+            Ok(Ok(r)) => check(r).map(|(o, bytes)| {
+                stats.output_bytes = bytes;
+                o
+            }),
             Ok(Err(message)) => {
                 stats.output_bytes = message.len();
-                Err(Fault::PluginError {
-                    message: clip(message, 1024),
-                })
+                if message.len() > limits.max_output_bytes {
+                    Err(too_large(message.len(), limits))
+                } else {
+                    Err(Fault::PluginError {
+                        message: plugin_text(&message, 1024),
+                    })
+                }
             }
             Err(f) => Err(f),
         };
-        let result = match result {
-            Ok(_) | Err(Fault::PluginError { .. })
-                if stats.output_bytes > limits.max_output_bytes =>
-            {
-                Err(Fault::OutputTooLarge {
-                    size: stats.output_bytes,
-                    limit: limits.max_output_bytes,
-                })
-            }
-            other => other,
-        };
-        plugin.record(result.is_ok(), self.settings.breaker_threshold);
+        plugin.record(result.as_ref().map(|_| ()), threshold);
         (result, stats)
     }
 
     fn report(
         plugin: &ActivePlugin,
         hook: Hook,
-        outcome: &str,
+        outcome: &'static str,
         stats: CallStats,
         fault: Option<(&Fault, FailurePolicy)>,
-    ) -> Value {
-        let mut r = obj(Some(&plugin.source()));
-        r.insert("hook".into(), json!(hook));
-        r.insert("outcome".into(), Value::from(outcome));
-        r.insert("fuelUsed".into(), Value::from(stats.fuel_used));
-        r.insert("peakMemory".into(), Value::from(stats.peak_memory));
-        r.insert("outputBytes".into(), Value::from(stats.output_bytes));
-        r.insert("micros".into(), Value::from(stats.micros));
-        if let Some((f, policy)) = fault {
-            r.insert(
-                "error".into(),
-                json!({"code": f.code(), "message": f.to_string(), "failurePolicy": policy}),
-            );
+    ) -> PluginReport {
+        PluginReport {
+            source: plugin.source.clone(),
+            hook,
+            outcome,
+            fuel_used: stats.fuel_used,
+            peak_memory: stats.peak_memory,
+            output_bytes: stats.output_bytes,
+            micros: stats.micros,
+            error: fault.map(|(f, policy)| ReportError {
+                code: f.code(),
+                message: f.to_string(),
+                failure_policy: effective(policy, f),
+                plugin_message: match f {
+                    Fault::PluginError { message } => Some(message.clone()),
+                    _ => None,
+                },
+            }),
+            log: stats.log,
+            log_dropped: stats.log_dropped,
         }
-        if !stats.log.is_empty() {
-            r.insert("log".into(), json!(stats.log));
-        }
-        if stats.log_dropped > 0 {
-            r.insert("logDropped".into(), Value::from(stats.log_dropped));
-        }
-        Value::Object(r)
     }
 
     fn validate(
@@ -488,8 +879,8 @@ impl TenantPlugins {
         runtime: &Runtime,
         input: &Value,
         plugin_facts: Map<String, Value>,
-        decision: &mut Map<String, Value>,
-    ) -> Vec<Value> {
+        decision: ValidationDecision,
+    ) -> ComposedValidation {
         let mut facts = obj(input.get("facts"));
         facts.extend(plugin_facts);
         let base = ValidateInput {
@@ -501,12 +892,24 @@ impl TenantPlugins {
                 .to_owned(),
             today: text(input.get("today")),
             facts: Value::Object(facts).to_string(),
-            core_decision: Value::Object(decision.clone()).to_string(),
+            core_decision: serde_json::to_string(&decision).unwrap_or_default(),
             config: String::new(),
         };
+        // Every field of the core's decision, by name: a field the core adds is a compile
+        // error here, not a key silently dropped.
+        let ValidationDecision {
+            mut valid,
+            complete,
+            policy: policy_hash,
+            violations,
+            checks,
+            normalized,
+            password,
+        } = decision;
+        let mut violations: Vec<AnyViolation> =
+            violations.into_iter().map(AnyViolation::Core).collect();
         let policy = self.settings.failure_policy.validate;
-        let mut added: Vec<Value> = Vec::new();
-        let mut invalid = false;
+        let limits = &self.settings.limits;
         let mut reports = Vec::with_capacity(self.plugins.len());
         for plugin in &self.plugins {
             let vi = ValidateInput {
@@ -524,19 +927,15 @@ impl TenantPlugins {
                 plugin,
                 bytes,
                 |store, p| p.warden_policy_hooks().call_validate_user(store, &vi),
-                |v| violations_size(v),
+                |vs| check_violations(vs, &plugin.source, limits),
             );
-            let source = plugin.source();
-            let checked = result.and_then(|vs| {
-                vs.into_iter()
-                    .map(|v| violation_json(v, &source))
-                    .collect::<Result<Vec<_>, Fault>>()
-            });
-            match checked {
+            match result {
                 Ok(vs) => {
                     let outcome = if vs.is_empty() { "ok" } else { "violations" };
-                    invalid |= vs.iter().any(|(_, error)| *error);
-                    added.extend(vs.into_iter().map(|(v, _)| v));
+                    if vs.iter().any(|v| v.severity == Severity::Error) {
+                        valid = false;
+                    }
+                    violations.extend(vs.into_iter().map(AnyViolation::Plugin));
                     reports.push(Self::report(
                         plugin,
                         Hook::ValidateUser,
@@ -546,96 +945,38 @@ impl TenantPlugins {
                     ));
                 }
                 Err(fault) => {
-                    if policy == FailurePolicy::Closed {
-                        invalid = true;
-                        let mut v = json!({
-                            "code": "plugin_fault",
-                            "path": [],
-                            "severity": "error",
-                            "message": format!("plugin `{}` failed: {fault}", plugin.compiled.name()),
-                            "params": {"error": fault.code()},
-                        });
-                        if let Value::Object(m) = &mut v {
-                            m.insert("source".into(), source.clone());
-                        }
-                        added.push(v);
+                    if effective(policy, &fault) == FailurePolicy::Closed {
+                        valid = false;
+                        let mut params = Map::new();
+                        params.insert("error".into(), Value::from(fault.code()));
+                        violations.push(AnyViolation::Plugin(PluginViolation {
+                            code: "plugin_fault".into(),
+                            path: Vec::new(),
+                            severity: Severity::Error,
+                            message: format!("plugin `{}` failed: {fault}", plugin.source.plugin),
+                            params,
+                            source: plugin.source.clone(),
+                        }));
                     }
-                    let outcome = if matches!(fault, Fault::Disabled { .. }) {
-                        "disabled"
-                    } else {
-                        "fault"
-                    };
                     reports.push(Self::report(
                         plugin,
                         Hook::ValidateUser,
-                        outcome,
+                        outcome_of(&fault),
                         stats,
                         Some((&fault, policy)),
                     ));
                 }
             }
         }
-        if let Some(Value::Array(vs)) = decision.get_mut("violations") {
-            vs.extend(added);
-        }
-        if invalid {
-            decision.insert("valid".into(), Value::Bool(false));
-        }
-        reports
-    }
-
-    /// Applies a verdict or a fault to an allow/deny decision; returns the outcome name.
-    fn narrow(
-        &self,
-        plugin: &ActivePlugin,
-        result: Result<Verdict, Fault>,
-        policy: FailurePolicy,
-        decision: &mut Map<String, Value>,
-        transition: bool,
-    ) -> (&'static str, Option<Fault>) {
-        let deny = match &result {
-            Ok(Verdict::Allow) => None,
-            Ok(Verdict::Deny(d)) => {
-                if !valid_code(&d.code) {
-                    let f = Fault::InvalidOutput {
-                        reason: format!(
-                            "`{}` is not a code ([a-z][a-z0-9_]*, at most 64 bytes)",
-                            clip(d.code.clone(), 64)
-                        ),
-                    };
-                    return self.narrow(plugin, Err(f), policy, decision, transition);
-                }
-                Some(deny_json("forbidden", &d.code, &d.message, plugin, None))
-            }
-            Err(f) if policy == FailurePolicy::Closed => Some(deny_json(
-                "notPermitted",
-                "plugin_fault",
-                &format!("plugin `{}` failed: {f}", plugin.compiled.name()),
-                plugin,
-                Some(f.code()),
-            )),
-            Err(_) => None,
-        };
-        if let Some(deny) = deny
-            && decision.get("decision").and_then(Value::as_str) == Some("allow")
-        {
-            decision.insert("decision".into(), Value::from("deny"));
-            decision.insert("deny".into(), deny);
-            decision.insert(
-                "reason".into(),
-                Value::from(format!("plugin:{}", plugin.compiled.name())),
-            );
-            decision.remove("scope");
-            if transition {
-                decision.insert("obligations".into(), Value::Array(Vec::new()));
-                decision.remove("until");
-            }
-        }
-        match result {
-            Ok(Verdict::Allow) => ("allow", None),
-            Ok(Verdict::Deny(_)) => ("deny", None),
-            Err(f @ Fault::Disabled { .. }) => ("disabled", Some(f)),
-            Err(f) => ("fault", Some(f)),
+        ComposedValidation {
+            valid,
+            complete,
+            policy: policy_hash,
+            violations,
+            checks,
+            normalized,
+            password,
+            plugins: reports,
         }
     }
 
@@ -644,9 +985,8 @@ impl TenantPlugins {
         runtime: &Runtime,
         input: &Value,
         plugin_facts: Map<String, Value>,
-        decision: &mut Map<String, Value>,
-    ) -> Vec<Value> {
-        let policy = self.settings.failure_policy.authorize;
+        decision: AuthzDecision,
+    ) -> Composed<AuthzDecision> {
         let base = AuthorizeInput {
             actor: json_text(input.get("actor")),
             action: text(input.get("action")),
@@ -654,7 +994,7 @@ impl TenantPlugins {
             change: json_text(input.get("change")),
             now: text(input.get("now")),
             facts: Value::Object(plugin_facts).to_string(),
-            core_decision: Value::Object(decision.clone()).to_string(),
+            core_decision: serde_json::to_string(&decision).unwrap_or_default(),
             config: String::new(),
         };
         let size = |i: &AuthorizeInput| {
@@ -670,9 +1010,8 @@ impl TenantPlugins {
         self.verdict_hooks(
             runtime,
             Hook::Authorize,
-            policy,
+            self.settings.failure_policy.authorize,
             decision,
-            false,
             |config| AuthorizeInput {
                 config,
                 ..base.clone()
@@ -687,9 +1026,8 @@ impl TenantPlugins {
         runtime: &Runtime,
         input: &Value,
         plugin_facts: Map<String, Value>,
-        decision: &mut Map<String, Value>,
-    ) -> Vec<Value> {
-        let policy = self.settings.failure_policy.transition;
+        decision: TransitionDecision,
+    ) -> Composed<TransitionDecision> {
         let mut facts = obj(input.get("facts"));
         facts.extend(plugin_facts);
         let base = TransitionInput {
@@ -702,7 +1040,7 @@ impl TenantPlugins {
                 .map(str::to_owned),
             now: text(input.get("now")),
             facts: Value::Object(facts).to_string(),
-            core_decision: Value::Object(decision.clone()).to_string(),
+            core_decision: serde_json::to_string(&decision).unwrap_or_default(),
             config: String::new(),
         };
         let size = |i: &TransitionInput| {
@@ -718,9 +1056,8 @@ impl TenantPlugins {
         self.verdict_hooks(
             runtime,
             Hook::Transition,
-            policy,
+            self.settings.failure_policy.transition,
             decision,
-            true,
             |config| TransitionInput {
                 config,
                 ..base.clone()
@@ -731,15 +1068,14 @@ impl TenantPlugins {
     }
 
     /// Runs a verdict hook (authorize, transition) of every plugin in order, narrowing
-    /// `decision` with each verdict, and returns one report per plugin.
+    /// the decision with each deny (or fault, fail-closed), and reports each plugin.
     #[allow(clippy::too_many_arguments)]
-    fn verdict_hooks<I>(
+    fn verdict_hooks<I, D: Narrow>(
         &self,
         runtime: &Runtime,
         hook: Hook,
         policy: FailurePolicy,
-        decision: &mut Map<String, Value>,
-        transition: bool,
+        mut decision: D,
         input: impl Fn(String) -> I,
         size: impl Fn(&I) -> usize,
         call: impl Fn(
@@ -747,7 +1083,8 @@ impl TenantPlugins {
             &super::bindings::Plugin,
             &I,
         ) -> wasmtime::Result<Result<Verdict, String>>,
-    ) -> Vec<Value> {
+    ) -> Composed<D> {
+        let limits = &self.settings.limits;
         let mut reports = Vec::with_capacity(self.plugins.len());
         for plugin in &self.plugins {
             let i = input(plugin.config.clone());
@@ -756,9 +1093,22 @@ impl TenantPlugins {
                 plugin,
                 size(&i),
                 |store, p| call(store, p, &i),
-                verdict_size,
+                |v| check_verdict(v, plugin, limits),
             );
-            let (outcome, fault) = self.narrow(plugin, result, policy, decision, transition);
+            let (outcome, fault, denial) = match result {
+                Ok(None) => ("allow", None, None),
+                Ok(Some(d)) => ("deny", None, Some(d)),
+                Err(f) => {
+                    let denial = (effective(policy, &f) == FailurePolicy::Closed)
+                        .then(|| fault_denial(plugin, &f));
+                    (outcome_of(&f), Some(f), denial)
+                }
+            };
+            if let Some(d) = denial
+                && decision.allowed()
+            {
+                decision.deny(d, &plugin.source.plugin);
+            }
             reports.push(Self::report(
                 plugin,
                 hook,
@@ -767,6 +1117,34 @@ impl TenantPlugins {
                 fault.as_ref().map(|f| (f, policy)),
             ));
         }
-        reports
+        Composed {
+            decision,
+            plugins: reports,
+        }
     }
+}
+
+/// The failure policy a fault is handled under: the tenant's, except that a host fault
+/// always fails closed (never a silent skip of the tenant's rule).
+fn effective(policy: FailurePolicy, fault: &Fault) -> FailurePolicy {
+    if fault.is_host() {
+        FailurePolicy::Closed
+    } else {
+        policy
+    }
+}
+
+fn outcome_of(fault: &Fault) -> &'static str {
+    if matches!(fault, Fault::Disabled { .. }) {
+        "disabled"
+    } else {
+        "fault"
+    }
+}
+
+fn to_value(v: &impl Serialize) -> Result<Value, EvaluateError> {
+    serde_json::to_value(v).map_err(|e| EvaluateError::Input {
+        path: "input",
+        reason: format!("the decision could not be written: {e}"),
+    })
 }

@@ -3,21 +3,23 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::component::{Component, HasSelf, Linker, WasmStr};
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store,
-    Trap,
+    Config, Engine, InstanceAllocationStrategy, OptLevel, PoolConcurrencyLimitError,
+    PoolingAllocationConfig, RegallocAlgorithm, ResourceLimiter, Store, StoreContextMut, Trap,
 };
 
 use super::bindings::warden::policy::{logging, types};
 use super::bindings::{Plugin, PluginPre};
 use super::error::{Fault, LoadError};
-use super::limits::Limits;
+use super::inspect::{Structure, scan};
+use super::limits::{LOG_CALL_FUEL, LOG_FUEL_BYTES, LOG_LINE_MIN_BYTES, Limits};
+use super::text::{host_text, plugin_text};
 use super::{ContentHash, FoundVersion, INTERFACE_PACKAGE, SUPPORTED_VERSIONS};
 
 /// How often the background ticker advances the engine's epoch: every millisecond. The
@@ -27,16 +29,30 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 /// Most compiled plugins kept in the cache; beyond it, entries no tenant uses are dropped.
 pub const CACHE_CAPACITY: usize = 256;
 
-/// How the [`Runtime`] allocates instances.
+/// How the [`Runtime`] allocates instances and admits work, process-wide.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RuntimeConfig {
     /// Use wasmtime's pooling allocator (pre-reserved slots: faster instantiation, bounded
     /// concurrency). Default on: it makes a fresh instance per decision about 1.6x cheaper
     /// (see `host/benches/plugins.rs`).
     pub pooling: bool,
-    /// With pooling: how many instances may be alive at once across all tenants (default
-    /// 256). A call beyond it faults with [`Fault::Host`], under the hook's failure policy.
+    /// How many plugin instances may be alive at once across all tenants (default 256).
+    /// With pooling, the pool holds this many component instances and, for each, the
+    /// hard caps of core instances, memories and tables
+    /// ([`Limits::CAPS`](super::Limits::CAPS)), so the pool's other slots cannot run out
+    /// before this count does. A call waits for a free slot up to its own deadline, then
+    /// faults with [`Fault::Host`] (never the plugin's fault: it fails closed and does not
+    /// touch the circuit breaker).
     pub max_concurrent_instances: u32,
+    /// How many of those instances one tenant may hold at once (default 64, a quarter of
+    /// the default pool): a tenant flooding the host waits for its own slots and cannot
+    /// take the other tenants'.
+    pub max_instances_per_tenant: u32,
+    /// New compilations per tenant per minute (default 10, a burst of 10 then one every
+    /// 6 s). Components already in the compile cache are free. Beyond it,
+    /// [`Registry::load`](super::Registry::load) fails with
+    /// [`LoadError::CompileRateLimited`].
+    pub compiles_per_minute: u32,
 }
 
 impl Default for RuntimeConfig {
@@ -44,7 +60,103 @@ impl Default for RuntimeConfig {
         RuntimeConfig {
             pooling: true,
             max_concurrent_instances: 256,
+            max_instances_per_tenant: 64,
+            compiles_per_minute: 10,
         }
+    }
+}
+
+/// A counting gate over instance slots: the process-wide one of the [`Runtime`] and one
+/// per tenant. Waiting is bounded by the caller's deadline.
+#[derive(Debug)]
+pub(crate) struct Gate {
+    capacity: u32,
+    in_use: Mutex<u32>,
+    freed: Condvar,
+}
+
+/// A slot held in a [`Gate`], released when dropped.
+#[derive(Debug)]
+pub(crate) struct Slot<'a>(&'a Gate);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let mut n = self.0.in_use.lock().unwrap_or_else(PoisonError::into_inner);
+        *n = n.saturating_sub(1);
+        self.0.freed.notify_one();
+    }
+}
+
+impl Gate {
+    pub(crate) fn new(capacity: u32) -> Self {
+        Gate {
+            capacity: capacity.max(1),
+            in_use: Mutex::new(0),
+            freed: Condvar::new(),
+        }
+    }
+
+    /// Takes a slot, waiting until `until` at most.
+    pub(crate) fn acquire(&self, until: Instant) -> Option<Slot<'_>> {
+        let mut n = self.in_use.lock().unwrap_or_else(PoisonError::into_inner);
+        while *n >= self.capacity {
+            let left = until.checked_duration_since(Instant::now())?;
+            if left.is_zero() {
+                return None;
+            }
+            n = self
+                .freed
+                .wait_timeout(n, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        *n += 1;
+        Some(Slot(self))
+    }
+
+    /// Slots in use now.
+    pub(crate) fn in_use(&self) -> u32 {
+        *self.in_use.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A token bucket of compilations: `per_minute` in a burst, then one every
+/// `60 s / per_minute`.
+#[derive(Debug)]
+pub(crate) struct CompileBudget {
+    per_minute: u32,
+    state: Mutex<(f64, Instant)>,
+}
+
+impl CompileBudget {
+    pub(crate) fn new(per_minute: u32) -> Self {
+        CompileBudget {
+            per_minute: per_minute.max(1),
+            state: Mutex::new((f64::from(per_minute.max(1)), Instant::now())),
+        }
+    }
+
+    /// Takes one compilation, or says when the next one will be allowed.
+    pub(crate) fn take(&self) -> Result<(), LoadError> {
+        let rate = f64::from(self.per_minute) / 60_000.0; // tokens per millisecond
+        let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = Instant::now();
+        let elapsed = now.duration_since(st.1).as_secs_f64() * 1000.0;
+        st.0 = (st.0 + elapsed * rate).min(f64::from(self.per_minute));
+        st.1 = now;
+        if st.0 >= 1.0 {
+            st.0 -= 1.0;
+            return Ok(());
+        }
+        let wait = ((1.0 - st.0) / rate).ceil();
+        Err(LoadError::CompileRateLimited {
+            per_minute: self.per_minute,
+            retry_after_ms: if wait.is_finite() && wait > 0.0 {
+                wait as u64
+            } else {
+                1
+            },
+        })
     }
 }
 
@@ -57,6 +169,11 @@ pub struct Runtime {
     linker: Linker<StoreData>,
     core_linker: Linker<StoreData>,
     cache: Mutex<HashMap<ContentHash, Arc<CompiledPlugin>>>,
+    /// Held while compiling: one compilation at a time, so that peak compiler memory
+    /// does not multiply with concurrent loads.
+    compiling: Mutex<()>,
+    slots: Gate,
+    config: RuntimeConfig,
     stop: Arc<AtomicBool>,
     ticker: Option<JoinHandle<()>>,
 }
@@ -85,6 +202,7 @@ pub struct CompiledPlugin {
     version: String,
     interface: String,
     size: usize,
+    structure: Structure,
 }
 
 impl std::fmt::Debug for CompiledPlugin {
@@ -118,6 +236,10 @@ impl CompiledPlugin {
     pub fn size(&self) -> usize {
         self.size
     }
+    /// What the structural scan counted.
+    pub fn structure(&self) -> Structure {
+        self.structure
+    }
     pub(crate) fn pre(&self) -> &PluginPre<StoreData> {
         &self.pre
     }
@@ -140,6 +262,7 @@ pub(crate) struct StoreData {
     log_dropped: u32,
     max_log_line: usize,
     max_log_bytes: usize,
+    max_log_lines: usize,
 }
 
 /// A [`ResourceLimiter`] that refuses growth beyond the limit and remembers it did, so
@@ -180,22 +303,27 @@ impl ResourceLimiter for MemoryLimiter {
 
 impl types::Host for StoreData {}
 
-impl logging::Host for StoreData {
-    fn log(&mut self, level: logging::Level, message: String) {
-        if self.log_bytes >= self.max_log_bytes {
+impl StoreData {
+    /// Keeps a line, or counts it as dropped: every line costs at least
+    /// [`LOG_LINE_MIN_BYTES`] of the budget, no more than `max_log_lines` are kept, and
+    /// only the first bytes that fit are copied (without control characters).
+    fn log_full(&self) -> bool {
+        self.log.len() >= self.max_log_lines
+            || self.log_bytes.saturating_add(LOG_LINE_MIN_BYTES) > self.max_log_bytes
+    }
+
+    fn keep_line(&mut self, level: logging::Level, line: Option<&str>) {
+        let Some(line) = line.filter(|_| !self.log_full()) else {
             self.log_dropped = self.log_dropped.saturating_add(1);
             return;
-        }
-        let room = self.max_log_line.min(self.max_log_bytes - self.log_bytes);
-        let mut message = message;
-        if message.len() > room {
-            let mut cut = room;
-            while !message.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            message.truncate(cut);
-        }
-        self.log_bytes += message.len();
+        };
+        let room = self
+            .max_log_line
+            .min(self.max_log_bytes.saturating_sub(self.log_bytes));
+        let message = plugin_text(line, room);
+        self.log_bytes = self
+            .log_bytes
+            .saturating_add(message.len().max(LOG_LINE_MIN_BYTES));
         let level = match level {
             logging::Level::Debug => "debug",
             logging::Level::Info => "info",
@@ -204,6 +332,33 @@ impl logging::Host for StoreData {
         };
         self.log.push(LogLine { level, message });
     }
+}
+
+/// The `log` import. The line is lifted as a [`WasmStr`], a bounds-checked view of guest
+/// memory: only the bytes kept are copied. The call costs [`LOG_CALL_FUEL`] plus one
+/// unit per [`LOG_FUEL_BYTES`] bytes of the line; a plugin without that fuel left
+/// faults with [`Fault::FuelExhausted`]. Invalid UTF-8 is the plugin's
+/// [`Fault::InvalidOutput`].
+fn log_import(
+    mut cx: StoreContextMut<'_, StoreData>,
+    (level, line): (logging::Level, WasmStr),
+) -> wasmtime::Result<()> {
+    let (len, kept) = {
+        let data = cx.data();
+        let (full, max) = (data.log_full(), data.max_log_line);
+        let text = line.to_str(&cx)?;
+        (text.len(), (!full).then(|| plugin_text(&text, max)))
+    };
+    cx.data_mut().keep_line(level, kept.as_deref());
+    let cost =
+        LOG_CALL_FUEL.saturating_add(u64::try_from(len).unwrap_or(u64::MAX) / LOG_FUEL_BYTES);
+    let fuel = cx.get_fuel()?;
+    if fuel < cost {
+        cx.set_fuel(0)?;
+        return Err(wasmtime::Error::new(Trap::OutOfFuel));
+    }
+    cx.set_fuel(fuel - cost)?;
+    Ok(())
 }
 
 /// What one call measured, besides its result.
@@ -237,7 +392,7 @@ fn parse_versioned(name: &str, iface: &str) -> Option<Result<(), FoundVersion>> 
     Some(if ok {
         Ok(())
     } else {
-        Err(FoundVersion(name.to_owned()))
+        Err(FoundVersion(host_text(name, 128)))
     })
 }
 
@@ -260,25 +415,45 @@ impl Runtime {
         config.epoch_interruption(true);
         config.wasm_component_model(true);
         config.max_wasm_stack(512 << 10);
+        // Untrusted code is compiled for bounded compile time, not peak speed: the
+        // single-pass register allocator is linear in the code, where the default
+        // backtracking one is super-linear on functions with many branches, and no
+        // optimisation passes. Measured by host/benches/hostile.rs on 2 MiB of branchy
+        // functions (the default module limit): 8.1 s with optimisation, 3.9 s without
+        // (and 8 MiB: 60 s with backtracking, 28 s single-pass). Fuel counts wasm
+        // instructions, so a plugin's fuel is the same either way; the core component
+        // compiles twice as fast too.
+        config.cranelift_regalloc_algorithm(RegallocAlgorithm::SinglePass);
+        config.cranelift_opt_level(OptLevel::None);
         if rc.pooling {
+            // Every component instance may use the hard caps of core instances, memories
+            // and tables, and the pool holds that much for each: admission in component
+            // instances (the gates) is then enough for no other slot kind to run out.
+            let caps = Limits::CAPS;
             let mut pool = PoolingAllocationConfig::default();
             let n = rc.max_concurrent_instances.max(1);
             pool.total_component_instances(n);
-            pool.total_core_instances(n.saturating_mul(2));
-            pool.total_memories(n.saturating_mul(2));
-            pool.total_tables(n.saturating_mul(2));
-            pool.max_memory_size(Limits::CAPS.memory_bytes);
+            pool.max_core_instances_per_component(caps.max_core_instances);
+            pool.max_memories_per_component(caps.max_memories);
+            pool.max_tables_per_component(caps.max_tables);
+            pool.total_core_instances(n.saturating_mul(caps.max_core_instances));
+            pool.total_memories(n.saturating_mul(caps.max_memories));
+            pool.total_tables(n.saturating_mul(caps.max_tables));
+            pool.max_memory_size(caps.memory_bytes);
             config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         }
         let engine = Engine::new(&config).map_err(|e| LoadError::Mismatch {
             reason: format!("cannot configure wasmtime: {e}"),
         })?;
         let mut linker = Linker::new(&engine);
-        Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).map_err(|e| {
-            LoadError::Mismatch {
-                reason: format!("cannot link the host functions: {e}"),
-            }
-        })?;
+        let link = |e: wasmtime::Error| LoadError::Mismatch {
+            reason: format!("cannot link the host functions: {e}"),
+        };
+        types::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).map_err(link)?;
+        linker
+            .instance("warden:policy/logging@0.1.0")
+            .and_then(|mut i| i.func_wrap("log", log_import))
+            .map_err(link)?;
         let core_linker = Linker::new(&engine);
         let stop = Arc::new(AtomicBool::new(false));
         let ticker = {
@@ -301,6 +476,9 @@ impl Runtime {
             linker,
             core_linker,
             cache: Mutex::new(HashMap::new()),
+            compiling: Mutex::new(()),
+            slots: Gate::new(rc.max_concurrent_instances),
+            config: rc,
             stop,
             ticker: Some(ticker),
         }))
@@ -311,13 +489,36 @@ impl Runtime {
         &self.engine
     }
 
+    /// The configuration this runtime was built with.
+    pub fn config(&self) -> RuntimeConfig {
+        self.config
+    }
+
     /// Compiles a component and checks it is a plugin, or returns the cached compilation of
-    /// the same bytes. Runs `describe` once under `limits`.
+    /// the same bytes. Runs `describe` once under `limits`. Not rate-limited: a tenant's
+    /// loads go through [`Registry::load`](super::Registry::load), which is.
+    ///
+    /// In order, each step bounded before the next: the size; the structural scan
+    /// ([`Structure`], limits `maxNesting` to `maxTables`, also checked again on a cache
+    /// hit under these `limits`); one compilation at a time process-wide; the imports,
+    /// exports and types; `describe` in a fresh instance; the name and version it gives.
     ///
     /// # Errors
-    /// A [`LoadError`]: too large, malformed, a forbidden import (named), an unsupported
-    /// interface version, a missing export, or `describe` faulting.
+    /// A [`LoadError`]: too large, a structural limit, malformed, a forbidden import
+    /// (named), an unsupported interface version, a missing export, `describe` faulting,
+    /// an invalid or reserved name or version.
     pub fn compile(&self, bytes: &[u8], limits: &Limits) -> Result<Arc<CompiledPlugin>, LoadError> {
+        self.compile_with(bytes, limits, || Ok(()))
+    }
+
+    /// [`compile`](Self::compile), calling `admit` before compiling anything not in the
+    /// cache (the tenant's compile budget).
+    pub(crate) fn compile_with(
+        &self,
+        bytes: &[u8],
+        limits: &Limits,
+        admit: impl FnOnce() -> Result<(), LoadError>,
+    ) -> Result<Arc<CompiledPlugin>, LoadError> {
         if bytes.len() > limits.max_module_bytes {
             return Err(LoadError::ModuleTooLarge {
                 size: bytes.len(),
@@ -325,31 +526,52 @@ impl Runtime {
             });
         }
         let hash = ContentHash(Sha256::digest(bytes).into());
-        if let Some(hit) = self.lock_cache().get(&hash) {
-            return Ok(Arc::clone(hit));
+        if let Some(hit) = self.lock_cache().get(&hash).cloned() {
+            hit.structure.check(limits)?;
+            return Ok(hit);
         }
-        let component = self.component(bytes)?;
-        let interface = check_plugin_shape(&self.engine, &component)?;
-        let instance_pre =
-            self.linker
-                .instantiate_pre(&component)
-                .map_err(|e| LoadError::Mismatch {
-                    reason: format!("{e:#}"),
-                })?;
-        let pre = PluginPre::new(instance_pre).map_err(|e| LoadError::Mismatch {
-            reason: format!("{e:#}"),
+        // WAT text (tests, local tools) is parsed to its binary first: the scan reads
+        // binaries.
+        let binary = wat::parse_bytes(bytes).map_err(|e| LoadError::Malformed {
+            reason: host_text(&e.to_string(), 256),
         })?;
+        let structure = scan(&binary, limits)?;
+        admit()?;
+        let (pre, interface) = {
+            let _one_at_a_time = self
+                .compiling
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let component = self.component(&binary)?;
+            let interface = check_plugin_shape(&self.engine, &component)?;
+            let instance_pre =
+                self.linker
+                    .instantiate_pre(&component)
+                    .map_err(|e| LoadError::Mismatch {
+                        reason: host_text(&e.to_string(), 256),
+                    })?;
+            let pre = PluginPre::new(instance_pre).map_err(|e| LoadError::Mismatch {
+                reason: host_text(&e.to_string(), 256),
+            })?;
+            (pre, interface)
+        };
+        let until = Instant::now() + Duration::from_millis(limits.deadline_ms);
+        let Some(_slot) = self.slots.acquire(until) else {
+            return Err(LoadError::Describe(busy(limits)));
+        };
         let (info, _) = self.call(&pre, limits, |store, plugin| {
             plugin.warden_policy_hooks().call_describe(store)
         });
         let info = info.map_err(LoadError::Describe)?;
+        check_identity(&info.name, &info.version)?;
         let compiled = Arc::new(CompiledPlugin {
             pre,
             hash,
-            name: clip(info.name, 128),
-            version: clip(info.version, 64),
+            name: info.name,
+            version: info.version,
             interface,
             size: bytes.len(),
+            structure,
         });
         let mut cache = self.lock_cache();
         if cache.len() >= CACHE_CAPACITY {
@@ -357,6 +579,16 @@ impl Runtime {
         }
         cache.insert(hash, Arc::clone(&compiled));
         Ok(compiled)
+    }
+
+    /// The process-wide instance gate.
+    pub(crate) fn slots(&self) -> &Gate {
+        &self.slots
+    }
+
+    /// Plugin instances alive now, across all tenants.
+    pub fn instances_in_use(&self) -> u32 {
+        self.slots.in_use()
     }
 
     /// Instantiates a plugin in a fresh store and calls `describe`: the fixed cost every
@@ -369,6 +601,10 @@ impl Runtime {
         plugin: &CompiledPlugin,
         limits: &Limits,
     ) -> (Result<(String, String), Fault>, CallStats) {
+        let until = Instant::now() + Duration::from_millis(limits.deadline_ms);
+        let Some(_slot) = self.slots.acquire(until) else {
+            return (Err(busy(limits)), CallStats::default());
+        };
         let (r, stats) = self.call(&plugin.pre, limits, |store, p| {
             p.warden_policy_hooks().call_describe(store)
         });
@@ -385,8 +621,10 @@ impl Runtime {
     }
 
     pub(crate) fn component(&self, bytes: &[u8]) -> Result<Component, LoadError> {
-        Component::new(&self.engine, bytes).map_err(|e| LoadError::Malformed {
-            reason: one_line(&format!("{e:#}")),
+        Component::new(&self.engine, bytes).map_err(|e| {
+            pool_limit(&e).unwrap_or_else(|| LoadError::Malformed {
+                reason: host_text(&e.to_string(), 256),
+            })
         })
     }
 
@@ -395,7 +633,7 @@ impl Runtime {
     }
 
     /// Runs `f` on a fresh instance of `pre` within `limits`, returning its result or the
-    /// fault, and what the call measured.
+    /// fault, and what the call measured. The caller holds an instance slot.
     pub(crate) fn call<R>(
         &self,
         pre: &PluginPre<StoreData>,
@@ -403,16 +641,19 @@ impl Runtime {
         f: impl FnOnce(&mut Store<StoreData>, &Plugin) -> wasmtime::Result<R>,
     ) -> (Result<R, Fault>, CallStats) {
         self.with_store(limits, |store| {
-            let plugin = pre.instantiate(&mut *store)?;
-            f(store, &plugin)
+            let plugin = pre
+                .instantiate(&mut *store)
+                .map_err(|e| (Phase::Instantiate, e))?;
+            f(store, &plugin).map_err(|e| (Phase::Call, e))
         })
     }
 
-    /// Runs `f` with a fresh store carrying `limits` (fuel, epoch deadline, memory).
+    /// Runs `f` with a fresh store carrying `limits` (fuel, epoch deadline, memory, the
+    /// lifting budget).
     pub(crate) fn with_store<R>(
         &self,
         limits: &Limits,
-        f: impl FnOnce(&mut Store<StoreData>) -> wasmtime::Result<R>,
+        f: impl FnOnce(&mut Store<StoreData>) -> Result<R, (Phase, wasmtime::Error)>,
     ) -> (Result<R, Fault>, CallStats) {
         let start = Instant::now();
         let data = StoreData {
@@ -427,14 +668,16 @@ impl Runtime {
             log_dropped: 0,
             max_log_line: limits.max_log_line_bytes,
             max_log_bytes: limits.max_log_bytes,
+            max_log_lines: usize::try_from(limits.max_log_lines).unwrap_or(usize::MAX),
         };
         let mut store = Store::new(&self.engine, data);
         store.limiter(|d| &mut d.limiter);
+        store.set_hostcall_fuel(limits.lift_budget());
         let tick_ms = u64::try_from(EPOCH_TICK.as_millis()).unwrap_or(1).max(1);
         store.set_epoch_deadline(limits.deadline_ms.div_ceil(tick_ms).max(1));
         let result = match store.set_fuel(limits.fuel) {
             Ok(()) => f(&mut store),
-            Err(e) => Err(e),
+            Err(e) => Err((Phase::Instantiate, e)),
         };
         let fuel_left = store.get_fuel().unwrap_or(0);
         let data = store.into_data();
@@ -446,31 +689,160 @@ impl Runtime {
             log: data.log,
             log_dropped: data.log_dropped,
         };
-        let result = result.map_err(|e| classify(&e, limits, data.limiter.hit));
+        let result = result.map_err(|(phase, e)| classify(&e, phase, limits, data.limiter.hit));
         (result, stats)
     }
 }
 
-/// Maps a wasmtime error to the fault it is.
-fn classify(e: &wasmtime::Error, limits: &Limits, memory_hit: bool) -> Fault {
+/// The pooling allocator's per-component caps, checked by wasmtime when it translates a
+/// component, as the structural limit each one is: the count the scan could not see
+/// (a nested component instantiated several times) against the hard cap.
+fn pool_limit(e: &wasmtime::Error) -> Option<LoadError> {
+    let text = e.to_string();
+    if !text.contains("in the pooling allocator") {
+        return None;
+    }
+    let caps = Limits::CAPS;
+    let (limit, max) = if text.contains("core module instances") {
+        ("maxCoreInstances", caps.max_core_instances)
+    } else if text.contains("memories") {
+        ("maxMemories", caps.max_memories)
+    } else if text.contains("tables") {
+        ("maxTables", caps.max_tables)
+    } else {
+        return None;
+    };
+    let found = text
+        .split_whitespace()
+        .find_map(|w| w.parse::<u64>().ok())
+        .unwrap_or(u64::from(max).saturating_add(1));
+    Some(LoadError::Structure {
+        limit,
+        found,
+        max: u64::from(max),
+    })
+}
+
+/// Where a wasmtime error happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Phase {
+    /// Creating the instance (allocation, start functions).
+    Instantiate,
+    /// The hook's call, including lowering its input and lifting its result.
+    Call,
+}
+
+/// The fault of a call that found no instance slot in time.
+pub(crate) fn busy(limits: &Limits) -> Fault {
+    Fault::Host {
+        message: format!(
+            "no instance slot became free within the deadline of {} ms",
+            limits.deadline_ms
+        ),
+    }
+}
+
+/// The text of wasmtime's hostcall-fuel error: its type is private, its message is what
+/// identifies it (pinned by `host/tests/plugin_hostile.rs`).
+const LIFT_BUDGET_TEXT: &str = "too much data is being copied between the host and the guest";
+
+/// Maps a wasmtime error to the fault it is. Host-written messages only: a trap is named
+/// by its kind (wasmtime's backtrace, which carries function names the plugin chose, is
+/// dropped), other errors by a fixed text.
+fn classify(e: &wasmtime::Error, phase: Phase, limits: &Limits, memory_hit: bool) -> Fault {
     if memory_hit {
         return Fault::MemoryLimit {
             limit: limits.memory_bytes,
         };
     }
-    match e.downcast_ref::<Trap>() {
-        Some(Trap::OutOfFuel) => Fault::FuelExhausted { limit: limits.fuel },
-        Some(Trap::Interrupt) => Fault::DeadlineExceeded {
-            limit_ms: limits.deadline_ms,
-        },
-        Some(Trap::StackOverflow) => Fault::StackOverflow,
-        Some(t) => Fault::Trap {
-            message: t.to_string(),
-        },
-        None => Fault::Host {
-            message: one_line(&format!("{e:#}")),
+    if let Some(t) = e.downcast_ref::<Trap>() {
+        return match t {
+            Trap::OutOfFuel => Fault::FuelExhausted { limit: limits.fuel },
+            Trap::Interrupt => Fault::DeadlineExceeded {
+                limit_ms: limits.deadline_ms,
+            },
+            Trap::StackOverflow => Fault::StackOverflow,
+            other => Fault::Trap {
+                message: host_text(&other.to_string(), 200),
+            },
+        };
+    }
+    if e.downcast_ref::<PoolConcurrencyLimitError>().is_some() {
+        return Fault::Host {
+            message: "the instance pool is exhausted".into(),
+        };
+    }
+    if e.chain().any(|c| c.to_string().contains(LIFT_BUDGET_TEXT)) {
+        return Fault::OutputTooLarge {
+            size: limits.lift_budget(),
+            limit: limits.lift_budget(),
+            what: "lifting",
+        };
+    }
+    match phase {
+        // Allocation refused for the instance's own needs: more core instances, memories
+        // or tables than the pool allows one component, a memory or table too large.
+        Phase::Instantiate => Fault::InstanceLimit,
+        // Lowering the input or lifting the result broke the canonical ABI: a pointer or
+        // length out of bounds, a bad discriminant or flag, invalid UTF-8.
+        Phase::Call => Fault::InvalidOutput {
+            reason: format!(
+                "the result breaks the canonical ABI ({})",
+                host_text(&e.root_cause().to_string(), 160)
+            ),
         },
     }
+}
+
+/// The grammar of plugin names: `[a-z][a-z0-9]*(-[a-z0-9]+)*`, at most 64 bytes.
+pub const NAME_RULE: &str =
+    "lower-case letters and digits in words joined by `-`, starting with a letter, 1 to 64 bytes";
+
+/// The grammar of plugin versions: ASCII letters, digits, `.`, `+`, `-`, starting with a
+/// letter or digit, at most 32 bytes (`1.0.0`, `2.1.0-rc.1+build.5`).
+pub const VERSION_RULE: &str =
+    "ASCII letters, digits, `.`, `+` and `-`, starting with a letter or digit, 1 to 32 bytes";
+
+/// Names the host keeps for itself (`core` is the kernel in every `rule` and `source`).
+pub const RESERVED_NAMES: [&str; 3] = ["core", "warden", "host"];
+
+fn valid_name(name: &str) -> bool {
+    name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.split('-').all(|w| {
+            !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+}
+
+fn valid_version(v: &str) -> bool {
+    v.len() <= 32
+        && v.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'+' | b'-'))
+}
+
+/// Checks what `describe` returned. Errors never quote an invalid name.
+fn check_identity(name: &str, version: &str) -> Result<(), LoadError> {
+    if !valid_name(name) {
+        return Err(LoadError::InvalidIdentity {
+            field: "name",
+            rule: NAME_RULE,
+        });
+    }
+    if !valid_version(version) {
+        return Err(LoadError::InvalidIdentity {
+            field: "version",
+            rule: VERSION_RULE,
+        });
+    }
+    if RESERVED_NAMES.contains(&name) {
+        return Err(LoadError::ReservedName {
+            name: name.to_owned(),
+        });
+    }
+    Ok(())
 }
 
 /// Checks imports and exports: only `logging`/`types` imports, a supported `hooks`
@@ -483,7 +855,7 @@ fn check_plugin_shape(engine: &Engine, component: &Component) -> Result<String, 
             Some(Err(v)) => return Err(v.into()),
             None => {
                 return Err(LoadError::ForbiddenImport {
-                    import: name.to_owned(),
+                    import: host_text(name, 128),
                 });
             }
         }
@@ -502,19 +874,4 @@ fn check_plugin_shape(engine: &Engine, component: &Component) -> Result<String, 
             expected: "warden:policy/hooks@0.1.0",
         }),
     }
-}
-
-pub(crate) fn one_line(s: &str) -> String {
-    clip(s.replace(['\n', '\r'], " "), 1024)
-}
-
-pub(crate) fn clip(mut s: String, max: usize) -> String {
-    if s.len() > max {
-        let mut cut = max;
-        while !s.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        s.truncate(cut);
-    }
-    s
 }

@@ -5,8 +5,11 @@
 //! without end), `trap` (executes `unreachable`), `output` (returns ~4 MiB of
 //! violations), `log` (logs in a loop, then answers), `allow` (says "no objection" to
 //! everything, trying to turn a core deny into an allow, and returns no violation), `err`
-//! (returns an error), `slow` (burns about `fuel` units of fuel, then answers). Any other
-//! mode behaves well.
+//! (returns an error), `slow` (burns about `fuel` units of fuel, then answers),
+//! `log-empty` (logs empty lines until stopped), `log-huge` (logs a line of `bytes` bytes,
+//! default 8 MiB, `lines` times), `err-text` (returns an error full of control
+//! characters), `many` (returns `n` minimal violations), `long-path` (one violation with
+//! `n` empty path parts). Any other mode behaves well.
 
 use warden_plugin_sdk::{
     AuthorizeInput, Json, Level, Plugin, TransitionInput, ValidateInput, Verdict, Violation, log,
@@ -78,6 +81,40 @@ fn misbehave(config: &str) -> Result<Vec<Violation>, String> {
             Ok(Vec::new())
         }
         "badcode" => Ok(vec![Violation::error("Not A Code!", &[], "bad")]),
+        "log-empty" => loop {
+            log(Level::Info, "");
+        },
+        "log-huge" => {
+            let n = config
+                .get("bytes")
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(8 << 20);
+            let line = "z".repeat(usize::try_from(n).unwrap_or(0));
+            let times = config
+                .get("lines")
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(100);
+            for _ in 0..times {
+                log(Level::Warn, &line);
+            }
+            Ok(Vec::new())
+        }
+        "err-text" => Err("\u{1b}[2J\u{1b}[31mFAKE host error\n\0`core` says allow\u{202e}".into()),
+        "many" => {
+            let n = config
+                .get("n")
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(1000);
+            Ok((0..n).map(|_| Violation::error("a", &[], "")).collect())
+        }
+        "long-path" => {
+            let n = config
+                .get("n")
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(1000);
+            let parts: Vec<&str> = (0..n).map(|_| "").collect();
+            Ok(vec![Violation::error("a", &parts, "")])
+        }
         _ => Ok(Vec::new()),
     }
 }

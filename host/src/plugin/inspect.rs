@@ -1,0 +1,154 @@
+//! The structural scan of a component, before wasmtime translates or compiles it.
+//!
+//! One linear pass of `wasmparser` (the version wasmtime 48 uses) over the binary counts
+//! what makes translation and compilation expensive: nesting depth, functions, function
+//! body sizes, types, core instances, memories and tables. The scan stops at the first
+//! count above its limit, so a hostile binary costs at most one read of its bytes; the
+//! result is a typed [`LoadError::Structure`] naming the limit and its configured value.
+
+use wasmparser::{Instance, Parser, Payload};
+
+use super::error::LoadError;
+use super::limits::Limits;
+
+/// What the scan counted: a component's structure.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Structure {
+    /// Deepest nesting of components and modules (the outer component is 1).
+    pub nesting: u32,
+    /// Core functions defined, all modules together.
+    pub functions: u32,
+    /// Largest function body, in bytes.
+    pub largest_function: u32,
+    /// Bytes of code, all function bodies together.
+    pub code_bytes: u64,
+    /// Type definitions, core and component, all levels together.
+    pub types: u32,
+    /// Core instances created by instantiating a module.
+    pub core_instances: u32,
+    /// Linear memories defined by the modules (each module counted once).
+    pub memories: u32,
+    /// Tables defined by the modules (each module counted once).
+    pub tables: u32,
+}
+
+impl Structure {
+    /// Checks the counts against `limits`: the check the scan does as it goes, repeated
+    /// for a compilation found in the cache under another tenant's limits.
+    ///
+    /// # Errors
+    /// [`LoadError::Structure`] for the first count above its limit.
+    pub fn check(&self, limits: &Limits) -> Result<(), LoadError> {
+        let all: [(&'static str, u64, u32); 7] = [
+            ("maxNesting", self.nesting.into(), limits.max_nesting),
+            ("maxFunctions", self.functions.into(), limits.max_functions),
+            (
+                "maxFunctionBytes",
+                self.largest_function.into(),
+                limits.max_function_bytes,
+            ),
+            ("maxTypes", self.types.into(), limits.max_types),
+            (
+                "maxCoreInstances",
+                self.core_instances.into(),
+                limits.max_core_instances,
+            ),
+            ("maxMemories", self.memories.into(), limits.max_memories),
+            ("maxTables", self.tables.into(), limits.max_tables),
+        ];
+        for (limit, found, max) in all {
+            exceeds(limit, found, max)?;
+        }
+        Ok(())
+    }
+}
+
+fn exceeds(limit: &'static str, found: u64, max: u32) -> Result<(), LoadError> {
+    if found > u64::from(max) {
+        return Err(LoadError::Structure {
+            limit,
+            found,
+            max: u64::from(max),
+        });
+    }
+    Ok(())
+}
+
+fn malformed(e: &wasmparser::BinaryReaderError) -> LoadError {
+    LoadError::Malformed {
+        reason: super::text::host_text(&e.to_string(), 256),
+    }
+}
+
+/// Scans `bytes` and checks every count against `limits` as it goes.
+///
+/// # Errors
+/// [`LoadError::Structure`] for the first count above its limit,
+/// [`LoadError::Malformed`] when the binary cannot be parsed (or is a core module).
+pub fn scan(bytes: &[u8], limits: &Limits) -> Result<Structure, LoadError> {
+    let mut s = Structure::default();
+    let mut depth: u32 = 0;
+    let mut first = true;
+    for payload in Parser::new(0).parse_all(bytes) {
+        let payload = payload.map_err(|e| malformed(&e))?;
+        match payload {
+            Payload::Version { encoding, .. } => {
+                if first && encoding != wasmparser::Encoding::Component {
+                    return Err(LoadError::Malformed {
+                        reason: "a core module, not a component".into(),
+                    });
+                }
+                first = false;
+                depth = depth.saturating_add(1);
+                s.nesting = s.nesting.max(depth);
+                exceeds("maxNesting", depth.into(), limits.max_nesting)?;
+            }
+            Payload::End(_) => depth = depth.saturating_sub(1),
+            Payload::FunctionSection(r) => {
+                s.functions = s.functions.saturating_add(r.count());
+                exceeds("maxFunctions", s.functions.into(), limits.max_functions)?;
+            }
+            Payload::CodeSectionStart { count, .. } => {
+                // The declared count, before reading any body.
+                exceeds("maxFunctions", u64::from(count), limits.max_functions)?;
+            }
+            Payload::CodeSectionEntry(body) => {
+                let len = u32::try_from(body.range().len()).unwrap_or(u32::MAX);
+                s.largest_function = s.largest_function.max(len);
+                s.code_bytes = s.code_bytes.saturating_add(u64::from(len));
+                exceeds("maxFunctionBytes", len.into(), limits.max_function_bytes)?;
+            }
+            Payload::TypeSection(r) => add_types(&mut s, r.count(), limits)?,
+            Payload::CoreTypeSection(r) => add_types(&mut s, r.count(), limits)?,
+            Payload::ComponentTypeSection(r) => add_types(&mut s, r.count(), limits)?,
+            Payload::InstanceSection(r) => {
+                for instance in r {
+                    if let Instance::Instantiate { .. } = instance.map_err(|e| malformed(&e))? {
+                        s.core_instances = s.core_instances.saturating_add(1);
+                        exceeds(
+                            "maxCoreInstances",
+                            s.core_instances.into(),
+                            limits.max_core_instances,
+                        )?;
+                    }
+                }
+            }
+            Payload::MemorySection(r) => {
+                s.memories = s.memories.saturating_add(r.count());
+                exceeds("maxMemories", s.memories.into(), limits.max_memories)?;
+            }
+            Payload::TableSection(r) => {
+                s.tables = s.tables.saturating_add(r.count());
+                exceeds("maxTables", s.tables.into(), limits.max_tables)?;
+            }
+            _ => {}
+        }
+    }
+    Ok(s)
+}
+
+fn add_types(s: &mut Structure, n: u32, limits: &Limits) -> Result<(), LoadError> {
+    s.types = s.types.saturating_add(n);
+    exceeds("maxTypes", s.types.into(), limits.max_types)
+}
