@@ -459,7 +459,18 @@ pub fn check_password_json(
     })
 }
 
-/// A decision as JSON, stamped with the contract version.
+/// A decision as the contract's response: its JSON, stamped with the contract version. For
+/// hosts that compose typed decisions (the plugin host) and answer with the same shape as
+/// [`evaluate_with`].
+///
+/// # Errors
+/// `invalid_input` if the decision cannot be serialised (a map with non-string keys: never
+/// for the contract's types).
+pub fn to_response<T: Serialize>(v: &T) -> Result<Value, ApiError> {
+    to_json(v)
+}
+
+/// [`to_response`].
 pub(crate) fn to_json<T: Serialize>(v: &T) -> Result<Value, ApiError> {
     let mut value = serde_json::to_value(v).map_err(|e| {
         ApiError::invalid_input("", format!("the decision could not be serialised: {e}"))

@@ -17,7 +17,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use warden_core::access::AuthzDecision;
-use warden_core::api::{self, Op, Request};
+use warden_core::api::{self, Op, Operation, Request};
 use warden_core::decision::{Decision, Denial, DenyKind, DenyParams, Name, Text};
 use warden_core::lifecycle::TransitionDecision;
 use warden_core::validate::{Check, PasswordSummary};
@@ -614,13 +614,6 @@ fn fault_denial(plugin: &ActivePlugin, fault: &Fault) -> Denial {
     }
 }
 
-fn decode<D: serde::de::DeserializeOwned>(v: Value) -> Result<D, EvaluateError> {
-    serde_json::from_value(v).map_err(|e| EvaluateError::Input {
-        path: "input",
-        reason: format!("the core's decision could not be read: {e}"),
-    })
-}
-
 impl TenantPlugins {
     fn empty(gate: Arc<Gate>) -> Self {
         TenantPlugins {
@@ -763,28 +756,35 @@ impl TenantPlugins {
                 }
             }
         }
-        let req: Request = api::parse_input("", req)?;
+        let req: Request = api::parse_value("", req)?;
+        api::check_contract(req.contract)?;
         let policy = self.policy(&req)?;
-        let core = api::evaluate_with(&policy, req.op, req.lang, req.input.clone())?;
         if self.plugins.is_empty() {
-            return Ok(core);
+            return Ok(api::evaluate_with(&policy, req.op, req.lang, req.input)?);
+        }
+        // The core's typed decision, composed with the plugins' verdicts, then answered in
+        // the contract's response shape.
+        fn core<I: Operation>(policy: &Policy, req: &Request) -> Result<I::Output, EvaluateError> {
+            let input: I = api::parse_value("input", req.input.clone())?;
+            Ok(input.run(policy, req.lang)?)
         }
         let input = &req.input;
-        match req.op {
+        let composed = match req.op {
             Op::Validate => {
-                let d: ValidationDecision = decode(core)?;
-                to_value(&self.validate(runtime, input, plugin_facts, d))
+                let d = core::<api::ValidateInput>(&policy, &req)?;
+                api::to_response(&self.validate(runtime, input, plugin_facts, d))
             }
             Op::Authorize => {
-                let d: AuthzDecision = decode(core)?;
-                to_value(&self.authorize(runtime, input, plugin_facts, d))
+                let d = core::<api::AuthorizeInput>(&policy, &req)?;
+                api::to_response(&self.authorize(runtime, input, plugin_facts, d))
             }
             Op::Transition => {
-                let d: TransitionDecision = decode(core)?;
-                to_value(&self.transition(runtime, input, plugin_facts, d))
+                let d = core::<api::TransitionInput>(&policy, &req)?;
+                api::to_response(&self.transition(runtime, input, plugin_facts, d))
             }
-            _ => Ok(core),
-        }
+            _ => return Ok(api::evaluate_with(&policy, req.op, req.lang, req.input)?),
+        };
+        Ok(composed?)
     }
 
     /// Runs one hook of one plugin: the breaker, the input cap, a slot of the tenant's and
@@ -1140,11 +1140,4 @@ fn outcome_of(fault: &Fault) -> &'static str {
     } else {
         "fault"
     }
-}
-
-fn to_value(v: &impl Serialize) -> Result<Value, EvaluateError> {
-    serde_json::to_value(v).map_err(|e| EvaluateError::Input {
-        path: "input",
-        reason: format!("the decision could not be written: {e}"),
-    })
 }
