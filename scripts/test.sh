@@ -21,6 +21,10 @@ scripts/build-components.sh
 step "cargo test (workspace)"
 cargo test --workspace
 
+step "the contract: JSON Schema drift (contract/schema.json) and generated TypeScript (wasm/src/contract.d.ts)"
+cargo test -p warden-core --features schema --test contract_schema
+node scripts/gen-types.mjs --check
+
 step "cargo test (warden-core without password hashing)"
 cargo test -p warden-core --no-default-features --features builtin-blocklist --lib
 
@@ -42,6 +46,9 @@ node --test tests/node/
 
 step "browser end-to-end tests (Chromium, playwright-core)"
 node --test --test-concurrency=1 tests/e2e/
+
+step "SDKs: the portable core module, Python, Go and Java suites (every conformance vector)"
+scripts/test-sdks.sh
 
 # Comparison benchmarks (BENCHMARKS.md) at smoke size: keeps them compiling and their
 # same-verdict assertions passing; writes to a temp file, never to BENCHMARKS.md.
