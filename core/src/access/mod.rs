@@ -25,7 +25,8 @@ pub use authorize::{
     AccessError, AuthorizeRequest, AuthzDecision, RoleChange, Target, authorize, effective_roles,
     permissions_over, permitted_among,
 };
-pub use compile::{CompiledAccess, compile};
+pub(crate) use compile::compile;
+pub use compile::CompiledAccess;
 pub use directory::Directory;
 pub use filter::{
     Filter, Placeholder, ScopeDecision, SqlError, SqlFilter, SqlOptions, SubtreeStrategy, scope,

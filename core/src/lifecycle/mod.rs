@@ -56,8 +56,8 @@ pub use spec::{
     DeletionSpec, Guard, LifecycleSpec, LockoutSpec, LockoutStrategy, LoginSpec,
     MAX_LOCKOUT_MINUTES, MAX_TEMPORARY_DAYS, MAX_TOKEN_MINUTES, PasswordResetSpec, Requirement,
     ResetMethod, StatusSpec, TemporarySpec, TransitionEffect, TransitionSpec, VerificationSpec,
-    compile,
 };
+pub(crate) use spec::compile;
 pub use stats::{Finding, Statistics, security_findings, statistics};
 pub use status::{EffectiveStatus, effective_status, effective_status_id, initial_status};
 pub use transition::{
