@@ -278,7 +278,6 @@ fn humane(message: &str) -> String {
         ("expected struct ", "expected an object ("),
         ("expected a map", "expected an object"),
         ("expected a sequence", "expected a list"),
-        ("expected a string", "expected a string"),
         (
             "expected u32",
             "expected a whole number from 0 to 4294967295",
