@@ -16,7 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::access::{self, AccessError, AuthorizeRequest, Directory, RoleChange, Target};
 use crate::checks::date::Timestamp;
-use crate::decision::{Denial, DenyKind};
+use crate::decision::{Denial, DenyCode, DenyKind};
 use crate::lifecycle::{
     self, DeleteMode, DeleteRequest, LifecycleError, Obligation, TransitionFacts, TransitionRequest,
 };
@@ -270,24 +270,16 @@ fn op_name(item: &BulkItem) -> &'static str {
     }
 }
 
-fn safeguard(code: &str, lang: Lang, params: crate::violation::Params, hint: &str) -> Denial {
-    let message = match (code, lang) {
-        ("bulk_delete_unconfirmed", Lang::En) => "a bulk deletion must be confirmed by repeating the number of accounts ({count})".to_owned(),
-        ("bulk_delete_unconfirmed", Lang::Fr) => "une suppression en masse doit être confirmée en répétant le nombre de comptes ({count})".to_owned(),
-        ("bulk_delete_too_large", Lang::En) => "a bulk deletion is limited to {max} accounts ({count} requested)".to_owned(),
-        ("bulk_delete_too_large", Lang::Fr) => "une suppression en masse est limitée à {max} comptes ({count} demandés)".to_owned(),
-        ("bulk_delete_self", Lang::En) => "you cannot delete your own account in a bulk deletion".to_owned(),
-        (_, Lang::Fr) => "vous ne pouvez pas supprimer votre propre compte dans une suppression en masse".to_owned(),
-        (_, Lang::En) => "refused".to_owned(),
-    };
-    Denial {
-        kind: DenyKind::InvalidRequest,
-        code: code.to_owned().into(),
-        message: crate::messages::fill(&message, &params, lang).into(),
-        rule: Some("bulkSafeguard".into()),
-        hint: Some(hint.to_owned().into()),
-        params: params.into(),
-    }
+/// A safeguard that refuses the whole request, worded by the [message
+/// catalogue](crate::messages).
+fn safeguard(code: DenyCode, lang: Lang, params: crate::violation::Params) -> Denial {
+    Denial::render(
+        DenyKind::InvalidRequest,
+        code,
+        Some("bulkSafeguard".into()),
+        params,
+        lang,
+    )
 }
 
 /// Decides every item of a bulk request.
@@ -343,29 +335,22 @@ pub fn bulk(
         };
         if deletes > max_delete {
             refused = Some(safeguard(
-                "bulk_delete_too_large",
+                DenyCode::BulkDeleteTooLarge,
                 lang,
                 count(deletes),
-                "split the deletion into smaller batches",
             ));
         } else if !req.confirmed || req.confirm_count != Some(deletes) {
             refused = Some(safeguard(
-                "bulk_delete_unconfirmed",
+                DenyCode::BulkDeleteUnconfirmed,
                 lang,
                 count(deletes),
-                "confirm with `confirmed: true` and `confirmCount` equal to the number of deletions",
             ));
         } else if req
             .items
             .iter()
             .any(|i| matches!(i, BulkItem::Delete { target, .. } if target.id == actor.id))
         {
-            refused = Some(safeguard(
-                "bulk_delete_self",
-                lang,
-                count(deletes),
-                "remove your own account from the batch",
-            ));
+            refused = Some(safeguard(DenyCode::BulkDeleteSelf, lang, count(deletes)));
         }
     }
 

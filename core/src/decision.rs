@@ -16,6 +16,7 @@ use std::sync::{Arc, OnceLock};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::access::LazyDeny;
+use crate::messages::{self, Lang};
 use crate::violation::Params;
 
 /// Allow or deny. Anything fatal (a policy error, a plugin fault, an exhausted limit) is a
@@ -49,6 +50,129 @@ pub enum DenyKind {
     InvalidRequest,
 }
 
+crate::violation::code_enum! {
+    /// The stable machine code of a deny: every code the kernel denies with, from
+    /// authorization, the lifecycle and bulk safeguards.
+    ///
+    /// Codes are part of Warden's interface: they never change meaning, and new ones are
+    /// only added. They serialise as the snake_case strings listed here (a [`Denial`] holds
+    /// the string, see [`Denial::deny_code`]). Each has a message, and possibly a hint, in
+    /// every language of the [message catalogue](crate::messages).
+    pub enum DenyCode {
+        /// The actor's own status grants no permissions (R000-06, R003-04). Params: `status`.
+        ActorInactive = "actor_inactive",
+        /// The target is in another organisation and the actor is no super administrator.
+        /// Params: `action`.
+        OrganizationScope = "organization_scope",
+        /// A forbid permission of one of the actor's roles matches the action. Params:
+        /// `action`, `role`.
+        Forbidden = "forbidden",
+        /// The actor holds the action, but not at a scope that reaches the target. Params:
+        /// `action`, `held`, `needed`.
+        ScopeInsufficient = "scope_insufficient",
+        /// Nothing permits it: no role grants the action (params `action`), or the actor is
+        /// not among who may make a lifecycle change (params `permission`, `roles`, `root`,
+        /// `superAdmin`, as the policy's `by` names them).
+        NotPermitted = "not_permitted",
+        /// Only the root user may grant this role. Params: `role`.
+        RootOnly = "root_only",
+        /// Only an administrator may grant this role. Params: `role`.
+        AdministratorOnly = "administrator_only",
+        /// The roles would be held together, which the policy forbids. Params: `roles`, and
+        /// `reason`, `suggest` when the policy gives them.
+        ForbiddenCombination = "forbidden_combination",
+        /// A read-only role would be combined with a role that writes. Params: `role`,
+        /// `other`, `suggest`.
+        ReadOnlyConflict = "read_only_conflict",
+        /// The account would keep fewer active roles than the policy's minimum. Params: `min`.
+        NoActiveRole = "no_active_role",
+        /// The actor would grant a permission it does not hold. Params: `role`, `permission`.
+        PrivilegeEscalation = "privilege_escalation",
+        /// The account is already in the status asked for. Params: `status`.
+        AlreadyInStatus = "already_in_status",
+        /// No transition leads from the current status to the one asked for. Params: `from`,
+        /// `to`, `allowed`.
+        NoSuchTransition = "no_such_transition",
+        /// The current status is terminal. Params: `from`.
+        TerminalStatus = "terminal_status",
+        /// Nobody approves their own verification.
+        SelfApproval = "self_approval",
+        /// The change needs a reason.
+        ReasonRequired = "reason_required",
+        /// The reason is too long. Params: `max`, `actual`.
+        ReasonTooLong = "reason_too_long",
+        /// The change takes no reason.
+        ReasonNotAllowed = "reason_not_allowed",
+        /// The temporary status needs a duration. Params: `to`.
+        DurationRequired = "duration_required",
+        /// The duration exceeds the status's maximum. Params: `maxDays`.
+        DurationTooLong = "duration_too_long",
+        /// The status is not temporary and takes no duration. Params: `to`.
+        DurationNotAllowed = "duration_not_allowed",
+        /// More than one of `until`, `durationDays` and `durationMinutes` was given.
+        DurationAmbiguous = "duration_ambiguous",
+        /// The end of the temporary status is not in the future.
+        DurationInPast = "duration_in_past",
+        /// Guard: the account is the last active super administrator.
+        LastSuperAdmin = "last_super_admin",
+        /// Guard: the account is the only holder of critical permissions. Params:
+        /// `permissions`.
+        SoleCriticalHolder = "sole_critical_holder",
+        /// Guard: a system administrator must stay active.
+        SystemAdminActive = "system_admin_active",
+        /// Guard: the account has active bookings. Params: `count`, `suggestion`.
+        ActiveBookings = "active_bookings",
+        /// Guard: the record is incomplete or invalid. Params: `fields`.
+        IncompleteRecord = "incomplete_record",
+        /// Guard: an account cannot do this to itself.
+        NotSelf = "not_self",
+        /// Facts the decision needs were not supplied. Params: `facts`.
+        MissingFact = "missing_fact",
+        /// A permanent deletion needs a confirmation. Params: `alternative`.
+        ConfirmationRequired = "confirmation_required",
+        /// The deletion mode is not offered. Params: `mode`, `allowed`.
+        ModeNotAllowed = "mode_not_allowed",
+        /// The policy does not allow deleting accounts.
+        DeletionDisabled = "deletion_disabled",
+        /// The password reset method is not offered. Params: `method`, `allowed`.
+        MethodNotAllowed = "method_not_allowed",
+        /// The policy does not allow password resets.
+        ResetDisabled = "reset_disabled",
+        /// Users reset their own password only with a reset link.
+        SelfResetMethod = "self_reset_method",
+        /// Changing one's own password needs the current one.
+        CurrentPasswordRequired = "current_password_required",
+        /// The manager edit would make the account manage itself. Params: `manager`.
+        ManagerCycle = "manager_cycle",
+        /// The status is changed by a transition, not by an edit.
+        StatusChangeNeedsTransition = "status_change_needs_transition",
+        /// Login: the account's status does not allow login. Params: `status`.
+        StatusInactive = "status_inactive",
+        /// Login: the account's organisation is inactive. Params: `organization`.
+        OrganizationInactive = "organization_inactive",
+        /// Login: locked after too many failed logins, for a while. Params: `until`,
+        /// `retryAfterSeconds`.
+        Locked = "locked",
+        /// Login: the account is in a locked status. Params: `until`, `retryAfterSeconds`
+        /// when the lock ends.
+        AccountLocked = "account_locked",
+        /// Login: locked after too many failed logins, until an administrator unlocks it.
+        LockedPermanently = "locked_permanently",
+        /// Login: the password has expired.
+        PasswordExpired = "password_expired",
+        /// Login: the account awaits verification.
+        PendingVerification = "pending_verification",
+        /// Login: the account is permanently banned.
+        Blacklisted = "blacklisted",
+        /// Bulk: the deletions are not confirmed with their number. Params: `count`, `max`.
+        BulkDeleteUnconfirmed = "bulk_delete_unconfirmed",
+        /// Bulk: more deletions than allowed in one request. Params: `count`, `max`.
+        BulkDeleteTooLarge = "bulk_delete_too_large",
+        /// Bulk: the actor's own account is among the deletions. Params: `count`, `max`.
+        BulkDeleteSelf = "bulk_delete_self",
+    }
+}
+
 /// The details of a deny.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -69,6 +193,33 @@ pub struct Denial {
     /// Values the message is rendered from.
     #[serde(default, skip_serializing_if = "DenyParams::is_empty")]
     pub params: DenyParams,
+}
+
+impl Denial {
+    /// A deny with `code`'s message and hint from the [message
+    /// catalogue](crate::messages), rendered from `params` in `lang`.
+    pub(crate) fn render(
+        kind: DenyKind,
+        code: DenyCode,
+        rule: Option<Name>,
+        params: Params,
+        lang: Lang,
+    ) -> Self {
+        Denial {
+            kind,
+            code: Cow::Borrowed(code.as_str()),
+            message: messages::deny_message(code, &params, lang).into(),
+            hint: messages::deny_hint(code, &params, lang).map(Into::into),
+            rule,
+            params: params.into(),
+        }
+    }
+
+    /// The typed code, when `code` is one the kernel denies with (a deny deserialised from
+    /// elsewhere may carry another).
+    pub fn deny_code(&self) -> Option<DenyCode> {
+        DenyCode::from_name(&self.code)
+    }
 }
 
 /// A short text held inline: its length in the last byte, the text in the bytes before (valid

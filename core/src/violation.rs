@@ -100,100 +100,127 @@ impl fmt::Display for Path {
     }
 }
 
-macro_rules! codes {
-    ($( $(#[$doc:meta])* $variant:ident = $name:literal, )*) => {
-        /// The stable machine code of a violation.
-        ///
-        /// Codes are part of Warden's interface: they never change meaning, and new ones are
-        /// only added. They serialise as the snake_case strings listed here.
+/// Declares a code enum: each variant serialises as its stable snake_case name, and the enum
+/// gets `ALL` (every code, in declaration order), `as_str` and `from_name`. Used for
+/// [`Code`] and [`DenyCode`](crate::decision::DenyCode).
+macro_rules! code_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$doc:meta])* $variant:ident = $text:literal, )*
+        }
+    ) => {
+        $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[non_exhaustive]
-        pub enum Code {
-            $( $(#[$doc])* #[serde(rename = $name)] $variant, )*
+        pub enum $name {
+            $( $(#[$doc])* #[serde(rename = $text)] $variant, )*
         }
 
-        impl Code {
+        impl $name {
             /// Every code, in declaration order.
-            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+            pub const ALL: &'static [$name] = &[$($name::$variant,)*];
 
             /// The code's stable name, as serialised.
             pub fn as_str(self) -> &'static str {
-                match self { $(Code::$variant => $name,)* }
+                match self { $($name::$variant => $text,)* }
+            }
+
+            /// The code whose stable name is `name`, if there is one.
+            pub fn from_name(name: &str) -> Option<Self> {
+                match name {
+                    $($text => Some($name::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
             }
         }
     };
 }
 
-codes! {
-    /// A required field is missing or blank. Params: `condition` when conditionally required.
-    Required = "required",
-    /// The record has a field the policy does not declare.
-    UnknownField = "unknown_field",
-    /// The field's JSON type is wrong. Params: `expected`.
-    WrongType = "wrong_type",
-    /// Fewer code points than allowed. Params: `min`, `actual`.
-    TooShort = "too_short",
-    /// More code points than allowed. Params: `max`, `actual`.
-    TooLong = "too_long",
-    /// Control characters or markup in a text field. Params: `characters`.
-    ProhibitedCharacters = "prohibited_characters",
-    /// A value outside the field's allowed list. Params: `allowed`.
-    NotAllowed = "not_allowed",
-    /// A tenant pattern rule did not match. Params: `rule`.
-    PatternMismatch = "pattern_mismatch",
-    /// The value does not have the field's format (username, employee id, url). Params: `format`.
-    InvalidFormat = "invalid_format",
-    /// Not a valid email address. Params: `reason`.
-    InvalidEmail = "invalid_email",
-    /// The email's local part is longer than RFC 5321 allows. Params: `max`, `actual`.
-    EmailLocalTooLong = "email_local_too_long",
-    /// The email is longer than RFC 5321 allows. Params: `max`, `actual`.
-    EmailTooLong = "email_too_long",
-    /// The email's domain is not a valid host name. Params: `reason`, `label`.
-    InvalidDomain = "invalid_domain",
-    /// Not a valid E.164 phone number. Params: `reason`.
-    InvalidPhone = "invalid_phone",
-    /// Not an ISO `YYYY-MM-DD` date.
-    InvalidDate = "invalid_date",
-    /// A date that must lie in the past does not. Params: `today`.
-    DateNotInPast = "date_not_in_past",
-    /// Younger than the policy's minimum age. Params: `minAge`, `age`, `accountType`.
-    TooYoung = "too_young",
-    /// A derived field disagrees with what the policy derives. Params: `expected`, `source`.
-    DerivedMismatch = "derived_mismatch",
-    /// A reference names something that does not exist (organisation, manager). Params:
-    /// `check`, `key`.
-    UnknownReference = "unknown_reference",
-    /// The value already belongs to another account. Params: `check`, `existingId`,
-    /// `existingStatus`, `suggestion` (`reactivate` or `resetPassword`).
-    Duplicate = "duplicate",
-    /// The value does not follow the tenant's naming convention. Params: `expected`.
-    NamingConvention = "naming_convention",
-    /// Generic placeholder data (`user1@`, job title `Employee`, no manager). Params: `kind`.
-    GenericData = "generic_data",
-    /// Shorter than the password policy's minimum. Params: `min`, `actual`.
-    PasswordTooShort = "password_too_short",
-    /// Longer than the password policy's maximum. Params: `max`, `actual`.
-    PasswordTooLong = "password_too_long",
-    /// No upper-case letter where the policy demands one.
-    PasswordMissingUpper = "password_missing_upper",
-    /// No lower-case letter where the policy demands one.
-    PasswordMissingLower = "password_missing_lower",
-    /// No digit where the policy demands one.
-    PasswordMissingDigit = "password_missing_digit",
-    /// No special character where the policy demands one.
-    PasswordMissingSpecial = "password_missing_special",
-    /// The password is on the blocklist of common passwords (after leet normalisation).
-    PasswordCommon = "password_common",
-    /// The password contains or resembles the user's own data. Params: `attribute`.
-    PasswordSimilar = "password_similar",
-    /// The password is a repetition or a sequence (`aaaaaaaa`, `12345678`).
-    PasswordRepetitive = "password_repetitive",
-    /// The password contains control characters.
-    PasswordInvalidCharacters = "password_invalid_characters",
-    /// The policy requires the common-password list, and it is not loaded in this build.
-    PasswordCheckUnavailable = "password_check_unavailable",
+pub(crate) use code_enum;
+
+code_enum! {
+    /// The stable machine code of a violation.
+    ///
+    /// Codes are part of Warden's interface: they never change meaning, and new ones are
+    /// only added. They serialise as the snake_case strings listed here.
+    pub enum Code {
+        /// A required field is missing or blank. Params: `condition` when conditionally required.
+        Required = "required",
+        /// The record has a field the policy does not declare.
+        UnknownField = "unknown_field",
+        /// The field's JSON type is wrong. Params: `expected`.
+        WrongType = "wrong_type",
+        /// Fewer code points than allowed. Params: `min`, `actual`.
+        TooShort = "too_short",
+        /// More code points than allowed. Params: `max`, `actual`.
+        TooLong = "too_long",
+        /// Control characters or markup in a text field. Params: `characters`.
+        ProhibitedCharacters = "prohibited_characters",
+        /// A value outside the field's allowed list. Params: `allowed`.
+        NotAllowed = "not_allowed",
+        /// A tenant pattern rule did not match. Params: `rule`.
+        PatternMismatch = "pattern_mismatch",
+        /// The value does not have the field's format (username, employee id, url). Params: `format`.
+        InvalidFormat = "invalid_format",
+        /// Not a valid email address. Params: `reason`.
+        InvalidEmail = "invalid_email",
+        /// The email's local part is longer than RFC 5321 allows. Params: `max`, `actual`.
+        EmailLocalTooLong = "email_local_too_long",
+        /// The email is longer than RFC 5321 allows. Params: `max`, `actual`.
+        EmailTooLong = "email_too_long",
+        /// The email's domain is not a valid host name. Params: `reason`, `label`.
+        InvalidDomain = "invalid_domain",
+        /// Not a valid E.164 phone number. Params: `reason`.
+        InvalidPhone = "invalid_phone",
+        /// Not an ISO `YYYY-MM-DD` date.
+        InvalidDate = "invalid_date",
+        /// A date that must lie in the past does not. Params: `today`.
+        DateNotInPast = "date_not_in_past",
+        /// Younger than the policy's minimum age. Params: `minAge`, `age`, `accountType`.
+        TooYoung = "too_young",
+        /// A derived field disagrees with what the policy derives. Params: `expected`, `source`.
+        DerivedMismatch = "derived_mismatch",
+        /// A reference names something that does not exist (organisation, manager). Params:
+        /// `check`, `key`.
+        UnknownReference = "unknown_reference",
+        /// The value already belongs to another account. Params: `check`, `existingId`,
+        /// `existingStatus`, `suggestion` (`reactivate` or `resetPassword`).
+        Duplicate = "duplicate",
+        /// The value does not follow the tenant's naming convention. Params: `expected`.
+        NamingConvention = "naming_convention",
+        /// Generic placeholder data (`user1@`, job title `Employee`, no manager). Params: `kind`.
+        GenericData = "generic_data",
+        /// Shorter than the password policy's minimum. Params: `min`, `actual`.
+        PasswordTooShort = "password_too_short",
+        /// Longer than the password policy's maximum. Params: `max`, `actual`.
+        PasswordTooLong = "password_too_long",
+        /// No upper-case letter where the policy demands one.
+        PasswordMissingUpper = "password_missing_upper",
+        /// No lower-case letter where the policy demands one.
+        PasswordMissingLower = "password_missing_lower",
+        /// No digit where the policy demands one.
+        PasswordMissingDigit = "password_missing_digit",
+        /// No special character where the policy demands one.
+        PasswordMissingSpecial = "password_missing_special",
+        /// The password is on the blocklist of common passwords (after leet normalisation).
+        PasswordCommon = "password_common",
+        /// The password contains or resembles the user's own data. Params: `attribute`.
+        PasswordSimilar = "password_similar",
+        /// The password is a repetition or a sequence (`aaaaaaaa`, `12345678`).
+        PasswordRepetitive = "password_repetitive",
+        /// The password contains control characters.
+        PasswordInvalidCharacters = "password_invalid_characters",
+        /// The policy requires the common-password list, and it is not loaded in this build.
+        PasswordCheckUnavailable = "password_check_unavailable",
+    }
 }
 
 /// One broken rule, as validation reports it.

@@ -10,9 +10,11 @@ use super::compile::{CompiledAccess, CompiledPermission};
 use super::directory::Directory;
 use super::spec::{GrantableBy, ScopeLevel};
 use crate::checks::date::Timestamp;
-use crate::decision::{Decision, Denial, DenyKind, DenyParams, Name, Part, PolicyHash, Text};
+use crate::decision::{
+    Decision, Denial, DenyCode, DenyKind, DenyParams, Name, Part, PolicyHash, Text,
+};
 use crate::hierarchy::{NodeId, same};
-use crate::messages::{Lang, fill};
+use crate::messages::{self, Lang};
 use crate::model::Account;
 use crate::policy::Policy;
 use crate::violation::Params;
@@ -199,71 +201,15 @@ pub enum AccessError {
     },
 }
 
-fn template(code: &str, lang: Lang) -> &'static str {
-    match (code, lang) {
-        ("actor_inactive", Lang::En) => {
-            "the actor's account is `{status}` and holds no permissions"
-        }
-        ("actor_inactive", Lang::Fr) => {
-            "le compte de l'acteur est `{status}` et n'a aucune permission"
-        }
-        ("organization_scope", Lang::En) => {
-            "`{action}` in another organization needs a super administrator"
-        }
-        ("organization_scope", Lang::Fr) => {
-            "`{action}` dans une autre organisation exige un super administrateur"
-        }
-        ("forbidden", Lang::En) => "`{action}` is forbidden by role `{role}`",
-        ("forbidden", Lang::Fr) => "`{action}` est interdit par le rôle `{role}`",
-        ("scope_insufficient", Lang::En) => {
-            "`{action}` is granted only at scope `{held}`, which does not reach this target (it needs `{needed}`)"
-        }
-        ("scope_insufficient", Lang::Fr) => {
-            "`{action}` n'est accordé qu'au périmètre `{held}`, qui n'atteint pas cette cible (il faut `{needed}`)"
-        }
-        ("not_permitted", Lang::En) => "no role grants `{action}`",
-        ("not_permitted", Lang::Fr) => "aucun rôle n'accorde `{action}`",
-        ("root_only", Lang::En) => "only the root user can grant role `{role}`",
-        ("root_only", Lang::Fr) => "seul l'utilisateur root peut accorder le rôle `{role}`",
-        ("administrator_only", Lang::En) => "only an administrator can grant role `{role}`",
-        ("administrator_only", Lang::Fr) => "seul un administrateur peut accorder le rôle `{role}`",
-        ("forbidden_combination", Lang::En) => "roles {roles} cannot be held together",
-        ("forbidden_combination", Lang::Fr) => "les rôles {roles} ne peuvent pas être cumulés",
-        ("read_only_conflict", Lang::En) => {
-            "read-only role `{role}` cannot be combined with `{other}`, which grants write actions"
-        }
-        ("read_only_conflict", Lang::Fr) => {
-            "le rôle en lecture seule `{role}` ne peut pas être combiné avec `{other}`, qui accorde des écritures"
-        }
-        ("no_active_role", Lang::En) => "an account must keep at least {min} active role(s)",
-        ("no_active_role", Lang::Fr) => "un compte doit garder au moins {min} rôle(s) actif(s)",
-        ("privilege_escalation", Lang::En) => {
-            "you cannot grant `{permission}` (in role `{role}`) because you do not hold it"
-        }
-        ("privilege_escalation", Lang::Fr) => {
-            "vous ne pouvez pas accorder `{permission}` (rôle `{role}`) car vous ne le détenez pas"
-        }
-        (_, Lang::Fr) => "refusé",
-        (_, Lang::En) => "denied",
-    }
-}
-
+/// A deny of authorization, worded by the [message catalogue](crate::messages).
 pub(crate) fn denial(
     kind: DenyKind,
-    code: &'static str,
+    code: DenyCode,
     params: Params,
     rule: Option<Name>,
-    hint: Option<Text>,
     lang: Lang,
 ) -> Denial {
-    Denial {
-        kind,
-        code: Cow::Borrowed(code),
-        message: fill(template(code, lang), &params, lang).into(),
-        rule,
-        hint,
-        params: params.into(),
-    }
+    Denial::render(kind, code, rule, params, lang)
 }
 
 /// How far a permission reaches, or would need to reach: the `held` and `needed` params of
@@ -316,16 +262,27 @@ impl Reach {
     }
 }
 
-/// The denies [`authorize`] renders lazily.
+/// The denies [`authorize`] renders lazily: a one-byte subset of [`DenyCode`].
 #[derive(Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 enum LazyCode {
-    /// `organization_scope`.
+    /// [`DenyCode::OrganizationScope`].
     OrganizationScope,
-    /// `not_permitted`.
+    /// [`DenyCode::NotPermitted`].
     NotPermitted,
-    /// `scope_insufficient` (with `held` and `needed`).
+    /// [`DenyCode::ScopeInsufficient`] (with `held` and `needed`).
     ScopeInsufficient,
+}
+
+impl LazyCode {
+    /// The deny's code.
+    fn code(self) -> DenyCode {
+        match self {
+            LazyCode::OrganizationScope => DenyCode::OrganizationScope,
+            LazyCode::NotPermitted => DenyCode::NotPermitted,
+            LazyCode::ScopeInsufficient => DenyCode::ScopeInsufficient,
+        }
+    }
 }
 
 /// Everything a frequent deny of [`authorize`] is rendered from, kept without allocation:
@@ -352,14 +309,6 @@ pub(crate) struct LazyDeny {
 }
 
 impl LazyDeny {
-    fn code(&self) -> &'static str {
-        match self.code {
-            LazyCode::OrganizationScope => "organization_scope",
-            LazyCode::NotPermitted => "not_permitted",
-            LazyCode::ScopeInsufficient => "scope_insufficient",
-        }
-    }
-
     /// The deny's params.
     pub(crate) fn params(&self) -> Params {
         let action = ("action", Value::String(self.action.as_str().to_owned()));
@@ -378,29 +327,27 @@ impl LazyDeny {
         false
     }
 
-    /// The message or the hint.
+    /// The message or the hint, from the catalogue.
     pub(crate) fn render(&self, part: Part) -> String {
-        match (part, self.code) {
-            (Part::Message, _) => fill(template(self.code(), self.lang), &self.params(), self.lang),
-            (Part::Hint, LazyCode::ScopeInsufficient) => format!(
-                "a role granting `{}` at scope `{}` or wider",
-                self.action.as_str(),
-                self.needed.render()
-            ),
-            // Their hints are not lazy.
-            (Part::Hint, LazyCode::OrganizationScope | LazyCode::NotPermitted) => String::new(),
+        let code = self.code.code();
+        match part {
+            Part::Message => messages::deny_message(code, &self.params(), self.lang),
+            Part::Hint => messages::deny_hint(code, &self.params(), self.lang).unwrap_or_default(),
         }
     }
 
-    /// The deny.
+    /// The deny. `hint` is the policy's hint of a `not_permitted` (the roles granting the
+    /// action); the other lazy denies have the catalogue's hint, rendered lazily too.
     fn into_denial(self, rule: Option<Name>, hint: Option<Text>) -> Denial {
         let hint = match self.code {
-            LazyCode::ScopeInsufficient => Some(Text::lazy(self.clone(), Part::Hint)),
-            LazyCode::OrganizationScope | LazyCode::NotPermitted => hint,
+            LazyCode::ScopeInsufficient | LazyCode::OrganizationScope => {
+                Some(Text::lazy(self.clone(), Part::Hint))
+            }
+            LazyCode::NotPermitted => hint,
         };
         Denial {
             kind: DenyKind::NotPermitted,
-            code: Cow::Borrowed(self.code()),
+            code: Cow::Borrowed(self.code.code().as_str()),
             message: Text::lazy(self.clone(), Part::Message),
             rule,
             hint,
@@ -854,7 +801,6 @@ fn lazy_denied(
     };
     let hint = match hint {
         Hint::None => None,
-        Hint::Static(h) => Some(h.into()),
         Hint::Shared(h) => Some(Text::shared(Arc::clone(h))),
     };
     Ok(AuthzDecision {
@@ -904,8 +850,6 @@ enum Outcome<'a> {
 enum Hint<'a> {
     /// None (or rendered lazily with the message).
     None,
-    /// A fixed hint.
-    Static(&'static str),
     /// A hint the compiled policy holds.
     Shared(&'a Arc<str>),
 }
@@ -936,10 +880,9 @@ fn decide<'a>(
         let p = params([("status", Value::String(status.to_owned()))]);
         return Ok(Outcome::Denied(Box::new(denial(
             DenyKind::InvalidState,
-            "actor_inactive",
+            DenyCode::ActorInactive,
             p,
             Some(access.rules.status.clone()),
-            Some("reactivate the actor's account".into()),
             lang,
         ))));
     }
@@ -957,7 +900,7 @@ fn decide<'a>(
                 needed: Reach::scope(ScopeLevel::Own),
                 action,
                 rule: Some(&access.rules.organization_boundary),
-                hint: Hint::Static("only a super administrator reaches another organization"),
+                hint: Hint::None,
             });
         }
         let perms = || {
@@ -979,10 +922,9 @@ fn decide<'a>(
             ]);
             return Ok(Outcome::Denied(Box::new(denial(
                 DenyKind::Forbidden,
-                "forbidden",
+                DenyCode::Forbidden,
                 p,
                 Some(f.name.clone()),
-                None,
                 lang,
             ))));
         }
@@ -1117,20 +1059,18 @@ fn check_grants(
             GrantableBy::Root if !actor.root => {
                 return Ok(Some(denial(
                     DenyKind::Forbidden,
-                    "root_only",
+                    DenyCode::RootOnly,
                     p,
                     Some(format!("grant:{}", role.id).into()),
-                    Some("ask the root user".into()),
                     lang,
                 )));
             }
             GrantableBy::Administrator if !actor_is_admin => {
                 return Ok(Some(denial(
                     DenyKind::Forbidden,
-                    "administrator_only",
+                    DenyCode::AdministratorOnly,
                     p,
                     Some(format!("grant:{}", role.id).into()),
-                    Some("ask an administrator".into()),
                     lang,
                 )));
             }
@@ -1149,25 +1089,16 @@ fn check_grants(
             if let Some(reason) = c.reason.get(lang.as_str()).or_else(|| c.reason.get("en")) {
                 p.insert("reason".into(), Value::String(reason.clone()));
             }
-            let hint = c
-                .suggest
-                .as_ref()
-                .map(|s| Text::from(format!("assign `{s}` instead")));
             if let Some(s) = &c.suggest {
                 p.insert("suggest".into(), Value::String(s.clone()));
             }
-            let mut d = denial(
+            return Ok(Some(denial(
                 DenyKind::Forbidden,
-                "forbidden_combination",
+                DenyCode::ForbiddenCombination,
                 p,
                 Some("forbiddenCombination".into()),
-                hint,
                 lang,
-            );
-            if let Some(Value::String(reason)) = d.params.get("reason") {
-                d.message = format!("{}: {reason}", d.message).into();
-            }
-            return Ok(Some(d));
+            )));
         }
     }
     for &ro in &after {
@@ -1190,16 +1121,11 @@ fn check_grants(
             if let Some(s) = &suggest {
                 p.insert("suggest".into(), Value::String(s.clone()));
             }
-            let hint = Some(Text::from(match suggest {
-                Some(s) => format!("assign `{s}` instead, or keep `{}` alone", r.id),
-                None => format!("keep `{}` alone", r.id),
-            }));
             return Ok(Some(denial(
                 DenyKind::Forbidden,
-                "read_only_conflict",
+                DenyCode::ReadOnlyConflict,
                 p,
                 Some(format!("readOnly:{}", r.id).into()),
-                hint,
                 lang,
             )));
         }
@@ -1209,10 +1135,9 @@ fn check_grants(
         let p = params([("min", Value::from(min))]);
         return Ok(Some(denial(
             DenyKind::Forbidden,
-            "no_active_role",
+            DenyCode::NoActiveRole,
             p,
             Some("minActiveRoles".into()),
-            Some("assign another active role first".into()),
             lang,
         )));
     }
@@ -1246,10 +1171,9 @@ fn check_grants(
                     ]);
                     return Ok(Some(denial(
                         DenyKind::Forbidden,
-                        "privilege_escalation",
+                        DenyCode::PrivilegeEscalation,
                         pr,
                         Some(p.name.clone()),
-                        Some("ask someone who holds that permission".into()),
                         lang,
                     )));
                 }
@@ -1386,6 +1310,43 @@ mod tests {
         assert_eq!(serde_json::to_value(&d).unwrap(), direct);
         assert_eq!(serde_json::to_value(d.clone()).unwrap(), direct);
         direct["deny"].clone()
+    }
+
+    #[test]
+    fn lazy_denies_read_the_catalogue_as_eager_ones_do() {
+        let reach = [Reach::scope(ScopeLevel::Own), Reach::team(2)];
+        for code in [
+            LazyCode::OrganizationScope,
+            LazyCode::NotPermitted,
+            LazyCode::ScopeInsufficient,
+        ] {
+            for &lang in Lang::ALL {
+                let lazy = LazyDeny {
+                    action: Name::new("users.read"),
+                    held: reach[0],
+                    needed: reach[1],
+                    code,
+                    lang,
+                    pad: [0; 6],
+                };
+                let eager = Denial::render(
+                    DenyKind::NotPermitted,
+                    code.code(),
+                    Some("r".into()),
+                    lazy.params(),
+                    lang,
+                );
+                // A `not_permitted` takes its hint from the policy (the roles granting the
+                // action), passed in; the others from the catalogue.
+                let given = eager.hint.clone();
+                let denial = lazy.into_denial(Some("r".into()), given);
+                assert_eq!(denial, eager);
+                assert_eq!(
+                    serde_json::to_value(&denial).unwrap(),
+                    serde_json::to_value(&eager).unwrap()
+                );
+            }
+        }
     }
 
     #[test]

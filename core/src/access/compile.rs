@@ -4,10 +4,14 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
+use serde_json::Value;
+
 use super::spec::{AccessSpec, GrantableBy, PermissionSpec, ScopeLevel};
-use crate::decision::{Name, PolicyHash};
+use crate::decision::{DenyCode, Name, PolicyHash};
 use crate::hierarchy::same;
+use crate::messages::{self, Lang};
 use crate::policy::{Condition, PolicyDocument, PolicyError, limits};
+use crate::violation::Params;
 
 /// Largest number of permissions after inheritance is flattened: 100,000.
 pub const MAX_FLATTENED_PERMISSIONS: usize = 100_000;
@@ -257,8 +261,19 @@ impl CompiledAccess {
                     .map(|r| format!("`{}`", r.id))
                     .take(5)
                     .collect();
-                (!granting.is_empty())
-                    .then(|| format!("roles granting it: {}", granting.join(", ")).into())
+                if granting.is_empty() {
+                    return None;
+                }
+                // The params the hint is worded from; `granting` is not a param of the deny.
+                let params: Params = [
+                    ("action", Value::String(action.name.to_string())),
+                    ("granting", Value::String(granting.join(", "))),
+                ]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect();
+                // Computed once per action, for every language: these hints are English.
+                messages::deny_hint(DenyCode::NotPermitted, &params, Lang::En).map(Into::into)
             })
             .as_ref()
     }

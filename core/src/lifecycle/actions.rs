@@ -8,9 +8,9 @@ use serde_json::{Map, Value};
 
 use super::transition::{GuardContext, GuardOutcome, check_guard, record_of};
 use super::{
-    AuditEntry, ChangeEffect, Decision, DeleteMode, Deny, DenyKind, LifecycleError, Obligation,
-    ResetMethod, TransitionFacts, actor_allowed, effective_status, hash_of, lifecycle_of,
-    not_permitted,
+    AuditEntry, ChangeEffect, Decision, DeleteMode, Deny, DenyCode, DenyKind, LifecycleError,
+    Obligation, ResetMethod, TransitionFacts, actor_allowed, effective_status, hash_of,
+    lifecycle_of, not_permitted,
 };
 use crate::Policy;
 use crate::checks::date::Timestamp;
@@ -167,7 +167,7 @@ pub fn delete(
     let Some(spec) = &lc.spec().deletion else {
         d.deny = Some(Deny::new(
             DenyKind::Forbidden,
-            "deletion_disabled",
+            DenyCode::DeletionDisabled,
             "deletion",
             Params::new(),
             lang,
@@ -184,7 +184,7 @@ pub fn delete(
     if !spec.modes.contains(&mode) {
         let allowed = spec.modes.iter().map(|m| mode_name(*m));
         d.deny = Some(not_offered(
-            "mode",
+            (DenyCode::ModeNotAllowed, "mode"),
             mode_name(mode),
             allowed,
             "deletion.modes",
@@ -221,7 +221,7 @@ pub fn delete(
         match check_guard(g, &cx) {
             GuardOutcome::Pass => {}
             GuardOutcome::Deny(deny) => {
-                if deny.code == "active_bookings"
+                if deny.deny_code() == Some(DenyCode::ActiveBookings)
                     && let Some(s) = &spec.when_blocked
                 {
                     d.suggestion = Some(suggest(s));
@@ -235,7 +235,7 @@ pub fn delete(
     if !missing.is_empty() {
         d.deny = Some(Deny::new(
             DenyKind::MissingFact,
-            "missing_fact",
+            DenyCode::MissingFact,
             "facts",
             one("facts", missing),
             lang,
@@ -249,7 +249,7 @@ pub fn delete(
         }
         d.deny = Some(Deny::new(
             DenyKind::InvalidRequest,
-            "confirmation_required",
+            DenyCode::ConfirmationRequired,
             "confirmation",
             p,
             lang,
@@ -438,7 +438,7 @@ fn decide_changes(
     if has("status") || has("statusUntil") {
         d.deny = Some(Deny::new(
             DenyKind::InvalidRequest,
-            "status_change_needs_transition",
+            DenyCode::StatusChangeNeedsTransition,
             "status",
             Params::new(),
             lang,
@@ -453,7 +453,7 @@ fn decide_changes(
     {
         d.deny = Some(Deny::new(
             DenyKind::InvalidRequest,
-            "current_password_required",
+            DenyCode::CurrentPasswordRequired,
             "changes.requireCurrentPassword",
             Params::new(),
             lang,
@@ -544,7 +544,7 @@ pub fn changes_in(
         d.obligations.clear();
         d.deny = Some(Deny::new(
             DenyKind::InvalidRequest,
-            "manager_cycle",
+            DenyCode::ManagerCycle,
             "directory.manager",
             params,
             req.lang,
@@ -710,7 +710,7 @@ pub fn password_reset(
     let Some(spec) = &lc.spec().password_reset else {
         d.deny = Some(Deny::new(
             DenyKind::Forbidden,
-            "reset_disabled",
+            DenyCode::ResetDisabled,
             "passwordReset",
             Params::new(),
             lang,
@@ -720,7 +720,7 @@ pub fn password_reset(
     let Some(method) = req.method.or_else(|| spec.methods.first().copied()) else {
         d.deny = Some(Deny::new(
             DenyKind::Forbidden,
-            "reset_disabled",
+            DenyCode::ResetDisabled,
             "passwordReset",
             Params::new(),
             lang,
@@ -731,7 +731,7 @@ pub fn password_reset(
     if !spec.methods.contains(&method) {
         let allowed = spec.methods.iter().map(|m| method_name(*m));
         d.deny = Some(not_offered(
-            "method",
+            (DenyCode::MethodNotAllowed, "method"),
             method_name(method),
             allowed,
             "passwordReset.methods",
@@ -743,7 +743,7 @@ pub fn password_reset(
         if method != ResetMethod::Token {
             d.deny = Some(Deny::new(
                 DenyKind::NotPermitted,
-                "self_reset_method",
+                DenyCode::SelfResetMethod,
                 "passwordReset.methods",
                 Params::new(),
                 lang,
@@ -773,7 +773,7 @@ pub fn password_reset(
             let Some(pp) = policy.password_policy() else {
                 d.deny = Some(Deny::new(
                     DenyKind::Forbidden,
-                    "reset_disabled",
+                    DenyCode::ResetDisabled,
                     "passwordReset",
                     Params::new(),
                     lang,
@@ -893,7 +893,7 @@ pub fn verification(
     if deny.is_none() && actor.id == account.id {
         deny = Some(Deny::new(
             DenyKind::Forbidden,
-            "self_approval",
+            DenyCode::SelfApproval,
             "verifications",
             Params::new(),
             lang,
@@ -969,7 +969,7 @@ pub fn feature_enabled(
 /// The deny for a requested option (`mode`, `method`) the policy does not offer: code
 /// `<key>_not_allowed`, params `<key>` and `allowed`.
 fn not_offered<'a>(
-    key: &str,
+    (code, key): (DenyCode, &str),
     value: &str,
     allowed: impl Iterator<Item = &'a str>,
     rule: &str,
@@ -977,11 +977,5 @@ fn not_offered<'a>(
 ) -> Deny {
     let mut p = one(key, value);
     p.insert("allowed".into(), allowed.collect::<Vec<_>>().into());
-    Deny::new(
-        DenyKind::InvalidRequest,
-        &format!("{key}_not_allowed"),
-        rule,
-        p,
-        lang,
-    )
+    Deny::new(DenyKind::InvalidRequest, code, rule, p, lang)
 }

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Decision, Deny, DenyKind, LifecycleError, LockoutSpec, LockoutStrategy, effective_status,
-    hash_of, lifecycle_of,
+    Decision, Deny, DenyCode, DenyKind, LifecycleError, LockoutSpec, LockoutStrategy,
+    effective_status, hash_of, lifecycle_of,
 };
 use crate::Policy;
 use crate::checks::date::Timestamp;
@@ -214,11 +214,11 @@ fn locked_deny(until: Option<Timestamp>, now: Timestamp, lang: Lang) -> Deny {
                 "retryAfterSeconds".into(),
                 u.seconds_since(now).max(0).into(),
             );
-            Deny::new(DenyKind::Forbidden, "locked", "lockout", p, lang)
+            Deny::new(DenyKind::Forbidden, DenyCode::Locked, "lockout", p, lang)
         }
         None => Deny::new(
             DenyKind::Forbidden,
-            "locked_permanently",
+            DenyCode::LockedPermanently,
             "lockout",
             Params::new(),
             lang,
@@ -276,7 +276,7 @@ pub fn can_login(
         d.deny = Some(if spec.terminal {
             Deny::new(
                 DenyKind::InvalidState,
-                "blacklisted",
+                DenyCode::Blacklisted,
                 "status",
                 status_param(),
                 lang,
@@ -296,12 +296,18 @@ pub fn can_login(
                         u.seconds_since(now).max(0).into(),
                     );
                 }
-                Deny::new(DenyKind::Forbidden, "account_locked", "status", p, lang)
+                Deny::new(
+                    DenyKind::Forbidden,
+                    DenyCode::AccountLocked,
+                    "status",
+                    p,
+                    lang,
+                )
             }
         } else if spec.awaits_verification {
             Deny::new(
                 DenyKind::InvalidState,
-                "pending_verification",
+                DenyCode::PendingVerification,
                 "status",
                 status_param(),
                 lang,
@@ -309,7 +315,7 @@ pub fn can_login(
         } else {
             Deny::new(
                 DenyKind::InvalidState,
-                "status_inactive",
+                DenyCode::StatusInactive,
                 "status",
                 status_param(),
                 lang,
@@ -329,7 +335,7 @@ pub fn can_login(
                     p.insert("organization".into(), org.clone().into());
                     d.deny = Some(Deny::new(
                         DenyKind::Forbidden,
-                        "organization_inactive",
+                        DenyCode::OrganizationInactive,
                         "login.organizationMustBeActive",
                         p,
                         lang,
@@ -352,7 +358,7 @@ pub fn can_login(
             Some(false) => {
                 d.deny = Some(Deny::new(
                     DenyKind::InvalidState,
-                    "pending_verification",
+                    DenyCode::PendingVerification,
                     "login.emailVerified",
                     status_param(),
                     lang,
@@ -375,7 +381,7 @@ pub fn can_login(
                     p.insert("expiryDays".into(), days.into());
                     d.deny = Some(Deny::new(
                         DenyKind::InvalidState,
-                        "password_expired",
+                        DenyCode::PasswordExpired,
                         "login.passwordExpiry",
                         p,
                         lang,
@@ -391,7 +397,7 @@ pub fn can_login(
         p.insert("facts".into(), missing.into());
         d.deny = Some(Deny::new(
             DenyKind::MissingFact,
-            "missing_fact",
+            DenyCode::MissingFact,
             "facts",
             p,
             lang,

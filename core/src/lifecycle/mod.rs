@@ -24,7 +24,6 @@
 //! `duration`, or a guard name).
 
 mod actions;
-mod catalogue;
 mod login;
 mod spec;
 mod stats;
@@ -64,22 +63,22 @@ pub use transition::{
     MAX_REASON_CHARS, TransitionDecision, TransitionFacts, TransitionRequest, transition,
 };
 
-pub use crate::decision::{Decision, DenyKind};
+pub use crate::decision::{Decision, DenyCode, DenyKind};
 
 /// A denial: what refused the operation and what would allow it (the shared
 /// [`Denial`](crate::decision::Denial) type).
 pub type Deny = crate::decision::Denial;
 
 impl Deny {
-    pub(crate) fn new(kind: DenyKind, code: &str, rule: &str, params: Params, lang: Lang) -> Self {
-        Deny {
-            kind,
-            code: code.to_owned().into(),
-            message: catalogue::message(code, &params, lang).into(),
-            hint: catalogue::hint(code, &params, lang).map(Into::into),
-            params: params.into(),
-            rule: Some(rule.into()),
-        }
+    /// A deny by lifecycle rule `rule`, worded by the [message catalogue](crate::messages).
+    pub(crate) fn new(
+        kind: DenyKind,
+        code: DenyCode,
+        rule: &str,
+        params: Params,
+        lang: Lang,
+    ) -> Self {
+        Deny::render(kind, code, Some(rule.into()), params, lang)
     }
 }
 
@@ -302,7 +301,7 @@ pub(crate) fn actor_state_denial(
     );
     Some(Deny::new(
         DenyKind::InvalidState,
-        "actor_inactive",
+        DenyCode::ActorInactive,
         "actorStatus",
         params,
         lang,
@@ -324,5 +323,11 @@ pub(crate) fn not_permitted(by: &ActorSpec, lang: Lang) -> Deny {
     if by.super_admin {
         params.insert("superAdmin".into(), true.into());
     }
-    Deny::new(DenyKind::NotPermitted, "not_permitted", "by", params, lang)
+    Deny::new(
+        DenyKind::NotPermitted,
+        DenyCode::NotPermitted,
+        "by",
+        params,
+        lang,
+    )
 }

@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::{
-    AuditEntry, CompiledLifecycle, Decision, Deny, DenyKind, Guard, LifecycleError, Obligation,
-    Requirement, TransitionEffect, actor_allowed, effective_status, hash_of, lifecycle_of,
-    not_permitted,
+    AuditEntry, CompiledLifecycle, Decision, Deny, DenyCode, DenyKind, Guard, LifecycleError,
+    Obligation, Requirement, TransitionEffect, actor_allowed, effective_status, hash_of,
+    lifecycle_of, not_permitted,
 };
 use crate::Policy;
 use crate::checks::date::{Date, Timestamp};
@@ -153,7 +153,7 @@ fn one(key: &str, value: impl Into<Value>) -> Params {
 
 pub(crate) fn check_guard(g: Guard, cx: &GuardContext<'_>) -> GuardOutcome {
     let rule = g.as_str();
-    let forbid = |code: &str, params: Params| {
+    let forbid = |code: DenyCode, params: Params| {
         GuardOutcome::Deny(Box::new(Deny::new(
             DenyKind::Forbidden,
             code,
@@ -169,14 +169,17 @@ pub(crate) fn check_guard(g: Guard, cx: &GuardContext<'_>) -> GuardOutcome {
             }
             match cx.active_super_admins {
                 None => GuardOutcome::Missing("activeSuperAdmins"),
-                Some(n) if n <= 1 => forbid("last_super_admin", Params::new()),
+                Some(n) if n <= 1 => forbid(DenyCode::LastSuperAdmin, Params::new()),
                 Some(_) => GuardOutcome::Pass,
             }
         }
         Guard::SoleCriticalHolder => match cx.sole_holder_of {
             None => GuardOutcome::Missing("soleHolderOf"),
             Some([]) => GuardOutcome::Pass,
-            Some(perms) => forbid("sole_critical_holder", one("permissions", perms.to_vec())),
+            Some(perms) => forbid(
+                DenyCode::SoleCriticalHolder,
+                one("permissions", perms.to_vec()),
+            ),
         },
         Guard::SystemAdminActive => {
             let is_admin = cx
@@ -185,7 +188,7 @@ pub(crate) fn check_guard(g: Guard, cx: &GuardContext<'_>) -> GuardOutcome {
                 .and_then(|lc| lc.spec().system_admin_field.as_deref())
                 .is_some_and(|f| cx.target.attributes.get(f) == Some(&Value::Bool(true)));
             if is_admin && !cx.to_login {
-                forbid("system_admin_active", Params::new())
+                forbid(DenyCode::SystemAdminActive, Params::new())
             } else {
                 GuardOutcome::Pass
             }
@@ -198,7 +201,7 @@ pub(crate) fn check_guard(g: Guard, cx: &GuardContext<'_>) -> GuardOutcome {
                 if let Some(s) = cx.suggestion {
                     p.insert("suggestion".into(), s.into());
                 }
-                forbid("active_bookings", p)
+                forbid(DenyCode::ActiveBookings, p)
             }
         },
         Guard::CompleteRecord => {
@@ -227,12 +230,12 @@ pub(crate) fn check_guard(g: Guard, cx: &GuardContext<'_>) -> GuardOutcome {
                     })
                     .collect();
                 p.insert("violations".into(), Value::Array(list));
-                forbid("incomplete_record", p)
+                forbid(DenyCode::IncompleteRecord, p)
             }
         }
         Guard::NotSelf => {
             if cx.actor.id == cx.target.id {
-                forbid("not_self", Params::new())
+                forbid(DenyCode::NotSelf, Params::new())
             } else {
                 GuardOutcome::Pass
             }
@@ -299,14 +302,14 @@ pub(crate) fn check_reason(
     match (req, reason) {
         (Requirement::Required, None) => Err(Box::new(Deny::new(
             DenyKind::InvalidRequest,
-            "reason_required",
+            DenyCode::ReasonRequired,
             "reason",
             Params::new(),
             lang,
         ))),
         (Requirement::Forbidden, Some(_)) => Err(Box::new(Deny::new(
             DenyKind::InvalidRequest,
-            "reason_not_allowed",
+            DenyCode::ReasonNotAllowed,
             "reason",
             Params::new(),
             lang,
@@ -318,7 +321,7 @@ pub(crate) fn check_reason(
                 p.insert("actual".into(), n.into());
                 Err(Box::new(Deny::new(
                     DenyKind::InvalidRequest,
-                    "reason_too_long",
+                    DenyCode::ReasonTooLong,
                     "reason",
                     p,
                     lang,
@@ -338,7 +341,7 @@ fn check_duration(
     now: Timestamp,
 ) -> Result<Option<Timestamp>, Box<Deny>> {
     let lang = req.lang;
-    let deny = |code: &str, params: Params| {
+    let deny = |code: DenyCode, params: Params| {
         Deny::new(DenyKind::InvalidRequest, code, "duration", params, lang)
     };
     let temporary = lc.status(&t.to).and_then(|s| s.temporary.as_ref());
@@ -346,7 +349,7 @@ fn check_duration(
         + usize::from(req.duration_days.is_some())
         + usize::from(req.duration_minutes.is_some());
     if given > 1 {
-        return Err(Box::new(deny("duration_ambiguous", Params::new())));
+        return Err(Box::new(deny(DenyCode::DurationAmbiguous, Params::new())));
     }
     let requirement = t.duration.unwrap_or(if temporary.is_some() {
         Requirement::Required
@@ -359,7 +362,12 @@ fn check_duration(
         .and_then(|tmp| tmp.max_days)
         .unwrap_or(super::MAX_TEMPORARY_DAYS)
         .min(super::MAX_TEMPORARY_DAYS);
-    let too_long = || Box::new(deny("duration_too_long", one("maxDays", ceiling_days)));
+    let too_long = || {
+        Box::new(deny(
+            DenyCode::DurationTooLong,
+            one("maxDays", ceiling_days),
+        ))
+    };
     if req
         .duration_days
         .is_some_and(|d| d > super::MAX_TEMPORARY_DAYS)
@@ -376,17 +384,18 @@ fn check_duration(
         _ => None,
     };
     match (requirement, until) {
-        (Requirement::Required, None) => {
-            Err(Box::new(deny("duration_required", one("to", t.to.clone()))))
-        }
+        (Requirement::Required, None) => Err(Box::new(deny(
+            DenyCode::DurationRequired,
+            one("to", t.to.clone()),
+        ))),
         (Requirement::Forbidden, Some(_)) => Err(Box::new(deny(
-            "duration_not_allowed",
+            DenyCode::DurationNotAllowed,
             one("to", t.to.clone()),
         ))),
         (_, None) => Ok(None),
         (_, Some(u)) => {
             if u <= now {
-                return Err(Box::new(deny("duration_in_past", Params::new())));
+                return Err(Box::new(deny(DenyCode::DurationInPast, Params::new())));
             }
             if u.seconds_since(now) > i64::from(ceiling_days).saturating_mul(86_400)
                 || !u.is_rfc3339()
@@ -457,7 +466,7 @@ pub fn transition(
             decision,
             Deny::new(
                 DenyKind::InvalidState,
-                "already_in_status",
+                DenyCode::AlreadyInStatus,
                 "transition",
                 one("status", from),
                 lang,
@@ -472,7 +481,7 @@ pub fn transition(
                 decision,
                 Deny::new(
                     DenyKind::InvalidState,
-                    "terminal_status",
+                    DenyCode::TerminalStatus,
                     "transition",
                     p,
                     lang,
@@ -487,7 +496,7 @@ pub fn transition(
             decision,
             Deny::new(
                 DenyKind::InvalidState,
-                "no_such_transition",
+                DenyCode::NoSuchTransition,
                 "transition",
                 p,
                 lang,
@@ -574,7 +583,7 @@ pub fn transition(
             decision,
             Deny::new(
                 DenyKind::MissingFact,
-                "missing_fact",
+                DenyCode::MissingFact,
                 "facts",
                 one("facts", facts),
                 lang,

@@ -1,13 +1,23 @@
-//! The message catalogue: every human-readable text Warden produces, per language.
+//! The message catalogue: every human-readable text Warden produces about a violation or a
+//! deny, per language.
 //!
-//! Messages are rendered from a [`Code`] and its params, never written at the place a
-//! rule is checked, so that every target (native, browser, host) words a violation the
-//! same way. A template names params in braces: `at least {min} characters`.
+//! Messages and hints are rendered from a code ([`Code`] for violations, [`DenyCode`] for
+//! denials, whether authorization, the lifecycle or a bulk safeguard denies) and its params,
+//! never written at the place a rule is checked, so that every target (native, browser,
+//! host) words them the same way. A template names params in braces: `at least {min}
+//! characters`. Every code has a message in every language of [`Lang::ALL`]: the templates
+//! are exhaustive matches, so a code without one does not compile.
+
+mod denials;
+mod violations;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::decision::DenyCode;
 use crate::violation::{Code, Params};
+
+pub use violations::{checklist_label, template};
 
 /// A language messages can be rendered in.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -45,119 +55,14 @@ impl std::str::FromStr for Lang {
     }
 }
 
-/// The template of `code` in `lang`.
-pub fn template(code: Code, lang: Lang) -> &'static str {
-    use Code::*;
-    match lang {
-        Lang::En => match code {
-            Required => "this field is required",
-            UnknownField => "this field is not part of the user schema",
-            WrongType => "expected {expected}",
-            TooShort => "must be at least {min} characters long (it has {actual})",
-            TooLong => "must be at most {max} characters long (it has {actual})",
-            ProhibitedCharacters => "contains characters that are not allowed: {characters}",
-            NotAllowed => "must be one of: {allowed}",
-            PatternMismatch => "does not match the required format",
-            InvalidFormat => "is not a valid {format}",
-            InvalidEmail => "is not a valid email address ({reason})",
-            EmailLocalTooLong => {
-                "the part before @ must be at most {max} characters (it has {actual})"
-            }
-            EmailTooLong => "an email address must be at most {max} characters (it has {actual})",
-            InvalidDomain => "the domain is not valid ({reason})",
-            InvalidPhone => "is not a valid international phone number ({reason})",
-            InvalidDate => "is not a valid date (expected YYYY-MM-DD)",
-            DateNotInPast => "must be a date in the past",
-            TooYoung => "must be at least {minAge} years old",
-            DerivedMismatch => "should be {expected}, as derived from {source}",
-            UnknownReference => "`{key}` does not exist",
-            Duplicate => "is already used by another account",
-            NamingConvention => "does not follow the naming convention {expected}",
-            GenericData => "looks like generic placeholder data",
-            PasswordTooShort => "must be at least {min} characters long",
-            PasswordTooLong => "must be at most {max} characters long",
-            PasswordMissingUpper => "must contain an upper-case letter",
-            PasswordMissingLower => "must contain a lower-case letter",
-            PasswordMissingDigit => "must contain a digit",
-            PasswordMissingSpecial => "must contain a special character",
-            PasswordCommon => "is too common and easily guessed",
-            PasswordSimilar => "is too similar to the user's {attribute}",
-            PasswordRepetitive => "is a repetition or a sequence",
-            PasswordInvalidCharacters => "contains control characters",
-            PasswordCheckUnavailable => "cannot be checked: the common-password list is not loaded",
-        },
-        Lang::Fr => match code {
-            Required => "ce champ est obligatoire",
-            UnknownField => "ce champ ne fait pas partie du schéma utilisateur",
-            WrongType => "valeur attendue : {expected}",
-            TooShort => "doit contenir au moins {min} caractères (il en a {actual})",
-            TooLong => "doit contenir au plus {max} caractères (il en a {actual})",
-            ProhibitedCharacters => "contient des caractères interdits : {characters}",
-            NotAllowed => "doit être l'une des valeurs : {allowed}",
-            PatternMismatch => "ne respecte pas le format demandé",
-            InvalidFormat => "n'est pas un {format} valide",
-            InvalidEmail => "n'est pas une adresse e-mail valide ({reason})",
-            EmailLocalTooLong => {
-                "la partie avant @ doit contenir au plus {max} caractères (elle en a {actual})"
-            }
-            EmailTooLong => {
-                "une adresse e-mail doit contenir au plus {max} caractères (elle en a {actual})"
-            }
-            InvalidDomain => "le domaine n'est pas valide ({reason})",
-            InvalidPhone => "n'est pas un numéro de téléphone international valide ({reason})",
-            InvalidDate => "n'est pas une date valide (format AAAA-MM-JJ)",
-            DateNotInPast => "doit être une date passée",
-            TooYoung => "l'âge minimum est de {minAge} ans",
-            DerivedMismatch => "devrait être {expected}, d'après {source}",
-            UnknownReference => "`{key}` n'existe pas",
-            Duplicate => "est déjà utilisé par un autre compte",
-            NamingConvention => "ne respecte pas la convention de nommage {expected}",
-            GenericData => "ressemble à une donnée générique",
-            PasswordTooShort => "doit contenir au moins {min} caractères",
-            PasswordTooLong => "doit contenir au plus {max} caractères",
-            PasswordMissingUpper => "doit contenir une lettre majuscule",
-            PasswordMissingLower => "doit contenir une lettre minuscule",
-            PasswordMissingDigit => "doit contenir un chiffre",
-            PasswordMissingSpecial => "doit contenir un caractère spécial",
-            PasswordCommon => "est trop courant et facile à deviner",
-            PasswordSimilar => "ressemble trop à l'attribut {attribute} de l'utilisateur",
-            PasswordRepetitive => "est une répétition ou une suite",
-            PasswordInvalidCharacters => "contient des caractères de contrôle",
-            PasswordCheckUnavailable => {
-                "ne peut pas être vérifié : la liste des mots de passe courants n'est pas chargée"
-            }
-        },
-    }
+/// Renders the message of a deny with `code` and `params` in `lang`.
+pub fn deny_message(code: DenyCode, params: &Params, lang: Lang) -> String {
+    fill(denials::template(code, params, lang), params, lang)
 }
 
-/// The positive wording of a password rule for a form's checklist (`at least 8
-/// characters`), from the code of the issue the rule raises when unmet.
-pub fn checklist_label(code: Code, params: &Params, lang: Lang) -> String {
-    use Code::*;
-    let t = match (code, lang) {
-        (PasswordTooShort, Lang::En) => "at least {min} characters",
-        (PasswordTooShort, Lang::Fr) => "au moins {min} caractères",
-        (PasswordTooLong, Lang::En) => "at most {max} characters",
-        (PasswordTooLong, Lang::Fr) => "au plus {max} caractères",
-        (PasswordMissingUpper, Lang::En) => "an upper-case letter",
-        (PasswordMissingUpper, Lang::Fr) => "une lettre majuscule",
-        (PasswordMissingLower, Lang::En) => "a lower-case letter",
-        (PasswordMissingLower, Lang::Fr) => "une lettre minuscule",
-        (PasswordMissingDigit, Lang::En) => "a digit",
-        (PasswordMissingDigit, Lang::Fr) => "un chiffre",
-        (PasswordMissingSpecial, Lang::En) => "a special character",
-        (PasswordMissingSpecial, Lang::Fr) => "un caractère spécial",
-        (PasswordCommon, Lang::En) => "not a common password",
-        (PasswordCommon, Lang::Fr) => "pas un mot de passe courant",
-        (PasswordSimilar, Lang::En) => "not based on the user's name, email or username",
-        (PasswordSimilar, Lang::Fr) => "sans rapport avec le nom, l'e-mail ou l'identifiant",
-        (PasswordRepetitive, Lang::En) => "not a repetition or a sequence",
-        (PasswordRepetitive, Lang::Fr) => "ni une répétition ni une suite",
-        (PasswordInvalidCharacters, Lang::En) => "no control characters",
-        (PasswordInvalidCharacters, Lang::Fr) => "aucun caractère de contrôle",
-        _ => return render(code, params, lang),
-    };
-    fill(t, params, lang)
+/// Renders the hint of a deny with `code` and `params` in `lang`, if it has one.
+pub fn deny_hint(code: DenyCode, params: &Params, lang: Lang) -> Option<String> {
+    denials::hint_template(code, params, lang).map(|t| fill(t, params, lang))
 }
 
 /// Renders `code` with `params` in `lang`.
@@ -313,30 +218,103 @@ fn display_value(v: &Value, lang: Lang) -> String {
 mod tests {
     use super::*;
 
+    /// The names of the `{placeholders}` of a template, sorted.
+    fn placeholders(t: &str) -> Vec<String> {
+        let mut v: Vec<String> = t
+            .split('{')
+            .skip(1)
+            .filter_map(|s| s.split('}').next().map(str::to_owned))
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// What every message and hint is held to.
+    fn well_formed(what: &str, t: &str) {
+        assert!(!t.trim().is_empty(), "{what}: empty");
+        assert!(
+            !t.ends_with('.'),
+            "{what}: messages take no final period: {t}"
+        );
+        assert!(
+            t.chars().next().is_some_and(|c| !c.is_uppercase()),
+            "{what}: messages start in lower case: {t}"
+        );
+    }
+
+    /// The params a deny's template may depend on: none, each alone, all together.
+    fn param_sets() -> Vec<Params> {
+        const KEYS: &[&str] = &[
+            "action",
+            "allowed",
+            "alternative",
+            "granting",
+            "reason",
+            "suggest",
+            "suggestion",
+            "until",
+        ];
+        let one = |k: &str| Params::from([(k.to_owned(), Value::from("x"))]);
+        let mut sets = vec![Params::new()];
+        sets.extend(KEYS.iter().map(|k| one(k)));
+        sets.push(KEYS.iter().flat_map(|k| one(k)).collect());
+        sets
+    }
+
     #[test]
-    fn every_code_has_a_message_in_every_language_and_all_placeholders_are_known() {
+    fn every_code_has_a_message_in_every_language() {
         for &code in Code::ALL {
             for &lang in Lang::ALL {
-                let t = template(code, lang);
-                assert!(!t.is_empty(), "{code:?} {lang:?}");
-                assert!(!t.ends_with('.'), "messages take no final period: {t}");
+                well_formed(&format!("{code} {lang:?}"), template(code, lang));
             }
-            // Both languages use the same placeholders.
-            let names = |t: &str| {
-                let mut v: Vec<String> = t
-                    .split('{')
-                    .skip(1)
-                    .filter_map(|s| s.split('}').next().map(str::to_owned))
-                    .collect();
-                v.sort();
-                v
-            };
+            // Every language uses the same placeholders.
+            for &lang in Lang::ALL {
+                assert_eq!(
+                    placeholders(template(code, lang)),
+                    placeholders(template(code, Lang::En)),
+                    "{code} {lang:?}"
+                );
+            }
+        }
+        for &code in DenyCode::ALL {
+            for params in param_sets() {
+                let keys: Vec<&String> = params.keys().collect();
+                let en_hint = denials::hint_template(code, &params, Lang::En);
+                for &lang in Lang::ALL {
+                    let what = format!("{code} {lang:?} {keys:?}");
+                    let message = denials::template(code, &params, lang);
+                    well_formed(&what, message);
+                    assert_eq!(
+                        placeholders(message),
+                        placeholders(denials::template(code, &params, Lang::En)),
+                        "{what}"
+                    );
+                    // The hints that exist are non-empty, and exist in every language.
+                    let hint = denials::hint_template(code, &params, lang);
+                    assert_eq!(hint.is_some(), en_hint.is_some(), "{what}: hint");
+                    if let (Some(h), Some(en)) = (hint, en_hint) {
+                        well_formed(&format!("{what} hint"), h);
+                        assert_eq!(placeholders(h), placeholders(en), "{what} hint");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn deny_codes_have_distinct_names_that_read_back() {
+        let mut names: Vec<&str> = DenyCode::ALL.iter().map(|c| c.as_str()).collect();
+        for &code in DenyCode::ALL {
+            assert_eq!(DenyCode::from_name(code.as_str()), Some(code));
             assert_eq!(
-                names(template(code, Lang::En)),
-                names(template(code, Lang::Fr)),
-                "{code:?}"
+                serde_json::to_value(code).ok(),
+                Some(Value::from(code.as_str()))
             );
         }
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), DenyCode::ALL.len());
+        assert_eq!(DenyCode::from_name("denied"), None);
     }
 
     #[test]
