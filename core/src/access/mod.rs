@@ -25,8 +25,8 @@ pub use authorize::{
     AccessError, AuthorizeRequest, AuthzDecision, RoleChange, Target, authorize, effective_roles,
     permissions_over, permitted_among,
 };
-pub(crate) use compile::compile;
 pub use compile::CompiledAccess;
+pub(crate) use compile::compile;
 pub use directory::Directory;
 pub use filter::{
     Filter, Placeholder, ScopeDecision, SqlError, SqlFilter, SqlOptions, SubtreeStrategy, scope,

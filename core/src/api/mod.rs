@@ -54,7 +54,7 @@ pub const MAX_RECORD_FIELDS: usize = 512;
 pub const MAX_DIRECTORY_ROWS: usize = 1_000_000;
 
 /// The operations of the contract. Each has one named input type and one named output type
-/// ([`Op::types`]).
+/// (listed below, and in `x-operations` of the contract's JSON Schema).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]

@@ -50,13 +50,13 @@ pub use actions::{
 pub use login::{
     LockoutState, LoginDecision, LoginFacts, OrganizationState, can_login, lockout_state,
 };
+pub(crate) use spec::compile;
 pub use spec::{
     ActorSpec, AnonymizeSpec, ChangeEffect, ChangesSpec, CompiledLifecycle, DeleteMode,
     DeletionSpec, Guard, LifecycleSpec, LockoutSpec, LockoutStrategy, LoginSpec,
     MAX_LOCKOUT_MINUTES, MAX_TEMPORARY_DAYS, MAX_TOKEN_MINUTES, PasswordResetSpec, Requirement,
     ResetMethod, StatusSpec, TemporarySpec, TransitionEffect, TransitionSpec, VerificationSpec,
 };
-pub(crate) use spec::compile;
 pub use stats::{Finding, Statistics, security_findings, statistics};
 pub use status::{EffectiveStatus, effective_status, effective_status_id, initial_status};
 pub use transition::{

@@ -71,7 +71,7 @@ pub fn generated_length(policy: &ResolvedPasswordPolicy, length: Option<usize>) 
 /// `I`): upper and lower case letters, digits 2-9 and `!#$%&*+-=?@^_`. One character of
 /// each of the four classes is inserted at a random position (whatever the policy
 /// requires, so the password also meets composition rules); every choice is uniform, by
-/// rejection sampling. A draw that [`check_password`] refuses (blocklist, repetition) is
+/// rejection sampling. A draw that [`check_password`](super::check_password) refuses (blocklist, repetition) is
 /// drawn again; after 64 refused draws (only with a broken RNG) a deterministic password
 /// that passes the check is returned instead.
 pub fn generate_password(
