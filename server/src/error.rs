@@ -52,6 +52,9 @@ pub enum ApiError {
         /// The problems.
         errors: Vec<FieldError>,
     },
+    /// The request body is larger than the server accepts.
+    #[error("request body too large")]
+    TooLarge,
     /// The request is malformed.
     #[error("bad request: {0}")]
     BadRequest(String),
@@ -81,6 +84,7 @@ impl ApiError {
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -106,6 +110,7 @@ impl ApiError {
             ApiError::Conflict { errors } => {
                 serde_json::json!({"error": "conflict", "errors": errors})
             }
+            ApiError::TooLarge => serde_json::json!({"error": "too_large"}),
             ApiError::BadRequest(m) => serde_json::json!({"error": "bad_request", "message": m}),
             ApiError::Unavailable => serde_json::json!({"error": "unavailable"}),
             ApiError::Internal(_) => serde_json::json!({"error": "internal"}),
