@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Path, Query, State};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -20,6 +21,7 @@ use tower_http::timeout::TimeoutLayer;
 use crate::app::{App, now};
 use crate::auth::{Caller, SESSION_COOKIE};
 use crate::error::ApiError;
+use crate::imports::{self, ImportQuery, MAX_IMPORT_BODY};
 use crate::tokens;
 use crate::users::{self, DeleteQuery, ListQuery, ResetBody, StatusBody};
 
@@ -40,7 +42,14 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
         .route("/users/{id}/password-reset", post(reset_user))
         .route("/users/{id}/audit", get(user_audit))
         .route("/keys", post(create_key))
-        .route("/policy", get(read_policy));
+        .route("/policy", get(read_policy))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .merge(
+            Router::new()
+                .route("/imports", post(import_users))
+                .layer(DefaultBodyLimit::disable())
+                .layer(RequestBodyLimitLayer::new(MAX_IMPORT_BODY)),
+        );
     let mut r = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -49,11 +58,10 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
     if let Some(dir) = www {
         r = r.fallback_service(ServeDir::new(dir));
     }
-    r.layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(30),
-        ))
+    r.layer(TimeoutLayer::with_status_code(
+        StatusCode::SERVICE_UNAVAILABLE,
+        Duration::from_secs(30),
+    ))
 }
 
 fn request_id(h: &HeaderMap) -> Option<String> {
@@ -323,4 +331,24 @@ async fn read_policy(State(app): State<Arc<App>>, caller: Caller) -> Result<Json
         "hash": row.try_get::<String, _>("hash")?,
         "document": serde_json::from_str::<Value>(&document)?,
     })))
+}
+
+/// Previews (default) or commits (`?commit=true`) an import; the body is the file.
+async fn import_users(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    Query(q): Query<ImportQuery>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let bytes = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge
+        } else {
+            ApiError::BadRequest(e.body_text())
+        }
+    })?;
+    imports::import(&app, &caller, &bytes, &q, request_id(&headers))
+        .await
+        .map(Json)
 }

@@ -7,7 +7,7 @@
 //!
 //! - [`db`]: the connection pool, the backend chosen by the URL, per-backend migrations.
 //! - [`store`]: the directory's rows and queries.
-//! - [`users`]: the management operations.
+//! - [`users`]: the management operations; [`imports`]: CSV / JSON Lines imports.
 //! - [`audit`]: the hash-chained audit log and its verification.
 //! - [`auth`]: API keys and console sessions.
 //! - [`api`]: the HTTP routes; [`error`]: the one error-to-status map.
@@ -19,6 +19,7 @@ pub mod audit;
 pub mod auth;
 pub mod db;
 pub mod error;
+pub mod imports;
 pub mod seed;
 pub mod store;
 pub mod tokens;

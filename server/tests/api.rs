@@ -754,3 +754,66 @@ async fn production_refuses_memory_and_unknown_schemes() {
     assert!(DbUrl::parse("mysql://localhost/x").is_err());
     let _ = Which::Sqlite;
 }
+
+async fn imports_preview_then_commit(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+    let csv = format!(
+        "firstName,lastName,email,jobTitle,manager,status,organization\n\
+         Ines,Roux,ines.roux@company.com,Software Engineer,{m},active,company\n\
+         Sophie,Martin,sophie.martin@company.com,Software Engineer,{m},active,company\n\
+         Bad,Mail,not-an-email,Software Engineer,{m},active,company\n\
+         Ines,Roux,INES.ROUX@company.com,Software Engineer,{m},active,company\n",
+        m = hr.id
+    );
+    let (s, v, _) = env
+        .call_raw(Method::POST, "/api/v1/imports", &as_hr, Some(csv.clone()))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["summary"]["total"], 4);
+    assert_eq!(
+        v["summary"]["invalid"], 2,
+        "a bad email and a duplicate within the file: {v}"
+    );
+    assert_eq!(
+        v["taken"]["email_unique"],
+        json!(["sophie.martin@company.com"])
+    );
+    assert_eq!(
+        env.scalar("SELECT COUNT(*) FROM users WHERE tenant_id = $1", HR)
+            .await,
+        5,
+        "a preview writes nothing"
+    );
+
+    let (s, v, _) = env
+        .call_raw(
+            Method::POST,
+            "/api/v1/imports?commit=true",
+            &as_hr,
+            Some(csv),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["summary"]["created"], 1, "{v}");
+    assert_eq!(v["summary"]["refused"], 1, "{v}");
+    assert_eq!(v["results"][1]["violations"][0]["code"], "duplicate");
+    let id = v["results"][0]["id"].as_str().unwrap();
+    assert_eq!(
+        env.scalar("SELECT COUNT(*) FROM audit_log WHERE target_id = $1", id)
+            .await,
+        1
+    );
+    let (s, _, _) = env
+        .call_raw(
+            Method::POST,
+            "/api/v1/imports?format=xml",
+            &as_hr,
+            Some(String::new()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+}
+on_both!(imports_preview_then_commit);

@@ -137,13 +137,25 @@ impl Env {
             .expect("a key")
     }
 
-    /// Calls the router.
+    /// Calls the router with a JSON body.
     pub async fn call(
         &self,
         method: Method,
         path: &str,
         auth: &Auth,
         body: Option<Value>,
+    ) -> (StatusCode, Value, HeaderMap) {
+        self.call_raw(method, path, auth, body.map(|b| b.to_string()))
+            .await
+    }
+
+    /// Calls the router with a raw body.
+    pub async fn call_raw(
+        &self,
+        method: Method,
+        path: &str,
+        auth: &Auth,
+        body: Option<String>,
     ) -> (StatusCode, Value, HeaderMap) {
         let mut req = Request::builder().method(method).uri(path);
         match auth {
@@ -164,7 +176,7 @@ impl Env {
         let req = match body {
             Some(b) => req
                 .header("content-type", "application/json")
-                .body(Body::from(b.to_string())),
+                .body(Body::from(b)),
             None => req.body(Body::empty()),
         };
         let Ok(req) = req else {
