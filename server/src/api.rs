@@ -42,7 +42,7 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
         .route("/users/{id}/password-reset", post(reset_user))
         .route("/users/{id}/audit", get(user_audit))
         .route("/keys", post(create_key))
-        .route("/policy", get(read_policy))
+        .route("/policy", get(read_policy).put(replace_policy))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .merge(
             Router::new()
@@ -349,6 +349,20 @@ async fn import_users(
         }
     })?;
     imports::import(&app, &caller, &bytes, &q, request_id(&headers))
+        .await
+        .map(Json)
+}
+
+/// Replaces the tenant's policy (admin keys only), reporting the stored users that no longer
+/// pass; `?dryRun=true` only reports.
+async fn replace_policy(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    Query(q): Query<crate::policy::ReplaceQuery>,
+    Body(document): Body<Value>,
+) -> Result<Json<Value>, ApiError> {
+    crate::policy::replace(&app, &caller, document, &q, request_id(&headers))
         .await
         .map(Json)
 }

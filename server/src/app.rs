@@ -102,6 +102,12 @@ impl App {
         Ok(t)
     }
 
+    /// Forgets the compiled policy of `id` (after a replacement), so the next request
+    /// compiles the new version.
+    pub async fn forget_tenant(&self, id: &str) {
+        self.tenants.write().await.remove(id);
+    }
+
     /// Creates a tenant with `policy` as version 1 (nothing when it exists). Returns whether
     /// it was created.
     ///

@@ -11,6 +11,7 @@
 //! - [`audit`]: the hash-chained audit log and its verification.
 //! - [`auth`]: API keys and console sessions.
 //! - [`api`]: the HTTP routes; [`error`]: the one error-to-status map.
+//! - [`policy`]: policy versions and replacement reports.
 //! - [`seed`]: demo tenants, one per preset.
 
 pub mod api;
@@ -20,6 +21,7 @@ pub mod auth;
 pub mod db;
 pub mod error;
 pub mod imports;
+pub mod policy;
 pub mod seed;
 pub mod store;
 pub mod tokens;

@@ -817,3 +817,85 @@ async fn imports_preview_then_commit(env: &Env) {
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }
 on_both!(imports_preview_then_commit);
+
+async fn policy_replacement_reports_failing_users(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let admin = env.key(HR, "admin").await;
+    let service = env.key(HR, "service").await;
+    let (s, v, _) = env
+        .call(
+            Method::GET,
+            "/api/v1/policy",
+            &Auth::key(&admin, &hr.id),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, _, _) = env
+        .call(
+            Method::GET,
+            "/api/v1/policy",
+            &Auth::key(&service, &hr.id),
+            None,
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "service keys do not manage policy"
+    );
+    let mut doc = v["document"].clone();
+    let old_hash = v["hash"].as_str().unwrap().to_owned();
+    // The stored document compiles to the same hash (what the decisions name).
+    assert_eq!(old_hash, warden_core::Policy::preset(HR).unwrap().hash());
+    // Job titles now at most 10 characters: most demo users fail.
+    doc["fields"]["jobTitle"]["maxLength"] = json!(10);
+    let admin_auth = Auth::Key {
+        token: admin.clone(),
+        act_as: None,
+    };
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            "/api/v1/policy?dryRun=true",
+            &admin_auth,
+            Some(doc.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["report"]["checked"], 5);
+    let failing = v["report"]["failing"].as_u64().unwrap();
+    assert!(failing >= 3, "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            "/api/v1/policy",
+            &admin_auth,
+            Some(doc.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["version"], 2);
+    let new_hash = v["hash"].as_str().unwrap().to_owned();
+    assert_ne!(new_hash, old_hash);
+    // Decisions now name the new version.
+    let (_, v, _) = env
+        .call(
+            Method::GET,
+            "/api/v1/session",
+            &Auth::key(&service, &hr.id),
+            None,
+        )
+        .await;
+    assert_eq!(v["policyVersion"], 2);
+    assert_eq!(v["policy"], new_hash.as_str());
+    // A policy the kernel refuses names the key path.
+    doc["fields"]["jobTitle"]["maxLength"] = json!("ten");
+    let (s, v, _) = env
+        .call(Method::PUT, "/api/v1/policy", &admin_auth, Some(doc))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["errors"][0]["code"], "invalid_policy");
+}
+on_both!(policy_replacement_reports_failing_users);
