@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
+# The server's API suite runs on SQLite and on the PostgreSQL that scripts/setup.sh starts.
+export WARDEN_TEST_POSTGRES=${WARDEN_TEST_POSTGRES:-postgres://warden:warden@127.0.0.1:5432/warden}
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
