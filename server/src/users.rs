@@ -553,7 +553,20 @@ pub struct ListQuery {
     pub limit: Option<i64>,
     /// A text to search for in the record.
     pub q: Option<String>,
+    /// Also return, per user, the actions the kernel allows the actor on it (for a
+    /// console that shows only what the actor may do).
+    #[serde(default)]
+    pub actions: bool,
 }
+
+/// The actions a console offers on a user.
+const CONSOLE_ACTIONS: [&str; 5] = [
+    "users.update",
+    "users.status",
+    "users.delete",
+    "users.read",
+    "roles.assign",
+];
 
 fn encode_cursor(id: &str) -> String {
     use base64::Engine;
@@ -628,8 +641,33 @@ pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Value, Ap
     } else {
         None
     };
+    let mut views: Vec<Value> = rows.iter().map(UserRow::view).collect();
+    if q.actions {
+        // The page's edges and the actor's chain: enough for the `team` scope between the
+        // actor and each listed user (an edge outside the page can only deny, never allow).
+        let page: Vec<(String, Option<String>)> = rows
+            .iter()
+            .map(|u| (u.id.clone(), u.manager.clone()))
+            .collect();
+        let dir = directory(&mut conn, &tenant.id, &page, &[&actor.id]).await?;
+        let account = actor.account();
+        for (u, view) in rows.iter().zip(views.iter_mut()) {
+            let allowed = access::permitted_among(
+                &tenant.policy,
+                &dir,
+                &account,
+                &Target::from(&u.account()),
+                CONSOLE_ACTIONS,
+                now(),
+            )
+            .map_err(bad)?;
+            if let Some(o) = view.as_object_mut() {
+                o.insert("actions".into(), allowed.into());
+            }
+        }
+    }
     Ok(json!({
-        "users": rows.iter().map(UserRow::view).collect::<Vec<_>>(),
+        "users": views,
         "next": cursor,
         "scope": scope.filter,
         "policy": tenant.policy.hash(),

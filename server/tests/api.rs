@@ -120,6 +120,25 @@ async fn crud_and_audit(env: &Env) {
             .starts_with("sha256:")
     );
 
+    // The list says what the actor may do on each user (the console shows only that).
+    let (_, v, _) = env
+        .call(Method::GET, "/api/v1/users?actions=true", &as_hr, None)
+        .await;
+    let row = v["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == id.as_str())
+        .cloned()
+        .unwrap();
+    assert!(
+        row["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "users.update"),
+        "{row}"
+    );
     // Outside an employee's read scope, a user does not exist for her.
     let sophie = demo_user(&users, "sophie");
     let as_sophie = Auth::key(&key, &sophie.id);
@@ -132,6 +151,17 @@ async fn crud_and_audit(env: &Env) {
         )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, v, _) = env
+        .call(Method::GET, "/api/v1/users?actions=true", &as_sophie, None)
+        .await;
+    let own = v["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == sophie.id.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(own["actions"], json!(["users.read"]), "{own}");
     // She sees herself but may not edit her record: the kernel's deny, typed.
     let (s, v, _) = env
         .call(
