@@ -136,7 +136,8 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .map_err(|e| format!("listen on {listen}: {e}"))?;
-            println!("warden-server listening on http://{listen}/");
+            let bound = listener.local_addr().map_err(|e| e.to_string())?;
+            println!("warden-server listening on http://{bound}/");
             axum::serve(listener, api::router(app, www))
                 .with_graceful_shutdown(async {
                     let _ = tokio::signal::ctrl_c().await;
