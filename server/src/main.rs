@@ -139,9 +139,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             let bound = listener.local_addr().map_err(|e| e.to_string())?;
             println!("warden-server listening on http://{bound}/");
             axum::serve(listener, api::router(app, www))
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
+                .with_graceful_shutdown(shutdown())
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(ExitCode::SUCCESS)
@@ -183,6 +181,28 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             println!("store it now: it is not shown again");
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM: in-flight requests then finish.
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
     }
 }
 

@@ -929,3 +929,36 @@ async fn policy_replacement_reports_failing_users(env: &Env) {
     assert_eq!(v["errors"][0]["code"], "invalid_policy");
 }
 on_both!(policy_replacement_reports_failing_users);
+
+/// The UNIQUE constraint is the final arbiter even when the kernel's pre-check was
+/// answered before another writer committed: a second key row is refused by the database,
+/// recognised as a unique violation, and the transaction leaves nothing behind.
+async fn the_database_refuses_a_second_key(env: &Env) {
+    let users = env.demo(HR).await;
+    let sophie = demo_user(&users, "sophie");
+    let pool = env.app.db.pool();
+    let mut tx = env.app.db.begin_write().await.unwrap();
+    sqlx::query(
+        "INSERT INTO users (id, tenant_id, document, status, created_at, updated_at) VALUES ('u_twin', $1, '{}', 'active', 0, 0)",
+    )
+    .bind(HR)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    let err = sqlx::query(
+        "INSERT INTO user_keys (tenant_id, check_id, field, scope, key, user_id) VALUES ($1, 'email_unique', 'email', '', $2, 'u_twin')",
+    )
+    .bind(HR)
+    .bind(&sophie.login)
+    .execute(&mut *tx)
+    .await
+    .unwrap_err();
+    assert!(warden_server::store::is_unique_violation(&err), "{err}");
+    tx.rollback().await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE id = 'u_twin'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+}
+on_both!(the_database_refuses_a_second_key);
