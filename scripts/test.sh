@@ -21,6 +21,10 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "plugin components (core component, example and hostile plugins -> target/components/)"
 scripts/build-components.sh
 
+step "warden-server builds with each database backend alone"
+cargo check -q -p warden-server --no-default-features --features sqlite --lib --bins
+cargo check -q -p warden-server --no-default-features --features postgres --lib --bins
+
 step "cargo test (workspace)"
 cargo test --workspace
 

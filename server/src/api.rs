@@ -15,8 +15,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use sqlx::Row;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::ServeDir;
 use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
 
 use crate::app::{App, now};
 use crate::auth::{Caller, SESSION_COOKIE};
@@ -41,6 +43,7 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
         .route("/users/{id}/status", post(status_user))
         .route("/users/{id}/password-reset", post(reset_user))
         .route("/users/{id}/audit", get(user_audit))
+        .route("/statistics", get(statistics))
         .route("/keys", post(create_key))
         .route("/policy", get(read_policy).put(replace_policy))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
@@ -58,10 +61,13 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
     if let Some(dir) = www {
         r = r.fallback_service(ServeDir::new(dir));
     }
-    r.layer(TimeoutLayer::with_status_code(
-        StatusCode::SERVICE_UNAVAILABLE,
-        Duration::from_secs(30),
-    ))
+    r.layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
 }
 
 fn request_id(h: &HeaderMap) -> Option<String> {
@@ -365,4 +371,9 @@ async fn replace_policy(
     crate::policy::replace(&app, &caller, document, &q, request_id(&headers))
         .await
         .map(Json)
+}
+
+/// Statistics over the users the actor may read (the kernel's `statistics`).
+async fn statistics(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    users::statistics(&app, &caller).await.map(Json)
 }

@@ -591,6 +591,49 @@ fn decode_cursor(c: &str) -> Result<String, ApiError> {
 pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Value, ApiError> {
     let tenant = &caller.tenant;
     let actor = caller.actor()?;
+    let (rows, cursor, filter) = list_page(app, caller, q).await?;
+    let mut views: Vec<Value> = rows.iter().map(UserRow::view).collect();
+    if q.actions {
+        // The page's edges and the actor's chain: enough for the `team` scope between the
+        // actor and each listed user (an edge outside the page can only deny, never allow).
+        let mut conn = app.db.pool().acquire().await?;
+        let page: Vec<(String, Option<String>)> = rows
+            .iter()
+            .map(|u| (u.id.clone(), u.manager.clone()))
+            .collect();
+        let dir = directory(&mut conn, &tenant.id, &page, &[&actor.id]).await?;
+        let account = actor.account();
+        for (u, view) in rows.iter().zip(views.iter_mut()) {
+            let allowed = access::permitted_among(
+                &tenant.policy,
+                &dir,
+                &account,
+                &Target::from(&u.account()),
+                CONSOLE_ACTIONS,
+                now(),
+            )
+            .map_err(bad)?;
+            if let Some(o) = view.as_object_mut() {
+                o.insert("actions".into(), allowed.into());
+            }
+        }
+    }
+    Ok(json!({
+        "users": views,
+        "next": cursor,
+        "scope": filter,
+        "policy": tenant.policy.hash(),
+    }))
+}
+
+/// One page of the users the actor may read, the next page's cursor and the scope filter.
+async fn list_page(
+    app: &App,
+    caller: &Caller,
+    q: &ListQuery,
+) -> Result<(Vec<UserRow>, Option<String>, access::Filter), ApiError> {
+    let tenant = &caller.tenant;
+    let actor = caller.actor()?;
     let scope =
         access::scope(&tenant.policy, &actor.account(), "users.read", now()).map_err(bad)?;
     let opts = SqlOptions {
@@ -641,37 +684,7 @@ pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Value, Ap
     } else {
         None
     };
-    let mut views: Vec<Value> = rows.iter().map(UserRow::view).collect();
-    if q.actions {
-        // The page's edges and the actor's chain: enough for the `team` scope between the
-        // actor and each listed user (an edge outside the page can only deny, never allow).
-        let page: Vec<(String, Option<String>)> = rows
-            .iter()
-            .map(|u| (u.id.clone(), u.manager.clone()))
-            .collect();
-        let dir = directory(&mut conn, &tenant.id, &page, &[&actor.id]).await?;
-        let account = actor.account();
-        for (u, view) in rows.iter().zip(views.iter_mut()) {
-            let allowed = access::permitted_among(
-                &tenant.policy,
-                &dir,
-                &account,
-                &Target::from(&u.account()),
-                CONSOLE_ACTIONS,
-                now(),
-            )
-            .map_err(bad)?;
-            if let Some(o) = view.as_object_mut() {
-                o.insert("actions".into(), allowed.into());
-            }
-        }
-    }
-    Ok(json!({
-        "users": views,
-        "next": cursor,
-        "scope": scope.filter,
-        "policy": tenant.policy.hash(),
-    }))
+    Ok((rows, cursor, scope.filter))
 }
 
 /// Applies a partial update.
@@ -1303,4 +1316,35 @@ pub async fn login(
         user: u,
         must_change_password: must,
     })
+}
+
+/// The most users [`statistics`] counts in one request.
+pub const MAX_STATISTICS_USERS: usize = 100_000;
+
+/// The kernel's statistics (totals, by status, super administrators, organisations) over
+/// the users the actor may read.
+///
+/// # Errors
+/// A scope larger than [`MAX_STATISTICS_USERS`], store errors.
+pub async fn statistics(app: &App, caller: &Caller) -> Result<Value, ApiError> {
+    let mut accounts = Vec::new();
+    let mut q = ListQuery {
+        limit: Some(200),
+        ..ListQuery::default()
+    };
+    loop {
+        let (rows, next, _) = list_page(app, caller, &q).await?;
+        accounts.extend(rows.iter().map(UserRow::account));
+        if accounts.len() > MAX_STATISTICS_USERS {
+            return Err(bad(format!(
+                "statistics count at most {MAX_STATISTICS_USERS} users"
+            )));
+        }
+        match next {
+            Some(c) => q.cursor = Some(c),
+            None => break,
+        }
+    }
+    let s = lifecycle::statistics(Some(&caller.tenant.policy), &accounts, now());
+    Ok(json!({"statistics": s, "policy": caller.tenant.policy.hash()}))
 }

@@ -962,3 +962,39 @@ async fn the_database_refuses_a_second_key(env: &Env) {
     assert_eq!(n, 0);
 }
 on_both!(the_database_refuses_a_second_key);
+
+async fn statistics_lockout_and_request_ids(env: &Env) {
+    let users = env.demo(HR).await;
+    let manager = demo_user(&users, "manager");
+    let key = env.key(HR, "service").await;
+    let (s, v, h) = env
+        .call(
+            Method::GET,
+            "/api/v1/statistics",
+            &Auth::key(&key, &manager.id),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["statistics"]["total"], 3, "the manager's scope: {v}");
+    assert!(
+        h.get("x-request-id").is_some(),
+        "a request id is generated and echoed"
+    );
+
+    // R002-12: failed logins are counted in the store; the kernel's gate locks the account.
+    let rental = env.demo("rental-platform").await;
+    let lucas = demo_user(&rental, "customer");
+    for _ in 0..5 {
+        let (s, _, _) = env
+            .call(Method::POST, "/api/v1/session", &Auth::None, Some(json!({"tenant": "rental-platform", "login": lucas.login, "password": "Wrong-Password-123!"})))
+            .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    let (s, v, _) = env
+        .call(Method::POST, "/api/v1/session", &Auth::None, Some(json!({"tenant": "rental-platform", "login": lucas.login, "password": DEMO_PASSWORD})))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "locked");
+}
+on_both!(statistics_lockout_and_request_ids);
