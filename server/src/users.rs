@@ -332,6 +332,47 @@ fn is_privileged(a: &UserRow) -> bool {
     a.super_admin || a.root
 }
 
+/// Manual group memberships grant roles, so changing them needs the kernel's `groups.manage`
+/// on the target where the policy declares it, and a super administrator where it does not.
+fn authorize_groups(
+    tenant: &Tenant,
+    dir: &Directory,
+    actor: &UserRow,
+    target: &UserRow,
+    before: &[String],
+    after: &[String],
+) -> Result<(), ApiError> {
+    let mut a: Vec<&String> = after.iter().collect();
+    let mut b: Vec<&String> = before.iter().collect();
+    a.sort();
+    b.sort();
+    if a == b {
+        return Ok(());
+    }
+    let declared = tenant
+        .policy
+        .access()
+        .is_some_and(|acc| acc.has_action("groups", "manage"));
+    if declared {
+        require(authorize(
+            tenant,
+            dir,
+            &actor.account(),
+            "groups.manage",
+            Target::from(&target.account()),
+            None,
+        )?)?;
+        Ok(())
+    } else if is_privileged(actor) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden {
+            deny: None,
+            reason: "only a super administrator changes group memberships under this policy",
+        })
+    }
+}
+
 /// Fills the indexed columns of `u` from its normalised record.
 fn index_columns(u: &mut UserRow) {
     u.organization = text(&u.document, "organization");
@@ -444,6 +485,7 @@ pub async fn create(
         Target::from(&u.account()),
         change,
     )?)?;
+    authorize_groups(tenant, &dir, actor, &u, &[], &u.groups)?;
     drop(conn);
 
     let at = now().unix();
@@ -790,8 +832,19 @@ pub async fn update(
         &actor.account(),
         "users.update",
         Target::from(&before.account()),
+        change.clone(),
+    )?)?;
+    // The user as it would be must also be within the actor's reach: an update cannot move
+    // a user to an organisation or a team the actor does not manage.
+    require(authorize(
+        tenant,
+        &dir,
+        &actor.account(),
+        "users.update",
+        Target::from(&after.account()),
         change,
     )?)?;
+    authorize_groups(tenant, &dir, actor, &before, &before.groups, &after.groups)?;
     // Self-service password changes need the current password (R002-05).
     let current_password_verified = match (&b.current_password, &before.password_hash) {
         (Some(cur), Some(h)) if plain.is_some() => {

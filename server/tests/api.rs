@@ -998,3 +998,58 @@ async fn statistics_lockout_and_request_ids(env: &Env) {
     assert_eq!(v["deny"]["code"], "locked");
 }
 on_both!(statistics_lockout_and_request_ids);
+
+async fn updates_cannot_escape_the_actors_reach(env: &Env) {
+    let users = env.demo(PPP).await;
+    let bob = demo_user(&users, "bob");
+    let carla = demo_user(&users, "carla");
+    let admin = demo_user(&users, "admin");
+    let key = env.key(PPP, "service").await;
+    // A super administrator moves Carla to plant A: allowed.
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", carla.id),
+            &Auth::key(&key, &admin.id),
+            Some(json!({"organization": "plant-a"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // Bob may not put himself in a group (groups grant roles; this policy has no groups.manage).
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", bob.id),
+            &Auth::key(&key, &bob.id),
+            Some(json!({"groups": ["admins"]})),
+        )
+        .await;
+    assert!(
+        s == StatusCode::FORBIDDEN || s == StatusCode::BAD_REQUEST,
+        "{s} {v}"
+    );
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM group_members WHERE user_id = $1",
+            &bob.id
+        )
+        .await,
+        0
+    );
+    // Nor make himself a super administrator.
+    let (s, _, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", bob.id),
+            &Auth::key(&key, &bob.id),
+            Some(json!({"superAdmin": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(
+        env.scalar("SELECT super_admin FROM users WHERE id = $1", &bob.id)
+            .await,
+        0
+    );
+}
+on_both!(updates_cannot_escape_the_actors_reach);
