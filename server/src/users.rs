@@ -489,10 +489,22 @@ pub async fn create(
     drop(conn);
 
     let at = now().unix();
-    if let Some(p) = plain {
-        u.password_hash = Some(hash(&tenant.policy, p).await?);
-        u.password_changed_at = Some(at);
-    }
+    let temporary = match plain {
+        Some(p) => {
+            u.password_hash = Some(hash(&tenant.policy, p).await?);
+            u.password_changed_at = Some(at);
+            None
+        }
+        None => match initial_temporary_password(&tenant.policy) {
+            Some(p) => {
+                u.password_hash = Some(hash(&tenant.policy, p.clone()).await?);
+                u.password_changed_at = Some(at);
+                u.must_change_password = true;
+                Some(p)
+            }
+            None => None,
+        },
+    };
     let audit = Audit { caller, request_id };
     let mut tx = app.db.begin_write().await?;
     let written: Result<(), ApiError> = async {
@@ -523,9 +535,31 @@ pub async fn create(
     }
     let mut extra = Map::new();
     extra.insert("warnings".into(), warnings(&decision).into());
+    if let Some(p) = temporary {
+        // Shown once, here; stored only as its hash (R004-05).
+        extra.insert("temporaryPassword".into(), p.into());
+        extra.insert("mustChangePassword".into(), true.into());
+    }
     Ok(Written {
         user: u.view(),
         extra,
+    })
+}
+
+/// For a policy whose records carry no password but whose resets hand out temporary
+/// passwords (the PRS seed, R004-05), a new account's initial password is a generated
+/// temporary one meeting the password policy.
+fn initial_temporary_password(policy: &Policy) -> Option<String> {
+    let has_field = !password_fields(policy).is_empty();
+    let temporary = policy
+        .lifecycle()
+        .and_then(|l| l.spec().password_reset.as_ref())
+        .is_some_and(|r| r.methods.contains(&ResetMethod::TemporaryPassword));
+    let pp = policy.password_policy()?;
+    (!has_field && temporary).then(|| {
+        password::generate_password(pp, &mut tokens::OsRandom, None)
+            .expose()
+            .to_owned()
     })
 }
 

@@ -1053,3 +1053,44 @@ async fn updates_cannot_escape_the_actors_reach(env: &Env) {
     );
 }
 on_both!(updates_cannot_escape_the_actors_reach);
+
+async fn prs_accounts_start_with_a_temporary_password(env: &Env) {
+    let users = env.demo("prs-procurement").await;
+    let admin = demo_user(&users, "admin");
+    let key = env.key("prs-procurement", "service").await;
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &Auth::key(&key, &admin.id),
+            Some(json!({"username": "kwong", "firstName": "Kim", "lastName": "Wong", "userType": "requester", "department": "Finance", "supervisor": admin.id, "organization": "prs"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let temp = v["temporaryPassword"]
+        .as_str()
+        .expect("R004-05: a generated temporary password")
+        .to_owned();
+    assert!(temp.len() >= 8);
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/session",
+            &Auth::None,
+            Some(json!({"tenant": "prs-procurement", "login": "kwong", "password": temp})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["mustChangePassword"], true);
+    let id = v["user"]["id"].as_str().unwrap().to_owned();
+    let (_, audit, _) = env
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{id}/audit"),
+            &Auth::key(&key, &admin.id),
+            None,
+        )
+        .await;
+    assert!(!audit.to_string().contains(&temp));
+}
+on_both!(prs_accounts_start_with_a_temporary_password);
