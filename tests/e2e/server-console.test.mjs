@@ -55,6 +55,8 @@ async function signIn(tenant, login) {
   await page.evaluate((t) => { document.querySelector("#si-tenant").value = t; }, tenant);
   await page.fill("#si-login", login);
   await page.fill("#si-password", PASSWORD);
+  // Empty the table so that the wait below sees this user's list, not the previous one.
+  await page.evaluate(() => document.querySelector("#users tbody").replaceChildren());
   await page.click("#si-submit");
   await page.locator("#who:not([hidden])").waitFor();
   await page.waitForFunction(() => document.querySelectorAll("#users tbody tr").length > 0);
@@ -82,5 +84,24 @@ test("an HR administrator deactivates a user: roles removed, audit entry shown",
   assert.ok(!cells[3].includes("employee"), `roles removed: ${cells}`);
   await row.locator("button[data-action=history]").click();
   await page.locator("#hist-list li[data-action='users.status']").waitFor();
+  await page.click("#dlg-history [data-close]");
+  assert.equal(errors.length, 0, errors.join("\n"));
+});
+
+test("a user created in the console is stored by the server (the kernel's verdict, then the directory)", async () => {
+  await page.click("#btn-new");
+  await page.fill("#f-firstName", "Lea");
+  await page.fill("#f-lastName", "Moreau");
+  await page.fill("#f-email", "lea.moreau@company.com");
+  await page.fill("#f-jobTitle", "Product Designer");
+  const managers = await page.evaluate(() => [...document.querySelectorAll("#dl-manager option")].map((o) => o.value));
+  await page.fill("#f-manager", managers[0]);
+  await page.fill("#f-organization", "company");
+  await page.locator("#user-save:not([disabled])").waitFor();
+  await page.click("#user-save");
+  await page.waitForFunction(() => [...document.querySelectorAll("#users tbody tr")].some((tr) => tr.textContent.includes("lea.moreau@company.com")));
+  // Stored on the server: a fresh read of the list (not the page's memory) has her.
+  const listed = await page.evaluate(async () => (await (await fetch("/api/v1/users?q=lea.moreau")).json()).users.map((u) => u.email));
+  assert.deepEqual(listed, ["lea.moreau@company.com"]);
   assert.equal(errors.length, 0, errors.join("\n"));
 });

@@ -123,7 +123,7 @@ function renderTable() {
     h("td", {}, may(u, "users.update") ? h("button", { class: "link", onclick: () => openUser(u) }, t("edit")) : null,
       may(u, "users.status") ? h("button", { class: "link", onclick: () => openStatus(u) }, t("changeStatus")) : null,
       onServer() ? h("button", { class: "link", "data-action": "history", onclick: () => openHistory(u) }, t("history")) : null,
-      onServer() && may(u, "users.delete") ? h("button", { class: "link", "data-action": "delete", onclick: () => removeUser(u) }, t("delete")) : null))));
+      onServer() && state.doc.lifecycle?.deletion && may(u, "users.delete") ? h("button", { class: "link", "data-action": "delete", onclick: () => removeUser(u) }, t("delete")) : null))));
   $("#empty").hidden = rows.length > 0;
 }
 
@@ -184,6 +184,9 @@ function readForm() {
     else if (spec.nullable) rec[name] = null;
     else if (spec.type === "password" && form.mode === "update") rec[name] = "";
   }
+  // The status is not a form field (it changes through transitions): the record carries
+  // the stored one, or the lifecycle's initial status for a new user.
+  if (state.doc.fields?.status && rec.status === undefined) rec.status = form.user?.status ?? state.doc.lifecycle?.initial ?? "active";
   if (form.user) rec.id = form.user.id;
   return rec;
 }
