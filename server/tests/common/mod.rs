@@ -35,6 +35,7 @@ pub struct Env {
     pub url: String,
     pub which: Which,
     pg_name: Option<String>,
+    sqlite_path: Option<std::path::PathBuf>,
 }
 
 fn random_name() -> String {
@@ -68,10 +69,13 @@ fn with_db(base: &str, db: &str) -> String {
 impl Env {
     /// A fresh, migrated, empty database; `None` when PostgreSQL is explicitly skipped.
     pub async fn new(which: Which) -> Option<Env> {
+        let mut sqlite_path = None;
         let (url, pg_name) = match which {
             Which::Sqlite => {
                 let path = std::env::temp_dir().join(format!("warden-test-{}.db", random_name()));
-                (format!("sqlite://{}?mode=rwc", path.display()), None)
+                let url = format!("sqlite://{}?mode=rwc", path.display());
+                sqlite_path = Some(path);
+                (url, None)
             }
             Which::Postgres => {
                 let base = postgres_base()?;
@@ -104,14 +108,25 @@ impl Env {
             url,
             which,
             pg_name,
+            sqlite_path,
         })
     }
 
-    /// Drops the PostgreSQL database (SQLite files are left in the temp folder).
+    /// Drops the PostgreSQL database or removes the SQLite files.
     pub async fn cleanup(self) {
-        let Env { app, pg_name, .. } = self;
+        let Env {
+            app,
+            pg_name,
+            sqlite_path,
+            ..
+        } = self;
         app.db.pool().close().await;
         drop(app);
+        if let Some(path) = sqlite_path {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+        }
         if let (Some(name), Some(base)) = (pg_name, postgres_base())
             && let Ok(mut admin) = sqlx::PgConnection::connect(&base).await
         {
