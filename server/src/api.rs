@@ -285,8 +285,9 @@ async fn user_audit(
     State(app): State<Arc<App>>,
     caller: Caller,
     Path(id): Path<String>,
+    Query(q): Query<users::HistoryQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    users::history(&app, &caller, &id).await.map(Json)
+    users::history(&app, &caller, &id, &q).await.map(Json)
 }
 
 #[derive(Deserialize)]

@@ -92,7 +92,8 @@ pub async fn append(conn: &mut AnyConnection, record: &AuditRecord) -> Result<i6
     Ok(seq)
 }
 
-/// The audit entries about `target` in `tenant`, oldest first.
+/// The audit entries about `target` in `tenant` after sequence number `after`, oldest
+/// first, at most `limit`; and the sequence number to continue after when there are more.
 ///
 /// # Errors
 /// Database errors.
@@ -100,18 +101,21 @@ pub async fn history(
     conn: &mut AnyConnection,
     tenant: &str,
     target: &str,
+    after: i64,
     limit: i64,
-) -> Result<Vec<Value>, sqlx::Error> {
+) -> Result<(Vec<Value>, Option<i64>), sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT seq, body FROM audit_log WHERE tenant_id = $1 AND target_id = $2 ORDER BY seq LIMIT $3",
+        "SELECT seq, body FROM audit_log WHERE tenant_id = $1 AND target_id = $2 AND seq > $3 ORDER BY seq LIMIT $4",
     )
     .bind(tenant)
     .bind(target)
-    .bind(limit)
+    .bind(after)
+    .bind(limit + 1)
     .fetch_all(&mut *conn)
     .await?;
     let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
+    let mut last = None;
+    for r in rows.iter().take(usize::try_from(limit).unwrap_or(0)) {
         let seq: i64 = r.try_get("seq")?;
         let body: String = r.try_get("body")?;
         let mut v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
@@ -119,8 +123,10 @@ pub async fn history(
             o.insert("seq".into(), seq.into());
         }
         out.push(v);
+        last = Some(seq);
     }
-    Ok(out)
+    let more = i64::try_from(rows.len()).unwrap_or(i64::MAX) > limit;
+    Ok((out, if more { last } else { None }))
 }
 
 /// A break in a tenant's chain.

@@ -1295,11 +1295,34 @@ pub async fn password_reset(
 ///
 /// # Errors
 /// Not found, store errors.
-pub async fn history(app: &App, caller: &Caller, id: &str) -> Result<Value, ApiError> {
+pub async fn history(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+    q: &HistoryQuery,
+) -> Result<Value, ApiError> {
     let mut conn = app.db.pool().acquire().await?;
     let (target, _) = readable_target(&mut conn, caller, id).await?;
-    let entries = audit::history(&mut conn, &caller.tenant.id, &target.id, 1000).await?;
-    Ok(json!({"entries": entries}))
+    let limit = q.limit.unwrap_or(200).clamp(1, 1000);
+    let (entries, next) = audit::history(
+        &mut conn,
+        &caller.tenant.id,
+        &target.id,
+        q.after.unwrap_or(0),
+        limit,
+    )
+    .await?;
+    Ok(json!({"entries": entries, "next": next}))
+}
+
+/// The query of an audit history: pages by sequence number, never truncated.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryQuery {
+    /// Entries after this sequence number (the previous page's `next`).
+    pub after: Option<i64>,
+    /// Page size (1 to 1,000, default 200).
+    pub limit: Option<i64>,
 }
 
 /// The outcome of a login.

@@ -113,6 +113,27 @@ async fn crud_and_audit(env: &Env) {
         hr.id.as_str(),
         "the actor is the caller named by the key"
     );
+    // Pages by sequence number: one entry per page, the second page ends the history.
+    let (_, p1, _) = env
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{id}/audit?limit=1"),
+            &as_hr,
+            None,
+        )
+        .await;
+    assert_eq!(p1["entries"].as_array().unwrap().len(), 1);
+    let after = p1["next"].as_i64().unwrap();
+    let (_, p2, _) = env
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{id}/audit?limit=1&after={after}"),
+            &as_hr,
+            None,
+        )
+        .await;
+    assert_eq!(p2["entries"][0]["action"], "users.update");
+    assert!(p2["next"].is_null());
     assert!(
         v["entries"][1]["decision"]["policy"]
             .as_str()

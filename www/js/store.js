@@ -69,7 +69,14 @@ async function serverUsers() {
 
 /** A user's audit history (server mode). */
 export async function history(id) {
-  return (await api("GET", `/users/${encodeURIComponent(id)}/audit`)).entries;
+  const out = [];
+  let after = null;
+  do {
+    const page = await api("GET", `/users/${encodeURIComponent(id)}/audit${after ? `?after=${after}` : ""}`);
+    out.push(...page.entries);
+    after = page.next;
+  } while (after);
+  return out;
 }
 
 /** Changes a user's status through the server (server mode). */
