@@ -32,3 +32,24 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund
 fi
 
+
+echo "== PostgreSQL 15 (the server's PostgreSQL tests; WARDEN_TEST_POSTGRES)"
+sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+  $sudo apt-get update && $sudo apt-get install -y postgresql
+fi
+pg_version=$(ls /usr/lib/postgresql | sort -n | tail -n1)
+if ! pg_lsclusters -h | awk '{print $4}' | grep -q online; then
+  $sudo pg_ctlcluster "$pg_version" main start
+fi
+pg() {
+  if [ "$(id -u)" = 0 ]; then su postgres -c "psql -v ON_ERROR_STOP=1 -qtAc \"$1\""
+  else sudo -u postgres psql -v ON_ERROR_STOP=1 -qtAc "$1"; fi
+}
+if [ "$(pg "SELECT 1 FROM pg_roles WHERE rolname = 'warden'")" != 1 ]; then
+  pg "CREATE ROLE warden LOGIN PASSWORD 'warden' CREATEDB"
+fi
+if [ "$(pg "SELECT 1 FROM pg_database WHERE datname = 'warden'")" != 1 ]; then
+  pg "CREATE DATABASE warden OWNER warden"
+fi
+echo "PostgreSQL ready: WARDEN_TEST_POSTGRES=postgres://warden:warden@127.0.0.1:5432/warden"

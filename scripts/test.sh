@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
+# The server's API suite runs on SQLite and on the PostgreSQL that scripts/setup.sh starts.
+export WARDEN_TEST_POSTGRES=${WARDEN_TEST_POSTGRES:-postgres://warden:warden@127.0.0.1:5432/warden}
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
@@ -17,6 +20,10 @@ cargo clippy --workspace --all-targets -- -D warnings
 
 step "plugin components (core component, example and hostile plugins -> target/components/)"
 scripts/build-components.sh
+
+step "warden-server builds with each database backend alone"
+cargo check -q -p warden-server --no-default-features --features sqlite --lib --bins
+cargo check -q -p warden-server --no-default-features --features postgres --lib --bins
 
 step "cargo test (workspace)"
 cargo test --workspace

@@ -20,7 +20,10 @@ const today = () => new Date().toISOString().slice(0, 10);
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
 
 const state = { preset: localStorage.getItem("warden.preset") || "production-planner-pro", lang: localStorage.getItem("warden.lang") || "en",
-  warden: null, doc: null, users: [], sort: { key: "name", dir: 1 }, blocklist: null };
+  warden: null, doc: null, users: [], orgs: [], sort: { key: "name", dir: 1 }, blocklist: null };
+const onServer = () => store.mode() === "server";
+// On a server, the actions the kernel allows the signed-in user on a listed user.
+const may = (u, action) => !onServer() || (u.actions ?? []).includes(action);
 const t = (k) => STRINGS[state.lang][k] ?? STRINGS.en[k] ?? k;
 const label = (spec, name) => spec?.label?.[state.lang] ?? spec?.label?.en ?? name;
 const statusLabel = (s) => label(state.doc?.lifecycle?.statuses?.[s], s);
@@ -40,7 +43,12 @@ async function loadPreset(name) {
   if (w.needsBlocklist) w = w.withBlocklist(await blocklist());
   state.warden = w;
   state.doc = w.document();
-  state.users = store.listUsers(name);
+  await reload();
+}
+
+async function reload() {
+  state.users = await store.listUsers(state.preset);
+  state.orgs = await store.organizations(state.preset);
   renderAll();
 }
 
@@ -75,7 +83,7 @@ function renderAll() {
   renderStatic();
   const statuses = Object.keys(state.doc.lifecycle?.statuses ?? { active: {}, inactive: {} });
   fillSelect($("#f-status"), t("allStatuses"), statuses, statusLabel);
-  fillSelect($("#f-org"), t("allOrgs"), store.organizations(state.preset));
+  fillSelect($("#f-org"), t("allOrgs"), state.orgs);
   const roles = Object.keys(state.doc.access?.roles ?? {});
   fillSelect($("#f-role"), t("allRoles"), ["superAdmin", ...roles], (r) => (r === "superAdmin" ? t("superAdmins") : label(state.doc.access.roles[r], r)));
   renderStats();
@@ -112,8 +120,10 @@ function renderTable() {
   }, t(k))), h("th", {}, "")));
   $("#users tbody").replaceChildren(...rows.map((u) => h("tr", { "data-id": u.id },
     COLS.map(([k, g]) => h("td", {}, k === "status" ? h("span", { class: `badge ${g(u)}` }, statusLabel(g(u))) : g(u) || "—")),
-    h("td", {}, h("button", { class: "link", onclick: () => openUser(u) }, t("edit")),
-      h("button", { class: "link", onclick: () => openStatus(u) }, t("changeStatus"))))));
+    h("td", {}, may(u, "users.update") ? h("button", { class: "link", onclick: () => openUser(u) }, t("edit")) : null,
+      may(u, "users.status") ? h("button", { class: "link", onclick: () => openStatus(u) }, t("changeStatus")) : null,
+      onServer() ? h("button", { class: "link", "data-action": "history", onclick: () => openHistory(u) }, t("history")) : null,
+      onServer() && state.doc.lifecycle?.deletion && may(u, "users.delete") ? h("button", { class: "link", "data-action": "delete", onclick: () => removeUser(u) }, t("delete")) : null))));
   $("#empty").hidden = rows.length > 0;
 }
 
@@ -141,7 +151,7 @@ function openUser(user) {
   form = { user, mode, touched: new Set(), decision: null };
   $("#user-title").textContent = t(user ? "editUser" : "createUser");
   const fields = Object.entries(state.doc.fields ?? {}).filter(([n, s]) => n !== "id" && n !== "status" && !s.derivedFrom);
-  const orgs = store.organizations(state.preset), ids = state.users.map((u) => u.id);
+  const orgs = state.orgs, ids = state.users.map((u) => u.id);
   $("#fields").replaceChildren(...fields.map(([name, spec]) => {
     const input = inputFor(name, spec);
     if (user && user[name] !== undefined && user[name] !== null && spec.type !== "password") {
@@ -174,6 +184,9 @@ function readForm() {
     else if (spec.nullable) rec[name] = null;
     else if (spec.type === "password" && form.mode === "update") rec[name] = "";
   }
+  // The status is not a form field (it changes through transitions): the record carries
+  // the stored one, or the lifecycle's initial status for a new user.
+  if (state.doc.fields?.status && rec.status === undefined) rec.status = form.user?.status ?? state.doc.lifecycle?.initial ?? "active";
   if (form.user) rec.id = form.user.id;
   return rec;
 }
@@ -182,7 +195,7 @@ function validateForm(showAll = false) {
   const w = state.warden, lang = state.lang, rec = readForm();
   const input = { user: rec, mode: form.mode, today: today() };
   const first = w.validate(input, lang);
-  const facts = w.answerFacts(first.checks, state.users, { selfId: form.user?.id, known: { organization: store.organizations(state.preset) } });
+  const facts = w.answerFacts(first.checks, state.users, { selfId: form.user?.id, known: { organization: state.orgs } });
   const d = w.validate({ ...input, facts }, lang);
   form.decision = d;
   const fieldNames = new Set(Object.keys(state.doc.fields ?? {}));
@@ -221,16 +234,29 @@ function suggestion(v) {
   return null;
 }
 
-$("#user-form").addEventListener("submit", (e) => {
+$("#user-form").addEventListener("submit", async (e) => {
   const d = validateForm(true);
   if (!(d.valid && d.complete)) { e.preventDefault(); return; }
+  if (onServer()) {
+    // The server decides: the raw form goes to it; its refusal stays in the form.
+    e.preventDefault();
+    const rec = readForm();
+    for (const [k, v] of Object.entries(rec)) if (v === "" && state.doc.fields?.[k]?.type === "password") delete rec[k];
+    try {
+      await store.saveUsers(state.preset, [rec]);
+      $("#dlg-user").close();
+      await reload();
+    } catch (err) {
+      $("#form-notes").replaceChildren(h("div", { class: "msg error", "data-server": "refused" }, err.message));
+    }
+    return;
+  }
   const rec = { ...d.normalized };
   delete rec.password;
   if (form.user) { rec.id = form.user.id; }
   else { rec.status = rec.status ?? state.doc.lifecycle?.initial ?? "active"; rec.roles = []; }
-  store.saveUsers(state.preset, [rec]);
-  state.users = store.listUsers(state.preset);
-  renderAll();
+  await store.saveUsers(state.preset, [rec]);
+  await reload();
 });
 
 // ------------------------------------------------------------------ status dialog
@@ -275,14 +301,28 @@ function askTransition() {
   }
 }
 for (const id of ["#st-to", "#st-reason", "#st-days"]) $(id).addEventListener("input", askTransition);
-$("#status-form").addEventListener("submit", (e) => {
+$("#status-form").addEventListener("submit", async (e) => {
   const d = statusDecision;
   if (!d || d.decision !== "allow") { e.preventDefault(); return; }
+  if (onServer()) {
+    e.preventDefault();
+    const body = { to: d.to };
+    const reason = $("#st-reason").value.trim(), days = Number($("#st-days").value);
+    if (reason) body.reason = reason;
+    if (days > 0 && state.doc.lifecycle?.statuses?.[d.to]?.temporary) body.durationDays = days;
+    try {
+      await store.transition(statusTarget.id, body);
+      $("#dlg-status").close();
+      await reload();
+    } catch (err) {
+      $("#st-verdict").className = "verdict deny"; $("#st-verdict").textContent = err.message;
+    }
+    return;
+  }
   const patch = { id: statusTarget.id, status: d.to, statusUntil: d.until ?? null };
   for (const o of d.obligations) { if (o.kind === "removeRoles") patch.roles = []; if (o.kind === "removeGroups") patch.groups = []; }
-  store.saveUsers(state.preset, [patch]);
-  state.users = store.listUsers(state.preset);
-  renderAll();
+  await store.saveUsers(state.preset, [patch]);
+  await reload();
 });
 
 // ------------------------------------------------------------------ bulk import
@@ -309,7 +349,7 @@ async function runImport(file) {
   bar.value = 80;
   await pause();
   const byIndex = new Map(report.rows.map((r) => [r.index, r]));
-  imp = { report, byIndex, page: 0, onlyProblems: false };
+  imp = { report, byIndex, page: 0, onlyProblems: false, bytes, format: jsonl ? "jsonl" : "csv" };
   bar.value = 100;
   renderImport();
   $("#imp-commit").disabled = report.summary.valid === 0;
@@ -350,9 +390,21 @@ function renderImport() {
 async function commitImport() {
   const bar = $("#imp-progress"), w = state.warden, lang = state.lang;
   $("#imp-commit").disabled = true;
+  if (onServer()) {
+    // The server commits each accepted row with its audit entry, or says why not.
+    let res;
+    try { res = await store.importFile(imp.bytes, imp.format, true); } catch (err) {
+      $("#imp-summary").append(h("div", { class: "msg error" }, err.message)); return;
+    }
+    await reload();
+    renderImport();
+    const n = res.summary.created, refused = res.summary.refused;
+    $("#imp-summary").append(h("div", { class: "card", "data-imp": "imported" }, h("b", {}, String(n)), h("span", {}, t("imported")(n) + (refused ? ` (${refused} ✗)` : ""))));
+    return;
+  }
   const todo = [];
   for (let i = 0; i < imp.report.status.length; i++) if (imp.report.status[i] !== 2) todo.push(i);
-  const known = { organization: store.organizations(state.preset) };
+  const known = { organization: state.orgs };
   const pool = [...state.users], accepted = [];
   let refused = 0;
   for (let k = 0; k < todo.length; k += 250) {
@@ -371,9 +423,8 @@ async function commitImport() {
     $("#imp-summary").replaceChildren(h("span", { class: "muted" }, `${t("committing")} ${Math.min(k + 250, todo.length)} / ${todo.length}`));
     await pause();
   }
-  store.saveUsers(state.preset, accepted);
-  state.users = store.listUsers(state.preset);
-  renderAll();
+  await store.saveUsers(state.preset, accepted);
+  await reload();
   renderImport();
   $("#imp-summary").append(h("div", { class: "card", "data-imp": "imported" }, h("b", {}, String(accepted.length)), h("span", {}, t("imported")(accepted.length) + (refused ? ` (${refused} ✗)` : ""))));
 }
@@ -385,7 +436,7 @@ $("#btn-import").addEventListener("click", () => { $("#imp-file").value = ""; $(
 $("#imp-file").addEventListener("change", (e) => { const f = e.target.files?.[0]; if (f) runImport(f); });
 $("#imp-commit").addEventListener("click", commitImport);
 for (const id of ["#search", "#f-status", "#f-org", "#f-role"]) $(id).addEventListener("input", renderTable);
-$("#preset").addEventListener("change", (e) => loadPreset(e.target.value));
+$("#preset").addEventListener("change", (e) => (onServer() ? signInTo(e.target.value) : loadPreset(e.target.value)));
 $("#lang").addEventListener("change", (e) => {
   state.lang = e.target.value; localStorage.setItem("warden.lang", state.lang);
   renderAll();
@@ -394,9 +445,55 @@ $("#lang").addEventListener("change", (e) => {
   if ($("#dlg-import").open && imp) renderImport();
 });
 
+// ------------------------------------------------------------------ server: sign-in, history, delete
+function renderWho() {
+  const s = store.session();
+  $("#who").hidden = !s;
+  if (s) $("#who-name").textContent = `${s.user.firstName ?? s.user.username ?? ""} ${s.user.lastName ?? ""} (${s.user.email ?? s.user.username ?? s.user.id})`;
+}
+
+function signInTo(tenant) {
+  $("#si-tenant").value = tenant;
+  $("#si-error").textContent = "";
+  $("#dlg-signin").showModal();
+}
+
+$("#signin-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  try {
+    const s = await store.signIn($("#si-tenant").value, $("#si-login").value, $("#si-password").value);
+    $("#si-password").value = "";
+    $("#dlg-signin").close();
+    $("#preset").value = s.tenant;
+    renderWho();
+    await loadPreset(s.tenant);
+  } catch (err) {
+    $("#si-error").textContent = err.message;
+  }
+});
+$("#btn-signout").addEventListener("click", async () => { await store.signOut(); renderWho(); signInTo(state.preset); });
+
+async function openHistory(u) {
+  const entries = await store.history(u.id);
+  $("#hist-who").textContent = `${u.firstName ?? ""} ${u.lastName ?? ""}`;
+  $("#hist-list").replaceChildren(...entries.map((e) => h("li", { "data-action": e.action },
+    `${new Date(e.at * 1000).toISOString().slice(0, 16).replace("T", " ")} — ${e.action} — ${e.actor}${e.after?.status && e.before?.status !== e.after?.status ? ` → ${e.after.status}` : ""}`)));
+  $("#dlg-history").showModal();
+}
+
+async function removeUser(u) {
+  // R000-09: an explicit confirmation.
+  if (!window.confirm(`${t("confirmDelete")} ${u.firstName ?? ""} ${u.lastName ?? ""}?`)) return;
+  try { await store.remove(u.id); await reload(); } catch (err) { window.alert(err.message); }
+}
+
 await init();
 $("#preset").replaceChildren(...presets().map((p) => h("option", { value: p.name }, `${p.id} · ${p.title.split(":")[0]}`)));
-$("#preset").value = state.preset;
 $("#lang").value = state.lang;
-await loadPreset(state.preset);
+const boot = await store.init();
+if (boot.mode === "server" && boot.session) state.preset = boot.session.tenant;
+$("#preset").value = state.preset;
+renderWho();
+if (boot.mode === "server" && !boot.session) signInTo(state.preset);
+else await loadPreset(state.preset);
 document.body.dataset.ready = "true";

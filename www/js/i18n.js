@@ -1,6 +1,8 @@
 // UI strings only: every rule message comes from the core, in the chosen language.
 export const STRINGS = {
   en: {
+    history: "History", delete: "Delete", confirmDelete: "Delete for good", signIn: "Sign in", signOut: "Sign out",
+    password: "Password", historyTitle: "Audit history",
     console: "admin console", system: "System", language: "Language", loading: "Loading the policy kernel…",
     search: "Search name, email…", import: "Import CSV", newUser: "New user", noUsers: "No user matches.",
     cancel: "Cancel", save: "Save", changeStatus: "Change status", newStatus: "New status", reason: "Reason",
@@ -20,6 +22,8 @@ export const STRINGS = {
     onlyProblems: "Only rows with problems", noOrg: "—", yes: "yes", no: "no", resetSent: "A password reset would be sent to the existing account.",
   },
   fr: {
+    history: "Historique", delete: "Supprimer", confirmDelete: "Supprimer définitivement", signIn: "Se connecter", signOut: "Se déconnecter",
+    password: "Mot de passe", historyTitle: "Historique d'audit",
     console: "console d'administration", system: "Système", language: "Langue", loading: "Chargement du noyau de règles…",
     search: "Rechercher nom, e-mail…", import: "Importer un CSV", newUser: "Nouvel utilisateur", noUsers: "Aucun utilisateur ne correspond.",
     cancel: "Annuler", save: "Enregistrer", changeStatus: "Changer le statut", newStatus: "Nouveau statut", reason: "Motif",

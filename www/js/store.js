@@ -1,6 +1,99 @@
-// The console's data access, and the only module that knows where users live. Until the
-// server lands, users are kept in localStorage, seeded per preset; a server-backed module
-// with the same exports replaces this file.
+// The console's data access, and the only module that knows where users live. Served by
+// warden-server (scripts/serve.sh), users live in the server's directory: the console signs
+// in as a user of a tenant and every read and write goes through the API, which decides with
+// the kernel. Served as static files only (the browser tests), users are kept in
+// localStorage, seeded per preset.
+let MODE = "local"; // "server" | "local"
+let SESSION = null; // { tenant, user, policy } when signed in to a server
+
+/** An error answered by the server: its status and typed body. */
+export class ServerError extends Error {
+  constructor(status, body) {
+    const first = body?.violations?.find((v) => v.severity === "error");
+    super(first ? `${first.path?.join(".") ?? ""}: ${first.message}` : body?.deny?.message ?? body?.message ?? body?.error ?? `HTTP ${status}`);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+async function api(method, path, body, raw) {
+  const headers = { "x-warden-csrf": "1" };
+  if (body !== undefined && !raw) headers["content-type"] = "application/json";
+  const res = await fetch(`/api/v1${path}`, { method, headers, credentials: "same-origin", body: raw ? body : body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  let data = null;
+  try { data = text ? JSON.parse(text) : null; } catch { data = { error: text }; }
+  if (!res.ok) throw new ServerError(res.status, data);
+  return data;
+}
+
+/** Finds out where users live: a Warden server (and who is signed in), or localStorage. */
+export async function init() {
+  try {
+    const res = await fetch("/api/v1/session", { credentials: "same-origin" });
+    if (res.status === 200) { MODE = "server"; SESSION = await res.json(); }
+    else if (res.status === 401) { MODE = "server"; SESSION = null; }
+    else MODE = "local";
+  } catch { MODE = "local"; }
+  return { mode: MODE, session: SESSION };
+}
+
+/** "server" or "local". */
+export function mode() { return MODE; }
+
+/** The signed-in session (server mode). */
+export function session() { return SESSION; }
+
+/** Signs in to a tenant of the server as one of its users. */
+export async function signIn(tenant, login, password) {
+  SESSION = await api("POST", "/session", { tenant, login, password });
+  return SESSION;
+}
+
+/** Signs out. */
+export async function signOut() {
+  try { await api("DELETE", "/session"); } finally { SESSION = null; }
+}
+
+/** Every user the signed-in user may see, with the actions the kernel allows on each. */
+async function serverUsers() {
+  const out = [];
+  let cursor = null;
+  do {
+    const page = await api("GET", `/users?limit=200&actions=true${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`);
+    out.push(...page.users);
+    cursor = page.next;
+  } while (cursor);
+  return out;
+}
+
+/** A user's audit history (server mode). */
+export async function history(id) {
+  const out = [];
+  let after = null;
+  do {
+    const page = await api("GET", `/users/${encodeURIComponent(id)}/audit${after ? `?after=${after}` : ""}`);
+    out.push(...page.entries);
+    after = page.next;
+  } while (after);
+  return out;
+}
+
+/** Changes a user's status through the server (server mode). */
+export async function transition(id, body) {
+  return api("POST", `/users/${encodeURIComponent(id)}/status`, body);
+}
+
+/** Deletes a user (server mode), confirmed (R000-09). */
+export async function remove(id) {
+  return api("DELETE", `/users/${encodeURIComponent(id)}?confirm=true`);
+}
+
+/** Imports a file (server mode): a preview, or with `commit` the accepted rows. */
+export async function importFile(bytes, format, commit) {
+  return api("POST", `/imports?format=${format}${commit ? "&commit=true" : ""}`, bytes, true);
+}
+
 const KEY = (preset) => `warden.users.${preset}`;
 
 const people = [
@@ -38,13 +131,26 @@ const SEEDS = {
   })),
 };
 
-/** The signed-in administrator of the demo (the actor of every decision). */
+/** The actor of the console's previews: the signed-in user, or the demo's administrator. */
 export function currentActor() {
+  if (MODE === "server" && SESSION) {
+    const u = SESSION.user;
+    const a = { id: u.id, status: u.status ?? "active", roles: u.roles ?? [], groups: u.groups ?? [], superAdmin: !!u.superAdmin };
+    if (u.organization) a.organization = u.organization;
+    if (u.manager) a.manager = u.manager;
+    if (u.location) a.location = u.location;
+    return a;
+  }
   return { id: "console-admin", superAdmin: true, root: true, roles: ["admin", "administrator", "hrAdmin", "systemAdmin"] };
 }
 
-/** Every user of the preset's tenant. */
-export function listUsers(preset) {
+/** Every user of the preset's tenant (on a server: those the signed-in user may see). */
+export async function listUsers(preset) {
+  if (MODE === "server") return serverUsers();
+  return localUsers(preset);
+}
+
+function localUsers(preset) {
   const raw = localStorage.getItem(KEY(preset));
   if (raw) { try { return JSON.parse(raw); } catch { /* reseeded below */ } }
   const seeded = (SEEDS[preset] ?? (() => []))();
@@ -53,15 +159,29 @@ export function listUsers(preset) {
 }
 
 /** Known organisations (for existence checks and the filter). */
-export function organizations(preset) {
-  return [...new Set(listUsers(preset).map((u) => u.organization).filter(Boolean).concat(["acme", "globex", "initech"]))].sort();
+export async function organizations(preset) {
+  if (MODE === "server") return [...new Set((await serverUsers()).map((u) => u.organization).filter(Boolean))].sort();
+  return [...new Set(localUsers(preset).map((u) => u.organization).filter(Boolean).concat(["acme", "globex", "initech"]))].sort();
 }
 
 function write(preset, users) { localStorage.setItem(KEY(preset), JSON.stringify(users)); }
 
-/** Inserts or updates users (by id); returns them with their ids. */
-export function saveUsers(preset, records) {
-  const users = listUsers(preset);
+/** Inserts or updates users (by id); returns them with their ids. On a server, a record
+ * is created (POST) or its changed fields sent (PATCH); the server's refusal is thrown as a
+ * ServerError with the kernel's violations or denial. */
+export async function saveUsers(preset, records) {
+  if (MODE === "server") {
+    const out = [];
+    for (const r of records) {
+      const { id, status, statusUntil, deleted, actions, ...fields } = r;
+      const res = id
+        ? await api("PATCH", `/users/${encodeURIComponent(id)}`, fields)
+        : await api("POST", "/users", fields);
+      out.push(res.user);
+    }
+    return out;
+  }
+  const users = localUsers(preset);
   const byId = new Map(users.map((u, i) => [u.id, i]));
   let next = users.reduce((m, u) => Math.max(m, Number(String(u.id).replace(/\D/g, "")) || 0), 0);
   const out = [];

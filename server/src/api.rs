@@ -1,0 +1,380 @@
+//! The HTTP routes. Handlers are thin: authentication is the [`Caller`] extractor, the work
+//! is in [`crate::users`], errors map to statuses in [`ApiError`].
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use sqlx::Row;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::services::ServeDir;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::app::{App, now};
+use crate::auth::{Caller, SESSION_COOKIE};
+use crate::error::ApiError;
+use crate::imports::{self, ImportQuery, MAX_IMPORT_BODY};
+use crate::tokens;
+use crate::users::{self, DeleteQuery, ListQuery, ResetBody, StatusBody};
+
+/// The largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// The router: the API under `/api/v1`, health checks, and the console's static files
+/// when `www` is given.
+pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
+    let api = Router::new()
+        .route("/session", post(sign_in).get(whoami).delete(sign_out))
+        .route("/users", get(list_users).post(create_user))
+        .route(
+            "/users/{id}",
+            get(read_user).patch(update_user).delete(delete_user),
+        )
+        .route("/users/{id}/status", post(status_user))
+        .route("/users/{id}/password-reset", post(reset_user))
+        .route("/users/{id}/audit", get(user_audit))
+        .route("/statistics", get(statistics))
+        .route("/keys", post(create_key))
+        .route("/policy", get(read_policy).put(replace_policy))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .merge(
+            Router::new()
+                .route("/imports", post(import_users))
+                .layer(DefaultBodyLimit::disable())
+                .layer(RequestBodyLimitLayer::new(MAX_IMPORT_BODY)),
+        );
+    let mut r = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .nest("/api/v1", api)
+        .with_state(app);
+    if let Some(dir) = www {
+        r = r.fallback_service(ServeDir::new(dir));
+    }
+    r.layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(30),
+        ))
+}
+
+fn request_id(h: &HeaderMap) -> Option<String> {
+    h.get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(128).collect())
+}
+
+/// JSON bodies, with a typed 400 on malformed input.
+pub struct Body<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Body(v)),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::TooLarge),
+            Err(e) => Err(ApiError::BadRequest(e.body_text())),
+        }
+    }
+}
+
+/// Liveness: never touches the database.
+async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// Readiness: the database answers and the migrations are applied.
+async fn readyz(State(app): State<Arc<App>>) -> Response {
+    match app.db.applied_migrations().await {
+        Ok(n) if n > 0 => Json(json!({"status": "ready", "migrations": n})).into_response(),
+        _ => ApiError::Unavailable.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignIn {
+    tenant: String,
+    login: String,
+    password: String,
+}
+
+impl std::fmt::Debug for SignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignIn")
+            .field("tenant", &self.tenant)
+            .field("login", &self.login)
+            .field("password", &"***")
+            .finish()
+    }
+}
+
+async fn sign_in(State(app): State<Arc<App>>, Body(b): Body<SignIn>) -> Result<Response, ApiError> {
+    let tenant = app.tenant(&b.tenant).await.map_err(|e| match e {
+        ApiError::NotFound => ApiError::Unauthenticated,
+        other => other,
+    })?;
+    let done = users::login(&app, &tenant, &b.login, b.password).await?;
+    let token = tokens::new_token("wds_").map_err(|e| ApiError::Internal(e.to_string()))?;
+    let at = now().unix();
+    let ttl = app.settings.session_seconds;
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, tenant_id, user_id, epoch, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(token.hashed())
+    .bind(&tenant.id)
+    .bind(&done.user.id)
+    .bind(done.user.session_epoch)
+    .bind(at)
+    .bind(at + ttl)
+    .execute(app.db.pool())
+    .await?;
+    let secure = if app.settings.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={ttl}{secure}",
+        token.expose()
+    );
+    let mut resp = Json(json!({
+        "tenant": tenant.id,
+        "user": done.user.view(),
+        "mustChangePassword": done.must_change_password,
+        "policy": tenant.policy.hash(),
+    }))
+    .into_response();
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).map_err(|e| ApiError::Internal(e.to_string()))?,
+    );
+    Ok(resp)
+}
+
+async fn whoami(caller: Caller) -> Result<Json<Value>, ApiError> {
+    let actor = caller.actor()?;
+    Ok(Json(json!({
+        "tenant": caller.tenant.id,
+        "user": actor.view(),
+        "policy": caller.tenant.policy.hash(),
+        "policyVersion": caller.tenant.version,
+    })))
+}
+
+async fn sign_out(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    if caller.credential == crate::auth::Credential::Session {
+        let token = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|kv| kv.trim().split_once('='))
+            .find(|(k, _)| *k == SESSION_COOKIE)
+            .map(|(_, v)| v.to_owned())
+            .unwrap_or_default();
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(tokens::hash_token(&token))
+            .execute(app.db.pool())
+            .await?;
+    }
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    resp.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("warden_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    Ok(resp)
+}
+
+async fn list_users(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    users::list(&app, &caller, &q).await.map(Json)
+}
+
+async fn create_user(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    Body(b): Body<Map<String, Value>>,
+) -> Result<Response, ApiError> {
+    let w = users::create(&app, &caller, b, request_id(&headers)).await?;
+    let mut out = w.extra;
+    out.insert("user".into(), w.user);
+    Ok((StatusCode::CREATED, Json(Value::Object(out))).into_response())
+}
+
+async fn read_user(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    users::read(&app, &caller, &id).await.map(Json)
+}
+
+async fn update_user(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<Map<String, Value>>,
+) -> Result<Json<Value>, ApiError> {
+    let w = users::update(&app, &caller, &id, b, request_id(&headers)).await?;
+    let mut out = w.extra;
+    out.insert("user".into(), w.user);
+    Ok(Json(Value::Object(out)))
+}
+
+async fn delete_user(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<DeleteQuery>,
+) -> Result<Json<Value>, ApiError> {
+    users::delete(&app, &caller, &id, q, request_id(&headers))
+        .await
+        .map(Json)
+}
+
+async fn status_user(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<StatusBody>,
+) -> Result<Json<Value>, ApiError> {
+    let w = users::transition(&app, &caller, &id, b, request_id(&headers)).await?;
+    let mut out = w.extra;
+    out.insert("user".into(), w.user);
+    Ok(Json(Value::Object(out)))
+}
+
+async fn reset_user(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<ResetBody>,
+) -> Result<Json<Value>, ApiError> {
+    users::password_reset(&app, &caller, &id, b, request_id(&headers))
+        .await
+        .map(Json)
+}
+
+async fn user_audit(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<users::HistoryQuery>,
+) -> Result<Json<Value>, ApiError> {
+    users::history(&app, &caller, &id, &q).await.map(Json)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewKey {
+    role: String,
+    name: String,
+}
+
+/// Creates an API key of the caller's tenant (admin keys only); the token is shown once.
+async fn create_key(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Body(b): Body<NewKey>,
+) -> Result<Response, ApiError> {
+    if !caller.is_admin() {
+        return Err(ApiError::Forbidden {
+            deny: None,
+            reason: "only an admin key manages keys",
+        });
+    }
+    let (id, token) = crate::seed::create_key(&app, &caller.tenant.id, &b.role, &b.name).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": id, "role": b.role, "token": token.expose()})),
+    )
+        .into_response())
+}
+
+/// The tenant's current policy (admin keys only).
+async fn read_policy(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    if !caller.is_admin() {
+        return Err(ApiError::Forbidden {
+            deny: None,
+            reason: "only an admin key reads the policy document",
+        });
+    }
+    let row = sqlx::query(
+        "SELECT version, hash, document FROM policy_versions WHERE tenant_id = $1 AND version = $2",
+    )
+    .bind(&caller.tenant.id)
+    .bind(caller.tenant.version)
+    .fetch_one(app.db.pool())
+    .await?;
+    let document: String = row.try_get("document")?;
+    Ok(Json(json!({
+        "version": row.try_get::<i64, _>("version")?,
+        "hash": row.try_get::<String, _>("hash")?,
+        "document": serde_json::from_str::<Value>(&document)?,
+    })))
+}
+
+/// Previews (default) or commits (`?commit=true`) an import; the body is the file.
+async fn import_users(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    Query(q): Query<ImportQuery>,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let bytes = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge
+        } else {
+            ApiError::BadRequest(e.body_text())
+        }
+    })?;
+    imports::import(&app, &caller, &bytes, &q, request_id(&headers))
+        .await
+        .map(Json)
+}
+
+/// Replaces the tenant's policy (admin keys only), reporting the stored users that no longer
+/// pass; `?dryRun=true` only reports.
+async fn replace_policy(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    Query(q): Query<crate::policy::ReplaceQuery>,
+    Body(document): Body<Value>,
+) -> Result<Json<Value>, ApiError> {
+    crate::policy::replace(&app, &caller, document, &q, request_id(&headers))
+        .await
+        .map(Json)
+}
+
+/// Statistics over the users the actor may read (the kernel's `statistics`).
+async fn statistics(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    users::statistics(&app, &caller).await.map(Json)
+}

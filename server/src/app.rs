@@ -1,0 +1,149 @@
+//! The server's state: the database and the tenants' compiled policies.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sqlx::Row;
+use tokio::sync::RwLock;
+use warden_core::{Policy, Timestamp};
+
+use crate::db::Db;
+use crate::error::ApiError;
+
+/// A tenant: its current policy version, compiled once.
+#[derive(Debug)]
+pub struct Tenant {
+    /// The tenant's id.
+    pub id: String,
+    /// The policy version.
+    pub version: i64,
+    /// The compiled policy.
+    pub policy: Policy,
+}
+
+/// Settings that are not the database.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Mark the session cookie `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+    /// Session lifetime in seconds.
+    pub session_seconds: i64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            secure_cookies: false,
+            session_seconds: 8 * 3600,
+        }
+    }
+}
+
+/// The shared state.
+#[derive(Debug)]
+pub struct App {
+    /// The database.
+    pub db: Db,
+    /// Settings.
+    pub settings: Settings,
+    tenants: RwLock<HashMap<String, Arc<Tenant>>>,
+}
+
+/// Now, in whole seconds.
+pub fn now() -> Timestamp {
+    Timestamp::from_unix(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .unwrap_or(0),
+    )
+}
+
+impl App {
+    /// A new state over `db`.
+    pub fn new(db: Db, settings: Settings) -> Arc<App> {
+        Arc::new(App {
+            db,
+            settings,
+            tenants: RwLock::new(HashMap::new()),
+        })
+    }
+
+    /// The tenant `id` with its current policy, compiled on first use.
+    ///
+    /// # Errors
+    /// [`ApiError::NotFound`] for an unknown tenant; a stored policy that no longer
+    /// compiles is an internal error.
+    pub async fn tenant(&self, id: &str) -> Result<Arc<Tenant>, ApiError> {
+        if let Some(t) = self.tenants.read().await.get(id) {
+            return Ok(Arc::clone(t));
+        }
+        let row = sqlx::query(
+            "SELECT p.version, p.document FROM tenants t JOIN policy_versions p ON p.tenant_id = t.id AND p.version = t.policy_version WHERE t.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(self.db.pool())
+        .await?
+        .ok_or(ApiError::NotFound)?;
+        let version: i64 = row.try_get("version").map_err(ApiError::from)?;
+        let document: String = row.try_get("document").map_err(ApiError::from)?;
+        let policy = Policy::from_json(&document)
+            .map_err(|e| ApiError::Internal(format!("stored policy of {id}: {e}")))?;
+        let t = Arc::new(Tenant {
+            id: id.to_owned(),
+            version,
+            policy,
+        });
+        self.tenants
+            .write()
+            .await
+            .insert(id.to_owned(), Arc::clone(&t));
+        Ok(t)
+    }
+
+    /// Forgets the compiled policy of `id` (after a replacement), so the next request
+    /// compiles the new version.
+    pub async fn forget_tenant(&self, id: &str) {
+        self.tenants.write().await.remove(id);
+    }
+
+    /// Creates a tenant with `policy` as version 1 (nothing when it exists). Returns whether
+    /// it was created.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn create_tenant(
+        &self,
+        id: &str,
+        name: &str,
+        policy: &Policy,
+    ) -> Result<bool, ApiError> {
+        let document = serde_json::to_string(policy.document())?;
+        let at = now().unix();
+        let mut tx = self.db.begin_write().await?;
+        let created = sqlx::query(
+            "INSERT INTO tenants (id, name, policy_version, audit_seq, audit_head, created_at) VALUES ($1, $2, 1, 0, '', $3) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if created {
+            sqlx::query(
+                "INSERT INTO policy_versions (tenant_id, version, hash, document, created_at) VALUES ($1, 1, $2, $3, $4)",
+            )
+            .bind(id)
+            .bind(policy.hash())
+            .bind(&document)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(created)
+    }
+}

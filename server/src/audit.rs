@@ -1,0 +1,223 @@
+//! The audit log: append-only and hash-chained per tenant.
+//!
+//! Entry `n` of a tenant stores its body (canonical JSON text), the hash of entry `n-1` and
+//! its own hash `sha256(prev_hash || "\n" || body)`; the tenant row keeps the sequence
+//! number and hash of the last entry. [`verify`] recomputes every chain: an edited body or
+//! hash, a deleted entry (a gap, a broken link, or a head that names a missing last entry)
+//! and a reordered entry are all found.
+//!
+//! Appending first bumps the tenant's `audit_seq` (`UPDATE ... RETURNING`), which takes
+//! the tenant row's lock until the transaction ends: the entries of one tenant are written
+//! one transaction at a time, so the chain never forks.
+
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use sqlx::{AnyConnection, Row};
+
+/// One audit entry, before it is chained.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditRecord {
+    /// The tenant.
+    pub tenant: String,
+    /// The actor's user id (`system` for seeding and the server itself).
+    pub actor: String,
+    /// How the actor authenticated (`session`, `key:<id>`, `system`).
+    pub via: String,
+    /// The action (`users.create`, `users.status`...).
+    pub action: String,
+    /// The target's id.
+    pub target: String,
+    /// The record before (secrets left out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<Value>,
+    /// The record after (secrets left out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<Value>,
+    /// The kernel's decision: its audit entry, reason and policy hash.
+    pub decision: Value,
+    /// The policy version that decided.
+    pub policy_version: i64,
+    /// The obligations carried out.
+    pub obligations: Vec<Value>,
+    /// When, in Unix seconds.
+    pub at: i64,
+    /// The request id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+fn chain_hash(prev: &str, body: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(prev.as_bytes());
+    h.update(b"\n");
+    h.update(body.as_bytes());
+    format!("sha256:{}", hex::encode(h.finalize()))
+}
+
+/// Appends `record` to its tenant's chain, inside the caller's transaction: if the
+/// transaction fails, so does the entry, and a failed append fails the transaction.
+///
+/// # Errors
+/// Database errors (the caller's request then fails).
+pub async fn append(conn: &mut AnyConnection, record: &AuditRecord) -> Result<i64, sqlx::Error> {
+    let body = serde_json::to_string(record)
+        .map_err(|e| sqlx::Error::Protocol(format!("audit entry: {e}")))?;
+    let row = sqlx::query(
+        "UPDATE tenants SET audit_seq = audit_seq + 1 WHERE id = $1 RETURNING audit_seq, audit_head",
+    )
+    .bind(&record.tenant)
+    .fetch_one(&mut *conn)
+    .await?;
+    let seq: i64 = row.try_get("audit_seq")?;
+    let prev: String = row.try_get("audit_head")?;
+    let hash = chain_hash(&prev, &body);
+    sqlx::query(
+        "INSERT INTO audit_log (tenant_id, seq, target_id, body, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&record.tenant)
+    .bind(seq)
+    .bind(&record.target)
+    .bind(&body)
+    .bind(&prev)
+    .bind(&hash)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE tenants SET audit_head = $1 WHERE id = $2")
+        .bind(&hash)
+        .bind(&record.tenant)
+        .execute(&mut *conn)
+        .await?;
+    Ok(seq)
+}
+
+/// The audit entries about `target` in `tenant` after sequence number `after`, oldest
+/// first, at most `limit`; and the sequence number to continue after when there are more.
+///
+/// # Errors
+/// Database errors.
+pub async fn history(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    target: &str,
+    after: i64,
+    limit: i64,
+) -> Result<(Vec<Value>, Option<i64>), sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT seq, body FROM audit_log WHERE tenant_id = $1 AND target_id = $2 AND seq > $3 ORDER BY seq LIMIT $4",
+    )
+    .bind(tenant)
+    .bind(target)
+    .bind(after)
+    .bind(limit + 1)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    let mut last = None;
+    for r in rows.iter().take(usize::try_from(limit).unwrap_or(0)) {
+        let seq: i64 = r.try_get("seq")?;
+        let body: String = r.try_get("body")?;
+        let mut v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+        if let Some(o) = v.as_object_mut() {
+            o.insert("seq".into(), seq.into());
+        }
+        out.push(v);
+        last = Some(seq);
+    }
+    let more = i64::try_from(rows.len()).unwrap_or(i64::MAX) > limit;
+    Ok((out, if more { last } else { None }))
+}
+
+/// A break in a tenant's chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Problem {
+    /// The tenant.
+    pub tenant: String,
+    /// The sequence number where the chain breaks.
+    pub seq: i64,
+    /// What is wrong.
+    pub problem: String,
+}
+
+/// Verifies every tenant's chain; returns the problems (none: intact) and how many entries
+/// were checked.
+///
+/// # Errors
+/// Database errors.
+pub async fn verify(conn: &mut AnyConnection) -> Result<(Vec<Problem>, i64), sqlx::Error> {
+    let tenants = sqlx::query("SELECT id, audit_seq, audit_head FROM tenants ORDER BY id")
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut problems = Vec::new();
+    let mut checked = 0_i64;
+    for t in tenants {
+        let tenant: String = t.try_get("id")?;
+        let head_seq: i64 = t.try_get("audit_seq")?;
+        let head: String = t.try_get("audit_head")?;
+        let mut expected_seq = 1_i64;
+        let mut prev = String::new();
+        let mut after = 0_i64;
+        let mut report = |seq: i64, problem: String| {
+            problems.push(Problem {
+                tenant: tenant.clone(),
+                seq,
+                problem,
+            });
+        };
+        loop {
+            let rows = sqlx::query(
+                "SELECT seq, target_id, body, prev_hash, hash FROM audit_log WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT 1000",
+            )
+            .bind(&tenant)
+            .bind(after)
+            .fetch_all(&mut *conn)
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            for r in rows {
+                let seq: i64 = r.try_get("seq")?;
+                let target: String = r.try_get("target_id")?;
+                let body: String = r.try_get("body")?;
+                let stored_prev: String = r.try_get("prev_hash")?;
+                let hash: String = r.try_get("hash")?;
+                checked += 1;
+                if seq != expected_seq {
+                    report(
+                        seq,
+                        format!("entries {expected_seq} to {} are missing", seq - 1),
+                    );
+                }
+                if stored_prev != prev {
+                    report(seq, "does not link to the entry before it".into());
+                }
+                if chain_hash(&stored_prev, &body) != hash {
+                    report(seq, "its content does not match its hash (edited)".into());
+                }
+                let named = serde_json::from_str::<Value>(&body)
+                    .ok()
+                    .and_then(|v| v.get("target").and_then(Value::as_str).map(str::to_owned));
+                if named.as_deref() != Some(target.as_str()) {
+                    report(seq, "its target column does not match its content".into());
+                }
+                prev = hash;
+                expected_seq = seq + 1;
+                after = seq;
+            }
+        }
+        if after != head_seq {
+            report(
+                head_seq,
+                format!("the tenant's last entry is {head_seq} but the log ends at {after}"),
+            );
+        } else if prev != head {
+            report(
+                head_seq,
+                "the last entry's hash differs from the tenant's head".into(),
+            );
+        }
+    }
+    Ok((problems, checked))
+}

@@ -1,0 +1,166 @@
+//! Who calls: an API key of a tenant (`Authorization: Bearer wdn_...`), or a console
+//! session (the `warden_session` cookie). The actor of a user operation is always a user
+//! loaded from the directory: the session's user, or the user a key names in
+//! `X-Warden-Act-As`. Nothing in a request body is trusted as the actor.
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::Method;
+use axum::http::request::Parts;
+use sqlx::Row;
+
+use crate::app::{App, Tenant, now};
+use crate::error::ApiError;
+use crate::store::{self, UserRow};
+use crate::tokens::hash_token;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "warden_session";
+/// The header a key uses to name the user it acts for.
+pub const ACT_AS: &str = "x-warden-act-as";
+/// The anti-CSRF header unsafe cookie-authenticated requests must carry (a cross-site form
+/// cannot set it, and CORS is closed).
+pub const CSRF_HEADER: &str = "x-warden-csrf";
+
+/// How the caller authenticated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// An API key with role `admin` (policy, keys; may act for a user).
+    AdminKey(String),
+    /// An API key with role `service` (acts for the user it names).
+    ServiceKey(String),
+    /// A console session.
+    Session,
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The caller's tenant: every query is confined to it.
+    pub tenant: Arc<Tenant>,
+    /// How it authenticated.
+    pub credential: Credential,
+    /// The acting user, loaded from the directory.
+    pub actor: Option<UserRow>,
+}
+
+impl Caller {
+    /// The acting user, required for user operations.
+    ///
+    /// # Errors
+    /// [`ApiError::BadRequest`] for a key that names no user.
+    pub fn actor(&self) -> Result<&UserRow, ApiError> {
+        self.actor.as_ref().ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "this operation acts for a user: name one in the {ACT_AS} header"
+            ))
+        })
+    }
+
+    /// How the caller is written in the audit log.
+    pub fn via(&self) -> String {
+        match &self.credential {
+            Credential::AdminKey(id) | Credential::ServiceKey(id) => format!("key:{id}"),
+            Credential::Session => "session".into(),
+        }
+    }
+
+    /// Whether the caller holds an admin key.
+    pub fn is_admin(&self) -> bool {
+        matches!(self.credential, Credential::AdminKey(_))
+    }
+}
+
+fn cookie(parts: &Parts, name: &str) -> Option<String> {
+    parts
+        .headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+async fn live_user(app: &App, tenant: &str, id: &str) -> Result<UserRow, ApiError> {
+    let mut conn = app.db.pool().acquire().await?;
+    match store::user(&mut conn, tenant, id).await? {
+        Some(u) if u.deleted_at.is_none() => Ok(u),
+        _ => Err(ApiError::Unauthenticated),
+    }
+}
+
+impl FromRequestParts<Arc<App>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Caller, ApiError> {
+        let bearer = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        if let Some(token) = bearer {
+            let row = sqlx::query(
+                "SELECT id, tenant_id, role FROM api_keys WHERE token_hash = $1 AND revoked_at IS NULL",
+            )
+            .bind(hash_token(token))
+            .fetch_optional(app.db.pool())
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+            let id: String = row.try_get("id")?;
+            let tenant_id: String = row.try_get("tenant_id")?;
+            let role: String = row.try_get("role")?;
+            let tenant = app.tenant(&tenant_id).await?;
+            let credential = match role.as_str() {
+                "admin" => Credential::AdminKey(id),
+                "service" => Credential::ServiceKey(id),
+                _ => return Err(ApiError::Unauthenticated),
+            };
+            let act_as = parts.headers.get(ACT_AS).and_then(|v| v.to_str().ok());
+            let actor = match act_as {
+                Some(uid) => Some(live_user(app, &tenant.id, uid).await.map_err(|_| {
+                    ApiError::BadRequest(format!("{ACT_AS} names no user of this tenant"))
+                })?),
+                None => None,
+            };
+            return Ok(Caller {
+                tenant,
+                credential,
+                actor,
+            });
+        }
+        let token = cookie(parts, SESSION_COOKIE).ok_or(ApiError::Unauthenticated)?;
+        if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS)
+            && parts.headers.get(CSRF_HEADER).is_none()
+        {
+            return Err(ApiError::Csrf);
+        }
+        let row = sqlx::query(
+            "SELECT tenant_id, user_id, epoch, expires_at FROM sessions WHERE token_hash = $1",
+        )
+        .bind(hash_token(&token))
+        .fetch_optional(app.db.pool())
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+        let tenant_id: String = row.try_get("tenant_id")?;
+        let user_id: String = row.try_get("user_id")?;
+        let epoch: i64 = row.try_get("epoch")?;
+        let expires: i64 = row.try_get("expires_at")?;
+        if expires <= now().unix() {
+            return Err(ApiError::Unauthenticated);
+        }
+        let tenant = app.tenant(&tenant_id).await?;
+        let user = live_user(app, &tenant.id, &user_id).await?;
+        if user.session_epoch != epoch {
+            return Err(ApiError::Unauthenticated);
+        }
+        Ok(Caller {
+            tenant,
+            credential: Credential::Session,
+            actor: Some(user),
+        })
+    }
+}

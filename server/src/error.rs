@@ -1,0 +1,147 @@
+//! One error type for the API and its one map to HTTP statuses. Internals (SQL errors,
+//! paths) go to the log, never to the client.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::Value;
+use warden_core::Violation;
+use warden_core::decision::Denial;
+
+/// A field-level problem the server itself found (not a kernel violation).
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldError {
+    /// The field.
+    pub field: String,
+    /// A stable code (`manager_cycle`, `unknown_field`).
+    pub code: String,
+    /// A message in English.
+    pub message: String,
+}
+
+/// What went wrong with a request.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// No credentials, or credentials that are not valid.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// A cookie-authenticated unsafe request without the anti-CSRF header.
+    #[error("missing X-Warden-Csrf header")]
+    Csrf,
+    /// The credentials are valid but do not allow this (key role, kernel deny).
+    #[error("forbidden")]
+    Forbidden {
+        /// The kernel's denial, when the kernel decided.
+        deny: Option<Box<Denial>>,
+        /// A reason when the server decided.
+        reason: &'static str,
+    },
+    /// No such resource in the caller's tenant (or outside the caller's scope).
+    #[error("not found")]
+    NotFound,
+    /// The record is refused: the kernel's violations.
+    #[error("invalid record")]
+    Invalid {
+        /// Every violation.
+        violations: Vec<Violation>,
+    },
+    /// A conflict with stored data the kernel did not phrase (a manager cycle).
+    #[error("conflict")]
+    Conflict {
+        /// The problems.
+        errors: Vec<FieldError>,
+    },
+    /// The request body is larger than the server accepts.
+    #[error("request body too large")]
+    TooLarge,
+    /// The request is malformed.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// The database is unavailable (pool exhausted, connection lost).
+    #[error("unavailable")]
+    Unavailable,
+    /// Anything else: logged, answered with a bare 500.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A kernel denial.
+    pub fn denied(deny: Option<Denial>) -> ApiError {
+        ApiError::Forbidden {
+            deny: deny.map(Box::new),
+            reason: "denied",
+        }
+    }
+
+    /// The HTTP status of this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            ApiError::Csrf | ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn body(&self) -> Value {
+        match self {
+            ApiError::Unauthenticated => {
+                serde_json::json!({"error": "unauthenticated", "message": "authentication required"})
+            }
+            ApiError::Csrf => serde_json::json!({
+                "error": "csrf",
+                "message": "unsafe requests with a session cookie need the X-Warden-Csrf header"
+            }),
+            ApiError::Forbidden { deny, reason } => match deny {
+                Some(d) => serde_json::json!({"error": "denied", "deny": d}),
+                None => serde_json::json!({"error": "forbidden", "reason": reason}),
+            },
+            ApiError::NotFound => serde_json::json!({"error": "not_found"}),
+            ApiError::Invalid { violations } => {
+                serde_json::json!({"error": "invalid", "violations": violations})
+            }
+            ApiError::Conflict { errors } => {
+                serde_json::json!({"error": "conflict", "errors": errors})
+            }
+            ApiError::TooLarge => serde_json::json!({"error": "too_large"}),
+            ApiError::BadRequest(m) => serde_json::json!({"error": "bad_request", "message": m}),
+            ApiError::Unavailable => serde_json::json!({"error": "unavailable"}),
+            ApiError::Internal(_) => serde_json::json!({"error": "internal"}),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                tracing::warn!(error = %e, "database unavailable");
+                ApiError::Unavailable
+            }
+            sqlx::Error::RowNotFound => ApiError::NotFound,
+            other => ApiError::Internal(format!("database: {other}")),
+        }
+    }
+}
+
+impl From<serde_json::Error> for ApiError {
+    fn from(e: serde_json::Error) -> Self {
+        ApiError::Internal(format!("json: {e}"))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        if let ApiError::Internal(detail) = &self {
+            tracing::error!(%detail, "internal error");
+        }
+        (self.status(), Json(self.body())).into_response()
+    }
+}

@@ -1,0 +1,31 @@
+//! # warden-server
+//!
+//! The Warden server, part 1: the directory (SQLite by default, PostgreSQL at scale) and
+//! its management API over the policy kernel. The kernel decides (authorization,
+//! validation, lifecycle); this crate answers the kernel's questions from the store and
+//! commits each change with its obligations and its audit entry in one transaction.
+//!
+//! - [`db`]: the connection pool, the backend chosen by the URL, per-backend migrations.
+//! - [`store`]: the directory's rows and queries.
+//! - [`users`]: the management operations; [`imports`]: CSV / JSON Lines imports.
+//! - [`audit`]: the hash-chained audit log and its verification.
+//! - [`auth`]: API keys and console sessions.
+//! - [`api`]: the HTTP routes; [`error`]: the one error-to-status map.
+//! - [`policy`]: policy versions and replacement reports.
+//! - [`seed`]: demo tenants, one per preset.
+
+pub mod api;
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod db;
+pub mod error;
+pub mod imports;
+pub mod policy;
+pub mod seed;
+pub mod store;
+pub mod tokens;
+pub mod users;
+
+pub use app::{App, Settings};
+pub use db::{Backend, Db, DbUrl};

@@ -1,0 +1,234 @@
+//! `warden-server`: serve the directory, verify the audit log, create API keys.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use warden_server::{App, Db, DbUrl, Settings, api, audit, seed};
+
+#[derive(Parser)]
+#[command(name = "warden-server", about = "The Warden directory server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Clone)]
+struct DbArgs {
+    /// The data folder of the default SQLite database (`warden.db`), created on first start.
+    #[arg(long, env = "WARDEN_DATA", default_value = "data")]
+    data: PathBuf,
+    /// A database URL instead: `postgres://USER@HOST/DB` or `sqlite://PATH`.
+    #[arg(long, env = "WARDEN_DATABASE")]
+    database: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (and the console when --www is given).
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Listen address (loopback by default).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// The console's static files.
+        #[arg(long)]
+        www: Option<PathBuf>,
+        /// Seed a demo tenant per preset (skipped for tenants that exist).
+        #[arg(long)]
+        demo: bool,
+        /// Production mode: refuses an in-memory database and demo data, marks cookies
+        /// Secure.
+        #[arg(long)]
+        production: bool,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// API keys.
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute every tenant's hash chain; exit 1 if an entry was edited or deleted.
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Create an API key; the token is printed once.
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// `admin` or `service`.
+        #[arg(long)]
+        role: String,
+        /// A name to recognise it by.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+async fn open(args: &DbArgs, production: bool) -> Result<Db, String> {
+    let url = match &args.database {
+        Some(u) => DbUrl::parse(u).map_err(|e| e.to_string())?,
+        None => {
+            Db::ensure_dir(&args.data).map_err(|e| e.to_string())?;
+            DbUrl::sqlite_file(&args.data)
+        }
+    };
+    if production && url.in_memory() {
+        return Err(warden_server::db::DbError::InMemoryInProduction.to_string());
+    }
+    tracing::info!(database = %url.redacted(), "opening the database");
+    Db::connect(&url, 8).await.map_err(|e| e.to_string())
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, String> {
+    match cli.command {
+        Command::Serve {
+            db,
+            listen,
+            www,
+            demo,
+            production,
+        } => {
+            if production && demo {
+                return Err("--demo is refused in --production mode".into());
+            }
+            let db = open(&db, production).await?;
+            let app = App::new(
+                db,
+                Settings {
+                    secure_cookies: production,
+                    ..Settings::default()
+                },
+            );
+            if demo {
+                for preset in seed::DEMO_PRESETS {
+                    if let Some(users) = seed::demo_tenant(&app, preset)
+                        .await
+                        .map_err(|e| format!("seeding {preset}: {e:?}"))?
+                    {
+                        let logins: Vec<&str> = users.iter().map(|u| u.login.as_str()).collect();
+                        println!(
+                            "demo tenant {preset}: users {} (password {})",
+                            logins.join(", "),
+                            seed::DEMO_PASSWORD
+                        );
+                    }
+                }
+            }
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .map_err(|e| format!("listen on {listen}: {e}"))?;
+            let bound = listener.local_addr().map_err(|e| e.to_string())?;
+            println!("warden-server listening on http://{bound}/");
+            axum::serve(listener, api::router(app, www))
+                .with_graceful_shutdown(shutdown())
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { db },
+        } => {
+            let db = open(&db, false).await?;
+            let mut conn = db.pool().acquire().await.map_err(|e| e.to_string())?;
+            let (problems, checked) = audit::verify(&mut conn).await.map_err(|e| e.to_string())?;
+            if problems.is_empty() {
+                println!("audit log intact: {checked} entries verified");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                for p in &problems {
+                    println!("tenant {} entry {}: {}", p.tenant, p.seq, p.problem);
+                }
+                Ok(ExitCode::from(1))
+            }
+        }
+        Command::Key {
+            command:
+                KeyCommand::Create {
+                    db,
+                    tenant,
+                    role,
+                    name,
+                },
+        } => {
+            let db = open(&db, false).await?;
+            let app = App::new(db, Settings::default());
+            app.tenant(&tenant)
+                .await
+                .map_err(|_| format!("no tenant `{tenant}`"))?;
+            let (id, token) = seed::create_key(&app, &tenant, &role, &name)
+                .await
+                .map_err(|e| format!("{e:?}"))?;
+            println!("key {id} ({role}) for {tenant}: {}", token.expose());
+            println!("store it now: it is not shown again");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM: in-flight requests then finish.
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match rt.block_on(run(Cli::parse())) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! Policy versions: replacing a tenant's policy stores a new version (with its hash) and
+//! reports which stored users no longer pass under it.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sqlx::Row;
+use warden_core::policy::Mode;
+use warden_core::validate::ValidationFacts;
+use warden_core::{Lang, Policy, ValidationContext, validate_user};
+
+use crate::app::{App, now};
+use crate::audit::{self, AuditRecord};
+use crate::auth::Caller;
+use crate::error::{ApiError, FieldError};
+use crate::store::{self, Param};
+
+/// Most users listed by name in a replacement report (all are counted).
+pub const MAX_LISTED: usize = 1000;
+
+/// The query of a replacement.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReplaceQuery {
+    /// Only report; store nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+/// The stored users of the tenant that `policy` refuses, validated as updates (the
+/// store's uniqueness and existence answers are not asked: those checks stay open and do
+/// not count as failures).
+async fn failing_users(app: &App, tenant: &str, policy: &Policy) -> Result<Value, ApiError> {
+    let today = now()
+        .date()
+        .ok_or_else(|| ApiError::Internal("clock".into()))?;
+    let facts = ValidationFacts::default();
+    let ctx = ValidationContext {
+        mode: Mode::Update,
+        today,
+        lang: Lang::En,
+        facts: &facts,
+        mfa: false,
+    };
+    let mut conn = app.db.pool().acquire().await?;
+    let mut after = String::new();
+    let (mut checked, mut failing) = (0_usize, 0_usize);
+    let mut listed = Vec::new();
+    loop {
+        let rows = store::users_where(
+            &mut conn,
+            "tenant_id = $1 AND deleted_at IS NULL AND id > $2",
+            &[],
+            &[Param::Text(tenant.to_owned()), Param::Text(after.clone())],
+            "ORDER BY id LIMIT 500",
+        )
+        .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.id.clone();
+        for u in &rows {
+            checked += 1;
+            let mut record = u.document.clone();
+            if policy.document().fields.iter().any(|(n, _)| n == "status") {
+                record.insert("status".into(), u.status.clone().into());
+            }
+            let d = validate_user(policy, &record, &ctx);
+            if !d.valid {
+                failing += 1;
+                if listed.len() < MAX_LISTED {
+                    let errors: Vec<_> = d.errors().cloned().collect();
+                    listed.push(json!({"id": u.id, "violations": errors}));
+                }
+            }
+        }
+    }
+    Ok(json!({"checked": checked, "failing": failing, "users": listed}))
+}
+
+/// Replaces the caller's tenant policy (admin keys only).
+///
+/// # Errors
+/// A policy the kernel refuses (422 naming the key path), store errors.
+pub async fn replace(
+    app: &App,
+    caller: &Caller,
+    document: Value,
+    q: &ReplaceQuery,
+    request_id: Option<String>,
+) -> Result<Value, ApiError> {
+    if !caller.is_admin() {
+        return Err(ApiError::Forbidden {
+            deny: None,
+            reason: "only an admin key replaces the policy",
+        });
+    }
+    let tenant = &caller.tenant;
+    let policy = Policy::from_value(document).map_err(|e| ApiError::Conflict {
+        errors: vec![FieldError {
+            field: e.path().to_owned(),
+            code: "invalid_policy".into(),
+            message: e.reason().to_owned(),
+        }],
+    })?;
+    let report = failing_users(app, &tenant.id, &policy).await?;
+    if q.dry_run {
+        return Ok(json!({"dryRun": true, "hash": policy.hash(), "report": report}));
+    }
+    let at = now().unix();
+    let text = serde_json::to_string(policy.document())?;
+    let mut tx = app.db.begin_write().await?;
+    let version: i64 = sqlx::query(
+        "UPDATE tenants SET policy_version = policy_version + 1 WHERE id = $1 RETURNING policy_version",
+    )
+    .bind(&tenant.id)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get("policy_version")?;
+    sqlx::query(
+        "INSERT INTO policy_versions (tenant_id, version, hash, document, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&tenant.id)
+    .bind(version)
+    .bind(policy.hash())
+    .bind(&text)
+    .bind(at)
+    .execute(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        &AuditRecord {
+            tenant: tenant.id.clone(),
+            actor: caller
+                .actor
+                .as_ref()
+                .map_or_else(|| "admin".to_owned(), |a| a.id.clone()),
+            via: caller.via(),
+            action: "policy.replace".into(),
+            target: tenant.id.clone(),
+            before: Some(json!({"policy": tenant.policy.hash(), "version": tenant.version})),
+            after: Some(json!({"policy": policy.hash(), "version": version})),
+            decision: json!({"policy": policy.hash(), "policyVersion": version, "failingUsers": report.get("failing")}),
+            policy_version: version,
+            obligations: Vec::new(),
+            at,
+            request_id,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    app.forget_tenant(&tenant.id).await;
+    Ok(json!({"version": version, "hash": policy.hash(), "report": report}))
+}

@@ -1,0 +1,400 @@
+//! Startup seeding: a demo tenant per preset with demo users, and API keys. Seeding is the
+//! server acting as `system`: records are validated by the kernel like any other (a demo
+//! user that does not pass is an error), written with their keys and role assignments, and
+//! audited.
+
+use serde_json::{Map, Value, json};
+use warden_core::policy::Mode;
+use warden_core::{Lang, Policy, ValidationContext, validate_user};
+
+use crate::app::{App, now};
+use crate::audit::{self, AuditRecord};
+use crate::error::ApiError;
+use crate::store::{self, StoredHash, UserRow};
+use crate::tokens::{self, PlainToken};
+
+/// The demo users' password (demo tenants only).
+pub const DEMO_PASSWORD: &str = "Demo-Warden-2026!";
+
+/// Creates an API key for `tenant` with `role` (`admin` or `service`).
+///
+/// # Errors
+/// A bad role, store errors.
+pub async fn create_key(
+    app: &App,
+    tenant: &str,
+    role: &str,
+    name: &str,
+) -> Result<(String, PlainToken), ApiError> {
+    if role != "admin" && role != "service" {
+        return Err(ApiError::BadRequest(
+            "role must be `admin` or `service`".into(),
+        ));
+    }
+    let id = tokens::new_id("k_").map_err(|e| ApiError::Internal(e.to_string()))?;
+    let token = tokens::new_token("wdn_").map_err(|e| ApiError::Internal(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO api_keys (id, tenant_id, role, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&id)
+    .bind(tenant)
+    .bind(role)
+    .bind(name.chars().take(100).collect::<String>())
+    .bind(token.hashed())
+    .bind(now().unix())
+    .execute(app.db.pool())
+    .await?;
+    Ok((id, token))
+}
+
+/// Writes one user as `system`: validated by the kernel (unless `root`), with keys, role
+/// assignments, a password hash and an audit entry. Returns the id.
+///
+/// # Errors
+/// A record the kernel refuses, store errors.
+pub async fn seed_user(
+    app: &App,
+    tenant_id: &str,
+    record: Map<String, Value>,
+    roles: &[String],
+    root: bool,
+    password: Option<&str>,
+) -> Result<String, ApiError> {
+    let tenant = app.tenant(tenant_id).await?;
+    let policy = &tenant.policy;
+    let version = tenant.version;
+    let mut conn = app.db.pool().acquire().await?;
+    let today = now()
+        .date()
+        .ok_or_else(|| ApiError::Internal("clock".into()))?;
+    let empty = warden_core::validate::ValidationFacts::default();
+    let first = validate_user(
+        policy,
+        &record,
+        &ValidationContext {
+            mode: Mode::Create,
+            today,
+            lang: Lang::En,
+            facts: &empty,
+            mfa: false,
+        },
+    );
+    let facts = store::answer_checks(&mut conn, tenant_id, &first.checks, None).await?;
+    let d = validate_user(
+        policy,
+        &record,
+        &ValidationContext {
+            mode: Mode::Create,
+            today,
+            lang: Lang::En,
+            facts: &facts,
+            mfa: false,
+        },
+    );
+    if !root && !d.accepted() {
+        return Err(ApiError::Invalid {
+            violations: d.violations,
+        });
+    }
+    drop(conn);
+    let mut document = if root {
+        record.clone()
+    } else {
+        d.normalized.clone()
+    };
+    document.remove("password");
+    let id = tokens::new_id("u_").map_err(|e| ApiError::Internal(e.to_string()))?;
+    let at = now().unix();
+    let text = |k: &str| document.get(k).and_then(Value::as_str).map(str::to_owned);
+    let status = text("status").unwrap_or_else(|| "active".into());
+    let password_hash = match password {
+        Some(p) => {
+            let pp = policy
+                .password_policy()
+                .cloned()
+                .unwrap_or_else(|| warden_core::password::Profile::Nist80063b4.resolved());
+            let salt: [u8; 16] =
+                tokens::random_bytes().map_err(|e| ApiError::Internal(e.to_string()))?;
+            let p = p.to_owned();
+            Some(StoredHash(
+                tokio::task::spawn_blocking(move || {
+                    warden_core::password::hash_password(&pp, &p, &salt)
+                })
+                .await
+                .map_err(|e| ApiError::Internal(e.to_string()))?
+                .map_err(|e| ApiError::Internal(e.to_string()))?,
+            ))
+        }
+        None => None,
+    };
+    let u = UserRow {
+        id: id.clone(),
+        tenant: tenant_id.to_owned(),
+        organization: text("organization"),
+        manager: text("manager").or_else(|| text("supervisor")),
+        location: text("location"),
+        status,
+        status_until: None,
+        roles: roles.to_vec(),
+        groups: Vec::new(),
+        super_admin: document
+            .get("superAdmin")
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
+        root,
+        password_hash,
+        password_changed_at: password.map(|_| at),
+        must_change_password: false,
+        session_epoch: 0,
+        failed_logins: Vec::new(),
+        lockouts: 0,
+        deleted_at: None,
+        document,
+    };
+    let mut tx = app.db.begin_write().await?;
+    store::insert_user(&mut tx, &u, at).await?;
+    store::set_keys(&mut tx, tenant_id, &u.id, &d.checks).await?;
+    store::sync_roles(&mut tx, tenant_id, &u.id, &u.roles, &[], "system", at).await?;
+    audit::append(
+        &mut tx,
+        &AuditRecord {
+            tenant: tenant_id.to_owned(),
+            actor: "system".into(),
+            via: "seed".into(),
+            action: "users.create".into(),
+            target: u.id.clone(),
+            before: None,
+            after: Some(u.view()),
+            decision: json!({"policy": policy.hash(), "policyVersion": version, "kernel": {"decision": "allow", "reason": "seed"}}),
+            policy_version: version,
+            obligations: Vec::new(),
+            at,
+            request_id: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+fn obj(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+/// Adds an organisation.
+///
+/// # Errors
+/// Store errors.
+pub async fn add_organization(
+    app: &App,
+    tenant: &str,
+    id: &str,
+    name: &str,
+    active: bool,
+) -> Result<(), ApiError> {
+    sqlx::query(
+        "INSERT INTO organizations (tenant_id, id, name, active) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, id) DO NOTHING",
+    )
+    .bind(tenant)
+    .bind(id)
+    .bind(name)
+    .bind(i64::from(active))
+    .execute(app.db.pool())
+    .await?;
+    Ok(())
+}
+
+/// A demo user as seeded: its name in the seed, its id, and its login.
+#[derive(Debug, Clone)]
+pub struct DemoUser {
+    /// The seed's short name (`admin`, `manager`, ...).
+    pub name: &'static str,
+    /// The stored id.
+    pub id: String,
+    /// The login (email or username).
+    pub login: String,
+}
+
+async fn seed_list(
+    app: &App,
+    tenant: &str,
+    users: Vec<(&'static str, Value, Vec<&'static str>, bool)>,
+) -> Result<Vec<DemoUser>, ApiError> {
+    let mut out: Vec<DemoUser> = Vec::new();
+    for (name, record, roles, root) in users {
+        let mut record = obj(record);
+        // `@name` references an earlier seed's id.
+        for key in ["manager", "supervisor"] {
+            if let Some(Value::String(r)) = record.get(key)
+                && let Some(n) = r.strip_prefix('@')
+            {
+                let id = out.iter().find(|u| u.name == n).map(|u| u.id.clone());
+                record.insert(key.into(), id.map_or(Value::Null, Value::String));
+            }
+        }
+        let login = record
+            .get("email")
+            .or_else(|| record.get("username"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_lowercase();
+        let roles: Vec<String> = roles.into_iter().map(str::to_owned).collect();
+        let id = seed_user(app, tenant, record, &roles, root, Some(DEMO_PASSWORD)).await?;
+        out.push(DemoUser { name, id, login });
+    }
+    Ok(out)
+}
+
+/// Seeds the demo tenant of `preset` unless it exists. Returns its users when it was
+/// created now.
+///
+/// # Errors
+/// A demo record the kernel refuses, store errors.
+pub async fn demo_tenant(app: &App, preset: &str) -> Result<Option<Vec<DemoUser>>, ApiError> {
+    let policy = Policy::preset(preset).map_err(|e| ApiError::Internal(e.to_string()))?;
+    if !app.create_tenant(preset, policy.name(), &policy).await? {
+        return Ok(None);
+    }
+    let users = match preset {
+        "production-planner-pro" => {
+            add_organization(app, preset, "plant-a", "Plant A", true).await?;
+            add_organization(app, preset, "plant-b", "Plant B", true).await?;
+            add_organization(app, preset, "plant-closed", "Closed plant", false).await?;
+            vec![
+                (
+                    "admin",
+                    json!({"firstName": "Ada", "lastName": "Lovelace", "email": "ada@planner.example", "password": DEMO_PASSWORD, "organization": "plant-a", "status": "active", "superAdmin": true}),
+                    vec![],
+                    false,
+                ),
+                (
+                    "bob",
+                    json!({"firstName": "Bob", "lastName": "Martin", "email": "bob@planner.example", "password": DEMO_PASSWORD, "organization": "plant-a", "status": "active"}),
+                    vec!["regular"],
+                    false,
+                ),
+                (
+                    "carla",
+                    json!({"firstName": "Carla", "lastName": "Diaz", "email": "carla@planner.example", "password": DEMO_PASSWORD, "organization": "plant-b", "status": "active"}),
+                    vec!["regular"],
+                    false,
+                ),
+            ]
+        }
+        "hr-platform" => vec![
+            (
+                "ceo",
+                json!({"firstName": "Sarah", "lastName": "Martinez", "email": "sarah.martinez@company.com", "jobTitle": "CEO", "manager": null, "status": "active", "organization": "company"}),
+                vec!["director"],
+                false,
+            ),
+            (
+                "hr",
+                json!({"firstName": "Hugo", "lastName": "Renard", "email": "hugo.renard@company.com", "jobTitle": "HR Business Partner", "manager": "@ceo", "status": "active", "organization": "company"}),
+                vec!["hrAdmin"],
+                false,
+            ),
+            (
+                "manager",
+                json!({"firstName": "Marc", "lastName": "Dubois", "email": "marc.dubois@company.com", "jobTitle": "Engineering Manager", "manager": "@ceo", "status": "active", "organization": "company"}),
+                vec!["manager"],
+                false,
+            ),
+            (
+                "sophie",
+                json!({"firstName": "Sophie", "lastName": "Martin", "email": "sophie.martin@company.com", "jobTitle": "Senior Software Engineer", "manager": "@manager", "status": "active", "organization": "company"}),
+                vec!["employee"],
+                false,
+            ),
+            (
+                "paul",
+                json!({"firstName": "Paul", "lastName": "Petit", "email": "paul.petit@company.com", "jobTitle": "QA Engineer", "manager": "@manager", "status": "active", "organization": "company"}),
+                vec!["employee"],
+                false,
+            ),
+        ],
+        "rental-platform" => vec![
+            (
+                "admin",
+                json!({"firstName": "Alice", "lastName": "Bernard", "email": "alice@rental.example", "phone": "+33 6 12 34 56 78", "accountType": "administrator", "password": DEMO_PASSWORD, "organization": "rental", "location": "paris"}),
+                vec![],
+                false,
+            ),
+            (
+                "supplier",
+                json!({"firstName": "Samir", "lastName": "Haddad", "email": "samir@rental.example", "phone": "+33 6 12 34 56 79", "accountType": "supplier", "password": DEMO_PASSWORD, "organization": "rental", "location": "lyon"}),
+                vec![],
+                false,
+            ),
+            (
+                "customer",
+                json!({"firstName": "Lucas", "lastName": "Moreau", "email": "lucas@rental.example", "phone": "+33 6 12 34 56 80", "accountType": "customer", "password": DEMO_PASSWORD, "birthdate": "1990-04-02", "organization": "rental", "location": "paris"}),
+                vec![],
+                false,
+            ),
+        ],
+        "crm" => {
+            add_organization(app, preset, "acme", "Acme", true).await?;
+            vec![
+                (
+                    "admin",
+                    json!({"firstName": "Ana", "lastName": "Lopez", "email": "ana.lopez@crm.example", "username": "alopez", "password": DEMO_PASSWORD, "organization": "acme", "employeeId": "EMP-00001", "isSystemAdmin": true}),
+                    vec!["systemAdmin"],
+                    false,
+                ),
+                (
+                    "manager",
+                    json!({"firstName": "Mia", "lastName": "Klein", "email": "mia.klein@crm.example", "username": "mklein", "password": DEMO_PASSWORD, "organization": "acme", "employeeId": "EMP-00002", "isSalesManager": true}),
+                    vec!["salesManager"],
+                    false,
+                ),
+                (
+                    "rep",
+                    json!({"firstName": "Tom", "lastName": "Baker", "email": "tom.baker@crm.example", "username": "tbaker", "password": DEMO_PASSWORD, "organization": "acme", "employeeId": "EMP-00003", "isSalesRep": true}),
+                    vec!["salesRep"],
+                    false,
+                ),
+            ]
+        }
+        "prs-procurement" => vec![
+            (
+                "root",
+                json!({"username": "root", "firstName": "System", "lastName": "Root", "userType": "admin", "department": "IT", "organization": "prs"}),
+                vec![],
+                true,
+            ),
+            (
+                "admin",
+                json!({"username": "padmin", "firstName": "Paula", "lastName": "Admin", "userType": "admin", "department": "IT", "supervisor": "@root", "organization": "prs"}),
+                vec![],
+                false,
+            ),
+            (
+                "approver",
+                json!({"username": "msmith", "firstName": "Mary", "lastName": "Smith", "userType": "approver", "department": "Finance", "supervisor": "@admin", "organization": "prs"}),
+                vec![],
+                false,
+            ),
+            (
+                "requester",
+                json!({"username": "jdoe", "firstName": "John", "lastName": "Doe", "userType": "requester", "department": "Finance", "supervisor": "@approver", "organization": "prs"}),
+                vec![],
+                false,
+            ),
+        ],
+        _ => vec![],
+    };
+    seed_list(app, preset, users).await.map(Some)
+}
+
+/// The presets seeded as demo tenants.
+pub const DEMO_PRESETS: [&str; 5] = [
+    "production-planner-pro",
+    "hr-platform",
+    "rental-platform",
+    "crm",
+    "prs-procurement",
+];

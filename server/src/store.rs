@@ -1,0 +1,625 @@
+//! The directory's rows and the queries over them. Every query names its tenant; user ids
+//! are random and global, so a manager edge never crosses tenants.
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use warden_core::Timestamp;
+use warden_core::model::Account;
+use warden_core::validate::{Check, CheckKind, UniqueFact, ValidationFacts};
+
+/// A stored password hash (PHC string). Its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredHash(pub String);
+
+impl fmt::Debug for StoredHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("StoredHash(***)")
+    }
+}
+
+/// A user as stored.
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    /// Global id.
+    pub id: String,
+    /// Tenant.
+    pub tenant: String,
+    /// The normalised record (never a password).
+    pub document: Map<String, Value>,
+    /// Indexed: organisation.
+    pub organization: Option<String>,
+    /// Indexed: manager.
+    pub manager: Option<String>,
+    /// Indexed: location.
+    pub location: Option<String>,
+    /// Stored status.
+    pub status: String,
+    /// End of a temporary status.
+    pub status_until: Option<i64>,
+    /// Direct roles.
+    pub roles: Vec<String>,
+    /// Manual groups.
+    pub groups: Vec<String>,
+    /// Super administrator.
+    pub super_admin: bool,
+    /// Root user.
+    pub root: bool,
+    /// Password hash.
+    pub password_hash: Option<StoredHash>,
+    /// When the password was set.
+    pub password_changed_at: Option<i64>,
+    /// Must change the password at next login.
+    pub must_change_password: bool,
+    /// Session epoch: sessions of an older epoch are revoked.
+    pub session_epoch: i64,
+    /// Failed logins since the last success (Unix seconds).
+    pub failed_logins: Vec<i64>,
+    /// Earlier lockouts.
+    pub lockouts: i64,
+    /// Soft deletion time.
+    pub deleted_at: Option<i64>,
+}
+
+const USER_COLUMNS: &str = "id, tenant_id, document, organization_id, manager_id, location, status, status_until, roles, groups_json, super_admin, root, password_hash, password_changed_at, must_change_password, session_epoch, failed_logins, lockouts, deleted_at";
+
+fn json_list(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+impl UserRow {
+    fn from_row(r: &AnyRow) -> Result<UserRow, sqlx::Error> {
+        let document: String = r.try_get("document")?;
+        let roles: String = r.try_get("roles")?;
+        let groups: String = r.try_get("groups_json")?;
+        let failed: String = r.try_get("failed_logins")?;
+        Ok(UserRow {
+            id: r.try_get("id")?,
+            tenant: r.try_get("tenant_id")?,
+            document: serde_json::from_str(&document).unwrap_or_default(),
+            organization: r.try_get("organization_id")?,
+            manager: r.try_get("manager_id")?,
+            location: r.try_get("location")?,
+            status: r.try_get("status")?,
+            status_until: r.try_get("status_until")?,
+            roles: json_list(&roles),
+            groups: json_list(&groups),
+            super_admin: r.try_get::<i64, _>("super_admin")? != 0,
+            root: r.try_get::<i64, _>("root")? != 0,
+            password_hash: r
+                .try_get::<Option<String>, _>("password_hash")?
+                .map(StoredHash),
+            password_changed_at: r.try_get("password_changed_at")?,
+            must_change_password: r.try_get::<i64, _>("must_change_password")? != 0,
+            session_epoch: r.try_get("session_epoch")?,
+            failed_logins: serde_json::from_str(&failed).unwrap_or_default(),
+            lockouts: r.try_get("lockouts")?,
+            deleted_at: r.try_get("deleted_at")?,
+        })
+    }
+
+    /// The account the kernel sees.
+    pub fn account(&self) -> Account {
+        Account {
+            id: self.id.clone(),
+            organization: self.organization.clone(),
+            status: self.status.clone(),
+            status_until: self.status_until.map(Timestamp::from_unix),
+            roles: self.roles.clone(),
+            groups: self.groups.clone(),
+            super_admin: self.super_admin,
+            root: self.root,
+            manager: self.manager.clone(),
+            location: self.location.clone(),
+            attributes: self.document.clone(),
+        }
+    }
+
+    /// The user as the API shows it.
+    pub fn view(&self) -> Value {
+        let mut doc = self.document.clone();
+        doc.insert("id".into(), self.id.clone().into());
+        doc.insert("status".into(), self.status.clone().into());
+        if let Some(u) = self.status_until {
+            doc.insert(
+                "statusUntil".into(),
+                Timestamp::from_unix(u).to_string().into(),
+            );
+        }
+        doc.insert("roles".into(), self.roles.clone().into());
+        doc.insert("groups".into(), self.groups.clone().into());
+        if self.super_admin {
+            doc.insert("superAdmin".into(), true.into());
+        }
+        if self.deleted_at.is_some() {
+            doc.insert("deleted".into(), true.into());
+        }
+        Value::Object(doc)
+    }
+}
+
+/// Loads a user of `tenant` (soft-deleted ones included).
+///
+/// # Errors
+/// Database errors.
+pub async fn user(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    id: &str,
+) -> Result<Option<UserRow>, sqlx::Error> {
+    let row = sqlx::query(&format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE tenant_id = $1 AND id = $2"
+    ))
+    .bind(tenant)
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.as_ref().map(UserRow::from_row).transpose()
+}
+
+/// Loads users by id, in the order given (missing ones left out).
+///
+/// # Errors
+/// Database errors.
+pub async fn users_where(
+    conn: &mut AnyConnection,
+    sql_where: &str,
+    params: &[Value],
+    extra: &[Param],
+    tail: &str,
+) -> Result<Vec<UserRow>, sqlx::Error> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {sql_where} {tail}");
+    let mut q = sqlx::query(&sql);
+    for p in params {
+        q = match p {
+            Value::String(s) => q.bind(s.clone()),
+            Value::Number(n) => q.bind(n.as_i64().unwrap_or(0)),
+            Value::Bool(b) => q.bind(i64::from(*b)),
+            _ => q.bind(Option::<String>::None),
+        };
+    }
+    for p in extra {
+        q = match p {
+            Param::Text(s) => q.bind(s.clone()),
+            Param::Int(i) => q.bind(*i),
+        };
+    }
+    let rows = q.fetch_all(&mut *conn).await?;
+    rows.iter().map(UserRow::from_row).collect()
+}
+
+/// An extra bound parameter.
+#[derive(Debug, Clone)]
+pub enum Param {
+    /// Text.
+    Text(String),
+    /// Integer.
+    Int(i64),
+}
+
+/// The user whose uniqueness key (email, username) is `login`.
+///
+/// # Errors
+/// Database errors.
+pub async fn user_by_login(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    login: &str,
+) -> Result<Option<UserRow>, sqlx::Error> {
+    let id: Option<String> = sqlx::query_scalar(
+        "SELECT user_id FROM user_keys WHERE tenant_id = $1 AND field IN ('email', 'username') AND key = $2 ORDER BY field LIMIT 1",
+    )
+    .bind(tenant)
+    .bind(login.trim().to_lowercase())
+    .fetch_optional(&mut *conn)
+    .await?;
+    match id {
+        Some(id) => user(conn, tenant, &id).await,
+        None => Ok(None),
+    }
+}
+
+/// Answers the kernel's checks from the store: uniqueness keys against `user_keys`
+/// (another user holding the key), organisations against `organizations`, other
+/// references (manager, supervisor) against the tenant's live users.
+///
+/// # Errors
+/// Database errors.
+pub async fn answer_checks(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    checks: &[Check],
+    self_id: Option<&str>,
+) -> Result<ValidationFacts, sqlx::Error> {
+    let mut facts = ValidationFacts::default();
+    for c in checks {
+        match c.kind {
+            CheckKind::Unique => {
+                let scope = c
+                    .within
+                    .as_ref()
+                    .map(|w| w.value.clone())
+                    .unwrap_or_default();
+                let row = sqlx::query(
+                    "SELECT k.user_id, u.status FROM user_keys k JOIN users u ON u.id = k.user_id WHERE k.tenant_id = $1 AND k.check_id = $2 AND k.scope = $3 AND k.key = $4",
+                )
+                .bind(tenant)
+                .bind(&*c.check)
+                .bind(&scope)
+                .bind(&c.key)
+                .fetch_optional(&mut *conn)
+                .await?;
+                let holder = match row {
+                    Some(r) => Some((
+                        r.try_get::<String, _>("user_id")?,
+                        r.try_get::<String, _>("status")?,
+                    )),
+                    None => None,
+                };
+                let fact = match holder {
+                    Some((id, status)) if Some(id.as_str()) != self_id => UniqueFact {
+                        key: Some(c.key.clone()),
+                        taken: true,
+                        existing_id: Some(id),
+                        existing_status: Some(status),
+                    },
+                    _ => UniqueFact {
+                        key: Some(c.key.clone()),
+                        taken: false,
+                        existing_id: None,
+                        existing_status: None,
+                    },
+                };
+                facts.unique.insert(c.check.to_string(), fact);
+            }
+            CheckKind::Exists => {
+                let n: i64 = if &*c.field == "organization" {
+                    sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM organizations WHERE tenant_id = $1 AND id = $2",
+                    )
+                    .bind(tenant)
+                    .bind(&c.key)
+                    .fetch_one(&mut *conn)
+                    .await?
+                } else {
+                    sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL",
+                    )
+                    .bind(tenant)
+                    .bind(&c.key)
+                    .fetch_one(&mut *conn)
+                    .await?
+                };
+                facts.exists.insert(c.check.to_string(), n > 0);
+            }
+        }
+    }
+    Ok(facts)
+}
+
+/// The manager chain above `start` (itself first), as (id, manager) rows, bounded.
+///
+/// # Errors
+/// Database errors.
+pub async fn ancestors(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    start: &str,
+) -> Result<Vec<(String, Option<String>)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "WITH RECURSIVE a(id, manager_id, depth) AS (SELECT id, manager_id, 0 FROM users WHERE tenant_id = $1 AND id = $2 UNION ALL SELECT u.id, u.manager_id, a.depth + 1 FROM users u JOIN a ON u.id = a.manager_id WHERE a.depth < 256) SELECT id, manager_id FROM a ORDER BY depth",
+    )
+    .bind(tenant)
+    .bind(start)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("manager_id")?)))
+        .collect()
+}
+
+/// Inserts a new user row.
+///
+/// # Errors
+/// Database errors (a constraint violation included).
+pub async fn insert_user(
+    conn: &mut AnyConnection,
+    u: &UserRow,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO users (id, tenant_id, document, organization_id, manager_id, location, status, status_until, roles, groups_json, super_admin, root, password_hash, password_changed_at, must_change_password, session_epoch, failed_logins, lockouts, deleted_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20)",
+    )
+    .bind(&u.id)
+    .bind(&u.tenant)
+    .bind(serde_json::to_string(&u.document).unwrap_or_default())
+    .bind(&u.organization)
+    .bind(&u.manager)
+    .bind(&u.location)
+    .bind(&u.status)
+    .bind(u.status_until)
+    .bind(serde_json::to_string(&u.roles).unwrap_or_default())
+    .bind(serde_json::to_string(&u.groups).unwrap_or_default())
+    .bind(i64::from(u.super_admin))
+    .bind(i64::from(u.root))
+    .bind(u.password_hash.as_ref().map(|h| h.0.clone()))
+    .bind(u.password_changed_at)
+    .bind(i64::from(u.must_change_password))
+    .bind(u.session_epoch)
+    .bind(serde_json::to_string(&u.failed_logins).unwrap_or_default())
+    .bind(u.lockouts)
+    .bind(u.deleted_at)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes every column of an existing user row.
+///
+/// # Errors
+/// Database errors.
+pub async fn update_user(
+    conn: &mut AnyConnection,
+    u: &UserRow,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE users SET document = $3, organization_id = $4, manager_id = $5, location = $6, status = $7, status_until = $8, roles = $9, groups_json = $10, super_admin = $11, root = $12, password_hash = $13, password_changed_at = $14, must_change_password = $15, session_epoch = $16, failed_logins = $17, lockouts = $18, deleted_at = $19, updated_at = $20 WHERE tenant_id = $1 AND id = $2",
+    )
+    .bind(&u.tenant)
+    .bind(&u.id)
+    .bind(serde_json::to_string(&u.document).unwrap_or_default())
+    .bind(&u.organization)
+    .bind(&u.manager)
+    .bind(&u.location)
+    .bind(&u.status)
+    .bind(u.status_until)
+    .bind(serde_json::to_string(&u.roles).unwrap_or_default())
+    .bind(serde_json::to_string(&u.groups).unwrap_or_default())
+    .bind(i64::from(u.super_admin))
+    .bind(i64::from(u.root))
+    .bind(u.password_hash.as_ref().map(|h| h.0.clone()))
+    .bind(u.password_changed_at)
+    .bind(i64::from(u.must_change_password))
+    .bind(u.session_epoch)
+    .bind(serde_json::to_string(&u.failed_logins).unwrap_or_default())
+    .bind(u.lockouts)
+    .bind(u.deleted_at)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Replaces a user's uniqueness keys by those of `checks` (the kernel's uniqueness checks
+/// of the stored record). The UNIQUE constraint decides between concurrent writers.
+///
+/// # Errors
+/// Database errors; a unique violation when another user holds a key.
+pub async fn set_keys(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    user_id: &str,
+    checks: &[Check],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM user_keys WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    for c in checks.iter().filter(|c| c.kind == CheckKind::Unique) {
+        let scope = c
+            .within
+            .as_ref()
+            .map(|w| w.value.clone())
+            .unwrap_or_default();
+        sqlx::query(
+            "INSERT INTO user_keys (tenant_id, check_id, field, scope, key, user_id) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(tenant)
+        .bind(&*c.check)
+        .bind(&*c.field)
+        .bind(&scope)
+        .bind(&c.key)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Removes the keys of `fields` (anonymisation).
+///
+/// # Errors
+/// Database errors.
+pub async fn drop_keys(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    fields: &[String],
+) -> Result<(), sqlx::Error> {
+    for f in fields {
+        sqlx::query("DELETE FROM user_keys WHERE user_id = $1 AND field = $2")
+            .bind(user_id)
+            .bind(f)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Records role grants (who, when) and removes withdrawn ones.
+///
+/// # Errors
+/// Database errors.
+pub async fn sync_roles(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    user_id: &str,
+    added: &[String],
+    removed: &[String],
+    by: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    for r in removed {
+        sqlx::query("DELETE FROM role_assignments WHERE user_id = $1 AND role = $2")
+            .bind(user_id)
+            .bind(r)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for r in added {
+        sqlx::query(
+            "INSERT INTO role_assignments (tenant_id, user_id, role, assigned_by, assigned_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, role) DO NOTHING",
+        )
+        .bind(tenant)
+        .bind(user_id)
+        .bind(r)
+        .bind(by)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Records manual group memberships and removes withdrawn ones.
+///
+/// # Errors
+/// Database errors.
+pub async fn sync_groups(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    user_id: &str,
+    added: &[String],
+    removed: &[String],
+    by: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    for g in removed {
+        sqlx::query("DELETE FROM group_members WHERE user_id = $1 AND group_id = $2")
+            .bind(user_id)
+            .bind(g)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for g in added {
+        sqlx::query(
+            "INSERT INTO group_members (tenant_id, user_id, group_id, added_by, added_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, group_id) DO NOTHING",
+        )
+        .bind(tenant)
+        .bind(user_id)
+        .bind(g)
+        .bind(by)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Role assignments of a user: (role, assigned_by, assigned_at).
+///
+/// # Errors
+/// Database errors.
+pub async fn role_assignments(
+    conn: &mut AnyConnection,
+    user_id: &str,
+) -> Result<Vec<(String, String, i64)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT role, assigned_by, assigned_at FROM role_assignments WHERE user_id = $1 ORDER BY role",
+    )
+    .bind(user_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("role")?,
+                r.try_get("assigned_by")?,
+                r.try_get("assigned_at")?,
+            ))
+        })
+        .collect()
+}
+
+/// Records a task (an obligation a person or a job must carry out).
+///
+/// # Errors
+/// Database errors.
+pub async fn add_task(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    user_id: &str,
+    kind: &str,
+    payload: &Value,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let id = crate::tokens::new_id("t_")
+        .map_err(|e| sqlx::Error::Protocol(format!("randomness: {e}")))?;
+    sqlx::query(
+        "INSERT INTO tasks (id, tenant_id, user_id, kind, payload, state, created_at) VALUES ($1, $2, $3, $4, $5, 'open', $6)",
+    )
+    .bind(id)
+    .bind(tenant)
+    .bind(user_id)
+    .bind(kind)
+    .bind(payload.to_string())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Ends every session of a user: bumps the epoch and deletes the session rows.
+///
+/// # Errors
+/// Database errors.
+pub async fn revoke_sessions(conn: &mut AnyConnection, u: &mut UserRow) -> Result<(), sqlx::Error> {
+    u.session_epoch += 1;
+    sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(&u.id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Active super administrators of a tenant.
+///
+/// # Errors
+/// Database errors.
+pub async fn active_super_admins(
+    conn: &mut AnyConnection,
+    tenant: &str,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND super_admin = 1 AND status = 'active' AND deleted_at IS NULL",
+    )
+    .bind(tenant)
+    .fetch_one(&mut *conn)
+    .await
+}
+
+/// Whether an organisation exists and is active: `None` when it does not exist.
+///
+/// # Errors
+/// Database errors.
+pub async fn organization_active(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    id: &str,
+) -> Result<Option<bool>, sqlx::Error> {
+    let v: Option<i64> =
+        sqlx::query_scalar("SELECT active FROM organizations WHERE tenant_id = $1 AND id = $2")
+            .bind(tenant)
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(v.map(|a| a != 0))
+}
+
+/// Whether `e` is a unique-constraint violation.
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())
+}

@@ -1,0 +1,1460 @@
+//! The management operations on users. Each write: the actor is the authenticated caller
+//! loaded from the directory; the kernel authorizes and validates, its checks answered by
+//! the store; the change, the directory obligations and the audit entry commit in one
+//! transaction; the database's UNIQUE constraints are the final arbiter.
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use sqlx::AnyConnection;
+use warden_core::access::{
+    self, AuthorizeRequest, AuthzDecision, Directory, Placeholder, RoleChange, SqlOptions,
+    SubtreeStrategy, Target,
+};
+use warden_core::lifecycle::{
+    self, ChangeRequest, DeleteMode, DeleteRequest, LifecycleError, LoginFacts, Obligation,
+    OrganizationState, PasswordResetRequest, ResetMethod, TransitionFacts, TransitionRequest,
+};
+use warden_core::model::Account;
+use warden_core::password::{self, Profile, ResolvedPasswordPolicy};
+use warden_core::policy::{FieldType, Mode};
+use warden_core::validate::{ValidationDecision, ValidationFacts};
+use warden_core::{Lang, Policy, Severity, Timestamp, ValidationContext, validate_user};
+
+use crate::app::{App, Tenant, now};
+use crate::audit::{self, AuditRecord};
+use crate::auth::Caller;
+use crate::error::{ApiError, FieldError};
+use crate::store::{self, Param, StoredHash, UserRow};
+use crate::tokens;
+
+/// Keys of a create or update body that are not schema fields.
+const ROLES: &str = "roles";
+const GROUPS: &str = "groups";
+
+fn bad(e: impl std::fmt::Display) -> ApiError {
+    ApiError::BadRequest(e.to_string())
+}
+
+fn lifecycle_bad(e: LifecycleError) -> ApiError {
+    ApiError::BadRequest(e.to_string())
+}
+
+/// The fields of type password.
+fn password_fields(policy: &Policy) -> Vec<String> {
+    policy
+        .document()
+        .fields
+        .iter()
+        .filter(|(_, f)| f.kind == FieldType::Password)
+        .map(|(n, _)| n.to_owned())
+        .collect()
+}
+
+/// The password policy used to hash: the tenant's, or NIST's for a tenant without one
+/// (accounts of such a tenant may still get a console password).
+fn hash_policy(policy: &Policy) -> ResolvedPasswordPolicy {
+    policy
+        .password_policy()
+        .cloned()
+        .unwrap_or_else(|| Profile::Nist80063b4.resolved())
+}
+
+/// Hashes on the blocking pool (argon2id takes tens of milliseconds and 19 MiB).
+async fn hash(policy: &Policy, plain: String) -> Result<StoredHash, ApiError> {
+    let p = hash_policy(policy);
+    let salt: [u8; 16] = tokens::random_bytes().map_err(|e| ApiError::Internal(e.to_string()))?;
+    tokio::task::spawn_blocking(move || password::hash_password(&p, &plain, &salt))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map(StoredHash)
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// Verifies on the blocking pool.
+async fn verify(
+    policy: &Policy,
+    stored: &StoredHash,
+    plain: String,
+) -> Result<password::Verification, ApiError> {
+    let p = hash_policy(policy);
+    let phc = stored.0.clone();
+    tokio::task::spawn_blocking(move || password::verify_password(&p, &phc, &plain))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+fn text(doc: &Map<String, Value>, key: &str) -> Option<String> {
+    doc.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn string_list(v: Option<Value>, key: &str) -> Result<Option<Vec<String>>, ApiError> {
+    match v {
+        None => Ok(None),
+        Some(v) => serde_json::from_value::<Vec<String>>(v)
+            .map(Some)
+            .map_err(|_| bad(format!("`{key}` must be a list of strings"))),
+    }
+}
+
+/// Validates `record` twice: once to learn the checks, once with the store's answers.
+async fn validate(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    record: &Map<String, Value>,
+    mode: Mode,
+    self_id: Option<&str>,
+) -> Result<ValidationDecision, ApiError> {
+    let today = now()
+        .date()
+        .ok_or_else(|| ApiError::Internal("clock".into()))?;
+    let empty = ValidationFacts::default();
+    let ctx = |facts| ValidationContext {
+        mode,
+        today,
+        lang: Lang::En,
+        facts,
+        mfa: false,
+    };
+    let first = validate_user(&tenant.policy, record, &ctx(&empty));
+    if first.checks.is_empty() {
+        return Ok(first);
+    }
+    let facts = store::answer_checks(conn, &tenant.id, &first.checks, self_id).await?;
+    Ok(validate_user(&tenant.policy, record, &ctx(&facts)))
+}
+
+fn refuse_invalid(d: &ValidationDecision) -> Result<(), ApiError> {
+    if d.accepted() {
+        Ok(())
+    } else {
+        Err(ApiError::Invalid {
+            violations: d.violations.clone(),
+        })
+    }
+}
+
+fn warnings(d: &ValidationDecision) -> Vec<Value> {
+    d.violations
+        .iter()
+        .filter(|v| v.severity == Severity::Warning)
+        .filter_map(|v| serde_json::to_value(v).ok())
+        .collect()
+}
+
+/// A directory index holding the manager chains above `starts`, enough for the kernel's
+/// `team` scope between the actor and one target.
+async fn directory(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    extra: &[(String, Option<String>)],
+    starts: &[&str],
+) -> Result<Directory, ApiError> {
+    let mut rows: Vec<(String, Option<String>)> = extra.to_vec();
+    for s in starts {
+        rows.extend(store::ancestors(conn, tenant, s).await?);
+    }
+    let mut seen = BTreeSet::new();
+    rows.retain(|(id, _)| seen.insert(id.clone()));
+    let (dir, _problems) =
+        Directory::from_rows(rows.iter().map(|(i, m)| (i.as_str(), m.as_deref())));
+    Ok(dir)
+}
+
+fn authorize(
+    tenant: &Tenant,
+    dir: &Directory,
+    actor: &Account,
+    action: &str,
+    target: Target,
+    change: Option<RoleChange>,
+) -> Result<AuthzDecision, ApiError> {
+    let req = AuthorizeRequest {
+        actor: actor.clone(),
+        action: action.to_owned(),
+        target,
+        change,
+    };
+    access::authorize(&tenant.policy, dir, &req, now(), Lang::En).map_err(bad)
+}
+
+fn require(d: AuthzDecision) -> Result<AuthzDecision, ApiError> {
+    if d.allowed() {
+        Ok(d)
+    } else {
+        Err(ApiError::denied(d.deny))
+    }
+}
+
+/// Loads a live user of the caller's tenant that the actor may read; a user outside the
+/// actor's read scope is reported as not found.
+async fn readable_target(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    id: &str,
+) -> Result<(UserRow, Directory), ApiError> {
+    let tenant = &caller.tenant;
+    let actor = caller.actor()?;
+    let target = store::user(conn, &tenant.id, id)
+        .await?
+        .filter(|u| u.deleted_at.is_none())
+        .ok_or(ApiError::NotFound)?;
+    let dir = directory(conn, &tenant.id, &[], &[&target.id, &actor.id]).await?;
+    let read = authorize(
+        tenant,
+        &dir,
+        &actor.account(),
+        "users.read",
+        Target::from(&target.account()),
+        None,
+    )?;
+    if !read.allowed() {
+        return Err(ApiError::NotFound);
+    }
+    Ok((target, dir))
+}
+
+fn decision_json(policy_hash: &str, version: i64, extra: Value) -> Value {
+    json!({"policy": policy_hash, "policyVersion": version, "kernel": extra})
+}
+
+/// Carries out the obligations that concern the directory; the others become tasks.
+async fn apply_obligations(
+    conn: &mut AnyConnection,
+    u: &mut UserRow,
+    obligations: &[Obligation],
+    actor: &str,
+    at: i64,
+) -> Result<Vec<Value>, ApiError> {
+    let mut done = Vec::new();
+    for o in obligations {
+        match o {
+            Obligation::RevokeSessions => store::revoke_sessions(conn, u).await?,
+            Obligation::RemoveRoles { roles } => {
+                u.roles.retain(|r| !roles.contains(r));
+                store::sync_roles(conn, &u.tenant, &u.id, &[], roles, actor, at).await?;
+            }
+            Obligation::RemoveGroups { groups } => {
+                u.groups.retain(|g| !groups.contains(g));
+                store::sync_groups(conn, &u.tenant, &u.id, &[], groups, actor, at).await?;
+            }
+            Obligation::ScheduleExpiry { at: end, .. } => u.status_until = Some(end.unix()),
+            Obligation::ForcePasswordChange => u.must_change_password = true,
+            Obligation::Audit | Obligation::InvalidatePasswords => {}
+            other => {
+                let v = serde_json::to_value(other)?;
+                let kind = v
+                    .get("kind")
+                    .and_then(Value::as_str)
+                    .unwrap_or("task")
+                    .to_owned();
+                store::add_task(conn, &u.tenant, &u.id, &kind, &v, at).await?;
+            }
+        }
+        done.push(serde_json::to_value(o)?);
+    }
+    Ok(done)
+}
+
+/// What an operation records about itself.
+struct Audit<'a> {
+    caller: &'a Caller,
+    request_id: Option<String>,
+}
+
+impl Audit<'_> {
+    #[allow(clippy::too_many_arguments)]
+    async fn write(
+        &self,
+        conn: &mut AnyConnection,
+        action: &str,
+        target: &str,
+        before: Option<Value>,
+        after: Option<Value>,
+        decision: Value,
+        obligations: Vec<Value>,
+        at: i64,
+    ) -> Result<(), ApiError> {
+        let t = &self.caller.tenant;
+        let record = AuditRecord {
+            tenant: t.id.clone(),
+            actor: self
+                .caller
+                .actor
+                .as_ref()
+                .map_or_else(|| "system".to_owned(), |a| a.id.clone()),
+            via: self.caller.via(),
+            action: action.to_owned(),
+            target: target.to_owned(),
+            before,
+            after,
+            decision: decision_json(t.policy.hash(), t.version, decision),
+            policy_version: t.version,
+            obligations,
+            at,
+            request_id: self.request_id.clone(),
+        };
+        audit::append(conn, &record).await?;
+        Ok(())
+    }
+}
+
+/// Splits a create/update body into the record and the role and group lists.
+struct Body {
+    record: Map<String, Value>,
+    roles: Option<Vec<String>>,
+    groups: Option<Vec<String>>,
+    current_password: Option<String>,
+}
+
+fn split_body(mut body: Map<String, Value>) -> Result<Body, ApiError> {
+    if body.contains_key("id") {
+        return Err(bad("`id` is assigned by the server"));
+    }
+    let roles = string_list(body.remove(ROLES), ROLES)?;
+    let groups = string_list(body.remove(GROUPS), GROUPS)?;
+    let current_password = match body.remove("currentPassword") {
+        Some(Value::String(s)) => Some(s),
+        Some(_) => return Err(bad("`currentPassword` must be a string")),
+        None => None,
+    };
+    Ok(Body {
+        record: body,
+        roles,
+        groups,
+        current_password,
+    })
+}
+
+fn is_privileged(a: &UserRow) -> bool {
+    a.super_admin || a.root
+}
+
+/// Manual group memberships grant roles, so changing them needs the kernel's `groups.manage`
+/// on the target where the policy declares it, and a super administrator where it does not.
+fn authorize_groups(
+    tenant: &Tenant,
+    dir: &Directory,
+    actor: &UserRow,
+    target: &UserRow,
+    before: &[String],
+    after: &[String],
+) -> Result<(), ApiError> {
+    let mut a: Vec<&String> = after.iter().collect();
+    let mut b: Vec<&String> = before.iter().collect();
+    a.sort();
+    b.sort();
+    if a == b {
+        return Ok(());
+    }
+    let declared = tenant
+        .policy
+        .access()
+        .is_some_and(|acc| acc.has_action("groups", "manage"));
+    if declared {
+        require(authorize(
+            tenant,
+            dir,
+            &actor.account(),
+            "groups.manage",
+            Target::from(&target.account()),
+            None,
+        )?)?;
+        Ok(())
+    } else if is_privileged(actor) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden {
+            deny: None,
+            reason: "only a super administrator changes group memberships under this policy",
+        })
+    }
+}
+
+/// Fills the indexed columns of `u` from its normalised record.
+fn index_columns(u: &mut UserRow) {
+    u.organization = text(&u.document, "organization");
+    u.manager = text(&u.document, "manager").or_else(|| text(&u.document, "supervisor"));
+    u.location = text(&u.document, "location");
+    u.super_admin = u
+        .document
+        .get("superAdmin")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+}
+
+/// The result of a write: the user and what the kernel said besides.
+pub struct Written {
+    /// The user as stored.
+    pub user: Value,
+    /// Warnings, obligations, a temporary password.
+    pub extra: Map<String, Value>,
+}
+
+/// Creates a user.
+///
+/// # Errors
+/// Kernel denials and violations, store errors.
+pub async fn create(
+    app: &App,
+    caller: &Caller,
+    body: Map<String, Value>,
+    request_id: Option<String>,
+) -> Result<Written, ApiError> {
+    let tenant = &caller.tenant;
+    let actor = caller.actor()?;
+    let b = split_body(body)?;
+    let mut record = b.record;
+    let initial = match tenant.policy.lifecycle() {
+        Some(_) => lifecycle::initial_status(&tenant.policy)
+            .map_err(lifecycle_bad)?
+            .to_owned(),
+        None => "active".to_owned(),
+    };
+    let has_status_field = tenant
+        .policy
+        .document()
+        .fields
+        .iter()
+        .any(|(n, _)| n == "status");
+    let status = text(&record, "status").unwrap_or_else(|| initial.clone());
+    if status != initial && !is_privileged(actor) {
+        return Err(bad(format!(
+            "a new account starts as `{initial}`; change its status with a transition"
+        )));
+    }
+    if has_status_field {
+        record.insert("status".into(), status.clone().into());
+    }
+    let plain = password_fields(&tenant.policy)
+        .iter()
+        .find_map(|f| text(&record, f).filter(|p| !p.is_empty()));
+    let id = tokens::new_id("u_").map_err(|e| ApiError::Internal(e.to_string()))?;
+
+    let mut conn = app.db.pool().acquire().await?;
+    let decision = validate(&mut conn, tenant, &record, Mode::Create, None).await?;
+    refuse_invalid(&decision)?;
+    let mut u = UserRow {
+        id: id.clone(),
+        tenant: tenant.id.clone(),
+        document: decision.normalized.clone(),
+        organization: None,
+        manager: None,
+        location: None,
+        status,
+        status_until: None,
+        roles: b.roles.clone().unwrap_or_default(),
+        groups: b.groups.clone().unwrap_or_default(),
+        super_admin: false,
+        root: false,
+        password_hash: None,
+        password_changed_at: None,
+        must_change_password: false,
+        session_epoch: 0,
+        failed_logins: Vec::new(),
+        lockouts: 0,
+        deleted_at: None,
+    };
+    u.document.remove("id");
+    index_columns(&mut u);
+    if u.super_admin && !is_privileged(actor) {
+        return Err(ApiError::Forbidden {
+            deny: None,
+            reason: "only a super administrator creates super administrators",
+        });
+    }
+    let extra_rows = vec![(u.id.clone(), u.manager.clone())];
+    let starts: Vec<&str> = u
+        .manager
+        .iter()
+        .map(String::as_str)
+        .chain([actor.id.as_str()])
+        .collect();
+    let dir = directory(&mut conn, &tenant.id, &extra_rows, &starts).await?;
+    let change = (!u.roles.is_empty()).then(|| RoleChange {
+        add: u.roles.clone(),
+        remove: Vec::new(),
+    });
+    let authz = require(authorize(
+        tenant,
+        &dir,
+        &actor.account(),
+        "users.create",
+        Target::from(&u.account()),
+        change,
+    )?)?;
+    authorize_groups(tenant, &dir, actor, &u, &[], &u.groups)?;
+    drop(conn);
+
+    let at = now().unix();
+    let temporary = match plain {
+        Some(p) => {
+            u.password_hash = Some(hash(&tenant.policy, p).await?);
+            u.password_changed_at = Some(at);
+            None
+        }
+        None => match initial_temporary_password(&tenant.policy) {
+            Some(p) => {
+                u.password_hash = Some(hash(&tenant.policy, p.clone()).await?);
+                u.password_changed_at = Some(at);
+                u.must_change_password = true;
+                Some(p)
+            }
+            None => None,
+        },
+    };
+    let audit = Audit { caller, request_id };
+    let mut tx = app.db.begin_write().await?;
+    let written: Result<(), ApiError> = async {
+        store::insert_user(&mut tx, &u, at).await?;
+        store::set_keys(&mut tx, &tenant.id, &u.id, &decision.checks).await?;
+        store::sync_roles(&mut tx, &tenant.id, &u.id, &u.roles, &[], &actor.id, at).await?;
+        store::sync_groups(&mut tx, &tenant.id, &u.id, &u.groups, &[], &actor.id, at).await?;
+        audit
+            .write(
+                &mut tx,
+                "users.create",
+                &u.id,
+                None,
+                Some(u.view()),
+                serde_json::to_value(&authz)?,
+                Vec::new(),
+                at,
+            )
+            .await
+    }
+    .await;
+    match written {
+        Ok(()) => tx.commit().await?,
+        Err(e) => {
+            tx.rollback().await?;
+            return Err(duplicate_or(app, tenant, &record, None, Mode::Create, e).await);
+        }
+    }
+    let mut extra = Map::new();
+    extra.insert("warnings".into(), warnings(&decision).into());
+    if let Some(p) = temporary {
+        // Shown once, here; stored only as its hash (R004-05).
+        extra.insert("temporaryPassword".into(), p.into());
+        extra.insert("mustChangePassword".into(), true.into());
+    }
+    Ok(Written {
+        user: u.view(),
+        extra,
+    })
+}
+
+/// For a policy whose records carry no password but whose resets hand out temporary
+/// passwords (the PRS seed, R004-05), a new account's initial password is a generated
+/// temporary one meeting the password policy.
+fn initial_temporary_password(policy: &Policy) -> Option<String> {
+    let has_field = !password_fields(policy).is_empty();
+    let temporary = policy
+        .lifecycle()
+        .and_then(|l| l.spec().password_reset.as_ref())
+        .is_some_and(|r| r.methods.contains(&ResetMethod::TemporaryPassword));
+    let pp = policy.password_policy()?;
+    (!has_field && temporary).then(|| {
+        password::generate_password(pp, &mut tokens::OsRandom, None)
+            .expose()
+            .to_owned()
+    })
+}
+
+/// A unique violation becomes the kernel's `duplicate` violation: the record is validated
+/// again now that the other writer's row is visible.
+async fn duplicate_or(
+    app: &App,
+    tenant: &Tenant,
+    record: &Map<String, Value>,
+    self_id: Option<&str>,
+    mode: Mode,
+    e: ApiError,
+) -> ApiError {
+    let ApiError::Internal(_) = &e else {
+        return e;
+    };
+    // The original sqlx error was turned into text: recognise the unique violation by
+    // re-validating, which is the kernel's verdict either way.
+    let Ok(mut conn) = app.db.pool().acquire().await else {
+        return ApiError::Unavailable;
+    };
+    match validate(&mut conn, tenant, record, mode, self_id).await {
+        Ok(d) if !d.accepted() => ApiError::Invalid {
+            violations: d.violations,
+        },
+        Ok(_) => e,
+        Err(e2) => e2,
+    }
+}
+
+/// Reads a user in the actor's scope, with the actions the actor may take on it.
+///
+/// # Errors
+/// Not found (or outside the scope), store errors.
+pub async fn read(app: &App, caller: &Caller, id: &str) -> Result<Value, ApiError> {
+    let mut conn = app.db.pool().acquire().await?;
+    let (target, dir) = readable_target(&mut conn, caller, id).await?;
+    let actor = caller.actor()?;
+    let permissions = access::permissions_over(
+        &caller.tenant.policy,
+        &dir,
+        &actor.account(),
+        &Target::from(&target.account()),
+        now(),
+    )
+    .map_err(bad)?;
+    let assignments: Vec<Value> = store::role_assignments(&mut conn, &target.id)
+        .await?
+        .into_iter()
+        .map(|(role, by, at)| json!({"role": role, "assignedBy": by, "assignedAt": Timestamp::from_unix(at).to_string()}))
+        .collect();
+    Ok(json!({
+        "user": target.view(),
+        "permissions": permissions,
+        "roleAssignments": assignments,
+        "policy": caller.tenant.policy.hash(),
+        "policyVersion": caller.tenant.version,
+    }))
+}
+
+/// The query of a list.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    /// The opaque cursor of the next page.
+    pub cursor: Option<String>,
+    /// Page size (1 to 200, default 50).
+    pub limit: Option<i64>,
+    /// A text to search for in the record.
+    pub q: Option<String>,
+    /// Also return, per user, the actions the kernel allows the actor on it (for a
+    /// console that shows only what the actor may do).
+    #[serde(default)]
+    pub actions: bool,
+}
+
+/// The actions a console offers on a user.
+const CONSOLE_ACTIONS: [&str; 5] = [
+    "users.update",
+    "users.status",
+    "users.delete",
+    "users.read",
+    "roles.assign",
+];
+
+fn encode_cursor(id: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("after:{id}"))
+}
+
+fn decode_cursor(c: &str) -> Result<String, ApiError> {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(c)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.strip_prefix("after:").map(str::to_owned))
+        .ok_or_else(|| bad("invalid cursor"))
+}
+
+/// Lists the users the actor may read: the kernel's scope filter rendered to SQL, one page
+/// at a time (ordered by id; the cursor names the last id).
+///
+/// # Errors
+/// Store errors, a bad cursor.
+pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Value, ApiError> {
+    let tenant = &caller.tenant;
+    let actor = caller.actor()?;
+    let (rows, cursor, filter) = list_page(app, caller, q).await?;
+    let mut views: Vec<Value> = rows.iter().map(UserRow::view).collect();
+    if q.actions {
+        // The page's edges and the actor's chain: enough for the `team` scope between the
+        // actor and each listed user (an edge outside the page can only deny, never allow).
+        let mut conn = app.db.pool().acquire().await?;
+        let page: Vec<(String, Option<String>)> = rows
+            .iter()
+            .map(|u| (u.id.clone(), u.manager.clone()))
+            .collect();
+        let dir = directory(&mut conn, &tenant.id, &page, &[&actor.id]).await?;
+        let account = actor.account();
+        for (u, view) in rows.iter().zip(views.iter_mut()) {
+            let allowed = access::permitted_among(
+                &tenant.policy,
+                &dir,
+                &account,
+                &Target::from(&u.account()),
+                CONSOLE_ACTIONS,
+                now(),
+            )
+            .map_err(bad)?;
+            if let Some(o) = view.as_object_mut() {
+                o.insert("actions".into(), allowed.into());
+            }
+        }
+    }
+    Ok(json!({
+        "users": views,
+        "next": cursor,
+        "scope": filter,
+        "policy": tenant.policy.hash(),
+    }))
+}
+
+/// One page of the users the actor may read, the next page's cursor and the scope filter.
+async fn list_page(
+    app: &App,
+    caller: &Caller,
+    q: &ListQuery,
+) -> Result<(Vec<UserRow>, Option<String>, access::Filter), ApiError> {
+    let tenant = &caller.tenant;
+    let actor = caller.actor()?;
+    let scope =
+        access::scope(&tenant.policy, &actor.account(), "users.read", now()).map_err(bad)?;
+    let opts = SqlOptions {
+        placeholder: Placeholder::Dollar,
+        subtree: SubtreeStrategy::RecursiveCte {
+            users_table: "users".into(),
+        },
+        ..SqlOptions::default()
+    };
+    let filter = scope
+        .filter
+        .to_sql(&opts)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    let mut n = filter.params.len();
+    let mut next = || {
+        n += 1;
+        format!("${n}")
+    };
+    let mut extra = vec![Param::Text(tenant.id.clone())];
+    let mut sql_where = format!(
+        "({}) AND tenant_id = {} AND deleted_at IS NULL",
+        filter.sql,
+        next()
+    );
+    if let Some(c) = &q.cursor {
+        extra.push(Param::Text(decode_cursor(c)?));
+        sql_where.push_str(&format!(" AND id > {}", next()));
+    }
+    if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let escaped: String = text
+            .to_lowercase()
+            .chars()
+            .filter(|c| !matches!(c, '%' | '_' | '\\'))
+            .take(100)
+            .collect();
+        extra.push(Param::Text(format!("%{escaped}%")));
+        sql_where.push_str(&format!(" AND LOWER(document) LIKE {}", next()));
+    }
+    extra.push(Param::Int(limit + 1));
+    let tail = format!("ORDER BY id LIMIT {}", next());
+    let mut conn = app.db.pool().acquire().await?;
+    let mut rows = store::users_where(&mut conn, &sql_where, &filter.params, &extra, &tail).await?;
+    let more = i64::try_from(rows.len()).unwrap_or(i64::MAX) > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(50));
+    let cursor = if more {
+        rows.last().map(|u| encode_cursor(&u.id))
+    } else {
+        None
+    };
+    Ok((rows, cursor, scope.filter))
+}
+
+/// Applies a partial update.
+///
+/// # Errors
+/// Kernel denials and violations, a manager cycle, store errors.
+pub async fn update(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+    body: Map<String, Value>,
+    request_id: Option<String>,
+) -> Result<Written, ApiError> {
+    let tenant = &caller.tenant;
+    let actor = caller.actor()?;
+    let b = split_body(body)?;
+    if b.record.contains_key("status") {
+        return Err(bad("change `status` with POST /api/v1/users/{id}/status"));
+    }
+    let mut conn = app.db.pool().acquire().await?;
+    let (before, _) = readable_target(&mut conn, caller, id).await?;
+    let mut record = before.document.clone();
+    for (k, v) in &b.record {
+        if v.is_null() {
+            record.remove(k);
+        } else {
+            record.insert(k.clone(), v.clone());
+        }
+    }
+    if tenant
+        .policy
+        .document()
+        .fields
+        .iter()
+        .any(|(n, _)| n == "status")
+    {
+        record.insert("status".into(), before.status.clone().into());
+    }
+    let pw_fields = password_fields(&tenant.policy);
+    let plain = pw_fields
+        .iter()
+        .find_map(|f| text(&b.record, f).filter(|p| !p.is_empty()));
+    let decision = validate(&mut conn, tenant, &record, Mode::Update, Some(&before.id)).await?;
+    refuse_invalid(&decision)?;
+    let mut after = before.clone();
+    after.document = decision.normalized.clone();
+    after.document.remove("id");
+    if let Some(r) = &b.roles {
+        after.roles = r.clone();
+    }
+    if let Some(g) = &b.groups {
+        after.groups = g.clone();
+    }
+    index_columns(&mut after);
+    if after.super_admin != before.super_admin && !is_privileged(actor) {
+        return Err(ApiError::Forbidden {
+            deny: None,
+            reason: "only a super administrator changes the super-administrator flag",
+        });
+    }
+    if let Some(m) = &after.manager
+        && after.manager != before.manager
+    {
+        let chain = store::ancestors(&mut conn, &tenant.id, m).await?;
+        if m == &after.id || chain.iter().any(|(i, _)| i == &after.id) {
+            return Err(ApiError::Conflict {
+                errors: vec![FieldError {
+                    field: if after.document.contains_key("supervisor") {
+                        "supervisor".into()
+                    } else {
+                        "manager".into()
+                    },
+                    code: "manager_cycle".into(),
+                    message: "this manager is the user or reports to the user".into(),
+                }],
+            });
+        }
+    }
+    let added: Vec<String> = after
+        .roles
+        .iter()
+        .filter(|r| !before.roles.contains(r))
+        .cloned()
+        .collect();
+    let removed: Vec<String> = before
+        .roles
+        .iter()
+        .filter(|r| !after.roles.contains(r))
+        .cloned()
+        .collect();
+    let change = (!added.is_empty() || !removed.is_empty()).then(|| RoleChange {
+        add: added.clone(),
+        remove: removed.clone(),
+    });
+    let starts: Vec<&str> = [before.id.as_str(), actor.id.as_str()]
+        .into_iter()
+        .chain(after.manager.as_deref())
+        .collect();
+    let dir = directory(&mut conn, &tenant.id, &[], &starts).await?;
+    let authz = require(authorize(
+        tenant,
+        &dir,
+        &actor.account(),
+        "users.update",
+        Target::from(&before.account()),
+        change.clone(),
+    )?)?;
+    // The user as it would be must also be within the actor's reach: an update cannot move
+    // a user to an organisation or a team the actor does not manage.
+    require(authorize(
+        tenant,
+        &dir,
+        &actor.account(),
+        "users.update",
+        Target::from(&after.account()),
+        change,
+    )?)?;
+    authorize_groups(tenant, &dir, actor, &before, &before.groups, &after.groups)?;
+    // Self-service password changes need the current password (R002-05).
+    let current_password_verified = match (&b.current_password, &before.password_hash) {
+        (Some(cur), Some(h)) if plain.is_some() => {
+            Some(verify(&tenant.policy, h, cur.clone()).await?.matches)
+        }
+        (_, _) if plain.is_some() && actor.id == before.id => Some(false),
+        _ => None,
+    };
+    let mut after_account = after.account();
+    if let (Some(p), Some(f)) = (&plain, pw_fields.first()) {
+        after_account.attributes.insert(f.clone(), p.clone().into());
+    }
+    let obligations = match tenant.policy.lifecycle() {
+        Some(_) => {
+            let ch = lifecycle::changes(
+                &tenant.policy,
+                &ChangeRequest {
+                    actor: actor.account(),
+                    before: before.account(),
+                    after: after_account,
+                    current_password_verified,
+                    lang: Lang::En,
+                },
+                now(),
+            )
+            .map_err(lifecycle_bad)?;
+            if !ch.allowed() {
+                return Err(ApiError::denied(ch.deny));
+            }
+            ch.obligations
+        }
+        None => Vec::new(),
+    };
+    drop(conn);
+    let at = now().unix();
+    if let Some(p) = plain {
+        after.password_hash = Some(hash(&tenant.policy, p).await?);
+        after.password_changed_at = Some(at);
+        after.must_change_password = false;
+    }
+    let audit = Audit { caller, request_id };
+    let mut tx = app.db.begin_write().await?;
+    let written: Result<Vec<Value>, ApiError> = async {
+        let done = apply_obligations(&mut tx, &mut after, &obligations, &actor.id, at).await?;
+        store::update_user(&mut tx, &after, at).await?;
+        store::set_keys(&mut tx, &tenant.id, &after.id, &decision.checks).await?;
+        store::sync_roles(
+            &mut tx, &tenant.id, &after.id, &added, &removed, &actor.id, at,
+        )
+        .await?;
+        let g_add: Vec<String> = after
+            .groups
+            .iter()
+            .filter(|g| !before.groups.contains(g))
+            .cloned()
+            .collect();
+        let g_rm: Vec<String> = before
+            .groups
+            .iter()
+            .filter(|g| !after.groups.contains(g))
+            .cloned()
+            .collect();
+        store::sync_groups(&mut tx, &tenant.id, &after.id, &g_add, &g_rm, &actor.id, at).await?;
+        audit
+            .write(
+                &mut tx,
+                "users.update",
+                &after.id,
+                Some(before.view()),
+                Some(after.view()),
+                serde_json::to_value(&authz)?,
+                done.clone(),
+                at,
+            )
+            .await?;
+        Ok(done)
+    }
+    .await;
+    let done = match written {
+        Ok(d) => {
+            tx.commit().await?;
+            d
+        }
+        Err(e) => {
+            tx.rollback().await?;
+            return Err(
+                duplicate_or(app, tenant, &record, Some(&before.id), Mode::Update, e).await,
+            );
+        }
+    };
+    let mut extra = Map::new();
+    extra.insert("warnings".into(), warnings(&decision).into());
+    extra.insert("obligations".into(), done.into());
+    Ok(Written {
+        user: after.view(),
+        extra,
+    })
+}
+
+/// A status change request body.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StatusBody {
+    /// The new status.
+    pub to: String,
+    /// Why.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Duration of a temporary status, in days.
+    #[serde(default)]
+    pub duration_days: Option<u32>,
+    /// Duration of a temporary status, in minutes.
+    #[serde(default)]
+    pub duration_minutes: Option<u32>,
+    /// The target's active bookings, which the directory does not hold.
+    #[serde(default)]
+    pub active_bookings: Option<u32>,
+}
+
+/// Changes a user's status through the kernel's state machine and carries out its
+/// obligations (sessions revoked, roles and groups removed, tasks recorded).
+///
+/// # Errors
+/// Kernel denials, store errors.
+pub async fn transition(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+    body: StatusBody,
+    request_id: Option<String>,
+) -> Result<Written, ApiError> {
+    let tenant = &caller.tenant;
+    let actor = caller.actor()?;
+    let mut conn = app.db.pool().acquire().await?;
+    let (before, dir) = readable_target(&mut conn, caller, id).await?;
+    let target = Target::from(&before.account());
+    require(authorize(
+        tenant,
+        &dir,
+        &actor.account(),
+        "users.status",
+        target.clone(),
+        None,
+    )?)?;
+    let perms = access::permissions_over(&tenant.policy, &dir, &actor.account(), &target, now())
+        .map_err(bad)?;
+    let supers = store::active_super_admins(&mut conn, &tenant.id).await?;
+    let req = TransitionRequest {
+        actor: actor.account(),
+        target: before.account(),
+        to: body.to,
+        reason: body.reason,
+        until: None,
+        duration_days: body.duration_days,
+        duration_minutes: body.duration_minutes,
+        facts: TransitionFacts {
+            active_bookings: body.active_bookings,
+            active_super_admins: Some(u32::try_from(supers).unwrap_or(u32::MAX)),
+            sole_holder_of: None,
+            pending_approvals: Some(0),
+        },
+        actor_permissions: perms,
+        lang: Lang::En,
+    };
+    let d = lifecycle::transition(&tenant.policy, &req, now()).map_err(lifecycle_bad)?;
+    if !d.allowed() {
+        return Err(ApiError::denied(d.deny));
+    }
+    drop(conn);
+    let at = now().unix();
+    let mut after = before.clone();
+    after.status = d.to.clone();
+    after.status_until = d.until.map(Timestamp::unix);
+    if after.document.contains_key("status") {
+        after.document.insert("status".into(), d.to.clone().into());
+    }
+    let audit = Audit { caller, request_id };
+    let mut tx = app.db.begin_write().await?;
+    let done = apply_obligations(&mut tx, &mut after, &d.obligations, &actor.id, at).await?;
+    store::update_user(&mut tx, &after, at).await?;
+    audit
+        .write(
+            &mut tx,
+            "users.status",
+            &after.id,
+            Some(before.view()),
+            Some(after.view()),
+            serde_json::to_value(&d.audit)?,
+            done.clone(),
+            at,
+        )
+        .await?;
+    tx.commit().await?;
+    let mut extra = Map::new();
+    extra.insert("obligations".into(), done.into());
+    Ok(Written {
+        user: after.view(),
+        extra,
+    })
+}
+
+/// A deletion query.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteQuery {
+    /// `soft`, `hard` or `anonymize`; default the policy's.
+    pub mode: Option<DeleteMode>,
+    /// The actor confirmed (R000-09).
+    #[serde(default)]
+    pub confirm: bool,
+    /// The target's active bookings, which the directory does not hold.
+    pub active_bookings: Option<u32>,
+}
+
+/// Deletes a user as the policy says (soft, hard, anonymising).
+///
+/// # Errors
+/// Kernel denials, store errors.
+pub async fn delete(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+    q: DeleteQuery,
+    request_id: Option<String>,
+) -> Result<Value, ApiError> {
+    let tenant = &caller.tenant;
+    let actor = caller.actor()?;
+    let mut conn = app.db.pool().acquire().await?;
+    let (before, dir) = readable_target(&mut conn, caller, id).await?;
+    let target = Target::from(&before.account());
+    require(authorize(
+        tenant,
+        &dir,
+        &actor.account(),
+        "users.delete",
+        target.clone(),
+        None,
+    )?)?;
+    let perms = access::permissions_over(&tenant.policy, &dir, &actor.account(), &target, now())
+        .map_err(bad)?;
+    let supers = store::active_super_admins(&mut conn, &tenant.id).await?;
+    let req = DeleteRequest {
+        actor: actor.account(),
+        target: before.account(),
+        mode: q.mode,
+        confirmed: q.confirm,
+        facts: TransitionFacts {
+            active_bookings: q.active_bookings,
+            active_super_admins: Some(u32::try_from(supers).unwrap_or(u32::MAX)),
+            sole_holder_of: None,
+            pending_approvals: Some(0),
+        },
+        actor_permissions: perms,
+        lang: Lang::En,
+    };
+    let d = lifecycle::delete(&tenant.policy, &req, now()).map_err(lifecycle_bad)?;
+    if !d.allowed() {
+        return Err(ApiError::Forbidden {
+            deny: d.deny.map(Box::new),
+            reason: "denied",
+        });
+    }
+    drop(conn);
+    let at = now().unix();
+    let audit = Audit { caller, request_id };
+    let mut after = before.clone();
+    let mut tx = app.db.begin_write().await?;
+    let done = apply_obligations(&mut tx, &mut after, &d.obligations, &actor.id, at).await?;
+    let after_view = match d.mode {
+        Some(DeleteMode::Hard) => {
+            sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2")
+                .bind(&tenant.id)
+                .bind(&before.id)
+                .execute(&mut *tx)
+                .await?;
+            None
+        }
+        Some(DeleteMode::Anonymize) => {
+            if let Some(anon) = &d.anonymized {
+                after.document = anon.clone();
+                after.document.remove("id");
+            }
+            after.password_hash = None;
+            store::drop_keys(&mut tx, &after.id, &d.erase).await?;
+            store::revoke_sessions(&mut tx, &mut after).await?;
+            store::update_user(&mut tx, &after, at).await?;
+            Some(after.view())
+        }
+        Some(DeleteMode::Soft) | None => {
+            after.deleted_at = Some(at);
+            store::revoke_sessions(&mut tx, &mut after).await?;
+            store::update_user(&mut tx, &after, at).await?;
+            Some(after.view())
+        }
+    };
+    audit
+        .write(
+            &mut tx,
+            "users.delete",
+            &before.id,
+            Some(before.view()),
+            after_view,
+            serde_json::to_value(&d.audit)?,
+            done.clone(),
+            at,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(json!({"deleted": before.id, "mode": d.mode, "obligations": done}))
+}
+
+/// A password reset body.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResetBody {
+    /// The method; default the policy's first.
+    #[serde(default)]
+    pub method: Option<ResetMethod>,
+    /// For the `admin` method: the new password.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+/// Resets a password: a temporary password is generated, stored hashed and shown once.
+///
+/// # Errors
+/// Kernel denials, store errors.
+pub async fn password_reset(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+    body: ResetBody,
+    request_id: Option<String>,
+) -> Result<Value, ApiError> {
+    let tenant = &caller.tenant;
+    let actor = caller.actor()?;
+    let mut conn = app.db.pool().acquire().await?;
+    let (before, dir) = readable_target(&mut conn, caller, id).await?;
+    let perms = access::permissions_over(
+        &tenant.policy,
+        &dir,
+        &actor.account(),
+        &Target::from(&before.account()),
+        now(),
+    )
+    .map_err(bad)?;
+    drop(conn);
+    let req = PasswordResetRequest {
+        actor: actor.account(),
+        target: before.account(),
+        method: body.method,
+        actor_permissions: perms,
+        lang: Lang::En,
+    };
+    let d = lifecycle::password_reset(&tenant.policy, &req, &mut tokens::OsRandom, now())
+        .map_err(lifecycle_bad)?;
+    if !d.allowed() {
+        return Err(ApiError::denied(d.deny));
+    }
+    let at = now().unix();
+    let mut after = before.clone();
+    let shown = match (d.method, d.temporary_password(), body.password) {
+        (Some(ResetMethod::TemporaryPassword), Some(p), _) => {
+            after.password_hash = Some(hash(&tenant.policy, p.expose().to_owned()).await?);
+            after.password_changed_at = Some(at);
+            Some(p.expose().to_owned())
+        }
+        (Some(ResetMethod::Admin), _, Some(p)) => {
+            if let Some(pp) = tenant.policy.password_policy() {
+                let report =
+                    password::check_password(pp, &p, &password::PasswordContext::default());
+                if !report.is_acceptable() {
+                    return Err(ApiError::Invalid {
+                        violations: report
+                            .violations(&warden_core::Path::key("password"), Lang::En),
+                    });
+                }
+            }
+            after.password_hash = Some(hash(&tenant.policy, p).await?);
+            after.password_changed_at = Some(at);
+            None
+        }
+        (Some(ResetMethod::Admin), _, None) => {
+            return Err(bad("the admin method needs `password`"));
+        }
+        _ => None,
+    };
+    after.must_change_password = d.must_change_password;
+    let audit = Audit { caller, request_id };
+    let mut tx = app.db.begin_write().await?;
+    let done = apply_obligations(&mut tx, &mut after, &d.obligations, &actor.id, at).await?;
+    store::update_user(&mut tx, &after, at).await?;
+    audit
+        .write(
+            &mut tx,
+            "users.passwordReset",
+            &after.id,
+            None,
+            None,
+            serde_json::to_value(&d.audit)?,
+            done.clone(),
+            at,
+        )
+        .await?;
+    tx.commit().await?;
+    let mut out = json!({"method": d.method, "mustChangePassword": d.must_change_password, "obligations": done});
+    if let (Some(p), Some(o)) = (shown, out.as_object_mut()) {
+        o.insert("temporaryPassword".into(), p.into());
+    }
+    Ok(out)
+}
+
+/// The audit history of a user the actor may read.
+///
+/// # Errors
+/// Not found, store errors.
+pub async fn history(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+    q: &HistoryQuery,
+) -> Result<Value, ApiError> {
+    let mut conn = app.db.pool().acquire().await?;
+    let (target, _) = readable_target(&mut conn, caller, id).await?;
+    let limit = q.limit.unwrap_or(200).clamp(1, 1000);
+    let (entries, next) = audit::history(
+        &mut conn,
+        &caller.tenant.id,
+        &target.id,
+        q.after.unwrap_or(0),
+        limit,
+    )
+    .await?;
+    Ok(json!({"entries": entries, "next": next}))
+}
+
+/// The query of an audit history: pages by sequence number, never truncated.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryQuery {
+    /// Entries after this sequence number (the previous page's `next`).
+    pub after: Option<i64>,
+    /// Page size (1 to 1,000, default 200).
+    pub limit: Option<i64>,
+}
+
+/// The outcome of a login.
+pub struct LoggedIn {
+    /// The user.
+    pub user: UserRow,
+    /// The kernel's gate decision (allowed).
+    pub must_change_password: bool,
+}
+
+/// Signs a user in: the kernel's login gate (status, organisation, lockout), the password,
+/// failed attempts counted in the store, and a rehash when the parameters changed.
+///
+/// # Errors
+/// `Unauthenticated` for an unknown login or a wrong password (indistinguishable), a
+/// kernel denial for a gate that refuses.
+pub async fn login(
+    app: &App,
+    tenant: &Tenant,
+    login: &str,
+    password_text: String,
+) -> Result<LoggedIn, ApiError> {
+    let mut conn = app.db.pool().acquire().await?;
+    let Some(mut u) = store::user_by_login(&mut conn, &tenant.id, login)
+        .await?
+        .filter(|u| u.deleted_at.is_none())
+    else {
+        // Spend the time a verification would, so an unknown login is not faster.
+        let _ = hash(&tenant.policy, password_text).await;
+        return Err(ApiError::Unauthenticated);
+    };
+    let org = match &u.organization {
+        Some(o) => store::organization_active(&mut conn, &tenant.id, o)
+            .await?
+            .map(|active| OrganizationState {
+                id: o.clone(),
+                active,
+            }),
+        None => None,
+    };
+    drop(conn);
+    let t = now();
+    let facts = LoginFacts {
+        failed_attempts: u
+            .failed_logins
+            .iter()
+            .map(|s| Timestamp::from_unix(*s))
+            .collect(),
+        lockouts: u32::try_from(u.lockouts).unwrap_or(0),
+        password_changed_at: u.password_changed_at.map(Timestamp::from_unix),
+        email_verified: Some(true),
+        must_change_password: u.must_change_password,
+    };
+    if tenant.policy.lifecycle().is_some() {
+        let gate = lifecycle::can_login(
+            &tenant.policy,
+            &u.account(),
+            org.as_ref(),
+            &facts,
+            t,
+            Lang::En,
+        )
+        .map_err(lifecycle_bad)?;
+        if !gate.allowed() {
+            return Err(ApiError::denied(gate.deny));
+        }
+    }
+    let Some(stored) = u.password_hash.clone() else {
+        return Err(ApiError::Unauthenticated);
+    };
+    let v = verify(&tenant.policy, &stored, password_text.clone()).await?;
+    let at = t.unix();
+    if !v.matches {
+        u.failed_logins.push(at);
+        let keep = u.failed_logins.len().saturating_sub(50);
+        u.failed_logins.drain(..keep);
+        sqlx::query("UPDATE users SET failed_logins = $1 WHERE tenant_id = $2 AND id = $3")
+            .bind(serde_json::to_string(&u.failed_logins)?)
+            .bind(&tenant.id)
+            .bind(&u.id)
+            .execute(app.db.pool())
+            .await?;
+        return Err(ApiError::Unauthenticated);
+    }
+    let rehash = if v.needs_rehash {
+        Some(hash(&tenant.policy, password_text).await?)
+    } else {
+        None
+    };
+    sqlx::query(
+        "UPDATE users SET failed_logins = '[]', password_hash = COALESCE($1, password_hash) WHERE tenant_id = $2 AND id = $3",
+    )
+    .bind(rehash.map(|h| h.0))
+    .bind(&tenant.id)
+    .bind(&u.id)
+    .execute(app.db.pool())
+    .await?;
+    u.failed_logins.clear();
+    let must = u.must_change_password;
+    Ok(LoggedIn {
+        user: u,
+        must_change_password: must,
+    })
+}
+
+/// The most users [`statistics`] counts in one request.
+pub const MAX_STATISTICS_USERS: usize = 100_000;
+
+/// The kernel's statistics (totals, by status, super administrators, organisations) over
+/// the users the actor may read.
+///
+/// # Errors
+/// A scope larger than [`MAX_STATISTICS_USERS`], store errors.
+pub async fn statistics(app: &App, caller: &Caller) -> Result<Value, ApiError> {
+    let mut accounts = Vec::new();
+    let mut q = ListQuery {
+        limit: Some(200),
+        ..ListQuery::default()
+    };
+    loop {
+        let (rows, next, _) = list_page(app, caller, &q).await?;
+        accounts.extend(rows.iter().map(UserRow::account));
+        if accounts.len() > MAX_STATISTICS_USERS {
+            return Err(bad(format!(
+                "statistics count at most {MAX_STATISTICS_USERS} users"
+            )));
+        }
+        match next {
+            Some(c) => q.cursor = Some(c),
+            None => break,
+        }
+    }
+    let s = lifecycle::statistics(Some(&caller.tenant.policy), &accounts, now());
+    Ok(json!({"statistics": s, "policy": caller.tenant.policy.hash()}))
+}

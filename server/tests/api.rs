@@ -1,0 +1,1117 @@
+//! The management API, run against SQLite and PostgreSQL alike (each test twice: `::sqlite`
+//! and `::postgres`, on a fresh database).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{Auth, Env, Which, demo_user};
+use serde_json::{Value, json};
+use warden_server::seed::DEMO_PASSWORD;
+use warden_server::{Db, DbUrl, audit};
+
+const HR: &str = "hr-platform";
+const PPP: &str = "production-planner-pro";
+
+fn ids(v: &Value) -> Vec<String> {
+    v["users"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|u| u["id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn new_hr_user(email: &str, manager: &str) -> Value {
+    json!({"firstName": "Nora", "lastName": "Blanc", "email": email, "jobTitle": "Software Engineer", "manager": manager, "status": "active", "organization": "company"})
+}
+
+async fn crud_and_audit(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let manager = demo_user(&users, "manager");
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(new_hr_user("Nora.Blanc@Company.com", &manager.id)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["user"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        v["user"]["email"], "Nora.Blanc@company.com",
+        "domain normalised by the kernel"
+    );
+    assert_eq!(
+        v["user"]["department"], "Engineering",
+        "derived by the kernel"
+    );
+
+    // The manager sees the new report (N-1), through the kernel's scope rendered to SQL.
+    let as_manager = Auth::key(&key, &manager.id);
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/users", &as_manager, None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(ids(&v).contains(&id));
+    assert!(!ids(&v).contains(&hr.id), "HR is not in the manager's N-1");
+
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{id}"),
+            &as_hr,
+            Some(json!({"jobTitle": "QA Engineer"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["user"]["jobTitle"], "QA Engineer");
+
+    let (s, v, _) = env
+        .call(Method::GET, &format!("/api/v1/users/{id}"), &as_hr, None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        v["permissions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == "users.update")
+    );
+
+    let (s, v, _) = env
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{id}/audit"),
+            &as_hr,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let actions: Vec<&str> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    assert_eq!(actions, ["users.create", "users.update"]);
+    assert_eq!(
+        v["entries"][1]["actor"],
+        hr.id.as_str(),
+        "the actor is the caller named by the key"
+    );
+    // Pages by sequence number: one entry per page, the second page ends the history.
+    let (_, p1, _) = env
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{id}/audit?limit=1"),
+            &as_hr,
+            None,
+        )
+        .await;
+    assert_eq!(p1["entries"].as_array().unwrap().len(), 1);
+    let after = p1["next"].as_i64().unwrap();
+    let (_, p2, _) = env
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{id}/audit?limit=1&after={after}"),
+            &as_hr,
+            None,
+        )
+        .await;
+    assert_eq!(p2["entries"][0]["action"], "users.update");
+    assert!(p2["next"].is_null());
+    assert!(
+        v["entries"][1]["decision"]["policy"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:")
+    );
+
+    // The list says what the actor may do on each user (the console shows only that).
+    let (_, v, _) = env
+        .call(Method::GET, "/api/v1/users?actions=true", &as_hr, None)
+        .await;
+    let row = v["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == id.as_str())
+        .cloned()
+        .unwrap();
+    assert!(
+        row["actions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "users.update"),
+        "{row}"
+    );
+    // Outside an employee's read scope, a user does not exist for her.
+    let sophie = demo_user(&users, "sophie");
+    let as_sophie = Auth::key(&key, &sophie.id);
+    let (s, _, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{id}"),
+            &as_sophie,
+            Some(json!({"jobTitle": "CTO"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, v, _) = env
+        .call(Method::GET, "/api/v1/users?actions=true", &as_sophie, None)
+        .await;
+    let own = v["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == sophie.id.as_str())
+        .cloned()
+        .unwrap();
+    assert_eq!(own["actions"], json!(["users.read"]), "{own}");
+    // She sees herself but may not edit her record: the kernel's deny, typed.
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", sophie.id),
+            &as_sophie,
+            Some(json!({"jobTitle": "CTO"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["error"], "denied");
+    assert!(v["deny"]["code"].is_string());
+}
+on_both!(crud_and_audit);
+
+async fn duplicate_is_the_kernels_violation(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let key = env.key(HR, "service").await;
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &Auth::key(&key, &hr.id),
+            Some(new_hr_user("SOPHIE.martin@company.com", &hr.id)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let v0 = &v["violations"][0];
+    assert_eq!(v0["code"], "duplicate");
+    assert_eq!(v0["path"], json!(["email"]));
+    assert_eq!(
+        v0["params"]["existingId"],
+        demo_user(&users, "sophie").id.as_str()
+    );
+}
+on_both!(duplicate_is_the_kernels_violation);
+
+async fn concurrent_creates_leave_one_row(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr").id.clone();
+    let key = env.key(HR, "service").await;
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let router = env.router.clone();
+        let (key, hr) = (key.clone(), hr.clone());
+        tasks.push(tokio::spawn(async move {
+            let req = axum::http::Request::builder()
+                .method(Method::POST)
+                .uri("/api/v1/users")
+                .header("authorization", format!("Bearer {key}"))
+                .header("x-warden-act-as", hr.as_str())
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(
+                    new_hr_user("twin@company.com", &hr).to_string(),
+                ))
+                .unwrap();
+            let resp = tower::ServiceExt::oneshot(router, req).await.unwrap();
+            let status = resp.status();
+            let bytes = http_body_util::BodyExt::collect(resp.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            (
+                status,
+                serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
+            )
+        }));
+    }
+    let mut created = 0;
+    for t in tasks {
+        let (s, v) = t.await.unwrap();
+        if s == StatusCode::CREATED {
+            created += 1;
+        } else {
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+            assert_eq!(v["violations"][0]["code"], "duplicate", "{v}");
+        }
+    }
+    assert_eq!(created, 1);
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM user_keys WHERE key = $1",
+            "twin@company.com"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM users WHERE document LIKE $1",
+            "%twin@company.com%"
+        )
+        .await,
+        1
+    );
+}
+on_both!(concurrent_creates_leave_one_row);
+
+async fn deactivation_removes_roles_and_sessions(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let sophie = demo_user(&users, "sophie");
+    let cookie = env
+        .sign_in(HR, &sophie.login, DEMO_PASSWORD)
+        .await
+        .expect("sign in");
+    let (s, _, _) = env
+        .call(Method::GET, "/api/v1/session", &Auth::cookie(&cookie), None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+
+    let key = env.key(HR, "service").await;
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/status", sophie.id),
+            &Auth::key(&key, &hr.id),
+            Some(json!({"to": "inactive", "reason": "left the company"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["user"]["status"], "inactive");
+    assert_eq!(
+        v["user"]["roles"],
+        json!([]),
+        "R001-06: deactivation removes roles"
+    );
+    let kinds: Vec<&str> = v["obligations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["kind"].as_str())
+        .collect();
+    assert!(
+        kinds.contains(&"revokeSessions") && kinds.contains(&"removeRoles"),
+        "{kinds:?}"
+    );
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM role_assignments WHERE user_id = $1",
+            &sophie.id
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        env.scalar("SELECT session_epoch FROM users WHERE id = $1", &sophie.id)
+            .await,
+        1
+    );
+
+    // Her session is revoked; she cannot sign in again (the kernel's login gate).
+    let (s, _, _) = env
+        .call(Method::GET, "/api/v1/session", &Auth::cookie(&cookie), None)
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/session",
+            &Auth::None,
+            Some(json!({"tenant": HR, "login": sophie.login, "password": DEMO_PASSWORD})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "status_inactive");
+
+    let (_, v, _) = env
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{}/audit", sophie.id),
+            &Auth::key(&key, &hr.id),
+            None,
+        )
+        .await;
+    let last = v["entries"].as_array().unwrap().last().cloned().unwrap();
+    assert_eq!(last["action"], "users.status");
+    assert_eq!(last["after"]["status"], "inactive");
+}
+on_both!(deactivation_removes_roles_and_sessions);
+
+async fn pages_cover_everything(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+    for i in 0..7 {
+        let (s, v, _) = env
+            .call(
+                Method::POST,
+                "/api/v1/users",
+                &as_hr,
+                Some(new_hr_user(&format!("p{i}@company.com"), &hr.id)),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    let total = env
+        .scalar("SELECT COUNT(*) FROM users WHERE tenant_id = $1", HR)
+        .await;
+    let mut seen: Vec<String> = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/v1/users?limit=3&cursor={c}"),
+            None => "/api/v1/users?limit=3".to_owned(),
+        };
+        let (s, v, _) = env.call(Method::GET, &path, &as_hr, None).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let page = ids(&v);
+        assert!(page.len() <= 3);
+        seen.extend(page);
+        pages += 1;
+        match v["next"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+        assert!(pages < 20);
+    }
+    let mut dedup = seen.clone();
+    dedup.sort();
+    dedup.dedup();
+    assert_eq!(dedup.len(), seen.len(), "no user twice");
+    assert_eq!(i64::try_from(seen.len()).unwrap(), total, "never truncated");
+    assert_eq!(pages, 4);
+
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/users?q=p3@company", &as_hr, None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(ids(&v).len(), 1);
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/users?cursor=!!", &as_hr, None)
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+}
+on_both!(pages_cover_everything);
+
+async fn sessions_are_strict_and_csrf_safe(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let (s, _, h) = env
+        .call(
+            Method::POST,
+            "/api/v1/session",
+            &Auth::None,
+            Some(json!({"tenant": HR, "login": hr.login, "password": DEMO_PASSWORD})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let set = h.get("set-cookie").unwrap().to_str().unwrap().to_owned();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    let cookie = set.split(';').next().unwrap().to_owned();
+    let no_csrf = Auth::Cookie {
+        cookie: cookie.clone(),
+        csrf: false,
+    };
+    let body = Some(new_hr_user("csrf@company.com", &hr.id));
+    let (s, v, _) = env
+        .call(Method::POST, "/api/v1/users", &no_csrf, body.clone())
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(v["error"], "csrf");
+    let (s, v, _) = env
+        .call(Method::POST, "/api/v1/users", &Auth::cookie(&cookie), body)
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+
+    // Wrong passwords are counted; an unknown login looks the same.
+    let (s, _, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/session",
+            &Auth::None,
+            Some(json!({"tenant": HR, "login": hr.login, "password": "wrong-password-123"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM users WHERE id = $1 AND failed_logins <> '[]'",
+            &hr.id
+        )
+        .await,
+        1
+    );
+    let (s, _, _) = env
+        .call(Method::POST, "/api/v1/session", &Auth::None, Some(json!({"tenant": HR, "login": "nobody@company.com", "password": "wrong-password-123"})))
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _, _) = env
+        .call(
+            Method::DELETE,
+            "/api/v1/session",
+            &Auth::cookie(&cookie),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _, _) = env
+        .call(Method::GET, "/api/v1/session", &Auth::cookie(&cookie), None)
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+on_both!(sessions_are_strict_and_csrf_safe);
+
+async fn errors_are_typed(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let manager = demo_user(&users, "manager");
+    let ceo = demo_user(&users, "ceo");
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/users/u_nope", &as_hr, None)
+        .await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/users", &Auth::None, None)
+        .await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthenticated"))
+    );
+    let (s, _, _) = env
+        .call(
+            Method::GET,
+            "/api/v1/users",
+            &Auth::Key {
+                token: "wdn_forged".into(),
+                act_as: None,
+            },
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, v, _) = env
+        .call(
+            Method::GET,
+            "/api/v1/users",
+            &Auth::Key {
+                token: key.clone(),
+                act_as: None,
+            },
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_request"))
+    );
+    let (s, v, _) = env
+        .call(Method::POST, "/api/v1/users", &as_hr, Some(json!([1, 2])))
+        .await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_request"))
+    );
+    // A manager cycle: the CEO may not report to someone below her.
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", ceo.id),
+            &as_hr,
+            Some(json!({"manager": manager.id})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["errors"][0]["field"], "manager");
+    assert_eq!(v["errors"][0]["code"], "manager_cycle");
+    // An unknown manager: the kernel's unknown_reference, answered by the store.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(new_hr_user("ghost@company.com", "u_ghost")),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["violations"][0]["code"], "unknown_reference");
+    assert_eq!(v["violations"][0]["path"], json!(["manager"]));
+    // Oversized bodies are refused before parsing.
+    let big = "x".repeat(warden_server::api::MAX_BODY_BYTES + 1);
+    let (s, _, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(json!({"firstName": big})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+}
+on_both!(errors_are_typed);
+
+async fn deletion_follows_the_policy(env: &Env) {
+    let users = env.demo(PPP).await;
+    let admin = demo_user(&users, "admin");
+    let bob = demo_user(&users, "bob");
+    let carla = demo_user(&users, "carla");
+    let key = env.key(PPP, "service").await;
+    // R000-09: confirmation required; a regular user may not delete.
+    let (s, v, _) = env
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/users/{}", bob.id),
+            &Auth::key(&key, &admin.id),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "confirmation_required");
+    let (s, _, _) = env
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/users/{}?confirm=true", carla.id),
+            &Auth::key(&key, &bob.id),
+            None,
+        )
+        .await;
+    assert!(s == StatusCode::FORBIDDEN || s == StatusCode::NOT_FOUND);
+    let (s, v, _) = env
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/users/{}?confirm=true", bob.id),
+            &Auth::key(&key, &admin.id),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["mode"], "hard");
+    assert_eq!(
+        env.scalar("SELECT COUNT(*) FROM users WHERE id = $1", &bob.id)
+            .await,
+        0
+    );
+    assert_eq!(
+        env.scalar("SELECT COUNT(*) FROM user_keys WHERE user_id = $1", &bob.id)
+            .await,
+        0
+    );
+    // The audit entry outlives the user.
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE target_id = $1",
+            &bob.id
+        )
+        .await,
+        2
+    );
+    // Password reset (admin method, R000-05): the new password works, once changed.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/password-reset", carla.id),
+            &Auth::key(&key, &admin.id),
+            Some(json!({"method": "admin", "password": "Another-Kettle-77!"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(v.get("temporaryPassword").is_none());
+    assert!(
+        env.sign_in(PPP, &carla.login, DEMO_PASSWORD)
+            .await
+            .is_none()
+    );
+    assert!(
+        env.sign_in(PPP, &carla.login, "Another-Kettle-77!")
+            .await
+            .is_some()
+    );
+}
+on_both!(deletion_follows_the_policy);
+
+async fn temporary_passwords_are_shown_once(env: &Env) {
+    let users = env.demo("prs-procurement").await;
+    let admin = demo_user(&users, "admin");
+    let jdoe = demo_user(&users, "requester");
+    let key = env.key("prs-procurement", "service").await;
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/password-reset", jdoe.id),
+            &Auth::key(&key, &admin.id),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let temp = v["temporaryPassword"].as_str().unwrap().to_owned();
+    assert_eq!(v["mustChangePassword"], true);
+    let (_, body, _) = env
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{}/audit", jdoe.id),
+            &Auth::key(&key, &admin.id),
+            None,
+        )
+        .await;
+    assert!(!body.to_string().contains(&temp), "never in the audit log");
+    let stored: String = sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+        .bind(&jdoe.id)
+        .fetch_one(env.app.db.pool())
+        .await
+        .unwrap();
+    assert!(stored.starts_with("$argon2id$") && !stored.contains(&temp));
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/session",
+            &Auth::None,
+            Some(json!({"tenant": "prs-procurement", "login": "JDOE", "password": temp})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["mustChangePassword"], true);
+}
+on_both!(temporary_passwords_are_shown_once);
+
+async fn audit_verify_finds_tampering(env: &Env) {
+    let users = env.demo(HR).await;
+    let sophie = demo_user(&users, "sophie");
+    let verify = || async {
+        let mut conn = env.app.db.pool().acquire().await.unwrap();
+        audit::verify(&mut conn).await.unwrap()
+    };
+    let (problems, checked) = verify().await;
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(checked, 5);
+    let pool = env.app.db.pool();
+    let body: String = sqlx::query_scalar("SELECT body FROM audit_log WHERE target_id = $1")
+        .bind(&sophie.id)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    // Edited.
+    sqlx::query("UPDATE audit_log SET body = $1 WHERE target_id = $2")
+        .bind(body.replace("Sophie", "Sofia"))
+        .bind(&sophie.id)
+        .execute(pool)
+        .await
+        .unwrap();
+    let (problems, _) = verify().await;
+    assert!(
+        problems.iter().any(|p| p.problem.contains("edited")),
+        "{problems:?}"
+    );
+    sqlx::query("UPDATE audit_log SET body = $1 WHERE target_id = $2")
+        .bind(&body)
+        .bind(&sophie.id)
+        .execute(pool)
+        .await
+        .unwrap();
+    assert!(verify().await.0.is_empty());
+    // Deleted in the middle.
+    sqlx::query("DELETE FROM audit_log WHERE tenant_id = $1 AND seq = 2")
+        .bind(HR)
+        .execute(pool)
+        .await
+        .unwrap();
+    let (problems, _) = verify().await;
+    assert!(
+        problems.iter().any(|p| p.problem.contains("missing")),
+        "{problems:?}"
+    );
+    // Deleted at the end.
+    sqlx::query("DELETE FROM audit_log WHERE tenant_id = $1 AND seq = 5")
+        .bind(HR)
+        .execute(pool)
+        .await
+        .unwrap();
+    let (problems, _) = verify().await;
+    assert!(
+        problems.iter().any(|p| p.problem.contains("last entry")),
+        "{problems:?}"
+    );
+}
+on_both!(audit_verify_finds_tampering);
+
+async fn restart_migrates_nothing_twice(env: &Env) {
+    let users = env.demo(HR).await;
+    let before = env
+        .scalar("SELECT COUNT(*) FROM users WHERE tenant_id = $1", HR)
+        .await;
+    let migrations = env.app.db.applied_migrations().await.unwrap();
+    let again = Db::connect(&DbUrl::parse(&env.url).unwrap(), 2)
+        .await
+        .unwrap();
+    assert_eq!(again.applied_migrations().await.unwrap(), migrations);
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE tenant_id = $1")
+        .bind(HR)
+        .fetch_one(again.pool())
+        .await
+        .unwrap();
+    assert_eq!(count, before);
+    assert_eq!(usize::try_from(count).unwrap(), users.len());
+    // Seeding again leaves the existing tenant alone.
+    let app2 = warden_server::App::new(again, warden_server::Settings::default());
+    assert!(
+        warden_server::seed::demo_tenant(&app2, HR)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    app2.db.pool().close().await;
+}
+on_both!(restart_migrates_nothing_twice);
+
+#[tokio::test]
+async fn production_refuses_memory_and_unknown_schemes() {
+    assert!(DbUrl::parse("sqlite::memory:").unwrap().in_memory());
+    assert!(DbUrl::parse("mysql://localhost/x").is_err());
+    let _ = Which::Sqlite;
+}
+
+async fn imports_preview_then_commit(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+    let csv = format!(
+        "firstName,lastName,email,jobTitle,manager,status,organization\n\
+         Ines,Roux,ines.roux@company.com,Software Engineer,{m},active,company\n\
+         Sophie,Martin,sophie.martin@company.com,Software Engineer,{m},active,company\n\
+         Bad,Mail,not-an-email,Software Engineer,{m},active,company\n\
+         Ines,Roux,INES.ROUX@company.com,Software Engineer,{m},active,company\n",
+        m = hr.id
+    );
+    let (s, v, _) = env
+        .call_raw(Method::POST, "/api/v1/imports", &as_hr, Some(csv.clone()))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["summary"]["total"], 4);
+    assert_eq!(
+        v["summary"]["invalid"], 2,
+        "a bad email and a duplicate within the file: {v}"
+    );
+    assert_eq!(
+        v["taken"]["email_unique"],
+        json!(["sophie.martin@company.com"])
+    );
+    assert_eq!(
+        env.scalar("SELECT COUNT(*) FROM users WHERE tenant_id = $1", HR)
+            .await,
+        5,
+        "a preview writes nothing"
+    );
+
+    let (s, v, _) = env
+        .call_raw(
+            Method::POST,
+            "/api/v1/imports?commit=true",
+            &as_hr,
+            Some(csv),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["summary"]["created"], 1, "{v}");
+    assert_eq!(v["summary"]["refused"], 1, "{v}");
+    assert_eq!(v["results"][1]["violations"][0]["code"], "duplicate");
+    let id = v["results"][0]["id"].as_str().unwrap();
+    assert_eq!(
+        env.scalar("SELECT COUNT(*) FROM audit_log WHERE target_id = $1", id)
+            .await,
+        1
+    );
+    let (s, _, _) = env
+        .call_raw(
+            Method::POST,
+            "/api/v1/imports?format=xml",
+            &as_hr,
+            Some(String::new()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+}
+on_both!(imports_preview_then_commit);
+
+async fn policy_replacement_reports_failing_users(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let admin = env.key(HR, "admin").await;
+    let service = env.key(HR, "service").await;
+    let (s, v, _) = env
+        .call(
+            Method::GET,
+            "/api/v1/policy",
+            &Auth::key(&admin, &hr.id),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, _, _) = env
+        .call(
+            Method::GET,
+            "/api/v1/policy",
+            &Auth::key(&service, &hr.id),
+            None,
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "service keys do not manage policy"
+    );
+    let mut doc = v["document"].clone();
+    let old_hash = v["hash"].as_str().unwrap().to_owned();
+    // The stored document compiles to the same hash (what the decisions name).
+    assert_eq!(old_hash, warden_core::Policy::preset(HR).unwrap().hash());
+    // Job titles now at most 10 characters: most demo users fail.
+    doc["fields"]["jobTitle"]["maxLength"] = json!(10);
+    let admin_auth = Auth::Key {
+        token: admin.clone(),
+        act_as: None,
+    };
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            "/api/v1/policy?dryRun=true",
+            &admin_auth,
+            Some(doc.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["report"]["checked"], 5);
+    let failing = v["report"]["failing"].as_u64().unwrap();
+    assert!(failing >= 3, "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            "/api/v1/policy",
+            &admin_auth,
+            Some(doc.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["version"], 2);
+    let new_hash = v["hash"].as_str().unwrap().to_owned();
+    assert_ne!(new_hash, old_hash);
+    // Decisions now name the new version.
+    let (_, v, _) = env
+        .call(
+            Method::GET,
+            "/api/v1/session",
+            &Auth::key(&service, &hr.id),
+            None,
+        )
+        .await;
+    assert_eq!(v["policyVersion"], 2);
+    assert_eq!(v["policy"], new_hash.as_str());
+    // A policy the kernel refuses names the key path.
+    doc["fields"]["jobTitle"]["maxLength"] = json!("ten");
+    let (s, v, _) = env
+        .call(Method::PUT, "/api/v1/policy", &admin_auth, Some(doc))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["errors"][0]["code"], "invalid_policy");
+}
+on_both!(policy_replacement_reports_failing_users);
+
+/// The UNIQUE constraint is the final arbiter even when the kernel's pre-check was
+/// answered before another writer committed: a second key row is refused by the database,
+/// recognised as a unique violation, and the transaction leaves nothing behind.
+async fn the_database_refuses_a_second_key(env: &Env) {
+    let users = env.demo(HR).await;
+    let sophie = demo_user(&users, "sophie");
+    let pool = env.app.db.pool();
+    let mut tx = env.app.db.begin_write().await.unwrap();
+    sqlx::query(
+        "INSERT INTO users (id, tenant_id, document, status, created_at, updated_at) VALUES ('u_twin', $1, '{}', 'active', 0, 0)",
+    )
+    .bind(HR)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    let err = sqlx::query(
+        "INSERT INTO user_keys (tenant_id, check_id, field, scope, key, user_id) VALUES ($1, 'email_unique', 'email', '', $2, 'u_twin')",
+    )
+    .bind(HR)
+    .bind(&sophie.login)
+    .execute(&mut *tx)
+    .await
+    .unwrap_err();
+    assert!(warden_server::store::is_unique_violation(&err), "{err}");
+    tx.rollback().await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE id = 'u_twin'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+}
+on_both!(the_database_refuses_a_second_key);
+
+async fn statistics_lockout_and_request_ids(env: &Env) {
+    let users = env.demo(HR).await;
+    let manager = demo_user(&users, "manager");
+    let key = env.key(HR, "service").await;
+    let (s, v, h) = env
+        .call(
+            Method::GET,
+            "/api/v1/statistics",
+            &Auth::key(&key, &manager.id),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["statistics"]["total"], 3, "the manager's scope: {v}");
+    assert!(
+        h.get("x-request-id").is_some(),
+        "a request id is generated and echoed"
+    );
+
+    // R002-12: failed logins are counted in the store; the kernel's gate locks the account.
+    let rental = env.demo("rental-platform").await;
+    let lucas = demo_user(&rental, "customer");
+    for _ in 0..5 {
+        let (s, _, _) = env
+            .call(Method::POST, "/api/v1/session", &Auth::None, Some(json!({"tenant": "rental-platform", "login": lucas.login, "password": "Wrong-Password-123!"})))
+            .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    let (s, v, _) = env
+        .call(Method::POST, "/api/v1/session", &Auth::None, Some(json!({"tenant": "rental-platform", "login": lucas.login, "password": DEMO_PASSWORD})))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "locked");
+}
+on_both!(statistics_lockout_and_request_ids);
+
+async fn updates_cannot_escape_the_actors_reach(env: &Env) {
+    let users = env.demo(PPP).await;
+    let bob = demo_user(&users, "bob");
+    let carla = demo_user(&users, "carla");
+    let admin = demo_user(&users, "admin");
+    let key = env.key(PPP, "service").await;
+    // A super administrator moves Carla to plant A: allowed.
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", carla.id),
+            &Auth::key(&key, &admin.id),
+            Some(json!({"organization": "plant-a"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // Bob may not put himself in a group (groups grant roles; this policy has no groups.manage).
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", bob.id),
+            &Auth::key(&key, &bob.id),
+            Some(json!({"groups": ["admins"]})),
+        )
+        .await;
+    assert!(
+        s == StatusCode::FORBIDDEN || s == StatusCode::BAD_REQUEST,
+        "{s} {v}"
+    );
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM group_members WHERE user_id = $1",
+            &bob.id
+        )
+        .await,
+        0
+    );
+    // Nor make himself a super administrator.
+    let (s, _, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", bob.id),
+            &Auth::key(&key, &bob.id),
+            Some(json!({"superAdmin": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(
+        env.scalar("SELECT super_admin FROM users WHERE id = $1", &bob.id)
+            .await,
+        0
+    );
+}
+on_both!(updates_cannot_escape_the_actors_reach);
+
+async fn prs_accounts_start_with_a_temporary_password(env: &Env) {
+    let users = env.demo("prs-procurement").await;
+    let admin = demo_user(&users, "admin");
+    let key = env.key("prs-procurement", "service").await;
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &Auth::key(&key, &admin.id),
+            Some(json!({"username": "kwong", "firstName": "Kim", "lastName": "Wong", "userType": "requester", "department": "Finance", "supervisor": admin.id, "organization": "prs"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let temp = v["temporaryPassword"]
+        .as_str()
+        .expect("R004-05: a generated temporary password")
+        .to_owned();
+    assert!(temp.len() >= 8);
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/session",
+            &Auth::None,
+            Some(json!({"tenant": "prs-procurement", "login": "kwong", "password": temp})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["mustChangePassword"], true);
+    let id = v["user"]["id"].as_str().unwrap().to_owned();
+    let (_, audit, _) = env
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{id}/audit"),
+            &Auth::key(&key, &admin.id),
+            None,
+        )
+        .await;
+    assert!(!audit.to_string().contains(&temp));
+}
+on_both!(prs_accounts_start_with_a_temporary_password);

@@ -1,0 +1,107 @@
+// The admin console on the real Warden server (warden-server on a fresh SQLite folder with
+// the demo tenants), in Chromium: sign in as a demo user, see exactly the users the
+// kernel's scope gives, only the actions it allows, deactivate with the server's
+// obligations, and read the audit history. Build first: scripts/build-wasm.sh and
+// `cargo build -p warden-server`.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const root = join(fileURLToPath(new URL(".", import.meta.url)), "..", "..");
+const bin = join(process.env.CARGO_TARGET_DIR ?? join(root, "target"), "debug", "warden-server");
+const PASSWORD = "Demo-Warden-2026!";
+let server, base, context, page, profile, data;
+const errors = [];
+
+before(async () => {
+  assert.ok(existsSync(bin), `${bin} is missing: cargo build -p warden-server`);
+  data = mkdtempSync(join(tmpdir(), "warden-server-e2e-"));
+  server = spawn(bin, ["serve", "--data", data, "--demo", "--www", join(root, "www"), "--listen", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "inherit"] });
+  base = await new Promise((resolve, reject) => {
+    let buf = "";
+    server.stdout.on("data", (d) => { buf += d; const m = buf.match(/listening on (http:\/\/[^\s]+)/); if (m) resolve(m[1]); });
+    server.on("exit", (code) => reject(new Error(`warden-server exited with ${code}`)));
+    setTimeout(() => reject(new Error("warden-server did not start in 60 s")), 60000);
+  });
+  profile = mkdtempSync(join(tmpdir(), "warden-chromium-"));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", headless: true, viewport: { width: 1280, height: 860 },
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("dialog", (d) => d.accept());
+  await page.goto(base);
+  await page.waitForSelector("body[data-ready=true]", { timeout: 20000 });
+});
+
+after(async () => {
+  await context?.close();
+  server?.kill("SIGTERM");
+  if (profile) rmSync(profile, { recursive: true, force: true });
+  if (data) rmSync(data, { recursive: true, force: true });
+});
+
+async function signIn(tenant, login) {
+  if (await page.locator("#who").isVisible()) {
+    await page.click("#btn-signout");
+  }
+  await page.locator("#dlg-signin[open]").waitFor();
+  await page.evaluate((t) => { document.querySelector("#si-tenant").value = t; }, tenant);
+  await page.fill("#si-login", login);
+  await page.fill("#si-password", PASSWORD);
+  // Empty the table so that the wait below sees this user's list, not the previous one.
+  await page.evaluate(() => document.querySelector("#users tbody").replaceChildren());
+  await page.click("#si-submit");
+  await page.locator("#who:not([hidden])").waitFor();
+  await page.waitForFunction(() => document.querySelectorAll("#users tbody tr").length > 0);
+}
+
+const logins = async () => (await page.locator("#users tbody tr td:nth-child(2)").allTextContents()).sort();
+
+test("a manager signed in sees exactly their N-1 (the kernel's scope, on the server)", async () => {
+  await signIn("hr-platform", "marc.dubois@company.com");
+  assert.deepEqual(await logins(), ["marc.dubois@company.com", "paul.petit@company.com", "sophie.martin@company.com"]);
+  // A manager may read, not edit: no edit or status action is offered.
+  assert.equal(await page.locator("#users tbody button:has-text('Edit')").count(), 0);
+});
+
+test("an HR administrator deactivates a user: roles removed, audit entry shown", async () => {
+  await signIn("hr-platform", "hugo.renard@company.com");
+  assert.equal((await logins()).length, 5);
+  const row = page.locator("#users tbody tr", { hasText: "paul.petit@company.com" });
+  await row.locator("button", { hasText: "Change status" }).click();
+  await page.selectOption("#st-to", "inactive");
+  await page.fill("#st-reason", "left the company");
+  await page.click("#st-apply");
+  await page.waitForFunction(() => [...document.querySelectorAll("#users tbody tr")].some((tr) => tr.textContent.includes("paul.petit") && tr.querySelector(".badge.inactive")));
+  const cells = await row.locator("td").allTextContents();
+  assert.ok(!cells[3].includes("employee"), `roles removed: ${cells}`);
+  await row.locator("button[data-action=history]").click();
+  await page.locator("#hist-list li[data-action='users.status']").waitFor();
+  await page.click("#dlg-history [data-close]");
+  assert.equal(errors.length, 0, errors.join("\n"));
+});
+
+test("a user created in the console is stored by the server (the kernel's verdict, then the directory)", async () => {
+  await page.click("#btn-new");
+  await page.fill("#f-firstName", "Lea");
+  await page.fill("#f-lastName", "Moreau");
+  await page.fill("#f-email", "lea.moreau@company.com");
+  await page.fill("#f-jobTitle", "Product Designer");
+  const managers = await page.evaluate(() => [...document.querySelectorAll("#dl-manager option")].map((o) => o.value));
+  await page.fill("#f-manager", managers[0]);
+  await page.fill("#f-organization", "company");
+  await page.locator("#user-save:not([disabled])").waitFor();
+  await page.click("#user-save");
+  await page.waitForFunction(() => [...document.querySelectorAll("#users tbody tr")].some((tr) => tr.textContent.includes("lea.moreau@company.com")));
+  // Stored on the server: a fresh read of the list (not the page's memory) has her.
+  const listed = await page.evaluate(async () => (await (await fetch("/api/v1/users?q=lea.moreau")).json()).users.map((u) => u.email));
+  assert.deepEqual(listed, ["lea.moreau@company.com"]);
+  assert.equal(errors.length, 0, errors.join("\n"));
+});
