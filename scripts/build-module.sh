@@ -16,10 +16,9 @@ rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
 cargo build --profile wasm-module --target wasm32-unknown-unknown -p warden-component --features module
 mkdir -p "$OUT"
 python3 scripts/check-module.py "$T/wasm32-unknown-unknown/wasm-module/warden_component.wasm" "$OUT/warden.wasm"
+# Into each SDK (created when missing: a fresh clone has no resources folder for Java).
 for dest in sdk/python/src/warden sdk/go sdk/java/src/main/resources/warden; do
-    if [ -d "$(dirname "$dest")" ] || [ -d "$dest" ]; then
-        mkdir -p "$dest"
-        cmp -s "$OUT/warden.wasm" "$dest/warden.wasm" 2>/dev/null || cp "$OUT/warden.wasm" "$dest/warden.wasm"
-    fi
+    mkdir -p "$dest"
+    cmp -s "$OUT/warden.wasm" "$dest/warden.wasm" 2>/dev/null || cp "$OUT/warden.wasm" "$dest/warden.wasm"
 done
 echo "module: $OUT/warden.wasm ($(wc -c < "$OUT/warden.wasm") bytes)"
