@@ -530,7 +530,7 @@ export type LoginDecisionResponse = LoginDecision & {
 export type Mode = "create" | "update" | "reactivate" | "import";
 /**
  * The operations of the contract. Each has one named input type and one named output type
- * ([`Op::types`]).
+ * (listed below, and in `x-operations` of the contract's JSON Schema).
  *
  * This interface was referenced by `WardenContract`'s JSON-Schema
  * via the `definition` "Op".
