@@ -39,6 +39,10 @@ if ! command -v pg_ctlcluster >/dev/null 2>&1; then
   $sudo apt-get update && $sudo apt-get install -y postgresql
 fi
 pg_version=$(ls /usr/lib/postgresql | sort -n | tail -n1)
+# A package installed without its post-install cluster (some images skip it) gets one.
+if ! pg_lsclusters -h | awk '{print $1" "$2}' | grep -qx "$pg_version main"; then
+  $sudo pg_createcluster "$pg_version" main
+fi
 if ! pg_lsclusters -h | awk '{print $4}' | grep -q online; then
   $sudo pg_ctlcluster "$pg_version" main start
 fi
