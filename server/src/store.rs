@@ -449,6 +449,68 @@ pub async fn drop_keys(
     Ok(())
 }
 
+/// A membership table of the directory: role assignments or manual group memberships, each
+/// recording who added it and when.
+#[derive(Debug, Clone, Copy)]
+enum Membership {
+    Roles,
+    Groups,
+}
+
+impl Membership {
+    /// The statements: (delete one, insert one). Table and column names are constants,
+    /// never request data.
+    fn statements(self) -> (&'static str, &'static str) {
+        match self {
+            Membership::Roles => (
+                "DELETE FROM role_assignments WHERE user_id = $1 AND role = $2",
+                "INSERT INTO role_assignments (tenant_id, user_id, role, assigned_by, assigned_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, role) DO NOTHING",
+            ),
+            Membership::Groups => (
+                "DELETE FROM group_members WHERE user_id = $1 AND group_id = $2",
+                "INSERT INTO group_members (tenant_id, user_id, group_id, added_by, added_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, group_id) DO NOTHING",
+            ),
+        }
+    }
+}
+
+/// Adds and removes memberships of one user, recording who added them and when.
+async fn sync_memberships(
+    conn: &mut AnyConnection,
+    kind: Membership,
+    change: MembershipChange<'_>,
+) -> Result<(), sqlx::Error> {
+    let (delete, insert) = kind.statements();
+    for name in change.removed {
+        sqlx::query(delete)
+            .bind(change.user_id)
+            .bind(name)
+            .execute(&mut *conn)
+            .await?;
+    }
+    for name in change.added {
+        sqlx::query(insert)
+            .bind(change.tenant)
+            .bind(change.user_id)
+            .bind(name)
+            .bind(change.by)
+            .bind(change.now)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// One user's membership change.
+struct MembershipChange<'a> {
+    tenant: &'a str,
+    user_id: &'a str,
+    added: &'a [String],
+    removed: &'a [String],
+    by: &'a str,
+    now: i64,
+}
+
 /// Records role grants (who, when) and removes withdrawn ones.
 ///
 /// # Errors
@@ -462,26 +524,15 @@ pub async fn sync_roles(
     by: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    for r in removed {
-        sqlx::query("DELETE FROM role_assignments WHERE user_id = $1 AND role = $2")
-            .bind(user_id)
-            .bind(r)
-            .execute(&mut *conn)
-            .await?;
-    }
-    for r in added {
-        sqlx::query(
-            "INSERT INTO role_assignments (tenant_id, user_id, role, assigned_by, assigned_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, role) DO NOTHING",
-        )
-        .bind(tenant)
-        .bind(user_id)
-        .bind(r)
-        .bind(by)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
+    let change = MembershipChange {
+        tenant,
+        user_id,
+        added,
+        removed,
+        by,
+        now,
+    };
+    sync_memberships(conn, Membership::Roles, change).await
 }
 
 /// Records manual group memberships and removes withdrawn ones.
@@ -497,26 +548,15 @@ pub async fn sync_groups(
     by: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    for g in removed {
-        sqlx::query("DELETE FROM group_members WHERE user_id = $1 AND group_id = $2")
-            .bind(user_id)
-            .bind(g)
-            .execute(&mut *conn)
-            .await?;
-    }
-    for g in added {
-        sqlx::query(
-            "INSERT INTO group_members (tenant_id, user_id, group_id, added_by, added_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, group_id) DO NOTHING",
-        )
-        .bind(tenant)
-        .bind(user_id)
-        .bind(g)
-        .bind(by)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-    }
-    Ok(())
+    let change = MembershipChange {
+        tenant,
+        user_id,
+        added,
+        removed,
+        by,
+        now,
+    };
+    sync_memberships(conn, Membership::Groups, change).await
 }
 
 /// Role assignments of a user: (role, assigned_by, assigned_at).
