@@ -224,41 +224,133 @@ pub struct BulkAudit {
     pub allowed: usize,
 }
 
-/// A bulk request that cannot be decided at all.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// The kind of a [`BulkError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum BulkError {
+pub enum BulkErrorKind {
     /// More than [`MAX_BULK_ITEMS`] items.
-    #[error("a bulk request has at most {max} items (it has {actual})")]
-    TooManyItems {
-        /// The limit.
-        max: usize,
-        /// The count.
-        actual: usize,
-    },
-    /// `maxDelete` above [`MAX_BULK_DELETE`] or `batchSize` of 0.
-    #[error("invalid setting `{key}`: {reason}")]
-    Setting {
-        /// The key.
-        key: &'static str,
-        /// Why.
-        reason: String,
-    },
+    TooManyItems,
+    /// `maxDelete` above [`MAX_BULK_DELETE`], `batchSize` of 0, or no `today` to be had.
+    Setting,
     /// An item needs an action the policy does not name (`access.assignAction` for role
     /// items, `access.createAction` for imports).
-    #[error("`{item}` items need `{setting}` in the policy")]
-    Unsupported {
-        /// The item's operation.
-        item: &'static str,
-        /// The policy setting it needs.
-        setting: &'static str,
+    Unsupported,
+    /// An item names an undeclared action, role or group ([`BulkError::access_error`]).
+    Access,
+    /// An item names an unknown status, or the policy has no lifecycle
+    /// ([`BulkError::lifecycle_error`]).
+    Lifecycle,
+}
+
+/// A bulk request that cannot be decided at all.
+///
+/// Opaque, as [`PolicyError`](crate::PolicyError) is: read it through
+/// [`kind`](Self::kind), [`setting`](Self::setting), the underlying
+/// [`access_error`](Self::access_error) or [`lifecycle_error`](Self::lifecycle_error), and its
+/// `Display`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BulkError(Repr);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Repr {
+    Plain {
+        kind: BulkErrorKind,
+        setting: Option<&'static str>,
+        message: String,
     },
-    /// An item names an undeclared action, role or group.
-    #[error(transparent)]
-    Access(#[from] AccessError),
-    /// An item names an unknown status, or the policy has no lifecycle.
-    #[error(transparent)]
-    Lifecycle(#[from] LifecycleError),
+    Access(AccessError),
+    Lifecycle(LifecycleError),
+}
+
+impl std::fmt::Display for BulkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Repr::Plain { message, .. } => f.write_str(message),
+            Repr::Access(e) => e.fmt(f),
+            Repr::Lifecycle(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for BulkError {}
+
+impl From<AccessError> for BulkError {
+    fn from(e: AccessError) -> Self {
+        BulkError(Repr::Access(e))
+    }
+}
+
+impl From<LifecycleError> for BulkError {
+    fn from(e: LifecycleError) -> Self {
+        BulkError(Repr::Lifecycle(e))
+    }
+}
+
+impl BulkError {
+    fn plain(kind: BulkErrorKind, setting: Option<&'static str>, message: String) -> Self {
+        BulkError(Repr::Plain {
+            kind,
+            setting,
+            message,
+        })
+    }
+
+    fn too_many_items(max: usize, actual: usize) -> Self {
+        BulkError::plain(
+            BulkErrorKind::TooManyItems,
+            None,
+            format!("a bulk request has at most {max} items (it has {actual})"),
+        )
+    }
+
+    fn setting_error(key: &'static str, reason: &str) -> Self {
+        BulkError::plain(
+            BulkErrorKind::Setting,
+            Some(key),
+            format!("invalid setting `{key}`: {reason}"),
+        )
+    }
+
+    fn unsupported(item: &str, setting: &'static str) -> Self {
+        BulkError::plain(
+            BulkErrorKind::Unsupported,
+            Some(setting),
+            format!("`{item}` items need `{setting}` in the policy"),
+        )
+    }
+
+    /// The kind of error.
+    pub fn kind(&self) -> BulkErrorKind {
+        match &self.0 {
+            Repr::Plain { kind, .. } => *kind,
+            Repr::Access(_) => BulkErrorKind::Access,
+            Repr::Lifecycle(_) => BulkErrorKind::Lifecycle,
+        }
+    }
+
+    /// The request setting or policy setting at fault (`maxDelete`, `access.assignAction`).
+    pub fn setting(&self) -> Option<&'static str> {
+        match &self.0 {
+            Repr::Plain { setting, .. } => *setting,
+            _ => None,
+        }
+    }
+
+    /// The access error an item caused.
+    pub fn access_error(&self) -> Option<&AccessError> {
+        match &self.0 {
+            Repr::Access(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The lifecycle error an item caused.
+    pub fn lifecycle_error(&self) -> Option<&LifecycleError> {
+        match &self.0 {
+            Repr::Lifecycle(e) => Some(e),
+            _ => None,
+        }
+    }
 }
 
 fn op_name(item: &BulkItem) -> &'static str {
@@ -295,24 +387,18 @@ pub fn bulk(
     lang: Lang,
 ) -> Result<BulkDecision, BulkError> {
     if req.items.len() > MAX_BULK_ITEMS {
-        return Err(BulkError::TooManyItems {
-            max: MAX_BULK_ITEMS,
-            actual: req.items.len(),
-        });
+        return Err(BulkError::too_many_items(MAX_BULK_ITEMS, req.items.len()));
     }
     let max_delete = req.max_delete.unwrap_or(DEFAULT_MAX_DELETE);
     if max_delete > MAX_BULK_DELETE {
-        return Err(BulkError::Setting {
-            key: "maxDelete",
-            reason: format!("at most {MAX_BULK_DELETE}"),
-        });
+        return Err(BulkError::setting_error(
+            "maxDelete",
+            &format!("at most {MAX_BULK_DELETE}"),
+        ));
     }
     let batch_size = req.batch_size.unwrap_or(DEFAULT_BATCH_SIZE);
     if batch_size == 0 {
-        return Err(BulkError::Setting {
-            key: "batchSize",
-            reason: "at least 1".into(),
-        });
+        return Err(BulkError::setting_error("batchSize", "at least 1"));
     }
     let (dir, _problems) = Directory::from_accounts(&req.directory);
     let actor = &req.actor;
@@ -355,10 +441,10 @@ pub fn bulk(
     }
 
     let Some(today) = req.today.or_else(|| now.date()) else {
-        return Err(BulkError::Setting {
-            key: "today",
-            reason: "`now` is outside the calendar: give `today`".into(),
-        });
+        return Err(BulkError::setting_error(
+            "today",
+            "`now` is outside the calendar: give `today`",
+        ));
     };
     let mut seen: HashSet<(Arc<str>, String)> = HashSet::new();
     let mut results = Vec::with_capacity(req.items.len());
@@ -422,10 +508,7 @@ pub fn bulk(
                 r.target = Some(target.id.clone());
                 let Some(assign) = policy.access().and_then(|a| a.spec.assign_action.clone())
                 else {
-                    return Err(BulkError::Unsupported {
-                        item: "roles",
-                        setting: "access.assignAction",
-                    });
+                    return Err(BulkError::unsupported("roles", "access.assignAction"));
                 };
                 let a = AuthorizeRequest {
                     actor: actor.clone(),
@@ -503,10 +586,7 @@ pub fn bulk(
                     r.violations = v.violations;
                     if let Some(access) = policy.access() {
                         let Some(create) = access.spec.create_action.clone() else {
-                            return Err(BulkError::Unsupported {
-                                item: "import",
-                                setting: "access.createAction",
-                            });
+                            return Err(BulkError::unsupported("import", "access.createAction"));
                         };
                         let manager = access.spec.manager_field.as_deref().unwrap_or("manager");
                         let target = import_target(user, &v.normalized, manager);

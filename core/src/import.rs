@@ -120,33 +120,64 @@ pub struct ImportReport {
     pub records: Option<Vec<Map<String, Value>>>,
 }
 
-/// An import that cannot be read at all (as opposed to rows that are invalid).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// The kind of an [`ImportError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum ImportError {
+pub enum ImportErrorKind {
     /// Larger than [`MAX_IMPORT_BYTES`] or [`MAX_IMPORT_ROWS`] or [`MAX_COLUMNS`].
-    #[error("the import exceeds the limit of {limit} {what}")]
-    TooLarge {
-        /// What was counted.
-        what: &'static str,
-        /// The limit.
-        limit: usize,
-    },
+    TooLarge,
     /// Not UTF-8.
-    #[error("the import is not UTF-8 text (invalid byte at offset {offset})")]
-    NotUtf8 {
-        /// The offset of the first invalid byte.
-        offset: usize,
-    },
+    NotUtf8,
     /// A CSV file without a header row.
-    #[error("the CSV file has no header row")]
     NoHeader,
     /// A header naming the same field twice.
-    #[error("the header names the field `{field}` twice")]
-    DuplicateColumn {
-        /// The field.
-        field: String,
-    },
+    DuplicateColumn,
+}
+
+/// An import that cannot be read at all (bad rows are never errors: they are invalid rows).
+///
+/// Opaque, as [`PolicyError`](crate::PolicyError) is: read it through
+/// [`kind`](Self::kind) and its `Display`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ImportError {
+    kind: ImportErrorKind,
+    message: String,
+}
+
+impl ImportError {
+    fn too_large(what: &str, limit: usize) -> Self {
+        ImportError {
+            kind: ImportErrorKind::TooLarge,
+            message: format!("the import exceeds the limit of {limit} {what}"),
+        }
+    }
+
+    fn not_utf8(offset: usize) -> Self {
+        ImportError {
+            kind: ImportErrorKind::NotUtf8,
+            message: format!("the import is not UTF-8 text (invalid byte at offset {offset})"),
+        }
+    }
+
+    fn no_header() -> Self {
+        ImportError {
+            kind: ImportErrorKind::NoHeader,
+            message: "the CSV file has no header row".into(),
+        }
+    }
+
+    fn duplicate_column(field: &str) -> Self {
+        ImportError {
+            kind: ImportErrorKind::DuplicateColumn,
+            message: format!("the header names the field `{field}` twice"),
+        }
+    }
+
+    /// The kind of error.
+    pub fn kind(&self) -> ImportErrorKind {
+        self.kind
+    }
 }
 
 /// Parses and validates an import.
@@ -162,14 +193,9 @@ pub fn validate_import(
 ) -> Result<ImportReport, ImportError> {
     let format = options.format;
     if bytes.len() > MAX_IMPORT_BYTES {
-        return Err(ImportError::TooLarge {
-            what: "bytes",
-            limit: MAX_IMPORT_BYTES,
-        });
+        return Err(ImportError::too_large("bytes", MAX_IMPORT_BYTES));
     }
-    let text = std::str::from_utf8(bytes).map_err(|e| ImportError::NotUtf8 {
-        offset: e.valid_up_to(),
-    })?;
+    let text = std::str::from_utf8(bytes).map_err(|e| ImportError::not_utf8(e.valid_up_to()))?;
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
     let mut builder = Builder::new(policy, ctx);
     if options.records {
@@ -179,14 +205,11 @@ pub fn validate_import(
         ImportFormat::Csv => {
             let mut rows = CsvRows::new(text);
             let Some((_, header)) = rows.next_row() else {
-                return Err(ImportError::NoHeader);
+                return Err(ImportError::no_header());
             };
-            let header = header.map_err(|_| ImportError::NoHeader)?;
+            let header = header.map_err(|_| ImportError::no_header())?;
             if header.len() > MAX_COLUMNS {
-                return Err(ImportError::TooLarge {
-                    what: "columns",
-                    limit: MAX_COLUMNS,
-                });
+                return Err(ImportError::too_large("columns", MAX_COLUMNS));
             }
             let columns = map_columns(policy, &header)?;
             builder.columns = columns
@@ -197,10 +220,7 @@ pub fn validate_import(
             let mut cells: Vec<String> = Vec::new();
             while let Some((line, row)) = rows.next_row_into(&mut cells) {
                 if builder.total >= MAX_IMPORT_ROWS {
-                    return Err(ImportError::TooLarge {
-                        what: "rows",
-                        limit: MAX_IMPORT_ROWS,
-                    });
+                    return Err(ImportError::too_large("rows", MAX_IMPORT_ROWS));
                 }
                 match row {
                     Ok(()) if cells.iter().all(|c| c.is_empty()) && cells.len() <= 1 => continue,
@@ -224,10 +244,7 @@ pub fn validate_import(
                     continue;
                 }
                 if builder.total >= MAX_IMPORT_ROWS {
-                    return Err(ImportError::TooLarge {
-                        what: "rows",
-                        limit: MAX_IMPORT_ROWS,
-                    });
+                    return Err(ImportError::too_large("rows", MAX_IMPORT_ROWS));
                 }
                 match serde_json::from_str::<Map<String, Value>>(line) {
                     Ok(record) => builder.row(i + 1, &record),
@@ -390,9 +407,7 @@ fn map_columns(
         if let Some((name, _)) = &mapped
             && out.iter().flatten().any(|(n, _)| n == name)
         {
-            return Err(ImportError::DuplicateColumn {
-                field: name.clone(),
-            });
+            return Err(ImportError::duplicate_column(name));
         }
         out.push(mapped);
     }

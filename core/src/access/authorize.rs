@@ -168,37 +168,90 @@ impl AuthzDecision {
     }
 }
 
-/// A request that cannot be decided because it is malformed for this policy.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// The kind of an [`AccessError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum AccessError {
+pub enum AccessErrorKind {
     /// The policy has no `access` section.
-    #[error("the policy has no `access` section")]
     NoAccess,
     /// The action is not `module.action` of a declared module.
-    #[error("unknown action `{action}`: {reason}")]
-    UnknownAction {
-        /// The action as given.
-        action: String,
-        /// Why.
-        reason: String,
-    },
+    UnknownAction,
     /// An account or a change names a role the policy does not declare.
-    #[error("unknown role `{role}` in `{at}`")]
-    UnknownRole {
-        /// The role.
-        role: String,
-        /// Where (`actor.roles`, `change.add`).
-        at: String,
-    },
+    UnknownRole,
     /// An account names a group the policy does not declare.
-    #[error("unknown group `{group}` in `{at}`")]
-    UnknownGroup {
-        /// The group.
-        group: String,
-        /// Where.
-        at: String,
-    },
+    UnknownGroup,
+}
+
+/// A request that cannot be decided because it is malformed for this policy.
+///
+/// Opaque, as [`PolicyError`](crate::PolicyError) is: read it through
+/// [`kind`](Self::kind), [`name`](Self::name), [`at`](Self::at) and its `Display`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessError {
+    kind: AccessErrorKind,
+    /// The action, role or group as given (at most 128 characters).
+    name: String,
+    /// Where (`actor.roles`, `change.add`), or why for an action.
+    detail: String,
+}
+
+impl std::fmt::Display for AccessError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (name, detail) = (&self.name, &self.detail);
+        match self.kind {
+            AccessErrorKind::NoAccess => f.write_str("the policy has no `access` section"),
+            AccessErrorKind::UnknownAction => write!(f, "unknown action `{name}`: {detail}"),
+            AccessErrorKind::UnknownRole => write!(f, "unknown role `{name}` in `{detail}`"),
+            AccessErrorKind::UnknownGroup => write!(f, "unknown group `{name}` in `{detail}`"),
+        }
+    }
+}
+
+impl std::error::Error for AccessError {}
+
+impl AccessError {
+    fn new(kind: AccessErrorKind, name: &str, detail: impl Into<String>) -> Self {
+        AccessError {
+            kind,
+            name: name.chars().take(128).collect(),
+            detail: detail.into(),
+        }
+    }
+
+    pub(crate) fn no_access() -> Self {
+        AccessError::new(AccessErrorKind::NoAccess, "", "")
+    }
+
+    pub(crate) fn unknown_action(action: &str, reason: impl Into<String>) -> Self {
+        AccessError::new(AccessErrorKind::UnknownAction, action, reason)
+    }
+
+    pub(crate) fn unknown_role(role: &str, at: &str) -> Self {
+        AccessError::new(AccessErrorKind::UnknownRole, role, at)
+    }
+
+    pub(crate) fn unknown_group(group: &str, at: &str) -> Self {
+        AccessError::new(AccessErrorKind::UnknownGroup, group, at)
+    }
+
+    /// The kind of error.
+    pub fn kind(&self) -> AccessErrorKind {
+        self.kind
+    }
+
+    /// The action, role or group the request named (none for `NoAccess`).
+    pub fn name(&self) -> Option<&str> {
+        (self.kind != AccessErrorKind::NoAccess).then_some(self.name.as_str())
+    }
+
+    /// Where an unknown role or group was named (`actor.roles`, `change.add`).
+    pub fn at(&self) -> Option<&str> {
+        matches!(
+            self.kind,
+            AccessErrorKind::UnknownRole | AccessErrorKind::UnknownGroup
+        )
+        .then_some(self.detail.as_str())
+    }
 }
 
 /// A deny of authorization, worded by the [message catalogue](crate::messages).
@@ -445,7 +498,7 @@ impl<'a> Subject<'a> {
 /// inactive roles excluded. Indices into the compiled roles, sorted, without duplicates.
 ///
 /// # Errors
-/// [`AccessError::UnknownRole`] / [`AccessError::UnknownGroup`] when the account names
+/// [`AccessErrorKind::UnknownRole`] / [`AccessErrorKind::UnknownGroup`] when the account names
 /// a role or group the policy does not declare.
 pub fn effective_roles(
     access: &CompiledAccess,
@@ -531,10 +584,7 @@ pub(crate) fn roles_of(
         match access.role_position(r) {
             Some(i) => add_role(&mut bits, &mut list, small, i),
             None => {
-                return Err(AccessError::UnknownRole {
-                    role: r.clone(),
-                    at: at.to_owned(),
-                });
+                return Err(AccessError::unknown_role(r, at));
             }
         }
     }
@@ -558,10 +608,7 @@ pub(crate) fn roles_of(
             // A dynamic group's membership is its rule's, not a list's.
             Some(_) => {}
             None => {
-                return Err(AccessError::UnknownGroup {
-                    group: g.clone(),
-                    at: "groups".to_owned(),
-                });
+                return Err(AccessError::unknown_group(g, "groups"));
             }
         }
     }
@@ -599,10 +646,7 @@ fn resolve_action(access: &CompiledAccess, action: &str) -> Result<usize, Access
         return Ok(index);
     }
     let Some((module, _)) = action.split_once('.') else {
-        return Err(AccessError::UnknownAction {
-            action: action.chars().take(128).collect(),
-            reason: "write `module.action`".into(),
-        });
+        return Err(AccessError::unknown_action(action, "write `module.action`"));
     };
     let reason = match access.spec.modules.get(module) {
         None => format!("`{module}` is not a declared module"),
@@ -614,10 +658,7 @@ fn resolve_action(access: &CompiledAccess, action: &str) -> Result<usize, Access
                 .join(", ")
         ),
     };
-    Err(AccessError::UnknownAction {
-        action: action.chars().take(128).collect(),
-        reason,
-    })
+    Err(AccessError::unknown_action(action, reason))
 }
 
 /// Whether `actor` and `target` are in the same organisation (or the target is the actor).
@@ -741,7 +782,7 @@ pub fn authorize(
     now: Timestamp,
     lang: Lang,
 ) -> Result<AuthzDecision, AccessError> {
-    let access = policy.access().ok_or(AccessError::NoAccess)?;
+    let access = policy.access().ok_or_else(AccessError::no_access)?;
     // Each case builds its decision in place; the denies out of line, so that the allow stays
     // a few stores.
     match decide(access, policy, dir, req, now, lang)? {
@@ -1002,10 +1043,7 @@ fn check_grants(
         match access.role(r) {
             Some((i, _)) => granted.push(i),
             None => {
-                return Err(AccessError::UnknownRole {
-                    role: r.clone(),
-                    at: "change.add".into(),
-                });
+                return Err(AccessError::unknown_role(r, "change.add"));
             }
         }
     }
@@ -1014,10 +1052,7 @@ fn check_grants(
         match access.role(r) {
             Some((i, _)) => removed.push(i),
             None => {
-                return Err(AccessError::UnknownRole {
-                    role: r.clone(),
-                    at: "change.remove".into(),
-                });
+                return Err(AccessError::unknown_role(r, "change.remove"));
             }
         }
     }
@@ -1195,7 +1230,7 @@ pub fn permissions_over(
     target: &Target,
     now: Timestamp,
 ) -> Result<Vec<String>, AccessError> {
-    let access = policy.access().ok_or(AccessError::NoAccess)?;
+    let access = policy.access().ok_or_else(AccessError::no_access)?;
     let all: Vec<String> = access
         .spec
         .modules
@@ -1225,7 +1260,7 @@ pub fn permitted_among<'a>(
     actions: impl IntoIterator<Item = &'a str>,
     now: Timestamp,
 ) -> Result<Vec<String>, AccessError> {
-    let access = policy.access().ok_or(AccessError::NoAccess)?;
+    let access = policy.access().ok_or_else(AccessError::no_access)?;
     let mut out = Vec::new();
     let mut req = AuthorizeRequest {
         actor: actor.clone(),

@@ -86,7 +86,7 @@ pub fn scope(
     action: &str,
     now: Timestamp,
 ) -> Result<ScopeDecision, AccessError> {
-    let access = policy.access().ok_or(AccessError::NoAccess)?;
+    let access = policy.access().ok_or_else(AccessError::no_access)?;
     let (module, act) = parse_action(access, action)?;
     let done = |filter: Filter, reasons: Vec<Arc<str>>| ScopeDecision {
         policy: policy.hash_arc(),

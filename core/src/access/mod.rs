@@ -22,8 +22,8 @@ mod spec;
 
 pub(crate) use authorize::LazyDeny;
 pub use authorize::{
-    AccessError, AuthorizeRequest, AuthzDecision, RoleChange, Target, authorize, effective_roles,
-    permissions_over, permitted_among,
+    AccessError, AccessErrorKind, AuthorizeRequest, AuthzDecision, RoleChange, Target, authorize,
+    effective_roles, permissions_over, permitted_among,
 };
 pub use compile::CompiledAccess;
 pub(crate) use compile::compile;

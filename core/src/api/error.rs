@@ -14,10 +14,10 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::access::AccessError;
-use crate::bulk::BulkError;
+use crate::access::{AccessError, AccessErrorKind};
+use crate::bulk::{BulkError, BulkErrorKind};
 use crate::import::ImportError;
-use crate::lifecycle::LifecycleError;
+use crate::lifecycle::{LifecycleError, LifecycleErrorKind};
 use crate::policy::PolicyError;
 
 use super::CONTRACT_VERSION;
@@ -191,11 +191,11 @@ impl From<PolicyError> for ApiError {
 
 impl From<AccessError> for ApiError {
     fn from(e: AccessError) -> Self {
-        let (kind, code) = match &e {
-            AccessError::NoAccess => (ApiErrorKind::Unsupported, "unsupported"),
-            AccessError::UnknownAction { .. } => (ApiErrorKind::Rejected, "unknown_action"),
-            AccessError::UnknownRole { .. } => (ApiErrorKind::Rejected, "unknown_role"),
-            AccessError::UnknownGroup { .. } => (ApiErrorKind::Rejected, "unknown_group"),
+        let (kind, code) = match e.kind() {
+            AccessErrorKind::NoAccess => (ApiErrorKind::Unsupported, "unsupported"),
+            AccessErrorKind::UnknownAction => (ApiErrorKind::Rejected, "unknown_action"),
+            AccessErrorKind::UnknownRole => (ApiErrorKind::Rejected, "unknown_role"),
+            AccessErrorKind::UnknownGroup => (ApiErrorKind::Rejected, "unknown_group"),
         };
         ApiError::new(kind, code, e.to_string())
     }
@@ -203,13 +203,13 @@ impl From<AccessError> for ApiError {
 
 impl From<LifecycleError> for ApiError {
     fn from(e: LifecycleError) -> Self {
-        let (kind, code) = match &e {
-            LifecycleError::NoLifecycle => (ApiErrorKind::Unsupported, "unsupported"),
-            LifecycleError::UnknownStatus { .. } => (ApiErrorKind::Rejected, "unknown_status"),
-            LifecycleError::UnknownVerification { .. } => {
+        let (kind, code) = match e.kind() {
+            LifecycleErrorKind::NoLifecycle => (ApiErrorKind::Unsupported, "unsupported"),
+            LifecycleErrorKind::UnknownStatus => (ApiErrorKind::Rejected, "unknown_status"),
+            LifecycleErrorKind::UnknownVerification => {
                 (ApiErrorKind::Rejected, "unknown_verification")
             }
-            LifecycleError::UnknownFeature { .. } => (ApiErrorKind::Rejected, "unknown_feature"),
+            LifecycleErrorKind::UnknownFeature => (ApiErrorKind::Rejected, "unknown_feature"),
         };
         ApiError::new(kind, code, e.to_string())
     }
@@ -217,13 +217,17 @@ impl From<LifecycleError> for ApiError {
 
 impl From<BulkError> for ApiError {
     fn from(e: BulkError) -> Self {
-        match e {
-            BulkError::Access(a) => a.into(),
-            BulkError::Lifecycle(l) => l.into(),
-            e @ BulkError::Unsupported { .. } => {
+        if let Some(a) = e.access_error() {
+            return a.clone().into();
+        }
+        if let Some(l) = e.lifecycle_error() {
+            return l.clone().into();
+        }
+        match e.kind() {
+            BulkErrorKind::Unsupported => {
                 ApiError::new(ApiErrorKind::Unsupported, "unsupported", e.to_string())
             }
-            other => ApiError::rejected("bulk_rejected", other.to_string()),
+            _ => ApiError::rejected("bulk_rejected", e.to_string()),
         }
     }
 }

@@ -15,8 +15,8 @@ use super::{
     ValidateInput, check_password_json, parse_input, to_json,
 };
 use crate::access::{
-    self, AccessError, AuthorizeRequest, AuthzDecision, Directory, RoleChange, ScopeDecision,
-    SqlFilter, SqlOptions, Target,
+    self, AccessError, AccessErrorKind, AuthorizeRequest, AuthzDecision, Directory, RoleChange,
+    ScopeDecision, SqlFilter, SqlOptions, Target,
 };
 use crate::bulk::{self, BulkDecision, BulkItem, BulkRequest};
 use crate::checks::date::{Date, Timestamp};
@@ -24,7 +24,7 @@ use crate::hierarchy::HierarchyProblem;
 use crate::import::{ImportFormat, ImportOptions, ImportReport, validate_import};
 use crate::lifecycle::{
     self, ChangeDecision, DeleteDecision, DeleteFacts, DeleteMode, EffectiveStatus, Finding,
-    LifecycleError, LockoutState, LoginDecision, LoginFacts, OrganizationState,
+    LifecycleError, LifecycleErrorKind, LockoutState, LoginDecision, LoginFacts, OrganizationState,
     PasswordResetDecision, ResetMethod, Statistics, TransitionDecision, TransitionFacts,
     VerificationDecision,
 };
@@ -85,8 +85,8 @@ pub(super) fn dispatch(
 
 /// An [`AccessError`] with help from the policy: the closest declared role or action.
 fn access_error(policy: &Policy, e: AccessError) -> ApiError {
-    let help = match (&e, policy.access()) {
-        (AccessError::UnknownRole { role, .. }, Some(a)) => {
+    let help = match (policy.access(), e.name()) {
+        (Some(a), Some(role)) if e.kind() == AccessErrorKind::UnknownRole => {
             let roles: Vec<&str> = a.spec.roles.keys().collect();
             Some(did_you_mean(role, &roles, "the policy's roles are"))
         }
@@ -101,8 +101,8 @@ fn access_error(policy: &Policy, e: AccessError) -> ApiError {
 
 /// A [`LifecycleError`] with help from the policy: the closest declared status.
 fn lifecycle_error(policy: &Policy, e: LifecycleError) -> ApiError {
-    let help = match (&e, policy.lifecycle()) {
-        (LifecycleError::UnknownStatus { status }, Some(lc)) => {
+    let help = match (policy.lifecycle(), e.name()) {
+        (Some(lc), Some(status)) if e.kind() == LifecycleErrorKind::UnknownStatus => {
             let statuses: Vec<&str> = lc.spec().statuses.keys().collect();
             Some(did_you_mean(status, &statuses, "the policy's statuses are"))
         }
@@ -811,7 +811,7 @@ impl Operation for EffectiveStatusInput {
     fn run(self, policy: &Policy, _lang: Lang) -> Result<EffectiveStatus, ApiError> {
         let lc = policy
             .lifecycle()
-            .ok_or_else(|| lifecycle_error(policy, LifecycleError::NoLifecycle))?;
+            .ok_or_else(|| lifecycle_error(policy, LifecycleError::no_lifecycle()))?;
         lifecycle::effective_status(lc, &self.account, self.now)
             .map_err(|e| lifecycle_error(policy, e))
     }
@@ -870,10 +870,14 @@ impl Operation for BulkInput {
             batch_size: self.batch_size,
             today: self.today,
         };
-        bulk::bulk(policy, &req, self.now, lang).map_err(|e| match e {
-            bulk::BulkError::Access(a) => access_error(policy, a),
-            bulk::BulkError::Lifecycle(l) => lifecycle_error(policy, l),
-            other => ApiError::from(other),
+        bulk::bulk(policy, &req, self.now, lang).map_err(|e| {
+            if let Some(a) = e.access_error() {
+                access_error(policy, a.clone())
+            } else if let Some(l) = e.lifecycle_error() {
+                lifecycle_error(policy, l.clone())
+            } else {
+                ApiError::from(e)
+            }
         })
     }
 }

@@ -137,7 +137,7 @@ impl DeleteDecision {
 /// unless a blocker suggested another status.
 ///
 /// # Errors
-/// [`LifecycleError::NoLifecycle`] or [`LifecycleError::UnknownStatus`] (stored status).
+/// [`LifecycleErrorKind::NoLifecycle`](crate::lifecycle::LifecycleErrorKind::NoLifecycle) or [`LifecycleErrorKind::UnknownStatus`](crate::lifecycle::LifecycleErrorKind::UnknownStatus) (stored status).
 pub fn delete(
     policy: &Policy,
     req: &DeleteRequest,
@@ -516,7 +516,7 @@ fn decide_changes(
 /// reports (directly or further down), is denied `manager_cycle` (R001-04).
 ///
 /// # Errors
-/// [`LifecycleError::NoLifecycle`].
+/// [`LifecycleErrorKind::NoLifecycle`](crate::lifecycle::LifecycleErrorKind::NoLifecycle).
 pub fn changes_in(
     policy: &Policy,
     dir: &crate::access::Directory,
@@ -565,7 +565,7 @@ pub fn changes_in(
 /// roles added and removed by the actor.
 ///
 /// # Errors
-/// [`LifecycleError::NoLifecycle`].
+/// [`LifecycleErrorKind::NoLifecycle`](crate::lifecycle::LifecycleErrorKind::NoLifecycle).
 pub fn changes(
     policy: &Policy,
     req: &ChangeRequest,
@@ -588,7 +588,7 @@ pub fn changes(
 /// A password change on its own (R002-05): as [`changes`] with only the password changed.
 ///
 /// # Errors
-/// [`LifecycleError::NoLifecycle`].
+/// [`LifecycleErrorKind::NoLifecycle`](crate::lifecycle::LifecycleErrorKind::NoLifecycle).
 pub fn password_change(
     policy: &Policy,
     req: &PasswordChangeRequest,
@@ -686,7 +686,7 @@ impl PasswordResetDecision {
 /// (R002-07). Resetting another user's password needs `passwordReset.by`.
 ///
 /// # Errors
-/// [`LifecycleError::NoLifecycle`].
+/// [`LifecycleErrorKind::NoLifecycle`](crate::lifecycle::LifecycleErrorKind::NoLifecycle).
 pub fn password_reset(
     policy: &Policy,
     req: &PasswordResetRequest,
@@ -868,7 +868,7 @@ fn enabled(
 /// features they enable, and the obligations (notify the user, audit).
 ///
 /// # Errors
-/// [`LifecycleError::NoLifecycle`]; [`LifecycleError::UnknownVerification`] when the
+/// [`LifecycleErrorKind::NoLifecycle`](crate::lifecycle::LifecycleErrorKind::NoLifecycle); [`LifecycleErrorKind::UnknownVerification`](crate::lifecycle::LifecycleErrorKind::UnknownVerification) when the
 /// policy does not declare `kind`.
 #[allow(clippy::too_many_arguments)]
 pub fn verification(
@@ -882,9 +882,7 @@ pub fn verification(
     lang: Lang,
 ) -> Result<VerificationDecision, LifecycleError> {
     let lc = lifecycle_of(policy)?;
-    let unknown = || LifecycleError::UnknownVerification {
-        kind: kind.chars().take(128).collect(),
-    };
+    let unknown = || LifecycleError::unknown_verification(kind);
     let spec = lc.spec().verifications.as_ref().ok_or_else(unknown)?;
     if !spec.kinds.iter().any(|k| k == kind) {
         return Err(unknown());
@@ -949,7 +947,7 @@ pub fn verification(
 /// Whether `account`'s verification flags enable `feature` (R002-08).
 ///
 /// # Errors
-/// [`LifecycleError::NoLifecycle`]; [`LifecycleError::UnknownFeature`] when the policy
+/// [`LifecycleErrorKind::NoLifecycle`](crate::lifecycle::LifecycleErrorKind::NoLifecycle); [`LifecycleErrorKind::UnknownFeature`](crate::lifecycle::LifecycleErrorKind::UnknownFeature) when the policy
 /// does not declare `feature`.
 pub fn feature_enabled(
     policy: &Policy,
@@ -957,9 +955,7 @@ pub fn feature_enabled(
     feature: &str,
 ) -> Result<bool, LifecycleError> {
     let lc = lifecycle_of(policy)?;
-    let unknown = || LifecycleError::UnknownFeature {
-        feature: feature.chars().take(128).collect(),
-    };
+    let unknown = || LifecycleError::unknown_feature(feature);
     let spec = lc.spec().verifications.as_ref().ok_or_else(unknown)?;
     let kinds = spec.features.get(feature).ok_or_else(unknown)?;
     let flags = flags_of(account, &spec.kinds);

@@ -239,7 +239,7 @@ fn locked_deny(until: Option<Timestamp>, now: Timestamp, lang: Lang) -> Deny {
 /// Facts these need and that are missing deny with `missing_fact`.
 ///
 /// # Errors
-/// [`LifecycleError::NoLifecycle`] or [`LifecycleError::UnknownStatus`] (stored status).
+/// [`LifecycleErrorKind::NoLifecycle`](crate::lifecycle::LifecycleErrorKind::NoLifecycle) or [`LifecycleErrorKind::UnknownStatus`](crate::lifecycle::LifecycleErrorKind::UnknownStatus) (stored status).
 pub fn can_login(
     policy: &Policy,
     account: &Account,

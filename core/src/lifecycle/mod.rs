@@ -201,44 +201,92 @@ impl AuditEntry {
     }
 }
 
-/// A lifecycle request that cannot be decided at all.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// The kind of a [`LifecycleError`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
-pub enum LifecycleError {
+pub enum LifecycleErrorKind {
     /// The policy has no `lifecycle` section.
-    #[error("the policy has no lifecycle section")]
     NoLifecycle,
-    /// A status the policy does not declare.
-    #[error("`{status}` is not a status of the policy")]
-    UnknownStatus {
-        /// The status asked for, truncated to 128 characters.
-        status: String,
-    },
-    /// A verification kind the policy does not declare.
-    #[error("`{kind}` is not a verification kind of the policy")]
-    UnknownVerification {
-        /// The kind asked for.
-        kind: String,
-    },
-    /// A feature the policy does not declare.
-    #[error("`{feature}` is not a feature of the policy")]
-    UnknownFeature {
-        /// The feature asked for.
-        feature: String,
-    },
+    /// A status the policy does not declare ([`LifecycleError::name`] is the status).
+    UnknownStatus,
+    /// A verification kind the policy does not declare ([`LifecycleError::name`] is it).
+    UnknownVerification,
+    /// A feature the policy does not declare ([`LifecycleError::name`] is it).
+    UnknownFeature,
 }
 
-impl LifecycleError {
-    pub(crate) fn unknown_status(s: &str) -> Self {
-        LifecycleError::UnknownStatus {
-            status: s.chars().take(128).collect(),
+/// A lifecycle request that cannot be decided at all.
+///
+/// Opaque, as [`PolicyError`](crate::PolicyError) is: read it through
+/// [`kind`](Self::kind), [`name`](Self::name) and its `Display`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LifecycleError {
+    kind: LifecycleErrorKind,
+    /// The name asked for (status, verification kind, feature), at most 128 characters.
+    name: Option<String>,
+}
+
+impl std::fmt::Display for LifecycleError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = self.name.as_deref().unwrap_or_default();
+        match self.kind {
+            LifecycleErrorKind::NoLifecycle => f.write_str("the policy has no lifecycle section"),
+            LifecycleErrorKind::UnknownStatus => {
+                write!(f, "`{name}` is not a status of the policy")
+            }
+            LifecycleErrorKind::UnknownVerification => {
+                write!(f, "`{name}` is not a verification kind of the policy")
+            }
+            LifecycleErrorKind::UnknownFeature => {
+                write!(f, "`{name}` is not a feature of the policy")
+            }
         }
+    }
+}
+
+impl std::error::Error for LifecycleError {}
+
+impl LifecycleError {
+    fn named(kind: LifecycleErrorKind, name: &str) -> Self {
+        LifecycleError {
+            kind,
+            name: Some(name.chars().take(128).collect()),
+        }
+    }
+
+    pub(crate) fn no_lifecycle() -> Self {
+        LifecycleError {
+            kind: LifecycleErrorKind::NoLifecycle,
+            name: None,
+        }
+    }
+
+    pub(crate) fn unknown_status(s: &str) -> Self {
+        LifecycleError::named(LifecycleErrorKind::UnknownStatus, s)
+    }
+
+    pub(crate) fn unknown_verification(k: &str) -> Self {
+        LifecycleError::named(LifecycleErrorKind::UnknownVerification, k)
+    }
+
+    pub(crate) fn unknown_feature(f: &str) -> Self {
+        LifecycleError::named(LifecycleErrorKind::UnknownFeature, f)
+    }
+
+    /// The kind of error.
+    pub fn kind(&self) -> LifecycleErrorKind {
+        self.kind
+    }
+
+    /// The status, verification kind or feature the request named, when that is the error.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
     }
 }
 
 /// The compiled lifecycle of `policy`.
 pub(crate) fn lifecycle_of(policy: &crate::Policy) -> Result<&CompiledLifecycle, LifecycleError> {
-    policy.lifecycle().ok_or(LifecycleError::NoLifecycle)
+    policy.lifecycle().ok_or_else(LifecycleError::no_lifecycle)
 }
 
 /// The policy hash of decisions.

@@ -93,7 +93,7 @@ pub struct Finding {
 /// (R003-05). An account with a status unknown to the policy is skipped.
 ///
 /// # Errors
-/// [`LifecycleError::NoLifecycle`].
+/// [`LifecycleErrorKind::NoLifecycle`](crate::lifecycle::LifecycleErrorKind::NoLifecycle).
 pub fn security_findings(
     policy: &Policy,
     accounts: &[Account],

@@ -28,7 +28,7 @@ pub struct EffectiveStatus {
 /// `statusUntil` lasts until changed.
 ///
 /// # Errors
-/// [`LifecycleError::UnknownStatus`] when the stored status is not one of the policy's.
+/// [`LifecycleErrorKind::UnknownStatus`](crate::lifecycle::LifecycleErrorKind::UnknownStatus) when the stored status is not one of the policy's.
 pub fn effective_status(
     lc: &CompiledLifecycle,
     account: &Account,
@@ -77,7 +77,7 @@ pub fn effective_status_id<'a>(
 /// The status of a new account (R004-01).
 ///
 /// # Errors
-/// [`LifecycleError::NoLifecycle`] when the policy has no lifecycle.
+/// [`LifecycleErrorKind::NoLifecycle`](crate::lifecycle::LifecycleErrorKind::NoLifecycle) when the policy has no lifecycle.
 pub fn initial_status(policy: &crate::Policy) -> Result<&str, LifecycleError> {
     Ok(lifecycle_of(policy)?.initial())
 }

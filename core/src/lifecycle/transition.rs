@@ -420,8 +420,8 @@ fn check_duration(
 /// `missing_fact` denial.
 ///
 /// # Errors
-/// [`LifecycleError::NoLifecycle`] without a lifecycle section;
-/// [`LifecycleError::UnknownStatus`] when `to` or the target's stored status is not one of
+/// [`LifecycleErrorKind::NoLifecycle`](crate::lifecycle::LifecycleErrorKind::NoLifecycle) without a lifecycle section;
+/// [`LifecycleErrorKind::UnknownStatus`](crate::lifecycle::LifecycleErrorKind::UnknownStatus) when `to` or the target's stored status is not one of
 /// the policy's.
 pub fn transition(
     policy: &Policy,
