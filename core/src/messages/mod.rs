@@ -17,7 +17,7 @@ use serde_json::Value;
 use crate::decision::DenyCode;
 use crate::violation::{Code, Params};
 
-pub use violations::{checklist_label, template};
+pub(crate) use violations::{checklist_label, template};
 
 /// A language messages can be rendered in.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
