@@ -472,69 +472,115 @@ fn check_field<'a>(
     ctx: &ValidationContext<'_>,
     out: &mut Out<'a>,
 ) {
-    let name = field.name.as_str();
-    let spec = &field.spec;
     let raw = out.fields.get(position).and_then(|f| f.raw);
-    let is_password = spec.kind == FieldType::Password;
-
     if is_blank(raw) {
-        let keep = (spec.keep_if_blank_on_update && ctx.mode == Mode::Update)
-            || (is_password && ctx.mode == Mode::Reactivate);
-        let required = spec.required
-            || spec
-                .required_when
-                .as_ref()
-                .is_some_and(|c| condition_holds(c, record, ctx.mode));
-        let null_ok = spec.nullable && matches!(raw, Some(Value::Null));
-        if required && !keep && !null_ok {
-            let mut issue = Issue::new(Code::Required);
-            if let Some(c) = &spec.required_when
-                && let Some(f) = &c.field
-            {
-                issue = issue.with("condition", f.as_str());
-            }
-            out.error(name, issue);
-        } else if null_ok && !is_password {
-            out.set(position, Slot::Null);
-        }
+        check_blank(position, field, raw, record, ctx, out);
         return;
     }
     let Some(raw) = raw else { return };
-
-    if spec.kind == FieldType::Boolean {
-        match raw {
-            Value::Bool(b) => out.set(position, Slot::Bool(*b)),
-            _ => out.error(
-                name,
-                Issue::new(Code::WrongType).with("expected", "boolean"),
-            ),
-        }
+    if field.spec.kind == FieldType::Boolean {
+        check_boolean(position, field, raw, out);
         return;
     }
     let Value::String(s) = raw else {
-        out.error(name, Issue::new(Code::WrongType).with("expected", "string"));
+        out.error(
+            &field.name,
+            Issue::new(Code::WrongType).with("expected", "string"),
+        );
         return;
     };
     let errors_before = out.violations.len();
-
-    if is_password {
+    if field.spec.kind == FieldType::Password {
         check_password_field(field, s, record, ctx, out);
         return;
     }
+    if exceeds_hard_bound(field, s, out) {
+        return;
+    }
+    let spec = &field.spec;
+    let normalized = text::normalize(s, field.trim, spec.collapse_spaces, spec.case);
+    check_text_length(field, &normalized, out);
+    let Some(stored) = check_type(field, normalized, record, ctx, out) else {
+        return;
+    };
+    check_pattern(field, &stored, out);
+    if let Some((check, within)) = &field.unique {
+        let key = unique_key(&stored);
+        unique_check(field, check, within.as_deref(), key, record, ctx, out);
+    }
+    check_exists(field, &stored, ctx, out);
+    // Only values that passed their field's rules are part of the stored record.
+    if out.violations.len() == errors_before {
+        out.set(position, Slot::Text(stored));
+    }
+}
 
-    // Hard bound before any work: a huge string costs nothing more than its length check.
+/// A blank value (absent, null or empty): `Required` when the field is required here
+/// (`required`, or `requiredWhen` holds) and neither keeps its value nor accepts the null;
+/// a null the field accepts is stored as null.
+fn check_blank(
+    position: usize,
+    field: &CompiledField,
+    raw: Option<&Value>,
+    record: &Map<String, Value>,
+    ctx: &ValidationContext<'_>,
+    out: &mut Out<'_>,
+) {
+    let spec = &field.spec;
+    let is_password = spec.kind == FieldType::Password;
+    let keep = (spec.keep_if_blank_on_update && ctx.mode == Mode::Update)
+        || (is_password && ctx.mode == Mode::Reactivate);
+    let required = spec.required
+        || spec
+            .required_when
+            .as_ref()
+            .is_some_and(|c| condition_holds(c, record, ctx.mode));
+    let null_ok = spec.nullable && matches!(raw, Some(Value::Null));
+    if required && !keep && !null_ok {
+        let mut issue = Issue::new(Code::Required);
+        if let Some(c) = &spec.required_when
+            && let Some(f) = &c.field
+        {
+            issue = issue.with("condition", f.as_str());
+        }
+        out.error(&field.name, issue);
+    } else if null_ok && !is_password {
+        out.set(position, Slot::Null);
+    }
+}
+
+/// A `boolean` field: a JSON boolean, stored as is; anything else is `WrongType`.
+fn check_boolean(position: usize, field: &CompiledField, raw: &Value, out: &mut Out<'_>) {
+    match raw {
+        Value::Bool(b) => out.set(position, Slot::Bool(*b)),
+        _ => out.error(
+            &field.name,
+            Issue::new(Code::WrongType).with("expected", "boolean"),
+        ),
+    }
+}
+
+/// The hard bound before any work, on the string as given (a huge string costs nothing
+/// more than its length check): past it, `TooLong` and nothing else is checked.
+fn exceeds_hard_bound(field: &CompiledField, s: &str, out: &mut Out<'_>) -> bool {
     let len = text::code_points(s);
     if len > field.max_len.saturating_mul(2).max(field.max_len + 64) {
         out.error(
-            name,
+            &field.name,
             Issue::new(Code::TooLong)
                 .with("max", field.max_len)
                 .with("actual", len),
         );
-        return;
+        return true;
     }
-    let normalized = text::normalize(s, field.trim, spec.collapse_spaces, spec.case);
-    let value = normalized.as_ref();
+    false
+}
+
+/// The normalised text: no prohibited characters, within `maxLength` (for an email only
+/// when the tenant set one) and at least `minLength`.
+fn check_text_length(field: &CompiledField, value: &str, out: &mut Out<'_>) {
+    let name = field.name.as_str();
+    let spec = &field.spec;
     let len = text::code_points(value);
     let bad = text::prohibited_characters(value, spec.kind == FieldType::Name);
     if !bad.is_empty() {
@@ -564,129 +610,198 @@ fn check_field<'a>(
                 .with("actual", len),
         );
     }
+}
 
-    let stored: Cow<'a, str> = match spec.kind {
-        FieldType::Email => {
-            let opts = EmailOptions {
-                allow_idn: spec.idn,
-            };
-            match reborrow(&normalized, |v| normalize_email(v, opts)) {
-                Ok(address) => address,
-                Err(issue) => {
-                    out.error(name, issue);
-                    return;
-                }
-            }
-        }
-        FieldType::Phone => {
-            let opts = PhoneOptions {
-                default_country_code: spec.default_country_code.clone(),
-            };
-            match reborrow(&normalized, |v| normalize_phone(v, &opts)) {
-                Ok(p) => p,
-                Err(issue) => {
-                    out.error(name, issue);
-                    return;
-                }
-            }
-        }
-        FieldType::Date => match Date::parse(value) {
-            Ok(d) => {
-                if spec.past && d >= ctx.today {
-                    out.error(
-                        name,
-                        Issue::new(Code::DateNotInPast).with("today", ctx.today.to_string()),
-                    );
-                }
-                for rule in &spec.min_age {
-                    if rule
-                        .when
-                        .as_ref()
-                        .is_none_or(|c| condition_holds(c, record, ctx.mode))
-                    {
-                        let age = d.age_on(ctx.today);
-                        if age < rule.years {
-                            let mut issue = Issue::new(Code::TooYoung)
-                                .with("minAge", rule.years)
-                                .with("age", age);
-                            if let Some(f) = rule.when.as_ref().and_then(|c| c.field.as_deref())
-                                && let Some(Value::String(v)) = record.get(f)
-                            {
-                                issue = issue.with(f, v.trim());
-                            }
-                            out.error(name, issue);
-                        }
-                    }
-                }
-                Cow::Owned(d.to_string())
-            }
-            Err(_) => {
-                out.error(name, Issue::new(Code::InvalidDate));
-                return;
-            }
-        },
-        FieldType::Enum => match spec.values.iter().find(|v| v.eq_ignore_ascii_case(value)) {
-            Some(v) => Cow::Borrowed(v.as_str()),
-            None => {
-                out.error(
-                    name,
-                    Issue::new(Code::NotAllowed).with("allowed", spec.values.clone()),
-                );
-                return;
-            }
-        },
-        FieldType::Url => {
-            let lower = value.to_ascii_lowercase();
-            let rest = lower
-                .strip_prefix("https://")
-                .or_else(|| lower.strip_prefix("http://"));
-            if rest.is_none_or(|r| {
-                r.is_empty() || r.starts_with('/') || r.contains(char::is_whitespace)
-            }) {
-                out.error(name, Issue::new(Code::InvalidFormat).with("format", "URL"));
-                return;
-            }
-            normalized
-        }
-        _ => normalized,
+/// The rules of the field's type, on the normalised text: the value to store, or `None`
+/// when the type's rule failed (its error reported, nothing more to check).
+fn check_type<'a>(
+    field: &'a CompiledField,
+    normalized: Cow<'a, str>,
+    record: &Map<String, Value>,
+    ctx: &ValidationContext<'_>,
+    out: &mut Out<'_>,
+) -> Option<Cow<'a, str>> {
+    match field.spec.kind {
+        FieldType::Email => check_email(field, &normalized, out),
+        FieldType::Phone => check_phone(field, &normalized, out),
+        FieldType::Date => check_date(field, &normalized, record, ctx, out),
+        FieldType::Enum => check_enum(field, &normalized, out),
+        FieldType::Url => check_url(field, &normalized, out).then_some(normalized),
+        _ => Some(normalized),
+    }
+}
+
+/// An `email` field: a valid address, stored normalised (lower-cased domain, A-labels).
+fn check_email<'a>(
+    field: &CompiledField,
+    normalized: &Cow<'a, str>,
+    out: &mut Out<'_>,
+) -> Option<Cow<'a, str>> {
+    let opts = EmailOptions {
+        allow_idn: field.spec.idn,
     };
+    match reborrow(normalized, |v| normalize_email(v, opts)) {
+        Ok(address) => Some(address),
+        Err(issue) => {
+            out.error(&field.name, issue);
+            None
+        }
+    }
+}
+
+/// A `phone` field: a valid number, stored in E.164.
+fn check_phone<'a>(
+    field: &CompiledField,
+    normalized: &Cow<'a, str>,
+    out: &mut Out<'_>,
+) -> Option<Cow<'a, str>> {
+    let opts = PhoneOptions {
+        default_country_code: field.spec.default_country_code.clone(),
+    };
+    match reborrow(normalized, |v| normalize_phone(v, &opts)) {
+        Ok(p) => Some(p),
+        Err(issue) => {
+            out.error(&field.name, issue);
+            None
+        }
+    }
+}
+
+/// A `date` field: a valid date (else `InvalidDate`), in the past when `past` is set, the
+/// minimum ages met; stored in ISO form.
+fn check_date<'a>(
+    field: &CompiledField,
+    value: &str,
+    record: &Map<String, Value>,
+    ctx: &ValidationContext<'_>,
+    out: &mut Out<'_>,
+) -> Option<Cow<'a, str>> {
+    let Ok(d) = Date::parse(value) else {
+        out.error(&field.name, Issue::new(Code::InvalidDate));
+        return None;
+    };
+    if field.spec.past && d >= ctx.today {
+        out.error(
+            &field.name,
+            Issue::new(Code::DateNotInPast).with("today", ctx.today.to_string()),
+        );
+    }
+    check_min_age(field, d, record, ctx, out);
+    Some(Cow::Owned(d.to_string()))
+}
+
+/// `minAge`: each rule whose condition holds (or that has none) is met on `today`, else
+/// `TooYoung` (naming the condition's field and value).
+fn check_min_age(
+    field: &CompiledField,
+    d: Date,
+    record: &Map<String, Value>,
+    ctx: &ValidationContext<'_>,
+    out: &mut Out<'_>,
+) {
+    for rule in &field.spec.min_age {
+        if rule
+            .when
+            .as_ref()
+            .is_none_or(|c| condition_holds(c, record, ctx.mode))
+        {
+            let age = d.age_on(ctx.today);
+            if age < rule.years {
+                let mut issue = Issue::new(Code::TooYoung)
+                    .with("minAge", rule.years)
+                    .with("age", age);
+                if let Some(f) = rule.when.as_ref().and_then(|c| c.field.as_deref())
+                    && let Some(Value::String(v)) = record.get(f)
+                {
+                    issue = issue.with(f, v.trim());
+                }
+                out.error(&field.name, issue);
+            }
+        }
+    }
+}
+
+/// An `enum` field: one of the values (case-insensitively), stored as the policy spells it.
+fn check_enum<'a>(
+    field: &'a CompiledField,
+    value: &str,
+    out: &mut Out<'_>,
+) -> Option<Cow<'a, str>> {
+    let spec = &field.spec;
+    match spec.values.iter().find(|v| v.eq_ignore_ascii_case(value)) {
+        Some(v) => Some(Cow::Borrowed(v.as_str())),
+        None => {
+            out.error(
+                &field.name,
+                Issue::new(Code::NotAllowed).with("allowed", spec.values.clone()),
+            );
+            None
+        }
+    }
+}
+
+/// A `url` field: `http://` or `https://` followed by a host, without whitespace.
+fn check_url(field: &CompiledField, value: &str, out: &mut Out<'_>) -> bool {
+    let lower = value.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"));
+    if rest.is_none_or(|r| r.is_empty() || r.starts_with('/') || r.contains(char::is_whitespace)) {
+        out.error(
+            &field.name,
+            Issue::new(Code::InvalidFormat).with("format", "URL"),
+        );
+        return false;
+    }
+    true
+}
+
+/// `pattern`: the stored value matches it, else `InvalidFormat` (named by `format`, or by
+/// the field's type).
+fn check_pattern(field: &CompiledField, stored: &str, out: &mut Out<'_>) {
+    let spec = &field.spec;
     if let Some(re) = &field.pattern
-        && !re.is_match(&stored)
+        && !re.is_match(stored)
     {
         let format = spec
             .format
             .clone()
             .unwrap_or_else(|| type_name(spec.kind).to_owned());
-        out.error(name, Issue::new(Code::InvalidFormat).with("format", format));
+        out.error(
+            &field.name,
+            Issue::new(Code::InvalidFormat).with("format", format),
+        );
     }
+}
 
-    if let Some((check, within)) = &field.unique {
-        let key = unique_key(&stored);
-        unique_check(field, check, within.as_deref(), key, record, ctx, out);
+/// A `reference` field: asks whether the referenced entity exists (an `Exists` check),
+/// and reports `UnknownReference` when the facts say it does not.
+fn check_exists(
+    field: &CompiledField,
+    stored: &str,
+    ctx: &ValidationContext<'_>,
+    out: &mut Out<'_>,
+) {
+    let Some(check) = &field.exists_check else {
+        return;
+    };
+    let answer = ctx.facts.exists.get(&**check).copied();
+    if answer == Some(false) {
+        out.error(
+            &field.name,
+            Issue::new(Code::UnknownReference)
+                .with("check", &**check)
+                .with("key", stored),
+        );
     }
-    if let Some(check) = &field.exists_check {
-        let answer = ctx.facts.exists.get(&**check).copied();
-        if answer == Some(false) {
-            out.error(
-                name,
-                Issue::new(Code::UnknownReference)
-                    .with("check", &**check)
-                    .with("key", &*stored),
-            );
-        }
-        out.checks.push(Check {
-            check: Arc::clone(check),
-            kind: CheckKind::Exists,
-            field: Arc::clone(&field.name_arc),
-            key: stored.to_string(),
-            within: None,
-            answered: answer.is_some(),
-        });
-    }
-    // Only values that passed their field's rules are part of the stored record.
-    if out.violations.len() == errors_before {
-        out.set(position, Slot::Text(stored));
-    }
+    out.checks.push(Check {
+        check: Arc::clone(check),
+        kind: CheckKind::Exists,
+        field: Arc::clone(&field.name_arc),
+        key: stored.to_string(),
+        within: None,
+        answered: answer.is_some(),
+    });
 }
 
 /// Runs `f` on a normalised value, keeping what it returns borrowed from the record when

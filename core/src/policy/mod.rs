@@ -654,17 +654,54 @@ fn compile_field(
     path: &str,
 ) -> Result<CompiledField, PolicyError> {
     let kind = spec.kind;
-    let not_for = |key: &str| {
-        PolicyError::invalid(
-            format!("{path}.{key}"),
-            format!(
-                "`{key}` does not apply to a field of type `{}`",
-                type_name(kind)
-            ),
-        )
-    };
+    check_values(spec, path)?;
+    check_idn(spec, path)?;
+    check_default_country_code(spec, path)?;
+    check_date_keys(spec, path)?;
+    check_keep_if_blank(spec, path)?;
+    check_length_applies(spec, path)?;
+    check_password_keys(spec, path)?;
+    check_length_bounds(spec, path)?;
+    check_identifier_pattern(spec, path)?;
+    check_labels(spec, path)?;
+    let pattern = compile_pattern(spec, path)?;
+    check_required_when(doc, spec, path)?;
+    check_min_ages(doc, spec, path)?;
+    let unique = compile_unique(doc, name, spec, path)?;
+    let derivation = compile_derivation(doc, name, spec, path)?;
+    let trim = spec.trim.unwrap_or(kind != FieldType::Password);
+    let max_len = spec.max_length.unwrap_or_else(|| default_max_len(kind)) as usize;
+    let exists_check = (kind == FieldType::Reference)
+        .then(|| Arc::from(format!("{}_exists", crate::util::snake_case(name))));
+    Ok(CompiledField {
+        name_arc: Arc::from(name),
+        exists_check,
+        name: name.to_owned(),
+        spec: spec.clone(),
+        trim,
+        max_len,
+        pattern,
+        unique,
+        derivation,
+    })
+}
+
+/// The error for a key set on a field whose type it does not apply to (`{path}.{key}`).
+fn not_for(path: &str, kind: FieldType, key: &str) -> PolicyError {
+    PolicyError::invalid(
+        format!("{path}.{key}"),
+        format!(
+            "`{key}` does not apply to a field of type `{}`",
+            type_name(kind)
+        ),
+    )
+}
+
+/// `values`: only for an `enum` field, which needs at least one, and within the list limit.
+fn check_values(spec: &FieldSpec, path: &str) -> Result<(), PolicyError> {
+    let kind = spec.kind;
     if !spec.values.is_empty() && kind != FieldType::Enum {
-        return Err(not_for("values"));
+        return Err(not_for(path, kind, "values"));
     }
     if kind == FieldType::Enum && spec.values.is_empty() {
         return Err(PolicyError::invalid(
@@ -672,12 +709,22 @@ fn compile_field(
             "an `enum` field needs at least one value",
         ));
     }
-    check_list(&format!("{path}.values"), spec.values.len())?;
-    if spec.idn && kind != FieldType::Email {
-        return Err(not_for("idn"));
+    check_list(&format!("{path}.values"), spec.values.len())
+}
+
+/// `idn`: only for an `email` field.
+fn check_idn(spec: &FieldSpec, path: &str) -> Result<(), PolicyError> {
+    if spec.idn && spec.kind != FieldType::Email {
+        return Err(not_for(path, spec.kind, "idn"));
     }
-    if spec.default_country_code.is_some() && kind != FieldType::Phone {
-        return Err(not_for("defaultCountryCode"));
+    Ok(())
+}
+
+/// `defaultCountryCode`: only for a `phone` field, and a country calling code (1 to 3
+/// digits, not starting with 0).
+fn check_default_country_code(spec: &FieldSpec, path: &str) -> Result<(), PolicyError> {
+    if spec.default_country_code.is_some() && spec.kind != FieldType::Phone {
+        return Err(not_for(path, spec.kind, "defaultCountryCode"));
     }
     if let Some(cc) = &spec.default_country_code {
         let ok = (1..=3).contains(&cc.len())
@@ -692,25 +739,53 @@ fn compile_field(
             ));
         }
     }
-    if (spec.past || !spec.min_age.is_empty()) && kind != FieldType::Date {
-        return Err(not_for(if spec.past { "past" } else { "minAge" }));
+    Ok(())
+}
+
+/// `past` and `minAge`: only for a `date` field.
+fn check_date_keys(spec: &FieldSpec, path: &str) -> Result<(), PolicyError> {
+    if (spec.past || !spec.min_age.is_empty()) && spec.kind != FieldType::Date {
+        return Err(not_for(
+            path,
+            spec.kind,
+            if spec.past { "past" } else { "minAge" },
+        ));
     }
+    Ok(())
+}
+
+/// `keepIfBlankOnUpdate`: only for a field that is `required` or `requiredWhen`.
+fn check_keep_if_blank(spec: &FieldSpec, path: &str) -> Result<(), PolicyError> {
     if spec.keep_if_blank_on_update && !(spec.required || spec.required_when.is_some()) {
         return Err(PolicyError::invalid(
             format!("{path}.keepIfBlankOnUpdate"),
             "only a required field can keep its value when left blank",
         ));
     }
-    if matches!(kind, FieldType::Boolean | FieldType::Date)
+    Ok(())
+}
+
+/// `minLength` and `maxLength`: not for a `boolean` or a `date` field.
+fn check_length_applies(spec: &FieldSpec, path: &str) -> Result<(), PolicyError> {
+    if matches!(spec.kind, FieldType::Boolean | FieldType::Date)
         && (spec.min_length.is_some() || spec.max_length.is_some())
     {
-        return Err(not_for(if spec.min_length.is_some() {
-            "minLength"
-        } else {
-            "maxLength"
-        }));
+        return Err(not_for(
+            path,
+            spec.kind,
+            if spec.min_length.is_some() {
+                "minLength"
+            } else {
+                "maxLength"
+            },
+        ));
     }
-    if kind == FieldType::Password {
+    Ok(())
+}
+
+/// A `password` field takes none of the text keys: its rules live in the `password` section.
+fn check_password_keys(spec: &FieldSpec, path: &str) -> Result<(), PolicyError> {
+    if spec.kind == FieldType::Password {
         for (key, set) in [
             ("minLength", spec.min_length.is_some()),
             ("maxLength", spec.max_length.is_some()),
@@ -720,11 +795,16 @@ fn compile_field(
             ("trim", spec.trim == Some(true)),
         ] {
             if set {
-                return Err(not_for(key)
+                return Err(not_for(path, spec.kind, key)
                     .with_help("password rules live in the policy's `password` section"));
             }
         }
     }
+    Ok(())
+}
+
+/// `minLength` is at most `maxLength`, which is between 1 and the field length limit.
+fn check_length_bounds(spec: &FieldSpec, path: &str) -> Result<(), PolicyError> {
     if let (Some(min), Some(max)) = (spec.min_length, spec.max_length)
         && min > max
     {
@@ -748,49 +828,75 @@ fn compile_field(
             ));
         }
     }
-    if kind == FieldType::Identifier && spec.pattern.is_none() {
+    Ok(())
+}
+
+/// An `identifier` field needs a `pattern`.
+fn check_identifier_pattern(spec: &FieldSpec, path: &str) -> Result<(), PolicyError> {
+    if spec.kind == FieldType::Identifier && spec.pattern.is_none() {
         return Err(PolicyError::invalid(
             format!("{path}.pattern"),
             "an `identifier` field needs a `pattern`",
         ));
     }
+    Ok(())
+}
+
+/// `label`: each key a supported language, each label an acceptable text.
+fn check_labels(spec: &FieldSpec, path: &str) -> Result<(), PolicyError> {
     for (lang, label) in &spec.label {
         check_lang(&format!("{path}.label.{lang}"), lang)?;
         check_text(&format!("{path}.label.{lang}"), label)?;
     }
-    let pattern = match &spec.pattern {
-        Some(p) => Some(compile_regex(&format!("{path}.pattern"), p, true)?),
-        None => None,
-    };
-    let check_cond = |cpath: String, c: &Condition| -> Result<(), PolicyError> {
-        if c.field.is_none() && c.mode.is_none() {
-            return Err(PolicyError::invalid(
-                cpath,
-                "a condition needs a `field` or a `mode`",
-            ));
-        }
-        if c.field.is_some() && c.one_of.is_none() && c.present.is_none() {
-            return Err(PolicyError::invalid(
-                cpath,
-                "a condition on a field needs `in` or `present`",
-            ));
-        }
-        if c.field.is_none() && (c.one_of.is_some() || c.present.is_some()) {
-            return Err(PolicyError::invalid(
-                cpath,
-                "`in` and `present` need a `field`",
-            ));
-        }
-        if let Some(f) = &c.field
-            && !doc.fields.contains_key(f)
-        {
-            return Err(unknown_field_ref(&format!("{cpath}.field"), f, doc));
-        }
-        if let Some(v) = &c.one_of {
-            check_list(&format!("{cpath}.in"), v.len())?;
-        }
-        Ok(())
-    };
+    Ok(())
+}
+
+/// `pattern`: compiled, anchored to the whole value.
+fn compile_pattern(spec: &FieldSpec, path: &str) -> Result<Option<Regex>, PolicyError> {
+    match &spec.pattern {
+        Some(p) => Ok(Some(compile_regex(&format!("{path}.pattern"), p, true)?)),
+        None => Ok(None),
+    }
+}
+
+/// A condition (`requiredWhen`, `minAge[].when`): a `field` with `in` or `present`, or a
+/// `mode`; the field one of the schema's, the `in` list within the list limit.
+fn check_condition(doc: &PolicyDocument, cpath: String, c: &Condition) -> Result<(), PolicyError> {
+    if c.field.is_none() && c.mode.is_none() {
+        return Err(PolicyError::invalid(
+            cpath,
+            "a condition needs a `field` or a `mode`",
+        ));
+    }
+    if c.field.is_some() && c.one_of.is_none() && c.present.is_none() {
+        return Err(PolicyError::invalid(
+            cpath,
+            "a condition on a field needs `in` or `present`",
+        ));
+    }
+    if c.field.is_none() && (c.one_of.is_some() || c.present.is_some()) {
+        return Err(PolicyError::invalid(
+            cpath,
+            "`in` and `present` need a `field`",
+        ));
+    }
+    if let Some(f) = &c.field
+        && !doc.fields.contains_key(f)
+    {
+        return Err(unknown_field_ref(&format!("{cpath}.field"), f, doc));
+    }
+    if let Some(v) = &c.one_of {
+        check_list(&format!("{cpath}.in"), v.len())?;
+    }
+    Ok(())
+}
+
+/// `requiredWhen`: not together with `required`, and a valid condition.
+fn check_required_when(
+    doc: &PolicyDocument,
+    spec: &FieldSpec,
+    path: &str,
+) -> Result<(), PolicyError> {
     if let Some(c) = &spec.required_when {
         if spec.required {
             return Err(PolicyError::invalid(
@@ -798,8 +904,13 @@ fn compile_field(
                 "a field cannot be both `required` and `requiredWhen`",
             ));
         }
-        check_cond(format!("{path}.requiredWhen"), c)?;
+        check_condition(doc, format!("{path}.requiredWhen"), c)?;
     }
+    Ok(())
+}
+
+/// `minAge`: each age at most 150 years, each `when` a valid condition.
+fn check_min_ages(doc: &PolicyDocument, spec: &FieldSpec, path: &str) -> Result<(), PolicyError> {
     for (i, a) in spec.min_age.iter().enumerate() {
         if a.years > 150 {
             return Err(PolicyError::invalid(
@@ -808,80 +919,85 @@ fn compile_field(
             ));
         }
         if let Some(c) = &a.when {
-            check_cond(format!("{path}.minAge[{i}].when"), c)?;
+            check_condition(doc, format!("{path}.minAge[{i}].when"), c)?;
         }
     }
-    let unique = match &spec.unique {
-        Some(u) => {
-            if let Some(w) = &u.within {
-                if !doc.fields.contains_key(w) {
-                    return Err(unknown_field_ref(&format!("{path}.unique.within"), w, doc));
-                }
-                if w == name {
-                    return Err(PolicyError::invalid(
-                        format!("{path}.unique.within"),
-                        "a field cannot be unique within itself",
-                    ));
-                }
-            }
-            let id = match &u.check {
-                Some(c) => {
-                    check_name(&format!("{path}.unique.check"), c)?;
-                    c.clone()
-                }
-                None => format!("{}_unique", crate::util::snake_case(name)),
-            };
-            Some((Arc::from(id), u.within.clone()))
-        }
-        None => None,
+    Ok(())
+}
+
+/// A compiled `unique`: the check id and the scoping field, as [`CompiledField::unique`].
+type CompiledUnique = (Arc<str>, Option<String>);
+
+/// `unique`: `within` another field of the schema, `check` a valid name; compiled to the
+/// check id (by default `{snake_name}_unique`) and the scoping field.
+fn compile_unique(
+    doc: &PolicyDocument,
+    name: &str,
+    spec: &FieldSpec,
+    path: &str,
+) -> Result<Option<CompiledUnique>, PolicyError> {
+    let Some(u) = &spec.unique else {
+        return Ok(None);
     };
-    let derivation = match &spec.derived_from {
-        Some(d) => {
-            if !doc.fields.contains_key(&d.field) {
-                return Err(unknown_field_ref(
-                    &format!("{path}.derivedFrom.field"),
-                    &d.field,
-                    doc,
-                ));
-            }
-            if d.field == name {
-                return Err(PolicyError::invalid(
-                    format!("{path}.derivedFrom.field"),
-                    "a field cannot be derived from itself",
-                ));
-            }
-            check_list(&format!("{path}.derivedFrom.map"), d.map.len())?;
-            check_list(&format!("{path}.derivedFrom.contains"), d.contains.len())?;
-            if let Some((k, _)) = d.contains.iter().find(|(k, _)| k.trim().is_empty()) {
-                return Err(PolicyError::invalid(
-                    format!("{path}.derivedFrom.contains"),
-                    format!("keyword `{k}` is blank"),
-                ));
-            }
-            Some(
-                d.map
-                    .iter()
-                    .map(|(k, v)| (k.trim().to_lowercase(), v.clone()))
-                    .collect(),
-            )
+    if let Some(w) = &u.within {
+        if !doc.fields.contains_key(w) {
+            return Err(unknown_field_ref(&format!("{path}.unique.within"), w, doc));
         }
-        None => None,
+        if w == name {
+            return Err(PolicyError::invalid(
+                format!("{path}.unique.within"),
+                "a field cannot be unique within itself",
+            ));
+        }
+    }
+    let id = match &u.check {
+        Some(c) => {
+            check_name(&format!("{path}.unique.check"), c)?;
+            c.clone()
+        }
+        None => format!("{}_unique", crate::util::snake_case(name)),
     };
-    let trim = spec.trim.unwrap_or(kind != FieldType::Password);
-    let max_len = spec.max_length.unwrap_or_else(|| default_max_len(kind)) as usize;
-    let exists_check = (kind == FieldType::Reference)
-        .then(|| Arc::from(format!("{}_exists", crate::util::snake_case(name))));
-    Ok(CompiledField {
-        name_arc: Arc::from(name),
-        exists_check,
-        name: name.to_owned(),
-        spec: spec.clone(),
-        trim,
-        max_len,
-        pattern,
-        unique,
-        derivation,
-    })
+    Ok(Some((Arc::from(id), u.within.clone())))
+}
+
+/// `derivedFrom`: from another field of the schema, `map` and `contains` within the list
+/// limit, no blank keyword; compiled to the lower-cased map.
+fn compile_derivation(
+    doc: &PolicyDocument,
+    name: &str,
+    spec: &FieldSpec,
+    path: &str,
+) -> Result<Option<HashMap<String, String>>, PolicyError> {
+    let Some(d) = &spec.derived_from else {
+        return Ok(None);
+    };
+    if !doc.fields.contains_key(&d.field) {
+        return Err(unknown_field_ref(
+            &format!("{path}.derivedFrom.field"),
+            &d.field,
+            doc,
+        ));
+    }
+    if d.field == name {
+        return Err(PolicyError::invalid(
+            format!("{path}.derivedFrom.field"),
+            "a field cannot be derived from itself",
+        ));
+    }
+    check_list(&format!("{path}.derivedFrom.map"), d.map.len())?;
+    check_list(&format!("{path}.derivedFrom.contains"), d.contains.len())?;
+    if let Some((k, _)) = d.contains.iter().find(|(k, _)| k.trim().is_empty()) {
+        return Err(PolicyError::invalid(
+            format!("{path}.derivedFrom.contains"),
+            format!("keyword `{k}` is blank"),
+        ));
+    }
+    Ok(Some(
+        d.map
+            .iter()
+            .map(|(k, v)| (k.trim().to_lowercase(), v.clone()))
+            .collect(),
+    ))
 }
 
 /// The serialised name of a field type.
