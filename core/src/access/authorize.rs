@@ -1019,11 +1019,28 @@ fn check_grants(
     req: &AuthorizeRequest,
     lang: Lang,
 ) -> Result<Option<Denial>, AccessError> {
-    let target = &req.target;
     let creating = access.spec.create_action.as_deref() == Some(req.action.as_str());
     if !creating && req.change.is_none() {
         return Ok(None);
     }
+    let (granted, after) = role_changes(access, req, creating)?;
+    Ok(
+        check_grantable_by(access, actor, actor_roles, &granted, lang)
+            .or_else(|| check_combinations(access, &after, lang))
+            .or_else(|| check_read_only(access, &after, lang))
+            .or_else(|| check_min_active_roles(access, &after, lang))
+            .or_else(|| check_escalation(access, actor, actor_roles, &granted, lang)),
+    )
+}
+
+/// The roles a grant gives (held after and not before, sorted) and the active roles the
+/// target holds after it (sorted). Creating an account grants every role it starts with.
+fn role_changes(
+    access: &CompiledAccess,
+    req: &AuthorizeRequest,
+    creating: bool,
+) -> Result<(Vec<usize>, Vec<usize>), AccessError> {
+    let target = &req.target;
     let change = req.change.clone().unwrap_or_default();
     // Roles the target holds before, and the ones being granted.
     let before: Vec<usize> = if creating {
@@ -1038,24 +1055,8 @@ fn check_grants(
         .iter()
         .collect()
     };
-    let mut granted: Vec<usize> = Vec::new();
-    for r in &change.add {
-        match access.role(r) {
-            Some((i, _)) => granted.push(i),
-            None => {
-                return Err(AccessError::unknown_role(r, "change.add"));
-            }
-        }
-    }
-    let mut removed: Vec<usize> = Vec::new();
-    for r in &change.remove {
-        match access.role(r) {
-            Some((i, _)) => removed.push(i),
-            None => {
-                return Err(AccessError::unknown_role(r, "change.remove"));
-            }
-        }
-    }
+    let mut granted = change_roles(access, &change.add, "change.add")?;
+    let removed = change_roles(access, &change.remove, "change.remove")?;
     if creating {
         // Creating an account grants every role it starts with.
         granted.extend(
@@ -1079,39 +1080,74 @@ fn check_grants(
     granted.retain(|i| !before.contains(i));
     granted.sort_unstable();
     granted.dedup();
+    Ok((granted, after))
+}
 
+/// The positions of the roles a change names (`at`: `change.add` or `change.remove`); an
+/// undeclared role is an error.
+fn change_roles(
+    access: &CompiledAccess,
+    names: &[String],
+    at: &str,
+) -> Result<Vec<usize>, AccessError> {
+    let mut roles: Vec<usize> = Vec::new();
+    for r in names {
+        match access.role(r) {
+            Some((i, _)) => roles.push(i),
+            None => {
+                return Err(AccessError::unknown_role(r, at));
+            }
+        }
+    }
+    Ok(roles)
+}
+
+/// `grantableBy`: a role reserved to root is granted only by root, one reserved to
+/// administrators only by an administrator (or root, or a super admin).
+fn check_grantable_by(
+    access: &CompiledAccess,
+    actor: &Account,
+    actor_roles: &RoleSet,
+    granted: &[usize],
+    lang: Lang,
+) -> Option<Denial> {
     let actor_is_admin = actor.root
         || actor.super_admin
         || actor_roles
             .iter()
             .any(|i| access.roles.get(i).is_some_and(|r| r.administrator));
-    for &g in &granted {
+    for &g in granted {
         let Some(role) = access.roles.get(g) else {
             continue;
         };
         let p = params([("role", Value::String(role.id.clone()))]);
         match role.grantable_by {
             GrantableBy::Root if !actor.root => {
-                return Ok(Some(denial(
+                return Some(denial(
                     DenyKind::Forbidden,
                     DenyCode::RootOnly,
                     p,
                     Some(format!("grant:{}", role.id).into()),
                     lang,
-                )));
+                ));
             }
             GrantableBy::Administrator if !actor_is_admin => {
-                return Ok(Some(denial(
+                return Some(denial(
                     DenyKind::Forbidden,
                     DenyCode::AdministratorOnly,
                     p,
                     Some(format!("grant:{}", role.id).into()),
                     lang,
-                )));
+                ));
             }
             _ => {}
         }
     }
+    None
+}
+
+/// Forbidden combinations: the roles after the grant hold no whole combination.
+fn check_combinations(access: &CompiledAccess, after: &[usize], lang: Lang) -> Option<Denial> {
     for c in &access.combinations {
         if c.roles.iter().all(|r| after.contains(r)) {
             let names: Vec<Value> = c
@@ -1127,16 +1163,21 @@ fn check_grants(
             if let Some(s) = &c.suggest {
                 p.insert("suggest".into(), Value::String(s.clone()));
             }
-            return Ok(Some(denial(
+            return Some(denial(
                 DenyKind::Forbidden,
                 DenyCode::ForbiddenCombination,
                 p,
                 Some("forbiddenCombination".into()),
                 lang,
-            )));
+            ));
         }
     }
-    for &ro in &after {
+    None
+}
+
+/// Read-only roles: a read-only role is not held with a role that writes.
+fn check_read_only(access: &CompiledAccess, after: &[usize], lang: Lang) -> Option<Denial> {
+    for &ro in after {
         let Some(r) = access.roles.get(ro) else {
             continue;
         };
@@ -1156,66 +1197,84 @@ fn check_grants(
             if let Some(s) = &suggest {
                 p.insert("suggest".into(), Value::String(s.clone()));
             }
-            return Ok(Some(denial(
+            return Some(denial(
                 DenyKind::Forbidden,
                 DenyCode::ReadOnlyConflict,
                 p,
                 Some(format!("readOnly:{}", r.id).into()),
                 lang,
-            )));
+            ));
         }
     }
+    None
+}
+
+/// `minActiveRoles`: the target keeps at least that many active roles.
+fn check_min_active_roles(access: &CompiledAccess, after: &[usize], lang: Lang) -> Option<Denial> {
     let min = access.spec.min_active_roles as usize;
     if min > 0 && after.len() < min {
         let p = params([("min", Value::from(min))]);
-        return Ok(Some(denial(
+        return Some(denial(
             DenyKind::Forbidden,
             DenyCode::NoActiveRole,
             p,
             Some("minActiveRoles".into()),
             lang,
-        )));
+        ));
     }
-    if !(actor.root || actor.super_admin) {
-        let held: Vec<&CompiledPermission> = actor_roles
-            .iter()
-            .filter_map(|i| access.roles.get(i))
-            .flat_map(|r| r.permissions.iter())
-            .filter(|p| !p.forbid)
-            .collect();
-        for &g in &granted {
-            let Some(role) = access.roles.get(g) else {
-                continue;
-            };
-            // Roles reserved to administrators or root are granted by that standing, which
-            // was checked above; the others only by someone who holds what they give.
-            if role.grantable_by != GrantableBy::Holder {
-                continue;
-            }
-            for p in role.permissions.iter().filter(|p| !p.forbid) {
-                if !held
-                    .iter()
-                    .any(|h| h.pattern.covers(&p.pattern) && h.scope_covers(p))
-                {
-                    let pr = params([
-                        ("role", Value::String(role.id.clone())),
-                        (
-                            "permission",
-                            Value::String(format!("{} ({})", p.pattern.render(), describe(p))),
-                        ),
-                    ]);
-                    return Ok(Some(denial(
-                        DenyKind::Forbidden,
-                        DenyCode::PrivilegeEscalation,
-                        pr,
-                        Some(p.name.clone()),
-                        lang,
-                    )));
-                }
+    None
+}
+
+/// Privilege escalation: an actor other than root or a super admin grants a role granted
+/// by holders only when it holds (with at least the scope) every permission the role gives.
+fn check_escalation(
+    access: &CompiledAccess,
+    actor: &Account,
+    actor_roles: &RoleSet,
+    granted: &[usize],
+    lang: Lang,
+) -> Option<Denial> {
+    if actor.root || actor.super_admin {
+        return None;
+    }
+    let held: Vec<&CompiledPermission> = actor_roles
+        .iter()
+        .filter_map(|i| access.roles.get(i))
+        .flat_map(|r| r.permissions.iter())
+        .filter(|p| !p.forbid)
+        .collect();
+    for &g in granted {
+        let Some(role) = access.roles.get(g) else {
+            continue;
+        };
+        // Roles reserved to administrators or root are granted by that standing, which
+        // was checked above; the others only by someone who holds what they give.
+        if role.grantable_by != GrantableBy::Holder {
+            continue;
+        }
+        for p in role.permissions.iter().filter(|p| !p.forbid) {
+            if !held
+                .iter()
+                .any(|h| h.pattern.covers(&p.pattern) && h.scope_covers(p))
+            {
+                let pr = params([
+                    ("role", Value::String(role.id.clone())),
+                    (
+                        "permission",
+                        Value::String(format!("{} ({})", p.pattern.render(), describe(p))),
+                    ),
+                ]);
+                return Some(denial(
+                    DenyKind::Forbidden,
+                    DenyCode::PrivilegeEscalation,
+                    pr,
+                    Some(p.name.clone()),
+                    lang,
+                ));
             }
         }
     }
-    Ok(None)
+    None
 }
 
 /// Every declared `module.action` the actor may perform on `target` (for forms that grey

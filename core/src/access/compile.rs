@@ -466,6 +466,30 @@ fn check_condition(doc: &PolicyDocument, path: &str, c: &Condition) -> Result<()
 /// a role inheritance cycle, a read-only role with a write permission, a forbidden
 /// combination of fewer than two roles, a limit exceeded.
 pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess, PolicyError> {
+    check_list_limits(spec)?;
+    check_modules(spec)?;
+    check_schema_field(doc, "access.roleField", spec.role_field.as_deref())?;
+    check_declared_actions(spec)?;
+    check_schema_field(doc, "access.managerField", spec.manager_field.as_deref())?;
+    let role_index: HashMap<String, usize> = spec
+        .roles
+        .keys()
+        .enumerate()
+        .map(|(i, k)| (k.to_owned(), i))
+        .collect();
+    let (own, parents) = compile_own_permissions(spec, &role_index)?;
+    let order = inheritance_order(spec, &parents)?;
+    let flat = flatten_permissions(&own, &parents, &order)?;
+    let mut access = new_access(spec, role_index);
+    compile_roles(&mut access, spec, flat)?;
+    compile_groups(&mut access, spec, doc)?;
+    compile_combinations(&mut access, spec)?;
+    compile_critical(&mut access, spec)?;
+    Ok(access)
+}
+
+/// The top-level lists of the access section hold at most [`limits::MAX_LIST`] entries.
+fn check_list_limits(spec: &AccessSpec) -> Result<(), PolicyError> {
     for (len, path) in [
         (spec.modules.len(), "access.modules"),
         (spec.roles.len(), "access.roles"),
@@ -487,6 +511,12 @@ pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess
             ));
         }
     }
+    Ok(())
+}
+
+/// `access.modules`: every module and action name is valid (not empty, no `.`, not `*`,
+/// not too long).
+fn check_modules(spec: &AccessSpec) -> Result<(), PolicyError> {
     for (m, actions) in spec.modules.iter() {
         let path = format!("access.modules.{m}");
         if m.is_empty() || m.contains('.') || m == "*" || m.len() > limits::MAX_NAME_BYTES {
@@ -504,14 +534,30 @@ pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess
             }
         }
     }
-    if let Some(f) = &spec.role_field
+    Ok(())
+}
+
+/// A key naming a field (`access.roleField`, `access.managerField`), when set, names a
+/// field of the schema.
+fn check_schema_field(
+    doc: &PolicyDocument,
+    path: &str,
+    field: Option<&str>,
+) -> Result<(), PolicyError> {
+    if let Some(f) = field
         && !doc.fields.contains_key(f)
     {
         return Err(PolicyError::invalid(
-            "access.roleField",
+            path,
             format!("`{f}` is not a field of the schema"),
         ));
     }
+    Ok(())
+}
+
+/// `access.createAction` and `access.assignAction`, when set, name a declared
+/// `module.action`.
+fn check_declared_actions(spec: &AccessSpec) -> Result<(), PolicyError> {
     for (key, action) in [
         ("createAction", &spec.create_action),
         ("assignAction", &spec.assign_action),
@@ -536,32 +582,48 @@ pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess
             }
         }
     }
-    if let Some(f) = &spec.manager_field
-        && !doc.fields.contains_key(f)
-    {
-        return Err(PolicyError::invalid(
-            "access.managerField",
-            format!("`{f}` is not a field of the schema"),
-        ));
-    }
-    let role_index: HashMap<String, usize> = spec
+    Ok(())
+}
+
+/// The error for a role name at `path` that is not a declared role (the help lists the
+/// first twenty roles).
+fn unknown_role(spec: &AccessSpec, path: String, r: &str) -> PolicyError {
+    let known: Vec<String> = spec
         .roles
         .keys()
-        .enumerate()
-        .map(|(i, k)| (k.to_owned(), i))
+        .take(20)
+        .map(|k| format!("`{k}`"))
         .collect();
-    let unknown_role = |path: String, r: &str| {
-        let known: Vec<String> = spec
-            .roles
-            .keys()
-            .take(20)
-            .map(|k| format!("`{k}`"))
-            .collect();
-        PolicyError::invalid(path, format!("`{r}` is not a declared role"))
-            .with_help(format!("roles are {}", known.join(", ")))
-    };
+    PolicyError::invalid(path, format!("`{r}` is not a declared role"))
+        .with_help(format!("roles are {}", known.join(", ")))
+}
 
-    // Own permissions, and the inheritance graph.
+/// The positions of the roles `names` names; `at(i)` is the key path of the `i`-th name.
+fn resolve_roles(
+    spec: &AccessSpec,
+    role_index: &HashMap<String, usize>,
+    names: &[String],
+    at: impl Fn(usize) -> String,
+) -> Result<Vec<usize>, PolicyError> {
+    let mut roles = Vec::with_capacity(names.len());
+    for (i, r) in names.iter().enumerate() {
+        match role_index.get(r) {
+            Some(&x) => roles.push(x),
+            None => return Err(unknown_role(spec, at(i), r)),
+        }
+    }
+    Ok(roles)
+}
+
+/// Each role's own permissions, and each role's parents, role by role.
+type OwnAndParents = (Vec<Vec<CompiledPermission>>, Vec<Vec<usize>>);
+
+/// Own permissions of every role, and the inheritance graph (each role's parents): role
+/// ids and list sizes, each permission, `inherits` and `suggest` naming declared roles.
+fn compile_own_permissions(
+    spec: &AccessSpec,
+    role_index: &HashMap<String, usize>,
+) -> Result<OwnAndParents, PolicyError> {
     let mut own: Vec<Vec<CompiledPermission>> = Vec::with_capacity(spec.roles.len());
     let mut parents: Vec<Vec<usize>> = Vec::with_capacity(spec.roles.len());
     for (id, role) in spec.roles.iter() {
@@ -594,18 +656,22 @@ pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess
         for (i, parent) in role.inherits.iter().enumerate() {
             match role_index.get(parent) {
                 Some(&p) => ps.push(p),
-                None => return Err(unknown_role(format!("{path}.inherits[{i}]"), parent)),
+                None => return Err(unknown_role(spec, format!("{path}.inherits[{i}]"), parent)),
             }
         }
         parents.push(ps);
         if let Some(s) = &role.suggest
             && !role_index.contains_key(s)
         {
-            return Err(unknown_role(format!("{path}.suggest"), s));
+            return Err(unknown_role(spec, format!("{path}.suggest"), s));
         }
     }
+    Ok((own, parents))
+}
 
-    // Kahn's algorithm: parents before children; whatever is left is on a cycle.
+/// The roles in inheritance order, parents before children (Kahn's algorithm); whatever
+/// is left is on a cycle, an error naming those roles.
+fn inheritance_order(spec: &AccessSpec, parents: &[Vec<usize>]) -> Result<Vec<usize>, PolicyError> {
     let n = spec.roles.len();
     let mut pending: Vec<usize> = parents.iter().map(Vec::len).collect();
     let mut children: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -642,9 +708,19 @@ pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess
             ),
         ));
     }
-    let mut flat: Vec<Vec<CompiledPermission>> = vec![Vec::new(); n];
+    Ok(order)
+}
+
+/// Every role's own and inherited permissions, in `order`; at most
+/// [`MAX_FLATTENED_PERMISSIONS`] in all.
+fn flatten_permissions(
+    own: &[Vec<CompiledPermission>],
+    parents: &[Vec<usize>],
+    order: &[usize],
+) -> Result<Vec<Vec<CompiledPermission>>, PolicyError> {
+    let mut flat: Vec<Vec<CompiledPermission>> = vec![Vec::new(); own.len()];
     let mut total = 0usize;
-    for &r in &order {
+    for &r in order {
         let mut perms = own.get(r).cloned().unwrap_or_default();
         for &p in parents.get(r).map(Vec::as_slice).unwrap_or_default() {
             perms.extend(flat.get(p).cloned().unwrap_or_default());
@@ -661,10 +737,15 @@ pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess
             *slot = perms;
         }
     }
+    Ok(flat)
+}
 
+/// The compiled access with its actions (and their lookup) and no roles, groups,
+/// combinations or critical permissions yet.
+fn new_access(spec: &AccessSpec, role_index: HashMap<String, usize>) -> CompiledAccess {
     let mut access = CompiledAccess {
         spec: spec.clone(),
-        roles: Vec::with_capacity(n),
+        roles: Vec::with_capacity(spec.roles.len()),
         role_index,
         groups: Vec::new(),
         group_index: HashMap::new(),
@@ -694,6 +775,16 @@ pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess
             access.action_lookup.entry(Arc::clone(&a.name)).or_insert(i);
         }
     }
+    access
+}
+
+/// The compiled roles, with their flattened permissions; a read-only role carries no
+/// write permission.
+fn compile_roles(
+    access: &mut CompiledAccess,
+    spec: &AccessSpec,
+    flat: Vec<Vec<CompiledPermission>>,
+) -> Result<(), PolicyError> {
     for ((id, role), permissions) in spec.roles.iter().zip(flat) {
         let mut r = CompiledRole {
             id: id.to_owned(),
@@ -729,15 +820,20 @@ pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess
         }
         access.roles.push(r);
     }
+    Ok(())
+}
+
+/// `access.groups`: each names declared roles, and its rule (if any) is a valid group rule.
+fn compile_groups(
+    access: &mut CompiledAccess,
+    spec: &AccessSpec,
+    doc: &PolicyDocument,
+) -> Result<(), PolicyError> {
     for (gid, g) in spec.groups.iter() {
         let path = format!("access.groups.{gid}");
-        let mut roles = Vec::with_capacity(g.roles.len());
-        for (i, r) in g.roles.iter().enumerate() {
-            match access.role_index.get(r) {
-                Some(&x) => roles.push(x),
-                None => return Err(unknown_role(format!("{path}.roles[{i}]"), r)),
-            }
-        }
+        let roles = resolve_roles(spec, &access.role_index, &g.roles, |i| {
+            format!("{path}.roles[{i}]")
+        })?;
         if let Some(c) = &g.rule {
             check_condition(doc, &format!("{path}.rule"), c)?;
         }
@@ -749,6 +845,12 @@ pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess
             rule: g.rule.clone(),
         });
     }
+    Ok(())
+}
+
+/// `access.forbiddenCombinations`: each names at least two declared roles, and its
+/// `suggest` (if any) a declared role.
+fn compile_combinations(access: &mut CompiledAccess, spec: &AccessSpec) -> Result<(), PolicyError> {
     for (i, c) in spec.forbidden_combinations.iter().enumerate() {
         let path = format!("access.forbiddenCombinations[{i}]");
         if c.roles.len() < 2 {
@@ -757,17 +859,13 @@ pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess
                 "a forbidden combination names at least two roles",
             ));
         }
-        let mut roles = Vec::new();
-        for (j, r) in c.roles.iter().enumerate() {
-            match access.role_index.get(r) {
-                Some(&x) => roles.push(x),
-                None => return Err(unknown_role(format!("{path}.roles[{j}]"), r)),
-            }
-        }
+        let roles = resolve_roles(spec, &access.role_index, &c.roles, |j| {
+            format!("{path}.roles[{j}]")
+        })?;
         if let Some(s) = &c.suggest
             && !access.role_index.contains_key(s)
         {
-            return Err(unknown_role(format!("{path}.suggest"), s));
+            return Err(unknown_role(spec, format!("{path}.suggest"), s));
         }
         access.combinations.push(CompiledCombination {
             roles,
@@ -775,6 +873,11 @@ pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess
             suggest: c.suggest.clone(),
         });
     }
+    Ok(())
+}
+
+/// `access.criticalPermissions`: each is a valid action pattern.
+fn compile_critical(access: &mut CompiledAccess, spec: &AccessSpec) -> Result<(), PolicyError> {
     for (i, p) in spec.critical_permissions.iter().enumerate() {
         access.critical.push(parse_pattern(
             spec,
@@ -782,5 +885,5 @@ pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess
             p,
         )?);
     }
-    Ok(access)
+    Ok(())
 }
