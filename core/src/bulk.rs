@@ -23,7 +23,9 @@ use crate::lifecycle::{
 use crate::messages::Lang;
 use crate::model::Account;
 use crate::policy::{Mode, Policy};
-use crate::validate::{CheckKind, ValidationContext, ValidationFacts, validate_user};
+use crate::validate::{
+    CheckKind, ValidationContext, ValidationDecision, ValidationFacts, validate_user,
+};
 use crate::violation::{Code, Issue, Path, Severity, Violation};
 
 /// Most items in one bulk request: 100,000.
@@ -386,6 +388,61 @@ pub fn bulk(
     now: Timestamp,
     lang: Lang,
 ) -> Result<BulkDecision, BulkError> {
+    let (max_delete, batch_size) = check_settings(req)?;
+    let (dir, _problems) = Directory::from_accounts(&req.directory);
+    let actor = &req.actor;
+    let refused = delete_safeguard(req, max_delete, lang);
+    let today = bulk_today(req, now)?;
+    let ctx = ItemContext {
+        policy,
+        dir: &dir,
+        actor,
+        confirmed: req.confirmed,
+        today,
+        now,
+        lang,
+    };
+    let mut seen: HashSet<(Arc<str>, String)> = HashSet::new();
+    let mut results = Vec::with_capacity(req.items.len());
+    for (index, item) in req.items.iter().enumerate() {
+        let r = match &refused {
+            Some(d) => refused_item(index, item, d),
+            None => decide_item(&ctx, index, item, &mut seen)?,
+        };
+        results.push(r);
+    }
+    let (summary, operations) = summarize(&results);
+    let batches = plan_batches(results.len(), batch_size);
+    Ok(BulkDecision {
+        policy: policy.hash_arc(),
+        summary,
+        batches,
+        refused,
+        audit: BulkAudit {
+            actor: actor.id.clone(),
+            at: now,
+            operations,
+            allowed: summary.allowed,
+        },
+        results,
+    })
+}
+
+/// What every item's decision needs from the request as a whole.
+struct ItemContext<'a> {
+    policy: &'a Policy,
+    dir: &'a Directory,
+    actor: &'a Account,
+    confirmed: bool,
+    today: crate::checks::date::Date,
+    now: Timestamp,
+    lang: Lang,
+}
+
+/// The request's settings: at most [`MAX_BULK_ITEMS`] items, `maxDelete` at most
+/// [`MAX_BULK_DELETE`], `batchSize` at least 1. Returns (`maxDelete`, `batchSize`) with
+/// their defaults filled in.
+fn check_settings(req: &BulkRequest) -> Result<(usize, usize), BulkError> {
     if req.items.len() > MAX_BULK_ITEMS {
         return Err(BulkError::too_many_items(MAX_BULK_ITEMS, req.items.len()));
     }
@@ -400,219 +457,300 @@ pub fn bulk(
     if batch_size == 0 {
         return Err(BulkError::setting_error("batchSize", "at least 1"));
     }
-    let (dir, _problems) = Directory::from_accounts(&req.directory);
-    let actor = &req.actor;
+    Ok((max_delete, batch_size))
+}
 
-    // Safeguards on deletion refuse the whole request.
+/// The safeguards on deletion, which refuse the whole request: no more deletions than
+/// `max_delete`, an explicit confirmation repeating their number, and no deleting oneself.
+fn delete_safeguard(req: &BulkRequest, max_delete: usize, lang: Lang) -> Option<Denial> {
     let deletes = req
         .items
         .iter()
         .filter(|i| matches!(i, BulkItem::Delete { .. }))
         .count();
-    let mut refused = None;
-    if deletes > 0 {
-        let count = |n: usize| {
-            [
-                ("count".to_owned(), Value::from(n)),
-                ("max".to_owned(), Value::from(max_delete)),
-            ]
-            .into_iter()
-            .collect()
-        };
-        if deletes > max_delete {
-            refused = Some(safeguard(
-                DenyCode::BulkDeleteTooLarge,
-                lang,
-                count(deletes),
-            ));
-        } else if !req.confirmed || req.confirm_count != Some(deletes) {
-            refused = Some(safeguard(
-                DenyCode::BulkDeleteUnconfirmed,
-                lang,
-                count(deletes),
-            ));
-        } else if req
-            .items
-            .iter()
-            .any(|i| matches!(i, BulkItem::Delete { target, .. } if target.id == actor.id))
-        {
-            refused = Some(safeguard(DenyCode::BulkDeleteSelf, lang, count(deletes)));
-        }
+    if deletes == 0 {
+        return None;
     }
-
-    let Some(today) = req.today.or_else(|| now.date()) else {
-        return Err(BulkError::setting_error(
-            "today",
-            "`now` is outside the calendar: give `today`",
-        ));
+    let count = |n: usize| {
+        [
+            ("count".to_owned(), Value::from(n)),
+            ("max".to_owned(), Value::from(max_delete)),
+        ]
+        .into_iter()
+        .collect()
     };
-    let mut seen: HashSet<(Arc<str>, String)> = HashSet::new();
-    let mut results = Vec::with_capacity(req.items.len());
-    for (index, item) in req.items.iter().enumerate() {
-        let mut r = ItemResult {
-            index,
-            op: op_name(item).to_owned(),
-            target: None,
-            outcome: ItemOutcome::Allowed,
-            deny: None,
-            violations: Vec::new(),
-            obligations: Vec::new(),
-        };
-        if let Some(d) = &refused {
-            r.outcome = ItemOutcome::Denied;
-            r.deny = Some(d.clone());
-            r.target = match item {
-                BulkItem::Status { target, .. }
-                | BulkItem::Roles { target, .. }
-                | BulkItem::Delete { target, .. } => Some(target.id.clone()),
-                BulkItem::Import { .. } => None,
-            };
-            results.push(r);
-            continue;
-        }
-        match item {
-            BulkItem::Status {
-                target,
-                to,
-                reason,
-                until,
-                duration_days,
-                facts,
-            } => {
-                r.target = Some(target.id.clone());
-                let perms = actor_permissions(policy, &dir, actor, target, now)?;
-                let t = TransitionRequest {
-                    actor: actor.clone(),
-                    target: target.clone(),
-                    to: to.clone(),
-                    reason: reason.clone(),
-                    until: *until,
-                    duration_days: *duration_days,
-                    duration_minutes: None,
-                    facts: facts.clone(),
-                    actor_permissions: perms,
-                    lang,
-                };
-                let d = lifecycle::transition(policy, &t, now)?;
-                r.obligations = d.obligations;
-                if let Some(deny) = d.deny {
-                    r.outcome = ItemOutcome::Denied;
-                    r.deny = Some(deny);
-                }
-            }
-            BulkItem::Roles {
-                target,
-                add,
-                remove,
-            } => {
-                r.target = Some(target.id.clone());
-                let Some(assign) = policy.access().and_then(|a| a.spec.assign_action.clone())
-                else {
-                    return Err(BulkError::unsupported("roles", "access.assignAction"));
-                };
-                let a = AuthorizeRequest {
-                    actor: actor.clone(),
-                    action: assign,
-                    target: Target::from(target),
-                    change: Some(RoleChange {
-                        add: add.clone(),
-                        remove: remove.clone(),
-                    }),
-                };
-                let d = access::authorize(policy, &dir, &a, now, lang)?;
-                if let Some(deny) = d.deny {
-                    r.outcome = ItemOutcome::Denied;
-                    r.deny = Some(deny);
-                }
-            }
-            BulkItem::Delete {
-                target,
-                mode,
-                facts,
-            } => {
-                r.target = Some(target.id.clone());
-                let perms = actor_permissions(policy, &dir, actor, target, now)?;
-                let d = lifecycle::delete(
-                    policy,
-                    &DeleteRequest {
-                        actor: actor.clone(),
-                        target: target.clone(),
-                        mode: *mode,
-                        confirmed: req.confirmed,
-                        facts: facts.clone(),
-                        actor_permissions: perms,
-                        lang,
-                    },
-                    now,
-                )?;
-                r.obligations = d.obligations;
-                if let Some(deny) = d.deny {
-                    r.outcome = ItemOutcome::Denied;
-                    r.deny = Some(deny);
-                }
-            }
-            BulkItem::Import { user, facts } => {
-                let ctx = ValidationContext {
-                    mode: Mode::Import,
-                    today,
-                    lang,
-                    facts,
-                    mfa: false,
-                };
-                let mut v = validate_user(policy, user, &ctx);
-                r.target = v
-                    .normalized
-                    .get("id")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned);
-                for c in v.checks.iter().filter(|c| c.kind == CheckKind::Unique) {
-                    let scoped = match &c.within {
-                        Some(w) => format!("{}\u{0}{}", w.value.to_lowercase(), c.key),
-                        None => c.key.clone(),
-                    };
-                    if !seen.insert((c.check.clone(), scoped)) {
-                        let issue = Issue::new(Code::Duplicate)
-                            .with("check", &*c.check)
-                            .with("inBatch", true);
-                        v.violations
-                            .push(issue.at(Path::key(&*c.field), Severity::Error, lang));
-                        v.valid = false;
-                    }
-                }
-                if !v.valid {
-                    r.outcome = ItemOutcome::Invalid;
-                    r.violations = v.violations;
-                } else {
-                    r.violations = v.violations;
-                    if let Some(access) = policy.access() {
-                        let Some(create) = access.spec.create_action.clone() else {
-                            return Err(BulkError::unsupported("import", "access.createAction"));
-                        };
-                        let manager = access.spec.manager_field.as_deref().unwrap_or("manager");
-                        let target = import_target(user, &v.normalized, manager);
-                        let a = AuthorizeRequest {
-                            actor: actor.clone(),
-                            action: create,
-                            target,
-                            change: None,
-                        };
-                        let d = access::authorize(policy, &dir, &a, now, lang)?;
-                        if let Some(deny) = d.deny {
-                            r.outcome = ItemOutcome::Denied;
-                            r.deny = Some(deny);
-                        }
-                    }
-                }
-            }
-        }
-        results.push(r);
+    if deletes > max_delete {
+        Some(safeguard(
+            DenyCode::BulkDeleteTooLarge,
+            lang,
+            count(deletes),
+        ))
+    } else if !req.confirmed || req.confirm_count != Some(deletes) {
+        Some(safeguard(
+            DenyCode::BulkDeleteUnconfirmed,
+            lang,
+            count(deletes),
+        ))
+    } else if req
+        .items
+        .iter()
+        .any(|i| matches!(i, BulkItem::Delete { target, .. } if target.id == req.actor.id))
+    {
+        Some(safeguard(DenyCode::BulkDeleteSelf, lang, count(deletes)))
+    } else {
+        None
     }
+}
+
+/// The day imported records are checked against: `today`, or the date of `now`.
+fn bulk_today(req: &BulkRequest, now: Timestamp) -> Result<crate::checks::date::Date, BulkError> {
+    req.today.or_else(|| now.date()).ok_or_else(|| {
+        BulkError::setting_error("today", "`now` is outside the calendar: give `today`")
+    })
+}
+
+/// A fresh, allowed result for the item at `index`.
+fn new_result(index: usize, item: &BulkItem) -> ItemResult {
+    ItemResult {
+        index,
+        op: op_name(item).to_owned(),
+        target: None,
+        outcome: ItemOutcome::Allowed,
+        deny: None,
+        violations: Vec::new(),
+        obligations: Vec::new(),
+    }
+}
+
+/// The result of an item when a safeguard refused the whole request: denied with the
+/// safeguard's denial, naming its target if it has one.
+fn refused_item(index: usize, item: &BulkItem, d: &Denial) -> ItemResult {
+    let mut r = new_result(index, item);
+    r.outcome = ItemOutcome::Denied;
+    r.deny = Some(d.clone());
+    r.target = match item {
+        BulkItem::Status { target, .. }
+        | BulkItem::Roles { target, .. }
+        | BulkItem::Delete { target, .. } => Some(target.id.clone()),
+        BulkItem::Import { .. } => None,
+    };
+    r
+}
+
+/// Marks `r` denied when there is a denial.
+fn record_denial(r: &mut ItemResult, deny: Option<Denial>) {
+    if let Some(deny) = deny {
+        r.outcome = ItemOutcome::Denied;
+        r.deny = Some(deny);
+    }
+}
+
+/// Decides one item, by its operation.
+fn decide_item(
+    ctx: &ItemContext<'_>,
+    index: usize,
+    item: &BulkItem,
+    seen: &mut HashSet<(Arc<str>, String)>,
+) -> Result<ItemResult, BulkError> {
+    let mut r = new_result(index, item);
+    match item {
+        BulkItem::Status {
+            target,
+            to,
+            reason,
+            until,
+            duration_days,
+            facts,
+        } => {
+            r.target = Some(target.id.clone());
+            let (obligations, deny) =
+                decide_status(ctx, target, to, reason, *until, *duration_days, facts)?;
+            r.obligations = obligations;
+            record_denial(&mut r, deny);
+        }
+        BulkItem::Roles {
+            target,
+            add,
+            remove,
+        } => {
+            r.target = Some(target.id.clone());
+            record_denial(&mut r, decide_roles(ctx, target, add, remove)?);
+        }
+        BulkItem::Delete {
+            target,
+            mode,
+            facts,
+        } => {
+            r.target = Some(target.id.clone());
+            let (obligations, deny) = decide_delete(ctx, target, *mode, facts)?;
+            r.obligations = obligations;
+            record_denial(&mut r, deny);
+        }
+        BulkItem::Import { user, facts } => decide_import(ctx, &mut r, user, facts, seen)?,
+    }
+    Ok(r)
+}
+
+/// A status change: the lifecycle transition, with the permissions the actor holds over
+/// the target. Returns its obligations and denial.
+fn decide_status(
+    ctx: &ItemContext<'_>,
+    target: &Account,
+    to: &str,
+    reason: &Option<String>,
+    until: Option<Timestamp>,
+    duration_days: Option<u32>,
+    facts: &TransitionFacts,
+) -> Result<(Vec<Obligation>, Option<Denial>), BulkError> {
+    let perms = actor_permissions(ctx.policy, ctx.dir, ctx.actor, target, ctx.now)?;
+    let t = TransitionRequest {
+        actor: ctx.actor.clone(),
+        target: target.clone(),
+        to: to.to_owned(),
+        reason: reason.clone(),
+        until,
+        duration_days,
+        duration_minutes: None,
+        facts: facts.clone(),
+        actor_permissions: perms,
+        lang: ctx.lang,
+    };
+    let d = lifecycle::transition(ctx.policy, &t, ctx.now)?;
+    Ok((d.obligations, d.deny))
+}
+
+/// A role change: authorization of `access.assignAction` with the change. Returns its
+/// denial.
+fn decide_roles(
+    ctx: &ItemContext<'_>,
+    target: &Account,
+    add: &[String],
+    remove: &[String],
+) -> Result<Option<Denial>, BulkError> {
+    let Some(assign) = ctx
+        .policy
+        .access()
+        .and_then(|a| a.spec.assign_action.clone())
+    else {
+        return Err(BulkError::unsupported("roles", "access.assignAction"));
+    };
+    let a = AuthorizeRequest {
+        actor: ctx.actor.clone(),
+        action: assign,
+        target: Target::from(target),
+        change: Some(RoleChange {
+            add: add.to_vec(),
+            remove: remove.to_vec(),
+        }),
+    };
+    let d = access::authorize(ctx.policy, ctx.dir, &a, ctx.now, ctx.lang)?;
+    Ok(d.deny)
+}
+
+/// A deletion: the lifecycle deletion, with the permissions the actor holds over the
+/// target. Returns its obligations and denial.
+fn decide_delete(
+    ctx: &ItemContext<'_>,
+    target: &Account,
+    mode: Option<DeleteMode>,
+    facts: &lifecycle::DeleteFacts,
+) -> Result<(Vec<Obligation>, Option<Denial>), BulkError> {
+    let perms = actor_permissions(ctx.policy, ctx.dir, ctx.actor, target, ctx.now)?;
+    let d = lifecycle::delete(
+        ctx.policy,
+        &DeleteRequest {
+            actor: ctx.actor.clone(),
+            target: target.clone(),
+            mode,
+            confirmed: ctx.confirmed,
+            facts: facts.clone(),
+            actor_permissions: perms,
+            lang: ctx.lang,
+        },
+        ctx.now,
+    )?;
+    Ok((d.obligations, d.deny))
+}
+
+/// An import: the record validated for import, unique checks also held against the
+/// records before it in the batch, then, if valid and the policy has an access section,
+/// authorization of `access.createAction`.
+fn decide_import(
+    ctx: &ItemContext<'_>,
+    r: &mut ItemResult,
+    user: &Map<String, Value>,
+    facts: &ValidationFacts,
+    seen: &mut HashSet<(Arc<str>, String)>,
+) -> Result<(), BulkError> {
+    let vctx = ValidationContext {
+        mode: Mode::Import,
+        today: ctx.today,
+        lang: ctx.lang,
+        facts,
+        mfa: false,
+    };
+    let mut v = validate_user(ctx.policy, user, &vctx);
+    r.target = v
+        .normalized
+        .get("id")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    flag_batch_duplicates(&mut v, seen, ctx.lang);
+    if !v.valid {
+        r.outcome = ItemOutcome::Invalid;
+        r.violations = v.violations;
+        return Ok(());
+    }
+    r.violations = v.violations;
+    if let Some(access) = ctx.policy.access() {
+        let Some(create) = access.spec.create_action.clone() else {
+            return Err(BulkError::unsupported("import", "access.createAction"));
+        };
+        let manager = access.spec.manager_field.as_deref().unwrap_or("manager");
+        let target = import_target(user, &v.normalized, manager);
+        let a = AuthorizeRequest {
+            actor: ctx.actor.clone(),
+            action: create,
+            target,
+            change: None,
+        };
+        let d = access::authorize(ctx.policy, ctx.dir, &a, ctx.now, ctx.lang)?;
+        record_denial(r, d.deny);
+    }
+    Ok(())
+}
+
+/// Unique checks held across the batch: a value already seen in an earlier record of the
+/// batch (within the same scope) is a duplicate, and makes the record invalid.
+fn flag_batch_duplicates(
+    v: &mut ValidationDecision,
+    seen: &mut HashSet<(Arc<str>, String)>,
+    lang: Lang,
+) {
+    for c in v.checks.iter().filter(|c| c.kind == CheckKind::Unique) {
+        let scoped = match &c.within {
+            Some(w) => format!("{}\u{0}{}", w.value.to_lowercase(), c.key),
+            None => c.key.clone(),
+        };
+        if !seen.insert((c.check.clone(), scoped)) {
+            let issue = Issue::new(Code::Duplicate)
+                .with("check", &*c.check)
+                .with("inBatch", true);
+            v.violations
+                .push(issue.at(Path::key(&*c.field), Severity::Error, lang));
+            v.valid = false;
+        }
+    }
+}
+
+/// The summary (items by outcome) and the audit's count of items by operation.
+fn summarize(results: &[ItemResult]) -> (BulkSummary, std::collections::BTreeMap<String, usize>) {
     let mut summary = BulkSummary {
         total: results.len(),
         ..BulkSummary::default()
     };
     let mut operations = std::collections::BTreeMap::new();
-    for r in &results {
+    for r in results {
         *operations.entry(r.op.to_owned()).or_insert(0) += 1;
         match r.outcome {
             ItemOutcome::Allowed => summary.allowed += 1,
@@ -620,26 +758,18 @@ pub fn bulk(
             ItemOutcome::Invalid => summary.invalid += 1,
         }
     }
-    let batches = (0..results.len())
+    (summary, operations)
+}
+
+/// The processing batches: consecutive runs of `batch_size` items over `len` results.
+fn plan_batches(len: usize, batch_size: usize) -> Vec<Batch> {
+    (0..len)
         .step_by(batch_size)
         .map(|from| Batch {
             from,
-            to: (from + batch_size).min(results.len()),
+            to: (from + batch_size).min(len),
         })
-        .collect();
-    Ok(BulkDecision {
-        policy: policy.hash_arc(),
-        summary,
-        batches,
-        refused,
-        audit: BulkAudit {
-            actor: actor.id.clone(),
-            at: now,
-            operations,
-            allowed: summary.allowed,
-        },
-        results,
-    })
+        .collect()
 }
 
 /// The permissions the actor holds over an account among those the lifecycle's `by`

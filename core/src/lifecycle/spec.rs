@@ -586,6 +586,38 @@ pub fn compile(
     doc: &PolicyDocument,
 ) -> Result<CompiledLifecycle, PolicyError> {
     let p = "lifecycle";
+    check_system_admin_field(spec, doc, p)?;
+    check_initial(spec, p)?;
+    for (id, s) in spec.statuses.iter() {
+        check_status(spec, p, id, s)?;
+    }
+    let pairs = check_transitions(spec, doc, p)?;
+    if let Some(l) = &spec.lockout {
+        check_lockout(spec, p, l)?;
+    }
+    check_login(spec, doc, p)?;
+    if let Some(d) = &spec.deletion {
+        check_deletion(spec, doc, p, d)?;
+    }
+    check_changes(spec, p)?;
+    if let Some(r) = &spec.password_reset {
+        check_password_reset(doc, p, r)?;
+    }
+    if let Some(v) = &spec.verifications {
+        check_verifications(p, v)?;
+    }
+    Ok(CompiledLifecycle {
+        spec: spec.clone(),
+        pairs,
+    })
+}
+
+/// `systemAdminField`: when given, a field of the schema.
+fn check_system_admin_field(
+    spec: &LifecycleSpec,
+    doc: &PolicyDocument,
+    p: &str,
+) -> Result<(), PolicyError> {
     if let Some(f) = &spec.system_admin_field
         && !doc.fields.contains_key(f)
     {
@@ -594,6 +626,12 @@ pub fn compile(
             format!("`{f}` is not a field of the schema"),
         ));
     }
+    Ok(())
+}
+
+/// `statuses` and `initial`: at least one status, within the list limit; the initial
+/// status is one of them and neither terminal nor temporary.
+fn check_initial(spec: &LifecycleSpec, p: &str) -> Result<(), PolicyError> {
     if spec.statuses.is_empty() {
         return Err(PolicyError::invalid(
             format!("{p}.statuses"),
@@ -612,63 +650,100 @@ pub fn compile(
             "the initial status cannot be terminal or temporary",
         ));
     }
-    for (id, s) in spec.statuses.iter() {
-        let sp = format!("{p}.statuses.{id}");
-        check_name(&sp, id)?;
-        for (lang, label) in &s.label {
-            lang.parse::<crate::messages::Lang>()
-                .map_err(|e| PolicyError::invalid(format!("{sp}.label.{lang}"), e.to_string()))?;
-            if label.len() > limits::MAX_TEXT_BYTES {
-                return Err(PolicyError::limit(
-                    format!("{sp}.label.{lang}"),
-                    "the text's length in bytes",
-                    limits::MAX_TEXT_BYTES,
-                ));
-            }
-        }
-        if let Some(t) = &s.temporary {
-            if s.terminal {
-                return Err(PolicyError::invalid(
-                    format!("{sp}.terminal"),
-                    "a status cannot be both temporary and terminal",
-                ));
-            }
-            if t.returns_to.is_empty() {
-                return Err(PolicyError::invalid(
-                    format!("{sp}.temporary.returnsTo"),
-                    "a temporary status needs `returnsTo`",
-                ));
-            }
-            known_status(spec, &format!("{sp}.temporary.returnsTo"), &t.returns_to)?;
-            if t.returns_to == *id {
-                return Err(PolicyError::invalid(
-                    format!("{sp}.temporary.returnsTo"),
-                    "a temporary status cannot return to itself",
-                ));
-            }
-            if spec
-                .statuses
-                .get(&t.returns_to)
-                .is_some_and(|r| r.temporary.is_some())
-            {
-                return Err(PolicyError::invalid(
-                    format!("{sp}.temporary.returnsTo"),
-                    format!(
-                        "`{}` is temporary itself: a temporary status must return to a lasting one",
-                        t.returns_to
-                    ),
-                ));
-            }
-            if let Some(d) = t.max_days
-                && (d == 0 || d > MAX_TEMPORARY_DAYS)
-            {
-                return Err(PolicyError::invalid(
-                    format!("{sp}.temporary.maxDays"),
-                    format!("`maxDays` must be between 1 and {MAX_TEMPORARY_DAYS}"),
-                ));
-            }
+    Ok(())
+}
+
+/// One status `statuses.<id>`: its name, its labels, and its `temporary` part.
+fn check_status(
+    spec: &LifecycleSpec,
+    p: &str,
+    id: &str,
+    s: &StatusSpec,
+) -> Result<(), PolicyError> {
+    let sp = format!("{p}.statuses.{id}");
+    check_name(&sp, id)?;
+    check_status_labels(&sp, s)?;
+    if let Some(t) = &s.temporary {
+        check_temporary(spec, &sp, id, s, t)?;
+    }
+    Ok(())
+}
+
+/// A status's `label`: known languages, texts within the byte limit.
+fn check_status_labels(sp: &str, s: &StatusSpec) -> Result<(), PolicyError> {
+    for (lang, label) in &s.label {
+        lang.parse::<crate::messages::Lang>()
+            .map_err(|e| PolicyError::invalid(format!("{sp}.label.{lang}"), e.to_string()))?;
+        if label.len() > limits::MAX_TEXT_BYTES {
+            return Err(PolicyError::limit(
+                format!("{sp}.label.{lang}"),
+                "the text's length in bytes",
+                limits::MAX_TEXT_BYTES,
+            ));
         }
     }
+    Ok(())
+}
+
+/// A status's `temporary` part: not terminal, returns to another, lasting status, and
+/// `maxDays` in range.
+fn check_temporary(
+    spec: &LifecycleSpec,
+    sp: &str,
+    id: &str,
+    s: &StatusSpec,
+    t: &TemporarySpec,
+) -> Result<(), PolicyError> {
+    if s.terminal {
+        return Err(PolicyError::invalid(
+            format!("{sp}.terminal"),
+            "a status cannot be both temporary and terminal",
+        ));
+    }
+    if t.returns_to.is_empty() {
+        return Err(PolicyError::invalid(
+            format!("{sp}.temporary.returnsTo"),
+            "a temporary status needs `returnsTo`",
+        ));
+    }
+    known_status(spec, &format!("{sp}.temporary.returnsTo"), &t.returns_to)?;
+    if t.returns_to == id {
+        return Err(PolicyError::invalid(
+            format!("{sp}.temporary.returnsTo"),
+            "a temporary status cannot return to itself",
+        ));
+    }
+    if spec
+        .statuses
+        .get(&t.returns_to)
+        .is_some_and(|r| r.temporary.is_some())
+    {
+        return Err(PolicyError::invalid(
+            format!("{sp}.temporary.returnsTo"),
+            format!(
+                "`{}` is temporary itself: a temporary status must return to a lasting one",
+                t.returns_to
+            ),
+        ));
+    }
+    if let Some(d) = t.max_days
+        && (d == 0 || d > MAX_TEMPORARY_DAYS)
+    {
+        return Err(PolicyError::invalid(
+            format!("{sp}.temporary.maxDays"),
+            format!("`maxDays` must be between 1 and {MAX_TEMPORARY_DAYS}"),
+        ));
+    }
+    Ok(())
+}
+
+/// `transitions`: within the list limit, each one checked in order; returns the
+/// (from, to) → transition index.
+fn check_transitions(
+    spec: &LifecycleSpec,
+    doc: &PolicyDocument,
+    p: &str,
+) -> Result<HashMap<(String, String), usize>, PolicyError> {
     check_list(&format!("{p}.transitions"), spec.transitions.len())?;
     let mut ids = HashSet::new();
     let mut pairs = HashMap::new();
@@ -682,115 +757,158 @@ pub fn compile(
             ));
         }
         known_status(spec, &format!("{tp}.to"), &t.to)?;
-        if t.from.is_empty() {
-            return Err(PolicyError::invalid(
-                format!("{tp}.from"),
-                "a transition needs at least one `from` status",
-            ));
-        }
-        check_list(&format!("{tp}.from"), t.from.len())?;
-        no_duplicates(&format!("{tp}.from"), &t.from, "status")?;
-        for (j, f) in t.from.iter().enumerate() {
-            let fp = format!("{tp}.from[{j}]");
-            known_status(spec, &fp, f)?;
-            if f == &t.to {
-                return Err(PolicyError::invalid(
-                    fp,
-                    format!("a transition cannot lead from `{f}` to itself"),
-                ));
-            }
-            if spec.statuses.get(f).is_some_and(|s| s.terminal) {
-                return Err(PolicyError::invalid(
-                    fp,
-                    format!("`{f}` is terminal: no transition may leave it"),
-                ));
-            }
-            if let Some(other) = pairs.insert((f.clone(), t.to.clone()), i) {
-                let other_id = spec
-                    .transitions
-                    .get(other)
-                    .map(|o| o.id.as_str())
-                    .unwrap_or_default();
-                return Err(PolicyError::invalid(
-                    fp,
-                    format!(
-                        "transition `{other_id}` already leads from `{f}` to `{}`",
-                        t.to
-                    ),
-                ));
-            }
-        }
+        check_transition_from(spec, &tp, i, t, &mut pairs)?;
         if let Some(by) = &t.by {
             check_actor(&format!("{tp}.by"), by, doc)?;
         }
-        let temporary = spec
-            .statuses
-            .get(&t.to)
-            .is_some_and(|s| s.temporary.is_some());
-        if let Some(d) = t.duration
-            && !temporary
-            && d != Requirement::Forbidden
-        {
+        check_transition_duration(spec, &tp, t)?;
+        check_transition_guards(spec, &tp, t)?;
+        check_list(&format!("{tp}.obligations"), t.obligations.len())?;
+        no_duplicates(&format!("{tp}.obligations"), &t.obligations, "obligation")?;
+    }
+    Ok(pairs)
+}
+
+/// A transition's `from`: at least one status, no duplicates, each known, not its own
+/// target, not terminal, and no (from, to) pair already taken by an earlier transition
+/// (recorded in `pairs`).
+fn check_transition_from(
+    spec: &LifecycleSpec,
+    tp: &str,
+    i: usize,
+    t: &TransitionSpec,
+    pairs: &mut HashMap<(String, String), usize>,
+) -> Result<(), PolicyError> {
+    if t.from.is_empty() {
+        return Err(PolicyError::invalid(
+            format!("{tp}.from"),
+            "a transition needs at least one `from` status",
+        ));
+    }
+    check_list(&format!("{tp}.from"), t.from.len())?;
+    no_duplicates(&format!("{tp}.from"), &t.from, "status")?;
+    for (j, f) in t.from.iter().enumerate() {
+        let fp = format!("{tp}.from[{j}]");
+        known_status(spec, &fp, f)?;
+        if f == &t.to {
             return Err(PolicyError::invalid(
-                format!("{tp}.duration"),
+                fp,
+                format!("a transition cannot lead from `{f}` to itself"),
+            ));
+        }
+        if spec.statuses.get(f).is_some_and(|s| s.terminal) {
+            return Err(PolicyError::invalid(
+                fp,
+                format!("`{f}` is terminal: no transition may leave it"),
+            ));
+        }
+        if let Some(other) = pairs.insert((f.clone(), t.to.clone()), i) {
+            let other_id = spec
+                .transitions
+                .get(other)
+                .map(|o| o.id.as_str())
+                .unwrap_or_default();
+            return Err(PolicyError::invalid(
+                fp,
                 format!(
-                    "`{}` is not temporary: a transition to it takes no duration",
+                    "transition `{other_id}` already leads from `{f}` to `{}`",
                     t.to
                 ),
             ));
         }
-        check_list(&format!("{tp}.guards"), t.guards.len())?;
-        no_duplicates(&format!("{tp}.guards"), &t.guards, "guard")?;
-        if t.guards.contains(&Guard::SystemAdminActive) && spec.system_admin_field.is_none() {
-            return Err(PolicyError::invalid(
-                format!("{tp}.guards"),
-                "the guard `systemAdminActive` needs `lifecycle.systemAdminField`, the field that marks a system administrator",
-            )
-            .with_help("add `\"systemAdminField\": \"isSystemAdmin\"` (a boolean field of the schema)"));
-        }
-        check_list(&format!("{tp}.obligations"), t.obligations.len())?;
-        no_duplicates(&format!("{tp}.obligations"), &t.obligations, "obligation")?;
     }
-    if let Some(l) = &spec.lockout {
-        let lp = format!("{p}.lockout");
-        if l.threshold == 0 {
+    Ok(())
+}
+
+/// A transition's `duration`: only a transition to a temporary status takes one.
+fn check_transition_duration(
+    spec: &LifecycleSpec,
+    tp: &str,
+    t: &TransitionSpec,
+) -> Result<(), PolicyError> {
+    let temporary = spec
+        .statuses
+        .get(&t.to)
+        .is_some_and(|s| s.temporary.is_some());
+    if let Some(d) = t.duration
+        && !temporary
+        && d != Requirement::Forbidden
+    {
+        return Err(PolicyError::invalid(
+            format!("{tp}.duration"),
+            format!(
+                "`{}` is not temporary: a transition to it takes no duration",
+                t.to
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A transition's `guards`: within the list limit, no duplicates, and
+/// `systemAdminActive` only with `lifecycle.systemAdminField`.
+fn check_transition_guards(
+    spec: &LifecycleSpec,
+    tp: &str,
+    t: &TransitionSpec,
+) -> Result<(), PolicyError> {
+    check_list(&format!("{tp}.guards"), t.guards.len())?;
+    no_duplicates(&format!("{tp}.guards"), &t.guards, "guard")?;
+    if t.guards.contains(&Guard::SystemAdminActive) && spec.system_admin_field.is_none() {
+        return Err(PolicyError::invalid(
+            format!("{tp}.guards"),
+            "the guard `systemAdminActive` needs `lifecycle.systemAdminField`, the field that marks a system administrator",
+        )
+        .with_help("add `\"systemAdminField\": \"isSystemAdmin\"` (a boolean field of the schema)"));
+    }
+    Ok(())
+}
+
+/// `lockout`: threshold, windows and waits in range, and a known `status`.
+fn check_lockout(spec: &LifecycleSpec, p: &str, l: &LockoutSpec) -> Result<(), PolicyError> {
+    let lp = format!("{p}.lockout");
+    if l.threshold == 0 {
+        return Err(PolicyError::invalid(
+            format!("{lp}.threshold"),
+            "`threshold` must be at least 1",
+        ));
+    }
+    for (key, v) in [
+        ("windowMinutes", l.window_minutes),
+        ("waitMinutes", l.wait_minutes),
+    ] {
+        if v == 0 || v > MAX_LOCKOUT_MINUTES {
             return Err(PolicyError::invalid(
-                format!("{lp}.threshold"),
-                "`threshold` must be at least 1",
+                format!("{lp}.{key}"),
+                format!("`{key}` must be between 1 and {MAX_LOCKOUT_MINUTES}"),
             ));
-        }
-        for (key, v) in [
-            ("windowMinutes", l.window_minutes),
-            ("waitMinutes", l.wait_minutes),
-        ] {
-            if v == 0 || v > MAX_LOCKOUT_MINUTES {
-                return Err(PolicyError::invalid(
-                    format!("{lp}.{key}"),
-                    format!("`{key}` must be between 1 and {MAX_LOCKOUT_MINUTES}"),
-                ));
-            }
-        }
-        if let Some(m) = l.max_wait_minutes
-            && (m < l.wait_minutes || m > MAX_LOCKOUT_MINUTES)
-        {
-            return Err(PolicyError::invalid(
-                format!("{lp}.maxWaitMinutes"),
-                format!(
-                    "`maxWaitMinutes` must be between `waitMinutes` ({}) and {MAX_LOCKOUT_MINUTES}",
-                    l.wait_minutes
-                ),
-            ));
-        }
-        if l.permanent_after_lockouts == Some(0) {
-            return Err(PolicyError::invalid(
-                format!("{lp}.permanentAfterLockouts"),
-                "`permanentAfterLockouts` must be at least 1",
-            ));
-        }
-        if let Some(s) = &l.status {
-            known_status(spec, &format!("{lp}.status"), s)?;
         }
     }
+    if let Some(m) = l.max_wait_minutes
+        && (m < l.wait_minutes || m > MAX_LOCKOUT_MINUTES)
+    {
+        return Err(PolicyError::invalid(
+            format!("{lp}.maxWaitMinutes"),
+            format!(
+                "`maxWaitMinutes` must be between `waitMinutes` ({}) and {MAX_LOCKOUT_MINUTES}",
+                l.wait_minutes
+            ),
+        ));
+    }
+    if l.permanent_after_lockouts == Some(0) {
+        return Err(PolicyError::invalid(
+            format!("{lp}.permanentAfterLockouts"),
+            "`permanentAfterLockouts` must be at least 1",
+        ));
+    }
+    if let Some(s) = &l.status {
+        known_status(spec, &format!("{lp}.status"), s)?;
+    }
+    Ok(())
+}
+
+/// `login`: password expiry needs `password.expiryDays`.
+fn check_login(spec: &LifecycleSpec, doc: &PolicyDocument, p: &str) -> Result<(), PolicyError> {
     if spec.login.password_expiry
         && doc
             .password
@@ -803,83 +921,118 @@ pub fn compile(
             "password expiry needs `password.expiryDays`",
         ));
     }
-    if let Some(d) = &spec.deletion {
-        let dp = format!("{p}.deletion");
-        if d.modes.is_empty() {
+    Ok(())
+}
+
+/// `deletion`: modes and their default, `by`, blockers, the `anonymize` part, and the
+/// `whenBlocked` and `alternative` statuses.
+fn check_deletion(
+    spec: &LifecycleSpec,
+    doc: &PolicyDocument,
+    p: &str,
+    d: &DeletionSpec,
+) -> Result<(), PolicyError> {
+    let dp = format!("{p}.deletion");
+    check_deletion_modes(&dp, d)?;
+    if let Some(by) = &d.by {
+        check_actor(&format!("{dp}.by"), by, doc)?;
+    }
+    check_deletion_blockers(&dp, d)?;
+    if d.modes.contains(&DeleteMode::Anonymize) && d.anonymize.is_none() {
+        return Err(PolicyError::invalid(
+            format!("{dp}.anonymize"),
+            "the `anonymize` mode needs an `anonymize` section",
+        ));
+    }
+    if let Some(a) = &d.anonymize {
+        check_anonymize(doc, &dp, a)?;
+    }
+    if let Some(s) = &d.when_blocked {
+        known_status(spec, &format!("{dp}.whenBlocked"), s)?;
+    }
+    if let Some(s) = &d.alternative {
+        known_status(spec, &format!("{dp}.alternative"), s)?;
+    }
+    Ok(())
+}
+
+/// Deletion `modes` and `default`: at least one mode, no duplicates, the default among
+/// them.
+fn check_deletion_modes(dp: &str, d: &DeletionSpec) -> Result<(), PolicyError> {
+    if d.modes.is_empty() {
+        return Err(PolicyError::invalid(
+            format!("{dp}.modes"),
+            "deletion needs at least one mode",
+        ));
+    }
+    check_list(&format!("{dp}.modes"), d.modes.len())?;
+    no_duplicates(&format!("{dp}.modes"), &d.modes, "mode")?;
+    if !d.modes.contains(&d.default) {
+        return Err(PolicyError::invalid(
+            format!("{dp}.default"),
+            "the default mode must be one of `modes`",
+        ));
+    }
+    Ok(())
+}
+
+/// Deletion `blockers`: within the list limit, no duplicates, only guards that apply to
+/// deletion.
+fn check_deletion_blockers(dp: &str, d: &DeletionSpec) -> Result<(), PolicyError> {
+    check_list(&format!("{dp}.blockers"), d.blockers.len())?;
+    no_duplicates(&format!("{dp}.blockers"), &d.blockers, "blocker")?;
+    for (i, b) in d.blockers.iter().enumerate() {
+        if matches!(b, Guard::CompleteRecord | Guard::SystemAdminActive) {
             return Err(PolicyError::invalid(
-                format!("{dp}.modes"),
-                "deletion needs at least one mode",
+                format!("{dp}.blockers[{i}]"),
+                format!("`{}` does not apply to deletion", b.as_str()),
             ));
-        }
-        check_list(&format!("{dp}.modes"), d.modes.len())?;
-        no_duplicates(&format!("{dp}.modes"), &d.modes, "mode")?;
-        if !d.modes.contains(&d.default) {
-            return Err(PolicyError::invalid(
-                format!("{dp}.default"),
-                "the default mode must be one of `modes`",
-            ));
-        }
-        if let Some(by) = &d.by {
-            check_actor(&format!("{dp}.by"), by, doc)?;
-        }
-        check_list(&format!("{dp}.blockers"), d.blockers.len())?;
-        no_duplicates(&format!("{dp}.blockers"), &d.blockers, "blocker")?;
-        for (i, b) in d.blockers.iter().enumerate() {
-            if matches!(b, Guard::CompleteRecord | Guard::SystemAdminActive) {
-                return Err(PolicyError::invalid(
-                    format!("{dp}.blockers[{i}]"),
-                    format!("`{}` does not apply to deletion", b.as_str()),
-                ));
-            }
-        }
-        if d.modes.contains(&DeleteMode::Anonymize) && d.anonymize.is_none() {
-            return Err(PolicyError::invalid(
-                format!("{dp}.anonymize"),
-                "the `anonymize` mode needs an `anonymize` section",
-            ));
-        }
-        if let Some(a) = &d.anonymize {
-            let ap = format!("{dp}.anonymize");
-            check_list(&format!("{ap}.erase"), a.erase.len())?;
-            check_list(&format!("{ap}.keep"), a.keep.len())?;
-            no_duplicates(&format!("{ap}.erase"), &a.erase, "field")?;
-            no_duplicates(&format!("{ap}.keep"), &a.keep, "field")?;
-            for (i, f) in a.erase.iter().enumerate() {
-                check_field(doc, &format!("{ap}.erase[{i}]"), f)?;
-                if f == "id" {
-                    return Err(PolicyError::invalid(
-                        format!("{ap}.erase[{i}]"),
-                        "the id is always kept",
-                    ));
-                }
-            }
-            for (i, f) in a.keep.iter().enumerate() {
-                check_field(doc, &format!("{ap}.keep[{i}]"), f)?;
-                if a.erase.contains(f) {
-                    return Err(PolicyError::invalid(
-                        format!("{ap}.keep[{i}]"),
-                        format!("`{f}` is both erased and kept"),
-                    ));
-                }
-                if doc
-                    .fields
-                    .get(f)
-                    .is_some_and(|s| s.kind == crate::policy::FieldType::Password)
-                {
-                    return Err(PolicyError::invalid(
-                        format!("{ap}.keep[{i}]"),
-                        "a password is never kept",
-                    ));
-                }
-            }
-        }
-        if let Some(s) = &d.when_blocked {
-            known_status(spec, &format!("{dp}.whenBlocked"), s)?;
-        }
-        if let Some(s) = &d.alternative {
-            known_status(spec, &format!("{dp}.alternative"), s)?;
         }
     }
+    Ok(())
+}
+
+/// Deletion `anonymize`: `erase` and `keep` are fields of the schema without duplicates;
+/// the id is never erased, nothing is both erased and kept, and a password is never kept.
+fn check_anonymize(doc: &PolicyDocument, dp: &str, a: &AnonymizeSpec) -> Result<(), PolicyError> {
+    let ap = format!("{dp}.anonymize");
+    check_list(&format!("{ap}.erase"), a.erase.len())?;
+    check_list(&format!("{ap}.keep"), a.keep.len())?;
+    no_duplicates(&format!("{ap}.erase"), &a.erase, "field")?;
+    no_duplicates(&format!("{ap}.keep"), &a.keep, "field")?;
+    for (i, f) in a.erase.iter().enumerate() {
+        check_field(doc, &format!("{ap}.erase[{i}]"), f)?;
+        if f == "id" {
+            return Err(PolicyError::invalid(
+                format!("{ap}.erase[{i}]"),
+                "the id is always kept",
+            ));
+        }
+    }
+    for (i, f) in a.keep.iter().enumerate() {
+        check_field(doc, &format!("{ap}.keep[{i}]"), f)?;
+        if a.erase.contains(f) {
+            return Err(PolicyError::invalid(
+                format!("{ap}.keep[{i}]"),
+                format!("`{f}` is both erased and kept"),
+            ));
+        }
+        if doc
+            .fields
+            .get(f)
+            .is_some_and(|s| s.kind == crate::policy::FieldType::Password)
+        {
+            return Err(PolicyError::invalid(
+                format!("{ap}.keep[{i}]"),
+                "a password is never kept",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `changes`: list limits, and no email obligations on a password change.
+fn check_changes(spec: &LifecycleSpec, p: &str) -> Result<(), PolicyError> {
     check_list(&format!("{p}.changes.email"), spec.changes.email.len())?;
     check_list(
         &format!("{p}.changes.password"),
@@ -896,61 +1049,70 @@ pub fn compile(
             ));
         }
     }
-    if let Some(r) = &spec.password_reset {
-        let rp = format!("{p}.passwordReset");
-        if r.methods.is_empty() {
-            return Err(PolicyError::invalid(
-                format!("{rp}.methods"),
-                "password reset needs at least one method",
-            ));
-        }
-        check_list(&format!("{rp}.methods"), r.methods.len())?;
-        no_duplicates(&format!("{rp}.methods"), &r.methods, "method")?;
-        if r.token_minutes == 0 || r.token_minutes > MAX_TOKEN_MINUTES {
-            return Err(PolicyError::invalid(
-                format!("{rp}.tokenMinutes"),
-                format!("`tokenMinutes` must be between 1 and {MAX_TOKEN_MINUTES}"),
-            ));
-        }
-        if r.methods.contains(&ResetMethod::TemporaryPassword) && doc.password.is_none() {
-            return Err(PolicyError::invalid(
-                format!("{rp}.methods"),
-                "temporary passwords need a `password` section to meet",
-            ));
-        }
-        if let Some(by) = &r.by {
-            check_actor(&format!("{rp}.by"), by, doc)?;
-        }
-        if r.temporary_length.is_some_and(|n| n == 0 || n > 4096) {
-            return Err(PolicyError::invalid(
-                format!("{rp}.temporaryLength"),
-                "`temporaryLength` must be between 1 and 4096",
-            ));
-        }
+    Ok(())
+}
+
+/// `passwordReset`: methods, token lifetime, a `password` section for temporary
+/// passwords, `by`, and `temporaryLength` in range.
+fn check_password_reset(
+    doc: &PolicyDocument,
+    p: &str,
+    r: &PasswordResetSpec,
+) -> Result<(), PolicyError> {
+    let rp = format!("{p}.passwordReset");
+    if r.methods.is_empty() {
+        return Err(PolicyError::invalid(
+            format!("{rp}.methods"),
+            "password reset needs at least one method",
+        ));
     }
-    if let Some(v) = &spec.verifications {
-        let vp = format!("{p}.verifications");
-        check_list(&format!("{vp}.kinds"), v.kinds.len())?;
-        no_duplicates(&format!("{vp}.kinds"), &v.kinds, "kind")?;
-        for (i, k) in v.kinds.iter().enumerate() {
-            check_name(&format!("{vp}.kinds[{i}]"), k)?;
-        }
-        check_list(&format!("{vp}.features"), v.features.len())?;
-        for (f, kinds) in &v.features {
-            check_name(&format!("{vp}.features.{f}"), f)?;
-            check_list(&format!("{vp}.features.{f}"), kinds.len())?;
-            for (i, k) in kinds.iter().enumerate() {
-                if !v.kinds.contains(k) {
-                    return Err(PolicyError::invalid(
-                        format!("{vp}.features.{f}[{i}]"),
-                        format!("`{k}` is not a verification kind of `kinds`"),
-                    ));
-                }
+    check_list(&format!("{rp}.methods"), r.methods.len())?;
+    no_duplicates(&format!("{rp}.methods"), &r.methods, "method")?;
+    if r.token_minutes == 0 || r.token_minutes > MAX_TOKEN_MINUTES {
+        return Err(PolicyError::invalid(
+            format!("{rp}.tokenMinutes"),
+            format!("`tokenMinutes` must be between 1 and {MAX_TOKEN_MINUTES}"),
+        ));
+    }
+    if r.methods.contains(&ResetMethod::TemporaryPassword) && doc.password.is_none() {
+        return Err(PolicyError::invalid(
+            format!("{rp}.methods"),
+            "temporary passwords need a `password` section to meet",
+        ));
+    }
+    if let Some(by) = &r.by {
+        check_actor(&format!("{rp}.by"), by, doc)?;
+    }
+    if r.temporary_length.is_some_and(|n| n == 0 || n > 4096) {
+        return Err(PolicyError::invalid(
+            format!("{rp}.temporaryLength"),
+            "`temporaryLength` must be between 1 and 4096",
+        ));
+    }
+    Ok(())
+}
+
+/// `verifications`: kinds are names without duplicates; each feature needs only kinds
+/// of `kinds`.
+fn check_verifications(p: &str, v: &VerificationSpec) -> Result<(), PolicyError> {
+    let vp = format!("{p}.verifications");
+    check_list(&format!("{vp}.kinds"), v.kinds.len())?;
+    no_duplicates(&format!("{vp}.kinds"), &v.kinds, "kind")?;
+    for (i, k) in v.kinds.iter().enumerate() {
+        check_name(&format!("{vp}.kinds[{i}]"), k)?;
+    }
+    check_list(&format!("{vp}.features"), v.features.len())?;
+    for (f, kinds) in &v.features {
+        check_name(&format!("{vp}.features.{f}"), f)?;
+        check_list(&format!("{vp}.features.{f}"), kinds.len())?;
+        for (i, k) in kinds.iter().enumerate() {
+            if !v.kinds.contains(k) {
+                return Err(PolicyError::invalid(
+                    format!("{vp}.features.{f}[{i}]"),
+                    format!("`{k}` is not a verification kind of `kinds`"),
+                ));
             }
         }
     }
-    Ok(CompiledLifecycle {
-        spec: spec.clone(),
-        pairs,
-    })
+    Ok(())
 }
