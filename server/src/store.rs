@@ -329,32 +329,45 @@ pub async fn insert_user(
     u: &UserRow,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO users (id, tenant_id, document, organization_id, manager_id, location, status, status_until, roles, groups_json, super_admin, root, password_hash, password_changed_at, must_change_password, session_epoch, failed_logins, lockouts, deleted_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20)",
+    bind_user(
+        sqlx::query(
+            "INSERT INTO users (id, tenant_id, document, organization_id, manager_id, location, status, status_until, roles, groups_json, super_admin, root, password_hash, password_changed_at, must_change_password, session_epoch, failed_logins, lockouts, deleted_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20)",
+        ),
+        u,
+        now,
     )
-    .bind(&u.id)
-    .bind(&u.tenant)
-    .bind(serde_json::to_string(&u.document).unwrap_or_default())
-    .bind(&u.organization)
-    .bind(&u.manager)
-    .bind(&u.location)
-    .bind(&u.status)
-    .bind(u.status_until)
-    .bind(serde_json::to_string(&u.roles).unwrap_or_default())
-    .bind(serde_json::to_string(&u.groups).unwrap_or_default())
-    .bind(i64::from(u.super_admin))
-    .bind(i64::from(u.root))
-    .bind(u.password_hash.as_ref().map(|h| h.0.clone()))
-    .bind(u.password_changed_at)
-    .bind(i64::from(u.must_change_password))
-    .bind(u.session_epoch)
-    .bind(serde_json::to_string(&u.failed_logins).unwrap_or_default())
-    .bind(u.lockouts)
-    .bind(u.deleted_at)
-    .bind(now)
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Binds a user row's columns as `$1` (id) to `$20` (the time), the order `insert_user` and
+/// `update_user` share.
+fn bind_user<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    u: &'q UserRow,
+    now: i64,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    q.bind(&u.id)
+        .bind(&u.tenant)
+        .bind(serde_json::to_string(&u.document).unwrap_or_default())
+        .bind(&u.organization)
+        .bind(&u.manager)
+        .bind(&u.location)
+        .bind(&u.status)
+        .bind(u.status_until)
+        .bind(serde_json::to_string(&u.roles).unwrap_or_default())
+        .bind(serde_json::to_string(&u.groups).unwrap_or_default())
+        .bind(i64::from(u.super_admin))
+        .bind(i64::from(u.root))
+        .bind(u.password_hash.as_ref().map(|h| h.0.clone()))
+        .bind(u.password_changed_at)
+        .bind(i64::from(u.must_change_password))
+        .bind(u.session_epoch)
+        .bind(serde_json::to_string(&u.failed_logins).unwrap_or_default())
+        .bind(u.lockouts)
+        .bind(u.deleted_at)
+        .bind(now)
 }
 
 /// Writes every column of an existing user row.
@@ -366,29 +379,13 @@ pub async fn update_user(
     u: &UserRow,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE users SET document = $3, organization_id = $4, manager_id = $5, location = $6, status = $7, status_until = $8, roles = $9, groups_json = $10, super_admin = $11, root = $12, password_hash = $13, password_changed_at = $14, must_change_password = $15, session_epoch = $16, failed_logins = $17, lockouts = $18, deleted_at = $19, updated_at = $20 WHERE tenant_id = $1 AND id = $2",
+    bind_user(
+        sqlx::query(
+            "UPDATE users SET document = $3, organization_id = $4, manager_id = $5, location = $6, status = $7, status_until = $8, roles = $9, groups_json = $10, super_admin = $11, root = $12, password_hash = $13, password_changed_at = $14, must_change_password = $15, session_epoch = $16, failed_logins = $17, lockouts = $18, deleted_at = $19, updated_at = $20 WHERE id = $1 AND tenant_id = $2",
+        ),
+        u,
+        now,
     )
-    .bind(&u.tenant)
-    .bind(&u.id)
-    .bind(serde_json::to_string(&u.document).unwrap_or_default())
-    .bind(&u.organization)
-    .bind(&u.manager)
-    .bind(&u.location)
-    .bind(&u.status)
-    .bind(u.status_until)
-    .bind(serde_json::to_string(&u.roles).unwrap_or_default())
-    .bind(serde_json::to_string(&u.groups).unwrap_or_default())
-    .bind(i64::from(u.super_admin))
-    .bind(i64::from(u.root))
-    .bind(u.password_hash.as_ref().map(|h| h.0.clone()))
-    .bind(u.password_changed_at)
-    .bind(i64::from(u.must_change_password))
-    .bind(u.session_epoch)
-    .bind(serde_json::to_string(&u.failed_logins).unwrap_or_default())
-    .bind(u.lockouts)
-    .bind(u.deleted_at)
-    .bind(now)
     .execute(&mut *conn)
     .await?;
     Ok(())
