@@ -201,6 +201,8 @@ pub struct CompiledAccess {
     /// The policy's hash as decisions carry it, made on first need (the hash is computed
     /// after the access section is compiled).
     policy_name: OnceLock<PolicyHash>,
+    /// Attribute permissions (`fieldAccess`), in declaration order.
+    pub(crate) field_rules: Vec<super::fields::FieldRule>,
 }
 
 impl CompiledAccess {
@@ -485,6 +487,7 @@ pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess
     compile_groups(&mut access, spec, doc)?;
     compile_combinations(&mut access, spec)?;
     compile_critical(&mut access, spec)?;
+    super::fields::compile_field_access(&mut access, spec, doc)?;
     Ok(access)
 }
 
@@ -587,7 +590,7 @@ fn check_declared_actions(spec: &AccessSpec) -> Result<(), PolicyError> {
 
 /// The error for a role name at `path` that is not a declared role (the help lists the
 /// first twenty roles).
-fn unknown_role(spec: &AccessSpec, path: String, r: &str) -> PolicyError {
+pub(crate) fn unknown_role(spec: &AccessSpec, path: String, r: &str) -> PolicyError {
     let known: Vec<String> = spec
         .roles
         .keys()
@@ -769,6 +772,7 @@ fn new_access(spec: &AccessSpec, role_index: HashMap<String, usize>) -> Compiled
         active_roles: 0,
         rules: FixedRules::default(),
         policy_name: OnceLock::new(),
+        field_rules: Vec::new(),
     };
     if access.actions.len() > SCAN {
         for (i, a) in access.actions.iter().enumerate() {

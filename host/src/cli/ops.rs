@@ -120,7 +120,7 @@ pub(crate) fn verdict(op: Op, decision: &Value) -> Result<bool, CliError> {
             .ok_or_else(|| missing("findings"))?
             .is_empty(),
         // Reports, not verdicts: a success whenever the decision is one of the contract's.
-        Op::Statistics | Op::EffectiveStatus | Op::Permissions => {
+        Op::Statistics | Op::EffectiveStatus | Op::Permissions | Op::FieldAccess => {
             get(&["contract"])?;
             true
         }
