@@ -94,6 +94,10 @@ fn r000_07_a_regular_user_edits_only_their_own_phone_and_password() {
     after
         .attributes
         .insert("phone".into(), json!("+33699999999"));
+    // The organisation is also an attribute of the record: named once.
+    after
+        .attributes
+        .insert("organization".into(), json!("beta"));
     let d = change(&p, &reg, &reg, &after);
     assert_eq!(d["decision"], "deny");
     assert_eq!(d["deny"]["code"], "field_not_editable");

@@ -296,6 +296,12 @@ impl CompiledAccess {
         }
     }
 
+    /// Whether the policy declares attribute permissions (`access.fieldAccess`): without
+    /// them, [`field_access`](super::field_access) hides nothing and locks nothing.
+    pub fn has_field_access(&self) -> bool {
+        !self.field_rules.is_empty()
+    }
+
     /// The critical permissions (R004-09), as `module.action` text.
     pub fn critical_permissions(&self) -> &[String] {
         &self.spec.critical_permissions

@@ -411,7 +411,7 @@ pub fn field_access(
 }
 
 /// The deny of an edit that changes fields the actor may not edit: `field_not_editable`
-/// naming every such field (params `fields`, in the order given), or `None`.
+/// naming every such field once (params `fields`, in the order given), or `None`.
 ///
 /// # Errors
 /// As [`field_access`].
@@ -431,11 +431,14 @@ pub fn fields_denial(
         return Ok(None);
     }
     let fa = field_access(policy, dir, actor, target, now)?;
-    let refused: Vec<Value> = changed
-        .iter()
-        .filter(|f| !fa.may_edit(f))
-        .map(|f| Value::String(f.clone()))
-        .collect();
+    let mut refused: Vec<Value> = Vec::new();
+    for f in changed.iter().filter(|f| !fa.may_edit(f)) {
+        // A typed part of an account may also be an attribute of its record
+        // (`organization`): named once.
+        if !refused.iter().any(|r| r.as_str() == Some(f.as_str())) {
+            refused.push(Value::String(f.clone()));
+        }
+    }
     if refused.is_empty() {
         return Ok(None);
     }
