@@ -87,6 +87,7 @@
 //!   wasmtime backtraces; a result that breaks the canonical ABI is the plugin's
 //!   [`Fault::InvalidOutput`] and counts toward its breaker.
 
+mod admission;
 mod core_component;
 pub mod error;
 mod inspect;
@@ -98,7 +99,7 @@ mod text;
 use std::fmt;
 
 pub use core_component::CoreComponent;
-pub use error::{CoreComponentError, EvaluateError, Fault, LoadError, SettingsError};
+pub use error::{CoreComponentError, EvaluateError, Fault, LoadError, Overload, SettingsError};
 pub use inspect::Structure;
 pub use limits::{FailurePolicies, FailurePolicy, Limits, TenantSettings};
 pub use registry::{
