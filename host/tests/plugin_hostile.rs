@@ -1427,3 +1427,70 @@ fn a_tenant_saturating_the_cpu_neither_starves_nor_disables_another() {
         .unwrap();
     assert_eq!(d["plugins"][0]["outcome"], "ok", "{d}");
 }
+
+#[test]
+fn load_errors_name_the_kind_and_never_quote_the_components_names() {
+    use warden_host::plugin::error::{MALFORMED_BINARY, MALFORMED_WAT, MISMATCH_IMPORTS};
+    let runtime = Runtime::new().unwrap();
+    let limits = Limits::default();
+    let lifted = |exports: &str| {
+        format!(
+            r#"(component
+                 (core module $m (func (export "f")))
+                 (core instance $i (instantiate $m))
+                 (func $f (canon lift (core func $i "f")))
+                 {exports})"#
+        )
+    };
+    // Refused by the validator, whose messages quote the names.
+    for (text, chosen) in [
+        (
+            lifted(r#"(export "evil-name-xyz" (func $f)) (export "evil-name-xyz" (func $f))"#),
+            "evil-name-xyz",
+        ),
+        (lifted(r#"(export "Core`Says`Allow" (func $f))"#), "Says"),
+    ] {
+        let bytes = wat::parse_str(&text).unwrap();
+        let err = runtime.compile(&bytes, &limits).unwrap_err();
+        assert!(
+            matches!(err, LoadError::Malformed { reason, offset: Some(o) } if reason == MALFORMED_BINARY && o > 0 && o < bytes.len()),
+            "{err:?}"
+        );
+        assert!(!err.to_string().contains(chosen), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("not a valid WebAssembly component: the binary does not parse or validate (at byte offset "),
+            "{err}"
+        );
+    }
+    // Refused by the linker: an import of the logging interface with a function of the
+    // component's own naming.
+    let bytes = raw_plugin_with(
+        b"linker",
+        b"1.0.0",
+        &Image::default(),
+        80,
+        "",
+        r#"(import "warden:policy/logging@0.1.0" (instance (export "steal-the-keys" (func))))"#,
+    );
+    let err = runtime.compile(&bytes, &limits).unwrap_err();
+    assert_eq!(
+        err,
+        LoadError::Mismatch {
+            reason: MISMATCH_IMPORTS
+        }
+    );
+    assert!(!err.to_string().contains("steal"), "{err}");
+    // WAT that does not parse: the parser quotes the text.
+    let err = runtime
+        .compile(b"(component (evil-token-xyz))", &limits)
+        .unwrap_err();
+    assert_eq!(
+        err,
+        LoadError::Malformed {
+            reason: MALFORMED_WAT,
+            offset: None
+        }
+    );
+    assert!(!err.to_string().contains("evil"), "{err}");
+}

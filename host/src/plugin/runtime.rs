@@ -298,7 +298,9 @@ impl CompiledPlugin {
 pub struct LogLine {
     /// `debug`, `info`, `warn` or `error`.
     pub level: &'static str,
-    /// The line, truncated to the per-line cap.
+    /// The line's first bytes, up to the per-line cap (`maxLogLineBytes`), control
+    /// characters stripped. (A line longer than the lifting budget is not read: it faults
+    /// the call.)
     pub message: String,
 }
 
