@@ -136,6 +136,23 @@ fn the_epoch_deadline_stops_a_loop_that_has_fuel_to_spare() {
         "the plugin exceeded its deadline of 50 ms"
     );
     assert_eq!(r.list("t").unwrap()[0].consecutive_faults, 1);
+    // The admission settings are checked, each named.
+    let e = Runtime::with_config(RuntimeConfig {
+        max_running_calls: 2,
+        max_running_per_tenant: 3,
+        ..RuntimeConfig::default()
+    })
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "`maxRunningPerTenant` is 3, above its hard cap of 2"
+    );
+    let e = Runtime::with_config(RuntimeConfig {
+        max_running_calls: 0,
+        ..RuntimeConfig::default()
+    })
+    .unwrap_err();
+    assert_eq!(e.to_string(), "`maxRunningCalls` must be greater than zero");
     // The share is a percentage.
     for (percent, err) in [
         (
@@ -1296,6 +1313,8 @@ fn a_deadline_reached_without_the_cpu_is_the_hosts_overload_and_never_counted() 
             "deadline_exceeded" => {
                 counted += 1;
                 assert!(cpu >= 100_000, "{p}");
+                // The fuel it burned is read back after the interrupt.
+                assert!(p["fuelUsed"].as_u64().unwrap() > 0, "{p}");
             }
             "fuel_exhausted" => counted += 1,
             other => panic!("unexpected {other}: {p}"),

@@ -11,11 +11,10 @@
 //! other tenant gets the next free slot.
 //!
 //! The wait is bounded by [`queue_wait_ms`](super::RuntimeConfig::queue_wait_ms), counted
-//! separately from the plugin's own deadline (which starts when it runs), and a tenant may
-//! have at most [`max_instances_per_tenant`](super::RuntimeConfig::max_instances_per_tenant)
-//! calls waiting. Past either, the call faults with
-//! [`Fault::HostOverloaded`](super::Fault::HostOverloaded): it fails closed and never counts
-//! toward the plugin's circuit breaker.
+//! separately from the plugin's own deadline (which starts when it runs). Past it, the
+//! call faults with [`Fault::HostOverloaded`](super::Fault::HostOverloaded): it fails
+//! closed and never counts toward the plugin's circuit breaker. A waiting call is a
+//! blocked caller thread (it costs no CPU): how many there are is the caller's concurrency.
 //!
 //! The thread CPU clock ([`thread_cpu_time`]) tells a plugin that used its deadline from
 //! one that the host did not run: see [`DEADLINE_CPU_PERCENT`](super::limits::DEADLINE_CPU_PERCENT).
@@ -66,7 +65,6 @@ struct State {
 pub(crate) struct CpuGate {
     capacity: u32,
     per_party: u32,
-    max_waiting: usize,
     state: Mutex<State>,
 }
 
@@ -100,14 +98,14 @@ fn forget_if_idle(st: &mut State, party: &Party) {
 }
 
 impl CpuGate {
-    /// A gate of `capacity` running slots, at most `per_party` of them to one party, at
-    /// most `max_waiting` calls of one party waiting.
-    pub(crate) fn new(capacity: u32, per_party: u32, max_waiting: u32) -> Self {
+    /// A gate of `capacity` running slots, at most `per_party` of them to one party
+    /// (checked by [`RuntimeConfig::check`](super::RuntimeConfig::check); kept in range
+    /// here too).
+    pub(crate) fn new(capacity: u32, per_party: u32) -> Self {
         let capacity = capacity.max(1);
         CpuGate {
             capacity,
             per_party: per_party.clamp(1, capacity),
-            max_waiting: usize::try_from(max_waiting.max(1)).unwrap_or(usize::MAX),
             state: Mutex::new(State::default()),
         }
     }
@@ -146,19 +144,16 @@ impl CpuGate {
     /// Takes a running slot for `party`, waiting in its queue for at most `wait`.
     ///
     /// # Errors
-    /// [`Overload::QueueFull`] when the party already has its maximum of calls waiting,
     /// [`Overload::QueueWait`] when no slot came within `wait`.
     pub(crate) fn acquire(&self, party: &Party, wait: Duration) -> Result<CpuSlot<'_>, Overload> {
         let until = Instant::now() + wait;
         let waiter = Arc::new(Waiter::default());
         let mut st = self.lock();
-        let p = st.parties.entry(party.clone()).or_default();
-        if p.waiting.len() >= self.max_waiting {
-            return Err(Overload::QueueFull {
-                limit: u32::try_from(self.max_waiting).unwrap_or(u32::MAX),
-            });
-        }
-        p.waiting.push_back(Arc::clone(&waiter));
+        st.parties
+            .entry(party.clone())
+            .or_default()
+            .waiting
+            .push_back(Arc::clone(&waiter));
         self.dispatch(&mut st);
         loop {
             if waiter.granted.load(Ordering::Relaxed) {
@@ -235,7 +230,7 @@ mod tests {
 
     #[test]
     fn a_freed_slot_goes_to_the_tenant_running_least_not_to_the_longest_queue() {
-        let gate = Arc::new(CpuGate::new(1, 1, 64));
+        let gate = Arc::new(CpuGate::new(1, 1));
         let evil = tenant("evil");
         let first = gate.acquire(&evil, Duration::from_secs(5)).unwrap();
         // Three of the attacker's calls queue up before the victim's.
@@ -280,7 +275,7 @@ mod tests {
 
     #[test]
     fn one_tenant_holds_at_most_its_share_and_the_wait_is_bounded() {
-        let gate = CpuGate::new(2, 1, 2);
+        let gate = CpuGate::new(2, 1);
         let evil = tenant("evil");
         let _a = gate.acquire(&evil, Duration::ZERO).unwrap();
         // The second slot is free, but not for the same tenant.
@@ -292,32 +287,6 @@ mod tests {
         let _b = gate.acquire(&tenant("good"), Duration::ZERO).unwrap();
         assert_eq!(gate.running(), 2);
         assert_eq!((gate.capacity, gate.per_party), (2, 1));
-    }
-
-    #[test]
-    fn a_tenant_has_a_bounded_number_of_calls_waiting() {
-        let gate = Arc::new(CpuGate::new(1, 1, 2));
-        let evil = tenant("evil");
-        let _held = gate.acquire(&evil, Duration::ZERO).unwrap();
-        let waiters: Vec<_> = (0..2)
-            .map(|_| {
-                let (gate, evil) = (Arc::clone(&gate), evil.clone());
-                std::thread::spawn(move || gate.acquire(&evil, Duration::from_millis(300)).err())
-            })
-            .collect();
-        while gate.waiting() < 2 {
-            std::thread::yield_now();
-        }
-        assert_eq!(
-            gate.acquire(&evil, Duration::from_secs(5)).unwrap_err(),
-            Overload::QueueFull { limit: 2 }
-        );
-        for w in waiters {
-            assert_eq!(
-                w.join().unwrap(),
-                Some(Overload::QueueWait { limit_ms: 300 })
-            );
-        }
     }
 
     #[test]

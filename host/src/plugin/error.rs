@@ -295,13 +295,6 @@ pub enum Overload {
         /// ([`RuntimeConfig::queue_wait_ms`](super::RuntimeConfig::queue_wait_ms)).
         limit_ms: u64,
     },
-    /// The tenant already had its maximum of calls waiting for a running slot.
-    #[error("{limit} calls of this tenant are already waiting for a CPU slot (the limit)")]
-    QueueFull {
-        /// The configured maximum
-        /// ([`RuntimeConfig::max_instances_per_tenant`](super::RuntimeConfig::max_instances_per_tenant)).
-        limit: u32,
-    },
     /// No instance slot (of the tenant's or of the process's) became free within the
     /// queue wait.
     #[error("no instance slot became free within the queue wait of {limit_ms} ms")]

@@ -54,8 +54,7 @@ pub struct RuntimeConfig {
     pub max_concurrent_instances: u32,
     /// How many of those instances one tenant may hold at once (default 64, a quarter of
     /// the default pool): a tenant flooding the host waits for its own slots and cannot
-    /// take the other tenants'. Also the most calls of one tenant that may wait for a CPU
-    /// slot at once; more fault at once with [`Overload::QueueFull`].
+    /// take the other tenants'.
     pub max_instances_per_tenant: u32,
     /// How many plugin calls may run guest code at once, all tenants together (default:
     /// the number of cores, `std::thread::available_parallelism`). More calls would only
@@ -101,6 +100,54 @@ impl Default for RuntimeConfig {
             deadline_cpu_percent: DEADLINE_CPU_PERCENT,
             compiles_per_minute: 10,
         }
+    }
+}
+
+impl RuntimeConfig {
+    /// Checks the admission settings: none of the counts is zero, a tenant's share of the
+    /// running calls is at most all of them, the CPU share is a percentage (1 to 100).
+    ///
+    /// # Errors
+    /// [`SettingsError::Zero`] or [`SettingsError::AboveCap`] naming the setting
+    /// (`maxRunningCalls`, `maxRunningPerTenant`, `deadlineCpuPercent`, ...).
+    pub fn check(&self) -> Result<(), SettingsError> {
+        let all: [(&'static str, u64, u64); 6] = [
+            (
+                "maxConcurrentInstances",
+                self.max_concurrent_instances.into(),
+                u64::from(u32::MAX),
+            ),
+            (
+                "maxInstancesPerTenant",
+                self.max_instances_per_tenant.into(),
+                self.max_concurrent_instances.into(),
+            ),
+            (
+                "maxRunningCalls",
+                self.max_running_calls.into(),
+                u64::from(u32::MAX),
+            ),
+            (
+                "maxRunningPerTenant",
+                self.max_running_per_tenant.into(),
+                self.max_running_calls.into(),
+            ),
+            (
+                "compilesPerMinute",
+                self.compiles_per_minute.into(),
+                u64::from(u32::MAX),
+            ),
+            ("deadlineCpuPercent", self.deadline_cpu_percent.into(), 100),
+        ];
+        for (limit, value, cap) in all {
+            if value == 0 {
+                return Err(SettingsError::Zero { limit });
+            }
+            if value > cap {
+                return Err(SettingsError::AboveCap { limit, value, cap });
+            }
+        }
+        Ok(())
     }
 }
 
@@ -463,23 +510,10 @@ impl Runtime {
     /// A runtime with a given configuration.
     ///
     /// # Errors
-    /// As [`Runtime::new`]; [`LoadError::Settings`] naming `deadlineCpuPercent` when it
-    /// is 0 or above 100.
+    /// As [`Runtime::new`]; [`LoadError::Settings`] when the configuration is unusable
+    /// ([`RuntimeConfig::check`]).
     pub fn with_config(rc: RuntimeConfig) -> Result<Arc<Runtime>, LoadError> {
-        if rc.deadline_cpu_percent == 0 {
-            return Err(SettingsError::Zero {
-                limit: "deadlineCpuPercent",
-            }
-            .into());
-        }
-        if rc.deadline_cpu_percent > 100 {
-            return Err(SettingsError::AboveCap {
-                limit: "deadlineCpuPercent",
-                value: rc.deadline_cpu_percent.into(),
-                cap: 100,
-            }
-            .into());
-        }
+        rc.check()?;
         let mut config = Config::new();
         config.consume_fuel(true);
         config.epoch_interruption(true);
@@ -548,11 +582,7 @@ impl Runtime {
             cache: Mutex::new(HashMap::new()),
             compiling: Mutex::new(()),
             slots: Gate::new(rc.max_concurrent_instances),
-            cpu: CpuGate::new(
-                rc.max_running_calls,
-                rc.max_running_per_tenant,
-                rc.max_instances_per_tenant,
-            ),
+            cpu: CpuGate::new(rc.max_running_calls, rc.max_running_per_tenant),
             config: rc,
             stop,
             ticker: Some(ticker),
@@ -1065,9 +1095,10 @@ mod tests {
             Fault::DeadlineExceeded { limit_ms: 100 }
         );
         assert_eq!(
-            deadline_fault(&limits, Some(Duration::from_millis(9)), 10),
+            deadline_fault(&limits, Some(Duration::from_millis(10)), 10),
             Fault::DeadlineExceeded { limit_ms: 100 }
         );
+        assert!(deadline_fault(&limits, Some(Duration::from_millis(9)), 10).is_host());
         assert_eq!(
             at(3).to_string(),
             "the host is overloaded: the call reached its deadline of 100 ms with 3 ms of CPU time, under 50% of it: the host did not run the plugin"
