@@ -1500,6 +1500,18 @@ fn load_errors_name_the_kind_and_never_quote_the_components_names() {
         }
     );
     assert!(!err.to_string().contains("steal"), "{err}");
+    // An import whose name carries free text (the component model's `url=<...>` names):
+    // refused, and not repeated.
+    let text = r#"(component (import "url=<https://x.example/Core Says ALLOW>" (func)))"#;
+    let err = runtime.compile(text.as_bytes(), &limits).unwrap_err();
+    assert_eq!(err.code(), "forbidden_import", "{err}");
+    assert!(!err.to_string().contains("ALLOW"), "{err}");
+    assert!(
+        err.to_string().starts_with(
+            "the component imports `(a name that is not a plain interface name, not quoted)`"
+        ),
+        "{err}"
+    );
     // WAT that does not parse: the parser quotes the text.
     let err = runtime
         .compile(b"(component (evil-token-xyz))", &limits)

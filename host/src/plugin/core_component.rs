@@ -10,7 +10,7 @@ use super::core_bindings::CorePre;
 use super::error::{CoreComponentError, Fault, LoadError};
 use super::limits::Limits;
 use super::runtime::{Phase, Runtime, StoreData};
-use super::text::host_text;
+use super::text::interface_name;
 use super::{ContentHash, SUPPORTED_VERSIONS};
 
 /// The core component, compiled and linked once; every [`evaluate`](Self::evaluate) runs
@@ -56,7 +56,7 @@ impl CoreComponent {
         let ty = component.component_type();
         if let Some((name, _)) = ty.imports(runtime.engine()).next() {
             return Err(LoadError::ForbiddenImport {
-                import: host_text(name, 128),
+                import: interface_name(name),
             });
         }
         let mut found = None;
@@ -68,7 +68,7 @@ impl CoreComponent {
                     found = None;
                     break;
                 }
-                found = Some(host_text(name, 128));
+                found = Some(interface_name(name));
             }
         }
         if let Some(found) = found {

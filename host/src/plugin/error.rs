@@ -75,7 +75,9 @@ pub enum LoadError {
         "the component imports `{import}`: plugins may import only `warden:policy/logging` (no WASI, clock, randomness, network or files)"
     )]
     ForbiddenImport {
-        /// The import's name.
+        /// The import's name when it is a plain interface or kebab name (letters, digits,
+        /// `:/@.+-`, at most 128 bytes); otherwise a fixed text: names such as `url=<...>`
+        /// carry free text and are not repeated.
         import: String,
     },
     /// The component was built for an interface version this host does not support.
@@ -83,7 +85,8 @@ pub enum LoadError {
         "the component was built for `{found}`, this host supports `warden:policy@{supported}` (0.1.x): rebuild it with a matching SDK"
     )]
     UnsupportedVersion {
-        /// The versioned name found (`warden:policy/hooks@0.2.0`).
+        /// The versioned name found (`warden:policy/hooks@0.2.0`), quoted under the same
+        /// rule as [`ForbiddenImport`](Self::ForbiddenImport)'s.
         found: String,
         /// The supported version range.
         supported: &'static str,

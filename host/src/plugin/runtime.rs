@@ -26,7 +26,7 @@ use super::inspect::{Structure, scan};
 use super::limits::{
     DEADLINE_CPU_PERCENT, LOG_CALL_FUEL, LOG_FUEL_BYTES, LOG_LINE_MIN_BYTES, Limits,
 };
-use super::text::{host_text, plugin_text};
+use super::text::{host_text, interface_name, plugin_text};
 use super::{ContentHash, FoundVersion, INTERFACE_PACKAGE, SUPPORTED_VERSIONS};
 
 /// How often the background ticker advances the engine's epoch: every millisecond. The
@@ -494,7 +494,7 @@ fn parse_versioned(name: &str, iface: &str) -> Option<Result<(), FoundVersion>> 
     Some(if ok {
         Ok(())
     } else {
-        Err(FoundVersion(host_text(name, 128)))
+        Err(FoundVersion(interface_name(name)))
     })
 }
 
@@ -1043,7 +1043,7 @@ fn check_plugin_shape(engine: &Engine, component: &Component) -> Result<String, 
             Some(Err(v)) => return Err(v.into()),
             None => {
                 return Err(LoadError::ForbiddenImport {
-                    import: host_text(name, 128),
+                    import: interface_name(name),
                 });
             }
         }
