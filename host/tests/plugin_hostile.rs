@@ -378,9 +378,11 @@ fn two_tenants_concurrently_a_hostile_one_does_not_affect_the_other() {
                     .evaluate("evil", &validate_request("ada@acme.example"))
                     .unwrap();
                 assert_eq!(d["valid"], false);
-                // Fuel first, or the deadline when the machine is busy: contained either way.
+                // Fuel first, or the deadline when the machine is busy (the host's overload
+                // if the plugin did not get half of it as CPU time): contained either way.
                 assert!(
-                    ["fuel_exhausted", "deadline_exceeded"].contains(&fault_code(&d)),
+                    ["fuel_exhausted", "deadline_exceeded", "host_overloaded"]
+                        .contains(&fault_code(&d)),
                     "{d}"
                 );
                 let d = r
@@ -1064,7 +1066,12 @@ fn host_exhaustion_never_trips_a_breaker_and_never_fails_open() {
                 let d = r
                     .evaluate("evil", &validate_request("a@b.example"))
                     .unwrap();
-                assert_eq!(fault_code(&d), "fuel_exhausted", "{d}");
+                // Its fuel runs out long before its 5 s deadline, unless the machine is
+                // so loaded that the host starves it (then the host's overload).
+                assert!(
+                    ["fuel_exhausted", "host_overloaded"].contains(&fault_code(&d)),
+                    "{d}"
+                );
             }
         })
     };

@@ -161,7 +161,7 @@ pub(crate) struct Admission<'a> {
 }
 
 /// A counting gate over instance slots: the process-wide one of the [`Runtime`] and one
-/// per tenant. Waiting is bounded by the caller's deadline.
+/// per tenant. Waiting is bounded by the queue wait ([`RuntimeConfig::queue_wait_ms`]).
 #[derive(Debug)]
 pub(crate) struct Gate {
     capacity: u32,
