@@ -413,10 +413,12 @@ fn cpu_saturation(scenario: &str) -> Measured {
         let mut times = Vec::with_capacity(400);
         let mut faults = std::collections::BTreeMap::new();
         let mut bytes = 0;
+        let mut queued = 0u64;
         for _ in 0..400 {
             let t = Instant::now();
             let d = decide(&r, "victim");
             times.push(t.elapsed());
+            queued = queued.max(d["plugins"][0]["queueMicros"].as_u64().unwrap_or(0));
             bytes = bytes.max(d.to_string().len());
             if d["plugins"][0]["error"].is_object() {
                 *faults.entry(outcome(&d["plugins"][0])).or_insert(0u32) += 1;
@@ -431,10 +433,11 @@ fn cpu_saturation(scenario: &str) -> Measured {
         let status = &r.list("victim").unwrap()[0];
         (
             format!(
-                "victim: 400 decisions, p50 {:?}, p99 {:?}, max {:?}, faults {faults:?}, breaker: {} counted, disabled {}; attacker ({} threads): {:?}",
+                "victim: 400 decisions, p50 {:?}, p99 {:?}, max {:?}, longest queue wait {:?}, faults {faults:?}, breaker: {} counted, disabled {}; attacker ({} threads): {:?}",
                 pct(50),
                 pct(99),
                 times[times.len() - 1],
+                Duration::from_micros(queued),
                 status.consecutive_faults,
                 status.disabled,
                 if attack { 4 * cores } else { 0 },

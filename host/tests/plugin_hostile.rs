@@ -1412,6 +1412,7 @@ fn a_tenant_saturating_the_cpu_neither_starves_nor_disables_another() {
         let d = r.evaluate("victim", &validate_request(email)).unwrap();
         let p = &d["plugins"][0];
         assert!(runtime.calls_running() <= config.max_running_calls);
+        assert!(p["queueMicros"].is_u64(), "{p}");
         match p["outcome"].as_str().unwrap() {
             "ok" | "violations" => {
                 served += 1;
@@ -1421,6 +1422,14 @@ fn a_tenant_saturating_the_cpu_neither_starves_nor_disables_another() {
             _ => {
                 overloaded += 1;
                 assert_eq!(p["error"]["code"], "host_overloaded", "{d}");
+                if p["error"]["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("queue wait")
+                {
+                    // Turned away only after the whole queue wait.
+                    assert!(p["queueMicros"].as_u64().unwrap() >= 250_000, "{d}");
+                }
                 assert_eq!(p["error"]["failurePolicy"], "closed", "{d}");
                 assert_eq!(d["valid"], false, "an overload never fails open: {d}");
             }

@@ -139,6 +139,9 @@ pub struct PluginReport {
     /// CPU clock: far below `micros` when the host was overloaded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu_micros: Option<u64>,
+    /// Time the call waited for its running and instance slots before it ran, in
+    /// microseconds (not part of `micros` nor of the deadline).
+    pub queue_micros: u64,
     /// The fault, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ReportError>,
@@ -830,10 +833,28 @@ impl TenantPlugins {
             plugin.record(Err(&fault), threshold);
             return (Err(fault), CallStats::default());
         }
+        let queued = std::time::Instant::now();
+        let waited = || u64::try_from(queued.elapsed().as_micros()).unwrap_or(u64::MAX);
         let (result, mut stats) = match runtime.admit(&self.party, Some(&self.gate)) {
-            Ok(_admitted) => runtime.call(plugin.compiled.pre(), limits, call),
+            Ok(_admitted) => {
+                let queue_micros = waited();
+                let (result, stats) = runtime.call(plugin.compiled.pre(), limits, call);
+                (
+                    result,
+                    CallStats {
+                        queue_micros,
+                        ..stats
+                    },
+                )
+            }
             // Not admitted: the host's overload, never counted (`record` skips it).
-            Err(f) => return (Err(f), CallStats::default()),
+            Err(f) => {
+                let stats = CallStats {
+                    queue_micros: waited(),
+                    ..CallStats::default()
+                };
+                return (Err(f), stats);
+            }
         };
         let result = match result {
             Ok(Ok(r)) => check(r).map(|(o, bytes)| {
@@ -872,6 +893,7 @@ impl TenantPlugins {
             output_bytes: stats.output_bytes,
             micros: stats.micros,
             cpu_micros: stats.cpu_micros,
+            queue_micros: stats.queue_micros,
             error: fault.map(|(f, policy)| ReportError {
                 code: f.code(),
                 message: f.to_string(),

@@ -475,6 +475,9 @@ pub struct CallStats {
     /// host was overloaded.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cpu_micros: Option<u64>,
+    /// Time waited for admission (running and instance slots) before the call, in
+    /// microseconds; set by the caller that admitted it.
+    pub queue_micros: u64,
     /// Log lines written (bounded by the log limits).
     pub log: Vec<LogLine>,
     /// Log lines dropped once the per-decision log limit was reached.
@@ -856,6 +859,7 @@ impl Runtime {
             output_bytes: 0,
             micros: u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX),
             cpu_micros: cpu.map(|c| u64::try_from(c.as_micros()).unwrap_or(u64::MAX)),
+            queue_micros: 0,
             log: data.log,
             log_dropped: data.log_dropped,
         };
