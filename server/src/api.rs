@@ -57,6 +57,7 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .nest("/api/v1", api)
+        .merge(crate::authzen::routes())
         .with_state(app);
     if let Some(dir) = www {
         r = r.fallback_service(ServeDir::new(dir));

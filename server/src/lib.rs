@@ -13,15 +13,19 @@
 //! - [`api`]: the HTTP routes; [`error`]: the one error-to-status map.
 //! - [`policy`]: policy versions and replacement reports.
 //! - [`seed`]: demo tenants, one per preset.
+//! - [`authzen`]: the AuthZEN Authorization API 1.0 over the directory; [`resources`]:
+//!   stored resources other than users.
 
 pub mod api;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod authzen;
 pub mod db;
 pub mod error;
 pub mod imports;
 pub mod policy;
+pub mod resources;
 pub mod seed;
 pub mod store;
 pub mod tokens;
