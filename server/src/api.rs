@@ -46,6 +46,7 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
         .route("/statistics", get(statistics))
         .route("/keys", post(create_key))
         .route("/policy", get(read_policy).put(replace_policy))
+        .route("/decide/{operation}", post(crate::decide::decide))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .merge(
             Router::new()

@@ -15,6 +15,8 @@
 //! - [`seed`]: demo tenants, one per preset.
 //! - [`authzen`]: the AuthZEN Authorization API 1.0 over the directory; [`resources`]:
 //!   stored resources other than users.
+//! - [`decide`]: the native decision API, every operation of the contract, in directory
+//!   or stateless mode.
 
 pub mod api;
 pub mod app;
@@ -22,6 +24,7 @@ pub mod audit;
 pub mod auth;
 pub mod authzen;
 pub mod db;
+pub mod decide;
 pub mod error;
 pub mod imports;
 pub mod policy;
