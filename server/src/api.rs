@@ -47,6 +47,12 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
         .route("/keys", post(create_key))
         .route("/policy", get(read_policy).put(replace_policy))
         .route("/decide/{operation}", post(crate::decide::decide))
+        .route(
+            "/resources/{kind}/{id}",
+            get(crate::resources::read)
+                .put(crate::resources::put)
+                .delete(crate::resources::remove),
+        )
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .merge(
             Router::new()

@@ -867,3 +867,151 @@ async fn discovery(env: &Env) {
     assert_eq!(s, StatusCode::OK, "{b}");
 }
 on_both!(discovery);
+
+/// Resources other than users are managed by admin keys, audited, confined to their tenant,
+/// and decided by their stored placement: organisation, location, and owner (the `own` and
+/// `team` scopes, also run as SQL in resource searches).
+async fn stored_resources(env: &Env) {
+    let fixture: Value = serde_json::from_str(FIXTURE).unwrap();
+    let key = load(env, "cert", &fixture).await;
+    let admin = env.key("cert", "admin").await;
+    let as_admin = Auth::Key {
+        token: admin.clone(),
+        act_as: None,
+    };
+    let path = "/api/v1/resources/record/record-3";
+    let body = json!({"organization": "acme", "location": "archived-records", "owner": "alice", "attributes": {"status": "archived"}});
+    let (s, b, _) = env
+        .call(
+            Method::PUT,
+            path,
+            &Auth::Key {
+                token: key.clone(),
+                act_as: None,
+            },
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "a service key does not manage resources: {b}"
+    );
+    let (s, b, _) = env.call(Method::PUT, path, &as_admin, Some(body)).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["owner"], "alice");
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE target_id = $1",
+            "record:record-3"
+        )
+        .await,
+        1,
+        "the change is audited"
+    );
+    for (p, body) in [
+        ("/api/v1/resources/user/u1", json!({})),
+        (
+            "/api/v1/resources/record/record-4",
+            json!({"owner": "mallory"}),
+        ),
+        (
+            "/api/v1/resources/record/record-4",
+            json!({"colour": "red"}),
+        ),
+        ("/api/v1/resources/re%20cord/record-4", json!({})),
+    ] {
+        let (s, b, _) = env.call(Method::PUT, p, &as_admin, Some(body)).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{p}: {b}");
+    }
+    let ask = |who: &str| json!({"subject": {"type": "user", "id": who}, "action": {"name": "write"}, "resource": {"type": "record", "id": "record-3"}});
+    let (_, b, _) = post(env, "/access/v1/evaluation", &key, &ask("bob")).await;
+    assert_eq!(b["decision"], true, "{b}");
+    let (_, b, _) = post(env, "/access/v1/evaluation", &key, &ask("alice")).await;
+    assert_eq!(b["decision"], false, "owning is not writing here: {b}");
+    let (s, _, _) = env.call(Method::GET, path, &as_admin, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let other: Value = json!({"policy": fixture["policy"], "users": [], "resources": []});
+    let other_admin = {
+        load(env, "other", &other).await;
+        env.key("other", "admin").await
+    };
+    let other_auth = Auth::Key {
+        token: other_admin,
+        act_as: None,
+    };
+    let (s, _, _) = env.call(Method::GET, path, &other_auth, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "another tenant does not see it");
+    let (s, _, _) = env.call(Method::DELETE, path, &other_auth, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "nor deletes it");
+    let (s, _, _) = env.call(Method::DELETE, path, &as_admin, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, b, _) = post(env, "/access/v1/evaluation", &key, &ask("bob")).await;
+    assert_eq!(b["context"]["error"]["code"], "unknown_resource");
+
+    // Owned resources: reviews of the HR platform (module `reviews`), read by their owner
+    // (own) and by the owner's manager (team, depth 1), found by SQL over the owner column.
+    let demo = env.demo("hr-platform").await;
+    let hr_admin = Auth::Key {
+        token: env.key("hr-platform", "admin").await,
+        act_as: None,
+    };
+    let hr_key = env.key("hr-platform", "service").await;
+    for who in ["ceo", "manager", "sophie", "paul"] {
+        let (s, b, _) = env
+            .call(
+                Method::PUT,
+                &format!("/api/v1/resources/review/r-{who}"),
+                &hr_admin,
+                Some(json!({"organization": "company", "owner": demo_user(&demo, who).id})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+    }
+    let search = |who: &str| json!({"subject": {"type": "user", "id": demo_user(&demo, who).id}, "action": {"name": "read"}, "resource": {"type": "review"}});
+    let ids = |b: &Value| -> Vec<String> {
+        b["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (s, b, _) = post(
+        env,
+        "/access/v1/search/resource",
+        &hr_key,
+        &search("manager"),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(
+        ids(&b),
+        ["r-manager", "r-paul", "r-sophie"],
+        "own and N-1: {b}"
+    );
+    let (_, b, _) = post(
+        env,
+        "/access/v1/search/resource",
+        &hr_key,
+        &search("sophie"),
+    )
+    .await;
+    assert_eq!(ids(&b), ["r-sophie"]);
+    let (_, b, _) = post(env, "/access/v1/search/action", &hr_key, &json!({"subject": {"type": "user", "id": demo_user(&demo, "manager").id}, "resource": {"type": "review", "id": "r-paul"}})).await;
+    let names: Vec<&str> = b["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["read", "update"], "{b}");
+    let (_, b, _) = post(env, "/access/v1/search/subject", &hr_key, &json!({"subject": {"type": "user"}, "action": {"name": "update"}, "resource": {"type": "review", "id": "r-paul"}})).await;
+    let who: Vec<String> = ids(&b);
+    assert!(
+        who.contains(&demo_user(&demo, "manager").id) && who.contains(&demo_user(&demo, "hr").id),
+        "{b}"
+    );
+    assert!(!who.contains(&demo_user(&demo, "sophie").id), "{b}");
+}
+on_both!(stored_resources);
