@@ -804,11 +804,13 @@ fn decode_token(token: &str, binding: &str) -> Result<String> {
     }
 }
 
-fn results_page(results: Vec<Value>, next: Option<String>) -> Json<Value> {
+/// A search's answer: the results, the page, and a context naming the policy that decided.
+fn results_page(tenant: &Tenant, results: Vec<Value>, next: Option<String>) -> Json<Value> {
     let count = results.len();
     Json(json!({
         "results": results,
         "page": {"next_token": next.unwrap_or_default(), "count": count},
+        "context": Value::Object(base_context(tenant)),
     }))
 }
 
@@ -856,12 +858,12 @@ async fn search_subject(
         .map(|t| decode_token(t, &bind))
         .transpose()?;
     if subject_type != "user" {
-        return Ok(results_page(Vec::new(), None));
+        return Ok(results_page(tenant, Vec::new(), None));
     }
     let mut conn = app.db.pool().acquire().await?;
     let Some(loaded) = load_resource(&mut conn, &tenant.id, &resource_type, &resource_id).await?
     else {
-        return Ok(results_page(Vec::new(), None));
+        return Ok(results_page(tenant, Vec::new(), None));
     };
     let action = warden_action(tenant, &resource_type, &name);
     let target = loaded.target();
@@ -905,11 +907,11 @@ async fn search_subject(
             if full || scanned >= MAX_SUBJECT_SCAN {
                 let last_of_all = exhausted && rows.last().is_some_and(|l| l.id == u.id);
                 let next = (!last_of_all).then(|| encode_token(&bind, &u.id));
-                return Ok(results_page(results, next));
+                return Ok(results_page(tenant, results, next));
             }
         }
         if exhausted {
-            return Ok(results_page(results, None));
+            return Ok(results_page(tenant, results, None));
         }
     }
 }
@@ -959,16 +961,16 @@ async fn search_resource(
         .map(|t| decode_token(t, &bind))
         .transpose()?;
     if subject_type != "user" {
-        return Ok(results_page(Vec::new(), None));
+        return Ok(results_page(tenant, Vec::new(), None));
     }
     let mut conn = app.db.pool().acquire().await?;
     let Some(actor) = live_user(&mut conn, &tenant.id, &subject_id).await? else {
-        return Ok(results_page(Vec::new(), None));
+        return Ok(results_page(tenant, Vec::new(), None));
     };
     let action = warden_action(tenant, &resource_type, &name);
     let Ok(scope) = access::scope(&tenant.policy, &actor.account(), &action, now()) else {
         // An undeclared action: nothing may be reached with it.
-        return Ok(results_page(Vec::new(), None));
+        return Ok(results_page(tenant, Vec::new(), None));
     };
     let users = resource_type == "user";
     let opts = SqlOptions {
@@ -1034,7 +1036,7 @@ async fn search_resource(
         .into_iter()
         .map(|id| json!({"type": resource_type, "id": id}))
         .collect();
-    Ok(results_page(results, next))
+    Ok(results_page(tenant, results, next))
 }
 
 /// `POST /access/v1/search/action`: the actions this subject may take on this resource
@@ -1077,15 +1079,15 @@ async fn search_action(
         decode_token(t, &bind)?;
     }
     if subject_type != "user" {
-        return Ok(results_page(Vec::new(), None));
+        return Ok(results_page(tenant, Vec::new(), None));
     }
     let mut conn = app.db.pool().acquire().await?;
     let Some(actor) = live_user(&mut conn, &tenant.id, &subject_id).await? else {
-        return Ok(results_page(Vec::new(), None));
+        return Ok(results_page(tenant, Vec::new(), None));
     };
     let Some(loaded) = load_resource(&mut conn, &tenant.id, &resource_type, &resource_id).await?
     else {
-        return Ok(results_page(Vec::new(), None));
+        return Ok(results_page(tenant, Vec::new(), None));
     };
     let target = loaded.target();
     let starts: Vec<&str> = std::iter::once(actor.id.as_str())
@@ -1095,7 +1097,7 @@ async fn search_action(
     let Ok(perms) =
         access::permissions_over(&tenant.policy, &dir, &actor.account(), &target, now())
     else {
-        return Ok(results_page(Vec::new(), None));
+        return Ok(results_page(tenant, Vec::new(), None));
     };
     // A resource of another type than `user` is acted on through its module only; a user
     // also through the modules that act on users (`roles.assign`), named in full.
@@ -1117,7 +1119,7 @@ async fn search_action(
             json!({"name": short.unwrap_or(p)})
         })
         .collect();
-    Ok(results_page(results, None))
+    Ok(results_page(tenant, results, None))
 }
 
 /// `GET /.well-known/authzen-configuration`: the endpoints, under the base URL the caller

@@ -4,8 +4,8 @@
 //! `POST /api/v1/decide/{operation}[?mode=directory|stateless][&lang=en|fr]`; the body is
 //! the operation's contract input (`AuthorizeInput`, `ScopeInput`, ... in
 //! `contract/schema.json`), the response is the operation's contract output, with two more
-//! members: `mode` (`directory` or `stateless`) and `policyVersion` (the policy's `policy`
-//! hash is in every output that decides). An unusable request is the contract's error
+//! members: `mode` (`directory` or `stateless`) and `policyVersion`, and the policy's hash
+//! as `policy` where the output has none of its own. An unusable request is the contract's error
 //! envelope (`{"contract": 1, "error": {"code", "message", "path"?, "help"?}}`) with a 400.
 //!
 //! **Directory mode** (the default; any API key or console session): the facts come from
@@ -227,9 +227,12 @@ pub async fn decide(
     Ok(Json(stamp(out, &tenant, q.mode)))
 }
 
-/// Adds the mode and the policy version to a decision.
+/// Adds the mode, the policy version and (where the output has none) the policy hash to a
+/// decision.
 fn stamp(mut out: Value, tenant: &Tenant, mode: Mode) -> Value {
     if let Value::Object(m) = &mut out {
+        m.entry("policy")
+            .or_insert_with(|| tenant.policy.hash().into());
         m.insert("mode".into(), mode.name().into());
         m.insert("policyVersion".into(), tenant.version.into());
     }

@@ -244,6 +244,10 @@ fn check(case: &Value, status: StatusCode, body: &Value, headers: &HeaderMap) {
                 assert!(results.contains(i), "{name}: {i} in {body}");
             }
         }
+        assert!(
+            body["context"]["policyVersion"].is_i64(),
+            "{name}: a search names the policy version: {body}"
+        );
         if let Some(page) = body.get("page") {
             assert!(
                 page.is_object() && page["next_token"].is_string(),
@@ -289,7 +293,12 @@ async fn run_case(env: &Env, key: &str, case: &Value, n: usize) {
                 .to_owned();
             if next.is_empty() {
                 let want = expected(case);
-                check(case, s, &json!({"results": all}), &h);
+                check(
+                    case,
+                    s,
+                    &json!({"results": all, "context": b["context"]}),
+                    &h,
+                );
                 assert_eq!(
                     Value::Array(all),
                     want["results"],

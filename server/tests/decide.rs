@@ -336,6 +336,18 @@ async fn stateless_mode(env: &Env) {
             op.name()
         );
     }
+    // An output without a policy of its own is stamped with it.
+    let (s, b) = env
+        .call(
+            Method::POST,
+            "/api/v1/decide/passwordChange?mode=stateless",
+            &as_admin,
+            Some(json!({"actor": {"id": "e-7", "organization": "o"}, "target": {"id": "e-7", "organization": "o"}, "currentPasswordVerified": true, "now": "2026-11-22T10:00:00Z"})),
+        )
+        .await
+        .into_tuple();
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert!(b["policy"].as_str().unwrap().starts_with("sha256:"), "{b}");
     // French messages.
     let (_, b) = env
         .call(Method::POST, "/api/v1/decide/authorize?mode=stateless&lang=fr", &as_admin, Some(json!({"actor": {"id": "x", "organization": "o"}, "action": "users.read", "target": {"id": "y", "organization": "o"}, "now": "2026-11-22T10:00:00Z"})))
