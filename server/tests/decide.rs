@@ -249,6 +249,18 @@ async fn lifecycle(env: &Env) {
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(
+        b["decision"], "deny",
+        "active bookings block a deletion: {b}"
+    );
+    let (_, b) = decide(
+        env,
+        &admin,
+        "delete",
+        json!({"target": customer, "confirmed": true, "facts": {"activeBookings": 0}}),
+    )
+    .await;
+    assert_eq!(b["decision"], "allow", "{b}");
     // A decision, not a change: the customer is still active.
     let (_, b, _) = env
         .call(
