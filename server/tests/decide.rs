@@ -409,3 +409,41 @@ impl IntoTuple for (StatusCode, Value, axum::http::HeaderMap) {
         (self.0, self.1)
     }
 }
+
+/// The password check and the login gate read the tenant's rules and the stored account:
+/// failed logins counted by the store lock the account out; no password is echoed.
+async fn password_and_login(env: &Env) {
+    let demo = env.demo("rental-platform").await;
+    let key = env.key("rental-platform", "service").await;
+    let admin = Auth::key(&key, &demo_user(&demo, "admin").id);
+    let customer = demo_user(&demo, "customer").id.clone();
+    let (s, b) = decide(env, &admin, "password", json!({"password": "password123"})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["valid"], false, "{b}");
+    assert!(!b.to_string().contains("password123"), "never echoed: {b}");
+    let (_, b) = decide(
+        env,
+        &admin,
+        "password",
+        json!({"password": "Violet-Kettle-42!x"}),
+    )
+    .await;
+    assert_eq!(b["valid"], true, "{b}");
+    let (_, b) = decide(env, &admin, "login", json!({"account": customer})).await;
+    assert_eq!(b["decision"], "allow", "{b}");
+    // Five recent failures in the store: the lockout threshold of the policy.
+    let at = warden_server::app::now().unix();
+    let failures: Vec<i64> = (0..5).map(|i| at - 60 + i).collect();
+    sqlx::query("UPDATE users SET failed_logins = $1 WHERE id = $2")
+        .bind(serde_json::to_string(&failures).unwrap())
+        .bind(&customer)
+        .execute(env.app.db.pool())
+        .await
+        .unwrap();
+    let (_, b) = decide(env, &admin, "login", json!({"account": customer})).await;
+    assert_eq!(
+        b["decision"], "deny",
+        "locked out by the stored failures: {b}"
+    );
+}
+on_both!(password_and_login);
