@@ -572,18 +572,21 @@ async fn tenants_isolated(env: &Env) {
             &demo_user(&demo, "ceo").login,
             warden_server::seed::DEMO_PASSWORD,
         )
+        .await
+        .expect("the demo CEO signs in");
+    let (s, _, _) = env
+        .call(
+            Method::POST,
+            "/access/v1/evaluation",
+            &Auth::cookie(&cookie),
+            Some(q),
+        )
         .await;
-    if let Some(cookie) = cookie {
-        let (s, _, _) = env
-            .call(
-                Method::POST,
-                "/access/v1/evaluation",
-                &Auth::cookie(&cookie),
-                Some(q),
-            )
-            .await;
-        assert_eq!(s, StatusCode::FORBIDDEN);
-    }
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "a console session is not an API key"
+    );
 }
 on_both!(tenants_isolated);
 
@@ -863,17 +866,19 @@ async fn discovery(env: &Env) {
         b["access_evaluation_endpoint"],
         "https://pdp.example.com:8443/access/v1/evaluation"
     );
-    let (s, b, _) = send(
-        env,
-        Method::GET,
-        "/.well-known/authzen-configuration",
-        None,
-        None,
-        None,
-        None,
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
+    // A Host that is not a host name is refused, not reflected.
+    for host in ["evil.example/<script>", ""] {
+        let req = Request::builder()
+            .uri("/.well-known/authzen-configuration")
+            .header("host", host)
+            .body(Body::empty())
+            .unwrap();
+        let resp = env.router.clone().oneshot(req).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{host}");
+        let b: Value =
+            serde_json::from_slice(&resp.into_body().collect().await.unwrap().to_bytes()).unwrap();
+        assert_eq!(b["field"], "Host");
+    }
 }
 on_both!(discovery);
 
