@@ -413,10 +413,54 @@ async fn directory_for(
     Ok(dir)
 }
 
-fn prop_u32(p: &Map<String, Value>, key: &str) -> Option<u32> {
-    p.get(key)
-        .and_then(Value::as_u64)
-        .and_then(|n| u32::try_from(n).ok())
+/// The parameters of a status change asked about (`action.properties` of `users.status`).
+struct TransitionParams {
+    to: String,
+    reason: Option<String>,
+    duration_days: Option<u32>,
+    duration_minutes: Option<u32>,
+}
+
+/// Reads the parameters of a status change: `None` when no `to` is given (then the
+/// properties are ignored), the field and the reason when one is malformed.
+fn transition_params(
+    p: &Map<String, Value>,
+) -> std::result::Result<Option<TransitionParams>, (String, String)> {
+    let field = |k: &str| format!("action.properties.{k}");
+    let to = match p.get("to") {
+        None => return Ok(None),
+        Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= 128 => s.clone(),
+        Some(_) => {
+            return Err((
+                field("to"),
+                "must be a status name (1 to 128 characters)".into(),
+            ));
+        }
+    };
+    let reason = match p.get("reason") {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => return Err((field("reason"), "must be a string".into())),
+    };
+    let whole = |k: &str| match p.get(k) {
+        None => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .map(Some)
+            .ok_or_else(|| {
+                (
+                    field(k),
+                    "must be a whole number from 0 to 4294967295".to_owned(),
+                )
+            }),
+    };
+    Ok(Some(TransitionParams {
+        to,
+        reason,
+        duration_days: whole("durationDays")?,
+        duration_minutes: whole("durationMinutes")?,
+    }))
 }
 
 /// Decides one question against the directory. Domain outcomes (an unknown subject, an
@@ -490,18 +534,24 @@ async fn decide(
     }
     // A status change asked with its parameters: the kernel's state machine decides too,
     // after the authorization allowed (it can only narrow).
-    let transition_to = q
-        .action_properties
-        .as_ref()
-        .and_then(|p| p.get("to"))
-        .and_then(Value::as_str);
-    if let (Loaded::User(target_user), "users.status", Some(to), Some(p)) = (
-        &loaded,
-        action.as_str(),
-        transition_to,
-        q.action_properties.as_ref(),
-    ) && tenant.policy.lifecycle().is_some()
-    {
+    let params = match (&loaded, action.as_str(), q.action_properties.as_ref()) {
+        (Loaded::User(_), "users.status", Some(p)) if tenant.policy.lifecycle().is_some() => {
+            match transition_params(p) {
+                Ok(params) => params,
+                Err((field, reason)) => {
+                    ctx.insert("field".into(), field.clone().into());
+                    return Ok(deny_with_error(
+                        ctx,
+                        400,
+                        "invalid_request",
+                        format!("`{field}` {reason}"),
+                    ));
+                }
+            }
+        }
+        _ => None,
+    };
+    if let (Loaded::User(target_user), Some(params)) = (&loaded, params) {
         let perms =
             match access::permissions_over(&tenant.policy, &dir, &actor.account(), &target, t) {
                 Ok(p) => p,
@@ -514,11 +564,11 @@ async fn decide(
         let req = TransitionRequest {
             actor: actor.account(),
             target: target_user.account(),
-            to: to.to_owned(),
-            reason: p.get("reason").and_then(Value::as_str).map(str::to_owned),
+            to: params.to,
+            reason: params.reason,
             until: None,
-            duration_days: prop_u32(p, "durationDays"),
-            duration_minutes: prop_u32(p, "durationMinutes"),
+            duration_days: params.duration_days,
+            duration_minutes: params.duration_minutes,
             facts: TransitionFacts {
                 active_bookings: None,
                 active_super_admins: Some(u32::try_from(supers).unwrap_or(u32::MAX)),

@@ -803,6 +803,24 @@ async fn lifecycle_in_context(env: &Env) {
     assert_eq!(b["decision"], false, "a suspension needs a reason: {b}");
     assert_eq!(b["context"]["deny"]["code"], "reason_required", "{b}");
     assert!(b["context"]["deny"]["kind"].is_string());
+    // Malformed parameters are that question's error, naming the field: never a default.
+    for (props, field) in [
+        (
+            json!({"to": "suspended", "reason": "r", "durationDays": "14"}),
+            "action.properties.durationDays",
+        ),
+        (json!({"to": 5}), "action.properties.to"),
+        (
+            json!({"to": "suspended", "reason": ["r"], "durationDays": 14}),
+            "action.properties.reason",
+        ),
+    ] {
+        let (s, b, _) = post(env, "/access/v1/evaluation", &key, &ask(props)).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(b["decision"], false, "{b}");
+        assert_eq!(b["context"]["field"], field, "{b}");
+        assert_eq!(b["context"]["error"]["status"], 400, "{b}");
+    }
     // The customer may not suspend the admin, whatever the properties say.
     let q = json!({"subject": {"type": "user", "id": customer.id}, "action": {"name": "status", "properties": {"to": "suspended", "reason": "x", "durationDays": 1}}, "resource": {"type": "user", "id": admin.id}});
     let (_, b, _) = post(env, "/access/v1/evaluation", &key, &q).await;
