@@ -11,7 +11,9 @@
 //! **Directory mode** (the default; any API key or console session): the facts come from
 //! the directory, never from the body. The actor is the user the key acts for
 //! (`X-Warden-Act-As`) or the session's user; a `target` (or `account`) is a user id, or
-//! `{"type", "id"}` of a stored resource; the manager chains, the current time, uniqueness
+//! `{"type", "id"}` of a stored resource, and a user named must be one the actor may read
+//! (`users.read`; otherwise it is answered as no user, as the management API does); the
+//! manager chains, the current time, uniqueness
 //! and existence answers, failed logins, the organisation's state and the number of active
 //! super administrators are the server's. A body that asserts any of them (`actor`,
 //! `directory`, `now`, `today`, `facts` the store answers) is refused, naming the field.
@@ -273,9 +275,13 @@ enum Named {
     Resource(resources::ResourceRow),
 }
 
+/// A user named in a request must be one the actor may read (`users.read`), as in the
+/// management API: a user outside the actor's reach is answered as no user at all, so a
+/// decision never reveals what the actor may not see (a status, an anonymised record).
 async fn named(
     conn: &mut AnyConnection,
-    tenant: &str,
+    tenant: &Tenant,
+    actor: &UserRow,
     input: &Map<String, Value>,
     key: &str,
     users_only: bool,
@@ -310,12 +316,33 @@ async fn named(
         return Err(refuse(&path, "is not an id of this tenant"));
     }
     if kind == "user" {
-        match store::user(conn, tenant, &id).await? {
-            Some(u) if u.deleted_at.is_none() => Ok(Named::User(Box::new(u))),
-            _ => Err(refuse(&path, format!("no user `{id}` in this tenant"))),
+        let unknown = || refuse(&path, format!("no user `{id}` in this tenant"));
+        let Some(u) = store::user(conn, &tenant.id, &id)
+            .await?
+            .filter(|u| u.deleted_at.is_none())
+        else {
+            return Err(unknown());
+        };
+        let rows = chain_rows(conn, &tenant.id, &[&actor.id, &u.id]).await?;
+        let (dir, _) = warden_core::access::Directory::from_accounts(&rows);
+        let read = warden_core::access::authorize(
+            &tenant.policy,
+            &dir,
+            &warden_core::access::AuthorizeRequest {
+                actor: actor.account(),
+                action: "users.read".into(),
+                target: warden_core::access::Target::from(&u.account()),
+                change: None,
+            },
+            now(),
+            Lang::En,
+        );
+        match read {
+            Ok(d) if d.allowed() => Ok(Named::User(Box::new(u))),
+            _ => Err(unknown()),
         }
     } else {
-        match resources::resource(conn, tenant, &kind, &id).await? {
+        match resources::resource(conn, &tenant.id, &kind, &id).await? {
             Some(r) => Ok(Named::Resource(r)),
             None => Err(refuse(&path, format!("no {kind} `{id}` in this tenant"))),
         }
@@ -323,11 +350,11 @@ async fn named(
 }
 
 /// The directory rows (id and manager) of the manager chains above `starts`.
-async fn chains(
+async fn chain_rows(
     conn: &mut AnyConnection,
     tenant: &str,
     starts: &[&str],
-) -> Result<Value, DecideError> {
+) -> Result<Vec<Account>, DecideError> {
     let mut rows = Vec::new();
     let mut seen = BTreeSet::new();
     for s in starts {
@@ -340,6 +367,16 @@ async fn chains(
             }
         }
     }
+    Ok(rows)
+}
+
+/// [`chain_rows`] as the contract's `directory` member.
+async fn chains(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    starts: &[&str],
+) -> Result<Value, DecideError> {
+    let rows = chain_rows(conn, tenant, starts).await?;
     serde_json::to_value(rows).map_err(|e| DecideError::Server(ApiError::from(e)))
 }
 
@@ -438,7 +475,7 @@ async fn directory_mode(
         Op::Authorize | Op::Permissions => {
             refuse_asserted(&input, &["actor", "directory", "now"])?;
             let a = actor()?;
-            let target = named(&mut conn, t, &input, "target", false).await?;
+            let target = named(&mut conn, tenant, a, &input, "target", false).await?;
             let (target, subject) = match &target {
                 Named::User(u) => (
                     serde_json::to_value(warden_core::access::Target::from(&u.account())),
@@ -458,7 +495,8 @@ async fn directory_mode(
         Op::Transition | Op::Delete => {
             refuse_asserted(&input, &["actor", "directory", "now"])?;
             let a = actor()?;
-            let Named::User(target) = named(&mut conn, t, &input, "target", true).await? else {
+            let Named::User(target) = named(&mut conn, tenant, a, &input, "target", true).await?
+            else {
                 return Err(refuse("input.target", "is a user id"));
             };
             let facts = lifecycle_facts(&mut conn, t, &input).await?;
@@ -473,7 +511,9 @@ async fn directory_mode(
         }
         Op::Login => {
             refuse_asserted(&input, &["facts", "organization", "now"])?;
-            let Named::User(u) = named(&mut conn, t, &input, "account", true).await? else {
+            let Named::User(u) =
+                named(&mut conn, tenant, actor()?, &input, "account", true).await?
+            else {
                 return Err(refuse("input.account", "is a user id"));
             };
             let organization = match &u.organization {
@@ -506,7 +546,9 @@ async fn directory_mode(
         }
         Op::EffectiveStatus => {
             refuse_asserted(&input, &["now"])?;
-            let Named::User(u) = named(&mut conn, t, &input, "account", true).await? else {
+            let Named::User(u) =
+                named(&mut conn, tenant, actor()?, &input, "account", true).await?
+            else {
                 return Err(refuse("input.account", "is a user id"));
             };
             input.insert("account".into(), account(&u)?);

@@ -65,15 +65,36 @@ async fn directory_mode(env: &Env) {
     )
     .await;
     assert_eq!(b["decision"], "allow", "{b}");
+    // A user may read herself but not change herself here: a deny, with its kind and code.
     let (_, b) = decide(
+        env,
+        &as_sophie,
+        "authorize",
+        json!({"action": "users.update", "target": id("sophie")}),
+    )
+    .await;
+    assert_eq!(b["decision"], "deny", "{b}");
+    assert_eq!(b["deny"]["kind"], "notPermitted");
+    assert!(b["deny"]["code"].is_string());
+    // A peer is outside her reach: answered as no user at all, as GET /users/{id} does.
+    let (s, b) = decide(
         env,
         &as_sophie,
         "authorize",
         json!({"action": "users.read", "target": id("paul")}),
     )
     .await;
-    assert_eq!(b["decision"], "deny", "{b}");
-    assert_eq!(b["deny"]["kind"], "notPermitted");
+    refused(s, &b, "input.target");
+    let (s, b) = decide(
+        env,
+        &as_sophie,
+        "effectiveStatus",
+        json!({"account": id("paul")}),
+    )
+    .await;
+    refused(s, &b, "input.account");
+    let (s, b) = decide(env, &as_sophie, "login", json!({"account": id("paul")})).await;
+    refused(s, &b, "input.account");
     // The body cannot assert the actor, the directory, the time, nor another tenant's user.
     let (s, b) = decide(env, &as_sophie, "authorize", json!({"action": "users.read", "target": id("paul"), "actor": {"id": id("ceo"), "roles": ["director"], "organization": "company"}})).await;
     refused(s, &b, "input.actor");
