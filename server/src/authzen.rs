@@ -13,7 +13,8 @@
 //! tenant addressed, so one tenant never reads another's data. A console session is refused.
 //!
 //! **Subjects and resources come from the directory.** A subject is a user of the tenant
-//! (`{"type": "user", "id"}`, the user's id); a resource is a user (`type` `user`) or a
+//! (`{"type": "user", "id"}`: the user's id or, when no user has that id, the user's login,
+//! e-mail or username; searches answer with ids); a resource is a user (`type` `user`) or a
 //! stored resource of another type (its organisation, owner and location, see
 //! [`crate::resources`]). `properties` a caller sends never grant anything: they are
 //! listed in the response context as ignored. The one exception narrows only: for the
@@ -352,15 +353,20 @@ fn deny_with_error(mut ctx: Map<String, Value>, status: u16, code: &str, message
     json!({"decision": false, "context": Value::Object(ctx)})
 }
 
-/// A live (not deleted) user of the tenant.
+/// A live (not deleted) user of the tenant named by its id or, when no user has that id,
+/// by its login (the e-mail or username key, compared as the store normalises it): a PEP
+/// often knows a user by the identity provider's e-mail.
 async fn live_user(
     conn: &mut AnyConnection,
     tenant: &str,
     id: &str,
 ) -> Result<Option<UserRow>, sqlx::Error> {
-    Ok(store::user(conn, tenant, id)
-        .await?
-        .filter(|u| u.deleted_at.is_none()))
+    let by_id = store::user(conn, tenant, id).await?;
+    let found = match by_id {
+        Some(u) => Some(u),
+        None => store::user_by_login(conn, tenant, id).await?,
+    };
+    Ok(found.filter(|u| u.deleted_at.is_none()))
 }
 
 /// A resource as the kernel sees it, loaded from the directory.

@@ -732,6 +732,12 @@ async fn users_as_resources(env: &Env) {
         (s, &b["field"]),
         (StatusCode::BAD_REQUEST, &json!("page.limit"))
     );
+    // A user is also named by login (the e-mail a PEP knows), case-insensitively.
+    let (_, b, _) = post(env, "/access/v1/evaluation", &key, &json!({"subject": {"type": "user", "id": "Marc.Dubois@company.com"}, "action": {"name": "read"}, "resource": {"type": "user", "id": demo_user(&demo, "paul").login}})).await;
+    assert_eq!(b["decision"], true, "{b}");
+    let (_, b, _) = post(env, "/access/v1/evaluation", &key, &json!({"subject": {"type": "user", "id": demo_user(&demo, "paul").login}, "action": {"name": "read"}, "resource": {"type": "user", "id": manager.login}})).await;
+    assert_eq!(b["decision"], false, "{b}");
+    assert_eq!(b["context"]["deny"]["kind"], "notPermitted", "{b}");
     // Subject search: who may read sophie.
     let sophie = demo_user(&demo, "sophie");
     let (_, b, _) = post(env, "/access/v1/search/subject", &key, &json!({"subject": {"type": "user"}, "action": {"name": "users.read"}, "resource": {"type": "user", "id": sophie.id}})).await;
