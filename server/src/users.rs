@@ -100,10 +100,12 @@ fn string_list(v: Option<Value>, key: &str) -> Result<Option<Vec<String>>, ApiEr
     }
 }
 
-/// Validates `record` twice: once to learn the checks, once with the store's answers.
+/// Validates `record` twice: once to learn the checks, once with the store's answers (a
+/// duplicate names its holder only when `actor` may read it, see [`conceal_holders`]).
 async fn validate(
     conn: &mut AnyConnection,
     tenant: &Tenant,
+    actor: &UserRow,
     record: &Map<String, Value>,
     mode: Mode,
     self_id: Option<&str>,
@@ -123,8 +125,63 @@ async fn validate(
     if first.checks.is_empty() {
         return Ok(first);
     }
-    let facts = store::answer_checks(conn, &tenant.id, &first.checks, self_id).await?;
+    let mut facts = store::answer_checks(conn, &tenant.id, &first.checks, self_id).await?;
+    conceal_holders(conn, tenant, Some(actor), &mut facts).await?;
     Ok(validate_user(&tenant.policy, record, &ctx(&facts)))
+}
+
+/// Whether `actor` may read the live user `id` of the tenant (the kernel's `users.read`).
+///
+/// # Errors
+/// Store errors.
+pub(crate) async fn may_read(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    actor: &UserRow,
+    id: &str,
+) -> Result<bool, ApiError> {
+    let Some(target) = store::user(conn, &tenant.id, id)
+        .await?
+        .filter(|u| u.deleted_at.is_none())
+    else {
+        return Ok(false);
+    };
+    let dir = directory(conn, &tenant.id, &[], &[&target.id, &actor.id]).await?;
+    let req = AuthorizeRequest {
+        actor: actor.account(),
+        action: "users.read".to_owned(),
+        target: Target::from(&target.account()),
+        change: None,
+    };
+    Ok(access::authorize(&tenant.policy, &dir, &req, now(), Lang::En).is_ok_and(|d| d.allowed()))
+}
+
+/// The store's uniqueness answers name the account holding a key (its id and status, for
+/// the kernel's duplicate suggestion); an actor who may not read that account (or no actor)
+/// learns only that the key is taken, as `GET /users/{id}` answers "not found".
+///
+/// # Errors
+/// Store errors.
+pub(crate) async fn conceal_holders(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    actor: Option<&UserRow>,
+    facts: &mut ValidationFacts,
+) -> Result<(), ApiError> {
+    for fact in facts.unique.values_mut() {
+        let Some(holder) = fact.existing_id.clone() else {
+            continue;
+        };
+        let readable = match actor {
+            Some(a) => may_read(conn, tenant, a, &holder).await?,
+            None => false,
+        };
+        if !readable {
+            fact.existing_id = None;
+            fact.existing_status = None;
+        }
+    }
+    Ok(())
 }
 
 fn refuse_invalid(d: &ValidationDecision) -> Result<(), ApiError> {
@@ -435,7 +492,7 @@ pub async fn create(
     let id = tokens::new_id("u_").map_err(|e| ApiError::Internal(e.to_string()))?;
 
     let mut conn = app.db.pool().acquire().await?;
-    let decision = validate(&mut conn, tenant, &record, Mode::Create, None).await?;
+    let decision = validate(&mut conn, tenant, actor, &record, Mode::Create, None).await?;
     refuse_invalid(&decision)?;
     let mut u = UserRow {
         id: id.clone(),
@@ -531,7 +588,7 @@ pub async fn create(
         Ok(()) => tx.commit().await?,
         Err(e) => {
             tx.rollback().await?;
-            return Err(duplicate_or(app, tenant, &record, None, Mode::Create, e).await);
+            return Err(duplicate_or(app, tenant, actor, &record, None, Mode::Create, e).await);
         }
     }
     let mut extra = Map::new();
@@ -569,6 +626,7 @@ fn initial_temporary_password(policy: &Policy) -> Option<String> {
 async fn duplicate_or(
     app: &App,
     tenant: &Tenant,
+    actor: &UserRow,
     record: &Map<String, Value>,
     self_id: Option<&str>,
     mode: Mode,
@@ -582,7 +640,7 @@ async fn duplicate_or(
     let Ok(mut conn) = app.db.pool().acquire().await else {
         return ApiError::Unavailable;
     };
-    match validate(&mut conn, tenant, record, mode, self_id).await {
+    match validate(&mut conn, tenant, actor, record, mode, self_id).await {
         Ok(d) if !d.accepted() => ApiError::Invalid {
             violations: d.violations,
         },
@@ -862,7 +920,15 @@ pub async fn update(
     let plain = pw_fields
         .iter()
         .find_map(|f| text(&b.record, f).filter(|p| !p.is_empty()));
-    let decision = validate(&mut conn, tenant, &record, Mode::Update, Some(&before.id)).await?;
+    let decision = validate(
+        &mut conn,
+        tenant,
+        actor,
+        &record,
+        Mode::Update,
+        Some(&before.id),
+    )
+    .await?;
     refuse_invalid(&decision)?;
     let mut after = before.clone();
     after.document = decision.normalized.clone();
@@ -1044,7 +1110,7 @@ pub async fn update(
         Err(e) => {
             tx.rollback().await?;
             return Err(
-                duplicate_or(app, tenant, &record, Some(&before.id), Mode::Update, e).await,
+                duplicate_or(app, tenant, actor, &record, Some(&before.id), Mode::Update, e).await,
             );
         }
     };
