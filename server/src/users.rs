@@ -898,7 +898,22 @@ pub async fn update(
         Some(_) => return Err(bad("`status` must be a string")),
     };
     let mut conn = app.db.pool().acquire().await?;
-    let (before, _) = readable_target(&mut conn, caller, id).await?;
+    let (before, read_dir) = readable_target(&mut conn, caller, id).await?;
+    // May the actor update this user at all, before the record is validated: an actor who
+    // may not must not learn from the edit's violations whether a key is taken (nor by whom).
+    let early_change = b.roles.as_ref().and_then(|r| {
+        let add: Vec<String> = r.iter().filter(|x| !before.roles.contains(x)).cloned().collect();
+        let remove: Vec<String> = before.roles.iter().filter(|x| !r.contains(x)).cloned().collect();
+        (!add.is_empty() || !remove.is_empty()).then_some(RoleChange { add, remove })
+    });
+    require(authorize(
+        tenant,
+        &read_dir,
+        &actor.account(),
+        "users.update",
+        Target::from(&before.account()),
+        early_change,
+    )?)?;
     let mut record = before.document.clone();
     for (k, v) in &b.record {
         if v.is_null() {

@@ -1115,3 +1115,32 @@ async fn prs_accounts_start_with_a_temporary_password(env: &Env) {
     assert!(!audit.to_string().contains(&temp));
 }
 on_both!(prs_accounts_start_with_a_temporary_password);
+
+/// An update is authorized before the record is validated: a user who may not update an
+/// account cannot use the edit to learn whether an e-mail is taken, nor by whom.
+async fn an_update_is_authorized_before_it_is_validated(env: &Env) {
+    let users = env.demo(HR).await;
+    let sophie = demo_user(&users, "sophie");
+    let hugo = demo_user(&users, "hr");
+    let key = env.key(HR, "service").await;
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", sophie.id),
+            &Auth::key(&key, &sophie.id),
+            Some(json!({"email": "hugo.renard@company.com"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert!(!v.to_string().contains(&hugo.id), "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", sophie.id),
+            &Auth::key(&key, &sophie.id),
+            Some(json!({"email": "sophie.new@company.com"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+}
+on_both!(an_update_is_authorized_before_it_is_validated);
