@@ -1500,12 +1500,32 @@ pub struct LoggedIn {
     pub must_change_password: bool,
 }
 
+/// Records a failed sign-in (the last 50 are kept, what the lockout counts).
+async fn record_failed_login(
+    app: &App,
+    tenant: &Tenant,
+    u: &mut UserRow,
+    at: i64,
+) -> Result<(), ApiError> {
+    u.failed_logins.push(at);
+    let keep = u.failed_logins.len().saturating_sub(50);
+    u.failed_logins.drain(..keep);
+    sqlx::query("UPDATE users SET failed_logins = $1 WHERE tenant_id = $2 AND id = $3")
+        .bind(serde_json::to_string(&u.failed_logins)?)
+        .bind(&tenant.id)
+        .bind(&u.id)
+        .execute(app.db.pool())
+        .await?;
+    Ok(())
+}
+
 /// Signs a user in: the kernel's login gate (status, organisation, lockout), the password,
 /// failed attempts counted in the store, and a rehash when the parameters changed.
 ///
 /// # Errors
-/// `Unauthenticated` for an unknown login or a wrong password (indistinguishable), a
-/// kernel denial for a gate that refuses.
+/// `Unauthenticated` for an unknown login or a wrong password (indistinguishable, also for
+/// an account the gate refuses), the kernel's denial for a gate that refuses a caller who
+/// gave the right password, or an account the lockout holds.
 pub async fn login(
     app: &App,
     tenant: &Tenant,
@@ -1554,7 +1574,26 @@ pub async fn login(
         )
         .map_err(lifecycle_bad)?;
         if !gate.allowed() {
-            return Err(ApiError::denied(gate.deny));
+            // Only a caller who knows the password hears why the account is refused:
+            // without it, a refused account is an unknown login (no enumeration, no status),
+            // and the guess counts. An account the lockout holds is answered as locked
+            // without verifying (no password oracle while locked).
+            if gate.lockout.as_ref().is_some_and(|l| l.locked) {
+                let _ = hash(&tenant.policy, password_text).await;
+                return Err(ApiError::denied(gate.deny));
+            }
+            let matches = match u.password_hash.clone() {
+                Some(stored) => verify(&tenant.policy, &stored, password_text).await?.matches,
+                None => {
+                    let _ = hash(&tenant.policy, password_text).await;
+                    false
+                }
+            };
+            if matches {
+                return Err(ApiError::denied(gate.deny));
+            }
+            record_failed_login(app, tenant, &mut u, t.unix()).await?;
+            return Err(ApiError::Unauthenticated);
         }
     }
     let Some(stored) = u.password_hash.clone() else {
@@ -1563,15 +1602,7 @@ pub async fn login(
     let v = verify(&tenant.policy, &stored, password_text.clone()).await?;
     let at = t.unix();
     if !v.matches {
-        u.failed_logins.push(at);
-        let keep = u.failed_logins.len().saturating_sub(50);
-        u.failed_logins.drain(..keep);
-        sqlx::query("UPDATE users SET failed_logins = $1 WHERE tenant_id = $2 AND id = $3")
-            .bind(serde_json::to_string(&u.failed_logins)?)
-            .bind(&tenant.id)
-            .bind(&u.id)
-            .execute(app.db.pool())
-            .await?;
+        record_failed_login(app, tenant, &mut u, at).await?;
         return Err(ApiError::Unauthenticated);
     }
     let rehash = if v.needs_rehash {

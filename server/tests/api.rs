@@ -1144,3 +1144,65 @@ async fn an_update_is_authorized_before_it_is_validated(env: &Env) {
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
 }
 on_both!(an_update_is_authorized_before_it_is_validated);
+
+/// Sign-in answers a refused account's state only to whom knows its password: without it,
+/// an inactive account is the same 401 as an unknown login (no enumeration, no status), and
+/// the wrong guess is counted as a failed attempt.
+async fn a_refused_account_is_not_revealed_without_its_password(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let sophie = demo_user(&users, "sophie");
+    let key = env.key(HR, "service").await;
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/status", sophie.id),
+            &Auth::key(&key, &hr.id),
+            Some(json!({"to": "inactive", "reason": "left the company"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let sign_in = |login: String, password: &str| {
+        json!({"tenant": HR, "login": login, "password": password})
+    };
+    let (unknown, u, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/session",
+            &Auth::None,
+            Some(sign_in("nobody@company.com".into(), "Wrong-Guess-123!")),
+        )
+        .await;
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/session",
+            &Auth::None,
+            Some(sign_in(sophie.login.clone(), "Wrong-Guess-123!")),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+    assert_eq!((s, &v), (unknown, &u), "the same answer as an unknown login");
+    assert!(!v.to_string().contains("inactive"), "{v}");
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM users WHERE id = $1 AND failed_logins <> '[]'",
+            &sophie.id
+        )
+        .await,
+        1,
+        "the wrong guess is counted"
+    );
+    // With her password, she hears why.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/session",
+            &Auth::None,
+            Some(sign_in(sophie.login.clone(), DEMO_PASSWORD)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "status_inactive");
+}
+on_both!(a_refused_account_is_not_revealed_without_its_password);
