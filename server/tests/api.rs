@@ -1206,3 +1206,26 @@ async fn a_refused_account_is_not_revealed_without_its_password(env: &Env) {
     assert_eq!(v["deny"]["code"], "status_inactive");
 }
 on_both!(a_refused_account_is_not_revealed_without_its_password);
+
+/// An import preview answers which of a file's e-mails the directory already holds: only an
+/// actor who may create users may ask (else any signed-in user could test ten thousand
+/// addresses a request).
+async fn an_import_preview_takes_an_actor_who_may_create_users(env: &Env) {
+    let users = env.demo(HR).await;
+    let sophie = demo_user(&users, "sophie");
+    let key = env.key(HR, "service").await;
+    let csv = "firstName,lastName,email,jobTitle,manager,status,organization\n\
+               Hugo,Renard,hugo.renard@company.com,HR,,active,company\n"
+        .to_owned();
+    let (s, v, _) = env
+        .call_raw(
+            Method::POST,
+            "/api/v1/imports",
+            &Auth::key(&key, &sophie.id),
+            Some(csv),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert!(v.get("taken").is_none(), "{v}");
+}
+on_both!(an_import_preview_takes_an_actor_who_may_create_users);
