@@ -1500,23 +1500,45 @@ pub struct LoggedIn {
     pub must_change_password: bool,
 }
 
-/// Records a failed sign-in (the last 50 are kept, what the lockout counts).
+/// Records a failed sign-in (the last 50 are kept, what the lockout counts). Concurrent
+/// failures each count: the list is swapped only if no other writer changed it since it was
+/// read (else read again), so parallel guesses cannot outrun the lockout.
 async fn record_failed_login(
     app: &App,
     tenant: &Tenant,
     u: &mut UserRow,
     at: i64,
 ) -> Result<(), ApiError> {
-    u.failed_logins.push(at);
-    let keep = u.failed_logins.len().saturating_sub(50);
-    u.failed_logins.drain(..keep);
-    sqlx::query("UPDATE users SET failed_logins = $1 WHERE tenant_id = $2 AND id = $3")
-        .bind(serde_json::to_string(&u.failed_logins)?)
+    for _ in 0..64 {
+        let current: Option<String> =
+            sqlx::query_scalar("SELECT failed_logins FROM users WHERE tenant_id = $1 AND id = $2")
+                .bind(&tenant.id)
+                .bind(&u.id)
+                .fetch_optional(app.db.pool())
+                .await?;
+        let Some(current) = current else {
+            return Ok(());
+        };
+        let mut list: Vec<i64> = serde_json::from_str(&current).unwrap_or_default();
+        list.push(at);
+        let keep = list.len().saturating_sub(50);
+        list.drain(..keep);
+        let swapped = sqlx::query(
+            "UPDATE users SET failed_logins = $1 WHERE tenant_id = $2 AND id = $3 AND failed_logins = $4",
+        )
+        .bind(serde_json::to_string(&list)?)
         .bind(&tenant.id)
         .bind(&u.id)
+        .bind(&current)
         .execute(app.db.pool())
-        .await?;
-    Ok(())
+        .await?
+        .rows_affected();
+        if swapped == 1 {
+            u.failed_logins = list;
+            return Ok(());
+        }
+    }
+    Err(ApiError::Unavailable)
 }
 
 /// Signs a user in: the kernel's login gate (status, organisation, lockout), the password,

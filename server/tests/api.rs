@@ -1229,3 +1229,39 @@ async fn an_import_preview_takes_an_actor_who_may_create_users(env: &Env) {
     assert!(v.get("taken").is_none(), "{v}");
 }
 on_both!(an_import_preview_takes_an_actor_who_may_create_users);
+
+/// Concurrent wrong passwords are each counted: the lockout cannot be outrun by guessing in
+/// parallel (each failed attempt was a read, then a write of the whole list: lost updates).
+async fn concurrent_failed_sign_ins_are_all_counted(env: &Env) {
+    let users = env.demo(HR).await;
+    let paul = demo_user(&users, "paul").login.clone();
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let router = env.router.clone();
+        let body = json!({"tenant": HR, "login": paul, "password": format!("Wrong-Guess-{i}!x")});
+        tasks.push(tokio::spawn(async move {
+            let req = axum::http::Request::builder()
+                .method(Method::POST)
+                .uri("/api/v1/session")
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(body.to_string()))
+                .unwrap();
+            tower::ServiceExt::oneshot(router, req)
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), StatusCode::UNAUTHORIZED);
+    }
+    let id = demo_user(&users, "paul").id.clone();
+    let stored: String = sqlx::query_scalar("SELECT failed_logins FROM users WHERE id = $1")
+        .bind(&id)
+        .fetch_one(env.app.db.pool())
+        .await
+        .unwrap();
+    let n = serde_json::from_str::<Vec<i64>>(&stored).unwrap().len();
+    assert_eq!(n, 6, "{stored}");
+}
+on_both!(concurrent_failed_sign_ins_are_all_counted);
