@@ -200,7 +200,10 @@ fn required_entity(m: &Map<String, Value>, key: &str) -> Result<EntityIn> {
 
 /// The required top-level `action` of a search.
 fn required_action(m: &Map<String, Value>) -> Result<ActionIn> {
-    action_in(required(object(m, "action", "")?, "action".into())?, "action")
+    action_in(
+        required(object(m, "action", "")?, "action".into())?,
+        "action",
+    )
 }
 
 fn join(prefix: &str, key: &str) -> String {

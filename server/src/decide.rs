@@ -463,13 +463,14 @@ async fn directory_mode(
                 .and_then(Value::as_str)
                 .map(str::to_owned);
             let self_id = match (named_self, caller.actor.as_ref()) {
-                (Some(id), Some(a)) if crate::users::may_read(&mut conn, tenant, a, &id).await? => {
+                (Some(id), Some(a))
+                    if crate::users::may_read(&mut conn, tenant, a, &id).await? =>
+                {
                     Some(id)
                 }
                 _ => None,
             };
-            let mut facts =
-                store::answer_checks(&mut conn, t, &checks, self_id.as_deref()).await?;
+            let mut facts = store::answer_checks(&mut conn, t, &checks, self_id.as_deref()).await?;
             // A duplicate names its holder only to an actor who may read it.
             crate::users::conceal_holders(&mut conn, tenant, caller.actor.as_ref(), &mut facts)
                 .await?;

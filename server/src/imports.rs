@@ -51,8 +51,9 @@ pub async fn import(
     let actor = caller.actor()?;
     // An import creates users: an actor whose `users.create` reaches nobody may neither
     // commit nor preview one (a preview answers which keys the directory holds).
-    let create = warden_core::access::scope(&tenant.policy, &actor.account(), "users.create", now())
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let create =
+        warden_core::access::scope(&tenant.policy, &actor.account(), "users.create", now())
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     if matches!(create.filter, warden_core::access::Filter::None) {
         return Err(ApiError::Forbidden {
             deny: None,

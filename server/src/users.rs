@@ -902,8 +902,17 @@ pub async fn update(
     // May the actor update this user at all, before the record is validated: an actor who
     // may not must not learn from the edit's violations whether a key is taken (nor by whom).
     let early_change = b.roles.as_ref().and_then(|r| {
-        let add: Vec<String> = r.iter().filter(|x| !before.roles.contains(x)).cloned().collect();
-        let remove: Vec<String> = before.roles.iter().filter(|x| !r.contains(x)).cloned().collect();
+        let add: Vec<String> = r
+            .iter()
+            .filter(|x| !before.roles.contains(x))
+            .cloned()
+            .collect();
+        let remove: Vec<String> = before
+            .roles
+            .iter()
+            .filter(|x| !r.contains(x))
+            .cloned()
+            .collect();
         (!add.is_empty() || !remove.is_empty()).then_some(RoleChange { add, remove })
     });
     require(authorize(
@@ -1124,9 +1133,16 @@ pub async fn update(
         }
         Err(e) => {
             tx.rollback().await?;
-            return Err(
-                duplicate_or(app, tenant, actor, &record, Some(&before.id), Mode::Update, e).await,
-            );
+            return Err(duplicate_or(
+                app,
+                tenant,
+                actor,
+                &record,
+                Some(&before.id),
+                Mode::Update,
+                e,
+            )
+            .await);
         }
     };
     let mut extra = Map::new();
@@ -1605,7 +1621,11 @@ pub async fn login(
                 return Err(ApiError::denied(gate.deny));
             }
             let matches = match u.password_hash.clone() {
-                Some(stored) => verify(&tenant.policy, &stored, password_text).await?.matches,
+                Some(stored) => {
+                    verify(&tenant.policy, &stored, password_text)
+                        .await?
+                        .matches
+                }
                 None => {
                     let _ = hash(&tenant.policy, password_text).await;
                     false

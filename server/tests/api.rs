@@ -1162,9 +1162,8 @@ async fn a_refused_account_is_not_revealed_without_its_password(env: &Env) {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let sign_in = |login: String, password: &str| {
-        json!({"tenant": HR, "login": login, "password": password})
-    };
+    let sign_in =
+        |login: String, password: &str| json!({"tenant": HR, "login": login, "password": password});
     let (unknown, u, _) = env
         .call(
             Method::POST,
@@ -1182,7 +1181,11 @@ async fn a_refused_account_is_not_revealed_without_its_password(env: &Env) {
         )
         .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
-    assert_eq!((s, &v), (unknown, &u), "the same answer as an unknown login");
+    assert_eq!(
+        (s, &v),
+        (unknown, &u),
+        "the same answer as an unknown login"
+    );
     assert!(!v.to_string().contains("inactive"), "{v}");
     assert_eq!(
         env.scalar(

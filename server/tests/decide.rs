@@ -477,9 +477,7 @@ async fn duplicate_names_only_a_holder_the_actor_may_read(env: &Env) {
     let key = env.key("hr-platform", "service").await;
     let id = |n: &str| demo_user(&demo, n).id.clone();
     let as_manager = Auth::key(&key, &id("manager"));
-    let record = |email: &str| {
-        json!({"firstName": "Nora", "lastName": "Blanc", "email": email, "jobTitle": "QA Engineer", "manager": id("manager"), "status": "active", "organization": "company"})
-    };
+    let record = |email: &str| json!({"firstName": "Nora", "lastName": "Blanc", "email": email, "jobTitle": "QA Engineer", "manager": id("manager"), "status": "active", "organization": "company"});
     let duplicate = |b: &Value| -> Value {
         b["violations"]
             .as_array()
