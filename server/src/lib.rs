@@ -13,6 +13,9 @@
 //! - [`api`]: the HTTP routes; [`error`]: the one error-to-status map.
 //! - [`policy`]: policy versions and replacement reports.
 //! - [`seed`]: demo tenants, one per preset.
+//! - [`ops`]: metrics, JSON logs, limits' typed errors, CORS, shutdown.
+//! - [`plugins`]: tenant plugins over the API and in decisions.
+//! - [`sync`]: several instances over one database (cache refresh).
 
 pub mod api;
 pub mod app;
@@ -21,9 +24,12 @@ pub mod auth;
 pub mod db;
 pub mod error;
 pub mod imports;
+pub mod ops;
+pub mod plugins;
 pub mod policy;
 pub mod seed;
 pub mod store;
+pub mod sync;
 pub mod tokens;
 pub mod users;
 
