@@ -47,7 +47,7 @@ impl Drop for Server {
 }
 
 fn start_server(url: &str) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_warden-server"))
+    let child = Command::new(env!("CARGO_BIN_EXE_warden-server"))
         .args([
             "serve",
             "--listen",
@@ -61,7 +61,12 @@ fn start_server(url: &str) -> Server {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut out = child.stdout.take().unwrap();
+    // Owned by the guard from here on: a failed start kills and reaps it.
+    let mut server = Server {
+        child,
+        addr: String::new(),
+    };
+    let mut out = server.child.stdout.take().unwrap();
     let start = Instant::now();
     let mut seen = String::new();
     loop {
@@ -72,8 +77,8 @@ fn start_server(url: &str) -> Server {
         if let Some(rest) = seen.split("listening on http://").nth(1)
             && rest.contains('/')
         {
-            let addr = rest.split('/').next().unwrap().to_owned();
-            return Server { child, addr };
+            server.addr = rest.split('/').next().unwrap().to_owned();
+            return server;
         }
         assert!(start.elapsed() < Duration::from_secs(60), "{seen}");
     }

@@ -320,19 +320,31 @@ fn secrets_stay_out_of_logs_postgres() {
     run_logs(Which::Postgres);
 }
 
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// SIGTERM to a real server process: the request in flight (its body still arriving)
 /// finishes with its answer, then the process exits 0.
 #[test]
 fn sigterm_lets_in_flight_requests_finish() {
     let dir = std::env::temp_dir().join(format!("warden-sigterm-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_warden-server"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_warden-server"))
         .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data"])
         .arg(&dir)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
+    // Killed and reaped if the test fails half-way: nothing outlives it.
+    let mut guard = KillOnDrop(child);
+    let child = &mut guard.0;
     let mut out = child.stdout.take().unwrap();
     let start = Instant::now();
     let mut seen = String::new();
