@@ -47,6 +47,13 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
         .route("/keys", post(create_key))
         .route("/policy", get(read_policy).put(replace_policy))
         .route("/imports/{id}", get(read_import))
+        .route("/decide/{operation}", post(crate::decide::decide))
+        .route(
+            "/resources/{kind}/{id}",
+            get(crate::resources::read)
+                .put(crate::resources::put)
+                .delete(crate::resources::remove),
+        )
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .merge(crate::plugins::routes())
         .merge(
@@ -70,6 +77,7 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(crate::ops::metrics))
         .nest("/api/v1", api)
+        .merge(crate::authzen::routes())
         .with_state(Arc::clone(&app));
     if let Some(dir) = www {
         r = r.fallback_service(ServeDir::new(dir));

@@ -16,17 +16,24 @@
 //! - [`ops`]: metrics, JSON logs, limits' typed errors, CORS, shutdown.
 //! - [`plugins`]: tenant plugins over the API and in decisions.
 //! - [`sync`]: several instances over one database (cache refresh).
+//! - [`authzen`]: the AuthZEN Authorization API 1.0 over the directory; [`resources`]:
+//!   stored resources other than users.
+//! - [`decide`]: the native decision API, every operation of the contract, in directory
+//!   or stateless mode.
 
 pub mod api;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod authzen;
 pub mod db;
+pub mod decide;
 pub mod error;
 pub mod imports;
 pub mod ops;
 pub mod plugins;
 pub mod policy;
+pub mod resources;
 pub mod seed;
 pub mod store;
 pub mod sync;
