@@ -291,6 +291,7 @@ async fn run(
     tenant: &Tenant,
     op: &str,
     input: Value,
+    lang: warden_core::Lang,
 ) -> Result<Option<(Value, Vec<Value>)>, ApiError> {
     let Some(set) = current(app, &tenant.id).await? else {
         return Ok(None);
@@ -299,6 +300,7 @@ async fn run(
     let request = json!({
         "contract": 1,
         "op": op,
+        "lang": serde_json::to_value(lang)?,
         "policy": serde_json::to_value(tenant.policy.document())?,
         "input": input,
     });
@@ -349,8 +351,14 @@ pub async fn validate(
         facts: ValidationFacts::default(),
         mfa: false,
     };
-    let Some((decision, reports)) =
-        run(app, tenant, "validate", serde_json::to_value(&input)?).await?
+    let Some((decision, reports)) = run(
+        app,
+        tenant,
+        "validate",
+        serde_json::to_value(&input)?,
+        warden_core::Lang::En,
+    )
+    .await?
     else {
         app.metrics.decision("validate", "valid");
         return Ok(Vec::new());
@@ -438,7 +446,14 @@ pub async fn authorize(
         directory: Vec::new(),
         now: now(),
     };
-    let r = run(app, tenant, "authorize", serde_json::to_value(&input)?).await?;
+    let r = run(
+        app,
+        tenant,
+        "authorize",
+        serde_json::to_value(&input)?,
+        warden_core::Lang::En,
+    )
+    .await?;
     verdict(app, "authorize", r)
 }
 
@@ -469,8 +484,88 @@ pub async fn transition(
         directory: Vec::new(),
         now: now(),
     };
-    let r = run(app, tenant, "transition", serde_json::to_value(&input)?).await?;
+    let r = run(
+        app,
+        tenant,
+        "transition",
+        serde_json::to_value(&input)?,
+        warden_core::Lang::En,
+    )
+    .await?;
     verdict(app, "transition", r)
+}
+
+/// The native decision API's part: the kernel's decision `core` on `input` (the
+/// contract's input of `op`, complete: directory and facts filled in), narrowed by the
+/// tenant's plugins for `validate`, `authorize` and `transition`, with a `plugins` list
+/// naming them. Unchanged for other operations and tenants without plugins. Validation
+/// inputs reach the plugins without their password fields.
+///
+/// # Errors
+/// Plugin set load failures ([`ApiError::Unavailable`]), store errors.
+pub async fn compose(
+    app: &App,
+    tenant: &Tenant,
+    op: warden_core::api::Op,
+    lang: warden_core::Lang,
+    input: &Value,
+    core: Value,
+) -> Result<Value, ApiError> {
+    use warden_core::api::Op;
+    let name = match op {
+        Op::Validate => "validate",
+        Op::Authorize => "authorize",
+        Op::Transition => "transition",
+        _ => return Ok(core),
+    };
+    let mut sent = input.clone();
+    if op == Op::Validate
+        && let Some(Value::Object(user)) = sent.get_mut("user")
+    {
+        *user = without_secrets(std::mem::take(user), tenant);
+    }
+    let Some((composed, reports)) = run(app, tenant, name, sent, lang).await? else {
+        return Ok(core);
+    };
+    let mut out = core;
+    if op == Op::Validate {
+        let plugin_violations: Vec<Value> = composed
+            .get("violations")
+            .and_then(Value::as_array)
+            .map(|vs| {
+                vs.iter()
+                    .filter(|v| v.get("source").is_some())
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let refused = plugin_violations
+            .iter()
+            .any(|v| v.get("severity").and_then(Value::as_str) == Some("error"));
+        if let Some(o) = out.as_object_mut() {
+            if let Some(Value::Array(vs)) = o.get_mut("violations") {
+                vs.extend(plugin_violations);
+            }
+            if refused {
+                o.insert("valid".into(), false.into());
+            }
+        }
+        let valid = out.get("valid").and_then(Value::as_bool) == Some(true);
+        app.metrics
+            .decision("validate", if valid { "valid" } else { "invalid" });
+    } else {
+        if narrowed(&reports) {
+            // The same complete input: the composed decision is the kernel's, narrowed.
+            out = composed;
+        }
+        let allowed = out.get("decision").and_then(Value::as_str) == Some("allow");
+        app.metrics
+            .decision(name, if allowed { "allow" } else { "deny" });
+    }
+    if let Some(o) = out.as_object_mut() {
+        o.insert("plugins".into(), Value::Array(reports));
+    }
+    Ok(out)
 }
 
 /// Adds the plugins' reports to a decision's JSON (for the audit entry).

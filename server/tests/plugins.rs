@@ -460,3 +460,86 @@ async fn tenants_never_see_each_others_plugins(env: &Env) {
     let _ = hr_users;
 }
 on_both!(tenants_never_see_each_others_plugins);
+
+/// The native decision API runs the tenant's plugins too, and names them.
+async fn native_decisions_run_the_plugins(env: &Env) {
+    let users = env.demo(HR).await;
+    let manager = demo_user(&users, "manager");
+    let paul = demo_user(&users, "paul");
+    let admin = Auth::Key {
+        token: env.key(HR, "admin").await,
+        act_as: None,
+    };
+    let service = env.key(HR, "service").await;
+    let as_manager = Auth::key(&service, &manager.id);
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            "/api/v1/plugins/email-domain",
+            &admin,
+            Some(json!({"component": b64(&component("email_domain.wasm")), "config": {"allowedDomains": ["company.com"]}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/decide/validate",
+            &as_manager,
+            Some(json!({"user": hr_user("Nora", "nora.blanc@gmail.example", &manager.id)})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["valid"], false, "{v}");
+    assert!(
+        v["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["source"]["plugin"] == "email-domain"),
+        "{v}"
+    );
+    assert_eq!(v["plugins"][0]["plugin"], "email-domain");
+    assert_eq!(v["plugins"][0]["version"], "1.0.0");
+
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/decide/authorize",
+            &as_manager,
+            Some(json!({"action": "users.read", "target": paul.id})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        v["decision"], "allow",
+        "email-domain has no authorize objection: {v}"
+    );
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            "/api/v1/plugins/hostile",
+            &admin,
+            Some(json!({"component": b64(&component("hostile.wasm")), "config": {"mode": "trap"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/decide/authorize",
+            &as_manager,
+            Some(json!({"action": "users.read", "target": paul.id})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["decision"], "deny", "a faulting plugin fails closed: {v}");
+    let names: Vec<&str> = v["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["plugin"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["email-domain", "hostile"], "{v}");
+}
+on_both!(native_decisions_run_the_plugins);
