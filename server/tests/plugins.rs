@@ -515,6 +515,26 @@ async fn native_decisions_run_the_plugins(env: &Env) {
         v["decision"], "allow",
         "email-domain has no authorize objection: {v}"
     );
+    let question = json!({
+        "subject": {"type": "user", "id": manager.id},
+        "action": {"name": "users.read"},
+        "resource": {"type": "user", "id": paul.id},
+    });
+    let service_key = Auth::Key {
+        token: service.clone(),
+        act_as: None,
+    };
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/access/v1/evaluation",
+            &service_key,
+            Some(question.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["decision"], true, "{v}");
+    assert_eq!(v["context"]["plugins"][0]["plugin"], "email-domain", "{v}");
     let (s, v, _) = env
         .call(
             Method::PUT,
@@ -541,5 +561,18 @@ async fn native_decisions_run_the_plugins(env: &Env) {
         .map(|p| p["plugin"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["email-domain", "hostile"], "{v}");
+    // AuthZEN evaluations too.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/access/v1/evaluation",
+            &service_key,
+            Some(question),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["decision"], false, "{v}");
+    assert_eq!(v["context"]["plugins"][1]["plugin"], "hostile", "{v}");
+    assert_eq!(v["context"]["plugins"][1]["outcome"], "fault", "{v}");
 }
 on_both!(native_decisions_run_the_plugins);
