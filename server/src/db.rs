@@ -143,6 +143,7 @@ pub struct Db {
     backend: Backend,
     max_connections: u32,
     /// The PostgreSQL URL (for the change listener's own connection); never printed.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     url: Option<String>,
 }
 
@@ -243,6 +244,7 @@ impl Db {
     }
 
     /// The URL's text, for the PostgreSQL change listener (never logged).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     pub(crate) fn url(&self) -> Option<&str> {
         self.url.as_deref()
     }
