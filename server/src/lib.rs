@@ -6,7 +6,8 @@
 //! commits each change with its obligations and its audit entry in one transaction.
 //!
 //! - [`db`]: the connection pool, the backend chosen by the URL, per-backend migrations.
-//! - [`store`]: the directory's rows and queries.
+//! - [`store`]: the directory's rows and queries; [`closure`]: the manager hierarchy's
+//!   closure table.
 //! - [`users`]: the management operations; [`imports`]: CSV / JSON Lines imports.
 //! - [`audit`]: the hash-chained audit log and its verification.
 //! - [`auth`]: API keys and console sessions.
@@ -18,6 +19,7 @@ pub mod api;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod closure;
 pub mod db;
 pub mod error;
 pub mod imports;

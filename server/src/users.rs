@@ -9,8 +9,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use sqlx::AnyConnection;
 use warden_core::access::{
-    self, AuthorizeRequest, AuthzDecision, Directory, Placeholder, RoleChange, SqlOptions,
-    SubtreeStrategy, Target,
+    self, AuthorizeRequest, AuthzDecision, Directory, Placeholder, RoleChange, SqlOptions, Target,
 };
 use warden_core::lifecycle::{
     self, ChangeRequest, DeleteMode, DeleteRequest, LifecycleError, LoginFacts, Obligation,
@@ -714,9 +713,7 @@ async fn list_page(
         access::scope(&tenant.policy, &actor.account(), "users.read", now()).map_err(bad)?;
     let opts = SqlOptions {
         placeholder: Placeholder::Dollar,
-        subtree: SubtreeStrategy::RecursiveCte {
-            users_table: "users".into(),
-        },
+        subtree: crate::closure::strategy(),
         ..SqlOptions::default()
     };
     let filter = scope
@@ -1149,11 +1146,7 @@ pub async fn delete(
     let done = apply_obligations(&mut tx, &mut after, &d.obligations, &actor.id, at).await?;
     let after_view = match d.mode {
         Some(DeleteMode::Hard) => {
-            sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2")
-                .bind(&tenant.id)
-                .bind(&before.id)
-                .execute(&mut *tx)
-                .await?;
+            store::delete_user(&mut tx, &tenant.id, &before.id).await?;
             None
         }
         Some(DeleteMode::Anonymize) => {

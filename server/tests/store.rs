@@ -1,0 +1,307 @@
+//! The directory store's own machinery, on SQLite and PostgreSQL alike (each test twice:
+//! `::sqlite` and `::postgres`, on a fresh database): the manager closure table, revocation,
+//! login bookkeeping.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{Auth, Env, Which, demo_user};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use serde_json::{Map, Value, json};
+use warden_core::access::{Filter, SqlOptions, SubtreeStrategy};
+use warden_server::closure;
+use warden_server::store::{self, UserRow};
+
+const HR: &str = "hr-platform";
+
+fn row(tenant: &str, id: &str, manager: Option<String>) -> UserRow {
+    UserRow {
+        id: id.to_owned(),
+        tenant: tenant.to_owned(),
+        document: Map::new(),
+        organization: Some("org".into()),
+        manager,
+        location: None,
+        status: "active".into(),
+        status_until: None,
+        roles: Vec::new(),
+        groups: Vec::new(),
+        super_admin: false,
+        root: false,
+        password_hash: None,
+        password_changed_at: None,
+        must_change_password: false,
+        session_epoch: 0,
+        failed_logins: Vec::new(),
+        lockouts: 0,
+        deleted_at: None,
+    }
+}
+
+/// One step of a random history of the hierarchy.
+#[derive(Debug, Clone)]
+enum Op {
+    /// A new user under the `n`-th live user (or at the top).
+    Create(Option<usize>),
+    /// The `a`-th live user moves under the `b`-th (or to the top); a move that would make a
+    /// cycle is refused, as the API refuses it.
+    Move(usize, Option<usize>),
+    /// The `n`-th live user is deleted for good.
+    Delete(usize),
+}
+
+fn ops() -> impl Strategy<Value = Vec<Op>> {
+    let op = prop_oneof![
+        4 => proptest::option::weighted(0.8, 0..64usize).prop_map(Op::Create),
+        4 => (0..64usize, proptest::option::weighted(0.85, 0..64usize)).prop_map(|(a, b)| Op::Move(a, b)),
+        1 => (0..64usize).prop_map(Op::Delete),
+    ];
+    proptest::collection::vec(op, 1..60)
+}
+
+/// The ids the kernel's subtree filter selects, rendered with `strategy`.
+async fn subtree(
+    env: &Env,
+    tenant: &str,
+    manager: &str,
+    depth: Option<u32>,
+    strategy: SubtreeStrategy,
+) -> Vec<String> {
+    let f = Filter::Subtree {
+        organization: "org".into(),
+        manager: manager.to_owned(),
+        depth,
+    };
+    let sql = f
+        .to_sql(&SqlOptions {
+            subtree: strategy,
+            ..SqlOptions::default()
+        })
+        .unwrap();
+    let n = sql.params.len();
+    let mut conn = env.app.db.pool().acquire().await.unwrap();
+    let rows = store::users_where(
+        &mut conn,
+        &format!("({}) AND tenant_id = ${}", sql.sql, n + 1),
+        &sql.params,
+        &[store::Param::Text(tenant.to_owned())],
+        "ORDER BY id",
+    )
+    .await
+    .unwrap();
+    rows.into_iter().map(|u| u.id).collect()
+}
+
+/// Applies a random history through the store's own write functions (each step in its own
+/// write transaction, as the API does) and compares, for every user and several depths, the
+/// closure table's subtree with the recursive walk over `manager_id`.
+async fn apply_and_compare(env: &Env, case: usize, history: &[Op]) -> Result<(), String> {
+    let tenant = format!("t{case}");
+    let policy = warden_core::Policy::from_json(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../core/presets/001-hr-platform.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    env.app
+        .create_tenant(&tenant, &tenant, &policy)
+        .await
+        .unwrap();
+    let mut live: Vec<UserRow> = Vec::new();
+    let mut next = 0usize;
+    for op in history {
+        let mut tx = env.app.db.begin_write().await.unwrap();
+        match op {
+            Op::Create(m) => {
+                let manager = m.and_then(|i| live.get(i % live.len().max(1)).map(|u| u.id.clone()));
+                let u = row(&tenant, &format!("{tenant}_u{next:03}"), manager);
+                next += 1;
+                store::insert_user(&mut tx, &u, 0).await.unwrap();
+                live.push(u);
+            }
+            Op::Move(a, b) => {
+                if live.is_empty() {
+                    continue;
+                }
+                let ai = a % live.len();
+                let target = b.map(|j| live[j % live.len()].id.clone());
+                // Refuse a cycle: the new manager is the user or below it.
+                let below = subtree(
+                    env,
+                    &tenant,
+                    &live[ai].id,
+                    None,
+                    SubtreeStrategy::RecursiveCte {
+                        users_table: "users".into(),
+                    },
+                )
+                .await;
+                if target
+                    .as_ref()
+                    .is_some_and(|t| *t == live[ai].id || below.contains(t))
+                {
+                    continue;
+                }
+                live[ai].manager = target;
+                store::update_user(&mut tx, &live[ai], 0).await.unwrap();
+            }
+            Op::Delete(n) => {
+                if live.is_empty() {
+                    continue;
+                }
+                let u = live.remove(n % live.len());
+                store::delete_user(&mut tx, &tenant, &u.id).await.unwrap();
+            }
+        }
+        tx.commit().await.unwrap();
+    }
+    for u in &live {
+        for depth in [Some(1), Some(2), Some(3), None] {
+            let recursive = subtree(
+                env,
+                &tenant,
+                &u.id,
+                depth,
+                SubtreeStrategy::RecursiveCte {
+                    users_table: "users".into(),
+                },
+            )
+            .await;
+            let closure = subtree(
+                env,
+                &tenant,
+                &u.id,
+                depth,
+                warden_server::closure::strategy(),
+            )
+            .await;
+            if recursive != closure {
+                return Err(format!(
+                    "subtree of {} at depth {depth:?}: recursive {recursive:?}, closure {closure:?}",
+                    u.id
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn closure_equals_the_recursive_walk(env: &Env) {
+    let handle = tokio::runtime::Handle::current();
+    let mut runner = TestRunner::new(Config {
+        cases: 24,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let case = std::sync::atomic::AtomicUsize::new(0);
+    let result = runner.run(&ops(), |history| {
+        let c = case.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let r =
+            tokio::task::block_in_place(|| handle.block_on(apply_and_compare(env, c, &history)));
+        prop_assert!(r.is_ok(), "{}", r.err().unwrap_or_default());
+        Ok(())
+    });
+    result.unwrap();
+}
+on_both!(closure_equals_the_recursive_walk);
+
+/// The API's writes keep the closure table: a manager's N-1 (depth 1) and whole subtree
+/// follow a create under a report and a move made with PATCH, and the manager's list (the
+/// kernel's N-1 scope rendered on the closure table) follows.
+async fn api_moves_keep_the_closure(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let manager = demo_user(&users, "manager");
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+    let create = |email: &str, boss: &str| json!({"firstName": "Ada", "lastName": "Moreau", "email": email, "jobTitle": "Software Engineer", "manager": boss, "status": "active", "organization": "company"});
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(create("ada.moreau@company.com", &manager.id)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let ada = v["user"]["id"].as_str().unwrap().to_owned();
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(create("leo.petit@company.com", &ada)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let leo = v["user"]["id"].as_str().unwrap().to_owned();
+
+    let mut conn = env.app.db.pool().acquire().await.unwrap();
+    let all = closure::descendants(&mut conn, &manager.id, None)
+        .await
+        .unwrap();
+    assert!(all.contains(&ada) && all.contains(&leo), "{all:?}");
+    let one = closure::descendants(&mut conn, &manager.id, Some(1))
+        .await
+        .unwrap();
+    assert!(
+        one.contains(&ada) && !one.contains(&leo),
+        "depth 1 is the N-1: {one:?}"
+    );
+    drop(conn);
+    let list = |v: &Value| -> Vec<String> {
+        v["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|u| u["id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let as_manager = Auth::key(&key, &manager.id);
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/users", &as_manager, None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(
+        list(&v).contains(&ada) && !list(&v).contains(&leo),
+        "the N-1 only: {v}"
+    );
+
+    // Leo moves under the manager directly: now in the N-1, and out of Ada's subtree.
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{leo}"),
+            &as_hr,
+            Some(json!({"manager": manager.id})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let mut conn = env.app.db.pool().acquire().await.unwrap();
+    let one = closure::descendants(&mut conn, &manager.id, Some(1))
+        .await
+        .unwrap();
+    assert!(one.contains(&leo), "{one:?}");
+    let under_ada = closure::descendants(&mut conn, &ada, None).await.unwrap();
+    assert!(
+        under_ada.is_empty(),
+        "Leo left Ada's subtree: {under_ada:?}"
+    );
+    drop(conn);
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/users", &as_manager, None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(list(&v).contains(&ada) && list(&v).contains(&leo), "{v}");
+}
+on_both!(api_moves_keep_the_closure);
