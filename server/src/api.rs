@@ -44,7 +44,12 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
         .route("/users/{id}/password-reset", post(reset_user))
         .route("/users/{id}/audit", get(user_audit))
         .route("/statistics", get(statistics))
-        .route("/keys", post(create_key))
+        .route("/keys", post(create_key).get(list_keys))
+        .route("/keys/{id}", axum::routing::delete(revoke_key))
+        .route(
+            "/users/{id}/sessions",
+            axum::routing::delete(revoke_sessions),
+        )
         .route("/policy", get(read_policy).put(replace_policy))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .merge(
@@ -175,12 +180,25 @@ async fn whoami(caller: Caller) -> Result<Json<Value>, ApiError> {
     })))
 }
 
+/// The query of a sign-out.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignOut {
+    /// End every session of the user, not only this one (bumps the session epoch).
+    #[serde(default)]
+    everywhere: bool,
+}
+
 async fn sign_out(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
+    Query(q): Query<SignOut>,
 ) -> Result<Response, ApiError> {
-    if caller.credential == crate::auth::Credential::Session {
+    if q.everywhere {
+        let id = caller.actor()?.id.clone();
+        crate::revoke::revoke_sessions(&app, &caller, &id, request_id(&headers)).await?;
+    } else if caller.credential == crate::auth::Credential::Session {
         let token = headers
             .get_all(header::COOKIE)
             .iter()
@@ -315,6 +333,48 @@ async fn create_key(
         Json(json!({"id": id, "role": b.role, "token": token.expose()})),
     )
         .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeysQuery {
+    after: Option<String>,
+}
+
+/// The tenant's API keys (admin keys only), never their tokens.
+async fn list_keys(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Query(q): Query<KeysQuery>,
+) -> Result<Json<Value>, ApiError> {
+    crate::revoke::list_keys(&app, &caller, q.after.as_deref())
+        .await
+        .map(Json)
+}
+
+/// Revokes an API key of the caller's tenant (admin keys only); refused at once.
+async fn revoke_key(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    crate::revoke::revoke_key(&app, &caller, &id, request_id(&headers))
+        .await
+        .map(Json)
+}
+
+/// Ends every session of a user (the user itself, an admin key, or an actor the kernel
+/// allows `users.status` on the user).
+async fn revoke_sessions(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    crate::revoke::revoke_sessions(&app, &caller, &id, request_id(&headers))
+        .await
+        .map(Json)
 }
 
 /// The tenant's current policy (admin keys only).

@@ -10,7 +10,7 @@
 //!   closure table.
 //! - [`users`]: the management operations; [`imports`]: CSV / JSON Lines imports.
 //! - [`audit`]: the hash-chained audit log and its verification.
-//! - [`auth`]: API keys and console sessions.
+//! - [`auth`]: API keys and console sessions; [`revoke`]: revoking them.
 //! - [`api`]: the HTTP routes; [`error`]: the one error-to-status map.
 //! - [`policy`]: policy versions and replacement reports.
 //! - [`seed`]: demo tenants, one per preset.
@@ -24,6 +24,7 @@ pub mod db;
 pub mod error;
 pub mod imports;
 pub mod policy;
+pub mod revoke;
 pub mod seed;
 pub mod store;
 pub mod tokens;

@@ -162,7 +162,7 @@ async fn directory(
     Ok(dir)
 }
 
-fn authorize(
+pub(crate) fn authorize(
     tenant: &Tenant,
     dir: &Directory,
     actor: &Account,
@@ -179,7 +179,7 @@ fn authorize(
     access::authorize(&tenant.policy, dir, &req, now(), Lang::En).map_err(bad)
 }
 
-fn require(d: AuthzDecision) -> Result<AuthzDecision, ApiError> {
+pub(crate) fn require(d: AuthzDecision) -> Result<AuthzDecision, ApiError> {
     if d.allowed() {
         Ok(d)
     } else {
@@ -189,7 +189,7 @@ fn require(d: AuthzDecision) -> Result<AuthzDecision, ApiError> {
 
 /// Loads a live user of the caller's tenant that the actor may read; a user outside the
 /// actor's read scope is reported as not found.
-async fn readable_target(
+pub(crate) async fn readable_target(
     conn: &mut AnyConnection,
     caller: &Caller,
     id: &str,

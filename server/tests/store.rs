@@ -18,6 +18,7 @@ use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Map, Value, json};
 use warden_core::access::{Filter, SqlOptions, SubtreeStrategy};
 use warden_server::closure;
+use warden_server::seed::DEMO_PASSWORD;
 use warden_server::store::{self, UserRow};
 
 const HR: &str = "hr-platform";
@@ -305,3 +306,191 @@ async fn api_moves_keep_the_closure(env: &Env) {
     assert!(list(&v).contains(&ada) && list(&v).contains(&leo), "{v}");
 }
 on_both!(api_moves_keep_the_closure);
+
+fn bearer(token: &str) -> Auth {
+    Auth::Key {
+        token: token.to_owned(),
+        act_as: None,
+    }
+}
+
+/// An admin lists and revokes keys; a revoked key is refused at the next request; keys of
+/// another tenant are out of reach; tokens and hashes never appear in a listing.
+async fn keys_are_listed_and_revoked(env: &Env) {
+    let users = env.demo(HR).await;
+    env.demo("crm").await;
+    let hr = demo_user(&users, "hr");
+    let admin = env.key(HR, "admin").await;
+    let service = env.key(HR, "service").await;
+    let other_admin = env.key("crm", "admin").await;
+
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/keys", &bearer(&admin), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let keys = v["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2, "{v}");
+    let text = v.to_string();
+    assert!(
+        !text.contains(&service) && !text.contains(&admin) && !text.contains("sha256"),
+        "{v}"
+    );
+    let (s, _, _) = env
+        .call(
+            Method::GET,
+            "/api/v1/keys",
+            &Auth::key(&service, &hr.id),
+            None,
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "a service key does not manage keys"
+    );
+    let service_id = keys
+        .iter()
+        .find(|k| k["role"] == "service")
+        .and_then(|k| k["id"].as_str())
+        .unwrap()
+        .to_owned();
+
+    // Another tenant's admin key cannot see or revoke it.
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/keys", &bearer(&other_admin), None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!v.to_string().contains(&service_id), "{v}");
+    let (s, _, _) = env
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/keys/{service_id}"),
+            &bearer(&other_admin),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let as_hr = Auth::key(&service, &hr.id);
+    let (s, _, _) = env.call(Method::GET, "/api/v1/users", &as_hr, None).await;
+    assert_eq!(s, StatusCode::OK, "still valid");
+
+    let (s, v, _) = env
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/keys/{service_id}"),
+            &bearer(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["changed"], true);
+    let (s, _, _) = env.call(Method::GET, "/api/v1/users", &as_hr, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "refused at once");
+    let (s, v, _) = env
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/keys/{service_id}"),
+            &bearer(&admin),
+            None,
+        )
+        .await;
+    assert_eq!((s, v["changed"].clone()), (StatusCode::OK, json!(false)));
+    let (_, v, _) = env
+        .call(Method::GET, "/api/v1/keys", &bearer(&admin), None)
+        .await;
+    let listed = v["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["id"] == service_id.as_str())
+        .unwrap()
+        .clone();
+    assert!(listed["revokedAt"].is_string(), "{listed}");
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE target_id = $1",
+            &service_id
+        )
+        .await,
+        1,
+        "one audit entry for the one revocation"
+    );
+}
+on_both!(keys_are_listed_and_revoked);
+
+/// Signing out everywhere ends every session of the user at once (the epoch is bumped); an
+/// actor the kernel lets change the user's status ends them too; one it does not is refused.
+async fn sessions_are_revoked(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let sophie = demo_user(&users, "sophie");
+    let paul = demo_user(&users, "paul");
+    let key = env.key(HR, "service").await;
+    let first = env.sign_in(HR, &sophie.login, DEMO_PASSWORD).await.unwrap();
+    let second = env.sign_in(HR, &sophie.login, DEMO_PASSWORD).await.unwrap();
+    for c in [&first, &second] {
+        let (s, _, _) = env
+            .call(Method::GET, "/api/v1/session", &Auth::cookie(c), None)
+            .await;
+        assert_eq!(s, StatusCode::OK);
+    }
+    let (s, _, _) = env
+        .call(
+            Method::DELETE,
+            "/api/v1/session?everywhere=true",
+            &Auth::cookie(&first),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    for c in [&first, &second] {
+        let (s, _, _) = env
+            .call(Method::GET, "/api/v1/session", &Auth::cookie(c), None)
+            .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "every session ended");
+    }
+    assert_eq!(
+        env.scalar("SELECT session_epoch FROM users WHERE id = $1", &sophie.id)
+            .await,
+        1
+    );
+
+    // Paul (an employee) may not end Sophie's sessions; HR (users.status) may.
+    let third = env.sign_in(HR, &sophie.login, DEMO_PASSWORD).await.unwrap();
+    let path = format!("/api/v1/users/{}/sessions", sophie.id);
+    let (s, _, _) = env
+        .call(Method::DELETE, &path, &Auth::key(&key, &paul.id), None)
+        .await;
+    assert!(
+        s == StatusCode::FORBIDDEN || s == StatusCode::NOT_FOUND,
+        "{s}"
+    );
+    let (s, _, _) = env
+        .call(Method::GET, "/api/v1/session", &Auth::cookie(&third), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "a refused revocation changes nothing");
+    let (s, v, _) = env
+        .call(Method::DELETE, &path, &Auth::key(&key, &hr.id), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["sessionsEnded"], 1);
+    let (s, _, _) = env
+        .call(Method::GET, "/api/v1/session", &Auth::cookie(&third), None)
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE target_id = $1 AND body LIKE '%sessions.revoke%'",
+            &sophie.id
+        )
+        .await,
+        2
+    );
+    // A new sign-in works at the new epoch.
+    assert!(
+        env.sign_in(HR, &sophie.login, DEMO_PASSWORD)
+            .await
+            .is_some()
+    );
+}
+on_both!(sessions_are_revoked);
