@@ -10,7 +10,8 @@
 //!   closure table.
 //! - [`users`]: the management operations; [`imports`]: CSV / JSON Lines imports.
 //! - [`audit`]: the hash-chained audit log and its verification.
-//! - [`auth`]: API keys and console sessions; [`revoke`]: revoking them.
+//! - [`auth`]: API keys and console sessions; [`revoke`]: revoking them; [`login`]: failed
+//!   attempts, lockout status and rehashing on login.
 //! - [`api`]: the HTTP routes; [`error`]: the one error-to-status map.
 //! - [`policy`]: policy versions and replacement reports.
 //! - [`seed`]: demo tenants, one per preset.
@@ -23,6 +24,7 @@ pub mod closure;
 pub mod db;
 pub mod error;
 pub mod imports;
+pub mod login;
 pub mod policy;
 pub mod revoke;
 pub mod seed;

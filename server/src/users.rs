@@ -1049,6 +1049,8 @@ pub async fn transition(
     let mut after = before.clone();
     after.status = d.to.clone();
     after.status_until = d.until.map(Timestamp::unix);
+    // Leaving the lockout status (an administrator unlocking) clears the failed attempts.
+    crate::login::unlocked(tenant, &before, &mut after);
     if after.document.contains_key("status") {
         after.document.insert("status".into(), d.to.clone().into());
     }
@@ -1387,33 +1389,20 @@ pub async fn login(
         return Err(ApiError::Unauthenticated);
     };
     let v = verify(&tenant.policy, &stored, password_text.clone()).await?;
-    let at = t.unix();
     if !v.matches {
-        u.failed_logins.push(at);
-        let keep = u.failed_logins.len().saturating_sub(50);
-        u.failed_logins.drain(..keep);
-        sqlx::query("UPDATE users SET failed_logins = $1 WHERE tenant_id = $2 AND id = $3")
-            .bind(serde_json::to_string(&u.failed_logins)?)
-            .bind(&tenant.id)
-            .bind(&u.id)
-            .execute(app.db.pool())
-            .await?;
+        // Counted in the store; the lockout status is written when the kernel says locked.
+        crate::login::failed(app, tenant, &u.id, t).await?;
         return Err(ApiError::Unauthenticated);
     }
+    // Only after a successful verification: a hash with old parameters is rewritten.
     let rehash = if v.needs_rehash {
         Some(hash(&tenant.policy, password_text).await?)
     } else {
         None
     };
-    sqlx::query(
-        "UPDATE users SET failed_logins = '[]', password_hash = COALESCE($1, password_hash) WHERE tenant_id = $2 AND id = $3",
-    )
-    .bind(rehash.map(|h| h.0))
-    .bind(&tenant.id)
-    .bind(&u.id)
-    .execute(app.db.pool())
-    .await?;
-    u.failed_logins.clear();
+    if let Some(stored) = crate::login::succeeded(app, tenant, &u.id, t, rehash).await? {
+        u = stored;
+    }
     let must = u.must_change_password;
     Ok(LoggedIn {
         user: u,

@@ -494,3 +494,250 @@ async fn sessions_are_revoked(env: &Env) {
     );
 }
 on_both!(sessions_are_revoked);
+
+const RENTAL: &str = "rental-platform";
+const WRONG: &str = "Wrong-Password-123!";
+
+async fn login(env: &Env, tenant: &str, login: &str, password: &str) -> (StatusCode, Value) {
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/session",
+            &Auth::None,
+            Some(json!({"tenant": tenant, "login": login, "password": password})),
+        )
+        .await;
+    (s, v)
+}
+
+async fn text(env: &Env, sql: &str, arg: &str) -> Option<String> {
+    sqlx::query_scalar(sql)
+        .bind(arg)
+        .fetch_one(env.app.db.pool())
+        .await
+        .unwrap()
+}
+
+/// R002-12: concurrent failed logins are all counted; when the kernel's lockout says
+/// locked, the store writes the policy's lockout status (temporary, until the lock ends)
+/// with an audit entry; once the lock has ended a successful login clears the failures,
+/// keeps the lockout count (it escalates the next wait) and writes the status back.
+async fn lockout_is_written_and_cleared(env: &Env) {
+    let users = env.demo(RENTAL).await;
+    let lucas = demo_user(&users, "customer");
+    let attempts: Vec<_> = (0..5)
+        .map(|_| spawn_login(env, RENTAL, &lucas.login, WRONG))
+        .collect();
+    for a in attempts {
+        assert_eq!(a.await.unwrap(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        text(env, "SELECT status FROM users WHERE id = $1", &lucas.id)
+            .await
+            .as_deref(),
+        Some("locked"),
+        "five concurrent failures, all counted, lock the account"
+    );
+    let until = env
+        .scalar("SELECT status_until FROM users WHERE id = $1", &lucas.id)
+        .await;
+    let now = warden_server::app::now().unix();
+    assert!(
+        (now + 14 * 60..=now + 16 * 60).contains(&until),
+        "15 minutes: {until} vs {now}"
+    );
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE target_id = $1 AND body LIKE '%users.lockout%'",
+            &lucas.id
+        )
+        .await,
+        1
+    );
+    let (s, v) = login(env, RENTAL, &lucas.login, DEMO_PASSWORD).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "locked", "{v}");
+
+    // An hour passes: the stored facts move back in time.
+    let shifted: Vec<i64> = serde_json::from_str::<Vec<i64>>(
+        &text(
+            env,
+            "SELECT failed_logins FROM users WHERE id = $1",
+            &lucas.id,
+        )
+        .await
+        .unwrap(),
+    )
+    .unwrap()
+    .into_iter()
+    .map(|t| t - 3600)
+    .collect();
+    sqlx::query(
+        "UPDATE users SET failed_logins = $1, status_until = status_until - 3600 WHERE id = $2",
+    )
+    .bind(serde_json::to_string(&shifted).unwrap())
+    .bind(&lucas.id)
+    .execute(env.app.db.pool())
+    .await
+    .unwrap();
+    let (s, v) = login(env, RENTAL, &lucas.login, DEMO_PASSWORD).await;
+    assert_eq!(s, StatusCode::OK, "the lock ended: {v}");
+    assert_eq!(
+        text(env, "SELECT status FROM users WHERE id = $1", &lucas.id)
+            .await
+            .as_deref(),
+        Some("active")
+    );
+    assert_eq!(
+        text(
+            env,
+            "SELECT failed_logins FROM users WHERE id = $1",
+            &lucas.id
+        )
+        .await
+        .as_deref(),
+        Some("[]")
+    );
+    assert_eq!(
+        env.scalar("SELECT lockouts FROM users WHERE id = $1", &lucas.id)
+            .await,
+        1,
+        "the lockout is remembered for escalation"
+    );
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE target_id = $1 AND body LIKE '%users.unlock%'",
+            &lucas.id
+        )
+        .await,
+        1
+    );
+    // The second lockout waits twice as long (escalating, R002-12).
+    for _ in 0..5 {
+        let (s, _) = login(env, RENTAL, &lucas.login, WRONG).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    let until = env
+        .scalar("SELECT status_until FROM users WHERE id = $1", &lucas.id)
+        .await;
+    let now = warden_server::app::now().unix();
+    assert!(
+        (now + 29 * 60..=now + 31 * 60).contains(&until),
+        "30 minutes: {until} vs {now}"
+    );
+}
+on_both!(lockout_is_written_and_cleared);
+
+/// An administrator moving the account out of the lockout status unlocks it at once: the
+/// failures that locked it are cleared with the status change.
+async fn an_administrator_unlocks(env: &Env) {
+    let users = env.demo(RENTAL).await;
+    let lucas = demo_user(&users, "customer");
+    let admin = users.iter().find(|u| u.name == "admin").unwrap();
+    for _ in 0..5 {
+        login(env, RENTAL, &lucas.login, WRONG).await;
+    }
+    let key = env.key(RENTAL, "service").await;
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/status", lucas.id),
+            &Auth::key(&key, &admin.id),
+            Some(json!({"to": "active", "reason": "identity checked by phone"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = login(env, RENTAL, &lucas.login, DEMO_PASSWORD).await;
+    assert_eq!(s, StatusCode::OK, "unlocked at once: {v}");
+}
+on_both!(an_administrator_unlocks);
+
+/// A hash made with older argon2 parameters is rewritten at the next successful login, and
+/// never on a failed one.
+async fn rehash_on_login(env: &Env) {
+    let users = env.demo(RENTAL).await;
+    let lucas = demo_user(&users, "customer");
+    let admin = env.key(RENTAL, "admin").await;
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/policy", &bearer(&admin), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let mut doc = v["document"].clone();
+    doc["password"]["hash"] = json!({"memoryKib": 47104, "iterations": 1, "parallelism": 1});
+    let (s, v, _) = env
+        .call(Method::PUT, "/api/v1/policy", &bearer(&admin), Some(doc))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let old = text(
+        env,
+        "SELECT password_hash FROM users WHERE id = $1",
+        &lucas.id,
+    )
+    .await
+    .unwrap();
+    assert!(old.contains("m=19456"), "{}", &old[..30]);
+    let (s, _) = login(env, RENTAL, &lucas.login, WRONG).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        text(
+            env,
+            "SELECT password_hash FROM users WHERE id = $1",
+            &lucas.id
+        )
+        .await
+        .as_deref(),
+        Some(old.as_str()),
+        "a failed login never rewrites the hash"
+    );
+    let (s, v) = login(env, RENTAL, &lucas.login, DEMO_PASSWORD).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let new = text(
+        env,
+        "SELECT password_hash FROM users WHERE id = $1",
+        &lucas.id,
+    )
+    .await
+    .unwrap();
+    assert_ne!(new, old);
+    assert!(
+        new.starts_with("$argon2id$") && new.contains("m=47104,t=1,p=1"),
+        "rehashed with the new parameters"
+    );
+    let (s, _) = login(env, RENTAL, &lucas.login, DEMO_PASSWORD).await;
+    assert_eq!(s, StatusCode::OK, "the new hash verifies");
+    assert_eq!(
+        text(
+            env,
+            "SELECT password_hash FROM users WHERE id = $1",
+            &lucas.id
+        )
+        .await
+        .as_deref(),
+        Some(new.as_str()),
+        "and is not rewritten again"
+    );
+}
+on_both!(rehash_on_login);
+
+/// A sign-in on its own task (for concurrent requests).
+fn spawn_login(
+    env: &Env,
+    tenant: &str,
+    login: &str,
+    password: &str,
+) -> tokio::task::JoinHandle<StatusCode> {
+    let router = env.router.clone();
+    let body = json!({"tenant": tenant, "login": login, "password": password}).to_string();
+    tokio::spawn(async move {
+        let req = axum::http::Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/session")
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        tower::ServiceExt::oneshot(router, req)
+            .await
+            .unwrap()
+            .status()
+    })
+}
