@@ -51,6 +51,17 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
             axum::routing::delete(revoke_sessions),
         )
         .route("/policy", get(read_policy).put(replace_policy))
+        .route("/organizations", get(list_orgs).post(create_org))
+        .route(
+            "/organizations/{id}",
+            axum::routing::patch(update_org).delete(delete_org),
+        )
+        .route("/groups", get(list_groups))
+        .route("/groups/{id}/members", get(group_members))
+        .route(
+            "/groups/{id}/members/{user}",
+            axum::routing::put(add_member).delete(remove_member),
+        )
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .merge(
             Router::new()
@@ -437,4 +448,84 @@ async fn replace_policy(
 /// Statistics over the users the actor may read (the kernel's `statistics`).
 async fn statistics(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Value>, ApiError> {
     users::statistics(&app, &caller).await.map(Json)
+}
+
+async fn list_orgs(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Query(q): Query<crate::organizations::OrganizationsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    crate::organizations::list(&app, &caller, &q)
+        .await
+        .map(Json)
+}
+
+async fn create_org(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    Body(b): Body<crate::organizations::NewOrganization>,
+) -> Result<Response, ApiError> {
+    let v = crate::organizations::create(&app, &caller, b, request_id(&headers)).await?;
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+async fn update_org(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<crate::organizations::OrganizationChange>,
+) -> Result<Json<Value>, ApiError> {
+    crate::organizations::update(&app, &caller, &id, b, request_id(&headers))
+        .await
+        .map(Json)
+}
+
+async fn delete_org(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    crate::organizations::delete(&app, &caller, &id, request_id(&headers))
+        .await
+        .map(Json)
+}
+
+async fn list_groups(caller: Caller) -> Result<Json<Value>, ApiError> {
+    crate::groups::list(&caller).map(Json)
+}
+
+async fn group_members(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<crate::groups::MembersQuery>,
+) -> Result<Json<Value>, ApiError> {
+    crate::groups::members(&app, &caller, &id, &q)
+        .await
+        .map(Json)
+}
+
+async fn add_member(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path((id, user)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    crate::groups::set_member(&app, &caller, &id, &user, true, request_id(&headers))
+        .await
+        .map(Json)
+}
+
+async fn remove_member(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path((id, user)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    crate::groups::set_member(&app, &caller, &id, &user, false, request_id(&headers))
+        .await
+        .map(Json)
 }

@@ -13,6 +13,8 @@
 //! - [`auth`]: API keys and console sessions; [`revoke`]: revoking them; [`login`]: failed
 //!   attempts, lockout status and rehashing on login.
 //! - [`api`]: the HTTP routes; [`error`]: the one error-to-status map.
+//! - [`organizations`]: organisations and their active flag; [`groups`]: manual and
+//!   dynamic group membership.
 //! - [`policy`]: policy versions and replacement reports.
 //! - [`seed`]: demo tenants, one per preset.
 
@@ -23,8 +25,10 @@ pub mod auth;
 pub mod closure;
 pub mod db;
 pub mod error;
+pub mod groups;
 pub mod imports;
 pub mod login;
+pub mod organizations;
 pub mod policy;
 pub mod revoke;
 pub mod seed;

@@ -145,7 +145,7 @@ fn warnings(d: &ValidationDecision) -> Vec<Value> {
 
 /// A directory index holding the manager chains above `starts`, enough for the kernel's
 /// `team` scope between the actor and one target.
-async fn directory(
+pub(crate) async fn directory(
     conn: &mut AnyConnection,
     tenant: &str,
     extra: &[(String, Option<String>)],
@@ -333,7 +333,7 @@ fn is_privileged(a: &UserRow) -> bool {
 
 /// Manual group memberships grant roles, so changing them needs the kernel's `groups.manage`
 /// on the target where the policy declares it, and a super administrator where it does not.
-fn authorize_groups(
+pub(crate) fn authorize_groups(
     tenant: &Tenant,
     dir: &Directory,
     actor: &UserRow,
@@ -643,7 +643,7 @@ const CONSOLE_ACTIONS: [&str; 5] = [
     "roles.assign",
 ];
 
-fn encode_cursor(id: &str) -> String {
+pub(crate) fn encode_cursor(id: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("after:{id}"))
 }
@@ -702,7 +702,7 @@ pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Value, Ap
 }
 
 /// One page of the users the actor may read, the next page's cursor and the scope filter.
-async fn list_page(
+pub(crate) async fn list_page(
     app: &App,
     caller: &Caller,
     q: &ListQuery,

@@ -741,3 +741,325 @@ fn spawn_login(
             .status()
     })
 }
+
+const PPP: &str = "production-planner-pro";
+
+fn org_ids(v: &Value) -> Vec<String> {
+    v["organizations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// R000-08: organisations with their active flag. Listing follows the actor's reach; only
+/// a super administrator (or an admin key) manages them under this policy; deactivating an
+/// organisation ends its users' sessions and the kernel's login gate refuses them; an
+/// organisation in use is not deleted; every write is audited.
+async fn organizations_crud(env: &Env) {
+    let users = env.demo(PPP).await;
+    let ada = demo_user(&users, "admin");
+    let bob = demo_user(&users, "bob");
+    let carla = demo_user(&users, "carla");
+    let admin = env.key(PPP, "admin").await;
+    let key = env.key(PPP, "service").await;
+
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/organizations", &bearer(&admin), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(org_ids(&v), ["plant-a", "plant-b", "plant-closed"]);
+    let (_, v, _) = env
+        .call(
+            Method::GET,
+            "/api/v1/organizations",
+            &Auth::key(&key, &bob.id),
+            None,
+        )
+        .await;
+    assert_eq!(
+        org_ids(&v),
+        ["plant-a"],
+        "a regular user sees its own organisation"
+    );
+
+    let body = json!({"id": "plant-c", "name": "Plant C"});
+    let (s, _, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/organizations",
+            &Auth::key(&key, &bob.id),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let as_ada = Auth::key(&key, &ada.id);
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/organizations",
+            &as_ada,
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["active"], true);
+    let (s, v, _) = env
+        .call(Method::POST, "/api/v1/organizations", &as_ada, Some(body))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(v["errors"][0]["code"], "duplicate");
+    for bad in [
+        json!({"id": "bad id!", "name": "x"}),
+        json!({"id": "ok", "name": "  "}),
+        json!({"id": "ok", "name": "x", "owner": "me"}),
+    ] {
+        let (s, _, _) = env
+            .call(
+                Method::POST,
+                "/api/v1/organizations",
+                &as_ada,
+                Some(bad.clone()),
+            )
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
+    }
+
+    // Deactivation: Carla's session ends at once, and the gate refuses her login.
+    let cookie = env.sign_in(PPP, &carla.login, DEMO_PASSWORD).await.unwrap();
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            "/api/v1/organizations/plant-b",
+            &as_ada,
+            Some(json!({"active": false})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["organization"]["active"], false);
+    let (s, _, _) = env
+        .call(Method::GET, "/api/v1/session", &Auth::cookie(&cookie), None)
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, v) = login(env, PPP, &carla.login, DEMO_PASSWORD).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "organization_inactive", "{v}");
+    let (s, _, _) = env
+        .call(
+            Method::PATCH,
+            "/api/v1/organizations/plant-b",
+            &as_ada,
+            Some(json!({"active": true, "name": "Plant B (reopened)"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = login(env, PPP, &carla.login, DEMO_PASSWORD).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _, _) = env
+        .call(
+            Method::PATCH,
+            "/api/v1/organizations/nowhere",
+            &as_ada,
+            Some(json!({"active": false})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    let (s, v, _) = env
+        .call(
+            Method::DELETE,
+            "/api/v1/organizations/plant-b",
+            &as_ada,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(v["errors"][0]["code"], "organization_in_use");
+    let (s, _, _) = env
+        .call(
+            Method::DELETE,
+            "/api/v1/organizations/plant-c",
+            &as_ada,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE target_id = $1",
+            "plant-c"
+        )
+        .await,
+        2,
+        "create and delete, each audited"
+    );
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE target_id = $1",
+            "plant-b"
+        )
+        .await,
+        2,
+        "deactivate and reactivate"
+    );
+    // Another tenant's admin key sees none of them.
+    env.demo(HR).await;
+    let other = env.key(HR, "admin").await;
+    let (_, v, _) = env
+        .call(Method::GET, "/api/v1/organizations", &bearer(&other), None)
+        .await;
+    assert!(!org_ids(&v).contains(&"plant-a".to_owned()), "{v}");
+    let (s, _, _) = env
+        .call(
+            Method::DELETE,
+            "/api/v1/organizations/plant-closed",
+            &bearer(&other),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+on_both!(organizations_crud);
+
+fn member_ids(v: &Value) -> Vec<String> {
+    v["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["user"]["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Manual groups: members assigned by an actor the kernel allows `groups.manage`, each
+/// membership with who and when (R003-08), audited; dynamic groups: members by rule, never
+/// assigned.
+async fn groups_manual_and_dynamic(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let manager = demo_user(&users, "manager");
+    let sophie = demo_user(&users, "sophie");
+    let paul = demo_user(&users, "paul");
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+
+    let (s, v, _) = env.call(Method::GET, "/api/v1/groups", &as_hr, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let kind = |id: &str| {
+        v["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["id"] == id)
+            .map(|g| g["kind"].clone())
+    };
+    assert_eq!(kind("all-employees"), Some(json!("dynamic")));
+    assert_eq!(kind("people-managers"), Some(json!("manual")));
+
+    let path = format!("/api/v1/groups/people-managers/members/{}", sophie.id);
+    let (s, v, _) = env.call(Method::PUT, &path, &as_hr, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["changed"], true);
+    let (s, v, _) = env.call(Method::PUT, &path, &as_hr, None).await;
+    assert_eq!((s, v["changed"].clone()), (StatusCode::OK, json!(false)));
+    let (s, v, _) = env
+        .call(
+            Method::GET,
+            "/api/v1/groups/people-managers/members",
+            &as_hr,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(member_ids(&v), vec![sophie.id.clone()]);
+    assert_eq!(v["members"][0]["addedBy"], hr.id.as_str(), "who (R003-08)");
+    assert!(v["members"][0]["addedAt"].is_string(), "when (R003-08)");
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE target_id = $1 AND body LIKE '%groups.addMember%'",
+            &sophie.id
+        )
+        .await,
+        1
+    );
+
+    // The manager may not manage groups; dynamic and undeclared groups are not assigned.
+    let (s, _, _) = env
+        .call(
+            Method::PUT,
+            &format!("/api/v1/groups/people-managers/members/{}", paul.id),
+            &Auth::key(&key, &manager.id),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            &format!("/api/v1/groups/all-employees/members/{}", paul.id),
+            &as_hr,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(v["errors"][0]["code"], "dynamic_group");
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            &format!("/api/v1/groups/nope/members/{}", paul.id),
+            &as_hr,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(v["errors"][0]["code"], "unknown_group");
+
+    // Dynamic: every active user the actor may read, paged without loss.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let q = cursor
+            .as_ref()
+            .map(|c| format!("&cursor={c}"))
+            .unwrap_or_default();
+        let (s, v, _) = env
+            .call(
+                Method::GET,
+                &format!("/api/v1/groups/all-employees/members?limit=2{q}"),
+                &as_hr,
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        seen.extend(member_ids(&v));
+        match v["next"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    seen.sort();
+    let mut expected: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
+    expected.sort();
+    assert_eq!(seen, expected, "all five demo users are active");
+
+    let (s, _, _) = env.call(Method::DELETE, &path, &as_hr, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, v, _) = env
+        .call(
+            Method::GET,
+            "/api/v1/groups/people-managers/members",
+            &as_hr,
+            None,
+        )
+        .await;
+    assert!(member_ids(&v).is_empty(), "{v}");
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM group_members WHERE user_id = $1",
+            &sophie.id
+        )
+        .await,
+        0
+    );
+}
+on_both!(groups_manual_and_dynamic);
