@@ -68,6 +68,12 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
                 .route("/imports", post(import_users))
                 .layer(DefaultBodyLimit::disable())
                 .layer(RequestBodyLimitLayer::new(MAX_IMPORT_BODY)),
+        )
+        .merge(
+            Router::new()
+                .route("/bulk", post(bulk_users))
+                .layer(DefaultBodyLimit::disable())
+                .layer(RequestBodyLimitLayer::new(crate::bulk::MAX_BULK_BODY)),
         );
     let mut r = Router::new()
         .route("/healthz", get(healthz))
@@ -526,6 +532,19 @@ async fn remove_member(
     Path((id, user)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     crate::groups::set_member(&app, &caller, &id, &user, false, request_id(&headers))
+        .await
+        .map(Json)
+}
+
+/// The kernel's bulk operation: every item decided, the allowed ones executed in the
+/// kernel's batches, every item reported.
+async fn bulk_users(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    Body(b): Body<crate::bulk::BulkBody>,
+) -> Result<Json<Value>, ApiError> {
+    crate::bulk::run(&app, &caller, b, request_id(&headers))
         .await
         .map(Json)
 }

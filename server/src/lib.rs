@@ -8,7 +8,8 @@
 //! - [`db`]: the connection pool, the backend chosen by the URL, per-backend migrations.
 //! - [`store`]: the directory's rows and queries; [`closure`]: the manager hierarchy's
 //!   closure table.
-//! - [`users`]: the management operations; [`imports`]: CSV / JSON Lines imports.
+//! - [`users`]: the management operations; [`imports`]: CSV / JSON Lines imports;
+//!   [`bulk`]: the kernel's bulk operation, executed in its planned batches.
 //! - [`audit`]: the hash-chained audit log and its verification.
 //! - [`auth`]: API keys and console sessions; [`revoke`]: revoking them; [`login`]: failed
 //!   attempts, lockout status and rehashing on login.
@@ -22,6 +23,7 @@ pub mod api;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod bulk;
 pub mod closure;
 pub mod db;
 pub mod error;

@@ -41,7 +41,7 @@ fn lifecycle_bad(e: LifecycleError) -> ApiError {
 }
 
 /// The fields of type password.
-fn password_fields(policy: &Policy) -> Vec<String> {
+pub(crate) fn password_fields(policy: &Policy) -> Vec<String> {
     policy
         .document()
         .fields
@@ -61,7 +61,7 @@ fn hash_policy(policy: &Policy) -> ResolvedPasswordPolicy {
 }
 
 /// Hashes on the blocking pool (argon2id takes tens of milliseconds and 19 MiB).
-async fn hash(policy: &Policy, plain: String) -> Result<StoredHash, ApiError> {
+pub(crate) async fn hash(policy: &Policy, plain: String) -> Result<StoredHash, ApiError> {
     let p = hash_policy(policy);
     let salt: [u8; 16] = tokens::random_bytes().map_err(|e| ApiError::Internal(e.to_string()))?;
     tokio::task::spawn_blocking(move || password::hash_password(&p, &plain, &salt))
@@ -220,7 +220,7 @@ fn decision_json(policy_hash: &str, version: i64, extra: Value) -> Value {
 }
 
 /// Carries out the obligations that concern the directory; the others become tasks.
-async fn apply_obligations(
+pub(crate) async fn apply_obligations(
     conn: &mut AnyConnection,
     u: &mut UserRow,
     obligations: &[Obligation],
@@ -382,6 +382,65 @@ fn index_columns(u: &mut UserRow) {
         .get("superAdmin")
         .and_then(Value::as_bool)
         .unwrap_or(false);
+}
+
+/// A new user row from a normalised record (bulk imports): the indexed columns filled, the
+/// status the record names or the policy's initial one (another status only for a super
+/// administrator, as in [`create`]), password fields left out of the document.
+///
+/// # Errors
+/// A non-initial status asked by an actor who may not set it.
+pub(crate) fn new_row(
+    tenant: &Tenant,
+    actor: &UserRow,
+    id: &str,
+    mut document: Map<String, Value>,
+) -> Result<UserRow, ApiError> {
+    let initial = match tenant.policy.lifecycle() {
+        Some(_) => lifecycle::initial_status(&tenant.policy)
+            .map_err(lifecycle_bad)?
+            .to_owned(),
+        None => "active".to_owned(),
+    };
+    let status = text(&document, "status").unwrap_or_else(|| initial.clone());
+    if status != initial && !is_privileged(actor) {
+        return Err(bad(format!(
+            "a new account starts as `{initial}`; change its status with a transition"
+        )));
+    }
+    for f in password_fields(&tenant.policy) {
+        document.remove(&f);
+    }
+    document.remove("id");
+    let mut u = UserRow {
+        id: id.to_owned(),
+        tenant: tenant.id.clone(),
+        document,
+        organization: None,
+        manager: None,
+        location: None,
+        status,
+        status_until: None,
+        roles: Vec::new(),
+        groups: Vec::new(),
+        super_admin: false,
+        root: false,
+        password_hash: None,
+        password_changed_at: None,
+        must_change_password: false,
+        session_epoch: 0,
+        failed_logins: Vec::new(),
+        lockouts: 0,
+        deleted_at: None,
+    };
+    index_columns(&mut u);
+    if u.super_admin && !is_privileged(actor) {
+        return Err(ApiError::Forbidden {
+            deny: None,
+            reason: "only a super administrator creates super administrators",
+        });
+    }
+    Ok(u)
 }
 
 /// The result of a write: the user and what the kernel said besides.

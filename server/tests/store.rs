@@ -1063,3 +1063,225 @@ async fn groups_manual_and_dynamic(env: &Env) {
     );
 }
 on_both!(groups_manual_and_dynamic);
+
+fn outcomes(v: &Value) -> Vec<String> {
+    v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The kernel's bulk operation over HTTP: every item decided by the kernel and reported in
+/// order (committed, refused with its reason), the allowed ones executed in the kernel's
+/// batches, each committed item with its audit entry; a target outside the actor's reach
+/// (or of another tenant) is refused as not found; a deletion safeguard refuses all.
+async fn bulk_reports_every_item(env: &Env) {
+    let users = env.demo(HR).await;
+    let crm = env.demo("crm").await;
+    let hr = demo_user(&users, "hr");
+    let manager = demo_user(&users, "manager");
+    let sophie = demo_user(&users, "sophie");
+    let paul = demo_user(&users, "paul");
+    let stranger = &crm[0];
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+    let audit_before = env
+        .scalar("SELECT COUNT(*) FROM audit_log WHERE tenant_id = $1", HR)
+        .await;
+    let body = json!({
+        "batchSize": 2,
+        "items": [
+            {"op": "status", "id": paul.id, "to": "inactive", "reason": "left the company"},
+            {"op": "import", "user": {"firstName": "Ines", "lastName": "Roux", "email": "ines.roux@company.com", "jobTitle": "Software Engineer", "manager": manager.id, "status": "active", "organization": "company"}},
+            {"op": "import", "user": {"firstName": "Dup", "lastName": "Licate", "email": sophie.login, "jobTitle": "Software Engineer", "manager": manager.id, "status": "active", "organization": "company"}},
+            {"op": "import", "user": {"firstName": "", "lastName": "NoName", "email": "not-an-email", "organization": "company"}},
+            {"op": "status", "id": "u_nobody", "to": "inactive", "reason": "x"},
+            {"op": "status", "id": stranger.id, "to": "inactive", "reason": "x"},
+            {"op": "status", "id": hr.id, "to": "inactive", "reason": "myself"},
+        ]
+    });
+    let (s, v, _) = env
+        .call(Method::POST, "/api/v1/bulk", &as_hr, Some(body))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        outcomes(&v),
+        [
+            "committed",
+            "committed",
+            "refused",
+            "refused",
+            "refused",
+            "refused",
+            "refused"
+        ],
+        "{v}"
+    );
+    let r = &v["results"];
+    assert_eq!(r[2]["violations"][0]["code"], "duplicate", "{v}");
+    assert!(r[3]["violations"].as_array().is_some_and(|a| !a.is_empty()));
+    assert_eq!(r[4]["reason"], "not_found");
+    assert_eq!(
+        r[5]["reason"], "not_found",
+        "another tenant's user is not found"
+    );
+    assert!(r[6]["deny"]["code"].is_string(), "the kernel's denial: {v}");
+    assert_eq!(v["summary"]["total"], 7);
+    assert_eq!(v["summary"]["committed"], 2);
+    assert_eq!(v["summary"]["refused"], 5);
+    assert_eq!(
+        v["batches"].as_array().unwrap().len(),
+        4,
+        "the kernel's plan, batches of 2"
+    );
+    for (i, res) in r.as_array().unwrap().iter().enumerate() {
+        assert_eq!(res["index"], i, "every item, in order");
+    }
+
+    // The store did what was committed, with obligations (deactivation removes roles) and
+    // one audit entry per committed item plus the bulk's own.
+    assert_eq!(
+        text(env, "SELECT status FROM users WHERE id = $1", &paul.id)
+            .await
+            .as_deref(),
+        Some("inactive")
+    );
+    assert_eq!(
+        text(env, "SELECT roles FROM users WHERE id = $1", &paul.id)
+            .await
+            .as_deref(),
+        Some("[]"),
+        "R001-06: deactivation removes roles"
+    );
+    let ines = r[1]["target"].as_str().unwrap();
+    assert_eq!(
+        text(env, "SELECT manager_id FROM users WHERE id = $1", ines)
+            .await
+            .as_deref(),
+        Some(manager.id.as_str())
+    );
+    let mut conn = env.app.db.pool().acquire().await.unwrap();
+    assert!(
+        closure::descendants(&mut conn, &manager.id, Some(1))
+            .await
+            .unwrap()
+            .contains(&ines.to_owned()),
+        "the closure table follows imports"
+    );
+    drop(conn);
+    let audit_after = env
+        .scalar("SELECT COUNT(*) FROM audit_log WHERE tenant_id = $1", HR)
+        .await;
+    assert_eq!(
+        audit_after - audit_before,
+        3,
+        "two items and the bulk entry"
+    );
+
+    // Deletions need the confirmation repeating their number: the safeguard refuses every
+    // item, and nothing changes.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_hr,
+            Some(json!({"items": [{"op": "delete", "id": sophie.id}, {"op": "status", "id": manager.id, "to": "inactive", "reason": "r"}], "confirmed": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(outcomes(&v), ["refused", "refused"], "{v}");
+    assert!(v["refused"]["code"].is_string(), "{v}");
+    assert_eq!(
+        text(env, "SELECT status FROM users WHERE id = $1", &manager.id)
+            .await
+            .as_deref(),
+        Some("active")
+    );
+
+    // Malformed requests are typed errors, naming the field.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_hr,
+            Some(json!({"items": [{"op": "explode", "id": "x"}]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_hr,
+            Some(json!({"items": [], "batchSize": 0})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("batchSize"),
+        "{v}"
+    );
+}
+on_both!(bulk_reports_every_item);
+
+/// Concurrent bulk imports of the same email: the database decides, exactly one row is
+/// stored, and every other request reports its item (refused by the kernel when it saw the
+/// row, failed when the UNIQUE constraint refused it), never drops it.
+async fn bulk_imports_race_to_one_row(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr").id.clone();
+    let manager = demo_user(&users, "manager").id.clone();
+    let key = env.key(HR, "service").await;
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let router = env.router.clone();
+        let body = json!({"items": [{"op": "import", "user": {"firstName": "Twin", "lastName": "Race", "email": "twin.race@company.com", "jobTitle": "Software Engineer", "manager": manager, "status": "active", "organization": "company"}}]}).to_string();
+        let (key, hr) = (key.clone(), hr.clone());
+        tasks.push(tokio::spawn(async move {
+            let req = axum::http::Request::builder()
+                .method(Method::POST)
+                .uri("/api/v1/bulk")
+                .header("authorization", format!("Bearer {key}"))
+                .header("x-warden-act-as", hr.as_str())
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(body))
+                .unwrap();
+            let resp = tower::ServiceExt::oneshot(router, req).await.unwrap();
+            let bytes = http_body_util::BodyExt::collect(resp.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            serde_json::from_slice::<Value>(&bytes).unwrap()
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        let v = t.await.unwrap();
+        assert_eq!(v["results"].as_array().map(Vec::len), Some(1), "{v}");
+        all.push(v["results"][0]["outcome"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        all.iter().filter(|o| *o == "committed").count(),
+        1,
+        "{all:?}"
+    );
+    assert!(
+        all.iter()
+            .all(|o| o == "committed" || o == "refused" || o == "failed"),
+        "{all:?}"
+    );
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM user_keys WHERE key = $1",
+            "twin.race@company.com"
+        )
+        .await,
+        1
+    );
+}
+on_both!(bulk_imports_race_to_one_row);
