@@ -10,7 +10,8 @@
 //!   closure table.
 //! - [`users`]: the management operations; [`imports`]: CSV / JSON Lines imports;
 //!   [`bulk`]: the kernel's bulk operation, executed in its planned batches.
-//! - [`audit`]: the hash-chained audit log and its verification.
+//! - [`audit`]: the hash-chained audit log and its verification; [`outbox`]: obligations
+//!   that leave the directory, delivered after commit by a worker to a pluggable sink.
 //! - [`auth`]: API keys and console sessions; [`revoke`]: revoking them; [`login`]: failed
 //!   attempts, lockout status and rehashing on login.
 //! - [`api`]: the HTTP routes; [`error`]: the one error-to-status map.
@@ -31,6 +32,7 @@ pub mod groups;
 pub mod imports;
 pub mod login;
 pub mod organizations;
+pub mod outbox;
 pub mod policy;
 pub mod revoke;
 pub mod seed;

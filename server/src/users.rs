@@ -249,7 +249,12 @@ pub(crate) async fn apply_obligations(
                     .and_then(Value::as_str)
                     .unwrap_or("task")
                     .to_owned();
-                store::add_task(conn, &u.tenant, &u.id, &kind, &v, at).await?;
+                if crate::outbox::is_outbound(&kind) {
+                    // Leaves the directory: delivered by the outbox worker after commit.
+                    crate::outbox::enqueue(conn, &u.tenant, &u.id, &kind, &v, at).await?;
+                } else {
+                    store::add_task(conn, &u.tenant, &u.id, &kind, &v, at).await?;
+                }
             }
         }
         done.push(serde_json::to_value(o)?);

@@ -1285,3 +1285,201 @@ async fn bulk_imports_race_to_one_row(env: &Env) {
     );
 }
 on_both!(bulk_imports_race_to_one_row);
+
+/// A webhook receiver on loopback: records each request's idempotency key and answers 500
+/// to the first `fail_first` requests.
+struct Receiver {
+    url: String,
+    keys: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+async fn receiver(fail_first: usize) -> Receiver {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let keys = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::new(AtomicUsize::new(0));
+    let (k, s) = (keys.clone(), seen.clone());
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |h: axum::http::HeaderMap, body: String| {
+            let (k, s) = (k.clone(), s.clone());
+            async move {
+                let key = h
+                    .get("idempotency-key")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+                assert_eq!(v["idempotencyKey"].as_str(), Some(key.as_str()));
+                k.lock().unwrap().push(key);
+                if s.fetch_add(1, Ordering::SeqCst) < fail_first {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    StatusCode::NO_CONTENT
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Receiver {
+        url: format!("http://{addr}/hook"),
+        keys,
+        task,
+    }
+}
+
+/// Makes every audit append for `target` fail, so that a change fails after its outbox
+/// write, inside the same transaction.
+async fn fail_audit_for(env: &Env, target: &str) {
+    let pool = env.app.db.pool();
+    match env.which {
+        Which::Sqlite => {
+            sqlx::query(&format!(
+                "CREATE TRIGGER fail_audit BEFORE INSERT ON audit_log WHEN NEW.target_id = '{target}' BEGIN SELECT RAISE(ABORT, 'audit refused'); END"
+            ))
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+        Which::Postgres => {
+            sqlx::query(&format!(
+                "CREATE FUNCTION fail_audit() RETURNS trigger AS $$ BEGIN IF NEW.target_id = '{target}' THEN RAISE EXCEPTION 'audit refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+            ))
+            .execute(pool)
+            .await
+            .unwrap();
+            sqlx::query("CREATE TRIGGER fail_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION fail_audit()")
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// Obligations that leave the directory are written to the outbox with the change; a
+/// change rolled back after its outbox write leaves no row; the worker delivers at least
+/// once with a stable idempotency key, retrying a refused delivery, and gives up after
+/// the last attempt.
+async fn outbox_commits_with_the_change(env: &Env) {
+    use warden_server::outbox::{self, MAX_ATTEMPTS, Worker};
+    let users = env.demo(RENTAL).await;
+    let admin = demo_user(&users, "admin");
+    let lucas = demo_user(&users, "customer");
+    let supplier = demo_user(&users, "supplier");
+    let key = env.key(RENTAL, "service").await;
+    let as_admin = Auth::key(&key, &admin.id);
+    let suspend = json!({"to": "suspended", "reason": "unpaid invoices", "durationDays": 14});
+
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/status", lucas.id),
+            &as_admin,
+            Some(suspend.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        env.scalar("SELECT COUNT(*) FROM outbox WHERE user_id = $1 AND kind = 'notifyUser' AND state = 'pending'", &lucas.id).await,
+        1,
+        "the notification is in the outbox, committed with the change"
+    );
+
+    fail_audit_for(env, &supplier.id).await;
+    let (s, _, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/status", supplier.id),
+            &as_admin,
+            Some(suspend),
+        )
+        .await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        text(env, "SELECT status FROM users WHERE id = $1", &supplier.id)
+            .await
+            .as_deref(),
+        Some("active"),
+        "the change rolled back"
+    );
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM outbox WHERE user_id = $1",
+            &supplier.id
+        )
+        .await,
+        0,
+        "and its outbox row with it"
+    );
+
+    // Delivery: the first POST is refused, the retry is accepted with the same key.
+    let rx = receiver(1).await;
+    let worker = Worker::new(
+        env.app.db.clone(),
+        std::sync::Arc::new(outbox::WebhookSink::new(&rx.url).unwrap()),
+    );
+    let r = worker.round().await.unwrap();
+    assert_eq!((r.delivered, r.retried), (0, 1), "{r:?}");
+    let r = worker.round().await.unwrap();
+    assert_eq!(r.delivered, 0, "not due before its backoff");
+    sqlx::query("UPDATE outbox SET next_attempt_at = 0")
+        .execute(env.app.db.pool())
+        .await
+        .unwrap();
+    let r = worker.round().await.unwrap();
+    assert_eq!((r.delivered, r.retried), (1, 0), "{r:?}");
+    let keys = rx.keys.lock().unwrap().clone();
+    assert_eq!(keys.len(), 2);
+    assert_eq!(
+        keys[0], keys[1],
+        "the same idempotency key on every attempt"
+    );
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM outbox WHERE user_id = $1 AND state = 'delivered'",
+            &lucas.id
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        worker.round().await.unwrap(),
+        outbox::Round::default(),
+        "delivered once"
+    );
+    rx.task.abort();
+
+    // A receiver that is gone: retried, then dead after the last attempt.
+    let mut tx = env.app.db.begin_write().await.unwrap();
+    outbox::enqueue(
+        &mut tx,
+        RENTAL,
+        &lucas.id,
+        "notifyUser",
+        &json!({"kind": "notifyUser"}),
+        0,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let gone = Worker::new(
+        env.app.db.clone(),
+        std::sync::Arc::new(outbox::WebhookSink::new("http://127.0.0.1:9/hook").unwrap()),
+    );
+    for _ in 0..MAX_ATTEMPTS {
+        sqlx::query("UPDATE outbox SET next_attempt_at = 0 WHERE state = 'pending'")
+            .execute(env.app.db.pool())
+            .await
+            .unwrap();
+        gone.round().await.unwrap();
+    }
+    assert_eq!(
+        env.scalar("SELECT COUNT(*) FROM outbox WHERE user_id = $1 AND state = 'dead' AND attempts = 8 AND last_error IS NOT NULL", &lucas.id).await,
+        1
+    );
+}
+on_both!(outbox_commits_with_the_change);
