@@ -62,6 +62,13 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
             "/groups/{id}/members/{user}",
             axum::routing::put(add_member).delete(remove_member),
         )
+        .route("/decide/{operation}", post(crate::decide::decide))
+        .route(
+            "/resources/{kind}/{id}",
+            get(crate::resources::read)
+                .put(crate::resources::put)
+                .delete(crate::resources::remove),
+        )
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .merge(
             Router::new()
@@ -79,6 +86,7 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .nest("/api/v1", api)
+        .merge(crate::authzen::routes())
         .with_state(app);
     if let Some(dir) = www {
         r = r.fallback_service(ServeDir::new(dir));

@@ -19,14 +19,20 @@
 //!   dynamic group membership.
 //! - [`policy`]: policy versions and replacement reports.
 //! - [`seed`]: demo tenants, one per preset.
+//! - [`authzen`]: the AuthZEN Authorization API 1.0 over the directory; [`resources`]:
+//!   stored resources other than users.
+//! - [`decide`]: the native decision API, every operation of the contract, in directory
+//!   or stateless mode.
 
 pub mod api;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod authzen;
 pub mod bulk;
 pub mod closure;
 pub mod db;
+pub mod decide;
 pub mod error;
 pub mod groups;
 pub mod imports;
@@ -34,6 +40,7 @@ pub mod login;
 pub mod organizations;
 pub mod outbox;
 pub mod policy;
+pub mod resources;
 pub mod revoke;
 pub mod seed;
 pub mod store;
