@@ -9,7 +9,8 @@
 //! - [`store`]: the directory's rows and queries; [`closure`]: the manager hierarchy's
 //!   closure table.
 //! - [`users`]: the management operations; [`imports`]: CSV / JSON Lines imports;
-//!   [`bulk`]: the kernel's bulk operation, executed in its planned batches.
+//!   [`bulk`]: the kernel's bulk operation, executed in its planned batches;
+//!   [`fields`]: attribute permissions (the kernel's answer applied to views and edits).
 //! - [`audit`]: the hash-chained audit log and its verification; [`outbox`]: obligations
 //!   that leave the directory, delivered after commit by a worker to a pluggable sink.
 //! - [`auth`]: API keys and console sessions; [`revoke`]: revoking them; [`login`]: failed
@@ -34,6 +35,7 @@ pub mod closure;
 pub mod db;
 pub mod decide;
 pub mod error;
+pub mod fields;
 pub mod groups;
 pub mod imports;
 pub mod login;
