@@ -89,6 +89,9 @@
 
 mod core_component;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod inspect;
 pub mod limits;
 mod registry;
