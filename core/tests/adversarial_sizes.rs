@@ -317,3 +317,60 @@ fn a_field_at_its_max_length_validates_and_one_more_is_a_violation() {
     assert!(!d.valid);
     assert_eq!(d.violations[0].path.to_string(), "bio");
 }
+
+/// Runs the named test of this binary in a child process and returns the child's peak
+/// resident memory (VmHWM), in KiB: the figure is the test's own, not its neighbours'.
+fn peak_rss_kib_of(test: &str) -> u64 {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env("WARDEN_MEASURE_CHILD", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (_, rest) = stdout
+        .split_once("vmhwm_kib=")
+        .unwrap_or_else(|| panic!("no figure from the child: {stdout}"));
+    rest.split_whitespace().next().unwrap().parse().unwrap()
+}
+
+fn print_vmhwm() {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .unwrap()
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .to_owned();
+    println!("vmhwm_kib={kib}");
+}
+
+/// Found by fuzz/sizes.sh (issue 16): a 2 MB CSV or JSON Lines file one row past
+/// `MAX_IMPORT_ROWS` was validated row by row before the limit was noticed, building a
+/// report of a million invalid rows (2.8 GiB peak, minutes) only to refuse it. The limit is
+/// now checked before any row is validated.
+#[test]
+fn regression_import_one_row_past_the_limit_is_refused_before_validating_rows() {
+    if std::env::var_os("WARDEN_MEASURE_CHILD").is_some() {
+        let mut csv = String::from("username\n");
+        csv.push_str(&"a\n".repeat(MAX_IMPORT_ROWS + 1));
+        let e = import_err(csv.as_bytes(), ImportFormat::Csv);
+        assert_eq!(e.kind(), ImportErrorKind::TooLarge);
+        let jsonl = "{\"username\":\"a\"}\n".repeat(MAX_IMPORT_ROWS + 1);
+        let e = import_err(jsonl.as_bytes(), ImportFormat::JsonLines);
+        assert_eq!(e.kind(), ImportErrorKind::TooLarge);
+        print_vmhwm();
+        return;
+    }
+    let kib = peak_rss_kib_of(
+        "regression_import_one_row_past_the_limit_is_refused_before_validating_rows",
+    );
+    // The inputs themselves take about 23 MB; a report of a million rows took 2.8 GiB.
+    assert!(kib < 256 * 1024, "peak RSS {kib} KiB");
+}
