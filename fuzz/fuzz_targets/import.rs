@@ -26,54 +26,60 @@ fn policies() -> &'static Vec<Policy> {
     })
 }
 
-fuzz_target!(|data: &[u8]| {
-    let Some((&selector, file)) = data.split_first() else {
-        return;
-    };
-    let policy = &policies()[usize::from(selector & 7) % PRESETS.len()];
-    let format = if selector & 8 == 0 {
-        ImportFormat::Csv
-    } else {
-        ImportFormat::JsonLines
-    };
-    let records = selector & 16 != 0;
-    let facts = ValidationFacts::default();
-    let today = Date::parse("2026-11-22").expect("a date");
-    let ctx = ValidationContext {
-        mode: Mode::Import,
-        today,
-        lang: Lang::En,
-        facts: &facts,
-        mfa: false,
-    };
-    let report = validate_import(policy, file, ImportOptions { format, records }, &ctx);
-    if let Ok(r) = &report {
-        check_import_report(r);
-        assert_eq!(r.records.is_some(), records, "records returned iff asked");
-    }
-    // The JSON entry point takes the file as text.
-    let Ok(text) = std::str::from_utf8(file) else {
-        assert!(report.is_err(), "bytes that are not UTF-8 were imported");
-        return;
-    };
-    let input = serde_json::json!({
-        "format": if format == ImportFormat::Csv { "csv" } else { "jsonLines" },
-        "records": records, "data": text, "today": "2026-11-22",
-    });
-    let via_api = api::evaluate_with(policy, Op::Import, Lang::En, input);
-    match (&report, via_api) {
-        (Ok(r), Ok(v)) => {
-            let mut expected = serde_json::to_value(r).expect("a report serialises");
-            if let serde_json::Value::Object(m) = &mut expected {
-                m.insert("contract".into(), 1.into());
-            }
-            assert_eq!(v, expected, "the JSON entry point imports otherwise");
+fuzz_target!(
+    // The built-in common-password list is sorted once per process: not per input.
+    init: {
+        let _ = warden_core::password::Blocklist::builtin();
+    },
+    |data: &[u8]| {
+        let Some((&selector, file)) = data.split_first() else {
+            return;
+        };
+        let policy = &policies()[usize::from(selector & 7) % PRESETS.len()];
+        let format = if selector & 8 == 0 {
+            ImportFormat::Csv
+        } else {
+            ImportFormat::JsonLines
+        };
+        let records = selector & 16 != 0;
+        let facts = ValidationFacts::default();
+        let today = Date::parse("2026-11-22").expect("a date");
+        let ctx = ValidationContext {
+            mode: Mode::Import,
+            today,
+            lang: Lang::En,
+            facts: &facts,
+            mfa: false,
+        };
+        let report = validate_import(policy, file, ImportOptions { format, records }, &ctx);
+        if let Ok(r) = &report {
+            check_import_report(r);
+            assert_eq!(r.records.is_some(), records, "records returned iff asked");
         }
-        (Err(e), Err(a)) => assert!(!e.to_string().is_empty() && !a.to_string().is_empty()),
-        (r, a) => panic!(
-            "import and the entry point disagree: {:?} vs {:?}",
-            r.as_ref().err(),
-            a.err()
-        ),
+        // The JSON entry point takes the file as text.
+        let Ok(text) = std::str::from_utf8(file) else {
+            assert!(report.is_err(), "bytes that are not UTF-8 were imported");
+            return;
+        };
+        let input = serde_json::json!({
+            "format": if format == ImportFormat::Csv { "csv" } else { "jsonLines" },
+            "records": records, "data": text, "today": "2026-11-22",
+        });
+        let via_api = api::evaluate_with(policy, Op::Import, Lang::En, input);
+        match (&report, via_api) {
+            (Ok(r), Ok(v)) => {
+                let mut expected = serde_json::to_value(r).expect("a report serialises");
+                if let serde_json::Value::Object(m) = &mut expected {
+                    m.insert("contract".into(), 1.into());
+                }
+                assert_eq!(v, expected, "the JSON entry point imports otherwise");
+            }
+            (Err(e), Err(a)) => assert!(!e.to_string().is_empty() && !a.to_string().is_empty()),
+            (r, a) => panic!(
+                "import and the entry point disagree: {:?} vs {:?}",
+                r.as_ref().err(),
+                a.err()
+            ),
+        }
     }
-});
+);
