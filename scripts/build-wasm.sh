@@ -59,10 +59,14 @@ build web wasm/pkg/web "$target_dir/wasm32-unknown-unknown/wasm-release/warden_w
 "$esbuild" wasm/pkg/web/warden_wasm.js --minify-whitespace --minify-syntax --format=esm \
   --log-level=warning --allow-overwrite --outfile=wasm/pkg/web/warden_wasm.js
 build nodejs wasm/pkg/node "$target_dir/wasm32-unknown-unknown/wasm-node/warden_wasm.wasm" -O3
-# The Node package is CommonJS; say so even inside an ESM project.
-printf '{\n  "name": "warden-wasm",\n  "version": "%s",\n  "type": "commonjs",\n  "main": "warden_wasm.js",\n  "types": "warden_wasm.d.ts"\n}\n' \
-  "$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n1)" > wasm/pkg/node/package.json
-printf '{\n  "name": "warden-wasm-web",\n  "type": "module",\n  "module": "warden_wasm.js",\n  "types": "warden_wasm.d.ts"\n}\n' > wasm/pkg/web/package.json
+# One npm package, `warden-wasm` (wasm/pkg), with `exports` conditions: `browser` resolves
+# to the web build (an ES module: `await init()` first), `node` to the Node build (CommonJS,
+# ready on load; `import` works through Node's CommonJS interop), and the two flavours stay
+# reachable by name (`warden-wasm/web`, `warden-wasm/node`). Each flavour's folder says its
+# module system in a package.json of its own; only the top-level one names the package.
+printf '{\n  "type": "commonjs"\n}\n' > wasm/pkg/node/package.json
+printf '{\n  "type": "module"\n}\n' > wasm/pkg/web/package.json
+node scripts/wasm-package.mjs "$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n1)" > wasm/pkg/package.json
 rm -rf www/pkg && cp -r wasm/pkg/web www/pkg
 
 wasm=wasm/pkg/web/warden_wasm_bg.wasm

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Measures the bound the plugin host enforces for each class of hostile tenant (issue 15):
 # wall time, peak resident memory of the process and bytes produced, one scenario per
-# process (host/benches/hostile.rs). Needs scripts/build-components.sh first.
+# process (host/benches/hostile.rs). Needs scripts/build-components.sh first. The CPU
+# scenarios (cpu-alone, cpu-attacked, cpu-attacked-no-admission) give a victim tenant's
+# latency (p50, p99, max) and faults with and without an attacker saturating the CPU.
+# The figures and what they say: host/README.md.
 #
 #   scripts/measure-hostile.sh [PROFILE]     # PROFILE: dev (default) or bench-host
 #

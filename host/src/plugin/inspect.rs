@@ -8,7 +8,7 @@
 
 use wasmparser::{Instance, Parser, Payload};
 
-use super::error::LoadError;
+use super::error::{LoadError, MALFORMED_BINARY, MALFORMED_CORE_MODULE};
 use super::limits::Limits;
 
 /// What the scan counted: a component's structure.
@@ -75,9 +75,11 @@ fn exceeds(limit: &'static str, found: u64, max: u32) -> Result<(), LoadError> {
     Ok(())
 }
 
+/// The parser's message quotes names the component chose: only its offset is kept.
 fn malformed(e: &wasmparser::BinaryReaderError) -> LoadError {
     LoadError::Malformed {
-        reason: super::text::host_text(&e.to_string(), 256),
+        reason: MALFORMED_BINARY,
+        offset: Some(e.offset()),
     }
 }
 
@@ -96,7 +98,8 @@ pub fn scan(bytes: &[u8], limits: &Limits) -> Result<Structure, LoadError> {
             Payload::Version { encoding, .. } => {
                 if first && encoding != wasmparser::Encoding::Component {
                     return Err(LoadError::Malformed {
-                        reason: "a core module, not a component".into(),
+                        reason: MALFORMED_CORE_MODULE,
+                        offset: None,
                     });
                 }
                 first = false;

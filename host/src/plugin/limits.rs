@@ -8,10 +8,10 @@
 //! |-------|------|---------|----------|---------------|
 //! | [`fuel`](Limits::fuel) | wasmtime fuel (≈ one unit per wasm instruction) | 10,000,000 | 1,000,000,000 | [`Fault::FuelExhausted`](super::Fault::FuelExhausted) |
 //! | [`memory_bytes`](Limits::memory_bytes) | bytes of linear memory (all memories of the instance) | 16 MiB | 256 MiB | `memory.grow` fails, then [`Fault::MemoryLimit`](super::Fault::MemoryLimit) |
-//! | [`deadline_ms`](Limits::deadline_ms) | wall-clock milliseconds (epoch interruption, 1 ms ticks) | 100 | 10,000 | [`Fault::DeadlineExceeded`](super::Fault::DeadlineExceeded) |
+//! | [`deadline_ms`](Limits::deadline_ms) | wall-clock milliseconds (epoch interruption, 1 ms ticks), from when the call runs | 100 | 10,000 | [`Fault::DeadlineExceeded`](super::Fault::DeadlineExceeded) if the call had at least [`DEADLINE_CPU_PERCENT`] of it as CPU time, else the host's [`Fault::HostOverloaded`](super::Fault::HostOverloaded) |
 //! | [`max_input_bytes`](Limits::max_input_bytes) | bytes of strings passed to one hook | 1 MiB | 16 MiB | [`Fault::InputTooLarge`](super::Fault::InputTooLarge), the plugin is not called |
 //! | [`max_output_bytes`](Limits::max_output_bytes) | bytes of strings returned by one hook | 64 KiB | 4 MiB | [`Fault::OutputTooLarge`](super::Fault::OutputTooLarge) |
-//! | [`max_log_line_bytes`](Limits::max_log_line_bytes) | bytes per `log` call | 1 KiB | 64 KiB | the line is truncated |
+//! | [`max_log_line_bytes`](Limits::max_log_line_bytes) | bytes kept per `log` call | 1 KiB | 64 KiB | the rest of the line is not kept; a line longer than [`lift_budget`](Limits::lift_budget) faults the call ([`Fault::OutputTooLarge`](super::Fault::OutputTooLarge), `lifting`) |
 //! | [`max_log_bytes`](Limits::max_log_bytes) | bytes of log per decision per plugin | 8 KiB | 1 MiB | further lines are dropped and counted |
 //! | [`max_module_bytes`](Limits::max_module_bytes) | bytes of the component binary | 2 MiB | 64 MiB | [`LoadError::ModuleTooLarge`](super::LoadError::ModuleTooLarge) at load |
 //! | [`max_log_lines`](Limits::max_log_lines) | log lines kept per decision per plugin | 64 | 1,024 | further lines are dropped and counted |
@@ -48,6 +48,28 @@
 //! Fuel is the deterministic limit: the same plugin, input and configuration always use
 //! the same fuel. The deadline is a backstop for what fuel does not meter (host calls,
 //! memory growth): a plugin that stays under its fuel finishes well before it.
+//!
+//! # Deadlines under CPU starvation
+//! The deadline counts wall-clock time, so on a saturated machine a call can reach it
+//! without having run: its thread was preempted, the host ran other work. That is not the
+//! plugin's fault, and it must not trip the plugin's circuit breaker. So the host measures
+//! the calling thread's CPU time around the call (`CLOCK_THREAD_CPUTIME_ID`: instantiation,
+//! guest code and the host functions it calls, which are all the call can spend time on:
+//! a plugin has no way to block or sleep). A call stopped by its deadline is:
+//! - the plugin's [`Fault::DeadlineExceeded`](super::Fault::DeadlineExceeded), counted
+//!   toward its breaker and handled under the tenant's failure policy, when it had at
+//!   least [`DEADLINE_CPU_PERCENT`] (half, configurable per runtime) of the deadline as CPU
+//!   time: it really used its time;
+//! - otherwise the host's [`Fault::HostOverloaded`](super::Fault::HostOverloaded)
+//!   ([`Overload::Starved`](super::Overload::Starved), reporting the CPU time it got): it
+//!   fails closed whatever the failure policy (never a silent fail-open) and never counts
+//!   toward the breaker.
+//!
+//! The fuel the call burned is reported either way (`fuelUsed`, readable after the
+//! interrupt). Where the platform has no thread CPU clock, a deadline is always the
+//! plugin's. Before the call runs, it waits for a running slot of the fair CPU gate
+//! ([`RuntimeConfig`](super::RuntimeConfig): `maxRunningCalls`, per tenant, queue wait),
+//! and that wait is not part of the deadline.
 
 use serde::{Deserialize, Serialize};
 
@@ -61,13 +83,17 @@ pub struct Limits {
     pub fuel: u64,
     /// Linear memory per instance, in bytes. Default 16 MiB; cap 256 MiB.
     pub memory_bytes: usize,
-    /// Wall-clock deadline per call, in milliseconds. Default 100; cap 10,000.
+    /// Wall-clock deadline per call, in milliseconds, from when the call runs (not while it
+    /// waits for a slot). Default 100; cap 10,000. Reached with less than
+    /// [`DEADLINE_CPU_PERCENT`] of it as CPU time, it is the host's overload, not the
+    /// plugin's fault.
     pub deadline_ms: u64,
     /// Bytes of input strings per call. Default 1 MiB; cap 16 MiB.
     pub max_input_bytes: usize,
     /// Bytes of output strings per call. Default 64 KiB; cap 4 MiB.
     pub max_output_bytes: usize,
-    /// Bytes per log line. Default 1 KiB; cap 64 KiB.
+    /// Bytes kept of one log line (the rest is not kept). Default 1 KiB; cap 64 KiB. A line
+    /// longer than [`lift_budget`](Self::lift_budget) is not read and faults the call.
     pub max_log_line_bytes: usize,
     /// Bytes of log per plugin per decision. Default 8 KiB; cap 1 MiB.
     pub max_log_bytes: usize,
@@ -95,6 +121,13 @@ pub struct Limits {
     /// Tables of one component instance. Default 4; cap 8.
     pub max_tables: u32,
 }
+
+/// The share of its deadline, in percent, a call must have had as CPU time for reaching
+/// the deadline to be the plugin's fault, by default: 50
+/// ([`RuntimeConfig::deadline_cpu_percent`](super::RuntimeConfig::deadline_cpu_percent)).
+/// Below it the host was overloaded (see the
+/// [module docs](self#deadlines-under-cpu-starvation)).
+pub const DEADLINE_CPU_PERCENT: u32 = 50;
 
 /// Log budget every `log` call costs at least, in bytes: 64. A plugin cannot keep more
 /// than `max_log_bytes / 64` lines, however short.

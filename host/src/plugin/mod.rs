@@ -47,7 +47,9 @@
 //!   violations are never removed. Authorization and transitions: a plugin's `allow` means
 //!   "no objection"; only a deny changes the decision, and only from allow to deny.
 //! - Faults ([`Fault`]): exhausted fuel, memory or deadline, stack overflow, a trap, too
-//!   much input or output, invalid output, the plugin's own `err`. Under the hook's
+//!   much input or output, invalid output, the plugin's own `err`; or the host's own
+//!   ([`Fault::Host`], [`Fault::HostOverloaded`]), which always fail closed and never
+//!   count toward the breaker. Under the hook's
 //!   [`FailurePolicy`] (closed by default) a fault is a deny, or an error violation
 //!   `plugin_fault` in validation, never an allow. After `breakerThreshold` consecutive
 //!   faults a plugin is disabled (the circuit breaker) and reported so by
@@ -78,15 +80,29 @@
 //!   [`Limits::lift_budget`] bytes while lifting a result, aliased strings included.
 //! - **Shared slots.** The pool reserves the per-component caps for every instance, and
 //!   each call takes a slot of its tenant's (at most
-//!   [`RuntimeConfig::max_instances_per_tenant`]) and of the process's, waiting up to its
-//!   deadline. A host fault ([`Fault::is_host`]) never counts toward a plugin's breaker
-//!   and always fails closed.
+//!   [`RuntimeConfig::max_instances_per_tenant`]) and of the process's, waiting at most
+//!   [`RuntimeConfig::queue_wait_ms`]. A host fault ([`Fault::is_host`]) never counts
+//!   toward a plugin's breaker and always fails closed.
+//! - **CPU.** At most [`RuntimeConfig::max_running_calls`] calls run guest code at once
+//!   (default: one per core), one tenant at most
+//!   [`RuntimeConfig::max_running_per_tenant`] of them (default half); waiting calls queue
+//!   per tenant and a freed slot goes to the tenant running the fewest calls, so a tenant
+//!   saturating the CPU waits behind itself. The wait is bounded
+//!   ([`RuntimeConfig::queue_wait_ms`]) and not part of the plugin's deadline. Around
+//!   every call the host measures its thread's CPU time: a deadline reached with less
+//!   than [`RuntimeConfig::deadline_cpu_percent`] (half) of it as CPU time is the host's
+//!   overload ([`Fault::HostOverloaded`], [`Overload::Starved`]), not the plugin's
+//!   [`Fault::DeadlineExceeded`]; so starvation never trips a victim's breaker and never
+//!   fails open, and a plugin that really spins through its deadline is still blamed (see
+//!   [`limits`](limits#deadlines-under-cpu-starvation)).
 //! - **Identity and text.** Names and versions are checked at load ([`NAME_RULE`],
 //!   [`VERSION_RULE`], [`RESERVED_NAMES`]) and unique within a tenant; control and bidi
-//!   characters are stripped from plugin text; host messages never quote plugin text or
-//!   wasmtime backtraces; a result that breaks the canonical ABI is the plugin's
+//!   characters are stripped from plugin text; host messages never quote plugin text,
+//!   wasmtime backtraces or the parser's and linker's messages (they quote the
+//!   component's names: [`LoadError::Malformed`] gives the kind and byte offset instead); a result that breaks the canonical ABI is the plugin's
 //!   [`Fault::InvalidOutput`] and counts toward its breaker.
 
+mod admission;
 mod core_component;
 pub mod error;
 #[cfg(feature = "fuzzing")]
@@ -101,7 +117,7 @@ mod text;
 use std::fmt;
 
 pub use core_component::CoreComponent;
-pub use error::{CoreComponentError, EvaluateError, Fault, LoadError, SettingsError};
+pub use error::{CoreComponentError, EvaluateError, Fault, LoadError, Overload, SettingsError};
 pub use inspect::Structure;
 pub use limits::{FailurePolicies, FailurePolicy, Limits, TenantSettings};
 pub use registry::{

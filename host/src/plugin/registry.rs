@@ -11,7 +11,6 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -24,13 +23,14 @@ use warden_core::validate::{Check, PasswordSummary};
 use warden_core::violation::PathPart as CorePathPart;
 use warden_core::{Policy, Severity, ValidationDecision, Violation as CoreViolation};
 
+use super::admission::Party;
 use super::bindings::warden::policy::types::{
     AuthorizeInput, PathPart, Severity as WitSeverity, TransitionInput, ValidateInput, Verdict,
     Violation,
 };
 use super::error::{EvaluateError, Fault, LoadError};
 use super::limits::{FailurePolicy, Limits, TenantSettings};
-use super::runtime::{CallStats, CompileBudget, CompiledPlugin, Gate, LogLine, Runtime, busy};
+use super::runtime::{CallStats, CompileBudget, CompiledPlugin, Gate, LogLine, Runtime};
 use super::text::plugin_text;
 
 /// Compiled policies kept per tenant (one per policy version in use); beyond it the
@@ -135,6 +135,13 @@ pub struct PluginReport {
     pub output_bytes: usize,
     /// Wall-clock time of instantiation and call, in microseconds.
     pub micros: u64,
+    /// CPU time of instantiation and call, in microseconds, where the platform has a thread
+    /// CPU clock: far below `micros` when the host was overloaded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_micros: Option<u64>,
+    /// Time the call waited for its running and instance slots before it ran, in
+    /// microseconds (not part of `micros` nor of the deadline).
+    pub queue_micros: u64,
     /// The fault, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ReportError>,
@@ -293,6 +300,7 @@ enum PolicyKey {
 
 /// One tenant's plugins and settings: an immutable snapshot, swapped whole.
 pub struct TenantPlugins {
+    party: Party,
     settings: TenantSettings,
     plugins: Vec<ActivePlugin>,
     gate: Arc<Gate>,
@@ -327,7 +335,7 @@ pub struct Registry {
 impl Registry {
     /// An empty registry over a runtime.
     pub fn new(runtime: Arc<Runtime>) -> Self {
-        let none = TenantPlugins::empty(Arc::new(Gate::new(1)));
+        let none = TenantPlugins::empty(Party::Host, Arc::new(Gate::new(1)));
         Registry {
             runtime,
             tenants: RwLock::new(HashMap::new()),
@@ -374,6 +382,7 @@ impl Registry {
         let (gate, budget) = self.tenant_state(tenant);
         let set = Arc::new(TenantPlugins::compile(
             &self.runtime,
+            Party::Tenant(Arc::from(tenant)),
             settings,
             plugins,
             gate,
@@ -617,8 +626,9 @@ fn fault_denial(plugin: &ActivePlugin, fault: &Fault) -> Denial {
 }
 
 impl TenantPlugins {
-    fn empty(gate: Arc<Gate>) -> Self {
+    fn empty(party: Party, gate: Arc<Gate>) -> Self {
         TenantPlugins {
+            party,
             settings: TenantSettings::default(),
             plugins: Vec::new(),
             gate,
@@ -628,6 +638,7 @@ impl TenantPlugins {
 
     fn compile(
         runtime: &Runtime,
+        party: Party,
         settings: TenantSettings,
         specs: Vec<PluginSpec>,
         gate: Arc<Gate>,
@@ -636,7 +647,13 @@ impl TenantPlugins {
         settings.check()?;
         let mut plugins: Vec<ActivePlugin> = Vec::with_capacity(specs.len());
         for spec in specs {
-            let compiled = runtime.compile_with(&spec.wasm, &settings.limits, || budget.take())?;
+            let compiled = runtime.compile_with(
+                &spec.wasm,
+                &settings.limits,
+                party.clone(),
+                Some(&gate),
+                || budget.take(),
+            )?;
             if plugins.iter().any(|p| p.source.plugin == compiled.name()) {
                 return Err(LoadError::DuplicateName {
                     name: compiled.name().to_owned(),
@@ -655,6 +672,7 @@ impl TenantPlugins {
             });
         }
         Ok(TenantPlugins {
+            party,
             settings,
             plugins,
             gate,
@@ -789,8 +807,9 @@ impl TenantPlugins {
         Ok(composed?)
     }
 
-    /// Runs one hook of one plugin: the breaker, the input cap, a slot of the tenant's and
-    /// of the process's, the call, then `check` (the output's limits and conversion).
+    /// Runs one hook of one plugin: the breaker, the input cap, admission (a running slot
+    /// of the fair CPU gate, an instance slot of the tenant's and of the process's, within
+    /// the queue wait), the call, then `check` (the output's limits and conversion).
     fn run<R, O>(
         &self,
         runtime: &Runtime,
@@ -816,15 +835,28 @@ impl TenantPlugins {
             plugin.record(Err(&fault), threshold);
             return (Err(fault), CallStats::default());
         }
-        let until = Instant::now() + Duration::from_millis(limits.deadline_ms);
-        let (result, mut stats) = {
-            let Some(_tenant_slot) = self.gate.acquire(until) else {
-                return (Err(busy(limits)), CallStats::default());
-            };
-            let Some(_slot) = runtime.slots().acquire(until) else {
-                return (Err(busy(limits)), CallStats::default());
-            };
-            runtime.call(plugin.compiled.pre(), limits, call)
+        let queued = std::time::Instant::now();
+        let waited = || u64::try_from(queued.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let (result, mut stats) = match runtime.admit(&self.party, Some(&self.gate)) {
+            Ok(_admitted) => {
+                let queue_micros = waited();
+                let (result, stats) = runtime.call(plugin.compiled.pre(), limits, call);
+                (
+                    result,
+                    CallStats {
+                        queue_micros,
+                        ..stats
+                    },
+                )
+            }
+            // Not admitted: the host's overload, never counted (`record` skips it).
+            Err(f) => {
+                let stats = CallStats {
+                    queue_micros: waited(),
+                    ..CallStats::default()
+                };
+                return (Err(f), stats);
+            }
         };
         let result = match result {
             Ok(Ok(r)) => check(r).map(|(o, bytes)| {
@@ -862,6 +894,8 @@ impl TenantPlugins {
             peak_memory: stats.peak_memory,
             output_bytes: stats.output_bytes,
             micros: stats.micros,
+            cpu_micros: stats.cpu_micros,
+            queue_micros: stats.queue_micros,
             error: fault.map(|(f, policy)| ReportError {
                 code: f.code(),
                 message: f.to_string(),

@@ -1,5 +1,6 @@
 //! The [`Runtime`]: one wasmtime [`Engine`], the epoch ticker, the linker with the only
-//! import plugins get, and the cache of compiled plugins by content hash.
+//! import plugins get, the cache of compiled plugins by content hash, and admission: the
+//! fair CPU gate (see [`admission`](super::admission)) and the instance gates.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,12 +15,18 @@ use wasmtime::{
     PoolingAllocationConfig, RegallocAlgorithm, ResourceLimiter, Store, StoreContextMut, Trap,
 };
 
+use super::admission::{CpuGate, CpuSlot, Party, thread_cpu_time};
 use super::bindings::warden::policy::{logging, types};
 use super::bindings::{Plugin, PluginPre};
-use super::error::{Fault, LoadError};
+use super::error::{
+    Fault, LoadError, MALFORMED_BINARY, MALFORMED_TRANSLATION, MALFORMED_WAT, MISMATCH_EXPORTS,
+    MISMATCH_IMPORTS, Overload, SettingsError,
+};
 use super::inspect::{Structure, scan};
-use super::limits::{LOG_CALL_FUEL, LOG_FUEL_BYTES, LOG_LINE_MIN_BYTES, Limits};
-use super::text::{host_text, plugin_text};
+use super::limits::{
+    DEADLINE_CPU_PERCENT, LOG_CALL_FUEL, LOG_FUEL_BYTES, LOG_LINE_MIN_BYTES, Limits,
+};
+use super::text::{host_text, interface_name, plugin_text};
 use super::{ContentHash, FoundVersion, INTERFACE_PACKAGE, SUPPORTED_VERSIONS};
 
 /// How often the background ticker advances the engine's epoch: every millisecond. The
@@ -40,14 +47,38 @@ pub struct RuntimeConfig {
     /// With pooling, the pool holds this many component instances and, for each, the
     /// hard caps of core instances, memories and tables
     /// ([`Limits::CAPS`](super::Limits::CAPS)), so the pool's other slots cannot run out
-    /// before this count does. A call waits for a free slot up to its own deadline, then
-    /// faults with [`Fault::Host`] (never the plugin's fault: it fails closed and does not
+    /// before this count does. A call waits for a free slot up to
+    /// [`queue_wait_ms`](Self::queue_wait_ms), then faults with
+    /// [`Fault::HostOverloaded`] (never the plugin's fault: it fails closed and does not
     /// touch the circuit breaker).
     pub max_concurrent_instances: u32,
     /// How many of those instances one tenant may hold at once (default 64, a quarter of
     /// the default pool): a tenant flooding the host waits for its own slots and cannot
     /// take the other tenants'.
     pub max_instances_per_tenant: u32,
+    /// How many plugin calls may run guest code at once, all tenants together (default:
+    /// the number of cores, `std::thread::available_parallelism`). More calls would only
+    /// share the same cores and all reach their deadlines later; instead they wait, in
+    /// fair queues (see [`max_running_per_tenant`](Self::max_running_per_tenant)).
+    pub max_running_calls: u32,
+    /// How many of the running calls one tenant may hold (default: half of
+    /// [`max_running_calls`](Self::max_running_calls), at least 1; at most
+    /// `max_running_calls`). A freed slot goes to the waiting tenant running the fewest
+    /// calls, then to the one served least recently; so one tenant saturating the CPU
+    /// leaves the other half of the cores to everyone else, and waits behind itself.
+    pub max_running_per_tenant: u32,
+    /// How long a call may wait for its running and instance slots, in milliseconds
+    /// (default 250). Counted separately from the plugin's deadline, which starts when the
+    /// plugin runs. Past it the call faults with [`Fault::HostOverloaded`]
+    /// ([`Overload::QueueWait`]): it fails closed and never counts toward the breaker.
+    pub queue_wait_ms: u64,
+    /// The share of its deadline, in percent (1 to 100), a call must have had as CPU time
+    /// for reaching the deadline to be the plugin's [`Fault::DeadlineExceeded`]; below it
+    /// the call faults with [`Fault::HostOverloaded`] ([`Overload::Starved`]). Default
+    /// [`DEADLINE_CPU_PERCENT`] (50). Lower it and a plugin that spins on a machine
+    /// overloaded by others is blamed sooner; raise it and it is blamed only when it had
+    /// most of a core.
+    pub deadline_cpu_percent: u32,
     /// New compilations per tenant per minute (default 10, a burst of 10 then one every
     /// 6 s). Components already in the compile cache are free. Beyond it,
     /// [`Registry::load`](super::Registry::load) fails with
@@ -57,17 +88,80 @@ pub struct RuntimeConfig {
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
+        let cores = std::thread::available_parallelism()
+            .map_or(1, |n| u32::try_from(n.get()).unwrap_or(u32::MAX));
         RuntimeConfig {
             pooling: true,
             max_concurrent_instances: 256,
             max_instances_per_tenant: 64,
+            max_running_calls: cores,
+            max_running_per_tenant: (cores / 2).max(1),
+            queue_wait_ms: 250,
+            deadline_cpu_percent: DEADLINE_CPU_PERCENT,
             compiles_per_minute: 10,
         }
     }
 }
 
+impl RuntimeConfig {
+    /// Checks the admission settings: none of the counts is zero, a tenant's share of the
+    /// running calls is at most all of them, the CPU share is a percentage (1 to 100).
+    ///
+    /// # Errors
+    /// [`SettingsError::Zero`] or [`SettingsError::AboveCap`] naming the setting
+    /// (`maxRunningCalls`, `maxRunningPerTenant`, `deadlineCpuPercent`, ...).
+    pub fn check(&self) -> Result<(), SettingsError> {
+        let all: [(&'static str, u64, u64); 6] = [
+            (
+                "maxConcurrentInstances",
+                self.max_concurrent_instances.into(),
+                u64::from(u32::MAX),
+            ),
+            (
+                "maxInstancesPerTenant",
+                self.max_instances_per_tenant.into(),
+                self.max_concurrent_instances.into(),
+            ),
+            (
+                "maxRunningCalls",
+                self.max_running_calls.into(),
+                u64::from(u32::MAX),
+            ),
+            (
+                "maxRunningPerTenant",
+                self.max_running_per_tenant.into(),
+                self.max_running_calls.into(),
+            ),
+            (
+                "compilesPerMinute",
+                self.compiles_per_minute.into(),
+                u64::from(u32::MAX),
+            ),
+            ("deadlineCpuPercent", self.deadline_cpu_percent.into(), 100),
+        ];
+        for (limit, value, cap) in all {
+            if value == 0 {
+                return Err(SettingsError::Zero { limit });
+            }
+            if value > cap {
+                return Err(SettingsError::AboveCap { limit, value, cap });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What a call holds while it runs: its running slot (the fair CPU gate), its tenant's
+/// instance slot, and the process's.
+#[derive(Debug)]
+pub(crate) struct Admission<'a> {
+    _cpu: CpuSlot<'a>,
+    _tenant: Option<Slot<'a>>,
+    _instance: Slot<'a>,
+}
+
 /// A counting gate over instance slots: the process-wide one of the [`Runtime`] and one
-/// per tenant. Waiting is bounded by the caller's deadline.
+/// per tenant. Waiting is bounded by the queue wait ([`RuntimeConfig::queue_wait_ms`]).
 #[derive(Debug)]
 pub(crate) struct Gate {
     capacity: u32,
@@ -173,6 +267,7 @@ pub struct Runtime {
     /// does not multiply with concurrent loads.
     compiling: Mutex<()>,
     slots: Gate,
+    cpu: CpuGate,
     config: RuntimeConfig,
     stop: Arc<AtomicBool>,
     ticker: Option<JoinHandle<()>>,
@@ -250,7 +345,9 @@ impl CompiledPlugin {
 pub struct LogLine {
     /// `debug`, `info`, `warn` or `error`.
     pub level: &'static str,
-    /// The line, truncated to the per-line cap.
+    /// The line's first bytes, up to the per-line cap (`maxLogLineBytes`), control
+    /// characters stripped. (A line longer than the lifting budget is not read: it faults
+    /// the call.)
     pub message: String,
 }
 
@@ -373,6 +470,14 @@ pub struct CallStats {
     pub output_bytes: usize,
     /// Wall-clock time of instantiation and call, in microseconds.
     pub micros: u64,
+    /// CPU time of the calling thread during instantiation and call, in microseconds
+    /// (`None` where the platform has no thread CPU clock). Far below `micros` when the
+    /// host was overloaded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_micros: Option<u64>,
+    /// Time waited for admission (running and instance slots) before the call, in
+    /// microseconds; set by the caller that admitted it.
+    pub queue_micros: u64,
     /// Log lines written (bounded by the log limits).
     pub log: Vec<LogLine>,
     /// Log lines dropped once the per-decision log limit was reached.
@@ -392,7 +497,7 @@ fn parse_versioned(name: &str, iface: &str) -> Option<Result<(), FoundVersion>> 
     Some(if ok {
         Ok(())
     } else {
-        Err(FoundVersion(host_text(name, 128)))
+        Err(FoundVersion(interface_name(name)))
     })
 }
 
@@ -408,8 +513,10 @@ impl Runtime {
     /// A runtime with a given configuration.
     ///
     /// # Errors
-    /// As [`Runtime::new`].
+    /// As [`Runtime::new`]; [`LoadError::Settings`] when the configuration is unusable
+    /// ([`RuntimeConfig::check`]).
     pub fn with_config(rc: RuntimeConfig) -> Result<Arc<Runtime>, LoadError> {
+        rc.check()?;
         let mut config = Config::new();
         config.consume_fuel(true);
         config.epoch_interruption(true);
@@ -442,12 +549,12 @@ impl Runtime {
             pool.max_memory_size(caps.memory_bytes);
             config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         }
-        let engine = Engine::new(&config).map_err(|e| LoadError::Mismatch {
-            reason: format!("cannot configure wasmtime: {e}"),
+        let engine = Engine::new(&config).map_err(|_| LoadError::Mismatch {
+            reason: "the host cannot configure wasmtime on this platform",
         })?;
         let mut linker = Linker::new(&engine);
-        let link = |e: wasmtime::Error| LoadError::Mismatch {
-            reason: format!("cannot link the host functions: {e}"),
+        let link = |_: wasmtime::Error| LoadError::Mismatch {
+            reason: "the host cannot link its own functions",
         };
         types::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s).map_err(link)?;
         linker
@@ -467,8 +574,8 @@ impl Runtime {
                         engine.increment_epoch();
                     }
                 })
-                .map_err(|e| LoadError::Mismatch {
-                    reason: format!("cannot start the epoch ticker: {e}"),
+                .map_err(|_| LoadError::Mismatch {
+                    reason: "the host cannot start the epoch ticker thread",
                 })?
         };
         Ok(Arc::new(Runtime {
@@ -478,6 +585,7 @@ impl Runtime {
             cache: Mutex::new(HashMap::new()),
             compiling: Mutex::new(()),
             slots: Gate::new(rc.max_concurrent_instances),
+            cpu: CpuGate::new(rc.max_running_calls, rc.max_running_per_tenant),
             config: rc,
             stop,
             ticker: Some(ticker),
@@ -508,15 +616,18 @@ impl Runtime {
     /// (named), an unsupported interface version, a missing export, `describe` faulting,
     /// an invalid or reserved name or version.
     pub fn compile(&self, bytes: &[u8], limits: &Limits) -> Result<Arc<CompiledPlugin>, LoadError> {
-        self.compile_with(bytes, limits, || Ok(()))
+        self.compile_with(bytes, limits, Party::Host, None, || Ok(()))
     }
 
-    /// [`compile`](Self::compile), calling `admit` before compiling anything not in the
-    /// cache (the tenant's compile budget).
+    /// [`compile`](Self::compile) for `party`, calling `admit` before compiling anything
+    /// not in the cache (the tenant's compile budget); `describe` is admitted as the
+    /// party's calls are.
     pub(crate) fn compile_with(
         &self,
         bytes: &[u8],
         limits: &Limits,
+        party: Party,
+        tenant_gate: Option<&Gate>,
         admit: impl FnOnce() -> Result<(), LoadError>,
     ) -> Result<Arc<CompiledPlugin>, LoadError> {
         if bytes.len() > limits.max_module_bytes {
@@ -532,8 +643,9 @@ impl Runtime {
         }
         // WAT text (tests, local tools) is parsed to its binary first: the scan reads
         // binaries.
-        let binary = wat::parse_bytes(bytes).map_err(|e| LoadError::Malformed {
-            reason: host_text(&e.to_string(), 256),
+        let binary = wat::parse_bytes(bytes).map_err(|_| LoadError::Malformed {
+            reason: MALFORMED_WAT,
+            offset: None,
         })?;
         let structure = scan(&binary, limits)?;
         admit()?;
@@ -544,24 +656,24 @@ impl Runtime {
                 .unwrap_or_else(PoisonError::into_inner);
             let component = self.component(&binary)?;
             let interface = check_plugin_shape(&self.engine, &component)?;
+            // The linker's messages quote the component's names: not repeated.
             let instance_pre =
                 self.linker
                     .instantiate_pre(&component)
-                    .map_err(|e| LoadError::Mismatch {
-                        reason: host_text(&e.to_string(), 256),
+                    .map_err(|_| LoadError::Mismatch {
+                        reason: MISMATCH_IMPORTS,
                     })?;
-            let pre = PluginPre::new(instance_pre).map_err(|e| LoadError::Mismatch {
-                reason: host_text(&e.to_string(), 256),
+            let pre = PluginPre::new(instance_pre).map_err(|_| LoadError::Mismatch {
+                reason: MISMATCH_EXPORTS,
             })?;
             (pre, interface)
         };
-        let until = Instant::now() + Duration::from_millis(limits.deadline_ms);
-        let Some(_slot) = self.slots.acquire(until) else {
-            return Err(LoadError::Describe(busy(limits)));
+        let (info, _) = match self.admit(&party, tenant_gate) {
+            Ok(_admitted) => self.call(&pre, limits, |store, plugin| {
+                plugin.warden_policy_hooks().call_describe(store)
+            }),
+            Err(f) => (Err(f), CallStats::default()),
         };
-        let (info, _) = self.call(&pre, limits, |store, plugin| {
-            plugin.warden_policy_hooks().call_describe(store)
-        });
         let info = info.map_err(LoadError::Describe)?;
         check_identity(&info.name, &info.version)?;
         let compiled = Arc::new(CompiledPlugin {
@@ -581,14 +693,54 @@ impl Runtime {
         Ok(compiled)
     }
 
-    /// The process-wide instance gate.
-    pub(crate) fn slots(&self) -> &Gate {
-        &self.slots
+    /// Admits a call of `party`: a running slot of the fair CPU gate, then a slot of the
+    /// tenant's instance gate (if any) and of the process's, all within
+    /// [`RuntimeConfig::queue_wait_ms`].
+    ///
+    /// # Errors
+    /// [`Fault::HostOverloaded`] naming what was not free in time.
+    pub(crate) fn admit<'a>(
+        &'a self,
+        party: &Party,
+        tenant_gate: Option<&'a Gate>,
+    ) -> Result<Admission<'a>, Fault> {
+        let wait = Duration::from_millis(self.config.queue_wait_ms);
+        let until = Instant::now() + wait;
+        let cpu = self
+            .cpu
+            .acquire(party, wait)
+            .map_err(|cause| Fault::HostOverloaded { cause })?;
+        let instances = || Fault::HostOverloaded {
+            cause: Overload::Instances {
+                limit_ms: self.config.queue_wait_ms,
+            },
+        };
+        let tenant = match tenant_gate {
+            Some(g) => Some(g.acquire(until).ok_or_else(instances)?),
+            None => None,
+        };
+        let instance = self.slots.acquire(until).ok_or_else(instances)?;
+        Ok(Admission {
+            _cpu: cpu,
+            _tenant: tenant,
+            _instance: instance,
+        })
     }
 
     /// Plugin instances alive now, across all tenants.
     pub fn instances_in_use(&self) -> u32 {
         self.slots.in_use()
+    }
+
+    /// Plugin calls running guest code now, across all tenants (at most
+    /// [`RuntimeConfig::max_running_calls`]).
+    pub fn calls_running(&self) -> u32 {
+        self.cpu.running()
+    }
+
+    /// Plugin calls waiting for a running slot now, across all tenants.
+    pub fn calls_waiting(&self) -> usize {
+        self.cpu.waiting()
     }
 
     /// Instantiates a plugin in a fresh store and calls `describe`: the fixed cost every
@@ -601,9 +753,9 @@ impl Runtime {
         plugin: &CompiledPlugin,
         limits: &Limits,
     ) -> (Result<(String, String), Fault>, CallStats) {
-        let until = Instant::now() + Duration::from_millis(limits.deadline_ms);
-        let Some(_slot) = self.slots.acquire(until) else {
-            return (Err(busy(limits)), CallStats::default());
+        let _admitted = match self.admit(&Party::Host, None) {
+            Ok(a) => a,
+            Err(f) => return (Err(f), CallStats::default()),
         };
         let (r, stats) = self.call(&plugin.pre, limits, |store, p| {
             p.warden_policy_hooks().call_describe(store)
@@ -621,9 +773,23 @@ impl Runtime {
     }
 
     pub(crate) fn component(&self, bytes: &[u8]) -> Result<Component, LoadError> {
+        // wasmparser's and wasmtime's messages quote the component's names: only the kind
+        // and the offset are kept.
         Component::new(&self.engine, bytes).map_err(|e| {
-            pool_limit(&e).unwrap_or_else(|| LoadError::Malformed {
-                reason: host_text(&e.to_string(), 256),
+            pool_limit(&e).unwrap_or_else(|| {
+                match e
+                    .chain()
+                    .find_map(|c| c.downcast_ref::<wasmparser::BinaryReaderError>())
+                {
+                    Some(b) => LoadError::Malformed {
+                        reason: MALFORMED_BINARY,
+                        offset: Some(b.offset()),
+                    },
+                    None => LoadError::Malformed {
+                        reason: MALFORMED_TRANSLATION,
+                        offset: None,
+                    },
+                }
             })
         })
     }
@@ -633,7 +799,7 @@ impl Runtime {
     }
 
     /// Runs `f` on a fresh instance of `pre` within `limits`, returning its result or the
-    /// fault, and what the call measured. The caller holds an instance slot.
+    /// fault, and what the call measured. The caller holds an [`Admission`].
     pub(crate) fn call<R>(
         &self,
         pre: &PluginPre<StoreData>,
@@ -649,7 +815,9 @@ impl Runtime {
     }
 
     /// Runs `f` with a fresh store carrying `limits` (fuel, epoch deadline, memory, the
-    /// lifting budget).
+    /// lifting budget), measuring the thread's CPU time around it: a deadline reached with
+    /// less than [`DEADLINE_CPU_PERCENT`] of it as CPU time is the host's
+    /// [`Overload::Starved`], not the plugin's [`Fault::DeadlineExceeded`].
     pub(crate) fn with_store<R>(
         &self,
         limits: &Limits,
@@ -675,10 +843,14 @@ impl Runtime {
         store.set_hostcall_fuel(limits.lift_budget());
         let tick_ms = u64::try_from(EPOCH_TICK.as_millis()).unwrap_or(1).max(1);
         store.set_epoch_deadline(limits.deadline_ms.div_ceil(tick_ms).max(1));
+        let cpu_start = thread_cpu_time();
         let result = match store.set_fuel(limits.fuel) {
             Ok(()) => f(&mut store),
             Err(e) => Err((Phase::Instantiate, e)),
         };
+        let cpu = cpu_start
+            .zip(thread_cpu_time())
+            .map(|(a, b)| b.saturating_sub(a));
         let fuel_left = store.get_fuel().unwrap_or(0);
         let data = store.into_data();
         let stats = CallStats {
@@ -686,10 +858,14 @@ impl Runtime {
             peak_memory: data.limiter.peak,
             output_bytes: 0,
             micros: u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX),
+            cpu_micros: cpu.map(|c| u64::try_from(c.as_micros()).unwrap_or(u64::MAX)),
+            queue_micros: 0,
             log: data.log,
             log_dropped: data.log_dropped,
         };
-        let result = result.map_err(|(phase, e)| classify(&e, phase, limits, data.limiter.hit));
+        let percent = self.config.deadline_cpu_percent;
+        let result = result
+            .map_err(|(phase, e)| classify(&e, phase, limits, data.limiter.hit, cpu, percent));
         (result, stats)
     }
 }
@@ -732,13 +908,23 @@ pub(crate) enum Phase {
     Call,
 }
 
-/// The fault of a call that found no instance slot in time.
-pub(crate) fn busy(limits: &Limits) -> Fault {
-    Fault::Host {
-        message: format!(
-            "no instance slot became free within the deadline of {} ms",
-            limits.deadline_ms
-        ),
+/// The fault of a call stopped by its deadline after `cpu` of CPU time: the plugin's
+/// [`Fault::DeadlineExceeded`] when it had at least `percent` of the deadline (or the CPU
+/// time is unknown), the host's [`Overload::Starved`] otherwise.
+pub(crate) fn deadline_fault(limits: &Limits, cpu: Option<Duration>, percent: u32) -> Fault {
+    let deadline = Duration::from_millis(limits.deadline_ms);
+    let owed = deadline * percent / 100;
+    match cpu {
+        Some(cpu) if cpu < owed => Fault::HostOverloaded {
+            cause: Overload::Starved {
+                deadline_ms: limits.deadline_ms,
+                cpu_ms: u64::try_from(cpu.as_millis()).unwrap_or(u64::MAX),
+                percent,
+            },
+        },
+        _ => Fault::DeadlineExceeded {
+            limit_ms: limits.deadline_ms,
+        },
     }
 }
 
@@ -748,8 +934,16 @@ const LIFT_BUDGET_TEXT: &str = "too much data is being copied between the host a
 
 /// Maps a wasmtime error to the fault it is. Host-written messages only: a trap is named
 /// by its kind (wasmtime's backtrace, which carries function names the plugin chose, is
-/// dropped), other errors by a fixed text.
-fn classify(e: &wasmtime::Error, phase: Phase, limits: &Limits, memory_hit: bool) -> Fault {
+/// dropped), other errors by a fixed text. `cpu` is the thread's CPU time during the call
+/// and `percent` the share of the deadline it must reach ([`deadline_fault`]).
+fn classify(
+    e: &wasmtime::Error,
+    phase: Phase,
+    limits: &Limits,
+    memory_hit: bool,
+    cpu: Option<Duration>,
+    percent: u32,
+) -> Fault {
     if memory_hit {
         return Fault::MemoryLimit {
             limit: limits.memory_bytes,
@@ -758,9 +952,7 @@ fn classify(e: &wasmtime::Error, phase: Phase, limits: &Limits, memory_hit: bool
     if let Some(t) = e.downcast_ref::<Trap>() {
         return match t {
             Trap::OutOfFuel => Fault::FuelExhausted { limit: limits.fuel },
-            Trap::Interrupt => Fault::DeadlineExceeded {
-                limit_ms: limits.deadline_ms,
-            },
+            Trap::Interrupt => deadline_fault(limits, cpu, percent),
             Trap::StackOverflow => Fault::StackOverflow,
             other => Fault::Trap {
                 message: host_text(&other.to_string(), 200),
@@ -855,7 +1047,7 @@ fn check_plugin_shape(engine: &Engine, component: &Component) -> Result<String, 
             Some(Err(v)) => return Err(v.into()),
             None => {
                 return Err(LoadError::ForbiddenImport {
-                    import: host_text(name, 128),
+                    import: interface_name(name),
                 });
             }
         }
@@ -873,5 +1065,47 @@ fn check_plugin_shape(engine: &Engine, component: &Component) -> Result<String, 
         None => Err(LoadError::MissingExport {
             expected: "warden:policy/hooks@0.1.0",
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deadline_is_the_plugins_only_when_it_had_half_of_it_as_cpu_time() {
+        let limits = Limits {
+            deadline_ms: 100,
+            ..Limits::default()
+        };
+        let at = |ms: u64| deadline_fault(&limits, Some(Duration::from_millis(ms)), 50);
+        assert_eq!(at(50), Fault::DeadlineExceeded { limit_ms: 100 });
+        assert_eq!(at(100), Fault::DeadlineExceeded { limit_ms: 100 });
+        assert_eq!(
+            at(49),
+            Fault::HostOverloaded {
+                cause: Overload::Starved {
+                    deadline_ms: 100,
+                    cpu_ms: 49,
+                    percent: 50
+                }
+            }
+        );
+        assert!(at(0).is_host());
+        assert!(!at(50).is_host());
+        // No thread CPU clock: the deadline stays the plugin's.
+        assert_eq!(
+            deadline_fault(&limits, None, 50),
+            Fault::DeadlineExceeded { limit_ms: 100 }
+        );
+        assert_eq!(
+            deadline_fault(&limits, Some(Duration::from_millis(10)), 10),
+            Fault::DeadlineExceeded { limit_ms: 100 }
+        );
+        assert!(deadline_fault(&limits, Some(Duration::from_millis(9)), 10).is_host());
+        assert_eq!(
+            at(3).to_string(),
+            "the host is overloaded: the call reached its deadline of 100 ms with 3 ms of CPU time, under 50% of it: the host did not run the plugin"
+        );
     }
 }

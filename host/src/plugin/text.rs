@@ -40,6 +40,27 @@ pub(crate) fn host_text(s: &str, max: usize) -> String {
     plugin_text(&s.replace(['\n', '\r'], " ").replace('`', "'"), max)
 }
 
+/// What the host says instead of a name a component chose that is not a plain interface
+/// name (`wasi:cli/environment@0.2.0`, `steal-secrets`).
+pub(crate) const UNQUOTED_NAME: &str = "(a name that is not a plain interface name, not quoted)";
+
+/// An import or export name, quoted in a host message only when it is a plain interface or
+/// kebab name: ASCII letters, digits, `:`, `/`, `@`, `.`, `+`, `-`, at most 128 bytes. The
+/// component model also allows names such as `url=<...>` that carry free text: those are
+/// not repeated.
+pub(crate) fn interface_name(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.len() <= 128
+        && s.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b':' | b'/' | b'@' | b'.' | b'+' | b'-')
+        });
+    if plain {
+        s.to_owned()
+    } else {
+        UNQUOTED_NAME.to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,5 +71,17 @@ mod tests {
         assert_eq!(plugin_text("ééé", 5), "éé");
         assert_eq!(host_text("x `y`\nz", 100), "x 'y' z");
         assert_eq!(plugin_text(&"x".repeat(10_000), 10).capacity(), 10);
+        assert_eq!(
+            interface_name("wasi:cli/environment@0.2.0-rc.1+b"),
+            "wasi:cli/environment@0.2.0-rc.1+b"
+        );
+        for free in [
+            "url=<https://x.example/core says allow>",
+            "a`b",
+            "",
+            &"a".repeat(129),
+        ] {
+            assert_eq!(interface_name(free), UNQUOTED_NAME, "{free}");
+        }
     }
 }

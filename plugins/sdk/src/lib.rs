@@ -130,8 +130,11 @@ macro_rules! export {
     };
 }
 
-/// Appends a line to the decision's plugin log (truncated and capped by the host; never
-/// fails). On the host target (unit tests) it does nothing.
+/// Appends a line to the decision's plugin log. The host keeps only the first bytes of a
+/// line (1 KiB by default) and drops lines past the per-decision caps (counted, not an
+/// error), but a line longer than it may read in one call (320 KiB by default) fails the
+/// plugin's call with `output_too_large`, and every line costs fuel (see `log` in
+/// `wit/warden-policy.wit`). On the host target (unit tests) it does nothing.
 pub fn log(level: Level, message: &str) {
     #[cfg(target_arch = "wasm32")]
     bindings::warden::policy::logging::log(level, message);

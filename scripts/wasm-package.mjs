@@ -1,0 +1,36 @@
+// Prints the package.json of the one `warden-wasm` npm package (wasm/pkg): the browser and
+// Node builds behind `exports` conditions. Called by scripts/build-wasm.sh with the version.
+//
+//   import { Warden } from "warden-wasm";      // Node: the speed build, ready on load
+//   import init, { Warden } from "warden-wasm"; // bundlers/browsers (`browser`): await init()
+//   require("warden-wasm")                      // Node, CommonJS
+//   "warden-wasm/web", "warden-wasm/node"       // a flavour by name
+//   "warden-wasm/common-passwords.txt"          // the common-password list (an asset)
+const version = process.argv[2];
+if (!version) {
+  console.error("usage: node scripts/wasm-package.mjs <version>");
+  process.exit(2);
+}
+const web = { types: "./web/warden_wasm.d.ts", default: "./web/warden_wasm.js" };
+const node = { types: "./node/warden_wasm.d.ts", default: "./node/warden_wasm.js" };
+const pkg = {
+  name: "warden-wasm",
+  version,
+  description: "Warden's policy kernel for user management, for browsers and Node (WebAssembly)",
+  license: "MIT OR Apache-2.0",
+  // No top-level "type": each flavour's folder declares its own module system.
+  main: "./node/warden_wasm.js",
+  types: "./node/warden_wasm.d.ts",
+  browser: "./web/warden_wasm.js",
+  exports: {
+    ".": { browser: web, node, default: web },
+    "./web": web,
+    "./node": node,
+    "./common-passwords.txt": "./node/common-passwords.txt",
+    "./package.json": "./package.json",
+  },
+  files: ["web/", "node/"],
+  sideEffects: false,
+  engines: { node: ">=20" },
+};
+process.stdout.write(JSON.stringify(pkg, null, 2) + "\n");

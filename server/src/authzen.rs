@@ -1,0 +1,1209 @@
+//! The OpenID AuthZEN Authorization API 1.0 over the directory: a policy decision point
+//! for backends in any language.
+//!
+//! - `GET /.well-known/authzen-configuration`: the metadata (public; the endpoints are the
+//!   same for every tenant).
+//! - `POST /access/v1/evaluation`, `POST /access/v1/evaluations` (with
+//!   `options.evaluations_semantic`: `execute_all`, `deny_on_first_deny`,
+//!   `permit_on_first_permit`).
+//! - `POST /access/v1/search/subject`, `/search/resource`, `/search/action`.
+//!
+//! **Who calls, and which tenant.** Every endpoint but the metadata takes an API key
+//! (`Authorization: Bearer wdn_…`, role `service` or `admin`); the key's tenant is the
+//! tenant addressed, so one tenant never reads another's data. A console session is refused.
+//!
+//! **Subjects and resources come from the directory.** A subject is a user of the tenant
+//! (`{"type": "user", "id"}`: the user's id or, when no user has that id, the user's login,
+//! e-mail or username; searches answer with ids); a resource is a user (`type` `user`) or a
+//! stored resource of another type (its organisation, owner and location, see
+//! [`crate::resources`]). `properties` a caller sends never grant anything: they are
+//! listed in the response context as ignored. The one exception narrows only: for the
+//! `users.status` action, `action.properties` `to`, `reason`, `durationDays` and
+//! `durationMinutes` are the parameters of the transition asked about; the kernel's
+//! state machine then runs after the authorization allowed, and may only turn the allow
+//! into a deny.
+//!
+//! **Actions.** An action name `module.action` is the kernel's action as is; a bare name
+//! (`read`) is the action of the module named like the resource's type (`record.read`) or
+//! its plural (`users.read` for a `user`).
+//!
+//! **Decisions.** `decision` is the kernel's allow; the response `context` names the
+//! policy (`policy`, its hash, and `policyVersion`), the `mode` (`directory`), the action
+//! decided, the allowing rule and scope, or the kernel's denial (`deny`: kind, code,
+//! message, hint), the lifecycle's obligations, and an `error` (`status`, `code`,
+//! `message`) when the question could not be decided (an unknown subject, resource or
+//! action): a deny, never an allow.
+//!
+//! **Searches** are never truncated: a page holds at most `page.limit` results (default
+//! 100, at most 1,000) and, while more may follow, a non-empty `page.next_token` (opaque,
+//! bound to the tenant and the question, refused with a 400 on any other question).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use sqlx::AnyConnection;
+use tower_http::limit::RequestBodyLimitLayer;
+use warden_core::Lang;
+use warden_core::access::{
+    self, AuthorizeRequest, Directory, Placeholder, SqlOptions, SubtreeStrategy, Target,
+};
+use warden_core::lifecycle::{self, TransitionFacts, TransitionRequest};
+
+use crate::app::{App, Tenant, now};
+use crate::auth::{Caller, Credential};
+use crate::error::ApiError;
+use crate::resources::{self, MAX_RESOURCE_ID_CHARS};
+use crate::store::{self, Param, UserRow};
+
+/// The largest AuthZEN request body, in bytes: 256 KiB.
+pub const MAX_AUTHZEN_BODY: usize = 256 * 1024;
+/// The most evaluations one `evaluations` request may carry: 1,000.
+pub const MAX_EVALUATIONS: usize = 1_000;
+/// The default page size of a search.
+pub const DEFAULT_PAGE: i64 = 100;
+/// The largest page size of a search.
+pub const MAX_PAGE: i64 = 1_000;
+/// The most users one subject-search request examines; past it, the page ends early with
+/// a `next_token` (a page may then hold fewer results than its limit, never fewer than
+/// exist: nothing is skipped).
+pub const MAX_SUBJECT_SCAN: usize = 5_000;
+
+/// The routes (merged at the root of the server).
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/.well-known/authzen-configuration", get(metadata))
+        .route("/access/v1/evaluation", post(evaluation))
+        .route("/access/v1/evaluations", post(evaluations))
+        .route("/access/v1/search/subject", post(search_subject))
+        .route("/access/v1/search/resource", post(search_resource))
+        .route("/access/v1/search/action", post(search_action))
+        .layer(RequestBodyLimitLayer::new(MAX_AUTHZEN_BODY))
+}
+
+/// Why an AuthZEN request was refused before any decision.
+#[derive(Debug)]
+pub enum AuthzenError {
+    /// A missing or invalid field: HTTP 400 naming the field and the reason.
+    Invalid {
+        /// The field (`subject.type`, `evaluations[1].resource`, `page.token`).
+        field: String,
+        /// Why (`is required`, `must be a string`).
+        reason: String,
+    },
+    /// Any other refusal (authentication, the database), through the server's error map.
+    Api(ApiError),
+}
+
+fn invalid(field: impl Into<String>, reason: impl Into<String>) -> AuthzenError {
+    AuthzenError::Invalid {
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+impl From<ApiError> for AuthzenError {
+    fn from(e: ApiError) -> Self {
+        AuthzenError::Api(e)
+    }
+}
+
+impl From<sqlx::Error> for AuthzenError {
+    fn from(e: sqlx::Error) -> Self {
+        AuthzenError::Api(ApiError::from(e))
+    }
+}
+
+impl IntoResponse for AuthzenError {
+    fn into_response(self) -> Response {
+        match self {
+            AuthzenError::Invalid { field, reason } => (
+                StatusCode::BAD_REQUEST,
+                Json(json!({
+                    "error": "invalid_request",
+                    "field": field,
+                    "reason": reason,
+                    "message": format!("`{field}` {reason}"),
+                })),
+            )
+                .into_response(),
+            AuthzenError::Api(e) => e.into_response(),
+        }
+    }
+}
+
+type Result<T, E = AuthzenError> = std::result::Result<T, E>;
+
+/// Only an API key of the tenant calls the decision point.
+fn require_key(caller: &Caller) -> Result<()> {
+    match caller.credential {
+        Credential::AdminKey(_) | Credential::ServiceKey(_) => Ok(()),
+        Credential::Session => Err(AuthzenError::Api(ApiError::Forbidden {
+            deny: None,
+            reason: "the AuthZEN API takes an API key of the tenant (Authorization: Bearer)",
+        })),
+    }
+}
+
+/// The body as a JSON object: `application/json`, not empty, valid JSON, an object.
+fn parse_body(
+    headers: &HeaderMap,
+    body: std::result::Result<Bytes, BytesRejection>,
+) -> Result<Map<String, Value>> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AuthzenError::Api(ApiError::TooLarge)
+        } else {
+            invalid("body", "could not be read")
+        }
+    })?;
+    let json_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !json_type {
+        return Err(invalid("Content-Type", "must be `application/json`"));
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Err(invalid("body", "is empty"));
+    }
+    match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(invalid("body", "must be a JSON object")),
+        Err(e) => Err(invalid("body", format!("is not valid JSON ({e})"))),
+    }
+}
+
+fn join(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{prefix}.{key}")
+    }
+}
+
+/// `m[key]` as an object: `None` when absent.
+fn object<'a>(
+    m: &'a Map<String, Value>,
+    key: &str,
+    prefix: &str,
+) -> Result<Option<&'a Map<String, Value>>> {
+    match m.get(key) {
+        None => Ok(None),
+        Some(Value::Object(o)) => Ok(Some(o)),
+        Some(_) => Err(invalid(join(prefix, key), "must be an object")),
+    }
+}
+
+/// `m[key]` as a non-empty string of at most [`MAX_RESOURCE_ID_CHARS`] characters: `None`
+/// when absent.
+fn text(m: &Map<String, Value>, key: &str, prefix: &str) -> Result<Option<String>> {
+    match m.get(key) {
+        None => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => {
+            Err(invalid(join(prefix, key), "must not be empty"))
+        }
+        Some(Value::String(s)) if s.chars().count() > MAX_RESOURCE_ID_CHARS => Err(invalid(
+            join(prefix, key),
+            format!("is longer than {MAX_RESOURCE_ID_CHARS} characters"),
+        )),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(invalid(join(prefix, key), "must be a string")),
+    }
+}
+
+fn required<T>(v: Option<T>, field: String) -> Result<T> {
+    v.ok_or_else(|| invalid(field, "is required"))
+}
+
+/// A subject or a resource as sent.
+#[derive(Debug, Clone, Default)]
+struct EntityIn {
+    kind: Option<String>,
+    id: Option<String>,
+    properties: bool,
+}
+
+fn entity_in(m: &Map<String, Value>, path: &str) -> Result<EntityIn> {
+    let properties = object(m, "properties", path)?.is_some();
+    Ok(EntityIn {
+        kind: text(m, "type", path)?,
+        id: text(m, "id", path)?,
+        properties,
+    })
+}
+
+/// An action as sent.
+#[derive(Debug, Clone, Default)]
+struct ActionIn {
+    name: Option<String>,
+    properties: Option<Map<String, Value>>,
+}
+
+fn action_in(m: &Map<String, Value>, path: &str) -> Result<ActionIn> {
+    Ok(ActionIn {
+        name: text(m, "name", path)?,
+        properties: object(m, "properties", path)?.cloned(),
+    })
+}
+
+/// A complete question: who, what, to what.
+#[derive(Debug, Clone)]
+struct Question {
+    subject_type: String,
+    subject_id: String,
+    action: String,
+    action_properties: Option<Map<String, Value>>,
+    resource_type: String,
+    resource_id: String,
+    /// The `properties` that were sent and not used (`subject.properties`).
+    ignored: Vec<String>,
+}
+
+/// Reads a question from its three parts, every field required.
+fn question(
+    subject: Option<&Map<String, Value>>,
+    action: Option<&Map<String, Value>>,
+    resource: Option<&Map<String, Value>>,
+    prefix: &str,
+) -> Result<Question> {
+    let s = entity_in(
+        required(subject, join(prefix, "subject"))?,
+        &join(prefix, "subject"),
+    )?;
+    let a = action_in(
+        required(action, join(prefix, "action"))?,
+        &join(prefix, "action"),
+    )?;
+    let r = entity_in(
+        required(resource, join(prefix, "resource"))?,
+        &join(prefix, "resource"),
+    )?;
+    let mut ignored = Vec::new();
+    if s.properties {
+        ignored.push("subject.properties".to_owned());
+    }
+    if r.properties {
+        ignored.push("resource.properties".to_owned());
+    }
+    Ok(Question {
+        subject_type: required(s.kind, join(prefix, "subject.type"))?,
+        subject_id: required(s.id, join(prefix, "subject.id"))?,
+        action: required(a.name, join(prefix, "action.name"))?,
+        action_properties: a.properties,
+        resource_type: required(r.kind, join(prefix, "resource.type"))?,
+        resource_id: required(r.id, join(prefix, "resource.id"))?,
+        ignored,
+    })
+}
+
+/// The request's optional `context`: an object when present (it never decides: the
+/// server's clock and directory do).
+fn check_context(m: &Map<String, Value>, prefix: &str) -> Result<()> {
+    object(m, "context", prefix).map(|_| ())
+}
+
+/// The kernel's action for an AuthZEN action name on a resource type: `module.action` as
+/// is; a bare name in the module named like the type, or its plural.
+pub fn warden_action(tenant: &Tenant, resource_type: &str, name: &str) -> String {
+    if name.contains('.') {
+        return name.to_owned();
+    }
+    module_of(tenant, resource_type, name).map_or_else(
+        || format!("{resource_type}.{name}"),
+        |m| format!("{m}.{name}"),
+    )
+}
+
+/// The module that holds the actions on `resource_type` (the type, or its plural), if the
+/// policy declares one (with `name` among its actions, when a name is given).
+fn module_of(tenant: &Tenant, resource_type: &str, name: &str) -> Option<String> {
+    let access = tenant.policy.document().access.as_ref()?;
+    [resource_type.to_owned(), format!("{resource_type}s")]
+        .into_iter()
+        .find(|m| match access.modules.get(m) {
+            Some(actions) => name.is_empty() || actions.iter().any(|a| a == name),
+            None => false,
+        })
+}
+
+/// What the context of every decision starts with.
+fn base_context(tenant: &Tenant) -> Map<String, Value> {
+    let mut c = Map::new();
+    c.insert("policy".into(), tenant.policy.hash().into());
+    c.insert("policyVersion".into(), tenant.version.into());
+    c.insert("mode".into(), "directory".into());
+    c
+}
+
+fn deny_with_error(mut ctx: Map<String, Value>, status: u16, code: &str, message: String) -> Value {
+    ctx.insert(
+        "error".into(),
+        json!({"status": status, "code": code, "message": message}),
+    );
+    json!({"decision": false, "context": Value::Object(ctx)})
+}
+
+/// A live (not deleted) user of the tenant named by its id or, when no user has that id,
+/// by its login (the e-mail or username key, compared as the store normalises it): a PEP
+/// often knows a user by the identity provider's e-mail.
+async fn live_user(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    id: &str,
+) -> Result<Option<UserRow>, sqlx::Error> {
+    let by_id = store::user(conn, tenant, id).await?;
+    let found = match by_id {
+        Some(u) => Some(u),
+        None => store::user_by_login(conn, tenant, id).await?,
+    };
+    Ok(found.filter(|u| u.deleted_at.is_none()))
+}
+
+/// A resource as the kernel sees it, loaded from the directory.
+enum Loaded {
+    User(Box<UserRow>),
+    Resource(resources::ResourceRow),
+}
+
+impl Loaded {
+    fn target(&self) -> Target {
+        match self {
+            Loaded::User(u) => Target::from(&u.account()),
+            Loaded::Resource(r) => r.target(),
+        }
+    }
+}
+
+async fn load_resource(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    kind: &str,
+    id: &str,
+) -> Result<Option<Loaded>, sqlx::Error> {
+    if kind == "user" {
+        Ok(live_user(conn, tenant, id)
+            .await?
+            .map(|u| Loaded::User(Box::new(u))))
+    } else {
+        Ok(resources::resource(conn, tenant, kind, id)
+            .await?
+            .map(Loaded::Resource))
+    }
+}
+
+/// The manager chains above the actor and the target's subject (the user itself, or a
+/// resource's owner): what the `team` scope between them reads.
+async fn directory_for(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    starts: &[&str],
+) -> Result<Directory, sqlx::Error> {
+    let mut rows: Vec<(String, Option<String>)> = Vec::new();
+    for s in starts {
+        rows.extend(store::ancestors(conn, tenant, s).await?);
+    }
+    let mut seen = BTreeSet::new();
+    rows.retain(|(id, _)| seen.insert(id.clone()));
+    let (dir, _problems) =
+        Directory::from_rows(rows.iter().map(|(i, m)| (i.as_str(), m.as_deref())));
+    Ok(dir)
+}
+
+/// The parameters of a status change asked about (`action.properties` of `users.status`).
+struct TransitionParams {
+    to: String,
+    reason: Option<String>,
+    duration_days: Option<u32>,
+    duration_minutes: Option<u32>,
+}
+
+/// Reads the parameters of a status change: `None` when no `to` is given (then the
+/// properties are ignored), the field and the reason when one is malformed.
+fn transition_params(
+    p: &Map<String, Value>,
+) -> std::result::Result<Option<TransitionParams>, (String, String)> {
+    let field = |k: &str| format!("action.properties.{k}");
+    let to = match p.get("to") {
+        None => return Ok(None),
+        Some(Value::String(s)) if !s.is_empty() && s.chars().count() <= 128 => s.clone(),
+        Some(_) => {
+            return Err((
+                field("to"),
+                "must be a status name (1 to 128 characters)".into(),
+            ));
+        }
+    };
+    let reason = match p.get("reason") {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(_) => return Err((field("reason"), "must be a string".into())),
+    };
+    let whole = |k: &str| match p.get(k) {
+        None => Ok(None),
+        Some(v) => v
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .map(Some)
+            .ok_or_else(|| {
+                (
+                    field(k),
+                    "must be a whole number from 0 to 4294967295".to_owned(),
+                )
+            }),
+    };
+    Ok(Some(TransitionParams {
+        to,
+        reason,
+        duration_days: whole("durationDays")?,
+        duration_minutes: whole("durationMinutes")?,
+    }))
+}
+
+/// Decides one question against the directory. Domain outcomes (an unknown subject, an
+/// undeclared action, a deny) are decisions; only the database fails.
+async fn decide(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    q: &Question,
+) -> Result<Value, ApiError> {
+    let mut ctx = base_context(tenant);
+    let mut ignored = q.ignored.clone();
+    if q.subject_type != "user" {
+        return Ok(deny_with_error(
+            ctx,
+            404,
+            "unknown_subject_type",
+            format!(
+                "subjects are users: `{}` is not a subject type of this server",
+                q.subject_type
+            ),
+        ));
+    }
+    let Some(actor) = live_user(conn, &tenant.id, &q.subject_id).await? else {
+        return Ok(deny_with_error(
+            ctx,
+            404,
+            "unknown_subject",
+            format!("no user `{}` in this tenant", q.subject_id),
+        ));
+    };
+    let Some(loaded) = load_resource(conn, &tenant.id, &q.resource_type, &q.resource_id).await?
+    else {
+        return Ok(deny_with_error(
+            ctx,
+            404,
+            "unknown_resource",
+            format!("no {} `{}` in this tenant", q.resource_type, q.resource_id),
+        ));
+    };
+    let action = warden_action(tenant, &q.resource_type, &q.action);
+    ctx.insert("action".into(), action.clone().into());
+    let target = loaded.target();
+    let starts: Vec<&str> = std::iter::once(actor.id.as_str())
+        .chain(target.subject())
+        .collect();
+    let dir = directory_for(conn, &tenant.id, &starts).await?;
+    let t = now();
+    let req = AuthorizeRequest {
+        actor: actor.account(),
+        action: action.clone(),
+        target: target.clone(),
+        change: None,
+    };
+    let d = match access::authorize(&tenant.policy, &dir, &req, t, Lang::En) {
+        Ok(d) => d,
+        Err(e) => {
+            let e = warden_core::api::ApiError::from(e);
+            return Ok(deny_with_error(ctx, 400, e.code(), e.to_string()));
+        }
+    };
+    if !d.allowed() {
+        ctx.insert("deny".into(), serde_json::to_value(&d.deny)?);
+        note_ignored(&mut ctx, ignored, q.action_properties.is_some());
+        return Ok(json!({"decision": false, "context": Value::Object(ctx)}));
+    }
+    if let Some(r) = &d.reason {
+        ctx.insert("reason".into(), serde_json::to_value(r)?);
+    }
+    if let Some(s) = &d.scope {
+        ctx.insert("scope".into(), serde_json::to_value(s)?);
+    }
+    // A status change asked with its parameters: the kernel's state machine decides too,
+    // after the authorization allowed (it can only narrow).
+    let params = match (&loaded, action.as_str(), q.action_properties.as_ref()) {
+        (Loaded::User(_), "users.status", Some(p)) if tenant.policy.lifecycle().is_some() => {
+            match transition_params(p) {
+                Ok(params) => params,
+                Err((field, reason)) => {
+                    ctx.insert("field".into(), field.clone().into());
+                    return Ok(deny_with_error(
+                        ctx,
+                        400,
+                        "invalid_request",
+                        format!("`{field}` {reason}"),
+                    ));
+                }
+            }
+        }
+        _ => None,
+    };
+    if let (Loaded::User(target_user), Some(params)) = (&loaded, params) {
+        let perms =
+            match access::permissions_over(&tenant.policy, &dir, &actor.account(), &target, t) {
+                Ok(p) => p,
+                Err(e) => {
+                    let e = warden_core::api::ApiError::from(e);
+                    return Ok(deny_with_error(ctx, 400, e.code(), e.to_string()));
+                }
+            };
+        let supers = store::active_super_admins(conn, &tenant.id).await?;
+        let req = TransitionRequest {
+            actor: actor.account(),
+            target: target_user.account(),
+            to: params.to,
+            reason: params.reason,
+            until: None,
+            duration_days: params.duration_days,
+            duration_minutes: params.duration_minutes,
+            facts: TransitionFacts {
+                active_bookings: None,
+                active_super_admins: Some(u32::try_from(supers).unwrap_or(u32::MAX)),
+                sole_holder_of: None,
+                pending_approvals: None,
+            },
+            actor_permissions: perms,
+            lang: Lang::En,
+        };
+        match lifecycle::transition(&tenant.policy, &req, t) {
+            Err(e) => {
+                let e = warden_core::api::ApiError::from(e);
+                return Ok(deny_with_error(ctx, 400, e.code(), e.to_string()));
+            }
+            Ok(td) if !td.allowed() => {
+                ctx.insert("deny".into(), serde_json::to_value(&td.deny)?);
+                note_ignored(&mut ctx, ignored, false);
+                return Ok(json!({"decision": false, "context": Value::Object(ctx)}));
+            }
+            Ok(td) => {
+                ctx.insert("to".into(), td.to.clone().into());
+                if let Some(u) = td.until {
+                    ctx.insert("until".into(), u.to_string().into());
+                }
+                ctx.insert("obligations".into(), serde_json::to_value(&td.obligations)?);
+                note_ignored(&mut ctx, std::mem::take(&mut ignored), false);
+                return Ok(json!({"decision": true, "context": Value::Object(ctx)}));
+            }
+        }
+    }
+    note_ignored(&mut ctx, ignored, q.action_properties.is_some());
+    Ok(json!({"decision": true, "context": Value::Object(ctx)}))
+}
+
+fn note_ignored(ctx: &mut Map<String, Value>, mut ignored: Vec<String>, action_properties: bool) {
+    if action_properties {
+        ignored.push("action.properties".into());
+    }
+    if !ignored.is_empty() {
+        ctx.insert("ignoredProperties".into(), ignored.into());
+    }
+}
+
+/// `POST /access/v1/evaluation`.
+async fn evaluation(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    body: std::result::Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>> {
+    require_key(&caller)?;
+    let m = parse_body(&headers, body)?;
+    let q = question(
+        object(&m, "subject", "")?,
+        object(&m, "action", "")?,
+        object(&m, "resource", "")?,
+        "",
+    )?;
+    check_context(&m, "")?;
+    let mut conn = app.db.pool().acquire().await?;
+    Ok(Json(decide(&mut conn, &caller.tenant, &q).await?))
+}
+
+/// How a batch ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Semantic {
+    ExecuteAll,
+    DenyOnFirstDeny,
+    PermitOnFirstPermit,
+}
+
+fn semantic(m: &Map<String, Value>) -> Result<Semantic> {
+    let Some(options) = object(m, "options", "")? else {
+        return Ok(Semantic::ExecuteAll);
+    };
+    match options.get("evaluations_semantic") {
+        None => Ok(Semantic::ExecuteAll),
+        Some(Value::String(s)) => match s.as_str() {
+            "execute_all" => Ok(Semantic::ExecuteAll),
+            "deny_on_first_deny" => Ok(Semantic::DenyOnFirstDeny),
+            "permit_on_first_permit" => Ok(Semantic::PermitOnFirstPermit),
+            _ => Err(invalid(
+                "options.evaluations_semantic",
+                "must be `execute_all`, `deny_on_first_deny` or `permit_on_first_permit`",
+            )),
+        },
+        Some(_) => Err(invalid("options.evaluations_semantic", "must be a string")),
+    }
+}
+
+/// A per-evaluation entity replaces the top-level one as a whole, but falls back to the
+/// top-level value of a required key it lacks (`type`, `id`; `name` for an action).
+fn merge(top: Option<&Map<String, Value>>, item: Option<&Value>, keys: &[&str]) -> Option<Value> {
+    match item {
+        Some(Value::Object(i)) => {
+            let mut m = i.clone();
+            if let Some(t) = top {
+                for k in keys {
+                    if !m.contains_key(*k)
+                        && let Some(v) = t.get(*k)
+                    {
+                        m.insert((*k).to_owned(), v.clone());
+                    }
+                }
+            }
+            Some(Value::Object(m))
+        }
+        Some(other) => Some(other.clone()),
+        None => top.map(|t| Value::Object(t.clone())),
+    }
+}
+
+/// Reads one evaluation of a batch; `Err` is that item's error (a deny with the error in its
+/// context), never the batch's.
+fn batch_item(top: &Map<String, Value>, item: &Value, index: usize) -> Result<Question> {
+    let prefix = format!("evaluations[{index}]");
+    let Value::Object(item) = item else {
+        return Err(invalid(prefix, "must be an object"));
+    };
+    let s = merge(
+        object(top, "subject", "")?,
+        item.get("subject"),
+        &["type", "id"],
+    );
+    let a = merge(object(top, "action", "")?, item.get("action"), &["name"]);
+    let r = merge(
+        object(top, "resource", "")?,
+        item.get("resource"),
+        &["type", "id"],
+    );
+    let as_obj = |v: &Option<Value>, key: &str| -> Result<Option<Map<String, Value>>> {
+        match v {
+            None => Ok(None),
+            Some(Value::Object(o)) => Ok(Some(o.clone())),
+            Some(_) => Err(invalid(join(&prefix, key), "must be an object")),
+        }
+    };
+    let (s, a, r) = (
+        as_obj(&s, "subject")?,
+        as_obj(&a, "action")?,
+        as_obj(&r, "resource")?,
+    );
+    check_context(item, &prefix)?;
+    question(s.as_ref(), a.as_ref(), r.as_ref(), &prefix)
+}
+
+/// `POST /access/v1/evaluations`.
+async fn evaluations(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    body: std::result::Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>> {
+    require_key(&caller)?;
+    let m = parse_body(&headers, body)?;
+    let semantic = semantic(&m)?;
+    check_context(&m, "")?;
+    for key in ["subject", "action", "resource"] {
+        object(&m, key, "")?;
+    }
+    let items: &[Value] = match m.get("evaluations") {
+        None => &[],
+        Some(Value::Array(a)) => a,
+        Some(_) => return Err(invalid("evaluations", "must be an array")),
+    };
+    if items.len() > MAX_EVALUATIONS {
+        return Err(invalid(
+            "evaluations",
+            format!("holds at most {MAX_EVALUATIONS} evaluations"),
+        ));
+    }
+    let mut conn = app.db.pool().acquire().await?;
+    if items.is_empty() {
+        // Backwards compatible: a single evaluation.
+        let q = question(
+            object(&m, "subject", "")?,
+            object(&m, "action", "")?,
+            object(&m, "resource", "")?,
+            "",
+        )?;
+        return Ok(Json(decide(&mut conn, &caller.tenant, &q).await?));
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let decision = match batch_item(&m, item, i) {
+            Ok(q) => decide(&mut conn, &caller.tenant, &q).await?,
+            Err(AuthzenError::Invalid { field, reason }) => {
+                let mut ctx = base_context(&caller.tenant);
+                ctx.insert("field".into(), field.clone().into());
+                deny_with_error(ctx, 400, "invalid_request", format!("`{field}` {reason}"))
+            }
+            Err(e) => return Err(e),
+        };
+        let allowed = decision.get("decision").and_then(Value::as_bool) == Some(true);
+        out.push(decision);
+        match semantic {
+            Semantic::DenyOnFirstDeny if !allowed => break,
+            Semantic::PermitOnFirstPermit if allowed => break,
+            _ => {}
+        }
+    }
+    Ok(Json(json!({"evaluations": out})))
+}
+
+/// A search's page request.
+#[derive(Debug, Clone)]
+struct Page {
+    limit: i64,
+    token: Option<String>,
+}
+
+fn page(m: &Map<String, Value>) -> Result<Page> {
+    let Some(p) = object(m, "page", "")? else {
+        return Ok(Page {
+            limit: DEFAULT_PAGE,
+            token: None,
+        });
+    };
+    let limit = match p.get("limit") {
+        None => DEFAULT_PAGE,
+        Some(v) => match v.as_i64() {
+            Some(n) if (1..=MAX_PAGE).contains(&n) => n,
+            _ => {
+                return Err(invalid(
+                    "page.limit",
+                    format!("must be a whole number from 1 to {MAX_PAGE}"),
+                ));
+            }
+        },
+    };
+    let mut token = None;
+    for key in ["token", "next_token"] {
+        match p.get(key) {
+            None => {}
+            Some(Value::String(s)) if s.is_empty() => {}
+            Some(Value::String(s)) if s.len() <= 1024 => token = Some(s.clone()),
+            Some(Value::String(_)) => {
+                return Err(invalid(
+                    join("page", key),
+                    "is not a token this server issued",
+                ));
+            }
+            Some(_) => return Err(invalid(join("page", key), "must be a string")),
+        }
+    }
+    Ok(Page { limit, token })
+}
+
+/// What binds a page token to one tenant and one question.
+fn binding(tenant: &str, parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    h.update(tenant.as_bytes());
+    for p in parts {
+        h.update([0u8]);
+        h.update(p.as_bytes());
+    }
+    hex::encode(h.finalize()).chars().take(24).collect()
+}
+
+fn encode_token(binding: &str, after: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("wz1|{binding}|{after}"))
+}
+
+/// The id a token continues after; a 400 for a token this server did not issue for this
+/// tenant and this question.
+fn decode_token(token: &str, binding: &str) -> Result<String> {
+    use base64::Engine;
+    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(|| invalid("page.token", "is not a token this server issued"))?;
+    let mut parts = text.splitn(3, '|');
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some("wz1"), Some(b), Some(after)) if b == binding && !after.is_empty() => {
+            Ok(after.to_owned())
+        }
+        (Some("wz1"), Some(_), Some(_)) => {
+            Err(invalid("page.token", "was issued for another question"))
+        }
+        _ => Err(invalid("page.token", "is not a token this server issued")),
+    }
+}
+
+/// A search's answer: the results, the page, and a context naming the policy that decided.
+fn results_page(tenant: &Tenant, results: Vec<Value>, next: Option<String>) -> Json<Value> {
+    let count = results.len();
+    Json(json!({
+        "results": results,
+        "page": {"next_token": next.unwrap_or_default(), "count": count},
+        "context": Value::Object(base_context(tenant)),
+    }))
+}
+
+/// `POST /access/v1/search/subject`: the users who may do this action to this resource.
+async fn search_subject(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    body: std::result::Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>> {
+    require_key(&caller)?;
+    let m = parse_body(&headers, body)?;
+    let s = entity_in(
+        required(object(&m, "subject", "")?, "subject".into())?,
+        "subject",
+    )?;
+    let a = action_in(
+        required(object(&m, "action", "")?, "action".into())?,
+        "action",
+    )?;
+    let r = entity_in(
+        required(object(&m, "resource", "")?, "resource".into())?,
+        "resource",
+    )?;
+    check_context(&m, "")?;
+    let subject_type = required(s.kind, "subject.type".into())?;
+    let name = required(a.name, "action.name".into())?;
+    let resource_type = required(r.kind, "resource.type".into())?;
+    let resource_id = required(r.id, "resource.id".into())?;
+    let page = page(&m)?;
+    let tenant = &caller.tenant;
+    let bind = binding(
+        &tenant.id,
+        &[
+            "subject",
+            &subject_type,
+            &name,
+            &resource_type,
+            &resource_id,
+        ],
+    );
+    let mut after = page
+        .token
+        .as_deref()
+        .map(|t| decode_token(t, &bind))
+        .transpose()?;
+    if subject_type != "user" {
+        return Ok(results_page(tenant, Vec::new(), None));
+    }
+    let mut conn = app.db.pool().acquire().await?;
+    let Some(loaded) = load_resource(&mut conn, &tenant.id, &resource_type, &resource_id).await?
+    else {
+        return Ok(results_page(tenant, Vec::new(), None));
+    };
+    let action = warden_action(tenant, &resource_type, &name);
+    let target = loaded.target();
+    let dir = directory_for(
+        &mut conn,
+        &tenant.id,
+        &target.subject().into_iter().collect::<Vec<_>>(),
+    )
+    .await?;
+    let t = now();
+    let mut results = Vec::new();
+    let mut scanned = 0usize;
+    let batch: i64 = 200;
+    loop {
+        let mut extra = vec![Param::Text(tenant.id.clone())];
+        let mut sql_where = "tenant_id = $1 AND deleted_at IS NULL".to_owned();
+        if let Some(a) = &after {
+            extra.push(Param::Text(a.clone()));
+            sql_where.push_str(" AND id > $2");
+        }
+        extra.push(Param::Int(batch));
+        let tail = format!("ORDER BY id LIMIT ${}", extra.len());
+        let rows = store::users_where(&mut conn, &sql_where, &[], &extra, &tail).await?;
+        let exhausted = i64::try_from(rows.len()).unwrap_or(i64::MAX) < batch;
+        for u in &rows {
+            scanned += 1;
+            after = Some(u.id.clone());
+            let req = AuthorizeRequest {
+                actor: u.account(),
+                action: action.clone(),
+                target: target.clone(),
+                change: None,
+            };
+            match access::authorize(&tenant.policy, &dir, &req, t, Lang::En) {
+                Ok(d) if d.allowed() => results.push(json!({"type": "user", "id": u.id})),
+                Ok(_) => {}
+                // An undeclared action, a role the policy no longer declares: nobody may.
+                Err(_) => {}
+            }
+            let full = i64::try_from(results.len()).unwrap_or(i64::MAX) >= page.limit;
+            if full || scanned >= MAX_SUBJECT_SCAN {
+                let last_of_all = exhausted && rows.last().is_some_and(|l| l.id == u.id);
+                let next = (!last_of_all).then(|| encode_token(&bind, &u.id));
+                return Ok(results_page(tenant, results, next));
+            }
+        }
+        if exhausted {
+            return Ok(results_page(tenant, results, None));
+        }
+    }
+}
+
+/// `POST /access/v1/search/resource`: the resources of a type this subject may act on —
+/// the kernel's scope filter executed against the directory.
+async fn search_resource(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    body: std::result::Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>> {
+    require_key(&caller)?;
+    let m = parse_body(&headers, body)?;
+    let s = entity_in(
+        required(object(&m, "subject", "")?, "subject".into())?,
+        "subject",
+    )?;
+    let a = action_in(
+        required(object(&m, "action", "")?, "action".into())?,
+        "action",
+    )?;
+    let r = entity_in(
+        required(object(&m, "resource", "")?, "resource".into())?,
+        "resource",
+    )?;
+    check_context(&m, "")?;
+    let subject_type = required(s.kind, "subject.type".into())?;
+    let subject_id = required(s.id, "subject.id".into())?;
+    let name = required(a.name, "action.name".into())?;
+    let resource_type = required(r.kind, "resource.type".into())?;
+    let page = page(&m)?;
+    let tenant = &caller.tenant;
+    let bind = binding(
+        &tenant.id,
+        &[
+            "resource",
+            &subject_type,
+            &subject_id,
+            &name,
+            &resource_type,
+        ],
+    );
+    let after = page
+        .token
+        .as_deref()
+        .map(|t| decode_token(t, &bind))
+        .transpose()?;
+    if subject_type != "user" {
+        return Ok(results_page(tenant, Vec::new(), None));
+    }
+    let mut conn = app.db.pool().acquire().await?;
+    let Some(actor) = live_user(&mut conn, &tenant.id, &subject_id).await? else {
+        return Ok(results_page(tenant, Vec::new(), None));
+    };
+    let action = warden_action(tenant, &resource_type, &name);
+    let Ok(scope) = access::scope(&tenant.policy, &actor.account(), &action, now()) else {
+        // An undeclared action: nothing may be reached with it.
+        return Ok(results_page(tenant, Vec::new(), None));
+    };
+    let users = resource_type == "user";
+    let opts = SqlOptions {
+        placeholder: Placeholder::Dollar,
+        subtree: SubtreeStrategy::RecursiveCte {
+            users_table: "users".into(),
+        },
+        owner_column: (!users).then(|| "owner_id".to_owned()),
+        ..SqlOptions::default()
+    };
+    let filter = scope
+        .filter
+        .to_sql(&opts)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let ids: Vec<String> = if users {
+        let mut n = filter.params.len();
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        let mut extra = vec![Param::Text(tenant.id.clone())];
+        let mut sql_where = format!(
+            "({}) AND tenant_id = {} AND deleted_at IS NULL",
+            filter.sql,
+            next()
+        );
+        if let Some(a) = &after {
+            extra.push(Param::Text(a.clone()));
+            sql_where.push_str(&format!(" AND id > {}", next()));
+        }
+        extra.push(Param::Int(page.limit + 1));
+        let tail = format!("ORDER BY id LIMIT {}", next());
+        store::users_where(&mut conn, &sql_where, &filter.params, &extra, &tail)
+            .await?
+            .into_iter()
+            .map(|u| u.id)
+            .collect()
+    } else {
+        resources::page(
+            &mut conn,
+            &tenant.id,
+            &resource_type,
+            &filter,
+            after.as_deref(),
+            page.limit + 1,
+        )
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect()
+    };
+    let more = i64::try_from(ids.len()).unwrap_or(i64::MAX) > page.limit;
+    let ids: Vec<String> = ids
+        .into_iter()
+        .take(usize::try_from(page.limit).unwrap_or(0))
+        .collect();
+    let next = if more {
+        ids.last().map(|l| encode_token(&bind, l))
+    } else {
+        None
+    };
+    let results = ids
+        .into_iter()
+        .map(|id| json!({"type": resource_type, "id": id}))
+        .collect();
+    Ok(results_page(tenant, results, next))
+}
+
+/// `POST /access/v1/search/action`: the actions this subject may take on this resource
+/// (the kernel's `permissions`), in the policy's order, all in one page.
+async fn search_action(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    body: std::result::Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>> {
+    require_key(&caller)?;
+    let m = parse_body(&headers, body)?;
+    let s = entity_in(
+        required(object(&m, "subject", "")?, "subject".into())?,
+        "subject",
+    )?;
+    let r = entity_in(
+        required(object(&m, "resource", "")?, "resource".into())?,
+        "resource",
+    )?;
+    check_context(&m, "")?;
+    let subject_type = required(s.kind, "subject.type".into())?;
+    let subject_id = required(s.id, "subject.id".into())?;
+    let resource_type = required(r.kind, "resource.type".into())?;
+    let resource_id = required(r.id, "resource.id".into())?;
+    let page = page(&m)?;
+    let tenant = &caller.tenant;
+    if let Some(t) = &page.token {
+        // Every action fits in one page: no token was ever issued for this question.
+        let bind = binding(
+            &tenant.id,
+            &[
+                "action",
+                &subject_type,
+                &subject_id,
+                &resource_type,
+                &resource_id,
+            ],
+        );
+        decode_token(t, &bind)?;
+    }
+    if subject_type != "user" {
+        return Ok(results_page(tenant, Vec::new(), None));
+    }
+    let mut conn = app.db.pool().acquire().await?;
+    let Some(actor) = live_user(&mut conn, &tenant.id, &subject_id).await? else {
+        return Ok(results_page(tenant, Vec::new(), None));
+    };
+    let Some(loaded) = load_resource(&mut conn, &tenant.id, &resource_type, &resource_id).await?
+    else {
+        return Ok(results_page(tenant, Vec::new(), None));
+    };
+    let target = loaded.target();
+    let starts: Vec<&str> = std::iter::once(actor.id.as_str())
+        .chain(target.subject())
+        .collect();
+    let dir = directory_for(&mut conn, &tenant.id, &starts).await?;
+    let Ok(perms) =
+        access::permissions_over(&tenant.policy, &dir, &actor.account(), &target, now())
+    else {
+        return Ok(results_page(tenant, Vec::new(), None));
+    };
+    // A resource of another type than `user` is acted on through its module only; a user
+    // also through the modules that act on users (`roles.assign`), named in full.
+    let module = module_of(tenant, &resource_type, "");
+    let results = perms
+        .into_iter()
+        .filter(|p| {
+            resource_type == "user"
+                || module
+                    .as_deref()
+                    .is_some_and(|m| p.strip_prefix(m).is_some_and(|r| r.starts_with('.')))
+        })
+        .map(|p| {
+            let short = module
+                .as_deref()
+                .and_then(|m| p.strip_prefix(m))
+                .and_then(|rest| rest.strip_prefix('.'))
+                .map(str::to_owned);
+            json!({"name": short.unwrap_or(p)})
+        })
+        .collect();
+    Ok(results_page(tenant, results, None))
+}
+
+/// `GET /.well-known/authzen-configuration`: the endpoints, under the base URL the caller
+/// used (`https` when the server runs behind HTTPS, `--secure-cookies`). Public: it names
+/// no tenant (the API key does).
+async fn metadata(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Json<Value>> {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.len() <= 255
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        })
+        .ok_or_else(|| invalid("Host", "is required: a host name, optionally with a port"))?;
+    let scheme = if app.settings.secure_cookies {
+        "https"
+    } else {
+        "http"
+    };
+    let base = format!("{scheme}://{host}");
+    Ok(Json(json!({
+        "policy_decision_point": base,
+        "access_evaluation_endpoint": format!("{base}/access/v1/evaluation"),
+        "access_evaluations_endpoint": format!("{base}/access/v1/evaluations"),
+        "search_subject_endpoint": format!("{base}/access/v1/search/subject"),
+        "search_resource_endpoint": format!("{base}/access/v1/search/resource"),
+        "search_action_endpoint": format!("{base}/access/v1/search/action"),
+    })))
+}

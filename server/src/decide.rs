@@ -1,0 +1,561 @@
+//! The native decision API: every operation of the kernel's contract over HTTP, against the
+//! tenant's policy (compiled once per version and cached by [`App::tenant`]).
+//!
+//! `POST /api/v1/decide/{operation}[?mode=directory|stateless][&lang=en|fr]`; the body is
+//! the operation's contract input (`AuthorizeInput`, `ScopeInput`, ... in
+//! `contract/schema.json`), the response is the operation's contract output, with two more
+//! members: `mode` (`directory` or `stateless`) and `policyVersion`, and the policy's hash
+//! as `policy` where the output has none of its own. An unusable request is the contract's error
+//! envelope (`{"contract": 1, "error": {"code", "message", "path"?, "help"?}}`) with a 400.
+//!
+//! **Directory mode** (the default; any API key or console session): the facts come from
+//! the directory, never from the body. The actor is the user the key acts for
+//! (`X-Warden-Act-As`) or the session's user; a `target` (or `account`) is a user id, or
+//! `{"type", "id"}` of a stored resource, and a user named must be one the actor may read
+//! (`users.read`; otherwise it is answered as no user, as the management API does); the
+//! manager chains, the current time, uniqueness
+//! and existence answers, failed logins, the organisation's state and the number of active
+//! super administrators are the server's. A body that asserts any of them (`actor`,
+//! `directory`, `now`, `today`, `facts` the store answers) is refused, naming the field.
+//! Operations: `validate`, `password`, `authorize`, `scope`, `permissions`, `transition`,
+//! `login`, `delete`, `effectiveStatus`.
+//!
+//! **Stateless mode** (`?mode=stateless`, admin keys only): for backends that keep their own
+//! users. The caller supplies every fact as the contract says; the server only runs the
+//! kernel with the tenant's policy. Every operation of the contract.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use sqlx::AnyConnection;
+use warden_core::api::{self, CONTRACT_VERSION, Op};
+use warden_core::lifecycle::OrganizationState;
+use warden_core::model::Account;
+use warden_core::validate::Check;
+use warden_core::{Lang, Timestamp};
+
+use crate::app::{App, Tenant, now};
+use crate::auth::{Caller, Credential};
+use crate::error::ApiError;
+use crate::resources;
+use crate::store::{self, UserRow};
+
+/// The operations directory mode answers; the others are stateless only.
+pub const DIRECTORY_OPS: &[Op] = &[
+    Op::Validate,
+    Op::Password,
+    Op::Authorize,
+    Op::Scope,
+    Op::Permissions,
+    Op::Transition,
+    Op::Login,
+    Op::Delete,
+    Op::EffectiveStatus,
+];
+
+/// How a decision gets its facts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// From the directory (the default).
+    #[default]
+    Directory,
+    /// From the caller (admin keys only).
+    Stateless,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Directory => "directory",
+            Mode::Stateless => "stateless",
+        }
+    }
+}
+
+/// The query of a decision.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecideQuery {
+    /// `directory` (default) or `stateless`.
+    #[serde(default)]
+    pub mode: Mode,
+    /// The language of messages (default `en`).
+    #[serde(default)]
+    pub lang: Lang,
+}
+
+/// Why a decision request was refused.
+#[derive(Debug)]
+pub enum DecideError {
+    /// The kernel refused the input: the contract's envelope, 400.
+    Kernel(api::ApiError),
+    /// The server refused it: the contract's envelope with this status and code.
+    Refused {
+        /// HTTP status.
+        status: StatusCode,
+        /// Stable code (`invalid_input`, `unknown_operation`, `forbidden_mode`).
+        code: &'static str,
+        /// Where in the body (`input.actor`), when a field is at fault.
+        path: Option<String>,
+        /// What is wrong.
+        message: String,
+    },
+    /// Authentication, the database: the server's error map.
+    Server(ApiError),
+}
+
+impl From<ApiError> for DecideError {
+    fn from(e: ApiError) -> Self {
+        DecideError::Server(e)
+    }
+}
+
+impl From<sqlx::Error> for DecideError {
+    fn from(e: sqlx::Error) -> Self {
+        DecideError::Server(ApiError::from(e))
+    }
+}
+
+impl From<api::ApiError> for DecideError {
+    fn from(e: api::ApiError) -> Self {
+        DecideError::Kernel(e)
+    }
+}
+
+impl IntoResponse for DecideError {
+    fn into_response(self) -> Response {
+        match self {
+            DecideError::Kernel(e) => (StatusCode::BAD_REQUEST, Json(e.envelope())).into_response(),
+            DecideError::Refused {
+                status,
+                code,
+                path,
+                message,
+            } => {
+                let mut error = Map::new();
+                error.insert("code".into(), code.into());
+                error.insert("message".into(), message.into());
+                if let Some(p) = path {
+                    error.insert("path".into(), p.into());
+                }
+                (
+                    status,
+                    Json(json!({"contract": CONTRACT_VERSION, "error": error})),
+                )
+                    .into_response()
+            }
+            DecideError::Server(e) => e.into_response(),
+        }
+    }
+}
+
+fn refuse(path: &str, message: impl Into<String>) -> DecideError {
+    DecideError::Refused {
+        status: StatusCode::BAD_REQUEST,
+        code: "invalid_input",
+        path: Some(path.to_owned()),
+        message: message.into(),
+    }
+}
+
+/// `POST /api/v1/decide/{operation}`.
+pub async fn decide(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(operation): Path<String>,
+    query: Result<Query<DecideQuery>, axum::extract::rejection::QueryRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, DecideError> {
+    let Query(q) = query.map_err(|e| DecideError::Refused {
+        status: StatusCode::BAD_REQUEST,
+        code: "invalid_input",
+        path: Some("query".into()),
+        message: format!("`mode` is `directory` or `stateless`, `lang` is `en` or `fr` ({e})"),
+    })?;
+    let op = Op::from_name(&operation).ok_or_else(|| DecideError::Refused {
+        status: StatusCode::NOT_FOUND,
+        code: "unknown_operation",
+        path: None,
+        message: format!(
+            "`{}` is not an operation of the contract: {}",
+            operation.chars().take(64).collect::<String>(),
+            Op::ALL
+                .iter()
+                .map(|o| o.name())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    })?;
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            DecideError::Server(ApiError::TooLarge)
+        } else {
+            refuse("input", "the body could not be read")
+        }
+    })?;
+    let input: Value = serde_json::from_slice(&body)
+        .map_err(|e| refuse("input", format!("the body is not JSON: {e}")))?;
+    let tenant = Arc::clone(&caller.tenant);
+    let out = match q.mode {
+        Mode::Stateless => {
+            if !matches!(caller.credential, Credential::AdminKey(_)) {
+                return Err(DecideError::Refused {
+                    status: StatusCode::FORBIDDEN,
+                    code: "forbidden_mode",
+                    path: None,
+                    message:
+                        "stateless decisions take an admin key: the caller supplies every fact"
+                            .into(),
+                });
+            }
+            api::evaluate_with(&tenant.policy, op, q.lang, input)?
+        }
+        Mode::Directory => {
+            let Value::Object(input) = input else {
+                return Err(refuse("input", "expected an object"));
+            };
+            directory_mode(&app, &caller, &tenant, op, q.lang, input).await?
+        }
+    };
+    Ok(Json(stamp(out, &tenant, q.mode)))
+}
+
+/// Adds the mode, the policy version and (where the output has none) the policy hash to a
+/// decision.
+fn stamp(mut out: Value, tenant: &Tenant, mode: Mode) -> Value {
+    if let Value::Object(m) = &mut out {
+        m.entry("policy")
+            .or_insert_with(|| tenant.policy.hash().into());
+        m.insert("mode".into(), mode.name().into());
+        m.insert("policyVersion".into(), tenant.version.into());
+    }
+    out
+}
+
+/// Refuses the members of `input` the directory answers.
+fn refuse_asserted(input: &Map<String, Value>, keys: &[&str]) -> Result<(), DecideError> {
+    for k in keys {
+        if input.contains_key(*k) {
+            let why = match *k {
+                "actor" => {
+                    "the actor is the user the key acts for (X-Warden-Act-As) or the session's user"
+                }
+                "directory" => "the manager chains are the directory's",
+                "now" | "today" => "the time is the server's",
+                "facts" | "organization" => "these facts are the directory's",
+                _ => "the directory answers it",
+            };
+            return Err(refuse(
+                &format!("input.{k}"),
+                format!(
+                    "`{k}` is not accepted in directory mode: {why} (stateless mode takes it, with an admin key)"
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn account(u: &UserRow) -> Result<Value, DecideError> {
+    serde_json::to_value(u.account()).map_err(|e| DecideError::Server(ApiError::from(e)))
+}
+
+/// A user or a stored resource named by `input[key]`: a user id, or `{"type", "id"}`.
+enum Named {
+    User(Box<UserRow>),
+    Resource(resources::ResourceRow),
+}
+
+/// A user named in a request must be one the actor may read (`users.read`), as in the
+/// management API: a user outside the actor's reach is answered as no user at all, so a
+/// decision never reveals what the actor may not see (a status, an anonymised record).
+async fn named(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    actor: &UserRow,
+    input: &Map<String, Value>,
+    key: &str,
+    users_only: bool,
+) -> Result<Named, DecideError> {
+    let path = format!("input.{key}");
+    let (kind, id) = match input.get(key) {
+        None => return Err(refuse(&path, "is required: a user id")),
+        Some(Value::String(id)) => ("user".to_owned(), id.clone()),
+        Some(Value::Object(o)) if !users_only && o.len() == 2 => {
+            match (
+                o.get("type").and_then(Value::as_str),
+                o.get("id").and_then(Value::as_str),
+            ) {
+                (Some(t), Some(i)) => (t.to_owned(), i.to_owned()),
+                _ => {
+                    return Err(refuse(
+                        &path,
+                        "is a user id or `{\"type\", \"id\"}` of a stored resource",
+                    ));
+                }
+            }
+        }
+        Some(_) if users_only => return Err(refuse(&path, "is a user id in directory mode")),
+        Some(_) => {
+            return Err(refuse(
+                &path,
+                "is a user id or `{\"type\", \"id\"}` of a stored resource in directory mode",
+            ));
+        }
+    };
+    if id.is_empty() || id.chars().count() > resources::MAX_RESOURCE_ID_CHARS {
+        return Err(refuse(&path, "is not an id of this tenant"));
+    }
+    if kind == "user" {
+        let unknown = || refuse(&path, format!("no user `{id}` in this tenant"));
+        let Some(u) = store::user(conn, &tenant.id, &id)
+            .await?
+            .filter(|u| u.deleted_at.is_none())
+        else {
+            return Err(unknown());
+        };
+        let rows = chain_rows(conn, &tenant.id, &[&actor.id, &u.id]).await?;
+        let (dir, _) = warden_core::access::Directory::from_accounts(&rows);
+        let read = warden_core::access::authorize(
+            &tenant.policy,
+            &dir,
+            &warden_core::access::AuthorizeRequest {
+                actor: actor.account(),
+                action: "users.read".into(),
+                target: warden_core::access::Target::from(&u.account()),
+                change: None,
+            },
+            now(),
+            Lang::En,
+        );
+        match read {
+            Ok(d) if d.allowed() => Ok(Named::User(Box::new(u))),
+            _ => Err(unknown()),
+        }
+    } else {
+        match resources::resource(conn, &tenant.id, &kind, &id).await? {
+            Some(r) => Ok(Named::Resource(r)),
+            None => Err(refuse(&path, format!("no {kind} `{id}` in this tenant"))),
+        }
+    }
+}
+
+/// The directory rows (id and manager) of the manager chains above `starts`.
+async fn chain_rows(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    starts: &[&str],
+) -> Result<Vec<Account>, DecideError> {
+    let mut rows = Vec::new();
+    let mut seen = BTreeSet::new();
+    for s in starts {
+        for (id, manager) in store::ancestors(conn, tenant, s).await? {
+            if seen.insert(id.clone()) {
+                rows.push(Account {
+                    manager,
+                    ..Account::new(id)
+                });
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// [`chain_rows`] as the contract's `directory` member.
+async fn chains(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    starts: &[&str],
+) -> Result<Value, DecideError> {
+    let rows = chain_rows(conn, tenant, starts).await?;
+    serde_json::to_value(rows).map_err(|e| DecideError::Server(ApiError::from(e)))
+}
+
+fn now_value() -> Value {
+    Value::String(now().to_string())
+}
+
+/// Transition and delete facts: the caller may give what the directory does not hold
+/// (bookings, sole holders, pending approvals); the number of active super administrators is
+/// the directory's.
+async fn lifecycle_facts(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    input: &Map<String, Value>,
+) -> Result<Value, DecideError> {
+    let mut facts = match input.get("facts") {
+        None => Map::new(),
+        Some(Value::Object(f)) => f.clone(),
+        Some(_) => return Err(refuse("input.facts", "expected an object")),
+    };
+    if facts.contains_key("activeSuperAdmins") {
+        return Err(refuse(
+            "input.facts.activeSuperAdmins",
+            "is not accepted in directory mode: the directory counts the active super administrators",
+        ));
+    }
+    let supers = store::active_super_admins(conn, tenant).await?;
+    facts.insert("activeSuperAdmins".into(), supers.into());
+    Ok(Value::Object(facts))
+}
+
+async fn directory_mode(
+    app: &App,
+    caller: &Caller,
+    tenant: &Tenant,
+    op: Op,
+    lang: Lang,
+    mut input: Map<String, Value>,
+) -> Result<Value, DecideError> {
+    if !DIRECTORY_OPS.contains(&op) {
+        return Err(DecideError::Refused {
+            status: StatusCode::BAD_REQUEST,
+            code: "stateless_only",
+            path: None,
+            message: format!(
+                "`{}` runs in stateless mode only (`?mode=stateless`, an admin key): directory mode answers {}",
+                op.name(),
+                DIRECTORY_OPS
+                    .iter()
+                    .map(|o| o.name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    let mut conn = app.db.pool().acquire().await?;
+    let t = &tenant.id;
+    let policy = &tenant.policy;
+    let actor = || -> Result<&UserRow, DecideError> { caller.actor().map_err(DecideError::Server) };
+    match op {
+        Op::Password => {}
+        Op::Validate => {
+            refuse_asserted(&input, &["facts", "today"])?;
+            let today = now()
+                .date()
+                .ok_or_else(|| DecideError::Server(ApiError::Internal("clock".into())))?;
+            input.insert("today".into(), today.to_string().into());
+            let first = api::evaluate_with(policy, op, lang, Value::Object(input.clone()))?;
+            let checks: Vec<Check> = first
+                .get("checks")
+                .cloned()
+                .map(serde_json::from_value)
+                .transpose()
+                .map_err(|e| DecideError::Server(ApiError::from(e)))?
+                .unwrap_or_default();
+            if checks.is_empty() {
+                return Ok(first);
+            }
+            // An update of a stored user does not collide with itself.
+            let self_id = input
+                .get("user")
+                .and_then(|u| u.get("id"))
+                .and_then(Value::as_str)
+                .map(str::to_owned);
+            let facts = store::answer_checks(&mut conn, t, &checks, self_id.as_deref()).await?;
+            input.insert(
+                "facts".into(),
+                serde_json::to_value(&facts).map_err(|e| DecideError::Server(ApiError::from(e)))?,
+            );
+        }
+        Op::Scope => {
+            refuse_asserted(&input, &["actor", "now"])?;
+            input.insert("actor".into(), account(actor()?)?);
+            input.insert("now".into(), now_value());
+        }
+        Op::Authorize | Op::Permissions => {
+            refuse_asserted(&input, &["actor", "directory", "now"])?;
+            let a = actor()?;
+            let target = named(&mut conn, tenant, a, &input, "target", false).await?;
+            let (target, subject) = match &target {
+                Named::User(u) => (
+                    serde_json::to_value(warden_core::access::Target::from(&u.account())),
+                    Some(u.id.clone()),
+                ),
+                Named::Resource(r) => (serde_json::to_value(r.target()), r.owner.clone()),
+            };
+            let target = target.map_err(|e| DecideError::Server(ApiError::from(e)))?;
+            let starts: Vec<&str> = std::iter::once(a.id.as_str())
+                .chain(subject.as_deref())
+                .collect();
+            input.insert("directory".into(), chains(&mut conn, t, &starts).await?);
+            input.insert("actor".into(), account(a)?);
+            input.insert("target".into(), target);
+            input.insert("now".into(), now_value());
+        }
+        Op::Transition | Op::Delete => {
+            refuse_asserted(&input, &["actor", "directory", "now"])?;
+            let a = actor()?;
+            let Named::User(target) = named(&mut conn, tenant, a, &input, "target", true).await?
+            else {
+                return Err(refuse("input.target", "is a user id"));
+            };
+            let facts = lifecycle_facts(&mut conn, t, &input).await?;
+            input.insert("facts".into(), facts);
+            input.insert(
+                "directory".into(),
+                chains(&mut conn, t, &[&a.id, &target.id]).await?,
+            );
+            input.insert("actor".into(), account(a)?);
+            input.insert("target".into(), account(&target)?);
+            input.insert("now".into(), now_value());
+        }
+        Op::Login => {
+            refuse_asserted(&input, &["facts", "organization", "now"])?;
+            let Named::User(u) =
+                named(&mut conn, tenant, actor()?, &input, "account", true).await?
+            else {
+                return Err(refuse("input.account", "is a user id"));
+            };
+            let organization = match &u.organization {
+                Some(o) => store::organization_active(&mut conn, t, o)
+                    .await?
+                    .map(|active| OrganizationState {
+                        id: o.clone(),
+                        active,
+                    }),
+                None => None,
+            };
+            let facts = json!({
+                "failedAttempts": u.failed_logins.iter().map(|s| Timestamp::from_unix(*s).to_string()).collect::<Vec<_>>(),
+                "lockouts": u32::try_from(u.lockouts).unwrap_or(0),
+                "passwordChangedAt": u.password_changed_at.map(|s| Timestamp::from_unix(s).to_string()),
+                "mustChangePassword": u.must_change_password,
+                // The directory keeps no e-mail verification state: as at sign-in
+                // (`users::login`), a stored account counts as verified.
+                "emailVerified": true,
+            });
+            input.insert("account".into(), account(&u)?);
+            if let Some(o) = organization {
+                input.insert(
+                    "organization".into(),
+                    serde_json::to_value(o).map_err(|e| DecideError::Server(ApiError::from(e)))?,
+                );
+            }
+            input.insert("facts".into(), facts);
+            input.insert("now".into(), now_value());
+        }
+        Op::EffectiveStatus => {
+            refuse_asserted(&input, &["now"])?;
+            let Named::User(u) =
+                named(&mut conn, tenant, actor()?, &input, "account", true).await?
+            else {
+                return Err(refuse("input.account", "is a user id"));
+            };
+            input.insert("account".into(), account(&u)?);
+            input.insert("now".into(), now_value());
+        }
+        _ => {}
+    }
+    drop(conn);
+    Ok(api::evaluate_with(policy, op, lang, Value::Object(input))?)
+}

@@ -1,0 +1,470 @@
+//! The native decision API on SQLite and PostgreSQL: directory mode (the facts are the
+//! directory's; the body cannot assert them), stateless mode (admin keys; the caller
+//! supplies the facts), every operation of the contract reachable, decisions naming the
+//! mode and the policy version.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::*;
+use serde_json::{Value, json};
+use warden_core::api::Op;
+
+async fn decide(env: &Env, auth: &Auth, path: &str, body: Value) -> (StatusCode, Value) {
+    let (s, b, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/decide/{path}"),
+            auth,
+            Some(body),
+        )
+        .await;
+    (s, b)
+}
+
+fn refused(s: StatusCode, b: &Value, path: &str) {
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert_eq!(b["contract"], 1, "{b}");
+    assert_eq!(b["error"]["code"], "invalid_input", "{b}");
+    assert_eq!(b["error"]["path"], path, "{b}");
+}
+
+/// Directory mode: actor, target, manager chains and time come from the server.
+async fn directory_mode(env: &Env) {
+    let demo = env.demo("hr-platform").await;
+    let key = env.key("hr-platform", "service").await;
+    let id = |n: &str| demo_user(&demo, n).id.clone();
+    let as_manager = Auth::key(&key, &id("manager"));
+    let as_sophie = Auth::key(&key, &id("sophie"));
+
+    let (s, b) = decide(
+        env,
+        &as_manager,
+        "authorize",
+        json!({"action": "users.update", "target": id("paul")}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["mode"], "directory");
+    assert_eq!(b["policyVersion"], 1);
+    assert_eq!(b["contract"], 1);
+    assert!(b["policy"].as_str().unwrap().starts_with("sha256:"));
+    // The manager reads N-1; a peer does not.
+    let (_, b) = decide(
+        env,
+        &as_manager,
+        "authorize",
+        json!({"action": "users.read", "target": id("paul")}),
+    )
+    .await;
+    assert_eq!(b["decision"], "allow", "{b}");
+    // A user may read herself but not change herself here: a deny, with its kind and code.
+    let (_, b) = decide(
+        env,
+        &as_sophie,
+        "authorize",
+        json!({"action": "users.update", "target": id("sophie")}),
+    )
+    .await;
+    assert_eq!(b["decision"], "deny", "{b}");
+    assert_eq!(b["deny"]["kind"], "notPermitted");
+    assert!(b["deny"]["code"].is_string());
+    // A peer is outside her reach: answered as no user at all, as GET /users/{id} does.
+    let (s, b) = decide(
+        env,
+        &as_sophie,
+        "authorize",
+        json!({"action": "users.read", "target": id("paul")}),
+    )
+    .await;
+    refused(s, &b, "input.target");
+    let (s, b) = decide(
+        env,
+        &as_sophie,
+        "effectiveStatus",
+        json!({"account": id("paul")}),
+    )
+    .await;
+    refused(s, &b, "input.account");
+    let (s, b) = decide(env, &as_sophie, "login", json!({"account": id("paul")})).await;
+    refused(s, &b, "input.account");
+    // The body cannot assert the actor, the directory, the time, nor another tenant's user.
+    let (s, b) = decide(env, &as_sophie, "authorize", json!({"action": "users.read", "target": id("paul"), "actor": {"id": id("ceo"), "roles": ["director"], "organization": "company"}})).await;
+    refused(s, &b, "input.actor");
+    let (s, b) = decide(env, &as_sophie, "authorize", json!({"action": "users.read", "target": id("paul"), "directory": [{"id": id("paul"), "manager": id("sophie")}]})).await;
+    refused(s, &b, "input.directory");
+    let (s, b) = decide(
+        env,
+        &as_sophie,
+        "authorize",
+        json!({"action": "users.read", "target": id("paul"), "now": "2020-01-01T00:00:00Z"}),
+    )
+    .await;
+    refused(s, &b, "input.now");
+    let (s, b) = decide(env, &as_sophie, "authorize", json!({"action": "users.read", "target": {"id": id("paul"), "organization": "company", "manager": id("sophie")}})).await;
+    refused(s, &b, "input.target");
+    let other = env.demo("crm").await;
+    let (s, b) = decide(
+        env,
+        &as_manager,
+        "authorize",
+        json!({"action": "users.read", "target": demo_user(&other, "rep").id}),
+    )
+    .await;
+    refused(s, &b, "input.target");
+    // A key that acts for nobody has no actor.
+    let (s, _) = decide(
+        env,
+        &Auth::Key {
+            token: key.clone(),
+            act_as: None,
+        },
+        "authorize",
+        json!({"action": "users.read", "target": id("paul")}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    // The kernel's own refusals are the contract's envelope.
+    let (s, b) = decide(
+        env,
+        &as_manager,
+        "authorize",
+        json!({"action": "users.fly", "target": id("paul")}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(b["error"]["code"], "unknown_action", "{b}");
+
+    // Scope, also as SQL for a backend with its own user table.
+    let (s, b) = decide(env, &as_manager, "scope", json!({"action": "users.read", "sql": {"placeholder": "question", "subtree": {"kind": "closureTable", "table": "org_closure", "ancestor": "ancestor_id", "descendant": "user_id", "depth": "depth"}}})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["filter"]["kind"], "anyOf", "{b}");
+    assert!(
+        b["sql"]["sql"].as_str().unwrap().contains("org_closure"),
+        "{b}"
+    );
+    assert!(
+        b["sql"]["params"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(id("manager")))
+    );
+
+    // Permissions over a user.
+    let (_, b) = decide(
+        env,
+        &Auth::key(&key, &id("hr")),
+        "permissions",
+        json!({"target": id("sophie")}),
+    )
+    .await;
+    assert!(
+        b["permissions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("users.update")),
+        "{b}"
+    );
+
+    // Validate: the store answers uniqueness (sophie's e-mail is taken); facts are refused.
+    let record = json!({"firstName": "Sophie", "lastName": "Martin", "email": "sophie.martin@company.com", "jobTitle": "QA Engineer", "manager": id("manager"), "status": "active", "organization": "company"});
+    let (s, b) = decide(env, &as_manager, "validate", json!({"user": record})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["complete"], true, "{b}");
+    assert!(
+        b["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["code"] == "duplicate"),
+        "{b}"
+    );
+    let (s, b) = decide(
+        env,
+        &as_manager,
+        "validate",
+        json!({"user": record, "facts": {"unique": {}}}),
+    )
+    .await;
+    refused(s, &b, "input.facts");
+    let mut fresh = record.clone();
+    fresh["email"] = json!("sophie.martin2@company.com");
+    let (_, b) = decide(env, &as_manager, "validate", json!({"user": fresh})).await;
+    assert_eq!(b["valid"], true, "{b}");
+
+    // Login gate and effective status from the stored account.
+    let (s, b) = decide(env, &as_manager, "login", json!({"account": id("sophie")})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["decision"], "allow", "{b}");
+    let (s, b) = decide(
+        env,
+        &as_manager,
+        "login",
+        json!({"account": id("sophie"), "facts": {"failedAttempts": []}}),
+    )
+    .await;
+    refused(s, &b, "input.facts");
+    let (s, b) = decide(
+        env,
+        &as_manager,
+        "effectiveStatus",
+        json!({"account": id("sophie")}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    // Operations whose facts the directory does not hold are stateless only.
+    let (s, b) = decide(env, &as_manager, "lockout", json!({})).await;
+    assert_eq!(
+        (s, &b["error"]["code"]),
+        (StatusCode::BAD_REQUEST, &json!("stateless_only"))
+    );
+    // An unknown operation.
+    let (s, b) = decide(env, &as_manager, "telepathy", json!({})).await;
+    assert_eq!(
+        (s, &b["error"]["code"]),
+        (StatusCode::NOT_FOUND, &json!("unknown_operation"))
+    );
+}
+on_both!(directory_mode);
+
+/// Transitions and deletions: the kernel's state machine with the directory's facts.
+async fn lifecycle(env: &Env) {
+    let demo = env.demo("rental-platform").await;
+    let key = env.key("rental-platform", "service").await;
+    let admin = Auth::key(&key, &demo_user(&demo, "admin").id);
+    let customer = demo_user(&demo, "customer").id.clone();
+    let (s, b) = decide(env, &admin, "transition", json!({"target": customer, "to": "suspended", "reason": "chargeback under review", "durationDays": 14})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["decision"], "allow", "{b}");
+    assert!(
+        b["obligations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["kind"] == "revokeSessions"),
+        "{b}"
+    );
+    let (_, b) = decide(
+        env,
+        &admin,
+        "transition",
+        json!({"target": customer, "to": "suspended", "durationDays": 14}),
+    )
+    .await;
+    assert_eq!(b["deny"]["code"], "reason_required", "{b}");
+    let (s, b) = decide(env, &admin, "transition", json!({"target": customer, "to": "suspended", "reason": "x", "durationDays": 1, "facts": {"activeSuperAdmins": 9}})).await;
+    refused(s, &b, "input.facts.activeSuperAdmins");
+    // A guard fed by the caller's fact (bookings are not in the directory).
+    let (s, b) = decide(
+        env,
+        &admin,
+        "delete",
+        json!({"target": customer, "confirmed": true, "facts": {"activeBookings": 2}}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(
+        b["decision"], "deny",
+        "active bookings block a deletion: {b}"
+    );
+    let (_, b) = decide(
+        env,
+        &admin,
+        "delete",
+        json!({"target": customer, "confirmed": true, "facts": {"activeBookings": 0}}),
+    )
+    .await;
+    assert_eq!(b["decision"], "allow", "{b}");
+    // A decision, not a change: the customer is still active.
+    let (_, b, _) = env
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{customer}"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(b["user"]["status"], "active", "{b}");
+}
+on_both!(lifecycle);
+
+/// Stateless mode: admin keys only; every operation of the contract answers over HTTP.
+async fn stateless_mode(env: &Env) {
+    let demo = env.demo("hr-platform").await;
+    let service = env.key("hr-platform", "service").await;
+    let admin = env.key("hr-platform", "admin").await;
+    let as_admin = Auth::Key {
+        token: admin.clone(),
+        act_as: None,
+    };
+    let input = json!({
+        "actor": {"id": "m-1", "organization": "o", "roles": ["manager"]},
+        "action": "users.read",
+        "target": {"id": "e-7", "organization": "o", "manager": "m-1"},
+        "now": "2026-11-22T10:00:00Z"
+    });
+    let (s, b) = env
+        .call(
+            Method::POST,
+            "/api/v1/decide/authorize?mode=stateless",
+            &Auth::key(&service, &demo_user(&demo, "hr").id),
+            Some(input.clone()),
+        )
+        .await
+        .into_tuple();
+    assert_eq!(
+        (s, &b["error"]["code"]),
+        (StatusCode::FORBIDDEN, &json!("forbidden_mode")),
+        "{b}"
+    );
+    let (s, b) = env
+        .call(
+            Method::POST,
+            "/api/v1/decide/authorize?mode=stateless",
+            &as_admin,
+            Some(input),
+        )
+        .await
+        .into_tuple();
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(
+        (&b["decision"], &b["mode"], &b["policyVersion"]),
+        (&json!("allow"), &json!("stateless"), &json!(1)),
+        "{b}"
+    );
+    // Scope rendered as SQL for the caller's own table.
+    let (s, b) = env
+        .call(Method::POST, "/api/v1/decide/scope?mode=stateless", &as_admin, Some(json!({"actor": {"id": "m-1", "organization": "o", "roles": ["manager"]}, "action": "users.read", "now": "2026-11-22T10:00:00Z", "sql": {}})))
+        .await
+        .into_tuple();
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert!(
+        b["sql"]["sql"].as_str().unwrap().contains("WITH RECURSIVE")
+            || b["sql"]["sql"].as_str().unwrap().contains("manager_id"),
+        "{b}"
+    );
+    // Every operation is reachable: an empty input misses a field of each one's input type.
+    for op in Op::ALL {
+        let (s, b) = env
+            .call(
+                Method::POST,
+                &format!("/api/v1/decide/{}?mode=stateless", op.name()),
+                &as_admin,
+                Some(json!({})),
+            )
+            .await
+            .into_tuple();
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{}: {b}", op.name());
+        assert_eq!(b["error"]["code"], "invalid_input", "{}: {b}", op.name());
+        assert!(
+            b["error"]["path"].as_str().unwrap().starts_with("input"),
+            "{}: {b}",
+            op.name()
+        );
+    }
+    // An output without a policy of its own is stamped with it.
+    let (s, b) = env
+        .call(
+            Method::POST,
+            "/api/v1/decide/passwordChange?mode=stateless",
+            &as_admin,
+            Some(json!({"actor": {"id": "e-7", "organization": "o"}, "target": {"id": "e-7", "organization": "o"}, "currentPasswordVerified": true, "now": "2026-11-22T10:00:00Z"})),
+        )
+        .await
+        .into_tuple();
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert!(b["policy"].as_str().unwrap().starts_with("sha256:"), "{b}");
+    // French messages.
+    let (_, b) = env
+        .call(Method::POST, "/api/v1/decide/authorize?mode=stateless&lang=fr", &as_admin, Some(json!({"actor": {"id": "x", "organization": "o"}, "action": "users.read", "target": {"id": "y", "organization": "o"}, "now": "2026-11-22T10:00:00Z"})))
+        .await
+        .into_tuple();
+    assert_eq!(b["decision"], "deny");
+    let (s, b) = env
+        .call(
+            Method::POST,
+            "/api/v1/decide/authorize?mode=oracle",
+            &as_admin,
+            Some(json!({})),
+        )
+        .await
+        .into_tuple();
+    refused(s, &b, "query");
+    // Unauthenticated callers get nothing.
+    let (s, _) = decide(env, &Auth::None, "authorize", json!({})).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // A new policy version is compiled once and named by the next decision.
+    let (_, doc, _) = env
+        .call(Method::GET, "/api/v1/policy", &as_admin, None)
+        .await;
+    let mut document = doc["document"].clone();
+    document["description"] = json!("version two");
+    let (s, b, _) = env
+        .call(Method::PUT, "/api/v1/policy", &as_admin, Some(document))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (_, b) = decide(
+        env,
+        &Auth::key(&service, &demo_user(&demo, "hr").id),
+        "authorize",
+        json!({"action": "users.read", "target": demo_user(&demo, "paul").id}),
+    )
+    .await;
+    assert_eq!(b["policyVersion"], 2, "{b}");
+}
+on_both!(stateless_mode);
+
+trait IntoTuple {
+    fn into_tuple(self) -> (StatusCode, Value);
+}
+
+impl IntoTuple for (StatusCode, Value, axum::http::HeaderMap) {
+    fn into_tuple(self) -> (StatusCode, Value) {
+        (self.0, self.1)
+    }
+}
+
+/// The password check and the login gate read the tenant's rules and the stored account:
+/// failed logins counted by the store lock the account out; no password is echoed.
+async fn password_and_login(env: &Env) {
+    let demo = env.demo("rental-platform").await;
+    let key = env.key("rental-platform", "service").await;
+    let admin = Auth::key(&key, &demo_user(&demo, "admin").id);
+    let customer = demo_user(&demo, "customer").id.clone();
+    let (s, b) = decide(env, &admin, "password", json!({"password": "password123"})).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["valid"], false, "{b}");
+    assert!(!b.to_string().contains("password123"), "never echoed: {b}");
+    let (_, b) = decide(
+        env,
+        &admin,
+        "password",
+        json!({"password": "Violet-Kettle-42!x"}),
+    )
+    .await;
+    assert_eq!(b["valid"], true, "{b}");
+    let (_, b) = decide(env, &admin, "login", json!({"account": customer})).await;
+    assert_eq!(b["decision"], "allow", "{b}");
+    // Five recent failures in the store: the lockout threshold of the policy.
+    let at = warden_server::app::now().unix();
+    let failures: Vec<i64> = (0..5).map(|i| at - 60 + i).collect();
+    sqlx::query("UPDATE users SET failed_logins = $1 WHERE id = $2")
+        .bind(serde_json::to_string(&failures).unwrap())
+        .bind(&customer)
+        .execute(env.app.db.pool())
+        .await
+        .unwrap();
+    let (_, b) = decide(env, &admin, "login", json!({"account": customer})).await;
+    assert_eq!(
+        b["decision"], "deny",
+        "locked out by the stored failures: {b}"
+    );
+}
+on_both!(password_and_login);
