@@ -33,6 +33,7 @@ mod error;
 mod ops;
 #[cfg(feature = "schema")]
 pub mod schema;
+mod text;
 
 pub use error::{ApiError, ApiErrorKind};
 pub use ops::BulkInput;
@@ -42,6 +43,7 @@ pub use ops::{
     PasswordChangeInput, PasswordResetInput, PasswordResetOutput, PermissionsDecision,
     PermissionsInput, ScopeInput, ScopeOutput, TransitionInput, VerificationInput,
 };
+pub use text::{evaluate_json, evaluate_json_with, parse_request, to_response_json};
 
 /// The version of the contract this build speaks: requests may name it (`"contract": 1`;
 /// absent means 1), and every response, errors included, carries it.
@@ -167,11 +169,14 @@ impl Op {
     }
 }
 
-/// A request to the kernel.
+/// A request to the kernel. `I` is how its input is held: a parsed [`Value`], or the input's
+/// JSON text (`&RawValue`) on the text-to-text path ([`evaluate_json`]), where it is parsed
+/// straight into the operation's input type.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "Request"))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Request {
+pub struct Request<I = Value> {
     /// The contract version the caller speaks; absent means 1. Any other value is refused
     /// with `unsupported_contract`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -188,7 +193,7 @@ pub struct Request {
     #[serde(default)]
     pub lang: Lang,
     /// The operation's input: the operation's input type ([`Op`]).
-    pub input: Value,
+    pub input: I,
 }
 
 /// The input of [`Op::Validate`].
@@ -368,17 +373,19 @@ pub fn evaluate(request: &Value) -> Result<Value, ApiError> {
 }
 
 /// Evaluates a request given as JSON text, answering JSON text: `Ok(decision)` or
-/// `Err(error envelope)`. What the core component and the portable module export.
+/// `Err(error envelope)`. What the core component exports; the text-to-text path
+/// ([`evaluate_json`]), the same bytes as `evaluate` and `Value::to_string`.
 ///
 /// # Errors
 /// The error envelope ([`ApiError::envelope`]) as text; a request that is not JSON at all
 /// is an `invalid_input` error at the empty path.
 pub fn evaluate_text(request: &str) -> Result<String, String> {
-    let result = serde_json::from_str::<Value>(request)
-        .map_err(|e| ApiError::invalid_input("", format!("the request is not JSON: {e}")))
-        .and_then(|v| evaluate(&v));
-    match result {
-        Ok(decision) => Ok(decision.to_string()),
+    match evaluate_json(request.as_bytes()) {
+        Ok(decision) => String::from_utf8(decision).map_err(|e| {
+            ApiError::invalid_input("", format!("the decision is not UTF-8: {e}"))
+                .envelope()
+                .to_string()
+        }),
         Err(e) => Err(e.envelope().to_string()),
     }
 }
