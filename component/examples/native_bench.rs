@@ -51,7 +51,8 @@ fn per_call(handle: u32, requests: &[Vec<u8>]) -> Duration {
         .map(|_| {
             let t = Instant::now();
             for r in requests {
-                let _ = module::evaluate(handle, r);
+                // The module's whole call: the decision and its text (`warden_output`).
+                let _ = module::finish(module::evaluate(handle, r));
             }
             t.elapsed() / u32::try_from(requests.len().max(1)).unwrap_or(1)
         })
@@ -60,8 +61,11 @@ fn per_call(handle: u32, requests: &[Vec<u8>]) -> Duration {
     times.get(ROUNDS / 2).copied().unwrap_or_default()
 }
 
-fn handle_of(v: &Value) -> u32 {
-    v.get("handle")
+fn handle_of(v: &module::Output) -> u32 {
+    v.to_value()
+        .ok()
+        .as_ref()
+        .and_then(|v| v.get("handle"))
         .and_then(Value::as_u64)
         .and_then(|h| u32::try_from(h).ok())
         .unwrap_or(0)
