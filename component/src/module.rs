@@ -174,7 +174,7 @@ pub fn evaluate(handle: u32, request: &[u8]) -> Outcome {
     }
     match api::parse_request(request) {
         Some(req) => with_loaded(handle, req, |policy, op, lang, input| {
-            api::evaluate_json_with(policy, op, lang, input).map(Output::Text)
+            api::evaluate_json_with(policy, op, lang, input.get()).map(Output::Text)
         }),
         None => {
             let value = parse_json(request)?;

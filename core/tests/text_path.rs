@@ -62,7 +62,7 @@ fn by_text(request: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
 fn with_policy(request: &[u8]) -> Option<(Result<Vec<u8>, Vec<u8>>, Result<Vec<u8>, Vec<u8>>)> {
     let req = api::parse_request(request)?;
     let policy = api::load_policy(req.preset.as_deref(), req.policy.as_ref()).ok()?;
-    let text = api::evaluate_json_with(&policy, req.op, req.lang, req.input)
+    let text = api::evaluate_json_with(&policy, req.op, req.lang, req.input.get())
         .map_err(|e| serde_json::to_vec(&e.envelope()).unwrap());
     let input: Value = serde_json::from_str(req.input.get()).unwrap();
     let value = api::evaluate_with(&policy, req.op, req.lang, input)
@@ -152,6 +152,35 @@ fn text_that_is_not_what_the_value_parser_reads() {
                 .as_bytes(),
         );
         same(format!(r#"{{"preset":"crm","op":"password","input":{{"password":"x","user":{{"a":{deep}}}}}}}"#).as_bytes());
+    }
+}
+
+/// An input given as text alone (the wasm package's `JSON.stringify`): the reference parses it
+/// into a Value (an error at `input` when it cannot), then `evaluate_with`.
+#[test]
+fn input_text_alone_gives_the_same_bytes() {
+    let policy = api::load_policy(Some("crm"), None).unwrap();
+    let lang = warden_core::Lang::default();
+    let mut inputs = vec![
+        r#"{"user":{"firstName":"Ada"},"today":"2026-11-22"}"#.to_owned(),
+        r#"{"user":{"firstName":"Ada","firstName":"Bo"},"today":"2026-11-22"}"#.to_owned(),
+        r#"{"user":{"a":1e999},"today":"2026-11-22"}"#.to_owned(),
+        r#"{"user":{},"today":"2026-11-22"} ,"#.to_owned(),
+        "nul".to_owned(),
+    ];
+    for depth in [125, 126, 127, 128, 129] {
+        let deep = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        inputs.push(format!(r#"{{"user":{{"a":{deep}}},"today":"2026-11-22"}}"#));
+    }
+    for input in inputs {
+        let text = api::evaluate_json_with(&policy, api::Op::Validate, lang, &input)
+            .map_err(|e| serde_json::to_vec(&e.envelope()).unwrap());
+        let value = serde_json::from_str::<Value>(&input)
+            .map_err(|e| api::ApiError::invalid_input("input", e.to_string()))
+            .and_then(|v| api::evaluate_with(&policy, api::Op::Validate, lang, v))
+            .map(|d| serde_json::to_vec(&d).unwrap())
+            .map_err(|e| serde_json::to_vec(&e.envelope()).unwrap());
+        assert!(text == value, "{input}\n{}\n{}", show(&text), show(&value));
     }
 }
 

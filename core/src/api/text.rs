@@ -128,19 +128,34 @@ pub fn evaluate_json(request: &[u8]) -> Result<Vec<u8>, ApiError> {
     };
     check_contract(req.contract)?;
     let policy = load_policy(req.preset.as_deref(), req.policy.as_ref())?;
-    evaluate_json_with(&policy, req.op, req.lang, req.input)
+    // The whole request passed `is_strict_json` in `parse_request`.
+    run_text(&policy, req.op, req.lang, req.input.get(), true)
 }
 
 /// Evaluates one operation against a compiled policy, its input given as JSON text: the
-/// bytes of `serde_json::to_vec` of [`super::evaluate_with`] on the parsed input.
+/// bytes of `serde_json::to_vec` of [`super::evaluate_with`] on the input's [`Value`] (the
+/// wasm package's `JSON.stringify`ed input, a request's `input`).
 ///
 /// # Errors
-/// As [`super::evaluate_with`].
+/// As [`super::evaluate_with`]; input text that is not JSON is an `invalid_input` at `input`
+/// with `serde_json`'s message.
 pub fn evaluate_json_with(
     policy: &Policy,
     op: Op,
     lang: Lang,
-    input: &RawValue,
+    input: &str,
+) -> Result<Vec<u8>, ApiError> {
+    let checked = is_strict_json(input);
+    run_text(policy, op, lang, input, checked)
+}
+
+/// `input` read by the [`Value`] parser already (`checked`), or not.
+fn run_text(
+    policy: &Policy,
+    op: Op,
+    lang: Lang,
+    input: &str,
+    checked: bool,
 ) -> Result<Vec<u8>, ApiError> {
     dispatch_to(
         op,
@@ -148,6 +163,7 @@ pub fn evaluate_json_with(
             policy,
             lang,
             input,
+            checked,
         },
     )
 }
@@ -155,14 +171,16 @@ pub fn evaluate_json_with(
 struct TextRun<'a> {
     policy: &'a Policy,
     lang: Lang,
-    input: &'a RawValue,
+    input: &'a str,
+    /// `input` is JSON the [`Value`] parser reads.
+    checked: bool,
 }
 
 impl TextRun<'_> {
     /// The [`Value`] path for this input.
     fn by_value<I: Operation>(&self) -> Result<Vec<u8>, ApiError> {
-        let value: Value = serde_json::from_str(self.input.get())
-            .map_err(|e| ApiError::invalid_input("", format!("the request is not JSON: {e}")))?;
+        let value: Value = serde_json::from_str(self.input)
+            .map_err(|e| ApiError::invalid_input("input", e.to_string()))?;
         value_bytes(&exec::<I>(self.policy, self.lang, value)?)
     }
 }
@@ -170,8 +188,12 @@ impl TextRun<'_> {
 impl Runner for TextRun<'_> {
     type Out = Vec<u8>;
     fn run<I: Operation>(self) -> Result<Vec<u8>, ApiError> {
-        // The input's text alone: a request that reached here passed `is_strict_json` whole.
-        let Some(input) = from_text::<I>(self.input.get()) else {
+        let parsed = if self.checked {
+            from_text::<I>(self.input)
+        } else {
+            None
+        };
+        let Some(input) = parsed else {
             return self.by_value::<I>();
         };
         let out = input.run(self.policy, self.lang)?;
