@@ -26,6 +26,7 @@ use crate::app::{App, Tenant, now};
 use crate::audit::{self, AuditRecord};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
+use crate::fields;
 use crate::store::{self, Param, StoredHash, UserRow};
 use crate::tokens;
 
@@ -598,6 +599,10 @@ pub async fn read(app: &App, caller: &Caller, id: &str) -> Result<Value, ApiErro
     let mut conn = app.db.pool().acquire().await?;
     let (target, dir) = readable_target(&mut conn, caller, id).await?;
     let actor = caller.actor()?;
+    // What the kernel lets this viewer see and change of this user (attribute permissions).
+    let fields = fields::access_of(&caller.tenant.policy, &dir, actor, &target)?;
+    let mut view = target.view();
+    fields::redact(&fields, &mut view);
     let permissions = access::permissions_over(
         &caller.tenant.policy,
         &dir,
@@ -612,7 +617,8 @@ pub async fn read(app: &App, caller: &Caller, id: &str) -> Result<Value, ApiErro
         .map(|(role, by, at)| json!({"role": role, "assignedBy": by, "assignedAt": Timestamp::from_unix(at).to_string()}))
         .collect();
     Ok(json!({
-        "user": target.view(),
+        "user": view,
+        "fields": fields,
         "permissions": permissions,
         "roleAssignments": assignments,
         "policy": caller.tenant.policy.hash(),
@@ -668,7 +674,49 @@ pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Value, Ap
     let tenant = &caller.tenant;
     let actor = caller.actor()?;
     let (rows, cursor, filter) = list_page(app, caller, q).await?;
+    if fields::declared(&tenant.policy) {
+        // Attribute permissions: each row without what this viewer may not see, and a
+        // search hit only in a hidden field is no hit (the cursor already names the page's
+        // last stored row, so paging goes on).
+        let mut conn = app.db.pool().acquire().await?;
+        let page: Vec<&UserRow> = rows.iter().collect();
+        let dir = fields::directory_for(&mut conn, &tenant.id, actor, &page).await?;
+        let needle = search_text(q);
+        let mut kept = Vec::with_capacity(rows.len());
+        for u in rows {
+            let fa = fields::access_of(&tenant.policy, &dir, actor, &u)?;
+            if needle
+                .as_deref()
+                .is_none_or(|n| fields::still_matches(&fa, &u.document, n))
+            {
+                kept.push((u, fa));
+            }
+        }
+        let (rows, access): (Vec<UserRow>, Vec<_>) = kept.into_iter().unzip();
+        return list_views(app, caller, q, rows, Some(access), cursor, filter).await;
+    }
+    list_views(app, caller, q, rows, None, cursor, filter).await
+}
+
+/// The list's answer: the page's views (redacted with `access` when the policy declares
+/// attribute permissions) and, when asked, the actions the kernel allows on each.
+async fn list_views(
+    app: &App,
+    caller: &Caller,
+    q: &ListQuery,
+    rows: Vec<UserRow>,
+    access: Option<Vec<warden_core::access::FieldAccess>>,
+    cursor: Option<String>,
+    filter: access::Filter,
+) -> Result<Value, ApiError> {
+    let tenant = &caller.tenant;
+    let actor = caller.actor()?;
     let mut views: Vec<Value> = rows.iter().map(UserRow::view).collect();
+    if let Some(access) = &access {
+        for (view, fa) in views.iter_mut().zip(access) {
+            fields::redact(fa, view);
+        }
+    }
     if q.actions {
         // The page's edges and the actor's chain: enough for the `team` scope between the
         // actor and each listed user (an edge outside the page can only deny, never allow).
@@ -700,6 +748,19 @@ pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Value, Ap
         "scope": filter,
         "policy": tenant.policy.hash(),
     }))
+}
+
+/// The search text of a list, lower-cased, without the LIKE wildcards, at most 100
+/// characters; `None` when there is none.
+fn search_text(q: &ListQuery) -> Option<String> {
+    let text = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty())?;
+    Some(
+        text.to_lowercase()
+            .chars()
+            .filter(|c| !matches!(c, '%' | '_' | '\\'))
+            .take(100)
+            .collect(),
+    )
 }
 
 /// One page of the users the actor may read, the next page's cursor and the scope filter.
@@ -739,13 +800,7 @@ async fn list_page(
         extra.push(Param::Text(decode_cursor(c)?));
         sql_where.push_str(&format!(" AND id > {}", next()));
     }
-    if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let escaped: String = text
-            .to_lowercase()
-            .chars()
-            .filter(|c| !matches!(c, '%' | '_' | '\\'))
-            .take(100)
-            .collect();
+    if let Some(escaped) = search_text(q) {
         extra.push(Param::Text(format!("%{escaped}%")));
         sql_where.push_str(&format!(" AND LOWER(document) LIKE {}", next()));
     }
@@ -776,10 +831,14 @@ pub async fn update(
 ) -> Result<Written, ApiError> {
     let tenant = &caller.tenant;
     let actor = caller.actor()?;
-    let b = split_body(body)?;
-    if b.record.contains_key("status") {
-        return Err(bad("change `status` with POST /api/v1/users/{id}/status"));
-    }
+    let mut b = split_body(body)?;
+    // A status is changed by a transition; the edit is still put to the kernel first, so
+    // that an actor who may not change the status hears which fields it may not edit.
+    let requested_status = match b.record.remove("status") {
+        None => None,
+        Some(Value::String(s)) => Some(s),
+        Some(_) => return Err(bad("`status` must be a string")),
+    };
     let mut conn = app.db.pool().acquire().await?;
     let (before, _) = readable_target(&mut conn, caller, id).await?;
     let mut record = before.document.clone();
@@ -815,6 +874,58 @@ pub async fn update(
         after.groups = g.clone();
     }
     index_columns(&mut after);
+    let starts: Vec<&str> = [before.id.as_str(), actor.id.as_str()]
+        .into_iter()
+        .chain(after.manager.as_deref())
+        .collect();
+    let dir = directory(&mut conn, &tenant.id, &[], &starts).await?;
+    let mut after_account = after.account();
+    if let (Some(p), Some(f)) = (&plain, pw_fields.first()) {
+        after_account.attributes.insert(f.clone(), p.clone().into());
+    }
+    if let Some(s) = &requested_status {
+        after_account.status.clone_from(s);
+    }
+    let added: Vec<String> = after
+        .roles
+        .iter()
+        .filter(|r| !before.roles.contains(r))
+        .cloned()
+        .collect();
+    let removed: Vec<String> = before
+        .roles
+        .iter()
+        .filter(|r| !after.roles.contains(r))
+        .cloned()
+        .collect();
+    let change = (!added.is_empty() || !removed.is_empty()).then(|| RoleChange {
+        add: added.clone(),
+        remove: removed.clone(),
+    });
+    // May the actor update this user at all; then, field by field, may it change what the
+    // edit changes: an edit of a field the actor may not edit is the kernel's
+    // `field_not_editable`, naming every such field.
+    let authz = require(authorize(
+        tenant,
+        &dir,
+        &actor.account(),
+        "users.update",
+        Target::from(&before.account()),
+        change.clone(),
+    )?)?;
+    // The stored record as the edit's record was built from it (with the stored status
+    // where the schema has a status field), so that only what the edit changes is compared.
+    let mut before_account = before.account();
+    if let Some(s) = record.get("status") {
+        before_account
+            .attributes
+            .entry("status")
+            .or_insert_with(|| s.clone());
+    }
+    fields::check_edit(&tenant.policy, &dir, actor, &before_account, &after_account)?;
+    if requested_status.is_some() {
+        return Err(bad("change `status` with POST /api/v1/users/{id}/status"));
+    }
     if after.super_admin != before.super_admin && !is_privileged(actor) {
         return Err(ApiError::Forbidden {
             deny: None,
@@ -839,35 +950,6 @@ pub async fn update(
             });
         }
     }
-    let added: Vec<String> = after
-        .roles
-        .iter()
-        .filter(|r| !before.roles.contains(r))
-        .cloned()
-        .collect();
-    let removed: Vec<String> = before
-        .roles
-        .iter()
-        .filter(|r| !after.roles.contains(r))
-        .cloned()
-        .collect();
-    let change = (!added.is_empty() || !removed.is_empty()).then(|| RoleChange {
-        add: added.clone(),
-        remove: removed.clone(),
-    });
-    let starts: Vec<&str> = [before.id.as_str(), actor.id.as_str()]
-        .into_iter()
-        .chain(after.manager.as_deref())
-        .collect();
-    let dir = directory(&mut conn, &tenant.id, &[], &starts).await?;
-    let authz = require(authorize(
-        tenant,
-        &dir,
-        &actor.account(),
-        "users.update",
-        Target::from(&before.account()),
-        change.clone(),
-    )?)?;
     // The user as it would be must also be within the actor's reach: an update cannot move
     // a user to an organisation or a team the actor does not manage.
     require(authorize(
@@ -887,17 +969,14 @@ pub async fn update(
         (_, _) if plain.is_some() && actor.id == before.id => Some(false),
         _ => None,
     };
-    let mut after_account = after.account();
-    if let (Some(p), Some(f)) = (&plain, pw_fields.first()) {
-        after_account.attributes.insert(f.clone(), p.clone().into());
-    }
     let obligations = match tenant.policy.lifecycle() {
         Some(_) => {
-            let ch = lifecycle::changes(
+            let ch = lifecycle::changes_in(
                 &tenant.policy,
+                &dir,
                 &ChangeRequest {
                     actor: actor.account(),
-                    before: before.account(),
+                    before: before_account,
                     after: after_account,
                     current_password_verified,
                     lang: Lang::En,
@@ -972,10 +1051,12 @@ pub async fn update(
     let mut extra = Map::new();
     extra.insert("warnings".into(), warnings(&decision).into());
     extra.insert("obligations".into(), done.into());
-    Ok(Written {
-        user: after.view(),
-        extra,
-    })
+    let mut view = after.view();
+    fields::redact(
+        &fields::access_of(&tenant.policy, &dir, actor, &after)?,
+        &mut view,
+    );
+    Ok(Written { user: view, extra })
 }
 
 /// A status change request body.
@@ -1074,10 +1155,12 @@ pub async fn transition(
     tx.commit().await?;
     let mut extra = Map::new();
     extra.insert("obligations".into(), done.into());
-    Ok(Written {
-        user: after.view(),
-        extra,
-    })
+    let mut view = after.view();
+    fields::redact(
+        &fields::access_of(&tenant.policy, &dir, actor, &after)?,
+        &mut view,
+    );
+    Ok(Written { user: view, extra })
 }
 
 /// A deletion query.
@@ -1302,9 +1385,9 @@ pub async fn history(
     q: &HistoryQuery,
 ) -> Result<Value, ApiError> {
     let mut conn = app.db.pool().acquire().await?;
-    let (target, _) = readable_target(&mut conn, caller, id).await?;
+    let (target, dir) = readable_target(&mut conn, caller, id).await?;
     let limit = q.limit.unwrap_or(200).clamp(1, 1000);
-    let (entries, next) = audit::history(
+    let (mut entries, next) = audit::history(
         &mut conn,
         &caller.tenant.id,
         &target.id,
@@ -1312,6 +1395,9 @@ pub async fn history(
         limit,
     )
     .await?;
+    // The before and after of each entry without what this viewer may not see of the user.
+    let fa = fields::access_of(&caller.tenant.policy, &dir, caller.actor()?, &target)?;
+    fields::redact_entries(&fa, &mut entries);
     Ok(json!({"entries": entries, "next": next}))
 }
 
