@@ -59,7 +59,10 @@ fn by_text(request: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
 
 /// The same, with the policy compiled once (the module's handles, the wasm package's
 /// `Warden`): `evaluate_json_with` against `evaluate_with`.
-fn with_policy(request: &[u8]) -> Option<(Result<Vec<u8>, Vec<u8>>, Result<Vec<u8>, Vec<u8>>)> {
+/// A decision's bytes, or the error envelope's.
+type Answer = Result<Vec<u8>, Vec<u8>>;
+
+fn with_policy(request: &[u8]) -> Option<(Answer, Answer)> {
     let req = api::parse_request(request)?;
     let policy = api::load_policy(req.preset.as_deref(), req.policy.as_ref()).ok()?;
     let text = api::evaluate_json_with(&policy, req.op, req.lang, req.input.get())
