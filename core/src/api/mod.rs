@@ -176,9 +176,10 @@ impl Op {
     }
 }
 
-/// A request to the kernel. `I` is how its input is held: a parsed [`Value`], or the input's
-/// JSON text (`&RawValue`) on the text-to-text path ([`evaluate_json`]), where it is parsed
-/// straight into the operation's input type.
+// `I` is how the input is held: a parsed `Value`, or the input's JSON text (`&RawValue`) on
+// the text-to-text path (`evaluate_json`), parsed straight into the operation's input type.
+// (A plain comment: the doc comment is the contract schema's description.)
+/// A request to the kernel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[cfg_attr(feature = "schema", schemars(rename = "Request"))]
