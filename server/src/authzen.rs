@@ -183,6 +183,29 @@ fn parse_body(
     }
 }
 
+/// What every decision endpoint reads first: an API key of the tenant, then the body.
+fn request(
+    caller: &Caller,
+    headers: &HeaderMap,
+    body: std::result::Result<Bytes, BytesRejection>,
+) -> Result<Map<String, Value>> {
+    require_key(caller)?;
+    parse_body(headers, body)
+}
+
+/// The required top-level `subject` or `resource` of a search.
+fn required_entity(m: &Map<String, Value>, key: &str) -> Result<EntityIn> {
+    entity_in(required(object(m, key, "")?, key.into())?, key)
+}
+
+/// The required top-level `action` of a search.
+fn required_action(m: &Map<String, Value>) -> Result<ActionIn> {
+    action_in(
+        required(object(m, "action", "")?, "action".into())?,
+        "action",
+    )
+}
+
 fn join(prefix: &str, key: &str) -> String {
     if prefix.is_empty() {
         key.to_owned()
@@ -472,6 +495,7 @@ fn transition_params(
 /// Decides one question against the directory. Domain outcomes (an unknown subject, an
 /// undeclared action, a deny) are decisions; only the database fails.
 async fn decide(
+    app: &App,
     conn: &mut AnyConnection,
     tenant: &Tenant,
     q: &Question,
@@ -531,6 +555,23 @@ async fn decide(
         ctx.insert("deny".into(), serde_json::to_value(&d.deny)?);
         note_ignored(&mut ctx, ignored, q.action_properties.is_some());
         return Ok(json!({"decision": false, "context": Value::Object(ctx)}));
+    }
+    // The tenant's plugins may narrow the allow (a deny, or a fault failing closed); the
+    // context names the plugins that took part.
+    match crate::plugins::authorize(app, tenant, actor.account(), &action, target.clone(), None)
+        .await
+    {
+        Ok(reports) if reports.is_empty() => {}
+        Ok(reports) => {
+            ctx.insert("plugins".into(), reports.into());
+        }
+        Err(ApiError::PluginDenied { deny, plugins }) => {
+            ctx.insert("deny".into(), deny);
+            ctx.insert("plugins".into(), plugins);
+            note_ignored(&mut ctx, ignored, q.action_properties.is_some());
+            return Ok(json!({"decision": false, "context": Value::Object(ctx)}));
+        }
+        Err(e) => return Err(e),
     }
     if let Some(r) = &d.reason {
         ctx.insert("reason".into(), serde_json::to_value(r)?);
@@ -625,8 +666,7 @@ async fn evaluation(
     caller: Caller,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>> {
-    require_key(&caller)?;
-    let m = parse_body(&headers, body)?;
+    let m = request(&caller, &headers, body)?;
     let q = question(
         object(&m, "subject", "")?,
         object(&m, "action", "")?,
@@ -635,7 +675,7 @@ async fn evaluation(
     )?;
     check_context(&m, "")?;
     let mut conn = app.db.pool().acquire().await?;
-    Ok(Json(decide(&mut conn, &caller.tenant, &q).await?))
+    Ok(Json(decide(&app, &mut conn, &caller.tenant, &q).await?))
 }
 
 /// How a batch ends.
@@ -728,8 +768,7 @@ async fn evaluations(
     caller: Caller,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>> {
-    require_key(&caller)?;
-    let m = parse_body(&headers, body)?;
+    let m = request(&caller, &headers, body)?;
     let semantic = semantic(&m)?;
     check_context(&m, "")?;
     for key in ["subject", "action", "resource"] {
@@ -755,12 +794,12 @@ async fn evaluations(
             object(&m, "resource", "")?,
             "",
         )?;
-        return Ok(Json(decide(&mut conn, &caller.tenant, &q).await?));
+        return Ok(Json(decide(&app, &mut conn, &caller.tenant, &q).await?));
     }
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let decision = match batch_item(&m, item, i) {
-            Ok(q) => decide(&mut conn, &caller.tenant, &q).await?,
+            Ok(q) => decide(&app, &mut conn, &caller.tenant, &q).await?,
             Err(AuthzenError::Invalid { field, reason }) => {
                 let mut ctx = base_context(&caller.tenant);
                 ctx.insert("field".into(), field.clone().into());
@@ -877,20 +916,10 @@ async fn search_subject(
     caller: Caller,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>> {
-    require_key(&caller)?;
-    let m = parse_body(&headers, body)?;
-    let s = entity_in(
-        required(object(&m, "subject", "")?, "subject".into())?,
-        "subject",
-    )?;
-    let a = action_in(
-        required(object(&m, "action", "")?, "action".into())?,
-        "action",
-    )?;
-    let r = entity_in(
-        required(object(&m, "resource", "")?, "resource".into())?,
-        "resource",
-    )?;
+    let m = request(&caller, &headers, body)?;
+    let s = required_entity(&m, "subject")?;
+    let a = required_action(&m)?;
+    let r = required_entity(&m, "resource")?;
     check_context(&m, "")?;
     let subject_type = required(s.kind, "subject.type".into())?;
     let name = required(a.name, "action.name".into())?;
@@ -980,20 +1009,10 @@ async fn search_resource(
     caller: Caller,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>> {
-    require_key(&caller)?;
-    let m = parse_body(&headers, body)?;
-    let s = entity_in(
-        required(object(&m, "subject", "")?, "subject".into())?,
-        "subject",
-    )?;
-    let a = action_in(
-        required(object(&m, "action", "")?, "action".into())?,
-        "action",
-    )?;
-    let r = entity_in(
-        required(object(&m, "resource", "")?, "resource".into())?,
-        "resource",
-    )?;
+    let m = request(&caller, &headers, body)?;
+    let s = required_entity(&m, "subject")?;
+    let a = required_action(&m)?;
+    let r = required_entity(&m, "resource")?;
     check_context(&m, "")?;
     let subject_type = required(s.kind, "subject.type".into())?;
     let subject_id = required(s.id, "subject.id".into())?;
@@ -1103,16 +1122,9 @@ async fn search_action(
     caller: Caller,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>> {
-    require_key(&caller)?;
-    let m = parse_body(&headers, body)?;
-    let s = entity_in(
-        required(object(&m, "subject", "")?, "subject".into())?,
-        "subject",
-    )?;
-    let r = entity_in(
-        required(object(&m, "resource", "")?, "resource".into())?,
-        "resource",
-    )?;
+    let m = request(&caller, &headers, body)?;
+    let s = required_entity(&m, "subject")?;
+    let r = required_entity(&m, "resource")?;
     check_context(&m, "")?;
     let subject_type = required(s.kind, "subject.type".into())?;
     let subject_id = required(s.id, "subject.id".into())?;

@@ -43,6 +43,12 @@ fn lifecycle_bad(e: LifecycleError) -> ApiError {
 }
 
 /// The fields of type password.
+/// The record fields that hold a password under `policy` (never sent to plugins, never
+/// logged).
+pub fn password_field_names(policy: &Policy) -> Vec<String> {
+    password_fields(policy)
+}
+
 fn password_fields(policy: &Policy) -> Vec<String> {
     policy
         .document()
@@ -100,10 +106,12 @@ fn string_list(v: Option<Value>, key: &str) -> Result<Option<Vec<String>>, ApiEr
     }
 }
 
-/// Validates `record` twice: once to learn the checks, once with the store's answers.
+/// Validates `record` twice: once to learn the checks, once with the store's answers (a
+/// duplicate names its holder only when `actor` may read it, see [`conceal_holders`]).
 async fn validate(
     conn: &mut AnyConnection,
     tenant: &Tenant,
+    actor: &UserRow,
     record: &Map<String, Value>,
     mode: Mode,
     self_id: Option<&str>,
@@ -123,8 +131,63 @@ async fn validate(
     if first.checks.is_empty() {
         return Ok(first);
     }
-    let facts = store::answer_checks(conn, &tenant.id, &first.checks, self_id).await?;
+    let mut facts = store::answer_checks(conn, &tenant.id, &first.checks, self_id).await?;
+    conceal_holders(conn, tenant, Some(actor), &mut facts).await?;
     Ok(validate_user(&tenant.policy, record, &ctx(&facts)))
+}
+
+/// Whether `actor` may read the live user `id` of the tenant (the kernel's `users.read`).
+///
+/// # Errors
+/// Store errors.
+pub(crate) async fn may_read(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    actor: &UserRow,
+    id: &str,
+) -> Result<bool, ApiError> {
+    let Some(target) = store::user(conn, &tenant.id, id)
+        .await?
+        .filter(|u| u.deleted_at.is_none())
+    else {
+        return Ok(false);
+    };
+    let dir = directory(conn, &tenant.id, &[], &[&target.id, &actor.id]).await?;
+    let req = AuthorizeRequest {
+        actor: actor.account(),
+        action: "users.read".to_owned(),
+        target: Target::from(&target.account()),
+        change: None,
+    };
+    Ok(access::authorize(&tenant.policy, &dir, &req, now(), Lang::En).is_ok_and(|d| d.allowed()))
+}
+
+/// The store's uniqueness answers name the account holding a key (its id and status, for
+/// the kernel's duplicate suggestion); an actor who may not read that account (or no actor)
+/// learns only that the key is taken, as `GET /users/{id}` answers "not found".
+///
+/// # Errors
+/// Store errors.
+pub(crate) async fn conceal_holders(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    actor: Option<&UserRow>,
+    facts: &mut ValidationFacts,
+) -> Result<(), ApiError> {
+    for fact in facts.unique.values_mut() {
+        let Some(holder) = fact.existing_id.clone() else {
+            continue;
+        };
+        let readable = match actor {
+            Some(a) => may_read(conn, tenant, a, &holder).await?,
+            None => false,
+        };
+        if !readable {
+            fact.existing_id = None;
+            fact.existing_status = None;
+        }
+    }
+    Ok(())
 }
 
 fn refuse_invalid(d: &ValidationDecision) -> Result<(), ApiError> {
@@ -404,6 +467,29 @@ pub async fn create(
     body: Map<String, Value>,
     request_id: Option<String>,
 ) -> Result<Written, ApiError> {
+    create_item(app, caller, body, request_id, None).await
+}
+
+/// An import's item: recorded in the same transaction as the user and its audit entry.
+#[derive(Debug, Clone)]
+pub struct ImportItem {
+    /// The import's id.
+    pub import: String,
+    /// The item's index in the file.
+    pub index: usize,
+}
+
+/// [`create`], recording the import item `item` (when given) in the user's transaction.
+///
+/// # Errors
+/// As [`create`].
+pub async fn create_item(
+    app: &App,
+    caller: &Caller,
+    body: Map<String, Value>,
+    request_id: Option<String>,
+    item: Option<ImportItem>,
+) -> Result<Written, ApiError> {
     let tenant = &caller.tenant;
     let actor = caller.actor()?;
     let b = split_body(body)?;
@@ -435,8 +521,10 @@ pub async fn create(
     let id = tokens::new_id("u_").map_err(|e| ApiError::Internal(e.to_string()))?;
 
     let mut conn = app.db.pool().acquire().await?;
-    let decision = validate(&mut conn, tenant, &record, Mode::Create, None).await?;
+    let decision = validate(&mut conn, tenant, actor, &record, Mode::Create, None).await?;
     refuse_invalid(&decision)?;
+    let mut plugin_reports =
+        crate::plugins::validate(app, tenant, &record, Mode::Create, &decision).await?;
     let mut u = UserRow {
         id: id.clone(),
         tenant: tenant.id.clone(),
@@ -484,10 +572,21 @@ pub async fn create(
         &actor.account(),
         "users.create",
         Target::from(&u.account()),
-        change,
+        change.clone(),
     )?)?;
     authorize_groups(tenant, &dir, actor, &u, &[], &u.groups)?;
     drop(conn);
+    plugin_reports.extend(
+        crate::plugins::authorize(
+            app,
+            tenant,
+            actor.account(),
+            "users.create",
+            Target::from(&u.account()),
+            change,
+        )
+        .await?,
+    );
 
     let at = now().unix();
     let temporary = match plain {
@@ -520,22 +619,29 @@ pub async fn create(
                 &u.id,
                 None,
                 Some(u.view()),
-                serde_json::to_value(&authz)?,
+                crate::plugins::with_plugins(serde_json::to_value(&authz)?, &plugin_reports),
                 Vec::new(),
                 at,
             )
-            .await
+            .await?;
+        if let Some(item) = &item {
+            crate::imports::record_item(&mut tx, &tenant.id, item, &u.id).await?;
+        }
+        Ok(())
     }
     .await;
     match written {
         Ok(()) => tx.commit().await?,
         Err(e) => {
             tx.rollback().await?;
-            return Err(duplicate_or(app, tenant, &record, None, Mode::Create, e).await);
+            return Err(duplicate_or(app, tenant, actor, &record, None, Mode::Create, e).await);
         }
     }
     let mut extra = Map::new();
     extra.insert("warnings".into(), warnings(&decision).into());
+    if !plugin_reports.is_empty() {
+        extra.insert("plugins".into(), plugin_reports.into());
+    }
     if let Some(p) = temporary {
         // Shown once, here; stored only as its hash (R004-05).
         extra.insert("temporaryPassword".into(), p.into());
@@ -569,6 +675,7 @@ fn initial_temporary_password(policy: &Policy) -> Option<String> {
 async fn duplicate_or(
     app: &App,
     tenant: &Tenant,
+    actor: &UserRow,
     record: &Map<String, Value>,
     self_id: Option<&str>,
     mode: Mode,
@@ -582,7 +689,7 @@ async fn duplicate_or(
     let Ok(mut conn) = app.db.pool().acquire().await else {
         return ApiError::Unavailable;
     };
-    match validate(&mut conn, tenant, record, mode, self_id).await {
+    match validate(&mut conn, tenant, actor, record, mode, self_id).await {
         Ok(d) if !d.accepted() => ApiError::Invalid {
             violations: d.violations,
         },
@@ -840,7 +947,31 @@ pub async fn update(
         Some(_) => return Err(bad("`status` must be a string")),
     };
     let mut conn = app.db.pool().acquire().await?;
-    let (before, _) = readable_target(&mut conn, caller, id).await?;
+    let (before, read_dir) = readable_target(&mut conn, caller, id).await?;
+    // May the actor update this user at all, before the record is validated: an actor who
+    // may not must not learn from the edit's violations whether a key is taken (nor by whom).
+    let early_change = b.roles.as_ref().and_then(|r| {
+        let add: Vec<String> = r
+            .iter()
+            .filter(|x| !before.roles.contains(x))
+            .cloned()
+            .collect();
+        let remove: Vec<String> = before
+            .roles
+            .iter()
+            .filter(|x| !r.contains(x))
+            .cloned()
+            .collect();
+        (!add.is_empty() || !remove.is_empty()).then_some(RoleChange { add, remove })
+    });
+    require(authorize(
+        tenant,
+        &read_dir,
+        &actor.account(),
+        "users.update",
+        Target::from(&before.account()),
+        early_change,
+    )?)?;
     let mut record = before.document.clone();
     for (k, v) in &b.record {
         if v.is_null() {
@@ -862,8 +993,18 @@ pub async fn update(
     let plain = pw_fields
         .iter()
         .find_map(|f| text(&b.record, f).filter(|p| !p.is_empty()));
-    let decision = validate(&mut conn, tenant, &record, Mode::Update, Some(&before.id)).await?;
+    let decision = validate(
+        &mut conn,
+        tenant,
+        actor,
+        &record,
+        Mode::Update,
+        Some(&before.id),
+    )
+    .await?;
     refuse_invalid(&decision)?;
+    let mut plugin_reports =
+        crate::plugins::validate(app, tenant, &record, Mode::Update, &decision).await?;
     let mut after = before.clone();
     after.document = decision.normalized.clone();
     after.document.remove("id");
@@ -913,6 +1054,17 @@ pub async fn update(
         Target::from(&before.account()),
         change.clone(),
     )?)?;
+    plugin_reports.extend(
+        crate::plugins::authorize(
+            app,
+            tenant,
+            actor.account(),
+            "users.update",
+            Target::from(&after.account()),
+            change.clone(),
+        )
+        .await?,
+    );
     // The stored record as the edit's record was built from it (with the stored status
     // where the schema has a status field), so that only what the edit changes is compared.
     let mut before_account = before.account();
@@ -1028,7 +1180,7 @@ pub async fn update(
                 &after.id,
                 Some(before.view()),
                 Some(after.view()),
-                serde_json::to_value(&authz)?,
+                crate::plugins::with_plugins(serde_json::to_value(&authz)?, &plugin_reports),
                 done.clone(),
                 at,
             )
@@ -1043,14 +1195,24 @@ pub async fn update(
         }
         Err(e) => {
             tx.rollback().await?;
-            return Err(
-                duplicate_or(app, tenant, &record, Some(&before.id), Mode::Update, e).await,
-            );
+            return Err(duplicate_or(
+                app,
+                tenant,
+                actor,
+                &record,
+                Some(&before.id),
+                Mode::Update,
+                e,
+            )
+            .await);
         }
     };
     let mut extra = Map::new();
     extra.insert("warnings".into(), warnings(&decision).into());
     extra.insert("obligations".into(), done.into());
+    if !plugin_reports.is_empty() {
+        extra.insert("plugins".into(), plugin_reports.into());
+    }
     let mut view = after.view();
     fields::redact(
         &fields::access_of(&tenant.policy, &dir, actor, &after)?,
@@ -1129,6 +1291,17 @@ pub async fn transition(
         return Err(ApiError::denied(d.deny));
     }
     drop(conn);
+    let plugin_reports = crate::plugins::transition(
+        app,
+        tenant,
+        req.actor.clone(),
+        req.target.clone(),
+        &req.to,
+        req.reason.clone(),
+        req.duration_days,
+        req.duration_minutes,
+    )
+    .await?;
     let at = now().unix();
     let mut after = before.clone();
     after.status = d.to.clone();
@@ -1147,7 +1320,7 @@ pub async fn transition(
             &after.id,
             Some(before.view()),
             Some(after.view()),
-            serde_json::to_value(&d.audit)?,
+            crate::plugins::with_plugins(serde_json::to_value(&d.audit)?, &plugin_reports),
             done.clone(),
             at,
         )
@@ -1155,6 +1328,9 @@ pub async fn transition(
     tx.commit().await?;
     let mut extra = Map::new();
     extra.insert("obligations".into(), done.into());
+    if !plugin_reports.is_empty() {
+        extra.insert("plugins".into(), plugin_reports.into());
+    }
     let mut view = after.view();
     fields::redact(
         &fields::access_of(&tenant.policy, &dir, actor, &after)?,
@@ -1419,12 +1595,54 @@ pub struct LoggedIn {
     pub must_change_password: bool,
 }
 
+/// Records a failed sign-in (the last 50 are kept, what the lockout counts). Concurrent
+/// failures each count: the list is swapped only if no other writer changed it since it was
+/// read (else read again), so parallel guesses cannot outrun the lockout.
+async fn record_failed_login(
+    app: &App,
+    tenant: &Tenant,
+    u: &mut UserRow,
+    at: i64,
+) -> Result<(), ApiError> {
+    for _ in 0..64 {
+        let current: Option<String> =
+            sqlx::query_scalar("SELECT failed_logins FROM users WHERE tenant_id = $1 AND id = $2")
+                .bind(&tenant.id)
+                .bind(&u.id)
+                .fetch_optional(app.db.pool())
+                .await?;
+        let Some(current) = current else {
+            return Ok(());
+        };
+        let mut list: Vec<i64> = serde_json::from_str(&current).unwrap_or_default();
+        list.push(at);
+        let keep = list.len().saturating_sub(50);
+        list.drain(..keep);
+        let swapped = sqlx::query(
+            "UPDATE users SET failed_logins = $1 WHERE tenant_id = $2 AND id = $3 AND failed_logins = $4",
+        )
+        .bind(serde_json::to_string(&list)?)
+        .bind(&tenant.id)
+        .bind(&u.id)
+        .bind(&current)
+        .execute(app.db.pool())
+        .await?
+        .rows_affected();
+        if swapped == 1 {
+            u.failed_logins = list;
+            return Ok(());
+        }
+    }
+    Err(ApiError::Unavailable)
+}
+
 /// Signs a user in: the kernel's login gate (status, organisation, lockout), the password,
 /// failed attempts counted in the store, and a rehash when the parameters changed.
 ///
 /// # Errors
-/// `Unauthenticated` for an unknown login or a wrong password (indistinguishable), a
-/// kernel denial for a gate that refuses.
+/// `Unauthenticated` for an unknown login or a wrong password (indistinguishable, also for
+/// an account the gate refuses), the kernel's denial for a gate that refuses a caller who
+/// gave the right password, or an account the lockout holds.
 pub async fn login(
     app: &App,
     tenant: &Tenant,
@@ -1473,7 +1691,30 @@ pub async fn login(
         )
         .map_err(lifecycle_bad)?;
         if !gate.allowed() {
-            return Err(ApiError::denied(gate.deny));
+            // Only a caller who knows the password hears why the account is refused:
+            // without it, a refused account is an unknown login (no enumeration, no status),
+            // and the guess counts. An account the lockout holds is answered as locked
+            // without verifying (no password oracle while locked).
+            if gate.lockout.as_ref().is_some_and(|l| l.locked) {
+                let _ = hash(&tenant.policy, password_text).await;
+                return Err(ApiError::denied(gate.deny));
+            }
+            let matches = match u.password_hash.clone() {
+                Some(stored) => {
+                    verify(&tenant.policy, &stored, password_text)
+                        .await?
+                        .matches
+                }
+                None => {
+                    let _ = hash(&tenant.policy, password_text).await;
+                    false
+                }
+            };
+            if matches {
+                return Err(ApiError::denied(gate.deny));
+            }
+            record_failed_login(app, tenant, &mut u, t.unix()).await?;
+            return Err(ApiError::Unauthenticated);
         }
     }
     let Some(stored) = u.password_hash.clone() else {
@@ -1482,15 +1723,7 @@ pub async fn login(
     let v = verify(&tenant.policy, &stored, password_text.clone()).await?;
     let at = t.unix();
     if !v.matches {
-        u.failed_logins.push(at);
-        let keep = u.failed_logins.len().saturating_sub(50);
-        u.failed_logins.drain(..keep);
-        sqlx::query("UPDATE users SET failed_logins = $1 WHERE tenant_id = $2 AND id = $3")
-            .bind(serde_json::to_string(&u.failed_logins)?)
-            .bind(&tenant.id)
-            .bind(&u.id)
-            .execute(app.db.pool())
-            .await?;
+        record_failed_login(app, tenant, &mut u, at).await?;
         return Err(ApiError::Unauthenticated);
     }
     let rehash = if v.needs_rehash {
