@@ -895,7 +895,13 @@ fn authorize_allows_denies_and_refuses() {
     let out = decide(&["authorize", "--preset", "000"], &input);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(json_out(&out), core("000", "authorize", input));
+    // A regular user may update only their own account (R000-07: phone, password), so
+    // another user is out of scope; deleting is not theirs at all.
     let input = json!({"actor": reg, "action": "users.update", "target": {"id": "u1", "organization": "acme"}});
+    let out = decide(&["authorize", "--preset", "000"], &input);
+    assert_eq!(code(&out), 1);
+    assert_eq!(json_out(&out)["deny"]["code"], "scope_insufficient");
+    let input = json!({"actor": reg, "action": "users.delete", "target": {"id": "u1", "organization": "acme"}});
     let out = decide(&["authorize", "--preset", "000"], &input);
     assert_eq!(code(&out), 1);
     assert_eq!(json_out(&out)["deny"]["code"], "not_permitted");
