@@ -63,6 +63,7 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
     let mut r = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/openapi.json", get(crate::openapi::serve))
         .nest("/api/v1", api)
         .merge(crate::authzen::routes())
         .with_state(app);
@@ -112,11 +113,15 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
     }
 }
 
-#[derive(Deserialize)]
+/// The body of a console sign-in.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct SignIn {
+pub struct SignIn {
+    /// The tenant's id.
     tenant: String,
+    /// The user's login (e-mail or username, as the tenant's policy says).
     login: String,
+    /// The password (never logged).
     password: String,
 }
 
@@ -298,10 +303,13 @@ async fn user_audit(
     users::history(&app, &caller, &id, &q).await.map(Json)
 }
 
-#[derive(Deserialize)]
+/// The body of a new API key.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct NewKey {
+pub struct NewKey {
+    /// `service` or `admin`.
     role: String,
+    /// A name for people (shown in the audit log).
     name: String,
 }
 

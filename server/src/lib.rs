@@ -17,6 +17,7 @@
 //!   stored resources other than users.
 //! - [`decide`]: the native decision API, every operation of the contract, in directory
 //!   or stateless mode.
+//! - [`openapi`]: the OpenAPI 3.1 document, served at `/openapi.json`.
 
 pub mod api;
 pub mod app;
@@ -27,6 +28,7 @@ pub mod db;
 pub mod decide;
 pub mod error;
 pub mod imports;
+pub mod openapi;
 pub mod policy;
 pub mod resources;
 pub mod seed;
