@@ -100,6 +100,26 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<
     }
 }
 
+/// Query strings, with the server's typed 400 (naming the parameter and the reason) on a
+/// malformed one, instead of axum's plain-text rejection.
+pub struct Params<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S>
+    for Params<T>
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        <Query<T> as axum::extract::FromRequestParts<S>>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| Params(v))
+            .map_err(|e| ApiError::BadRequest(e.body_text()))
+    }
+}
+
 /// Liveness: never touches the database.
 async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
@@ -219,7 +239,7 @@ async fn sign_out(
 async fn list_users(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Query(q): Query<ListQuery>,
+    Params(q): Params<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     users::list(&app, &caller, &q).await.map(Json)
 }
@@ -262,7 +282,7 @@ async fn delete_user(
     headers: HeaderMap,
     caller: Caller,
     Path(id): Path<String>,
-    Query(q): Query<DeleteQuery>,
+    Params(q): Params<DeleteQuery>,
 ) -> Result<Json<Value>, ApiError> {
     users::delete(&app, &caller, &id, q, request_id(&headers))
         .await
@@ -298,7 +318,7 @@ async fn user_audit(
     State(app): State<Arc<App>>,
     caller: Caller,
     Path(id): Path<String>,
-    Query(q): Query<users::HistoryQuery>,
+    Params(q): Params<users::HistoryQuery>,
 ) -> Result<Json<Value>, ApiError> {
     users::history(&app, &caller, &id, &q).await.map(Json)
 }
@@ -361,7 +381,7 @@ async fn import_users(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
-    Query(q): Query<ImportQuery>,
+    Params(q): Params<ImportQuery>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let bytes = body.map_err(|e| {
@@ -382,7 +402,7 @@ async fn replace_policy(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
-    Query(q): Query<crate::policy::ReplaceQuery>,
+    Params(q): Params<crate::policy::ReplaceQuery>,
     Body(document): Body<Value>,
 ) -> Result<Json<Value>, ApiError> {
     crate::policy::replace(&app, &caller, document, &q, request_id(&headers))

@@ -285,3 +285,53 @@ fn openapi_copy_is_current() {
         "contract/openapi.json is not the generated document: run `WARDEN_BLESS=1 cargo test -p warden-server --test openapi openapi_copy_is_current` and review the diff"
     );
 }
+
+/// Found by schemathesis: a malformed query string was axum's plain-text 400; it is the
+/// server's JSON error naming the parameter and the reason, on every route with a query.
+#[tokio::test]
+async fn malformed_query_strings_are_typed_errors() {
+    let env = Env::new(Which::Sqlite).await.unwrap();
+    let users = env.demo("production-planner-pro").await;
+    let admin = common::demo_user(&users, "admin").id.clone();
+    let key = env.key("production-planner-pro", "admin").await;
+    let auth = common::Auth::key(&key, &admin);
+    for (method, path, field) in [
+        (
+            Method::GET,
+            "/api/v1/users?limit=9223372036854775808".to_owned(),
+            "limit",
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/users/{admin}?mode=null"),
+            "mode",
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/users/{admin}/audit?bogus=1"),
+            "bogus",
+        ),
+        (
+            Method::POST,
+            "/api/v1/imports?commit=maybe".to_owned(),
+            "commit",
+        ),
+        (
+            Method::PUT,
+            "/api/v1/policy?dryRun=null".to_owned(),
+            "dryRun",
+        ),
+    ] {
+        let (s, b, h) = env.call(method.clone(), &path, &auth, None).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{method} {path}: {b}");
+        assert_eq!(
+            h.get("content-type").and_then(|v| v.to_str().ok()),
+            Some("application/json"),
+            "{method} {path}"
+        );
+        assert_eq!(b["error"], "bad_request", "{method} {path}: {b}");
+        let message = b["message"].as_str().unwrap_or_default();
+        assert!(message.contains(field), "{method} {path}: {message}");
+    }
+    env.cleanup().await;
+}
