@@ -435,7 +435,7 @@ fn server_shapes() -> Map<String, Value> {
                 "required": ["user", "permissions", "roleAssignments", "policy", "policyVersion"],
                 "properties": {
                     "user": s("User"),
-                    "permissions": object.clone(),
+                    "permissions": {"type": "array", "items": string.clone(), "description": "The actions the kernel allows the actor on this user."},
                     "roleAssignments": {"type": "array", "items": {
                         "type": "object",
                         "required": ["role", "assignedBy", "assignedAt"],
@@ -551,6 +551,10 @@ fn server_shapes() -> Map<String, Value> {
             }),
         ),
         (
+            "ResourceDeleted",
+            json!({"type": "object", "required": ["deleted"], "properties": {"deleted": {"type": "object", "required": ["type", "id"], "properties": {"type": string.clone(), "id": string.clone()}}}}),
+        ),
+        (
             "Health",
             json!({"type": "object", "required": ["status"], "properties": {"status": string.clone(), "migrations": {"type": "integer"}}}),
         ),
@@ -611,6 +615,10 @@ fn server_shapes() -> Map<String, Value> {
                 "required": ["evaluations"],
                 "properties": {"evaluations": {"type": "array", "items": s("AuthzenEvaluationResponse")}}
             }),
+        ),
+        (
+            "AuthzenEvaluationsAnswer",
+            json!({"anyOf": [s("AuthzenEvaluationsResponse"), s("AuthzenEvaluationResponse")]}),
         ),
         (
             "AuthzenSearchRequest",
@@ -895,8 +903,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
             "Replaced, or the dry run's report",
             Some("PolicyReplaced"),
         )
-        .errors(&[400, 403, 413, 422])
-        .common(),
+        .errors(&[400, 403, 409, 413, 422])        .common(),
         Operation::new(
             Get,
             "/api/v1/resources/{kind}/{id}",
@@ -931,7 +938,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
         )
         .param("kind", "The resource type")
         .param("id", "The resource's id")
-        .ok(200, "Removed", Some("Resource"))
+        .ok(200, "Removed", Some("ResourceDeleted"))
         .errors(&[400, 403, 404])
         .common(),
         // AuthZEN.
@@ -964,7 +971,11 @@ fn operations(contract: &Value) -> Vec<Operation> {
             TAG_AUTHZEN,
         )
         .json("AuthzenEvaluationsRequest")
-        .ok(200, "The decisions", Some("AuthzenEvaluationsResponse"))
+        .ok(
+            200,
+            "The decisions; without `evaluations`, one decision as `/access/v1/evaluation` answers it",
+            Some("AuthzenEvaluationsAnswer"),
+        )
         .errors(&[400, 403, 413])
         .common(),
     ];
