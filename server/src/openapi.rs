@@ -959,6 +959,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
             "AuthZEN: one access evaluation (a deny is 200 with `decision: false`)",
             TAG_AUTHZEN,
         )
+        .auth(Auth::Key)
         .json("AuthzenEvaluationRequest")
         .ok(200, "The decision", Some("AuthzenEvaluationResponse"))
         .errors(&[400, 403, 413])
@@ -970,6 +971,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
             "AuthZEN: a batch, with its semantics, results in request order",
             TAG_AUTHZEN,
         )
+        .auth(Auth::Key)
         .json("AuthzenEvaluationsRequest")
         .ok(
             200,
@@ -1004,6 +1006,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
                 summary,
                 TAG_AUTHZEN,
             )
+            .auth(Auth::Key)
             .json("AuthzenSearchRequest")
             .ok(200, "A page of results", Some("AuthzenSearchResponse"))
             .errors(&[400, 403, 413])
