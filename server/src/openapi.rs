@@ -1187,6 +1187,7 @@ pub fn documented() -> Vec<(String, String)> {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, reason = "tests index JSON documents")]
 mod tests {
     use super::*;
 
