@@ -57,3 +57,9 @@ if [ "$(pg "SELECT 1 FROM pg_database WHERE datname = 'warden'")" != 1 ]; then
   pg "CREATE DATABASE warden OWNER warden"
 fi
 echo "PostgreSQL ready: WARDEN_TEST_POSTGRES=postgres://warden:warden@127.0.0.1:5432/warden"
+
+echo "== the portable core module, copied into the SDKs (sdk/python, sdk/go, sdk/java ship it)"
+# Built here so that the SDKs install with their language's own tool right after setup
+# (`pip install ./sdk/python`, `go test ./...` in sdk/go, `mvn -f sdk/java/pom.xml install`);
+# scripts/test-sdks.sh rebuilds it only when the sources changed.
+scripts/build-module.sh

@@ -619,7 +619,8 @@ fn decide_status(
     Ok((d.obligations, d.deny))
 }
 
-/// A role change: authorization of `access.assignAction` with the change. Returns its
+/// A role change: authorization of `access.assignAction` with the change, then the
+/// attribute permissions of the account's `roles` (`access.fieldAccess`). Returns its
 /// denial.
 fn decide_roles(
     ctx: &ItemContext<'_>,
@@ -644,7 +645,20 @@ fn decide_roles(
         }),
     };
     let d = access::authorize(ctx.policy, ctx.dir, &a, ctx.now, ctx.lang)?;
-    Ok(d.deny)
+    if d.deny.is_some() || (add.is_empty() && remove.is_empty()) {
+        return Ok(d.deny);
+    }
+    // A role change is an edit of the account's `roles`: attribute permissions apply, as
+    // they do to the same change made by an edit.
+    Ok(access::fields_denial(
+        ctx.policy,
+        ctx.dir,
+        ctx.actor,
+        target,
+        &["roles".to_owned()],
+        ctx.now,
+        ctx.lang,
+    )?)
 }
 
 /// A deletion: the lifecycle deletion, with the permissions the actor holds over the

@@ -88,6 +88,9 @@ crate::violation::code_enum! {
         NoActiveRole = "no_active_role",
         /// The actor would grant a permission it does not hold. Params: `role`, `permission`.
         PrivilegeEscalation = "privilege_escalation",
+        /// The edit changes fields the actor may not edit (`access.fieldAccess`). Params:
+        /// `fields`, every such field.
+        FieldNotEditable = "field_not_editable",
         /// The account is already in the status asked for. Params: `status`.
         AlreadyInStatus = "already_in_status",
         /// No transition leads from the current status to the one asked for. Params: `from`,

@@ -66,9 +66,10 @@ fn r000_07_super_admin_reaches_every_organization_regular_user_only_its_own() {
     let d = ask(&p, &dir, &reg, "users.read", other_org, None);
     assert_eq!(deny_code(&d), "organization_scope");
     assert_eq!(d.deny.as_ref().unwrap().kind, DenyKind::NotPermitted);
-    // ... and cannot manage users or settings.
+    // ... and cannot manage users or settings: it updates only its own account (self-service,
+    // whose fields attribute permissions narrow to phone and password).
     let d = ask(&p, &dir, &reg, "users.update", same_org.clone(), None);
-    assert_eq!(deny_code(&d), "not_permitted");
+    assert_eq!(deny_code(&d), "scope_insufficient");
     assert_eq!(
         deny_code(&ask(&p, &dir, &reg, "settings.update", same_org, None)),
         "not_permitted"
@@ -87,7 +88,10 @@ fn r000_07_super_admin_reaches_every_organization_regular_user_only_its_own() {
     );
     assert_eq!(
         scope(&p, &reg, "users.update", now()).unwrap().filter,
-        Filter::None
+        Filter::Own {
+            id: "u1".into(),
+            organization: Some("plant-a".into())
+        }
     );
 }
 

@@ -186,7 +186,7 @@ async fn sign_in(State(app): State<Arc<App>>, Body(b): Body<SignIn>) -> Result<R
     );
     let mut resp = Json(json!({
         "tenant": tenant.id,
-        "user": done.user.view(),
+        "user": crate::fields::own_view(&tenant.policy, &done.user)?,
         "mustChangePassword": done.must_change_password,
         "policy": tenant.policy.hash(),
     }))
@@ -202,7 +202,7 @@ async fn whoami(caller: Caller) -> Result<Json<Value>, ApiError> {
     let actor = caller.actor()?;
     Ok(Json(json!({
         "tenant": caller.tenant.id,
-        "user": actor.view(),
+        "user": crate::fields::own_view(&caller.tenant.policy, actor)?,
         "policy": caller.tenant.policy.hash(),
         "policyVersion": caller.tenant.version,
     })))

@@ -183,6 +183,29 @@ fn parse_body(
     }
 }
 
+/// What every decision endpoint reads first: an API key of the tenant, then the body.
+fn request(
+    caller: &Caller,
+    headers: &HeaderMap,
+    body: std::result::Result<Bytes, BytesRejection>,
+) -> Result<Map<String, Value>> {
+    require_key(caller)?;
+    parse_body(headers, body)
+}
+
+/// The required top-level `subject` or `resource` of a search.
+fn required_entity(m: &Map<String, Value>, key: &str) -> Result<EntityIn> {
+    entity_in(required(object(m, key, "")?, key.into())?, key)
+}
+
+/// The required top-level `action` of a search.
+fn required_action(m: &Map<String, Value>) -> Result<ActionIn> {
+    action_in(
+        required(object(m, "action", "")?, "action".into())?,
+        "action",
+    )
+}
+
 fn join(prefix: &str, key: &str) -> String {
     if prefix.is_empty() {
         key.to_owned()
@@ -625,8 +648,7 @@ async fn evaluation(
     caller: Caller,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>> {
-    require_key(&caller)?;
-    let m = parse_body(&headers, body)?;
+    let m = request(&caller, &headers, body)?;
     let q = question(
         object(&m, "subject", "")?,
         object(&m, "action", "")?,
@@ -728,8 +750,7 @@ async fn evaluations(
     caller: Caller,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>> {
-    require_key(&caller)?;
-    let m = parse_body(&headers, body)?;
+    let m = request(&caller, &headers, body)?;
     let semantic = semantic(&m)?;
     check_context(&m, "")?;
     for key in ["subject", "action", "resource"] {
@@ -877,20 +898,10 @@ async fn search_subject(
     caller: Caller,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>> {
-    require_key(&caller)?;
-    let m = parse_body(&headers, body)?;
-    let s = entity_in(
-        required(object(&m, "subject", "")?, "subject".into())?,
-        "subject",
-    )?;
-    let a = action_in(
-        required(object(&m, "action", "")?, "action".into())?,
-        "action",
-    )?;
-    let r = entity_in(
-        required(object(&m, "resource", "")?, "resource".into())?,
-        "resource",
-    )?;
+    let m = request(&caller, &headers, body)?;
+    let s = required_entity(&m, "subject")?;
+    let a = required_action(&m)?;
+    let r = required_entity(&m, "resource")?;
     check_context(&m, "")?;
     let subject_type = required(s.kind, "subject.type".into())?;
     let name = required(a.name, "action.name".into())?;
@@ -980,20 +991,10 @@ async fn search_resource(
     caller: Caller,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>> {
-    require_key(&caller)?;
-    let m = parse_body(&headers, body)?;
-    let s = entity_in(
-        required(object(&m, "subject", "")?, "subject".into())?,
-        "subject",
-    )?;
-    let a = action_in(
-        required(object(&m, "action", "")?, "action".into())?,
-        "action",
-    )?;
-    let r = entity_in(
-        required(object(&m, "resource", "")?, "resource".into())?,
-        "resource",
-    )?;
+    let m = request(&caller, &headers, body)?;
+    let s = required_entity(&m, "subject")?;
+    let a = required_action(&m)?;
+    let r = required_entity(&m, "resource")?;
     check_context(&m, "")?;
     let subject_type = required(s.kind, "subject.type".into())?;
     let subject_id = required(s.id, "subject.id".into())?;
@@ -1103,16 +1104,9 @@ async fn search_action(
     caller: Caller,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>> {
-    require_key(&caller)?;
-    let m = parse_body(&headers, body)?;
-    let s = entity_in(
-        required(object(&m, "subject", "")?, "subject".into())?,
-        "subject",
-    )?;
-    let r = entity_in(
-        required(object(&m, "resource", "")?, "resource".into())?,
-        "resource",
-    )?;
+    let m = request(&caller, &headers, body)?;
+    let s = required_entity(&m, "subject")?;
+    let r = required_entity(&m, "resource")?;
     check_context(&m, "")?;
     let subject_type = required(s.kind, "subject.type".into())?;
     let subject_id = required(s.id, "subject.id".into())?;

@@ -455,13 +455,25 @@ async fn directory_mode(
             if checks.is_empty() {
                 return Ok(first);
             }
-            // An update of a stored user does not collide with itself.
-            let self_id = input
+            // An update of a stored user does not collide with itself: a user the actor
+            // may read (an id the body names is no excuse for a collision otherwise).
+            let named_self = input
                 .get("user")
                 .and_then(|u| u.get("id"))
                 .and_then(Value::as_str)
                 .map(str::to_owned);
-            let facts = store::answer_checks(&mut conn, t, &checks, self_id.as_deref()).await?;
+            let self_id = match (named_self, caller.actor.as_ref()) {
+                (Some(id), Some(a))
+                    if crate::users::may_read(&mut conn, tenant, a, &id).await? =>
+                {
+                    Some(id)
+                }
+                _ => None,
+            };
+            let mut facts = store::answer_checks(&mut conn, t, &checks, self_id.as_deref()).await?;
+            // A duplicate names its holder only to an actor who may read it.
+            crate::users::conceal_holders(&mut conn, tenant, caller.actor.as_ref(), &mut facts)
+                .await?;
             input.insert(
                 "facts".into(),
                 serde_json::to_value(&facts).map_err(|e| DecideError::Server(ApiError::from(e)))?,

@@ -48,7 +48,18 @@ pub async fn import(
     request_id: Option<String>,
 ) -> Result<Value, ApiError> {
     let tenant = &caller.tenant;
-    caller.actor()?;
+    let actor = caller.actor()?;
+    // An import creates users: an actor whose `users.create` reaches nobody may neither
+    // commit nor preview one (a preview answers which keys the directory holds).
+    let create =
+        warden_core::access::scope(&tenant.policy, &actor.account(), "users.create", now())
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    if matches!(create.filter, warden_core::access::Filter::None) {
+        return Err(ApiError::Forbidden {
+            deny: None,
+            reason: "an import creates users: the actor may not create users",
+        });
+    }
     let format = match q.format.as_deref() {
         None | Some("csv") => ImportFormat::Csv,
         Some("jsonl") => ImportFormat::JsonLines,

@@ -7,7 +7,8 @@
 //!
 //! - [`db`]: the connection pool, the backend chosen by the URL, per-backend migrations.
 //! - [`store`]: the directory's rows and queries.
-//! - [`users`]: the management operations; [`imports`]: CSV / JSON Lines imports.
+//! - [`users`]: the management operations; [`imports`]: CSV / JSON Lines imports;
+//!   [`fields`]: attribute permissions (the kernel's answer applied to views and edits).
 //! - [`audit`]: the hash-chained audit log and its verification.
 //! - [`auth`]: API keys and console sessions.
 //! - [`api`]: the HTTP routes; [`error`]: the one error-to-status map.
@@ -27,6 +28,7 @@ pub mod authzen;
 pub mod db;
 pub mod decide;
 pub mod error;
+pub mod fields;
 pub mod imports;
 pub mod openapi;
 pub mod policy;

@@ -305,7 +305,7 @@ pub async fn demo_tenant(app: &App, preset: &str) -> Result<Option<Vec<DemoUser>
             ),
             (
                 "sophie",
-                json!({"firstName": "Sophie", "lastName": "Martin", "email": "sophie.martin@company.com", "jobTitle": "Senior Software Engineer", "manager": "@manager", "status": "active", "organization": "company"}),
+                json!({"firstName": "Sophie", "lastName": "Martin", "email": "sophie.martin@company.com", "jobTitle": "Senior Software Engineer", "manager": "@manager", "status": "active", "organization": "company", "birthdate": "1991-05-14", "address": "12 rue des Lilas, 75011 Paris"}),
                 vec!["employee"],
                 false,
             ),

@@ -26,6 +26,7 @@ use crate::app::{App, Tenant, now};
 use crate::audit::{self, AuditRecord};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
+use crate::fields;
 use crate::store::{self, Param, StoredHash, UserRow};
 use crate::tokens;
 
@@ -99,10 +100,12 @@ fn string_list(v: Option<Value>, key: &str) -> Result<Option<Vec<String>>, ApiEr
     }
 }
 
-/// Validates `record` twice: once to learn the checks, once with the store's answers.
+/// Validates `record` twice: once to learn the checks, once with the store's answers (a
+/// duplicate names its holder only when `actor` may read it, see [`conceal_holders`]).
 async fn validate(
     conn: &mut AnyConnection,
     tenant: &Tenant,
+    actor: &UserRow,
     record: &Map<String, Value>,
     mode: Mode,
     self_id: Option<&str>,
@@ -122,8 +125,63 @@ async fn validate(
     if first.checks.is_empty() {
         return Ok(first);
     }
-    let facts = store::answer_checks(conn, &tenant.id, &first.checks, self_id).await?;
+    let mut facts = store::answer_checks(conn, &tenant.id, &first.checks, self_id).await?;
+    conceal_holders(conn, tenant, Some(actor), &mut facts).await?;
     Ok(validate_user(&tenant.policy, record, &ctx(&facts)))
+}
+
+/// Whether `actor` may read the live user `id` of the tenant (the kernel's `users.read`).
+///
+/// # Errors
+/// Store errors.
+pub(crate) async fn may_read(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    actor: &UserRow,
+    id: &str,
+) -> Result<bool, ApiError> {
+    let Some(target) = store::user(conn, &tenant.id, id)
+        .await?
+        .filter(|u| u.deleted_at.is_none())
+    else {
+        return Ok(false);
+    };
+    let dir = directory(conn, &tenant.id, &[], &[&target.id, &actor.id]).await?;
+    let req = AuthorizeRequest {
+        actor: actor.account(),
+        action: "users.read".to_owned(),
+        target: Target::from(&target.account()),
+        change: None,
+    };
+    Ok(access::authorize(&tenant.policy, &dir, &req, now(), Lang::En).is_ok_and(|d| d.allowed()))
+}
+
+/// The store's uniqueness answers name the account holding a key (its id and status, for
+/// the kernel's duplicate suggestion); an actor who may not read that account (or no actor)
+/// learns only that the key is taken, as `GET /users/{id}` answers "not found".
+///
+/// # Errors
+/// Store errors.
+pub(crate) async fn conceal_holders(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    actor: Option<&UserRow>,
+    facts: &mut ValidationFacts,
+) -> Result<(), ApiError> {
+    for fact in facts.unique.values_mut() {
+        let Some(holder) = fact.existing_id.clone() else {
+            continue;
+        };
+        let readable = match actor {
+            Some(a) => may_read(conn, tenant, a, &holder).await?,
+            None => false,
+        };
+        if !readable {
+            fact.existing_id = None;
+            fact.existing_status = None;
+        }
+    }
+    Ok(())
 }
 
 fn refuse_invalid(d: &ValidationDecision) -> Result<(), ApiError> {
@@ -434,7 +492,7 @@ pub async fn create(
     let id = tokens::new_id("u_").map_err(|e| ApiError::Internal(e.to_string()))?;
 
     let mut conn = app.db.pool().acquire().await?;
-    let decision = validate(&mut conn, tenant, &record, Mode::Create, None).await?;
+    let decision = validate(&mut conn, tenant, actor, &record, Mode::Create, None).await?;
     refuse_invalid(&decision)?;
     let mut u = UserRow {
         id: id.clone(),
@@ -530,7 +588,7 @@ pub async fn create(
         Ok(()) => tx.commit().await?,
         Err(e) => {
             tx.rollback().await?;
-            return Err(duplicate_or(app, tenant, &record, None, Mode::Create, e).await);
+            return Err(duplicate_or(app, tenant, actor, &record, None, Mode::Create, e).await);
         }
     }
     let mut extra = Map::new();
@@ -568,6 +626,7 @@ fn initial_temporary_password(policy: &Policy) -> Option<String> {
 async fn duplicate_or(
     app: &App,
     tenant: &Tenant,
+    actor: &UserRow,
     record: &Map<String, Value>,
     self_id: Option<&str>,
     mode: Mode,
@@ -581,7 +640,7 @@ async fn duplicate_or(
     let Ok(mut conn) = app.db.pool().acquire().await else {
         return ApiError::Unavailable;
     };
-    match validate(&mut conn, tenant, record, mode, self_id).await {
+    match validate(&mut conn, tenant, actor, record, mode, self_id).await {
         Ok(d) if !d.accepted() => ApiError::Invalid {
             violations: d.violations,
         },
@@ -598,6 +657,10 @@ pub async fn read(app: &App, caller: &Caller, id: &str) -> Result<Value, ApiErro
     let mut conn = app.db.pool().acquire().await?;
     let (target, dir) = readable_target(&mut conn, caller, id).await?;
     let actor = caller.actor()?;
+    // What the kernel lets this viewer see and change of this user (attribute permissions).
+    let fields = fields::access_of(&caller.tenant.policy, &dir, actor, &target)?;
+    let mut view = target.view();
+    fields::redact(&fields, &mut view);
     let permissions = access::permissions_over(
         &caller.tenant.policy,
         &dir,
@@ -612,7 +675,8 @@ pub async fn read(app: &App, caller: &Caller, id: &str) -> Result<Value, ApiErro
         .map(|(role, by, at)| json!({"role": role, "assignedBy": by, "assignedAt": Timestamp::from_unix(at).to_string()}))
         .collect();
     Ok(json!({
-        "user": target.view(),
+        "user": view,
+        "fields": fields,
         "permissions": permissions,
         "roleAssignments": assignments,
         "policy": caller.tenant.policy.hash(),
@@ -668,7 +732,49 @@ pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Value, Ap
     let tenant = &caller.tenant;
     let actor = caller.actor()?;
     let (rows, cursor, filter) = list_page(app, caller, q).await?;
+    if fields::declared(&tenant.policy) {
+        // Attribute permissions: each row without what this viewer may not see, and a
+        // search hit only in a hidden field is no hit (the cursor already names the page's
+        // last stored row, so paging goes on).
+        let mut conn = app.db.pool().acquire().await?;
+        let page: Vec<&UserRow> = rows.iter().collect();
+        let dir = fields::directory_for(&mut conn, &tenant.id, actor, &page).await?;
+        let needle = search_text(q);
+        let mut kept = Vec::with_capacity(rows.len());
+        for u in rows {
+            let fa = fields::access_of(&tenant.policy, &dir, actor, &u)?;
+            if needle
+                .as_deref()
+                .is_none_or(|n| fields::still_matches(&fa, &u.document, n))
+            {
+                kept.push((u, fa));
+            }
+        }
+        let (rows, access): (Vec<UserRow>, Vec<_>) = kept.into_iter().unzip();
+        return list_views(app, caller, q, rows, Some(access), cursor, filter).await;
+    }
+    list_views(app, caller, q, rows, None, cursor, filter).await
+}
+
+/// The list's answer: the page's views (redacted with `access` when the policy declares
+/// attribute permissions) and, when asked, the actions the kernel allows on each.
+async fn list_views(
+    app: &App,
+    caller: &Caller,
+    q: &ListQuery,
+    rows: Vec<UserRow>,
+    access: Option<Vec<warden_core::access::FieldAccess>>,
+    cursor: Option<String>,
+    filter: access::Filter,
+) -> Result<Value, ApiError> {
+    let tenant = &caller.tenant;
+    let actor = caller.actor()?;
     let mut views: Vec<Value> = rows.iter().map(UserRow::view).collect();
+    if let Some(access) = &access {
+        for (view, fa) in views.iter_mut().zip(access) {
+            fields::redact(fa, view);
+        }
+    }
     if q.actions {
         // The page's edges and the actor's chain: enough for the `team` scope between the
         // actor and each listed user (an edge outside the page can only deny, never allow).
@@ -700,6 +806,19 @@ pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Value, Ap
         "scope": filter,
         "policy": tenant.policy.hash(),
     }))
+}
+
+/// The search text of a list, lower-cased, without the LIKE wildcards, at most 100
+/// characters; `None` when there is none.
+fn search_text(q: &ListQuery) -> Option<String> {
+    let text = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty())?;
+    Some(
+        text.to_lowercase()
+            .chars()
+            .filter(|c| !matches!(c, '%' | '_' | '\\'))
+            .take(100)
+            .collect(),
+    )
 }
 
 /// One page of the users the actor may read, the next page's cursor and the scope filter.
@@ -739,13 +858,7 @@ async fn list_page(
         extra.push(Param::Text(decode_cursor(c)?));
         sql_where.push_str(&format!(" AND id > {}", next()));
     }
-    if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        let escaped: String = text
-            .to_lowercase()
-            .chars()
-            .filter(|c| !matches!(c, '%' | '_' | '\\'))
-            .take(100)
-            .collect();
+    if let Some(escaped) = search_text(q) {
         extra.push(Param::Text(format!("%{escaped}%")));
         sql_where.push_str(&format!(" AND LOWER(document) LIKE {}", next()));
     }
@@ -776,12 +889,40 @@ pub async fn update(
 ) -> Result<Written, ApiError> {
     let tenant = &caller.tenant;
     let actor = caller.actor()?;
-    let b = split_body(body)?;
-    if b.record.contains_key("status") {
-        return Err(bad("change `status` with POST /api/v1/users/{id}/status"));
-    }
+    let mut b = split_body(body)?;
+    // A status is changed by a transition; the edit is still put to the kernel first, so
+    // that an actor who may not change the status hears which fields it may not edit.
+    let requested_status = match b.record.remove("status") {
+        None => None,
+        Some(Value::String(s)) => Some(s),
+        Some(_) => return Err(bad("`status` must be a string")),
+    };
     let mut conn = app.db.pool().acquire().await?;
-    let (before, _) = readable_target(&mut conn, caller, id).await?;
+    let (before, read_dir) = readable_target(&mut conn, caller, id).await?;
+    // May the actor update this user at all, before the record is validated: an actor who
+    // may not must not learn from the edit's violations whether a key is taken (nor by whom).
+    let early_change = b.roles.as_ref().and_then(|r| {
+        let add: Vec<String> = r
+            .iter()
+            .filter(|x| !before.roles.contains(x))
+            .cloned()
+            .collect();
+        let remove: Vec<String> = before
+            .roles
+            .iter()
+            .filter(|x| !r.contains(x))
+            .cloned()
+            .collect();
+        (!add.is_empty() || !remove.is_empty()).then_some(RoleChange { add, remove })
+    });
+    require(authorize(
+        tenant,
+        &read_dir,
+        &actor.account(),
+        "users.update",
+        Target::from(&before.account()),
+        early_change,
+    )?)?;
     let mut record = before.document.clone();
     for (k, v) in &b.record {
         if v.is_null() {
@@ -803,7 +944,15 @@ pub async fn update(
     let plain = pw_fields
         .iter()
         .find_map(|f| text(&b.record, f).filter(|p| !p.is_empty()));
-    let decision = validate(&mut conn, tenant, &record, Mode::Update, Some(&before.id)).await?;
+    let decision = validate(
+        &mut conn,
+        tenant,
+        actor,
+        &record,
+        Mode::Update,
+        Some(&before.id),
+    )
+    .await?;
     refuse_invalid(&decision)?;
     let mut after = before.clone();
     after.document = decision.normalized.clone();
@@ -815,6 +964,58 @@ pub async fn update(
         after.groups = g.clone();
     }
     index_columns(&mut after);
+    let starts: Vec<&str> = [before.id.as_str(), actor.id.as_str()]
+        .into_iter()
+        .chain(after.manager.as_deref())
+        .collect();
+    let dir = directory(&mut conn, &tenant.id, &[], &starts).await?;
+    let mut after_account = after.account();
+    if let (Some(p), Some(f)) = (&plain, pw_fields.first()) {
+        after_account.attributes.insert(f.clone(), p.clone().into());
+    }
+    if let Some(s) = &requested_status {
+        after_account.status.clone_from(s);
+    }
+    let added: Vec<String> = after
+        .roles
+        .iter()
+        .filter(|r| !before.roles.contains(r))
+        .cloned()
+        .collect();
+    let removed: Vec<String> = before
+        .roles
+        .iter()
+        .filter(|r| !after.roles.contains(r))
+        .cloned()
+        .collect();
+    let change = (!added.is_empty() || !removed.is_empty()).then(|| RoleChange {
+        add: added.clone(),
+        remove: removed.clone(),
+    });
+    // May the actor update this user at all; then, field by field, may it change what the
+    // edit changes: an edit of a field the actor may not edit is the kernel's
+    // `field_not_editable`, naming every such field.
+    let authz = require(authorize(
+        tenant,
+        &dir,
+        &actor.account(),
+        "users.update",
+        Target::from(&before.account()),
+        change.clone(),
+    )?)?;
+    // The stored record as the edit's record was built from it (with the stored status
+    // where the schema has a status field), so that only what the edit changes is compared.
+    let mut before_account = before.account();
+    if let Some(s) = record.get("status") {
+        before_account
+            .attributes
+            .entry("status")
+            .or_insert_with(|| s.clone());
+    }
+    fields::check_edit(&tenant.policy, &dir, actor, &before_account, &after_account)?;
+    if requested_status.is_some() {
+        return Err(bad("change `status` with POST /api/v1/users/{id}/status"));
+    }
     if after.super_admin != before.super_admin && !is_privileged(actor) {
         return Err(ApiError::Forbidden {
             deny: None,
@@ -839,35 +1040,6 @@ pub async fn update(
             });
         }
     }
-    let added: Vec<String> = after
-        .roles
-        .iter()
-        .filter(|r| !before.roles.contains(r))
-        .cloned()
-        .collect();
-    let removed: Vec<String> = before
-        .roles
-        .iter()
-        .filter(|r| !after.roles.contains(r))
-        .cloned()
-        .collect();
-    let change = (!added.is_empty() || !removed.is_empty()).then(|| RoleChange {
-        add: added.clone(),
-        remove: removed.clone(),
-    });
-    let starts: Vec<&str> = [before.id.as_str(), actor.id.as_str()]
-        .into_iter()
-        .chain(after.manager.as_deref())
-        .collect();
-    let dir = directory(&mut conn, &tenant.id, &[], &starts).await?;
-    let authz = require(authorize(
-        tenant,
-        &dir,
-        &actor.account(),
-        "users.update",
-        Target::from(&before.account()),
-        change.clone(),
-    )?)?;
     // The user as it would be must also be within the actor's reach: an update cannot move
     // a user to an organisation or a team the actor does not manage.
     require(authorize(
@@ -887,17 +1059,14 @@ pub async fn update(
         (_, _) if plain.is_some() && actor.id == before.id => Some(false),
         _ => None,
     };
-    let mut after_account = after.account();
-    if let (Some(p), Some(f)) = (&plain, pw_fields.first()) {
-        after_account.attributes.insert(f.clone(), p.clone().into());
-    }
     let obligations = match tenant.policy.lifecycle() {
         Some(_) => {
-            let ch = lifecycle::changes(
+            let ch = lifecycle::changes_in(
                 &tenant.policy,
+                &dir,
                 &ChangeRequest {
                     actor: actor.account(),
-                    before: before.account(),
+                    before: before_account,
                     after: after_account,
                     current_password_verified,
                     lang: Lang::En,
@@ -964,18 +1133,27 @@ pub async fn update(
         }
         Err(e) => {
             tx.rollback().await?;
-            return Err(
-                duplicate_or(app, tenant, &record, Some(&before.id), Mode::Update, e).await,
-            );
+            return Err(duplicate_or(
+                app,
+                tenant,
+                actor,
+                &record,
+                Some(&before.id),
+                Mode::Update,
+                e,
+            )
+            .await);
         }
     };
     let mut extra = Map::new();
     extra.insert("warnings".into(), warnings(&decision).into());
     extra.insert("obligations".into(), done.into());
-    Ok(Written {
-        user: after.view(),
-        extra,
-    })
+    let mut view = after.view();
+    fields::redact(
+        &fields::access_of(&tenant.policy, &dir, actor, &after)?,
+        &mut view,
+    );
+    Ok(Written { user: view, extra })
 }
 
 /// A status change request body.
@@ -1074,10 +1252,12 @@ pub async fn transition(
     tx.commit().await?;
     let mut extra = Map::new();
     extra.insert("obligations".into(), done.into());
-    Ok(Written {
-        user: after.view(),
-        extra,
-    })
+    let mut view = after.view();
+    fields::redact(
+        &fields::access_of(&tenant.policy, &dir, actor, &after)?,
+        &mut view,
+    );
+    Ok(Written { user: view, extra })
 }
 
 /// A deletion query.
@@ -1302,9 +1482,9 @@ pub async fn history(
     q: &HistoryQuery,
 ) -> Result<Value, ApiError> {
     let mut conn = app.db.pool().acquire().await?;
-    let (target, _) = readable_target(&mut conn, caller, id).await?;
+    let (target, dir) = readable_target(&mut conn, caller, id).await?;
     let limit = q.limit.unwrap_or(200).clamp(1, 1000);
-    let (entries, next) = audit::history(
+    let (mut entries, next) = audit::history(
         &mut conn,
         &caller.tenant.id,
         &target.id,
@@ -1312,6 +1492,9 @@ pub async fn history(
         limit,
     )
     .await?;
+    // The before and after of each entry without what this viewer may not see of the user.
+    let fa = fields::access_of(&caller.tenant.policy, &dir, caller.actor()?, &target)?;
+    fields::redact_entries(&fa, &mut entries);
     Ok(json!({"entries": entries, "next": next}))
 }
 
@@ -1333,12 +1516,54 @@ pub struct LoggedIn {
     pub must_change_password: bool,
 }
 
+/// Records a failed sign-in (the last 50 are kept, what the lockout counts). Concurrent
+/// failures each count: the list is swapped only if no other writer changed it since it was
+/// read (else read again), so parallel guesses cannot outrun the lockout.
+async fn record_failed_login(
+    app: &App,
+    tenant: &Tenant,
+    u: &mut UserRow,
+    at: i64,
+) -> Result<(), ApiError> {
+    for _ in 0..64 {
+        let current: Option<String> =
+            sqlx::query_scalar("SELECT failed_logins FROM users WHERE tenant_id = $1 AND id = $2")
+                .bind(&tenant.id)
+                .bind(&u.id)
+                .fetch_optional(app.db.pool())
+                .await?;
+        let Some(current) = current else {
+            return Ok(());
+        };
+        let mut list: Vec<i64> = serde_json::from_str(&current).unwrap_or_default();
+        list.push(at);
+        let keep = list.len().saturating_sub(50);
+        list.drain(..keep);
+        let swapped = sqlx::query(
+            "UPDATE users SET failed_logins = $1 WHERE tenant_id = $2 AND id = $3 AND failed_logins = $4",
+        )
+        .bind(serde_json::to_string(&list)?)
+        .bind(&tenant.id)
+        .bind(&u.id)
+        .bind(&current)
+        .execute(app.db.pool())
+        .await?
+        .rows_affected();
+        if swapped == 1 {
+            u.failed_logins = list;
+            return Ok(());
+        }
+    }
+    Err(ApiError::Unavailable)
+}
+
 /// Signs a user in: the kernel's login gate (status, organisation, lockout), the password,
 /// failed attempts counted in the store, and a rehash when the parameters changed.
 ///
 /// # Errors
-/// `Unauthenticated` for an unknown login or a wrong password (indistinguishable), a
-/// kernel denial for a gate that refuses.
+/// `Unauthenticated` for an unknown login or a wrong password (indistinguishable, also for
+/// an account the gate refuses), the kernel's denial for a gate that refuses a caller who
+/// gave the right password, or an account the lockout holds.
 pub async fn login(
     app: &App,
     tenant: &Tenant,
@@ -1387,7 +1612,30 @@ pub async fn login(
         )
         .map_err(lifecycle_bad)?;
         if !gate.allowed() {
-            return Err(ApiError::denied(gate.deny));
+            // Only a caller who knows the password hears why the account is refused:
+            // without it, a refused account is an unknown login (no enumeration, no status),
+            // and the guess counts. An account the lockout holds is answered as locked
+            // without verifying (no password oracle while locked).
+            if gate.lockout.as_ref().is_some_and(|l| l.locked) {
+                let _ = hash(&tenant.policy, password_text).await;
+                return Err(ApiError::denied(gate.deny));
+            }
+            let matches = match u.password_hash.clone() {
+                Some(stored) => {
+                    verify(&tenant.policy, &stored, password_text)
+                        .await?
+                        .matches
+                }
+                None => {
+                    let _ = hash(&tenant.policy, password_text).await;
+                    false
+                }
+            };
+            if matches {
+                return Err(ApiError::denied(gate.deny));
+            }
+            record_failed_login(app, tenant, &mut u, t.unix()).await?;
+            return Err(ApiError::Unauthenticated);
         }
     }
     let Some(stored) = u.password_hash.clone() else {
@@ -1396,15 +1644,7 @@ pub async fn login(
     let v = verify(&tenant.policy, &stored, password_text.clone()).await?;
     let at = t.unix();
     if !v.matches {
-        u.failed_logins.push(at);
-        let keep = u.failed_logins.len().saturating_sub(50);
-        u.failed_logins.drain(..keep);
-        sqlx::query("UPDATE users SET failed_logins = $1 WHERE tenant_id = $2 AND id = $3")
-            .bind(serde_json::to_string(&u.failed_logins)?)
-            .bind(&tenant.id)
-            .bind(&u.id)
-            .execute(app.db.pool())
-            .await?;
+        record_failed_login(app, tenant, &mut u, at).await?;
         return Err(ApiError::Unauthenticated);
     }
     let rehash = if v.needs_rehash {

@@ -1115,3 +1115,156 @@ async fn prs_accounts_start_with_a_temporary_password(env: &Env) {
     assert!(!audit.to_string().contains(&temp));
 }
 on_both!(prs_accounts_start_with_a_temporary_password);
+
+/// An update is authorized before the record is validated: a user who may not update an
+/// account cannot use the edit to learn whether an e-mail is taken, nor by whom.
+async fn an_update_is_authorized_before_it_is_validated(env: &Env) {
+    let users = env.demo(HR).await;
+    let sophie = demo_user(&users, "sophie");
+    let hugo = demo_user(&users, "hr");
+    let key = env.key(HR, "service").await;
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", sophie.id),
+            &Auth::key(&key, &sophie.id),
+            Some(json!({"email": "hugo.renard@company.com"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert!(!v.to_string().contains(&hugo.id), "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", sophie.id),
+            &Auth::key(&key, &sophie.id),
+            Some(json!({"email": "sophie.new@company.com"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+}
+on_both!(an_update_is_authorized_before_it_is_validated);
+
+/// Sign-in answers a refused account's state only to whom knows its password: without it,
+/// an inactive account is the same 401 as an unknown login (no enumeration, no status), and
+/// the wrong guess is counted as a failed attempt.
+async fn a_refused_account_is_not_revealed_without_its_password(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let sophie = demo_user(&users, "sophie");
+    let key = env.key(HR, "service").await;
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/status", sophie.id),
+            &Auth::key(&key, &hr.id),
+            Some(json!({"to": "inactive", "reason": "left the company"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let sign_in =
+        |login: String, password: &str| json!({"tenant": HR, "login": login, "password": password});
+    let (unknown, u, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/session",
+            &Auth::None,
+            Some(sign_in("nobody@company.com".into(), "Wrong-Guess-123!")),
+        )
+        .await;
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/session",
+            &Auth::None,
+            Some(sign_in(sophie.login.clone(), "Wrong-Guess-123!")),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+    assert_eq!(
+        (s, &v),
+        (unknown, &u),
+        "the same answer as an unknown login"
+    );
+    assert!(!v.to_string().contains("inactive"), "{v}");
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM users WHERE id = $1 AND failed_logins <> '[]'",
+            &sophie.id
+        )
+        .await,
+        1,
+        "the wrong guess is counted"
+    );
+    // With her password, she hears why.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/session",
+            &Auth::None,
+            Some(sign_in(sophie.login.clone(), DEMO_PASSWORD)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "status_inactive");
+}
+on_both!(a_refused_account_is_not_revealed_without_its_password);
+
+/// An import preview answers which of a file's e-mails the directory already holds: only an
+/// actor who may create users may ask (else any signed-in user could test ten thousand
+/// addresses a request).
+async fn an_import_preview_takes_an_actor_who_may_create_users(env: &Env) {
+    let users = env.demo(HR).await;
+    let sophie = demo_user(&users, "sophie");
+    let key = env.key(HR, "service").await;
+    let csv = "firstName,lastName,email,jobTitle,manager,status,organization\n\
+               Hugo,Renard,hugo.renard@company.com,HR,,active,company\n"
+        .to_owned();
+    let (s, v, _) = env
+        .call_raw(
+            Method::POST,
+            "/api/v1/imports",
+            &Auth::key(&key, &sophie.id),
+            Some(csv),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert!(v.get("taken").is_none(), "{v}");
+}
+on_both!(an_import_preview_takes_an_actor_who_may_create_users);
+
+/// Concurrent wrong passwords are each counted: the lockout cannot be outrun by guessing in
+/// parallel (each failed attempt was a read, then a write of the whole list: lost updates).
+async fn concurrent_failed_sign_ins_are_all_counted(env: &Env) {
+    let users = env.demo(HR).await;
+    let paul = demo_user(&users, "paul").login.clone();
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let router = env.router.clone();
+        let body = json!({"tenant": HR, "login": paul, "password": format!("Wrong-Guess-{i}!x")});
+        tasks.push(tokio::spawn(async move {
+            let req = axum::http::Request::builder()
+                .method(Method::POST)
+                .uri("/api/v1/session")
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(body.to_string()))
+                .unwrap();
+            tower::ServiceExt::oneshot(router, req)
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), StatusCode::UNAUTHORIZED);
+    }
+    let id = demo_user(&users, "paul").id.clone();
+    let stored: String = sqlx::query_scalar("SELECT failed_logins FROM users WHERE id = $1")
+        .bind(&id)
+        .fetch_one(env.app.db.pool())
+        .await
+        .unwrap();
+    let n = serde_json::from_str::<Vec<i64>>(&stored).unwrap().len();
+    assert_eq!(n, 6, "{stored}");
+}
+on_both!(concurrent_failed_sign_ins_are_all_counted);

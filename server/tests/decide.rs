@@ -468,3 +468,63 @@ async fn password_and_login(env: &Env) {
     );
 }
 on_both!(password_and_login);
+
+/// A duplicate names the account holding the key (its id and status) only to an actor who
+/// may read that account: validating someone else's e-mail is not a way to learn who holds
+/// it. A `user.id` in the body excuses a collision only with a user the actor may read.
+async fn duplicate_names_only_a_holder_the_actor_may_read(env: &Env) {
+    let demo = env.demo("hr-platform").await;
+    let key = env.key("hr-platform", "service").await;
+    let id = |n: &str| demo_user(&demo, n).id.clone();
+    let as_manager = Auth::key(&key, &id("manager"));
+    let record = |email: &str| json!({"firstName": "Nora", "lastName": "Blanc", "email": email, "jobTitle": "QA Engineer", "manager": id("manager"), "status": "active", "organization": "company"});
+    let duplicate = |b: &Value| -> Value {
+        b["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["code"] == "duplicate")
+            .cloned()
+            .unwrap_or_else(|| panic!("no duplicate: {b}"))
+    };
+    // Hugo (HR) is outside the manager's reach: taken, but neither his id nor his status.
+    let (s, b) = decide(
+        env,
+        &as_manager,
+        "validate",
+        json!({"user": record("hugo.renard@company.com")}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let d = duplicate(&b);
+    assert!(d["params"].get("existingId").is_none(), "{b}");
+    assert!(d["params"].get("existingStatus").is_none(), "{b}");
+    assert!(!b.to_string().contains(&id("hr")), "{b}");
+    // Sophie is in his team: her id is named, to link to.
+    let (_, b) = decide(
+        env,
+        &as_manager,
+        "validate",
+        json!({"user": record("sophie.martin@company.com")}),
+    )
+    .await;
+    assert_eq!(duplicate(&b)["params"]["existingId"], id("sophie"), "{b}");
+    // A key acting for no user: no holder named.
+    let (_, b) = decide(
+        env,
+        &Auth::Key {
+            token: key.clone(),
+            act_as: None,
+        },
+        "validate",
+        json!({"user": record("hugo.renard@company.com")}),
+    )
+    .await;
+    assert!(!b.to_string().contains(&id("hr")), "{b}");
+    // Claiming to be the holder: still a duplicate (nor is this an oracle of who holds it).
+    let mut claimed = record("hugo.renard@company.com");
+    claimed["id"] = json!(id("hr"));
+    let (_, b) = decide(env, &as_manager, "validate", json!({"user": claimed})).await;
+    duplicate(&b);
+}
+on_both!(duplicate_names_only_a_holder_the_actor_may_read);

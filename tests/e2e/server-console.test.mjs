@@ -105,3 +105,77 @@ test("a user created in the console is stored by the server (the kernel's verdic
   assert.deepEqual(listed, ["lea.moreau@company.com"]);
   assert.equal(errors.length, 0, errors.join("\n"));
 });
+
+const serverUsers = () => page.evaluate(async () => (await (await fetch("/api/v1/users?limit=200")).json()).users);
+
+test("a manager sees their N-1 in the manager tree and in the N-1 view (the kernel's scope)", async () => {
+  await signIn("hr-platform", "marc.dubois@company.com");
+  const users = await serverUsers();
+  const marc = users.find((u) => u.email === "marc.dubois@company.com");
+  const reports = users.filter((u) => u.manager === marc.id).map((u) => u.email).sort();
+  assert.ok(reports.includes("sophie.martin@company.com") && reports.includes("paul.petit@company.com"), reports.join());
+  // The tree: Marc at the root (his own manager is outside his scope), his N-1 below him.
+  await page.selectOption("#view", "tree");
+  await page.locator("#tree:not([hidden])").waitFor();
+  const under = await page.locator(`#tree li[data-id='${marc.id}'] > ul > li`).evaluateAll((lis) => lis.map((li) => li.dataset.id));
+  assert.deepEqual(under.sort(), users.filter((u) => u.manager === marc.id).map((u) => u.id).sort());
+  assert.equal(await page.locator("#tree > ul > li").count(), 1, "one root: Marc");
+  // The N-1 view: exactly his direct reports, not himself.
+  await page.selectOption("#view", "n1");
+  await page.locator("#users:not([hidden])").waitFor();
+  assert.deepEqual(await logins(), reports);
+  await page.selectOption("#view", "list");
+  assert.equal(errors.length, 0, errors.join("\n"));
+});
+
+test("a field the viewer may not see is not shown (attribute permissions, from the server)", async () => {
+  // Marc, Sophie's manager: her profile without her date of birth and address.
+  const sophieRow = page.locator("#users tbody tr", { hasText: "sophie.martin@company.com" });
+  await sophieRow.locator("button[data-action=details]").click();
+  await page.locator("#dlg-details[open]").waitFor();
+  assert.equal(await page.locator("#det-list dd[data-field=firstName]").textContent(), "Sophie");
+  assert.equal(await page.locator("#det-list [data-field=birthdate]").count(), 0);
+  assert.equal(await page.locator("#det-list [data-field=address]").count(), 0);
+  assert.match(await page.locator("#det-hidden").textContent(), /2/);
+  // Nor anywhere else in the page or in what the server sent.
+  assert.ok(!(await page.content()).includes("1991-05-14"));
+  assert.ok(!JSON.stringify(await serverUsers()).includes("1991-05-14"));
+  await page.click("#dlg-details [data-close]");
+  // HR sees them.
+  await signIn("hr-platform", "hugo.renard@company.com");
+  await page.locator("#users tbody tr", { hasText: "sophie.martin@company.com" }).locator("button[data-action=details]").click();
+  await page.locator("#dlg-details[open]").waitFor();
+  assert.equal(await page.locator("#det-list dd[data-field=birthdate]").textContent(), "1991-05-14");
+  assert.equal(await page.locator("#det-hidden").textContent(), "");
+  await page.click("#dlg-details [data-close]");
+  assert.equal(errors.length, 0, errors.join("\n"));
+});
+
+test("a CSV import is previewed by the server (per-row verdicts) and committed", async () => {
+  // Signed in as HR (previous test). Three rows: a new employee, a broken email, and
+  // Sophie's email again (already in the directory).
+  const users = await serverUsers();
+  const marc = users.find((u) => u.email === "marc.dubois@company.com");
+  const csv = [
+    "firstName,lastName,email,jobTitle,manager,status,organization",
+    `Ines,Garnier,ines.garnier@company.com,QA Engineer,${marc.id},active,company`,
+    `Bad,Row,not-an-email,QA Engineer,${marc.id},active,company`,
+    `Sophie,Martin,sophie.martin@company.com,QA Engineer,${marc.id},active,company`,
+  ].join("\n");
+  await page.click("#btn-import");
+  await page.setInputFiles("#imp-file", { name: "people.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+  await page.locator("#imp-table[data-source=server]").waitFor();
+  const statuses = await page.locator("#imp-table tbody tr").evaluateAll((trs) => trs.map((tr) => tr.dataset.status));
+  assert.deepEqual(statuses, ["0", "2", "0"], "the server's verdict per row");
+  assert.match(await page.locator("#imp-table tbody tr:nth-child(2)").textContent(), /email/i);
+  assert.equal(await page.locator("[data-imp=taken] b").textContent(), "1", "Sophie's email is taken");
+  await page.click("#imp-commit");
+  await page.locator("[data-imp=imported]").waitFor();
+  const outcomes = await page.locator("#imp-table tbody tr").evaluateAll((trs) => trs.map((tr) => tr.querySelector("[data-outcome]")?.dataset.outcome ?? ""));
+  assert.deepEqual(outcomes, ["created", "", "refused"]);
+  await page.click("#dlg-import [data-close]");
+  await page.waitForFunction(() => [...document.querySelectorAll("#users tbody tr")].some((tr) => tr.textContent.includes("ines.garnier@company.com")));
+  const stored = (await serverUsers()).filter((u) => u.email === "ines.garnier@company.com");
+  assert.equal(stored.length, 1);
+  assert.equal(errors.length, 0, errors.join("\n"));
+});

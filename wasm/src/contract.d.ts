@@ -386,6 +386,18 @@ export type EffectiveStatusResponse = EffectiveStatus & {
   contract: 1;
 };
 /**
+ * The response of an operation whose output is `FieldAccessDecision`: the output with the contract version.
+ *
+ * This interface was referenced by `WardenContract`'s JSON-Schema
+ * via the `definition` "FieldAccessDecisionResponse".
+ */
+export type FieldAccessDecisionResponse = FieldAccessDecision & {
+  /**
+   * The contract version of the response.
+   */
+  contract: 1;
+};
+/**
  * The set of targets an actor may reach with an action.
  *
  * Every variant but [`Filter::All`] is confined to one organisation: only a super
@@ -554,7 +566,8 @@ export type Op =
   | "statistics"
   | "findings"
   | "effectiveStatus"
-  | "bulk";
+  | "bulk"
+  | "fieldAccess";
 /**
  * A password in clear; never echoed in a decision.
  *
@@ -777,7 +790,8 @@ export interface Request {
     | "statistics"
     | "findings"
     | "effectiveStatus"
-    | "bulk";
+    | "bulk"
+    | "fieldAccess";
   /**
    * A policy document; exactly one of `preset` and `policy`.
    */
@@ -2477,6 +2491,171 @@ export interface ErrorEnvelope {
   };
 }
 /**
+ * The output of [`Op::FieldAccess`]: what the actor may see and change, and the record
+ * redacted when one was given.
+ *
+ * This interface was referenced by `WardenContract`'s JSON-Schema
+ * via the `definition` "FieldAccessDecision".
+ */
+export interface FieldAccessDecision {
+  /**
+   * The fields the actor may change (a subset of `visible`).
+   */
+  editable: string[];
+  /**
+   * The fields the actor may not see: left out of what it reads.
+   */
+  hidden: string[];
+  /**
+   * The hash of the policy that decided.
+   */
+  policy: string;
+  /**
+   * The fields the actor may not change (`hidden` included).
+   */
+  readOnly: string[];
+  /**
+   * The record given, without the fields the actor may not see.
+   */
+  record?: {
+    [k: string]: unknown;
+  } | null;
+  /**
+   * The fields the actor may see.
+   */
+  visible: string[];
+}
+/**
+ * The input of [`Op::FieldAccess`].
+ *
+ * This interface was referenced by `WardenContract`'s JSON-Schema
+ * via the `definition` "FieldAccessInput".
+ */
+export interface FieldAccessInput {
+  actor: Account12;
+  /**
+   * The directory rows for `team` principals and scopes.
+   */
+  directory?: Account[];
+  /**
+   * An instant: RFC 3339 (`2026-01-31T09:00:00Z`, an offset is accepted and normalised to UTC).
+   */
+  now: string;
+  /**
+   * A record of the target to return without the fields the actor may not see.
+   */
+  record?: {
+    [k: string]: unknown;
+  } | null;
+  target: Account13;
+}
+/**
+ * A user account, as given by the caller.
+ */
+export interface Account12 {
+  /**
+   * The user record's other fields (for dynamic groups, required-field checks and
+   * anonymisation), as in validation.
+   */
+  attributes?: {
+    [k: string]: unknown;
+  };
+  /**
+   * Manual group memberships (dynamic groups are computed from `attributes`).
+   */
+  groups?: string[];
+  /**
+   * The account's id.
+   */
+  id: string;
+  /**
+   * The account's location (agency, site, city).
+   */
+  location?: string | null;
+  /**
+   * The manager's account id.
+   */
+  manager?: string | null;
+  /**
+   * The organisation (tenant) the account belongs to.
+   */
+  organization?: string | null;
+  /**
+   * Roles assigned directly.
+   */
+  roles?: string[];
+  /**
+   * The root user: the only one who creates administrators (R004-02).
+   */
+  root?: boolean;
+  /**
+   * The account's stored status id (`active`, `suspended`, ...). Default `active`.
+   */
+  status?: string;
+  /**
+   * When a temporary status ends (a suspension's or a lock's end); past it, the
+   * effective status is the one the policy returns to.
+   */
+  statusUntil?: Timestamp | null;
+  /**
+   * Super administrator: every organisation (R000-07).
+   */
+  superAdmin?: boolean;
+}
+/**
+ * A user account, as given by the caller.
+ */
+export interface Account13 {
+  /**
+   * The user record's other fields (for dynamic groups, required-field checks and
+   * anonymisation), as in validation.
+   */
+  attributes?: {
+    [k: string]: unknown;
+  };
+  /**
+   * Manual group memberships (dynamic groups are computed from `attributes`).
+   */
+  groups?: string[];
+  /**
+   * The account's id.
+   */
+  id: string;
+  /**
+   * The account's location (agency, site, city).
+   */
+  location?: string | null;
+  /**
+   * The manager's account id.
+   */
+  manager?: string | null;
+  /**
+   * The organisation (tenant) the account belongs to.
+   */
+  organization?: string | null;
+  /**
+   * Roles assigned directly.
+   */
+  roles?: string[];
+  /**
+   * The root user: the only one who creates administrators (R004-02).
+   */
+  root?: boolean;
+  /**
+   * The account's stored status id (`active`, `suspended`, ...). Default `active`.
+   */
+  status?: string;
+  /**
+   * When a temporary status ends (a suspension's or a lock's end); past it, the
+   * effective status is the one the policy returns to.
+   */
+  statusUntil?: Timestamp | null;
+  /**
+   * Super administrator: every organisation (R000-07).
+   */
+  superAdmin?: boolean;
+}
+/**
  * A security problem in the directory.
  *
  * This interface was referenced by `WardenContract`'s JSON-Schema
@@ -2805,7 +2984,7 @@ export interface LoginFacts {
  * via the `definition` "LoginInput".
  */
 export interface LoginInput {
-  account: Account12;
+  account: Account14;
   facts?: LoginFacts1;
   /**
    * An instant: RFC 3339 (`2026-01-31T09:00:00Z`, an offset is accepted and normalised to UTC).
@@ -2819,7 +2998,7 @@ export interface LoginInput {
 /**
  * A user account, as given by the caller.
  */
-export interface Account12 {
+export interface Account14 {
   /**
    * The user record's other fields (for dynamic groups, required-field checks and
    * anonymisation), as in validation.
@@ -2917,7 +3096,7 @@ export interface OrganizationState {
  * via the `definition` "PasswordChangeInput".
  */
 export interface PasswordChangeInput {
-  actor: Account13;
+  actor: Account15;
   /**
    * The actor re-entered their current password.
    */
@@ -2926,12 +3105,12 @@ export interface PasswordChangeInput {
    * An instant: RFC 3339 (`2026-01-31T09:00:00Z`, an offset is accepted and normalised to UTC).
    */
   now: string;
-  target: Account14;
+  target: Account16;
 }
 /**
  * A user account, as given by the caller.
  */
-export interface Account13 {
+export interface Account15 {
   /**
    * The user record's other fields (for dynamic groups, required-field checks and
    * anonymisation), as in validation.
@@ -2984,7 +3163,7 @@ export interface Account13 {
 /**
  * A user account, as given by the caller.
  */
-export interface Account14 {
+export interface Account16 {
   /**
    * The user record's other fields (for dynamic groups, required-field checks and
    * anonymisation), as in validation.
@@ -3091,7 +3270,7 @@ export interface PasswordInput {
  * via the `definition` "PasswordResetInput".
  */
 export interface PasswordResetInput {
-  actor: Account15;
+  actor: Account17;
   /**
    * The directory rows for `team` scopes of `passwordReset.by`.
    */
@@ -3109,12 +3288,12 @@ export interface PasswordResetInput {
    * An instant: RFC 3339 (`2026-01-31T09:00:00Z`, an offset is accepted and normalised to UTC).
    */
   now: string;
-  target: Account16;
+  target: Account18;
 }
 /**
  * A user account, as given by the caller.
  */
-export interface Account15 {
+export interface Account17 {
   /**
    * The user record's other fields (for dynamic groups, required-field checks and
    * anonymisation), as in validation.
@@ -3167,7 +3346,7 @@ export interface Account15 {
 /**
  * A user account, as given by the caller.
  */
-export interface Account16 {
+export interface Account18 {
   /**
    * The user record's other fields (for dynamic groups, required-field checks and
    * anonymisation), as in validation.
@@ -3348,7 +3527,7 @@ export interface PermissionsDecision {
  * via the `definition` "PermissionsInput".
  */
 export interface PermissionsInput {
-  actor: Account17;
+  actor: Account19;
   /**
    * The directory rows for `team` scopes.
    */
@@ -3362,7 +3541,7 @@ export interface PermissionsInput {
 /**
  * A user account, as given by the caller.
  */
-export interface Account17 {
+export interface Account19 {
   /**
    * The user record's other fields (for dynamic groups, required-field checks and
    * anonymisation), as in validation.
@@ -3470,7 +3649,7 @@ export interface ScopeInput {
    * The action (`users.read`).
    */
   action: string;
-  actor: Account18;
+  actor: Account20;
   /**
    * An instant: RFC 3339 (`2026-01-31T09:00:00Z`, an offset is accepted and normalised to UTC).
    */
@@ -3483,7 +3662,7 @@ export interface ScopeInput {
 /**
  * A user account, as given by the caller.
  */
-export interface Account18 {
+export interface Account20 {
   /**
    * The user record's other fields (for dynamic groups, required-field checks and
    * anonymisation), as in validation.
@@ -3899,7 +4078,7 @@ export interface TransitionFacts3 {
  * via the `definition` "TransitionInput".
  */
 export interface TransitionInput {
-  actor: Account19;
+  actor: Account21;
   /**
    * The directory rows for `team` scopes of `by.permission`.
    */
@@ -3921,7 +4100,7 @@ export interface TransitionInput {
    * Why; trimmed, at most 1,000 code points.
    */
   reason?: string | null;
-  target: Account20;
+  target: Account22;
   /**
    * The new status.
    */
@@ -3935,7 +4114,7 @@ export interface TransitionInput {
 /**
  * A user account, as given by the caller.
  */
-export interface Account19 {
+export interface Account21 {
   /**
    * The user record's other fields (for dynamic groups, required-field checks and
    * anonymisation), as in validation.
@@ -4009,7 +4188,7 @@ export interface TransitionFacts4 {
 /**
  * A user account, as given by the caller.
  */
-export interface Account20 {
+export interface Account22 {
   /**
    * The user record's other fields (for dynamic groups, required-field checks and
    * anonymisation), as in validation.
@@ -4259,8 +4438,8 @@ export interface AuditEntry5 {
  * via the `definition` "VerificationInput".
  */
 export interface VerificationInput {
-  account: Account21;
-  actor: Account22;
+  account: Account23;
+  actor: Account24;
   /**
    * Approve (true) or reject (false).
    */
@@ -4281,7 +4460,7 @@ export interface VerificationInput {
 /**
  * A user account, as given by the caller.
  */
-export interface Account21 {
+export interface Account23 {
   /**
    * The user record's other fields (for dynamic groups, required-field checks and
    * anonymisation), as in validation.
@@ -4334,7 +4513,7 @@ export interface Account21 {
 /**
  * A user account, as given by the caller.
  */
-export interface Account22 {
+export interface Account24 {
   /**
    * The user record's other fields (for dynamic groups, required-field checks and
    * anonymisation), as in validation.

@@ -20,7 +20,7 @@ const today = () => new Date().toISOString().slice(0, 10);
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
 
 const state = { preset: localStorage.getItem("warden.preset") || "production-planner-pro", lang: localStorage.getItem("warden.lang") || "en",
-  warden: null, doc: null, users: [], orgs: [], sort: { key: "name", dir: 1 }, blocklist: null };
+  warden: null, doc: null, users: [], orgs: [], sort: { key: "name", dir: 1 }, blocklist: null, view: "list" };
 const onServer = () => store.mode() === "server";
 // On a server, the actions the kernel allows the signed-in user on a listed user.
 const may = (u, action) => !onServer() || (u.actions ?? []).includes(action);
@@ -87,6 +87,7 @@ function renderAll() {
   const roles = Object.keys(state.doc.access?.roles ?? {});
   fillSelect($("#f-role"), t("allRoles"), ["superAdmin", ...roles], (r) => (r === "superAdmin" ? t("superAdmins") : label(state.doc.access.roles[r], r)));
   renderStats();
+  renderViewChoice();
   renderTable();
   $("#loading").hidden = true;
 }
@@ -105,10 +106,59 @@ const COLS = [
   ["status", (u) => u.status ?? "active"],
 ];
 
+// ------------------------------------------------------------------ manager tree and N-1 view
+// The field holding a user's manager, when the policy has a manager relation (R001-03).
+const managerField = () => state.doc.access?.managerField ?? (state.doc.fields?.manager ? "manager" : null);
+const me = () => (onServer() ? store.session()?.user?.id : null);
+
+function renderViewChoice() {
+  const sel = $("#view");
+  sel.hidden = !managerField();
+  // "My N-1" needs a signed-in user.
+  sel.querySelector("option[value=n1]").hidden = !me();
+  if (sel.hidden || (state.view === "n1" && !me())) state.view = "list";
+  sel.value = state.view;
+}
+
+// The users the list shows: on a server already the kernel's scope; the N-1 view keeps the
+// signed-in user's direct reports among them.
+function shownUsers() {
+  const mf = managerField();
+  if (state.view === "n1" && mf) return state.users.filter((u) => u[mf] === me());
+  return state.users;
+}
+
+function renderTree() {
+  const mf = managerField();
+  const ids = new Set(state.users.map((u) => u.id));
+  const children = new Map();
+  for (const u of state.users) {
+    // A user whose manager is not among the users the viewer may see starts a tree.
+    const m = ids.has(u[mf]) ? u[mf] : null;
+    if (!children.has(m)) children.set(m, []);
+    children.get(m).push(u);
+  }
+  const name = (u) => `${u.firstName ?? u.username ?? u.id} ${u.lastName ?? ""}`.trim();
+  const seen = new Set();
+  const branch = (parent) => h("ul", {}, (children.get(parent) ?? []).sort((a, b) => name(a).localeCompare(name(b), state.lang)).map((u) => {
+    if (seen.has(u.id)) return null;
+    seen.add(u.id);
+    return h("li", { "data-id": u.id, "data-manager": u[mf] ?? "" },
+      h("span", { class: "node" }, h("b", {}, name(u)), h("span", { class: "muted" }, u.jobTitle ?? u.email ?? u.username ?? ""),
+        h("span", { class: `badge ${u.status ?? "active"}` }, statusLabel(u.status ?? "active"))),
+      children.has(u.id) ? branch(u.id) : null);
+  }));
+  $("#tree").replaceChildren(branch(null));
+}
+
 function renderTable() {
+  const tree = state.view === "tree" && !!managerField();
+  $("#tree").hidden = !tree;
+  $("#users").hidden = tree;
+  if (tree) { renderTree(); $("#empty").hidden = state.users.length > 0; return; }
   const q = $("#search").value.trim().toLowerCase();
   const fs = $("#f-status").value, fo = $("#f-org").value, fr = $("#f-role").value;
-  const rows = state.users.filter((u) =>
+  const rows = shownUsers().filter((u) =>
     (!q || Object.values(u).some((v) => typeof v === "string" && v.toLowerCase().includes(q))) &&
     (!fs || (u.status ?? "active") === fs) && (!fo || u.organization === fo) &&
     (!fr || (fr === "superAdmin" ? u.superAdmin : (u.roles ?? []).includes(fr))));
@@ -122,6 +172,7 @@ function renderTable() {
     COLS.map(([k, g]) => h("td", {}, k === "status" ? h("span", { class: `badge ${g(u)}` }, statusLabel(g(u))) : g(u) || "—")),
     h("td", {}, may(u, "users.update") ? h("button", { class: "link", onclick: () => openUser(u) }, t("edit")) : null,
       may(u, "users.status") ? h("button", { class: "link", onclick: () => openStatus(u) }, t("changeStatus")) : null,
+      onServer() ? h("button", { class: "link", "data-action": "details", onclick: () => openDetails(u) }, t("details")) : null,
       onServer() ? h("button", { class: "link", "data-action": "history", onclick: () => openHistory(u) }, t("history")) : null,
       onServer() && state.doc.lifecycle?.deletion && may(u, "users.delete") ? h("button", { class: "link", "data-action": "delete", onclick: () => removeUser(u) }, t("delete")) : null))));
   $("#empty").hidden = rows.length > 0;
@@ -146,17 +197,29 @@ function inputFor(name, spec) {
   }
 }
 
-function openUser(user) {
+async function openUser(user) {
   const mode = user ? "update" : "create";
+  // On a server, what the kernel lets the signed-in user see and change of this user: a
+  // hidden field has no input, a read-only one is shown disabled.
+  let access = null;
+  if (user && onServer()) {
+    try {
+      const read = await store.readUser(user.id);
+      user = read.user;
+      access = read.fields;
+    } catch (err) { window.alert(err.message); return; }
+  }
+  const hidden = new Set(access?.hidden ?? []), readOnly = new Set(access?.readOnly ?? []);
   form = { user, mode, touched: new Set(), decision: null };
   $("#user-title").textContent = t(user ? "editUser" : "createUser");
-  const fields = Object.entries(state.doc.fields ?? {}).filter(([n, s]) => n !== "id" && n !== "status" && !s.derivedFrom);
+  const fields = Object.entries(state.doc.fields ?? {}).filter(([n, s]) => n !== "id" && n !== "status" && !s.derivedFrom && !hidden.has(n));
   const orgs = state.orgs, ids = state.users.map((u) => u.id);
   $("#fields").replaceChildren(...fields.map(([name, spec]) => {
     const input = inputFor(name, spec);
     if (user && user[name] !== undefined && user[name] !== null && spec.type !== "password") {
       if (spec.type === "boolean") input.checked = !!user[name]; else input.value = user[name];
     }
+    if (readOnly.has(name)) { input.disabled = true; input.dataset.readOnly = "true"; }
     input.addEventListener("input", () => { form.touched.add(name); validateForm(); });
     input.addEventListener("blur", () => { form.touched.add(name); validateForm(); });
     const extra = [];
@@ -242,6 +305,8 @@ $("#user-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const rec = readForm();
     for (const [k, v] of Object.entries(rec)) if (v === "" && state.doc.fields?.[k]?.type === "password") delete rec[k];
+    // Fields the kernel makes read-only for this user are not sent (they are unchanged).
+    for (const el of document.querySelectorAll("#fields [data-read-only=true]")) delete rec[el.dataset.field];
     try {
       await store.saveUsers(state.preset, [rec]);
       $("#dlg-user").close();
@@ -342,7 +407,11 @@ async function runImport(file) {
   const jsonl = /\.jsonl?$/i.test(file.name);
   let report;
   try {
-    report = state.warden.validateImport(bytes, { format: jsonl ? "jsonLines" : "csv", records: true, today: today() }, state.lang);
+    // On a server, the preview is the server's: its kernel validates every row and its
+    // directory says which keys are already taken. Otherwise the wasm kernel, here.
+    report = onServer()
+      ? await store.importFile(bytes, jsonl ? "jsonl" : "csv", false)
+      : state.warden.validateImport(bytes, { format: jsonl ? "jsonLines" : "csv", records: true, today: today() }, state.lang);
   } catch (e) {
     $("#imp-summary").replaceChildren(h("div", { class: "msg error" }, e.message)); bar.hidden = true; return;
   }
@@ -363,20 +432,30 @@ function rowRecord(i) {
 function renderImport() {
   const { report } = imp, s = report.summary;
   const card = (k, v) => h("div", { class: "card", "data-imp": k }, h("b", {}, String(v)), h("span", {}, t(k)));
-  $("#imp-summary").replaceChildren(card("rows", s.total), card("valid", s.valid), card("invalid", s.invalid), card("warnings", s.warnings), card("duplicates", s.duplicatesInFile));
+  const taken = Object.values(report.taken ?? {}).flat();
+  $("#imp-summary").replaceChildren(card("rows", s.total), card("valid", s.valid), card("invalid", s.invalid), card("warnings", s.warnings), card("duplicates", s.duplicatesInFile),
+    taken.length ? h("div", { class: "card", "data-imp": "taken", title: taken.join(", ") }, h("b", {}, String(taken.length)), h("span", {}, t("taken"))) : null);
   const indexes = [];
   for (let i = 0; i < report.status.length; i++) if (!imp.onlyProblems || report.status[i] !== 0) indexes.push(i);
   const pages = Math.max(1, Math.ceil(indexes.length / PAGE));
   imp.page = Math.min(imp.page, pages - 1);
   const shown = indexes.slice(imp.page * PAGE, imp.page * PAGE + PAGE);
   const verdict = ["valid", "warnings", "invalid"];
-  const table = h("table", { id: "imp-table" }, h("thead", {}, h("tr", {}, h("th", {}, t("line")), h("th", {}, t("verdict")), h("th", {}, t("name")), h("th", {}, t("login")), h("th", {}, t("errors")))),
+  const committed = new Map((imp.results ?? []).map((r) => [r.index, r]));
+  const outcome = (i) => {
+    const r = committed.get(i);
+    if (!r) return null;
+    if (r.id) return h("span", { class: "badge active", "data-outcome": "created" }, t("created"));
+    const why = r.violations?.map((v) => v.message).join("; ") ?? r.deny?.message ?? r.reason ?? r.error ?? "";
+    return h("span", { class: "badge inactive", "data-outcome": "refused", title: why }, `${t("refused")}: ${why}`);
+  };
+  const table = h("table", { id: "imp-table", "data-source": onServer() ? "server" : "local" }, h("thead", {}, h("tr", {}, h("th", {}, t("line")), h("th", {}, t("verdict")), h("th", {}, t("name")), h("th", {}, t("login")), h("th", {}, t("errors")))),
     h("tbody", {}, shown.map((i) => {
       const st = report.status[i], rec = rowRecord(i), info = imp.byIndex.get(i);
       return h("tr", { class: st === 2 ? "row-invalid" : st === 1 ? "row-warning" : "", "data-status": st },
         h("td", {}, String(info?.line ?? i + 2)), h("td", {}, h("span", { class: `badge ${st === 2 ? "inactive" : st === 1 ? "suspended" : "active"}` }, t(verdict[st]))),
         h("td", {}, `${rec.firstName ?? ""} ${rec.lastName ?? ""}`), h("td", {}, String(rec.email ?? rec.username ?? "")),
-        h("td", {}, (info?.violations ?? []).map((v) => h("div", { class: `msg ${v.severity}` }, `${v.path.length ? label(state.doc.fields?.[v.path[0]], v.path[0]) + " : " : ""}${v.message}`))));
+        h("td", {}, (info?.violations ?? []).map((v) => h("div", { class: `msg ${v.severity}` }, `${v.path.length ? label(state.doc.fields?.[v.path[0]], v.path[0]) + " : " : ""}${v.message}`)), outcome(i)));
     })));
   const pager = h("div", { class: "pager" },
     h("label", {}, h("input", { type: "checkbox", checked: imp.onlyProblems, onchange: (e) => { imp.onlyProblems = e.target.checked; imp.page = 0; renderImport(); } }), ` ${t("onlyProblems")}`),
@@ -396,6 +475,7 @@ async function commitImport() {
     try { res = await store.importFile(imp.bytes, imp.format, true); } catch (err) {
       $("#imp-summary").append(h("div", { class: "msg error" }, err.message)); return;
     }
+    imp.results = res.results ?? [];
     await reload();
     renderImport();
     const n = res.summary.created, refused = res.summary.refused;
@@ -436,6 +516,7 @@ $("#btn-import").addEventListener("click", () => { $("#imp-file").value = ""; $(
 $("#imp-file").addEventListener("change", (e) => { const f = e.target.files?.[0]; if (f) runImport(f); });
 $("#imp-commit").addEventListener("click", commitImport);
 for (const id of ["#search", "#f-status", "#f-org", "#f-role"]) $(id).addEventListener("input", renderTable);
+$("#view").addEventListener("input", (e) => { state.view = e.target.value; renderTable(); });
 $("#preset").addEventListener("change", (e) => (onServer() ? signInTo(e.target.value) : loadPreset(e.target.value)));
 $("#lang").addEventListener("change", (e) => {
   state.lang = e.target.value; localStorage.setItem("warden.lang", state.lang);
@@ -472,6 +553,21 @@ $("#signin-form").addEventListener("submit", async (e) => {
   }
 });
 $("#btn-signout").addEventListener("click", async () => { await store.signOut(); renderWho(); signInTo(state.preset); });
+
+// One user as the server shows it to the signed-in user: the fields the kernel hides from
+// them are not in the answer, so they are not shown (only how many there are).
+async function openDetails(u) {
+  let read;
+  try { read = await store.readUser(u.id); } catch (err) { window.alert(err.message); return; }
+  const user = read.user, specs = state.doc.fields ?? {};
+  const names = Object.keys(specs).filter((n) => specs[n].type !== "password" && user[n] !== undefined && user[n] !== null)
+    .concat(["roles", "status"].filter((n) => !specs[n] && user[n] !== undefined));
+  const show = (v) => (Array.isArray(v) ? v.join(", ") : typeof v === "boolean" ? t(v ? "yes" : "no") : String(v));
+  $("#det-list").replaceChildren(...names.flatMap((n) => [h("dt", { "data-field": n }, label(specs[n], t(n))), h("dd", { "data-field": n }, show(user[n]))]));
+  const hidden = read.fields?.hidden ?? [];
+  $("#det-hidden").textContent = hidden.length ? t("hiddenFields")(hidden.length) : "";
+  $("#dlg-details").showModal();
+}
 
 async function openHistory(u) {
   const entries = await store.history(u.id);

@@ -1,6 +1,9 @@
 // UI strings only: every rule message comes from the core, in the chosen language.
 export const STRINGS = {
   en: {
+    viewList: "List", viewTree: "Manager tree", viewN1: "My N-1", details: "Details", detailsTitle: "User details",
+    hiddenFields: (n) => `${n} field(s) not shown: the policy does not let you see them.`, noManager: "No manager",
+    taken: "Already in the directory", created: "Created", refused: "Refused", serverVerdict: "the server's verdict",
     history: "History", delete: "Delete", confirmDelete: "Delete for good", signIn: "Sign in", signOut: "Sign out",
     password: "Password", historyTitle: "Audit history",
     console: "admin console", system: "System", language: "Language", loading: "Loading the policy kernel…",
@@ -22,6 +25,9 @@ export const STRINGS = {
     onlyProblems: "Only rows with problems", noOrg: "—", yes: "yes", no: "no", resetSent: "A password reset would be sent to the existing account.",
   },
   fr: {
+    viewList: "Liste", viewTree: "Arbre hiérarchique", viewN1: "Mon N-1", details: "Détails", detailsTitle: "Fiche utilisateur",
+    hiddenFields: (n) => `${n} champ(s) non affiché(s) : la politique ne vous permet pas de les voir.`, noManager: "Sans responsable",
+    taken: "Déjà dans l'annuaire", created: "Créé", refused: "Refusé", serverVerdict: "le verdict du serveur",
     history: "Historique", delete: "Supprimer", confirmDelete: "Supprimer définitivement", signIn: "Se connecter", signOut: "Se déconnecter",
     password: "Mot de passe", historyTitle: "Historique d'audit",
     console: "console d'administration", system: "Système", language: "Langue", loading: "Chargement du noyau de règles…",

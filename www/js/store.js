@@ -67,6 +67,13 @@ async function serverUsers() {
   return out;
 }
 
+/** One user as the server shows it to the signed-in user (server mode): the record without
+ * the fields the kernel hides from them, the kernel's `fields` (visible, editable, hidden,
+ * readOnly) and the actions it allows. */
+export async function readUser(id) {
+  return api("GET", `/users/${encodeURIComponent(id)}`);
+}
+
 /** A user's audit history (server mode). */
 export async function history(id) {
   const out = [];

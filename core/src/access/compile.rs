@@ -201,6 +201,8 @@ pub struct CompiledAccess {
     /// The policy's hash as decisions carry it, made on first need (the hash is computed
     /// after the access section is compiled).
     policy_name: OnceLock<PolicyHash>,
+    /// Attribute permissions (`fieldAccess`), in declaration order.
+    pub(crate) field_rules: Vec<super::fields::FieldRule>,
 }
 
 impl CompiledAccess {
@@ -292,6 +294,12 @@ impl CompiledAccess {
         } else {
             self.role_index.get(id).copied()
         }
+    }
+
+    /// Whether the policy declares attribute permissions (`access.fieldAccess`): without
+    /// them, [`field_access`](super::field_access) hides nothing and locks nothing.
+    pub fn has_field_access(&self) -> bool {
+        !self.field_rules.is_empty()
     }
 
     /// The critical permissions (R004-09), as `module.action` text.
@@ -485,6 +493,7 @@ pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess
     compile_groups(&mut access, spec, doc)?;
     compile_combinations(&mut access, spec)?;
     compile_critical(&mut access, spec)?;
+    super::fields::compile_field_access(&mut access, spec, doc)?;
     Ok(access)
 }
 
@@ -587,7 +596,7 @@ fn check_declared_actions(spec: &AccessSpec) -> Result<(), PolicyError> {
 
 /// The error for a role name at `path` that is not a declared role (the help lists the
 /// first twenty roles).
-fn unknown_role(spec: &AccessSpec, path: String, r: &str) -> PolicyError {
+pub(crate) fn unknown_role(spec: &AccessSpec, path: String, r: &str) -> PolicyError {
     let known: Vec<String> = spec
         .roles
         .keys()
@@ -769,6 +778,7 @@ fn new_access(spec: &AccessSpec, role_index: HashMap<String, usize>) -> Compiled
         active_roles: 0,
         rules: FixedRules::default(),
         policy_name: OnceLock::new(),
+        field_rules: Vec::new(),
     };
     if access.actions.len() > SCAN {
         for (i, a) in access.actions.iter().enumerate() {

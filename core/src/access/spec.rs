@@ -49,6 +49,11 @@ pub struct AccessSpec {
     /// The record field that holds an imported account's manager id (default `manager`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manager_field: Option<String>,
+    /// Attribute permissions: per field, who may view it and who may edit it. A field not
+    /// listed here (or a list left out) keeps the behaviour of the actions: whoever may read
+    /// (update) the account sees (edits) it. See [`FieldAccessSpec`].
+    #[serde(default, skip_serializing_if = "OrderedMap::is_empty")]
+    pub field_access: OrderedMap<FieldAccessSpec>,
 }
 
 fn read_actions() -> Vec<String> {
@@ -190,4 +195,32 @@ pub struct ForbiddenCombination {
     /// A valid alternative to suggest (a role).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suggest: Option<String>,
+}
+
+/// Who may view and who may edit one field (`access.fieldAccess.<field>`).
+///
+/// Each list names principals; the actor is one of them when it matches any:
+///
+/// - `self`: the account itself;
+/// - `manager`: the account's direct manager;
+/// - `team`: anyone above the account in the manager hierarchy (any depth);
+/// - `role:<role>`: an actor holding that role (directly, through a group or the role
+///   field), in the account's organisation;
+/// - `permission:<module.action>`: an actor the policy allows that action on the account;
+/// - `superAdmin`: a super administrator; `root`: the root user.
+///
+/// An empty list is nobody. Attribute permissions only narrow what the actions allow: they
+/// never let an actor read or update an account it may not, and a field the actor may not
+/// view it may not edit either. An actor whose own status grants no permissions matches no
+/// principal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FieldAccessSpec {
+    /// Who may see the field; absent: whoever may read the account.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<Vec<String>>,
+    /// Who may change the field; absent: whoever may update the account (and view the
+    /// field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit: Option<Vec<String>>,
 }

@@ -210,6 +210,8 @@ impl From<LifecycleError> for ApiError {
                 (ApiErrorKind::Rejected, "unknown_verification")
             }
             LifecycleErrorKind::UnknownFeature => (ApiErrorKind::Rejected, "unknown_feature"),
+            LifecycleErrorKind::UnknownRole => (ApiErrorKind::Rejected, "unknown_role"),
+            LifecycleErrorKind::UnknownGroup => (ApiErrorKind::Rejected, "unknown_group"),
         };
         ApiError::new(kind, code, e.to_string())
     }

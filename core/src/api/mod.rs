@@ -38,9 +38,10 @@ pub use error::{ApiError, ApiErrorKind};
 pub use ops::BulkInput;
 pub use ops::{
     AccountsInput, AuthorizeInput, ChangesInput, DeleteInput, DirectoryDecision, DirectoryInput,
-    EffectiveStatusInput, FindingsDecision, ImportInput, LockoutInput, LoginInput, Operation,
-    PasswordChangeInput, PasswordResetInput, PasswordResetOutput, PermissionsDecision,
-    PermissionsInput, ScopeInput, ScopeOutput, TransitionInput, VerificationInput,
+    EffectiveStatusInput, FieldAccessDecision, FieldAccessInput, FindingsDecision, ImportInput,
+    LockoutInput, LoginInput, Operation, PasswordChangeInput, PasswordResetInput,
+    PasswordResetOutput, PermissionsDecision, PermissionsInput, ScopeInput, ScopeOutput,
+    TransitionInput, VerificationInput,
 };
 
 /// The version of the contract this build speaks: requests may name it (`"contract": 1`;
@@ -110,6 +111,10 @@ pub enum Op {
     /// A batch of operations decided item by item (R002-09): [`BulkInput`] →
     /// [`BulkDecision`](crate::bulk::BulkDecision).
     Bulk,
+    /// The fields of an account the actor may see and change (attribute permissions), and
+    /// the record without what it may not see: [`FieldAccessInput`] →
+    /// [`FieldAccessDecision`].
+    FieldAccess,
 }
 
 impl Op {
@@ -134,6 +139,7 @@ impl Op {
         Op::Findings,
         Op::EffectiveStatus,
         Op::Bulk,
+        Op::FieldAccess,
     ];
 
     /// The operation's name in requests (`validate`, `passwordChange`).
@@ -158,6 +164,7 @@ impl Op {
             Op::Findings => "findings",
             Op::EffectiveStatus => "effectiveStatus",
             Op::Bulk => "bulk",
+            Op::FieldAccess => "fieldAccess",
         }
     }
 

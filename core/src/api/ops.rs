@@ -15,8 +15,8 @@ use super::{
     ValidateInput, check_password_json, parse_input, to_json,
 };
 use crate::access::{
-    self, AccessError, AccessErrorKind, AuthorizeRequest, AuthzDecision, Directory, RoleChange,
-    ScopeDecision, SqlFilter, SqlOptions, Target,
+    self, AccessError, AccessErrorKind, AuthorizeRequest, AuthzDecision, Directory, FieldAccess,
+    RoleChange, ScopeDecision, SqlFilter, SqlOptions, Target,
 };
 use crate::bulk::{self, BulkDecision, BulkItem, BulkRequest};
 use crate::checks::date::{Date, Timestamp};
@@ -80,6 +80,7 @@ pub(super) fn dispatch(
         Op::Findings => exec::<AccountsInput>(policy, lang, input),
         Op::EffectiveStatus => exec::<EffectiveStatusInput>(policy, lang, input),
         Op::Bulk => exec::<BulkInput>(policy, lang, input),
+        Op::FieldAccess => exec::<FieldAccessInput>(policy, lang, input),
     }
 }
 
@@ -879,6 +880,61 @@ impl Operation for BulkInput {
                 ApiError::from(e)
             }
         })
+    }
+}
+
+/// The input of [`Op::FieldAccess`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FieldAccessInput {
+    /// Who looks or edits.
+    pub actor: Account,
+    /// The account looked at.
+    pub target: Account,
+    /// A record of the target to return without the fields the actor may not see.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<serde_json::Map<String, Value>>,
+    /// The directory rows for `team` principals and scopes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub directory: Vec<Account>,
+    /// The current time.
+    pub now: Timestamp,
+}
+
+/// The output of [`Op::FieldAccess`]: what the actor may see and change, and the record
+/// redacted when one was given.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct FieldAccessDecision {
+    /// The fields.
+    #[serde(flatten)]
+    pub access: FieldAccess,
+    /// The record given, without the fields the actor may not see.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<serde_json::Map<String, Value>>,
+}
+
+impl Operation for FieldAccessInput {
+    const OP: Op = Op::FieldAccess;
+    type Output = FieldAccessDecision;
+    fn run(self, policy: &Policy, _lang: Lang) -> Result<FieldAccessDecision, ApiError> {
+        if self
+            .record
+            .as_ref()
+            .is_some_and(|r| r.len() > MAX_RECORD_FIELDS)
+        {
+            return Err(ApiError::invalid_input(
+                "input.record",
+                format!("a record has at most {MAX_RECORD_FIELDS} fields"),
+            ));
+        }
+        let dir = directory(&self.directory)?;
+        let access = access::field_access(policy, &dir, &self.actor, &self.target, self.now)
+            .map_err(|e| access_error(policy, e))?;
+        let record = self.record.map(|r| access.redacted(&r));
+        Ok(FieldAccessDecision { access, record })
     }
 }
 

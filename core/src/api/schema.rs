@@ -14,9 +14,10 @@ use serde_json::{Map, Value, json};
 
 use super::ops::{
     AccountsInput, AuthorizeInput, BulkInput, ChangesInput, DeleteInput, DirectoryDecision,
-    DirectoryInput, EffectiveStatusInput, FindingsDecision, ImportInput, LockoutInput, LoginInput,
-    PasswordChangeInput, PasswordResetInput, PasswordResetOutput, PermissionsDecision,
-    PermissionsInput, ScopeInput, ScopeOutput, TransitionInput, VerificationInput,
+    DirectoryInput, EffectiveStatusInput, FieldAccessDecision, FieldAccessInput, FindingsDecision,
+    ImportInput, LockoutInput, LoginInput, PasswordChangeInput, PasswordResetInput,
+    PasswordResetOutput, PermissionsDecision, PermissionsInput, ScopeInput, ScopeOutput,
+    TransitionInput, VerificationInput,
 };
 use super::{CONTRACT_VERSION, Op, PasswordDecision, PasswordInput, Request, ValidateInput};
 
@@ -56,6 +57,7 @@ fn op_types(op: Op, g: &mut SchemaGenerator) -> (String, String) {
         Op::Findings => (def::<AccountsInput>(g), def::<FindingsDecision>(g)),
         Op::EffectiveStatus => (def::<EffectiveStatusInput>(g), def::<EffectiveStatus>(g)),
         Op::Bulk => (def::<BulkInput>(g), def::<BulkDecision>(g)),
+        Op::FieldAccess => (def::<FieldAccessInput>(g), def::<FieldAccessDecision>(g)),
     }
 }
 

@@ -352,7 +352,9 @@ fn email_of(a: &Account) -> Option<String> {
     }
 }
 
-fn changed_fields(before: &Account, after: &Account) -> Vec<String> {
+/// The names of the fields an edit changes: the typed parts of the account, then its
+/// attributes in key order, and `password` when `after` carries a non-blank one.
+pub(crate) fn changed_fields(before: &Account, after: &Account) -> Vec<String> {
     let mut out = Vec::new();
     let typed = [
         ("id", before.id != after.id),
@@ -404,6 +406,7 @@ struct ChangeInput<'a> {
 
 fn decide_changes(
     policy: &Policy,
+    dir: &crate::access::Directory,
     input: ChangeInput<'_>,
     now: Timestamp,
 ) -> Result<ChangeDecision, LifecycleError> {
@@ -434,6 +437,22 @@ fn decide_changes(
         obligations: Vec::new(),
         audit,
     };
+    // Attribute permissions first: a field the actor may not edit is refused whatever else
+    // the edit does, every such field named.
+    if let Some(deny) = crate::access::fields_denial(
+        policy,
+        dir,
+        input.actor,
+        input.before,
+        &input.changed,
+        now,
+        lang,
+    )
+    .map_err(|e| LifecycleError::from_access(&e))?
+    {
+        d.deny = Some(deny);
+        return Ok(d);
+    }
     let has = |f: &str| input.changed.iter().any(|c| c == f);
     if has("status") || has("statusUntil") {
         d.deny = Some(Deny::new(
@@ -511,19 +530,33 @@ fn decide_changes(
     Ok(d)
 }
 
-/// [`changes`], with the manager relation checked against the caller's directory: a
+/// [`changes`], with the caller's directory: for `team` principals of attribute
+/// permissions, and for the manager relation: a
 /// manager edit that makes the account its own manager, or puts it under one of its own
 /// reports (directly or further down), is denied `manager_cycle` (R001-04).
 ///
 /// # Errors
-/// [`LifecycleErrorKind::NoLifecycle`](crate::lifecycle::LifecycleErrorKind::NoLifecycle).
+/// [`LifecycleErrorKind::NoLifecycle`](crate::lifecycle::LifecycleErrorKind::NoLifecycle);
+/// `UnknownRole` / `UnknownGroup` when the actor names an undeclared role or group.
 pub fn changes_in(
     policy: &Policy,
     dir: &crate::access::Directory,
     req: &ChangeRequest,
     now: Timestamp,
 ) -> Result<ChangeDecision, LifecycleError> {
-    let mut d = changes(policy, req, now)?;
+    let mut d = decide_changes(
+        policy,
+        dir,
+        ChangeInput {
+            actor: &req.actor,
+            before: &req.before,
+            after: &req.after,
+            changed: changed_fields(&req.before, &req.after),
+            current_password_verified: req.current_password_verified,
+            lang: req.lang,
+        },
+        now,
+    )?;
     if !d.allowed() || req.before.manager == req.after.manager {
         return Ok(d);
     }
@@ -555,6 +588,11 @@ pub fn changes_in(
 
 /// The obligations and audit entry of an edit (R000-12, R002-05, R003-08).
 ///
+/// An edit changing fields the actor may not edit under the policy's attribute
+/// permissions (`access.fieldAccess`) is denied `field_not_editable`, naming every such
+/// field (see [`access::field_access`](crate::access::field_access)); without a directory,
+/// a `team` principal reaches only the account's direct manager ([`changes_in`] takes one).
+///
 /// An email change (compared case-insensitively) carries `changes.email` obligations
 /// (`notifyEmailChange` with both addresses, `verifyNewEmail`); a new password carries
 /// `changes.password` obligations and, when the actor edits themselves and
@@ -565,7 +603,8 @@ pub fn changes_in(
 /// roles added and removed by the actor.
 ///
 /// # Errors
-/// [`LifecycleErrorKind::NoLifecycle`](crate::lifecycle::LifecycleErrorKind::NoLifecycle).
+/// [`LifecycleErrorKind::NoLifecycle`](crate::lifecycle::LifecycleErrorKind::NoLifecycle);
+/// `UnknownRole` / `UnknownGroup` when the actor names an undeclared role or group.
 pub fn changes(
     policy: &Policy,
     req: &ChangeRequest,
@@ -573,6 +612,7 @@ pub fn changes(
 ) -> Result<ChangeDecision, LifecycleError> {
     decide_changes(
         policy,
+        &crate::access::Directory::new(),
         ChangeInput {
             actor: &req.actor,
             before: &req.before,
@@ -585,10 +625,11 @@ pub fn changes(
     )
 }
 
-/// A password change on its own (R002-05): as [`changes`] with only the password changed.
+/// A password change on its own (R002-05): as [`changes`] with only the password changed
+/// (so attribute permissions on the password field apply).
 ///
 /// # Errors
-/// [`LifecycleErrorKind::NoLifecycle`](crate::lifecycle::LifecycleErrorKind::NoLifecycle).
+/// As [`changes`].
 pub fn password_change(
     policy: &Policy,
     req: &PasswordChangeRequest,
@@ -596,6 +637,7 @@ pub fn password_change(
 ) -> Result<ChangeDecision, LifecycleError> {
     decide_changes(
         policy,
+        &crate::access::Directory::new(),
         ChangeInput {
             actor: &req.actor,
             before: &req.target,

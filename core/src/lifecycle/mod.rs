@@ -41,6 +41,7 @@ use crate::checks::date::Timestamp;
 use crate::messages::Lang;
 use crate::violation::Params;
 
+pub(crate) use actions::changed_fields;
 pub use actions::{
     ChangeDecision, ChangeRequest, DeleteDecision, DeleteFacts, DeleteRequest,
     PasswordChangeRequest, PasswordResetDecision, PasswordResetRequest, Suggestion,
@@ -213,6 +214,11 @@ pub enum LifecycleErrorKind {
     UnknownVerification,
     /// A feature the policy does not declare ([`LifecycleError::name`] is it).
     UnknownFeature,
+    /// The actor names a role the policy does not declare ([`LifecycleError::name`] is it):
+    /// attribute permissions cannot be decided.
+    UnknownRole,
+    /// The actor names a group the policy does not declare ([`LifecycleError::name`] is it).
+    UnknownGroup,
 }
 
 /// A lifecycle request that cannot be decided at all.
@@ -239,6 +245,12 @@ impl std::fmt::Display for LifecycleError {
             }
             LifecycleErrorKind::UnknownFeature => {
                 write!(f, "`{name}` is not a feature of the policy")
+            }
+            LifecycleErrorKind::UnknownRole => {
+                write!(f, "`{name}` in `actor.roles` is not a role of the policy")
+            }
+            LifecycleErrorKind::UnknownGroup => {
+                write!(f, "`{name}` in `actor.groups` is not a group of the policy")
             }
         }
     }
@@ -271,6 +283,16 @@ impl LifecycleError {
 
     pub(crate) fn unknown_feature(f: &str) -> Self {
         LifecycleError::named(LifecycleErrorKind::UnknownFeature, f)
+    }
+
+    /// The error of an access question asked on the way (attribute permissions): an
+    /// undeclared role or group of the actor.
+    pub(crate) fn from_access(e: &crate::access::AccessError) -> Self {
+        let kind = match e.kind() {
+            crate::access::AccessErrorKind::UnknownGroup => LifecycleErrorKind::UnknownGroup,
+            _ => LifecycleErrorKind::UnknownRole,
+        };
+        LifecycleError::named(kind, e.name().unwrap_or_default())
     }
 
     /// The kind of error.

@@ -41,6 +41,7 @@ pub(crate) fn template(code: DenyCode, params: &Params, lang: Lang) -> &'static 
             PrivilegeEscalation => {
                 "you cannot grant `{permission}` (in role `{role}`) because you do not hold it"
             }
+            FieldNotEditable => "you are not allowed to change these fields: {fields}",
             // The lifecycle.
             AlreadyInStatus => "the account is already `{status}`",
             NoSuchTransition => "no transition leads from `{from}` to `{to}`",
@@ -121,6 +122,7 @@ pub(crate) fn template(code: DenyCode, params: &Params, lang: Lang) -> &'static 
             PrivilegeEscalation => {
                 "vous ne pouvez pas accorder `{permission}` (rôle `{role}`) car vous ne le détenez pas"
             }
+            FieldNotEditable => "vous n'avez pas le droit de modifier ces champs : {fields}",
             // The lifecycle.
             AlreadyInStatus => "le compte est déjà à l'état `{status}`",
             NoSuchTransition => "aucune transition ne mène de `{from}` à `{to}`",
@@ -214,6 +216,7 @@ pub(crate) fn hint_template(code: DenyCode, params: &Params, lang: Lang) -> Opti
             ReadOnlyConflict => "keep `{role}` alone",
             NoActiveRole => "assign another active role first",
             PrivilegeEscalation => "ask someone who holds that permission",
+            FieldNotEditable => "leave these fields unchanged, or ask someone who may edit them",
             // The lifecycle.
             NoSuchTransition if has("allowed") => "from `{from}` the account can go to: {allowed}",
             NoSuchTransition => "no transition leaves `{from}`",
@@ -287,6 +290,9 @@ pub(crate) fn hint_template(code: DenyCode, params: &Params, lang: Lang) -> Opti
             | BulkDeleteUnconfirmed
             | BulkDeleteTooLarge
             | BulkDeleteSelf => return hint_template(code, params, Lang::En),
+            FieldNotEditable => {
+                "laissez ces champs inchangés, ou demandez à une personne qui peut les modifier"
+            }
             // The lifecycle.
             NoSuchTransition if has("allowed") => {
                 "depuis `{from}`, le compte peut passer à : {allowed}"

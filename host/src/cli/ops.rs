@@ -120,7 +120,7 @@ pub(crate) fn verdict(op: Op, decision: &Value) -> Result<bool, CliError> {
             .ok_or_else(|| missing("findings"))?
             .is_empty(),
         // Reports, not verdicts: a success whenever the decision is one of the contract's.
-        Op::Statistics | Op::EffectiveStatus | Op::Permissions => {
+        Op::Statistics | Op::EffectiveStatus | Op::Permissions | Op::FieldAccess => {
             get(&["contract"])?;
             true
         }
@@ -346,6 +346,14 @@ mod tests {
         assert!(!verdict(Op::Bulk, &json!({"summary": {"denied": 0, "invalid": 1}})).unwrap());
         assert!(!verdict(Op::Scope, &json!({"filter": {"kind": "none"}})).unwrap());
         assert!(verdict(Op::Statistics, &json!({"contract": 1, "total": 0})).unwrap());
+        // What an actor may see and change of an account is a report, not a verdict.
+        assert!(
+            verdict(
+                Op::FieldAccess,
+                &json!({"contract": 1, "hidden": ["birthdate"]})
+            )
+            .unwrap()
+        );
         assert!(!verdict(Op::Import, &json!({"summary": {"invalid": 2}})).unwrap());
         // A decision without the key its verdict is read from is an error, not a success.
         assert!(verdict(Op::Transition, &json!({"policy": "x"})).is_err());

@@ -1,0 +1,147 @@
+//! Attribute permissions on the server: what a viewer may see of a user, and which fields an
+//! edit may change. The rule is the kernel's (`access::field_access`, `access::edit_denial`);
+//! this module loads what the kernel needs (the manager chains for `team` principals) and
+//! applies its answer to the views the API returns.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+use sqlx::AnyConnection;
+use warden_core::access::{self, Directory, FieldAccess};
+use warden_core::{Lang, Policy};
+
+use crate::app::now;
+use crate::error::ApiError;
+use crate::store::{self, UserRow};
+
+/// Whether the tenant's policy declares attribute permissions at all.
+pub fn declared(policy: &Policy) -> bool {
+    policy.access().is_some_and(|a| a.has_field_access())
+}
+
+/// A directory holding the manager chains of `actor` and of every user of `rows`: enough
+/// for the kernel's `team` principals (and scopes) between the actor and each of them.
+///
+/// # Errors
+/// Store errors.
+pub async fn directory_for(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    actor: &UserRow,
+    rows: &[&UserRow],
+) -> Result<Directory, ApiError> {
+    let mut edges: Vec<(String, Option<String>)> = rows
+        .iter()
+        .map(|u| (u.id.clone(), u.manager.clone()))
+        .collect();
+    edges.extend(store::ancestors(conn, tenant, &actor.id).await?);
+    let mut known: BTreeSet<String> = edges.iter().map(|(i, _)| i.clone()).collect();
+    // The chains above the listed users: one query per manager not already known (a page
+    // of one team shares its manager, usually the actor).
+    let managers: BTreeSet<String> = rows.iter().filter_map(|u| u.manager.clone()).collect();
+    for m in managers {
+        if known.contains(&m) {
+            continue;
+        }
+        for (id, manager) in store::ancestors(conn, tenant, &m).await? {
+            if known.insert(id.clone()) {
+                edges.push((id, manager));
+            }
+        }
+    }
+    let mut seen = BTreeSet::new();
+    edges.retain(|(id, _)| seen.insert(id.clone()));
+    let (dir, _problems) =
+        Directory::from_rows(edges.iter().map(|(i, m)| (i.as_str(), m.as_deref())));
+    Ok(dir)
+}
+
+/// What `actor` may see and change of `target`, as the kernel says.
+///
+/// # Errors
+/// A stored account naming an undeclared role or group (a policy replaced under it).
+pub fn access_of(
+    policy: &Policy,
+    dir: &Directory,
+    actor: &UserRow,
+    target: &UserRow,
+) -> Result<FieldAccess, ApiError> {
+    access::field_access(policy, dir, &actor.account(), &target.account(), now())
+        .map_err(|e| ApiError::BadRequest(e.to_string()))
+}
+
+/// Removes from a user view (an object) what the kernel hides.
+pub fn redact(fa: &FieldAccess, view: &mut Value) {
+    if let Value::Object(o) = view {
+        fa.redact(o);
+    }
+}
+
+/// Redacts the `before` and `after` of audit entries about one user.
+pub fn redact_entries(fa: &FieldAccess, entries: &mut [Value]) {
+    for e in entries {
+        if let Value::Object(o) = e {
+            for key in ["before", "after"] {
+                if let Some(v) = o.get_mut(key) {
+                    redact(fa, v);
+                }
+            }
+        }
+    }
+}
+
+/// Whether a search text still matches a stored record once what the viewer may not see is
+/// left out (the store searches the whole record; a hit only in a hidden field must not
+/// reveal it). `needle` is the lower-cased text the store searched for.
+pub fn still_matches(fa: &FieldAccess, document: &Map<String, Value>, needle: &str) -> bool {
+    let visible = fa.redacted(document);
+    Value::Object(visible)
+        .to_string()
+        .to_lowercase()
+        .contains(needle)
+}
+
+/// The kernel's deny of an edit of `before` into `after` that changes a field the actor may
+/// not edit, as the API's 403 (the deny names every such field).
+///
+/// # Errors
+/// `Forbidden` with the kernel's `field_not_editable` deny; a stored account naming an
+/// undeclared role or group.
+pub fn check_edit(
+    policy: &Policy,
+    dir: &Directory,
+    actor: &UserRow,
+    before: &warden_core::model::Account,
+    after: &warden_core::model::Account,
+) -> Result<(), ApiError> {
+    match access::edit_denial(
+        policy,
+        dir,
+        &actor.account(),
+        before,
+        after,
+        now(),
+        Lang::En,
+    )
+    .map_err(|e| ApiError::BadRequest(e.to_string()))?
+    {
+        Some(deny) => Err(ApiError::denied(Some(deny))),
+        None => Ok(()),
+    }
+}
+
+/// A user's view of their own account, without what the policy hides from them (the manager
+/// relation never relates an account to itself, so no directory is needed).
+///
+/// # Errors
+/// A stored account naming an undeclared role or group.
+pub fn own_view(policy: &Policy, user: &UserRow) -> Result<Value, ApiError> {
+    let mut view = user.view();
+    if declared(policy) {
+        redact(
+            &access_of(policy, &Directory::new(), user, user)?,
+            &mut view,
+        );
+    }
+    Ok(view)
+}
