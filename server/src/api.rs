@@ -46,6 +46,7 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
         .route("/statistics", get(statistics))
         .route("/keys", post(create_key))
         .route("/policy", get(read_policy).put(replace_policy))
+        .route("/imports/{id}", get(read_import))
         .route("/decide/{operation}", post(crate::decide::decide))
         .route(
             "/resources/{kind}/{id}",
@@ -54,29 +55,72 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
                 .delete(crate::resources::remove),
         )
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .merge(crate::plugins::routes())
         .merge(
             Router::new()
                 .route("/imports", post(import_users))
                 .layer(DefaultBodyLimit::disable())
                 .layer(RequestBodyLimitLayer::new(MAX_IMPORT_BODY)),
         );
+    let timeout = app.settings.request_timeout;
+    let cors = match crate::ops::cors(&app.settings.cors_origins) {
+        Ok(c) => c,
+        Err(e) => {
+            // Origins are checked when the settings are made (`serve`); a bad one here
+            // keeps CORS closed.
+            tracing::error!(error = %e, "CORS stays closed");
+            None
+        }
+    };
     let mut r = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/openapi.json", get(crate::openapi::serve))
+        .route("/metrics", get(crate::ops::metrics))
         .nest("/api/v1", api)
         .merge(crate::authzen::routes())
-        .with_state(app);
+        .with_state(Arc::clone(&app));
     if let Some(dir) = www {
         r = r.fallback_service(ServeDir::new(dir));
     }
-    r.layer(PropagateRequestIdLayer::x_request_id())
-        .layer(TraceLayer::new_for_http())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+    // Innermost first: the timeout, the limits' typed bodies, metrics, the request's log
+    // span, then the request id (set when absent, echoed on every response), then CORS.
+    let r = r
         .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(30),
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
         ))
+        .layer(axum::middleware::from_fn(crate::ops::typed_limits))
+        .layer(axum::middleware::from_fn_with_state(app, crate::ops::track))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &axum::http::Request<_>| {
+                    // The path only: no query string, no header (credentials), no body.
+                    let id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("");
+                    tracing::info_span!(
+                        "request",
+                        request_id = %id,
+                        method = %req.method(),
+                        path = %req.uri().path(),
+                    )
+                })
+                .on_request(())
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(tower_http::LatencyUnit::Micros),
+                ),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+    match cors {
+        Some(c) => r.layer(c),
+        None => r,
+    }
 }
 
 fn request_id(h: &HeaderMap) -> Option<String> {
@@ -125,12 +169,33 @@ async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// Readiness: the database answers and the migrations are applied.
+/// Readiness: the database answers (within 2 s) and every migration this build embeds is
+/// applied.
 async fn readyz(State(app): State<Arc<App>>) -> Response {
-    match app.db.applied_migrations().await {
-        Ok(n) if n > 0 => Json(json!({"status": "ready", "migrations": n})).into_response(),
+    let expected = app.db.expected_migrations();
+    match tokio::time::timeout(Duration::from_secs(2), app.db.applied_migrations()).await {
+        Ok(Ok(n)) if n >= expected => {
+            Json(json!({"status": "ready", "migrations": n})).into_response()
+        }
+        Ok(Ok(n)) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({
+                "error": "unavailable",
+                "message": format!("{n} of {expected} migrations applied"),
+            })),
+        )
+            .into_response(),
         _ => ApiError::Unavailable.into_response(),
     }
+}
+
+/// A stored import report (the import's items committed, each with its audit entry).
+async fn read_import(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    imports::stored_report(&app, &caller, &id).await.map(Json)
 }
 
 /// The body of a console sign-in.

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::Row;
 use tokio::sync::RwLock;
@@ -29,6 +29,11 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Session lifetime in seconds.
     pub session_seconds: i64,
+    /// The longest a request may take before it is answered 408 (default 30 s).
+    pub request_timeout: Duration,
+    /// Origins allowed to call the API from a browser (CORS); empty (the default) means
+    /// none: no CORS header is ever sent.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for Settings {
@@ -36,6 +41,8 @@ impl Default for Settings {
         Settings {
             secure_cookies: false,
             session_seconds: 8 * 3600,
+            request_timeout: Duration::from_secs(30),
+            cors_origins: Vec::new(),
         }
     }
 }
@@ -47,6 +54,10 @@ pub struct App {
     pub db: Db,
     /// Settings.
     pub settings: Settings,
+    /// Prometheus metrics.
+    pub metrics: crate::ops::Metrics,
+    /// The tenants' plugins.
+    pub plugins: crate::plugins::Plugins,
     tenants: RwLock<HashMap<String, Arc<Tenant>>>,
 }
 
@@ -66,8 +77,25 @@ impl App {
         Arc::new(App {
             db,
             settings,
+            metrics: crate::ops::Metrics::new(),
+            plugins: crate::plugins::Plugins::default(),
             tenants: RwLock::new(HashMap::new()),
         })
+    }
+
+    /// The policy version of each tenant compiled in this instance.
+    pub async fn cached_policy_versions(&self) -> HashMap<String, i64> {
+        self.tenants
+            .read()
+            .await
+            .iter()
+            .map(|(k, t)| (k.clone(), t.version))
+            .collect()
+    }
+
+    /// Forgets every compiled policy (after missed change notices).
+    pub async fn forget_all(&self) {
+        self.tenants.write().await.clear();
     }
 
     /// The tenant `id` with its current policy, compiled on first use.

@@ -495,6 +495,7 @@ fn transition_params(
 /// Decides one question against the directory. Domain outcomes (an unknown subject, an
 /// undeclared action, a deny) are decisions; only the database fails.
 async fn decide(
+    app: &App,
     conn: &mut AnyConnection,
     tenant: &Tenant,
     q: &Question,
@@ -554,6 +555,23 @@ async fn decide(
         ctx.insert("deny".into(), serde_json::to_value(&d.deny)?);
         note_ignored(&mut ctx, ignored, q.action_properties.is_some());
         return Ok(json!({"decision": false, "context": Value::Object(ctx)}));
+    }
+    // The tenant's plugins may narrow the allow (a deny, or a fault failing closed); the
+    // context names the plugins that took part.
+    match crate::plugins::authorize(app, tenant, actor.account(), &action, target.clone(), None)
+        .await
+    {
+        Ok(reports) if reports.is_empty() => {}
+        Ok(reports) => {
+            ctx.insert("plugins".into(), reports.into());
+        }
+        Err(ApiError::PluginDenied { deny, plugins }) => {
+            ctx.insert("deny".into(), deny);
+            ctx.insert("plugins".into(), plugins);
+            note_ignored(&mut ctx, ignored, q.action_properties.is_some());
+            return Ok(json!({"decision": false, "context": Value::Object(ctx)}));
+        }
+        Err(e) => return Err(e),
     }
     if let Some(r) = &d.reason {
         ctx.insert("reason".into(), serde_json::to_value(r)?);
@@ -657,7 +675,7 @@ async fn evaluation(
     )?;
     check_context(&m, "")?;
     let mut conn = app.db.pool().acquire().await?;
-    Ok(Json(decide(&mut conn, &caller.tenant, &q).await?))
+    Ok(Json(decide(&app, &mut conn, &caller.tenant, &q).await?))
 }
 
 /// How a batch ends.
@@ -776,12 +794,12 @@ async fn evaluations(
             object(&m, "resource", "")?,
             "",
         )?;
-        return Ok(Json(decide(&mut conn, &caller.tenant, &q).await?));
+        return Ok(Json(decide(&app, &mut conn, &caller.tenant, &q).await?));
     }
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let decision = match batch_item(&m, item, i) {
-            Ok(q) => decide(&mut conn, &caller.tenant, &q).await?,
+            Ok(q) => decide(&app, &mut conn, &caller.tenant, &q).await?,
             Err(AuthzenError::Invalid { field, reason }) => {
                 let mut ctx = base_context(&caller.tenant);
                 ctx.insert("field".into(), field.clone().into());

@@ -137,11 +137,29 @@ fn redact(url: &str) -> String {
 }
 
 /// The connection pool and its backend.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
+    max_connections: u32,
+    /// The PostgreSQL URL (for the change listener's own connection); never printed.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    url: Option<String>,
 }
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("backend", &self.backend)
+            .field("max_connections", &self.max_connections)
+            .finish_non_exhaustive()
+    }
+}
+
+/// How long a request waits for a database connection by default before it fails with
+/// 503: short, so that a database that went away is reported at once, not after the
+/// client gave up.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -153,12 +171,24 @@ impl Db {
     /// # Errors
     /// Connection or migration failures.
     pub async fn connect(url: &DbUrl, max_connections: u32) -> Result<Db, DbError> {
+        Db::connect_with(url, max_connections, ACQUIRE_TIMEOUT).await
+    }
+
+    /// [`connect`](Self::connect) with the time a request waits for a connection.
+    ///
+    /// # Errors
+    /// Connection or migration failures.
+    pub async fn connect_with(
+        url: &DbUrl,
+        max_connections: u32,
+        acquire_timeout: Duration,
+    ) -> Result<Db, DbError> {
         sqlx::any::install_default_drivers();
         let options = AnyConnectOptions::from_str(&url.url)?;
         let backend = url.backend;
         let mut pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))
-            .acquire_timeout(Duration::from_secs(10));
+            .acquire_timeout(acquire_timeout);
         if backend == Backend::Sqlite {
             // One in-memory database is one connection: a second would be another database.
             if url.in_memory {
@@ -190,7 +220,12 @@ impl Db {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await?;
-        Ok(Db { pool, backend })
+        Ok(Db {
+            pool,
+            backend,
+            max_connections: max_connections.max(1),
+            url: (backend == Backend::Postgres).then(|| url.url.clone()),
+        })
     }
 
     /// The pool.
@@ -201,6 +236,17 @@ impl Db {
     /// The backend.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The pool's connection limit.
+    pub fn max_connections(&self) -> u32 {
+        self.max_connections
+    }
+
+    /// The URL's text, for the PostgreSQL change listener (never logged).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) fn url(&self) -> Option<&str> {
+        self.url.as_deref()
     }
 
     /// Opens a write transaction. On SQLite it takes the write lock at once (`BEGIN
@@ -216,14 +262,23 @@ impl Db {
         }
     }
 
-    /// How many migrations are recorded as applied.
+    /// How many migrations are recorded as applied successfully.
     ///
     /// # Errors
     /// Database errors.
     pub async fn applied_migrations(&self) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations")
+        sqlx::query_scalar("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
             .fetch_one(&self.pool)
             .await
+    }
+
+    /// How many migrations this build embeds for its backend.
+    pub fn expected_migrations(&self) -> i64 {
+        let m = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        i64::try_from(m.iter().count()).unwrap_or(i64::MAX)
     }
 
     /// Creates the data folder of a SQLite file database.

@@ -217,7 +217,8 @@ pub async fn decide(
                             .into(),
                 });
             }
-            api::evaluate_with(&tenant.policy, op, q.lang, input)?
+            let core = api::evaluate_with(&tenant.policy, op, q.lang, input.clone())?;
+            crate::plugins::compose(&app, &tenant, op, q.lang, &input, core).await?
         }
         Mode::Directory => {
             let Value::Object(input) = input else {
@@ -569,5 +570,8 @@ async fn directory_mode(
         _ => {}
     }
     drop(conn);
-    Ok(api::evaluate_with(policy, op, lang, Value::Object(input))?)
+    let input = Value::Object(input);
+    let core = api::evaluate_with(policy, op, lang, input.clone())?;
+    // The tenant's plugins narrow validations, authorizations and transitions.
+    Ok(crate::plugins::compose(app, tenant, op, lang, &input, core).await?)
 }

@@ -55,6 +55,37 @@ pub enum ApiError {
     /// The request body is larger than the server accepts.
     #[error("request body too large")]
     TooLarge,
+    /// The request took longer than the server's request timeout.
+    #[error("request timeout")]
+    Timeout,
+    /// A tenant plugin refused the record: the core's and the plugins' violations, and the
+    /// plugins that took part.
+    #[error("invalid record (plugin)")]
+    PluginInvalid {
+        /// Every violation, the core's then the plugins' (each plugin's with its source).
+        violations: Value,
+        /// One report per plugin (name, version, hash, hook, outcome).
+        plugins: Value,
+    },
+    /// A tenant plugin denied (or failed closed): the denial and the plugins' reports.
+    #[error("denied (plugin)")]
+    PluginDenied {
+        /// The denial (kind, code, rule `plugin:NAME`).
+        deny: Value,
+        /// One report per plugin.
+        plugins: Value,
+    },
+    /// An uploaded plugin or plugin settings were refused: a stable code, the field or
+    /// limit concerned, and the reason.
+    #[error("plugin refused: {code}")]
+    PluginRefused {
+        /// `too_large`, `structure`, `forbidden_import`, `compile_rate_limited`, ...
+        code: String,
+        /// The field or limit concerned.
+        field: String,
+        /// What is wrong, in English (never plugin-chosen text).
+        message: String,
+    },
     /// The request is malformed.
     #[error("bad request: {0}")]
     BadRequest(String),
@@ -84,6 +115,11 @@ impl ApiError {
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::PluginInvalid { .. } | ApiError::PluginRefused { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ApiError::PluginDenied { .. } => StatusCode::FORBIDDEN,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -110,9 +146,38 @@ impl ApiError {
             ApiError::Conflict { errors } => {
                 serde_json::json!({"error": "conflict", "errors": errors})
             }
-            ApiError::TooLarge => serde_json::json!({"error": "too_large"}),
+            ApiError::TooLarge => serde_json::json!({
+                "error": "too_large",
+                "message": "the request body is larger than this route accepts"
+            }),
+            ApiError::Timeout => serde_json::json!({
+                "error": "timeout",
+                "message": "the request took longer than the server's request timeout"
+            }),
+            ApiError::PluginInvalid {
+                violations,
+                plugins,
+            } => {
+                serde_json::json!({"error": "invalid", "violations": violations, "plugins": plugins})
+            }
+            ApiError::PluginDenied { deny, plugins } => {
+                serde_json::json!({"error": "denied", "deny": deny, "plugins": plugins})
+            }
+            ApiError::PluginRefused {
+                code,
+                field,
+                message,
+            } => serde_json::json!({
+                "error": "plugin_refused",
+                "code": code,
+                "field": field,
+                "message": message
+            }),
             ApiError::BadRequest(m) => serde_json::json!({"error": "bad_request", "message": m}),
-            ApiError::Unavailable => serde_json::json!({"error": "unavailable"}),
+            ApiError::Unavailable => serde_json::json!({
+                "error": "unavailable",
+                "message": "the database is unavailable; retry later"
+            }),
             ApiError::Internal(_) => serde_json::json!({"error": "internal"}),
         }
     }
@@ -126,6 +191,19 @@ impl From<sqlx::Error> for ApiError {
                 ApiError::Unavailable
             }
             sqlx::Error::RowNotFound => ApiError::NotFound,
+            // The server went away under an open connection: PostgreSQL's connection
+            // exceptions (class 08) and its shutdown codes (57P01-57P03).
+            sqlx::Error::Database(ref d)
+                if d.code()
+                    .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")) =>
+            {
+                tracing::warn!(error = %e, "database unavailable");
+                ApiError::Unavailable
+            }
+            sqlx::Error::WorkerCrashed => {
+                tracing::warn!(error = %e, "database connection lost");
+                ApiError::Unavailable
+            }
             other => ApiError::Internal(format!("database: {other}")),
         }
     }

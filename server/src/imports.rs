@@ -17,7 +17,9 @@ use warden_core::{Lang, ValidationContext};
 use crate::app::{App, now};
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::tokens;
 use crate::users;
+use sqlx::{AnyConnection, Row};
 
 /// The largest import body: 8 MiB.
 pub const MAX_IMPORT_BODY: usize = 8 << 20;
@@ -128,10 +130,30 @@ pub async fn import(
             "at most {MAX_COMMIT_ROWS} rows per commit"
         )));
     }
+    // The import is stored before its first item, with the items it plans to create; each
+    // item is recorded in its own transaction with the user and its audit entry, so after a
+    // crash the stored report still says which items were committed.
+    let import_id = tokens::new_id("imp_").map_err(|e| ApiError::Internal(e.to_string()))?;
+    let planned: Vec<usize> = accepted.iter().map(|(i, _)| *i).collect();
+    sqlx::query(
+        "INSERT INTO imports (id, tenant_id, status, total, report, request_id, created_at) VALUES ($1, $2, 'running', $3, $4, $5, $6)",
+    )
+    .bind(&import_id)
+    .bind(&tenant.id)
+    .bind(i64::try_from(planned.len()).unwrap_or(i64::MAX))
+    .bind(json!({"planned": planned}).to_string())
+    .bind(&request_id)
+    .bind(now().unix())
+    .execute(app.db.pool())
+    .await?;
     let mut results = Vec::with_capacity(accepted.len());
     let (mut created, mut refused) = (0_usize, 0_usize);
     for (index, record) in accepted {
-        match users::create(app, caller, record, request_id.clone()).await {
+        let item = users::ImportItem {
+            import: import_id.clone(),
+            index,
+        };
+        match users::create_item(app, caller, record, request_id.clone(), Some(item)).await {
             Ok(w) => {
                 created += 1;
                 results.push(json!({"index": index, "id": w.user.get("id")}));
@@ -140,20 +162,164 @@ pub async fn import(
                 refused += 1;
                 results.push(json!({"index": index, "violations": violations}));
             }
+            Err(ApiError::PluginInvalid {
+                violations,
+                plugins,
+            }) => {
+                refused += 1;
+                results.push(json!({"index": index, "violations": violations, "plugins": plugins}));
+            }
             Err(ApiError::Forbidden { deny, reason }) => {
                 refused += 1;
                 results.push(json!({"index": index, "deny": deny, "reason": reason}));
+            }
+            Err(ApiError::PluginDenied { deny, plugins }) => {
+                refused += 1;
+                results.push(json!({"index": index, "deny": deny, "plugins": plugins}));
             }
             Err(ApiError::BadRequest(m)) => {
                 refused += 1;
                 results.push(json!({"index": index, "error": m}));
             }
-            Err(e) => return Err(e),
+            Err(e) => {
+                let _ = finish(
+                    app,
+                    &import_id,
+                    "failed",
+                    json!({"planned": planned, "results": results}),
+                )
+                .await;
+                return Err(e);
+            }
         }
     }
-    Ok(json!({
+    let report = json!({
         "summary": {"total": report.summary.total, "invalid": report.summary.invalid, "created": created, "refused": refused},
         "results": results,
+        "planned": planned,
         "policy": tenant.policy.hash(),
+    });
+    finish(app, &import_id, "done", report.clone()).await?;
+    let mut out = report;
+    if let Some(o) = out.as_object_mut() {
+        o.remove("planned");
+        o.insert("import".into(), import_id.into());
+    }
+    Ok(out)
+}
+
+async fn finish(app: &App, id: &str, status: &str, report: Value) -> Result<(), ApiError> {
+    sqlx::query("UPDATE imports SET status = $1, report = $2, finished_at = $3 WHERE id = $4")
+        .bind(status)
+        .bind(report.to_string())
+        .bind(now().unix())
+        .bind(id)
+        .execute(app.db.pool())
+        .await?;
+    Ok(())
+}
+
+/// Records a committed import item, inside the transaction that created the user and
+/// appended its audit entry (whose sequence number it keeps).
+///
+/// # Errors
+/// Database errors (the item's transaction then fails as a whole).
+pub async fn record_item(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    item: &users::ImportItem,
+    user_id: &str,
+) -> Result<(), ApiError> {
+    let seq: i64 = sqlx::query_scalar("SELECT audit_seq FROM tenants WHERE id = $1")
+        .bind(tenant)
+        .fetch_one(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO import_items (import_id, item, user_id, audit_seq) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(&item.import)
+    .bind(i64::try_from(item.index).unwrap_or(i64::MAX))
+    .bind(user_id)
+    .bind(seq)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks the imports left `running` by a process that stopped (a crash, a kill) as
+/// `interrupted`. Run at start, before serving: their reports are then read from the
+/// committed items.
+///
+/// # Errors
+/// Database errors.
+pub async fn recover(app: &App) -> Result<u64, ApiError> {
+    Ok(sqlx::query(
+        "UPDATE imports SET status = 'interrupted', finished_at = $1 WHERE status = 'running'",
+    )
+    .bind(now().unix())
+    .execute(app.db.pool())
+    .await?
+    .rows_affected())
+}
+
+/// The stored report of an import of the caller's tenant: its status, the items committed
+/// (each with its user and audit entry) and those not committed.
+///
+/// # Errors
+/// [`ApiError::NotFound`] outside the caller's tenant; store errors.
+pub async fn stored_report(app: &App, caller: &Caller, id: &str) -> Result<Value, ApiError> {
+    caller.actor()?;
+    let tenant = &caller.tenant.id;
+    let row = sqlx::query(
+        "SELECT status, total, report, created_at, finished_at FROM imports WHERE id = $1 AND tenant_id = $2",
+    )
+    .bind(id)
+    .bind(tenant)
+    .fetch_optional(app.db.pool())
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    let status: String = row.try_get("status")?;
+    let report: Option<String> = row.try_get("report")?;
+    let report: Value = match report {
+        Some(t) => serde_json::from_str(&t)?,
+        None => Value::Null,
+    };
+    let items = sqlx::query(
+        "SELECT item, user_id, audit_seq FROM import_items WHERE import_id = $1 ORDER BY item",
+    )
+    .bind(id)
+    .fetch_all(app.db.pool())
+    .await?;
+    let mut committed = Vec::with_capacity(items.len());
+    let mut done = std::collections::BTreeSet::new();
+    for r in &items {
+        let item: i64 = r.try_get("item")?;
+        done.insert(item);
+        committed.push(json!({
+            "index": item,
+            "id": r.try_get::<String, _>("user_id")?,
+            "auditSeq": r.try_get::<i64, _>("audit_seq")?,
+        }));
+    }
+    let not_committed: Vec<i64> = report
+        .get("planned")
+        .and_then(Value::as_array)
+        .map(|p| {
+            p.iter()
+                .filter_map(Value::as_i64)
+                .filter(|i| !done.contains(i))
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(json!({
+        "import": id,
+        "status": status,
+        "total": row.try_get::<i64, _>("total")?,
+        "createdAt": row.try_get::<i64, _>("created_at")?,
+        "finishedAt": row.try_get::<Option<i64>, _>("finished_at")?,
+        "committed": committed,
+        "notCommitted": not_committed,
+        "summary": report.get("summary"),
+        "results": report.get("results"),
     }))
 }

@@ -14,6 +14,9 @@
 //! - [`api`]: the HTTP routes; [`error`]: the one error-to-status map.
 //! - [`policy`]: policy versions and replacement reports.
 //! - [`seed`]: demo tenants, one per preset.
+//! - [`ops`]: metrics, JSON logs, limits' typed errors, CORS, shutdown.
+//! - [`plugins`]: tenant plugins over the API and in decisions.
+//! - [`sync`]: several instances over one database (cache refresh).
 //! - [`authzen`]: the AuthZEN Authorization API 1.0 over the directory; [`resources`]:
 //!   stored resources other than users.
 //! - [`decide`]: the native decision API, every operation of the contract, in directory
@@ -31,10 +34,13 @@ pub mod error;
 pub mod fields;
 pub mod imports;
 pub mod openapi;
+pub mod ops;
+pub mod plugins;
 pub mod policy;
 pub mod resources;
 pub mod seed;
 pub mod store;
+pub mod sync;
 pub mod tokens;
 pub mod users;
 

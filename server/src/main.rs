@@ -43,6 +43,16 @@ enum Command {
         /// Secure.
         #[arg(long)]
         production: bool,
+        /// An origin allowed to call the API from a browser (repeat for several). CORS is
+        /// closed without it.
+        #[arg(long = "cors-origin", value_name = "ORIGIN")]
+        cors_origins: Vec<String>,
+        /// Seconds a request may take before it is answered 408.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        request_timeout: u64,
+        /// Seconds a request waits for a database connection before it is answered 503.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=60))]
+        db_acquire_timeout: u64,
     },
     /// The audit log.
     Audit {
@@ -84,6 +94,14 @@ enum KeyCommand {
 }
 
 async fn open(args: &DbArgs, production: bool) -> Result<Db, String> {
+    open_with(args, production, warden_server::db::ACQUIRE_TIMEOUT).await
+}
+
+async fn open_with(
+    args: &DbArgs,
+    production: bool,
+    acquire: std::time::Duration,
+) -> Result<Db, String> {
     let url = match &args.database {
         Some(u) => DbUrl::parse(u).map_err(|e| e.to_string())?,
         None => {
@@ -95,7 +113,9 @@ async fn open(args: &DbArgs, production: bool) -> Result<Db, String> {
         return Err(warden_server::db::DbError::InMemoryInProduction.to_string());
     }
     tracing::info!(database = %url.redacted(), "opening the database");
-    Db::connect(&url, 8).await.map_err(|e| e.to_string())
+    Db::connect_with(&url, 8, acquire)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 async fn run(cli: Cli) -> Result<ExitCode, String> {
@@ -106,18 +126,39 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             www,
             demo,
             production,
+            cors_origins,
+            request_timeout,
+            db_acquire_timeout,
         } => {
             if production && demo {
                 return Err("--demo is refused in --production mode".into());
             }
-            let db = open(&db, production).await?;
+            warden_server::ops::cors(&cors_origins)?;
+            let db = open_with(
+                &db,
+                production,
+                std::time::Duration::from_secs(db_acquire_timeout),
+            )
+            .await?;
             let app = App::new(
                 db,
                 Settings {
                     secure_cookies: production,
+                    request_timeout: std::time::Duration::from_secs(request_timeout),
+                    cors_origins,
                     ..Settings::default()
                 },
             );
+            let interrupted = warden_server::imports::recover(&app)
+                .await
+                .map_err(|e| format!("recovering imports: {e}"))?;
+            if interrupted > 0 {
+                tracing::warn!(
+                    imports = interrupted,
+                    "imports interrupted by the last stop marked as such"
+                );
+            }
+            warden_server::sync::spawn(&app);
             if demo {
                 for preset in seed::DEMO_PRESETS {
                     if let Some(users) = seed::demo_tenant(&app, preset)
@@ -139,7 +180,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             let bound = listener.local_addr().map_err(|e| e.to_string())?;
             println!("warden-server listening on http://{bound}/");
             axum::serve(listener, api::router(app, www))
-                .with_graceful_shutdown(shutdown())
+                .with_graceful_shutdown(warden_server::ops::shutdown_signal())
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(ExitCode::SUCCESS)
@@ -184,36 +225,23 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
     }
 }
 
-/// Resolves on Ctrl-C or SIGTERM: in-flight requests then finish.
-async fn shutdown() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-}
-
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    // Structured logs: one JSON object per line on stderr (`WARDEN_LOG=text` for humans);
+    // the level from RUST_LOG (default info).
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let registry = tracing_subscriber::registry().with(filter);
+    if std::env::var("WARDEN_LOG").is_ok_and(|v| v == "text") {
+        registry
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .init();
+    } else {
+        registry
+            .with(warden_server::ops::json_layer(std::io::stderr))
+            .init();
+    }
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -78,6 +78,8 @@ struct Operation {
     body: Vec<(&'static str, String, bool)>,
     /// (status, description, schema).
     responses: Vec<(u16, &'static str, Option<String>)>,
+    /// A 200 in this content type (a string), instead of JSON.
+    text: Option<&'static str>,
 }
 
 impl Operation {
@@ -94,6 +96,7 @@ impl Operation {
             path_params: Vec::new(),
             body: Vec::new(),
             responses: Vec::new(),
+            text: None,
         }
     }
 
@@ -127,6 +130,12 @@ impl Operation {
     fn ok(mut self, status: u16, description: &'static str, schema: Body) -> Self {
         self.responses
             .push((status, description, schema.map(str::to_owned)));
+        self
+    }
+
+    fn ok_text(mut self, description: &'static str, mime: &'static str) -> Self {
+        self.responses.push((200, description, None));
+        self.text = Some(mime);
         self
     }
 
@@ -172,7 +181,6 @@ fn error_description(status: u16) -> &'static str {
 
 fn error_schema(status: u16) -> String {
     match status {
-        413 => "TooLarge".into(),
         _ => "ServerError".into(),
     }
 }
@@ -250,6 +258,14 @@ impl Spec {
         }
         for (status, description, schema) in op.responses {
             let mut r = ResponseBuilder::new().description(description);
+            if let (200, Some(mime)) = (status, op.text) {
+                r = r.content(
+                    mime,
+                    ContentBuilder::new()
+                        .schema(Some(schema_ref("Text")))
+                        .build(),
+                );
+            }
             if let Some(s) = schema {
                 if s == "TooLarge" {
                     // tower-http's body limit answers before any handler, with a plain body.
@@ -322,6 +338,7 @@ fn server_types() -> Map<String, Value> {
     add::<crate::decide::DecideQuery>(&mut g, &mut out);
     add::<crate::resources::ResourceBody>(&mut g, &mut out);
     add::<crate::error::FieldError>(&mut g, &mut out);
+    add::<crate::plugins::Upload>(&mut g, &mut out);
     for (name, schema) in g.take_definitions(true) {
         out.entry(name).or_insert(schema);
     }
@@ -350,6 +367,31 @@ fn server_shapes() -> Map<String, Value> {
         "properties": {"name": {"type": "string"}, "properties": {"type": "object"}}
     });
     let pairs: Vec<(&str, Value)> = vec![
+        ("Text", json!({"type": "string"})),
+        (
+            "PluginList",
+            json!({"type": "object", "description": "The tenant's plugins in order, with their status on this instance, the settings and the registry's generation."}),
+        ),
+        (
+            "Plugin",
+            json!({"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}, "description": "A stored plugin: name, version, hash, position, configuration."}),
+        ),
+        (
+            "PluginChange",
+            json!({"type": "object", "description": "The plugin set after an upload, a replacement or a removal."}),
+        ),
+        (
+            "PluginSettings",
+            json!({"type": "object", "description": "The tenant's plugin limits and failure policy, within the host's hard caps."}),
+        ),
+        (
+            "PluginSettingsView",
+            json!({"type": "object", "required": ["settings", "caps"], "properties": {"settings": {"type": "object"}, "caps": {"type": "object"}}}),
+        ),
+        (
+            "ImportReportStored",
+            json!({"type": "object", "description": "A committed import's stored report: each item committed with its audit entry, or not at all."}),
+        ),
         (
             "PathSegment",
             json!({"type": "string", "minLength": 1, "description": "One path segment (an id, a resource type)."}),
@@ -361,7 +403,7 @@ fn server_shapes() -> Map<String, Value> {
                 "type": "object",
                 "required": ["error"],
                 "properties": {
-                    "error": {"type": "string", "enum": ["unauthenticated", "csrf", "denied", "forbidden", "not_found", "invalid", "conflict", "too_large", "bad_request", "unavailable", "internal", "invalid_request"]},
+                    "error": {"type": "string", "enum": ["unauthenticated", "csrf", "denied", "forbidden", "not_found", "invalid", "conflict", "too_large", "bad_request", "unavailable", "internal", "invalid_request", "timeout", "plugin_refused"]},
                     "message": string.clone(),
                     "reason": string.clone(),
                     "field": {"type": "string", "description": "AuthZEN: the field at fault (`subject.type`)."},
@@ -863,6 +905,102 @@ fn operations(contract: &Value) -> Vec<Operation> {
         .query("ImportQuery", &["format", "commit"])
         .ok(200, "The import's report", Some("ImportResult"))
         .errors(&[400, 403, 413, 422])
+        .common(),
+        Operation::new(
+            Get,
+            "/api/v1/imports/{id}",
+            "readImport",
+            "A committed import's stored report",
+            TAG_USERS,
+        )
+        .acts()
+        .param("id", "The import's id")
+        .ok(200, "The report", Some("ImportReportStored"))
+        .errors(&[400, 403, 404])
+        .common(),
+        Operation::new(
+            Get,
+            "/metrics",
+            "metrics",
+            "Prometheus metrics (OpenMetrics text): decisions by operation and outcome, latencies, plugin faults, the pool",
+            TAG_OPS,
+        )
+        .auth(Auth::None)
+        .ok_text(
+            "The metrics",
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )
+        .common(),
+        Operation::new(
+            Get,
+            "/api/v1/plugins",
+            "listPlugins",
+            "The tenant's plugins, in order, with their status (admin keys)",
+            TAG_ADMIN,
+        )
+        .auth(Auth::Key)
+        .ok(200, "The plugins", Some("PluginList"))
+        .errors(&[403])
+        .common(),
+        Operation::new(
+            Get,
+            "/api/v1/plugins/{name}",
+            "readPlugin",
+            "One stored plugin (admin keys)",
+            TAG_ADMIN,
+        )
+        .auth(Auth::Key)
+        .param("name", "The plugin's name")
+        .ok(200, "The plugin", Some("Plugin"))
+        .errors(&[403, 404])
+        .common(),
+        Operation::new(
+            Put,
+            "/api/v1/plugins/{name}",
+            "uploadPlugin",
+            "Upload or atomically replace a plugin, checked as `warden plugin check` does (admin keys)",
+            TAG_ADMIN,
+        )
+        .auth(Auth::Key)
+        .param("name", "The plugin's name")
+        .json("Upload")
+        .ok(200, "Stored", Some("PluginChange"))
+        .errors(&[400, 403, 404, 409, 413, 422])
+        .common(),
+        Operation::new(
+            Delete,
+            "/api/v1/plugins/{name}",
+            "removePlugin",
+            "Remove a plugin (admin keys)",
+            TAG_ADMIN,
+        )
+        .auth(Auth::Key)
+        .param("name", "The plugin's name")
+        .ok(200, "Removed", Some("PluginChange"))
+        .errors(&[400, 403, 404, 409])
+        .common(),
+        Operation::new(
+            Get,
+            "/api/v1/plugin-settings",
+            "readPluginSettings",
+            "The tenant's plugin settings and the host's caps (admin keys)",
+            TAG_ADMIN,
+        )
+        .auth(Auth::Key)
+        .ok(200, "The settings", Some("PluginSettingsView"))
+        .errors(&[403])
+        .common(),
+        Operation::new(
+            Put,
+            "/api/v1/plugin-settings",
+            "replacePluginSettings",
+            "Replace the tenant's plugin settings, within the host's caps (admin keys)",
+            TAG_ADMIN,
+        )
+        .auth(Auth::Key)
+        .json("PluginSettings")
+        .ok(200, "Replaced", Some("PluginSettingsView"))
+        .errors(&[400, 403, 409, 413, 422])
         .common(),
         // Administration.
         Operation::new(

@@ -43,6 +43,12 @@ fn lifecycle_bad(e: LifecycleError) -> ApiError {
 }
 
 /// The fields of type password.
+/// The record fields that hold a password under `policy` (never sent to plugins, never
+/// logged).
+pub fn password_field_names(policy: &Policy) -> Vec<String> {
+    password_fields(policy)
+}
+
 fn password_fields(policy: &Policy) -> Vec<String> {
     policy
         .document()
@@ -461,6 +467,29 @@ pub async fn create(
     body: Map<String, Value>,
     request_id: Option<String>,
 ) -> Result<Written, ApiError> {
+    create_item(app, caller, body, request_id, None).await
+}
+
+/// An import's item: recorded in the same transaction as the user and its audit entry.
+#[derive(Debug, Clone)]
+pub struct ImportItem {
+    /// The import's id.
+    pub import: String,
+    /// The item's index in the file.
+    pub index: usize,
+}
+
+/// [`create`], recording the import item `item` (when given) in the user's transaction.
+///
+/// # Errors
+/// As [`create`].
+pub async fn create_item(
+    app: &App,
+    caller: &Caller,
+    body: Map<String, Value>,
+    request_id: Option<String>,
+    item: Option<ImportItem>,
+) -> Result<Written, ApiError> {
     let tenant = &caller.tenant;
     let actor = caller.actor()?;
     let b = split_body(body)?;
@@ -494,6 +523,8 @@ pub async fn create(
     let mut conn = app.db.pool().acquire().await?;
     let decision = validate(&mut conn, tenant, actor, &record, Mode::Create, None).await?;
     refuse_invalid(&decision)?;
+    let mut plugin_reports =
+        crate::plugins::validate(app, tenant, &record, Mode::Create, &decision).await?;
     let mut u = UserRow {
         id: id.clone(),
         tenant: tenant.id.clone(),
@@ -541,10 +572,21 @@ pub async fn create(
         &actor.account(),
         "users.create",
         Target::from(&u.account()),
-        change,
+        change.clone(),
     )?)?;
     authorize_groups(tenant, &dir, actor, &u, &[], &u.groups)?;
     drop(conn);
+    plugin_reports.extend(
+        crate::plugins::authorize(
+            app,
+            tenant,
+            actor.account(),
+            "users.create",
+            Target::from(&u.account()),
+            change,
+        )
+        .await?,
+    );
 
     let at = now().unix();
     let temporary = match plain {
@@ -577,11 +619,15 @@ pub async fn create(
                 &u.id,
                 None,
                 Some(u.view()),
-                serde_json::to_value(&authz)?,
+                crate::plugins::with_plugins(serde_json::to_value(&authz)?, &plugin_reports),
                 Vec::new(),
                 at,
             )
-            .await
+            .await?;
+        if let Some(item) = &item {
+            crate::imports::record_item(&mut tx, &tenant.id, item, &u.id).await?;
+        }
+        Ok(())
     }
     .await;
     match written {
@@ -593,6 +639,9 @@ pub async fn create(
     }
     let mut extra = Map::new();
     extra.insert("warnings".into(), warnings(&decision).into());
+    if !plugin_reports.is_empty() {
+        extra.insert("plugins".into(), plugin_reports.into());
+    }
     if let Some(p) = temporary {
         // Shown once, here; stored only as its hash (R004-05).
         extra.insert("temporaryPassword".into(), p.into());
@@ -954,6 +1003,8 @@ pub async fn update(
     )
     .await?;
     refuse_invalid(&decision)?;
+    let mut plugin_reports =
+        crate::plugins::validate(app, tenant, &record, Mode::Update, &decision).await?;
     let mut after = before.clone();
     after.document = decision.normalized.clone();
     after.document.remove("id");
@@ -1003,6 +1054,17 @@ pub async fn update(
         Target::from(&before.account()),
         change.clone(),
     )?)?;
+    plugin_reports.extend(
+        crate::plugins::authorize(
+            app,
+            tenant,
+            actor.account(),
+            "users.update",
+            Target::from(&after.account()),
+            change.clone(),
+        )
+        .await?,
+    );
     // The stored record as the edit's record was built from it (with the stored status
     // where the schema has a status field), so that only what the edit changes is compared.
     let mut before_account = before.account();
@@ -1118,7 +1180,7 @@ pub async fn update(
                 &after.id,
                 Some(before.view()),
                 Some(after.view()),
-                serde_json::to_value(&authz)?,
+                crate::plugins::with_plugins(serde_json::to_value(&authz)?, &plugin_reports),
                 done.clone(),
                 at,
             )
@@ -1148,6 +1210,9 @@ pub async fn update(
     let mut extra = Map::new();
     extra.insert("warnings".into(), warnings(&decision).into());
     extra.insert("obligations".into(), done.into());
+    if !plugin_reports.is_empty() {
+        extra.insert("plugins".into(), plugin_reports.into());
+    }
     let mut view = after.view();
     fields::redact(
         &fields::access_of(&tenant.policy, &dir, actor, &after)?,
@@ -1226,6 +1291,17 @@ pub async fn transition(
         return Err(ApiError::denied(d.deny));
     }
     drop(conn);
+    let plugin_reports = crate::plugins::transition(
+        app,
+        tenant,
+        req.actor.clone(),
+        req.target.clone(),
+        &req.to,
+        req.reason.clone(),
+        req.duration_days,
+        req.duration_minutes,
+    )
+    .await?;
     let at = now().unix();
     let mut after = before.clone();
     after.status = d.to.clone();
@@ -1244,7 +1320,7 @@ pub async fn transition(
             &after.id,
             Some(before.view()),
             Some(after.view()),
-            serde_json::to_value(&d.audit)?,
+            crate::plugins::with_plugins(serde_json::to_value(&d.audit)?, &plugin_reports),
             done.clone(),
             at,
         )
@@ -1252,6 +1328,9 @@ pub async fn transition(
     tx.commit().await?;
     let mut extra = Map::new();
     extra.insert("obligations".into(), done.into());
+    if !plugin_reports.is_empty() {
+        extra.insert("plugins".into(), plugin_reports.into());
+    }
     let mut view = after.view();
     fields::redact(
         &fields::access_of(&tenant.policy, &dir, actor, &after)?,

@@ -1,0 +1,333 @@
+//! Operating the server: Prometheus metrics, structured JSON logs with request ids, the
+//! typed bodies of the limits' errors (413, 408), CORS (closed unless origins are given),
+//! and the shutdown signal.
+//!
+//! Metrics use the Prometheus project's own client (`prometheus-client`): one registry per
+//! [`App`], so two instances in one process (the tests) never mix their counts. Nothing
+//! tenant-controlled becomes a label except the fixed set of operations, outcomes and
+//! fault codes, so the number of series is bounded.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::app::App;
+use crate::error::ApiError;
+
+/// Labels of an HTTP request.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HttpLabels {
+    /// The method.
+    pub method: String,
+    /// The route's template (`/api/v1/users/{id}`), `unmatched` outside the routes.
+    pub route: String,
+    /// The status code.
+    pub status: u16,
+}
+
+/// Labels of a request's latency.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RouteLabels {
+    /// The method.
+    pub method: String,
+    /// The route's template.
+    pub route: String,
+}
+
+/// Labels of a decision.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DecisionLabels {
+    /// `validate`, `authorize`, `transition`.
+    pub operation: String,
+    /// `allow`, `deny`, `valid`, `invalid`.
+    pub outcome: String,
+}
+
+/// Labels of a plugin fault.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FaultLabels {
+    /// The hook (`validateUser`, `authorize`, `transition`).
+    pub hook: String,
+    /// The fault's code (`fuel_exhausted`, `deadline`, ...) or `disabled`.
+    pub code: String,
+}
+
+/// The server's metrics.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<HttpLabels, Counter>,
+    latency: Family<RouteLabels, Histogram>,
+    decisions: Family<DecisionLabels, Counter>,
+    plugin_faults: Family<FaultLabels, Counter>,
+    pool_size: Gauge,
+    pool_idle: Gauge,
+    pool_max: Gauge,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Metrics").finish_non_exhaustive()
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+/// Latency buckets: 0.25 ms to about 16 s, doubling.
+fn latency_histogram() -> Histogram {
+    Histogram::new(exponential_buckets(0.000_25, 2.0, 17))
+}
+
+impl Metrics {
+    /// A fresh registry with every metric registered.
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("warden");
+        let requests = Family::<HttpLabels, Counter>::default();
+        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
+        let decisions = Family::<DecisionLabels, Counter>::default();
+        let plugin_faults = Family::<FaultLabels, Counter>::default();
+        let (pool_size, pool_idle, pool_max) =
+            (Gauge::default(), Gauge::default(), Gauge::default());
+        registry.register(
+            "http_requests",
+            "HTTP requests by method, route and status",
+            requests.clone(),
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "HTTP request latency by method and route",
+            latency.clone(),
+        );
+        registry.register(
+            "decisions",
+            "Kernel decisions (with the tenant's plugins) by operation and outcome",
+            decisions.clone(),
+        );
+        registry.register(
+            "plugin_faults",
+            "Tenant plugin faults by hook and fault code",
+            plugin_faults.clone(),
+        );
+        registry.register(
+            "db_pool_connections",
+            "Open database connections",
+            pool_size.clone(),
+        );
+        registry.register(
+            "db_pool_idle_connections",
+            "Idle database connections",
+            pool_idle.clone(),
+        );
+        registry.register(
+            "db_pool_max_connections",
+            "The pool's connection limit",
+            pool_max.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            decisions,
+            plugin_faults,
+            pool_size,
+            pool_idle,
+            pool_max,
+        }
+    }
+
+    /// Counts a decision.
+    pub fn decision(&self, operation: &str, outcome: &str) {
+        self.decisions
+            .get_or_create(&DecisionLabels {
+                operation: operation.to_owned(),
+                outcome: outcome.to_owned(),
+            })
+            .inc();
+    }
+
+    /// Counts a plugin fault.
+    pub fn plugin_fault(&self, hook: &str, code: &str) {
+        self.plugin_faults
+            .get_or_create(&FaultLabels {
+                hook: hook.to_owned(),
+                code: code.to_owned(),
+            })
+            .inc();
+    }
+
+    fn request(&self, method: &Method, route: &str, status: StatusCode, elapsed: Duration) {
+        self.requests
+            .get_or_create(&HttpLabels {
+                method: method.as_str().to_owned(),
+                route: route.to_owned(),
+                status: status.as_u16(),
+            })
+            .inc();
+        self.latency
+            .get_or_create(&RouteLabels {
+                method: method.as_str().to_owned(),
+                route: route.to_owned(),
+            })
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// The OpenMetrics text of every metric, the pool's state read now.
+    ///
+    /// # Errors
+    /// Formatting errors (none in practice: the target is a `String`).
+    pub fn render(&self, pool: &sqlx::AnyPool, max_connections: u32) -> Result<String, ApiError> {
+        self.pool_size.set(i64::from(pool.size()));
+        self.pool_idle
+            .set(i64::try_from(pool.num_idle()).unwrap_or(i64::MAX));
+        self.pool_max.set(i64::from(max_connections));
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .map_err(|e| ApiError::Internal(format!("metrics: {e}")))?;
+        Ok(out)
+    }
+}
+
+/// `GET /metrics`: Prometheus' text format.
+pub async fn metrics(State(app): State<Arc<App>>) -> Response {
+    match app.metrics.render(app.db.pool(), app.db.max_connections()) {
+        Ok(text) => (
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Counts every request by route template and status, and times it.
+pub async fn track(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    app.metrics
+        .request(&method, &route, resp.status(), start.elapsed());
+    resp
+}
+
+/// Gives the limits' own answers (tower-http's 413 and 408, which have plain or empty
+/// bodies) the API's typed error body.
+pub async fn typed_limits(req: Request, next: Next) -> Response {
+    let resp = next.run(req).await;
+    let json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if json {
+        return resp;
+    }
+    match resp.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge.into_response(),
+        StatusCode::REQUEST_TIMEOUT => ApiError::Timeout.into_response(),
+        _ => resp,
+    }
+}
+
+/// CORS: `None` (no header at all, so browsers refuse cross-origin calls) unless origins
+/// are configured; then exactly those origins, the API's methods and headers, no
+/// credentials.
+///
+/// # Errors
+/// An origin that is not a valid header value (`scheme://host[:port]`).
+pub fn cors(origins: &[String]) -> Result<Option<CorsLayer>, String> {
+    if origins.is_empty() {
+        return Ok(None);
+    }
+    let mut list = Vec::with_capacity(origins.len());
+    for o in origins {
+        let ok = (o.starts_with("https://") || o.starts_with("http://"))
+            && !o.ends_with('/')
+            && o.len() <= 256;
+        if !ok {
+            return Err(format!(
+                "--cors-origin `{o}`: expected scheme://host[:port] without a trailing slash"
+            ));
+        }
+        list.push(HeaderValue::from_str(o).map_err(|e| format!("--cors-origin `{o}`: {e}"))?);
+    }
+    Ok(Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(list))
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                HeaderName::from_static(crate::auth::ACT_AS),
+                HeaderName::from_static("x-request-id"),
+            ])
+            .expose_headers([HeaderName::from_static("x-request-id")])
+            .max_age(Duration::from_secs(600)),
+    ))
+}
+
+/// The JSON log subscriber's formatting layer over `writer`: one JSON object per line,
+/// with the current span (the request: id, method, route) on every event.
+pub fn json_layer<S, W>(writer: W) -> impl tracing_subscriber::Layer<S>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt::layer()
+        .json()
+        .with_current_span(true)
+        .with_span_list(false)
+        .with_writer(writer)
+}
+
+/// Resolves on Ctrl-C or SIGTERM: the server then stops accepting and in-flight requests
+/// finish.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested: finishing in-flight requests");
+}

@@ -1,0 +1,996 @@
+//! Tenant plugins over the API: upload (admin keys only), list, replace atomically,
+//! remove, per-tenant settings; and the plugins' part in the tenant's decisions.
+//!
+//! The plugins run in the hardened plugin host of `warden-host` (issue 15): one wasmtime
+//! [`Runtime`] per process, one [`Registry`] per [`App`]. An upload is checked exactly as
+//! `warden plugin check` does, through [`Registry::load`]: the tenant's limits (within
+//! the host's hard caps), the structural scan before compilation, the tenant's compile
+//! rate limit, the interface, `describe`, the name and version rules. Nothing is stored
+//! unless that check passes, and the plugin's name in the URL must be the name its
+//! `describe` gives.
+//!
+//! The database is the source of truth: the component's bytes, its SHA-256, its name,
+//! version and configuration, in `tenant_plugins`; each change bumps the tenant's
+//! `plugin_generation` and appends an audit entry in the same transaction. Each instance
+//! keeps the generation it loaded per tenant; a different one in the database (a change
+//! made elsewhere, seen by [`crate::sync`]) makes the next decision reload the set (the
+//! compile cache makes a reload of known bytes cheap and free of the rate limit).
+//!
+//! Decisions: after the kernel decided, the tenant's plugins run through
+//! [`TenantPlugins::evaluate`] on the same input. Plugins only narrow: a plugin violation
+//! of severity error refuses a record, a plugin deny (or a fault under a closed failure
+//! policy) denies. Every decision that ran plugins names them (name, version, hash, hook,
+//! outcome) in the response and in its audit entry. A tenant whose stored plugins cannot
+//! be loaded gets 503 for its decisions, never a decision without its plugins.
+//! Passwords are removed from what plugins receive: a secret never reaches tenant code,
+//! whose logs end up in decisions.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::{Json, Router};
+use base64::Engine as _;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use sqlx::{AnyConnection, Row};
+use tokio::sync::Mutex;
+use warden_core::access::{RoleChange, Target};
+use warden_core::api::{AuthorizeInput, TransitionInput, ValidateInput};
+use warden_core::model::Account;
+use warden_core::policy::Mode;
+use warden_core::validate::{ValidationDecision, ValidationFacts};
+use warden_host::plugin::{
+    LoadError, PluginSpec, PluginStatus, Registry, Runtime, SettingsError, TenantPlugins,
+    TenantSettings,
+};
+
+use crate::app::{App, Tenant, now};
+use crate::audit::{self, AuditRecord};
+use crate::auth::Caller;
+use crate::error::ApiError;
+
+/// The largest plugin upload body (JSON with the component in base64): 16 MiB, so
+/// components up to 12 MiB; each tenant's `maxModuleBytes` (default 2 MiB, hard cap
+/// 64 MiB) is checked on the decoded bytes.
+pub const MAX_PLUGIN_BODY: usize = 16 << 20;
+/// The most plugins one tenant may have.
+pub const MAX_PLUGINS_PER_TENANT: usize = 16;
+/// The largest configuration of one plugin, as JSON text.
+pub const MAX_CONFIG_BYTES: usize = 64 << 10;
+
+fn runtime() -> Result<Arc<Runtime>, ApiError> {
+    static RUNTIME: OnceLock<Result<Arc<Runtime>, String>> = OnceLock::new();
+    RUNTIME
+        .get_or_init(|| Runtime::new().map_err(|e| e.to_string()))
+        .clone()
+        .map_err(|e| ApiError::Internal(format!("plugin runtime: {e}")))
+}
+
+/// One [`App`]'s plugin state: the registry (created on first use) and the generation of
+/// each tenant's set it holds.
+#[derive(Debug, Default)]
+pub struct Plugins {
+    registry: OnceLock<Arc<Registry>>,
+    loaded: Mutex<HashMap<String, i64>>,
+    admin: Mutex<()>,
+}
+
+impl Plugins {
+    fn registry(&self) -> Result<Arc<Registry>, ApiError> {
+        if let Some(r) = self.registry.get() {
+            return Ok(Arc::clone(r));
+        }
+        let r = Arc::new(Registry::new(runtime()?));
+        Ok(Arc::clone(self.registry.get_or_init(|| r)))
+    }
+
+    /// The generation of `tenant`'s set this instance holds, if any.
+    pub async fn loaded_generation(&self, tenant: &str) -> Option<i64> {
+        self.loaded.lock().await.get(tenant).copied()
+    }
+
+    /// Forgets the set of `tenant` (a change elsewhere): the next decision reloads it.
+    pub async fn forget(&self, tenant: &str) {
+        self.loaded.lock().await.remove(tenant);
+    }
+
+    /// The tenants whose sets this instance holds, with their generations.
+    pub async fn loaded(&self) -> HashMap<String, i64> {
+        self.loaded.lock().await.clone()
+    }
+}
+
+fn load_error(e: &LoadError) -> ApiError {
+    let field = match e {
+        LoadError::Structure { limit, .. } => (*limit).to_owned(),
+        LoadError::Settings(SettingsError::AboveCap { limit, .. })
+        | LoadError::Settings(SettingsError::Zero { limit }) => format!("settings.{limit}"),
+        LoadError::Settings(_) => "settings".to_owned(),
+        LoadError::ModuleTooLarge { .. } => "component".to_owned(),
+        LoadError::InvalidIdentity { field, .. } => format!("describe.{field}"),
+        LoadError::ReservedName { .. } | LoadError::DuplicateName { .. } => {
+            "describe.name".to_owned()
+        }
+        _ => "component".to_owned(),
+    };
+    ApiError::PluginRefused {
+        code: e.code().to_owned(),
+        field,
+        message: e.to_string(),
+    }
+}
+
+fn settings_error(e: &SettingsError) -> ApiError {
+    let field = match e {
+        SettingsError::AboveCap { limit, .. } | SettingsError::Zero { limit } => {
+            (*limit).to_owned()
+        }
+        _ => "settings".to_owned(),
+    };
+    ApiError::PluginRefused {
+        code: "invalid_settings".into(),
+        field,
+        message: e.to_string(),
+    }
+}
+
+/// A stored plugin row.
+struct Stored {
+    name: String,
+    version: String,
+    hash: String,
+    interface: String,
+    size: i64,
+    component: Vec<u8>,
+    config: Value,
+    updated_at: i64,
+}
+
+async fn stored(conn: &mut AnyConnection, tenant: &str) -> Result<Vec<Stored>, ApiError> {
+    let rows = sqlx::query(
+        "SELECT name, version, hash, interface, size, component, config, updated_at FROM tenant_plugins WHERE tenant_id = $1 ORDER BY position, name",
+    )
+    .bind(tenant)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let config: String = r.try_get("config")?;
+            Ok(Stored {
+                name: r.try_get("name")?,
+                version: r.try_get("version")?,
+                hash: r.try_get("hash")?,
+                interface: r.try_get("interface")?,
+                size: r.try_get("size")?,
+                component: r.try_get("component")?,
+                config: serde_json::from_str(&config)?,
+                updated_at: r.try_get("updated_at")?,
+            })
+        })
+        .collect()
+}
+
+async fn stored_settings(
+    conn: &mut AnyConnection,
+    tenant: &str,
+) -> Result<TenantSettings, ApiError> {
+    let text: Option<String> =
+        sqlx::query_scalar("SELECT settings FROM tenant_plugin_settings WHERE tenant_id = $1")
+            .bind(tenant)
+            .fetch_optional(&mut *conn)
+            .await?;
+    match text {
+        None => Ok(TenantSettings::default()),
+        Some(t) => serde_json::from_str(&t)
+            .map_err(|e| ApiError::Internal(format!("stored plugin settings of {tenant}: {e}"))),
+    }
+}
+
+async fn generation(conn: &mut AnyConnection, tenant: &str) -> Result<i64, ApiError> {
+    Ok(
+        sqlx::query_scalar("SELECT plugin_generation FROM tenants WHERE id = $1")
+            .bind(tenant)
+            .fetch_one(&mut *conn)
+            .await?,
+    )
+}
+
+async fn load_blocking(
+    registry: Arc<Registry>,
+    key: String,
+    settings: TenantSettings,
+    specs: Vec<PluginSpec>,
+) -> Result<Result<Vec<PluginStatus>, LoadError>, ApiError> {
+    tokio::task::spawn_blocking(move || registry.load(&key, settings, specs))
+        .await
+        .map_err(|e| ApiError::Internal(format!("plugin load task: {e}")))
+}
+
+/// The tenant's current plugin set, loaded from the database when this instance does not
+/// hold the stored generation; `None` when the tenant has no plugins.
+///
+/// # Errors
+/// Store errors; [`ApiError::Unavailable`] when stored plugins cannot be loaded here (the
+/// tenant's decisions then fail instead of running without its plugins).
+pub async fn current(app: &App, tenant: &str) -> Result<Option<Arc<TenantPlugins>>, ApiError> {
+    let p = &app.plugins;
+    if p.loaded.lock().await.contains_key(tenant) {
+        return Ok(match p.registry.get() {
+            Some(r) => r.snapshot(tenant),
+            None => None,
+        });
+    }
+    // Loading happens outside the lock: one tenant's load never holds up another's
+    // decisions.
+    let mut conn = app.db.pool().acquire().await?;
+    // The generation first, then the rows: a change committed in between leaves a newer
+    // generation in the database, which the next poll sees.
+    let generation = generation(&mut conn, tenant).await?;
+    let rows = stored(&mut conn, tenant).await?;
+    if rows.is_empty() {
+        if let Some(r) = p.registry.get() {
+            r.unload(tenant);
+        }
+        p.loaded.lock().await.insert(tenant.to_owned(), generation);
+        return Ok(None);
+    }
+    let settings = stored_settings(&mut conn, tenant).await?;
+    drop(conn);
+    let registry = p.registry()?;
+    let specs = rows
+        .into_iter()
+        .map(|s| PluginSpec {
+            wasm: s.component,
+            config: s.config,
+        })
+        .collect();
+    match load_blocking(Arc::clone(&registry), tenant.to_owned(), settings, specs).await? {
+        Ok(_) => {
+            p.loaded.lock().await.insert(tenant.to_owned(), generation);
+            Ok(registry.snapshot(tenant))
+        }
+        Err(e) => {
+            tracing::error!(tenant, code = e.code(), "stored plugins cannot be loaded");
+            Err(ApiError::Unavailable)
+        }
+    }
+}
+
+/// What a decision reports of a plugin: its identity, the hook and the outcome (the
+/// plugin's log stays out: it is plugin-chosen text).
+fn summary(report: &Value, app: &App) -> Value {
+    let mut out = Map::new();
+    for k in [
+        "plugin", "version", "hash", "hook", "outcome", "micros", "fuelUsed",
+    ] {
+        if let Some(v) = report.get(k) {
+            out.insert(k.into(), v.clone());
+        }
+    }
+    if let Some(e) = report.get("error") {
+        let mut err = Map::new();
+        for k in ["code", "message", "failurePolicy"] {
+            if let Some(v) = e.get(k) {
+                err.insert(k.into(), v.clone());
+            }
+        }
+        app.metrics.plugin_fault(
+            report.get("hook").and_then(Value::as_str).unwrap_or(""),
+            e.get("code").and_then(Value::as_str).unwrap_or("unknown"),
+        );
+        out.insert("error".into(), Value::Object(err));
+    }
+    Value::Object(out)
+}
+
+/// Runs `op` through the tenant's plugins; `None` when it has none.
+async fn run(
+    app: &App,
+    tenant: &Tenant,
+    op: &str,
+    input: Value,
+    lang: warden_core::Lang,
+) -> Result<Option<(Value, Vec<Value>)>, ApiError> {
+    let Some(set) = current(app, &tenant.id).await? else {
+        return Ok(None);
+    };
+    let runtime = app.plugins.registry()?.runtime().clone();
+    let request = json!({
+        "contract": 1,
+        "op": op,
+        "lang": serde_json::to_value(lang)?,
+        "policy": serde_json::to_value(tenant.policy.document())?,
+        "input": input,
+    });
+    let decision = tokio::task::spawn_blocking(move || set.evaluate(&runtime, &request))
+        .await
+        .map_err(|e| ApiError::Internal(format!("plugin task: {e}")))?
+        .map_err(|e| ApiError::Internal(format!("plugin evaluation: {}", e.to_json())))?;
+    let reports = decision
+        .get("plugins")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().map(|r| summary(r, app)).collect())
+        .unwrap_or_default();
+    Ok(Some((decision, reports)))
+}
+
+fn without_secrets(mut record: Map<String, Value>, tenant: &Tenant) -> Map<String, Value> {
+    for f in crate::users::password_field_names(&tenant.policy) {
+        record.remove(&f);
+    }
+    record
+}
+
+fn account_without_secrets(mut a: Account, tenant: &Tenant) -> Account {
+    a.attributes = without_secrets(a.attributes, tenant);
+    a
+}
+
+/// The plugins' part of a validation the kernel accepted: refuses the record when a
+/// plugin adds an error; returns the plugins' reports (empty without plugins).
+///
+/// # Errors
+/// [`ApiError::PluginInvalid`] naming the plugins' violations and reports; plugin set
+/// load failures.
+pub async fn validate(
+    app: &App,
+    tenant: &Tenant,
+    record: &Map<String, Value>,
+    mode: Mode,
+    core: &ValidationDecision,
+) -> Result<Vec<Value>, ApiError> {
+    let today = now()
+        .date()
+        .ok_or_else(|| ApiError::Internal("clock".into()))?;
+    let input = ValidateInput {
+        user: without_secrets(record.clone(), tenant),
+        mode,
+        today,
+        facts: ValidationFacts::default(),
+        mfa: false,
+    };
+    let Some((decision, reports)) = run(
+        app,
+        tenant,
+        "validate",
+        serde_json::to_value(&input)?,
+        warden_core::Lang::En,
+    )
+    .await?
+    else {
+        app.metrics.decision("validate", "valid");
+        return Ok(Vec::new());
+    };
+    let plugin_violations: Vec<Value> = decision
+        .get("violations")
+        .and_then(Value::as_array)
+        .map(|vs| {
+            vs.iter()
+                .filter(|v| v.get("source").is_some())
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let refused = plugin_violations
+        .iter()
+        .any(|v| v.get("severity").and_then(Value::as_str) == Some("error"));
+    if refused {
+        app.metrics.decision("validate", "invalid");
+        let mut violations: Vec<Value> = core
+            .violations
+            .iter()
+            .filter_map(|v| serde_json::to_value(v).ok())
+            .collect();
+        violations.extend(plugin_violations);
+        return Err(ApiError::PluginInvalid {
+            violations: Value::Array(violations),
+            plugins: Value::Array(reports),
+        });
+    }
+    app.metrics.decision("validate", "valid");
+    Ok(reports)
+}
+
+/// Whether a plugin narrowed a verdict: its deny, or a fault failing closed.
+fn narrowed(reports: &[Value]) -> bool {
+    reports.iter().any(|r| {
+        let outcome = r.get("outcome").and_then(Value::as_str);
+        let closed = r
+            .get("error")
+            .and_then(|e| e.get("failurePolicy"))
+            .and_then(Value::as_str)
+            == Some("closed");
+        outcome == Some("deny") || (matches!(outcome, Some("fault" | "disabled")) && closed)
+    })
+}
+
+fn verdict(
+    app: &App,
+    op: &str,
+    result: Option<(Value, Vec<Value>)>,
+) -> Result<Vec<Value>, ApiError> {
+    let Some((decision, reports)) = result else {
+        app.metrics.decision(op, "allow");
+        return Ok(Vec::new());
+    };
+    if narrowed(&reports) {
+        app.metrics.decision(op, "deny");
+        return Err(ApiError::PluginDenied {
+            deny: decision.get("deny").cloned().unwrap_or(Value::Null),
+            plugins: Value::Array(reports),
+        });
+    }
+    app.metrics.decision(op, "allow");
+    Ok(reports)
+}
+
+/// The plugins' part of an authorization the kernel allowed.
+///
+/// # Errors
+/// [`ApiError::PluginDenied`] with the denial and the reports.
+pub async fn authorize(
+    app: &App,
+    tenant: &Tenant,
+    actor: Account,
+    action: &str,
+    target: Target,
+    change: Option<RoleChange>,
+) -> Result<Vec<Value>, ApiError> {
+    let input = AuthorizeInput {
+        actor: account_without_secrets(actor, tenant),
+        action: action.to_owned(),
+        target,
+        change,
+        directory: Vec::new(),
+        now: now(),
+    };
+    let r = run(
+        app,
+        tenant,
+        "authorize",
+        serde_json::to_value(&input)?,
+        warden_core::Lang::En,
+    )
+    .await?;
+    verdict(app, "authorize", r)
+}
+
+/// The plugins' part of a transition the kernel allowed.
+///
+/// # Errors
+/// [`ApiError::PluginDenied`] with the denial and the reports.
+#[allow(clippy::too_many_arguments)]
+pub async fn transition(
+    app: &App,
+    tenant: &Tenant,
+    actor: Account,
+    target: Account,
+    to: &str,
+    reason: Option<String>,
+    duration_days: Option<u32>,
+    duration_minutes: Option<u32>,
+) -> Result<Vec<Value>, ApiError> {
+    let input = TransitionInput {
+        actor: account_without_secrets(actor, tenant),
+        target: account_without_secrets(target, tenant),
+        to: to.to_owned(),
+        reason,
+        until: None,
+        duration_days,
+        duration_minutes,
+        facts: Default::default(),
+        directory: Vec::new(),
+        now: now(),
+    };
+    let r = run(
+        app,
+        tenant,
+        "transition",
+        serde_json::to_value(&input)?,
+        warden_core::Lang::En,
+    )
+    .await?;
+    verdict(app, "transition", r)
+}
+
+/// The native decision API's part: the kernel's decision `core` on `input` (the
+/// contract's input of `op`, complete: directory and facts filled in), narrowed by the
+/// tenant's plugins for `validate`, `authorize` and `transition`, with a `plugins` list
+/// naming them. Unchanged for other operations and tenants without plugins. Validation
+/// inputs reach the plugins without their password fields.
+///
+/// # Errors
+/// Plugin set load failures ([`ApiError::Unavailable`]), store errors.
+pub async fn compose(
+    app: &App,
+    tenant: &Tenant,
+    op: warden_core::api::Op,
+    lang: warden_core::Lang,
+    input: &Value,
+    core: Value,
+) -> Result<Value, ApiError> {
+    use warden_core::api::Op;
+    let name = match op {
+        Op::Validate => "validate",
+        Op::Authorize => "authorize",
+        Op::Transition => "transition",
+        _ => return Ok(core),
+    };
+    let mut sent = input.clone();
+    if op == Op::Validate
+        && let Some(Value::Object(user)) = sent.get_mut("user")
+    {
+        *user = without_secrets(std::mem::take(user), tenant);
+    }
+    let Some((composed, reports)) = run(app, tenant, name, sent, lang).await? else {
+        return Ok(core);
+    };
+    let mut out = core;
+    if op == Op::Validate {
+        let plugin_violations: Vec<Value> = composed
+            .get("violations")
+            .and_then(Value::as_array)
+            .map(|vs| {
+                vs.iter()
+                    .filter(|v| v.get("source").is_some())
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let refused = plugin_violations
+            .iter()
+            .any(|v| v.get("severity").and_then(Value::as_str) == Some("error"));
+        if let Some(o) = out.as_object_mut() {
+            if let Some(Value::Array(vs)) = o.get_mut("violations") {
+                vs.extend(plugin_violations);
+            }
+            if refused {
+                o.insert("valid".into(), false.into());
+            }
+        }
+        let valid = out.get("valid").and_then(Value::as_bool) == Some(true);
+        app.metrics
+            .decision("validate", if valid { "valid" } else { "invalid" });
+    } else {
+        if narrowed(&reports) {
+            // The same complete input: the composed decision is the kernel's, narrowed.
+            out = composed;
+        }
+        let allowed = out.get("decision").and_then(Value::as_str) == Some("allow");
+        app.metrics
+            .decision(name, if allowed { "allow" } else { "deny" });
+    }
+    if let Some(o) = out.as_object_mut() {
+        o.insert("plugins".into(), Value::Array(reports));
+    }
+    Ok(out)
+}
+
+/// Adds the plugins' reports to a decision's JSON (for the audit entry).
+pub fn with_plugins(mut decision: Value, reports: &[Value]) -> Value {
+    if !reports.is_empty()
+        && let Some(o) = decision.as_object_mut()
+    {
+        o.insert("plugins".into(), Value::Array(reports.to_vec()));
+    }
+    decision
+}
+
+// ---- the admin API ----
+
+fn require_admin(caller: &Caller) -> Result<(), ApiError> {
+    if caller.is_admin() {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden {
+            deny: None,
+            reason: "only an admin key manages plugins",
+        })
+    }
+}
+
+fn actor_id(caller: &Caller) -> String {
+    caller
+        .actor
+        .as_ref()
+        .map_or_else(|| "admin".to_owned(), |a| a.id.clone())
+}
+
+fn request_id(h: &HeaderMap) -> Option<String> {
+    h.get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(128).collect())
+}
+
+/// The routes, under `/api/v1`.
+pub fn routes() -> Router<Arc<App>> {
+    use axum::extract::DefaultBodyLimit;
+    use axum::routing::get;
+    use tower_http::limit::RequestBodyLimitLayer;
+    Router::new()
+        .route("/plugins", get(list))
+        .route("/plugin-settings", get(read_settings).put(replace_settings))
+        .merge(
+            Router::new()
+                .route("/plugins/{name}", get(read).put(upload).delete(remove))
+                .layer(DefaultBodyLimit::disable())
+                .layer(RequestBodyLimitLayer::new(MAX_PLUGIN_BODY)),
+        )
+}
+
+fn describe(s: &Stored, position: usize, status: Option<&PluginStatus>) -> Value {
+    json!({
+        "name": s.name,
+        "version": s.version,
+        "hash": s.hash,
+        "interface": s.interface,
+        "size": s.size,
+        "position": position,
+        "config": s.config,
+        "updatedAt": s.updated_at,
+        "disabled": status.is_some_and(|st| st.disabled),
+        "consecutiveFaults": status.map_or(0, |st| st.consecutive_faults),
+    })
+}
+
+async fn list(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    require_admin(&caller)?;
+    let tenant = &caller.tenant.id;
+    // Loading makes the breaker state meaningful for this instance.
+    let set = current(&app, tenant).await?;
+    let status = set.map(|s| s.status()).unwrap_or_default();
+    let mut conn = app.db.pool().acquire().await?;
+    let rows = stored(&mut conn, tenant).await?;
+    let settings = stored_settings(&mut conn, tenant).await?;
+    let generation = generation(&mut conn, tenant).await?;
+    let plugins: Vec<Value> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, s)| describe(s, i, status.iter().find(|st| st.name == s.name)))
+        .collect();
+    Ok(Json(json!({
+        "plugins": plugins,
+        "settings": settings,
+        "generation": generation,
+    })))
+}
+
+async fn read(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    require_admin(&caller)?;
+    let mut conn = app.db.pool().acquire().await?;
+    let rows = stored(&mut conn, &caller.tenant.id).await?;
+    let (i, s) = rows
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.name == name)
+        .ok_or(ApiError::NotFound)?;
+    Ok(Json(describe(s, i, None)))
+}
+
+/// An upload: the component (base64 of the binary, or WAT text) and its configuration.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Upload {
+    /// The component, standard base64.
+    component: String,
+    /// The tenant's configuration of the plugin (any JSON; default `{}`).
+    #[serde(default)]
+    config: Option<Value>,
+}
+
+async fn upload(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(name): Path<String>,
+    crate::api::Body(b): crate::api::Body<Upload>,
+) -> Result<Json<Value>, ApiError> {
+    require_admin(&caller)?;
+    let tenant = caller.tenant.id.clone();
+    let wasm = base64::engine::general_purpose::STANDARD
+        .decode(b.component.as_bytes())
+        .map_err(|e| ApiError::PluginRefused {
+            code: "invalid_base64".into(),
+            field: "component".into(),
+            message: format!("the component is not standard base64: {e}"),
+        })?;
+    let config = b.config.unwrap_or_else(|| json!({}));
+    let config_text = serde_json::to_string(&config)?;
+    if config_text.len() > MAX_CONFIG_BYTES {
+        return Err(ApiError::PluginRefused {
+            code: "config_too_large".into(),
+            field: "config".into(),
+            message: format!(
+                "the configuration is {} bytes of JSON, above the limit of {MAX_CONFIG_BYTES}",
+                config_text.len()
+            ),
+        });
+    }
+    let _one_at_a_time = app.plugins.admin.lock().await;
+    let registry = app.plugins.registry()?;
+    let mut conn = app.db.pool().acquire().await?;
+    let settings = stored_settings(&mut conn, &tenant).await?;
+    let rows = stored(&mut conn, &tenant).await?;
+    drop(conn);
+    let position = rows.iter().position(|s| s.name == name);
+    if position.is_none() && rows.len() >= MAX_PLUGINS_PER_TENANT {
+        return Err(ApiError::PluginRefused {
+            code: "too_many_plugins".into(),
+            field: "name".into(),
+            message: format!("a tenant has at most {MAX_PLUGINS_PER_TENANT} plugins"),
+        });
+    }
+    // The new set, checked as a whole under a per-tenant check key (the tenant's compile
+    // budget, its limits, unique names), before anything is stored or swapped in.
+    let mut specs: Vec<PluginSpec> = rows
+        .iter()
+        .map(|s| PluginSpec {
+            wasm: s.component.clone(),
+            config: s.config.clone(),
+        })
+        .collect();
+    let new = PluginSpec {
+        wasm: wasm.clone(),
+        config,
+    };
+    let index = match position {
+        Some(i) => {
+            if let Some(slot) = specs.get_mut(i) {
+                *slot = new;
+            }
+            i
+        }
+        None => {
+            specs.push(new);
+            specs.len() - 1
+        }
+    };
+    let check_key = format!("\u{0}check:{tenant}");
+    let checked = load_blocking(Arc::clone(&registry), check_key.clone(), settings, specs).await?;
+    registry.unload(&check_key);
+    let statuses = checked.map_err(|e| load_error(&e))?;
+    let status = statuses
+        .get(index)
+        .cloned()
+        .ok_or_else(|| ApiError::Internal("plugin status missing".into()))?;
+    if status.name != name {
+        return Err(ApiError::PluginRefused {
+            code: "name_mismatch".into(),
+            field: "name".into(),
+            message: format!(
+                "the URL names the plugin `{name}` but the component describes itself as `{}`",
+                status.name
+            ),
+        });
+    }
+    let at = now().unix();
+    let mut tx = app.db.begin_write().await?;
+    let generation: i64 = sqlx::query(
+        "UPDATE tenants SET plugin_generation = plugin_generation + 1 WHERE id = $1 RETURNING plugin_generation",
+    )
+    .bind(&tenant)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get("plugin_generation")?;
+    let before = sqlx::query("SELECT version, hash FROM tenant_plugins WHERE tenant_id = $1 AND name = $2")
+        .bind(&tenant)
+        .bind(&name)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| -> Result<Value, sqlx::Error> {
+            Ok(json!({"name": name, "version": r.try_get::<String, _>("version")?, "hash": r.try_get::<String, _>("hash")?}))
+        })
+        .transpose()?;
+    let next_position: i64 = sqlx::query_scalar(
+        "SELECT COALESCE(MAX(position), -1) + 1 FROM tenant_plugins WHERE tenant_id = $1",
+    )
+    .bind(&tenant)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO tenant_plugins (tenant_id, name, position, version, hash, interface, size, component, config, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) ON CONFLICT (tenant_id, name) DO UPDATE SET version = excluded.version, hash = excluded.hash, interface = excluded.interface, size = excluded.size, component = excluded.component, config = excluded.config, updated_at = excluded.updated_at",
+    )
+    .bind(&tenant)
+    .bind(&name)
+    .bind(next_position)
+    .bind(&status.version)
+    .bind(&status.hash)
+    .bind(&status.interface)
+    .bind(i64::try_from(wasm.len()).unwrap_or(i64::MAX))
+    .bind(wasm)
+    .bind(&config_text)
+    .bind(at)
+    .execute(&mut *tx)
+    .await?;
+    let after = json!({"name": name, "version": status.version, "hash": status.hash});
+    let action = if before.is_some() {
+        "plugins.replace"
+    } else {
+        "plugins.upload"
+    };
+    audit::append(
+        &mut tx,
+        &AuditRecord {
+            tenant: tenant.clone(),
+            actor: actor_id(&caller),
+            via: caller.via(),
+            action: action.into(),
+            target: format!("plugin:{name}"),
+            before: before.clone(),
+            after: Some(after.clone()),
+            decision: json!({"pluginGeneration": generation, "interface": status.interface}),
+            policy_version: caller.tenant.version,
+            obligations: Vec::new(),
+            at,
+            request_id: request_id(&headers),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    // Swap this instance's set now (compile-cache hits); other instances follow through
+    // the generation.
+    app.plugins.forget(&tenant).await;
+    current(&app, &tenant).await?;
+    Ok(Json(json!({
+        "plugin": after,
+        "replaced": before,
+        "interface": status.interface,
+        "size": status.size,
+        "generation": generation,
+    })))
+}
+
+async fn remove(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    require_admin(&caller)?;
+    let tenant = caller.tenant.id.clone();
+    let _one_at_a_time = app.plugins.admin.lock().await;
+    let at = now().unix();
+    let mut tx = app.db.begin_write().await?;
+    let before =
+        sqlx::query("SELECT version, hash FROM tenant_plugins WHERE tenant_id = $1 AND name = $2")
+            .bind(&tenant)
+            .bind(&name)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some(before) = before else {
+        tx.rollback().await?;
+        return Err(ApiError::NotFound);
+    };
+    let before = json!({"name": name, "version": before.try_get::<String, _>("version")?, "hash": before.try_get::<String, _>("hash")?});
+    let generation: i64 = sqlx::query(
+        "UPDATE tenants SET plugin_generation = plugin_generation + 1 WHERE id = $1 RETURNING plugin_generation",
+    )
+    .bind(&tenant)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get("plugin_generation")?;
+    sqlx::query("DELETE FROM tenant_plugins WHERE tenant_id = $1 AND name = $2")
+        .bind(&tenant)
+        .bind(&name)
+        .execute(&mut *tx)
+        .await?;
+    audit::append(
+        &mut tx,
+        &AuditRecord {
+            tenant: tenant.clone(),
+            actor: actor_id(&caller),
+            via: caller.via(),
+            action: "plugins.remove".into(),
+            target: format!("plugin:{name}"),
+            before: Some(before.clone()),
+            after: None,
+            decision: json!({"pluginGeneration": generation}),
+            policy_version: caller.tenant.version,
+            obligations: Vec::new(),
+            at,
+            request_id: request_id(&headers),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    app.plugins.forget(&tenant).await;
+    current(&app, &tenant).await?;
+    Ok(Json(json!({"removed": before, "generation": generation})))
+}
+
+async fn read_settings(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+) -> Result<Json<Value>, ApiError> {
+    require_admin(&caller)?;
+    let mut conn = app.db.pool().acquire().await?;
+    let s = stored_settings(&mut conn, &caller.tenant.id).await?;
+    Ok(Json(
+        json!({"settings": s, "caps": warden_host::plugin::Limits::CAPS}),
+    ))
+}
+
+async fn replace_settings(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    crate::api::Body(raw): crate::api::Body<Value>,
+) -> Result<Json<Value>, ApiError> {
+    require_admin(&caller)?;
+    let settings: TenantSettings =
+        serde_json::from_value(raw).map_err(|e| ApiError::PluginRefused {
+            code: "invalid_settings".into(),
+            field: "settings".into(),
+            message: e.to_string(),
+        })?;
+    settings.check().map_err(|e| settings_error(&e))?;
+    let tenant = caller.tenant.id.clone();
+    let _one_at_a_time = app.plugins.admin.lock().await;
+    // The stored plugins must still load under the new limits.
+    let mut conn = app.db.pool().acquire().await?;
+    let rows = stored(&mut conn, &tenant).await?;
+    drop(conn);
+    if !rows.is_empty() {
+        let registry = app.plugins.registry()?;
+        let specs = rows
+            .into_iter()
+            .map(|s| PluginSpec {
+                wasm: s.component,
+                config: s.config,
+            })
+            .collect();
+        let check_key = format!("\u{0}check:{tenant}");
+        let checked =
+            load_blocking(Arc::clone(&registry), check_key.clone(), settings, specs).await?;
+        registry.unload(&check_key);
+        checked.map_err(|e| load_error(&e))?;
+    }
+    let text = serde_json::to_string(&settings)?;
+    let at = now().unix();
+    let mut tx = app.db.begin_write().await?;
+    let generation: i64 = sqlx::query(
+        "UPDATE tenants SET plugin_generation = plugin_generation + 1 WHERE id = $1 RETURNING plugin_generation",
+    )
+    .bind(&tenant)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get("plugin_generation")?;
+    sqlx::query(
+        "INSERT INTO tenant_plugin_settings (tenant_id, settings, updated_at) VALUES ($1, $2, $3) ON CONFLICT (tenant_id) DO UPDATE SET settings = excluded.settings, updated_at = excluded.updated_at",
+    )
+    .bind(&tenant)
+    .bind(&text)
+    .bind(at)
+    .execute(&mut *tx)
+    .await?;
+    audit::append(
+        &mut tx,
+        &AuditRecord {
+            tenant: tenant.clone(),
+            actor: actor_id(&caller),
+            via: caller.via(),
+            action: "plugins.settings".into(),
+            target: tenant.clone(),
+            before: None,
+            after: Some(serde_json::to_value(settings)?),
+            decision: json!({"pluginGeneration": generation}),
+            policy_version: caller.tenant.version,
+            obligations: Vec::new(),
+            at,
+            request_id: request_id(&headers),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    app.plugins.forget(&tenant).await;
+    current(&app, &tenant).await?;
+    Ok(Json(
+        json!({"settings": settings, "generation": generation}),
+    ))
+}

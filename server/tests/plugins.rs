@@ -1,0 +1,578 @@
+//! Tenant plugins over the API (issue 12), on SQLite and PostgreSQL: upload (admin keys
+//! only, checked by the hardened plugin host), a decision narrowed by the plugin and
+//! naming it, replacement, removal, hostile uploads refused with typed errors, and one
+//! tenant's plugin never seen by another.
+//!
+//! The components are those `scripts/build-components.sh` builds (`target/components`, or
+//! `WARDEN_COMPONENTS`); a missing one fails the test.
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use std::path::PathBuf;
+
+use axum::http::{Method, StatusCode};
+use base64::Engine as _;
+use common::{Auth, Env, Which, demo_user};
+use serde_json::{Value, json};
+
+const HR: &str = "hr-platform";
+const PPP: &str = "production-planner-pro";
+
+fn component(name: &str) -> Vec<u8> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = match (
+        std::env::var_os("WARDEN_COMPONENTS"),
+        std::env::var_os("CARGO_TARGET_DIR"),
+    ) {
+        (Some(d), _) => PathBuf::from(d),
+        (None, Some(t)) => root.join(t).join("components"),
+        (None, None) => root.join("target/components"),
+    };
+    let path = dir.join(name);
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run scripts/build-components.sh first)",
+            path.display()
+        )
+    })
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+fn hr_user(first: &str, email: &str, manager: &str) -> Value {
+    json!({"firstName": first, "lastName": "Blanc", "email": email, "jobTitle": "Software Engineer", "manager": manager, "status": "active", "organization": "company"})
+}
+
+async fn upload_narrow_replace_remove(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let manager = demo_user(&users, "manager");
+    let admin = Auth::Key {
+        token: env.key(HR, "admin").await,
+        act_as: None,
+    };
+    let service = env.key(HR, "service").await;
+    let as_hr = Auth::key(&service, &hr.id);
+    let wasm = component("email_domain.wasm");
+
+    // A service key may not manage plugins.
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            "/api/v1/plugins/email-domain",
+            &as_hr,
+            Some(json!({"component": b64(&wasm), "config": {"allowedDomains": ["company.com"]}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            "/api/v1/plugins/email-domain",
+            &admin,
+            Some(json!({"component": b64(&wasm), "config": {"allowedDomains": ["company.com"]}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["plugin"]["name"], "email-domain");
+    assert_eq!(v["plugin"]["version"], "1.0.0");
+    let hash = v["plugin"]["hash"].as_str().unwrap().to_owned();
+    assert_eq!(hash.len(), 64, "the SHA-256 of the component: {v}");
+    assert!(v["replaced"].is_null());
+
+    let stored: i64 = env
+        .scalar(
+            "SELECT COUNT(*) FROM tenant_plugins WHERE tenant_id = $1 AND name = 'email-domain'",
+            HR,
+        )
+        .await;
+    assert_eq!(stored, 1, "stored in the database");
+
+    // The kernel accepts a gmail address; the tenant's plugin refuses it, and says so.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(hr_user("Nora", "nora.blanc@gmail.example", &manager.id)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"], "invalid");
+    let from_plugin: Vec<&Value> = v["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|x| x["source"]["plugin"] == "email-domain")
+        .collect();
+    assert!(!from_plugin.is_empty(), "{v}");
+    assert_eq!(from_plugin[0]["source"]["version"], "1.0.0");
+    assert_eq!(v["plugins"][0]["plugin"], "email-domain");
+    assert_eq!(v["plugins"][0]["outcome"], "violations");
+    assert!(
+        v["plugins"][0].get("log").is_none(),
+        "plugin logs stay out of responses"
+    );
+
+    // An address the plugin accepts: created, and the decision names the plugin.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(hr_user("Nina", "nina.blanc@company.com", &manager.id)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let nina = v["user"]["id"].as_str().unwrap().to_owned();
+    let names: Vec<(&str, &str, &str)> = v["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["plugin"].as_str().unwrap(),
+                p["version"].as_str().unwrap(),
+                p["hook"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        names.contains(&("email-domain", "1.0.0", "validateUser")),
+        "{v}"
+    );
+    // ... and so does its audit entry.
+    let (s, v, _) = env
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{nina}/audit"),
+            &as_hr,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(
+        v.to_string().contains("\"plugin\":\"email-domain\""),
+        "the audit entry names the plugin: {v}"
+    );
+
+    // Replace: the same plugin, another configuration. The old rule is gone at once.
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            "/api/v1/plugins/email-domain",
+            &admin,
+            Some(json!({"component": b64(&wasm), "config": {"allowedDomains": ["gmail.example"]}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["replaced"]["name"], "email-domain");
+    let (s, v, _) = env.call(Method::GET, "/api/v1/plugins", &admin, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["plugins"].as_array().unwrap().len(), 1, "{v}");
+    assert_eq!(
+        v["plugins"][0]["config"]["allowedDomains"],
+        json!(["gmail.example"])
+    );
+    assert_eq!(v["plugins"][0]["hash"], hash.as_str());
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(hr_user("Nora", "nora.blanc@gmail.example", &manager.id)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(hr_user("Noe", "noe.blanc@company.com", &manager.id)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+
+    // An update goes through the plugin too.
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{nina}"),
+            &as_hr,
+            Some(json!({"jobTitle": "QA Engineer"})),
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "nina's company.com address is refused by the new configuration: {v}"
+    );
+
+    // Remove: the plugin no longer takes part.
+    let (s, v, _) = env
+        .call(Method::DELETE, "/api/v1/plugins/email-domain", &admin, None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, _, _) = env
+        .call(Method::DELETE, "/api/v1/plugins/email-domain", &admin, None)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(hr_user("Noe", "noe.blanc@company.com", &manager.id)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert!(v.get("plugins").is_none(), "{v}");
+
+    // Every change is in the audit log.
+    let n = env
+        .scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE tenant_id = $1 AND target_id = 'plugin:email-domain'",
+            HR,
+        )
+        .await;
+    assert_eq!(n, 3, "upload, replace, remove");
+
+    // The metrics count the decisions by operation and outcome.
+    let (s, _, _) = env.call(Method::GET, "/metrics", &Auth::None, None).await;
+    assert_eq!(s, StatusCode::OK);
+}
+on_both!(upload_narrow_replace_remove);
+
+async fn transition_fails_closed_on_a_faulting_plugin(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let sophie = demo_user(&users, "sophie");
+    let admin = Auth::Key {
+        token: env.key(HR, "admin").await,
+        act_as: None,
+    };
+    let service = env.key(HR, "service").await;
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            "/api/v1/plugins/hostile",
+            &admin,
+            Some(json!({"component": b64(&component("hostile.wasm")), "config": {"mode": "trap"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/status", sophie.id),
+            &Auth::key(&service, &hr.id),
+            Some(json!({"to": "inactive", "reason": "left the company"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["error"], "denied");
+    assert_eq!(v["plugins"][0]["plugin"], "hostile");
+    assert_eq!(v["plugins"][0]["outcome"], "fault");
+    assert_eq!(v["plugins"][0]["error"]["failurePolicy"], "closed");
+    // Nothing changed.
+    let (s, v, _) = env
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{}", sophie.id),
+            &Auth::key(&service, &hr.id),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["user"]["status"], "active", "{v}");
+    let text = env
+        .app
+        .metrics
+        .render(env.app.db.pool(), env.app.db.max_connections())
+        .unwrap();
+    assert!(
+        text.contains("warden_plugin_faults_total{hook=\"transition\",code=\"trap\"}"),
+        "{text}"
+    );
+    assert!(
+        text.contains("warden_decisions_total{operation=\"transition\",outcome=\"deny\"} 1"),
+        "{text}"
+    );
+}
+on_both!(transition_fails_closed_on_a_faulting_plugin);
+
+async fn hostile_uploads_are_refused(env: &Env) {
+    env.demo(HR).await;
+    let admin = Auth::Key {
+        token: env.key(HR, "admin").await,
+        act_as: None,
+    };
+    let put = |name: &str, body: Value| {
+        let admin = admin.clone();
+        let path = format!("/api/v1/plugins/{name}");
+        async move { env.call(Method::PUT, &path, &admin, Some(body)).await }
+    };
+    // WASI imports are refused, naming the import.
+    let wat = component("imports-wasi.wat");
+    let (s, v, _) = put("env", json!({"component": b64(&wat)})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"], "plugin_refused");
+    assert_eq!(v["code"], "forbidden_import");
+    assert!(v["message"].as_str().unwrap().contains("wasi:cli"), "{v}");
+    // Garbage.
+    let (s, v, _) = put("junk", json!({"component": b64(b"\0asm\x01\0\0\0garbage")})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["code"], "malformed_component", "{v}");
+    // Not base64.
+    let (s, v, _) = put("junk", json!({"component": "***"})).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["code"], "invalid_base64");
+    assert_eq!(v["field"], "component");
+    // Unknown field.
+    let (s, v, _) = put("junk", json!({"component": "", "wasm": ""})).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    // A component whose describe gives another name than the URL.
+    let (s, v, _) = put(
+        "not-email",
+        json!({"component": b64(&component("email_domain.wasm")), "config": {"allowedDomains": ["x.example"]}}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["code"], "name_mismatch");
+    // A component above the tenant's module size limit.
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            "/api/v1/plugin-settings",
+            &admin,
+            Some(json!({"limits": {"maxModuleBytes": 4096}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v, _) = put(
+        "email-domain",
+        json!({"component": b64(&component("email_domain.wasm")), "config": {"allowedDomains": ["x.example"]}}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["code"], "module_too_large", "{v}");
+    // Settings above the host's hard caps are refused, naming the limit.
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            "/api/v1/plugin-settings",
+            &admin,
+            Some(json!({"limits": {"fuel": 10_000_000_000_u64}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["code"], "invalid_settings");
+    assert_eq!(v["field"], "fuel", "{v}");
+    // Nothing was stored.
+    let (s, v, _) = env.call(Method::GET, "/api/v1/plugins", &admin, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["plugins"], json!([]), "{v}");
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM tenant_plugins WHERE tenant_id = $1",
+            HR
+        )
+        .await,
+        0
+    );
+}
+on_both!(hostile_uploads_are_refused);
+
+async fn tenants_never_see_each_others_plugins(env: &Env) {
+    let hr_users = env.demo(HR).await;
+    let ppp_users = env.demo(PPP).await;
+    let hr_admin = Auth::Key {
+        token: env.key(HR, "admin").await,
+        act_as: None,
+    };
+    let ppp_admin = Auth::Key {
+        token: env.key(PPP, "admin").await,
+        act_as: None,
+    };
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            "/api/v1/plugins/email-domain",
+            &hr_admin,
+            Some(json!({"component": b64(&component("email_domain.wasm")), "config": {"allowedDomains": ["company.com"]}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // The other tenant lists none, reads none, removes none.
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/plugins", &ppp_admin, None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["plugins"], json!([]));
+    let (s, _, _) = env
+        .call(
+            Method::GET,
+            "/api/v1/plugins/email-domain",
+            &ppp_admin,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _, _) = env
+        .call(
+            Method::DELETE,
+            "/api/v1/plugins/email-domain",
+            &ppp_admin,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // ... and its decisions do not run it: an address outside company.com is accepted.
+    let ada = demo_user(&ppp_users, "admin");
+    let service = env.key(PPP, "service").await;
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &Auth::key(&service, &ada.id),
+            Some(json!({"firstName": "Eve", "lastName": "Moreau", "email": "eve@gmail.example", "password": "Violet-Kettle-42!x", "organization": "plant-a", "status": "active"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert!(v.get("plugins").is_none(), "{v}");
+    // The plugin is still there for its own tenant.
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/plugins", &hr_admin, None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["plugins"][0]["name"], "email-domain");
+    let _ = hr_users;
+}
+on_both!(tenants_never_see_each_others_plugins);
+
+/// The native decision API runs the tenant's plugins too, and names them.
+async fn native_decisions_run_the_plugins(env: &Env) {
+    let users = env.demo(HR).await;
+    let manager = demo_user(&users, "manager");
+    let paul = demo_user(&users, "paul");
+    let admin = Auth::Key {
+        token: env.key(HR, "admin").await,
+        act_as: None,
+    };
+    let service = env.key(HR, "service").await;
+    let as_manager = Auth::key(&service, &manager.id);
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            "/api/v1/plugins/email-domain",
+            &admin,
+            Some(json!({"component": b64(&component("email_domain.wasm")), "config": {"allowedDomains": ["company.com"]}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/decide/validate",
+            &as_manager,
+            Some(json!({"user": hr_user("Nora", "nora.blanc@gmail.example", &manager.id)})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["valid"], false, "{v}");
+    assert!(
+        v["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["source"]["plugin"] == "email-domain"),
+        "{v}"
+    );
+    assert_eq!(v["plugins"][0]["plugin"], "email-domain");
+    assert_eq!(v["plugins"][0]["version"], "1.0.0");
+
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/decide/authorize",
+            &as_manager,
+            Some(json!({"action": "users.read", "target": paul.id})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        v["decision"], "allow",
+        "email-domain has no authorize objection: {v}"
+    );
+    let question = json!({
+        "subject": {"type": "user", "id": manager.id},
+        "action": {"name": "users.read"},
+        "resource": {"type": "user", "id": paul.id},
+    });
+    let service_key = Auth::Key {
+        token: service.clone(),
+        act_as: None,
+    };
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/access/v1/evaluation",
+            &service_key,
+            Some(question.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["decision"], true, "{v}");
+    assert_eq!(v["context"]["plugins"][0]["plugin"], "email-domain", "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            "/api/v1/plugins/hostile",
+            &admin,
+            Some(json!({"component": b64(&component("hostile.wasm")), "config": {"mode": "trap"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/decide/authorize",
+            &as_manager,
+            Some(json!({"action": "users.read", "target": paul.id})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["decision"], "deny", "a faulting plugin fails closed: {v}");
+    let names: Vec<&str> = v["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["plugin"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["email-domain", "hostile"], "{v}");
+    // AuthZEN evaluations too.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/access/v1/evaluation",
+            &service_key,
+            Some(question),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["decision"], false, "{v}");
+    assert_eq!(v["context"]["plugins"][1]["plugin"], "hostile", "{v}");
+    assert_eq!(v["context"]["plugins"][1]["outcome"], "fault", "{v}");
+}
+on_both!(native_decisions_run_the_plugins);
