@@ -389,6 +389,10 @@ fn server_shapes() -> Map<String, Value> {
             json!({"type": "object", "required": ["settings", "caps"], "properties": {"settings": {"type": "object"}, "caps": {"type": "object"}}}),
         ),
         (
+            "PluginSettingsChanged",
+            json!({"type": "object", "required": ["settings", "generation"], "properties": {"settings": {"type": "object"}, "generation": {"type": "integer", "description": "The tenant's plugin generation after the change."}}}),
+        ),
+        (
             "ImportReportStored",
             json!({"type": "object", "description": "A committed import's stored report: each item committed with its audit entry, or not at all."}),
         ),
@@ -999,7 +1003,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
         )
         .auth(Auth::Key)
         .json("PluginSettings")
-        .ok(200, "Replaced", Some("PluginSettingsView"))
+        .ok(200, "Replaced", Some("PluginSettingsChanged"))
         .errors(&[400, 403, 409, 413, 422])
         .common(),
         // Administration.
