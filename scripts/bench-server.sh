@@ -142,7 +142,7 @@ def rps(side): return [float(r[2]) for r in rows if r[1] == side]
 h, w = rps("hello"), rps("warden")
 ratio = sum(w) / sum(h)
 table = "\n".join(f"| {r[0]} | {'axum hello-world' if r[1] == 'hello' else 'Warden'} | {float(r[2]):,.0f} | {r[3]} | {r[4]} |" for r in rows)
-md = f"""## 7. The server under load: AuthZEN evaluation vs an axum hello-world
+md = f"""## 8. The server under load: AuthZEN evaluation vs an axum hello-world
 
 Written by `scripts/bench-server.sh` (not by `scripts/bench-all.sh`, which keeps it): `{cmd}`
 against `POST /access/v1/evaluation` of `warden-server` (profile `bench-host`) on a SQLite
@@ -169,7 +169,7 @@ Target: issue 12 asks for these figures and the ratio, and sets no threshold, so
 """
 open("bench/server.md", "w").write(md)
 text = open("BENCHMARKS.md").read()
-start = text.find("## 7. The server under load")
+start = text.find("## 8. The server under load")
 if start >= 0:
     end = text.find("\n## ", start + 1)
     text = text[:start] + md.rstrip() + "\n" + (text[end:] if end >= 0 else "")

@@ -57,6 +57,9 @@ node --test --test-concurrency=1 tests/e2e/
 step "SDKs: the portable core module, Python, Go and Java suites (every conformance vector)"
 scripts/test-sdks.sh
 
+step "differential: native core, core component, portable module and Node package decide alike (generated requests)"
+WARDEN_DIFF_CASES=${WARDEN_DIFF_CASES:-500} scripts/differential.sh
+
 # Comparison benchmarks (BENCHMARKS.md) at smoke size: keeps them compiling and their
 # same-verdict assertions passing; writes to a temp file, never to BENCHMARKS.md.
 step "comparison benchmarks, smoke size (scripts/bench-all.sh --smoke)"

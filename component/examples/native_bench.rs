@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use warden_component::module;
+use warden_core::api;
 
 const ROUNDS: usize = 7;
 
@@ -47,21 +48,53 @@ fn records(n: usize, bad_per_100: usize) -> Vec<Value> {
 
 /// Median over the rounds of the mean time per request.
 fn per_call(handle: u32, requests: &[Vec<u8>]) -> Duration {
-    let mut times: Vec<Duration> = (0..ROUNDS)
-        .map(|_| {
-            let t = Instant::now();
-            for r in requests {
-                let _ = module::evaluate(handle, r);
-            }
-            t.elapsed() / u32::try_from(requests.len().max(1)).unwrap_or(1)
-        })
-        .collect();
-    times.sort();
-    times.get(ROUNDS / 2).copied().unwrap_or_default()
+    per_call_both(handle, requests, None).0
 }
 
-fn handle_of(v: &Value) -> u32 {
-    v.get("handle")
+/// The module's whole call (the decision and its text, `warden_output`) and, when a policy
+/// is given, in the same rounds interleaved, the Value path the module took before the text
+/// path (request text → `Value` → typed input; decision → `Value` → text): medians.
+fn per_call_both(
+    handle: u32,
+    requests: &[Vec<u8>],
+    policy: Option<&warden_core::Policy>,
+) -> (Duration, Duration) {
+    let per = |t: Instant| t.elapsed() / u32::try_from(requests.len().max(1)).unwrap_or(1);
+    let (mut text, mut value) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        for r in requests {
+            let _ = module::finish(module::evaluate(handle, r));
+        }
+        text.push(per(t));
+        if let Some(policy) = policy {
+            let t = Instant::now();
+            for r in requests {
+                let _ = by_value(policy, r);
+            }
+            value.push(per(t));
+        }
+    }
+    let median = |mut v: Vec<Duration>| {
+        v.sort();
+        v.get(v.len() / 2).copied().unwrap_or_default()
+    };
+    (median(text), median(value))
+}
+
+/// The module's evaluation before the text path, for the same bytes out.
+fn by_value(policy: &warden_core::Policy, request: &[u8]) -> Option<Vec<u8>> {
+    let value: Value = serde_json::from_slice(request).ok()?;
+    let req: api::Request = api::parse_value("", value).ok()?;
+    let decision = api::evaluate_with(policy, req.op, req.lang, req.input).ok()?;
+    serde_json::to_vec(&decision).ok()
+}
+
+fn handle_of(v: &module::Output) -> u32 {
+    v.to_value()
+        .ok()
+        .as_ref()
+        .and_then(|v| v.get("handle"))
         .and_then(Value::as_u64)
         .and_then(|h| u32::try_from(h).ok())
         .unwrap_or(0)
@@ -79,6 +112,7 @@ fn main() {
         std::process::exit(1);
     };
     let handle = handle_of(&loaded);
+    let native = api::load_policy(None, Some(&policy)).ok();
     for bad in [0, 50] {
         let requests: Vec<Vec<u8>> = records(n, bad)
             .into_iter()
@@ -88,8 +122,12 @@ fn main() {
                     .into_bytes()
             })
             .collect();
-        let t = per_call(handle, &requests);
+        let (t, v) = per_call_both(handle, &requests, native.as_ref());
         println!("| native Rust | validate, {bad}% invalid (JSON in, JSON out) | {t:?} | | |");
+        println!(
+            "| native Rust | the same by the Value path (before the text path) | {t:?} | {v:?} | {:.2}× |",
+            v.as_secs_f64() / t.as_secs_f64().max(1e-12)
+        );
     }
     let hr = module::load_policy(br#"{"preset": "hr-platform"}"#).map_or(0, |v| handle_of(&v));
     let req = json!({"op": "authorize", "input": {

@@ -34,8 +34,30 @@ pub const STATUS_OK: i32 = 0;
 /// path, help?}}`.
 pub const STATUS_ERROR: i32 = 1;
 
-/// What a call returns: the status and the JSON output.
-pub type Outcome = Result<Value, Value>;
+/// A call's successful output: JSON text already written, or a value to write.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// The JSON text (a decision of the text path).
+    Text(Vec<u8>),
+    /// A value, written by [`finish`].
+    Value(Value),
+}
+
+impl Output {
+    /// The output as a value (for tests and callers that inspect it).
+    ///
+    /// # Errors
+    /// When the text is not JSON (never for the module's outputs).
+    pub fn to_value(&self) -> Result<Value, serde_json::Error> {
+        match self {
+            Output::Text(t) => serde_json::from_slice(t),
+            Output::Value(v) => Ok(v.clone()),
+        }
+    }
+}
+
+/// What a call returns: the output, or the error envelope.
+pub type Outcome = Result<Output, Value>;
 
 /// The per-instance state: compiled policies by handle, and the last output.
 #[derive(Default)]
@@ -130,7 +152,7 @@ pub fn load_policy(request: &[u8]) -> Outcome {
         out.insert("handle".into(), handle.into());
         out.insert("policy".into(), policy.hash().into());
         s.policies.insert(handle, policy);
-        Ok(Value::Object(out))
+        Ok(Output::Value(Value::Object(out)))
     })
 }
 
@@ -138,14 +160,39 @@ pub fn load_policy(request: &[u8]) -> Outcome {
 /// `policy`), compiled for this call only, exactly [`api::evaluate`]. Another handle: the
 /// request must not name a policy; it is evaluated against the loaded one.
 ///
+/// The request's text goes straight into the operation's input and the decision straight to
+/// text ([`api::evaluate_json`], [`api::evaluate_json_with`]); a request the text path does
+/// not read is answered by the Value path, with the same bytes.
+///
 /// # Errors
 /// The error envelope: the contract's errors, or `invalid_handle`.
 pub fn evaluate(handle: u32, request: &[u8]) -> Outcome {
-    let value = parse_json(request)?;
     if handle == 0 {
-        return api::evaluate(&value).map_err(|e| contract_error(&e));
+        return api::evaluate_json(request)
+            .map(Output::Text)
+            .map_err(|e| contract_error(&e));
     }
-    let req: api::Request = api::parse_value("", value).map_err(|e| contract_error(&e))?;
+    match api::parse_request(request) {
+        Some(req) => with_loaded(handle, req, |policy, op, lang, input| {
+            api::evaluate_json_with(policy, op, lang, input.get()).map(Output::Text)
+        }),
+        None => {
+            let value = parse_json(request)?;
+            let req: api::Request = api::parse_value("", value).map_err(|e| contract_error(&e))?;
+            with_loaded(handle, req, |policy, op, lang, input| {
+                api::evaluate_with(policy, op, lang, input).map(Output::Value)
+            })
+        }
+    }
+}
+
+/// A request against the policy loaded under `handle`: the checks of [`evaluate`], then `run`
+/// on the request's operation, language and input.
+fn with_loaded<I>(
+    handle: u32,
+    req: api::Request<I>,
+    run: impl FnOnce(&Policy, api::Op, warden_core::Lang, I) -> Result<Output, ApiError>,
+) -> Outcome {
     api::check_contract(req.contract).map_err(|e| contract_error(&e))?;
     if let Some(key) = [
         ("preset", req.preset.is_some()),
@@ -167,7 +214,7 @@ pub fn evaluate(handle: u32, request: &[u8]) -> Outcome {
                 &format!("no policy is loaded under handle {handle}"),
             ));
         };
-        api::evaluate_with(policy, req.op, req.lang, req.input).map_err(|e| contract_error(&e))
+        run(policy, req.op, req.lang, req.input).map_err(|e| contract_error(&e))
     })
 }
 
@@ -177,7 +224,7 @@ pub fn evaluate(handle: u32, request: &[u8]) -> Outcome {
 /// `invalid_handle` when nothing is loaded under `handle`.
 pub fn free_policy(handle: u32) -> Outcome {
     STATE.with(|s| match s.borrow_mut().policies.remove(&handle) {
-        Some(_) => Ok(Value::Object(Map::new())),
+        Some(_) => Ok(Output::Value(Value::Object(Map::new()))),
         None => Err(abi_error(
             "invalid_handle",
             &format!("no policy is loaded under handle {handle}"),
@@ -188,11 +235,12 @@ pub fn free_policy(handle: u32) -> Outcome {
 /// Stores the outcome as the instance's output (what `warden_output` then points at) and
 /// returns its ABI status: [`STATUS_OK`] or [`STATUS_ERROR`].
 pub fn finish(outcome: Outcome) -> i32 {
-    let (status, value) = match outcome {
-        Ok(v) => (STATUS_OK, v),
-        Err(v) => (STATUS_ERROR, v),
+    let (status, written) = match outcome {
+        Ok(Output::Text(t)) => (STATUS_OK, Ok(t)),
+        Ok(Output::Value(v)) => (STATUS_OK, serde_json::to_vec(&v)),
+        Err(v) => (STATUS_ERROR, serde_json::to_vec(&v)),
     };
-    let bytes = serde_json::to_vec(&value).unwrap_or_else(|e| {
+    let bytes = written.unwrap_or_else(|e| {
         format!(r#"{{"error":{{"code":"internal","message":"the output could not be serialised: {e}","path":""}}}}"#)
             .into_bytes()
     });
@@ -305,9 +353,13 @@ mod tests {
         serde_json::to_vec(v).unwrap()
     }
 
+    fn ok(o: Outcome) -> Value {
+        o.unwrap().to_value().unwrap()
+    }
+
     #[test]
     fn load_evaluate_free_round_trip() {
-        let loaded = load_policy(&bytes(&json!({"preset": "crm"}))).unwrap();
+        let loaded = ok(load_policy(&bytes(&json!({"preset": "crm"}))));
         let handle = u32::try_from(loaded["handle"].as_u64().unwrap()).unwrap();
         assert!(handle > 0);
         assert!(loaded["policy"].as_str().unwrap().starts_with("sha256:"));
@@ -317,7 +369,7 @@ mod tests {
         full["preset"] = json!("crm");
         let one_shot = evaluate(0, &bytes(&full)).unwrap();
         assert_eq!(by_handle, one_shot);
-        assert_eq!(free_policy(handle), Ok(json!({})));
+        assert_eq!(ok(free_policy(handle)), json!({}));
         let gone = evaluate(handle, &bytes(&req)).unwrap_err();
         assert_eq!(gone["error"]["code"], "invalid_handle");
         assert_eq!(
@@ -342,7 +394,7 @@ mod tests {
 
     #[test]
     fn a_loaded_policy_refuses_requests_naming_another() {
-        let loaded = load_policy(&bytes(&json!({"preset": "000"}))).unwrap();
+        let loaded = ok(load_policy(&bytes(&json!({"preset": "000"}))));
         let handle = u32::try_from(loaded["handle"].as_u64().unwrap()).unwrap();
         let e = evaluate(
             handle,
@@ -359,7 +411,10 @@ mod tests {
         let mut handles = Vec::new();
         let err = loop {
             match load_policy(&bytes(&json!({"preset": "crm"}))) {
-                Ok(v) => handles.push(u32::try_from(v["handle"].as_u64().unwrap()).unwrap()),
+                Ok(v) => {
+                    let v = v.to_value().unwrap();
+                    handles.push(u32::try_from(v["handle"].as_u64().unwrap()).unwrap());
+                }
                 Err(e) => break e,
             }
             assert!(handles.len() <= MAX_POLICIES);
@@ -373,7 +428,7 @@ mod tests {
 
     #[test]
     fn finish_keeps_the_output() {
-        assert_eq!(finish(Ok(json!({"a": 1}))), STATUS_OK);
+        assert_eq!(finish(Ok(Output::Value(json!({"a": 1})))), STATUS_OK);
         let (_, len) = output_range();
         assert_eq!(len, br#"{"a":1}"#.len());
         assert_eq!(finish(Err(abi_error("x", "y"))), STATUS_ERROR);

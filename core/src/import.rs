@@ -216,8 +216,21 @@ pub fn validate_import(
                 .iter()
                 .map(|c| c.as_ref().map(|(n, _)| n.clone()))
                 .collect();
-            let mut record = RowRecord::new(&columns, &header);
+            // The row limit is checked before any row is validated: refusing a file one row
+            // past the limit must not first build a report of a million rows.
+            let mut count = rows.clone();
             let mut cells: Vec<String> = Vec::new();
+            let mut data_rows = 0usize;
+            while let Some((_, row)) = count.next_row_into(&mut cells) {
+                if row.is_ok() && cells.iter().all(|c| c.is_empty()) && cells.len() <= 1 {
+                    continue;
+                }
+                data_rows += 1;
+                if data_rows > MAX_IMPORT_ROWS {
+                    return Err(ImportError::too_large("rows", MAX_IMPORT_ROWS));
+                }
+            }
+            let mut record = RowRecord::new(&columns, &header);
             while let Some((line, row)) = rows.next_row_into(&mut cells) {
                 if builder.total >= MAX_IMPORT_ROWS {
                     return Err(ImportError::too_large("rows", MAX_IMPORT_ROWS));
@@ -239,6 +252,10 @@ pub fn validate_import(
             }
         }
         ImportFormat::JsonLines => {
+            // As for CSV: the row limit before any row is parsed or validated.
+            if text.lines().filter(|l| !l.trim().is_empty()).count() > MAX_IMPORT_ROWS {
+                return Err(ImportError::too_large("rows", MAX_IMPORT_ROWS));
+            }
             for (i, line) in text.lines().enumerate() {
                 if line.trim().is_empty() {
                     continue;
@@ -523,6 +540,7 @@ fn cell_value(cell: &str, boolean: bool) -> Value {
 
 /// A streaming RFC 4180 reader: quoted fields, doubled quotes, CRLF or LF line ends,
 /// newlines inside quotes.
+#[derive(Clone)]
 struct CsvRows<'a> {
     text: &'a str,
     pos: usize,

@@ -44,9 +44,25 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
         .route("/users/{id}/password-reset", post(reset_user))
         .route("/users/{id}/audit", get(user_audit))
         .route("/statistics", get(statistics))
-        .route("/keys", post(create_key))
+        .route("/keys", post(create_key).get(list_keys))
+        .route("/keys/{id}", axum::routing::delete(revoke_key))
+        .route(
+            "/users/{id}/sessions",
+            axum::routing::delete(revoke_sessions),
+        )
         .route("/policy", get(read_policy).put(replace_policy))
         .route("/imports/{id}", get(read_import))
+        .route("/organizations", get(list_orgs).post(create_org))
+        .route(
+            "/organizations/{id}",
+            axum::routing::patch(update_org).delete(delete_org),
+        )
+        .route("/groups", get(list_groups))
+        .route("/groups/{id}/members", get(group_members))
+        .route(
+            "/groups/{id}/members/{user}",
+            axum::routing::put(add_member).delete(remove_member),
+        )
         .route("/decide/{operation}", post(crate::decide::decide))
         .route(
             "/resources/{kind}/{id}",
@@ -61,6 +77,12 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
                 .route("/imports", post(import_users))
                 .layer(DefaultBodyLimit::disable())
                 .layer(RequestBodyLimitLayer::new(MAX_IMPORT_BODY)),
+        )
+        .merge(
+            Router::new()
+                .route("/bulk", post(bulk_users))
+                .layer(DefaultBodyLimit::disable())
+                .layer(RequestBodyLimitLayer::new(crate::bulk::MAX_BULK_BODY)),
         );
     let timeout = app.settings.request_timeout;
     let cors = match crate::ops::cors(&app.settings.cors_origins) {
@@ -273,12 +295,25 @@ async fn whoami(caller: Caller) -> Result<Json<Value>, ApiError> {
     })))
 }
 
+/// The query of a sign-out.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignOut {
+    /// End every session of the user, not only this one (bumps the session epoch).
+    #[serde(default)]
+    everywhere: bool,
+}
+
 async fn sign_out(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
+    Query(q): Query<SignOut>,
 ) -> Result<Response, ApiError> {
-    if caller.credential == crate::auth::Credential::Session {
+    if q.everywhere {
+        let id = caller.actor()?.id.clone();
+        crate::revoke::revoke_sessions(&app, &caller, &id, request_id(&headers)).await?;
+    } else if caller.credential == crate::auth::Credential::Session {
         let token = headers
             .get_all(header::COOKIE)
             .iter()
@@ -418,6 +453,48 @@ async fn create_key(
         .into_response())
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeysQuery {
+    after: Option<String>,
+}
+
+/// The tenant's API keys (admin keys only), never their tokens.
+async fn list_keys(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Query(q): Query<KeysQuery>,
+) -> Result<Json<Value>, ApiError> {
+    crate::revoke::list_keys(&app, &caller, q.after.as_deref())
+        .await
+        .map(Json)
+}
+
+/// Revokes an API key of the caller's tenant (admin keys only); refused at once.
+async fn revoke_key(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    crate::revoke::revoke_key(&app, &caller, &id, request_id(&headers))
+        .await
+        .map(Json)
+}
+
+/// Ends every session of a user (the user itself, an admin key, or an actor the kernel
+/// allows `users.status` on the user).
+async fn revoke_sessions(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    crate::revoke::revoke_sessions(&app, &caller, &id, request_id(&headers))
+        .await
+        .map(Json)
+}
+
 /// The tenant's current policy (admin keys only).
 async fn read_policy(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Value>, ApiError> {
     if !caller.is_admin() {
@@ -478,4 +555,97 @@ async fn replace_policy(
 /// Statistics over the users the actor may read (the kernel's `statistics`).
 async fn statistics(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Value>, ApiError> {
     users::statistics(&app, &caller).await.map(Json)
+}
+
+async fn list_orgs(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Query(q): Query<crate::organizations::OrganizationsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    crate::organizations::list(&app, &caller, &q)
+        .await
+        .map(Json)
+}
+
+async fn create_org(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    Body(b): Body<crate::organizations::NewOrganization>,
+) -> Result<Response, ApiError> {
+    let v = crate::organizations::create(&app, &caller, b, request_id(&headers)).await?;
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+async fn update_org(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<crate::organizations::OrganizationChange>,
+) -> Result<Json<Value>, ApiError> {
+    crate::organizations::update(&app, &caller, &id, b, request_id(&headers))
+        .await
+        .map(Json)
+}
+
+async fn delete_org(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    crate::organizations::delete(&app, &caller, &id, request_id(&headers))
+        .await
+        .map(Json)
+}
+
+async fn list_groups(caller: Caller) -> Result<Json<Value>, ApiError> {
+    crate::groups::list(&caller).map(Json)
+}
+
+async fn group_members(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<crate::groups::MembersQuery>,
+) -> Result<Json<Value>, ApiError> {
+    crate::groups::members(&app, &caller, &id, &q)
+        .await
+        .map(Json)
+}
+
+async fn add_member(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path((id, user)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    crate::groups::set_member(&app, &caller, &id, &user, true, request_id(&headers))
+        .await
+        .map(Json)
+}
+
+async fn remove_member(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    Path((id, user)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    crate::groups::set_member(&app, &caller, &id, &user, false, request_id(&headers))
+        .await
+        .map(Json)
+}
+
+/// The kernel's bulk operation: every item decided, the allowed ones executed in the
+/// kernel's batches, every item reported.
+async fn bulk_users(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    Body(b): Body<crate::bulk::BulkBody>,
+) -> Result<Json<Value>, ApiError> {
+    crate::bulk::run(&app, &caller, b, request_id(&headers))
+        .await
+        .map(Json)
 }

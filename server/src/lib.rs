@@ -6,12 +6,18 @@
 //! commits each change with its obligations and its audit entry in one transaction.
 //!
 //! - [`db`]: the connection pool, the backend chosen by the URL, per-backend migrations.
-//! - [`store`]: the directory's rows and queries.
+//! - [`store`]: the directory's rows and queries; [`closure`]: the manager hierarchy's
+//!   closure table.
 //! - [`users`]: the management operations; [`imports`]: CSV / JSON Lines imports;
+//!   [`bulk`]: the kernel's bulk operation, executed in its planned batches;
 //!   [`fields`]: attribute permissions (the kernel's answer applied to views and edits).
-//! - [`audit`]: the hash-chained audit log and its verification.
-//! - [`auth`]: API keys and console sessions.
+//! - [`audit`]: the hash-chained audit log and its verification; [`outbox`]: obligations
+//!   that leave the directory, delivered after commit by a worker to a pluggable sink.
+//! - [`auth`]: API keys and console sessions; [`revoke`]: revoking them; [`login`]: failed
+//!   attempts, lockout status and rehashing on login.
 //! - [`api`]: the HTTP routes; [`error`]: the one error-to-status map.
+//! - [`organizations`]: organisations and their active flag; [`groups`]: manual and
+//!   dynamic group membership.
 //! - [`policy`]: policy versions and replacement reports.
 //! - [`seed`]: demo tenants, one per preset.
 //! - [`ops`]: metrics, JSON logs, limits' typed errors, CORS, shutdown.
@@ -28,16 +34,23 @@ pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod authzen;
+pub mod bulk;
+pub mod closure;
 pub mod db;
 pub mod decide;
 pub mod error;
 pub mod fields;
+pub mod groups;
 pub mod imports;
+pub mod login;
 pub mod openapi;
 pub mod ops;
+pub mod organizations;
+pub mod outbox;
 pub mod plugins;
 pub mod policy;
 pub mod resources;
+pub mod revoke;
 pub mod seed;
 pub mod store;
 pub mod sync;

@@ -53,6 +53,11 @@ enum Command {
         /// Seconds a request waits for a database connection before it is answered 503.
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=60))]
         db_acquire_timeout: u64,
+        /// Deliver outbox messages (obligations that leave the directory) as JSON POSTs to
+        /// this http:// URL; default: log them as structured events (target
+        /// `warden::outbox`).
+        #[arg(long, env = "WARDEN_OUTBOX_WEBHOOK")]
+        outbox_webhook: Option<String>,
     },
     /// The audit log.
     Audit {
@@ -129,7 +134,14 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             cors_origins,
             request_timeout,
             db_acquire_timeout,
+            outbox_webhook,
         } => {
+            let sink: std::sync::Arc<dyn warden_server::outbox::Sink> = match &outbox_webhook {
+                Some(url) => std::sync::Arc::new(
+                    warden_server::outbox::WebhookSink::new(url).map_err(|e| e.to_string())?,
+                ),
+                None => std::sync::Arc::new(warden_server::outbox::LogSink),
+            };
             if production && demo {
                 return Err("--demo is refused in --production mode".into());
             }
@@ -179,10 +191,17 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 .map_err(|e| format!("listen on {listen}: {e}"))?;
             let bound = listener.local_addr().map_err(|e| e.to_string())?;
             println!("warden-server listening on http://{bound}/");
+            let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+            let worker = warden_server::outbox::Worker::new(app.db.clone(), sink);
+            let outbox = tokio::spawn(worker.run(std::time::Duration::from_secs(2), async {
+                let _ = stop_rx.await;
+            }));
             axum::serve(listener, api::router(app, www))
                 .with_graceful_shutdown(warden_server::ops::shutdown_signal())
                 .await
                 .map_err(|e| e.to_string())?;
+            let _ = stop_tx.send(());
+            let _ = outbox.await;
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit {

@@ -368,6 +368,7 @@ fn server_shapes() -> Map<String, Value> {
     });
     let pairs: Vec<(&str, Value)> = vec![
         ("Text", json!({"type": "string"})),
+        ("JsonObject", json!({"type": "object"})),
         (
             "PluginList",
             json!({"type": "object", "description": "The tenant's plugins in order, with their status on this instance, the settings and the registry's generation."}),
@@ -1006,6 +1007,88 @@ fn operations(contract: &Value) -> Vec<Operation> {
         .ok(200, "Replaced", Some("PluginSettingsChanged"))
         .errors(&[400, 403, 409, 413, 422])
         .common(),
+        Operation::new(Get, "/api/v1/keys", "listKeys", "The tenant's API keys, never their tokens (admin keys)", TAG_ADMIN)
+            .auth(Auth::Key)
+            .ok(200, "Done", Some("JsonObject"))
+            .errors(&[403])
+            .common(),
+        Operation::new(Delete, "/api/v1/keys/{id}", "revokeKey", "Revoke an API key (admin keys)", TAG_ADMIN)
+            .auth(Auth::Key)
+            .param("id", "An id")
+            .ok(200, "Done", Some("JsonObject"))
+            .errors(&[400, 403, 404, 409])
+            .common(),
+        Operation::new(Delete, "/api/v1/users/{id}/sessions", "revokeSessions", "Revoke a user's sessions", TAG_USERS)
+            .auth(Auth::KeyOrSession)
+            .acts()
+            .param("id", "An id")
+            .ok(200, "Done", Some("JsonObject"))
+            .errors(&[400, 403, 404, 409])
+            .common(),
+        Operation::new(Get, "/api/v1/organizations", "listOrganizations", "The tenant's organisations", TAG_ADMIN)
+            .auth(Auth::KeyOrSession)
+            .acts()
+            .ok(200, "Done", Some("JsonObject"))
+            .errors(&[400, 403])
+            .common(),
+        Operation::new(Post, "/api/v1/organizations", "createOrganization", "Create an organisation", TAG_ADMIN)
+            .auth(Auth::KeyOrSession)
+            .acts()
+            .json("JsonObject")
+            .ok(200, "Done", Some("JsonObject"))
+            .errors(&[400, 403, 409, 413, 422])
+            .common(),
+        Operation::new(Patch, "/api/v1/organizations/{id}", "updateOrganization", "Update an organisation", TAG_ADMIN)
+            .auth(Auth::KeyOrSession)
+            .acts()
+            .param("id", "An id")
+            .json("JsonObject")
+            .ok(200, "Done", Some("JsonObject"))
+            .errors(&[400, 403, 404, 409, 413, 422])
+            .common(),
+        Operation::new(Delete, "/api/v1/organizations/{id}", "deleteOrganization", "Delete an organisation", TAG_ADMIN)
+            .auth(Auth::KeyOrSession)
+            .acts()
+            .param("id", "An id")
+            .ok(200, "Done", Some("JsonObject"))
+            .errors(&[400, 403, 404, 409])
+            .common(),
+        Operation::new(Get, "/api/v1/groups", "listGroups", "The tenant's groups", TAG_USERS)
+            .auth(Auth::KeyOrSession)
+            .acts()
+            .ok(200, "Done", Some("JsonObject"))
+            .errors(&[400, 403])
+            .common(),
+        Operation::new(Get, "/api/v1/groups/{id}/members", "groupMembers", "A group's members", TAG_USERS)
+            .auth(Auth::KeyOrSession)
+            .acts()
+            .param("id", "An id")
+            .ok(200, "Done", Some("JsonObject"))
+            .errors(&[400, 403, 404])
+            .common(),
+        Operation::new(Put, "/api/v1/groups/{id}/members/{user}", "addGroupMember", "Add a user to a manual group", TAG_USERS)
+            .auth(Auth::KeyOrSession)
+            .acts()
+            .param("id", "An id")
+            .param("user", "An id")
+            .ok(200, "Done", Some("JsonObject"))
+            .errors(&[400, 403, 404, 409, 422])
+            .common(),
+        Operation::new(Delete, "/api/v1/groups/{id}/members/{user}", "removeGroupMember", "Remove a user from a manual group", TAG_USERS)
+            .auth(Auth::KeyOrSession)
+            .acts()
+            .param("id", "An id")
+            .param("user", "An id")
+            .ok(200, "Done", Some("JsonObject"))
+            .errors(&[400, 403, 404, 409, 422])
+            .common(),
+        Operation::new(Post, "/api/v1/bulk", "bulkUsers", "A bulk operation over users, each item decided by the kernel", TAG_USERS)
+            .auth(Auth::KeyOrSession)
+            .acts()
+            .json("JsonObject")
+            .ok(200, "Done", Some("JsonObject"))
+            .errors(&[400, 403, 409, 413, 422])
+            .common(),
         // Administration.
         Operation::new(
             Post,

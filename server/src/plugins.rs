@@ -317,7 +317,7 @@ async fn run(
 }
 
 fn without_secrets(mut record: Map<String, Value>, tenant: &Tenant) -> Map<String, Value> {
-    for f in crate::users::password_field_names(&tenant.policy) {
+    for f in crate::users::password_fields(&tenant.policy) {
         record.remove(&f);
     }
     record

@@ -338,7 +338,7 @@ pub async fn insert_user(
     )
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    crate::closure::insert(conn, &u.tenant, &u.id, u.manager.as_deref()).await
 }
 
 /// Binds a user row's columns as `$1` (id) to `$20` (the time), the order `insert_user` and
@@ -370,7 +370,8 @@ fn bind_user<'q>(
         .bind(now)
 }
 
-/// Writes every column of an existing user row.
+/// Writes every column of an existing user row; a new manager moves the user's subtree in
+/// the closure table in the same transaction.
 ///
 /// # Errors
 /// Database errors.
@@ -379,6 +380,12 @@ pub async fn update_user(
     u: &UserRow,
     now: i64,
 ) -> Result<(), sqlx::Error> {
+    let moved = crate::closure::stored_manager(conn, &u.id)
+        .await?
+        .is_some_and(|m| m != u.manager);
+    if moved {
+        crate::closure::set_manager(conn, &u.tenant, &u.id, u.manager.as_deref()).await?;
+    }
     bind_user(
         sqlx::query(
             "UPDATE users SET document = $3, organization_id = $4, manager_id = $5, location = $6, status = $7, status_until = $8, roles = $9, groups_json = $10, super_admin = $11, root = $12, password_hash = $13, password_changed_at = $14, must_change_password = $15, session_epoch = $16, failed_logins = $17, lockouts = $18, deleted_at = $19, updated_at = $20 WHERE id = $1 AND tenant_id = $2",
@@ -388,6 +395,24 @@ pub async fn update_user(
     )
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// Removes a user row for good, cutting its reports' subtrees from the hierarchy above it.
+///
+/// # Errors
+/// Database errors.
+pub async fn delete_user(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    id: &str,
+) -> Result<(), sqlx::Error> {
+    crate::closure::remove(conn, id).await?;
+    sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2")
+        .bind(tenant)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 

@@ -9,8 +9,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use sqlx::AnyConnection;
 use warden_core::access::{
-    self, AuthorizeRequest, AuthzDecision, Directory, Placeholder, RoleChange, SqlOptions,
-    SubtreeStrategy, Target,
+    self, AuthorizeRequest, AuthzDecision, Directory, Placeholder, RoleChange, SqlOptions, Target,
 };
 use warden_core::lifecycle::{
     self, ChangeRequest, DeleteMode, DeleteRequest, LifecycleError, LoginFacts, Obligation,
@@ -43,13 +42,7 @@ fn lifecycle_bad(e: LifecycleError) -> ApiError {
 }
 
 /// The fields of type password.
-/// The record fields that hold a password under `policy` (never sent to plugins, never
-/// logged).
-pub fn password_field_names(policy: &Policy) -> Vec<String> {
-    password_fields(policy)
-}
-
-fn password_fields(policy: &Policy) -> Vec<String> {
+pub(crate) fn password_fields(policy: &Policy) -> Vec<String> {
     policy
         .document()
         .fields
@@ -69,7 +62,7 @@ fn hash_policy(policy: &Policy) -> ResolvedPasswordPolicy {
 }
 
 /// Hashes on the blocking pool (argon2id takes tens of milliseconds and 19 MiB).
-async fn hash(policy: &Policy, plain: String) -> Result<StoredHash, ApiError> {
+pub(crate) async fn hash(policy: &Policy, plain: String) -> Result<StoredHash, ApiError> {
     let p = hash_policy(policy);
     let salt: [u8; 16] = tokens::random_bytes().map_err(|e| ApiError::Internal(e.to_string()))?;
     tokio::task::spawn_blocking(move || password::hash_password(&p, &plain, &salt))
@@ -210,7 +203,7 @@ fn warnings(d: &ValidationDecision) -> Vec<Value> {
 
 /// A directory index holding the manager chains above `starts`, enough for the kernel's
 /// `team` scope between the actor and one target.
-async fn directory(
+pub(crate) async fn directory(
     conn: &mut AnyConnection,
     tenant: &str,
     extra: &[(String, Option<String>)],
@@ -227,7 +220,7 @@ async fn directory(
     Ok(dir)
 }
 
-fn authorize(
+pub(crate) fn authorize(
     tenant: &Tenant,
     dir: &Directory,
     actor: &Account,
@@ -244,7 +237,7 @@ fn authorize(
     access::authorize(&tenant.policy, dir, &req, now(), Lang::En).map_err(bad)
 }
 
-fn require(d: AuthzDecision) -> Result<AuthzDecision, ApiError> {
+pub(crate) fn require(d: AuthzDecision) -> Result<AuthzDecision, ApiError> {
     if d.allowed() {
         Ok(d)
     } else {
@@ -254,7 +247,7 @@ fn require(d: AuthzDecision) -> Result<AuthzDecision, ApiError> {
 
 /// Loads a live user of the caller's tenant that the actor may read; a user outside the
 /// actor's read scope is reported as not found.
-async fn readable_target(
+pub(crate) async fn readable_target(
     conn: &mut AnyConnection,
     caller: &Caller,
     id: &str,
@@ -285,7 +278,7 @@ fn decision_json(policy_hash: &str, version: i64, extra: Value) -> Value {
 }
 
 /// Carries out the obligations that concern the directory; the others become tasks.
-async fn apply_obligations(
+pub(crate) async fn apply_obligations(
     conn: &mut AnyConnection,
     u: &mut UserRow,
     obligations: &[Obligation],
@@ -314,7 +307,12 @@ async fn apply_obligations(
                     .and_then(Value::as_str)
                     .unwrap_or("task")
                     .to_owned();
-                store::add_task(conn, &u.tenant, &u.id, &kind, &v, at).await?;
+                if crate::outbox::is_outbound(&kind) {
+                    // Leaves the directory: delivered by the outbox worker after commit.
+                    crate::outbox::enqueue(conn, &u.tenant, &u.id, &kind, &v, at).await?;
+                } else {
+                    store::add_task(conn, &u.tenant, &u.id, &kind, &v, at).await?;
+                }
             }
         }
         done.push(serde_json::to_value(o)?);
@@ -398,7 +396,7 @@ fn is_privileged(a: &UserRow) -> bool {
 
 /// Manual group memberships grant roles, so changing them needs the kernel's `groups.manage`
 /// on the target where the policy declares it, and a super administrator where it does not.
-fn authorize_groups(
+pub(crate) fn authorize_groups(
     tenant: &Tenant,
     dir: &Directory,
     actor: &UserRow,
@@ -447,6 +445,65 @@ fn index_columns(u: &mut UserRow) {
         .get("superAdmin")
         .and_then(Value::as_bool)
         .unwrap_or(false);
+}
+
+/// A new user row from a normalised record (bulk imports): the indexed columns filled, the
+/// status the record names or the policy's initial one (another status only for a super
+/// administrator, as in [`create`]), password fields left out of the document.
+///
+/// # Errors
+/// A non-initial status asked by an actor who may not set it.
+pub(crate) fn new_row(
+    tenant: &Tenant,
+    actor: &UserRow,
+    id: &str,
+    mut document: Map<String, Value>,
+) -> Result<UserRow, ApiError> {
+    let initial = match tenant.policy.lifecycle() {
+        Some(_) => lifecycle::initial_status(&tenant.policy)
+            .map_err(lifecycle_bad)?
+            .to_owned(),
+        None => "active".to_owned(),
+    };
+    let status = text(&document, "status").unwrap_or_else(|| initial.clone());
+    if status != initial && !is_privileged(actor) {
+        return Err(bad(format!(
+            "a new account starts as `{initial}`; change its status with a transition"
+        )));
+    }
+    for f in password_fields(&tenant.policy) {
+        document.remove(&f);
+    }
+    document.remove("id");
+    let mut u = UserRow {
+        id: id.to_owned(),
+        tenant: tenant.id.clone(),
+        document,
+        organization: None,
+        manager: None,
+        location: None,
+        status,
+        status_until: None,
+        roles: Vec::new(),
+        groups: Vec::new(),
+        super_admin: false,
+        root: false,
+        password_hash: None,
+        password_changed_at: None,
+        must_change_password: false,
+        session_epoch: 0,
+        failed_logins: Vec::new(),
+        lockouts: 0,
+        deleted_at: None,
+    };
+    index_columns(&mut u);
+    if u.super_admin && !is_privileged(actor) {
+        return Err(ApiError::Forbidden {
+            deny: None,
+            reason: "only a super administrator creates super administrators",
+        });
+    }
+    Ok(u)
 }
 
 /// The result of a write: the user and what the kernel said besides.
@@ -757,7 +814,7 @@ const CONSOLE_ACTIONS: [&str; 5] = [
     "roles.assign",
 ];
 
-fn encode_cursor(id: &str) -> String {
+pub(crate) fn encode_cursor(id: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("after:{id}"))
 }
@@ -871,7 +928,7 @@ fn search_text(q: &ListQuery) -> Option<String> {
 }
 
 /// One page of the users the actor may read, the next page's cursor and the scope filter.
-async fn list_page(
+pub(crate) async fn list_page(
     app: &App,
     caller: &Caller,
     q: &ListQuery,
@@ -882,9 +939,7 @@ async fn list_page(
         access::scope(&tenant.policy, &actor.account(), "users.read", now()).map_err(bad)?;
     let opts = SqlOptions {
         placeholder: Placeholder::Dollar,
-        subtree: SubtreeStrategy::RecursiveCte {
-            users_table: "users".into(),
-        },
+        subtree: crate::closure::strategy(),
         ..SqlOptions::default()
     };
     let filter = scope
@@ -1306,6 +1361,8 @@ pub async fn transition(
     let mut after = before.clone();
     after.status = d.to.clone();
     after.status_until = d.until.map(Timestamp::unix);
+    // Leaving the lockout status (an administrator unlocking) clears the failed attempts.
+    crate::login::unlocked(tenant, &before, &mut after);
     if after.document.contains_key("status") {
         after.document.insert("status".into(), d.to.clone().into());
     }
@@ -1408,11 +1465,7 @@ pub async fn delete(
     let done = apply_obligations(&mut tx, &mut after, &d.obligations, &actor.id, at).await?;
     let after_view = match d.mode {
         Some(DeleteMode::Hard) => {
-            sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2")
-                .bind(&tenant.id)
-                .bind(&before.id)
-                .execute(&mut *tx)
-                .await?;
+            store::delete_user(&mut tx, &tenant.id, &before.id).await?;
             None
         }
         Some(DeleteMode::Anonymize) => {
@@ -1595,47 +1648,6 @@ pub struct LoggedIn {
     pub must_change_password: bool,
 }
 
-/// Records a failed sign-in (the last 50 are kept, what the lockout counts). Concurrent
-/// failures each count: the list is swapped only if no other writer changed it since it was
-/// read (else read again), so parallel guesses cannot outrun the lockout.
-async fn record_failed_login(
-    app: &App,
-    tenant: &Tenant,
-    u: &mut UserRow,
-    at: i64,
-) -> Result<(), ApiError> {
-    for _ in 0..64 {
-        let current: Option<String> =
-            sqlx::query_scalar("SELECT failed_logins FROM users WHERE tenant_id = $1 AND id = $2")
-                .bind(&tenant.id)
-                .bind(&u.id)
-                .fetch_optional(app.db.pool())
-                .await?;
-        let Some(current) = current else {
-            return Ok(());
-        };
-        let mut list: Vec<i64> = serde_json::from_str(&current).unwrap_or_default();
-        list.push(at);
-        let keep = list.len().saturating_sub(50);
-        list.drain(..keep);
-        let swapped = sqlx::query(
-            "UPDATE users SET failed_logins = $1 WHERE tenant_id = $2 AND id = $3 AND failed_logins = $4",
-        )
-        .bind(serde_json::to_string(&list)?)
-        .bind(&tenant.id)
-        .bind(&u.id)
-        .bind(&current)
-        .execute(app.db.pool())
-        .await?
-        .rows_affected();
-        if swapped == 1 {
-            u.failed_logins = list;
-            return Ok(());
-        }
-    }
-    Err(ApiError::Unavailable)
-}
-
 /// Signs a user in: the kernel's login gate (status, organisation, lockout), the password,
 /// failed attempts counted in the store, and a rehash when the parameters changed.
 ///
@@ -1713,7 +1725,8 @@ pub async fn login(
             if matches {
                 return Err(ApiError::denied(gate.deny));
             }
-            record_failed_login(app, tenant, &mut u, t.unix()).await?;
+            // Counted in the store; the lockout status is written when the kernel says locked.
+            crate::login::failed(app, tenant, &u.id, t).await?;
             return Err(ApiError::Unauthenticated);
         }
     }
@@ -1721,25 +1734,20 @@ pub async fn login(
         return Err(ApiError::Unauthenticated);
     };
     let v = verify(&tenant.policy, &stored, password_text.clone()).await?;
-    let at = t.unix();
     if !v.matches {
-        record_failed_login(app, tenant, &mut u, at).await?;
+        // Counted in the store; the lockout status is written when the kernel says locked.
+        crate::login::failed(app, tenant, &u.id, t).await?;
         return Err(ApiError::Unauthenticated);
     }
+    // Only after a successful verification: a hash with old parameters is rewritten.
     let rehash = if v.needs_rehash {
         Some(hash(&tenant.policy, password_text).await?)
     } else {
         None
     };
-    sqlx::query(
-        "UPDATE users SET failed_logins = '[]', password_hash = COALESCE($1, password_hash) WHERE tenant_id = $2 AND id = $3",
-    )
-    .bind(rehash.map(|h| h.0))
-    .bind(&tenant.id)
-    .bind(&u.id)
-    .execute(app.db.pool())
-    .await?;
-    u.failed_logins.clear();
+    if let Some(stored) = crate::login::succeeded(app, tenant, &u.id, t, rehash).await? {
+        u = stored;
+    }
     let must = u.must_change_password;
     Ok(LoggedIn {
         user: u,

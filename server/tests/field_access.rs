@@ -167,10 +167,11 @@ async fn r002_05_customers_edit_their_profile_not_their_account_type(env: &Env) 
         .filter_map(|o| o["kind"].as_str())
         .collect();
     assert!(kinds.contains(&"verifyNewEmail"), "{v}");
-    // The task of verifying the new address is recorded with the change.
+    // Verifying the new address leaves the directory: it is written to the outbox with
+    // the change (delivered after commit by the outbox worker).
     assert_eq!(
         env.scalar(
-            "SELECT COUNT(*) FROM tasks WHERE user_id = $1 AND kind = 'verifyNewEmail'",
+            "SELECT COUNT(*) FROM outbox WHERE user_id = $1 AND kind = 'verifyNewEmail'",
             &customer.id
         )
         .await,

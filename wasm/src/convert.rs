@@ -43,6 +43,23 @@ pub(crate) fn from_js(codec: Codec, value: &JsValue, path: &str) -> Result<Value
     }
 }
 
+/// A JS value as JSON text (`undefined` and `null` become `null`), as [`from_js`] reads it.
+pub(crate) fn js_text(value: &JsValue, path: &str) -> Result<String, ApiError> {
+    if value.is_undefined() || value.is_null() {
+        return Ok("null".to_owned());
+    }
+    let text = js_sys::JSON::stringify(value)
+        .map_err(|_| input_error(path, "not serialisable as JSON (a cycle or a BigInt)"))?;
+    Ok(text.into())
+}
+
+/// JSON text (a decision) as a plain JS value, as [`to_js`] gives it.
+pub(crate) fn from_text(text: &[u8]) -> Result<JsValue, ApiError> {
+    let text =
+        std::str::from_utf8(text).map_err(|_| input_error("", "the decision is not UTF-8"))?;
+    js_sys::JSON::parse(text).map_err(|_| input_error("", "the decision is not JSON"))
+}
+
 /// A JSON value as a plain JS value.
 pub(crate) fn to_js(codec: Codec, value: &Value) -> Result<JsValue, ApiError> {
     match codec {

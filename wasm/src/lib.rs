@@ -128,6 +128,17 @@ impl Warden {
         input: &JsValue,
         lang: Option<String>,
     ) -> Result<JsValue, JsValue> {
+        if codec == Codec::Json {
+            // The text-to-text path: the `JSON.stringify`ed input straight into the
+            // operation's input type, the decision straight to text for `JSON.parse`.
+            let inner = || -> Result<JsValue, ApiError> {
+                let lang = parse_lang(lang)?;
+                let text = convert::js_text(input, "input")?;
+                let out = api::evaluate_json_with(&self.policy, op, lang, &text)?;
+                convert::from_text(&out)
+            };
+            return inner().map_err(|e| to_js_error(&e));
+        }
         let inner = || -> Result<Value, ApiError> {
             let lang = parse_lang(lang)?;
             let input = from_js(codec, input, "input")?;

@@ -493,6 +493,21 @@ impl<'a> Subject<'a> {
     }
 }
 
+/// Whether `account` belongs to group `group`: listed among its groups for a manual
+/// group, meeting the group's rule for a dynamic one (a dynamic group listed on the account
+/// does not make it a member: membership is the rule's). `None` when the policy declares no
+/// such group.
+pub fn is_group_member(access: &CompiledAccess, account: &Account, group: &str) -> Option<bool> {
+    let g = access
+        .group_index
+        .get(group)
+        .and_then(|&i| access.groups.get(i))?;
+    Some(match &g.rule {
+        None => account.groups.iter().any(|x| x == group),
+        Some(rule) => Subject::of_account(account).meets(rule),
+    })
+}
+
 /// The roles an account holds: direct roles, roles of its manual groups and of the
 /// dynamic groups whose rule it meets, and the role named by the policy's `roleField`;
 /// inactive roles excluded. Indices into the compiled roles, sorted, without duplicates.

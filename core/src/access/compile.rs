@@ -211,6 +211,20 @@ impl CompiledAccess {
         self.roles.iter().map(|r| r.id.as_str())
     }
 
+    /// The group ids, in declaration order.
+    pub fn group_ids(&self) -> impl Iterator<Item = &str> {
+        self.spec.groups.iter().map(|(id, _)| id)
+    }
+
+    /// Whether group `id` is dynamic (its membership is its rule's, never a list's);
+    /// `None` when the policy declares no such group.
+    pub fn is_dynamic_group(&self, id: &str) -> Option<bool> {
+        self.group_index
+            .get(id)
+            .and_then(|&i| self.groups.get(i))
+            .map(|g| g.rule.is_some())
+    }
+
     /// Whether `module.action` is declared.
     pub fn has_action(&self, module: &str, action: &str) -> bool {
         self.action_index(module, action).is_some()

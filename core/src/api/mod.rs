@@ -33,6 +33,7 @@ mod error;
 mod ops;
 #[cfg(feature = "schema")]
 pub mod schema;
+mod text;
 
 pub use error::{ApiError, ApiErrorKind};
 pub use ops::BulkInput;
@@ -43,6 +44,7 @@ pub use ops::{
     PasswordResetOutput, PermissionsDecision, PermissionsInput, ScopeInput, ScopeOutput,
     TransitionInput, VerificationInput,
 };
+pub use text::{evaluate_json, evaluate_json_with, parse_request, to_response_json};
 
 /// The version of the contract this build speaks: requests may name it (`"contract": 1`;
 /// absent means 1), and every response, errors included, carries it.
@@ -174,11 +176,15 @@ impl Op {
     }
 }
 
+// `I` is how the input is held: a parsed `Value`, or the input's JSON text (`&RawValue`) on
+// the text-to-text path (`evaluate_json`), parsed straight into the operation's input type.
+// (A plain comment: the doc comment is the contract schema's description.)
 /// A request to the kernel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "Request"))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct Request {
+pub struct Request<I = Value> {
     /// The contract version the caller speaks; absent means 1. Any other value is refused
     /// with `unsupported_contract`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -195,7 +201,7 @@ pub struct Request {
     #[serde(default)]
     pub lang: Lang,
     /// The operation's input: the operation's input type ([`Op`]).
-    pub input: Value,
+    pub input: I,
 }
 
 /// The input of [`Op::Validate`].
@@ -375,17 +381,19 @@ pub fn evaluate(request: &Value) -> Result<Value, ApiError> {
 }
 
 /// Evaluates a request given as JSON text, answering JSON text: `Ok(decision)` or
-/// `Err(error envelope)`. What the core component and the portable module export.
+/// `Err(error envelope)`. What the core component exports; the text-to-text path
+/// ([`evaluate_json`]), the same bytes as `evaluate` and `Value::to_string`.
 ///
 /// # Errors
 /// The error envelope ([`ApiError::envelope`]) as text; a request that is not JSON at all
 /// is an `invalid_input` error at the empty path.
 pub fn evaluate_text(request: &str) -> Result<String, String> {
-    let result = serde_json::from_str::<Value>(request)
-        .map_err(|e| ApiError::invalid_input("", format!("the request is not JSON: {e}")))
-        .and_then(|v| evaluate(&v));
-    match result {
-        Ok(decision) => Ok(decision.to_string()),
+    match evaluate_json(request.as_bytes()) {
+        Ok(decision) => String::from_utf8(decision).map_err(|e| {
+            ApiError::invalid_input("", format!("the decision is not UTF-8: {e}"))
+                .envelope()
+                .to_string()
+        }),
         Err(e) => Err(e.envelope().to_string()),
     }
 }

@@ -48,9 +48,63 @@ pub trait Operation: serde::de::DeserializeOwned {
     fn run(self, policy: &Policy, lang: Lang) -> Result<Self::Output, ApiError>;
 }
 
-fn exec<I: Operation>(policy: &Policy, lang: Lang, input: Value) -> Result<Value, ApiError> {
+/// The Value path: `input` parsed into `I`, run, and its output serialised as a [`Value`].
+pub(super) fn exec<I: Operation>(
+    policy: &Policy,
+    lang: Lang,
+    input: Value,
+) -> Result<Value, ApiError> {
     let input: I = parse_input("input", input)?;
     to_json(&input.run(policy, lang)?)
+}
+
+/// What runs an operation once its input type is known: the Value path ([`exec`]) or the
+/// text-to-text path (`api::text`). The one table from operation to input type is
+/// [`dispatch_to`].
+pub(super) trait Runner {
+    /// What a run yields.
+    type Out;
+    /// Runs the operation whose input type is `I`.
+    fn run<I: Operation>(self) -> Result<Self::Out, ApiError>;
+}
+
+/// Runs `op` with its input type.
+pub(super) fn dispatch_to<R: Runner>(op: Op, runner: R) -> Result<R::Out, ApiError> {
+    match op {
+        Op::Validate => runner.run::<ValidateInput>(),
+        Op::Password => runner.run::<PasswordInput>(),
+        Op::Import => runner.run::<ImportInput>(),
+        Op::Authorize => runner.run::<AuthorizeInput>(),
+        Op::Scope => runner.run::<ScopeInput>(),
+        Op::Permissions => runner.run::<PermissionsInput>(),
+        Op::Directory => runner.run::<DirectoryInput>(),
+        Op::Transition => runner.run::<TransitionInput>(),
+        Op::Login => runner.run::<LoginInput>(),
+        Op::Lockout => runner.run::<LockoutInput>(),
+        Op::Delete => runner.run::<DeleteInput>(),
+        Op::Changes => runner.run::<ChangesInput>(),
+        Op::PasswordChange => runner.run::<PasswordChangeInput>(),
+        Op::PasswordReset => runner.run::<PasswordResetInput>(),
+        Op::Verification => runner.run::<VerificationInput>(),
+        Op::Statistics => runner.run::<StatisticsInput>(),
+        Op::Findings => runner.run::<AccountsInput>(),
+        Op::EffectiveStatus => runner.run::<EffectiveStatusInput>(),
+        Op::Bulk => runner.run::<BulkInput>(),
+        Op::FieldAccess => runner.run::<FieldAccessInput>(),
+    }
+}
+
+struct ValueRun<'a> {
+    policy: &'a Policy,
+    lang: Lang,
+    input: Value,
+}
+
+impl Runner for ValueRun<'_> {
+    type Out = Value;
+    fn run<I: Operation>(self) -> Result<Value, ApiError> {
+        exec::<I>(self.policy, self.lang, self.input)
+    }
 }
 
 /// Parses, runs and serialises `op`.
@@ -60,28 +114,14 @@ pub(super) fn dispatch(
     lang: Lang,
     input: Value,
 ) -> Result<Value, ApiError> {
-    match op {
-        Op::Validate => exec::<ValidateInput>(policy, lang, input),
-        Op::Password => exec::<PasswordInput>(policy, lang, input),
-        Op::Import => exec::<ImportInput>(policy, lang, input),
-        Op::Authorize => exec::<AuthorizeInput>(policy, lang, input),
-        Op::Scope => exec::<ScopeInput>(policy, lang, input),
-        Op::Permissions => exec::<PermissionsInput>(policy, lang, input),
-        Op::Directory => exec::<DirectoryInput>(policy, lang, input),
-        Op::Transition => exec::<TransitionInput>(policy, lang, input),
-        Op::Login => exec::<LoginInput>(policy, lang, input),
-        Op::Lockout => exec::<LockoutInput>(policy, lang, input),
-        Op::Delete => exec::<DeleteInput>(policy, lang, input),
-        Op::Changes => exec::<ChangesInput>(policy, lang, input),
-        Op::PasswordChange => exec::<PasswordChangeInput>(policy, lang, input),
-        Op::PasswordReset => exec::<PasswordResetInput>(policy, lang, input),
-        Op::Verification => exec::<VerificationInput>(policy, lang, input),
-        Op::Statistics => exec::<StatisticsInput>(policy, lang, input),
-        Op::Findings => exec::<AccountsInput>(policy, lang, input),
-        Op::EffectiveStatus => exec::<EffectiveStatusInput>(policy, lang, input),
-        Op::Bulk => exec::<BulkInput>(policy, lang, input),
-        Op::FieldAccess => exec::<FieldAccessInput>(policy, lang, input),
-    }
+    dispatch_to(
+        op,
+        ValueRun {
+            policy,
+            lang,
+            input,
+        },
+    )
 }
 
 /// An [`AccessError`] with help from the policy: the closest declared role or action.

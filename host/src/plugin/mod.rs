@@ -105,6 +105,9 @@
 mod admission;
 mod core_component;
 pub mod error;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod inspect;
 pub mod limits;
 mod registry;

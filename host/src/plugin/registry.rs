@@ -153,6 +153,26 @@ pub struct PluginReport {
     pub log_dropped: u32,
 }
 
+impl Source {
+    /// The rule a plugin's deny names: `plugin:NAME@VERSION`.
+    pub(crate) fn rule(&self) -> String {
+        format!("plugin:{}@{}", self.plugin, self.version)
+    }
+
+    /// The params of a plugin's deny: the plugin, its version and hash, and the fault's
+    /// code for a fault.
+    pub(crate) fn params(&self, error: Option<&str>) -> DenyParams {
+        let mut p = BTreeMap::new();
+        p.insert("plugin".to_owned(), Value::from(self.plugin.clone()));
+        p.insert("version".to_owned(), Value::from(self.version.clone()));
+        p.insert("hash".to_owned(), Value::from(self.hash.clone()));
+        if let Some(e) = error {
+            p.insert("error".to_owned(), Value::from(e));
+        }
+        DenyParams::from(p)
+    }
+}
+
 fn is_zero(n: &u32) -> bool {
     *n == 0
 }
@@ -248,24 +268,6 @@ impl ActivePlugin {
                 }
             }
         }
-    }
-
-    fn rule(&self) -> String {
-        format!("plugin:{}@{}", self.source.plugin, self.source.version)
-    }
-
-    fn params(&self, error: Option<&str>) -> DenyParams {
-        let mut p = BTreeMap::new();
-        p.insert("plugin".to_owned(), Value::from(self.source.plugin.clone()));
-        p.insert(
-            "version".to_owned(),
-            Value::from(self.source.version.clone()),
-        );
-        p.insert("hash".to_owned(), Value::from(self.source.hash.clone()));
-        if let Some(e) = error {
-            p.insert("error".to_owned(), Value::from(e));
-        }
-        DenyParams::from(p)
     }
 }
 
@@ -502,7 +504,7 @@ fn too_large(size: usize, limits: &Limits) -> Fault {
 
 /// The plugin's violations, checked and counted as the bytes of JSON the host adds; stops
 /// at the first limit exceeded.
-fn check_violations(
+pub(crate) fn check_violations(
     vs: Vec<Violation>,
     source: &Source,
     limits: &Limits,
@@ -578,9 +580,9 @@ fn check_violations(
 }
 
 /// A plugin's deny, checked and counted.
-fn check_verdict(
+pub(crate) fn check_verdict(
     v: Verdict,
-    plugin: &ActivePlugin,
+    source: &Source,
     limits: &Limits,
 ) -> Result<(Option<Denial>, usize), Fault> {
     match v {
@@ -598,9 +600,9 @@ fn check_verdict(
                 kind: DenyKind::Forbidden,
                 code: Cow::Owned(d.code),
                 message: Text::from(plugin_text(&d.message, limits.max_output_bytes)),
-                rule: Some(Name::new(&plugin.rule())),
+                rule: Some(Name::new(&source.rule())),
                 hint: None,
-                params: plugin.params(None),
+                params: source.params(None),
             };
             let bytes = json_len(&denial);
             if bytes > limits.max_output_bytes {
@@ -617,9 +619,9 @@ fn fault_denial(plugin: &ActivePlugin, fault: &Fault) -> Denial {
         kind: DenyKind::NotPermitted,
         code: Cow::Borrowed("plugin_fault"),
         message: Text::from(format!("plugin `{}` failed: {fault}", plugin.source.plugin)),
-        rule: Some(Name::new(&plugin.rule())),
+        rule: Some(Name::new(&plugin.source.rule())),
         hint: None,
-        params: plugin.params(Some(fault.code())),
+        params: plugin.source.params(Some(fault.code())),
     }
 }
 
@@ -1127,7 +1129,7 @@ impl TenantPlugins {
                 plugin,
                 size(&i),
                 |store, p| call(store, p, &i),
-                |v| check_verdict(v, plugin, limits),
+                |v| check_verdict(v, &plugin.source, limits),
             );
             let (outcome, fault, denial) = match result {
                 Ok(None) => ("allow", None, None),

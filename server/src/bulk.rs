@@ -1,0 +1,674 @@
+//! Bulk operations over HTTP: the kernel's [`bulk`](warden_core::bulk::bulk) decides every
+//! item, the store executes the allowed ones in the kernel's planned batches, and every item
+//! is reported: `committed` (stored with its own audit entry), `refused` (with the kernel's
+//! denial or violations, or `not_found` for a target outside the actor's read scope), or
+//! `failed` (the store refused it: a uniqueness key taken meanwhile, a database error).
+//! Nothing is dropped: the response has one result per item, in order.
+//!
+//! The request names targets by id; the store loads them (the actor and the targets come
+//! from the directory, never from the body) and answers the kernel's questions (active
+//! super administrators, uniqueness and existence checks of imported records, the manager
+//! chains for `team` scopes). One write transaction per batch; each item runs inside a
+//! savepoint, so a failed item is rolled back alone and its batch goes on.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use sqlx::{Acquire, AnyConnection};
+use warden_core::Lang;
+use warden_core::access::{self, Target};
+use warden_core::bulk::{self, BulkItem, BulkRequest, ItemOutcome, MAX_BULK_ITEMS};
+use warden_core::lifecycle::{self, DeleteMode, DeleteRequest, Obligation, TransitionFacts};
+use warden_core::model::Account;
+use warden_core::policy::Mode;
+use warden_core::validate::ValidationFacts;
+use warden_core::{ValidationContext, validate_user};
+
+use crate::app::{App, Tenant, now};
+use crate::audit::{self, AuditRecord};
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::store::{self, UserRow};
+use crate::tokens;
+use crate::users;
+
+/// The largest bulk request body: 8 MiB.
+pub const MAX_BULK_BODY: usize = 8 << 20;
+
+/// One item as the API takes it: targets by id.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "op", rename_all = "camelCase", deny_unknown_fields)]
+pub enum Item {
+    /// Move a user to another status.
+    #[serde(rename_all = "camelCase")]
+    Status {
+        /// The user's id.
+        id: String,
+        /// The status.
+        to: String,
+        /// The reason.
+        #[serde(default)]
+        reason: Option<String>,
+        /// Duration of a temporary status, in days.
+        #[serde(default)]
+        duration_days: Option<u32>,
+        /// The target's active bookings, which the directory does not hold.
+        #[serde(default)]
+        active_bookings: Option<u32>,
+    },
+    /// Grant or withdraw roles.
+    #[serde(rename_all = "camelCase")]
+    Roles {
+        /// The user's id.
+        id: String,
+        /// Roles granted.
+        #[serde(default)]
+        add: Vec<String>,
+        /// Roles withdrawn.
+        #[serde(default)]
+        remove: Vec<String>,
+    },
+    /// Delete a user.
+    #[serde(rename_all = "camelCase")]
+    Delete {
+        /// The user's id.
+        id: String,
+        /// Soft, hard or anonymising (default: the policy's).
+        #[serde(default)]
+        mode: Option<DeleteMode>,
+        /// The target's active bookings.
+        #[serde(default)]
+        active_bookings: Option<u32>,
+    },
+    /// Create a user from a record.
+    #[serde(rename_all = "camelCase")]
+    Import {
+        /// The user record.
+        user: Map<String, Value>,
+    },
+}
+
+impl Item {
+    fn id(&self) -> Option<&str> {
+        match self {
+            Item::Status { id, .. } | Item::Roles { id, .. } | Item::Delete { id, .. } => Some(id),
+            Item::Import { .. } => None,
+        }
+    }
+
+    fn op(&self) -> &'static str {
+        match self {
+            Item::Status { .. } => "status",
+            Item::Roles { .. } => "roles",
+            Item::Delete { .. } => "delete",
+            Item::Import { .. } => "import",
+        }
+    }
+}
+
+/// A bulk request body.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BulkBody {
+    /// The items (at most 100,000).
+    pub items: Vec<Item>,
+    /// For deletions: the actor confirmed.
+    #[serde(default)]
+    pub confirmed: bool,
+    /// For deletions: the number of accounts the actor typed to confirm.
+    #[serde(default)]
+    pub confirm_count: Option<usize>,
+    /// Ceiling on deletions (default 100, at most 1,000).
+    #[serde(default)]
+    pub max_delete: Option<usize>,
+    /// Processing batch size (default 100).
+    #[serde(default)]
+    pub batch_size: Option<usize>,
+}
+
+/// One item's report.
+fn report(index: usize, op: &str, target: Option<&str>, outcome: &str) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("index".into(), index.into());
+    m.insert("op".into(), op.into());
+    if let Some(t) = target {
+        m.insert("target".into(), t.into());
+    }
+    m.insert("outcome".into(), outcome.into());
+    m
+}
+
+/// What a bulk request is made of once the store has answered.
+struct Prepared {
+    /// Per item: the stored target (`None` for imports and for targets out of reach).
+    targets: Vec<Option<UserRow>>,
+    /// Per item: out of the actor's read scope (reported `not_found`).
+    unreachable: Vec<bool>,
+}
+
+async fn prepare(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    items: &[Item],
+) -> Result<(Prepared, Vec<Account>), ApiError> {
+    let tenant = &caller.tenant;
+    let actor = caller.actor()?;
+    let mut cache: BTreeMap<String, Option<UserRow>> = BTreeMap::new();
+    for id in items.iter().filter_map(Item::id) {
+        if !cache.contains_key(id) {
+            let u = store::user(conn, &tenant.id, id)
+                .await?
+                .filter(|u| u.deleted_at.is_none());
+            cache.insert(id.to_owned(), u);
+        }
+    }
+    // The manager chains above the actor and every target: enough for `team` scopes.
+    let mut rows: BTreeMap<String, Option<String>> = BTreeMap::new();
+    let mut starts: Vec<&str> = vec![actor.id.as_str()];
+    starts.extend(
+        cache
+            .iter()
+            .filter(|(_, u)| u.is_some())
+            .map(|(k, _)| k.as_str()),
+    );
+    for s in starts {
+        if rows.contains_key(s) {
+            continue;
+        }
+        for (id, m) in store::ancestors(conn, &tenant.id, s).await? {
+            rows.entry(id).or_insert(m);
+        }
+    }
+    let directory: Vec<Account> = rows
+        .iter()
+        .map(|(id, m)| Account {
+            id: id.clone(),
+            manager: m.clone(),
+            ..Account::default()
+        })
+        .collect();
+    let (dir, _) =
+        access::Directory::from_rows(rows.iter().map(|(i, m)| (i.as_str(), m.as_deref())));
+    let mut readable: BTreeMap<String, bool> = BTreeMap::new();
+    for (id, u) in &cache {
+        let ok = match u {
+            Some(u) => users::authorize(
+                tenant,
+                &dir,
+                &actor.account(),
+                "users.read",
+                Target::from(&u.account()),
+                None,
+            )?
+            .allowed(),
+            None => false,
+        };
+        readable.insert(id.clone(), ok);
+    }
+    let mut targets = Vec::with_capacity(items.len());
+    let mut unreachable = Vec::with_capacity(items.len());
+    for it in items {
+        match it.id() {
+            Some(id) if readable.get(id).copied().unwrap_or(false) => {
+                targets.push(cache.get(id).cloned().flatten());
+                unreachable.push(false);
+            }
+            Some(_) => {
+                targets.push(None);
+                unreachable.push(true);
+            }
+            None => {
+                targets.push(None);
+                unreachable.push(false);
+            }
+        }
+    }
+    Ok((
+        Prepared {
+            targets,
+            unreachable,
+        },
+        directory,
+    ))
+}
+
+/// Validates an imported record with the store's answers to its checks.
+async fn import_facts(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    record: &Map<String, Value>,
+) -> Result<ValidationFacts, ApiError> {
+    let today = now()
+        .date()
+        .ok_or_else(|| ApiError::Internal("clock".into()))?;
+    let empty = ValidationFacts::default();
+    let ctx = ValidationContext {
+        mode: Mode::Import,
+        today,
+        lang: Lang::En,
+        facts: &empty,
+        mfa: false,
+    };
+    let first = validate_user(&tenant.policy, record, &ctx);
+    Ok(store::answer_checks(conn, &tenant.id, &first.checks, None).await?)
+}
+
+/// Decides and executes a bulk request.
+///
+/// # Errors
+/// A malformed request (too many items, bad settings, an undeclared role or status), a key
+/// that names no user, store errors outside the items.
+pub async fn run(
+    app: &App,
+    caller: &Caller,
+    body: BulkBody,
+    request_id: Option<String>,
+) -> Result<Value, ApiError> {
+    let tenant = &caller.tenant;
+    let actor = caller.actor()?.clone();
+    if body.items.len() > MAX_BULK_ITEMS {
+        return Err(ApiError::BadRequest(format!(
+            "`items`: at most {MAX_BULK_ITEMS} items (got {})",
+            body.items.len()
+        )));
+    }
+    let mut conn = app.db.pool().acquire().await?;
+    let (prep, directory) = prepare(&mut conn, caller, &body.items).await?;
+    let supers = store::active_super_admins(&mut conn, &tenant.id).await?;
+    let facts = |bookings: Option<u32>| TransitionFacts {
+        active_bookings: bookings,
+        active_super_admins: Some(u32::try_from(supers).unwrap_or(u32::MAX)),
+        sole_holder_of: None,
+        pending_approvals: Some(0),
+    };
+    // The kernel's items: a target out of reach is decided as an empty account (and
+    // reported not_found whatever the kernel says), so indices stay aligned.
+    let mut kernel_items = Vec::with_capacity(body.items.len());
+    for (it, target) in body.items.iter().zip(&prep.targets) {
+        let account = target.as_ref().map_or_else(
+            || Account {
+                id: it.id().unwrap_or_default().to_owned(),
+                status: "active".into(),
+                ..Account::default()
+            },
+            UserRow::account,
+        );
+        kernel_items.push(match it {
+            Item::Status {
+                to,
+                reason,
+                duration_days,
+                active_bookings,
+                ..
+            } => BulkItem::Status {
+                target: account,
+                to: to.clone(),
+                reason: reason.clone(),
+                until: None,
+                duration_days: *duration_days,
+                facts: facts(*active_bookings),
+            },
+            Item::Roles { add, remove, .. } => BulkItem::Roles {
+                target: account,
+                add: add.clone(),
+                remove: remove.clone(),
+            },
+            Item::Delete {
+                mode,
+                active_bookings,
+                ..
+            } => BulkItem::Delete {
+                target: account,
+                mode: *mode,
+                facts: facts(*active_bookings),
+            },
+            Item::Import { user } => BulkItem::Import {
+                user: user.clone(),
+                facts: import_facts(&mut conn, tenant, user).await?,
+            },
+        });
+    }
+    drop(conn);
+    let req = BulkRequest {
+        actor: actor.account(),
+        items: kernel_items,
+        directory,
+        confirmed: body.confirmed,
+        confirm_count: body.confirm_count,
+        max_delete: body.max_delete,
+        batch_size: body.batch_size,
+        today: None,
+    };
+    let t = now();
+    let decision = bulk::bulk(&tenant.policy, &req, t, Lang::En)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+
+    let mut results: Vec<Map<String, Value>> = Vec::with_capacity(body.items.len());
+    let (mut committed, mut refused, mut failed) = (0usize, 0usize, 0usize);
+    for b in &decision.batches {
+        let mut tx = app.db.begin_write().await?;
+        for index in b.from..b.to {
+            let (Some(item), Some(kernel), Some(r)) = (
+                body.items.get(index),
+                req.items.get(index),
+                decision.results.get(index),
+            ) else {
+                continue;
+            };
+            let target = prep.targets.get(index).cloned().flatten();
+            let mut out = report(index, item.op(), item.id().or(r.target.as_deref()), "");
+            if prep.unreachable.get(index).copied().unwrap_or(true) {
+                out.insert("outcome".into(), "refused".into());
+                out.insert("reason".into(), "not_found".into());
+                refused += 1;
+            } else if r.outcome != ItemOutcome::Allowed {
+                out.insert("outcome".into(), "refused".into());
+                if let Some(d) = &r.deny {
+                    out.insert("deny".into(), serde_json::to_value(d)?);
+                }
+                if !r.violations.is_empty() {
+                    out.insert("violations".into(), serde_json::to_value(&r.violations)?);
+                }
+                refused += 1;
+            } else {
+                let mut sp = tx.begin().await?;
+                let ctx = Exec {
+                    caller,
+                    actor: &actor,
+                    request_id: request_id.clone(),
+                    at: t.unix(),
+                    confirmed: body.confirmed,
+                };
+                match execute(&mut sp, &ctx, item, kernel, target, &r.obligations).await {
+                    Ok(id) => {
+                        sp.commit().await?;
+                        out.insert("outcome".into(), "committed".into());
+                        if let Some(id) = id {
+                            out.insert("target".into(), id.into());
+                        }
+                        committed += 1;
+                    }
+                    Err(e) => {
+                        sp.rollback().await?;
+                        out.insert("outcome".into(), "failed".into());
+                        out.insert("reason".into(), failure_reason(&e).into());
+                        failed += 1;
+                    }
+                }
+            }
+            results.push(out);
+        }
+        tx.commit().await?;
+    }
+    // The bulk operation's own audit entry (R002-09), after its items.
+    let mut tx = app.db.begin_write().await?;
+    audit::append(
+        &mut tx,
+        &AuditRecord {
+            tenant: tenant.id.clone(),
+            actor: actor.id.clone(),
+            via: caller.via(),
+            action: "users.bulk".into(),
+            target: "bulk".into(),
+            before: None,
+            after: None,
+            decision: json!({"policy": tenant.policy.hash(), "policyVersion": tenant.version, "kernel": decision.audit, "committed": committed, "refused": refused, "failed": failed}),
+            policy_version: tenant.version,
+            obligations: Vec::new(),
+            at: t.unix(),
+            request_id,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(json!({
+        "summary": {"total": body.items.len(), "committed": committed, "refused": refused, "failed": failed},
+        "results": results,
+        "batches": decision.batches,
+        "refused": decision.refused,
+        "policy": tenant.policy.hash(),
+    }))
+}
+
+fn failure_reason(e: &ApiError) -> String {
+    match e {
+        ApiError::Invalid { .. } => "duplicate".into(),
+        ApiError::BadRequest(m) => m.clone(),
+        ApiError::Conflict { .. } => "conflict".into(),
+        ApiError::NotFound => "not_found".into(),
+        ApiError::Forbidden { .. } => "denied".into(),
+        _ => "store".into(),
+    }
+}
+
+/// What executing an item needs besides the item.
+struct Exec<'a> {
+    caller: &'a Caller,
+    actor: &'a UserRow,
+    request_id: Option<String>,
+    at: i64,
+    confirmed: bool,
+}
+
+impl Exec<'_> {
+    async fn audit(
+        &self,
+        conn: &mut AnyConnection,
+        action: &str,
+        target: &str,
+        before: Option<Value>,
+        after: Option<Value>,
+        obligations: Vec<Value>,
+    ) -> Result<(), ApiError> {
+        let t = &self.caller.tenant;
+        audit::append(
+            conn,
+            &AuditRecord {
+                tenant: t.id.clone(),
+                actor: self.actor.id.clone(),
+                via: self.caller.via(),
+                action: action.to_owned(),
+                target: target.to_owned(),
+                before,
+                after,
+                decision: json!({"policy": t.policy.hash(), "policyVersion": t.version, "kernel": {"bulk": true}}),
+                policy_version: t.version,
+                obligations,
+                at: self.at,
+                request_id: self.request_id.clone(),
+            },
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+/// Executes one allowed item inside its savepoint. Returns the new user's id for imports.
+async fn execute(
+    conn: &mut AnyConnection,
+    x: &Exec<'_>,
+    item: &Item,
+    kernel: &BulkItem,
+    target: Option<UserRow>,
+    obligations: &[Obligation],
+) -> Result<Option<String>, ApiError> {
+    let tenant = &x.caller.tenant;
+    let actor = x.actor;
+    match (item, target) {
+        (Item::Status { to, .. }, Some(before)) => {
+            let mut after = before.clone();
+            after.status.clone_from(to);
+            after.status_until = None;
+            if after.document.contains_key("status") {
+                after.document.insert("status".into(), to.clone().into());
+            }
+            crate::login::unlocked(tenant, &before, &mut after);
+            let done =
+                users::apply_obligations(conn, &mut after, obligations, &actor.id, x.at).await?;
+            store::update_user(conn, &after, x.at).await?;
+            x.audit(
+                conn,
+                "users.status",
+                &after.id,
+                Some(before.view()),
+                Some(after.view()),
+                done,
+            )
+            .await?;
+            Ok(None)
+        }
+        (Item::Roles { add, remove, .. }, Some(before)) => {
+            let mut after = before.clone();
+            after.roles.retain(|r| !remove.contains(r));
+            for r in add {
+                if !after.roles.contains(r) {
+                    after.roles.push(r.clone());
+                }
+            }
+            store::update_user(conn, &after, x.at).await?;
+            store::sync_roles(conn, &tenant.id, &after.id, add, remove, &actor.id, x.at).await?;
+            x.audit(
+                conn,
+                "users.roles",
+                &after.id,
+                Some(before.view()),
+                Some(after.view()),
+                Vec::new(),
+            )
+            .await?;
+            Ok(None)
+        }
+        (Item::Delete { .. }, Some(before)) => {
+            // The same question as the bulk decision, asked again for what the decision
+            // leaves out (the mode and the anonymised record).
+            let BulkItem::Delete { mode, facts, .. } = kernel else {
+                return Err(ApiError::Internal("bulk item mismatch".into()));
+            };
+            let (dir, _) = access::Directory::from_rows(std::iter::empty());
+            let perms = access::permissions_over(
+                &tenant.policy,
+                &dir,
+                &actor.account(),
+                &Target::from(&before.account()),
+                now(),
+            )
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+            let d = lifecycle::delete(
+                &tenant.policy,
+                &DeleteRequest {
+                    actor: actor.account(),
+                    target: before.account(),
+                    mode: *mode,
+                    confirmed: x.confirmed,
+                    facts: facts.clone(),
+                    actor_permissions: perms,
+                    lang: Lang::En,
+                },
+                now(),
+            )
+            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+            let mut after = before.clone();
+            let done =
+                users::apply_obligations(conn, &mut after, obligations, &actor.id, x.at).await?;
+            let view = match d.mode {
+                Some(DeleteMode::Hard) => {
+                    store::delete_user(conn, &tenant.id, &before.id).await?;
+                    None
+                }
+                Some(DeleteMode::Anonymize) => {
+                    if let Some(anon) = &d.anonymized {
+                        after.document = anon.clone();
+                        after.document.remove("id");
+                    }
+                    after.password_hash = None;
+                    store::drop_keys(conn, &after.id, &d.erase).await?;
+                    store::revoke_sessions(conn, &mut after).await?;
+                    store::update_user(conn, &after, x.at).await?;
+                    Some(after.view())
+                }
+                Some(DeleteMode::Soft) | None => {
+                    after.deleted_at = Some(x.at);
+                    store::revoke_sessions(conn, &mut after).await?;
+                    store::update_user(conn, &after, x.at).await?;
+                    Some(after.view())
+                }
+            };
+            x.audit(
+                conn,
+                "users.delete",
+                &before.id,
+                Some(before.view()),
+                view,
+                done,
+            )
+            .await?;
+            Ok(None)
+        }
+        (Item::Import { user }, _) => {
+            let BulkItem::Import { facts, .. } = kernel else {
+                return Err(ApiError::Internal("bulk item mismatch".into()));
+            };
+            let today = now()
+                .date()
+                .ok_or_else(|| ApiError::Internal("clock".into()))?;
+            let d = validate_user(
+                &tenant.policy,
+                user,
+                &ValidationContext {
+                    mode: Mode::Import,
+                    today,
+                    lang: Lang::En,
+                    facts,
+                    mfa: false,
+                },
+            );
+            if !d.accepted() {
+                return Err(ApiError::Invalid {
+                    violations: d.violations,
+                });
+            }
+            let id = tokens::new_id("u_").map_err(|e| ApiError::Internal(e.to_string()))?;
+            let mut u = users::new_row(tenant, actor, &id, d.normalized.clone())?;
+            let plain = users::password_fields(&tenant.policy)
+                .iter()
+                .find_map(|f| {
+                    user.get(f)
+                        .and_then(Value::as_str)
+                        .filter(|p| !p.is_empty())
+                })
+                .map(str::to_owned);
+            if let Some(p) = plain {
+                u.password_hash = Some(users::hash(&tenant.policy, p).await?);
+                u.password_changed_at = Some(x.at);
+            }
+            store::insert_user(conn, &u, x.at).await.map_err(dup)?;
+            store::set_keys(conn, &tenant.id, &u.id, &d.checks)
+                .await
+                .map_err(dup)?;
+            store::sync_roles(conn, &tenant.id, &u.id, &u.roles, &[], &actor.id, x.at).await?;
+            x.audit(
+                conn,
+                "users.create",
+                &u.id,
+                None,
+                Some(u.view()),
+                Vec::new(),
+            )
+            .await?;
+            Ok(Some(id))
+        }
+        (_, None) => Err(ApiError::NotFound),
+    }
+}
+
+/// A unique violation is the item's `duplicate`; anything else a store failure.
+fn dup(e: sqlx::Error) -> ApiError {
+    if store::is_unique_violation(&e) {
+        ApiError::Invalid {
+            violations: Vec::new(),
+        }
+    } else {
+        ApiError::from(e)
+    }
+}

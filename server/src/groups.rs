@@ -1,0 +1,233 @@
+//! Groups, as the tenant's policy declares them (`access.groups`): manual groups, whose
+//! members are assigned (each membership records who added it and when, R003-08), and
+//! dynamic groups, whose members are the accounts meeting the group's rule (the kernel's
+//! [`is_group_member`]); a dynamic group's membership is never assigned.
+//!
+//! Adding or removing a member is authorized like the membership change of an update
+//! (the kernel's `groups.manage` on the member where the policy declares it, a super
+//! administrator where it does not) and commits with the member's row, the membership
+//! record and the audit entry in one transaction.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use warden_core::Timestamp;
+use warden_core::access::is_group_member;
+
+use crate::app::{App, now};
+use crate::auth::Caller;
+use crate::error::{ApiError, FieldError};
+use crate::organizations::audit_entry;
+use crate::store::{self, UserRow};
+use crate::users::{self, ListQuery};
+
+/// Most users of the actor's scope one members request examines; the cursor continues
+/// from there, so a page may be short but the listing is never truncated.
+pub const MAX_SCANNED: usize = 5_000;
+
+/// The query of a members listing.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MembersQuery {
+    /// The previous page's `next`.
+    pub cursor: Option<String>,
+    /// Page size (1 to 200, default 50).
+    pub limit: Option<i64>,
+}
+
+fn unknown_group(id: &str) -> ApiError {
+    ApiError::Conflict {
+        errors: vec![FieldError {
+            field: "group".into(),
+            code: "unknown_group".into(),
+            message: format!(
+                "the policy declares no group `{}`",
+                id.chars().take(64).collect::<String>()
+            ),
+        }],
+    }
+}
+
+/// Whether `id` is a dynamic group (`Err` for an undeclared one).
+fn kind(caller: &Caller, id: &str) -> Result<bool, ApiError> {
+    caller
+        .tenant
+        .policy
+        .access()
+        .and_then(|a| a.is_dynamic_group(id))
+        .ok_or_else(|| unknown_group(id))
+}
+
+/// The groups the policy declares, with their kind and roles.
+///
+/// # Errors
+/// A key that names no user.
+pub fn list(caller: &Caller) -> Result<Value, ApiError> {
+    if !caller.is_admin() {
+        caller.actor()?;
+    }
+    let Some(access) = caller.tenant.policy.access() else {
+        return Ok(json!({"groups": []}));
+    };
+    let doc = caller.tenant.policy.document();
+    let groups: Vec<Value> = access
+        .group_ids()
+        .map(|id| {
+            let spec = doc.access.as_ref().and_then(|a| a.groups.get(id));
+            json!({
+                "id": id,
+                "kind": if access.is_dynamic_group(id) == Some(true) { "dynamic" } else { "manual" },
+                "roles": spec.map(|g| g.roles.clone()).unwrap_or_default(),
+                "label": spec.map(|g| g.label.clone()).unwrap_or_default(),
+                "rule": spec.and_then(|g| g.rule.clone()),
+            })
+        })
+        .collect();
+    Ok(json!({"groups": groups}))
+}
+
+/// The members of a group among the users the actor may read: for a manual group with who
+/// added them and when.
+///
+/// # Errors
+/// An undeclared group, a bad cursor, store errors.
+pub async fn members(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+    q: &MembersQuery,
+) -> Result<Value, ApiError> {
+    let dynamic = kind(caller, id)?;
+    let access = caller
+        .tenant
+        .policy
+        .access()
+        .ok_or_else(|| unknown_group(id))?;
+    let limit = usize::try_from(q.limit.unwrap_or(50).clamp(1, 200)).unwrap_or(50);
+    let mut page = ListQuery {
+        cursor: q.cursor.clone(),
+        limit: Some(200),
+        ..ListQuery::default()
+    };
+    let mut found: Vec<UserRow> = Vec::new();
+    let mut scanned = 0usize;
+    let next = loop {
+        let (rows, next, _) = users::list_page(app, caller, &page).await?;
+        let mut last = None;
+        for u in rows {
+            scanned += 1;
+            last = Some(u.id.clone());
+            if is_group_member(access, &u.account(), id) == Some(true) {
+                found.push(u);
+            }
+            if found.len() >= limit || scanned >= MAX_SCANNED {
+                break;
+            }
+        }
+        let done_here = found.len() >= limit || scanned >= MAX_SCANNED;
+        match (done_here, next) {
+            (true, _) => break last.map(|l| users::encode_cursor(&l)),
+            (false, Some(c)) => page.cursor = Some(c),
+            (false, None) => break None,
+        }
+    };
+    let mut conn = app.db.pool().acquire().await?;
+    let mut out = Vec::with_capacity(found.len());
+    for u in &found {
+        let mut v = json!({"user": u.view()});
+        if !dynamic {
+            let added = sqlx::query_as::<_, (String, i64)>(
+                "SELECT added_by, added_at FROM group_members WHERE tenant_id = $1 AND user_id = $2 AND group_id = $3",
+            )
+            .bind(&caller.tenant.id)
+            .bind(&u.id)
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+            if let (Some((by, at)), Some(o)) = (added, v.as_object_mut()) {
+                o.insert("addedBy".into(), by.into());
+                o.insert(
+                    "addedAt".into(),
+                    Timestamp::from_unix(at).to_string().into(),
+                );
+            }
+        }
+        out.push(v);
+    }
+    Ok(
+        json!({"group": id, "kind": if dynamic { "dynamic" } else { "manual" }, "members": out, "next": next}),
+    )
+}
+
+/// Adds (`add`) or removes a member of a manual group.
+///
+/// # Errors
+/// An undeclared or dynamic group, a user outside the actor's read scope, a denial, store
+/// errors.
+pub async fn set_member(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+    user: &str,
+    add: bool,
+    request_id: Option<String>,
+) -> Result<Value, ApiError> {
+    if kind(caller, id)? {
+        return Err(ApiError::Conflict {
+            errors: vec![FieldError {
+                field: "group".into(),
+                code: "dynamic_group".into(),
+                message:
+                    "a dynamic group's members are those meeting its rule; they are not assigned"
+                        .into(),
+            }],
+        });
+    }
+    let tenant = &caller.tenant;
+    let actor = caller.actor()?;
+    let mut conn = app.db.pool().acquire().await?;
+    let (before, _) = users::readable_target(&mut conn, caller, user).await?;
+    let dir = users::directory(&mut conn, &tenant.id, &[], &[&before.id, &actor.id]).await?;
+    drop(conn);
+    let mut after = before.clone();
+    let present = before.groups.iter().any(|g| g == id);
+    if add == present {
+        return Ok(json!({"group": id, "user": user, "member": add, "changed": false}));
+    }
+    if add {
+        after.groups.push(id.to_owned());
+    } else {
+        after.groups.retain(|g| g != id);
+    }
+    users::authorize_groups(tenant, &dir, actor, &before, &before.groups, &after.groups)?;
+    let at = now().unix();
+    let (added, removed) = if add {
+        (vec![id.to_owned()], Vec::new())
+    } else {
+        (Vec::new(), vec![id.to_owned()])
+    };
+    let mut tx = app.db.begin_write().await?;
+    store::update_user(&mut tx, &after, at).await?;
+    store::sync_groups(
+        &mut tx, &tenant.id, &after.id, &added, &removed, &actor.id, at,
+    )
+    .await?;
+    let decision = json!({"rule": "groups.manage", "group": id});
+    audit_entry(
+        &mut tx,
+        caller,
+        if add {
+            "groups.addMember"
+        } else {
+            "groups.removeMember"
+        },
+        &after.id,
+        Some(before.view()),
+        Some(after.view()),
+        decision,
+        Vec::new(),
+        request_id,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(json!({"group": id, "user": user, "member": add, "changed": true}))
+}

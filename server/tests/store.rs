@@ -1,0 +1,1485 @@
+//! The directory store's own machinery, on SQLite and PostgreSQL alike (each test twice:
+//! `::sqlite` and `::postgres`, on a fresh database): the manager closure table, revocation,
+//! login bookkeeping.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use common::{Auth, Env, Which, demo_user};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use serde_json::{Map, Value, json};
+use warden_core::access::{Filter, SqlOptions, SubtreeStrategy};
+use warden_server::closure;
+use warden_server::seed::DEMO_PASSWORD;
+use warden_server::store::{self, UserRow};
+
+const HR: &str = "hr-platform";
+
+fn row(tenant: &str, id: &str, manager: Option<String>) -> UserRow {
+    UserRow {
+        id: id.to_owned(),
+        tenant: tenant.to_owned(),
+        document: Map::new(),
+        organization: Some("org".into()),
+        manager,
+        location: None,
+        status: "active".into(),
+        status_until: None,
+        roles: Vec::new(),
+        groups: Vec::new(),
+        super_admin: false,
+        root: false,
+        password_hash: None,
+        password_changed_at: None,
+        must_change_password: false,
+        session_epoch: 0,
+        failed_logins: Vec::new(),
+        lockouts: 0,
+        deleted_at: None,
+    }
+}
+
+/// One step of a random history of the hierarchy.
+#[derive(Debug, Clone)]
+enum Op {
+    /// A new user under the `n`-th live user (or at the top).
+    Create(Option<usize>),
+    /// The `a`-th live user moves under the `b`-th (or to the top); a move that would make a
+    /// cycle is refused, as the API refuses it.
+    Move(usize, Option<usize>),
+    /// The `n`-th live user is deleted for good.
+    Delete(usize),
+}
+
+fn ops() -> impl Strategy<Value = Vec<Op>> {
+    let op = prop_oneof![
+        4 => proptest::option::weighted(0.8, 0..64usize).prop_map(Op::Create),
+        4 => (0..64usize, proptest::option::weighted(0.85, 0..64usize)).prop_map(|(a, b)| Op::Move(a, b)),
+        1 => (0..64usize).prop_map(Op::Delete),
+    ];
+    proptest::collection::vec(op, 1..60)
+}
+
+/// The ids the kernel's subtree filter selects, rendered with `strategy`.
+async fn subtree(
+    env: &Env,
+    tenant: &str,
+    manager: &str,
+    depth: Option<u32>,
+    strategy: SubtreeStrategy,
+) -> Vec<String> {
+    let f = Filter::Subtree {
+        organization: "org".into(),
+        manager: manager.to_owned(),
+        depth,
+    };
+    let sql = f
+        .to_sql(&SqlOptions {
+            subtree: strategy,
+            ..SqlOptions::default()
+        })
+        .unwrap();
+    let n = sql.params.len();
+    let mut conn = env.app.db.pool().acquire().await.unwrap();
+    let rows = store::users_where(
+        &mut conn,
+        &format!("({}) AND tenant_id = ${}", sql.sql, n + 1),
+        &sql.params,
+        &[store::Param::Text(tenant.to_owned())],
+        "ORDER BY id",
+    )
+    .await
+    .unwrap();
+    rows.into_iter().map(|u| u.id).collect()
+}
+
+/// Applies a random history through the store's own write functions (each step in its own
+/// write transaction, as the API does) and compares, for every user and several depths, the
+/// closure table's subtree with the recursive walk over `manager_id`.
+async fn apply_and_compare(env: &Env, case: usize, history: &[Op]) -> Result<(), String> {
+    let tenant = format!("t{case}");
+    let policy = warden_core::Policy::from_json(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../core/presets/001-hr-platform.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    env.app
+        .create_tenant(&tenant, &tenant, &policy)
+        .await
+        .unwrap();
+    let mut live: Vec<UserRow> = Vec::new();
+    let mut next = 0usize;
+    for op in history {
+        let mut tx = env.app.db.begin_write().await.unwrap();
+        match op {
+            Op::Create(m) => {
+                let manager = m.and_then(|i| live.get(i % live.len().max(1)).map(|u| u.id.clone()));
+                let u = row(&tenant, &format!("{tenant}_u{next:03}"), manager);
+                next += 1;
+                store::insert_user(&mut tx, &u, 0).await.unwrap();
+                live.push(u);
+            }
+            Op::Move(a, b) => {
+                if live.is_empty() {
+                    continue;
+                }
+                let ai = a % live.len();
+                let target = b.map(|j| live[j % live.len()].id.clone());
+                // Refuse a cycle: the new manager is the user or below it.
+                let below = subtree(
+                    env,
+                    &tenant,
+                    &live[ai].id,
+                    None,
+                    SubtreeStrategy::RecursiveCte {
+                        users_table: "users".into(),
+                    },
+                )
+                .await;
+                if target
+                    .as_ref()
+                    .is_some_and(|t| *t == live[ai].id || below.contains(t))
+                {
+                    continue;
+                }
+                live[ai].manager = target;
+                store::update_user(&mut tx, &live[ai], 0).await.unwrap();
+            }
+            Op::Delete(n) => {
+                if live.is_empty() {
+                    continue;
+                }
+                let u = live.remove(n % live.len());
+                store::delete_user(&mut tx, &tenant, &u.id).await.unwrap();
+            }
+        }
+        tx.commit().await.unwrap();
+    }
+    for u in &live {
+        for depth in [Some(1), Some(2), Some(3), None] {
+            let recursive = subtree(
+                env,
+                &tenant,
+                &u.id,
+                depth,
+                SubtreeStrategy::RecursiveCte {
+                    users_table: "users".into(),
+                },
+            )
+            .await;
+            let closure = subtree(
+                env,
+                &tenant,
+                &u.id,
+                depth,
+                warden_server::closure::strategy(),
+            )
+            .await;
+            if recursive != closure {
+                return Err(format!(
+                    "subtree of {} at depth {depth:?}: recursive {recursive:?}, closure {closure:?}",
+                    u.id
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn closure_equals_the_recursive_walk(env: &Env) {
+    let handle = tokio::runtime::Handle::current();
+    let mut runner = TestRunner::new(Config {
+        cases: 24,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let case = std::sync::atomic::AtomicUsize::new(0);
+    let result = runner.run(&ops(), |history| {
+        let c = case.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let r =
+            tokio::task::block_in_place(|| handle.block_on(apply_and_compare(env, c, &history)));
+        prop_assert!(r.is_ok(), "{}", r.err().unwrap_or_default());
+        Ok(())
+    });
+    result.unwrap();
+}
+on_both!(closure_equals_the_recursive_walk);
+
+/// The API's writes keep the closure table: a manager's N-1 (depth 1) and whole subtree
+/// follow a create under a report and a move made with PATCH, and the manager's list (the
+/// kernel's N-1 scope rendered on the closure table) follows.
+async fn api_moves_keep_the_closure(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let manager = demo_user(&users, "manager");
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+    let create = |email: &str, boss: &str| json!({"firstName": "Ada", "lastName": "Moreau", "email": email, "jobTitle": "Software Engineer", "manager": boss, "status": "active", "organization": "company"});
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(create("ada.moreau@company.com", &manager.id)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let ada = v["user"]["id"].as_str().unwrap().to_owned();
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(create("leo.petit@company.com", &ada)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let leo = v["user"]["id"].as_str().unwrap().to_owned();
+
+    let mut conn = env.app.db.pool().acquire().await.unwrap();
+    let all = closure::descendants(&mut conn, &manager.id, None)
+        .await
+        .unwrap();
+    assert!(all.contains(&ada) && all.contains(&leo), "{all:?}");
+    let one = closure::descendants(&mut conn, &manager.id, Some(1))
+        .await
+        .unwrap();
+    assert!(
+        one.contains(&ada) && !one.contains(&leo),
+        "depth 1 is the N-1: {one:?}"
+    );
+    drop(conn);
+    let list = |v: &Value| -> Vec<String> {
+        v["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|u| u["id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let as_manager = Auth::key(&key, &manager.id);
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/users", &as_manager, None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(
+        list(&v).contains(&ada) && !list(&v).contains(&leo),
+        "the N-1 only: {v}"
+    );
+
+    // Leo moves under the manager directly: now in the N-1, and out of Ada's subtree.
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{leo}"),
+            &as_hr,
+            Some(json!({"manager": manager.id})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let mut conn = env.app.db.pool().acquire().await.unwrap();
+    let one = closure::descendants(&mut conn, &manager.id, Some(1))
+        .await
+        .unwrap();
+    assert!(one.contains(&leo), "{one:?}");
+    let under_ada = closure::descendants(&mut conn, &ada, None).await.unwrap();
+    assert!(
+        under_ada.is_empty(),
+        "Leo left Ada's subtree: {under_ada:?}"
+    );
+    drop(conn);
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/users", &as_manager, None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(list(&v).contains(&ada) && list(&v).contains(&leo), "{v}");
+}
+on_both!(api_moves_keep_the_closure);
+
+fn bearer(token: &str) -> Auth {
+    Auth::Key {
+        token: token.to_owned(),
+        act_as: None,
+    }
+}
+
+/// An admin lists and revokes keys; a revoked key is refused at the next request; keys of
+/// another tenant are out of reach; tokens and hashes never appear in a listing.
+async fn keys_are_listed_and_revoked(env: &Env) {
+    let users = env.demo(HR).await;
+    env.demo("crm").await;
+    let hr = demo_user(&users, "hr");
+    let admin = env.key(HR, "admin").await;
+    let service = env.key(HR, "service").await;
+    let other_admin = env.key("crm", "admin").await;
+
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/keys", &bearer(&admin), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let keys = v["keys"].as_array().unwrap();
+    assert_eq!(keys.len(), 2, "{v}");
+    let text = v.to_string();
+    assert!(
+        !text.contains(&service) && !text.contains(&admin) && !text.contains("sha256"),
+        "{v}"
+    );
+    let (s, _, _) = env
+        .call(
+            Method::GET,
+            "/api/v1/keys",
+            &Auth::key(&service, &hr.id),
+            None,
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "a service key does not manage keys"
+    );
+    let service_id = keys
+        .iter()
+        .find(|k| k["role"] == "service")
+        .and_then(|k| k["id"].as_str())
+        .unwrap()
+        .to_owned();
+
+    // Another tenant's admin key cannot see or revoke it.
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/keys", &bearer(&other_admin), None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!v.to_string().contains(&service_id), "{v}");
+    let (s, _, _) = env
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/keys/{service_id}"),
+            &bearer(&other_admin),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let as_hr = Auth::key(&service, &hr.id);
+    let (s, _, _) = env.call(Method::GET, "/api/v1/users", &as_hr, None).await;
+    assert_eq!(s, StatusCode::OK, "still valid");
+
+    let (s, v, _) = env
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/keys/{service_id}"),
+            &bearer(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["changed"], true);
+    let (s, _, _) = env.call(Method::GET, "/api/v1/users", &as_hr, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "refused at once");
+    let (s, v, _) = env
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/keys/{service_id}"),
+            &bearer(&admin),
+            None,
+        )
+        .await;
+    assert_eq!((s, v["changed"].clone()), (StatusCode::OK, json!(false)));
+    let (_, v, _) = env
+        .call(Method::GET, "/api/v1/keys", &bearer(&admin), None)
+        .await;
+    let listed = v["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["id"] == service_id.as_str())
+        .unwrap()
+        .clone();
+    assert!(listed["revokedAt"].is_string(), "{listed}");
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE target_id = $1",
+            &service_id
+        )
+        .await,
+        1,
+        "one audit entry for the one revocation"
+    );
+}
+on_both!(keys_are_listed_and_revoked);
+
+/// Signing out everywhere ends every session of the user at once (the epoch is bumped); an
+/// actor the kernel lets change the user's status ends them too; one it does not is refused.
+async fn sessions_are_revoked(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let sophie = demo_user(&users, "sophie");
+    let paul = demo_user(&users, "paul");
+    let key = env.key(HR, "service").await;
+    let first = env.sign_in(HR, &sophie.login, DEMO_PASSWORD).await.unwrap();
+    let second = env.sign_in(HR, &sophie.login, DEMO_PASSWORD).await.unwrap();
+    for c in [&first, &second] {
+        let (s, _, _) = env
+            .call(Method::GET, "/api/v1/session", &Auth::cookie(c), None)
+            .await;
+        assert_eq!(s, StatusCode::OK);
+    }
+    let (s, _, _) = env
+        .call(
+            Method::DELETE,
+            "/api/v1/session?everywhere=true",
+            &Auth::cookie(&first),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    for c in [&first, &second] {
+        let (s, _, _) = env
+            .call(Method::GET, "/api/v1/session", &Auth::cookie(c), None)
+            .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "every session ended");
+    }
+    assert_eq!(
+        env.scalar("SELECT session_epoch FROM users WHERE id = $1", &sophie.id)
+            .await,
+        1
+    );
+
+    // Paul (an employee) may not end Sophie's sessions; HR (users.status) may.
+    let third = env.sign_in(HR, &sophie.login, DEMO_PASSWORD).await.unwrap();
+    let path = format!("/api/v1/users/{}/sessions", sophie.id);
+    let (s, _, _) = env
+        .call(Method::DELETE, &path, &Auth::key(&key, &paul.id), None)
+        .await;
+    assert!(
+        s == StatusCode::FORBIDDEN || s == StatusCode::NOT_FOUND,
+        "{s}"
+    );
+    let (s, _, _) = env
+        .call(Method::GET, "/api/v1/session", &Auth::cookie(&third), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "a refused revocation changes nothing");
+    let (s, v, _) = env
+        .call(Method::DELETE, &path, &Auth::key(&key, &hr.id), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["sessionsEnded"], 1);
+    let (s, _, _) = env
+        .call(Method::GET, "/api/v1/session", &Auth::cookie(&third), None)
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE target_id = $1 AND body LIKE '%sessions.revoke%'",
+            &sophie.id
+        )
+        .await,
+        2
+    );
+    // A new sign-in works at the new epoch.
+    assert!(
+        env.sign_in(HR, &sophie.login, DEMO_PASSWORD)
+            .await
+            .is_some()
+    );
+}
+on_both!(sessions_are_revoked);
+
+const RENTAL: &str = "rental-platform";
+const WRONG: &str = "Wrong-Password-123!";
+
+async fn login(env: &Env, tenant: &str, login: &str, password: &str) -> (StatusCode, Value) {
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/session",
+            &Auth::None,
+            Some(json!({"tenant": tenant, "login": login, "password": password})),
+        )
+        .await;
+    (s, v)
+}
+
+async fn text(env: &Env, sql: &str, arg: &str) -> Option<String> {
+    sqlx::query_scalar(sql)
+        .bind(arg)
+        .fetch_one(env.app.db.pool())
+        .await
+        .unwrap()
+}
+
+/// R002-12: concurrent failed logins are all counted; when the kernel's lockout says
+/// locked, the store writes the policy's lockout status (temporary, until the lock ends)
+/// with an audit entry; once the lock has ended a successful login clears the failures,
+/// keeps the lockout count (it escalates the next wait) and writes the status back.
+async fn lockout_is_written_and_cleared(env: &Env) {
+    let users = env.demo(RENTAL).await;
+    let lucas = demo_user(&users, "customer");
+    let attempts: Vec<_> = (0..5)
+        .map(|_| spawn_login(env, RENTAL, &lucas.login, WRONG))
+        .collect();
+    for a in attempts {
+        assert_eq!(a.await.unwrap(), StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        text(env, "SELECT status FROM users WHERE id = $1", &lucas.id)
+            .await
+            .as_deref(),
+        Some("locked"),
+        "five concurrent failures, all counted, lock the account"
+    );
+    let until = env
+        .scalar("SELECT status_until FROM users WHERE id = $1", &lucas.id)
+        .await;
+    let now = warden_server::app::now().unix();
+    assert!(
+        (now + 14 * 60..=now + 16 * 60).contains(&until),
+        "15 minutes: {until} vs {now}"
+    );
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE target_id = $1 AND body LIKE '%users.lockout%'",
+            &lucas.id
+        )
+        .await,
+        1
+    );
+    let (s, v) = login(env, RENTAL, &lucas.login, DEMO_PASSWORD).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "locked", "{v}");
+
+    // An hour passes: the stored facts move back in time.
+    let shifted: Vec<i64> = serde_json::from_str::<Vec<i64>>(
+        &text(
+            env,
+            "SELECT failed_logins FROM users WHERE id = $1",
+            &lucas.id,
+        )
+        .await
+        .unwrap(),
+    )
+    .unwrap()
+    .into_iter()
+    .map(|t| t - 3600)
+    .collect();
+    sqlx::query(
+        "UPDATE users SET failed_logins = $1, status_until = status_until - 3600 WHERE id = $2",
+    )
+    .bind(serde_json::to_string(&shifted).unwrap())
+    .bind(&lucas.id)
+    .execute(env.app.db.pool())
+    .await
+    .unwrap();
+    let (s, v) = login(env, RENTAL, &lucas.login, DEMO_PASSWORD).await;
+    assert_eq!(s, StatusCode::OK, "the lock ended: {v}");
+    assert_eq!(
+        text(env, "SELECT status FROM users WHERE id = $1", &lucas.id)
+            .await
+            .as_deref(),
+        Some("active")
+    );
+    assert_eq!(
+        text(
+            env,
+            "SELECT failed_logins FROM users WHERE id = $1",
+            &lucas.id
+        )
+        .await
+        .as_deref(),
+        Some("[]")
+    );
+    assert_eq!(
+        env.scalar("SELECT lockouts FROM users WHERE id = $1", &lucas.id)
+            .await,
+        1,
+        "the lockout is remembered for escalation"
+    );
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE target_id = $1 AND body LIKE '%users.unlock%'",
+            &lucas.id
+        )
+        .await,
+        1
+    );
+    // The second lockout waits twice as long (escalating, R002-12).
+    for _ in 0..5 {
+        let (s, _) = login(env, RENTAL, &lucas.login, WRONG).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    let until = env
+        .scalar("SELECT status_until FROM users WHERE id = $1", &lucas.id)
+        .await;
+    let now = warden_server::app::now().unix();
+    assert!(
+        (now + 29 * 60..=now + 31 * 60).contains(&until),
+        "30 minutes: {until} vs {now}"
+    );
+}
+on_both!(lockout_is_written_and_cleared);
+
+/// An administrator moving the account out of the lockout status unlocks it at once: the
+/// failures that locked it are cleared with the status change.
+async fn an_administrator_unlocks(env: &Env) {
+    let users = env.demo(RENTAL).await;
+    let lucas = demo_user(&users, "customer");
+    let admin = users.iter().find(|u| u.name == "admin").unwrap();
+    for _ in 0..5 {
+        login(env, RENTAL, &lucas.login, WRONG).await;
+    }
+    let key = env.key(RENTAL, "service").await;
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/status", lucas.id),
+            &Auth::key(&key, &admin.id),
+            Some(json!({"to": "active", "reason": "identity checked by phone"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = login(env, RENTAL, &lucas.login, DEMO_PASSWORD).await;
+    assert_eq!(s, StatusCode::OK, "unlocked at once: {v}");
+}
+on_both!(an_administrator_unlocks);
+
+/// A hash made with older argon2 parameters is rewritten at the next successful login, and
+/// never on a failed one.
+async fn rehash_on_login(env: &Env) {
+    let users = env.demo(RENTAL).await;
+    let lucas = demo_user(&users, "customer");
+    let admin = env.key(RENTAL, "admin").await;
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/policy", &bearer(&admin), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let mut doc = v["document"].clone();
+    doc["password"]["hash"] = json!({"memoryKib": 47104, "iterations": 1, "parallelism": 1});
+    let (s, v, _) = env
+        .call(Method::PUT, "/api/v1/policy", &bearer(&admin), Some(doc))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let old = text(
+        env,
+        "SELECT password_hash FROM users WHERE id = $1",
+        &lucas.id,
+    )
+    .await
+    .unwrap();
+    assert!(old.contains("m=19456"), "{}", &old[..30]);
+    let (s, _) = login(env, RENTAL, &lucas.login, WRONG).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        text(
+            env,
+            "SELECT password_hash FROM users WHERE id = $1",
+            &lucas.id
+        )
+        .await
+        .as_deref(),
+        Some(old.as_str()),
+        "a failed login never rewrites the hash"
+    );
+    let (s, v) = login(env, RENTAL, &lucas.login, DEMO_PASSWORD).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let new = text(
+        env,
+        "SELECT password_hash FROM users WHERE id = $1",
+        &lucas.id,
+    )
+    .await
+    .unwrap();
+    assert_ne!(new, old);
+    assert!(
+        new.starts_with("$argon2id$") && new.contains("m=47104,t=1,p=1"),
+        "rehashed with the new parameters"
+    );
+    let (s, _) = login(env, RENTAL, &lucas.login, DEMO_PASSWORD).await;
+    assert_eq!(s, StatusCode::OK, "the new hash verifies");
+    assert_eq!(
+        text(
+            env,
+            "SELECT password_hash FROM users WHERE id = $1",
+            &lucas.id
+        )
+        .await
+        .as_deref(),
+        Some(new.as_str()),
+        "and is not rewritten again"
+    );
+}
+on_both!(rehash_on_login);
+
+/// A sign-in on its own task (for concurrent requests).
+fn spawn_login(
+    env: &Env,
+    tenant: &str,
+    login: &str,
+    password: &str,
+) -> tokio::task::JoinHandle<StatusCode> {
+    let router = env.router.clone();
+    let body = json!({"tenant": tenant, "login": login, "password": password}).to_string();
+    tokio::spawn(async move {
+        let req = axum::http::Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/session")
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        tower::ServiceExt::oneshot(router, req)
+            .await
+            .unwrap()
+            .status()
+    })
+}
+
+const PPP: &str = "production-planner-pro";
+
+fn org_ids(v: &Value) -> Vec<String> {
+    v["organizations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// R000-08: organisations with their active flag. Listing follows the actor's reach; only
+/// a super administrator (or an admin key) manages them under this policy; deactivating an
+/// organisation ends its users' sessions and the kernel's login gate refuses them; an
+/// organisation in use is not deleted; every write is audited.
+async fn organizations_crud(env: &Env) {
+    let users = env.demo(PPP).await;
+    let ada = demo_user(&users, "admin");
+    let bob = demo_user(&users, "bob");
+    let carla = demo_user(&users, "carla");
+    let admin = env.key(PPP, "admin").await;
+    let key = env.key(PPP, "service").await;
+
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/organizations", &bearer(&admin), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(org_ids(&v), ["plant-a", "plant-b", "plant-closed"]);
+    let (_, v, _) = env
+        .call(
+            Method::GET,
+            "/api/v1/organizations",
+            &Auth::key(&key, &bob.id),
+            None,
+        )
+        .await;
+    assert_eq!(
+        org_ids(&v),
+        ["plant-a"],
+        "a regular user sees its own organisation"
+    );
+
+    let body = json!({"id": "plant-c", "name": "Plant C"});
+    let (s, _, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/organizations",
+            &Auth::key(&key, &bob.id),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let as_ada = Auth::key(&key, &ada.id);
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/organizations",
+            &as_ada,
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["active"], true);
+    let (s, v, _) = env
+        .call(Method::POST, "/api/v1/organizations", &as_ada, Some(body))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(v["errors"][0]["code"], "duplicate");
+    for bad in [
+        json!({"id": "bad id!", "name": "x"}),
+        json!({"id": "ok", "name": "  "}),
+        json!({"id": "ok", "name": "x", "owner": "me"}),
+    ] {
+        let (s, _, _) = env
+            .call(
+                Method::POST,
+                "/api/v1/organizations",
+                &as_ada,
+                Some(bad.clone()),
+            )
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
+    }
+
+    // Deactivation: Carla's session ends at once, and the gate refuses her login.
+    let cookie = env.sign_in(PPP, &carla.login, DEMO_PASSWORD).await.unwrap();
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            "/api/v1/organizations/plant-b",
+            &as_ada,
+            Some(json!({"active": false})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["organization"]["active"], false);
+    let (s, _, _) = env
+        .call(Method::GET, "/api/v1/session", &Auth::cookie(&cookie), None)
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, v) = login(env, PPP, &carla.login, DEMO_PASSWORD).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "organization_inactive", "{v}");
+    let (s, _, _) = env
+        .call(
+            Method::PATCH,
+            "/api/v1/organizations/plant-b",
+            &as_ada,
+            Some(json!({"active": true, "name": "Plant B (reopened)"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = login(env, PPP, &carla.login, DEMO_PASSWORD).await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _, _) = env
+        .call(
+            Method::PATCH,
+            "/api/v1/organizations/nowhere",
+            &as_ada,
+            Some(json!({"active": false})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    let (s, v, _) = env
+        .call(
+            Method::DELETE,
+            "/api/v1/organizations/plant-b",
+            &as_ada,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(v["errors"][0]["code"], "organization_in_use");
+    let (s, _, _) = env
+        .call(
+            Method::DELETE,
+            "/api/v1/organizations/plant-c",
+            &as_ada,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE target_id = $1",
+            "plant-c"
+        )
+        .await,
+        2,
+        "create and delete, each audited"
+    );
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE target_id = $1",
+            "plant-b"
+        )
+        .await,
+        2,
+        "deactivate and reactivate"
+    );
+    // Another tenant's admin key sees none of them.
+    env.demo(HR).await;
+    let other = env.key(HR, "admin").await;
+    let (_, v, _) = env
+        .call(Method::GET, "/api/v1/organizations", &bearer(&other), None)
+        .await;
+    assert!(!org_ids(&v).contains(&"plant-a".to_owned()), "{v}");
+    let (s, _, _) = env
+        .call(
+            Method::DELETE,
+            "/api/v1/organizations/plant-closed",
+            &bearer(&other),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
+on_both!(organizations_crud);
+
+fn member_ids(v: &Value) -> Vec<String> {
+    v["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["user"]["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Manual groups: members assigned by an actor the kernel allows `groups.manage`, each
+/// membership with who and when (R003-08), audited; dynamic groups: members by rule, never
+/// assigned.
+async fn groups_manual_and_dynamic(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let manager = demo_user(&users, "manager");
+    let sophie = demo_user(&users, "sophie");
+    let paul = demo_user(&users, "paul");
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+
+    let (s, v, _) = env.call(Method::GET, "/api/v1/groups", &as_hr, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let kind = |id: &str| {
+        v["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["id"] == id)
+            .map(|g| g["kind"].clone())
+    };
+    assert_eq!(kind("all-employees"), Some(json!("dynamic")));
+    assert_eq!(kind("people-managers"), Some(json!("manual")));
+
+    let path = format!("/api/v1/groups/people-managers/members/{}", sophie.id);
+    let (s, v, _) = env.call(Method::PUT, &path, &as_hr, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["changed"], true);
+    let (s, v, _) = env.call(Method::PUT, &path, &as_hr, None).await;
+    assert_eq!((s, v["changed"].clone()), (StatusCode::OK, json!(false)));
+    let (s, v, _) = env
+        .call(
+            Method::GET,
+            "/api/v1/groups/people-managers/members",
+            &as_hr,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(member_ids(&v), vec![sophie.id.clone()]);
+    assert_eq!(v["members"][0]["addedBy"], hr.id.as_str(), "who (R003-08)");
+    assert!(v["members"][0]["addedAt"].is_string(), "when (R003-08)");
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE target_id = $1 AND body LIKE '%groups.addMember%'",
+            &sophie.id
+        )
+        .await,
+        1
+    );
+
+    // The manager may not manage groups; dynamic and undeclared groups are not assigned.
+    let (s, _, _) = env
+        .call(
+            Method::PUT,
+            &format!("/api/v1/groups/people-managers/members/{}", paul.id),
+            &Auth::key(&key, &manager.id),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            &format!("/api/v1/groups/all-employees/members/{}", paul.id),
+            &as_hr,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(v["errors"][0]["code"], "dynamic_group");
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            &format!("/api/v1/groups/nope/members/{}", paul.id),
+            &as_hr,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+    assert_eq!(v["errors"][0]["code"], "unknown_group");
+
+    // Dynamic: every active user the actor may read, paged without loss.
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let q = cursor
+            .as_ref()
+            .map(|c| format!("&cursor={c}"))
+            .unwrap_or_default();
+        let (s, v, _) = env
+            .call(
+                Method::GET,
+                &format!("/api/v1/groups/all-employees/members?limit=2{q}"),
+                &as_hr,
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        seen.extend(member_ids(&v));
+        match v["next"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    seen.sort();
+    let mut expected: Vec<String> = users.iter().map(|u| u.id.clone()).collect();
+    expected.sort();
+    assert_eq!(seen, expected, "all five demo users are active");
+
+    let (s, _, _) = env.call(Method::DELETE, &path, &as_hr, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let (_, v, _) = env
+        .call(
+            Method::GET,
+            "/api/v1/groups/people-managers/members",
+            &as_hr,
+            None,
+        )
+        .await;
+    assert!(member_ids(&v).is_empty(), "{v}");
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM group_members WHERE user_id = $1",
+            &sophie.id
+        )
+        .await,
+        0
+    );
+}
+on_both!(groups_manual_and_dynamic);
+
+fn outcomes(v: &Value) -> Vec<String> {
+    v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The kernel's bulk operation over HTTP: every item decided by the kernel and reported in
+/// order (committed, refused with its reason), the allowed ones executed in the kernel's
+/// batches, each committed item with its audit entry; a target outside the actor's reach
+/// (or of another tenant) is refused as not found; a deletion safeguard refuses all.
+async fn bulk_reports_every_item(env: &Env) {
+    let users = env.demo(HR).await;
+    let crm = env.demo("crm").await;
+    let hr = demo_user(&users, "hr");
+    let manager = demo_user(&users, "manager");
+    let sophie = demo_user(&users, "sophie");
+    let paul = demo_user(&users, "paul");
+    let stranger = &crm[0];
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+    let audit_before = env
+        .scalar("SELECT COUNT(*) FROM audit_log WHERE tenant_id = $1", HR)
+        .await;
+    let body = json!({
+        "batchSize": 2,
+        "items": [
+            {"op": "status", "id": paul.id, "to": "inactive", "reason": "left the company"},
+            {"op": "import", "user": {"firstName": "Ines", "lastName": "Roux", "email": "ines.roux@company.com", "jobTitle": "Software Engineer", "manager": manager.id, "status": "active", "organization": "company"}},
+            {"op": "import", "user": {"firstName": "Dup", "lastName": "Licate", "email": sophie.login, "jobTitle": "Software Engineer", "manager": manager.id, "status": "active", "organization": "company"}},
+            {"op": "import", "user": {"firstName": "", "lastName": "NoName", "email": "not-an-email", "organization": "company"}},
+            {"op": "status", "id": "u_nobody", "to": "inactive", "reason": "x"},
+            {"op": "status", "id": stranger.id, "to": "inactive", "reason": "x"},
+            {"op": "status", "id": hr.id, "to": "inactive", "reason": "myself"},
+        ]
+    });
+    let (s, v, _) = env
+        .call(Method::POST, "/api/v1/bulk", &as_hr, Some(body))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        outcomes(&v),
+        [
+            "committed",
+            "committed",
+            "refused",
+            "refused",
+            "refused",
+            "refused",
+            "refused"
+        ],
+        "{v}"
+    );
+    let r = &v["results"];
+    assert_eq!(r[2]["violations"][0]["code"], "duplicate", "{v}");
+    assert!(r[3]["violations"].as_array().is_some_and(|a| !a.is_empty()));
+    assert_eq!(r[4]["reason"], "not_found");
+    assert_eq!(
+        r[5]["reason"], "not_found",
+        "another tenant's user is not found"
+    );
+    assert!(r[6]["deny"]["code"].is_string(), "the kernel's denial: {v}");
+    assert_eq!(v["summary"]["total"], 7);
+    assert_eq!(v["summary"]["committed"], 2);
+    assert_eq!(v["summary"]["refused"], 5);
+    assert_eq!(
+        v["batches"].as_array().unwrap().len(),
+        4,
+        "the kernel's plan, batches of 2"
+    );
+    for (i, res) in r.as_array().unwrap().iter().enumerate() {
+        assert_eq!(res["index"], i, "every item, in order");
+    }
+
+    // The store did what was committed, with obligations (deactivation removes roles) and
+    // one audit entry per committed item plus the bulk's own.
+    assert_eq!(
+        text(env, "SELECT status FROM users WHERE id = $1", &paul.id)
+            .await
+            .as_deref(),
+        Some("inactive")
+    );
+    assert_eq!(
+        text(env, "SELECT roles FROM users WHERE id = $1", &paul.id)
+            .await
+            .as_deref(),
+        Some("[]"),
+        "R001-06: deactivation removes roles"
+    );
+    let ines = r[1]["target"].as_str().unwrap();
+    assert_eq!(
+        text(env, "SELECT manager_id FROM users WHERE id = $1", ines)
+            .await
+            .as_deref(),
+        Some(manager.id.as_str())
+    );
+    let mut conn = env.app.db.pool().acquire().await.unwrap();
+    assert!(
+        closure::descendants(&mut conn, &manager.id, Some(1))
+            .await
+            .unwrap()
+            .contains(&ines.to_owned()),
+        "the closure table follows imports"
+    );
+    drop(conn);
+    let audit_after = env
+        .scalar("SELECT COUNT(*) FROM audit_log WHERE tenant_id = $1", HR)
+        .await;
+    assert_eq!(
+        audit_after - audit_before,
+        3,
+        "two items and the bulk entry"
+    );
+
+    // Deletions need the confirmation repeating their number: the safeguard refuses every
+    // item, and nothing changes.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_hr,
+            Some(json!({"items": [{"op": "delete", "id": sophie.id}, {"op": "status", "id": manager.id, "to": "inactive", "reason": "r"}], "confirmed": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(outcomes(&v), ["refused", "refused"], "{v}");
+    assert!(v["refused"]["code"].is_string(), "{v}");
+    assert_eq!(
+        text(env, "SELECT status FROM users WHERE id = $1", &manager.id)
+            .await
+            .as_deref(),
+        Some("active")
+    );
+
+    // Malformed requests are typed errors, naming the field.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_hr,
+            Some(json!({"items": [{"op": "explode", "id": "x"}]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_hr,
+            Some(json!({"items": [], "batchSize": 0})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("batchSize"),
+        "{v}"
+    );
+}
+on_both!(bulk_reports_every_item);
+
+/// Concurrent bulk imports of the same email: the database decides, exactly one row is
+/// stored, and every other request reports its item (refused by the kernel when it saw the
+/// row, failed when the UNIQUE constraint refused it), never drops it.
+async fn bulk_imports_race_to_one_row(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr").id.clone();
+    let manager = demo_user(&users, "manager").id.clone();
+    let key = env.key(HR, "service").await;
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let router = env.router.clone();
+        let body = json!({"items": [{"op": "import", "user": {"firstName": "Twin", "lastName": "Race", "email": "twin.race@company.com", "jobTitle": "Software Engineer", "manager": manager, "status": "active", "organization": "company"}}]}).to_string();
+        let (key, hr) = (key.clone(), hr.clone());
+        tasks.push(tokio::spawn(async move {
+            let req = axum::http::Request::builder()
+                .method(Method::POST)
+                .uri("/api/v1/bulk")
+                .header("authorization", format!("Bearer {key}"))
+                .header("x-warden-act-as", hr.as_str())
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(body))
+                .unwrap();
+            let resp = tower::ServiceExt::oneshot(router, req).await.unwrap();
+            let bytes = http_body_util::BodyExt::collect(resp.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            serde_json::from_slice::<Value>(&bytes).unwrap()
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        let v = t.await.unwrap();
+        assert_eq!(v["results"].as_array().map(Vec::len), Some(1), "{v}");
+        all.push(v["results"][0]["outcome"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(
+        all.iter().filter(|o| *o == "committed").count(),
+        1,
+        "{all:?}"
+    );
+    assert!(
+        all.iter()
+            .all(|o| o == "committed" || o == "refused" || o == "failed"),
+        "{all:?}"
+    );
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM user_keys WHERE key = $1",
+            "twin.race@company.com"
+        )
+        .await,
+        1
+    );
+}
+on_both!(bulk_imports_race_to_one_row);
+
+/// A webhook receiver on loopback: records each request's idempotency key and answers 500
+/// to the first `fail_first` requests.
+struct Receiver {
+    url: String,
+    keys: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+async fn receiver(fail_first: usize) -> Receiver {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let keys = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::new(AtomicUsize::new(0));
+    let (k, s) = (keys.clone(), seen.clone());
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |h: axum::http::HeaderMap, body: String| {
+            let (k, s) = (k.clone(), s.clone());
+            async move {
+                let key = h
+                    .get("idempotency-key")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned();
+                let v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
+                assert_eq!(v["idempotencyKey"].as_str(), Some(key.as_str()));
+                k.lock().unwrap().push(key);
+                if s.fetch_add(1, Ordering::SeqCst) < fail_first {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                } else {
+                    StatusCode::NO_CONTENT
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Receiver {
+        url: format!("http://{addr}/hook"),
+        keys,
+        task,
+    }
+}
+
+/// Makes every audit append for `target` fail, so that a change fails after its outbox
+/// write, inside the same transaction.
+async fn fail_audit_for(env: &Env, target: &str) {
+    let pool = env.app.db.pool();
+    match env.which {
+        Which::Sqlite => {
+            sqlx::query(&format!(
+                "CREATE TRIGGER fail_audit BEFORE INSERT ON audit_log WHEN NEW.target_id = '{target}' BEGIN SELECT RAISE(ABORT, 'audit refused'); END"
+            ))
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+        Which::Postgres => {
+            sqlx::query(&format!(
+                "CREATE FUNCTION fail_audit() RETURNS trigger AS $$ BEGIN IF NEW.target_id = '{target}' THEN RAISE EXCEPTION 'audit refused'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+            ))
+            .execute(pool)
+            .await
+            .unwrap();
+            sqlx::query("CREATE TRIGGER fail_audit BEFORE INSERT ON audit_log FOR EACH ROW EXECUTE FUNCTION fail_audit()")
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// Obligations that leave the directory are written to the outbox with the change; a
+/// change rolled back after its outbox write leaves no row; the worker delivers at least
+/// once with a stable idempotency key, retrying a refused delivery, and gives up after
+/// the last attempt.
+async fn outbox_commits_with_the_change(env: &Env) {
+    use warden_server::outbox::{self, MAX_ATTEMPTS, Worker};
+    let users = env.demo(RENTAL).await;
+    let admin = demo_user(&users, "admin");
+    let lucas = demo_user(&users, "customer");
+    let supplier = demo_user(&users, "supplier");
+    let key = env.key(RENTAL, "service").await;
+    let as_admin = Auth::key(&key, &admin.id);
+    let suspend = json!({"to": "suspended", "reason": "unpaid invoices", "durationDays": 14});
+
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/status", lucas.id),
+            &as_admin,
+            Some(suspend.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        env.scalar("SELECT COUNT(*) FROM outbox WHERE user_id = $1 AND kind = 'notifyUser' AND state = 'pending'", &lucas.id).await,
+        1,
+        "the notification is in the outbox, committed with the change"
+    );
+
+    fail_audit_for(env, &supplier.id).await;
+    let (s, _, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/status", supplier.id),
+            &as_admin,
+            Some(suspend),
+        )
+        .await;
+    assert_eq!(s, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        text(env, "SELECT status FROM users WHERE id = $1", &supplier.id)
+            .await
+            .as_deref(),
+        Some("active"),
+        "the change rolled back"
+    );
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM outbox WHERE user_id = $1",
+            &supplier.id
+        )
+        .await,
+        0,
+        "and its outbox row with it"
+    );
+
+    // Delivery: the first POST is refused, the retry is accepted with the same key.
+    let rx = receiver(1).await;
+    let worker = Worker::new(
+        env.app.db.clone(),
+        std::sync::Arc::new(outbox::WebhookSink::new(&rx.url).unwrap()),
+    );
+    let r = worker.round().await.unwrap();
+    assert_eq!((r.delivered, r.retried), (0, 1), "{r:?}");
+    let r = worker.round().await.unwrap();
+    assert_eq!(r.delivered, 0, "not due before its backoff");
+    sqlx::query("UPDATE outbox SET next_attempt_at = 0")
+        .execute(env.app.db.pool())
+        .await
+        .unwrap();
+    let r = worker.round().await.unwrap();
+    assert_eq!((r.delivered, r.retried), (1, 0), "{r:?}");
+    let keys = rx.keys.lock().unwrap().clone();
+    assert_eq!(keys.len(), 2);
+    assert_eq!(
+        keys[0], keys[1],
+        "the same idempotency key on every attempt"
+    );
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM outbox WHERE user_id = $1 AND state = 'delivered'",
+            &lucas.id
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        worker.round().await.unwrap(),
+        outbox::Round::default(),
+        "delivered once"
+    );
+    rx.task.abort();
+
+    // A receiver that is gone: retried, then dead after the last attempt.
+    let mut tx = env.app.db.begin_write().await.unwrap();
+    outbox::enqueue(
+        &mut tx,
+        RENTAL,
+        &lucas.id,
+        "notifyUser",
+        &json!({"kind": "notifyUser"}),
+        0,
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    let gone = Worker::new(
+        env.app.db.clone(),
+        std::sync::Arc::new(outbox::WebhookSink::new("http://127.0.0.1:9/hook").unwrap()),
+    );
+    for _ in 0..MAX_ATTEMPTS {
+        sqlx::query("UPDATE outbox SET next_attempt_at = 0 WHERE state = 'pending'")
+            .execute(env.app.db.pool())
+            .await
+            .unwrap();
+        gone.round().await.unwrap();
+    }
+    assert_eq!(
+        env.scalar("SELECT COUNT(*) FROM outbox WHERE user_id = $1 AND state = 'dead' AND attempts = 8 AND last_error IS NOT NULL", &lucas.id).await,
+        1
+    );
+}
+on_both!(outbox_commits_with_the_change);
