@@ -130,7 +130,11 @@ plugin only narrows a decision, so where the core already refuses, the verdict i
 ## 6. Browser bundle sizes
 
 ${frag("sizes")}
-
+${
+  existsSync(join(root, "bench", "server.md"))
+    ? `\n${readFileSync(join(root, "bench", "server.md"), "utf8").trim()}\n`
+    : ""
+}
 ${readFileSync(join(root, "bench", "findings.md"), "utf8").trim()}
 `;
 writeFileSync(out, md);

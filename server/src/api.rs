@@ -97,6 +97,7 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
     let mut r = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/openapi.json", get(crate::openapi::serve))
         .route("/metrics", get(crate::ops::metrics))
         .nest("/api/v1", api)
         .merge(crate::authzen::routes())
@@ -165,6 +166,26 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<
     }
 }
 
+/// Query strings, with the server's typed 400 (naming the parameter and the reason) on a
+/// malformed one, instead of axum's plain-text rejection.
+pub struct Params<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S>
+    for Params<T>
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        <Query<T> as axum::extract::FromRequestParts<S>>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| Params(v))
+            .map_err(|e| ApiError::BadRequest(e.body_text()))
+    }
+}
+
 /// Liveness: never touches the database.
 async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
@@ -199,11 +220,15 @@ async fn read_import(
     imports::stored_report(&app, &caller, &id).await.map(Json)
 }
 
-#[derive(Deserialize)]
+/// The body of a console sign-in.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct SignIn {
+pub struct SignIn {
+    /// The tenant's id.
     tenant: String,
+    /// The user's login (e-mail or username, as the tenant's policy says).
     login: String,
+    /// The password (never logged).
     password: String,
 }
 
@@ -314,7 +339,7 @@ async fn sign_out(
 async fn list_users(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Query(q): Query<ListQuery>,
+    Params(q): Params<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     users::list(&app, &caller, &q).await.map(Json)
 }
@@ -357,7 +382,7 @@ async fn delete_user(
     headers: HeaderMap,
     caller: Caller,
     Path(id): Path<String>,
-    Query(q): Query<DeleteQuery>,
+    Params(q): Params<DeleteQuery>,
 ) -> Result<Json<Value>, ApiError> {
     users::delete(&app, &caller, &id, q, request_id(&headers))
         .await
@@ -393,15 +418,18 @@ async fn user_audit(
     State(app): State<Arc<App>>,
     caller: Caller,
     Path(id): Path<String>,
-    Query(q): Query<users::HistoryQuery>,
+    Params(q): Params<users::HistoryQuery>,
 ) -> Result<Json<Value>, ApiError> {
     users::history(&app, &caller, &id, &q).await.map(Json)
 }
 
-#[derive(Deserialize)]
+/// The body of a new API key.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct NewKey {
+pub struct NewKey {
+    /// `service` or `admin`.
     role: String,
+    /// A name for people (shown in the audit log).
     name: String,
 }
 
@@ -495,7 +523,7 @@ async fn import_users(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
-    Query(q): Query<ImportQuery>,
+    Params(q): Params<ImportQuery>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let bytes = body.map_err(|e| {
@@ -516,7 +544,7 @@ async fn replace_policy(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
-    Query(q): Query<crate::policy::ReplaceQuery>,
+    Params(q): Params<crate::policy::ReplaceQuery>,
     Body(document): Body<Value>,
 ) -> Result<Json<Value>, ApiError> {
     crate::policy::replace(&app, &caller, document, &q, request_id(&headers))

@@ -62,7 +62,7 @@ pub const DIRECTORY_OPS: &[Op] = &[
 ];
 
 /// How a decision gets its facts.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// From the directory (the default).
@@ -82,7 +82,7 @@ impl Mode {
 }
 
 /// The query of a decision.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DecideQuery {
     /// `directory` (default) or `stateless`.

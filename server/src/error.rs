@@ -10,7 +10,7 @@ use warden_core::Violation;
 use warden_core::decision::Denial;
 
 /// A field-level problem the server itself found (not a kernel violation).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct FieldError {
     /// The field.
     pub field: String,

@@ -27,7 +27,7 @@ pub const MAX_IMPORT_BODY: usize = 8 << 20;
 pub const MAX_COMMIT_ROWS: usize = 10_000;
 
 /// The query of an import.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImportQuery {
     /// `csv` (default) or `jsonl`.

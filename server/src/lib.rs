@@ -27,6 +27,7 @@
 //!   stored resources other than users.
 //! - [`decide`]: the native decision API, every operation of the contract, in directory
 //!   or stateless mode.
+//! - [`openapi`]: the OpenAPI 3.1 document, served at `/openapi.json`.
 
 pub mod api;
 pub mod app;
@@ -42,6 +43,7 @@ pub mod fields;
 pub mod groups;
 pub mod imports;
 pub mod login;
+pub mod openapi;
 pub mod ops;
 pub mod organizations;
 pub mod outbox;

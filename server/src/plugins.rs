@@ -674,9 +674,9 @@ async fn read(
 }
 
 /// An upload: the component (base64 of the binary, or WAT text) and its configuration.
-#[derive(Deserialize)]
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct Upload {
+pub(crate) struct Upload {
     /// The component, standard base64.
     component: String,
     /// The tenant's configuration of the plugin (any JSON; default `{}`).

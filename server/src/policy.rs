@@ -18,7 +18,7 @@ use crate::store::{self, Param};
 pub const MAX_LISTED: usize = 1000;
 
 /// The query of a replacement.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReplaceQuery {
     /// Only report; store nothing.

@@ -168,7 +168,7 @@ pub const MAX_ATTRIBUTES: usize = 64;
 pub const MAX_ATTRIBUTES_BYTES: usize = 16 * 1024;
 
 /// A resource as an admin key writes it (`PUT /api/v1/resources/{type}/{id}`).
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceBody {
     /// The organisation it belongs to.

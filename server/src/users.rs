@@ -791,7 +791,7 @@ pub async fn read(app: &App, caller: &Caller, id: &str) -> Result<Value, ApiErro
 }
 
 /// The query of a list.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct ListQuery {
     /// The opaque cursor of the next page.
     pub cursor: Option<String>,
@@ -1277,7 +1277,7 @@ pub async fn update(
 }
 
 /// A status change request body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StatusBody {
     /// The new status.
@@ -1397,7 +1397,7 @@ pub async fn transition(
 }
 
 /// A deletion query.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeleteQuery {
     /// `soft`, `hard` or `anonymize`; default the policy's.
@@ -1503,7 +1503,7 @@ pub async fn delete(
 }
 
 /// A password reset body.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ResetBody {
     /// The method; default the policy's first.
@@ -1631,7 +1631,7 @@ pub async fn history(
 }
 
 /// The query of an audit history: pages by sequence number, never truncated.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HistoryQuery {
     /// Entries after this sequence number (the previous page's `next`).

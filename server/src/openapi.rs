@@ -1,0 +1,1476 @@
+//! The server's OpenAPI 3.1 document, served at `GET /openapi.json`.
+//!
+//! The document is built with `utoipa`'s OpenAPI model (paths, operations, parameters,
+//! responses, security schemes) and its schemas are never written twice:
+//!
+//! - every type of the kernel's contract (`ValidateInput`, `AuthzDecision`, `Violation`,
+//!   `ErrorEnvelope`, ...) comes from [`warden_core::api::schema::contract_schema`], the
+//!   same generator as `contract/schema.json`, with its `#/$defs/` references rewritten to
+//!   `#/components/schemas/`;
+//! - the server's own request types (`StatusBody`, `ListQuery`, `ResourceBody`, ...) derive
+//!   `schemars::JsonSchema` and are generated into the same components; query parameters
+//!   point at the properties of their query type's schema;
+//! - the shapes the server assembles as JSON (the user view, pages, the AuthZEN messages,
+//!   the server's error body) are described here, in [`server_shapes`].
+//!
+//! Every route of [`crate::api::router`] must appear in the document: the test
+//! `every_route_is_documented` reads the routes registered in `server/src` and fails on one
+//! that is missing, and `every_documented_operation_is_routed` sends each documented
+//! operation to the router and fails on a 404 or 405 from the router itself. A copy is
+//! committed as `contract/openapi.json` (`openapi_copy_is_current` fails when it drifts;
+//! `WARDEN_BLESS=1` rewrites it).
+
+use std::sync::OnceLock;
+
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use schemars::JsonSchema;
+use schemars::generate::SchemaSettings;
+use serde_json::{Map, Value, json};
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
+use utoipa::openapi::tag::TagBuilder;
+use utoipa::openapi::{
+    ComponentsBuilder, ContentBuilder, InfoBuilder, OpenApiBuilder, OpenApiVersion, Paths, Ref,
+    Required,
+};
+use warden_core::api::Op;
+
+/// Where the components' schemas live in the document.
+pub const SCHEMAS: &str = "#/components/schemas/";
+/// The security scheme of API keys (`Authorization: Bearer wdn_...`).
+pub const API_KEY: &str = "apiKey";
+/// The security scheme of console sessions (the `warden_session` cookie).
+pub const SESSION: &str = "session";
+
+/// Who may call an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Auth {
+    /// Anyone.
+    None,
+    /// An API key or a console session.
+    KeyOrSession,
+    /// An API key only.
+    Key,
+}
+
+/// The response body of a status: a schema name, or none.
+type Body = Option<&'static str>;
+
+/// One documented operation, turned into `utoipa`'s model by [`Spec::add`].
+struct Operation {
+    method: HttpMethod,
+    path: String,
+    id: String,
+    summary: String,
+    tag: &'static str,
+    auth: Auth,
+    act_as: bool,
+    /// (schema of the query type, its properties that are parameters).
+    query: Option<(&'static str, &'static [&'static str])>,
+    /// Path parameters: (name, description).
+    path_params: Vec<(&'static str, &'static str)>,
+    /// (content type, schema name, required).
+    body: Vec<(&'static str, String, bool)>,
+    /// (status, description, schema).
+    responses: Vec<(u16, &'static str, Option<String>)>,
+    /// A 200 in this content type (a string), instead of JSON.
+    text: Option<&'static str>,
+}
+
+impl Operation {
+    fn new(method: HttpMethod, path: &str, id: &str, summary: &str, tag: &'static str) -> Self {
+        Operation {
+            method,
+            path: path.to_owned(),
+            id: id.to_owned(),
+            summary: summary.to_owned(),
+            tag,
+            auth: Auth::KeyOrSession,
+            act_as: false,
+            query: None,
+            path_params: Vec::new(),
+            body: Vec::new(),
+            responses: Vec::new(),
+            text: None,
+        }
+    }
+
+    fn auth(mut self, auth: Auth) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// The operation acts for a user (`X-Warden-Act-As` for keys).
+    fn acts(mut self) -> Self {
+        self.act_as = true;
+        self
+    }
+
+    fn query(mut self, schema: &'static str, names: &'static [&'static str]) -> Self {
+        self.query = Some((schema, names));
+        self
+    }
+
+    fn param(mut self, name: &'static str, description: &'static str) -> Self {
+        self.path_params.push((name, description));
+        self
+    }
+
+    fn json(mut self, schema: &str) -> Self {
+        self.body
+            .push(("application/json", schema.to_owned(), true));
+        self
+    }
+
+    fn ok(mut self, status: u16, description: &'static str, schema: Body) -> Self {
+        self.responses
+            .push((status, description, schema.map(str::to_owned)));
+        self
+    }
+
+    fn ok_text(mut self, description: &'static str, mime: &'static str) -> Self {
+        self.responses.push((200, description, None));
+        self.text = Some(mime);
+        self
+    }
+
+    fn ok_named(mut self, status: u16, description: &'static str, schema: String) -> Self {
+        self.responses.push((status, description, Some(schema)));
+        self
+    }
+
+    /// The server's error statuses, each with the server's error body.
+    fn errors(mut self, statuses: &[u16]) -> Self {
+        for &s in statuses {
+            self.responses
+                .push((s, error_description(s), Some(error_schema(s))));
+        }
+        self
+    }
+
+    /// The errors of every authenticated route.
+    fn common(self) -> Self {
+        let auth = self.auth;
+        let s = if auth == Auth::None {
+            self
+        } else {
+            self.errors(&[401])
+        };
+        s.errors(&[503])
+    }
+}
+
+fn error_description(status: u16) -> &'static str {
+    match status {
+        400 => "A malformed request: the field and the reason",
+        401 => "No credentials, or credentials that are not valid",
+        403 => "The credentials do not allow this: a key role, or the kernel's denial",
+        404 => "No such resource in the caller's tenant, or outside the caller's scope",
+        409 => "A conflict with stored data",
+        413 => "The request body is larger than the server accepts",
+        422 => "The record is refused: every violation",
+        503 => "The database is unavailable",
+        _ => "An error",
+    }
+}
+
+fn error_schema(status: u16) -> String {
+    match status {
+        _ => "ServerError".into(),
+    }
+}
+
+fn schema_ref(name: &str) -> Ref {
+    Ref::new(format!("{SCHEMAS}{name}"))
+}
+
+/// The document under construction.
+struct Spec {
+    paths: Paths,
+}
+
+impl Spec {
+    fn add(&mut self, op: Operation) {
+        let mut b = OperationBuilder::new()
+            .operation_id(Some(op.id))
+            .summary(Some(op.summary))
+            .tag(op.tag);
+        for (name, description) in &op.path_params {
+            b = b.parameter(
+                ParameterBuilder::new()
+                    .name(*name)
+                    .parameter_in(ParameterIn::Path)
+                    .required(Required::True)
+                    .description(Some(*description))
+                    .schema(Some(schema_ref("PathSegment"))),
+            );
+        }
+        if let Some((schema, names)) = op.query {
+            for name in names {
+                b = b.parameter(
+                    ParameterBuilder::new()
+                        .name(*name)
+                        .parameter_in(ParameterIn::Query)
+                        .required(Required::False)
+                        .schema(Some(Ref::new(format!(
+                            "{SCHEMAS}{schema}/properties/{name}"
+                        )))),
+                );
+            }
+        }
+        if op.act_as {
+            b = b.parameter(
+                ParameterBuilder::new()
+                    .name("X-Warden-Act-As")
+                    .parameter_in(ParameterIn::Header)
+                    .required(Required::False)
+                    .description(Some(
+                        "With an API key: the id of the user the key acts for (loaded from the directory). Ignored for sessions.",
+                    ))
+                    .schema(Some(schema_ref("PathSegment"))),
+            );
+        }
+        if !op.body.is_empty() {
+            let mut rb = RequestBodyBuilder::new();
+            let mut required = false;
+            for (mime, schema, req) in &op.body {
+                rb = rb.content(
+                    *mime,
+                    ContentBuilder::new()
+                        .schema(Some(schema_ref(schema)))
+                        .build(),
+                );
+                required |= *req;
+            }
+            b = b.request_body(Some(
+                rb.required(Some(if required {
+                    Required::True
+                } else {
+                    Required::False
+                }))
+                .build(),
+            ));
+        }
+        for (status, description, schema) in op.responses {
+            let mut r = ResponseBuilder::new().description(description);
+            if let (200, Some(mime)) = (status, op.text) {
+                r = r.content(
+                    mime,
+                    ContentBuilder::new()
+                        .schema(Some(schema_ref("Text")))
+                        .build(),
+                );
+            }
+            if let Some(s) = schema {
+                if s == "TooLarge" {
+                    // tower-http's body limit answers before any handler, with a plain body.
+                } else {
+                    r = r.content(
+                        "application/json",
+                        ContentBuilder::new().schema(Some(schema_ref(&s))).build(),
+                    );
+                }
+            }
+            b = b.response(status.to_string(), r.build());
+        }
+        b = match op.auth {
+            Auth::None => b.securities(Some(Vec::<SecurityRequirement>::new())),
+            Auth::Key => b.security(SecurityRequirement::new(API_KEY, Vec::<String>::new())),
+            Auth::KeyOrSession => b
+                .security(SecurityRequirement::new(API_KEY, Vec::<String>::new()))
+                .security(SecurityRequirement::new(SESSION, Vec::<String>::new())),
+        };
+        self.paths
+            .add_path_operation(op.path, vec![op.method], b.build());
+    }
+}
+
+/// Rewrites the contract's `#/$defs/` references to the document's components.
+fn rebase(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                if k == "$ref"
+                    && let Value::String(s) = x
+                    && let Some(rest) = s.strip_prefix("#/$defs/")
+                {
+                    *s = format!("{SCHEMAS}{rest}");
+                } else {
+                    rebase(x);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(rebase),
+        _ => {}
+    }
+}
+
+/// The schemas of the server's own request types, generated from their Rust types.
+fn server_types() -> Map<String, Value> {
+    let mut settings = SchemaSettings::draft2020_12();
+    settings.definitions_path = "/components/schemas".into();
+    let mut g = settings.into_generator();
+    fn add<T: JsonSchema>(g: &mut schemars::SchemaGenerator, out: &mut Map<String, Value>) {
+        let s = g.root_schema_for::<T>();
+        let mut v = s.to_value();
+        if let Value::Object(m) = &mut v {
+            m.remove("$schema");
+            m.remove("$defs");
+            m.remove("title");
+        }
+        out.insert(T::schema_name().into_owned(), v);
+    }
+    let mut out = Map::new();
+    add::<crate::api::SignIn>(&mut g, &mut out);
+    add::<crate::api::NewKey>(&mut g, &mut out);
+    add::<crate::users::ListQuery>(&mut g, &mut out);
+    add::<crate::users::StatusBody>(&mut g, &mut out);
+    add::<crate::users::DeleteQuery>(&mut g, &mut out);
+    add::<crate::users::ResetBody>(&mut g, &mut out);
+    add::<crate::users::HistoryQuery>(&mut g, &mut out);
+    add::<crate::imports::ImportQuery>(&mut g, &mut out);
+    add::<crate::policy::ReplaceQuery>(&mut g, &mut out);
+    add::<crate::decide::DecideQuery>(&mut g, &mut out);
+    add::<crate::resources::ResourceBody>(&mut g, &mut out);
+    add::<crate::error::FieldError>(&mut g, &mut out);
+    add::<crate::plugins::Upload>(&mut g, &mut out);
+    for (name, schema) in g.take_definitions(true) {
+        out.entry(name).or_insert(schema);
+    }
+    out
+}
+
+/// The shapes the server assembles itself (the user view, pages, AuthZEN messages, the
+/// server's error body).
+fn server_shapes() -> Map<String, Value> {
+    let s = |name: &str| json!({"$ref": format!("{SCHEMAS}{name}")});
+    let string = json!({"type": "string"});
+    let nullable_string = json!({"type": ["string", "null"]});
+    let object = json!({"type": "object"});
+    let authzen_entity = json!({
+        "type": "object",
+        "required": ["type", "id"],
+        "properties": {
+            "type": {"type": "string", "description": "`user`, or the type of a stored resource (`organization`, `owner`, `location`)."},
+            "id": {"type": "string", "description": "The id (a user may also be named by login)."},
+            "properties": {"type": "object", "description": "Accepted and ignored: properties sent by a caller never grant."}
+        }
+    });
+    let action = json!({
+        "type": "object",
+        "required": ["name"],
+        "properties": {"name": {"type": "string"}, "properties": {"type": "object"}}
+    });
+    let pairs: Vec<(&str, Value)> = vec![
+        ("Text", json!({"type": "string"})),
+        ("JsonObject", json!({"type": "object"})),
+        (
+            "PluginList",
+            json!({"type": "object", "description": "The tenant's plugins in order, with their status on this instance, the settings and the registry's generation."}),
+        ),
+        (
+            "Plugin",
+            json!({"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}, "description": "A stored plugin: name, version, hash, position, configuration."}),
+        ),
+        (
+            "PluginChange",
+            json!({"type": "object", "description": "The plugin set after an upload, a replacement or a removal."}),
+        ),
+        (
+            "PluginSettings",
+            json!({"type": "object", "description": "The tenant's plugin limits and failure policy, within the host's hard caps."}),
+        ),
+        (
+            "PluginSettingsView",
+            json!({"type": "object", "required": ["settings", "caps"], "properties": {"settings": {"type": "object"}, "caps": {"type": "object"}}}),
+        ),
+        (
+            "PluginSettingsChanged",
+            json!({"type": "object", "required": ["settings", "generation"], "properties": {"settings": {"type": "object"}, "generation": {"type": "integer", "description": "The tenant's plugin generation after the change."}}}),
+        ),
+        (
+            "ImportReportStored",
+            json!({"type": "object", "description": "A committed import's stored report: each item committed with its audit entry, or not at all."}),
+        ),
+        (
+            "PathSegment",
+            json!({"type": "string", "minLength": 1, "description": "One path segment (an id, a resource type)."}),
+        ),
+        (
+            "ServerError",
+            json!({
+                "description": "The server's error body: `error` is the kind; the kernel's denial or violations, the server's field errors or a message as the kind says.",
+                "type": "object",
+                "required": ["error"],
+                "properties": {
+                    "error": {"type": "string", "enum": ["unauthenticated", "csrf", "denied", "forbidden", "not_found", "invalid", "conflict", "too_large", "bad_request", "unavailable", "internal", "invalid_request", "timeout", "plugin_refused"]},
+                    "message": string.clone(),
+                    "reason": string.clone(),
+                    "field": {"type": "string", "description": "AuthZEN: the field at fault (`subject.type`)."},
+                    "deny": s("Denial"),
+                    "violations": {"type": "array", "items": s("Violation")},
+                    "errors": {"type": "array", "items": s("FieldError")}
+                }
+            }),
+        ),
+        (
+            "DecideError",
+            json!({
+                "description": "A refused decision request: the contract's error envelope, or the server's error body (authentication, the database).",
+                "anyOf": [s("ErrorEnvelope"), s("ServerError")]
+            }),
+        ),
+        (
+            "User",
+            json!({
+                "description": "A user as stored: the record's fields (as the tenant's policy declares them) with the directory's own.",
+                "type": "object",
+                "required": ["id", "status", "roles", "groups"],
+                "properties": {
+                    "id": string.clone(),
+                    "status": string.clone(),
+                    "statusUntil": s("Timestamp"),
+                    "roles": {"type": "array", "items": string.clone()},
+                    "groups": {"type": "array", "items": string.clone()},
+                    "superAdmin": {"type": "boolean"},
+                    "deleted": {"type": "boolean"}
+                }
+            }),
+        ),
+        (
+            "UserRecord",
+            json!({
+                "description": "A user record: the fields the tenant's policy declares (validated by the kernel).",
+                "type": "object"
+            }),
+        ),
+        (
+            "UserWritten",
+            json!({
+                "description": "The user after a change, with what the change produced (warnings, obligations, a temporary password shown once).",
+                "type": "object",
+                "required": ["user"],
+                "properties": {
+                    "user": s("User"),
+                    "warnings": {"type": "array", "items": s("Violation")},
+                    "obligations": {"type": "array"},
+                    "temporaryPassword": string.clone(),
+                    "mustChangePassword": {"type": "boolean"}
+                }
+            }),
+        ),
+        (
+            "UserPage",
+            json!({
+                "type": "object",
+                "required": ["users", "next"],
+                "properties": {
+                    "users": {"type": "array", "items": s("User")},
+                    "next": {"type": ["string", "null"], "description": "The cursor of the next page; null on the last."}
+                }
+            }),
+        ),
+        (
+            "UserRead",
+            json!({
+                "type": "object",
+                "required": ["user", "permissions", "roleAssignments", "policy", "policyVersion"],
+                "properties": {
+                    "user": s("User"),
+                    "permissions": {"type": "array", "items": string.clone(), "description": "The actions the kernel allows the actor on this user."},
+                    "roleAssignments": {"type": "array", "items": {
+                        "type": "object",
+                        "required": ["role", "assignedBy", "assignedAt"],
+                        "properties": {"role": string.clone(), "assignedBy": nullable_string.clone(), "assignedAt": string.clone()}
+                    }},
+                    "policy": s("PolicyHash"),
+                    "policyVersion": {"type": "integer"}
+                }
+            }),
+        ),
+        (
+            "UserDeleted",
+            json!({
+                "type": "object",
+                "required": ["deleted", "mode", "obligations"],
+                "properties": {"deleted": string.clone(), "mode": s("DeleteMode"), "obligations": {"type": "array"}}
+            }),
+        ),
+        (
+            "PasswordResetDone",
+            json!({
+                "description": "A reset: the kernel's output; a generated temporary password is shown once.",
+                "type": "object"
+            }),
+        ),
+        (
+            "AuditPage",
+            json!({
+                "type": "object",
+                "required": ["entries", "next"],
+                "properties": {
+                    "entries": {"type": "array", "items": object.clone()},
+                    "next": {"type": ["integer", "null"]}
+                }
+            }),
+        ),
+        (
+            "StatisticsView",
+            json!({
+                "type": "object",
+                "required": ["statistics", "policy"],
+                "properties": {"statistics": s("Statistics"), "policy": s("PolicyHash")}
+            }),
+        ),
+        (
+            "Session",
+            json!({
+                "type": "object",
+                "required": ["tenant", "user", "policy"],
+                "properties": {
+                    "tenant": string.clone(),
+                    "user": s("User"),
+                    "mustChangePassword": {"type": "boolean"},
+                    "policy": s("PolicyHash"),
+                    "policyVersion": {"type": "integer"}
+                }
+            }),
+        ),
+        (
+            "KeyCreated",
+            json!({
+                "type": "object",
+                "required": ["id", "role", "token"],
+                "properties": {"id": string.clone(), "role": string.clone(), "token": {"type": "string", "description": "The key, shown once."}}
+            }),
+        ),
+        (
+            "PolicyDocument",
+            json!({
+                "description": "A policy document (`\"warden\": 1`); refused with the key path when it does not compile.",
+                "type": "object"
+            }),
+        ),
+        (
+            "PolicyView",
+            json!({
+                "type": "object",
+                "required": ["version", "hash", "document"],
+                "properties": {"version": {"type": "integer"}, "hash": s("PolicyHash"), "document": s("PolicyDocument")}
+            }),
+        ),
+        (
+            "PolicyReplaced",
+            json!({
+                "description": "The new version (or, for a dry run, `dryRun: true`) and the report of stored users that no longer pass.",
+                "type": "object",
+                "required": ["hash", "report"],
+                "properties": {"version": {"type": "integer"}, "dryRun": {"type": "boolean"}, "hash": s("PolicyHash"), "report": object.clone()}
+            }),
+        ),
+        (
+            "ImportFile",
+            json!({"type": "string", "description": "The file: CSV (default) or JSON Lines (`format=jsonl`)."}),
+        ),
+        (
+            "ImportResult",
+            json!({
+                "type": "object",
+                "required": ["summary", "results", "policy"],
+                "properties": {"summary": object.clone(), "results": {"type": "array"}, "policy": s("PolicyHash")}
+            }),
+        ),
+        (
+            "Resource",
+            json!({
+                "type": "object",
+                "required": ["type", "id"],
+                "properties": {
+                    "type": string.clone(), "id": string.clone(),
+                    "organization": nullable_string.clone(), "owner": nullable_string.clone(),
+                    "location": nullable_string.clone(), "attributes": object.clone()
+                }
+            }),
+        ),
+        (
+            "ResourceDeleted",
+            json!({"type": "object", "required": ["deleted"], "properties": {"deleted": {"type": "object", "required": ["type", "id"], "properties": {"type": string.clone(), "id": string.clone()}}}}),
+        ),
+        (
+            "Health",
+            json!({"type": "object", "required": ["status"], "properties": {"status": string.clone(), "migrations": {"type": "integer"}}}),
+        ),
+        (
+            "OpenApiDocument",
+            json!({"type": "object", "required": ["openapi", "paths"], "description": "This document."}),
+        ),
+        (
+            "AuthzenConfiguration",
+            json!({
+                "type": "object",
+                "required": ["policy_decision_point", "access_evaluation_endpoint"],
+                "properties": {
+                    "policy_decision_point": string.clone(),
+                    "access_evaluation_endpoint": string.clone(),
+                    "access_evaluations_endpoint": string.clone(),
+                    "search_subject_endpoint": string.clone(),
+                    "search_resource_endpoint": string.clone(),
+                    "search_action_endpoint": string.clone()
+                }
+            }),
+        ),
+        ("AuthzenEntity", authzen_entity.clone()),
+        ("AuthzenAction", action.clone()),
+        (
+            "AuthzenEvaluationRequest",
+            json!({
+                "type": "object",
+                "required": ["subject", "action", "resource"],
+                "properties": {"subject": s("AuthzenEntity"), "action": s("AuthzenAction"), "resource": s("AuthzenEntity"), "context": object.clone()}
+            }),
+        ),
+        (
+            "AuthzenEvaluationResponse",
+            json!({
+                "type": "object",
+                "required": ["decision"],
+                "properties": {"decision": {"type": "boolean"}, "context": {"type": "object", "description": "The policy hash and version; on a deny the kernel's kind, code and hint; the lifecycle's obligations."}}
+            }),
+        ),
+        (
+            "AuthzenEvaluationsRequest",
+            json!({
+                "type": "object",
+                "properties": {
+                    "subject": s("AuthzenEntity"), "action": s("AuthzenAction"), "resource": s("AuthzenEntity"), "context": object.clone(),
+                    "evaluations": {"type": "array", "items": {"type": "object", "properties": {
+                        "subject": s("AuthzenEntity"), "action": s("AuthzenAction"), "resource": s("AuthzenEntity"), "context": object.clone()
+                    }}},
+                    "options": {"type": "object", "properties": {"evaluations_semantic": {"type": "string", "enum": ["execute_all", "deny_on_first_deny", "permit_on_first_permit"]}}}
+                }
+            }),
+        ),
+        (
+            "AuthzenEvaluationsResponse",
+            json!({
+                "type": "object",
+                "required": ["evaluations"],
+                "properties": {"evaluations": {"type": "array", "items": s("AuthzenEvaluationResponse")}}
+            }),
+        ),
+        (
+            "AuthzenEvaluationsAnswer",
+            json!({"anyOf": [s("AuthzenEvaluationsResponse"), s("AuthzenEvaluationResponse")]}),
+        ),
+        (
+            "AuthzenSearchRequest",
+            json!({
+                "description": "A search: the subject, action and resource, one of which is searched (its `id` omitted).",
+                "type": "object",
+                "properties": {
+                    "subject": {"type": "object"}, "action": {"type": "object"}, "resource": {"type": "object"},
+                    "context": object.clone(),
+                    "page": {"type": "object", "properties": {"token": string.clone(), "limit": {"type": "integer"}}}
+                }
+            }),
+        ),
+        (
+            "AuthzenSearchResponse",
+            json!({
+                "type": "object",
+                "required": ["results", "page"],
+                "properties": {
+                    "results": {"type": "array", "items": object},
+                    "page": {"type": "object", "properties": {"next_token": string, "count": {"type": "integer"}}},
+                    "context": {"type": "object"}
+                }
+            }),
+        ),
+    ];
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+/// The response of a decision in the native API: the operation's contract response, with
+/// `mode`, `policyVersion` and the policy hash.
+fn decision_response(contract_response: &str) -> Value {
+    json!({
+        "allOf": [
+            {"$ref": format!("{SCHEMAS}{contract_response}")},
+            {
+                "type": "object",
+                "required": ["mode", "policyVersion"],
+                "properties": {
+                    "mode": {"type": "string", "enum": ["directory", "stateless"]},
+                    "policyVersion": {"type": "integer"},
+                    "policy": {"$ref": format!("{SCHEMAS}PolicyHash")}
+                }
+            }
+        ]
+    })
+}
+
+/// The routes, described. Add a route here when you add it to the router: the tests fail
+/// until you do.
+fn operations(contract: &Value) -> Vec<Operation> {
+    use HttpMethod::{Delete, Get, Patch, Post, Put};
+    const TAG_OPS: &str = "operations";
+    const TAG_USERS: &str = "users";
+    const TAG_ADMIN: &str = "administration";
+    const TAG_DECIDE: &str = "decide";
+    const TAG_AUTHZEN: &str = "authzen";
+    let mut v = vec![
+        Operation::new(
+            Get,
+            "/healthz",
+            "healthz",
+            "Liveness (never touches the database)",
+            TAG_OPS,
+        )
+        .auth(Auth::None)
+        .ok(200, "Alive", Some("Health")),
+        Operation::new(
+            Get,
+            "/readyz",
+            "readyz",
+            "Readiness: the database answers and the migrations are applied",
+            TAG_OPS,
+        )
+        .auth(Auth::None)
+        .ok(200, "Ready", Some("Health"))
+        .common(),
+        Operation::new(
+            Get,
+            "/openapi.json",
+            "openapi",
+            "This OpenAPI document",
+            TAG_OPS,
+        )
+        .auth(Auth::None)
+        .ok(200, "The document", Some("OpenApiDocument")),
+        // The console's session.
+        Operation::new(
+            Post,
+            "/api/v1/session",
+            "signIn",
+            "Sign in through the kernel's login gate; sets the session cookie",
+            TAG_USERS,
+        )
+        .auth(Auth::None)
+        .json("SignIn")
+        .ok(200, "Signed in (the cookie is set)", Some("Session"))
+        .errors(&[400, 401, 403, 413])
+        .common(),
+        Operation::new(
+            Get,
+            "/api/v1/session",
+            "whoAmI",
+            "The caller's user and tenant",
+            TAG_USERS,
+        )
+        .acts()
+        .ok(200, "The caller", Some("Session"))
+        .errors(&[400])
+        .common(),
+        Operation::new(
+            Delete,
+            "/api/v1/session",
+            "signOut",
+            "Sign out (clears the cookie)",
+            TAG_USERS,
+        )
+        .ok(204, "Signed out", None)
+        .errors(&[403])
+        .common(),
+        // Users.
+        Operation::new(
+            Get,
+            "/api/v1/users",
+            "listUsers",
+            "The users the actor may read (the kernel's scope as SQL), paged by an opaque cursor",
+            TAG_USERS,
+        )
+        .acts()
+        .query("ListQuery", &["cursor", "limit", "q", "actions"])
+        .ok(200, "A page", Some("UserPage"))
+        .errors(&[400, 403])
+        .common(),
+        Operation::new(
+            Post,
+            "/api/v1/users",
+            "createUser",
+            "Create a user (validated and authorized by the kernel)",
+            TAG_USERS,
+        )
+        .acts()
+        .json("UserRecord")
+        .ok(201, "Created", Some("UserWritten"))
+        .errors(&[400, 403, 409, 413, 422])
+        .common(),
+        Operation::new(
+            Get,
+            "/api/v1/users/{id}",
+            "readUser",
+            "A user, with the actions the kernel allows on it",
+            TAG_USERS,
+        )
+        .acts()
+        .param("id", "The user's id")
+        .ok(200, "The user", Some("UserRead"))
+        .errors(&[400, 403, 404])
+        .common(),
+        Operation::new(
+            Patch,
+            "/api/v1/users/{id}",
+            "updateUser",
+            "Partial update: the fields given replace the stored ones",
+            TAG_USERS,
+        )
+        .acts()
+        .param("id", "The user's id")
+        .json("UserRecord")
+        .ok(200, "Updated", Some("UserWritten"))
+        .errors(&[400, 403, 404, 409, 413, 422])
+        .common(),
+        Operation::new(
+            Delete,
+            "/api/v1/users/{id}",
+            "deleteUser",
+            "Delete (soft, hard or anonymising, as the policy says)",
+            TAG_USERS,
+        )
+        .acts()
+        .param("id", "The user's id")
+        .query("DeleteQuery", &["mode", "confirm", "activeBookings"])
+        .ok(200, "Deleted", Some("UserDeleted"))
+        .errors(&[400, 403, 404, 409])
+        .common(),
+        Operation::new(
+            Post,
+            "/api/v1/users/{id}/status",
+            "transitionUser",
+            "A lifecycle transition, with its obligations",
+            TAG_USERS,
+        )
+        .acts()
+        .param("id", "The user's id")
+        .json("StatusBody")
+        .ok(200, "Transitioned", Some("UserWritten"))
+        .errors(&[400, 403, 404, 409, 413, 422])
+        .common(),
+        Operation::new(
+            Post,
+            "/api/v1/users/{id}/password-reset",
+            "resetPassword",
+            "A password reset (a temporary password is shown once)",
+            TAG_USERS,
+        )
+        .acts()
+        .param("id", "The user's id")
+        .json("ResetBody")
+        .ok(200, "Reset", Some("PasswordResetDone"))
+        .errors(&[400, 403, 404, 413, 422])
+        .common(),
+        Operation::new(
+            Get,
+            "/api/v1/users/{id}/audit",
+            "userAudit",
+            "The user's audit history",
+            TAG_USERS,
+        )
+        .acts()
+        .param("id", "The user's id")
+        .query("HistoryQuery", &["after", "limit"])
+        .ok(200, "A page of entries", Some("AuditPage"))
+        .errors(&[400, 403, 404])
+        .common(),
+        Operation::new(
+            Get,
+            "/api/v1/statistics",
+            "statistics",
+            "The kernel's statistics over the users the actor may read",
+            TAG_USERS,
+        )
+        .acts()
+        .ok(200, "Statistics", Some("StatisticsView"))
+        .errors(&[400, 403])
+        .common(),
+        Operation::new(
+            Post,
+            "/api/v1/imports",
+            "importUsers",
+            "Preview (default) or commit an import of CSV or JSON Lines",
+            TAG_USERS,
+        )
+        .acts()
+        .query("ImportQuery", &["format", "commit"])
+        .ok(200, "The import's report", Some("ImportResult"))
+        .errors(&[400, 403, 413, 422])
+        .common(),
+        Operation::new(
+            Get,
+            "/api/v1/imports/{id}",
+            "readImport",
+            "A committed import's stored report",
+            TAG_USERS,
+        )
+        .acts()
+        .param("id", "The import's id")
+        .ok(200, "The report", Some("ImportReportStored"))
+        .errors(&[400, 403, 404])
+        .common(),
+        Operation::new(
+            Get,
+            "/metrics",
+            "metrics",
+            "Prometheus metrics (OpenMetrics text): decisions by operation and outcome, latencies, plugin faults, the pool",
+            TAG_OPS,
+        )
+        .auth(Auth::None)
+        .ok_text(
+            "The metrics",
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )
+        .common(),
+        Operation::new(
+            Get,
+            "/api/v1/plugins",
+            "listPlugins",
+            "The tenant's plugins, in order, with their status (admin keys)",
+            TAG_ADMIN,
+        )
+        .auth(Auth::Key)
+        .ok(200, "The plugins", Some("PluginList"))
+        .errors(&[403])
+        .common(),
+        Operation::new(
+            Get,
+            "/api/v1/plugins/{name}",
+            "readPlugin",
+            "One stored plugin (admin keys)",
+            TAG_ADMIN,
+        )
+        .auth(Auth::Key)
+        .param("name", "The plugin's name")
+        .ok(200, "The plugin", Some("Plugin"))
+        .errors(&[403, 404])
+        .common(),
+        Operation::new(
+            Put,
+            "/api/v1/plugins/{name}",
+            "uploadPlugin",
+            "Upload or atomically replace a plugin, checked as `warden plugin check` does (admin keys)",
+            TAG_ADMIN,
+        )
+        .auth(Auth::Key)
+        .param("name", "The plugin's name")
+        .json("Upload")
+        .ok(200, "Stored", Some("PluginChange"))
+        .errors(&[400, 403, 404, 409, 413, 422])
+        .common(),
+        Operation::new(
+            Delete,
+            "/api/v1/plugins/{name}",
+            "removePlugin",
+            "Remove a plugin (admin keys)",
+            TAG_ADMIN,
+        )
+        .auth(Auth::Key)
+        .param("name", "The plugin's name")
+        .ok(200, "Removed", Some("PluginChange"))
+        .errors(&[400, 403, 404, 409])
+        .common(),
+        Operation::new(
+            Get,
+            "/api/v1/plugin-settings",
+            "readPluginSettings",
+            "The tenant's plugin settings and the host's caps (admin keys)",
+            TAG_ADMIN,
+        )
+        .auth(Auth::Key)
+        .ok(200, "The settings", Some("PluginSettingsView"))
+        .errors(&[403])
+        .common(),
+        Operation::new(
+            Put,
+            "/api/v1/plugin-settings",
+            "replacePluginSettings",
+            "Replace the tenant's plugin settings, within the host's caps (admin keys)",
+            TAG_ADMIN,
+        )
+        .auth(Auth::Key)
+        .json("PluginSettings")
+        .ok(200, "Replaced", Some("PluginSettingsChanged"))
+        .errors(&[400, 403, 409, 413, 422])
+        .common(),
+        Operation::new(Get, "/api/v1/keys", "listKeys", "The tenant's API keys, never their tokens (admin keys)", TAG_ADMIN)
+            .auth(Auth::Key)
+            .ok(200, "Done", Some("JsonObject"))
+            .errors(&[403])
+            .common(),
+        Operation::new(Delete, "/api/v1/keys/{id}", "revokeKey", "Revoke an API key (admin keys)", TAG_ADMIN)
+            .auth(Auth::Key)
+            .param("id", "An id")
+            .ok(200, "Done", Some("JsonObject"))
+            .errors(&[400, 403, 404, 409])
+            .common(),
+        Operation::new(Delete, "/api/v1/users/{id}/sessions", "revokeSessions", "Revoke a user's sessions", TAG_USERS)
+            .auth(Auth::KeyOrSession)
+            .acts()
+            .param("id", "An id")
+            .ok(200, "Done", Some("JsonObject"))
+            .errors(&[400, 403, 404, 409])
+            .common(),
+        Operation::new(Get, "/api/v1/organizations", "listOrganizations", "The tenant's organisations", TAG_ADMIN)
+            .auth(Auth::KeyOrSession)
+            .acts()
+            .ok(200, "Done", Some("JsonObject"))
+            .errors(&[400, 403])
+            .common(),
+        Operation::new(Post, "/api/v1/organizations", "createOrganization", "Create an organisation", TAG_ADMIN)
+            .auth(Auth::KeyOrSession)
+            .acts()
+            .json("JsonObject")
+            .ok(200, "Done", Some("JsonObject"))
+            .errors(&[400, 403, 409, 413, 422])
+            .common(),
+        Operation::new(Patch, "/api/v1/organizations/{id}", "updateOrganization", "Update an organisation", TAG_ADMIN)
+            .auth(Auth::KeyOrSession)
+            .acts()
+            .param("id", "An id")
+            .json("JsonObject")
+            .ok(200, "Done", Some("JsonObject"))
+            .errors(&[400, 403, 404, 409, 413, 422])
+            .common(),
+        Operation::new(Delete, "/api/v1/organizations/{id}", "deleteOrganization", "Delete an organisation", TAG_ADMIN)
+            .auth(Auth::KeyOrSession)
+            .acts()
+            .param("id", "An id")
+            .ok(200, "Done", Some("JsonObject"))
+            .errors(&[400, 403, 404, 409])
+            .common(),
+        Operation::new(Get, "/api/v1/groups", "listGroups", "The tenant's groups", TAG_USERS)
+            .auth(Auth::KeyOrSession)
+            .acts()
+            .ok(200, "Done", Some("JsonObject"))
+            .errors(&[400, 403])
+            .common(),
+        Operation::new(Get, "/api/v1/groups/{id}/members", "groupMembers", "A group's members", TAG_USERS)
+            .auth(Auth::KeyOrSession)
+            .acts()
+            .param("id", "An id")
+            .ok(200, "Done", Some("JsonObject"))
+            .errors(&[400, 403, 404])
+            .common(),
+        Operation::new(Put, "/api/v1/groups/{id}/members/{user}", "addGroupMember", "Add a user to a manual group", TAG_USERS)
+            .auth(Auth::KeyOrSession)
+            .acts()
+            .param("id", "An id")
+            .param("user", "An id")
+            .ok(200, "Done", Some("JsonObject"))
+            .errors(&[400, 403, 404, 409, 422])
+            .common(),
+        Operation::new(Delete, "/api/v1/groups/{id}/members/{user}", "removeGroupMember", "Remove a user from a manual group", TAG_USERS)
+            .auth(Auth::KeyOrSession)
+            .acts()
+            .param("id", "An id")
+            .param("user", "An id")
+            .ok(200, "Done", Some("JsonObject"))
+            .errors(&[400, 403, 404, 409, 422])
+            .common(),
+        Operation::new(Post, "/api/v1/bulk", "bulkUsers", "A bulk operation over users, each item decided by the kernel", TAG_USERS)
+            .auth(Auth::KeyOrSession)
+            .acts()
+            .json("JsonObject")
+            .ok(200, "Done", Some("JsonObject"))
+            .errors(&[400, 403, 409, 413, 422])
+            .common(),
+        // Administration.
+        Operation::new(
+            Post,
+            "/api/v1/keys",
+            "createKey",
+            "A new API key of the caller's tenant (admin keys); shown once",
+            TAG_ADMIN,
+        )
+        .auth(Auth::Key)
+        .json("NewKey")
+        .ok(201, "Created", Some("KeyCreated"))
+        .errors(&[400, 403, 413])
+        .common(),
+        Operation::new(
+            Get,
+            "/api/v1/policy",
+            "readPolicy",
+            "The tenant's current policy (admin keys)",
+            TAG_ADMIN,
+        )
+        .auth(Auth::Key)
+        .ok(200, "The policy", Some("PolicyView"))
+        .errors(&[403])
+        .common(),
+        Operation::new(
+            Put,
+            "/api/v1/policy",
+            "replacePolicy",
+            "Replace the tenant's policy (admin keys), reporting the users that no longer pass",
+            TAG_ADMIN,
+        )
+        .auth(Auth::Key)
+        .query("ReplaceQuery", &["dryRun"])
+        .json("PolicyDocument")
+        .ok(
+            200,
+            "Replaced, or the dry run's report",
+            Some("PolicyReplaced"),
+        )
+        .errors(&[400, 403, 409, 413, 422])        .common(),
+        Operation::new(
+            Get,
+            "/api/v1/resources/{kind}/{id}",
+            "readResource",
+            "A stored resource (organisation, owner, location)",
+            TAG_ADMIN,
+        )
+        .param("kind", "The resource type")
+        .param("id", "The resource's id")
+        .ok(200, "The resource", Some("Resource"))
+        .errors(&[400, 403, 404])
+        .common(),
+        Operation::new(
+            Put,
+            "/api/v1/resources/{kind}/{id}",
+            "putResource",
+            "Create or replace a stored resource (admin keys; audited)",
+            TAG_ADMIN,
+        )
+        .param("kind", "The resource type")
+        .param("id", "The resource's id")
+        .json("ResourceBody")
+        .ok(200, "Stored", Some("Resource"))
+        .errors(&[400, 403, 413])
+        .common(),
+        Operation::new(
+            Delete,
+            "/api/v1/resources/{kind}/{id}",
+            "deleteResource",
+            "Remove a stored resource (admin keys; audited)",
+            TAG_ADMIN,
+        )
+        .param("kind", "The resource type")
+        .param("id", "The resource's id")
+        .ok(200, "Removed", Some("ResourceDeleted"))
+        .errors(&[400, 403, 404])
+        .common(),
+        // AuthZEN.
+        Operation::new(
+            Get,
+            "/.well-known/authzen-configuration",
+            "authzenConfiguration",
+            "AuthZEN metadata: the endpoints supported",
+            TAG_AUTHZEN,
+        )
+        .auth(Auth::None)
+        .ok(200, "The metadata", Some("AuthzenConfiguration"))
+        .common(),
+        Operation::new(
+            Post,
+            "/access/v1/evaluation",
+            "authzenEvaluation",
+            "AuthZEN: one access evaluation (a deny is 200 with `decision: false`)",
+            TAG_AUTHZEN,
+        )
+        .auth(Auth::Key)
+        .json("AuthzenEvaluationRequest")
+        .ok(200, "The decision", Some("AuthzenEvaluationResponse"))
+        .errors(&[400, 403, 413])
+        .common(),
+        Operation::new(
+            Post,
+            "/access/v1/evaluations",
+            "authzenEvaluations",
+            "AuthZEN: a batch, with its semantics, results in request order",
+            TAG_AUTHZEN,
+        )
+        .auth(Auth::Key)
+        .json("AuthzenEvaluationsRequest")
+        .ok(
+            200,
+            "The decisions; without `evaluations`, one decision as `/access/v1/evaluation` answers it",
+            Some("AuthzenEvaluationsAnswer"),
+        )
+        .errors(&[400, 403, 413])
+        .common(),
+    ];
+    for (path, id, summary) in [
+        (
+            "subject",
+            "authzenSearchSubject",
+            "AuthZEN: the users who may do this to that",
+        ),
+        (
+            "resource",
+            "authzenSearchResource",
+            "AuthZEN: the resources this subject may act on (the kernel's scope run against the directory, paged)",
+        ),
+        (
+            "action",
+            "authzenSearchAction",
+            "AuthZEN: the actions this subject may take on this resource",
+        ),
+    ] {
+        v.push(
+            Operation::new(
+                Post,
+                &format!("/access/v1/search/{path}"),
+                id,
+                summary,
+                TAG_AUTHZEN,
+            )
+            .auth(Auth::Key)
+            .json("AuthzenSearchRequest")
+            .ok(200, "A page of results", Some("AuthzenSearchResponse"))
+            .errors(&[400, 403, 413])
+            .common(),
+        );
+    }
+    // The native decision API: one path per operation of the contract, typed by the
+    // contract's input and response.
+    let ops = contract.get("x-operations").and_then(Value::as_object);
+    for &op in Op::ALL {
+        let name = op.name();
+        let (input, response) = ops
+            .and_then(|m| m.get(name))
+            .map(|o| {
+                let short = |k: &str| {
+                    o.get(k)
+                        .and_then(Value::as_str)
+                        .and_then(|s| s.strip_prefix("#/$defs/"))
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                (short("input"), short("response"))
+            })
+            .unwrap_or_default();
+        let directory = crate::decide::DIRECTORY_OPS.contains(&op);
+        let summary = if directory {
+            format!(
+                "The kernel's `{name}` against the tenant's policy; facts from the directory (default) or, with `mode=stateless` and an admin key, from the body"
+            )
+        } else {
+            format!(
+                "The kernel's `{name}` against the tenant's policy (`mode=stateless`, admin keys only)"
+            )
+        };
+        v.push(
+            Operation::new(
+                Post,
+                &format!("/api/v1/decide/{name}"),
+                &format!("decide_{name}"),
+                &summary,
+                TAG_DECIDE,
+            )
+            .acts()
+            .query("DecideQuery", &["mode", "lang"])
+            .json(&input)
+            .ok_named(200, "The decision", format!("Decision_{name}"))
+            .ok_named(
+                400,
+                "An unusable request: the contract's error envelope",
+                "DecideError".into(),
+            )
+            .ok_named(403, "The key may not use this mode", "DecideError".into())
+            .ok_named(404, "A target the actor may not read", "DecideError".into())
+            .errors(&[413])
+            .common(),
+        );
+        let _ = response;
+    }
+    v
+}
+
+/// The whole document, as JSON.
+pub fn document() -> Value {
+    let mut contract = warden_core::api::schema::contract_schema();
+    let mut spec = Spec {
+        paths: Paths::new(),
+    };
+    let ops = operations(&contract);
+    let mut decision_schemas = Map::new();
+    if let Some(m) = contract.get("x-operations").and_then(Value::as_object) {
+        for (name, o) in m {
+            if let Some(r) = o
+                .get("response")
+                .and_then(Value::as_str)
+                .and_then(|s| s.strip_prefix("#/$defs/"))
+            {
+                decision_schemas.insert(format!("Decision_{name}"), decision_response(r));
+            }
+        }
+    }
+    for op in ops {
+        spec.add(op);
+    }
+    let components = ComponentsBuilder::new()
+        .security_scheme(
+            API_KEY,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("wdn_...")
+                    .description(Some(
+                        "An API key of a tenant (`warden-server key create`, `POST /api/v1/keys`), role `service` or `admin`; it acts for the user named in `X-Warden-Act-As`.",
+                    ))
+                    .build(),
+            ),
+        )
+        .security_scheme(
+            SESSION,
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::auth::SESSION_COOKIE,
+                "A console session (`POST /api/v1/session`); unsafe requests also need the `X-Warden-Csrf` header.",
+            ))),
+        )
+        .build();
+    let doc = OpenApiBuilder::new()
+        .openapi(OpenApiVersion::Version31)
+        .info(
+            InfoBuilder::new()
+                .title("Warden server")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some(
+                    "The Warden directory server: the management API under `/api/v1`, the native decision API (`/api/v1/decide/{operation}`) and the OpenID AuthZEN Authorization API 1.0. Schemas are generated from the kernel's contract (`contract/schema.json`) and the server's types.",
+                ))
+                .build(),
+        )
+        .paths(spec.paths)
+        .components(Some(components))
+        .tags(Some(
+            [
+                ("operations", "Health and this document"),
+                ("users", "The directory's users and the console's session"),
+                ("administration", "Keys, the policy, stored resources"),
+                ("decide", "The native decision API: every operation of the contract"),
+                ("authzen", "OpenID AuthZEN Authorization API 1.0"),
+            ]
+            .map(|(n, d)| TagBuilder::new().name(n).description(Some(d)).build()),
+        ))
+        .build();
+    let mut out = serde_json::to_value(&doc).unwrap_or_else(|_| json!({}));
+    let mut schemas = Map::new();
+    if let Some(Value::Object(defs)) = contract.get_mut("$defs").map(Value::take) {
+        for (k, mut v) in defs {
+            rebase(&mut v);
+            schemas.insert(k, v);
+        }
+    }
+    for (k, v) in server_types() {
+        schemas.entry(k).or_insert(v);
+    }
+    for (k, v) in server_shapes().into_iter().chain(decision_schemas) {
+        schemas.insert(k, v);
+    }
+    if let Some(c) = out.get_mut("components").and_then(Value::as_object_mut) {
+        c.insert("schemas".into(), Value::Object(schemas));
+    }
+    out
+}
+
+/// The document serialised once.
+fn serialised() -> &'static [u8] {
+    static DOC: OnceLock<Vec<u8>> = OnceLock::new();
+    DOC.get_or_init(|| serde_json::to_vec(&document()).unwrap_or_default())
+}
+
+/// `GET /openapi.json`.
+pub async fn serve() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], serialised()).into_response()
+}
+
+/// Every `(method, path)` the document describes, paths as written (`/api/v1/users/{id}`).
+pub fn documented() -> Vec<(String, String)> {
+    let doc = document();
+    let mut out = Vec::new();
+    if let Some(paths) = doc.get("paths").and_then(Value::as_object) {
+        for (path, item) in paths {
+            if let Some(item) = item.as_object() {
+                for method in [
+                    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+                ] {
+                    if item.contains_key(method) {
+                        out.push((method.to_uppercase(), path.clone()));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::indexing_slicing, reason = "tests index JSON documents")]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refs_all_resolve() {
+        let doc = document();
+        let schemas = doc["components"]["schemas"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        let mut missing = Vec::new();
+        fn walk(v: &Value, schemas: &Map<String, Value>, missing: &mut Vec<String>) {
+            match v {
+                Value::Object(m) => {
+                    for (k, x) in m {
+                        if k == "$ref"
+                            && let Some(s) = x.as_str()
+                        {
+                            let name = s
+                                .strip_prefix(SCHEMAS)
+                                .map(|r| r.split('/').next().unwrap_or(r));
+                            match name {
+                                Some(n) if schemas.contains_key(n) => {}
+                                _ => missing.push(s.to_owned()),
+                            }
+                        } else {
+                            walk(x, schemas, missing);
+                        }
+                    }
+                }
+                Value::Array(a) => a.iter().for_each(|x| walk(x, schemas, missing)),
+                _ => {}
+            }
+        }
+        walk(&doc, &schemas, &mut missing);
+        assert!(missing.is_empty(), "unresolved references: {missing:?}");
+        assert_eq!(doc["openapi"], "3.1.0");
+    }
+
+    #[test]
+    fn query_parameters_point_at_real_properties() {
+        let doc = document();
+        let schemas = &doc["components"]["schemas"];
+        for (_, item) in doc["paths"].as_object().into_iter().flatten() {
+            for (_, op) in item.as_object().into_iter().flatten() {
+                for p in op["parameters"].as_array().into_iter().flatten() {
+                    if p["in"] == "query" {
+                        let r = p["schema"]["$ref"].as_str().unwrap_or_default();
+                        let rest = r.strip_prefix(SCHEMAS).unwrap_or_default();
+                        let parts: Vec<&str> = rest.split('/').collect();
+                        assert_eq!(parts.len(), 3, "{r}");
+                        assert!(
+                            schemas[parts[0]]["properties"][parts[2]].is_object(),
+                            "{r} is not a property of its query type"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
