@@ -28,6 +28,9 @@ cargo check -q -p warden-server --no-default-features --features postgres --lib 
 step "cargo test (workspace)"
 cargo test --workspace
 
+step "schemathesis against the served OpenAPI document (a real server on SQLite; no 5xx, no response off the schema)"
+scripts/schemathesis.sh
+
 step "the contract: JSON Schema drift (contract/schema.json) and generated TypeScript (wasm/src/contract.d.ts)"
 cargo test -p warden-core --features schema --test contract_schema
 node scripts/gen-types.mjs --check
