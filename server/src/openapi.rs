@@ -1063,7 +1063,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
             .acts()
             .param("id", "An id")
             .ok(200, "Done", Some("JsonObject"))
-            .errors(&[400, 403, 404])
+            .errors(&[400, 403, 404, 409])
             .common(),
         Operation::new(Put, "/api/v1/groups/{id}/members/{user}", "addGroupMember", "Add a user to a manual group", TAG_USERS)
             .auth(Auth::KeyOrSession)
