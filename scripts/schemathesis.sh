@@ -73,13 +73,16 @@ REPORT="$(cd "${TARGET}/schemathesis" && pwd)"
 started=$(date +%s)
 status=0
 # From the temporary folder: schemathesis keeps its example database in ./.schemathesis.
+# The coverage phase is left out: in one run of three it stopped on an internal error of
+# schemathesis 4.32.5 itself (a KeyError inside its coverage generator), not on a check;
+# the fuzzing phase runs the same checks on generated requests.
 (cd "$WORK" && "$VENV/bin/st" run "$BASE/openapi.json" \
   --url "$BASE" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --max-examples "$EXAMPLES" \
   --max-time "$MAX_TIME" \
   --seed "$SEED" \
-  --phases examples,coverage,fuzzing \
+  --phases examples,fuzzing \
   --workers 2 \
   --request-timeout 10 \
   --suppress-health-check all \
