@@ -243,7 +243,7 @@ pub async fn answer_checks(
                     .map(|w| w.value.clone())
                     .unwrap_or_default();
                 let row = sqlx::query(
-                    "SELECT k.user_id, u.status FROM user_keys k JOIN users u ON u.id = k.user_id WHERE k.tenant_id = $1 AND k.check_id = $2 AND k.scope = $3 AND k.key = $4",
+                    "SELECT k.user_id, u.status FROM user_keys k JOIN users u ON u.tenant_id = k.tenant_id AND u.id = k.user_id WHERE k.tenant_id = $1 AND k.check_id = $2 AND k.scope = $3 AND k.key = $4",
                 )
                 .bind(tenant)
                 .bind(&*c.check)
