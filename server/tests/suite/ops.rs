@@ -9,16 +9,14 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::common::{Auth, Env, Which, demo_user};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use common::{Auth, Env, Which, demo_user};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;

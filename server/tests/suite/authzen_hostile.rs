@@ -10,11 +10,9 @@
     missing_docs
 )]
 
-mod common;
-
+use crate::common::*;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::*;
 use http_body_util::BodyExt;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
@@ -91,7 +89,7 @@ fn arb_body() -> impl Strategy<Value = Map<String, Value>> {
 
 async fn hostile_bodies(env: &Env) {
     let fixture: Value =
-        serde_json::from_str(include_str!("fixtures/authzen/fixture.json")).unwrap();
+        serde_json::from_str(include_str!("../fixtures/authzen/fixture.json")).unwrap();
     let policy = Policy::from_value(fixture["policy"].clone()).unwrap();
     env.app
         .create_tenant("cert", "cert", &policy)

@@ -11,16 +11,14 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::common::{Auth, Env, Which, demo_user};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use base64::Engine as _;
-use common::{Auth, Env, Which, demo_user};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;

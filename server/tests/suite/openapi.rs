@@ -9,13 +9,11 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use std::path::{Path, PathBuf};
 
+use crate::common::{Env, Which};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use common::{Env, Which};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use tower::ServiceExt;
@@ -288,7 +286,7 @@ fn openapi_copy_is_current() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == current,
-        "contract/openapi.json is not the generated document: run `WARDEN_BLESS=1 cargo test -p warden-server --test openapi openapi_copy_is_current` and review the diff"
+        "contract/openapi.json is not the generated document: run `WARDEN_BLESS=1 cargo test -p warden-server --test suite openapi::openapi_copy_is_current` and review the diff"
     );
 }
 
@@ -298,9 +296,9 @@ fn openapi_copy_is_current() {
 async fn malformed_query_strings_are_typed_errors() {
     let env = Env::new(Which::Sqlite).await.unwrap();
     let users = env.demo("production-planner-pro").await;
-    let admin = common::demo_user(&users, "admin").id.clone();
+    let admin = crate::common::demo_user(&users, "admin").id.clone();
     let key = env.key("production-planner-pro", "admin").await;
-    let auth = common::Auth::key(&key, &admin);
+    let auth = crate::common::Auth::key(&key, &admin);
     for (method, path, field) in [
         (
             Method::GET,

@@ -20,11 +20,9 @@
     missing_docs
 )]
 
-mod common;
-
+use crate::common::*;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
-use common::*;
 use http_body_util::BodyExt;
 use serde_json::{Map, Value, json};
 use tower::ServiceExt;
@@ -32,8 +30,8 @@ use warden_core::Policy;
 use warden_server::resources::{self, ResourceRow};
 use warden_server::store::{self, UserRow};
 
-const FIXTURE: &str = include_str!("fixtures/authzen/fixture.json");
-const SCENARIO: &str = include_str!("fixtures/authzen/scenario.json");
+const FIXTURE: &str = include_str!("../fixtures/authzen/fixture.json");
+const SCENARIO: &str = include_str!("../fixtures/authzen/scenario.json");
 
 /// Loads a fixture (policy, organisations, users, resources) as tenant `tenant`; returns a
 /// service key of it.

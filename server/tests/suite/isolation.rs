@@ -9,10 +9,8 @@
     missing_docs
 )]
 
-mod common;
-
+use crate::common::{Auth, Env, Which, demo_user};
 use axum::http::{Method, StatusCode};
-use common::{Auth, Env, Which, demo_user};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Value, json};

@@ -14,17 +14,15 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::common::{Env, Which, demo_user};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use common::{Env, Which, demo_user};
 use http_body_util::BodyExt;
 use serde_json::Value;
 use sqlx::Row;

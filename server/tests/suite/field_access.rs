@@ -9,10 +9,8 @@
     missing_docs
 )]
 
-mod common;
-
+use crate::common::{Auth, Env, Which, demo_user};
 use axum::http::{Method, StatusCode};
-use common::{Auth, Env, Which, demo_user};
 use serde_json::{Value, json};
 use warden_server::seed::DEMO_PASSWORD;
 

@@ -10,10 +10,8 @@
     missing_docs
 )]
 
-mod common;
-
+use crate::common::*;
 use axum::http::{Method, StatusCode};
-use common::*;
 use serde_json::{Value, json};
 use warden_core::api::Op;
 

@@ -13,13 +13,11 @@
     clippy::indexing_slicing
 )]
 
-mod common;
-
 use std::path::PathBuf;
 
+use crate::common::{Auth, Env, Which, demo_user};
 use axum::http::{Method, StatusCode};
 use base64::Engine as _;
-use common::{Auth, Env, Which, demo_user};
 use serde_json::{Value, json};
 
 const HR: &str = "hr-platform";

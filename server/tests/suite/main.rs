@@ -1,0 +1,22 @@
+//! The server's integration suite, one test binary: every module runs against the real
+//! router on SQLite and on PostgreSQL (`WARDEN_TEST_POSTGRES`). One binary instead of one per
+//! file: each links wasmtime, sqlx and axum, so a binary per file cost CI minutes of linking
+//! and gigabytes of disk. Run one part with a filter, e.g.
+//! `cargo test -p warden-server --test suite store::`.
+#![allow(missing_docs)]
+
+#[macro_use]
+mod common;
+
+mod api;
+mod authzen;
+mod authzen_hostile;
+mod decide;
+mod faults;
+mod field_access;
+mod instances;
+mod isolation;
+mod openapi;
+mod ops;
+mod plugins;
+mod store;
