@@ -5,7 +5,7 @@ use thiserror::Error;
 
 /// A language tag Warden has no messages for.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("unknown language `{tag}`: supported languages are `en` and `fr`")]
+#[error("unknown language `{tag}`: expected a language tag such as `en`, `fr`, `de` or `es`")]
 pub struct UnknownLanguage {
     tag: String,
 }

@@ -100,7 +100,7 @@ fn parse_lang(lang: Option<String>) -> Result<Lang, ApiError> {
             input_error(
                 "lang",
                 format!(
-                    "unknown language `{}`, expected `en` or `fr`",
+                    "unknown language `{}`, expected a language tag (`en`, `fr`, `de`, `es`, or one the policy adds)",
                     l.chars().take(16).collect::<String>()
                 ),
             )

@@ -1012,7 +1012,7 @@ fn decide<'a>(
                     action,
                     rule: None,
                     hint: access
-                        .not_permitted_hint(action)
+                        .not_permitted_hint(action, lang)
                         .map_or(Hint::None, Hint::Shared),
                 },
             });
@@ -1497,7 +1497,7 @@ mod tests {
                 "kind": "notPermitted", "code": "scope_insufficient",
                 "message": "`users.update` n'est accordé qu'au périmètre `team`, qui n'atteint pas cette cible (il faut `organization`)",
                 "rule": "role:director#0",
-                "hint": "a role granting `users.update` at scope `organization` or wider",
+                "hint": "un rôle qui accorde `users.update` au périmètre `organization` ou plus large",
                 "params": {"action": "users.update", "held": "team", "needed": "organization"}
             })
         );

@@ -148,7 +148,8 @@ pub(crate) struct CompiledAction {
     pub(crate) label: Name,
     /// The hint of a `not_permitted` deny of this action (the roles granting it), computed
     /// on first need.
-    not_permitted_hint: OnceLock<Option<Arc<str>>>,
+    /// Per built-in language (`Lang::ALL`'s order), computed on first use.
+    not_permitted_hint: [OnceLock<Option<Arc<str>>>; 4],
 }
 
 /// The rule names decisions carry that do not come from the document, made once.
@@ -259,10 +260,13 @@ impl CompiledAccess {
 
     /// The hint of a `not_permitted` deny of the declared action at `index`: the first five
     /// active roles that grant it, if any.
-    pub(crate) fn not_permitted_hint(&self, index: usize) -> Option<&Arc<str>> {
+    pub(crate) fn not_permitted_hint(&self, index: usize, lang: Lang) -> Option<&Arc<str>> {
         let action = self.actions.get(index)?;
+        let lang = lang.builtin();
+        let slot = Lang::ALL.iter().position(|l| *l == lang).unwrap_or(0);
         action
             .not_permitted_hint
+            .get(slot)?
             .get_or_init(|| {
                 let (module, act) = action.name.split_once('.')?;
                 let granting: Vec<String> = self
@@ -288,8 +292,8 @@ impl CompiledAccess {
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v))
                 .collect();
-                // Computed once per action, for every language: these hints are English.
-                messages::deny_hint(DenyCode::NotPermitted, &params, Lang::En).map(Into::into)
+                // Computed once per action and language.
+                messages::deny_hint(DenyCode::NotPermitted, &params, lang).map(Into::into)
             })
             .as_ref()
     }
@@ -783,7 +787,7 @@ fn new_access(spec: &AccessSpec, role_index: HashMap<String, usize>) -> Compiled
                     CompiledAction {
                         label: Name::from(&name),
                         name,
-                        not_permitted_hint: OnceLock::new(),
+                        not_permitted_hint: Default::default(),
                     }
                 })
             })
