@@ -233,8 +233,22 @@ struct Out<'a> {
 
 impl<'a> Out<'a> {
     fn push(&mut self, field: &str, severity: Severity, issue: Issue) {
-        self.violations
-            .push(issue.at(Path::key(field), severity, self.lang));
+        self.push_at(Path::key(field), severity, issue);
+    }
+    /// Renders `issue` at `path`: the tenant rule's own message, else the policy's template
+    /// for the code and language, else the catalogue's.
+    fn push_at(&mut self, path: Path, severity: Severity, mut issue: Issue) {
+        if issue.custom_message.is_none()
+            && let Some(t) = self.policy.message_template(self.lang, issue.code)
+        {
+            issue.custom_message = Some(crate::messages::render_with(
+                issue.code,
+                &issue.params,
+                self.lang,
+                Some(t),
+            ));
+        }
+        self.violations.push(issue.at(path, severity, self.lang));
     }
     fn error(&mut self, field: &str, issue: Issue) {
         self.push(field, Severity::Error, issue);
@@ -380,6 +394,56 @@ pub fn validate_verdict(
     run(policy, record, ctx).verdict()
 }
 
+/// Validates one field of a user record, for a form's keystrokes: the same rules as
+/// [`validate_user`] (one implementation), run only for `field` and for the fields its
+/// cross-field rules read, and reporting only what is at `field`: its violations (the
+/// tenant rules, derivation, naming convention and generic-data advice about it included),
+/// its checks, its stored value in `normalized`, and the password summary when `field` is
+/// the password.
+///
+/// `record` is the whole record as the form holds it: conditions (`requiredWhen`, `minAge`
+/// `when`), the password's similarity to the user's data and the naming convention read
+/// the other fields from it. Rules reported at *another* field that depend on this one (a
+/// `requiredWhen` naming it) are that other field's: validate it too when this one changes.
+///
+/// # Errors
+/// [`UnknownSchemaField`] when `field` is not a field of the policy's schema.
+pub fn validate_field(
+    policy: &Policy,
+    record: &Map<String, Value>,
+    field: &str,
+    ctx: &ValidationContext<'_>,
+) -> Result<ValidationDecision, UnknownSchemaField> {
+    let Some(position) = policy.field_position(field) else {
+        return Err(UnknownSchemaField {
+            field: field.chars().take(128).collect(),
+            closest: closest_field(policy, field),
+        });
+    };
+    let mut out = run_scoped(policy, record, ctx, Some(position));
+    let normalized = out.stored_record();
+    let verdict = out.verdict();
+    Ok(ValidationDecision {
+        valid: verdict.valid,
+        complete: verdict.complete,
+        policy: policy.hash_arc(),
+        violations: verdict.violations,
+        checks: verdict.checks,
+        normalized,
+        password: verdict.password,
+    })
+}
+
+/// The error of [`validate_field`]: the field is not part of the policy's schema.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{field}` is not a field of the policy's schema")]
+pub struct UnknownSchemaField {
+    /// The name asked for (at most 128 characters of it).
+    pub field: String,
+    /// The closest field of the schema, if one is close.
+    pub closest: Option<String>,
+}
+
 impl Out<'_> {
     fn verdict(self) -> ValidationVerdict {
         ValidationVerdict {
@@ -400,6 +464,42 @@ fn run<'a>(
     record: &'a Map<String, Value>,
     ctx: &ValidationContext<'_>,
 ) -> Out<'a> {
+    run_scoped(policy, record, ctx, None)
+}
+
+/// The fields a validation of the field at `position` checks: itself, and the fields its
+/// cross-field rules read as stored values (the naming convention of `email` reads the
+/// stored `firstName` and `lastName`).
+fn scope_fields(policy: &Policy, position: usize) -> Vec<usize> {
+    let mut fields = vec![position];
+    let is_email = policy
+        .fields()
+        .get(position)
+        .is_some_and(|f| f.name == "email");
+    if is_email && policy.document().email_convention.is_some() {
+        fields.extend(
+            ["firstName", "lastName"]
+                .iter()
+                .filter_map(|n| policy.field_position(n)),
+        );
+    }
+    fields
+}
+
+/// Validation of the whole record (`only` is `None`) or of the field at position `only`:
+/// the same rules, run for that field and the fields it reads, keeping only what is
+/// reported at it.
+fn run_scoped<'a>(
+    policy: &'a Policy,
+    record: &'a Map<String, Value>,
+    ctx: &ValidationContext<'_>,
+    only: Option<usize>,
+) -> Out<'a> {
+    let scope = only.map(|p| scope_fields(policy, p));
+    let in_scope = |position: usize| scope.as_ref().is_none_or(|s| s.contains(&position));
+    let target: Option<&'a str> =
+        only.and_then(|p| policy.fields().get(p).map(|f| f.name.as_str()));
+    let about = |field: &str| target.is_none_or(|t| t == field);
     let mut out = Out {
         lang: ctx.lang,
         violations: Vec::new(),
@@ -420,7 +520,7 @@ fn run<'a>(
             .and_then(|i| out.fields.get_mut(i))
         {
             f.raw = Some(value);
-        } else if doc.unknown_fields != crate::policy::UnknownFields::Ignore {
+        } else if only.is_none() && doc.unknown_fields != crate::policy::UnknownFields::Ignore {
             let severity = if doc.unknown_fields == crate::policy::UnknownFields::Warn {
                 Severity::Warning
             } else {
@@ -430,25 +530,32 @@ fn run<'a>(
             if let Some(best) = closest_field(policy, key) {
                 issue = issue.with("didYouMean", best);
             }
-            out.violations.push(issue.at(
+            out.push_at(
                 Path::key(key.chars().take(128).collect::<String>()),
                 severity,
-                ctx.lang,
-            ));
+                issue,
+            );
         }
     }
 
     for (position, field) in policy.fields().iter().enumerate() {
-        check_field(position, field, record, ctx, &mut out);
+        if in_scope(position) {
+            check_field(position, field, record, ctx, &mut out);
+        }
     }
-    derive_fields(policy, record, &mut out);
-    if let Some(conv) = &doc.email_convention {
+    derive_fields(policy, record, &mut out, only);
+    if let Some(conv) = &doc.email_convention
+        && about("email")
+    {
         check_email_convention(conv, record, &mut out);
     }
     if let Some(g) = &doc.generic_data {
-        check_generic(g, record, &mut out);
+        check_generic(g, record, &mut out, target);
     }
     for rule in policy.rules() {
+        if !about(&rule.spec.field) {
+            continue;
+        }
         let Some(matched) = out.text(&rule.spec.field).map(|v| rule.regex.is_match(v)) else {
             continue;
         };
@@ -456,6 +563,16 @@ fn run<'a>(
             let mut issue = Issue::new(Code::PatternMismatch).with("rule", rule.spec.id.as_str());
             issue.custom_message = rule.spec.message.get(ctx.lang.as_str()).cloned();
             out.push(&rule.spec.field, rule.spec.severity, issue);
+        }
+    }
+    if let Some(t) = target {
+        // The fields read for the target's rules are not reported, nor stored.
+        out.violations.retain(|v| v.path.field() == Some(t));
+        out.checks.retain(|c| &*c.field == t);
+        for (position, f) in out.fields.iter_mut().enumerate() {
+            if Some(position) != only {
+                f.stored = Slot::Unset;
+            }
         }
     }
     out
@@ -911,8 +1028,16 @@ fn check_password_field(
     });
 }
 
-fn derive_fields<'a>(policy: &'a Policy, record: &Map<String, Value>, out: &mut Out<'a>) {
+fn derive_fields<'a>(
+    policy: &'a Policy,
+    record: &Map<String, Value>,
+    out: &mut Out<'a>,
+    only: Option<usize>,
+) {
     for (position, field) in policy.fields().iter().enumerate() {
+        if only.is_some_and(|p| p != position) {
+            continue;
+        }
         let (Some(d), Some(map)) = (&field.spec.derived_from, &field.derivation) else {
             continue;
         };
@@ -992,15 +1117,22 @@ fn check_email_convention(
     }
 }
 
-fn check_generic(g: &crate::policy::GenericData, record: &Map<String, Value>, out: &mut Out<'_>) {
+fn check_generic(
+    g: &crate::policy::GenericData,
+    record: &Map<String, Value>,
+    out: &mut Out<'_>,
+    target: Option<&str>,
+) {
+    let about = |field: &str| target.is_none_or(|t| t == field);
     let policy = out.policy;
-    let generic_email = out
-        .text("email")
-        .and_then(|email| email.rsplit_once('@'))
-        .is_some_and(|(local, _)| {
-            let local = local.to_lowercase();
-            policy.generic_locals().iter().any(|re| re.is_match(&local))
-        });
+    let generic_email = about("email")
+        && out
+            .text("email")
+            .and_then(|email| email.rsplit_once('@'))
+            .is_some_and(|(local, _)| {
+                let local = local.to_lowercase();
+                policy.generic_locals().iter().any(|re| re.is_match(&local))
+            });
     if generic_email {
         out.push(
             "email",
@@ -1009,6 +1141,9 @@ fn check_generic(g: &crate::policy::GenericData, record: &Map<String, Value>, ou
         );
     }
     for (field, values) in &g.values {
+        if !about(field) {
+            continue;
+        }
         if let Some(v) = out.text(field)
             && values.iter().any(|x| x.trim().eq_ignore_ascii_case(v))
         {
@@ -1019,7 +1154,7 @@ fn check_generic(g: &crate::policy::GenericData, record: &Map<String, Value>, ou
         }
     }
     for field in &g.recommended {
-        if is_blank(record.get(field)) {
+        if about(field) && is_blank(record.get(field)) {
             out.push(
                 field,
                 g.severity,

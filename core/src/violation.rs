@@ -223,6 +223,45 @@ code_enum! {
     }
 }
 
+impl Code {
+    /// The params a violation with this code may carry: the placeholders its message
+    /// templates (built-in or a tenant's) may name. A `too_young` of a conditional minimum
+    /// age also carries the condition's field (`accountType`), named by the policy.
+    pub fn params(self) -> &'static [&'static str] {
+        use Code::*;
+        match self {
+            Required => &["condition"],
+            UnknownField => &["didYouMean"],
+            WrongType => &["expected"],
+            TooShort | PasswordTooShort => &["min", "actual"],
+            TooLong | EmailLocalTooLong | EmailTooLong | PasswordTooLong => &["max", "actual"],
+            ProhibitedCharacters => &["characters"],
+            NotAllowed => &["allowed"],
+            PatternMismatch => &["rule"],
+            InvalidFormat => &["format"],
+            InvalidEmail | InvalidPhone => &["reason"],
+            InvalidDomain => &["reason", "label"],
+            DateNotInPast => &["today"],
+            TooYoung => &["minAge", "age"],
+            DerivedMismatch => &["expected", "source"],
+            UnknownReference => &["check", "key"],
+            Duplicate => &["check", "existingId", "existingStatus", "suggestion"],
+            NamingConvention => &["expected"],
+            GenericData => &["kind", "value"],
+            PasswordSimilar => &["attribute"],
+            InvalidDate
+            | PasswordMissingUpper
+            | PasswordMissingLower
+            | PasswordMissingDigit
+            | PasswordMissingSpecial
+            | PasswordCommon
+            | PasswordRepetitive
+            | PasswordInvalidCharacters
+            | PasswordCheckUnavailable => &[],
+        }
+    }
+}
+
 /// One broken rule, as validation reports it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

@@ -350,6 +350,7 @@ pub async fn validate(
         today,
         facts: ValidationFacts::default(),
         mfa: false,
+        field: None,
     };
     let Some((decision, reports)) = run(
         app,

@@ -503,12 +503,12 @@ export type ImportReportResponse = ImportReport & {
  */
 export type ItemOutcome = "allowed" | "denied" | "invalid";
 /**
- * A language messages can be rendered in.
+ * A language tag (BCP 47): a built-in catalogue (`en`, `fr`, `de`, `es`; a regional variant such as `fr-CA` reads as its language) or a language the policy's `messages` section adds.
  *
  * This interface was referenced by `WardenContract`'s JSON-Schema
  * via the `definition` "Lang".
  */
-export type Lang = "en" | "fr";
+export type Lang = ("en" | "fr" | "de" | "es") | string;
 /**
  * The response of an operation whose output is `LockoutState`: the output with the contract version.
  *
@@ -767,7 +767,7 @@ export interface Request {
   /**
    * The language of messages (default `en`).
    */
-  lang?: "en" | "fr";
+  lang?: ("en" | "fr" | "de" | "es") | string;
   /**
    * The operation.
    */
@@ -4246,6 +4246,12 @@ export interface Account22 {
  */
 export interface ValidateInput {
   facts?: ValidationFacts2;
+  /**
+   * Validate only this field of the schema (a form's keystroke), with `user` as the
+   * whole record for its cross-field rules: the decision reports only the field's
+   * violations, checks and stored value (see `validate_field`). Absent: the whole record.
+   */
+  field?: string | null;
   /**
    * The account uses multi-factor authentication.
    */

@@ -222,6 +222,11 @@ pub struct ValidateInput {
     /// The account uses multi-factor authentication.
     #[serde(default)]
     pub mfa: bool,
+    /// Validate only this field of the schema (a form's keystroke), with `user` as the
+    /// whole record for its cross-field rules: the decision reports only the field's
+    /// violations, checks and stored value (see `validate_field`). Absent: the whole record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 /// The input of [`Op::Password`].
@@ -408,6 +413,34 @@ pub fn evaluate_with(policy: &Policy, op: Op, lang: Lang, input: Value) -> Resul
     ops::dispatch(policy, op, lang, input)
 }
 
+/// Checks that `policy` can render messages in `lang`: a built-in language, or one its
+/// `messages` section adds.
+///
+/// # Errors
+/// `invalid_input` at `lang` for a language the policy does not add.
+pub fn check_lang(policy: &Policy, lang: Lang) -> Result<(), ApiError> {
+    if policy.speaks(lang) {
+        return Ok(());
+    }
+    let added: Vec<String> = policy
+        .added_languages()
+        .iter()
+        .map(|l| format!("`{}`", l.as_str()))
+        .collect();
+    let err = ApiError::invalid_input(
+        "lang",
+        format!(
+            "unknown language `{}`: the built-in languages are `en`, `fr`, `de` and `es`",
+            lang.as_str()
+        ),
+    );
+    Err(if added.is_empty() {
+        err.with_help("a policy adds a language in its `messages` section")
+    } else {
+        err.with_help(format!("this policy adds {}", added.join(", ")))
+    })
+}
+
 /// The decision of a stand-alone password check.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -458,7 +491,17 @@ pub fn check_password_json(
     let violations: Vec<_> = report
         .issues
         .into_iter()
-        .map(|i| i.at(Path::key("password"), Severity::Error, lang))
+        .map(|mut i| {
+            if let Some(t) = policy.message_template(lang, i.code) {
+                i.custom_message = Some(crate::messages::render_with(
+                    i.code,
+                    &i.params,
+                    lang,
+                    Some(t),
+                ));
+            }
+            i.at(Path::key("password"), Severity::Error, lang)
+        })
         .collect();
     Ok(PasswordDecision {
         valid: violations.is_empty(),

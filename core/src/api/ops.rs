@@ -114,6 +114,7 @@ pub(super) fn dispatch(
     lang: Lang,
     input: Value,
 ) -> Result<Value, ApiError> {
+    super::check_lang(policy, lang)?;
     dispatch_to(
         op,
         ValueRun {
@@ -227,7 +228,18 @@ impl Operation for ValidateInput {
             facts: &self.facts,
             mfa: self.mfa,
         };
-        Ok(crate::validate::validate_user(policy, &self.user, &ctx))
+        match &self.field {
+            None => Ok(crate::validate::validate_user(policy, &self.user, &ctx)),
+            Some(field) => crate::validate::validate_field(policy, &self.user, field, &ctx)
+                .map_err(|e| {
+                    let help = e.closest.as_ref().map(|c| format!("did you mean `{c}`?"));
+                    let err = ApiError::invalid_input("input.field", e.to_string());
+                    match help {
+                        Some(h) => err.with_help(h),
+                        None => err,
+                    }
+                }),
+        }
     }
 }
 

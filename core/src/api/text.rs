@@ -157,6 +157,7 @@ fn run_text(
     input: &str,
     checked: bool,
 ) -> Result<Vec<u8>, ApiError> {
+    super::check_lang(policy, lang)?;
     dispatch_to(
         op,
         TextRun {

@@ -53,6 +53,13 @@ pub struct PolicyDocument {
     /// The status machine, login gate, lockout, deletion and field-change obligations.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lifecycle: Option<LifecycleSpec>,
+    /// The tenant's own violation messages: per language tag (`en`, `fr`, `de`, `es` to
+    /// override the built-in catalogue, any other BCP 47 tag to add a language), a message
+    /// template per violation code (`{"too_short": "at least {min} characters, please"}`).
+    /// Placeholders name the code's params. A language the tenant adds falls back to the
+    /// English catalogue for the codes it does not translate.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub messages: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// What validation does with a record field the schema does not declare.

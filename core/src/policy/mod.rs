@@ -191,6 +191,8 @@ struct Inner {
     password: Option<ResolvedPasswordPolicy>,
     access: Option<crate::access::CompiledAccess>,
     lifecycle: Option<crate::lifecycle::CompiledLifecycle>,
+    /// The tenant's message templates, by language and code.
+    messages: HashMap<crate::messages::Lang, HashMap<crate::violation::Code, String>>,
 }
 
 /// The format version this build reads.
@@ -363,6 +365,7 @@ impl Policy {
             Some(l) => Some(crate::lifecycle::compile(l, &doc)?),
             None => None,
         };
+        let messages = compile_messages(&doc)?;
         let hash = content_hash(&doc)?;
         Ok(Policy {
             blocklist: None,
@@ -376,6 +379,7 @@ impl Policy {
                 password,
                 access,
                 lifecycle,
+                messages,
             }),
         })
     }
@@ -452,6 +456,49 @@ impl Policy {
     /// one.
     pub fn lifecycle(&self) -> Option<&crate::lifecycle::CompiledLifecycle> {
         self.inner.lifecycle.as_ref()
+    }
+
+    /// The tenant's message template for `code` in `lang`, if its policy has one.
+    pub fn message_template(
+        &self,
+        lang: crate::messages::Lang,
+        code: crate::violation::Code,
+    ) -> Option<&str> {
+        self.inner
+            .messages
+            .get(&lang)
+            .and_then(|m| m.get(&code))
+            .map(String::as_str)
+    }
+
+    /// Whether messages can be rendered in `lang` under this policy: a built-in language,
+    /// or one the policy's `messages` section adds.
+    pub fn speaks(&self, lang: crate::messages::Lang) -> bool {
+        !lang.is_tenant() || self.inner.messages.contains_key(&lang)
+    }
+
+    /// The languages the policy's `messages` section adds (beyond the built-in ones).
+    pub fn added_languages(&self) -> Vec<crate::messages::Lang> {
+        let mut v: Vec<_> = self
+            .inner
+            .messages
+            .keys()
+            .filter(|l| l.is_tenant())
+            .copied()
+            .collect();
+        v.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        v
+    }
+
+    /// Renders `code` with `params` in `lang`: the tenant's template if the policy has one,
+    /// else the built-in catalogue's.
+    pub fn render(
+        &self,
+        code: crate::violation::Code,
+        params: &crate::violation::Params,
+        lang: crate::messages::Lang,
+    ) -> String {
+        crate::messages::render_with(code, params, lang, self.message_template(lang, code))
     }
 
     pub(crate) fn fields(&self) -> &[CompiledField] {
@@ -559,6 +606,121 @@ pub(crate) fn check_list(path: &str, len: usize) -> Result<(), PolicyError> {
             "the number of entries",
             limits::MAX_LIST,
         ));
+    }
+    Ok(())
+}
+
+/// The `messages` section: each key a language tag (a built-in one exactly, or one that
+/// adds a language), each code a violation code, each template a non-empty text whose
+/// placeholders are the code's params.
+type CompiledMessages = HashMap<crate::messages::Lang, HashMap<crate::violation::Code, String>>;
+
+fn compile_messages(doc: &PolicyDocument) -> Result<CompiledMessages, PolicyError> {
+    use crate::messages::Lang;
+    use crate::violation::Code;
+    check_list("messages", doc.messages.len())?;
+    let mut out: CompiledMessages = HashMap::new();
+    for (tag, templates) in &doc.messages {
+        let path = format!("messages.{tag}");
+        let lang: Lang = tag.parse().map_err(|_| {
+            PolicyError::invalid(
+                &path,
+                format!(
+                    "`{}` is not a language tag (BCP 47: `it`, `pt-BR`)",
+                    tag.chars().take(32).collect::<String>()
+                ),
+            )
+        })?;
+        if !lang.is_tenant() && !tag.eq_ignore_ascii_case(lang.as_str()) {
+            return Err(PolicyError::invalid(
+                &path,
+                format!(
+                    "`{tag}` is a variant of the built-in language `{}`, which has one catalogue",
+                    lang.as_str()
+                ),
+            )
+            .with_help(format!("override `{}` instead", lang.as_str())));
+        }
+        if out.contains_key(&lang) {
+            return Err(PolicyError::invalid(
+                &path,
+                format!("language `{}` is given twice", lang.as_str()),
+            ));
+        }
+        check_list(&path, templates.len())?;
+        let mut compiled = HashMap::with_capacity(templates.len());
+        for (name, template) in templates {
+            let tpath = format!("{path}.{name}");
+            let Some(code) = Code::from_name(name) else {
+                let err = if crate::decision::DenyCode::from_name(name).is_some() {
+                    PolicyError::invalid(
+                        &tpath,
+                        format!(
+                            "`{name}` is a denial code: only violation messages can be overridden"
+                        ),
+                    )
+                } else {
+                    PolicyError::invalid(&tpath, format!("`{name}` is not a violation code"))
+                };
+                return Err(
+                    match crate::util::closest(name, Code::ALL.iter().map(|c| c.as_str()), 3) {
+                        Some(c) => err.with_help(format!("did you mean `{c}`?")),
+                        None => err,
+                    },
+                );
+            };
+            check_text(&tpath, template)?;
+            if template.trim().is_empty() {
+                return Err(PolicyError::invalid(&tpath, "a message must not be empty"));
+            }
+            check_placeholders(&tpath, code, template)?;
+            compiled.insert(code, template.clone());
+        }
+        out.insert(lang, compiled);
+    }
+    Ok(out)
+}
+
+/// Every `{placeholder}` of a tenant's template names one of `code`'s params, and every
+/// `{` is closed.
+fn check_placeholders(
+    path: &str,
+    code: crate::violation::Code,
+    template: &str,
+) -> Result<(), PolicyError> {
+    let params = code.params();
+    let mut rest = template;
+    while let Some(start) = rest.find('{') {
+        let after = rest.get(start + 1..).unwrap_or_default();
+        let Some(end) = after.find('}') else {
+            return Err(PolicyError::invalid(path, "a `{` is not closed by `}`"));
+        };
+        let name = after.get(..end).unwrap_or_default();
+        if !params.contains(&name) {
+            let listed = if params.is_empty() {
+                "it has none".to_owned()
+            } else {
+                format!(
+                    "its params are {}",
+                    params
+                        .iter()
+                        .map(|p| format!("`{p}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            let err = PolicyError::invalid(
+                path,
+                format!("`{{{name}}}` is not a param of `{code}` ({listed})"),
+            );
+            return Err(
+                match crate::util::closest(name, params.iter().copied(), 3) {
+                    Some(c) => err.with_help(format!("did you mean `{{{c}}}`?")),
+                    None => err,
+                },
+            );
+        }
+        rest = after.get(end + 1..).unwrap_or_default();
     }
     Ok(())
 }
