@@ -67,6 +67,9 @@ build nodejs wasm/pkg/node "$target_dir/wasm32-unknown-unknown/wasm-node/warden_
 printf '{\n  "type": "commonjs"\n}\n' > wasm/pkg/node/package.json
 printf '{\n  "type": "module"\n}\n' > wasm/pkg/web/package.json
 node scripts/wasm-package.mjs "$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n1)" > wasm/pkg/package.json
+# The Standard Schema adapter (plain JS over any build's `Warden#validate`), at the root of
+# the package: `warden-wasm/standard-schema`.
+cp wasm/js/standard-schema.mjs wasm/js/standard-schema.d.mts wasm/pkg/
 rm -rf www/pkg && cp -r wasm/pkg/web www/pkg
 
 wasm=wasm/pkg/web/warden_wasm_bg.wasm

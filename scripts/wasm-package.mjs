@@ -6,6 +6,7 @@
 //   require("warden-wasm")                      // Node, CommonJS
 //   "warden-wasm/web", "warden-wasm/node"       // a flavour by name
 //   "warden-wasm/common-passwords.txt"          // the common-password list (an asset)
+//   "warden-wasm/standard-schema"               // the Standard Schema v1 adapter (ES module)
 const version = process.argv[2];
 if (!version) {
   console.error("usage: node scripts/wasm-package.mjs <version>");
@@ -27,9 +28,11 @@ const pkg = {
     "./web": web,
     "./node": node,
     "./common-passwords.txt": "./node/common-passwords.txt",
+    // The Standard Schema v1 adapter (an ES module over either flavour's `Warden`).
+    "./standard-schema": { types: "./standard-schema.d.mts", default: "./standard-schema.mjs" },
     "./package.json": "./package.json",
   },
-  files: ["web/", "node/"],
+  files: ["web/", "node/", "standard-schema.mjs", "standard-schema.d.mts"],
   sideEffects: false,
   engines: { node: ">=20" },
 };

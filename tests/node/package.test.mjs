@@ -89,4 +89,20 @@ test("`npm pack` ships both builds, their declarations and the password list", (
     }
   }
   assert.ok(files.has("package.json"));
+  assert.ok(files.has("standard-schema.mjs") && files.has("standard-schema.d.mts"), "the Standard Schema adapter in the tarball");
+});
+
+test("`warden-wasm/standard-schema` resolves to the adapter, which works over the Node build", () => {
+  const r = run(
+    "standard.mjs",
+    `import { Warden } from "warden-wasm";
+     import { wardenSchema } from "warden-wasm/standard-schema";
+     const s = wardenSchema(Warden.fromPreset("crm"), { today: "2026-12-02", lang: "de" });
+     const out = s["~standard"].validate({ email: "nope" });
+     console.log(JSON.stringify({ url: import.meta.resolve("warden-wasm/standard-schema"), vendor: s["~standard"].vendor, issue: out.issues.find((i) => i.code === "invalid_email") }));`,
+  );
+  assert.match(r.url, /\/standard-schema\.mjs$/);
+  assert.equal(r.vendor, "warden");
+  assert.deepEqual(r.issue.path, ["email"]);
+  assert.match(r.issue.message, /keine gültige E-Mail-Adresse/);
 });
