@@ -92,6 +92,7 @@ pub mod bulk;
 pub mod checks;
 pub mod decision;
 pub mod error;
+pub mod forms;
 pub mod hierarchy;
 pub mod import;
 pub mod lifecycle;

@@ -220,6 +220,46 @@ impl Warden {
         js_sys::JSON::parse(&text)
     }
 
+    /// The JSON Schema (2020-12) of a user record under this policy, for ajv, OpenAPI and
+    /// form generators; what JSON Schema cannot say is under `x-warden-*` keys (see
+    /// `warden_core::forms`).
+    ///
+    /// # Errors
+    /// A `WardenError` (`invalid_input`) for an unknown language.
+    #[wasm_bindgen(js_name = jsonSchema, unchecked_return_type = "Record<string, unknown>")]
+    pub fn json_schema(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        let lang = parse_lang(lang).map_err(|e| to_js_error(&e))?;
+        let schema = warden_core::forms::json_schema(&self.policy, lang);
+        to_js(Codec::DEFAULT, &schema).map_err(|e| to_js_error(&e))
+    }
+
+    /// The HTML constraint attributes of each field (`required`, `minlength`, `maxlength`,
+    /// `type`, `autocomplete`, `pattern` where exact, `passwordrules`), labels in `lang`.
+    ///
+    /// # Errors
+    /// A `WardenError` (`invalid_input`) for an unknown language.
+    #[wasm_bindgen(js_name = htmlAttributes, unchecked_return_type = "Record<string, FieldAttributes>")]
+    pub fn html_attributes(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<String>,
+    ) -> Result<JsValue, JsValue> {
+        let lang = parse_lang(lang).map_err(|e| to_js_error(&e))?;
+        let attrs = warden_core::forms::html_attributes(&self.policy, lang);
+        // Straight to JSON text: the fields keep their schema order.
+        let text = serde_json::to_string(&attrs)
+            .map_err(|e| to_js_error(&input_error("", e.to_string())))?;
+        js_sys::JSON::parse(&text)
+    }
+
+    /// The password rules as a `passwordrules` attribute value, if the policy has any.
+    #[wasm_bindgen(getter, js_name = passwordRules)]
+    pub fn password_rules(&self) -> Option<String> {
+        warden_core::forms::password_rules(&self.policy)
+    }
+
     /// Any operation of the JSON entry point (`validate`, `password`, `authorize`, `scope`,
     /// `transition`, `login`, `statistics`, `bulk`, ...), `input` as in the core docs.
     ///

@@ -89,3 +89,17 @@ export interface WardenError extends Error {
   path: string;
   help?: string;
 }
+
+/** The HTML form attributes of one field (`Warden#htmlAttributes`). */
+export interface FieldAttributes {
+  /** `input` or `select`. */
+  element: "input" | "select";
+  /** The field's label in the requested language, if the policy has one. */
+  label?: string;
+  /** Attributes to set: `type`, `name`, `required`, `minlength`, `maxlength`, `autocomplete`, `pattern`, `passwordrules`, `inputmode`. */
+  attributes: Record<string, string | number | boolean>;
+  /** The options of a `select`. */
+  options?: string[];
+  /** Attributes left out, with the reason (a pattern a browser would read differently). */
+  omitted?: Record<string, string>;
+}

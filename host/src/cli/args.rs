@@ -113,6 +113,10 @@ pub enum Command {
     Eval(EvalArgs),
     /// Check a tenant policy plugin, or run one locally with the production limits.
     Plugin(super::plugin::PluginArgs),
+    /// Export a policy for forms and schema tools: the user record's JSON Schema
+    /// (2020-12, `x-warden-*` keys for what it cannot say), each field's HTML constraint
+    /// attributes, or the `passwordrules` attribute.
+    Forms(FormsArgs),
 }
 
 /// The arguments shared by the decision commands.
@@ -325,6 +329,31 @@ impl ModeArg {
     }
 }
 
+/// The arguments of `warden forms`.
+#[derive(Debug, Clone, Args)]
+pub struct FormsArgs {
+    /// What to export.
+    #[arg(value_enum)]
+    pub export: FormsExport,
+    /// The policy.
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// The language of labels.
+    #[arg(long, value_name = "LANG", default_value = "en", value_parser = parse_lang)]
+    pub lang: Lang,
+}
+
+/// What `warden forms` exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormsExport {
+    /// The JSON Schema (2020-12) of a user record.
+    Schema,
+    /// The HTML constraint attributes of each field.
+    Html,
+    /// The password rules as a `passwordrules` attribute value.
+    Passwordrules,
+}
+
 /// The arguments of `warden presets`.
 #[derive(Debug, Clone, Args)]
 pub struct PresetsArgs {
@@ -416,7 +445,7 @@ pub enum PasswordCommand {
 
 fn parse_lang(s: &str) -> Result<Lang, String> {
     s.parse::<Lang>()
-        .map_err(|_| format!("unknown language `{s}` (languages are `en`, `fr`)"))
+        .map_err(|_| format!("unknown language `{s}` (languages are `en`, `fr`, `de`, `es`)"))
 }
 
 fn parse_timestamp(s: &str) -> Result<Timestamp, String> {

@@ -7,7 +7,9 @@ use warden_core::password::{self, ResolvedPasswordPolicy};
 use warden_core::policy::presets::{self, PRESETS};
 use warden_core::{Lang, Policy};
 
-use super::args::{Command, PasswordCommand, PolicyArgs, PresetsCommand, ValidateArgs};
+use super::args::{
+    Command, FormsArgs, FormsExport, PasswordCommand, PolicyArgs, PresetsCommand, ValidateArgs,
+};
 use super::error::CliError;
 use super::input::{load_policy, read_json, read_password, source_of, stdin_once, type_name};
 use super::{Env, Exit, Output, ops};
@@ -45,7 +47,27 @@ pub(crate) fn execute(command: &Command, env: &mut Env<'_>) -> Result<(Output, E
         Command::Stats(args) => ops::simple(args, Op::Statistics, env),
         Command::Eval(args) => ops::eval(args, env),
         Command::Plugin(args) => super::plugin::execute(args, env),
+        Command::Forms(args) => forms(args, env),
     }
+}
+
+/// `warden forms`: a policy's exports for forms (`warden_core::forms`).
+fn forms(args: &FormsArgs, env: &mut Env<'_>) -> Result<(Output, Exit), CliError> {
+    let policy = load_policy(&args.policy, env.stdin)?;
+    let out = match args.export {
+        FormsExport::Schema => warden_core::forms::json_schema(&policy, args.lang),
+        FormsExport::Html => warden_core::forms::html_attributes(&policy, args.lang),
+        FormsExport::Passwordrules => match warden_core::forms::password_rules(&policy) {
+            Some(rules) => return Ok((Output::Text(rules), Exit::Success)),
+            None => {
+                return Err(CliError::new(format!(
+                    "the policy `{}` has no `password` section",
+                    policy.name()
+                )));
+            }
+        },
+    };
+    Ok((Output::Json(out), Exit::Success))
 }
 
 fn validate(args: &ValidateArgs, env: &mut Env<'_>) -> Result<(Output, Exit), CliError> {

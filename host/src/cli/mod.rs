@@ -302,6 +302,26 @@ mod tests {
     }
 
     #[test]
+    fn forms_exports_the_schema_the_attributes_and_the_password_rules() {
+        let (exit, out, _) = run_with(&["forms", "schema", "--preset", "crm", "--lang", "de"], b"");
+        assert_eq!(exit, Exit::Success);
+        let schema: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(
+            schema["$schema"],
+            "https://json-schema.org/draft/2020-12/schema"
+        );
+        let (exit, out, _) = run_with(&["forms", "html", "--preset", "000"], b"");
+        assert_eq!(exit, Exit::Success);
+        let html: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(html["email"]["attributes"]["autocomplete"], "email");
+        let (exit, out, _) = run_with(&["forms", "passwordrules", "--preset", "000"], b"");
+        assert_eq!(exit, Exit::Success);
+        assert!(out.contains("required: upper;"), "{out}");
+        let (exit, _, _) = run_with(&["forms", "passwordrules", "--preset", "001"], b"");
+        assert_ne!(exit, Exit::Success);
+    }
+
+    #[test]
     fn usage_errors_are_one_line() {
         let (exit, out, err) = run_with(&["validate", "--bogus"], b"");
         assert_eq!(exit, Exit::Usage);
