@@ -1,7 +1,7 @@
 //! The native decision API: every operation of the kernel's contract over HTTP, against the
 //! tenant's policy (compiled once per version and cached by [`App::tenant`]).
 //!
-//! `POST /api/v1/decide/{operation}[?mode=directory|stateless][&lang=en|fr]`; the body is
+//! `POST /api/v1/decide/{operation}[?mode=directory|stateless][&lang=en|fr|de|es]`; the body is
 //! the operation's contract input (`AuthorizeInput`, `ScopeInput`, ... in
 //! `contract/schema.json`), the response is the operation's contract output, with two more
 //! members: `mode` (`directory` or `stateless`) and `policyVersion`, and the policy's hash
@@ -179,7 +179,7 @@ pub async fn decide(
         status: StatusCode::BAD_REQUEST,
         code: "invalid_input",
         path: Some("query".into()),
-        message: format!("`mode` is `directory` or `stateless`, `lang` is `en` or `fr` ({e})"),
+        message: format!("`mode` is `directory` or `stateless`, `lang` is a language tag such as `en`, `fr`, `de` or `es` ({e})"),
     })?;
     let op = Op::from_name(&operation).ok_or_else(|| DecideError::Refused {
         status: StatusCode::NOT_FOUND,

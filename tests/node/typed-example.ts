@@ -20,3 +20,13 @@ try {
 }
 const version: 1 = d.contract;
 console.log(errors, score, invalid, obligations, warden.needsBlocklist, version);
+
+// The Standard Schema adapter, typed (its declarations are structurally @standard-schema/spec's).
+import { wardenSchema, type WardenIssue, type WardenResult } from "../../wasm/pkg/standard-schema.mjs";
+import type { StandardSchemaV1 } from "@standard-schema/spec";
+const schema = wardenSchema(warden, { lang: "de", today: () => "2026-11-22", checks: async (checks, { signal }) => (signal.aborted ? {} : { unique: Object.fromEntries(checks.map((c) => [c.check, { key: c.key, taken: false }])) }) });
+const asSpec: StandardSchemaV1<Record<string, unknown>> = schema;
+const fieldSpec: StandardSchemaV1 = schema.field("email", () => ({ firstName: "Ada" }), { ask: false });
+const out: WardenResult | Promise<WardenResult> = schema.validateField("email", { email: "x" });
+const first: WardenIssue | undefined = schema.sync["~standard"].validate({}).issues?.[0];
+console.log(asSpec["~standard"].vendor, fieldSpec["~standard"].version, out, first?.code, first?.params, warden.passwordRules);

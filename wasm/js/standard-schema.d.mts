@@ -63,7 +63,7 @@ export interface WardenCheck {
   kind: "unique" | "exists";
   field: string;
   key: string;
-  within?: { field: string; value: string };
+  within?: { field: string; value: string } | null;
   answered: boolean;
 }
 
@@ -116,24 +116,37 @@ export interface WardenSchemaOptions {
 
 /** The Warden surface the adapter uses: any build of the package exposing `validate`. */
 export interface ValidatingWarden {
-  validate(input: unknown, lang?: string): {
-    valid: boolean;
-    violations: { code: string; path: (string | number)[]; severity: "error" | "warning"; message: string; params?: Record<string, unknown> }[];
-    checks: WardenCheck[];
-    normalized: UserRecord;
-  };
+  validate(input: unknown, lang?: string): unknown;
+}
+
+/** The kernel's validation decision, as `decide` returns it (contract `ValidationDecision`). */
+export interface WardenDecision {
+  valid: boolean;
+  complete: boolean;
+  policy: string;
+  violations: { code: string; path: (string | number)[]; severity: "error" | "warning"; message: string; params?: Record<string, unknown> }[];
+  checks: WardenCheck[];
+  normalized: UserRecord;
+  password?: { score: number; checklist: unknown[] };
+}
+
+/** The Standard Schema properties of the record's schema. */
+export interface WardenProps<Output extends UserRecord = UserRecord> extends StandardSchemaV1.Props<UserRecord, Output> {
+  readonly vendor: "warden";
+  readonly validate: (value: unknown) => WardenResult<Output> | Promise<WardenResult<Output>>;
+}
+
+/** The Standard Schema properties of a schema that never asks (never a Promise). */
+export interface WardenSyncProps<Output extends UserRecord = UserRecord> extends StandardSchemaV1.Props<UserRecord, Output> {
+  readonly vendor: "warden";
+  readonly validate: (value: unknown) => WardenResult<Output>;
 }
 
 /** A Warden policy as a Standard Schema, with per-field schemas for keystrokes. */
 export interface WardenSchema<Output extends UserRecord = UserRecord> extends StandardSchemaV1<UserRecord, Output> {
-  readonly "~standard": StandardSchemaV1.Props<UserRecord, Output> & {
-    readonly vendor: "warden";
-    readonly validate: (value: unknown) => WardenResult<Output> | Promise<WardenResult<Output>>;
-  };
+  readonly "~standard": WardenProps<Output>;
   /** The whole record, the kernel alone: never a Promise (for synchronous validators). */
-  readonly sync: StandardSchemaV1<UserRecord, Output> & {
-    readonly "~standard": { readonly validate: (value: unknown) => WardenResult<Output> };
-  };
+  readonly sync: { readonly "~standard": WardenSyncProps<Output> };
   /** Validates the whole record. */
   validate(record: UserRecord): WardenResult<Output> | Promise<WardenResult<Output>>;
   /** Validates one field, with the whole record for its cross-field rules. */
@@ -141,7 +154,7 @@ export interface WardenSchema<Output extends UserRecord = UserRecord> extends St
   /** A Standard Schema for one field's value; `getRecord` gives the rest of the record. */
   field<V = unknown>(name: string, getRecord?: Live<UserRecord>, options?: { ask?: boolean }): StandardSchemaV1<V, V>;
   /** The kernel's decision with the answers known now (warnings, checks, password checklist). */
-  decide(record: UserRecord, field?: string): ReturnType<ValidatingWarden["validate"]>;
+  decide(record: UserRecord, field?: string): WardenDecision;
   /** Forgets remembered answers. */
   clearAnswers(): void;
   /** Aborts every pending question. */
