@@ -205,7 +205,7 @@ fn de(code: DenyCode, has: &dyn Fn(&str) -> bool) -> &'static str {
     use DenyCode::*;
     match code {
         // The actor's own state, for authorization and the lifecycle alike.
-        ActorInactive => "das Konto des Handelnden ist `{status}` und hat keine Berechtigungen",
+        ActorInactive => "das ausführende Konto ist `{status}` und hat keine Berechtigungen",
         // Authorization.
         OrganizationScope => {
             "`{action}` in einer anderen Organisation erfordert einen Super-Administrator"
@@ -233,7 +233,7 @@ fn de(code: DenyCode, has: &dyn Fn(&str) -> bool) -> &'static str {
         AlreadyInStatus => "das Konto ist bereits `{status}`",
         NoSuchTransition => "kein Übergang führt von `{from}` nach `{to}`",
         TerminalStatus => "`{from}` ist endgültig: das Konto kann diesen Status nicht verlassen",
-        NotPermitted => "der Handelnde darf das nicht tun",
+        NotPermitted => "der ausführende Benutzer darf das nicht tun",
         SelfApproval => "niemand genehmigt seine eigene Verifizierung",
         ReasonRequired => "eine Begründung ist erforderlich",
         ReasonTooLong => "die Begründung darf höchstens {max} Zeichen lang sein (es sind {actual})",
@@ -541,7 +541,7 @@ fn de_hint(code: DenyCode, has: &dyn Fn(&str) -> bool) -> Option<&'static str> {
     use DenyCode::*;
     Some(match code {
         // The actor's own state, for authorization and the lifecycle alike.
-        ActorInactive => "reaktivieren Sie das Konto des Handelnden",
+        ActorInactive => "reaktivieren Sie das ausführende Konto",
         // Authorization.
         OrganizationScope => "nur ein Super-Administrator erreicht eine andere Organisation",
         ScopeInsufficient => "eine Rolle, die `{action}` im Bereich `{needed}` oder weiter gewährt",
