@@ -6,6 +6,8 @@
 //   require("warden-wasm")                      // Node, CommonJS
 //   "warden-wasm/web", "warden-wasm/node"       // a flavour by name
 //   "warden-wasm/common-passwords.txt"          // the common-password list (an asset)
+//   import init, { installPresets, Warden } from "warden-wasm/forms"; // the forms build
+//   "warden-wasm/forms/presets.json"            // the presets, an asset of the forms build
 const version = process.argv[2];
 if (!version) {
   console.error("usage: node scripts/wasm-package.mjs <version>");
@@ -13,6 +15,7 @@ if (!version) {
 }
 const web = { types: "./web/warden_wasm.d.ts", default: "./web/warden_wasm.js" };
 const node = { types: "./node/warden_wasm.d.ts", default: "./node/warden_wasm.js" };
+const forms = { types: "./forms/warden_wasm_forms.d.ts", default: "./forms/warden_wasm_forms.js" };
 const pkg = {
   name: "warden-wasm",
   version,
@@ -26,10 +29,12 @@ const pkg = {
     ".": { browser: web, node, default: web },
     "./web": web,
     "./node": node,
+    "./forms": forms,
+    "./forms/presets.json": "./forms/presets.json",
     "./common-passwords.txt": "./node/common-passwords.txt",
     "./package.json": "./package.json",
   },
-  files: ["web/", "node/"],
+  files: ["web/", "node/", "forms/"],
   sideEffects: false,
   engines: { node: ">=20" },
 };
