@@ -176,10 +176,10 @@ impl Visitor for Checker<'_> {
     }
 
     fn visit_post(&mut self, ast: &Ast) -> Result<(), Refusal> {
-        if let Ast::Group(_) = ast {
-            if let Some(saved) = self.stack.pop() {
-                self.state = saved;
-            }
+        if let Ast::Group(_) = ast
+            && let Some(saved) = self.stack.pop()
+        {
+            self.state = saved;
         }
         Ok(())
     }
