@@ -9,7 +9,8 @@
 //! ```js
 //! import init, { installPresets, Warden, Blocklist } from "warden-wasm/forms";
 //! await init();
-//! installPresets(await (await fetch(new URL("presets.json", import.meta.url))).text());
+//! // Where the application serves `warden-wasm/forms/presets.json` (an asset of the package).
+//! installPresets(await (await fetch("/assets/warden/presets.json")).text());
 //! const warden = Warden.fromPreset("production-planner-pro");
 //! const d = warden.validate({ user: { email: "nope" }, today: "2026-11-22" }, "fr");
 //! ```
