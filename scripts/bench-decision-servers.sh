@@ -6,14 +6,14 @@
 # Per size (BENCH_SIZES, default "1000 100000"; WARDEN_BENCH_FULL=1 adds 1000000):
 #   1. a fresh PostgreSQL database bench_ds_N for Warden (and the `opa_users` table OPA's
 #      SQL filters run against) and bench_fga_N for OpenFGA's datastore;
-#   2. Warden's directory loaded by server/examples/decision_servers.rs (timed), which also
-#      exports it as CSV and renders the kernel's list filters;
-#   3. warden-server, `opa run --server` (bench/decision-servers/*.rego) and `openfga run`
-#      (PostgreSQL datastore, bench/decision-servers/model.fga) started on 127.0.0.1;
-#   4. bench/decision-servers/run.py: loads OPA and OpenFGA from the export (timed),
-#      asserts equal verdicts on a sample (fails and prints the cases otherwise), wrk
-#      rounds on decisions, lists for three actors, resident memory and database sizes;
-#   5. every server stopped by pid, the databases dropped.
+#   2. warden-server (`serve --demo`: its hr-platform tenant, and an admin key made with
+#      `warden-server key create`), `opa run --server` (bench/decision-servers/*.rego) and
+#      `openfga run` (PostgreSQL datastore, bench/decision-servers/model.fga) on 127.0.0.1;
+#   3. bench/decision-servers/run.py: generates the directory, replaces the tenant's policy
+#      (API) and loads the users into Warden (COPY + closure table), OPA and OpenFGA (all
+#      timed), asserts equal verdicts on a sample (fails and prints the cases otherwise),
+#      wrk rounds on decisions, lists for three actors, resident memory and database sizes;
+#   4. every server stopped by pid, the databases dropped.
 # Then bench/decision-servers/report.py writes bench/decision-servers.md and splices it into
 # BENCHMARKS.md as section 9 (bench/report.mjs includes it when bench-all.sh regenerates).
 #
@@ -68,7 +68,7 @@ fi
 
 # ---- Warden
 if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
-  cargo build -q --release -p warden-server --bin warden-server --example decision_servers
+  cargo build -q --release -p warden-server --bin warden-server
 fi
 BIN="${TARGET}/release"
 
@@ -90,6 +90,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 143' INT TERM
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_up() {
@@ -117,11 +118,9 @@ for n in $SIZES; do
   url="postgres://warden:warden@${PGHOST}:5432/${db}"
   furl="postgres://warden:warden@${PGHOST}:5432/${fdb}?sslmode=disable"
   echo "== ${n} users" >&2
-  "${BIN}/examples/decision_servers" --database "$url" --policy "$HERE/policy.json" \
-    --export "$WORK/directory-${n}.csv" --users "$n" >"$WORK/setup-${n}.json"
 
   WPORT="$(free_port)"
-  RUST_LOG=warn "${BIN}/warden-server" serve --database "$url" --listen "127.0.0.1:${WPORT}" \
+  RUST_LOG=warn "${BIN}/warden-server" serve --database "$url" --demo --listen "127.0.0.1:${WPORT}" \
     >"$WORK/warden.out" 2>"$WORK/warden.err" &
   WPID=$!
   PIDS+=("$WPID")
@@ -142,8 +141,10 @@ for n in $SIZES; do
   wait_up "$WPORT" warden
   wait_up "$OPORT" opa
   wait_up "$FPORT" openfga
+  KEY="$("${BIN}/warden-server" key create --database "$url" --tenant hr-platform --role admin --name bench |
+    sed -n 's/^key .* for hr-platform: //p')"
 
-  python3 "$HERE/run.py" --setup "$WORK/setup-${n}.json" --export "$WORK/directory-${n}.csv" \
+  python3 "$HERE/run.py" --users "$n" --key "$KEY" --policy "$HERE/policy.json" \
     --warden-port "$WPORT" --opa-port "$OPORT" --fga-port "$FPORT" --pids "${WPID},${OPID},${FPID}" \
     --db "$db" --fga-db "$fdb" --model "$WORK/model.json" --seconds "$SECONDS_EACH" \
     --connections "$CONNECTIONS" --threads "$THREADS" --sample "$SAMPLE" --out "$WORK/result-${n}.json"
@@ -152,7 +153,6 @@ for n in $SIZES; do
   for d in "$db" "$fdb"; do
     "${PSQL[@]}" -c "DROP DATABASE IF EXISTS $d WITH (FORCE)"
   done
-  rm -f "$WORK/directory-${n}.csv"
 done
 LOAD_END="$(cut -d' ' -f1 /proc/loadavg)"
 

@@ -1,11 +1,18 @@
 #!/usr/bin/env python3
 """One size of the decision-server comparison (driven by scripts/bench-decision-servers.sh).
 
-The three servers are already running on loopback and Warden's directory is loaded (by
-server/examples/decision_servers.rs, whose JSON line is `--setup`). This loads the same
-directory (`--export`, its CSV) into OPA (data API) and OpenFGA (tuples), into the table
-`opa_users` that OPA's SQL filters run against, then:
+The three servers are running on loopback; warden-server was started with `--demo` on a
+fresh PostgreSQL database, so its `hr-platform` tenant exists, and `--key` is an admin key
+of it. This:
 
+0. generates the directory (two organisations of N/2 users, each a 10-ary management tree;
+   everyone `employee`, the root and odd users of depth 1-2 `director`, one user in 1,000
+   `hr`, one super admin per organisation), replaces the tenant's policy with
+   `--policy` through the API (`PUT /api/v1/policy`), and loads the users into Warden's
+   `users` table with `COPY` and its closure table with one recursive INSERT (the fastest
+   path; both timed);
+   loads the same directory into OPA (data API), OpenFGA (tuples) and the table `opa_users`
+   that OPA's SQL filters run against;
 1. asserts that the three servers reach the verdicts the scenario defines on a sample of
    requests (four scenarios, half allowed and half denied but for super admin), printing
    every differing case and failing if any differs;
@@ -31,8 +38,9 @@ import tempfile
 import time
 
 ap = argparse.ArgumentParser()
-ap.add_argument("--setup", required=True)
-ap.add_argument("--export", required=True)
+ap.add_argument("--users", type=int, required=True)
+ap.add_argument("--key", required=True, help="an admin key of Warden's hr-platform tenant")
+ap.add_argument("--policy", required=True, help="Warden's policy (bench/decision-servers/policy.json)")
 ap.add_argument("--warden-port", type=int, required=True)
 ap.add_argument("--opa-port", type=int, required=True)
 ap.add_argument("--fga-port", type=int, required=True)
@@ -47,12 +55,12 @@ ap.add_argument("--sample", type=int, default=200, help="requests per scenario")
 ap.add_argument("--out", required=True)
 args = ap.parse_args()
 
-setup = json.loads(open(args.setup).read())
-KEY = setup["key"]
+KEY = args.key
+TENANT = "hr-platform"
 PIDS = dict(zip(["warden", "opa", "openfga"], map(int, args.pids.split(","))))
 PG = ["psql", "-h", "127.0.0.1", "-U", "warden", "-X", "-q", "-v", "ON_ERROR_STOP=1"]
 ENV = dict(os.environ, PGPASSWORD="warden")
-result = {"users": setup["users"]}
+result = {}
 
 
 def log(*a):
@@ -120,16 +128,81 @@ def db_mb(db):
 
 
 # ---------------------------------------------------------------- the directory
-users = {}
-with open(args.export) as f:
-    for row in csv.reader(f):
-        uid, org, mgr, roles, sa, path = row
-        users[uid] = {"org": org, "manager": mgr or None, "roles": roles.split("|"), "sa": sa == "1", "path": path}
+per_org = args.users // 2
+users = {}  # id -> {org, manager, roles, sa, path}, in index order
+depth = {}
+order = []
+for i in range(per_org * 2):
+    o, k = divmod(i, per_org)
+    uid = f"u{i:07d}"
+    m = f"u{o * per_org + (k - 1) // 10:07d}" if k > 0 else None
+    d = depth[m] + 1 if m else 0
+    roles = ["employee"]
+    if k == 0 or (d <= 2 and k % 2 == 1):
+        roles.append("director")
+    if k % 1000 == 6:
+        roles.append("hr")
+    users[uid] = {"org": f"o{o}", "manager": m, "roles": roles, "sa": k == 8, "path": (users[m]["path"] if m else "") + "/" + uid}
+    depth[uid] = d
 ids = list(users)
+result["users"] = len(ids)
 children = {}
 for uid, u in users.items():
     if u["manager"]:
         children.setdefault(u["manager"], []).append(uid)
+
+# ---------------------------------------------------------------- load Warden
+wadmin = Client(args.warden_port, {"Authorization": "Bearer " + KEY})
+wadmin.conn.request("PUT", "/api/v1/policy", open(args.policy, "rb").read(), wadmin.headers)
+r = wadmin.conn.getresponse()
+text = r.read()
+if r.status >= 300:
+    raise SystemExit(f"PUT /api/v1/policy: {r.status} {text[:500]!r}")
+# The demo users of the tenant go; the generated directory comes in with COPY (every
+# column the server reads; no password, no uniqueness keys: nothing here logs in or
+# creates), then the closure table as the server's migration builds it for existing users.
+with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as tmp:
+    w = csv.writer(tmp)
+    for uid, u in users.items():
+        doc = json.dumps({"firstName": "Bench", "lastName": uid.upper(), "organization": u["org"]})
+        w.writerow([uid, TENANT, doc, u["org"], u["manager"] or "", "active", json.dumps(u["roles"]), int(u["sa"]), 0, 0])
+    users_csv = tmp.name
+psql(args.db, f"DELETE FROM users WHERE tenant_id = '{TENANT}'")
+t = time.perf_counter()
+psql(args.db, f"\\copy users (id, tenant_id, document, organization_id, manager_id, status, roles, super_admin, created_at, updated_at) FROM '{users_csv}' WITH (FORMAT csv, NULL '')")
+result["warden_insert_s"] = time.perf_counter() - t
+t = time.perf_counter()
+psql(args.db, f"""INSERT INTO user_closure (tenant_id, ancestor_id, descendant_id, depth)
+WITH RECURSIVE c(tenant_id, ancestor_id, descendant_id, depth) AS (
+  SELECT tenant_id, id, id, 0 FROM users WHERE tenant_id = '{TENANT}'
+  UNION ALL
+  SELECT c.tenant_id, c.ancestor_id, u.id, c.depth + 1
+  FROM c JOIN users u ON u.manager_id = c.descendant_id AND u.tenant_id = c.tenant_id
+  WHERE c.depth < 256)
+SELECT tenant_id, ancestor_id, descendant_id, depth FROM c""")
+psql(args.db, "ANALYZE users; ANALYZE user_closure")
+result["warden_closure_s"] = time.perf_counter() - t
+result["warden_load_s"] = result["warden_insert_s"] + result["warden_closure_s"]
+os.unlink(users_csv)
+log(f"Warden: {len(ids)} users in {result['warden_insert_s']:.1f} s, closure table in {result['warden_closure_s']:.1f} s")
+
+# The list actors: a plain employee with ten reports, the director whose subtree is nearest
+# 10,000 users, the first HR user (organisation o0); their users.read scope rendered to SQL
+# by the kernel through the native decision API (closure-table strategy, as GET /api/v1/users).
+subtree = {uid: 1 for uid in ids}
+for uid in reversed(ids):
+    if users[uid]["manager"]:
+        subtree[users[uid]["manager"]] += subtree[uid]
+plain = [u for u in ids if users[u]["roles"] == ["employee"] and not users[u]["sa"]]
+n1_actor = next(u for u in plain if len(children.get(u, [])) == 10)
+dir_actor = min((u for u in ids if "director" in users[u]["roles"] and users[u]["manager"]), key=lambda u: abs(subtree[u] - 10_000))
+hr_actor = next(u for u in ids if "hr" in users[u]["roles"])
+LIST_ACTORS = []
+for name, actor in (("n1", n1_actor), ("subtree", dir_actor), ("organisation", hr_actor)):
+    sc = wadmin.post("/api/v1/decide/scope", {"action": "users.read", "sql": {"placeholder": "dollar", "subtree": {"kind": "closureTable", "table": "user_closure", "ancestor": "ancestor_id", "descendant": "descendant_id", "depth": "depth"}}}, headers={"X-Warden-Act-As": actor})
+    f = sc["sql"]
+    nxt = len(f["params"]) + 1
+    LIST_ACTORS.append({"name": name, "actor": actor, "sql": f"SELECT id FROM users WHERE ({f['sql']}) AND tenant_id = ${nxt} AND deleted_at IS NULL", "params": f["params"] + [TENANT]})
 
 # ---------------------------------------------------------------- load OPA
 opa = Client(args.opa_port)
@@ -220,13 +293,18 @@ for i in range(S):  # manager N-1: a plain employee reads a direct report / some
             if t != a and users[t]["manager"] != a:
                 break
     cases.append(("manager N-1 (employee reads)", a, "users.read", t, i % 2 == 0))
-while len([c for c in cases if c[0].startswith("subtree")]) < S:  # director updates below
-    i = len([c for c in cases if c[0].startswith("subtree")])
+n_sub, tries = 0, 0
+while n_sub < S:  # director updates two levels below (§4's "3 levels") / someone else
+    tries += 1
+    if tries > 1000 * S:
+        raise SystemExit("no director two levels above enough users: directory too small")
+    i = n_sub
     t = rng.choice(ids)
     a = t
-    for _ in range(3):
+    for _ in range(2):
         a = users[a]["manager"] if a else None
-    if not a or "director" not in users[a]["roles"]:
+    # a director with someone outside its subtree in its organisation (not a root)
+    if not a or "director" not in users[a]["roles"] or not users[a]["manager"]:
         continue
     if i % 2 == 1:
         while True:
@@ -234,6 +312,7 @@ while len([c for c in cases if c[0].startswith("subtree")]) < S:  # director upd
             if t != a and not below(a, t):
                 break
     cases.append(("subtree (director updates, 3 levels)", a, "users.update", t, i % 2 == 0))
+    n_sub += 1
 for i in range(S):  # super admin updates anyone, in any organisation
     cases.append(("super admin (updates anyone)", rng.choice(sas), "users.update", rng.choice(ids), True))
 
@@ -312,14 +391,16 @@ def ms(out, label):
 def wrk(side):
     env = dict(os.environ, BENCH_BODIES=os.path.join(work, f"{side}.jsonl"), BENCH_AUTH=AUTH[side].get("Authorization", ""))
     out = subprocess.run(
-        ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.seconds}s", "--latency", "-s", LUA, f"http://127.0.0.1:{PORTS[side]}{PATHS[side]}"],
+        ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.seconds}s", "--timeout", "10s", "--latency", "-s", LUA, f"http://127.0.0.1:{PORTS[side]}{PATHS[side]}"],
         env=env, check=True, capture_output=True, text=True,
     ).stdout
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
-    if bad or re.search(r"Socket errors: (.*)", out):
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if bad or (errors and any(int(e) for e in errors.groups()[:3])):
         log(out)
         raise SystemExit(f"{side}: non-2xx responses or socket errors under load")
-    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50": ms(out, "50"), "p99": ms(out, "99")}
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "p50": ms(out, "50"), "p99": ms(out, "99"),
+            "timeouts": int(errors.group(4)) if errors else 0}
 
 
 result["load_before"] = os.getloadavg()[0]
@@ -349,11 +430,11 @@ def inline(sql, params):
 
 result["lists"] = []
 wc = Client(args.warden_port, AUTH["warden"])
-for lst in setup["lists"]:
+for lst in LIST_ACTORS:
     actor = lst["actor"]
     row = {"name": lst["name"], "actor": actor}
-    # Warden: the kernel's scope filter (rendered by the example, as GET /api/v1/users
-    # renders it) executed on PostgreSQL; psql's \timing (server execution and transfer).
+    # Warden: the kernel's scope filter (rendered by POST /api/v1/decide/scope, closure
+    # table, as GET /api/v1/users renders it) executed on PostgreSQL; psql's \timing (server execution and transfer).
     got, row["warden_sql_ms"] = psql(args.db, inline(lst["sql"], lst["params"]), timing=True)
     expected = set(got)
     row["expected"] = len(expected)
@@ -416,8 +497,5 @@ for lst in setup["lists"]:
 result["rss_mb"] = {side: rss_mb(pid) for side, pid in PIDS.items()}
 result["db_mb"] = {"warden": db_mb(args.db), "openfga": db_mb(args.fga_db)}
 result["opa_users_mb"] = int(psql(args.db, "SELECT pg_total_relation_size('opa_users')")[0][0]) / 1e6
-result["warden_load_s"] = setup["insert_s"] + setup["closure_s"]
-result["warden_insert_s"] = setup["insert_s"]
-result["warden_closure_s"] = setup["closure_s"]
 json.dump(result, open(args.out, "w"), indent=1)
 log(f"RSS MB {result['rss_mb']}, databases MB {result['db_mb']}")
