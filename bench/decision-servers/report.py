@@ -148,7 +148,8 @@ Warden* in time (or bytes): above 1 Warden is faster (or smaller), below 1 it is
 ### Decisions over HTTP
 
 `wrk -t{a.threads} -c{a.connections} -d{a.seconds}s --timeout 10s --latency`, one load generator, each server in
-turn, two interleaved rounds, cycling through the sample's requests: Warden's `POST
+turn, after an unrecorded 3 s round each (pools fill, caches warm), two interleaved rounds,
+cycling through the sample's requests: Warden's `POST
 /access/v1/evaluation` (with a service key; it loads both users and their manager chains
 from PostgreSQL per request), OPA's `POST /v1/data/warden/allow` (data in memory), OpenFGA's
 `POST /stores/{{id}}/check` (tuples in PostgreSQL, its default caches). The throughput ratio is the
@@ -159,7 +160,8 @@ medians of the rounds.
 
 ### Lists: which users may this actor read
 
-Time to the full answer, three actors per size. Warden: the kernel's scope filter rendered to
+Time to the full answer, three actors per size, each list taken three times (the methods
+interleaved) and the median shown. Warden: the kernel's scope filter rendered to
 SQL (closure-table strategy, as `GET /api/v1/users` renders it) and executed on PostgreSQL
 (`psql`'s `\\timing`: execution and transfer), and the AuthZEN `POST /access/v1/search/resource`
 walked page by page (1,000 a page, the most it gives) until no `next_token`. OPA: `POST
