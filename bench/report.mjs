@@ -134,6 +134,10 @@ ${
   existsSync(join(root, "bench", "server.md"))
     ? `\n${readFileSync(join(root, "bench", "server.md"), "utf8").trim()}\n`
     : ""
+}${
+  existsSync(join(root, "bench", "decision-servers.md"))
+    ? `\n${readFileSync(join(root, "bench", "decision-servers.md"), "utf8").trim()}\n`
+    : ""
 }
 ${readFileSync(join(root, "bench", "findings.md"), "utf8").trim()}
 `;

@@ -4,18 +4,25 @@
 #                   optimised for size (every byte is downloaded)
 #   wasm/pkg/node/  CommonJS package for Node backends (`--target nodejs`): optimised for
 #                   speed (bulk imports and batch checks; the module is read from disk once)
-# Both get the common-password list as a separate asset (common-passwords.txt).
+#   wasm/pkg/forms/ the forms build (crate `warden-wasm-forms`, `--target web`): validation,
+#                   passwords, messages and the uniqueness-check protocol only, for size
+# Each gets the common-password list as a separate asset (common-passwords.txt); the forms
+# build also gets the presets as one (presets.json).
 #
 # Uses the wasm-bindgen CLI whose version equals the `wasm-bindgen` crate in Cargo.lock,
 # from $WASM_BINDGEN_ROOT (default $HOME/.cache/warden/wasm-bindgen-<version>, installed by
 # .ci/run), and wasm-opt from the npm package `binaryen` (run `npm ci` first).
-# Prints the raw and gzipped sizes of the browser .wasm and glue; warns over the 150 KB gz
-# budget and fails over the hard ceiling.
+# Prints the raw and gzipped sizes of the browser .wasm and glue, and of the forms build's
+# .wasm plus glue; warns over the 150 KB gz budget and fails over each hard ceiling.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUDGET_GZ=${WARDEN_WASM_BUDGET_GZ:-153600}   # the target: 150 KB gzipped
 CEILING_GZ=${WARDEN_WASM_CEILING_GZ:-716800} # hard regression ceiling until the size work lands (see wasm/README.md)
+# The forms build (wasm + glue, gzipped): the issue's 150 KB target, and a regression
+# ceiling a little above what it measures today (wasm/README.md, section Size).
+FORMS_BUDGET_GZ=${WARDEN_FORMS_BUDGET_GZ:-153600}
+FORMS_CEILING_GZ=${WARDEN_FORMS_CEILING_GZ:-409600}
 version=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"$/\1/p' | head -n1)
 [ -n "$version" ] || { echo "wasm-bindgen not found in Cargo.lock" >&2; exit 1; }
 root=${WASM_BINDGEN_ROOT:-$HOME/.cache/warden/wasm-bindgen-$version}
@@ -44,13 +51,17 @@ echo "== cargo build (wasm32-unknown-unknown, profile wasm-release: the browser 
 cargo build -p warden-wasm --lib --target wasm32-unknown-unknown --profile wasm-release
 echo "== cargo build (wasm32-unknown-unknown, profile wasm-node, feature perf: the Node package)"
 cargo build -p warden-wasm --lib --target wasm32-unknown-unknown --profile wasm-node --features perf
+echo "== cargo build (wasm32-unknown-unknown, profile wasm-release, crate warden-wasm-forms: the forms package)"
+cargo build -p warden-wasm-forms --lib --target wasm32-unknown-unknown --profile wasm-release
 
 build() { # target outdir raw-wasm wasm-opt-flags...
   rm -rf "$2"
   "$bindgen" "$3" --target "$1" --out-dir "$2" --remove-name-section --remove-producers-section
+  local bg
+  bg="$2/$(basename "$3" .wasm)_bg.wasm"
   "$wasm_opt" "${@:4}" --enable-bulk-memory --enable-sign-ext --enable-nontrapping-float-to-int \
     --enable-mutable-globals --enable-reference-types --enable-multivalue \
-    "$2/warden_wasm_bg.wasm" -o "$2/warden_wasm_bg.wasm"
+    "$bg" -o "$bg"
   cp core/data/common-passwords.txt "$2/common-passwords.txt"
   cp core/data/NOTICE.md "$2/NOTICE-common-passwords.md"
 }
@@ -59,6 +70,10 @@ build web wasm/pkg/web "$target_dir/wasm32-unknown-unknown/wasm-release/warden_w
 "$esbuild" wasm/pkg/web/warden_wasm.js --minify-whitespace --minify-syntax --format=esm \
   --log-level=warning --allow-overwrite --outfile=wasm/pkg/web/warden_wasm.js
 build nodejs wasm/pkg/node "$target_dir/wasm32-unknown-unknown/wasm-node/warden_wasm.wasm" -O3
+# The forms build: as the browser build, and the presets as an asset (written below).
+build web wasm/pkg/forms "$target_dir/wasm32-unknown-unknown/wasm-release/warden_wasm_forms.wasm" -Oz -ocimfs 0
+"$esbuild" wasm/pkg/forms/warden_wasm_forms.js --minify-whitespace --minify-syntax --format=esm \
+  --log-level=warning --allow-overwrite --outfile=wasm/pkg/forms/warden_wasm_forms.js
 # One npm package, `warden-wasm` (wasm/pkg), with `exports` conditions: `browser` resolves
 # to the web build (an ES module: `await init()` first), `node` to the Node build (CommonJS,
 # ready on load; `import` works through Node's CommonJS interop), and the two flavours stay
@@ -66,6 +81,12 @@ build nodejs wasm/pkg/node "$target_dir/wasm32-unknown-unknown/wasm-node/warden_
 # module system in a package.json of its own; only the top-level one names the package.
 printf '{\n  "type": "commonjs"\n}\n' > wasm/pkg/node/package.json
 printf '{\n  "type": "module"\n}\n' > wasm/pkg/web/package.json
+printf '{\n  "type": "module"\n}\n' > wasm/pkg/forms/package.json
+# The forms build's presets asset (`[{id, name, title, policy}]`), written by the full build
+# itself, so that the two builds know the same documents.
+node -e 'const w = require("./wasm/pkg/node/warden_wasm.js");
+  const list = w.presets().map((p) => ({ ...p, policy: w.presetDocument(p.name) }));
+  process.stdout.write(JSON.stringify(list) + "\n");' > wasm/pkg/forms/presets.json
 node scripts/wasm-package.mjs "$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml | head -n1)" > wasm/pkg/package.json
 # The Standard Schema adapter (plain JS over any build's `Warden#validate`), at the root of
 # the package: `warden-wasm/standard-schema`.
@@ -84,4 +105,19 @@ if [ "$gz" -gt "$CEILING_GZ" ]; then
   exit 1
 elif [ "$gz" -gt "$BUDGET_GZ" ]; then
   echo "WARNING: the browser .wasm is over its budget of $BUDGET_GZ bytes gzipped (see wasm/README.md, section Size)" >&2
+fi
+
+forms=wasm/pkg/forms/warden_wasm_forms_bg.wasm
+forms_raw=$(wc -c < "$forms")
+forms_gz=$(gzip -9 -c "$forms" | wc -c)
+forms_glue_gz=$(gzip -9 -c wasm/pkg/forms/warden_wasm_forms.js | wc -c)
+forms_total=$((forms_gz + forms_glue_gz))
+presets_gz=$(gzip -9 -c wasm/pkg/forms/presets.json | wc -c)
+printf '== sizes: forms .wasm %d bytes raw, %d bytes gzipped; glue %d bytes gzipped; wasm + glue %d bytes gzipped (%d KB, budget %d KB); presets asset %d bytes gzipped\n' \
+  "$forms_raw" "$forms_gz" "$forms_glue_gz" "$forms_total" $((forms_total / 1024)) $((FORMS_BUDGET_GZ / 1024)) "$presets_gz"
+if [ "$forms_total" -gt "$FORMS_CEILING_GZ" ]; then
+  echo "the forms build (wasm + glue) is over its hard ceiling of $FORMS_CEILING_GZ bytes gzipped" >&2
+  exit 1
+elif [ "$forms_total" -gt "$FORMS_BUDGET_GZ" ]; then
+  echo "WARNING: the forms build (wasm + glue) is over its budget of $FORMS_BUDGET_GZ bytes gzipped, by $(((forms_total - FORMS_BUDGET_GZ) / 1024)) KB (see wasm/README.md, section Size)" >&2
 fi

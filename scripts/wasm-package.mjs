@@ -7,6 +7,8 @@
 //   "warden-wasm/web", "warden-wasm/node"       // a flavour by name
 //   "warden-wasm/common-passwords.txt"          // the common-password list (an asset)
 //   "warden-wasm/standard-schema"               // the Standard Schema v1 adapter (ES module)
+//   import init, { installPresets, Warden } from "warden-wasm/forms"; // the forms build
+//   "warden-wasm/forms/presets.json"            // the presets, an asset of the forms build
 const version = process.argv[2];
 if (!version) {
   console.error("usage: node scripts/wasm-package.mjs <version>");
@@ -14,6 +16,7 @@ if (!version) {
 }
 const web = { types: "./web/warden_wasm.d.ts", default: "./web/warden_wasm.js" };
 const node = { types: "./node/warden_wasm.d.ts", default: "./node/warden_wasm.js" };
+const forms = { types: "./forms/warden_wasm_forms.d.ts", default: "./forms/warden_wasm_forms.js" };
 const pkg = {
   name: "warden-wasm",
   version,
@@ -27,12 +30,14 @@ const pkg = {
     ".": { browser: web, node, default: web },
     "./web": web,
     "./node": node,
+    "./forms": forms,
+    "./forms/presets.json": "./forms/presets.json",
     "./common-passwords.txt": "./node/common-passwords.txt",
     // The Standard Schema v1 adapter (an ES module over either flavour's `Warden`).
     "./standard-schema": { types: "./standard-schema.d.mts", default: "./standard-schema.mjs" },
     "./package.json": "./package.json",
   },
-  files: ["web/", "node/", "standard-schema.mjs", "standard-schema.d.mts"],
+  files: ["web/", "node/", "forms/", "standard-schema.mjs", "standard-schema.d.mts"],
   sideEffects: false,
   engines: { node: ">=20" },
 };

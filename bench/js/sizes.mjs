@@ -1,5 +1,5 @@
 // Browser download sizes: Warden's browser bundle (.wasm + glue JS, as scripts/build-wasm.sh
-// ships it in wasm/pkg/web) against @cedar-policy/cedar-wasm's browser build (web/) and
+// ships it in wasm/pkg/web) and its forms build (wasm/pkg/forms) against @cedar-policy/cedar-wasm's browser build (web/) and
 // against Zod 4 and ajv + ajv-formats, bundled and minified with esbuild as an application
 // would ship them. Every file is gzipped at level 9, as a server would send it.
 import { readFileSync, statSync } from "node:fs";
@@ -31,6 +31,11 @@ const cedar = join(root, "node_modules", "@cedar-policy", "cedar-wasm", "web");
 statSync(join(web, "warden_wasm_bg.wasm")); // fails loudly when the package is not built
 const warden = files("Warden (wasm + glue)", [join(web, "warden_wasm_bg.wasm"), join(web, "warden_wasm.js")],
   "validation, authorization, lifecycle; the common-password list is a separate optional asset");
+const formsDir = join(root, "wasm", "pkg", "forms");
+statSync(join(formsDir, "warden_wasm_forms_bg.wasm"));
+const forms = files("Warden forms build (wasm + glue)", [join(formsDir, "warden_wasm_forms_bg.wasm"), join(formsDir, "warden_wasm_forms.js")],
+  "`warden-wasm/forms`: validation, passwords (checklist, score), messages, uniqueness checks; presets and the password list are assets");
+const presetsRow = files("Warden forms presets (asset)", [join(formsDir, "presets.json")], "only to load a preset by name");
 const list = files("Warden common-password list (optional asset)", [join(web, "common-passwords.txt")],
   "only for policies with a password field");
 const cedarRow = files("@cedar-policy/cedar-wasm (wasm + glue)", [join(cedar, "cedar_wasm_bg.wasm"), join(cedar, "cedar_wasm.js")],
@@ -41,12 +46,16 @@ const ajv = bundle("ajv + ajv-formats (esbuild bundle, minified)",
   'import Ajv from "ajv"; import addFormats from "ajv-formats"; globalThis.A = [Ajv, addFormats];',
   "validation only; compiles schemas with `new Function` at run time");
 
-const rows = [warden, list, cedarRow, zod, ajv];
+const rows = [warden, forms, list, presetsRow, cedarRow, zod, ajv];
 let md = "Bytes a browser downloads, gzipped at level 9 (raw in parentheses). Ratio = other / Warden's wasm + glue (above 1: Warden is smaller).\n\n";
 md += "| bundle | gzipped | raw | other / Warden | notes |\n|---|---:|---:|---:|---|\n";
 for (const r of rows) {
-  const rel = r === warden ? "1×" : r === list ? "—" : `${(r.zipped / warden.zipped).toFixed(2)}×`;
+  const rel = r === warden ? "1×" : r === list || r === presetsRow ? "—" : `${(r.zipped / warden.zipped).toFixed(2)}×`;
   md += `| ${r.label} | ${fmtBytes(r.zipped)} | ${fmtBytes(r.raw)} | ${rel} | ${r.note} |\n`;
 }
 md += `\nTarget: Warden at most a tenth of cedar-wasm, i.e. ≤ ${fmtBytes(cedarRow.zipped / 10)} gzipped; measured ${(warden.zipped / cedarRow.zipped * 100).toFixed(1)}% of cedar-wasm.\n`;
+const FORMS_TARGET = 150 * 1024;
+const over = forms.zipped - FORMS_TARGET;
+md += `Forms build: target ≤ ${fmtBytes(FORMS_TARGET)} gzipped (wasm + glue); measured ${fmtBytes(forms.zipped)}, ${over > 0 ? `over by ${fmtBytes(over)}` : "within"}; `
+  + `Zod 4 is ${(zod.zipped / forms.zipped).toFixed(2)}× and ajv + ajv-formats ${(ajv.zipped / forms.zipped).toFixed(2)}× its size.\n`;
 writeFragment("sizes", md);

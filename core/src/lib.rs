@@ -81,6 +81,8 @@
 //!
 //! - `hash` (default): argon2id password hashing.
 //! - `builtin-blocklist` (default): the common-password list compiled in.
+//! - `builtin-presets` (default): the preset policies compiled in (else installed at run
+//!   time, `policy::presets::install`).
 //! - `perf` (default): the `regex` crate's optimisations.
 //! - `schema`: the contract's JSON Schema ([`api`]`::schema`).
 #![cfg_attr(not(test), deny(missing_docs))]

@@ -139,8 +139,9 @@ fn invalid_regex() {
 
 #[test]
 fn regex_too_large_once_compiled() {
-    // Short text, huge program: Unicode `\w` repeated a thousand times.
-    let pattern = r"\w{1000}\w{1000}";
+    // Short text, huge program: a class of two scripts repeated a million times (`\w`,
+    // the old example, is outside the pattern dialect).
+    let pattern = r"(?:[a-zà-ÿ]{1000}){1000}";
     assert!(pattern.len() <= limits::MAX_PATTERN_BYTES);
     let e = err(&doc(
         json!({"code": {"type": "identifier", "pattern": pattern}}),
@@ -296,4 +297,36 @@ fn not_json_is_a_syntax_error() {
     let e = err_json("{\"warden\": 1, ");
     assert_eq!(e.kind(), PolicyErrorKind::Syntax);
     assert_grammar(&e);
+}
+
+#[test]
+fn patterns_outside_the_dialect_are_refused_with_the_construct_and_a_suggestion() {
+    for (pattern, construct) in [
+        (r"\d{4}", r"\d"),
+        (r"[\w.]+", r"\w"),
+        (r"(?i)abc", "a"),
+        (r"x\b", r"\b"),
+        (r"\p{Greek}", r"\p{Greek}"),
+    ] {
+        let e = err(&doc(
+            json!({"code": {"type": "identifier", "pattern": pattern}}),
+        ));
+        assert_eq!(e.kind(), PolicyErrorKind::Regex, "{pattern}");
+        assert_eq!(e.path(), "fields.code.pattern", "{pattern}");
+        assert!(
+            e.reason()
+                .starts_with(&format!("the pattern uses `{construct}`, which is outside")),
+            "{pattern}: {}",
+            e.reason()
+        );
+        assert!(e.help().is_some(), "{pattern}");
+        assert_grammar(&e);
+    }
+    // Their ASCII forms and explicit ranges load.
+    for pattern in [r"(?-u:\d){4}", r"(?i-u:abc)", "[0-9]{4}", "[A-Za-zÀ-ÿ]+"] {
+        let policy = Policy::from_value(doc(
+            json!({"code": {"type": "identifier", "pattern": pattern}}),
+        ));
+        assert!(policy.is_ok(), "{pattern}: {:?}", policy.err());
+    }
 }

@@ -106,3 +106,25 @@ test("`warden-wasm/standard-schema` resolves to the adapter, which works over th
   assert.deepEqual(r.issue.path, ["email"]);
   assert.match(r.issue.message, /keine gültige E-Mail-Adresse/);
 });
+
+test("the forms build and its presets are reachable by name, and `npm pack` ships them", () => {
+  const r = run(
+    "forms.mjs",
+    `const res = (s) => { try { return import.meta.resolve(s); } catch (e) { return e.code; } };
+     const m = await import("warden-wasm/forms");
+     console.log(JSON.stringify({
+       forms: res("warden-wasm/forms"), presets: res("warden-wasm/forms/presets.json"),
+       internal: res("warden-wasm/forms/warden_wasm_forms_bg.wasm"),
+       init: typeof m.default, install: typeof m.installPresets, warden: typeof m.Warden,
+     }));`,
+  );
+  assert.match(r.forms, /\/forms\/warden_wasm_forms\.js$/);
+  assert.match(r.presets, /\/forms\/presets\.json$/);
+  assert.equal(r.internal, "ERR_PACKAGE_PATH_NOT_EXPORTED");
+  assert.deepEqual([r.init, r.install, r.warden], ["function", "function", "function"]);
+  const out = execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: pkg, encoding: "utf8" });
+  const files = new Set(JSON.parse(out)[0].files.map((f) => f.path));
+  for (const f of ["warden_wasm_forms.js", "warden_wasm_forms_bg.wasm", "warden_wasm_forms.d.ts", "presets.json", "common-passwords.txt", "package.json"]) {
+    assert.ok(files.has(`forms/${f}`), `forms/${f} in the tarball`);
+  }
+});

@@ -75,7 +75,7 @@ impl std::error::Error for ApiError {
 }
 
 impl ApiError {
-    fn new(kind: ApiErrorKind, code: &'static str, message: String) -> Self {
+    pub(super) fn new(kind: ApiErrorKind, code: &'static str, message: String) -> Self {
         ApiError(Box::new(Inner {
             kind,
             code,

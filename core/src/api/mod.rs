@@ -44,7 +44,10 @@ pub use ops::{
     PasswordResetOutput, PermissionsDecision, PermissionsInput, ScopeInput, ScopeOutput,
     TransitionInput, VerificationInput,
 };
-pub use text::{evaluate_json, evaluate_json_with, parse_request, to_response_json};
+pub use text::{
+    FORM_OPS, evaluate_form_json, evaluate_form_request, evaluate_json, evaluate_json_with,
+    parse_request, to_response_json,
+};
 
 /// The version of the contract this build speaks: requests may name it (`"contract": 1`;
 /// absent means 1), and every response, errors included, carries it.

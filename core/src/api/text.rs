@@ -597,3 +597,63 @@ impl ser::SerializeMap for Object<'_> {
         self.finish().map(|_| ())
     }
 }
+
+/// The operations of the forms build of the wasm package: those a sign-up or profile form
+/// needs, validation and the stand-alone password check.
+pub const FORM_OPS: &[Op] = &[Op::Validate, Op::Password];
+
+/// [`evaluate_json_with`] for the operations of [`FORM_OPS`] only: the same bytes for
+/// them, and `unsupported` for any other. A build that calls only this (the wasm forms
+/// build) links the code of those two operations, not the other eighteen, and only the
+/// reference [`Value`] path (no second, faster parser and writer of each input and
+/// decision: a form checks one record at a time).
+///
+/// # Errors
+/// As [`evaluate_json_with`]; `unsupported` for an operation outside [`FORM_OPS`].
+pub fn evaluate_form_json(
+    policy: &Policy,
+    op: Op,
+    lang: Lang,
+    input: &str,
+) -> Result<Vec<u8>, ApiError> {
+    let run = TextRun {
+        policy,
+        lang,
+        input,
+        checked: false,
+    };
+    match op {
+        Op::Validate => run.by_value::<super::ValidateInput>(),
+        Op::Password => run.by_value::<super::PasswordInput>(),
+        other => Err(not_a_form_op(other)),
+    }
+}
+
+/// [`super::evaluate`] for the operations of [`FORM_OPS`] only, answering JSON text: the
+/// bytes of `serde_json::to_vec` of `evaluate` for them (request errors included), and
+/// `unsupported` for any other operation.
+///
+/// # Errors
+/// As [`super::evaluate`]; `unsupported` for an operation outside [`FORM_OPS`].
+pub fn evaluate_form_request(request: &Value) -> Result<Vec<u8>, ApiError> {
+    let req: Request = super::parse_input("", request.clone())?;
+    check_contract(req.contract)?;
+    let policy = load_policy(req.preset.as_deref(), req.policy.as_ref())?;
+    if !FORM_OPS.contains(&req.op) {
+        return Err(not_a_form_op(req.op));
+    }
+    let input = serde_json::to_string(&req.input)
+        .map_err(|e| ApiError::invalid_input("input", e.to_string()))?;
+    evaluate_form_json(&policy, req.op, req.lang, &input)
+}
+
+fn not_a_form_op(op: Op) -> ApiError {
+    ApiError::new(
+        super::ApiErrorKind::Unsupported,
+        "unsupported",
+        format!(
+            "the forms build answers `validate` and `password`, not `{}`: use the full build",
+            op.name()
+        ),
+    )
+}

@@ -10,6 +10,7 @@
 //! in [`limits`]; exceeding one is a [`PolicyError`] of kind [`PolicyErrorKind::Limit`] that
 //! names the key and the limit.
 
+mod dialect;
 mod document;
 mod ordered;
 pub mod presets;
@@ -64,7 +65,8 @@ pub enum PolicyErrorKind {
     Invalid,
     /// Something larger than a documented [limit](limits).
     Limit,
-    /// A regex pattern that does not compile.
+    /// A regex pattern that does not compile, or that is outside the pattern dialect (no
+    /// construct that needs a Unicode table: the same patterns load in every build).
     Regex,
 }
 
@@ -751,6 +753,18 @@ pub(crate) fn compile_regex(
             limits::MAX_PATTERN_BYTES,
         ));
     }
+    if let Err(refusal) = dialect::check(pattern) {
+        return Err(PolicyError::new(
+            PolicyErrorKind::Regex,
+            path,
+            format!(
+                "the pattern uses `{}`, which is outside the pattern dialect (the same in \
+                 every build: no Unicode tables)",
+                refusal.construct
+            ),
+        )
+        .with_help(refusal.help));
+    }
     let full = if anchored {
         format!("^(?:{pattern})$")
     } else {
@@ -1180,7 +1194,11 @@ pub fn type_name(kind: FieldType) -> &'static str {
 }
 
 fn content_hash(doc: &PolicyDocument) -> Result<String, PolicyError> {
-    let value = serde_json::to_value(doc).map_err(|e| PolicyError::invalid("", e.to_string()))?;
+    // Through the document's JSON text rather than `to_value`: the same value, and the one
+    // serialiser of the document a build links (`Policy::document` callers print it too).
+    let text = serde_json::to_string(doc).map_err(|e| PolicyError::invalid("", e.to_string()))?;
+    let value: Value =
+        serde_json::from_str(&text).map_err(|e| PolicyError::invalid("", e.to_string()))?;
     let mut canonical = String::new();
     write_canonical(&value, &mut canonical).map_err(|e| PolicyError::invalid("", e.to_string()))?;
     let digest = Sha256::digest(canonical.as_bytes());
