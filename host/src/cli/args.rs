@@ -444,8 +444,12 @@ pub enum PasswordCommand {
 }
 
 fn parse_lang(s: &str) -> Result<Lang, String> {
-    s.parse::<Lang>()
-        .map_err(|_| format!("unknown language `{s}` (languages are `en`, `fr`, `de`, `es`)"))
+    s.parse::<Lang>().map_err(|_| {
+        format!(
+            "`{s}` is not a BCP 47 language tag such as `en`, `fr`, `de-CH` or `es-419` \
+             (messages exist in `en`, `fr`, `de`, `es` and the languages a policy adds)"
+        )
+    })
 }
 
 fn parse_timestamp(s: &str) -> Result<Timestamp, String> {
