@@ -616,6 +616,7 @@ pub fn evaluate_form_json(
     lang: Lang,
     input: &str,
 ) -> Result<Vec<u8>, ApiError> {
+    super::check_lang(policy, lang)?;
     let run = TextRun {
         policy,
         lang,

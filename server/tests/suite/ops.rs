@@ -293,7 +293,30 @@ thread_local! {
     static CAPTURE: Captured = Captured::default();
 }
 
+/// Runs the log test in a process of its own (this test binary, filtered to the one test):
+/// tracing's per-callsite interest cache is process-wide, and with the rest of the suite
+/// running in parallel threads (no subscriber on them) an event could be judged
+/// uninteresting before this thread's subscriber is registered.
 fn run_logs(which: Which) {
+    const CHILD: &str = "WARDEN_TEST_LOGS_CHILD";
+    if std::env::var_os(CHILD).is_none() {
+        let name = match which {
+            Which::Sqlite => "ops::secrets_stay_out_of_logs_sqlite",
+            Which::Postgres => "ops::secrets_stay_out_of_logs_postgres",
+        };
+        let out = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([name, "--exact", "--test-threads=1"])
+            .env(CHILD, "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("1 passed"),
+            "{name} in its own process: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return;
+    }
     use tracing_subscriber::layer::SubscriberExt as _;
     let writer = CAPTURE.with(Clone::clone);
     let subscriber = tracing_subscriber::registry()
