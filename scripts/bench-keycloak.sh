@@ -15,7 +15,7 @@
 #
 # Knobs: BENCH_KC_USERS (20000), BENCH_KC_USERS_LARGE (100000; 0 skips), BENCH_KC_GROUPS
 # (8x24x25 = 5,000 groups in three levels), BENCH_KC_CREATE_SEQ (200), BENCH_KC_CREATE_CONC
-# (800), BENCH_KC_SKIP_PG=1, BENCH_SKIP_BUILD=1, BENCH_KC_NO_WRITE=1 (leave BENCHMARKS.md alone).
+# (800), BENCH_KC_SKIP_PG=1, BENCH_KC_PG_RESULTS=FILE (reuse an earlier run's PostgreSQL phase), BENCH_SKIP_BUILD=1, BENCH_KC_NO_WRITE=1 (leave BENCHMARKS.md alone).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,10 +32,14 @@ if [ ! -x "$KC_HOME/bin/kc.sh" ]; then
   mkdir -p "$TOOLS"
   unzip -q -o "$zip" -d "$TOOLS"
 fi
+mkdir -p target/bench-tools
 if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
   cargo build -q --release -p warden-server --bin warden-server
+  # A copy: another build may share CARGO_TARGET_DIR and replace the binary during the run
+  # (BENCH_SKIP_BUILD=1 uses the copy of the last build).
+  cp "$TARGET/release/warden-server" "$PWD/target/bench-tools/warden-server"
 fi
-WARDEN_BIN="$(realpath "$TARGET/release/warden-server")"
+WARDEN_BIN="$PWD/target/bench-tools/warden-server"
 command -v sqlite3 >/dev/null || apt-get install -y sqlite3 >/dev/null
 
 WORK="$(mktemp -d -t warden-kc.XXXXXX)"
@@ -68,13 +72,19 @@ export JAVA_VERSION="$(java -version 2>&1 | head -1)"
 export WARDEN_COMMIT="$(git rev-parse --short HEAD)"
 export RUSTC_VERSION="$(rustc --version)"
 
-rm -rf "$KC_HOME/data"
-echo "== Keycloak (H2) vs Warden (SQLite)"
-node bench/keycloak/run.mjs
-if [ "${BENCH_KC_SKIP_PG:-0}" != 1 ]; then
+# PostgreSQL first (creation only; short), then the embedded databases (everything else).
+if [ -n "${BENCH_KC_PG_RESULTS:-}" ]; then
+  # The PostgreSQL phase's results of an earlier run (the report says so).
+  cp "$BENCH_KC_PG_RESULTS" "$WORK/results-postgres.json"
+elif [ "${BENCH_KC_SKIP_PG:-0}" != 1 ]; then
   echo "== Keycloak vs Warden, both on PostgreSQL"
   psql_su "CREATE DATABASE $PG_KC OWNER warden"
   psql_su "CREATE DATABASE $PG_WD OWNER warden"
   BENCH_KC_PG_KC="$PG_KC" BENCH_KC_PG_WARDEN="$PG_WD" node bench/keycloak/run.mjs
 fi
+rm -rf "$KC_HOME/data"
+echo "== Keycloak (H2) vs Warden (SQLite)"
+node bench/keycloak/run.mjs
+mkdir -p target/bench-tools/keycloak-results
+cp "$WORK"/results-*.json target/bench-tools/keycloak-results/
 node bench/keycloak/report.mjs "$WORK"
