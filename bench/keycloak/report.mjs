@@ -118,7 +118,7 @@ if (S.length) {
   if (E.skipped) L(`**Not run: ${f0(E.skipped.users)} users.** Keycloak's load, extrapolated from the previous size, would have taken about ${f0(E.skipped.estimate)} s, past the run's budget (\`BENCH_KC_LOAD_BUDGET\`).\n`);
   L("Loading the directories (setup, each server's bulk path, not a target): " +
     S.map((s, i) => `${i === 0 ? "to" : "then to"} ${f0(s.users)} users: Keycloak ${f1(s.kcLoad)} s, Warden ${f1(s.wdLoad)} s (${ratio(s.kcLoad / s.wdLoad)})`).join("; ") +
-    ". Keycloak's load is one partial import of the groups, then two requests per user (create, join its group) 16 at a time; Warden's load is 5,000 group heads through `POST /api/v1/users` (16 at a time) and the members through `POST /api/v1/imports?commit=true&format=jsonl` (10,000 rows per request, each row validated, authorized and committed with its audit entry).");
+    ". Keycloak's load is one partial import of the groups, then two requests per user (create, join its group) 16 at a time; Warden's load is 5,000 group heads through `POST /api/v1/users` (16 at a time) and the members through `POST /api/v1/imports?commit=true&format=jsonl` (2,000 rows per request, each row validated, authorized and committed with its audit entry).");
   L();
 } else {
   L("Not run in this run.");

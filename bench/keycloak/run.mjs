@@ -514,7 +514,7 @@ async function loadWarden(wd, shape, from, to, heads) {
     await level(shape.tree.flatMap((g) => g.subGroups.map((m) => [m.name, mk(m.name, heads[g.name])])));
     await level(shape.leaves.map((l) => [l.name, mk(l.name, heads[l.mid])]));
   }
-  const CH = 10000;
+  const CH = 2000; // rows per import request: well inside the default 30 s request timeout
   for (let s = from; s < to; s += CH) {
     const lines = [];
     for (let n = s; n < Math.min(to, s + CH); n++) lines.push(JSON.stringify(wd.body({ ...member(n), manager: heads[memberOf(n, shape.leaves).name] })));
