@@ -38,6 +38,7 @@ if [ "${BENCH_SKIP_BUILD:-0}" != 1 ]; then
   # A copy: another build may share CARGO_TARGET_DIR and replace the binary during the run
   # (BENCH_SKIP_BUILD=1 uses the copy of the last build).
   cp "$TARGET/release/warden-server" "$PWD/target/bench-tools/warden-server"
+  git rev-parse --short HEAD >"$PWD/target/bench-tools/warden-server.commit"
 fi
 WARDEN_BIN="$PWD/target/bench-tools/warden-server"
 command -v sqlite3 >/dev/null || apt-get install -y sqlite3 >/dev/null
@@ -69,7 +70,8 @@ trap cleanup EXIT
 
 export KC_HOME KC_VERSION WARDEN_BIN BENCH_WORK="$WORK" BENCH_PIDFILE="$PIDFILE"
 export JAVA_VERSION="$(java -version 2>&1 | head -1)"
-export WARDEN_COMMIT="$(git rev-parse --short HEAD)"
+# The commit the benchmarked binary was built from (not HEAD, under BENCH_SKIP_BUILD=1).
+export WARDEN_COMMIT="$(cat target/bench-tools/warden-server.commit 2>/dev/null || git rev-parse --short HEAD)"
 export RUSTC_VERSION="$(rustc --version)"
 
 # PostgreSQL first (creation only; short), then the embedded databases (everything else).
