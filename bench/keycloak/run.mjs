@@ -487,7 +487,11 @@ async function delegateKeycloak(kc, memberName) {
     sub.push(m.id);
     for (const l of await children(m.id)) sub.push(l.id);
   }
-  await perm("g1-subtree-members", sub);
+  // In permissions of at most 40 groups each: one permission naming all 625 made the list
+  // answer 400 "Cannot parse the JSON" (Keycloak 26.4.7, measured 2026-12-03).
+  const chunk = Number(env.BENCH_KC_PERM_GROUPS ?? 40);
+  for (let k = 0; k * chunk < sub.length; k++) await perm(`g1-subtree-members-${k}`, sub.slice(k * chunk, (k + 1) * chunk));
+  probe.permissions = Math.ceil(sub.length / chunk);
   probe.subtreeGroups = sub.length;
   kc.probe = probe;
   return kc.token(REALM, "delegate", DELEGATE_PW);
@@ -571,14 +575,22 @@ async function delegated(kc, kcTok, wd, wdActor, expected, reps) {
   const budget = Number(env.BENCH_KC_LIST_BUDGET ?? 300) * 1000;
   const out = { kc: [], wd: [] };
   for (let i = 0; i < reps; i++) {
-    if (!out.kc.some((r) => r.timedOut)) out.kc.push(await listAll(kcPage, budget));
+    if (!out.kc.some((r) => r.timedOut || r.error)) {
+      try {
+        out.kc.push(await listAll(kcPage, budget));
+      } catch (e) {
+        // Keycloak's failure is a result: reported with its answer, the run goes on.
+        log("keycloak list failed:", String(e.message ?? e).slice(0, 300));
+        out.kc.push({ error: String(e.message ?? e).slice(0, 300), names: [], first: NaN, all: NaN });
+      }
+    }
     out.wd.push(await listAll(wdPage));
   }
   const check = (side, runs) => {
     const got = new Set(runs[0].names.filter((n) => /^mem\d+$/.test(n)));
     const missing = [...expected].filter((n) => !got.has(n)).length;
     const extra = [...got].filter((n) => !expected.has(n)).length;
-    return { listed: runs[0].names.length, members: got.size, missing, extra, timedOut: runs[0].timedOut, pages: runs.length };
+    return { listed: runs[0].names.length, members: got.size, missing, extra, timedOut: runs[0].timedOut, error: runs[0].error, rounds: runs.length };
   };
   const res = {
     expected: expected.size,
@@ -586,7 +598,7 @@ async function delegated(kc, kcTok, wd, wdActor, expected, reps) {
     wd: { ...check("wd", out.wd), first: median(out.wd.map((r) => r.first)), all: median(out.wd.map((r) => r.all)) },
   };
   log("delegated", JSON.stringify(res));
-  if ((!res.kc.timedOut && res.kc.missing) || res.kc.extra || res.wd.missing || res.wd.extra) throw new Error(`the delegated lists differ from the expected set: ${JSON.stringify(res)}`);
+  if ((!res.kc.timedOut && !res.kc.error && res.kc.missing) || res.kc.extra || res.wd.missing || res.wd.extra) throw new Error(`the delegated lists differ from the expected set: ${JSON.stringify(res)}`);
   return res;
 }
 
