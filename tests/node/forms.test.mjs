@@ -87,6 +87,21 @@ test("the forms build gives the full build's outcome on every validation and pas
   assert.equal(failures.length, 0, `${failures.length} disagreements:\n${failures.join("\n")}`);
 });
 
+test("a policy given as an object decides as the same policy given as text (field order kept)", () => {
+  for (const build of [full, forms]) {
+    for (const p of build.presets()) {
+      const doc = build.presetDocument(p.name);
+      const input = { user: {}, today: "2026-11-22" };
+      const fromPreset = build.Warden.fromPreset(p.name).validate(input);
+      const fromObject = new build.Warden(doc).validate(input);
+      const fromText = new build.Warden(JSON.stringify(doc)).validate(input);
+      assert.ok(fromPreset.violations.length >= 2, `${p.name}: an empty record breaks several rules`);
+      assert.deepStrictEqual(fromObject, fromPreset, `${p.name}: object`);
+      assert.deepStrictEqual(fromText, fromPreset, `${p.name}: text`);
+    }
+  }
+});
+
 test("the presets asset holds the full build's presets, with the same hashes", () => {
   assert.deepStrictEqual(forms.presets(), full.presets());
   for (const p of full.presets()) {

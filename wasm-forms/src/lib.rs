@@ -267,7 +267,10 @@ impl Warden {
     ) -> Result<Warden, JsValue> {
         let compiled = match policy.as_string() {
             Some(text) => Policy::from_json(&text).map_err(ApiError::from),
-            None => from_js(policy, "policy").and_then(|v| api::load_policy(None, Some(&v))),
+            // As text, never through a `serde_json::Value` (whose maps sort their keys): the
+            // document's field order (the order of the violations) is the object's own.
+            None => js_text(policy, "policy")
+                .and_then(|text| Policy::from_json(&text).map_err(ApiError::from)),
         };
         compiled
             .map(|policy| Warden { policy })

@@ -43,7 +43,7 @@ use warden_core::validate::{ValidationContext, ValidationFacts};
 use warden_core::{Date, Lang, Policy};
 use wasm_bindgen::prelude::*;
 
-use convert::{Codec, from_js, input_error, to_js, to_js_error};
+use convert::{Codec, from_js, input_error, js_text, to_js, to_js_error};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_CONTRACT: &str = include_str!("contract.d.ts");
@@ -161,8 +161,10 @@ impl Warden {
     ) -> Result<Warden, JsValue> {
         let compiled = match policy.as_string() {
             Some(text) => Policy::from_json(&text).map_err(ApiError::from),
-            None => from_js(Codec::DEFAULT, policy, "policy")
-                .and_then(|v| api::load_policy(None, Some(&v))),
+            // As text, never through a `serde_json::Value` (whose maps sort their keys): the
+            // document's field order (the order of the violations) is the object's own.
+            None => js_text(policy, "policy")
+                .and_then(|text| Policy::from_json(&text).map_err(ApiError::from)),
         };
         compiled
             .map(|policy| Warden { policy })
