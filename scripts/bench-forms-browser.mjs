@@ -6,6 +6,8 @@
 //     message is in the DOM, and after the next frame. Cold: a fresh browser profile (empty
 //     HTTP cache, no compiled-module cache); cached: the 2nd and 3rd navigations to the page
 //     in that profile (the HTTP cache, and V8's cache of compiled wasm when it has one);
+//     and cold again over a link emulated by Chromium (--mbps 10, --rtt 40 ms added per
+//     request; --mbps 0 leaves it out), where the bytes downloaded count;
 //   - the time per call of a field's validation (email; password) and of a record's, in the
 //     page: batches of calls timed as a whole (performance.now() is coarsened in a browser),
 //     the median and p95 of the per-call time over the batches.
@@ -15,7 +17,7 @@
 // lifetime for the package files; the page itself is revalidated on each navigation.
 //
 //   scripts/build-wasm.sh
-//   node scripts/bench-forms-browser.mjs [--runs 7] [--warmup 1] [--batches 40] [--batch 100] [--json out.json] [--write]
+//   node scripts/bench-forms-browser.mjs [--runs 7] [--warmup 1] [--mbps 10] [--rtt 40] [--batches 40] [--batch 100] [--json out.json] [--write]
 //
 // --write: writes the subsection "### Forms in Chromium" of BENCHMARKS.md §6 to
 // bench/forms-browser.md (bench/report.mjs includes it) and splices it into BENCHMARKS.md in
