@@ -81,7 +81,9 @@ test("R000-11 a duplicate email of an inactive account offers reactivation", asy
 });
 
 test("the user form's verdicts come from the forms build as you type, and match the full build's", async () => {
-  // Both builds were fetched: the full one for the list, the forms one for the forms.
+  // Both builds were fetched: the full one for the list, the forms one (once the list is
+  // shown) for the forms.
+  await page.waitForFunction(() => performance.getEntriesByType("resource").some((e) => e.name.endsWith("/pkg/forms/warden_wasm_forms_bg.wasm")));
   const wasm = await page.evaluate(() => performance.getEntriesByType("resource").map((e) => new URL(e.name).pathname).filter((p) => p.endsWith(".wasm")));
   assert.ok(wasm.includes("/pkg/forms/warden_wasm_forms_bg.wasm"), `wasm fetched: ${wasm}`);
   assert.ok(wasm.includes("/pkg/warden_wasm_bg.wasm"), `wasm fetched: ${wasm}`);

@@ -25,13 +25,30 @@ const today = () => new Date().toISOString().slice(0, 10);
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
 
 const state = { preset: localStorage.getItem("warden.preset") || "production-planner-pro", lang: localStorage.getItem("warden.lang") || "en",
-  warden: null, forms: null, doc: null, users: [], orgs: [], sort: { key: "name", dir: 1 }, blocklist: null, formsBlocklist: null, view: "list" };
+  warden: null, forms: null /* Promise of the forms build's Warden */, doc: null, users: [], orgs: [], sort: { key: "name", dir: 1 }, blocklist: null, formsBlocklist: null, view: "list" };
 const onServer = () => store.mode() === "server";
 // On a server, the actions the kernel allows the signed-in user on a listed user.
 const may = (u, action) => !onServer() || (u.actions ?? []).includes(action);
 const t = (k) => STRINGS[state.lang][k] ?? STRINGS.en[k] ?? k;
 const label = (spec, name) => spec?.label?.[state.lang] ?? spec?.label?.en ?? name;
 const statusLabel = (s) => label(state.doc?.lifecycle?.statuses?.[s], s);
+
+// The forms build is off the list's critical path: fetched once the list is shown (or when
+// a form opens first), and a form waits for it (openUser), the list does not.
+let formsInit = null;
+const formsModule = () => (formsInit ??= initForms());
+// The forms build's Warden for the current policy (a Promise, made once per policy).
+function formsWarden() {
+  // The same policy document, compiled by the forms build. As JSON text: given an object,
+  // a build reads it through a JSON value whose keys are sorted, and the violations would
+  // come in another order than the full build's (fields alphabetically).
+  const text = JSON.stringify(state.doc);
+  state.forms ??= formsModule().then(async () => {
+    const f = new FormsWarden(text);
+    return f.needsBlocklist ? f.withBlocklist(await formsBlocklist()) : f;
+  });
+  return state.forms;
+}
 
 // The common-password list, fetched once, then read by each build that needs it.
 let listText = null;
@@ -52,12 +69,7 @@ async function loadPreset(name) {
   if (w.needsBlocklist) w = w.withBlocklist(await blocklist());
   state.warden = w;
   state.doc = w.document();
-  // The forms' kernel: the same policy document, compiled by the forms build. As JSON text:
-  // given an object, a build reads it through a JSON value whose keys are sorted, and the
-  // violations would come in another order than the full build's (fields alphabetically).
-  let f = new FormsWarden(JSON.stringify(state.doc));
-  if (f.needsBlocklist) f = f.withBlocklist(await formsBlocklist());
-  state.forms = f;
+  state.forms = null;
   await reload();
 }
 
@@ -225,7 +237,8 @@ async function openUser(user) {
     } catch (err) { window.alert(err.message); return; }
   }
   const hidden = new Set(access?.hidden ?? []), readOnly = new Set(access?.readOnly ?? []);
-  form = { user, mode, touched: new Set(), decision: null };
+  const warden = await formsWarden();
+  form = { user, mode, warden, touched: new Set(), decision: null };
   $("#user-title").textContent = t(user ? "editUser" : "createUser");
   const fields = Object.entries(state.doc.fields ?? {}).filter(([n, s]) => n !== "id" && n !== "status" && !s.derivedFrom && !hidden.has(n));
   const orgs = state.orgs, ids = state.users.map((u) => u.id);
@@ -269,9 +282,9 @@ function readForm() {
   return rec;
 }
 
-// The form's verdicts, from the forms build (state.forms).
+// The form's verdicts, from the forms build (form.warden).
 function validateForm(showAll = false) {
-  const w = state.forms, lang = state.lang, rec = readForm();
+  const w = form.warden, lang = state.lang, rec = readForm();
   const input = { user: rec, mode: form.mode, today: today() };
   const first = w.validate(input, lang);
   const facts = w.answerFacts(first.checks, state.users, { selfId: form.user?.id, known: { organization: state.orgs } });
@@ -599,7 +612,7 @@ async function removeUser(u) {
   try { await store.remove(u.id); await reload(); } catch (err) { window.alert(err.message); }
 }
 
-await Promise.all([init(), initForms()]);
+await init();
 $("#preset").replaceChildren(...presets().map((p) => h("option", { value: p.name }, `${p.id} · ${p.title.split(":")[0]}`)));
 $("#lang").value = state.lang;
 const boot = await store.init();
@@ -609,3 +622,6 @@ renderWho();
 if (boot.mode === "server" && !boot.session) signInTo(state.preset);
 else await loadPreset(state.preset);
 document.body.dataset.ready = "true";
+// The list is shown: now the forms build (and its Warden, once a policy is loaded), so that
+// the first form opens at once.
+if (state.doc) formsWarden(); else formsModule();
