@@ -42,11 +42,13 @@ function formsWarden() {
   // The same policy document, compiled by the forms build. As JSON text: given an object,
   // a build reads it through a JSON value whose keys are sorted, and the violations would
   // come in another order than the full build's (fields alphabetically).
-  const text = JSON.stringify(state.doc);
-  state.forms ??= formsModule().then(async () => {
-    const f = new FormsWarden(text);
-    return f.needsBlocklist ? f.withBlocklist(await formsBlocklist()) : f;
-  });
+  if (!state.forms) {
+    const text = JSON.stringify(state.doc);
+    state.forms = formsModule().then(async () => {
+      const f = new FormsWarden(text);
+      return f.needsBlocklist ? f.withBlocklist(await formsBlocklist()) : f;
+    });
+  }
   return state.forms;
 }
 
