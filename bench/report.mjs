@@ -131,6 +131,10 @@ plugin only narrows a decision, so where the core already refuses, the verdict i
 
 ${frag("sizes")}
 ${
+  existsSync(join(root, "bench", "forms-browser.md"))
+    ? `\n${readFileSync(join(root, "bench", "forms-browser.md"), "utf8").trim()}\n`
+    : ""
+}${
   existsSync(join(root, "bench", "server.md"))
     ? `\n${readFileSync(join(root, "bench", "server.md"), "utf8").trim()}\n`
     : ""

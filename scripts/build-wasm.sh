@@ -5,7 +5,8 @@
 #   wasm/pkg/node/  CommonJS package for Node backends (`--target nodejs`): optimised for
 #                   speed (bulk imports and batch checks; the module is read from disk once)
 #   wasm/pkg/forms/ the forms build (crate `warden-wasm-forms`, `--target web`): validation,
-#                   passwords, messages and the uniqueness-check protocol only, for size
+#                   passwords, messages and the uniqueness-check protocol only, for size;
+#                   also copied to www/pkg/forms/ (the console's user forms use it)
 # Each gets the common-password list as a separate asset (common-passwords.txt); the forms
 # build also gets the presets as one (presets.json).
 #
@@ -91,7 +92,9 @@ node scripts/wasm-package.mjs "$(sed -n 's/^version = "\(.*\)"$/\1/p' Cargo.toml
 # The Standard Schema adapter (plain JS over any build's `Warden#validate`), at the root of
 # the package: `warden-wasm/standard-schema`.
 cp wasm/js/standard-schema.mjs wasm/js/standard-schema.d.mts wasm/pkg/
-rm -rf www/pkg && cp -r wasm/pkg/web www/pkg
+# The console (www/): the web build for the list, access, lifecycle and import, and the
+# forms build (www/pkg/forms/) for its user forms.
+rm -rf www/pkg && cp -r wasm/pkg/web www/pkg && cp -r wasm/pkg/forms www/pkg/forms
 
 wasm=wasm/pkg/web/warden_wasm_bg.wasm
 size=$(wc -c < "$wasm")

@@ -80,6 +80,55 @@ test("R000-11 a duplicate email of an inactive account offers reactivation", asy
   await page.click("#dlg-user [data-close]");
 });
 
+test("the user form's verdicts come from the forms build as you type, and match the full build's", async () => {
+  // Both builds were fetched: the full one for the list, the forms one (once the list is
+  // shown) for the forms.
+  await page.waitForFunction(() => performance.getEntriesByType("resource").some((e) => e.name.endsWith("/pkg/forms/warden_wasm_forms_bg.wasm")));
+  const wasm = await page.evaluate(() => performance.getEntriesByType("resource").map((e) => new URL(e.name).pathname).filter((p) => p.endsWith(".wasm")));
+  assert.ok(wasm.includes("/pkg/forms/warden_wasm_forms_bg.wasm"), `wasm fetched: ${wasm}`);
+  assert.ok(wasm.includes("/pkg/warden_wasm_bg.wasm"), `wasm fetched: ${wasm}`);
+  // Watch each build's `validate` (the page's own module instances: same URLs).
+  await page.evaluate(async () => {
+    const [full, forms] = await Promise.all([import("/pkg/warden_wasm.js"), import("/pkg/forms/warden_wasm_forms.js")]);
+    const calls = (window.wardenCalls = { full: 0, forms: [] });
+    const [fullValidate, formsValidate] = [full.Warden.prototype.validate, forms.Warden.prototype.validate];
+    full.Warden.prototype.validate = function (...a) { calls.full++; return fullValidate.apply(this, a); };
+    forms.Warden.prototype.validate = function (input, lang) { const d = formsValidate.call(this, input, lang); calls.forms.push({ input, lang, d }); return d; };
+    window.wardenUnwatch = () => { full.Warden.prototype.validate = fullValidate; forms.Warden.prototype.validate = formsValidate; };
+  });
+  await page.click("#btn-new");
+  // Keystrokes, no blur: the verdict appears under the field while typing.
+  await page.locator("#f-email").pressSequentially("ada.lovelace@", { delay: 15 });
+  const msg = page.locator("#m-email .msg.error");
+  await msg.waitFor({ timeout: 5000 });
+  await page.locator("#f-password").pressSequentially("abc", { delay: 15 });
+  await page.locator("#pw-checklist li").first().waitFor();
+  const r = await page.evaluate(async () => {
+    const calls = window.wardenCalls;
+    window.wardenUnwatch();
+    const full = await import("/pkg/warden_wasm.js");
+    let w = full.Warden.fromPreset(document.querySelector("#preset").value);
+    if (w.needsBlocklist) w = w.withBlocklist(new full.Blocklist(await (await fetch("/pkg/common-passwords.txt")).text()));
+    const canon = (v) => (Array.isArray(v) ? v.map(canon) : v && typeof v === "object" ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon(v[k])])) : v);
+    const differ = calls.forms.filter((c) => JSON.stringify(canon(w.validate(c.input, c.lang))) !== JSON.stringify(canon(c.d))).length;
+    const last = calls.forms.at(-1).d;
+    return {
+      full: calls.full, forms: calls.forms.length, differ,
+      emailMessages: last.violations.filter((v) => v.path[0] === "email" && v.severity === "error").map((v) => v.message),
+      checklist: last.password?.checklist?.map((c) => c.code) ?? [],
+    };
+  });
+  // Every form verdict came from the forms build (two calls a keystroke: without, then
+  // with the directory's facts), none from the full build.
+  assert.equal(r.full, 0);
+  assert.ok(r.forms >= 2 * "ada.lovelace@abc".length, `${r.forms} forms-build calls`);
+  // The full build, given the same inputs, decides the same, and the page shows it.
+  assert.equal(r.differ, 0, `${r.differ} of ${r.forms} verdicts differ from the full build's`);
+  assert.deepEqual(await page.locator("#m-email .msg.error").allTextContents(), r.emailMessages);
+  assert.deepEqual(await page.locator("#pw-checklist li").evaluateAll((els) => els.map((e) => e.dataset.code)), r.checklist);
+  await page.click("#dlg-user [data-close]");
+});
+
 test("R002-09 a CSV with good and bad rows is previewed with its counts", async () => {
   await page.click("#btn-import");
   const csv = "firstName,lastName,email,password,organization\n" +

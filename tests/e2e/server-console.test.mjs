@@ -89,7 +89,11 @@ test("an HR administrator deactivates a user: roles removed, audit entry shown",
 });
 
 test("a user created in the console is stored by the server (the kernel's verdict, then the directory)", async () => {
+  // The form's verdicts come from the forms build, which the server serves from www/pkg/forms.
+  await page.waitForFunction(() => performance.getEntriesByType("resource").some((e) => new URL(e.name).pathname === "/pkg/forms/warden_wasm_forms_bg.wasm"));
   await page.click("#btn-new");
+  await page.fill("#f-email", "lea.moreau@");
+  await page.locator("#m-email .msg.error").waitFor();
   await page.fill("#f-firstName", "Lea");
   await page.fill("#f-lastName", "Moreau");
   await page.fill("#f-email", "lea.moreau@company.com");

@@ -1,6 +1,11 @@
 // The admin console: every decision comes from the Warden wasm module; this file only
 // renders them. Data access goes through store.js.
-import init, { Warden, Blocklist, presets, renderMessage } from "../pkg/warden_wasm.js";
+// Two builds of the same core: the user forms (per-field verdicts, the password checklist
+// and score, the messages, the uniqueness checks) run on the forms build (pkg/forms/,
+// `warden-wasm/forms`); the list, statistics, access, lifecycle and import on the full web
+// build (pkg/). Both compile the one policy document the full build gives.
+import init, { Warden, Blocklist, presets } from "../pkg/warden_wasm.js";
+import initForms, { Warden as FormsWarden, Blocklist as FormsBlocklist, renderMessage } from "../pkg/forms/warden_wasm_forms.js";
 import * as store from "./store.js";
 import { STRINGS } from "./i18n.js";
 
@@ -20,7 +25,7 @@ const today = () => new Date().toISOString().slice(0, 10);
 const now = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
 
 const state = { preset: localStorage.getItem("warden.preset") || "production-planner-pro", lang: localStorage.getItem("warden.lang") || "en",
-  warden: null, doc: null, users: [], orgs: [], sort: { key: "name", dir: 1 }, blocklist: null, view: "list" };
+  warden: null, forms: null /* Promise of the forms build's Warden */, doc: null, users: [], orgs: [], sort: { key: "name", dir: 1 }, blocklist: null, formsBlocklist: null, view: "list" };
 const onServer = () => store.mode() === "server";
 // On a server, the actions the kernel allows the signed-in user on a listed user.
 const may = (u, action) => !onServer() || (u.actions ?? []).includes(action);
@@ -28,12 +33,35 @@ const t = (k) => STRINGS[state.lang][k] ?? STRINGS.en[k] ?? k;
 const label = (spec, name) => spec?.label?.[state.lang] ?? spec?.label?.en ?? name;
 const statusLabel = (s) => label(state.doc?.lifecycle?.statuses?.[s], s);
 
-async function blocklist() {
-  if (!state.blocklist) {
-    const res = await fetch(new URL("../pkg/common-passwords.txt", import.meta.url));
-    state.blocklist = new Blocklist(await res.text());
+// The forms build is off the list's critical path: fetched once the list is shown (or when
+// a form opens first), and a form waits for it (openUser), the list does not.
+let formsInit = null;
+const formsModule = () => (formsInit ??= initForms());
+// The forms build's Warden for the current policy (a Promise, made once per policy).
+function formsWarden() {
+  // The same policy document, compiled by the forms build. As JSON text: given an object,
+  // a build reads it through a JSON value whose keys are sorted, and the violations would
+  // come in another order than the full build's (fields alphabetically).
+  if (!state.forms) {
+    const text = JSON.stringify(state.doc);
+    state.forms = formsModule().then(async () => {
+      const f = new FormsWarden(text);
+      return f.needsBlocklist ? f.withBlocklist(await formsBlocklist()) : f;
+    });
   }
+  return state.forms;
+}
+
+// The common-password list, fetched once, then read by each build that needs it.
+let listText = null;
+const blocklistTextOnce = () => (listText ??= fetch(new URL("../pkg/common-passwords.txt", import.meta.url)).then((r) => r.text()));
+async function blocklist() {
+  state.blocklist ??= new Blocklist(await blocklistTextOnce());
   return state.blocklist;
+}
+async function formsBlocklist() {
+  state.formsBlocklist ??= new FormsBlocklist(await blocklistTextOnce());
+  return state.formsBlocklist;
 }
 
 async function loadPreset(name) {
@@ -43,6 +71,7 @@ async function loadPreset(name) {
   if (w.needsBlocklist) w = w.withBlocklist(await blocklist());
   state.warden = w;
   state.doc = w.document();
+  state.forms = null;
   await reload();
 }
 
@@ -210,7 +239,8 @@ async function openUser(user) {
     } catch (err) { window.alert(err.message); return; }
   }
   const hidden = new Set(access?.hidden ?? []), readOnly = new Set(access?.readOnly ?? []);
-  form = { user, mode, touched: new Set(), decision: null };
+  const warden = await formsWarden();
+  form = { user, mode, warden, touched: new Set(), decision: null };
   $("#user-title").textContent = t(user ? "editUser" : "createUser");
   const fields = Object.entries(state.doc.fields ?? {}).filter(([n, s]) => n !== "id" && n !== "status" && !s.derivedFrom && !hidden.has(n));
   const orgs = state.orgs, ids = state.users.map((u) => u.id);
@@ -254,8 +284,9 @@ function readForm() {
   return rec;
 }
 
+// The form's verdicts, from the forms build (form.warden).
 function validateForm(showAll = false) {
-  const w = state.warden, lang = state.lang, rec = readForm();
+  const w = form.warden, lang = state.lang, rec = readForm();
   const input = { user: rec, mode: form.mode, today: today() };
   const first = w.validate(input, lang);
   const facts = w.answerFacts(first.checks, state.users, { selfId: form.user?.id, known: { organization: state.orgs } });
@@ -593,3 +624,6 @@ renderWho();
 if (boot.mode === "server" && !boot.session) signInTo(state.preset);
 else await loadPreset(state.preset);
 document.body.dataset.ready = "true";
+// The list is shown: now the forms build (and its Warden, once a policy is loaded), so that
+// the first form opens at once.
+if (state.doc) formsWarden(); else formsModule();
