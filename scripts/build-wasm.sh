@@ -7,7 +7,9 @@
 #   wasm/pkg/forms/ the forms build (crate `warden-wasm-forms`, `--target web`): validation,
 #                   passwords, messages and the uniqueness-check protocol only, for size
 # Each gets the common-password list as a separate asset (common-passwords.txt); the forms
-# build also gets the presets as one (presets.json).
+# build also gets the presets (presets.json) and the Unicode normalisation tables
+# (unicode-tables.txt, core/data/, written from the compiled-in tables and checked by the
+# core's tests) as assets.
 #
 # Uses the wasm-bindgen CLI whose version equals the `wasm-bindgen` crate in Cargo.lock,
 # from $WASM_BINDGEN_ROOT (default $HOME/.cache/warden/wasm-bindgen-<version>, installed by
@@ -70,8 +72,10 @@ build web wasm/pkg/web "$target_dir/wasm32-unknown-unknown/wasm-release/warden_w
 "$esbuild" wasm/pkg/web/warden_wasm.js --minify-whitespace --minify-syntax --format=esm \
   --log-level=warning --allow-overwrite --outfile=wasm/pkg/web/warden_wasm.js
 build nodejs wasm/pkg/node "$target_dir/wasm32-unknown-unknown/wasm-node/warden_wasm.wasm" -O3
-# The forms build: as the browser build, and the presets as an asset (written below).
+# The forms build: as the browser build, and the presets (written below) and the Unicode
+# tables as assets.
 build web wasm/pkg/forms "$target_dir/wasm32-unknown-unknown/wasm-release/warden_wasm_forms.wasm" -Oz -ocimfs 0
+cp core/data/unicode-tables.txt wasm/pkg/forms/unicode-tables.txt
 "$esbuild" wasm/pkg/forms/warden_wasm_forms.js --minify-whitespace --minify-syntax --format=esm \
   --log-level=warning --allow-overwrite --outfile=wasm/pkg/forms/warden_wasm_forms.js
 # One npm package, `warden-wasm` (wasm/pkg), with `exports` conditions: `browser` resolves
@@ -113,8 +117,9 @@ forms_gz=$(gzip -9 -c "$forms" | wc -c)
 forms_glue_gz=$(gzip -9 -c wasm/pkg/forms/warden_wasm_forms.js | wc -c)
 forms_total=$((forms_gz + forms_glue_gz))
 presets_gz=$(gzip -9 -c wasm/pkg/forms/presets.json | wc -c)
-printf '== sizes: forms .wasm %d bytes raw, %d bytes gzipped; glue %d bytes gzipped; wasm + glue %d bytes gzipped (%d KB, budget %d KB); presets asset %d bytes gzipped\n' \
-  "$forms_raw" "$forms_gz" "$forms_glue_gz" "$forms_total" $((forms_total / 1024)) $((FORMS_BUDGET_GZ / 1024)) "$presets_gz"
+tables_gz=$(gzip -9 -c wasm/pkg/forms/unicode-tables.txt | wc -c)
+printf '== sizes: forms .wasm %d bytes raw, %d bytes gzipped; glue %d bytes gzipped; wasm + glue %d bytes gzipped (%d KB, budget %d KB); presets asset %d bytes gzipped; Unicode tables asset %d bytes gzipped\n' \
+  "$forms_raw" "$forms_gz" "$forms_glue_gz" "$forms_total" $((forms_total / 1024)) $((FORMS_BUDGET_GZ / 1024)) "$presets_gz" "$tables_gz"
 if [ "$forms_total" -gt "$FORMS_CEILING_GZ" ]; then
   echo "the forms build (wasm + glue) is over its hard ceiling of $FORMS_CEILING_GZ bytes gzipped" >&2
   exit 1

@@ -102,6 +102,7 @@ pub mod messages;
 pub mod model;
 pub mod password;
 pub mod policy;
+pub mod unicode;
 pub(crate) mod util;
 pub mod validate;
 pub mod violation;
