@@ -618,6 +618,8 @@ pub fn evaluate_form_json(
     lang: Lang,
     input: &str,
 ) -> Result<Vec<u8>, ApiError> {
+    // As the full build (`run_text`): a language the policy does not know is refused.
+    super::check_lang(policy, lang)?;
     // Without compiled-in Unicode tables, non-ASCII input waits for them: never
     // normalised half-way (crate::unicode).
     if !crate::unicode::available() && crate::unicode::may_need_tables(input) {
