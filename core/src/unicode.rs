@@ -8,7 +8,7 @@
 //! the same crate ([`export`], `core/data/unicode-tables.txt`) so that both builds normalise
 //! alike (the tests compare them on every code point). Normalisation is never skipped: before
 //! the tables are installed, the form entry points refuse non-ASCII input with the error code
-//! `unicode_tables_needed` ([`require_for`]), and a text normalised without them anyway is
+//! `unicode_tables_needed` ([`may_need_tables`]), and a text normalised without them anyway is
 //! recorded ([`take_missed`]) and turns the answer into that error.
 
 use std::sync::OnceLock;
