@@ -9,6 +9,7 @@
 //   "warden-wasm/standard-schema"               // the Standard Schema v1 adapter (ES module)
 //   import init, { installPresets, Warden } from "warden-wasm/forms"; // the forms build
 //   "warden-wasm/forms/presets.json"            // the presets, an asset of the forms build
+//   "warden-wasm/forms/unicode-tables.txt"      // its Unicode tables, for non-ASCII input
 const version = process.argv[2];
 if (!version) {
   console.error("usage: node scripts/wasm-package.mjs <version>");
@@ -32,6 +33,7 @@ const pkg = {
     "./node": node,
     "./forms": forms,
     "./forms/presets.json": "./forms/presets.json",
+    "./forms/unicode-tables.txt": "./forms/unicode-tables.txt",
     "./common-passwords.txt": "./node/common-passwords.txt",
     // The Standard Schema v1 adapter (an ES module over either flavour's `Warden`).
     "./standard-schema": { types: "./standard-schema.d.mts", default: "./standard-schema.mjs" },

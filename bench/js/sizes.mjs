@@ -34,8 +34,10 @@ const warden = files("Warden (wasm + glue)", [join(web, "warden_wasm_bg.wasm"), 
 const formsDir = join(root, "wasm", "pkg", "forms");
 statSync(join(formsDir, "warden_wasm_forms_bg.wasm"));
 const forms = files("Warden forms build (wasm + glue)", [join(formsDir, "warden_wasm_forms_bg.wasm"), join(formsDir, "warden_wasm_forms.js")],
-  "`warden-wasm/forms`: validation, passwords (checklist, score), messages, uniqueness checks; presets and the password list are assets");
+  "`warden-wasm/forms`: validation, passwords (checklist, score), messages, uniqueness checks; presets, the password list and the Unicode tables are assets");
 const presetsRow = files("Warden forms presets (asset)", [join(formsDir, "presets.json")], "only to load a preset by name");
+const tablesRow = files("Warden forms Unicode tables (asset)", [join(formsDir, "unicode-tables.txt")],
+  "only for non-ASCII input and the common-password list (NFKC, IDN)");
 const list = files("Warden common-password list (optional asset)", [join(web, "common-passwords.txt")],
   "only for policies with a password field");
 const cedarRow = files("@cedar-policy/cedar-wasm (wasm + glue)", [join(cedar, "cedar_wasm_bg.wasm"), join(cedar, "cedar_wasm.js")],
@@ -46,11 +48,11 @@ const ajv = bundle("ajv + ajv-formats (esbuild bundle, minified)",
   'import Ajv from "ajv"; import addFormats from "ajv-formats"; globalThis.A = [Ajv, addFormats];',
   "validation only; compiles schemas with `new Function` at run time");
 
-const rows = [warden, forms, list, presetsRow, cedarRow, zod, ajv];
+const rows = [warden, forms, list, presetsRow, tablesRow, cedarRow, zod, ajv];
 let md = "Bytes a browser downloads, gzipped at level 9 (raw in parentheses). Ratio = other / Warden's wasm + glue (above 1: Warden is smaller).\n\n";
 md += "| bundle | gzipped | raw | other / Warden | notes |\n|---|---:|---:|---:|---|\n";
 for (const r of rows) {
-  const rel = r === warden ? "1×" : r === list || r === presetsRow ? "—" : `${(r.zipped / warden.zipped).toFixed(2)}×`;
+  const rel = r === warden ? "1×" : r === list || r === presetsRow || r === tablesRow ? "—" : `${(r.zipped / warden.zipped).toFixed(2)}×`;
   md += `| ${r.label} | ${fmtBytes(r.zipped)} | ${fmtBytes(r.raw)} | ${rel} | ${r.note} |\n`;
 }
 md += `\nTarget: Warden at most a tenth of cedar-wasm, i.e. ≤ ${fmtBytes(cedarRow.zipped / 10)} gzipped; measured ${(warden.zipped / cedarRow.zipped * 100).toFixed(1)}% of cedar-wasm.\n`;

@@ -83,6 +83,9 @@
 //! - `builtin-blocklist` (default): the common-password list compiled in.
 //! - `builtin-presets` (default): the preset policies compiled in (else installed at run
 //!   time, `policy::presets::install`).
+//! - `builtin-unicode` (default): the Unicode normalisation tables compiled in (else
+//!   installed at run time, [`unicode::install`]; non-ASCII input is refused with
+//!   `unicode_tables_needed` until then).
 //! - `perf` (default): the `regex` crate's optimisations.
 //! - `schema`: the contract's JSON Schema ([`api`]`::schema`).
 #![cfg_attr(not(test), deny(missing_docs))]
@@ -102,6 +105,7 @@ pub mod messages;
 pub mod model;
 pub mod password;
 pub mod policy;
+pub mod unicode;
 pub(crate) mod util;
 pub mod validate;
 pub mod violation;

@@ -103,6 +103,10 @@ test("the user form's verdicts come from the forms build as you type, and match 
   await msg.waitFor({ timeout: 5000 });
   await page.locator("#f-password").pressSequentially("abc", { delay: 15 });
   await page.locator("#pw-checklist li").first().waitFor();
+  // Non-ASCII text: the forms build answers it with its Unicode tables (an asset the console
+  // installs), the same verdicts as the full build's.
+  await page.locator("#f-firstName").pressSequentially("José", { delay: 15 });
+  await page.waitForFunction(() => window.wardenCalls.forms.some((c) => c.input?.user?.firstName === "José"));
   const r = await page.evaluate(async () => {
     const calls = window.wardenCalls;
     window.wardenUnwatch();

@@ -13,7 +13,7 @@ import { chromium } from "playwright-core";
 
 const root = join(fileURLToPath(new URL(".", import.meta.url)), "..", "..");
 const PKG = join(root, "wasm", "pkg");
-const TYPES = { ".js": "text/javascript; charset=utf-8", ".wasm": "application/wasm", ".json": "application/json", ".txt": "text/plain; charset=utf-8" };
+const TYPES = { ".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8", ".wasm": "application/wasm", ".json": "application/json", ".txt": "text/plain; charset=utf-8" };
 const FORM_OPS = ["validate", "password"];
 let server, context, page, profile;
 
@@ -64,6 +64,7 @@ test("in Chromium, the forms build gives the full build's outcome on every valid
     await full.default();
     await forms.default();
     forms.installPresets(await (await fetch("/forms/presets.json")).text());
+    forms.installUnicodeTables(await (await fetch("/forms/unicode-tables.txt")).text());
     const text = await (await fetch("/forms/common-passwords.txt")).text();
     const [fullList, formsList] = [new full.Blocklist(text), new forms.Blocklist(text)];
     // Canonical JSON (sorted keys) of the decision, or of the thrown error's fields.
@@ -84,4 +85,39 @@ test("in Chromium, the forms build gives the full build's outcome on every valid
   assert.match(result.ua, /Chrome/);
   assert.equal(result.n, requests.length);
   assert.equal(result.bad.length, 0, result.bad.join("\n"));
+});
+
+test("in Chromium, the Standard Schema adapter loads the forms build's Unicode tables by itself for non-ASCII input", async () => {
+  // A fresh page: a module instance without the tables.
+  const fresh = await context.newPage();
+  try {
+    await fresh.goto(page.url());
+    const result = await fresh.evaluate(async () => {
+      const full = await import("/web/warden_wasm.js");
+      const forms = await import("/forms/warden_wasm_forms.js");
+      const { wardenSchema } = await import("/standard-schema.mjs");
+      await full.default();
+      await forms.default();
+      forms.installPresets(await (await fetch("/forms/presets.json")).text());
+      const before = forms.unicodeTablesInstalled();
+      const opts = { today: "2026-11-22" };
+      const [f, m] = [wardenSchema(full.Warden.fromPreset("crm"), opts), wardenSchema(forms.Warden.fromPreset("crm"), opts)];
+      const ascii = { firstName: "Ada", lastName: "Lovelace", email: "ada@example", organization: "acme" };
+      const asciiResult = m["~standard"].validate(ascii);
+      const records = [
+        { firstName: "José", lastName: "Núñez", email: "jose@bücher.example", organization: "acme" },
+        { firstName: "Ｊｏｓé", lastName: "x", email: "not an email", organization: "acme" },
+      ];
+      const pending = m["~standard"].validate(records[0]);
+      const out = { before, asciiSync: !(asciiResult instanceof Promise), asciiSame: JSON.stringify(asciiResult) === JSON.stringify(f["~standard"].validate(ascii)), pendingIsPromise: pending instanceof Promise, same: [] };
+      const first = await pending;
+      out.same.push(JSON.stringify(first) === JSON.stringify(f["~standard"].validate(records[0])));
+      for (const r of records) out.same.push(JSON.stringify(await m["~standard"].validate(r)) === JSON.stringify(f["~standard"].validate(r)));
+      out.after = forms.unicodeTablesInstalled();
+      return out;
+    });
+    assert.deepEqual(result, { before: false, asciiSync: true, asciiSame: true, pendingIsPromise: true, same: [true, true, true], after: true });
+  } finally {
+    await fresh.close();
+  }
 });

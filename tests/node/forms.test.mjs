@@ -1,6 +1,7 @@
 // The forms build (wasm/pkg/forms, `warden-wasm/forms`) against the full build (the Node
 // package): the same outcome, decision or error, on every validation and password vector of
-// tests/vectors, through each entry point a form uses. Build first: scripts/build-wasm.sh.
+// tests/vectors, through each entry point a form uses (its Unicode tables asset installed;
+// before that, non-ASCII input is refused). Build first: scripts/build-wasm.sh.
 import { test, before } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, readdirSync } from "node:fs";
@@ -48,7 +49,38 @@ function formCases() {
   return cases;
 }
 
+test("before its Unicode tables are installed, the forms build refuses non-ASCII input with a typed error", () => {
+  assert.equal(forms.unicodeTablesInstalled(), false);
+  const [f, m] = [full.Warden.fromPreset("crm"), forms.Warden.fromPreset("crm")];
+  const needs = (e) => e.name === "WardenError" && e.code === "unicode_tables_needed" && e.path === "input" && /unicode-tables\.txt/.test(e.help);
+  const inputs = [
+    { user: { firstName: "José", lastName: "Núñez", email: "jose@example.com", organization: "acme" }, today: "2026-11-22" },
+    { user: { firstName: "Ada", lastName: "Lovelace", email: "ada@bücher.example", organization: "acme" }, today: "2026-11-22" },
+  ];
+  for (const input of inputs) {
+    assert.throws(() => m.validate(input), needs);
+    assert.throws(() => forms.evaluateRequest({ preset: "crm", op: "validate", input }), needs);
+  }
+  // A `\u` escape in JSON text is refused too (it may be non-ASCII).
+  assert.throws(() => m.validate({ user: { firstName: "\ud800" }, today: "2026-11-22" }), needs);
+  // ASCII input needs no tables: the full build's decision.
+  const ascii = { user: { firstName: "Ada", lastName: "Lovelace", email: "ada@example.com", organization: "acme" }, today: "2026-11-22" };
+  assert.deepStrictEqual(m.validate(ascii), f.validate(ascii));
+  // The package's password list has non-ASCII lines, NFKC-normalised when parsed.
+  const text = readFileSync(join(formsDir, "common-passwords.txt"), "utf8");
+  assert.throws(() => new forms.Blocklist(text), (e) => e.code === "unicode_tables_needed" && e.path === "list");
+  assert.equal(new forms.Blocklist("password\nletmein\n").size, 2);
+  assert.throws(() => forms.installUnicodeTables("not the tables"), (e) => e.code === "invalid_input" && e.path === "unicodeTables");
+  assert.equal(forms.unicodeTablesInstalled(), false);
+  // Installed (from a Warden, as the Standard Schema adapter does): the full build's verdicts.
+  m.constructor.installUnicodeTables(readFileSync(join(formsDir, "unicode-tables.txt"), "utf8"));
+  assert.equal(forms.unicodeTablesInstalled(), true);
+  for (const input of inputs) assert.deepStrictEqual(m.validate(input), f.validate(input));
+  assert.equal(new forms.Blocklist(text).size, new full.Blocklist(text).size);
+});
+
 test("the forms build gives the full build's outcome on every validation and password vector", () => {
+  forms.installUnicodeTables(readFileSync(join(formsDir, "unicode-tables.txt"), "utf8"));
   const cases = formCases();
   assert.ok(cases.length >= MIN_CASES, `only ${cases.length} form cases, at least ${MIN_CASES} expected`);
   const fullList = new full.Blocklist(readFileSync(join(nodeDir, "common-passwords.txt"), "utf8"));

@@ -114,17 +114,19 @@ test("the forms build and its presets are reachable by name, and `npm pack` ship
      const m = await import("warden-wasm/forms");
      console.log(JSON.stringify({
        forms: res("warden-wasm/forms"), presets: res("warden-wasm/forms/presets.json"),
+       tables: res("warden-wasm/forms/unicode-tables.txt"),
        internal: res("warden-wasm/forms/warden_wasm_forms_bg.wasm"),
        init: typeof m.default, install: typeof m.installPresets, warden: typeof m.Warden,
      }));`,
   );
   assert.match(r.forms, /\/forms\/warden_wasm_forms\.js$/);
   assert.match(r.presets, /\/forms\/presets\.json$/);
+  assert.match(r.tables, /\/forms\/unicode-tables\.txt$/);
   assert.equal(r.internal, "ERR_PACKAGE_PATH_NOT_EXPORTED");
   assert.deepEqual([r.init, r.install, r.warden], ["function", "function", "function"]);
   const out = execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: pkg, encoding: "utf8" });
   const files = new Set(JSON.parse(out)[0].files.map((f) => f.path));
-  for (const f of ["warden_wasm_forms.js", "warden_wasm_forms_bg.wasm", "warden_wasm_forms.d.ts", "presets.json", "common-passwords.txt", "package.json"]) {
+  for (const f of ["warden_wasm_forms.js", "warden_wasm_forms_bg.wasm", "warden_wasm_forms.d.ts", "presets.json", "unicode-tables.txt", "common-passwords.txt", "package.json"]) {
     assert.ok(files.has(`forms/${f}`), `forms/${f} in the tarball`);
   }
 });

@@ -212,3 +212,31 @@ test("@tanstack/form-core: form-level and field-level validators take the schema
   await form.handleSubmit();
   assert.equal(form.state.isSubmitSuccessful, true, JSON.stringify(form.state.errors));
 });
+
+test("the forms build: non-ASCII input makes the adapter load the Unicode tables once, then the full build's verdicts", async () => {
+  const forms = await import(join(pkg, "forms", "warden_wasm_forms.js"));
+  await forms.default({ module_or_path: readFileSync(join(pkg, "forms", "warden_wasm_forms_bg.wasm")) });
+  forms.installPresets(readFileSync(join(pkg, "forms", "presets.json"), "utf8"));
+  const record = { ...good, firstName: "José", lastName: "Núñez", email: "jose@bücher.example", password: "Ｖiolet-Kettle-42!x" };
+  const want = wardenSchema(w.Warden.fromPreset("crm"), { today })["~standard"].validate(record);
+  // Node's fetch cannot read the default file: URL: the typed error, with the cause.
+  const noLoader = wardenSchema(forms.Warden.fromPreset("crm"), { today });
+  await assert.rejects(noLoader["~standard"].validate(record), (e) => e.code === "unicode_tables_needed" && e.cause !== undefined);
+  // The synchronous schema never loads: the typed error.
+  assert.throws(() => noLoader.sync["~standard"].validate(record), (e) => e.code === "unicode_tables_needed");
+  let loads = 0;
+  const schema = wardenSchema(forms.Warden.fromPreset("crm"), {
+    today,
+    unicodeTables: async () => {
+      loads += 1;
+      return readFileSync(join(pkg, "forms", "unicode-tables.txt"), "utf8");
+    },
+  });
+  const first = schema["~standard"].validate(record);
+  assert.ok(first instanceof Promise);
+  assert.deepStrictEqual(await first, want);
+  // Installed: synchronous from now on, for every schema of the module.
+  assert.deepStrictEqual(schema["~standard"].validate(record), want);
+  assert.deepStrictEqual(noLoader["~standard"].validate(record), want);
+  assert.equal(loads, 1);
+});

@@ -11,6 +11,8 @@
 //! await init();
 //! // Where the application serves `warden-wasm/forms/presets.json` (an asset of the package).
 //! installPresets(await (await fetch("/assets/warden/presets.json")).text());
+//! // Only for non-ASCII input (and the common-password list): the Unicode tables asset.
+//! installUnicodeTables(await (await fetch("/assets/warden/unicode-tables.txt")).text());
 //! const warden = Warden.fromPreset("production-planner-pro");
 //! const d = warden.validate({ user: { email: "nope" }, today: "2026-11-22" }, "fr");
 //! ```
@@ -19,7 +21,9 @@
 //! ([`warden_core::api::evaluate_form_json`]), and the tests compare both builds' outcomes
 //! on every validation and password vector. The presets (`presets.json`) and the
 //! common-password list (`common-passwords.txt`) are assets of the package, loaded when
-//! needed, not part of the module. Regular expressions follow the one pattern dialect of
+//! needed, not part of the module, and so are the Unicode normalisation tables
+//! (`unicode-tables.txt`, written from the full build's tables): until they are installed,
+//! non-ASCII input is refused with `unicode_tables_needed`, never normalised half-way. Regular expressions follow the one pattern dialect of
 //! every build (no construct that needs a Unicode table).
 //!
 //! ## Untrusted input
@@ -164,6 +168,27 @@ pub fn preset_document(name: &str) -> Result<JsValue, JsValue> {
     }
 }
 
+/// Installs the package's `unicode-tables.txt` asset (the Unicode normalisation tables,
+/// left out of this module for size), once per module; installing again does nothing.
+/// Until then, input with non-ASCII text (a password or a name with an accent, an
+/// internationalised domain) is refused with a `WardenError` whose code is
+/// `unicode_tables_needed`: load the asset, install it and ask again (the Standard Schema
+/// adapter does this by itself). Never needed for ASCII input.
+///
+/// # Errors
+/// A `WardenError` (`invalid_input`) when the text is not the asset.
+#[wasm_bindgen(js_name = installUnicodeTables)]
+pub fn install_unicode_tables(text: &str) -> Result<(), JsValue> {
+    warden_core::unicode::install(text)
+        .map_err(|e| to_js_error(&input_error("unicodeTables", e.to_string())))
+}
+
+/// Whether the Unicode normalisation tables are installed ([`install_unicode_tables`]).
+#[wasm_bindgen(js_name = unicodeTablesInstalled)]
+pub fn unicode_tables_installed() -> bool {
+    warden_core::unicode::available()
+}
+
 /// The common-password list, parsed once and shared by every policy given it.
 #[wasm_bindgen]
 pub struct Blocklist {
@@ -173,10 +198,18 @@ pub struct Blocklist {
 #[wasm_bindgen]
 impl Blocklist {
     /// Parses the list: one password per line (the package's `common-passwords.txt`).
+    ///
+    /// # Errors
+    /// A `WardenError` (`unicode_tables_needed`) when the list has non-ASCII lines (the
+    /// package's has a few) and [`install_unicode_tables`] has not been called: its lines
+    /// are NFKC-normalised.
     #[wasm_bindgen(constructor)]
-    pub fn new(text: &str) -> Blocklist {
-        Blocklist {
-            inner: Arc::new(warden_core::password::Blocklist::from_text(text)),
+    pub fn new(text: &str) -> Result<Blocklist, JsValue> {
+        match warden_core::password::Blocklist::try_from_text(text) {
+            Some(list) => Ok(Blocklist {
+                inner: Arc::new(list),
+            }),
+            None => Err(to_js_error(&ApiError::unicode_tables_needed("list"))),
         }
     }
 
@@ -275,6 +308,16 @@ impl Warden {
         compiled
             .map(|policy| Warden { policy })
             .map_err(|e| to_js_error(&e))
+    }
+
+    /// [`install_unicode_tables`], reachable from a `Warden` (`warden.constructor`): what
+    /// the Standard Schema adapter calls after an `unicode_tables_needed` error.
+    ///
+    /// # Errors
+    /// As [`install_unicode_tables`].
+    #[wasm_bindgen(js_name = installUnicodeTables)]
+    pub fn install_unicode_tables(text: &str) -> Result<(), JsValue> {
+        install_unicode_tables(text)
     }
 
     /// An installed preset by name (`production-planner-pro`) or seed number (`000`).

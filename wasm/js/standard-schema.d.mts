@@ -110,6 +110,13 @@ export interface WardenSchemaOptions {
   endpoint?: string | EndpointOptions;
   /** Aborts every question when it fires (a form being torn down). */
   signal?: Live<AbortSignal | undefined>;
+  /**
+   * Builds without compiled-in Unicode tables (the forms build): where to get the tables
+   * asset when non-ASCII input first needs it, a URL or a function giving its text. Default:
+   * the package's `forms/unicode-tables.txt`, next to this module. Validation is
+   * asynchronous once, while it loads (the `sync` schema throws `unicode_tables_needed`).
+   */
+  unicodeTables?: string | URL | (() => string | Promise<string>);
   /** `"issues"`: warnings (naming convention, generic data) are issues too. Default: not. */
   warnings?: "issues";
 }

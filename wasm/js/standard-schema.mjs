@@ -13,10 +13,15 @@
 // and `path`. Validation is synchronous when the kernel answers alone; when a uniqueness or
 // existence check must be asked (the `checks` callback, or the server's `endpoint`), it
 // returns a Promise, and a newer validation of the same record or field aborts the older
-// one's question (its `AbortSignal`).
+// one's question (its `AbortSignal`). The forms build leaves its Unicode normalisation
+// tables out of the module: the first non-ASCII input makes validation asynchronous once,
+// while the adapter loads the tables asset (`options.unicodeTables`, by default the
+// package's `forms/unicode-tables.txt`) and installs it; the kernel still normalises.
 
 const VENDOR = "warden";
 const CACHE_MAX = 512;
+/** The error code of a build that needs its Unicode tables asset for non-ASCII input. */
+const TABLES_NEEDED = "unicode_tables_needed";
 
 /** Today's date in the local time zone, `YYYY-MM-DD`. */
 function localToday() {
@@ -89,6 +94,27 @@ export function wardenSchema(warden, options = {}) {
   /** The pending question of each slot (`*` the whole record, else a field), to abort when a newer validation starts. */
   const pending = new Map();
 
+  /** The pending or finished load of the Unicode tables asset (builds without them). */
+  let tables;
+  const loadTables = (error) => {
+    tables ??= (async () => {
+      const install = warden.constructor?.installUnicodeTables;
+      if (typeof install !== "function") throw error;
+      const source = options.unicodeTables ?? new URL("./forms/unicode-tables.txt", import.meta.url);
+      let text;
+      try {
+        text = typeof source === "function" ? await source() : await (await fetch(source)).text();
+      } catch (cause) {
+        throw Object.assign(error, { cause });
+      }
+      install(text);
+    })().catch((e) => {
+      tables = undefined;
+      throw e;
+    });
+    return tables;
+  };
+
   const remember = (checks, facts) => {
     for (const c of checks) {
       const answer = c.kind === "unique" ? facts?.unique?.[c.check] : facts?.exists?.[c.check];
@@ -135,11 +161,19 @@ export function wardenSchema(warden, options = {}) {
    * Validates `record` (or its `field`): the result, or a Promise of it when a check must be
    * asked. `slot` names what a newer call supersedes.
    */
-  const run = (record, field, slot, mayAsk = true) => {
+  const run = (record, field, slot, mayAsk = true, loaded = false) => {
     if (record === null || typeof record !== "object" || Array.isArray(record)) {
       return { issues: [{ message: "expected an object (a user record)", path: [], code: "wrong_type", params: { expected: "object" }, severity: "error" }] };
     }
-    let first = decide(record, field, factsFor([]));
+    let first;
+    try {
+      first = decide(record, field, factsFor([]));
+    } catch (e) {
+      // A build without compiled-in Unicode tables (the forms build) and non-ASCII input:
+      // load its tables asset once, then validate (a Promise; the verdict is the kernel's).
+      if (e?.code !== TABLES_NEEDED || !mayAsk || loaded) throw e;
+      return loadTables(e).then(() => run(record, field, slot, mayAsk, true));
+    }
     // Remembered answers for the record's keys: decide again with them (still synchronous).
     if (first.checks.some((c) => !c.answered && cache.has(answerKey(c)))) first = decide(record, field, factsFor(first.checks));
     const failed = new Set(first.violations.filter((v) => v.severity === "error").map((v) => v.path[0]));

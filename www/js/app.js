@@ -5,7 +5,7 @@
 // `warden-wasm/forms`); the list, statistics, access, lifecycle and import on the full web
 // build (pkg/). Both compile the one policy document the full build gives.
 import init, { Warden, Blocklist, presets } from "../pkg/warden_wasm.js";
-import initForms, { Warden as FormsWarden, Blocklist as FormsBlocklist, renderMessage } from "../pkg/forms/warden_wasm_forms.js";
+import initForms, { Warden as FormsWarden, Blocklist as FormsBlocklist, renderMessage, installUnicodeTables } from "../pkg/forms/warden_wasm_forms.js";
 import * as store from "./store.js";
 import { STRINGS } from "./i18n.js";
 
@@ -36,12 +36,16 @@ const statusLabel = (s) => label(state.doc?.lifecycle?.statuses?.[s], s);
 // The forms build is off the list's critical path: fetched once the list is shown (or when
 // a form opens first), and a form waits for it (openUser), the list does not.
 let formsInit = null;
-const formsModule = () => (formsInit ??= initForms());
+// With its Unicode tables (an asset of the forms build): names, e-mail domains and the
+// password list hold non-ASCII text, which the forms build refuses until they are installed.
+const formsModule = () =>
+  (formsInit ??= Promise.all([initForms(), fetch(new URL("../pkg/forms/unicode-tables.txt", import.meta.url)).then((r) => r.text())]).then(([, tables]) =>
+    installUnicodeTables(tables),
+  ));
 // The forms build's Warden for the current policy (a Promise, made once per policy).
 function formsWarden() {
-  // The same policy document, compiled by the forms build. As JSON text: given an object,
-  // a build reads it through a JSON value whose keys are sorted, and the violations would
-  // come in another order than the full build's (fields alphabetically).
+  // The same policy document, compiled by the forms build (its text taken now: the
+  // document the list was drawn with).
   if (!state.forms) {
     const text = JSON.stringify(state.doc);
     state.forms = formsModule().then(async () => {

@@ -36,6 +36,10 @@ pub enum ApiErrorKind {
     Rejected,
     /// The operation needs a section the policy does not have: code `unsupported`.
     Unsupported,
+    /// The input has non-ASCII text and this build's Unicode normalisation tables are not
+    /// installed yet (a build without `builtin-unicode`): code `unicode_tables_needed`.
+    /// Install the package's `unicode-tables.txt` and ask again.
+    UnicodeTables,
     /// The request asks for a contract version this build does not speak: code
     /// `unsupported_contract`.
     Contract,
@@ -117,6 +121,23 @@ impl ApiError {
             "unsupported",
             format!("the policy does not support `{op}`: {reason}"),
         )
+    }
+
+    /// `unicode_tables_needed`: non-ASCII text at `path` and no Unicode tables installed
+    /// (builds without `builtin-unicode`; see [`crate::unicode`]).
+    pub fn unicode_tables_needed(path: impl Into<String>) -> Self {
+        let mut e = ApiError::new(
+            ApiErrorKind::UnicodeTables,
+            "unicode_tables_needed",
+            "the input has non-ASCII text and the Unicode normalisation tables are not installed"
+                .to_owned(),
+        );
+        e.0.path = Some(path.into());
+        e.0.help = Some(
+            "install the package's `unicode-tables.txt` (`installUnicodeTables`) and ask again"
+                .to_owned(),
+        );
+        e
     }
 
     pub(crate) fn contract(asked: u64) -> Self {

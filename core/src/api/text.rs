@@ -609,25 +609,38 @@ pub const FORM_OPS: &[Op] = &[Op::Validate, Op::Password];
 /// decision: a form checks one record at a time).
 ///
 /// # Errors
-/// As [`evaluate_json_with`]; `unsupported` for an operation outside [`FORM_OPS`].
+/// As [`evaluate_json_with`]; `unsupported` for an operation outside [`FORM_OPS`];
+/// `unicode_tables_needed` for input with non-ASCII text (or a `\u` escape) in a build
+/// without `builtin-unicode` before [`crate::unicode::install`].
 pub fn evaluate_form_json(
     policy: &Policy,
     op: Op,
     lang: Lang,
     input: &str,
 ) -> Result<Vec<u8>, ApiError> {
+    // As the full build (`run_text`): a language the policy does not know is refused.
     super::check_lang(policy, lang)?;
+    // Without compiled-in Unicode tables, non-ASCII input waits for them: never
+    // normalised half-way (crate::unicode).
+    if !crate::unicode::available() && crate::unicode::may_need_tables(input) {
+        return Err(ApiError::unicode_tables_needed("input"));
+    }
     let run = TextRun {
         policy,
         lang,
         input,
         checked: false,
     };
-    match op {
+    let _ = crate::unicode::take_missed();
+    let out = match op {
         Op::Validate => run.by_value::<super::ValidateInput>(),
         Op::Password => run.by_value::<super::PasswordInput>(),
         other => Err(not_a_form_op(other)),
+    }?;
+    if crate::unicode::take_missed() {
+        return Err(ApiError::unicode_tables_needed("input"));
     }
+    Ok(out)
 }
 
 /// [`super::evaluate`] for the operations of [`FORM_OPS`] only, answering JSON text: the

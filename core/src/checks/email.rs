@@ -24,8 +24,7 @@
 
 use std::borrow::Cow;
 
-use unicode_normalization::UnicodeNormalization;
-use unicode_normalization::char::is_combining_mark;
+use crate::unicode::{is_combining_mark, nfc};
 
 use crate::violation::{Code, Issue};
 
@@ -235,7 +234,7 @@ fn normalise_label(label: &str, opts: EmailOptions) -> Result<String, Issue> {
     if label.chars().count() > MAX_LABEL_LEN {
         return Err(invalid_domain("label too long", Some(label)));
     }
-    let u_label: String = label.to_lowercase().nfc().collect();
+    let u_label = nfc(&label.to_lowercase());
     if !u_label.chars().all(|c| {
         c.is_ascii_alphanumeric()
             || c == '-'

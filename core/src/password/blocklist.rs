@@ -51,6 +51,9 @@ impl Blocklist {
     /// Builds a blocklist from text with one password per line. Lines are trimmed,
     /// NFKC-normalised and lower-cased; blank lines are skipped (there are no comments: a
     /// line starting with `#` is a password).
+    ///
+    /// In a build without `builtin-unicode`, use [`Blocklist::try_from_text`]: before the
+    /// Unicode tables are installed, non-ASCII lines cannot be normalised.
     pub fn from_text(text: &str) -> Self {
         let mut entries: Vec<String> = text
             .lines()
@@ -94,6 +97,17 @@ impl Blocklist {
         }
         list.table = table.into_boxed_slice();
         list
+    }
+
+    /// [`Blocklist::from_text`], or `None` when the text has non-ASCII lines and the
+    /// Unicode tables are not available ([`crate::unicode::available`]): install them first.
+    pub fn try_from_text(text: &str) -> Option<Self> {
+        if !crate::unicode::available() && !text.is_ascii() {
+            return None;
+        }
+        let _ = crate::unicode::take_missed();
+        let list = Blocklist::from_text(text);
+        (!crate::unicode::take_missed()).then_some(list)
     }
 
     /// The built-in list of 19,640 common passwords, parsed once (crate feature

@@ -1,17 +1,8 @@
 //! Text normalisations shared by the checks, the blocklist and hashing.
 
-use unicode_normalization::UnicodeNormalization;
-
 /// NFKC, the normalisation NIST SP 800-63B-4 recommends before checking and hashing a
 /// password. Never truncates.
-pub(crate) fn nfkc(s: &str) -> String {
-    // ASCII text is already in NFKC.
-    if s.is_ascii() {
-        s.to_owned()
-    } else {
-        s.nfkc().collect()
-    }
-}
+pub(crate) use crate::unicode::nfkc;
 
 /// Undoes simple leet speak: `0`→o, `1`→`one`, `3`→e, `4`→a, `5`→s, `7`→t, `@`→a, `$`→s,
 /// `!`→i. `1` stands for both `i` and `l`, so callers try both.
