@@ -427,9 +427,9 @@ fn server_shapes() -> Map<String, Value> {
         (
             "User",
             json!({
-                "description": "A user as stored: the record's fields (as the tenant's policy declares them) with the directory's own.",
+                "description": "A user as stored: the record's fields (as the tenant's policy declares them) with the directory's own, without the fields the policy's `fieldAccess` hides from the viewer (the status, roles and groups included).",
                 "type": "object",
-                "required": ["id", "status", "roles", "groups"],
+                "required": ["id"],
                 "properties": {
                     "id": string.clone(),
                     "status": string.clone(),
