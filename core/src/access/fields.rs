@@ -538,7 +538,7 @@ pub fn create_denial(
     now: Timestamp,
     lang: Lang,
 ) -> Result<Option<Denial>, AccessError> {
-    if !policy.access().is_some_and(|a| !a.field_rules.is_empty()) {
+    if policy.access().is_none_or(|a| a.field_rules.is_empty()) {
         return Ok(None);
     }
     let set = created_fields(policy, created);
