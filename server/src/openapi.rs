@@ -410,7 +410,9 @@ fn server_shapes() -> Map<String, Value> {
                     "error": {"type": "string", "enum": ["unauthenticated", "csrf", "denied", "forbidden", "not_found", "invalid", "conflict", "too_large", "bad_request", "unavailable", "internal", "invalid_request", "timeout", "plugin_refused"]},
                     "message": string.clone(),
                     "reason": string.clone(),
-                    "field": {"type": "string", "description": "AuthZEN: the field at fault (`subject.type`)."},
+                    "code": {"type": "string", "description": "`bad_request` of a malformed request: a stable code (`invalid_path_parameter`; `unknown_parameter`, `missing_parameter`, `invalid_parameter`; `unsupported_media_type`, `unreadable_body`, `invalid_json`, `unknown_field`, `missing_field`, `invalid_value`)."},
+                    "in": {"type": "string", "enum": ["path", "query", "body"], "description": "`bad_request` of a malformed request: the part of the request at fault."},
+                    "field": {"type": "string", "description": "The field or parameter at fault: a path or query parameter (`id`, `limit`), a body field (`address.city`), AuthZEN's `subject.type`."},
                     "deny": s("Denial"),
                     "violations": {"type": "array", "items": s("Violation")},
                     "errors": {"type": "array", "items": s("FieldError")}
