@@ -263,9 +263,9 @@ async fn whoami(caller: Caller) -> Result<Json<Value>, ApiError> {
 }
 
 /// The query of a sign-out.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct SignOut {
+pub(crate) struct SignOut {
     /// End every session of the user, not only this one (bumps the session epoch).
     #[serde(default)]
     everywhere: bool,
@@ -420,9 +420,11 @@ async fn create_key(
         .into_response())
 }
 
-#[derive(Deserialize)]
+/// The query of the keys listing.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct KeysQuery {
+pub(crate) struct KeysQuery {
+    /// Keys after this id (the previous page's `next`).
     after: Option<String>,
 }
 

@@ -25,7 +25,7 @@ use crate::users::{self, ListQuery};
 pub const MAX_SCANNED: usize = 5_000;
 
 /// The query of a members listing.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MembersQuery {
     /// The previous page's `next`.
