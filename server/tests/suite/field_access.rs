@@ -258,8 +258,8 @@ async fn reads_lists_searches_and_histories_leave_out_hidden_fields(env: &Env) {
 on_both!(reads_lists_searches_and_histories_leave_out_hidden_fields);
 
 /// HR's policy with attribute permissions on creation: HR may not set the company entry
-/// date (super administrators do), sets the country only of the accounts it manages, and
-/// does not see the status.
+/// date (super administrators do), sets the country only of the accounts below it and the
+/// city only of those it manages directly, and does not see the status.
 async fn restrict_hr_creation(env: &Env, hr: &str) {
     let admin = env.key(HR, "admin").await;
     let (s, v, _) = env
@@ -269,7 +269,8 @@ async fn restrict_hr_creation(env: &Env, hr: &str) {
     let mut doc = v["document"].clone();
     let fa = &mut doc["access"]["fieldAccess"];
     fa["companyEntryDate"] = json!({"edit": ["superAdmin"]});
-    fa["country"] = json!({"edit": ["manager"]});
+    fa["country"] = json!({"edit": ["team"]});
+    fa["city"] = json!({"edit": ["manager"]});
     fa["status"] = json!({"view": ["self", "superAdmin"]});
     let admin_auth = Auth::Key {
         token: admin,
@@ -323,7 +324,8 @@ async fn a_create_obeys_attribute_permissions(env: &Env) {
     assert_eq!(v["deny"]["code"], "field_not_editable");
     assert_eq!(v["deny"]["rule"], "fieldAccess");
     assert_eq!(v["deny"]["params"]["fields"], json!(["companyEntryDate"]));
-    // The country of an account HR will not manage: `manager` is the new account's.
+    // The country of an account that will not be below HR: `team` is judged against the
+    // new account's manager.
     let (s, v, _) = env
         .call(
             Method::POST,
@@ -373,6 +375,50 @@ async fn a_create_obeys_attribute_permissions(env: &Env) {
         .await,
         1
     );
+
+    // Two levels below HR (reporting to the user just created): `team` reaches the new
+    // account through its manager's chain, `manager` does not (its manager is Nora).
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(new_hr_user(
+                "zoe.caron@company.com",
+                &id,
+                json!({"country": "France"}),
+            )),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(new_hr_user(
+                "yves.caron@company.com",
+                &id,
+                json!({"city": "Lyon"}),
+            )),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["params"]["fields"], json!(["city"]));
+    // Its direct manager sets the city.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(new_hr_user(
+                "yves.caron@company.com",
+                &hr.id,
+                json!({"city": "Lyon"}),
+            )),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
 }
 on_both!(a_create_obeys_attribute_permissions);
 
