@@ -257,6 +257,37 @@ async fn reads_lists_searches_and_histories_leave_out_hidden_fields(env: &Env) {
 }
 on_both!(reads_lists_searches_and_histories_leave_out_hidden_fields);
 
+/// A group's member list shows each member as a list of users does: without what the
+/// viewer may not see.
+async fn group_members_leave_out_hidden_fields(env: &Env) {
+    let users = env.demo(HR).await;
+    let manager = demo_user(&users, "manager");
+    let sophie = demo_user(&users, "sophie");
+    let hr = demo_user(&users, "hr");
+    let key = env.key(HR, "service").await;
+    let path = "/api/v1/groups/all-employees/members";
+    let (s, v, _) = env
+        .call(Method::GET, path, &Auth::key(&key, &manager.id), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let member = v["members"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["user"]["id"] == sophie.id.as_str()))
+        .expect("Sophie is an active employee in her manager's scope");
+    assert_eq!(member["user"]["firstName"], "Sophie");
+    assert!(
+        member["user"].get("birthdate").is_none() && member["user"].get("address").is_none(),
+        "{member}"
+    );
+    assert!(!v.to_string().contains("1991-05-14"), "{v}");
+    // HR sees them.
+    let (_, v, _) = env
+        .call(Method::GET, path, &Auth::key(&key, &hr.id), None)
+        .await;
+    assert!(v.to_string().contains("1991-05-14"), "{v}");
+}
+on_both!(group_members_leave_out_hidden_fields);
+
 /// HR's policy with attribute permissions on creation: HR may not set the company entry
 /// date (super administrators do), sets the country only of the accounts below it and the
 /// city only of those it manages directly, and does not see the status.
