@@ -688,7 +688,8 @@ fn decide_delete(
 
 /// An import: the record validated for import, unique checks also held against the
 /// records before it in the batch, then, if valid and the policy has an access section,
-/// authorization of `access.createAction`.
+/// authorization of `access.createAction` and the attribute permissions of the fields the
+/// record sets (`access.fieldAccess`, [`access::create_denial`]).
 fn decide_import(
     ctx: &ItemContext<'_>,
     r: &mut ItemResult,
@@ -729,7 +730,17 @@ fn decide_import(
             change: None,
         };
         let d = access::authorize(ctx.policy, ctx.dir, &a, ctx.now, ctx.lang)?;
-        record_denial(r, d.deny);
+        if d.deny.is_some() {
+            record_denial(r, d.deny);
+            return Ok(());
+        }
+        // A created account is judged like an edit: a record setting a field the actor may
+        // not edit (`access.fieldAccess`) is denied naming the field, as the same fields
+        // set by a single create are.
+        let created = import_account(ctx.policy, user, &v.normalized, manager);
+        let deny =
+            access::create_denial(ctx.policy, ctx.dir, ctx.actor, &created, ctx.now, ctx.lang)?;
+        record_denial(r, deny);
     }
     Ok(())
 }
@@ -807,6 +818,33 @@ pub(crate) fn actor_permissions(
         lc.permissions_needed(),
         now,
     )
+}
+
+/// The account an imported record creates, for its attribute permissions: the typed parts
+/// read from the record as [`import_target`] reads them, the status the record names or the
+/// policy's initial one, `superAdmin` when the record sets it.
+fn import_account(
+    policy: &Policy,
+    user: &Map<String, Value>,
+    normalized: &Map<String, Value>,
+    manager_field: &str,
+) -> Account {
+    let t = import_target(user, normalized, manager_field);
+    let status = t.status.unwrap_or_else(|| {
+        lifecycle::initial_status(policy)
+            .unwrap_or("active")
+            .to_owned()
+    });
+    Account {
+        id: t.id,
+        organization: t.organization,
+        status,
+        super_admin: normalized.get("superAdmin").and_then(Value::as_bool) == Some(true),
+        manager: t.manager,
+        location: t.location,
+        attributes: t.attributes,
+        ..Account::default()
+    }
 }
 
 /// The target of a `users.create` for an imported record.

@@ -494,3 +494,122 @@ fn obligations_of_an_allowed_self_service_edit_are_kept() {
     assert!(d.allowed());
     assert!(d.obligations.contains(&Obligation::RevokeSessions));
 }
+
+fn creation_policy_document() -> Value {
+    json!({
+        "warden": 1, "name": "creation",
+        "fields": {
+            "id": {"type": "text"}, "name": {"type": "text"}, "note": {"type": "text"},
+            "salary": {"type": "text"}, "manager": {"type": "text"},
+            "organization": {"type": "text"}
+        },
+        "access": {
+            "modules": {"users": ["read", "update", "create"]},
+            "roles": {
+                "hr": {"permissions": [{"allow": "users.*", "scope": "organization"}]}
+            },
+            "createAction": "users.create",
+            "managerField": "manager",
+            "fieldAccess": {
+                "salary": {"edit": ["superAdmin"]},
+                "note": {"edit": ["manager", "team"]},
+                "id": {"edit": []}
+            }
+        }
+    })
+}
+
+fn creation_policy() -> Policy {
+    Policy::from_value(creation_policy_document()).unwrap()
+}
+
+#[test]
+fn a_creation_setting_a_field_the_creator_may_not_edit_is_denied_naming_it() {
+    let p = creation_policy();
+    let hr = acct(json!({"id": "h", "organization": "acme", "roles": ["hr"]}));
+    let new = |attrs: Value, manager: Option<&str>| {
+        let mut a = acct(json!({"id": "n", "organization": "acme", "attributes": attrs}));
+        a.manager = manager.map(str::to_owned);
+        a
+    };
+    let deny = |dir: &Directory, actor: &Account, created: &Account| {
+        access::create_denial(&p, dir, actor, created, now(), Lang::En).unwrap()
+    };
+    let dir = Directory::new();
+
+    // The salary and the note (whose manager is someone else): both named, as an edit
+    // names them (the typed parts, then the attributes by name).
+    let created = new(
+        json!({"id": "n", "name": "N", "salary": "1", "note": "x", "organization": "acme", "manager": "m"}),
+        Some("m"),
+    );
+    let d = deny(&dir, &hr, &created).expect("denied");
+    assert_eq!(d.code, "field_not_editable");
+    assert_eq!(d.rule.as_deref(), Some("fieldAccess"));
+    assert_eq!(
+        serde_json::to_value(&d.params).unwrap(),
+        json!({"fields": ["note", "salary"]})
+    );
+    // The id names the account, the initial status is the policy's, blank values set
+    // nothing: none of them is a field the creator sets.
+    let mut plain = new(
+        json!({"id": "n", "name": "N", "salary": "", "note": null, "status": "active"}),
+        None,
+    );
+    assert!(deny(&dir, &hr, &plain).is_none());
+    assert_eq!(access::created_fields(&p, &plain), ["organization", "name"]);
+    // Another status than the initial one is set.
+    plain.status = "inactive".into();
+    assert_eq!(
+        access::created_fields(&p, &plain),
+        ["organization", "status", "name"]
+    );
+
+    // `manager` resolves against the new account: its creator is its manager.
+    let mine = new(json!({"note": "x", "manager": "h"}), Some("h"));
+    assert!(deny(&dir, &hr, &mine).is_none());
+    // `team`: the creator above the new account's manager, in the directory holding the
+    // new account's row.
+    let below = new(json!({"note": "x", "manager": "m"}), Some("m"));
+    let (chain, _) = Directory::from_rows([("h", None), ("m", Some("h")), ("n", Some("m"))]);
+    assert!(deny(&chain, &hr, &below).is_none());
+    let (other, _) = Directory::from_rows([("x", None), ("m", Some("x")), ("n", Some("m"))]);
+    assert!(deny(&other, &hr, &below).is_some());
+
+    // A super administrator sets the salary.
+    let sa = acct(json!({"id": "s", "superAdmin": true}));
+    let salary = new(json!({"salary": "1"}), None);
+    assert!(deny(&dir, &sa, &salary).is_none());
+    assert!(deny(&dir, &hr, &salary).is_some());
+    // A policy without attribute permissions denies nothing.
+    let open = Policy::preset("prs-procurement").unwrap();
+    assert!(
+        access::create_denial(&open, &dir, &hr, &salary, now(), Lang::En)
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[test]
+fn a_bulk_import_setting_a_field_the_actor_may_not_edit_is_denied_and_the_others_pass() {
+    let out = warden_core::api::evaluate(&json!({
+        "policy": creation_policy_document(), "op": "bulk",
+        "input": {
+            "actor": {"id": "h", "organization": "acme", "roles": ["hr"]},
+            "items": [
+                {"op": "import", "user": {"name": "A", "organization": "acme"}},
+                {"op": "import", "user": {"name": "B", "organization": "acme", "salary": "9"}},
+                {"op": "import", "user": {"name": "C", "organization": "acme", "manager": "h", "note": "x"}}
+            ],
+            "now": "2026-11-22T10:00:00Z"
+        }
+    }))
+    .unwrap();
+    let r = &out["results"];
+    assert_eq!(r[0]["outcome"], "allowed", "{out}");
+    assert_eq!(r[1]["outcome"], "denied", "{out}");
+    assert_eq!(r[1]["deny"]["code"], "field_not_editable");
+    assert_eq!(r[1]["deny"]["params"]["fields"], json!(["salary"]));
+    assert_eq!(r[2]["outcome"], "allowed", "{out}");
+    assert_eq!(out["summary"]["denied"], 1);
+}

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -151,40 +151,7 @@ fn request_id(h: &HeaderMap) -> Option<String> {
         .map(|s| s.chars().take(128).collect())
 }
 
-/// JSON bodies, with a typed 400 on malformed input.
-pub struct Body<T>(pub T);
-
-impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<S> for Body<T> {
-    type Rejection = ApiError;
-
-    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(Body(v)),
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::TooLarge),
-            Err(e) => Err(ApiError::BadRequest(e.body_text())),
-        }
-    }
-}
-
-/// Query strings, with the server's typed 400 (naming the parameter and the reason) on a
-/// malformed one, instead of axum's plain-text rejection.
-pub struct Params<T>(pub T);
-
-impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S>
-    for Params<T>
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        state: &S,
-    ) -> Result<Self, ApiError> {
-        <Query<T> as axum::extract::FromRequestParts<S>>::from_request_parts(parts, state)
-            .await
-            .map(|Query(v)| Params(v))
-            .map_err(|e| ApiError::BadRequest(e.body_text()))
-    }
-}
+pub use crate::extract::{Body, Params, UrlParams};
 
 /// Liveness: never touches the database.
 async fn healthz() -> Json<Value> {
@@ -215,7 +182,7 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
 async fn read_import(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Path(id): Path<String>,
+    UrlParams(id): UrlParams<String>,
 ) -> Result<Json<Value>, ApiError> {
     imports::stored_report(&app, &caller, &id).await.map(Json)
 }
@@ -296,9 +263,9 @@ async fn whoami(caller: Caller) -> Result<Json<Value>, ApiError> {
 }
 
 /// The query of a sign-out.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct SignOut {
+pub(crate) struct SignOut {
     /// End every session of the user, not only this one (bumps the session epoch).
     #[serde(default)]
     everywhere: bool,
@@ -308,7 +275,7 @@ async fn sign_out(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
-    Query(q): Query<SignOut>,
+    Params(q): Params<SignOut>,
 ) -> Result<Response, ApiError> {
     if q.everywhere {
         let id = caller.actor()?.id.clone();
@@ -359,7 +326,7 @@ async fn create_user(
 async fn read_user(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Path(id): Path<String>,
+    UrlParams(id): UrlParams<String>,
 ) -> Result<Json<Value>, ApiError> {
     users::read(&app, &caller, &id).await.map(Json)
 }
@@ -368,7 +335,7 @@ async fn update_user(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
-    Path(id): Path<String>,
+    UrlParams(id): UrlParams<String>,
     Body(b): Body<Map<String, Value>>,
 ) -> Result<Json<Value>, ApiError> {
     let w = users::update(&app, &caller, &id, b, request_id(&headers)).await?;
@@ -381,7 +348,7 @@ async fn delete_user(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
-    Path(id): Path<String>,
+    UrlParams(id): UrlParams<String>,
     Params(q): Params<DeleteQuery>,
 ) -> Result<Json<Value>, ApiError> {
     users::delete(&app, &caller, &id, q, request_id(&headers))
@@ -393,7 +360,7 @@ async fn status_user(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
-    Path(id): Path<String>,
+    UrlParams(id): UrlParams<String>,
     Body(b): Body<StatusBody>,
 ) -> Result<Json<Value>, ApiError> {
     let w = users::transition(&app, &caller, &id, b, request_id(&headers)).await?;
@@ -406,7 +373,7 @@ async fn reset_user(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
-    Path(id): Path<String>,
+    UrlParams(id): UrlParams<String>,
     Body(b): Body<ResetBody>,
 ) -> Result<Json<Value>, ApiError> {
     users::password_reset(&app, &caller, &id, b, request_id(&headers))
@@ -417,7 +384,7 @@ async fn reset_user(
 async fn user_audit(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Path(id): Path<String>,
+    UrlParams(id): UrlParams<String>,
     Params(q): Params<users::HistoryQuery>,
 ) -> Result<Json<Value>, ApiError> {
     users::history(&app, &caller, &id, &q).await.map(Json)
@@ -453,9 +420,11 @@ async fn create_key(
         .into_response())
 }
 
-#[derive(Deserialize)]
+/// The query of the keys listing.
+#[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct KeysQuery {
+pub(crate) struct KeysQuery {
+    /// Keys after this id (the previous page's `next`).
     after: Option<String>,
 }
 
@@ -463,7 +432,7 @@ struct KeysQuery {
 async fn list_keys(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Query(q): Query<KeysQuery>,
+    Params(q): Params<KeysQuery>,
 ) -> Result<Json<Value>, ApiError> {
     crate::revoke::list_keys(&app, &caller, q.after.as_deref())
         .await
@@ -475,7 +444,7 @@ async fn revoke_key(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
-    Path(id): Path<String>,
+    UrlParams(id): UrlParams<String>,
 ) -> Result<Json<Value>, ApiError> {
     crate::revoke::revoke_key(&app, &caller, &id, request_id(&headers))
         .await
@@ -488,7 +457,7 @@ async fn revoke_sessions(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
-    Path(id): Path<String>,
+    UrlParams(id): UrlParams<String>,
 ) -> Result<Json<Value>, ApiError> {
     crate::revoke::revoke_sessions(&app, &caller, &id, request_id(&headers))
         .await
@@ -530,7 +499,12 @@ async fn import_users(
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::TooLarge
         } else {
-            ApiError::BadRequest(e.body_text())
+            crate::error::Malformed::new(
+                crate::error::RequestPart::Body,
+                "unreadable_body",
+                "the body could not be read",
+            )
+            .into()
         }
     })?;
     imports::import(&app, &caller, &bytes, &q, request_id(&headers))
@@ -560,7 +534,7 @@ async fn statistics(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<
 async fn list_orgs(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Query(q): Query<crate::organizations::OrganizationsQuery>,
+    Params(q): Params<crate::organizations::OrganizationsQuery>,
 ) -> Result<Json<Value>, ApiError> {
     crate::organizations::list(&app, &caller, &q)
         .await
@@ -581,7 +555,7 @@ async fn update_org(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
-    Path(id): Path<String>,
+    UrlParams(id): UrlParams<String>,
     Body(b): Body<crate::organizations::OrganizationChange>,
 ) -> Result<Json<Value>, ApiError> {
     crate::organizations::update(&app, &caller, &id, b, request_id(&headers))
@@ -593,7 +567,7 @@ async fn delete_org(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
-    Path(id): Path<String>,
+    UrlParams(id): UrlParams<String>,
 ) -> Result<Json<Value>, ApiError> {
     crate::organizations::delete(&app, &caller, &id, request_id(&headers))
         .await
@@ -607,8 +581,8 @@ async fn list_groups(caller: Caller) -> Result<Json<Value>, ApiError> {
 async fn group_members(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Path(id): Path<String>,
-    Query(q): Query<crate::groups::MembersQuery>,
+    UrlParams(id): UrlParams<String>,
+    Params(q): Params<crate::groups::MembersQuery>,
 ) -> Result<Json<Value>, ApiError> {
     crate::groups::members(&app, &caller, &id, &q)
         .await
@@ -619,7 +593,7 @@ async fn add_member(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
-    Path((id, user)): Path<(String, String)>,
+    UrlParams((id, user)): UrlParams<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     crate::groups::set_member(&app, &caller, &id, &user, true, request_id(&headers))
         .await
@@ -630,7 +604,7 @@ async fn remove_member(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
-    Path((id, user)): Path<(String, String)>,
+    UrlParams((id, user)): UrlParams<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     crate::groups::set_member(&app, &caller, &id, &user, false, request_id(&headers))
         .await

@@ -37,7 +37,8 @@ use crate::users;
 pub const MAX_BULK_BODY: usize = 8 << 20;
 
 /// One item as the API takes it: targets by id.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[schemars(rename = "BulkRequestItem")]
 #[serde(tag = "op", rename_all = "camelCase", deny_unknown_fields)]
 pub enum Item {
     /// Move a user to another status.
@@ -108,7 +109,7 @@ impl Item {
 }
 
 /// A bulk request body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BulkBody {
     /// The items (at most 100,000).

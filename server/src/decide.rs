@@ -30,7 +30,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -171,7 +171,7 @@ fn refuse(path: &str, message: impl Into<String>) -> DecideError {
 pub async fn decide(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Path(operation): Path<String>,
+    operation: Result<crate::api::UrlParams<String>, ApiError>,
     query: Result<Query<DecideQuery>, axum::extract::rejection::QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>, DecideError> {
@@ -181,6 +181,18 @@ pub async fn decide(
         path: Some("query".into()),
         message: format!("`mode` is `directory` or `stateless`, `lang` is a language tag such as `en`, `fr`, `de` or `es` ({e})"),
     })?;
+    let operation = match operation {
+        Ok(crate::api::UrlParams(o)) => o,
+        Err(ApiError::Malformed(m)) => {
+            return Err(DecideError::Refused {
+                status: StatusCode::BAD_REQUEST,
+                code: "invalid_input",
+                path: Some("operation".into()),
+                message: m.message,
+            });
+        }
+        Err(e) => return Err(DecideError::Server(e)),
+    };
     let op = Op::from_name(&operation).ok_or_else(|| DecideError::Refused {
         status: StatusCode::NOT_FOUND,
         code: "unknown_operation",

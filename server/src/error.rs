@@ -20,6 +20,74 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// The part of a request a [`Malformed`] error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum RequestPart {
+    /// A path parameter (`/users/{id}`).
+    Path,
+    /// A query-string parameter.
+    Query,
+    /// The JSON body.
+    Body,
+}
+
+/// A request the server could not read: a path parameter, a query parameter or a body that
+/// is malformed (the extractors of [`crate::extract`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    /// Where.
+    pub part: RequestPart,
+    /// The parameter or field at fault (`id`, `limit`, `roles`, `address.city`), when one
+    /// is.
+    pub field: Option<String>,
+    /// A stable code: `invalid_path_parameter`; `unknown_parameter`, `missing_parameter`,
+    /// `invalid_parameter`; `unsupported_media_type`, `unreadable_body`, `invalid_json`,
+    /// `unknown_field`, `missing_field`, `invalid_value`.
+    pub code: &'static str,
+    /// The reason, in English.
+    pub message: String,
+}
+
+impl Malformed {
+    /// A malformed `part`, no field named yet.
+    pub fn new(part: RequestPart, code: &'static str, message: impl Into<String>) -> Self {
+        Malformed {
+            part,
+            field: None,
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// Names the field or parameter at fault.
+    #[must_use]
+    pub fn field(mut self, field: Option<String>) -> Self {
+        self.field = field;
+        self
+    }
+
+    /// The response body: the server's `bad_request` with where, what and why.
+    pub fn body(&self) -> Value {
+        let mut b = serde_json::json!({
+            "error": "bad_request",
+            "code": self.code,
+            "in": self.part,
+            "message": self.message,
+        });
+        if let (Some(f), Some(o)) = (&self.field, b.as_object_mut()) {
+            o.insert("field".into(), f.clone().into());
+        }
+        b
+    }
+}
+
+impl From<Malformed> for ApiError {
+    fn from(m: Malformed) -> Self {
+        ApiError::Malformed(Box::new(m))
+    }
+}
+
 /// What went wrong with a request.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -89,6 +157,10 @@ pub enum ApiError {
     /// The request is malformed.
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A path parameter, a query parameter or the body could not be read: where, the
+    /// parameter or field, a code and the reason.
+    #[error("bad request: {}", .0.message)]
+    Malformed(Box<Malformed>),
     /// The database is unavailable (pool exhausted, connection lost).
     #[error("unavailable")]
     Unavailable,
@@ -114,7 +186,7 @@ impl ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest(_) | ApiError::Malformed(_) => StatusCode::BAD_REQUEST,
             ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::PluginInvalid { .. } | ApiError::PluginRefused { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
@@ -174,6 +246,7 @@ impl ApiError {
                 "message": message
             }),
             ApiError::BadRequest(m) => serde_json::json!({"error": "bad_request", "message": m}),
+            ApiError::Malformed(m) => m.body(),
             ApiError::Unavailable => serde_json::json!({
                 "error": "unavailable",
                 "message": "the database is unavailable; retry later"

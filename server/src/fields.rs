@@ -130,6 +130,28 @@ pub fn check_edit(
     }
 }
 
+/// The kernel's deny of the creation of `created` by `actor` when the new account sets a
+/// field the actor may not edit, as the API's 403 (the same `field_not_editable` deny as an
+/// edit's, naming every such field). `dir` should hold the new account's row and its
+/// manager's chain, for `team` principals.
+///
+/// # Errors
+/// `Forbidden` with the kernel's `field_not_editable` deny; an account naming an undeclared
+/// role or group.
+pub fn check_create(
+    policy: &Policy,
+    dir: &Directory,
+    actor: &UserRow,
+    created: &warden_core::model::Account,
+) -> Result<(), ApiError> {
+    match access::create_denial(policy, dir, &actor.account(), created, now(), Lang::En)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?
+    {
+        Some(deny) => Err(ApiError::denied(Some(deny))),
+        None => Ok(()),
+    }
+}
+
 /// A user's view of their own account, without what the policy hides from them (the manager
 /// relation never relates an account to itself, so no directory is needed).
 ///

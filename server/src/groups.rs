@@ -25,7 +25,7 @@ use crate::users::{self, ListQuery};
 pub const MAX_SCANNED: usize = 5_000;
 
 /// The query of a members listing.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MembersQuery {
     /// The previous page's `next`.
@@ -131,9 +131,24 @@ pub async fn members(
         }
     };
     let mut conn = app.db.pool().acquire().await?;
+    // Attribute permissions: each member without what this viewer may not see, as a list
+    // of users shows it.
+    let policy = &caller.tenant.policy;
+    let redaction = if crate::fields::declared(policy) {
+        let actor = caller.actor()?;
+        let page: Vec<&UserRow> = found.iter().collect();
+        let dir = crate::fields::directory_for(&mut conn, &caller.tenant.id, actor, &page).await?;
+        Some((actor, dir))
+    } else {
+        None
+    };
     let mut out = Vec::with_capacity(found.len());
     for u in &found {
-        let mut v = json!({"user": u.view()});
+        let mut view = u.view();
+        if let Some((actor, dir)) = &redaction {
+            crate::fields::redact(&crate::fields::access_of(policy, dir, actor, u)?, &mut view);
+        }
+        let mut v = json!({"user": view});
         if !dynamic {
             let added = sqlx::query_as::<_, (String, i64)>(
                 "SELECT added_by, added_at FROM group_members WHERE tenant_id = $1 AND user_id = $2 AND group_id = $3",

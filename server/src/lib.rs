@@ -15,7 +15,8 @@
 //!   that leave the directory, delivered after commit by a worker to a pluggable sink.
 //! - [`auth`]: API keys and console sessions; [`revoke`]: revoking them; [`login`]: failed
 //!   attempts, lockout status and rehashing on login.
-//! - [`api`]: the HTTP routes; [`error`]: the one error-to-status map.
+//! - [`api`]: the HTTP routes; [`error`]: the one error-to-status map; [`extract`]: the
+//!   request extractors and their typed rejections.
 //! - [`organizations`]: organisations and their active flag; [`groups`]: manual and
 //!   dynamic group membership.
 //! - [`policy`]: policy versions and replacement reports.
@@ -39,6 +40,7 @@ pub mod closure;
 pub mod db;
 pub mod decide;
 pub mod error;
+pub mod extract;
 pub mod fields;
 pub mod groups;
 pub mod imports;

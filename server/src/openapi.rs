@@ -321,6 +321,9 @@ fn server_types() -> Map<String, Value> {
             m.remove("$schema");
             m.remove("$defs");
             m.remove("title");
+            // The definitions the generator has collected so far, which schemars writes
+            // into every root at `definitions_path`: they are added once, below.
+            m.remove("components");
         }
         out.insert(T::schema_name().into_owned(), v);
     }
@@ -338,6 +341,13 @@ fn server_types() -> Map<String, Value> {
     add::<crate::resources::ResourceBody>(&mut g, &mut out);
     add::<crate::error::FieldError>(&mut g, &mut out);
     add::<crate::plugins::Upload>(&mut g, &mut out);
+    add::<crate::api::SignOut>(&mut g, &mut out);
+    add::<crate::api::KeysQuery>(&mut g, &mut out);
+    add::<crate::organizations::OrganizationsQuery>(&mut g, &mut out);
+    add::<crate::organizations::NewOrganization>(&mut g, &mut out);
+    add::<crate::organizations::OrganizationChange>(&mut g, &mut out);
+    add::<crate::groups::MembersQuery>(&mut g, &mut out);
+    add::<crate::bulk::BulkBody>(&mut g, &mut out);
     for (name, schema) in g.take_definitions(true) {
         out.entry(name).or_insert(schema);
     }
@@ -393,6 +403,115 @@ fn server_shapes() -> Map<String, Value> {
             json!({"type": "object", "required": ["settings", "generation"], "properties": {"settings": {"type": "object"}, "generation": {"type": "integer", "description": "The tenant's plugin generation after the change."}}}),
         ),
         (
+            "KeyPage",
+            json!({
+                "type": "object",
+                "required": ["keys", "next"],
+                "properties": {
+                    "keys": {"type": "array", "items": {
+                        "type": "object",
+                        "required": ["id", "role", "name", "createdAt", "revokedAt"],
+                        "properties": {
+                            "id": string.clone(), "role": string.clone(), "name": string.clone(),
+                            "createdAt": s("Timestamp"),
+                            "revokedAt": {"anyOf": [s("Timestamp"), {"type": "null"}]}
+                        }
+                    }},
+                    "next": {"type": ["string", "null"], "description": "The `after` of the next page; null on the last."}
+                }
+            }),
+        ),
+        (
+            "KeyRevoked",
+            json!({
+                "description": "The revoked key; revoking a revoked key is a no-op reported with `changed: false`.",
+                "type": "object",
+                "required": ["id", "revoked", "revokedAt", "changed"],
+                "properties": {"id": string.clone(), "revoked": {"type": "boolean"}, "revokedAt": s("Timestamp"), "changed": {"type": "boolean"}}
+            }),
+        ),
+        (
+            "SessionsRevoked",
+            json!({
+                "type": "object",
+                "required": ["user", "sessionEpoch", "sessionsEnded"],
+                "properties": {"user": string.clone(), "sessionEpoch": {"type": "integer"}, "sessionsEnded": {"type": "integer"}}
+            }),
+        ),
+        (
+            "Organization",
+            json!({
+                "type": "object",
+                "required": ["id", "name", "active"],
+                "properties": {"id": string.clone(), "name": string.clone(), "active": {"type": "boolean"}}
+            }),
+        ),
+        (
+            "OrganizationPage",
+            json!({
+                "type": "object",
+                "required": ["organizations", "next"],
+                "properties": {
+                    "organizations": {"type": "array", "items": s("Organization")},
+                    "next": {"type": ["string", "null"], "description": "The `after` of the next page; null on the last."}
+                }
+            }),
+        ),
+        (
+            "OrganizationWritten",
+            json!({
+                "type": "object",
+                "required": ["organization", "obligations"],
+                "properties": {"organization": s("Organization"), "obligations": {"type": "array", "items": object.clone()}}
+            }),
+        ),
+        (
+            "Deleted",
+            json!({"type": "object", "required": ["deleted"], "properties": {"deleted": string.clone()}}),
+        ),
+        (
+            "Membership",
+            json!({
+                "type": "object",
+                "required": ["group", "user", "member", "changed"],
+                "properties": {
+                    "group": string.clone(), "user": string.clone(),
+                    "member": {"type": "boolean", "description": "The user is a manual member after the call."},
+                    "changed": {"type": "boolean", "description": "The call changed the membership."}
+                }
+            }),
+        ),
+        (
+            "BulkReport",
+            json!({
+                "type": "object",
+                "required": ["summary", "results", "batches", "policy"],
+                "properties": {
+                    "summary": {
+                        "type": "object",
+                        "required": ["total", "committed", "refused", "failed"],
+                        "properties": {"total": {"type": "integer"}, "committed": {"type": "integer"}, "refused": {"type": "integer"}, "failed": {"type": "integer"}}
+                    },
+                    "results": {"type": "array", "items": {
+                        "type": "object",
+                        "required": ["index", "op", "outcome"],
+                        "properties": {
+                            "index": {"type": "integer"},
+                            "op": {"type": "string", "enum": ["status", "roles", "delete", "import"]},
+                            "target": string.clone(),
+                            "outcome": {"type": "string", "enum": ["committed", "refused", "failed"]},
+                            "reason": {"type": "string", "description": "Why a refused or failed item was not stored (`not_found`, `duplicate`, `denied`, ...)."},
+                            "deny": s("Denial"),
+                            "violations": {"type": "array", "items": s("Violation")}
+                        }
+                    }},
+                    "batches": {"type": "array", "items": object.clone()},
+                    "refused": {"description": "The kernel's refusal of the whole request, when it refused it."},
+                    "policy": s("PolicyHash")
+                }
+            }),
+        ),
+        (
             "ImportReportStored",
             json!({"type": "object", "description": "A committed import's stored report: each item committed with its audit entry, or not at all."}),
         ),
@@ -410,7 +529,9 @@ fn server_shapes() -> Map<String, Value> {
                     "error": {"type": "string", "enum": ["unauthenticated", "csrf", "denied", "forbidden", "not_found", "invalid", "conflict", "too_large", "bad_request", "unavailable", "internal", "invalid_request", "timeout", "plugin_refused"]},
                     "message": string.clone(),
                     "reason": string.clone(),
-                    "field": {"type": "string", "description": "AuthZEN: the field at fault (`subject.type`)."},
+                    "code": {"type": "string", "description": "`bad_request` of a malformed request: a stable code (`invalid_path_parameter`; `unknown_parameter`, `missing_parameter`, `invalid_parameter`; `unsupported_media_type`, `unreadable_body`, `invalid_json`, `unknown_field`, `missing_field`, `invalid_value`)."},
+                    "in": {"type": "string", "enum": ["path", "query", "body"], "description": "`bad_request` of a malformed request: the part of the request at fault."},
+                    "field": {"type": "string", "description": "The field or parameter at fault: a path or query parameter (`id`, `limit`), a body field (`address.city`), AuthZEN's `subject.type`."},
                     "deny": s("Denial"),
                     "violations": {"type": "array", "items": s("Violation")},
                     "errors": {"type": "array", "items": s("FieldError")}
@@ -427,9 +548,9 @@ fn server_shapes() -> Map<String, Value> {
         (
             "User",
             json!({
-                "description": "A user as stored: the record's fields (as the tenant's policy declares them) with the directory's own.",
+                "description": "A user as stored: the record's fields (as the tenant's policy declares them) with the directory's own, without the fields the policy's `fieldAccess` hides from the viewer (the status, roles and groups included).",
                 "type": "object",
-                "required": ["id", "status", "roles", "groups"],
+                "required": ["id"],
                 "properties": {
                     "id": string.clone(),
                     "status": string.clone(),
@@ -782,6 +903,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
             "Sign out (clears the cookie)",
             TAG_USERS,
         )
+        .query("SignOut", &["everywhere"])
         .ok(204, "Signed out", None)
         .errors(&[403])
         .common(),
@@ -1008,48 +1130,50 @@ fn operations(contract: &Value) -> Vec<Operation> {
         .common(),
         Operation::new(Get, "/api/v1/keys", "listKeys", "The tenant's API keys, never their tokens (admin keys)", TAG_ADMIN)
             .auth(Auth::Key)
-            .ok(200, "Done", Some("JsonObject"))
-            .errors(&[403])
+            .query("KeysQuery", &["after"])
+            .ok(200, "A page of keys", Some("KeyPage"))
+            .errors(&[400, 403])
             .common(),
         Operation::new(Delete, "/api/v1/keys/{id}", "revokeKey", "Revoke an API key (admin keys)", TAG_ADMIN)
             .auth(Auth::Key)
             .param("id", "An id")
-            .ok(200, "Done", Some("JsonObject"))
+            .ok(200, "Revoked", Some("KeyRevoked"))
             .errors(&[400, 403, 404, 409])
             .common(),
         Operation::new(Delete, "/api/v1/users/{id}/sessions", "revokeSessions", "Revoke a user's sessions", TAG_USERS)
             .auth(Auth::KeyOrSession)
             .acts()
             .param("id", "An id")
-            .ok(200, "Done", Some("JsonObject"))
+            .ok(200, "The user's sessions ended", Some("SessionsRevoked"))
             .errors(&[400, 403, 404, 409])
             .common(),
         Operation::new(Get, "/api/v1/organizations", "listOrganizations", "The tenant's organisations", TAG_ADMIN)
             .auth(Auth::KeyOrSession)
             .acts()
-            .ok(200, "Done", Some("JsonObject"))
+            .query("OrganizationsQuery", &["after", "limit"])
+            .ok(200, "A page of organisations", Some("OrganizationPage"))
             .errors(&[400, 403])
             .common(),
         Operation::new(Post, "/api/v1/organizations", "createOrganization", "Create an organisation", TAG_ADMIN)
             .auth(Auth::KeyOrSession)
             .acts()
-            .json("JsonObject")
-            .ok(200, "Done", Some("JsonObject"))
+            .json("NewOrganization")
+            .ok(201, "Created", Some("Organization"))
             .errors(&[400, 403, 409, 413, 422])
             .common(),
         Operation::new(Patch, "/api/v1/organizations/{id}", "updateOrganization", "Update an organisation", TAG_ADMIN)
             .auth(Auth::KeyOrSession)
             .acts()
             .param("id", "An id")
-            .json("JsonObject")
-            .ok(200, "Done", Some("JsonObject"))
+            .json("OrganizationChange")
+            .ok(200, "Updated, with the sessions the change ended", Some("OrganizationWritten"))
             .errors(&[400, 403, 404, 409, 413, 422])
             .common(),
         Operation::new(Delete, "/api/v1/organizations/{id}", "deleteOrganization", "Delete an organisation", TAG_ADMIN)
             .auth(Auth::KeyOrSession)
             .acts()
             .param("id", "An id")
-            .ok(200, "Done", Some("JsonObject"))
+            .ok(200, "Deleted", Some("Deleted"))
             .errors(&[400, 403, 404, 409])
             .common(),
         Operation::new(Get, "/api/v1/groups", "listGroups", "The tenant's groups", TAG_USERS)
@@ -1062,6 +1186,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
             .auth(Auth::KeyOrSession)
             .acts()
             .param("id", "An id")
+            .query("MembersQuery", &["cursor", "limit"])
             .ok(200, "Done", Some("JsonObject"))
             .errors(&[400, 403, 404, 409])
             .common(),
@@ -1070,7 +1195,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
             .acts()
             .param("id", "An id")
             .param("user", "An id")
-            .ok(200, "Done", Some("JsonObject"))
+            .ok(200, "The membership", Some("Membership"))
             .errors(&[400, 403, 404, 409, 422])
             .common(),
         Operation::new(Delete, "/api/v1/groups/{id}/members/{user}", "removeGroupMember", "Remove a user from a manual group", TAG_USERS)
@@ -1078,14 +1203,14 @@ fn operations(contract: &Value) -> Vec<Operation> {
             .acts()
             .param("id", "An id")
             .param("user", "An id")
-            .ok(200, "Done", Some("JsonObject"))
+            .ok(200, "The membership", Some("Membership"))
             .errors(&[400, 403, 404, 409, 422])
             .common(),
         Operation::new(Post, "/api/v1/bulk", "bulkUsers", "A bulk operation over users, each item decided by the kernel", TAG_USERS)
             .auth(Auth::KeyOrSession)
             .acts()
-            .json("JsonObject")
-            .ok(200, "Done", Some("JsonObject"))
+            .json("BulkBody")
+            .ok(200, "One result per item, in order", Some("BulkReport"))
             .errors(&[400, 403, 409, 413, 422])
             .common(),
         // Administration.
@@ -1449,6 +1574,57 @@ mod tests {
         walk(&doc, &schemas, &mut missing);
         assert!(missing.is_empty(), "unresolved references: {missing:?}");
         assert_eq!(doc["openapi"], "3.1.0");
+    }
+
+    #[test]
+    fn server_types_are_their_own_and_flat() {
+        let doc = document();
+        let schemas = doc["components"]["schemas"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        // No schema carries the generator's definitions again (they are listed once).
+        for (name, s) in &schemas {
+            assert!(s.get("components").is_none(), "{name} embeds definitions");
+        }
+        // The bulk route's items are the server's (users named by id), not the kernel's
+        // bulk items (whole accounts), whose schema has the same Rust name.
+        let items =
+            doc["components"]["schemas"]["BulkBody"]["properties"]["items"]["items"]["$ref"]
+                .as_str()
+                .unwrap_or_default();
+        let name = items.strip_prefix(SCHEMAS).unwrap_or_default();
+        assert_eq!(name, "BulkRequestItem");
+        let variants = schemas[name]["oneOf"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(variants.len(), 4, "{variants:?}");
+        for v in &variants {
+            let op = v["properties"]["op"]["const"].as_str().unwrap_or_default();
+            let key = if op == "import" { "user" } else { "id" };
+            assert!(v["properties"][key].is_object(), "{op}: {v}");
+            assert!(v["properties"]["target"].is_null(), "{op}: {v}");
+        }
+        // Typed bodies and pages where the routes used to say `object`.
+        let op = |path: &str, method: &str| doc["paths"][path][method].clone();
+        let body =
+            |o: &Value| o["requestBody"]["content"]["application/json"]["schema"]["$ref"].clone();
+        let ok = |o: &Value, status: &str| {
+            o["responses"][status]["content"]["application/json"]["schema"]["$ref"].clone()
+        };
+        let r = |n: &str| Value::String(format!("{SCHEMAS}{n}"));
+        assert_eq!(body(&op("/api/v1/bulk", "post")), r("BulkBody"));
+        assert_eq!(ok(&op("/api/v1/bulk", "post"), "200"), r("BulkReport"));
+        assert_eq!(
+            body(&op("/api/v1/organizations", "post")),
+            r("NewOrganization")
+        );
+        assert_eq!(
+            ok(&op("/api/v1/organizations", "post"), "201"),
+            r("Organization")
+        );
+        assert_eq!(ok(&op("/api/v1/keys", "get"), "200"), r("KeyPage"));
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub const MAX_NAME_LEN: usize = 200;
 pub const MAX_PAGE: i64 = 500;
 
 /// A new organisation.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrganization {
     /// Its id (letters, digits, `-`, `_`, `.`; 1 to 64).
@@ -41,7 +41,7 @@ pub struct NewOrganization {
 }
 
 /// A change to an organisation.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrganizationChange {
     /// A new name.
@@ -53,7 +53,7 @@ pub struct OrganizationChange {
 }
 
 /// The query of a listing.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrganizationsQuery {
     /// Organisations after this id (the previous page's `next`).

@@ -28,7 +28,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::{Json, Router};
 use base64::Engine as _;
@@ -661,7 +661,7 @@ async fn list(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Value>
 async fn read(
     State(app): State<Arc<App>>,
     caller: Caller,
-    Path(name): Path<String>,
+    crate::api::UrlParams(name): crate::api::UrlParams<String>,
 ) -> Result<Json<Value>, ApiError> {
     require_admin(&caller)?;
     let mut conn = app.db.pool().acquire().await?;
@@ -689,7 +689,7 @@ async fn upload(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
-    Path(name): Path<String>,
+    crate::api::UrlParams(name): crate::api::UrlParams<String>,
     crate::api::Body(b): crate::api::Body<Upload>,
 ) -> Result<Json<Value>, ApiError> {
     require_admin(&caller)?;
@@ -851,7 +851,7 @@ async fn remove(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
-    Path(name): Path<String>,
+    crate::api::UrlParams(name): crate::api::UrlParams<String>,
 ) -> Result<Json<Value>, ApiError> {
     require_admin(&caller)?;
     let tenant = caller.tenant.id.clone();

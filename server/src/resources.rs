@@ -9,13 +9,14 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path as UrlPath, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use serde_json::{Map, Value};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use warden_core::access::{SqlFilter, Target};
 
+use crate::api::UrlParams;
 use crate::app::App;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -296,7 +297,7 @@ fn request_id(h: &HeaderMap) -> Option<String> {
 pub async fn read(
     State(app): State<Arc<App>>,
     caller: Caller,
-    UrlPath((kind, id)): UrlPath<(String, String)>,
+    UrlParams((kind, id)): UrlParams<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let mut conn = app.db.pool().acquire().await?;
     let r = resource(&mut conn, &caller.tenant.id, &kind, &id)
@@ -314,7 +315,7 @@ pub async fn put(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
-    UrlPath((kind, id)): UrlPath<(String, String)>,
+    UrlParams((kind, id)): UrlParams<(String, String)>,
     crate::api::Body(b): crate::api::Body<ResourceBody>,
 ) -> Result<Json<Value>, ApiError> {
     admin_only(&caller)?;
@@ -386,7 +387,7 @@ pub async fn remove(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
-    UrlPath((kind, id)): UrlPath<(String, String)>,
+    UrlParams((kind, id)): UrlParams<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     admin_only(&caller)?;
     let tenant = &caller.tenant.id;

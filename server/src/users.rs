@@ -514,7 +514,9 @@ pub struct Written {
     pub extra: Map<String, Value>,
 }
 
-/// Creates a user.
+/// Creates a user. A new account setting a field the actor may not edit
+/// (`access.fieldAccess`) is denied naming the field, as an edit is; the user returned
+/// leaves out what the actor may not see, as a read does.
 ///
 /// # Errors
 /// Kernel denials and violations, store errors.
@@ -631,6 +633,16 @@ pub async fn create_item(
         Target::from(&u.account()),
         change.clone(),
     )?)?;
+    // Field by field, as an edit is: a new account setting a field the actor may not edit
+    // (attribute permissions, judged against the account as it would be created) is the
+    // kernel's `field_not_editable`, naming every such field.
+    let mut created = u.account();
+    if let (Some(p), Some(f)) = (&plain, password_fields(&tenant.policy).first()) {
+        created.attributes.insert(f.clone(), p.clone().into());
+    }
+    fields::check_create(&tenant.policy, &dir, actor, &created)?;
+    // What the creator may see of the new account: the response is redacted like a read.
+    let visible = fields::access_of(&tenant.policy, &dir, actor, &u)?;
     authorize_groups(tenant, &dir, actor, &u, &[], &u.groups)?;
     drop(conn);
     plugin_reports.extend(
@@ -704,10 +716,9 @@ pub async fn create_item(
         extra.insert("temporaryPassword".into(), p.into());
         extra.insert("mustChangePassword".into(), true.into());
     }
-    Ok(Written {
-        user: u.view(),
-        extra,
-    })
+    let mut view = u.view();
+    fields::redact(&visible, &mut view);
+    Ok(Written { user: view, extra })
 }
 
 /// For a policy whose records carry no password but whose resets hand out temporary

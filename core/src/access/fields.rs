@@ -5,7 +5,10 @@
 //! fields visible and editable; [`FieldAccess::redact`] removes what the actor may not see
 //! from a record; [`edit_denial`] (and the `changes` operation, which calls it) denies an
 //! edit touching a field the actor may not edit with `field_not_editable`, naming every such
-//! field. Adapters (the server, the console) ask and apply; they never write the rule.
+//! field. A creation is judged the same way: [`create_denial`] denies a new account that
+//! sets a field its creator may not edit, the field access decided against the account as
+//! it would be created (its manager, its organisation). Adapters (the server, the console)
+//! ask and apply; they never write the rule.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -470,4 +473,74 @@ pub fn edit_denial(
 ) -> Result<Option<Denial>, AccessError> {
     let changed = crate::lifecycle::changed_fields(before, after);
     fields_denial(policy, dir, actor, before, &changed, now, lang)
+}
+
+/// Whether a value of a new record sets nothing: `null`, a blank text, an empty list or
+/// object.
+fn is_unset(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        Value::Bool(_) | Value::Number(_) => false,
+    }
+}
+
+/// The fields a new account sets: those the `changes` operation would report for an edit
+/// from an account with nothing set into `created` (see [`edit_denial`]). What the creator
+/// does not choose is not a field it sets: the id (it names the new account), the
+/// policy's initial status (the lifecycle's, or `active` without one), and values that set
+/// nothing (`null`, a blank text, an empty list or object). A non-blank `password`
+/// attribute is a password set.
+pub fn created_fields(policy: &Policy, created: &Account) -> Vec<String> {
+    let initial = crate::lifecycle::initial_status(policy).unwrap_or("active");
+    let attributes: Map<String, Value> = created
+        .attributes
+        .iter()
+        .filter(|(k, v)| {
+            k.as_str() == "id"
+                || (k.as_str() == "status" && v.as_str() == Some(initial))
+                || is_unset(v)
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let nothing = Account {
+        id: created.id.clone(),
+        status: initial.to_owned(),
+        attributes,
+        ..Account::default()
+    };
+    crate::lifecycle::changed_fields(&nothing, created)
+}
+
+/// The deny of the creation of `created` by `actor` when the new account sets fields the
+/// actor may not edit ([`created_fields`]): `field_not_editable` naming every such field,
+/// as [`edit_denial`] does for an edit, or `None`.
+///
+/// The field access is decided against the account as it would be created: `manager` is
+/// its creator when the new account names it as manager, `team` when the creator is above
+/// it in `dir` (which should hold the new account's row and its manager's chain; without
+/// them, only its direct manager), and `role:` principals need the creator in the new
+/// account's organisation (or a super administrator). `self` never matches: a creator is
+/// not the account it creates.
+///
+/// This does not decide whether the actor may create the account at all: ask
+/// [`authorize`] for the policy's create action.
+///
+/// # Errors
+/// As [`field_access`].
+pub fn create_denial(
+    policy: &Policy,
+    dir: &Directory,
+    actor: &Account,
+    created: &Account,
+    now: Timestamp,
+    lang: Lang,
+) -> Result<Option<Denial>, AccessError> {
+    if policy.access().is_none_or(|a| a.field_rules.is_empty()) {
+        return Ok(None);
+    }
+    let set = created_fields(policy, created);
+    fields_denial(policy, dir, actor, created, &set, now, lang)
 }

@@ -4,7 +4,7 @@
 //! - [`authorize`] answers one request with an allow or a typed deny.
 //! - [`field_access`] answers which fields of an account the actor may see and change
 //!   (attribute permissions, `access.fieldAccess`); [`edit_denial`] refuses an edit of a
-//!   field the actor may not change.
+//!   field the actor may not change, [`create_denial`] a new account setting one.
 //! - [`scope`] answers "which users may I list" with a [`Filter`] — never a truncated list —
 //!   that renders to a parameterised SQL `WHERE` clause ([`Filter::to_sql`]) or runs in
 //!   memory ([`Filter::matches`]).
@@ -32,7 +32,10 @@ pub use authorize::{
 pub use compile::CompiledAccess;
 pub(crate) use compile::compile;
 pub use directory::Directory;
-pub use fields::{ACCOUNT_KEYS, FieldAccess, edit_denial, field_access, fields_denial};
+pub use fields::{
+    ACCOUNT_KEYS, FieldAccess, create_denial, created_fields, edit_denial, field_access,
+    fields_denial,
+};
 pub use filter::{
     Filter, Placeholder, ScopeDecision, SqlError, SqlFilter, SqlOptions, SubtreeStrategy, scope,
 };

@@ -1266,3 +1266,195 @@ async fn concurrent_failed_sign_ins_are_all_counted(env: &Env) {
     assert_eq!(n, 6, "{stored}");
 }
 on_both!(concurrent_failed_sign_ins_are_all_counted);
+
+/// The status, the content type and the body of a refused request.
+fn malformed(
+    (s, v, h): (StatusCode, Value, axum::http::HeaderMap),
+    part: &str,
+    code: &str,
+    field: Option<&str>,
+) -> Value {
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(
+        h.get("content-type").and_then(|c| c.to_str().ok()),
+        Some("application/json"),
+        "{v}"
+    );
+    assert_eq!(v["error"], "bad_request", "{v}");
+    assert_eq!(v["in"], part, "{v}");
+    assert_eq!(v["code"], code, "{v}");
+    match field {
+        Some(f) => assert_eq!(v["field"], f, "{v}"),
+        None => assert!(v.get("field").is_none(), "{v}"),
+    }
+    assert!(v["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+    v
+}
+
+/// Axum's extractor rejections (a path parameter, a JSON body, a query string) are the
+/// server's typed JSON 400, naming the part, the parameter or field, and the reason.
+async fn malformed_requests_are_typed_errors(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let sophie = demo_user(&users, "sophie");
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+
+    // A path parameter that is not UTF-8 once percent-decoded: named, on every route kind.
+    let v = malformed(
+        env.call(Method::GET, "/api/v1/users/%FF%FE", &as_hr, None)
+            .await,
+        "path",
+        "invalid_path_parameter",
+        Some("id"),
+    );
+    assert!(v["message"].as_str().unwrap().contains("UTF-8"), "{v}");
+    malformed(
+        env.call(
+            Method::PUT,
+            "/api/v1/groups/g1/members/%C3%28",
+            &as_hr,
+            None,
+        )
+        .await,
+        "path",
+        "invalid_path_parameter",
+        Some("user"),
+    );
+    malformed(
+        env.call(Method::GET, "/api/v1/resources/%FF/r1", &as_hr, None)
+            .await,
+        "path",
+        "invalid_path_parameter",
+        Some("kind"),
+    );
+
+    // A body that is not JSON.
+    let v = malformed(
+        env.call_raw(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(r#"{"firstName": "#.into()),
+        )
+        .await,
+        "body",
+        "invalid_json",
+        None,
+    );
+    assert!(
+        v["message"].as_str().unwrap().contains("not valid JSON"),
+        "{v}"
+    );
+    // A field the body does not have, a field of the wrong type, a missing field.
+    let status = format!("/api/v1/users/{}/status", sophie.id);
+    let v = malformed(
+        env.call(
+            Method::POST,
+            &status,
+            &as_hr,
+            Some(json!({"to": "inactive", "bogus": 1})),
+        )
+        .await,
+        "body",
+        "unknown_field",
+        Some("bogus"),
+    );
+    assert!(v["message"].as_str().unwrap().contains("`bogus`"), "{v}");
+    malformed(
+        env.call(Method::POST, &status, &as_hr, Some(json!({"to": 5})))
+            .await,
+        "body",
+        "invalid_value",
+        Some("to"),
+    );
+    malformed(
+        env.call(Method::POST, &status, &as_hr, Some(json!({"reason": "x"})))
+            .await,
+        "body",
+        "missing_field",
+        Some("to"),
+    );
+    // Nothing changed.
+    let (_, v, _) = env
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{}", sophie.id),
+            &as_hr,
+            None,
+        )
+        .await;
+    assert_eq!(v["user"]["status"], "active", "{v}");
+    // A body sent without a JSON content type.
+    let req = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri(&status)
+        .header("authorization", format!("Bearer {key}"))
+        .header("x-warden-act-as", hr.id.as_str())
+        .header("content-type", "text/plain")
+        .body(axum::body::Body::from(r#"{"to": "inactive"}"#))
+        .unwrap();
+    let resp = tower::ServiceExt::oneshot(env.router.clone(), req)
+        .await
+        .unwrap();
+    let (s, h) = (resp.status(), resp.headers().clone());
+    let bytes = http_body_util::BodyExt::collect(resp.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    malformed(
+        (s, serde_json::from_slice(&bytes).unwrap(), h),
+        "body",
+        "unsupported_media_type",
+        None,
+    );
+
+    // A query parameter of the wrong type, an unknown one.
+    let v = malformed(
+        env.call(Method::GET, "/api/v1/users?limit=ten", &as_hr, None)
+            .await,
+        "query",
+        "invalid_parameter",
+        Some("limit"),
+    );
+    assert!(v["message"].as_str().unwrap().starts_with("`limit`"), "{v}");
+    let v = malformed(
+        env.call(
+            Method::GET,
+            &format!("/api/v1/users/{}/audit?bogus=1", sophie.id),
+            &as_hr,
+            None,
+        )
+        .await,
+        "query",
+        "unknown_parameter",
+        Some("bogus"),
+    );
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("unknown parameter `bogus`"),
+        "{v}"
+    );
+    malformed(
+        env.call(Method::GET, "/api/v1/organizations?limit=1.5", &as_hr, None)
+            .await,
+        "query",
+        "invalid_parameter",
+        Some("limit"),
+    );
+
+    // The decision API keeps the contract's envelope, naming the operation.
+    let (s, v, h) = env
+        .call(Method::POST, "/api/v1/decide/%FF", &as_hr, Some(json!({})))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(
+        h.get("content-type").and_then(|c| c.to_str().ok()),
+        Some("application/json")
+    );
+    assert_eq!(v["error"]["code"], "invalid_input", "{v}");
+    assert_eq!(v["error"]["path"], "operation", "{v}");
+}
+on_both!(malformed_requests_are_typed_errors);

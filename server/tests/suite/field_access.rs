@@ -256,3 +256,264 @@ async fn reads_lists_searches_and_histories_leave_out_hidden_fields(env: &Env) {
     assert_eq!(v["deny"]["code"], "not_permitted");
 }
 on_both!(reads_lists_searches_and_histories_leave_out_hidden_fields);
+
+/// A group's member list shows each member as a list of users does: without what the
+/// viewer may not see.
+async fn group_members_leave_out_hidden_fields(env: &Env) {
+    let users = env.demo(HR).await;
+    let manager = demo_user(&users, "manager");
+    let sophie = demo_user(&users, "sophie");
+    let hr = demo_user(&users, "hr");
+    let key = env.key(HR, "service").await;
+    let path = "/api/v1/groups/all-employees/members";
+    let (s, v, _) = env
+        .call(Method::GET, path, &Auth::key(&key, &manager.id), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let member = v["members"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["user"]["id"] == sophie.id.as_str()))
+        .expect("Sophie is an active employee in her manager's scope");
+    assert_eq!(member["user"]["firstName"], "Sophie");
+    assert!(
+        member["user"].get("birthdate").is_none() && member["user"].get("address").is_none(),
+        "{member}"
+    );
+    assert!(!v.to_string().contains("1991-05-14"), "{v}");
+    // HR sees them.
+    let (_, v, _) = env
+        .call(Method::GET, path, &Auth::key(&key, &hr.id), None)
+        .await;
+    assert!(v.to_string().contains("1991-05-14"), "{v}");
+}
+on_both!(group_members_leave_out_hidden_fields);
+
+/// HR's policy with attribute permissions on creation: HR may not set the company entry
+/// date (super administrators do), sets the country only of the accounts below it and the
+/// city only of those it manages directly, and does not see the status.
+async fn restrict_hr_creation(env: &Env, hr: &str) {
+    let admin = env.key(HR, "admin").await;
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/policy", &Auth::key(&admin, hr), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let mut doc = v["document"].clone();
+    let fa = &mut doc["access"]["fieldAccess"];
+    fa["companyEntryDate"] = json!({"edit": ["superAdmin"]});
+    fa["country"] = json!({"edit": ["team"]});
+    fa["city"] = json!({"edit": ["manager"]});
+    fa["status"] = json!({"view": ["self", "superAdmin"]});
+    let admin_auth = Auth::Key {
+        token: admin,
+        act_as: None,
+    };
+    let (s, v, _) = env
+        .call(Method::PUT, "/api/v1/policy", &admin_auth, Some(doc))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+
+fn new_hr_user(email: &str, manager: &str, extra: Value) -> Value {
+    let mut u = json!({"firstName": "Nora", "lastName": "Blanc", "email": email,
+        "jobTitle": "Software Engineer", "manager": manager, "status": "active",
+        "organization": "company"});
+    for (k, v) in extra.as_object().unwrap() {
+        u[k] = v.clone();
+    }
+    u
+}
+
+/// A single create setting a field the actor may not edit is the kernel's
+/// `field_not_editable` (403, naming the field, as an edit's), and nothing is stored;
+/// `manager` is judged against the new account's manager; the created user comes back
+/// without what the creator may not see.
+async fn a_create_obeys_attribute_permissions(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let manager = demo_user(&users, "manager");
+    restrict_hr_creation(env, &hr.id).await;
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+    let count = || env.scalar("SELECT COUNT(*) FROM users WHERE tenant_id = $1", HR);
+    let before = count().await;
+
+    // The entry date: only super administrators set it.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(new_hr_user(
+                "nora.blanc@company.com",
+                &hr.id,
+                json!({"companyEntryDate": "2026-01-05", "country": "France"}),
+            )),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["error"], "denied");
+    assert_eq!(v["deny"]["code"], "field_not_editable");
+    assert_eq!(v["deny"]["rule"], "fieldAccess");
+    assert_eq!(v["deny"]["params"]["fields"], json!(["companyEntryDate"]));
+    // The country of an account that will not be below HR: `team` is judged against the
+    // new account's manager.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(new_hr_user(
+                "nora.blanc@company.com",
+                &manager.id,
+                json!({"country": "France"}),
+            )),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["params"]["fields"], json!(["country"]));
+    assert_eq!(count().await, before, "a denied create stores nothing");
+
+    // The country of an account HR manages: created. A blank entry date sets nothing.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(new_hr_user(
+                "nora.blanc@company.com",
+                &hr.id,
+                json!({"country": "France", "companyEntryDate": null}),
+            )),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["user"]["country"], "France");
+    // Redacted like a read: HR does not see the status.
+    assert!(v["user"].get("status").is_none(), "{v}");
+    assert_eq!(v["user"]["firstName"], "Nora");
+    let id = v["user"]["id"].as_str().unwrap().to_owned();
+    let (_, read, _) = env
+        .call(Method::GET, &format!("/api/v1/users/{id}"), &as_hr, None)
+        .await;
+    assert!(read["user"].get("status").is_none(), "{read}");
+    assert_eq!(read["fields"]["hidden"], json!(["status"]));
+    // Stored with its status all the same.
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM users WHERE id = $1 AND status = 'active'",
+            &id
+        )
+        .await,
+        1
+    );
+
+    // Two levels below HR (reporting to the user just created): `team` reaches the new
+    // account through its manager's chain, `manager` does not (its manager is Nora).
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(new_hr_user(
+                "zoe.caron@company.com",
+                &id,
+                json!({"country": "France"}),
+            )),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(new_hr_user(
+                "yves.caron@company.com",
+                &id,
+                json!({"city": "Lyon"}),
+            )),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["params"]["fields"], json!(["city"]));
+    // Its direct manager sets the city.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(new_hr_user(
+                "yves.caron@company.com",
+                &hr.id,
+                json!({"city": "Lyon"}),
+            )),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+}
+on_both!(a_create_obeys_attribute_permissions);
+
+/// Import commits and bulk imports: a record setting a field the actor may not edit is
+/// reported refused with the same deny, and the other records are created.
+async fn imports_and_bulk_imports_obey_attribute_permissions(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let manager = demo_user(&users, "manager");
+    restrict_hr_creation(env, &hr.id).await;
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+
+    let csv = format!(
+        "firstName,lastName,email,jobTitle,manager,status,organization,companyEntryDate\n\
+         Ines,Roux,ines.roux@company.com,Software Engineer,{m},active,company,\n\
+         Jade,Faure,jade.faure@company.com,Software Engineer,{m},active,company,2026-02-01\n\
+         Lea,Morel,lea.morel@company.com,Software Engineer,{m},active,company,\n",
+        m = manager.id
+    );
+    let (s, v, _) = env
+        .call_raw(
+            Method::POST,
+            "/api/v1/imports?commit=true",
+            &as_hr,
+            Some(csv),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["summary"]["created"], 2, "{v}");
+    assert_eq!(v["summary"]["refused"], 1, "{v}");
+    let refused = &v["results"][1];
+    assert_eq!(refused["index"], 1, "{v}");
+    assert_eq!(refused["deny"]["code"], "field_not_editable", "{v}");
+    assert_eq!(
+        refused["deny"]["params"]["fields"],
+        json!(["companyEntryDate"])
+    );
+    assert!(v["results"][0]["id"].is_string() && v["results"][2]["id"].is_string());
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND document LIKE '%jade.faure%'",
+            HR
+        )
+        .await,
+        0
+    );
+
+    let body = json!({"items": [
+        {"op": "import", "user": new_hr_user("max.girard@company.com", &manager.id, json!({}))},
+        {"op": "import", "user": new_hr_user("eve.perrin@company.com", &manager.id, json!({"country": "France"}))},
+        {"op": "import", "user": new_hr_user("tom.lemoine@company.com", &hr.id, json!({"country": "France"}))},
+    ]});
+    let (s, v, _) = env
+        .call(Method::POST, "/api/v1/bulk", &as_hr, Some(body))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let r = &v["results"];
+    assert_eq!(r[0]["outcome"], "committed", "{v}");
+    assert_eq!(r[1]["outcome"], "refused", "{v}");
+    assert_eq!(r[1]["deny"]["code"], "field_not_editable", "{v}");
+    assert_eq!(r[1]["deny"]["params"]["fields"], json!(["country"]), "{v}");
+    assert_eq!(r[2]["outcome"], "committed", "{v}");
+    assert_eq!(v["summary"]["committed"], 2);
+    assert_eq!(v["summary"]["refused"], 1);
+}
+on_both!(imports_and_bulk_imports_obey_attribute_permissions);
