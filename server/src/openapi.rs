@@ -255,7 +255,15 @@ impl Spec {
                 .build(),
             ));
         }
-        for (status, description, schema) in op.responses {
+        let mut responses = op.responses;
+        // A route that reads a query, a body or path parameters answers a malformed one with
+        // the typed 400 of `crate::extract`, documented or not in its row.
+        let reads_input = op.query.is_some() || !op.body.is_empty() || !op.path_params.is_empty();
+        if reads_input && !responses.iter().any(|(status, ..)| *status == 400) {
+            responses.push((400, error_description(400), Some(error_schema(400))));
+            responses.sort_by_key(|(status, ..)| *status);
+        }
+        for (status, description, schema) in responses {
             let mut r = ResponseBuilder::new().description(description);
             if let (200, Some(mime)) = (status, op.text) {
                 r = r.content(
