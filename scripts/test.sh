@@ -36,7 +36,7 @@ cargo test -p warden-core --features schema --test contract_schema
 node scripts/gen-types.mjs --check
 
 step "cargo test (warden-core without password hashing)"
-cargo test -p warden-core --no-default-features --features builtin-blocklist --lib
+cargo test -p warden-core --no-default-features --features builtin-blocklist,builtin-presets,builtin-unicode --lib
 
 step "warden-core builds with neither hashing nor the built-in blocklist (browser build)"
 cargo build -p warden-core --no-default-features
