@@ -829,7 +829,20 @@ fn import_account(
     normalized: &Map<String, Value>,
     manager_field: &str,
 ) -> Account {
-    let t = import_target(user, normalized, manager_field);
+    let mut t = import_target(user, normalized, manager_field);
+    // A password is never in the normalised record, but the record sets it all the same:
+    // its presence counts (a marker, never the password itself).
+    for (name, spec) in policy.document().fields.iter() {
+        if spec.kind == crate::policy::FieldType::Password
+            && user
+                .get(name)
+                .and_then(Value::as_str)
+                .is_some_and(|p| !p.is_empty())
+        {
+            t.attributes
+                .insert(name.to_string(), Value::String("(set)".into()));
+        }
+    }
     let status = t.status.unwrap_or_else(|| {
         lifecycle::initial_status(policy)
             .unwrap_or("active")

@@ -613,3 +613,36 @@ fn a_bulk_import_setting_a_field_the_actor_may_not_edit_is_denied_and_the_others
     assert_eq!(r[2]["outcome"], "allowed", "{out}");
     assert_eq!(out["summary"]["denied"], 1);
 }
+
+/// Found in review: a bulk import's password is never in the normalised record, and a
+/// record could name the creator's own id to make `self` match. Both are fields the
+/// creator sets, judged as a single create judges them.
+#[test]
+fn a_bulk_import_cannot_set_a_password_or_borrow_the_creators_id_past_field_access() {
+    let mut doc = creation_policy_document();
+    doc["fields"]["password"] = json!({"type": "password"});
+    doc["fields"]["phone"] = json!({"type": "text"});
+    doc["password"] = json!({"profile": "nist-800-63b-4"});
+    doc["access"]["fieldAccess"]["password"] = json!({"edit": ["self"]});
+    doc["access"]["fieldAccess"]["phone"] = json!({"edit": ["self"]});
+    let out = warden_core::api::evaluate(&json!({
+        "policy": doc, "op": "bulk",
+        "input": {
+            "actor": {"id": "h", "organization": "acme", "roles": ["hr"]},
+            "items": [
+                {"op": "import", "user": {"name": "A", "organization": "acme", "password": "Correct-Horse-7"}},
+                {"op": "import", "user": {"id": "h", "name": "B", "organization": "acme", "phone": "+33 1 23 45 67 89"}},
+                {"op": "import", "user": {"name": "C", "organization": "acme"}}
+            ],
+            "now": "2026-11-22T10:00:00Z"
+        }
+    }))
+    .unwrap();
+    let r = &out["results"];
+    assert_eq!(r[0]["outcome"], "denied", "{out}");
+    assert_eq!(r[0]["deny"]["params"]["fields"], json!(["password"]), "{out}");
+    assert!(!out.to_string().contains("Correct-Horse-7"), "{out}");
+    assert_eq!(r[1]["outcome"], "denied", "{out}");
+    assert_eq!(r[1]["deny"]["params"]["fields"], json!(["phone"]), "{out}");
+    assert_eq!(r[2]["outcome"], "allowed", "{out}");
+}
