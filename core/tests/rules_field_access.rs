@@ -640,7 +640,11 @@ fn a_bulk_import_cannot_set_a_password_or_borrow_the_creators_id_past_field_acce
     .unwrap();
     let r = &out["results"];
     assert_eq!(r[0]["outcome"], "denied", "{out}");
-    assert_eq!(r[0]["deny"]["params"]["fields"], json!(["password"]), "{out}");
+    assert_eq!(
+        r[0]["deny"]["params"]["fields"],
+        json!(["password"]),
+        "{out}"
+    );
     assert!(!out.to_string().contains("Correct-Horse-7"), "{out}");
     assert_eq!(r[1]["outcome"], "denied", "{out}");
     assert_eq!(r[1]["deny"]["params"]["fields"], json!(["phone"]), "{out}");

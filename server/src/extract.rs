@@ -82,6 +82,28 @@ fn is_json(headers: &HeaderMap) -> bool {
                     .is_some_and(|s| s.eq_ignore_ascii_case("+json"))))
 }
 
+/// serde's `invalid type: integer `12345678`, expected a string` without the value the
+/// sender gave (`invalid type: integer, expected a string`): the field may be a password,
+/// and an answer never quotes one (nor echoes a long value back).
+fn without_value(reason: &str) -> String {
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = reason.strip_prefix(prefix) {
+            let (unexpected, expected) = rest.split_once(", expected ").unwrap_or((rest, ""));
+            let kind = unexpected
+                .split(['`', '"'])
+                .next()
+                .unwrap_or(unexpected)
+                .trim_end();
+            return if expected.is_empty() {
+                format!("{prefix}{kind}")
+            } else {
+                format!("{prefix}{kind}, expected {expected}")
+            };
+        }
+    }
+    reason.to_owned()
+}
+
 /// Parses a JSON body into `T`, the error naming the field at fault.
 ///
 /// # Errors
@@ -100,6 +122,7 @@ pub fn json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                     Some(i) => message.get(..i).unwrap_or(&message).to_owned(),
                     None => message.clone(),
                 };
+                let reason = without_value(&reason);
                 let (field, code) = classify(e.path(), &reason);
                 return Err(Malformed::new(RequestPart::Body, code, reason)
                     .field(field)
@@ -333,6 +356,31 @@ mod tests {
         assert_eq!((m.code, m.field), ("invalid_json", None));
         let m = malformed(json_body::<Q>(br#"{} trailing"#).unwrap_err());
         assert_eq!(m.code, "invalid_json");
+    }
+
+    /// Found in review: `{"password": 12345678}` answered with the number in the message.
+    #[test]
+    fn body_errors_never_quote_the_value_sent() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct SignIn {
+            password: String,
+        }
+        for body in [
+            &br#"{"password": 12345678}"#[..],
+            br#"{"password": true}"#,
+            br#"{"password": ["Secret-Value-1"]}"#,
+        ] {
+            let m = malformed(json_body::<SignIn>(body).unwrap_err());
+            assert_eq!(m.field.as_deref(), Some("password"));
+            assert!(m.message.starts_with("invalid type: "), "{}", m.message);
+            assert!(m.message.contains(", expected a string"), "{}", m.message);
+            for secret in ["12345678", "true", "Secret-Value-1"] {
+                assert!(!m.message.contains(secret), "{}", m.message);
+            }
+        }
+        let m = malformed(json_body::<Q>(br#"{"limit": "ten"}"#).unwrap_err());
+        assert!(!m.message.contains("ten"), "{}", m.message);
     }
 
     #[test]
