@@ -69,7 +69,15 @@ function startProc(name, cmd, args, opts) {
   const out = `${WORK}/${name}.log`;
   child.stdout.on("data", (d) => appendFileSync(out, d));
   child.stderr.on("data", (d) => appendFileSync(out, d));
-  child.exited = new Promise((res) => child.on("exit", (code, sig) => res({ code, sig })));
+  child.exited = new Promise((res) =>
+    child.on("exit", (code, sig) => {
+      // Gone: out of the pid file, so that the script's cleanup never signals a pid the
+      // system has since given to another process.
+      const left = readFileSync(PIDFILE, "utf8").split("\n").filter((p) => p && p !== String(child.pid));
+      writeFileSync(PIDFILE, left.map((p) => `${p}\n`).join(""));
+      res({ code, sig });
+    }),
+  );
   return child;
 }
 

@@ -38,27 +38,45 @@ const statusLabel = (s) => label(state.doc?.lifecycle?.statuses?.[s], s);
 let formsInit = null;
 // With its Unicode tables (an asset of the forms build): names, e-mail domains and the
 // password list hold non-ASCII text, which the forms build refuses until they are installed.
+// A failed fetch is not kept: the next form asks again.
+const fetchText = (url) =>
+  fetch(url).then((r) => {
+    if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+    return r.text();
+  });
 const formsModule = () =>
-  (formsInit ??= Promise.all([initForms(), fetch(new URL("../pkg/forms/unicode-tables.txt", import.meta.url)).then((r) => r.text())]).then(([, tables]) =>
-    installUnicodeTables(tables),
-  ));
+  (formsInit ??= Promise.all([initForms(), fetchText(new URL("../pkg/forms/unicode-tables.txt", import.meta.url))])
+    .then(([, tables]) => installUnicodeTables(tables))
+    .catch((err) => {
+      formsInit = null;
+      throw err;
+    }));
 // The forms build's Warden for the current policy (a Promise, made once per policy).
 function formsWarden() {
   // The same policy document, compiled by the forms build (its text taken now: the
   // document the list was drawn with).
   if (!state.forms) {
     const text = JSON.stringify(state.doc);
-    state.forms = formsModule().then(async () => {
-      const f = new FormsWarden(text);
-      return f.needsBlocklist ? f.withBlocklist(await formsBlocklist()) : f;
-    });
+    const forms = (state.forms = formsModule()
+      .then(async () => {
+        const f = new FormsWarden(text);
+        return f.needsBlocklist ? f.withBlocklist(await formsBlocklist()) : f;
+      })
+      .catch((err) => {
+        if (state.forms === forms) state.forms = null;
+        throw err;
+      }));
   }
   return state.forms;
 }
 
 // The common-password list, fetched once, then read by each build that needs it.
 let listText = null;
-const blocklistTextOnce = () => (listText ??= fetch(new URL("../pkg/common-passwords.txt", import.meta.url)).then((r) => r.text()));
+const blocklistTextOnce = () =>
+  (listText ??= fetchText(new URL("../pkg/common-passwords.txt", import.meta.url)).catch((err) => {
+    listText = null;
+    throw err;
+  }));
 async function blocklist() {
   state.blocklist ??= new Blocklist(await blocklistTextOnce());
   return state.blocklist;
@@ -243,7 +261,10 @@ async function openUser(user) {
     } catch (err) { window.alert(err.message); return; }
   }
   const hidden = new Set(access?.hidden ?? []), readOnly = new Set(access?.readOnly ?? []);
-  const warden = await formsWarden();
+  let warden;
+  try {
+    warden = await formsWarden();
+  } catch (err) { window.alert(err.message); return; }
   form = { user, mode, warden, touched: new Set(), decision: null };
   $("#user-title").textContent = t(user ? "editUser" : "createUser");
   const fields = Object.entries(state.doc.fields ?? {}).filter(([n, s]) => n !== "id" && n !== "status" && !s.derivedFrom && !hidden.has(n));
@@ -630,4 +651,5 @@ else await loadPreset(state.preset);
 document.body.dataset.ready = "true";
 // The list is shown: now the forms build (and its Warden, once a policy is loaded), so that
 // the first form opens at once.
-if (state.doc) formsWarden(); else formsModule();
+// (A failure here is reported when a form opens, which asks again.)
+(state.doc ? formsWarden() : formsModule()).catch(() => {});
