@@ -239,6 +239,22 @@ impl Tables {
     }
 }
 
+/// The SHA-256 of the one tables asset this core reads (`core/data/unicode-tables.txt`; a
+/// test keeps it current): a file cut short, edited, or written by another version of the
+/// tables is refused, never installed to normalise differently from the full build.
+const ASSET_SHA256: &str = "c33ca2ca22dab95ca2d1e786130eef4a6f30b38bee3fa2038e75ec7c002ee838";
+
+/// The largest text [`install`] reads (the asset is about 110 KB).
+pub const MAX_ASSET_BYTES: usize = 256 * 1024;
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 static INSTALLED: OnceLock<Tables> = OnceLock::new();
 static MISSED: AtomicBool = AtomicBool::new(false);
 
@@ -247,8 +263,22 @@ static MISSED: AtomicBool = AtomicBool::new(false);
 /// keep using their compiled-in tables.
 ///
 /// # Errors
-/// When the text is not a tables asset.
+/// When the text is longer than [`MAX_ASSET_BYTES`], or is not this build's tables asset
+/// (its SHA-256 differs), or does not parse.
 pub fn install(text: &str) -> Result<(), TablesError> {
+    if text.len() > MAX_ASSET_BYTES {
+        return Err(TablesError(format!(
+            "{} bytes, over the limit of {MAX_ASSET_BYTES}",
+            text.len()
+        )));
+    }
+    if sha256_hex(text) != ASSET_SHA256 {
+        return Err(TablesError(
+            "not this build's asset (its SHA-256 differs: a file cut short, edited, or of \
+             another version; load the `unicode-tables.txt` of the same package)"
+                .into(),
+        ));
+    }
     if INSTALLED.get().is_some() {
         return Ok(());
     }
@@ -450,6 +480,29 @@ mod tests {
             asset == export(),
             "core/data/unicode-tables.txt is stale: rerun with WARDEN_WRITE_UNICODE_TABLES=1"
         );
+        assert_eq!(
+            sha256_hex(asset),
+            ASSET_SHA256,
+            "the asset changed: ASSET_SHA256 in core/src/unicode.rs must name it"
+        );
+    }
+
+    /// Found in review: a cut, edited or oversized asset parsed and was installed.
+    #[test]
+    fn only_this_builds_asset_installs() {
+        let asset = include_str!("../data/unicode-tables.txt");
+        assert_eq!(install(asset), Ok(()));
+        let cut = asset.get(..asset.len() / 2).unwrap_or_default();
+        assert!(install(cut).is_err());
+        let edited = asset.replacen('\n', "\n\n", 1);
+        assert!(install(&edited).is_err());
+        assert!(
+            install(&asset.repeat(3))
+                .unwrap_err()
+                .to_string()
+                .contains("over the limit")
+        );
+        assert!(install("").is_err());
     }
 
     #[test]
