@@ -146,7 +146,18 @@ pub async fn members(
     for u in &found {
         let mut view = u.view();
         if let Some((actor, dir)) = &redaction {
-            crate::fields::redact(&crate::fields::access_of(policy, dir, actor, u)?, &mut view);
+            let fa = crate::fields::access_of(policy, dir, actor, u)?;
+            // A dynamic group's rule decides on the member's fields: a member the rule admits
+            // only through fields this viewer may not see is not listed (listing it would
+            // reveal them), as a search hit only in a hidden field is not one.
+            if dynamic {
+                let mut seen = u.account();
+                seen.attributes = fa.redacted(&seen.attributes);
+                if is_group_member(access, &seen, id) != Some(true) {
+                    continue;
+                }
+            }
+            crate::fields::redact(&fa, &mut view);
         }
         let mut v = json!({"user": view});
         if !dynamic {

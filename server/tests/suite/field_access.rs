@@ -288,6 +288,64 @@ async fn group_members_leave_out_hidden_fields(env: &Env) {
 }
 on_both!(group_members_leave_out_hidden_fields);
 
+/// Found in review: a dynamic group whose rule reads a field hidden from the viewer listed
+/// exactly the members with that value, revealing it. A member the rule admits only through
+/// hidden fields is not listed to that viewer.
+async fn dynamic_group_members_do_not_reveal_hidden_fields(env: &Env) {
+    let users = env.demo(HR).await;
+    let manager = demo_user(&users, "manager");
+    let sophie = demo_user(&users, "sophie");
+    let hr = demo_user(&users, "hr");
+    let admin = env.key(HR, "admin").await;
+    let (s, v, _) = env
+        .call(
+            Method::GET,
+            "/api/v1/policy",
+            &Auth::key(&admin, &hr.id),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let mut doc = v["document"].clone();
+    doc["access"]["groups"]["born-1991-05-14"] = json!({
+        "label": {"en": "Born on 14 May 1991", "fr": "Nés le 14 mai 1991"},
+        "rule": {"field": "birthdate", "in": ["1991-05-14"]}
+    });
+    let admin_auth = Auth::Key {
+        token: admin,
+        act_as: None,
+    };
+    let (s, v, _) = env
+        .call(Method::PUT, "/api/v1/policy", &admin_auth, Some(doc))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let key = env.key(HR, "service").await;
+    let path = "/api/v1/groups/born-1991-05-14/members";
+    let ids = |v: &Value| -> Vec<String> {
+        v["members"]
+            .as_array()
+            .map(|m| {
+                m.iter()
+                    .filter_map(|m| m["user"]["id"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // HR sees birth dates: Sophie is a member.
+    let (s, v, _) = env
+        .call(Method::GET, path, &Auth::key(&key, &hr.id), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(ids(&v).contains(&sophie.id), "{v}");
+    // Her manager reads her but not her birth date: the list does not name her.
+    let (s, v, _) = env
+        .call(Method::GET, path, &Auth::key(&key, &manager.id), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(!ids(&v).contains(&sophie.id), "{v}");
+}
+on_both!(dynamic_group_members_do_not_reveal_hidden_fields);
+
 /// HR's policy with attribute permissions on creation: HR may not set the company entry
 /// date (super administrators do), sets the country only of the accounts below it and the
 /// city only of those it manages directly, and does not see the status.
