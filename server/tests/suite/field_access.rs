@@ -296,29 +296,13 @@ async fn dynamic_group_members_do_not_reveal_hidden_fields(env: &Env) {
     let manager = demo_user(&users, "manager");
     let sophie = demo_user(&users, "sophie");
     let hr = demo_user(&users, "hr");
-    let admin = env.key(HR, "admin").await;
-    let (s, v, _) = env
-        .call(
-            Method::GET,
-            "/api/v1/policy",
-            &Auth::key(&admin, &hr.id),
-            None,
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    let mut doc = v["document"].clone();
-    doc["access"]["groups"]["born-1991-05-14"] = json!({
-        "label": {"en": "Born on 14 May 1991", "fr": "Nés le 14 mai 1991"},
-        "rule": {"field": "birthdate", "in": ["1991-05-14"]}
-    });
-    let admin_auth = Auth::Key {
-        token: admin,
-        act_as: None,
-    };
-    let (s, v, _) = env
-        .call(Method::PUT, "/api/v1/policy", &admin_auth, Some(doc))
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    env.edit_policy(HR, |doc| {
+        doc["access"]["groups"]["born-1991-05-14"] = json!({
+            "label": {"en": "Born on 14 May 1991", "fr": "Nés le 14 mai 1991"},
+            "rule": {"field": "birthdate", "in": ["1991-05-14"]}
+        });
+    })
+    .await;
     let key = env.key(HR, "service").await;
     let path = "/api/v1/groups/born-1991-05-14/members";
     let ids = |v: &Value| -> Vec<String> {
@@ -349,26 +333,34 @@ on_both!(dynamic_group_members_do_not_reveal_hidden_fields);
 /// HR's policy with attribute permissions on creation: HR may not set the company entry
 /// date (super administrators do), sets the country only of the accounts below it and the
 /// city only of those it manages directly, and does not see the status.
-async fn restrict_hr_creation(env: &Env, hr: &str) {
-    let admin = env.key(HR, "admin").await;
+async fn restrict_hr_creation(env: &Env) {
+    env.edit_policy(HR, |doc| {
+        let fa = &mut doc["access"]["fieldAccess"];
+        fa["companyEntryDate"] = json!({"edit": ["superAdmin"]});
+        fa["country"] = json!({"edit": ["team"]});
+        fa["city"] = json!({"edit": ["manager"]});
+        fa["status"] = json!({"view": ["self", "superAdmin"]});
+    })
+    .await;
+}
+
+/// `POST /api/v1/users` of [`new_hr_user`] as `auth`.
+async fn create_hr_user(
+    env: &Env,
+    auth: &Auth,
+    email: &str,
+    manager: &str,
+    extra: Value,
+) -> (StatusCode, Value) {
     let (s, v, _) = env
-        .call(Method::GET, "/api/v1/policy", &Auth::key(&admin, hr), None)
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            auth,
+            Some(new_hr_user(email, manager, extra)),
+        )
         .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    let mut doc = v["document"].clone();
-    let fa = &mut doc["access"]["fieldAccess"];
-    fa["companyEntryDate"] = json!({"edit": ["superAdmin"]});
-    fa["country"] = json!({"edit": ["team"]});
-    fa["city"] = json!({"edit": ["manager"]});
-    fa["status"] = json!({"view": ["self", "superAdmin"]});
-    let admin_auth = Auth::Key {
-        token: admin,
-        act_as: None,
-    };
-    let (s, v, _) = env
-        .call(Method::PUT, "/api/v1/policy", &admin_auth, Some(doc))
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    (s, v)
 }
 
 fn new_hr_user(email: &str, manager: &str, extra: Value) -> Value {
@@ -389,25 +381,21 @@ async fn a_create_obeys_attribute_permissions(env: &Env) {
     let users = env.demo(HR).await;
     let hr = demo_user(&users, "hr");
     let manager = demo_user(&users, "manager");
-    restrict_hr_creation(env, &hr.id).await;
+    restrict_hr_creation(env).await;
     let key = env.key(HR, "service").await;
     let as_hr = Auth::key(&key, &hr.id);
     let count = || env.scalar("SELECT COUNT(*) FROM users WHERE tenant_id = $1", HR);
     let before = count().await;
 
     // The entry date: only super administrators set it.
-    let (s, v, _) = env
-        .call(
-            Method::POST,
-            "/api/v1/users",
-            &as_hr,
-            Some(new_hr_user(
-                "nora.blanc@company.com",
-                &hr.id,
-                json!({"companyEntryDate": "2026-01-05", "country": "France"}),
-            )),
-        )
-        .await;
+    let (s, v) = create_hr_user(
+        env,
+        &as_hr,
+        "nora.blanc@company.com",
+        &hr.id,
+        json!({"companyEntryDate": "2026-01-05", "country": "France"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     assert_eq!(v["error"], "denied");
     assert_eq!(v["deny"]["code"], "field_not_editable");
@@ -415,35 +403,27 @@ async fn a_create_obeys_attribute_permissions(env: &Env) {
     assert_eq!(v["deny"]["params"]["fields"], json!(["companyEntryDate"]));
     // The country of an account that will not be below HR: `team` is judged against the
     // new account's manager.
-    let (s, v, _) = env
-        .call(
-            Method::POST,
-            "/api/v1/users",
-            &as_hr,
-            Some(new_hr_user(
-                "nora.blanc@company.com",
-                &manager.id,
-                json!({"country": "France"}),
-            )),
-        )
-        .await;
+    let (s, v) = create_hr_user(
+        env,
+        &as_hr,
+        "nora.blanc@company.com",
+        &manager.id,
+        json!({"country": "France"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     assert_eq!(v["deny"]["params"]["fields"], json!(["country"]));
     assert_eq!(count().await, before, "a denied create stores nothing");
 
     // The country of an account HR manages: created. A blank entry date sets nothing.
-    let (s, v, _) = env
-        .call(
-            Method::POST,
-            "/api/v1/users",
-            &as_hr,
-            Some(new_hr_user(
-                "nora.blanc@company.com",
-                &hr.id,
-                json!({"country": "France", "companyEntryDate": null}),
-            )),
-        )
-        .await;
+    let (s, v) = create_hr_user(
+        env,
+        &as_hr,
+        "nora.blanc@company.com",
+        &hr.id,
+        json!({"country": "France", "companyEntryDate": null}),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["user"]["country"], "France");
     // Redacted like a read: HR does not see the status.
@@ -467,46 +447,34 @@ async fn a_create_obeys_attribute_permissions(env: &Env) {
 
     // Two levels below HR (reporting to the user just created): `team` reaches the new
     // account through its manager's chain, `manager` does not (its manager is Nora).
-    let (s, v, _) = env
-        .call(
-            Method::POST,
-            "/api/v1/users",
-            &as_hr,
-            Some(new_hr_user(
-                "zoe.caron@company.com",
-                &id,
-                json!({"country": "France"}),
-            )),
-        )
-        .await;
+    let (s, v) = create_hr_user(
+        env,
+        &as_hr,
+        "zoe.caron@company.com",
+        &id,
+        json!({"country": "France"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
-    let (s, v, _) = env
-        .call(
-            Method::POST,
-            "/api/v1/users",
-            &as_hr,
-            Some(new_hr_user(
-                "yves.caron@company.com",
-                &id,
-                json!({"city": "Lyon"}),
-            )),
-        )
-        .await;
+    let (s, v) = create_hr_user(
+        env,
+        &as_hr,
+        "yves.caron@company.com",
+        &id,
+        json!({"city": "Lyon"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     assert_eq!(v["deny"]["params"]["fields"], json!(["city"]));
     // Its direct manager sets the city.
-    let (s, v, _) = env
-        .call(
-            Method::POST,
-            "/api/v1/users",
-            &as_hr,
-            Some(new_hr_user(
-                "yves.caron@company.com",
-                &hr.id,
-                json!({"city": "Lyon"}),
-            )),
-        )
-        .await;
+    let (s, v) = create_hr_user(
+        env,
+        &as_hr,
+        "yves.caron@company.com",
+        &hr.id,
+        json!({"city": "Lyon"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
 }
 on_both!(a_create_obeys_attribute_permissions);
@@ -517,7 +485,7 @@ async fn imports_and_bulk_imports_obey_attribute_permissions(env: &Env) {
     let users = env.demo(HR).await;
     let hr = demo_user(&users, "hr");
     let manager = demo_user(&users, "manager");
-    restrict_hr_creation(env, &hr.id).await;
+    restrict_hr_creation(env).await;
     let key = env.key(HR, "service").await;
     let as_hr = Auth::key(&key, &hr.id);
 

@@ -655,17 +655,10 @@ on_both!(an_administrator_unlocks);
 async fn rehash_on_login(env: &Env) {
     let users = env.demo(RENTAL).await;
     let lucas = demo_user(&users, "customer");
-    let admin = env.key(RENTAL, "admin").await;
-    let (s, v, _) = env
-        .call(Method::GET, "/api/v1/policy", &bearer(&admin), None)
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    let mut doc = v["document"].clone();
-    doc["password"]["hash"] = json!({"memoryKib": 47104, "iterations": 1, "parallelism": 1});
-    let (s, v, _) = env
-        .call(Method::PUT, "/api/v1/policy", &bearer(&admin), Some(doc))
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    env.edit_policy(RENTAL, |doc| {
+        doc["password"]["hash"] = json!({"memoryKib": 47104, "iterations": 1, "parallelism": 1});
+    })
+    .await;
     let old = text(
         env,
         "SELECT password_hash FROM users WHERE id = $1",
