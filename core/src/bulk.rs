@@ -829,26 +829,13 @@ fn import_account(
     normalized: &Map<String, Value>,
     manager_field: &str,
 ) -> Account {
-    let mut t = import_target(user, normalized, manager_field);
-    // A password is never in the normalised record, but the record sets it all the same:
-    // its presence counts (a marker, never the password itself).
-    for (name, spec) in policy.document().fields.iter() {
-        if spec.kind == crate::policy::FieldType::Password
-            && user
-                .get(name)
-                .and_then(Value::as_str)
-                .is_some_and(|p| !p.is_empty())
-        {
-            t.attributes
-                .insert(name.to_string(), Value::String("(set)".into()));
-        }
-    }
+    let t = import_target(user, normalized, manager_field);
     let status = t.status.unwrap_or_else(|| {
         lifecycle::initial_status(policy)
             .unwrap_or("active")
             .to_owned()
     });
-    Account {
+    let mut account = Account {
         id: t.id,
         organization: t.organization,
         status,
@@ -857,7 +844,18 @@ fn import_account(
         location: t.location,
         attributes: t.attributes,
         ..Account::default()
+    };
+    // The record's password is never in the normalised record, but the record sets it.
+    for (name, spec) in policy.document().fields.iter() {
+        let set = user
+            .get(name)
+            .and_then(Value::as_str)
+            .is_some_and(|p| !p.is_empty());
+        if spec.kind == crate::policy::FieldType::Password && set {
+            access::mark_password_set(&mut account, name);
+        }
     }
+    account
 }
 
 /// The target of a `users.create` for an imported record.

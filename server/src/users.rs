@@ -637,8 +637,8 @@ pub async fn create_item(
     // (attribute permissions, judged against the account as it would be created) is the
     // kernel's `field_not_editable`, naming every such field.
     let mut created = u.account();
-    if let (Some(p), Some(f)) = (&plain, password_fields(&tenant.policy).first()) {
-        created.attributes.insert(f.clone(), p.clone().into());
+    if let (Some(_), Some(f)) = (&plain, password_fields(&tenant.policy).first()) {
+        warden_core::access::mark_password_set(&mut created, f);
     }
     fields::check_create(&tenant.policy, &dir, actor, &created)?;
     // What the creator may see of the new account: the response is redacted like a read.

@@ -487,6 +487,15 @@ fn is_unset(v: &Value) -> bool {
     }
 }
 
+/// Records that a new account's password field `field` is set, for [`created_fields`] and
+/// [`create_denial`]: a marker, never the password (field access asks only whether a field
+/// is set, and a password is never in a normalised record).
+pub fn mark_password_set(account: &mut Account, field: &str) {
+    account
+        .attributes
+        .insert(field.to_owned(), Value::String("(set)".into()));
+}
+
 /// The fields a new account sets: those the `changes` operation would report for an edit
 /// from an account with nothing set into `created` (see [`edit_denial`]). What the creator
 /// does not choose is not a field it sets: the id (it names the new account), the

@@ -34,7 +34,7 @@ pub(crate) use compile::compile;
 pub use directory::Directory;
 pub use fields::{
     ACCOUNT_KEYS, FieldAccess, create_denial, created_fields, edit_denial, field_access,
-    fields_denial,
+    fields_denial, mark_password_set,
 };
 pub use filter::{
     Filter, Placeholder, ScopeDecision, SqlError, SqlFilter, SqlOptions, SubtreeStrategy, scope,
