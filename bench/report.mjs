@@ -142,6 +142,13 @@ ${
   existsSync(join(root, "bench", "decision-servers.md"))
     ? `\n${readFileSync(join(root, "bench", "decision-servers.md"), "utf8").trim()}\n`
     : ""
+}${
+  // Written outside bench-all.sh, and kept by it: §7 by hand from scripts/bench-sdks.sh and
+  // the module's native bench, §10 by scripts/bench-keycloak.sh.
+  ["module.md", "keycloak.md"]
+    .filter((f) => existsSync(join(root, "bench", f)))
+    .map((f) => `\n${readFileSync(join(root, "bench", f), "utf8").trim()}\n`)
+    .join("")
 }
 ${readFileSync(join(root, "bench", "findings.md"), "utf8").trim()}
 `;
