@@ -57,6 +57,7 @@ use warden_core::access::{
     self, AuthorizeRequest, Directory, Placeholder, SqlOptions, SubtreeStrategy, Target,
 };
 use warden_core::lifecycle::{self, TransitionFacts, TransitionRequest};
+use warden_core::model::Account;
 
 use crate::app::{App, Tenant, now};
 use crate::auth::{Caller, Credential};
@@ -650,6 +651,23 @@ async fn decide(
     Ok(json!({"decision": true, "context": Value::Object(ctx)}))
 }
 
+/// Whether the tenant's plugins let an allow of the kernel stand. A search answers only
+/// what an evaluation of the same question would allow, so it asks the plugins too (a
+/// deny, or a fault failing closed, takes the item out). Without plugins: always.
+async fn plugins_allow(
+    app: &App,
+    tenant: &Tenant,
+    actor: Account,
+    action: &str,
+    target: Target,
+) -> Result<bool, ApiError> {
+    match crate::plugins::authorize(app, tenant, actor, action, target, None).await {
+        Ok(_) => Ok(true),
+        Err(ApiError::PluginDenied { .. }) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 fn note_ignored(ctx: &mut Map<String, Value>, mut ignored: Vec<String>, action_properties: bool) {
     if action_properties {
         ignored.push("action.properties".into());
@@ -959,6 +977,7 @@ async fn search_subject(
     )
     .await?;
     let t = now();
+    let plugins = crate::plugins::current(&app, &tenant.id).await?.is_some();
     let mut results = Vec::new();
     let mut scanned = 0usize;
     let batch: i64 = 200;
@@ -982,11 +1001,16 @@ async fn search_subject(
                 target: target.clone(),
                 change: None,
             };
-            match access::authorize(&tenant.policy, &dir, &req, t, Lang::En) {
-                Ok(d) if d.allowed() => results.push(json!({"type": "user", "id": u.id})),
-                Ok(_) => {}
+            let allowed = match access::authorize(&tenant.policy, &dir, &req, t, Lang::En) {
+                Ok(d) => d.allowed(),
                 // An undeclared action, a role the policy no longer declares: nobody may.
-                Err(_) => {}
+                Err(_) => false,
+            };
+            if allowed
+                && (!plugins
+                    || plugins_allow(&app, tenant, u.account(), &action, target.clone()).await?)
+            {
+                results.push(json!({"type": "user", "id": u.id}));
             }
             let full = i64::try_from(results.len()).unwrap_or(i64::MAX) >= page.limit;
             if full || scanned >= MAX_SUBJECT_SCAN {
@@ -1060,58 +1084,77 @@ async fn search_resource(
         .filter
         .to_sql(&opts)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let ids: Vec<String> = if users {
-        let mut n = filter.params.len();
-        let mut next = || {
-            n += 1;
-            format!("${n}")
-        };
-        let mut extra = vec![Param::Text(tenant.id.clone())];
-        let mut sql_where = format!(
-            "({}) AND tenant_id = {} AND deleted_at IS NULL",
-            filter.sql,
-            next()
-        );
-        if let Some(a) = &after {
-            extra.push(Param::Text(a.clone()));
-            sql_where.push_str(&format!(" AND id > {}", next()));
-        }
-        extra.push(Param::Int(page.limit + 1));
-        let tail = format!("ORDER BY id LIMIT {}", next());
-        store::users_where(&mut conn, &sql_where, &filter.params, &extra, &tail)
+    // Without plugins a page is one query of `limit + 1` rows. With plugins, each row the
+    // filter admits is also put to them (they may only narrow), and pages are read on
+    // until the page is full, the rows run out, or MAX_SUBJECT_SCAN rows were examined; the
+    // token continues from the last row examined, so nothing is skipped.
+    let plugins = crate::plugins::current(&app, &tenant.id).await?.is_some();
+    let limit = usize::try_from(page.limit).unwrap_or(0);
+    let mut cursor = after;
+    let mut results = Vec::new();
+    let mut scanned = 0usize;
+    loop {
+        let rows: Vec<Loaded> = if users {
+            let mut n = filter.params.len();
+            let mut next = || {
+                n += 1;
+                format!("${n}")
+            };
+            let mut extra = vec![Param::Text(tenant.id.clone())];
+            let mut sql_where = format!(
+                "({}) AND tenant_id = {} AND deleted_at IS NULL",
+                filter.sql,
+                next()
+            );
+            if let Some(a) = &cursor {
+                extra.push(Param::Text(a.clone()));
+                sql_where.push_str(&format!(" AND id > {}", next()));
+            }
+            extra.push(Param::Int(page.limit + 1));
+            let tail = format!("ORDER BY id LIMIT {}", next());
+            store::users_where(&mut conn, &sql_where, &filter.params, &extra, &tail)
+                .await?
+                .into_iter()
+                .map(|u| Loaded::User(Box::new(u)))
+                .collect()
+        } else {
+            resources::page(
+                &mut conn,
+                &tenant.id,
+                &resource_type,
+                &filter,
+                cursor.as_deref(),
+                page.limit + 1,
+            )
             .await?
             .into_iter()
-            .map(|u| u.id)
+            .map(Loaded::Resource)
             .collect()
-    } else {
-        resources::page(
-            &mut conn,
-            &tenant.id,
-            &resource_type,
-            &filter,
-            after.as_deref(),
-            page.limit + 1,
-        )
-        .await?
-        .into_iter()
-        .map(|r| r.id)
-        .collect()
-    };
-    let more = i64::try_from(ids.len()).unwrap_or(i64::MAX) > page.limit;
-    let ids: Vec<String> = ids
-        .into_iter()
-        .take(usize::try_from(page.limit).unwrap_or(0))
-        .collect();
-    let next = if more {
-        ids.last().map(|l| encode_token(&bind, l))
-    } else {
-        None
-    };
-    let results = ids
-        .into_iter()
-        .map(|id| json!({"type": resource_type, "id": id}))
-        .collect();
-    Ok(results_page(tenant, results, next))
+        };
+        let more = rows.len() > limit;
+        let kept = rows.len().min(limit);
+        for (i, row) in rows.into_iter().take(limit).enumerate() {
+            let id = match &row {
+                Loaded::User(u) => u.id.clone(),
+                Loaded::Resource(r) => r.id.clone(),
+            };
+            scanned += 1;
+            let allowed = !plugins
+                || plugins_allow(&app, tenant, actor.account(), &action, row.target()).await?;
+            if allowed {
+                results.push(json!({"type": resource_type, "id": id}));
+            }
+            let last_row = i + 1 == kept && !more;
+            if results.len() >= limit || (plugins && scanned >= MAX_SUBJECT_SCAN) {
+                let next = (!last_row).then(|| encode_token(&bind, &id));
+                return Ok(results_page(tenant, results, next));
+            }
+            cursor = Some(id);
+        }
+        if !more {
+            return Ok(results_page(tenant, results, None));
+        }
+    }
 }
 
 /// `POST /access/v1/search/action`: the actions this subject may take on this resource
@@ -1170,7 +1213,7 @@ async fn search_action(
     // A resource of another type than `user` is acted on through its module only; a user
     // also through the modules that act on users (`roles.assign`), named in full.
     let module = module_of(tenant, &resource_type, "");
-    let results = perms
+    let perms: Vec<String> = perms
         .into_iter()
         .filter(|p| {
             resource_type == "user"
@@ -1178,6 +1221,21 @@ async fn search_action(
                     .as_deref()
                     .is_some_and(|m| p.strip_prefix(m).is_some_and(|r| r.starts_with('.')))
         })
+        .collect();
+    // The tenant's plugins may narrow each action, as an evaluation of it would.
+    let perms = if crate::plugins::current(&app, &tenant.id).await?.is_some() {
+        let mut kept = Vec::with_capacity(perms.len());
+        for p in perms {
+            if plugins_allow(&app, tenant, actor.account(), &p, target.clone()).await? {
+                kept.push(p);
+            }
+        }
+        kept
+    } else {
+        perms
+    };
+    let results = perms
+        .into_iter()
         .map(|p| {
             let short = module
                 .as_deref()

@@ -574,3 +574,221 @@ async fn native_decisions_run_the_plugins(env: &Env) {
     assert_eq!(v["context"]["plugins"][1]["outcome"], "fault", "{v}");
 }
 on_both!(native_decisions_run_the_plugins);
+
+/// Collects every page of an AuthZEN search (`page.limit` per request) as sorted ids.
+async fn search_all(
+    env: &Env,
+    key: &Auth,
+    path: &str,
+    question: &Value,
+    limit: i64,
+) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut token = String::new();
+    for _ in 0..100 {
+        let mut q = question.clone();
+        q["page"] = json!({"limit": limit});
+        if !token.is_empty() {
+            q["page"]["token"] = token.clone().into();
+        }
+        let (s, v, _) = env.call(Method::POST, path, key, Some(q)).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        for r in v["results"].as_array().unwrap() {
+            ids.push(
+                r.get("id")
+                    .or(r.get("name"))
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+            );
+        }
+        token = v["page"]["next_token"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if token.is_empty() {
+            ids.sort();
+            return ids;
+        }
+    }
+    panic!("{path}: more than 100 pages");
+}
+
+/// The decision of an AuthZEN evaluation: may `who` read the user `target`?
+async fn evaluation(env: &Env, key: &Auth, who: &str, target: &str) -> bool {
+    let q = json!({"subject": {"type": "user", "id": who}, "action": {"name": "users.read"}, "resource": {"type": "user", "id": target}});
+    let (s, v, _) = env
+        .call(Method::POST, "/access/v1/evaluation", key, Some(q))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v["decision"].as_bool().unwrap()
+}
+
+/// AuthZEN searches answer what evaluations of the same questions answer: the tenant's
+/// plugins narrow them too (a search that skipped them listed subjects, resources and
+/// actions that an evaluation then denied).
+async fn searches_run_the_plugins(env: &Env) {
+    let users = env.demo(HR).await;
+    let manager = demo_user(&users, "manager");
+    let hr = demo_user(&users, "hr");
+    let paul = demo_user(&users, "paul");
+    let admin = Auth::Key {
+        token: env.key(HR, "admin").await,
+        act_as: None,
+    };
+    let service = Auth::Key {
+        token: env.key(HR, "service").await,
+        act_as: None,
+    };
+    let subjects_q = json!({"subject": {"type": "user"}, "action": {"name": "users.read"}, "resource": {"type": "user", "id": paul.id}});
+    let resources_q = |who: &str| json!({"subject": {"type": "user", "id": who}, "action": {"name": "users.read"}, "resource": {"type": "user"}});
+    let actions_q = |who: &str| json!({"subject": {"type": "user", "id": who}, "resource": {"type": "user", "id": paul.id}});
+    let subjects_before =
+        search_all(env, &service, "/access/v1/search/subject", &subjects_q, 2).await;
+    assert!(
+        subjects_before.contains(&hr.id) && subjects_before.contains(&manager.id),
+        "{subjects_before:?}"
+    );
+    let readable_before = search_all(
+        env,
+        &service,
+        "/access/v1/search/resource",
+        &resources_q(&manager.id),
+        2,
+    )
+    .await;
+    assert!(readable_before.contains(&paul.id), "{readable_before:?}");
+    let actions_before = search_all(
+        env,
+        &service,
+        "/access/v1/search/action",
+        &actions_q(&hr.id),
+        100,
+    )
+    .await;
+    assert!(
+        actions_before.iter().any(|a| a == "read"),
+        "{actions_before:?}"
+    );
+    let manager_actions_before = search_all(
+        env,
+        &service,
+        "/access/v1/search/action",
+        &actions_q(&manager.id),
+        100,
+    )
+    .await;
+    assert!(!manager_actions_before.is_empty());
+
+    // Every "HR Business Partner" is treated as a contractor without an end date: the
+    // plugin denies every action they attempt, and nothing else.
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            "/api/v1/plugins/contractor",
+            &admin,
+            Some(json!({"component": b64(&component("contractor.wasm")), "config": {"typeField": "jobTitle", "contractorTypes": ["HR Business Partner"]}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let subjects = search_all(env, &service, "/access/v1/search/subject", &subjects_q, 2).await;
+    let expected: Vec<String> = subjects_before
+        .iter()
+        .filter(|id| **id != hr.id)
+        .cloned()
+        .collect();
+    assert_eq!(subjects, expected, "the contractor is no longer a subject");
+    for id in &subjects_before {
+        assert_eq!(
+            evaluation(env, &service, id, &paul.id).await,
+            subjects.contains(id),
+            "search and evaluation agree on {id}"
+        );
+    }
+    assert_eq!(
+        search_all(
+            env,
+            &service,
+            "/access/v1/search/resource",
+            &resources_q(&manager.id),
+            2
+        )
+        .await,
+        readable_before,
+        "the plugin has nothing against the manager: every page as before"
+    );
+    assert_eq!(
+        search_all(
+            env,
+            &service,
+            "/access/v1/search/resource",
+            &resources_q(&hr.id),
+            2
+        )
+        .await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        search_all(
+            env,
+            &service,
+            "/access/v1/search/action",
+            &actions_q(&hr.id),
+            100
+        )
+        .await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        search_all(
+            env,
+            &service,
+            "/access/v1/search/action",
+            &actions_q(&manager.id),
+            100
+        )
+        .await,
+        manager_actions_before,
+        "the manager keeps every action"
+    );
+
+    // A plugin that faults fails closed in searches as in evaluations: nothing is listed.
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            "/api/v1/plugins/hostile",
+            &admin,
+            Some(json!({"component": b64(&component("hostile.wasm")), "config": {"mode": "trap"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(
+        search_all(env, &service, "/access/v1/search/subject", &subjects_q, 2)
+            .await
+            .is_empty()
+    );
+    assert!(
+        search_all(
+            env,
+            &service,
+            "/access/v1/search/resource",
+            &resources_q(&manager.id),
+            2
+        )
+        .await
+        .is_empty()
+    );
+    assert!(
+        search_all(
+            env,
+            &service,
+            "/access/v1/search/action",
+            &actions_q(&manager.id),
+            100
+        )
+        .await
+        .is_empty()
+    );
+}
+on_both!(searches_run_the_plugins);
