@@ -232,9 +232,11 @@ pub async fn track(State(app): State<Arc<App>>, req: Request, next: Next) -> Res
     resp
 }
 
-/// Gives the limits' own answers (tower-http's 413 and 408, which have plain or empty
-/// bodies) the API's typed error body.
+/// Gives the answers the handlers never see (tower-http's 413 and 408, the router's 404
+/// for an unknown path and 405 for a method a route does not answer, which have plain or
+/// empty bodies) the API's typed error body. A 405 keeps its `Allow` header.
 pub async fn typed_limits(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
     let resp = next.run(req).await;
     let json = resp
         .headers()
@@ -247,6 +249,24 @@ pub async fn typed_limits(req: Request, next: Next) -> Response {
     match resp.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge.into_response(),
         StatusCode::REQUEST_TIMEOUT => ApiError::Timeout.into_response(),
+        StatusCode::NOT_FOUND => ApiError::NotFound.into_response(),
+        StatusCode::METHOD_NOT_ALLOWED => {
+            let allow = resp.headers().get(header::ALLOW).cloned();
+            let allowed = allow
+                .as_ref()
+                .and_then(|a| a.to_str().ok())
+                .unwrap_or_default()
+                .to_owned();
+            let body = serde_json::json!({
+                "error": "method_not_allowed",
+                "message": format!("this route does not answer {method}; it answers {allowed}"),
+            });
+            let mut r = (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response();
+            if let Some(a) = allow {
+                r.headers_mut().insert(header::ALLOW, a);
+            }
+            r
+        }
         _ => resp,
     }
 }

@@ -1,5 +1,5 @@
 //! Operating the server (issue 12): health and readiness, Prometheus metrics, request ids,
-//! typed 413 and 408 bodies, CORS closed by default, JSON logs that never carry a secret,
+//! typed 413, 408, 404 and 405 bodies, CORS closed by default, JSON logs that never carry a secret,
 //! graceful shutdown on SIGTERM of a real process. Loopback only, bounded in time.
 #![allow(
     missing_docs,
@@ -114,6 +114,40 @@ async fn too_large_is_typed(env: &Env) {
     assert_eq!(v["error"], "too_large", "{v}");
 }
 on_both!(too_large_is_typed);
+
+/// The router's own 404 and 405 carry the API's typed body (they were empty), and a 405
+/// still names the methods the route answers.
+async fn unknown_routes_and_methods_are_typed(env: &Env) {
+    env.demo(HR).await;
+    let key = Auth::Key {
+        token: env.key(HR, "service").await,
+        act_as: None,
+    };
+    for path in ["/api/v1/no-such-route", "/access/v1/nothing", "/nowhere"] {
+        let (s, v, h) = env.call(Method::GET, path, &key, None).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(v["error"], "not_found", "{path}: {v}");
+        assert!(
+            h["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json")
+        );
+    }
+    let (s, v, h) = env
+        .call(Method::DELETE, "/api/v1/statistics", &key, None)
+        .await;
+    assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(v["error"], "method_not_allowed", "{v}");
+    assert!(v["message"].as_str().unwrap().contains("DELETE"), "{v}");
+    assert!(h["allow"].to_str().unwrap().contains("GET"), "{h:?}");
+    let (s, v, _) = env
+        .call(Method::GET, "/access/v1/evaluation", &key, None)
+        .await;
+    assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(v["error"], "method_not_allowed", "{v}");
+}
+on_both!(unknown_routes_and_methods_are_typed);
 
 async fn cors_closed_unless_configured(env: &Env) {
     let preflight = |router: axum::Router, origin: &'static str| async move {
