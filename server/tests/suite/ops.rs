@@ -1,6 +1,6 @@
 //! Operating the server (issue 12): health and readiness, Prometheus metrics, request ids,
-//! typed 413, 408, 404 and 405 bodies, CORS closed by default, JSON logs that never carry a secret,
-//! graceful shutdown on SIGTERM of a real process. Loopback only, bounded in time.
+//! typed 413, 408, 404 and 405 bodies, CORS closed by default, JSON logs that never carry a
+//! secret, graceful shutdown on SIGTERM of a real process. Loopback only, bounded in time.
 #![allow(
     missing_docs,
     clippy::unwrap_used,
