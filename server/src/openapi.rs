@@ -385,18 +385,62 @@ fn server_shapes() -> Map<String, Value> {
     });
     let pairs: Vec<(&str, Value)> = vec![
         ("Text", json!({"type": "string"})),
-        ("JsonObject", json!({"type": "object"})),
         (
             "PluginList",
-            json!({"type": "object", "description": "The tenant's plugins in order, with their status on this instance, the settings and the registry's generation."}),
+            json!({
+                "description": "The tenant's plugins in the order they run, with their status on this instance, the settings and the tenant's plugin generation.",
+                "type": "object",
+                "required": ["plugins", "settings", "generation"],
+                "properties": {
+                    "plugins": {"type": "array", "items": s("Plugin")},
+                    "settings": s("PluginSettings"),
+                    "generation": {"type": "integer", "description": "The tenant's plugin generation (bumped by every change)."}
+                }
+            }),
         ),
         (
             "Plugin",
-            json!({"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}, "description": "A stored plugin: name, version, hash, position, configuration."}),
+            json!({
+                "description": "A stored plugin.",
+                "type": "object",
+                "required": ["name", "version", "hash", "interface", "size", "position", "config", "updatedAt", "disabled", "consecutiveFaults"],
+                "properties": {
+                    "name": string.clone(),
+                    "version": {"type": "string", "description": "The version the component declares."},
+                    "hash": {"type": "string", "description": "SHA-256 of the component, hex."},
+                    "interface": {"type": "string", "description": "The plugin interface version the component exports."},
+                    "size": {"type": "integer", "description": "The component's size in bytes."},
+                    "position": {"type": "integer", "description": "Its place in the order plugins run (0 first)."},
+                    "config": {"description": "The tenant's configuration of the plugin (any JSON)."},
+                    "updatedAt": {"type": "integer", "description": "Unix seconds of the last upload."},
+                    "disabled": {"type": "boolean", "description": "The circuit breaker has disabled it on this instance (always `false` when reading one plugin)."},
+                    "consecutiveFaults": {"type": "integer", "description": "Its faults in a row on this instance."}
+                }
+            }),
         ),
         (
             "PluginChange",
-            json!({"type": "object", "description": "The plugin set after an upload, a replacement or a removal."}),
+            json!({
+                "description": "An upload or replacement (`plugin`, `replaced`, `interface`, `size`) or a removal (`removed`), with the tenant's plugin generation after it.",
+                "type": "object",
+                "required": ["generation"],
+                "properties": {
+                    "plugin": s("PluginRef"),
+                    "replaced": {"anyOf": [s("PluginRef"), {"type": "null"}], "description": "The plugin of the same name it replaced, if any."},
+                    "removed": s("PluginRef"),
+                    "interface": string.clone(),
+                    "size": {"type": "integer"},
+                    "generation": {"type": "integer"}
+                }
+            }),
+        ),
+        (
+            "PluginRef",
+            json!({
+                "type": "object",
+                "required": ["name", "version", "hash"],
+                "properties": {"name": string.clone(), "version": string.clone(), "hash": string.clone()}
+            }),
         ),
         (
             "PluginSettings",
@@ -478,6 +522,47 @@ fn server_shapes() -> Map<String, Value> {
             json!({"type": "object", "required": ["deleted"], "properties": {"deleted": string.clone()}}),
         ),
         (
+            "GroupList",
+            json!({
+                "description": "The groups the tenant's policy declares.",
+                "type": "object",
+                "required": ["groups"],
+                "properties": {"groups": {"type": "array", "items": {
+                    "type": "object",
+                    "required": ["id", "kind", "roles", "label"],
+                    "properties": {
+                        "id": string.clone(),
+                        "kind": {"enum": ["manual", "dynamic"]},
+                        "roles": {"type": "array", "items": string.clone(), "description": "The roles membership grants."},
+                        "label": {"description": "The group's label (text, or text by language)."},
+                        "rule": {"description": "A dynamic group's rule (null for a manual group)."}
+                    }
+                }}}
+            }),
+        ),
+        (
+            "GroupMembersPage",
+            json!({
+                "description": "A page of a group's members among the users the viewer may read, as the viewer may see them.",
+                "type": "object",
+                "required": ["group", "kind", "members", "next"],
+                "properties": {
+                    "group": string.clone(),
+                    "kind": {"enum": ["manual", "dynamic"]},
+                    "members": {"type": "array", "items": {
+                        "type": "object",
+                        "required": ["user"],
+                        "properties": {
+                            "user": s("User"),
+                            "addedBy": {"type": "string", "description": "A manual group's: who added the member."},
+                            "addedAt": s("Timestamp")
+                        }
+                    }},
+                    "next": {"type": ["string", "null"], "description": "The cursor of the next page; null on the last."}
+                }
+            }),
+        ),
+        (
             "Membership",
             json!({
                 "type": "object",
@@ -521,7 +606,30 @@ fn server_shapes() -> Map<String, Value> {
         ),
         (
             "ImportReportStored",
-            json!({"type": "object", "description": "A committed import's stored report: each item committed with its audit entry, or not at all."}),
+            json!({
+                "description": "A committed import's stored report: each item committed with its audit entry, or not at all, and which.",
+                "type": "object",
+                "required": ["import", "status", "total", "createdAt", "finishedAt", "committed", "notCommitted"],
+                "properties": {
+                    "import": {"type": "string", "description": "The import's id."},
+                    "status": {"enum": ["running", "done", "failed", "interrupted"], "description": "`interrupted`: the server stopped during the commit (marked at the next start)."},
+                    "total": {"type": "integer", "description": "The rows the file held."},
+                    "createdAt": {"type": "integer", "description": "Unix seconds."},
+                    "finishedAt": {"type": ["integer", "null"], "description": "Unix seconds; null while running or when interrupted before the mark."},
+                    "committed": {"type": "array", "items": {
+                        "type": "object",
+                        "required": ["index", "id", "auditSeq"],
+                        "properties": {
+                            "index": {"type": "integer", "description": "The row's index in the file."},
+                            "id": {"type": "string", "description": "The user created."},
+                            "auditSeq": {"type": "integer", "description": "Its audit entry's sequence number."}
+                        }
+                    }},
+                    "notCommitted": {"type": "array", "items": {"type": "integer"}, "description": "The planned rows that were not committed."},
+                    "summary": {"description": "The kernel's import summary (null until the import finished)."},
+                    "results": {"description": "Every row's result (null until the import finished)."}
+                }
+            }),
         ),
         (
             "PathSegment",
@@ -632,8 +740,15 @@ fn server_shapes() -> Map<String, Value> {
         (
             "PasswordResetDone",
             json!({
-                "description": "A reset: the kernel's output; a generated temporary password is shown once.",
-                "type": "object"
+                "description": "A reset carried out: the method, whether the password must change at next login, the obligations executed; a generated temporary password is shown once.",
+                "type": "object",
+                "required": ["method", "mustChangePassword", "obligations"],
+                "properties": {
+                    "method": {"anyOf": [s("ResetMethod"), {"type": "null"}]},
+                    "mustChangePassword": {"type": "boolean"},
+                    "obligations": {"type": "array", "description": "The obligations the server carried out with the change."},
+                    "temporaryPassword": {"type": "string", "description": "Only for the temporaryPassword method: shown once, never stored in clear."}
+                }
             }),
         ),
         (
@@ -1187,7 +1302,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
         Operation::new(Get, "/api/v1/groups", "listGroups", "The tenant's groups", TAG_USERS)
             .auth(Auth::KeyOrSession)
             .acts()
-            .ok(200, "Done", Some("JsonObject"))
+            .ok(200, "The groups", Some("GroupList"))
             .errors(&[400, 403])
             .common(),
         Operation::new(Get, "/api/v1/groups/{id}/members", "groupMembers", "A group's members", TAG_USERS)
@@ -1195,7 +1310,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
             .acts()
             .param("id", "An id")
             .query("MembersQuery", &["cursor", "limit"])
-            .ok(200, "Done", Some("JsonObject"))
+            .ok(200, "A page of members", Some("GroupMembersPage"))
             .errors(&[400, 403, 404, 409])
             .common(),
         Operation::new(Put, "/api/v1/groups/{id}/members/{user}", "addGroupMember", "Add a user to a manual group", TAG_USERS)

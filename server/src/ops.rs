@@ -232,6 +232,10 @@ pub async fn track(State(app): State<Arc<App>>, req: Request, next: Next) -> Res
     resp
 }
 
+/// The message of the router's own 404: no route answers the path (a handler's 404, a
+/// record not found, has none).
+pub const NO_ROUTE: &str = "no route answers this path";
+
 /// Gives the answers the handlers never see (tower-http's 413 and 408, the router's 404
 /// for an unknown path and 405 for a method a route does not answer, which have plain or
 /// empty bodies) the API's typed error body. A 405 keeps its `Allow` header.
@@ -249,7 +253,11 @@ pub async fn typed_limits(req: Request, next: Next) -> Response {
     match resp.status() {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge.into_response(),
         StatusCode::REQUEST_TIMEOUT => ApiError::Timeout.into_response(),
-        StatusCode::NOT_FOUND => ApiError::NotFound.into_response(),
+        StatusCode::NOT_FOUND => (
+            StatusCode::NOT_FOUND,
+            axum::Json(serde_json::json!({"error": "not_found", "message": NO_ROUTE})),
+        )
+            .into_response(),
         StatusCode::METHOD_NOT_ALLOWED => {
             let allow = resp.headers().get(header::ALLOW).cloned();
             let allowed = allow

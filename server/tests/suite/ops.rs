@@ -127,6 +127,7 @@ async fn unknown_routes_and_methods_are_typed(env: &Env) {
         let (s, v, h) = env.call(Method::GET, path, &key, None).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{path}");
         assert_eq!(v["error"], "not_found", "{path}: {v}");
+        assert_eq!(v["message"], warden_server::ops::NO_ROUTE, "{path}: {v}");
         assert!(
             h["content-type"]
                 .to_str()
