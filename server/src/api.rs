@@ -394,7 +394,8 @@ async fn user_audit(
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewKey {
-    /// `service` or `admin`.
+    /// `admin`, `service` (acts for the user it names) or `decide` (stateless decisions
+    /// only, for a backend that keeps its own users).
     role: String,
     /// A name for people (shown in the audit log).
     name: String,

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::Method;
 use axum::http::request::Parts;
 use sqlx::Row;
@@ -19,6 +19,10 @@ use crate::tokens::hash_token;
 pub const SESSION_COOKIE: &str = "warden_session";
 /// The header a key uses to name the user it acts for.
 pub const ACT_AS: &str = "x-warden-act-as";
+/// The only routes a `decide` key may call (stateless mode, checked by the handler).
+pub const DECIDE_ROUTE: &str = "/api/v1/decide/";
+/// The roles an API key may have.
+pub const KEY_ROLES: [&str; 3] = ["admin", "service", "decide"];
 /// The anti-CSRF header unsafe cookie-authenticated requests must carry (a cross-site form
 /// cannot set it, and CORS is closed).
 pub const CSRF_HEADER: &str = "x-warden-csrf";
@@ -30,6 +34,11 @@ pub enum Credential {
     AdminKey(String),
     /// An API key with role `service` (acts for the user it names).
     ServiceKey(String),
+    /// An API key with role `decide`: stateless decisions only
+    /// (`POST /api/v1/decide/{operation}?mode=stateless`), for a backend that keeps its
+    /// own users. It reads nothing of the directory and acts for no user; every other
+    /// route refuses it with a 403.
+    DecideKey(String),
     /// A console session.
     Session,
 }
@@ -61,7 +70,9 @@ impl Caller {
     /// How the caller is written in the audit log.
     pub fn via(&self) -> String {
         match &self.credential {
-            Credential::AdminKey(id) | Credential::ServiceKey(id) => format!("key:{id}"),
+            Credential::AdminKey(id) | Credential::ServiceKey(id) | Credential::DecideKey(id) => {
+                format!("key:{id}")
+            }
             Credential::Session => "session".into(),
         }
     }
@@ -117,9 +128,29 @@ impl FromRequestParts<Arc<App>> for Caller {
             let credential = match role.as_str() {
                 "admin" => Credential::AdminKey(id),
                 "service" => Credential::ServiceKey(id),
+                "decide" => Credential::DecideKey(id),
                 _ => return Err(ApiError::Unauthenticated),
             };
             let act_as = parts.headers.get(ACT_AS).and_then(|v| v.to_str().ok());
+            if matches!(credential, Credential::DecideKey(_)) {
+                // The route matched, prefix included (a nested router's own URI is only
+                // its suffix).
+                let route = parts
+                    .extensions
+                    .get::<MatchedPath>()
+                    .map(MatchedPath::as_str);
+                if !route.is_some_and(|r| r.starts_with(DECIDE_ROUTE)) {
+                    return Err(ApiError::Forbidden {
+                        deny: None,
+                        reason: "a decide key takes stateless decisions only (POST /api/v1/decide/{operation}?mode=stateless)",
+                    });
+                }
+                if act_as.is_some() {
+                    return Err(ApiError::BadRequest(format!(
+                        "a decide key acts for no user: remove the {ACT_AS} header"
+                    )));
+                }
+            }
             let actor = match act_as {
                 Some(uid) => Some(live_user(app, &tenant.id, uid).await.map_err(|_| {
                     ApiError::BadRequest(format!("{ACT_AS} names no user of this tenant"))

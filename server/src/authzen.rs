@@ -151,6 +151,11 @@ fn require_key(caller: &Caller) -> Result<()> {
             deny: None,
             reason: "the AuthZEN API takes an API key of the tenant (Authorization: Bearer)",
         })),
+        // Refused by the extractor already: the decision point reads the directory.
+        Credential::DecideKey(_) => Err(AuthzenError::Api(ApiError::Forbidden {
+            deny: None,
+            reason: "a decide key takes stateless decisions only",
+        })),
     }
 }
 

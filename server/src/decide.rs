@@ -20,8 +20,8 @@
 //! Operations: `validate`, `password`, `authorize`, `scope`, `permissions`, `transition`,
 //! `login`, `delete`, `effectiveStatus`.
 //!
-//! **Stateless mode** (`?mode=stateless`, admin keys only): for backends that keep their own
-//! users. The caller supplies every fact as the contract says; the server only runs the
+//! **Stateless mode** (`?mode=stateless`, admin keys, or `decide` keys, which may do nothing
+//! else): for backends that keep their own users. The caller supplies every fact as the contract says; the server only runs the
 //! kernel with the tenant's policy. Every operation of the contract.
 
 use std::collections::BTreeSet;
@@ -219,13 +219,16 @@ pub async fn decide(
     let tenant = Arc::clone(&caller.tenant);
     let out = match q.mode {
         Mode::Stateless => {
-            if !matches!(caller.credential, Credential::AdminKey(_)) {
+            if !matches!(
+                caller.credential,
+                Credential::AdminKey(_) | Credential::DecideKey(_)
+            ) {
                 return Err(DecideError::Refused {
                     status: StatusCode::FORBIDDEN,
                     code: "forbidden_mode",
                     path: None,
                     message:
-                        "stateless decisions take an admin key: the caller supplies every fact"
+                        "stateless decisions take an admin or decide key: the caller supplies every fact"
                             .into(),
                 });
             }
@@ -233,6 +236,16 @@ pub async fn decide(
             crate::plugins::compose(&app, &tenant, op, q.lang, &input, core).await?
         }
         Mode::Directory => {
+            if matches!(caller.credential, Credential::DecideKey(_)) {
+                return Err(DecideError::Refused {
+                    status: StatusCode::FORBIDDEN,
+                    code: "forbidden_mode",
+                    path: None,
+                    message:
+                        "a decide key reads nothing of the directory: ask with ?mode=stateless"
+                            .into(),
+                });
+            }
             let Value::Object(input) = input else {
                 return Err(refuse("input", "expected an object"));
             };

@@ -89,7 +89,7 @@ enum KeyCommand {
         /// The tenant.
         #[arg(long)]
         tenant: String,
-        /// `admin` or `service`.
+        /// `admin`, `service` or `decide` (stateless decisions only).
         #[arg(long)]
         role: String,
         /// A name to recognise it by.

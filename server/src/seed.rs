@@ -26,9 +26,9 @@ pub async fn create_key(
     role: &str,
     name: &str,
 ) -> Result<(String, PlainToken), ApiError> {
-    if role != "admin" && role != "service" {
+    if !crate::auth::KEY_ROLES.contains(&role) {
         return Err(ApiError::BadRequest(
-            "role must be `admin` or `service`".into(),
+            "role must be `admin`, `service` or `decide` (stateless decisions only)".into(),
         ));
     }
     let id = tokens::new_id("k_").map_err(|e| ApiError::Internal(e.to_string()))?;

@@ -1,5 +1,5 @@
 //! The native decision API on SQLite and PostgreSQL: directory mode (the facts are the
-//! directory's; the body cannot assert them), stateless mode (admin keys; the caller
+//! directory's; the body cannot assert them), stateless mode (admin and `decide` keys; the caller
 //! supplies the facts), every operation of the contract reachable, decisions naming the
 //! mode and the policy version.
 #![allow(
@@ -526,3 +526,126 @@ async fn duplicate_names_only_a_holder_the_actor_may_read(env: &Env) {
     duplicate(&b);
 }
 on_both!(duplicate_names_only_a_holder_the_actor_may_read);
+
+/// A `decide` key serves a backend that keeps its own users: stateless decisions, and
+/// nothing else (no directory mode, no acting for a user, no other route).
+async fn decide_keys_take_stateless_decisions_only(env: &Env) {
+    env.demo("hr-platform").await;
+    let token = env.key("hr-platform", "decide").await;
+    let key = Auth::Key {
+        token: token.clone(),
+        act_as: None,
+    };
+    let input = json!({
+        "actor": {"id": "m-1", "organization": "o", "roles": ["manager"]},
+        "action": "users.read",
+        "target": {"id": "e-7", "organization": "o", "manager": "m-1"},
+        "now": "2026-11-22T10:00:00Z"
+    });
+    let (s, b) = env
+        .call(
+            Method::POST,
+            "/api/v1/decide/authorize?mode=stateless",
+            &key,
+            Some(input.clone()),
+        )
+        .await
+        .into_tuple();
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(
+        (&b["decision"], &b["mode"]),
+        (&json!("allow"), &json!("stateless")),
+        "{b}"
+    );
+    let (s, b) = env
+        .call(
+            Method::POST,
+            "/api/v1/decide/validate?mode=stateless",
+            &key,
+            Some(json!({"user": {"firstName": "Nora"}, "today": "2026-11-22"})),
+        )
+        .await
+        .into_tuple();
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["valid"], false, "{b}");
+    // Directory mode reads the directory: refused.
+    let (s, b) = env
+        .call(
+            Method::POST,
+            "/api/v1/decide/authorize",
+            &key,
+            Some(json!({"action": "users.read", "target": "u_x"})),
+        )
+        .await
+        .into_tuple();
+    assert_eq!(
+        (s, &b["error"]["code"]),
+        (StatusCode::FORBIDDEN, &json!("forbidden_mode")),
+        "{b}"
+    );
+    // It acts for nobody.
+    let (s, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/decide/authorize?mode=stateless",
+            &Auth::key(&token, "u_x"),
+            Some(input),
+        )
+        .await
+        .into_tuple();
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    // Every other route refuses it: the directory, the policy, keys, AuthZEN.
+    for (method, path, body) in [
+        (Method::GET, "/api/v1/users", None),
+        (Method::GET, "/api/v1/policy", None),
+        (
+            Method::POST,
+            "/api/v1/keys",
+            Some(json!({"role": "admin", "name": "x"})),
+        ),
+        (Method::GET, "/api/v1/plugins", None),
+        (
+            Method::POST,
+            "/access/v1/evaluation",
+            Some(
+                json!({"subject": {"type": "user", "id": "a"}, "action": {"name": "users.read"}, "resource": {"type": "user", "id": "b"}}),
+            ),
+        ),
+    ] {
+        let (s, b) = env
+            .call(method.clone(), path, &key, body)
+            .await
+            .into_tuple();
+        assert_eq!(s, StatusCode::FORBIDDEN, "{method} {path}: {b}");
+    }
+    // An admin key may create one; no other role is accepted.
+    let admin = Auth::Key {
+        token: env.key("hr-platform", "admin").await,
+        act_as: None,
+    };
+    let (s, b) = env
+        .call(
+            Method::POST,
+            "/api/v1/keys",
+            &admin,
+            Some(json!({"role": "decide", "name": "billing backend"})),
+        )
+        .await
+        .into_tuple();
+    assert_eq!(
+        (s, &b["role"]),
+        (StatusCode::CREATED, &json!("decide")),
+        "{b}"
+    );
+    let (s, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/keys",
+            &admin,
+            Some(json!({"role": "root", "name": "x"})),
+        )
+        .await
+        .into_tuple();
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+}
+on_both!(decide_keys_take_stateless_decisions_only);
