@@ -592,7 +592,7 @@ async function delegated(kc, kcTok, wd, wdActor, expected, reps) {
         let serverLog = [];
         try {
           serverLog = readFileSync(`${WORK}/keycloak.log`, "utf8").split("\n")
-            .filter((l) => /ARJUNA|transaction|timeout|ERROR|Caused by|Error response/i.test(l)).slice(-6).map((l) => l.slice(0, 300));
+            .filter((l) => !/^\s+at /.test(l) && /ARJUNA|transaction|timeout|ERROR|Caused by|Error response/i.test(l)).slice(-6).map((l) => l.slice(0, 300));
         } catch {}
         log("keycloak list failed after", (failedAfter / 1000).toFixed(1), "s:", String(e.message ?? e).slice(0, 300), serverLog.join(" | "));
         out.kc.push({ error: String(e.message ?? e).slice(0, 300), failedAfter, serverLog, names: [], first: NaN, all: NaN });
