@@ -15,7 +15,10 @@
 #
 # Knobs: BENCH_KC_USERS (20000), BENCH_KC_USERS_LARGE (100000; 0 skips), BENCH_KC_GROUPS
 # (8x24x25 = 5,000 groups in three levels), BENCH_KC_CREATE_SEQ (200), BENCH_KC_CREATE_CONC
-# (800), BENCH_KC_SKIP_PG=1, BENCH_KC_PG_RESULTS=FILE (reuse an earlier run's PostgreSQL phase), BENCH_SKIP_BUILD=1, BENCH_KC_NO_WRITE=1 (leave BENCHMARKS.md alone).
+# (800), BENCH_KC_SKIP_PG=1, BENCH_KC_PG_RESULTS=FILE (reuse an earlier run's PostgreSQL phase), BENCH_SKIP_BUILD=1, BENCH_KC_NO_WRITE=1 (leave BENCHMARKS.md alone),
+# BENCH_KC_LIST_BUDGET (300 s: a Keycloak complete list stops there), BENCH_KC_LOAD_BUDGET (1500 s: a size
+# whose extrapolated Keycloak load passes it is skipped). Keycloak's own transaction timeout (300 s) ends
+# any single request that runs longer, whatever the budgets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
