@@ -8,8 +8,8 @@
 #                                           inputs kept in fuzz/corpus-local/TARGET (not committed)
 #
 # Targets: policy validate import api hierarchy plugin_output. The build is cargo-fuzz's
-# default (release with debug assertions, AddressSanitizer); wasmtime and Cranelift, linked
-# by plugin_output but never run, are built unoptimised (fuzz/Cargo.toml). A panic (a
+# default (release with debug assertions, AddressSanitizer); plugin_output links the plugin
+# host without its `runtime` feature, so no wasmtime. A panic (a
 # broken invariant), an abort, a timeout or running out of memory fails the run.
 # A crash leaves its input in fuzz/artifacts/TARGET/ and prints how to replay it.
 set -euo pipefail
@@ -28,7 +28,7 @@ if [ "$#" -gt 0 ]; then TARGETS=("$@"); fi
 export CARGO_TARGET_DIR="${WARDEN_FUZZ_TARGET_DIR:-$PWD/fuzz/target}"
 NICE=${WARDEN_FUZZ_NICE:-0}
 start=$(date +%s)
-(cd fuzz && cargo +nightly fuzz build -O --features host)
+(cd fuzz && cargo +nightly fuzz build -O)
 built=$(date +%s)
 BIN="$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release"
 
