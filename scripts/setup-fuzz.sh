@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# What scripts/fuzz.sh needs on a fresh machine, skipped when already there: the nightly
-# toolchain (libFuzzer's instrumentation is nightly-only) and cargo-fuzz, installed once into
-# ~/.cache/warden/cargo-fuzz and put on PATH through ~/.cargo/bin.
+# What `scripts/fuzz.sh --asan` needs on a fresh machine, skipped when already there: the
+# nightly toolchain (AddressSanitizer is nightly-only) and cargo-fuzz, installed once into
+# ~/.cache/warden/cargo-fuzz and put on PATH through ~/.cargo/bin. The default build
+# (no sanitizer, CI's smoke) needs neither: the stable toolchain and a C++ compiler.
 set -euo pipefail
 
 CARGO_FUZZ_VERSION=0.13.2

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what running and testing Warden needs on a fresh machine, skipping what is already
-# there: the wasm32 target, the wasm-bindgen CLI at the version in Cargo.lock, the npm
-# packages, and Debian's Chromium for the browser tests. Used by the README's two commands
-# and by .ci/run.
+# there: the wasm32 target, the wasm-bindgen CLI at the version in Cargo.lock, a C++ compiler
+# (libFuzzer), the npm packages, and Debian's Chromium for the browser tests. Used by the
+# README's two commands and by .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +25,12 @@ echo "== Chromium (browser tests)"
 if [ ! -x /usr/bin/chromium ]; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
   $sudo apt-get update && $sudo apt-get install -y chromium
+fi
+
+echo "== C++ compiler (libfuzzer-sys builds libFuzzer for the fuzz smoke, scripts/fuzz.sh)"
+if ! command -v c++ >/dev/null 2>&1; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update && $sudo apt-get install -y g++
 fi
 
 echo "== npm ci (binaryen, typescript, playwright-core, bench deps)"

@@ -41,6 +41,12 @@ cargo test -p warden-core --no-default-features --features builtin-blocklist,bui
 step "warden-core builds with neither hashing nor the built-in blocklist (browser build)"
 cargo build -p warden-core --no-default-features
 
+# Stable toolchain, no sanitizer, no cargo-fuzz (scripts/fuzz.sh explains why); the build is
+# outside the workspace (fuzz/target-none). A crash fails the step with its input in
+# fuzz/artifacts/TARGET/.
+step "fuzz smoke: every fuzz target 20 s on the committed corpus (scripts/fuzz.sh --smoke)"
+scripts/fuzz.sh --smoke
+
 # The benches compile in the clippy step (`--all-targets`); the comparison benches run at
 # smoke size at the end.
 

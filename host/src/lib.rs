@@ -43,6 +43,7 @@
 //! with exit code 2. JSON nesting is bounded by `serde_json`'s recursion limit (128). No
 //! input makes the CLI panic.
 
+#[cfg(feature = "runtime")]
 pub mod cli;
 pub mod clock;
 pub mod plugin;

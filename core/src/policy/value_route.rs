@@ -79,8 +79,10 @@ fn write_json(out: &mut String, value: &Value) {
 /// serde_json's default float parser is not correctly rounded, so the shortest text of `f`
 /// may read back a unit in the last place away. A float read from JSON text was read from
 /// the shortest text of a nearby float, as serde_json or JavaScript's `JSON.stringify`
-/// writes it: those are searched for. A float that none of them reads back to (possible
-/// only for values built in code or read from unusual texts) keeps its shortest text.
+/// writes it: those are searched for, then (a float read from a text of more digits than
+/// an `f64` keeps) the significand and power of ten serde_json read it as. A float that
+/// none of them reads back to (possible only for values built in code) keeps its shortest
+/// text.
 fn float_text(f: f64) -> String {
     let shortest = Value::from(f).to_string();
     let reads_back = |s: &str| {
@@ -114,7 +116,51 @@ fn float_text(f: f64) -> String {
             }
         }
     }
+    // Read from a text of more significant digits than an `f64` keeps (a long integer
+    // such as `2222…2` of 49 digits, or a long fraction): serde_json kept the first digits
+    // that fit a `u64` as a significand and scaled them by a power of ten. Written back as
+    // `SIGNIFICANDeEXPONENT`, such a pair is read by the same arithmetic. Found by the
+    // `policy` fuzz target.
+    if let Some(text) = long_text(f, reads_back) {
+        return text;
+    }
     shortest
+}
+
+/// `SIGNIFICANDeEXPONENT` (a significand of 17 to 20 digits, an integer that fits a `u64`)
+/// that reads back as exactly `f`, if one of the few candidates near `f` does.
+fn long_text(f: f64, reads_back: impl Fn(&str) -> bool) -> Option<String> {
+    let sign = if f.is_sign_negative() { "-" } else { "" };
+    let a = f.abs();
+    if a == 0.0 || !a.is_finite() {
+        return None;
+    }
+    // The exponent of ten that leaves a 20-digit significand, then 19, 18 and 17 digits.
+    let top = a.log10().floor() as i32 - 19;
+    // serde_json's own power of ten (`1eN` reads as its table's entry).
+    let pow10 = |n: i32| serde_json::from_str::<f64>(&format!("1e{n}")).ok();
+    for e in top..=top + 3 {
+        let Some(p) = pow10(e.abs()) else {
+            continue; // beyond serde_json's table
+        };
+        let q = if e >= 0 { a / p } else { a * p };
+        if !q.is_finite() || q < 1e16 {
+            continue;
+        }
+        let bits = q.to_bits();
+        for k in 0..=8u64 {
+            for b in [bits.wrapping_add(k), bits.wrapping_sub(k)] {
+                let m = f64::from_bits(b);
+                if m.is_finite() && m >= 1.0 && m < 18_446_744_073_709_551_615.0 {
+                    let text = format!("{sign}{}e{e}", m as u64);
+                    if reads_back(&text) {
+                        return Some(text);
+                    }
+                }
+            }
+        }
+    }
+    None
 }
 
 /// The text JavaScript's `Number.prototype.toString` (and so `JSON.stringify`) writes for
@@ -390,6 +436,62 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    /// A float read from a text of more digits than an `f64` keeps is written back as a text
+    /// that reads back to it (the `policy` fuzz target's crash: a 49-digit integer whose
+    /// value path quoted a float one unit in the last place away, in a refusal and in an
+    /// accepted `in` list alike).
+    #[test]
+    fn regression_fuzz_policy_float_from_a_long_digit_text_keeps_its_value() {
+        let mut texts = vec![
+            "2222222222222222222222222222222222222222222222222".to_owned(),
+            "-2222222222222222222222222222222222222222222222222".to_owned(),
+            "1.2345678901234567890123e5".to_owned(),
+            "0.000000000000000000012345678901234567891".to_owned(),
+        ];
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        for _ in 0..5_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let digits = 18 + (x % 30) as usize;
+            let mut t: String = (0..digits)
+                .map(|i| char::from(b'1' + ((x >> (i % 60)) % 9) as u8))
+                .collect();
+            match x % 3 {
+                0 => t.insert(1 + (x >> 8) as usize % (digits - 1), '.'),
+                1 => t.push_str(&format!("e{}", (x >> 20) % 250)),
+                _ => t.push_str(&format!("e-{}", (x >> 20) % 250)),
+            }
+            texts.push(t);
+        }
+        for text in &texts {
+            let Ok(v) = serde_json::from_str::<Value>(text) else {
+                continue; // out of range for serde_json
+            };
+            let a = v.as_f64().unwrap();
+            let back: Value = serde_json::from_str(&float_text(a)).unwrap();
+            assert_eq!(back.as_f64().unwrap().to_bits(), a.to_bits(), "{text}");
+            assert!(back.as_number().unwrap().is_f64(), "{text}");
+        }
+        // The crash itself: the same refusal on both paths; and kept in an `in` list.
+        let crash = "\r2222222222222222222222222222222222222222222222222\r";
+        let value: Value = serde_json::from_str(crash).unwrap();
+        let expected = serde_path_to_error::deserialize::<_, PolicyDocument>(&value).unwrap_err();
+        let got = Policy::from_value(value).unwrap_err();
+        assert_eq!(
+            got.reason(),
+            expected.inner().to_string().trim_end_matches('.')
+        );
+        let doc = format!(
+            r#"{{"warden": 1, "name": "t", "fields": {{"a": {{"type": "text"}},
+            "b": {{"type": "text", "requiredWhen": {{"field": "a", "in": [{}]}}}}}}}}"#,
+            &texts[0]
+        );
+        let from_text = Policy::from_json(&doc).unwrap();
+        let from_value = Policy::from_value(serde_json::from_str(&doc).unwrap()).unwrap();
+        assert_eq!(from_text.hash(), from_value.hash());
     }
 
     #[test]

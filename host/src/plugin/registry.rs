@@ -8,7 +8,7 @@
 //! policy again.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
@@ -17,10 +17,9 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use warden_core::access::AuthzDecision;
 use warden_core::api::{self, Op, Operation, Request};
-use warden_core::decision::{Decision, Denial, DenyKind, DenyParams, Name, Text};
+use warden_core::decision::{Decision, Denial, DenyKind, Name, Text};
 use warden_core::lifecycle::TransitionDecision;
 use warden_core::validate::{Check, PasswordSummary};
-use warden_core::violation::PathPart as CorePathPart;
 use warden_core::{Policy, Severity, ValidationDecision, Violation as CoreViolation};
 
 use super::admission::Party;
@@ -29,7 +28,11 @@ use super::bindings::warden::policy::types::{
     Violation,
 };
 use super::error::{EvaluateError, Fault, LoadError};
-use super::limits::{FailurePolicy, Limits, TenantSettings};
+use super::limits::{FailurePolicy, TenantSettings};
+use super::output::{
+    PluginViolation, RawPathPart, RawVerdict, RawViolation, Source, check_verdict,
+    check_violations, too_large,
+};
 use super::runtime::{CallStats, CompileBudget, CompiledPlugin, Gate, LogLine, Runtime};
 use super::text::plugin_text;
 
@@ -57,38 +60,6 @@ pub enum Hook {
     Authorize,
     /// `transition`, after `op: transition`.
     Transition,
-}
-
-/// Which plugin added something to a decision.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Source {
-    /// Its name (validated at load: `[a-z][a-z0-9]*(-[a-z0-9]+)*`).
-    pub plugin: String,
-    /// Its version (validated at load).
-    pub version: String,
-    /// The SHA-256 of its component, hex.
-    pub hash: String,
-}
-
-/// A violation a plugin added, checked and counted: a code of the plugin's
-/// (`[a-z][a-z0-9_]*`), its path, severity, message (control characters stripped) and
-/// params, and the plugin it came from.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PluginViolation {
-    /// The plugin's code.
-    pub code: String,
-    /// Where.
-    pub path: Vec<CorePathPart>,
-    /// Error or warning.
-    pub severity: Severity,
-    /// The plugin's message.
-    pub message: String,
-    /// The plugin's params (a JSON object).
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    pub params: Map<String, Value>,
-    /// The plugin.
-    pub source: Source,
 }
 
 /// A violation of a composed decision: the core's or a plugin's.
@@ -151,26 +122,6 @@ pub struct PluginReport {
     /// Lines dropped past the log limits.
     #[serde(skip_serializing_if = "is_zero")]
     pub log_dropped: u32,
-}
-
-impl Source {
-    /// The rule a plugin's deny names: `plugin:NAME@VERSION`.
-    pub(crate) fn rule(&self) -> String {
-        format!("plugin:{}@{}", self.plugin, self.version)
-    }
-
-    /// The params of a plugin's deny: the plugin, its version and hash, and the fault's
-    /// code for a fault.
-    pub(crate) fn params(&self, error: Option<&str>) -> DenyParams {
-        let mut p = BTreeMap::new();
-        p.insert("plugin".to_owned(), Value::from(self.plugin.clone()));
-        p.insert("version".to_owned(), Value::from(self.version.clone()));
-        p.insert("hash".to_owned(), Value::from(self.hash.clone()));
-        if let Some(e) = error {
-            p.insert("error".to_owned(), Value::from(e));
-        }
-        DenyParams::from(p)
-    }
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -465,151 +416,34 @@ fn json_text(v: Option<&Value>) -> String {
     v.map_or_else(|| "null".to_owned(), Value::to_string)
 }
 
-/// A stable code: `[a-z][a-z0-9_]*`, at most 64 bytes.
-fn valid_code(code: &str) -> bool {
-    let mut chars = code.chars();
-    code.len() <= 64
-        && chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-}
-
-const CODE_RULE: &str = "a code is [a-z][a-z0-9_]*, at most 64 bytes";
-
-/// Bytes of `value` as JSON: what the host adds to the decision for it.
-fn json_len(value: &impl Serialize) -> usize {
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0 = self.0.saturating_add(buf.len());
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut c = Count(0);
-    match serde_json::to_writer(&mut c, value) {
-        Ok(()) => c.0,
-        Err(_) => usize::MAX,
-    }
-}
-
-fn too_large(size: usize, limits: &Limits) -> Fault {
-    Fault::OutputTooLarge {
-        size,
-        limit: limits.max_output_bytes,
-        what: "output",
-    }
-}
-
-/// The plugin's violations, checked and counted as the bytes of JSON the host adds; stops
-/// at the first limit exceeded.
-pub(crate) fn check_violations(
-    vs: Vec<Violation>,
-    source: &Source,
-    limits: &Limits,
-) -> Result<(Vec<PluginViolation>, usize), Fault> {
-    let max = usize::try_from(limits.max_violations).unwrap_or(usize::MAX);
-    if vs.len() > max {
-        return Err(Fault::OutputTooLarge {
-            size: vs.len(),
-            limit: max,
-            what: "violation",
-        });
-    }
-    let max_parts = usize::try_from(limits.max_path_parts).unwrap_or(usize::MAX);
-    let mut out = Vec::with_capacity(vs.len());
-    // As the list `[v1,v2,...]` would be written: one byte for `[`, then each violation
-    // and the `,` or `]` after it.
-    let mut bytes: usize = 1;
-    for v in vs {
-        if !valid_code(&v.code) {
-            return Err(Fault::InvalidOutput {
-                reason: CODE_RULE.into(),
-            });
-        }
-        if v.path.len() > max_parts {
-            return Err(Fault::InvalidOutput {
-                reason: format!(
-                    "a violation's path has {} parts, above the limit of {max_parts}",
-                    v.path.len()
-                ),
-            });
-        }
-        // Text the host will not keep still costs its bytes.
-        let raw = v.message.len().saturating_add(v.params_json.len());
-        if bytes.saturating_add(raw) > limits.max_output_bytes {
-            return Err(too_large(bytes.saturating_add(raw), limits));
-        }
-        let params = match serde_json::from_str::<Value>(&v.params_json) {
-            Ok(Value::Object(m)) => m,
-            _ => {
-                return Err(Fault::InvalidOutput {
-                    reason: format!("the params of `{}` are not a JSON object", v.code),
-                });
-            }
-        };
-        let pv = PluginViolation {
+/// What wasmtime lifted out of the guest, as [`check_violations`] takes it.
+fn raw_violations(vs: Vec<Violation>) -> Vec<RawViolation> {
+    vs.into_iter()
+        .map(|v| RawViolation {
+            code: v.code,
             path: v
                 .path
                 .into_iter()
                 .map(|p| match p {
-                    PathPart::Key(k) => CorePathPart::Key(plugin_text(&k, 256)),
-                    PathPart::Index(i) => {
-                        CorePathPart::Index(usize::try_from(i).unwrap_or(usize::MAX))
-                    }
+                    PathPart::Key(k) => RawPathPart::Key(k),
+                    PathPart::Index(i) => RawPathPart::Index(i),
                 })
                 .collect(),
-            severity: match v.severity {
-                WitSeverity::Error => Severity::Error,
-                WitSeverity::Warning => Severity::Warning,
-            },
-            message: plugin_text(&v.message, limits.max_output_bytes),
-            code: v.code,
-            params,
-            source: source.clone(),
-        };
-        bytes = bytes.saturating_add(json_len(&pv)).saturating_add(1);
-        if bytes > limits.max_output_bytes {
-            return Err(too_large(bytes, limits));
-        }
-        out.push(pv);
-    }
-    let bytes = if out.is_empty() { 0 } else { bytes };
-    Ok((out, bytes))
+            error: matches!(v.severity, WitSeverity::Error),
+            message: v.message,
+            params_json: v.params_json,
+        })
+        .collect()
 }
 
-/// A plugin's deny, checked and counted.
-pub(crate) fn check_verdict(
-    v: Verdict,
-    source: &Source,
-    limits: &Limits,
-) -> Result<(Option<Denial>, usize), Fault> {
+/// What wasmtime lifted out of the guest, as [`check_verdict`] takes it.
+fn raw_verdict(v: Verdict) -> RawVerdict {
     match v {
-        Verdict::Allow => Ok((None, 0)),
-        Verdict::Deny(d) => {
-            if !valid_code(&d.code) {
-                return Err(Fault::InvalidOutput {
-                    reason: CODE_RULE.into(),
-                });
-            }
-            if d.message.len() > limits.max_output_bytes {
-                return Err(too_large(d.message.len(), limits));
-            }
-            let denial = Denial {
-                kind: DenyKind::Forbidden,
-                code: Cow::Owned(d.code),
-                message: Text::from(plugin_text(&d.message, limits.max_output_bytes)),
-                rule: Some(Name::new(&source.rule())),
-                hint: None,
-                params: source.params(None),
-            };
-            let bytes = json_len(&denial);
-            if bytes > limits.max_output_bytes {
-                return Err(too_large(bytes, limits));
-            }
-            Ok((Some(denial), bytes))
-        }
+        Verdict::Allow => RawVerdict::Allow,
+        Verdict::Deny(d) => RawVerdict::Deny {
+            code: d.code,
+            message: d.message,
+        },
     }
 }
 
@@ -963,7 +797,7 @@ impl TenantPlugins {
                 plugin,
                 bytes,
                 |store, p| p.warden_policy_hooks().call_validate_user(store, &vi),
-                |vs| check_violations(vs, &plugin.source, limits),
+                |vs| check_violations(raw_violations(vs), &plugin.source, limits),
             );
             match result {
                 Ok(vs) => {
@@ -1129,7 +963,7 @@ impl TenantPlugins {
                 plugin,
                 size(&i),
                 |store, p| call(store, p, &i),
-                |v| check_verdict(v, &plugin.source, limits),
+                |v| check_verdict(raw_verdict(v), &plugin.source, limits),
             );
             let (outcome, fault, denial) = match result {
                 Ok(None) => ("allow", None, None),

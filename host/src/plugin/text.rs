@@ -36,18 +36,30 @@ pub(crate) fn plugin_text(s: &str, max: usize) -> String {
 /// A message of wasmtime or wasmparser that may quote plugin-chosen names: one line,
 /// without control characters or backticks (so it cannot fake the quoting of the
 /// host's own message), at most `max` bytes.
+#[cfg_attr(
+    not(feature = "runtime"),
+    allow(dead_code, reason = "the runtime's messages")
+)]
 pub(crate) fn host_text(s: &str, max: usize) -> String {
     plugin_text(&s.replace(['\n', '\r'], " ").replace('`', "'"), max)
 }
 
 /// What the host says instead of a name a component chose that is not a plain interface
 /// name (`wasi:cli/environment@0.2.0`, `steal-secrets`).
+#[cfg_attr(
+    not(feature = "runtime"),
+    allow(dead_code, reason = "the runtime's messages")
+)]
 pub(crate) const UNQUOTED_NAME: &str = "(a name that is not a plain interface name, not quoted)";
 
 /// An import or export name, quoted in a host message only when it is a plain interface or
 /// kebab name: ASCII letters, digits, `:`, `/`, `@`, `.`, `+`, `-`, at most 128 bytes. The
 /// component model also allows names such as `url=<...>` that carry free text: those are
 /// not repeated.
+#[cfg_attr(
+    not(feature = "runtime"),
+    allow(dead_code, reason = "the runtime's messages")
+)]
 pub(crate) fn interface_name(s: &str) -> String {
     let plain = !s.is_empty()
         && s.len() <= 128
