@@ -151,7 +151,7 @@ fn long_text(f: f64, reads_back: impl Fn(&str) -> bool) -> Option<String> {
         for k in 0..=8u64 {
             for b in [bits.wrapping_add(k), bits.wrapping_sub(k)] {
                 let m = f64::from_bits(b);
-                if m.is_finite() && m >= 1.0 && m < 18_446_744_073_709_551_615.0 {
+                if m.is_finite() && (1.0..18_446_744_073_709_551_615.0).contains(&m) {
                     let text = format!("{sign}{}e{e}", m as u64);
                     if reads_back(&text) {
                         return Some(text);

@@ -116,6 +116,8 @@ pub mod fuzzing;
 #[cfg(feature = "runtime")]
 mod inspect;
 pub mod limits;
+// Used by the runtime and the fuzz targets; a build with neither only type-checks it.
+#[cfg_attr(not(any(feature = "runtime", feature = "fuzzing")), allow(dead_code))]
 mod output;
 #[cfg(feature = "runtime")]
 mod registry;
