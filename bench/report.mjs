@@ -142,6 +142,10 @@ ${
   existsSync(join(root, "bench", "decision-servers.md"))
     ? `\n${readFileSync(join(root, "bench", "decision-servers.md"), "utf8").trim()}\n`
     : ""
+}${
+  existsSync(join(root, "bench", "cedar-agent.md"))
+    ? `\n${readFileSync(join(root, "bench", "cedar-agent.md"), "utf8").trim()}\n`
+    : ""
 }
 ${readFileSync(join(root, "bench", "findings.md"), "utf8").trim()}
 `;
