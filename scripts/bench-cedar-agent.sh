@@ -4,7 +4,9 @@
 # (crates.io, Permit.io's HTTP server around cedar-policy), same machine, same run, same
 # generated directory, same scenario, verdicts asserted equal first.
 #
-# Per size (BENCH_SIZES, default "1000 100000"):
+# Per size (BENCH_SIZES, default "1000 10000"; 100,000 loads, but cedar-agent then spends about
+# a second of CPU per decision on these machines, so a 10 s wrk round completes a handful of
+# requests: see BENCHMARKS.md §11):
 #   1. a fresh SQLite data folder for Warden (`serve --demo` once: its hr-platform tenant;
 #      an admin and a service key made with `warden-server key create`), the generated
 #      directory written into it while the server is stopped (bench/cedar-agent/run.py
@@ -26,7 +28,8 @@
 # Needs wrk (Debian's package; installed with apt-get when missing) and python3.
 #
 # Env: BENCH_SIZES, BENCH_SECONDS (wrk round, default 10), BENCH_CONNECTIONS (default 16),
-# BENCH_THREADS (default 2), BENCH_SAMPLE (requests per scenario, default 200),
+# BENCH_THREADS (default 2), BENCH_SAMPLE (requests per scenario, default 200 up to 1,000
+# users, 25 above: each cedar-agent decision costs more with the directory),
 # BENCH_SKIP_BUILD=1 (use the warden-server already built), CARGO_TARGET_DIR (default target),
 # BENCH_NO_WRITE=1 (print the section, leave BENCHMARKS.md and bench/cedar-agent.md alone).
 set -euo pipefail
@@ -36,11 +39,11 @@ cd "$(dirname "$0")/.."
 # version's pre-release part (`0.2.2-x86.64-unknown-linux-gnu`; the last plain one is 0.2.0);
 # they are source crates all the same, built here with their own Cargo.lock (--locked).
 AGENT_VERSION=0.2.2-x86.64-unknown-linux-gnu
-SIZES="${BENCH_SIZES:-1000 100000}"
+SIZES="${BENCH_SIZES:-1000 10000}"
 SECONDS_EACH="${BENCH_SECONDS:-10}"
 CONNECTIONS="${BENCH_CONNECTIONS:-16}"
 THREADS="${BENCH_THREADS:-2}"
-SAMPLE="${BENCH_SAMPLE:-200}"
+SAMPLE="${BENCH_SAMPLE:-}"
 TARGET="${CARGO_TARGET_DIR:-target}"
 PROFILE=bench-host
 CACHE="${WARDEN_CACHE:-$HOME/.cache/warden}/cedar-agent"
@@ -107,6 +110,8 @@ key() { # DATA ROLE NAME: a new key of the hr-platform tenant
 LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 for n in $SIZES; do
   echo "== ${n} users" >&2
+  s="$SAMPLE"
+  [ -n "$s" ] || { if [ "$n" -le 1000 ]; then s=200; else s=25; fi; }
   DATA="$WORK/warden-${n}"
   WPORT="$(free_port)"
   # Once with --demo: the database and its hr-platform tenant; then the directory goes in
@@ -141,7 +146,7 @@ for n in $SIZES; do
   python3 "$HERE/run.py" bench --users "$n" --key "$KEY" --admin-key "$ADMIN_KEY" --agent-key "$AGENT_KEY" \
     --policy bench/decision-servers/policy.json --cedar "$HERE/policies.cedar" \
     --warden-port "$WPORT" --agent-port "$APORT" --pids "${WPID},${APID}" \
-    --seconds "$SECONDS_EACH" --connections "$CONNECTIONS" --threads "$THREADS" --sample "$SAMPLE" \
+    --seconds "$SECONDS_EACH" --connections "$CONNECTIONS" --threads "$THREADS" --sample "$s" \
     --out "$WORK/result-${n}.json"
   python3 - "$WORK/result-${n}.json" "$WORK/load-${n}.json" <<'PY'
 import json, sys
@@ -162,5 +167,5 @@ python3 "$HERE/report.py" --agent "$AGENT_VERSION" \
   --agent-rocket "$( [ -n "$AGENT_LOCK" ] && lock_version "$AGENT_LOCK" rocket || echo '?')" \
   --axum "$(lock_version Cargo.lock axum)" --sqlx "$(lock_version Cargo.lock sqlx)" \
   --warden "$(git rev-parse --short HEAD)" --seconds "$SECONDS_EACH" --connections "$CONNECTIONS" \
-  --threads "$THREADS" --sample "$SAMPLE" --load "$LOAD_START" --load-after "$LOAD_END" \
+  --threads "$THREADS" --load "$LOAD_START" --load-after "$LOAD_END" \
   --elapsed "$(($(date +%s) - START))" --sizes "$SIZES" --no-write "${BENCH_NO_WRITE:-0}" "${results[@]}"

@@ -21,7 +21,6 @@ ap.add_argument("--warden", required=True)
 ap.add_argument("--seconds", required=True)
 ap.add_argument("--connections", required=True)
 ap.add_argument("--threads", required=True)
-ap.add_argument("--sample", required=True)
 ap.add_argument("--load", required=True, help="load averages (1, 5, 15 min) before")
 ap.add_argument("--load-after", required=True)
 ap.add_argument("--elapsed", type=int, required=True)
@@ -64,12 +63,14 @@ for r in results:
     mean = lambda xs, k: sum(x[k] for x in xs) / len(xs)
     p50 = mean(a, "p50") / mean(w, "p50")
     p99 = mean(a, "p99") / mean(w, "p99")
+    cpu = mean(a, "cpu_ms") / mean(w, "cpu_ms")
     findings.append((r["users"], thr, p50, p99))
     for label, xs, own in (("Warden (AuthZEN evaluation)", w, True), (f"cedar-agent {args.agent.split('-')[0]} (`/v1/is_authorized`)", a, False)):
         rows.append(
             f"| {n(r['users'])} | {label} | {' / '.join(n(round(x['rps'])) for x in xs)} "
             f"| {' / '.join(fmt_ms(x['p50']) for x in xs)} | {' / '.join(fmt_ms(x['p99']) for x in xs)} "
-            f"| {'1×' if own else ratio(thr)} | {'1×' if own else ratio(p50)} | {'1×' if own else ratio(p99)} |"
+            f"| {' / '.join(fmt_ms(x['cpu_ms']) for x in xs)} "
+            f"| {'1×' if own else ratio(thr)} | {'1×' if own else ratio(p50)} | {'1×' if own else ratio(p99)} | {'1×' if own else ratio(cpu)} |"
         )
 
 load_rows = []
@@ -81,9 +82,12 @@ for r in results:
         f"| {ratio(r['rss_mb']['cedar-agent'] / (r['rss_mb']['warden'] + r['warden_db_mb']))} |"
     )
 
-sample = results[0]["sample"]
-sample_text = "; ".join(f"{k}: {v[0]} requests, {v[1]} allowed" for k, v in sample.items())
-verdict_counts = ", ".join(f"{r['sample_total']} at {n(r['users'])} users ({r['sample_allowed']} allowed)" for r in results)
+verdict_counts = "; ".join(
+    f"at {n(r['users'])} users {r['sample_total']} requests, {r['sample_allowed']} allowed ("
+    + ", ".join(f"{k}: {v[0]}, {v[1]} allowed" for k, v in r["sample"].items())
+    + ")"
+    for r in results
+)
 during = "; ".join(f"{n(r['users'])} users: " + ", ".join(f"{x['load']:.2f}" for x in r["rounds"]) for r in results)
 where = "; ".join(
     f"{n(u)} users: throughput {ratio(t)} ({'ahead' if t >= 1 else 'behind'}), p50 {ratio(p5)}, p99 {ratio(p9)}" for u, t, p5, p9 in findings
@@ -121,22 +125,27 @@ figures are noise, **the ratios, measured in the same run, are the result**. A r
   from SQLite per request (no cache, by design) and runs the kernel. cedar-agent does not
   speak AuthZEN: its own `POST /v1/is_authorized` (`{{"principal": "User::\\"…\\"", "action",
   "resource"}}`), with its static key (`--authentication`), the entities in its memory.
-- Verdicts first: {verdict_counts}; per size {sample_text}. Put to both servers one by one;
+- Verdicts first: {verdict_counts}. Put to both servers one by one;
   every verdict is equal on both and equal to what the scenario defines (cedar-agent reporting
   no evaluation error), or the script fails and prints the cases. The same requests, in the
   same order, are then replayed by wrk.
 
 ### Decisions over HTTP
 
-`wrk -t{args.threads} -c{args.connections} -d{args.seconds}s --timeout 10s --latency`, one load
+`wrk -t{args.threads} -c{args.connections} -d{args.seconds}s --timeout 30s --latency`, one load
 generator, each server in turn after an unrecorded 3 s round each, then two interleaved
 rounds (Warden, cedar-agent, Warden, cedar-agent), cycling through the sample's requests;
 every response was a 2xx, with no socket error or timeout (the script fails otherwise).
+After each round the script waits until the server's CPU time stops growing (requests wrk
+left in flight), so that one server's leftovers do not run during the other's round.
 Throughput ratio: Warden's requests/s over cedar-agent's, both rounds summed; p50 and p99
-per round, their ratios on the means of both rounds.
+per round, their ratios on the means of both rounds. Server CPU per decision: the user and
+system CPU time of the server's process over the round (`/proc/PID/stat`, its leftovers
+included) divided by the requests wrk counted: less sensitive than wall-clock figures to what
+the other sessions of the machine take.
 
-| users | server | requests/s (per round) | p50 ms (per round) | p99 ms (per round) | throughput, Warden / cedar-agent | p50, cedar-agent / Warden | p99, cedar-agent / Warden |
-|---:|---|---|---|---|---:|---:|---:|
+| users | server | requests/s (per round) | p50 ms (per round) | p99 ms (per round) | server CPU ms per decision (per round) | throughput, Warden / cedar-agent | p50, cedar-agent / Warden | p99, cedar-agent / Warden | CPU per decision, cedar-agent / Warden |
+|---:|---|---|---|---|---|---:|---:|---:|---:|
 {chr(10).join(rows)}
 
 ### Loading the directory and the memory each keeps

@@ -334,7 +334,7 @@ def ms(out, label):
 def wrk(side, seconds):
     env = dict(os.environ, BENCH_BODIES=os.path.join(work, f"{side}.jsonl"), BENCH_AUTH=AUTH[side])
     out = subprocess.run(
-        ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s", "--timeout", "10s", "--latency", "-s", LUA, f"http://127.0.0.1:{PORTS[side]}{PATHS[side]}"],
+        ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds}s", "--timeout", "30s", "--latency", "-s", LUA, f"http://127.0.0.1:{PORTS[side]}{PATHS[side]}"],
         env=env, check=True, capture_output=True, text=True, timeout=seconds + 60,
     ).stdout
     # Any non-2xx answer or socket error (a timeout included) fails the run: every request
@@ -352,15 +352,40 @@ def wrk(side, seconds):
     }
 
 
+def cpu_s(side):
+    """User + system CPU time of the server's process, in seconds."""
+    fields = open(f"/proc/{PIDS[side]}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def quiesce(side):
+    """Waits (at most 120 s) until the server's CPU time stops growing: wrk leaves requests in
+    flight when a round ends, and a server still working through them would take CPU from
+    the next round's server."""
+    before, end = cpu_s(side), time.time() + 120
+    while time.time() < end:
+        time.sleep(0.5)
+        now = cpu_s(side)
+        if now == before:
+            return
+        before = now
+
+
 for side in SIDES:
     wrk(side, args.warmup)
+    quiesce(side)
 result["rounds"] = []
 for r in range(2):
     for side in SIDES:
+        c0 = cpu_s(side)
         w = wrk(side, args.seconds)
+        quiesce(side)
+        # The server's CPU per decision: its CPU time over the round (and the requests left
+        # in flight, finished before quiesce returns) over the requests wrk counted.
+        w["cpu_ms"] = (cpu_s(side) - c0) * 1000 / max(w["requests"], 1)
         w.update(round=r + 1, side=side, load=os.getloadavg()[0])
         result["rounds"].append(w)
-        log(f"round {r + 1} {side}: {w['rps']:.0f} req/s, p50 {w['p50']:.2f} ms, p99 {w['p99']:.2f} ms ({w['requests']} requests)")
+        log(f"round {r + 1} {side}: {w['rps']:.0f} req/s, p50 {w['p50']:.2f} ms, p99 {w['p99']:.2f} ms ({w['requests']} requests, {w['cpu_ms']:.2f} ms CPU each)")
 
 # ---- 4. memory
 result["rss_mb"] = {side: rss_mb(PIDS[side]) for side in SIDES}
