@@ -144,8 +144,9 @@ ${
     : ""
 }${
   // Written outside bench-all.sh, and kept by it: §7 by hand from scripts/bench-sdks.sh and
-  // the module's native bench, §10 by scripts/bench-keycloak.sh.
-  ["module.md", "keycloak.md"]
+  // the module's native bench, §10 by scripts/bench-keycloak.sh, §11 by
+  // scripts/bench-cedar-agent.sh.
+  ["module.md", "keycloak.md", "cedar-agent.md"]
     .filter((f) => existsSync(join(root, "bench", f)))
     .map((f) => `\n${readFileSync(join(root, "bench", f), "utf8").trim()}\n`)
     .join("")
