@@ -29,7 +29,7 @@ ap.add_argument("--no-write", default="0")
 args = ap.parse_args()
 
 results = [json.load(open(p)) for p in args.results]
-cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
+cpu_model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.machine())
 rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
 day = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
 sizes = " ".join(args.sizes.split())
@@ -108,7 +108,7 @@ same machine, same run, same generated directory, same scenario: `warden-server`
 {args.agent_rocket}), built from its source with its own lockfile (`cargo install --locked`),
 in-memory policy and data stores. cedar-agent built and ran, so the fallback of the issue
 (`cedar-policy` behind Warden's axum stack) was not needed. Machine: {os.cpu_count()} cores
-({cpu}), {rustc}, shared with other sessions building and testing at the same time (load
+({cpu_model}), {rustc}, shared with other sessions building and testing at the same time (load
 average {args.load} before, {args.load_after} after; during the rounds: {during}): absolute
 figures are noise, **the ratios, measured in the same run, are the result**. A ratio is
 *cedar-agent / Warden* in time (throughput: *Warden / cedar-agent*), above 1 Warden is ahead.
