@@ -21,8 +21,8 @@ empty:
   4. records the resident memory of both processes.
 Writes its figures as JSON to `--out`.
 
-The directory and the sample are those of bench/decision-servers/run.py (same generator,
-same seed, kept identical): two organisations of N/2 users, each a 10-ary management tree;
+The directory and the sample are those of §9: bench/decision-servers/scenario.py (same generator,
+same seed): two organisations of N/2 users, each a 10-ary management tree;
 everyone `employee`, the root and odd users of depth 1-2 `director`, one user in 1,000 `hr`,
 one super admin per organisation. Standard library only.
 """
@@ -31,13 +31,15 @@ import argparse
 import http.client
 import json
 import os
-import random
 import re
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "decision-servers"))
+import scenario  # noqa: E402  (the directory and the sample of §9: bench/decision-servers/scenario.py)
 
 ap = argparse.ArgumentParser()
 ap.add_argument("step", choices=["load-warden", "bench"])
@@ -67,27 +69,7 @@ def log(*a):
 
 
 # ---------------------------------------------------------------- the directory
-# As bench/decision-servers/run.py builds it.
-per_org = args.users // 2
-users = {}  # id -> {org, manager, roles, sa, path}, in index order
-depth = {}
-for i in range(per_org * 2):
-    o, k = divmod(i, per_org)
-    uid = f"u{i:07d}"
-    m = f"u{o * per_org + (k - 1) // 10:07d}" if k > 0 else None
-    d = depth[m] + 1 if m else 0
-    roles = ["employee"]
-    if k == 0 or (d <= 2 and k % 2 == 1):
-        roles.append("director")
-    if k % 1000 == 6:
-        roles.append("hr")
-    users[uid] = {"org": f"o{o}", "manager": m, "roles": roles, "sa": k == 8, "path": (users[m]["path"] if m else "") + "/" + uid}
-    depth[uid] = d
-ids = list(users)
-children = {}
-for uid, u in users.items():
-    if u["manager"]:
-        children.setdefault(u["manager"], []).append(uid)
+users, ids, children = scenario.directory(args.users)  # id -> {org, manager, roles, sa, path}
 
 if args.step == "load-warden":
     # The demo users of the tenant go (with what refers to them: foreign keys on, their
@@ -202,58 +184,8 @@ result["agent_load_s"] = time.perf_counter() - t
 del body, entities
 log(f"cedar-agent: {len(policies)} policies, {len(ids)} entities loaded in {result['agent_load_s']:.1f} s ({result['agent_data_mb']:.1f} MB of JSON)")
 
-# ---- the sample (as bench/decision-servers/run.py draws it)
-rng = random.Random(19)
-by_org = {}
-for uid, u in users.items():
-    by_org.setdefault(u["org"], []).append(uid)
-
-
-def below(a, t):
-    return users[t]["path"].startswith(users[a]["path"] + "/")
-
-
-hr = [u for u in ids if "hr" in users[u]["roles"]]
-plain_managers = [u for u in ids if users[u]["roles"] == ["employee"] and not users[u]["sa"] and children.get(u)]
-sas = [u for u in ids if users[u]["sa"]]
-S = args.sample
-cases = []  # (scenario, subject, action, resource, expected)
-for i in range(S):  # organisation scope: hr reads a user of its organisation / of the other
-    a = rng.choice(hr)
-    other = [o for o in by_org if o != users[a]["org"]]
-    org = users[a]["org"] if i % 2 == 0 else rng.choice(other)
-    cases.append(("organisation scope (hr reads)", a, "users.read", rng.choice(by_org[org]), i % 2 == 0))
-for i in range(S):  # manager N-1: a plain employee reads a direct report / someone else
-    a = rng.choice(plain_managers)
-    if i % 2 == 0:
-        t = rng.choice(children[a])
-    else:
-        while True:
-            t = rng.choice(by_org[users[a]["org"]])
-            if t != a and users[t]["manager"] != a:
-                break
-    cases.append(("manager N-1 (employee reads)", a, "users.read", t, i % 2 == 0))
-n_sub, tries = 0, 0
-while n_sub < S:  # director updates two levels below (§4's "3 levels") / someone else
-    tries += 1
-    if tries > 1000 * S:
-        raise SystemExit("no director two levels above enough users: directory too small")
-    i = n_sub
-    t = rng.choice(ids)
-    a = t
-    for _ in range(2):
-        a = users[a]["manager"] if a else None
-    if not a or "director" not in users[a]["roles"] or not users[a]["manager"]:
-        continue
-    if i % 2 == 1:
-        while True:
-            t = rng.choice(by_org[users[a]["org"]])
-            if t != a and not below(a, t):
-                break
-    cases.append(("subtree (director updates, 3 levels)", a, "users.update", t, i % 2 == 0))
-    n_sub += 1
-for i in range(S):  # super admin updates anyone, in any organisation
-    cases.append(("super admin (updates anyone)", rng.choice(sas), "users.update", rng.choice(ids), True))
+# ---- the sample (bench/decision-servers/scenario.py, as §9 draws it)
+cases = scenario.sample(users, ids, children, args.sample)  # (scenario, subject, action, resource, expected)
 
 
 def bodies(side):

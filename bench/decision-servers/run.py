@@ -30,12 +30,14 @@ import csv
 import http.client
 import json
 import os
-import random
 import re
 import subprocess
 import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import scenario  # noqa: E402  (the directory and the sample, shared with bench/cedar-agent)
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--users", type=int, required=True)
@@ -128,28 +130,8 @@ def db_mb(db):
 
 
 # ---------------------------------------------------------------- the directory
-per_org = args.users // 2
-users = {}  # id -> {org, manager, roles, sa, path}, in index order
-depth = {}
-order = []
-for i in range(per_org * 2):
-    o, k = divmod(i, per_org)
-    uid = f"u{i:07d}"
-    m = f"u{o * per_org + (k - 1) // 10:07d}" if k > 0 else None
-    d = depth[m] + 1 if m else 0
-    roles = ["employee"]
-    if k == 0 or (d <= 2 and k % 2 == 1):
-        roles.append("director")
-    if k % 1000 == 6:
-        roles.append("hr")
-    users[uid] = {"org": f"o{o}", "manager": m, "roles": roles, "sa": k == 8, "path": (users[m]["path"] if m else "") + "/" + uid}
-    depth[uid] = d
-ids = list(users)
+users, ids, children = scenario.directory(args.users)  # id -> {org, manager, roles, sa, path}
 result["users"] = len(ids)
-children = {}
-for uid, u in users.items():
-    if u["manager"]:
-        children.setdefault(u["manager"], []).append(uid)
 
 # ---------------------------------------------------------------- load Warden
 wadmin = Client(args.warden_port, {"Authorization": "Bearer " + KEY})
@@ -264,58 +246,7 @@ del tuples, batches
 log(f"OpenFGA: {result['fga_tuples']} tuples written in {result['fga_load_s']:.1f} s")
 
 # ---------------------------------------------------------------- the sample
-rng = random.Random(19)
-by_org = {}
-for uid, u in users.items():
-    by_org.setdefault(u["org"], []).append(uid)
-
-
-def below(a, t):
-    return users[t]["path"].startswith(users[a]["path"] + "/")
-
-
-hr = [u for u in ids if "hr" in users[u]["roles"]]
-plain_managers = [u for u in ids if users[u]["roles"] == ["employee"] and not users[u]["sa"] and children.get(u)]
-sas = [u for u in ids if users[u]["sa"]]
-S = args.sample
-cases = []  # (scenario, subject, action, resource, expected)
-for i in range(S):  # organisation scope: hr reads a user of its organisation / of the other
-    a = rng.choice(hr)
-    other = [o for o in by_org if o != users[a]["org"]]
-    org = users[a]["org"] if i % 2 == 0 else rng.choice(other)
-    cases.append(("organisation scope (hr reads)", a, "users.read", rng.choice(by_org[org]), i % 2 == 0))
-for i in range(S):  # manager N-1: a plain employee reads a direct report / someone else
-    a = rng.choice(plain_managers)
-    if i % 2 == 0:
-        t = rng.choice(children[a])
-    else:
-        while True:
-            t = rng.choice(by_org[users[a]["org"]])
-            if t != a and users[t]["manager"] != a:
-                break
-    cases.append(("manager N-1 (employee reads)", a, "users.read", t, i % 2 == 0))
-n_sub, tries = 0, 0
-while n_sub < S:  # director updates two levels below (§4's "3 levels") / someone else
-    tries += 1
-    if tries > 1000 * S:
-        raise SystemExit("no director two levels above enough users: directory too small")
-    i = n_sub
-    t = rng.choice(ids)
-    a = t
-    for _ in range(2):
-        a = users[a]["manager"] if a else None
-    # a director with someone outside its subtree in its organisation (not a root)
-    if not a or "director" not in users[a]["roles"] or not users[a]["manager"]:
-        continue
-    if i % 2 == 1:
-        while True:
-            t = rng.choice(by_org[users[a]["org"]])
-            if t != a and not below(a, t):
-                break
-    cases.append(("subtree (director updates, 3 levels)", a, "users.update", t, i % 2 == 0))
-    n_sub += 1
-for i in range(S):  # super admin updates anyone, in any organisation
-    cases.append(("super admin (updates anyone)", rng.choice(sas), "users.update", rng.choice(ids), True))
+cases = scenario.sample(users, ids, children, args.sample)  # (scenario, subject, action, resource, expected)
 
 
 def bodies(side):
