@@ -1100,28 +1100,17 @@ async fn search_resource(
     let mut scanned = 0usize;
     loop {
         let rows: Vec<Loaded> = if users {
-            let mut n = filter.params.len();
-            let mut next = || {
-                n += 1;
-                format!("${n}")
-            };
-            let mut extra = vec![Param::Text(tenant.id.clone())];
-            let mut sql_where = format!(
-                "({}) AND tenant_id = {} AND deleted_at IS NULL",
-                filter.sql,
-                next()
-            );
-            if let Some(a) = &cursor {
-                extra.push(Param::Text(a.clone()));
-                sql_where.push_str(&format!(" AND id > {}", next()));
-            }
-            extra.push(Param::Int(page.limit + 1));
-            let tail = format!("ORDER BY id LIMIT {}", next());
-            store::users_where(&mut conn, &sql_where, &filter.params, &extra, &tail)
-                .await?
-                .into_iter()
-                .map(|u| Loaded::User(Box::new(u)))
-                .collect()
+            store::users_in_scope(
+                &mut conn,
+                &tenant.id,
+                &filter,
+                cursor.as_deref(),
+                page.limit + 1,
+            )
+            .await?
+            .into_iter()
+            .map(|u| Loaded::User(Box::new(u)))
+            .collect()
         } else {
             resources::page(
                 &mut conn,

@@ -159,7 +159,40 @@ pub async fn user(
     row.as_ref().map(UserRow::from_row).transpose()
 }
 
-/// Loads users by id, in the order given (missing ones left out).
+/// One page of the tenant's live users inside a scope filter the kernel rendered (dollar
+/// placeholders), after the id `after`, in id order: at most `limit` rows.
+///
+/// # Errors
+/// Store errors.
+pub async fn users_in_scope(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    filter: &warden_core::access::SqlFilter,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<Vec<UserRow>, sqlx::Error> {
+    let mut n = filter.params.len();
+    let mut next = || {
+        n += 1;
+        format!("${n}")
+    };
+    let mut extra = vec![Param::Text(tenant.to_owned())];
+    let mut sql_where = format!(
+        "({}) AND tenant_id = {} AND deleted_at IS NULL",
+        filter.sql,
+        next()
+    );
+    if let Some(a) = after {
+        extra.push(Param::Text(a.to_owned()));
+        sql_where.push_str(&format!(" AND id > {}", next()));
+    }
+    extra.push(Param::Int(limit));
+    let tail = format!("ORDER BY id LIMIT {}", next());
+    users_where(conn, &sql_where, &filter.params, &extra, &tail).await
+}
+
+/// The users matching `sql_where` (a condition with dollar placeholders: `params`, a
+/// kernel filter's, bound first, then `extra`), with `tail` (order, limit) after it.
 ///
 /// # Errors
 /// Database errors.
