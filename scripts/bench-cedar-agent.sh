@@ -90,18 +90,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' INT TERM
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_up() {
-  for _ in $(seq 1 600); do
-    if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1)" "$1" 2>/dev/null; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  echo "nothing listens on port $1 ($2)" >&2
-  cat "$WORK"/*.err >&2 || true
-  return 1
-}
+# free_port, wait_up
+source "$(dirname "${BASH_SOURCE[0]}")/bench-net.sh"
 key() { # DATA ROLE NAME: a new key of the hr-platform tenant
   "${BIN}/warden-server" key create --data "$1" --tenant hr-platform --role "$2" --name "$3" |
     sed -n 's/^key .* for hr-platform: //p'

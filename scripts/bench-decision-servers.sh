@@ -92,18 +92,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 143' INT TERM
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_up() {
-  for _ in $(seq 1 600); do
-    if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1)" "$1" 2>/dev/null; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  echo "nothing listens on port $1 ($2)" >&2
-  cat "$WORK"/*.err >&2 || true
-  return 1
-}
+# free_port, wait_up
+source "$(dirname "${BASH_SOURCE[0]}")/bench-net.sh"
 
 "$TOOLS/bin/fga-transform" <"$HERE/model.fga" >"$WORK/model.json"
 LOAD_START="$(cut -d' ' -f1 /proc/loadavg)"

@@ -40,7 +40,8 @@ if [ ! -s "$DIR/setup.json" ]; then
 fi
 read -r KEY SUBJECT RESOURCE < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(d["key"], d["subject"], d["resource"])' "$DIR/setup.json")
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# free_port, wait_up
+source "$(dirname "${BASH_SOURCE[0]}")/bench-net.sh"
 PIDS=()
 WORK="$(mktemp -d)"
 cleanup() {
@@ -51,17 +52,6 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-wait_up() {
-  for _ in $(seq 1 300); do
-    if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', int(sys.argv[1])), 1)" "$1" 2>/dev/null; then
-      return 0
-    fi
-    sleep 0.1
-  done
-  echo "nothing listens on port $1" >&2
-  return 1
-}
 
 WPORT="$(free_port)"
 RUST_LOG=warn "${BIN}/warden-server" serve --data "$DIR/data" --listen "127.0.0.1:${WPORT}" >"$WORK/warden.out" 2>"$WORK/warden.err" &
@@ -168,14 +158,8 @@ the absolute figures are noise and **the ratio is the result**.
 Target: issue 12 asks for these figures and the ratio, and sets no threshold, so there is nothing to meet or miss yet. Each Warden request authenticates the key, loads the subject and the resource from the directory with their manager chains (SQLite queries) and runs one kernel decision, behind the server's full middleware stack (request ids, tracing, timeout, body limit); the hello-world has none of that.
 """
 open("bench/server.md", "w").write(md)
-text = open("BENCHMARKS.md").read()
-start = text.find("## 8. The server under load")
-if start >= 0:
-    end = text.find("\n## ", start + 1)
-    text = text[:start] + md.rstrip() + "\n" + (text[end:] if end >= 0 else "")
-else:
-    at = text.find("## Targets and where Warden stands")
-    text = (text[:at] + md + "\n" + text[at:]) if at >= 0 else text.rstrip() + "\n\n" + md
-open("BENCHMARKS.md", "w").write(text)
+sys.path.insert(0, "bench")
+from splice import splice
+splice("bench/server.md", "## 8. The server under load")
 print(f"warden / hello-world throughput: {ratio:.3f}; written to bench/server.md and BENCHMARKS.md")
 PY

@@ -9,6 +9,10 @@ import json
 import os
 import platform
 import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from splice import splice  # noqa: E402  (bench/splice.py: the one splice into BENCHMARKS.md)
 
 ap = argparse.ArgumentParser()
 ap.add_argument("results", nargs="+")
@@ -193,15 +197,7 @@ if args.no_write == "1":
     print(md)
 else:
     open("bench/cedar-agent.md", "w").write(md)
-    text = open("BENCHMARKS.md").read()
-    start = text.find("## 11. Cedar over HTTP")
-    if start >= 0:
-        end = text.find("\n## ", start + 1)
-        text = text[:start] + md.rstrip() + "\n" + (text[end:] if end >= 0 else "")
-    else:
-        at = text.find("## Targets and where Warden stands")
-        text = (text[:at] + md + "\n" + text[at:]) if at >= 0 else text.rstrip() + "\n\n" + md
-    open("BENCHMARKS.md", "w").write(text)
+    splice("bench/cedar-agent.md", "## 11. Cedar over HTTP")
     print("written to bench/cedar-agent.md and BENCHMARKS.md (section 11)")
 for u, t, p5, p9 in findings:
     print(f"{u} users: throughput Warden / cedar-agent {t:.2f}, p50 cedar-agent / Warden {p5:.2f}, p99 {p9:.2f}")

@@ -9,6 +9,10 @@ import json
 import os
 import platform
 import statistics
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from splice import splice  # noqa: E402  (bench/splice.py: the one splice into BENCHMARKS.md)
 
 ap = argparse.ArgumentParser()
 for k in ["opa", "openfga", "warden", "seconds", "connections", "threads", "sample", "load", "load-after", "elapsed", "sizes"]:
@@ -231,17 +235,5 @@ Why, where it is behind (mechanisms; the figures are above):
 """
 
 open("bench/decision-servers.md", "w").write(md)
-text = open("BENCHMARKS.md").read()
-start = text.find("## 9. Decision servers")
-if start >= 0:
-    end = text.find("\n## ", start + 1)
-    text = text[:start] + md.rstrip() + "\n" + (text[end:] if end >= 0 else "")
-else:
-    s8 = text.find("## 8. The server under load")
-    end = text.find("\n## ", s8 + 1) if s8 >= 0 else -1
-    if end >= 0:
-        text = text[: end + 1] + "\n" + md.rstrip() + "\n" + text[end:]
-    else:
-        text = text.rstrip() + "\n\n" + md
-open("BENCHMARKS.md", "w").write(text)
+splice("bench/decision-servers.md", "## 9. Decision servers")
 print("written to bench/decision-servers.md and BENCHMARKS.md")

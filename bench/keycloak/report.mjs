@@ -1,6 +1,7 @@
 // Writes section 10 of BENCHMARKS.md (bench/keycloak.md, spliced into BENCHMARKS.md) from the
 // measurements bench/keycloak/run.mjs left in the work folder. Nothing here is a measurement:
 // every figure comes from results-*.json.
+import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 
 const work = process.argv[2];
@@ -203,16 +204,6 @@ if (behind.some(([l]) => l.startsWith("resident"))) {
 writeFileSync(`${work}/section.md`, lines.join("\n") + "\n");
 writeFileSync("bench/keycloak.md", lines.join("\n") + "\n");
 if (process.env.BENCH_KC_NO_WRITE !== "1") {
-  let text = readFileSync("BENCHMARKS.md", "utf8");
-  const md = lines.join("\n").trimEnd() + "\n";
-  const start = text.indexOf("## 10. User management servers");
-  if (start >= 0) {
-    const end = text.indexOf("\n## ", start + 1);
-    text = text.slice(0, start) + md + (end >= 0 ? text.slice(end) : "");
-  } else {
-    const at = text.indexOf("## Targets and where Warden stands");
-    text = at >= 0 ? text.slice(0, at) + md + "\n" + text.slice(at) : text.trimEnd() + "\n\n" + md;
-  }
-  writeFileSync("BENCHMARKS.md", text);
+  execFileSync("python3", ["bench/splice.py", "bench/keycloak.md", "## 10. User management servers"]);
 }
 console.log(lines.join("\n"));
