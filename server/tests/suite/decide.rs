@@ -294,6 +294,17 @@ async fn lifecycle(env: &Env) {
 on_both!(lifecycle);
 
 /// Stateless mode: admin keys only; every operation of the contract answers over HTTP.
+/// A stateless authorization whose facts all come from the caller: a manager reads a
+/// direct report (allowed under the HR preset).
+fn manager_reads_report() -> Value {
+    json!({
+        "actor": {"id": "m-1", "organization": "o", "roles": ["manager"]},
+        "action": "users.read",
+        "target": {"id": "e-7", "organization": "o", "manager": "m-1"},
+        "now": "2026-11-22T10:00:00Z"
+    })
+}
+
 async fn stateless_mode(env: &Env) {
     let demo = env.demo("hr-platform").await;
     let service = env.key("hr-platform", "service").await;
@@ -302,12 +313,7 @@ async fn stateless_mode(env: &Env) {
         token: admin.clone(),
         act_as: None,
     };
-    let input = json!({
-        "actor": {"id": "m-1", "organization": "o", "roles": ["manager"]},
-        "action": "users.read",
-        "target": {"id": "e-7", "organization": "o", "manager": "m-1"},
-        "now": "2026-11-22T10:00:00Z"
-    });
+    let input = manager_reads_report();
     let (s, b) = env
         .call(
             Method::POST,
@@ -536,12 +542,7 @@ async fn decide_keys_take_stateless_decisions_only(env: &Env) {
         token: token.clone(),
         act_as: None,
     };
-    let input = json!({
-        "actor": {"id": "m-1", "organization": "o", "roles": ["manager"]},
-        "action": "users.read",
-        "target": {"id": "e-7", "organization": "o", "manager": "m-1"},
-        "now": "2026-11-22T10:00:00Z"
-    });
+    let input = manager_reads_report();
     let (s, b) = env
         .call(
             Method::POST,

@@ -46,6 +46,20 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
+/// Uploads the component `file` (of `target/components`) as the plugin `name` with
+/// `config`, and asserts that the admin key's upload succeeded.
+async fn upload(env: &Env, admin: &Auth, name: &str, file: &str, config: Value) {
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            &format!("/api/v1/plugins/{name}"),
+            admin,
+            Some(json!({"component": b64(&component(file)), "config": config})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+
 fn hr_user(first: &str, email: &str, manager: &str) -> Value {
     json!({"firstName": first, "lastName": "Blanc", "email": email, "jobTitle": "Software Engineer", "manager": manager, "status": "active", "organization": "company"})
 }
@@ -261,15 +275,14 @@ async fn transition_fails_closed_on_a_faulting_plugin(env: &Env) {
         act_as: None,
     };
     let service = env.key(HR, "service").await;
-    let (s, v, _) = env
-        .call(
-            Method::PUT,
-            "/api/v1/plugins/hostile",
-            &admin,
-            Some(json!({"component": b64(&component("hostile.wasm")), "config": {"mode": "trap"}})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    upload(
+        env,
+        &admin,
+        "hostile",
+        "hostile.wasm",
+        json!({"mode": "trap"}),
+    )
+    .await;
     let (s, v, _) = env
         .call(
             Method::POST,
@@ -470,15 +483,14 @@ async fn native_decisions_run_the_plugins(env: &Env) {
     };
     let service = env.key(HR, "service").await;
     let as_manager = Auth::key(&service, &manager.id);
-    let (s, v, _) = env
-        .call(
-            Method::PUT,
-            "/api/v1/plugins/email-domain",
-            &admin,
-            Some(json!({"component": b64(&component("email_domain.wasm")), "config": {"allowedDomains": ["company.com"]}})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    upload(
+        env,
+        &admin,
+        "email-domain",
+        "email_domain.wasm",
+        json!({"allowedDomains": ["company.com"]}),
+    )
+    .await;
     let (s, v, _) = env
         .call(
             Method::POST,
@@ -533,15 +545,14 @@ async fn native_decisions_run_the_plugins(env: &Env) {
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["decision"], true, "{v}");
     assert_eq!(v["context"]["plugins"][0]["plugin"], "email-domain", "{v}");
-    let (s, v, _) = env
-        .call(
-            Method::PUT,
-            "/api/v1/plugins/hostile",
-            &admin,
-            Some(json!({"component": b64(&component("hostile.wasm")), "config": {"mode": "trap"}})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    upload(
+        env,
+        &admin,
+        "hostile",
+        "hostile.wasm",
+        json!({"mode": "trap"}),
+    )
+    .await;
     let (s, v, _) = env
         .call(
             Method::POST,
@@ -683,15 +694,14 @@ async fn searches_run_the_plugins(env: &Env) {
 
     // Every "HR Business Partner" is treated as a contractor without an end date: the
     // plugin denies every action they attempt, and nothing else.
-    let (s, v, _) = env
-        .call(
-            Method::PUT,
-            "/api/v1/plugins/contractor",
-            &admin,
-            Some(json!({"component": b64(&component("contractor.wasm")), "config": {"typeField": "jobTitle", "contractorTypes": ["HR Business Partner"]}})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    upload(
+        env,
+        &admin,
+        "contractor",
+        "contractor.wasm",
+        json!({"typeField": "jobTitle", "contractorTypes": ["HR Business Partner"]}),
+    )
+    .await;
     let subjects = search_all(env, &service, "/access/v1/search/subject", &subjects_q, 2).await;
     let expected: Vec<String> = subjects_before
         .iter()
@@ -754,15 +764,14 @@ async fn searches_run_the_plugins(env: &Env) {
     );
 
     // A plugin that faults fails closed in searches as in evaluations: nothing is listed.
-    let (s, v, _) = env
-        .call(
-            Method::PUT,
-            "/api/v1/plugins/hostile",
-            &admin,
-            Some(json!({"component": b64(&component("hostile.wasm")), "config": {"mode": "trap"}})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    upload(
+        env,
+        &admin,
+        "hostile",
+        "hostile.wasm",
+        json!({"mode": "trap"}),
+    )
+    .await;
     assert!(
         search_all(env, &service, "/access/v1/search/subject", &subjects_q, 2)
             .await
