@@ -17,7 +17,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::policy::{FieldType, Policy};
-use crate::validate::{CheckKind, ValidationContext, validate_verdict};
+use crate::validate::{
+    CheckKind, ValidationContext, ValidationVerdict, validate_verdict, validate_verdict_json,
+};
 use crate::violation::{Code, Issue, Path, Severity, Violation};
 
 /// Largest import accepted: 64 MiB.
@@ -263,12 +265,34 @@ pub fn validate_import(
                 if builder.total >= MAX_IMPORT_ROWS {
                     return Err(ImportError::too_large("rows", MAX_IMPORT_ROWS));
                 }
-                match serde_json::from_str::<Map<String, Value>>(line) {
-                    Ok(record) => builder.row(i + 1, &record),
-                    Err(e) => {
+                // Read straight into the policy's fields, unless the caller wants the
+                // records back (then the map is built anyway).
+                let parsed = if builder.records.is_some() {
+                    serde_json::from_str::<Map<String, Value>>(line)
+                        .map(|record| builder.row(i + 1, &record))
+                        .map_err(|e| {
+                            if e.is_data() {
+                                // serde's type errors quote the value: never repeat it.
+                                format!(
+                                    "expected a JSON object at line {} column {}",
+                                    e.line(),
+                                    e.column()
+                                )
+                            } else {
+                                e.to_string()
+                            }
+                        })
+                } else {
+                    validate_verdict_json(policy, line.as_bytes(), ctx)
+                        .map(|d| builder.row_verdict(i + 1, d))
+                        .map_err(|e| format!("{} at line {} column {}", e.reason, e.line, e.column))
+                };
+                match parsed {
+                    Ok(()) => {}
+                    Err(reason) => {
                         let issue = Issue::new(Code::WrongType)
                             .with("expected", "a JSON object")
-                            .with("reason", e.to_string());
+                            .with("reason", reason);
                         let mut v = vec![issue.at(Path::root(), Severity::Error, ctx.lang)];
                         builder.push_invalid(i + 1, &mut v);
                     }
@@ -324,10 +348,15 @@ impl<'a> Builder<'a> {
 
     fn row(&mut self, line: usize, record: &Map<String, Value>) {
         // The verdict is all an import needs: no stored record is built per row.
-        let mut d = validate_verdict(self.policy, record, self.ctx);
+        let d = validate_verdict(self.policy, record, self.ctx);
         if let Some(r) = &mut self.records {
             r.push(record.clone());
         }
+        self.row_verdict(line, d);
+    }
+
+    /// Counts a row by its verdict: duplicates within the file, lookups, status, report.
+    fn row_verdict(&mut self, line: usize, mut d: ValidationVerdict) {
         let index = self.total;
         // Duplicates within the file.
         let mut dup = false;

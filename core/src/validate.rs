@@ -24,6 +24,12 @@ use crate::policy::{
 };
 use crate::violation::{Code, Issue, Path, Severity, Violation};
 
+mod record;
+
+pub(crate) use record::Raw;
+use record::Record;
+pub use record::RecordJsonError;
+
 /// Answers to the checks a previous decision asked for.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -212,8 +218,6 @@ enum Slot<'a> {
 /// What validation knows of one field of the schema.
 #[derive(Default)]
 struct FieldState<'a> {
-    /// The record's value, if the record has the field.
-    raw: Option<&'a Value>,
     /// The value as it would be stored.
     stored: Slot<'a>,
     /// Set by a derivation after the fields were checked (it comes last in the stored
@@ -294,10 +298,10 @@ impl<'a> Out<'a> {
 }
 
 /// Is `v` blank: absent, null, or a string of white space only?
-fn is_blank(v: Option<&Value>) -> bool {
+fn is_blank(v: Option<Raw<'_>>) -> bool {
     match v {
-        None | Some(Value::Null) => true,
-        Some(Value::String(s)) => s.trim().is_empty(),
+        None | Some(Raw::Null) => true,
+        Some(Raw::Str(s)) => s.trim().is_empty(),
         Some(_) => false,
     }
 }
@@ -310,10 +314,8 @@ pub fn unique_key(stored: &str) -> String {
 }
 
 /// Does the condition hold for this record and mode?
-pub(crate) fn condition_holds(c: &Condition, record: &Map<String, Value>, mode: Mode) -> bool {
-    condition_holds_by(c, Some(mode), |f| {
-        record.get(f).map(std::borrow::Cow::Borrowed)
-    })
+fn condition_holds(c: &Condition, record: &Record<'_>, mode: Mode) -> bool {
+    condition_holds_by(c, Some(mode), |f| record.get(f))
 }
 
 /// Does the condition hold, reading fields through `get`? A clause on the operation's
@@ -321,7 +323,7 @@ pub(crate) fn condition_holds(c: &Condition, record: &Map<String, Value>, mode: 
 pub(crate) fn condition_holds_by<'v>(
     c: &Condition,
     mode: Option<Mode>,
-    get: impl Fn(&str) -> Option<std::borrow::Cow<'v, Value>>,
+    get: impl Fn(&str) -> Option<Raw<'v>>,
 ) -> bool {
     if let Some(modes) = &c.mode
         && !mode.is_some_and(|m| modes.contains(&m))
@@ -332,7 +334,6 @@ pub(crate) fn condition_holds_by<'v>(
         return true;
     };
     let v = get(field);
-    let v = v.as_deref();
     if let Some(present) = c.present
         && is_blank(v) == present
     {
@@ -340,13 +341,13 @@ pub(crate) fn condition_holds_by<'v>(
     }
     if let Some(values) = &c.one_of {
         let matches = match v {
-            Some(Value::String(s)) => {
+            Some(Raw::Str(s)) => {
                 let s = s.trim();
                 values
                     .iter()
                     .any(|x| x.as_str().is_some_and(|x| x.trim().eq_ignore_ascii_case(s)))
             }
-            Some(other) => values.contains(other),
+            Some(other) => values.iter().any(|x| other.equals(x)),
             None => values.contains(&Value::Null),
         };
         if !matches {
@@ -365,6 +366,31 @@ pub fn validate_user(
     record: &Map<String, Value>,
     ctx: &ValidationContext<'_>,
 ) -> ValidationDecision {
+    decide(policy, &Record::of_map(policy, record), ctx)
+}
+
+/// Validates one user record given as JSON text (one object), like [`validate_user`] on the
+/// same text parsed into a [`Map`]: the same decision, without building the map. The values
+/// are read straight into the policy's fields (strings stay borrowed from the text), so
+/// this is the faster way for a caller that holds the record as text (a request body, a line
+/// of an import).
+///
+/// Keys that are not fields of the schema are reported (under `unknownFields`) in key order,
+/// each once, as a [`Map`] iterates them; of duplicate keys the last counts, as a map
+/// insert keeps it.
+///
+/// # Errors
+/// [`RecordJsonError`] when `json` is not one JSON object (the error never quotes the text).
+pub fn validate_user_json(
+    policy: &Policy,
+    json: &[u8],
+    ctx: &ValidationContext<'_>,
+) -> Result<ValidationDecision, RecordJsonError> {
+    let parsed = record::parse(policy, json)?;
+    Ok(decide(policy, &Record::of_parsed(policy, &parsed), ctx))
+}
+
+fn decide(policy: &Policy, record: &Record<'_>, ctx: &ValidationContext<'_>) -> ValidationDecision {
     let mut out = run(policy, record, ctx);
     let normalized = out.stored_record();
     let verdict = out.verdict();
@@ -391,7 +417,22 @@ pub fn validate_verdict(
     record: &Map<String, Value>,
     ctx: &ValidationContext<'_>,
 ) -> ValidationVerdict {
-    run(policy, record, ctx).verdict()
+    run(policy, &Record::of_map(policy, record), ctx).verdict()
+}
+
+/// Validates one user record given as JSON text, like [`validate_verdict`] on the same text
+/// parsed into a [`Map`] (see [`validate_user_json`] for how the text is read): the verdict
+/// of a record as a server or an import receives it, with no map in between.
+///
+/// # Errors
+/// [`RecordJsonError`] when `json` is not one JSON object (the error never quotes the text).
+pub fn validate_verdict_json(
+    policy: &Policy,
+    json: &[u8],
+    ctx: &ValidationContext<'_>,
+) -> Result<ValidationVerdict, RecordJsonError> {
+    let parsed = record::parse(policy, json)?;
+    Ok(run(policy, &Record::of_parsed(policy, &parsed), ctx).verdict())
 }
 
 /// Validates one field of a user record, for a form's keystrokes: the same rules as
@@ -420,7 +461,7 @@ pub fn validate_field(
             closest: closest_field(policy, field),
         });
     };
-    let mut out = run_scoped(policy, record, ctx, Some(position));
+    let mut out = run_scoped(policy, &Record::of_map(policy, record), ctx, Some(position));
     let normalized = out.stored_record();
     let verdict = out.verdict();
     Ok(ValidationDecision {
@@ -459,11 +500,7 @@ impl Out<'_> {
     }
 }
 
-fn run<'a>(
-    policy: &'a Policy,
-    record: &'a Map<String, Value>,
-    ctx: &ValidationContext<'_>,
-) -> Out<'a> {
+fn run<'a>(policy: &'a Policy, record: &Record<'a>, ctx: &ValidationContext<'_>) -> Out<'a> {
     run_scoped(policy, record, ctx, None)
 }
 
@@ -491,7 +528,7 @@ fn scope_fields(policy: &Policy, position: usize) -> Vec<usize> {
 /// reported at it.
 fn run_scoped<'a>(
     policy: &'a Policy,
-    record: &'a Map<String, Value>,
+    record: &Record<'a>,
     ctx: &ValidationContext<'_>,
     only: Option<usize>,
 ) -> Out<'a> {
@@ -512,15 +549,10 @@ fn run_scoped<'a>(
     };
     let doc = policy.document();
 
-    // One pass over the record puts its values in schema order. Unknown fields are
-    // reported first: a typo in a key is the most likely cause of a "required" error.
-    for (key, value) in record {
-        if let Some(f) = policy
-            .field_position(key)
-            .and_then(|i| out.fields.get_mut(i))
-        {
-            f.raw = Some(value);
-        } else if only.is_none() && doc.unknown_fields != crate::policy::UnknownFields::Ignore {
+    // Unknown fields are reported first: a typo in a key is the most likely cause of a
+    // "required" error. (The record keeps them only when the policy reports them.)
+    for key in record.unknown() {
+        if only.is_none() {
             let severity = if doc.unknown_fields == crate::policy::UnknownFields::Warn {
                 Severity::Warning
             } else {
@@ -585,11 +617,11 @@ fn closest_field(policy: &Policy, key: &str) -> Option<String> {
 fn check_field<'a>(
     position: usize,
     field: &'a CompiledField,
-    record: &'a Map<String, Value>,
+    record: &Record<'a>,
     ctx: &ValidationContext<'_>,
     out: &mut Out<'a>,
 ) {
-    let raw = out.fields.get(position).and_then(|f| f.raw);
+    let raw = record.at(position);
     if is_blank(raw) {
         check_blank(position, field, raw, record, ctx, out);
         return;
@@ -599,7 +631,7 @@ fn check_field<'a>(
         check_boolean(position, field, raw, out);
         return;
     }
-    let Value::String(s) = raw else {
+    let Raw::Str(s) = raw else {
         out.error(
             &field.name,
             Issue::new(Code::WrongType).with("expected", "string"),
@@ -638,8 +670,8 @@ fn check_field<'a>(
 fn check_blank(
     position: usize,
     field: &CompiledField,
-    raw: Option<&Value>,
-    record: &Map<String, Value>,
+    raw: Option<Raw<'_>>,
+    record: &Record<'_>,
     ctx: &ValidationContext<'_>,
     out: &mut Out<'_>,
 ) {
@@ -652,7 +684,7 @@ fn check_blank(
             .required_when
             .as_ref()
             .is_some_and(|c| condition_holds(c, record, ctx.mode));
-    let null_ok = spec.nullable && matches!(raw, Some(Value::Null));
+    let null_ok = spec.nullable && matches!(raw, Some(Raw::Null));
     if required && !keep && !null_ok {
         let mut issue = Issue::new(Code::Required);
         if let Some(c) = &spec.required_when
@@ -667,9 +699,9 @@ fn check_blank(
 }
 
 /// A `boolean` field: a JSON boolean, stored as is; anything else is `WrongType`.
-fn check_boolean(position: usize, field: &CompiledField, raw: &Value, out: &mut Out<'_>) {
+fn check_boolean(position: usize, field: &CompiledField, raw: Raw<'_>, out: &mut Out<'_>) {
     match raw {
-        Value::Bool(b) => out.set(position, Slot::Bool(*b)),
+        Raw::Bool(b) => out.set(position, Slot::Bool(b)),
         _ => out.error(
             &field.name,
             Issue::new(Code::WrongType).with("expected", "boolean"),
@@ -734,7 +766,7 @@ fn check_text_length(field: &CompiledField, value: &str, out: &mut Out<'_>) {
 fn check_type<'a>(
     field: &'a CompiledField,
     normalized: Cow<'a, str>,
-    record: &Map<String, Value>,
+    record: &Record<'_>,
     ctx: &ValidationContext<'_>,
     out: &mut Out<'_>,
 ) -> Option<Cow<'a, str>> {
@@ -789,7 +821,7 @@ fn check_phone<'a>(
 fn check_date<'a>(
     field: &CompiledField,
     value: &str,
-    record: &Map<String, Value>,
+    record: &Record<'_>,
     ctx: &ValidationContext<'_>,
     out: &mut Out<'_>,
 ) -> Option<Cow<'a, str>> {
@@ -812,7 +844,7 @@ fn check_date<'a>(
 fn check_min_age(
     field: &CompiledField,
     d: Date,
-    record: &Map<String, Value>,
+    record: &Record<'_>,
     ctx: &ValidationContext<'_>,
     out: &mut Out<'_>,
 ) {
@@ -828,7 +860,7 @@ fn check_min_age(
                     .with("minAge", rule.years)
                     .with("age", age);
                 if let Some(f) = rule.when.as_ref().and_then(|c| c.field.as_deref())
-                    && let Some(Value::String(v)) = record.get(f)
+                    && let Some(Raw::Str(v)) = record.get(f)
                 {
                     issue = issue.with(f, v.trim());
                 }
@@ -938,17 +970,13 @@ fn unique_check(
     check: &Arc<str>,
     within: Option<&str>,
     key: String,
-    record: &Map<String, Value>,
+    record: &Record<'_>,
     ctx: &ValidationContext<'_>,
     out: &mut Out<'_>,
 ) {
     let within = within.map(|w| Within {
         field: w.to_owned(),
-        value: match record.get(w) {
-            Some(Value::String(s)) => s.trim().to_owned(),
-            Some(Value::Null) | None => String::new(),
-            Some(other) => other.to_string(),
-        },
+        value: record.get(w).map(Raw::display).unwrap_or_default(),
     });
     let fact = ctx
         .facts
@@ -989,7 +1017,7 @@ fn unique_check(
 fn check_password_field(
     field: &CompiledField,
     pw: &str,
-    record: &Map<String, Value>,
+    record: &Record<'_>,
     ctx: &ValidationContext<'_>,
     out: &mut Out<'_>,
 ) {
@@ -998,11 +1026,11 @@ fn check_password_field(
     };
     // The user's own data the password must not resemble.
     let mut attributes: Vec<(&str, &str)> = Vec::new();
-    for f in out.policy.fields() {
+    for (position, f) in out.policy.fields().iter().enumerate() {
         if matches!(
             f.spec.kind,
             FieldType::Name | FieldType::Email | FieldType::Identifier
-        ) && let Some(Value::String(v)) = record.get(&f.name)
+        ) && let Some(Raw::Str(v)) = record.at(position)
             && !v.trim().is_empty()
         {
             attributes.push((f.name.as_str(), v.trim()));
@@ -1030,7 +1058,7 @@ fn check_password_field(
 
 fn derive_fields<'a>(
     policy: &'a Policy,
-    record: &Map<String, Value>,
+    record: &Record<'_>,
     out: &mut Out<'a>,
     only: Option<usize>,
 ) {
@@ -1041,7 +1069,7 @@ fn derive_fields<'a>(
         let (Some(d), Some(map)) = (&field.spec.derived_from, &field.derivation) else {
             continue;
         };
-        let Some(Value::String(source)) = record.get(&d.field) else {
+        let Some(Raw::Str(source)) = record.get(&d.field) else {
             continue;
         };
         let source = source.trim().to_lowercase();
@@ -1076,14 +1104,14 @@ fn derive_fields<'a>(
 
 fn check_email_convention(
     conv: &crate::policy::EmailConvention,
-    record: &Map<String, Value>,
+    record: &Record<'_>,
     out: &mut Out<'_>,
 ) {
     // The convention is about the address as entered (`t.bernard@COMPANY.COM` breaks it),
     // so it reads the record, once the address is known to be valid.
-    let (Some(_), Some(Value::String(email)), Some(first), Some(last)) = (
+    let (Some(_), Some(email), Some(first), Some(last)) = (
         out.text("email"),
-        record.get("email"),
+        record.get("email").and_then(Raw::as_str),
         out.text("firstName"),
         out.text("lastName"),
     ) else {
@@ -1119,7 +1147,7 @@ fn check_email_convention(
 
 fn check_generic(
     g: &crate::policy::GenericData,
-    record: &Map<String, Value>,
+    record: &Record<'_>,
     out: &mut Out<'_>,
     target: Option<&str>,
 ) {

@@ -8,9 +8,11 @@
 //! fields are ignored by all three.
 //!
 //! Two input forms: "parsed" (Warden takes a `serde_json::Map`, the anchors their typed
-//! struct, both built before timing) and "from JSON text" (each side parses the same line
-//! of JSON into its input type, then validates). Before any timing, every record's verdict
-//! must be the same on all three sides.
+//! struct, both built before timing) and "from JSON text" (each side reads the same line of
+//! JSON its fastest way: garde and validator deserialise into their struct, then validate;
+//! Warden's `validate_verdict_json` / `validate_user_json` read the text straight into the
+//! policy's fields). Before any timing, every record's verdict must be the same on all three
+//! sides, and Warden's from the text the same as from the map.
 //!
 //! Run with `cargo bench -p warden-compare --bench validate` (`WARDEN_BENCH_SMOKE=1` for the
 //! CI size). Writes `validate-rust.md` into `target/bench-compare/`.
@@ -31,7 +33,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use warden_compare::{fmt_ns, median, ratio, smoke, time_ns, write_fragment};
 use warden_core::policy::Mode;
-use warden_core::validate::{ValidationContext, ValidationFacts, validate_user, validate_verdict};
+use warden_core::validate::{
+    ValidationContext, ValidationFacts, validate_user, validate_user_json, validate_verdict,
+    validate_verdict_json,
+};
 use warden_core::{Date, Lang, Policy};
 
 static PHONE: LazyLock<regex::Regex> =
@@ -192,6 +197,9 @@ fn main() {
                 wv.violations, w.violations,
                 "record {i}: verdict and decision differ"
             );
+            let text = lines[i].as_bytes();
+            assert_eq!(validate_verdict_json(&policy, text, &ctx).unwrap(), wv);
+            assert_eq!(validate_user_json(&policy, text, &ctx).unwrap(), w);
             let g = garde::Validate::validate(&gs[i]).is_ok();
             let v = validator::Validate::validate(&vs[i]).is_ok();
             assert!(
@@ -232,14 +240,14 @@ fn main() {
             });
             let twj = time_ns(|| {
                 for l in &lines {
-                    let m: Map<String, Value> = serde_json::from_str(black_box(l)).unwrap();
-                    black_box(validate_user(&policy, &m, &ctx).valid);
+                    let d = validate_user_json(&policy, black_box(l.as_bytes()), &ctx);
+                    black_box(d.unwrap().valid);
                 }
             });
             let twvj = time_ns(|| {
                 for l in &lines {
-                    let m: Map<String, Value> = serde_json::from_str(black_box(l)).unwrap();
-                    black_box(validate_verdict(&policy, &m, &ctx).valid);
+                    let d = validate_verdict_json(&policy, black_box(l.as_bytes()), &ctx);
+                    black_box(d.unwrap().valid);
                 }
             });
             let tgj = time_ns(|| {
@@ -290,7 +298,9 @@ fn main() {
          verdicts asserted equal record by record first. Warden `validate_verdict` returns \
          the verdict with every violation (code, path, params, message) and the checks, as \
          garde's and validator's reports carry their errors; `validate_user` also builds the \
-         normalised record to store. Ratio = anchor time / Warden `validate_verdict` time \
+         normalised record to store. From JSON text, Warden reads the text straight into the \
+         policy's fields (`validate_verdict_json`, `validate_user_json`); garde and validator \
+         deserialise into their struct, then validate. Ratio = anchor time / Warden `validate_verdict` time \
          (above 1: Warden is faster).\n"
     )
     .unwrap();

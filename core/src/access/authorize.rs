@@ -471,17 +471,17 @@ impl<'a> Subject<'a> {
     }
 
     /// The value of a field for group rules: the typed fields, then the attributes.
-    fn field(&self, key: &str) -> Option<std::borrow::Cow<'a, Value>> {
-        use std::borrow::Cow;
-        let s = |v: Option<&str>| v.map(|x| Cow::Owned(Value::String(x.to_owned())));
+    fn field(&self, key: &str) -> Option<crate::validate::Raw<'a>> {
+        use crate::validate::Raw;
+        let s = |v: Option<&'a str>| v.map(Raw::Str);
         match key {
             "id" => s(Some(self.id)),
             "organization" => s(self.organization),
             "location" => s(self.location),
             "manager" => s(self.manager),
             "status" => s(self.status),
-            "superAdmin" => Some(Cow::Owned(Value::Bool(self.super_admin))),
-            _ => self.attributes.get(key).map(Cow::Borrowed),
+            "superAdmin" => Some(Raw::Bool(self.super_admin)),
+            _ => self.attributes.get(key).map(Raw::from),
         }
     }
 

@@ -20,7 +20,7 @@
 
 use std::borrow::Cow;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess};
+use serde::de::Deserialize;
 use serde::ser::{self, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -29,54 +29,7 @@ use super::ops::{Operation, Runner, dispatch_to, exec};
 use super::{ApiError, CONTRACT_VERSION, Op, Request, check_contract, load_policy};
 use crate::messages::Lang;
 use crate::policy::Policy;
-
-/// Any JSON the [`Value`] parser accepts, read by the same parser (`deserialize_any` all the
-/// way down, so numbers, strings, escapes and the recursion limit are checked exactly as for
-/// a [`Value`]) without building anything.
-struct Strict;
-
-impl<'de> Deserialize<'de> for Strict {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Strict, D::Error> {
-        d.deserialize_any(StrictVisitor)
-    }
-}
-
-struct StrictVisitor;
-
-impl<'de> de::Visitor<'de> for StrictVisitor {
-    type Value = Strict;
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Strict, E> {
-        Ok(Strict)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Strict, E> {
-        Ok(Strict)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Strict, E> {
-        Ok(Strict)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Strict, E> {
-        Ok(Strict)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Strict, E> {
-        Ok(Strict)
-    }
-    fn visit_unit<E>(self) -> Result<Strict, E> {
-        Ok(Strict)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Strict, A::Error> {
-        while seq.next_element::<Strict>()?.is_some() {}
-        Ok(Strict)
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Strict, A::Error> {
-        while map.next_key::<Strict>()?.is_some() {
-            map.next_value::<Strict>()?;
-        }
-        Ok(Strict)
-    }
-}
+use crate::util::Strict;
 
 /// Whether `text` is one JSON value the [`Value`] parser accepts.
 fn is_strict_json(text: &str) -> bool {

@@ -119,22 +119,24 @@ fn invalid_domain(reason: &str, label: Option<&str>) -> Issue {
     }
 }
 
-/// `atext` of RFC 5322, as the HTML standard uses it.
-fn is_atext(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~-".contains(c)
+/// `atext` of RFC 5322, as the HTML standard uses it (ASCII only: no other byte is).
+fn is_atext(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~-".contains(&b)
 }
 
 fn check_local(local: &str) -> Result<(), Issue> {
     if local.is_empty() {
         return Err(invalid_email("empty local part"));
     }
-    if !local.chars().all(|c| c == '.' || is_atext(c)) {
+    // Byte by byte: a non-ASCII character's bytes are neither `.` nor `atext`.
+    if !local.bytes().all(|b| b == b'.' || is_atext(b)) {
         return Err(invalid_email("invalid character in local part"));
     }
     if local.starts_with('.') || local.ends_with('.') {
         return Err(invalid_email("leading or trailing dot"));
     }
-    if local.contains("..") {
+    // (A byte scan: `str::contains` sets up a substring searcher, costly on short text.)
+    if local.as_bytes().windows(2).any(|w| w == b"..") {
         return Err(invalid_email("consecutive dots"));
     }
     if local.len() > MAX_LOCAL_LEN {
