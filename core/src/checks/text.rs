@@ -20,10 +20,10 @@ fn is_markup(c: char) -> bool {
 /// characters (names).
 pub fn prohibited_characters(s: &str, markup: bool) -> Vec<String> {
     // Fast path: printable ASCII without markup (the common case) has nothing to report.
-    if s.bytes().all(|b| {
-        (0x20..0x7f).contains(&b)
-            && !(markup && matches!(b, b'<' | b'>' | b'&' | b'"' | b'\\' | b'{' | b'}'))
-    }) {
+    // One table lookup per byte: bit 0 "not printable ASCII", bit 1 "markup".
+    let refused = if markup { 3 } else { 1 };
+    let class = |b: u8| ASCII_CLASS.get(usize::from(b)).copied().unwrap_or(1);
+    if s.bytes().all(|b| class(b) & refused == 0) {
         return Vec::new();
     }
     let mut out: Vec<String> = Vec::new();
@@ -42,6 +42,29 @@ pub fn prohibited_characters(s: &str, markup: bool) -> Vec<String> {
     }
     out
 }
+
+/// Per byte: bit 0 set when the byte is not printable ASCII (controls, DEL, any byte of a
+/// non-ASCII character), bit 1 when it is a markup character of [`is_markup`].
+#[allow(
+    clippy::indexing_slicing,
+    reason = "const construction of a 256-entry table indexed by bytes and ASCII literals"
+)]
+static ASCII_CLASS: [u8; 256] = {
+    let mut t = [1u8; 256];
+    let mut b = 0x20;
+    while b < 0x7f {
+        t[b] = 0;
+        b += 1;
+    }
+    t[b'<' as usize] = 2;
+    t[b'>' as usize] = 2;
+    t[b'&' as usize] = 2;
+    t[b'"' as usize] = 2;
+    t[b'\\' as usize] = 2;
+    t[b'{' as usize] = 2;
+    t[b'}' as usize] = 2;
+    t
+};
 
 /// Length in Unicode code points.
 pub fn code_points(s: &str) -> usize {
@@ -148,6 +171,24 @@ pub fn fold_ascii_lower(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::policy::Case;
+
+    #[test]
+    fn the_byte_table_agrees_with_the_character_rules() {
+        for c in (0u32..0x100)
+            .filter_map(char::from_u32)
+            .chain(['\u{200B}', '\u{FEFF}', 'é'])
+        {
+            for markup in [false, true] {
+                let bad = c.is_control() || is_invisible_format(c) || (markup && is_markup(c));
+                let text = format!("ab{c}cd");
+                assert_eq!(
+                    !prohibited_characters(&text, markup).is_empty(),
+                    bad,
+                    "{c:?}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn prohibited_characters_lists_each_once() {
