@@ -21,7 +21,10 @@
 //! engine and the verdicts asserted equal; timings are medians of interleaved rounds.
 //!
 //! Run with `cargo bench -p warden-compare --bench authorize` (`WARDEN_BENCH_SMOKE=1`:
-//! 1,000 users only). Writes `authorize-rust.md` into `target/bench-compare/`.
+//! 1,000 users only; `WARDEN_BENCH_SIZES=1000000`: only the sizes listed, comma-separated,
+//! e.g. to profile one size without waiting for the others; a fragment of selected sizes is
+//! not the full table of BENCHMARKS.md). Writes `authorize-rust.md` into
+//! `target/bench-compare/`.
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -564,7 +567,18 @@ fn opt(x: Option<f64>, f: impl Fn(f64) -> String) -> String {
 }
 
 fn main() {
-    let sizes: Vec<usize> = if smoke() {
+    let chosen: Option<Vec<usize>> = std::env::var("WARDEN_BENCH_SIZES").ok().map(|s| {
+        s.split(',')
+            .map(|x| {
+                x.trim()
+                    .parse()
+                    .expect("WARDEN_BENCH_SIZES: comma-separated user counts")
+            })
+            .collect()
+    });
+    let sizes: Vec<usize> = if let Some(chosen) = chosen {
+        chosen
+    } else if smoke() {
         vec![1_000]
     } else if full() {
         vec![1_000, 100_000, 1_000_000]
