@@ -203,12 +203,19 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
             .take(self.policy.fields().len())
             .collect();
         let mut unknown = Vec::new();
+        let fields = self.policy.fields();
+        // Records mostly list their keys in schema order: the field after the last one
+        // found is compared first, a hash lookup only when it is not the key.
+        let mut next = 0;
         while let Some(key) = map.next_key_seed(KeySeed)? {
-            match self
-                .policy
-                .field_position(&key)
-                .and_then(|i| slots.get_mut(i))
-            {
+            let position = match fields.get(next) {
+                Some(f) if f.name == *key => Some(next),
+                _ => self.policy.field_position(&key),
+            };
+            if let Some(p) = position {
+                next = p + 1;
+            }
+            match position.and_then(|i| slots.get_mut(i)) {
                 // The last of duplicate keys wins, as a map insert does.
                 Some(slot) => *slot = Some(map.next_value::<Parsed<'de>>()?),
                 None => {
@@ -289,8 +296,14 @@ pub(crate) fn parse<'de>(
 /// fields of the schema, sorted (as a [`Map`] iterates them).
 pub(crate) struct Record<'a> {
     policy: &'a Policy,
-    slots: Vec<Option<Raw<'a>>>,
+    slots: Slots<'a>,
     unknown: Vec<&'a str>,
+}
+
+/// The values by schema position: read from a map, or the parsed text's own slots.
+enum Slots<'a> {
+    Map(Vec<Option<Raw<'a>>>),
+    Text(&'a [Option<Parsed<'a>>]),
 }
 
 impl<'a> Record<'a> {
@@ -307,21 +320,16 @@ impl<'a> Record<'a> {
                 None => {}
             }
         }
-        Record::new(policy, slots, unknown)
+        Record::new(policy, Slots::Map(slots), unknown)
     }
 
     /// The record of a [`ParsedRecord`].
     pub(crate) fn of_parsed(policy: &'a Policy, parsed: &'a ParsedRecord<'_>) -> Record<'a> {
-        let slots = parsed
-            .slots
-            .iter()
-            .map(|s| s.as_ref().map(Parsed::raw))
-            .collect();
         let unknown = parsed.unknown.iter().map(|k| &**k).collect();
-        Record::new(policy, slots, unknown)
+        Record::new(policy, Slots::Text(&parsed.slots), unknown)
     }
 
-    fn new(policy: &'a Policy, slots: Vec<Option<Raw<'a>>>, mut unknown: Vec<&'a str>) -> Self {
+    fn new(policy: &'a Policy, slots: Slots<'a>, mut unknown: Vec<&'a str>) -> Self {
         // In key order, each key once: how a map (a `BTreeMap`) iterates them, whichever
         // order the text or an insertion-ordered map had.
         unknown.sort_unstable();
@@ -335,7 +343,10 @@ impl<'a> Record<'a> {
 
     /// The value of the field at schema `position`, if the record has it.
     pub(crate) fn at(&self, position: usize) -> Option<Raw<'a>> {
-        self.slots.get(position).copied().flatten()
+        match &self.slots {
+            Slots::Map(slots) => slots.get(position).copied().flatten(),
+            Slots::Text(slots) => slots.get(position)?.as_ref().map(Parsed::raw),
+        }
     }
 
     /// The value of the schema field `name`, if the record has it.
