@@ -73,6 +73,13 @@ build web wasm/pkg/web "$target_dir/wasm32-unknown-unknown/wasm-release/warden_w
 "$esbuild" wasm/pkg/web/warden_wasm.js --minify-whitespace --minify-syntax --format=esm \
   --log-level=warning --allow-overwrite --outfile=wasm/pkg/web/warden_wasm.js
 build nodejs wasm/pkg/node "$target_dir/wasm32-unknown-unknown/wasm-node/warden_wasm.wasm" -O3
+# The crate's JS snippet (wasm/js/lazy.js: import reports decoded on first read) is an ES
+# module, as the web build imports it; the Node build `require`s it, so its copy there
+# becomes CommonJS.
+for f in wasm/pkg/node/snippets/*/js/lazy.js; do
+  sed -i 's/^export function /function /' "$f"
+  printf 'module.exports = { lazyImport };\n' >> "$f"
+done
 # The forms build: as the browser build, and the presets (written below) and the Unicode
 # tables as assets.
 build web wasm/pkg/forms "$target_dir/wasm32-unknown-unknown/wasm-release/warden_wasm_forms.wasm" -Oz -ocimfs 0

@@ -254,8 +254,13 @@ pub fn validate_import(
             }
         }
         ImportFormat::JsonLines => {
-            // As for CSV: the row limit before any row is parsed or validated.
-            if text.lines().filter(|l| !l.trim().is_empty()).count() > MAX_IMPORT_ROWS {
+            // As for CSV: the row limit before any row is parsed or validated. A file has at
+            // most one line more than it has line feeds: only a file with more line feeds
+            // than the limit needs its non-blank lines counted.
+            let line_feeds = text.bytes().filter(|&b| b == b'\n').count();
+            if line_feeds >= MAX_IMPORT_ROWS
+                && text.lines().filter(|l| !l.trim().is_empty()).count() > MAX_IMPORT_ROWS
+            {
                 return Err(ImportError::too_large("rows", MAX_IMPORT_ROWS));
             }
             for (i, line) in text.lines().enumerate() {

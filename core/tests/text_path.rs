@@ -347,3 +347,55 @@ fn requests_cached() -> &'static [Value] {
     static ALL: std::sync::OnceLock<Vec<Value>> = std::sync::OnceLock::new();
     ALL.get_or_init(requests)
 }
+
+/// `to_sorted_json` writes the bytes of `to_vec(to_value(..))` for import reports (what the
+/// wasm package's `validateImport` returns): valid, invalid and unreadable rows, warnings,
+/// in-file duplicates, unique-check lookups, with and without `records`, CSV and JSON Lines.
+#[test]
+fn sorted_json_of_import_reports_is_the_value_paths() {
+    use warden_core::import::{ImportFormat, ImportOptions, validate_import};
+    use warden_core::policy::Mode;
+    use warden_core::validate::{ValidationContext, ValidationFacts};
+    use warden_core::{Lang, Policy};
+    let policy = Policy::preset("production-planner-pro").unwrap();
+    let facts = ValidationFacts::default();
+    let csv = "firstName,lastName,email,phone,organization,bogus\n\
+               Ada,Lovelace,ada@acme.example,+33612345678,acme,x\n\
+               ,Lovelace,nope,0612,acme,\n\
+               Bob,\"Quoted, \"\"name\"\"\",ADA@acme.example,,acme,\n\
+               \"unterminated,x\n";
+    let jsonl = "{\"firstName\":\"Ada\",\"lastName\":\"L\",\"email\":\"a@b.example\",\"organization\":\"o\"}\n\
+                 not json\n\
+                 {\"firstName\":\"\\u00e9\\n\",\"email\":\"a@b.example\",\"n\":[1,2.5,{\"x\":null}]}\n";
+    for lang in [
+        Lang::default(),
+        serde_json::from_value(json!("fr")).unwrap(),
+    ] {
+        let ctx = ValidationContext {
+            mode: Mode::Import,
+            today: serde_json::from_value(json!("2026-11-22")).unwrap(),
+            lang,
+            facts: &facts,
+            mfa: false,
+        };
+        for (text, format) in [(csv, ImportFormat::Csv), (jsonl, ImportFormat::JsonLines)] {
+            for records in [false, true] {
+                let report = validate_import(
+                    &policy,
+                    text.as_bytes(),
+                    ImportOptions { format, records },
+                    &ctx,
+                )
+                .unwrap();
+                assert!(report.summary.invalid > 0, "{:?}", report.rows);
+                let reference =
+                    serde_json::to_vec(&serde_json::to_value(&report).unwrap()).unwrap();
+                let sorted = api::to_sorted_json(&report).unwrap();
+                assert_eq!(
+                    String::from_utf8(sorted).unwrap(),
+                    String::from_utf8(reference).unwrap()
+                );
+            }
+        }
+    }
+}

@@ -73,6 +73,43 @@ test("R002-09 import returns status bytes and only the rows with violations", ()
   assert.throws(() => x.validateImport(new Uint8Array([0xff, 0xfe]), { today }), (e) => e.code === "import_unreadable");
 });
 
+test("an import report decoded on first read is the eagerly decoded one", () => {
+  const x = w.Warden.fromPreset("000").withBlocklist(list);
+  const csv = "firstName,lastName,email,password,organization,extra\n" +
+    "Ada,Lovelace,ada@acme.example,Tr0ub4dor&3x!,acme,1\n" +
+    "Bob,,not-an-email,x,acme,2\n" +
+    "\"Zoë\",\"O'Brien, \"\"Jr\"\"\",zoe@acme.example,Tr0ub4dor&3x!,acme,3\n";
+  const bytes = new TextEncoder().encode(csv);
+  for (const records of [false, true]) {
+    const opts = { today, records };
+    // The reference: the report as JSON text, decoded at once, `status` as the Uint8Array.
+    const fresh = () => x.validateImport(bytes, opts);
+    const eager = JSON.parse(JSON.stringify({ ...fresh(), status: undefined }));
+    eager.status = fresh().status;
+    const keys = ["columns", "lookups", "policy", ...(records ? ["records"] : []), "rows", "status", "summary"];
+    // Before any read: the keys, in the order of the text.
+    const r = fresh();
+    assert.deepEqual(Object.keys(r), keys);
+    assert.deepEqual(Object.keys(eager).sort(), [...keys].sort());
+    assert.ok(r.status instanceof Uint8Array);
+    assert.deepStrictEqual(r, { ...eager, status: r.status });
+    assert.deepStrictEqual([...r.status], [...eager.status]);
+    // After the read: plain data properties, in the same order.
+    for (const k of keys) assert.equal(typeof Object.getOwnPropertyDescriptor(r, k).get, "undefined", k);
+    assert.deepEqual(Object.keys(r), keys);
+    assert.equal(JSON.stringify(fresh()), JSON.stringify(r));
+    // Written before any read: the write wins, the other keys are decoded.
+    const s = fresh();
+    s.rows = [];
+    assert.deepEqual(s.rows, []);
+    assert.deepStrictEqual(s.summary, eager.summary);
+    // The status bytes are the caller's own copy.
+    const t = fresh();
+    t.status[0] = 9;
+    assert.deepStrictEqual([...fresh().status], [...eager.status]);
+  }
+});
+
 test("R000-10 statistics and a transition come from the core", () => {
   const x = w.Warden.fromPreset("002");
   const now = "2026-11-22T10:00:00Z";

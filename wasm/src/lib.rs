@@ -21,7 +21,8 @@
 //!   cannot be evaluated throws a `WardenError` (an `Error` with `code`, `path`, `message`,
 //!   `help`). Domain outcomes (invalid records, denials) are values, never exceptions.
 //! - [`Warden::validate_import`] takes the raw CSV or JSON Lines bytes and returns one
-//!   status byte per row (a `Uint8Array`) plus objects only for rows with violations.
+//!   status byte per row (a `Uint8Array`) plus objects only for rows with violations,
+//!   decoded from the report's JSON text the first time they are read.
 //!
 //! ## Untrusted input
 //! Inputs are bounded by the core's limits (record fields, import bytes and rows, policy
@@ -50,6 +51,13 @@ const TS_CONTRACT: &str = include_str!("contract.d.ts");
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = include_str!("types.d.ts");
+
+#[wasm_bindgen(module = "/js/lazy.js")]
+extern "C" {
+    /// A `validateImport` result: `status` now, the rest decoded from `text` on first read.
+    #[wasm_bindgen(js_name = lazyImport)]
+    fn lazy_import(status: &[u8], records: bool, text: &[u8]) -> JsValue;
+}
 
 /// The common-password list, parsed once and shared by every policy given it.
 #[wasm_bindgen]
@@ -421,7 +429,8 @@ impl Warden {
     /// `options` is `{format?: "csv" | "jsonLines", today, facts?}`. Returns `{summary,
     /// status, rows, columns, lookups}` where `status` is a `Uint8Array` with one byte per
     /// data row (0 valid, 1 valid with warnings, 2 invalid) and `rows` lists only the rows
-    /// with violations.
+    /// with violations. `status` is a plain property; the rest is decoded from the report's
+    /// JSON text the first time any of it is read (`wasm/js/lazy.js`).
     ///
     /// # Errors
     /// A `WardenError` (`import_unreadable`) when the file as a whole cannot be read (too
@@ -433,7 +442,7 @@ impl Warden {
         #[wasm_bindgen(unchecked_param_type = "ImportOptions")] options: &JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<String>,
     ) -> Result<JsValue, JsValue> {
-        let inner = || -> Result<(Value, Vec<u8>), ApiError> {
+        let inner = || -> Result<JsValue, ApiError> {
             let lang = parse_lang(lang)?;
             let opts: ImportOptions =
                 api::parse_value("options", from_js(Codec::DEFAULT, options, "options")?)?;
@@ -454,15 +463,11 @@ impl Warden {
                 &ctx,
             )?;
             let status = std::mem::take(&mut report.status);
-            let value =
-                serde_json::to_value(&report).map_err(|e| input_error("", e.to_string()))?;
-            Ok((value, status))
+            // The bytes `JSON.parse` of `to_value` would read, without the `Value`.
+            let text = api::to_sorted_json(&report).map_err(|e| input_error("", e.to_string()))?;
+            Ok(lazy_import(&status, report.records.is_some(), &text))
         };
-        let (value, status) = inner().map_err(|e| to_js_error(&e))?;
-        let obj = to_js(Codec::DEFAULT, &value).map_err(|e| to_js_error(&e))?;
-        let array = js_sys::Uint8Array::from(status.as_slice());
-        js_sys::Reflect::set(&obj, &JsValue::from_str("status"), &array)?;
-        Ok(obj)
+        inner().map_err(|e| to_js_error(&e))
     }
 }
 

@@ -173,6 +173,22 @@ pub fn to_response_json<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>, serde_j
     Ok(w.out)
 }
 
+/// Any serialisable value as JSON text with every object's keys sorted: the bytes of
+/// `serde_json::to_vec` of `serde_json::to_value`, written without a [`Value`] (no
+/// `"contract"` stamp: for outputs that are not a contract response, such as the wasm
+/// package's import report).
+///
+/// # Errors
+/// As [`to_response_json`].
+pub fn to_sorted_json<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>, serde_json::Error> {
+    let mut w = Sorted {
+        out: Vec::with_capacity(256),
+        stamp: false,
+    };
+    v.serialize(&mut w)?;
+    Ok(w.out)
+}
+
 /// A JSON writer whose objects have their keys sorted, as a [`Value`] prints them.
 struct Sorted {
     out: Vec<u8>,
