@@ -301,7 +301,7 @@ impl<'a> Out<'a> {
 fn is_blank(v: Option<Raw<'_>>) -> bool {
     match v {
         None | Some(Raw::Null) => true,
-        Some(Raw::Str(s)) => s.trim().is_empty(),
+        Some(Raw::Str(s)) => text::trim(s).is_empty(),
         Some(_) => false,
     }
 }

@@ -66,6 +66,23 @@ static ASCII_CLASS: [u8; 256] = {
     t
 };
 
+/// `s.trim()`, answered from the first and last bytes when both are ASCII and not white
+/// space (nothing to trim: the common case), without decoding characters.
+pub fn trim(s: &str) -> &str {
+    let plain = |b: Option<&u8>| b.is_some_and(|&b| b.is_ascii() && !is_ascii_white_space(b));
+    if plain(s.as_bytes().first()) && plain(s.as_bytes().last()) {
+        s
+    } else {
+        s.trim()
+    }
+}
+
+/// Whether an ASCII byte is white space as [`char::is_whitespace`] sees it (`\t` to `\r`
+/// and the space; unlike [`u8::is_ascii_whitespace`], the vertical tab too).
+fn is_ascii_white_space(b: u8) -> bool {
+    b == b' ' || (0x09..=0x0d).contains(&b)
+}
+
 /// Length in Unicode code points.
 pub fn code_points(s: &str) -> usize {
     if s.is_ascii() {
@@ -83,7 +100,7 @@ pub fn normalize<'a>(
     collapse: bool,
     case: Option<crate::policy::Case>,
 ) -> Cow<'a, str> {
-    let trimmed = if trim { s.trim() } else { s };
+    let trimmed = if trim { self::trim(s) } else { s };
     // One pass over ASCII text (the common case) tells whether anything would change.
     if trimmed.is_ascii() && !ascii_needs_change(trimmed.as_bytes(), collapse, case) {
         return Cow::Borrowed(trimmed);
@@ -171,6 +188,33 @@ pub fn fold_ascii_lower(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::policy::Case;
+
+    #[test]
+    fn trim_is_str_trim() {
+        for s in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\u{b}a",
+            "a\u{b}",
+            "\u{a0}a",
+            "a\u{3000}",
+            "ab",
+            "é",
+            "\u{85}",
+        ] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
+        for b in 0u8..0x80 {
+            assert_eq!(
+                is_ascii_white_space(b),
+                char::from(b).is_whitespace(),
+                "{b}"
+            );
+        }
+    }
 
     #[test]
     fn the_byte_table_agrees_with_the_character_rules() {
