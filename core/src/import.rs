@@ -18,7 +18,8 @@ use serde_json::{Map, Value};
 
 use crate::policy::{FieldType, Policy};
 use crate::validate::{
-    CheckKind, ValidationContext, ValidationVerdict, validate_verdict, validate_verdict_json,
+    CheckKind, Raw, ValidationContext, ValidationVerdict, validate_verdict, validate_verdict_json,
+    verdict_of_slots,
 };
 use crate::violation::{Code, Issue, Path, Severity, Violation};
 
@@ -240,8 +241,18 @@ pub fn validate_import(
                 match row {
                     Ok(()) if cells.iter().all(|c| c.is_empty()) && cells.len() <= 1 => continue,
                     Ok(()) => {
-                        let record = record.fill(&columns, &header, &cells);
-                        builder.row(line, record);
+                        // Without `records`, a row as wide as the header goes straight into
+                        // the policy's fields; else (or for an odd row) into a map.
+                        match record.slots(policy, &cells) {
+                            Some((slots, unknown)) if builder.records.is_none() => {
+                                let d = verdict_of_slots(policy, slots, unknown, ctx);
+                                builder.row_verdict(line, d);
+                            }
+                            _ => {
+                                let record = record.fill(&columns, &header, &cells);
+                                builder.row(line, record);
+                            }
+                        }
                     }
                     Err(reason) => {
                         let issue = Issue::new(Code::WrongType)
@@ -475,6 +486,8 @@ struct RowRecord {
     /// For each distinct key of the header: the key, whether it is a boolean field, and the
     /// columns that give it.
     keys: Vec<(String, bool, Vec<usize>)>,
+    /// The header's width.
+    width: usize,
     map: Map<String, Value>,
     /// A row of another width, read the plain way.
     odd: Map<String, Value>,
@@ -492,9 +505,40 @@ impl RowRecord {
         }
         RowRecord {
             keys,
+            width: header.len(),
             map: Map::new(),
             odd: Map::new(),
         }
+    }
+
+    /// The row's values by schema position and its keys that are not fields (the same
+    /// record [`fill`](Self::fill) builds as a map), or `None` for a row of another width
+    /// than the header.
+    fn slots<'a>(
+        &'a self,
+        policy: &Policy,
+        cells: &'a [String],
+    ) -> Option<(Vec<Option<Raw<'a>>>, Vec<&'a str>)> {
+        if cells.len() != self.width {
+            return None;
+        }
+        let mut slots = vec![None; policy.fields().len()];
+        let mut unknown = Vec::new();
+        for (key, boolean, cols) in &self.keys {
+            let Some(cell) = cols
+                .iter()
+                .rev()
+                .filter_map(|&i| cells.get(i))
+                .find(|c| !c.is_empty())
+            else {
+                continue;
+            };
+            match policy.field_position(key).and_then(|i| slots.get_mut(i)) {
+                Some(slot) => *slot = Some(cell_raw(cell, *boolean)),
+                None => unknown.push(key.as_str()),
+            }
+        }
+        Some((slots, unknown))
     }
 
     fn fill(
@@ -559,17 +603,25 @@ fn column_key(
 
 /// A non-empty cell as a value: booleans of boolean fields parsed, anything else a string.
 fn cell_value(cell: &str, boolean: bool) -> Value {
+    match cell_raw(cell, boolean) {
+        Raw::Bool(b) => Value::Bool(b),
+        _ => Value::String(cell.to_owned()),
+    }
+}
+
+/// [`cell_value`] borrowed from the cell.
+fn cell_raw(cell: &str, boolean: bool) -> Raw<'_> {
     if boolean {
         let t = cell.trim();
         let is = |words: &[&str]| words.iter().any(|w| t.eq_ignore_ascii_case(w));
         if is(&["true", "yes", "1", "y", "oui"]) {
-            return Value::Bool(true);
+            return Raw::Bool(true);
         }
         if is(&["false", "no", "0", "n", "non"]) {
-            return Value::Bool(false);
+            return Raw::Bool(false);
         }
     }
-    Value::String(cell.to_owned())
+    Raw::Str(cell)
 }
 
 /// A streaming RFC 4180 reader: quoted fields, doubled quotes, CRLF or LF line ends,

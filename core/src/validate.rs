@@ -420,6 +420,18 @@ pub fn validate_verdict(
     run(policy, &Record::of_map(policy, record), ctx).verdict()
 }
 
+/// [`validate_verdict`] of a record given as its values by schema position (`slots`, as
+/// long as the schema) and the keys that are not fields of the schema: what a CSV row is,
+/// once its columns are mapped, with no map built per row.
+pub(crate) fn verdict_of_slots<'a>(
+    policy: &'a Policy,
+    slots: Vec<Option<Raw<'a>>>,
+    unknown: Vec<&'a str>,
+    ctx: &ValidationContext<'_>,
+) -> ValidationVerdict {
+    run(policy, &Record::of_slots(policy, slots, unknown), ctx).verdict()
+}
+
 /// Validates one user record given as JSON text, like [`validate_verdict`] on the same text
 /// parsed into a [`Map`] (see [`validate_user_json`] for how the text is read): the verdict
 /// of a record as a server or an import receives it, with no map in between.

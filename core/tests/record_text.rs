@@ -248,3 +248,70 @@ proptest! {
         same(case, &object_text(&entries));
     }
 }
+
+/// A CSV cell: empty, a word, a boolean word, a value a field accepts, or one with quotes,
+/// commas and white space.
+fn cell() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(String::new()),
+        Just("yes".to_owned()),
+        Just(" No ".to_owned()),
+        Just("ada.lovelace@acme.example".to_owned()),
+        Just("\"Love, lace\"".to_owned()),
+        Just("  ".to_owned()),
+        "[a-zA-Z0-9 @.+-]{1,12}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// A CSV import reads rows straight into the policy's fields unless it returns the
+    /// records (then through a map): both give the same report.
+    #[test]
+    fn csv_rows_are_decided_alike_without_a_map(
+        pick in any::<usize>(),
+        columns in prop::collection::vec((any::<usize>(), "[a-zA-Z]{1,8}"), 1..8),
+        rows in prop::collection::vec(prop::collection::vec(cell(), 0..9), 0..12),
+    ) {
+        use warden_core::import::{ImportFormat, ImportOptions, validate_import};
+        let case = &CASES[pick % CASES.len()];
+        let names: Vec<String> = case.user.keys().cloned().collect();
+        // Schema fields (as the vector's record names them), unknown names, a field twice.
+        let header: Vec<String> = columns
+            .iter()
+            .map(|(i, other)| match names.get(i % (names.len() + 2)) {
+                Some(n) => n.clone(),
+                None => other.clone(),
+            })
+            .collect();
+        let mut text = header.join(",");
+        for r in &rows {
+            text.push('\n');
+            text.push_str(&r.join(","));
+        }
+        let ctx = ValidationContext {
+            mode: case.mode,
+            today: case.today,
+            lang: Lang::En,
+            facts: &case.facts,
+            mfa: false,
+        };
+        let run = |records| {
+            validate_import(
+                &case.policy,
+                text.as_bytes(),
+                ImportOptions { format: ImportFormat::Csv, records },
+                &ctx,
+            )
+        };
+        match (run(false), run(true)) {
+            (Ok(direct), Ok(mut by_map)) => {
+                prop_assert!(by_map.records.is_some());
+                by_map.records = None;
+                prop_assert_eq!(direct, by_map);
+            }
+            (direct, by_map) => prop_assert_eq!(direct.err(), by_map.err()),
+        }
+    }
+}

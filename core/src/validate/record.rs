@@ -323,6 +323,18 @@ impl<'a> Record<'a> {
         Record::new(policy, Slots::Map(slots), unknown)
     }
 
+    /// The record of values already by schema position (`slots`, as long as the schema)
+    /// and the keys that are not fields (ignored unless the policy reports them).
+    pub(crate) fn of_slots(
+        policy: &'a Policy,
+        slots: Vec<Option<Raw<'a>>>,
+        unknown: Vec<&'a str>,
+    ) -> Record<'a> {
+        let report = policy.document().unknown_fields != UnknownFields::Ignore;
+        let unknown = if report { unknown } else { Vec::new() };
+        Record::new(policy, Slots::Map(slots), unknown)
+    }
+
     /// The record of a [`ParsedRecord`].
     pub(crate) fn of_parsed(policy: &'a Policy, parsed: &'a ParsedRecord<'_>) -> Record<'a> {
         let unknown = parsed.unknown.iter().map(|k| &**k).collect();
