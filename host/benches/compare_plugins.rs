@@ -9,9 +9,10 @@
 //!    entry point consumes its copy); it parses the input, decides and writes the
 //!    decision as JSON, as the host does, but neither copies the request nor looks its
 //!    policy document up in a cache;
-//! 1. no plugin: the core alone, through the host (the request copied, `pluginFacts`
-//!    taken out, the request's shape checked, the policy document hashed and its compiled
-//!    `Policy` taken from the tenant's cache, then the same `evaluate_with`);
+//! 1. no plugin: the core alone, through the host (the request's envelope read and
+//!    checked, `pluginFacts` taken out, the input copied, the policy document found in the
+//!    tenant's cache of compiled policies, by a hash then compared whole, then the same
+//!    `evaluate_with`);
 //! 2. the rule written natively in Rust against the parsed request, applied to the core's
 //!    decision after it as the host applies a plugin's answer (configuration parsed once);
 //! 3. the plugin's own crate compiled natively and called through its `Plugin` trait with
@@ -899,9 +900,10 @@ fn main() {
         md,
         "A fresh sandbox alone (new store with fuel, epoch deadline and memory limits, \
          instantiation of the plugin from its pre-linked component, one `describe` call; \
-         pooling allocator): {}. Through the host, a decision copies the request, hashes its \
-         policy document and takes the compiled policy from the tenant's cache; the core \
-         called directly is given the compiled policy.",
+         pooling allocator): {}. Through the host, a decision reads the request's envelope, \
+         copies its input and finds its policy document in the tenant's cache of compiled \
+         policies (compared whole); the core called directly is given the compiled policy \
+         and a copy of the input.",
         sandboxes.join(", ")
     )
     .unwrap();
