@@ -2,8 +2,17 @@
 //! decision, and what the same rule costs when it is written natively in Rust.
 //!
 //! Two decisions, each through the host's entry point (`Registry::evaluate`: the request as
-//! JSON, the core, then the tenant's plugins), each in four ways on the same requests:
-//! 1. no plugin: the core alone, through the host;
+//! JSON, the core, then the tenant's plugins), each in four ways on the same requests, and
+//! the core called directly as the baseline of the host's own cost:
+//! 0. the core called directly: `warden_core::api::evaluate_with` on a `Policy` compiled
+//!    once, given a clone of the request's `input` (it consumes its input, as the host's
+//!    entry point consumes its copy); it parses the input, decides and writes the
+//!    decision as JSON, as the host does, but neither copies the request nor looks its
+//!    policy document up in a cache;
+//! 1. no plugin: the core alone, through the host (the request's envelope read and
+//!    checked, `pluginFacts` taken out, the input copied, the policy document found in the
+//!    tenant's cache of compiled policies, by a hash then compared whole, then the same
+//!    `evaluate_with`);
 //! 2. the rule written natively in Rust against the parsed request, applied to the core's
 //!    decision after it as the host applies a plugin's answer (configuration parsed once);
 //! 3. the plugin's own crate compiled natively and called through its `Plugin` trait with
@@ -43,6 +52,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use serde_json::{Map, Value, json};
+use warden_core::Policy;
+use warden_core::api::{self, Op};
 use warden_host::plugin::{Limits, PluginSpec, Registry, Runtime, TenantSettings};
 use warden_plugin_email_domain::EmailDomain;
 use warden_plugin_four_eyes::FourEyes;
@@ -382,22 +393,27 @@ struct Scenario {
     plugin: &'static str,
     requests: Vec<Value>,
     registry: Registry,
+    /// The requests' policy document, compiled once (the direct calls' policy).
+    policy: Policy,
+    /// The requests' operation.
+    op: Op,
     rule: Rule,
     /// The plugin's configuration as the host passes it (JSON text).
     config: String,
     crate_source: Value,
 }
 
-/// The four ways of deciding, in table order.
+/// The ways of deciding, in table order.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Way {
+    Direct,
     Core,
     Native,
     Crate,
     Plugin,
 }
 
-const WAYS: [Way; 4] = [Way::Core, Way::Native, Way::Crate, Way::Plugin];
+const WAYS: [Way; 5] = [Way::Direct, Way::Core, Way::Native, Way::Crate, Way::Plugin];
 
 impl Scenario {
     /// What the rule of way `w` (native or crate) adds to a core decision.
@@ -434,6 +450,13 @@ impl Scenario {
 
     fn decide(&self, w: Way, req: &Value) -> Value {
         match w {
+            Way::Direct => api::evaluate_with(
+                &self.policy,
+                self.op,
+                warden_core::Lang::default(),
+                req["input"].clone(),
+            )
+            .unwrap(),
             Way::Core => self.registry.evaluate("none", req).unwrap(),
             Way::Plugin => self.registry.evaluate("tenant", req).unwrap(),
             Way::Native | Way::Crate => {
@@ -527,6 +550,8 @@ fn validation(runtime: &Arc<Runtime>, n: usize) -> Scenario {
         plugin: "email-domain",
         requests,
         registry,
+        policy: Policy::from_value(policy).unwrap(),
+        op: Op::Validate,
         rule: Rule::EmailDomain(EmailDomainRule::new(&config)),
         config: config.to_string(),
         crate_source: json!({"plugin": "email-domain", "version": "crate"}),
@@ -599,6 +624,8 @@ fn authorization(runtime: &Arc<Runtime>, n: usize) -> Scenario {
         plugin: "four-eyes",
         requests,
         registry,
+        policy: Policy::from_value(policy).unwrap(),
+        op: Op::Authorize,
         rule: Rule::FourEyes(FourEyesRule::new()),
         config: config.to_string(),
         crate_source: json!({"plugin": "four-eyes", "version": "crate"}),
@@ -623,6 +650,12 @@ fn check(s: &Scenario) -> Checked {
     let (mut fuel, mut peak) = (Vec::new(), Vec::new());
     for req in &s.requests {
         let core = s.decide(Way::Core, req);
+        assert_eq!(
+            core,
+            s.decide(Way::Direct, req),
+            "{}: the host's decision without plugins vs the core's own on {req}",
+            s.plugin
+        );
         let native = s.decide(Way::Native, req);
         let krate = s.decide(Way::Crate, req);
         let plugin = s.decide(Way::Plugin, req);
@@ -672,9 +705,11 @@ fn check(s: &Scenario) -> Checked {
 
 struct Timed {
     /// Median per decision, by way.
-    per: [f64; 4],
-    /// Median added cost per decision, by way (index 0 unused).
-    added: [f64; 4],
+    per: [f64; 5],
+    /// Median added cost per decision, by way (direct and core unused).
+    added: [f64; 5],
+    /// Median over rounds of (through the host − direct), paired in the same round.
+    host_over_direct: f64,
 }
 
 fn per_request(s: &Scenario, f: impl Fn(&Value, usize)) -> f64 {
@@ -687,17 +722,18 @@ fn per_request(s: &Scenario, f: impl Fn(&Value, usize)) -> f64 {
 
 fn time(s: &Scenario, rounds: usize) -> Timed {
     let cores: Vec<Value> = s.requests.iter().map(|r| s.decide(Way::Core, r)).collect();
-    let mut per: [Vec<f64>; 4] = Default::default();
-    let mut added: [Vec<f64>; 4] = Default::default();
+    let mut per: [Vec<f64>; 5] = Default::default();
+    let mut added: [Vec<f64>; 5] = Default::default();
+    let mut host_over_direct = Vec::new();
     for round in 0..=rounds {
-        let mut this = [0.0; 4];
+        let mut this = [0.0; 5];
         for k in 0..WAYS.len() {
             let w = WAYS[(round + k) % WAYS.len()];
             this[w as usize] = per_request(s, |req, _| {
                 black_box(s.decide(w, black_box(req)));
             });
         }
-        let mut alone = [0.0; 4];
+        let mut alone = [0.0; 5];
         for w in [Way::Native, Way::Crate] {
             alone[w as usize] = per_request(s, |req, i| {
                 black_box(s.rule_alone(w, black_box(req), &cores[i]));
@@ -710,11 +746,13 @@ fn time(s: &Scenario, rounds: usize) -> Timed {
             added[Way::Native as usize].push(alone[Way::Native as usize]);
             added[Way::Crate as usize].push(alone[Way::Crate as usize]);
             added[Way::Plugin as usize].push(this[Way::Plugin as usize] - this[Way::Core as usize]);
+            host_over_direct.push(this[Way::Core as usize] - this[Way::Direct as usize]);
         }
     }
     Timed {
         per: per.map(|mut xs| median(&mut xs)),
         added: added.map(|mut xs| median(&mut xs)),
+        host_over_direct: median(&mut host_over_direct),
     }
 }
 
@@ -770,8 +808,12 @@ fn main() {
         eprintln!("plugins: {} ({}), {n} requests", s.decision, s.plugin);
         let c = check(&s);
         let t = time(&s, rounds);
-        let [core, native, krate, plugin] = t.per;
+        let [direct, core, native, krate, plugin] = t.per;
         let cases = [
+            (
+                Way::Direct,
+                "the core called directly (`api::evaluate_with`, policy compiled once)".to_owned(),
+            ),
             (Way::Core, "no plugin (the core alone)".to_owned()),
             (
                 Way::Native,
@@ -795,7 +837,7 @@ fn main() {
         for (w, label) in cases {
             let i = w as usize;
             let (added, vs_native) = match w {
-                Way::Core => ("—".to_owned(), "—".to_owned()),
+                Way::Direct | Way::Core => ("—".to_owned(), "—".to_owned()),
                 Way::Native => (fmt_ns(t.added[i]), "1×".to_owned()),
                 _ => (
                     fmt_ns(t.added[i]),
@@ -824,7 +866,8 @@ fn main() {
             "*{}* with `{}`: of {total} requests, {} ({}%) pass the core but not the plugin, \
              {} fail the core and {} pass both; the plugin's own report (median): {} fuel, {} KiB peak memory. \
              Plugin / native: {} per decision, {} on the added cost ({} vs {}); plugin / \
-             crate compiled natively: {}.",
+             crate compiled natively: {}. The core alone through the host / called directly: \
+             {} ({} more per decision, the median of the paired differences).",
             s.decision,
             s.plugin,
             c.refused_by_plugin,
@@ -838,21 +881,30 @@ fn main() {
             fmt_ns(t.added[Way::Plugin as usize]),
             fmt_ns(t.added[Way::Native as usize]),
             times(plugin, krate),
+            times(core, direct),
+            fmt_ns(t.host_over_direct),
         ));
     }
-    let sandbox = sandbox_alone(&runtime, "email_domain", rounds, n.min(1_000));
+    let sandboxes = ["email_domain", "four_eyes"]
+        .map(|name| (name, sandbox_alone(&runtime, name, rounds, n.min(1_000))));
     md.push('\n');
     for note in notes {
         md.push_str(&note);
         md.push_str("\n\n");
     }
+    let sandboxes: Vec<String> = sandboxes
+        .iter()
+        .map(|(name, ns)| format!("`{}` {}", name.replace('_', "-"), fmt_ns(*ns)))
+        .collect();
     writeln!(
         md,
-        "A fresh sandbox alone (new store with fuel and limits, instantiation of `email-domain` \
-         from its pre-linked component, one `describe` call; pooling allocator): {}. The core \
-         decision includes loading the policy document of the request, as the host's JSON \
-         entry point does on every call.",
-        fmt_ns(sandbox)
+        "A fresh sandbox alone (new store with fuel, epoch deadline and memory limits, \
+         instantiation of the plugin from its pre-linked component, one `describe` call; \
+         pooling allocator): {}. Through the host, a decision reads the request's envelope, \
+         copies its input and finds its policy document in the tenant's cache of compiled \
+         policies (compared whole); the core called directly is given the compiled policy \
+         and a copy of the input.",
+        sandboxes.join(", ")
     )
     .unwrap();
     write_fragment("plugins-rust", &md);

@@ -4,23 +4,23 @@
 //! ([`ValidationDecision`], [`AuthzDecision`], [`TransitionDecision`]) and a plugin can
 //! only add [`PluginViolation`]s to it or replace an allow by a [`Denial`]; the JSON is
 //! written once, at the end. Each tenant keeps its compiled [`Policy`] per policy version
-//! (the SHA-256 of the document, or the preset's name), so a decision does not compile the
-//! policy again.
+//! (the document itself, found by its hash and compared whole, or the preset's name), so a
+//! decision does not compile the policy again, nor copy or serialise its document.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
 use warden_core::access::AuthzDecision;
 use warden_core::api::{self, Op, Operation, Request};
 use warden_core::decision::{Decision, Denial, DenyKind, Name, Text};
 use warden_core::lifecycle::TransitionDecision;
 use warden_core::validate::{Check, PasswordSummary};
-use warden_core::{Policy, Severity, ValidationDecision, Violation as CoreViolation};
+use warden_core::{Lang, Policy, Severity, ValidationDecision, Violation as CoreViolation};
 
 use super::admission::Party;
 use super::bindings::warden::policy::types::{
@@ -242,11 +242,155 @@ pub struct PluginStatus {
     pub consecutive_faults: u32,
 }
 
-/// A policy version: a preset's name or the SHA-256 of a document.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// A policy version: a preset's name, or a document with its hash (SipHash with fixed
+/// keys, [`document_hash`]). The hash only narrows the search: a document is found only
+/// when it is equal, whole, to the one kept, so a collision costs a comparison and never
+/// picks another policy.
+#[derive(Debug, Clone, PartialEq)]
 enum PolicyKey {
     Preset(String),
-    Document([u8; 32]),
+    Document(u64, Value),
+}
+
+/// The hash of a policy document's JSON value down to [`HASH_DEPTH`] levels: keys and
+/// scalars there, only the length of a list or object deeper. Not of any text of it (key
+/// order and spacing of the request do not matter, as the value keeps neither), and not
+/// of all of it: the hash only narrows the search, the whole document is then compared
+/// ([`PolicyKey`]), so two versions of a policy that differ deep inside are told apart
+/// by that comparison, for the price of hashing a few top-level fields.
+fn document_hash(doc: &Value) -> u64 {
+    fn walk(v: &Value, depth: u32, h: &mut DefaultHasher) {
+        match v {
+            Value::Object(m) => {
+                m.len().hash(h);
+                if depth < HASH_DEPTH {
+                    for (k, v) in m {
+                        k.hash(h);
+                        walk(v, depth + 1, h);
+                    }
+                }
+            }
+            Value::Array(a) => {
+                a.len().hash(h);
+                if depth < HASH_DEPTH {
+                    for v in a {
+                        walk(v, depth + 1, h);
+                    }
+                }
+            }
+            scalar => scalar.hash(h),
+        }
+    }
+    let mut h = DefaultHasher::new();
+    walk(doc, 0, &mut h);
+    h.finish()
+}
+
+/// How deep [`document_hash`] looks into a policy document: 2 levels (the document's
+/// fields and theirs).
+const HASH_DEPTH: u32 = 2;
+
+/// A tenant's compiled policies: at most [`POLICY_CACHE_CAPACITY`], and which one the
+/// last decision used (looked at first: a tenant mostly decides under one policy, and then
+/// its document is compared once and not hashed).
+#[derive(Debug, Default)]
+struct PolicyCache {
+    entries: Vec<(PolicyKey, Arc<Policy>)>,
+    last: usize,
+}
+
+/// A request's envelope, parsed without copying its policy document: the request (its
+/// `policy` left out when the document was taken by reference), the document, the
+/// plugins' facts.
+struct Envelope<'a> {
+    req: Request,
+    document: Option<&'a Value>,
+    plugin_facts: Option<&'a Map<String, Value>>,
+}
+
+impl<'a> Envelope<'a> {
+    /// Checks the request's shape with the contract's errors ([`api::parse_value`]) on a
+    /// copy of its small fields: `policy` and `input` are stood in for by `null` there,
+    /// so neither is copied nor converted; the input is then copied once (the core
+    /// consumes it) and the document kept by reference. `pluginFacts` is taken out
+    /// first (an object, or `null`).
+    fn parse(request: &'a Value) -> Result<Self, EvaluateError> {
+        let Value::Object(fields) = request else {
+            // Not an object: whatever the contract says of it, on the whole value.
+            return Ok(Envelope {
+                req: api::parse_value("", request.clone())?,
+                document: None,
+                plugin_facts: None,
+            });
+        };
+        if let Some(envelope) = Self::typed(fields) {
+            return Ok(envelope);
+        }
+        let mut plugin_facts = None;
+        let mut envelope = Map::new();
+        for (key, value) in fields {
+            match (key.as_str(), value) {
+                ("pluginFacts", Value::Null) => {}
+                ("pluginFacts", Value::Object(f)) => plugin_facts = Some(f),
+                ("pluginFacts", _) => {
+                    return Err(EvaluateError::Input {
+                        path: "pluginFacts",
+                        reason: "expected an object".into(),
+                    });
+                }
+                ("policy" | "input", _) => {
+                    envelope.insert(key.clone(), Value::Null);
+                }
+                _ => {
+                    envelope.insert(key.clone(), value.clone());
+                }
+            }
+        }
+        let mut req: Request = api::parse_value("", Value::Object(envelope))?;
+        if let Some(input) = fields.get("input") {
+            req.input = input.clone();
+        }
+        Ok(Envelope {
+            req,
+            document: fields.get("policy").filter(|d| !d.is_null()),
+            plugin_facts,
+        })
+    }
+
+    /// The envelope of a well-formed request, read field by field with each field's own
+    /// deserializer (from a reference: nothing but the input and the preset's name is
+    /// copied), or `None` when anything is not as expected (an unknown or missing field,
+    /// a field of the wrong type): then [`parse`](Self::parse) runs the contract's parser
+    /// on it for its error, or for what it accepts that this does not.
+    fn typed(fields: &'a Map<String, Value>) -> Option<Self> {
+        let (mut contract, mut preset, mut op, mut lang) = (None, None, None, Lang::default());
+        let (mut input, mut document, mut plugin_facts) = (None, None, None);
+        for (key, value) in fields {
+            match (key.as_str(), value) {
+                ("contract", v) => contract = Option::<u64>::deserialize(v).ok()?,
+                ("preset", v) => preset = Option::<String>::deserialize(v).ok()?,
+                ("policy", Value::Null) | ("pluginFacts", Value::Null) => {}
+                ("policy", doc) => document = Some(doc),
+                ("op", v) => op = Some(Op::deserialize(v).ok()?),
+                ("lang", v) => lang = Lang::deserialize(v).ok()?,
+                ("input", v) => input = Some(v),
+                ("pluginFacts", Value::Object(f)) => plugin_facts = Some(f),
+                _ => return None,
+            }
+        }
+        Some(Envelope {
+            req: Request {
+                contract,
+                preset,
+                policy: None,
+                op: op?,
+                lang,
+                input: input?.clone(),
+            },
+            document,
+            plugin_facts,
+        })
+    }
 }
 
 /// One tenant's plugins and settings: an immutable snapshot, swapped whole.
@@ -255,7 +399,7 @@ pub struct TenantPlugins {
     settings: TenantSettings,
     plugins: Vec<ActivePlugin>,
     gate: Arc<Gate>,
-    policies: Mutex<HashMap<PolicyKey, Arc<Policy>>>,
+    policies: Mutex<PolicyCache>,
 }
 
 impl std::fmt::Debug for TenantPlugins {
@@ -466,7 +610,7 @@ impl TenantPlugins {
             settings: TenantSettings::default(),
             plugins: Vec::new(),
             gate,
-            policies: Mutex::new(HashMap::new()),
+            policies: Mutex::new(PolicyCache::default()),
         }
     }
 
@@ -510,7 +654,7 @@ impl TenantPlugins {
             settings,
             plugins,
             gate,
-            policies: Mutex::new(HashMap::new()),
+            policies: Mutex::new(PolicyCache::default()),
         })
     }
 
@@ -536,41 +680,59 @@ impl TenantPlugins {
     }
 
     /// The compiled policy of a request: from this tenant's cache (keyed by the preset's
-    /// name or the SHA-256 of the document) or compiled once and kept.
-    fn policy(&self, req: &Request) -> Result<Arc<Policy>, EvaluateError> {
-        let key = match (&req.preset, &req.policy) {
-            (Some(name), None) => PolicyKey::Preset(name.clone()),
+    /// name or by the document, [`PolicyKey`]) or compiled once and kept. `document` is
+    /// the request's policy document.
+    fn policy(
+        &self,
+        req: &Request,
+        document: Option<&Value>,
+    ) -> Result<Arc<Policy>, EvaluateError> {
+        let lock = || self.policies.lock().unwrap_or_else(PoisonError::into_inner);
+        let key = match (&req.preset, document) {
+            (Some(name), None) => {
+                let mut cache = lock();
+                let found = cache
+                    .entries
+                    .iter()
+                    .position(|(k, _)| matches!(k, PolicyKey::Preset(n) if n == name));
+                if let Some((i, p)) = found.and_then(|i| Some((i, cache.entries.get(i)?))) {
+                    let p = Arc::clone(&p.1);
+                    cache.last = i;
+                    return Ok(p);
+                }
+                PolicyKey::Preset(name.clone())
+            }
+            // The document is copied into the key only when it is not found.
             (None, Some(doc)) => {
-                let bytes = serde_json::to_vec(doc).map_err(|e| EvaluateError::Input {
-                    path: "policy",
-                    reason: e.to_string(),
-                })?;
-                PolicyKey::Document(Sha256::digest(&bytes).into())
+                let mut cache = lock();
+                if let Some((PolicyKey::Document(_, d), p)) = cache.entries.get(cache.last)
+                    && d == doc
+                {
+                    return Ok(Arc::clone(p));
+                }
+                let hash = document_hash(doc);
+                let found = cache.entries.iter().position(
+                    |(k, _)| matches!(k, PolicyKey::Document(h, d) if *h == hash && d == doc),
+                );
+                if let Some((i, p)) = found.and_then(|i| Some((i, cache.entries.get(i)?))) {
+                    let p = Arc::clone(&p.1);
+                    cache.last = i;
+                    return Ok(p);
+                }
+                PolicyKey::Document(hash, doc.clone())
             }
             _ => {
-                return Ok(Arc::new(api::load_policy(
-                    req.preset.as_deref(),
-                    req.policy.as_ref(),
-                )?));
+                return Ok(Arc::new(api::load_policy(req.preset.as_deref(), document)?));
             }
         };
-        if let Some(p) = self
-            .policies
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&key)
-        {
-            return Ok(Arc::clone(p));
+        // Compiled outside the lock: other decisions of the tenant go on meanwhile.
+        let policy = Arc::new(api::load_policy(req.preset.as_deref(), document)?);
+        let mut cache = lock();
+        if cache.entries.len() >= POLICY_CACHE_CAPACITY {
+            cache.entries.clear();
         }
-        let policy = Arc::new(api::load_policy(
-            req.preset.as_deref(),
-            req.policy.as_ref(),
-        )?);
-        let mut cache = self.policies.lock().unwrap_or_else(PoisonError::into_inner);
-        if cache.len() >= POLICY_CACHE_CAPACITY {
-            cache.clear();
-        }
-        cache.insert(key, Arc::clone(&policy));
+        cache.entries.push((key, Arc::clone(&policy)));
+        cache.last = cache.entries.len().saturating_sub(1);
         Ok(policy)
     }
 
@@ -579,6 +741,7 @@ impl TenantPlugins {
         self.policies
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .entries
             .len()
     }
 
@@ -596,26 +759,17 @@ impl TenantPlugins {
     /// [`EvaluateError`] when the core refuses the request or `pluginFacts` is not an
     /// object. Plugin faults are never errors: they are part of the decision.
     pub fn evaluate(&self, runtime: &Runtime, request: &Value) -> Result<Value, EvaluateError> {
-        let mut req = request.clone();
-        let mut plugin_facts = Map::new();
-        if let Value::Object(m) = &mut req {
-            match m.remove("pluginFacts") {
-                None | Some(Value::Null) => {}
-                Some(Value::Object(f)) => plugin_facts = f,
-                Some(_) => {
-                    return Err(EvaluateError::Input {
-                        path: "pluginFacts",
-                        reason: "expected an object".into(),
-                    });
-                }
-            }
-        }
-        let req: Request = api::parse_value("", req)?;
+        let Envelope {
+            req,
+            document,
+            plugin_facts,
+        } = Envelope::parse(request)?;
         api::check_contract(req.contract)?;
-        let policy = self.policy(&req)?;
+        let policy = self.policy(&req, document.or(req.policy.as_ref()))?;
         if self.plugins.is_empty() {
             return Ok(api::evaluate_with(&policy, req.op, req.lang, req.input)?);
         }
+        let plugin_facts = plugin_facts.cloned().unwrap_or_default();
         // The core's typed decision, composed with the plugins' verdicts, then answered in
         // the contract's response shape.
         fn core<I: Operation>(policy: &Policy, req: &Request) -> Result<I::Output, EvaluateError> {
@@ -753,7 +907,8 @@ impl TenantPlugins {
     ) -> ComposedValidation {
         let mut facts = obj(input.get("facts"));
         facts.extend(plugin_facts);
-        let base = ValidateInput {
+        // Every field but `config` is written once per decision, for all the plugins.
+        let mut vi = ValidateInput {
             user: json_text(input.get("user")),
             mode: input
                 .get("mode")
@@ -782,10 +937,7 @@ impl TenantPlugins {
         let limits = &self.settings.limits;
         let mut reports = Vec::with_capacity(self.plugins.len());
         for plugin in &self.plugins {
-            let vi = ValidateInput {
-                config: plugin.config.clone(),
-                ..base.clone()
-            };
+            plugin.config.clone_into(&mut vi.config);
             let bytes = vi.user.len()
                 + vi.mode.len()
                 + vi.today.len()
@@ -882,10 +1034,8 @@ impl TenantPlugins {
             Hook::Authorize,
             self.settings.failure_policy.authorize,
             decision,
-            |config| AuthorizeInput {
-                config,
-                ..base.clone()
-            },
+            base,
+            |i, config| config.clone_into(&mut i.config),
             size,
             |store, p, i| p.warden_policy_hooks().call_authorize(store, i),
         )
@@ -928,10 +1078,8 @@ impl TenantPlugins {
             Hook::Transition,
             self.settings.failure_policy.transition,
             decision,
-            |config| TransitionInput {
-                config,
-                ..base.clone()
-            },
+            base,
+            |i, config| config.clone_into(&mut i.config),
             size,
             |store, p, i| p.warden_policy_hooks().call_transition(store, i),
         )
@@ -946,7 +1094,8 @@ impl TenantPlugins {
         hook: Hook,
         policy: FailurePolicy,
         mut decision: D,
-        input: impl Fn(String) -> I,
+        mut input: I,
+        configure: impl Fn(&mut I, &str),
         size: impl Fn(&I) -> usize,
         call: impl Fn(
             &mut wasmtime::Store<super::runtime::StoreData>,
@@ -957,12 +1106,13 @@ impl TenantPlugins {
         let limits = &self.settings.limits;
         let mut reports = Vec::with_capacity(self.plugins.len());
         for plugin in &self.plugins {
-            let i = input(plugin.config.clone());
+            configure(&mut input, &plugin.config);
+            let i = &input;
             let (result, stats) = self.run(
                 runtime,
                 plugin,
-                size(&i),
-                |store, p| call(store, p, &i),
+                size(i),
+                |store, p| call(store, p, i),
                 |v| check_verdict(raw_verdict(v), &plugin.source, limits),
             );
             let (outcome, fault, denial) = match result {
@@ -1009,5 +1159,111 @@ fn outcome_of(fault: &Fault) -> &'static str {
         "disabled"
     } else {
         "fault"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
+
+    use serde_json::json;
+
+    use super::*;
+
+    fn none() -> (Arc<Runtime>, TenantPlugins) {
+        let runtime = Runtime::new().unwrap();
+        let set = TenantPlugins::empty(Party::Host, Arc::new(Gate::new(1)));
+        (runtime, set)
+    }
+
+    /// The host's answer to a request without plugins (the decision, or the error as
+    /// JSON) is the core's own entry point's, whichever way the envelope was read.
+    #[test]
+    fn without_plugins_the_host_answers_as_the_core_does_decisions_and_errors() {
+        let (runtime, set) = none();
+        let policy = json!({"warden": 1, "name": "t", "access": {
+            "modules": {"users": ["read"]},
+            "roles": {"admin": {"permissions": [{"allow": "users.read", "scope": "organization"}]}}}});
+        let input = json!({"now": "2026-11-22T10:00:00Z",
+            "actor": {"id": "a", "organization": "acme", "roles": ["admin"]},
+            "action": "users.read", "target": {"id": "b", "organization": "acme"}});
+        let user = json!({"today": "2026-11-22", "user": {"email": "x@acme.example"}});
+        let requests = [
+            json!({"policy": policy, "op": "authorize", "input": input}),
+            json!({"policy": policy, "op": "authorize", "input": input, "lang": "fr", "contract": 1}),
+            json!({"policy": policy, "op": "authorize", "input": input, "lang": "fr-CA", "preset": null}),
+            json!({"preset": "production-planner-pro", "op": "validate", "input": user}),
+            json!({"policy": policy, "op": "authorize", "input": input, "contract": 2}),
+            json!({"policy": policy, "op": "authorize", "input": input, "lang": "klingon-x"}),
+            json!({"policy": policy, "op": "authorize", "input": input, "lang": 3}),
+            json!({"policy": policy, "op": "authorise", "input": input}),
+            json!({"policy": policy, "op": "authorize"}),
+            json!({"policy": policy, "input": input}),
+            json!({"policy": policy, "op": "authorize", "input": input, "polcy": 1}),
+            json!({"policy": policy, "preset": "production-planner-pro", "op": "authorize", "input": input}),
+            json!({"op": "authorize", "input": input}),
+            json!({"policy": null, "op": "authorize", "input": input}),
+            json!({"policy": {"warden": 1}, "op": "authorize", "input": input}),
+            json!({"policy": policy, "op": "authorize", "input": {"actor": 1}}),
+            json!({"policy": policy, "op": "authorize", "input": null}),
+            json!({"preset": 7, "op": "authorize", "input": input}),
+            json!({"policy": policy, "op": "authorize", "input": input, "contract": "1"}),
+            json!([null, null, policy, "authorize", "en", input]),
+            json!("authorize"),
+        ];
+        for req in &requests {
+            let host = set.evaluate(&runtime, req).map_err(|e| e.to_json());
+            let core = api::evaluate(req).map_err(|e| e.envelope());
+            assert_eq!(host, core, "{req}");
+        }
+        // `pluginFacts` is the host's: taken out (an object or null), refused otherwise.
+        let mut with_facts = requests[0].clone();
+        with_facts["pluginFacts"] = json!({"secondApprover": "b"});
+        assert_eq!(
+            set.evaluate(&runtime, &with_facts).unwrap(),
+            api::evaluate(&requests[0]).unwrap()
+        );
+        with_facts["pluginFacts"] = Value::Null;
+        assert_eq!(
+            set.evaluate(&runtime, &with_facts).unwrap(),
+            api::evaluate(&requests[0]).unwrap()
+        );
+        with_facts["pluginFacts"] = json!([1]);
+        assert_eq!(
+            set.evaluate(&runtime, &with_facts).unwrap_err().to_json()["error"]["path"],
+            "pluginFacts"
+        );
+    }
+
+    /// Documents are told apart whole, not by their hash: two policies that differ only
+    /// deeper than the hash looks (same hash) are both kept, and each request is decided
+    /// under its own.
+    #[test]
+    fn policies_with_the_same_hash_are_told_apart_by_their_documents() {
+        let (runtime, set) = none();
+        let policy = |scope: &str| {
+            json!({"warden": 1, "name": "t", "access": {
+                "modules": {"users": ["read"]},
+                "roles": {"admin": {"permissions": [{"allow": "users.read", "scope": scope}]}}}})
+        };
+        let (own, org) = (policy("own"), policy("organization"));
+        assert_eq!(document_hash(&own), document_hash(&org));
+        assert_ne!(own, org);
+        let request = |p: &Value| {
+            json!({"policy": p, "op": "authorize", "input": {"now": "2026-11-22T10:00:00Z",
+                "actor": {"id": "a", "organization": "acme", "roles": ["admin"]},
+                "action": "users.read", "target": {"id": "b", "organization": "acme"}}})
+        };
+        for _ in 0..2 {
+            for p in [&own, &org] {
+                let d = set.evaluate(&runtime, &request(p)).unwrap();
+                assert_eq!(d, api::evaluate(&request(p)).unwrap());
+            }
+        }
+        let own_d = set.evaluate(&runtime, &request(&own)).unwrap();
+        let org_d = set.evaluate(&runtime, &request(&org)).unwrap();
+        assert_eq!(own_d["decision"], "deny", "{own_d}");
+        assert_eq!(org_d["decision"], "allow", "{org_d}");
+        assert_eq!(set.cached_policies(), 2);
     }
 }

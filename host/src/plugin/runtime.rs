@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker, WasmStr};
 use wasmtime::{
-    Config, Engine, InstanceAllocationStrategy, OptLevel, PoolConcurrencyLimitError,
+    Config, Enabled, Engine, InstanceAllocationStrategy, OptLevel, PoolConcurrencyLimitError,
     PoolingAllocationConfig, RegallocAlgorithm, ResourceLimiter, Store, StoreContextMut, Trap,
 };
 
@@ -35,6 +35,20 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 
 /// Most compiled plugins kept in the cache; beyond it, entries no tenant uses are dropped.
 pub const CACHE_CAPACITY: usize = 256;
+
+/// With the pooling allocator on Linux 6.7 or later (the `PAGEMAP_SCAN` ioctl), how many
+/// bytes of a linear memory's pages a plugin wrote are kept resident when its instance
+/// ends: 1 MiB. They are copied back to their initial contents (the module's data, or
+/// zeros) by wasmtime, instead of being given back to the kernel and faulted in again by
+/// the next instance; past this many written bytes the rest is given back as before. The
+/// next instance sees exactly the pristine memory either way; this trades at most this
+/// much resident memory per pool slot for no page faults and no TLB flushes per decision
+/// (`host/benches/compare_plugins.rs`). Without `PAGEMAP_SCAN` it is not set: wasmtime
+/// would then reset the first bytes of every memory whether written or not.
+pub const KEEP_RESIDENT_BYTES: usize = 1 << 20;
+
+/// As [`KEEP_RESIDENT_BYTES`], for each table: 64 KiB (8,192 function references).
+pub const KEEP_RESIDENT_TABLE_BYTES: usize = 64 << 10;
 
 /// How the [`Runtime`] allocates instances and admits work, process-wide.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -547,6 +561,14 @@ impl Runtime {
             pool.total_memories(n.saturating_mul(caps.max_memories));
             pool.total_tables(n.saturating_mul(caps.max_tables));
             pool.max_memory_size(caps.memory_bytes);
+            // Reset what a plugin wrote by copying, not by giving pages back to the kernel:
+            // only with PAGEMAP_SCAN, which finds the written pages (see
+            // KEEP_RESIDENT_BYTES).
+            if PoolingAllocationConfig::is_pagemap_scan_available() {
+                pool.pagemap_scan(Enabled::Yes);
+                pool.linear_memory_keep_resident(KEEP_RESIDENT_BYTES);
+                pool.table_keep_resident(KEEP_RESIDENT_TABLE_BYTES);
+            }
             config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         }
         let engine = Engine::new(&config).map_err(|_| LoadError::Mismatch {
