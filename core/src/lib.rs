@@ -115,7 +115,7 @@ pub use messages::Lang;
 pub use policy::{Policy, PolicyError};
 pub use validate::{
     ValidationContext, ValidationDecision, ValidationFacts, ValidationVerdict, validate_user,
-    validate_verdict,
+    validate_user_json, validate_verdict, validate_verdict_json,
 };
 pub use violation::{Code, Path, Severity, Violation};
 
