@@ -137,6 +137,15 @@ pub async fn failed(
     };
     let mut u = before.clone();
     u.failed_logins.push(at.unix());
+    // Concurrent failures commit in the order they take the row lock, not in the order
+    // their clocks were read: judge at the latest failure recorded, so that none is left
+    // out as lying in the future (five concurrent failures must lock the account).
+    let now = u
+        .failed_logins
+        .iter()
+        .copied()
+        .max()
+        .map_or(at, Timestamp::from_unix);
     let state = match lockout_spec(tenant) {
         None => {
             let keep = u.failed_logins.len().saturating_sub(MAX_KEPT_FAILURES);
@@ -150,7 +159,7 @@ pub async fn failed(
                 .map(|t| Timestamp::from_unix(*t))
                 .collect();
             let previous = u32::try_from(u.lockouts).unwrap_or(u32::MAX);
-            let state = lifecycle::lockout_state(spec, &stamps, previous, at);
+            let state = lifecycle::lockout_state(spec, &stamps, previous, now);
             if state.locked {
                 if let Some(lock) = &spec.status
                     && tenant
@@ -165,7 +174,7 @@ pub async fn failed(
                     }
                 }
             } else {
-                let (kept, lockouts) = fold(spec, &u.failed_logins, previous, at);
+                let (kept, lockouts) = fold(spec, &u.failed_logins, previous, now);
                 u.failed_logins = kept;
                 u.lockouts = i64::from(lockouts);
             }

@@ -626,6 +626,33 @@ async fn lockout_is_written_and_cleared(env: &Env) {
 }
 on_both!(lockout_is_written_and_cleared);
 
+/// Concurrent failed logins take the row lock in any order: a failure whose clock was read
+/// later can commit first. Every failure still counts: here one is stored a few seconds
+/// ahead of the four that follow, and the fifth failure locks the account.
+async fn failures_committed_out_of_clock_order_all_count(env: &Env) {
+    let users = env.demo(RENTAL).await;
+    let lucas = demo_user(&users, "customer");
+    let ahead = warden_server::app::now().unix() + 5;
+    sqlx::query("UPDATE users SET failed_logins = $1 WHERE id = $2")
+        .bind(format!("[{ahead}]"))
+        .bind(&lucas.id)
+        .execute(env.app.db.pool())
+        .await
+        .unwrap();
+    for _ in 0..4 {
+        let (s, _) = login(env, RENTAL, &lucas.login, WRONG).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        text(env, "SELECT status FROM users WHERE id = $1", &lucas.id)
+            .await
+            .as_deref(),
+        Some("locked"),
+        "the failure stored ahead of the others counts"
+    );
+}
+on_both!(failures_committed_out_of_clock_order_all_count);
+
 /// An administrator moving the account out of the lockout status unlocks it at once: the
 /// failures that locked it are cleared with the status change.
 async fn an_administrator_unlocks(env: &Env) {
