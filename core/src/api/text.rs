@@ -165,12 +165,7 @@ impl Runner for TextRun<'_> {
 /// When the [`Value`] path would fail too, or for a shape it writes otherwise (a map key that
 /// is not a string or an integer, a 128-bit number, a top-level enum variant with data).
 pub fn to_response_json<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>, serde_json::Error> {
-    let mut w = Sorted {
-        out: Vec::with_capacity(256),
-        stamp: true,
-    };
-    v.serialize(&mut w)?;
-    Ok(w.out)
+    sorted_json(v, true)
 }
 
 /// Any serialisable value as JSON text with every object's keys sorted: the bytes of
@@ -181,9 +176,14 @@ pub fn to_response_json<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>, serde_j
 /// # Errors
 /// As [`to_response_json`].
 pub fn to_sorted_json<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>, serde_json::Error> {
+    sorted_json(v, false)
+}
+
+/// `v` written by [`Sorted`], its top-level object stamped with `"contract"` when `stamp`.
+fn sorted_json<T: Serialize + ?Sized>(v: &T, stamp: bool) -> Result<Vec<u8>, serde_json::Error> {
     let mut w = Sorted {
         out: Vec::with_capacity(256),
-        stamp: false,
+        stamp,
     };
     v.serialize(&mut w)?;
     Ok(w.out)
