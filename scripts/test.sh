@@ -7,7 +7,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n== %s\n' "$*"; }
+# Each step prints the time the previous one took and the running total, so a slow CI run
+# says where its minutes went.
+last=$SECONDS
+step() {
+  printf '\n== %s   (previous step %ss; %d min so far)\n' "$*" "$((SECONDS - last))" "$((SECONDS / 60))"
+  last=$SECONDS
+}
+trap 'printf "\n== end   (last step %ss; %d min %d s in all)\n" "$((SECONDS - last))" "$((SECONDS / 60))" "$((SECONDS % 60))"' EXIT
 
 # The server's API suite runs on SQLite and on the PostgreSQL that scripts/setup.sh starts.
 export WARDEN_TEST_POSTGRES=${WARDEN_TEST_POSTGRES:-postgres://warden:warden@127.0.0.1:5432/warden}
