@@ -13,6 +13,7 @@
 mod dialect;
 mod document;
 mod ordered;
+mod pattern;
 pub mod presets;
 mod value_route;
 
@@ -155,7 +156,7 @@ pub(crate) struct CompiledField {
     pub(crate) spec: FieldSpec,
     pub(crate) trim: bool,
     pub(crate) max_len: usize,
-    pub(crate) pattern: Option<Regex>,
+    pub(crate) pattern: Option<pattern::FieldPattern>,
     /// (check id, within field)
     pub(crate) unique: Option<(Arc<str>, Option<String>)>,
     /// For a reference field, the id of its existence check (`organization_exists`).
@@ -1028,9 +1029,15 @@ fn check_labels(spec: &FieldSpec, path: &str) -> Result<(), PolicyError> {
 }
 
 /// `pattern`: compiled, anchored to the whole value.
-fn compile_pattern(spec: &FieldSpec, path: &str) -> Result<Option<Regex>, PolicyError> {
+fn compile_pattern(
+    spec: &FieldSpec,
+    path: &str,
+) -> Result<Option<pattern::FieldPattern>, PolicyError> {
     match &spec.pattern {
-        Some(p) => Ok(Some(compile_regex(&format!("{path}.pattern"), p, true)?)),
+        Some(p) => {
+            let regex = compile_regex(&format!("{path}.pattern"), p, true)?;
+            Ok(Some(pattern::FieldPattern::new(p, regex)))
+        }
         None => Ok(None),
     }
 }
