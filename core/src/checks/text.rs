@@ -18,14 +18,19 @@ fn is_markup(c: char) -> bool {
 /// The distinct prohibited characters of `s`, as printable descriptions (`U+0007`, `<`), in
 /// order of first appearance; empty when the text is clean. `markup` also refuses markup
 /// characters (names).
+#[inline]
 pub fn prohibited_characters(s: &str, markup: bool) -> Vec<String> {
-    // Fast path: printable ASCII without markup (the common case) has nothing to report.
-    // One table lookup per byte: bit 0 "not printable ASCII", bit 1 "markup".
-    let refused = if markup { 3 } else { 1 };
-    let class = |b: u8| ASCII_CLASS.get(usize::from(b)).copied().unwrap_or(1);
-    if s.bytes().all(|b| class(b) & refused == 0) {
+    // Fast path, inlined into the caller: printable ASCII without markup (the common case)
+    // has nothing to report.
+    if plain_ascii(s.as_bytes(), markup) {
         return Vec::new();
     }
+    prohibited_in(s, markup)
+}
+
+/// [`prohibited_characters`] of a text that is not plain ASCII.
+#[inline(never)]
+fn prohibited_in(s: &str, markup: bool) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for c in s.chars() {
         let bad = c.is_control() || is_invisible_format(c) || (markup && is_markup(c));
@@ -41,6 +46,40 @@ pub fn prohibited_characters(s: &str, markup: bool) -> Vec<String> {
         }
     }
     out
+}
+
+/// Whether every byte is printable ASCII (`0x20..=0x7e`) and, with `markup`, none is a
+/// markup character of [`is_markup`]: eight bytes at a time (the classic "has a byte less
+/// than" and "has a zero byte" word tricks, exact for "any"), the tail by [`ASCII_CLASS`].
+#[inline]
+fn plain_ascii(bytes: &[u8], markup: bool) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte of `x` is zero: (x - 1) borrows into its high bit, which `x` does not set.
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        // Below 0x20 (borrows), 0x80 and above (its own high bit), 0x7f (+1 sets it).
+        let below_space = x.wrapping_sub(ONES * 0x20) & !x;
+        if (below_space | x | x.wrapping_add(ONES)) & HIGH != 0 {
+            return false;
+        }
+        if markup
+            && [b'<', b'>', b'&', b'"', b'\\', b'{', b'}']
+                .iter()
+                .any(|&m| has_zero(x ^ (ONES * u64::from(m))))
+        {
+            return false;
+        }
+    }
+    let refused = if markup { 3 } else { 1 };
+    chunks
+        .remainder()
+        .iter()
+        .all(|&b| ASCII_CLASS.get(usize::from(b)).copied().unwrap_or(1) & refused == 0)
 }
 
 /// Per byte: bit 0 set when the byte is not printable ASCII (controls, DEL, any byte of a
@@ -68,6 +107,7 @@ static ASCII_CLASS: [u8; 256] = {
 
 /// `s.trim()`, answered from the first and last bytes when both are ASCII and not white
 /// space (nothing to trim: the common case), without decoding characters.
+#[inline]
 pub fn trim(s: &str) -> &str {
     let plain = |b: Option<&u8>| b.is_some_and(|&b| b.is_ascii() && !is_ascii_white_space(b));
     if plain(s.as_bytes().first()) && plain(s.as_bytes().last()) {
@@ -84,6 +124,7 @@ fn is_ascii_white_space(b: u8) -> bool {
 }
 
 /// Length in Unicode code points.
+#[inline]
 pub fn code_points(s: &str) -> usize {
     if s.is_ascii() {
         s.len()
@@ -94,6 +135,7 @@ pub fn code_points(s: &str) -> usize {
 
 /// Applies the field's normalisation: trimming, folding inner white space, letter case.
 /// Borrows when nothing changes (the common case).
+#[inline]
 pub fn normalize<'a>(
     s: &'a str,
     trim: bool,
@@ -101,10 +143,21 @@ pub fn normalize<'a>(
     case: Option<crate::policy::Case>,
 ) -> Cow<'a, str> {
     let trimmed = if trim { self::trim(s) } else { s };
-    // One pass over ASCII text (the common case) tells whether anything would change.
+    // Inlined into the caller: one pass over ASCII text (the common case) tells whether
+    // anything would change.
     if trimmed.is_ascii() && !ascii_needs_change(trimmed.as_bytes(), collapse, case) {
         return Cow::Borrowed(trimmed);
     }
+    normalize_in(trimmed, collapse, case)
+}
+
+/// [`normalize`] of a trimmed text that changes or is not ASCII.
+#[inline(never)]
+fn normalize_in<'a>(
+    trimmed: &'a str,
+    collapse: bool,
+    case: Option<crate::policy::Case>,
+) -> Cow<'a, str> {
     let mut v: Cow<'a, str> = Cow::Borrowed(trimmed);
     if collapse && (v.contains(|c: char| c.is_whitespace() && c != ' ') || v.contains("  ")) {
         let mut out = String::with_capacity(v.len());
@@ -135,7 +188,11 @@ pub fn normalize<'a>(
 
 /// Whether [`normalize`] would change an ASCII text: white space to fold (anything but a
 /// single space) or letters in the wrong case.
+#[inline]
 fn ascii_needs_change(bytes: &[u8], collapse: bool, case: Option<crate::policy::Case>) -> bool {
+    if !collapse && case.is_none() {
+        return false;
+    }
     let mut prev_space = false;
     for &b in bytes {
         let change = match b {
@@ -188,6 +245,43 @@ pub fn fold_ascii_lower(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::policy::Case;
+    use proptest::prelude::*;
+
+    /// The byte-at-a-time answer the word-at-a-time [`plain_ascii`] must equal.
+    fn plain_by_table(bytes: &[u8], markup: bool) -> bool {
+        let refused = if markup { 3 } else { 1 };
+        bytes
+            .iter()
+            .all(|&b| ASCII_CLASS.get(usize::from(b)).copied().unwrap_or(1) & refused == 0)
+    }
+
+    #[test]
+    fn plain_ascii_finds_every_byte_at_every_position() {
+        for len in [1, 7, 8, 9, 16, 23] {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut v = vec![b'a'; len];
+                    if let Some(slot) = v.get_mut(at) {
+                        *slot = b;
+                    }
+                    for markup in [false, true] {
+                        assert_eq!(
+                            plain_ascii(&v, markup),
+                            plain_by_table(&v, markup),
+                            "byte {b:#04x} at {at} of {len}, markup {markup}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn plain_ascii_is_the_table(bytes in proptest::collection::vec(any::<u8>(), 0..40), markup: bool) {
+            prop_assert_eq!(plain_ascii(&bytes, markup), plain_by_table(&bytes, markup));
+        }
+    }
 
     #[test]
     fn trim_is_str_trim() {
