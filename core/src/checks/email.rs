@@ -126,51 +126,96 @@ fn normal_ascii_address(input: &str) -> Option<&str> {
     if bytes.len() > MAX_ADDRESS_LEN {
         return None;
     }
-    let at = bytes.iter().position(|&b| b == b'@')?;
-    let local = bytes.get(..at)?;
-    let domain = bytes.get(at + 1..)?;
-    if local.is_empty() || local.len() > MAX_LOCAL_LEN {
-        return None;
-    }
-    // No leading, trailing or doubled dot; every other byte `atext`.
+    let class = |b: u8| EMAIL_BYTE.get(usize::from(b)).copied().unwrap_or(0);
+    // The local part, up to the first `@`: no leading, trailing or doubled dot, every other
+    // byte `atext`.
+    let mut at = 0;
     let mut after_dot = true;
-    for &b in local {
+    loop {
+        let &b = bytes.get(at)?;
+        if b == b'@' {
+            break;
+        }
         if b == b'.' {
             if after_dot {
                 return None;
             }
             after_dot = true;
-        } else if is_atext(b) {
+        } else if class(b) & ATEXT != 0 {
             after_dot = false;
         } else {
             return None;
         }
+        at += 1;
     }
-    if after_dot {
+    if at == 0 || at > MAX_LOCAL_LEN || after_dot {
         return None;
     }
-    // Labels of lower-case letters, digits and inner hyphens; a second `@` fails here.
+    // Two or more labels of lower-case letters, digits and inner hyphens, the last not all
+    // digits; a second `@` fails here.
     let mut labels = 0;
-    let mut last: &[u8] = &[];
-    for label in domain.split(|&b| b == b'.') {
-        let ok = !label.is_empty()
-            && label.len() <= MAX_LABEL_LEN
-            && label.first() != Some(&b'-')
-            && label.last() != Some(&b'-')
-            && label
-                .iter()
-                .all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if !ok {
+    let mut len = 0;
+    let mut prev = 0u8;
+    let mut all_digits = true;
+    for &b in bytes.get(at + 1..)? {
+        if b == b'.' {
+            if len == 0 || prev == b'-' {
+                return None;
+            }
+            labels += 1;
+            len = 0;
+            all_digits = true;
+        } else if class(b) & LABEL != 0 {
+            if len == 0 && b == b'-' {
+                return None;
+            }
+            len += 1;
+            if len > MAX_LABEL_LEN {
+                return None;
+            }
+            all_digits &= b.is_ascii_digit();
+        } else {
             return None;
         }
-        labels += 1;
-        last = label;
+        prev = b;
     }
-    if labels < 2 || last.iter().all(u8::is_ascii_digit) {
+    if len == 0 || prev == b'-' || labels < 1 || all_digits {
         return None;
     }
     Some(address)
 }
+
+/// [`EMAIL_BYTE`]: the byte is `atext` (RFC 5322: letters, digits, ``!#$%&'*+/=?^_`{|}~-``).
+const ATEXT: u8 = 1;
+/// [`EMAIL_BYTE`]: the byte may be in a stored domain label (lower-case letter, digit, `-`).
+const LABEL: u8 = 2;
+
+/// Per byte, [`ATEXT`] and [`LABEL`]: one lookup per byte in [`normal_ascii_address`].
+#[allow(
+    clippy::indexing_slicing,
+    reason = "const construction of a 256-entry table indexed by bytes"
+)]
+static EMAIL_BYTE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() {
+            t[b] |= ATEXT;
+        }
+        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-' {
+            t[b] |= LABEL;
+        }
+        b += 1;
+    }
+    let specials = b"!#$%&'*+/=?^_`{|}~-";
+    let mut i = 0;
+    while i < specials.len() {
+        t[specials[i] as usize] |= ATEXT;
+        i += 1;
+    }
+    t
+};
 
 fn invalid_email(reason: &str) -> Issue {
     Issue::new(Code::InvalidEmail).with("reason", reason)
