@@ -18,8 +18,8 @@ use serde_json::{Map, Value};
 
 use crate::policy::{FieldType, Policy};
 use crate::validate::{
-    CheckKind, Raw, ValidationContext, ValidationVerdict, validate_verdict, validate_verdict_json,
-    verdict_of_slots,
+    CheckKind, PerField, Raw, ValidationContext, ValidationVerdict, empty_slots, validate_verdict,
+    validate_verdict_json, verdict_of_slots,
 };
 use crate::violation::{Code, Issue, Path, Severity, Violation};
 
@@ -243,12 +243,15 @@ pub fn validate_import(
                     Ok(()) => {
                         // Without `records`, a row as wide as the header goes straight into
                         // the policy's fields; else (or for an odd row) into a map.
-                        match record.slots(policy, &cells) {
+                        let verdict = match record.slots(policy, &cells) {
                             Some((slots, unknown)) if builder.records.is_none() => {
-                                let d = verdict_of_slots(policy, slots, unknown, ctx);
-                                builder.row_verdict(line, d);
+                                Some(verdict_of_slots(policy, &slots, unknown, ctx))
                             }
-                            _ => {
+                            _ => None,
+                        };
+                        match verdict {
+                            Some(d) => builder.row_verdict(line, d),
+                            None => {
                                 let record = record.fill(&columns, &header, &cells);
                                 builder.row(line, record);
                             }
@@ -518,11 +521,11 @@ impl RowRecord {
         &'a self,
         policy: &Policy,
         cells: &'a [String],
-    ) -> Option<(Vec<Option<Raw<'a>>>, Vec<&'a str>)> {
+    ) -> Option<(PerField<Option<Raw<'a>>>, Vec<&'a str>)> {
         if cells.len() != self.width {
             return None;
         }
-        let mut slots = vec![None; policy.fields().len()];
+        let mut slots = empty_slots(policy.fields().len());
         let mut unknown = Vec::new();
         for (key, boolean, cols) in &self.keys {
             let Some(cell) = cols

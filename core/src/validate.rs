@@ -26,9 +26,9 @@ use crate::violation::{Code, Issue, Path, Severity, Violation};
 
 mod record;
 
-pub(crate) use record::Raw;
 use record::Record;
 pub use record::RecordJsonError;
+pub(crate) use record::{PerField, Raw, empty_slots};
 
 /// Answers to the checks a previous decision asked for.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -230,7 +230,7 @@ struct Out<'a> {
     violations: Vec<Violation>,
     checks: Vec<Check>,
     /// The fields, by schema position.
-    fields: Vec<FieldState<'a>>,
+    fields: PerField<FieldState<'a>>,
     password: Option<PasswordSummary>,
     policy: &'a Policy,
 }
@@ -386,23 +386,22 @@ pub fn validate_user_json(
     json: &[u8],
     ctx: &ValidationContext<'_>,
 ) -> Result<ValidationDecision, RecordJsonError> {
-    let parsed = record::parse(policy, json)?;
-    Ok(decide(policy, &Record::of_parsed(policy, &parsed), ctx))
+    let mut slots = record::TextSlots::new();
+    slots.resize_with(policy.fields().len(), || None);
+    let unknown = record::parse(policy, json, &mut slots)?;
+    Ok(decide(
+        policy,
+        &Record::of_parsed(policy, &slots, &unknown),
+        ctx,
+    ))
 }
 
-fn decide(policy: &Policy, record: &Record<'_>, ctx: &ValidationContext<'_>) -> ValidationDecision {
-    let mut out = run(policy, record, ctx);
-    let normalized = out.stored_record();
-    let verdict = out.verdict();
-    ValidationDecision {
-        valid: verdict.valid,
-        complete: verdict.complete,
-        policy: policy.hash_arc(),
-        violations: verdict.violations,
-        checks: verdict.checks,
-        normalized,
-        password: verdict.password,
-    }
+fn decide<'a>(
+    policy: &'a Policy,
+    record: &Record<'a>,
+    ctx: &ValidationContext<'_>,
+) -> ValidationDecision {
+    run_with(policy, record, ctx, None, Out::decision)
 }
 
 /// Validates one user record like [`validate_user`], without building the record as it
@@ -417,7 +416,7 @@ pub fn validate_verdict(
     record: &Map<String, Value>,
     ctx: &ValidationContext<'_>,
 ) -> ValidationVerdict {
-    run(policy, &Record::of_map(policy, record), ctx).verdict()
+    verdict_of(policy, &Record::of_map(policy, record), ctx)
 }
 
 /// [`validate_verdict`] of a record given as its values by schema position (`slots`, as
@@ -425,11 +424,11 @@ pub fn validate_verdict(
 /// once its columns are mapped, with no map built per row.
 pub(crate) fn verdict_of_slots<'a>(
     policy: &'a Policy,
-    slots: Vec<Option<Raw<'a>>>,
+    slots: &'a [Option<Raw<'a>>],
     unknown: Vec<&'a str>,
     ctx: &ValidationContext<'_>,
 ) -> ValidationVerdict {
-    run(policy, &Record::of_slots(policy, slots, unknown), ctx).verdict()
+    verdict_of(policy, &Record::of_slots(policy, slots, unknown), ctx)
 }
 
 /// Validates one user record given as JSON text, like [`validate_verdict`] on the same text
@@ -443,8 +442,14 @@ pub fn validate_verdict_json(
     json: &[u8],
     ctx: &ValidationContext<'_>,
 ) -> Result<ValidationVerdict, RecordJsonError> {
-    let parsed = record::parse(policy, json)?;
-    Ok(run(policy, &Record::of_parsed(policy, &parsed), ctx).verdict())
+    let mut slots = record::TextSlots::new();
+    slots.resize_with(policy.fields().len(), || None);
+    let unknown = record::parse(policy, json, &mut slots)?;
+    Ok(verdict_of(
+        policy,
+        &Record::of_parsed(policy, &slots, &unknown),
+        ctx,
+    ))
 }
 
 /// Validates one field of a user record, for a form's keystrokes: the same rules as
@@ -473,18 +478,14 @@ pub fn validate_field(
             closest: closest_field(policy, field),
         });
     };
-    let mut out = run_scoped(policy, &Record::of_map(policy, record), ctx, Some(position));
-    let normalized = out.stored_record();
-    let verdict = out.verdict();
-    Ok(ValidationDecision {
-        valid: verdict.valid,
-        complete: verdict.complete,
-        policy: policy.hash_arc(),
-        violations: verdict.violations,
-        checks: verdict.checks,
-        normalized,
-        password: verdict.password,
-    })
+    let record = Record::of_map(policy, record);
+    Ok(run_with(
+        policy,
+        &record,
+        ctx,
+        Some(position),
+        Out::decision,
+    ))
 }
 
 /// The error of [`validate_field`]: the field is not part of the policy's schema.
@@ -498,22 +499,66 @@ pub struct UnknownSchemaField {
 }
 
 impl Out<'_> {
-    fn verdict(self) -> ValidationVerdict {
+    /// What was found, taken out of `self` (which is not used after).
+    fn verdict(&mut self) -> ValidationVerdict {
         ValidationVerdict {
             valid: !self
                 .violations
                 .iter()
                 .any(|v| v.severity == Severity::Error),
             complete: self.checks.iter().all(|c| c.answered),
-            violations: self.violations,
-            checks: self.checks,
-            password: self.password,
+            violations: std::mem::take(&mut self.violations),
+            checks: std::mem::take(&mut self.checks),
+            password: self.password.take(),
+        }
+    }
+
+    /// The verdict with the stored record and the policy's hash.
+    fn decision(&mut self) -> ValidationDecision {
+        let normalized = self.stored_record();
+        let verdict = self.verdict();
+        ValidationDecision {
+            valid: verdict.valid,
+            complete: verdict.complete,
+            policy: self.policy.hash_arc(),
+            violations: verdict.violations,
+            checks: verdict.checks,
+            normalized,
+            password: verdict.password,
         }
     }
 }
 
-fn run<'a>(policy: &'a Policy, record: &Record<'a>, ctx: &ValidationContext<'_>) -> Out<'a> {
-    run_scoped(policy, record, ctx, None)
+/// The verdict of the whole record.
+fn verdict_of<'a>(
+    policy: &'a Policy,
+    record: &Record<'a>,
+    ctx: &ValidationContext<'_>,
+) -> ValidationVerdict {
+    run_with(policy, record, ctx, None, Out::verdict)
+}
+
+/// Runs [`run_scoped`] into an [`Out`] on this frame and hands it to `then`: the per-field
+/// state lives inline in `Out` (up to 16 fields), and is never moved.
+fn run_with<'a, R>(
+    policy: &'a Policy,
+    record: &Record<'a>,
+    ctx: &ValidationContext<'_>,
+    only: Option<usize>,
+    then: impl FnOnce(&mut Out<'a>) -> R,
+) -> R {
+    let mut out = Out {
+        lang: ctx.lang,
+        violations: Vec::new(),
+        checks: Vec::new(),
+        fields: PerField::new(),
+        password: None,
+        policy,
+    };
+    out.fields
+        .resize_with(policy.fields().len(), FieldState::default);
+    run_scoped(policy, record, ctx, only, &mut out);
+    then(&mut out)
 }
 
 /// The fields a validation of the field at `position` checks: itself, and the fields its
@@ -543,22 +588,13 @@ fn run_scoped<'a>(
     record: &Record<'a>,
     ctx: &ValidationContext<'_>,
     only: Option<usize>,
-) -> Out<'a> {
+    out: &mut Out<'a>,
+) {
     let scope = only.map(|p| scope_fields(policy, p));
     let in_scope = |position: usize| scope.as_ref().is_none_or(|s| s.contains(&position));
     let target: Option<&'a str> =
         only.and_then(|p| policy.fields().get(p).map(|f| f.name.as_str()));
     let about = |field: &str| target.is_none_or(|t| t == field);
-    let mut out = Out {
-        lang: ctx.lang,
-        violations: Vec::new(),
-        checks: Vec::new(),
-        fields: std::iter::repeat_with(FieldState::default)
-            .take(policy.fields().len())
-            .collect(),
-        password: None,
-        policy,
-    };
     let doc = policy.document();
 
     // Unknown fields are reported first: a typo in a key is the most likely cause of a
@@ -584,17 +620,17 @@ fn run_scoped<'a>(
 
     for (position, field) in policy.fields().iter().enumerate() {
         if in_scope(position) {
-            check_field(position, field, record, ctx, &mut out);
+            check_field(position, field, record, ctx, out);
         }
     }
-    derive_fields(policy, record, &mut out, only);
+    derive_fields(policy, record, out, only);
     if let Some(conv) = &doc.email_convention
         && about("email")
     {
-        check_email_convention(conv, record, &mut out);
+        check_email_convention(conv, record, out);
     }
     if let Some(g) = &doc.generic_data {
-        check_generic(g, record, &mut out, target);
+        check_generic(g, record, out, target);
     }
     for rule in policy.rules() {
         if !about(&rule.spec.field) {
@@ -619,7 +655,6 @@ fn run_scoped<'a>(
             }
         }
     }
-    out
 }
 
 fn closest_field(policy: &Policy, key: &str) -> Option<String> {

@@ -18,6 +18,18 @@ use serde_json::{Map, Value};
 use crate::policy::{Policy, UnknownFields};
 use crate::util::Strict;
 
+/// One value per field of the schema, by position: inline (no heap allocation) for schemas
+/// of up to 16 fields, the common size; larger schemas spill to the heap.
+pub(crate) type PerField<T> = smallvec::SmallVec<[T; 16]>;
+
+/// `n` slots of `None`, filled in place.
+#[inline]
+pub(crate) fn empty_slots<T>(n: usize) -> PerField<Option<T>> {
+    let mut slots = PerField::new();
+    slots.resize_with(n, || None);
+    slots
+}
+
 /// A record's value as validation reads it, borrowed from a [`Value`] or from JSON text.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Raw<'a> {
@@ -71,7 +83,7 @@ impl<'a> Raw<'a> {
 }
 
 /// A value read from JSON text: strings borrowed from the text when they have no escapes.
-enum Parsed<'de> {
+pub(crate) enum Parsed<'de> {
     Null,
     Bool(bool),
     Str(Cow<'de, str>),
@@ -173,35 +185,29 @@ impl<'de> Visitor<'de> for KeySeed {
     }
 }
 
-/// A record read from JSON text: the values of the schema's fields by position, and the
-/// keys that are not fields (only when the policy reports them).
-pub(crate) struct ParsedRecord<'de> {
-    slots: Vec<Option<Parsed<'de>>>,
-    unknown: Vec<Cow<'de, str>>,
-}
-
-/// Reads one JSON object into the slots of `policy`'s schema.
-struct RecordSeed<'p> {
+/// Reads one JSON object into the slots of `policy`'s schema (the caller's, so that the
+/// inline slots are not moved on return); its value is the keys that are not fields (only
+/// when the policy reports them).
+struct RecordSeed<'p, 's, 'de> {
     policy: &'p Policy,
+    slots: &'s mut [Option<Parsed<'de>>],
 }
 
-impl<'de> DeserializeSeed<'de> for RecordSeed<'_> {
-    type Value = ParsedRecord<'de>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<ParsedRecord<'de>, D::Error> {
+impl<'de> DeserializeSeed<'de> for RecordSeed<'_, '_, 'de> {
+    type Value = Vec<Cow<'de, str>>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<Cow<'de, str>>, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for RecordSeed<'_> {
-    type Value = ParsedRecord<'de>;
+impl<'de> Visitor<'de> for RecordSeed<'_, '_, 'de> {
+    type Value = Vec<Cow<'de, str>>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON object")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ParsedRecord<'de>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<Cow<'de, str>>, A::Error> {
         let report = self.policy.document().unknown_fields != UnknownFields::Ignore;
-        let mut slots: Vec<Option<Parsed<'de>>> = std::iter::repeat_with(|| None)
-            .take(self.policy.fields().len())
-            .collect();
+        let slots = self.slots;
         let mut unknown = Vec::new();
         let fields = self.policy.fields();
         // Records mostly list their keys in schema order: the field after the last one
@@ -228,7 +234,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
                 }
             }
         }
-        Ok(ParsedRecord { slots, unknown })
+        Ok(unknown)
     }
 }
 
@@ -265,11 +271,17 @@ impl RecordJsonError {
     }
 }
 
-/// Parses `json` (one JSON object, nothing after it but white space) into `policy`'s slots.
+/// The slots [`parse`] fills: one per field of the schema, by position.
+pub(crate) type TextSlots<'de> = PerField<Option<Parsed<'de>>>;
+
+/// Parses `json` (one JSON object, nothing after it but white space) into `slots` (as many
+/// as `policy`'s schema has fields, all `None`), returning the keys that are not fields
+/// (only when the policy reports them).
 pub(crate) fn parse<'de>(
     policy: &Policy,
     json: &'de [u8],
-) -> Result<ParsedRecord<'de>, RecordJsonError> {
+    slots: &mut TextSlots<'de>,
+) -> Result<Vec<Cow<'de, str>>, RecordJsonError> {
     // The whole text checked as UTF-8 at once (word at a time) costs less than serde_json's
     // reader checking each string as it meets it.
     let text = std::str::from_utf8(json).map_err(|e| {
@@ -285,11 +297,11 @@ pub(crate) fn parse<'de>(
         }
     })?;
     let mut de = serde_json::Deserializer::from_str(text);
-    let parsed = RecordSeed { policy }
+    let unknown = RecordSeed { policy, slots }
         .deserialize(&mut de)
         .map_err(|e| RecordJsonError::new(&e))?;
     de.end().map_err(|e| RecordJsonError::new(&e))?;
-    Ok(parsed)
+    Ok(unknown)
 }
 
 /// A record as validation reads it: its values by schema position, and the keys that are not
@@ -303,6 +315,7 @@ pub(crate) struct Record<'a> {
 /// The values by schema position: read from a map, or the parsed text's own slots.
 enum Slots<'a> {
     Map(Vec<Option<Raw<'a>>>),
+    Raw(&'a [Option<Raw<'a>>]),
     Text(&'a [Option<Parsed<'a>>]),
 }
 
@@ -327,18 +340,22 @@ impl<'a> Record<'a> {
     /// and the keys that are not fields (ignored unless the policy reports them).
     pub(crate) fn of_slots(
         policy: &'a Policy,
-        slots: Vec<Option<Raw<'a>>>,
+        slots: &'a [Option<Raw<'a>>],
         unknown: Vec<&'a str>,
     ) -> Record<'a> {
         let report = policy.document().unknown_fields != UnknownFields::Ignore;
         let unknown = if report { unknown } else { Vec::new() };
-        Record::new(policy, Slots::Map(slots), unknown)
+        Record::new(policy, Slots::Raw(slots), unknown)
     }
 
-    /// The record of a [`ParsedRecord`].
-    pub(crate) fn of_parsed(policy: &'a Policy, parsed: &'a ParsedRecord<'_>) -> Record<'a> {
-        let unknown = parsed.unknown.iter().map(|k| &**k).collect();
-        Record::new(policy, Slots::Text(&parsed.slots), unknown)
+    /// The record [`parse`] read: its slots and the keys that are not fields.
+    pub(crate) fn of_parsed(
+        policy: &'a Policy,
+        slots: &'a [Option<Parsed<'_>>],
+        unknown: &'a [Cow<'_, str>],
+    ) -> Record<'a> {
+        let unknown = unknown.iter().map(|k| &**k).collect();
+        Record::new(policy, Slots::Text(slots), unknown)
     }
 
     fn new(policy: &'a Policy, slots: Slots<'a>, mut unknown: Vec<&'a str>) -> Self {
@@ -357,6 +374,7 @@ impl<'a> Record<'a> {
     pub(crate) fn at(&self, position: usize) -> Option<Raw<'a>> {
         match &self.slots {
             Slots::Map(slots) => slots.get(position).copied().flatten(),
+            Slots::Raw(slots) => slots.get(position).copied().flatten(),
             Slots::Text(slots) => slots.get(position)?.as_ref().map(Parsed::raw),
         }
     }
