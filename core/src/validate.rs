@@ -390,6 +390,26 @@ pub fn validate_user_json(
     Ok(decide(policy, &Record::of_parsed(policy, &parsed), ctx))
 }
 
+/// [`validate_user_json`] for the JSON entry point, which refuses records of more than
+/// `max_keys` keys: `Ok(None)` when the object has more keys than that, duplicates counted
+/// (the caller then asks the [`Map`] path, which counts distinct keys and words the error).
+pub(crate) fn validate_user_json_within(
+    policy: &Policy,
+    json: &[u8],
+    ctx: &ValidationContext<'_>,
+    max_keys: usize,
+) -> Result<Option<ValidationDecision>, RecordJsonError> {
+    let parsed = record::parse(policy, json)?;
+    if parsed.keys() > max_keys {
+        return Ok(None);
+    }
+    Ok(Some(decide(
+        policy,
+        &Record::of_parsed(policy, &parsed),
+        ctx,
+    )))
+}
+
 fn decide(policy: &Policy, record: &Record<'_>, ctx: &ValidationContext<'_>) -> ValidationDecision {
     let mut out = run(policy, record, ctx);
     let normalized = out.stored_record();

@@ -178,6 +178,16 @@ impl<'de> Visitor<'de> for KeySeed {
 pub(crate) struct ParsedRecord<'de> {
     slots: Vec<Option<Parsed<'de>>>,
     unknown: Vec<Cow<'de, str>>,
+    /// The number of keys read, duplicates included.
+    keys: usize,
+}
+
+impl ParsedRecord<'_> {
+    /// The number of keys the object had, each duplicate counted: at least the number of
+    /// keys of the [`Map`] the same text parses to.
+    pub(crate) fn keys(&self) -> usize {
+        self.keys
+    }
 }
 
 /// Reads one JSON object into the slots of `policy`'s schema.
@@ -207,7 +217,9 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
         // Records mostly list their keys in schema order: the field after the last one
         // found is compared first, a hash lookup only when it is not the key.
         let mut next = 0;
+        let mut keys = 0;
         while let Some(key) = map.next_key_seed(KeySeed)? {
+            keys += 1;
             let position = match fields.get(next) {
                 Some(f) if f.name == *key => Some(next),
                 _ => self.policy.field_position(&key),
@@ -228,7 +240,11 @@ impl<'de> Visitor<'de> for RecordSeed<'_> {
                 }
             }
         }
-        Ok(ParsedRecord { slots, unknown })
+        Ok(ParsedRecord {
+            slots,
+            unknown,
+            keys,
+        })
     }
 }
 
