@@ -73,12 +73,14 @@ build web wasm/pkg/web "$target_dir/wasm32-unknown-unknown/wasm-release/warden_w
 "$esbuild" wasm/pkg/web/warden_wasm.js --minify-whitespace --minify-syntax --format=esm \
   --log-level=warning --allow-overwrite --outfile=wasm/pkg/web/warden_wasm.js
 build nodejs wasm/pkg/node "$target_dir/wasm32-unknown-unknown/wasm-node/warden_wasm.wasm" -O3
-# The crate's JS snippet (wasm/js/lazy.js: import reports decoded on first read) is an ES
-# module, as the web build imports it; the Node build `require`s it, so its copy there
-# becomes CommonJS.
-for f in wasm/pkg/node/snippets/*/js/lazy.js; do
+# The crate's JS snippets (wasm/js/lazy.js: import reports decoded on first read;
+# wasm/js/text.js: JSON text written straight into wasm memory) are ES modules, as the web
+# build imports them; the Node build `require`s them, so their copies there become CommonJS
+# (each exporting the functions it declares with `export function`).
+for f in wasm/pkg/node/snippets/*/js/*.js; do
+  names=$(sed -n 's/^export function \([A-Za-z0-9_]*\).*/\1/p' "$f" | paste -sd, -)
   sed -i 's/^export function /function /' "$f"
-  printf 'module.exports = { lazyImport };\n' >> "$f"
+  printf 'module.exports = { %s };\n' "$names" >> "$f"
 done
 # The forms build: as the browser build, and the presets (written below) and the Unicode
 # tables as assets.

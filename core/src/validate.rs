@@ -388,12 +388,34 @@ pub fn validate_user_json(
 ) -> Result<ValidationDecision, RecordJsonError> {
     let mut slots = record::TextSlots::new();
     slots.resize_with(policy.fields().len(), || None);
-    let unknown = record::parse(policy, json, &mut slots)?;
+    let keys = record::parse(policy, json, &mut slots)?;
     Ok(decide(
         policy,
-        &Record::of_parsed(policy, &slots, &unknown),
+        &Record::of_parsed(policy, &slots, &keys.unknown),
         ctx,
     ))
+}
+
+/// [`validate_user_json`] for the JSON entry point, which refuses records of more than
+/// `max_keys` keys: `Ok(None)` when the object has more keys than that, duplicates counted
+/// (the caller then asks the [`Map`] path, which counts distinct keys and words the error).
+pub(crate) fn validate_user_json_within(
+    policy: &Policy,
+    json: &[u8],
+    ctx: &ValidationContext<'_>,
+    max_keys: usize,
+) -> Result<Option<ValidationDecision>, RecordJsonError> {
+    let mut slots = record::TextSlots::new();
+    slots.resize_with(policy.fields().len(), || None);
+    let keys = record::parse(policy, json, &mut slots)?;
+    if keys.count > max_keys {
+        return Ok(None);
+    }
+    Ok(Some(decide(
+        policy,
+        &Record::of_parsed(policy, &slots, &keys.unknown),
+        ctx,
+    )))
 }
 
 fn decide<'a>(
@@ -444,10 +466,10 @@ pub fn validate_verdict_json(
 ) -> Result<ValidationVerdict, RecordJsonError> {
     let mut slots = record::TextSlots::new();
     slots.resize_with(policy.fields().len(), || None);
-    let unknown = record::parse(policy, json, &mut slots)?;
+    let keys = record::parse(policy, json, &mut slots)?;
     Ok(verdict_of(
         policy,
-        &Record::of_parsed(policy, &slots, &unknown),
+        &Record::of_parsed(policy, &slots, &keys.unknown),
         ctx,
     ))
 }

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use serde_json::Value;
 use warden_core::api::ApiError;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
 /// How values cross the boundary.
@@ -43,14 +44,39 @@ pub(crate) fn from_js(codec: Codec, value: &JsValue, path: &str) -> Result<Value
     }
 }
 
-/// A JS value as JSON text (`undefined` and `null` become `null`), as [`from_js`] reads it.
+#[wasm_bindgen(module = "/js/text.js")]
+extern "C" {
+    /// `JSON.stringify(value)` as UTF-8 into `buf`: the bytes written, -1 when the value has
+    /// no JSON text, -2 minus the text's UTF-16 length when `buf` is too small.
+    #[wasm_bindgen(catch, js_name = stringifyInto)]
+    fn stringify_into(value: &JsValue, buf: &mut [u8]) -> Result<i32, JsValue>;
+}
+
+/// The first buffer [`js_text`] offers: most inputs (a record, a request) fit.
+const FIRST_TEXT_BUFFER: usize = 1024;
+
+/// A JS value as JSON text (`undefined` and `null` become `null`), as [`from_js`] reads it:
+/// `JSON.stringify` written straight into wasm memory (`wasm/js/text.js`).
 pub(crate) fn js_text(value: &JsValue, path: &str) -> Result<String, ApiError> {
     if value.is_undefined() || value.is_null() {
         return Ok("null".to_owned());
     }
-    let text = js_sys::JSON::stringify(value)
-        .map_err(|_| input_error(path, "not serialisable as JSON (a cycle or a BigInt)"))?;
-    Ok(text.into())
+    let not_json = || input_error(path, "not serialisable as JSON (a cycle or a BigInt)");
+    let mut buf = vec![0u8; FIRST_TEXT_BUFFER];
+    // Twice at most: 3 bytes per UTF-16 unit hold any text.
+    for _ in 0..2 {
+        let n = stringify_into(value, &mut buf).map_err(|_| not_json())?;
+        if let Ok(len) = usize::try_from(n) {
+            buf.truncate(len);
+            return String::from_utf8(buf).map_err(|_| not_json());
+        }
+        if n == -1 {
+            return Err(input_error(path, "not serialisable as JSON"));
+        }
+        let units = usize::try_from(-2_i64 - i64::from(n)).map_err(|_| not_json())?;
+        buf = vec![0u8; units.saturating_mul(3)];
+    }
+    Err(not_json())
 }
 
 /// JSON text (a decision) as a plain JS value, as [`to_js`] gives it.

@@ -26,10 +26,14 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::ops::{Operation, Runner, dispatch_to, exec};
-use super::{ApiError, CONTRACT_VERSION, Op, Request, check_contract, load_policy};
+use super::{
+    ApiError, CONTRACT_VERSION, MAX_RECORD_FIELDS, Op, Request, check_contract, load_policy,
+};
+use crate::checks::date::Date;
 use crate::messages::Lang;
-use crate::policy::Policy;
+use crate::policy::{Mode, Policy};
 use crate::util::Strict;
+use crate::validate::{ValidationContext, ValidationDecision, ValidationFacts};
 
 /// Whether `text` is one JSON value the [`Value`] parser accepts.
 fn is_strict_json(text: &str) -> bool {
@@ -111,6 +115,12 @@ fn run_text(
     checked: bool,
 ) -> Result<Vec<u8>, ApiError> {
     super::check_lang(policy, lang)?;
+    if op == Op::Validate
+        && checked
+        && let Some(out) = validate_text(policy, lang, input)
+    {
+        return Ok(out);
+    }
     dispatch_to(
         op,
         TextRun {
@@ -120,6 +130,105 @@ fn run_text(
             checked,
         },
     )
+}
+
+/// [`super::ValidateInput`] with the record left as text, for [`validate_text`].
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ValidateText<'a> {
+    #[serde(borrow)]
+    user: &'a RawValue,
+    #[serde(default)]
+    mode: Mode,
+    today: Date,
+    #[serde(default)]
+    facts: ValidationFacts,
+    #[serde(default)]
+    mfa: bool,
+    #[serde(default)]
+    field: Option<String>,
+}
+
+/// The `validate` operation on input text that the [`Value`] parser reads: the record read
+/// from its text straight into the policy's fields (no [`serde_json::Map`] of it), the
+/// decision written by [`validation_response`]. `None` for anything else this path does
+/// not answer itself (a shape error, a record that is not an object or has more than
+/// [`MAX_RECORD_FIELDS`] keys, a one-field validation): the typed path then answers, with
+/// its own errors.
+fn validate_text(policy: &Policy, lang: Lang, input: &str) -> Option<Vec<u8>> {
+    let input: ValidateText<'_> = from_text(input)?;
+    if input.field.is_some() {
+        return None;
+    }
+    let ctx = ValidationContext {
+        mode: input.mode,
+        today: input.today,
+        lang,
+        facts: &input.facts,
+        mfa: input.mfa,
+    };
+    let decision = crate::validate::validate_user_json_within(
+        policy,
+        input.user.get().as_bytes(),
+        &ctx,
+        MAX_RECORD_FIELDS,
+    )
+    .ok()??;
+    validation_response(&decision).ok()
+}
+
+/// A validation decision as the contract's response: the bytes of [`to_response_json`],
+/// written field by field in key order (the record as stored is a map already sorted, and
+/// the lists go through [`Sorted`]).
+fn validation_response(d: &ValidationDecision) -> Result<Vec<u8>, serde_json::Error> {
+    // Every field named: a field added to the decision fails to compile here.
+    let ValidationDecision {
+        valid,
+        complete,
+        policy,
+        violations,
+        checks,
+        normalized,
+        password,
+    } = d;
+    let mut w = Sorted {
+        out: Vec::with_capacity(384),
+        stamp: false,
+    };
+    let bool_text = |b: bool| -> &'static [u8] { if b { b"true" } else { b"false" } };
+    w.out.extend_from_slice(b"{\"checks\":");
+    checks.serialize(&mut w)?;
+    w.out.extend_from_slice(b",\"complete\":");
+    w.out.extend_from_slice(bool_text(*complete));
+    w.out.extend_from_slice(b",\"contract\":");
+    serde_json::to_writer(&mut w.out, &CONTRACT_VERSION)?;
+    w.out.extend_from_slice(b",\"normalized\":");
+    // Keys sorted as the `Value` path writes them, whichever order the map keeps (an
+    // application may build `serde_json` with `preserve_order`); values are `Value`s.
+    let mut entries: crate::validate::PerField<(&String, &Value)> = normalized.iter().collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    w.out.push(b'{');
+    for (i, (key, value)) in entries.into_iter().enumerate() {
+        if i > 0 {
+            w.out.push(b',');
+        }
+        serde_json::to_writer(&mut w.out, key)?;
+        w.out.push(b':');
+        serde_json::to_writer(&mut w.out, value)?;
+    }
+    w.out.push(b'}');
+    if let Some(p) = password {
+        w.out.extend_from_slice(b",\"password\":");
+        p.serialize(&mut w)?;
+    }
+    w.out.extend_from_slice(b",\"policy\":");
+    serde_json::to_writer(&mut w.out, &**policy)?;
+    w.out.extend_from_slice(b",\"valid\":");
+    w.out.extend_from_slice(bool_text(*valid));
+    w.out.extend_from_slice(b",\"violations\":");
+    violations.serialize(&mut w)?;
+    w.out.push(b'}');
+    Ok(w.out)
 }
 
 struct TextRun<'a> {

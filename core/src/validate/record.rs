@@ -185,27 +185,35 @@ impl<'de> Visitor<'de> for KeySeed {
     }
 }
 
+/// What [`parse`] returns besides the slots it fills.
+pub(crate) struct Keys<'de> {
+    /// The keys that are not fields (only when the policy reports them).
+    pub(crate) unknown: Vec<Cow<'de, str>>,
+    /// How many keys the object had, duplicates included: at least the number of keys of
+    /// the [`Map`] the same text parses to.
+    pub(crate) count: usize,
+}
+
 /// Reads one JSON object into the slots of `policy`'s schema (the caller's, so that the
-/// inline slots are not moved on return); its value is the keys that are not fields (only
-/// when the policy reports them).
+/// inline slots are not moved on return).
 struct RecordSeed<'p, 's, 'de> {
     policy: &'p Policy,
     slots: &'s mut [Option<Parsed<'de>>],
 }
 
 impl<'de> DeserializeSeed<'de> for RecordSeed<'_, '_, 'de> {
-    type Value = Vec<Cow<'de, str>>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<Cow<'de, str>>, D::Error> {
+    type Value = Keys<'de>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Keys<'de>, D::Error> {
         d.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for RecordSeed<'_, '_, 'de> {
-    type Value = Vec<Cow<'de, str>>;
+    type Value = Keys<'de>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON object")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Vec<Cow<'de, str>>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Keys<'de>, A::Error> {
         let report = self.policy.document().unknown_fields != UnknownFields::Ignore;
         let slots = self.slots;
         let mut unknown = Vec::new();
@@ -213,7 +221,9 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_, 'de> {
         // Records mostly list their keys in schema order: the field after the last one
         // found is compared first, a hash lookup only when it is not the key.
         let mut next = 0;
+        let mut count = 0;
         while let Some(key) = map.next_key_seed(KeySeed)? {
+            count += 1;
             let position = match fields.get(next) {
                 Some(f) if f.name == *key => Some(next),
                 _ => self.policy.field_position(&key),
@@ -234,7 +244,7 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_, 'de> {
                 }
             }
         }
-        Ok(unknown)
+        Ok(Keys { unknown, count })
     }
 }
 
@@ -275,13 +285,12 @@ impl RecordJsonError {
 pub(crate) type TextSlots<'de> = PerField<Option<Parsed<'de>>>;
 
 /// Parses `json` (one JSON object, nothing after it but white space) into `slots` (as many
-/// as `policy`'s schema has fields, all `None`), returning the keys that are not fields
-/// (only when the policy reports them).
+/// as `policy`'s schema has fields, all `None`).
 pub(crate) fn parse<'de>(
     policy: &Policy,
     json: &'de [u8],
     slots: &mut TextSlots<'de>,
-) -> Result<Vec<Cow<'de, str>>, RecordJsonError> {
+) -> Result<Keys<'de>, RecordJsonError> {
     // The whole text checked as UTF-8 at once (word at a time) costs less than serde_json's
     // reader checking each string as it meets it.
     let text = std::str::from_utf8(json).map_err(|e| {
@@ -297,11 +306,11 @@ pub(crate) fn parse<'de>(
         }
     })?;
     let mut de = serde_json::Deserializer::from_str(text);
-    let unknown = RecordSeed { policy, slots }
+    let keys = RecordSeed { policy, slots }
         .deserialize(&mut de)
         .map_err(|e| RecordJsonError::new(&e))?;
     de.end().map_err(|e| RecordJsonError::new(&e))?;
-    Ok(unknown)
+    Ok(keys)
 }
 
 /// A record as validation reads it: its values by schema position, and the keys that are not
