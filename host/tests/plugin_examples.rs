@@ -91,6 +91,52 @@ fn email_domain_misconfigured_fails_closed() {
     assert_eq!(d["plugins"][0]["error"]["code"], "plugin_error");
 }
 
+/// The initial size, in bytes, of the one linear memory a component's core modules define.
+fn initial_memory(component: &[u8]) -> u64 {
+    let mut pages = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(component) {
+        if let wasmparser::Payload::MemorySection(memories) = payload.unwrap() {
+            pages.extend(memories.into_iter().map(|m| m.unwrap().initial));
+        }
+    }
+    assert_eq!(pages.len(), 1, "one memory: {pages:?}");
+    pages[0] * 65_536
+}
+
+/// The SDK's heap (`plugins/sdk/src/heap.rs`): the example plugins' allocations in a decision
+/// fit in the free end of the initial memory, so their instance never grows its memory
+/// (with dlmalloc alone, the first allocation grew it). Both outcomes are asked, a refusal
+/// allocating the most (a violation, its params, a log line).
+#[test]
+fn the_example_plugins_decide_within_their_initial_memory() {
+    let initial = initial_memory(&component("email_domain"));
+    let r = registry_with(
+        "acme",
+        &[("email_domain", json!({"allowedDomains": ["acme.example"]}))],
+    );
+    for email in ["ada@acme.example", "ada@gmail.example"] {
+        let d = r.evaluate("acme", &validate_request(email)).unwrap();
+        assert_eq!(
+            d["plugins"][0]["outcome"],
+            if email.ends_with("acme.example") {
+                "ok"
+            } else {
+                "violations"
+            },
+            "{d}"
+        );
+        assert_eq!(d["plugins"][0]["peakMemory"], initial, "{email}: {d}");
+    }
+    let initial = initial_memory(&component("four_eyes"));
+    let r = registry_with("rent", &[("four_eyes", json!({}))]);
+    for facts in [json!({}), json!({"secondApprover": "z"})] {
+        let mut req = authorize_request(admin(), "users.delete", admin_target());
+        req["pluginFacts"] = facts;
+        let d = r.evaluate("rent", &req).unwrap();
+        assert_eq!(d["plugins"][0]["peakMemory"], initial, "{d}");
+    }
+}
+
 fn admin_target() -> Value {
     json!({"id": "b", "organization": "rent", "roles": ["administrator"]})
 }

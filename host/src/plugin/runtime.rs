@@ -179,8 +179,15 @@ pub(crate) struct Admission<'a> {
 #[derive(Debug)]
 pub(crate) struct Gate {
     capacity: u32,
-    in_use: Mutex<u32>,
+    state: Mutex<GateState>,
     freed: Condvar,
+}
+
+/// The slots of a [`Gate`] in use, and how many callers wait for one.
+#[derive(Debug, Default)]
+struct GateState {
+    in_use: u32,
+    waiting: u32,
 }
 
 /// A slot held in a [`Gate`], released when dropped.
@@ -189,9 +196,16 @@ pub(crate) struct Slot<'a>(&'a Gate);
 
 impl Drop for Slot<'_> {
     fn drop(&mut self) {
-        let mut n = self.0.in_use.lock().unwrap_or_else(PoisonError::into_inner);
-        *n = n.saturating_sub(1);
-        self.0.freed.notify_one();
+        let mut st = self.0.lock();
+        st.in_use = st.in_use.saturating_sub(1);
+        // A waiter is woken only when there is one: `notify_one` is a system call
+        // (futex wake) even with nobody waiting, and most calls find a slot at once.
+        // Waiters count themselves under the same lock, so none is missed.
+        let wake = st.waiting > 0;
+        drop(st);
+        if wake {
+            self.0.freed.notify_one();
+        }
     }
 }
 
@@ -199,32 +213,37 @@ impl Gate {
     pub(crate) fn new(capacity: u32) -> Self {
         Gate {
             capacity: capacity.max(1),
-            in_use: Mutex::new(0),
+            state: Mutex::new(GateState::default()),
             freed: Condvar::new(),
         }
     }
 
+    fn lock(&self) -> std::sync::MutexGuard<'_, GateState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Takes a slot, waiting until `until` at most.
     pub(crate) fn acquire(&self, until: Instant) -> Option<Slot<'_>> {
-        let mut n = self.in_use.lock().unwrap_or_else(PoisonError::into_inner);
-        while *n >= self.capacity {
-            let left = until.checked_duration_since(Instant::now())?;
-            if left.is_zero() {
-                return None;
-            }
-            n = self
+        let mut st = self.lock();
+        while st.in_use >= self.capacity {
+            let left = until
+                .checked_duration_since(Instant::now())
+                .filter(|l| !l.is_zero())?;
+            st.waiting += 1;
+            st = self
                 .freed
-                .wait_timeout(n, left)
+                .wait_timeout(st, left)
                 .unwrap_or_else(PoisonError::into_inner)
                 .0;
+            st.waiting -= 1;
         }
-        *n += 1;
+        st.in_use += 1;
         Some(Slot(self))
     }
 
     /// Slots in use now.
     pub(crate) fn in_use(&self) -> u32 {
-        *self.in_use.lock().unwrap_or_else(PoisonError::into_inner)
+        self.lock().in_use
     }
 }
 
@@ -1092,7 +1111,36 @@ fn check_plugin_shape(engine: &Engine, component: &Component) -> Result<String, 
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
     use super::*;
+
+    #[test]
+    fn a_freed_slot_wakes_a_waiter_and_a_full_gate_times_out() {
+        let gate = Gate::new(1);
+        let held = gate.acquire(Instant::now()).unwrap();
+        // Full: no slot by the deadline.
+        assert!(
+            gate.acquire(Instant::now() + Duration::from_millis(20))
+                .is_none()
+        );
+        std::thread::scope(|s| {
+            let waiter = s.spawn(|| {
+                let start = Instant::now();
+                let slot = gate.acquire(start + Duration::from_secs(5));
+                (slot.is_some(), start.elapsed())
+            });
+            std::thread::sleep(Duration::from_millis(50));
+            drop(held);
+            let (got, waited) = waiter.join().unwrap();
+            assert!(got, "the waiter got the freed slot");
+            assert!(
+                waited < Duration::from_secs(4),
+                "woken, not timed out: {waited:?}"
+            );
+        });
+        assert_eq!(gate.in_use(), 0);
+        assert_eq!(gate.lock().waiting, 0);
+    }
 
     #[test]
     fn a_deadline_is_the_plugins_only_when_it_had_half_of_it_as_cpu_time() {

@@ -39,6 +39,16 @@
 
 #![allow(unsafe_code, reason = "generated canonical-ABI bindings")]
 
+#[cfg(all(target_arch = "wasm32", feature = "initial-heap"))]
+mod heap;
+
+/// The plugin's global allocator on `wasm32`: the free end of the initial memory first,
+/// then the standard allocator (see `heap.rs`: a decision's small allocations then grow no
+/// memory). Off without the default `initial-heap` feature.
+#[cfg(all(target_arch = "wasm32", feature = "initial-heap"))]
+#[global_allocator]
+static HEAP: heap::InitialHeap = heap::InitialHeap::new();
+
 /// The generated bindings (`wit-bindgen`) of the `plugin` world.
 #[allow(missing_docs, clippy::all, reason = "generated code")]
 pub mod bindings {
