@@ -419,10 +419,12 @@ pub fn fill(template: &str, params: &Params, lang: Lang) -> String {
     let lang = lang.builtin();
     let mut out = String::with_capacity(template.len() + 16);
     let mut rest = template;
-    while let Some(start) = rest.find('{') {
+    // Byte searches: `{` and `}` are ASCII, so never inside another character's bytes.
+    let find = |s: &str, b: u8| s.bytes().position(|c| c == b);
+    while let Some(start) = find(rest, b'{') {
         let (before, after) = rest.split_at(start);
         out.push_str(before);
-        match after.find('}') {
+        match find(after, b'}') {
             Some(end) => {
                 let name = after.get(1..end).unwrap_or_default();
                 match params.get(name) {
@@ -435,7 +437,7 @@ pub fn fill(template: &str, params: &Params, lang: Lang) -> String {
                     Some(Value::Number(n)) if name.ends_with("Seconds") => {
                         out.push_str(&human_duration(n.as_u64().unwrap_or(0), lang));
                     }
-                    Some(v) => out.push_str(&display_value(v, lang)),
+                    Some(v) => push_display(&mut out, v, lang),
                     None => out.push_str(after.get(..=end).unwrap_or_default()),
                 }
                 rest = after.get(end + 1..).unwrap_or_default();
@@ -545,26 +547,37 @@ pub fn human_duration(seconds: u64, lang: Lang) -> String {
     parts.join(" ")
 }
 
-fn display_value(v: &Value, lang: Lang) -> String {
+/// Appends a param's value as a message shows it: text as is, lists joined with `, `,
+/// booleans in words, integers in digits (without the formatting machinery), other numbers
+/// and values as JSON.
+fn push_display(out: &mut String, v: &Value, lang: Lang) {
     match v {
-        Value::String(s) => s.clone(),
-        Value::Array(items) => items
-            .iter()
-            .map(|i| display_value(i, lang))
-            .collect::<Vec<_>>()
-            .join(", "),
-        Value::Bool(b) => match (lang.builtin(), b) {
-            (Lang::Fr, true) => "oui".into(),
-            (Lang::Fr, false) => "non".into(),
-            (Lang::De, true) => "ja".into(),
-            (Lang::De, false) => "nein".into(),
-            (Lang::Es, true) => "sí".into(),
-            (Lang::Es, false) => "no".into(),
-            (_, true) => "yes".into(),
-            (_, false) => "no".into(),
+        Value::String(s) => out.push_str(s),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                push_display(out, item, lang);
+            }
+        }
+        Value::Bool(b) => out.push_str(match (lang.builtin(), b) {
+            (Lang::Fr, true) => "oui",
+            (Lang::Fr, false) => "non",
+            (Lang::De, true) => "ja",
+            (Lang::De, false) => "nein",
+            (Lang::Es, true) => "sí",
+            (Lang::Es, false) => "no",
+            (_, true) => "yes",
+            (_, false) => "no",
+        }),
+        Value::Null => {}
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => out.push_str(itoa::Buffer::new().format(u)),
+            (None, Some(i)) => out.push_str(itoa::Buffer::new().format(i)),
+            _ => out.push_str(&n.to_string()),
         },
-        Value::Null => String::new(),
-        other => other.to_string(),
+        Value::Object(_) => out.push_str(&v.to_string()),
     }
 }
 
