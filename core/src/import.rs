@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 
 use crate::policy::{FieldType, Policy};
 use crate::validate::{
-    CheckKind, PerField, Raw, ValidationContext, ValidationVerdict, empty_slots, validate_verdict,
+    CheckKind, PerField, Raw, ValidationContext, ValidationVerdict, validate_verdict,
     validate_verdict_json, verdict_of_slots,
 };
 use crate::violation::{Code, Issue, Path, Severity, Violation};
@@ -233,7 +233,7 @@ pub fn validate_import(
                     return Err(ImportError::too_large("rows", MAX_IMPORT_ROWS));
                 }
             }
-            let mut record = RowRecord::new(&columns, &header);
+            let mut record = RowRecord::new(policy, &columns, &header);
             while let Some((line, row)) = rows.next_row_into(&mut cells) {
                 if builder.total >= MAX_IMPORT_ROWS {
                     return Err(ImportError::too_large("rows", MAX_IMPORT_ROWS));
@@ -243,11 +243,13 @@ pub fn validate_import(
                     Ok(()) => {
                         // Without `records`, a row as wide as the header goes straight into
                         // the policy's fields; else (or for an odd row) into a map.
-                        let verdict = match record.slots(policy, &cells) {
-                            Some((slots, unknown)) if builder.records.is_none() => {
-                                Some(verdict_of_slots(policy, &slots, unknown, ctx))
-                            }
-                            _ => None,
+                        let verdict = {
+                            let mut slots: PerField<Option<Raw<'_>>> = PerField::new();
+                            slots.resize_with(policy.fields().len(), || None);
+                            let mut unknown = Vec::new();
+                            (builder.records.is_none()
+                                && record.slots_into(&cells, &mut slots, &mut unknown))
+                            .then(|| verdict_of_slots(policy, &slots, unknown, ctx))
                         };
                         match verdict {
                             Some(d) => builder.row_verdict(line, d),
@@ -489,6 +491,9 @@ struct RowRecord {
     /// For each distinct key of the header: the key, whether it is a boolean field, and the
     /// columns that give it.
     keys: Vec<(String, bool, Vec<usize>)>,
+    /// For each key of `keys`, its field's position in the policy's schema (`None`: not a
+    /// field), looked up once for the whole file.
+    positions: Vec<Option<usize>>,
     /// The header's width.
     width: usize,
     map: Map<String, Value>,
@@ -497,7 +502,7 @@ struct RowRecord {
 }
 
 impl RowRecord {
-    fn new(columns: &[Option<(String, FieldType)>], header: &[String]) -> Self {
+    fn new(policy: &Policy, columns: &[Option<(String, FieldType)>], header: &[String]) -> Self {
         let mut keys: Vec<(String, bool, Vec<usize>)> = Vec::new();
         for i in 0..header.len() {
             let (key, boolean) = column_key(columns, header, i);
@@ -506,28 +511,33 @@ impl RowRecord {
                 None => keys.push((key, boolean, vec![i])),
             }
         }
+        let positions = keys
+            .iter()
+            .map(|(key, _, _)| policy.field_position(key))
+            .collect();
         RowRecord {
             keys,
+            positions,
             width: header.len(),
             map: Map::new(),
             odd: Map::new(),
         }
     }
 
-    /// The row's values by schema position and its keys that are not fields (the same
-    /// record [`fill`](Self::fill) builds as a map), or `None` for a row of another width
-    /// than the header.
-    fn slots<'a>(
+    /// Fills `slots` (one per field of the schema, all `None`) with the row's values by
+    /// schema position and `unknown` with its keys that are not fields (the same record
+    /// [`fill`](Self::fill) builds as a map); `false` for a row of another width than the
+    /// header, which is then read the plain way.
+    fn slots_into<'a>(
         &'a self,
-        policy: &Policy,
         cells: &'a [String],
-    ) -> Option<(PerField<Option<Raw<'a>>>, Vec<&'a str>)> {
+        slots: &mut [Option<Raw<'a>>],
+        unknown: &mut Vec<&'a str>,
+    ) -> bool {
         if cells.len() != self.width {
-            return None;
+            return false;
         }
-        let mut slots = empty_slots(policy.fields().len());
-        let mut unknown = Vec::new();
-        for (key, boolean, cols) in &self.keys {
+        for ((key, boolean, cols), position) in self.keys.iter().zip(&self.positions) {
             let Some(cell) = cols
                 .iter()
                 .rev()
@@ -536,12 +546,12 @@ impl RowRecord {
             else {
                 continue;
             };
-            match policy.field_position(key).and_then(|i| slots.get_mut(i)) {
+            match position.and_then(|i| slots.get_mut(i)) {
                 Some(slot) => *slot = Some(cell_raw(cell, *boolean)),
                 None => unknown.push(key.as_str()),
             }
         }
-        Some((slots, unknown))
+        true
     }
 
     fn fill(

@@ -28,7 +28,7 @@ mod record;
 
 use record::Record;
 pub use record::RecordJsonError;
-pub(crate) use record::{PerField, Raw, empty_slots};
+pub(crate) use record::{PerField, Raw};
 
 /// Answers to the checks a previous decision asked for.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

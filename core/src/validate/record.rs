@@ -22,14 +22,6 @@ use crate::util::Strict;
 /// of up to 16 fields, the common size; larger schemas spill to the heap.
 pub(crate) type PerField<T> = smallvec::SmallVec<[T; 16]>;
 
-/// `n` slots of `None`, filled in place.
-#[inline]
-pub(crate) fn empty_slots<T>(n: usize) -> PerField<Option<T>> {
-    let mut slots = PerField::new();
-    slots.resize_with(n, || None);
-    slots
-}
-
 /// A record's value as validation reads it, borrowed from a [`Value`] or from JSON text.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Raw<'a> {
