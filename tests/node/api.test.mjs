@@ -120,3 +120,16 @@ test("R000-10 statistics and a transition come from the core", () => {
   assert.equal(t.deny.code, "reason_required");
   assert.equal(typeof w.renderMessage("password_too_short", { min: 8 }, "fr"), "string");
 });
+
+test("an input larger than the first text buffer is stringified once, and decided as a small one", () => {
+  const warden = w.Warden.fromPreset("production-planner-pro").withBlocklist(list);
+  let calls = 0;
+  const big = { ...ada, notes: "x".repeat(4096) };
+  const counted = { toJSON() { calls += 1; return big; } };
+  const once = warden.validate({ user: counted, today });
+  assert.equal(calls, 1, "toJSON ran once: the retry writes the text it measured");
+  assert.deepEqual(once, warden.validate({ user: big, today }));
+  // A later small input is not answered with the text kept for a retry.
+  const small = warden.validate({ user: ada, today });
+  assert.deepEqual(small, warden.validate({ user: { ...ada }, today }));
+});

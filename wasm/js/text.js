@@ -6,16 +6,25 @@
 
 const encoder = new TextEncoder();
 
+// The text of a first call whose buffer was too small, for its retry: the value is
+// stringified once (its `toJSON` methods and getters run once), and a retry writes exactly
+// the text whose length it was sized for. Cleared by every first call.
+let pending = null;
+
 /**
  * Writes `JSON.stringify(value)` as UTF-8 into `buf` (a view of wasm memory). Returns the
  * number of bytes written; -1 when the value has no JSON text (a function, a symbol); when
- * `buf` is too small, -2 minus the text's length in UTF-16 code units (the caller retries
- * with 3 bytes per unit, enough for any text). Throws what `JSON.stringify` throws (a cycle,
- * a BigInt).
+ * `buf` is too small, -2 minus the text's length in UTF-16 code units (the caller retries,
+ * with `retry` true and 3 bytes per unit, enough for any text; the retry writes the same
+ * text, not a second `JSON.stringify`). Throws what `JSON.stringify` throws (a cycle, a
+ * BigInt).
  */
-export function stringifyInto(value, buf) {
-  const text = JSON.stringify(value);
+export function stringifyInto(value, buf, retry) {
+  const text = retry && pending !== null ? pending : JSON.stringify(value);
+  pending = null;
   if (typeof text !== "string") return -1;
   const { read, written } = encoder.encodeInto(text, buf);
-  return read === text.length ? written : -2 - text.length;
+  if (read === text.length) return written;
+  pending = text;
+  return -2 - text.length;
 }

@@ -47,9 +47,10 @@ pub(crate) fn from_js(codec: Codec, value: &JsValue, path: &str) -> Result<Value
 #[wasm_bindgen(module = "/js/text.js")]
 extern "C" {
     /// `JSON.stringify(value)` as UTF-8 into `buf`: the bytes written, -1 when the value has
-    /// no JSON text, -2 minus the text's UTF-16 length when `buf` is too small.
+    /// no JSON text, -2 minus the text's UTF-16 length when `buf` is too small (then called
+    /// again with `retry`, which writes the same text without stringifying again).
     #[wasm_bindgen(catch, js_name = stringifyInto)]
-    fn stringify_into(value: &JsValue, buf: &mut [u8]) -> Result<i32, JsValue>;
+    fn stringify_into(value: &JsValue, buf: &mut [u8], retry: bool) -> Result<i32, JsValue>;
 }
 
 /// The first buffer [`js_text`] offers: most inputs (a record, a request) fit.
@@ -64,8 +65,8 @@ pub(crate) fn js_text(value: &JsValue, path: &str) -> Result<String, ApiError> {
     let not_json = || input_error(path, "not serialisable as JSON (a cycle or a BigInt)");
     let mut buf = vec![0u8; FIRST_TEXT_BUFFER];
     // Twice at most: 3 bytes per UTF-16 unit hold any text.
-    for _ in 0..2 {
-        let n = stringify_into(value, &mut buf).map_err(|_| not_json())?;
+    for retry in [false, true] {
+        let n = stringify_into(value, &mut buf, retry).map_err(|_| not_json())?;
         if let Ok(len) = usize::try_from(n) {
             buf.truncate(len);
             return String::from_utf8(buf).map_err(|_| not_json());

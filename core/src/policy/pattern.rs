@@ -319,6 +319,25 @@ mod tests {
         })
     }
 
+    /// The property below only asserts on patterns that take the walk: most generated ones
+    /// must, or it would prove little.
+    #[test]
+    fn most_generated_patterns_take_the_walk() {
+        use proptest::strategy::ValueTree;
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let strategy = pattern_and_values();
+        let walked = (0..500)
+            .filter(|_| {
+                let (pattern, _) = strategy.new_tree(&mut runner).unwrap().current();
+                Walk::compile(&pattern).is_some()
+            })
+            .count();
+        assert!(
+            walked >= 150,
+            "only {walked} of 500 generated patterns take the walk"
+        );
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2048))]
         #[test]

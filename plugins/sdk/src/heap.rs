@@ -18,7 +18,12 @@
 //! tail lies below every page `memory.grow` returns.
 //!
 //! It is the global allocator of a plugin built with the SDK's default `initial-heap`
-//! feature on `wasm32`; disable the feature (`default-features = false`) to use your own.
+//! feature for `wasm32-unknown-unknown` without threads; disable the feature
+//! (`default-features = false`) to use your own. Not on WASI targets: wasi-libc's allocator
+//! claims `[__heap_base, __heap_end)` as its first region, the very bytes handed out here.
+//! The standard allocator of `wasm32-unknown-unknown` (dlmalloc) only takes memory from
+//! `memory.grow` today; a block it returns inside the tail would break that assumption, and
+//! traps (`unreachable`) instead of sharing bytes: re-check it on a toolchain upgrade.
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::arch::wasm32;
@@ -93,6 +98,15 @@ impl InitialHeap {
         Some(at)
     }
 
+    /// `block`, from [`System`]: a trap if it lies in the tail (the standard allocator
+    /// using the initial memory's free end would share bytes with the bump allocator).
+    fn checked(&self, block: *mut u8) -> *mut u8 {
+        if !block.is_null() && self.owns(block) {
+            wasm32::unreachable();
+        }
+        block
+    }
+
     /// Whether `ptr` was handed out from the tail.
     fn owns(&self, ptr: *mut u8) -> bool {
         let (start, _, end) = self.state();
@@ -116,7 +130,7 @@ unsafe impl GlobalAlloc for InitialHeap {
         match self.bump(layout) {
             Some(at) => at as *mut u8,
             // SAFETY: the caller's contract, passed on.
-            None => unsafe { System.alloc(layout) },
+            None => self.checked(unsafe { System.alloc(layout) }),
         }
     }
 
@@ -136,7 +150,7 @@ unsafe impl GlobalAlloc for InitialHeap {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         if !self.owns(ptr) {
             // SAFETY: `ptr` came from `System` with this layout.
-            return unsafe { System.realloc(ptr, layout, new_size) };
+            return self.checked(unsafe { System.realloc(ptr, layout, new_size) });
         }
         let addr = ptr as usize;
         let end = self.end.load(Ordering::Relaxed);

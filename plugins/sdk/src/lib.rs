@@ -39,13 +39,24 @@
 
 #![allow(unsafe_code, reason = "generated canonical-ABI bindings")]
 
-#[cfg(all(target_arch = "wasm32", feature = "initial-heap"))]
+#[cfg(all(
+    target_arch = "wasm32",
+    target_os = "unknown",
+    not(target_feature = "atomics"),
+    feature = "initial-heap"
+))]
 mod heap;
 
-/// The plugin's global allocator on `wasm32`: the free end of the initial memory first,
+/// The plugin's global allocator on `wasm32-unknown-unknown` (single-threaded; not on WASI,
+/// whose libc allocator claims the same region): the free end of the initial memory first,
 /// then the standard allocator (see `heap.rs`: a decision's small allocations then grow no
 /// memory). Off without the default `initial-heap` feature.
-#[cfg(all(target_arch = "wasm32", feature = "initial-heap"))]
+#[cfg(all(
+    target_arch = "wasm32",
+    target_os = "unknown",
+    not(target_feature = "atomics"),
+    feature = "initial-heap"
+))]
 #[global_allocator]
 static HEAP: heap::InitialHeap = heap::InitialHeap::new();
 
