@@ -386,14 +386,23 @@ pub fn validate_user_json(
     json: &[u8],
     ctx: &ValidationContext<'_>,
 ) -> Result<ValidationDecision, RecordJsonError> {
+    with_json_record(policy, json, |policy, record, _| {
+        decide(policy, record, ctx)
+    })
+}
+
+/// Reads `json` into the policy's slots, kept on this frame (never moved), and hands `then`
+/// the record and how many keys the object had (duplicates included).
+fn with_json_record<R>(
+    policy: &Policy,
+    json: &[u8],
+    then: impl for<'a> FnOnce(&'a Policy, &Record<'a>, usize) -> R,
+) -> Result<R, RecordJsonError> {
     let mut slots = record::TextSlots::new();
     slots.resize_with(policy.fields().len(), || None);
     let keys = record::parse(policy, json, &mut slots)?;
-    Ok(decide(
-        policy,
-        &Record::of_parsed(policy, &slots, &keys.unknown),
-        ctx,
-    ))
+    let record = Record::of_parsed(policy, &slots, &keys.unknown);
+    Ok(then(policy, &record, keys.count))
 }
 
 /// [`validate_user_json`] for the JSON entry point, which refuses records of more than
@@ -405,17 +414,9 @@ pub(crate) fn validate_user_json_within(
     ctx: &ValidationContext<'_>,
     max_keys: usize,
 ) -> Result<Option<ValidationDecision>, RecordJsonError> {
-    let mut slots = record::TextSlots::new();
-    slots.resize_with(policy.fields().len(), || None);
-    let keys = record::parse(policy, json, &mut slots)?;
-    if keys.count > max_keys {
-        return Ok(None);
-    }
-    Ok(Some(decide(
-        policy,
-        &Record::of_parsed(policy, &slots, &keys.unknown),
-        ctx,
-    )))
+    with_json_record(policy, json, |policy, record, keys| {
+        (keys <= max_keys).then(|| decide(policy, record, ctx))
+    })
 }
 
 fn decide<'a>(
@@ -464,14 +465,9 @@ pub fn validate_verdict_json(
     json: &[u8],
     ctx: &ValidationContext<'_>,
 ) -> Result<ValidationVerdict, RecordJsonError> {
-    let mut slots = record::TextSlots::new();
-    slots.resize_with(policy.fields().len(), || None);
-    let keys = record::parse(policy, json, &mut slots)?;
-    Ok(verdict_of(
-        policy,
-        &Record::of_parsed(policy, &slots, &keys.unknown),
-        ctx,
-    ))
+    with_json_record(policy, json, |policy, record, _| {
+        verdict_of(policy, record, ctx)
+    })
 }
 
 /// Validates one field of a user record, for a form's keystrokes: the same rules as
