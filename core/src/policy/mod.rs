@@ -167,6 +167,9 @@ pub(crate) struct CompiledField {
     pub(crate) derivation: Option<HashMap<String, String>>,
 }
 
+/// Up to this many fields, [`Policy::field_position`] scans the names instead of hashing.
+const LINEAR_LOOKUP_MAX: usize = 16;
+
 /// A compiled tenant pattern rule.
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledRule {
@@ -508,8 +511,14 @@ impl Policy {
         &self.inner.fields
     }
 
-    /// The schema position of a field, its index in [`Policy::fields`].
+    /// The schema position of a field, its index in [`Policy::fields`]: a scan of the names
+    /// (lengths first) for schemas of up to [`LINEAR_LOOKUP_MAX`] fields, which costs less
+    /// than hashing the name; the index for larger ones.
     pub(crate) fn field_position(&self, name: &str) -> Option<usize> {
+        let fields = &self.inner.fields;
+        if fields.len() <= LINEAR_LOOKUP_MAX {
+            return fields.iter().position(|f| f.name == name);
+        }
         self.inner.field_index.get(name).copied()
     }
 
