@@ -18,6 +18,8 @@ use serde_json::{Map, Value};
 use crate::policy::{Policy, UnknownFields};
 use crate::util::Strict;
 
+mod flat;
+
 /// One value per field of the schema, by position: inline (no heap allocation) for schemas
 /// of up to 16 fields, the common size; larger schemas spill to the heap.
 pub(crate) type PerField<T> = smallvec::SmallVec<[T; 16]>;
@@ -297,6 +299,20 @@ pub(crate) fn parse<'de>(
             column: 1 + before.len() - line_start,
         }
     })?;
+    if let Some(keys) = flat::read(policy, text, slots) {
+        return Ok(keys);
+    }
+    // Not the common shape (or not JSON): serde_json reads it from the start.
+    slots.iter_mut().for_each(|s| *s = None);
+    parse_serde(policy, text, slots)
+}
+
+/// [`parse`] by serde_json alone: the reference [`flat::read`] is held to.
+fn parse_serde<'de>(
+    policy: &Policy,
+    text: &'de str,
+    slots: &mut TextSlots<'de>,
+) -> Result<Keys<'de>, RecordJsonError> {
     let mut de = serde_json::Deserializer::from_str(text);
     let keys = RecordSeed { policy, slots }
         .deserialize(&mut de)
