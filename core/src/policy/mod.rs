@@ -12,10 +12,13 @@
 
 mod dialect;
 mod document;
+mod field_index;
 mod ordered;
 mod pattern;
 pub mod presets;
 mod value_route;
+
+use field_index::FieldIndex;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -167,9 +170,6 @@ pub(crate) struct CompiledField {
     pub(crate) derivation: Option<HashMap<String, String>>,
 }
 
-/// Up to this many fields, [`Policy::field_position`] scans the names instead of hashing.
-const LINEAR_LOOKUP_MAX: usize = 16;
-
 /// A compiled tenant pattern rule.
 #[derive(Debug, Clone)]
 pub(crate) struct CompiledRule {
@@ -191,7 +191,7 @@ struct Inner {
     doc: PolicyDocument,
     hash: Arc<str>,
     fields: Vec<CompiledField>,
-    field_index: HashMap<String, usize, crate::util::FnvBuild>,
+    field_index: FieldIndex,
     rules: Vec<CompiledRule>,
     generic_locals: Vec<Regex>,
     password: Option<ResolvedPasswordPolicy>,
@@ -379,7 +379,7 @@ impl Policy {
                 doc,
                 hash: hash.into(),
                 fields,
-                field_index,
+                field_index: FieldIndex::new(field_index),
                 rules,
                 generic_locals,
                 password,
@@ -511,15 +511,9 @@ impl Policy {
         &self.inner.fields
     }
 
-    /// The schema position of a field, its index in [`Policy::fields`]: a scan of the names
-    /// (lengths first) for schemas of up to [`LINEAR_LOOKUP_MAX`] fields, which costs less
-    /// than hashing the name; the index for larger ones.
+    /// The schema position of a field, its index in [`Policy::fields`].
     pub(crate) fn field_position(&self, name: &str) -> Option<usize> {
-        let fields = &self.inner.fields;
-        if fields.len() <= LINEAR_LOOKUP_MAX {
-            return fields.iter().position(|f| f.name == name);
-        }
-        self.inner.field_index.get(name).copied()
+        self.inner.field_index.get(&self.inner.fields, name)
     }
 
     pub(crate) fn rules(&self) -> &[CompiledRule] {
