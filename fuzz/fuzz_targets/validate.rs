@@ -2,6 +2,7 @@
 //! `{"preset" | "policy", "lang", "input": ValidateInput}`.
 //!
 //! Invariants: no panic; `validate_verdict` gives exactly the fields `validate_user` gives;
+//! `validate_user_json` on the record's text gives the decision `validate_user` gives;
 //! the JSON entry point answers the same decision, or refuses a language the policy does not
 //! speak with `api::check_lang`'s error; normalising a normalised record changes
 //! nothing; validating what validation normalised (with the record's password, which is
@@ -12,7 +13,7 @@ use libfuzzer_sys::fuzz_target;
 use serde::Deserialize;
 use serde_json::Value;
 use warden_core::api::{self, Op, ValidateInput};
-use warden_core::{Lang, ValidationContext, validate_user, validate_verdict};
+use warden_core::{Lang, ValidationContext, validate_user, validate_user_json, validate_verdict};
 use warden_fuzz::{check_response, with_password};
 
 #[derive(Deserialize)]
@@ -71,6 +72,16 @@ fuzz_target!(
             ),
             "validate_verdict differs from validate_user"
         );
+
+        // The record read from its JSON text (compact and pretty-printed: the flat reader's
+        // shape and white space, serde_json's when a string has escapes) decides alike.
+        for text in [
+            serde_json::to_vec(&input.user).expect("a map serialises"),
+            serde_json::to_vec_pretty(&input.user).expect("a map serialises"),
+        ] {
+            let from_text = validate_user_json(&policy, &text, &ctx).expect("an object's text");
+            assert_eq!(from_text, decision, "the record's text decides otherwise");
+        }
 
         let via_api = api::evaluate_with(&policy, Op::Validate, case.lang, case.input);
         // The contract answers only in a language the policy speaks (`api::check_lang`);
