@@ -79,6 +79,20 @@ fn with_policy(request: &[u8]) -> Option<(Answer, Answer)> {
             show(&text)
         );
     }
+    if req.op == api::Op::Validate
+        && let Some(d) = api::validate_json_decision(&policy, req.lang, req.input.get())
+    {
+        // The typed decision (what the wasm package builds its object from) is the one the
+        // text answers.
+        let typed = api::to_response_json(&d).unwrap();
+        assert!(
+            text.as_ref() == Ok(&typed),
+            "typed decision: {}\n{}\n{}",
+            String::from_utf8_lossy(request),
+            String::from_utf8_lossy(&typed),
+            show(&text)
+        );
+    }
     let input: Value = serde_json::from_str(req.input.get()).unwrap();
     let value = api::evaluate_with(&policy, req.op, req.lang, input)
         .map(|d| serde_json::to_vec(&d).unwrap())

@@ -1,7 +1,7 @@
 // The wasm package's own surface in Node: classes, thrown errors, import, facts, presets.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
@@ -132,4 +132,73 @@ test("an input larger than the first text buffer is stringified once, and decide
   // A later small input is not answered with the text kept for a retry.
   const small = warden.validate({ user: ada, today });
   assert.deepEqual(small, warden.validate({ user: { ...ada }, today }));
+});
+
+// `validate` builds a clean record's decision as a JS object in wasm/js/decision.js rather
+// than `JSON.parse` of its text: it must be the object the JSON path gives, field for field,
+// key for key and in key order, for every `validate` vector (and the same errors).
+test("validate gives the object of the decision's JSON text, over every validate vector", () => {
+  const dir = join(dirname(fileURLToPath(import.meta.url)), "..", "vectors");
+  const requests = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
+    for (const c of JSON.parse(readFileSync(join(dir, file), "utf8")).cases) {
+      // Requests whose keys a `Warden` call has (not a request-level error).
+      const r = c.request;
+      if (r?.op === "validate" && ("preset" in r) !== ("policy" in r) && Object.keys(r).every((k) => ["preset", "policy", "op", "lang", "input"].includes(k))) requests.push(r);
+    }
+  }
+  assert.ok(requests.length >= 100, `${requests.length} validate vectors`);
+  // Text values of every width (UTF-16 lengths differ from UTF-8's), on top of the vectors.
+  for (const name of ["Zoë", "José-María", "李小龙", "Ada 🚀 Lovelace", "e\u0301", "\u00a0Ada\u00a0"]) {
+    requests.push({ preset: "crm", op: "validate", input: { user: { ...ada, firstName: name, lastName: name }, today } });
+  }
+  const outcome = (fn) => {
+    try {
+      return fn();
+    } catch (e) {
+      return { thrown: e.name, code: e.code, path: e.path };
+    }
+  };
+  let built = 0;
+  for (const r of requests) {
+    const reference = outcome(() => list.evaluateRequest(r));
+    let warden;
+    try {
+      warden = (r.policy !== undefined ? new w.Warden(r.policy) : w.Warden.fromPreset(r.preset)).withBlocklist(list);
+    } catch {
+      continue; // a policy error: no Warden to ask
+    }
+    const viaValidate = outcome(() => warden.validate(r.input, r.lang));
+    const viaEvaluate = outcome(() => warden.evaluate("validate", r.input, r.lang));
+    const what = JSON.stringify(r).slice(0, 300);
+    if ("thrown" in reference) {
+      assert.equal(viaValidate.code, reference.code, what);
+      assert.equal(viaValidate.path, reference.path, what);
+      continue;
+    }
+    built += 1;
+    for (const d of [viaValidate, viaEvaluate]) {
+      assert.deepStrictEqual(d, reference, what);
+      // Key order too, at every level.
+      assert.equal(JSON.stringify(d), JSON.stringify(reference), what);
+      assert.equal(Object.getPrototypeOf(d.normalized), Object.prototype, what);
+    }
+  }
+  assert.ok(built >= 100, `${built} decisions compared`);
+});
+
+test("a field named __proto__ is an own key of normalized, as JSON.parse makes it", () => {
+  const doc = { warden: 1, name: "proto", unknownFields: "ignore", fields: { ["__proto__"]: { type: "text" }, a: { type: "text" } } };
+  let warden;
+  try {
+    warden = new w.Warden(doc);
+  } catch (e) {
+    assert.equal(e.code, "policy_error"); // the policy language may refuse the name
+    return;
+  }
+  const input = JSON.parse('{"user":{"__proto__":"x","a":"y"},"today":"2026-11-22"}');
+  const d = warden.validate(input);
+  assert.deepStrictEqual(d, w.evaluateRequest({ policy: doc, op: "validate", input }));
+  assert.ok(Object.prototype.hasOwnProperty.call(d.normalized, "__proto__"));
+  assert.equal(Object.getPrototypeOf(d.normalized), Object.prototype);
 });

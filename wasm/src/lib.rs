@@ -17,7 +17,10 @@
 //! - [`Blocklist`] is the common-password list, loaded on demand and shared by policies
 //!   (policies whose password rules need it report `password_check_unavailable` until
 //!   [`Warden::with_blocklist`] gives it).
-//! - Decisions come back as plain JS objects of the native JSON shape; a request that
+//! - Decisions come back as plain JS objects of the native JSON shape (`JSON.parse` of the
+//!   core's JSON text; a validation decision read by the core's text path is built as that
+//!   same object by `wasm/js/decision.js`, from its stored values and the text of its
+//!   lists, without a `JSON.parse` of the whole decision); a request that
 //!   cannot be evaluated throws a `WardenError` (an `Error` with `code`, `path`, `message`,
 //!   `help`). Domain outcomes (invalid records, denials) are values, never exceptions.
 //! - [`Warden::validate_import`] takes the raw CSV or JSON Lines bytes and returns one
@@ -59,6 +62,22 @@ extern "C" {
     fn lazy_import(status: &[u8], records: bool, text: &[u8]) -> JsValue;
 }
 
+#[wasm_bindgen(module = "/js/decision.js")]
+extern "C" {
+    /// A `ValidationDecisionResponse` built from its compact form (see
+    /// `Warden::decision_object`).
+    #[wasm_bindgen(js_name = validationDecision)]
+    fn validation_decision(
+        names: &js_sys::Array,
+        policy: &JsValue,
+        contract: u32,
+        flags: u32,
+        values: &str,
+        layout: &[u32],
+        rest: &str,
+    ) -> JsValue;
+}
+
 /// The common-password list, parsed once and shared by every policy given it.
 #[wasm_bindgen]
 pub struct Blocklist {
@@ -86,6 +105,14 @@ impl Blocklist {
 #[wasm_bindgen]
 pub struct Warden {
     policy: Policy,
+    /// The schema's field names, sorted.
+    fields: Vec<String>,
+    /// The same as JS strings, for the objects of [`Warden::decision_object`]; `None` when
+    /// a name would not be an own data property of an object built by assignment
+    /// (`__proto__`).
+    names: Option<js_sys::Array>,
+    /// The policy's hash as a JS string.
+    hash: JsValue,
 }
 
 /// The options of [`Warden::validate_import`].
@@ -129,6 +156,89 @@ fn parse_op(op: &str) -> Result<Op, ApiError> {
 }
 
 impl Warden {
+    fn with_policy(policy: Policy) -> Warden {
+        let mut fields: Vec<String> = policy
+            .document()
+            .fields
+            .iter()
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        fields.sort_unstable();
+        let names = (!fields.iter().any(|f| f == "__proto__"))
+            .then(|| fields.iter().map(|f| JsValue::from_str(f)).collect());
+        let hash = JsValue::from_str(policy.hash());
+        Warden {
+            policy,
+            fields,
+            names,
+            hash,
+        }
+    }
+
+    /// A validation decision as the JS object `JSON.parse` of its contract response gives,
+    /// built by `wasm/js/decision.js` from the stored record's values and the JSON text of
+    /// its lists (none for a clean record): no JSON text of the whole decision, no
+    /// `JSON.parse` of it. `None` when the decision has a shape this form does not carry (a
+    /// stored value that is not text, a boolean or null; a policy hash other than this
+    /// policy's), which the caller then sends as text.
+    fn decision_object(&self, d: &warden_core::ValidationDecision) -> Option<JsValue> {
+        let names = self.names.as_ref()?;
+        if *d.policy != *self.policy.hash() {
+            return None;
+        }
+        // Keys sorted as the contract's response writes them (`api::to_response_json`).
+        let mut entries: Vec<(&String, &Value)> = d.normalized.iter().collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut values = String::with_capacity(256);
+        let mut layout = Vec::with_capacity(2 * entries.len());
+        // Both sorted: each key is found by walking the names forward.
+        let mut sorted = self.fields.iter().enumerate();
+        for (key, value) in entries {
+            let position = sorted.find(|(_, name)| *name == key)?.0;
+            let position = u32::try_from(position).ok()?;
+            let code = match value {
+                Value::Null => 0,
+                Value::Bool(b) => 1 + u32::from(*b),
+                Value::String(s) => {
+                    let units = if s.is_ascii() {
+                        s.len()
+                    } else {
+                        s.encode_utf16().count()
+                    };
+                    values.push_str(s);
+                    u32::try_from(units).ok()?.checked_add(3)?
+                }
+                _ => return None,
+            };
+            layout.push(position);
+            layout.push(code);
+        }
+        let rest = if d.checks.is_empty() && d.violations.is_empty() && d.password.is_none() {
+            Vec::new()
+        } else {
+            // The lists as the response's text writes them, in one array for one `JSON.parse`.
+            let mut rest = b"[".to_vec();
+            rest.extend(api::to_sorted_json(&d.checks).ok()?);
+            rest.push(b',');
+            rest.extend(api::to_sorted_json(&d.violations).ok()?);
+            rest.push(b',');
+            rest.extend(api::to_sorted_json(&d.password).ok()?);
+            rest.push(b']');
+            rest
+        };
+        let rest = std::str::from_utf8(&rest).ok()?;
+        let flags = u32::from(d.valid) | (u32::from(d.complete) << 1);
+        Some(validation_decision(
+            names,
+            &self.hash,
+            api::CONTRACT_VERSION,
+            flags,
+            &values,
+            &layout,
+            rest,
+        ))
+    }
+
     fn run(
         &self,
         codec: Codec,
@@ -138,10 +248,21 @@ impl Warden {
     ) -> Result<JsValue, JsValue> {
         if codec == Codec::Json {
             // The text-to-text path: the `JSON.stringify`ed input straight into the
-            // operation's input type, the decision straight to text for `JSON.parse`.
+            // operation's input type, the decision straight to text for `JSON.parse`; a
+            // validation decision read by the text path straight to its JS object.
             let inner = || -> Result<JsValue, ApiError> {
                 let lang = parse_lang(lang)?;
                 let text = convert::js_text(input, "input")?;
+                if op == Op::Validate
+                    && let Some(d) = api::validate_json_decision(&self.policy, lang, &text)
+                {
+                    if let Some(object) = self.decision_object(&d) {
+                        return Ok(object);
+                    }
+                    let out =
+                        api::to_response_json(&d).map_err(|e| input_error("", e.to_string()))?;
+                    return convert::from_text(&out);
+                }
                 let out = api::evaluate_json_with(&self.policy, op, lang, &text)?;
                 convert::from_text(&out)
             };
@@ -175,7 +296,7 @@ impl Warden {
                 .and_then(|text| Policy::from_json(&text).map_err(ApiError::from)),
         };
         compiled
-            .map(|policy| Warden { policy })
+            .map(Warden::with_policy)
             .map_err(|e| to_js_error(&e))
     }
 
@@ -186,7 +307,7 @@ impl Warden {
     #[wasm_bindgen(js_name = fromPreset)]
     pub fn from_preset(name: &str) -> Result<Warden, JsValue> {
         Policy::preset(name)
-            .map(|policy| Warden { policy })
+            .map(Warden::with_policy)
             .map_err(|e| to_js_error(&ApiError::from(e)))
     }
 
@@ -194,9 +315,7 @@ impl Warden {
     /// policy is shared, not recompiled).
     #[wasm_bindgen(js_name = withBlocklist)]
     pub fn with_blocklist(&self, list: &Blocklist) -> Warden {
-        Warden {
-            policy: self.policy.with_blocklist(Arc::clone(&list.inner)),
-        }
+        Warden::with_policy(self.policy.with_blocklist(Arc::clone(&list.inner)))
     }
 
     /// Whether password checks need a common-password list this `Warden` does not have.

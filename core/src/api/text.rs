@@ -102,8 +102,40 @@ pub fn evaluate_json_with(
     lang: Lang,
     input: &str,
 ) -> Result<Vec<u8>, ApiError> {
+    if op == Op::Validate
+        && let Some(out) =
+            validate_decision(policy, lang, input, false).and_then(|d| validation_response(&d).ok())
+    {
+        return Ok(out);
+    }
     let checked = is_strict_json(input);
     run_text(policy, op, lang, input, checked)
+}
+
+/// The `validate` operation on its input text, as the typed decision: `Some` when
+/// [`evaluate_json_with`] (`op` [`Op::Validate`]) answers this input with a decision read
+/// by the text path, and then [`to_response_json`] of it is exactly the bytes that call
+/// answers. `None` for everything else (an error, a one-field validation, a record that is
+/// not an object or has more than [`MAX_RECORD_FIELDS`] keys, a language the policy does
+/// not speak): ask [`evaluate_json_with`], which answers it.
+///
+/// For a caller that builds the response in another form than JSON text (the wasm package
+/// builds the JS object of a valid record's decision itself).
+pub fn validate_json_decision(
+    policy: &Policy,
+    lang: Lang,
+    input: &str,
+) -> Option<ValidationDecision> {
+    validate_decision(policy, lang, input, false)
+}
+
+/// At most this many `[` and `{` in a text: its nesting stays under `serde_json`'s
+/// recursion limit (128) however they are arranged, inside an envelope or not.
+const SHALLOW_BRACKETS: usize = 100;
+
+/// Whether `text` has too few brackets to reach `serde_json`'s recursion limit.
+fn is_shallow(text: &str) -> bool {
+    text.bytes().filter(|&b| b == b'[' || b == b'{').count() <= SHALLOW_BRACKETS
 }
 
 /// `input` read by the [`Value`] parser already (`checked`), or not.
@@ -117,7 +149,8 @@ fn run_text(
     super::check_lang(policy, lang)?;
     if op == Op::Validate
         && checked
-        && let Some(out) = validate_text(policy, lang, input)
+        && let Some(out) =
+            validate_decision(policy, lang, input, true).and_then(|d| validation_response(&d).ok())
     {
         return Ok(out);
     }
@@ -132,7 +165,7 @@ fn run_text(
     )
 }
 
-/// [`super::ValidateInput`] with the record left as text, for [`validate_text`].
+/// [`super::ValidateInput`] with the record left as text, for [`validate_decision`].
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ValidateText<'a> {
@@ -149,13 +182,27 @@ struct ValidateText<'a> {
     field: Option<String>,
 }
 
-/// The `validate` operation on input text that the [`Value`] parser reads: the record read
-/// from its text straight into the policy's fields (no [`serde_json::Map`] of it), the
-/// decision written by [`validation_response`]. `None` for anything else this path does
-/// not answer itself (a shape error, a record that is not an object or has more than
-/// [`MAX_RECORD_FIELDS`] keys, a one-field validation): the typed path then answers, with
-/// its own errors.
-fn validate_text(policy: &Policy, lang: Lang, input: &str) -> Option<Vec<u8>> {
+/// The `validate` operation on input text: the record read from its text straight into the
+/// policy's fields (no [`serde_json::Map`] of it), for [`validation_response`]. `None` for
+/// anything this path does not answer itself (a language the policy does not speak, a shape
+/// error, a record that is not an object or has more than [`MAX_RECORD_FIELDS`] keys, a
+/// one-field validation): the typed path then answers, with its own errors.
+///
+/// `checked`: the [`Value`] parser reads `input` (the caller checked it). When not, a
+/// success here still means it does: the envelope was read by its typed fields (every
+/// scalar through the parser a [`Value`] uses, no key ignored, a duplicate key refused), the
+/// record by `validate::record` (every value and key as a [`Value`] reads them), and a text
+/// of at most [`SHALLOW_BRACKETS`] brackets cannot reach the recursion limit; a deeper
+/// text is checked whole first.
+fn validate_decision(
+    policy: &Policy,
+    lang: Lang,
+    input: &str,
+    checked: bool,
+) -> Option<ValidationDecision> {
+    if !policy.speaks(lang) || !(checked || is_shallow(input) || is_strict_json(input)) {
+        return None;
+    }
     let input: ValidateText<'_> = from_text(input)?;
     if input.field.is_some() {
         return None;
@@ -167,14 +214,13 @@ fn validate_text(policy: &Policy, lang: Lang, input: &str) -> Option<Vec<u8>> {
         facts: &input.facts,
         mfa: input.mfa,
     };
-    let decision = crate::validate::validate_user_json_within(
+    crate::validate::validate_user_json_within(
         policy,
         input.user.get().as_bytes(),
         &ctx,
         MAX_RECORD_FIELDS,
     )
-    .ok()??;
-    validation_response(&decision).ok()
+    .ok()?
 }
 
 /// A validation decision as the contract's response: the bytes of [`to_response_json`],
