@@ -407,6 +407,132 @@ fn sorted_json_of_import_reports_is_the_value_paths() {
                 let sorted = api::to_sorted_json(&report).unwrap();
                 assert_eq!(
                     String::from_utf8(sorted).unwrap(),
+                    String::from_utf8(reference.clone()).unwrap()
+                );
+                let direct = api::import_report_json(&report).unwrap();
+                assert_eq!(
+                    String::from_utf8(direct).unwrap(),
+                    String::from_utf8(reference).unwrap()
+                );
+            }
+        }
+    }
+}
+
+/// The rows of the Node benches (`bench/js/common.mjs`, `records`): every other row
+/// broken in one of eight ways, a third without a phone.
+fn bench_rows(n: usize) -> Vec<Vec<(&'static str, String)>> {
+    (0..n)
+        .map(|i| {
+            let mut r = vec![
+                ("firstName", format!("Ada{}", i % 97)),
+                ("lastName", format!("Lovelace-{i}")),
+                ("email", format!("ada.lovelace{i}@acme{}.example", i % 13)),
+                ("phone", format!("+3361234{:04}", i % 10000)),
+                ("employeeId", format!("EMP-{:05}", i % 100000)),
+                ("organization", format!("org-{}", i % 50)),
+            ];
+            let mut set = |k: &'static str, v: Option<String>| {
+                r.retain(|e| e.0 != k);
+                if let Some(v) = v {
+                    r.push((k, v));
+                }
+            };
+            if i % 3 == 0 {
+                set("phone", None);
+            }
+            if i % 2 == 0 {
+                match (i / 100 + i) % 8 {
+                    0 => set("email", Some(format!("user{i}.example.com"))),
+                    1 => set("email", Some(format!("user{i}@@acme.example"))),
+                    2 => set("employeeId", Some("E\"\\\u{1}".into())),
+                    3 => set("phone", Some(format!("0612{i:06}"))),
+                    4 => set("employeeId", Some(format!("E-{i}"))),
+                    5 => set("lastName", None),
+                    6 => set("firstName", Some("A".repeat(101))),
+                    _ => set("lastName", Some(format!("Love\u{7}lace{i}"))),
+                }
+            }
+            r
+        })
+        .collect()
+}
+
+/// As [`sorted_json_of_import_reports_is_the_value_paths`], over generated files: the Node
+/// benches' rule set and rows (half of them broken, with quotes, backslashes and control
+/// characters in values and messages), as CSV and as JSON Lines, in two languages.
+#[test]
+fn sorted_json_of_generated_import_reports_is_the_value_paths() {
+    use warden_core::import::{ImportFormat, ImportOptions, validate_import};
+    use warden_core::policy::Mode;
+    use warden_core::validate::{ValidationContext, ValidationFacts};
+    use warden_core::{Lang, Policy};
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../benches/compare/compare-policy.json"
+    ))
+    .unwrap();
+    let policy = Policy::from_json(&text).unwrap();
+    let facts = ValidationFacts::default();
+    let rows = bench_rows(400);
+    const COLUMNS: [&str; 6] = [
+        "firstName",
+        "lastName",
+        "email",
+        "phone",
+        "employeeId",
+        "organization",
+    ];
+    let quote = |v: &str| format!("\"{}\"", v.replace('"', "\"\""));
+    let mut csv = COLUMNS.join(",") + "\n";
+    let mut jsonl = String::new();
+    for r in &rows {
+        let cells: Vec<String> = COLUMNS
+            .iter()
+            .map(|c| {
+                r.iter()
+                    .find(|e| e.0 == *c)
+                    .map_or(String::new(), |e| quote(&e.1))
+            })
+            .collect();
+        csv += &(cells.join(",") + "\n");
+        let object: serde_json::Map<String, Value> = r
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), Value::from(v.as_str())))
+            .collect();
+        jsonl += &(serde_json::to_string(&object).unwrap() + "\n");
+    }
+    for lang in [
+        Lang::default(),
+        serde_json::from_value(json!("de")).unwrap(),
+    ] {
+        let ctx = ValidationContext {
+            mode: Mode::Import,
+            today: serde_json::from_value(json!("2026-11-22")).unwrap(),
+            lang,
+            facts: &facts,
+            mfa: false,
+        };
+        for (text, format) in [(&csv, ImportFormat::Csv), (&jsonl, ImportFormat::JsonLines)] {
+            for records in [false, true] {
+                let report = validate_import(
+                    &policy,
+                    text.as_bytes(),
+                    ImportOptions { format, records },
+                    &ctx,
+                )
+                .unwrap();
+                assert_eq!(report.summary.invalid, 200, "{format:?}");
+                let reference =
+                    serde_json::to_vec(&serde_json::to_value(&report).unwrap()).unwrap();
+                let sorted = api::to_sorted_json(&report).unwrap();
+                assert_eq!(
+                    String::from_utf8(sorted).unwrap(),
+                    String::from_utf8(reference.clone()).unwrap()
+                );
+                let direct = api::import_report_json(&report).unwrap();
+                assert_eq!(
+                    String::from_utf8(direct).unwrap(),
                     String::from_utf8(reference).unwrap()
                 );
             }

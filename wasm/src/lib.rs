@@ -583,7 +583,8 @@ impl Warden {
             )?;
             let status = std::mem::take(&mut report.status);
             // The bytes `JSON.parse` of `to_value` would read, without the `Value`.
-            let text = api::to_sorted_json(&report).map_err(|e| input_error("", e.to_string()))?;
+            let text =
+                api::import_report_json(&report).map_err(|e| input_error("", e.to_string()))?;
             Ok(lazy_import(&status, report.records.is_some(), &text))
         };
         inner().map_err(|e| to_js_error(&e))

@@ -46,7 +46,7 @@ pub use ops::{
 };
 pub use text::{
     FORM_OPS, evaluate_form_json, evaluate_form_request, evaluate_json, evaluate_json_with,
-    parse_request, to_response_json, to_sorted_json, validate_json_decision,
+    import_report_json, parse_request, to_response_json, to_sorted_json, validate_json_decision,
 };
 
 /// The version of the contract this build speaks: requests may name it (`"contract": 1`;

@@ -18,22 +18,23 @@
 //!
 //! `tests/text_path.rs` proves it over every conformance vector and generated requests.
 
-use std::borrow::Cow;
-
 use serde::de::Deserialize;
 use serde::ser::{self, Serialize};
 use serde_json::Value;
 use serde_json::value::RawValue;
+use smallvec::SmallVec;
 
 use super::ops::{Operation, Runner, dispatch_to, exec};
 use super::{
     ApiError, CONTRACT_VERSION, MAX_RECORD_FIELDS, Op, Request, check_contract, load_policy,
 };
 use crate::checks::date::Date;
+use crate::import::{ImportReport, RowReport};
 use crate::messages::Lang;
 use crate::policy::{Mode, Policy};
 use crate::util::Strict;
 use crate::validate::{ValidationContext, ValidationDecision, ValidationFacts};
+use crate::violation::Violation;
 
 /// Whether `text` is one JSON value the [`Value`] parser accepts.
 fn is_strict_json(text: &str) -> bool {
@@ -237,10 +238,7 @@ fn validation_response(d: &ValidationDecision) -> Result<Vec<u8>, serde_json::Er
         normalized,
         password,
     } = d;
-    let mut w = Sorted {
-        out: Vec::with_capacity(384),
-        stamp: false,
-    };
+    let mut w = Sorted::new(384, false);
     let bool_text = |b: bool| -> &'static [u8] { if b { b"true" } else { b"false" } };
     w.out.extend_from_slice(b"{\"checks\":");
     checks.serialize(&mut w)?;
@@ -334,35 +332,134 @@ pub fn to_sorted_json<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>, serde_jso
     sorted_json(v, false)
 }
 
+/// An import report as JSON text: the bytes of [`to_sorted_json`] of it (what the wasm
+/// package's `validateImport` decodes), written field by field in key order. The rows with
+/// violations are most of a report with many bad rows: each row and violation is written
+/// straight in its key order rather than as an object whose entries are then sorted; their
+/// params, paths and the rest go through [`Sorted`].
+///
+/// # Errors
+/// As [`to_sorted_json`].
+pub fn import_report_json(report: &ImportReport) -> Result<Vec<u8>, serde_json::Error> {
+    // Every field named: a field added to the report (or a row, or a violation) fails to
+    // compile here.
+    let ImportReport {
+        policy,
+        summary,
+        status,
+        rows,
+        columns,
+        lookups,
+        records,
+    } = report;
+    let mut w = Sorted::new(256 + 160 * rows.len() + status.len(), false);
+    w.out.extend_from_slice(b"{\"columns\":");
+    columns.serialize(&mut w)?;
+    w.out.extend_from_slice(b",\"lookups\":");
+    lookups.serialize(&mut w)?;
+    w.out.extend_from_slice(b",\"policy\":");
+    write_str(&mut w.out, policy)?;
+    if let Some(records) = records {
+        w.out.extend_from_slice(b",\"records\":");
+        records.serialize(&mut w)?;
+    }
+    w.out.extend_from_slice(b",\"rows\":[");
+    let mut number = itoa::Buffer::new();
+    for (i, row) in rows.iter().enumerate() {
+        let RowReport {
+            index,
+            line,
+            violations,
+        } = row;
+        if i > 0 {
+            w.out.push(b',');
+        }
+        w.out.extend_from_slice(b"{\"index\":");
+        w.out.extend_from_slice(number.format(*index).as_bytes());
+        w.out.extend_from_slice(b",\"line\":");
+        w.out.extend_from_slice(number.format(*line).as_bytes());
+        w.out.extend_from_slice(b",\"violations\":[");
+        for (j, v) in violations.iter().enumerate() {
+            if j > 0 {
+                w.out.push(b',');
+            }
+            let Violation {
+                code,
+                path,
+                severity,
+                message,
+                params,
+            } = v;
+            w.out.extend_from_slice(b"{\"code\":");
+            write_str(&mut w.out, code.as_str())?;
+            w.out.extend_from_slice(b",\"message\":");
+            write_str(&mut w.out, message)?;
+            // As `skip_serializing_if = "BTreeMap::is_empty"` on the field.
+            if !params.is_empty() {
+                w.out.extend_from_slice(b",\"params\":");
+                params.serialize(&mut w)?;
+            }
+            w.out.extend_from_slice(b",\"path\":");
+            path.serialize(&mut w)?;
+            w.out.extend_from_slice(b",\"severity\":");
+            severity.serialize(&mut w)?;
+            w.out.push(b'}');
+        }
+        w.out.extend_from_slice(b"]}");
+    }
+    w.out.extend_from_slice(b"],\"status\":");
+    status.serialize(&mut w)?;
+    w.out.extend_from_slice(b",\"summary\":");
+    summary.serialize(&mut w)?;
+    w.out.push(b'}');
+    Ok(w.out)
+}
+
 /// `v` written by [`Sorted`], its top-level object stamped with `"contract"` when `stamp`.
 fn sorted_json<T: Serialize + ?Sized>(v: &T, stamp: bool) -> Result<Vec<u8>, serde_json::Error> {
-    let mut w = Sorted {
-        out: Vec::with_capacity(256),
-        stamp,
-    };
+    let mut w = Sorted::new(256, stamp);
     v.serialize(&mut w)?;
     Ok(w.out)
 }
 
 /// A JSON writer whose objects have their keys sorted, as a [`Value`] prints them.
+///
+/// An object's entries are written as they come, each as its final `"key":value` text; an
+/// object whose keys came in order (a `BTreeMap`, a struct whose fields are declared in key
+/// order) is then done, and only the others are put in key order, through `scratch`.
 struct Sorted {
     out: Vec<u8>,
     /// The next object is the top-level one: it gets `"contract"`.
     stamp: bool,
+    /// The map keys of the objects being written (see [`Key::Buf`]), one after the other.
+    keys: String,
+    /// The entries of the object being put in order.
+    scratch: Vec<u8>,
 }
 
 impl Sorted {
+    fn new(capacity: usize, stamp: bool) -> Self {
+        Sorted {
+            out: Vec::with_capacity(capacity),
+            stamp,
+            keys: String::new(),
+            scratch: Vec::new(),
+        }
+    }
     fn prim<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), serde_json::Error> {
         self.stamp = false;
         serde_json::to_writer(&mut self.out, v)
     }
     fn object(&mut self) -> Object<'_> {
         let stamp = std::mem::take(&mut self.stamp);
+        self.out.push(b'{');
         let start = self.out.len();
+        let keys_start = self.keys.len();
         Object {
             w: self,
             start,
-            entries: Vec::new(),
+            keys_start,
+            entries: SmallVec::new(),
             key: None,
             stamp,
         }
@@ -381,6 +478,47 @@ impl Sorted {
         }
         Ok(())
     }
+}
+
+/// `s` as a JSON string, the bytes `serde_json` writes: as it is between quotes when no
+/// character needs an escape (the common case, checked eight bytes at a time), else by
+/// `serde_json`.
+fn write_str(out: &mut Vec<u8>, s: &str) -> Result<(), serde_json::Error> {
+    let bytes = s.as_bytes();
+    if needs_escape(bytes) {
+        return serde_json::to_writer(out, s);
+    }
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(bytes);
+    out.push(b'"');
+    Ok(())
+}
+
+/// Whether `bytes` has a byte `serde_json` escapes in a string: `"`, `\\` or a control
+/// character below U+0020.
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    /// A high bit set in each byte of `v` that is below `n` (`n` at most 0x80; exact).
+    fn below(v: u64, n: u8) -> u64 {
+        v.wrapping_sub(ONES.wrapping_mul(u64::from(n))) & !v & HIGH
+    }
+    let mut chunks = bytes.chunks_exact(8);
+    let mut found = 0u64;
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let v = u64::from_ne_bytes(w);
+        found |= below(v, 0x20)
+            | below(v ^ ONES.wrapping_mul(u64::from(b'"')), 1)
+            | below(v ^ ONES.wrapping_mul(u64::from(b'\\')), 1);
+    }
+    found != 0
+        || chunks
+            .remainder()
+            .iter()
+            .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 fn err(msg: &str) -> serde_json::Error {
@@ -444,7 +582,8 @@ impl<'a> ser::Serializer for &'a mut Sorted {
         self.prim(&v)
     }
     fn serialize_str(self, v: &str) -> Result<(), serde_json::Error> {
-        self.prim(v)
+        self.stamp = false;
+        write_str(&mut self.out, v)
     }
     fn serialize_bytes(self, v: &[u8]) -> Result<(), serde_json::Error> {
         self.prim(v)
@@ -467,7 +606,8 @@ impl<'a> ser::Serializer for &'a mut Sorted {
         _: u32,
         variant: &'static str,
     ) -> Result<(), serde_json::Error> {
-        self.prim(variant)
+        self.stamp = false;
+        write_str(&mut self.out, variant)
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
@@ -625,59 +765,260 @@ impl ser::SerializeStructVariant for Variant<Object<'_>> {
     }
 }
 
-/// A JSON object being written: each value is written after `start` as it comes, then the
-/// entries are put in key order.
+/// An object's key: a struct's field name, or a map key written out in [`Sorted::keys`].
+#[derive(Clone, Copy)]
+enum Key {
+    Static(&'static str),
+    /// The range of the key's text in [`Sorted::keys`].
+    Buf(usize, usize),
+}
+
+impl Key {
+    fn text(self, keys: &str) -> &str {
+        match self {
+            Key::Static(k) => k,
+            Key::Buf(from, to) => keys.get(from..to).unwrap_or_default(),
+        }
+    }
+}
+
+/// A JSON object being written: each entry is written after `start` as it comes, as its
+/// `"key":value` text (a comma before all but the first), then, unless the keys came in
+/// order, the entries are put in key order.
 pub(crate) struct Object<'a> {
     w: &'a mut Sorted,
+    /// Where the first entry starts (just after the `{`).
     start: usize,
-    /// Key and the range of its value's text in `w.out`.
-    entries: Vec<(Cow<'static, str>, usize, usize)>,
+    /// The length of [`Sorted::keys`] before this object's map keys.
+    keys_start: usize,
+    /// Key and the range of its entry's text (`"key":value`) in `w.out`.
+    entries: SmallVec<[(Key, usize, usize); 8]>,
     /// The key of `serialize_key`, waiting for its value.
-    key: Option<Cow<'static, str>>,
+    key: Option<Key>,
     stamp: bool,
 }
 
 impl<'a> Object<'a> {
-    fn entry<T: Serialize + ?Sized>(
-        &mut self,
-        key: Cow<'static, str>,
-        v: &T,
-    ) -> Result<(), serde_json::Error> {
-        let from = self.w.out.len();
-        v.serialize(&mut *self.w)?;
-        self.entries.push((key, from, self.w.out.len()));
+    fn entry<T: Serialize + ?Sized>(&mut self, key: Key, v: &T) -> Result<(), serde_json::Error> {
+        let w = &mut *self.w;
+        if !self.entries.is_empty() {
+            w.out.push(b',');
+        }
+        let from = w.out.len();
+        write_str(&mut w.out, key.text(&w.keys))?;
+        w.out.push(b':');
+        v.serialize(&mut *w)?;
+        self.entries.push((key, from, w.out.len()));
         Ok(())
     }
 
     fn finish(mut self) -> Result<&'a mut Sorted, serde_json::Error> {
         if self.stamp {
-            let from = self.w.out.len();
-            serde_json::to_writer(&mut self.w.out, &CONTRACT_VERSION)?;
-            self.entries
-                .push((Cow::Borrowed("contract"), from, self.w.out.len()));
+            self.entry(Key::Static("contract"), &CONTRACT_VERSION)?;
         }
-        // Stable: of equal keys, the last one written wins, as in a map insert.
-        self.entries.sort_by(|a, b| a.0.cmp(&b.0));
-        let values = self.w.out.split_off(self.start);
-        let out = &mut self.w.out;
-        out.push(b'{');
-        let mut first = true;
-        for (i, (key, from, to)) in self.entries.iter().enumerate() {
-            if self.entries.get(i + 1).is_some_and(|next| next.0 == *key) {
-                continue;
+        let Object {
+            w,
+            start,
+            keys_start,
+            mut entries,
+            ..
+        } = self;
+        let keys = w.keys.as_str();
+        let in_order = entries
+            .windows(2)
+            .all(|p| matches!(p, [a, b] if a.0.text(keys) < b.0.text(keys)));
+        if !in_order {
+            // Stable: of equal keys, the last one written wins, as in a map insert.
+            entries.sort_by(|a, b| a.0.text(keys).cmp(b.0.text(keys)));
+            let mut scratch = std::mem::take(&mut w.scratch);
+            scratch.clear();
+            scratch.extend_from_slice(w.out.get(start..).unwrap_or_default());
+            w.out.truncate(start);
+            let mut first = true;
+            for (i, (key, from, to)) in entries.iter().enumerate() {
+                if entries
+                    .get(i + 1)
+                    .is_some_and(|next| next.0.text(keys) == key.text(keys))
+                {
+                    continue;
+                }
+                if !std::mem::take(&mut first) {
+                    w.out.push(b',');
+                }
+                let text = scratch
+                    .get(from - start..to - start)
+                    .ok_or_else(|| err("an entry out of range"))?;
+                w.out.extend_from_slice(text);
             }
-            if !std::mem::take(&mut first) {
-                out.push(b',');
-            }
-            serde_json::to_writer(&mut *out, key.as_ref())?;
-            out.push(b':');
-            let text = values
-                .get(from - self.start..to - self.start)
-                .ok_or_else(|| err("an entry out of range"))?;
-            out.extend_from_slice(text);
+            w.scratch = scratch;
         }
-        out.push(b'}');
-        Ok(self.w)
+        w.out.push(b'}');
+        w.keys.truncate(keys_start);
+        Ok(w)
+    }
+}
+
+/// A map key as `to_value` writes it, for the kinds of keys written without a [`Value`]: a
+/// string as it is, an integer or a boolean as text. Anything else is `Unsupported`, and
+/// then asked of `to_value`.
+struct KeyText<'a>(&'a mut String);
+
+/// Not a key [`KeyText`] writes (not an error of the output).
+#[derive(Debug)]
+struct Unsupported;
+
+impl std::fmt::Display for Unsupported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("unsupported key")
+    }
+}
+
+impl std::error::Error for Unsupported {}
+
+impl ser::Error for Unsupported {
+    fn custom<T: std::fmt::Display>(_: T) -> Self {
+        Unsupported
+    }
+}
+
+impl KeyText<'_> {
+    fn int(self, v: impl itoa::Integer) -> Result<(), Unsupported> {
+        self.0.push_str(itoa::Buffer::new().format(v));
+        Ok(())
+    }
+}
+
+impl ser::Serializer for KeyText<'_> {
+    type Ok = ();
+    type Error = Unsupported;
+    type SerializeSeq = ser::Impossible<(), Unsupported>;
+    type SerializeTuple = ser::Impossible<(), Unsupported>;
+    type SerializeTupleStruct = ser::Impossible<(), Unsupported>;
+    type SerializeTupleVariant = ser::Impossible<(), Unsupported>;
+    type SerializeMap = ser::Impossible<(), Unsupported>;
+    type SerializeStruct = ser::Impossible<(), Unsupported>;
+    type SerializeStructVariant = ser::Impossible<(), Unsupported>;
+
+    fn serialize_str(self, v: &str) -> Result<(), Unsupported> {
+        self.0.push_str(v);
+        Ok(())
+    }
+    fn serialize_bool(self, v: bool) -> Result<(), Unsupported> {
+        self.0.push_str(if v { "true" } else { "false" });
+        Ok(())
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), Unsupported> {
+        self.int(v)
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), Unsupported> {
+        self.int(v)
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), Unsupported> {
+        self.int(v)
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), Unsupported> {
+        self.int(v)
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), Unsupported> {
+        self.int(v)
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), Unsupported> {
+        self.int(v)
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), Unsupported> {
+        self.int(v)
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), Unsupported> {
+        self.int(v)
+    }
+    fn serialize_f32(self, _: f32) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_f64(self, _: f64) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_char(self, _: char) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_none(self) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_unit(self) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+    ) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStruct, Unsupported> {
+        Err(Unsupported)
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Unsupported> {
+        Err(Unsupported)
     }
 }
 
@@ -689,7 +1030,7 @@ impl ser::SerializeStruct for Object<'_> {
         key: &'static str,
         v: &T,
     ) -> Result<(), Self::Error> {
-        self.entry(Cow::Borrowed(key), v)
+        self.entry(Key::Static(key), v)
     }
     fn end(self) -> Result<(), Self::Error> {
         self.finish().map(|_| ())
@@ -701,13 +1042,18 @@ impl ser::SerializeMap for Object<'_> {
     type Error = serde_json::Error;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Self::Error> {
         // A map key as `to_value` writes it: a string, or an integer or boolean as text.
-        let key = match serde_json::to_value(key)? {
-            Value::String(s) => s,
-            Value::Number(n) if n.is_i64() || n.is_u64() => n.to_string(),
-            Value::Bool(b) => b.to_string(),
-            _ => return Err(err("a map key that is not a string or an integer")),
-        };
-        self.key = Some(Cow::Owned(key));
+        let keys = &mut self.w.keys;
+        let from = keys.len();
+        if key.serialize(KeyText(keys)).is_err() {
+            keys.truncate(from);
+            match serde_json::to_value(key)? {
+                Value::String(s) => keys.push_str(&s),
+                Value::Number(n) if n.is_i64() || n.is_u64() => keys.push_str(&n.to_string()),
+                Value::Bool(b) => keys.push_str(if b { "true" } else { "false" }),
+                _ => return Err(err("a map key that is not a string or an integer")),
+            }
+        }
+        self.key = Some(Key::Buf(from, keys.len()));
         Ok(())
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), Self::Error> {
@@ -794,4 +1140,48 @@ fn not_a_form_op(op: Op) -> ApiError {
             op.name()
         ),
     )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// `write_str` writes `serde_json`'s bytes for every byte value at every position of
+    /// an eight-byte chunk and of the tail, and for keys that need escapes in a map.
+    #[test]
+    fn strings_are_written_as_serde_json_writes_them() {
+        for len in 1..=19 {
+            for at in 0..len {
+                for b in 0u8..=0x7f {
+                    let mut bytes = vec![b'a'; len];
+                    if let Some(x) = bytes.get_mut(at) {
+                        *x = b;
+                    }
+                    let s = String::from_utf8(bytes).unwrap();
+                    let mut out = Vec::new();
+                    write_str(&mut out, &s).unwrap();
+                    assert_eq!(out, serde_json::to_vec(&s).unwrap(), "{s:?}");
+                }
+            }
+        }
+        for s in ["", "é\u{7}\"\\", "\u{2028}\u{7f}", "ü"] {
+            let mut out = Vec::new();
+            write_str(&mut out, s).unwrap();
+            assert_eq!(out, serde_json::to_vec(s).unwrap(), "{s:?}");
+        }
+        let map: std::collections::BTreeMap<String, Value> = [
+            ("b\n", Value::from(1)),
+            ("a\"", Value::from("x\ty")),
+            ("", Value::Null),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let value = serde_json::to_value(&map).unwrap();
+        assert_eq!(
+            sorted_json(&map, false).unwrap(),
+            serde_json::to_vec(&value).unwrap()
+        );
+    }
 }
