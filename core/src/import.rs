@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::policy::{FieldType, Policy};
+use crate::swar;
 use crate::validate::{
     CheckKind, PerField, Raw, ValidationContext, ValidationVerdict, validate_verdict,
     validate_verdict_json, verdict_of_slots,
@@ -225,7 +226,7 @@ pub fn validate_import(
             // rows, so a file has at most as many data rows as line-break bytes: only a file
             // with more of them than the limit needs its rows counted.
             let mut cells: Vec<String> = Vec::new();
-            let breaks = line_breaks(text.as_bytes());
+            let breaks = swar::count_of(text.as_bytes(), b"\n\r");
             if breaks > MAX_IMPORT_ROWS {
                 let mut count = rows.clone();
                 let mut data_rows = 0usize;
@@ -279,7 +280,7 @@ pub fn validate_import(
             // As for CSV: the row limit before any row is parsed or validated. A file has at
             // most one line more than it has line feeds: only a file with more line feeds
             // than the limit needs its non-blank lines counted.
-            let line_feeds = line_feeds(text.as_bytes());
+            let line_feeds = swar::count_of(text.as_bytes(), b"\n");
             if line_feeds >= MAX_IMPORT_ROWS
                 && text.lines().filter(|l| !l.trim().is_empty()).count() > MAX_IMPORT_ROWS
             {
@@ -643,61 +644,13 @@ fn cell_raw(cell: &str, boolean: bool) -> Raw<'_> {
     Raw::Str(cell)
 }
 
-const ONES: u64 = u64::from_le_bytes([0x01; 8]);
-const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
-
-/// The high bit of each byte of `v` equal to `b`, and maybe of bytes after such a byte
-/// (a borrow): exact up to and including the first one.
-fn bytes_equal(v: u64, b: u8) -> u64 {
-    let x = v ^ ONES.wrapping_mul(u64::from(b));
-    x.wrapping_sub(ONES) & !x & HIGH
-}
-
 /// The number of bytes of `bytes` before its first `,`, `"`, CR or LF (its length when it
 /// has none): what ends or breaks an unquoted CSV cell, looked for eight bytes at a time.
 fn special_byte(bytes: &[u8]) -> usize {
-    let mut chunks = bytes.chunks_exact(8);
-    let mut at = 0;
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        let v = u64::from_le_bytes(w);
-        let found = bytes_equal(v, b',')
-            | bytes_equal(v, b'"')
-            | bytes_equal(v, b'\n')
-            | bytes_equal(v, b'\r');
-        if found != 0 {
-            // Little-endian: the lowest set bit is the first such byte (exact, see above).
-            return at + (found.trailing_zeros() / 8) as usize;
-        }
-        at += 8;
-    }
-    let tail = chunks.remainder();
-    at + tail
-        .iter()
-        .position(|&b| matches!(b, b',' | b'"' | b'\n' | b'\r'))
-        .unwrap_or(tail.len())
-}
-
-/// The high bit of each byte of `v` equal to `b` (exact per byte: each byte's test stays
-/// within its own seven low bits, with no borrow or carry between bytes).
-fn bytes_equal_exact(v: u64, b: u8) -> u64 {
-    let low = v & !HIGH;
-    let differs =
-        (low ^ ONES.wrapping_mul(u64::from(b & 0x7f))).wrapping_add(ONES.wrapping_mul(0x7f));
-    !differs & !(v ^ ONES.wrapping_mul(u64::from(b))) & HIGH
-}
-
-/// The number of LF bytes of `bytes`.
-fn line_feeds(bytes: &[u8]) -> usize {
-    let mut chunks = bytes.chunks_exact(8);
-    let mut n = 0usize;
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        n += bytes_equal_exact(u64::from_le_bytes(w), b'\n').count_ones() as usize;
-    }
-    n + chunks.remainder().iter().filter(|&&b| b == b'\n').count()
+    let mask = |v| {
+        swar::equal(v, b',') | swar::equal(v, b'"') | swar::equal(v, b'\n') | swar::equal(v, b'\r')
+    };
+    swar::position(bytes, mask, |b| matches!(b, b',' | b'"' | b'\n' | b'\r')).unwrap_or(bytes.len())
 }
 
 /// The lines of a text as [`str::lines`] gives them (split at each LF, a CR just before it
@@ -713,27 +666,11 @@ impl<'a> Iterator for Lines<'a> {
         if self.rest.is_empty() {
             return None;
         }
-        let bytes = self.rest.as_bytes();
-        let mut chunks = bytes.chunks_exact(8);
-        let mut at = None;
-        let mut offset = 0;
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            let found = bytes_equal(u64::from_le_bytes(w), b'\n');
-            if found != 0 {
-                at = Some(offset + (found.trailing_zeros() / 8) as usize);
-                break;
-            }
-            offset += 8;
-        }
-        let at = at.or_else(|| {
-            chunks
-                .remainder()
-                .iter()
-                .position(|&b| b == b'\n')
-                .map(|p| offset + p)
-        });
+        let at = swar::position(
+            self.rest.as_bytes(),
+            |v| swar::equal(v, b'\n'),
+            |b| b == b'\n',
+        );
         // An LF is ASCII: the text splits on character boundaries around it.
         let (line, rest) = match at.map(|a| (self.rest.get(..a), self.rest.get(a + 1..))) {
             Some((Some(line), Some(rest))) => (line.strip_suffix('\r').unwrap_or(line), rest),
@@ -742,24 +679,6 @@ impl<'a> Iterator for Lines<'a> {
         self.rest = rest;
         Some(line)
     }
-}
-
-/// The number of CR and LF bytes of `bytes`.
-fn line_breaks(bytes: &[u8]) -> usize {
-    let mut chunks = bytes.chunks_exact(8);
-    let mut n = 0usize;
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        let v = u64::from_le_bytes(w);
-        let hits = bytes_equal_exact(v, b'\n') | bytes_equal_exact(v, b'\r');
-        n += hits.count_ones() as usize;
-    }
-    n + chunks
-        .remainder()
-        .iter()
-        .filter(|&&b| b == b'\n' || b == b'\r')
-        .count()
 }
 
 /// A streaming RFC 4180 reader: quoted fields, doubled quotes, CRLF or LF line ends,
@@ -944,9 +863,9 @@ mod tests {
                     let first = bytes.iter().position(special).unwrap_or(len);
                     assert_eq!(special_byte(&bytes), first, "{bytes:?}");
                     let breaks = bytes.iter().filter(|&&b| b == b'\n' || b == b'\r').count();
-                    assert_eq!(line_breaks(&bytes), breaks, "{bytes:?}");
+                    assert_eq!(swar::count_of(&bytes, b"\n\r"), breaks, "{bytes:?}");
                     let feeds = bytes.iter().filter(|&&b| b == b'\n').count();
-                    assert_eq!(line_feeds(&bytes), feeds, "{bytes:?}");
+                    assert_eq!(swar::count_of(&bytes, b"\n"), feeds, "{bytes:?}");
                 }
             }
         }

@@ -105,6 +105,7 @@ pub mod messages;
 pub mod model;
 pub mod password;
 pub mod policy;
+mod swar;
 pub mod unicode;
 pub(crate) mod util;
 pub mod validate;

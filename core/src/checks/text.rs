@@ -53,24 +53,20 @@ fn prohibited_in(s: &str, markup: bool) -> Vec<String> {
 /// than" and "has a zero byte" word tricks, exact for "any"), the tail by [`ASCII_CLASS`].
 #[inline]
 fn plain_ascii(bytes: &[u8], markup: bool) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // A byte of `x` is zero: (x - 1) borrows into its high bit, which `x` does not set.
-    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH != 0;
+    use crate::swar::{HIGH, ONES, below, equal};
     let mut chunks = bytes.chunks_exact(8);
     for chunk in &mut chunks {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
         let x = u64::from_le_bytes(word);
         // Below 0x20 (borrows), 0x80 and above (its own high bit), 0x7f (+1 sets it).
-        let below_space = x.wrapping_sub(ONES * 0x20) & !x;
-        if (below_space | x | x.wrapping_add(ONES)) & HIGH != 0 {
+        if (below(x, 0x20) | x | x.wrapping_add(ONES)) & HIGH != 0 {
             return false;
         }
         if markup
             && [b'<', b'>', b'&', b'"', b'\\', b'{', b'}']
                 .iter()
-                .any(|&m| has_zero(x ^ (ONES * u64::from(m))))
+                .any(|&m| equal(x, m) != 0)
         {
             return false;
         }

@@ -4,7 +4,7 @@
 //! That is what a form, an API client or a line of an import sends nearly always, and for
 //! it serde_json's general machinery (a visitor per value, position tracking, a scratch
 //! buffer per string) costs more than validating the record. [`read`] scans such a text in
-//! one pass, eight bytes at a time inside strings, and fills the same slots
+//! one pass, eight bytes at a time inside strings (`crate::swar`), and fills the same slots
 //! [`super::parse`]'s serde path would. On anything else (an escape, a number, an array or
 //! a nested object, a syntax error, text after the object) it gives up and the caller
 //! reads the text with serde_json from the start: serde_json stays the only judge of what
@@ -15,6 +15,7 @@ use std::borrow::Cow;
 
 use super::{Keys, Parsed};
 use crate::policy::{Policy, UnknownFields};
+use crate::swar;
 
 /// Reads `text` into `slots` (all `None`, one per field of the schema) when it is a flat
 /// object of unescaped strings and literals; `None` when it is not, with `slots` possibly
@@ -119,49 +120,13 @@ fn value(text: &str, at: usize) -> Option<(Parsed<'_>, usize)> {
 /// unescaped) or the end of the text.
 #[inline]
 fn string(text: &str, start: usize) -> Option<(&str, usize)> {
-    let bytes = text.as_bytes();
-    let mut at = start;
-    // Eight bytes at a time: the lowest flagged byte of each mask is exact.
-    while let Some(chunk) = bytes.get(at..at + 8) {
-        let word = u64::from_le_bytes(chunk.try_into().ok()?);
-        let found = special_bytes(word);
-        if found != 0 {
-            at += (found.trailing_zeros() / 8) as usize;
-            return close(text, start, at);
-        }
-        at += 8;
-    }
-    while let Some(&b) = bytes.get(at) {
-        if b == b'"' || b == b'\\' || b < 0x20 {
-            return close(text, start, at);
-        }
-        at += 1;
-    }
-    None
-}
-
-/// The string ending at `at`, when the byte there is its closing quote.
-#[inline]
-fn close(text: &str, start: usize, at: usize) -> Option<(&str, usize)> {
+    let rest = text.as_bytes().get(start..)?;
+    let at = start + swar::position(rest, swar::json_special, swar::is_json_special)?;
     if text.as_bytes().get(at) != Some(&b'"') {
         return None;
     }
     // `start` and `at` sit next to ASCII quotes, so both are character boundaries.
     Some((text.get(start..at)?, at + 1))
-}
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// A mask with the high bit of each byte of `word` that is `"`, `\` or below 0x20 set (and
-/// possibly of bytes after the first such byte: only the lowest set bit is exact).
-#[inline]
-fn special_bytes(word: u64) -> u64 {
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS;
-    let quote = zero(word ^ (ONES * u64::from(b'"')));
-    let backslash = zero(word ^ (ONES * u64::from(b'\\')));
-    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
-    quote | backslash | control
 }
 
 #[cfg(test)]
@@ -237,33 +202,6 @@ mod tests {
         ] {
             assert_eq!(both(&p, text).1, None, "{text}");
         }
-    }
-
-    #[test]
-    fn the_lowest_flag_of_a_word_is_the_first_special_byte() {
-        // Every special byte at every position, after every byte value.
-        for special in (0u8..0x20).chain([b'"', b'\\']) {
-            for position in 0..8 {
-                for before in 0u8..=255 {
-                    let mut word = [b'a'; 8];
-                    for b in word.iter_mut().take(position) {
-                        *b = if (0x20..=0xff).contains(&before) && before != b'"' && before != b'\\'
-                        {
-                            before
-                        } else {
-                            b'a'
-                        };
-                    }
-                    word[position] = special;
-                    for b in word.iter_mut().skip(position + 1) {
-                        *b = before;
-                    }
-                    let found = special_bytes(u64::from_le_bytes(word));
-                    assert_eq!((found.trailing_zeros() / 8) as usize, position, "{word:?}");
-                }
-            }
-        }
-        assert_eq!(special_bytes(u64::from_le_bytes(*b"plain \x7f\xff")), 0);
     }
 
     /// JSON-like text: mostly flat objects of strings and literals, with escapes, control
