@@ -87,7 +87,11 @@ pub fn evaluate_json(request: &[u8]) -> Result<Vec<u8>, ApiError> {
     check_contract(req.contract)?;
     let policy = load_policy(req.preset.as_deref(), req.policy.as_ref())?;
     // The whole request passed `is_strict_json` in `parse_request`.
-    run_text(&policy, req.op, req.lang, req.input.get(), true)
+    let input = req.input.get();
+    if let Some(out) = validate_response(&policy, req.op, req.lang, input, true) {
+        return Ok(out);
+    }
+    run_text(&policy, req.op, req.lang, input, true)
 }
 
 /// Evaluates one operation against a compiled policy, its input given as JSON text: the
@@ -103,14 +107,25 @@ pub fn evaluate_json_with(
     lang: Lang,
     input: &str,
 ) -> Result<Vec<u8>, ApiError> {
-    if op == Op::Validate
-        && let Some(out) =
-            validate_decision(policy, lang, input, false).and_then(|d| validation_response(&d).ok())
-    {
+    if let Some(out) = validate_response(policy, op, lang, input, false) {
         return Ok(out);
     }
-    let checked = is_strict_json(input);
-    run_text(policy, op, lang, input, checked)
+    run_text(policy, op, lang, input, is_strict_json(input))
+}
+
+/// The response of a `validate` (`op`) read by the text path ([`validate_decision`]), or
+/// `None` for [`run_text`] to answer: tried once per request, before it.
+fn validate_response(
+    policy: &Policy,
+    op: Op,
+    lang: Lang,
+    input: &str,
+    checked: bool,
+) -> Option<Vec<u8>> {
+    if op != Op::Validate {
+        return None;
+    }
+    validate_decision(policy, lang, input, checked).and_then(|d| validation_response(&d).ok())
 }
 
 /// The `validate` operation on its input text, as the typed decision: `Some` when
@@ -139,7 +154,8 @@ fn is_shallow(text: &str) -> bool {
     text.bytes().filter(|&b| b == b'[' || b == b'{').count() <= SHALLOW_BRACKETS
 }
 
-/// `input` read by the [`Value`] parser already (`checked`), or not.
+/// `input` read by the [`Value`] parser already (`checked`), or not, by the typed path
+/// (after [`validate_response`] declined it).
 fn run_text(
     policy: &Policy,
     op: Op,
@@ -148,13 +164,6 @@ fn run_text(
     checked: bool,
 ) -> Result<Vec<u8>, ApiError> {
     super::check_lang(policy, lang)?;
-    if op == Op::Validate
-        && checked
-        && let Some(out) =
-            validate_decision(policy, lang, input, true).and_then(|d| validation_response(&d).ok())
-    {
-        return Ok(out);
-    }
     dispatch_to(
         op,
         TextRun {
@@ -498,27 +507,12 @@ fn write_str(out: &mut Vec<u8>, s: &str) -> Result<(), serde_json::Error> {
 /// Whether `bytes` has a byte `serde_json` escapes in a string: `"`, `\\` or a control
 /// character below U+0020.
 fn needs_escape(bytes: &[u8]) -> bool {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    /// A high bit set in each byte of `v` that is below `n` (`n` at most 0x80; exact).
-    fn below(v: u64, n: u8) -> u64 {
-        v.wrapping_sub(ONES.wrapping_mul(u64::from(n))) & !v & HIGH
-    }
-    let mut chunks = bytes.chunks_exact(8);
-    let mut found = 0u64;
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        let v = u64::from_ne_bytes(w);
-        found |= below(v, 0x20)
-            | below(v ^ ONES.wrapping_mul(u64::from(b'"')), 1)
-            | below(v ^ ONES.wrapping_mul(u64::from(b'\\')), 1);
-    }
-    found != 0
-        || chunks
-            .remainder()
-            .iter()
-            .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    crate::swar::position(
+        bytes,
+        crate::swar::json_special,
+        crate::swar::is_json_special,
+    )
+    .is_some()
 }
 
 fn err(msg: &str) -> serde_json::Error {
