@@ -367,12 +367,8 @@ fn requests_cached() -> &'static [Value] {
 /// in-file duplicates, unique-check lookups, with and without `records`, CSV and JSON Lines.
 #[test]
 fn sorted_json_of_import_reports_is_the_value_paths() {
-    use warden_core::import::{ImportFormat, ImportOptions, validate_import};
-    use warden_core::policy::Mode;
-    use warden_core::validate::{ValidationContext, ValidationFacts};
-    use warden_core::{Lang, Policy};
+    use warden_core::Policy;
     let policy = Policy::preset("production-planner-pro").unwrap();
-    let facts = ValidationFacts::default();
     let csv = "firstName,lastName,email,phone,organization,bogus\n\
                Ada,Lovelace,ada@acme.example,+33612345678,acme,x\n\
                ,Lovelace,nope,0612,acme,\n\
@@ -381,42 +377,9 @@ fn sorted_json_of_import_reports_is_the_value_paths() {
     let jsonl = "{\"firstName\":\"Ada\",\"lastName\":\"L\",\"email\":\"a@b.example\",\"organization\":\"o\"}\n\
                  not json\n\
                  {\"firstName\":\"\\u00e9\\n\",\"email\":\"a@b.example\",\"n\":[1,2.5,{\"x\":null}]}\n";
-    for lang in [
-        Lang::default(),
-        serde_json::from_value(json!("fr")).unwrap(),
-    ] {
-        let ctx = ValidationContext {
-            mode: Mode::Import,
-            today: serde_json::from_value(json!("2026-11-22")).unwrap(),
-            lang,
-            facts: &facts,
-            mfa: false,
-        };
-        for (text, format) in [(csv, ImportFormat::Csv), (jsonl, ImportFormat::JsonLines)] {
-            for records in [false, true] {
-                let report = validate_import(
-                    &policy,
-                    text.as_bytes(),
-                    ImportOptions { format, records },
-                    &ctx,
-                )
-                .unwrap();
-                assert!(report.summary.invalid > 0, "{:?}", report.rows);
-                let reference =
-                    serde_json::to_vec(&serde_json::to_value(&report).unwrap()).unwrap();
-                let sorted = api::to_sorted_json(&report).unwrap();
-                assert_eq!(
-                    String::from_utf8(sorted).unwrap(),
-                    String::from_utf8(reference.clone()).unwrap()
-                );
-                let direct = api::import_report_json(&report).unwrap();
-                assert_eq!(
-                    String::from_utf8(direct).unwrap(),
-                    String::from_utf8(reference).unwrap()
-                );
-            }
-        }
-    }
+    import_reports_written_alike(&policy, [csv, jsonl], "fr", |report, _| {
+        assert!(report.summary.invalid > 0, "{:?}", report.rows);
+    });
 }
 
 /// The rows of the Node benches (`bench/js/common.mjs`, `records`): every other row
@@ -463,17 +426,13 @@ fn bench_rows(n: usize) -> Vec<Vec<(&'static str, String)>> {
 /// characters in values and messages), as CSV and as JSON Lines, in two languages.
 #[test]
 fn sorted_json_of_generated_import_reports_is_the_value_paths() {
-    use warden_core::import::{ImportFormat, ImportOptions, validate_import};
-    use warden_core::policy::Mode;
-    use warden_core::validate::{ValidationContext, ValidationFacts};
-    use warden_core::{Lang, Policy};
+    use warden_core::Policy;
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../benches/compare/compare-policy.json"
     ))
     .unwrap();
     let policy = Policy::from_json(&text).unwrap();
-    let facts = ValidationFacts::default();
     let rows = bench_rows(400);
     const COLUMNS: [&str; 6] = [
         "firstName",
@@ -502,9 +461,28 @@ fn sorted_json_of_generated_import_reports_is_the_value_paths() {
             .collect();
         jsonl += &(serde_json::to_string(&object).unwrap() + "\n");
     }
+    import_reports_written_alike(&policy, [&csv, &jsonl], "de", |report, format| {
+        assert_eq!(report.summary.invalid, 200, "{format:?}");
+    });
+}
+
+/// Imports `csv` and `jsonl` under `policy`, in English and in `lang`, with and without
+/// `records`; hands each report to `check`, and asserts that `to_sorted_json` and
+/// `import_report_json` both write the bytes of `to_vec(to_value(..))`.
+fn import_reports_written_alike(
+    policy: &warden_core::Policy,
+    [csv, jsonl]: [&str; 2],
+    lang: &str,
+    check: impl Fn(&warden_core::import::ImportReport, warden_core::import::ImportFormat),
+) {
+    use warden_core::Lang;
+    use warden_core::import::{ImportFormat, ImportOptions, validate_import};
+    use warden_core::policy::Mode;
+    use warden_core::validate::{ValidationContext, ValidationFacts};
+    let facts = ValidationFacts::default();
     for lang in [
         Lang::default(),
-        serde_json::from_value(json!("de")).unwrap(),
+        serde_json::from_value(json!(lang)).unwrap(),
     ] {
         let ctx = ValidationContext {
             mode: Mode::Import,
@@ -513,16 +491,16 @@ fn sorted_json_of_generated_import_reports_is_the_value_paths() {
             facts: &facts,
             mfa: false,
         };
-        for (text, format) in [(&csv, ImportFormat::Csv), (&jsonl, ImportFormat::JsonLines)] {
+        for (text, format) in [(csv, ImportFormat::Csv), (jsonl, ImportFormat::JsonLines)] {
             for records in [false, true] {
                 let report = validate_import(
-                    &policy,
+                    policy,
                     text.as_bytes(),
                     ImportOptions { format, records },
                     &ctx,
                 )
                 .unwrap();
-                assert_eq!(report.summary.invalid, 200, "{format:?}");
+                check(&report, format);
                 let reference =
                     serde_json::to_vec(&serde_json::to_value(&report).unwrap()).unwrap();
                 let sorted = api::to_sorted_json(&report).unwrap();
