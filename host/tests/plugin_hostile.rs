@@ -342,6 +342,21 @@ fn forbidden_imports_versions_and_malformed_binaries_are_refused_at_load() {
     );
     let err = runtime.compile(&wat("wrong-shape"), &limits).unwrap_err();
     assert_eq!(err.code(), "interface_mismatch", "{err}");
+    // Every hook of the right name is type-checked at load, not only `describe` (a call
+    // checks only its own hook): one of the wrong type is refused then. Here
+    // `transition`'s input has `reason: option<tuple<u32, u32>>` (as many flat values as
+    // `option<string>`: still passed by pointer, the core module's signature unchanged).
+    let good = raw_plugin(b"typed", b"1.0.0", &Image::default(), 1, "");
+    assert!(runtime.compile(&good, &limits).is_ok());
+    let wrong_type = String::from_utf8(good)
+        .unwrap()
+        .replace(
+            r#"(field "reason" (option string))"#,
+            r#"(field "reason" (option (tuple u32 u32)))"#,
+        )
+        .into_bytes();
+    let err = runtime.compile(&wrong_type, &limits).unwrap_err();
+    assert_eq!(err.code(), "interface_mismatch", "{err}");
     let malformed = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../plugins/hostile/malformed.bin"

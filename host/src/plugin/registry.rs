@@ -805,7 +805,7 @@ impl TenantPlugins {
         input_bytes: usize,
         call: impl FnOnce(
             &mut wasmtime::Store<super::runtime::StoreData>,
-            &super::bindings::Plugin,
+            &super::runtime::Hooks<'_>,
         ) -> wasmtime::Result<Result<R, String>>,
         check: impl FnOnce(R) -> Result<(O, usize), Fault>,
     ) -> (Result<O, Fault>, CallStats) {
@@ -948,7 +948,7 @@ impl TenantPlugins {
                 runtime,
                 plugin,
                 bytes,
-                |store, p| p.warden_policy_hooks().call_validate_user(store, &vi),
+                |store, p| p.call_validate_user(store, &vi),
                 |vs| check_violations(raw_violations(vs), &plugin.source, limits),
             );
             match result {
@@ -1037,7 +1037,7 @@ impl TenantPlugins {
             base,
             |i, config| config.clone_into(&mut i.config),
             size,
-            |store, p, i| p.warden_policy_hooks().call_authorize(store, i),
+            |store, p, i| p.call_authorize(store, i),
         )
     }
 
@@ -1081,7 +1081,7 @@ impl TenantPlugins {
             base,
             |i, config| config.clone_into(&mut i.config),
             size,
-            |store, p, i| p.warden_policy_hooks().call_transition(store, i),
+            |store, p, i| p.call_transition(store, i),
         )
     }
 
@@ -1099,7 +1099,7 @@ impl TenantPlugins {
         size: impl Fn(&I) -> usize,
         call: impl Fn(
             &mut wasmtime::Store<super::runtime::StoreData>,
-            &super::bindings::Plugin,
+            &super::runtime::Hooks<'_>,
             &I,
         ) -> wasmtime::Result<Result<Verdict, String>>,
     ) -> Composed<D> {

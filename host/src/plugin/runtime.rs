@@ -9,15 +9,20 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
-use wasmtime::component::{Component, HasSelf, Linker, WasmStr};
+use wasmtime::component::{
+    Component, ComponentExportIndex, HasSelf, Instance, InstancePre, Linker, WasmStr,
+};
 use wasmtime::{
     Config, Enabled, Engine, InstanceAllocationStrategy, OptLevel, PoolConcurrencyLimitError,
     PoolingAllocationConfig, RegallocAlgorithm, ResourceLimiter, Store, StoreContextMut, Trap,
 };
 
 use super::admission::{CpuGate, CpuSlot, Party, thread_cpu_time};
+use super::bindings::PluginPre;
+use super::bindings::warden::policy::types::{
+    AuthorizeInput, PluginInfo, TransitionInput, ValidateInput, Verdict, Violation,
+};
 use super::bindings::warden::policy::{logging, types};
-use super::bindings::{Plugin, PluginPre};
 use super::error::{
     Fault, LoadError, MALFORMED_BINARY, MALFORMED_TRANSLATION, MALFORMED_WAT, MISMATCH_EXPORTS,
     MISMATCH_IMPORTS, Overload, SettingsError,
@@ -324,7 +329,7 @@ impl Drop for Runtime {
 /// A plugin compiled and checked: its component, its pre-linked instance, who it says it
 /// is. Shared by every tenant that loads the same bytes.
 pub struct CompiledPlugin {
-    pre: PluginPre<StoreData>,
+    pre: Prepared,
     hash: ContentHash,
     name: String,
     version: String,
@@ -368,8 +373,148 @@ impl CompiledPlugin {
     pub fn structure(&self) -> Structure {
         self.structure
     }
-    pub(crate) fn pre(&self) -> &PluginPre<StoreData> {
+    pub(crate) fn pre(&self) -> &Prepared {
         &self.pre
+    }
+}
+
+/// A plugin ready to instantiate: its pre-linked component and where its four hooks are.
+pub(crate) struct Prepared {
+    instance: InstancePre<StoreData>,
+    hooks: HookIndices,
+}
+
+/// Where the hooks are among a plugin's exports, found once when it is compiled. The
+/// generated `PluginPre::instantiate` looks up and type-checks all four hooks in every
+/// new instance; a call needs one, so [`Hooks`] finds and checks only the one it calls.
+struct HookIndices {
+    describe: ComponentExportIndex,
+    validate_user: ComponentExportIndex,
+    authorize: ComponentExportIndex,
+    transition: ComponentExportIndex,
+}
+
+impl Prepared {
+    /// The instance and hook indices of a plugin whose exports `PluginPre::new` checked:
+    /// the same lookups (by the same names) as the generated bindings.
+    fn new(pre: &PluginPre<StoreData>) -> Option<Prepared> {
+        let instance = pre.instance_pre().clone();
+        let component = instance.component();
+        let hooks = component.get_export_index(None, "warden:policy/hooks@0.1.0")?;
+        let find = |name: &str| component.get_export_index(Some(&hooks), name);
+        let hooks = HookIndices {
+            describe: find("describe")?,
+            validate_user: find("validate-user")?,
+            authorize: find("authorize")?,
+            transition: find("transition")?,
+        };
+        Some(Prepared { instance, hooks })
+    }
+}
+
+/// The hooks of one fresh instance of a plugin. Each call looks up and type-checks only
+/// its own hook (as the generated bindings do for all four), then calls it; wasmtime
+/// runs the hook's post-return within the call.
+pub(crate) struct Hooks<'a> {
+    instance: Instance,
+    indices: &'a HookIndices,
+}
+
+impl Hooks<'_> {
+    /// Type-checks all four hooks (as the generated `PluginPre::instantiate` does in every
+    /// instance), then calls `describe`: at load, so that a plugin with a hook of the
+    /// wrong type is refused then, not when that hook is first called. `None` when a hook
+    /// has the wrong type.
+    fn check_and_describe(
+        &self,
+        store: &mut Store<StoreData>,
+    ) -> wasmtime::Result<Option<PluginInfo>> {
+        let i = self.indices;
+        let typed = self
+            .instance
+            .get_typed_func::<(), (PluginInfo,)>(&mut *store, &i.describe)
+            .is_ok()
+            && self
+                .instance
+                .get_typed_func::<(&ValidateInput,), (Result<Vec<Violation>, String>,)>(
+                    &mut *store,
+                    &i.validate_user,
+                )
+                .is_ok()
+            && self
+                .instance
+                .get_typed_func::<(&AuthorizeInput,), (Result<Verdict, String>,)>(
+                    &mut *store,
+                    &i.authorize,
+                )
+                .is_ok()
+            && self
+                .instance
+                .get_typed_func::<(&TransitionInput,), (Result<Verdict, String>,)>(
+                    &mut *store,
+                    &i.transition,
+                )
+                .is_ok();
+        if !typed {
+            return Ok(None);
+        }
+        self.call_describe(store).map(Some)
+    }
+
+    /// `describe`.
+    pub(crate) fn call_describe(
+        &self,
+        store: &mut Store<StoreData>,
+    ) -> wasmtime::Result<PluginInfo> {
+        let f = self
+            .instance
+            .get_typed_func::<(), (PluginInfo,)>(&mut *store, &self.indices.describe)?;
+        Ok(f.call(store, ())?.0)
+    }
+
+    /// `validate-user`.
+    pub(crate) fn call_validate_user(
+        &self,
+        store: &mut Store<StoreData>,
+        input: &ValidateInput,
+    ) -> wasmtime::Result<Result<Vec<Violation>, String>> {
+        let f = self
+            .instance
+            .get_typed_func::<(&ValidateInput,), (Result<Vec<Violation>, String>,)>(
+                &mut *store,
+                &self.indices.validate_user,
+            )?;
+        Ok(f.call(store, (input,))?.0)
+    }
+
+    /// `authorize`.
+    pub(crate) fn call_authorize(
+        &self,
+        store: &mut Store<StoreData>,
+        input: &AuthorizeInput,
+    ) -> wasmtime::Result<Result<Verdict, String>> {
+        let f = self
+            .instance
+            .get_typed_func::<(&AuthorizeInput,), (Result<Verdict, String>,)>(
+                &mut *store,
+                &self.indices.authorize,
+            )?;
+        Ok(f.call(store, (input,))?.0)
+    }
+
+    /// `transition`.
+    pub(crate) fn call_transition(
+        &self,
+        store: &mut Store<StoreData>,
+        input: &TransitionInput,
+    ) -> wasmtime::Result<Result<Verdict, String>> {
+        let f = self
+            .instance
+            .get_typed_func::<(&TransitionInput,), (Result<Verdict, String>,)>(
+                &mut *store,
+                &self.indices.transition,
+            )?;
+        Ok(f.call(store, (input,))?.0)
     }
 }
 
@@ -704,18 +849,27 @@ impl Runtime {
                     .map_err(|_| LoadError::Mismatch {
                         reason: MISMATCH_IMPORTS,
                     })?;
-            let pre = PluginPre::new(instance_pre).map_err(|_| LoadError::Mismatch {
-                reason: MISMATCH_EXPORTS,
-            })?;
+            let pre = PluginPre::new(instance_pre)
+                .ok()
+                .as_ref()
+                .and_then(Prepared::new)
+                .ok_or(LoadError::Mismatch {
+                    reason: MISMATCH_EXPORTS,
+                })?;
             (pre, interface)
         };
         let (info, _) = match self.admit(&party, tenant_gate) {
             Ok(_admitted) => self.call(&pre, limits, |store, plugin| {
-                plugin.warden_policy_hooks().call_describe(store)
+                plugin.check_and_describe(store)
             }),
             Err(f) => (Err(f), CallStats::default()),
         };
-        let info = info.map_err(LoadError::Describe)?;
+        // A hook of the wrong type: the exports do not match the interface.
+        let info = info
+            .map_err(LoadError::Describe)?
+            .ok_or(LoadError::Mismatch {
+                reason: MISMATCH_EXPORTS,
+            })?;
         check_identity(&info.name, &info.version)?;
         let compiled = Arc::new(CompiledPlugin {
             pre,
@@ -798,9 +952,7 @@ impl Runtime {
             Ok(a) => a,
             Err(f) => return (Err(f), CallStats::default()),
         };
-        let (r, stats) = self.call(&plugin.pre, limits, |store, p| {
-            p.warden_policy_hooks().call_describe(store)
-        });
+        let (r, stats) = self.call(&plugin.pre, limits, |store, p| p.call_describe(store));
         (r.map(|i| (i.name, i.version)), stats)
     }
 
@@ -843,15 +995,20 @@ impl Runtime {
     /// fault, and what the call measured. The caller holds an [`Admission`].
     pub(crate) fn call<R>(
         &self,
-        pre: &PluginPre<StoreData>,
+        pre: &Prepared,
         limits: &Limits,
-        f: impl FnOnce(&mut Store<StoreData>, &Plugin) -> wasmtime::Result<R>,
+        f: impl FnOnce(&mut Store<StoreData>, &Hooks<'_>) -> wasmtime::Result<R>,
     ) -> (Result<R, Fault>, CallStats) {
         self.with_store(limits, |store| {
-            let plugin = pre
+            let instance = pre
+                .instance
                 .instantiate(&mut *store)
                 .map_err(|e| (Phase::Instantiate, e))?;
-            f(store, &plugin).map_err(|e| (Phase::Call, e))
+            let hooks = Hooks {
+                instance,
+                indices: &pre.hooks,
+            };
+            f(store, &hooks).map_err(|e| (Phase::Call, e))
         })
     }
 
