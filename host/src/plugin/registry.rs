@@ -560,6 +560,58 @@ fn json_text(v: Option<&Value>) -> String {
     v.map_or_else(|| "null".to_owned(), Value::to_string)
 }
 
+/// What `validate-user` is given, read from the request's input and the plugins' facts
+/// (after the input's own `facts`); `core_decision` and `config` are filled in later.
+fn validate_input(input: &Value, plugin_facts: Map<String, Value>) -> ValidateInput {
+    let mut facts = obj(input.get("facts"));
+    facts.extend(plugin_facts);
+    ValidateInput {
+        user: json_text(input.get("user")),
+        mode: input
+            .get("mode")
+            .and_then(Value::as_str)
+            .unwrap_or("create")
+            .to_owned(),
+        today: text(input.get("today")),
+        facts: Value::Object(facts).to_string(),
+        core_decision: String::new(),
+        config: String::new(),
+    }
+}
+
+/// What `authorize` is given (the plugins' facts only), as [`validate_input`].
+fn authorize_input(input: &Value, plugin_facts: Map<String, Value>) -> AuthorizeInput {
+    AuthorizeInput {
+        actor: json_text(input.get("actor")),
+        action: text(input.get("action")),
+        target: json_text(input.get("target")),
+        change: json_text(input.get("change")),
+        now: text(input.get("now")),
+        facts: Value::Object(plugin_facts).to_string(),
+        core_decision: String::new(),
+        config: String::new(),
+    }
+}
+
+/// What `transition` is given, as [`validate_input`].
+fn transition_input(input: &Value, plugin_facts: Map<String, Value>) -> TransitionInput {
+    let mut facts = obj(input.get("facts"));
+    facts.extend(plugin_facts);
+    TransitionInput {
+        actor: json_text(input.get("actor")),
+        target: json_text(input.get("target")),
+        to: text(input.get("to")),
+        reason: input
+            .get("reason")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        now: text(input.get("now")),
+        facts: Value::Object(facts).to_string(),
+        core_decision: String::new(),
+        config: String::new(),
+    }
+}
+
 /// What wasmtime lifted out of the guest, as [`check_violations`] takes it.
 fn raw_violations(vs: Vec<Violation>) -> Vec<RawViolation> {
     vs.into_iter()
@@ -772,23 +824,27 @@ impl TenantPlugins {
         let plugin_facts = plugin_facts.cloned().unwrap_or_default();
         // The core's typed decision, composed with the plugins' verdicts, then answered in
         // the contract's response shape.
-        fn core<I: Operation>(policy: &Policy, req: &Request) -> Result<I::Output, EvaluateError> {
-            let input: I = api::parse_value("input", req.input.clone())?;
+        // The plugins' inputs are read from the request's input first, so that the core
+        // then consumes it (no second copy).
+        fn core<I: Operation>(policy: &Policy, req: Request) -> Result<I::Output, EvaluateError> {
+            let input: I = api::parse_value("input", req.input)?;
             Ok(input.run(policy, req.lang)?)
         }
-        let input = &req.input;
         let composed = match req.op {
             Op::Validate => {
-                let d = core::<api::ValidateInput>(&policy, &req)?;
-                api::to_response(&self.validate(runtime, input, plugin_facts, d))
+                let vi = validate_input(&req.input, plugin_facts);
+                let d = core::<api::ValidateInput>(&policy, req)?;
+                api::to_response(&self.validate(runtime, vi, d))
             }
             Op::Authorize => {
-                let d = core::<api::AuthorizeInput>(&policy, &req)?;
-                api::to_response(&self.authorize(runtime, input, plugin_facts, d))
+                let ai = authorize_input(&req.input, plugin_facts);
+                let d = core::<api::AuthorizeInput>(&policy, req)?;
+                api::to_response(&self.authorize(runtime, ai, d))
             }
             Op::Transition => {
-                let d = core::<api::TransitionInput>(&policy, &req)?;
-                api::to_response(&self.transition(runtime, input, plugin_facts, d))
+                let ti = transition_input(&req.input, plugin_facts);
+                let d = core::<api::TransitionInput>(&policy, req)?;
+                api::to_response(&self.transition(runtime, ti, d))
             }
             _ => return Ok(api::evaluate_with(&policy, req.op, req.lang, req.input)?),
         };
@@ -901,25 +957,11 @@ impl TenantPlugins {
     fn validate(
         &self,
         runtime: &Runtime,
-        input: &Value,
-        plugin_facts: Map<String, Value>,
+        mut vi: ValidateInput,
         decision: ValidationDecision,
     ) -> ComposedValidation {
-        let mut facts = obj(input.get("facts"));
-        facts.extend(plugin_facts);
         // Every field but `config` is written once per decision, for all the plugins.
-        let mut vi = ValidateInput {
-            user: json_text(input.get("user")),
-            mode: input
-                .get("mode")
-                .and_then(Value::as_str)
-                .unwrap_or("create")
-                .to_owned(),
-            today: text(input.get("today")),
-            facts: Value::Object(facts).to_string(),
-            core_decision: serde_json::to_string(&decision).unwrap_or_default(),
-            config: String::new(),
-        };
+        vi.core_decision = serde_json::to_string(&decision).unwrap_or_default();
         // Every field of the core's decision, by name: a field the core adds is a compile
         // error here, not a key silently dropped.
         let ValidationDecision {
@@ -1005,20 +1047,10 @@ impl TenantPlugins {
     fn authorize(
         &self,
         runtime: &Runtime,
-        input: &Value,
-        plugin_facts: Map<String, Value>,
+        mut base: AuthorizeInput,
         decision: AuthzDecision,
     ) -> Composed<AuthzDecision> {
-        let base = AuthorizeInput {
-            actor: json_text(input.get("actor")),
-            action: text(input.get("action")),
-            target: json_text(input.get("target")),
-            change: json_text(input.get("change")),
-            now: text(input.get("now")),
-            facts: Value::Object(plugin_facts).to_string(),
-            core_decision: serde_json::to_string(&decision).unwrap_or_default(),
-            config: String::new(),
-        };
+        base.core_decision = serde_json::to_string(&decision).unwrap_or_default();
         let size = |i: &AuthorizeInput| {
             i.actor.len()
                 + i.action.len()
@@ -1044,25 +1076,10 @@ impl TenantPlugins {
     fn transition(
         &self,
         runtime: &Runtime,
-        input: &Value,
-        plugin_facts: Map<String, Value>,
+        mut base: TransitionInput,
         decision: TransitionDecision,
     ) -> Composed<TransitionDecision> {
-        let mut facts = obj(input.get("facts"));
-        facts.extend(plugin_facts);
-        let base = TransitionInput {
-            actor: json_text(input.get("actor")),
-            target: json_text(input.get("target")),
-            to: text(input.get("to")),
-            reason: input
-                .get("reason")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            now: text(input.get("now")),
-            facts: Value::Object(facts).to_string(),
-            core_decision: serde_json::to_string(&decision).unwrap_or_default(),
-            config: String::new(),
-        };
+        base.core_decision = serde_json::to_string(&decision).unwrap_or_default();
         let size = |i: &TransitionInput| {
             i.actor.len()
                 + i.target.len()
