@@ -22,9 +22,10 @@
 //!
 //! Run with `cargo bench -p warden-compare --bench authorize` (`WARDEN_BENCH_SMOKE=1`:
 //! 1,000 users only; `WARDEN_BENCH_SIZES=1000000`: only the sizes listed, comma-separated,
-//! e.g. to profile one size without waiting for the others; a fragment of selected sizes is
-//! not the full table of BENCHMARKS.md). Writes `authorize-rust.md` into
-//! `target/bench-compare/`.
+//! e.g. to profile one size without waiting for the others; `WARDEN_BENCH_SCENARIOS=n1`:
+//! only the scenarios listed, comma-separated among `org`, `n1`, `subtree` and `superadmin`;
+//! a fragment of selected sizes or scenarios is not the full table of BENCHMARKS.md).
+//! Writes `authorize-rust.md` into `target/bench-compare/`.
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -204,6 +205,15 @@ impl Scenario {
             Scenario::SuperAdmin => &[],
         }
     }
+    /// The scenario's name in `WARDEN_BENCH_SCENARIOS`.
+    fn key(self) -> &'static str {
+        match self {
+            Scenario::Org => "org",
+            Scenario::N1 => "n1",
+            Scenario::Subtree => "subtree",
+            Scenario::SuperAdmin => "superadmin",
+        }
+    }
     fn action(self) -> &'static str {
         match self {
             Scenario::Org | Scenario::N1 => "users.read",
@@ -307,7 +317,35 @@ struct SizeResult {
     timed: Vec<Timed>,
 }
 
-fn run_size(n: usize, rounds: usize, with_casbin: bool) -> SizeResult {
+/// Every scenario, in table order.
+const SCENARIOS: [Scenario; 4] = [
+    Scenario::Org,
+    Scenario::N1,
+    Scenario::Subtree,
+    Scenario::SuperAdmin,
+];
+
+/// The scenarios `WARDEN_BENCH_SCENARIOS` selects (all of them when it is not set).
+fn chosen_scenarios() -> Vec<Scenario> {
+    let Ok(list) = std::env::var("WARDEN_BENCH_SCENARIOS") else {
+        return SCENARIOS.to_vec();
+    };
+    list.split(',')
+        .map(|key| {
+            let key = key.trim();
+            *SCENARIOS
+                .iter()
+                .find(|s| s.key() == key)
+                .unwrap_or_else(|| {
+                    panic!(
+                        "WARDEN_BENCH_SCENARIOS: `{key}` is none of org, n1, subtree, superadmin"
+                    )
+                })
+        })
+        .collect()
+}
+
+fn run_size(n: usize, rounds: usize, with_casbin: bool, scenarios: &[Scenario]) -> SizeResult {
     let orgs = (n / 10_000).max(2);
     let (ids, managers, org_of) = generate(n, orgs);
     let w = World {
@@ -386,12 +424,7 @@ fn run_size(n: usize, rounds: usize, with_casbin: bool) -> SizeResult {
     });
 
     let mut timed = Vec::new();
-    for s in [
-        Scenario::Org,
-        Scenario::N1,
-        Scenario::Subtree,
-        Scenario::SuperAdmin,
-    ] {
+    for &s in scenarios {
         // casbin knows roles from its store (user `i` is a super admin when `i % 100 == 99`):
         // pick actors it holds in the scenario's role (same organisation either way).
         let pairs: Vec<(usize, usize)> = w
@@ -586,12 +619,13 @@ fn main() {
         vec![1_000, 100_000]
     };
     let rounds = if smoke() { 3 } else { 11 };
+    let scenarios = chosen_scenarios();
     let results: Vec<SizeResult> = sizes
         .iter()
         .map(|&n| {
             eprintln!("authorize: {n} users");
             // casbin's per-user role links are too slow to load at 1,000,000 users
-            run_size(n, rounds, n <= 100_000)
+            run_size(n, rounds, n <= 100_000, &scenarios)
         })
         .collect();
 
