@@ -34,7 +34,8 @@
 //!
 //! Run with `cargo bench -p warden-host --bench compare_plugins` after
 //! `scripts/build-components.sh` (`WARDEN_BENCH_SMOKE=1`: CI sizes; `WARDEN_BENCH_FULL=1`:
-//! more requests and rounds). Writes `plugins-rust.md` into `$WARDEN_COMPARE_OUT` (default
+//! more requests and rounds; `WARDEN_BENCH_OPTIMIZE_PLUGINS=1`: plugins compiled with
+//! `RuntimeConfig::optimize_plugin_code`). Writes `plugins-rust.md` into `$WARDEN_COMPARE_OUT` (default
 //! `target/bench-compare/`), which `bench/report.mjs` renders as §5.
 #![allow(
     missing_docs,
@@ -54,7 +55,7 @@ use std::time::Instant;
 use serde_json::{Map, Value, json};
 use warden_core::Policy;
 use warden_core::api::{self, Op};
-use warden_host::plugin::{Limits, PluginSpec, Registry, Runtime, TenantSettings};
+use warden_host::plugin::{Limits, PluginSpec, Registry, Runtime, RuntimeConfig, TenantSettings};
 use warden_plugin_email_domain::EmailDomain;
 use warden_plugin_four_eyes::FourEyes;
 use warden_plugin_sdk::{AuthorizeInput, PathPart, Plugin, Severity, ValidateInput, Verdict};
@@ -784,12 +785,24 @@ fn main() {
     } else {
         (2_000, 11)
     };
-    let runtime = Runtime::new().unwrap();
+    // `WARDEN_BENCH_OPTIMIZE_PLUGINS=1`: plugins compiled with optimisation (opt-in).
+    let optimized = env_is("WARDEN_BENCH_OPTIMIZE_PLUGINS");
+    let runtime = Runtime::with_config(RuntimeConfig {
+        optimize_plugin_code: optimized,
+        ..RuntimeConfig::default()
+    })
+    .unwrap();
+    let compiled = if optimized {
+        "optimised (`RuntimeConfig::optimize_plugin_code` on, not the default)"
+    } else {
+        "for bounded compile time (the default: no optimisation, single-pass allocator)"
+    };
     let mut md = String::new();
     write!(
         md,
         "Per decision, through the host's entry point (`Registry::evaluate`: the request as \
-         JSON, the core, then the tenant's plugins): median of {rounds} interleaved rounds over \
+         JSON, the core, then the tenant's plugins; plugins' code compiled {compiled}): \
+         median of {rounds} interleaved rounds over \
          {n} generated requests per decision; every request's verdict with the plugin asserted \
          equal to the native rule's and to the natively compiled crate's first. These columns \
          are **overheads**, not anchor / Warden ratios: above 1 costs more. *Added* is what \

@@ -3,7 +3,8 @@
 //! bytes the host produced. One scenario per process, so that each peak is its own:
 //! `scripts/measure-hostile.sh` runs them all and prints a table.
 //!
-//! `cargo bench -p warden-host --bench hostile -- SCENARIO` (`list` prints the names).
+//! `cargo bench -p warden-host --bench hostile -- SCENARIO` (`list` prints the names;
+//! `WARDEN_BENCH_OPTIMIZE_PLUGINS=1`: with `RuntimeConfig::optimize_plugin_code`).
 //! Needs `scripts/build-components.sh` first.
 #![allow(
     missing_docs,
@@ -99,9 +100,19 @@ fn hostile(mode: Value) -> Vec<PluginSpec> {
 
 type Measured = Box<dyn FnOnce() -> (String, usize)>;
 
+/// The runtime's default configuration, or with plugins' code optimised when
+/// `WARDEN_BENCH_OPTIMIZE_PLUGINS=1` (what the compile-time scenarios then cost).
+fn config() -> RuntimeConfig {
+    RuntimeConfig {
+        optimize_plugin_code: std::env::var("WARDEN_BENCH_OPTIMIZE_PLUGINS")
+            .is_ok_and(|v| v == "1"),
+        ..RuntimeConfig::default()
+    }
+}
+
 /// Prepares a scenario (inputs built, plugins loaded) and returns what is measured.
 fn prepare(scenario: &str) -> Measured {
-    let runtime = Runtime::new().unwrap();
+    let runtime = Runtime::with_config(config()).unwrap();
     let r = Registry::new(Arc::clone(&runtime));
     match scenario {
         "nesting-5000" | "nesting-150000" => {
@@ -342,10 +353,10 @@ fn cpu_saturation(scenario: &str) -> Measured {
         RuntimeConfig {
             max_running_calls: 256,
             max_running_per_tenant: 256,
-            ..RuntimeConfig::default()
+            ..config()
         }
     } else {
-        RuntimeConfig::default()
+        config()
     };
     let runtime = Runtime::with_config(config).unwrap();
     let r = Arc::new(Registry::new(Arc::clone(&runtime)));

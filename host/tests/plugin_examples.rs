@@ -12,10 +12,14 @@ use std::sync::Arc;
 
 use plugin_common::{NOW, admin, authorize_request, component, validate_request};
 use serde_json::{Value, json};
-use warden_host::plugin::{PluginSpec, Registry, Runtime, TenantSettings};
+use warden_host::plugin::{PluginSpec, Registry, Runtime, RuntimeConfig, TenantSettings};
 
 fn registry_with(tenant: &str, plugins: &[(&str, Value)]) -> Registry {
-    let registry = Registry::new(Runtime::new().unwrap());
+    registry_on(Runtime::new().unwrap(), tenant, plugins)
+}
+
+fn registry_on(runtime: Arc<Runtime>, tenant: &str, plugins: &[(&str, Value)]) -> Registry {
+    let registry = Registry::new(runtime);
     let specs = plugins
         .iter()
         .map(|(name, config)| PluginSpec {
@@ -310,4 +314,54 @@ fn plugins_compose_in_order_and_each_is_reported() {
             .all(|p| p.interface == "warden:policy/hooks@0.1.0" && p.hash.len() == 64)
     );
     let _ = Arc::clone(&Runtime::new().unwrap());
+}
+
+/// A decision without what varies from call to call (the plugins' times).
+fn without_times(mut d: Value) -> Value {
+    for report in d["plugins"].as_array_mut().unwrap() {
+        let report = report.as_object_mut().unwrap();
+        for time in ["micros", "cpuMicros", "queueMicros"] {
+            report.remove(time);
+        }
+    }
+    d
+}
+
+#[test]
+fn optimised_plugin_code_decides_and_meters_exactly_as_the_default() {
+    // `optimize_plugin_code` changes how the guest's code is compiled, never what it
+    // does: the same decisions, violations, logs, fuel (counted in wasm instructions)
+    // and peak memory, on what the core refuses, what a plugin refuses and what passes.
+    let plugins = [
+        ("email_domain", json!({"allowedDomains": ["acme.example"]})),
+        ("four_eyes", json!({})),
+    ];
+    let optimised = Runtime::with_config(RuntimeConfig {
+        optimize_plugin_code: true,
+        ..RuntimeConfig::default()
+    })
+    .unwrap();
+    let a = registry_with("acme", &plugins);
+    let b = registry_on(optimised, "acme", &plugins);
+    let mut approved = authorize_request(admin(), "users.delete", admin_target());
+    approved["pluginFacts"] = json!({"secondApprover": "z"});
+    let requests = [
+        validate_request("ada.lovelace@acme.example"),
+        validate_request("ada@gmail.example"),
+        validate_request("not-an-email"),
+        authorize_request(admin(), "users.delete", admin_target()),
+        approved,
+    ];
+    for req in &requests {
+        let (da, db) = (
+            a.evaluate("acme", req).unwrap(),
+            b.evaluate("acme", req).unwrap(),
+        );
+        assert!(
+            da["plugins"].as_array().is_some_and(|p| !p.is_empty()),
+            "the plugins ran: {da}"
+        );
+        assert!(da["plugins"][0]["fuelUsed"].as_u64().unwrap() > 0, "{da}");
+        assert_eq!(without_times(da), without_times(db), "{req}");
+    }
 }

@@ -34,6 +34,10 @@ pub struct Settings {
     /// Origins allowed to call the API from a browser (CORS); empty (the default) means
     /// none: no CORS header is ever sent.
     pub cors_origins: Vec<String>,
+    /// Compile tenants' plugins with optimisation (default off): decisions with plugins
+    /// are faster, loads slower and less bounded against compile bombs; see
+    /// [`RuntimeConfig::optimize_plugin_code`](warden_host::plugin::RuntimeConfig::optimize_plugin_code).
+    pub optimize_plugin_code: bool,
 }
 
 impl Default for Settings {
@@ -43,6 +47,7 @@ impl Default for Settings {
             session_seconds: 8 * 3600,
             request_timeout: Duration::from_secs(30),
             cors_origins: Vec::new(),
+            optimize_plugin_code: false,
         }
     }
 }
@@ -76,9 +81,9 @@ impl App {
     pub fn new(db: Db, settings: Settings) -> Arc<App> {
         Arc::new(App {
             db,
-            settings,
             metrics: crate::ops::Metrics::new(),
-            plugins: crate::plugins::Plugins::default(),
+            plugins: crate::plugins::Plugins::new(settings.optimize_plugin_code),
+            settings,
             tenants: RwLock::new(HashMap::new()),
         })
     }

@@ -42,8 +42,8 @@ use warden_core::model::Account;
 use warden_core::policy::Mode;
 use warden_core::validate::{ValidationDecision, ValidationFacts};
 use warden_host::plugin::{
-    LoadError, PluginSpec, PluginStatus, Registry, Runtime, SettingsError, TenantPlugins,
-    TenantSettings,
+    LoadError, PluginSpec, PluginStatus, Registry, Runtime, RuntimeConfig, SettingsError,
+    TenantPlugins, TenantSettings,
 };
 
 use crate::app::{App, Tenant, now};
@@ -60,10 +60,24 @@ pub const MAX_PLUGINS_PER_TENANT: usize = 16;
 /// The largest configuration of one plugin, as JSON text.
 pub const MAX_CONFIG_BYTES: usize = 64 << 10;
 
-fn runtime() -> Result<Arc<Runtime>, ApiError> {
-    static RUNTIME: OnceLock<Result<Arc<Runtime>, String>> = OnceLock::new();
-    RUNTIME
-        .get_or_init(|| Runtime::new().map_err(|e| e.to_string()))
+/// The process's plugin runtime (one per way of compiling plugins' code: each holds a
+/// pool of instance slots and a compile cache, shared by every [`App`] of the process).
+fn runtime(optimize_plugin_code: bool) -> Result<Arc<Runtime>, ApiError> {
+    static DEFAULT: OnceLock<Result<Arc<Runtime>, String>> = OnceLock::new();
+    static OPTIMIZED: OnceLock<Result<Arc<Runtime>, String>> = OnceLock::new();
+    let runtime = if optimize_plugin_code {
+        &OPTIMIZED
+    } else {
+        &DEFAULT
+    };
+    runtime
+        .get_or_init(|| {
+            Runtime::with_config(RuntimeConfig {
+                optimize_plugin_code,
+                ..RuntimeConfig::default()
+            })
+            .map_err(|e| e.to_string())
+        })
         .clone()
         .map_err(|e| ApiError::Internal(format!("plugin runtime: {e}")))
 }
@@ -75,14 +89,24 @@ pub struct Plugins {
     registry: OnceLock<Arc<Registry>>,
     loaded: Mutex<HashMap<String, i64>>,
     admin: Mutex<()>,
+    optimize_plugin_code: bool,
 }
 
 impl Plugins {
+    /// No plugins loaded yet; plugins' code compiled with optimisation when
+    /// `optimize_plugin_code` ([`Settings::optimize_plugin_code`](crate::Settings)).
+    pub fn new(optimize_plugin_code: bool) -> Plugins {
+        Plugins {
+            optimize_plugin_code,
+            ..Plugins::default()
+        }
+    }
+
     fn registry(&self) -> Result<Arc<Registry>, ApiError> {
         if let Some(r) = self.registry.get() {
             return Ok(Arc::clone(r));
         }
-        let r = Arc::new(Registry::new(runtime()?));
+        let r = Arc::new(Registry::new(runtime(self.optimize_plugin_code)?));
         Ok(Arc::clone(self.registry.get_or_init(|| r)))
     }
 

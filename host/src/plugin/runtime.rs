@@ -103,6 +103,22 @@ pub struct RuntimeConfig {
     /// [`Registry::load`](super::Registry::load) fails with
     /// [`LoadError::CompileRateLimited`].
     pub compiles_per_minute: u32,
+    /// Compile plugins' code with optimisation (Cranelift's `OptLevel::Speed` and its
+    /// default backtracking register allocator) instead of for bounded compile time
+    /// (default `false`: no optimisation passes, single-pass allocator). A trade between
+    /// a decision and a load, to make knowingly: optimised, one plugin adds about 5 µs
+    /// less to a decision (`host/benches/compare_plugins.rs`, 2026-12-04, medians of 8
+    /// runs: `email-domain` 23.3 → 18.6 µs, `four-eyes` 20.6 → 15.6 µs), but a hostile
+    /// module of branchy functions at the default 2 MiB module limit compiles 1.5–2.4×
+    /// as long (`host/benches/hostile.rs`, same day: 1.2–1.4 s → 2.1–2.4 s for 10,000
+    /// functions, 0.75–1.2 s → 1.8 s for 31 of 64 KiB; super-linear in a function's
+    /// size with the backtracking allocator), and compilation is the one phase that
+    /// fuel and deadlines do not bound
+    /// ([`compiles_per_minute`](Self::compiles_per_minute) and the module size limit
+    /// do). Fuel counts wasm instructions, so a plugin's fuel and verdicts are the same
+    /// either way. Turn it on where the plugins' authors are trusted not to send
+    /// compile bombs and decisions matter more than loads.
+    pub optimize_plugin_code: bool,
 }
 
 impl Default for RuntimeConfig {
@@ -118,6 +134,7 @@ impl Default for RuntimeConfig {
             queue_wait_ms: 250,
             deadline_cpu_percent: DEADLINE_CPU_PERCENT,
             compiles_per_minute: 10,
+            optimize_plugin_code: false,
         }
     }
 }
@@ -700,16 +717,22 @@ impl Runtime {
         config.epoch_interruption(true);
         config.wasm_component_model(true);
         config.max_wasm_stack(512 << 10);
-        // Untrusted code is compiled for bounded compile time, not peak speed: the
-        // single-pass register allocator is linear in the code, where the default
-        // backtracking one is super-linear on functions with many branches, and no
-        // optimisation passes. Measured by host/benches/hostile.rs on 2 MiB of branchy
-        // functions (the default module limit): 8.1 s with optimisation, 3.9 s without
-        // (and 8 MiB: 60 s with backtracking, 28 s single-pass). Fuel counts wasm
-        // instructions, so a plugin's fuel is the same either way; the core component
-        // compiles twice as fast too.
-        config.cranelift_regalloc_algorithm(RegallocAlgorithm::SinglePass);
-        config.cranelift_opt_level(OptLevel::None);
+        // Untrusted code is compiled for bounded compile time, not peak speed, unless the
+        // operator chose otherwise (`optimize_plugin_code`): the single-pass register
+        // allocator is linear in the code, where the default backtracking one is
+        // super-linear on functions with many branches, and no optimisation passes.
+        // Measured by host/benches/hostile.rs on 2 MiB of branchy functions (the default
+        // module limit): 8.1 s with optimisation, 3.9 s without (and 8 MiB: 60 s with
+        // backtracking, 28 s single-pass); on 2026-12-04's machine 2.1–2.4 s against
+        // 1.2–1.4 s (see `optimize_plugin_code`). Fuel counts wasm instructions, so a plugin's
+        // fuel is the same either way; the core component compiles twice as fast too.
+        if rc.optimize_plugin_code {
+            config.cranelift_regalloc_algorithm(RegallocAlgorithm::Backtracking);
+            config.cranelift_opt_level(OptLevel::Speed);
+        } else {
+            config.cranelift_regalloc_algorithm(RegallocAlgorithm::SinglePass);
+            config.cranelift_opt_level(OptLevel::None);
+        }
         if rc.pooling {
             // Every component instance may use the hard caps of core instances, memories
             // and tables, and the pool holds that much for each: admission in component
