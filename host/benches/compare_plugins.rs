@@ -35,8 +35,9 @@
 //! Run with `cargo bench -p warden-host --bench compare_plugins` after
 //! `scripts/build-components.sh` (`WARDEN_BENCH_SMOKE=1`: CI sizes; `WARDEN_BENCH_FULL=1`:
 //! more requests and rounds; `WARDEN_BENCH_OPTIMIZE_PLUGINS=1`: plugins compiled with
-//! `RuntimeConfig::optimize_plugin_code`). Writes `plugins-rust.md` into `$WARDEN_COMPARE_OUT` (default
-//! `target/bench-compare/`), which `bench/report.mjs` renders as §5.
+//! `RuntimeConfig::optimize_plugin_code`). Writes `plugins-rust.md` into
+//! `$WARDEN_COMPARE_OUT` (default `target/bench-compare/`), which `bench/report.mjs`
+//! renders as §5.
 #![allow(
     missing_docs,
     clippy::unwrap_used,

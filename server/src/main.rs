@@ -60,8 +60,10 @@ enum Command {
         outbox_webhook: Option<String>,
         /// Compile tenants' plugins with optimisation: decisions with plugins are faster
         /// (about 5 µs each), loads slower (up to about twice) and less bounded against
-        /// compile bombs. Off by default; for plugins whose authors are trusted.
-        #[arg(long, env = "WARDEN_OPTIMIZE_PLUGIN_CODE")]
+        /// compile bombs. Off by default; for plugins whose authors are trusted. The
+        /// variable takes true/false, yes/no, on/off or 1/0.
+        #[arg(long, env = "WARDEN_OPTIMIZE_PLUGIN_CODE",
+              value_parser = clap::builder::BoolishValueParser::new())]
         optimize_plugin_code: bool,
     },
     /// The audit log.

@@ -337,8 +337,10 @@ fn chosen_scenarios() -> Vec<Scenario> {
                 .iter()
                 .find(|s| s.key() == key)
                 .unwrap_or_else(|| {
+                    let known: Vec<&str> = SCENARIOS.iter().map(|s| s.key()).collect();
                     panic!(
-                        "WARDEN_BENCH_SCENARIOS: `{key}` is none of org, n1, subtree, superadmin"
+                        "WARDEN_BENCH_SCENARIOS: `{key}` is none of {}",
+                        known.join(", ")
                     )
                 })
         })

@@ -718,14 +718,11 @@ impl Runtime {
         config.wasm_component_model(true);
         config.max_wasm_stack(512 << 10);
         // Untrusted code is compiled for bounded compile time, not peak speed, unless the
-        // operator chose otherwise (`optimize_plugin_code`): the single-pass register
-        // allocator is linear in the code, where the default backtracking one is
-        // super-linear on functions with many branches, and no optimisation passes.
-        // Measured by host/benches/hostile.rs on 2 MiB of branchy functions (the default
-        // module limit): 8.1 s with optimisation, 3.9 s without (and 8 MiB: 60 s with
-        // backtracking, 28 s single-pass); on 2026-12-04's machine 2.1–2.4 s against
-        // 1.2–1.4 s (see `optimize_plugin_code`). Fuel counts wasm instructions, so a plugin's
-        // fuel is the same either way; the core component compiles twice as fast too.
+        // operator chose otherwise: the single-pass register allocator is linear in the
+        // code, where the default backtracking one is super-linear on functions with many
+        // branches, and no optimisation passes. The figures of the trade are on
+        // `RuntimeConfig::optimize_plugin_code`; the core component compiles twice as fast
+        // this way too.
         if rc.optimize_plugin_code {
             config.cranelift_regalloc_algorithm(RegallocAlgorithm::Backtracking);
             config.cranelift_opt_level(OptLevel::Speed);
