@@ -417,10 +417,14 @@ fn reason_in(reason: &str, lang: Lang) -> Option<&'static str> {
 /// Fills `{name}` placeholders of `template` from `params`.
 pub fn fill(template: &str, params: &Params, lang: Lang) -> String {
     let lang = lang.builtin();
-    let mut out = String::with_capacity(template.len() + 16);
+    // Room for the params' text, so that a message is written without growing.
+    let mut out = String::with_capacity(template.len() + 48);
     let mut rest = template;
-    // Byte searches: `{` and `}` are ASCII, so never inside another character's bytes.
-    let find = |s: &str, b: u8| s.bytes().position(|c| c == b);
+    // Byte searches, eight bytes at a time: `{` and `}` are ASCII, so never inside another
+    // character's bytes.
+    let find = |s: &str, b: u8| {
+        crate::swar::position(s.as_bytes(), |v| crate::swar::equal(v, b), |c| c == b)
+    };
     while let Some(start) = find(rest, b'{') {
         let (before, after) = rest.split_at(start);
         out.push_str(before);
@@ -811,5 +815,43 @@ mod tests {
             "doit contenir au moins 8 caractères (il en a 5)"
         );
         assert_eq!(fill("x {nope} y", &p, Lang::En), "x {nope} y");
+    }
+
+    proptest::proptest! {
+        /// `fill`'s word-at-a-time brace search finds what a plain character search finds,
+        /// in templates of any length, with braces anywhere, unbalanced ones and other
+        /// characters of several bytes among them.
+        #[test]
+        fn fill_finds_the_placeholders_a_character_search_finds(
+            template in "[a-c{}é€ ]{0,40}",
+            a in "[x-zé]{0,6}",
+            b in "[x-z]{0,3}",
+        ) {
+            let mut p = Params::new();
+            p.insert("a".into(), Value::String(a));
+            p.insert("b".into(), Value::String(b));
+            p.insert("".into(), Value::String("E".into()));
+            let mut expected = String::new();
+            let mut rest = template.as_str();
+            while let Some(start) = rest.find('{') {
+                expected.push_str(&rest[..start]);
+                let after = &rest[start..];
+                match after.find('}') {
+                    Some(end) => {
+                        match p.get(&after[1..end]) {
+                            Some(Value::String(v)) => expected.push_str(v),
+                            _ => expected.push_str(&after[..=end]),
+                        }
+                        rest = &after[end + 1..];
+                    }
+                    None => {
+                        expected.push_str(after);
+                        rest = "";
+                    }
+                }
+            }
+            expected.push_str(rest);
+            proptest::prop_assert_eq!(fill(&template, &p, Lang::En), expected);
+        }
     }
 }
