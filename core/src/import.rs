@@ -195,13 +195,27 @@ pub fn validate_import(
     options: ImportOptions,
     ctx: &ValidationContext<'_>,
 ) -> Result<ImportReport, ImportError> {
+    let builder = run(policy, bytes, options, ctx, RowSink::Report(Vec::new()))?;
+    Ok(builder.finish().0)
+}
+
+/// Reads and validates an import into `builder`'s counts, sending the rows with
+/// violations to `rows`: the one reader of both [`validate_import`] and
+/// [`validate_import_json`](crate::api::validate_import_json).
+pub(crate) fn run<'a>(
+    policy: &'a Policy,
+    bytes: &[u8],
+    options: ImportOptions,
+    ctx: &'a ValidationContext<'a>,
+    rows: RowSink,
+) -> Result<Builder<'a>, ImportError> {
     let format = options.format;
     if bytes.len() > MAX_IMPORT_BYTES {
         return Err(ImportError::too_large("bytes", MAX_IMPORT_BYTES));
     }
     let text = std::str::from_utf8(bytes).map_err(|e| ImportError::not_utf8(e.valid_up_to()))?;
     let text = text.strip_prefix('\u{FEFF}').unwrap_or(text);
-    let mut builder = Builder::new(policy, ctx);
+    let mut builder = Builder::new(policy, ctx, rows);
     if options.records {
         builder.records = Some(Vec::new());
     }
@@ -328,16 +342,25 @@ pub fn validate_import(
             }
         }
     }
-    Ok(builder.finish())
+    Ok(builder)
 }
 
-struct Builder<'a> {
+/// Where an import's rows with violations go.
+pub(crate) enum RowSink {
+    /// Into the report's `rows`.
+    Report(Vec<RowReport>),
+    /// Written as the JSON text of the report's `rows` at once, each row then dropped: a
+    /// file with many bad rows never holds their violations all at the same time.
+    Json(crate::api::RowsJson),
+}
+
+pub(crate) struct Builder<'a> {
     policy: &'a Policy,
     ctx: &'a ValidationContext<'a>,
     total: usize,
     summary: ImportSummary,
     status: Vec<u8>,
-    rows: Vec<RowReport>,
+    rows: RowSink,
     columns: Vec<Option<String>>,
     seen: HashMap<(Arc<str>, String), usize>,
     lookups: BTreeMap<String, Vec<String>>,
@@ -345,14 +368,14 @@ struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    fn new(policy: &'a Policy, ctx: &'a ValidationContext<'a>) -> Self {
+    fn new(policy: &'a Policy, ctx: &'a ValidationContext<'a>, rows: RowSink) -> Self {
         Builder {
             policy,
             ctx,
             total: 0,
             summary: ImportSummary::default(),
             status: Vec::new(),
-            rows: Vec::new(),
+            rows,
             columns: Vec::new(),
             seen: HashMap::new(),
             lookups: BTreeMap::new(),
@@ -364,7 +387,7 @@ impl<'a> Builder<'a> {
         if let Some(r) = &mut self.records {
             r.push(Map::new());
         }
-        self.rows.push(RowReport {
+        self.push_row(RowReport {
             index: self.total,
             line,
             violations: std::mem::take(violations),
@@ -437,7 +460,7 @@ impl<'a> Builder<'a> {
             self.summary.duplicates_in_file += 1;
         }
         if !d.violations.is_empty() {
-            self.rows.push(RowReport {
+            self.push_row(RowReport {
                 index,
                 line,
                 violations: d.violations,
@@ -447,21 +470,35 @@ impl<'a> Builder<'a> {
         self.total += 1;
     }
 
-    fn finish(mut self) -> ImportReport {
+    fn push_row(&mut self, row: RowReport) {
+        match &mut self.rows {
+            RowSink::Report(rows) => rows.push(row),
+            RowSink::Json(text) => text.push(&row),
+        }
+    }
+
+    /// The report, and the rows' text when they went to [`RowSink::Json`] (the report's
+    /// `rows` are then empty).
+    pub(crate) fn finish(mut self) -> (ImportReport, Option<crate::api::RowsJson>) {
         self.summary.total = self.total;
         for keys in self.lookups.values_mut() {
             keys.sort_unstable();
             keys.dedup();
         }
-        ImportReport {
+        let (rows, text) = match self.rows {
+            RowSink::Report(rows) => (rows, None),
+            RowSink::Json(text) => (Vec::new(), Some(text)),
+        };
+        let report = ImportReport {
             policy: self.policy.hash_arc(),
             summary: self.summary,
             status: self.status,
-            rows: self.rows,
+            rows,
             columns: self.columns,
             lookups: self.lookups,
             records: self.records,
-        }
+        };
+        (report, text)
     }
 }
 

@@ -468,7 +468,8 @@ fn sorted_json_of_generated_import_reports_is_the_value_paths() {
 
 /// Imports `csv` and `jsonl` under `policy`, in English and in `lang`, with and without
 /// `records`; hands each report to `check`, and asserts that `to_sorted_json` and
-/// `import_report_json` both write the bytes of `to_vec(to_value(..))`.
+/// `import_report_json` both write the bytes of `to_vec(to_value(..))`, and that
+/// `validate_import_json` writes the same while it reads the rows.
 fn import_reports_written_alike(
     policy: &warden_core::Policy,
     [csv, jsonl]: [&str; 2],
@@ -512,6 +513,21 @@ fn import_reports_written_alike(
                 assert_eq!(
                     String::from_utf8(direct).unwrap(),
                     String::from_utf8(reference).unwrap()
+                );
+                // Written as the rows are read: the same text, the status apart.
+                let streamed = api::validate_import_json(
+                    policy,
+                    text.as_bytes(),
+                    ImportOptions { format, records },
+                    &ctx,
+                )
+                .unwrap();
+                let mut without_status = report.clone();
+                let status = std::mem::take(&mut without_status.status);
+                assert_eq!(streamed.status, status);
+                assert_eq!(
+                    String::from_utf8(streamed.text).unwrap(),
+                    String::from_utf8(api::import_report_json(&without_status).unwrap()).unwrap()
                 );
             }
         }

@@ -2,7 +2,8 @@
 //! format and whether records are returned; the rest is the file.
 //!
 //! Invariants: no panic; a file is refused only as a whole with a typed error; a report's
-//! counts, statuses and row reports agree; the JSON entry point gives the same report.
+//! counts, statuses and row reports agree; the JSON entry point gives the same report;
+//! the streamed report text (`api::validate_import_json`) is the report's own.
 #![no_main]
 
 use std::sync::OnceLock;
@@ -55,6 +56,23 @@ fuzz_target!(
         if let Ok(r) = &report {
             check_import_report(r);
             assert_eq!(r.records.is_some(), records, "records returned iff asked");
+        }
+        // Written as the rows are read (the wasm package's path): the report's own text.
+        let streamed = api::validate_import_json(policy, file, ImportOptions { format, records }, &ctx);
+        match (&report, streamed) {
+            (Ok(r), Ok(s)) => {
+                let mut without_status = r.clone();
+                let status = std::mem::take(&mut without_status.status);
+                assert_eq!(s.status, status, "the streamed status differs");
+                let text = api::import_report_json(&without_status).expect("a report writes");
+                assert!(s.text == text, "the streamed report text differs");
+            }
+            (Err(e), Err(a)) => assert_eq!(e.to_string(), a.to_string()),
+            (r, s) => panic!(
+                "import and the streamed import disagree: {:?} vs {:?}",
+                r.as_ref().err(),
+                s.err()
+            ),
         }
         // The JSON entry point takes the file as text.
         let Ok(text) = std::str::from_utf8(file) else {

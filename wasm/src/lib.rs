@@ -41,7 +41,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::Value;
 use warden_core::api::{self, ApiError, Op};
-use warden_core::import::{ImportFormat, ImportOptions as CoreImportOptions, validate_import};
+use warden_core::import::{ImportFormat, ImportOptions as CoreImportOptions};
 use warden_core::policy::{Mode, presets};
 use warden_core::validate::{ValidationContext, ValidationFacts};
 use warden_core::{Date, Lang, Policy};
@@ -572,7 +572,9 @@ impl Warden {
                 facts: &opts.facts,
                 mfa: false,
             };
-            let mut report = validate_import(
+            // The bytes `JSON.parse` of `to_value` of the report would read, written as the
+            // rows are read, without the `Value`; the status apart.
+            let report = api::validate_import_json(
                 &self.policy,
                 bytes,
                 CoreImportOptions {
@@ -581,11 +583,7 @@ impl Warden {
                 },
                 &ctx,
             )?;
-            let status = std::mem::take(&mut report.status);
-            // The bytes `JSON.parse` of `to_value` would read, without the `Value`.
-            let text =
-                api::import_report_json(&report).map_err(|e| input_error("", e.to_string()))?;
-            Ok(lazy_import(&status, report.records.is_some(), &text))
+            Ok(lazy_import(&report.status, opts.records, &report.text))
         };
         inner().map_err(|e| to_js_error(&e))
     }
