@@ -102,6 +102,15 @@ impl Plugins {
         }
     }
 
+    /// The configuration of the runtime this app's plugins run on (the runtime is created
+    /// on first use): how plugins' code is compiled, the pool and the CPU gate.
+    ///
+    /// # Errors
+    /// [`ApiError::Internal`] when the runtime cannot be created on this platform.
+    pub fn runtime_config(&self) -> Result<RuntimeConfig, ApiError> {
+        Ok(self.registry()?.runtime().config())
+    }
+
     fn registry(&self) -> Result<Arc<Registry>, ApiError> {
         if let Some(r) = self.registry.get() {
             return Ok(Arc::clone(r));

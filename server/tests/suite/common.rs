@@ -69,6 +69,11 @@ fn with_db(base: &str, db: &str) -> String {
 impl Env {
     /// A fresh, migrated, empty database; `None` when PostgreSQL is explicitly skipped.
     pub async fn new(which: Which) -> Option<Env> {
+        Self::with_settings(which, Settings::default()).await
+    }
+
+    /// As [`new`](Self::new), the app run with `settings`.
+    pub async fn with_settings(which: Which, settings: Settings) -> Option<Env> {
         let mut sqlite_path = None;
         let (url, pg_name) = match which {
             Which::Sqlite => {
@@ -100,7 +105,7 @@ impl Env {
             }
         );
         let db = Db::connect(&parsed, 8).await.expect("connect and migrate");
-        let app = App::new(db, Settings::default());
+        let app = App::new(db, settings);
         let router = api::router(Arc::clone(&app), None);
         Some(Env {
             app,

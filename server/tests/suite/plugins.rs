@@ -801,3 +801,47 @@ async fn searches_run_the_plugins(env: &Env) {
     );
 }
 on_both!(searches_run_the_plugins);
+
+/// The opt-in optimised plugin code (`Settings::optimize_plugin_code`, the server's
+/// `--optimize-plugin-code`) over the API: the app runs on the optimising runtime, and
+/// uploads, narrowed decisions, replacement, removal, a faulting plugin and hostile uploads
+/// go as they do by default (SQLite: the runtime does not depend on the database).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn optimised_plugin_code_over_the_api() {
+    let settings = || warden_server::Settings {
+        optimize_plugin_code: true,
+        ..warden_server::Settings::default()
+    };
+    let env = Env::with_settings(Which::Sqlite, settings())
+        .await
+        .expect("sqlite env");
+    assert!(
+        env.app
+            .plugins
+            .runtime_config()
+            .unwrap()
+            .optimize_plugin_code
+    );
+    upload_narrow_replace_remove(&env).await;
+    env.cleanup().await;
+    let env = Env::with_settings(Which::Sqlite, settings())
+        .await
+        .expect("sqlite env");
+    transition_fails_closed_on_a_faulting_plugin(&env).await;
+    env.cleanup().await;
+    let env = Env::with_settings(Which::Sqlite, settings())
+        .await
+        .expect("sqlite env");
+    hostile_uploads_are_refused(&env).await;
+    env.cleanup().await;
+    // The default app is not on the optimising runtime.
+    let env = Env::new(Which::Sqlite).await.expect("sqlite env");
+    assert!(
+        !env.app
+            .plugins
+            .runtime_config()
+            .unwrap()
+            .optimize_plugin_code
+    );
+    env.cleanup().await;
+}
