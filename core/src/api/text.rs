@@ -374,8 +374,9 @@ pub struct ImportJson {
 /// [`validate_import`](crate::import::validate_import), answered as the JSON text of its
 /// report ([`ImportJson`]): the wasm package's `validateImport`. Each row with violations
 /// is written as it is read and then dropped, so that a file with many bad rows never
-/// holds all their violations at once (about 40% of an import's time at 50% bad rows went
-/// to allocating, growing and freeing them).
+/// holds all their violations at once: in the Node package, 100,000 JSON Lines rows at
+/// 50% bad leave 49 MiB of wasm memory instead of 73 MiB (a wasm memory never shrinks);
+/// natively, 9% fewer instructions there (the allocator reuses what each row frees).
 ///
 /// # Errors
 /// [`ApiError`] `import_unreadable` when the file as a whole cannot be read, as
