@@ -25,6 +25,9 @@ cargo fmt --all -- --check
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
 
+step "cargo doc (the workspace's own crates; broken or private links are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc -q --workspace --no-deps
+
 step "plugin components (core component, example and hostile plugins -> target/components/)"
 scripts/build-components.sh
 

@@ -1,7 +1,7 @@
 //! The manager hierarchy's closure table (`user_closure`: ancestor, descendant, depth),
 //! kept in step with `users.manager_id` inside the transaction that changes it. The list
 //! scope's subtree (`team` with or without a depth) reads it through the kernel's
-//! [`SubtreeStrategy::ClosureTable`](warden_core::access::SubtreeStrategy::ClosureTable)
+//! [`SubtreeStrategy::ClosureTable`]
 //! rendering, an indexed lookup instead of a recursive walk per request.
 //!
 //! Every user has its own row at depth 0, so that moving a user moves its whole subtree

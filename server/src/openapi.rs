@@ -11,7 +11,7 @@
 //!   `schemars::JsonSchema` and are generated into the same components; query parameters
 //!   point at the properties of their query type's schema;
 //! - the shapes the server assembles as JSON (the user view, pages, the AuthZEN messages,
-//!   the server's error body) are described here, in [`server_shapes`].
+//!   the server's error body) are described here, in `server_shapes`.
 //!
 //! Every route of [`crate::api::router`] must appear in the document: the test
 //! `every_route_is_documented` reads the routes registered in `server/src` and fails on one

@@ -129,7 +129,7 @@ fn parse_op(op: &str) -> Result<Op, ApiError> {
 }
 
 /// Installs the package's `presets.json` asset (`[{id, name, title, policy}]`), once per
-/// module: [`Warden::from_preset`], [`presets`] and requests naming a preset use it.
+/// module: [`Warden::from_preset`], [`presets`](fn@presets) and requests naming a preset use it.
 /// Installing the same list again does nothing.
 ///
 /// # Errors

@@ -1,6 +1,6 @@
 //! # warden-wasm
 //!
-//! Warden for browsers and Node: a thin [`wasm_bindgen`] layer over `warden-core`. Every
+//! Warden for browsers and Node: a thin [`wasm_bindgen`](mod@wasm_bindgen) layer over `warden-core`. Every
 //! decision goes through the core's JSON entry point ([`warden_core::api::evaluate_with`]),
 //! so a rule has exactly one implementation and the verdicts are the native ones.
 //!

@@ -345,7 +345,7 @@ pub fn to_sorted_json<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>, serde_jso
 /// package's `validateImport` decodes), written field by field in key order. The rows with
 /// violations are most of a report with many bad rows: each row and violation is written
 /// straight in its key order rather than as an object whose entries are then sorted; their
-/// params, paths and the rest go through [`Sorted`].
+/// params, paths and the rest go through the sorted-key writer.
 ///
 /// # Errors
 /// As [`to_sorted_json`].
