@@ -47,6 +47,13 @@ pub(crate) fn json_special(v: u64) -> u64 {
     equal(v, b'"') | equal(v, b'\\') | below(v, 0x20)
 }
 
+/// The position of the first byte of `bytes` that [`is_json_special`] (at or after which a
+/// JSON string's text needs more than copying): the JSON reader's and writer's one scan.
+#[inline]
+pub(crate) fn json_special_position(bytes: &[u8]) -> Option<usize> {
+    position(bytes, json_special, is_json_special)
+}
+
 /// The position of the first byte of `bytes` that `is` holds for, with `mask` (lowest
 /// exact) flagging the same bytes of a word.
 #[inline]

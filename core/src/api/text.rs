@@ -350,11 +350,7 @@ pub fn to_sorted_json<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>, serde_jso
 /// # Errors
 /// As [`to_sorted_json`].
 pub fn import_report_json(report: &ImportReport) -> Result<Vec<u8>, serde_json::Error> {
-    let mut rows = RowsJson::new(160 * report.rows.len());
-    for row in &report.rows {
-        rows.push(row);
-    }
-    report_json(report, rows)
+    report_json(report, RowsJson::of(&report.rows))
 }
 
 /// What [`validate_import_json`] returns: an import report as JSON text, its status bytes
@@ -393,13 +389,7 @@ pub fn validate_import_json(
     let status = std::mem::take(&mut report.status);
     // The rows went to the text; should they be in the report instead, they are written
     // from there.
-    let rows = rows.unwrap_or_else(|| {
-        let mut text = RowsJson::new(160 * report.rows.len());
-        for row in std::mem::take(&mut report.rows) {
-            text.push(&row);
-        }
-        text
-    });
+    let rows = rows.unwrap_or_else(|| RowsJson::of(&report.rows));
     let text =
         report_json(&report, rows).map_err(|e| ApiError::invalid_input("", e.to_string()))?;
     Ok(ImportJson { status, text })
@@ -410,7 +400,6 @@ pub fn validate_import_json(
 /// [`validate_import_json`]).
 pub(crate) struct RowsJson {
     w: Sorted,
-    rows: usize,
     /// The first error; no row is written after it.
     error: Option<serde_json::Error>,
 }
@@ -419,9 +408,17 @@ impl RowsJson {
     fn new(capacity: usize) -> Self {
         RowsJson {
             w: Sorted::new(capacity, false),
-            rows: 0,
             error: None,
         }
+    }
+
+    /// The text of a report's `rows`.
+    fn of(rows: &[RowReport]) -> Self {
+        let mut text = RowsJson::new(160 * rows.len());
+        for row in rows {
+            text.push(row);
+        }
+        text
     }
 
     /// Writes `row`; an error is kept for [`report_json`].
@@ -441,10 +438,10 @@ impl RowsJson {
             violations,
         } = row;
         let w = &mut self.w;
-        if self.rows > 0 {
+        // Every row writes text: any before this one needs a separator.
+        if !w.out.is_empty() {
             w.out.push(b',');
         }
-        self.rows += 1;
         let mut number = itoa::Buffer::new();
         w.out.extend_from_slice(b"{\"index\":");
         w.out.extend_from_slice(number.format(*index).as_bytes());
@@ -601,12 +598,7 @@ fn write_str(out: &mut Vec<u8>, s: &str) -> Result<(), serde_json::Error> {
 /// Whether `bytes` has a byte `serde_json` escapes in a string: `"`, `\\` or a control
 /// character below U+0020.
 fn needs_escape(bytes: &[u8]) -> bool {
-    crate::swar::position(
-        bytes,
-        crate::swar::json_special,
-        crate::swar::is_json_special,
-    )
-    .is_some()
+    crate::swar::json_special_position(bytes).is_some()
 }
 
 fn err(msg: &str) -> serde_json::Error {

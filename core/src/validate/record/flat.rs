@@ -125,8 +125,7 @@ fn value(text: &str, at: usize) -> Option<(Parsed<'_>, usize)> {
 /// unescaped) or the end of the text.
 #[inline]
 fn string(text: &str, start: usize) -> Option<(&str, usize)> {
-    let rest = text.as_bytes().get(start..)?;
-    let at = start + swar::position(rest, swar::json_special, swar::is_json_special)?;
+    let at = start + swar::json_special_position(text.as_bytes().get(start..)?)?;
     if text.as_bytes().get(at) != Some(&b'"') {
         return None;
     }
@@ -142,8 +141,7 @@ fn string(text: &str, start: usize) -> Option<(&str, usize)> {
 #[inline(never)]
 fn unescape(text: &str, start: usize) -> Option<(String, usize)> {
     let bytes = text.as_bytes();
-    let rest = bytes.get(start..)?;
-    let mut at = start + swar::position(rest, swar::json_special, swar::is_json_special)?;
+    let mut at = start + swar::json_special_position(bytes.get(start..)?)?;
     if bytes.get(at) != Some(&b'\\') {
         return None;
     }
@@ -186,8 +184,7 @@ fn unescape(text: &str, start: usize) -> Option<(String, usize)> {
         };
         out.push(c);
         // After an escape `at` is just past an ASCII byte: a character boundary.
-        let rest = bytes.get(at..)?;
-        let next = at + swar::position(rest, swar::json_special, swar::is_json_special)?;
+        let next = at + swar::json_special_position(bytes.get(at..)?)?;
         out.push_str(text.get(at..next)?);
         at = next;
         match bytes.get(at)? {
