@@ -276,7 +276,8 @@ impl<'a> Out<'a> {
             _ => None,
         }
     }
-    /// The stored record: the checked fields in schema order, then the derived ones.
+    /// The stored record: the checked fields in schema order, then the derived ones (the
+    /// order of [`stored_order`]; the values are moved out, not copied).
     fn stored_record(&mut self) -> Map<String, Value> {
         let mut map = Map::new();
         for late in [false, true] {
@@ -294,6 +295,83 @@ impl<'a> Out<'a> {
             }
         }
         map
+    }
+}
+
+/// The order of a stored record's fields: the checked ones in schema order, then the
+/// derived ones (the order a [`Map`] built with `preserve_order` keeps).
+fn stored_order<'s>(fields: &'s [FieldState<'_>]) -> impl Iterator<Item = usize> + 's {
+    [false, true].into_iter().flat_map(move |late| {
+        fields
+            .iter()
+            .enumerate()
+            .filter(move |(_, f)| f.derived == late)
+            .map(|(i, _)| i)
+    })
+}
+
+/// A value of a stored record, as [`ValidationDecision::normalized`] would hold it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoredValue<'r> {
+    /// `null`.
+    Null,
+    /// `true` or `false`.
+    Bool(bool),
+    /// A text (normalised).
+    Text(&'r str),
+}
+
+impl StoredValue<'_> {
+    /// The value as the decision's map holds it.
+    pub fn to_value(self) -> Value {
+        match self {
+            StoredValue::Null => Value::Null,
+            StoredValue::Bool(b) => Value::Bool(b),
+            StoredValue::Text(t) => Value::String(t.to_owned()),
+        }
+    }
+}
+
+/// The record as it would be stored, read where validation left it: what
+/// [`ValidationDecision::normalized`] holds, without building the map. For a caller that
+/// writes a decision out (as JSON text, as a JS object) instead of keeping it; see
+/// [`validate_user_json_with`].
+#[derive(Clone, Copy)]
+pub struct StoredRecord<'r> {
+    policy: &'r Policy,
+    fields: &'r [FieldState<'r>],
+}
+
+impl std::fmt::Debug for StoredRecord<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl<'r> StoredRecord<'r> {
+    /// The stored value of the schema's field at `position`, `None` when the record
+    /// stores nothing for it.
+    fn get(&self, position: usize) -> Option<StoredValue<'r>> {
+        match &self.fields.get(position)?.stored {
+            Slot::Unset => None,
+            Slot::Null => Some(StoredValue::Null),
+            Slot::Bool(b) => Some(StoredValue::Bool(*b)),
+            Slot::Text(t) => Some(StoredValue::Text(t)),
+        }
+    }
+
+    /// The stored fields by name, in the order the decision's map is built (the checked
+    /// fields in schema order, then the derived ones).
+    pub fn iter(&self) -> impl Iterator<Item = (&'r str, StoredValue<'r>)> + '_ {
+        stored_order(self.fields)
+            .filter_map(|i| Some((self.policy.fields().get(i)?.name.as_str(), self.get(i)?)))
+    }
+
+    /// The map [`ValidationDecision::normalized`] holds.
+    pub fn to_map(&self) -> Map<String, Value> {
+        self.iter()
+            .map(|(name, v)| (name.to_owned(), v.to_value()))
+            .collect()
     }
 }
 
@@ -416,6 +494,56 @@ pub(crate) fn validate_user_json_within(
 ) -> Result<Option<ValidationDecision>, RecordJsonError> {
     with_json_record(policy, json, |policy, record, keys| {
         (keys <= max_keys).then(|| decide(policy, record, ctx))
+    })
+}
+
+/// [`validate_user_json`], handing the verdict and the stored record, read in place, to
+/// `then` instead of building a [`ValidationDecision`]: the same decision, for a caller
+/// that writes it out rather than keeps it (the wasm package builds its JS object from
+/// it). `then` gets what the decision would hold: [`StoredRecord::to_map`] is its
+/// `normalized`, and its `policy` is `policy`'s hash.
+///
+/// # Errors
+/// As [`validate_user_json`].
+pub fn validate_user_json_with<R>(
+    policy: &Policy,
+    json: &[u8],
+    ctx: &ValidationContext<'_>,
+    then: impl FnOnce(ValidationVerdict, StoredRecord<'_>) -> R,
+) -> Result<R, RecordJsonError> {
+    with_json_record(policy, json, |policy, record, _| {
+        decide_with(policy, record, ctx, then)
+    })
+}
+
+/// [`validate_user_json_with`] within `max_keys` keys, as [`validate_user_json_within`].
+pub(crate) fn validate_user_json_within_with<R>(
+    policy: &Policy,
+    json: &[u8],
+    ctx: &ValidationContext<'_>,
+    max_keys: usize,
+    then: impl FnOnce(ValidationVerdict, StoredRecord<'_>) -> R,
+) -> Result<Option<R>, RecordJsonError> {
+    with_json_record(policy, json, |policy, record, keys| {
+        (keys <= max_keys).then(|| decide_with(policy, record, ctx, then))
+    })
+}
+
+fn decide_with<'a, R>(
+    policy: &'a Policy,
+    record: &Record<'a>,
+    ctx: &ValidationContext<'_>,
+    then: impl FnOnce(ValidationVerdict, StoredRecord<'_>) -> R,
+) -> R {
+    run_with(policy, record, ctx, None, |out| {
+        let verdict = out.verdict();
+        then(
+            verdict,
+            StoredRecord {
+                policy,
+                fields: &out.fields,
+            },
+        )
     })
 }
 

@@ -92,6 +92,33 @@ fn with_policy(request: &[u8]) -> Option<(Answer, Answer)> {
             String::from_utf8_lossy(&typed),
             show(&text)
         );
+        // The decision handed over in parts (what the wasm package builds its object from)
+        // is the same decision: its stored record is the map, each key once.
+        let parts = api::validate_json_with(&policy, req.lang, req.input.get(), |v, s| {
+            (
+                v,
+                s.to_map(),
+                s.iter().map(|(k, _)| k.to_owned()).collect::<Vec<_>>(),
+            )
+        });
+        let (verdict, normalized, order) = parts.expect("the same inputs as the typed decision");
+        assert_eq!(
+            (verdict.valid, verdict.complete),
+            (d.valid, d.complete),
+            "{}",
+            String::from_utf8_lossy(request)
+        );
+        assert_eq!(verdict.violations, d.violations);
+        assert_eq!(verdict.checks, d.checks);
+        assert_eq!(verdict.password, d.password);
+        assert_eq!(normalized, d.normalized);
+        assert_eq!(order.len(), d.normalized.len());
+    } else if req.op == api::Op::Validate {
+        assert!(
+            api::validate_json_with(&policy, req.lang, req.input.get(), |_, _| ()).is_none(),
+            "parts without a typed decision: {}",
+            String::from_utf8_lossy(request)
+        );
     }
     let input: Value = serde_json::from_str(req.input.get()).unwrap();
     let value = api::evaluate_with(&policy, req.op, req.lang, input)

@@ -40,10 +40,13 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::Value;
+use smallvec::SmallVec;
 use warden_core::api::{self, ApiError, Op};
 use warden_core::import::{ImportFormat, ImportOptions as CoreImportOptions};
 use warden_core::policy::{Mode, presets};
-use warden_core::validate::{ValidationContext, ValidationFacts};
+use warden_core::validate::{
+    StoredRecord, StoredValue, ValidationContext, ValidationFacts, ValidationVerdict,
+};
 use warden_core::{Date, Lang, Policy};
 use wasm_bindgen::prelude::*;
 
@@ -176,30 +179,35 @@ impl Warden {
     }
 
     /// A validation decision as the JS object `JSON.parse` of its contract response gives,
-    /// built by `wasm/js/decision.js` from the stored record's values and the JSON text of
-    /// its lists (none for a clean record): no JSON text of the whole decision, no
-    /// `JSON.parse` of it. `None` when the decision has a shape this form does not carry (a
-    /// stored value that is not text, a boolean or null; a policy hash other than this
-    /// policy's), which the caller then sends as text.
-    fn decision_object(&self, d: &warden_core::ValidationDecision) -> Option<JsValue> {
+    /// built by `wasm/js/decision.js` from the verdict and the stored record read in place
+    /// (`api::validate_json_with`: no map of it built) and the JSON text of its lists (none
+    /// for a clean record): no JSON text of the whole decision, no `JSON.parse` of it.
+    /// `None` when the names cannot be own data properties of an object built by
+    /// assignment (`__proto__`), which the caller then answers as text.
+    fn decision_object(
+        &self,
+        verdict: &ValidationVerdict,
+        stored: StoredRecord<'_>,
+    ) -> Option<JsValue> {
         let names = self.names.as_ref()?;
-        if *d.policy != *self.policy.hash() {
-            return None;
+        // Keys sorted as the contract's response writes them (`api::to_response_json`): the
+        // stored fields by their index among the sorted names.
+        let mut entries: SmallVec<[(u32, StoredValue<'_>); 16]> = SmallVec::new();
+        for (name, value) in stored.iter() {
+            let index = self
+                .fields
+                .binary_search_by(|f| f.as_str().cmp(name))
+                .ok()?;
+            entries.push((u32::try_from(index).ok()?, value));
         }
-        // Keys sorted as the contract's response writes them (`api::to_response_json`).
-        let mut entries: Vec<(&String, &Value)> = d.normalized.iter().collect();
-        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        entries.sort_unstable_by_key(|e| e.0);
         let mut values = String::with_capacity(256);
         let mut layout = Vec::with_capacity(2 * entries.len());
-        // Both sorted: each key is found by walking the names forward.
-        let mut sorted = self.fields.iter().enumerate();
-        for (key, value) in entries {
-            let position = sorted.find(|(_, name)| *name == key)?.0;
-            let position = u32::try_from(position).ok()?;
+        for (position, value) in entries {
             let code = match value {
-                Value::Null => 0,
-                Value::Bool(b) => 1 + u32::from(*b),
-                Value::String(s) => {
+                StoredValue::Null => 0,
+                StoredValue::Bool(b) => 1 + u32::from(b),
+                StoredValue::Text(s) => {
                     let units = if s.is_ascii() {
                         s.len()
                     } else {
@@ -208,26 +216,28 @@ impl Warden {
                     values.push_str(s);
                     u32::try_from(units).ok()?.checked_add(3)?
                 }
-                _ => return None,
             };
             layout.push(position);
             layout.push(code);
         }
-        let rest = if d.checks.is_empty() && d.violations.is_empty() && d.password.is_none() {
+        let rest = if verdict.checks.is_empty()
+            && verdict.violations.is_empty()
+            && verdict.password.is_none()
+        {
             Vec::new()
         } else {
             // The lists as the response's text writes them, in one array for one `JSON.parse`.
             let mut rest = b"[".to_vec();
-            rest.extend(api::to_sorted_json(&d.checks).ok()?);
+            rest.extend(api::to_sorted_json(&verdict.checks).ok()?);
             rest.push(b',');
-            rest.extend(api::to_sorted_json(&d.violations).ok()?);
+            rest.extend(api::to_sorted_json(&verdict.violations).ok()?);
             rest.push(b',');
-            rest.extend(api::to_sorted_json(&d.password).ok()?);
+            rest.extend(api::to_sorted_json(&verdict.password).ok()?);
             rest.push(b']');
             rest
         };
         let rest = std::str::from_utf8(&rest).ok()?;
-        let flags = u32::from(d.valid) | (u32::from(d.complete) << 1);
+        let flags = u32::from(verdict.valid) | (u32::from(verdict.complete) << 1);
         Some(validation_decision(
             names,
             &self.hash,
@@ -254,14 +264,16 @@ impl Warden {
                 let lang = parse_lang(lang)?;
                 let text = convert::js_text(input, "input")?;
                 if op == Op::Validate
-                    && let Some(d) = api::validate_json_decision(&self.policy, lang, &text)
+                    && let Some(object) =
+                        api::validate_json_with(&self.policy, lang, &text, |v, s| {
+                            self.decision_object(&v, s)
+                        })
                 {
-                    if let Some(object) = self.decision_object(&d) {
+                    // `None` inside: a decision this form does not carry (`__proto__`
+                    // among the field names), answered as text below.
+                    if let Some(object) = object {
                         return Ok(object);
                     }
-                    let out =
-                        api::to_response_json(&d).map_err(|e| input_error("", e.to_string()))?;
-                    return convert::from_text(&out);
                 }
                 let out = api::evaluate_json_with(&self.policy, op, lang, &text)?;
                 convert::from_text(&out)

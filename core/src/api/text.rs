@@ -33,7 +33,10 @@ use crate::import::{self, ImportOptions, ImportReport, RowReport, RowSink};
 use crate::messages::Lang;
 use crate::policy::{Mode, Policy};
 use crate::util::Strict;
-use crate::validate::{ValidationContext, ValidationDecision, ValidationFacts};
+use crate::validate::{
+    StoredRecord, StoredValue, ValidationContext, ValidationDecision, ValidationFacts,
+    ValidationVerdict,
+};
 use crate::violation::Violation;
 
 /// Whether `text` is one JSON value the [`Value`] parser accepts.
@@ -125,7 +128,17 @@ fn validate_response(
     if op != Op::Validate {
         return None;
     }
-    validate_decision(policy, lang, input, checked).and_then(|d| validation_response(&d).ok())
+    with_validate_text(policy, lang, input, checked, |json, ctx| {
+        crate::validate::validate_user_json_within_with(
+            policy,
+            json,
+            ctx,
+            MAX_RECORD_FIELDS,
+            |verdict, stored| validation_response(policy, &verdict, stored).ok(),
+        )
+        .ok()?
+        .flatten()
+    })
 }
 
 /// The `validate` operation on its input text, as the typed decision: `Some` when
@@ -145,13 +158,34 @@ pub fn validate_json_decision(
     validate_decision(policy, lang, input, false)
 }
 
+/// [`validate_json_decision`], handing the decision's verdict and stored record to `then`
+/// instead of building the [`ValidationDecision`] ([`validate_user_json_with`]): `Some`
+/// exactly when that function answers, with the same decision (its `normalized` is
+/// [`StoredRecord::to_map`], its `policy` is `policy`'s hash).
+///
+/// For a caller that writes the decision out at once (the wasm package builds its JS
+/// object from it): the record as stored is read in place, with no map built.
+///
+/// [`validate_user_json_with`]: crate::validate::validate_user_json_with
+pub fn validate_json_with<R>(
+    policy: &Policy,
+    lang: Lang,
+    input: &str,
+    then: impl FnOnce(ValidationVerdict, StoredRecord<'_>) -> R,
+) -> Option<R> {
+    with_validate_text(policy, lang, input, false, |json, ctx| {
+        crate::validate::validate_user_json_within_with(policy, json, ctx, MAX_RECORD_FIELDS, then)
+            .ok()?
+    })
+}
+
 /// At most this many `[` and `{` in a text: its nesting stays under `serde_json`'s
 /// recursion limit (128) however they are arranged, inside an envelope or not.
 const SHALLOW_BRACKETS: usize = 100;
 
 /// Whether `text` has too few brackets to reach `serde_json`'s recursion limit.
 fn is_shallow(text: &str) -> bool {
-    text.bytes().filter(|&b| b == b'[' || b == b'{').count() <= SHALLOW_BRACKETS
+    crate::swar::count_of(text.as_bytes(), b"[{") <= SHALLOW_BRACKETS
 }
 
 /// `input` read by the [`Value`] parser already (`checked`), or not, by the typed path
@@ -210,6 +244,20 @@ fn validate_decision(
     input: &str,
     checked: bool,
 ) -> Option<ValidationDecision> {
+    with_validate_text(policy, lang, input, checked, |json, ctx| {
+        crate::validate::validate_user_json_within(policy, json, ctx, MAX_RECORD_FIELDS).ok()?
+    })
+}
+
+/// The envelope of [`validate_decision`] read, `then` given the record's text and the
+/// context; `None` as there.
+fn with_validate_text<R>(
+    policy: &Policy,
+    lang: Lang,
+    input: &str,
+    checked: bool,
+    then: impl FnOnce(&[u8], &ValidationContext<'_>) -> Option<R>,
+) -> Option<R> {
     if !policy.speaks(lang) || !(checked || is_shallow(input) || is_strict_json(input)) {
         return None;
     }
@@ -224,29 +272,28 @@ fn validate_decision(
         facts: &input.facts,
         mfa: input.mfa,
     };
-    crate::validate::validate_user_json_within(
-        policy,
-        input.user.get().as_bytes(),
-        &ctx,
-        MAX_RECORD_FIELDS,
-    )
-    .ok()?
+    then(input.user.get().as_bytes(), &ctx)
 }
 
-/// A validation decision as the contract's response: the bytes of [`to_response_json`],
-/// written field by field in key order (the record as stored is a map already sorted, and
-/// the lists go through [`Sorted`]).
-fn validation_response(d: &ValidationDecision) -> Result<Vec<u8>, serde_json::Error> {
-    // Every field named: a field added to the decision fails to compile here.
-    let ValidationDecision {
+/// A validation decision as the contract's response: the bytes of [`to_response_json`] of
+/// the decision `verdict` and `stored` make under `policy` (see
+/// [`validate_json_with`]), written field by field in key order (the lists go through
+/// [`Sorted`]) with no [`ValidationDecision`] built. `core/tests/text_path.rs` holds them
+/// equal to the typed decision's bytes over the conformance vectors and generated records.
+fn validation_response(
+    policy: &Policy,
+    verdict: &ValidationVerdict,
+    stored: StoredRecord<'_>,
+) -> Result<Vec<u8>, serde_json::Error> {
+    // Every field of the verdict named: a field added to it fails to compile here (the
+    // decision adds `normalized` and `policy`, written below).
+    let ValidationVerdict {
         valid,
         complete,
-        policy,
         violations,
         checks,
-        normalized,
         password,
-    } = d;
+    } = verdict;
     let mut w = Sorted::new(384, false);
     let bool_text = |b: bool| -> &'static [u8] { if b { b"true" } else { b"false" } };
     w.out.extend_from_slice(b"{\"checks\":");
@@ -256,9 +303,9 @@ fn validation_response(d: &ValidationDecision) -> Result<Vec<u8>, serde_json::Er
     w.out.extend_from_slice(b",\"contract\":");
     serde_json::to_writer(&mut w.out, &CONTRACT_VERSION)?;
     w.out.extend_from_slice(b",\"normalized\":");
-    // Keys sorted as the `Value` path writes them, whichever order the map keeps (an
-    // application may build `serde_json` with `preserve_order`); values are `Value`s.
-    let mut entries: crate::validate::PerField<(&String, &Value)> = normalized.iter().collect();
+    // Keys sorted as the `Value` path writes them (a map sorts its keys unless
+    // `serde_json` is built with `preserve_order`).
+    let mut entries: crate::validate::PerField<(&str, StoredValue<'_>)> = stored.iter().collect();
     entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
     w.out.push(b'{');
     for (i, (key, value)) in entries.into_iter().enumerate() {
@@ -267,7 +314,11 @@ fn validation_response(d: &ValidationDecision) -> Result<Vec<u8>, serde_json::Er
         }
         serde_json::to_writer(&mut w.out, key)?;
         w.out.push(b':');
-        serde_json::to_writer(&mut w.out, value)?;
+        match value {
+            StoredValue::Null => w.out.extend_from_slice(b"null"),
+            StoredValue::Bool(b) => w.out.extend_from_slice(bool_text(b)),
+            StoredValue::Text(t) => serde_json::to_writer(&mut w.out, t)?,
+        }
     }
     w.out.push(b'}');
     if let Some(p) = password {
@@ -275,7 +326,7 @@ fn validation_response(d: &ValidationDecision) -> Result<Vec<u8>, serde_json::Er
         p.serialize(&mut w)?;
     }
     w.out.extend_from_slice(b",\"policy\":");
-    serde_json::to_writer(&mut w.out, &**policy)?;
+    serde_json::to_writer(&mut w.out, policy.hash())?;
     w.out.extend_from_slice(b",\"valid\":");
     w.out.extend_from_slice(bool_text(*valid));
     w.out.extend_from_slice(b",\"violations\":");
