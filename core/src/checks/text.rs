@@ -36,7 +36,7 @@ fn prohibited_in(s: &str, markup: bool) -> Vec<String> {
         let bad = c.is_control() || is_invisible_format(c) || (markup && is_markup(c));
         if bad {
             let shown = if c.is_control() || is_invisible_format(c) {
-                format!("U+{:04X}", c as u32)
+                code_point(c)
             } else {
                 c.to_string()
             };
@@ -44,6 +44,23 @@ fn prohibited_in(s: &str, markup: bool) -> Vec<String> {
                 out.push(shown);
             }
         }
+    }
+    out
+}
+
+/// `c` as `U+` and at least four upper-case hex digits (`U+0007`, `U+202E`), as
+/// `format!("U+{:04X}")` writes it, without the formatting machinery.
+fn code_point(c: char) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let n = c as u32;
+    let digits = (32 - n.leading_zeros()).div_ceil(4).max(4);
+    let mut out = String::with_capacity(2 + digits as usize);
+    out.push_str("U+");
+    for shift in (0..digits).rev() {
+        let nibble = (n >> (shift * 4)) & 0xF;
+        out.push(char::from(
+            HEX.get(nibble as usize).copied().unwrap_or(b'0'),
+        ));
     }
     out
 }
@@ -249,6 +266,16 @@ mod tests {
         bytes
             .iter()
             .all(|&b| ASCII_CLASS.get(usize::from(b)).copied().unwrap_or(1) & refused == 0)
+    }
+
+    #[test]
+    fn a_code_point_is_written_as_format_writes_it() {
+        let every_width = (0..=0x10_FFFF_u32)
+            .step_by(97)
+            .chain([0, 7, 0xF, 0x10, 0xFFF, 0x1000, 0xFFFF, 0x1_0000, 0x10_FFFF]);
+        for c in every_width.filter_map(char::from_u32) {
+            assert_eq!(code_point(c), format!("U+{:04X}", c as u32));
+        }
     }
 
     #[test]
