@@ -5,7 +5,7 @@
 //! `email_domain_not_allowed` at `["email"]` with params `domain` and `allowed`. Records
 //! without an email are left to the core (`required`).
 
-use warden_plugin_sdk::{Json, Level, Plugin, ValidateInput, Violation, log};
+use warden_plugin_sdk::{Fields, Level, Plugin, ValidateInput, Violation, log};
 
 /// The plugin.
 pub struct EmailDomain;
@@ -15,7 +15,8 @@ impl Plugin for EmailDomain {
     const VERSION: &'static str = "1.0.0";
 
     fn validate_user(input: ValidateInput) -> Result<Vec<Violation>, String> {
-        let config = Json::parse(&input.config)?;
+        // The inputs' fields read in place (`Fields`), not built into JSON documents.
+        let config = Fields::parse(&input.config)?;
         let allowed: Vec<String> = config
             .strings_at("allowedDomains")
             .iter()
@@ -24,11 +25,8 @@ impl Plugin for EmailDomain {
         if allowed.is_empty() {
             return Err("configuration: `allowedDomains` must list at least one domain".into());
         }
-        let subdomains = config
-            .get("allowSubdomains")
-            .and_then(serde_json::Value::as_bool)
-            .unwrap_or(false);
-        let user = Json::parse(&input.user)?;
+        let subdomains = config.bool_at("allowSubdomains").unwrap_or(false);
+        let user = Fields::parse(&input.user)?;
         let Some(email) = user.str_at("email") else {
             return Ok(Vec::new());
         };

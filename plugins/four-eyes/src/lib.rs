@@ -10,7 +10,7 @@
 //!   (`four_eyes_same_person` when the approver is the actor).
 //! - transition: moving an administrator to one of `statuses` needs the same fact.
 
-use warden_plugin_sdk::{AuthorizeInput, Json, Plugin, TransitionInput, Verdict};
+use warden_plugin_sdk::{AuthorizeInput, Fields, Plugin, TransitionInput, Verdict};
 
 /// The plugin.
 pub struct FourEyes;
@@ -22,12 +22,12 @@ struct Config {
     statuses: Vec<String>,
 }
 
-fn list(config: &Json, key: &str, default: &[&str]) -> Vec<String> {
-    match config.get(key) {
+fn list(config: &Fields<'_>, key: &str, default: &[&str]) -> Vec<String> {
+    match config.raw(key) {
         Some(_) => config
             .strings_at(key)
-            .iter()
-            .map(|s| (*s).to_owned())
+            .into_iter()
+            .map(std::borrow::Cow::into_owned)
             .collect(),
         None => default.iter().map(|s| (*s).to_owned()).collect(),
     }
@@ -35,7 +35,8 @@ fn list(config: &Json, key: &str, default: &[&str]) -> Vec<String> {
 
 impl Config {
     fn parse(s: &str) -> Result<Config, String> {
-        let c = Json::parse(s)?;
+        // The inputs' fields read in place (`Fields`), not built into JSON documents.
+        let c = Fields::parse(s)?;
         Ok(Config {
             admin_roles: list(&c, "adminRoles", &["administrator"]),
             delete_actions: list(&c, "deleteActions", &["users.delete"]),
@@ -44,7 +45,7 @@ impl Config {
         })
     }
 
-    fn is_admin(&self, account: &Json) -> bool {
+    fn is_admin(&self, account: &Fields<'_>) -> bool {
         account
             .strings_at("roles")
             .iter()
@@ -53,9 +54,10 @@ impl Config {
 }
 
 /// The verdict once a sensitive operation is identified.
-fn second_approver(actor: &Json, facts: &Json, what: &str) -> Verdict {
-    match facts.str_at("secondApprover").map(str::trim) {
-        Some(a) if !a.is_empty() && Some(a) == actor.str_at("id") => Verdict::deny(
+fn second_approver(actor: &Fields<'_>, facts: &Fields<'_>, what: &str) -> Verdict {
+    let approver = facts.str_at("secondApprover");
+    match approver.as_deref().map(str::trim) {
+        Some(a) if !a.is_empty() && Some(a) == actor.str_at("id").as_deref() => Verdict::deny(
             "four_eyes_same_person",
             format!("the second approver of {what} must be someone other than the actor"),
         ),
@@ -73,17 +75,17 @@ impl Plugin for FourEyes {
 
     fn authorize(input: AuthorizeInput) -> Result<Verdict, String> {
         let config = Config::parse(&input.config)?;
-        let target = Json::parse(&input.target)?;
+        let target = Fields::parse(&input.target)?;
         if !config.is_admin(&target) {
             return Ok(Verdict::Allow);
         }
-        let actor = Json::parse(&input.actor)?;
-        let facts = Json::parse(&input.facts)?;
+        let actor = Fields::parse(&input.actor)?;
+        let facts = Fields::parse(&input.facts)?;
         if config.delete_actions.contains(&input.action) {
             return Ok(second_approver(&actor, &facts, "deleting an administrator"));
         }
         if config.demote_actions.contains(&input.action) {
-            let change = Json::parse(&input.change)?;
+            let change = Fields::parse(&input.change)?;
             let demotes = change
                 .strings_at("remove")
                 .iter()
@@ -97,12 +99,12 @@ impl Plugin for FourEyes {
 
     fn transition(input: TransitionInput) -> Result<Verdict, String> {
         let config = Config::parse(&input.config)?;
-        let target = Json::parse(&input.target)?;
+        let target = Fields::parse(&input.target)?;
         if !config.is_admin(&target) || !config.statuses.contains(&input.to) {
             return Ok(Verdict::Allow);
         }
-        let actor = Json::parse(&input.actor)?;
-        let facts = Json::parse(&input.facts)?;
+        let actor = Fields::parse(&input.actor)?;
+        let facts = Fields::parse(&input.facts)?;
         Ok(second_approver(
             &actor,
             &facts,

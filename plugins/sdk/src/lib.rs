@@ -72,12 +72,16 @@ pub mod bindings {
     });
 }
 
+use std::borrow::Cow;
+
 use bindings::exports::warden::policy::hooks::Guest;
 pub use bindings::warden::policy::logging::Level;
 pub use bindings::warden::policy::types::{
     AuthorizeInput, Denial, PathPart, PluginInfo, Severity, TransitionInput, ValidateInput,
     Verdict, Violation,
 };
+use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 
 /// The interface version this SDK builds plugins for.
 pub const INTERFACE_VERSION: &str = "0.1.0";
@@ -238,6 +242,229 @@ impl Json {
     }
 }
 
+/// The top-level fields of a JSON input, read without building the document: each value
+/// stays a slice of the input text ([`RawValue`]) until a plugin asks for it, and keys are
+/// borrowed from the text. [`Json`] builds the whole [`serde_json::Value`] (every key and
+/// string allocated, a map built); a plugin that reads a few fields of a record does less
+/// work with this (in a fresh sandbox per decision, that work is the plugin's own cost).
+///
+/// The answers are [`Json`]'s on the texts the host passes: any JSON value is accepted (a
+/// value that is not an object has no fields), a key given twice counts once, with its
+/// last value (as a map keeps it), and text that is not JSON is an error.
+///
+/// ```
+/// use warden_plugin_sdk::Fields;
+/// let user = Fields::parse(r#"{"email":"ada@acme.example","roles":["admin",1]}"#).unwrap();
+/// assert_eq!(user.str_at("email").as_deref(), Some("ada@acme.example"));
+/// assert_eq!(user.strings_at("roles"), ["admin"]);
+/// assert!(user.str_at("phone").is_none());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Fields<'a> {
+    fields: Vec<(Cow<'a, str>, &'a RawValue)>,
+}
+
+impl<'a> Fields<'a> {
+    /// Reads the top-level fields of a JSON text.
+    ///
+    /// # Errors
+    /// A message naming the problem when the text is not JSON (the host always passes
+    /// valid JSON).
+    pub fn parse(s: &'a str) -> Result<Fields<'a>, String> {
+        let mut de = serde_json::Deserializer::from_str(s);
+        let fields = serde::Deserializer::deserialize_any(&mut de, FieldsVisitor)
+            .and_then(|f| de.end().map(|()| f))
+            .map_err(|e| format!("unreadable input: {e}"))?;
+        Ok(Fields { fields })
+    }
+
+    /// The text of the value at a key (its last occurrence), if present.
+    pub fn raw(&self, key: &str) -> Option<&'a RawValue> {
+        self.fields
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| *v)
+    }
+
+    /// The value at a key, if present, parsed on demand.
+    pub fn get(&self, key: &str) -> Option<serde_json::Value> {
+        self.raw(key)
+            .and_then(|v| serde_json::from_str(v.get()).ok())
+    }
+
+    /// The string at a key, if it is one (borrowed from the input unless it has escapes).
+    pub fn str_at(&self, key: &str) -> Option<Cow<'a, str>> {
+        let raw = self.raw(key)?.get();
+        let mut de = serde_json::Deserializer::from_str(raw);
+        serde::Deserializer::deserialize_any(&mut de, StrVisitor)
+            .ok()
+            .flatten()
+    }
+
+    /// The boolean at a key, if it is one.
+    pub fn bool_at(&self, key: &str) -> Option<bool> {
+        match self.raw(key)?.get() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        }
+    }
+
+    /// The strings of an array at a key (non-strings skipped; empty when absent or not an
+    /// array).
+    pub fn strings_at(&self, key: &str) -> Vec<Cow<'a, str>> {
+        let Some(raw) = self.raw(key) else {
+            return Vec::new();
+        };
+        let mut de = serde_json::Deserializer::from_str(raw.get());
+        serde::Deserializer::deserialize_any(&mut de, StringsVisitor).unwrap_or_default()
+    }
+}
+
+/// An object's entries as (key, value text); any other value has none.
+struct FieldsVisitor;
+
+impl<'de> Visitor<'de> for FieldsVisitor {
+    type Value = Vec<(Cow<'de, str>, &'de RawValue)>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::with_capacity(map.size_hint().unwrap_or(8));
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            out.push((key.0, map.next_value::<&'de RawValue>()?));
+        }
+        Ok(out)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Vec::new())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+}
+
+/// A key, borrowed from the text unless it has escapes.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> serde::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(StrVisitor)?
+            .map(Key)
+            .ok_or_else(|| serde::de::Error::custom("a key that is not a string"))
+    }
+}
+
+/// A string, borrowed when it can be; `None` for any other value.
+struct StrVisitor;
+
+impl<'de> Visitor<'de> for StrVisitor {
+    type Value = Option<Cow<'de, str>>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(v)))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+/// The strings of an array (other elements skipped); nothing for any other value.
+struct StringsVisitor;
+
+/// An array element: a string, or anything else (skipped).
+struct MaybeStr<'de>(Option<Cow<'de, str>>);
+
+impl<'de> serde::Deserialize<'de> for MaybeStr<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrVisitor).map(MaybeStr)
+    }
+}
+
+impl<'de> Visitor<'de> for StringsVisitor {
+    type Value = Vec<Cow<'de, str>>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(MaybeStr(s)) = seq.next_element()? {
+            out.extend(s);
+        }
+        Ok(out)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(Vec::new())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Vec::new())
+    }
+}
+
 /// A calendar date as days since 1970-01-01, from `YYYY-MM-DD` or the date part of an RFC
 /// 3339 timestamp (`2026-11-22T10:00:00Z`). `None` when it is not a valid date.
 pub fn days_since_epoch(date: &str) -> Option<i64> {
@@ -270,7 +497,105 @@ fn days_in_month(y: i64, m: i64) -> i64 {
 
 #[cfg(test)]
 mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        reason = "tests: a broken assumption should fail the test loudly"
+    )]
     use super::*;
+
+    use proptest::prelude::*;
+
+    /// What `Json` answers for `key`, as `Fields` writes it.
+    fn by_json(
+        text: &str,
+        key: &str,
+    ) -> (
+        Option<String>,
+        Vec<String>,
+        Option<serde_json::Value>,
+        Option<bool>,
+    ) {
+        let j = Json::parse(text).unwrap();
+        (
+            j.str_at(key).map(str::to_owned),
+            j.strings_at(key).iter().map(|s| (*s).to_owned()).collect(),
+            j.get(key).cloned(),
+            j.get(key).and_then(serde_json::Value::as_bool),
+        )
+    }
+
+    fn by_fields(
+        text: &str,
+        key: &str,
+    ) -> (
+        Option<String>,
+        Vec<String>,
+        Option<serde_json::Value>,
+        Option<bool>,
+    ) {
+        let f = Fields::parse(text).unwrap();
+        (
+            f.str_at(key).map(Cow::into_owned),
+            f.strings_at(key).into_iter().map(Cow::into_owned).collect(),
+            f.get(key),
+            f.bool_at(key),
+        )
+    }
+
+    fn scalar() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("null".to_owned()),
+            Just("true".to_owned()),
+            Just("false".to_owned()),
+            any::<i32>().prop_map(|n| n.to_string()),
+            Just("1.5e3".to_owned()),
+            "[a-c\\\\\"é]{0,6}".prop_map(|s| serde_json::to_string(&s).unwrap()),
+            Just(r#""tab\there \u00e9 \ud83d\ude00""#.to_owned()),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = String> {
+        scalar().prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4)
+                    .prop_map(|v| format!("[{}]", v.join(","))),
+                prop::collection::vec(("[a-c]{1,2}", inner), 0..4).prop_map(|v| {
+                    let entries: Vec<String> =
+                        v.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+                    format!("{{{}}}", entries.join(","))
+                }),
+            ]
+        })
+    }
+
+    proptest! {
+        /// The same answers as `Json` on any document: objects with repeated keys and keys
+        /// with escapes, nested values, and values that are not objects.
+        #[test]
+        fn fields_answer_as_json_does(
+            entries in prop::collection::vec((prop_oneof![Just("a".to_owned()), Just("b".to_owned()), Just("c\\u0061".to_owned())], value()), 0..6),
+            top in prop::option::of(value()),
+        ) {
+            let text = match top {
+                Some(t) => t,
+                None => {
+                    let e: Vec<String> = entries.iter().map(|(k, v)| format!(" \"{k}\" : {v} ")).collect();
+                    format!("{{{}}}", e.join(","))
+                }
+            };
+            for key in ["a", "b", "ca", "c\\u0061", "zz"] {
+                prop_assert_eq!(by_fields(&text, key), by_json(&text, key), "{} at {}", text, key);
+            }
+        }
+    }
+
+    #[test]
+    fn not_json_is_an_error_for_both() {
+        for bad in ["", "{", "{\"a\":}", "[1,]", "{\"a\":1} x", "nul"] {
+            assert!(Fields::parse(bad).is_err(), "{bad}");
+            assert!(Json::parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn dates() {
