@@ -148,8 +148,9 @@ fn validate_response(
 /// not an object or has more than [`MAX_RECORD_FIELDS`] keys, a language the policy does
 /// not speak): ask [`evaluate_json_with`], which answers it.
 ///
-/// For a caller that builds the response in another form than JSON text (the wasm package
-/// builds the JS object of a valid record's decision itself).
+/// For a caller that keeps the decision; one that writes it out at once (as the wasm
+/// package builds its JS object) is better served by [`validate_json_with`], which builds
+/// no `normalized` map.
 pub fn validate_json_decision(
     policy: &Policy,
     lang: Lang,

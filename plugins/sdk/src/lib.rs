@@ -2,11 +2,12 @@
 //!
 //! A plugin is a WebAssembly component exporting the `warden:policy/hooks@0.1.0` interface
 //! (`wit/warden-policy.wit`). This crate generates the bindings with `wit-bindgen`, gives
-//! every hook a default ("no objection"), and offers the helpers plugins need: JSON access,
+//! every hook a default ("no objection"), and offers the helpers plugins need: JSON access
+//! ([`Fields`] reads a few top-level fields in place, [`Json`] builds a whole document),
 //! calendar arithmetic (plugins have no clock: dates come in the input) and the bounded log.
 //!
 //! ```no_run
-//! use warden_plugin_sdk::{Plugin, Violation, ValidateInput, Json};
+//! use warden_plugin_sdk::{Fields, Plugin, Violation, ValidateInput};
 //!
 //! struct NoBob;
 //!
@@ -15,8 +16,8 @@
 //!     const VERSION: &'static str = "1.0.0";
 //!
 //!     fn validate_user(input: ValidateInput) -> Result<Vec<Violation>, String> {
-//!         let user = Json::parse(&input.user)?;
-//!         if user.str_at("firstName") == Some("Bob") {
+//!         let user = Fields::parse(&input.user)?;
+//!         if user.str_at("firstName").as_deref() == Some("Bob") {
 //!             return Ok(vec![Violation::error("no_bob", &["firstName"], "Bob is not welcome")]);
 //!         }
 //!         Ok(Vec::new())
