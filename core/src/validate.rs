@@ -276,11 +276,11 @@ impl<'a> Out<'a> {
             _ => None,
         }
     }
-    /// The stored record: the checked fields in schema order, then the derived ones (the
-    /// order of [`stored_order`]; the values are moved out, not copied).
+    /// The stored record: the checked fields in schema order, then the derived ones
+    /// ([`STORED_PASSES`]; the values are moved out, not copied).
     fn stored_record(&mut self) -> Map<String, Value> {
         let mut map = Map::new();
-        for late in [false, true] {
+        for late in STORED_PASSES {
             for (f, field) in self.fields.iter_mut().zip(self.policy.fields()) {
                 if f.derived != late {
                     continue;
@@ -298,10 +298,14 @@ impl<'a> Out<'a> {
     }
 }
 
-/// The order of a stored record's fields: the checked ones in schema order, then the
-/// derived ones (the order a [`Map`] built with `preserve_order` keeps).
+/// The passes over a record's fields that give a stored record its order (the order a
+/// [`Map`] built with `preserve_order` keeps): the checked fields (`derived` false) in
+/// schema order, then the derived ones.
+const STORED_PASSES: [bool; 2] = [false, true];
+
+/// The positions of a stored record's fields, in [`STORED_PASSES`] order.
 fn stored_order<'s>(fields: &'s [FieldState<'_>]) -> impl Iterator<Item = usize> + 's {
-    [false, true].into_iter().flat_map(move |late| {
+    STORED_PASSES.into_iter().flat_map(move |late| {
         fields
             .iter()
             .enumerate()

@@ -263,17 +263,16 @@ impl Warden {
             let inner = || -> Result<JsValue, ApiError> {
                 let lang = parse_lang(lang)?;
                 let text = convert::js_text(input, "input")?;
+                // A policy whose field names have no object form (`__proto__`) is answered
+                // as text below, without validating twice.
                 if op == Op::Validate
-                    && let Some(object) =
+                    && self.names.is_some()
+                    && let Some(Some(object)) =
                         api::validate_json_with(&self.policy, lang, &text, |v, s| {
                             self.decision_object(&v, s)
                         })
                 {
-                    // `None` inside: a decision this form does not carry (`__proto__`
-                    // among the field names), answered as text below.
-                    if let Some(object) = object {
-                        return Ok(object);
-                    }
+                    return Ok(object);
                 }
                 let out = api::evaluate_json_with(&self.policy, op, lang, &text)?;
                 convert::from_text(&out)

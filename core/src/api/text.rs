@@ -116,7 +116,7 @@ pub fn evaluate_json_with(
     run_text(policy, op, lang, input, is_strict_json(input))
 }
 
-/// The response of a `validate` (`op`) read by the text path ([`validate_decision`]), or
+/// The response of a `validate` (`op`) read by the text path ([`validate_parts`]), or
 /// `None` for [`run_text`] to answer: tried once per request, before it.
 fn validate_response(
     policy: &Policy,
@@ -128,17 +128,10 @@ fn validate_response(
     if op != Op::Validate {
         return None;
     }
-    with_validate_text(policy, lang, input, checked, |json, ctx| {
-        crate::validate::validate_user_json_within_with(
-            policy,
-            json,
-            ctx,
-            MAX_RECORD_FIELDS,
-            |verdict, stored| validation_response(policy, &verdict, stored).ok(),
-        )
-        .ok()?
-        .flatten()
+    validate_parts(policy, lang, input, checked, |verdict, stored| {
+        validation_response(policy, &verdict, stored).ok()
     })
+    .flatten()
 }
 
 /// The `validate` operation on its input text, as the typed decision: `Some` when
@@ -156,7 +149,9 @@ pub fn validate_json_decision(
     lang: Lang,
     input: &str,
 ) -> Option<ValidationDecision> {
-    validate_decision(policy, lang, input, false)
+    with_validate_text(policy, lang, input, false, |json, ctx| {
+        crate::validate::validate_user_json_within(policy, json, ctx, MAX_RECORD_FIELDS).ok()?
+    })
 }
 
 /// [`validate_json_decision`], handing the decision's verdict and stored record to `then`
@@ -174,10 +169,7 @@ pub fn validate_json_with<R>(
     input: &str,
     then: impl FnOnce(ValidationVerdict, StoredRecord<'_>) -> R,
 ) -> Option<R> {
-    with_validate_text(policy, lang, input, false, |json, ctx| {
-        crate::validate::validate_user_json_within_with(policy, json, ctx, MAX_RECORD_FIELDS, then)
-            .ok()?
-    })
+    validate_parts(policy, lang, input, false, then)
 }
 
 /// At most this many `[` and `{` in a text: its nesting stays under `serde_json`'s
@@ -210,7 +202,7 @@ fn run_text(
     )
 }
 
-/// [`super::ValidateInput`] with the record left as text, for [`validate_decision`].
+/// [`super::ValidateInput`] with the record left as text, for [`with_validate_text`].
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ValidateText<'a> {
@@ -227,11 +219,27 @@ struct ValidateText<'a> {
     field: Option<String>,
 }
 
-/// The `validate` operation on input text: the record read from its text straight into the
-/// policy's fields (no [`serde_json::Map`] of it), for [`validation_response`]. `None` for
-/// anything this path does not answer itself (a language the policy does not speak, a shape
-/// error, a record that is not an object or has more than [`MAX_RECORD_FIELDS`] keys, a
-/// one-field validation): the typed path then answers, with its own errors.
+/// The `validate` operation on input text, its decision handed over in parts to `then`
+/// ([`validate_json_with`]; `checked` as in [`with_validate_text`]).
+fn validate_parts<R>(
+    policy: &Policy,
+    lang: Lang,
+    input: &str,
+    checked: bool,
+    then: impl FnOnce(ValidationVerdict, StoredRecord<'_>) -> R,
+) -> Option<R> {
+    with_validate_text(policy, lang, input, checked, |json, ctx| {
+        crate::validate::validate_user_json_within_with(policy, json, ctx, MAX_RECORD_FIELDS, then)
+            .ok()?
+    })
+}
+
+/// The `validate` operation's input text read by the text path: the envelope by its typed
+/// fields, then `then` given the record's text (read later straight into the policy's
+/// fields, no [`serde_json::Map`] of it) and the context. `None` for anything this path
+/// does not answer itself (a language the policy does not speak, a shape error, a
+/// one-field validation; `then` declines a record that is not an object or has more than
+/// [`MAX_RECORD_FIELDS`] keys): the typed path then answers, with its own errors.
 ///
 /// `checked`: the [`Value`] parser reads `input` (the caller checked it). When not, a
 /// success here still means it does: the envelope was read by its typed fields (every
@@ -239,19 +247,6 @@ struct ValidateText<'a> {
 /// record by `validate::record` (every value and key as a [`Value`] reads them), and a text
 /// of at most [`SHALLOW_BRACKETS`] brackets cannot reach the recursion limit; a deeper
 /// text is checked whole first.
-fn validate_decision(
-    policy: &Policy,
-    lang: Lang,
-    input: &str,
-    checked: bool,
-) -> Option<ValidationDecision> {
-    with_validate_text(policy, lang, input, checked, |json, ctx| {
-        crate::validate::validate_user_json_within(policy, json, ctx, MAX_RECORD_FIELDS).ok()?
-    })
-}
-
-/// The envelope of [`validate_decision`] read, `then` given the record's text and the
-/// context; `None` as there.
 fn with_validate_text<R>(
     policy: &Policy,
     lang: Lang,

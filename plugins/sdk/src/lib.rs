@@ -81,7 +81,7 @@ pub use bindings::warden::policy::types::{
     AuthorizeInput, Denial, PathPart, PluginInfo, Severity, TransitionInput, ValidateInput,
     Verdict, Violation,
 };
-use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
 /// The interface version this SDK builds plugins for.
@@ -272,11 +272,10 @@ impl<'a> Fields<'a> {
     /// A message naming the problem when the text is not JSON (the host always passes
     /// valid JSON).
     pub fn parse(s: &'a str) -> Result<Fields<'a>, String> {
-        let mut de = serde_json::Deserializer::from_str(s);
-        let fields = serde::Deserializer::deserialize_any(&mut de, FieldsVisitor)
-            .and_then(|f| de.end().map(|()| f))
-            .map_err(|e| format!("unreadable input: {e}"))?;
-        Ok(Fields { fields })
+        match Shape::of(s).map_err(|e| format!("unreadable input: {e}"))? {
+            Shape::Object(fields) => Ok(Fields { fields }),
+            _ => Ok(Fields::default()),
+        }
     }
 
     /// The text of the value at a key (its last occurrence), if present.
@@ -296,11 +295,10 @@ impl<'a> Fields<'a> {
 
     /// The string at a key, if it is one (borrowed from the input unless it has escapes).
     pub fn str_at(&self, key: &str) -> Option<Cow<'a, str>> {
-        let raw = self.raw(key)?.get();
-        let mut de = serde_json::Deserializer::from_str(raw);
-        serde::Deserializer::deserialize_any(&mut de, StrVisitor)
-            .ok()
-            .flatten()
+        match Shape::of(self.raw(key)?.get()) {
+            Ok(Shape::Str(s)) => Some(s),
+            _ => None,
+        }
     }
 
     /// The boolean at a key, if it is one.
@@ -315,154 +313,89 @@ impl<'a> Fields<'a> {
     /// The strings of an array at a key (non-strings skipped; empty when absent or not an
     /// array).
     pub fn strings_at(&self, key: &str) -> Vec<Cow<'a, str>> {
-        let Some(raw) = self.raw(key) else {
-            return Vec::new();
-        };
-        let mut de = serde_json::Deserializer::from_str(raw.get());
-        serde::Deserializer::deserialize_any(&mut de, StringsVisitor).unwrap_or_default()
+        match self.raw(key).map(|raw| Shape::of(raw.get())) {
+            Some(Ok(Shape::Array(strings))) => strings,
+            _ => Vec::new(),
+        }
     }
 }
 
-/// An object's entries as (key, value text); any other value has none.
-struct FieldsVisitor;
+/// A JSON value as `Fields` reads it: an object's entries stay text, an array keeps its
+/// strings, strings stay borrowed from the text unless they have escapes, and anything
+/// else is only checked.
+enum Shape<'de> {
+    Object(Vec<(Cow<'de, str>, &'de RawValue)>),
+    Array(Vec<Cow<'de, str>>),
+    Str(Cow<'de, str>),
+    Other,
+}
 
-impl<'de> Visitor<'de> for FieldsVisitor {
-    type Value = Vec<(Cow<'de, str>, &'de RawValue)>;
+impl<'de> Shape<'de> {
+    /// The shape of a whole JSON text (trailing characters refused).
+    fn of(text: &'de str) -> Result<Shape<'de>, serde_json::Error> {
+        let mut de = serde_json::Deserializer::from_str(text);
+        let shape = serde::Deserialize::deserialize(&mut de)?;
+        de.end()?;
+        Ok(shape)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Shape<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ShapeVisitor)
+    }
+}
+
+struct ShapeVisitor;
+
+impl<'de> Visitor<'de> for ShapeVisitor {
+    type Value = Shape<'de>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a JSON value")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::with_capacity(map.size_hint().unwrap_or(8));
-        while let Some(key) = map.next_key::<Key<'de>>()? {
-            out.push((key.0, map.next_value::<&'de RawValue>()?));
+        while let Some(key) = map.next_key::<Shape<'de>>()? {
+            let Shape::Str(key) = key else {
+                return Err(serde::de::Error::custom("a key that is not a string"));
+            };
+            out.push((key, map.next_value::<&'de RawValue>()?));
         }
-        Ok(out)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(Vec::new())
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Vec::new())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Vec::new())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Vec::new())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Vec::new())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(Vec::new())
-    }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(Vec::new())
-    }
-}
-
-/// A key, borrowed from the text unless it has escapes.
-struct Key<'de>(Cow<'de, str>);
-
-impl<'de> serde::Deserialize<'de> for Key<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_str(StrVisitor)?
-            .map(Key)
-            .ok_or_else(|| serde::de::Error::custom("a key that is not a string"))
-    }
-}
-
-/// A string, borrowed when it can be; `None` for any other value.
-struct StrVisitor;
-
-impl<'de> Visitor<'de> for StrVisitor {
-    type Value = Option<Cow<'de, str>>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Some(Cow::Borrowed(v)))
-    }
-    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Some(Cow::Owned(v.to_owned())))
-    }
-    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Some(Cow::Owned(v)))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(None)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(None)
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-    fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-}
-
-/// The strings of an array (other elements skipped); nothing for any other value.
-struct StringsVisitor;
-
-/// An array element: a string, or anything else (skipped).
-struct MaybeStr<'de>(Option<Cow<'de, str>>);
-
-impl<'de> serde::Deserialize<'de> for MaybeStr<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(StrVisitor).map(MaybeStr)
-    }
-}
-
-impl<'de> Visitor<'de> for StringsVisitor {
-    type Value = Vec<Cow<'de, str>>;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON value")
+        Ok(Shape::Object(out))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::new();
-        while let Some(MaybeStr(s)) = seq.next_element()? {
-            out.extend(s);
+        while let Some(element) = seq.next_element()? {
+            if let Shape::Str(s) = element {
+                out.push(s);
+            }
         }
-        Ok(out)
+        Ok(Shape::Array(out))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(Vec::new())
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Shape::Str(Cow::Borrowed(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Shape::Str(Cow::Owned(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Shape::Str(Cow::Owned(v)))
     }
     fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
-        Ok(Vec::new())
+        Ok(Shape::Other)
     }
     fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
-        Ok(Vec::new())
+        Ok(Shape::Other)
     }
     fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
-        Ok(Vec::new())
+        Ok(Shape::Other)
     }
     fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
-        Ok(Vec::new())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(Vec::new())
+        Ok(Shape::Other)
     }
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(Vec::new())
+        Ok(Shape::Other)
     }
 }
 
