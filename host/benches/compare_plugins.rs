@@ -9,10 +9,13 @@
 //!    entry point consumes its copy); it parses the input, decides and writes the
 //!    decision as JSON, as the host does, but neither copies the request nor looks its
 //!    policy document up in a cache;
-//! 1. no plugin: the core alone, through the host (the request's envelope read and
-//!    checked, `pluginFacts` taken out, the input copied, the policy document found in the
-//!    tenant's cache of compiled policies, by a hash then compared whole, then the same
-//!    `evaluate_with`);
+//! 1. no plugin: the core alone, through the host's typed entry point
+//!    (`Registry::decide`: the policy given compiled, by reference, and a clone of the
+//!    input, as the server calls it; the tenant's set looked up, then the same
+//!    `evaluate_with`); and through its JSON entry point (`Registry::evaluate`: the
+//!    request's envelope read and checked, `pluginFacts` taken out, the input copied, the
+//!    policy document found in the tenant's cache of compiled policies, by a hash then
+//!    compared whole, then the same `evaluate_with`);
 //! 2. the rule written natively in Rust against the parsed request, applied to the core's
 //!    decision after it as the host applies a plugin's answer (configuration parsed once);
 //! 3. the plugin's own crate compiled natively and called through its `Plugin` trait with
@@ -56,7 +59,9 @@ use std::time::Instant;
 use serde_json::{Map, Value, json};
 use warden_core::Policy;
 use warden_core::api::{self, Op};
-use warden_host::plugin::{Limits, PluginSpec, Registry, Runtime, RuntimeConfig, TenantSettings};
+use warden_host::plugin::{
+    Call, Limits, PluginSpec, Registry, Runtime, RuntimeConfig, TenantSettings,
+};
 use warden_plugin_email_domain::EmailDomain;
 use warden_plugin_four_eyes::FourEyes;
 use warden_plugin_sdk::{AuthorizeInput, PathPart, Plugin, Severity, ValidateInput, Verdict};
@@ -409,13 +414,21 @@ struct Scenario {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Way {
     Direct,
+    Typed,
     Core,
     Native,
     Crate,
     Plugin,
 }
 
-const WAYS: [Way; 5] = [Way::Direct, Way::Core, Way::Native, Way::Crate, Way::Plugin];
+const WAYS: [Way; 6] = [
+    Way::Direct,
+    Way::Typed,
+    Way::Core,
+    Way::Native,
+    Way::Crate,
+    Way::Plugin,
+];
 
 impl Scenario {
     /// What the rule of way `w` (native or crate) adds to a core decision.
@@ -459,6 +472,14 @@ impl Scenario {
                 req["input"].clone(),
             )
             .unwrap(),
+            Way::Typed => self
+                .registry
+                .decide(
+                    "none",
+                    &self.policy,
+                    Call::new(self.op, warden_core::Lang::default(), req["input"].clone()),
+                )
+                .unwrap(),
             Way::Core => self.registry.evaluate("none", req).unwrap(),
             Way::Plugin => self.registry.evaluate("tenant", req).unwrap(),
             Way::Native | Way::Crate => {
@@ -658,6 +679,12 @@ fn check(s: &Scenario) -> Checked {
             "{}: the host's decision without plugins vs the core's own on {req}",
             s.plugin
         );
+        assert_eq!(
+            core,
+            s.decide(Way::Typed, req),
+            "{}: the host's JSON entry point vs its typed one on {req}",
+            s.plugin
+        );
         let native = s.decide(Way::Native, req);
         let krate = s.decide(Way::Crate, req);
         let plugin = s.decide(Way::Plugin, req);
@@ -707,11 +734,14 @@ fn check(s: &Scenario) -> Checked {
 
 struct Timed {
     /// Median per decision, by way.
-    per: [f64; 5],
+    per: [f64; 6],
     /// Median added cost per decision, by way (direct and core unused).
-    added: [f64; 5],
-    /// Median over rounds of (through the host − direct), paired in the same round.
+    added: [f64; 6],
+    /// Median over rounds of (through the host's JSON entry point − direct), paired in the
+    /// same round.
     host_over_direct: f64,
+    /// The same through the host's typed entry point.
+    typed_over_direct: f64,
 }
 
 fn per_request(s: &Scenario, f: impl Fn(&Value, usize)) -> f64 {
@@ -724,18 +754,19 @@ fn per_request(s: &Scenario, f: impl Fn(&Value, usize)) -> f64 {
 
 fn time(s: &Scenario, rounds: usize) -> Timed {
     let cores: Vec<Value> = s.requests.iter().map(|r| s.decide(Way::Core, r)).collect();
-    let mut per: [Vec<f64>; 5] = Default::default();
-    let mut added: [Vec<f64>; 5] = Default::default();
+    let mut per: [Vec<f64>; 6] = Default::default();
+    let mut added: [Vec<f64>; 6] = Default::default();
     let mut host_over_direct = Vec::new();
+    let mut typed_over_direct = Vec::new();
     for round in 0..=rounds {
-        let mut this = [0.0; 5];
+        let mut this = [0.0; 6];
         for k in 0..WAYS.len() {
             let w = WAYS[(round + k) % WAYS.len()];
             this[w as usize] = per_request(s, |req, _| {
                 black_box(s.decide(w, black_box(req)));
             });
         }
-        let mut alone = [0.0; 5];
+        let mut alone = [0.0; 6];
         for w in [Way::Native, Way::Crate] {
             alone[w as usize] = per_request(s, |req, i| {
                 black_box(s.rule_alone(w, black_box(req), &cores[i]));
@@ -749,12 +780,14 @@ fn time(s: &Scenario, rounds: usize) -> Timed {
             added[Way::Crate as usize].push(alone[Way::Crate as usize]);
             added[Way::Plugin as usize].push(this[Way::Plugin as usize] - this[Way::Core as usize]);
             host_over_direct.push(this[Way::Core as usize] - this[Way::Direct as usize]);
+            typed_over_direct.push(this[Way::Typed as usize] - this[Way::Direct as usize]);
         }
     }
     Timed {
         per: per.map(|mut xs| median(&mut xs)),
         added: added.map(|mut xs| median(&mut xs)),
         host_over_direct: median(&mut host_over_direct),
+        typed_over_direct: median(&mut typed_over_direct),
     }
 }
 
@@ -822,13 +855,22 @@ fn main() {
         eprintln!("plugins: {} ({}), {n} requests", s.decision, s.plugin);
         let c = check(&s);
         let t = time(&s, rounds);
-        let [direct, core, native, krate, plugin] = t.per;
+        let [direct, typed, core, native, krate, plugin] = t.per;
         let cases = [
             (
                 Way::Direct,
                 "the core called directly (`api::evaluate_with`, policy compiled once)".to_owned(),
             ),
-            (Way::Core, "no plugin (the core alone)".to_owned()),
+            (
+                Way::Typed,
+                "no plugin, the host's typed entry point (`Registry::decide`, policy compiled, by reference)"
+                    .to_owned(),
+            ),
+            (
+                Way::Core,
+                "no plugin (the core alone), the host's JSON entry point (`Registry::evaluate`, the request's policy document)"
+                    .to_owned(),
+            ),
             (
                 Way::Native,
                 format!("+ `{}` written natively in Rust", s.plugin),
@@ -851,7 +893,7 @@ fn main() {
         for (w, label) in cases {
             let i = w as usize;
             let (added, vs_native) = match w {
-                Way::Direct | Way::Core => ("—".to_owned(), "—".to_owned()),
+                Way::Direct | Way::Typed | Way::Core => ("—".to_owned(), "—".to_owned()),
                 Way::Native => (fmt_ns(t.added[i]), "1×".to_owned()),
                 _ => (
                     fmt_ns(t.added[i]),
@@ -881,7 +923,8 @@ fn main() {
              {} fail the core and {} pass both; the plugin's own report (median): {} fuel, {} KiB peak memory. \
              Plugin / native: {} per decision, {} on the added cost ({} vs {}); plugin / \
              crate compiled natively: {}. The core alone through the host / called directly: \
-             {} ({} more per decision, the median of the paired differences).",
+             {} through the JSON entry point ({} more per decision, the median of the paired \
+             differences), {} through the typed entry point ({} more).",
             s.decision,
             s.plugin,
             c.refused_by_plugin,
@@ -897,6 +940,8 @@ fn main() {
             times(plugin, krate),
             times(core, direct),
             fmt_ns(t.host_over_direct),
+            times(typed, direct),
+            fmt_ns(t.typed_over_direct),
         ));
     }
     let sandboxes = ["email_domain", "four_eyes"]
@@ -914,10 +959,10 @@ fn main() {
         md,
         "A fresh sandbox alone (new store with fuel, epoch deadline and memory limits, \
          instantiation of the plugin from its pre-linked component, one `describe` call; \
-         pooling allocator): {}. Through the host, a decision reads the request's envelope, \
-         copies its input and finds its policy document in the tenant's cache of compiled \
-         policies (compared whole); the core called directly is given the compiled policy \
-         and a copy of the input.",
+         pooling allocator): {}. Through the host's JSON entry point, a decision reads the \
+         request's envelope, copies its input and finds its policy document in the tenant's \
+         cache of compiled policies (compared whole); through its typed entry point, and \
+         called directly, the core is given the compiled policy and a copy of the input.",
         sandboxes.join(", ")
     )
     .unwrap();

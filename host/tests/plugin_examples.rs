@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use plugin_common::{NOW, admin, authorize_request, component, validate_request};
 use serde_json::{Value, json};
-use warden_host::plugin::{PluginSpec, Registry, Runtime, RuntimeConfig, TenantSettings};
+use warden_host::plugin::{Call, PluginSpec, Registry, Runtime, RuntimeConfig, TenantSettings};
 
 fn registry_with(tenant: &str, plugins: &[(&str, Value)]) -> Registry {
     registry_on(Runtime::new().unwrap(), tenant, plugins)
@@ -316,9 +316,10 @@ fn plugins_compose_in_order_and_each_is_reported() {
     let _ = Arc::clone(&Runtime::new().unwrap());
 }
 
-/// A decision without what varies from call to call (the plugins' times).
+/// A decision without what varies from call to call (the plugins' times, if any).
 fn without_times(mut d: Value) -> Value {
-    for report in d["plugins"].as_array_mut().unwrap() {
+    let reports = d.get_mut("plugins").and_then(Value::as_array_mut);
+    for report in reports.into_iter().flatten() {
         let report = report.as_object_mut().unwrap();
         for time in ["micros", "cpuMicros", "queueMicros"] {
             report.remove(time);
@@ -364,4 +365,73 @@ fn optimised_plugin_code_decides_and_meters_exactly_as_the_default() {
         assert!(da["plugins"][0]["fuelUsed"].as_u64().unwrap() > 0, "{da}");
         assert_eq!(without_times(da), without_times(db), "{req}");
     }
+}
+
+#[test]
+fn decide_with_the_callers_policy_answers_as_evaluate_with_the_document() {
+    // `Registry::decide` is `evaluate` without the envelope: the policy given compiled,
+    // the facts given typed. The same decisions, plugin reports and errors, for a tenant
+    // with plugins and for one without, on each hooked operation and one without hooks.
+    let plugins = [
+        ("email_domain", json!({"allowedDomains": ["acme.example"]})),
+        ("four_eyes", json!({"statuses": ["blacklisted"]})),
+    ];
+    let r = registry_with("acme", &plugins);
+    let mut approved = authorize_request(admin(), "users.delete", admin_target());
+    approved["pluginFacts"] = json!({"secondApprover": "z"});
+    let transition = json!({"preset": "002", "op": "transition", "input": {
+        "actor": admin(),
+        "target": {"id": "b", "organization": "rent", "roles": ["administrator"], "status": "active"},
+        "to": "blacklisted", "reason": "fraud", "facts": {"activeSuperAdmins": 3}, "now": NOW}});
+    let mut requests = vec![
+        validate_request("ada.lovelace@acme.example"),
+        validate_request("ada@gmail.example"),
+        validate_request("not-an-email"),
+        authorize_request(admin(), "users.delete", admin_target()),
+        approved,
+        transition.clone(),
+        json!({"preset": "002", "op": "password", "input": {"password": "Tr0ub4dor&3x!"}}),
+        // refused by the core: the same error either way
+        json!({"preset": "002", "op": "authorize", "input": {"actor": 1}}),
+    ];
+    let mut approved_transition = transition;
+    approved_transition["pluginFacts"] = json!({"secondApprover": "z"});
+    approved_transition["lang"] = json!("fr");
+    requests.push(approved_transition);
+    let mut denied = 0;
+    for tenant in ["acme", "nobody"] {
+        for req in &requests {
+            let preset = req["preset"].as_str().unwrap();
+            let policy = warden_core::api::load_policy(Some(preset), None).unwrap();
+            let call = Call {
+                op: serde_json::from_value(req["op"].clone()).unwrap(),
+                lang: serde_json::from_value(req.get("lang").cloned().unwrap_or(json!("en")))
+                    .unwrap(),
+                input: req["input"].clone(),
+                plugin_facts: req
+                    .get("pluginFacts")
+                    .and_then(Value::as_object)
+                    .cloned()
+                    .unwrap_or_default(),
+            };
+            let by_value = r.evaluate(tenant, req).map(without_times);
+            let by_reference = r.decide(tenant, &policy, call).map(without_times);
+            match (&by_value, &by_reference) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(a, b, "{tenant}: {req}");
+                    assert_eq!(
+                        a.get("plugins").is_some(),
+                        tenant == "acme"
+                            && ["validate", "authorize", "transition"]
+                                .contains(&req["op"].as_str().unwrap()),
+                        "{tenant}: {a}"
+                    );
+                    denied += usize::from(a["decision"] == "deny" || a["valid"] == false);
+                }
+                (Err(a), Err(b)) => assert_eq!(a.to_json(), b.to_json(), "{tenant}: {req}"),
+                _ => panic!("{tenant}: {req}: {by_value:?} against {by_reference:?}"),
+            }
+        }
+    }
+    assert!(denied >= 4, "the plugins refused some: {denied}");
 }

@@ -39,7 +39,7 @@ fn run_mode(settings: TenantSettings, mode: &str) -> (Value, Duration) {
     let r = registry();
     load_retrying(&r, settings, vec![hostile(mode)]);
     let start = Instant::now();
-    let d = r.decide("t", &validate_request("ada@acme.example"));
+    let d = r.decide_retrying("t", &validate_request("ada@acme.example"));
     (d, start.elapsed())
 }
 
@@ -64,11 +64,11 @@ fn load_retrying(r: &Registry, settings: TenantSettings, plugins: Vec<PluginSpec
 /// the plugin under test, and the overload counts toward nothing: it is asked again, up to
 /// 20 times.
 trait Decide {
-    fn decide(&self, tenant: &str, request: &Value) -> Value;
+    fn decide_retrying(&self, tenant: &str, request: &Value) -> Value;
 }
 
 impl Decide for Registry {
-    fn decide(&self, tenant: &str, request: &Value) -> Value {
+    fn decide_retrying(&self, tenant: &str, request: &Value) -> Value {
         let mut tries = 0;
         loop {
             let d = self.evaluate(tenant, request).unwrap();
@@ -173,7 +173,7 @@ fn the_epoch_deadline_stops_a_loop_that_has_fuel_to_spare() {
         .unwrap(),
     );
     load_retrying(&r, s, vec![hostile("loop")]);
-    let d = r.decide("t", &validate_request("ada@acme.example"));
+    let d = r.decide_retrying("t", &validate_request("ada@acme.example"));
     assert_eq!(fault_code(&d), "deadline_exceeded", "{d}");
     assert_eq!(
         d["plugins"][0]["error"]["message"],
@@ -250,13 +250,13 @@ fn a_plugin_cannot_turn_a_core_deny_into_an_allow_or_remove_core_violations() {
     );
     let core = warden_core::api::evaluate(&req).unwrap();
     assert_eq!(core["decision"], "deny");
-    let d = r.decide("t", &req);
+    let d = r.decide_retrying("t", &req);
     assert_eq!(d["decision"], "deny", "{d}");
     assert_eq!(d["deny"], core["deny"]);
     assert_eq!(d["plugins"][0]["outcome"], "allow");
 
     let core = warden_core::api::evaluate(&validate_request("not-an-email")).unwrap();
-    let d = r.decide("t", &validate_request("not-an-email"));
+    let d = r.decide_retrying("t", &validate_request("not-an-email"));
     assert_eq!(d["valid"], false);
     assert_eq!(d["violations"], core["violations"]);
 }
@@ -274,7 +274,7 @@ fn a_fault_in_authorization_is_a_deny_never_an_allow() {
         warden_core::api::evaluate(&req).unwrap()["decision"],
         "allow"
     );
-    let d = r.decide("t", &req);
+    let d = r.decide_retrying("t", &req);
     assert_eq!(d["decision"], "deny", "{d}");
     assert_eq!(d["deny"]["code"], "plugin_fault");
     assert_eq!(d["deny"]["params"]["error"], "trap");
@@ -299,10 +299,10 @@ fn the_circuit_breaker_disables_a_faulty_plugin() {
     };
     load_retrying(&r, s, vec![hostile("trap")]);
     for _ in 0..3 {
-        let d = r.decide("t", &validate_request("ada@acme.example"));
+        let d = r.decide_retrying("t", &validate_request("ada@acme.example"));
         assert_eq!(d["plugins"][0]["outcome"], "fault");
     }
-    let d = r.decide("t", &validate_request("ada@acme.example"));
+    let d = r.decide_retrying("t", &validate_request("ada@acme.example"));
     assert_eq!(d["plugins"][0]["outcome"], "disabled", "{d}");
     assert_eq!(d["plugins"][0]["error"]["code"], "plugin_disabled");
     assert_eq!(d["valid"], false, "a disabled plugin still fails closed");
@@ -501,7 +501,7 @@ fn a_replacement_is_atomic_for_decisions_in_flight() {
             std::thread::spawn(move || {
                 let mut n = 0;
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) || n < 20 {
-                    let d = r.decide("t", &validate_request("ada@gmail.example"));
+                    let d = r.decide_retrying("t", &validate_request("ada@gmail.example"));
                     let reports = d["plugins"].as_array().unwrap().len();
                     let valid = d["valid"].as_bool().unwrap();
                     assert!(
@@ -792,7 +792,7 @@ fn a_long_log_line_keeps_only_its_prefix_and_an_oversized_one_is_refused_while_l
             }],
         )
         .unwrap();
-        r.decide("t", &validate_request("ada@acme.example"))
+        r.decide_retrying("t", &validate_request("ada@acme.example"))
     };
     let d = load(200 << 10, 50);
     let report = &d["plugins"][0];
@@ -825,7 +825,7 @@ fn violations_are_capped_by_count_and_path_length_while_lifting_and_after() {
         )
         .unwrap();
         let start = Instant::now();
-        let d = r.decide("t", &validate_request("ada@acme.example"));
+        let d = r.decide_retrying("t", &validate_request("ada@acme.example"));
         (d, start.elapsed())
     };
     let (d, _) = mode("many", 65);
@@ -868,7 +868,7 @@ fn output_is_counted_as_the_json_the_host_adds() {
             }],
         )
         .unwrap();
-        r.decide("t", &validate_request("ada@acme.example"))
+        r.decide_retrying("t", &validate_request("ada@acme.example"))
     };
     let d = load(TenantSettings::default());
     let added: Vec<Value> = d["violations"]
@@ -921,7 +921,7 @@ fn aliased_strings_are_counted_each_time_while_lifting() {
     )
     .unwrap();
     let start = Instant::now();
-    let d = r.decide("t", &validate_request("ada@acme.example"));
+    let d = r.decide_retrying("t", &validate_request("ada@acme.example"));
     assert_eq!(fault_code(&d), "output_too_large", "{d}");
     assert!(
         d["plugins"][0]["error"]["message"]
@@ -944,7 +944,7 @@ fn aliased_strings_are_counted_each_time_while_lifting() {
         }],
     )
     .unwrap();
-    let d = r.decide("t", &validate_request("ada@acme.example"));
+    let d = r.decide_retrying("t", &validate_request("ada@acme.example"));
     assert_eq!(d["plugins"][0]["outcome"], "violations", "{d}");
     assert!(d["plugins"][0]["outputBytes"].as_u64().unwrap() > 400);
 }
@@ -984,11 +984,11 @@ fn canonical_abi_errors_are_the_plugins_invalid_output_and_trip_its_breaker() {
         )
         .unwrap();
         for _ in 0..2 {
-            let d = r.decide("t", &validate_request("ada@acme.example"));
+            let d = r.decide_retrying("t", &validate_request("ada@acme.example"));
             assert_eq!(fault_code(&d), "invalid_output", "{name}: {d}");
             assert_eq!(d["valid"], false);
         }
-        let d = r.decide("t", &validate_request("ada@acme.example"));
+        let d = r.decide_retrying("t", &validate_request("ada@acme.example"));
         assert_eq!(d["plugins"][0]["outcome"], "disabled", "{name}: {d}");
         assert!(r.list("t").unwrap()[0].disabled);
     }
@@ -1007,7 +1007,7 @@ fn canonical_abi_errors_are_the_plugins_invalid_output_and_trip_its_breaker() {
         "users.read",
         json!({"id": "x", "organization": "rent"}),
     );
-    let d = r.decide("t", &req);
+    let d = r.decide_retrying("t", &req);
     assert_eq!(d["decision"], "deny", "{d}");
     assert_eq!(d["deny"]["params"]["error"], "invalid_output");
 }
@@ -1233,7 +1233,7 @@ fn plugin_text_is_cleaned_and_host_messages_quote_none_of_it() {
         }],
     )
     .unwrap();
-    let d = r.decide("t", &validate_request("ada@acme.example"));
+    let d = r.decide_retrying("t", &validate_request("ada@acme.example"));
     assert_eq!(fault_code(&d), "trap", "{d}");
     assert!(!d.to_string().contains("evil_backtrace"), "{d}");
     // A deny message with terminal escapes and a bidi override.
@@ -1260,7 +1260,7 @@ fn plugin_text_is_cleaned_and_host_messages_quote_none_of_it() {
         "users.read",
         json!({"id": "x", "organization": "rent"}),
     );
-    let d = r.decide("t", &req);
+    let d = r.decide_retrying("t", &req);
     assert_eq!(d["decision"], "deny", "{d}");
     assert_eq!(d["deny"]["message"], "]0;pwnedok");
     assert_eq!(d["deny"]["rule"], "plugin:denier@1.0.0");
@@ -1280,8 +1280,8 @@ fn a_tenant_compiles_each_policy_version_once() {
         req
     };
     for email in ["a@acme.example", "b@acme.example", "c@acme.example"] {
-        r.decide("t", &validate_request(email));
-        let d = r.decide("t", &by_doc(email));
+        r.decide_retrying("t", &validate_request(email));
+        let d = r.decide_retrying("t", &by_doc(email));
         assert_eq!(d["policy"], policy.hash(), "{d}");
     }
     assert_eq!(r.snapshot("t").unwrap().cached_policies(), 2);

@@ -18,8 +18,8 @@ pub struct Tenant {
     pub id: String,
     /// The policy version.
     pub version: i64,
-    /// The compiled policy.
-    pub policy: Policy,
+    /// The compiled policy (shared: plugin decisions run on blocking threads with it).
+    pub policy: Arc<Policy>,
 }
 
 /// Settings that are not the database.
@@ -126,7 +126,7 @@ impl App {
         let t = Arc::new(Tenant {
             id: id.to_owned(),
             version,
-            policy,
+            policy: Arc::new(policy),
         });
         self.tenants
             .write()

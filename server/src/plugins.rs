@@ -42,7 +42,7 @@ use warden_core::model::Account;
 use warden_core::policy::Mode;
 use warden_core::validate::{ValidationDecision, ValidationFacts};
 use warden_host::plugin::{
-    LoadError, PluginSpec, PluginStatus, Registry, Runtime, RuntimeConfig, SettingsError,
+    Call, LoadError, PluginSpec, PluginStatus, Registry, Runtime, RuntimeConfig, SettingsError,
     TenantPlugins, TenantSettings,
 };
 
@@ -318,11 +318,12 @@ fn summary(report: &Value, app: &App) -> Value {
     Value::Object(out)
 }
 
-/// Runs `op` through the tenant's plugins; `None` when it has none.
+/// Runs `op` through the tenant's plugins, under the tenant's compiled policy (given by
+/// reference: nothing is serialised or compared to find it); `None` when it has none.
 async fn run(
     app: &App,
     tenant: &Tenant,
-    op: &str,
+    op: warden_core::api::Op,
     input: Value,
     lang: warden_core::Lang,
 ) -> Result<Option<(Value, Vec<Value>)>, ApiError> {
@@ -330,17 +331,13 @@ async fn run(
         return Ok(None);
     };
     let runtime = app.plugins.registry()?.runtime().clone();
-    let request = json!({
-        "contract": 1,
-        "op": op,
-        "lang": serde_json::to_value(lang)?,
-        "policy": serde_json::to_value(tenant.policy.document())?,
-        "input": input,
-    });
-    let decision = tokio::task::spawn_blocking(move || set.evaluate(&runtime, &request))
-        .await
-        .map_err(|e| ApiError::Internal(format!("plugin task: {e}")))?
-        .map_err(|e| ApiError::Internal(format!("plugin evaluation: {}", e.to_json())))?;
+    let policy = Arc::clone(&tenant.policy);
+    let decision = tokio::task::spawn_blocking(move || {
+        set.decide(&runtime, &policy, Call::new(op, lang, input))
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("plugin task: {e}")))?
+    .map_err(|e| ApiError::Internal(format!("plugin evaluation: {}", e.to_json())))?;
     let reports = decision
         .get("plugins")
         .and_then(Value::as_array)
@@ -388,7 +385,7 @@ pub async fn validate(
     let Some((decision, reports)) = run(
         app,
         tenant,
-        "validate",
+        warden_core::api::Op::Validate,
         serde_json::to_value(&input)?,
         warden_core::Lang::En,
     )
@@ -483,7 +480,7 @@ pub async fn authorize(
     let r = run(
         app,
         tenant,
-        "authorize",
+        warden_core::api::Op::Authorize,
         serde_json::to_value(&input)?,
         warden_core::Lang::En,
     )
@@ -521,7 +518,7 @@ pub async fn transition(
     let r = run(
         app,
         tenant,
-        "transition",
+        warden_core::api::Op::Transition,
         serde_json::to_value(&input)?,
         warden_core::Lang::En,
     )
@@ -546,19 +543,16 @@ pub async fn compose(
     core: Value,
 ) -> Result<Value, ApiError> {
     use warden_core::api::Op;
-    let name = match op {
-        Op::Validate => "validate",
-        Op::Authorize => "authorize",
-        Op::Transition => "transition",
-        _ => return Ok(core),
-    };
+    if !matches!(op, Op::Validate | Op::Authorize | Op::Transition) {
+        return Ok(core);
+    }
     let mut sent = input.clone();
     if op == Op::Validate
         && let Some(Value::Object(user)) = sent.get_mut("user")
     {
         *user = without_secrets(std::mem::take(user), tenant);
     }
-    let Some((composed, reports)) = run(app, tenant, name, sent, lang).await? else {
+    let Some((composed, reports)) = run(app, tenant, op, sent, lang).await? else {
         return Ok(core);
     };
     let mut out = core;
@@ -594,7 +588,7 @@ pub async fn compose(
         }
         let allowed = out.get("decision").and_then(Value::as_str) == Some("allow");
         app.metrics
-            .decision(name, if allowed { "allow" } else { "deny" });
+            .decision(op.name(), if allowed { "allow" } else { "deny" });
     }
     if let Some(o) = out.as_object_mut() {
         o.insert("plugins".into(), Value::Array(reports));

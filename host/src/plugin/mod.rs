@@ -38,8 +38,9 @@
 //!   [`TenantSettings`]. [`Registry::load`] compiles everything first and then swaps the
 //!   tenant's set in one step: a decision uses either the old set or the new one, never
 //!   half of each. [`Registry::unload`] and [`Registry::list`] complete it.
-//! - A decision ([`Registry::evaluate`]): the core decides (`warden_core::api::evaluate`),
-//!   then each plugin of the tenant runs in a **fresh instance** (a new `Store` from a
+//! - A decision ([`Registry::evaluate`], a contract request as JSON; or
+//!   [`Registry::decide`], the policy compiled by the caller and given by reference): the
+//!   core decides (`warden_core::api::evaluate_with`), then each plugin of the tenant runs in a **fresh instance** (a new `Store` from a
 //!   pre-linked `InstancePre`, 6–8 µs in `benches/compare_plugins.rs`) with the tenant's
 //!   [`Limits`]. No state survives a decision, so one decision cannot influence another.
 //! - Plugins only narrow. Validation: a plugin's violations are appended (with their
@@ -136,7 +137,7 @@ pub use limits::{FailurePolicies, FailurePolicy, Limits, TenantSettings};
 pub use output::{PluginViolation, Source};
 #[cfg(feature = "runtime")]
 pub use registry::{
-    AnyViolation, Composed, ComposedValidation, Hook, POLICY_CACHE_CAPACITY, PluginReport,
+    AnyViolation, Call, Composed, ComposedValidation, Hook, POLICY_CACHE_CAPACITY, PluginReport,
     PluginSpec, PluginStatus, Registry, ReportError, TenantPlugins,
 };
 #[cfg(feature = "runtime")]

@@ -5,7 +5,10 @@
 //! only add [`PluginViolation`]s to it or replace an allow by a [`Denial`]; the JSON is
 //! written once, at the end. Each tenant keeps its compiled [`Policy`] per policy version
 //! (the document itself, found by its hash and compared whole, or the preset's name), so a
-//! decision does not compile the policy again, nor copy or serialise its document.
+//! decision does not compile the policy again, nor copy or serialise its document. A
+//! caller that keeps its policies compiled (the server keeps each tenant's) skips even
+//! that: [`Registry::decide`] takes the policy by reference and the input typed by
+//! operation ([`Call`]), and costs the core's own decision plus the tenant's lookup.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -539,6 +542,63 @@ impl Registry {
             None => self.none.evaluate(&self.runtime, request),
         }
     }
+
+    /// Decides one call for a tenant under a policy the caller compiled: the core, then
+    /// the tenant's plugins (none for an unknown tenant). See [`TenantPlugins::decide`].
+    ///
+    /// # Errors
+    /// As [`TenantPlugins::decide`].
+    pub fn decide(
+        &self,
+        tenant: &str,
+        policy: &Policy,
+        call: Call,
+    ) -> Result<Value, EvaluateError> {
+        match self.snapshot(tenant) {
+            Some(set) => set.decide(&self.runtime, policy, call),
+            None => self.none.decide(&self.runtime, policy, call),
+        }
+    }
+}
+
+/// One decision for [`Registry::decide`] and [`TenantPlugins::decide`]: what a request
+/// holds besides its policy. Its `Debug` shows the operation, the language and the facts'
+/// names, never the input (a record may hold a password).
+pub struct Call {
+    /// The operation.
+    pub op: Op,
+    /// The language of messages.
+    pub lang: Lang,
+    /// The operation's input, as a request's `input` ([`Op`] names its type).
+    pub input: Value,
+    /// Facts for the plugins only (a request's `pluginFacts`); the core never sees them.
+    pub plugin_facts: Map<String, Value>,
+}
+
+impl Call {
+    /// A call with no facts for the plugins.
+    pub fn new(op: Op, lang: Lang, input: Value) -> Self {
+        Call {
+            op,
+            lang,
+            input,
+            plugin_facts: Map::new(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Call {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Call")
+            .field("op", &self.op)
+            .field("lang", &self.lang)
+            .field("input", &"..")
+            .field(
+                "plugin_facts",
+                &self.plugin_facts.keys().collect::<Vec<_>>(),
+            )
+            .finish()
+    }
 }
 
 fn obj(v: Option<&Value>) -> Map<String, Value> {
@@ -797,15 +857,15 @@ impl TenantPlugins {
             .len()
     }
 
-    /// Decides a request: the core (`warden_core::api::evaluate_with`, with this tenant's
-    /// compiled policy), then the hook of each plugin for `validate`, `authorize` and
-    /// `transition` (other operations have no hooks and return the core's decision
-    /// unchanged). The request may carry `pluginFacts`, a JSON object passed to the
-    /// plugins as facts (and removed before the core sees the request).
+    /// Decides a request: its envelope read and checked (the contract's errors), its
+    /// compiled policy found in this tenant's cache (by the preset's name, or the document
+    /// by its hash and then compared whole) or compiled once and kept, then
+    /// [`decide`](Self::decide). The request may carry `pluginFacts`, a JSON object passed
+    /// to the plugins as facts (and removed before the core sees the request).
     ///
-    /// The decision is the core's, narrowed by the plugins, plus a `plugins` list (one
-    /// report per plugin: name, version, hash, hook, outcome, fuel used, ...) when the
-    /// tenant has plugins.
+    /// A caller that keeps its policies compiled (a server keeps each tenant's) calls
+    /// [`decide`](Self::decide) with the policy instead, and neither sends nor compares a
+    /// document.
     ///
     /// # Errors
     /// [`EvaluateError`] when the core refuses the request or `pluginFacts` is not an
@@ -818,35 +878,81 @@ impl TenantPlugins {
         } = Envelope::parse(request)?;
         api::check_contract(req.contract)?;
         let policy = self.policy(&req, document.or(req.policy.as_ref()))?;
+        // The facts are copied only when a plugin will read them.
+        let plugin_facts = match plugin_facts {
+            Some(f) if !self.plugins.is_empty() => f.clone(),
+            _ => Map::new(),
+        };
+        self.decide(
+            runtime,
+            &policy,
+            Call {
+                op: req.op,
+                lang: req.lang,
+                input: req.input,
+                plugin_facts,
+            },
+        )
+    }
+
+    /// Decides one call under a policy the caller compiled: the core
+    /// (`warden_core::api::evaluate_with`), then the hook of each plugin for `validate`,
+    /// `authorize` and `transition` (other operations have no hooks and return the core's
+    /// decision unchanged). This is [`evaluate`](Self::evaluate) without the envelope:
+    /// the policy is given by reference, so nothing is parsed, hashed or compared to find
+    /// it. The caller answers for the policy being the tenant's.
+    ///
+    /// The decision is the core's, narrowed by the plugins, plus a `plugins` list (one
+    /// report per plugin: name, version, hash, hook, outcome, fuel used, ...) when the
+    /// tenant has plugins.
+    ///
+    /// # Errors
+    /// [`EvaluateError`] when the core refuses the input. Plugin faults are never errors:
+    /// they are part of the decision.
+    pub fn decide(
+        &self,
+        runtime: &Runtime,
+        policy: &Policy,
+        call: Call,
+    ) -> Result<Value, EvaluateError> {
+        let Call {
+            op,
+            lang,
+            input,
+            plugin_facts,
+        } = call;
         if self.plugins.is_empty() {
-            return Ok(api::evaluate_with(&policy, req.op, req.lang, req.input)?);
+            return Ok(api::evaluate_with(policy, op, lang, input)?);
         }
-        let plugin_facts = plugin_facts.cloned().unwrap_or_default();
         // The core's typed decision, composed with the plugins' verdicts, then answered in
         // the contract's response shape.
-        // The plugins' inputs are read from the request's input first, so that the core
-        // then consumes it (no second copy).
-        fn core<I: Operation>(policy: &Policy, req: Request) -> Result<I::Output, EvaluateError> {
-            let input: I = api::parse_value("input", req.input)?;
-            Ok(input.run(policy, req.lang)?)
+        // The plugins' inputs are read from the input first, so that the core then
+        // consumes it (no second copy).
+        fn core<I: Operation>(
+            policy: &Policy,
+            lang: Lang,
+            input: Value,
+        ) -> Result<I::Output, EvaluateError> {
+            let input: I = api::parse_value("input", input)?;
+            Ok(input.run(policy, lang)?)
         }
-        let composed = match req.op {
+        let composed = match op {
             Op::Validate => {
-                let vi = validate_input(&req.input, plugin_facts);
-                let d = core::<api::ValidateInput>(&policy, req)?;
+                let vi = validate_input(&input, plugin_facts);
+                let d = core::<api::ValidateInput>(policy, lang, input)?;
                 api::to_response(&self.validate(runtime, vi, d))
             }
             Op::Authorize => {
-                let ai = authorize_input(&req.input, plugin_facts);
-                let d = core::<api::AuthorizeInput>(&policy, req)?;
+                let ai = authorize_input(&input, plugin_facts);
+                let d = core::<api::AuthorizeInput>(policy, lang, input)?;
                 api::to_response(&self.authorize(runtime, ai, d))
             }
             Op::Transition => {
-                let ti = transition_input(&req.input, plugin_facts);
-                let d = core::<api::TransitionInput>(&policy, req)?;
+                let ti = transition_input(&input, plugin_facts);
+                let d = core::<api::TransitionInput>(policy, lang, input)?;
                 api::to_response(&self.transition(runtime, ti, d))
             }
-            _ => return Ok(api::evaluate_with(&policy, req.op, req.lang, req.input)?),
+            _ => return Ok(api::evaluate_with(policy, op, lang, input)?),
         };
         Ok(composed?)
     }
