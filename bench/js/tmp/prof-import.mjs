@@ -1,0 +1,12 @@
+import { createRequire } from "node:module";
+import { comparePolicy, records, toCsv, today } from "../common.mjs";
+const w = createRequire(import.meta.url)(process.env.PKG + "/warden_wasm.js");
+const warden = new w.Warden(comparePolicy);
+const mix = Number(process.env.MIX ?? 5);
+const bytes = new TextEncoder().encode(toCsv(records(100000, mix)));
+let s = 0;
+for (let i = 0; i < 3; i++) s += warden.validateImport(bytes, { format: "csv", today }).status.length;
+const t = process.hrtime.bigint();
+const N = Number(process.env.N ?? 20);
+for (let i = 0; i < N; i++) s += warden.validateImport(bytes, { format: "csv", today }).status.length;
+console.log(`${Number(process.hrtime.bigint() - t) / N / 100000} ns/row`, s);
