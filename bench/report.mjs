@@ -110,8 +110,9 @@ request, and loads too slowly at 1,000,000 users to be run there.
 
 ${frag("plugins-rust")}
 
-What is compared (\`host/benches/compare_plugins.rs\`): the host decides each request as it
-does in production — the request as JSON (policy document included), the core, then the
+What is compared (\`host/benches/compare_plugins.rs\`): the host decides each request as its
+JSON entry point does (the request as JSON, policy document included; the server calls the
+typed entry point with the tenant's compiled policy instead), the core, then the
 tenant's plugins, each in a fresh wasmtime store with fuel, an epoch deadline and memory
 limits, from a pre-compiled, pre-linked component. The example plugins are
 \`plugins/email-domain\` (a record's email must be in the tenant's domains) and
