@@ -434,4 +434,15 @@ fn decide_with_the_callers_policy_answers_as_evaluate_with_the_document() {
         }
     }
     assert!(denied >= 4, "the plugins refused some: {denied}");
+    // The policy is the caller's: `decide` neither compiles nor keeps one.
+    let fresh = registry_with("acme", &plugins);
+    let policy = warden_core::api::load_policy(Some("002"), None).unwrap();
+    let call = Call::new(
+        warden_core::api::Op::Authorize,
+        warden_core::Lang::En,
+        requests[3]["input"].clone(),
+    );
+    let d = fresh.decide("acme", &policy, call).unwrap();
+    assert_eq!(d["deny"]["code"], "four_eyes_required", "{d}");
+    assert_eq!(fresh.snapshot("acme").unwrap().cached_policies(), 0);
 }

@@ -1358,6 +1358,27 @@ mod tests {
         );
     }
 
+    /// A call's `Debug` names its operation, language and facts, never its input (a record
+    /// may hold a password).
+    #[test]
+    fn a_calls_debug_never_shows_its_input() {
+        let mut call = Call::new(
+            Op::Validate,
+            Lang::En,
+            json!({"user": {"password": "Tr0ub4dor&3x!", "email": "ada@acme.example"}}),
+        );
+        call.plugin_facts
+            .insert("secondApprover".into(), json!("zed"));
+        let shown = format!("{call:?}");
+        assert!(
+            shown.contains("Validate") && shown.contains("secondApprover"),
+            "{shown}"
+        );
+        for secret in ["Tr0ub4dor", "ada@acme", "zed"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+    }
+
     /// Documents are told apart whole, not by their hash: two policies that differ only
     /// deeper than the hash looks (same hash) are both kept, and each request is decided
     /// under its own.
