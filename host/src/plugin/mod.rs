@@ -40,9 +40,9 @@
 //!   half of each. [`Registry::unload`] and [`Registry::list`] complete it.
 //! - A decision ([`Registry::evaluate`], a contract request as JSON; or
 //!   [`Registry::decide`], the policy compiled by the caller and given by reference): the
-//!   core decides (`warden_core::api::evaluate_with`), then each plugin of the tenant runs in a **fresh instance** (a new `Store` from a
-//!   pre-linked `InstancePre`, 6–8 µs in `benches/compare_plugins.rs`) with the tenant's
-//!   [`Limits`]. No state survives a decision, so one decision cannot influence another.
+//!   core decides (`warden_core::api::evaluate_with`), then each plugin of the tenant runs
+//!   in a **fresh instance** (a new `Store` from a pre-linked `InstancePre`, 6–8 µs in
+//!   `benches/compare_plugins.rs`) with the tenant's [`Limits`]. No state survives a decision, so one decision cannot influence another.
 //! - Plugins only narrow. Validation: a plugin's violations are appended (with their
 //!   `source`), and one of severity `error` makes a valid record invalid; the core's
 //!   violations are never removed. Authorization and transitions: a plugin's `allow` means
