@@ -592,7 +592,7 @@ impl std::fmt::Debug for Call {
         f.debug_struct("Call")
             .field("op", &self.op)
             .field("lang", &self.lang)
-            .field("input", &"..")
+            .field("input", &"***")
             .field(
                 "plugin_facts",
                 &self.plugin_facts.keys().collect::<Vec<_>>(),

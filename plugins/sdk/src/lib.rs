@@ -439,16 +439,16 @@ mod tests {
 
     use proptest::prelude::*;
 
-    /// What `Json` answers for `key`, as `Fields` writes it.
-    fn by_json(
-        text: &str,
-        key: &str,
-    ) -> (
+    /// The answers for one key: `str_at`, `strings_at`, `get` and the boolean, owned.
+    type Answers = (
         Option<String>,
         Vec<String>,
         Option<serde_json::Value>,
         Option<bool>,
-    ) {
+    );
+
+    /// What `Json` answers for `key`, as `Fields` writes it.
+    fn by_json(text: &str, key: &str) -> Answers {
         let j = Json::parse(text).unwrap();
         (
             j.str_at(key).map(str::to_owned),
@@ -458,15 +458,8 @@ mod tests {
         )
     }
 
-    fn by_fields(
-        text: &str,
-        key: &str,
-    ) -> (
-        Option<String>,
-        Vec<String>,
-        Option<serde_json::Value>,
-        Option<bool>,
-    ) {
+    /// What `Fields` answers for `key`.
+    fn by_fields(text: &str, key: &str) -> Answers {
         let f = Fields::parse(text).unwrap();
         (
             f.str_at(key).map(Cow::into_owned),
