@@ -9,6 +9,7 @@
 //! Within the file, values of unique fields are compared too: the second row with the same
 //! email is a `duplicate` of the first (`params.row`), before any database is asked.
 
+use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -238,9 +239,10 @@ pub(crate) fn run<'a>(
             // past the limit must not first build a report of a million rows. Every row but
             // the last ends at a line break (CR, LF or CRLF) and the header is one of the
             // rows, so a file has at most as many data rows as line-break bytes: only a file
-            // with more of them than the limit needs its rows counted.
-            let mut cells: Vec<String> = Vec::new();
-            let breaks = swar::count_of(text.as_bytes(), b"\n\r");
+            // with more of them than the limit needs its rows counted (the bound counts a few
+            // other control bytes as breaks: a file full of tabs is counted row by row).
+            let mut cells: Vec<Cow<'_, str>> = Vec::new();
+            let breaks = swar::count_line_breaks_at_most(text.as_bytes());
             if breaks > MAX_IMPORT_ROWS {
                 let mut count = rows.clone();
                 let mut data_rows = 0usize;
@@ -574,7 +576,7 @@ impl RowRecord {
     /// header, which is then read the plain way.
     fn slots_into<'a>(
         &'a self,
-        cells: &'a [String],
+        cells: &'a [Cow<'_, str>],
         slots: &mut [Option<Raw<'a>>],
         unknown: &mut Vec<&'a str>,
     ) -> bool {
@@ -602,7 +604,7 @@ impl RowRecord {
         &mut self,
         columns: &[Option<(String, FieldType)>],
         header: &[String],
-        cells: &[String],
+        cells: &[Cow<'_, str>],
     ) -> &Map<String, Value> {
         if cells.len() != header.len() {
             self.odd = Map::new();
@@ -741,13 +743,21 @@ impl<'a> CsvRows<'a> {
     fn next_row(&mut self) -> Option<(usize, Result<Vec<String>, String>)> {
         let mut cells = Vec::new();
         let (line, row) = self.next_row_into(&mut cells)?;
-        Some((line, row.map(|()| cells)))
+        Some((
+            line,
+            row.map(|()| cells.into_iter().map(Cow::into_owned).collect()),
+        ))
     }
 
-    /// [`CsvRows::next_row`] into `cells`, reusing its strings: after `Ok`, `cells` holds
-    /// exactly the row's cells.
-    fn next_row_into(&mut self, cells: &mut Vec<String>) -> Option<(usize, Result<(), String>)> {
-        let bytes = self.text.as_bytes();
+    /// [`CsvRows::next_row`] into `cells`: after `Ok`, `cells` holds exactly the row's cells,
+    /// each borrowed from the text unless it is quoted with a doubled quote inside (the one
+    /// case whose value is not a slice of the text).
+    fn next_row_into(
+        &mut self,
+        cells: &mut Vec<Cow<'a, str>>,
+    ) -> Option<(usize, Result<(), String>)> {
+        let text: &'a str = self.text;
+        let bytes = text.as_bytes();
         if self.pos >= bytes.len() {
             return None;
         }
@@ -755,29 +765,30 @@ impl<'a> CsvRows<'a> {
         let mut count = 0usize;
         let mut error: Option<String> = None;
         loop {
-            if cells.len() <= count {
-                cells.push(String::new());
-            }
-            let Some(cell) = cells.get_mut(count) else {
-                break;
-            };
-            cell.clear();
-            // Start of a cell.
-            if bytes.get(self.pos) == Some(&b'"') {
+            let cell: Cow<'a, str> = if bytes.get(self.pos) == Some(&b'"') {
+                // Start of a quoted cell.
                 self.pos += 1;
-                loop {
-                    let rest = self.text.get(self.pos..).unwrap_or_default();
+                let mut unescaped: Option<String> = None;
+                let cell = loop {
+                    let rest = text.get(self.pos..).unwrap_or_default();
                     match rest.find('"') {
                         Some(q) => {
                             let chunk = rest.get(..q).unwrap_or_default();
                             self.line += chunk.matches('\n').count();
-                            cell.push_str(chunk);
                             self.pos += q + 1;
                             if bytes.get(self.pos) == Some(&b'"') {
-                                cell.push('"');
+                                let s = unescaped.get_or_insert_with(String::new);
+                                s.push_str(chunk);
+                                s.push('"');
                                 self.pos += 1;
                             } else {
-                                break;
+                                break match unescaped.take() {
+                                    Some(mut s) => {
+                                        s.push_str(chunk);
+                                        Cow::Owned(s)
+                                    }
+                                    None => Cow::Borrowed(chunk),
+                                };
                             }
                         }
                         None => {
@@ -786,7 +797,7 @@ impl<'a> CsvRows<'a> {
                             return Some((start_line, Err("unclosed quote".into())));
                         }
                     }
-                }
+                };
                 // After a closing quote: separator, end of line or end of text.
                 match bytes.get(self.pos) {
                     Some(b',') | Some(b'\n') | Some(b'\r') | None => {}
@@ -800,6 +811,7 @@ impl<'a> CsvRows<'a> {
                         }
                     }
                 }
+                cell
             } else {
                 // One pass over the bytes: the separators and the quote are ASCII, so the
                 // cell ends on a character boundary.
@@ -815,8 +827,13 @@ impl<'a> CsvRows<'a> {
                         _ => break,
                     }
                 }
-                cell.push_str(self.text.get(self.pos..self.pos + end).unwrap_or_default());
+                let cell = text.get(self.pos..self.pos + end).unwrap_or_default();
                 self.pos += end;
+                Cow::Borrowed(cell)
+            };
+            match cells.get_mut(count) {
+                Some(slot) => *slot = cell,
+                None => cells.push(cell),
             }
             count += 1;
             match bytes.get(self.pos) {
@@ -928,6 +945,22 @@ mod tests {
             let ours: Vec<&str> = (Lines { rest: text }).collect();
             assert_eq!(ours, text.lines().collect::<Vec<_>>(), "{text:?}");
         }
+    }
+
+    /// One vector of cells reused across rows of different widths holds exactly each row's
+    /// cells, borrowed from the text but for a quoted cell with a doubled quote.
+    #[test]
+    fn csv_cells_are_borrowed_and_reused_across_rows() {
+        let mut r = CsvRows::new("\"a\"\"b\",x,\"y\"\nc,\"\"\n");
+        let mut cells = Vec::new();
+        assert_eq!(r.next_row_into(&mut cells), Some((1, Ok(()))));
+        assert_eq!(cells, ["a\"b", "x", "y"]);
+        assert!(matches!(cells[0], Cow::Owned(_)));
+        assert!(matches!(cells[1], Cow::Borrowed(_)) && matches!(cells[2], Cow::Borrowed(_)));
+        assert_eq!(r.next_row_into(&mut cells), Some((2, Ok(()))));
+        assert_eq!(cells, ["c", ""]);
+        assert!(cells.iter().all(|c| matches!(c, Cow::Borrowed(_))));
+        assert_eq!(r.next_row_into(&mut cells), None);
     }
 
     #[test]
