@@ -909,8 +909,14 @@ fn check_boolean(position: usize, field: &CompiledField, raw: Raw<'_>, out: &mut
 /// The hard bound before any work, on the string as given (a huge string costs nothing
 /// more than its length check): past it, `TooLong` and nothing else is checked.
 fn exceeds_hard_bound(field: &CompiledField, s: &str, out: &mut Out<'_>) -> bool {
+    let bound = field.max_len.saturating_mul(2).max(field.max_len + 64);
+    // A code point is at least one byte: a text no longer than the bound in bytes is not
+    // counted.
+    if s.len() <= bound {
+        return false;
+    }
     let len = text::code_points(s);
-    if len > field.max_len.saturating_mul(2).max(field.max_len + 64) {
+    if len > bound {
         out.error(
             &field.name,
             Issue::new(Code::TooLong)
@@ -927,7 +933,9 @@ fn exceeds_hard_bound(field: &CompiledField, s: &str, out: &mut Out<'_>) -> bool
 fn check_text_length(field: &CompiledField, value: &str, out: &mut Out<'_>) {
     let name = field.name.as_str();
     let spec = &field.spec;
-    let len = text::code_points(value);
+    // A code point is one to four bytes: the code points are counted only when the length
+    // in bytes leaves a bound in doubt.
+    let len = || text::code_points(value);
     let bad = text::prohibited_characters(value, spec.kind == FieldType::Name);
     if !bad.is_empty() {
         out.error(
@@ -938,7 +946,11 @@ fn check_text_length(field: &CompiledField, value: &str, out: &mut Out<'_>) {
     // An email's length limits are RFC 5321's, checked (in octets) by the email parser;
     // the generic limit applies only when the tenant set a stricter one.
     let generic_max = spec.kind != FieldType::Email || spec.max_length.is_some();
-    if generic_max && len > field.max_len {
+    if generic_max
+        && value.len() > field.max_len
+        && let len = len()
+        && len > field.max_len
+    {
         out.error(
             name,
             Issue::new(Code::TooLong)
@@ -947,6 +959,8 @@ fn check_text_length(field: &CompiledField, value: &str, out: &mut Out<'_>) {
         );
     }
     if let Some(min) = spec.min_length
+        && value.len() < (min as usize).saturating_mul(4)
+        && let len = len()
         && len < min as usize
     {
         out.error(

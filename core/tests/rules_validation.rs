@@ -907,3 +907,41 @@ fn r004_05_generated_password_meets_complexity() {
     assert_eq!(pp.max_length(), 64);
     assert_eq!(pp.required_classes(), 4);
 }
+
+/// Text lengths are code points, not bytes, at both bounds: a text of multi-byte characters
+/// within its bounds passes, and one a code point past either bound fails with its length in
+/// code points (the validator counts only when the length in bytes leaves a bound in doubt).
+#[test]
+fn text_lengths_count_code_points_at_both_bounds() {
+    let policy = Policy::from_json(
+        r#"{"warden": 1, "name": "lengths", "unknownFields": "ignore", "fields": {
+            "nickname": {"type": "text", "required": true, "minLength": 3, "maxLength": 5, "trim": false}
+        }}"#,
+    )
+    .unwrap();
+    let facts = ValidationFacts::default();
+    let ctx = ValidationContext {
+        mode: Mode::Create,
+        today: today(),
+        lang: Lang::En,
+        facts: &facts,
+        mfa: false,
+    };
+    let verdict = |nick: &str| {
+        let d = validate_user(&policy, &record(json!({ "nickname": nick })), &ctx);
+        d.violations
+            .iter()
+            .map(|v| (v.code, v.params.get("actual").cloned()))
+            .collect::<Vec<_>>()
+    };
+    for ok in ["abc", "ééé", "😀😀😀", "ééééé", "ab😀de", "abcde"] {
+        assert_eq!(verdict(ok), [], "{ok:?}");
+    }
+    assert_eq!(verdict("éé"), [(Code::TooShort, Some(json!(2)))]);
+    assert_eq!(verdict("😀😀"), [(Code::TooShort, Some(json!(2)))]);
+    assert_eq!(verdict("ab"), [(Code::TooShort, Some(json!(2)))]);
+    assert_eq!(verdict("éééééé"), [(Code::TooLong, Some(json!(6)))]);
+    assert_eq!(verdict("abcdef"), [(Code::TooLong, Some(json!(6)))]);
+    let long = "é".repeat(200);
+    assert_eq!(verdict(&long), [(Code::TooLong, Some(json!(200)))]);
+}
