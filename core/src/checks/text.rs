@@ -156,6 +156,9 @@ pub fn normalize<'a>(
     case: Option<crate::policy::Case>,
 ) -> Cow<'a, str> {
     let trimmed = if trim { self::trim(s) } else { s };
+    if !collapse && case.is_none() {
+        return Cow::Borrowed(trimmed);
+    }
     // Inlined into the caller: one pass over ASCII text (the common case) tells whether
     // anything would change.
     if trimmed.is_ascii() && !ascii_needs_change(trimmed.as_bytes(), collapse, case) {
@@ -203,9 +206,6 @@ fn normalize_in<'a>(
 /// single space) or letters in the wrong case.
 #[inline]
 fn ascii_needs_change(bytes: &[u8], collapse: bool, case: Option<crate::policy::Case>) -> bool {
-    if !collapse && case.is_none() {
-        return false;
-    }
     let mut prev_space = false;
     for &b in bytes {
         let change = match b {
