@@ -71,8 +71,7 @@ fn code_point(c: char) -> String {
 #[inline]
 fn plain_ascii(bytes: &[u8], markup: bool) -> bool {
     use crate::swar::{HIGH, ONES, below, equal};
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
+    let plain = |chunk: &[u8]| {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
         let x = u64::from_le_bytes(word);
@@ -80,18 +79,26 @@ fn plain_ascii(bytes: &[u8], markup: bool) -> bool {
         if (below(x, 0x20) | x | x.wrapping_add(ONES)) & HIGH != 0 {
             return false;
         }
-        if markup
+        !(markup
             && [b'<', b'>', b'&', b'"', b'\\', b'{', b'}']
                 .iter()
-                .any(|&m| equal(x, m) != 0)
-        {
-            return false;
-        }
+                .any(|&m| equal(x, m) != 0))
+    };
+    let mut chunks = bytes.chunks_exact(8);
+    if !chunks.all(plain) {
+        return false;
+    }
+    let tail = chunks.remainder();
+    if tail.is_empty() {
+        return true;
+    }
+    // A text of eight bytes or more: its last eight bytes (overlapping the words above)
+    // in one word rather than its last few one by one.
+    if let Some(last) = bytes.len().checked_sub(8).and_then(|at| bytes.get(at..)) {
+        return plain(last);
     }
     let refused = if markup { 3 } else { 1 };
-    chunks
-        .remainder()
-        .iter()
+    tail.iter()
         .all(|&b| ASCII_CLASS.get(usize::from(b)).copied().unwrap_or(1) & refused == 0)
 }
 
