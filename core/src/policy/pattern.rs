@@ -109,6 +109,14 @@ impl Walk {
     fn is_match(&self, value: &[u8]) -> bool {
         let mut at: usize = 0;
         for p in &self.pieces {
+            // A piece of exactly one byte (a literal, a class): one test.
+            if p.max == 1 && p.min == 1 {
+                if !value.get(at).is_some_and(|&b| p.contains(b)) {
+                    return false;
+                }
+                at += 1;
+                continue;
+            }
             let start = at;
             let end = value.len().min(start.saturating_add(p.max as usize));
             while at < end && value.get(at).is_some_and(|&b| p.contains(b)) {
