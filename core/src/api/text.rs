@@ -513,7 +513,7 @@ impl RowsJson {
             // As `skip_serializing_if = "BTreeMap::is_empty"` on the field.
             if !params.is_empty() {
                 w.out.extend_from_slice(b",\"params\":");
-                params.serialize(&mut *w)?;
+                write_params(w, params)?;
             }
             w.out.extend_from_slice(b",\"path\":");
             path.serialize(&mut *w)?;
@@ -524,6 +524,33 @@ impl RowsJson {
         w.out.extend_from_slice(b"]}");
         Ok(())
     }
+}
+
+/// A violation's params as [`Sorted`] writes them: the map's keys in their own order (a
+/// `BTreeMap`'s, the order `Sorted` would put them in), strings, numbers, booleans and null
+/// written straight, any other value through the serializer.
+fn write_params(
+    w: &mut Sorted,
+    params: &crate::violation::Params,
+) -> Result<(), serde_json::Error> {
+    w.out.push(b'{');
+    for (i, (key, value)) in params.iter().enumerate() {
+        if i > 0 {
+            w.out.push(b',');
+        }
+        write_str(&mut w.out, key)?;
+        w.out.push(b':');
+        match value {
+            Value::String(text) => write_str(&mut w.out, text)?,
+            Value::Number(n) => serde_json::to_writer(&mut w.out, n)?,
+            Value::Bool(true) => w.out.extend_from_slice(b"true"),
+            Value::Bool(false) => w.out.extend_from_slice(b"false"),
+            Value::Null => w.out.extend_from_slice(b"null"),
+            other => other.serialize(&mut *w)?,
+        }
+    }
+    w.out.push(b'}');
+    Ok(())
 }
 
 /// `report` as JSON text, its `rows` read from `rows` (not from the report).
