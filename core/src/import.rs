@@ -20,7 +20,7 @@ use serde_json::{Map, Value};
 use crate::policy::{FieldType, Policy};
 use crate::swar;
 use crate::validate::{
-    CheckKind, PerField, Raw, ValidationContext, ValidationVerdict, validate_verdict,
+    CheckKind, Raw, ValidationContext, ValidationVerdict, no_slots, validate_verdict,
     validate_verdict_json, verdict_of_slots,
 };
 use crate::violation::{Code, Issue, Path, Severity, Violation};
@@ -586,34 +586,28 @@ impl RowRecord {
         if cells.len() != self.width {
             return false;
         }
+        // A non-empty cell goes to its field's slot, or its key to the unknown ones.
+        let mut put = |(key, boolean, _): &'a (String, bool, Vec<usize>),
+                       position: &Option<usize>,
+                       cell: &'a Cow<'_, str>| {
+            match position.and_then(|i| slots.get_mut(i)) {
+                Some(slot) => *slot = Some(cell_raw(cell, *boolean)),
+                None => unknown.push(key.as_str()),
+            }
+        };
         if self.single {
-            // One column a key: the cells in key order, without looking for the last
-            // non-empty one of several.
-            for (((key, boolean, _), position), cell) in
-                self.keys.iter().zip(&self.positions).zip(cells)
-            {
-                if cell.is_empty() {
-                    continue;
-                }
-                match position.and_then(|i| slots.get_mut(i)) {
-                    Some(slot) => *slot = Some(cell_raw(cell, *boolean)),
-                    None => unknown.push(key.as_str()),
+            // One column a key (the common header): key `k` is cell `k`, no search for the
+            // last non-empty cell of several.
+            for ((key, position), cell) in self.keys.iter().zip(&self.positions).zip(cells) {
+                if !cell.is_empty() {
+                    put(key, position, cell);
                 }
             }
             return true;
         }
-        for ((key, boolean, cols), position) in self.keys.iter().zip(&self.positions) {
-            let Some(cell) = cols
-                .iter()
-                .rev()
-                .filter_map(|&i| cells.get(i))
-                .find(|c| !c.is_empty())
-            else {
-                continue;
-            };
-            match position.and_then(|i| slots.get_mut(i)) {
-                Some(slot) => *slot = Some(cell_raw(cell, *boolean)),
-                None => unknown.push(key.as_str()),
+        for (key, position) in self.keys.iter().zip(&self.positions) {
+            if let Some(cell) = last_filled(&key.2, cells) {
+                put(key, position, cell);
             }
         }
         true
@@ -637,12 +631,7 @@ impl RowRecord {
             return &self.odd;
         }
         for (key, boolean, cols) in &self.keys {
-            let cell = cols
-                .iter()
-                .rev()
-                .filter_map(|&i| cells.get(i))
-                .find(|c| !c.is_empty());
-            let Some(cell) = cell else {
+            let Some(cell) = last_filled(cols, cells) else {
                 self.map.remove(key);
                 continue;
             };
@@ -661,17 +650,12 @@ impl RowRecord {
     }
 }
 
-/// `n` empty slots (one per field of a schema), without a loop for a schema of at most
-/// [`PerField`]'s inline capacity.
-fn no_slots<'a>(n: usize) -> PerField<Option<Raw<'a>>> {
-    const INLINE: usize = 16;
-    if n <= INLINE {
-        PerField::from_buf_and_len([None; INLINE], n)
-    } else {
-        let mut slots = PerField::new();
-        slots.resize_with(n, || None);
-        slots
-    }
+/// A key's value in a row: the last non-empty of its columns' cells.
+fn last_filled<'c, 't>(cols: &[usize], cells: &'c [Cow<'t, str>]) -> Option<&'c Cow<'t, str>> {
+    cols.iter()
+        .rev()
+        .filter_map(|&i| cells.get(i))
+        .find(|c| !c.is_empty())
 }
 
 /// The record key of column `i`, and whether it is a boolean field.

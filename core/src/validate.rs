@@ -28,7 +28,7 @@ mod record;
 
 use record::Record;
 pub use record::RecordJsonError;
-pub(crate) use record::{PerField, Raw};
+pub(crate) use record::{PerField, Raw, no_slots};
 
 /// Answers to the checks a previous decision asked for.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -934,7 +934,8 @@ fn check_text_length(field: &CompiledField, value: &str, out: &mut Out<'_>) {
     let name = field.name.as_str();
     let spec = &field.spec;
     // A code point is one to four bytes: the code points are counted only when the length
-    // in bytes leaves a bound in doubt.
+    // in bytes leaves a bound in doubt (twice only when it leaves both, for a maximum under
+    // four times the minimum: rarer than a memo's cost on every field).
     let len = || text::code_points(value);
     let bad = text::prohibited_characters(value, spec.kind == FieldType::Name);
     if !bad.is_empty() {

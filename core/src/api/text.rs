@@ -513,7 +513,7 @@ impl RowsJson {
             // As `skip_serializing_if = "BTreeMap::is_empty"` on the field.
             if !params.is_empty() {
                 w.out.extend_from_slice(b",\"params\":");
-                write_params(w, params)?;
+                w.params(params)?;
             }
             w.out.extend_from_slice(b",\"path\":");
             path.serialize(&mut *w)?;
@@ -524,33 +524,6 @@ impl RowsJson {
         w.out.extend_from_slice(b"]}");
         Ok(())
     }
-}
-
-/// A violation's params as [`Sorted`] writes them: the map's keys in their own order (a
-/// `BTreeMap`'s, the order `Sorted` would put them in), strings, numbers, booleans and null
-/// written straight, any other value through the serializer.
-fn write_params(
-    w: &mut Sorted,
-    params: &crate::violation::Params,
-) -> Result<(), serde_json::Error> {
-    w.out.push(b'{');
-    for (i, (key, value)) in params.iter().enumerate() {
-        if i > 0 {
-            w.out.push(b',');
-        }
-        write_str(&mut w.out, key)?;
-        w.out.push(b':');
-        match value {
-            Value::String(text) => write_str(&mut w.out, text)?,
-            Value::Number(n) => serde_json::to_writer(&mut w.out, n)?,
-            Value::Bool(true) => w.out.extend_from_slice(b"true"),
-            Value::Bool(false) => w.out.extend_from_slice(b"false"),
-            Value::Null => w.out.extend_from_slice(b"null"),
-            other => other.serialize(&mut *w)?,
-        }
-    }
-    w.out.push(b'}');
-    Ok(())
 }
 
 /// `report` as JSON text, its `rows` read from `rows` (not from the report).
@@ -623,6 +596,54 @@ impl Sorted {
     fn prim<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), serde_json::Error> {
         self.stamp = false;
         serde_json::to_writer(&mut self.out, v)
+    }
+    /// A violation's params, as serialising them would write them: the map's keys in their
+    /// own order (a `BTreeMap`'s, the order this writer puts keys in), each value through
+    /// [`Sorted::value`].
+    fn params(&mut self, params: &crate::violation::Params) -> Result<(), serde_json::Error> {
+        self.stamp = false;
+        self.out.push(b'{');
+        for (i, (key, value)) in params.iter().enumerate() {
+            if i > 0 {
+                self.out.push(b',');
+            }
+            write_str(&mut self.out, key)?;
+            self.out.push(b':');
+            self.value(value)?;
+        }
+        self.out.push(b'}');
+        Ok(())
+    }
+    /// `value`, as serialising it would write it: strings, numbers, booleans, null and
+    /// arrays of them straight, without serde's generic path; an object through it (its
+    /// keys put in order there).
+    fn value(&mut self, value: &Value) -> Result<(), serde_json::Error> {
+        self.stamp = false;
+        match value {
+            Value::String(text) => write_str(&mut self.out, text),
+            Value::Number(n) => serde_json::to_writer(&mut self.out, n),
+            Value::Bool(b) => {
+                self.out
+                    .extend_from_slice(if *b { b"true" as &[u8] } else { b"false" });
+                Ok(())
+            }
+            Value::Null => {
+                self.out.extend_from_slice(b"null");
+                Ok(())
+            }
+            Value::Array(items) => {
+                self.out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        self.out.push(b',');
+                    }
+                    self.value(item)?;
+                }
+                self.out.push(b']');
+                Ok(())
+            }
+            Value::Object(_) => value.serialize(self),
+        }
     }
     fn object(&mut self) -> Object<'_> {
         let stamp = std::mem::take(&mut self.stamp);

@@ -20,9 +20,24 @@ use crate::util::Strict;
 
 mod flat;
 
+/// How many fields [`PerField`] holds inline.
+const PER_FIELD_INLINE: usize = 16;
+
 /// One value per field of the schema, by position: inline (no heap allocation) for schemas
-/// of up to 16 fields, the common size; larger schemas spill to the heap.
-pub(crate) type PerField<T> = smallvec::SmallVec<[T; 16]>;
+/// of up to [`PER_FIELD_INLINE`] fields, the common size; larger schemas spill to the heap.
+pub(crate) type PerField<T> = smallvec::SmallVec<[T; PER_FIELD_INLINE]>;
+
+/// `n` empty slots (one per field of a schema): a schema that fits inline gets them from
+/// one inline buffer, without a loop.
+pub(crate) fn no_slots<'a>(n: usize) -> PerField<Option<Raw<'a>>> {
+    if n <= PER_FIELD_INLINE {
+        PerField::from_buf_and_len([None; PER_FIELD_INLINE], n)
+    } else {
+        let mut slots = PerField::new();
+        slots.resize_with(n, || None);
+        slots
+    }
+}
 
 /// A record's value as validation reads it, borrowed from a [`Value`] or from JSON text.
 #[derive(Debug, Clone, Copy)]
