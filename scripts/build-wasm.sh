@@ -74,8 +74,9 @@ build web wasm/pkg/web "$target_dir/wasm32-unknown-unknown/wasm-release/warden_w
   --log-level=warning --allow-overwrite --outfile=wasm/pkg/web/warden_wasm.js
 build nodejs wasm/pkg/node "$target_dir/wasm32-unknown-unknown/wasm-node/warden_wasm.wasm" -O3
 # The crate's JS snippets (wasm/js/lazy.js: import reports decoded on first read;
-# wasm/js/text.js: JSON text written straight into wasm memory; wasm/js/decision.js: a
-# validation decision's object built from a compact form) are ES modules, as the web
+# wasm/js/text.js: JSON text written straight into wasm memory; wasm/js/record.js: a
+# validate input's fields read into wasm memory; wasm/js/decision.js: a validation
+# decision's object built from a compact form) are ES modules, as the web
 # build imports them; the Node build `require`s them, so their copies there become CommonJS
 # (each exporting the functions it declares with `export function`).
 for f in wasm/pkg/node/snippets/*/js/*.js; do

@@ -371,6 +371,13 @@ impl<'r> StoredRecord<'r> {
             .filter_map(|i| Some((self.policy.fields().get(i)?.name.as_str(), self.get(i)?)))
     }
 
+    /// The stored fields by schema position (the order of the policy document's `fields`),
+    /// in the order of [`StoredRecord::iter`]: for a caller that keeps its own table by
+    /// field and would otherwise look each name up.
+    pub fn by_position(&self) -> impl Iterator<Item = (usize, StoredValue<'r>)> + '_ {
+        stored_order(self.fields).filter_map(|i| Some((i, self.get(i)?)))
+    }
+
     /// The map [`ValidationDecision::normalized`] holds.
     pub fn to_map(&self) -> Map<String, Value> {
         self.iter()
@@ -518,6 +525,33 @@ pub fn validate_user_json_with<R>(
     with_json_record(policy, json, |policy, record, _| {
         decide_with(policy, record, ctx, then)
     })
+}
+
+/// [`validate_user_json_with`] for a record given as its values by schema position
+/// instead of as text: `value_at(i)` is the value of the schema's `i`-th field (in the
+/// order of the policy document's `fields`), `None` where the record has no such key. A record given
+/// this way has no key outside the schema. For a caller that reads a record field by field
+/// (the wasm package reads a plain JS object's own properties): no JSON text written and
+/// read back. The decision is the one the record's JSON text gives
+/// (`core/tests/record_text.rs` holds the two equal over the conformance vectors).
+///
+/// `value_at` is asked once per field, in schema order.
+pub fn validate_user_values_with<'v, R>(
+    policy: &Policy,
+    value_at: impl FnMut(usize) -> Option<StoredValue<'v>>,
+    ctx: &ValidationContext<'_>,
+    then: impl FnOnce(ValidationVerdict, StoredRecord<'_>) -> R,
+) -> R {
+    let slots: PerField<Option<Raw<'v>>> = (0..policy.fields().len())
+        .map(value_at)
+        .map(|v| v.map(Raw::from))
+        .collect();
+    decide_with(
+        policy,
+        &Record::of_slots(policy, &slots, Vec::new()),
+        ctx,
+        then,
+    )
 }
 
 /// [`validate_user_json_with`] within `max_keys` keys, as [`validate_user_json_within`].

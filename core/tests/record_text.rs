@@ -3,7 +3,9 @@
 //! `validate_verdict`), for every record of the conformance vectors' `validate` cases and
 //! for records generated from them: fields dropped, changed to values of every JSON type
 //! (strings with escapes, numbers, nesting), unknown keys, duplicate keys, key order. Text
-//! that is not one JSON object is a typed error that never quotes the text.
+//! that is not one JSON object is a typed error that never quotes the text. A record of
+//! schema fields and scalar values given by schema position (`validate_user_values_with`)
+//! is decided alike too.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -18,8 +20,8 @@ use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use warden_core::policy::{Mode, presets};
 use warden_core::validate::{
-    ValidationContext, ValidationFacts, validate_user, validate_user_json, validate_verdict,
-    validate_verdict_json,
+    StoredValue, ValidationContext, ValidationFacts, ValidationVerdict, validate_user,
+    validate_user_json, validate_user_values_with, validate_verdict, validate_verdict_json,
 };
 use warden_core::{Date, Lang, Policy};
 
@@ -116,6 +118,10 @@ fn same(case: &Case, text: &[u8]) {
                 assert_eq!(by_text, by_map, "{}", String::from_utf8_lossy(text));
                 let verdict = validate_verdict_json(&case.policy, text, &ctx).unwrap();
                 assert_eq!(verdict, validate_verdict(&case.policy, &map, &ctx));
+                if let Some(by_values) = by_values(&case.policy, &map, &ctx) {
+                    assert_eq!(by_values.0, verdict, "{}", String::from_utf8_lossy(text));
+                    assert_eq!(by_values.1, by_map.normalized);
+                }
             }
             Err(_) => {
                 assert!(validate_user_json(&case.policy, text, &ctx).is_err());
@@ -123,6 +129,33 @@ fn same(case: &Case, text: &[u8]) {
             }
         }
     }
+}
+
+/// The verdict and stored record of `map` given by schema position
+/// (`validate_user_values_with`), when it can be: every key a field of the schema, every
+/// value null, a boolean or a string.
+fn by_values(
+    policy: &Policy,
+    map: &Map<String, Value>,
+    ctx: &ValidationContext<'_>,
+) -> Option<(ValidationVerdict, Map<String, Value>)> {
+    let names: Vec<&str> = policy.document().fields.iter().map(|(n, _)| n).collect();
+    let mut values = vec![None; names.len()];
+    for (key, value) in map {
+        let i = names.iter().position(|n| *n == key)?;
+        values[i] = Some(match value {
+            Value::Null => StoredValue::Null,
+            Value::Bool(b) => StoredValue::Bool(*b),
+            Value::String(s) => StoredValue::Text(s),
+            _ => return None,
+        });
+    }
+    Some(validate_user_values_with(
+        policy,
+        |i| values[i],
+        ctx,
+        |verdict, stored| (verdict, stored.to_map()),
+    ))
 }
 
 /// An object's text from its entries, in order, duplicates kept.
@@ -136,10 +169,21 @@ fn object_text(entries: &[(String, Value)]) -> Vec<u8> {
 
 #[test]
 fn every_vector_record_is_decided_alike_from_text() {
+    let mut by_position = 0;
     for case in CASES.iter() {
         let text = serde_json::to_vec(&case.user).unwrap();
         same(case, &text);
+        let ctx = ValidationContext {
+            mode: case.mode,
+            today: case.today,
+            lang: Lang::En,
+            facts: &case.facts,
+            mfa: false,
+        };
+        by_position += usize::from(by_values(&case.policy, &case.user, &ctx).is_some());
     }
+    // Most vector records are schema fields with scalar values: the values path is held.
+    assert!(by_position >= 40, "{by_position} records given by position");
 }
 
 #[test]

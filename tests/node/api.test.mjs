@@ -187,6 +187,126 @@ test("validate gives the object of the decision's JSON text, over every validate
   assert.ok(built >= 100, `${built} decisions compared`);
 });
 
+// `validate` reads an input of the common shape field by field (wasm/js/record.js) instead
+// of as JSON text; everything else goes through the JSON path. Both must give the same
+// decision, or the same error, whichever way an input takes: here inputs built to take
+// each way out of the field-by-field read, against `evaluate("validate")` (the JSON path).
+test("validate decides as the JSON path on inputs read field by field and on those it declines", () => {
+  const doc = (unknownFields) => ({
+    warden: 1, name: "read", unknownFields,
+    fields: {
+      firstName: { type: "text", required: true, maxLength: 20 },
+      email: { type: "email", required: true },
+      active: { type: "boolean" },
+      nickname: { type: "text" },
+    },
+  });
+  const base = { firstName: "Ada", email: "Ada@Acme.Example", active: true };
+  const getterThrows = { ...base };
+  Object.defineProperty(getterThrows, "nickname", { enumerable: true, get() { throw new Error("no"); } });
+  const getter = { ...base };
+  Object.defineProperty(getter, "nickname", { enumerable: true, get: () => "Countess" });
+  const hidden = { ...base };
+  Object.defineProperty(hidden, "nickname", { enumerable: false, value: 42 });
+  const bare = Object.assign(Object.create(null), base);
+  class User { constructor() { Object.assign(this, base); } }
+  const users = [
+    base,
+    { ...base, firstName: "Zoë", nickname: "李小龙 🚀" },
+    { ...base, firstName: "e\u0301\u00a0" },
+    { ...base, firstName: " Ada " },
+    { ...base, firstName: "A".repeat(21) },
+    { ...base, nickname: "x".repeat(3000) }, // more than the first read buffer
+    { ...base, nickname: "é".repeat(3000) },
+    { ...base, nickname: null, active: false },
+    { ...base, nickname: undefined },
+    { ...base, active: "yes" },
+    { ...base, firstName: "" },
+    { email: "" },
+    {},
+    { ...base, firstName: "Ada\ud800" }, // a lone surrogate
+    { ...base, firstName: "\udc00" },
+    { ...base, active: 1 },
+    { ...base, firstName: 7 },
+    Object.create(base), // inherited fields: not the object's own
+    { ...base, nickname: { first: "A" } },
+    { ...base, nickname: ["A"] },
+    { ...base, nickname: new Date(0) },
+    { ...base, nickname: 10n },
+    { ...base, nickname: () => "f" },
+    { ...base, emial: "typo" }, // a key outside the schema
+    { ...base, toJSON: () => ({ firstName: "Other", email: "o@acme.example" }) },
+    getter, getterThrows, hidden, bare, new User(),
+    "a string", null, [base],
+  ];
+  const inputs = [];
+  for (const user of users) {
+    inputs.push({ user, today });
+    inputs.push(Object.assign(Object.create(null), { user, today }));
+  }
+  inputs.push({ user: base, today, mode: "update" }, { user: base, today, mfa: true });
+  inputs.push({ user: base, today: "2026-02-30" }, { user: base, today: 20261122 }, { user: base });
+  inputs.push({ today, user: base }, { user: base, today, facts: {} }, { user: base, today: "2026-11-22\u00e9" });
+  inputs.push(Object.create({ user: base, today }), [base, today], "input");
+  const outcome = (fn) => {
+    try {
+      return fn();
+    } catch (e) {
+      return { thrown: e.name, code: e.code, path: e.path };
+    }
+  };
+  let decided = 0;
+  for (const unknown of ["ignore", "warn", "reject"]) {
+    const warden = new w.Warden(doc(unknown));
+    for (const input of inputs) {
+      for (const lang of [undefined, "fr", "xx"]) {
+        // Twice: the second call reads into the buffer the first one grew.
+        for (let round = 0; round < 2; round++) {
+          const viaValidate = outcome(() => warden.validate(input, lang));
+          const reference = outcome(() => warden.evaluate("validate", input, lang));
+          const what = `${unknown} ${lang} ${outcome(() => JSON.stringify(input))?.toString().slice(0, 120)}`;
+          assert.deepStrictEqual(viaValidate, reference, what);
+          assert.equal(JSON.stringify(viaValidate), JSON.stringify(reference), what);
+          if (!("thrown" in reference)) decided += 1;
+        }
+      }
+    }
+  }
+  assert.ok(decided >= 300, `${decided} decisions compared`);
+});
+
+test("validate called again from a getter of its own input decides both as the JSON path", () => {
+  const warden = w.Warden.fromPreset("crm").withBlocklist(list);
+  const ada = { firstName: "Ada", lastName: "Lovelace", email: "ada@acme.example", organization: "acme", employeeId: "E1234", password: "Tr0ub4dor&3x!" };
+  const outcome = (fn) => {
+    try {
+      return fn();
+    } catch (e) {
+      return { thrown: e.name, code: e.code, path: e.path };
+    }
+  };
+  // A first record read field by field (an invalid one): what the read buffer then holds.
+  const first = { user: { ...ada, firstName: "First", email: "nope" }, today };
+  assert.deepStrictEqual(warden.validate(first), warden.evaluate("validate", first));
+  assert.equal(warden.validate(first).valid, false);
+  // The getter validates another record, large enough to grow wasm memory (which detaches
+  // every view of it made before), while the outer record is being read.
+  const inner = { user: { ...ada, firstName: "Inner", notes: "y".repeat(1 << 24) }, today };
+  let innerOutcome;
+  const user = { ...ada };
+  Object.defineProperty(user, "lastName", {
+    enumerable: true,
+    get() {
+      innerOutcome ??= outcome(() => warden.validate(inner));
+      return "Byron";
+    },
+  });
+  const outer = warden.validate({ user, today });
+  assert.deepStrictEqual(outer, warden.evaluate("validate", { user: { ...ada, lastName: "Byron" }, today }));
+  assert.equal(outer.valid, true);
+  assert.deepStrictEqual(innerOutcome, outcome(() => warden.evaluate("validate", inner)));
+});
+
 test("a field named __proto__ is an own key of normalized, as JSON.parse makes it", () => {
   const doc = { warden: 1, name: "proto", unknownFields: "ignore", fields: { ["__proto__"]: { type: "text" }, a: { type: "text" } } };
   let warden;

@@ -11,23 +11,27 @@
  * - `names`: the policy's field names, sorted (kept by the `Warden`);
  * - `policy`: the policy's hash; `contract`: the contract version;
  * - `flags`: bit 0 `valid`, bit 1 `complete`;
- * - `values`: the text values of `normalized`, one after the other;
+ * - `values`: the text values of `normalized` not taken from `reader`, one after the other
+ *   (`undefined` when there are none);
  * - `layout`: two numbers per entry of `normalized`, in key order: the field's index in
- *   `names`, then 0 (null), 1 (false), 2 (true), or 3 + the length of its text in `values`
- *   (UTF-16 units);
- * - `rest`: `""` when `checks` and `violations` are empty and there is no `password`, else
- *   the JSON text of `[checks, violations, password or null]`.
+ *   `names`, then 0 (null), 1 (false), 2 (true), 3 (the record's own value, from
+ *   `reader`), or 4 + the length of its text in `values` (UTF-16 units);
+ * - `rest`: `undefined` when `checks` and `violations` are empty and there is no `password`,
+ *   else the JSON text of `[checks, violations, password or null]`;
+ * - `reader`: the `wasm/js/record.js` reader that read the record, or `undefined`.
  */
-export function validationDecision(names, policy, contract, flags, values, layout, rest) {
+export function validationDecision(names, policy, contract, flags, values, layout, rest, reader) {
   const normalized = {};
   let at = 0;
   for (let i = 0; i + 1 < layout.length; i += 2) {
     const code = layout[i + 1];
     let value;
-    if (code >= 3) {
-      const end = at + code - 3;
+    if (code >= 4) {
+      const end = at + code - 4;
       value = values.substring(at, end);
       at = end;
+    } else if (code === 3) {
+      value = reader.values[layout[i]];
     } else {
       value = code === 0 ? null : code === 2;
     }
@@ -35,7 +39,7 @@ export function validationDecision(names, policy, contract, flags, values, layou
   }
   const valid = (flags & 1) !== 0;
   const complete = (flags & 2) !== 0;
-  if (rest === "") {
+  if (rest === undefined) {
     return { checks: [], complete, contract, normalized, policy, valid, violations: [] };
   }
   const [checks, violations, password] = JSON.parse(rest);

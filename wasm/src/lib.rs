@@ -36,6 +36,7 @@
 mod convert;
 pub mod facts;
 
+use std::cell::RefCell;
 use std::sync::Arc;
 
 use serde::Deserialize;
@@ -70,15 +71,53 @@ extern "C" {
     /// A `ValidationDecisionResponse` built from its compact form (see
     /// `Warden::decision_object`).
     #[wasm_bindgen(js_name = validationDecision)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the parts of one decision, passed apart"
+    )]
     fn validation_decision(
         names: &js_sys::Array,
         policy: &JsValue,
         contract: u32,
         flags: u32,
-        values: &str,
+        values: Option<&str>,
         layout: &[u32],
-        rest: &str,
+        rest: Option<&str>,
+        reader: &JsValue,
     ) -> JsValue;
+}
+
+#[wasm_bindgen(module = "/js/record.js")]
+extern "C" {
+    /// The reader of a policy's records, from its field names sorted.
+    #[wasm_bindgen(js_name = recordReader)]
+    fn record_reader(names: &js_sys::Array) -> JsValue;
+
+    /// A `validate` input read into `buf` and `codes` (see `wasm/js/record.js`): 0 read,
+    /// -1 declined, else the bytes `buf` needs.
+    #[wasm_bindgen(js_name = readRecord)]
+    fn read_record(reader: &JsValue, input: &JsValue, buf: &mut [u8], codes: &mut [u32]) -> i32;
+}
+
+/// Whether two texts are equal: the same bytes in memory (a stored text left as it was
+/// read) without comparing them.
+fn same_text(a: &str, b: &str) -> bool {
+    a.len() == b.len() && (std::ptr::eq(a.as_ptr(), b.as_ptr()) || a == b)
+}
+
+/// The first size of [`Scratch::bytes`]: a record's strings and its date (most fit).
+const FIRST_READ_BUFFER: usize = 1024;
+
+/// The largest [`Scratch::bytes`]: a record whose strings need more goes through
+/// `JSON.stringify` and the JSON reader (as any input then does).
+const MAX_READ_BUFFER: usize = 1 << 20;
+
+/// Where `wasm/js/record.js` writes a record it reads.
+struct Scratch {
+    /// The strings, one after the other.
+    bytes: Vec<u8>,
+    /// One code per field (sorted index), then the date's length.
+    codes: Vec<u32>,
 }
 
 /// The common-password list, parsed once and shared by every policy given it.
@@ -116,6 +155,13 @@ pub struct Warden {
     names: Option<js_sys::Array>,
     /// The policy's hash as a JS string.
     hash: JsValue,
+    /// The reader of `wasm/js/record.js` (with `names`).
+    reader: Option<JsValue>,
+    /// For each field in schema order, its index in `fields`.
+    sorted_of: Vec<usize>,
+    /// What the reader writes; borrowed by one `validate` at a time (a getter of the input
+    /// calling `validate` again is answered by the JSON path).
+    scratch: RefCell<Scratch>,
 }
 
 /// The options of [`Warden::validate_import`].
@@ -167,15 +213,108 @@ impl Warden {
             .map(|(name, _)| name.to_owned())
             .collect();
         fields.sort_unstable();
-        let names = (!fields.iter().any(|f| f == "__proto__"))
-            .then(|| fields.iter().map(|f| JsValue::from_str(f)).collect());
+        let names = (!fields.iter().any(|f| f == "__proto__")).then(|| {
+            fields
+                .iter()
+                .map(|f| JsValue::from_str(f))
+                .collect::<js_sys::Array>()
+        });
         let hash = JsValue::from_str(policy.hash());
+        let sorted_of = policy
+            .document()
+            .fields
+            .iter()
+            .map(|(name, _)| {
+                fields
+                    .binary_search_by(|f| f.as_str().cmp(name))
+                    .unwrap_or(usize::MAX)
+            })
+            .collect();
+        let scratch = RefCell::new(Scratch {
+            bytes: vec![0; FIRST_READ_BUFFER],
+            codes: vec![0; fields.len() + 1],
+        });
         Warden {
+            reader: names.as_ref().map(record_reader),
             policy,
             fields,
             names,
             hash,
+            sorted_of,
+            scratch,
         }
+    }
+
+    /// `validate` of an input read field by field (`wasm/js/record.js`) rather than as
+    /// JSON text: `None` when the reader declines it or it needs what only the JSON path
+    /// answers (a language the policy does not speak, a malformed date, an error), which
+    /// then answers. The same decision either way (tests/node/api.test.mjs).
+    fn validate_read(&self, input: &JsValue, lang: Option<&String>) -> Option<JsValue> {
+        let reader = self.reader.as_ref()?;
+        let lang = parse_lang(lang.cloned()).ok()?;
+        if !self.policy.speaks(lang) {
+            return None;
+        }
+        let mut scratch = self.scratch.try_borrow_mut().ok()?;
+        let Scratch { bytes, codes } = &mut *scratch;
+        let status = read_record(reader, input, bytes, codes);
+        if status != 0 {
+            if let Ok(needed) = usize::try_from(status)
+                && needed <= MAX_READ_BUFFER
+            {
+                bytes.resize(needed, 0);
+            }
+            return None;
+        }
+        let n = self.fields.len();
+        // The values by sorted index, strings borrowed from `bytes`.
+        let mut inputs: SmallVec<[Option<StoredValue<'_>>; 16]> = SmallVec::with_capacity(n);
+        let mut at = 0;
+        let mut present = 0;
+        for &code in codes.get(..n)? {
+            let value = match code {
+                0 => None,
+                1 => Some(StoredValue::Null),
+                2 => Some(StoredValue::Bool(false)),
+                3 => Some(StoredValue::Bool(true)),
+                c => {
+                    let end = at + usize::try_from(c - 4).ok()?;
+                    let text = std::str::from_utf8(bytes.get(at..end)?).ok()?;
+                    at = end;
+                    Some(StoredValue::Text(text))
+                }
+            };
+            present += usize::from(value.is_some());
+            inputs.push(value);
+        }
+        if present > api::MAX_RECORD_FIELDS {
+            return None;
+        }
+        let end = at + usize::try_from(*codes.get(n)?).ok()?;
+        let today: Date = std::str::from_utf8(bytes.get(at..end)?)
+            .ok()?
+            .parse()
+            .ok()?;
+        let facts = ValidationFacts::default();
+        let ctx = ValidationContext {
+            mode: Mode::default(),
+            today,
+            lang,
+            facts: &facts,
+            mfa: false,
+        };
+        warden_core::validate::validate_user_values_with(
+            &self.policy,
+            |i| {
+                self.sorted_of
+                    .get(i)
+                    .and_then(|&s| inputs.get(s))
+                    .copied()
+                    .flatten()
+            },
+            &ctx,
+            |verdict, stored| self.decision_object(&verdict, stored, Some((&inputs, reader))),
+        )
     }
 
     /// A validation decision as the JS object `JSON.parse` of its contract response gives,
@@ -184,29 +323,35 @@ impl Warden {
     /// for a clean record): no JSON text of the whole decision, no `JSON.parse` of it.
     /// `None` when the names cannot be own data properties of an object built by
     /// assignment (`__proto__`), which the caller then answers as text.
+    ///
+    /// `read`: the record's own values by sorted index and the reader holding them as JS
+    /// values, when `wasm/js/record.js` read it: a stored text equal to the record's own is
+    /// taken from there, not copied back.
     fn decision_object(
         &self,
         verdict: &ValidationVerdict,
         stored: StoredRecord<'_>,
+        read: Option<(&[Option<StoredValue<'_>>], &JsValue)>,
     ) -> Option<JsValue> {
         let names = self.names.as_ref()?;
         // Keys sorted as the contract's response writes them (`api::to_response_json`): the
         // stored fields by their index among the sorted names.
-        let mut entries: SmallVec<[(u32, StoredValue<'_>); 16]> = SmallVec::new();
-        for (name, value) in stored.iter() {
-            let index = self
-                .fields
-                .binary_search_by(|f| f.as_str().cmp(name))
-                .ok()?;
-            entries.push((u32::try_from(index).ok()?, value));
-        }
+        let mut entries: SmallVec<[(usize, StoredValue<'_>); 16]> = stored
+            .by_position()
+            .map(|(p, value)| Some((*self.sorted_of.get(p)?, value)))
+            .collect::<Option<_>>()?;
         entries.sort_unstable_by_key(|e| e.0);
-        let mut values = String::with_capacity(256);
-        let mut layout = Vec::with_capacity(2 * entries.len());
-        for (position, value) in entries {
+        let mut values = String::new();
+        let mut layout: SmallVec<[u32; 32]> = SmallVec::new();
+        for (index, value) in entries {
+            // The record's own text at this field, when the reader read it.
+            let own = read.and_then(|(inputs, _)| inputs.get(index).copied().flatten());
             let code = match value {
                 StoredValue::Null => 0,
                 StoredValue::Bool(b) => 1 + u32::from(b),
+                StoredValue::Text(s) if matches!(own, Some(StoredValue::Text(t)) if same_text(s, t)) => {
+                    3
+                }
                 StoredValue::Text(s) => {
                     let units = if s.is_ascii() {
                         s.len()
@@ -214,10 +359,10 @@ impl Warden {
                         s.encode_utf16().count()
                     };
                     values.push_str(s);
-                    u32::try_from(units).ok()?.checked_add(3)?
+                    u32::try_from(units).ok()?.checked_add(4)?
                 }
             };
-            layout.push(position);
+            layout.push(u32::try_from(index).ok()?);
             layout.push(code);
         }
         let rest = if verdict.checks.is_empty()
@@ -237,15 +382,20 @@ impl Warden {
             rest
         };
         let rest = std::str::from_utf8(&rest).ok()?;
+        // An empty text is not passed at all (each text passed is decoded in JS).
+        fn some(t: &str) -> Option<&str> {
+            (!t.is_empty()).then_some(t)
+        }
         let flags = u32::from(verdict.valid) | (u32::from(verdict.complete) << 1);
         Some(validation_decision(
             names,
             &self.hash,
             api::CONTRACT_VERSION,
             flags,
-            &values,
+            some(&values),
             &layout,
-            rest,
+            some(rest),
+            read.map_or(&JsValue::UNDEFINED, |(_, reader)| reader),
         ))
     }
 
@@ -269,7 +419,7 @@ impl Warden {
                     && self.names.is_some()
                     && let Some(Some(object)) =
                         api::validate_json_with(&self.policy, lang, &text, |v, s| {
-                            self.decision_object(&v, s)
+                            self.decision_object(&v, s, None)
                         })
                 {
                     return Ok(object);
@@ -443,6 +593,9 @@ impl Warden {
         #[wasm_bindgen(unchecked_param_type = "ValidateInput")] input: &JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<String>,
     ) -> Result<JsValue, JsValue> {
+        if let Some(decision) = self.validate_read(input, lang.as_ref()) {
+            return Ok(decision);
+        }
         self.run(Codec::DEFAULT, Op::Validate, input, lang)
     }
 

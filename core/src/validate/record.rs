@@ -60,6 +60,16 @@ impl<'a> From<&'a Value> for Raw<'a> {
     }
 }
 
+impl<'a> From<crate::validate::StoredValue<'a>> for Raw<'a> {
+    fn from(v: crate::validate::StoredValue<'a>) -> Raw<'a> {
+        match v {
+            crate::validate::StoredValue::Null => Raw::Null,
+            crate::validate::StoredValue::Bool(b) => Raw::Bool(b),
+            crate::validate::StoredValue::Text(s) => Raw::Str(s),
+        }
+    }
+}
+
 impl<'a> Raw<'a> {
     /// The text, when the value is a string.
     pub(crate) fn as_str(self) -> Option<&'a str> {
