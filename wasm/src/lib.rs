@@ -258,18 +258,52 @@ impl Warden {
         let mut scratch = self.scratch.try_borrow_mut().ok()?;
         let Scratch { bytes, codes } = &mut *scratch;
         let status = read_record(reader, input, bytes, codes);
-        if status != 0 {
-            if let Ok(needed) = usize::try_from(status)
-                && needed <= MAX_READ_BUFFER
-            {
-                bytes.resize(needed, 0);
-            }
-            return None;
+        let decision = if status == 0 {
+            self.decide_read(reader, bytes, codes, lang)
+        } else {
+            None
+        };
+        // The record's bytes (a password among them) are not left in the buffer: all of
+        // them when the reader declined part way.
+        let used = match decision {
+            Some(_) => codes
+                .iter()
+                .enumerate()
+                .map(|(i, &c)| match (i < self.fields.len(), c) {
+                    (true, 0..=3) => 0,
+                    (true, c) => c - 4,
+                    (false, c) => c,
+                })
+                .fold(0usize, |sum, c| {
+                    sum.saturating_add(usize::try_from(c).unwrap_or(usize::MAX))
+                }),
+            None => bytes.len(),
+        };
+        let used = used.min(bytes.len());
+        if let Some(b) = bytes.get_mut(..used) {
+            b.fill(0);
         }
+        if let Ok(needed) = usize::try_from(status)
+            && needed > 0
+            && needed <= MAX_READ_BUFFER
+        {
+            bytes.resize(needed, 0);
+        }
+        decision
+    }
+
+    /// The decision of a record `wasm/js/record.js` read into `bytes` and `codes`.
+    fn decide_read(
+        &self,
+        reader: &JsValue,
+        bytes: &[u8],
+        codes: &[u32],
+        lang: Lang,
+    ) -> Option<JsValue> {
         let n = self.fields.len();
         // The values by sorted index, strings borrowed from `bytes`.
         let mut inputs: SmallVec<[Option<StoredValue<'_>>; 16]> = SmallVec::with_capacity(n);
-        let mut at = 0;
+        let mut at = 0usize;
         let mut present = 0;
         for &code in codes.get(..n)? {
             let value = match code {
@@ -278,7 +312,7 @@ impl Warden {
                 2 => Some(StoredValue::Bool(false)),
                 3 => Some(StoredValue::Bool(true)),
                 c => {
-                    let end = at + usize::try_from(c - 4).ok()?;
+                    let end = at.checked_add(usize::try_from(c - 4).ok()?)?;
                     let text = std::str::from_utf8(bytes.get(at..end)?).ok()?;
                     at = end;
                     Some(StoredValue::Text(text))
@@ -290,7 +324,7 @@ impl Warden {
         if present > api::MAX_RECORD_FIELDS {
             return None;
         }
-        let end = at + usize::try_from(*codes.get(n)?).ok()?;
+        let end = at.checked_add(usize::try_from(*codes.get(n)?).ok()?)?;
         let today: Date = std::str::from_utf8(bytes.get(at..end)?)
             .ok()?
             .parse()
