@@ -210,6 +210,8 @@ test("validate decides as the JSON path on inputs read field by field and on tho
   Object.defineProperty(hidden, "nickname", { enumerable: false, value: 42 });
   const bare = Object.assign(Object.create(null), base);
   class User { constructor() { Object.assign(this, base); } }
+  // `toJSON` on the prototype: not an enumerable key, but `JSON.stringify` calls it.
+  class Renamed { constructor() { Object.assign(this, base); } toJSON() { return { ...base, firstName: "Other" }; } }
   const users = [
     base,
     { ...base, firstName: "Zoë", nickname: "李小龙 🚀" },
@@ -236,7 +238,7 @@ test("validate decides as the JSON path on inputs read field by field and on tho
     { ...base, nickname: () => "f" },
     { ...base, emial: "typo" }, // a key outside the schema
     { ...base, toJSON: () => ({ firstName: "Other", email: "o@acme.example" }) },
-    getter, getterThrows, hidden, bare, new User(),
+    getter, getterThrows, hidden, bare, new User(), new Renamed(),
     "a string", null, [base],
   ];
   const inputs = [];
@@ -248,6 +250,8 @@ test("validate decides as the JSON path on inputs read field by field and on tho
   inputs.push({ user: base, today: "2026-02-30" }, { user: base, today: 20261122 }, { user: base });
   inputs.push({ today, user: base }, { user: base, today, facts: {} }, { user: base, today: "2026-11-22\u00e9" });
   inputs.push(Object.create({ user: base, today }), [base, today], "input");
+  class Input { constructor() { this.user = base; this.today = today; } toJSON() { return { user: { ...base, email: "x" }, today }; } }
+  inputs.push(new Input());
   const outcome = (fn) => {
     try {
       return fn();
@@ -273,6 +277,26 @@ test("validate decides as the JSON path on inputs read field by field and on tho
     }
   }
   assert.ok(decided >= 300, `${decided} decisions compared`);
+
+  // Enumerable keys inherited from `Object.prototype` (a polluted prototype): `for…in` sees
+  // them, `JSON.stringify` does not.
+  const warden = new w.Warden(doc("reject"));
+  const bareOf = (o) => Object.assign(Object.create(null), o);
+  const polluted = [
+    { user: base, today }, { user: { ...base } },
+    bareOf({ user: { ...base }, today }), // only the record inherits the key
+    { user: bareOf(base) }, // only the input inherits it
+  ];
+  for (const [key, value] of [["nickname", "polluted"], ["today", today], ["user", base]]) {
+    const pairs = [];
+    Object.prototype[key] = value; // eslint-disable-line no-extend-native
+    try {
+      for (const input of polluted) pairs.push([outcome(() => warden.validate(input)), outcome(() => warden.evaluate("validate", input))]);
+    } finally {
+      delete Object.prototype[key];
+    }
+    for (const [viaValidate, reference] of pairs) assert.deepStrictEqual(viaValidate, reference, `Object.prototype.${key}`);
+  }
 });
 
 test("validate called again from a getter of its own input decides both as the JSON path", () => {
