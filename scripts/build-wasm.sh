@@ -43,7 +43,7 @@ esbuild=node_modules/.bin/esbuild
 # Two builds of the same crate, the same core code: the browser package is optimised for
 # size (profile wasm-release, regex without its performance features, wasm-opt -Oz without
 # inlining functions into their single caller, glue minified), the Node package for speed
-# (profile wasm-node, feature perf, wasm-opt -O3).
+# (profile wasm-node, feature perf, wasm-opt -O3, also without that inlining: see below).
 # `-ocimfs 0` (--one-caller-inline-max-function-size): inlining each function used once into
 # its caller makes the module smaller raw but larger gzipped, and gzipped bytes are what a
 # browser downloads (measured: -4.5 KB gzipped, +1.3 KB raw; wasm-opt also runs twice as

@@ -252,6 +252,24 @@ test("validate decides as the JSON path on inputs read field by field and on tho
   inputs.push(Object.create({ user: base, today }), [base, today], "input");
   class Input { constructor() { this.user = base; this.today = today; } toJSON() { return { user: { ...base, email: "x" }, today }; } }
   inputs.push(new Input());
+  // Objects `JSON.stringify` writes by their own kind, whatever their prototype: arrays,
+  // boxed primitives; and a `toJSON` it calls though `for…in` does not see it.
+  const hiddenToJson = { ...base };
+  Object.defineProperty(hiddenToJson, "toJSON", { value: () => ({}) });
+  const arrayInput = Object.assign(Object.setPrototypeOf([], Object.prototype), { user: base, today });
+  for (const user of [
+    hiddenToJson,
+    Object.setPrototypeOf([], null),
+    Object.setPrototypeOf(new Boolean(false), null),
+    Object.setPrototypeOf(new Number(1), Object.prototype),
+    Object.setPrototypeOf(new String(""), null),
+    new Proxy([], { getPrototypeOf: () => Object.prototype }),
+  ]) {
+    inputs.push({ user, today });
+  }
+  const hiddenInputToJson = { user: base, today };
+  Object.defineProperty(hiddenInputToJson, "toJSON", { value: () => ({ user: {}, today }) });
+  inputs.push(arrayInput, hiddenInputToJson);
   const outcome = (fn) => {
     try {
       return fn();

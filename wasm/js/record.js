@@ -18,12 +18,24 @@ export function recordReader(names) {
   return { index, values: new Array(names.length) };
 }
 
-/** A plain object: made by a literal, `JSON.parse` or `Object.create(null)`. */
+/**
+ * A plain object, as `JSON.stringify` writes an object of its own keys: made by a literal,
+ * `JSON.parse` or `Object.create(null)`. Not an array, a boxed primitive or any other
+ * object with an internal kind of its own (the tag of `Object.prototype.toString`), and
+ * without a `toJSON` method, own or inherited, enumerable or not (`JSON.stringify` would
+ * write what it returns).
+ */
 function plain(o) {
   if (o === null || typeof o !== "object") return false;
   const proto = Object.getPrototypeOf(o);
-  return proto === Object.prototype || proto === null;
+  return (
+    (proto === Object.prototype || proto === null) &&
+    typeof o.toJSON !== "function" &&
+    objectTag.call(o) === "[object Object]"
+  );
 }
+
+const objectTag = Object.prototype.toString;
 
 /**
  * Reads `input`, a `ValidateInput` of exactly `user` and `today`, into `buf` and `codes`
@@ -36,33 +48,56 @@ function plain(o) {
  * an object that is not plain, an inherited enumerable key), a string that is not well
  * formed (a lone surrogate, which `JSON.stringify` escapes and the JSON reader refuses), a
  * getter that throws, wasm memory grown meanwhile (a getter's own `validate`: the views are
- * then detached); or the number of bytes `buf` needs when it is too small. The keys read
- * are those `JSON.stringify` reads (own, enumerable, strings), `undefined` left out as it
- * leaves it out; a getter runs once, or again on the JSON path when declined after it.
+ * then detached), anything thrown; or the number of bytes `buf` needs when it is too small.
+ * The keys read are those `JSON.stringify` reads (own, enumerable, strings), `undefined`
+ * left out as it leaves it out; a getter runs once, or again on the JSON path when declined
+ * after it. A declined record leaves nothing behind: the bytes written are zeroed and the
+ * values read dropped.
  */
 export function readRecord(reader, input, buf, codes) {
+  let status;
+  try {
+    status = read(reader, input, buf, codes);
+  } catch {
+    status = -1;
+  }
+  if (status !== 0) {
+    forgetRecord(reader);
+    // (A detached view, after memory grew, has no bytes to zero, and `fill` would throw.)
+    if (buf.length !== 0) buf.fill(0, 0, Math.min(writtenAt, buf.length));
+  }
+  return status;
+}
+
+/** Drops the values of the record `reader` last read. */
+export function forgetRecord(reader) {
+  reader.values.fill(undefined);
+}
+
+// How many bytes of `buf` the read in progress wrote. A getter's own `validate` (the only
+// call that can come in between) runs and ends before the outer read writes anything.
+let writtenAt = 0;
+
+function read(reader, input, buf, codes) {
   const { index, values } = reader;
   values.fill(undefined);
+  writtenAt = 0;
+  if (!plain(input)) return -1;
   let user;
   let today;
-  try {
-    if (!plain(input)) return -1;
-    for (const key in input) {
-      if (!Object.hasOwn(input, key)) return -1;
-      if (key === "user") user = input.user;
-      else if (key === "today") today = input.today;
-      else return -1;
-    }
-    if (typeof today !== "string" || !plain(user)) return -1;
-    for (const key in user) {
-      const i = index.get(key);
-      if (i === undefined || !Object.hasOwn(user, key)) return -1;
-      const v = user[key];
-      if (typeof v === "string" || typeof v === "boolean" || v === null) values[i] = v;
-      else if (v !== undefined) return -1;
-    }
-  } catch {
-    return -1;
+  for (const key in input) {
+    if (!Object.hasOwn(input, key)) return -1;
+    if (key === "user") user = input.user;
+    else if (key === "today") today = input.today;
+    else return -1;
+  }
+  if (typeof today !== "string" || !plain(user)) return -1;
+  for (const key in user) {
+    const i = index.get(key);
+    if (i === undefined || !Object.hasOwn(user, key)) return -1;
+    const v = user[key];
+    if (typeof v === "string" || typeof v === "boolean" || v === null) values[i] = v;
+    else if (v !== undefined) return -1;
   }
   // A getter above may have grown wasm memory (a `validate` of its own): then the views
   // are detached, and nothing is written.
@@ -86,11 +121,13 @@ export function readRecord(reader, input, buf, codes) {
       if (c > 0x7f) break;
       buf[at++] = c;
     }
+    writtenAt = at;
     if (j < units) {
       if (typeof v.isWellFormed !== "function" || !v.isWellFormed()) return -1;
-      const { read, written } = encoder.encodeInto(v.slice(j), buf.subarray(at));
-      if (read !== units - j) return 3 * (at + units);
-      at += written;
+      const { read, written: w } = encoder.encodeInto(v.slice(j), buf.subarray(at));
+      at += w;
+      writtenAt = at;
+      if (read !== units - j) return 3 * at + 3 * units;
     }
     codes[i] = i < n ? 4 + at - start : at - start;
   }

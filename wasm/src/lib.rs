@@ -97,6 +97,10 @@ extern "C" {
     /// -1 declined, else the bytes `buf` needs.
     #[wasm_bindgen(js_name = readRecord)]
     fn read_record(reader: &JsValue, input: &JsValue, buf: &mut [u8], codes: &mut [u32]) -> i32;
+
+    /// Drops the values of the record `reader` last read.
+    #[wasm_bindgen(js_name = forgetRecord)]
+    fn forget_record(reader: &JsValue);
 }
 
 /// Whether two texts are equal: the same bytes in memory (a stored text left as it was
@@ -258,37 +262,38 @@ impl Warden {
         let mut scratch = self.scratch.try_borrow_mut().ok()?;
         let Scratch { bytes, codes } = &mut *scratch;
         let status = read_record(reader, input, bytes, codes);
-        let decision = if status == 0 {
-            self.decide_read(reader, bytes, codes, lang)
-        } else {
-            None
-        };
-        // The record's bytes (a password among them) are not left in the buffer: all of
-        // them when the reader declined part way.
-        let used = match decision {
-            Some(_) => codes
-                .iter()
-                .enumerate()
-                .map(|(i, &c)| match (i < self.fields.len(), c) {
-                    (true, 0..=3) => 0,
-                    (true, c) => c - 4,
-                    (false, c) => c,
-                })
-                .fold(0usize, |sum, c| {
-                    sum.saturating_add(usize::try_from(c).unwrap_or(usize::MAX))
-                }),
-            None => bytes.len(),
-        };
+        if status != 0 {
+            // Declined: the reader zeroed the bytes it wrote and dropped what it read.
+            codes.fill(0);
+            if let Ok(needed) = usize::try_from(status)
+                && needed <= MAX_READ_BUFFER
+            {
+                bytes.resize(needed.max(bytes.len()), 0);
+            }
+            return None;
+        }
+        let decision = self.decide_read(reader, bytes, codes, lang);
+        if decision.is_none() {
+            forget_record(reader);
+        }
+        // The record (a password among its values) is not left in the buffer: its bytes,
+        // as long as the codes say they are, and the codes.
+        let used = codes
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| match (i < self.fields.len(), c) {
+                (true, 0..=3) => 0,
+                (true, c) => c - 4,
+                (false, c) => c,
+            })
+            .fold(0usize, |sum, c| {
+                sum.saturating_add(usize::try_from(c).unwrap_or(usize::MAX))
+            });
         let used = used.min(bytes.len());
         if let Some(b) = bytes.get_mut(..used) {
             b.fill(0);
         }
-        if let Ok(needed) = usize::try_from(status)
-            && needed > 0
-            && needed <= MAX_READ_BUFFER
-        {
-            bytes.resize(needed, 0);
-        }
+        codes.fill(0);
         decision
     }
 
