@@ -101,16 +101,23 @@ fn vector_cases() -> Vec<Case> {
 
 static CASES: LazyLock<Vec<Case>> = LazyLock::new(vector_cases);
 
+impl Case {
+    /// The case's context, in `mode` and `lang`.
+    fn ctx(&self, mode: Mode, lang: Lang) -> ValidationContext<'_> {
+        ValidationContext {
+            mode,
+            today: self.today,
+            lang,
+            facts: &self.facts,
+            mfa: false,
+        }
+    }
+}
+
 /// Asserts both paths agree on `text` for `case` (both refuse it, or both decide alike).
 fn same(case: &Case, text: &[u8]) {
     for mode in [case.mode, Mode::Update] {
-        let ctx = ValidationContext {
-            mode,
-            today: case.today,
-            lang: Lang::Fr,
-            facts: &case.facts,
-            mfa: false,
-        };
+        let ctx = case.ctx(mode, Lang::Fr);
         match serde_json::from_slice::<Map<String, Value>>(text) {
             Ok(map) => {
                 let by_map = validate_user(&case.policy, &map, &ctx);
@@ -173,13 +180,7 @@ fn every_vector_record_is_decided_alike_from_text() {
     for case in CASES.iter() {
         let text = serde_json::to_vec(&case.user).unwrap();
         same(case, &text);
-        let ctx = ValidationContext {
-            mode: case.mode,
-            today: case.today,
-            lang: Lang::En,
-            facts: &case.facts,
-            mfa: false,
-        };
+        let ctx = case.ctx(case.mode, Lang::En);
         by_position += usize::from(by_values(&case.policy, &case.user, &ctx).is_some());
     }
     // Most vector records are schema fields with scalar values: the values path is held.
@@ -189,13 +190,7 @@ fn every_vector_record_is_decided_alike_from_text() {
 #[test]
 fn text_that_is_not_one_object_is_a_typed_error_that_never_quotes_it() {
     let case = &CASES[0];
-    let ctx = ValidationContext {
-        mode: Mode::Create,
-        today: case.today,
-        lang: Lang::En,
-        facts: &case.facts,
-        mfa: false,
-    };
+    let ctx = case.ctx(Mode::Create, Lang::En);
     for (text, reason) in [
         (&br#""hunter2-secret""#[..], "expected a JSON object"),
         (br#"["hunter2-secret"]"#, "expected a JSON object"),
@@ -334,13 +329,7 @@ proptest! {
             text.push('\n');
             text.push_str(&r.join(","));
         }
-        let ctx = ValidationContext {
-            mode: case.mode,
-            today: case.today,
-            lang: Lang::En,
-            facts: &case.facts,
-            mfa: false,
-        };
+        let ctx = case.ctx(case.mode, Lang::En);
         let run = |records| {
             validate_import(
                 &case.policy,

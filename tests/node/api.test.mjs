@@ -12,6 +12,16 @@ const list = new w.Blocklist(readFileSync(join(pkgDir, "common-passwords.txt"), 
 const today = "2026-11-22";
 const ada = { firstName: "Ada", lastName: "Lovelace", email: "ada@acme.example", password: "Tr0ub4dor&3x!", organization: "acme" };
 
+/** What `fn` returns, or what it throws (name, code, path): two outcomes compare equal when
+ * both decide alike or both throw the same error. */
+const outcome = (fn) => {
+  try {
+    return fn();
+  } catch (e) {
+    return { thrown: e.name, code: e.code, path: e.path };
+  }
+};
+
 test("presets are exposed with their documents", () => {
   const names = w.presets().map((p) => p.name);
   assert.deepEqual(names, ["production-planner-pro", "hr-platform", "rental-platform", "crm", "prs-procurement"]);
@@ -152,13 +162,6 @@ test("validate gives the object of the decision's JSON text, over every validate
   for (const name of ["Zoë", "José-María", "李小龙", "Ada 🚀 Lovelace", "e\u0301", "\u00a0Ada\u00a0"]) {
     requests.push({ preset: "crm", op: "validate", input: { user: { ...ada, firstName: name, lastName: name }, today } });
   }
-  const outcome = (fn) => {
-    try {
-      return fn();
-    } catch (e) {
-      return { thrown: e.name, code: e.code, path: e.path };
-    }
-  };
   let built = 0;
   for (const r of requests) {
     const reference = outcome(() => list.evaluateRequest(r));
@@ -270,13 +273,6 @@ test("validate decides as the JSON path on inputs read field by field and on tho
   const hiddenInputToJson = { user: base, today };
   Object.defineProperty(hiddenInputToJson, "toJSON", { value: () => ({ user: {}, today }) });
   inputs.push(arrayInput, hiddenInputToJson);
-  const outcome = (fn) => {
-    try {
-      return fn();
-    } catch (e) {
-      return { thrown: e.name, code: e.code, path: e.path };
-    }
-  };
   let decided = 0;
   for (const unknown of ["ignore", "warn", "reject"]) {
     const warden = new w.Warden(doc(unknown));
@@ -320,13 +316,6 @@ test("validate decides as the JSON path on inputs read field by field and on tho
 test("validate called again from a getter of its own input decides both as the JSON path", () => {
   const warden = w.Warden.fromPreset("crm").withBlocklist(list);
   const ada = { firstName: "Ada", lastName: "Lovelace", email: "ada@acme.example", organization: "acme", employeeId: "E1234", password: "Tr0ub4dor&3x!" };
-  const outcome = (fn) => {
-    try {
-      return fn();
-    } catch (e) {
-      return { thrown: e.name, code: e.code, path: e.path };
-    }
-  };
   // A first record read field by field (an invalid one): what the read buffer then holds.
   const first = { user: { ...ada, firstName: "First", email: "nope" }, today };
   assert.deepStrictEqual(warden.validate(first), warden.evaluate("validate", first));
