@@ -529,10 +529,10 @@ pub fn validate_user_json_with<R>(
 
 /// [`validate_user_json_with`] for a record given as its values by schema position
 /// instead of as text: `value_at(i)` is the value of the schema's `i`-th field (in the
-/// order of the policy document's `fields`), `None` where the record has no such key. A record given
-/// this way has no key outside the schema. For a caller that reads a record field by field
-/// (the wasm package reads a plain JS object's own properties): no JSON text written and
-/// read back. The decision is the one the record's JSON text gives
+/// order of the policy document's `fields`), `None` where the record has no such key. A
+/// record given this way has no key outside the schema. For a caller that reads a record
+/// field by field (the wasm package reads a plain JS object's own properties): no JSON text
+/// written and read back. The decision is the one the record's JSON text gives
 /// (`core/tests/record_text.rs` holds the two equal over the conformance vectors).
 ///
 /// `value_at` is asked once per field, in schema order.

@@ -37,8 +37,6 @@ export function validationDecision(names, policy, contract, flags, values, layou
     }
     normalized[names[layout[i]]] = value;
   }
-  // The record read is not kept past its decision (a password among its values).
-  if (reader !== undefined) reader.values.fill(undefined);
   const valid = (flags & 1) !== 0;
   const complete = (flags & 2) !== 0;
   if (rest === undefined) {

@@ -9,8 +9,8 @@ const encoder = new TextEncoder();
 
 /**
  * The reader of one policy's records: `names`, the schema's field names sorted, by name,
- * and `values`, the last record read, by the same index (`validationDecision` takes a
- * stored value that is the record's own from there).
+ * and `values`, the record being decided, by the same index (`validationDecision` takes a
+ * stored value that is the record's own from there; `forgetRecord` drops them after).
  */
 export function recordReader(names) {
   const index = new Map();
@@ -69,7 +69,8 @@ export function readRecord(reader, input, buf, codes) {
   return status;
 }
 
-/** Drops the values of the record `reader` last read. */
+/** Drops the values of the record `reader` last read: on a declined read here, after its
+ * decision from `wasm/src/lib.rs` (a password is among them). */
 export function forgetRecord(reader) {
   reader.values.fill(undefined);
 }

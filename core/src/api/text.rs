@@ -291,7 +291,6 @@ fn validation_response(
         password,
     } = verdict;
     let mut w = Sorted::new(384, false);
-    let bool_text = |b: bool| -> &'static [u8] { if b { b"true" } else { b"false" } };
     w.out.extend_from_slice(b"{\"checks\":");
     checks.serialize(&mut w)?;
     w.out.extend_from_slice(b",\"complete\":");
@@ -623,8 +622,7 @@ impl Sorted {
             Value::String(text) => write_str(&mut self.out, text),
             Value::Number(n) => serde_json::to_writer(&mut self.out, n),
             Value::Bool(b) => {
-                self.out
-                    .extend_from_slice(if *b { b"true" as &[u8] } else { b"false" });
+                self.out.extend_from_slice(bool_text(*b));
                 Ok(())
             }
             Value::Null => {
@@ -688,6 +686,11 @@ fn write_str(out: &mut Vec<u8>, s: &str) -> Result<(), serde_json::Error> {
     out.extend_from_slice(bytes);
     out.push(b'"');
     Ok(())
+}
+
+/// `b` as JSON text.
+fn bool_text(b: bool) -> &'static [u8] {
+    if b { b"true" } else { b"false" }
 }
 
 /// Whether `bytes` has a byte `serde_json` escapes in a string: `"`, `\\` or a control

@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 
 use crate::policy::{Policy, UnknownFields};
 use crate::util::Strict;
+use crate::validate::StoredValue;
 
 mod flat;
 
@@ -60,12 +61,12 @@ impl<'a> From<&'a Value> for Raw<'a> {
     }
 }
 
-impl<'a> From<crate::validate::StoredValue<'a>> for Raw<'a> {
-    fn from(v: crate::validate::StoredValue<'a>) -> Raw<'a> {
+impl<'a> From<StoredValue<'a>> for Raw<'a> {
+    fn from(v: StoredValue<'a>) -> Raw<'a> {
         match v {
-            crate::validate::StoredValue::Null => Raw::Null,
-            crate::validate::StoredValue::Bool(b) => Raw::Bool(b),
-            crate::validate::StoredValue::Text(s) => Raw::Str(s),
+            StoredValue::Null => Raw::Null,
+            StoredValue::Bool(b) => Raw::Bool(b),
+            StoredValue::Text(s) => Raw::Str(s),
         }
     }
 }
