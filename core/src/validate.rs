@@ -1260,6 +1260,38 @@ fn unique_check(
     });
 }
 
+/// The user's own data a password must not resemble (`password_similar`): the non-empty
+/// values of the record's name, email and identifier fields, trimmed.
+fn own_data<'a>(policy: &'a Policy, record: &Record<'a>) -> Vec<(&'a str, &'a str)> {
+    let mut attributes: Vec<(&str, &str)> = Vec::new();
+    for (position, f) in policy.fields().iter().enumerate() {
+        if matches!(
+            f.spec.kind,
+            FieldType::Name | FieldType::Email | FieldType::Identifier
+        ) && let Some(Raw::Str(v)) = record.at(position)
+            && !v.trim().is_empty()
+        {
+            attributes.push((f.name.as_str(), v.trim()));
+        }
+    }
+    attributes
+}
+
+/// The [`PasswordContext`] a password of the user `record` is checked in, as validation
+/// builds it for a create or an edit: the user's own data it must not resemble (the
+/// record's name, email and identifier fields). For a password set outside validation (an
+/// administrator's reset), so that it meets the same rules.
+pub fn password_context<'a>(
+    policy: &'a Policy,
+    record: &'a Map<String, Value>,
+    mfa: bool,
+) -> PasswordContext<'a> {
+    PasswordContext {
+        attributes: own_data(policy, &Record::of_map(policy, record)),
+        mfa,
+    }
+}
+
 fn check_password_field(
     field: &CompiledField,
     pw: &str,
@@ -1270,23 +1302,11 @@ fn check_password_field(
     let Some(policy) = out.policy.password_policy() else {
         return;
     };
-    // The user's own data the password must not resemble.
-    let mut attributes: Vec<(&str, &str)> = Vec::new();
-    for (position, f) in out.policy.fields().iter().enumerate() {
-        if matches!(
-            f.spec.kind,
-            FieldType::Name | FieldType::Email | FieldType::Identifier
-        ) && let Some(Raw::Str(v)) = record.at(position)
-            && !v.trim().is_empty()
-        {
-            attributes.push((f.name.as_str(), v.trim()));
-        }
-    }
     let report = password::check_password_opt(
         policy,
         pw,
         &PasswordContext {
-            attributes,
+            attributes: own_data(out.policy, record),
             mfa: ctx.mfa,
         },
         out.policy.blocklist(),

@@ -299,6 +299,33 @@ fn not_json_is_a_syntax_error() {
     assert_grammar(&e);
 }
 
+/// A pattern is anchored as `^(?:pattern)$`: one that is not a well-formed expression on its
+/// own could close that group early (`[0-9]{3})|(?:.*` anchored matches every value) and
+/// slip past the dialect check (`\d{3})|(\d`). Each is refused as the syntax error it is.
+#[test]
+fn a_pattern_that_does_not_parse_on_its_own_is_refused_not_anchored() {
+    for pattern in ["[0-9]{3})|(?:.*", r"\d{3})|(\d", "x)|(?i)(abc", "a)(", "(a"] {
+        let e = err(&doc(
+            json!({"code": {"type": "identifier", "pattern": pattern}}),
+        ));
+        assert_eq!(e.kind(), PolicyErrorKind::Regex, "{pattern}");
+        assert_eq!(e.path(), "fields.code.pattern", "{pattern}");
+        assert!(
+            e.reason().starts_with("the pattern does not compile: "),
+            "{pattern}: {}",
+            e.reason()
+        );
+        assert_grammar(&e);
+    }
+    // Balanced groups, alternations and escaped parentheses still load.
+    for pattern in [r"(?:[0-9]{3})|(?:[a-z]{2})", r"\(x\)", "a|b", "(a)(b)"] {
+        let policy = Policy::from_value(doc(
+            json!({"code": {"type": "identifier", "pattern": pattern}}),
+        ));
+        assert!(policy.is_ok(), "{pattern}: {:?}", policy.err());
+    }
+}
+
 #[test]
 fn patterns_outside_the_dialect_are_refused_with_the_construct_and_a_suggestion() {
     for (pattern, construct) in [

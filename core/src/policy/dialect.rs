@@ -12,8 +12,8 @@
 //! `[A-Za-z]`, `[à-ÿ]`), ASCII classes (`[[:alpha:]]`), and the table-free ASCII forms with
 //! Unicode mode switched off for a group: `(?-u:\d)`, `(?-u:\w)`, `(?i-u:abc)`.
 //!
-//! A pattern the parser refuses is left to the compiler, whose message names the syntax
-//! error.
+//! A pattern the parser refuses is refused before anything else, with the syntax error
+//! ([`syntax_error`]).
 
 use regex_syntax::ast::{
     self, AssertionKind, Ast, ClassSetItem, Flag, FlagsItemKind, GroupKind, Visitor,
@@ -28,14 +28,28 @@ pub(crate) struct Refusal {
     pub(crate) help: &'static str,
 }
 
-/// Checks `pattern` against the dialect. `Ok` also when the pattern does not parse: the
-/// compiler then reports the syntax error.
-pub(crate) fn check(pattern: &str) -> Result<(), Refusal> {
-    let Ok(ast) = ast::parse::ParserBuilder::new()
+/// The parser every check here reads a pattern with (the compiler's nesting limit); the
+/// error is its kind's message (`unopened group`).
+fn parse(pattern: &str) -> Result<Ast, String> {
+    ast::parse::ParserBuilder::new()
         .nest_limit(64)
         .build()
         .parse(pattern)
-    else {
+        .map_err(|e| e.kind().to_string())
+}
+
+/// Why `pattern` is not one well-formed expression on its own (`None` when it is). The
+/// policy compiler asks this before it anchors a pattern as `^(?:pattern)$`: unchecked, a
+/// `)` in the pattern would close that group early (`[0-9]{3})|(?:.*` would match every
+/// value), and [`check`], which reads the pattern alone, would see nothing to refuse.
+pub(crate) fn syntax_error(pattern: &str) -> Option<String> {
+    parse(pattern).err()
+}
+
+/// Checks `pattern` against the dialect. `Ok` also when the pattern does not parse:
+/// [`syntax_error`] reports that.
+pub(crate) fn check(pattern: &str) -> Result<(), Refusal> {
+    let Ok(ast) = parse(pattern) else {
         return Ok(());
     };
     ast::visit(

@@ -418,6 +418,18 @@ impl Policy {
         &self.inner.doc.name
     }
 
+    /// The names of the schema's password fields (type `password`), in schema order: the
+    /// fields of a record that hold a secret, which nothing outside the kernel (plugins,
+    /// logs, reports) is given.
+    pub fn password_fields(&self) -> impl Iterator<Item = &str> {
+        self.inner
+            .doc
+            .fields
+            .iter()
+            .filter(|(_, f)| f.kind == FieldType::Password)
+            .map(|(n, _)| n)
+    }
+
     /// This policy with `list` as its common-password list instead of the built-in one
     /// (the browser build ships the list as a separate asset). The content hash is
     /// unchanged: the list is data of the build, not of the tenant.
@@ -755,6 +767,13 @@ pub(crate) fn compile_regex(
             path,
             "the pattern's length in bytes",
             limits::MAX_PATTERN_BYTES,
+        ));
+    }
+    if let Some(reason) = dialect::syntax_error(pattern) {
+        return Err(PolicyError::new(
+            PolicyErrorKind::Regex,
+            path,
+            format!("the pattern does not compile: {reason}"),
         ));
     }
     if let Err(refusal) = dialect::check(pattern) {
