@@ -139,6 +139,24 @@ fn the_limits_report_their_configured_values() {
     assert_eq!(fault_code(&d), "input_too_large", "{d}");
 }
 
+/// An input above the limit is the caller's: the plugin never ran, so however many such
+/// calls come, its breaker counts nothing and the plugin keeps serving other callers.
+#[test]
+fn inputs_too_large_never_trip_the_breaker() {
+    let mut s = TenantSettings::default();
+    s.limits.max_input_bytes = 100;
+    s.breaker_threshold = 2;
+    let r = registry();
+    load_retrying(&r, s, vec![hostile("none")]);
+    for _ in 0..5 {
+        let d = r.decide_retrying("t", &validate_request("ada@acme.example"));
+        assert_eq!(fault_code(&d), "input_too_large", "{d}");
+    }
+    let status = &r.list("t").unwrap()[0];
+    assert!(!status.disabled, "{status:?}");
+    assert_eq!(status.consecutive_faults, 0, "{status:?}");
+}
+
 #[test]
 fn the_epoch_deadline_stops_a_loop_that_has_fuel_to_spare() {
     let mut s = TenantSettings::default();

@@ -217,7 +217,8 @@ pub enum Fault {
     /// The wasm call stack overflowed (deep recursion).
     #[error("the plugin overflowed its call stack")]
     StackOverflow,
-    /// The input of the hook is larger than allowed; the plugin was not called.
+    /// The input of the hook is larger than allowed; the plugin was not called (the
+    /// caller's fault: it never counts toward the plugin's circuit breaker).
     #[error("the hook's input is {size} bytes, above the input limit of {limit} bytes")]
     InputTooLarge {
         /// The input's size, in bytes.

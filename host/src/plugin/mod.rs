@@ -50,7 +50,9 @@
 //! - Faults ([`Fault`]): exhausted fuel, memory or deadline, stack overflow, a trap, too
 //!   much input or output, invalid output, the plugin's own `err`; or the host's own
 //!   ([`Fault::Host`], [`Fault::HostOverloaded`]), which always fail closed and never
-//!   count toward the breaker. Under the hook's
+//!   count toward the breaker; nor does too much input ([`Fault::InputTooLarge`]: the
+//!   caller's, the plugin never ran), so no caller can disable a tenant's plugin by sending
+//!   large requests. Under the hook's
 //!   [`FailurePolicy`] (closed by default) a fault is a deny, or an error violation
 //!   `plugin_fault` in validation, never an allow. After `breakerThreshold` consecutive
 //!   faults a plugin is disabled (the circuit breaker) and reported so by

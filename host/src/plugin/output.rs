@@ -71,8 +71,9 @@ pub struct Source {
 }
 
 /// A violation a plugin added, checked and counted: a code of the plugin's
-/// (`[a-z][a-z0-9_]*`), its path, severity, message (control characters stripped) and
-/// params, and the plugin it came from.
+/// (`[a-z][a-z0-9_]*`), its path, severity, message and params (control and bidi
+/// characters stripped from every string, params at most 16 levels deep), and the plugin
+/// it came from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PluginViolation {
@@ -120,6 +121,39 @@ fn valid_code(code: &str) -> bool {
 }
 
 const CODE_RULE: &str = "a code is [a-z][a-z0-9_]*, at most 64 bytes";
+
+/// The deepest a violation's params may nest: the params object is level 1, each object
+/// or array inside it one more. Deeper params are the plugin's [`Fault::InvalidOutput`]:
+/// a decision, a server response or a stored report wraps the params in a few more
+/// levels, and must stay within JSON parsers' own limits (serde_json's is 128).
+pub(crate) const MAX_PARAMS_DEPTH: usize = 16;
+
+/// `value` with every string in it (object keys and string values, at any depth) cleaned
+/// as plugin text ([`plugin_text`]: no control, bidi or zero-width characters, at most
+/// `max` bytes each); `None` when it nests deeper than `depth` levels.
+fn clean_params(value: Value, depth: usize, max: usize) -> Option<Value> {
+    let below = depth.checked_sub(1);
+    Some(match value {
+        Value::String(s) => Value::String(plugin_text(&s, max)),
+        Value::Array(a) => {
+            let below = below?;
+            Value::Array(
+                a.into_iter()
+                    .map(|v| clean_params(v, below, max))
+                    .collect::<Option<_>>()?,
+            )
+        }
+        Value::Object(m) => {
+            let below = below?;
+            let mut out = Map::new();
+            for (k, v) in m {
+                out.insert(plugin_text(&k, max), clean_params(v, below, max)?);
+            }
+            Value::Object(out)
+        }
+        other => other,
+    })
+}
 
 /// Bytes of `value` as JSON: what the host adds to the decision for it.
 fn json_len(value: &impl Serialize) -> usize {
@@ -188,10 +222,21 @@ pub(crate) fn check_violations(
             return Err(too_large(bytes.saturating_add(raw), limits));
         }
         let params = match serde_json::from_str::<Value>(&v.params_json) {
-            Ok(Value::Object(m)) => m,
+            Ok(p @ Value::Object(_)) => p,
             _ => {
                 return Err(Fault::InvalidOutput {
                     reason: format!("the params of `{}` are not a JSON object", v.code),
+                });
+            }
+        };
+        let params = match clean_params(params, MAX_PARAMS_DEPTH, limits.max_output_bytes) {
+            Some(Value::Object(m)) => m,
+            _ => {
+                return Err(Fault::InvalidOutput {
+                    reason: format!(
+                        "the params of `{}` nest deeper than {MAX_PARAMS_DEPTH} levels",
+                        v.code
+                    ),
                 });
             }
         };
@@ -256,6 +301,84 @@ pub(crate) fn check_verdict(
                 return Err(too_large(bytes, limits));
             }
             Ok((Some(denial), bytes))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
+
+    use super::*;
+
+    fn source() -> Source {
+        Source {
+            plugin: "p".into(),
+            version: "1.0.0".into(),
+            hash: "00".into(),
+        }
+    }
+
+    fn violation(params_json: String) -> RawViolation {
+        RawViolation {
+            code: "c".into(),
+            path: Vec::new(),
+            error: true,
+            message: "m".into(),
+            params_json,
+        }
+    }
+
+    #[test]
+    fn control_and_bidi_characters_are_stripped_from_params_keys_and_values() {
+        let params = serde_json::json!({
+            "k\u{202E}ey\u{9B}": "a\u{85}b\u{7F}c\u{202E}d\u{2066}e\u{1b}",
+            "list": ["x\u{200B}y", {"in\u{0}ner": "z\u{9F}"}],
+            "n": 7,
+        });
+        let (vs, _) = check_violations(
+            vec![violation(params.to_string())],
+            &source(),
+            &Limits::default(),
+        )
+        .unwrap();
+        let p = Value::Object(vs[0].params.clone());
+        assert_eq!(
+            p,
+            serde_json::json!({"key": "abcde", "list": ["xy", {"inner": "z"}], "n": 7})
+        );
+    }
+
+    #[test]
+    fn params_nesting_is_capped_with_a_typed_fault() {
+        let nested = |levels: usize| {
+            // `levels` containers, the params object included.
+            let mut s = String::from("1");
+            for i in 1..levels {
+                s = if i % 2 == 0 {
+                    format!("[{s}]")
+                } else {
+                    format!("{{\"a\":{s}}}")
+                };
+            }
+            format!("{{\"a\":{s}}}")
+        };
+        let limits = Limits::default();
+        let (vs, _) = check_violations(
+            vec![violation(nested(MAX_PARAMS_DEPTH))],
+            &source(),
+            &limits,
+        )
+        .unwrap();
+        assert_eq!(vs.len(), 1);
+        // 127 levels parse (serde_json's own limit is 128) but are refused.
+        for levels in [MAX_PARAMS_DEPTH + 1, 127] {
+            let err =
+                check_violations(vec![violation(nested(levels))], &source(), &limits).unwrap_err();
+            assert!(
+                matches!(&err, Fault::InvalidOutput { reason } if reason.contains("nest deeper than 16")),
+                "{levels}: {err:?}"
+            );
         }
     }
 }

@@ -206,11 +206,11 @@ struct ActivePlugin {
 }
 
 impl ActivePlugin {
-    /// Counts a call's outcome for the circuit breaker. Host faults are not the plugin's
-    /// and change nothing.
+    /// Counts a call's outcome for the circuit breaker. Host faults and an input too
+    /// large (the caller's: the plugin never ran) are not the plugin's and change nothing.
     fn record(&self, result: Result<(), &Fault>, threshold: u32) {
         match result {
-            Err(f) if f.is_host() => {}
+            Err(f) if f.is_host() || matches!(f, Fault::InputTooLarge { .. }) => {}
             Ok(()) => self.faults.store(0, Ordering::Relaxed),
             Err(_) => {
                 let n = self
@@ -620,13 +620,55 @@ fn json_text(v: Option<&Value>) -> String {
     v.map_or_else(|| "null".to_owned(), Value::to_string)
 }
 
+/// `record` (a user record, or an account's or target's `attributes`) as JSON text,
+/// without the policy's password fields ([`Policy::password_fields`]): a plugin is never
+/// given a password, whoever calls the host.
+fn without_secrets(policy: &Policy, record: Option<&Value>) -> String {
+    match record {
+        Some(Value::Object(m)) if policy.password_fields().any(|f| m.contains_key(f)) => {
+            let mut m = m.clone();
+            for f in policy.password_fields() {
+                m.remove(f);
+            }
+            Value::Object(m).to_string()
+        }
+        other => json_text(other),
+    }
+}
+
+/// An account or target as JSON text, its `attributes` without the policy's password
+/// fields ([`without_secrets`]).
+fn account_text(policy: &Policy, account: Option<&Value>) -> String {
+    match account {
+        Some(Value::Object(a))
+            if a.get("attributes")
+                .and_then(Value::as_object)
+                .is_some_and(|m| policy.password_fields().any(|f| m.contains_key(f))) =>
+        {
+            let mut a = a.clone();
+            if let Some(Value::Object(m)) = a.get_mut("attributes") {
+                for f in policy.password_fields() {
+                    m.remove(f);
+                }
+            }
+            Value::Object(a).to_string()
+        }
+        other => json_text(other),
+    }
+}
+
 /// What `validate-user` is given, read from the request's input and the plugins' facts
 /// (after the input's own `facts`); `core_decision` and `config` are filled in later.
-fn validate_input(input: &Value, plugin_facts: Map<String, Value>) -> ValidateInput {
+/// The record is given without its password fields ([`without_secrets`]).
+fn validate_input(
+    policy: &Policy,
+    input: &Value,
+    plugin_facts: Map<String, Value>,
+) -> ValidateInput {
     let mut facts = obj(input.get("facts"));
     facts.extend(plugin_facts);
     ValidateInput {
-        user: json_text(input.get("user")),
+        user: without_secrets(policy, input.get("user")),
         mode: input
             .get("mode")
             .and_then(Value::as_str)
@@ -639,12 +681,17 @@ fn validate_input(input: &Value, plugin_facts: Map<String, Value>) -> ValidateIn
     }
 }
 
-/// What `authorize` is given (the plugins' facts only), as [`validate_input`].
-fn authorize_input(input: &Value, plugin_facts: Map<String, Value>) -> AuthorizeInput {
+/// What `authorize` is given (the plugins' facts only), as [`validate_input`]: the
+/// accounts' attributes without password fields ([`account_text`]).
+fn authorize_input(
+    policy: &Policy,
+    input: &Value,
+    plugin_facts: Map<String, Value>,
+) -> AuthorizeInput {
     AuthorizeInput {
-        actor: json_text(input.get("actor")),
+        actor: account_text(policy, input.get("actor")),
         action: text(input.get("action")),
-        target: json_text(input.get("target")),
+        target: account_text(policy, input.get("target")),
         change: json_text(input.get("change")),
         now: text(input.get("now")),
         facts: Value::Object(plugin_facts).to_string(),
@@ -654,12 +701,16 @@ fn authorize_input(input: &Value, plugin_facts: Map<String, Value>) -> Authorize
 }
 
 /// What `transition` is given, as [`validate_input`].
-fn transition_input(input: &Value, plugin_facts: Map<String, Value>) -> TransitionInput {
+fn transition_input(
+    policy: &Policy,
+    input: &Value,
+    plugin_facts: Map<String, Value>,
+) -> TransitionInput {
     let mut facts = obj(input.get("facts"));
     facts.extend(plugin_facts);
     TransitionInput {
-        actor: json_text(input.get("actor")),
-        target: json_text(input.get("target")),
+        actor: account_text(policy, input.get("actor")),
+        target: account_text(policy, input.get("target")),
         to: text(input.get("to")),
         reason: input
             .get("reason")
@@ -938,17 +989,17 @@ impl TenantPlugins {
         }
         let composed = match op {
             Op::Validate => {
-                let vi = validate_input(&input, plugin_facts);
+                let vi = validate_input(policy, &input, plugin_facts);
                 let d = core::<api::ValidateInput>(policy, lang, input)?;
                 api::to_response(&self.validate(runtime, vi, d))
             }
             Op::Authorize => {
-                let ai = authorize_input(&input, plugin_facts);
+                let ai = authorize_input(policy, &input, plugin_facts);
                 let d = core::<api::AuthorizeInput>(policy, lang, input)?;
                 api::to_response(&self.authorize(runtime, ai, d))
             }
             Op::Transition => {
-                let ti = transition_input(&input, plugin_facts);
+                let ti = transition_input(policy, &input, plugin_facts);
                 let d = core::<api::TransitionInput>(policy, lang, input)?;
                 api::to_response(&self.transition(runtime, ti, d))
             }
@@ -982,7 +1033,9 @@ impl TenantPlugins {
                 size: input_bytes,
                 limit: limits.max_input_bytes,
             };
-            plugin.record(Err(&fault), threshold);
+            // The caller's input, not the plugin's doing (it never ran): not counted
+            // toward its breaker, or anyone able to send a large input could disable the
+            // tenant's plugin for everyone.
             return (Err(fault), CallStats::default());
         }
         let queued = std::time::Instant::now();
@@ -1292,6 +1345,31 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    /// A plugin is never given a password: not in the record it validates, not in the
+    /// attributes of the accounts it authorizes, whoever calls the host.
+    #[test]
+    fn plugins_are_given_records_and_accounts_without_password_fields() {
+        let policy = Policy::preset("production-planner-pro").unwrap();
+        let secrets: Vec<&str> = policy.password_fields().collect();
+        assert_eq!(secrets, ["password"]);
+        let input = json!({"today": "2026-11-22", "user": {
+            "email": "ada@acme.example", "password": "Tr0ub4dor&3x!"}});
+        let vi = validate_input(&policy, &input, Map::new());
+        let user: Value = serde_json::from_str(&vi.user).unwrap();
+        assert_eq!(user, json!({"email": "ada@acme.example"}));
+        assert!(!vi.user.contains("Tr0ub4dor"), "{}", vi.user);
+        let account =
+            json!({"id": "a", "attributes": {"password": "Tr0ub4dor&3x!", "email": "a@x"}});
+        let input = json!({"actor": account, "target": account, "action": "users.read",
+            "now": "2026-11-22T10:00:00Z", "to": "inactive"});
+        let ai = authorize_input(&policy, &input, Map::new());
+        let ti = transition_input(&policy, &input, Map::new());
+        for text in [&ai.actor, &ai.target, &ti.actor, &ti.target] {
+            let a: Value = serde_json::from_str(text).unwrap();
+            assert_eq!(a, json!({"id": "a", "attributes": {"email": "a@x"}}));
+        }
+    }
 
     fn none() -> (Arc<Runtime>, TenantPlugins) {
         let runtime = Runtime::new().unwrap();
