@@ -42,6 +42,7 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
         )
         .route("/users/{id}/status", post(status_user))
         .route("/users/{id}/password-reset", post(reset_user))
+        .route("/password-reset", post(redeem_reset))
         .route("/users/{id}/audit", get(user_audit))
         .route("/statistics", get(statistics))
         .route("/keys", post(create_key).get(list_keys))
@@ -381,6 +382,17 @@ async fn reset_user(
         .map(Json)
 }
 
+/// Redeems a password reset token: no credentials, the token is the credential.
+async fn redeem_reset(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    Body(b): Body<crate::reset::RedeemBody>,
+) -> Result<Json<Value>, ApiError> {
+    crate::reset::redeem(&app, b, request_id(&headers))
+        .await
+        .map(Json)
+}
+
 async fn user_audit(
     State(app): State<Arc<App>>,
     caller: Caller,
@@ -401,9 +413,11 @@ pub struct NewKey {
     name: String,
 }
 
-/// Creates an API key of the caller's tenant (admin keys only); the token is shown once.
+/// Creates an API key of the caller's tenant (admin keys only), audited; the token is
+/// shown once.
 async fn create_key(
     State(app): State<Arc<App>>,
+    headers: HeaderMap,
     caller: Caller,
     Body(b): Body<NewKey>,
 ) -> Result<Response, ApiError> {
@@ -413,7 +427,9 @@ async fn create_key(
             reason: "only an admin key manages keys",
         });
     }
-    let (id, token) = crate::seed::create_key(&app, &caller.tenant.id, &b.role, &b.name).await?;
+    let (id, token) =
+        crate::seed::create_key_audited(&app, &caller, &b.role, &b.name, request_id(&headers))
+            .await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({"id": id, "role": b.role, "token": token.expose()})),

@@ -10,6 +10,15 @@
 //! super administrators, uniqueness and existence checks of imported records, the manager
 //! chains for `team` scopes). One write transaction per batch; each item runs inside a
 //! savepoint, so a failed item is rolled back alone and its batch goes on.
+//!
+//! The tenant's plugins judge every item the kernel allowed, as the single-item routes
+//! have them judge the same write: an import is validated (and authorized as the policy's
+//! create action), a status change is a transition, a role change is authorized as the
+//! policy's assign action with the change, a deletion as `users.delete`. They run before
+//! the first batch is written (a tenant whose plugins cannot be loaded gets its error,
+//! with nothing written); an item a plugin refuses is reported `refused` with the plugins'
+//! denial or violations and their reports, and the other items go on. A committed item's
+//! audit entry names the plugins that judged it.
 
 use std::collections::BTreeMap;
 
@@ -17,7 +26,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use sqlx::{Acquire, AnyConnection};
 use warden_core::Lang;
-use warden_core::access::{self, Target};
+use warden_core::access::{self, RoleChange, Target};
 use warden_core::bulk::{self, BulkItem, BulkRequest, ItemOutcome, MAX_BULK_ITEMS};
 use warden_core::lifecycle::{self, DeleteMode, DeleteRequest, Obligation, TransitionFacts};
 use warden_core::model::Account;
@@ -277,6 +286,7 @@ pub async fn run(
     let mut conn = app.db.pool().acquire().await?;
     let (prep, directory) = prepare(&mut conn, caller, &body.items).await?;
     let supers = store::active_super_admins(&mut conn, &tenant.id).await?;
+    let supers_left = std::sync::atomic::AtomicI64::new(supers);
     let facts = |bookings: Option<u32>| TransitionFacts {
         active_bookings: bookings,
         active_super_admins: Some(u32::try_from(supers).unwrap_or(u32::MAX)),
@@ -344,6 +354,21 @@ pub async fn run(
     let t = now();
     let decision = bulk::bulk(&tenant.policy, &req, t, Lang::En)
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    // The tenant's plugins judge every item the kernel allowed, before anything is written.
+    let mut judged: Vec<Judged> = Vec::with_capacity(body.items.len());
+    for (index, (item, kernel)) in body.items.iter().zip(&req.items).enumerate() {
+        let allowed = decision
+            .results
+            .get(index)
+            .is_some_and(|r| r.outcome == ItemOutcome::Allowed)
+            && !prep.unreachable.get(index).copied().unwrap_or(true);
+        judged.push(if allowed {
+            let target = prep.targets.get(index).and_then(Option::as_ref);
+            judge(app, tenant, &actor, item, kernel, target).await?
+        } else {
+            Judged::Reports(Vec::new())
+        });
+    }
 
     let mut results: Vec<Map<String, Value>> = Vec::with_capacity(body.items.len());
     let (mut committed, mut refused, mut failed) = (0usize, 0usize, 0usize);
@@ -358,6 +383,7 @@ pub async fn run(
                 continue;
             };
             let target = prep.targets.get(index).cloned().flatten();
+            let plugins = judged.get(index);
             let mut out = report(index, item.op(), item.id().or(r.target.as_deref()), "");
             if prep.unreachable.get(index).copied().unwrap_or(true) {
                 out.insert("outcome".into(), "refused".into());
@@ -372,7 +398,17 @@ pub async fn run(
                     out.insert("violations".into(), serde_json::to_value(&r.violations)?);
                 }
                 refused += 1;
+            } else if let Some(Judged::Refused(refusal)) = plugins {
+                // A plugin refused what the kernel allowed: reported as the single-item
+                // route's error says it, and not executed.
+                out.insert("outcome".into(), "refused".into());
+                out.extend(refusal.clone());
+                refused += 1;
             } else {
+                let reports: &[Value] = match plugins {
+                    Some(Judged::Reports(r)) => r,
+                    _ => &[],
+                };
                 let mut sp = tx.begin().await?;
                 let ctx = Exec {
                     caller,
@@ -380,6 +416,9 @@ pub async fn run(
                     request_id: request_id.clone(),
                     at: t.unix(),
                     confirmed: body.confirmed,
+                    plugins: reports,
+                    backend: app.db.backend(),
+                    supers: &supers_left,
                 };
                 match execute(&mut sp, &ctx, item, kernel, target, &r.obligations).await {
                     Ok(id) => {
@@ -432,6 +471,169 @@ pub async fn run(
     }))
 }
 
+/// What the tenant's plugins made of an item the kernel allowed.
+#[derive(Debug)]
+enum Judged {
+    /// No objection: the plugins' reports (empty without plugins), for the audit entry.
+    Reports(Vec<Value>),
+    /// A plugin refused the item: what its report says of it (`reason`, `deny` or
+    /// `violations`, `plugins`), as the single-item route's error body says it.
+    Refused(Map<String, Value>),
+}
+
+/// The plugins' judgement of one item the kernel allowed, as the single-item route asks
+/// for the same write. A plugin's denial or violations refuse the item; other errors (the
+/// tenant's plugins cannot be loaded) are the request's.
+async fn judge(
+    app: &App,
+    tenant: &Tenant,
+    actor: &UserRow,
+    item: &Item,
+    kernel: &BulkItem,
+    target: Option<&UserRow>,
+) -> Result<Judged, ApiError> {
+    let judged = match (item, target) {
+        (
+            Item::Status {
+                to,
+                reason,
+                duration_days,
+                ..
+            },
+            Some(before),
+        ) => {
+            crate::plugins::transition(
+                app,
+                tenant,
+                actor.account(),
+                before.account(),
+                to,
+                reason.clone(),
+                *duration_days,
+                None,
+            )
+            .await
+        }
+        (Item::Roles { add, remove, .. }, Some(before)) => {
+            // The kernel authorized the item as the policy's assign action.
+            let action = tenant
+                .policy
+                .document()
+                .access
+                .as_ref()
+                .and_then(|a| a.assign_action.clone())
+                .unwrap_or_else(|| "roles.assign".to_owned());
+            crate::plugins::authorize(
+                app,
+                tenant,
+                actor.account(),
+                &action,
+                Target::from(&before.account()),
+                Some(RoleChange {
+                    add: add.clone(),
+                    remove: remove.clone(),
+                }),
+            )
+            .await
+        }
+        (Item::Delete { .. }, Some(before)) => {
+            crate::plugins::authorize(
+                app,
+                tenant,
+                actor.account(),
+                "users.delete",
+                Target::from(&before.account()),
+                None,
+            )
+            .await
+        }
+        (Item::Import { user }, _) => judge_import(app, tenant, actor, user, kernel).await,
+        // Not executed: `execute` reports it not found.
+        (_, None) => Ok(Vec::new()),
+    };
+    match judged {
+        Ok(reports) => Ok(Judged::Reports(reports)),
+        Err(ApiError::PluginDenied { deny, plugins }) => {
+            let mut m = Map::new();
+            m.insert("reason".into(), "plugin_denied".into());
+            m.insert("deny".into(), deny);
+            m.insert("plugins".into(), plugins);
+            Ok(Judged::Refused(m))
+        }
+        Err(ApiError::PluginInvalid {
+            violations,
+            plugins,
+        }) => {
+            let mut m = Map::new();
+            m.insert("reason".into(), "plugin_invalid".into());
+            m.insert("violations".into(), violations);
+            m.insert("plugins".into(), plugins);
+            Ok(Judged::Refused(m))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// An import as the single create route has the plugins judge it: the record validated,
+/// then the account as it would be created authorized as the policy's create action.
+async fn judge_import(
+    app: &App,
+    tenant: &Tenant,
+    actor: &UserRow,
+    user: &Map<String, Value>,
+    kernel: &BulkItem,
+) -> Result<Vec<Value>, ApiError> {
+    let BulkItem::Import { facts, .. } = kernel else {
+        return Err(ApiError::Internal("bulk item mismatch".into()));
+    };
+    let today = now()
+        .date()
+        .ok_or_else(|| ApiError::Internal("clock".into()))?;
+    let d = validate_user(
+        &tenant.policy,
+        user,
+        &ValidationContext {
+            mode: Mode::Import,
+            today,
+            lang: Lang::En,
+            facts,
+            mfa: false,
+        },
+    );
+    if !d.accepted() {
+        // `execute` refuses it as the kernel would.
+        return Ok(Vec::new());
+    }
+    let mut reports = crate::plugins::validate(app, tenant, user, Mode::Import, &d).await?;
+    // An account `execute` cannot build is failed there, before any plugin could matter.
+    let Ok(u) = users::new_row(tenant, actor, "", d.normalized.clone()) else {
+        return Ok(reports);
+    };
+    let action = tenant
+        .policy
+        .document()
+        .access
+        .as_ref()
+        .and_then(|a| a.create_action.clone())
+        .unwrap_or_else(|| "users.create".to_owned());
+    let change = (!u.roles.is_empty()).then(|| RoleChange {
+        add: u.roles.clone(),
+        remove: Vec::new(),
+    });
+    reports.extend(
+        crate::plugins::authorize(
+            app,
+            tenant,
+            actor.account(),
+            &action,
+            Target::from(&u.account()),
+            change,
+        )
+        .await?,
+    );
+    Ok(reports)
+}
+
 fn failure_reason(e: &ApiError) -> String {
     match e {
         ApiError::Invalid { .. } => "duplicate".into(),
@@ -450,9 +652,31 @@ struct Exec<'a> {
     request_id: Option<String>,
     at: i64,
     confirmed: bool,
+    /// The plugins' reports on the item (named in its audit entry).
+    plugins: &'a [Value],
+    /// The database's backend (for [`store::recheck_super_admins`]).
+    backend: crate::db::Backend,
+    /// The tenant's active super administrators: the count the kernel decided the request
+    /// on, less those the committed items removed.
+    supers: &'a std::sync::atomic::AtomicI64,
 }
 
 impl Exec<'_> {
+    /// [`store::recheck_super_admins`] on the count left by the items committed before.
+    async fn recheck_super_admins(
+        &self,
+        conn: &mut AnyConnection,
+        before: &UserRow,
+        after: Option<&UserRow>,
+    ) -> Result<(), ApiError> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let left = self.supers.load(Relaxed);
+        if store::recheck_super_admins(conn, self.backend, before, after, left).await? {
+            self.supers.store(left - 1, Relaxed);
+        }
+        Ok(())
+    }
+
     async fn audit(
         &self,
         conn: &mut AnyConnection,
@@ -473,7 +697,10 @@ impl Exec<'_> {
                 target: target.to_owned(),
                 before,
                 after,
-                decision: json!({"policy": t.policy.hash(), "policyVersion": t.version, "kernel": {"bulk": true}}),
+                decision: crate::plugins::with_plugins(
+                    json!({"policy": t.policy.hash(), "policyVersion": t.version, "kernel": {"bulk": true}}),
+                    self.plugins,
+                ),
                 policy_version: t.version,
                 obligations,
                 at: self.at,
@@ -508,6 +735,7 @@ async fn execute(
             let done =
                 users::apply_obligations(conn, &mut after, obligations, &actor.id, x.at).await?;
             store::update_user(conn, &after, x.at).await?;
+            x.recheck_super_admins(conn, &before, Some(&after)).await?;
             x.audit(
                 conn,
                 "users.status",
@@ -574,7 +802,7 @@ async fn execute(
                 users::apply_obligations(conn, &mut after, obligations, &actor.id, x.at).await?;
             let view = match d.mode {
                 Some(DeleteMode::Hard) => {
-                    store::delete_user(conn, &tenant.id, &before.id).await?;
+                    store::delete_user(conn, &before).await?;
                     None
                 }
                 Some(DeleteMode::Anonymize) => {
@@ -595,6 +823,8 @@ async fn execute(
                     Some(after.view())
                 }
             };
+            let kept = (d.mode != Some(DeleteMode::Hard)).then_some(&after);
+            x.recheck_super_admins(conn, &before, kept).await?;
             x.audit(
                 conn,
                 "users.delete",

@@ -479,7 +479,11 @@ async fn directory_mode(
                 .map_err(|e| DecideError::Server(ApiError::from(e)))?
                 .unwrap_or_default();
             if checks.is_empty() {
-                return Ok(first);
+                // Nothing to ask the store: the kernel's decision stands, narrowed by the
+                // tenant's plugins as every other validation is.
+                drop(conn);
+                let input = Value::Object(input);
+                return Ok(crate::plugins::compose(app, tenant, op, lang, &input, first).await?);
             }
             // An update of a stored user does not collide with itself: a user the actor
             // may read (an id the body names is no excuse for a collision otherwise).

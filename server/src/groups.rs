@@ -5,8 +5,10 @@
 //!
 //! Adding or removing a member is authorized like the membership change of an update
 //! (the kernel's `groups.manage` on the member where the policy declares it, a super
-//! administrator where it does not) and commits with the member's row, the membership
-//! record and the audit entry in one transaction.
+//! administrator where it does not), as assigning or withdrawing the roles the member gains
+//! or loses through the group (who may grant them, forbidden combinations, the minimum of
+//! active roles, privilege escalation: `users::authorize_groups`), and commits with the
+//! member's row, the membership record and the audit entry in one transaction.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -224,7 +226,9 @@ pub async fn set_member(
     } else {
         after.groups.retain(|g| g != id);
     }
-    users::authorize_groups(tenant, &dir, actor, &before, &before.groups, &after.groups)?;
+    let question =
+        users::authorize_groups(tenant, &dir, actor, &before, &before.groups, &after.groups)?;
+    let plugin_reports = users::plugins_on_groups(app, tenant, actor, question).await?;
     let at = now().unix();
     let (added, removed) = if add {
         (vec![id.to_owned()], Vec::new())
@@ -237,7 +241,10 @@ pub async fn set_member(
         &mut tx, &tenant.id, &after.id, &added, &removed, &actor.id, at,
     )
     .await?;
-    let decision = json!({"rule": "groups.manage", "group": id});
+    let decision = crate::plugins::with_plugins(
+        json!({"rule": "groups.manage", "group": id}),
+        &plugin_reports,
+    );
     audit_entry(
         &mut tx,
         caller,

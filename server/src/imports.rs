@@ -23,8 +23,27 @@ use sqlx::{AnyConnection, Row};
 
 /// The largest import body: 8 MiB.
 pub const MAX_IMPORT_BODY: usize = 8 << 20;
-/// The most rows one commit request creates.
+/// The most data rows one commit request handles (each created, refused or reported
+/// invalid).
 pub const MAX_COMMIT_ROWS: usize = 10_000;
+
+/// Bytes of a message, hint or error text an import report keeps of one violation or deny
+/// (cut on a character boundary).
+const REPORT_TEXT_BYTES: usize = 256;
+/// Bytes of JSON of a violation's or deny's params (and of a violation's path) an import
+/// report keeps; larger params are dropped (`paramsOmitted`), a longer path is cut
+/// (`pathTruncated`).
+const REPORT_PARAMS_BYTES: usize = 512;
+/// Bytes of JSON of one row's violations, and of its plugins' reports, an import report
+/// keeps: the first ones, in order, while they fit (the first one always, at least as its
+/// code and severity); the others are counted (`violationsOmitted`, `pluginsOmitted`).
+const ROW_DETAIL_BYTES: usize = 2048;
+/// Bytes of JSON of the details (violations, deny, error, plugins) of all rows of one
+/// import report; once spent, a row keeps only its index and the codes of its first
+/// [`BRIEF_CODES`] violations (`detailsOmitted`).
+const REPORT_DETAIL_BYTES: usize = 4 << 20;
+/// The codes a row beyond [`REPORT_DETAIL_BYTES`] keeps.
+const BRIEF_CODES: usize = 8;
 
 /// The query of an import.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
@@ -115,97 +134,303 @@ pub async fn import(
         return Ok(v);
     }
     let records = report.records.clone().unwrap_or_default();
-    let accepted: Vec<(usize, Map<String, Value>)> = records
-        .into_iter()
-        .enumerate()
-        .filter(|(i, _)| {
+    if records.len() > MAX_COMMIT_ROWS {
+        return Err(ApiError::BadRequest(format!(
+            "at most {MAX_COMMIT_ROWS} rows per commit"
+        )));
+    }
+    // Every row is reported: a row the kernel found invalid in the file with its line and
+    // violations, the others with what their commit did.
+    let mut budget = REPORT_DETAIL_BYTES;
+    let mut invalid: BTreeMap<usize, Value> = BTreeMap::new();
+    for row in &report.rows {
+        if report.status.get(row.index) == Some(&(RowStatus::Invalid as u8)) {
+            let entry = json!({
+                "index": row.index,
+                "line": row.line,
+                "invalid": true,
+                "violations": serde_json::to_value(&row.violations)?,
+            });
+            invalid.insert(row.index, bound_row(entry, &mut budget));
+        }
+    }
+    let planned: Vec<usize> = (0..records.len())
+        .filter(|i| {
             report
                 .status
                 .get(*i)
                 .is_some_and(|s| *s != RowStatus::Invalid as u8)
         })
         .collect();
-    if accepted.len() > MAX_COMMIT_ROWS {
-        return Err(ApiError::BadRequest(format!(
-            "at most {MAX_COMMIT_ROWS} rows per commit"
-        )));
-    }
-    // The import is stored before its first item, with the items it plans to create; each
-    // item is recorded in its own transaction with the user and its audit entry, so after a
-    // crash the stored report still says which items were committed.
+    let total = report.summary.total;
+    let by = actor.id.clone();
+    // The import is stored before its first item, with the items it plans to create and the
+    // rows found invalid; each item is recorded in its own transaction with the user and its
+    // audit entry, so after a crash the stored report still says which items were
+    // committed.
     let import_id = tokens::new_id("imp_").map_err(|e| ApiError::Internal(e.to_string()))?;
-    let planned: Vec<usize> = accepted.iter().map(|(i, _)| *i).collect();
+    let mut results: Vec<Value> = invalid.values().cloned().collect();
     sqlx::query(
         "INSERT INTO imports (id, tenant_id, status, total, report, request_id, created_at) VALUES ($1, $2, 'running', $3, $4, $5, $6)",
     )
     .bind(&import_id)
     .bind(&tenant.id)
-    .bind(i64::try_from(planned.len()).unwrap_or(i64::MAX))
-    .bind(json!({"planned": planned}).to_string())
+    .bind(i64::try_from(total).unwrap_or(i64::MAX))
+    .bind(
+        json!({
+            "summary": {"total": total, "invalid": report.summary.invalid},
+            "results": results,
+            "planned": planned,
+            "by": by,
+        })
+        .to_string(),
+    )
     .bind(&request_id)
     .bind(now().unix())
     .execute(app.db.pool())
     .await?;
-    let mut results = Vec::with_capacity(accepted.len());
+    results.clear();
     let (mut created, mut refused) = (0_usize, 0_usize);
-    for (index, record) in accepted {
+    for (index, record) in records.into_iter().enumerate() {
+        if !planned.contains(&index) {
+            results.push(
+                invalid
+                    .remove(&index)
+                    .unwrap_or_else(|| json!({"index": index, "invalid": true})),
+            );
+            continue;
+        }
         let item = users::ImportItem {
             import: import_id.clone(),
             index,
         };
-        match users::create_item(app, caller, record, request_id.clone(), Some(item)).await {
-            Ok(w) => {
-                created += 1;
-                results.push(json!({"index": index, "id": w.user.get("id")}));
-            }
-            Err(ApiError::Invalid { violations }) => {
-                refused += 1;
-                results.push(json!({"index": index, "violations": violations}));
-            }
-            Err(ApiError::PluginInvalid {
-                violations,
-                plugins,
-            }) => {
-                refused += 1;
-                results.push(json!({"index": index, "violations": violations, "plugins": plugins}));
-            }
-            Err(ApiError::Forbidden { deny, reason }) => {
-                refused += 1;
-                results.push(json!({"index": index, "deny": deny, "reason": reason}));
-            }
-            Err(ApiError::PluginDenied { deny, plugins }) => {
-                refused += 1;
-                results.push(json!({"index": index, "deny": deny, "plugins": plugins}));
-            }
-            Err(ApiError::BadRequest(m)) => {
-                refused += 1;
-                results.push(json!({"index": index, "error": m}));
-            }
-            Err(e) => {
-                let _ = finish(
-                    app,
-                    &import_id,
-                    "failed",
-                    json!({"planned": planned, "results": results}),
-                )
-                .await;
-                return Err(e);
-            }
-        }
+        let entry =
+            match users::create_item(app, caller, record, request_id.clone(), Some(item)).await {
+                Ok(w) => {
+                    created += 1;
+                    results.push(json!({"index": index, "id": w.user.get("id")}));
+                    continue;
+                }
+                Err(ApiError::Invalid { violations }) => {
+                    json!({"index": index, "violations": violations})
+                }
+                Err(ApiError::PluginInvalid {
+                    violations,
+                    plugins,
+                }) => json!({"index": index, "violations": violations, "plugins": plugins}),
+                Err(ApiError::Forbidden { deny, reason }) => {
+                    json!({"index": index, "deny": deny, "reason": reason})
+                }
+                Err(ApiError::PluginDenied { deny, plugins }) => {
+                    json!({"index": index, "deny": deny, "plugins": plugins})
+                }
+                Err(ApiError::BadRequest(m)) => json!({"index": index, "error": m}),
+                Err(e) => {
+                    // The rows not reached yet that were found invalid are reported too.
+                    results.extend(invalid.into_values());
+                    let _ = finish(
+                        app,
+                        &import_id,
+                        "failed",
+                        json!({
+                            "summary": {"total": total, "invalid": report.summary.invalid},
+                            "planned": planned,
+                            "results": results,
+                            "by": by,
+                        }),
+                    )
+                    .await;
+                    return Err(e);
+                }
+            };
+        refused += 1;
+        results.push(bound_row(entry, &mut budget));
     }
     let report = json!({
-        "summary": {"total": report.summary.total, "invalid": report.summary.invalid, "created": created, "refused": refused},
+        "summary": {"total": total, "invalid": report.summary.invalid, "created": created, "refused": refused},
         "results": results,
         "planned": planned,
         "policy": tenant.policy.hash(),
+        "by": by,
     });
     finish(app, &import_id, "done", report.clone()).await?;
     let mut out = report;
     if let Some(o) = out.as_object_mut() {
         o.remove("planned");
+        o.remove("by");
         o.insert("import".into(), import_id.into());
     }
     Ok(out)
+}
+
+/// `s` cut to at most `max` bytes, on a character boundary.
+fn cut(s: &str, max: usize) -> String {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or_default().to_owned()
+}
+
+/// Bytes of `v` as JSON.
+fn json_len(v: &Value) -> usize {
+    serde_json::to_vec(v).map_or(usize::MAX, |b| b.len())
+}
+
+/// One violation or deny as an import report keeps it: its message and hint cut to
+/// [`REPORT_TEXT_BYTES`], its params dropped above [`REPORT_PARAMS_BYTES`] of JSON, its path
+/// cut to the parts that fit in as many.
+fn bound_detail(v: Value) -> Value {
+    let Value::Object(mut o) = v else {
+        return v;
+    };
+    for k in ["message", "hint"] {
+        if let Some(Value::String(t)) = o.get_mut(k)
+            && t.len() > REPORT_TEXT_BYTES
+        {
+            *t = cut(t, REPORT_TEXT_BYTES);
+        }
+    }
+    if o.get("params")
+        .is_some_and(|p| json_len(p) > REPORT_PARAMS_BYTES)
+    {
+        o.remove("params");
+        o.insert("paramsOmitted".into(), true.into());
+    }
+    if let Some(Value::Array(path)) = o.get_mut("path") {
+        let mut used = 2;
+        let mut keep = 0;
+        for part in path.iter() {
+            used += json_len(part) + 1;
+            if used > REPORT_PARAMS_BYTES {
+                break;
+            }
+            keep += 1;
+        }
+        if keep < path.len() {
+            path.truncate(keep);
+            o.insert("pathTruncated".into(), true.into());
+        }
+    }
+    Value::Object(o)
+}
+
+/// The first items of `list` (each through `each`) whose JSON fits in
+/// [`ROW_DETAIL_BYTES`] (the first one always, as `first` makes it when it does not fit),
+/// and how many were left out.
+fn bound_list(
+    list: Vec<Value>,
+    each: impl Fn(Value) -> Value,
+    first: impl Fn(&Value) -> Value,
+) -> (Vec<Value>, usize) {
+    let total = list.len();
+    let mut out = Vec::new();
+    let mut used = 2;
+    for v in list {
+        let v = each(v);
+        let n = json_len(&v) + 1;
+        if used + n > ROW_DETAIL_BYTES {
+            if out.is_empty() {
+                out.push(first(&v));
+            }
+            break;
+        }
+        used += n;
+        out.push(v);
+    }
+    let omitted = total - out.len();
+    (out, omitted)
+}
+
+/// A violation reduced to what identifies it: its code, severity and source.
+fn brief_violation(v: &Value) -> Value {
+    let mut o = Map::new();
+    for k in ["code", "severity", "source"] {
+        if let Some(x) = v.get(k) {
+            o.insert(k.into(), x.clone());
+        }
+    }
+    o.insert("detailsOmitted".into(), true.into());
+    Value::Object(o)
+}
+
+/// A plugin's report reduced to its identity and outcome.
+fn brief_plugin(v: &Value) -> Value {
+    let mut o = Map::new();
+    for k in ["plugin", "version", "hash", "hook", "outcome"] {
+        if let Some(x) = v.get(k) {
+            o.insert(k.into(), x.clone());
+        }
+    }
+    if let Some(code) = v.get("error").and_then(|e| e.get("code")) {
+        o.insert("error".into(), json!({"code": code}));
+    }
+    Value::Object(o)
+}
+
+/// One row's entry of an import report, bounded: its violations and its plugins' reports
+/// each to [`ROW_DETAIL_BYTES`] of JSON ([`bound_list`], every violation through
+/// [`bound_detail`]), its deny through [`bound_detail`], its error cut to
+/// [`REPORT_TEXT_BYTES`]. The entry's bytes are then taken from `budget` (the report's
+/// [`REPORT_DETAIL_BYTES`]); once that is spent, the row keeps only its index, line and
+/// the codes of its first [`BRIEF_CODES`] violations or of its deny.
+///
+/// So a stored import report holds at most [`REPORT_DETAIL_BYTES`] (4 MiB) of rows'
+/// details, plus per row its index, line, created user's id or at most [`BRIEF_CODES`]
+/// codes (a plugin's code is at most 64 bytes): under 12 MiB for [`MAX_COMMIT_ROWS`] rows,
+/// however much the kernel or the plugins said.
+fn bound_row(entry: Value, budget: &mut usize) -> Value {
+    let Value::Object(mut o) = entry else {
+        return entry;
+    };
+    let mut codes: Vec<Value> = Vec::new();
+    if let Some(Value::Array(vs)) = o.remove("violations") {
+        codes.extend(
+            vs.iter()
+                .filter_map(|v| v.get("code").cloned())
+                .take(BRIEF_CODES),
+        );
+        let (vs, omitted) = bound_list(vs, bound_detail, brief_violation);
+        o.insert("violations".into(), Value::Array(vs));
+        if omitted > 0 {
+            o.insert("violationsOmitted".into(), omitted.into());
+        }
+    }
+    if let Some(Value::Array(ps)) = o.remove("plugins") {
+        let (ps, omitted) = bound_list(ps, |p| p, brief_plugin);
+        o.insert("plugins".into(), Value::Array(ps));
+        if omitted > 0 {
+            o.insert("pluginsOmitted".into(), omitted.into());
+        }
+    }
+    if let Some(deny) = o.remove("deny") {
+        if let Some(code) = deny.get("code") {
+            codes.push(code.clone());
+        }
+        o.insert("deny".into(), bound_detail(deny));
+    }
+    if let Some(Value::String(e)) = o.get_mut("error")
+        && e.len() > REPORT_TEXT_BYTES
+    {
+        *e = cut(e, REPORT_TEXT_BYTES);
+    }
+    let o = Value::Object(o);
+    let n = json_len(&o);
+    if n <= *budget {
+        *budget -= n;
+        return o;
+    }
+    *budget = 0;
+    let mut brief = Map::new();
+    for k in ["index", "line", "invalid"] {
+        if let Some(v) = o.get(k) {
+            brief.insert(k.into(), v.clone());
+        }
+    }
+    codes.truncate(BRIEF_CODES);
+    brief.insert("codes".into(), Value::Array(codes));
+    brief.insert("detailsOmitted".into(), true.into());
+    Value::Object(brief)
 }
 
 async fn finish(app: &App, id: &str, status: &str, report: Value) -> Result<(), ApiError> {
@@ -262,13 +487,19 @@ pub async fn recover(app: &App) -> Result<u64, ApiError> {
     .rows_affected())
 }
 
-/// The stored report of an import of the caller's tenant: its status, the items committed
-/// (each with its user and audit entry) and those not committed.
+/// The stored report of an import of the caller's tenant: its status, every row (those
+/// found invalid in the file, those committed, each with its user and audit entry, and
+/// those refused or not committed).
+///
+/// Read by the importer, or by an actor who may run imports (whose `users.create` reaches
+/// someone); for anyone else the import does not exist. A reader other than the importer
+/// learns a duplicate's holder (`existingId`, `existingStatus`) only when it may read that
+/// account, as on a create of its own.
 ///
 /// # Errors
-/// [`ApiError::NotFound`] outside the caller's tenant; store errors.
+/// [`ApiError::NotFound`] outside the caller's tenant or reach; store errors.
 pub async fn stored_report(app: &App, caller: &Caller, id: &str) -> Result<Value, ApiError> {
-    caller.actor()?;
+    let actor = caller.actor()?;
     let tenant = &caller.tenant.id;
     let row = sqlx::query(
         "SELECT status, total, report, created_at, finished_at FROM imports WHERE id = $1 AND tenant_id = $2",
@@ -280,10 +511,24 @@ pub async fn stored_report(app: &App, caller: &Caller, id: &str) -> Result<Value
     .ok_or(ApiError::NotFound)?;
     let status: String = row.try_get("status")?;
     let report: Option<String> = row.try_get("report")?;
-    let report: Value = match report {
+    let mut report: Value = match report {
         Some(t) => serde_json::from_str(&t)?,
         None => Value::Null,
     };
+    let importer = report.get("by").and_then(Value::as_str) == Some(actor.id.as_str());
+    if !importer {
+        let create = warden_core::access::scope(
+            &caller.tenant.policy,
+            &actor.account(),
+            "users.create",
+            now(),
+        )
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        if matches!(create.filter, warden_core::access::Filter::None) {
+            return Err(ApiError::NotFound);
+        }
+        conceal_holders(app, caller, actor, &mut report).await?;
+    }
     let items = sqlx::query(
         "SELECT item, user_id, audit_seq FROM import_items WHERE import_id = $1 ORDER BY item",
     )
@@ -322,4 +567,91 @@ pub async fn stored_report(app: &App, caller: &Caller, id: &str) -> Result<Value
         "summary": report.get("summary"),
         "results": report.get("results"),
     }))
+}
+
+/// Removes from `report`'s results the duplicate holders (`existingId`, `existingStatus`)
+/// that `actor` may not read ([`users::may_read`]).
+async fn conceal_holders(
+    app: &App,
+    caller: &Caller,
+    actor: &crate::store::UserRow,
+    report: &mut Value,
+) -> Result<(), ApiError> {
+    let Some(results) = report.get_mut("results").and_then(Value::as_array_mut) else {
+        return Ok(());
+    };
+    let mut conn = app.db.pool().acquire().await?;
+    let mut readable: BTreeMap<String, bool> = BTreeMap::new();
+    for entry in results {
+        let Some(vs) = entry.get_mut("violations").and_then(Value::as_array_mut) else {
+            continue;
+        };
+        for v in vs {
+            let Some(params) = v.get_mut("params").and_then(Value::as_object_mut) else {
+                continue;
+            };
+            let Some(holder) = params.get("existingId").and_then(Value::as_str) else {
+                params.remove("existingStatus");
+                continue;
+            };
+            let may = match readable.get(holder) {
+                Some(m) => *m,
+                None => {
+                    let m = users::may_read(&mut conn, &caller.tenant, actor, holder).await?;
+                    readable.insert(holder.to_owned(), m);
+                    m
+                }
+            };
+            if !may {
+                params.remove("existingId");
+                params.remove("existingStatus");
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "tests")]
+
+    use super::*;
+
+    #[test]
+    fn a_rows_details_are_bounded_and_the_reports_budget_spent_once() {
+        let big = json!({
+            "code": "a",
+            "severity": "error",
+            "message": "é".repeat(10_000),
+            "params": {"x": "y".repeat(10_000)},
+            "path": vec!["k".repeat(200); 50],
+        });
+        let entry = json!({"index": 4, "violations": vec![big; 100], "deny": {"code": "no", "message": "m".repeat(10_000)}});
+        let mut budget = REPORT_DETAIL_BYTES;
+        let row = bound_row(entry.clone(), &mut budget);
+        let v = &row["violations"][0];
+        assert_eq!(v["message"].as_str().unwrap().len(), REPORT_TEXT_BYTES);
+        assert!(
+            v.get("params").is_none() && v["paramsOmitted"] == true,
+            "{v}"
+        );
+        assert!(json_len(&v["path"]) <= REPORT_PARAMS_BYTES && v["pathTruncated"] == true);
+        let kept = row["violations"].as_array().unwrap().len();
+        assert!(kept >= 1 && json_len(&row["violations"]) <= ROW_DETAIL_BYTES);
+        assert_eq!(row["violationsOmitted"], 100 - kept);
+        assert_eq!(
+            row["deny"]["message"].as_str().unwrap().len(),
+            REPORT_TEXT_BYTES
+        );
+        assert!(json_len(&row) <= 2 * ROW_DETAIL_BYTES, "{row}");
+        assert_eq!(REPORT_DETAIL_BYTES - budget, json_len(&row));
+        // The report's budget spent: the index and the first codes only.
+        let mut budget = 10;
+        let row = bound_row(entry, &mut budget);
+        assert_eq!(
+            row,
+            json!({"index": 4, "codes": vec!["a"; BRIEF_CODES], "detailsOmitted": true})
+        );
+        assert_eq!(budget, 0);
+    }
 }

@@ -51,6 +51,7 @@ pub mod organizations;
 pub mod outbox;
 pub mod plugins;
 pub mod policy;
+pub mod reset;
 pub mod resources;
 pub mod revoke;
 pub mod seed;

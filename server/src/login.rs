@@ -181,7 +181,12 @@ pub async fn failed(
             Some(state)
         }
     };
-    store::update_user(&mut tx, &u, at.unix()).await?;
+    if u.status == before.status {
+        // Counters only: no new version (see `store::write_login_counters`).
+        store::write_login_counters(&mut tx, &u, at.unix()).await?;
+    } else {
+        store::update_user(&mut tx, &u, at.unix()).await?;
+    }
     if u.status != before.status {
         let record = system_record(
             tenant,
@@ -200,7 +205,9 @@ pub async fn failed(
 /// Records a successful login: the failures are cleared (the lockouts they produced are
 /// kept in the count, which escalates later waits), a lockout status whose lock has ended is
 /// written back to the status it returns to, and a new hash (parameters changed) replaces
-/// the old one, all in one transaction.
+/// the old one, all in one transaction. `rehash` is the hash the password was verified
+/// against and its replacement: it is written only over that hash (a password reset
+/// committed since the verification wins).
 ///
 /// # Errors
 /// Store errors.
@@ -209,7 +216,7 @@ pub async fn succeeded(
     tenant: &Tenant,
     id: &str,
     at: Timestamp,
-    rehash: Option<StoredHash>,
+    rehash: Option<(StoredHash, StoredHash)>,
 ) -> Result<Option<UserRow>, ApiError> {
     let mut tx = app.db.begin_write().await?;
     let Some(before) = lock_row(&mut tx, app.db.backend(), &tenant.id, id).await? else {
@@ -243,10 +250,19 @@ pub async fn succeeded(
             unlocked = true;
         }
     }
-    if let Some(h) = rehash {
-        u.password_hash = Some(h);
+    let mut rehashed = false;
+    if let Some((verified, new)) = rehash
+        && u.password_hash.as_ref() == Some(&verified)
+    {
+        u.password_hash = Some(new);
+        rehashed = true;
     }
-    store::update_user(&mut tx, &u, at.unix()).await?;
+    if unlocked || rehashed {
+        store::update_user(&mut tx, &u, at.unix()).await?;
+    } else if u.failed_logins != before.failed_logins || u.lockouts != before.lockouts {
+        // Counters only: no new version (see `store::write_login_counters`).
+        store::write_login_counters(&mut tx, &u, at.unix()).await?;
+    }
     if unlocked {
         let record = system_record(
             tenant,

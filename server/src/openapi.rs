@@ -342,6 +342,7 @@ fn server_types() -> Map<String, Value> {
     add::<crate::users::StatusBody>(&mut g, &mut out);
     add::<crate::users::DeleteQuery>(&mut g, &mut out);
     add::<crate::users::ResetBody>(&mut g, &mut out);
+    add::<crate::reset::RedeemBody>(&mut g, &mut out);
     add::<crate::users::HistoryQuery>(&mut g, &mut out);
     add::<crate::imports::ImportQuery>(&mut g, &mut out);
     add::<crate::policy::ReplaceQuery>(&mut g, &mut out);
@@ -593,9 +594,10 @@ fn server_shapes() -> Map<String, Value> {
                             "op": {"type": "string", "enum": ["status", "roles", "delete", "import"]},
                             "target": string.clone(),
                             "outcome": {"type": "string", "enum": ["committed", "refused", "failed"]},
-                            "reason": {"type": "string", "description": "Why a refused or failed item was not stored (`not_found`, `duplicate`, `denied`, ...)."},
-                            "deny": s("Denial"),
-                            "violations": {"type": "array", "items": s("Violation")}
+                            "reason": {"type": "string", "description": "Why a refused or failed item was not stored (`not_found`, `duplicate`, `denied`, `plugin_denied`, `plugin_invalid`, `conflict`, ...)."},
+                            "deny": {"description": "The kernel's denial (a `Denial`), or a tenant plugin's (`plugin_denied`)."},
+                            "violations": {"type": "array", "description": "The kernel's violations, or the core's and the plugins' (`plugin_invalid`)."},
+                            "plugins": {"type": "array", "items": object.clone(), "description": "The tenant plugins' reports on the item."}
                         }
                     }},
                     "batches": {"type": "array", "items": object.clone()},
@@ -734,7 +736,7 @@ fn server_shapes() -> Map<String, Value> {
             json!({
                 "type": "object",
                 "required": ["deleted", "mode", "obligations"],
-                "properties": {"deleted": string.clone(), "mode": s("DeleteMode"), "obligations": {"type": "array"}}
+                "properties": {"deleted": string.clone(), "mode": s("DeleteMode"), "obligations": {"type": "array"}, "plugins": {"type": "array", "items": object.clone(), "description": "The tenant plugins' reports, when it has plugins."}}
             }),
         ),
         (
@@ -748,6 +750,18 @@ fn server_shapes() -> Map<String, Value> {
                     "mustChangePassword": {"type": "boolean"},
                     "obligations": {"type": "array", "description": "The obligations the server carried out with the change."},
                     "temporaryPassword": {"type": "string", "description": "Only for the temporaryPassword method: shown once, never stored in clear."}
+                }
+            }),
+        ),
+        (
+            "PasswordResetRedeemed",
+            json!({
+                "description": "A reset token redeemed: the user, and the obligations carried out (the old password invalidated, every session ended).",
+                "type": "object",
+                "required": ["user", "obligations"],
+                "properties": {
+                    "user": {"type": "string"},
+                    "obligations": {"type": "array"}
                 }
             }),
         ),
@@ -1118,6 +1132,18 @@ fn operations(contract: &Value) -> Vec<Operation> {
         .json("ResetBody")
         .ok(200, "Reset", Some("PasswordResetDone"))
         .errors(&[400, 403, 404, 413, 422])
+        .common(),
+        Operation::new(
+            Post,
+            "/api/v1/password-reset",
+            "redeemPasswordReset",
+            "Redeem a reset token (the `token` method) with a new password: no credentials, the token is the credential; any token that is not live gets the same 403",
+            TAG_USERS,
+        )
+        .auth(Auth::None)
+        .json("RedeemBody")
+        .ok(200, "The password was replaced and every session ended", Some("PasswordResetRedeemed"))
+        .errors(&[400, 403, 409, 413, 422])
         .common(),
         Operation::new(
             Get,

@@ -328,7 +328,7 @@ pub async fn update(
     let mut obligations = Vec::new();
     if was_active && !active && gates {
         let ended = sqlx::query(
-            "UPDATE users SET session_epoch = session_epoch + 1 WHERE tenant_id = $1 AND organization_id = $2",
+            "UPDATE users SET session_epoch = session_epoch + 1, version = version + 1 WHERE tenant_id = $1 AND organization_id = $2",
         )
         .bind(&tenant.id)
         .bind(id)

@@ -73,8 +73,9 @@ pub async fn enqueue(
     Ok(id)
 }
 
-/// A message as a sink receives it.
-#[derive(Debug, Clone, Serialize)]
+/// A message as a sink receives it. Its `Debug` leaves out the obligation's secret (a
+/// reset token, see [`crate::reset::scrub`]); a sink that delivers it serialises it whole.
+#[derive(Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Message {
     /// The message id.
@@ -91,6 +92,20 @@ pub struct Message {
     pub obligation: Value,
     /// This delivery's attempt number (1 for the first).
     pub attempt: i64,
+}
+
+impl std::fmt::Debug for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Message")
+            .field("id", &self.id)
+            .field("idempotency_key", &self.idempotency_key)
+            .field("tenant", &self.tenant)
+            .field("user", &self.user)
+            .field("kind", &self.kind)
+            .field("obligation", &crate::reset::scrub(&self.obligation))
+            .field("attempt", &self.attempt)
+            .finish()
+    }
 }
 
 /// The result of one delivery.
@@ -118,7 +133,7 @@ impl Sink for LogSink {
                 user = %m.user,
                 kind = %m.kind,
                 attempt = m.attempt,
-                obligation = %m.obligation,
+                obligation = %crate::reset::scrub(&m.obligation),
                 "obligation"
             );
             Ok(())
@@ -288,10 +303,11 @@ impl Worker {
             match self.sink.deliver(&m).await {
                 Ok(()) => {
                     sqlx::query(
-                        "UPDATE outbox SET state = 'delivered', delivered_at = $1, last_error = NULL WHERE id = $2",
+                        "UPDATE outbox SET state = 'delivered', delivered_at = $1, last_error = NULL, payload = $3 WHERE id = $2",
                     )
                     .bind(now().unix())
                     .bind(&id)
+                    .bind(crate::reset::scrub(&m.obligation).to_string())
                     .execute(self.db.pool())
                     .await?;
                     out.delivered += 1;
@@ -300,12 +316,17 @@ impl Worker {
                     let reason: String = reason.chars().take(200).collect();
                     let dead = attempts + 1 >= MAX_ATTEMPTS;
                     sqlx::query(
-                        "UPDATE outbox SET state = $1, next_attempt_at = $2, last_error = $3 WHERE id = $4",
+                        "UPDATE outbox SET state = $1, next_attempt_at = $2, last_error = $3, payload = $5 WHERE id = $4",
                     )
                     .bind(if dead { "dead" } else { "pending" })
                     .bind(now().unix() + backoff_seconds(attempts + 1))
                     .bind(&reason)
                     .bind(&id)
+                    .bind(if dead {
+                        crate::reset::scrub(&m.obligation).to_string()
+                    } else {
+                        payload.clone()
+                    })
                     .execute(self.db.pool())
                     .await?;
                     tracing::warn!(target: "warden::outbox", id = %id, attempt = attempts + 1, %reason, dead, "delivery failed");

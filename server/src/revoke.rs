@@ -196,7 +196,7 @@ pub async fn revoke_sessions(
     drop(conn);
     let mut tx = app.db.begin_write().await?;
     let epoch: Option<i64> = sqlx::query_scalar(
-        "UPDATE users SET session_epoch = session_epoch + 1, updated_at = $1 WHERE tenant_id = $2 AND id = $3 RETURNING session_epoch",
+        "UPDATE users SET session_epoch = session_epoch + 1, updated_at = $1, version = version + 1 WHERE tenant_id = $2 AND id = $3 RETURNING session_epoch",
     )
     .bind(now().unix())
     .bind(&tenant.id)

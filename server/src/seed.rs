@@ -4,11 +4,13 @@
 //! audited.
 
 use serde_json::{Map, Value, json};
+use sqlx::AnyConnection;
 use warden_core::policy::Mode;
 use warden_core::{Lang, Policy, ValidationContext, validate_user};
 
 use crate::app::{App, now};
 use crate::audit::{self, AuditRecord};
+use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::store::{self, StoredHash, UserRow};
 use crate::tokens::{self, PlainToken};
@@ -16,12 +18,69 @@ use crate::tokens::{self, PlainToken};
 /// The demo users' password (demo tenants only).
 pub const DEMO_PASSWORD: &str = "Demo-Warden-2026!";
 
-/// Creates an API key for `tenant` with `role` (`admin` or `service`).
+/// Creates an API key for `tenant` with `role` (`admin` or `service`), unaudited: the
+/// operator's command line (`warden-server key create`) and the tests, which act for no
+/// caller. A key made through the API is [`create_key_audited`].
 ///
 /// # Errors
 /// A bad role, store errors.
 pub async fn create_key(
     app: &App,
+    tenant: &str,
+    role: &str,
+    name: &str,
+) -> Result<(String, PlainToken), ApiError> {
+    let mut conn = app.db.pool().acquire().await?;
+    insert_key(&mut conn, tenant, role, name).await
+}
+
+/// Creates an API key of `caller`'s tenant and its `keys.create` audit entry (who, the
+/// key's id, name and role, never its token) in one transaction.
+///
+/// # Errors
+/// A bad role, store errors.
+pub async fn create_key_audited(
+    app: &App,
+    caller: &Caller,
+    role: &str,
+    name: &str,
+    request_id: Option<String>,
+) -> Result<(String, PlainToken), ApiError> {
+    let t = &caller.tenant;
+    let mut tx = app.db.begin_write().await?;
+    let (id, token) = insert_key(&mut tx, &t.id, role, name).await?;
+    audit::append(
+        &mut tx,
+        &AuditRecord {
+            tenant: t.id.clone(),
+            actor: caller
+                .actor
+                .as_ref()
+                .map_or_else(|| "system".to_owned(), |a| a.id.clone()),
+            via: caller.via(),
+            action: "keys.create".into(),
+            target: id.clone(),
+            before: None,
+            after: Some(json!({"id": id, "role": role, "name": key_name(name)})),
+            decision: json!({"policy": t.policy.hash(), "policyVersion": t.version, "server": {"rule": "admin key"}}),
+            policy_version: t.version,
+            obligations: Vec::new(),
+            at: now().unix(),
+            request_id,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((id, token))
+}
+
+/// A key's name as stored: its first 100 characters.
+fn key_name(name: &str) -> String {
+    name.chars().take(100).collect()
+}
+
+async fn insert_key(
+    conn: &mut AnyConnection,
     tenant: &str,
     role: &str,
     name: &str,
@@ -39,10 +98,10 @@ pub async fn create_key(
     .bind(&id)
     .bind(tenant)
     .bind(role)
-    .bind(name.chars().take(100).collect::<String>())
+    .bind(key_name(name))
     .bind(token.hashed())
     .bind(now().unix())
-    .execute(app.db.pool())
+    .execute(&mut *conn)
     .await?;
     Ok((id, token))
 }
@@ -149,6 +208,7 @@ pub async fn seed_user(
         failed_logins: Vec::new(),
         lockouts: 0,
         deleted_at: None,
+        version: 0,
         document,
     };
     let mut tx = app.db.begin_write().await?;

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::error::{ApiError, FieldError};
 use serde_json::{Map, Value};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -61,9 +62,12 @@ pub struct UserRow {
     pub lockouts: i64,
     /// Soft deletion time.
     pub deleted_at: Option<i64>,
+    /// The row's version as read (0 for a row not yet stored): every write bumps it, and
+    /// [`update_user`] writes only over the version it was given (optimistic concurrency).
+    pub version: i64,
 }
 
-const USER_COLUMNS: &str = "id, tenant_id, document, organization_id, manager_id, location, status, status_until, roles, groups_json, super_admin, root, password_hash, password_changed_at, must_change_password, session_epoch, failed_logins, lockouts, deleted_at";
+const USER_COLUMNS: &str = "id, tenant_id, document, organization_id, manager_id, location, status, status_until, roles, groups_json, super_admin, root, password_hash, password_changed_at, must_change_password, session_epoch, failed_logins, lockouts, deleted_at, version";
 
 fn json_list(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
@@ -97,6 +101,7 @@ impl UserRow {
             failed_logins: serde_json::from_str(&failed).unwrap_or_default(),
             lockouts: r.try_get("lockouts")?,
             deleted_at: r.try_get("deleted_at")?,
+            version: r.try_get("version")?,
         })
     }
 
@@ -403,49 +408,123 @@ fn bind_user<'q>(
         .bind(now)
 }
 
-/// Writes every column of an existing user row; a new manager moves the user's subtree in
-/// the closure table in the same transaction.
+/// Writes every column of an existing user row, over the version it was read at; a new
+/// manager moves the user's subtree in the closure table in the same transaction.
+///
+/// The write is conditional (`WHERE version = u.version`) and bumps the version, so a
+/// decision made on a row that another request has changed since it was read is never
+/// written over that change: the update then fails with [`ApiError::Conflict`]
+/// (`stale_user`, HTTP 409) and the caller's transaction is dropped, its audit entry and
+/// obligations with it. The client reads the user again and retries.
+///
+/// A write that changes the user's status, password or deletion also drops the user's
+/// password reset tokens ([`crate::reset`]): a token issued before such a change does not
+/// outlive it.
 ///
 /// # Errors
-/// Database errors.
-pub async fn update_user(
-    conn: &mut AnyConnection,
-    u: &UserRow,
-    now: i64,
-) -> Result<(), sqlx::Error> {
+/// [`ApiError::Conflict`] when the row changed since it was read (or is gone); database
+/// errors.
+pub async fn update_user(conn: &mut AnyConnection, u: &UserRow, now: i64) -> Result<(), ApiError> {
     let moved = crate::closure::stored_manager(conn, &u.id)
         .await?
         .is_some_and(|m| m != u.manager);
     if moved {
         crate::closure::set_manager(conn, &u.tenant, &u.id, u.manager.as_deref()).await?;
     }
-    bind_user(
+    let stored = sqlx::query(
+        "SELECT status, password_hash, deleted_at FROM users WHERE id = $1 AND tenant_id = $2 AND version = $3",
+    )
+    .bind(&u.id)
+    .bind(&u.tenant)
+    .bind(u.version)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(|| stale_user(&u.id))?;
+    let resets_end = stored.try_get::<String, _>("status")? != u.status
+        || stored
+            .try_get::<Option<String>, _>("password_hash")?
+            .as_deref()
+            != u.password_hash.as_ref().map(|h| h.0.as_str())
+        || stored.try_get::<Option<i64>, _>("deleted_at")? != u.deleted_at;
+    let written = bind_user(
         sqlx::query(
-            "UPDATE users SET document = $3, organization_id = $4, manager_id = $5, location = $6, status = $7, status_until = $8, roles = $9, groups_json = $10, super_admin = $11, root = $12, password_hash = $13, password_changed_at = $14, must_change_password = $15, session_epoch = $16, failed_logins = $17, lockouts = $18, deleted_at = $19, updated_at = $20 WHERE id = $1 AND tenant_id = $2",
+            "UPDATE users SET document = $3, organization_id = $4, manager_id = $5, location = $6, status = $7, status_until = $8, roles = $9, groups_json = $10, super_admin = $11, root = $12, password_hash = $13, password_changed_at = $14, must_change_password = $15, session_epoch = $16, failed_logins = $17, lockouts = $18, deleted_at = $19, updated_at = $20, version = version + 1 WHERE id = $1 AND tenant_id = $2 AND version = $21",
         ),
         u,
         now,
     )
+    .bind(u.version)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    if written != 1 {
+        return Err(stale_user(&u.id));
+    }
+    if resets_end {
+        crate::reset::drop_tokens(conn, &u.tenant, &u.id).await?;
+    }
+    Ok(())
+}
+
+/// Writes a login's counters (failed attempts, lockouts) alone, without a new version: a
+/// failed or successful sign-in that changes nothing else must not make an administrator's
+/// change of the same user, decided meanwhile, fail as stale (anyone can send wrong
+/// passwords). The caller holds the row (the login's transaction locked it). A concurrent
+/// administrator's write may then put back the counters it read: a failure recorded in
+/// between is forgotten, which leaves an attacker at most one more attempt per such write.
+///
+/// # Errors
+/// Database errors.
+pub async fn write_login_counters(
+    conn: &mut AnyConnection,
+    u: &UserRow,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE users SET failed_logins = $3, lockouts = $4, updated_at = $5 WHERE id = $1 AND tenant_id = $2",
+    )
+    .bind(&u.id)
+    .bind(&u.tenant)
+    .bind(serde_json::to_string(&u.failed_logins).unwrap_or_default())
+    .bind(u.lockouts)
+    .bind(now)
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
-/// Removes a user row for good, cutting its reports' subtrees from the hierarchy above it.
+/// The error of a write over a user row that changed since it was read.
+pub fn stale_user(id: &str) -> ApiError {
+    ApiError::Conflict {
+        errors: vec![FieldError {
+            field: "id".into(),
+            code: "stale_user".into(),
+            message: format!(
+                "user `{id}` changed while this request was being decided; read it again and retry"
+            ),
+        }],
+    }
+}
+
+/// Removes a user row for good, over the version it was read at (as [`update_user`]
+/// writes), cutting its reports' subtrees from the hierarchy above it.
 ///
 /// # Errors
-/// Database errors.
-pub async fn delete_user(
-    conn: &mut AnyConnection,
-    tenant: &str,
-    id: &str,
-) -> Result<(), sqlx::Error> {
-    crate::closure::remove(conn, id).await?;
-    sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2")
-        .bind(tenant)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+/// [`ApiError::Conflict`] (`stale_user`) when the row changed since it was read (or is
+/// gone); database errors.
+pub async fn delete_user(conn: &mut AnyConnection, u: &UserRow) -> Result<(), ApiError> {
+    crate::closure::remove(conn, &u.id).await?;
+    let removed =
+        sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2 AND version = $3")
+            .bind(&u.tenant)
+            .bind(&u.id)
+            .bind(u.version)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    if removed != 1 {
+        return Err(stale_user(&u.id));
+    }
     Ok(())
 }
 
@@ -694,6 +773,54 @@ pub async fn active_super_admins(
     .bind(tenant)
     .fetch_one(&mut *conn)
     .await
+}
+
+/// Whether the row is an active super administrator, as the kernel's last-super-admin
+/// guard counts them.
+fn active_super_admin(u: &UserRow) -> bool {
+    u.super_admin && u.status == "active" && u.deleted_at.is_none()
+}
+
+/// Holds the last-super-admin guard at write time: when a write took an active super
+/// administrator away (`before` was one, `after` is not, or is gone: `None`), the tenant's
+/// count of active super administrators must now be one less than `counted`, the count the
+/// kernel decided on. Called inside the write's transaction, after the write (so that the
+/// user's row is locked before the tenant's, the order every audited write takes them).
+/// On PostgreSQL the tenant's row is locked first (`FOR UPDATE`, until the transaction
+/// ends), so two such removals in one tenant are serialised and the second counts the
+/// first's; SQLite's write transactions are serialised already (`BEGIN IMMEDIATE`).
+/// Without it, two administrators removing the last two super administrators at once could
+/// both pass the guard.
+///
+/// # Errors
+/// [`ApiError::Conflict`] (`stale_user`) when the count changed since the decision; database
+/// errors. `Ok(true)` when the write was such a removal (the count is now `counted - 1`).
+pub async fn recheck_super_admins(
+    conn: &mut AnyConnection,
+    backend: crate::db::Backend,
+    before: &UserRow,
+    after: Option<&UserRow>,
+    counted: i64,
+) -> Result<bool, ApiError> {
+    if !active_super_admin(before) || after.is_some_and(active_super_admin) {
+        return Ok(false);
+    }
+    if backend == crate::db::Backend::Postgres {
+        sqlx::query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE")
+            .bind(&before.tenant)
+            .fetch_optional(&mut *conn)
+            .await?;
+    }
+    if active_super_admins(conn, &before.tenant).await? != counted - 1 {
+        return Err(ApiError::Conflict {
+            errors: vec![FieldError {
+                field: "id".into(),
+                code: "stale_user".into(),
+                message: "the tenant's super administrators changed while this request was being decided; retry".into(),
+            }],
+        });
+    }
+    Ok(true)
 }
 
 /// Whether an organisation exists and is active: `None` when it does not exist.

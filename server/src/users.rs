@@ -17,7 +17,7 @@ use warden_core::lifecycle::{
 };
 use warden_core::model::Account;
 use warden_core::password::{self, Profile, ResolvedPasswordPolicy};
-use warden_core::policy::{FieldType, Mode};
+use warden_core::policy::Mode;
 use warden_core::validate::{ValidationDecision, ValidationFacts};
 use warden_core::{Lang, Policy, Severity, Timestamp, ValidationContext, validate_user};
 
@@ -41,15 +41,9 @@ fn lifecycle_bad(e: LifecycleError) -> ApiError {
     ApiError::BadRequest(e.to_string())
 }
 
-/// The fields of type password.
+/// The fields of type password ([`Policy::password_fields`]).
 pub(crate) fn password_fields(policy: &Policy) -> Vec<String> {
-    policy
-        .document()
-        .fields
-        .iter()
-        .filter(|(_, f)| f.kind == FieldType::Password)
-        .map(|(n, _)| n.to_owned())
-        .collect()
+    policy.password_fields().map(str::to_owned).collect()
 }
 
 /// The password policy used to hash: the tenant's, or NIST's for a tenant without one
@@ -394,8 +388,15 @@ fn is_privileged(a: &UserRow) -> bool {
     a.super_admin || a.root
 }
 
-/// Manual group memberships grant roles, so changing them needs the kernel's `groups.manage`
-/// on the target where the policy declares it, and a super administrator where it does not.
+/// Manual group memberships grant roles, so changing them is judged as assigning (or
+/// withdrawing) the roles the user gains (or loses) through them: the kernel's
+/// `groups.manage` on the target with that role change where the policy declares it (so
+/// `grantableBy`, forbidden combinations, the minimum of active roles and privilege
+/// escalation apply as to a direct assignment), a super administrator where it does not
+/// (the change then still put to the kernel, under the policy's role-granting action).
+/// `target` is the user with its direct roles as the write leaves them; `before` and
+/// `after` its manual groups. Returns the question the kernel was asked, for the tenant's
+/// plugins to be asked the same ([`plugins_on_groups`]).
 pub(crate) fn authorize_groups(
     tenant: &Tenant,
     dir: &Directory,
@@ -403,29 +404,88 @@ pub(crate) fn authorize_groups(
     target: &UserRow,
     before: &[String],
     after: &[String],
-) -> Result<(), ApiError> {
+) -> Result<Option<GroupQuestion>, ApiError> {
     let mut a: Vec<&String> = after.iter().collect();
     let mut b: Vec<&String> = before.iter().collect();
     a.sort();
     b.sort();
     if a == b {
-        return Ok(());
+        return Ok(None);
     }
-    let declared = tenant
-        .policy
-        .access()
-        .is_some_and(|acc| acc.has_action("groups", "manage"));
-    if declared {
-        require(authorize(
-            tenant,
-            dir,
-            &actor.account(),
-            "groups.manage",
-            Target::from(&target.account()),
-            None,
-        )?)?;
-        Ok(())
-    } else if is_privileged(actor) {
+    let Some(acc) = tenant.policy.access() else {
+        return privileged_groups(actor).map(|()| None);
+    };
+    let mut base = target.account();
+    base.groups = before.to_vec();
+    let change = group_role_change(acc, &base, after)?;
+    let action = if acc.has_action("groups", "manage") {
+        Some("groups.manage".to_owned())
+    } else {
+        privileged_groups(actor)?;
+        // The action the policy grants roles with, else the edit's.
+        tenant
+            .policy
+            .document()
+            .access
+            .as_ref()
+            .and_then(|s| s.assign_action.clone())
+            .filter(|x| x.split_once('.').is_some_and(|(m, n)| acc.has_action(m, n)))
+            .or_else(|| {
+                acc.has_action("users", "update")
+                    .then(|| "users.update".to_owned())
+            })
+            .filter(|_| change.is_some())
+    };
+    let Some(action) = action else {
+        return Ok(None);
+    };
+    let target = Target::from(&base);
+    require(authorize(
+        tenant,
+        dir,
+        &actor.account(),
+        &action,
+        target.clone(),
+        change.clone(),
+    )?)?;
+    Ok(Some(GroupQuestion {
+        action,
+        target,
+        change,
+    }))
+}
+
+/// What the kernel was asked about a change of manual group memberships
+/// ([`authorize_groups`]): the action, the target and the role change.
+pub(crate) struct GroupQuestion {
+    action: String,
+    target: Target,
+    change: Option<RoleChange>,
+}
+
+/// The tenant's plugins asked what the kernel was asked about a membership change (a grant
+/// or withdrawal of roles through a group narrows like a direct one); their reports.
+///
+/// # Errors
+/// [`ApiError::PluginDenied`] when a plugin refuses; plugin set load failures.
+pub(crate) async fn plugins_on_groups(
+    app: &App,
+    tenant: &Tenant,
+    actor: &UserRow,
+    question: Option<GroupQuestion>,
+) -> Result<Vec<Value>, ApiError> {
+    match question {
+        None => Ok(Vec::new()),
+        Some(q) => {
+            crate::plugins::authorize(app, tenant, actor.account(), &q.action, q.target, q.change)
+                .await
+        }
+    }
+}
+
+/// Without `groups.manage` in the policy, only a super administrator changes memberships.
+fn privileged_groups(actor: &UserRow) -> Result<(), ApiError> {
+    if is_privileged(actor) {
         Ok(())
     } else {
         Err(ApiError::Forbidden {
@@ -433,6 +493,30 @@ pub(crate) fn authorize_groups(
             reason: "only a super administrator changes group memberships under this policy",
         })
     }
+}
+
+/// The roles `account` gains and loses when its manual groups become `after` (its
+/// effective roles before and after, as the kernel computes them); `None` when they are
+/// the same.
+fn group_role_change(
+    acc: &access::CompiledAccess,
+    account: &Account,
+    after: &[String],
+) -> Result<Option<RoleChange>, ApiError> {
+    let held = access::effective_roles(acc, account).map_err(bad)?;
+    let mut then = account.clone();
+    then.groups = after.to_vec();
+    let will = access::effective_roles(acc, &then).map_err(bad)?;
+    let ids: Vec<&str> = acc.role_ids().collect();
+    let names = |from: &[usize], without: &[usize]| -> Vec<String> {
+        from.iter()
+            .filter(|i| !without.contains(i))
+            .filter_map(|&i| ids.get(i).map(|r| (*r).to_owned()))
+            .collect()
+    };
+    let add = names(&will, &held);
+    let remove = names(&held, &will);
+    Ok((!add.is_empty() || !remove.is_empty()).then_some(RoleChange { add, remove }))
 }
 
 /// Fills the indexed columns of `u` from its normalised record.
@@ -495,6 +579,7 @@ pub(crate) fn new_row(
         failed_logins: Vec::new(),
         lockouts: 0,
         deleted_at: None,
+        version: 0,
     };
     index_columns(&mut u);
     if u.super_admin && !is_privileged(actor) {
@@ -604,6 +689,7 @@ pub async fn create_item(
         failed_logins: Vec::new(),
         lockouts: 0,
         deleted_at: None,
+        version: 0,
     };
     u.document.remove("id");
     index_columns(&mut u);
@@ -643,8 +729,9 @@ pub async fn create_item(
     fields::check_create(&tenant.policy, &dir, actor, &created)?;
     // What the creator may see of the new account: the response is redacted like a read.
     let visible = fields::access_of(&tenant.policy, &dir, actor, &u)?;
-    authorize_groups(tenant, &dir, actor, &u, &[], &u.groups)?;
+    let groups = authorize_groups(tenant, &dir, actor, &u, &[], &u.groups)?;
     drop(conn);
+    plugin_reports.extend(plugins_on_groups(app, tenant, actor, groups).await?);
     plugin_reports.extend(
         crate::plugins::authorize(
             app,
@@ -801,8 +888,9 @@ pub async fn read(app: &App, caller: &Caller, id: &str) -> Result<Value, ApiErro
     }))
 }
 
-/// The query of a list.
+/// The query of a list (an unknown parameter is a 400 naming it, never ignored).
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// The opaque cursor of the next page.
     pub cursor: Option<String>,
@@ -1120,17 +1208,45 @@ pub async fn update(
         Target::from(&before.account()),
         change.clone(),
     )?)?;
+    // The plugins judge the edit as the kernel did: the target as it is before the edit,
+    // with the role change, so that a rule about who the target is (an administrator)
+    // still sees what the edit would take away.
     plugin_reports.extend(
         crate::plugins::authorize(
             app,
             tenant,
             actor.account(),
             "users.update",
-            Target::from(&after.account()),
+            Target::from(&before.account()),
             change.clone(),
         )
         .await?,
     );
+    // A role change made by an edit is a grant or a withdrawal of roles: the plugins also
+    // hear it as the policy's assign action (`roles.assign`), as they hear the same change
+    // made by a bulk role item.
+    if let (Some(c), Some(assign)) = (
+        &change,
+        tenant
+            .policy
+            .document()
+            .access
+            .as_ref()
+            .and_then(|a| a.assign_action.as_deref())
+            .filter(|a| *a != "users.update"),
+    ) {
+        plugin_reports.extend(
+            crate::plugins::authorize(
+                app,
+                tenant,
+                actor.account(),
+                assign,
+                Target::from(&before.account()),
+                Some(c.clone()),
+            )
+            .await?,
+        );
+    }
     // The stored record as the edit's record was built from it (with the stored status
     // where the schema has a status field), so that only what the edit changes is compared.
     let mut before_account = before.account();
@@ -1178,7 +1294,21 @@ pub async fn update(
         Target::from(&after.account()),
         change,
     )?)?;
-    authorize_groups(tenant, &dir, actor, &before, &before.groups, &after.groups)?;
+    let groups = authorize_groups(tenant, &dir, actor, &after, &before.groups, &after.groups)?;
+    // The plugins hear the user as the edit leaves it too (a rule about where a user may be
+    // moved), as the kernel judged both, and any grant or withdrawal through groups.
+    plugin_reports.extend(
+        crate::plugins::authorize(
+            app,
+            tenant,
+            actor.account(),
+            "users.update",
+            Target::from(&after.account()),
+            None,
+        )
+        .await?,
+    );
+    plugin_reports.extend(plugins_on_groups(app, tenant, actor, groups).await?);
     // Self-service password changes need the current password (R002-05).
     let current_password_verified = match (&b.current_password, &before.password_hash) {
         (Some(cur), Some(h)) if plain.is_some() => {
@@ -1381,6 +1511,7 @@ pub async fn transition(
     let mut tx = app.db.begin_write().await?;
     let done = apply_obligations(&mut tx, &mut after, &d.obligations, &actor.id, at).await?;
     store::update_user(&mut tx, &after, at).await?;
+    store::recheck_super_admins(&mut tx, app.db.backend(), &before, Some(&after), supers).await?;
     audit
         .write(
             &mut tx,
@@ -1409,7 +1540,7 @@ pub async fn transition(
 
 /// A deletion query.
 #[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DeleteQuery {
     /// `soft`, `hard` or `anonymize`; default the policy's.
     pub mode: Option<DeleteMode>,
@@ -1469,6 +1600,11 @@ pub async fn delete(
         });
     }
     drop(conn);
+    // The tenant's plugins narrow the deletion the kernel allowed (a deletion is not a
+    // status transition: no transition hook runs), before anything is written.
+    let plugin_reports =
+        crate::plugins::authorize(app, tenant, actor.account(), "users.delete", target, None)
+            .await?;
     let at = now().unix();
     let audit = Audit { caller, request_id };
     let mut after = before.clone();
@@ -1476,7 +1612,7 @@ pub async fn delete(
     let done = apply_obligations(&mut tx, &mut after, &d.obligations, &actor.id, at).await?;
     let after_view = match d.mode {
         Some(DeleteMode::Hard) => {
-            store::delete_user(&mut tx, &tenant.id, &before.id).await?;
+            store::delete_user(&mut tx, &before).await?;
             None
         }
         Some(DeleteMode::Anonymize) => {
@@ -1497,6 +1633,8 @@ pub async fn delete(
             Some(after.view())
         }
     };
+    let kept = (d.mode != Some(DeleteMode::Hard)).then_some(&after);
+    store::recheck_super_admins(&mut tx, app.db.backend(), &before, kept, supers).await?;
     audit
         .write(
             &mut tx,
@@ -1504,13 +1642,19 @@ pub async fn delete(
             &before.id,
             Some(before.view()),
             after_view,
-            serde_json::to_value(&d.audit)?,
+            crate::plugins::with_plugins(serde_json::to_value(&d.audit)?, &plugin_reports),
             done.clone(),
             at,
         )
         .await?;
     tx.commit().await?;
-    Ok(json!({"deleted": before.id, "mode": d.mode, "obligations": done}))
+    let mut out = json!({"deleted": before.id, "mode": d.mode, "obligations": done});
+    if !plugin_reports.is_empty()
+        && let Some(o) = out.as_object_mut()
+    {
+        o.insert("plugins".into(), plugin_reports.into());
+    }
+    Ok(out)
 }
 
 /// A password reset body.
@@ -1564,6 +1708,14 @@ pub async fn password_reset(
     let at = now().unix();
     let mut after = before.clone();
     let shown = match (d.method, d.temporary_password(), body.password) {
+        (Some(method @ (ResetMethod::Token | ResetMethod::TemporaryPassword)), _, Some(_)) => {
+            // Never silently dropped: only the admin method takes a password.
+            let name = serde_json::to_value(method)?;
+            return Err(bad(format!(
+                "`password` is only for the admin method, not `{}`",
+                name.as_str().unwrap_or_default()
+            )));
+        }
         (Some(ResetMethod::TemporaryPassword), Some(p), _) => {
             after.password_hash = Some(hash(&tenant.policy, p.expose().to_owned()).await?);
             after.password_changed_at = Some(at);
@@ -1571,8 +1723,15 @@ pub async fn password_reset(
         }
         (Some(ResetMethod::Admin), _, Some(p)) => {
             if let Some(pp) = tenant.policy.password_policy() {
+                // The rules a create or an edit holds the password to, the user's own data
+                // (name, email, identifiers) among them.
+                let context = warden_core::validate::password_context(
+                    &tenant.policy,
+                    &before.document,
+                    false,
+                );
                 let report =
-                    password::check_password(pp, &p, &password::PasswordContext::default());
+                    password::check_password_opt(pp, &p, &context, tenant.policy.blocklist());
                 if !report.is_acceptable() {
                     return Err(ApiError::Invalid {
                         violations: report
@@ -1589,10 +1748,29 @@ pub async fn password_reset(
         }
         _ => None,
     };
-    after.must_change_password = d.must_change_password;
+    // A token reset sets no password now: its obligations (issue the token; invalidate the
+    // old password when it is redeemed) are `reset`'s, and the must-change flag stays as it
+    // is until the user chooses a password.
+    let by_token = d.method == Some(ResetMethod::Token);
+    if !by_token {
+        after.must_change_password = d.must_change_password;
+    }
+    let (token_obligations, obligations): (Vec<Obligation>, Vec<Obligation>) =
+        d.obligations.iter().cloned().partition(|o| {
+            by_token
+                && matches!(
+                    o,
+                    Obligation::IssueResetToken { .. } | Obligation::InvalidatePasswords
+                )
+        });
     let audit = Audit { caller, request_id };
     let mut tx = app.db.begin_write().await?;
-    let done = apply_obligations(&mut tx, &mut after, &d.obligations, &actor.id, at).await?;
+    let mut done = apply_obligations(&mut tx, &mut after, &obligations, &actor.id, at).await?;
+    for o in &token_obligations {
+        if let Obligation::IssueResetToken { expires_at } = o {
+            done.push(crate::reset::issue(&mut tx, &tenant.id, &after.id, *expires_at, at).await?);
+        }
+    }
     store::update_user(&mut tx, &after, at).await?;
     audit
         .write(
@@ -1607,7 +1785,7 @@ pub async fn password_reset(
         )
         .await?;
     tx.commit().await?;
-    let mut out = json!({"method": d.method, "mustChangePassword": d.must_change_password, "obligations": done});
+    let mut out = json!({"method": d.method, "mustChangePassword": after.must_change_password, "obligations": done});
     if let (Some(p), Some(o)) = (shown, out.as_object_mut()) {
         o.insert("temporaryPassword".into(), p.into());
     }
@@ -1756,6 +1934,7 @@ pub async fn login(
     } else {
         None
     };
+    let rehash = rehash.map(|new| (stored, new));
     if let Some(stored) = crate::login::succeeded(app, tenant, &u.id, t, rehash).await? {
         u = stored;
     }

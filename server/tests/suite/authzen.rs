@@ -79,6 +79,7 @@ async fn load(env: &Env, tenant: &str, fixture: &Value) -> String {
             failed_logins: Vec::new(),
             lockouts: 0,
             deleted_at: None,
+            version: 0,
             document: record.clone(),
         };
         store::insert_user(&mut conn, &row, 0).await.expect("user");

@@ -14,6 +14,8 @@ mod authzen_hostile;
 mod decide;
 mod faults;
 mod field_access;
+mod hardening;
+mod imports;
 mod instances;
 mod isolation;
 mod openapi;

@@ -845,3 +845,396 @@ async fn optimised_plugin_code_over_the_api() {
     );
     env.cleanup().await;
 }
+
+/// Creates, as `auth`, a user from `record` and returns its id.
+async fn create_user(env: &Env, auth: &Auth, record: Value) -> String {
+    let (s, v, _) = env
+        .call(Method::POST, "/api/v1/users", auth, Some(record))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v["user"]["id"].as_str().unwrap().to_owned()
+}
+
+/// The user `id` as `auth` reads it.
+async fn read_user(env: &Env, auth: &Auth, id: &str) -> Value {
+    let (s, v, _) = env
+        .call(Method::GET, &format!("/api/v1/users/{id}"), auth, None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v["user"].clone()
+}
+
+/// Bulk items go through the tenant's plugins as the single-item routes do: a status
+/// change is a transition, a role change an authorization of the assign action with the
+/// change, an import a validation. An item a plugin refuses is reported refused with the
+/// plugin's reason and not written; the others go on, their audit entries naming the
+/// plugins.
+async fn bulk_items_run_the_plugins(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let manager = demo_user(&users, "manager");
+    let paul = demo_user(&users, "paul");
+    let admin = Auth::Key {
+        token: env.key(HR, "admin").await,
+        act_as: None,
+    };
+    let service = env.key(HR, "service").await;
+    let as_hr = Auth::key(&service, &hr.id);
+    let mut alix = hr_user("Alix", "alix.blanc@company.com", &manager.id);
+    alix["roles"] = json!(["hrAdmin"]);
+    let alix = create_user(env, &as_hr, alix).await;
+    upload(
+        env,
+        &admin,
+        "four-eyes",
+        "four_eyes.wasm",
+        json!({"adminRoles": ["hrAdmin"], "statuses": ["inactive"]}),
+    )
+    .await;
+    upload(
+        env,
+        &admin,
+        "email-domain",
+        "email_domain.wasm",
+        json!({"allowedDomains": ["company.com"]}),
+    )
+    .await;
+    let users_before = env
+        .scalar("SELECT COUNT(*) FROM users WHERE tenant_id = $1", HR)
+        .await;
+    let body = json!({"items": [
+        {"op": "status", "id": alix, "to": "inactive", "reason": "left the company"},
+        {"op": "roles", "id": alix, "remove": ["hrAdmin"]},
+        {"op": "import", "user": hr_user("Nora", "nora.blanc@gmail.example", &manager.id)},
+        {"op": "import", "user": hr_user("Nina", "nina.blanc@company.com", &manager.id)},
+        {"op": "status", "id": paul.id, "to": "inactive", "reason": "left the company"},
+    ]});
+    let (s, v, _) = env
+        .call(Method::POST, "/api/v1/bulk", &as_hr, Some(body))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let r = &v["results"];
+    let outcomes: Vec<&str> = r
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["refused", "refused", "refused", "committed", "committed"],
+        "{v}"
+    );
+    assert_eq!(v["summary"]["committed"], 2, "{v}");
+    assert_eq!(v["summary"]["refused"], 3, "{v}");
+    // The transition and the role change: four-eyes' denial, as the single routes give it.
+    for i in [0, 1] {
+        assert_eq!(r[i]["reason"], "plugin_denied", "{v}");
+        assert_eq!(r[i]["deny"]["code"], "four_eyes_required", "{v}");
+        assert_eq!(r[i]["plugins"][0]["plugin"], "four-eyes", "{v}");
+        assert_eq!(r[i]["plugins"][0]["outcome"], "deny", "{v}");
+    }
+    assert_eq!(r[0]["plugins"][0]["hook"], "transition", "{v}");
+    assert_eq!(r[1]["plugins"][0]["hook"], "authorize", "{v}");
+    // The import: email-domain's violation.
+    assert_eq!(r[2]["reason"], "plugin_invalid", "{v}");
+    assert!(
+        r[2]["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["source"]["plugin"] == "email-domain"
+                && x["code"] == "email_domain_not_allowed"),
+        "{v}"
+    );
+    assert!(
+        r[2]["plugins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["plugin"] == "email-domain" && p["outcome"] == "violations"),
+        "{v}"
+    );
+    // Nothing refused was written: Alix is still an active administrator, Nora absent.
+    let stored = read_user(env, &as_hr, &alix).await;
+    assert_eq!(stored["status"], "active", "{stored}");
+    assert!(
+        stored["roles"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("hrAdmin")),
+        "{stored}"
+    );
+    assert_eq!(
+        env.scalar("SELECT COUNT(*) FROM users WHERE tenant_id = $1", HR)
+            .await,
+        users_before + 1,
+        "only Nina was imported"
+    );
+    assert_eq!(read_user(env, &as_hr, &paul.id).await["status"], "inactive");
+    // The committed import's audit entry names the plugins that judged it.
+    let nina = r[3]["target"].as_str().unwrap();
+    let (s, v, _) = env
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{nina}/audit"),
+            &as_hr,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(
+        v.to_string().contains("\"plugin\":\"email-domain\""),
+        "the audit entry names the plugin: {v}"
+    );
+}
+on_both!(bulk_items_run_the_plugins);
+
+const RENTAL: &str = "rental-platform";
+
+/// Deletions go through the tenant's plugins, one by one and in bulk: four-eyes refuses
+/// deleting an administrator without a second approver, and nothing is deleted.
+async fn deletions_run_the_plugins(env: &Env) {
+    let users = env.demo(RENTAL).await;
+    let alice = demo_user(&users, "admin");
+    let samir = demo_user(&users, "supplier");
+    let lucas = demo_user(&users, "customer");
+    let admin = Auth::Key {
+        token: env.key(RENTAL, "admin").await,
+        act_as: None,
+    };
+    let service = env.key(RENTAL, "service").await;
+    let as_alice = Auth::key(&service, &alice.id);
+    let bea = create_user(
+        env,
+        &as_alice,
+        json!({"firstName": "Bea", "lastName": "Roche", "email": "bea@rental.example", "phone": "+33 6 12 34 56 81", "accountType": "administrator", "roles": ["administrator"], "password": "Violet-Kettle-42!x", "organization": "rental", "location": "paris"}),
+    )
+    .await;
+    upload(env, &admin, "four-eyes", "four_eyes.wasm", json!({})).await;
+    let deleted = |id: String| async move {
+        env.scalar(
+            "SELECT COUNT(*) FROM users WHERE id = $1 AND deleted_at IS NOT NULL",
+            &id,
+        )
+        .await
+    };
+
+    // One by one: the administrator is refused by the plugin, the customer deleted.
+    let (s, v, _) = env
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/users/{bea}?confirm=true&activeBookings=0"),
+            &as_alice,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["error"], "denied", "{v}");
+    assert_eq!(v["deny"]["code"], "four_eyes_required", "{v}");
+    assert_eq!(v["plugins"][0]["plugin"], "four-eyes", "{v}");
+    assert_eq!(v["plugins"][0]["outcome"], "deny", "{v}");
+    assert_eq!(deleted(bea.clone()).await, 0, "nothing deleted");
+    let (s, v, _) = env
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/users/{}?confirm=true&activeBookings=0", lucas.id),
+            &as_alice,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["plugins"][0]["plugin"], "four-eyes", "{v}");
+    assert_eq!(deleted(lucas.id.clone()).await, 1);
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE target_id = $1 AND body LIKE '%\"plugin\":\"four-eyes\"%'",
+            &lucas.id,
+        )
+        .await,
+        1,
+        "the deletion's audit entry names the plugin"
+    );
+
+    // In bulk: the same refusal, reported, and the other deletion goes on.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_alice,
+            Some(json!({
+                "items": [
+                    {"op": "delete", "id": bea, "activeBookings": 0},
+                    {"op": "delete", "id": samir.id, "activeBookings": 0},
+                ],
+                "confirmed": true,
+                "confirmCount": 2,
+            })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let r = &v["results"];
+    assert_eq!(r[0]["outcome"], "refused", "{v}");
+    assert_eq!(r[0]["reason"], "plugin_denied", "{v}");
+    assert_eq!(r[0]["deny"]["code"], "four_eyes_required", "{v}");
+    assert_eq!(r[0]["plugins"][0]["plugin"], "four-eyes", "{v}");
+    assert_eq!(r[1]["outcome"], "committed", "{v}");
+    assert_eq!(v["summary"]["refused"], 1, "{v}");
+    assert_eq!(deleted(bea).await, 0, "nothing deleted");
+    assert_eq!(deleted(samir.id.clone()).await, 1);
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE target_id = $1 AND body LIKE '%\"plugin\":\"four-eyes\"%'",
+            &samir.id,
+        )
+        .await,
+        1,
+        "the bulk deletion's audit entry names the plugin"
+    );
+}
+on_both!(deletions_run_the_plugins);
+
+/// An edit that takes an administrator's role away reaches four-eyes' demotion rule: the
+/// plugin sees the target as it is before the edit, with the role change, under the edit's
+/// action and under the policy's assign action.
+async fn demoting_an_administrator_by_an_edit_runs_four_eyes(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let manager = demo_user(&users, "manager");
+    let admin = Auth::Key {
+        token: env.key(HR, "admin").await,
+        act_as: None,
+    };
+    let service = env.key(HR, "service").await;
+    let as_hr = Auth::key(&service, &hr.id);
+    let mut alix = hr_user("Alix", "alix.blanc@company.com", &manager.id);
+    alix["roles"] = json!(["hrAdmin"]);
+    let alix = create_user(env, &as_hr, alix).await;
+    let demote = || async {
+        env.call(
+            Method::PATCH,
+            &format!("/api/v1/users/{alix}"),
+            &as_hr,
+            Some(json!({"roles": ["employee"]})),
+        )
+        .await
+    };
+    // The default configuration: demotions are `roles.assign`, which an edit of the
+    // roles is.
+    upload(
+        env,
+        &admin,
+        "four-eyes",
+        "four_eyes.wasm",
+        json!({"adminRoles": ["hrAdmin"]}),
+    )
+    .await;
+    let (s, v, _) = demote().await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["error"], "denied", "{v}");
+    assert_eq!(v["deny"]["code"], "four_eyes_required", "{v}");
+    assert!(
+        v["plugins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["plugin"] == "four-eyes" && p["outcome"] == "deny"),
+        "{v}"
+    );
+    // Demotions named as the edit itself: the plugin sees who the target was.
+    upload(
+        env,
+        &admin,
+        "four-eyes",
+        "four_eyes.wasm",
+        json!({"adminRoles": ["hrAdmin"], "demoteActions": ["users.update"]}),
+    )
+    .await;
+    let (s, v, _) = demote().await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "four_eyes_required", "{v}");
+    // Nothing changed.
+    let stored = read_user(env, &as_hr, &alix).await;
+    assert_eq!(stored["roles"], json!(["hrAdmin"]), "{stored}");
+    // An edit that leaves the roles alone is no demotion.
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{alix}"),
+            &as_hr,
+            Some(json!({"jobTitle": "HR Business Partner"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["plugins"][0]["plugin"], "four-eyes", "{v}");
+}
+on_both!(demoting_an_administrator_by_an_edit_runs_four_eyes);
+
+/// Directory-mode validation of a record that needs no store checks still runs the
+/// tenant's plugins (as stateless mode does), and names them.
+async fn directory_validation_without_checks_runs_the_plugins(env: &Env) {
+    let users = env.demo(HR).await;
+    let manager = demo_user(&users, "manager");
+    // Neither a unique email nor a required manager: a record needs no store check.
+    env.edit_policy(HR, |doc| {
+        doc["fields"]["email"]
+            .as_object_mut()
+            .unwrap()
+            .remove("unique");
+        doc["fields"]["manager"]["required"] = json!(false);
+    })
+    .await;
+    let admin = Auth::Key {
+        token: env.key(HR, "admin").await,
+        act_as: None,
+    };
+    let service = env.key(HR, "service").await;
+    let as_manager = Auth::key(&service, &manager.id);
+    upload(
+        env,
+        &admin,
+        "email-domain",
+        "email_domain.wasm",
+        json!({"allowedDomains": ["company.com"]}),
+    )
+    .await;
+    let mut record = hr_user("Nora", "nora.blanc@gmail.example", &manager.id);
+    record.as_object_mut().unwrap().remove("manager");
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/decide/validate?mode=directory",
+            &as_manager,
+            Some(json!({"user": record})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(
+        v["checks"].as_array().is_none_or(Vec::is_empty),
+        "the record needs no store check: {v}"
+    );
+    assert_eq!(v["valid"], false, "{v}");
+    assert!(
+        v["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["source"]["plugin"] == "email-domain"),
+        "{v}"
+    );
+    assert_eq!(v["plugins"][0]["plugin"], "email-domain", "{v}");
+    // An address the plugin accepts is valid, and the plugin still named.
+    record["email"] = json!("nora.blanc@company.com");
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/decide/validate?mode=directory",
+            &as_manager,
+            Some(json!({"user": record})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["valid"], true, "{v}");
+    assert_eq!(v["plugins"][0]["plugin"], "email-domain", "{v}");
+}
+on_both!(directory_validation_without_checks_runs_the_plugins);

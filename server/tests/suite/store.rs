@@ -42,6 +42,7 @@ fn row(tenant: &str, id: &str, manager: Option<String>) -> UserRow {
         failed_logins: Vec::new(),
         lockouts: 0,
         deleted_at: None,
+        version: 0,
     }
 }
 
@@ -153,13 +154,15 @@ async fn apply_and_compare(env: &Env, case: usize, history: &[Op]) -> Result<(),
                 }
                 live[ai].manager = target;
                 store::update_user(&mut tx, &live[ai], 0).await.unwrap();
+                // The stored row's version, for the next write over it.
+                live[ai].version += 1;
             }
             Op::Delete(n) => {
                 if live.is_empty() {
                     continue;
                 }
                 let u = live.remove(n % live.len());
-                store::delete_user(&mut tx, &tenant, &u.id).await.unwrap();
+                store::delete_user(&mut tx, &u).await.unwrap();
             }
         }
         tx.commit().await.unwrap();
@@ -1501,3 +1504,424 @@ async fn outbox_commits_with_the_change(env: &Env) {
     );
 }
 on_both!(outbox_commits_with_the_change);
+
+/// Optimistic concurrency: a write over a user row that changed since it was read is refused
+/// (409 `stale_user`) and leaves the other write standing, whether the change was a full
+/// write or a session revocation's epoch bump. Two concurrent requests on one user used to
+/// undo each other (a deactivation lost under a password reset; a document's email out of
+/// step with the uniqueness keys).
+async fn a_write_over_a_changed_user_is_refused(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let sophie = demo_user(&users, "sophie");
+    let tenant = text(env, "SELECT tenant_id FROM users WHERE id = $1", &sophie.id)
+        .await
+        .unwrap();
+    let read = |env: &Env| {
+        let (tenant, id) = (tenant.clone(), sophie.id.clone());
+        let pool = env.app.db.pool().clone();
+        async move {
+            let mut conn = pool.acquire().await.unwrap();
+            store::user(&mut conn, &tenant, &id).await.unwrap().unwrap()
+        }
+    };
+    let write = |row: UserRow| {
+        let db = env.app.db.clone();
+        async move {
+            let mut tx = db.begin_write().await.unwrap();
+            let r = store::update_user(&mut tx, &row, 1_900_000_000).await;
+            if r.is_ok() {
+                tx.commit().await.unwrap();
+            }
+            r
+        }
+    };
+    let stale_code = |r: Result<(), warden_server::error::ApiError>| match r {
+        Err(warden_server::error::ApiError::Conflict { errors }) => errors[0].code.clone(),
+        other => panic!("expected a stale-user conflict, got {other:?}"),
+    };
+
+    // Two requests read the same row; the first to write wins, the second is refused.
+    let mut first = read(env).await;
+    let mut second = first.clone();
+    first.status = "inactive".into();
+    second
+        .document
+        .insert("jobTitle".into(), "Overwritten".into());
+    write(first).await.unwrap();
+    assert_eq!(stale_code(write(second).await), "stale_user");
+    let now = read(env).await;
+    assert_eq!(now.status, "inactive", "the first write stands");
+    assert_ne!(now.document.get("jobTitle"), Some(&"Overwritten".into()));
+
+    // A session revocation between the read and the write: the write would have put the
+    // old epoch back (the revoked sessions alive again); it is refused instead.
+    let stale = read(env).await;
+    let epoch = stale.session_epoch;
+    let key = env.key(HR, "service").await;
+    let (s, v, _) = env
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/users/{}/sessions", sophie.id),
+            &Auth::key(&key, &hr.id),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let mut over = stale;
+    over.must_change_password = true;
+    assert_eq!(stale_code(write(over).await), "stale_user");
+    let now = read(env).await;
+    assert_eq!(now.session_epoch, epoch + 1, "the revocation stands");
+    assert!(!now.must_change_password);
+
+    // Read again, the write goes through (and bumps the version once).
+    let fresh = read(env).await;
+    let version = fresh.version;
+    write(fresh).await.unwrap();
+    assert_eq!(read(env).await.version, version + 1);
+}
+on_both!(a_write_over_a_changed_user_is_refused);
+
+/// The last-super-admin guard holds at write time: a removal (a status change, a delete)
+/// decided on a count of active super administrators that another removal has since
+/// lowered is refused (409 `stale_user`); decided on the current count, it goes through.
+async fn the_super_admin_count_is_rechecked_at_write_time(env: &Env) {
+    let users = env.demo(HR).await;
+    let (a, b) = (demo_user(&users, "sophie"), demo_user(&users, "paul"));
+    let tenant = text(env, "SELECT tenant_id FROM users WHERE id = $1", &a.id)
+        .await
+        .unwrap();
+    let pool = env.app.db.pool().clone();
+    for id in [&a.id, &b.id] {
+        sqlx::query("UPDATE users SET super_admin = 1, status = 'active' WHERE id = $1")
+            .bind(id)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    let mut conn = pool.acquire().await.unwrap();
+    let counted = store::active_super_admins(&mut conn, &tenant)
+        .await
+        .unwrap();
+    assert!(counted >= 2, "{counted}");
+    let before_a = store::user(&mut conn, &tenant, &a.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let before_b = store::user(&mut conn, &tenant, &b.id)
+        .await
+        .unwrap()
+        .unwrap();
+    drop(conn);
+    let backend = env.app.db.backend();
+    let deactivate = |u: &UserRow| {
+        let mut x = u.clone();
+        x.status = "inactive".into();
+        x
+    };
+    // B's removal, decided on `counted`, commits first.
+    let mut tx = env.app.db.begin_write().await.unwrap();
+    let after_b = deactivate(&before_b);
+    store::update_user(&mut tx, &after_b, 1_900_000_000)
+        .await
+        .unwrap();
+    let removed = store::recheck_super_admins(&mut tx, backend, &before_b, Some(&after_b), counted)
+        .await
+        .unwrap();
+    assert!(removed);
+    tx.commit().await.unwrap();
+    // A's removal was decided on the same count: refused (and rolled back).
+    let after_a = deactivate(&before_a);
+    let mut tx = env.app.db.begin_write().await.unwrap();
+    store::update_user(&mut tx, &after_a, 1_900_000_000)
+        .await
+        .unwrap();
+    match store::recheck_super_admins(&mut tx, backend, &before_a, Some(&after_a), counted).await {
+        Err(warden_server::error::ApiError::Conflict { errors }) => {
+            assert_eq!(errors[0].code, "stale_user");
+        }
+        other => panic!("expected a stale count, got {other:?}"),
+    }
+    drop(tx);
+    // Decided on the current count, it passes; a hard delete counts as a removal; a change
+    // that keeps A a super admin is not checked at all.
+    let mut tx = env.app.db.begin_write().await.unwrap();
+    store::update_user(&mut tx, &after_a, 1_900_000_000)
+        .await
+        .unwrap();
+    assert!(
+        store::recheck_super_admins(&mut tx, backend, &before_a, Some(&after_a), counted - 1)
+            .await
+            .unwrap()
+    );
+    drop(tx);
+    let mut tx = env.app.db.begin_write().await.unwrap();
+    store::delete_user(&mut tx, &before_a).await.unwrap();
+    assert!(
+        store::recheck_super_admins(&mut tx, backend, &before_a, None, counted - 1)
+            .await
+            .unwrap()
+    );
+    drop(tx);
+    let mut tx = env.app.db.begin_write().await.unwrap();
+    assert!(
+        !store::recheck_super_admins(&mut tx, backend, &before_a, Some(&before_a), 0)
+            .await
+            .unwrap()
+    );
+}
+on_both!(the_super_admin_count_is_rechecked_at_write_time);
+
+/// The `token` reset method end to end: the reset issues a token (stored hashed, in clear
+/// only in the outbox message, scrubbed from it once delivered) and sets no password; the
+/// user redeems it once with a password the rules accept (a refused one leaves it valid);
+/// then the old password and every session are gone, and any token that is not live gets
+/// the same 403.
+async fn a_reset_token_is_issued_delivered_and_redeemed_once(env: &Env) {
+    const CRM: &str = "crm";
+    let users = env.demo(CRM).await;
+    let admin = demo_user(&users, "admin");
+    let rep = demo_user(&users, "rep");
+    let key = env.key(CRM, "admin").await;
+    let session = env.sign_in(CRM, &rep.login, DEMO_PASSWORD).await.unwrap();
+
+    // A password sent with the token method is refused, not ignored.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/password-reset", rep.id),
+            &Auth::key(&key, &admin.id),
+            Some(json!({"method": "token", "password": "Vq8!rT#2mLp9zXw"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM password_reset_tokens WHERE user_id = $1",
+            &rep.id
+        )
+        .await,
+        0
+    );
+
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/password-reset", rep.id),
+            &Auth::key(&key, &admin.id),
+            Some(json!({"method": "token"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let kinds: Vec<&str> = v["obligations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"issueResetToken"), "{v}");
+    assert!(
+        !kinds.contains(&"invalidatePasswords"),
+        "not done before redemption: {v}"
+    );
+    assert!(v.get("temporaryPassword").is_none());
+    assert!(
+        !v.to_string().contains("wrt_"),
+        "the token is not in the answer"
+    );
+    // Issued, not yet redeemed: the old password still signs in.
+    assert!(env.sign_in(CRM, &rep.login, DEMO_PASSWORD).await.is_some());
+
+    let payload = text(
+        env,
+        "SELECT payload FROM outbox WHERE user_id = $1 AND kind = 'issueResetToken'",
+        &rep.id,
+    )
+    .await
+    .unwrap();
+    let token = serde_json::from_str::<Value>(&payload).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(token.starts_with("wrt_"));
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM password_reset_tokens WHERE user_id = $1",
+            &rep.id
+        )
+        .await,
+        1
+    );
+    let redeem = |token: &str, tenant: &str, password: &str| {
+        let body = json!({"tenant": tenant, "token": token, "password": password});
+        async move {
+            env.call(
+                Method::POST,
+                "/api/v1/password-reset",
+                &Auth::None,
+                Some(body),
+            )
+            .await
+        }
+    };
+
+    // A password the rules refuse (too short; then the user's own username): 422, the
+    // token still valid.
+    for weak in ["short", "tbaker-Password-2026!"] {
+        let (s, v, _) = redeem(&token, CRM, weak).await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{weak}: {v}");
+    }
+    // Tokens that are not live, another tenant, a made-up one: the same 403.
+    let (s, refused, _) = redeem("wrt_0000", CRM, "Vq8!rT#2mLp9zXw").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{refused}");
+    let (s, v, _) = redeem(&token, HR, "Vq8!rT#2mLp9zXw").await;
+    assert_eq!((s, &v), (StatusCode::FORBIDDEN, &refused));
+
+    let (s, v, _) = redeem(&token, CRM, "Vq8!rT#2mLp9zXw").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["user"], rep.id.as_str());
+    // The old password and the old session are gone; the new password signs in.
+    assert!(env.sign_in(CRM, &rep.login, DEMO_PASSWORD).await.is_none());
+    let (s, _, _) = env
+        .call(
+            Method::GET,
+            "/api/v1/session",
+            &Auth::cookie(&session),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(
+        env.sign_in(CRM, &rep.login, "Vq8!rT#2mLp9zXw")
+            .await
+            .is_some()
+    );
+    // Used up.
+    let (s, v, _) = redeem(&token, CRM, "Another-Pass-7391!").await;
+    assert_eq!((s, &v), (StatusCode::FORBIDDEN, &refused));
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE target_id = $1 AND body LIKE '%passwordResetRedeemed%'",
+            &rep.id
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE body LIKE '%wrt_%' OR body LIKE $1",
+            "%Vq8!rT%"
+        )
+        .await,
+        0,
+        "no token or password in the audit log"
+    );
+
+    // Delivered, the stored message no longer holds the token.
+    let worker = warden_server::outbox::Worker::new(
+        env.app.db.clone(),
+        std::sync::Arc::new(warden_server::outbox::LogSink),
+    );
+    worker.round().await.unwrap();
+    let payload = text(
+        env,
+        "SELECT payload FROM outbox WHERE user_id = $1 AND kind = 'issueResetToken'",
+        &rep.id,
+    )
+    .await
+    .unwrap();
+    assert!(!payload.contains(&token), "{payload}");
+    assert!(payload.contains("expiresAt"), "{payload}");
+
+    // A second reset replaces the user's live token; an expired one is refused.
+    let issue = || async {
+        let (s, v, _) = env
+            .call(
+                Method::POST,
+                &format!("/api/v1/users/{}/password-reset", rep.id),
+                &Auth::key(&key, &admin.id),
+                Some(json!({"method": "token"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let payload: String = sqlx::query_scalar(
+            "SELECT payload FROM outbox WHERE user_id = $1 AND kind = 'issueResetToken' AND state = 'pending'",
+        )
+        .bind(&rep.id)
+        .fetch_one(env.app.db.pool())
+        .await
+        .unwrap();
+        let token = serde_json::from_str::<Value>(&payload).unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        worker.round().await.unwrap();
+        token
+    };
+    let first = issue().await;
+    let second = issue().await;
+    let (s, _, _) = redeem(&first, CRM, "Vq8!rT#2mLp9zXa").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "replaced by the second");
+    sqlx::query("UPDATE password_reset_tokens SET expires_at = 0 WHERE user_id = $1")
+        .bind(&rep.id)
+        .execute(env.app.db.pool())
+        .await
+        .unwrap();
+    let (s, v, _) = redeem(&second, CRM, "Vq8!rT#2mLp9zXa").await;
+    assert_eq!((s, &v), (StatusCode::FORBIDDEN, &refused), "expired");
+    // A password set another way (an administrator's reset) ends the live token.
+    let third = issue().await;
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/password-reset", rep.id),
+            &Auth::key(&key, &admin.id),
+            Some(json!({"method": "admin", "password": "Kx4#pQ9!vNm2rTz"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v, _) = redeem(&third, CRM, "Vq8!rT#2mLp9zXa").await;
+    assert_eq!(
+        (s, &v),
+        (StatusCode::FORBIDDEN, &refused),
+        "ended by the admin reset"
+    );
+}
+on_both!(a_reset_token_is_issued_delivered_and_redeemed_once);
+
+/// A query parameter the route does not know is a 400 naming it, not silently dropped (a
+/// typo such as `?confrim=true` would otherwise change what the request does).
+async fn unknown_query_parameters_are_refused(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let sophie = demo_user(&users, "sophie");
+    let key = env.key(HR, "service").await;
+    let auth = Auth::key(&key, &hr.id);
+    for (method, path) in [
+        (Method::GET, "/api/v1/users?limt=5".to_owned()),
+        (
+            Method::DELETE,
+            format!("/api/v1/users/{}?confrim=true", sophie.id),
+        ),
+    ] {
+        let (s, v, _) = env.call(method, &path, &auth, None).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{path}: {v}");
+        assert_eq!(v["in"], "query", "{path}: {v}");
+        assert_eq!(v["code"], "unknown_parameter", "{path}: {v}");
+        assert!(
+            ["limt", "confrim"].contains(&v["field"].as_str().unwrap_or_default()),
+            "{path}: {v}"
+        );
+    }
+    let (s, _, _) = env
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{}", sophie.id),
+            &auth,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "the refused delete deleted nothing");
+}
+on_both!(unknown_query_parameters_are_refused);

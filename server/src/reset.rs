@@ -1,0 +1,226 @@
+//! The `token` method of a password reset: a single-use, expiring token the user redeems
+//! with a new password of their choosing.
+//!
+//! The kernel decides the reset (`lifecycle::password_reset`: who may ask for it, which
+//! method, the token's lifetime) and phrases its obligations: `issueResetToken` now and
+//! `invalidatePasswords` on redemption. The server carries them out:
+//!
+//! * [`issue`], in the reset's transaction: any earlier token of the user is dropped, the
+//!   new one is stored as its SHA-256 only, and the outbox message that delivers it
+//!   (`issueResetToken`, to the tenant's mailer through the outbox's sink) is the only place
+//!   it is in clear. The outbox worker removes it from the stored message once the message
+//!   is delivered or dead ([`scrub`]), and the default log sink never prints it.
+//! * [`redeem`] (`POST /api/v1/password-reset`, no credentials: the token is the
+//!   credential): the token must be the user's live one, unexpired, the user not deleted;
+//!   the new password must pass the tenant's password rules against the user's own data,
+//!   as on a create; then, in one transaction, the password is replaced (the old one no
+//!   longer works: `invalidatePasswords`), every session ends, the token is used up and the
+//!   audit entry is written. A refused password leaves the token valid. Any token that is
+//!   not live — unknown, expired, used, replaced, another tenant's, or ended by a change of
+//!   the user's status, password or deletion ([`drop_tokens`], from every user write) —
+//!   gets the same answer, so the answer tells nothing about which.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sqlx::{AnyConnection, Row};
+use warden_core::{Lang, Timestamp, password};
+
+use crate::app::{App, now};
+use crate::audit::{self, AuditRecord};
+use crate::error::ApiError;
+use crate::store;
+use crate::tokens;
+
+/// The prefix of reset tokens (API keys are `wdn_`, sessions `wds_`).
+pub const TOKEN_PREFIX: &str = "wrt_";
+
+/// The key of the token in an `issueResetToken` outbox message.
+pub const TOKEN_KEY: &str = "token";
+
+/// Issues the user's reset token, expiring at `expires_at`, in the caller's transaction:
+/// the user's earlier tokens are dropped, the new one is stored hashed, and the
+/// `issueResetToken` outbox message carries it to the user. Returns the obligation as
+/// carried out, without the token.
+///
+/// # Errors
+/// Database errors; no randomness from the OS.
+pub async fn issue(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    user: &str,
+    expires_at: Timestamp,
+    at: i64,
+) -> Result<Value, ApiError> {
+    let token = tokens::new_token(TOKEN_PREFIX).map_err(|e| ApiError::Internal(e.to_string()))?;
+    drop_tokens(conn, tenant, user).await?;
+    sqlx::query(
+        "INSERT INTO password_reset_tokens (token_hash, tenant_id, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(token.hashed())
+    .bind(tenant)
+    .bind(user)
+    .bind(expires_at.unix())
+    .bind(at)
+    .execute(&mut *conn)
+    .await?;
+    let done = json!({"kind": "issueResetToken", "expiresAt": expires_at.to_string()});
+    let mut message = done.clone();
+    if let Some(o) = message.as_object_mut() {
+        o.insert(TOKEN_KEY.into(), token.expose().into());
+    }
+    crate::outbox::enqueue(conn, tenant, user, "issueResetToken", &message, at).await?;
+    Ok(done)
+}
+
+/// Drops the user's reset tokens (a change of status, password or deletion ends them; see
+/// [`crate::store::update_user`]).
+///
+/// # Errors
+/// Database errors.
+pub async fn drop_tokens(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    user: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM password_reset_tokens WHERE tenant_id = $1 AND user_id = $2")
+        .bind(tenant)
+        .bind(user)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// An outbox message's obligation without its secret (the reset token), as the worker
+/// stores a delivered or dead message and the log sink prints any message.
+pub fn scrub(obligation: &Value) -> Value {
+    let mut v = obligation.clone();
+    if let Some(o) = v.as_object_mut()
+        && o.contains_key(TOKEN_KEY)
+    {
+        o.insert(TOKEN_KEY.into(), "[redacted]".into());
+    }
+    v
+}
+
+/// The body of `POST /api/v1/password-reset`: the tenant, the token the user received and
+/// the new password. Its `Debug` shows neither secret.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RedeemBody {
+    /// The tenant's id.
+    pub tenant: String,
+    /// The token the user received (`wrt_...`).
+    pub token: String,
+    /// The new password.
+    pub password: String,
+}
+
+impl std::fmt::Debug for RedeemBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedeemBody")
+            .field("tenant", &self.tenant)
+            .field("token", &"***")
+            .field("password", &"***")
+            .finish()
+    }
+}
+
+/// The one answer to a token that is not live.
+fn not_live() -> ApiError {
+    ApiError::Forbidden {
+        deny: None,
+        reason: "invalid_reset_token",
+    }
+}
+
+/// Redeems a reset token: see the [module documentation](self).
+///
+/// # Errors
+/// 403 `invalid_reset_token` for a token that is not live; 422 with the password rules'
+/// violations for a refused password (the token stays valid); 409 when the user changed
+/// meanwhile; store errors.
+pub async fn redeem(
+    app: &App,
+    body: RedeemBody,
+    request_id: Option<String>,
+) -> Result<Value, ApiError> {
+    let tenant = app.tenant(&body.tenant).await.map_err(|e| match e {
+        ApiError::NotFound => not_live(),
+        other => other,
+    })?;
+    let at = now().unix();
+    let hashed = tokens::hash_token(&body.token);
+    let mut conn = app.db.pool().acquire().await?;
+    let row = sqlx::query(
+        "SELECT user_id, expires_at FROM password_reset_tokens WHERE token_hash = $1 AND tenant_id = $2",
+    )
+    .bind(&hashed)
+    .bind(&tenant.id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or_else(not_live)?;
+    let user_id: String = row.try_get("user_id")?;
+    let expires_at: i64 = row.try_get("expires_at")?;
+    if expires_at <= at {
+        return Err(not_live());
+    }
+    let before = store::user(&mut conn, &tenant.id, &user_id)
+        .await?
+        .filter(|u| u.deleted_at.is_none())
+        .ok_or_else(not_live)?;
+    drop(conn);
+    // The rules a create holds a password to, the user's own data among them.
+    if let Some(pp) = tenant.policy.password_policy() {
+        let context =
+            warden_core::validate::password_context(&tenant.policy, &before.document, false);
+        let report =
+            password::check_password_opt(pp, &body.password, &context, tenant.policy.blocklist());
+        if !report.is_acceptable() {
+            return Err(ApiError::Invalid {
+                violations: report.violations(&warden_core::Path::key("password"), Lang::En),
+            });
+        }
+    }
+    let mut after = before.clone();
+    after.password_hash = Some(crate::users::hash(&tenant.policy, body.password).await?);
+    after.password_changed_at = Some(at);
+    after.must_change_password = false;
+    let mut tx = app.db.begin_write().await?;
+    // Used up in the same transaction: a token redeemed twice at once passes once.
+    let used =
+        sqlx::query("DELETE FROM password_reset_tokens WHERE token_hash = $1 AND tenant_id = $2")
+            .bind(&hashed)
+            .bind(&tenant.id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    if used != 1 {
+        return Err(not_live());
+    }
+    store::revoke_sessions(&mut tx, &mut after).await?;
+    store::update_user(&mut tx, &after, at).await?;
+    let done = vec![
+        json!({"kind": "invalidatePasswords"}),
+        json!({"kind": "revokeSessions"}),
+    ];
+    audit::append(
+        &mut tx,
+        &AuditRecord {
+            tenant: tenant.id.clone(),
+            actor: after.id.clone(),
+            via: "resetToken".into(),
+            action: "users.passwordResetRedeemed".into(),
+            target: after.id.clone(),
+            before: None,
+            after: None,
+            decision: json!({"policy": tenant.policy.hash(), "policyVersion": tenant.version, "rule": "reset token"}),
+            policy_version: tenant.version,
+            obligations: done.clone(),
+            at,
+            request_id,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(json!({"user": after.id, "obligations": done}))
+}

@@ -1,0 +1,364 @@
+//! Regressions of a security review: group memberships are role grants, an administrator's
+//! password reset meets the same rules as a create, and API key creation is audited.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+use crate::common::{Auth, Env, Which, demo_user};
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const HR: &str = "hr-platform";
+const CRM: &str = "crm";
+
+/// The groups of user `id` as stored: the membership rows and the row's own list.
+async fn stored_groups(env: &Env, id: &str) -> (i64, String) {
+    let rows = env
+        .scalar("SELECT COUNT(*) FROM group_members WHERE user_id = $1", id)
+        .await;
+    let doc: String = sqlx::query_scalar("SELECT groups_json FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_one(env.app.db.pool())
+        .await
+        .unwrap_or_default();
+    (rows, doc)
+}
+
+/// Adds to the HR policy a role `helpdesk` that manages groups (and reads and updates
+/// users) across the organisation, granted by administrators only.
+async fn add_helpdesk(env: &Env) {
+    env.edit_policy(HR, |doc| {
+        doc["access"]["roles"]["helpdesk"] = json!({
+            "label": {"en": "Helpdesk"},
+            "grantableBy": "administrator",
+            "permissions": [
+                {"allow": "users.read", "scope": "organization"},
+                {"allow": "users.update", "scope": "organization"},
+                {"allow": "groups.manage", "scope": "organization"},
+                {"allow": "groups.read", "scope": "organization"},
+            ],
+        });
+    })
+    .await;
+}
+
+fn deny_code(v: &Value) -> &Value {
+    &v["deny"]["code"]
+}
+
+/// Joining a group is judged as assigning the group's roles: a helpdesk user who manages
+/// groups but may not grant `hrAdmin` cannot join `hr-admins` (neither through the members
+/// route nor through an edit of its `groups`), while an HR administrator can.
+async fn group_membership_is_a_role_grant(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let paul = demo_user(&users, "paul");
+    add_helpdesk(env).await;
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+    let as_paul = Auth::key(&key, &paul.id);
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", paul.id),
+            &as_hr,
+            Some(json!({"roles": ["employee", "helpdesk"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let before = stored_groups(env, &paul.id).await;
+
+    // The direct grant is refused...
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", paul.id),
+            &as_paul,
+            Some(json!({"roles": ["employee", "helpdesk", "hrAdmin"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(deny_code(&v), "administrator_only", "{v}");
+    // ...and so is the same grant through the group, by either route.
+    let member = format!("/api/v1/groups/hr-admins/members/{}", paul.id);
+    let (s, v, _) = env.call(Method::PUT, &member, &as_paul, None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(deny_code(&v), "administrator_only", "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", paul.id),
+            &as_paul,
+            Some(json!({"groups": ["hr-admins"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(deny_code(&v), "administrator_only", "{v}");
+    assert_eq!(
+        stored_groups(env, &paul.id).await,
+        before,
+        "nothing written"
+    );
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE target_id = $1 AND body LIKE '%groups.addMember%'",
+            &paul.id
+        )
+        .await,
+        0
+    );
+    let (s, v, _) = env
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{}", paul.id),
+            &as_hr,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["user"]["groups"], json!([]), "{v}");
+
+    // An administrator may grant it, through the group as directly.
+    let (s, v, _) = env.call(Method::PUT, &member, &as_hr, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["changed"], true);
+    assert_eq!(stored_groups(env, &paul.id).await.0, 1);
+}
+on_both!(group_membership_is_a_role_grant);
+
+/// The other grant rules apply to memberships as to direct roles: privilege escalation on
+/// joining, forbidden combinations and read-only roles with the roles held otherwise, the
+/// minimum of active roles on leaving. A refused change writes nothing.
+async fn group_membership_keeps_the_grant_rules(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let sophie = demo_user(&users, "sophie");
+    let paul = demo_user(&users, "paul");
+    add_helpdesk(env).await;
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+    let as_paul = Auth::key(&key, &paul.id);
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", paul.id),
+            &as_hr,
+            Some(json!({"roles": ["employee", "helpdesk"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
+    // Escalation: `manager` gives `reviews.*`, which the helpdesk does not hold.
+    let managers = |id: &str| format!("/api/v1/groups/people-managers/members/{id}");
+    let (s, v, _) = env
+        .call(Method::PUT, &managers(&sophie.id), &as_paul, None)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(deny_code(&v), "privilege_escalation", "{v}");
+    assert_eq!(stored_groups(env, &sophie.id).await.0, 0);
+
+    // Combination: an HR viewer joining the HR administrators.
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", sophie.id),
+            &as_hr,
+            Some(json!({"roles": ["employee", "hrViewer"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            &format!("/api/v1/groups/hr-admins/members/{}", sophie.id),
+            &as_hr,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(deny_code(&v), "forbidden_combination", "{v}");
+    assert_eq!(stored_groups(env, &sophie.id).await.0, 0);
+
+    // Read-only roles: an HR viewer joining a group that grants writes.
+    let (s, v, _) = env
+        .call(Method::PUT, &managers(&sophie.id), &as_hr, None)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(deny_code(&v), "read_only_conflict", "{v}");
+    assert_eq!(stored_groups(env, &sophie.id).await.0, 0);
+
+    // Minimum of active roles: leaving the group would leave Sophie one role of two.
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", sophie.id),
+            &as_hr,
+            Some(json!({"roles": ["employee"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v, _) = env
+        .call(Method::PUT, &managers(&sophie.id), &as_hr, None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    env.edit_policy(HR, |doc| doc["access"]["minActiveRoles"] = json!(2))
+        .await;
+    let (s, v, _) = env
+        .call(Method::DELETE, &managers(&sophie.id), &as_hr, None)
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(deny_code(&v), "no_active_role", "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", sophie.id),
+            &as_hr,
+            Some(json!({"groups": []})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(deny_code(&v), "no_active_role", "{v}");
+    assert_eq!(stored_groups(env, &sophie.id).await.0, 1, "still a member");
+}
+on_both!(group_membership_keeps_the_grant_rules);
+
+/// An administrator's reset refuses a password like the user's own data, as a create does.
+async fn admin_reset_refuses_a_password_like_the_user(env: &Env) {
+    let users = env.demo(CRM).await;
+    let admin = demo_user(&users, "admin");
+    let rep = demo_user(&users, "rep");
+    let key = env.key(CRM, "service").await;
+    let as_admin = Auth::key(&key, &admin.id);
+    let hash = |env: &Env| {
+        let id = rep.id.clone();
+        let pool = env.app.db.pool().clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT password_hash FROM users WHERE id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let before = hash(env).await;
+    let path = format!("/api/v1/users/{}/password-reset", rep.id);
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &path,
+            &as_admin,
+            Some(json!({"method": "admin", "password": "tbakerTom1234!"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let codes: Vec<&Value> = v["violations"]
+        .as_array()
+        .map(|a| a.iter().map(|x| &x["code"]).collect())
+        .unwrap_or_default();
+    assert!(codes.contains(&&json!("password_similar")), "{v}");
+    assert_eq!(hash(env).await, before, "nothing written");
+    assert!(
+        env.sign_in(CRM, &rep.login, "tbakerTom1234!")
+            .await
+            .is_none()
+    );
+    // A password unlike the user's data is taken.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &path,
+            &as_admin,
+            Some(json!({"method": "admin", "password": "Another-Kettle-77!"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_ne!(hash(env).await, before);
+}
+on_both!(admin_reset_refuses_a_password_like_the_user);
+
+/// Creating a key through the API writes a `keys.create` audit entry (who, the key's id,
+/// name and role) with the key, never its token; a refused creation writes neither.
+async fn key_creation_is_audited(env: &Env) {
+    env.demo(HR).await;
+    let admin_key = env.key(HR, "admin").await;
+    let admin = Auth::Key {
+        token: admin_key.clone(),
+        act_as: None,
+    };
+    let admin_id: String =
+        sqlx::query_scalar("SELECT id FROM api_keys WHERE tenant_id = $1 AND role = 'admin'")
+            .bind(HR)
+            .fetch_one(env.app.db.pool())
+            .await
+            .unwrap();
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/keys",
+            &admin,
+            Some(json!({"role": "service", "name": "ci runner"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_owned();
+    let token = v["token"].as_str().unwrap().to_owned();
+    let bodies: Vec<String> =
+        sqlx::query_scalar("SELECT body FROM audit_log WHERE tenant_id = $1 AND target_id = $2")
+            .bind(HR)
+            .bind(&id)
+            .fetch_all(env.app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(bodies.len(), 1, "{bodies:?}");
+    let entry: Value = serde_json::from_str(&bodies[0]).unwrap();
+    assert_eq!(entry["action"], "keys.create");
+    assert_eq!(entry["via"], format!("key:{admin_id}"));
+    assert_eq!(entry["after"]["role"], "service");
+    assert_eq!(entry["after"]["name"], "ci runner");
+    let hashed: String = sqlx::query_scalar("SELECT token_hash FROM api_keys WHERE id = $1")
+        .bind(&id)
+        .fetch_one(env.app.db.pool())
+        .await
+        .unwrap();
+    assert!(!bodies[0].contains(&token), "never the token");
+    assert!(!bodies[0].contains(&hashed), "nor its hash");
+    assert!(!bodies[0].contains("wdn_"), "nor any token");
+
+    // Refused: no key, no entry.
+    let keys = env
+        .scalar("SELECT COUNT(*) FROM api_keys WHERE tenant_id = $1", HR)
+        .await;
+    let entries = env
+        .scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE tenant_id = $1 AND body LIKE '%keys.create%'",
+            HR,
+        )
+        .await;
+    let (s, _, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/keys",
+            &admin,
+            Some(json!({"role": "root", "name": "nope"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        env.scalar("SELECT COUNT(*) FROM api_keys WHERE tenant_id = $1", HR)
+            .await,
+        keys
+    );
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE tenant_id = $1 AND body LIKE '%keys.create%'",
+            HR,
+        )
+        .await,
+        entries
+    );
+}
+on_both!(key_creation_is_audited);
