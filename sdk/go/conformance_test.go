@@ -162,12 +162,125 @@ type vectorCase struct {
 	body map[string]any
 }
 
+func vectorDir() string {
+	if dir := os.Getenv("WARDEN_VECTORS"); dir != "" {
+		return dir
+	}
+	return filepath.Join("..", "..", "tests", "vectors")
+}
+
+// declaredCases is the number of cases each vector file declares, read independently of
+// loadVectors.
+func declaredCases(t *testing.T) map[string]int {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(vectorDir(), "*.json"))
+	out := map[string]int{}
+	for _, f := range files {
+		text, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Cases []json.RawMessage `json:"cases"`
+		}
+		_ = json.Unmarshal(text, &doc)
+		out[filepath.Base(f)] = len(doc.Cases)
+	}
+	return out
+}
+
+// vectorFileProblems reports a vector file listed in sdk/vector-files.txt (shared by the
+// three SDKs) but missing, one not listed, one without cases, and a rule of tests/rules.txt
+// that no case proves any more: so that vectors cannot disappear silently.
+func vectorFileProblems(t *testing.T, declared map[string]int, cases []vectorCase) []string {
+	t.Helper()
+	manifest, err := os.ReadFile(filepath.Join("..", "vector-files.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := os.ReadFile(filepath.Join(vectorDir(), "..", "rules.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	listed := map[string]bool{}
+	for _, line := range strings.Split(string(manifest), "\n") {
+		if f := strings.TrimSpace(line); f != "" && !strings.HasPrefix(f, "#") {
+			listed[f] = true
+			if _, ok := declared[f]; !ok {
+				out = append(out, f+": listed in sdk/vector-files.txt but missing")
+			}
+		}
+	}
+	names := make([]string, 0, len(declared))
+	for f := range declared {
+		names = append(names, f)
+	}
+	sort.Strings(names)
+	for _, f := range names {
+		if !listed[f] {
+			out = append(out, f+": not listed in sdk/vector-files.txt")
+		}
+		if declared[f] == 0 {
+			out = append(out, f+": holds no case")
+		}
+	}
+	proved := map[string]bool{}
+	for _, c := range cases {
+		rs, _ := c.body["rules"].([]any)
+		for _, r := range rs {
+			if s, ok := r.(string); ok {
+				proved[s] = true
+			}
+		}
+	}
+	for _, r := range strings.Fields(string(rules)) {
+		if !proved[r] {
+			out = append(out, "rule "+r+" of tests/rules.txt is proved by no case")
+		}
+	}
+	return out
+}
+
+func TestNoVectorFileOrRuleIsLost(t *testing.T) {
+	if p := vectorFileProblems(t, declaredCases(t), loadVectors(t)); len(p) > 0 {
+		t.Fatalf("the vectors lost something:\n%s", strings.Join(p, "\n"))
+	}
+}
+
+func TestALostVectorFileOrRuleIsReported(t *testing.T) {
+	declared, cases := declaredCases(t), loadVectors(t)
+	if _, ok := declared["errors.json"]; !ok {
+		t.Fatal("errors.json is not a vector file")
+	}
+	lost := map[string]int{}
+	for f, n := range declared {
+		if f != "errors.json" {
+			lost[f] = n
+		}
+	}
+	check := func(got []string, want ...string) {
+		t.Helper()
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	}
+	check(vectorFileProblems(t, lost, cases), "errors.json: listed in sdk/vector-files.txt but missing")
+	lost["errors.json"], lost["zz-new.json"] = declared["errors.json"], 0
+	check(vectorFileProblems(t, lost, cases),
+		"zz-new.json: not listed in sdk/vector-files.txt", "zz-new.json: holds no case")
+	var some []vectorCase
+	for _, c := range cases {
+		if !strings.Contains(fmt.Sprint(c.body["rules"]), "R000-01") {
+			some = append(some, c)
+		}
+	}
+	check(vectorFileProblems(t, declared, some), "rule R000-01 of tests/rules.txt is proved by no case")
+}
+
 func loadVectors(t *testing.T) []vectorCase {
 	t.Helper()
-	dir := os.Getenv("WARDEN_VECTORS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "tests", "vectors")
-	}
+	dir := vectorDir()
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no vector file in %s", dir)
@@ -231,7 +344,7 @@ func TestConformanceVectors(t *testing.T) {
 		}
 	}()
 	names := map[string]bool{}
-	failures, viaHandle := 0, 0
+	failures, viaHandle, ran := 0, 0, 0
 	var report strings.Builder
 	for _, c := range cases {
 		name, _ := c.body["name"].(string)
@@ -249,6 +362,7 @@ func TestConformanceVectors(t *testing.T) {
 		expect, okE := c.body["expect"]
 		if okR && okE {
 			d, err := rt.Evaluate(ctx, request)
+			ran++
 			for _, m := range mismatches(expect, outcome(t, d, err)) {
 				all = append(all, found{"one-shot", m})
 			}
@@ -306,8 +420,16 @@ func TestConformanceVectors(t *testing.T) {
 			fmt.Fprintf(&report, "\n  %s at %s\n    expected: %s\n    actual:   %s", f.how, f.m.path, f.m.expected, f.m.actual)
 		}
 	}
-	t.Logf("%d cases one-shot, %d also through a loaded policy", len(cases), viaHandle)
+	t.Logf("%d cases one-shot, %d also through a loaded policy", ran, viaHandle)
 	if failures > 0 {
 		t.Fatalf("%d of %d conformance cases failed:%s", failures, len(cases), report.String())
+	}
+	// Every case the files declare ran: none was skipped.
+	declared := 0
+	for _, n := range declaredCases(t) {
+		declared += n
+	}
+	if ran != declared {
+		t.Fatalf("%d of the %d cases of the vector files ran", ran, declared)
 	}
 }

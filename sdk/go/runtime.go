@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/tetratelabs/wazero"
@@ -292,6 +293,9 @@ func (in *instance) result(ctx context.Context, status uint64) (json.RawMessage,
 }
 
 func (in *instance) loadPolicy(ctx context.Context, spec map[string]any) (uint32, error) {
+	if err := checkUTF8(spec); err != nil {
+		return 0, err
+	}
 	data, err := json.Marshal(spec)
 	if err != nil {
 		return 0, &Error{Code: "invalid_input", Message: err.Error()}
@@ -318,6 +322,9 @@ func (in *instance) loadPolicy(ctx context.Context, spec map[string]any) (uint32
 }
 
 func (in *instance) evaluate(ctx context.Context, handle uint32, request any) (json.RawMessage, error) {
+	if err := checkUTF8(request); err != nil {
+		return nil, err
+	}
 	data, err := json.Marshal(request)
 	if err != nil {
 		return nil, &Error{Code: "invalid_input", Message: "the request cannot be encoded as JSON: " + err.Error()}
@@ -345,7 +352,10 @@ type pool struct {
 	spec    map[string]any
 	slots   chan struct{}
 	idle    chan *pooled
-	closed  chan struct{}
+	closed  chan struct{} // closed by close, once
+
+	mu       sync.Mutex // guards isClosed and the hand-over between idle and close
+	isClosed bool
 }
 
 func newPool(r *Runtime, spec map[string]any, cfg config) *pool {
@@ -393,13 +403,20 @@ func (p *pool) with(ctx context.Context, f func(*pooled) error) error {
 		_ = item.in.mod.Close(context.Background())
 		return err
 	}
-	select {
-	case <-p.closed:
-		_ = item.in.mod.Close(context.Background())
-	default:
-		p.idle <- item
-	}
+	p.put(item)
 	return err
+}
+
+// put returns an instance to the idle pool, or closes it once the pool is closed (also when
+// close runs concurrently: the lock orders the hand-over against close's drain).
+func (p *pool) put(item *pooled) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.isClosed {
+		_ = item.in.mod.Close(context.Background())
+		return
+	}
+	p.idle <- item // never blocks: at most cap(slots) instances exist, and we hold a slot
 }
 
 func (p *pool) evaluate(ctx context.Context, request any) (Decision, error) {
@@ -417,13 +434,16 @@ func (p *pool) evaluate(ctx context.Context, request any) (Decision, error) {
 	return d, err
 }
 
+// close is idempotent and safe to call concurrently: it closes the idle instances, and put
+// closes any instance returned later.
 func (p *pool) close() {
-	select {
-	case <-p.closed:
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.isClosed {
 		return
-	default:
-		close(p.closed)
 	}
+	p.isClosed = true
+	close(p.closed)
 	for {
 		select {
 		case it := <-p.idle:

@@ -16,6 +16,7 @@ package warden
 import (
 	"context"
 	"encoding/json"
+	"unicode/utf8"
 )
 
 // Decision is a decision of the contract, as decoded JSON.
@@ -35,6 +36,9 @@ func (r *Runtime) LoadPreset(ctx context.Context, name string, opts ...Option) (
 func (r *Runtime) LoadPolicy(ctx context.Context, document []byte, opts ...Option) (*Warden, error) {
 	if !json.Valid(document) {
 		return nil, &Error{Code: "invalid_input", Path: "policy", Message: "the policy document is not JSON"}
+	}
+	if !utf8.Valid(document) {
+		return nil, &Error{Code: "invalid_input", Path: "policy", Message: "the policy document is not valid UTF-8"}
 	}
 	return r.load(ctx, map[string]any{"policy": json.RawMessage(document)}, opts)
 }

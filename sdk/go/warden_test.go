@@ -9,6 +9,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
 )
 
 const (
@@ -291,5 +294,142 @@ func TestPoolIsBoundedAndConcurrent(t *testing.T) {
 	var f *Fault
 	if _, err := w.CheckPassword(ctx, PasswordInput{Password: "x"}); !errors.As(err, &f) || f.Code != FaultClosed {
 		t.Fatalf("after Close: %#v", err)
+	}
+}
+
+// Strings that are not valid UTF-8 are refused at their path: json.Marshal would replace
+// their bad bytes with U+FFFD, and the verdict would be about another string.
+func TestInvalidUTF8IsInvalidInputAtItsPath(t *testing.T) {
+	ctx := context.Background()
+	rt := testRuntime(t)
+	w, err := rt.LoadPreset(ctx, "production-planner-pro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	user := func(k string, v any) map[string]any {
+		u := map[string]any{}
+		for kk, vv := range ada {
+			u[kk] = vv
+		}
+		u[k] = v
+		return u
+	}
+	actor := map[string]any{"id": "a", "organization": "acme", "roles": []any{"administrator"}}
+	calls := []struct {
+		path string
+		call func() (Decision, error)
+	}{
+		{"input.password", func() (Decision, error) {
+			return w.CheckPassword(ctx, PasswordInput{Password: strings.Repeat("\xff", 10)})
+		}},
+		{"input.user.firstName", func() (Decision, error) {
+			return w.Validate(ctx, ValidateInput{User: user("firstName", "Ada\xc3"), Today: today})
+		}},
+		{`input.user.x\xff`, func() (Decision, error) {
+			return w.Validate(ctx, ValidateInput{User: user("x\xff", "y"), Today: today})
+		}},
+		{"input.user.tags[1]", func() (Decision, error) {
+			return w.Validate(ctx, ValidateInput{User: user("tags", []string{"ok", "\xed\xa0\x80"}), Today: today})
+		}},
+		{"input.directory[1].id", func() (Decision, error) {
+			return w.Authorize(ctx, AuthorizeInput{Actor: actor, Action: "users.read", Now: now,
+				Target:    map[string]any{"id": "t", "organization": "acme"},
+				Directory: []any{map[string]any{"id": "ok"}, map[string]any{"id": "b\xfe"}}})
+		}},
+		{"input.user.password", func() (Decision, error) {
+			return rt.Evaluate(ctx, map[string]any{"preset": "crm", "op": "validate",
+				"input": map[string]any{"today": today, "user": map[string]any{"password": "\x80"}}})
+		}},
+		{"lang", func() (Decision, error) {
+			return w.Evaluate(ctx, "password", map[string]any{"password": "x"}, "f\xffr")
+		}},
+	}
+	for _, c := range calls {
+		d, err := c.call()
+		var werr *Error
+		if !errors.As(err, &werr) || werr.Code != "invalid_input" || werr.Path != c.path {
+			t.Fatalf("%s: want invalid_input, got %v %#v", c.path, d, err)
+		}
+	}
+	_, err = rt.LoadPolicy(ctx, []byte("{\"warden\": 1, \"name\": \"\xff\"}"))
+	var werr *Error
+	if !errors.As(err, &werr) || werr.Code != "invalid_input" || werr.Path != "policy" {
+		t.Fatalf("a policy document that is not UTF-8: %#v", err)
+	}
+	// Valid UTF-8 (multi-byte included) goes through, and the instance is still usable.
+	if d, err := w.CheckPassword(ctx, PasswordInput{Password: "Tr0ub4dor&3x!é€𝄞"}); err != nil || d["valid"] != true {
+		t.Fatalf("a valid password: %v %v", d, err)
+	}
+}
+
+// Close is idempotent and safe concurrently with other Close calls and with calls in
+// flight: no "close of closed channel" panic, and no instance is left idle (unclosed).
+// The pools hold instances of an empty module, so that many rounds are cheap.
+func TestCloseIsIdempotentAndConcurrent(t *testing.T) {
+	ctx := context.Background()
+	rt := testRuntime(t)
+	tiny := wazero.NewRuntime(ctx)
+	defer func() { _ = tiny.Close(ctx) }()
+	empty, err := tiny.CompileModule(ctx, []byte("\x00asm\x01\x00\x00\x00"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 4
+	for round := 0; round < 20000; round++ {
+		p := newPool(rt, nil, config{poolSize: size, timeout: time.Second})
+		var mods []api.Module
+		for i := 0; i < size; i++ {
+			mod, err := tiny.InstantiateModule(ctx, empty, wazero.NewModuleConfig().WithName(""))
+			if err != nil {
+				t.Fatal(err)
+			}
+			mods = append(mods, mod)
+			p.idle <- &pooled{in: &instance{mod: mod}}
+		}
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for g := 0; g < size; g++ {
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				<-start
+				for i := 0; i < 3; i++ {
+					_ = p.with(ctx, func(*pooled) error { return nil })
+				}
+			}()
+			go func() {
+				defer wg.Done()
+				<-start
+				p.close()
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if n := len(p.idle); n != 0 {
+			t.Fatalf("round %d: %d instances left idle after Close", round, n)
+		}
+		for i, mod := range mods {
+			if !mod.IsClosed() {
+				t.Fatalf("round %d: instance %d was never closed", round, i)
+			}
+		}
+	}
+	// An instance handed back while Close runs is closed, not pooled.
+	w, err := rt.LoadPreset(ctx, "crm", WithPoolSize(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lent *pooled
+	if err := w.pool.with(ctx, func(it *pooled) error {
+		lent = it
+		w.Close()
+		w.Close()
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !lent.in.mod.IsClosed() || len(w.pool.idle) != 0 {
+		t.Fatal("an instance returned after Close was not closed")
 	}
 }

@@ -14,6 +14,7 @@ import json
 import re
 
 import pytest
+from conftest import RULES, declared_cases, manifest
 from matcher import mismatches
 
 import warden
@@ -80,9 +81,49 @@ def loaded_outcome(request):
     return outcome(lambda: w.evaluate_request(rest))
 
 
+def vector_file_problems(declared, cases):
+    """A lost, emptied or unlisted vector file, or a rule no case proves any more.
+
+    ``declared``: the number of cases of each vector file (``declared_cases()``)."""
+    listed = manifest()
+    problems = [
+        f"{f}: listed in sdk/vector-files.txt but missing" for f in listed if f not in declared
+    ]
+    problems += [f"{f}: not listed in sdk/vector-files.txt" for f in declared if f not in listed]
+    problems += [f"{f}: holds no case" for f, n in declared.items() if n == 0]
+    proved = {r for _, case in cases for r in case.get("rules") or [] if isinstance(r, str)}
+    problems += [
+        f"rule {r} of tests/rules.txt is proved by no case"
+        for r in RULES.read_text("utf-8").split()
+        if r not in proved
+    ]
+    return problems
+
+
+def test_no_vector_file_or_rule_is_lost(cases):
+    assert vector_file_problems(declared_cases(), cases) == []
+
+
+def test_a_lost_vector_file_or_rule_is_reported(cases):
+    declared = declared_cases()
+    assert "errors.json" in declared
+    lost = {f: n for f, n in declared.items() if f != "errors.json"}
+    assert vector_file_problems(lost, cases) == [
+        "errors.json: listed in sdk/vector-files.txt but missing"
+    ]
+    assert vector_file_problems({**declared, "new.json": 0}, cases) == [
+        "new.json: not listed in sdk/vector-files.txt",
+        "new.json: holds no case",
+    ]
+    some = [(f, c) for f, c in cases if "R000-01" not in c["rules"]]
+    assert vector_file_problems(declared, some) == [
+        "rule R000-01 of tests/rules.txt is proved by no case"
+    ]
+
+
 def test_every_vector(cases):
     assert len(cases) >= MIN_CASES, f"only {len(cases)} cases; at least {MIN_CASES} expected"
-    report, failures, names, loaded = [], 0, set(), 0
+    report, failures, names, loaded, ran = [], 0, set(), 0, 0
     for file, case in cases:
         name = case.get("name", "(unnamed)")
         problems = shape_problems(case)
@@ -93,6 +134,7 @@ def test_every_vector(cases):
         request, expect = case.get("request"), case.get("expect")
         if request is not None and expect is not None:
             one_shot = outcome(lambda request=request: warden.evaluate(request))
+            ran += 1
             found += [("one-shot", *m) for m in mismatches(expect, one_shot)]
             by_handle = loaded_outcome(request)
             if by_handle is not None:
@@ -105,8 +147,11 @@ def test_every_vector(cases):
             report += [
                 f"  {how} at {p}\n    expected: {e}\n    actual:   {a}" for how, p, e, a in found
             ]
-    print(f"{len(cases)} cases one-shot, {loaded} also through a loaded policy")
+    print(f"{ran} cases one-shot, {loaded} also through a loaded policy")
     assert failures == 0, f"{failures} of {len(cases)} cases failed:" + "\n".join(report)
+    # Every case the files declare ran: none was skipped.
+    declared = sum(declared_cases().values())
+    assert ran == declared, f"{ran} of the {declared} cases of the vector files ran"
 
 
 @pytest.mark.parametrize("path", ["one-shot", "loaded"])

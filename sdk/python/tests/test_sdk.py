@@ -198,3 +198,88 @@ def test_the_module_is_deterministic_across_instances():
         outputs.append(bytes(instance._memory.read(instance._store, ptr, ptr + length)))
     assert outputs[0] == outputs[1]
     assert b'"invalid_email"' in outputs[0]
+
+
+def test_what_json_cannot_carry_is_invalid_input_at_its_path(ppp):
+    # Lone surrogates, sets, non-JSON keys and nesting beyond json.dumps are typed refusals
+    # (never UnicodeEncodeError, TypeError or RecursionError), and the instance stays usable.
+    deep: object = "x"
+    for _ in range(5000):
+        deep = [deep]
+    cases = [
+        (lambda: ppp.check_password("abc\ud800def"), "input.password"),
+        (
+            lambda: ppp.validate({**ADA, "firstName": "A\udc00"}, today=TODAY),
+            "input.user.firstName",
+        ),
+        (lambda: ppp.validate({**ADA, "x\ud800": 1}, today=TODAY), "input.user.x\\ud800"),
+        (lambda: ppp.validate({**ADA, "x": {1, 2}}, today=TODAY), "input.user.x"),
+        (lambda: ppp.validate({**ADA, "x": [0, {(1, 2): 3}]}, today=TODAY), "input.user.x[1]"),
+        (lambda: ppp.validate({**ADA, "x": deep}, today=TODAY), "input.user.x[0][0][0]"),
+        (lambda: warden.evaluate({"preset": "crm", "op": "password", "input": {1.5j}}), "input"),
+    ]
+    for call, path in cases:
+        with pytest.raises(warden.InvalidInputError) as e:
+            call()
+        assert e.value.code == "invalid_input"
+        assert e.value.path.startswith(path), (e.value.path, path)
+        assert e.value.message
+    assert ppp.check_password("Tr0ub4dor&3x!")["valid"] is True
+
+
+def test_a_policy_text_that_is_not_json_is_invalid_input_at_policy():
+    for text in ("{bad", b"\xff\xfe", "[" * 100_000):
+        with pytest.raises(warden.InvalidInputError) as e:
+            warden.Warden.from_policy(text)
+        assert (e.value.code, e.value.path) == ("invalid_input", "policy")
+
+
+def _abi_module(major_address=16, omit=()):
+    import wasmtime
+
+    funcs = {
+        "warden_alloc": "(param i32) (result i32) (i32.const 1024)",
+        "warden_free": "(param i32 i32)",
+        "warden_policy_load": "(param i32 i32) (result i32) (i32.const 0)",
+        "warden_policy_free": "(param i32) (result i32) (i32.const 0)",
+        "warden_evaluate": "(param i32 i32 i32) (result i32) (i32.const 0)",
+        "warden_output": "(result i64) (i64.const 0)",
+    }
+    body = "\n".join(f'(func (export "{n}") {f})' for n, f in funcs.items() if n not in omit)
+    wat = f"""(module (memory (export "memory") 1)
+      (data (i32.const 16) "\\01\\00\\00\\00\\00\\00\\00\\00")
+      (global (export "warden_abi_major") i32 (i32.const {major_address}))
+      (global (export "warden_abi_minor") i32 (i32.const 20))
+      {body})"""
+    return wasmtime.wat2wasm(wat)
+
+
+def test_a_module_that_is_not_a_warden_module_is_an_abi_mismatch():
+    for wasm, words in [
+        (_abi_module(omit=("warden_evaluate",)), "warden_evaluate"),
+        (_abi_module(omit=("warden_output",)), "warden_output"),
+        # Memory.read would clamp this to an empty read (seen as "ABI 0.0").
+        (_abi_module(major_address=0x7FFF_FFF0), "outside memory"),
+        (_abi_module(major_address=65534), "outside memory"),
+    ]:
+        with pytest.raises(warden.WardenRuntimeError) as e:
+            warden.Warden.from_preset("crm", runtime=warden.Runtime(wasm=wasm))
+        assert e.value.code == "abi_mismatch"
+        assert words in e.value.message
+
+
+def test_an_instance_interrupted_mid_call_is_never_lent_again():
+    w = warden.Warden.from_preset("crm", pool_size=1)
+    with w._pool.borrow() as (first, _):
+        pass
+    with pytest.raises(KeyboardInterrupt), w._pool.borrow() as (instance, _):
+        assert instance is first
+        raise KeyboardInterrupt  # as if it arrived half-way through writing the request
+    with w._pool.borrow() as (instance, _):
+        assert instance is not first
+    # A refusal keeps the instance: it is sound.
+    with pytest.raises(warden.InvalidInputError), w._pool.borrow() as (second, handle):
+        second.evaluate(handle, {"op": "password", "input": {"password": 1}})
+    with w._pool.borrow() as (instance, _):
+        assert instance is second
+    assert w.check_password("Tr0ub4dor&3x!")["valid"] is True

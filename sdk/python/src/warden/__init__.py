@@ -98,7 +98,12 @@ class Warden:
     def from_policy(cls, document: dict | str | bytes, **options: Any) -> Warden:
         """A policy document (``"warden": 1``), as a dict or JSON text."""
         if isinstance(document, (str, bytes)):
-            document = json.loads(document)
+            try:
+                document = json.loads(document)
+            except (ValueError, RecursionError) as e:  # JSONDecodeError, not UTF-8, too deep
+                raise InvalidInputError(
+                    "invalid_input", f"the policy document is not JSON: {e}", "policy"
+                ) from None
         return cls({"policy": document}, **options)
 
     def evaluate_request(self, request: dict) -> Json:

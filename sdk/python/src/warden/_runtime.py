@@ -17,7 +17,7 @@ from typing import Any
 
 import wasmtime
 
-from .errors import WardenError, WardenRuntimeError
+from .errors import InvalidInputError, WardenError, WardenRuntimeError
 
 #: The ABI major version this SDK speaks; any minor of it is accepted.
 ABI_MAJOR = 1
@@ -38,6 +38,60 @@ _TRAP_CODES = {
     wasmtime.TrapCode.UNREACHABLE: "aborted",
     wasmtime.TrapCode.INTERRUPT: "interrupted",
 }
+
+
+#: Nesting beyond this many levels is reported as too deep when a request cannot be encoded.
+_MAX_ENCODE_DEPTH = 512
+
+
+def _child(path: str, key: object) -> str:
+    text = key.encode("utf-8", "backslashreplace").decode() if isinstance(key, str) else str(key)
+    return f"{path}.{text}" if path else text
+
+
+def _unencodable(value: Any) -> tuple[str, str] | None:
+    """The first value JSON cannot carry, as ``(path, why)``; an iterative walk (no recursion),
+    so that it also locates a nesting too deep for ``json.dumps``."""
+    stack: list[tuple[str, Any, int]] = [("", value, 0)]
+    while stack:
+        path, v, depth = stack.pop()
+        if depth > _MAX_ENCODE_DEPTH:
+            return path, f"the request nests deeper than {_MAX_ENCODE_DEPTH} levels"
+        if isinstance(v, str):
+            try:
+                v.encode("utf-8")
+            except UnicodeEncodeError:
+                return path, "the string is not valid Unicode (it holds a lone surrogate)"
+        elif isinstance(v, dict):
+            children = []
+            for k, item in v.items():
+                if not (k is None or isinstance(k, (str, int, float))):
+                    return path, f"a key of type {type(k).__name__} cannot be a JSON key"
+                if isinstance(k, str):
+                    try:
+                        k.encode("utf-8")
+                    except UnicodeEncodeError:
+                        return _child(path, k), "the key is not valid Unicode (a lone surrogate)"
+                children.append((_child(path, k), item, depth + 1))
+            stack.extend(reversed(children))
+        elif isinstance(v, (list, tuple)):
+            stack.extend(
+                (f"{path}[{i}]", item, depth + 1) for i, item in reversed(list(enumerate(v)))
+            )
+        elif not (v is None or isinstance(v, (int, float))):
+            return path, f"a value of type {type(v).__name__} is not JSON"
+    return None
+
+
+def _encode(value: Any) -> bytes:
+    """The request as UTF-8 JSON, or ``InvalidInputError`` at the path of what JSON cannot
+    carry (a lone surrogate, a ``set``, a nesting too deep, a cycle)."""
+    try:
+        return json.dumps(value, ensure_ascii=False).encode()
+    except (TypeError, ValueError, RecursionError) as e:  # UnicodeEncodeError is a ValueError
+        found = _unencodable(value)
+        path, why = found if found else ("", f"the request cannot be encoded as JSON: {e}")
+        raise InvalidInputError("invalid_input", why, path) from None
 
 
 def _fault(trap: wasmtime.Trap) -> WardenRuntimeError:
@@ -109,29 +163,44 @@ class Instance:
             # Linking or limits (the initial memory above max_memory): not a trap.
             raise WardenRuntimeError("instantiation_failed", str(e)) from None
         exports = instance.exports(self._store)
-        self._memory = exports["memory"]
+        self._memory = self._export(exports, "memory", wasmtime.Memory)
         self._check_abi(exports)
-        self._alloc = exports["warden_alloc"]
-        self._free = exports["warden_free"]
-        self._load = exports["warden_policy_load"]
-        self._unload = exports["warden_policy_free"]
-        self._evaluate = exports["warden_evaluate"]
-        self._output = exports["warden_output"]
+        self._alloc = self._export(exports, "warden_alloc", wasmtime.Func)
+        self._free = self._export(exports, "warden_free", wasmtime.Func)
+        self._load = self._export(exports, "warden_policy_load", wasmtime.Func)
+        self._unload = self._export(exports, "warden_policy_free", wasmtime.Func)
+        self._evaluate = self._export(exports, "warden_evaluate", wasmtime.Func)
+        self._output = self._export(exports, "warden_output", wasmtime.Func)
         self._buf = 0
         self._cap = 0
 
+    @staticmethod
+    def _export(exports: Any, name: str, kind: type) -> Any:
+        try:
+            value = exports[name]
+        except KeyError:
+            value = None
+        if not isinstance(value, kind):
+            raise WardenRuntimeError("abi_mismatch", f"the module does not export {name}")
+        return value
+
     def _check_abi(self, exports: Any) -> None:
         """Reads the version globals first: each holds the address of a little-endian u32."""
-        try:
-            version = []
-            for name in ("warden_abi_major", "warden_abi_minor"):
-                address = exports[name].value(self._store)
-                word = self._memory.read(self._store, address, address + 4)
-                version.append(int.from_bytes(bytes(word), "little"))
-        except (KeyError, AttributeError, IndexError, ValueError, wasmtime.WasmtimeError):
-            raise WardenRuntimeError(
-                "abi_mismatch", "the module does not export a Warden ABI version"
-            ) from None
+        version = []
+        for name in ("warden_abi_major", "warden_abi_minor"):
+            try:
+                address = int(exports[name].value(self._store)) & 0xFFFF_FFFF
+            except (KeyError, AttributeError, TypeError, ValueError, wasmtime.WasmtimeError):
+                raise WardenRuntimeError(
+                    "abi_mismatch", "the module does not export a Warden ABI version"
+                ) from None
+            # Memory.read clamps a range past the end (it would read short): check it first.
+            if address + 4 > self._memory.data_len(self._store):
+                raise WardenRuntimeError(
+                    "abi_mismatch", f"the ABI version global {name} points outside memory"
+                )
+            word = self._memory.read(self._store, address, address + 4)
+            version.append(int.from_bytes(bytes(word), "little"))
         if version[0] != ABI_MAJOR:
             raise WardenRuntimeError(
                 "abi_mismatch",
@@ -164,6 +233,8 @@ class Instance:
     def _result(self, status: int) -> Any:
         packed = self._call(self._output) & 0xFFFF_FFFF_FFFF_FFFF
         ptr, length = packed >> 32, packed & 0xFFFF_FFFF
+        if ptr + length > self._memory.data_len(self._store):
+            raise WardenRuntimeError("bad_output", "the module's output points outside memory")
         try:
             value = json.loads(bytes(self._memory.read(self._store, ptr, ptr + length)))
         except (ValueError, wasmtime.WasmtimeError) as e:
@@ -178,7 +249,7 @@ class Instance:
 
     def load(self, spec: dict) -> int:
         """Compiles a policy (``{"preset": ...}`` or ``{"policy": ...}``): its handle."""
-        data = json.dumps(spec, ensure_ascii=False).encode()
+        data = _encode(spec)
         ptr = self._write(data)
         result = self._result(self._call(self._load, ptr, len(data)))
         return int(result["handle"])
@@ -189,7 +260,7 @@ class Instance:
 
     def evaluate(self, handle: int, request: Any) -> Any:
         """Evaluates a contract request (handle 0: the request names its policy)."""
-        data = json.dumps(request, ensure_ascii=False).encode()
+        data = _encode(request)
         ptr = self._write(data)
         return self._result(self._call(self._evaluate, handle, ptr, len(data)))
 
@@ -198,7 +269,8 @@ class Pool:
     """A bounded, lazily filled pool of instances that all hold the same policy.
 
     At most ``size`` instances exist; a borrower waits up to ``timeout`` seconds for one.
-    An instance that trapped is dropped, never returned.
+    An instance that trapped, or whose call was interrupted by any exception other than a
+    refusal (:class:`WardenError`), is dropped, never returned.
     """
 
     def __init__(self, runtime: Runtime, spec: dict | None, size: int, timeout: float) -> None:
@@ -235,6 +307,13 @@ class Pool:
                 yield item
             except WardenRuntimeError:
                 item = None  # trapped or broken: drop it
+                raise
+            except WardenError:
+                raise  # a refusal (an error envelope): the instance is sound
+            except BaseException:
+                # Anything else (KeyboardInterrupt mid-write, MemoryError, ...) may have left
+                # the instance half-way through a call: never lend it again.
+                item = None
                 raise
             finally:
                 if item is not None and not self._closed:

@@ -71,22 +71,38 @@ final class InstancePool implements AutoCloseable {
       ModuleInstance instance = runtime.newInstance();
       int handle = spec == null ? 0 : instance.loadPolicy(spec);
       return new Loan(instance, handle);
-    } catch (RuntimeException e) {
+    } catch (Throwable e) { // an Error too: the slot must not leak
       slots.release();
       throw e;
     }
   }
 
-  /** Evaluates a request on a lent instance; an instance that faulted is discarded. */
+  /**
+   * Evaluates a request on a lent instance. Only a refusal ({@link WardenException}) leaves the
+   * instance in the pool: after anything else (a fault, an {@link Error} such as {@link
+   * OutOfMemoryError} half-way through a call) its state may be inconsistent and it is discarded. A
+   * {@link RuntimeException} of the runtime becomes a {@link WardenFault}; an {@link Error} is
+   * rethrown as is.
+   */
   com.fasterxml.jackson.databind.JsonNode evaluate(Object request) {
     try (Loan loan = borrow()) {
       try {
         return loan.instance.evaluate(loan.handle, request);
-      } catch (WardenFault e) {
+      } catch (WardenException e) {
+        throw e;
+      } catch (WardenFault | Error e) {
         loan.discard();
         throw e;
+      } catch (RuntimeException e) {
+        loan.discard();
+        throw new WardenFault("trap", "the call failed", e);
       }
     }
+  }
+
+  /** The number of idle instances (for tests). */
+  int idleCount() {
+    return idle.size();
   }
 
   @Override

@@ -14,7 +14,7 @@ import java.util.Map;
  * bounded pool, each instance holding the policy compiled once.
  */
 public final class Warden implements AutoCloseable {
-  private final InstancePool pool;
+  final InstancePool pool; // package-private for tests
 
   Warden(WardenRuntime runtime, Object spec, int poolSize) {
     this.pool = new InstancePool(runtime, spec, poolSize, WardenRuntime.DEFAULT_POOL_WAIT);
@@ -70,7 +70,10 @@ public final class Warden implements AutoCloseable {
    * @return the decision
    */
   public JsonNode validate(Map<String, ?> user, String today, String lang) {
-    return evaluate("validate", Map.of("user", user, "today", today), lang);
+    return evaluate(
+        "validate",
+        Map.of("user", required(user, "input.user"), "today", required(today, "input.today")),
+        lang);
   }
 
   /**
@@ -81,7 +84,7 @@ public final class Warden implements AutoCloseable {
    * @return the decision
    */
   public JsonNode checkPassword(String password) {
-    return evaluate("password", Map.of("password", password), null);
+    return evaluate("password", Map.of("password", required(password, "input.password")), null);
   }
 
   /**
@@ -92,7 +95,11 @@ public final class Warden implements AutoCloseable {
    * @return the decision
    */
   public JsonNode checkPassword(String password, Map<String, ?> user) {
-    return evaluate("password", Map.of("password", password, "user", user), null);
+    return evaluate(
+        "password",
+        Map.of(
+            "password", required(password, "input.password"), "user", required(user, "input.user")),
+        null);
   }
 
   /**
@@ -107,7 +114,13 @@ public final class Warden implements AutoCloseable {
   public JsonNode authorize(
       Map<String, ?> actor, String action, Map<String, ?> target, String now) {
     return evaluate(
-        "authorize", Map.of("actor", actor, "action", action, "target", target, "now", now), null);
+        "authorize",
+        Map.of(
+            "actor", required(actor, "input.actor"),
+            "action", required(action, "input.action"),
+            "target", required(target, "input.target"),
+            "now", required(now, "input.now")),
+        null);
   }
 
   /**
@@ -140,7 +153,7 @@ public final class Warden implements AutoCloseable {
    * @return the decision
    */
   public JsonNode transition(Map<String, ?> request, String now) {
-    Map<String, Object> input = new LinkedHashMap<>(request);
+    Map<String, Object> input = new LinkedHashMap<>(required(request, "input"));
     input.put("now", now);
     return evaluate("transition", input, null);
   }
@@ -161,6 +174,18 @@ public final class Warden implements AutoCloseable {
     }
     input.put("now", now);
     return evaluate("login", input, null);
+  }
+
+  /**
+   * A required argument: {@code null} is refused as {@code invalid_input} at its path in the
+   * request, as the module refuses any other value of the wrong type (never a bare {@link
+   * NullPointerException}).
+   */
+  static <T> T required(T value, String path) {
+    if (value == null) {
+      throw new WardenException("invalid_input", path, "is required (null was given)", null);
+    }
+    return value;
   }
 
   /** Drops the pooled instances; later calls throw {@link WardenFault} {@code closed}. */

@@ -6,13 +6,14 @@ import com.dylibso.chicory.runtime.Machine;
 import com.dylibso.chicory.wasm.ChicoryException;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
 import java.util.Map;
-import java.util.Objects;
 import java.util.function.Function;
 
 /**
@@ -41,7 +42,20 @@ public final class WardenRuntime implements AutoCloseable {
   private final long maxMemory;
   private final Duration timeout;
   private final int poolSize;
-  private final ObjectMapper json = new ObjectMapper();
+
+  /**
+   * The largest string the module's output may hold: its input bound (64 MiB per buffer, {@code
+   * component/ABI.md}), since a decision may echo an input value. Jackson's default (20 million
+   * characters) is below it.
+   */
+  static final int MAX_OUTPUT_STRING = 64 << 20;
+
+  private final ObjectMapper json =
+      new ObjectMapper(
+          JsonFactory.builder()
+              .streamReadConstraints(
+                  StreamReadConstraints.builder().maxStringLength(MAX_OUTPUT_STRING).build())
+              .build());
   private final InstancePool raw;
 
   private WardenRuntime(Builder b) {
@@ -232,7 +246,7 @@ public final class WardenRuntime implements AutoCloseable {
    * @throws WardenException {@code policy_error} for an unknown preset
    */
   public Warden loadPreset(String name) {
-    return new Warden(this, Map.of("preset", Objects.requireNonNull(name)), poolSize);
+    return new Warden(this, Map.of("preset", Warden.required(name, "preset")), poolSize);
   }
 
   /**
@@ -245,7 +259,7 @@ public final class WardenRuntime implements AutoCloseable {
   public Warden loadPolicy(String document) {
     JsonNode doc;
     try {
-      doc = json.readTree(document);
+      doc = json.readTree(Warden.required(document, "policy"));
     } catch (IOException e) {
       throw new WardenException("invalid_input", "policy", "the policy is not JSON", null);
     }
@@ -259,7 +273,7 @@ public final class WardenRuntime implements AutoCloseable {
    * @return the compiled policy
    */
   public Warden loadPolicy(JsonNode document) {
-    return new Warden(this, Map.of("policy", Objects.requireNonNull(document)), poolSize);
+    return new Warden(this, Map.of("policy", Warden.required(document, "policy")), poolSize);
   }
 
   /**

@@ -18,6 +18,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
@@ -41,9 +42,90 @@ class ConformanceTest {
 
   record Case(String file, JsonNode body) {}
 
-  static List<Case> cases() throws IOException {
+  static Path vectorDir() {
     String env = System.getenv("WARDEN_VECTORS");
-    Path dir = env != null ? Path.of(env) : Path.of("..", "..", "tests", "vectors");
+    return env != null ? Path.of(env) : Path.of("..", "..", "tests", "vectors");
+  }
+
+  /** The number of cases each vector file declares, read independently of {@link #cases()}. */
+  static Map<String, Integer> declaredCases() throws IOException {
+    Map<String, Integer> out = new TreeMap<>();
+    try (Stream<Path> s = Files.list(vectorDir())) {
+      for (Path f : s.filter(p -> p.toString().endsWith(".json")).toList()) {
+        out.put(f.getFileName().toString(), JSON.readTree(f.toFile()).path("cases").size());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A vector file listed in sdk/vector-files.txt (shared by the three SDKs) but missing, one not
+   * listed, one without cases, and a rule of tests/rules.txt no case proves any more: so that
+   * vectors cannot disappear silently.
+   */
+  static List<String> vectorFileProblems(Map<String, Integer> declared, List<Case> cases)
+      throws IOException {
+    List<String> out = new ArrayList<>();
+    Set<String> listed = new HashSet<>();
+    for (String line : Files.readAllLines(Path.of("..", "vector-files.txt"))) {
+      String f = line.strip();
+      if (!f.isEmpty() && !f.startsWith("#")) {
+        listed.add(f);
+        if (!declared.containsKey(f)) {
+          out.add(f + ": listed in sdk/vector-files.txt but missing");
+        }
+      }
+    }
+    for (Map.Entry<String, Integer> e : new TreeMap<>(declared).entrySet()) {
+      if (!listed.contains(e.getKey())) {
+        out.add(e.getKey() + ": not listed in sdk/vector-files.txt");
+      }
+      if (e.getValue() == 0) {
+        out.add(e.getKey() + ": holds no case");
+      }
+    }
+    Set<String> proved = new HashSet<>();
+    for (Case c : cases) {
+      c.body().path("rules").forEach(r -> proved.add(r.asText()));
+    }
+    for (String r :
+        Files.readString(vectorDir().resolve("..").resolve("rules.txt")).split("\\s+")) {
+      if (!r.isEmpty() && !proved.contains(r)) {
+        out.add("rule " + r + " of tests/rules.txt is proved by no case");
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void noVectorFileOrRuleIsLost() throws IOException {
+    assertEquals(List.of(), vectorFileProblems(declaredCases(), cases()));
+  }
+
+  @Test
+  void aLostVectorFileOrRuleIsReported() throws IOException {
+    Map<String, Integer> declared = declaredCases();
+    List<Case> cases = cases();
+    assertTrue(declared.containsKey("errors.json"));
+    Map<String, Integer> lost = new TreeMap<>(declared);
+    lost.remove("errors.json");
+    assertEquals(
+        List.of("errors.json: listed in sdk/vector-files.txt but missing"),
+        vectorFileProblems(lost, cases));
+    Map<String, Integer> added = new TreeMap<>(declared);
+    added.put("zz-new.json", 0);
+    assertEquals(
+        List.of("zz-new.json: not listed in sdk/vector-files.txt", "zz-new.json: holds no case"),
+        vectorFileProblems(added, cases));
+    List<Case> some =
+        cases.stream().filter(c -> !c.body().path("rules").toString().contains("R000-01")).toList();
+    assertEquals(
+        List.of("rule R000-01 of tests/rules.txt is proved by no case"),
+        vectorFileProblems(declared, some));
+  }
+
+  static List<Case> cases() throws IOException {
+    Path dir = vectorDir();
     List<Path> files;
     try (Stream<Path> s = Files.list(dir)) {
       files = s.filter(p -> p.toString().endsWith(".json")).sorted().toList();
@@ -117,6 +199,7 @@ class ConformanceTest {
     StringBuilder report = new StringBuilder();
     int failures = 0;
     int viaHandle = 0;
+    int ran = 0;
     for (Case c : cases) {
       String name = c.body().path("name").asText("(unnamed)");
       List<String> problems = shapeProblems(c.body());
@@ -128,6 +211,7 @@ class ConformanceTest {
       JsonNode expect = c.body().get("expect");
       if (request != null && expect != null) {
         JsonNode oneShot = outcome(() -> runtime.evaluate(request));
+        ran++;
         for (Matcher.Mismatch m : Matcher.mismatches(expect, oneShot)) {
           found.add("one-shot " + m);
         }
@@ -174,11 +258,13 @@ class ConformanceTest {
         warden.close();
       }
     }
-    System.out.println(
-        cases.size() + " cases one-shot, " + viaHandle + " also through a loaded policy");
+    System.out.println(ran + " cases one-shot, " + viaHandle + " also through a loaded policy");
     if (failures > 0) {
       fail(failures + " of " + cases.size() + " conformance cases failed:" + report);
     }
+    // Every case the files declare ran: none was skipped.
+    int declared = declaredCases().values().stream().mapToInt(Integer::intValue).sum();
+    assertEquals(declared, ran, "cases of the vector files that ran");
   }
 
   @Test

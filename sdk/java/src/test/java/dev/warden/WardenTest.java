@@ -6,7 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.JsonSerializable;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.jsontype.TypeSerializer;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -200,5 +204,98 @@ class WardenTest {
     }
     w.close();
     assertEquals("closed", assertThrows(WardenFault.class, () -> w.checkPassword("x")).code());
+  }
+
+  /** An {@link Error} thrown half-way through a call (as an OutOfMemoryError would be). */
+  static final class Boom extends Error {
+    private static final long serialVersionUID = 1L;
+
+    Boom() {
+      super("simulated");
+    }
+  }
+
+  @Test
+  void anErrorDuringACallNeverPutsTheInstanceBack() {
+    try (Warden w = runtime.loadPreset("crm")) {
+      assertTrue(w.checkPassword("correct horse battery staple").has("valid"));
+      assertEquals(1, w.pool.idleCount());
+      JsonSerializable explodes =
+          new JsonSerializable.Base() {
+            @Override
+            public void serialize(JsonGenerator g, SerializerProvider p) {
+              throw new Boom();
+            }
+
+            @Override
+            public void serializeWithType(JsonGenerator g, SerializerProvider p, TypeSerializer t) {
+              throw new Boom();
+            }
+          };
+      assertThrows(Boom.class, () -> w.evaluate("password", Map.of("password", explodes), null));
+      assertEquals(0, w.pool.idleCount(), "the instance that saw the Error was discarded");
+      // A refusal keeps its instance; the pool still serves calls.
+      assertThrows(WardenException.class, () -> w.validate(ADA, "yesterday"));
+      assertEquals(1, w.pool.idleCount());
+      assertTrue(w.checkPassword("correct horse battery staple").has("valid"));
+    }
+  }
+
+  @Test
+  void aDecisionEchoingAValueOfMoreThan20MillionCharactersIsRead() {
+    // Jackson's default maxStringLength (20,000,000) is below the module's 64 MiB input bound.
+    String big = "o".repeat(21_000_000);
+    Map<String, Object> user = new java.util.HashMap<>(ADA);
+    user.put("email", "ada@example.com");
+    user.put("employeeId", "E1");
+    user.put("organization", big); // echoed by the decision (too_long with the value)
+    try (Warden w = runtime.loadPreset("crm")) {
+      JsonNode d = w.validate(user, TODAY);
+      assertTrue(d.toString().contains(big), "the decision echoes the value");
+      assertEquals(1, w.pool.idleCount(), "the instance was not discarded");
+    }
+  }
+
+  @Test
+  void cancelledDeadlineTimersAreNotKept() {
+    try (Warden w = runtime.loadPreset("crm")) {
+      for (int i = 0; i < 300; i++) {
+        w.checkPassword("correct horse battery staple");
+      }
+    }
+    // Each call schedules a 30 s deadline and cancels it when the call returns in time.
+    int queued = ModuleInstance.WATCHDOG.getQueue().size();
+    assertTrue(queued < 10, queued + " deadline timers still queued");
+  }
+
+  @Test
+  void aNullArgumentIsInvalidInputAtItsPath() {
+    try (Warden w = runtime.loadPreset("production-planner-pro")) {
+      Object[][] calls = {
+        {"input.password", (Call) () -> w.checkPassword(null)},
+        {"input.password", (Call) () -> w.checkPassword(null, ADA)},
+        {"input.user", (Call) () -> w.checkPassword("x", null)},
+        {"input.user", (Call) () -> w.validate(null, TODAY)},
+        {"input.today", (Call) () -> w.validate(ADA, null, "fr")},
+        {"input.actor", (Call) () -> w.authorize(null, "users.read", ADA, NOW)},
+        {"input.action", (Call) () -> w.authorize(ADA, null, ADA, NOW)},
+        {"input.target", (Call) () -> w.authorize(ADA, "users.read", null, NOW)},
+        {"input.now", (Call) () -> w.authorize(ADA, "users.read", ADA, null)},
+        {"input", (Call) () -> w.transition(null, NOW)},
+        {"preset", (Call) () -> runtime.loadPreset(null)},
+        {"policy", (Call) () -> runtime.loadPolicy((String) null)},
+        {"policy", (Call) () -> runtime.loadPolicy((JsonNode) null)},
+      };
+      for (Object[] c : calls) {
+        WardenException e = assertThrows(WardenException.class, ((Call) c[1])::run);
+        assertEquals("invalid_input", e.code());
+        assertEquals(c[0], e.path());
+      }
+      assertTrue(w.checkPassword("Tr0ub4dor&3x!").get("valid").asBoolean());
+    }
+  }
+
+  interface Call {
+    Object run();
   }
 }
