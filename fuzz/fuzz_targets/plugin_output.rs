@@ -142,7 +142,16 @@ fuzz_target!(|data: &[u8]| {
                 );
                 let params: Value =
                     serde_json::from_str(&r.params_json).expect("accepted params are JSON");
-                assert_eq!(Value::Object(pv.params.clone()), params, "params changed");
+                assert_eq!(
+                    Some(Value::Object(pv.params.clone())),
+                    fuzzing::params(params, limits.max_output_bytes),
+                    "params not as the host cleans them"
+                );
+                assert_eq!(
+                    fuzzing::params(Value::Object(pv.params.clone()), usize::MAX),
+                    Some(Value::Object(pv.params.clone())),
+                    "params cleaning not idempotent"
+                );
                 assert_eq!(pv.source, source);
                 for part in &pv.path {
                     if let warden_core::violation::PathPart::Key(k) = part {

@@ -43,6 +43,13 @@ pub fn verdict(
     check_verdict(v, source, limits)
 }
 
+/// A violation's params as the host keeps them: every key and string value cleaned as
+/// plugin text, each cut to `max` bytes; `None` when they nest deeper than the host allows
+/// (the plugin's fault).
+pub fn params(value: serde_json::Value, max: usize) -> Option<serde_json::Value> {
+    super::output::clean_params(value, super::output::MAX_PARAMS_DEPTH, max)
+}
+
 /// Plugin text as the host keeps it: unwanted characters removed, cut to `max` bytes.
 pub fn plugin_text(s: &str, max: usize) -> String {
     super::text::plugin_text(s, max)

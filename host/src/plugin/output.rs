@@ -131,7 +131,7 @@ pub(crate) const MAX_PARAMS_DEPTH: usize = 16;
 /// `value` with every string in it (object keys and string values, at any depth) cleaned
 /// as plugin text ([`plugin_text`]: no control, bidi or zero-width characters, at most
 /// `max` bytes each); `None` when it nests deeper than `depth` levels.
-fn clean_params(value: Value, depth: usize, max: usize) -> Option<Value> {
+pub(crate) fn clean_params(value: Value, depth: usize, max: usize) -> Option<Value> {
     let below = depth.checked_sub(1);
     Some(match value {
         Value::String(s) => Value::String(plugin_text(&s, max)),
