@@ -500,7 +500,8 @@ function renderImport() {
   const committed = new Map((imp.results ?? []).map((r) => [r.index, r]));
   const outcome = (i) => {
     const r = committed.get(i);
-    if (!r) return null;
+    // A row invalid in the file was never committed: its verdict column already says why.
+    if (!r || r.invalid) return null;
     if (r.id) return h("span", { class: "badge active", "data-outcome": "created" }, t("created"));
     const why = r.violations?.map((v) => v.message).join("; ") ?? r.deny?.message ?? r.reason ?? r.error ?? "";
     return h("span", { class: "badge inactive", "data-outcome": "refused", title: why }, `${t("refused")}: ${why}`);
