@@ -84,7 +84,18 @@ pub async fn import(
     let format = match q.format.as_deref() {
         None | Some("csv") => ImportFormat::Csv,
         Some("jsonl") => ImportFormat::JsonLines,
-        Some(other) => return Err(ApiError::BadRequest(format!("unknown format `{other}`"))),
+        Some(other) => {
+            return Err(crate::error::Malformed::new(
+                crate::error::RequestPart::Query,
+                "invalid_parameter",
+                format!(
+                    "unknown format `{}`, expected `csv` or `jsonl`",
+                    other.chars().take(32).collect::<String>()
+                ),
+            )
+            .field(Some("format".into()))
+            .into());
+        }
     };
     let today = now()
         .date()

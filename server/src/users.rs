@@ -925,7 +925,15 @@ fn decode_cursor(c: &str) -> Result<String, ApiError> {
         .ok()
         .and_then(|b| String::from_utf8(b).ok())
         .and_then(|s| s.strip_prefix("after:").map(str::to_owned))
-        .ok_or_else(|| bad("invalid cursor"))
+        .ok_or_else(|| {
+            crate::error::Malformed::new(
+                crate::error::RequestPart::Query,
+                "invalid_parameter",
+                "not a cursor this server gave (pass the previous page's `next` unchanged)",
+            )
+            .field(Some("cursor".into()))
+            .into()
+        })
 }
 
 /// Lists the users the actor may read: the kernel's scope filter rendered to SQL, one page

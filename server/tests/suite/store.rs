@@ -1923,5 +1923,18 @@ async fn unknown_query_parameters_are_refused(env: &Env) {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "the refused delete deleted nothing");
+    // A parameter of the wrong value is typed too, naming it.
+    for (method, path, field) in [
+        (Method::GET, "/api/v1/users?cursor=not-a-cursor", "cursor"),
+        (Method::POST, "/api/v1/imports?format=xlsx", "format"),
+    ] {
+        let (s, v, _) = env.call(method, path, &auth, Some(json!({}))).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{path}: {v}");
+        assert_eq!(
+            (&v["in"], &v["field"], &v["code"]),
+            (&json!("query"), &json!(field), &json!("invalid_parameter")),
+            "{path}: {v}"
+        );
+    }
 }
 on_both!(unknown_query_parameters_are_refused);
