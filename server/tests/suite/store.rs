@@ -1938,3 +1938,39 @@ async fn unknown_query_parameters_are_refused(env: &Env) {
     }
 }
 on_both!(unknown_query_parameters_are_refused);
+
+/// Sign-ins that change only the login counters (a failure that locks nothing, a success)
+/// make no new version of the user: an administrator's change decided meanwhile still goes
+/// through (anyone can send wrong passwords, and they must not make it stale).
+async fn login_counters_make_no_new_version(env: &Env) {
+    let users = env.demo(HR).await;
+    let sophie = demo_user(&users, "sophie");
+    let tenant = text(env, "SELECT tenant_id FROM users WHERE id = $1", &sophie.id)
+        .await
+        .unwrap();
+    let mut conn = env.app.db.pool().acquire().await.unwrap();
+    let read = store::user(&mut conn, &tenant, &sophie.id)
+        .await
+        .unwrap()
+        .unwrap();
+    drop(conn);
+    assert!(env.sign_in(HR, &sophie.login, WRONG).await.is_none());
+    assert!(
+        env.sign_in(HR, &sophie.login, DEMO_PASSWORD)
+            .await
+            .is_some()
+    );
+    assert_eq!(
+        env.scalar("SELECT version FROM users WHERE id = $1", &sophie.id)
+            .await,
+        read.version
+    );
+    let mut after = read.clone();
+    after.document.insert("jobTitle".into(), "Analyst".into());
+    let mut tx = env.app.db.begin_write().await.unwrap();
+    store::update_user(&mut tx, &after, 1_900_000_000)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+on_both!(login_counters_make_no_new_version);
