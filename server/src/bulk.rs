@@ -31,7 +31,7 @@ use warden_core::bulk::{self, BulkItem, BulkRequest, ItemOutcome, MAX_BULK_ITEMS
 use warden_core::lifecycle::{self, DeleteMode, DeleteRequest, Obligation, TransitionFacts};
 use warden_core::model::Account;
 use warden_core::policy::Mode;
-use warden_core::validate::ValidationFacts;
+use warden_core::validate::{ValidationDecision, ValidationFacts};
 use warden_core::{ValidationContext, validate_user};
 
 use crate::app::{App, Tenant, now};
@@ -574,22 +574,21 @@ async fn judge(
     }
 }
 
-/// An import as the single create route has the plugins judge it: the record validated,
-/// then the account as it would be created authorized as the policy's create action.
-async fn judge_import(
-    app: &App,
+/// An import item's record validated as the kernel's bulk decision validated it (import
+/// mode, the item's facts): for the plugins' judgement and again, at the same instant's
+/// date, when the item is executed.
+fn validate_import(
     tenant: &Tenant,
-    actor: &UserRow,
     user: &Map<String, Value>,
     kernel: &BulkItem,
-) -> Result<Vec<Value>, ApiError> {
+) -> Result<ValidationDecision, ApiError> {
     let BulkItem::Import { facts, .. } = kernel else {
         return Err(ApiError::Internal("bulk item mismatch".into()));
     };
     let today = now()
         .date()
         .ok_or_else(|| ApiError::Internal("clock".into()))?;
-    let d = validate_user(
+    Ok(validate_user(
         &tenant.policy,
         user,
         &ValidationContext {
@@ -599,7 +598,19 @@ async fn judge_import(
             facts,
             mfa: false,
         },
-    );
+    ))
+}
+
+/// An import as the single create route has the plugins judge it: the record validated,
+/// then the account as it would be created authorized as the policy's create action.
+async fn judge_import(
+    app: &App,
+    tenant: &Tenant,
+    actor: &UserRow,
+    user: &Map<String, Value>,
+    kernel: &BulkItem,
+) -> Result<Vec<Value>, ApiError> {
+    let d = validate_import(tenant, user, kernel)?;
     if !d.accepted() {
         // `execute` refuses it as the kernel would.
         return Ok(Vec::new());
@@ -837,23 +848,7 @@ async fn execute(
             Ok(None)
         }
         (Item::Import { user }, _) => {
-            let BulkItem::Import { facts, .. } = kernel else {
-                return Err(ApiError::Internal("bulk item mismatch".into()));
-            };
-            let today = now()
-                .date()
-                .ok_or_else(|| ApiError::Internal("clock".into()))?;
-            let d = validate_user(
-                &tenant.policy,
-                user,
-                &ValidationContext {
-                    mode: Mode::Import,
-                    today,
-                    lang: Lang::En,
-                    facts,
-                    mfa: false,
-                },
-            );
+            let d = validate_import(tenant, user, kernel)?;
             if !d.accepted() {
                 return Err(ApiError::Invalid {
                     violations: d.violations,

@@ -538,7 +538,7 @@ pub async fn stored_report(app: &App, caller: &Caller, id: &str) -> Result<Value
         if matches!(create.filter, warden_core::access::Filter::None) {
             return Err(ApiError::NotFound);
         }
-        conceal_holders(app, caller, actor, &mut report).await?;
+        conceal_report_holders(app, caller, actor, &mut report).await?;
     }
     let items = sqlx::query(
         "SELECT item, user_id, audit_seq FROM import_items WHERE import_id = $1 ORDER BY item",
@@ -581,8 +581,10 @@ pub async fn stored_report(app: &App, caller: &Caller, id: &str) -> Result<Value
 }
 
 /// Removes from `report`'s results the duplicate holders (`existingId`, `existingStatus`)
-/// that `actor` may not read ([`users::may_read`]).
-async fn conceal_holders(
+/// that `actor` may not read ([`users::may_read`]): what [`users::conceal_holders`] does to
+/// the store's facts before a decision, done to a stored report's violations for a reader
+/// other than the importer the report was decided for.
+async fn conceal_report_holders(
     app: &App,
     caller: &Caller,
     actor: &crate::store::UserRow,

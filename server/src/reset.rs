@@ -17,18 +17,20 @@
 //!   longer works: `invalidatePasswords`), every session ends, the token is used up and the
 //!   audit entry is written. A refused password leaves the token valid. Any token that is
 //!   not live — unknown, expired, used, replaced, another tenant's, or ended by a change of
-//!   the user's status, password or deletion ([`drop_tokens`], from every user write) —
-//!   gets the same answer, so the answer tells nothing about which.
+//!   the user's status or password since it was issued, or the user's deletion (the token
+//!   row keeps the status and a fingerprint of the password it was issued under) — gets the
+//!   same answer, so the answer tells nothing about which.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sqlx::{AnyConnection, Row};
-use warden_core::{Lang, Timestamp, password};
+use warden_core::Timestamp;
+use warden_core::lifecycle::Obligation;
 
 use crate::app::{App, now};
 use crate::audit::{self, AuditRecord};
 use crate::error::ApiError;
-use crate::store;
+use crate::store::{self, UserRow};
 use crate::tokens;
 
 /// The prefix of reset tokens (API keys are `wdn_`, sessions `wds_`).
@@ -38,56 +40,53 @@ pub const TOKEN_PREFIX: &str = "wrt_";
 pub const TOKEN_KEY: &str = "token";
 
 /// Issues the user's reset token, expiring at `expires_at`, in the caller's transaction:
-/// the user's earlier tokens are dropped, the new one is stored hashed, and the
-/// `issueResetToken` outbox message carries it to the user. Returns the obligation as
-/// carried out, without the token.
+/// the user's earlier tokens are dropped, the new one is stored hashed with the status and
+/// password it is issued under, and the `issueResetToken` outbox message carries it to the
+/// user. Returns the obligation as carried out, without the token.
 ///
 /// # Errors
 /// Database errors; no randomness from the OS.
 pub async fn issue(
     conn: &mut AnyConnection,
-    tenant: &str,
-    user: &str,
+    user: &UserRow,
     expires_at: Timestamp,
     at: i64,
 ) -> Result<Value, ApiError> {
+    let (tenant, id) = (user.tenant.as_str(), user.id.as_str());
     let token = tokens::new_token(TOKEN_PREFIX).map_err(|e| ApiError::Internal(e.to_string()))?;
-    drop_tokens(conn, tenant, user).await?;
+    sqlx::query("DELETE FROM password_reset_tokens WHERE tenant_id = $1 AND user_id = $2")
+        .bind(tenant)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     sqlx::query(
-        "INSERT INTO password_reset_tokens (token_hash, tenant_id, user_id, expires_at, created_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO password_reset_tokens (token_hash, tenant_id, user_id, expires_at, created_at, status, password) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(token.hashed())
     .bind(tenant)
-    .bind(user)
+    .bind(id)
     .bind(expires_at.unix())
     .bind(at)
+    .bind(&user.status)
+    .bind(password_fingerprint(user))
     .execute(&mut *conn)
     .await?;
-    let done = json!({"kind": "issueResetToken", "expiresAt": expires_at.to_string()});
+    // The obligation as the contract writes it, then the message with the token.
+    let done = serde_json::to_value(Obligation::IssueResetToken { expires_at })?;
     let mut message = done.clone();
     if let Some(o) = message.as_object_mut() {
         o.insert(TOKEN_KEY.into(), token.expose().into());
     }
-    crate::outbox::enqueue(conn, tenant, user, "issueResetToken", &message, at).await?;
+    crate::outbox::enqueue(conn, tenant, id, "issueResetToken", &message, at).await?;
     Ok(done)
 }
 
-/// Drops the user's reset tokens (a change of status, password or deletion ends them; see
-/// [`crate::store::update_user`]).
-///
-/// # Errors
-/// Database errors.
-pub async fn drop_tokens(
-    conn: &mut AnyConnection,
-    tenant: &str,
-    user: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM password_reset_tokens WHERE tenant_id = $1 AND user_id = $2")
-        .bind(tenant)
-        .bind(user)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+/// What a token keeps of the password it is issued under: the SHA-256 of the stored hash
+/// (salted: any new password changes it), `None` for an account without one.
+fn password_fingerprint(user: &UserRow) -> Option<String> {
+    user.password_hash
+        .as_ref()
+        .map(|h| tokens::hash_token(&h.0))
 }
 
 /// An outbox message's obligation without its secret (the reset token), as the worker
@@ -152,7 +151,7 @@ pub async fn redeem(
     let hashed = tokens::hash_token(&body.token);
     let mut conn = app.db.pool().acquire().await?;
     let row = sqlx::query(
-        "SELECT user_id, expires_at FROM password_reset_tokens WHERE token_hash = $1 AND tenant_id = $2",
+        "SELECT user_id, expires_at, status, password FROM password_reset_tokens WHERE token_hash = $1 AND tenant_id = $2",
     )
     .bind(&hashed)
     .bind(&tenant.id)
@@ -164,23 +163,19 @@ pub async fn redeem(
     if expires_at <= at {
         return Err(not_live());
     }
+    let issued_status: String = row.try_get("status")?;
+    let issued_password: Option<String> = row.try_get("password")?;
+    // A change of the user's status or password since the token was issued ends it.
     let before = store::user(&mut conn, &tenant.id, &user_id)
         .await?
-        .filter(|u| u.deleted_at.is_none())
+        .filter(|u| {
+            u.deleted_at.is_none()
+                && u.status == issued_status
+                && password_fingerprint(u) == issued_password
+        })
         .ok_or_else(not_live)?;
     drop(conn);
-    // The rules a create holds a password to, the user's own data among them.
-    if let Some(pp) = tenant.policy.password_policy() {
-        let context =
-            warden_core::validate::password_context(&tenant.policy, &before.document, false);
-        let report =
-            password::check_password_opt(pp, &body.password, &context, tenant.policy.blocklist());
-        if !report.is_acceptable() {
-            return Err(ApiError::Invalid {
-                violations: report.violations(&warden_core::Path::key("password"), Lang::En),
-            });
-        }
-    }
+    crate::users::check_new_password(&tenant, &before.document, &body.password)?;
     let mut after = before.clone();
     after.password_hash = Some(crate::users::hash(&tenant.policy, body.password).await?);
     after.password_changed_at = Some(at);
@@ -200,8 +195,8 @@ pub async fn redeem(
     store::revoke_sessions(&mut tx, &mut after).await?;
     store::update_user(&mut tx, &after, at).await?;
     let done = vec![
-        json!({"kind": "invalidatePasswords"}),
-        json!({"kind": "revokeSessions"}),
+        serde_json::to_value(Obligation::InvalidatePasswords)?,
+        serde_json::to_value(Obligation::RevokeSessions)?,
     ];
     audit::append(
         &mut tx,

@@ -417,10 +417,6 @@ fn bind_user<'q>(
 /// (`stale_user`, HTTP 409) and the caller's transaction is dropped, its audit entry and
 /// obligations with it. The client reads the user again and retries.
 ///
-/// A write that changes the user's status, password or deletion also drops the user's
-/// password reset tokens ([`crate::reset`]): a token issued before such a change does not
-/// outlive it.
-///
 /// # Errors
 /// [`ApiError::Conflict`] when the row changed since it was read (or is gone); database
 /// errors.
@@ -431,21 +427,6 @@ pub async fn update_user(conn: &mut AnyConnection, u: &UserRow, now: i64) -> Res
     if moved {
         crate::closure::set_manager(conn, &u.tenant, &u.id, u.manager.as_deref()).await?;
     }
-    let stored = sqlx::query(
-        "SELECT status, password_hash, deleted_at FROM users WHERE id = $1 AND tenant_id = $2 AND version = $3",
-    )
-    .bind(&u.id)
-    .bind(&u.tenant)
-    .bind(u.version)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or_else(|| stale_user(&u.id))?;
-    let resets_end = stored.try_get::<String, _>("status")? != u.status
-        || stored
-            .try_get::<Option<String>, _>("password_hash")?
-            .as_deref()
-            != u.password_hash.as_ref().map(|h| h.0.as_str())
-        || stored.try_get::<Option<i64>, _>("deleted_at")? != u.deleted_at;
     let written = bind_user(
         sqlx::query(
             "UPDATE users SET document = $3, organization_id = $4, manager_id = $5, location = $6, status = $7, status_until = $8, roles = $9, groups_json = $10, super_admin = $11, root = $12, password_hash = $13, password_changed_at = $14, must_change_password = $15, session_epoch = $16, failed_logins = $17, lockouts = $18, deleted_at = $19, updated_at = $20, version = version + 1 WHERE id = $1 AND tenant_id = $2 AND version = $21",
@@ -459,9 +440,6 @@ pub async fn update_user(conn: &mut AnyConnection, u: &UserRow, now: i64) -> Res
     .rows_affected();
     if written != 1 {
         return Err(stale_user(&u.id));
-    }
-    if resets_end {
-        crate::reset::drop_tokens(conn, &u.tenant, &u.id).await?;
     }
     Ok(())
 }
@@ -495,13 +473,19 @@ pub async fn write_login_counters(
 
 /// The error of a write over a user row that changed since it was read.
 pub fn stale_user(id: &str) -> ApiError {
+    stale(format!(
+        "user `{id}` changed while this request was being decided; read it again and retry"
+    ))
+}
+
+/// 409 `stale_user`: what a decision was made on changed before its write (`message`
+/// says what).
+fn stale(message: String) -> ApiError {
     ApiError::Conflict {
         errors: vec![FieldError {
             field: "id".into(),
             code: "stale_user".into(),
-            message: format!(
-                "user `{id}` changed while this request was being decided; read it again and retry"
-            ),
+            message,
         }],
     }
 }
@@ -812,13 +796,10 @@ pub async fn recheck_super_admins(
             .await?;
     }
     if active_super_admins(conn, &before.tenant).await? != counted - 1 {
-        return Err(ApiError::Conflict {
-            errors: vec![FieldError {
-                field: "id".into(),
-                code: "stale_user".into(),
-                message: "the tenant's super administrators changed while this request was being decided; retry".into(),
-            }],
-        });
+        return Err(stale(
+            "the tenant's super administrators changed while this request was being decided; retry"
+                .into(),
+        ));
     }
     Ok(true)
 }

@@ -55,6 +55,31 @@ fn hash_policy(policy: &Policy) -> ResolvedPasswordPolicy {
         .unwrap_or_else(|| Profile::Nist80063b4.resolved())
 }
 
+/// A password set for a stored user outside a record's validation (an administrator's
+/// reset, a reset token's redemption): held to the rules a create or an edit holds it to,
+/// the user's own data (name, email, identifiers) among them.
+///
+/// # Errors
+/// [`ApiError::Invalid`] with the password rules' violations, at `password`.
+pub(crate) fn check_new_password(
+    tenant: &Tenant,
+    document: &Map<String, Value>,
+    plain: &str,
+) -> Result<(), ApiError> {
+    let Some(pp) = tenant.policy.password_policy() else {
+        return Ok(());
+    };
+    let context = warden_core::validate::password_context(&tenant.policy, document, false);
+    let report = password::check_password_opt(pp, plain, &context, tenant.policy.blocklist());
+    if report.is_acceptable() {
+        Ok(())
+    } else {
+        Err(ApiError::Invalid {
+            violations: report.violations(&warden_core::Path::key("password"), Lang::En),
+        })
+    }
+}
+
 /// Hashes on the blocking pool (argon2id takes tens of milliseconds and 19 MiB).
 pub(crate) async fn hash(policy: &Policy, plain: String) -> Result<StoredHash, ApiError> {
     let p = hash_policy(policy);
@@ -1730,23 +1755,7 @@ pub async fn password_reset(
             Some(p.expose().to_owned())
         }
         (Some(ResetMethod::Admin), _, Some(p)) => {
-            if let Some(pp) = tenant.policy.password_policy() {
-                // The rules a create or an edit holds the password to, the user's own data
-                // (name, email, identifiers) among them.
-                let context = warden_core::validate::password_context(
-                    &tenant.policy,
-                    &before.document,
-                    false,
-                );
-                let report =
-                    password::check_password_opt(pp, &p, &context, tenant.policy.blocklist());
-                if !report.is_acceptable() {
-                    return Err(ApiError::Invalid {
-                        violations: report
-                            .violations(&warden_core::Path::key("password"), Lang::En),
-                    });
-                }
-            }
+            check_new_password(tenant, &before.document, &p)?;
             after.password_hash = Some(hash(&tenant.policy, p).await?);
             after.password_changed_at = Some(at);
             None
@@ -1776,7 +1785,7 @@ pub async fn password_reset(
     let mut done = apply_obligations(&mut tx, &mut after, &obligations, &actor.id, at).await?;
     for o in &token_obligations {
         if let Obligation::IssueResetToken { expires_at } = o {
-            done.push(crate::reset::issue(&mut tx, &tenant.id, &after.id, *expires_at, at).await?);
+            done.push(crate::reset::issue(&mut tx, &after, *expires_at, at).await?);
         }
     }
     store::update_user(&mut tx, &after, at).await?;
