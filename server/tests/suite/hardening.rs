@@ -29,8 +29,9 @@ async fn stored_groups(env: &Env, id: &str) -> (i64, String) {
 }
 
 /// Adds to the HR policy a role `helpdesk` that manages groups (and reads and updates
-/// users) across the organisation, granted by administrators only.
-async fn add_helpdesk(env: &Env) {
+/// users) across the organisation, granted by administrators only, and has HR (`as_hr`)
+/// give it to `paul` beside his `employee` role.
+async fn paul_in_helpdesk(env: &Env, as_hr: &Auth, paul: &str) {
     env.edit_policy(HR, |doc| {
         doc["access"]["roles"]["helpdesk"] = json!({
             "label": {"en": "Helpdesk"},
@@ -44,6 +45,15 @@ async fn add_helpdesk(env: &Env) {
         });
     })
     .await;
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{paul}"),
+            as_hr,
+            Some(json!({"roles": ["employee", "helpdesk"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
 }
 
 fn deny_code(v: &Value) -> &Value {
@@ -57,19 +67,10 @@ async fn group_membership_is_a_role_grant(env: &Env) {
     let users = env.demo(HR).await;
     let hr = demo_user(&users, "hr");
     let paul = demo_user(&users, "paul");
-    add_helpdesk(env).await;
     let key = env.key(HR, "service").await;
     let as_hr = Auth::key(&key, &hr.id);
     let as_paul = Auth::key(&key, &paul.id);
-    let (s, v, _) = env
-        .call(
-            Method::PATCH,
-            &format!("/api/v1/users/{}", paul.id),
-            &as_hr,
-            Some(json!({"roles": ["employee", "helpdesk"]})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    paul_in_helpdesk(env, &as_hr, &paul.id).await;
     let before = stored_groups(env, &paul.id).await;
 
     // The direct grant is refused...
@@ -138,19 +139,10 @@ async fn group_membership_keeps_the_grant_rules(env: &Env) {
     let hr = demo_user(&users, "hr");
     let sophie = demo_user(&users, "sophie");
     let paul = demo_user(&users, "paul");
-    add_helpdesk(env).await;
     let key = env.key(HR, "service").await;
     let as_hr = Auth::key(&key, &hr.id);
     let as_paul = Auth::key(&key, &paul.id);
-    let (s, v, _) = env
-        .call(
-            Method::PATCH,
-            &format!("/api/v1/users/{}", paul.id),
-            &as_hr,
-            Some(json!({"roles": ["employee", "helpdesk"]})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    paul_in_helpdesk(env, &as_hr, &paul.id).await;
 
     // Escalation: `manager` gives `reviews.*`, which the helpdesk does not hold.
     let managers = |id: &str| format!("/api/v1/groups/people-managers/members/{id}");

@@ -41,6 +41,20 @@ fn component(name: &str) -> Vec<u8> {
     })
 }
 
+/// Commits a JSON Lines import (200 asserted); the response.
+async fn commit_jsonl(env: &Env, auth: &Auth, file: String) -> Value {
+    let (s, v, _) = env
+        .call_raw(
+            Method::POST,
+            "/api/v1/imports?format=jsonl&commit=true",
+            auth,
+            Some(file),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v
+}
+
 async fn read_report(env: &Env, auth: &Auth, id: &str) -> (StatusCode, Value) {
     let (s, v, _) = env
         .call(Method::GET, &format!("/api/v1/imports/{id}"), auth, None)
@@ -61,15 +75,7 @@ async fn invalid_rows_are_reported(env: &Env) {
         row("Sophie", "sophie.martin@company.com", &hr.id),
     ]
     .join("\n");
-    let (s, v, _) = env
-        .call_raw(
-            Method::POST,
-            "/api/v1/imports?format=jsonl&commit=true",
-            &as_hr,
-            Some(file),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    let v = commit_jsonl(env, &as_hr, file).await;
     let check = |v: &Value| {
         let results = v["results"].as_array().unwrap();
         let indexes: Vec<u64> = results
@@ -123,15 +129,7 @@ async fn stored_reports_are_read_by_importers_only(env: &Env) {
     let as_hr = Auth::key(&key, &hr.id);
     // Duplicates of the HR partner's own email (the manager may not read that account).
     let file = row("Hugo", "hugo.renard@company.com", &hr.id);
-    let (s, v, _) = env
-        .call_raw(
-            Method::POST,
-            "/api/v1/imports?format=jsonl&commit=true",
-            &as_hr,
-            Some(file),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    let v = commit_jsonl(env, &as_hr, file).await;
     let id = v["import"].as_str().unwrap().to_owned();
     let dup = &v["results"][0]["violations"][0];
     assert_eq!(dup["code"], "duplicate", "{v}");
@@ -186,15 +184,7 @@ async fn plugin_output_in_reports_is_bounded(env: &Env) {
         .map(|i| row("Ines", &format!("ines.{i}@company.com"), &hr.id))
         .collect::<Vec<_>>()
         .join("\n");
-    let (s, v, _) = env
-        .call_raw(
-            Method::POST,
-            "/api/v1/imports?format=jsonl&commit=true",
-            &as_hr,
-            Some(file),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    let v = commit_jsonl(env, &as_hr, file).await;
     assert_eq!(v["summary"]["refused"], 3, "{v}");
     let id = v["import"].as_str().unwrap().to_owned();
     let (s, stored) = read_report(env, &as_hr, &id).await;

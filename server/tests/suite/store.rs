@@ -1505,6 +1505,15 @@ async fn outbox_commits_with_the_change(env: &Env) {
 }
 on_both!(outbox_commits_with_the_change);
 
+/// A user's row as stored now.
+async fn stored_row(env: &Env, id: &str) -> UserRow {
+    let tenant = text(env, "SELECT tenant_id FROM users WHERE id = $1", id)
+        .await
+        .unwrap();
+    let mut conn = env.app.db.pool().acquire().await.unwrap();
+    store::user(&mut conn, &tenant, id).await.unwrap().unwrap()
+}
+
 /// Optimistic concurrency: a write over a user row that changed since it was read is refused
 /// (409 `stale_user`) and leaves the other write standing, whether the change was a full
 /// write or a session revocation's epoch bump. Two concurrent requests on one user used to
@@ -1514,17 +1523,6 @@ async fn a_write_over_a_changed_user_is_refused(env: &Env) {
     let users = env.demo(HR).await;
     let hr = demo_user(&users, "hr");
     let sophie = demo_user(&users, "sophie");
-    let tenant = text(env, "SELECT tenant_id FROM users WHERE id = $1", &sophie.id)
-        .await
-        .unwrap();
-    let read = |env: &Env| {
-        let (tenant, id) = (tenant.clone(), sophie.id.clone());
-        let pool = env.app.db.pool().clone();
-        async move {
-            let mut conn = pool.acquire().await.unwrap();
-            store::user(&mut conn, &tenant, &id).await.unwrap().unwrap()
-        }
-    };
     let write = |row: UserRow| {
         let db = env.app.db.clone();
         async move {
@@ -1542,7 +1540,7 @@ async fn a_write_over_a_changed_user_is_refused(env: &Env) {
     };
 
     // Two requests read the same row; the first to write wins, the second is refused.
-    let mut first = read(env).await;
+    let mut first = stored_row(env, &sophie.id).await;
     let mut second = first.clone();
     first.status = "inactive".into();
     second
@@ -1550,13 +1548,13 @@ async fn a_write_over_a_changed_user_is_refused(env: &Env) {
         .insert("jobTitle".into(), "Overwritten".into());
     write(first).await.unwrap();
     assert_eq!(stale_code(write(second).await), "stale_user");
-    let now = read(env).await;
+    let now = stored_row(env, &sophie.id).await;
     assert_eq!(now.status, "inactive", "the first write stands");
     assert_ne!(now.document.get("jobTitle"), Some(&"Overwritten".into()));
 
     // A session revocation between the read and the write: the write would have put the
     // old epoch back (the revoked sessions alive again); it is refused instead.
-    let stale = read(env).await;
+    let stale = stored_row(env, &sophie.id).await;
     let epoch = stale.session_epoch;
     let key = env.key(HR, "service").await;
     let (s, v, _) = env
@@ -1571,15 +1569,15 @@ async fn a_write_over_a_changed_user_is_refused(env: &Env) {
     let mut over = stale;
     over.must_change_password = true;
     assert_eq!(stale_code(write(over).await), "stale_user");
-    let now = read(env).await;
+    let now = stored_row(env, &sophie.id).await;
     assert_eq!(now.session_epoch, epoch + 1, "the revocation stands");
     assert!(!now.must_change_password);
 
     // Read again, the write goes through (and bumps the version once).
-    let fresh = read(env).await;
+    let fresh = stored_row(env, &sophie.id).await;
     let version = fresh.version;
     write(fresh).await.unwrap();
-    assert_eq!(read(env).await.version, version + 1);
+    assert_eq!(stored_row(env, &sophie.id).await.version, version + 1);
 }
 on_both!(a_write_over_a_changed_user_is_refused);
 
@@ -1589,9 +1587,6 @@ on_both!(a_write_over_a_changed_user_is_refused);
 async fn the_super_admin_count_is_rechecked_at_write_time(env: &Env) {
     let users = env.demo(HR).await;
     let (a, b) = (demo_user(&users, "sophie"), demo_user(&users, "paul"));
-    let tenant = text(env, "SELECT tenant_id FROM users WHERE id = $1", &a.id)
-        .await
-        .unwrap();
     let pool = env.app.db.pool().clone();
     for id in [&a.id, &b.id] {
         sqlx::query("UPDATE users SET super_admin = 1, status = 'active' WHERE id = $1")
@@ -1600,19 +1595,12 @@ async fn the_super_admin_count_is_rechecked_at_write_time(env: &Env) {
             .await
             .unwrap();
     }
+    let (before_a, before_b) = (stored_row(env, &a.id).await, stored_row(env, &b.id).await);
     let mut conn = pool.acquire().await.unwrap();
-    let counted = store::active_super_admins(&mut conn, &tenant)
+    let counted = store::active_super_admins(&mut conn, &before_a.tenant)
         .await
         .unwrap();
     assert!(counted >= 2, "{counted}");
-    let before_a = store::user(&mut conn, &tenant, &a.id)
-        .await
-        .unwrap()
-        .unwrap();
-    let before_b = store::user(&mut conn, &tenant, &b.id)
-        .await
-        .unwrap()
-        .unwrap();
     drop(conn);
     let backend = env.app.db.backend();
     let deactivate = |u: &UserRow| {
@@ -1685,16 +1673,15 @@ async fn a_reset_token_is_issued_delivered_and_redeemed_once(env: &Env) {
     let rep = demo_user(&users, "rep");
     let key = env.key(CRM, "admin").await;
     let session = env.sign_in(CRM, &rep.login, DEMO_PASSWORD).await.unwrap();
+    // A reset of the rep asked by the administrator.
+    let reset = |body: Value| {
+        let path = format!("/api/v1/users/{}/password-reset", rep.id);
+        let auth = Auth::key(&key, &admin.id);
+        async move { env.call(Method::POST, &path, &auth, Some(body)).await }
+    };
 
     // A password sent with the token method is refused, not ignored.
-    let (s, v, _) = env
-        .call(
-            Method::POST,
-            &format!("/api/v1/users/{}/password-reset", rep.id),
-            &Auth::key(&key, &admin.id),
-            Some(json!({"method": "token", "password": "Vq8!rT#2mLp9zXw"})),
-        )
-        .await;
+    let (s, v, _) = reset(json!({"method": "token", "password": "Vq8!rT#2mLp9zXw"})).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
     assert_eq!(
         env.scalar(
@@ -1705,14 +1692,7 @@ async fn a_reset_token_is_issued_delivered_and_redeemed_once(env: &Env) {
         0
     );
 
-    let (s, v, _) = env
-        .call(
-            Method::POST,
-            &format!("/api/v1/users/{}/password-reset", rep.id),
-            &Auth::key(&key, &admin.id),
-            Some(json!({"method": "token"})),
-        )
-        .await;
+    let (s, v, _) = reset(json!({"method": "token"})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let kinds: Vec<&str> = v["obligations"]
         .as_array()
@@ -1836,14 +1816,7 @@ async fn a_reset_token_is_issued_delivered_and_redeemed_once(env: &Env) {
 
     // A second reset replaces the user's live token; an expired one is refused.
     let issue = || async {
-        let (s, v, _) = env
-            .call(
-                Method::POST,
-                &format!("/api/v1/users/{}/password-reset", rep.id),
-                &Auth::key(&key, &admin.id),
-                Some(json!({"method": "token"})),
-            )
-            .await;
+        let (s, v, _) = reset(json!({"method": "token"})).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         let payload: String = sqlx::query_scalar(
             "SELECT payload FROM outbox WHERE user_id = $1 AND kind = 'issueResetToken' AND state = 'pending'",
@@ -1872,14 +1845,7 @@ async fn a_reset_token_is_issued_delivered_and_redeemed_once(env: &Env) {
     assert_eq!((s, &v), (StatusCode::FORBIDDEN, &refused), "expired");
     // A password set another way (an administrator's reset) ends the live token.
     let third = issue().await;
-    let (s, v, _) = env
-        .call(
-            Method::POST,
-            &format!("/api/v1/users/{}/password-reset", rep.id),
-            &Auth::key(&key, &admin.id),
-            Some(json!({"method": "admin", "password": "Kx4#pQ9!vNm2rTz"})),
-        )
-        .await;
+    let (s, v, _) = reset(json!({"method": "admin", "password": "Kx4#pQ9!vNm2rTz"})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, v, _) = redeem(&third, CRM, "Vq8!rT#2mLp9zXa").await;
     assert_eq!(
@@ -1945,15 +1911,7 @@ on_both!(unknown_query_parameters_are_refused);
 async fn login_counters_make_no_new_version(env: &Env) {
     let users = env.demo(HR).await;
     let sophie = demo_user(&users, "sophie");
-    let tenant = text(env, "SELECT tenant_id FROM users WHERE id = $1", &sophie.id)
-        .await
-        .unwrap();
-    let mut conn = env.app.db.pool().acquire().await.unwrap();
-    let read = store::user(&mut conn, &tenant, &sophie.id)
-        .await
-        .unwrap()
-        .unwrap();
-    drop(conn);
+    let read = stored_row(env, &sophie.id).await;
     assert!(env.sign_in(HR, &sophie.login, WRONG).await.is_none());
     assert!(
         env.sign_in(HR, &sophie.login, DEMO_PASSWORD)
