@@ -16,6 +16,14 @@ const MIN_NEAR_MATCH_CHARS: usize = 4;
 /// The longest unit a password may repeat before it counts as repetitive.
 const MAX_REPEATED_UNIT: usize = 16;
 
+/// The most UTF-8 bytes of a password the checks analyse. A longer one is longer than the
+/// largest `maxLength` a policy may set ([`super::MAX_LENGTH_LIMIT`], 4,096 code points)
+/// whatever its normalisation: at least 65,536 code points before NFKC, and canonical
+/// composition joins at most four into one. It is judged by its length alone, so the
+/// checks' copies of it (normalised, lower-cased, leet readings, characters) stay bounded:
+/// a 20 MB password made about 260 MB of them, beyond the portable module's 256 MiB.
+pub const MAX_PASSWORD_BYTES: usize = 256 << 10;
+
 /// What the check knows about the user, for the similarity rule and the MFA minimum.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PasswordContext<'a> {
@@ -59,7 +67,9 @@ pub struct ChecklistItem {
     /// Whether the password meets it.
     pub met: bool,
     /// Params to render the rule's message with (`min` for `password_too_short`, `max` for
-    /// `password_too_long`, `attribute` for an unmet `password_similar`).
+    /// `password_too_long`, `attribute` for an unmet `password_similar`; `unavailable`: the
+    /// rule could not be checked, `skipped`: the password was too long to analyse, both on
+    /// an unmet item).
     #[serde(default, skip_serializing_if = "Params::is_empty")]
     pub params: Params,
     /// The rule as a form shows it (`at least 8 characters`), in the requested language;
@@ -149,6 +159,10 @@ fn serialize_issues<S: Serializer>(issues: &[Issue], s: S) -> Result<S::Ok, S::E
 ///    1 to 16 characters repeated (`aaaaaaaa`, `abcabcab`, `passpass`), or a run of
 ///    ascending or descending consecutive code points (`abcdefgh`, `87654321`; digits
 ///    wrap around: `7890123`).
+///
+/// A password of more than [`MAX_PASSWORD_BYTES`] is judged too long without the other
+/// analyses (its `actual` length counted before normalisation); every other rule is listed
+/// unmet with the param `skipped`, control characters excepted, which are checked as above.
 #[cfg(feature = "builtin-blocklist")]
 pub fn check_password(
     policy: &ResolvedPasswordPolicy,
@@ -197,6 +211,9 @@ pub fn check_password_opt(
     let unmet = |met: bool| if met { Vec::new() } else { vec![Params::new()] };
 
     let has_control = password.chars().any(char::is_control);
+    if password.len() > MAX_PASSWORD_BYTES {
+        return oversize_report(policy, password, context.mfa, has_control);
+    }
     let normalized = nfkc(password);
     let chars: Vec<char> = normalized.chars().collect();
     let length = chars.len();
@@ -328,6 +345,65 @@ pub fn check_password_opt(
         issues,
         score,
         entropy_bits,
+        checklist,
+    }
+}
+
+/// The report on a password of more than [`MAX_PASSWORD_BYTES`]: too long (its `actual`
+/// length counted before normalisation, which cannot bring it under the maximum), control
+/// characters judged as for any password, and every other rule the policy has listed unmet
+/// with the param `skipped` and no issue of its own: a rule that was not checked never
+/// passes. Score 0.
+fn oversize_report(
+    policy: &ResolvedPasswordPolicy,
+    password: &str,
+    mfa: bool,
+    has_control: bool,
+) -> PasswordReport {
+    let (min, max) = (policy.effective_min_length(mfa), policy.max_length);
+    let length = password.chars().count();
+    let mut skipped = Params::new();
+    skipped.insert("skipped".into(), true.into());
+    let item = |code, met, params| ChecklistItem {
+        code,
+        met,
+        params,
+        label: String::new(),
+    };
+    let mut checklist = vec![
+        item(Code::PasswordTooShort, true, params(&[("min", min)])),
+        item(Code::PasswordTooLong, false, params(&[("max", max)])),
+    ];
+    let mut issues = vec![Issue {
+        code: Code::PasswordTooLong,
+        params: params(&[("max", max), ("actual", length)]),
+        custom_message: None,
+    }];
+    for (listed, code) in [
+        (policy.require_upper, Code::PasswordMissingUpper),
+        (policy.require_lower, Code::PasswordMissingLower),
+        (policy.require_digit, Code::PasswordMissingDigit),
+        (policy.require_special, Code::PasswordMissingSpecial),
+        (policy.blocklist, Code::PasswordCommon),
+        (policy.similarity, Code::PasswordSimilar),
+        (true, Code::PasswordRepetitive),
+    ] {
+        if listed {
+            checklist.push(item(code, false, skipped.clone()));
+        }
+    }
+    checklist.push(item(
+        Code::PasswordInvalidCharacters,
+        !has_control,
+        Params::new(),
+    ));
+    if has_control {
+        issues.push(Issue::new(Code::PasswordInvalidCharacters));
+    }
+    PasswordReport {
+        issues,
+        score: 0,
+        entropy_bits: 0.0,
         checklist,
     }
 }

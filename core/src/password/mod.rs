@@ -33,7 +33,8 @@ pub use blocklist::Blocklist;
 #[cfg(feature = "builtin-blocklist")]
 pub use check::check_password;
 pub use check::{
-    ChecklistItem, PasswordContext, PasswordReport, check_password_opt, check_password_with,
+    ChecklistItem, MAX_PASSWORD_BYTES, PasswordContext, PasswordReport, check_password_opt,
+    check_password_with,
 };
 pub use generate::{
     DEFAULT_GENERATED_LENGTH, RandomSource, generate_password, generate_password_with,

@@ -624,3 +624,66 @@ mod hashing {
         ));
     }
 }
+
+#[test]
+fn a_password_beyond_the_analysed_bytes_is_judged_by_its_length_alone() {
+    let policy = composition();
+    let at_bound = "Ab1!".repeat(MAX_PASSWORD_BYTES / 4);
+    let analysed = check_password_with(&policy, &at_bound, &none(), Blocklist::builtin());
+    assert!(
+        analysed
+            .checklist
+            .iter()
+            .all(|i| !i.params.contains_key("skipped"))
+    );
+    assert!(
+        analysed
+            .issues
+            .iter()
+            .any(|i| i.code == Code::PasswordRepetitive)
+    );
+
+    let over = format!("{at_bound}x\u{7}");
+    let report = check_password_with(&policy, &over, &none(), Blocklist::builtin());
+    assert!(!report.is_acceptable());
+    assert_eq!(report.score, 0);
+    let issues: Vec<_> = report.issues.iter().map(|i| i.code).collect();
+    assert_eq!(
+        issues,
+        [Code::PasswordTooLong, Code::PasswordInvalidCharacters]
+    );
+    assert_eq!(
+        report.issues[0].params["actual"],
+        serde_json::json!(MAX_PASSWORD_BYTES + 2)
+    );
+    let items: Vec<_> = report
+        .checklist
+        .iter()
+        .map(|i| (i.code, i.met, i.params.contains_key("skipped")))
+        .collect();
+    assert_eq!(
+        items,
+        [
+            (Code::PasswordTooShort, true, false),
+            (Code::PasswordTooLong, false, false),
+            (Code::PasswordMissingUpper, false, true),
+            (Code::PasswordMissingLower, false, true),
+            (Code::PasswordMissingDigit, false, true),
+            (Code::PasswordMissingSpecial, false, true),
+            (Code::PasswordCommon, false, true),
+            (Code::PasswordSimilar, false, true),
+            (Code::PasswordRepetitive, false, true),
+            (Code::PasswordInvalidCharacters, false, false),
+        ]
+    );
+    // Even the largest maximum a policy may set is far below the bound.
+    let widest = PasswordPolicy {
+        max_length: Some(MAX_LENGTH_LIMIT),
+        ..PasswordPolicy::default()
+    }
+    .resolve()
+    .unwrap();
+    let plain = "b".repeat(MAX_PASSWORD_BYTES + 1);
+    let codes = codes(&widest, &plain, &none());
+    assert_eq!(codes, [Code::PasswordTooLong]);
+}
