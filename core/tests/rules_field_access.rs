@@ -43,6 +43,7 @@ fn change_with(
         before: before.clone(),
         after: after.clone(),
         current_password_verified: verified,
+        facts: Default::default(),
         lang: Lang::En,
     };
     serde_json::to_value(lifecycle::changes(p, &req, now()).unwrap()).unwrap()
@@ -382,6 +383,7 @@ fn an_undeclared_role_of_the_actor_is_a_typed_error() {
         before: e,
         after,
         current_password_verified: None,
+        facts: Default::default(),
         lang: Lang::En,
     };
     let err = lifecycle::changes(&p, &req, now()).unwrap_err();
@@ -488,6 +490,7 @@ fn obligations_of_an_allowed_self_service_edit_are_kept() {
         before: c,
         after,
         current_password_verified: Some(true),
+        facts: Default::default(),
         lang: Lang::En,
     };
     let d = lifecycle::changes(&p, &req, now()).unwrap();

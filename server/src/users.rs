@@ -12,8 +12,9 @@ use warden_core::access::{
     self, AuthorizeRequest, AuthzDecision, Directory, Placeholder, RoleChange, SqlOptions, Target,
 };
 use warden_core::lifecycle::{
-    self, ChangeRequest, DeleteMode, DeleteRequest, LifecycleError, LoginFacts, Obligation,
-    OrganizationState, PasswordResetRequest, ResetMethod, TransitionFacts, TransitionRequest,
+    self, ChangeFacts, ChangeRequest, DeleteMode, DeleteRequest, LifecycleError, LoginFacts,
+    Obligation, OrganizationState, PasswordResetRequest, ResetMethod, TransitionFacts,
+    TransitionRequest,
 };
 use warden_core::model::Account;
 use warden_core::password::{self, Profile, ResolvedPasswordPolicy};
@@ -1350,6 +1351,13 @@ pub async fn update(
         (_, _) if plain.is_some() && actor.id == before.id => Some(false),
         _ => None,
     };
+    // Taking the flag from a super administrator: the count the kernel's `lastSuperAdmin`
+    // guard decides on, held again at write time.
+    let supers = if before.super_admin && !after.super_admin {
+        Some(store::active_super_admins(&mut conn, &tenant.id).await?)
+    } else {
+        None
+    };
     let obligations = match tenant.policy.lifecycle() {
         Some(_) => {
             let ch = lifecycle::changes_in(
@@ -1360,6 +1368,9 @@ pub async fn update(
                     before: before_account,
                     after: after_account,
                     current_password_verified,
+                    facts: ChangeFacts {
+                        active_super_admins: supers.map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+                    },
                     lang: Lang::En,
                 },
                 now(),
@@ -1384,6 +1395,10 @@ pub async fn update(
     let written: Result<Vec<Value>, ApiError> = async {
         let done = apply_obligations(&mut tx, &mut after, &obligations, &actor.id, at).await?;
         store::update_user(&mut tx, &after, at).await?;
+        if let Some(n) = supers {
+            store::recheck_super_admins(&mut tx, app.db.backend(), &before, Some(&after), n)
+                .await?;
+        }
         store::set_keys(&mut tx, &tenant.id, &after.id, &decision.checks).await?;
         store::sync_roles(
             &mut tx, &tenant.id, &after.id, &added, &removed, &actor.id, at,

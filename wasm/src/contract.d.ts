@@ -1776,6 +1776,22 @@ export interface AuditEntry1 {
   to?: string | null;
 }
 /**
+ * The facts of an edit, each optional so that a decision can say which one it needs (kind
+ * `missingFact`, as a transition's guards do).
+ *
+ * This interface was referenced by `WardenContract`'s JSON-Schema
+ * via the `definition` "ChangeFacts".
+ */
+export interface ChangeFacts {
+  /**
+   * Active super administrators, the edited account included: asked only when the edit
+   * takes the super-administrator flag from an account in a login status and the
+   * policy's transitions or deletion guard the last one (`lastSuperAdmin`), which the
+   * edit may then not take from the last.
+   */
+  activeSuperAdmins?: number | null;
+}
+/**
  * The input of [`Op::Changes`].
  *
  * This interface was referenced by `WardenContract`'s JSON-Schema
@@ -1793,6 +1809,7 @@ export interface ChangesInput {
    * The directory rows, to refuse a manager edit that would make a cycle.
    */
   directory?: Account[];
+  facts?: ChangeFacts1;
   /**
    * An instant: RFC 3339 (`2026-01-31T09:00:00Z`, an offset is accepted and normalised to UTC).
    */
@@ -1958,6 +1975,19 @@ export interface Account8 {
   superAdmin?: boolean;
 }
 /**
+ * What the caller knows and Warden cannot (`activeSuperAdmins`, when the edit takes the
+ * super-administrator flag away).
+ */
+export interface ChangeFacts1 {
+  /**
+   * Active super administrators, the edited account included: asked only when the edit
+   * takes the super-administrator flag from an account in a login status and the
+   * policy's transitions or deletion guard the last one (`lastSuperAdmin`), which the
+   * edit may then not take from the last.
+   */
+  activeSuperAdmins?: number | null;
+}
+/**
  * A question validation cannot answer itself.
  *
  * This interface was referenced by `WardenContract`'s JSON-Schema
@@ -2060,7 +2090,9 @@ export interface ChecklistItem {
   met: boolean;
   /**
    * Params to render the rule's message with (`min` for `password_too_short`, `max` for
-   * `password_too_long`, `attribute` for an unmet `password_similar`).
+   * `password_too_long`, `attribute` for an unmet `password_similar`; `unavailable`: the
+   * rule could not be checked, `skipped`: the password was too long to analyse, both on
+   * an unmet item).
    */
   params?: {
     [k: string]: unknown;

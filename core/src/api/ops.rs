@@ -645,6 +645,10 @@ pub struct ChangesInput {
     /// The directory rows, to refuse a manager edit that would make a cycle.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub directory: Vec<Account>,
+    /// What the caller knows and Warden cannot (`activeSuperAdmins`, when the edit takes the
+    /// super-administrator flag away).
+    #[serde(default, skip_serializing_if = "lifecycle::ChangeFacts::is_empty")]
+    pub facts: lifecycle::ChangeFacts,
     /// The current time.
     pub now: Timestamp,
 }
@@ -659,6 +663,7 @@ impl Operation for ChangesInput {
             before: self.before,
             after: self.after,
             current_password_verified: self.current_password_verified,
+            facts: self.facts,
             lang,
         };
         lifecycle::changes_in(policy, &dir, &req, self.now).map_err(|e| lifecycle_error(policy, e))

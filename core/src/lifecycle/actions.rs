@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::spec::Guard;
 use super::transition::{GuardContext, GuardOutcome, check_guard, record_of};
 use super::{
     AuditEntry, ChangeEffect, Decision, DeleteMode, Deny, DenyCode, DenyKind, LifecycleError,
@@ -297,9 +298,33 @@ pub struct ChangeRequest {
     /// R002-05).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_password_verified: Option<bool>,
+    /// What the caller knows and Warden cannot (see [`ChangeFacts`]).
+    #[serde(default, skip_serializing_if = "ChangeFacts::is_empty")]
+    pub facts: ChangeFacts,
     /// The language of messages.
     #[serde(default)]
     pub lang: Lang,
+}
+
+/// The facts of an edit, each optional so that a decision can say which one it needs (kind
+/// `missingFact`, as a transition's guards do).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChangeFacts {
+    /// Active super administrators, the edited account included: asked only when the edit
+    /// takes the super-administrator flag from an account in a login status and the
+    /// policy's transitions or deletion guard the last one (`lastSuperAdmin`), which the
+    /// edit may then not take from the last.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_super_admins: Option<u32>,
+}
+
+impl ChangeFacts {
+    /// Whether no fact is given.
+    pub fn is_empty(&self) -> bool {
+        self.active_super_admins.is_none()
+    }
 }
 
 /// A self-service or administrative password change.
@@ -401,7 +426,32 @@ struct ChangeInput<'a> {
     after: &'a Account,
     changed: Vec<String>,
     current_password_verified: Option<bool>,
+    active_super_admins: Option<u32>,
     lang: Lang,
+}
+
+/// Whether the edit takes the super-administrator flag from the last active one, under a
+/// policy whose transitions or deletion guard the last one (`lastSuperAdmin`): the same
+/// guard, for the flag instead of the status. `Err` names the missing fact.
+fn last_super_admin_edit(
+    lc: &super::CompiledLifecycle,
+    input: &ChangeInput<'_>,
+) -> Result<bool, &'static str> {
+    let spec = lc.spec();
+    let guarded = spec
+        .transitions
+        .iter()
+        .flat_map(|t| &t.guards)
+        .chain(spec.deletion.iter().flat_map(|d| &d.blockers))
+        .any(|g| *g == Guard::LastSuperAdmin);
+    let active = lc.status(&input.before.status).is_some_and(|s| s.login);
+    if !(guarded && active && input.before.super_admin && !input.after.super_admin) {
+        return Ok(false);
+    }
+    match input.active_super_admins {
+        None => Err("activeSuperAdmins"),
+        Some(n) => Ok(n <= 1),
+    }
 }
 
 fn decide_changes(
@@ -463,6 +513,29 @@ fn decide_changes(
             lang,
         ));
         return Ok(d);
+    }
+    match last_super_admin_edit(lc, &input) {
+        Ok(false) => {}
+        Ok(true) => {
+            d.deny = Some(Deny::new(
+                DenyKind::Forbidden,
+                DenyCode::LastSuperAdmin,
+                Guard::LastSuperAdmin.as_str(),
+                Params::new(),
+                lang,
+            ));
+            return Ok(d);
+        }
+        Err(fact) => {
+            d.deny = Some(Deny::new(
+                DenyKind::MissingFact,
+                DenyCode::MissingFact,
+                "facts",
+                one("facts", vec![fact.to_owned()]),
+                lang,
+            ));
+            return Ok(d);
+        }
     }
     let password = has("password");
     if password
@@ -553,6 +626,7 @@ pub fn changes_in(
             after: &req.after,
             changed: changed_fields(&req.before, &req.after),
             current_password_verified: req.current_password_verified,
+            active_super_admins: req.facts.active_super_admins,
             lang: req.lang,
         },
         now,
@@ -599,6 +673,10 @@ pub fn changes_in(
 /// `changes.requireCurrentPassword` is on, needs `currentPasswordVerified: true`
 /// (`current_password_required`). A status change is refused
 /// (`status_change_needs_transition`): it goes through [`transition`](super::transition).
+/// Under a policy that guards the last super administrator (`lastSuperAdmin` in a
+/// transition's guards or the deletion's blockers), an edit may not take the
+/// super-administrator flag from the last active one either (`last_super_admin`; fact
+/// `activeSuperAdmins` in [`ChangeFacts`], asked only for such an edit).
 /// The audit entry names the actor, the changed fields (never a password's value) and the
 /// roles added and removed by the actor.
 ///
@@ -619,6 +697,7 @@ pub fn changes(
             after: &req.after,
             changed: changed_fields(&req.before, &req.after),
             current_password_verified: req.current_password_verified,
+            active_super_admins: req.facts.active_super_admins,
             lang: req.lang,
         },
         now,
@@ -644,6 +723,7 @@ pub fn password_change(
             after: &req.target,
             changed: vec!["password".into()],
             current_password_verified: req.current_password_verified,
+            active_super_admins: None,
             lang: req.lang,
         },
         now,

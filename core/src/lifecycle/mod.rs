@@ -43,7 +43,7 @@ use crate::violation::Params;
 
 pub(crate) use actions::changed_fields;
 pub use actions::{
-    ChangeDecision, ChangeRequest, DeleteDecision, DeleteFacts, DeleteRequest,
+    ChangeDecision, ChangeFacts, ChangeRequest, DeleteDecision, DeleteFacts, DeleteRequest,
     PasswordChangeRequest, PasswordResetDecision, PasswordResetRequest, Suggestion,
     VerificationDecision, changes, changes_in, delete, feature_enabled, password_change,
     password_reset, verification,

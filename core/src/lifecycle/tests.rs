@@ -1042,9 +1042,65 @@ fn change(before: Account, after: Account, actor: Account) -> ChangeDecision {
         before,
         after,
         current_password_verified: None,
+        facts: ChangeFacts::default(),
         lang: Lang::En,
     };
     changes(&policy(), &r, now()).unwrap()
+}
+
+#[test]
+fn the_last_super_admin_cannot_lose_the_flag_by_an_edit() {
+    let before = admin();
+    let mut after = before.clone();
+    after.super_admin = false;
+    let mut r = ChangeRequest {
+        actor: admin(),
+        before,
+        after,
+        current_password_verified: None,
+        facts: ChangeFacts {
+            active_super_admins: Some(1),
+        },
+        lang: Lang::En,
+    };
+    let code = |p: &Policy, r: &ChangeRequest| {
+        let d = changes(p, r, now()).unwrap();
+        d.deny
+            .map_or_else(|| "allow".to_owned(), |x| x.code.into_owned())
+    };
+    let p = policy();
+    assert_eq!(code(&p, &r), "last_super_admin");
+    r.facts.active_super_admins = None;
+    assert_eq!(code(&p, &r), "missing_fact");
+    r.facts.active_super_admins = Some(2);
+    assert_eq!(code(&p, &r), "allow");
+    // Not in a login status: not counted, the fact not needed.
+    r.facts.active_super_admins = None;
+    r.before.status = "inactive".into();
+    r.after.status = "inactive".into();
+    assert_eq!(code(&p, &r), "allow");
+    // Granting the flag, or keeping it, needs no fact.
+    r.before.status = "active".into();
+    r.after.status = "active".into();
+    r.after.super_admin = true;
+    assert_eq!(code(&p, &r), "allow");
+    // A policy that does not guard the last super administrator lets the edit through.
+    fn unguard(v: &mut Value) {
+        match v {
+            Value::Array(a) => {
+                a.retain(|g| g != "lastSuperAdmin");
+                a.iter_mut().for_each(unguard);
+            }
+            Value::Object(o) => o.values_mut().for_each(unguard),
+            _ => {}
+        }
+    }
+    let mut lc = lifecycle();
+    unguard(&mut lc);
+    let open = Policy::from_value(doc_with(lc)).unwrap();
+    r.after.super_admin = false;
+    assert_eq!(code(&p, &r), "missing_fact");
+    assert_eq!(code(&open, &r), "allow");
 }
 
 #[test]

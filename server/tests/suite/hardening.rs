@@ -354,3 +354,46 @@ async fn key_creation_is_audited(env: &Env) {
     );
 }
 on_both!(key_creation_is_audited);
+
+/// The planner's policy guards the last super administrator (`lastSuperAdmin` on
+/// deactivation and deletion): an edit may not take the flag from the last one either.
+async fn the_last_super_admin_cannot_lose_the_flag_by_an_edit(env: &Env) {
+    const PLANNER: &str = "production-planner-pro";
+    let users = env.demo(PLANNER).await;
+    let (admin, bob) = (demo_user(&users, "admin"), demo_user(&users, "bob"));
+    let key = env.key(PLANNER, "service").await;
+    let flag = |who: &str, by: &str, on: bool| {
+        let (who, by, key) = (who.to_owned(), by.to_owned(), key.clone());
+        async move {
+            env.call(
+                Method::PATCH,
+                &format!("/api/v1/users/{who}"),
+                &Auth::key(&key, &by),
+                Some(json!({"superAdmin": on})),
+            )
+            .await
+        }
+    };
+    let stored = |id: &str| {
+        let id = id.to_owned();
+        async move {
+            env.scalar("SELECT super_admin FROM users WHERE id = $1", &id)
+                .await
+        }
+    };
+    let (s, v, _) = flag(&admin.id, &admin.id, false).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(deny_code(&v), "last_super_admin");
+    assert_eq!(stored(&admin.id).await, 1);
+    // With a second super administrator, the first may step down; then the second is last.
+    let (s, v, _) = flag(&bob.id, &admin.id, true).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v, _) = flag(&admin.id, &admin.id, false).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(stored(&admin.id).await, 0);
+    let (s, v, _) = flag(&bob.id, &bob.id, false).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(deny_code(&v), "last_super_admin");
+    assert_eq!(stored(&bob.id).await, 1);
+}
+on_both!(the_last_super_admin_cannot_lose_the_flag_by_an_edit);
