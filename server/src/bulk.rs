@@ -372,6 +372,8 @@ pub async fn run(
 
     let mut results: Vec<Map<String, Value>> = Vec::with_capacity(body.items.len());
     let (mut committed, mut refused, mut failed) = (0usize, 0usize, 0usize);
+    // The first committed item on each user, by id.
+    let mut changed_by: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for b in &decision.batches {
         let mut tx = app.db.begin_write().await?;
         for index in b.from..b.to {
@@ -420,6 +422,7 @@ pub async fn run(
                     backend: app.db.backend(),
                     supers: &supers_left,
                 };
+                let target_id = target.as_ref().map(|u| u.id.clone());
                 match execute(&mut sp, &ctx, item, kernel, target, &r.obligations).await {
                     Ok(id) => {
                         sp.commit().await?;
@@ -427,12 +430,30 @@ pub async fn run(
                         if let Some(id) = id {
                             out.insert("target".into(), id.into());
                         }
+                        if let Some(t) = target_id {
+                            changed_by.entry(t).or_insert(index);
+                        }
                         committed += 1;
                     }
                     Err(e) => {
                         sp.rollback().await?;
                         out.insert("outcome".into(), "failed".into());
                         out.insert("reason".into(), failure_reason(&e).into());
+                        // Every item was decided on the users as they were before the
+                        // request: an earlier item's change makes a later one on the same
+                        // user stale, and the report says which.
+                        if let (ApiError::Conflict { .. }, Some(first)) =
+                            (&e, target_id.and_then(|t| changed_by.get(&t).copied()))
+                        {
+                            out.insert("sameTargetAs".into(), first.into());
+                            out.insert(
+                                "message".into(),
+                                format!(
+                                    "item {first} of this request changed this user first; this item was decided on the user as it was before, send it again"
+                                )
+                                .into(),
+                            );
+                        }
                         failed += 1;
                     }
                 }

@@ -1250,6 +1250,39 @@ async fn bulk_reports_every_item(env: &Env) {
 }
 on_both!(bulk_reports_every_item);
 
+/// Two items on one user: both are decided on the user as it was before the request, so the
+/// second, made stale by the first, fails `conflict` and names the item that came first.
+async fn a_second_item_on_one_user_names_the_first(env: &Env) {
+    let users = env.demo(HR).await;
+    let (hr, paul) = (demo_user(&users, "hr"), demo_user(&users, "paul"));
+    let key = env.key(HR, "service").await;
+    let body = json!({"items": [
+        {"op": "status", "id": paul.id, "to": "inactive", "reason": "left the company"},
+        {"op": "status", "id": hr.id, "to": "inactive", "reason": "myself"},
+        {"op": "status", "id": paul.id, "to": "inactive", "reason": "again"},
+    ]});
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &Auth::key(&key, &hr.id),
+            Some(body),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(outcomes(&v), ["committed", "refused", "failed"], "{v}");
+    let second = &v["results"][2];
+    assert_eq!(second["reason"], "conflict", "{v}");
+    assert_eq!(second["sameTargetAs"], 0, "{v}");
+    assert!(
+        second["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("item 0"))
+    );
+    assert!(v["results"][1].get("sameTargetAs").is_none(), "{v}");
+}
+on_both!(a_second_item_on_one_user_names_the_first);
+
 /// Concurrent bulk imports of the same email: the database decides, exactly one row is
 /// stored, and every other request reports its item (refused by the kernel when it saw the
 /// row, failed when the UNIQUE constraint refused it), never drops it.
