@@ -6,6 +6,7 @@ use serde_json::Value;
 use warden_core::api::ApiError;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
+use zeroize::{Zeroize, Zeroizing};
 
 /// How values cross the boundary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +37,7 @@ pub(crate) fn from_js(codec: Codec, value: &JsValue, path: &str) -> Result<Value
         Codec::Json => {
             let text = js_sys::JSON::stringify(value)
                 .map_err(|_| input_error(path, "not serialisable as JSON (a cycle or a BigInt)"))?;
-            let text: String = text.into();
+            let text = Zeroizing::new(String::from(text));
             serde_json::from_str(&text).map_err(|e| input_error(path, e.to_string()))
         }
         Codec::Serde => serde_wasm_bindgen::from_value(value.clone())
@@ -58,24 +59,34 @@ const FIRST_TEXT_BUFFER: usize = 1024;
 
 /// A JS value as JSON text (`undefined` and `null` become `null`), as [`from_js`] reads it:
 /// `JSON.stringify` written straight into wasm memory (`wasm/js/text.js`).
-pub(crate) fn js_text(value: &JsValue, path: &str) -> Result<String, ApiError> {
+///
+/// The text, and every buffer it was written into on the way, is wiped when dropped: an
+/// input can hold a password, and wasm memory outlives the call.
+pub(crate) fn js_text(value: &JsValue, path: &str) -> Result<Zeroizing<String>, ApiError> {
     if value.is_undefined() || value.is_null() {
-        return Ok("null".to_owned());
+        return Ok(Zeroizing::new("null".to_owned()));
     }
     let not_json = || input_error(path, "not serialisable as JSON (a cycle or a BigInt)");
-    let mut buf = vec![0u8; FIRST_TEXT_BUFFER];
+    let mut buf = Zeroizing::new(vec![0u8; FIRST_TEXT_BUFFER]);
     // Twice at most: 3 bytes per UTF-16 unit hold any text.
     for retry in [false, true] {
         let n = stringify_into(value, &mut buf, retry).map_err(|_| not_json())?;
         if let Ok(len) = usize::try_from(n) {
             buf.truncate(len);
-            return String::from_utf8(buf).map_err(|_| not_json());
+            return match String::from_utf8(std::mem::take(&mut *buf)) {
+                Ok(text) => Ok(Zeroizing::new(text)),
+                Err(e) => {
+                    e.into_bytes().zeroize();
+                    Err(not_json())
+                }
+            };
         }
         if n == -1 {
             return Err(input_error(path, "not serialisable as JSON"));
         }
         let units = usize::try_from(-2_i64 - i64::from(n)).map_err(|_| not_json())?;
-        buf = vec![0u8; units.saturating_mul(3)];
+        // (The first buffer, a part of the text in it, is wiped as it is replaced.)
+        buf = Zeroizing::new(vec![0u8; units.saturating_mul(3)]);
     }
     Err(not_json())
 }
