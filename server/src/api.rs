@@ -42,6 +42,7 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
         )
         .route("/users/{id}/status", post(status_user))
         .route("/users/{id}/password-reset", post(reset_user))
+        .route("/users/{id}/password", post(change_password))
         .route("/password-reset", post(redeem_reset))
         .route("/users/{id}/audit", get(user_audit))
         .route("/statistics", get(statistics))
@@ -258,6 +259,7 @@ async fn whoami(caller: Caller) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({
         "tenant": caller.tenant.id,
         "user": crate::fields::own_view(&caller.tenant.policy, actor)?,
+        "mustChangePassword": actor.must_change_password,
         "policy": caller.tenant.policy.hash(),
         "policyVersion": caller.tenant.version,
     })))
@@ -378,6 +380,18 @@ async fn reset_user(
     Body(b): Body<ResetBody>,
 ) -> Result<Json<Value>, ApiError> {
     users::password_reset(&app, &caller, &id, b, request_id(&headers))
+        .await
+        .map(Json)
+}
+
+async fn change_password(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    caller: Caller,
+    UrlParams(id): UrlParams<String>,
+    Body(b): Body<users::PasswordChangeBody>,
+) -> Result<Json<Value>, ApiError> {
+    users::change_password(&app, &caller, &id, b, request_id(&headers))
         .await
         .map(Json)
 }

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{FromRequestParts, MatchedPath};
+use axum::extract::{FromRequestParts, MatchedPath, RawPathParams};
 use axum::http::Method;
 use axum::http::request::Parts;
 use sqlx::Row;
@@ -81,6 +81,30 @@ impl Caller {
     pub fn is_admin(&self) -> bool {
         matches!(self.credential, Credential::AdminKey(_))
     }
+}
+
+/// Why a session whose user must change their password is refused any other route.
+pub const PASSWORD_CHANGE_REQUIRED: &str = "password_change_required";
+
+/// The routes a console session may call while its user must change their password (a
+/// temporary password from an administrator's reset or from the account's creation): the
+/// session itself (who is signed in, signing out), reading the user's own record, and
+/// changing its password ([`users::change_password`](crate::users::change_password)).
+/// API keys act for users on a backend's authority and are not held to it.
+async fn open_before_password_change(parts: &mut Parts, app: &Arc<App>, user: &str) -> bool {
+    let route = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned());
+    let own = match (route.as_deref(), &parts.method) {
+        (Some("/api/v1/session"), _) => return true,
+        (Some("/api/v1/users/{id}"), &Method::GET | &Method::HEAD) => true,
+        (Some("/api/v1/users/{id}/password"), &Method::POST) => true,
+        _ => false,
+    };
+    own && RawPathParams::from_request_parts(parts, app)
+        .await
+        .is_ok_and(|params| params.iter().any(|(k, v)| k == "id" && v == user))
 }
 
 fn cookie(parts: &Parts, name: &str) -> Option<String> {
@@ -187,6 +211,12 @@ impl FromRequestParts<Arc<App>> for Caller {
         let user = live_user(app, &tenant.id, &user_id).await?;
         if user.session_epoch != epoch {
             return Err(ApiError::Unauthenticated);
+        }
+        if user.must_change_password && !open_before_password_change(parts, app, &user.id).await {
+            return Err(ApiError::Forbidden {
+                deny: None,
+                reason: PASSWORD_CHANGE_REQUIRED,
+            });
         }
         Ok(Caller {
             tenant,

@@ -342,6 +342,7 @@ fn server_types() -> Map<String, Value> {
     add::<crate::users::StatusBody>(&mut g, &mut out);
     add::<crate::users::DeleteQuery>(&mut g, &mut out);
     add::<crate::users::ResetBody>(&mut g, &mut out);
+    add::<crate::users::PasswordChangeBody>(&mut g, &mut out);
     add::<crate::reset::RedeemBody>(&mut g, &mut out);
     add::<crate::users::HistoryQuery>(&mut g, &mut out);
     add::<crate::imports::ImportQuery>(&mut g, &mut out);
@@ -787,6 +788,18 @@ fn server_shapes() -> Map<String, Value> {
             }),
         ),
         (
+            "PasswordChanged",
+            json!({
+                "type": "object",
+                "required": ["user", "mustChangePassword", "obligations"],
+                "properties": {
+                    "user": string.clone(),
+                    "mustChangePassword": {"type": "boolean", "const": false},
+                    "obligations": {"type": "array", "items": object.clone(), "description": "The kernel's obligations, as carried out."}
+                }
+            }),
+        ),
+        (
             "Session",
             json!({
                 "type": "object",
@@ -794,7 +807,7 @@ fn server_shapes() -> Map<String, Value> {
                 "properties": {
                     "tenant": string.clone(),
                     "user": s("User"),
-                    "mustChangePassword": {"type": "boolean"},
+                    "mustChangePassword": {"type": "boolean", "description": "The user signed in with a temporary password: until it is changed, the session may only read itself and its user, sign out, and change the password (`PATCH /api/v1/users/{id}` with a new one); every other call answers 403 `password_change_required`."},
                     "policy": s("PolicyHash"),
                     "policyVersion": {"type": "integer"}
                 }
@@ -1134,6 +1147,19 @@ fn operations(contract: &Value) -> Vec<Operation> {
         .json("ResetBody")
         .ok(200, "Reset", Some("PasswordResetDone"))
         .errors(&[400, 403, 404, 413, 422])
+        .common(),
+        Operation::new(
+            Post,
+            "/api/v1/users/{id}/password",
+            "changePassword",
+            "A user changes their own password (the kernel's passwordChange: the current password when the policy asks for it; the only call a session with a temporary password may make besides reading itself)",
+            TAG_USERS,
+        )
+        .acts()
+        .param("id", "The user's id: the caller's own")
+        .json("PasswordChangeBody")
+        .ok(200, "Changed", Some("PasswordChanged"))
+        .errors(&[400, 403, 404, 409, 413, 422])
         .common(),
         Operation::new(
             Post,

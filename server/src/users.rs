@@ -1705,8 +1705,8 @@ pub async fn delete(
     Ok(out)
 }
 
-/// A password reset body.
-#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+/// A password reset body. Its `Debug` hides the password.
+#[derive(Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ResetBody {
     /// The method; default the policy's first.
@@ -1715,6 +1715,117 @@ pub struct ResetBody {
     /// For the `admin` method: the new password.
     #[serde(default)]
     pub password: Option<String>,
+}
+
+impl std::fmt::Debug for ResetBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResetBody")
+            .field("method", &self.method)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+/// A self-service password change body. Its `Debug` hides both passwords.
+#[derive(Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PasswordChangeBody {
+    /// The new password.
+    pub password: String,
+    /// The current password (required when the policy's `changes.requireCurrentPassword`
+    /// is on, as it is in every preset that has it).
+    #[serde(default)]
+    pub current_password: Option<String>,
+}
+
+impl std::fmt::Debug for PasswordChangeBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordChangeBody")
+            .field("password", &"***")
+            .field(
+                "current_password",
+                &self.current_password.as_ref().map(|_| "***"),
+            )
+            .finish()
+    }
+}
+
+/// A user changes their own password (`POST /api/v1/users/{id}/password`, the only way
+/// out of a temporary one): decided by the kernel's `passwordChange` (attribute permissions
+/// on the password field, the current password when the policy asks for it), not by the
+/// `users.update` permission, which a user may not hold over their own account (a PRS
+/// requester). The new password is held to the policy and to the user's own data; its
+/// obligations (sessions revoked, the user notified) and the audit entry commit with it.
+///
+/// # Errors
+/// 403 for another user's password (an administrator resets it) or the kernel's denial
+/// (`current_password_required`); 422 with the password rules' violations; 409 when the
+/// user changed meanwhile; store errors.
+pub async fn change_password(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+    body: PasswordChangeBody,
+    request_id: Option<String>,
+) -> Result<Value, ApiError> {
+    let tenant = &caller.tenant;
+    let actor = caller.actor()?;
+    if actor.id != id {
+        return Err(ApiError::Forbidden {
+            deny: None,
+            reason: "a password is changed by its own user; an administrator resets it (POST /api/v1/users/{id}/password-reset)",
+        });
+    }
+    let before = actor.clone();
+    let verified = match (&body.current_password, &before.password_hash) {
+        (Some(current), Some(h)) => Some(verify(&tenant.policy, h, current.clone()).await?.matches),
+        (Some(_), None) => Some(false),
+        (None, _) => None,
+    };
+    let (obligations, decision) = match tenant.policy.lifecycle() {
+        Some(_) => {
+            let d = lifecycle::password_change(
+                &tenant.policy,
+                &lifecycle::PasswordChangeRequest {
+                    actor: actor.account(),
+                    target: before.account(),
+                    current_password_verified: verified,
+                    lang: Lang::En,
+                },
+                now(),
+            )
+            .map_err(lifecycle_bad)?;
+            if !d.allowed() {
+                return Err(ApiError::denied(d.deny));
+            }
+            (d.obligations.clone(), serde_json::to_value(&d.audit)?)
+        }
+        None => (Vec::new(), json!({"policy": tenant.policy.hash()})),
+    };
+    check_new_password(tenant, &before.document, &body.password)?;
+    let at = now().unix();
+    let mut after = before.clone();
+    after.password_hash = Some(hash(&tenant.policy, body.password).await?);
+    after.password_changed_at = Some(at);
+    after.must_change_password = false;
+    let audit = Audit { caller, request_id };
+    let mut tx = app.db.begin_write().await?;
+    let done = apply_obligations(&mut tx, &mut after, &obligations, &actor.id, at).await?;
+    store::update_user(&mut tx, &after, at).await?;
+    audit
+        .write(
+            &mut tx,
+            "users.passwordChange",
+            &after.id,
+            None,
+            None,
+            decision,
+            done.clone(),
+            at,
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(json!({"user": after.id, "mustChangePassword": false, "obligations": done}))
 }
 
 /// Resets a password: a temporary password is generated, stored hashed and shown once.

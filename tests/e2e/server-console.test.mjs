@@ -183,3 +183,43 @@ test("a CSV import is previewed by the server (per-row verdicts) and committed",
   assert.equal(stored.length, 1);
   assert.equal(errors.length, 0, errors.join("\n"));
 });
+
+test("a temporary password is changed first, with the policy's checklist, then the console opens", async () => {
+  await signIn("prs-procurement", "padmin");
+  const admin = await page.evaluate(async () => (await (await fetch("/api/v1/session")).json()).user.id);
+  const created = await page.evaluate(async (supervisor) => {
+    const res = await fetch("/api/v1/users", {
+      method: "POST", headers: { "content-type": "application/json", "x-warden-csrf": "1" },
+      body: JSON.stringify({ username: "kwong", firstName: "Kim", lastName: "Wong", userType: "requester", department: "Finance", supervisor, organization: "prs" }),
+    });
+    return res.json();
+  }, admin);
+  assert.ok(created.temporaryPassword, JSON.stringify(created));
+  await page.click("#btn-signout");
+  await page.locator("#dlg-signin[open]").waitFor();
+  await page.evaluate(() => { document.querySelector("#si-tenant").value = "prs-procurement"; });
+  await page.fill("#si-login", "kwong");
+  await page.fill("#si-password", created.temporaryPassword);
+  await page.evaluate(() => document.querySelector("#users tbody").replaceChildren());
+  await page.click("#si-submit");
+  // Nothing but the new password until it is chosen; the checklist is the policy's.
+  await page.locator("#dlg-newpw[open]").waitFor();
+  assert.equal(await page.locator("#users tbody tr").count(), 0);
+  await page.fill("#np-password", "short");
+  await page.locator("#np-checklist li[data-code=password_too_short]:not(.met)").waitFor();
+  const chosen = "Violet-Kettle-42!x";
+  await page.fill("#np-password", chosen);
+  await page.locator("#np-checklist li[data-code=password_too_short].met").waitFor();
+  await page.click("#np-save");
+  // The policy may end every session with the change: then sign in with the new password.
+  await page.waitForFunction(() => !document.querySelector("#dlg-newpw").open);
+  if (await page.locator("#dlg-signin[open]").isVisible()) {
+    await page.fill("#si-login", "kwong");
+    await page.fill("#si-password", chosen);
+    await page.click("#si-submit");
+  }
+  await page.waitForFunction(() => document.querySelectorAll("#users tbody tr").length > 0);
+  const session = await page.evaluate(async () => (await fetch("/api/v1/session")).json());
+  assert.equal(session.mustChangePassword, false);
+  assert.equal(errors.length, 0, errors.join("\n"));
+});

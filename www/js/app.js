@@ -86,7 +86,7 @@ async function formsBlocklist() {
   return state.formsBlocklist;
 }
 
-async function loadPreset(name) {
+async function loadPolicy(name) {
   state.preset = name;
   localStorage.setItem("warden.preset", name);
   let w = Warden.fromPreset(name);
@@ -94,6 +94,10 @@ async function loadPreset(name) {
   state.warden = w;
   state.doc = w.document();
   state.forms = null;
+}
+
+async function loadPreset(name) {
+  await loadPolicy(name);
   await reload();
 }
 
@@ -333,17 +337,19 @@ function validateForm(showAll = false) {
   for (const v of d.violations) if (!fieldNames.has(String(v.path[0])) && (showAll || v.severity === "warning")) notes.push(h("div", { class: `msg ${v.severity}` }, v.message));
   $("#form-notes").replaceChildren(...notes);
   const meter = $("#pw-meter"), list = $("#pw-checklist");
-  if (meter && list) {
-    const pw = d.password;
-    const score = pw ? pw.score : 0;
-    const colors = ["#c62828", "#e65100", "#f9a825", "#7cb342", "#2e7d32"];
-    meter.firstChild.style.width = pw ? `${(score + 1) * 20}%` : "0";
-    meter.firstChild.style.background = colors[score];
-    meter.title = pw ? t("strength")[score] : "";
-    list.replaceChildren(...(pw?.checklist ?? []).map((c) => h("li", { class: c.met ? "met" : "", "data-code": c.code }, c.label || renderMessage(c.code, c.params ?? {}, lang))));
-  }
+  if (meter && list) renderPassword(d.password, meter, list);
   $("#user-save").disabled = !(d.valid && d.complete);
   return d;
+}
+
+// A decision's password report as a strength meter and the policy's checklist.
+function renderPassword(pw, meter, list) {
+  const score = pw ? pw.score : 0;
+  const colors = ["#c62828", "#e65100", "#f9a825", "#7cb342", "#2e7d32"];
+  meter.firstChild.style.width = pw ? `${(score + 1) * 20}%` : "0";
+  meter.firstChild.style.background = colors[score];
+  meter.title = pw ? t("strength")[score] : "";
+  list.replaceChildren(...(pw?.checklist ?? []).map((c) => h("li", { class: c.met ? "met" : "", "data-code": c.code }, c.label || renderMessage(c.code, c.params ?? {}, state.lang))));
 }
 
 function suggestion(v) {
@@ -599,17 +605,70 @@ function signInTo(tenant) {
 $("#signin-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   try {
-    const s = await store.signIn($("#si-tenant").value, $("#si-login").value, $("#si-password").value);
+    const current = $("#si-password").value;
+    const s = await store.signIn($("#si-tenant").value, $("#si-login").value, current);
     $("#si-password").value = "";
     $("#dlg-signin").close();
     $("#preset").value = s.tenant;
     renderWho();
-    await loadPreset(s.tenant);
+    if (s.mustChangePassword) await openNewPassword(s, current);
+    else await loadPreset(s.tenant);
   } catch (err) {
     $("#si-error").textContent = err.message;
   }
 });
 $("#btn-signout").addEventListener("click", async () => { await store.signOut(); renderWho(); signInTo(state.preset); });
+
+// A temporary password: nothing else until the user has chosen their own (the server
+// refuses every other call). The checklist is the forms build's verdict on the new password
+// against the user's own record; the server decides on saving.
+async function openNewPassword(s, current) {
+  await loadPolicy(s.tenant);
+  $("#np-current").value = current ?? "";
+  $("#np-password").value = "";
+  $("#np-error").textContent = "";
+  $("#np-checklist").replaceChildren();
+  $("#dlg-newpw").showModal();
+}
+
+async function checkNewPassword() {
+  const s = store.session();
+  let w;
+  try { w = await formsWarden(); } catch (err) { $("#np-error").textContent = err.message; return; }
+  // The policy's password rules, with the user's own data the password must not resemble
+  // (the server holds the new password to both: a schema need not have a password field).
+  const user = {};
+  for (const [name, spec] of Object.entries(state.doc.fields ?? {})) {
+    const v = s.user[name];
+    if (spec.type !== "password" && typeof v === "string") user[name] = v;
+  }
+  let d;
+  try { d = w.checkPassword({ password: $("#np-password").value, user }, state.lang); } catch (err) { $("#np-error").textContent = err.message; return; }
+  $("#np-error").textContent = "";
+  renderPassword(d, $("#np-meter"), $("#np-checklist"));
+}
+
+$("#np-password").addEventListener("input", checkNewPassword);
+$("#dlg-newpw").addEventListener("cancel", (e) => e.preventDefault());
+$("#np-signout").addEventListener("click", async () => { $("#dlg-newpw").close(); await store.signOut(); renderWho(); signInTo(state.preset); });
+$("#newpw-form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const s = store.session();
+  try {
+    await store.changePassword(s.user.id, $("#np-password").value, $("#np-current").value);
+  } catch (err) {
+    $("#np-error").textContent = err.message;
+    return;
+  }
+  $("#np-password").value = "";
+  $("#np-current").value = "";
+  $("#dlg-newpw").close();
+  // The change may have ended every session (the policy's obligations): then sign in again.
+  const boot = await store.init();
+  renderWho();
+  if (boot.session && !boot.session.mustChangePassword) await loadPreset(boot.session.tenant);
+  else { signInTo(state.preset); $("#si-error").textContent = t("signInAgain"); }
+});
 
 // One user as the server shows it to the signed-in user: the fields the kernel hides from
 // them are not in the answer, so they are not shown (only how many there are).
@@ -648,6 +707,7 @@ if (boot.mode === "server" && boot.session) state.preset = boot.session.tenant;
 $("#preset").value = state.preset;
 renderWho();
 if (boot.mode === "server" && !boot.session) signInTo(state.preset);
+else if (boot.session?.mustChangePassword) await openNewPassword(boot.session, null);
 else await loadPreset(state.preset);
 document.body.dataset.ready = "true";
 // The list is shown: now the forms build (and its Warden, once a policy is loaded), so that

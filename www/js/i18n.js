@@ -23,6 +23,8 @@ export const STRINGS = {
     line: "Line", verdict: "Verdict", errors: "Problems", ok: "ok", reading: "Reading…", validating: "Validating…",
     committing: "Importing…", imported: (n) => `${n} users imported.`, saved: "Saved.", page: "Page", prev: "Previous", next: "Next",
     onlyProblems: "Only rows with problems", noOrg: "—", yes: "yes", no: "no", resetSent: "A password reset would be sent to the existing account.",
+    newPasswordTitle: "Choose your password", newPasswordNote: "You signed in with a temporary password: choose your own to continue.",
+    currentPassword: "Current password", newPassword: "New password", signInAgain: "Password changed: sign in with it.",
   },
   fr: {
     viewList: "Liste", viewTree: "Arbre hiérarchique", viewN1: "Mon N-1", details: "Détails", detailsTitle: "Fiche utilisateur",
@@ -47,5 +49,7 @@ export const STRINGS = {
     line: "Ligne", verdict: "Verdict", errors: "Problèmes", ok: "ok", reading: "Lecture…", validating: "Validation…",
     committing: "Import…", imported: (n) => `${n} utilisateurs importés.`, saved: "Enregistré.", page: "Page", prev: "Précédente", next: "Suivante",
     onlyProblems: "Seulement les lignes à problèmes", noOrg: "—", yes: "oui", no: "non", resetSent: "Une réinitialisation du mot de passe serait envoyée au compte existant.",
+    newPasswordTitle: "Choisissez votre mot de passe", newPasswordNote: "Vous vous êtes connecté avec un mot de passe temporaire : choisissez le vôtre pour continuer.",
+    currentPassword: "Mot de passe actuel", newPassword: "Nouveau mot de passe", signInAgain: "Mot de passe changé : connectez-vous avec.",
   },
 };

@@ -10,7 +10,7 @@ let SESSION = null; // { tenant, user, policy } when signed in to a server
 export class ServerError extends Error {
   constructor(status, body) {
     const first = body?.violations?.find((v) => v.severity === "error");
-    super(first ? `${first.path?.join(".") ?? ""}: ${first.message}` : body?.deny?.message ?? body?.message ?? body?.error ?? `HTTP ${status}`);
+    super(first ? `${first.path?.join(".") ?? ""}: ${first.message}` : body?.deny?.message ?? body?.message ?? body?.reason ?? body?.error ?? `HTTP ${status}`);
     this.status = status;
     this.body = body;
   }
@@ -48,6 +48,13 @@ export function session() { return SESSION; }
 export async function signIn(tenant, login, password) {
   SESSION = await api("POST", "/session", { tenant, login, password });
   return SESSION;
+}
+
+/** Changes the signed-in user's own password (the way out of a temporary one). */
+export async function changePassword(id, password, currentPassword) {
+  const body = { password };
+  if (currentPassword) body.currentPassword = currentPassword;
+  return api("POST", `/users/${encodeURIComponent(id)}/password`, body);
 }
 
 /** Signs out. */

@@ -538,15 +538,22 @@ fn decide_changes(
         }
     }
     let password = has("password");
-    if password
-        && spec.require_current_password
-        && input.actor.id == input.before.id
-        && input.current_password_verified != Some(true)
-    {
+    // One's own password: the current one when the policy asks for it, and never against a
+    // current password the caller checked and found wrong, whatever the policy.
+    let own = password && input.actor.id == input.before.id;
+    let verified = input.current_password_verified;
+    let rule = if !own || verified == Some(true) {
+        None
+    } else if spec.require_current_password {
+        Some("changes.requireCurrentPassword")
+    } else {
+        (verified == Some(false)).then_some("currentPasswordVerified")
+    };
+    if let Some(rule) = rule {
         d.deny = Some(Deny::new(
             DenyKind::InvalidRequest,
             DenyCode::CurrentPasswordRequired,
-            "changes.requireCurrentPassword",
+            rule,
             Params::new(),
             lang,
         ));
@@ -671,7 +678,8 @@ pub fn changes_in(
 /// (`notifyEmailChange` with both addresses, `verifyNewEmail`); a new password carries
 /// `changes.password` obligations and, when the actor edits themselves and
 /// `changes.requireCurrentPassword` is on, needs `currentPasswordVerified: true`
-/// (`current_password_required`). A status change is refused
+/// (`current_password_required`); `currentPasswordVerified: false` (the caller checked the
+/// current password and it is wrong) refuses one's own password change under any policy. A status change is refused
 /// (`status_change_needs_transition`): it goes through [`transition`](super::transition).
 /// Under a policy that guards the last super administrator (`lastSuperAdmin` in a
 /// transition's guards or the deletion's blockers), an edit may not take the
