@@ -255,19 +255,44 @@ pub async fn current(app: &App, tenant: &str) -> Result<Option<Arc<TenantPlugins
             None => None,
         });
     }
-    // Loading happens outside the lock: one tenant's load never holds up another's
-    // decisions.
+    // Two loads can overlap (two decisions, or a decision and a change made here): one that
+    // read the set before a change may finish after one that read it after, and put the
+    // older set back in the registry. So a load counts only when the generation is still
+    // the one it read once it is in place; else the set is read and loaded again, and the
+    // older set serves for no longer than that second load.
+    let mut set = None;
+    for _ in 0..MAX_LOAD_ATTEMPTS {
+        let (generation, loaded) = load(app, tenant).await?;
+        set = loaded;
+        let mut conn = app.db.pool().acquire().await?;
+        if self::generation(&mut conn, tenant).await? == generation {
+            p.loaded.lock().await.insert(tenant.to_owned(), generation);
+            return Ok(set);
+        }
+    }
+    // The set keeps changing: this decision takes the newest set read, and the next one
+    // reads again (no generation is recorded).
+    Ok(set)
+}
+
+/// How many times [`current`] reads and loads a set that changes while it loads.
+const MAX_LOAD_ATTEMPTS: usize = 3;
+
+/// Reads the tenant's stored set and puts it in the registry: the generation read and the
+/// loaded set (`None` when the tenant has no plugins). Loading happens outside any lock:
+/// one tenant's load never holds up another's decisions.
+async fn load(app: &App, tenant: &str) -> Result<(i64, Option<Arc<TenantPlugins>>), ApiError> {
+    let p = &app.plugins;
     let mut conn = app.db.pool().acquire().await?;
     // The generation first, then the rows: a change committed in between leaves a newer
-    // generation in the database, which the next poll sees.
+    // generation in the database, which [`current`] sees once the set is in place.
     let generation = generation(&mut conn, tenant).await?;
     let rows = stored(&mut conn, tenant).await?;
     if rows.is_empty() {
         if let Some(r) = p.registry.get() {
             r.unload(tenant);
         }
-        p.loaded.lock().await.insert(tenant.to_owned(), generation);
-        return Ok(None);
+        return Ok((generation, None));
     }
     let settings = stored_settings(&mut conn, tenant).await?;
     drop(conn);
@@ -280,10 +305,7 @@ pub async fn current(app: &App, tenant: &str) -> Result<Option<Arc<TenantPlugins
         })
         .collect();
     match load_blocking(Arc::clone(&registry), tenant.to_owned(), settings, specs).await? {
-        Ok(_) => {
-            p.loaded.lock().await.insert(tenant.to_owned(), generation);
-            Ok(registry.snapshot(tenant))
-        }
+        Ok(_) => Ok((generation, registry.snapshot(tenant))),
         Err(e) => {
             tracing::error!(tenant, code = e.code(), "stored plugins cannot be loaded");
             Err(ApiError::Unavailable)
