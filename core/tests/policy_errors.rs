@@ -331,7 +331,7 @@ fn patterns_outside_the_dialect_are_refused_with_the_construct_and_a_suggestion(
     for (pattern, construct) in [
         (r"\d{4}", r"\d"),
         (r"[\w.]+", r"\w"),
-        (r"(?i)abc", "a"),
+        (r"(?i)abc", "(?i)"),
         (r"x\b", r"\b"),
         (r"\p{Greek}", r"\p{Greek}"),
     ] {

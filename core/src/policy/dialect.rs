@@ -60,6 +60,7 @@ pub(crate) fn check(pattern: &str) -> Result<(), Refusal> {
             state: State {
                 unicode: true,
                 case_insensitive: false,
+                case_insensitive_from: None,
             },
         },
     )
@@ -69,16 +70,23 @@ pub(crate) fn check(pattern: &str) -> Result<(), Refusal> {
 struct State {
     unicode: bool,
     case_insensitive: bool,
+    /// Where case-insensitive matching was turned on: the span of `(?i)` as written, or of
+    /// a group's flags (the `i` of `(?i:`, then `true`).
+    case_insensitive_from: Option<(ast::Span, bool)>,
 }
 
 impl State {
-    fn apply(&mut self, flags: &ast::Flags) {
+    /// Applies `flags`, written at `span` (`group`: a group's flags, `(?flags:...)`).
+    fn apply(&mut self, flags: &ast::Flags, span: ast::Span, group: bool) {
         let mut negate = false;
         for item in &flags.items {
             match item.kind {
                 FlagsItemKind::Negation => negate = true,
                 FlagsItemKind::Flag(Flag::Unicode) => self.unicode = !negate,
-                FlagsItemKind::Flag(Flag::CaseInsensitive) => self.case_insensitive = !negate,
+                FlagsItemKind::Flag(Flag::CaseInsensitive) => {
+                    self.case_insensitive = !negate;
+                    self.case_insensitive_from = (!negate).then_some((span, group));
+                }
                 FlagsItemKind::Flag(_) => {}
             }
         }
@@ -113,14 +121,24 @@ impl Checker<'_> {
     }
 
     /// A literal or class under case-insensitive Unicode matching needs the case-folding
-    /// table.
+    /// table: the refusal names the flag as written (`(?i)`, `(?i:...)`), where the first
+    /// literal it applies to is.
     fn case_fold(&self, span: &ast::Span) -> Result<(), Refusal> {
         if self.state.unicode && self.state.case_insensitive {
-            return Err(self.refuse(
+            let mut refusal = self.refuse(
                 span,
                 "Unicode case-insensitive matching is not in the dialect: list both cases \
                  (`[Aa]`), or use `(?i-u:...)` for ASCII letters",
-            ));
+            );
+            if let Some((flag, group)) = self.state.case_insensitive_from {
+                let text = self.refuse(&flag, "").construct;
+                refusal.construct = if group {
+                    format!("(?{text}:...)")
+                } else {
+                    text
+                };
+            }
+            return Err(refusal);
         }
         Ok(())
     }
@@ -157,10 +175,10 @@ impl Visitor for Checker<'_> {
             Ast::Group(g) => {
                 self.stack.push(self.state);
                 if let GroupKind::NonCapturing(flags) = &g.kind {
-                    self.state.apply(flags);
+                    self.state.apply(flags, flags.span, true);
                 }
             }
-            Ast::Flags(f) => self.state.apply(&f.flags),
+            Ast::Flags(f) => self.state.apply(&f.flags, f.span, false),
             Ast::Literal(l) => self.case_fold(&l.span)?,
             Ast::ClassBracketed(c) => self.case_fold(&c.span)?,
             Ast::ClassPerl(c) => {
@@ -247,11 +265,14 @@ mod tests {
             ("\\<x", "\\<"),
             ("\\pL+", "\\pL"),
             ("[\\p{Greek}]", "\\p{Greek}"),
-            ("(?i)abc", "a"),
-            ("(?i:[a-z])", "[a-z]"),
-            ("(?-u:a)(?i)b", "b"),
+            ("(?i)abc", "(?i)"),
+            ("(?i:[a-z])", "(?i:...)"),
+            ("(?-u:a)(?i)b", "(?i)"),
             ("(?-u:(?u)\\d)", "\\d"),
-            ("(?i-u:a)(?i)b", "b"),
+            ("(?i-u:a)(?i)b", "(?i)"),
+            ("(?x)(?i)a", "(?i)"),
+            ("(?ix)a", "(?ix)"),
+            ("(?-u)(?u:(?i)a)", "(?i)"),
         ] {
             let refusal = check(p).err();
             assert_eq!(
