@@ -613,7 +613,7 @@ async fn decide(
                     return Ok(deny_with_error(ctx, 400, e.code(), e.to_string()));
                 }
             };
-        let supers = store::active_super_admins(conn, &tenant.id).await?;
+        let supers = store::active_super_admins(conn, &tenant.id, &tenant.policy).await?;
         let req = TransitionRequest {
             actor: actor.account(),
             target: target_user.account(),

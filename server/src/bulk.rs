@@ -285,7 +285,7 @@ pub async fn run(
     }
     let mut conn = app.db.pool().acquire().await?;
     let (prep, directory) = prepare(&mut conn, caller, &body.items).await?;
-    let supers = store::active_super_admins(&mut conn, &tenant.id).await?;
+    let supers = store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?;
     let supers_left = std::sync::atomic::AtomicI64::new(supers);
     let facts = |bookings: Option<u32>| TransitionFacts {
         active_bookings: bookings,
@@ -703,7 +703,16 @@ impl Exec<'_> {
     ) -> Result<(), ApiError> {
         use std::sync::atomic::Ordering::Relaxed;
         let left = self.supers.load(Relaxed);
-        if store::recheck_super_admins(conn, self.backend, before, after, left).await? {
+        if store::recheck_super_admins(
+            conn,
+            self.backend,
+            &self.caller.tenant.policy,
+            before,
+            after,
+            left,
+        )
+        .await?
+        {
             self.supers.store(left - 1, Relaxed);
         }
         Ok(())

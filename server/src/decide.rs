@@ -415,7 +415,7 @@ fn now_value() -> Value {
 /// the directory's.
 async fn lifecycle_facts(
     conn: &mut AnyConnection,
-    tenant: &str,
+    tenant: &Tenant,
     input: &Map<String, Value>,
 ) -> Result<Value, DecideError> {
     let mut facts = match input.get("facts") {
@@ -429,7 +429,7 @@ async fn lifecycle_facts(
             "is not accepted in directory mode: the directory counts the active super administrators",
         ));
     }
-    let supers = store::active_super_admins(conn, tenant).await?;
+    let supers = store::active_super_admins(conn, &tenant.id, &tenant.policy).await?;
     facts.insert("activeSuperAdmins".into(), supers.into());
     Ok(Value::Object(facts))
 }
@@ -541,7 +541,7 @@ async fn directory_mode(
             else {
                 return Err(refuse("input.target", "is a user id"));
             };
-            let facts = lifecycle_facts(&mut conn, t, &input).await?;
+            let facts = lifecycle_facts(&mut conn, tenant, &input).await?;
             input.insert("facts".into(), facts);
             input.insert(
                 "directory".into(),

@@ -743,26 +743,52 @@ pub async fn revoke_sessions(conn: &mut AnyConnection, u: &mut UserRow) -> Resul
     Ok(())
 }
 
-/// Active super administrators of a tenant.
+/// The statuses from which an account may log in under `policy` (a status whose
+/// `login` is true): an account in one of them is what the kernel's last-super-admin guard
+/// counts as active. `active` under a policy without a lifecycle.
+pub fn login_statuses(policy: &warden_core::Policy) -> Vec<String> {
+    match policy.lifecycle() {
+        Some(lc) => lc
+            .spec()
+            .statuses
+            .iter()
+            .filter(|(_, s)| s.login)
+            .map(|(name, _)| name.to_owned())
+            .collect(),
+        None => vec!["active".to_owned()],
+    }
+}
+
+/// Active super administrators of a tenant: super administrators, not deleted, in a status
+/// of [`login_statuses`] (the count the kernel's `lastSuperAdmin` guard decides on).
 ///
 /// # Errors
 /// Database errors.
 pub async fn active_super_admins(
     conn: &mut AnyConnection,
     tenant: &str,
+    policy: &warden_core::Policy,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND super_admin = 1 AND status = 'active' AND deleted_at IS NULL",
-    )
-    .bind(tenant)
-    .fetch_one(&mut *conn)
-    .await
+    let statuses = login_statuses(policy);
+    if statuses.is_empty() {
+        return Ok(0);
+    }
+    let list: Vec<String> = (0..statuses.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!(
+        "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND super_admin = 1 AND status IN ({}) AND deleted_at IS NULL",
+        list.join(", ")
+    );
+    let mut q = sqlx::query_scalar(&sql).bind(tenant);
+    for status in &statuses {
+        q = q.bind(status);
+    }
+    q.fetch_one(&mut *conn).await
 }
 
-/// Whether the row is an active super administrator, as the kernel's last-super-admin
-/// guard counts them.
-fn active_super_admin(u: &UserRow) -> bool {
-    u.super_admin && u.status == "active" && u.deleted_at.is_none()
+/// Whether the row is an active super administrator, as [`active_super_admins`] counts
+/// them (`statuses`: [`login_statuses`]).
+fn active_super_admin(u: &UserRow, statuses: &[String]) -> bool {
+    u.super_admin && u.deleted_at.is_none() && statuses.contains(&u.status)
 }
 
 /// Holds the last-super-admin guard at write time: when a write took an active super
@@ -782,11 +808,15 @@ fn active_super_admin(u: &UserRow) -> bool {
 pub async fn recheck_super_admins(
     conn: &mut AnyConnection,
     backend: crate::db::Backend,
+    policy: &warden_core::Policy,
     before: &UserRow,
     after: Option<&UserRow>,
     counted: i64,
 ) -> Result<bool, ApiError> {
-    if !active_super_admin(before) || after.is_some_and(active_super_admin) {
+    let statuses = login_statuses(policy);
+    if !active_super_admin(before, &statuses)
+        || after.is_some_and(|a| active_super_admin(a, &statuses))
+    {
         return Ok(false);
     }
     if backend == crate::db::Backend::Postgres {
@@ -795,7 +825,7 @@ pub async fn recheck_super_admins(
             .fetch_optional(&mut *conn)
             .await?;
     }
-    if active_super_admins(conn, &before.tenant).await? != counted - 1 {
+    if active_super_admins(conn, &before.tenant, policy).await? != counted - 1 {
         return Err(stale(
             "the tenant's super administrators changed while this request was being decided; retry"
                 .into(),

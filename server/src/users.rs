@@ -1354,7 +1354,7 @@ pub async fn update(
     // Taking the flag from a super administrator: the count the kernel's `lastSuperAdmin`
     // guard decides on, held again at write time.
     let supers = if before.super_admin && !after.super_admin {
-        Some(store::active_super_admins(&mut conn, &tenant.id).await?)
+        Some(store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?)
     } else {
         None
     };
@@ -1396,8 +1396,15 @@ pub async fn update(
         let done = apply_obligations(&mut tx, &mut after, &obligations, &actor.id, at).await?;
         store::update_user(&mut tx, &after, at).await?;
         if let Some(n) = supers {
-            store::recheck_super_admins(&mut tx, app.db.backend(), &before, Some(&after), n)
-                .await?;
+            store::recheck_super_admins(
+                &mut tx,
+                app.db.backend(),
+                &tenant.policy,
+                &before,
+                Some(&after),
+                n,
+            )
+            .await?;
         }
         store::set_keys(&mut tx, &tenant.id, &after.id, &decision.checks).await?;
         store::sync_roles(
@@ -1512,7 +1519,7 @@ pub async fn transition(
     )?)?;
     let perms = access::permissions_over(&tenant.policy, &dir, &actor.account(), &target, now())
         .map_err(bad)?;
-    let supers = store::active_super_admins(&mut conn, &tenant.id).await?;
+    let supers = store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?;
     let req = TransitionRequest {
         actor: actor.account(),
         target: before.account(),
@@ -1559,7 +1566,15 @@ pub async fn transition(
     let mut tx = app.db.begin_write().await?;
     let done = apply_obligations(&mut tx, &mut after, &d.obligations, &actor.id, at).await?;
     store::update_user(&mut tx, &after, at).await?;
-    store::recheck_super_admins(&mut tx, app.db.backend(), &before, Some(&after), supers).await?;
+    store::recheck_super_admins(
+        &mut tx,
+        app.db.backend(),
+        &tenant.policy,
+        &before,
+        Some(&after),
+        supers,
+    )
+    .await?;
     audit
         .write(
             &mut tx,
@@ -1625,7 +1640,7 @@ pub async fn delete(
     )?)?;
     let perms = access::permissions_over(&tenant.policy, &dir, &actor.account(), &target, now())
         .map_err(bad)?;
-    let supers = store::active_super_admins(&mut conn, &tenant.id).await?;
+    let supers = store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?;
     let req = DeleteRequest {
         actor: actor.account(),
         target: before.account(),
@@ -1682,7 +1697,15 @@ pub async fn delete(
         }
     };
     let kept = (d.mode != Some(DeleteMode::Hard)).then_some(&after);
-    store::recheck_super_admins(&mut tx, app.db.backend(), &before, kept, supers).await?;
+    store::recheck_super_admins(
+        &mut tx,
+        app.db.backend(),
+        &tenant.policy,
+        &before,
+        kept,
+        supers,
+    )
+    .await?;
     audit
         .write(
             &mut tx,

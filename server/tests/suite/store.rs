@@ -1629,8 +1629,10 @@ async fn the_super_admin_count_is_rechecked_at_write_time(env: &Env) {
             .unwrap();
     }
     let (before_a, before_b) = (stored_row(env, &a.id).await, stored_row(env, &b.id).await);
+    let tenant = env.app.tenant(HR).await.unwrap();
+    let policy = &tenant.policy;
     let mut conn = pool.acquire().await.unwrap();
-    let counted = store::active_super_admins(&mut conn, &before_a.tenant)
+    let counted = store::active_super_admins(&mut conn, &before_a.tenant, policy)
         .await
         .unwrap();
     assert!(counted >= 2, "{counted}");
@@ -1647,9 +1649,10 @@ async fn the_super_admin_count_is_rechecked_at_write_time(env: &Env) {
     store::update_user(&mut tx, &after_b, 1_900_000_000)
         .await
         .unwrap();
-    let removed = store::recheck_super_admins(&mut tx, backend, &before_b, Some(&after_b), counted)
-        .await
-        .unwrap();
+    let removed =
+        store::recheck_super_admins(&mut tx, backend, policy, &before_b, Some(&after_b), counted)
+            .await
+            .unwrap();
     assert!(removed);
     tx.commit().await.unwrap();
     // A's removal was decided on the same count: refused (and rolled back).
@@ -1658,7 +1661,9 @@ async fn the_super_admin_count_is_rechecked_at_write_time(env: &Env) {
     store::update_user(&mut tx, &after_a, 1_900_000_000)
         .await
         .unwrap();
-    match store::recheck_super_admins(&mut tx, backend, &before_a, Some(&after_a), counted).await {
+    match store::recheck_super_admins(&mut tx, backend, policy, &before_a, Some(&after_a), counted)
+        .await
+    {
         Err(warden_server::error::ApiError::Conflict { errors }) => {
             assert_eq!(errors[0].code, "stale_user");
         }
@@ -1672,27 +1677,71 @@ async fn the_super_admin_count_is_rechecked_at_write_time(env: &Env) {
         .await
         .unwrap();
     assert!(
-        store::recheck_super_admins(&mut tx, backend, &before_a, Some(&after_a), counted - 1)
-            .await
-            .unwrap()
+        store::recheck_super_admins(
+            &mut tx,
+            backend,
+            policy,
+            &before_a,
+            Some(&after_a),
+            counted - 1
+        )
+        .await
+        .unwrap()
     );
     drop(tx);
     let mut tx = env.app.db.begin_write().await.unwrap();
     store::delete_user(&mut tx, &before_a).await.unwrap();
     assert!(
-        store::recheck_super_admins(&mut tx, backend, &before_a, None, counted - 1)
+        store::recheck_super_admins(&mut tx, backend, policy, &before_a, None, counted - 1)
             .await
             .unwrap()
     );
     drop(tx);
     let mut tx = env.app.db.begin_write().await.unwrap();
     assert!(
-        !store::recheck_super_admins(&mut tx, backend, &before_a, Some(&before_a), 0)
+        !store::recheck_super_admins(&mut tx, backend, policy, &before_a, Some(&before_a), 0)
             .await
             .unwrap()
     );
 }
 on_both!(the_super_admin_count_is_rechecked_at_write_time);
+
+/// The count of active super administrators is the kernel's notion of active: every
+/// status from which an account may log in (`login: true`), not the name `active`.
+async fn super_admins_in_any_login_status_are_counted(env: &Env) {
+    let users = env.demo(HR).await;
+    let (a, b) = (demo_user(&users, "sophie"), demo_user(&users, "paul"));
+    let pool = env.app.db.pool().clone();
+    for (id, status) in [(&a.id, "onLeave"), (&b.id, "active")] {
+        sqlx::query("UPDATE users SET super_admin = 1, status = $2 WHERE id = $1")
+            .bind(id)
+            .bind(status)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    let tenant = env.app.tenant(HR).await.unwrap();
+    let mut doc = serde_json::to_value(tenant.policy.document()).unwrap();
+    let mut conn = pool.acquire().await.unwrap();
+    let plain = store::active_super_admins(&mut conn, HR, &tenant.policy)
+        .await
+        .unwrap();
+    doc["lifecycle"]["statuses"]["onLeave"] = json!({"login": true});
+    doc["fields"]["status"]["values"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("onLeave"));
+    let on_leave = warden_core::Policy::from_value(doc).unwrap();
+    assert_eq!(
+        store::login_statuses(&on_leave),
+        ["active".to_owned(), "onLeave".to_owned()]
+    );
+    let counted = store::active_super_admins(&mut conn, HR, &on_leave)
+        .await
+        .unwrap();
+    assert_eq!(counted, plain + 1, "sophie, on leave, may log in: counted");
+}
+on_both!(super_admins_in_any_login_status_are_counted);
 
 /// The `token` reset method end to end: the reset issues a token (stored hashed, in clear
 /// only in the outbox message, scrubbed from it once delivered) and sets no password; the
