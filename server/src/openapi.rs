@@ -807,7 +807,7 @@ fn server_shapes() -> Map<String, Value> {
                 "properties": {
                     "tenant": string.clone(),
                     "user": s("User"),
-                    "mustChangePassword": {"type": "boolean", "description": "The user signed in with a temporary password: until it is changed, the session may only read itself and its user, sign out, and change the password (`PATCH /api/v1/users/{id}` with a new one); every other call answers 403 `password_change_required`."},
+                    "mustChangePassword": {"type": "boolean", "description": "The user signed in with a temporary password: until it is changed, the session may only read itself and its user, sign out, and change the password (`POST /api/v1/users/{id}/password`); every other call answers 403 `password_change_required`."},
                     "policy": s("PolicyHash"),
                     "policyVersion": {"type": "integer"}
                 }
@@ -1158,8 +1158,8 @@ fn operations(contract: &Value) -> Vec<Operation> {
         .acts()
         .param("id", "The user's id: the caller's own")
         .json("PasswordChangeBody")
-        .ok(200, "Changed", Some("PasswordChanged"))
-        .errors(&[400, 403, 404, 409, 413, 422])
+        .ok(200, "Changed (every session of the user ends, the caller's too)", Some("PasswordChanged"))
+        .errors(&[400, 403, 409, 413, 422])
         .common(),
         Operation::new(
             Post,

@@ -260,14 +260,35 @@ pub async fn current(app: &App, tenant: &str) -> Result<Option<Arc<TenantPlugins
     // older set back in the registry. So a load counts only when the generation is still
     // the one it read once it is in place; else the set is read and loaded again, and the
     // older set serves for no longer than that second load.
+    // Whenever the set in the registry may not be the recorded generation's (a newer one
+    // recorded by an overlapping load while this one put an older set in place, or a load
+    // that failed half-way), the record is dropped, so that no decision takes the set as
+    // current and the next one loads it again.
     let mut set = None;
     for _ in 0..MAX_LOAD_ATTEMPTS {
-        let (generation, loaded) = load(app, tenant).await?;
+        let loaded = load(app, tenant).await;
+        let (generation, loaded) = match loaded {
+            Ok(l) => l,
+            Err(e) => {
+                p.forget(tenant).await;
+                return Err(e);
+            }
+        };
         set = loaded;
-        let mut conn = app.db.pool().acquire().await?;
-        if self::generation(&mut conn, tenant).await? == generation {
-            p.loaded.lock().await.insert(tenant.to_owned(), generation);
-            return Ok(set);
+        let now = match app.db.pool().acquire().await {
+            Ok(mut conn) => self::generation(&mut conn, tenant).await,
+            Err(e) => Err(e.into()),
+        };
+        match now {
+            Ok(g) if g == generation => {
+                p.loaded.lock().await.insert(tenant.to_owned(), generation);
+                return Ok(set);
+            }
+            Ok(_) => p.forget(tenant).await,
+            Err(e) => {
+                p.forget(tenant).await;
+                return Err(e);
+            }
         }
     }
     // The set keeps changing: this decision takes the newest set read, and the next one

@@ -1344,11 +1344,13 @@ pub async fn update(
     );
     plugin_reports.extend(plugins_on_groups(app, tenant, actor, groups).await?);
     // Self-service password changes need the current password (R002-05).
+    // `None` when no current password is given (the policy's `requireCurrentPassword`
+    // refuses that); `Some(false)` when one is given and does not match.
     let current_password_verified = match (&b.current_password, &before.password_hash) {
         (Some(cur), Some(h)) if plain.is_some() => {
             Some(verify(&tenant.policy, h, cur.clone()).await?.matches)
         }
-        (_, _) if plain.is_some() && actor.id == before.id => Some(false),
+        (Some(_), None) if plain.is_some() => Some(false),
         _ => None,
     };
     // Taking the flag from a super administrator: the count the kernel's `lastSuperAdmin`
@@ -1777,13 +1779,15 @@ impl std::fmt::Debug for PasswordChangeBody {
 /// out of a temporary one): decided by the kernel's `passwordChange` (attribute permissions
 /// on the password field, the current password when the policy asks for it), not by the
 /// `users.update` permission, which a user may not hold over their own account (a PRS
-/// requester). The new password is held to the policy and to the user's own data; its
-/// obligations (sessions revoked, the user notified) and the audit entry commit with it.
+/// requester). The new password is held to the policy and to the user's own data, and may
+/// not be the current one; a wrong current password counts as a failed sign-in. Its
+/// obligations (the user notified), the end of every session (the caller's included) and
+/// the audit entry commit with it.
 ///
 /// # Errors
 /// 403 for another user's password (an administrator resets it) or the kernel's denial
-/// (`current_password_required`); 422 with the password rules' violations; 409 when the
-/// user changed meanwhile; store errors.
+/// (`current_password_required`); 422 with the password rules' violations; 409
+/// `password_unchanged`, or when the user changed meanwhile; store errors.
 pub async fn change_password(
     app: &App,
     caller: &Caller,
@@ -1805,6 +1809,12 @@ pub async fn change_password(
         (Some(_), None) => Some(false),
         (None, _) => None,
     };
+    if verified == Some(false) {
+        // A wrong current password counts as a failed sign-in (the policy's lockout): the
+        // route is no oracle to guess it with.
+        crate::login::failed(app, tenant, &before.id, now()).await?;
+    }
+
     let (obligations, decision) = match tenant.policy.lifecycle() {
         Some(_) => {
             let d = lifecycle::password_change(
@@ -1823,9 +1833,32 @@ pub async fn change_password(
             }
             (d.obligations.clone(), serde_json::to_value(&d.audit)?)
         }
+        // No lifecycle, no `changes` rules: still, a current password given and wrong is
+        // refused, as the kernel refuses it under a lifecycle.
+        None if verified == Some(false) => {
+            return Err(ApiError::Forbidden {
+                deny: None,
+                reason: "current_password_required",
+            });
+        }
         None => (Vec::new(), json!({"policy": tenant.policy.hash()})),
     };
     check_new_password(tenant, &before.document, &body.password)?;
+    // A temporary password (or the current one) is not a new password: whoever saw it
+    // would still know it.
+    if let Some(h) = &before.password_hash
+        && verify(&tenant.policy, h, body.password.clone())
+            .await?
+            .matches
+    {
+        return Err(ApiError::Conflict {
+            errors: vec![FieldError {
+                field: "password".into(),
+                code: "password_unchanged".into(),
+                message: "the new password is the current one: choose another".into(),
+            }],
+        });
+    }
     let at = now().unix();
     let mut after = before.clone();
     after.password_hash = Some(hash(&tenant.policy, body.password).await?);
@@ -1833,7 +1866,13 @@ pub async fn change_password(
     after.must_change_password = false;
     let audit = Audit { caller, request_id };
     let mut tx = app.db.begin_write().await?;
-    let done = apply_obligations(&mut tx, &mut after, &obligations, &actor.id, at).await?;
+    let mut done = apply_obligations(&mut tx, &mut after, &obligations, &actor.id, at).await?;
+    // Every session ends, the caller's too, whatever the policy's obligations: a session
+    // opened with the old password (a temporary one someone else saw) must not outlive it.
+    if !obligations.contains(&Obligation::RevokeSessions) {
+        store::revoke_sessions(&mut tx, &mut after).await?;
+        done.push(serde_json::to_value(Obligation::RevokeSessions)?);
+    }
     store::update_user(&mut tx, &after, at).await?;
     audit
         .write(

@@ -650,7 +650,14 @@ async function checkNewPassword() {
 
 $("#np-password").addEventListener("input", checkNewPassword);
 $("#dlg-newpw").addEventListener("cancel", (e) => e.preventDefault());
-$("#np-signout").addEventListener("click", async () => { $("#dlg-newpw").close(); await store.signOut(); renderWho(); signInTo(state.preset); });
+$("#np-signout").addEventListener("click", async () => {
+  $("#np-current").value = "";
+  $("#np-password").value = "";
+  $("#dlg-newpw").close();
+  await store.signOut();
+  renderWho();
+  signInTo(state.preset);
+});
 $("#newpw-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const s = store.session();

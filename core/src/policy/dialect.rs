@@ -70,25 +70,28 @@ pub(crate) fn check(pattern: &str) -> Result<(), Refusal> {
 struct State {
     unicode: bool,
     case_insensitive: bool,
-    /// Where case-insensitive matching was turned on: the span of `(?i)` as written, or of
-    /// a group's flags (the `i` of `(?i:`, then `true`).
+    /// The flags that last made matching both case-insensitive and Unicode: the span of
+    /// `(?i)` (or `(?u)`) as written, or of a group's flags (the `i` of `(?i:`, then `true`).
     case_insensitive_from: Option<(ast::Span, bool)>,
 }
 
 impl State {
     /// Applies `flags`, written at `span` (`group`: a group's flags, `(?flags:...)`).
     fn apply(&mut self, flags: &ast::Flags, span: ast::Span, group: bool) {
+        let before = (self.unicode, self.case_insensitive);
         let mut negate = false;
         for item in &flags.items {
             match item.kind {
                 FlagsItemKind::Negation => negate = true,
                 FlagsItemKind::Flag(Flag::Unicode) => self.unicode = !negate,
-                FlagsItemKind::Flag(Flag::CaseInsensitive) => {
-                    self.case_insensitive = !negate;
-                    self.case_insensitive_from = (!negate).then_some((span, group));
-                }
+                FlagsItemKind::Flag(Flag::CaseInsensitive) => self.case_insensitive = !negate,
                 FlagsItemKind::Flag(_) => {}
             }
+        }
+        if !(self.unicode && self.case_insensitive) {
+            self.case_insensitive_from = None;
+        } else if before != (true, true) {
+            self.case_insensitive_from = Some((span, group));
         }
     }
 }
@@ -273,6 +276,8 @@ mod tests {
             ("(?x)(?i)a", "(?i)"),
             ("(?ix)a", "(?ix)"),
             ("(?-u)(?u:(?i)a)", "(?i)"),
+            ("(?i-u:(?u)a)", "(?u)"),
+            ("(?-u)(?i)(?u)a", "(?u)"),
         ] {
             let refusal = check(p).err();
             assert_eq!(

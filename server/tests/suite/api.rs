@@ -1190,9 +1190,17 @@ async fn a_temporary_password_must_be_changed_before_anything_else(env: &Env) {
     assert_eq!(v["deny"]["code"], "current_password_required", "{v}");
     let (s, v, _) = change(json!({"password": "kwong", "currentPassword": temp})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    // The temporary password is not a new one: whoever saw it would still know it.
+    let (s, v, _) = change(json!({"password": temp, "currentPassword": temp})).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["errors"][0]["code"], "password_unchanged", "{v}");
     let (s, v, _) = change(json!({"password": new, "currentPassword": temp})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["mustChangePassword"], false);
+    // Every session opened with the temporary password ends with it (one the administrator
+    // could have opened too), not only the caller's.
+    let (s, v, _) = env.call(Method::GET, "/api/v1/users", &me, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
     // Another user's password is not changed here, even by an administrator.
     let (s, v, _) = env
         .call(
@@ -1219,6 +1227,36 @@ async fn a_temporary_password_must_be_changed_before_anything_else(env: &Env) {
     assert_eq!(s, StatusCode::OK, "{v}");
 }
 on_both!(a_temporary_password_must_be_changed_before_anything_else);
+
+/// One's own password changed by an edit: where the policy does not ask for the current
+/// password (CRM), none is needed; a wrong one is refused all the same.
+async fn an_own_password_edit_needs_no_current_password_unless_asked(env: &Env) {
+    let users = env.demo("crm").await;
+    let admin = demo_user(&users, "admin");
+    let key = env.key("crm", "service").await;
+    let me = Auth::key(&key, &admin.id);
+    let path = format!("/api/v1/users/{}", admin.id);
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &path,
+            &me,
+            Some(json!({"password": "Violet-Kettle-42!x", "currentPassword": "wrong"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "current_password_required", "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &path,
+            &me,
+            Some(json!({"password": "Violet-Kettle-42!x"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+on_both!(an_own_password_edit_needs_no_current_password_unless_asked);
 
 /// An update is authorized before the record is validated: a user who may not update an
 /// account cannot use the edit to learn whether an e-mail is taken, nor by whom.
