@@ -1073,16 +1073,25 @@ async fn updates_cannot_escape_the_actors_reach(env: &Env) {
 }
 on_both!(updates_cannot_escape_the_actors_reach);
 
-async fn prs_accounts_start_with_a_temporary_password(env: &Env) {
+/// A PRS requester, `kwong`, created by the demo administrator: the administrator's id, a
+/// service key, the generated temporary password and the new user's id.
+struct NewRequester {
+    admin: String,
+    key: String,
+    temp: String,
+    id: String,
+}
+
+async fn new_prs_requester(env: &Env) -> NewRequester {
     let users = env.demo("prs-procurement").await;
-    let admin = demo_user(&users, "admin");
+    let admin = demo_user(&users, "admin").id.clone();
     let key = env.key("prs-procurement", "service").await;
     let (s, v, _) = env
         .call(
             Method::POST,
             "/api/v1/users",
-            &Auth::key(&key, &admin.id),
-            Some(json!({"username": "kwong", "firstName": "Kim", "lastName": "Wong", "userType": "requester", "department": "Finance", "supervisor": admin.id, "organization": "prs"})),
+            &Auth::key(&key, &admin),
+            Some(json!({"username": "kwong", "firstName": "Kim", "lastName": "Wong", "userType": "requester", "department": "Finance", "supervisor": admin, "organization": "prs"})),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
@@ -1090,6 +1099,19 @@ async fn prs_accounts_start_with_a_temporary_password(env: &Env) {
         .as_str()
         .expect("R004-05: a generated temporary password")
         .to_owned();
+    let id = v["user"]["id"].as_str().unwrap().to_owned();
+    NewRequester {
+        admin,
+        key,
+        temp,
+        id,
+    }
+}
+
+async fn prs_accounts_start_with_a_temporary_password(env: &Env) {
+    let NewRequester {
+        admin, key, temp, ..
+    } = new_prs_requester(env).await;
     assert!(temp.len() >= 8);
     let (s, v, _) = env
         .call(
@@ -1106,7 +1128,7 @@ async fn prs_accounts_start_with_a_temporary_password(env: &Env) {
         .call(
             Method::GET,
             &format!("/api/v1/users/{id}/audit"),
-            &Auth::key(&key, &admin.id),
+            &Auth::key(&key, &admin),
             None,
         )
         .await;
@@ -1118,20 +1140,12 @@ on_both!(prs_accounts_start_with_a_temporary_password);
 /// and change the password; once changed, the user is a user like any other.
 async fn a_temporary_password_must_be_changed_before_anything_else(env: &Env) {
     const PRS: &str = "prs-procurement";
-    let users = env.demo(PRS).await;
-    let admin = demo_user(&users, "admin");
-    let key = env.key(PRS, "service").await;
-    let (s, v, _) = env
-        .call(
-            Method::POST,
-            "/api/v1/users",
-            &Auth::key(&key, &admin.id),
-            Some(json!({"username": "kwong", "firstName": "Kim", "lastName": "Wong", "userType": "requester", "department": "Finance", "supervisor": admin.id, "organization": "prs"})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
-    let temp = v["temporaryPassword"].as_str().unwrap().to_owned();
-    let id = v["user"]["id"].as_str().unwrap().to_owned();
+    let NewRequester {
+        admin,
+        key,
+        temp,
+        id,
+    } = new_prs_requester(env).await;
     let sign_in = |password: String| async move {
         let (s, v, h) = env
             .call(
@@ -1150,7 +1164,7 @@ async fn a_temporary_password_must_be_changed_before_anything_else(env: &Env) {
     let refused = |v: &Value| v["reason"] == "password_change_required";
     for (method, path) in [
         (Method::GET, "/api/v1/users".to_owned()),
-        (Method::GET, format!("/api/v1/users/{}", admin.id)),
+        (Method::GET, format!("/api/v1/users/{admin}")),
         (Method::GET, "/api/v1/statistics".to_owned()),
         (Method::GET, format!("/api/v1/users/{id}/audit")),
     ] {
@@ -1206,7 +1220,7 @@ async fn a_temporary_password_must_be_changed_before_anything_else(env: &Env) {
         .call(
             Method::POST,
             &format!("/api/v1/users/{id}/password"),
-            &Auth::key(&key, &admin.id),
+            &Auth::key(&key, &admin),
             Some(json!({"password": new})),
         )
         .await;
@@ -1217,12 +1231,7 @@ async fn a_temporary_password_must_be_changed_before_anything_else(env: &Env) {
     assert!(!refused(&v), "{v}");
     // API keys act on a backend's authority: not held to it.
     let (s, v, _) = env
-        .call(
-            Method::GET,
-            "/api/v1/users",
-            &Auth::key(&key, &admin.id),
-            None,
-        )
+        .call(Method::GET, "/api/v1/users", &Auth::key(&key, &admin), None)
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
 }
