@@ -176,6 +176,14 @@ type instance struct {
 	alloc, free, load, unload, eval, output api.Function
 	buf, cap                                uint32
 	timeout                                 time.Duration
+	// retain is the most memory (bytes) a pool keeps idle: a quarter of the runtime's cap.
+	retain uint64
+}
+
+// outgrown reports whether a call grew the instance's memory past what a pool keeps idle
+// (wasm memory never shrinks: one large request would hold it for the pool's life).
+func (in *instance) outgrown() bool {
+	return in.mem != nil && uint64(in.mem.Size()) > in.retain
 }
 
 func (r *Runtime) instantiate(ctx context.Context, timeout time.Duration) (*instance, error) {
@@ -183,7 +191,7 @@ func (r *Runtime) instantiate(ctx context.Context, timeout time.Duration) (*inst
 	if err != nil {
 		return nil, &Fault{Code: FaultInstantiate, Err: err}
 	}
-	in := &instance{mod: mod, mem: mod.Memory(), timeout: timeout}
+	in := &instance{mod: mod, mem: mod.Memory(), timeout: timeout, retain: r.cfg.maxMemory / 4}
 	if err := in.checkABI(); err != nil {
 		_ = mod.Close(ctx)
 		return nil, err
@@ -363,7 +371,8 @@ func newPool(r *Runtime, spec map[string]any, cfg config) *pool {
 		idle: make(chan *pooled, cfg.poolSize), closed: make(chan struct{})}
 }
 
-// with lends an instance to f; an instance whose call faulted is dropped, not returned.
+// with lends an instance to f; an instance whose call faulted, or whose memory the call
+// grew past a quarter of the runtime's cap, is dropped, not returned.
 func (p *pool) with(ctx context.Context, f func(*pooled) error) error {
 	select {
 	case <-p.closed:
@@ -399,7 +408,7 @@ func (p *pool) with(ctx context.Context, f func(*pooled) error) error {
 	}
 	err := f(item)
 	var fault *Fault
-	if errors.As(err, &fault) {
+	if errors.As(err, &fault) || item.in.outgrown() {
 		_ = item.in.mod.Close(context.Background())
 		return err
 	}

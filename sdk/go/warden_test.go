@@ -233,6 +233,30 @@ func TestMemoryIsCapped(t *testing.T) {
 	}
 }
 
+func TestAnInstanceALargeRequestGrewIsNotKept(t *testing.T) {
+	ctx := context.Background()
+	rt := testRuntime(t, WithMaxMemory(32<<20))
+	w, err := rt.LoadPreset(ctx, "crm", WithPoolSize(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	small := PasswordInput{Password: "correct horse battery staple"}
+	if _, err := w.CheckPassword(ctx, small); err != nil || len(w.pool.idle) != 1 {
+		t.Fatalf("a small request keeps its instance: %v, %d idle", err, len(w.pool.idle))
+	}
+	// A request of 10 MiB grows the instance's memory past a quarter of 32 MiB.
+	if _, err := w.CheckPassword(ctx, PasswordInput{Password: strings.Repeat("x", 10<<20)}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(w.pool.idle); n != 0 {
+		t.Fatalf("%d idle instances after a large request", n)
+	}
+	if _, err := w.CheckPassword(ctx, small); err != nil || len(w.pool.idle) != 1 {
+		t.Fatalf("a fresh instance afterwards: %v, %d idle", err, len(w.pool.idle))
+	}
+}
+
 // abiModule is a module that exports only memory and the version globals, at major.
 func abiModule(major byte) []byte {
 	name := func(s string) []byte { return append([]byte{byte(len(s))}, s...) }

@@ -131,6 +131,18 @@ def test_memory_is_finite():
     assert w.check_password("correct horse battery staple")["policy"].startswith("sha256:")
 
 
+def test_an_instance_a_large_request_grew_is_not_kept():
+    rt = warden.default_runtime().with_limits(max_memory=32 << 20)
+    w = warden.Warden.from_preset("crm", runtime=rt, pool_size=1)
+    assert w.check_password("correct horse battery staple")["valid"] in (True, False)
+    assert w._pool._idle.qsize() == 1
+    # A request of 10 MiB grows the instance's memory past a quarter of 32 MiB.
+    assert w.check_password("x" * (10 << 20))["valid"] is False
+    assert w._pool._idle.qsize() == 0
+    assert w.check_password("correct horse battery staple")["valid"] in (True, False)
+    assert w._pool._idle.qsize() == 1
+
+
 def test_the_abi_version_is_checked_first():
     wat = """(module (memory (export "memory") 1)
       (data (i32.const 16) "\\02\\00\\00\\00\\00\\00\\00\\00")

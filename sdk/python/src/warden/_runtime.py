@@ -105,7 +105,8 @@ class Runtime:
 
     Compiling takes a moment: create one runtime per process and share it (it is
     thread-safe). ``max_memory`` bounds each instance's memory in bytes; ``fuel`` bounds
-    each call.
+    each call. An instance whose memory grew past a quarter of ``max_memory`` (a large
+    request: wasm memory never shrinks) is dropped after its call rather than kept idle.
     """
 
     def __init__(
@@ -164,6 +165,7 @@ class Instance:
             raise WardenRuntimeError("instantiation_failed", str(e)) from None
         exports = instance.exports(self._store)
         self._memory = self._export(exports, "memory", wasmtime.Memory)
+        self.retain_memory = runtime.max_memory // 4
         self._check_abi(exports)
         self._alloc = self._export(exports, "warden_alloc", wasmtime.Func)
         self._free = self._export(exports, "warden_free", wasmtime.Func)
@@ -173,6 +175,10 @@ class Instance:
         self._output = self._export(exports, "warden_output", wasmtime.Func)
         self._buf = 0
         self._cap = 0
+
+    def outgrown(self) -> bool:
+        """Whether a call grew this instance's memory past what a pool keeps idle."""
+        return self._memory.data_len(self._store) > self.retain_memory
 
     @staticmethod
     def _export(exports: Any, name: str, kind: type) -> Any:
@@ -270,7 +276,8 @@ class Pool:
 
     At most ``size`` instances exist; a borrower waits up to ``timeout`` seconds for one.
     An instance that trapped, or whose call was interrupted by any exception other than a
-    refusal (:class:`WardenError`), is dropped, never returned.
+    refusal (:class:`WardenError`), is dropped, never returned; so is one whose memory a
+    large request grew (:meth:`Instance.outgrown`): the next borrower gets a fresh one.
     """
 
     def __init__(self, runtime: Runtime, spec: dict | None, size: int, timeout: float) -> None:
@@ -316,7 +323,7 @@ class Pool:
                 item = None
                 raise
             finally:
-                if item is not None and not self._closed:
+                if item is not None and not self._closed and not item[0].outgrown():
                     self._idle.put(item)
         finally:
             self._slots.release()

@@ -5,7 +5,11 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
-/** A bounded, lazily filled pool of instances that all hold the same policy (or none). */
+/**
+ * A bounded, lazily filled pool of instances that all hold the same policy (or none). An instance
+ * that saw a fault or an {@code Error} is discarded, and so is one whose memory a large request
+ * grew past a quarter of the runtime's cap ({@link ModuleInstance#outgrown}).
+ */
 final class InstancePool implements AutoCloseable {
   private final WardenRuntime runtime;
   private final Object spec;
@@ -44,7 +48,7 @@ final class InstancePool implements AutoCloseable {
         return;
       }
       returned = true;
-      if (!discarded && !closed) {
+      if (!discarded && !closed && !instance.outgrown()) {
         idle.push(new Loan(instance, handle));
       }
       slots.release();

@@ -57,6 +57,9 @@ final class ModuleInstance {
   private int buf;
   private int cap;
 
+  /** The most memory (bytes) a pool keeps idle: a quarter of the cap. */
+  private final long retain;
+
   ModuleInstance(
       WasmModule module,
       Function<Instance, Machine> machines,
@@ -65,6 +68,7 @@ final class ModuleInstance {
       ObjectMapper json) {
     this.json = json;
     this.timeout = timeout;
+    this.retain = maxMemory / 4;
     int initial =
         module
             .memorySection()
@@ -95,6 +99,14 @@ final class ModuleInstance {
     this.unload = function("warden_policy_free");
     this.evaluate = function("warden_evaluate");
     this.output = function("warden_output");
+  }
+
+  /**
+   * Whether a call grew this instance's memory past what a pool keeps idle (wasm memory never
+   * shrinks: one large request would hold it for the pool's life).
+   */
+  boolean outgrown() {
+    return (long) memory.pages() * PAGE > retain;
   }
 
   private ExportFunction function(String name) {

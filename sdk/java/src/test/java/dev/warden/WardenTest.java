@@ -154,6 +154,20 @@ class WardenTest {
     }
   }
 
+  @Test
+  void anInstanceALargeRequestGrewIsNotKept() {
+    WardenRuntime small = runtime.withLimits(32L << 20, WardenRuntime.DEFAULT_TIMEOUT);
+    try (Warden w = small.loadPreset("crm")) {
+      assertTrue(w.checkPassword("correct horse battery staple").has("valid"));
+      assertEquals(1, w.pool.idleCount());
+      // A request of 10 MiB grows the instance's memory past a quarter of 32 MiB.
+      assertTrue(w.checkPassword("x".repeat(10 << 20)).has("valid"));
+      assertEquals(0, w.pool.idleCount(), "the grown instance was dropped");
+      assertTrue(w.checkPassword("correct horse battery staple").has("valid"));
+      assertEquals(1, w.pool.idleCount());
+    }
+  }
+
   private static byte[] abiModule(int major) {
     ByteArrayOutputStream exports = new ByteArrayOutputStream();
     exports.write(3);
@@ -249,7 +263,10 @@ class WardenTest {
     user.put("email", "ada@example.com");
     user.put("employeeId", "E1");
     user.put("organization", big); // echoed by the decision (too_long with the value)
-    try (Warden w = runtime.loadPreset("crm")) {
+    // A cap large enough that the memory the call grows stays under the quarter a pool keeps:
+    // the instance is then kept, which shows the call did not fault.
+    WardenRuntime large = runtime.withLimits(1L << 30, WardenRuntime.DEFAULT_TIMEOUT);
+    try (Warden w = large.loadPreset("crm")) {
       JsonNode d = w.validate(user, TODAY);
       assertTrue(d.toString().contains(big), "the decision echoes the value");
       assertEquals(1, w.pool.idleCount(), "the instance was not discarded");
