@@ -628,11 +628,7 @@ fn decide_roles(
     add: &[String],
     remove: &[String],
 ) -> Result<Option<Denial>, BulkError> {
-    let Some(assign) = ctx
-        .policy
-        .access()
-        .and_then(|a| a.spec.assign_action.clone())
-    else {
+    let Some(assign) = ctx.policy.assign_action().map(str::to_owned) else {
         return Err(BulkError::unsupported("roles", "access.assignAction"));
     };
     let a = AuthorizeRequest {
@@ -718,7 +714,7 @@ fn decide_import(
     }
     r.violations = v.violations;
     if let Some(access) = ctx.policy.access() {
-        let Some(create) = access.spec.create_action.clone() else {
+        let Some(create) = ctx.policy.create_action().map(str::to_owned) else {
             return Err(BulkError::unsupported("import", "access.createAction"));
         };
         let manager = access.spec.manager_field.as_deref().unwrap_or("manager");

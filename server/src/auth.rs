@@ -67,6 +67,14 @@ impl Caller {
         })
     }
 
+    /// Who the audit log names as the actor: the acting user, or `system` for a key that
+    /// acts for none.
+    pub fn audit_actor(&self) -> String {
+        self.actor
+            .as_ref()
+            .map_or_else(|| "system".to_owned(), |a| a.id.clone())
+    }
+
     /// How the caller is written in the audit log.
     pub fn via(&self) -> String {
         match &self.credential {

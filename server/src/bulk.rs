@@ -536,19 +536,16 @@ async fn judge(
             .await
         }
         (Item::Roles { add, remove, .. }, Some(before)) => {
-            // The kernel authorized the item as the policy's assign action.
-            let action = tenant
-                .policy
-                .document()
-                .access
-                .as_ref()
-                .and_then(|a| a.assign_action.clone())
-                .unwrap_or_else(|| "roles.assign".to_owned());
+            // The kernel authorized the item as the policy's assign action (a policy without
+            // one has its role items refused before any plugin runs).
+            let Some(action) = tenant.policy.assign_action() else {
+                return Ok(Judged::Reports(Vec::new()));
+            };
             crate::plugins::authorize(
                 app,
                 tenant,
                 actor.account(),
-                &action,
+                action,
                 Target::from(&before.account()),
                 Some(RoleChange {
                     add: add.clone(),
@@ -641,13 +638,7 @@ async fn judge_import(
     let Ok(u) = users::new_row(tenant, actor, "", d.normalized.clone()) else {
         return Ok(reports);
     };
-    let action = tenant
-        .policy
-        .document()
-        .access
-        .as_ref()
-        .and_then(|a| a.create_action.clone())
-        .unwrap_or_else(|| "users.create".to_owned());
+    let action = tenant.policy.create_action().unwrap_or("users.create");
     let change = (!u.roles.is_empty()).then(|| RoleChange {
         add: u.roles.clone(),
         remove: Vec::new(),
@@ -657,7 +648,7 @@ async fn judge_import(
             app,
             tenant,
             actor.account(),
-            &action,
+            action,
             Target::from(&u.account()),
             change,
         )

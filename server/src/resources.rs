@@ -264,10 +264,7 @@ async fn audit_change(
         conn,
         &crate::audit::AuditRecord {
             tenant: t.id.clone(),
-            actor: caller
-                .actor
-                .as_ref()
-                .map_or_else(|| "system".to_owned(), |a| a.id.clone()),
+            actor: caller.audit_actor(),
             via: caller.via(),
             action: action.to_owned(),
             target,

@@ -53,10 +53,7 @@ pub async fn create_key_audited(
         &mut tx,
         &AuditRecord {
             tenant: t.id.clone(),
-            actor: caller
-                .actor
-                .as_ref()
-                .map_or_else(|| "system".to_owned(), |a| a.id.clone()),
+            actor: caller.audit_actor(),
             via: caller.via(),
             action: "keys.create".into(),
             target: id.clone(),

@@ -743,24 +743,9 @@ pub async fn revoke_sessions(conn: &mut AnyConnection, u: &mut UserRow) -> Resul
     Ok(())
 }
 
-/// The statuses from which an account may log in under `policy` (a status whose
-/// `login` is true): an account in one of them is what the kernel's last-super-admin guard
-/// counts as active. `active` under a policy without a lifecycle.
-pub fn login_statuses(policy: &warden_core::Policy) -> Vec<String> {
-    match policy.lifecycle() {
-        Some(lc) => lc
-            .spec()
-            .statuses
-            .iter()
-            .filter(|(_, s)| s.login)
-            .map(|(name, _)| name.to_owned())
-            .collect(),
-        None => vec!["active".to_owned()],
-    }
-}
-
 /// Active super administrators of a tenant: super administrators, not deleted, in a status
-/// of [`login_statuses`] (the count the kernel's `lastSuperAdmin` guard decides on).
+/// of [`Policy::login_statuses`](warden_core::Policy::login_statuses) (the count the
+/// kernel's `lastSuperAdmin` guard decides on).
 ///
 /// # Errors
 /// Database errors.
@@ -769,7 +754,7 @@ pub async fn active_super_admins(
     tenant: &str,
     policy: &warden_core::Policy,
 ) -> Result<i64, sqlx::Error> {
-    let statuses = login_statuses(policy);
+    let statuses = policy.login_statuses();
     if statuses.is_empty() {
         return Ok(0);
     }
@@ -779,16 +764,16 @@ pub async fn active_super_admins(
         list.join(", ")
     );
     let mut q = sqlx::query_scalar(&sql).bind(tenant);
-    for status in &statuses {
+    for status in statuses {
         q = q.bind(status);
     }
     q.fetch_one(&mut *conn).await
 }
 
 /// Whether the row is an active super administrator, as [`active_super_admins`] counts
-/// them (`statuses`: [`login_statuses`]).
-fn active_super_admin(u: &UserRow, statuses: &[String]) -> bool {
-    u.super_admin && u.deleted_at.is_none() && statuses.contains(&u.status)
+/// them (`statuses`: the policy's login statuses).
+fn active_super_admin(u: &UserRow, statuses: &[&str]) -> bool {
+    u.super_admin && u.deleted_at.is_none() && statuses.contains(&u.status.as_str())
 }
 
 /// Holds the last-super-admin guard at write time: when a write took an active super
@@ -813,7 +798,7 @@ pub async fn recheck_super_admins(
     after: Option<&UserRow>,
     counted: i64,
 ) -> Result<bool, ApiError> {
-    let statuses = login_statuses(policy);
+    let statuses = policy.login_statuses();
     if !active_super_admin(before, &statuses)
         || after.is_some_and(|a| active_super_admin(a, &statuses))
     {

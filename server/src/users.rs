@@ -362,11 +362,7 @@ impl Audit<'_> {
         let t = &self.caller.tenant;
         let record = AuditRecord {
             tenant: t.id.clone(),
-            actor: self
-                .caller
-                .actor
-                .as_ref()
-                .map_or_else(|| "system".to_owned(), |a| a.id.clone()),
+            actor: self.caller.audit_actor(),
             via: self.caller.via(),
             action: action.to_owned(),
             target: target.to_owned(),
@@ -451,10 +447,8 @@ pub(crate) fn authorize_groups(
         // The action the policy grants roles with, else the edit's.
         tenant
             .policy
-            .document()
-            .access
-            .as_ref()
-            .and_then(|s| s.assign_action.clone())
+            .assign_action()
+            .map(str::to_owned)
             .filter(|x| x.split_once('.').is_some_and(|(m, n)| acc.has_action(m, n)))
             .or_else(|| {
                 acc.has_action("users", "update")
@@ -737,11 +731,14 @@ pub async fn create_item(
         add: u.roles.clone(),
         remove: Vec::new(),
     });
+    // The policy's create action, as a bulk import item is authorized (`users.create` when
+    // the policy names none).
+    let create_action = tenant.policy.create_action().unwrap_or("users.create");
     let authz = require(authorize(
         tenant,
         &dir,
         &actor.account(),
-        "users.create",
+        create_action,
         Target::from(&u.account()),
         change.clone(),
     )?)?;
@@ -763,7 +760,7 @@ pub async fn create_item(
             app,
             tenant,
             actor.account(),
-            "users.create",
+            create_action,
             Target::from(&u.account()),
             change,
         )
@@ -1263,10 +1260,7 @@ pub async fn update(
         &change,
         tenant
             .policy
-            .document()
-            .access
-            .as_ref()
-            .and_then(|a| a.assign_action.as_deref())
+            .assign_action()
             .filter(|a| *a != "users.update"),
     ) {
         plugin_reports.extend(

@@ -426,7 +426,10 @@ pub(crate) fn status_grants<'a>(
             Some(id) => (l.status(id).is_some_and(|s| s.login), id),
             None => (false, account.status.as_str()),
         },
-        None => (account.status == "active", account.status.as_str()),
+        None => (
+            account.status == crate::policy::ACTIVE_STATUS,
+            account.status.as_str(),
+        ),
     }
 }
 

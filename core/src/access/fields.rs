@@ -503,7 +503,7 @@ pub fn mark_password_set(account: &mut Account, field: &str) {
 /// nothing (`null`, a blank text, an empty list or object). A non-blank `password`
 /// attribute is a password set.
 pub fn created_fields(policy: &Policy, created: &Account) -> Vec<String> {
-    let initial = crate::lifecycle::initial_status(policy).unwrap_or("active");
+    let initial = crate::lifecycle::initial_status(policy).unwrap_or(crate::policy::ACTIVE_STATUS);
     let attributes: Map<String, Value> = created
         .attributes
         .iter()

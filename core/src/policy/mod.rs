@@ -204,6 +204,9 @@ struct Inner {
 /// The format version this build reads.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// The one status that logs in under a policy without a lifecycle.
+pub const ACTIVE_STATUS: &str = "active";
+
 impl Policy {
     /// Parses, checks and compiles a JSON policy document.
     ///
@@ -468,6 +471,36 @@ impl Policy {
     /// The compiled access model (roles, groups, permissions), if the policy has one.
     pub fn access(&self) -> Option<&crate::access::CompiledAccess> {
         self.inner.access.as_ref()
+    }
+
+    /// The action roles are granted and withdrawn with (`access.assignAction`), if the
+    /// policy names one: what a bulk role item, and a role change made by an edit, are
+    /// authorized as.
+    pub fn assign_action(&self) -> Option<&str> {
+        self.access()?.spec.assign_action.as_deref()
+    }
+
+    /// The action a new account is authorized as (`access.createAction`), if the policy
+    /// names one: what a bulk import item is authorized as.
+    pub fn create_action(&self) -> Option<&str> {
+        self.access()?.spec.create_action.as_deref()
+    }
+
+    /// The statuses whose accounts may log in and hold their permissions: under a
+    /// lifecycle, those whose `login` is true; without one, [`ACTIVE_STATUS`] alone (the
+    /// rule every access decision applies to an account's status). A store counts the
+    /// active super administrators of the `lastSuperAdmin` guard over these.
+    pub fn login_statuses(&self) -> Vec<&str> {
+        match self.lifecycle() {
+            Some(lc) => lc
+                .spec()
+                .statuses
+                .iter()
+                .filter(|(_, s)| s.login)
+                .map(|(name, _)| name)
+                .collect(),
+            None => vec![ACTIVE_STATUS],
+        }
     }
 
     /// The compiled lifecycle (statuses, transitions, lockout, deletion), if the policy has

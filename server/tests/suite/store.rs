@@ -1732,10 +1732,7 @@ async fn super_admins_in_any_login_status_are_counted(env: &Env) {
         .unwrap()
         .push(json!("onLeave"));
     let on_leave = warden_core::Policy::from_value(doc).unwrap();
-    assert_eq!(
-        store::login_statuses(&on_leave),
-        ["active".to_owned(), "onLeave".to_owned()]
-    );
+    assert_eq!(on_leave.login_statuses(), ["active", "onLeave"]);
     let counted = store::active_super_admins(&mut conn, HR, &on_leave)
         .await
         .unwrap();
