@@ -60,6 +60,15 @@ fn deny_code(v: &Value) -> &Value {
     &v["deny"]["code"]
 }
 
+/// A group join (`PUT` on a members path) refused with the kernel's `code`, and `user` in
+/// no group afterwards.
+async fn refused_join(env: &Env, path: &str, auth: &Auth, code: &str, user: &str) {
+    let (s, v, _) = env.call(Method::PUT, path, auth, None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(deny_code(&v), code, "{v}");
+    assert_eq!(stored_groups(env, user).await.0, 0);
+}
+
 /// Joining a group is judged as assigning the group's roles: a helpdesk user who manages
 /// groups but may not grant `hrAdmin` cannot join `hr-admins` (neither through the members
 /// route nor through an edit of its `groups`), while an HR administrator can.
@@ -146,12 +155,14 @@ async fn group_membership_keeps_the_grant_rules(env: &Env) {
 
     // Escalation: `manager` gives `reviews.*`, which the helpdesk does not hold.
     let managers = |id: &str| format!("/api/v1/groups/people-managers/members/{id}");
-    let (s, v, _) = env
-        .call(Method::PUT, &managers(&sophie.id), &as_paul, None)
-        .await;
-    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
-    assert_eq!(deny_code(&v), "privilege_escalation", "{v}");
-    assert_eq!(stored_groups(env, &sophie.id).await.0, 0);
+    refused_join(
+        env,
+        &managers(&sophie.id),
+        &as_paul,
+        "privilege_escalation",
+        &sophie.id,
+    )
+    .await;
 
     // Combination: an HR viewer joining the HR administrators.
     let (s, v, _) = env
@@ -163,25 +174,18 @@ async fn group_membership_keeps_the_grant_rules(env: &Env) {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let (s, v, _) = env
-        .call(
-            Method::PUT,
-            &format!("/api/v1/groups/hr-admins/members/{}", sophie.id),
-            &as_hr,
-            None,
-        )
-        .await;
-    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
-    assert_eq!(deny_code(&v), "forbidden_combination", "{v}");
-    assert_eq!(stored_groups(env, &sophie.id).await.0, 0);
+    let hr_admins = format!("/api/v1/groups/hr-admins/members/{}", sophie.id);
+    refused_join(env, &hr_admins, &as_hr, "forbidden_combination", &sophie.id).await;
 
     // Read-only roles: an HR viewer joining a group that grants writes.
-    let (s, v, _) = env
-        .call(Method::PUT, &managers(&sophie.id), &as_hr, None)
-        .await;
-    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
-    assert_eq!(deny_code(&v), "read_only_conflict", "{v}");
-    assert_eq!(stored_groups(env, &sophie.id).await.0, 0);
+    refused_join(
+        env,
+        &managers(&sophie.id),
+        &as_hr,
+        "read_only_conflict",
+        &sophie.id,
+    )
+    .await;
 
     // Minimum of active roles: leaving the group would leave Sophie one role of two.
     let (s, v, _) = env
