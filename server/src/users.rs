@@ -1839,12 +1839,18 @@ pub async fn change_password(
     };
     check_new_password(tenant, &before.document, &body.password)?;
     // A temporary password (or the current one) is not a new password: whoever saw it
-    // would still know it.
-    if let Some(h) = &before.password_hash
-        && verify(&tenant.policy, h, body.password.clone())
-            .await?
-            .matches
-    {
+    // would still know it. A current password just verified is compared as text; only
+    // without one is the stored hash asked again (argon2id, 19 MiB).
+    let unchanged = match (&body.current_password, verified, &before.password_hash) {
+        (Some(current), Some(true), _) => *current == body.password,
+        (_, _, Some(h)) => {
+            verify(&tenant.policy, h, body.password.clone())
+                .await?
+                .matches
+        }
+        (_, _, None) => false,
+    };
+    if unchanged {
         return Err(ApiError::Conflict {
             errors: vec![FieldError {
                 field: "password".into(),
