@@ -14,11 +14,14 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::access::{self, AccessError, AuthorizeRequest, Directory, RoleChange, Target};
+use crate::access::{
+    self, AccessError, AuthorizeRequest, AuthzDecision, Directory, RoleChange, Target,
+};
 use crate::checks::date::Timestamp;
 use crate::decision::{Denial, DenyCode, DenyKind};
 use crate::lifecycle::{
-    self, DeleteMode, DeleteRequest, LifecycleError, Obligation, TransitionFacts, TransitionRequest,
+    self, DeleteMode, DeleteRequest, LifecycleError, Obligation, TransitionDecision,
+    TransitionFacts, TransitionRequest,
 };
 use crate::messages::Lang;
 use crate::model::Account;
@@ -388,6 +391,45 @@ pub fn bulk(
     now: Timestamp,
     lang: Lang,
 ) -> Result<BulkDecision, BulkError> {
+    bulk_decided(policy, req, now, lang).map(|(decision, _)| decision)
+}
+
+/// The kernel's own decisions behind one item's result ([`bulk_decided`]): what a caller
+/// hands its tenant's plugins to narrow, so that they are told the decisions the kernel
+/// made (with the request's directory) and the kernel is not asked again. `None` for an
+/// item refused before it was decided (a safeguard, a record invalid within the batch
+/// keeps its validation).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ItemDecided {
+    /// A status change: the transition.
+    Status(TransitionDecision),
+    /// A role change: the authorization of the policy's assign action with the change.
+    Roles(AuthzDecision),
+    /// A deletion: the authorization of `users.delete` (`None` when the policy does not
+    /// declare it; the lifecycle's deletion decided the item).
+    Delete(Option<AuthzDecision>),
+    /// An import: the record's validation, then the authorization of the policy's create
+    /// action (when the record was valid and the policy has an access section).
+    Import {
+        /// The record's validation (batch duplicates included).
+        validation: ValidationDecision,
+        /// The authorization of the account as it would be created.
+        authorization: Option<AuthzDecision>,
+    },
+}
+
+/// [`bulk`], with the kernel's decisions behind each item's result, in item order
+/// (`None` for an item a safeguard refused as a whole).
+///
+/// # Errors
+/// As [`bulk`].
+pub fn bulk_decided(
+    policy: &Policy,
+    req: &BulkRequest,
+    now: Timestamp,
+    lang: Lang,
+) -> Result<(BulkDecision, Vec<Option<ItemDecided>>), BulkError> {
     let (max_delete, batch_size) = check_settings(req)?;
     let (dir, _problems) = Directory::from_accounts(&req.directory);
     let actor = &req.actor;
@@ -404,16 +446,21 @@ pub fn bulk(
     };
     let mut seen: HashSet<(Arc<str>, String)> = HashSet::new();
     let mut results = Vec::with_capacity(req.items.len());
+    let mut decided = Vec::with_capacity(req.items.len());
     for (index, item) in req.items.iter().enumerate() {
-        let r = match &refused {
-            Some(d) => refused_item(index, item, d),
-            None => decide_item(&ctx, index, item, &mut seen)?,
+        let (r, d) = match &refused {
+            Some(d) => (refused_item(index, item, d), None),
+            None => {
+                let (r, d) = decide_item(&ctx, index, item, &mut seen)?;
+                (r, Some(d))
+            }
         };
         results.push(r);
+        decided.push(d);
     }
     let (summary, operations) = summarize(&results);
     let batches = plan_batches(results.len(), batch_size);
-    Ok(BulkDecision {
+    let decision = BulkDecision {
         policy: policy.hash_arc(),
         summary,
         batches,
@@ -425,7 +472,8 @@ pub fn bulk(
             allowed: summary.allowed,
         },
         results,
-    })
+    };
+    Ok((decision, decided))
 }
 
 /// What every item's decision needs from the request as a whole.
@@ -545,15 +593,15 @@ fn record_denial(r: &mut ItemResult, deny: Option<Denial>) {
     }
 }
 
-/// Decides one item, by its operation.
+/// Decides one item, by its operation: its result and the decisions behind it.
 fn decide_item(
     ctx: &ItemContext<'_>,
     index: usize,
     item: &BulkItem,
     seen: &mut HashSet<(Arc<str>, String)>,
-) -> Result<ItemResult, BulkError> {
+) -> Result<(ItemResult, ItemDecided), BulkError> {
     let mut r = new_result(index, item);
-    match item {
+    let decided = match item {
         BulkItem::Status {
             target,
             to,
@@ -563,10 +611,10 @@ fn decide_item(
             facts,
         } => {
             r.target = Some(target.id.clone());
-            let (obligations, deny) =
-                decide_status(ctx, target, to, reason, *until, *duration_days, facts)?;
-            r.obligations = obligations;
-            record_denial(&mut r, deny);
+            let d = decide_status(ctx, target, to, reason, *until, *duration_days, facts)?;
+            r.obligations.clone_from(&d.obligations);
+            record_denial(&mut r, d.deny.clone());
+            ItemDecided::Status(d)
         }
         BulkItem::Roles {
             target,
@@ -574,7 +622,9 @@ fn decide_item(
             remove,
         } => {
             r.target = Some(target.id.clone());
-            record_denial(&mut r, decide_roles(ctx, target, add, remove)?);
+            let (deny, d) = decide_roles(ctx, target, add, remove)?;
+            record_denial(&mut r, deny);
+            ItemDecided::Roles(d)
         }
         BulkItem::Delete {
             target,
@@ -585,14 +635,21 @@ fn decide_item(
             let (obligations, deny) = decide_delete(ctx, target, *mode, facts)?;
             r.obligations = obligations;
             record_denial(&mut r, deny);
+            let a = AuthorizeRequest {
+                actor: ctx.actor.clone(),
+                action: "users.delete".into(),
+                target: Target::from(target),
+                change: None,
+            };
+            ItemDecided::Delete(access::authorize(ctx.policy, ctx.dir, &a, ctx.now, ctx.lang).ok())
         }
         BulkItem::Import { user, facts } => decide_import(ctx, &mut r, user, facts, seen)?,
-    }
-    Ok(r)
+    };
+    Ok((r, decided))
 }
 
 /// A status change: the lifecycle transition, with the permissions the actor holds over
-/// the target. Returns its obligations and denial.
+/// the target.
 fn decide_status(
     ctx: &ItemContext<'_>,
     target: &Account,
@@ -601,7 +658,7 @@ fn decide_status(
     until: Option<Timestamp>,
     duration_days: Option<u32>,
     facts: &TransitionFacts,
-) -> Result<(Vec<Obligation>, Option<Denial>), BulkError> {
+) -> Result<TransitionDecision, BulkError> {
     let perms = actor_permissions(ctx.policy, ctx.dir, ctx.actor, target, ctx.now)?;
     let t = TransitionRequest {
         actor: ctx.actor.clone(),
@@ -615,19 +672,18 @@ fn decide_status(
         actor_permissions: perms,
         lang: ctx.lang,
     };
-    let d = lifecycle::transition(ctx.policy, &t, ctx.now)?;
-    Ok((d.obligations, d.deny))
+    Ok(lifecycle::transition(ctx.policy, &t, ctx.now)?)
 }
 
 /// A role change: authorization of `access.assignAction` with the change, then the
 /// attribute permissions of the account's `roles` (`access.fieldAccess`). Returns its
-/// denial.
+/// denial and the authorization.
 fn decide_roles(
     ctx: &ItemContext<'_>,
     target: &Account,
     add: &[String],
     remove: &[String],
-) -> Result<Option<Denial>, BulkError> {
+) -> Result<(Option<Denial>, AuthzDecision), BulkError> {
     let Some(assign) = ctx.policy.assign_action().map(str::to_owned) else {
         return Err(BulkError::unsupported("roles", "access.assignAction"));
     };
@@ -642,11 +698,11 @@ fn decide_roles(
     };
     let d = access::authorize(ctx.policy, ctx.dir, &a, ctx.now, ctx.lang)?;
     if d.deny.is_some() || (add.is_empty() && remove.is_empty()) {
-        return Ok(d.deny);
+        return Ok((d.deny.clone(), d));
     }
     // A role change is an edit of the account's `roles`: attribute permissions apply, as
     // they do to the same change made by an edit.
-    Ok(access::fields_denial(
+    let deny = access::fields_denial(
         ctx.policy,
         ctx.dir,
         ctx.actor,
@@ -654,7 +710,8 @@ fn decide_roles(
         &["roles".to_owned()],
         ctx.now,
         ctx.lang,
-    )?)
+    )?;
+    Ok((deny, d))
 }
 
 /// A deletion: the lifecycle deletion, with the permissions the actor holds over the
@@ -692,7 +749,7 @@ fn decide_import(
     user: &Map<String, Value>,
     facts: &ValidationFacts,
     seen: &mut HashSet<(Arc<str>, String)>,
-) -> Result<(), BulkError> {
+) -> Result<ItemDecided, BulkError> {
     let vctx = ValidationContext {
         mode: Mode::Import,
         today: ctx.today,
@@ -707,12 +764,15 @@ fn decide_import(
         .and_then(Value::as_str)
         .map(str::to_owned);
     flag_batch_duplicates(&mut v, seen, ctx.lang);
+    r.violations.clone_from(&v.violations);
     if !v.valid {
         r.outcome = ItemOutcome::Invalid;
-        r.violations = v.violations;
-        return Ok(());
+        return Ok(ItemDecided::Import {
+            validation: v,
+            authorization: None,
+        });
     }
-    r.violations = v.violations;
+    let mut authorization = None;
     if let Some(access) = ctx.policy.access() {
         let Some(create) = ctx.policy.create_action().map(str::to_owned) else {
             return Err(BulkError::unsupported("import", "access.createAction"));
@@ -727,18 +787,22 @@ fn decide_import(
         };
         let d = access::authorize(ctx.policy, ctx.dir, &a, ctx.now, ctx.lang)?;
         if d.deny.is_some() {
-            record_denial(r, d.deny);
-            return Ok(());
+            record_denial(r, d.deny.clone());
+        } else {
+            // A created account is judged like an edit: a record setting a field the actor
+            // may not edit (`access.fieldAccess`) is denied naming the field, as the same
+            // fields set by a single create are.
+            let created = import_account(ctx.policy, user, &v.normalized, manager);
+            let deny =
+                access::create_denial(ctx.policy, ctx.dir, ctx.actor, &created, ctx.now, ctx.lang)?;
+            record_denial(r, deny);
         }
-        // A created account is judged like an edit: a record setting a field the actor may
-        // not edit (`access.fieldAccess`) is denied naming the field, as the same fields
-        // set by a single create are.
-        let created = import_account(ctx.policy, user, &v.normalized, manager);
-        let deny =
-            access::create_denial(ctx.policy, ctx.dir, ctx.actor, &created, ctx.now, ctx.lang)?;
-        record_denial(r, deny);
+        authorization = Some(d);
     }
-    Ok(())
+    Ok(ItemDecided::Import {
+        validation: v,
+        authorization,
+    })
 }
 
 /// Unique checks held across the batch: a value already seen in an earlier record of the

@@ -617,6 +617,61 @@ fn a_bulk_import_setting_a_field_the_actor_may_not_edit_is_denied_and_the_others
     assert_eq!(out["summary"]["denied"], 1);
 }
 
+/// `bulk_decided` gives, for each item, the kernel's decisions behind its result (what a
+/// server hands its plugins and executes): the same results as `bulk`, an import's
+/// validation with its normalised record, and the create action's authorization where
+/// the record was valid (the field-access denial of item 1 comes after it, so its
+/// authorization allows).
+#[test]
+fn bulk_decided_gives_the_decisions_behind_each_result() {
+    use warden_core::bulk::{self, BulkRequest, ItemDecided, ItemOutcome};
+    let policy = Policy::from_value(creation_policy_document()).unwrap();
+    let req: BulkRequest = serde_json::from_value(json!({
+        "actor": {"id": "h", "organization": "acme", "roles": ["hr"]},
+        "items": [
+            {"op": "import", "user": {"name": "A", "organization": "acme"}},
+            {"op": "import", "user": {"name": "B", "organization": "acme", "salary": "9"}},
+            {"op": "import", "user": {"name": 5, "organization": "acme"}}
+        ]
+    }))
+    .unwrap();
+    let (decision, decided) = bulk::bulk_decided(&policy, &req, now(), Lang::En).unwrap();
+    assert_eq!(
+        decision,
+        bulk::bulk(&policy, &req, now(), Lang::En).unwrap()
+    );
+    assert_eq!(decided.len(), 3);
+    let outcomes: Vec<ItemOutcome> = decision.results.iter().map(|r| r.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            ItemOutcome::Allowed,
+            ItemOutcome::Denied,
+            ItemOutcome::Invalid
+        ]
+    );
+    for (r, d) in decision.results.iter().zip(&decided) {
+        let Some(ItemDecided::Import {
+            validation,
+            authorization,
+        }) = d
+        else {
+            panic!("an import's decisions: {d:?}");
+        };
+        assert_eq!(validation.violations, r.violations);
+        assert_eq!(validation.valid, r.outcome != ItemOutcome::Invalid);
+        assert_eq!(
+            authorization.as_ref().map(|a| a.allowed()),
+            (r.outcome != ItemOutcome::Invalid).then_some(true),
+            "{r:?}"
+        );
+    }
+    let Some(ItemDecided::Import { validation, .. }) = &decided[0] else {
+        unreachable!()
+    };
+    assert_eq!(validation.normalized["name"], "A");
+}
+
 /// Found in review: a bulk import's password is never in the normalised record, and a
 /// record could name the creator's own id to make `self` match. Both are fields the
 /// creator sets, judged as a single create judges them.

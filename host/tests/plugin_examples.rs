@@ -12,7 +12,9 @@ use std::sync::Arc;
 
 use plugin_common::{NOW, admin, authorize_request, component, validate_request};
 use serde_json::{Value, json};
-use warden_host::plugin::{Call, PluginSpec, Registry, Runtime, RuntimeConfig, TenantSettings};
+use warden_host::plugin::{
+    Call, Decided, PluginSpec, Registry, Runtime, RuntimeConfig, TenantSettings,
+};
 
 fn registry_with(tenant: &str, plugins: &[(&str, Value)]) -> Registry {
     registry_on(Runtime::new().unwrap(), tenant, plugins)
@@ -445,4 +447,104 @@ fn decide_with_the_callers_policy_answers_as_evaluate_with_the_document() {
     let d = fresh.decide("acme", &policy, call).unwrap();
     assert_eq!(d["deny"]["code"], "four_eyes_required", "{d}");
     assert_eq!(fresh.snapshot("acme").unwrap().cached_policies(), 0);
+}
+
+#[test]
+fn narrowing_the_callers_decision_answers_as_deciding() {
+    // `Registry::narrow` is `decide` with the core's decision given: on the same input,
+    // the same composed decisions and plugin reports, for a tenant with plugins and one
+    // without.
+    let plugins = [
+        ("email_domain", json!({"allowedDomains": ["acme.example"]})),
+        ("four_eyes", json!({"statuses": ["blacklisted"]})),
+    ];
+    let r = registry_with("acme", &plugins);
+    let transition = json!({"preset": "002", "op": "transition", "input": {"actor": admin(),
+        "target": {"id": "b", "organization": "rent", "roles": ["administrator"], "status": "active"},
+        "to": "blacklisted", "reason": "fraud", "facts": {"activeSuperAdmins": 3}, "now": NOW}});
+    let requests = [
+        validate_request("ada.lovelace@acme.example"),
+        validate_request("ada@gmail.example"),
+        authorize_request(admin(), "users.delete", admin_target()),
+        authorize_request(admin(), "users.read", admin_target()),
+        transition,
+    ];
+    let en = warden_core::Lang::En;
+    let mut narrowed = 0;
+    for tenant in ["acme", "nobody"] {
+        for req in &requests {
+            let policy =
+                warden_core::api::load_policy(Some(req["preset"].as_str().unwrap()), None).unwrap();
+            let op: warden_core::api::Op = serde_json::from_value(req["op"].clone()).unwrap();
+            let input = req["input"].clone();
+            let core = warden_core::api::evaluate_with(&policy, op, en, input.clone()).unwrap();
+            let decided = match op {
+                warden_core::api::Op::Validate => Decided::Validate {
+                    input: input.clone(),
+                    decision: serde_json::from_value(core.clone()).unwrap(),
+                },
+                warden_core::api::Op::Authorize => Decided::Authorize {
+                    input: input.clone(),
+                    decision: serde_json::from_value(core.clone()).unwrap(),
+                },
+                _ => Decided::Transition {
+                    input: input.clone(),
+                    decision: serde_json::from_value(core.clone()).unwrap(),
+                },
+            };
+            assert_eq!(decided.op(), op);
+            assert!(!format!("{decided:?}").contains("ada"), "{decided:?}");
+            let a = r
+                .narrow(tenant, &policy, decided, serde_json::Map::new())
+                .map(without_times)
+                .unwrap();
+            let b = r
+                .decide(tenant, &policy, Call::new(op, en, input))
+                .map(without_times)
+                .unwrap();
+            assert_eq!(a, b, "{tenant}: {req}");
+            if tenant == "nobody" {
+                assert_eq!(a, core, "no plugins: the core's decision unchanged");
+            } else if a["decision"] == "deny" || a["valid"] == false {
+                narrowed += usize::from(core["decision"] == "allow" || core["valid"] == true);
+            }
+        }
+    }
+    assert!(narrowed >= 2, "the plugins narrowed some: {narrowed}");
+}
+
+#[test]
+fn plugins_are_given_the_decision_the_caller_made() {
+    // A caller deciding with facts the plugins are not given (a server's directory) hands
+    // its decision over: the plugins are told that one, not one made again without them.
+    // An actor with no role may not read on the input alone; the caller's decision allows.
+    let r = registry_with("acme", &[("hostile", json!({"mode": "echo-core"}))]);
+    let policy = warden_core::api::load_policy(Some("002"), None).unwrap();
+    let nobody = json!({"id": "n", "organization": "rent", "roles": []});
+    let input = authorize_request(nobody, "users.read", admin_target())["input"].clone();
+    let core = warden_core::api::evaluate_with(
+        &policy,
+        warden_core::api::Op::Authorize,
+        warden_core::Lang::En,
+        input.clone(),
+    )
+    .unwrap();
+    assert_eq!(core["decision"], "deny", "{core}");
+    let mut decision: warden_core::access::AuthzDecision = serde_json::from_value(core).unwrap();
+    decision.decision = warden_core::decision::Decision::Allow;
+    decision.deny = None;
+    let d = r
+        .narrow(
+            "acme",
+            &policy,
+            Decided::Authorize { input, decision },
+            serde_json::Map::new(),
+        )
+        .unwrap();
+    assert_eq!(d["decision"], "deny", "{d}");
+    assert_eq!(d["plugins"][0]["outcome"], "deny", "{d}");
+    assert!(
+        d["deny"].to_string().contains("core decision: allow (-)"),
+        "the plugin was told the caller's allow: {d}"
+    );
 }

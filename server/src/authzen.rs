@@ -54,7 +54,8 @@ use sqlx::AnyConnection;
 use tower_http::limit::RequestBodyLimitLayer;
 use warden_core::Lang;
 use warden_core::access::{
-    self, AuthorizeRequest, Directory, Placeholder, SqlOptions, SubtreeStrategy, Target,
+    self, AuthorizeRequest, AuthzDecision, Directory, Placeholder, SqlOptions, SubtreeStrategy,
+    Target,
 };
 use warden_core::lifecycle::{self, TransitionFacts, TransitionRequest};
 use warden_core::model::Account;
@@ -448,6 +449,33 @@ async fn directory_for(
     Ok(dir)
 }
 
+/// The kernel's decision on `actor` doing `action` to `target`, with the directory
+/// between them read from the store (as an evaluation reads it): `Some` only when it
+/// allows (a deny, or a question the kernel refuses, is `None`).
+async fn kernel_decision(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    actor: &UserRow,
+    action: &str,
+    target: &Target,
+) -> Result<Option<AuthzDecision>, ApiError> {
+    let starts: Vec<&str> = std::iter::once(actor.id.as_str())
+        .chain(target.subject())
+        .collect();
+    let dir = directory_for(conn, &tenant.id, &starts).await?;
+    let req = AuthorizeRequest {
+        actor: actor.account(),
+        action: action.to_owned(),
+        target: target.clone(),
+        change: None,
+    };
+    Ok(
+        access::authorize(&tenant.policy, &dir, &req, now(), Lang::En)
+            .ok()
+            .filter(AuthzDecision::allowed),
+    )
+}
+
 /// The parameters of a status change asked about (`action.properties` of `users.status`).
 struct TransitionParams {
     to: String,
@@ -564,8 +592,16 @@ async fn decide(
     }
     // The tenant's plugins may narrow the allow (a deny, or a fault failing closed); the
     // context names the plugins that took part.
-    match crate::plugins::authorize(app, tenant, actor.account(), &action, target.clone(), None)
-        .await
+    match crate::plugins::authorize(
+        app,
+        tenant,
+        actor.account(),
+        &action,
+        target.clone(),
+        None,
+        &d,
+    )
+    .await
     {
         Ok(reports) if reports.is_empty() => {}
         Ok(reports) => {
@@ -656,17 +692,19 @@ async fn decide(
     Ok(json!({"decision": true, "context": Value::Object(ctx)}))
 }
 
-/// Whether the tenant's plugins let an allow of the kernel stand. A search answers only
-/// what an evaluation of the same question would allow, so it asks the plugins too (a
-/// deny, or a fault failing closed, takes the item out). Without plugins: always.
+/// Whether the tenant's plugins let an allow of the kernel (`core`) stand. A search
+/// answers only what an evaluation of the same question would allow, so it asks the
+/// plugins too (a deny, or a fault failing closed, takes the item out). Without plugins:
+/// always.
 async fn plugins_allow(
     app: &App,
     tenant: &Tenant,
     actor: Account,
     action: &str,
     target: Target,
+    core: &AuthzDecision,
 ) -> Result<bool, ApiError> {
-    match crate::plugins::authorize(app, tenant, actor, action, target, None).await {
+    match crate::plugins::authorize(app, tenant, actor, action, target, None, core).await {
         Ok(_) => Ok(true),
         Err(ApiError::PluginDenied { .. }) => Ok(false),
         Err(e) => Err(e),
@@ -1007,14 +1045,16 @@ async fn search_subject(
                 change: None,
             };
             let allowed = match access::authorize(&tenant.policy, &dir, &req, t, Lang::En) {
-                Ok(d) => d.allowed(),
-                // An undeclared action, a role the policy no longer declares: nobody may.
-                Err(_) => false,
+                Ok(d) if d.allowed() => {
+                    !plugins
+                        || plugins_allow(&app, tenant, u.account(), &action, target.clone(), &d)
+                            .await?
+                }
+                // A deny; an undeclared action, a role the policy no longer declares:
+                // nobody may.
+                _ => false,
             };
-            if allowed
-                && (!plugins
-                    || plugins_allow(&app, tenant, u.account(), &action, target.clone()).await?)
-            {
+            if allowed {
                 results.push(json!({"type": "user", "id": u.id}));
             }
             let full = i64::try_from(results.len()).unwrap_or(i64::MAX) >= page.limit;
@@ -1133,8 +1173,20 @@ async fn search_resource(
                 Loaded::Resource(r) => r.id.clone(),
             };
             scanned += 1;
-            let allowed = !plugins
-                || plugins_allow(&app, tenant, actor.account(), &action, row.target()).await?;
+            // With plugins, the kernel's decision on the row (as an evaluation makes it,
+            // with the directory between the actor and the row) is what they narrow; the
+            // filter admitted the row, so the kernel allows it.
+            let allowed = if plugins {
+                let target = row.target();
+                match kernel_decision(&mut conn, tenant, &actor, &action, &target).await? {
+                    Some(d) => {
+                        plugins_allow(&app, tenant, actor.account(), &action, target, &d).await?
+                    }
+                    None => false,
+                }
+            } else {
+                true
+            };
             if allowed {
                 results.push(json!({"type": resource_type, "id": id}));
             }
@@ -1220,7 +1272,19 @@ async fn search_action(
     let perms = if crate::plugins::current(&app, &tenant.id).await?.is_some() {
         let mut kept = Vec::with_capacity(perms.len());
         for p in perms {
-            if plugins_allow(&app, tenant, actor.account(), &p, target.clone()).await? {
+            let req = AuthorizeRequest {
+                actor: actor.account(),
+                action: p.clone(),
+                target: target.clone(),
+                change: None,
+            };
+            let allowed = match access::authorize(&tenant.policy, &dir, &req, now(), Lang::En) {
+                Ok(d) if d.allowed() => {
+                    plugins_allow(&app, tenant, actor.account(), &p, target.clone(), &d).await?
+                }
+                _ => false,
+            };
+            if allowed {
                 kept.push(p);
             }
         }

@@ -26,8 +26,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use sqlx::{Acquire, AnyConnection};
 use warden_core::Lang;
-use warden_core::access::{self, RoleChange, Target};
-use warden_core::bulk::{self, BulkItem, BulkRequest, ItemOutcome, MAX_BULK_ITEMS};
+use warden_core::access::{self, AuthzDecision, RoleChange, Target};
+use warden_core::bulk::{self, BulkItem, BulkRequest, ItemDecided, ItemOutcome, MAX_BULK_ITEMS};
 use warden_core::lifecycle::{self, DeleteMode, DeleteRequest, Obligation, TransitionFacts};
 use warden_core::model::Account;
 use warden_core::policy::Mode;
@@ -352,11 +352,14 @@ pub async fn run(
         today: None,
     };
     let t = now();
-    let decision = bulk::bulk(&tenant.policy, &req, t, Lang::En)
+    // The kernel's decisions behind each item's result are what the plugins narrow and what
+    // an import executes (its validation): nothing is decided twice.
+    let (decision, decided) = bulk::bulk_decided(&tenant.policy, &req, t, Lang::En)
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     // The tenant's plugins judge every item the kernel allowed, before anything is written.
     let mut judged: Vec<Judged> = Vec::with_capacity(body.items.len());
-    for (index, (item, kernel)) in body.items.iter().zip(&req.items).enumerate() {
+    for (index, item) in body.items.iter().enumerate() {
+        let kernel = decided.get(index).and_then(Option::as_ref);
         let allowed = decision
             .results
             .get(index)
@@ -423,7 +426,8 @@ pub async fn run(
                     supers: &supers_left,
                 };
                 let target_id = target.as_ref().map(|u| u.id.clone());
-                match execute(&mut sp, &ctx, item, kernel, target, &r.obligations).await {
+                let decided = decided.get(index).and_then(Option::as_ref);
+                match execute(&mut sp, &ctx, item, kernel, decided, target, &r.obligations).await {
                     Ok(id) => {
                         sp.commit().await?;
                         out.insert("outcome".into(), "committed".into());
@@ -503,17 +507,19 @@ enum Judged {
 }
 
 /// The plugins' judgement of one item the kernel allowed, as the single-item route asks
-/// for the same write. A plugin's denial or violations refuse the item; other errors (the
-/// tenant's plugins cannot be loaded) are the request's.
+/// for the same write: given the kernel's decisions behind the item (`kernel`, from
+/// [`bulk::bulk_decided`]). A plugin's denial or violations refuse the item; other errors
+/// (the tenant's plugins cannot be loaded) are the request's.
 async fn judge(
     app: &App,
     tenant: &Tenant,
     actor: &UserRow,
     item: &Item,
-    kernel: &BulkItem,
+    kernel: Option<&ItemDecided>,
     target: Option<&UserRow>,
 ) -> Result<Judged, ApiError> {
-    let judged = match (item, target) {
+    let mismatch = || ApiError::Internal("the kernel's decision does not match the item".into());
+    let judged = match (item, target, kernel) {
         (
             Item::Status {
                 to,
@@ -522,6 +528,7 @@ async fn judge(
                 ..
             },
             Some(before),
+            Some(ItemDecided::Status(d)),
         ) => {
             crate::plugins::transition(
                 app,
@@ -532,10 +539,11 @@ async fn judge(
                 reason.clone(),
                 *duration_days,
                 None,
+                d,
             )
             .await
         }
-        (Item::Roles { add, remove, .. }, Some(before)) => {
+        (Item::Roles { add, remove, .. }, Some(before), Some(ItemDecided::Roles(d))) => {
             // The kernel authorized the item as the policy's assign action (a policy without
             // one has its role items refused before any plugin runs).
             let Some(action) = tenant.policy.assign_action() else {
@@ -551,10 +559,11 @@ async fn judge(
                     add: add.clone(),
                     remove: remove.clone(),
                 }),
+                d,
             )
             .await
         }
-        (Item::Delete { .. }, Some(before)) => {
+        (Item::Delete { .. }, Some(before), Some(ItemDecided::Delete(Some(d)))) => {
             crate::plugins::authorize(
                 app,
                 tenant,
@@ -562,12 +571,21 @@ async fn judge(
                 "users.delete",
                 Target::from(&before.account()),
                 None,
+                d,
             )
             .await
         }
-        (Item::Import { user }, _) => judge_import(app, tenant, actor, user, kernel).await,
+        (
+            Item::Import { user },
+            _,
+            Some(ItemDecided::Import {
+                validation,
+                authorization,
+            }),
+        ) => judge_import(app, tenant, actor, user, validation, authorization.as_ref()).await,
         // Not executed: `execute` reports it not found.
-        (_, None) => Ok(Vec::new()),
+        (_, None, _) if !matches!(item, Item::Import { .. }) => Ok(Vec::new()),
+        _ => return Err(mismatch()),
     };
     match judged {
         Ok(reports) => Ok(Judged::Reports(reports)),
@@ -592,53 +610,31 @@ async fn judge(
     }
 }
 
-/// An import item's record validated as the kernel's bulk decision validated it (import
-/// mode, the item's facts): for the plugins' judgement and again, at the same instant's
-/// date, when the item is executed.
-fn validate_import(
-    tenant: &Tenant,
-    user: &Map<String, Value>,
-    kernel: &BulkItem,
-) -> Result<ValidationDecision, ApiError> {
-    let BulkItem::Import { facts, .. } = kernel else {
-        return Err(ApiError::Internal("bulk item mismatch".into()));
-    };
-    let today = now()
-        .date()
-        .ok_or_else(|| ApiError::Internal("clock".into()))?;
-    Ok(validate_user(
-        &tenant.policy,
-        user,
-        &ValidationContext {
-            mode: Mode::Import,
-            today,
-            lang: Lang::En,
-            facts,
-            mfa: false,
-        },
-    ))
-}
-
-/// An import as the single create route has the plugins judge it: the record validated,
-/// then the account as it would be created authorized as the policy's create action.
+/// An import as the single create route has the plugins judge it: the record's
+/// validation, then the authorization of the account as it would be created (the policy's
+/// create action), both the kernel's.
 async fn judge_import(
     app: &App,
     tenant: &Tenant,
     actor: &UserRow,
     user: &Map<String, Value>,
-    kernel: &BulkItem,
+    validation: &ValidationDecision,
+    authorization: Option<&AuthzDecision>,
 ) -> Result<Vec<Value>, ApiError> {
-    let d = validate_import(tenant, user, kernel)?;
-    if !d.accepted() {
-        // `execute` refuses it as the kernel would.
+    if !validation.accepted() {
+        // `execute` refuses it as the kernel did.
         return Ok(Vec::new());
     }
-    let mut reports = crate::plugins::validate(app, tenant, user, Mode::Import, &d).await?;
+    let mut reports = crate::plugins::validate(app, tenant, user, Mode::Import, validation).await?;
     // An account `execute` cannot build is failed there, before any plugin could matter.
-    let Ok(u) = users::new_row(tenant, actor, "", d.normalized.clone()) else {
+    let Ok(u) = users::new_row(tenant, actor, "", validation.normalized.clone()) else {
         return Ok(reports);
     };
-    let action = tenant.policy.create_action().unwrap_or("users.create");
+    // A policy without an access section authorizes nothing: its imports are the
+    // validation's alone.
+    let (Some(action), Some(d)) = (tenant.policy.create_action(), authorization) else {
+        return Ok(reports);
+    };
     let change = (!u.roles.is_empty()).then(|| RoleChange {
         add: u.roles.clone(),
         remove: Vec::new(),
@@ -651,6 +647,7 @@ async fn judge_import(
             action,
             Target::from(&u.account()),
             change,
+            d,
         )
         .await?,
     );
@@ -750,6 +747,7 @@ async fn execute(
     x: &Exec<'_>,
     item: &Item,
     kernel: &BulkItem,
+    decided: Option<&ItemDecided>,
     target: Option<UserRow>,
     obligations: &[Obligation],
 ) -> Result<Option<String>, ApiError> {
@@ -869,10 +867,14 @@ async fn execute(
             Ok(None)
         }
         (Item::Import { user }, _) => {
-            let d = validate_import(tenant, user, kernel)?;
+            let Some(ItemDecided::Import { validation: d, .. }) = decided else {
+                return Err(ApiError::Internal(
+                    "the kernel's decision does not match the item".into(),
+                ));
+            };
             if !d.accepted() {
                 return Err(ApiError::Invalid {
-                    violations: d.violations,
+                    violations: d.violations.clone(),
                 });
             }
             let id = tokens::new_id("u_").map_err(|e| ApiError::Internal(e.to_string()))?;

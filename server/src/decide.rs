@@ -233,7 +233,7 @@ pub async fn decide(
                 });
             }
             let core = api::evaluate_with(&tenant.policy, op, q.lang, input.clone())?;
-            crate::plugins::compose(&app, &tenant, op, q.lang, &input, core).await?
+            crate::plugins::compose(&app, &tenant, op, &input, core).await?
         }
         Mode::Directory => {
             if matches!(caller.credential, Credential::DecideKey(_)) {
@@ -483,7 +483,7 @@ async fn directory_mode(
                 // tenant's plugins as every other validation is.
                 drop(conn);
                 let input = Value::Object(input);
-                return Ok(crate::plugins::compose(app, tenant, op, lang, &input, first).await?);
+                return Ok(crate::plugins::compose(app, tenant, op, &input, first).await?);
             }
             // An update of a stored user does not collide with itself: a user the actor
             // may read (an id the body names is no excuse for a collision otherwise).
@@ -602,5 +602,5 @@ async fn directory_mode(
     let input = Value::Object(input);
     let core = api::evaluate_with(policy, op, lang, input.clone())?;
     // The tenant's plugins narrow validations, authorizations and transitions.
-    Ok(crate::plugins::compose(app, tenant, op, lang, &input, core).await?)
+    Ok(crate::plugins::compose(app, tenant, op, &input, core).await?)
 }

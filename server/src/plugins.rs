@@ -17,7 +17,9 @@
 //! compile cache makes a reload of known bytes cheap and free of the rate limit).
 //!
 //! Decisions: after the kernel decided, the tenant's plugins run through
-//! [`TenantPlugins::evaluate`] on the same input. Plugins only narrow: a plugin violation
+//! [`TenantPlugins::narrow`], given the kernel's input and its decision (the server's own,
+//! made with its directory: the kernel is not run again, and a plugin is told the verdict
+//! the server reached). Plugins only narrow: a plugin violation
 //! of severity error refuses a record, a plugin deny (or a fault under a closed failure
 //! policy) denies. Every decision that ran plugins names them (name, version, hash, hook,
 //! outcome) in the response and in its audit entry. A tenant whose stored plugins cannot
@@ -36,13 +38,14 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use sqlx::{AnyConnection, Row};
 use tokio::sync::Mutex;
-use warden_core::access::{RoleChange, Target};
-use warden_core::api::{AuthorizeInput, TransitionInput, ValidateInput};
+use warden_core::access::{AuthzDecision, RoleChange, Target};
+use warden_core::api::{AuthorizeInput, Op, TransitionInput, ValidateInput};
+use warden_core::lifecycle::TransitionDecision;
 use warden_core::model::Account;
 use warden_core::policy::Mode;
 use warden_core::validate::{ValidationDecision, ValidationFacts};
 use warden_host::plugin::{
-    Call, LoadError, PluginSpec, PluginStatus, Registry, Runtime, RuntimeConfig, SettingsError,
+    Decided, LoadError, PluginSpec, PluginStatus, Registry, Runtime, RuntimeConfig, SettingsError,
     TenantPlugins, TenantSettings,
 };
 
@@ -361,32 +364,28 @@ fn summary(report: &Value, app: &App) -> Value {
     Value::Object(out)
 }
 
-/// Runs `op` through the tenant's plugins, under the tenant's compiled policy (given by
-/// reference: nothing is serialised or compared to find it); `None` when it has none.
+/// Narrows the kernel's decision with the tenant's plugins (`set`, the tenant's current
+/// set), under the tenant's compiled policy (given by reference: nothing is serialised or
+/// compared to find it): the composed decision and the plugins' reports.
 async fn run(
     app: &App,
     tenant: &Tenant,
-    op: warden_core::api::Op,
-    input: Value,
-    lang: warden_core::Lang,
-) -> Result<Option<(Value, Vec<Value>)>, ApiError> {
-    let Some(set) = current(app, &tenant.id).await? else {
-        return Ok(None);
-    };
+    set: Arc<TenantPlugins>,
+    decided: Decided,
+) -> Result<(Value, Vec<Value>), ApiError> {
     let runtime = app.plugins.registry()?.runtime().clone();
     let policy = Arc::clone(&tenant.policy);
-    let decision = tokio::task::spawn_blocking(move || {
-        set.decide(&runtime, &policy, Call::new(op, lang, input))
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("plugin task: {e}")))?
-    .map_err(|e| ApiError::Internal(format!("plugin evaluation: {}", e.to_json())))?;
+    let decision =
+        tokio::task::spawn_blocking(move || set.narrow(&runtime, &policy, decided, Map::new()))
+            .await
+            .map_err(|e| ApiError::Internal(format!("plugin task: {e}")))?
+            .map_err(|e| ApiError::Internal(format!("plugin evaluation: {}", e.to_json())))?;
     let reports = decision
         .get("plugins")
         .and_then(Value::as_array)
         .map(|a| a.iter().map(|r| summary(r, app)).collect())
         .unwrap_or_default();
-    Ok(Some((decision, reports)))
+    Ok((decision, reports))
 }
 
 fn without_secrets(mut record: Map<String, Value>, tenant: &Tenant) -> Map<String, Value> {
@@ -414,6 +413,10 @@ pub async fn validate(
     mode: Mode,
     core: &ValidationDecision,
 ) -> Result<Vec<Value>, ApiError> {
+    let Some(set) = current(app, &tenant.id).await? else {
+        app.metrics.decision("validate", "valid");
+        return Ok(Vec::new());
+    };
     let today = now()
         .date()
         .ok_or_else(|| ApiError::Internal("clock".into()))?;
@@ -425,18 +428,11 @@ pub async fn validate(
         mfa: false,
         field: None,
     };
-    let Some((decision, reports)) = run(
-        app,
-        tenant,
-        warden_core::api::Op::Validate,
-        serde_json::to_value(&input)?,
-        warden_core::Lang::En,
-    )
-    .await?
-    else {
-        app.metrics.decision("validate", "valid");
-        return Ok(Vec::new());
+    let decided = Decided::Validate {
+        input: serde_json::to_value(&input)?,
+        decision: core.clone(),
     };
+    let (decision, reports) = run(app, tenant, set, decided).await?;
     let plugin_violations: Vec<Value> = decision
         .get("violations")
         .and_then(Value::as_array)
@@ -480,15 +476,19 @@ fn narrowed(reports: &[Value]) -> bool {
     })
 }
 
-fn verdict(
+/// Narrows an allowed decision with the tenant's plugins, if it has any: their reports,
+/// or their refusal.
+async fn verdict(
     app: &App,
+    tenant: &Tenant,
     op: &str,
-    result: Option<(Value, Vec<Value>)>,
+    decided: impl FnOnce() -> Result<Decided, ApiError>,
 ) -> Result<Vec<Value>, ApiError> {
-    let Some((decision, reports)) = result else {
+    let Some(set) = current(app, &tenant.id).await? else {
         app.metrics.decision(op, "allow");
         return Ok(Vec::new());
     };
+    let (decision, reports) = run(app, tenant, set, decided()?).await?;
     if narrowed(&reports) {
         app.metrics.decision(op, "deny");
         return Err(ApiError::PluginDenied {
@@ -500,7 +500,9 @@ fn verdict(
     Ok(reports)
 }
 
-/// The plugins' part of an authorization the kernel allowed.
+/// The plugins' part of an authorization the kernel allowed: `core`, the kernel's
+/// decision on that question (made with the server's directory, which the plugins are not
+/// given).
 ///
 /// # Errors
 /// [`ApiError::PluginDenied`] with the denial and the reports.
@@ -511,27 +513,27 @@ pub async fn authorize(
     action: &str,
     target: Target,
     change: Option<RoleChange>,
+    core: &AuthzDecision,
 ) -> Result<Vec<Value>, ApiError> {
-    let input = AuthorizeInput {
-        actor: account_without_secrets(actor, tenant),
-        action: action.to_owned(),
-        target,
-        change,
-        directory: Vec::new(),
-        now: now(),
-    };
-    let r = run(
-        app,
-        tenant,
-        warden_core::api::Op::Authorize,
-        serde_json::to_value(&input)?,
-        warden_core::Lang::En,
-    )
-    .await?;
-    verdict(app, "authorize", r)
+    verdict(app, tenant, "authorize", || {
+        let input = AuthorizeInput {
+            actor: account_without_secrets(actor, tenant),
+            action: action.to_owned(),
+            target,
+            change,
+            directory: Vec::new(),
+            now: now(),
+        };
+        Ok(Decided::Authorize {
+            input: serde_json::to_value(&input)?,
+            decision: core.clone(),
+        })
+    })
+    .await
 }
 
-/// The plugins' part of a transition the kernel allowed.
+/// The plugins' part of a transition the kernel allowed: `core`, the kernel's decision on
+/// it.
 ///
 /// # Errors
 /// [`ApiError::PluginDenied`] with the denial and the reports.
@@ -545,28 +547,27 @@ pub async fn transition(
     reason: Option<String>,
     duration_days: Option<u32>,
     duration_minutes: Option<u32>,
+    core: &TransitionDecision,
 ) -> Result<Vec<Value>, ApiError> {
-    let input = TransitionInput {
-        actor: account_without_secrets(actor, tenant),
-        target: account_without_secrets(target, tenant),
-        to: to.to_owned(),
-        reason,
-        until: None,
-        duration_days,
-        duration_minutes,
-        facts: Default::default(),
-        directory: Vec::new(),
-        now: now(),
-    };
-    let r = run(
-        app,
-        tenant,
-        warden_core::api::Op::Transition,
-        serde_json::to_value(&input)?,
-        warden_core::Lang::En,
-    )
-    .await?;
-    verdict(app, "transition", r)
+    verdict(app, tenant, "transition", || {
+        let input = TransitionInput {
+            actor: account_without_secrets(actor, tenant),
+            target: account_without_secrets(target, tenant),
+            to: to.to_owned(),
+            reason,
+            until: None,
+            duration_days,
+            duration_minutes,
+            facts: Default::default(),
+            directory: Vec::new(),
+            now: now(),
+        };
+        Ok(Decided::Transition {
+            input: serde_json::to_value(&input)?,
+            decision: core.clone(),
+        })
+    })
+    .await
 }
 
 /// The native decision API's part: the kernel's decision `core` on `input` (the
@@ -580,24 +581,42 @@ pub async fn transition(
 pub async fn compose(
     app: &App,
     tenant: &Tenant,
-    op: warden_core::api::Op,
-    lang: warden_core::Lang,
+    op: Op,
     input: &Value,
     core: Value,
 ) -> Result<Value, ApiError> {
-    use warden_core::api::Op;
     if !matches!(op, Op::Validate | Op::Authorize | Op::Transition) {
         return Ok(core);
     }
+    let Some(set) = current(app, &tenant.id).await? else {
+        return Ok(core);
+    };
     let mut sent = input.clone();
     if op == Op::Validate
         && let Some(Value::Object(user)) = sent.get_mut("user")
     {
         *user = without_secrets(std::mem::take(user), tenant);
     }
-    let Some((composed, reports)) = run(app, tenant, op, sent, lang).await? else {
-        return Ok(core);
+    // The kernel's decision, read back from its response (the plugins narrow the decision
+    // this request got, not one made again).
+    fn typed(what: &'static str) -> impl Fn(serde_json::Error) -> ApiError {
+        move |e| ApiError::Internal(format!("the kernel's {what}: {e}"))
+    }
+    let decided = match op {
+        Op::Validate => Decided::Validate {
+            input: sent,
+            decision: serde_json::from_value(core.clone()).map_err(typed("validation"))?,
+        },
+        Op::Authorize => Decided::Authorize {
+            input: sent,
+            decision: serde_json::from_value(core.clone()).map_err(typed("authorization"))?,
+        },
+        _ => Decided::Transition {
+            input: sent,
+            decision: serde_json::from_value(core.clone()).map_err(typed("transition"))?,
+        },
     };
+    let (composed, reports) = run(app, tenant, set, decided).await?;
     let mut out = core;
     if op == Op::Validate {
         let plugin_violations: Vec<Value> = composed

@@ -460,7 +460,7 @@ pub(crate) fn authorize_groups(
         return Ok(None);
     };
     let target = Target::from(&base);
-    require(authorize(
+    let decision = require(authorize(
         tenant,
         dir,
         &actor.account(),
@@ -472,6 +472,7 @@ pub(crate) fn authorize_groups(
         action,
         target,
         change,
+        decision,
     }))
 }
 
@@ -481,6 +482,8 @@ pub(crate) struct GroupQuestion {
     action: String,
     target: Target,
     change: Option<RoleChange>,
+    /// The kernel's decision on it.
+    decision: AuthzDecision,
 }
 
 /// The tenant's plugins asked what the kernel was asked about a membership change (a grant
@@ -497,8 +500,16 @@ pub(crate) async fn plugins_on_groups(
     match question {
         None => Ok(Vec::new()),
         Some(q) => {
-            crate::plugins::authorize(app, tenant, actor.account(), &q.action, q.target, q.change)
-                .await
+            crate::plugins::authorize(
+                app,
+                tenant,
+                actor.account(),
+                &q.action,
+                q.target,
+                q.change,
+                &q.decision,
+            )
+            .await
         }
     }
 }
@@ -763,6 +774,7 @@ pub async fn create_item(
             create_action,
             Target::from(&u.account()),
             change,
+            &authz,
         )
         .await?,
     );
@@ -1250,6 +1262,7 @@ pub async fn update(
             "users.update",
             Target::from(&before.account()),
             change.clone(),
+            &authz,
         )
         .await?,
     );
@@ -1263,6 +1276,16 @@ pub async fn update(
             .assign_action()
             .filter(|a| *a != "users.update"),
     ) {
+        // The kernel's own decision on that question (it does not decide the edit: the
+        // plugins are told what it says of it).
+        let assigned = authorize(
+            tenant,
+            &dir,
+            &actor.account(),
+            assign,
+            Target::from(&before.account()),
+            Some(c.clone()),
+        )?;
         plugin_reports.extend(
             crate::plugins::authorize(
                 app,
@@ -1271,6 +1294,7 @@ pub async fn update(
                 assign,
                 Target::from(&before.account()),
                 Some(c.clone()),
+                &assigned,
             )
             .await?,
         );
@@ -1314,7 +1338,7 @@ pub async fn update(
     }
     // The user as it would be must also be within the actor's reach: an update cannot move
     // a user to an organisation or a team the actor does not manage.
-    require(authorize(
+    let moved = require(authorize(
         tenant,
         &dir,
         &actor.account(),
@@ -1333,6 +1357,7 @@ pub async fn update(
             "users.update",
             Target::from(&after.account()),
             None,
+            &moved,
         )
         .await?,
     );
@@ -1547,6 +1572,7 @@ pub async fn transition(
         req.reason.clone(),
         req.duration_days,
         req.duration_minutes,
+        &d,
     )
     .await?;
     let at = now().unix();
@@ -1626,7 +1652,7 @@ pub async fn delete(
     let mut conn = app.db.pool().acquire().await?;
     let (before, dir) = readable_target(&mut conn, caller, id).await?;
     let target = Target::from(&before.account());
-    require(authorize(
+    let authz = require(authorize(
         tenant,
         &dir,
         &actor.account(),
@@ -1661,9 +1687,16 @@ pub async fn delete(
     drop(conn);
     // The tenant's plugins narrow the deletion the kernel allowed (a deletion is not a
     // status transition: no transition hook runs), before anything is written.
-    let plugin_reports =
-        crate::plugins::authorize(app, tenant, actor.account(), "users.delete", target, None)
-            .await?;
+    let plugin_reports = crate::plugins::authorize(
+        app,
+        tenant,
+        actor.account(),
+        "users.delete",
+        target,
+        None,
+        &authz,
+    )
+    .await?;
     let at = now().unix();
     let audit = Audit { caller, request_id };
     let mut after = before.clone();

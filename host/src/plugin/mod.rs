@@ -139,8 +139,8 @@ pub use limits::{FailurePolicies, FailurePolicy, Limits, TenantSettings};
 pub use output::{PluginViolation, Source};
 #[cfg(feature = "runtime")]
 pub use registry::{
-    AnyViolation, Call, Composed, ComposedValidation, Hook, POLICY_CACHE_CAPACITY, PluginReport,
-    PluginSpec, PluginStatus, Registry, ReportError, TenantPlugins,
+    AnyViolation, Call, Composed, ComposedValidation, Decided, Hook, POLICY_CACHE_CAPACITY,
+    PluginReport, PluginSpec, PluginStatus, Registry, ReportError, TenantPlugins,
 };
 #[cfg(feature = "runtime")]
 pub use runtime::{

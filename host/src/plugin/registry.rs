@@ -559,6 +559,26 @@ impl Registry {
             None => self.none.decide(&self.runtime, policy, call),
         }
     }
+
+    /// Narrows a decision the caller's core already made with the tenant's plugins (the
+    /// decision unchanged for an unknown tenant). See [`TenantPlugins::narrow`].
+    ///
+    /// # Errors
+    /// As [`TenantPlugins::narrow`].
+    pub fn narrow(
+        &self,
+        tenant: &str,
+        policy: &Policy,
+        decided: Decided,
+        plugin_facts: Map<String, Value>,
+    ) -> Result<Value, EvaluateError> {
+        match self.snapshot(tenant) {
+            Some(set) => set.narrow(&self.runtime, policy, decided, plugin_facts),
+            None => self
+                .none
+                .narrow(&self.runtime, policy, decided, plugin_facts),
+        }
+    }
 }
 
 /// One decision for [`Registry::decide`] and [`TenantPlugins::decide`]: what a request
@@ -597,6 +617,69 @@ impl std::fmt::Debug for Call {
                 "plugin_facts",
                 &self.plugin_facts.keys().collect::<Vec<_>>(),
             )
+            .finish()
+    }
+}
+
+/// A decision the caller's core already made, with the input it made it on (the
+/// contract's `input` of the operation, complete: whatever directory and facts the caller
+/// gave its core), for [`TenantPlugins::narrow`] and [`Registry::narrow`]: the plugins are
+/// given that input and that decision, and narrow it; the core is not run again.
+///
+/// A server that decides with its own directory hands its decision over this way, so that
+/// a plugin is told the verdict the server reached (a `team` scope several levels deep
+/// allows with the server's directory, and would deny without it). Its `Debug` shows the
+/// operation and the verdict, never the input (a record may hold a password).
+#[allow(
+    clippy::large_enum_variant,
+    reason = "made once per decision and moved into the call: a box would only add an allocation"
+)]
+pub enum Decided {
+    /// A validation (`op: validate`).
+    Validate {
+        /// The input, as a request's `input`.
+        input: Value,
+        /// The core's decision on it.
+        decision: ValidationDecision,
+    },
+    /// An authorization (`op: authorize`).
+    Authorize {
+        /// The input, as a request's `input`.
+        input: Value,
+        /// The core's decision on it.
+        decision: AuthzDecision,
+    },
+    /// A transition (`op: transition`).
+    Transition {
+        /// The input, as a request's `input`.
+        input: Value,
+        /// The core's decision on it.
+        decision: TransitionDecision,
+    },
+}
+
+impl Decided {
+    /// The operation decided.
+    pub fn op(&self) -> Op {
+        match self {
+            Decided::Validate { .. } => Op::Validate,
+            Decided::Authorize { .. } => Op::Authorize,
+            Decided::Transition { .. } => Op::Transition,
+        }
+    }
+}
+
+impl std::fmt::Debug for Decided {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (allowed, name) = match self {
+            Decided::Validate { decision, .. } => (decision.valid, "valid"),
+            Decided::Authorize { decision, .. } => (decision.allowed(), "allowed"),
+            Decided::Transition { decision, .. } => (decision.allowed(), "allowed"),
+        };
+        f.debug_struct("Decided")
+            .field("op", &self.op())
+            .field(name, &allowed)
+            .field("input", &"***")
             .finish()
     }
 }
@@ -1004,6 +1087,55 @@ impl TenantPlugins {
                 api::to_response(&self.transition(runtime, ti, d))
             }
             _ => return Ok(api::evaluate_with(policy, op, lang, input)?),
+        };
+        Ok(composed?)
+    }
+
+    /// Narrows a decision the caller's core already made: the hook of each plugin, given
+    /// the input and the decision of `decided` (the input's password fields removed, as
+    /// [`decide`](Self::decide) removes them), exactly as [`decide`](Self::decide) runs
+    /// them after its own core. The caller answers for the decision being its core's on
+    /// that input under `policy`, the tenant's.
+    ///
+    /// The result is the decision narrowed by the plugins, in the contract's response
+    /// shape, plus a `plugins` list when the tenant has plugins.
+    ///
+    /// # Errors
+    /// [`EvaluateError`] when the decision cannot be turned into the response (never for a
+    /// decision the core made). Plugin faults are never errors: they are part of the
+    /// decision.
+    pub fn narrow(
+        &self,
+        runtime: &Runtime,
+        policy: &Policy,
+        decided: Decided,
+        plugin_facts: Map<String, Value>,
+    ) -> Result<Value, EvaluateError> {
+        let composed = match decided {
+            Decided::Validate { decision, .. } if self.plugins.is_empty() => {
+                api::to_response(&decision)
+            }
+            Decided::Authorize { decision, .. } if self.plugins.is_empty() => {
+                api::to_response(&decision)
+            }
+            Decided::Transition { decision, .. } if self.plugins.is_empty() => {
+                api::to_response(&decision)
+            }
+            Decided::Validate { input, decision } => api::to_response(&self.validate(
+                runtime,
+                validate_input(policy, &input, plugin_facts),
+                decision,
+            )),
+            Decided::Authorize { input, decision } => api::to_response(&self.authorize(
+                runtime,
+                authorize_input(policy, &input, plugin_facts),
+                decision,
+            )),
+            Decided::Transition { input, decision } => api::to_response(&self.transition(
+                runtime,
+                transition_input(policy, &input, plugin_facts),
+                decision,
+            )),
         };
         Ok(composed?)
     }

@@ -9,7 +9,8 @@
 //! `log-empty` (logs empty lines until stopped), `log-huge` (logs a line of `bytes` bytes,
 //! default 8 MiB, `lines` times), `err-text` (returns an error full of control
 //! characters), `many` (returns `n` minimal violations), `long-path` (one violation with
-//! `n` empty path parts). Any other mode behaves well.
+//! `n` empty path parts), `echo-core` (refuses, naming the core's decision it was given:
+//! its `decision` and deny code, or a validation's `valid`). Any other mode behaves well.
 
 use warden_plugin_sdk::{
     AuthorizeInput, Json, Level, Plugin, TransitionInput, ValidateInput, Verdict, Violation, log,
@@ -119,9 +120,27 @@ fn misbehave(config: &str) -> Result<Vec<Violation>, String> {
     }
 }
 
-fn verdict(config: &str) -> Result<Verdict, String> {
+fn verdict(config: &str, core_decision: &str) -> Result<Verdict, String> {
+    if is_echo(config) {
+        let core = Json::parse(core_decision)?;
+        let decision = core.str_at("decision").unwrap_or("?");
+        let code = core
+            .get("deny")
+            .and_then(|d| d.get("code"))
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("-");
+        return Ok(Verdict::deny(
+            "core_echo",
+            format!("core decision: {decision} ({code})"),
+        ));
+    }
     // Every misbehaviour of `misbehave` applies; otherwise: no objection, always.
     misbehave(config).map(|_| Verdict::Allow)
+}
+
+/// Whether the configuration's mode is `echo-core`.
+fn is_echo(config: &str) -> bool {
+    Json::parse(config).is_ok_and(|c| c.str_at("mode") == Some("echo-core"))
 }
 
 impl Plugin for Hostile {
@@ -129,15 +148,21 @@ impl Plugin for Hostile {
     const VERSION: &'static str = "0.0.1";
 
     fn validate_user(input: ValidateInput) -> Result<Vec<Violation>, String> {
+        if is_echo(&input.config) {
+            let core = Json::parse(&input.core_decision)?;
+            let valid = core.get("valid").and_then(serde_json::Value::as_bool);
+            let message = format!("core decision: valid {valid:?}");
+            return Ok(vec![Violation::error("core_echo", &[], &message)]);
+        }
         misbehave(&input.config)
     }
 
     fn authorize(input: AuthorizeInput) -> Result<Verdict, String> {
-        verdict(&input.config)
+        verdict(&input.config, &input.core_decision)
     }
 
     fn transition(input: TransitionInput) -> Result<Verdict, String> {
-        verdict(&input.config)
+        verdict(&input.config, &input.core_decision)
     }
 }
 

@@ -1238,3 +1238,74 @@ async fn directory_validation_without_checks_runs_the_plugins(env: &Env) {
     assert_eq!(v["plugins"][0]["plugin"], "email-domain", "{v}");
 }
 on_both!(directory_validation_without_checks_runs_the_plugins);
+
+/// A plugin is told the decision the server's kernel made, with the server's directory:
+/// the CEO reads Sophie through the `team` scope two levels down (CEO, her manager,
+/// Sophie), which the directory allows and Sophie's own `manager` field alone would not.
+/// The `echo-core` hostile plugin refuses, naming the decision it was given; every way a
+/// decision reaches the plugins says `allow`. (The host once decided again for the
+/// plugins, without the directory, and told them `deny`.)
+async fn plugins_are_told_the_servers_decision(env: &Env) {
+    let users = env.demo(HR).await;
+    let ceo = demo_user(&users, "ceo");
+    let sophie = demo_user(&users, "sophie");
+    let admin = Auth::Key {
+        token: env.key(HR, "admin").await,
+        act_as: None,
+    };
+    let service = env.key(HR, "service").await;
+    upload(
+        env,
+        &admin,
+        "hostile",
+        "hostile.wasm",
+        json!({"mode": "echo-core"}),
+    )
+    .await;
+    let told = "core decision: allow (-)";
+    let question = json!({
+        "subject": {"type": "user", "id": ceo.id},
+        "action": {"name": "users.read"},
+        "resource": {"type": "user", "id": sophie.id},
+    });
+    let service_key = Auth::Key {
+        token: service.clone(),
+        act_as: None,
+    };
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/access/v1/evaluation",
+            &service_key,
+            Some(question),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["decision"], false, "the plugin refuses: {v}");
+    assert_eq!(v["context"]["plugins"][0]["outcome"], "deny", "{v}");
+    assert!(v["context"]["deny"].to_string().contains(told), "{v}");
+    // The native decision API, the directory filled in by the server.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/decide/authorize",
+            &Auth::key(&service, &ceo.id),
+            Some(json!({"action": "users.read", "target": sophie.id})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["decision"], "deny", "{v}");
+    assert!(v["deny"].to_string().contains(told), "{v}");
+    // An AuthZEN resource search: the plugin refuses every row, each told `allow`.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/access/v1/search/resource",
+            &service_key,
+            Some(json!({"subject": {"type": "user", "id": ceo.id}, "action": {"name": "users.read"}, "resource": {"type": "user"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["results"], json!([]), "{v}");
+}
+on_both!(plugins_are_told_the_servers_decision);
