@@ -575,6 +575,23 @@ async fn judge(
             )
             .await
         }
+        (Item::Delete { .. }, Some(_), Some(ItemDecided::Delete(None))) => {
+            // The kernel cannot authorize `users.delete` under this policy (the lifecycle's
+            // deletion allowed the item): without plugins nothing is asked; with plugins the
+            // item is refused and reported, never written unasked.
+            if crate::plugins::current(app, &tenant.id).await?.is_none() {
+                Ok(Vec::new())
+            } else {
+                let mut m = Map::new();
+                m.insert("reason".into(), "plugins_not_asked".into());
+                m.insert(
+                    "message".into(),
+                    "the policy does not authorize `users.delete`, the question the tenant's plugins are asked about a deletion: the item is not executed"
+                        .into(),
+                );
+                return Ok(Judged::Refused(m));
+            }
+        }
         (
             Item::Import { user },
             _,

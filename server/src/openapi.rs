@@ -595,7 +595,7 @@ fn server_shapes() -> Map<String, Value> {
                             "op": {"type": "string", "enum": ["status", "roles", "delete", "import"]},
                             "target": string.clone(),
                             "outcome": {"type": "string", "enum": ["committed", "refused", "failed"]},
-                            "reason": {"type": "string", "description": "Why a refused or failed item was not stored (`not_found`, `duplicate`, `denied`, `plugin_denied`, `plugin_invalid`, `conflict`, ...)."},
+                            "reason": {"type": "string", "description": "Why a refused or failed item was not stored (`not_found`, `duplicate`, `denied`, `plugin_denied`, `plugin_invalid`, `plugins_not_asked`, `conflict`, ...)."},
                             "sameTargetAs": {"type": "integer", "description": "For a `conflict`: the earlier item of this request that changed the same user first (every item is decided on the users as they were before the request)."},
                             "message": {"type": "string", "description": "For a `conflict` with `sameTargetAs`: what happened, in English."},
                             "deny": {"description": "The kernel's denial (a `Denial`), or a tenant plugin's (`plugin_denied`)."},
