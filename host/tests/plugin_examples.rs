@@ -548,3 +548,49 @@ fn plugins_are_given_the_decision_the_caller_made() {
         "the plugin was told the caller's allow: {d}"
     );
 }
+
+#[test]
+fn plugins_are_never_given_a_password_summary() {
+    // The core's decision on a record with a password holds the password's score and
+    // checklist; the decision the plugins are given does not, whoever made it.
+    let r = registry_with("acme", &[("hostile", json!({"mode": "echo-core"}))]);
+    let mut req = validate_request("ada.lovelace@acme.example");
+    req["input"]["user"]["password"] = json!("Tr0ub4dor&3x!");
+    let policy = warden_core::api::load_policy(Some("production-planner-pro"), None).unwrap();
+    let en = warden_core::Lang::En;
+    let op = warden_core::api::Op::Validate;
+    let core = warden_core::api::evaluate_with(&policy, op, en, req["input"].clone()).unwrap();
+    assert!(
+        core["password"].is_object(),
+        "the core's decision has one: {core}"
+    );
+    let decided = Decided::Validate {
+        input: req["input"].clone(),
+        decision: serde_json::from_value(core).unwrap(),
+    };
+    let narrowed = r
+        .narrow("acme", &policy, decided, serde_json::Map::new())
+        .unwrap();
+    let decided = r
+        .decide("acme", &policy, Call::new(op, en, req["input"].clone()))
+        .unwrap();
+    for d in [narrowed, decided] {
+        let echo = d["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["code"] == "core_echo")
+            .unwrap_or_else(|| panic!("the plugin answered: {d}"));
+        assert!(
+            echo["message"]
+                .as_str()
+                .unwrap()
+                .ends_with("password summary false"),
+            "{echo}"
+        );
+        assert!(
+            d["password"].is_object(),
+            "the caller's decision keeps it: {d}"
+        );
+    }
+}

@@ -1174,8 +1174,9 @@ async fn search_resource(
             };
             scanned += 1;
             // With plugins, the kernel's decision on the row (as an evaluation makes it,
-            // with the directory between the actor and the row) is what they narrow; the
-            // filter admitted the row, so the kernel allows it.
+            // with the directory between the actor and the row) is what they narrow. The
+            // filter admitted the row, so the kernel allows it; a row it would deny is left
+            // out, as an evaluation of it would answer.
             let allowed = if plugins {
                 let target = row.target();
                 match kernel_decision(&mut conn, tenant, &actor, &action, &target).await? {

@@ -563,7 +563,7 @@ async fn judge(
             )
             .await
         }
-        (Item::Delete { .. }, Some(before), Some(ItemDecided::Delete(Some(d)))) => {
+        (Item::Delete { .. }, Some(before), Some(ItemDecided::Delete(Some(d)))) if d.allowed() => {
             crate::plugins::authorize(
                 app,
                 tenant,
@@ -575,22 +575,22 @@ async fn judge(
             )
             .await
         }
-        (Item::Delete { .. }, Some(_), Some(ItemDecided::Delete(None))) => {
-            // The kernel cannot authorize `users.delete` under this policy (the lifecycle's
-            // deletion allowed the item): without plugins nothing is asked; with plugins the
-            // item is refused and reported, never written unasked.
-            if crate::plugins::current(app, &tenant.id).await?.is_none() {
-                Ok(Vec::new())
-            } else {
-                let mut m = Map::new();
-                m.insert("reason".into(), "plugins_not_asked".into());
-                m.insert(
-                    "message".into(),
-                    "the policy does not authorize `users.delete`, the question the tenant's plugins are asked about a deletion: the item is not executed"
-                        .into(),
-                );
-                return Ok(Judged::Refused(m));
-            }
+        // The kernel does not authorize `users.delete` (the lifecycle's deletion allowed
+        // the item): nothing for the plugins to narrow.
+        (Item::Delete { .. }, Some(_), Some(ItemDecided::Delete(_))) => {
+            return not_asked(app, tenant, "users.delete").await;
+        }
+        // A valid record the kernel could not authorize (a policy without an access
+        // section): nothing for the plugins' authorization hook to narrow.
+        (
+            Item::Import { .. },
+            _,
+            Some(ItemDecided::Import {
+                validation,
+                authorization: None,
+            }),
+        ) if validation.accepted() => {
+            return not_asked(app, tenant, "the creation of an account").await;
         }
         (
             Item::Import { user },
@@ -627,6 +627,25 @@ async fn judge(
     }
 }
 
+/// An item the kernel allowed without an authorization to hand the tenant's plugins
+/// (`what`, the question they are asked): without plugins nothing is asked; with plugins
+/// it is refused and reported (`plugins_not_asked`), never written unasked.
+async fn not_asked(app: &App, tenant: &Tenant, what: &str) -> Result<Judged, ApiError> {
+    if crate::plugins::current(app, &tenant.id).await?.is_none() {
+        return Ok(Judged::Reports(Vec::new()));
+    }
+    let mut m = Map::new();
+    m.insert("reason".into(), "plugins_not_asked".into());
+    m.insert(
+        "message".into(),
+        format!(
+            "the kernel does not authorize {what} under this policy, and the tenant's plugins are asked about an authorized one: the item is not executed"
+        )
+        .into(),
+    );
+    Ok(Judged::Refused(m))
+}
+
 /// An import as the single create route has the plugins judge it: the record's
 /// validation, then the authorization of the account as it would be created (the policy's
 /// create action), both the kernel's.
@@ -647,8 +666,7 @@ async fn judge_import(
     let Ok(u) = users::new_row(tenant, actor, "", validation.normalized.clone()) else {
         return Ok(reports);
     };
-    // A policy without an access section authorizes nothing: its imports are the
-    // validation's alone.
+    // `judge` refuses a valid record without an authorization before this.
     let (Some(action), Some(d)) = (tenant.policy.create_action(), authorization) else {
         return Ok(reports);
     };

@@ -1276,16 +1276,10 @@ pub async fn update(
             .assign_action()
             .filter(|a| *a != "users.update"),
     ) {
-        // The kernel's own decision on that question (it does not decide the edit: the
-        // plugins are told what it says of it).
-        let assigned = authorize(
-            tenant,
-            &dir,
-            &actor.account(),
-            assign,
-            Target::from(&before.account()),
-            Some(c.clone()),
-        )?;
+        // The kernel allowed the change as the edit it is (`authz`, users.update with the
+        // change): the plugins are told that decision on the assign question too (the
+        // kernel's own answer to it may be a deny the edit does not depend on, and a
+        // plugin's refusal would then be reported as the kernel's).
         plugin_reports.extend(
             crate::plugins::authorize(
                 app,
@@ -1294,7 +1288,7 @@ pub async fn update(
                 assign,
                 Target::from(&before.account()),
                 Some(c.clone()),
-                &assigned,
+                &authz,
             )
             .await?,
         );

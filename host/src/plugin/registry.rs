@@ -1249,10 +1249,14 @@ impl TenantPlugins {
         &self,
         runtime: &Runtime,
         mut vi: ValidateInput,
-        decision: ValidationDecision,
+        mut decision: ValidationDecision,
     ) -> ComposedValidation {
-        // Every field but `config` is written once per decision, for all the plugins.
+        // Every field but `config` is written once per decision, for all the plugins. The
+        // decision they are given has no password summary (its score and checklist say
+        // things of a password, and a caller's decision was made with it).
+        let password = decision.password.take();
         vi.core_decision = serde_json::to_string(&decision).unwrap_or_default();
+        decision.password = password;
         // Every field of the core's decision, by name: a field the core adds is a compile
         // error here, not a key silently dropped.
         let ValidationDecision {

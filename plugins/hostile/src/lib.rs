@@ -10,7 +10,8 @@
 //! default 8 MiB, `lines` times), `err-text` (returns an error full of control
 //! characters), `many` (returns `n` minimal violations), `long-path` (one violation with
 //! `n` empty path parts), `echo-core` (refuses, naming the core's decision it was given:
-//! its `decision` and deny code, or a validation's `valid`). Any other mode behaves well.
+//! its `decision` and deny code, or a validation's `valid` and whether it holds a password
+//! summary). Any other mode behaves well.
 
 use warden_plugin_sdk::{
     AuthorizeInput, Json, Level, Plugin, TransitionInput, ValidateInput, Verdict, Violation, log,
@@ -151,7 +152,8 @@ impl Plugin for Hostile {
         if is_echo(&input.config) {
             let core = Json::parse(&input.core_decision)?;
             let valid = core.get("valid").and_then(serde_json::Value::as_bool);
-            let message = format!("core decision: valid {valid:?}");
+            let password = core.get("password").is_some_and(|p| !p.is_null());
+            let message = format!("core decision: valid {valid:?}, password summary {password}");
             return Ok(vec![Violation::error("core_echo", &[], &message)]);
         }
         misbehave(&input.config)
