@@ -442,27 +442,35 @@ async fn directory_for(
     for s in starts {
         rows.extend(store::ancestors(conn, tenant, s).await?);
     }
+    Ok(directory_of(rows))
+}
+
+/// The directory of (id, manager) rows read from the store, each user once.
+fn directory_of(mut rows: Vec<(String, Option<String>)>) -> Directory {
     let mut seen = BTreeSet::new();
     rows.retain(|(id, _)| seen.insert(id.clone()));
     let (dir, _problems) =
         Directory::from_rows(rows.iter().map(|(i, m)| (i.as_str(), m.as_deref())));
-    Ok(dir)
+    dir
 }
 
 /// The kernel's decision on `actor` doing `action` to `target`, with the directory
-/// between them read from the store (as an evaluation reads it): `Some` only when it
-/// allows (a deny, or a question the kernel refuses, is `None`).
+/// between them read from the store (as an evaluation reads it; `actor_chain`, the
+/// actor's own chain of managers, read once by the caller): `Some` only when it allows (a
+/// deny, or a question the kernel refuses, is `None`).
 async fn kernel_decision(
     conn: &mut AnyConnection,
     tenant: &Tenant,
     actor: &UserRow,
+    actor_chain: &[(String, Option<String>)],
     action: &str,
     target: &Target,
 ) -> Result<Option<AuthzDecision>, ApiError> {
-    let starts: Vec<&str> = std::iter::once(actor.id.as_str())
-        .chain(target.subject())
-        .collect();
-    let dir = directory_for(conn, &tenant.id, &starts).await?;
+    let mut rows = actor_chain.to_vec();
+    if let Some(s) = target.subject() {
+        rows.extend(store::ancestors(conn, &tenant.id, s).await?);
+    }
+    let dir = directory_of(rows);
     let req = AuthorizeRequest {
         actor: actor.account(),
         action: action.to_owned(),
@@ -1134,6 +1142,13 @@ async fn search_resource(
     // until the page is full, the rows run out, or MAX_SUBJECT_SCAN rows were examined; the
     // token continues from the last row examined, so nothing is skipped.
     let plugins = crate::plugins::current(&app, &tenant.id).await?.is_some();
+    // The actor's chain of managers, for the kernel's decision on each row the plugins
+    // are asked about (read once).
+    let actor_chain = if plugins {
+        store::ancestors(&mut conn, &tenant.id, &actor.id).await?
+    } else {
+        Vec::new()
+    };
     let limit = usize::try_from(page.limit).unwrap_or(0);
     let mut cursor = after;
     let mut results = Vec::new();
@@ -1179,7 +1194,9 @@ async fn search_resource(
             // out, as an evaluation of it would answer.
             let allowed = if plugins {
                 let target = row.target();
-                match kernel_decision(&mut conn, tenant, &actor, &action, &target).await? {
+                match kernel_decision(&mut conn, tenant, &actor, &actor_chain, &action, &target)
+                    .await?
+                {
                     Some(d) => {
                         plugins_allow(&app, tenant, actor.account(), &action, target, &d).await?
                     }

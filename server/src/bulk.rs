@@ -365,12 +365,14 @@ pub async fn run(
             .get(index)
             .is_some_and(|r| r.outcome == ItemOutcome::Allowed)
             && !prep.unreachable.get(index).copied().unwrap_or(true);
-        judged.push(if allowed {
-            let target = prep.targets.get(index).and_then(Option::as_ref);
-            judge(app, tenant, &actor, item, kernel, target).await?
-        } else {
-            Judged::Reports(Vec::new())
-        });
+        judged.push(
+            if let (true, Some(kernel_item)) = (allowed, req.items.get(index)) {
+                let target = prep.targets.get(index).and_then(Option::as_ref);
+                judge(app, tenant, &actor, item, kernel_item, kernel, target).await?
+            } else {
+                Judged::Reports(Vec::new())
+            },
+        );
     }
 
     let mut results: Vec<Map<String, Value>> = Vec::with_capacity(body.items.len());
@@ -507,14 +509,15 @@ enum Judged {
 }
 
 /// The plugins' judgement of one item the kernel allowed, as the single-item route asks
-/// for the same write: given the kernel's decisions behind the item (`kernel`, from
-/// [`bulk::bulk_decided`]). A plugin's denial or violations refuse the item; other errors
+/// for the same write: given the item as the kernel was asked it (`kernel_item`, its
+/// facts) and the kernel's decisions behind it (`kernel`, from [`bulk::bulk_decided`]). A plugin's denial or violations refuse the item; other errors
 /// (the tenant's plugins cannot be loaded) are the request's.
 async fn judge(
     app: &App,
     tenant: &Tenant,
     actor: &UserRow,
     item: &Item,
+    kernel_item: &BulkItem,
     kernel: Option<&ItemDecided>,
     target: Option<&UserRow>,
 ) -> Result<Judged, ApiError> {
@@ -539,6 +542,10 @@ async fn judge(
                 reason.clone(),
                 *duration_days,
                 None,
+                match kernel_item {
+                    BulkItem::Status { facts, .. } => facts.clone(),
+                    _ => TransitionFacts::default(),
+                },
                 d,
             )
             .await

@@ -40,7 +40,7 @@ use sqlx::{AnyConnection, Row};
 use tokio::sync::Mutex;
 use warden_core::access::{AuthzDecision, RoleChange, Target};
 use warden_core::api::{AuthorizeInput, Op, TransitionInput, ValidateInput};
-use warden_core::lifecycle::TransitionDecision;
+use warden_core::lifecycle::{TransitionDecision, TransitionFacts};
 use warden_core::model::Account;
 use warden_core::policy::Mode;
 use warden_core::validate::{ValidationDecision, ValidationFacts};
@@ -533,7 +533,7 @@ pub async fn authorize(
 }
 
 /// The plugins' part of a transition the kernel allowed: `core`, the kernel's decision on
-/// it.
+/// it, made with `facts` (given to the plugins as the transition's facts).
 ///
 /// # Errors
 /// [`ApiError::PluginDenied`] with the denial and the reports.
@@ -547,6 +547,7 @@ pub async fn transition(
     reason: Option<String>,
     duration_days: Option<u32>,
     duration_minutes: Option<u32>,
+    facts: TransitionFacts,
     core: &TransitionDecision,
 ) -> Result<Vec<Value>, ApiError> {
     verdict(app, tenant, "transition", || {
@@ -558,7 +559,7 @@ pub async fn transition(
             until: None,
             duration_days,
             duration_minutes,
-            facts: Default::default(),
+            facts,
             directory: Vec::new(),
             now: now(),
         };

@@ -1566,6 +1566,7 @@ pub async fn transition(
         req.reason.clone(),
         req.duration_days,
         req.duration_minutes,
+        req.facts.clone(),
         &d,
     )
     .await?;
