@@ -228,26 +228,34 @@ async fn concurrent_creates_leave_one_row(env: &Env) {
         let router = env.router.clone();
         let (key, hr) = (key.clone(), hr.clone());
         tasks.push(tokio::spawn(async move {
-            let req = axum::http::Request::builder()
-                .method(Method::POST)
-                .uri("/api/v1/users")
-                .header("authorization", format!("Bearer {key}"))
-                .header("x-warden-act-as", hr.as_str())
-                .header("content-type", "application/json")
-                .body(axum::body::Body::from(
-                    new_hr_user("twin@company.com", &hr).to_string(),
-                ))
-                .unwrap();
-            let resp = tower::ServiceExt::oneshot(router, req).await.unwrap();
-            let status = resp.status();
-            let bytes = http_body_util::BodyExt::collect(resp.into_body())
-                .await
-                .unwrap()
-                .to_bytes();
-            (
-                status,
-                serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null),
-            )
+            // A 503 (the pool's wait ran out on a loaded machine: the server sheds load,
+            // nothing is written) is retried, as a client does; at most 20 times.
+            for _ in 0..20 {
+                let req = axum::http::Request::builder()
+                    .method(Method::POST)
+                    .uri("/api/v1/users")
+                    .header("authorization", format!("Bearer {key}"))
+                    .header("x-warden-act-as", hr.as_str())
+                    .header("content-type", "application/json")
+                    .body(axum::body::Body::from(
+                        new_hr_user("twin@company.com", &hr).to_string(),
+                    ))
+                    .unwrap();
+                let resp = tower::ServiceExt::oneshot(router.clone(), req)
+                    .await
+                    .unwrap();
+                let status = resp.status();
+                let bytes = http_body_util::BodyExt::collect(resp.into_body())
+                    .await
+                    .unwrap()
+                    .to_bytes();
+                let body = serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null);
+                if status != StatusCode::SERVICE_UNAVAILABLE {
+                    return (status, body);
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            panic!("20 answers of 503 in a row");
         }));
     }
     let mut created = 0;
