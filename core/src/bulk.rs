@@ -406,8 +406,9 @@ pub enum ItemDecided {
     Status(TransitionDecision),
     /// A role change: the authorization of the policy's assign action with the change.
     Roles(AuthzDecision),
-    /// A deletion: the authorization of `users.delete` (`None` when the policy does not
-    /// declare it; the lifecycle's deletion decided the item).
+    /// A deletion: the authorization of `users.delete` (`None` when the kernel cannot
+    /// decide it: an undeclared action, no access section; the lifecycle's deletion decided
+    /// the item).
     Delete(Option<AuthzDecision>),
     /// An import: the record's validation, then the authorization of the policy's create
     /// action (when the record was valid and the policy has an access section).

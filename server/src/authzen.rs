@@ -471,17 +471,21 @@ async fn kernel_decision(
         rows.extend(store::ancestors(conn, &tenant.id, s).await?);
     }
     let dir = directory_of(rows);
-    let req = AuthorizeRequest {
-        actor: actor.account(),
-        action: action.to_owned(),
-        target: target.clone(),
-        change: None,
-    };
-    Ok(
-        access::authorize(&tenant.policy, &dir, &req, now(), Lang::En)
-            .ok()
-            .filter(AuthzDecision::allowed),
-    )
+    Ok(allowed_by_kernel(tenant, &dir, actor, action, target))
+}
+
+/// The kernel's decision on `actor` doing `action` to `target` with `dir`, when it allows
+/// (a deny, or a question the kernel refuses: `None`).
+fn allowed_by_kernel(
+    tenant: &Tenant,
+    dir: &Directory,
+    actor: &UserRow,
+    action: &str,
+    target: &Target,
+) -> Option<AuthzDecision> {
+    crate::users::authorize(tenant, dir, &actor.account(), action, target.clone(), None)
+        .ok()
+        .filter(AuthzDecision::allowed)
 }
 
 /// The parameters of a status change asked about (`action.properties` of `users.status`).
@@ -1290,17 +1294,11 @@ async fn search_action(
     let perms = if crate::plugins::current(&app, &tenant.id).await?.is_some() {
         let mut kept = Vec::with_capacity(perms.len());
         for p in perms {
-            let req = AuthorizeRequest {
-                actor: actor.account(),
-                action: p.clone(),
-                target: target.clone(),
-                change: None,
-            };
-            let allowed = match access::authorize(&tenant.policy, &dir, &req, now(), Lang::En) {
-                Ok(d) if d.allowed() => {
+            let allowed = match allowed_by_kernel(tenant, &dir, &actor, &p, &target) {
+                Some(d) => {
                     plugins_allow(&app, tenant, actor.account(), &p, target.clone(), &d).await?
                 }
-                _ => false,
+                None => false,
             };
             if allowed {
                 kept.push(p);

@@ -359,7 +359,7 @@ pub async fn run(
     // The tenant's plugins judge every item the kernel allowed, before anything is written.
     let mut judged: Vec<Judged> = Vec::with_capacity(body.items.len());
     for (index, item) in body.items.iter().enumerate() {
-        let kernel = decided.get(index).and_then(Option::as_ref);
+        let behind = decided.get(index).and_then(Option::as_ref);
         let allowed = decision
             .results
             .get(index)
@@ -368,7 +368,7 @@ pub async fn run(
         judged.push(
             if let (true, Some(kernel_item)) = (allowed, req.items.get(index)) {
                 let target = prep.targets.get(index).and_then(Option::as_ref);
-                judge(app, tenant, &actor, item, kernel_item, kernel, target).await?
+                judge(app, tenant, &actor, item, kernel_item, behind, target).await?
             } else {
                 Judged::Reports(Vec::new())
             },
@@ -510,8 +510,9 @@ enum Judged {
 
 /// The plugins' judgement of one item the kernel allowed, as the single-item route asks
 /// for the same write: given the item as the kernel was asked it (`kernel_item`, its
-/// facts) and the kernel's decisions behind it (`kernel`, from [`bulk::bulk_decided`]). A plugin's denial or violations refuse the item; other errors
-/// (the tenant's plugins cannot be loaded) are the request's.
+/// facts) and the kernel's decisions behind it (`kernel`, from [`bulk::bulk_decided`]). A
+/// plugin's denial or violations refuse the item; other errors (the tenant's plugins cannot
+/// be loaded) are the request's.
 async fn judge(
     app: &App,
     tenant: &Tenant,
@@ -521,7 +522,6 @@ async fn judge(
     kernel: Option<&ItemDecided>,
     target: Option<&UserRow>,
 ) -> Result<Judged, ApiError> {
-    let mismatch = || ApiError::Internal("the kernel's decision does not match the item".into());
     let judged = match (item, target, kernel) {
         (
             Item::Status {
@@ -632,6 +632,12 @@ async fn judge(
         }
         Err(e) => Err(e),
     }
+}
+
+/// The kernel's decisions behind an item are not of the item's operation (never: they
+/// are made from the same request).
+fn mismatch() -> ApiError {
+    ApiError::Internal("the kernel's decision does not match the item".into())
 }
 
 /// An item the kernel allowed without an authorization to hand the tenant's plugins
@@ -910,9 +916,7 @@ async fn execute(
         }
         (Item::Import { user }, _) => {
             let Some(ItemDecided::Import { validation: d, .. }) = decided else {
-                return Err(ApiError::Internal(
-                    "the kernel's decision does not match the item".into(),
-                ));
+                return Err(mismatch());
             };
             if !d.accepted() {
                 return Err(ApiError::Invalid {

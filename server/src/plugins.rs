@@ -600,21 +600,22 @@ pub async fn compose(
     }
     // The kernel's decision, read back from its response (the plugins narrow the decision
     // this request got, not one made again).
-    fn typed(what: &'static str) -> impl Fn(serde_json::Error) -> ApiError {
-        move |e| ApiError::Internal(format!("the kernel's {what}: {e}"))
+    fn read<T: serde::de::DeserializeOwned>(core: &Value) -> Result<T, ApiError> {
+        serde_json::from_value(core.clone())
+            .map_err(|e| ApiError::Internal(format!("the kernel's decision: {e}")))
     }
     let decided = match op {
         Op::Validate => Decided::Validate {
             input: sent,
-            decision: serde_json::from_value(core.clone()).map_err(typed("validation"))?,
+            decision: read(&core)?,
         },
         Op::Authorize => Decided::Authorize {
             input: sent,
-            decision: serde_json::from_value(core.clone()).map_err(typed("authorization"))?,
+            decision: read(&core)?,
         },
         _ => Decided::Transition {
             input: sent,
-            decision: serde_json::from_value(core.clone()).map_err(typed("transition"))?,
+            decision: read(&core)?,
         },
     };
     let (composed, reports) = run(app, tenant, set, decided).await?;

@@ -1111,16 +1111,16 @@ impl TenantPlugins {
         decided: Decided,
         plugin_facts: Map<String, Value>,
     ) -> Result<Value, EvaluateError> {
+        if self.plugins.is_empty() {
+            // The decision as the core answers it (no `plugins` list), as `decide` does.
+            let response = match decided {
+                Decided::Validate { decision, .. } => api::to_response(&decision),
+                Decided::Authorize { decision, .. } => api::to_response(&decision),
+                Decided::Transition { decision, .. } => api::to_response(&decision),
+            };
+            return Ok(response?);
+        }
         let composed = match decided {
-            Decided::Validate { decision, .. } if self.plugins.is_empty() => {
-                api::to_response(&decision)
-            }
-            Decided::Authorize { decision, .. } if self.plugins.is_empty() => {
-                api::to_response(&decision)
-            }
-            Decided::Transition { decision, .. } if self.plugins.is_empty() => {
-                api::to_response(&decision)
-            }
             Decided::Validate { input, decision } => api::to_response(&self.validate(
                 runtime,
                 validate_input(policy, &input, plugin_facts),

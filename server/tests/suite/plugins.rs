@@ -628,12 +628,19 @@ async fn search_all(
 
 /// The decision of an AuthZEN evaluation: may `who` read the user `target`?
 async fn evaluation(env: &Env, key: &Auth, who: &str, target: &str) -> bool {
+    evaluation_answer(env, key, who, target).await["decision"]
+        .as_bool()
+        .unwrap()
+}
+
+/// The whole answer (200) of an AuthZEN evaluation: may `who` read the user `target`?
+async fn evaluation_answer(env: &Env, key: &Auth, who: &str, target: &str) -> Value {
     let q = json!({"subject": {"type": "user", "id": who}, "action": {"name": "users.read"}, "resource": {"type": "user", "id": target}});
     let (s, v, _) = env
         .call(Method::POST, "/access/v1/evaluation", key, Some(q))
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    v["decision"].as_bool().unwrap()
+    v
 }
 
 /// AuthZEN searches answer what evaluations of the same questions answer: the tenant's
@@ -1263,24 +1270,11 @@ async fn plugins_are_told_the_servers_decision(env: &Env) {
     )
     .await;
     let told = "core decision: allow (-)";
-    let question = json!({
-        "subject": {"type": "user", "id": ceo.id},
-        "action": {"name": "users.read"},
-        "resource": {"type": "user", "id": sophie.id},
-    });
     let service_key = Auth::Key {
         token: service.clone(),
         act_as: None,
     };
-    let (s, v, _) = env
-        .call(
-            Method::POST,
-            "/access/v1/evaluation",
-            &service_key,
-            Some(question),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    let v = evaluation_answer(env, &service_key, &ceo.id, &sophie.id).await;
     assert_eq!(v["decision"], false, "the plugin refuses: {v}");
     assert_eq!(v["context"]["plugins"][0]["outcome"], "deny", "{v}");
     assert!(v["context"]["deny"].to_string().contains(told), "{v}");
