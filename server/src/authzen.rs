@@ -20,8 +20,9 @@
 //! listed in the response context as ignored. The one exception narrows only: for the
 //! `users.status` action, `action.properties` `to`, `reason`, `durationDays` and
 //! `durationMinutes` are the parameters of the transition asked about; the kernel's
-//! state machine then runs after the authorization allowed, and may only turn the allow
-//! into a deny.
+//! state machine and the tenant's plugins' transition hook then run after the
+//! authorization allowed, as for the status route, and may only turn the allow into a
+//! deny.
 //!
 //! **Actions.** An action name `module.action` is the kernel's action as is; a bare name
 //! (`read`) is the action of the module named like the resource's type (`record.read`) or
@@ -57,7 +58,7 @@ use warden_core::access::{
     self, AuthorizeRequest, AuthzDecision, Directory, Placeholder, SqlOptions, SubtreeStrategy,
     Target,
 };
-use warden_core::lifecycle::{self, TransitionFacts, TransitionRequest};
+use warden_core::lifecycle;
 use warden_core::model::Account;
 
 use crate::app::{App, Tenant, now};
@@ -65,6 +66,7 @@ use crate::auth::{Caller, Credential};
 use crate::error::ApiError;
 use crate::resources::{self, MAX_RESOURCE_ID_CHARS};
 use crate::store::{self, Param, UserRow};
+use crate::users::StatusBody;
 
 /// The largest AuthZEN request body, in bytes: 256 KiB.
 pub const MAX_AUTHZEN_BODY: usize = 256 * 1024;
@@ -488,19 +490,12 @@ fn allowed_by_kernel(
         .filter(AuthzDecision::allowed)
 }
 
-/// The parameters of a status change asked about (`action.properties` of `users.status`).
-struct TransitionParams {
-    to: String,
-    reason: Option<String>,
-    duration_days: Option<u32>,
-    duration_minutes: Option<u32>,
-}
-
-/// Reads the parameters of a status change: `None` when no `to` is given (then the
+/// Reads the parameters of a status change asked about (`action.properties` of
+/// `users.status`), as the status route's body: `None` when no `to` is given (then the
 /// properties are ignored), the field and the reason when one is malformed.
 fn transition_params(
     p: &Map<String, Value>,
-) -> std::result::Result<Option<TransitionParams>, (String, String)> {
+) -> std::result::Result<Option<StatusBody>, (String, String)> {
     let field = |k: &str| format!("action.properties.{k}");
     let to = match p.get("to") {
         None => return Ok(None),
@@ -530,11 +525,12 @@ fn transition_params(
                 )
             }),
     };
-    Ok(Some(TransitionParams {
+    Ok(Some(StatusBody {
         to,
         reason,
         duration_days: whole("durationDays")?,
         duration_minutes: whole("durationMinutes")?,
+        active_bookings: None,
     }))
 }
 
@@ -604,7 +600,7 @@ async fn decide(
     }
     // The tenant's plugins may narrow the allow (a deny, or a fault failing closed); the
     // context names the plugins that took part.
-    match crate::plugins::authorize(
+    let earlier = match crate::plugins::authorize(
         app,
         tenant,
         actor.account(),
@@ -615,9 +611,11 @@ async fn decide(
     )
     .await
     {
-        Ok(reports) if reports.is_empty() => {}
         Ok(reports) => {
-            ctx.insert("plugins".into(), reports.into());
+            if !reports.is_empty() {
+                ctx.insert("plugins".into(), reports.clone().into());
+            }
+            reports
         }
         Err(ApiError::PluginDenied { deny, plugins }) => {
             ctx.insert("deny".into(), deny);
@@ -626,7 +624,7 @@ async fn decide(
             return Ok(json!({"decision": false, "context": Value::Object(ctx)}));
         }
         Err(e) => return Err(e),
-    }
+    };
     if let Some(r) = &d.reason {
         ctx.insert("reason".into(), serde_json::to_value(r)?);
     }
@@ -653,31 +651,20 @@ async fn decide(
         _ => None,
     };
     if let (Loaded::User(target_user), Some(params)) = (&loaded, params) {
-        let perms =
-            match access::permissions_over(&tenant.policy, &dir, &actor.account(), &target, t) {
-                Ok(p) => p,
-                Err(e) => {
-                    let e = warden_core::api::ApiError::from(e);
-                    return Ok(deny_with_error(ctx, 400, e.code(), e.to_string()));
-                }
-            };
         let supers = store::active_super_admins(conn, &tenant.id, &tenant.policy).await?;
-        let req = TransitionRequest {
-            actor: actor.account(),
-            target: target_user.account(),
-            to: params.to,
-            reason: params.reason,
-            until: None,
-            duration_days: params.duration_days,
-            duration_minutes: params.duration_minutes,
-            facts: TransitionFacts {
-                active_bookings: None,
-                active_super_admins: Some(u32::try_from(supers).unwrap_or(u32::MAX)),
-                sole_holder_of: None,
-                pending_approvals: None,
-            },
-            actor_permissions: perms,
-            lang: Lang::En,
+        let req = match crate::users::transition_request(
+            tenant,
+            &dir,
+            actor.account(),
+            target_user.account(),
+            params,
+            supers,
+        ) {
+            Ok(req) => req,
+            Err(e) => {
+                let e = warden_core::api::ApiError::from(e);
+                return Ok(deny_with_error(ctx, 400, e.code(), e.to_string()));
+            }
         };
         match lifecycle::transition(&tenant.policy, &req, t) {
             Err(e) => {
@@ -690,6 +677,36 @@ async fn decide(
                 return Ok(json!({"decision": false, "context": Value::Object(ctx)}));
             }
             Ok(td) => {
+                // The plugins' transition hook, as the status route asks it (their
+                // authorization hook ran above).
+                match crate::plugins::transition(
+                    app,
+                    tenant,
+                    req.actor.clone(),
+                    req.target.clone(),
+                    &req.to,
+                    req.reason.clone(),
+                    req.duration_days,
+                    req.duration_minutes,
+                    req.facts.clone(),
+                    &td,
+                )
+                .await
+                .map_err(|e| e.after_plugins(earlier.clone()))
+                {
+                    Ok(more) if more.is_empty() => {}
+                    Ok(more) => {
+                        let all: Vec<Value> = earlier.into_iter().chain(more).collect();
+                        ctx.insert("plugins".into(), all.into());
+                    }
+                    Err(ApiError::PluginDenied { deny, plugins }) => {
+                        ctx.insert("deny".into(), deny);
+                        ctx.insert("plugins".into(), plugins);
+                        note_ignored(&mut ctx, ignored, false);
+                        return Ok(json!({"decision": false, "context": Value::Object(ctx)}));
+                    }
+                    Err(e) => return Err(e),
+                }
                 ctx.insert("to".into(), td.to.clone().into());
                 if let Some(u) = td.until {
                     ctx.insert("until".into(), u.to_string().into());

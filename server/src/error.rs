@@ -170,6 +170,34 @@ pub enum ApiError {
 }
 
 impl ApiError {
+    /// This error with `earlier`, the reports of plugins that ran before it in the same
+    /// decision, ahead of its own: a plugin's denial or refusal then names every plugin
+    /// that took part. Other errors are returned unchanged.
+    pub fn after_plugins(self, earlier: Vec<Value>) -> ApiError {
+        let merge = |plugins: Value| {
+            let mut all = earlier;
+            match plugins {
+                Value::Array(own) => all.extend(own),
+                other => all.push(other),
+            }
+            Value::Array(all)
+        };
+        match self {
+            ApiError::PluginDenied { deny, plugins } => ApiError::PluginDenied {
+                deny,
+                plugins: merge(plugins),
+            },
+            ApiError::PluginInvalid {
+                violations,
+                plugins,
+            } => ApiError::PluginInvalid {
+                violations,
+                plugins: merge(plugins),
+            },
+            other => other,
+        }
+    }
+
     /// A kernel denial.
     pub fn denied(deny: Option<Denial>) -> ApiError {
         ApiError::Forbidden {

@@ -26,6 +26,15 @@
 //! be loaded gets 503 for its decisions, never a decision without its plugins.
 //! Passwords are removed from what plugins receive: a secret never reaches tenant code,
 //! whose logs end up in decisions.
+//!
+//! Which hooks a write asks: those of the kernel's decisions it is made of. A creation or
+//! an edit asks the validation hook and the authorization hook on its action (and on the
+//! actions of the role and group changes it makes); a deletion the authorization hook on
+//! `users.delete`; a status change the authorization hook on `users.status`, then the
+//! transition hook (the status route, and an AuthZEN evaluation of `users.status` with
+//! the change's parameters, so that the evaluation answers what the route does). A bulk
+//! status item, which the kernel decides by its state machine alone, asks the transition
+//! hook only.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -40,7 +49,7 @@ use sqlx::{AnyConnection, Row};
 use tokio::sync::Mutex;
 use warden_core::access::{AuthzDecision, RoleChange, Target};
 use warden_core::api::{AuthorizeInput, Op, TransitionInput, ValidateInput};
-use warden_core::lifecycle::{TransitionDecision, TransitionFacts};
+use warden_core::lifecycle::{TransitionDecision, TransitionFacts, TransitionRequest};
 use warden_core::model::Account;
 use warden_core::policy::Mode;
 use warden_core::validate::{ValidationDecision, ValidationFacts};
@@ -569,6 +578,53 @@ pub async fn transition(
         })
     })
     .await
+}
+
+/// The plugins' part of a status change the kernel allowed (the status route): the
+/// authorization hook on `users.status` (told `authz`, the kernel's authorization of the
+/// change), then the transition hook on `req` (told `core`, the kernel's transition). An
+/// AuthZEN evaluation of `users.status` asks the same two hooks, so that its answer is
+/// what the route does. The reports of both; a denial names every plugin that ran.
+///
+/// # Errors
+/// [`ApiError::PluginDenied`] with the denial and the reports.
+pub async fn status_change(
+    app: &App,
+    tenant: &Tenant,
+    req: &TransitionRequest,
+    authz: &AuthzDecision,
+    core: &TransitionDecision,
+) -> Result<Vec<Value>, ApiError> {
+    let mut reports = authorize(
+        app,
+        tenant,
+        req.actor.clone(),
+        "users.status",
+        Target::from(&req.target),
+        None,
+        authz,
+    )
+    .await?;
+    match transition(
+        app,
+        tenant,
+        req.actor.clone(),
+        req.target.clone(),
+        &req.to,
+        req.reason.clone(),
+        req.duration_days,
+        req.duration_minutes,
+        req.facts.clone(),
+        core,
+    )
+    .await
+    {
+        Ok(more) => {
+            reports.extend(more);
+            Ok(reports)
+        }
+        Err(e) => Err(e.after_plugins(reports)),
+    }
 }
 
 /// The native decision API's part: the kernel's decision `core` on `input` (the

@@ -1507,6 +1507,44 @@ pub struct StatusBody {
     pub active_bookings: Option<u32>,
 }
 
+/// The kernel's question for a status change of `target` by `actor` (the `body`): the
+/// transition asked for, the caller's fact (`activeBookings`), the facts the server
+/// holds (its count of active super admins, `supers`; no pending approvals, which it does
+/// not keep) and the actor's permissions over the target. One place for the status route
+/// and an AuthZEN evaluation of `users.status` with parameters, which ask the same
+/// question.
+///
+/// # Errors
+/// The kernel's, computing the actor's permissions (no access section).
+pub(crate) fn transition_request(
+    tenant: &Tenant,
+    dir: &Directory,
+    actor: Account,
+    target: Account,
+    body: StatusBody,
+    supers: i64,
+) -> Result<TransitionRequest, access::AccessError> {
+    let perms =
+        access::permissions_over(&tenant.policy, dir, &actor, &Target::from(&target), now())?;
+    Ok(TransitionRequest {
+        actor,
+        target,
+        to: body.to,
+        reason: body.reason,
+        until: None,
+        duration_days: body.duration_days,
+        duration_minutes: body.duration_minutes,
+        facts: TransitionFacts {
+            active_bookings: body.active_bookings,
+            active_super_admins: Some(u32::try_from(supers).unwrap_or(u32::MAX)),
+            sole_holder_of: None,
+            pending_approvals: Some(0),
+        },
+        actor_permissions: perms,
+        lang: Lang::En,
+    })
+}
+
 /// Changes a user's status through the kernel's state machine and carries out its
 /// obligations (sessions revoked, roles and groups removed, tasks recorded).
 ///
@@ -1523,53 +1561,30 @@ pub async fn transition(
     let actor = caller.actor()?;
     let mut conn = app.db.pool().acquire().await?;
     let (before, dir) = readable_target(&mut conn, caller, id).await?;
-    let target = Target::from(&before.account());
-    require(authorize(
+    let authz = require(authorize(
         tenant,
         &dir,
         &actor.account(),
         "users.status",
-        target.clone(),
+        Target::from(&before.account()),
         None,
     )?)?;
-    let perms = access::permissions_over(&tenant.policy, &dir, &actor.account(), &target, now())
-        .map_err(bad)?;
     let supers = store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?;
-    let req = TransitionRequest {
-        actor: actor.account(),
-        target: before.account(),
-        to: body.to,
-        reason: body.reason,
-        until: None,
-        duration_days: body.duration_days,
-        duration_minutes: body.duration_minutes,
-        facts: TransitionFacts {
-            active_bookings: body.active_bookings,
-            active_super_admins: Some(u32::try_from(supers).unwrap_or(u32::MAX)),
-            sole_holder_of: None,
-            pending_approvals: Some(0),
-        },
-        actor_permissions: perms,
-        lang: Lang::En,
-    };
+    let req = transition_request(
+        tenant,
+        &dir,
+        actor.account(),
+        before.account(),
+        body,
+        supers,
+    )
+    .map_err(bad)?;
     let d = lifecycle::transition(&tenant.policy, &req, now()).map_err(lifecycle_bad)?;
     if !d.allowed() {
         return Err(ApiError::denied(d.deny));
     }
     drop(conn);
-    let plugin_reports = crate::plugins::transition(
-        app,
-        tenant,
-        req.actor.clone(),
-        req.target.clone(),
-        &req.to,
-        req.reason.clone(),
-        req.duration_days,
-        req.duration_minutes,
-        req.facts.clone(),
-        &d,
-    )
-    .await?;
+    let plugin_reports = crate::plugins::status_change(app, tenant, &req, &authz, &d).await?;
     let at = now().unix();
     let mut after = before.clone();
     after.status = d.to.clone();

@@ -12,6 +12,9 @@
 //! `n` empty path parts), `echo-core` (refuses, naming the core's decision it was given:
 //! its `decision` and deny code, or a validation's `valid` and whether it holds a password
 //! summary). Any other mode behaves well.
+//!
+//! `hooks` (optional, a list among `validate`, `authorize` and `transition`): the hooks
+//! the mode applies to; the others behave well. Without it, every hook misbehaves.
 
 use warden_plugin_sdk::{
     AuthorizeInput, Json, Level, Plugin, TransitionInput, ValidateInput, Verdict, Violation, log,
@@ -144,11 +147,23 @@ fn is_echo(config: &str) -> bool {
     Json::parse(config).is_ok_and(|c| c.str_at("mode") == Some("echo-core"))
 }
 
+/// Whether the configuration's mode applies to `hook` (its `hooks` list names it, or
+/// there is no list).
+fn applies(config: &str, hook: &str) -> bool {
+    Json::parse(config).is_ok_and(|c| match c.get("hooks") {
+        Some(serde_json::Value::Array(hooks)) => hooks.iter().any(|h| h.as_str() == Some(hook)),
+        _ => true,
+    })
+}
+
 impl Plugin for Hostile {
     const NAME: &'static str = "hostile";
     const VERSION: &'static str = "0.0.1";
 
     fn validate_user(input: ValidateInput) -> Result<Vec<Violation>, String> {
+        if !applies(&input.config, "validate") {
+            return Ok(Vec::new());
+        }
         if is_echo(&input.config) {
             let core = Json::parse(&input.core_decision)?;
             let valid = core.get("valid").and_then(serde_json::Value::as_bool);
@@ -160,10 +175,16 @@ impl Plugin for Hostile {
     }
 
     fn authorize(input: AuthorizeInput) -> Result<Verdict, String> {
+        if !applies(&input.config, "authorize") {
+            return Ok(Verdict::Allow);
+        }
         verdict(&input.config, &input.core_decision)
     }
 
     fn transition(input: TransitionInput) -> Result<Verdict, String> {
+        if !applies(&input.config, "transition") {
+            return Ok(Verdict::Allow);
+        }
         verdict(&input.config, &input.core_decision)
     }
 }

@@ -275,12 +275,14 @@ async fn transition_fails_closed_on_a_faulting_plugin(env: &Env) {
         act_as: None,
     };
     let service = env.key(HR, "service").await;
+    // Only the transition hook traps (the status route asks the authorization hook
+    // first, which then has no objection).
     upload(
         env,
         &admin,
         "hostile",
         "hostile.wasm",
-        json!({"mode": "trap"}),
+        json!({"mode": "trap", "hooks": ["transition"]}),
     )
     .await;
     let (s, v, _) = env
@@ -293,9 +295,12 @@ async fn transition_fails_closed_on_a_faulting_plugin(env: &Env) {
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     assert_eq!(v["error"], "denied");
-    assert_eq!(v["plugins"][0]["plugin"], "hostile");
-    assert_eq!(v["plugins"][0]["outcome"], "fault");
-    assert_eq!(v["plugins"][0]["error"]["failurePolicy"], "closed");
+    assert_eq!(v["plugins"][0]["hook"], "authorize", "{v}");
+    assert_eq!(v["plugins"][0]["outcome"], "allow", "{v}");
+    assert_eq!(v["plugins"][1]["plugin"], "hostile");
+    assert_eq!(v["plugins"][1]["hook"], "transition", "{v}");
+    assert_eq!(v["plugins"][1]["outcome"], "fault");
+    assert_eq!(v["plugins"][1]["error"]["failurePolicy"], "closed");
     // Nothing changed.
     let (s, v, _) = env
         .call(
@@ -322,6 +327,116 @@ async fn transition_fails_closed_on_a_faulting_plugin(env: &Env) {
     );
 }
 on_both!(transition_fails_closed_on_a_faulting_plugin);
+
+/// A status change asks the plugins' authorization hook (`users.status`) and their
+/// transition hook, on the route and in an AuthZEN evaluation of the same change alike:
+/// the evaluation answers what the route does (it ran no transition hook, and the route no
+/// authorization hook, so each allowed what a plugin refused in the other).
+async fn status_changes_ask_both_hooks(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let sophie = demo_user(&users, "sophie");
+    let admin = Auth::Key {
+        token: env.key(HR, "admin").await,
+        act_as: None,
+    };
+    let service = env.key(HR, "service").await;
+    let service_key = Auth::Key {
+        token: service.clone(),
+        act_as: None,
+    };
+    let change = json!({"to": "inactive", "reason": "left the company"});
+    let route = || async {
+        env.call(
+            Method::POST,
+            &format!("/api/v1/users/{}/status", sophie.id),
+            &Auth::key(&service, &hr.id),
+            Some(change.clone()),
+        )
+        .await
+    };
+    let evaluate = |properties: Option<Value>| {
+        let mut action = json!({"name": "users.status"});
+        if let Some(p) = properties {
+            action["properties"] = p;
+        }
+        let q = json!({"subject": {"type": "user", "id": hr.id}, "action": action, "resource": {"type": "user", "id": sophie.id}});
+        let key = &service_key;
+        async move {
+            let (s, v, _) = env
+                .call(Method::POST, "/access/v1/evaluation", key, Some(q))
+                .await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+            v
+        }
+    };
+
+    // A plugin that refuses in its authorization hook only.
+    upload(
+        env,
+        &admin,
+        "hostile",
+        "hostile.wasm",
+        json!({"mode": "err", "hooks": ["authorize"]}),
+    )
+    .await;
+    let v = evaluate(Some(change.clone())).await;
+    assert_eq!(v["decision"], false, "{v}");
+    assert_eq!(v["context"]["plugins"][0]["hook"], "authorize", "{v}");
+    let (s, v, _) = route().await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "the route refuses too: {v}");
+    assert_eq!(v["error"], "denied", "{v}");
+    assert_eq!(v["plugins"][0]["hook"], "authorize", "{v}");
+    assert_eq!(v["plugins"][0]["outcome"], "fault", "{v}");
+
+    // A plugin that refuses in its transition hook only, naming the kernel's decision it
+    // was told.
+    upload(
+        env,
+        &admin,
+        "hostile",
+        "hostile.wasm",
+        json!({"mode": "echo-core", "hooks": ["transition"]}),
+    )
+    .await;
+    let v = evaluate(Some(change.clone())).await;
+    assert_eq!(v["decision"], false, "the transition hook ran: {v}");
+    assert_eq!(v["context"]["deny"]["code"], "core_echo", "{v}");
+    assert!(
+        v["context"]["deny"]
+            .to_string()
+            .contains("core decision: allow"),
+        "{v}"
+    );
+    let hooks: Vec<&Value> = v["context"]["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["hook"])
+        .collect();
+    assert_eq!(hooks, [&json!("authorize"), &json!("transition")], "{v}");
+    // Without the change's parameters the question is the authorization alone.
+    let v = evaluate(None).await;
+    assert_eq!(v["decision"], true, "{v}");
+    let (s, v, _) = route().await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "core_echo", "{v}");
+    assert_eq!(v["plugins"][1]["hook"], "transition", "{v}");
+
+    // Nothing changed; with the plugin gone the evaluation allows and the route changes.
+    let stored = read_user(env, &Auth::key(&service, &hr.id), &sophie.id).await;
+    assert_eq!(stored["status"], "active", "{stored}");
+    let (s, v, _) = env
+        .call(Method::DELETE, "/api/v1/plugins/hostile", &admin, None)
+        .await;
+    assert!(s.is_success(), "{s} {v}");
+    let v = evaluate(Some(change.clone())).await;
+    assert_eq!(v["decision"], true, "{v}");
+    assert_eq!(v["context"]["to"], "inactive", "{v}");
+    let (s, v, _) = route().await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+on_both!(status_changes_ask_both_hooks);
 
 async fn hostile_uploads_are_refused(env: &Env) {
     env.demo(HR).await;
