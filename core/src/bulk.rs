@@ -401,9 +401,21 @@ pub fn bulk(
 /// keeps its validation).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one per bulk item, built once and read once: boxing the largest would add an allocation per item"
+)]
 pub enum ItemDecided {
-    /// A status change: the transition.
-    Status(TransitionDecision),
+    /// A status change: the transition, and the authorization of `users.status` on the
+    /// target (`None` when the kernel cannot decide it: no access section, an undeclared
+    /// action; the transition decided the item, this only tells a caller which
+    /// authorization stands behind it, as its single-item route would ask).
+    Status {
+        /// The lifecycle's transition.
+        transition: TransitionDecision,
+        /// The authorization of `users.status`.
+        authorization: Option<AuthzDecision>,
+    },
     /// A role change: the authorization of the policy's assign action with the change.
     Roles(AuthzDecision),
     /// A deletion: the authorization of `users.delete` (`None` when the kernel cannot
@@ -615,7 +627,10 @@ fn decide_item(
             let d = decide_status(ctx, target, to, reason, *until, *duration_days, facts)?;
             r.obligations.clone_from(&d.obligations);
             record_denial(&mut r, d.deny.clone());
-            ItemDecided::Status(d)
+            ItemDecided::Status {
+                transition: d,
+                authorization: authorize_on(ctx, "users.status", target),
+            }
         }
         BulkItem::Roles {
             target,
@@ -636,17 +651,24 @@ fn decide_item(
             let (obligations, deny) = decide_delete(ctx, target, *mode, facts)?;
             r.obligations = obligations;
             record_denial(&mut r, deny);
-            let a = AuthorizeRequest {
-                actor: ctx.actor.clone(),
-                action: "users.delete".into(),
-                target: Target::from(target),
-                change: None,
-            };
-            ItemDecided::Delete(access::authorize(ctx.policy, ctx.dir, &a, ctx.now, ctx.lang).ok())
+            ItemDecided::Delete(authorize_on(ctx, "users.delete", target))
         }
         BulkItem::Import { user, facts } => decide_import(ctx, &mut r, user, facts, seen)?,
     };
     Ok((r, decided))
+}
+
+/// The kernel's authorization of `action` on `target` by the bulk's actor, told to a
+/// caller beside an item's own decision; `None` when it cannot be made (no access
+/// section, an undeclared action).
+fn authorize_on(ctx: &ItemContext<'_>, action: &str, target: &Account) -> Option<AuthzDecision> {
+    let a = AuthorizeRequest {
+        actor: ctx.actor.clone(),
+        action: action.into(),
+        target: Target::from(target),
+        change: None,
+    };
+    access::authorize(ctx.policy, ctx.dir, &a, ctx.now, ctx.lang).ok()
 }
 
 /// A status change: the lifecycle transition, with the permissions the actor holds over

@@ -672,6 +672,60 @@ fn bulk_decided_gives_the_decisions_behind_each_result() {
     assert_eq!(validation.normalized["name"], "A");
 }
 
+/// A status item's decisions: its transition and the kernel's authorization of
+/// `users.status` on the target, which a server's status route requires and its plugins'
+/// authorization hook is told; a deletion's: the authorization of `users.delete`. Rental
+/// preset (002): the administrator may change a customer's status; a customer may not
+/// change another's.
+#[test]
+fn bulk_decided_tells_the_authorizations_behind_status_and_delete_items() {
+    use warden_core::bulk::{self, BulkRequest, ItemDecided};
+    let policy = Policy::preset("002").unwrap();
+    let cust = json!({"id": "c", "organization": "rent", "roles": ["customer"], "attributes": {"firstName": "Ann", "lastName": "Lee", "email": "ann@example.com", "phone": "+33612345678", "accountType": "customer", "birthdate": "1990-01-01"}});
+    let decided_for = |actor: Value| {
+        let req: BulkRequest = serde_json::from_value(json!({
+            "actor": actor,
+            "items": [
+                {"op": "status", "target": cust, "to": "inactive", "reason": "left"},
+                {"op": "delete", "target": cust, "facts": {"activeBookings": 0}}
+            ],
+            "confirmed": true,
+            "confirmCount": 1
+        }))
+        .unwrap();
+        let (decision, decided) = bulk::bulk_decided(&policy, &req, now(), Lang::En).unwrap();
+        assert!(decision.refused.is_none(), "{decision:?}");
+        decided
+    };
+    let admin = decided_for(json!({"id": "a", "organization": "rent", "roles": ["administrator"]}));
+    let Some(ItemDecided::Status {
+        transition,
+        authorization: Some(a),
+    }) = &admin[0]
+    else {
+        panic!("a status item's decisions: {:?}", admin[0]);
+    };
+    assert!(transition.allowed(), "{transition:?}");
+    assert!(a.allowed(), "{a:?}");
+    assert!(
+        matches!(&admin[1], Some(ItemDecided::Delete(Some(d))) if d.allowed()),
+        "{:?}",
+        admin[1]
+    );
+    let other = decided_for(json!({"id": "x", "organization": "rent", "roles": ["customer"]}));
+    let Some(ItemDecided::Status {
+        authorization: Some(a),
+        ..
+    }) = &other[0]
+    else {
+        panic!("a status item's decisions: {:?}", other[0]);
+    };
+    assert!(
+        !a.allowed(),
+        "a customer may not change another's status: {a:?}"
+    );
+}
+
 /// Found in review: a bulk import's password is never in the normalised record, and a
 /// record could name the creator's own id to make `self` match. Both are fields the
 /// creator sets, judged as a single create judges them.

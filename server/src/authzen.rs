@@ -679,20 +679,9 @@ async fn decide(
             Ok(td) => {
                 // The plugins' transition hook, as the status route asks it (their
                 // authorization hook ran above).
-                match crate::plugins::transition(
-                    app,
-                    tenant,
-                    req.actor.clone(),
-                    req.target.clone(),
-                    &req.to,
-                    req.reason.clone(),
-                    req.duration_days,
-                    req.duration_minutes,
-                    req.facts.clone(),
-                    &td,
-                )
-                .await
-                .map_err(|e| e.after_plugins(earlier.clone()))
+                match crate::plugins::transition(app, tenant, &req, &td)
+                    .await
+                    .map_err(|e| e.after_plugins(earlier.clone()))
                 {
                     Ok(more) if more.is_empty() => {}
                     Ok(more) => {

@@ -28,7 +28,9 @@ use sqlx::{Acquire, AnyConnection};
 use warden_core::Lang;
 use warden_core::access::{self, AuthzDecision, RoleChange, Target};
 use warden_core::bulk::{self, BulkItem, BulkRequest, ItemDecided, ItemOutcome, MAX_BULK_ITEMS};
-use warden_core::lifecycle::{self, DeleteMode, DeleteRequest, Obligation, TransitionFacts};
+use warden_core::lifecycle::{
+    self, DeleteMode, DeleteRequest, Obligation, TransitionFacts, TransitionRequest,
+};
 use warden_core::model::Account;
 use warden_core::policy::Mode;
 use warden_core::validate::{ValidationDecision, ValidationFacts};
@@ -524,31 +526,44 @@ async fn judge(
 ) -> Result<Judged, ApiError> {
     let judged = match (item, target, kernel) {
         (
-            Item::Status {
+            Item::Status { .. },
+            Some(_),
+            Some(ItemDecided::Status {
+                transition,
+                authorization: Some(authz),
+            }),
+        ) if authz.allowed() => {
+            // The kernel's question as the status route asks it: the item's transition
+            // with its facts (the actor's permissions are not given to plugins).
+            let BulkItem::Status {
+                target,
                 to,
                 reason,
+                until,
                 duration_days,
-                ..
-            },
-            Some(before),
-            Some(ItemDecided::Status(d)),
-        ) => {
-            crate::plugins::transition(
-                app,
-                tenant,
-                actor.account(),
-                before.account(),
-                to,
-                reason.clone(),
-                *duration_days,
-                None,
-                match kernel_item {
-                    BulkItem::Status { facts, .. } => facts.clone(),
-                    _ => TransitionFacts::default(),
-                },
-                d,
-            )
-            .await
+                facts,
+            } = kernel_item
+            else {
+                return Err(mismatch());
+            };
+            let req = TransitionRequest {
+                actor: actor.account(),
+                target: target.clone(),
+                to: to.clone(),
+                reason: reason.clone(),
+                until: *until,
+                duration_days: *duration_days,
+                duration_minutes: None,
+                facts: facts.clone(),
+                actor_permissions: Vec::new(),
+                lang: Lang::En,
+            };
+            crate::plugins::status_change(app, tenant, &req, authz, transition).await
+        }
+        // The kernel does not authorize `users.status` (its state machine allowed the
+        // item), which the status route requires: nothing for the plugins to narrow.
+        (Item::Status { .. }, Some(_), Some(ItemDecided::Status { .. })) => {
+            return not_asked(app, tenant, "users.status").await;
         }
         (Item::Roles { add, remove, .. }, Some(before), Some(ItemDecided::Roles(d))) => {
             // The kernel authorized the item as the policy's assign action (a policy without

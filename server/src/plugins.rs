@@ -33,8 +33,9 @@
 //! `users.delete`; a status change the authorization hook on `users.status`, then the
 //! transition hook (the status route, and an AuthZEN evaluation of `users.status` with
 //! the change's parameters, so that the evaluation answers what the route does). A bulk
-//! status item, which the kernel decides by its state machine alone, asks the transition
-//! hook only.
+//! item asks what its single-item route asks; one whose authorization the kernel does
+//! not give (a status item the state machine allowed without `users.status`) is refused
+//! as `plugins_not_asked` when the tenant has plugins.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -49,7 +50,7 @@ use sqlx::{AnyConnection, Row};
 use tokio::sync::Mutex;
 use warden_core::access::{AuthzDecision, RoleChange, Target};
 use warden_core::api::{AuthorizeInput, Op, TransitionInput, ValidateInput};
-use warden_core::lifecycle::{TransitionDecision, TransitionFacts, TransitionRequest};
+use warden_core::lifecycle::{TransitionDecision, TransitionRequest};
 use warden_core::model::Account;
 use warden_core::policy::Mode;
 use warden_core::validate::{ValidationDecision, ValidationFacts};
@@ -542,33 +543,27 @@ pub async fn authorize(
 }
 
 /// The plugins' part of a transition the kernel allowed: `core`, the kernel's decision on
-/// it, made with `facts` (given to the plugins as the transition's facts).
+/// `req` (whose facts the plugins are given as the transition's; the actor's permissions
+/// are not given).
 ///
 /// # Errors
 /// [`ApiError::PluginDenied`] with the denial and the reports.
-#[allow(clippy::too_many_arguments)]
 pub async fn transition(
     app: &App,
     tenant: &Tenant,
-    actor: Account,
-    target: Account,
-    to: &str,
-    reason: Option<String>,
-    duration_days: Option<u32>,
-    duration_minutes: Option<u32>,
-    facts: TransitionFacts,
+    req: &TransitionRequest,
     core: &TransitionDecision,
 ) -> Result<Vec<Value>, ApiError> {
     verdict(app, tenant, "transition", || {
         let input = TransitionInput {
-            actor: account_without_secrets(actor, tenant),
-            target: account_without_secrets(target, tenant),
-            to: to.to_owned(),
-            reason,
-            until: None,
-            duration_days,
-            duration_minutes,
-            facts,
+            actor: account_without_secrets(req.actor.clone(), tenant),
+            target: account_without_secrets(req.target.clone(), tenant),
+            to: req.to.clone(),
+            reason: req.reason.clone(),
+            until: req.until,
+            duration_days: req.duration_days,
+            duration_minutes: req.duration_minutes,
+            facts: req.facts.clone(),
             directory: Vec::new(),
             now: now(),
         };
@@ -580,7 +575,8 @@ pub async fn transition(
     .await
 }
 
-/// The plugins' part of a status change the kernel allowed (the status route): the
+/// The plugins' part of a status change the kernel allowed (the status route, a bulk
+/// status item): the
 /// authorization hook on `users.status` (told `authz`, the kernel's authorization of the
 /// change), then the transition hook on `req` (told `core`, the kernel's transition). An
 /// AuthZEN evaluation of `users.status` asks the same two hooks, so that its answer is
@@ -605,20 +601,7 @@ pub async fn status_change(
         authz,
     )
     .await?;
-    match transition(
-        app,
-        tenant,
-        req.actor.clone(),
-        req.target.clone(),
-        &req.to,
-        req.reason.clone(),
-        req.duration_days,
-        req.duration_minutes,
-        req.facts.clone(),
-        core,
-    )
-    .await
-    {
+    match transition(app, tenant, req, core).await {
         Ok(more) => {
             reports.extend(more);
             Ok(reports)

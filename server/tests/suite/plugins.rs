@@ -329,9 +329,10 @@ async fn transition_fails_closed_on_a_faulting_plugin(env: &Env) {
 on_both!(transition_fails_closed_on_a_faulting_plugin);
 
 /// A status change asks the plugins' authorization hook (`users.status`) and their
-/// transition hook, on the route and in an AuthZEN evaluation of the same change alike:
-/// the evaluation answers what the route does (it ran no transition hook, and the route no
-/// authorization hook, so each allowed what a plugin refused in the other).
+/// transition hook, on the route, in bulk and in an AuthZEN evaluation of the same change
+/// alike: the evaluation answers what the route does (it ran no transition hook, and the
+/// route and bulk no authorization hook, so each allowed what a plugin refused in the
+/// other).
 async fn status_changes_ask_both_hooks(env: &Env) {
     let users = env.demo(HR).await;
     let hr = demo_user(&users, "hr");
@@ -388,6 +389,19 @@ async fn status_changes_ask_both_hooks(env: &Env) {
     assert_eq!(v["error"], "denied", "{v}");
     assert_eq!(v["plugins"][0]["hook"], "authorize", "{v}");
     assert_eq!(v["plugins"][0]["outcome"], "fault", "{v}");
+    // And so does a bulk status item.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &Auth::key(&service, &hr.id),
+            Some(json!({"items": [{"op": "status", "id": sophie.id, "to": "inactive", "reason": "left the company"}]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["results"][0]["outcome"], "refused", "{v}");
+    assert_eq!(v["results"][0]["reason"], "plugin_denied", "{v}");
+    assert_eq!(v["results"][0]["plugins"][0]["hook"], "authorize", "{v}");
 
     // A plugin that refuses in its transition hook only, naming the kernel's decision it
     // was told.
@@ -1049,15 +1063,30 @@ async fn bulk_items_run_the_plugins(env: &Env) {
     );
     assert_eq!(v["summary"]["committed"], 2, "{v}");
     assert_eq!(v["summary"]["refused"], 3, "{v}");
-    // The transition and the role change: four-eyes' denial, as the single routes give it.
+    // The transition and the role change: four-eyes' denial, as the single routes give it
+    // (a status change asks the authorization hook on `users.status`, then the transition
+    // hook, which denies).
+    let denied_by = |i: usize| {
+        let plugins = r[i]["plugins"].as_array().unwrap();
+        let deny = plugins.iter().find(|p| p["outcome"] == "deny").unwrap();
+        (deny["plugin"].clone(), deny["hook"].clone())
+    };
     for i in [0, 1] {
         assert_eq!(r[i]["reason"], "plugin_denied", "{v}");
         assert_eq!(r[i]["deny"]["code"], "four_eyes_required", "{v}");
-        assert_eq!(r[i]["plugins"][0]["plugin"], "four-eyes", "{v}");
-        assert_eq!(r[i]["plugins"][0]["outcome"], "deny", "{v}");
     }
-    assert_eq!(r[0]["plugins"][0]["hook"], "transition", "{v}");
-    assert_eq!(r[1]["plugins"][0]["hook"], "authorize", "{v}");
+    assert_eq!(
+        denied_by(0),
+        (json!("four-eyes"), json!("transition")),
+        "{v}"
+    );
+    assert_eq!(r[0]["plugins"][0]["hook"], "authorize", "{v}");
+    assert_eq!(r[0]["plugins"][0]["outcome"], "allow", "{v}");
+    assert_eq!(
+        denied_by(1),
+        (json!("four-eyes"), json!("authorize")),
+        "{v}"
+    );
     // The import: email-domain's violation.
     assert_eq!(r[2]["reason"], "plugin_invalid", "{v}");
     assert!(
