@@ -752,7 +752,8 @@ fn server_shapes() -> Map<String, Value> {
                     "method": {"anyOf": [s("ResetMethod"), {"type": "null"}]},
                     "mustChangePassword": {"type": "boolean"},
                     "obligations": {"type": "array", "description": "The obligations the server carried out with the change."},
-                    "temporaryPassword": {"type": "string", "description": "Only for the temporaryPassword method: shown once, never stored in clear."}
+                    "temporaryPassword": {"type": "string", "description": "Only for the temporaryPassword method: shown once, never stored in clear."},
+                    "plugins": {"type": "array", "items": object.clone(), "description": "The tenant plugins' reports, when it has plugins (a reset is asked of them as `users.passwordReset`)."}
                 }
             }),
         ),

@@ -12,7 +12,8 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sqlx::{AnyConnection, Row};
-use warden_core::access::Target;
+use warden_core::access::{AuthzDecision, Target};
+use warden_core::decision::{Decision, Name, PolicyHash};
 
 use crate::app::{App, Tenant, now};
 use crate::audit::{self, AuditRecord};
@@ -98,39 +99,60 @@ fn check_name(name: &str) -> Result<String, ApiError> {
 }
 
 /// Whether the caller may manage organisation `org`; the decision recorded in the audit.
-fn authorize(caller: &Caller, org: &str) -> Result<Value, ApiError> {
+/// An actor's allow (the kernel's `organizations.manage`, or the super-administrator rule
+/// of a policy that does not declare it) is narrowed by the tenant's plugins, as an
+/// authorization of `organizations.manage` on the organisation; an admin key acting as
+/// no one is the tenant's own administration, as for its plugins, and asks none.
+async fn authorize(app: &App, caller: &Caller, org: &str) -> Result<Value, ApiError> {
     let tenant = &caller.tenant;
     if caller.is_admin() && caller.actor.is_none() {
         return Ok(json!({"rule": "admin key"}));
     }
     let actor = caller.actor()?;
+    let target: Target =
+        serde_json::from_value(json!({"id": org, "type": "organization", "organization": org}))?;
     let declared = tenant
         .policy
         .access()
         .is_some_and(|a| a.has_action("organizations", "manage"));
-    if declared {
-        let target: Target = serde_json::from_value(
-            json!({"id": org, "type": "organization", "organization": org}),
-        )?;
+    let d = if declared {
         let dir = warden_core::access::Directory::new();
-        let d = users::require(users::authorize(
+        users::require(users::authorize(
             tenant,
             &dir,
             &actor.account(),
             "organizations.manage",
-            target,
+            target.clone(),
             None,
-        )?)?;
-        return Ok(serde_json::to_value(&d)?);
-    }
-    if actor.super_admin || actor.root || caller.is_admin() {
-        Ok(json!({"rule": "super administrator"}))
+        )?)?
+    } else if actor.super_admin || actor.root || caller.is_admin() {
+        AuthzDecision {
+            decision: Decision::Allow,
+            policy: PolicyHash::new(tenant.policy.hash()),
+            reason: Some(Name::from("superAdmin")),
+            scope: None,
+            deny: None,
+        }
     } else {
-        Err(ApiError::Forbidden {
+        return Err(ApiError::Forbidden {
             deny: None,
             reason: "only a super administrator or an admin key manages organisations under this policy",
-        })
-    }
+        });
+    };
+    let reports = crate::plugins::authorize(
+        app,
+        tenant,
+        actor.account(),
+        "organizations.manage",
+        target,
+        None,
+        &d,
+    )
+    .await?;
+    Ok(crate::plugins::with_plugins(
+        serde_json::to_value(&d)?,
+        &reports,
+    ))
 }
 
 /// Appends an audit entry for a write by `caller` (tenant-level objects: organisations,
@@ -240,7 +262,7 @@ pub async fn create(
 ) -> Result<Value, ApiError> {
     check_id(&body.id)?;
     let name = check_name(&body.name)?;
-    let decision = authorize(caller, &body.id)?;
+    let decision = authorize(app, caller, &body.id).await?;
     let active = body.active.unwrap_or(true);
     let mut tx = app.db.begin_write().await?;
     let inserted = sqlx::query(
@@ -293,7 +315,7 @@ pub async fn update(
 ) -> Result<Value, ApiError> {
     let tenant = &caller.tenant;
     let name = body.name.as_deref().map(check_name).transpose()?;
-    let decision = authorize(caller, id)?;
+    let decision = authorize(app, caller, id).await?;
     let mut tx = app.db.begin_write().await?;
     let Some(before) = load(&mut tx, &tenant.id, id).await? else {
         tx.rollback().await?;
@@ -370,7 +392,7 @@ pub async fn delete(
     request_id: Option<String>,
 ) -> Result<Value, ApiError> {
     let tenant = &caller.tenant;
-    let decision = authorize(caller, id)?;
+    let decision = authorize(app, caller, id).await?;
     let mut tx = app.db.begin_write().await?;
     let Some(before) = load(&mut tx, &tenant.id, id).await? else {
         tx.rollback().await?;

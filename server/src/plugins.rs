@@ -32,10 +32,17 @@
 //! actions of the role and group changes it makes); a deletion the authorization hook on
 //! `users.delete`; a status change the authorization hook on `users.status`, then the
 //! transition hook (the status route, and an AuthZEN evaluation of `users.status` with
-//! the change's parameters, so that the evaluation answers what the route does). A bulk
-//! item asks what its single-item route asks; one whose authorization the kernel does
-//! not give (a status item the state machine allowed without `users.status`) is refused
-//! as `plugins_not_asked` when the tenant has plugins.
+//! the change's parameters, so that the evaluation answers what the route does); ending a
+//! user's sessions the authorization hook on `users.status` (a status change's
+//! `revokeSessions`); a password reset the authorization hook on `users.passwordReset`,
+//! told the lifecycle's allow (rule `passwordReset`); managing an organisation the
+//! authorization hook on `organizations.manage` (an admin key acting as no one, the
+//! tenant's own administration, asks none). A bulk item asks what its single-item route
+//! asks; one whose authorization the kernel does not give (a status item the state
+//! machine allowed without `users.status`) is refused as `plugins_not_asked` when the
+//! tenant has plugins. The decide API answers the kernel's operations, each narrowed by
+//! the hook of that operation (validate, authorize, transition), as the embedded host
+//! does; a route made of several decisions asks each of their hooks.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};

@@ -153,7 +153,7 @@ pub async fn revoke_key(
 /// Ends every session of user `id`: bumps the user's session epoch and deletes the session
 /// rows. Allowed to the user itself (sign out everywhere), to an admin key, and to an actor
 /// the kernel allows `users.status` on the user (revoking sessions is what a status
-/// change's `revokeSessions` obligation does).
+/// change's `revokeSessions` obligation does), unless the tenant's plugins refuse it.
 ///
 /// # Errors
 /// Not found (or outside the actor's read scope), a kernel denial, store errors.
@@ -165,25 +165,28 @@ pub async fn revoke_sessions(
 ) -> Result<Value, ApiError> {
     let tenant = &caller.tenant;
     let mut conn = app.db.pool().acquire().await?;
-    let decision = match &caller.actor {
-        Some(actor) if actor.id == id => json!({"rule": "self"}),
+    // The decision for the audit entry, or the kernel's allow the plugins are still to
+    // narrow.
+    let (decision, asked) = match &caller.actor {
+        Some(actor) if actor.id == id => (json!({"rule": "self"}), None),
         Some(actor) => {
             let (target, dir) = users::readable_target(&mut conn, caller, id).await?;
+            let target = Target::from(&target.account());
             let d = users::require(users::authorize(
                 tenant,
                 &dir,
                 &actor.account(),
                 "users.status",
-                Target::from(&target.account()),
+                target.clone(),
                 None,
             )?)?;
-            serde_json::to_value(&d)?
+            (Value::Null, Some((actor.account(), target, d)))
         }
         None if caller.is_admin() => {
             store::user(&mut conn, &tenant.id, id)
                 .await?
                 .ok_or(ApiError::NotFound)?;
-            json!({"rule": "admin key"})
+            (json!({"rule": "admin key"}), None)
         }
         None => {
             caller.actor()?;
@@ -191,6 +194,17 @@ pub async fn revoke_sessions(
         }
     };
     drop(conn);
+    let decision = match asked {
+        // The tenant's plugins narrow it as they narrow a status change, whose
+        // `revokeSessions` obligation this is.
+        Some((actor, target, d)) => {
+            let reports =
+                crate::plugins::authorize(app, tenant, actor, "users.status", target, None, &d)
+                    .await?;
+            crate::plugins::with_plugins(serde_json::to_value(&d)?, &reports)
+        }
+        None => decision,
+    };
     let mut tx = app.db.begin_write().await?;
     let epoch: Option<i64> = sqlx::query_scalar(
         "UPDATE users SET session_epoch = session_epoch + 1, updated_at = $1, version = version + 1 WHERE tenant_id = $2 AND id = $3 RETURNING session_epoch",

@@ -11,6 +11,7 @@ use sqlx::AnyConnection;
 use warden_core::access::{
     self, AuthorizeRequest, AuthzDecision, Directory, Placeholder, RoleChange, SqlOptions, Target,
 };
+use warden_core::decision::{Decision, Name, PolicyHash};
 use warden_core::lifecycle::{
     self, ChangeFacts, ChangeRequest, DeleteMode, DeleteRequest, LifecycleError, LoginFacts,
     Obligation, OrganizationState, PasswordResetRequest, ResetMethod, TransitionFacts,
@@ -1338,11 +1339,12 @@ pub async fn update(
         &actor.account(),
         "users.update",
         Target::from(&after.account()),
-        change,
+        change.clone(),
     )?)?;
     let groups = authorize_groups(tenant, &dir, actor, &after, &before.groups, &after.groups)?;
     // The plugins hear the user as the edit leaves it too (a rule about where a user may be
-    // moved), as the kernel judged both, and any grant or withdrawal through groups.
+    // moved), with the role change, as the kernel judged it, and any grant or withdrawal
+    // through groups.
     plugin_reports.extend(
         crate::plugins::authorize(
             app,
@@ -1350,7 +1352,7 @@ pub async fn update(
             actor.account(),
             "users.update",
             Target::from(&after.account()),
-            None,
+            change,
             &moved,
         )
         .await?,
@@ -1969,6 +1971,26 @@ pub async fn password_reset(
     if !d.allowed() {
         return Err(ApiError::denied(d.deny));
     }
+    // The tenant's plugins narrow the reset as an authorization of `users.passwordReset`
+    // on the target (the action the audit names), told the kernel's allow: its
+    // lifecycle's `passwordReset` rule (not an access rule).
+    let told = AuthzDecision {
+        decision: Decision::Allow,
+        policy: PolicyHash::new(&d.policy),
+        reason: Some(Name::from("passwordReset")),
+        scope: None,
+        deny: None,
+    };
+    let plugin_reports = crate::plugins::authorize(
+        app,
+        tenant,
+        actor.account(),
+        "users.passwordReset",
+        Target::from(&before.account()),
+        None,
+        &told,
+    )
+    .await?;
     let at = now().unix();
     let mut after = before.clone();
     let shown = match (d.method, d.temporary_password(), body.password) {
@@ -2027,13 +2049,18 @@ pub async fn password_reset(
             &after.id,
             None,
             None,
-            serde_json::to_value(&d.audit)?,
+            crate::plugins::with_plugins(serde_json::to_value(&d.audit)?, &plugin_reports),
             done.clone(),
             at,
         )
         .await?;
     tx.commit().await?;
     let mut out = json!({"method": d.method, "mustChangePassword": after.must_change_password, "obligations": done});
+    if !plugin_reports.is_empty()
+        && let Some(o) = out.as_object_mut()
+    {
+        o.insert("plugins".into(), plugin_reports.into());
+    }
     if let (Some(p), Some(o)) = (shown, out.as_object_mut()) {
         o.insert("temporaryPassword".into(), p.into());
     }

@@ -328,6 +328,129 @@ async fn transition_fails_closed_on_a_faulting_plugin(env: &Env) {
 }
 on_both!(transition_fails_closed_on_a_faulting_plugin);
 
+/// The writes beside a user's record and status ask the plugins too, as authorizations
+/// told the kernel's allow: a password reset (`users.passwordReset`, allowed by the
+/// lifecycle's `passwordReset` rule), ending a user's sessions (`users.status`, as a
+/// status change's `revokeSessions`) and managing an organisation
+/// (`organizations.manage`). Each went through whatever the tenant's plugins said.
+async fn resets_sessions_and_organisations_ask_the_plugins(env: &Env) {
+    let users = env.demo(PPP).await;
+    let ada = demo_user(&users, "admin");
+    let carla = demo_user(&users, "carla");
+    let admin = Auth::Key {
+        token: env.key(PPP, "admin").await,
+        act_as: None,
+    };
+    let service = env.key(PPP, "service").await;
+    let as_ada = Auth::key(&service, &ada.id);
+    upload(
+        env,
+        &admin,
+        "hostile",
+        "hostile.wasm",
+        json!({"mode": "echo-core", "hooks": ["authorize"]}),
+    )
+    .await;
+    let refused = |what: &str, s: StatusCode, v: &Value| {
+        assert_eq!(s, StatusCode::FORBIDDEN, "{what}: {v}");
+        assert_eq!(v["deny"]["code"], "core_echo", "{what}: {v}");
+        assert!(
+            v["deny"].to_string().contains("core decision: allow"),
+            "{what}: the plugin is told the kernel's allow: {v}"
+        );
+        assert_eq!(v["plugins"][0]["hook"], "authorize", "{what}: {v}");
+    };
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/password-reset", carla.id),
+            &as_ada,
+            Some(json!({"method": "admin", "password": "Another-Kettle-77!"})),
+        )
+        .await;
+    refused("a password reset", s, &v);
+    assert!(
+        env.sign_in(PPP, &carla.login, warden_server::seed::DEMO_PASSWORD)
+            .await
+            .is_some(),
+        "the password is unchanged"
+    );
+    let session = env
+        .sign_in(PPP, &carla.login, warden_server::seed::DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let (s, v, _) = env
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/users/{}/sessions", carla.id),
+            &as_ada,
+            None,
+        )
+        .await;
+    refused("ending the sessions", s, &v);
+    let (s, _, _) = env
+        .call(
+            Method::GET,
+            "/api/v1/session",
+            &Auth::cookie(&session),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "the session lives on");
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/organizations",
+            &as_ada,
+            Some(json!({"id": "plant-c", "name": "Plant C"})),
+        )
+        .await;
+    refused("creating an organisation", s, &v);
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            "/api/v1/organizations/plant-b",
+            &as_ada,
+            Some(json!({"active": false})),
+        )
+        .await;
+    refused("deactivating an organisation", s, &v);
+    // The tenant's own administration (an admin key acting as no one) asks no plugin.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/organizations",
+            &admin,
+            Some(json!({"id": "plant-c", "name": "Plant C"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    // Without the plugin, the same requests go through.
+    let (s, v, _) = env
+        .call(Method::DELETE, "/api/v1/plugins/hostile", &admin, None)
+        .await;
+    assert!(s.is_success(), "{s} {v}");
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/password-reset", carla.id),
+            &as_ada,
+            Some(json!({"method": "admin", "password": "Another-Kettle-77!"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/users/{}/sessions", carla.id),
+            &as_ada,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+on_both!(resets_sessions_and_organisations_ask_the_plugins);
+
 /// A status change asks the plugins' authorization hook (`users.status`) and their
 /// transition hook, on the route, in bulk and in an AuthZEN evaluation of the same change
 /// alike: the evaluation answers what the route does (it ran no transition hook, and the
