@@ -59,7 +59,6 @@ use warden_core::access::{
     Target,
 };
 use warden_core::lifecycle;
-use warden_core::model::Account;
 
 use crate::app::{App, Tenant, now};
 use crate::auth::{Caller, Credential};
@@ -710,25 +709,6 @@ async fn decide(
     Ok(json!({"decision": true, "context": Value::Object(ctx)}))
 }
 
-/// Whether the tenant's plugins let an allow of the kernel (`core`) stand. A search
-/// answers only what an evaluation of the same question would allow, so it asks the
-/// plugins too (a deny, or a fault failing closed, takes the item out). Without plugins:
-/// always.
-async fn plugins_allow(
-    app: &App,
-    tenant: &Tenant,
-    actor: Account,
-    action: &str,
-    target: Target,
-    core: &AuthzDecision,
-) -> Result<bool, ApiError> {
-    match crate::plugins::authorize(app, tenant, actor, action, target, None, core).await {
-        Ok(_) => Ok(true),
-        Err(ApiError::PluginDenied { .. }) => Ok(false),
-        Err(e) => Err(e),
-    }
-}
-
 fn note_ignored(ctx: &mut Map<String, Value>, mut ignored: Vec<String>, action_properties: bool) {
     if action_properties {
         ignored.push("action.properties".into());
@@ -1065,8 +1045,15 @@ async fn search_subject(
             let allowed = match access::authorize(&tenant.policy, &dir, &req, t, Lang::En) {
                 Ok(d) if d.allowed() => {
                     !plugins
-                        || plugins_allow(&app, tenant, u.account(), &action, target.clone(), &d)
-                            .await?
+                        || crate::plugins::allows(
+                            &app,
+                            tenant,
+                            u.account(),
+                            &action,
+                            target.clone(),
+                            &d,
+                        )
+                        .await?
                 }
                 // A deny; an undeclared action, a role the policy no longer declares:
                 // nobody may.
@@ -1208,7 +1195,8 @@ async fn search_resource(
                     .await?
                 {
                     Some(d) => {
-                        plugins_allow(&app, tenant, actor.account(), &action, target, &d).await?
+                        crate::plugins::allows(&app, tenant, actor.account(), &action, target, &d)
+                            .await?
                     }
                     None => false,
                 }
@@ -1302,7 +1290,8 @@ async fn search_action(
         for p in perms {
             let allowed = match allowed_by_kernel(tenant, &dir, &actor, &p, &target) {
                 Some(d) => {
-                    plugins_allow(&app, tenant, actor.account(), &p, target.clone(), &d).await?
+                    crate::plugins::allows(&app, tenant, actor.account(), &p, target.clone(), &d)
+                        .await?
                 }
                 None => false,
             };

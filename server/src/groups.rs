@@ -213,7 +213,7 @@ pub async fn set_member(
     let tenant = &caller.tenant;
     let actor = caller.actor()?;
     let mut conn = app.db.pool().acquire().await?;
-    let (before, _) = users::readable_target(&mut conn, caller, user).await?;
+    let (before, _) = users::readable_target(app, &mut conn, caller, user).await?;
     let dir = users::directory(&mut conn, &tenant.id, &[], &[&before.id, &actor.id]).await?;
     drop(conn);
     let mut after = before.clone();

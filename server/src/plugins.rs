@@ -27,6 +27,11 @@
 //! Passwords are removed from what plugins receive: a secret never reaches tenant code,
 //! whose logs end up in decisions.
 //!
+//! Reads ask the authorization hook on `users.read`, as an AuthZEN evaluation does: a
+//! user the plugins do not let the actor read is not found (for a read and every route
+//! that loads its target as a read) and is left out of lists, group members and exports
+//! (paging goes on from the page's last stored row).
+//!
 //! Which hooks a write asks: those of the kernel's decisions it is made of. A creation or
 //! an edit asks the validation hook and the authorization hook on its action (and on the
 //! actions of the role and group changes it makes); a deletion the authorization hook on
@@ -547,6 +552,28 @@ pub async fn authorize(
         })
     })
     .await
+}
+
+/// Whether the tenant's plugins let the kernel's allow `core` of an authorization stand,
+/// for a question answered by leaving an item out rather than by an error: a search,
+/// a list, a read (a deny, or a fault failing closed, takes the item out). Without
+/// plugins: always.
+///
+/// # Errors
+/// Plugin set load failures ([`ApiError::Unavailable`]), task failures.
+pub async fn allows(
+    app: &App,
+    tenant: &Tenant,
+    actor: Account,
+    action: &str,
+    target: Target,
+    core: &AuthzDecision,
+) -> Result<bool, ApiError> {
+    match authorize(app, tenant, actor, action, target, None, core).await {
+        Ok(_) => Ok(true),
+        Err(ApiError::PluginDenied { .. }) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// The plugins' part of a transition the kernel allowed: `core`, the kernel's decision on

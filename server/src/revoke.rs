@@ -170,7 +170,7 @@ pub async fn revoke_sessions(
     let (decision, asked) = match &caller.actor {
         Some(actor) if actor.id == id => (json!({"rule": "self"}), None),
         Some(actor) => {
-            let (target, dir) = users::readable_target(&mut conn, caller, id).await?;
+            let (target, dir) = users::readable_target(app, &mut conn, caller, id).await?;
             let target = Target::from(&target.account());
             let d = users::require(users::authorize(
                 tenant,

@@ -267,8 +267,10 @@ pub(crate) fn require(d: AuthzDecision) -> Result<AuthzDecision, ApiError> {
 }
 
 /// Loads a live user of the caller's tenant that the actor may read; a user outside the
-/// actor's read scope is reported as not found.
+/// actor's read scope, or whom the tenant's plugins do not let the actor read (as an
+/// AuthZEN evaluation of `users.read` answers), is reported as not found.
 pub(crate) async fn readable_target(
+    app: &App,
     conn: &mut AnyConnection,
     caller: &Caller,
     id: &str,
@@ -288,10 +290,61 @@ pub(crate) async fn readable_target(
         Target::from(&target.account()),
         None,
     )?;
-    if !read.allowed() {
+    if !read.allowed()
+        || !crate::plugins::allows(
+            app,
+            tenant,
+            actor.account(),
+            "users.read",
+            Target::from(&target.account()),
+            &read,
+        )
+        .await?
+    {
         return Err(ApiError::NotFound);
     }
     Ok((target, dir))
+}
+
+/// The rows of a page of users that the tenant's plugins let the actor read: each row's
+/// `users.read`, decided by the kernel with the chain of managers between the actor and
+/// the row, narrowed by the plugins as an AuthZEN evaluation of the same question is. A
+/// row left out is not replaced (the page's cursor names its last stored row, so paging
+/// goes on). Without plugins: the rows as they are (the kernel's scope filter chose them).
+async fn rows_plugins_let_read(
+    app: &App,
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    rows: Vec<UserRow>,
+) -> Result<Vec<UserRow>, ApiError> {
+    let tenant = &caller.tenant;
+    if rows.is_empty() || crate::plugins::current(app, &tenant.id).await?.is_none() {
+        return Ok(rows);
+    }
+    let actor = caller.actor()?;
+    let starts: Vec<&str> = std::iter::once(actor.id.as_str())
+        .chain(rows.iter().map(|u| u.id.as_str()))
+        .collect();
+    let dir = directory(conn, &tenant.id, &[], &starts).await?;
+    let mut kept = Vec::with_capacity(rows.len());
+    for u in rows {
+        let target = Target::from(&u.account());
+        let read = authorize(
+            tenant,
+            &dir,
+            &actor.account(),
+            "users.read",
+            target.clone(),
+            None,
+        )?;
+        if read.allowed()
+            && crate::plugins::allows(app, tenant, actor.account(), "users.read", target, &read)
+                .await?
+        {
+            kept.push(u);
+        }
+    }
+    Ok(kept)
 }
 
 fn decision_json(policy_hash: &str, version: i64, extra: Value) -> Value {
@@ -895,7 +948,7 @@ async fn duplicate_or(
 /// Not found (or outside the scope), store errors.
 pub async fn read(app: &App, caller: &Caller, id: &str) -> Result<Value, ApiError> {
     let mut conn = app.db.pool().acquire().await?;
-    let (target, dir) = readable_target(&mut conn, caller, id).await?;
+    let (target, dir) = readable_target(app, &mut conn, caller, id).await?;
     let actor = caller.actor()?;
     // What the kernel lets this viewer see and change of this user (attribute permissions).
     let fields = fields::access_of(&caller.tenant.policy, &dir, actor, &target)?;
@@ -973,7 +1026,8 @@ fn decode_cursor(c: &str) -> Result<String, ApiError> {
 }
 
 /// Lists the users the actor may read: the kernel's scope filter rendered to SQL, one page
-/// at a time (ordered by id; the cursor names the last id).
+/// at a time (ordered by id; the cursor names the last id), without the rows the tenant's
+/// plugins do not let the actor read (a page may then hold fewer rows than its limit).
 ///
 /// # Errors
 /// Store errors, a bad cursor.
@@ -1120,6 +1174,7 @@ pub(crate) async fn list_page(
     } else {
         None
     };
+    let rows = rows_plugins_let_read(app, &mut conn, caller, rows).await?;
     Ok((rows, cursor, scope.filter))
 }
 
@@ -1145,7 +1200,7 @@ pub async fn update(
         Some(_) => return Err(bad("`status` must be a string")),
     };
     let mut conn = app.db.pool().acquire().await?;
-    let (before, read_dir) = readable_target(&mut conn, caller, id).await?;
+    let (before, read_dir) = readable_target(app, &mut conn, caller, id).await?;
     // May the actor update this user at all, before the record is validated: an actor who
     // may not must not learn from the edit's violations whether a key is taken (nor by whom).
     let early_change = b.roles.as_ref().and_then(|r| {
@@ -1562,7 +1617,7 @@ pub async fn transition(
     let tenant = &caller.tenant;
     let actor = caller.actor()?;
     let mut conn = app.db.pool().acquire().await?;
-    let (before, dir) = readable_target(&mut conn, caller, id).await?;
+    let (before, dir) = readable_target(app, &mut conn, caller, id).await?;
     let authz = require(authorize(
         tenant,
         &dir,
@@ -1662,7 +1717,7 @@ pub async fn delete(
     let tenant = &caller.tenant;
     let actor = caller.actor()?;
     let mut conn = app.db.pool().acquire().await?;
-    let (before, dir) = readable_target(&mut conn, caller, id).await?;
+    let (before, dir) = readable_target(app, &mut conn, caller, id).await?;
     let target = Target::from(&before.account());
     let authz = require(authorize(
         tenant,
@@ -1949,7 +2004,7 @@ pub async fn password_reset(
     let tenant = &caller.tenant;
     let actor = caller.actor()?;
     let mut conn = app.db.pool().acquire().await?;
-    let (before, dir) = readable_target(&mut conn, caller, id).await?;
+    let (before, dir) = readable_target(app, &mut conn, caller, id).await?;
     let perms = access::permissions_over(
         &tenant.policy,
         &dir,
@@ -2078,7 +2133,7 @@ pub async fn history(
     q: &HistoryQuery,
 ) -> Result<Value, ApiError> {
     let mut conn = app.db.pool().acquire().await?;
-    let (target, dir) = readable_target(&mut conn, caller, id).await?;
+    let (target, dir) = readable_target(app, &mut conn, caller, id).await?;
     let limit = q.limit.unwrap_or(200).clamp(1, 1000);
     let (mut entries, next) = audit::history(
         &mut conn,

@@ -15,6 +15,9 @@
 //!
 //! `hooks` (optional, a list among `validate`, `authorize` and `transition`): the hooks
 //! the mode applies to; the others behave well. Without it, every hook misbehaves.
+//! `actions` (optional, a list): the authorizations the mode applies to, by action;
+//! `targets` (optional, a list of ids): the authorizations and transitions it applies to,
+//! by target. Without them, every one.
 
 use warden_plugin_sdk::{
     AuthorizeInput, Json, Level, Plugin, TransitionInput, ValidateInput, Verdict, Violation, log,
@@ -147,13 +150,26 @@ fn is_echo(config: &str) -> bool {
     Json::parse(config).is_ok_and(|c| c.str_at("mode") == Some("echo-core"))
 }
 
-/// Whether the configuration's mode applies to `hook` (its `hooks` list names it, or
-/// there is no list).
-fn applies(config: &str, hook: &str) -> bool {
-    Json::parse(config).is_ok_and(|c| match c.get("hooks") {
-        Some(serde_json::Value::Array(hooks)) => hooks.iter().any(|h| h.as_str() == Some(hook)),
+/// Whether the configuration's mode applies to `hook`, and to the `action` and `target`
+/// (JSON text) of an authorization or a transition: each of its `hooks`, `actions` and
+/// `targets` lists names them, or is absent.
+fn applies(config: &str, hook: &str, action: Option<&str>, target: Option<&str>) -> bool {
+    let Ok(c) = Json::parse(config) else {
+        return true;
+    };
+    let listed = |key: &str, value: Option<&str>| match (c.get(key), value) {
+        (Some(serde_json::Value::Array(list)), Some(v)) => {
+            list.iter().any(|x| x.as_str() == Some(v))
+        }
+        (Some(serde_json::Value::Array(_)), None) => false,
         _ => true,
-    })
+    };
+    let target_id = target
+        .and_then(|t| Json::parse(t).ok())
+        .and_then(|t| t.str_at("id").map(str::to_owned));
+    listed("hooks", Some(hook))
+        && (c.get("actions").is_none() || listed("actions", action))
+        && (c.get("targets").is_none() || listed("targets", target_id.as_deref()))
 }
 
 impl Plugin for Hostile {
@@ -161,7 +177,7 @@ impl Plugin for Hostile {
     const VERSION: &'static str = "0.0.1";
 
     fn validate_user(input: ValidateInput) -> Result<Vec<Violation>, String> {
-        if !applies(&input.config, "validate") {
+        if !applies(&input.config, "validate", None, None) {
             return Ok(Vec::new());
         }
         if is_echo(&input.config) {
@@ -175,14 +191,19 @@ impl Plugin for Hostile {
     }
 
     fn authorize(input: AuthorizeInput) -> Result<Verdict, String> {
-        if !applies(&input.config, "authorize") {
+        if !applies(
+            &input.config,
+            "authorize",
+            Some(&input.action),
+            Some(&input.target),
+        ) {
             return Ok(Verdict::Allow);
         }
         verdict(&input.config, &input.core_decision)
     }
 
     fn transition(input: TransitionInput) -> Result<Verdict, String> {
-        if !applies(&input.config, "transition") {
+        if !applies(&input.config, "transition", None, Some(&input.target)) {
             return Ok(Verdict::Allow);
         }
         verdict(&input.config, &input.core_decision)

@@ -348,7 +348,7 @@ async fn resets_sessions_and_organisations_ask_the_plugins(env: &Env) {
         &admin,
         "hostile",
         "hostile.wasm",
-        json!({"mode": "echo-core", "hooks": ["authorize"]}),
+        json!({"mode": "echo-core", "hooks": ["authorize"], "actions": ["users.passwordReset", "users.status", "organizations.manage"]}),
     )
     .await;
     let refused = |what: &str, s: StatusCode, v: &Value| {
@@ -451,6 +451,97 @@ async fn resets_sessions_and_organisations_ask_the_plugins(env: &Env) {
 }
 on_both!(resets_sessions_and_organisations_ask_the_plugins);
 
+/// Reading a user asks the plugins as an AuthZEN evaluation of `users.read` does: a user
+/// a plugin does not let the actor read is not found (read, edit, status change, history)
+/// and is left out of lists, group members and exports, while paging goes on; the others
+/// are unchanged. Reads went through whatever the plugins said.
+async fn reads_ask_the_plugins(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let sophie = demo_user(&users, "sophie");
+    let paul = demo_user(&users, "paul");
+    let admin = Auth::Key {
+        token: env.key(HR, "admin").await,
+        act_as: None,
+    };
+    let service = env.key(HR, "service").await;
+    let as_hr = Auth::key(&service, &hr.id);
+    let listed = |limit: i64| {
+        let as_hr = &as_hr;
+        async move {
+            let mut ids = Vec::new();
+            let mut cursor: Option<String> = None;
+            for _ in 0..100 {
+                let path = match &cursor {
+                    Some(c) => format!("/api/v1/users?limit={limit}&cursor={c}"),
+                    None => format!("/api/v1/users?limit={limit}"),
+                };
+                let (s, v, _) = env.call(Method::GET, &path, as_hr, None).await;
+                assert_eq!(s, StatusCode::OK, "{v}");
+                for u in v["users"].as_array().unwrap() {
+                    ids.push(u["id"].as_str().unwrap().to_owned());
+                }
+                match v["next"].as_str() {
+                    Some(c) => cursor = Some(c.to_owned()),
+                    None => return ids,
+                }
+            }
+            panic!("more than 100 pages");
+        }
+    };
+    let before = listed(2).await;
+    assert!(before.contains(&sophie.id) && before.contains(&paul.id));
+    upload(
+        env,
+        &admin,
+        "hostile",
+        "hostile.wasm",
+        json!({"mode": "echo-core", "hooks": ["authorize"], "actions": ["users.read"], "targets": [sophie.id]}),
+    )
+    .await;
+    // Sophie is out of every page, at any page size; nobody else is.
+    for limit in [1, 2, 50] {
+        let after = listed(limit).await;
+        let expected: Vec<String> = before
+            .iter()
+            .filter(|i| **i != sophie.id)
+            .cloned()
+            .collect();
+        assert_eq!(after, expected, "page size {limit}");
+    }
+    let service_key = Auth::Key {
+        token: service.clone(),
+        act_as: None,
+    };
+    assert!(!evaluation(env, &service_key, &hr.id, &sophie.id).await);
+    for (method, path, body) in [
+        (Method::GET, format!("/api/v1/users/{}", sophie.id), None),
+        (
+            Method::PATCH,
+            format!("/api/v1/users/{}", sophie.id),
+            Some(json!({"jobTitle": "Staff Engineer"})),
+        ),
+        (
+            Method::POST,
+            format!("/api/v1/users/{}/status", sophie.id),
+            Some(json!({"to": "inactive", "reason": "left the company"})),
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/users/{}/audit", sophie.id),
+            None,
+        ),
+    ] {
+        let (s, v, _) = env.call(method.clone(), &path, &as_hr, body).await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{method} {path}: {v}");
+    }
+    // Paul reads as before.
+    let v = evaluation_answer(env, &service_key, &hr.id, &paul.id).await;
+    assert_eq!(v["decision"], true, "{v}");
+    assert_eq!(read_user(env, &as_hr, &paul.id).await["id"], json!(paul.id));
+}
+on_both!(reads_ask_the_plugins);
+
 /// A status change asks the plugins' authorization hook (`users.status`) and their
 /// transition hook, on the route, in bulk and in an AuthZEN evaluation of the same change
 /// alike: the evaluation answers what the route does (it ran no transition hook, and the
@@ -501,7 +592,7 @@ async fn status_changes_ask_both_hooks(env: &Env) {
         &admin,
         "hostile",
         "hostile.wasm",
-        json!({"mode": "err", "hooks": ["authorize"]}),
+        json!({"mode": "err", "hooks": ["authorize"], "actions": ["users.status"]}),
     )
     .await;
     let v = evaluate(Some(change.clone())).await;
