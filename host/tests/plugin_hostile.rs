@@ -157,6 +157,24 @@ fn inputs_too_large_never_trip_the_breaker() {
     assert_eq!(status.consecutive_faults, 0, "{status:?}");
 }
 
+/// An input above the limit fails closed even where the tenant chose to fail open: the
+/// caller controls the input's size, and would otherwise skip the plugin at will.
+#[test]
+fn an_input_too_large_fails_closed_under_an_open_policy() {
+    let mut s = TenantSettings::default();
+    s.failure_policy.validate = FailurePolicy::Open;
+    s.limits.max_input_bytes = 100;
+    let (d, _) = run_mode(s, "none");
+    assert_eq!(fault_code(&d), "input_too_large", "{d}");
+    assert_eq!(d["valid"], false, "{d}");
+    assert_eq!(d["plugins"][0]["error"]["failurePolicy"], "closed", "{d}");
+    // A plugin's own fault under the same settings still fails open, as chosen.
+    s.limits.max_input_bytes = TenantSettings::default().limits.max_input_bytes;
+    let (d, _) = run_mode(s, "trap");
+    assert_eq!(d["valid"], true, "{d}");
+    assert_eq!(d["plugins"][0]["error"]["failurePolicy"], "open", "{d}");
+}
+
 #[test]
 fn the_epoch_deadline_stops_a_loop_that_has_fuel_to_spare() {
     let mut s = TenantSettings::default();

@@ -350,6 +350,15 @@ impl Fault {
     pub fn is_host(&self) -> bool {
         matches!(self, Fault::Host { .. } | Fault::HostOverloaded { .. })
     }
+
+    /// Whether the fault is not the plugin's: the host's ([`Fault::is_host`]) or the
+    /// caller's (an input above the limit: the plugin never ran). Such a fault never trips
+    /// the plugin's circuit breaker and never fails open, whatever the tenant's failure
+    /// policy: a caller who could make an input large enough would otherwise skip a
+    /// plugin that fails open.
+    pub fn is_not_the_plugins(&self) -> bool {
+        self.is_host() || matches!(self, Fault::InputTooLarge { .. })
+    }
 }
 
 /// Why a request could not be evaluated by the host (domain outcomes, including plugin

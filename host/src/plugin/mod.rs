@@ -84,8 +84,9 @@
 //! - **Shared slots.** The pool reserves the per-component caps for every instance, and
 //!   each call takes a slot of its tenant's (at most
 //!   [`RuntimeConfig::max_instances_per_tenant`]) and of the process's, waiting at most
-//!   [`RuntimeConfig::queue_wait_ms`]. A host fault ([`Fault::is_host`]) never counts
-//!   toward a plugin's breaker and always fails closed.
+//!   [`RuntimeConfig::queue_wait_ms`]. A host fault ([`Fault::is_host`]), like an input
+//!   above the limit (the caller's), never counts toward a plugin's breaker and always
+//!   fails closed ([`Fault::is_not_the_plugins`]).
 //! - **CPU.** At most [`RuntimeConfig::max_running_calls`] calls run guest code at once
 //!   (default: one per core), one tenant at most
 //!   [`RuntimeConfig::max_running_per_tenant`] of them (default half); waiting calls queue

@@ -83,7 +83,8 @@ pub struct ReportError {
     pub code: &'static str,
     /// The host's message (never the plugin's text).
     pub message: String,
-    /// The failure policy applied (`closed` for a host fault, whatever the tenant chose).
+    /// The failure policy applied (`closed` for a fault that is not the plugin's, whatever
+    /// the tenant chose: see [`Fault::is_not_the_plugins`]).
     pub failure_policy: FailurePolicy,
     /// The plugin's own `err` message, control characters stripped, at most 1 KiB.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -210,7 +211,7 @@ impl ActivePlugin {
     /// large (the caller's: the plugin never ran) are not the plugin's and change nothing.
     fn record(&self, result: Result<(), &Fault>, threshold: u32) {
         match result {
-            Err(f) if f.is_host() || matches!(f, Fault::InputTooLarge { .. }) => {}
+            Err(f) if f.is_not_the_plugins() => {}
             Ok(()) => self.faults.store(0, Ordering::Relaxed),
             Err(_) => {
                 let n = self
@@ -1456,10 +1457,11 @@ impl TenantPlugins {
     }
 }
 
-/// The failure policy a fault is handled under: the tenant's, except that a host fault
-/// always fails closed (never a silent skip of the tenant's rule).
+/// The failure policy a fault is handled under: the tenant's, except that a fault that is
+/// not the plugin's (the host's, an input above the limit) always fails closed (never a
+/// silent skip of the tenant's rule, least of all one a caller can bring about).
 fn effective(policy: FailurePolicy, fault: &Fault) -> FailurePolicy {
-    if fault.is_host() {
+    if fault.is_not_the_plugins() {
         FailurePolicy::Closed
     } else {
         policy
