@@ -245,6 +245,44 @@ async fn prepare(
     ))
 }
 
+/// Marks out of reach (reported `not_found`, as the single-item routes answer) each target
+/// the tenant's plugins do not let the actor read ([`users::plugins_let_read`], with the
+/// request's directory: the chains above the actor and every target). Without plugins:
+/// nothing changes.
+async fn plugins_reach(
+    app: &App,
+    caller: &Caller,
+    directory: &[Account],
+    prep: &mut Prepared,
+) -> Result<(), ApiError> {
+    if crate::plugins::current(app, &caller.tenant.id)
+        .await?
+        .is_none()
+    {
+        return Ok(());
+    }
+    let (dir, _) = access::Directory::from_accounts(directory);
+    let mut asked: BTreeMap<String, bool> = BTreeMap::new();
+    for (target, unreachable) in prep.targets.iter_mut().zip(prep.unreachable.iter_mut()) {
+        let Some(u) = target.as_ref() else {
+            continue;
+        };
+        let readable = match asked.get(&u.id) {
+            Some(r) => *r,
+            None => {
+                let r = users::plugins_let_read(app, caller, &dir, u).await?;
+                asked.insert(u.id.clone(), r);
+                r
+            }
+        };
+        if !readable {
+            *target = None;
+            *unreachable = true;
+        }
+    }
+    Ok(())
+}
+
 /// Validates an imported record with the store's answers to its checks.
 async fn import_facts(
     conn: &mut AnyConnection,
@@ -286,7 +324,12 @@ pub async fn run(
         )));
     }
     let mut conn = app.db.pool().acquire().await?;
-    let (prep, directory) = prepare(&mut conn, caller, &body.items).await?;
+    let (mut prep, directory) = prepare(&mut conn, caller, &body.items).await?;
+    // The tenant's plugins are asked whether the actor may read each target, as the
+    // single-item routes ask (holding no connection: the plugin set may need one).
+    drop(conn);
+    plugins_reach(app, caller, &directory, &mut prep).await?;
+    let mut conn = app.db.pool().acquire().await?;
     let supers = store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?;
     let supers_left = std::sync::atomic::AtomicI64::new(supers);
     let facts = |bookings: Option<u32>| TransitionFacts {
@@ -560,8 +603,23 @@ async fn judge(
             };
             crate::plugins::status_change(app, tenant, &req, authz, transition).await
         }
-        // The kernel does not authorize `users.status` (its state machine allowed the
-        // item), which the status route requires: nothing for the plugins to narrow.
+        // The kernel denies `users.status`, which the status route requires (its state
+        // machine allowed the item): refused with that denial, as the route answers.
+        (
+            Item::Status { .. },
+            Some(_),
+            Some(ItemDecided::Status {
+                authorization: Some(authz),
+                ..
+            }),
+        ) => {
+            let mut m = Map::new();
+            m.insert("reason".into(), "denied".into());
+            m.insert("deny".into(), serde_json::to_value(&authz.deny)?);
+            return Ok(Judged::Refused(m));
+        }
+        // The kernel cannot decide `users.status` (no access section, an undeclared
+        // action): nothing for the plugins to narrow.
         (Item::Status { .. }, Some(_), Some(ItemDecided::Status { .. })) => {
             return not_asked(app, tenant, "users.status").await;
         }

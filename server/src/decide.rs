@@ -12,7 +12,10 @@
 //! the directory, never from the body. The actor is the user the key acts for
 //! (`X-Warden-Act-As`) or the session's user; a `target` (or `account`) is a user id, or
 //! `{"type", "id"}` of a stored resource, and a user named must be one the actor may read
-//! (`users.read`; otherwise it is answered as no user, as the management API does); the
+//! by the kernel's `users.read` (otherwise it is answered as no user, as the management
+//! API does; the tenant's plugins are not asked whether it may be read: they narrow the
+//! decision asked for, so that a `users.read` question is answered as a deny naming the
+//! plugin, as an AuthZEN evaluation answers it); the
 //! manager chains, the current time, uniqueness
 //! and existence answers, failed logins, the organisation's state and the number of active
 //! super administrators are the server's. A body that asserts any of them (`actor`,

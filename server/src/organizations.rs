@@ -126,10 +126,18 @@ async fn authorize(app: &App, caller: &Caller, org: &str) -> Result<Value, ApiEr
             None,
         )?)?
     } else if actor.super_admin || actor.root || caller.is_admin() {
+        // The rule that allowed it, as the audit entry names it.
+        let rule = if actor.super_admin {
+            "superAdmin"
+        } else if actor.root {
+            "root"
+        } else {
+            "adminKey"
+        };
         AuthzDecision {
             decision: Decision::Allow,
             policy: PolicyHash::new(tenant.policy.hash()),
-            reason: Some(Name::from("superAdmin")),
+            reason: Some(Name::from(rule)),
             scope: None,
             deny: None,
         }

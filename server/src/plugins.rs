@@ -22,7 +22,9 @@
 //! the server reached). Plugins only narrow: a plugin violation
 //! of severity error refuses a record, a plugin deny (or a fault under a closed failure
 //! policy) denies. Every decision that ran plugins names them (name, version, hash, hook,
-//! outcome) in the response and in its audit entry. A tenant whose stored plugins cannot
+//! outcome) in the response and in its audit entry, except a read's `users.read`, whose
+//! refusal answers as the kernel's does (not found, left out of a list) and whose allow
+//! is not reported. A tenant whose stored plugins cannot
 //! be loaded gets 503 for its decisions, never a decision without its plugins.
 //! Passwords are removed from what plugins receive: a secret never reaches tenant code,
 //! whose logs end up in decisions.
@@ -43,9 +45,10 @@
 //! told the lifecycle's allow (rule `passwordReset`); managing an organisation the
 //! authorization hook on `organizations.manage` (an admin key acting as no one, the
 //! tenant's own administration, asks none). A bulk item asks what its single-item route
-//! asks; one whose authorization the kernel does not give (a status item the state
-//! machine allowed without `users.status`) is refused as `plugins_not_asked` when the
-//! tenant has plugins. The decide API answers the kernel's operations, each narrowed by
+//! asks (its target's `users.read` included); a status item whose `users.status` the
+//! kernel denies is refused with that denial, as the route answers, and one whose
+//! authorization the kernel cannot make is refused as `plugins_not_asked` when the tenant
+//! has plugins. The decide API answers the kernel's operations, each narrowed by
 //! the hook of that operation (validate, authorize, transition), as the embedded host
 //! does; a route made of several decisions asks each of their hooks.
 

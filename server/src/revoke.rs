@@ -164,13 +164,12 @@ pub async fn revoke_sessions(
     request_id: Option<String>,
 ) -> Result<Value, ApiError> {
     let tenant = &caller.tenant;
-    let mut conn = app.db.pool().acquire().await?;
     // The decision for the audit entry, or the kernel's allow the plugins are still to
     // narrow.
     let (decision, asked) = match &caller.actor {
         Some(actor) if actor.id == id => (json!({"rule": "self"}), None),
         Some(actor) => {
-            let (target, dir) = users::readable_target(app, &mut conn, caller, id).await?;
+            let (target, dir) = users::readable_target(app, caller, id).await?;
             let target = Target::from(&target.account());
             let d = users::require(users::authorize(
                 tenant,
@@ -183,6 +182,7 @@ pub async fn revoke_sessions(
             (Value::Null, Some((actor.account(), target, d)))
         }
         None if caller.is_admin() => {
+            let mut conn = app.db.pool().acquire().await?;
             store::user(&mut conn, &tenant.id, id)
                 .await?
                 .ok_or(ApiError::NotFound)?;
@@ -193,7 +193,6 @@ pub async fn revoke_sessions(
             return Err(ApiError::NotFound);
         }
     };
-    drop(conn);
     let decision = match asked {
         // The tenant's plugins narrow it as they narrow a status change, whose
         // `revokeSessions` obligation this is.

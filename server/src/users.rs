@@ -269,78 +269,93 @@ pub(crate) fn require(d: AuthzDecision) -> Result<AuthzDecision, ApiError> {
 /// Loads a live user of the caller's tenant that the actor may read; a user outside the
 /// actor's read scope, or whom the tenant's plugins do not let the actor read (as an
 /// AuthZEN evaluation of `users.read` answers), is reported as not found.
+///
+/// Takes a connection of its own and gives it back before the plugins run: a plugin set
+/// being loaded needs one, and a caller holding one while it waits could drain the pool.
 pub(crate) async fn readable_target(
     app: &App,
-    conn: &mut AnyConnection,
     caller: &Caller,
     id: &str,
 ) -> Result<(UserRow, Directory), ApiError> {
     let tenant = &caller.tenant;
     let actor = caller.actor()?;
-    let target = store::user(conn, &tenant.id, id)
+    let mut conn = app.db.pool().acquire().await?;
+    let target = store::user(&mut conn, &tenant.id, id)
         .await?
         .filter(|u| u.deleted_at.is_none())
         .ok_or(ApiError::NotFound)?;
-    let dir = directory(conn, &tenant.id, &[], &[&target.id, &actor.id]).await?;
-    let read = authorize(
-        tenant,
-        &dir,
-        &actor.account(),
-        "users.read",
-        Target::from(&target.account()),
-        None,
-    )?;
-    if !read.allowed()
-        || !crate::plugins::allows(
-            app,
-            tenant,
-            actor.account(),
-            "users.read",
-            Target::from(&target.account()),
-            &read,
-        )
-        .await?
-    {
+    let dir = directory(&mut conn, &tenant.id, &[], &[&target.id, &actor.id]).await?;
+    drop(conn);
+    if !plugins_let_read(app, caller, &dir, &target).await? {
         return Err(ApiError::NotFound);
     }
     Ok((target, dir))
 }
 
-/// The rows of a page of users that the tenant's plugins let the actor read: each row's
-/// `users.read`, decided by the kernel with the chain of managers between the actor and
-/// the row, narrowed by the plugins as an AuthZEN evaluation of the same question is. A
-/// row left out is not replaced (the page's cursor names its last stored row, so paging
-/// goes on). Without plugins: the rows as they are (the kernel's scope filter chose them).
+/// Whether the actor may read `target`: the kernel's `users.read` with `dir` (which must
+/// hold the chain of managers between the two), then the tenant's plugins, as an AuthZEN
+/// evaluation of the same question answers. The one read check of a single user for the
+/// routes, bulk items, the decide API and conflict reports. Ask it holding no connection
+/// (the plugin set may need one to load).
+///
+/// # Errors
+/// Kernel errors (a role the policy no longer declares), plugin set load failures.
+pub(crate) async fn plugins_let_read(
+    app: &App,
+    caller: &Caller,
+    dir: &Directory,
+    target: &UserRow,
+) -> Result<bool, ApiError> {
+    let tenant = &caller.tenant;
+    let actor = caller.actor()?;
+    let t = Target::from(&target.account());
+    let read = authorize(tenant, dir, &actor.account(), "users.read", t.clone(), None)?;
+    Ok(read.allowed()
+        && crate::plugins::allows(app, tenant, actor.account(), "users.read", t, &read).await?)
+}
+
+/// The rows of a page of users that the tenant's plugins let the actor read (see
+/// [`plugins_let_read`]), each row's `users.read` decided by the kernel with the page's
+/// edges and the actor's chain of managers, and a row's own chain where those do not
+/// reach it. A row left out is not replaced (the page's cursor names its last stored
+/// row, so paging goes on). Without plugins: the rows as they are (the kernel's scope
+/// filter chose them). `conn` is given back before the plugins run.
 async fn rows_plugins_let_read(
     app: &App,
-    conn: &mut AnyConnection,
+    mut conn: sqlx::pool::PoolConnection<sqlx::Any>,
     caller: &Caller,
     rows: Vec<UserRow>,
 ) -> Result<Vec<UserRow>, ApiError> {
     let tenant = &caller.tenant;
-    if rows.is_empty() || crate::plugins::current(app, &tenant.id).await?.is_none() {
+    if rows.is_empty() {
+        return Ok(rows);
+    }
+    drop(conn);
+    if crate::plugins::current(app, &tenant.id).await?.is_none() {
         return Ok(rows);
     }
     let actor = caller.actor()?;
-    let starts: Vec<&str> = std::iter::once(actor.id.as_str())
-        .chain(rows.iter().map(|u| u.id.as_str()))
+    conn = app.db.pool().acquire().await?;
+    let edges: Vec<(String, Option<String>)> = rows
+        .iter()
+        .map(|u| (u.id.clone(), u.manager.clone()))
         .collect();
-    let dir = directory(conn, &tenant.id, &[], &starts).await?;
+    let mut dir = directory(&mut conn, &tenant.id, &edges, &[&actor.id]).await?;
+    // A row below the actor through managers outside the page: its own chain.
+    let mut starts: Vec<&str> = vec![&actor.id];
+    for u in &rows {
+        let t = Target::from(&u.account());
+        if !authorize(tenant, &dir, &actor.account(), "users.read", t, None)?.allowed() {
+            starts.push(&u.id);
+        }
+    }
+    if starts.len() > 1 {
+        dir = directory(&mut conn, &tenant.id, &edges, &starts).await?;
+    }
+    drop(conn);
     let mut kept = Vec::with_capacity(rows.len());
     for u in rows {
-        let target = Target::from(&u.account());
-        let read = authorize(
-            tenant,
-            &dir,
-            &actor.account(),
-            "users.read",
-            target.clone(),
-            None,
-        )?;
-        if read.allowed()
-            && crate::plugins::allows(app, tenant, actor.account(), "users.read", target, &read)
-                .await?
-        {
+        if plugins_let_read(app, caller, &dir, &u).await? {
             kept.push(u);
         }
     }
@@ -947,8 +962,8 @@ async fn duplicate_or(
 /// # Errors
 /// Not found (or outside the scope), store errors.
 pub async fn read(app: &App, caller: &Caller, id: &str) -> Result<Value, ApiError> {
+    let (target, dir) = readable_target(app, caller, id).await?;
     let mut conn = app.db.pool().acquire().await?;
-    let (target, dir) = readable_target(app, &mut conn, caller, id).await?;
     let actor = caller.actor()?;
     // What the kernel lets this viewer see and change of this user (attribute permissions).
     let fields = fields::access_of(&caller.tenant.policy, &dir, actor, &target)?;
@@ -1034,7 +1049,12 @@ fn decode_cursor(c: &str) -> Result<String, ApiError> {
 pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Value, ApiError> {
     let tenant = &caller.tenant;
     let actor = caller.actor()?;
-    let (rows, cursor, filter) = list_page(app, caller, q).await?;
+    let Page {
+        rows,
+        next: cursor,
+        filter,
+        ..
+    } = list_page(app, caller, q).await?;
     if fields::declared(&tenant.policy) {
         // Attribute permissions: each row without what this viewer may not see, and a
         // search hit only in a hidden field is no hit (the cursor already names the page's
@@ -1124,12 +1144,21 @@ fn search_text(q: &ListQuery) -> Option<String> {
     )
 }
 
+/// One page of the users the actor may read ([`list_page`]).
+pub(crate) struct Page {
+    /// The page's users the actor may read (the tenant's plugins asked).
+    pub rows: Vec<UserRow>,
+    /// How many stored rows the page read (`rows` may hold fewer): what a caller walking
+    /// the pages counts against its scan limit.
+    pub scanned: usize,
+    /// The next page's cursor.
+    pub next: Option<String>,
+    /// The kernel's scope filter.
+    pub filter: access::Filter,
+}
+
 /// One page of the users the actor may read, the next page's cursor and the scope filter.
-pub(crate) async fn list_page(
-    app: &App,
-    caller: &Caller,
-    q: &ListQuery,
-) -> Result<(Vec<UserRow>, Option<String>, access::Filter), ApiError> {
+pub(crate) async fn list_page(app: &App, caller: &Caller, q: &ListQuery) -> Result<Page, ApiError> {
     let tenant = &caller.tenant;
     let actor = caller.actor()?;
     let scope =
@@ -1174,8 +1203,14 @@ pub(crate) async fn list_page(
     } else {
         None
     };
-    let rows = rows_plugins_let_read(app, &mut conn, caller, rows).await?;
-    Ok((rows, cursor, scope.filter))
+    let scanned = rows.len();
+    let rows = rows_plugins_let_read(app, conn, caller, rows).await?;
+    Ok(Page {
+        rows,
+        scanned,
+        next: cursor,
+        filter: scope.filter,
+    })
 }
 
 /// Applies a partial update.
@@ -1199,8 +1234,8 @@ pub async fn update(
         Some(Value::String(s)) => Some(s),
         Some(_) => return Err(bad("`status` must be a string")),
     };
+    let (before, read_dir) = readable_target(app, caller, id).await?;
     let mut conn = app.db.pool().acquire().await?;
-    let (before, read_dir) = readable_target(app, &mut conn, caller, id).await?;
     // May the actor update this user at all, before the record is validated: an actor who
     // may not must not learn from the edit's violations whether a key is taken (nor by whom).
     let early_change = b.roles.as_ref().and_then(|r| {
@@ -1616,8 +1651,8 @@ pub async fn transition(
 ) -> Result<Written, ApiError> {
     let tenant = &caller.tenant;
     let actor = caller.actor()?;
+    let (before, dir) = readable_target(app, caller, id).await?;
     let mut conn = app.db.pool().acquire().await?;
-    let (before, dir) = readable_target(app, &mut conn, caller, id).await?;
     let authz = require(authorize(
         tenant,
         &dir,
@@ -1716,8 +1751,8 @@ pub async fn delete(
 ) -> Result<Value, ApiError> {
     let tenant = &caller.tenant;
     let actor = caller.actor()?;
+    let (before, dir) = readable_target(app, caller, id).await?;
     let mut conn = app.db.pool().acquire().await?;
-    let (before, dir) = readable_target(app, &mut conn, caller, id).await?;
     let target = Target::from(&before.account());
     let authz = require(authorize(
         tenant,
@@ -2003,8 +2038,7 @@ pub async fn password_reset(
 ) -> Result<Value, ApiError> {
     let tenant = &caller.tenant;
     let actor = caller.actor()?;
-    let mut conn = app.db.pool().acquire().await?;
-    let (before, dir) = readable_target(app, &mut conn, caller, id).await?;
+    let (before, dir) = readable_target(app, caller, id).await?;
     let perms = access::permissions_over(
         &tenant.policy,
         &dir,
@@ -2013,7 +2047,6 @@ pub async fn password_reset(
         now(),
     )
     .map_err(bad)?;
-    drop(conn);
     let req = PasswordResetRequest {
         actor: actor.account(),
         target: before.account(),
@@ -2132,8 +2165,8 @@ pub async fn history(
     id: &str,
     q: &HistoryQuery,
 ) -> Result<Value, ApiError> {
+    let (target, dir) = readable_target(app, caller, id).await?;
     let mut conn = app.db.pool().acquire().await?;
-    let (target, dir) = readable_target(app, &mut conn, caller, id).await?;
     let limit = q.limit.unwrap_or(200).clamp(1, 1000);
     let (mut entries, next) = audit::history(
         &mut conn,
@@ -2289,10 +2322,19 @@ pub async fn statistics(app: &App, caller: &Caller) -> Result<Value, ApiError> {
         limit: Some(200),
         ..ListQuery::default()
     };
+    let mut scanned = 0usize;
     loop {
-        let (rows, next, _) = list_page(app, caller, &q).await?;
+        let Page {
+            rows,
+            next,
+            scanned: read,
+            ..
+        } = list_page(app, caller, &q).await?;
         accounts.extend(rows.iter().map(UserRow::account));
-        if accounts.len() > MAX_STATISTICS_USERS {
+        // Counted in stored rows read, so that rows the tenant's plugins leave out do not
+        // let the walk go past the limit.
+        scanned += read;
+        if scanned > MAX_STATISTICS_USERS {
             return Err(bad(format!(
                 "statistics count at most {MAX_STATISTICS_USERS} users"
             )));

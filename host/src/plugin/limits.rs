@@ -310,7 +310,9 @@ pub enum FailurePolicy {
     /// `plugin_fault` (validation). Never an allow.
     #[default]
     Closed,
-    /// The fault is reported in the decision's `plugins` list and otherwise ignored.
+    /// The fault is reported in the decision's `plugins` list and otherwise ignored,
+    /// except a fault that is not the plugin's (the host's, an input above the limit),
+    /// which fails closed ([`Fault::is_not_the_plugins`](super::Fault::is_not_the_plugins)).
     Open,
 }
 

@@ -51,8 +51,9 @@
 //!   much input or output, invalid output, the plugin's own `err`; or the host's own
 //!   ([`Fault::Host`], [`Fault::HostOverloaded`]), which always fail closed and never
 //!   count toward the breaker; nor does too much input ([`Fault::InputTooLarge`]: the
-//!   caller's, the plugin never ran), so no caller can disable a tenant's plugin by sending
-//!   large requests. Under the hook's
+//!   caller's, the plugin never ran), which fails closed too, so no caller can disable a
+//!   tenant's plugin, or skip one that fails open, by sending large requests. Under the
+//!   hook's
 //!   [`FailurePolicy`] (closed by default) a fault is a deny, or an error violation
 //!   `plugin_fault` in validation, never an allow. After `breakerThreshold` consecutive
 //!   faults a plugin is disabled (the circuit breaker) and reported so by

@@ -153,23 +153,27 @@ fn is_echo(config: &str) -> bool {
 /// Whether the configuration's mode applies to `hook`, and to the `action` and `target`
 /// (JSON text) of an authorization or a transition: each of its `hooks`, `actions` and
 /// `targets` lists names them, or is absent.
+///
+/// A list filters only the hooks that have what it names (`actions` only authorizations,
+/// `targets` only authorizations and transitions). A value that is not a list of strings
+/// makes the mode apply nowhere: a test that misconfigures it sees nothing misbehave.
 fn applies(config: &str, hook: &str, action: Option<&str>, target: Option<&str>) -> bool {
     let Ok(c) = Json::parse(config) else {
         return true;
     };
     let listed = |key: &str, value: Option<&str>| match (c.get(key), value) {
+        (None, _) | (Some(serde_json::Value::Array(_)), None) => true,
         (Some(serde_json::Value::Array(list)), Some(v)) => {
             list.iter().any(|x| x.as_str() == Some(v))
         }
-        (Some(serde_json::Value::Array(_)), None) => false,
-        _ => true,
+        (Some(_), _) => false,
     };
     let target_id = target
         .and_then(|t| Json::parse(t).ok())
         .and_then(|t| t.str_at("id").map(str::to_owned));
     listed("hooks", Some(hook))
-        && (c.get("actions").is_none() || listed("actions", action))
-        && (c.get("targets").is_none() || listed("targets", target_id.as_deref()))
+        && listed("actions", action)
+        && listed("targets", target_id.as_deref().or(target.map(|_| "")))
 }
 
 impl Plugin for Hostile {

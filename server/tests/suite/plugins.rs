@@ -415,6 +415,25 @@ async fn resets_sessions_and_organisations_ask_the_plugins(env: &Env) {
         )
         .await;
     refused("deactivating an organisation", s, &v);
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/organizations", &admin, None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let plant_b = v["organizations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == "plant-b")
+        .unwrap();
+    assert_eq!(plant_b["active"], true, "nothing changed: {v}");
+    assert!(
+        !v["organizations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["id"] == "plant-c"),
+        "{v}"
+    );
     // The tenant's own administration (an admin key acting as no one) asks no plugin.
     let (s, v, _) = env
         .call(
@@ -448,6 +467,15 @@ async fn resets_sessions_and_organisations_ask_the_plugins(env: &Env) {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, _, _) = env
+        .call(
+            Method::GET,
+            "/api/v1/session",
+            &Auth::cookie(&session),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "the session ended");
 }
 on_both!(resets_sessions_and_organisations_ask_the_plugins);
 
@@ -535,6 +563,53 @@ async fn reads_ask_the_plugins(env: &Env) {
         let (s, v, _) = env.call(method.clone(), &path, &as_hr, body).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{method} {path}: {v}");
     }
+    // Nor is she among a group's members or a bulk item's targets.
+    let (s, v, _) = env
+        .call(
+            Method::GET,
+            "/api/v1/groups/all-employees/members",
+            &as_hr,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let members = v["members"].to_string();
+    assert!(!members.contains(&sophie.id), "{v}");
+    assert!(members.contains(&paul.id), "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_hr,
+            Some(json!({"items": [
+                {"op": "status", "id": sophie.id, "to": "inactive", "reason": "left the company"},
+                {"op": "roles", "id": sophie.id, "add": ["hrAdmin"]}
+            ]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    for r in v["results"].as_array().unwrap() {
+        assert_eq!(r["reason"], "not_found", "{v}");
+    }
+    // The decide API answers the read question itself as a deny naming the plugin, as
+    // the AuthZEN evaluation does.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/decide/authorize",
+            &as_hr,
+            Some(json!({"action": "users.read", "target": sophie.id})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["decision"], "deny", "{v}");
+    assert_eq!(v["plugins"][0]["plugin"], "hostile", "{v}");
+    let stored: String = sqlx::query_scalar("SELECT status FROM users WHERE id = $1")
+        .bind(&sophie.id)
+        .fetch_one(env.app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, "active");
     // Paul reads as before.
     let v = evaluation_answer(env, &service_key, &hr.id, &paul.id).await;
     assert_eq!(v["decision"], true, "{v}");
