@@ -1612,3 +1612,58 @@ async fn malformed_requests_are_typed_errors(env: &Env) {
     assert_eq!(v["error"]["path"], "operation", "{v}");
 }
 on_both!(malformed_requests_are_typed_errors);
+
+/// A bulk status item is decided as the status route decides it: the state machine and the
+/// kernel's `users.status` on the target. With a transition its state machine lets a
+/// manager make (`by` a permission the manager holds over the report) but no
+/// `users.status` in the manager's roles, the route refuses, and so does the bulk item,
+/// with the kernel's denial (it was committed).
+async fn a_bulk_status_item_needs_users_status_as_the_route_does(env: &Env) {
+    let users = env.demo(HR).await;
+    let manager = demo_user(&users, "manager");
+    let sophie = demo_user(&users, "sophie");
+    env.edit_policy(HR, |doc| {
+        for t in doc["lifecycle"]["transitions"].as_array_mut().unwrap() {
+            if t["id"] == "deactivate" {
+                t["by"] = json!({"permission": "reviews.read"});
+            }
+        }
+    })
+    .await;
+    let key = env.key(HR, "service").await;
+    let as_manager = Auth::key(&key, &manager.id);
+    let change = json!({"to": "inactive", "reason": "left the company"});
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/status", sophie.id),
+            &as_manager,
+            Some(change.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let route_deny = v["deny"]["code"].clone();
+    let mut item = change;
+    item["op"] = json!("status");
+    item["id"] = json!(sophie.id);
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_manager,
+            Some(json!({"items": [item]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let r = &v["results"][0];
+    assert_eq!(r["outcome"], "refused", "{v}");
+    assert_eq!(r["reason"], "denied", "{v}");
+    assert_eq!(r["deny"]["code"], route_deny, "the route's denial: {v}");
+    let stored: String = sqlx::query_scalar("SELECT status FROM users WHERE id = $1")
+        .bind(&sophie.id)
+        .fetch_one(env.app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(stored, "active");
+}
+on_both!(a_bulk_status_item_needs_users_status_as_the_route_does);
