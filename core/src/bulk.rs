@@ -408,8 +408,9 @@ pub fn bulk(
 pub enum ItemDecided {
     /// A status change: the transition, and the authorization of `users.status` on the
     /// target (`None` when the kernel cannot decide it: no access section, an undeclared
-    /// action; the transition decided the item, this only tells a caller which
-    /// authorization stands behind it, as its single-item route would ask).
+    /// action). The transition decided the item's result here; a caller whose single-item
+    /// route also requires `users.status` (the server's) refuses an item it denies, and
+    /// hands an allow to its plugins.
     Status {
         /// The lifecycle's transition.
         transition: TransitionDecision,

@@ -1,7 +1,8 @@
 //! Bulk operations over HTTP: the kernel's [`bulk`](warden_core::bulk::bulk) decides every
 //! item, the store executes the allowed ones in the kernel's planned batches, and every item
 //! is reported: `committed` (stored with its own audit entry), `refused` (with the kernel's
-//! denial or violations, or `not_found` for a target outside the actor's read scope), or
+//! denial or violations, or `not_found` for a target outside the actor's read scope or
+//! one the tenant's plugins do not let the actor read), or
 //! `failed` (the store refused it: a uniqueness key taken meanwhile, a database error).
 //! Nothing is dropped: the response has one result per item, in order.
 //!
@@ -247,20 +248,13 @@ async fn prepare(
 
 /// Marks out of reach (reported `not_found`, as the single-item routes answer) each target
 /// the tenant's plugins do not let the actor read ([`users::plugins_let_read`], with the
-/// request's directory: the chains above the actor and every target). Without plugins:
-/// nothing changes.
+/// request's directory: the chains above the actor and every target).
 async fn plugins_reach(
     app: &App,
     caller: &Caller,
     directory: &[Account],
     prep: &mut Prepared,
 ) -> Result<(), ApiError> {
-    if crate::plugins::current(app, &caller.tenant.id)
-        .await?
-        .is_none()
-    {
-        return Ok(());
-    }
     let (dir, _) = access::Directory::from_accounts(directory);
     let mut asked: BTreeMap<String, bool> = BTreeMap::new();
     for (target, unreachable) in prep.targets.iter_mut().zip(prep.unreachable.iter_mut()) {
@@ -323,13 +317,17 @@ pub async fn run(
             body.items.len()
         )));
     }
+    // Asked before taking a connection: loading the tenant's set may need one.
+    let plugins = crate::plugins::current(app, &tenant.id).await?.is_some();
     let mut conn = app.db.pool().acquire().await?;
     let (mut prep, directory) = prepare(&mut conn, caller, &body.items).await?;
-    // The tenant's plugins are asked whether the actor may read each target, as the
-    // single-item routes ask (holding no connection: the plugin set may need one).
-    drop(conn);
-    plugins_reach(app, caller, &directory, &mut prep).await?;
-    let mut conn = app.db.pool().acquire().await?;
+    if plugins {
+        // The tenant's plugins are asked whether the actor may read each target, as the
+        // single-item routes ask (holding no connection: the plugin set may need one).
+        drop(conn);
+        plugins_reach(app, caller, &directory, &mut prep).await?;
+        conn = app.db.pool().acquire().await?;
+    }
     let supers = store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?;
     let supers_left = std::sync::atomic::AtomicI64::new(supers);
     let facts = |bookings: Option<u32>| TransitionFacts {

@@ -121,20 +121,26 @@ pub async fn members(
         } = users::list_page(app, caller, &page).await?;
         // Rows the tenant's plugins left out were examined too.
         scanned += read.saturating_sub(rows.len());
-        let mut last = None;
+        let mut stopped_at = None;
         for u in rows {
             scanned += 1;
-            last = Some(u.id.clone());
+            let at = u.id.clone();
             if is_group_member(access, &u.account(), id) == Some(true) {
                 found.push(u);
             }
             if found.len() >= limit || scanned >= MAX_SCANNED {
+                stopped_at = Some(at);
                 break;
             }
         }
-        let done_here = found.len() >= limit || scanned >= MAX_SCANNED;
-        match (done_here, next) {
-            (true, _) => break last.map(|l| users::encode_cursor(&l)),
+        // Stopped within the page: the next request goes on after the last row examined.
+        if let Some(at) = stopped_at {
+            break Some(users::encode_cursor(&at));
+        }
+        // The whole page examined (the rows the plugins left out may have reached the
+        // limit): the next request goes on from the page's own cursor, if any.
+        match (found.len() >= limit || scanned >= MAX_SCANNED, next) {
+            (true, next) => break next,
             (false, Some(c)) => page.cursor = Some(c),
             (false, None) => break None,
         }

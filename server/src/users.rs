@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use sqlx::AnyConnection;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection};
 use warden_core::access::{
     self, AuthorizeRequest, AuthzDecision, Directory, Placeholder, RoleChange, SqlOptions, Target,
 };
@@ -268,35 +269,77 @@ pub(crate) fn require(d: AuthzDecision) -> Result<AuthzDecision, ApiError> {
 
 /// Loads a live user of the caller's tenant that the actor may read; a user outside the
 /// actor's read scope, or whom the tenant's plugins do not let the actor read (as an
-/// AuthZEN evaluation of `users.read` answers), is reported as not found.
-///
-/// Takes a connection of its own and gives it back before the plugins run: a plugin set
-/// being loaded needs one, and a caller holding one while it waits could drain the pool.
+/// AuthZEN evaluation of `users.read` answers), is reported as not found. See
+/// [`readable_target_and_conn`] for a caller that goes on with a connection.
 pub(crate) async fn readable_target(
     app: &App,
     caller: &Caller,
     id: &str,
 ) -> Result<(UserRow, Directory), ApiError> {
+    let (target, dir, _) = load_readable(app, caller, id, false).await?;
+    Ok((target, dir))
+}
+
+/// [`readable_target`], and a connection to go on with: the one it read with for a tenant
+/// without plugins (one acquisition, as before plugins were asked), a new one after the
+/// plugins ran otherwise.
+pub(crate) async fn readable_target_and_conn(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+) -> Result<(UserRow, Directory, PoolConnection<Any>), ApiError> {
+    match load_readable(app, caller, id, true).await? {
+        (target, dir, Some(conn)) => Ok((target, dir, conn)),
+        (target, dir, None) => Ok((target, dir, app.db.pool().acquire().await?)),
+    }
+}
+
+/// The read check of a single user: the kernel's `users.read`, then, for a tenant with
+/// plugins, [`plugins_let_read`] holding no connection (a plugin set being loaded needs
+/// one, and requests holding one while they waited could drain the pool). The connection
+/// it read with, when `keep` and it did not have to give it back.
+async fn load_readable(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+    keep: bool,
+) -> Result<(UserRow, Directory, Option<PoolConnection<Any>>), ApiError> {
     let tenant = &caller.tenant;
     let actor = caller.actor()?;
+    // Asked before taking a connection: loading the tenant's set may need one.
+    let plugins = crate::plugins::current(app, &tenant.id).await?.is_some();
     let mut conn = app.db.pool().acquire().await?;
     let target = store::user(&mut conn, &tenant.id, id)
         .await?
         .filter(|u| u.deleted_at.is_none())
         .ok_or(ApiError::NotFound)?;
     let dir = directory(&mut conn, &tenant.id, &[], &[&target.id, &actor.id]).await?;
+    if !plugins {
+        let read = authorize(
+            tenant,
+            &dir,
+            &actor.account(),
+            "users.read",
+            Target::from(&target.account()),
+            None,
+        )?;
+        if !read.allowed() {
+            return Err(ApiError::NotFound);
+        }
+        return Ok((target, dir, keep.then_some(conn)));
+    }
     drop(conn);
     if !plugins_let_read(app, caller, &dir, &target).await? {
         return Err(ApiError::NotFound);
     }
-    Ok((target, dir))
+    Ok((target, dir, None))
 }
 
 /// Whether the actor may read `target`: the kernel's `users.read` with `dir` (which must
 /// hold the chain of managers between the two), then the tenant's plugins, as an AuthZEN
-/// evaluation of the same question answers. The one read check of a single user for the
-/// routes, bulk items, the decide API and conflict reports. Ask it holding no connection
-/// (the plugin set may need one to load).
+/// evaluation of the same question answers: the read check of a single user for the
+/// routes, list pages and bulk items. Ask it holding no connection (the plugin set may
+/// need one to load).
 ///
 /// # Errors
 /// Kernel errors (a role the policy no longer declares), plugin set load failures.
@@ -322,7 +365,7 @@ pub(crate) async fn plugins_let_read(
 /// filter chose them). `conn` is given back before the plugins run.
 async fn rows_plugins_let_read(
     app: &App,
-    mut conn: sqlx::pool::PoolConnection<sqlx::Any>,
+    mut conn: PoolConnection<Any>,
     caller: &Caller,
     rows: Vec<UserRow>,
 ) -> Result<Vec<UserRow>, ApiError> {
@@ -962,8 +1005,7 @@ async fn duplicate_or(
 /// # Errors
 /// Not found (or outside the scope), store errors.
 pub async fn read(app: &App, caller: &Caller, id: &str) -> Result<Value, ApiError> {
-    let (target, dir) = readable_target(app, caller, id).await?;
-    let mut conn = app.db.pool().acquire().await?;
+    let (target, dir, mut conn) = readable_target_and_conn(app, caller, id).await?;
     let actor = caller.actor()?;
     // What the kernel lets this viewer see and change of this user (attribute permissions).
     let fields = fields::access_of(&caller.tenant.policy, &dir, actor, &target)?;
@@ -1234,8 +1276,7 @@ pub async fn update(
         Some(Value::String(s)) => Some(s),
         Some(_) => return Err(bad("`status` must be a string")),
     };
-    let (before, read_dir) = readable_target(app, caller, id).await?;
-    let mut conn = app.db.pool().acquire().await?;
+    let (before, read_dir, mut conn) = readable_target_and_conn(app, caller, id).await?;
     // May the actor update this user at all, before the record is validated: an actor who
     // may not must not learn from the edit's violations whether a key is taken (nor by whom).
     let early_change = b.roles.as_ref().and_then(|r| {
@@ -1651,8 +1692,7 @@ pub async fn transition(
 ) -> Result<Written, ApiError> {
     let tenant = &caller.tenant;
     let actor = caller.actor()?;
-    let (before, dir) = readable_target(app, caller, id).await?;
-    let mut conn = app.db.pool().acquire().await?;
+    let (before, dir, mut conn) = readable_target_and_conn(app, caller, id).await?;
     let authz = require(authorize(
         tenant,
         &dir,
@@ -1751,8 +1791,7 @@ pub async fn delete(
 ) -> Result<Value, ApiError> {
     let tenant = &caller.tenant;
     let actor = caller.actor()?;
-    let (before, dir) = readable_target(app, caller, id).await?;
-    let mut conn = app.db.pool().acquire().await?;
+    let (before, dir, mut conn) = readable_target_and_conn(app, caller, id).await?;
     let target = Target::from(&before.account());
     let authz = require(authorize(
         tenant,
@@ -2165,8 +2204,7 @@ pub async fn history(
     id: &str,
     q: &HistoryQuery,
 ) -> Result<Value, ApiError> {
-    let (target, dir) = readable_target(app, caller, id).await?;
-    let mut conn = app.db.pool().acquire().await?;
+    let (target, dir, mut conn) = readable_target_and_conn(app, caller, id).await?;
     let limit = q.limit.unwrap_or(200).clamp(1, 1000);
     let (mut entries, next) = audit::history(
         &mut conn,
