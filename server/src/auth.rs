@@ -189,6 +189,7 @@ impl FromRequestParts<Arc<App>> for Caller {
                 })?),
                 None => None,
             };
+            crate::plugins::warm(app, &tenant.id).await;
             return Ok(Caller {
                 tenant,
                 credential,
@@ -226,6 +227,7 @@ impl FromRequestParts<Arc<App>> for Caller {
                 reason: PASSWORD_CHANGE_REQUIRED,
             });
         }
+        crate::plugins::warm(app, &tenant.id).await;
         Ok(Caller {
             tenant,
             credential: Credential::Session,

@@ -497,7 +497,7 @@ async fn directory_mode(
                 .map(str::to_owned);
             let self_id = match (named_self, caller.actor.as_ref()) {
                 (Some(id), Some(a))
-                    if crate::users::may_read(&mut conn, tenant, a, &id).await? =>
+                    if crate::users::may_read(app, &mut conn, tenant, a, &id).await? =>
                 {
                     Some(id)
                 }
@@ -505,8 +505,14 @@ async fn directory_mode(
             };
             let mut facts = store::answer_checks(&mut conn, t, &checks, self_id.as_deref()).await?;
             // A duplicate names its holder only to an actor who may read it.
-            crate::users::conceal_holders(&mut conn, tenant, caller.actor.as_ref(), &mut facts)
-                .await?;
+            crate::users::conceal_holders(
+                app,
+                &mut conn,
+                tenant,
+                caller.actor.as_ref(),
+                &mut facts,
+            )
+            .await?;
             input.insert(
                 "facts".into(),
                 serde_json::to_value(&facts).map_err(|e| DecideError::Server(ApiError::from(e)))?,

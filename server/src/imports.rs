@@ -610,7 +610,7 @@ async fn conceal_report_holders(
             let may = match readable.get(holder) {
                 Some(m) => *m,
                 None => {
-                    let m = users::may_read(&mut conn, &caller.tenant, actor, holder).await?;
+                    let m = users::may_read(app, &mut conn, &caller.tenant, actor, holder).await?;
                     readable.insert(holder.to_owned(), m);
                     m
                 }

@@ -362,6 +362,19 @@ async fn load(app: &App, tenant: &str) -> Result<(i64, Option<Arc<TenantPlugins>
     }
 }
 
+/// Loads the tenant's plugin set unless it is loaded, so that the request's decisions find
+/// it in memory: called as a request is authenticated, before its handler takes a
+/// connection. A set being loaded needs a connection of its own, and handlers that ask
+/// plugins while holding one (a validation's conflict reports, an edit) would otherwise
+/// wait for a second, and could drain the pool on a tenant's first requests. A failure is
+/// not the request's: the decisions that need the set answer 503 (it was logged), and
+/// the others, among them the plugin administration that mends the set, go on.
+pub async fn warm(app: &App, tenant: &str) {
+    if let Err(e) = current(app, tenant).await {
+        tracing::debug!(tenant, error = %e, "plugin set not loaded ahead of the request");
+    }
+}
+
 /// What a decision reports of a plugin: its identity, the hook and the outcome (the
 /// plugin's log stays out: it is plugin-chosen text).
 fn summary(report: &Value, app: &App) -> Value {

@@ -124,6 +124,7 @@ fn string_list(v: Option<Value>, key: &str) -> Result<Option<Vec<String>>, ApiEr
 /// Validates `record` twice: once to learn the checks, once with the store's answers (a
 /// duplicate names its holder only when `actor` may read it, see [`conceal_holders`]).
 async fn validate(
+    app: &App,
     conn: &mut AnyConnection,
     tenant: &Tenant,
     actor: &UserRow,
@@ -147,15 +148,20 @@ async fn validate(
         return Ok(first);
     }
     let mut facts = store::answer_checks(conn, &tenant.id, &first.checks, self_id).await?;
-    conceal_holders(conn, tenant, Some(actor), &mut facts).await?;
+    conceal_holders(app, conn, tenant, Some(actor), &mut facts).await?;
     Ok(validate_user(&tenant.policy, record, &ctx(&facts)))
 }
 
-/// Whether `actor` may read the live user `id` of the tenant (the kernel's `users.read`).
+/// Whether `actor` may read the live user `id` of the tenant: the kernel's `users.read`,
+/// then the tenant's plugins, as [`readable_target`] answers. Asked holding `conn` (the
+/// callers are in the middle of a validation): the tenant's plugin set was loaded when
+/// the request was authenticated ([`crate::auth`]), so the plugins need no connection of
+/// their own.
 ///
 /// # Errors
-/// Store errors.
+/// Store errors, plugin set load failures.
 pub(crate) async fn may_read(
+    app: &App,
     conn: &mut AnyConnection,
     tenant: &Tenant,
     actor: &UserRow,
@@ -168,13 +174,19 @@ pub(crate) async fn may_read(
         return Ok(false);
     };
     let dir = directory(conn, &tenant.id, &[], &[&target.id, &actor.id]).await?;
+    let t = Target::from(&target.account());
     let req = AuthorizeRequest {
         actor: actor.account(),
         action: "users.read".to_owned(),
-        target: Target::from(&target.account()),
+        target: t.clone(),
         change: None,
     };
-    Ok(access::authorize(&tenant.policy, &dir, &req, now(), Lang::En).is_ok_and(|d| d.allowed()))
+    match access::authorize(&tenant.policy, &dir, &req, now(), Lang::En) {
+        Ok(read) if read.allowed() => {
+            crate::plugins::allows(app, tenant, actor.account(), "users.read", t, &read).await
+        }
+        _ => Ok(false),
+    }
 }
 
 /// The store's uniqueness answers name the account holding a key (its id and status, for
@@ -184,6 +196,7 @@ pub(crate) async fn may_read(
 /// # Errors
 /// Store errors.
 pub(crate) async fn conceal_holders(
+    app: &App,
     conn: &mut AnyConnection,
     tenant: &Tenant,
     actor: Option<&UserRow>,
@@ -194,7 +207,7 @@ pub(crate) async fn conceal_holders(
             continue;
         };
         let readable = match actor {
-            Some(a) => may_read(conn, tenant, a, &holder).await?,
+            Some(a) => may_read(app, conn, tenant, a, &holder).await?,
             None => false,
         };
         if !readable {
@@ -808,7 +821,7 @@ pub async fn create_item(
     let id = tokens::new_id("u_").map_err(|e| ApiError::Internal(e.to_string()))?;
 
     let mut conn = app.db.pool().acquire().await?;
-    let decision = validate(&mut conn, tenant, actor, &record, Mode::Create, None).await?;
+    let decision = validate(app, &mut conn, tenant, actor, &record, Mode::Create, None).await?;
     refuse_invalid(&decision)?;
     let mut plugin_reports =
         crate::plugins::validate(app, tenant, &record, Mode::Create, &decision).await?;
@@ -991,7 +1004,7 @@ async fn duplicate_or(
     let Ok(mut conn) = app.db.pool().acquire().await else {
         return ApiError::Unavailable;
     };
-    match validate(&mut conn, tenant, actor, record, mode, self_id).await {
+    match validate(app, &mut conn, tenant, actor, record, mode, self_id).await {
         Ok(d) if !d.accepted() => ApiError::Invalid {
             violations: d.violations,
         },
@@ -1323,6 +1336,7 @@ pub async fn update(
         .iter()
         .find_map(|f| text(&b.record, f).filter(|p| !p.is_empty()));
     let decision = validate(
+        app,
         &mut conn,
         tenant,
         actor,

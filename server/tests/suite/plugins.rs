@@ -610,6 +610,26 @@ async fn reads_ask_the_plugins(env: &Env) {
         .await
         .unwrap();
     assert_eq!(stored, "active");
+    // A record taking her e-mail is a duplicate that does not name her, as for an actor
+    // the kernel does not let read her.
+    let manager = demo_user(&users, "manager");
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(hr_user("Sophia", "sophie.martin@company.com", &manager.id)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let duplicate = v["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["code"] == "duplicate")
+        .unwrap();
+    assert!(duplicate["params"].get("existingId").is_none(), "{v}");
+    assert!(!v.to_string().contains(&sophie.id), "{v}");
     // Paul reads as before.
     let v = evaluation_answer(env, &service_key, &hr.id, &paul.id).await;
     assert_eq!(v["decision"], true, "{v}");
