@@ -430,6 +430,10 @@ pub enum ItemDecided {
         validation: ValidationDecision,
         /// The authorization of the account as it would be created.
         authorization: Option<AuthzDecision>,
+        /// The target that authorization was made on (the record's organisation,
+        /// location, manager under the policy's `managerField`, status): what a caller
+        /// tells its plugins the kernel decided about.
+        target: Option<Target>,
     },
 }
 
@@ -794,9 +798,11 @@ fn decide_import(
         return Ok(ItemDecided::Import {
             validation: v,
             authorization: None,
+            target: None,
         });
     }
     let mut authorization = None;
+    let mut authorized_on = None;
     if let Some(access) = ctx.policy.access() {
         let Some(create) = ctx.policy.create_action().map(str::to_owned) else {
             return Err(BulkError::unsupported("import", "access.createAction"));
@@ -810,6 +816,7 @@ fn decide_import(
             change: None,
         };
         let d = access::authorize(ctx.policy, ctx.dir, &a, ctx.now, ctx.lang)?;
+        authorized_on = Some(a.target);
         if d.deny.is_some() {
             record_denial(r, d.deny.clone());
         } else {
@@ -826,6 +833,7 @@ fn decide_import(
     Ok(ItemDecided::Import {
         validation: v,
         authorization,
+        target: authorized_on,
     })
 }
 

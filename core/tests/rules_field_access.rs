@@ -654,10 +654,16 @@ fn bulk_decided_gives_the_decisions_behind_each_result() {
         let Some(ItemDecided::Import {
             validation,
             authorization,
+            target,
         }) = d
         else {
             panic!("an import's decisions: {d:?}");
         };
+        // The target the authorization was made on, when there is one.
+        assert_eq!(authorization.is_some(), target.is_some(), "{d:?}");
+        if let Some(t) = target {
+            assert_eq!(t.organization.as_deref(), Some("acme"), "{t:?}");
+        }
         assert_eq!(validation.violations, r.violations);
         assert_eq!(validation.valid, r.outcome != ItemOutcome::Invalid);
         assert_eq!(

@@ -666,6 +666,7 @@ async fn judge(
             Some(ItemDecided::Import {
                 validation,
                 authorization: None,
+                ..
             }),
         ) if validation.accepted() => {
             return not_asked(app, tenant, "the creation of an account").await;
@@ -676,8 +677,12 @@ async fn judge(
             Some(ItemDecided::Import {
                 validation,
                 authorization,
+                target,
             }),
-        ) => judge_import(app, tenant, actor, user, validation, authorization.as_ref()).await,
+        ) => {
+            let authorized = authorization.as_ref().zip(target.as_ref());
+            judge_import(app, tenant, actor, user, validation, authorized).await
+        }
         // Not executed: `execute` reports it not found.
         (_, None, _) if !matches!(item, Item::Import { .. }) => Ok(Vec::new()),
         _ => return Err(mismatch()),
@@ -732,14 +737,15 @@ async fn not_asked(app: &App, tenant: &Tenant, what: &str) -> Result<Judged, Api
 
 /// An import as the single create route has the plugins judge it: the record's
 /// validation, then the authorization of the account as it would be created (the policy's
-/// create action), both the kernel's.
+/// create action), both the kernel's: `authorized`, the authorization and the target it
+/// was made on.
 async fn judge_import(
     app: &App,
     tenant: &Tenant,
     actor: &UserRow,
     user: &Map<String, Value>,
     validation: &ValidationDecision,
-    authorization: Option<&AuthzDecision>,
+    authorized: Option<(&AuthzDecision, &Target)>,
 ) -> Result<Vec<Value>, ApiError> {
     if !validation.accepted() {
         // `execute` refuses it as the kernel did.
@@ -751,20 +757,22 @@ async fn judge_import(
         return Ok(reports);
     };
     // `judge` refuses a valid record without an authorization before this.
-    let (Some(action), Some(d)) = (tenant.policy.create_action(), authorization) else {
+    let (Some(action), Some((d, target))) = (tenant.policy.create_action(), authorized) else {
         return Ok(reports);
     };
     let change = (!u.roles.is_empty()).then(|| RoleChange {
         add: u.roles.clone(),
         remove: Vec::new(),
     });
+    // The target the kernel authorized (the record's manager under the policy's
+    // `managerField`, its status), not the row as the server will store it.
     reports.extend(
         crate::plugins::authorize(
             app,
             tenant,
             actor.account(),
             action,
-            Target::from(&u.account()),
+            target.clone(),
             change,
             d,
         )
