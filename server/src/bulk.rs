@@ -277,12 +277,15 @@ async fn plugins_reach(
     Ok(())
 }
 
-/// Validates an imported record with the store's answers to its checks.
+/// The store's answers to an imported record's checks, a duplicate's holder concealed
+/// from an actor who may not read it ([`users::conceal_holders`]).
 async fn import_facts(
+    app: &App,
     conn: &mut AnyConnection,
-    tenant: &Tenant,
+    caller: &Caller,
     record: &Map<String, Value>,
 ) -> Result<ValidationFacts, ApiError> {
+    let tenant = &caller.tenant;
     let today = now()
         .date()
         .ok_or_else(|| ApiError::Internal("clock".into()))?;
@@ -295,7 +298,11 @@ async fn import_facts(
         mfa: false,
     };
     let first = validate_user(&tenant.policy, record, &ctx);
-    Ok(store::answer_checks(conn, &tenant.id, &first.checks, None).await?)
+    let mut facts = store::answer_checks(conn, &tenant.id, &first.checks, None).await?;
+    // A duplicate names its holder only to an actor who may read it, as a single create's
+    // does.
+    users::conceal_holders(app, conn, tenant, caller.actor.as_ref(), &mut facts).await?;
+    Ok(facts)
 }
 
 /// Decides and executes a bulk request.
@@ -379,7 +386,7 @@ pub async fn run(
             },
             Item::Import { user } => BulkItem::Import {
                 user: user.clone(),
-                facts: import_facts(&mut conn, tenant, user).await?,
+                facts: import_facts(app, &mut conn, caller, user).await?,
             },
         });
     }

@@ -12,10 +12,10 @@
 //! the directory, never from the body. The actor is the user the key acts for
 //! (`X-Warden-Act-As`) or the session's user; a `target` (or `account`) is a user id, or
 //! `{"type", "id"}` of a stored resource, and a user named must be one the actor may read
-//! by the kernel's `users.read` (otherwise it is answered as no user, as the management
-//! API does; the tenant's plugins are not asked whether it may be read: they narrow the
-//! decision asked for, so that a `users.read` question is answered as a deny naming the
-//! plugin, as an AuthZEN evaluation answers it); the
+//! (`users.read`, the kernel's and the tenant's plugins'; otherwise it is answered as no
+//! user, as the management API does; for `authorize` the plugins are not asked whether
+//! it may be read: they narrow the decision asked for, so that a `users.read` question is
+//! answered as a deny naming the plugin, as an AuthZEN evaluation answers it); the
 //! manager chains, the current time, uniqueness
 //! and existence answers, failed logins, the organisation's state and the number of active
 //! super administrators are the server's. A body that asserts any of them (`actor`,
@@ -308,13 +308,16 @@ enum Named {
 /// management API: a user outside the actor's reach is answered as no user at all, so a
 /// decision never reveals what the actor may not see (a status, an anonymised record).
 async fn named(
+    app: &App,
     conn: &mut AnyConnection,
     tenant: &Tenant,
     actor: &UserRow,
     input: &Map<String, Value>,
     key: &str,
-    users_only: bool,
+    op: Op,
 ) -> Result<Named, DecideError> {
+    // `authorize` and `permissions` name resources too; every other operation a user.
+    let users_only = !matches!(op, Op::Authorize | Op::Permissions);
     let path = format!("input.{key}");
     let (kind, id) = match input.get(key) {
         None => return Err(refuse(&path, "is required: a user id")),
@@ -367,7 +370,22 @@ async fn named(
             Lang::En,
         );
         match read {
-            Ok(d) if d.allowed() => Ok(Named::User(Box::new(u))),
+            // An `authorize` question is narrowed by the plugins itself (a `users.read`
+            // question then answers as a deny naming the plugin, as an AuthZEN evaluation
+            // does); every other operation answers about the user only if the plugins let
+            // the actor read it, as the management API does (the plugin set was loaded as
+            // the request was authenticated: no second connection is needed).
+            Ok(d) if d.allowed() => {
+                let t = warden_core::access::Target::from(&u.account());
+                if op == Op::Authorize
+                    || crate::plugins::allows(app, tenant, actor.account(), "users.read", t, &d)
+                        .await?
+                {
+                    Ok(Named::User(Box::new(u)))
+                } else {
+                    Err(unknown())
+                }
+            }
             _ => Err(unknown()),
         }
     } else {
@@ -526,7 +544,7 @@ async fn directory_mode(
         Op::Authorize | Op::Permissions => {
             refuse_asserted(&input, &["actor", "directory", "now"])?;
             let a = actor()?;
-            let target = named(&mut conn, tenant, a, &input, "target", false).await?;
+            let target = named(app, &mut conn, tenant, a, &input, "target", op).await?;
             let (target, subject) = match &target {
                 Named::User(u) => (
                     serde_json::to_value(warden_core::access::Target::from(&u.account())),
@@ -546,7 +564,8 @@ async fn directory_mode(
         Op::Transition | Op::Delete => {
             refuse_asserted(&input, &["actor", "directory", "now"])?;
             let a = actor()?;
-            let Named::User(target) = named(&mut conn, tenant, a, &input, "target", true).await?
+            let Named::User(target) =
+                named(app, &mut conn, tenant, a, &input, "target", op).await?
             else {
                 return Err(refuse("input.target", "is a user id"));
             };
@@ -563,7 +582,7 @@ async fn directory_mode(
         Op::Login => {
             refuse_asserted(&input, &["facts", "organization", "now"])?;
             let Named::User(u) =
-                named(&mut conn, tenant, actor()?, &input, "account", true).await?
+                named(app, &mut conn, tenant, actor()?, &input, "account", op).await?
             else {
                 return Err(refuse("input.account", "is a user id"));
             };
@@ -598,7 +617,7 @@ async fn directory_mode(
         Op::EffectiveStatus => {
             refuse_asserted(&input, &["now"])?;
             let Named::User(u) =
-                named(&mut conn, tenant, actor()?, &input, "account", true).await?
+                named(app, &mut conn, tenant, actor()?, &input, "account", op).await?
             else {
                 return Err(refuse("input.account", "is a user id"));
             };

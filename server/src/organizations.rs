@@ -12,8 +12,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sqlx::{AnyConnection, Row};
-use warden_core::access::{AuthzDecision, Target};
-use warden_core::decision::{Decision, Name, PolicyHash};
+use warden_core::access::Target;
 
 use crate::app::{App, Tenant, now};
 use crate::audit::{self, AuditRecord};
@@ -127,20 +126,12 @@ async fn authorize(app: &App, caller: &Caller, org: &str) -> Result<Value, ApiEr
         )?)?
     } else if actor.super_admin || actor.root || caller.is_admin() {
         // The rule that allowed it, as the audit entry names it.
-        let rule = if actor.super_admin {
-            "superAdmin"
-        } else if actor.root {
-            "root"
+        let rule = if actor.super_admin || actor.root {
+            users::privileged_rule(actor)
         } else {
             "adminKey"
         };
-        AuthzDecision {
-            decision: Decision::Allow,
-            policy: PolicyHash::new(tenant.policy.hash()),
-            reason: Some(Name::from(rule)),
-            scope: None,
-            deny: None,
-        }
+        users::rule_allow(tenant, rule)
     } else {
         return Err(ApiError::Forbidden {
             deny: None,

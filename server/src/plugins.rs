@@ -31,8 +31,14 @@
 //!
 //! Reads ask the authorization hook on `users.read`, as an AuthZEN evaluation does: a
 //! user the plugins do not let the actor read is not found (for a read and every route
-//! that loads its target as a read) and is left out of lists, group members and exports
-//! (paging goes on from the page's last stored row).
+//! that loads its target as a read, bulk targets and the decide API's named users but an
+//! `authorize` question's), is left out of lists, group members and statistics (paging
+//! goes on from the page's last stored row), and is not named as a duplicate's holder.
+//! An AuthZEN evaluation answers the action asked about alone, as the kernel's does (a
+//! route also needs the read first). The actions a list offers per user
+//! (`?actions=true`) and a read's `permissions` are the kernel's: a console may offer what
+//! a plugin then refuses, with a 403 naming it. A user's own password change (the current
+//! password proves it) and sign-out ask no plugin.
 //!
 //! Which hooks a write asks: those of the kernel's decisions it is made of. A creation or
 //! an edit asks the validation hook and the authorization hook on its action (and on the
@@ -44,7 +50,11 @@
 //! `revokeSessions`); a password reset the authorization hook on `users.passwordReset`,
 //! told the lifecycle's allow (rule `passwordReset`); managing an organisation the
 //! authorization hook on `organizations.manage` (an admin key acting as no one, the
-//! tenant's own administration, asks none). A bulk item asks what its single-item route
+//! tenant's own administration, asks none); a group membership change the authorization
+//! hook on what the kernel was asked (`groups.manage`, or the role-granting action), or,
+//! where the policy says nothing, on `groups.manage` told the super-administrator rule.
+//! A row of an import is validated as its report validated it (`import` mode, the
+//! kernel's and the plugins'). A bulk item asks what its single-item route
 //! asks (its target's `users.read` included); a status item whose `users.status` the
 //! kernel denies is refused with that denial, as the route answers, and one whose
 //! authorization the kernel cannot make is refused as `plugins_not_asked` when the tenant

@@ -559,8 +559,22 @@ pub(crate) fn authorize_groups(
     if a == b {
         return Ok(None);
     }
+    // Without the policy's say, a super administrator's change is still put to the
+    // tenant's plugins, as `groups.manage` told the super-administrator rule.
+    let privileged =
+        |target: &UserRow, change: Option<RoleChange>| -> Result<Option<GroupQuestion>, ApiError> {
+            privileged_groups(actor)?;
+            let mut base = target.account();
+            base.groups = before.to_vec();
+            Ok(Some(GroupQuestion {
+                action: "groups.manage".to_owned(),
+                target: Target::from(&base),
+                change,
+                decision: rule_allow(tenant, privileged_rule(actor)),
+            }))
+        };
     let Some(acc) = tenant.policy.access() else {
-        return privileged_groups(actor).map(|()| None);
+        return privileged(target, None);
     };
     let mut base = target.account();
     base.groups = before.to_vec();
@@ -582,7 +596,7 @@ pub(crate) fn authorize_groups(
             .filter(|_| change.is_some())
     };
     let Some(action) = action else {
-        return Ok(None);
+        return privileged(target, change);
     };
     let target = Target::from(&base);
     let decision = require(authorize(
@@ -636,6 +650,29 @@ pub(crate) async fn plugins_on_groups(
             )
             .await
         }
+    }
+}
+
+/// An allow by a rule outside the policy's access section (`passwordReset`, the lifecycle's;
+/// `superAdmin`, `root`, `adminKey`, the server's for what the policy does not declare),
+/// as a decision the tenant's plugins are told: they narrow every write, whichever rule
+/// allowed it.
+pub(crate) fn rule_allow(tenant: &Tenant, rule: &str) -> AuthzDecision {
+    AuthzDecision {
+        decision: Decision::Allow,
+        policy: PolicyHash::new(tenant.policy.hash()),
+        reason: Some(Name::from(rule)),
+        scope: None,
+        deny: None,
+    }
+}
+
+/// The rule that makes `actor` privileged ([`is_privileged`]), as [`rule_allow`] names it.
+pub(crate) fn privileged_rule(actor: &UserRow) -> &'static str {
+    if actor.super_admin {
+        "superAdmin"
+    } else {
+        "root"
     }
 }
 
@@ -792,6 +829,13 @@ pub async fn create_item(
 ) -> Result<Written, ApiError> {
     let tenant = &caller.tenant;
     let actor = caller.actor()?;
+    // A row of an import is validated, by the kernel and the plugins, as its import's
+    // report validated it (the policy's conditions may name the mode).
+    let mode = if item.is_some() {
+        Mode::Import
+    } else {
+        Mode::Create
+    };
     let b = split_body(body)?;
     let mut record = b.record;
     let initial = match tenant.policy.lifecycle() {
@@ -821,10 +865,10 @@ pub async fn create_item(
     let id = tokens::new_id("u_").map_err(|e| ApiError::Internal(e.to_string()))?;
 
     let mut conn = app.db.pool().acquire().await?;
-    let decision = validate(app, &mut conn, tenant, actor, &record, Mode::Create, None).await?;
+    let decision = validate(app, &mut conn, tenant, actor, &record, mode, None).await?;
     refuse_invalid(&decision)?;
     let mut plugin_reports =
-        crate::plugins::validate(app, tenant, &record, Mode::Create, &decision).await?;
+        crate::plugins::validate(app, tenant, &record, mode, &decision).await?;
     let mut u = UserRow {
         id: id.clone(),
         tenant: tenant.id.clone(),
@@ -950,7 +994,7 @@ pub async fn create_item(
         Ok(()) => tx.commit().await?,
         Err(e) => {
             tx.rollback().await?;
-            return Err(duplicate_or(app, tenant, actor, &record, None, Mode::Create, e).await);
+            return Err(duplicate_or(app, tenant, actor, &record, None, mode, e).await);
         }
     }
     let mut extra = Map::new();
@@ -2115,13 +2159,7 @@ pub async fn password_reset(
     // The tenant's plugins narrow the reset as an authorization of `users.passwordReset`
     // on the target (the action the audit names), told the kernel's allow: its
     // lifecycle's `passwordReset` rule (not an access rule).
-    let told = AuthzDecision {
-        decision: Decision::Allow,
-        policy: PolicyHash::new(&d.policy),
-        reason: Some(Name::from("passwordReset")),
-        scope: None,
-        deny: None,
-    };
+    let told = rule_allow(tenant, "passwordReset");
     let plugin_reports = crate::plugins::authorize(
         app,
         tenant,

@@ -479,6 +479,54 @@ async fn resets_sessions_and_organisations_ask_the_plugins(env: &Env) {
 }
 on_both!(resets_sessions_and_organisations_ask_the_plugins);
 
+/// A group membership change under a policy that does not declare `groups.manage` (a
+/// super administrator's, granting no role) is put to the plugins as `groups.manage`,
+/// told the super-administrator rule; it was written with no plugin asked.
+async fn a_super_administrators_membership_change_asks_the_plugins(env: &Env) {
+    let users = env.demo(PPP).await;
+    let ada = demo_user(&users, "admin");
+    let carla = demo_user(&users, "carla");
+    env.edit_policy(PPP, |doc| {
+        doc["access"]["groups"] =
+            json!({"night-shift": {"label": {"en": "Night shift"}, "roles": []}});
+    })
+    .await;
+    let admin = Auth::Key {
+        token: env.key(PPP, "admin").await,
+        act_as: None,
+    };
+    let service = env.key(PPP, "service").await;
+    let as_ada = Auth::key(&service, &ada.id);
+    let path = format!("/api/v1/groups/night-shift/members/{}", carla.id);
+    upload(
+        env,
+        &admin,
+        "hostile",
+        "hostile.wasm",
+        json!({"mode": "echo-core", "hooks": ["authorize"], "actions": ["groups.manage"]}),
+    )
+    .await;
+    let (s, v, _) = env.call(Method::PUT, &path, &as_ada, None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "core_echo", "{v}");
+    assert!(
+        v["deny"].to_string().contains("core decision: allow"),
+        "{v}"
+    );
+    assert_eq!(
+        read_user(env, &as_ada, &carla.id).await["groups"],
+        json!([])
+    );
+    let (s, v, _) = env
+        .call(Method::DELETE, "/api/v1/plugins/hostile", &admin, None)
+        .await;
+    assert!(s.is_success(), "{s} {v}");
+    let (s, v, _) = env.call(Method::PUT, &path, &as_ada, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["changed"], true, "{v}");
+}
+on_both!(a_super_administrators_membership_change_asks_the_plugins);
+
 /// Reading a user asks the plugins as an AuthZEN evaluation of `users.read` does: a user
 /// a plugin does not let the actor read is not found (read, edit, status change, history)
 /// and is left out of lists, group members and exports, while paging goes on; the others
@@ -630,6 +678,38 @@ async fn reads_ask_the_plugins(env: &Env) {
         .unwrap();
     assert!(duplicate["params"].get("existingId").is_none(), "{v}");
     assert!(!v.to_string().contains(&sophie.id), "{v}");
+    // Nor does a bulk import's.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_hr,
+            Some(json!({"items": [{"op": "import", "user": hr_user("Sophia", "sophie.martin@company.com", &manager.id)}]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(
+        v["results"][0]["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["code"] == "duplicate"),
+        "{v}"
+    );
+    assert!(!v.to_string().contains(&sophie.id), "{v}");
+    // The decide API answers about her as about no user, but for an `authorize` question,
+    // which the plugins narrow themselves (above).
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/decide/effectiveStatus",
+            &as_hr,
+            Some(json!({"account": sophie.id})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v.to_string().contains("no user"), "{v}");
+    assert!(!v.to_string().contains("active"), "{v}");
     // Paul reads as before.
     let v = evaluation_answer(env, &service_key, &hr.id, &paul.id).await;
     assert_eq!(v["decision"], true, "{v}");
