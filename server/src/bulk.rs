@@ -284,6 +284,7 @@ async fn import_facts(
     conn: &mut AnyConnection,
     caller: &Caller,
     record: &Map<String, Value>,
+    holders: &mut BTreeMap<String, bool>,
 ) -> Result<ValidationFacts, ApiError> {
     let tenant = &caller.tenant;
     let today = now()
@@ -301,7 +302,15 @@ async fn import_facts(
     let mut facts = store::answer_checks(conn, &tenant.id, &first.checks, None).await?;
     // A duplicate names its holder only to an actor who may read it, as a single create's
     // does.
-    users::conceal_holders(app, conn, tenant, caller.actor.as_ref(), &mut facts).await?;
+    users::conceal_holders(
+        app,
+        conn,
+        tenant,
+        caller.actor.as_ref(),
+        &mut facts,
+        holders,
+    )
+    .await?;
     Ok(facts)
 }
 
@@ -346,6 +355,8 @@ pub async fn run(
     // The kernel's items: a target out of reach is decided as an empty account (and
     // reported not_found whatever the kernel says), so indices stay aligned.
     let mut kernel_items = Vec::with_capacity(body.items.len());
+    // Whether the actor may read each duplicate's holder, asked once per holder.
+    let mut holders: BTreeMap<String, bool> = BTreeMap::new();
     for (it, target) in body.items.iter().zip(&prep.targets) {
         let account = target.as_ref().map_or_else(
             || Account {
@@ -386,7 +397,7 @@ pub async fn run(
             },
             Item::Import { user } => BulkItem::Import {
                 user: user.clone(),
-                facts: import_facts(app, &mut conn, caller, user).await?,
+                facts: import_facts(app, &mut conn, caller, user, &mut holders).await?,
             },
         });
     }

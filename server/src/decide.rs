@@ -373,8 +373,8 @@ async fn named(
             // An `authorize` question is narrowed by the plugins itself (a `users.read`
             // question then answers as a deny naming the plugin, as an AuthZEN evaluation
             // does); every other operation answers about the user only if the plugins let
-            // the actor read it, as the management API does (the plugin set was loaded as
-            // the request was authenticated: no second connection is needed).
+            // the actor read it, as the management API does (the plugin set was normally
+            // loaded as the request was authenticated: no second connection is needed).
             Ok(d) if d.allowed() => {
                 let t = warden_core::access::Target::from(&u.account());
                 if op == Op::Authorize
@@ -529,6 +529,7 @@ async fn directory_mode(
                 tenant,
                 caller.actor.as_ref(),
                 &mut facts,
+                &mut std::collections::BTreeMap::new(),
             )
             .await?;
             input.insert(

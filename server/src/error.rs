@@ -164,6 +164,10 @@ pub enum ApiError {
     /// The database is unavailable (pool exhausted, connection lost).
     #[error("unavailable")]
     Unavailable,
+    /// The tenant's stored plugins cannot be loaded on this instance (logged): its
+    /// decisions are refused rather than made without them.
+    #[error("plugins unavailable")]
+    PluginsUnavailable,
     /// Anything else: logged, answered with a bare 500.
     #[error("internal error: {0}")]
     Internal(String),
@@ -221,7 +225,7 @@ impl ApiError {
             }
             ApiError::PluginDenied { .. } => StatusCode::FORBIDDEN,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable | ApiError::PluginsUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -278,6 +282,10 @@ impl ApiError {
             ApiError::Unavailable => serde_json::json!({
                 "error": "unavailable",
                 "message": "the database is unavailable; retry later"
+            }),
+            ApiError::PluginsUnavailable => serde_json::json!({
+                "error": "plugins_unavailable",
+                "message": "the tenant's plugins cannot be loaded on this server, and its decisions are not made without them: its administrator can list them (GET /api/v1/plugins, `loadError`) and replace or remove the one at fault"
             }),
             ApiError::Internal(_) => serde_json::json!({"error": "internal"}),
         }

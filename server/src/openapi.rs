@@ -396,7 +396,8 @@ fn server_shapes() -> Map<String, Value> {
                 "properties": {
                     "plugins": {"type": "array", "items": s("Plugin")},
                     "settings": s("PluginSettings"),
-                    "generation": {"type": "integer", "description": "The tenant's plugin generation (bumped by every change)."}
+                    "generation": {"type": "integer", "description": "The tenant's plugin generation (bumped by every change)."},
+                    "loadError": {"type": "string", "description": "Present when the stored plugins cannot be loaded on this instance (the tenant's decisions then answer 503): the plugins are still listed, to be replaced or removed."}
                 }
             }),
         ),
@@ -647,7 +648,7 @@ fn server_shapes() -> Map<String, Value> {
                 "type": "object",
                 "required": ["error"],
                 "properties": {
-                    "error": {"type": "string", "enum": ["unauthenticated", "csrf", "denied", "forbidden", "not_found", "invalid", "conflict", "too_large", "bad_request", "unavailable", "internal", "invalid_request", "timeout", "plugin_refused"]},
+                    "error": {"type": "string", "enum": ["unauthenticated", "csrf", "denied", "forbidden", "not_found", "invalid", "conflict", "too_large", "bad_request", "unavailable", "plugins_unavailable", "internal", "invalid_request", "timeout", "plugin_refused"]},
                     "message": string.clone(),
                     "reason": string.clone(),
                     "code": {"type": "string", "description": "`bad_request` of a malformed request: a stable code (`invalid_path_parameter`; `unknown_parameter`, `missing_parameter`, `invalid_parameter`; `unsupported_media_type`, `unreadable_body`, `invalid_json`, `unknown_field`, `missing_field`, `invalid_value`)."},

@@ -53,8 +53,9 @@
 //! tenant's own administration, asks none); a group membership change the authorization
 //! hook on what the kernel was asked (`groups.manage`, or the role-granting action), or,
 //! where the policy says nothing, on `groups.manage` told the super-administrator rule.
-//! A row of an import is validated as its report validated it (`import` mode, the
-//! kernel's and the plugins'). A bulk item asks what its single-item route
+//! A row of an import is committed in `import` mode, the mode its report was validated
+//! in (the kernel's and the plugins' validation of the commit; the report itself runs no
+//! plugin). A bulk item asks what its single-item route
 //! asks (its target's `users.read` included); a status item whose `users.status` the
 //! kernel denies is refused with that denial, as the route answers, and one whose
 //! authorization the kernel cannot make is refused as `plugins_not_asked` when the tenant
@@ -126,9 +127,16 @@ fn runtime(optimize_plugin_code: bool) -> Result<Arc<Runtime>, ApiError> {
 pub struct Plugins {
     registry: OnceLock<Arc<Registry>>,
     loaded: Mutex<HashMap<String, i64>>,
+    /// When [`warm`] last failed to load each tenant's set: it tries again only after
+    /// [`WARM_RETRY`] (the decisions that need the set still try every time).
+    warm_failed: Mutex<HashMap<String, std::time::Instant>>,
     admin: Mutex<()>,
     optimize_plugin_code: bool,
 }
+
+/// How long [`warm`] leaves a tenant whose set failed to load before it tries again: a
+/// load reads every stored component, and requests that need no plugin should not pay it.
+const WARM_RETRY: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Plugins {
     /// No plugins loaded yet; plugins' code compiled with optimisation when
@@ -283,7 +291,7 @@ async fn load_blocking(
 /// hold the stored generation; `None` when the tenant has no plugins.
 ///
 /// # Errors
-/// Store errors; [`ApiError::Unavailable`] when stored plugins cannot be loaded here (the
+/// Store errors; [`ApiError::PluginsUnavailable`] when stored plugins cannot be loaded here (the
 /// tenant's decisions then fail instead of running without its plugins).
 pub async fn current(app: &App, tenant: &str) -> Result<Option<Arc<TenantPlugins>>, ApiError> {
     let p = &app.plugins;
@@ -367,7 +375,7 @@ async fn load(app: &App, tenant: &str) -> Result<(i64, Option<Arc<TenantPlugins>
         Ok(_) => Ok((generation, registry.snapshot(tenant))),
         Err(e) => {
             tracing::error!(tenant, code = e.code(), "stored plugins cannot be loaded");
-            Err(ApiError::Unavailable)
+            Err(ApiError::PluginsUnavailable)
         }
     }
 }
@@ -378,10 +386,32 @@ async fn load(app: &App, tenant: &str) -> Result<(i64, Option<Arc<TenantPlugins>
 /// plugins while holding one (a validation's conflict reports, an edit) would otherwise
 /// wait for a second, and could drain the pool on a tenant's first requests. A failure is
 /// not the request's: the decisions that need the set answer 503 (it was logged), and
-/// the others, among them the plugin administration that mends the set, go on.
+/// the others go on (the plugin administration lists a set that cannot load, with its
+/// `loadError`, and replaces or removes its plugins).
+///
+/// A set that failed to load is not tried again here for 30 seconds: a load reads
+/// every stored component.
 pub async fn warm(app: &App, tenant: &str) {
-    if let Err(e) = current(app, tenant).await {
-        tracing::debug!(tenant, error = %e, "plugin set not loaded ahead of the request");
+    let failed = &app.plugins.warm_failed;
+    if failed
+        .lock()
+        .await
+        .get(tenant)
+        .is_some_and(|at| at.elapsed() < WARM_RETRY)
+    {
+        return;
+    }
+    match current(app, tenant).await {
+        Ok(_) => {
+            failed.lock().await.remove(tenant);
+        }
+        Err(e) => {
+            tracing::debug!(tenant, error = %e, "plugin set not loaded ahead of the request");
+            failed
+                .lock()
+                .await
+                .insert(tenant.to_owned(), std::time::Instant::now());
+        }
     }
 }
 
@@ -586,7 +616,7 @@ pub async fn authorize(
 /// plugins: always.
 ///
 /// # Errors
-/// Plugin set load failures ([`ApiError::Unavailable`]), task failures.
+/// Plugin set load failures ([`ApiError::PluginsUnavailable`]), task failures.
 pub async fn allows(
     app: &App,
     tenant: &Tenant,
@@ -677,7 +707,7 @@ pub async fn status_change(
 /// inputs reach the plugins without their password fields.
 ///
 /// # Errors
-/// Plugin set load failures ([`ApiError::Unavailable`]), store errors.
+/// Plugin set load failures ([`ApiError::PluginsUnavailable`]), store errors.
 pub async fn compose(
     app: &App,
     tenant: &Tenant,
@@ -829,8 +859,18 @@ fn describe(s: &Stored, position: usize, status: Option<&PluginStatus>) -> Value
 async fn list(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Value>, ApiError> {
     require_admin(&caller)?;
     let tenant = &caller.tenant.id;
-    // Loading makes the breaker state meaningful for this instance.
-    let set = current(&app, tenant).await?;
+    // Loading makes the breaker state meaningful for this instance. A set that cannot be
+    // loaded is still listed, so that its administrator can see and mend it (`loadError`).
+    let (set, load_error) = match current(&app, tenant).await {
+        Ok(set) => (set, None),
+        Err(ApiError::PluginsUnavailable) => (
+            None,
+            Some(
+                "the stored plugins cannot be loaded on this instance: see its log; replace or remove the plugin at fault",
+            ),
+        ),
+        Err(e) => return Err(e),
+    };
     let status = set.map(|s| s.status()).unwrap_or_default();
     let mut conn = app.db.pool().acquire().await?;
     let rows = stored(&mut conn, tenant).await?;
@@ -841,11 +881,15 @@ async fn list(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Value>
         .enumerate()
         .map(|(i, s)| describe(s, i, status.iter().find(|st| st.name == s.name)))
         .collect();
-    Ok(Json(json!({
+    let mut out = json!({
         "plugins": plugins,
         "settings": settings,
         "generation": generation,
-    })))
+    });
+    if let (Some(e), Some(o)) = (load_error, out.as_object_mut()) {
+        o.insert("loadError".into(), e.into());
+    }
+    Ok(Json(out))
 }
 
 async fn read(

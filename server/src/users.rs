@@ -3,7 +3,7 @@
 //! the store; the change, the directory obligations and the audit entry commit in one
 //! transaction; the database's UNIQUE constraints are the final arbiter.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -148,15 +148,24 @@ async fn validate(
         return Ok(first);
     }
     let mut facts = store::answer_checks(conn, &tenant.id, &first.checks, self_id).await?;
-    conceal_holders(app, conn, tenant, Some(actor), &mut facts).await?;
+    conceal_holders(
+        app,
+        conn,
+        tenant,
+        Some(actor),
+        &mut facts,
+        &mut BTreeMap::new(),
+    )
+    .await?;
     Ok(validate_user(&tenant.policy, record, &ctx(&facts)))
 }
 
 /// Whether `actor` may read the live user `id` of the tenant: the kernel's `users.read`,
 /// then the tenant's plugins, as [`readable_target`] answers. Asked holding `conn` (the
-/// callers are in the middle of a validation): the tenant's plugin set was loaded when
-/// the request was authenticated ([`crate::auth`]), so the plugins need no connection of
-/// their own.
+/// callers are in the middle of a validation): the tenant's plugin set was normally
+/// loaded when the request was authenticated ([`crate::plugins::warm`]), so the plugins
+/// need no connection of their own (a set that failed to load there, or that another
+/// instance's change made stale meanwhile, takes a second one).
 ///
 /// # Errors
 /// Store errors, plugin set load failures.
@@ -191,24 +200,31 @@ pub(crate) async fn may_read(
 
 /// The store's uniqueness answers name the account holding a key (its id and status, for
 /// the kernel's duplicate suggestion); an actor who may not read that account (or no actor)
-/// learns only that the key is taken, as `GET /users/{id}` answers "not found".
+/// learns only that the key is taken, as `GET /users/{id}` answers "not found". `asked`
+/// keeps the answers of a request that conceals many records' holders (a bulk import).
 ///
 /// # Errors
-/// Store errors.
+/// Store errors, plugin set load failures.
 pub(crate) async fn conceal_holders(
     app: &App,
     conn: &mut AnyConnection,
     tenant: &Tenant,
     actor: Option<&UserRow>,
     facts: &mut ValidationFacts,
+    asked: &mut BTreeMap<String, bool>,
 ) -> Result<(), ApiError> {
     for fact in facts.unique.values_mut() {
         let Some(holder) = fact.existing_id.clone() else {
             continue;
         };
-        let readable = match actor {
-            Some(a) => may_read(app, conn, tenant, a, &holder).await?,
-            None => false,
+        let readable = match (actor, asked.get(&holder)) {
+            (None, _) => false,
+            (Some(_), Some(known)) => *known,
+            (Some(a), None) => {
+                let r = may_read(app, conn, tenant, a, &holder).await?;
+                asked.insert(holder, r);
+                r
+            }
         };
         if !readable {
             fact.existing_id = None;
@@ -543,7 +559,10 @@ fn is_privileged(a: &UserRow) -> bool {
 /// (the change then still put to the kernel, under the policy's role-granting action).
 /// `target` is the user with its direct roles as the write leaves them; `before` and
 /// `after` its manual groups. Returns the question the kernel was asked, for the tenant's
-/// plugins to be asked the same ([`plugins_on_groups`]).
+/// plugins to be asked the same ([`plugins_on_groups`]); where the kernel was asked
+/// nothing (no access section, or no action to put the change to), `groups.manage` told
+/// the super-administrator rule ([`rule_allow`]). `None` when the memberships do not
+/// change.
 pub(crate) fn authorize_groups(
     tenant: &Tenant,
     dir: &Directory,

@@ -527,6 +527,71 @@ async fn a_super_administrators_membership_change_asks_the_plugins(env: &Env) {
 }
 on_both!(a_super_administrators_membership_change_asks_the_plugins);
 
+/// A tenant whose stored plugins cannot be loaded: its decisions answer 503, never a
+/// decision without its plugins; a request that needs no plugin still answers; its
+/// administrator still lists the plugins (with `loadError`) and removes the one at fault,
+/// after which the decisions answer again.
+async fn a_set_that_cannot_load_is_listed_and_mended(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let paul = demo_user(&users, "paul");
+    let admin = Auth::Key {
+        token: env.key(HR, "admin").await,
+        act_as: None,
+    };
+    let service = env.key(HR, "service").await;
+    let as_hr = Auth::key(&service, &hr.id);
+    upload(
+        env,
+        &admin,
+        "hostile",
+        "hostile.wasm",
+        json!({"mode": "none"}),
+    )
+    .await;
+    sqlx::query("UPDATE tenant_plugins SET component = $1, hash = $2 WHERE tenant_id = $3")
+        .bind(b"not a component".to_vec())
+        .bind("0".repeat(64))
+        .bind(HR)
+        .execute(env.app.db.pool())
+        .await
+        .unwrap();
+    env.app.plugins.forget(HR).await;
+    let (s, v, _) = env
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{}", paul.id),
+            &as_hr,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert_eq!(v["error"], "plugins_unavailable", "not the database's: {v}");
+    let (s, v, _) = env.call(Method::GET, "/api/v1/policy", &admin, None).await;
+    assert_eq!(s, StatusCode::OK, "a request that needs no plugin: {v}");
+    let (s, v, _) = env.call(Method::GET, "/api/v1/plugins", &admin, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["plugins"][0]["name"], "hostile", "{v}");
+    assert!(v["loadError"].is_string(), "{v}");
+    let (s, v, _) = env
+        .call(Method::DELETE, "/api/v1/plugins/hostile", &admin, None)
+        .await;
+    assert!(s.is_success(), "{s} {v}");
+    let (s, v, _) = env
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{}", paul.id),
+            &as_hr,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v, _) = env.call(Method::GET, "/api/v1/plugins", &admin, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(v.get("loadError").is_none(), "{v}");
+}
+on_both!(a_set_that_cannot_load_is_listed_and_mended);
+
 /// Reading a user asks the plugins as an AuthZEN evaluation of `users.read` does: a user
 /// a plugin does not let the actor read is not found (read, edit, status change, history)
 /// and is left out of lists, group members and exports, while paging goes on; the others
