@@ -1659,11 +1659,6 @@ async fn a_bulk_status_item_needs_users_status_as_the_route_does(env: &Env) {
     assert_eq!(r["outcome"], "refused", "{v}");
     assert_eq!(r["reason"], "denied", "{v}");
     assert_eq!(r["deny"]["code"], route_deny, "the route's denial: {v}");
-    let stored: String = sqlx::query_scalar("SELECT status FROM users WHERE id = $1")
-        .bind(&sophie.id)
-        .fetch_one(env.app.db.pool())
-        .await
-        .unwrap();
-    assert_eq!(stored, "active");
+    assert_eq!(env.stored_status(&sophie.id).await, "active");
 }
 on_both!(a_bulk_status_item_needs_users_status_as_the_route_does);

@@ -258,6 +258,15 @@ impl Env {
             .await
             .expect("scalar query")
     }
+
+    /// The stored status of user `id`, read from the database (not through the API).
+    pub async fn stored_status(&self, id: &str) -> String {
+        sqlx::query_scalar("SELECT status FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_one(self.app.db.pool())
+            .await
+            .expect("a stored user")
+    }
 }
 
 /// How a test request authenticates.

@@ -717,12 +717,7 @@ async fn reads_ask_the_plugins(env: &Env) {
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["decision"], "deny", "{v}");
     assert_eq!(v["plugins"][0]["plugin"], "hostile", "{v}");
-    let stored: String = sqlx::query_scalar("SELECT status FROM users WHERE id = $1")
-        .bind(&sophie.id)
-        .fetch_one(env.app.db.pool())
-        .await
-        .unwrap();
-    assert_eq!(stored, "active");
+    assert_eq!(env.stored_status(&sophie.id).await, "active");
     // A record taking her e-mail is a duplicate that does not name her, as for an actor
     // the kernel does not let read her.
     let manager = demo_user(&users, "manager");
