@@ -393,17 +393,15 @@ async fn load(app: &App, tenant: &str) -> Result<(i64, Option<Arc<TenantPlugins>
 /// every stored component.
 pub async fn warm(app: &App, tenant: &str) {
     let failed = &app.plugins.warm_failed;
-    if failed
-        .lock()
-        .await
-        .get(tenant)
-        .is_some_and(|at| at.elapsed() < WARM_RETRY)
-    {
+    let last_failure = failed.lock().await.get(tenant).copied();
+    if last_failure.is_some_and(|at| at.elapsed() < WARM_RETRY) {
         return;
     }
     match current(app, tenant).await {
         Ok(_) => {
-            failed.lock().await.remove(tenant);
+            if last_failure.is_some() {
+                failed.lock().await.remove(tenant);
+            }
         }
         Err(e) => {
             tracing::debug!(tenant, error = %e, "plugin set not loaded ahead of the request");
