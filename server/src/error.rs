@@ -165,9 +165,16 @@ pub enum ApiError {
     #[error("unavailable")]
     Unavailable,
     /// The tenant's stored plugins cannot be loaded on this instance (logged): its
-    /// decisions are refused rather than made without them.
-    #[error("plugins unavailable")]
-    PluginsUnavailable,
+    /// decisions are refused rather than made without them. `code` and `message` are the
+    /// host's load error (`compile_rate_limited` passes by itself; the others need a
+    /// plugin replaced or removed).
+    #[error("plugins unavailable: {code}")]
+    PluginsUnavailable {
+        /// The host's load error code (`structure`, `compile_rate_limited`, ...).
+        code: String,
+        /// The host's load error.
+        message: String,
+    },
     /// Anything else: logged, answered with a bare 500.
     #[error("internal error: {0}")]
     Internal(String),
@@ -225,7 +232,9 @@ impl ApiError {
             }
             ApiError::PluginDenied { .. } => StatusCode::FORBIDDEN,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Unavailable | ApiError::PluginsUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable | ApiError::PluginsUnavailable { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -283,9 +292,10 @@ impl ApiError {
                 "error": "unavailable",
                 "message": "the database is unavailable; retry later"
             }),
-            ApiError::PluginsUnavailable => serde_json::json!({
+            ApiError::PluginsUnavailable { code, message } => serde_json::json!({
                 "error": "plugins_unavailable",
-                "message": "the tenant's plugins cannot be loaded on this server, and its decisions are not made without them: its administrator can list them (GET /api/v1/plugins, `loadError`) and replace or remove the one at fault"
+                "code": code,
+                "message": format!("the tenant's plugins cannot be loaded on this server, and its decisions are not made without them ({message}): its administrator can list them (GET /api/v1/plugins, `loadError`) and replace or remove the plugin at fault; `compile_rate_limited` passes within a minute")
             }),
             ApiError::Internal(_) => serde_json::json!({"error": "internal"}),
         }

@@ -174,7 +174,9 @@ fn error_description(status: u16) -> &'static str {
         409 => "A conflict with stored data",
         413 => "The request body is larger than the server accepts",
         422 => "The record is refused: every violation",
-        503 => "The database is unavailable",
+        503 => {
+            "The database is unavailable (`unavailable`), or the tenant's plugins cannot be loaded (`plugins_unavailable`, with the host's `code`)"
+        }
         _ => "An error",
     }
 }
@@ -397,7 +399,7 @@ fn server_shapes() -> Map<String, Value> {
                     "plugins": {"type": "array", "items": s("Plugin")},
                     "settings": s("PluginSettings"),
                     "generation": {"type": "integer", "description": "The tenant's plugin generation (bumped by every change)."},
-                    "loadError": {"type": "string", "description": "Present when the stored plugins cannot be loaded on this instance (the tenant's decisions then answer 503): the plugins are still listed, to be replaced or removed."}
+                    "loadError": {"type": "object", "description": "Present when the stored plugins cannot be loaded on this instance (the tenant's decisions then answer 503): the host's `code` and `message`; the plugins are still listed, to be replaced or removed."}
                 }
             }),
         ),

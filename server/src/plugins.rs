@@ -374,8 +374,11 @@ async fn load(app: &App, tenant: &str) -> Result<(i64, Option<Arc<TenantPlugins>
     match load_blocking(Arc::clone(&registry), tenant.to_owned(), settings, specs).await? {
         Ok(_) => Ok((generation, registry.snapshot(tenant))),
         Err(e) => {
-            tracing::error!(tenant, code = e.code(), "stored plugins cannot be loaded");
-            Err(ApiError::PluginsUnavailable)
+            tracing::error!(tenant, code = e.code(), error = %e, "stored plugins cannot be loaded");
+            Err(ApiError::PluginsUnavailable {
+                code: e.code().to_owned(),
+                message: e.to_string(),
+            })
         }
     }
 }
@@ -403,12 +406,18 @@ pub async fn warm(app: &App, tenant: &str) {
                 failed.lock().await.remove(tenant);
             }
         }
+        // A set that cannot be loaded: not tried again here for a while (expired entries
+        // dropped as one is added, so the map holds only recent failures).
+        Err(e @ ApiError::PluginsUnavailable { .. }) => {
+            tracing::debug!(tenant, error = %e, "plugin set not loaded ahead of the request");
+            let mut failed = failed.lock().await;
+            failed.retain(|_, at| at.elapsed() < WARM_RETRY);
+            failed.insert(tenant.to_owned(), std::time::Instant::now());
+        }
+        // Another failure (the database's) says nothing of the set: the next request warms
+        // it again.
         Err(e) => {
             tracing::debug!(tenant, error = %e, "plugin set not loaded ahead of the request");
-            failed
-                .lock()
-                .await
-                .insert(tenant.to_owned(), std::time::Instant::now());
         }
     }
 }
@@ -861,12 +870,7 @@ async fn list(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Value>
     // loaded is still listed, so that its administrator can see and mend it (`loadError`).
     let (set, load_error) = match current(&app, tenant).await {
         Ok(set) => (set, None),
-        Err(ApiError::PluginsUnavailable) => (
-            None,
-            Some(
-                "the stored plugins cannot be loaded on this instance: see its log; replace or remove the plugin at fault",
-            ),
-        ),
+        Err(e @ ApiError::PluginsUnavailable { .. }) => (None, Some(load_failure(&e))),
         Err(e) => return Err(e),
     };
     let status = set.map(|s| s.status()).unwrap_or_default();
@@ -885,9 +889,37 @@ async fn list(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Value>
         "generation": generation,
     });
     if let (Some(e), Some(o)) = (load_error, out.as_object_mut()) {
-        o.insert("loadError".into(), e.into());
+        o.insert("loadError".into(), e);
     }
     Ok(Json(out))
+}
+
+/// A set that cannot be loaded, as an administration response tells it (`loadError`):
+/// the host's code and message.
+fn load_failure(e: &ApiError) -> Value {
+    match e {
+        ApiError::PluginsUnavailable { code, message } => {
+            json!({"code": code, "message": message})
+        }
+        other => json!({"code": "unknown", "message": other.to_string()}),
+    }
+}
+
+/// Loads the tenant's set after an administration change committed (`out`, its
+/// response): a set that still cannot be loaded (another plugin at fault, the compile
+/// rate limit) does not undo the change, and is told in the response (`loadError`).
+async fn reload_after_change(app: &App, tenant: &str, mut out: Value) -> Result<Value, ApiError> {
+    app.plugins.forget(tenant).await;
+    match current(app, tenant).await {
+        Ok(_) => Ok(out),
+        Err(e @ ApiError::PluginsUnavailable { .. }) => {
+            if let Some(o) = out.as_object_mut() {
+                o.insert("loadError".into(), load_failure(&e));
+            }
+            Ok(out)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 async fn read(
@@ -1068,15 +1100,14 @@ async fn upload(
     tx.commit().await?;
     // Swap this instance's set now (compile-cache hits); other instances follow through
     // the generation.
-    app.plugins.forget(&tenant).await;
-    current(&app, &tenant).await?;
-    Ok(Json(json!({
+    let out = json!({
         "plugin": after,
         "replaced": before,
         "interface": status.interface,
         "size": status.size,
         "generation": generation,
-    })))
+    });
+    Ok(Json(reload_after_change(&app, &tenant, out).await?))
 }
 
 async fn remove(
@@ -1132,9 +1163,8 @@ async fn remove(
     )
     .await?;
     tx.commit().await?;
-    app.plugins.forget(&tenant).await;
-    current(&app, &tenant).await?;
-    Ok(Json(json!({"removed": before, "generation": generation})))
+    let out = json!({"removed": before, "generation": generation});
+    Ok(Json(reload_after_change(&app, &tenant, out).await?))
 }
 
 async fn read_settings(
@@ -1221,9 +1251,6 @@ async fn replace_settings(
     )
     .await?;
     tx.commit().await?;
-    app.plugins.forget(&tenant).await;
-    current(&app, &tenant).await?;
-    Ok(Json(
-        json!({"settings": settings, "generation": generation}),
-    ))
+    let out = json!({"settings": settings, "generation": generation});
+    Ok(Json(reload_after_change(&app, &tenant, out).await?))
 }

@@ -544,18 +544,28 @@ async fn a_set_that_cannot_load_is_listed_and_mended(env: &Env) {
     upload(
         env,
         &admin,
+        "email-domain",
+        "email_domain.wasm",
+        json!({"allowedDomains": ["company.com"]}),
+    )
+    .await;
+    upload(
+        env,
+        &admin,
         "hostile",
         "hostile.wasm",
         json!({"mode": "none"}),
     )
     .await;
-    sqlx::query("UPDATE tenant_plugins SET component = $1, hash = $2 WHERE tenant_id = $3")
-        .bind(b"not a component".to_vec())
-        .bind("0".repeat(64))
-        .bind(HR)
-        .execute(env.app.db.pool())
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE tenant_plugins SET component = $1, hash = $2 WHERE tenant_id = $3 AND name = 'hostile'",
+    )
+    .bind(b"not a component".to_vec())
+    .bind("0".repeat(64))
+    .bind(HR)
+    .execute(env.app.db.pool())
+    .await
+    .unwrap();
     env.app.plugins.forget(HR).await;
     let (s, v, _) = env
         .call(
@@ -567,16 +577,28 @@ async fn a_set_that_cannot_load_is_listed_and_mended(env: &Env) {
         .await;
     assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{v}");
     assert_eq!(v["error"], "plugins_unavailable", "not the database's: {v}");
+    assert_eq!(
+        v["code"], "malformed_component",
+        "the host's load error: {v}"
+    );
     let (s, v, _) = env.call(Method::GET, "/api/v1/policy", &admin, None).await;
     assert_eq!(s, StatusCode::OK, "a request that needs no plugin: {v}");
     let (s, v, _) = env.call(Method::GET, "/api/v1/plugins", &admin, None).await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(v["plugins"][0]["name"], "hostile", "{v}");
-    assert!(v["loadError"].is_string(), "{v}");
+    assert_eq!(v["plugins"][1]["name"], "hostile", "{v}");
+    assert_eq!(v["loadError"]["code"], "malformed_component", "{v}");
+    // Removing the other plugin is done, and says the set still cannot load (it answered
+    // 503 after the removal had committed).
+    let (s, v, _) = env
+        .call(Method::DELETE, "/api/v1/plugins/email-domain", &admin, None)
+        .await;
+    assert!(s.is_success(), "{s} {v}");
+    assert_eq!(v["loadError"]["code"], "malformed_component", "{v}");
     let (s, v, _) = env
         .call(Method::DELETE, "/api/v1/plugins/hostile", &admin, None)
         .await;
     assert!(s.is_success(), "{s} {v}");
+    assert!(v.get("loadError").is_none(), "{v}");
     let (s, v, _) = env
         .call(
             Method::GET,
