@@ -629,10 +629,7 @@ async fn judge(
                 ..
             }),
         ) => {
-            let mut m = Map::new();
-            m.insert("reason".into(), "denied".into());
-            m.insert("deny".into(), serde_json::to_value(&authz.deny)?);
-            return Ok(Judged::Refused(m));
+            return kernel_denied(authz);
         }
         // The kernel cannot decide `users.status` (no access section, an undeclared
         // action): nothing for the plugins to narrow.
@@ -671,9 +668,14 @@ async fn judge(
             )
             .await
         }
-        // The kernel does not authorize `users.delete` (the lifecycle's deletion allowed
-        // the item): nothing for the plugins to narrow.
-        (Item::Delete { .. }, Some(_), Some(ItemDecided::Delete(_))) => {
+        // The kernel denies `users.delete`, which the deletion route requires (the
+        // lifecycle's deletion allowed the item): refused with that denial, as the route
+        // answers.
+        (Item::Delete { .. }, Some(_), Some(ItemDecided::Delete(Some(d)))) => {
+            return kernel_denied(d);
+        }
+        // The kernel cannot decide `users.delete`: nothing for the plugins to narrow.
+        (Item::Delete { .. }, Some(_), Some(ItemDecided::Delete(None))) => {
             return not_asked(app, tenant, "users.delete").await;
         }
         // A valid record the kernel could not authorize (a policy without an access
@@ -732,6 +734,16 @@ async fn judge(
 /// are made from the same request).
 fn mismatch() -> ApiError {
     ApiError::Internal("the kernel's decision does not match the item".into())
+}
+
+/// An item whose authorization the single-item route requires, and the kernel denies (the
+/// item's own decision allowed it): refused with that denial, as the route answers, with or
+/// without plugins.
+fn kernel_denied(authz: &AuthzDecision) -> Result<Judged, ApiError> {
+    let mut m = Map::new();
+    m.insert("reason".into(), "denied".into());
+    m.insert("deny".into(), serde_json::to_value(&authz.deny)?);
+    Ok(Judged::Refused(m))
 }
 
 /// An item the kernel allowed without an authorization to hand the tenant's plugins

@@ -56,8 +56,9 @@
 //! A row of an import is committed in `import` mode, the mode its report was validated
 //! in (the kernel's and the plugins' validation of the commit; the report itself runs no
 //! plugin). A bulk item asks what its single-item route
-//! asks (its target's `users.read` included); a status item whose `users.status` the
-//! kernel denies is refused with that denial, as the route answers, and one whose
+//! asks (its target's `users.read` included); a status item whose `users.status`, or a
+//! deletion whose `users.delete`, the kernel denies is refused with that denial, as the
+//! route answers (with or without plugins), and one whose
 //! authorization the kernel cannot make is refused as `plugins_not_asked` when the tenant
 //! has plugins. The decide API answers the kernel's operations, each narrowed by
 //! the hook of that operation (validate, authorize, transition), as the embedded host

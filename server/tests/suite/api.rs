@@ -1662,3 +1662,63 @@ async fn a_bulk_status_item_needs_users_status_as_the_route_does(env: &Env) {
     assert_eq!(env.stored_status(&sophie.id).await, "active");
 }
 on_both!(a_bulk_status_item_needs_users_status_as_the_route_does);
+
+/// A bulk deletion is decided as the deletion route decides it: the lifecycle's deletion
+/// and the kernel's `users.delete` on the target. With a deletion whose `by` a regular user
+/// meets (`users.read`) but no `users.delete` in its role, the route refuses, and so does
+/// the bulk item, with the kernel's denial (it was committed).
+async fn a_bulk_deletion_needs_users_delete_as_the_route_does(env: &Env) {
+    let users = env.demo(PPP).await;
+    let ada = demo_user(&users, "admin");
+    let bob = demo_user(&users, "bob");
+    let key = env.key(PPP, "service").await;
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &Auth::key(&key, &ada.id),
+            Some(json!({"firstName": "Dan", "lastName": "Roy", "email": "dan@planner.example", "password": "Violet-Kettle-42!x", "organization": "plant-a", "status": "active"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let dan = v["user"]["id"].as_str().unwrap().to_owned();
+    env.edit_policy(PPP, |doc| {
+        doc["lifecycle"]["deletion"]["by"] = json!({"permission": "users.read"});
+    })
+    .await;
+    let as_bob = Auth::key(&key, &bob.id);
+    let (s, v, _) = env
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/users/{dan}?confirm=true"),
+            &as_bob,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let route_deny = v["deny"]["code"].clone();
+    assert!(route_deny.is_string(), "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_bob,
+            Some(json!({"items": [{"op": "delete", "id": dan}], "confirmed": true, "confirmCount": 1})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let r = &v["results"][0];
+    assert_eq!(r["outcome"], "refused", "{v}");
+    assert_eq!(r["reason"], "denied", "{v}");
+    assert_eq!(r["deny"]["code"], route_deny, "the route's denial: {v}");
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM users WHERE id = $1 AND deleted_at IS NULL",
+            &dan
+        )
+        .await,
+        1,
+        "nothing deleted"
+    );
+}
+on_both!(a_bulk_deletion_needs_users_delete_as_the_route_does);
