@@ -593,9 +593,14 @@ async fn decide(
         }
     };
     if !d.allowed() {
-        ctx.insert("deny".into(), serde_json::to_value(&d.deny)?);
-        note_ignored(&mut ctx, ignored, q.action_properties.is_some());
-        return Ok(json!({"decision": false, "context": Value::Object(ctx)}));
+        let deny = serde_json::to_value(&d.deny)?;
+        return Ok(deny_answer(
+            ctx,
+            deny,
+            None,
+            ignored,
+            q.action_properties.is_some(),
+        ));
     }
     // The tenant's plugins may narrow the allow (a deny, or a fault failing closed); the
     // context names the plugins that took part.
@@ -617,10 +622,8 @@ async fn decide(
             reports
         }
         Err(ApiError::PluginDenied { deny, plugins }) => {
-            ctx.insert("deny".into(), deny);
-            ctx.insert("plugins".into(), plugins);
-            note_ignored(&mut ctx, ignored, q.action_properties.is_some());
-            return Ok(json!({"decision": false, "context": Value::Object(ctx)}));
+            let props = q.action_properties.is_some();
+            return Ok(deny_answer(ctx, deny, Some(plugins), ignored, props));
         }
         Err(e) => return Err(e),
     };
@@ -671,9 +674,8 @@ async fn decide(
                 return Ok(deny_with_error(ctx, 400, e.code(), e.to_string()));
             }
             Ok(td) if !td.allowed() => {
-                ctx.insert("deny".into(), serde_json::to_value(&td.deny)?);
-                note_ignored(&mut ctx, ignored, false);
-                return Ok(json!({"decision": false, "context": Value::Object(ctx)}));
+                let deny = serde_json::to_value(&td.deny)?;
+                return Ok(deny_answer(ctx, deny, None, ignored, false));
             }
             Ok(td) => {
                 // The plugins' transition hook, as the status route asks it (their
@@ -688,10 +690,7 @@ async fn decide(
                         ctx.insert("plugins".into(), all.into());
                     }
                     Err(ApiError::PluginDenied { deny, plugins }) => {
-                        ctx.insert("deny".into(), deny);
-                        ctx.insert("plugins".into(), plugins);
-                        note_ignored(&mut ctx, ignored, false);
-                        return Ok(json!({"decision": false, "context": Value::Object(ctx)}));
+                        return Ok(deny_answer(ctx, deny, Some(plugins), ignored, false));
                     }
                     Err(e) => return Err(e),
                 }
@@ -707,6 +706,23 @@ async fn decide(
     }
     note_ignored(&mut ctx, ignored, q.action_properties.is_some());
     Ok(json!({"decision": true, "context": Value::Object(ctx)}))
+}
+
+/// An evaluation's deny: the kernel's or the plugins' denial (`deny`), the plugins that
+/// took part, and the properties ignored.
+fn deny_answer(
+    mut ctx: Map<String, Value>,
+    deny: Value,
+    plugins: Option<Value>,
+    ignored: Vec<String>,
+    action_properties: bool,
+) -> Value {
+    ctx.insert("deny".into(), deny);
+    if let Some(p) = plugins {
+        ctx.insert("plugins".into(), p);
+    }
+    note_ignored(&mut ctx, ignored, action_properties);
+    json!({"decision": false, "context": Value::Object(ctx)})
 }
 
 fn note_ignored(ctx: &mut Map<String, Value>, mut ignored: Vec<String>, action_properties: bool) {

@@ -324,9 +324,10 @@ pub(crate) async fn readable_target_and_conn(
 }
 
 /// The read check of a single user: the kernel's `users.read`, then, for a tenant with
-/// plugins, [`plugins_let_read`] holding no connection (a plugin set being loaded needs
-/// one, and requests holding one while they waited could drain the pool). The connection
-/// it read with, when `keep` and it did not have to give it back.
+/// plugins, their answer to it (as [`plugins_let_read`] asks) holding no connection (a
+/// plugin set being loaded needs one, and requests holding one while they waited could
+/// drain the pool). The connection it read with, when `keep` and it did not have to give
+/// it back.
 async fn load_readable(
     app: &App,
     caller: &Caller,
@@ -343,22 +344,23 @@ async fn load_readable(
         .filter(|u| u.deleted_at.is_none())
         .ok_or(ApiError::NotFound)?;
     let dir = directory(&mut conn, &tenant.id, &[], &[&target.id, &actor.id]).await?;
+    let t = Target::from(&target.account());
+    let read = authorize(
+        tenant,
+        &dir,
+        &actor.account(),
+        "users.read",
+        t.clone(),
+        None,
+    )?;
+    if !read.allowed() {
+        return Err(ApiError::NotFound);
+    }
     if !plugins {
-        let read = authorize(
-            tenant,
-            &dir,
-            &actor.account(),
-            "users.read",
-            Target::from(&target.account()),
-            None,
-        )?;
-        if !read.allowed() {
-            return Err(ApiError::NotFound);
-        }
         return Ok((target, dir, keep.then_some(conn)));
     }
     drop(conn);
-    if !plugins_let_read(app, caller, &dir, &target).await? {
+    if !crate::plugins::allows(app, tenant, actor.account(), "users.read", t, &read).await? {
         return Err(ApiError::NotFound);
     }
     Ok((target, dir, None))
@@ -366,9 +368,9 @@ async fn load_readable(
 
 /// Whether the actor may read `target`: the kernel's `users.read` with `dir` (which must
 /// hold the chain of managers between the two), then the tenant's plugins, as an AuthZEN
-/// evaluation of the same question answers: the read check of a single user for the
-/// routes, list pages and bulk items. Ask it holding no connection (the plugin set may
-/// need one to load).
+/// evaluation of the same question answers, for a bulk item's target (a route's target
+/// and a list page ask the same, deciding the kernel's part as they load the rows). Ask it
+/// holding no connection (the plugin set may need one to load).
 ///
 /// # Errors
 /// Kernel errors (a role the policy no longer declares), plugin set load failures.
@@ -386,12 +388,12 @@ pub(crate) async fn plugins_let_read(
         && crate::plugins::allows(app, tenant, actor.account(), "users.read", t, &read).await?)
 }
 
-/// The rows of a page of users that the tenant's plugins let the actor read (see
-/// [`plugins_let_read`]), each row's `users.read` decided by the kernel with the page's
-/// edges and the actor's chain of managers, and a row's own chain where those do not
-/// reach it. A row left out is not replaced (the page's cursor names its last stored
-/// row, so paging goes on). Without plugins: the rows as they are (the kernel's scope
-/// filter chose them). `conn` is given back before the plugins run.
+/// The rows of a page of users that the tenant's plugins let the actor read (a tenant with
+/// plugins only): each row's `users.read`, decided by the kernel with the page's edges and
+/// the actor's chain of managers (`conn`, given back before the plugins run), or with the
+/// row's own chain where those do not reach it, then asked of the plugins as
+/// [`plugins_let_read`] asks. A row left out is not replaced (the page's cursor names its
+/// last stored row, so paging goes on).
 async fn rows_plugins_let_read(
     app: &App,
     mut conn: PoolConnection<Any>,
@@ -399,35 +401,57 @@ async fn rows_plugins_let_read(
     rows: Vec<UserRow>,
 ) -> Result<Vec<UserRow>, ApiError> {
     let tenant = &caller.tenant;
-    if rows.is_empty() {
-        return Ok(rows);
-    }
-    drop(conn);
-    if crate::plugins::current(app, &tenant.id).await?.is_none() {
-        return Ok(rows);
-    }
     let actor = caller.actor()?;
-    conn = app.db.pool().acquire().await?;
     let edges: Vec<(String, Option<String>)> = rows
         .iter()
         .map(|u| (u.id.clone(), u.manager.clone()))
         .collect();
-    let mut dir = directory(&mut conn, &tenant.id, &edges, &[&actor.id]).await?;
-    // A row below the actor through managers outside the page: its own chain.
-    let mut starts: Vec<&str> = vec![&actor.id];
+    let read = |dir: &Directory, u: &UserRow| {
+        authorize(
+            tenant,
+            dir,
+            &actor.account(),
+            "users.read",
+            Target::from(&u.account()),
+            None,
+        )
+    };
+    let dir = directory(&mut conn, &tenant.id, &edges, &[&actor.id]).await?;
+    let mut decided = Vec::with_capacity(rows.len());
     for u in &rows {
-        let t = Target::from(&u.account());
-        if !authorize(tenant, &dir, &actor.account(), "users.read", t, None)?.allowed() {
-            starts.push(&u.id);
-        }
+        decided.push(read(&dir, u)?);
     }
+    // Rows below the actor through managers outside the page: decided again with their
+    // own chains.
+    let mut starts: Vec<&str> = vec![&actor.id];
+    starts.extend(
+        rows.iter()
+            .zip(&decided)
+            .filter(|(_, d)| !d.allowed())
+            .map(|(u, _)| u.id.as_str()),
+    );
     if starts.len() > 1 {
-        dir = directory(&mut conn, &tenant.id, &edges, &starts).await?;
+        let dir = directory(&mut conn, &tenant.id, &edges, &starts).await?;
+        for (u, d) in rows.iter().zip(decided.iter_mut()) {
+            if !d.allowed() {
+                *d = read(&dir, u)?;
+            }
+        }
     }
     drop(conn);
     let mut kept = Vec::with_capacity(rows.len());
-    for u in rows {
-        if plugins_let_read(app, caller, &dir, &u).await? {
+    for (u, d) in rows.into_iter().zip(decided) {
+        if d.allowed()
+            && crate::plugins::allows(
+                app,
+                tenant,
+                actor.account(),
+                "users.read",
+                Target::from(&u.account()),
+                &d,
+            )
+            .await?
+        {
             kept.push(u);
         }
     }
@@ -1312,6 +1336,8 @@ pub(crate) async fn list_page(app: &App, caller: &Caller, q: &ListQuery) -> Resu
     }
     extra.push(Param::Int(limit + 1));
     let tail = format!("ORDER BY id LIMIT {}", next());
+    // Asked before taking a connection: loading the tenant's set may need one.
+    let plugins = crate::plugins::current(app, &tenant.id).await?.is_some();
     let mut conn = app.db.pool().acquire().await?;
     let mut rows = store::users_where(&mut conn, &sql_where, &filter.params, &extra, &tail).await?;
     let more = i64::try_from(rows.len()).unwrap_or(i64::MAX) > limit;
@@ -1322,7 +1348,11 @@ pub(crate) async fn list_page(app: &App, caller: &Caller, q: &ListQuery) -> Resu
         None
     };
     let scanned = rows.len();
-    let rows = rows_plugins_let_read(app, conn, caller, rows).await?;
+    let rows = if plugins && !rows.is_empty() {
+        rows_plugins_let_read(app, conn, caller, rows).await?
+    } else {
+        rows
+    };
     Ok(Page {
         rows,
         scanned,
