@@ -42,6 +42,14 @@ fn component(name: &str) -> Vec<u8> {
     })
 }
 
+/// The tenant's admin key, acting for no one (plugin administration).
+async fn admin_key(env: &Env, tenant: &str) -> Auth {
+    Auth::Key {
+        token: env.key(tenant, "admin").await,
+        act_as: None,
+    }
+}
+
 fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
@@ -68,10 +76,7 @@ async fn upload_narrow_replace_remove(env: &Env) {
     let users = env.demo(HR).await;
     let hr = demo_user(&users, "hr");
     let manager = demo_user(&users, "manager");
-    let admin = Auth::Key {
-        token: env.key(HR, "admin").await,
-        act_as: None,
-    };
+    let admin = admin_key(env, HR).await;
     let service = env.key(HR, "service").await;
     let as_hr = Auth::key(&service, &hr.id);
     let wasm = component("email_domain.wasm");
@@ -270,10 +275,7 @@ async fn transition_fails_closed_on_a_faulting_plugin(env: &Env) {
     let users = env.demo(HR).await;
     let hr = demo_user(&users, "hr");
     let sophie = demo_user(&users, "sophie");
-    let admin = Auth::Key {
-        token: env.key(HR, "admin").await,
-        act_as: None,
-    };
+    let admin = admin_key(env, HR).await;
     let service = env.key(HR, "service").await;
     // Only the transition hook traps (the status route asks the authorization hook
     // first, which then has no objection).
@@ -337,10 +339,7 @@ async fn resets_sessions_and_organisations_ask_the_plugins(env: &Env) {
     let users = env.demo(PPP).await;
     let ada = demo_user(&users, "admin");
     let carla = demo_user(&users, "carla");
-    let admin = Auth::Key {
-        token: env.key(PPP, "admin").await,
-        act_as: None,
-    };
+    let admin = admin_key(env, PPP).await;
     let service = env.key(PPP, "service").await;
     let as_ada = Auth::key(&service, &ada.id);
     upload(
@@ -491,10 +490,7 @@ async fn a_super_administrators_membership_change_asks_the_plugins(env: &Env) {
             json!({"night-shift": {"label": {"en": "Night shift"}, "roles": []}});
     })
     .await;
-    let admin = Auth::Key {
-        token: env.key(PPP, "admin").await,
-        act_as: None,
-    };
+    let admin = admin_key(env, PPP).await;
     let service = env.key(PPP, "service").await;
     let as_ada = Auth::key(&service, &ada.id);
     let path = format!("/api/v1/groups/night-shift/members/{}", carla.id);
@@ -535,10 +531,7 @@ async fn a_set_that_cannot_load_is_listed_and_mended(env: &Env) {
     let users = env.demo(HR).await;
     let hr = demo_user(&users, "hr");
     let paul = demo_user(&users, "paul");
-    let admin = Auth::Key {
-        token: env.key(HR, "admin").await,
-        act_as: None,
-    };
+    let admin = admin_key(env, HR).await;
     let service = env.key(HR, "service").await;
     let as_hr = Auth::key(&service, &hr.id);
     upload(
@@ -623,10 +616,7 @@ async fn reads_ask_the_plugins(env: &Env) {
     let hr = demo_user(&users, "hr");
     let sophie = demo_user(&users, "sophie");
     let paul = demo_user(&users, "paul");
-    let admin = Auth::Key {
-        token: env.key(HR, "admin").await,
-        act_as: None,
-    };
+    let admin = admin_key(env, HR).await;
     let service = env.key(HR, "service").await;
     let as_hr = Auth::key(&service, &hr.id);
     let listed = |limit: i64| {
@@ -808,10 +798,7 @@ async fn status_changes_ask_both_hooks(env: &Env) {
     let users = env.demo(HR).await;
     let hr = demo_user(&users, "hr");
     let sophie = demo_user(&users, "sophie");
-    let admin = Auth::Key {
-        token: env.key(HR, "admin").await,
-        act_as: None,
-    };
+    let admin = admin_key(env, HR).await;
     let service = env.key(HR, "service").await;
     let service_key = Auth::Key {
         token: service.clone(),
@@ -925,10 +912,7 @@ on_both!(status_changes_ask_both_hooks);
 
 async fn hostile_uploads_are_refused(env: &Env) {
     env.demo(HR).await;
-    let admin = Auth::Key {
-        token: env.key(HR, "admin").await,
-        act_as: None,
-    };
+    let admin = admin_key(env, HR).await;
     let put = |name: &str, body: Value| {
         let admin = admin.clone();
         let path = format!("/api/v1/plugins/{name}");
@@ -1077,10 +1061,7 @@ async fn native_decisions_run_the_plugins(env: &Env) {
     let users = env.demo(HR).await;
     let manager = demo_user(&users, "manager");
     let paul = demo_user(&users, "paul");
-    let admin = Auth::Key {
-        token: env.key(HR, "admin").await,
-        act_as: None,
-    };
+    let admin = admin_key(env, HR).await;
     let service = env.key(HR, "service").await;
     let as_manager = Auth::key(&service, &manager.id);
     upload(
@@ -1251,10 +1232,7 @@ async fn searches_run_the_plugins(env: &Env) {
     let manager = demo_user(&users, "manager");
     let hr = demo_user(&users, "hr");
     let paul = demo_user(&users, "paul");
-    let admin = Auth::Key {
-        token: env.key(HR, "admin").await,
-        act_as: None,
-    };
+    let admin = admin_key(env, HR).await;
     let service = Auth::Key {
         token: env.key(HR, "service").await,
         act_as: None,
@@ -1481,10 +1459,7 @@ async fn bulk_items_run_the_plugins(env: &Env) {
     let hr = demo_user(&users, "hr");
     let manager = demo_user(&users, "manager");
     let paul = demo_user(&users, "paul");
-    let admin = Auth::Key {
-        token: env.key(HR, "admin").await,
-        act_as: None,
-    };
+    let admin = admin_key(env, HR).await;
     let service = env.key(HR, "service").await;
     let as_hr = Auth::key(&service, &hr.id);
     let mut alix = hr_user("Alix", "alix.blanc@company.com", &manager.id);
@@ -1621,10 +1596,7 @@ async fn deletions_run_the_plugins(env: &Env) {
     let alice = demo_user(&users, "admin");
     let samir = demo_user(&users, "supplier");
     let lucas = demo_user(&users, "customer");
-    let admin = Auth::Key {
-        token: env.key(RENTAL, "admin").await,
-        act_as: None,
-    };
+    let admin = admin_key(env, RENTAL).await;
     let service = env.key(RENTAL, "service").await;
     let as_alice = Auth::key(&service, &alice.id);
     let bea = create_user(
@@ -1723,10 +1695,7 @@ async fn demoting_an_administrator_by_an_edit_runs_four_eyes(env: &Env) {
     let users = env.demo(HR).await;
     let hr = demo_user(&users, "hr");
     let manager = demo_user(&users, "manager");
-    let admin = Auth::Key {
-        token: env.key(HR, "admin").await,
-        act_as: None,
-    };
+    let admin = admin_key(env, HR).await;
     let service = env.key(HR, "service").await;
     let as_hr = Auth::key(&service, &hr.id);
     let mut alix = hr_user("Alix", "alix.blanc@company.com", &manager.id);
@@ -1806,10 +1775,7 @@ async fn directory_validation_without_checks_runs_the_plugins(env: &Env) {
         doc["fields"]["manager"]["required"] = json!(false);
     })
     .await;
-    let admin = Auth::Key {
-        token: env.key(HR, "admin").await,
-        act_as: None,
-    };
+    let admin = admin_key(env, HR).await;
     let service = env.key(HR, "service").await;
     let as_manager = Auth::key(&service, &manager.id);
     upload(
@@ -1871,10 +1837,7 @@ async fn plugins_are_told_the_servers_decision(env: &Env) {
     let users = env.demo(HR).await;
     let ceo = demo_user(&users, "ceo");
     let sophie = demo_user(&users, "sophie");
-    let admin = Auth::Key {
-        token: env.key(HR, "admin").await,
-        act_as: None,
-    };
+    let admin = admin_key(env, HR).await;
     let service = env.key(HR, "service").await;
     upload(
         env,
