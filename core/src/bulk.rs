@@ -166,6 +166,23 @@ pub struct ItemResult {
     /// What must follow if it is applied.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub obligations: Vec<Obligation>,
+    /// Why the item could not be decided at all (outcome `invalid`): it names a role, a
+    /// status or an action the policy does not declare, adds and removes one role, or
+    /// needs a setting the policy lacks. The other items are decided as usual.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ItemError>,
+}
+
+/// Why one item of a bulk request could not be decided (see [`ItemResult::error`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct ItemError {
+    /// The stable code, as the contract's errors name it (`unknown_role`,
+    /// `unknown_status`, `conflicting_change`, `unsupported`, ...).
+    pub code: String,
+    /// What is wrong, in English.
+    pub message: String,
 }
 
 /// Counts.
@@ -247,7 +264,8 @@ pub enum BulkErrorKind {
     Lifecycle,
 }
 
-/// A bulk request that cannot be decided at all.
+/// A bulk request that cannot be decided at all (too many items, a bad setting), or, told
+/// in its [`ItemResult::error`], one item that cannot be.
 ///
 /// Opaque, as [`PolicyError`](crate::PolicyError) is: read it through
 /// [`kind`](Self::kind), [`setting`](Self::setting), the underlying
@@ -341,6 +359,21 @@ impl BulkError {
         }
     }
 
+    /// The contract's stable code for it: the access or lifecycle error's
+    /// (`unknown_role`, `unknown_status`, ...), `unsupported`, or `bulk_rejected` for the
+    /// request's own settings.
+    pub fn code(&self) -> &'static str {
+        match &self.0 {
+            Repr::Access(e) => e.code(),
+            Repr::Lifecycle(e) => e.code(),
+            Repr::Plain {
+                kind: BulkErrorKind::Unsupported,
+                ..
+            } => "unsupported",
+            Repr::Plain { .. } => "bulk_rejected",
+        }
+    }
+
     /// The access error an item caused.
     pub fn access_error(&self) -> Option<&AccessError> {
         match &self.0 {
@@ -383,8 +416,8 @@ fn safeguard(code: DenyCode, lang: Lang, params: crate::violation::Params) -> De
 ///
 /// # Errors
 /// [`BulkError`] when the request as a whole cannot be decided (too many items, a bad
-/// setting, an undeclared action, role, group or status). Denials and invalid records are
-/// item results, not errors.
+/// setting). Denials, invalid records and items that cannot be decided (an undeclared
+/// action, role, group or status: [`ItemResult::error`]) are item results, not errors.
 pub fn bulk(
     policy: &Policy,
     req: &BulkRequest,
@@ -468,10 +501,12 @@ pub fn bulk_decided(
     for (index, item) in req.items.iter().enumerate() {
         let (r, d) = match &refused {
             Some(d) => (refused_item(index, item, d), None),
-            None => {
-                let (r, d) = decide_item(&ctx, index, item, &mut seen)?;
-                (r, Some(d))
-            }
+            None => match decide_item(&ctx, index, item, &mut seen) {
+                Ok((r, d)) => (r, Some(d)),
+                // An item that cannot be decided is reported as such, with its index; the
+                // others are decided (nothing is lost, nothing else refused for it).
+                Err(e) => (undecided_item(index, item, &e), None),
+            },
         };
         results.push(r);
         decided.push(d);
@@ -585,6 +620,7 @@ fn new_result(index: usize, item: &BulkItem) -> ItemResult {
         deny: None,
         violations: Vec::new(),
         obligations: Vec::new(),
+        error: None,
     }
 }
 
@@ -594,13 +630,30 @@ fn refused_item(index: usize, item: &BulkItem, d: &Denial) -> ItemResult {
     let mut r = new_result(index, item);
     r.outcome = ItemOutcome::Denied;
     r.deny = Some(d.clone());
-    r.target = match item {
+    r.target = item_target(item);
+    r
+}
+
+/// The result of an item that could not be decided (`e`): invalid, with the error.
+fn undecided_item(index: usize, item: &BulkItem, e: &BulkError) -> ItemResult {
+    let mut r = new_result(index, item);
+    r.outcome = ItemOutcome::Invalid;
+    r.target = item_target(item);
+    r.error = Some(ItemError {
+        code: e.code().to_owned(),
+        message: e.to_string(),
+    });
+    r
+}
+
+/// The id of an item's target, for items that have one.
+fn item_target(item: &BulkItem) -> Option<String> {
+    match item {
         BulkItem::Status { target, .. }
         | BulkItem::Roles { target, .. }
         | BulkItem::Delete { target, .. } => Some(target.id.clone()),
         BulkItem::Import { .. } => None,
-    };
-    r
+    }
 }
 
 /// Marks `r` denied when there is a denial.

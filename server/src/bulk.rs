@@ -328,10 +328,10 @@ pub async fn run(
     let tenant = &caller.tenant;
     let actor = caller.actor()?.clone();
     if body.items.len() > MAX_BULK_ITEMS {
-        return Err(ApiError::BadRequest(format!(
-            "`items`: at most {MAX_BULK_ITEMS} items (got {})",
-            body.items.len()
-        )));
+        return Err(ApiError::invalid_field(
+            "items",
+            format!("at most {MAX_BULK_ITEMS} items (got {})", body.items.len()),
+        ));
     }
     // Asked before taking a connection: loading the tenant's set may need one.
     let plugins = crate::plugins::current(app, &tenant.id).await?.is_some();
@@ -416,7 +416,7 @@ pub async fn run(
     // The kernel's decisions behind each item's result are what the plugins narrow and what
     // an import executes (its validation): nothing is decided twice.
     let (decision, decided) = bulk::bulk_decided(&tenant.policy, &req, t, Lang::En)
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        .map_err(|e| ApiError::kernel_refused(e.code(), e.setting(), e.to_string()))?;
     // The tenant's plugins judge every item the kernel allowed, before anything is written.
     let mut judged: Vec<Judged> = Vec::with_capacity(body.items.len());
     for (index, item) in body.items.iter().enumerate() {
@@ -464,6 +464,9 @@ pub async fn run(
                 }
                 if !r.violations.is_empty() {
                     out.insert("violations".into(), serde_json::to_value(&r.violations)?);
+                }
+                if let Some(e) = &r.error {
+                    out.insert("error".into(), serde_json::to_value(e)?);
                 }
                 refused += 1;
             } else if let Some(Judged::Refused(refusal)) = plugins {

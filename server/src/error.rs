@@ -43,7 +43,8 @@ pub struct Malformed {
     pub field: Option<String>,
     /// A stable code: `invalid_path_parameter`; `unknown_parameter`, `missing_parameter`,
     /// `invalid_parameter`; `unsupported_media_type`, `unreadable_body`, `invalid_json`,
-    /// `unknown_field`, `missing_field`, `invalid_value`.
+    /// `unknown_field`, `missing_field`, `invalid_value`; or the kernel's code for a
+    /// question it cannot decide (`unknown_status`, `unknown_role`, ...).
     pub code: &'static str,
     /// The reason, in English.
     pub message: String,
@@ -79,6 +80,33 @@ impl Malformed {
             o.insert("field".into(), f.clone().into());
         }
         b
+    }
+}
+
+impl ApiError {
+    /// A body field the server refuses: 400 `bad_request`, `in: body`, the field, code
+    /// `invalid_value` and the reason.
+    pub fn invalid_field(field: &str, message: impl Into<String>) -> ApiError {
+        Malformed::new(RequestPart::Body, "invalid_value", message)
+            .field(Some(field.to_owned()))
+            .into()
+    }
+
+    /// A required body field that is missing: 400 `bad_request`, `in: body`, the field,
+    /// code `missing_field` and the reason.
+    pub fn missing_field(field: &str, message: impl Into<String>) -> ApiError {
+        Malformed::new(RequestPart::Body, "missing_field", message)
+            .field(Some(field.to_owned()))
+            .into()
+    }
+
+    /// A question the kernel cannot decide (an undeclared status, role or action): 400
+    /// `bad_request` with the kernel's stable code (`unknown_status`, ...) and reason, at
+    /// `field` when the route knows which field named it.
+    pub fn kernel_refused(code: &'static str, field: Option<&str>, message: String) -> ApiError {
+        Malformed::new(RequestPart::Body, code, message)
+            .field(field.map(str::to_owned))
+            .into()
     }
 }
 

@@ -49,6 +49,20 @@ fn unknown_group(id: &str) -> ApiError {
     }
 }
 
+/// The refusal of a membership change in dynamic group `id` (409 `dynamic_group`).
+pub(crate) fn dynamic_group(id: &str) -> ApiError {
+    ApiError::Conflict {
+        errors: vec![FieldError {
+            field: "group".into(),
+            code: "dynamic_group".into(),
+            message: format!(
+                "`{}` is a dynamic group: its members are those meeting its rule; they are not assigned",
+                id.chars().take(64).collect::<String>()
+            ),
+        }],
+    }
+}
+
 /// Whether `id` is a dynamic group (`Err` for an undeclared one).
 fn kind(caller: &Caller, id: &str) -> Result<bool, ApiError> {
     caller
@@ -213,15 +227,7 @@ pub async fn set_member(
     request_id: Option<String>,
 ) -> Result<Value, ApiError> {
     if kind(caller, id)? {
-        return Err(ApiError::Conflict {
-            errors: vec![FieldError {
-                field: "group".into(),
-                code: "dynamic_group".into(),
-                message:
-                    "a dynamic group's members are those meeting its rule; they are not assigned"
-                        .into(),
-            }],
-        });
+        return Err(dynamic_group(id));
     }
     let tenant = &caller.tenant;
     let actor = caller.actor()?;

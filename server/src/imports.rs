@@ -27,6 +27,10 @@ pub const MAX_IMPORT_BODY: usize = 8 << 20;
 /// invalid).
 pub const MAX_COMMIT_ROWS: usize = 10_000;
 
+/// Keys asked of the directory in one query of a preview (within SQLite's and
+/// PostgreSQL's limits on bound parameters).
+const KEYS_PER_QUERY: usize = 500;
+
 /// Bytes of a message, hint or error text an import report keeps of one violation or deny
 /// (cut on a character boundary).
 const REPORT_TEXT_BYTES: usize = 256;
@@ -119,28 +123,48 @@ pub async fn import(
     )
     .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     if !q.commit {
-        // Keys the directory already holds, per uniqueness check.
+        // Keys the directory already holds, per uniqueness check: every key of the file,
+        // asked in chunks.
         let mut taken: BTreeMap<String, Vec<String>> = BTreeMap::new();
         let mut conn = app.db.pool().acquire().await?;
         for (check, keys) in &report.lookups {
-            for key in keys.iter().take(MAX_COMMIT_ROWS) {
-                let n: i64 = sqlx::query_scalar(
-                    "SELECT COUNT(*) FROM user_keys WHERE tenant_id = $1 AND check_id = $2 AND key = $3",
-                )
-                .bind(&tenant.id)
-                .bind(check)
-                .bind(key)
-                .fetch_one(&mut *conn)
-                .await?;
-                if n > 0 {
-                    taken.entry(check.clone()).or_default().push(key.clone());
+            let keys: Vec<&String> = keys.iter().collect();
+            for chunk in keys.chunks(KEYS_PER_QUERY) {
+                let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+                let sql = format!(
+                    "SELECT key FROM user_keys WHERE tenant_id = $1 AND check_id = $2 AND key IN ({})",
+                    marks.join(", ")
+                );
+                let mut q = sqlx::query_scalar::<_, String>(&sql)
+                    .bind(&tenant.id)
+                    .bind(check);
+                for k in chunk {
+                    q = q.bind(*k);
                 }
+                let held: std::collections::BTreeSet<String> =
+                    q.fetch_all(&mut *conn).await?.into_iter().collect();
+                taken.entry(check.clone()).or_default().extend(
+                    chunk
+                        .iter()
+                        .filter(|k| held.contains(**k))
+                        .map(|k| (*k).clone()),
+                );
             }
         }
+        taken.retain(|_, keys| !keys.is_empty());
         let mut v = serde_json::to_value(&report)?;
         if let Some(o) = v.as_object_mut() {
             o.insert("taken".into(), serde_json::to_value(&taken)?);
             o.remove("lookups");
+            // A preview shows the rows as they would be stored: never a password.
+            let secret = crate::users::password_fields(&tenant.policy);
+            if let Some(Value::Array(records)) = o.get_mut("records") {
+                for r in records.iter_mut().filter_map(Value::as_object_mut) {
+                    for f in &secret {
+                        r.remove(f);
+                    }
+                }
+            }
         }
         return Ok(v);
     }

@@ -603,6 +603,7 @@ fn server_shapes() -> Map<String, Value> {
                             "message": {"type": "string", "description": "For a `conflict` with `sameTargetAs`: what happened, in English."},
                             "deny": {"description": "The kernel's denial (a `Denial`), or a tenant plugin's (`plugin_denied`)."},
                             "violations": {"type": "array", "description": "The kernel's violations, or the core's and the plugins' (`plugin_invalid`)."},
+                            "error": {"type": "object", "required": ["code", "message"], "properties": {"code": string.clone(), "message": string.clone()}, "description": "Why the kernel could not decide the item at all (`unknown_role`, `unknown_status`, `conflicting_change`, `unsupported`, ...): the other items are decided."},
                             "plugins": {"type": "array", "items": object.clone(), "description": "The tenant plugins' reports on the item."}
                         }
                     }},
@@ -653,7 +654,7 @@ fn server_shapes() -> Map<String, Value> {
                     "error": {"type": "string", "enum": ["unauthenticated", "csrf", "denied", "forbidden", "not_found", "invalid", "conflict", "too_large", "bad_request", "unavailable", "plugins_unavailable", "internal", "invalid_request", "timeout", "plugin_refused"]},
                     "message": string.clone(),
                     "reason": string.clone(),
-                    "code": {"type": "string", "description": "`bad_request` of a malformed request: a stable code (`invalid_path_parameter`; `unknown_parameter`, `missing_parameter`, `invalid_parameter`; `unsupported_media_type`, `unreadable_body`, `invalid_json`, `unknown_field`, `missing_field`, `invalid_value`)."},
+                    "code": {"type": "string", "description": "`bad_request` of a malformed request: a stable code (`invalid_path_parameter`; `unknown_parameter`, `missing_parameter`, `invalid_parameter`; `unsupported_media_type`, `unreadable_body`, `invalid_json`, `unknown_field`, `missing_field`, `invalid_value`; or the kernel's code for a question it cannot decide: `unknown_status`, `unknown_role`, ...)."},
                     "in": {"type": "string", "enum": ["path", "query", "body"], "description": "`bad_request` of a malformed request: the part of the request at fault."},
                     "field": {"type": "string", "description": "The field or parameter at fault: a path or query parameter (`id`, `limit`), a body field (`address.city`), AuthZEN's `subject.type`."},
                     "deny": s("Denial"),
@@ -1694,6 +1695,53 @@ fn serialised() -> &'static [u8] {
 /// `GET /openapi.json`.
 pub async fn serve() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], serialised()).into_response()
+}
+
+/// What the document says of each path template: its methods, and for each method the
+/// query parameters it takes.
+type Shapes = std::collections::HashMap<String, Vec<(String, Vec<String>)>>;
+
+fn shapes() -> &'static Shapes {
+    static SHAPES: OnceLock<Shapes> = OnceLock::new();
+    SHAPES.get_or_init(|| {
+        let doc = document();
+        let mut out = Shapes::new();
+        let paths = doc.get("paths").and_then(Value::as_object);
+        for (path, item) in paths.into_iter().flatten() {
+            let methods = item.as_object().into_iter().flatten().map(|(m, op)| {
+                let query = op
+                    .get("parameters")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter(|p| p.get("in").and_then(Value::as_str) == Some("query"))
+                    .filter_map(|p| p.get("name").and_then(Value::as_str).map(str::to_owned))
+                    .collect();
+                (m.to_uppercase(), query)
+            });
+            out.insert(path.clone(), methods.collect());
+        }
+        out
+    })
+}
+
+/// The methods the document gives route template `path` (`GET, POST`), for a 405's
+/// `Allow`; `None` for a path it does not describe.
+pub fn methods_of(path: &str) -> Option<String> {
+    let methods = shapes().get(path)?;
+    let mut names: Vec<&str> = methods.iter().map(|(m, _)| m.as_str()).collect();
+    names.sort_unstable();
+    Some(names.join(", "))
+}
+
+/// The query parameters `method` on route template `path` takes, as documented; `None`
+/// when the document does not describe that operation.
+pub fn query_of(method: &str, path: &str) -> Option<&'static [String]> {
+    shapes()
+        .get(path)?
+        .iter()
+        .find(|(m, _)| m == method)
+        .map(|(_, q)| q.as_slice())
 }
 
 /// Every `(method, path)` the document describes, paths as written (`/api/v1/users/{id}`).

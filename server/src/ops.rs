@@ -238,9 +238,35 @@ pub const NO_ROUTE: &str = "no route answers this path";
 
 /// Gives the answers the handlers never see (tower-http's 413 and 408, the router's 404
 /// for an unknown path and 405 for a method a route does not answer, which have plain or
-/// empty bodies) the API's typed error body. A 405 keeps its `Allow` header.
+/// empty bodies) the API's typed error body; a 405 names the route's methods (its `Allow`
+/// header, which the router adds later, from the OpenAPI document). Refuses a query string
+/// on an operation the document gives no query parameter (400 `unknown_parameter`): a
+/// parameter the server would ignore (`?dryRun=true` on an edit) must not be taken as
+/// honoured. Operations with parameters check them with their own extractor.
 pub async fn typed_limits(req: Request, next: Next) -> Response {
     let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned());
+    if let (Some(route), Some(query)) = (&route, req.uri().query())
+        && !query.is_empty()
+        && crate::openapi::query_of(method.as_str(), route).is_some_and(<[String]>::is_empty)
+    {
+        let name = form_urlencoded::parse(query.as_bytes())
+            .next()
+            .map(|(k, _)| k.chars().take(64).collect::<String>())
+            .unwrap_or_default();
+        return ApiError::from(
+            crate::error::Malformed::new(
+                crate::error::RequestPart::Query,
+                "unknown_parameter",
+                format!("unknown parameter `{name}`: this operation takes no query parameter"),
+            )
+            .field(Some(name)),
+        )
+        .into_response();
+    }
     let resp = next.run(req).await;
     let json = resp
         .headers()
@@ -259,7 +285,12 @@ pub async fn typed_limits(req: Request, next: Next) -> Response {
         )
             .into_response(),
         StatusCode::METHOD_NOT_ALLOWED => {
-            let allow = resp.headers().get(header::ALLOW).cloned();
+            let allow = resp.headers().get(header::ALLOW).cloned().or_else(|| {
+                route
+                    .as_deref()
+                    .and_then(crate::openapi::methods_of)
+                    .and_then(|m| HeaderValue::from_str(&m).ok())
+            });
             let allowed = allow
                 .as_ref()
                 .and_then(|a| a.to_str().ok())

@@ -136,8 +136,8 @@ fn not_live() -> ApiError {
 ///
 /// # Errors
 /// 403 `invalid_reset_token` for a token that is not live; 422 with the password rules'
-/// violations for a refused password (the token stays valid); 409 when the user changed
-/// meanwhile; store errors.
+/// violations for a refused password (the token stays valid); 409 `password_unchanged` for
+/// the current password, or when the user changed meanwhile; store errors.
 pub async fn redeem(
     app: &App,
     body: RedeemBody,
@@ -176,6 +176,7 @@ pub async fn redeem(
         .ok_or_else(not_live)?;
     drop(conn);
     crate::users::check_new_password(&tenant, &before.document, &body.password)?;
+    crate::users::refuse_unchanged(&tenant.policy, &before, None, &body.password).await?;
     let mut after = before.clone();
     after.password_hash = Some(crate::users::hash(&tenant.policy, body.password).await?);
     after.password_changed_at = Some(at);

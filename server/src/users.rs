@@ -41,7 +41,7 @@ fn bad(e: impl std::fmt::Display) -> ApiError {
 }
 
 fn lifecycle_bad(e: LifecycleError) -> ApiError {
-    ApiError::BadRequest(e.to_string())
+    ApiError::kernel_refused(e.code(), None, e.to_string())
 }
 
 /// The fields of type password ([`Policy::password_fields`]).
@@ -108,17 +108,82 @@ async fn verify(
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
+/// Refuses a new password that is the user's current one (409 `password_unchanged`),
+/// whichever route sets it: whoever knew the old password (a temporary one someone else
+/// saw, one being reset because it leaked) would still know it. `verified_current`: the
+/// current password the caller gave and had verified, compared as text; without one the
+/// stored hash is asked (argon2id, 19 MiB).
+pub(crate) async fn refuse_unchanged(
+    policy: &Policy,
+    before: &UserRow,
+    verified_current: Option<&str>,
+    new: &str,
+) -> Result<(), ApiError> {
+    let unchanged = match (verified_current, &before.password_hash) {
+        (Some(current), _) => current == new,
+        (None, Some(h)) => verify(policy, h, new.to_owned()).await?.matches,
+        (None, None) => false,
+    };
+    if unchanged {
+        return Err(ApiError::Conflict {
+            errors: vec![FieldError {
+                field: "password".into(),
+                code: "password_unchanged".into(),
+                message: "the new password is the current one: choose another".into(),
+            }],
+        });
+    }
+    Ok(())
+}
+
+/// Ends every session of `u` (the caller's too) when its password is replaced, whatever
+/// the policy's obligations (`obligations`, already carried out into `done`): a session
+/// opened with the old password must not outlive it, nor change the new one (an
+/// administrator's reset would otherwise be undone by whoever holds such a session).
+pub(crate) async fn end_sessions(
+    conn: &mut AnyConnection,
+    u: &mut UserRow,
+    obligations: &[Obligation],
+    done: &mut Vec<Value>,
+) -> Result<(), ApiError> {
+    if !obligations.contains(&Obligation::RevokeSessions) {
+        store::revoke_sessions(conn, u).await?;
+        done.push(serde_json::to_value(Obligation::RevokeSessions)?);
+    }
+    Ok(())
+}
+
+/// The status a new record names: a string, or none (absent or `null`: the lifecycle's
+/// initial status); anything else is refused naming the field, never replaced.
+fn status_in(doc: &Map<String, Value>) -> Result<Option<String>, ApiError> {
+    match doc.get("status") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(ApiError::invalid_field(
+            "status",
+            "`status` must be a string",
+        )),
+    }
+}
+
 fn text(doc: &Map<String, Value>, key: &str) -> Option<String> {
     doc.get(key).and_then(Value::as_str).map(str::to_owned)
 }
 
 fn string_list(v: Option<Value>, key: &str) -> Result<Option<Vec<String>>, ApiError> {
-    match v {
-        None => Ok(None),
-        Some(v) => serde_json::from_value::<Vec<String>>(v)
-            .map(Some)
-            .map_err(|_| bad(format!("`{key}` must be a list of strings"))),
+    let Some(v) = v else { return Ok(None) };
+    let list = serde_json::from_value::<Vec<String>>(v)
+        .map_err(|_| ApiError::invalid_field(key, format!("`{key}` must be a list of strings")))?;
+    let mut seen = std::collections::HashSet::new();
+    for x in &list {
+        if !seen.insert(x) {
+            return Err(ApiError::invalid_field(
+                key,
+                format!("`{key}` names `{x}` twice: a list names each once"),
+            ));
+        }
     }
+    Ok(Some(list))
 }
 
 /// Validates `record` twice: once to learn the checks, once with the store's answers (a
@@ -554,13 +619,21 @@ struct Body {
 
 fn split_body(mut body: Map<String, Value>) -> Result<Body, ApiError> {
     if body.contains_key("id") {
-        return Err(bad("`id` is assigned by the server"));
+        return Err(ApiError::invalid_field(
+            "id",
+            "`id` is assigned by the server",
+        ));
     }
     let roles = string_list(body.remove(ROLES), ROLES)?;
     let groups = string_list(body.remove(GROUPS), GROUPS)?;
     let current_password = match body.remove("currentPassword") {
         Some(Value::String(s)) => Some(s),
-        Some(_) => return Err(bad("`currentPassword` must be a string")),
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "currentPassword",
+                "`currentPassword` must be a string",
+            ));
+        }
         None => None,
     };
     Ok(Body {
@@ -601,6 +674,17 @@ pub(crate) fn authorize_groups(
     b.sort();
     if a == b {
         return Ok(None);
+    }
+    // A dynamic group's members are those meeting its rule: joined or left by no edit, as
+    // its membership route refuses it.
+    if let Some(acc) = tenant.policy.access()
+        && let Some(g) = after
+            .iter()
+            .chain(before)
+            .filter(|g| after.contains(g) != before.contains(g))
+            .find(|g| acc.is_dynamic_group(g) == Some(true))
+    {
+        return Err(crate::groups::dynamic_group(g));
     }
     // Without the policy's say, a super administrator's change is still put to the
     // tenant's plugins, as `groups.manage` told the super-administrator rule.
@@ -785,11 +869,12 @@ pub(crate) fn new_row(
             .to_owned(),
         None => "active".to_owned(),
     };
-    let status = text(&document, "status").unwrap_or_else(|| initial.clone());
+    let status = status_in(&document)?.unwrap_or_else(|| initial.clone());
     if status != initial && !is_privileged(actor) {
-        return Err(bad(format!(
-            "a new account starts as `{initial}`; change its status with a transition"
-        )));
+        return Err(ApiError::invalid_field(
+            "status",
+            format!("a new account starts as `{initial}`; change its status with a transition"),
+        ));
     }
     for f in password_fields(&tenant.policy) {
         document.remove(&f);
@@ -893,11 +978,12 @@ pub async fn create_item(
         .fields
         .iter()
         .any(|(n, _)| n == "status");
-    let status = text(&record, "status").unwrap_or_else(|| initial.clone());
+    let status = status_in(&record)?.unwrap_or_else(|| initial.clone());
     if status != initial && !is_privileged(actor) {
-        return Err(bad(format!(
-            "a new account starts as `{initial}`; change its status with a transition"
-        )));
+        return Err(ApiError::invalid_field(
+            "status",
+            format!("a new account starts as `{initial}`; change its status with a transition"),
+        ));
     }
     if has_status_field {
         record.insert("status".into(), status.clone().into());
@@ -1273,17 +1359,25 @@ async fn list_views(
     }))
 }
 
-/// The search text of a list, lower-cased, without the LIKE wildcards, at most 100
-/// characters; `None` when there is none.
+/// The search text of a list, lower-cased, at most 100 characters; `None` when there is
+/// none.
 fn search_text(q: &ListQuery) -> Option<String> {
     let text = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty())?;
-    Some(
-        text.to_lowercase()
-            .chars()
-            .filter(|c| !matches!(c, '%' | '_' | '\\'))
-            .take(100)
-            .collect(),
-    )
+    Some(text.to_lowercase().chars().take(100).collect())
+}
+
+/// The LIKE pattern that finds `text` anywhere, its wildcards and the escape character
+/// escaped (searched for as themselves, with `ESCAPE '\'`).
+fn like_anywhere(text: &str) -> String {
+    let mut out = String::from("%");
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
 }
 
 /// One page of the users the actor may read ([`list_page`]).
@@ -1330,9 +1424,9 @@ pub(crate) async fn list_page(app: &App, caller: &Caller, q: &ListQuery) -> Resu
         extra.push(Param::Text(decode_cursor(c)?));
         sql_where.push_str(&format!(" AND id > {}", next()));
     }
-    if let Some(escaped) = search_text(q) {
-        extra.push(Param::Text(format!("%{escaped}%")));
-        sql_where.push_str(&format!(" AND LOWER(document) LIKE {}", next()));
+    if let Some(text) = search_text(q) {
+        extra.push(Param::Text(like_anywhere(&text)));
+        sql_where.push_str(&format!(" AND LOWER(document) LIKE {} ESCAPE '\\'", next()));
     }
     extra.push(Param::Int(limit + 1));
     let tail = format!("ORDER BY id LIMIT {}", next());
@@ -1380,7 +1474,12 @@ pub async fn update(
     let requested_status = match b.record.remove("status") {
         None => None,
         Some(Value::String(s)) => Some(s),
-        Some(_) => return Err(bad("`status` must be a string")),
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "status",
+                "`status` must be a string",
+            ));
+        }
     };
     let (before, read_dir, mut conn) = readable_target_and_conn(app, caller, id).await?;
     // May the actor update this user at all, before the record is validated: an actor who
@@ -1543,7 +1642,10 @@ pub async fn update(
     }
     fields::check_edit(&tenant.policy, &dir, actor, &before_account, &after_account)?;
     if requested_status.is_some() {
-        return Err(bad("change `status` with POST /api/v1/users/{id}/status"));
+        return Err(ApiError::invalid_field(
+            "status",
+            "change `status` with POST /api/v1/users/{id}/status",
+        ));
     }
     if after.super_admin != before.super_admin && !is_privileged(actor) {
         return Err(ApiError::Forbidden {
@@ -1606,6 +1708,9 @@ pub async fn update(
         (Some(_), None) if plain.is_some() => Some(false),
         _ => None,
     };
+    // A wrong current password for one's own password counts as a failed sign-in (the
+    // policy's lockout), as on `POST /users/{id}/password`: the edit is no oracle either.
+    let own_guess_wrong = current_password_verified == Some(false) && actor.id == before.id;
     // Taking the flag from a super administrator: the count the kernel's `lastSuperAdmin`
     // guard decides on, held again at write time.
     let supers = if before.super_admin && !after.super_admin {
@@ -1632,23 +1737,48 @@ pub async fn update(
             )
             .map_err(lifecycle_bad)?;
             if !ch.allowed() {
+                if own_guess_wrong {
+                    drop(conn);
+                    crate::login::failed(app, tenant, &before.id, now()).await?;
+                }
                 return Err(ApiError::denied(ch.deny));
             }
             ch.obligations
+        }
+        // No lifecycle, no `changes` rules: still, one's own current password given and
+        // wrong is refused, as the kernel refuses it under a lifecycle.
+        None if own_guess_wrong => {
+            drop(conn);
+            crate::login::failed(app, tenant, &before.id, now()).await?;
+            return Err(ApiError::Forbidden {
+                deny: None,
+                reason: "current_password_required",
+            });
         }
         None => Vec::new(),
     };
     drop(conn);
     let at = now().unix();
     if let Some(p) = plain {
+        // As the password routes hold it: not the current password again; a password
+        // set for someone else is temporary (whoever chose it knows it), one's own is not.
+        let verified_current = b
+            .current_password
+            .as_deref()
+            .filter(|_| current_password_verified == Some(true));
+        refuse_unchanged(&tenant.policy, &before, verified_current, &p).await?;
         after.password_hash = Some(hash(&tenant.policy, p).await?);
         after.password_changed_at = Some(at);
-        after.must_change_password = false;
+        after.must_change_password = actor.id != before.id;
     }
     let audit = Audit { caller, request_id };
     let mut tx = app.db.begin_write().await?;
+    let password_set = after.password_hash != before.password_hash;
     let written: Result<Vec<Value>, ApiError> = async {
-        let done = apply_obligations(&mut tx, &mut after, &obligations, &actor.id, at).await?;
+        let mut done = apply_obligations(&mut tx, &mut after, &obligations, &actor.id, at).await?;
+        if password_set {
+            end_sessions(&mut tx, &mut after, &obligations, &mut done).await?;
+        }
         store::update_user(&mut tx, &after, at).await?;
         if let Some(n) = supers {
             store::recheck_super_admins(
@@ -2119,27 +2249,11 @@ pub async fn change_password(
         None => (Vec::new(), json!({"policy": tenant.policy.hash()})),
     };
     check_new_password(tenant, &before.document, &body.password)?;
-    // A temporary password (or the current one) is not a new password: whoever saw it
-    // would still know it. A current password just verified is compared as text; only
-    // without one is the stored hash asked again (argon2id, 19 MiB).
-    let unchanged = match (&body.current_password, verified, &before.password_hash) {
-        (Some(current), Some(true), _) => *current == body.password,
-        (_, _, Some(h)) => {
-            verify(&tenant.policy, h, body.password.clone())
-                .await?
-                .matches
-        }
-        (_, _, None) => false,
-    };
-    if unchanged {
-        return Err(ApiError::Conflict {
-            errors: vec![FieldError {
-                field: "password".into(),
-                code: "password_unchanged".into(),
-                message: "the new password is the current one: choose another".into(),
-            }],
-        });
-    }
+    let verified_current = body
+        .current_password
+        .as_deref()
+        .filter(|_| verified == Some(true));
+    refuse_unchanged(&tenant.policy, &before, verified_current, &body.password).await?;
     let at = now().unix();
     let mut after = before.clone();
     after.password_hash = Some(hash(&tenant.policy, body.password).await?);
@@ -2148,12 +2262,7 @@ pub async fn change_password(
     let audit = Audit { caller, request_id };
     let mut tx = app.db.begin_write().await?;
     let mut done = apply_obligations(&mut tx, &mut after, &obligations, &actor.id, at).await?;
-    // Every session ends, the caller's too, whatever the policy's obligations: a session
-    // opened with the old password (a temporary one someone else saw) must not outlive it.
-    if !obligations.contains(&Obligation::RevokeSessions) {
-        store::revoke_sessions(&mut tx, &mut after).await?;
-        done.push(serde_json::to_value(Obligation::RevokeSessions)?);
-    }
+    end_sessions(&mut tx, &mut after, &obligations, &mut done).await?;
     store::update_user(&mut tx, &after, at).await?;
     audit
         .write(
@@ -2225,10 +2334,13 @@ pub async fn password_reset(
         (Some(method @ (ResetMethod::Token | ResetMethod::TemporaryPassword)), _, Some(_)) => {
             // Never silently dropped: only the admin method takes a password.
             let name = serde_json::to_value(method)?;
-            return Err(bad(format!(
-                "`password` is only for the admin method, not `{}`",
-                name.as_str().unwrap_or_default()
-            )));
+            return Err(ApiError::invalid_field(
+                "password",
+                format!(
+                    "`password` is only for the admin method, not `{}`",
+                    name.as_str().unwrap_or_default()
+                ),
+            ));
         }
         (Some(ResetMethod::TemporaryPassword), Some(p), _) => {
             after.password_hash = Some(hash(&tenant.policy, p.expose().to_owned()).await?);
@@ -2242,7 +2354,10 @@ pub async fn password_reset(
             None
         }
         (Some(ResetMethod::Admin), _, None) => {
-            return Err(bad("the admin method needs `password`"));
+            return Err(ApiError::missing_field(
+                "password",
+                "the admin method needs `password`",
+            ));
         }
         _ => None,
     };
@@ -2264,6 +2379,9 @@ pub async fn password_reset(
     let audit = Audit { caller, request_id };
     let mut tx = app.db.begin_write().await?;
     let mut done = apply_obligations(&mut tx, &mut after, &obligations, &actor.id, at).await?;
+    if after.password_hash != before.password_hash {
+        end_sessions(&mut tx, &mut after, &obligations, &mut done).await?;
+    }
     for o in &token_obligations {
         if let Obligation::IssueResetToken { expires_at } = o {
             done.push(crate::reset::issue(&mut tx, &after, *expires_at, at).await?);

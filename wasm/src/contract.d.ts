@@ -1233,6 +1233,12 @@ export interface ItemResult {
    */
   deny?: Denial | null;
   /**
+   * Why the item could not be decided at all (outcome `invalid`): it names a role, a
+   * status or an action the policy does not declare, adds and removes one role, or
+   * needs a setting the policy lacks. The other items are decided as usual.
+   */
+  error?: ItemError | null;
+  /**
    * The item's index in the request.
    */
   index: number;
@@ -1256,6 +1262,23 @@ export interface ItemResult {
    * The record's violations (imports).
    */
   violations?: Violation[];
+}
+/**
+ * Why one item of a bulk request could not be decided (see [`ItemResult::error`]).
+ *
+ * This interface was referenced by `WardenContract`'s JSON-Schema
+ * via the `definition` "ItemError".
+ */
+export interface ItemError {
+  /**
+   * The stable code, as the contract's errors name it (`unknown_role`,
+   * `unknown_status`, `conflicting_change`, `unsupported`, ...).
+   */
+  code: string;
+  /**
+   * What is wrong, in English.
+   */
+  message: string;
 }
 /**
  * One broken rule, as validation reports it.

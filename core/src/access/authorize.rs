@@ -180,6 +180,8 @@ pub enum AccessErrorKind {
     UnknownRole,
     /// An account names a group the policy does not declare.
     UnknownGroup,
+    /// A change both adds and removes a role: what it would leave is ambiguous.
+    ConflictingChange,
 }
 
 /// A request that cannot be decided because it is malformed for this policy.
@@ -203,6 +205,10 @@ impl std::fmt::Display for AccessError {
             AccessErrorKind::UnknownAction => write!(f, "unknown action `{name}`: {detail}"),
             AccessErrorKind::UnknownRole => write!(f, "unknown role `{name}` in `{detail}`"),
             AccessErrorKind::UnknownGroup => write!(f, "unknown group `{name}` in `{detail}`"),
+            AccessErrorKind::ConflictingChange => write!(
+                f,
+                "role `{name}` is both in `change.add` and in `change.remove`: a change names a role once"
+            ),
         }
     }
 }
@@ -230,6 +236,10 @@ impl AccessError {
         AccessError::new(AccessErrorKind::UnknownRole, role, at)
     }
 
+    pub(crate) fn conflicting_change(role: &str) -> Self {
+        AccessError::new(AccessErrorKind::ConflictingChange, role, "change.remove")
+    }
+
     pub(crate) fn unknown_group(group: &str, at: &str) -> Self {
         AccessError::new(AccessErrorKind::UnknownGroup, group, at)
     }
@@ -237,6 +247,17 @@ impl AccessError {
     /// The kind of error.
     pub fn kind(&self) -> AccessErrorKind {
         self.kind
+    }
+
+    /// The contract's stable code for it (`unknown_role`, `conflicting_change`, ...).
+    pub fn code(&self) -> &'static str {
+        match self.kind {
+            AccessErrorKind::NoAccess => "unsupported",
+            AccessErrorKind::UnknownAction => "unknown_action",
+            AccessErrorKind::UnknownRole => "unknown_role",
+            AccessErrorKind::UnknownGroup => "unknown_group",
+            AccessErrorKind::ConflictingChange => "conflicting_change",
+        }
     }
 
     /// The action, role or group the request named (none for `NoAccess`).
@@ -248,7 +269,9 @@ impl AccessError {
     pub fn at(&self) -> Option<&str> {
         matches!(
             self.kind,
-            AccessErrorKind::UnknownRole | AccessErrorKind::UnknownGroup
+            AccessErrorKind::UnknownRole
+                | AccessErrorKind::UnknownGroup
+                | AccessErrorKind::ConflictingChange
         )
         .then_some(self.detail.as_str())
     }
@@ -1075,6 +1098,15 @@ fn role_changes(
     };
     let mut granted = change_roles(access, &change.add, "change.add")?;
     let removed = change_roles(access, &change.remove, "change.remove")?;
+    // Added and removed at once: the kernel would judge one outcome and a caller might
+    // apply the other (removing, then adding), so such a change is refused.
+    if let Some(r) = granted
+        .iter()
+        .find(|i| removed.contains(i))
+        .and_then(|&i| access.roles.get(i))
+    {
+        return Err(AccessError::conflicting_change(&r.id));
+    }
     if creating {
         // Creating an account grants every role it starts with.
         granted.extend(

@@ -212,29 +212,21 @@ impl From<PolicyError> for ApiError {
 
 impl From<AccessError> for ApiError {
     fn from(e: AccessError) -> Self {
-        let (kind, code) = match e.kind() {
-            AccessErrorKind::NoAccess => (ApiErrorKind::Unsupported, "unsupported"),
-            AccessErrorKind::UnknownAction => (ApiErrorKind::Rejected, "unknown_action"),
-            AccessErrorKind::UnknownRole => (ApiErrorKind::Rejected, "unknown_role"),
-            AccessErrorKind::UnknownGroup => (ApiErrorKind::Rejected, "unknown_group"),
+        let kind = match e.kind() {
+            AccessErrorKind::NoAccess => ApiErrorKind::Unsupported,
+            _ => ApiErrorKind::Rejected,
         };
-        ApiError::new(kind, code, e.to_string())
+        ApiError::new(kind, e.code(), e.to_string())
     }
 }
 
 impl From<LifecycleError> for ApiError {
     fn from(e: LifecycleError) -> Self {
-        let (kind, code) = match e.kind() {
-            LifecycleErrorKind::NoLifecycle => (ApiErrorKind::Unsupported, "unsupported"),
-            LifecycleErrorKind::UnknownStatus => (ApiErrorKind::Rejected, "unknown_status"),
-            LifecycleErrorKind::UnknownVerification => {
-                (ApiErrorKind::Rejected, "unknown_verification")
-            }
-            LifecycleErrorKind::UnknownFeature => (ApiErrorKind::Rejected, "unknown_feature"),
-            LifecycleErrorKind::UnknownRole => (ApiErrorKind::Rejected, "unknown_role"),
-            LifecycleErrorKind::UnknownGroup => (ApiErrorKind::Rejected, "unknown_group"),
+        let kind = match e.kind() {
+            LifecycleErrorKind::NoLifecycle => ApiErrorKind::Unsupported,
+            _ => ApiErrorKind::Rejected,
         };
-        ApiError::new(kind, code, e.to_string())
+        ApiError::new(kind, e.code(), e.to_string())
     }
 }
 
@@ -248,9 +240,9 @@ impl From<BulkError> for ApiError {
         }
         match e.kind() {
             BulkErrorKind::Unsupported => {
-                ApiError::new(ApiErrorKind::Unsupported, "unsupported", e.to_string())
+                ApiError::new(ApiErrorKind::Unsupported, e.code(), e.to_string())
             }
-            _ => ApiError::rejected("bulk_rejected", e.to_string()),
+            _ => ApiError::rejected(e.code(), e.to_string()),
         }
     }
 }

@@ -300,6 +300,18 @@ impl LifecycleError {
         self.kind
     }
 
+    /// The contract's stable code for it (`unknown_status`, `unsupported`, ...).
+    pub fn code(&self) -> &'static str {
+        match self.kind {
+            LifecycleErrorKind::NoLifecycle => "unsupported",
+            LifecycleErrorKind::UnknownStatus => "unknown_status",
+            LifecycleErrorKind::UnknownVerification => "unknown_verification",
+            LifecycleErrorKind::UnknownFeature => "unknown_feature",
+            LifecycleErrorKind::UnknownRole => "unknown_role",
+            LifecycleErrorKind::UnknownGroup => "unknown_group",
+        }
+    }
+
     /// The status, verification kind or feature the request named, when that is the error.
     pub fn name(&self) -> Option<&str> {
         self.name.as_deref()

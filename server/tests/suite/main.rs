@@ -20,5 +20,6 @@ mod instances;
 mod isolation;
 mod openapi;
 mod ops;
+mod parity;
 mod plugins;
 mod store;

@@ -1,0 +1,441 @@
+//! Neighbouring routes answer alike: a password set by an edit, a reset or a redemption is
+//! held as the password route holds it; a bulk item as its single-item route; a list's
+//! search, a body's lists and a query string as documented. Found by black-box probes of
+//! a running server (2026-12-06); each test fails on the server before its fix.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+use crate::common::{Auth, Env, Which, demo_user};
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+use warden_server::seed::DEMO_PASSWORD;
+
+const CRM: &str = "crm";
+const HR: &str = "hr-platform";
+const PPP: &str = "production-planner-pro";
+const RENTAL: &str = "rental-platform";
+
+/// A signed-in session of `login`.
+async fn session(env: &Env, tenant: &str, login: &str, password: &str) -> Auth {
+    let cookie = env
+        .sign_in(tenant, login, password)
+        .await
+        .unwrap_or_else(|| panic!("{login} signs in"));
+    Auth::cookie(&cookie)
+}
+
+/// What `GET /session` answers a session: 200 while it lives.
+async fn session_status(env: &Env, me: &Auth) -> StatusCode {
+    env.call(Method::GET, "/api/v1/session", me, None).await.0
+}
+
+/// An administrator's reset ends the user's sessions, whatever the method: a session
+/// opened with the old password could otherwise set a password of its own over the one
+/// the administrator chose (CRM asks no current password), taking the account back.
+async fn a_reset_ends_the_users_sessions(env: &Env) {
+    let users = env.demo(CRM).await;
+    let admin = demo_user(&users, "admin");
+    let tom = demo_user(&users, "rep");
+    let key = env.key(CRM, "service").await;
+    let as_admin = Auth::key(&key, &admin.id);
+    let reset = format!("/api/v1/users/{}/password-reset", tom.id);
+    let chosen = "Rv5-Heron-Indigo!";
+
+    let me = session(env, CRM, &tom.login, DEMO_PASSWORD).await;
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &reset,
+            &as_admin,
+            Some(json!({"method": "admin", "password": chosen})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(
+        v["obligations"]
+            .as_array()
+            .is_some_and(|o| o.iter().any(|o| o["kind"] == "revokeSessions")),
+        "{v}"
+    );
+    assert_eq!(session_status(env, &me).await, StatusCode::UNAUTHORIZED);
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/password", tom.id),
+            &me,
+            Some(json!({"password": "Attacker-Owned-9!"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+    assert!(env.sign_in(CRM, &tom.login, chosen).await.is_some());
+
+    // A temporary password ends them too (the rental platform offers the method).
+    let rental = env.demo(RENTAL).await;
+    let alice = demo_user(&rental, "admin");
+    let lucas = demo_user(&rental, "customer");
+    let me = session(env, RENTAL, &lucas.login, DEMO_PASSWORD).await;
+    let key = env.key(RENTAL, "service").await;
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/password-reset", lucas.id),
+            &Auth::key(&key, &alice.id),
+            Some(json!({"method": "temporaryPassword"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(session_status(env, &me).await, StatusCode::UNAUTHORIZED);
+}
+on_both!(a_reset_ends_the_users_sessions);
+
+/// A password set by an edit is held as `POST /users/{id}/password` holds it: a wrong
+/// current password counts as a failed sign-in (the lockout applies: the edit is no oracle
+/// to guess with), the current password is not a new one, and every session ends; a
+/// password an administrator sets for someone else must be changed at the next sign-in.
+async fn a_password_edit_is_held_as_the_password_route(env: &Env) {
+    let rental = env.demo(RENTAL).await;
+    let lucas = demo_user(&rental, "customer");
+    let me = session(env, RENTAL, &lucas.login, DEMO_PASSWORD).await;
+    let path = format!("/api/v1/users/{}", lucas.id);
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &path,
+            &me,
+            Some(json!({"password": DEMO_PASSWORD, "currentPassword": DEMO_PASSWORD})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["errors"][0]["code"], "password_unchanged", "{v}");
+    for i in 0..5 {
+        let (s, v, _) = env
+            .call(
+                Method::PATCH,
+                &path,
+                &me,
+                Some(json!({"password": "Violet-Kettle-42!x", "currentPassword": format!("wrong-{i}")})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    }
+    // The policy's lockout (5 failures) locked the account: the right password no longer
+    // signs in.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/session",
+            &Auth::None,
+            Some(json!({"tenant": RENTAL, "login": lucas.login, "password": DEMO_PASSWORD})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "locked", "{v}");
+
+    // One's own password changed by an edit ends every session, the caller's too.
+    let users = env.demo(PPP).await;
+    let bob = demo_user(&users, "bob");
+    let admin = demo_user(&users, "admin");
+    let me = session(env, PPP, &bob.login, DEMO_PASSWORD).await;
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", bob.id),
+            &me,
+            Some(json!({"password": "Violet-Kettle-42!x", "currentPassword": DEMO_PASSWORD})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(session_status(env, &me).await, StatusCode::UNAUTHORIZED);
+    // Set by a super administrator: temporary, and Bob's new session ends with it.
+    let me = session(env, PPP, &bob.login, "Violet-Kettle-42!x").await;
+    let key = env.key(PPP, "service").await;
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", bob.id),
+            &Auth::key(&key, &admin.id),
+            Some(json!({"password": "Amber-Lantern-77?q"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(session_status(env, &me).await, StatusCode::UNAUTHORIZED);
+    let me = session(env, PPP, &bob.login, "Amber-Lantern-77?q").await;
+    let (s, v, _) = env.call(Method::GET, "/api/v1/session", &me, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["mustChangePassword"], true, "{v}");
+}
+on_both!(a_password_edit_is_held_as_the_password_route);
+
+/// A reset token does not set the current password again, as the password route refuses
+/// it; the token stays valid for another password.
+async fn a_redeemed_token_needs_a_new_password(env: &Env) {
+    let users = env.demo(CRM).await;
+    let admin = demo_user(&users, "admin");
+    let tom = demo_user(&users, "rep");
+    let key = env.key(CRM, "service").await;
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/password-reset", tom.id),
+            &Auth::key(&key, &admin.id),
+            Some(json!({"method": "token"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let token: String = sqlx_token(env, &tom.id).await;
+    let redeem = |password: &str| json!({"tenant": CRM, "token": token, "password": password});
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/password-reset",
+            &Auth::None,
+            Some(redeem(DEMO_PASSWORD)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["errors"][0]["code"], "password_unchanged", "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/password-reset",
+            &Auth::None,
+            Some(redeem("Rv5-Heron-Indigo!")),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+on_both!(a_redeemed_token_needs_a_new_password);
+
+/// The token a reset issued, from the outbox message that carries it to the user.
+async fn sqlx_token(env: &Env, user: &str) -> String {
+    let rows: Vec<String> = sqlx::query_scalar(
+        "SELECT payload FROM outbox WHERE user_id = $1 AND kind = 'issueResetToken'",
+    )
+    .bind(user)
+    .fetch_all(env.app.db.pool())
+    .await
+    .expect("outbox");
+    rows.iter()
+        .find_map(|p| {
+            let v: Value = serde_json::from_str(p).ok()?;
+            v["token"].as_str().map(str::to_owned)
+        })
+        .unwrap_or_else(|| panic!("no reset token in the outbox: {rows:?}"))
+}
+
+/// A bulk item the kernel cannot decide (an undeclared role, a role both added and
+/// removed) is reported with its error, and the other items are decided and committed:
+/// nothing is lost, and adding and removing a role at once no longer slips a forbidden
+/// combination past the kernel (it judged the role removed, the server stored it added).
+async fn a_bulk_item_that_cannot_be_decided_is_reported(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let paul = demo_user(&users, "paul");
+    let sophie = demo_user(&users, "sophie");
+    let key = env.key(HR, "service").await;
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &Auth::key(&key, &hr.id),
+            Some(json!({"items": [
+                {"op": "roles", "id": paul.id, "add": ["bogus"]},
+                {"op": "roles", "id": hr.id, "add": ["hrViewer"], "remove": ["hrViewer"]},
+                {"op": "status", "id": sophie.id, "to": "inactive"}
+            ]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let r = &v["results"];
+    assert_eq!(r[0]["outcome"], "refused", "{v}");
+    assert_eq!(r[0]["error"]["code"], "unknown_role", "{v}");
+    assert_eq!(r[1]["outcome"], "refused", "{v}");
+    assert_eq!(r[1]["error"]["code"], "conflicting_change", "{v}");
+    assert_eq!(r[2]["outcome"], "committed", "{v}");
+    assert_eq!(env.stored_status(&sophie.id).await, "inactive");
+    let roles: String = sqlx::query_scalar("SELECT roles FROM users WHERE id = $1")
+        .bind(&hr.id)
+        .fetch_one(env.app.db.pool())
+        .await
+        .expect("a stored user");
+    assert!(!roles.contains("hrViewer"), "{roles}");
+}
+on_both!(a_bulk_item_that_cannot_be_decided_is_reported);
+
+/// A body's fields are refused, naming the field, rather than replaced or stored as they
+/// would never be by their own routes: a status that is not a string (it became the
+/// initial status), a list naming one role twice, a dynamic group (its members are those
+/// meeting its rule).
+async fn a_bodys_lists_and_status_are_checked(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let sophie = demo_user(&users, "sophie");
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+    let mut user = json!({"firstName": "Nina", "lastName": "Roux", "email": "nina.roux@company.com", "jobTitle": "QA Engineer", "manager": sophie.id, "organization": "company"});
+    for bad in [json!(123), json!(true), json!(["active"])] {
+        user["status"] = bad;
+        let (s, v, _) = env
+            .call(Method::POST, "/api/v1/users", &as_hr, Some(user.clone()))
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+        assert_eq!(v["field"], "status", "{v}");
+    }
+    let path = format!("/api/v1/users/{}", sophie.id);
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &path,
+            &as_hr,
+            Some(json!({"roles": ["employee", "employee"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["field"], "roles", "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &path,
+            &as_hr,
+            Some(json!({"groups": ["hr-team"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["errors"][0]["code"], "dynamic_group", "{v}");
+    let (_, v, _) = env.call(Method::GET, &path, &as_hr, None).await;
+    assert!(
+        !v["user"]["groups"]
+            .as_array()
+            .is_some_and(|g| g.iter().any(|g| g == "hr-team")),
+        "{v}"
+    );
+}
+on_both!(a_bodys_lists_and_status_are_checked);
+
+/// A query parameter an operation does not take is refused, not ignored: an edit sent
+/// with `?dryRun=true` must not be stored as if the caller had asked for it. A 405 names
+/// the methods the route answers.
+async fn a_query_an_operation_does_not_take_is_refused(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let sophie = demo_user(&users, "sophie");
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+    let path = format!("/api/v1/users/{}", sophie.id);
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("{path}?dryRun=true"),
+            &as_hr,
+            Some(json!({"jobTitle": "Changed Title"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["code"], "unknown_parameter", "{v}");
+    assert_eq!(v["field"], "dryRun", "{v}");
+    let (_, v, _) = env.call(Method::GET, &path, &as_hr, None).await;
+    assert_ne!(v["user"]["jobTitle"], "Changed Title", "{v}");
+    // Documented parameters still pass; unknown ones are named by the route's own check.
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/users?limit=1", &as_hr, None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/statistics?foo=1", &as_hr, None)
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["field"], "foo", "{v}");
+    let (s, v, h) = env.call(Method::POST, &path, &as_hr, Some(json!({}))).await;
+    assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED, "{v}");
+    let message = v["message"].as_str().unwrap_or_default();
+    for m in ["GET", "PATCH", "DELETE"] {
+        assert!(message.contains(m), "{v}");
+    }
+    assert!(h.get("allow").is_some(), "{h:?}");
+}
+on_both!(a_query_an_operation_does_not_take_is_refused);
+
+/// A search finds the LIKE wildcards as themselves: `_` is an underscore, `%` a percent
+/// sign, not "any character" or "anything".
+async fn a_search_takes_wildcards_literally(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let sophie = demo_user(&users, "sophie");
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(json!({"firstName": "Una", "lastName": "Score", "email": "under_score@company.com", "jobTitle": "QA Engineer", "manager": sophie.id, "organization": "company"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let found = |q: &'static str| {
+        let as_hr = as_hr.clone();
+        async move {
+            let (s, v, _) = env
+                .call(Method::GET, &format!("/api/v1/users?q={q}"), &as_hr, None)
+                .await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+            v["users"].as_array().map_or(0, Vec::len)
+        }
+    };
+    assert_eq!(found("under_score").await, 1, "`_` is searched for");
+    assert_eq!(found("nder_sco").await, 1);
+    assert_eq!(found("under%25score").await, 0, "`%` is no wildcard");
+    assert_eq!(found("%25").await, 0, "`%` alone matches nobody here");
+}
+on_both!(a_search_takes_wildcards_literally);
+
+/// An import's preview shows the rows as they would be stored, never their passwords,
+/// and names every key the directory already holds, past the first chunk of keys asked.
+async fn an_import_preview_shows_no_password_and_every_taken_key(env: &Env) {
+    let users = env.demo(PPP).await;
+    let admin = demo_user(&users, "admin");
+    let bob = demo_user(&users, "bob");
+    let key = env.key(PPP, "service").await;
+    let mut csv = String::from("firstName,lastName,email,password,organization\n");
+    for i in 0..600 {
+        csv.push_str(&format!(
+            "Ann,Lee,ann{i}@planner.example,Kx8-Pelican-Ruby!,plant-a\n"
+        ));
+    }
+    csv.push_str(&format!(
+        "Bob,Again,{},Kx8-Pelican-Ruby!,plant-a\n",
+        bob.login
+    ));
+    let (s, v, _) = env
+        .call_raw(
+            Method::POST,
+            "/api/v1/imports?format=csv",
+            &Auth::key(&key, &admin.id),
+            Some(csv),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let text = v.to_string();
+    assert!(
+        !text.contains("Kx8-Pelican-Ruby!"),
+        "a password in the preview"
+    );
+    let taken: Vec<&Value> = v["taken"]
+        .as_object()
+        .into_iter()
+        .flat_map(|m| m.values())
+        .flat_map(|k| k.as_array().into_iter().flatten())
+        .collect();
+    assert_eq!(taken.len(), 1, "{}", v["taken"]);
+    assert!(
+        taken[0].as_str().is_some_and(|k| k.contains("bob@")),
+        "{}",
+        v["taken"]
+    );
+}
+on_both!(an_import_preview_shows_no_password_and_every_taken_key);
