@@ -22,11 +22,16 @@
 //! `durationMinutes` are the parameters of the transition asked about; the kernel's
 //! state machine and the tenant's plugins' transition hook then run after the
 //! authorization allowed, as for the status route, and may only turn the allow into a
-//! deny.
+//! deny. A deletion (`users.delete`) is always also the lifecycle's, as the deletion route
+//! decides it (a policy without deletion refuses every one); its `action.properties`
+//! `mode` and `activeBookings` are the route's. The searches answer as evaluations would:
+//! every result they return is allowed by an evaluation of it.
 //!
 //! **Actions.** An action name `module.action` is the kernel's action as is; a bare name
 //! (`read`) is the action of the module named like the resource's type (`record.read`) or
-//! its plural (`users.read` for a `user`).
+//! its plural (`users.read` for a `user`). A resource other than a user is acted on through
+//! its own module only: another module's action is an error of the question
+//! (`action_not_applicable`), never an answer about the resource.
 //!
 //! **Decisions.** `decision` is the kernel's allow; the response `context` names the
 //! policy (`policy`, its hash, and `policyVersion`), the `mode` (`directory`), the action
@@ -367,6 +372,90 @@ fn module_of(tenant: &Tenant, resource_type: &str, name: &str) -> Option<String>
         })
 }
 
+/// Whether `action` acts on resources of `resource_type`: a user is acted on through any
+/// module (`roles.assign` names it in full); another type only through its own module
+/// (the type, or its plural), as the action search lists them. `accounts.read` does not
+/// decide whether a lead may be read.
+fn acts_on(tenant: &Tenant, resource_type: &str, action: &str) -> bool {
+    if resource_type == "user" {
+        return true;
+    }
+    let Some((module, _)) = action.split_once('.') else {
+        return false;
+    };
+    module_of(tenant, resource_type, "")
+        .as_deref()
+        .unwrap_or(resource_type)
+        == module
+}
+
+/// The parameters of a deletion asked about (`action.properties` of `users.delete`), as
+/// the deletion route's query: `mode` and `activeBookings`; the deletion counts as
+/// confirmed (a confirmation is the caller's step, not a permission). The field and the
+/// reason when one is malformed.
+fn delete_params(
+    p: Option<&Map<String, Value>>,
+) -> std::result::Result<crate::users::DeleteQuery, (String, String)> {
+    let mut q = crate::users::DeleteQuery {
+        confirm: true,
+        ..crate::users::DeleteQuery::default()
+    };
+    let Some(p) = p else { return Ok(q) };
+    if let Some(m) = p.get("mode") {
+        q.mode = Some(serde_json::from_value(m.clone()).map_err(|_| {
+            (
+                "action.properties.mode".to_owned(),
+                "must be `soft`, `hard` or `anonymize`".to_owned(),
+            )
+        })?);
+    }
+    if let Some(n) = p.get("activeBookings") {
+        q.active_bookings = Some(n.as_u64().and_then(|n| u32::try_from(n).ok()).ok_or_else(
+            || {
+                (
+                    "action.properties.activeBookings".to_owned(),
+                    "must be a whole number from 0 to 4294967295".to_owned(),
+                )
+            },
+        )?);
+    }
+    Ok(q)
+}
+
+/// The lifecycle's decision on `actor` deleting `target` (the deletion route's second
+/// question, after the authorization): `Err` when the policy has no lifecycle (the route
+/// cannot delete at all then) or the question cannot be asked. `supers`: the tenant's
+/// count of active super administrators, read once by the caller.
+fn deletion(
+    tenant: &Tenant,
+    dir: &Directory,
+    actor: &UserRow,
+    target: &UserRow,
+    q: &crate::users::DeleteQuery,
+    supers: i64,
+) -> std::result::Result<lifecycle::DeleteDecision, (&'static str, String)> {
+    let req =
+        crate::users::delete_request(tenant, dir, actor.account(), target.account(), q, supers)
+            .map_err(|e| ("unsupported", e.to_string()))?;
+    lifecycle::delete(&tenant.policy, &req, now()).map_err(|e| (e.code(), e.to_string()))
+}
+
+/// Whether the lifecycle lets `actor` delete `target` when nothing is asked but the
+/// deletion (a search's question): the same decision as an evaluation without properties.
+fn deletion_allows(
+    tenant: &Tenant,
+    dir: &Directory,
+    actor: &UserRow,
+    target: &UserRow,
+    supers: i64,
+) -> bool {
+    let q = crate::users::DeleteQuery {
+        confirm: true,
+        ..crate::users::DeleteQuery::default()
+    };
+    deletion(tenant, dir, actor, target, &q, supers).is_ok_and(|d| d.allowed())
+}
+
 /// What the context of every decision starts with.
 fn base_context(tenant: &Tenant) -> Map<String, Value> {
     let mut c = Map::new();
@@ -453,26 +542,6 @@ fn directory_of(mut rows: Vec<(String, Option<String>)>) -> Directory {
     let (dir, _problems) =
         Directory::from_rows(rows.iter().map(|(i, m)| (i.as_str(), m.as_deref())));
     dir
-}
-
-/// The kernel's decision on `actor` doing `action` to `target`, with the directory
-/// between them read from the store (as an evaluation reads it; `actor_chain`, the
-/// actor's own chain of managers, read once by the caller): `Some` only when it allows (a
-/// deny, or a question the kernel refuses, is `None`).
-async fn kernel_decision(
-    conn: &mut AnyConnection,
-    tenant: &Tenant,
-    actor: &UserRow,
-    actor_chain: &[(String, Option<String>)],
-    action: &str,
-    target: &Target,
-) -> Result<Option<AuthzDecision>, ApiError> {
-    let mut rows = actor_chain.to_vec();
-    if let Some(s) = target.subject() {
-        rows.extend(store::ancestors(conn, &tenant.id, s).await?);
-    }
-    let dir = directory_of(rows);
-    Ok(allowed_by_kernel(tenant, &dir, actor, action, target))
 }
 
 /// The kernel's decision on `actor` doing `action` to `target` with `dir`, when it allows
@@ -573,6 +642,17 @@ async fn decide(
     };
     let action = warden_action(tenant, &q.resource_type, &q.action);
     ctx.insert("action".into(), action.clone().into());
+    if !acts_on(tenant, &q.resource_type, &action) {
+        return Ok(deny_with_error(
+            ctx,
+            400,
+            "action_not_applicable",
+            format!(
+                "`{action}` does not act on `{}` resources: a resource is acted on through its own module",
+                q.resource_type
+            ),
+        ));
+    }
     let target = loaded.target();
     let starts: Vec<&str> = std::iter::once(actor.id.as_str())
         .chain(target.subject())
@@ -601,6 +681,33 @@ async fn decide(
             ignored,
             q.action_properties.is_some(),
         ));
+    }
+    // A deletion is the lifecycle's too (`deletion`: disabled, who may, blockers), asked
+    // as the deletion route asks it, before the plugins as there; `action.properties` give
+    // its `mode` and `activeBookings`.
+    let mut deleted = None;
+    if let (Loaded::User(target_user), "users.delete") = (&loaded, action.as_str()) {
+        let params = match delete_params(q.action_properties.as_ref()) {
+            Ok(p) => p,
+            Err((field, reason)) => {
+                ctx.insert("field".into(), field.clone().into());
+                return Ok(deny_with_error(
+                    ctx,
+                    400,
+                    "invalid_request",
+                    format!("`{field}` {reason}"),
+                ));
+            }
+        };
+        let supers = store::active_super_admins(conn, &tenant.id, &tenant.policy).await?;
+        match deletion(tenant, &dir, &actor, target_user, &params, supers) {
+            Err((code, message)) => return Ok(deny_with_error(ctx, 400, code, message)),
+            Ok(dd) if !dd.allowed() => {
+                let deny = serde_json::to_value(&dd.deny)?;
+                return Ok(deny_answer(ctx, deny, None, ignored, false));
+            }
+            Ok(dd) => deleted = Some(dd),
+        }
     }
     // The tenant's plugins may narrow the allow (a deny, or a fault failing closed); the
     // context names the plugins that took part.
@@ -632,6 +739,12 @@ async fn decide(
     }
     if let Some(s) = &d.scope {
         ctx.insert("scope".into(), serde_json::to_value(s)?);
+    }
+    if let Some(dd) = deleted {
+        ctx.insert("deleteMode".into(), serde_json::to_value(dd.mode)?);
+        ctx.insert("obligations".into(), serde_json::to_value(&dd.obligations)?);
+        note_ignored(&mut ctx, ignored, false);
+        return Ok(json!({"decision": true, "context": Value::Object(ctx)}));
     }
     // A status change asked with its parameters: the kernel's state machine decides too,
     // after the authorization allowed (it can only narrow).
@@ -1026,6 +1139,9 @@ async fn search_subject(
         return Ok(results_page(tenant, Vec::new(), None));
     };
     let action = warden_action(tenant, &resource_type, &name);
+    if !acts_on(tenant, &resource_type, &action) {
+        return Ok(results_page(tenant, Vec::new(), None));
+    }
     let target = loaded.target();
     let dir = directory_for(
         &mut conn,
@@ -1035,6 +1151,14 @@ async fn search_subject(
     .await?;
     let t = now();
     let plugins = crate::plugins::current(&app, &tenant.id).await?.is_some();
+    // A deletion is the lifecycle's too, for each subject, as an evaluation asks it.
+    let deleting = match (&loaded, action.as_str()) {
+        (Loaded::User(u), "users.delete") => Some((
+            u,
+            store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?,
+        )),
+        _ => None,
+    };
     let mut results = Vec::new();
     let mut scanned = 0usize;
     let batch: i64 = 200;
@@ -1059,6 +1183,13 @@ async fn search_subject(
                 change: None,
             };
             let allowed = match access::authorize(&tenant.policy, &dir, &req, t, Lang::En) {
+                Ok(_)
+                    if deleting.is_some_and(|(target_user, supers)| {
+                        !deletion_allows(tenant, &dir, u, target_user, supers)
+                    }) =>
+                {
+                    false
+                }
                 Ok(d) if d.allowed() => {
                     !plugins
                         || crate::plugins::allows(
@@ -1133,6 +1264,9 @@ async fn search_resource(
         return Ok(results_page(tenant, Vec::new(), None));
     };
     let action = warden_action(tenant, &resource_type, &name);
+    if !acts_on(tenant, &resource_type, &action) {
+        return Ok(results_page(tenant, Vec::new(), None));
+    }
     let Ok(scope) = access::scope(&tenant.policy, &actor.account(), &action, now()) else {
         // An undeclared action: nothing may be reached with it.
         return Ok(results_page(tenant, Vec::new(), None));
@@ -1155,9 +1289,23 @@ async fn search_resource(
     // until the page is full, the rows run out, or MAX_SUBJECT_SCAN rows were examined; the
     // token continues from the last row examined, so nothing is skipped.
     let plugins = crate::plugins::current(&app, &tenant.id).await?.is_some();
-    // The actor's chain of managers, for the kernel's decision on each row the plugins
-    // are asked about (read once).
-    let actor_chain = if plugins {
+    // The filter answers which rows the actor's permissions reach. Where an evaluation
+    // also asks more of each row (the roles a creation or an assignment would grant,
+    // against the policy's combinations and who may grant them; a deletion's lifecycle;
+    // the tenant's plugins), each row the filter admits is decided as an evaluation
+    // decides it, and rows it would deny are left out.
+    let deleting = users && action == "users.delete";
+    let row_checked = plugins
+        || deleting
+        || tenant.policy.create_action() == Some(action.as_str())
+        || tenant.policy.assign_action() == Some(action.as_str());
+    let supers = if deleting {
+        store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?
+    } else {
+        0
+    };
+    // The actor's chain of managers, for the kernel's decision on each row (read once).
+    let actor_chain = if row_checked {
         store::ancestors(&mut conn, &tenant.id, &actor.id).await?
     } else {
         Vec::new()
@@ -1205,15 +1353,25 @@ async fn search_resource(
             // with the directory between the actor and the row) is what they narrow. The
             // filter admitted the row, so the kernel allows it; a row it would deny is left
             // out, as an evaluation of it would answer.
-            let allowed = if plugins {
+            let allowed = if row_checked {
                 let target = row.target();
-                match kernel_decision(&mut conn, tenant, &actor, &actor_chain, &action, &target)
-                    .await?
-                {
-                    Some(d) => {
+                let mut rows = actor_chain.clone();
+                if let Some(s) = target.subject() {
+                    rows.extend(store::ancestors(&mut conn, &tenant.id, s).await?);
+                }
+                let dir = directory_of(rows);
+                match allowed_by_kernel(tenant, &dir, &actor, &action, &target) {
+                    Some(_)
+                        if deleting
+                            && matches!(&row, Loaded::User(u) if !deletion_allows(tenant, &dir, &actor, u, supers)) =>
+                    {
+                        false
+                    }
+                    Some(d) if plugins => {
                         crate::plugins::allows(&app, tenant, actor.account(), &action, target, &d)
                             .await?
                     }
+                    Some(_) => true,
                     None => false,
                 }
             } else {
@@ -1300,6 +1458,18 @@ async fn search_action(
                     .is_some_and(|m| p.strip_prefix(m).is_some_and(|r| r.starts_with('.')))
         })
         .collect();
+    // A deletion is the lifecycle's too, as an evaluation of it asks.
+    let perms = match &loaded {
+        Loaded::User(target_user) if perms.iter().any(|p| p == "users.delete") => {
+            let supers = store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?;
+            let allows = deletion_allows(tenant, &dir, &actor, target_user, supers);
+            perms
+                .into_iter()
+                .filter(|p| allows || p != "users.delete")
+                .collect()
+        }
+        _ => perms,
+    };
     // The tenant's plugins may narrow each action, as an evaluation of it would.
     let perms = if crate::plugins::current(&app, &tenant.id).await?.is_some() {
         let mut kept = Vec::with_capacity(perms.len());

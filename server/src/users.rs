@@ -2015,6 +2015,41 @@ pub struct DeleteQuery {
     pub active_bookings: Option<u32>,
 }
 
+/// The kernel's question for deleting `target` by `actor` (`q`: the mode, the actor's
+/// confirmation, the caller's fact `activeBookings`): with the facts the server holds
+/// (its count of active super admins, `supers`; no pending approvals) and the actor's
+/// permissions over the target. One place for the deletion route and an AuthZEN
+/// evaluation of `users.delete`, which ask the same question.
+///
+/// # Errors
+/// The kernel's, computing the actor's permissions (no access section).
+pub(crate) fn delete_request(
+    tenant: &Tenant,
+    dir: &Directory,
+    actor: Account,
+    target: Account,
+    q: &DeleteQuery,
+    supers: i64,
+) -> Result<DeleteRequest, ApiError> {
+    let perms =
+        access::permissions_over(&tenant.policy, dir, &actor, &Target::from(&target), now())
+            .map_err(bad)?;
+    Ok(DeleteRequest {
+        actor,
+        target,
+        mode: q.mode,
+        confirmed: q.confirm,
+        facts: TransitionFacts {
+            active_bookings: q.active_bookings,
+            active_super_admins: Some(u32::try_from(supers).unwrap_or(u32::MAX)),
+            sole_holder_of: None,
+            pending_approvals: Some(0),
+        },
+        actor_permissions: perms,
+        lang: Lang::En,
+    })
+}
+
 /// Deletes a user as the policy says (soft, hard, anonymising).
 ///
 /// # Errors
@@ -2038,23 +2073,8 @@ pub async fn delete(
         target.clone(),
         None,
     )?)?;
-    let perms = access::permissions_over(&tenant.policy, &dir, &actor.account(), &target, now())
-        .map_err(bad)?;
     let supers = store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?;
-    let req = DeleteRequest {
-        actor: actor.account(),
-        target: before.account(),
-        mode: q.mode,
-        confirmed: q.confirm,
-        facts: TransitionFacts {
-            active_bookings: q.active_bookings,
-            active_super_admins: Some(u32::try_from(supers).unwrap_or(u32::MAX)),
-            sole_holder_of: None,
-            pending_approvals: Some(0),
-        },
-        actor_permissions: perms,
-        lang: Lang::En,
-    };
+    let req = delete_request(tenant, &dir, actor.account(), before.account(), &q, supers)?;
     let d = lifecycle::delete(&tenant.policy, &req, now()).map_err(lifecycle_bad)?;
     if !d.allowed() {
         return Err(ApiError::Forbidden {

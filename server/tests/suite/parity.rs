@@ -439,3 +439,163 @@ async fn an_import_preview_shows_no_password_and_every_taken_key(env: &Env) {
     );
 }
 on_both!(an_import_preview_shows_no_password_and_every_taken_key);
+
+/// An AuthZEN question as `env.call` sends it (a service key, no user acted for).
+async fn authzen(env: &Env, key: &str, path: &str, body: Value) -> Value {
+    let auth = Auth::Key {
+        token: key.to_owned(),
+        act_as: None,
+    };
+    let (s, v, _) = env.call(Method::POST, path, &auth, Some(body)).await;
+    assert_eq!(s, StatusCode::OK, "{path}: {v}");
+    v
+}
+
+fn names(v: &Value, key: &str) -> Vec<String> {
+    v["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r[key].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// An AuthZEN evaluation of a deletion is the deletion route's answer: the lifecycle is
+/// asked too (CRM's policy has no deletion: the route refuses every one), and the three
+/// searches answer as evaluations would.
+async fn an_authzen_deletion_is_the_routes(env: &Env) {
+    let users = env.demo(CRM).await;
+    let ana = demo_user(&users, "admin");
+    let tom = demo_user(&users, "rep");
+    let key = env.key(CRM, "service").await;
+    let (s, v, _) = env
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/users/{}?confirm=true", tom.id),
+            &Auth::key(&key, &ana.id),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let route_code = v["deny"]["code"].clone();
+    let ask = json!({"subject": {"type": "user", "id": ana.id}, "action": {"name": "delete"}, "resource": {"type": "user", "id": tom.id}});
+    let v = authzen(env, &key, "/access/v1/evaluation", ask).await;
+    assert_eq!(v["decision"], false, "{v}");
+    assert_eq!(v["context"]["deny"]["code"], route_code, "{v}");
+    let v = authzen(
+        env,
+        &key,
+        "/access/v1/search/action",
+        json!({"subject": {"type": "user", "id": ana.id}, "resource": {"type": "user", "id": tom.id}}),
+    )
+    .await;
+    let actions = names(&v, "name");
+    assert!(actions.contains(&"read".to_owned()), "{v}");
+    assert!(!actions.contains(&"delete".to_owned()), "{v}");
+    let v = authzen(
+        env,
+        &key,
+        "/access/v1/search/subject",
+        json!({"subject": {"type": "user"}, "action": {"name": "delete"}, "resource": {"type": "user", "id": tom.id}}),
+    )
+    .await;
+    assert_eq!(names(&v, "id"), Vec::<String>::new(), "{v}");
+    let v = authzen(
+        env,
+        &key,
+        "/access/v1/search/resource",
+        json!({"subject": {"type": "user", "id": ana.id}, "action": {"name": "delete"}, "resource": {"type": "user"}}),
+    )
+    .await;
+    assert_eq!(names(&v, "id"), Vec::<String>::new(), "{v}");
+}
+on_both!(an_authzen_deletion_is_the_routes);
+
+/// Every resource a search returns is one an evaluation of the same question allows
+/// (AuthZEN 1.0, resource search semantics): a creation's question also judges the roles
+/// it would grant, which the scope's filter alone does not (Hugo holds `hrAdmin`, and
+/// `hrViewer` through a group: a combination the policy forbids).
+async fn a_resource_search_returns_what_evaluations_allow(env: &Env) {
+    let users = env.demo(HR).await;
+    let key = env.key(HR, "service").await;
+    for who in ["hr", "ceo"] {
+        let subject = demo_user(&users, who);
+        for action in ["create", "read", "update", "delete"] {
+            let v = authzen(
+                env,
+                &key,
+                "/access/v1/search/resource",
+                json!({"subject": {"type": "user", "id": subject.id}, "action": {"name": action}, "resource": {"type": "user"}}),
+            )
+            .await;
+            for id in names(&v, "id") {
+                let e = authzen(
+                    env,
+                    &key,
+                    "/access/v1/evaluation",
+                    json!({"subject": {"type": "user", "id": subject.id}, "action": {"name": action}, "resource": {"type": "user", "id": id}}),
+                )
+                .await;
+                assert_eq!(e["decision"], true, "{who} {action} {id}: {e}");
+            }
+        }
+    }
+    let hugo = demo_user(&users, "hr");
+    let e = authzen(
+        env,
+        &key,
+        "/access/v1/evaluation",
+        json!({"subject": {"type": "user", "id": hugo.id}, "action": {"name": "create"}, "resource": {"type": "user", "id": hugo.id}}),
+    )
+    .await;
+    assert_eq!(e["decision"], false, "{e}");
+}
+on_both!(a_resource_search_returns_what_evaluations_allow);
+
+/// An action of one module does not decide a resource of another type: `accounts.read`
+/// on a lead is no answer about the lead (the action search never lists it there).
+async fn an_action_decides_its_own_modules_resources(env: &Env) {
+    let users = env.demo(CRM).await;
+    let mia = demo_user(&users, "manager");
+    let admin_key = env.key(CRM, "admin").await;
+    let as_admin = Auth::Key {
+        token: admin_key,
+        act_as: None,
+    };
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            "/api/v1/resources/lead/l1",
+            &as_admin,
+            Some(json!({"organization": "acme", "owner": mia.id})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let key = env.key(CRM, "service").await;
+    let ask = |action: &str| json!({"subject": {"type": "user", "id": mia.id}, "action": {"name": action}, "resource": {"type": "lead", "id": "l1"}});
+    let v = authzen(env, &key, "/access/v1/evaluation", ask("accounts.read")).await;
+    assert_eq!(v["decision"], false, "{v}");
+    assert_eq!(
+        v["context"]["error"]["code"], "action_not_applicable",
+        "{v}"
+    );
+    let v = authzen(env, &key, "/access/v1/evaluation", ask("leads.read")).await;
+    assert_eq!(v["decision"], true, "{v}");
+    let v = authzen(
+        env,
+        &key,
+        "/access/v1/search/resource",
+        json!({"subject": {"type": "user", "id": mia.id}, "action": {"name": "accounts.read"}, "resource": {"type": "lead"}}),
+    )
+    .await;
+    assert_eq!(names(&v, "id"), Vec::<String>::new(), "{v}");
+    let v = authzen(
+        env,
+        &key,
+        "/access/v1/search/subject",
+        json!({"subject": {"type": "user"}, "action": {"name": "accounts.read"}, "resource": {"type": "lead", "id": "l1"}}),
+    )
+    .await;
+    assert_eq!(names(&v, "id"), Vec::<String>::new(), "{v}");
+}
+on_both!(an_action_decides_its_own_modules_resources);
