@@ -437,6 +437,18 @@ fn settings_above_their_caps_are_refused() {
         err.to_string(),
         "`fuel` is 1000000001, above its hard cap of 1000000000"
     );
+    // Zero is below the range, not above its cap.
+    let s = TenantSettings {
+        breaker_threshold: 0,
+        ..TenantSettings::default()
+    };
+    let err = r.load("t", s, vec![]).unwrap_err();
+    assert_eq!(
+        err,
+        LoadError::Settings(SettingsError::Zero {
+            limit: "breakerThreshold"
+        })
+    );
 }
 
 #[test]

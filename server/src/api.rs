@@ -140,7 +140,8 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
                 ),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
-        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid));
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(axum::middleware::from_fn(crate::ops::bound_request_id));
     match cors {
         Some(c) => r.layer(c),
         None => r,

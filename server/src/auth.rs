@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use sqlx::Row;
 
 use crate::app::{App, Tenant, now};
-use crate::error::ApiError;
+use crate::error::{ApiError, Malformed, RequestPart};
 use crate::store::{self, UserRow};
 use crate::tokens::hash_token;
 
@@ -54,17 +54,27 @@ pub struct Caller {
     pub actor: Option<UserRow>,
 }
 
+/// A refusal of the `X-Warden-Act-As` header (400 `bad_request`, `in: header`, code
+/// `invalid_header`): `reason` says what is wrong with it.
+fn act_as_error(reason: &str) -> ApiError {
+    Malformed::new(
+        RequestPart::Header,
+        "invalid_header",
+        format!("`X-Warden-Act-As`: {reason}"),
+    )
+    .field(Some("X-Warden-Act-As".into()))
+    .into()
+}
+
 impl Caller {
     /// The acting user, required for user operations.
     ///
     /// # Errors
-    /// [`ApiError::BadRequest`] for a key that names no user.
+    /// [`ApiError::Malformed`] (the header) for a key that names no user.
     pub fn actor(&self) -> Result<&UserRow, ApiError> {
-        self.actor.as_ref().ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "this operation acts for a user: name one in the {ACT_AS} header"
-            ))
-        })
+        self.actor
+            .as_ref()
+            .ok_or_else(|| act_as_error("this operation acts for a user: name one in the header"))
     }
 
     /// Who the audit log names as the actor: the acting user, or `system` for a key that
@@ -163,7 +173,16 @@ impl FromRequestParts<Arc<App>> for Caller {
                 "decide" => Credential::DecideKey(id),
                 _ => return Err(ApiError::Unauthenticated),
             };
-            let act_as = parts.headers.get(ACT_AS).and_then(|v| v.to_str().ok());
+            // One header, of visible text: never read as absent, nor the first of several.
+            let mut given = parts.headers.get_all(ACT_AS).iter();
+            let act_as = match (given.next(), given.next()) {
+                (None, _) => None,
+                (Some(_), Some(_)) => return Err(act_as_error("given more than once")),
+                (Some(v), None) => Some(
+                    v.to_str()
+                        .map_err(|_| act_as_error("not visible ASCII text"))?,
+                ),
+            };
             if matches!(credential, Credential::DecideKey(_)) {
                 // The route matched, prefix included (a nested router's own URI is only
                 // its suffix).
@@ -178,15 +197,17 @@ impl FromRequestParts<Arc<App>> for Caller {
                     });
                 }
                 if act_as.is_some() {
-                    return Err(ApiError::BadRequest(format!(
-                        "a decide key acts for no user: remove the {ACT_AS} header"
-                    )));
+                    return Err(act_as_error(
+                        "a decide key acts for no user: remove the header",
+                    ));
                 }
             }
             let actor = match act_as {
-                Some(uid) => Some(live_user(app, &tenant.id, uid).await.map_err(|_| {
-                    ApiError::BadRequest(format!("{ACT_AS} names no user of this tenant"))
-                })?),
+                Some(uid) => Some(
+                    live_user(app, &tenant.id, uid)
+                        .await
+                        .map_err(|_| act_as_error("names no user of this tenant"))?,
+                ),
                 None => None,
             };
             crate::plugins::warm(app, &tenant.id).await;

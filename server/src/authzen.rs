@@ -1506,7 +1506,7 @@ async fn search_action(
 /// `GET /.well-known/authzen-configuration`: the endpoints, under the base URL the caller
 /// used (`https` when the server runs behind HTTPS, `--secure-cookies`). Public: it names
 /// no tenant (the API key does).
-async fn metadata(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Json<Value>> {
+async fn metadata(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Response> {
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
@@ -1523,12 +1523,15 @@ async fn metadata(State(app): State<Arc<App>>, headers: HeaderMap) -> Result<Jso
         "http"
     };
     let base = format!("{scheme}://{host}");
-    Ok(Json(json!({
+    let doc = Json(json!({
         "policy_decision_point": base,
         "access_evaluation_endpoint": format!("{base}/access/v1/evaluation"),
         "access_evaluations_endpoint": format!("{base}/access/v1/evaluations"),
         "search_subject_endpoint": format!("{base}/access/v1/search/subject"),
         "search_resource_endpoint": format!("{base}/access/v1/search/resource"),
         "search_action_endpoint": format!("{base}/access/v1/search/action"),
-    })))
+    }));
+    // The answer depends on the Host asked for: a shared cache must not give one host's
+    // answer (a forged Host's) for another.
+    Ok(([(header::VARY, "Host")], doc).into_response())
 }

@@ -30,6 +30,8 @@ pub enum RequestPart {
     Query,
     /// The JSON body.
     Body,
+    /// A request header (`X-Warden-Act-As`).
+    Header,
 }
 
 /// A request the server could not read: a path parameter, a query parameter or a body that
@@ -43,7 +45,7 @@ pub struct Malformed {
     pub field: Option<String>,
     /// A stable code: `invalid_path_parameter`; `unknown_parameter`, `missing_parameter`,
     /// `invalid_parameter`; `unsupported_media_type`, `unreadable_body`, `invalid_json`,
-    /// `unknown_field`, `missing_field`, `invalid_value`; or the kernel's code for a
+    /// `unknown_field`, `missing_field`, `invalid_value`; `invalid_header`; or the kernel's code for a
     /// question it cannot decide (`unknown_status`, `unknown_role`, ...).
     pub code: &'static str,
     /// The reason, in English.
@@ -367,6 +369,16 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(detail) = &self {
             tracing::error!(%detail, "internal error");
         }
-        (self.status(), Json(self.body())).into_response()
+        let unauthenticated = matches!(self, ApiError::Unauthenticated);
+        let mut resp = (self.status(), Json(self.body())).into_response();
+        if unauthenticated {
+            // RFC 9110, 11.6.1: a 401 names the scheme that would do (an API key as a
+            // bearer token; the console signs in for a session cookie).
+            resp.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"warden\""),
+            );
+        }
+        resp
     }
 }

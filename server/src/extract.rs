@@ -179,6 +179,26 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
 /// Query strings, with the server's typed 400 naming the parameter and the reason.
 pub struct Params<T>(pub T);
 
+/// A page size asked for (`limit`), `default` when none: refused naming the parameter
+/// when outside 1 to `max`, never clamped (a caller asking for 0 or 100,000 rows must
+/// hear that it gets another number).
+///
+/// # Errors
+/// [`ApiError::Malformed`] in the query, `invalid_parameter` at `limit`.
+pub fn page_limit(given: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> {
+    match given {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(n) => Err(Malformed::new(
+            RequestPart::Query,
+            "invalid_parameter",
+            format!("`limit` must be from 1 to {max} (got {n})"),
+        )
+        .field(Some("limit".into()))
+        .into()),
+    }
+}
+
 /// Parses a query string into `T`, the error naming the parameter at fault.
 ///
 /// # Errors

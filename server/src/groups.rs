@@ -118,7 +118,7 @@ pub async fn members(
         .policy
         .access()
         .ok_or_else(|| unknown_group(id))?;
-    let limit = usize::try_from(q.limit.unwrap_or(50).clamp(1, 200)).unwrap_or(50);
+    let limit = usize::try_from(crate::extract::page_limit(q.limit, 50, 200)?).unwrap_or(50);
     let mut page = ListQuery {
         cursor: q.cursor.clone(),
         limit: Some(200),

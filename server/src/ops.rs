@@ -232,6 +232,27 @@ pub async fn track(State(app): State<Arc<App>>, req: Request, next: Next) -> Res
     resp
 }
 
+/// The longest request id the server takes from a caller.
+pub const MAX_REQUEST_ID: usize = 128;
+
+/// A caller's `X-Request-ID` longer than [`MAX_REQUEST_ID`] or with other than visible
+/// ASCII is dropped before anything reads it: the server then gives the request an id of
+/// its own (echoed, logged, audited), rather than echoing and logging any text at any
+/// length.
+pub async fn bound_request_id(mut req: Request, next: Next) -> Response {
+    let fits = |v: &HeaderValue| {
+        let b = v.as_bytes();
+        !b.is_empty() && b.len() <= MAX_REQUEST_ID && b.iter().all(|c| c.is_ascii_graphic())
+    };
+    let headers = req.headers_mut();
+    if headers.get_all("x-request-id").iter().count() > 1
+        || headers.get("x-request-id").is_some_and(|v| !fits(v))
+    {
+        headers.remove("x-request-id");
+    }
+    next.run(req).await
+}
+
 /// The message of the router's own 404: no route answers the path (a handler's 404, a
 /// record not found, has none).
 pub const NO_ROUTE: &str = "no route answers this path";

@@ -81,18 +81,29 @@ fn check_id(id: &str) -> Result<(), ApiError> {
     if ok {
         Ok(())
     } else {
-        Err(ApiError::BadRequest(format!(
-            "`id` must be 1 to {MAX_ID_LEN} letters, digits, `-`, `_` or `.`"
-        )))
+        Err(ApiError::invalid_field(
+            "id",
+            format!("`id` must be 1 to {MAX_ID_LEN} letters, digits, `-`, `_` or `.`"),
+        ))
     }
 }
 
 fn check_name(name: &str) -> Result<String, ApiError> {
     let n = name.trim();
     if n.is_empty() || n.chars().count() > MAX_NAME_LEN {
-        return Err(ApiError::BadRequest(format!(
-            "`name` must be 1 to {MAX_NAME_LEN} characters"
-        )));
+        return Err(ApiError::invalid_field(
+            "name",
+            format!("`name` must be 1 to {MAX_NAME_LEN} characters"),
+        ));
+    }
+    // As every text field of a user: no control character, nothing invisible or that
+    // reorders text (two names that look alike must be alike).
+    let bad = warden_core::checks::text::prohibited_characters(n, false);
+    if !bad.is_empty() {
+        return Err(ApiError::invalid_field(
+            "name",
+            format!("`name` holds prohibited characters: {}", bad.join(", ")),
+        ));
     }
     Ok(n.to_owned())
 }
@@ -215,7 +226,7 @@ fn view(r: &sqlx::any::AnyRow) -> Result<Value, ApiError> {
 /// Store errors.
 pub async fn list(app: &App, caller: &Caller, q: &OrganizationsQuery) -> Result<Value, ApiError> {
     let tenant = &caller.tenant;
-    let limit = q.limit.unwrap_or(100).clamp(1, MAX_PAGE);
+    let limit = crate::extract::page_limit(q.limit, 100, MAX_PAGE)?;
     let own: Option<String> = match &caller.actor {
         Some(a) if !(a.super_admin || a.root) => Some(a.organization.clone().unwrap_or_default()),
         Some(_) => None,

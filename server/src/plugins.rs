@@ -929,6 +929,14 @@ async fn read(
     crate::api::UrlParams(name): crate::api::UrlParams<String>,
 ) -> Result<Json<Value>, ApiError> {
     require_admin(&caller)?;
+    // As the list: the breaker state of the set loaded on this instance (a set that cannot
+    // be loaded is told as `loadError`).
+    let (set, load_error) = match current(&app, &caller.tenant.id).await {
+        Ok(set) => (set, None),
+        Err(e @ ApiError::PluginsUnavailable { .. }) => (None, Some(load_failure(&e))),
+        Err(e) => return Err(e),
+    };
+    let status = set.map(|s| s.status()).unwrap_or_default();
     let mut conn = app.db.pool().acquire().await?;
     let rows = stored(&mut conn, &caller.tenant.id).await?;
     let (i, s) = rows
@@ -936,7 +944,11 @@ async fn read(
         .enumerate()
         .find(|(_, s)| s.name == name)
         .ok_or(ApiError::NotFound)?;
-    Ok(Json(describe(s, i, None)))
+    let mut out = describe(s, i, status.iter().find(|st| st.name == s.name));
+    if let (Some(e), Some(o)) = (load_error, out.as_object_mut()) {
+        o.insert("loadError".into(), e);
+    }
+    Ok(Json(out))
 }
 
 /// An upload: the component (base64 of the binary, or WAT text) and its configuration.
@@ -1187,12 +1199,19 @@ async fn replace_settings(
     crate::api::Body(raw): crate::api::Body<Value>,
 ) -> Result<Json<Value>, ApiError> {
     require_admin(&caller)?;
-    let settings: TenantSettings =
-        serde_json::from_value(raw).map_err(|e| ApiError::PluginRefused {
+    // The field at fault is named (`limits.fuel`), not the whole document.
+    let settings: TenantSettings = serde_path_to_error::deserialize(raw).map_err(|e| {
+        let path = e.path().to_string();
+        ApiError::PluginRefused {
             code: "invalid_settings".into(),
-            field: "settings".into(),
-            message: e.to_string(),
-        })?;
+            field: if path == "." {
+                "settings".into()
+            } else {
+                format!("settings.{path}")
+            },
+            message: e.inner().to_string(),
+        }
+    })?;
     settings.check().map_err(|e| settings_error(&e))?;
     let tenant = caller.tenant.id.clone();
     let _one_at_a_time = app.plugins.admin.lock().await;

@@ -72,8 +72,11 @@ pub async fn create_key_audited(
 }
 
 /// A key's name as stored: its first 100 characters.
+/// The longest key name, in characters.
+const MAX_KEY_NAME: usize = 100;
+
 fn key_name(name: &str) -> String {
-    name.chars().take(100).collect()
+    name.trim().to_owned()
 }
 
 async fn insert_key(
@@ -83,8 +86,25 @@ async fn insert_key(
     name: &str,
 ) -> Result<(String, PlainToken), ApiError> {
     if !crate::auth::KEY_ROLES.contains(&role) {
-        return Err(ApiError::BadRequest(
-            "role must be `admin`, `service` or `decide` (stateless decisions only)".into(),
+        return Err(ApiError::invalid_field(
+            "role",
+            "`role` must be `admin`, `service` or `decide` (stateless decisions only)",
+        ));
+    }
+    // Refused rather than cut or left blank: the name is how people tell keys apart in
+    // the audit log.
+    let n = key_name(name);
+    if n.is_empty() || n.chars().count() > MAX_KEY_NAME {
+        return Err(ApiError::invalid_field(
+            "name",
+            format!("`name` must be 1 to {MAX_KEY_NAME} characters"),
+        ));
+    }
+    let bad = warden_core::checks::text::prohibited_characters(&n, false);
+    if !bad.is_empty() {
+        return Err(ApiError::invalid_field(
+            "name",
+            format!("`name` holds prohibited characters: {}", bad.join(", ")),
         ));
     }
     let id = tokens::new_id("k_").map_err(|e| ApiError::Internal(e.to_string()))?;

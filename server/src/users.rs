@@ -1408,7 +1408,7 @@ pub(crate) async fn list_page(app: &App, caller: &Caller, q: &ListQuery) -> Resu
         .filter
         .to_sql(&opts)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    let limit = crate::extract::page_limit(q.limit, 50, 200)?;
     let mut n = filter.params.len();
     let mut next = || {
         n += 1;
@@ -2444,7 +2444,7 @@ pub async fn history(
     q: &HistoryQuery,
 ) -> Result<Value, ApiError> {
     let (target, dir, mut conn) = readable_target_and_conn(app, caller, id).await?;
-    let limit = q.limit.unwrap_or(200).clamp(1, 1000);
+    let limit = crate::extract::page_limit(q.limit, 200, 1000)?;
     let (mut entries, next) = audit::history(
         &mut conn,
         &caller.tenant.id,

@@ -364,7 +364,12 @@ impl TenantSettings {
     /// A [`SettingsError`] naming the setting.
     pub fn check(&self) -> Result<(), SettingsError> {
         self.limits.check()?;
-        if !(1..=1000).contains(&self.breaker_threshold) {
+        if self.breaker_threshold == 0 {
+            return Err(SettingsError::Zero {
+                limit: "breakerThreshold",
+            });
+        }
+        if self.breaker_threshold > 1000 {
             return Err(SettingsError::AboveCap {
                 limit: "breakerThreshold",
                 value: u64::from(self.breaker_threshold),

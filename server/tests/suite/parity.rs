@@ -599,3 +599,105 @@ async fn an_action_decides_its_own_modules_resources(env: &Env) {
     assert_eq!(names(&v, "id"), Vec::<String>::new(), "{v}");
 }
 on_both!(an_action_decides_its_own_modules_resources);
+
+/// Values a route took and silently changed are refused, naming the parameter or field:
+/// a page size out of range (it was clamped), an API key's name too long (it was cut) or
+/// empty, an organisation's name with a control or a bidi character (user fields refuse
+/// them); the acting-user header given twice or unreadable (the first one, or none, was
+/// taken). A 401 names its scheme; an overlong request id is replaced, not echoed.
+async fn silent_changes_are_refused(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let sophie = demo_user(&users, "sophie");
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+    for q in ["limit=0", "limit=-1", "limit=100000"] {
+        let (s, v, _) = env
+            .call(Method::GET, &format!("/api/v1/users?{q}"), &as_hr, None)
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{q}: {v}");
+        assert_eq!(v["field"], "limit", "{v}");
+    }
+    let admin = env.key(HR, "admin").await;
+    let as_admin = Auth::Key {
+        token: admin,
+        act_as: None,
+    };
+    for name in [String::new(), "k".repeat(101)] {
+        let (s, v, _) = env
+            .call(
+                Method::POST,
+                "/api/v1/keys",
+                &as_admin,
+                Some(json!({"role": "service", "name": name})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+        assert_eq!(v["field"], "name", "{v}");
+    }
+    for name in ["N\u{0}ul", "Plant \u{202E}C"] {
+        let (s, v, _) = env
+            .call(
+                Method::POST,
+                "/api/v1/organizations",
+                &as_admin,
+                Some(json!({"id": "plant-z", "name": name})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+        assert_eq!(v["field"], "name", "{v}");
+    }
+    // The acting user: twice, or not text.
+    let req = |act_as: Vec<&[u8]>| {
+        let mut b = axum::http::Request::builder()
+            .method(Method::GET)
+            .uri(format!("/api/v1/users/{}", sophie.id))
+            .header("authorization", format!("Bearer {key}"));
+        for a in act_as {
+            b = b.header(
+                "x-warden-act-as",
+                axum::http::HeaderValue::from_bytes(a).unwrap(),
+            );
+        }
+        b.body(axum::body::Body::empty()).unwrap()
+    };
+    for headers in [
+        vec![hr.id.as_bytes(), sophie.id.as_bytes()],
+        vec![b"\xff\xfe".as_slice()],
+    ] {
+        let (s, v) = raw(env, req(headers)).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+        assert_eq!(v["in"], "header", "{v}");
+    }
+    // A 401 names the scheme; an overlong request id is not echoed.
+    let r = axum::http::Request::builder()
+        .method(Method::GET)
+        .uri("/api/v1/users")
+        .header("x-request-id", "r".repeat(5000))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let resp = tower::ServiceExt::oneshot(env.router.clone(), r)
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert!(resp.headers().get("www-authenticate").is_some());
+    let id = resp.headers().get("x-request-id").unwrap().as_bytes();
+    assert!(id.len() <= 128, "{} bytes echoed", id.len());
+}
+on_both!(silent_changes_are_refused);
+
+/// Sends a request to the router; its status and JSON body.
+async fn raw(env: &Env, r: axum::http::Request<axum::body::Body>) -> (StatusCode, Value) {
+    let resp = tower::ServiceExt::oneshot(env.router.clone(), r)
+        .await
+        .unwrap();
+    let status = resp.status();
+    let bytes = http_body_util::BodyExt::collect(resp.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}

@@ -303,6 +303,16 @@ async fn transition_fails_closed_on_a_faulting_plugin(env: &Env) {
     assert_eq!(v["plugins"][1]["hook"], "transition", "{v}");
     assert_eq!(v["plugins"][1]["outcome"], "fault");
     assert_eq!(v["plugins"][1]["error"]["failurePolicy"], "closed");
+    // The plugin's own page tells its breaker state as the list does (it told none); read
+    // before anything else asks the plugin (a call that succeeds resets the count).
+    let (s, list, _) = env.call(Method::GET, "/api/v1/plugins", &admin, None).await;
+    assert_eq!(s, StatusCode::OK, "{list}");
+    let (s, one, _) = env
+        .call(Method::GET, "/api/v1/plugins/hostile", &admin, None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{one}");
+    assert_eq!(list["plugins"][0]["consecutiveFaults"], 1, "{list}");
+    assert_eq!(one["consecutiveFaults"], 1, "{one}");
     // Nothing changed.
     let (s, v, _) = env
         .call(
