@@ -376,7 +376,7 @@ fn module_of(tenant: &Tenant, resource_type: &str, name: &str) -> Option<String>
 /// module (`roles.assign` names it in full); another type only through its own module
 /// (the type, or its plural), as the action search lists them. `accounts.read` does not
 /// decide whether a lead may be read.
-fn acts_on(tenant: &Tenant, resource_type: &str, action: &str) -> bool {
+pub(crate) fn acts_on(tenant: &Tenant, resource_type: &str, action: &str) -> bool {
     if resource_type == "user" {
         return true;
     }
@@ -401,6 +401,7 @@ fn delete_params(
         ..crate::users::DeleteQuery::default()
     };
     let Some(p) = p else { return Ok(q) };
+    unknown_property(p, &["mode", "activeBookings"])?;
     if let Some(m) = p.get("mode") {
         q.mode = Some(serde_json::from_value(m.clone()).map_err(|_| {
             (
@@ -420,6 +421,31 @@ fn delete_params(
         )?);
     }
     Ok(q)
+}
+
+/// Refuses a property the question does not take (a typo such as `activebookings` must not
+/// be read as a fact left out): the field and the reason.
+fn unknown_property(
+    p: &Map<String, Value>,
+    known: &[&str],
+) -> std::result::Result<(), (String, String)> {
+    match p.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(k) => Err((
+            format!(
+                "action.properties.{}",
+                k.chars().take(64).collect::<String>()
+            ),
+            format!(
+                "is not a parameter of this action (it takes {})",
+                known
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The lifecycle's decision on `actor` deleting `target` (the deletion route's second
@@ -454,6 +480,31 @@ fn deletion_allows(
         ..crate::users::DeleteQuery::default()
     };
     deletion(tenant, dir, actor, target, &q, supers).is_ok_and(|d| d.allowed())
+}
+
+/// Whether the policy lets anyone delete a user at all (a lifecycle with `deletion`):
+/// without, every deletion is refused, and a search need not read a row to say so.
+fn deletions_possible(tenant: &Tenant) -> bool {
+    tenant
+        .policy
+        .lifecycle()
+        .is_some_and(|l| l.spec().deletion.is_some())
+}
+
+/// The tenant's count of active super administrators, as a deletion decision reads it:
+/// counted only when the policy's deletion guards the last one (`lastSuperAdmin`); no rule
+/// reads it otherwise (0).
+async fn supers_for_deletion(conn: &mut AnyConnection, tenant: &Tenant) -> Result<i64, ApiError> {
+    let guarded = tenant
+        .policy
+        .lifecycle()
+        .and_then(|l| l.spec().deletion.as_ref())
+        .is_some_and(|d| d.blockers.contains(&lifecycle::Guard::LastSuperAdmin));
+    if guarded {
+        Ok(store::active_super_admins(conn, &tenant.id, &tenant.policy).await?)
+    } else {
+        Ok(0)
+    }
 }
 
 /// What the context of every decision starts with.
@@ -575,6 +626,7 @@ fn transition_params(
             ));
         }
     };
+    unknown_property(p, &["to", "reason", "durationDays", "durationMinutes"])?;
     let reason = match p.get("reason") {
         None => None,
         Some(Value::String(s)) => Some(s.clone()),
@@ -699,7 +751,7 @@ async fn decide(
                 ));
             }
         };
-        let supers = store::active_super_admins(conn, &tenant.id, &tenant.policy).await?;
+        let supers = supers_for_deletion(conn, tenant).await?;
         match deletion(tenant, &dir, &actor, target_user, &params, supers) {
             Err((code, message)) => return Ok(deny_with_error(ctx, 400, code, message)),
             Ok(dd) if !dd.allowed() => {
@@ -1153,10 +1205,12 @@ async fn search_subject(
     let plugins = crate::plugins::current(&app, &tenant.id).await?.is_some();
     // A deletion is the lifecycle's too, for each subject, as an evaluation asks it.
     let deleting = match (&loaded, action.as_str()) {
-        (Loaded::User(u), "users.delete") => Some((
-            u,
-            store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?,
-        )),
+        (Loaded::User(u), "users.delete") => {
+            if !deletions_possible(tenant) {
+                return Ok(results_page(tenant, Vec::new(), None));
+            }
+            Some((u, supers_for_deletion(&mut conn, tenant).await?))
+        }
         _ => None,
     };
     let mut results = Vec::new();
@@ -1284,10 +1338,10 @@ async fn search_resource(
         .filter
         .to_sql(&opts)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    // Without plugins a page is one query of `limit + 1` rows. With plugins, each row the
-    // filter admits is also put to them (they may only narrow), and pages are read on
-    // until the page is full, the rows run out, or MAX_SUBJECT_SCAN rows were examined; the
-    // token continues from the last row examined, so nothing is skipped.
+    // When the filter answers alone, a page is one query of `limit + 1` rows. When each
+    // row is also decided (below: plugins, creations, assignments, deletions), pages are
+    // read on until the page is full, the rows run out, or MAX_SUBJECT_SCAN rows were
+    // examined; the token continues from the last row examined, so nothing is skipped.
     let plugins = crate::plugins::current(&app, &tenant.id).await?.is_some();
     // The filter answers which rows the actor's permissions reach. Where an evaluation
     // also asks more of each row (the roles a creation or an assignment would grant,
@@ -1299,8 +1353,11 @@ async fn search_resource(
         || deleting
         || tenant.policy.create_action() == Some(action.as_str())
         || tenant.policy.assign_action() == Some(action.as_str());
+    if deleting && !deletions_possible(tenant) {
+        return Ok(results_page(tenant, Vec::new(), None));
+    }
     let supers = if deleting {
-        store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?
+        supers_for_deletion(&mut conn, tenant).await?
     } else {
         0
     };
@@ -1349,10 +1406,11 @@ async fn search_resource(
                 Loaded::Resource(r) => r.id.clone(),
             };
             scanned += 1;
-            // With plugins, the kernel's decision on the row (as an evaluation makes it,
-            // with the directory between the actor and the row) is what they narrow. The
-            // filter admitted the row, so the kernel allows it; a row it would deny is left
-            // out, as an evaluation of it would answer.
+            // Where rows are decided: the kernel's decision on the row, as an evaluation
+            // makes it (with the directory between the actor and the row; the roles a
+            // creation or an assignment grants), the lifecycle's for a deletion, then the
+            // plugins'. A row any of them would deny is left out, as an evaluation of it
+            // would answer.
             let allowed = if row_checked {
                 let target = row.target();
                 let mut rows = actor_chain.clone();
@@ -1381,7 +1439,7 @@ async fn search_resource(
                 results.push(json!({"type": resource_type, "id": id}));
             }
             let last_row = i + 1 == kept && !more;
-            if results.len() >= limit || (plugins && scanned >= MAX_SUBJECT_SCAN) {
+            if results.len() >= limit || (row_checked && scanned >= MAX_SUBJECT_SCAN) {
                 let next = (!last_row).then(|| encode_token(&bind, &id));
                 return Ok(results_page(tenant, results, next));
             }
@@ -1461,8 +1519,10 @@ async fn search_action(
     // A deletion is the lifecycle's too, as an evaluation of it asks.
     let perms = match &loaded {
         Loaded::User(target_user) if perms.iter().any(|p| p == "users.delete") => {
-            let supers = store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?;
-            let allows = deletion_allows(tenant, &dir, &actor, target_user, supers);
+            let allows = deletions_possible(tenant) && {
+                let supers = supers_for_deletion(&mut conn, tenant).await?;
+                deletion_allows(tenant, &dir, &actor, target_user, supers)
+            };
             perms
                 .into_iter()
                 .filter(|p| allows || p != "users.delete")

@@ -818,6 +818,7 @@ fn failure_reason(e: &ApiError) -> String {
     match e {
         ApiError::Invalid { .. } => "duplicate".into(),
         ApiError::BadRequest(m) => m.clone(),
+        ApiError::Malformed(m) => m.message.clone(),
         ApiError::Conflict { .. } => "conflict".into(),
         ApiError::NotFound => "not_found".into(),
         ApiError::Forbidden { .. } => "denied".into(),

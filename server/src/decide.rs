@@ -105,7 +105,8 @@ pub enum DecideError {
     Refused {
         /// HTTP status.
         status: StatusCode,
-        /// Stable code (`invalid_input`, `unknown_operation`, `forbidden_mode`).
+        /// Stable code (`invalid_input`, `unknown_operation`, `forbidden_mode`,
+        /// `action_not_applicable`).
         code: &'static str,
         /// Where in the body (`input.actor`), when a field is at fault.
         path: Option<String>,
@@ -546,6 +547,23 @@ async fn directory_mode(
             refuse_asserted(&input, &["actor", "directory", "now"])?;
             let a = actor()?;
             let target = named(app, &mut conn, tenant, a, &input, "target", op).await?;
+            // A stored resource is acted on through its own module only, as AuthZEN
+            // decides it: `accounts.read` is no answer about a lead.
+            if let (Op::Authorize, Named::Resource(r)) = (op, &target)
+                && let Some(action) = input.get("action").and_then(Value::as_str)
+                && !crate::authzen::acts_on(tenant, &r.kind, action)
+            {
+                return Err(DecideError::Refused {
+                    status: StatusCode::BAD_REQUEST,
+                    code: "action_not_applicable",
+                    path: Some("input.action".into()),
+                    message: format!(
+                        "`{}` does not act on `{}` resources: a resource is acted on through its own module",
+                        action.chars().take(128).collect::<String>(),
+                        r.kind
+                    ),
+                });
+            }
             let (target, subject) = match &target {
                 Named::User(u) => (
                     serde_json::to_value(warden_core::access::Target::from(&u.account())),

@@ -260,6 +260,12 @@ pub async fn import(
                     json!({"index": index, "deny": deny, "plugins": plugins})
                 }
                 Err(ApiError::BadRequest(m)) => json!({"index": index, "error": m}),
+                // The row's own fault (a field it may not set, a manager cycle): refused,
+                // and the import goes on.
+                Err(ApiError::Malformed(m)) => {
+                    json!({"index": index, "error": m.message, "code": m.code, "field": m.field})
+                }
+                Err(ApiError::Conflict { errors }) => json!({"index": index, "errors": errors}),
                 Err(e) => {
                     // The rows not reached yet that were found invalid are reported too.
                     results.extend(invalid.into_values());

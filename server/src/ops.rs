@@ -259,20 +259,28 @@ pub const NO_ROUTE: &str = "no route answers this path";
 
 /// Gives the answers the handlers never see (tower-http's 413 and 408, the router's 404
 /// for an unknown path and 405 for a method a route does not answer, which have plain or
-/// empty bodies) the API's typed error body; a 405 names the route's methods (its `Allow`
-/// header, which the router adds later, from the OpenAPI document). Refuses a query string
-/// on an operation the document gives no query parameter (400 `unknown_parameter`): a
-/// parameter the server would ignore (`?dryRun=true` on an edit) must not be taken as
-/// honoured. Operations with parameters check them with their own extractor.
+/// empty bodies) the API's typed error body; a 405 names the route's methods (from the
+/// OpenAPI document: the router adds its `Allow` header after this runs). Refuses a query
+/// string on a management API operation (`/api/v1/...`) the document gives no query
+/// parameter (400 `unknown_parameter`): a parameter the server would ignore
+/// (`?dryRun=true` on an edit) must not be taken as honoured. Operations with parameters
+/// check them with their own extractor; `HEAD` is checked as `GET`; the operational routes
+/// (`/healthz`, `/metrics`, ...) and AuthZEN's take what monitors and caches add.
 pub async fn typed_limits(req: Request, next: Next) -> Response {
     let method = req.method().clone();
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned());
+    let asked = if method == Method::HEAD {
+        "GET"
+    } else {
+        method.as_str()
+    };
     if let (Some(route), Some(query)) = (&route, req.uri().query())
+        && route.starts_with("/api/v1/")
         && !query.is_empty()
-        && crate::openapi::query_of(method.as_str(), route).is_some_and(<[String]>::is_empty)
+        && crate::openapi::query_of(asked, route).is_some_and(<[String]>::is_empty)
     {
         let name = form_urlencoded::parse(query.as_bytes())
             .next()
@@ -306,17 +314,16 @@ pub async fn typed_limits(req: Request, next: Next) -> Response {
         )
             .into_response(),
         StatusCode::METHOD_NOT_ALLOWED => {
-            let allow = resp.headers().get(header::ALLOW).cloned().or_else(|| {
-                route
-                    .as_deref()
-                    .and_then(crate::openapi::methods_of)
-                    .and_then(|m| HeaderValue::from_str(&m).ok())
-            });
+            // The router's own `Allow` when it is there already; else the methods the
+            // document gives the route, for the message only (the router adds its header,
+            // HEAD included, afterwards).
+            let allow = resp.headers().get(header::ALLOW).cloned();
             let allowed = allow
                 .as_ref()
                 .and_then(|a| a.to_str().ok())
-                .unwrap_or_default()
-                .to_owned();
+                .map(str::to_owned)
+                .or_else(|| route.as_deref().and_then(crate::openapi::methods_of))
+                .unwrap_or_default();
             let body = serde_json::json!({
                 "error": "method_not_allowed",
                 "message": format!("this route does not answer {method}; it answers {allowed}"),

@@ -203,9 +203,15 @@ fn load_error(e: &LoadError) -> ApiError {
 }
 
 fn settings_error(e: &SettingsError) -> ApiError {
+    // The setting's path in the document, as a malformed one is named.
     let field = match e {
+        SettingsError::AboveCap { limit, .. } | SettingsError::Zero { limit }
+            if *limit == "breakerThreshold" =>
+        {
+            format!("settings.{limit}")
+        }
         SettingsError::AboveCap { limit, .. } | SettingsError::Zero { limit } => {
-            (*limit).to_owned()
+            format!("settings.limits.{limit}")
         }
         _ => "settings".to_owned(),
     };

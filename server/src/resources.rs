@@ -186,8 +186,20 @@ pub struct ResourceBody {
     pub attributes: Map<String, Value>,
 }
 
+/// A refused path parameter (the resource's `type` or `id`) or body field, named.
 fn bad(field: &str, reason: &str) -> ApiError {
-    ApiError::BadRequest(format!("`{field}` {reason}"))
+    let message = format!("`{field}` {reason}");
+    if matches!(field, "type" | "id") {
+        crate::error::Malformed::new(
+            crate::error::RequestPart::Path,
+            "invalid_path_parameter",
+            message,
+        )
+        .field(Some(field.to_owned()))
+        .into()
+    } else {
+        ApiError::invalid_field(field, message)
+    }
 }
 
 /// A resource type or id, checked: not empty, at most [`MAX_RESOURCE_ID_CHARS`]

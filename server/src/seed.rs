@@ -71,10 +71,10 @@ pub async fn create_key_audited(
     Ok((id, token))
 }
 
-/// A key's name as stored: its first 100 characters.
 /// The longest key name, in characters.
 const MAX_KEY_NAME: usize = 100;
 
+/// A key's name as stored: trimmed (a longer or empty one is refused, never cut).
 fn key_name(name: &str) -> String {
     name.trim().to_owned()
 }

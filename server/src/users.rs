@@ -108,11 +108,13 @@ async fn verify(
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
-/// Refuses a new password that is the user's current one (409 `password_unchanged`),
-/// whichever route sets it: whoever knew the old password (a temporary one someone else
-/// saw, one being reset because it leaked) would still know it. `verified_current`: the
-/// current password the caller gave and had verified, compared as text; without one the
-/// stored hash is asked (argon2id, 19 MiB).
+/// Refuses a new password that is the user's current one (409 `password_unchanged`), when
+/// the user sets their own (the password route, an edit of one's own record, a reset
+/// token's redemption): whoever knew the old password (a temporary one someone else saw,
+/// one being reset because it leaked) would still know it. Never asked of a password set
+/// for someone else: the answer would tell the setter the user's password.
+/// `verified_current`: the current password the caller gave and had verified, compared as
+/// text; without one the stored hash is asked (argon2id, 19 MiB).
 pub(crate) async fn refuse_unchanged(
     policy: &Policy,
     before: &UserRow,
@@ -350,7 +352,17 @@ pub(crate) fn authorize(
         target,
         change,
     };
-    access::authorize(&tenant.policy, dir, &req, now(), Lang::En).map_err(bad)
+    access::authorize(&tenant.policy, dir, &req, now(), Lang::En).map_err(|e| {
+        // An undeclared role or group names where it was given; the body's lists are the
+        // account's `roles` and `groups`, a change's `roles`.
+        let field = match e.at() {
+            Some(at) if at.starts_with("actor") => None,
+            Some(at) if at.ends_with("groups") => Some("groups"),
+            Some(_) => Some("roles"),
+            None => None,
+        };
+        ApiError::kernel_refused(e.code(), field, e.to_string())
+    })
 }
 
 pub(crate) fn require(d: AuthzDecision) -> Result<AuthzDecision, ApiError> {
@@ -675,13 +687,13 @@ pub(crate) fn authorize_groups(
     if a == b {
         return Ok(None);
     }
-    // A dynamic group's members are those meeting its rule: joined or left by no edit, as
-    // its membership route refuses it.
+    // A dynamic group's members are those meeting its rule: joined by no edit, as its
+    // membership route refuses it. Leaving one stays possible (a membership stored before
+    // the group became dynamic must not be stuck).
     if let Some(acc) = tenant.policy.access()
         && let Some(g) = after
             .iter()
-            .chain(before)
-            .filter(|g| after.contains(g) != before.contains(g))
+            .filter(|g| !before.contains(g))
             .find(|g| acc.is_dynamic_group(g) == Some(true))
     {
         return Err(crate::groups::dynamic_group(g));
@@ -1290,7 +1302,7 @@ pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Value, Ap
         let mut conn = app.db.pool().acquire().await?;
         let page: Vec<&UserRow> = rows.iter().collect();
         let dir = fields::directory_for(&mut conn, &tenant.id, actor, &page).await?;
-        let needle = search_text(q);
+        let needle = search_text(q).map(|t| as_in_json(&t));
         let mut kept = Vec::with_capacity(rows.len());
         for u in rows {
             let fa = fields::access_of(&tenant.policy, &dir, actor, &u)?;
@@ -1366,11 +1378,22 @@ fn search_text(q: &ListQuery) -> Option<String> {
     Some(text.to_lowercase().chars().take(100).collect())
 }
 
-/// The LIKE pattern that finds `text` anywhere, its wildcards and the escape character
-/// escaped (searched for as themselves, with `ESCAPE '\'`).
+/// A search text as a stored document's JSON writes it (a `"` as `\"`, a `\` as `\\`):
+/// what a search looks for in the document's text.
+fn as_in_json(text: &str) -> String {
+    let json = serde_json::to_string(text).unwrap_or_default();
+    json.strip_prefix('"')
+        .and_then(|j| j.strip_suffix('"'))
+        .unwrap_or(text)
+        .to_owned()
+}
+
+/// The LIKE pattern that finds `text` anywhere in a stored document ([`as_in_json`]), its
+/// LIKE wildcards and the escape character escaped (searched for as themselves, with
+/// `ESCAPE '\'`).
 fn like_anywhere(text: &str) -> String {
     let mut out = String::from("%");
-    for c in text.chars() {
+    for c in as_in_json(text).chars() {
         if matches!(c, '%' | '_' | '\\') {
             out.push('\\');
         }
@@ -1760,13 +1783,17 @@ pub async fn update(
     drop(conn);
     let at = now().unix();
     if let Some(p) = plain {
-        // As the password routes hold it: not the current password again; a password
-        // set for someone else is temporary (whoever chose it knows it), one's own is not.
-        let verified_current = b
-            .current_password
-            .as_deref()
-            .filter(|_| current_password_verified == Some(true));
-        refuse_unchanged(&tenant.policy, &before, verified_current, &p).await?;
+        // As the password route holds one's own: not the current password again. A
+        // password set for someone else is temporary (whoever chose it knows it, and the
+        // user changes it at the next sign-in), and is not compared with theirs (the
+        // answer would tell the setter their password).
+        if actor.id == before.id {
+            let verified_current = b
+                .current_password
+                .as_deref()
+                .filter(|_| current_password_verified == Some(true));
+            refuse_unchanged(&tenant.policy, &before, verified_current, &p).await?;
+        }
         after.password_hash = Some(hash(&tenant.policy, p).await?);
         after.password_changed_at = Some(at);
         after.must_change_password = actor.id != before.id;

@@ -369,10 +369,15 @@ $("#user-form").addEventListener("submit", async (e) => {
     for (const [k, v] of Object.entries(rec)) if (v === "" && state.doc.fields?.[k]?.type === "password") delete rec[k];
     // Fields the kernel makes read-only for this user are not sent (they are unchanged).
     for (const el of document.querySelectorAll("#fields [data-read-only=true]")) delete rec[el.dataset.field];
+    // One's own password set by the edit ends every session of one's own, this one too.
+    const me = store.session()?.user?.id;
+    const ownPassword = !!form.user && form.user.id === me
+      && Object.keys(rec).some((k) => state.doc.fields?.[k]?.type === "password");
     try {
       await store.saveUsers(state.preset, [rec]);
       $("#dlg-user").close();
-      await reload();
+      if (ownPassword) await resume();
+      else await reload();
     } catch (err) {
       $("#form-notes").replaceChildren(h("div", { class: "msg error", "data-server": "refused" }, err.message));
     }
@@ -670,12 +675,17 @@ $("#newpw-form").addEventListener("submit", async (e) => {
   $("#np-password").value = "";
   $("#np-current").value = "";
   $("#dlg-newpw").close();
-  // The change may have ended every session (the policy's obligations): then sign in again.
+  await resume();
+});
+
+// After one's own password changed, which ends every session of the user (this one too):
+// the session as the server now sees it, or sign in again.
+async function resume() {
   const boot = await store.init();
   renderWho();
   if (boot.session && !boot.session.mustChangePassword) await loadPreset(boot.session.tenant);
   else { signInTo(state.preset); $("#si-error").textContent = t("signInAgain"); }
-});
+}
 
 // One user as the server shows it to the signed-in user: the fields the kernel hides from
 // them are not in the answer, so they are not shown (only how many there are).

@@ -983,7 +983,7 @@ async fn hostile_uploads_are_refused(env: &Env) {
         .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(v["code"], "invalid_settings");
-    assert_eq!(v["field"], "fuel", "{v}");
+    assert_eq!(v["field"], "settings.limits.fuel", "{v}");
     // Nothing was stored.
     let (s, v, _) = env.call(Method::GET, "/api/v1/plugins", &admin, None).await;
     assert_eq!(s, StatusCode::OK);
