@@ -2,7 +2,9 @@ package warden_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"time"
@@ -20,8 +22,16 @@ func requireAction(w *warden.Warden, action string, actor, target func(*http.Req
 			Actor: actor(r), Action: action, Target: target(r),
 			Now: time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC).Format(time.RFC3339),
 		})
-		if err != nil { // a request Warden cannot evaluate, or a module fault
-			http.Error(rw, err.Error(), http.StatusInternalServerError)
+		if err != nil {
+			// A request Warden cannot evaluate (an unknown user here): the caller's fault,
+			// told by its stable code. A module fault: the service's, logged, never shown.
+			var refused *warden.Error
+			if errors.As(err, &refused) {
+				http.Error(rw, refused.Code, http.StatusBadRequest)
+				return
+			}
+			log.Printf("warden: %v", err)
+			http.Error(rw, "authorization unavailable", http.StatusServiceUnavailable)
 			return
 		}
 		if d["decision"] != "allow" {

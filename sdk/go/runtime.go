@@ -57,7 +57,7 @@ func (c *config) fail(format string, args ...any) {
 }
 
 // WithMaxMemory caps each instance's memory in bytes (rounded down to 64 KiB pages); a
-// runtime option (ignored by Load*).
+// runtime option (Load* refuses it: the instances are the runtime's).
 func WithMaxMemory(bytes uint64) Option {
 	return func(c *config) {
 		if bytes < pageSize || bytes > 4<<30 {
@@ -379,6 +379,14 @@ func (p *pool) with(ctx context.Context, f func(*pooled) error) error {
 		return &Fault{Code: FaultClosed}
 	default:
 	}
+	// A context already done borrows nothing (select would pick at random between it and
+	// a free slot, and the instance would be lost to the cancelled call).
+	if err := ctx.Err(); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return &Fault{Code: FaultDeadline, Err: err}
+		}
+		return &Fault{Code: FaultCancelled, Err: err}
+	}
 	select {
 	case p.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -408,7 +416,8 @@ func (p *pool) with(ctx context.Context, f func(*pooled) error) error {
 	}
 	err := f(item)
 	var fault *Fault
-	if errors.As(err, &fault) || item.in.outgrown() {
+	// A module wazero closed (the call's context ended as it returned) is never lent again.
+	if errors.As(err, &fault) || item.in.outgrown() || item.in.mod.IsClosed() {
 		_ = item.in.mod.Close(context.Background())
 		return err
 	}

@@ -14,8 +14,11 @@
 package warden
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"log/slog"
 	"unicode/utf8"
 )
 
@@ -47,6 +50,12 @@ func (r *Runtime) load(ctx context.Context, spec map[string]any, opts []Option) 
 	cfg := newConfig(r.cfg, opts)
 	if cfg.err != nil {
 		return nil, cfg.err
+	}
+	// The memory cap, the module and its cache are the runtime's: given to Load*, they
+	// would be silently ignored (an untrusted tenant's policy left without the cap asked).
+	if cfg.maxMemory != r.cfg.maxMemory || cfg.cacheDir != r.cfg.cacheDir ||
+		!bytes.Equal(cfg.wasm, r.cfg.wasm) {
+		return nil, fmt.Errorf("%w: WithMaxMemory, WithModule and WithCompilationCacheDir are options of NewRuntime, not of Load*", ErrInvalidConfig)
 	}
 	w := &Warden{pool: newPool(r, spec, cfg)}
 	// Compile once now, so that a bad policy fails here and not at the first call.
@@ -95,6 +104,25 @@ type PasswordInput struct {
 	User     map[string]any `json:"user,omitempty"`
 	MFA      bool           `json:"mfa,omitempty"`
 	Lang     string         `json:"-"`
+}
+
+// String prints the input without its password (fmt's %v and %s).
+func (in PasswordInput) String() string {
+	return fmt.Sprintf("PasswordInput{Password: <redacted>, User: %d fields, MFA: %t, Lang: %q}",
+		len(in.User), in.MFA, in.Lang)
+}
+
+// GoString prints the input without its password (fmt's %#v).
+func (in PasswordInput) GoString() string { return in.String() }
+
+// LogValue logs the input without its password (log/slog).
+func (in PasswordInput) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("password", "<redacted>"),
+		slog.Int("userFields", len(in.User)),
+		slog.Bool("mfa", in.MFA),
+		slog.String("lang", in.Lang),
+	)
 }
 
 // CheckPassword checks a password on its own: valid, violations, score, checklist.

@@ -3,6 +3,7 @@ package warden
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -170,6 +171,17 @@ func TestTypedErrors(t *testing.T) {
 	if _, err = NewRuntime(ctx, WithPoolSize(0), WithTimeout(-1)); !errors.Is(err, ErrInvalidConfig) ||
 		!strings.Contains(err.Error(), "pool size") {
 		t.Fatalf("the first bad option: %v", err)
+	}
+	// A runtime's option given to Load* is refused, not ignored.
+	if _, err = rt.LoadPreset(ctx, "crm", WithMaxMemory(32<<20)); !errors.Is(err, ErrInvalidConfig) {
+		t.Fatalf("a runtime option on Load: %v", err)
+	}
+	// A password never prints.
+	in := PasswordInput{Password: "Violet-Kettle-42!x"}
+	for _, text := range []string{fmt.Sprint(in), fmt.Sprintf("%+v", in), fmt.Sprintf("%#v", in)} {
+		if strings.Contains(text, "Violet") {
+			t.Fatalf("the password printed: %s", text)
+		}
 	}
 }
 

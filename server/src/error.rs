@@ -112,6 +112,14 @@ impl ApiError {
     }
 }
 
+impl From<warden_core::access::AccessError> for ApiError {
+    /// A question the kernel cannot decide (an undeclared action, role or group; a policy
+    /// without access): 400 with the kernel's code.
+    fn from(e: warden_core::access::AccessError) -> Self {
+        ApiError::kernel_refused(e.code(), None, e.to_string())
+    }
+}
+
 impl From<Malformed> for ApiError {
     fn from(m: Malformed) -> Self {
         ApiError::Malformed(Box::new(m))

@@ -67,7 +67,7 @@ pub fn access_of(
     target: &UserRow,
 ) -> Result<FieldAccess, ApiError> {
     access::field_access(policy, dir, &actor.account(), &target.account(), now())
-        .map_err(|e| ApiError::BadRequest(e.to_string()))
+        .map_err(ApiError::from)
 }
 
 /// Removes from a user view (an object) what the kernel hides.
@@ -123,7 +123,7 @@ pub fn check_edit(
         now(),
         Lang::En,
     )
-    .map_err(|e| ApiError::BadRequest(e.to_string()))?
+    .map_err(ApiError::from)?
     {
         Some(deny) => Err(ApiError::denied(Some(deny))),
         None => Ok(()),
@@ -145,7 +145,7 @@ pub fn check_create(
     created: &warden_core::model::Account,
 ) -> Result<(), ApiError> {
     match access::create_denial(policy, dir, &actor.account(), created, now(), Lang::En)
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?
+        .map_err(ApiError::from)?
     {
         Some(deny) => Err(ApiError::denied(Some(deny))),
         None => Ok(()),

@@ -78,7 +78,7 @@ pub async fn import(
     // commit nor preview one (a preview answers which keys the directory holds).
     let create =
         warden_core::access::scope(&tenant.policy, &actor.account(), "users.create", now())
-            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+            .map_err(ApiError::from)?;
     if matches!(create.filter, warden_core::access::Filter::None) {
         return Err(ApiError::Forbidden {
             deny: None,
@@ -564,7 +564,7 @@ pub async fn stored_report(app: &App, caller: &Caller, id: &str) -> Result<Value
             "users.create",
             now(),
         )
-        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+        .map_err(ApiError::from)?;
         if matches!(create.filter, warden_core::access::Filter::None) {
             return Err(ApiError::NotFound);
         }

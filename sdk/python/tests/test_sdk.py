@@ -295,3 +295,21 @@ def test_an_instance_interrupted_mid_call_is_never_lent_again():
     with w._pool.borrow() as (instance, _):
         assert instance is second
     assert w.check_password("Tr0ub4dor&3x!")["valid"] is True
+
+
+def test_a_runtime_fault_is_not_a_refusal():
+    # `except WardenError` answers a caller's mistake (a 400); a fault of the module is the
+    # service's, and must not be caught there.
+    assert not issubclass(warden.WardenRuntimeError, warden.WardenError)
+    assert issubclass(warden.WardenRuntimeError, warden.WardenBaseError)
+    assert issubclass(warden.WardenError, warden.WardenBaseError)
+    rt = warden.default_runtime().with_limits(fuel=warden.DEFAULT_FUEL)
+    w = warden.Warden.from_preset("crm", runtime=rt, pool_size=1)
+    rt.fuel = 1000
+    with pytest.raises(warden.WardenBaseError) as e:
+        try:
+            w.check_password("correct horse battery staple")
+        except warden.WardenError:
+            pytest.fail("a fault was caught as a refusal")
+    assert isinstance(e.value, warden.WardenRuntimeError)
+    rt.fuel = warden.DEFAULT_FUEL

@@ -15,7 +15,6 @@ A :class:`Warden` is thread-safe: it lends calls a pooled instance (at most ``po
 from __future__ import annotations
 
 import json
-import os
 import threading
 from typing import Any
 
@@ -26,11 +25,13 @@ from ._runtime import (
     DEFAULT_POOL_TIMEOUT,
     Pool,
     Runtime,
+    default_pool_size,
 )
 from .errors import (
     InvalidInputError,
     PolicyError,
     UnsupportedError,
+    WardenBaseError,
     WardenError,
     WardenRuntimeError,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "Runtime",
     "UnsupportedError",
     "Warden",
+    "WardenBaseError",
     "WardenError",
     "WardenRuntimeError",
     "default_runtime",
@@ -66,7 +68,7 @@ def default_runtime() -> Runtime:
 
 
 def _pool_size(size: int | None) -> int:
-    return size if size is not None else max(1, os.cpu_count() or 1)
+    return size if size is not None else default_pool_size()
 
 
 class Warden:

@@ -100,6 +100,15 @@ def _fault(trap: wasmtime.Trap) -> WardenRuntimeError:
     return WardenRuntimeError(code, f"the module trapped ({code}); the instance was discarded")
 
 
+def default_pool_size() -> int:
+    """The CPUs this process may run on (its affinity: a container's limit where the
+    platform tells it), not the host's count: each instance may hold up to ``max_memory``."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
 class Runtime:
     """A compiled module and the limits every instance of it gets.
 
@@ -123,7 +132,12 @@ class Runtime:
         config = wasmtime.Config()
         config.consume_fuel = True
         self.engine = wasmtime.Engine(config)
-        self.module = wasmtime.Module(self.engine, wasm)
+        try:
+            self.module = wasmtime.Module(self.engine, wasm)
+        except wasmtime.WasmtimeError as e:
+            raise WardenRuntimeError(
+                "invalid_module", f"the module does not compile: {e}"
+            ) from None
         self.max_memory = max_memory
         self.fuel = fuel
         self._lock = threading.Lock()
@@ -133,7 +147,7 @@ class Runtime:
         """The pool of policy-less instances that run one-shot requests (handle 0)."""
         with self._lock:
             if self._raw is None:
-                self._raw = Pool(self, None, max(1, os.cpu_count() or 1), DEFAULT_POOL_TIMEOUT)
+                self._raw = Pool(self, None, default_pool_size(), DEFAULT_POOL_TIMEOUT)
             return self._raw
 
     def with_limits(self, *, max_memory: int | None = None, fuel: int | None = None) -> Runtime:
@@ -220,6 +234,10 @@ class Instance:
             return func(self._store, *args)
         except wasmtime.Trap as trap:
             raise _fault(trap) from None
+        except wasmtime.WasmtimeError as e:
+            # Not a trap but the runtime refusing the call (fuel it could not set, a store
+            # in a bad state): the instance is discarded all the same.
+            raise WardenRuntimeError("trap", f"the runtime refused the call: {e}") from None
 
     def _write(self, data: bytes) -> int:
         if len(data) > self._cap:
@@ -258,7 +276,12 @@ class Instance:
         data = _encode(spec)
         ptr = self._write(data)
         result = self._result(self._call(self._load, ptr, len(data)))
-        return int(result["handle"])
+        try:
+            return int(result["handle"])
+        except (KeyError, TypeError, ValueError):
+            raise WardenRuntimeError(
+                "bad_output", "the module's load answer has no handle"
+            ) from None
 
     def unload(self, handle: int) -> None:
         """Frees a loaded policy."""

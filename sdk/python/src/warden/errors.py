@@ -2,7 +2,10 @@
 
 Domain outcomes (an invalid record, a denied action) are decisions, returned as values.
 An exception means the request could not be evaluated (:class:`WardenError`, carrying the
-contract's error envelope) or the module could not run it (:class:`WardenRuntimeError`).
+contract's error envelope: the caller's to mend) or the module could not run it
+(:class:`WardenRuntimeError`: the service's). The two are siblings under
+:class:`WardenBaseError`, so that ``except WardenError`` answering a client with a 400
+never catches a fault of the runtime.
 """
 
 from __future__ import annotations
@@ -10,7 +13,18 @@ from __future__ import annotations
 from typing import Any
 
 
-class WardenError(Exception):
+class WardenBaseError(Exception):
+    """Every exception of the SDK: ``code`` (stable), ``message``, ``path`` and ``help``."""
+
+    def __init__(self, code: str, message: str, path: str = "", help: str | None = None):
+        super().__init__(f"{code} at `{path}`: {message}" if path else f"{code}: {message}")
+        self.code = code
+        self.path = path
+        self.message = message
+        self.help = help
+
+
+class WardenError(WardenBaseError):
     """A request Warden refused: the contract's error envelope ``{code, path, message, help}``.
 
     ``code`` is stable (``invalid_input``, ``policy_error``, ``unsupported``,
@@ -19,19 +33,17 @@ class WardenError(Exception):
     """
 
     def __init__(self, code: str, message: str, path: str = "", help: str | None = None):
-        super().__init__(f"{code} at `{path}`: {message}" if path else f"{code}: {message}")
-        self.code = code
-        self.path = path
-        self.message = message
-        self.help = help
+        super().__init__(code, message, path, help)
         self._raw: dict | None = None
 
     @classmethod
-    def from_envelope(cls, envelope: Any) -> WardenError:
+    def from_envelope(cls, envelope: Any) -> WardenBaseError:
         """Builds the error from ``{"error": {...}}`` as the module returns it."""
         body = envelope.get("error") if isinstance(envelope, dict) else None
         if not isinstance(body, dict):
-            return WardenRuntimeError("bad_output", f"not an error envelope: {envelope!r}")
+            return WardenRuntimeError(
+                "bad_output", f"not an error envelope ({len(repr(envelope))} characters)"
+            )
         code = str(body.get("code", ""))
         kind = _BY_CODE.get(code, WardenError)
         error = kind(
@@ -66,7 +78,7 @@ class UnsupportedError(WardenError):
     """The operation needs something the policy does not define (``unsupported``)."""
 
 
-class WardenRuntimeError(WardenError):
+class WardenRuntimeError(WardenBaseError):
     """The module could not run the request; the instance that ran it is discarded.
 
     Codes: ``out_of_fuel`` (the per-call fuel ran out), ``stack_overflow``,

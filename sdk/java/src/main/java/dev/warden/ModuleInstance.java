@@ -10,6 +10,7 @@ import com.dylibso.chicory.wasm.ChicoryException;
 import com.dylibso.chicory.wasm.WasmModule;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.time.Duration;
@@ -225,7 +226,10 @@ final class ModuleInstance {
     if (status == STATUS_ERROR) {
       WardenException error = WardenException.fromEnvelope(value);
       if (error == null) {
-        throw new WardenFault("bad_output", "not an error envelope: " + value, null);
+        throw new WardenFault(
+            "bad_output",
+            "not an error envelope (" + value.toString().length() + " characters)",
+            null);
       }
       throw error;
     }
@@ -236,7 +240,21 @@ final class ModuleInstance {
     try {
       return json.writeValueAsBytes(request);
     } catch (JsonProcessingException e) {
-      throw new WardenException("invalid_input", "", "the request cannot be encoded as JSON", null);
+      // The field Jackson could not write, as the other SDKs name it; the cause kept.
+      String path =
+          e instanceof JsonMappingException m
+              ? m.getPath().stream()
+                  .map(
+                      r ->
+                          r.getFieldName() != null
+                              ? r.getFieldName()
+                              : String.valueOf(r.getIndex()))
+                  .collect(java.util.stream.Collectors.joining("."))
+              : "";
+      WardenException x =
+          new WardenException("invalid_input", path, "the request cannot be encoded as JSON", null);
+      x.initCause(e);
+      throw x;
     }
   }
 

@@ -7,7 +7,10 @@ import com.dylibso.chicory.wasm.ChicoryException;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -259,9 +262,22 @@ public final class WardenRuntime implements AutoCloseable {
   public Warden loadPolicy(String document) {
     JsonNode doc;
     try {
-      doc = json.readTree(Warden.required(document, "policy"));
+      // One JSON value and nothing after it, as the other SDKs read a document.
+      doc =
+          json.reader()
+              .with(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+              .readTree(Warden.required(document, "policy"));
     } catch (IOException e) {
-      throw new WardenException("invalid_input", "policy", "the policy is not JSON", null);
+      JsonLocation at = e instanceof JsonProcessingException p ? p.getLocation() : null;
+      String where =
+          at == null ? "" : " (line " + at.getLineNr() + ", column " + at.getColumnNr() + ")";
+      WardenException x =
+          new WardenException("invalid_input", "policy", "the policy is not JSON" + where, null);
+      x.initCause(e);
+      throw x;
+    }
+    if (doc == null || doc.isMissingNode()) {
+      throw new WardenException("invalid_input", "policy", "the policy is empty", null);
     }
     return loadPolicy(doc);
   }

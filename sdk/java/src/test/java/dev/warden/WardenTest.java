@@ -120,6 +120,12 @@ class WardenTest {
     assertEquals(
         "policy_error",
         assertThrows(WardenException.class, () -> runtime.loadPolicy("{\"warden\": 99}")).code());
+    // One JSON value, nothing after it, and not nothing: as the other SDKs read a document.
+    for (String doc : new String[] {"{\"warden\": 1} junk", "", "   "}) {
+      WardenException refused = assertThrows(WardenException.class, () -> runtime.loadPolicy(doc));
+      assertEquals("invalid_input", refused.code(), doc);
+      assertEquals("policy", refused.path(), doc);
+    }
     IllegalArgumentException bad =
         assertThrows(
             IllegalArgumentException.class,
