@@ -148,6 +148,34 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
     }
 }
 
+/// The version an edit was read at (`If-Match: "7"`, weak or strong, or `*`: any):
+/// `None` when not given or `*`.
+///
+/// # Errors
+/// A header that names no version (400 `invalid_header`).
+fn if_match(h: &HeaderMap) -> Result<Option<i64>, ApiError> {
+    let Some(v) = h.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = v.to_str().unwrap_or_default().trim();
+    if text == "*" {
+        return Ok(None);
+    }
+    text.trim_start_matches("W/")
+        .trim_matches('"')
+        .parse::<i64>()
+        .map(Some)
+        .map_err(|_| {
+            crate::error::Malformed::new(
+                crate::error::RequestPart::Header,
+                "invalid_header",
+                "`If-Match`: the user's `version` as read, e.g. \"7\"",
+            )
+            .field(Some("If-Match".into()))
+            .into()
+        })
+}
+
 fn request_id(h: &HeaderMap) -> Option<String> {
     h.get("x-request-id")
         .and_then(|v| v.to_str().ok())
@@ -342,7 +370,8 @@ async fn update_user(
     UrlParams(id): UrlParams<String>,
     Body(b): Body<Map<String, Value>>,
 ) -> Result<Json<Value>, ApiError> {
-    let w = users::update(&app, &caller, &id, b, request_id(&headers)).await?;
+    let expected = if_match(&headers)?;
+    let w = users::update(&app, &caller, &id, b, expected, request_id(&headers)).await?;
     let mut out = w.extra;
     out.insert("user".into(), w.user);
     Ok(Json(Value::Object(out)))

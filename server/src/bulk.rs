@@ -925,7 +925,7 @@ async fn execute(
             crate::login::unlocked(tenant, &before, &mut after);
             let done =
                 users::apply_obligations(conn, &mut after, obligations, &actor.id, x.at).await?;
-            store::update_user(conn, &after, x.at).await?;
+            store::update_user(conn, &mut after, x.at).await?;
             x.recheck_super_admins(conn, &before, Some(&after)).await?;
             x.audit(
                 conn,
@@ -946,7 +946,7 @@ async fn execute(
                     after.roles.push(r.clone());
                 }
             }
-            store::update_user(conn, &after, x.at).await?;
+            store::update_user(conn, &mut after, x.at).await?;
             store::sync_roles(conn, &tenant.id, &after.id, add, remove, &actor.id, x.at).await?;
             x.audit(
                 conn,
@@ -1004,13 +1004,13 @@ async fn execute(
                     after.password_hash = None;
                     store::drop_keys(conn, &after.id, &d.erase).await?;
                     store::revoke_sessions(conn, &mut after).await?;
-                    store::update_user(conn, &after, x.at).await?;
+                    store::update_user(conn, &mut after, x.at).await?;
                     Some(after.view())
                 }
                 Some(DeleteMode::Soft) | None => {
                     after.deleted_at = Some(x.at);
                     store::revoke_sessions(conn, &mut after).await?;
-                    store::update_user(conn, &after, x.at).await?;
+                    store::update_user(conn, &mut after, x.at).await?;
                     Some(after.view())
                 }
             };

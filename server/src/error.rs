@@ -158,6 +158,13 @@ pub enum ApiError {
         /// The problems.
         errors: Vec<FieldError>,
     },
+    /// `If-Match` named another version of the user than the stored one (412): nothing
+    /// was written.
+    #[error("precondition failed")]
+    PreconditionFailed {
+        /// What changed.
+        message: String,
+    },
     /// The request body is larger than the server accepts.
     #[error("request body too large")]
     TooLarge,
@@ -265,6 +272,7 @@ impl ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::BadRequest(_) | ApiError::Malformed(_) => StatusCode::BAD_REQUEST,
             ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             ApiError::PluginInvalid { .. } | ApiError::PluginRefused { .. } => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
@@ -297,6 +305,11 @@ impl ApiError {
             ApiError::Conflict { errors } => {
                 serde_json::json!({"error": "conflict", "errors": errors})
             }
+            ApiError::PreconditionFailed { message } => serde_json::json!({
+                "error": "precondition_failed",
+                "code": "stale_user",
+                "message": message
+            }),
             ApiError::TooLarge => serde_json::json!({
                 "error": "too_large",
                 "message": "the request body is larger than this route accepts"

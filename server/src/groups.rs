@@ -252,7 +252,7 @@ pub async fn set_member(
         (Vec::new(), vec![id.to_owned()])
     };
     let mut tx = app.db.begin_write().await?;
-    store::update_user(&mut tx, &after, at).await?;
+    store::update_user(&mut tx, &mut after, at).await?;
     store::sync_groups(
         &mut tx, &tenant.id, &after.id, &added, &removed, &actor.id, at,
     )

@@ -185,7 +185,7 @@ pub async fn failed(
         // Counters only: no new version (see `store::write_login_counters`).
         store::write_login_counters(&mut tx, &u, at.unix()).await?;
     } else {
-        store::update_user(&mut tx, &u, at.unix()).await?;
+        store::update_user(&mut tx, &mut u, at.unix()).await?;
     }
     if u.status != before.status {
         let record = system_record(
@@ -258,7 +258,7 @@ pub async fn succeeded(
         rehashed = true;
     }
     if unlocked || rehashed {
-        store::update_user(&mut tx, &u, at.unix()).await?;
+        store::update_user(&mut tx, &mut u, at.unix()).await?;
     } else if u.failed_logins != before.failed_logins || u.lockouts != before.lockouts {
         // Counters only: no new version (see `store::write_login_counters`).
         store::write_login_counters(&mut tx, &u, at.unix()).await?;

@@ -30,6 +30,7 @@ use serde_json::{Map, Value, json};
 use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
 use utoipa::openapi::request_body::RequestBodyBuilder;
 use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
@@ -70,6 +71,8 @@ struct Operation {
     tag: &'static str,
     auth: Auth,
     act_as: bool,
+    /// Takes `If-Match`.
+    if_match: bool,
     /// (schema of the query type, its properties that are parameters).
     query: Option<(&'static str, &'static [&'static str])>,
     /// Path parameters: (name, description).
@@ -92,6 +95,7 @@ impl Operation {
             tag,
             auth: Auth::KeyOrSession,
             act_as: false,
+            if_match: false,
             query: None,
             path_params: Vec::new(),
             body: Vec::new(),
@@ -108,6 +112,12 @@ impl Operation {
     /// The operation acts for a user (`X-Warden-Act-As` for keys).
     fn acts(mut self) -> Self {
         self.act_as = true;
+        self
+    }
+
+    /// The operation takes `If-Match` (the version it was read at).
+    fn if_match(mut self) -> Self {
+        self.if_match = true;
         self
     }
 
@@ -172,6 +182,7 @@ fn error_description(status: u16) -> &'static str {
         403 => "The credentials do not allow this: a key role, or the kernel's denial",
         404 => "No such resource in the caller's tenant, or outside the caller's scope",
         409 => "A conflict with stored data",
+        412 => "`If-Match` names another version than the stored one: read the user again",
         413 => "The request body is larger than the server accepts",
         422 => "The record is refused: every violation",
         503 => {
@@ -223,6 +234,18 @@ impl Spec {
                         )))),
                 );
             }
+        }
+        if op.if_match {
+            b = b.parameter(
+                ParameterBuilder::new()
+                    .name("If-Match")
+                    .parameter_in(ParameterIn::Header)
+                    .required(Required::False)
+                    .description(Some(
+                        "The user's `version` as it was read (`\"7\"`): the change is made only if the user is still at that version, else 412 `stale_user` (nothing is written). Without it, the last write wins.",
+                    ))
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String).build())),
+            );
         }
         if op.act_as {
             b = b.parameter(
@@ -683,7 +706,9 @@ fn server_shapes() -> Map<String, Value> {
                     "roles": {"type": "array", "items": string.clone()},
                     "groups": {"type": "array", "items": string.clone()},
                     "superAdmin": {"type": "boolean"},
-                    "deleted": {"type": "boolean"}
+                    "root": {"type": "boolean", "description": "The tenant's root user (a system account above administrators)."},
+                    "deleted": {"type": "boolean"},
+                    "version": {"type": "integer", "description": "Counts the user's changes: give it as `If-Match` to an edit, so that it is made only on the user as read."}
                 }
             }),
         ),
@@ -1109,10 +1134,11 @@ fn operations(contract: &Value) -> Vec<Operation> {
             TAG_USERS,
         )
         .acts()
+        .if_match()
         .param("id", "The user's id")
         .json("UserRecord")
         .ok(200, "Updated", Some("UserWritten"))
-        .errors(&[400, 403, 404, 409, 413, 422])
+        .errors(&[400, 403, 404, 409, 412, 413, 422])
         .common(),
         Operation::new(
             Delete,

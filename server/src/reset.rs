@@ -194,7 +194,7 @@ pub async fn redeem(
         return Err(not_live());
     }
     store::revoke_sessions(&mut tx, &mut after).await?;
-    store::update_user(&mut tx, &after, at).await?;
+    store::update_user(&mut tx, &mut after, at).await?;
     let done = vec![
         serde_json::to_value(Obligation::InvalidatePasswords)?,
         serde_json::to_value(Obligation::RevokeSessions)?,

@@ -138,9 +138,13 @@ impl UserRow {
         if self.super_admin {
             doc.insert("superAdmin".into(), true.into());
         }
+        if self.root {
+            doc.insert("root".into(), true.into());
+        }
         if self.deleted_at.is_some() {
             doc.insert("deleted".into(), true.into());
         }
+        doc.insert("version".into(), self.version.into());
         Value::Object(doc)
     }
 }
@@ -420,7 +424,11 @@ fn bind_user<'q>(
 /// # Errors
 /// [`ApiError::Conflict`] when the row changed since it was read (or is gone); database
 /// errors.
-pub async fn update_user(conn: &mut AnyConnection, u: &UserRow, now: i64) -> Result<(), ApiError> {
+pub async fn update_user(
+    conn: &mut AnyConnection,
+    u: &mut UserRow,
+    now: i64,
+) -> Result<(), ApiError> {
     let moved = crate::closure::stored_manager(conn, &u.id)
         .await?
         .is_some_and(|m| m != u.manager);
@@ -441,6 +449,8 @@ pub async fn update_user(conn: &mut AnyConnection, u: &UserRow, now: i64) -> Res
     if written != 1 {
         return Err(stale_user(&u.id));
     }
+    // The row as now stored: its views show the version the next edit must name.
+    u.version += 1;
     Ok(())
 }
 

@@ -1487,6 +1487,7 @@ pub async fn update(
     caller: &Caller,
     id: &str,
     body: Map<String, Value>,
+    expected_version: Option<i64>,
     request_id: Option<String>,
 ) -> Result<Written, ApiError> {
     let tenant = &caller.tenant;
@@ -1505,6 +1506,18 @@ pub async fn update(
         }
     };
     let (before, read_dir, mut conn) = readable_target_and_conn(app, caller, id).await?;
+    // An edit made on the user as it was read (`If-Match`): not over a change made since
+    // (the write itself is made over the version read here, see `store::update_user`).
+    if let Some(v) = expected_version
+        && v != before.version
+    {
+        return Err(ApiError::PreconditionFailed {
+            message: format!(
+                "user `{}` is at version {} since it was read at {v}: read it again, and edit that",
+                before.id, before.version
+            ),
+        });
+    }
     // May the actor update this user at all, before the record is validated: an actor who
     // may not must not learn from the edit's violations whether a key is taken (nor by whom).
     let early_change = b.roles.as_ref().and_then(|r| {
@@ -1806,7 +1819,7 @@ pub async fn update(
         if password_set {
             end_sessions(&mut tx, &mut after, &obligations, &mut done).await?;
         }
-        store::update_user(&mut tx, &after, at).await?;
+        store::update_user(&mut tx, &mut after, at).await?;
         if let Some(n) = supers {
             store::recheck_super_admins(
                 &mut tx,
@@ -1993,7 +2006,7 @@ pub async fn transition(
     let audit = Audit { caller, request_id };
     let mut tx = app.db.begin_write().await?;
     let done = apply_obligations(&mut tx, &mut after, &d.obligations, &actor.id, at).await?;
-    store::update_user(&mut tx, &after, at).await?;
+    store::update_user(&mut tx, &mut after, at).await?;
     store::recheck_super_admins(
         &mut tx,
         app.db.backend(),
@@ -2140,13 +2153,13 @@ pub async fn delete(
             after.password_hash = None;
             store::drop_keys(&mut tx, &after.id, &d.erase).await?;
             store::revoke_sessions(&mut tx, &mut after).await?;
-            store::update_user(&mut tx, &after, at).await?;
+            store::update_user(&mut tx, &mut after, at).await?;
             Some(after.view())
         }
         Some(DeleteMode::Soft) | None => {
             after.deleted_at = Some(at);
             store::revoke_sessions(&mut tx, &mut after).await?;
-            store::update_user(&mut tx, &after, at).await?;
+            store::update_user(&mut tx, &mut after, at).await?;
             Some(after.view())
         }
     };
@@ -2310,7 +2323,7 @@ pub async fn change_password(
     let mut tx = app.db.begin_write().await?;
     let mut done = apply_obligations(&mut tx, &mut after, &obligations, &actor.id, at).await?;
     end_sessions(&mut tx, &mut after, &obligations, &mut done).await?;
-    store::update_user(&mut tx, &after, at).await?;
+    store::update_user(&mut tx, &mut after, at).await?;
     audit
         .write(
             &mut tx,
@@ -2434,7 +2447,7 @@ pub async fn password_reset(
             done.push(crate::reset::issue(&mut tx, &after, *expires_at, at).await?);
         }
     }
-    store::update_user(&mut tx, &after, at).await?;
+    store::update_user(&mut tx, &mut after, at).await?;
     audit
         .write(
             &mut tx,

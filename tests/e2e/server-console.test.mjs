@@ -213,6 +213,9 @@ test("a temporary password is changed first, with the policy's checklist, then t
   await page.click("#np-save");
   // The policy may end every session with the change: then sign in with the new password.
   await page.waitForFunction(() => !document.querySelector("#dlg-newpw").open);
+  // Either the sign-in dialog opens or the list fills: wait for one before looking (the
+  // console asks the server first, so neither is there at once).
+  await page.waitForFunction(() => document.querySelector("#dlg-signin").open || document.querySelectorAll("#users tbody tr").length > 0);
   if (await page.locator("#dlg-signin[open]").isVisible()) {
     await page.fill("#si-login", "kwong");
     await page.fill("#si-password", chosen);
@@ -221,5 +224,53 @@ test("a temporary password is changed first, with the policy's checklist, then t
   await page.waitForFunction(() => document.querySelectorAll("#users tbody tr").length > 0);
   const session = await page.evaluate(async () => (await fetch("/api/v1/session")).json());
   assert.equal(session.mustChangePassword, false);
+  assert.equal(errors.length, 0, errors.join("\n"));
+});
+
+test("a rental administrator may suspend a customer in the console, as the server allows it", async () => {
+  // The console's actor is the signed-in user's whole record: the account type that gives
+  // an administrator its role (the session's `roles` are empty under a role field).
+  await signIn("rental-platform", "alice@rental.example");
+  const row = page.locator("#users tbody tr", { hasText: "lucas@rental.example" });
+  await row.locator("button", { hasText: "Change status" }).click();
+  await page.selectOption("#st-to", "suspended");
+  await page.fill("#st-reason", "chargeback under review");
+  await page.fill("#st-days", "14");
+  await page.locator("#st-apply:not([disabled])").waitFor();
+  await page.click("#st-apply");
+  await page.waitForFunction(() => [...document.querySelectorAll("#users tbody tr")].some((tr) => tr.textContent.includes("lucas@rental.example") && tr.querySelector(".badge.suspended")));
+  assert.equal(errors.length, 0, errors.join("\n"));
+});
+
+test("an edit made on a user another administrator changed since is refused, not overwritten", async () => {
+  await signIn("hr-platform", "hugo.renard@company.com");
+  const row = page.locator("#users tbody tr", { hasText: "paul.petit@company.com" });
+  await row.locator("button", { hasText: "Edit" }).first().click();
+  await page.locator("#dlg-user[open]").waitFor();
+  // Meanwhile, another administrator changes Paul's job title.
+  await page.evaluate(async () => {
+    const list = await (await fetch("/api/v1/users?limit=200")).json();
+    const paul = list.users.find((u) => u.email === "paul.petit@company.com");
+    await fetch(`/api/v1/users/${paul.id}`, {
+      method: "PATCH", headers: { "content-type": "application/json", "x-warden-csrf": "1" },
+      body: JSON.stringify({ jobTitle: "QA Lead" }),
+    });
+  });
+  await page.fill("#f-lastName", "Petit-Durand");
+  await page.locator("#user-save:not([disabled])").waitFor();
+  await page.click("#user-save");
+  await page.locator("#form-notes [data-server=refused]").waitFor();
+  const stored = (await serverUsers()).find((u) => u.email === "paul.petit@company.com");
+  assert.equal(stored.jobTitle, "QA Lead");
+  assert.equal(stored.lastName, "Petit");
+  await page.click("#dlg-user [data-close]");
+});
+
+test("signing out after the server ended the session opens the sign-in dialog", async () => {
+  await signIn("hr-platform", "marc.dubois@company.com");
+  // Every session of the user ends (as a password change or a deactivation ends them).
+  await page.evaluate(() => fetch("/api/v1/session?everywhere=true", { method: "DELETE", headers: { "x-warden-csrf": "1" } }));
+  await page.click("#btn-signout");
+  await page.locator("#dlg-signin[open]").waitFor();
   assert.equal(errors.length, 0, errors.join("\n"));
 });

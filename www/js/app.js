@@ -108,17 +108,7 @@ async function reload() {
 }
 
 function toAccount(u) {
-  const attributes = {};
-  for (const [k, v] of Object.entries(u)) {
-    if (["id", "organization", "status", "statusUntil", "roles", "groups", "superAdmin", "root", "manager", "location"].includes(k)) continue;
-    if (v !== null && v !== undefined) attributes[k] = v;
-  }
-  const a = { id: u.id, status: u.status ?? "active", roles: u.roles ?? [], superAdmin: !!u.superAdmin, attributes };
-  if (u.organization) a.organization = u.organization;
-  if (u.statusUntil) a.statusUntil = u.statusUntil;
-  if (u.manager) a.manager = u.manager;
-  if (u.location) a.location = u.location;
-  return a;
+  return store.accountOf(u);
 }
 
 // ------------------------------------------------------------------ list, filters, stats
@@ -369,6 +359,15 @@ $("#user-form").addEventListener("submit", async (e) => {
     for (const [k, v] of Object.entries(rec)) if (v === "" && state.doc.fields?.[k]?.type === "password") delete rec[k];
     // Fields the kernel makes read-only for this user are not sent (they are unchanged).
     for (const el of document.querySelectorAll("#fields [data-read-only=true]")) delete rec[el.dataset.field];
+    if (form.user) {
+      // An edit sends what it changes, made on the version it read: another
+      // administrator's change to other fields stands, and one to the same user since
+      // is refused rather than overwritten.
+      for (const k of Object.keys(rec)) {
+        if (k !== "id" && JSON.stringify(rec[k]) === JSON.stringify(form.user[k])) delete rec[k];
+      }
+      rec.version = form.user.version;
+    }
     // One's own password set by the edit ends every session of one's own, this one too.
     const me = store.session()?.user?.id;
     const ownPassword = !!form.user && form.user.id === me
@@ -588,7 +587,8 @@ $("#view").addEventListener("input", (e) => { state.view = e.target.value; rende
 $("#preset").addEventListener("change", (e) => (onServer() ? signInTo(e.target.value) : loadPreset(e.target.value)));
 $("#lang").addEventListener("change", (e) => {
   state.lang = e.target.value; localStorage.setItem("warden.lang", state.lang);
-  renderAll();
+  // Before a policy is loaded (not signed in yet) only the page's own text changes.
+  if (state.doc) renderAll(); else renderStatic();
   if ($("#dlg-user").open) validateForm();
   if ($("#dlg-status").open) askTransition();
   if ($("#dlg-import").open && imp) renderImport();
@@ -622,7 +622,10 @@ $("#signin-form").addEventListener("submit", async (e) => {
     $("#si-error").textContent = err.message;
   }
 });
-$("#btn-signout").addEventListener("click", async () => { await store.signOut(); renderWho(); signInTo(state.preset); });
+$("#btn-signout").addEventListener("click", async () => {
+  try { await store.signOut(); } catch (e) { console.warn(e); }
+  renderWho(); signInTo(state.preset);
+});
 
 // A temporary password: nothing else until the user has chosen their own (the server
 // refuses every other call). The checklist is the forms build's verdict on the new password

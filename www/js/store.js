@@ -10,14 +10,17 @@ let SESSION = null; // { tenant, user, policy } when signed in to a server
 export class ServerError extends Error {
   constructor(status, body) {
     const first = body?.violations?.find((v) => v.severity === "error");
-    super(first ? `${first.path?.join(".") ?? ""}: ${first.message}` : body?.deny?.message ?? body?.message ?? body?.reason ?? body?.error ?? `HTTP ${status}`);
+    const conflict = body?.errors?.[0];
+    super(first ? `${first.path?.join(".") ?? ""}: ${first.message}`
+      : body?.deny?.message ?? body?.message ?? (conflict ? `${conflict.field}: ${conflict.message}` : null)
+        ?? body?.reason ?? body?.error ?? `HTTP ${status}`);
     this.status = status;
     this.body = body;
   }
 }
 
-async function api(method, path, body, raw) {
-  const headers = { "x-warden-csrf": "1" };
+async function api(method, path, body, raw, extra) {
+  const headers = { "x-warden-csrf": "1", ...(extra ?? {}) };
   if (body !== undefined && !raw) headers["content-type"] = "application/json";
   const res = await fetch(`/api/v1${path}`, { method, headers, credentials: "same-origin", body: raw ? body : body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
@@ -59,7 +62,12 @@ export async function changePassword(id, password, currentPassword) {
 
 /** Signs out. */
 export async function signOut() {
-  try { await api("DELETE", "/session"); } finally { SESSION = null; }
+  try { await api("DELETE", "/session"); }
+  catch (e) {
+    // A session the server already ended (a password changed, an account deactivated):
+    // signed out all the same.
+    if (!(e instanceof ServerError && e.status === 401)) throw e;
+  } finally { SESSION = null; }
 }
 
 /** Every user the signed-in user may see, with the actions the kernel allows on each. */
@@ -148,14 +156,29 @@ const SEEDS = {
 /** The actor of the console's previews: the signed-in user, or the demo's administrator. */
 export function currentActor() {
   if (MODE === "server" && SESSION) {
-    const u = SESSION.user;
-    const a = { id: u.id, status: u.status ?? "active", roles: u.roles ?? [], groups: u.groups ?? [], superAdmin: !!u.superAdmin };
-    if (u.organization) a.organization = u.organization;
-    if (u.manager) a.manager = u.manager;
-    if (u.location) a.location = u.location;
+    // The signed-in user's whole record as the server shows it to them: its attributes
+    // too (a role given by a field such as `accountType`), and whether it is root.
+    const a = accountOf(SESSION.user);
+    a.groups = SESSION.user.groups ?? [];
     return a;
   }
   return { id: "console-admin", superAdmin: true, root: true, roles: ["admin", "administrator", "hrAdmin", "systemAdmin"] };
+}
+
+/** A user as the kernel's account: the directory's fields, the rest as attributes. */
+export function accountOf(u) {
+  const attributes = {};
+  for (const [k, v] of Object.entries(u)) {
+    if (["id", "organization", "status", "statusUntil", "roles", "groups", "superAdmin", "root", "manager", "location", "version", "actions", "deleted"].includes(k)) continue;
+    if (v !== null && v !== undefined) attributes[k] = v;
+  }
+  const a = { id: u.id, status: u.status ?? "active", roles: u.roles ?? [], superAdmin: !!u.superAdmin, attributes };
+  if (u.root) a.root = true;
+  if (u.organization) a.organization = u.organization;
+  if (u.statusUntil) a.statusUntil = u.statusUntil;
+  if (u.manager) a.manager = u.manager;
+  if (u.location) a.location = u.location;
+  return a;
 }
 
 /** Every user of the preset's tenant (on a server: those the signed-in user may see). */
@@ -187,9 +210,11 @@ export async function saveUsers(preset, records) {
   if (MODE === "server") {
     const out = [];
     for (const r of records) {
-      const { id, status, statusUntil, deleted, actions, ...fields } = r;
+      const { id, version, status, statusUntil, deleted, actions, ...fields } = r;
+      // An edit names the version it was made on: another administrator's change since is
+      // a refusal (412), never silently overwritten.
       const res = id
-        ? await api("PATCH", `/users/${encodeURIComponent(id)}`, fields)
+        ? await api("PATCH", `/users/${encodeURIComponent(id)}`, fields, false, version == null ? {} : { "if-match": `"${version}"` })
         : await api("POST", "/users", fields);
       out.push(res.user);
     }

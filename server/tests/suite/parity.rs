@@ -764,3 +764,44 @@ async fn an_import_goes_on_past_a_refused_row(env: &Env) {
     assert!(results[2]["id"].is_string(), "{v}");
 }
 on_both!(an_import_goes_on_past_a_refused_row);
+
+/// An edit made on the user as read (`If-Match` with the `version` a read gives) is
+/// refused once someone else changed the user (412 `stale_user`, nothing written): two
+/// administrators editing one user no longer overwrite each other's change.
+async fn an_edit_made_on_an_old_version_is_refused(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let sophie = demo_user(&users, "sophie");
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+    let path = format!("/api/v1/users/{}", sophie.id);
+    let (_, v, _) = env.call(Method::GET, &path, &as_hr, None).await;
+    let read = v["user"]["version"].as_i64().expect("a version");
+    let edit = |title: &str, version: i64| {
+        let mut r = axum::http::Request::builder()
+            .method(Method::PATCH)
+            .uri(path.clone())
+            .header("authorization", format!("Bearer {key}"))
+            .header("x-warden-act-as", hr.id.clone())
+            .header("content-type", "application/json");
+        r = r.header("if-match", format!("\"{version}\""));
+        r.body(axum::body::Body::from(
+            json!({"jobTitle": title}).to_string(),
+        ))
+        .unwrap()
+    };
+    let (s, v) = raw(env, edit("Staff Engineer", read)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        v["user"]["version"],
+        read + 1,
+        "the version the next edit names: {v}"
+    );
+    // The second editor read the same version: refused, the first edit kept.
+    let (s, v) = raw(env, edit("Principal Engineer", read)).await;
+    assert_eq!(s, StatusCode::PRECONDITION_FAILED, "{v}");
+    assert_eq!(v["code"], "stale_user", "{v}");
+    let (_, v, _) = env.call(Method::GET, &path, &as_hr, None).await;
+    assert_eq!(v["user"]["jobTitle"], "Staff Engineer", "{v}");
+}
+on_both!(an_edit_made_on_an_old_version_is_refused);
