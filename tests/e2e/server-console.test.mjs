@@ -274,3 +274,24 @@ test("signing out after the server ended the session opens the sign-in dialog", 
   await page.locator("#dlg-signin[open]").waitFor();
   assert.equal(errors.length, 0, errors.join("\n"));
 });
+
+test("a user who may not create sees no New user nor Import, and changes their own password with the current one", async () => {
+  await signIn("production-planner-pro", "bob@planner.example");
+  assert.equal(await page.locator("#btn-new").isVisible(), false);
+  assert.equal(await page.locator("#btn-import").isVisible(), false);
+  const row = page.locator("#users tbody tr", { hasText: "bob@planner.example" });
+  await row.locator("button", { hasText: "Edit" }).first().click();
+  await page.locator("#dlg-user[open]").waitFor();
+  await page.fill("#f-password", "Amber-Lantern-77?q");
+  await page.fill("#f-currentPassword", PASSWORD);
+  await page.locator("#user-save:not([disabled])").waitFor();
+  await page.click("#user-save");
+  // One's own password ends every session of one's own: the console signs in again.
+  await page.locator("#dlg-signin[open]").waitFor();
+  await page.evaluate(() => { document.querySelector("#si-tenant").value = "production-planner-pro"; });
+  await page.fill("#si-login", "bob@planner.example");
+  await page.fill("#si-password", "Amber-Lantern-77?q");
+  await page.click("#si-submit");
+  await page.locator("#who:not([hidden])").waitFor();
+  assert.equal(errors.length, 0, errors.join("\n"));
+});

@@ -126,6 +126,17 @@ function fillSelect(sel, first, values, fmt = (v) => v) {
 
 function renderAll() {
   renderStatic();
+  // On a server, what the signed-in user may create: the kernel's scope of the policy's
+  // create action (nobody: no New user, no Import, which the server would refuse).
+  const createAction = state.doc.access?.createAction;
+  let mayCreate = true;
+  if (onServer() && createAction && store.session()) {
+    try {
+      mayCreate = state.warden.scope({ actor: store.currentActor(), action: createAction, now: now() }).filter?.kind !== "none";
+    } catch { mayCreate = true; }
+  }
+  $("#btn-new").hidden = !mayCreate;
+  $("#btn-import").hidden = !mayCreate;
   const statuses = Object.keys(state.doc.lifecycle?.statuses ?? { active: {}, inactive: {} });
   fillSelect($("#f-status"), t("allStatuses"), statuses, statusLabel);
   fillSelect($("#f-org"), t("allOrgs"), state.orgs);
@@ -280,6 +291,12 @@ async function openUser(user) {
     const req = spec.required && !(spec.type === "password" && user);
     return h("label", { class: `field${req ? " req" : ""}`, "data-field": name }, h("span", {}, label(spec, name)), input, ...extra, h("div", { id: `m-${name}` }));
   }));
+  // One's own password, changed by the edit: the current one too, as the server asks it.
+  const self = !!user && onServer() && user.id === store.session()?.user?.id;
+  if (self && fields.some(([, s]) => s.type === "password")) {
+    $("#fields").append(h("label", { class: "field", "data-field": "currentPassword" }, h("span", {}, t("currentPassword")),
+      h("input", { id: "f-currentPassword", type: "password", autocomplete: "current-password" })));
+  }
   $("#form-notes").replaceChildren();
   validateForm();
   $("#dlg-user").showModal();
@@ -367,6 +384,8 @@ $("#user-form").addEventListener("submit", async (e) => {
         if (k !== "id" && JSON.stringify(rec[k]) === JSON.stringify(form.user[k])) delete rec[k];
       }
       rec.version = form.user.version;
+      const current = document.getElementById("f-currentPassword")?.value;
+      if (current && Object.keys(rec).some((k) => state.doc.fields?.[k]?.type === "password")) rec.currentPassword = current;
     }
     // One's own password set by the edit ends every session of one's own, this one too.
     const me = store.session()?.user?.id;
@@ -500,7 +519,7 @@ function renderImport() {
   const card = (k, v) => h("div", { class: "card", "data-imp": k }, h("b", {}, String(v)), h("span", {}, t(k)));
   const taken = Object.values(report.taken ?? {}).flat();
   $("#imp-summary").replaceChildren(card("rows", s.total), card("valid", s.valid), card("invalid", s.invalid), card("warnings", s.warnings), card("duplicates", s.duplicatesInFile),
-    taken.length ? h("div", { class: "card", "data-imp": "taken", title: taken.join(", ") }, h("b", {}, String(taken.length)), h("span", {}, t("taken"))) : null);
+    ...(taken.length ? [h("div", { class: "card", "data-imp": "taken", title: taken.join(", ") }, h("b", {}, String(taken.length)), h("span", {}, t("taken")))] : []));
   const indexes = [];
   for (let i = 0; i < report.status.length; i++) if (!imp.onlyProblems || report.status[i] !== 0) indexes.push(i);
   const pages = Math.max(1, Math.ceil(indexes.length / PAGE));
