@@ -179,7 +179,7 @@ fn if_match(h: &HeaderMap) -> Result<Option<i64>, ApiError> {
 fn request_id(h: &HeaderMap) -> Option<String> {
     h.get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(128).collect())
+        .map(|s| s.chars().take(crate::ops::MAX_REQUEST_ID).collect())
 }
 
 pub use crate::extract::{Body, Params, UrlParams};

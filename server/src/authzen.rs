@@ -475,11 +475,10 @@ fn deletion_allows(
     target: &UserRow,
     supers: i64,
 ) -> bool {
-    let q = crate::users::DeleteQuery {
-        confirm: true,
-        ..crate::users::DeleteQuery::default()
-    };
-    deletion(tenant, dir, actor, target, &q, supers).is_ok_and(|d| d.allowed())
+    delete_params(None)
+        .ok()
+        .and_then(|q| deletion(tenant, dir, actor, target, &q, supers).ok())
+        .is_some_and(|d| d.allowed())
 }
 
 /// Whether the policy lets anyone delete a user at all (a lifecycle with `deletion`):
@@ -514,6 +513,12 @@ fn base_context(tenant: &Tenant) -> Map<String, Value> {
     c.insert("policyVersion".into(), tenant.version.into());
     c.insert("mode".into(), "directory".into());
     c
+}
+
+/// A question whose `action.properties` are malformed: its error, naming the field.
+fn invalid_property(mut ctx: Map<String, Value>, field: &str, reason: &str) -> Value {
+    ctx.insert("field".into(), field.into());
+    deny_with_error(ctx, 400, "invalid_request", format!("`{field}` {reason}"))
 }
 
 fn deny_with_error(mut ctx: Map<String, Value>, status: u16, code: &str, message: String) -> Value {
@@ -741,15 +746,7 @@ async fn decide(
     if let (Loaded::User(target_user), "users.delete") = (&loaded, action.as_str()) {
         let params = match delete_params(q.action_properties.as_ref()) {
             Ok(p) => p,
-            Err((field, reason)) => {
-                ctx.insert("field".into(), field.clone().into());
-                return Ok(deny_with_error(
-                    ctx,
-                    400,
-                    "invalid_request",
-                    format!("`{field}` {reason}"),
-                ));
-            }
+            Err((field, reason)) => return Ok(invalid_property(ctx, &field, &reason)),
         };
         let supers = supers_for_deletion(conn, tenant).await?;
         match deletion(tenant, &dir, &actor, target_user, &params, supers) {
@@ -804,15 +801,7 @@ async fn decide(
         (Loaded::User(_), "users.status", Some(p)) if tenant.policy.lifecycle().is_some() => {
             match transition_params(p) {
                 Ok(params) => params,
-                Err((field, reason)) => {
-                    ctx.insert("field".into(), field.clone().into());
-                    return Ok(deny_with_error(
-                        ctx,
-                        400,
-                        "invalid_request",
-                        format!("`{field}` {reason}"),
-                    ));
-                }
+                Err((field, reason)) => return Ok(invalid_property(ctx, &field, &reason)),
             }
         }
         _ => None,

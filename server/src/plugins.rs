@@ -870,17 +870,25 @@ fn describe(s: &Stored, position: usize, status: Option<&PluginStatus>) -> Value
     })
 }
 
+/// The tenant's set as loaded on this instance, for its administration pages: each plugin's
+/// breaker state (loading makes it meaningful here), and the load error of a set that
+/// cannot be loaded (`loadError`), which is still shown so that its administrator can see
+/// and mend it.
+async fn loaded_status(
+    app: &App,
+    tenant: &str,
+) -> Result<(Vec<PluginStatus>, Option<Value>), ApiError> {
+    match current(app, tenant).await {
+        Ok(set) => Ok((set.map(|s| s.status()).unwrap_or_default(), None)),
+        Err(e @ ApiError::PluginsUnavailable { .. }) => Ok((Vec::new(), Some(load_failure(&e)))),
+        Err(e) => Err(e),
+    }
+}
+
 async fn list(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Value>, ApiError> {
     require_admin(&caller)?;
     let tenant = &caller.tenant.id;
-    // Loading makes the breaker state meaningful for this instance. A set that cannot be
-    // loaded is still listed, so that its administrator can see and mend it (`loadError`).
-    let (set, load_error) = match current(&app, tenant).await {
-        Ok(set) => (set, None),
-        Err(e @ ApiError::PluginsUnavailable { .. }) => (None, Some(load_failure(&e))),
-        Err(e) => return Err(e),
-    };
-    let status = set.map(|s| s.status()).unwrap_or_default();
+    let (status, load_error) = loaded_status(&app, tenant).await?;
     let mut conn = app.db.pool().acquire().await?;
     let rows = stored(&mut conn, tenant).await?;
     let settings = stored_settings(&mut conn, tenant).await?;
@@ -935,14 +943,7 @@ async fn read(
     crate::api::UrlParams(name): crate::api::UrlParams<String>,
 ) -> Result<Json<Value>, ApiError> {
     require_admin(&caller)?;
-    // As the list: the breaker state of the set loaded on this instance (a set that cannot
-    // be loaded is told as `loadError`).
-    let (set, load_error) = match current(&app, &caller.tenant.id).await {
-        Ok(set) => (set, None),
-        Err(e @ ApiError::PluginsUnavailable { .. }) => (None, Some(load_failure(&e))),
-        Err(e) => return Err(e),
-    };
-    let status = set.map(|s| s.status()).unwrap_or_default();
+    let (status, load_error) = loaded_status(&app, &caller.tenant.id).await?;
     let mut conn = app.db.pool().acquire().await?;
     let rows = stored(&mut conn, &caller.tenant.id).await?;
     let (i, s) = rows

@@ -193,12 +193,9 @@ pub async fn redeem(
     if used != 1 {
         return Err(not_live());
     }
-    store::revoke_sessions(&mut tx, &mut after).await?;
+    let mut done = vec![serde_json::to_value(Obligation::InvalidatePasswords)?];
+    crate::users::end_sessions(&mut tx, &mut after, &[], &mut done).await?;
     store::update_user(&mut tx, &mut after, at).await?;
-    let done = vec![
-        serde_json::to_value(Obligation::InvalidatePasswords)?,
-        serde_json::to_value(Obligation::RevokeSessions)?,
-    ];
     audit::append(
         &mut tx,
         &AuditRecord {

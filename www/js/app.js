@@ -107,10 +107,6 @@ async function reload() {
   renderAll();
 }
 
-function toAccount(u) {
-  return store.accountOf(u);
-}
-
 // ------------------------------------------------------------------ list, filters, stats
 function renderStatic() {
   document.documentElement.lang = state.lang;
@@ -149,7 +145,7 @@ function renderAll() {
 }
 
 function renderStats() {
-  const s = state.warden.statistics({ accounts: state.users.map(toAccount), now: now() });
+  const s = state.warden.statistics({ accounts: state.users.map(store.accountOf), now: now() });
   const card = (k, v) => h("div", { class: "card", "data-stat": k }, h("b", {}, String(v)), h("span", {}, t(k)));
   $("#stats").replaceChildren(card("total", s.total), card("active", s.active), card("superAdmins", s.superAdmins), card("organizations", s.organizations));
 }
@@ -426,7 +422,7 @@ function askTransition() {
   const to = $("#st-to").value;
   const temporary = !!state.doc.lifecycle?.statuses?.[to]?.temporary;
   $("#st-days").closest("label").hidden = !temporary;
-  const input = { actor: store.currentActor(), target: toAccount(statusTarget), to, now: now(), directory: state.users.map(toAccount) };
+  const input = { actor: store.currentActor(), target: store.accountOf(statusTarget), to, now: now(), directory: state.users.map(store.accountOf) };
   const reason = $("#st-reason").value.trim();
   if (reason) input.reason = reason;
   const days = Number($("#st-days").value);

@@ -202,6 +202,12 @@ impl Env {
         let Ok(req) = req else {
             return (StatusCode::IM_A_TEAPOT, Value::Null, HeaderMap::new());
         };
+        self.send(req).await
+    }
+
+    /// Sends a request built whole (headers of its own) to the router: its status, JSON
+    /// body (`null` when none) and headers.
+    pub async fn send(&self, req: Request<Body>) -> (StatusCode, Value, HeaderMap) {
         let Ok(resp) = self.router.clone().oneshot(req).await;
         let status = resp.status();
         let headers = resp.headers().clone();

@@ -693,7 +693,7 @@ async fn silent_changes_are_refused(env: &Env) {
         vec![hr.id.as_bytes(), sophie.id.as_bytes()],
         vec![b"\xff\xfe".as_slice()],
     ] {
-        let (s, v) = raw(env, req(headers)).await;
+        let (s, v, _) = env.send(req(headers)).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
         assert_eq!(v["in"], "header", "{v}");
     }
@@ -704,31 +704,13 @@ async fn silent_changes_are_refused(env: &Env) {
         .header("x-request-id", "r".repeat(5000))
         .body(axum::body::Body::empty())
         .unwrap();
-    let resp = tower::ServiceExt::oneshot(env.router.clone(), r)
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
-    assert!(resp.headers().get("www-authenticate").is_some());
-    let id = resp.headers().get("x-request-id").unwrap().as_bytes();
+    let (s, _, h) = env.send(r).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert!(h.get("www-authenticate").is_some());
+    let id = h.get("x-request-id").unwrap().as_bytes();
     assert!(id.len() <= 128, "{} bytes echoed", id.len());
 }
 on_both!(silent_changes_are_refused);
-
-/// Sends a request to the router; its status and JSON body.
-async fn raw(env: &Env, r: axum::http::Request<axum::body::Body>) -> (StatusCode, Value) {
-    let resp = tower::ServiceExt::oneshot(env.router.clone(), r)
-        .await
-        .unwrap();
-    let status = resp.status();
-    let bytes = http_body_util::BodyExt::collect(resp.into_body())
-        .await
-        .unwrap()
-        .to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
 
 /// A committed import goes on past a row the server refuses for a field (a status the
 /// importer may not give), as it goes on past one the kernel finds invalid: the row is
@@ -790,7 +772,7 @@ async fn an_edit_made_on_an_old_version_is_refused(env: &Env) {
         ))
         .unwrap()
     };
-    let (s, v) = raw(env, edit("Staff Engineer", read)).await;
+    let (s, v, _) = env.send(edit("Staff Engineer", read)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(
         v["user"]["version"],
@@ -798,7 +780,7 @@ async fn an_edit_made_on_an_old_version_is_refused(env: &Env) {
         "the version the next edit names: {v}"
     );
     // The second editor read the same version: refused, the first edit kept.
-    let (s, v) = raw(env, edit("Principal Engineer", read)).await;
+    let (s, v, _) = env.send(edit("Principal Engineer", read)).await;
     assert_eq!(s, StatusCode::PRECONDITION_FAILED, "{v}");
     assert_eq!(v["code"], "stale_user", "{v}");
     let (_, v, _) = env.call(Method::GET, &path, &as_hr, None).await;
