@@ -295,3 +295,56 @@ test("a user who may not create sees no New user nor Import, and changes their o
   await page.locator("#who:not([hidden])").waitFor();
   assert.equal(errors.length, 0, errors.join("\n"));
 });
+
+test("roles and manual groups are given in the user form, and the server's kernel decides them", async () => {
+  await signIn("crm", "ana.lopez@crm.example");
+  await page.click("#btn-new");
+  await page.locator("#dlg-user[open]").waitFor();
+  // The policy's active roles are offered, the retired one is not.
+  const offered = await page.locator("#access-choices [data-access=roles] input").evaluateAll((xs) => xs.map((x) => x.value));
+  assert.deepEqual(offered.sort(), ["marketingUser", "salesManager", "salesRep", "systemAdmin"]);
+  await page.fill("#f-username", "jnoel");
+  await page.fill("#f-firstName", "June");
+  await page.fill("#f-lastName", "Noel");
+  await page.fill("#f-email", "june.noel@crm.example");
+  await page.fill("#f-employeeId", "EMP-00042");
+  await page.fill("#f-organization", "acme");
+  await page.fill("#f-password", "Copper-Harbour-93!k");
+  await page.locator("#user-save:not([disabled])").waitFor();
+  // Without a role the CRM refuses the account (at least one active role): the server's
+  // refusal stays in the form, nothing is stored.
+  await page.click("#user-save");
+  await page.locator("#form-notes [data-server=refused]").waitFor();
+  assert.equal((await serverUsers()).filter((u) => u.email === "june.noel@crm.example").length, 0);
+  await page.check("#access-choices [data-access=roles] input[value=salesRep]");
+  await page.click("#user-save");
+  await page.waitForFunction(() => [...document.querySelectorAll("#users tbody tr")].some((tr) => tr.textContent.includes("june.noel@crm.example")));
+  const june = (await serverUsers()).find((u) => u.email === "june.noel@crm.example");
+  assert.deepEqual(june.roles, ["salesRep"]);
+  // An edit sends a role change as a change (one added, none lost).
+  const row = page.locator("#users tbody tr", { hasText: "june.noel@crm.example" });
+  await row.locator("button", { hasText: "Edit" }).first().click();
+  await page.locator("#dlg-user[open]").waitFor();
+  assert.equal(await page.isChecked("#access-choices [data-access=roles] input[value=salesRep]"), true);
+  await page.check("#access-choices [data-access=roles] input[value=marketingUser]");
+  await page.locator("#user-save:not([disabled])").waitFor();
+  await page.click("#user-save");
+  await page.locator("#dlg-user[open]").waitFor({ state: "detached" });
+  const after = (await serverUsers()).find((u) => u.email === "june.noel@crm.example");
+  assert.deepEqual(after.roles.sort(), ["marketingUser", "salesRep"]);
+
+  // HR: a manual group is offered, a dynamic one is not; joining it is stored.
+  await signIn("hr-platform", "hugo.renard@company.com");
+  const paulRow = page.locator("#users tbody tr", { hasText: "paul.petit@company.com" });
+  await paulRow.locator("button", { hasText: "Edit" }).first().click();
+  await page.locator("#dlg-user[open]").waitFor();
+  const groups = await page.locator("#access-choices [data-access=groups] input").evaluateAll((xs) => xs.map((x) => x.value));
+  assert.deepEqual(groups.sort(), ["hr-admins", "people-managers"]);
+  await page.check("#access-choices [data-access=groups] input[value=people-managers]");
+  await page.locator("#user-save:not([disabled])").waitFor();
+  await page.click("#user-save");
+  await page.locator("#dlg-user[open]").waitFor({ state: "detached" });
+  const paul = (await serverUsers()).find((u) => u.email === "paul.petit@company.com");
+  assert.deepEqual(paul.groups, ["people-managers"]);
+  assert.equal(errors.length, 0, errors.join("\n"));
+});

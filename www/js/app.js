@@ -253,12 +253,13 @@ async function openUser(user) {
   const mode = user ? "update" : "create";
   // On a server, what the kernel lets the signed-in user see and change of this user: a
   // hidden field has no input, a read-only one is shown disabled.
-  let access = null;
+  let access = null, permissions = null;
   if (user && onServer()) {
     try {
       const read = await store.readUser(user.id);
       user = read.user;
       access = read.fields;
+      permissions = read.permissions ?? [];
     } catch (err) { window.alert(err.message); return; }
   }
   const hidden = new Set(access?.hidden ?? []), readOnly = new Set(access?.readOnly ?? []);
@@ -293,9 +294,54 @@ async function openUser(user) {
     $("#fields").append(h("label", { class: "field", "data-field": "currentPassword" }, h("span", {}, t("currentPassword")),
       h("input", { id: "f-currentPassword", type: "password", autocomplete: "current-password" })));
   }
+  $("#access-choices").replaceChildren(...accessChoices(user, permissions));
   $("#form-notes").replaceChildren();
   validateForm();
   $("#dlg-user").showModal();
+}
+
+// Roles and manual group memberships: not fields of the record (validation does not see
+// them) but grants, which the server's kernel decides on save (who may grant which role,
+// forbidden combinations, the minimum of active roles). Offered: the policy's active roles
+// and manual groups, and any the user holds already (so that they can be taken away).
+function accessChoices(user, permissions) {
+  const acc = state.doc.access ?? {};
+  // Without the policy's assign action on this user the roles are shown, not offered.
+  const assign = acc.assignAction;
+  const fixed = !!(permissions && assign && !permissions.includes(assign));
+  const box = (kind, entries, held, disabled) => {
+    const shown = entries.filter(([id, spec]) => spec.active !== false || held.includes(id));
+    if (shown.length === 0) return null;
+    return h("fieldset", { class: "choices", "data-access": kind, disabled },
+      h("legend", {}, t(kind)),
+      shown.map(([id, spec]) => h("label", { class: "choice" },
+        h("input", { type: "checkbox", value: id, checked: held.includes(id), "aria-label": label(spec, id) }),
+        h("span", {}, label(spec, id)))));
+  };
+  const manual = Object.entries(acc.groups ?? {}).filter(([, g]) => !g.rule);
+  return [
+    box("roles", Object.entries(acc.roles ?? {}), user?.roles ?? [], fixed),
+    box("groups", manual, user?.groups ?? [], false),
+  ].filter(Boolean);
+}
+
+// The roles and groups the form's boxes hold: `{ roles, groups }`, each only when its box
+// is shown and, for an edit, when it changes the user's. Groups the form does not offer
+// (dynamic ones) are kept as they are.
+function readAccessChoices() {
+  const out = {};
+  for (const kind of ["roles", "groups"]) {
+    const set = document.querySelector(`#access-choices [data-access=${kind}]`);
+    if (!set || set.disabled) continue;
+    const offered = [...set.querySelectorAll("input[type=checkbox]")];
+    const chosen = offered.filter((b) => b.checked).map((b) => b.value);
+    const offeredIds = new Set(offered.map((b) => b.value));
+    const before = form.user?.[kind] ?? [];
+    const next = before.filter((x) => !offeredIds.has(x)).concat(chosen);
+    const same = next.length === before.length && next.every((x) => before.includes(x));
+    if (!form.user ? next.length > 0 : !same) out[kind] = next;
+  }
+  return out;
 }
 
 function readForm() {
@@ -370,6 +416,7 @@ $("#user-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const rec = readForm();
     for (const [k, v] of Object.entries(rec)) if (v === "" && state.doc.fields?.[k]?.type === "password") delete rec[k];
+    const grants = readAccessChoices();
     // Fields the kernel makes read-only for this user are not sent (they are unchanged).
     for (const el of document.querySelectorAll("#fields [data-read-only=true]")) delete rec[el.dataset.field];
     if (form.user) {
@@ -379,10 +426,12 @@ $("#user-form").addEventListener("submit", async (e) => {
       for (const k of Object.keys(rec)) {
         if (k !== "id" && JSON.stringify(rec[k]) === JSON.stringify(form.user[k])) delete rec[k];
       }
+      Object.assign(rec, grants);
       rec.version = form.user.version;
       const current = document.getElementById("f-currentPassword")?.value;
       if (current && Object.keys(rec).some((k) => state.doc.fields?.[k]?.type === "password")) rec.currentPassword = current;
     }
+    else Object.assign(rec, grants);
     // One's own password set by the edit ends every session of one's own, this one too.
     const me = store.session()?.user?.id;
     const ownPassword = !!form.user && form.user.id === me
@@ -397,10 +446,10 @@ $("#user-form").addEventListener("submit", async (e) => {
     }
     return;
   }
-  const rec = { ...d.normalized };
+  const rec = { ...d.normalized, ...readAccessChoices() };
   delete rec.password;
   if (form.user) { rec.id = form.user.id; }
-  else { rec.status = rec.status ?? state.doc.lifecycle?.initial ?? "active"; rec.roles = []; }
+  else { rec.status = rec.status ?? state.doc.lifecycle?.initial ?? "active"; rec.roles ??= []; }
   await store.saveUsers(state.preset, [rec]);
   await reload();
 });
