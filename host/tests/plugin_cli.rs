@@ -133,3 +133,38 @@ fn plugin_option_narrows_validate_and_authorize() {
     assert_eq!(code, 1, "{d}");
     assert_eq!(d["decision"], "deny");
 }
+
+#[test]
+fn a_plugin_that_cannot_load_is_named_by_its_file() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap();
+    let user = root.join("examples/000-user.json");
+    let wasi = root.join("plugins/hostile/imports-wasi.wat");
+    let good = path("email_domain");
+    let out = Command::new(env!("CARGO_BIN_EXE_warden"))
+        .args([
+            "validate",
+            "--preset",
+            "000",
+            "--today",
+            "2026-11-22",
+            "--plugin",
+            &good,
+            "--plugin",
+            wasi.to_str().unwrap(),
+            user.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("`{}`", wasi.display())) && stderr.contains("imports `wasi:"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(&good),
+        "the valid plugin is not blamed: {stderr}"
+    );
+}

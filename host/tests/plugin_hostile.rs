@@ -49,7 +49,8 @@ fn run_mode(settings: TenantSettings, mode: &str) -> (Value, Duration) {
 fn load_retrying(r: &Registry, settings: TenantSettings, plugins: Vec<PluginSpec>) {
     for _ in 0..20 {
         match r.load("t", settings, plugins.clone()) {
-            Err(warden_host::plugin::LoadError::Describe(f)) if f.code() == "host_overloaded" => {}
+            Err(e) if matches!(e.cause(), LoadError::Describe(f) if f.code() == "host_overloaded") =>
+                {}
             other => {
                 other.unwrap();
                 return;
@@ -1240,12 +1241,17 @@ fn names_and_versions_are_validated_at_load_and_unique_within_a_tenant() {
     let err = r
         .load("t", TenantSettings::default(), vec![twin(0), twin(1)])
         .unwrap_err();
+    // The second plugin of the set is at fault: the error names its position.
     assert_eq!(
         err,
-        LoadError::DuplicateName {
-            name: "twin".into()
+        LoadError::InPlugin {
+            position: 1,
+            source: Box::new(LoadError::DuplicateName {
+                name: "twin".into()
+            })
         }
     );
+    assert_eq!(err.code(), "duplicate_name");
     r.load("a", TenantSettings::default(), vec![twin(0)])
         .unwrap();
     r.load("b", TenantSettings::default(), vec![twin(1)])
@@ -1412,4 +1418,42 @@ fn load_errors_name_the_kind_and_never_quote_the_components_names() {
         }
     );
     assert!(!err.to_string().contains("evil"), "{err}");
+}
+
+/// A set whose third plugin cannot be loaded says which one (its position in the list the
+/// caller gave, which the caller maps to its own name), with the cause's code; the first
+/// two, valid, are not blamed, and nothing of the set is loaded.
+#[test]
+fn a_load_error_names_the_plugin_at_fault() {
+    let r = registry();
+    let set = vec![
+        PluginSpec {
+            wasm: component("email_domain"),
+            config: json!({"allowedDomains": ["acme.example"]}),
+        },
+        hostile("none"),
+        PluginSpec {
+            wasm: b"not a component".to_vec(),
+            config: json!({}),
+        },
+    ];
+    let err = r.load("t", TenantSettings::default(), set).unwrap_err();
+    assert_eq!(err.position(), Some(2), "{err}");
+    assert_eq!(err.code(), "malformed_component");
+    assert!(
+        matches!(err.cause(), LoadError::Malformed { .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().starts_with("plugin 3 of the set: "),
+        "{err}"
+    );
+    assert!(r.list("t").is_none(), "nothing loaded");
+    // An error of the whole set names no plugin.
+    let s = TenantSettings {
+        breaker_threshold: 0,
+        ..TenantSettings::default()
+    };
+    let err = r.load("t", s, vec![hostile("none")]).unwrap_err();
+    assert_eq!((err.position(), err.code()), (None, "invalid_settings"));
 }

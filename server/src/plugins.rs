@@ -182,8 +182,17 @@ impl Plugins {
     }
 }
 
-fn load_error(e: &LoadError) -> ApiError {
-    let field = match e {
+/// A load error's message, naming the plugin at fault by its stored name (`names`: the
+/// names of the set given to the load, in its order).
+fn load_message(e: &LoadError, names: &[&str]) -> String {
+    match e.position().and_then(|i| names.get(i)) {
+        Some(name) => format!("plugin `{name}`: {}", e.cause()),
+        None => e.to_string(),
+    }
+}
+
+fn load_error(e: &LoadError, names: &[&str]) -> ApiError {
+    let field = match e.cause() {
         LoadError::Structure { limit, .. } => (*limit).to_owned(),
         LoadError::Settings(SettingsError::AboveCap { limit, .. })
         | LoadError::Settings(SettingsError::Zero { limit }) => format!("settings.{limit}"),
@@ -198,7 +207,7 @@ fn load_error(e: &LoadError) -> ApiError {
     ApiError::PluginRefused {
         code: e.code().to_owned(),
         field,
-        message: e.to_string(),
+        message: load_message(e, names),
     }
 }
 
@@ -371,6 +380,7 @@ async fn load(app: &App, tenant: &str) -> Result<(i64, Option<Arc<TenantPlugins>
     let settings = stored_settings(&mut conn, tenant).await?;
     drop(conn);
     let registry = p.registry()?;
+    let names: Vec<String> = rows.iter().map(|s| s.name.clone()).collect();
     let specs = rows
         .into_iter()
         .map(|s| PluginSpec {
@@ -381,10 +391,12 @@ async fn load(app: &App, tenant: &str) -> Result<(i64, Option<Arc<TenantPlugins>
     match load_blocking(Arc::clone(&registry), tenant.to_owned(), settings, specs).await? {
         Ok(_) => Ok((generation, registry.snapshot(tenant))),
         Err(e) => {
-            tracing::error!(tenant, code = e.code(), error = %e, "stored plugins cannot be loaded");
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let message = load_message(&e, &names);
+            tracing::error!(tenant, code = e.code(), error = %message, "stored plugins cannot be loaded");
             Err(ApiError::PluginsUnavailable {
                 code: e.code().to_owned(),
-                message: e.to_string(),
+                message,
             })
         }
     }
@@ -1036,10 +1048,15 @@ async fn upload(
             specs.len() - 1
         }
     };
+    let mut names: Vec<&str> = rows.iter().map(|s| s.name.as_str()).collect();
+    match names.get_mut(index) {
+        Some(slot) => *slot = name.as_str(),
+        None => names.push(name.as_str()),
+    }
     let check_key = format!("\u{0}check:{tenant}");
     let checked = load_blocking(Arc::clone(&registry), check_key.clone(), settings, specs).await?;
     registry.unload(&check_key);
-    let statuses = checked.map_err(|e| load_error(&e))?;
+    let statuses = checked.map_err(|e| load_error(&e, &names))?;
     let status = statuses
         .get(index)
         .cloned()
@@ -1228,6 +1245,7 @@ async fn replace_settings(
     drop(conn);
     if !rows.is_empty() {
         let registry = app.plugins.registry()?;
+        let names: Vec<String> = rows.iter().map(|s| s.name.clone()).collect();
         let specs = rows
             .into_iter()
             .map(|s| PluginSpec {
@@ -1239,7 +1257,8 @@ async fn replace_settings(
         let checked =
             load_blocking(Arc::clone(&registry), check_key.clone(), settings, specs).await?;
         registry.unload(&check_key);
-        checked.map_err(|e| load_error(&e))?;
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        checked.map_err(|e| load_error(&e, &names))?;
     }
     let text = serde_json::to_string(&settings)?;
     let at = now().unix();

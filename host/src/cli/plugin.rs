@@ -154,7 +154,17 @@ impl Session {
         let registry = Registry::new(runtime()?);
         registry
             .load("local", TenantSettings::default(), specs)
-            .map_err(|e| CliError::new(format!("cannot load the plugin: {e}")))?;
+            .map_err(|e| {
+                // The plugin at fault, by the file the command was given.
+                match e.position().and_then(|i| files.get(i)) {
+                    Some(file) => CliError::new(format!(
+                        "cannot load the plugin `{}`: {}",
+                        file.display(),
+                        e.cause()
+                    )),
+                    None => CliError::new(format!("cannot load the plugins: {e}")),
+                }
+            })?;
         Ok(Session { registry })
     }
 
@@ -188,9 +198,10 @@ fn decide(
     specs: Vec<PluginSpec>,
 ) -> Result<(Output, Exit), CliError> {
     let registry = Registry::new(runtime()?);
+    // One plugin (`warden plugin run`): what is wrong with it, without its position.
     registry
         .load("local", settings, specs)
-        .map_err(|e| CliError::new(format!("cannot load the plugin: {e}")))?;
+        .map_err(|e| CliError::new(format!("cannot load the plugin: {}", e.cause())))?;
     let decision = registry
         .evaluate("local", request)
         .map_err(|e| CliError::new(e.to_string()))?;

@@ -120,6 +120,16 @@ pub enum LoadError {
         /// The operating system's message.
         reason: String,
     },
+    /// One plugin of a set could not be loaded ([`Registry::load`](super::Registry::load)):
+    /// which one, and why. The caller knows the plugins by its own names (a stored name, a
+    /// file): [`LoadError::position`] says which of those it gave is at fault.
+    #[error("plugin {} of the set: {source}", position + 1)]
+    InPlugin {
+        /// The plugin's index in the list given to the load, from 0.
+        position: usize,
+        /// Why it could not be loaded.
+        source: Box<LoadError>,
+    },
 }
 
 /// [`LoadError::Malformed`]: WAT text that does not parse.
@@ -142,9 +152,11 @@ fn at(offset: Option<usize>) -> String {
 }
 
 impl LoadError {
-    /// The stable machine code (`module_too_large`, `forbidden_import`, ...).
+    /// The stable machine code (`module_too_large`, `forbidden_import`, ...); for
+    /// [`LoadError::InPlugin`], its cause's.
     pub fn code(&self) -> &'static str {
         match self {
+            LoadError::InPlugin { source, .. } => source.code(),
             LoadError::ModuleTooLarge { .. } => "module_too_large",
             LoadError::Structure { .. } => "structure_limit",
             LoadError::CompileRateLimited { .. } => "compile_rate_limited",
@@ -159,6 +171,25 @@ impl LoadError {
             LoadError::Describe(_) => "describe_failed",
             LoadError::Settings(_) => "invalid_settings",
             LoadError::Io { .. } => "io",
+        }
+    }
+
+    /// The index (from 0) of the plugin at fault in the list given to
+    /// [`Registry::load`](super::Registry::load); `None` for an error of the whole set
+    /// (settings, the compile budget) or of a single component.
+    pub fn position(&self) -> Option<usize> {
+        match self {
+            LoadError::InPlugin { position, .. } => Some(*position),
+            _ => None,
+        }
+    }
+
+    /// What went wrong, without the plugin's position: the error itself, or the cause of
+    /// a [`LoadError::InPlugin`].
+    pub fn cause(&self) -> &LoadError {
+        match self {
+            LoadError::InPlugin { source, .. } => source.cause(),
+            other => other,
         }
     }
 }

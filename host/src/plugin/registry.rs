@@ -470,8 +470,9 @@ impl Registry {
     /// Names are unique within the tenant.
     ///
     /// # Errors
-    /// The first plugin's [`LoadError`], invalid settings, a duplicate name, or the
-    /// compile budget spent ([`LoadError::CompileRateLimited`]).
+    /// Invalid settings, the compile budget spent ([`LoadError::CompileRateLimited`]), or
+    /// the first plugin that cannot be loaded (or repeats a name) as
+    /// [`LoadError::InPlugin`], with its position in `plugins`.
     pub fn load(
         &self,
         tenant: &str,
@@ -871,18 +872,28 @@ impl TenantPlugins {
     ) -> Result<Self, LoadError> {
         settings.check()?;
         let mut plugins: Vec<ActivePlugin> = Vec::with_capacity(specs.len());
-        for spec in specs {
-            let compiled = runtime.compile_with(
-                &spec.wasm,
-                &settings.limits,
-                party.clone(),
-                Some(&gate),
-                || budget.take(),
-            )?;
+        for (position, spec) in specs.into_iter().enumerate() {
+            // An error of this plugin names its position; the compile budget is the set's.
+            let at = |e: LoadError| match e {
+                e @ LoadError::CompileRateLimited { .. } => e,
+                e => LoadError::InPlugin {
+                    position,
+                    source: Box::new(e),
+                },
+            };
+            let compiled = runtime
+                .compile_with(
+                    &spec.wasm,
+                    &settings.limits,
+                    party.clone(),
+                    Some(&gate),
+                    || budget.take(),
+                )
+                .map_err(at)?;
             if plugins.iter().any(|p| p.source.plugin == compiled.name()) {
-                return Err(LoadError::DuplicateName {
+                return Err(at(LoadError::DuplicateName {
                     name: compiled.name().to_owned(),
-                });
+                }));
             }
             plugins.push(ActivePlugin {
                 source: Source {

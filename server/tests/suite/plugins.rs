@@ -590,6 +590,9 @@ async fn a_set_that_cannot_load_is_listed_and_mended(env: &Env) {
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["plugins"][1]["name"], "hostile", "{v}");
     assert_eq!(v["loadError"]["code"], "malformed_component", "{v}");
+    // The plugin at fault is named, the other one is not blamed.
+    let message = v["loadError"]["message"].as_str().unwrap();
+    assert!(message.starts_with("plugin `hostile`: "), "{v}");
     // Removing the other plugin is done, and says the set still cannot load (it answered
     // 503 after the removal had committed).
     let (s, v, _) = env
