@@ -344,7 +344,7 @@ func TestConformanceVectors(t *testing.T) {
 		}
 	}()
 	names := map[string]bool{}
-	failures, viaHandle, ran := 0, 0, 0
+	failures, viaHandle, ran, hashChecks := 0, 0, 0, 0
 	var report strings.Builder
 	for _, c := range cases {
 		name, _ := c.body["name"].(string)
@@ -362,6 +362,7 @@ func TestConformanceVectors(t *testing.T) {
 		expect, okE := c.body["expect"]
 		if okR && okE {
 			d, err := rt.Evaluate(ctx, request)
+			oneShot := d
 			ran++
 			for _, m := range mismatches(expect, outcome(t, d, err)) {
 				all = append(all, found{"one-shot", m})
@@ -399,6 +400,13 @@ func TestConformanceVectors(t *testing.T) {
 					}
 					d, err := w.EvaluateRequest(ctx, rest)
 					actual = outcome(t, d, err)
+					// The loaded policy's hash is the one its decisions carry.
+					if hash, ok := oneShot["policy"].(string); ok {
+						hashChecks++
+						if hash != w.PolicyHash() {
+							all = append(all, found{"policy hash", mismatch{"$.policy", hash, w.PolicyHash()}})
+						}
+					}
 				case *Error:
 					actual = outcome(t, nil, w)
 				}
@@ -420,7 +428,10 @@ func TestConformanceVectors(t *testing.T) {
 			fmt.Fprintf(&report, "\n  %s at %s\n    expected: %s\n    actual:   %s", f.how, f.m.path, f.m.expected, f.m.actual)
 		}
 	}
-	t.Logf("%d cases one-shot, %d also through a loaded policy", ran, viaHandle)
+	t.Logf("%d cases one-shot, %d also through a loaded policy (%d policy hashes compared)", ran, viaHandle, hashChecks)
+	if hashChecks == 0 {
+		t.Fatal("no decision of a loaded policy carried its policy hash")
+	}
 	if failures > 0 {
 		t.Fatalf("%d of %d conformance cases failed:%s", failures, len(cases), report.String())
 	}

@@ -56,11 +56,24 @@ const (
 	FaultABIMismatch = "abi_mismatch"
 	// FaultBadOutput: the module's output is not what the ABI specifies.
 	FaultBadOutput = "bad_output"
-	// FaultClosed: the Warden or Runtime was closed.
+	// FaultClosed: the Warden or Runtime was closed (the Fault matches ErrClosed).
 	FaultClosed = "closed"
 	// FaultInstantiate: the module could not be instantiated (its initial memory above the cap).
 	FaultInstantiate = "instantiation_failed"
 )
+
+// ErrClosed is the error of a call on a closed Runtime or Warden (or on a Warden of a closed
+// Runtime), and of a call the runtime's Close interrupted: errors.Is(err, ErrClosed). The
+// error itself is a *Fault with Code FaultClosed.
+var ErrClosed = errors.New("warden: closed")
+
+func errWardenClosed() error {
+	return &Fault{Code: FaultClosed, Err: errors.New("the Warden was closed")}
+}
+
+func errRuntimeClosed() error {
+	return &Fault{Code: FaultClosed, Err: errors.New("the Runtime was closed")}
+}
 
 // Fault means the module could not run the call; the instance that ran it is discarded.
 type Fault struct {
@@ -78,6 +91,9 @@ func (f *Fault) Error() string {
 
 // Unwrap gives the runtime's error.
 func (f *Fault) Unwrap() error { return f.Err }
+
+// Is makes a Fault with Code FaultClosed match ErrClosed (errors.Is).
+func (f *Fault) Is(target error) bool { return target == ErrClosed && f.Code == FaultClosed }
 
 // faultOf maps a call error by its code: wazero reports a context that ended as a
 // sys.ExitError with a reserved exit code; anything else is a trap.

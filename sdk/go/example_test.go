@@ -38,3 +38,28 @@ func Example() {
 	// false invalid_email
 	// policy_error ""
 }
+
+func Example_closed() {
+	ctx := context.Background()
+	rt, err := warden.NewRuntime(ctx)
+	if err != nil {
+		panic(err)
+	}
+	defer rt.Close(ctx)
+	w, err := rt.LoadPreset(ctx, "production-planner-pro")
+	if err != nil {
+		panic(err)
+	}
+	d, err := w.CheckPassword(ctx, warden.PasswordInput{Password: "correct horse battery staple"})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(w.PolicyHash() == d["policy"], w.PolicyHash()[:7])
+
+	w.Close()
+	_, err = w.CheckPassword(ctx, warden.PasswordInput{Password: "x"})
+	fmt.Println(errors.Is(err, warden.ErrClosed))
+	// Output:
+	// true sha256:
+	// true
+}

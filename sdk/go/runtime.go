@@ -123,6 +123,15 @@ type Runtime struct {
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
 	raw      *pool
+
+	// life ends when Close starts: it wakes callers waiting for an instance and interrupts
+	// the calls in flight (each call's context ends with it).
+	life context.Context
+	stop context.CancelFunc
+	// mu is held for reading by every call (pool.with) and for writing by Close, so that
+	// wazero's runtime is closed only once no call uses it.
+	mu     sync.RWMutex
+	closed bool // guarded by mu
 }
 
 // NewRuntime compiles the module (the embedded one unless WithModule).
@@ -153,15 +162,41 @@ func NewRuntime(ctx context.Context, opts ...Option) (*Runtime, error) {
 		return nil, &Fault{Code: FaultInstantiate, Err: err}
 	}
 	r := &Runtime{cfg: cfg, rt: rt, compiled: compiled}
+	r.life, r.stop = context.WithCancel(context.Background())
 	r.raw = newPool(r, nil, cfg)
 	return r, nil
 }
 
-// Close releases the runtime and every instance of it.
+// Close releases the runtime and every instance of it, those of its Wardens included. Calls
+// in flight are interrupted and, like every later call (of the runtime or of a Warden loaded
+// from it), return an error that matches ErrClosed. Closing again does nothing.
 func (r *Runtime) Close(ctx context.Context) error {
+	r.stop() // first: the calls in flight end, so that the lock below is not held long
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil
+	}
+	r.closed = true
 	r.raw.close()
 	return r.rt.Close(ctx)
 }
+
+// enter admits a call: false once the runtime is closed (or closing). A call admitted holds
+// the runtime open until leave.
+func (r *Runtime) enter() bool {
+	if r.life.Err() != nil {
+		return false
+	}
+	r.mu.RLock()
+	if r.closed {
+		r.mu.RUnlock()
+		return false
+	}
+	return true
+}
+
+func (r *Runtime) leave() { r.mu.RUnlock() }
 
 // Evaluate runs a full contract request that names its policy ("preset" or "policy"),
 // compiled for this call only. Prefer a Warden for repeated calls.
@@ -176,6 +211,8 @@ type instance struct {
 	alloc, free, load, unload, eval, output api.Function
 	buf, cap                                uint32
 	timeout                                 time.Duration
+	// life is the runtime's: its end interrupts the instance's call in flight.
+	life context.Context
 	// retain is the most memory (bytes) a pool keeps idle: a quarter of the runtime's cap.
 	retain uint64
 }
@@ -191,7 +228,7 @@ func (r *Runtime) instantiate(ctx context.Context, timeout time.Duration) (*inst
 	if err != nil {
 		return nil, &Fault{Code: FaultInstantiate, Err: err}
 	}
-	in := &instance{mod: mod, mem: mod.Memory(), timeout: timeout, retain: r.cfg.maxMemory / 4}
+	in := &instance{mod: mod, mem: mod.Memory(), timeout: timeout, retain: r.cfg.maxMemory / 4, life: r.life}
 	if err := in.checkABI(); err != nil {
 		_ = mod.Close(ctx)
 		return nil, err
@@ -234,6 +271,10 @@ func (in *instance) call(ctx context.Context, f api.Function, args ...uint64) (u
 	// The earlier of the caller's deadline and the runtime's timeout.
 	ctx, cancel := context.WithTimeout(ctx, in.timeout)
 	defer cancel()
+	if in.life != nil {
+		// The runtime's Close interrupts the call (wazero closes the module mid-way).
+		defer context.AfterFunc(in.life, cancel)()
+	}
 	res, err := f.Call(ctx, args...)
 	if err != nil {
 		return 0, faultOf(err)
@@ -300,33 +341,38 @@ func (in *instance) result(ctx context.Context, status uint64) (json.RawMessage,
 	}
 }
 
-func (in *instance) loadPolicy(ctx context.Context, spec map[string]any) (uint32, error) {
+// loaded is the module's answer to warden_policy_load: the handle, and the policy's hash
+// (the one every decision carries).
+type loaded struct {
+	Handle uint32 `json:"handle"`
+	Policy string `json:"policy"`
+}
+
+func (in *instance) loadPolicy(ctx context.Context, spec map[string]any) (loaded, error) {
+	var l loaded
 	if err := checkUTF8(spec); err != nil {
-		return 0, err
+		return l, err
 	}
 	data, err := json.Marshal(spec)
 	if err != nil {
-		return 0, &Error{Code: "invalid_input", Message: err.Error()}
+		return l, &Error{Code: "invalid_input", Message: err.Error()}
 	}
 	ptr, err := in.write(ctx, data)
 	if err != nil {
-		return 0, err
+		return l, err
 	}
 	status, err := in.call(ctx, in.load, uint64(ptr), uint64(len(data)))
 	if err != nil {
-		return 0, err
+		return l, err
 	}
 	out, err := in.result(ctx, status)
 	if err != nil {
-		return 0, err
+		return l, err
 	}
-	var loaded struct {
-		Handle uint32 `json:"handle"`
+	if err := json.Unmarshal(out, &l); err != nil || l.Handle == 0 || l.Policy == "" {
+		return loaded{}, &Fault{Code: FaultBadOutput, Err: fmt.Errorf("not a load result: %s", out)}
 	}
-	if err := json.Unmarshal(out, &loaded); err != nil || loaded.Handle == 0 {
-		return 0, &Fault{Code: FaultBadOutput, Err: fmt.Errorf("not a load result: %s", out)}
-	}
-	return loaded.Handle, nil
+	return l, nil
 }
 
 func (in *instance) evaluate(ctx context.Context, handle uint32, request any) (json.RawMessage, error) {
@@ -351,6 +397,7 @@ func (in *instance) evaluate(ctx context.Context, handle uint32, request any) (j
 type pooled struct {
 	in     *instance
 	handle uint32
+	policy string // the policy's hash, as the module reported it when loading it
 }
 
 // pool is a bounded, lazily filled pool of instances holding the same policy (or none).
@@ -376,9 +423,24 @@ func newPool(r *Runtime, spec map[string]any, cfg config) *pool {
 func (p *pool) with(ctx context.Context, f func(*pooled) error) error {
 	select {
 	case <-p.closed:
-		return &Fault{Code: FaultClosed}
+		return errWardenClosed()
 	default:
 	}
+	if !p.r.enter() {
+		return errRuntimeClosed()
+	}
+	defer p.r.leave()
+	err := p.lend(ctx, f)
+	// A call that failed because the runtime was closing under it (interrupted, its
+	// instance closed) reports the closing; a call that completed keeps its answer.
+	var fault *Fault
+	if errors.As(err, &fault) && p.r.life.Err() != nil {
+		return errRuntimeClosed()
+	}
+	return err
+}
+
+func (p *pool) lend(ctx context.Context, f func(*pooled) error) error {
 	// A context already done borrows nothing (select would pick at random between it and
 	// a free slot, and the instance would be lost to the cancelled call).
 	if err := ctx.Err(); err != nil {
@@ -395,7 +457,9 @@ func (p *pool) with(ctx context.Context, f func(*pooled) error) error {
 		}
 		return &Fault{Code: FaultCancelled, Err: ctx.Err()}
 	case <-p.closed:
-		return &Fault{Code: FaultClosed}
+		return errWardenClosed()
+	case <-p.r.life.Done():
+		return errRuntimeClosed()
 	}
 	defer func() { <-p.slots }()
 	var item *pooled
@@ -408,10 +472,12 @@ func (p *pool) with(ctx context.Context, f func(*pooled) error) error {
 		}
 		item = &pooled{in: in}
 		if p.spec != nil {
-			if item.handle, err = in.loadPolicy(ctx, p.spec); err != nil {
+			l, err := in.loadPolicy(ctx, p.spec)
+			if err != nil {
 				_ = in.mod.Close(ctx)
 				return err
 			}
+			item.handle, item.policy = l.Handle, l.Policy
 		}
 	}
 	err := f(item)

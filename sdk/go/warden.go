@@ -27,7 +27,8 @@ type Decision = map[string]any
 
 // Warden is a compiled policy and a bounded pool of instances holding it.
 type Warden struct {
-	pool *pool
+	pool   *pool
+	policy string
 }
 
 // LoadPreset compiles a preset by name ("crm") or seed number ("003").
@@ -59,13 +60,22 @@ func (r *Runtime) load(ctx context.Context, spec map[string]any, opts []Option) 
 	}
 	w := &Warden{pool: newPool(r, spec, cfg)}
 	// Compile once now, so that a bad policy fails here and not at the first call.
-	if err := w.pool.with(ctx, func(*pooled) error { return nil }); err != nil {
+	if err := w.pool.with(ctx, func(it *pooled) error {
+		w.policy = it.policy
+		return nil
+	}); err != nil {
 		return nil, err
 	}
 	return w, nil
 }
 
-// Close releases the pooled instances; later calls return a Fault with code FaultClosed.
+// PolicyHash is the loaded policy's hash ("sha256:" and 64 hex digits) as the module
+// reported it on loading: the hash every decision carries in "policy" (the module exposes
+// no name or version of the policy).
+func (w *Warden) PolicyHash() string { return w.policy }
+
+// Close releases the pooled instances; later calls return an error matching ErrClosed (a
+// *Fault with code FaultClosed); calls in flight complete. Closing again does nothing.
 func (w *Warden) Close() { w.pool.close() }
 
 // EvaluateRequest runs any contract request without "preset"/"policy": {op, lang?, input}.

@@ -62,7 +62,8 @@ def outcome(call):
 _loaded = {}
 
 
-def loaded_outcome(request):
+def loaded_warden(request):
+    """The Warden (or the load error) of the one policy the request names, else ``None``."""
     names = [k for k in ("preset", "policy") if k in request]
     if len(names) != 1:
         return None
@@ -74,9 +75,16 @@ def loaded_outcome(request):
             raise
         except warden.WardenError as e:
             _loaded[key] = e
-    w = _loaded[key]
+    return _loaded[key]
+
+
+def loaded_outcome(request):
+    w = loaded_warden(request)
+    if w is None:
+        return None
     if isinstance(w, warden.WardenError):
         return w.to_envelope()
+    names = [k for k in ("preset", "policy") if k in request]
     rest = {k: v for k, v in request.items() if k != names[0]}
     return outcome(lambda: w.evaluate_request(rest))
 
@@ -123,7 +131,7 @@ def test_a_lost_vector_file_or_rule_is_reported(cases):
 
 def test_every_vector(cases):
     assert len(cases) >= MIN_CASES, f"only {len(cases)} cases; at least {MIN_CASES} expected"
-    report, failures, names, loaded, ran = [], 0, set(), 0, 0
+    report, failures, names, loaded, ran, hashes = [], 0, set(), 0, 0, 0
     for file, case in cases:
         name = case.get("name", "(unnamed)")
         problems = shape_problems(case)
@@ -140,6 +148,12 @@ def test_every_vector(cases):
             if by_handle is not None:
                 loaded += 1
                 found += [("loaded", *m) for m in mismatches(expect, by_handle)]
+                # The loaded policy's hash is the one its decisions carry.
+                w = loaded_warden(request)
+                if isinstance(w, warden.Warden) and isinstance(one_shot.get("policy"), str):
+                    hashes += 1
+                    if w.policy_hash != one_shot["policy"]:
+                        found.append(("policy hash", "$.policy", one_shot["policy"], w.policy_hash))
         if problems or found:
             failures += 1
             report.append(f"\n[{file}] {name}")
@@ -147,7 +161,8 @@ def test_every_vector(cases):
             report += [
                 f"  {how} at {p}\n    expected: {e}\n    actual:   {a}" for how, p, e, a in found
             ]
-    print(f"{ran} cases one-shot, {loaded} also through a loaded policy")
+    print(f"{ran} cases one-shot, {loaded} also through a loaded policy ({hashes} hashes)")
+    assert hashes > 0, "no decision of a loaded policy carried its policy hash"
     assert failures == 0, f"{failures} of {len(cases)} cases failed:" + "\n".join(report)
     # Every case the files declare ran: none was skipped.
     declared = sum(declared_cases().values())

@@ -190,6 +190,7 @@ def test_the_readme_example_runs(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "False invalid_email"
     assert out[1].startswith("policy_error '' presets are")
+    assert out[2] == "closed"
 
 
 def test_the_module_is_deterministic_across_instances():

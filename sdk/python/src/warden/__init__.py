@@ -28,6 +28,7 @@ from ._runtime import (
     default_pool_size,
 )
 from .errors import (
+    ClosedError,
     InvalidInputError,
     PolicyError,
     UnsupportedError,
@@ -40,6 +41,7 @@ __all__ = [
     "ABI_MAJOR",
     "DEFAULT_FUEL",
     "DEFAULT_MAX_MEMORY",
+    "ClosedError",
     "InvalidInputError",
     "PolicyError",
     "Runtime",
@@ -59,10 +61,11 @@ _default_runtime: Runtime | None = None
 
 
 def default_runtime() -> Runtime:
-    """The process-wide runtime (the packaged module with default limits), made on first use."""
+    """The process-wide runtime (the packaged module with default limits), made on first use
+    (and again after it was closed)."""
     global _default_runtime
     with _default_lock:
-        if _default_runtime is None:
+        if _default_runtime is None or _default_runtime.closed:
             _default_runtime = Runtime()
         return _default_runtime
 
@@ -75,7 +78,8 @@ class Warden:
     """A compiled policy: load once, then call from any thread.
 
     Build one with :meth:`from_preset` or :meth:`from_policy`. Every method returns the
-    decision as a ``dict`` or raises :class:`WardenError`.
+    decision as a ``dict`` or raises :class:`WardenError`. After :meth:`close` (or its
+    runtime's), every call raises :class:`ClosedError`.
     """
 
     def __init__(
@@ -90,6 +94,14 @@ class Warden:
         # Compile once now, so that a bad policy fails here and not at the first call.
         with self._pool.borrow():
             pass
+        self._policy_hash: str = self._pool.policy_hash or ""
+
+    @property
+    def policy_hash(self) -> str:
+        """The policy's hash (``sha256:`` and 64 hex digits) as the module reported it on
+        loading: the hash every decision carries in ``policy``. (The module exposes no name
+        or version of the policy.)"""
+        return self._policy_hash
 
     @classmethod
     def from_preset(cls, name: str, **options: Any) -> Warden:
@@ -193,7 +205,8 @@ class Warden:
         return self.evaluate("login", input)
 
     def close(self) -> None:
-        """Releases the pooled instances."""
+        """Releases the pooled instances; later calls raise :class:`ClosedError`, calls in
+        flight complete. Closing again does nothing."""
         self._pool.close()
 
     def __enter__(self) -> Warden:

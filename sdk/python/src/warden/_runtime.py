@@ -10,6 +10,7 @@ import json
 import os
 import queue
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -17,7 +18,7 @@ from typing import Any
 
 import wasmtime
 
-from .errors import InvalidInputError, WardenError, WardenRuntimeError
+from .errors import ClosedError, InvalidInputError, WardenError, WardenRuntimeError
 
 #: The ABI major version this SDK speaks; any minor of it is accepted.
 ABI_MAJOR = 1
@@ -116,6 +117,9 @@ class Runtime:
     thread-safe). ``max_memory`` bounds each instance's memory in bytes; ``fuel`` bounds
     each call. An instance whose memory grew past a quarter of ``max_memory`` (a large
     request: wasm memory never shrinks) is dropped after its call rather than kept idle.
+
+    :meth:`close` (or leaving a ``with`` block) drops the instances of the runtime and of
+    every :class:`~warden.Warden` loaded on it; later calls raise :class:`ClosedError`.
     """
 
     def __init__(
@@ -140,21 +144,53 @@ class Runtime:
             ) from None
         self.max_memory = max_memory
         self.fuel = fuel
-        self._lock = threading.Lock()
+        self._init_state()
+
+    def _init_state(self) -> None:
+        self._lock = threading.RLock()  # reentrant: raw_pool makes a Pool, which registers
         self._raw: Pool | None = None
+        self._closed = False
+        self._pools: weakref.WeakSet[Pool] = weakref.WeakSet()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    def _register(self, pool: Pool) -> None:
+        with self._lock:
+            self._pools.add(pool)
 
     def raw_pool(self) -> Pool:
         """The pool of policy-less instances that run one-shot requests (handle 0)."""
         with self._lock:
+            if self._closed:
+                raise ClosedError("closed", "the runtime was closed")
             if self._raw is None:
                 self._raw = Pool(self, None, default_pool_size(), DEFAULT_POOL_TIMEOUT)
             return self._raw
+
+    def close(self) -> None:
+        """Drops the idle instances of this runtime and of every Warden loaded on it; later
+        calls on either raise :class:`ClosedError`, calls in flight complete. Closing again
+        does nothing; runtimes made by :meth:`with_limits` are not closed with this one."""
+        with self._lock:
+            self._closed = True
+            pools = list(self._pools)
+        for pool in pools:
+            pool.close()
+
+    def __enter__(self) -> Runtime:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def with_limits(self, *, max_memory: int | None = None, fuel: int | None = None) -> Runtime:
         """The same compiled module with other limits (no recompilation)."""
         other = object.__new__(Runtime)
         other.engine, other.module = self.engine, self.module
-        other._lock, other._raw = threading.Lock(), None
+        other._init_state()
         other.max_memory = self.max_memory if max_memory is None else max_memory
         other.fuel = self.fuel if fuel is None else fuel
         if other.max_memory <= 0 or other.fuel <= 0:
@@ -271,17 +307,21 @@ class Instance:
             raise WardenError.from_envelope(value)
         raise WardenRuntimeError("bad_output", f"unknown status {status}")
 
-    def load(self, spec: dict) -> int:
-        """Compiles a policy (``{"preset": ...}`` or ``{"policy": ...}``): its handle."""
+    def load(self, spec: dict) -> tuple[int, str]:
+        """Compiles a policy (``{"preset": ...}`` or ``{"policy": ...}``): its handle, and
+        its hash as the module reports it (the one every decision carries)."""
         data = _encode(spec)
         ptr = self._write(data)
         result = self._result(self._call(self._load, ptr, len(data)))
         try:
-            return int(result["handle"])
+            handle, policy = int(result["handle"]), result["policy"]
         except (KeyError, TypeError, ValueError):
+            handle, policy = 0, None
+        if handle == 0 or not isinstance(policy, str) or not policy:
             raise WardenRuntimeError(
-                "bad_output", "the module's load answer has no handle"
-            ) from None
+                "bad_output", "the module's load answer has no handle or policy hash"
+            )
+        return handle, policy
 
     def unload(self, handle: int) -> None:
         """Frees a loaded policy."""
@@ -301,6 +341,8 @@ class Pool:
     An instance that trapped, or whose call was interrupted by any exception other than a
     refusal (:class:`WardenError`), is dropped, never returned; so is one whose memory a
     large request grew (:meth:`Instance.outgrown`): the next borrower gets a fresh one.
+    Once the pool or its runtime is closed, a borrower gets :class:`ClosedError`; a call
+    already lent an instance completes, and the instance is dropped after it.
     """
 
     def __init__(self, runtime: Runtime, spec: dict | None, size: int, timeout: float) -> None:
@@ -312,23 +354,32 @@ class Pool:
         self._slots = threading.BoundedSemaphore(size)
         self._timeout = timeout
         self._closed = False
+        self._lock = threading.Lock()  # orders giving an instance back against close
+        #: The policy's hash as the module reported it on loading (``None``: no policy).
         self.policy_hash: str | None = None
+        runtime._register(self)
 
     def _new(self) -> tuple:
         instance = Instance(self._runtime)
         handle = 0
         if self._spec is not None:
-            handle = instance.load(self._spec)
+            handle, self.policy_hash = instance.load(self._spec)
         return instance, handle
+
+    def _check_open(self) -> None:
+        if self._runtime.closed:
+            raise ClosedError("closed", "the runtime was closed")
+        if self._closed:
+            raise ClosedError("closed", "this Warden was closed")
 
     @contextmanager
     def borrow(self) -> Iterator[tuple]:
         """Lends an ``(instance, handle)`` pair for one or more calls."""
-        if self._closed:
-            raise WardenRuntimeError("closed", "this Warden was closed")
+        self._check_open()
         if not self._slots.acquire(timeout=self._timeout):
             raise WardenRuntimeError("pool_timeout", f"no free instance within {self._timeout} s")
         try:
+            self._check_open()  # closed while this borrower waited for a slot
             try:
                 item = self._idle.get_nowait()
             except queue.Empty:
@@ -346,16 +397,19 @@ class Pool:
                 item = None
                 raise
             finally:
-                if item is not None and not self._closed and not item[0].outgrown():
-                    self._idle.put(item)
+                if item is not None and not item[0].outgrown():
+                    with self._lock:
+                        if not self._closed and not self._runtime.closed:
+                            self._idle.put(item)
         finally:
             self._slots.release()
 
     def close(self) -> None:
-        """Drops every idle instance; later calls raise ``WardenRuntimeError("closed")``."""
-        self._closed = True
-        while True:
-            try:
-                self._idle.get_nowait()
-            except queue.Empty:
-                return
+        """Drops every idle instance; later calls raise :class:`ClosedError`. Idempotent."""
+        with self._lock:
+            self._closed = True
+            while True:
+                try:
+                    self._idle.get_nowait()
+                except queue.Empty:
+                    return

@@ -85,8 +85,13 @@ class WardenRuntimeError(WardenBaseError):
     ``memory_out_of_bounds``, ``aborted`` (the module stopped itself: an allocation beyond
     the memory limit), ``trap`` (another trap), ``alloc_failed`` (no room for the request),
     ``abi_mismatch`` (the module's ABI version is not supported), ``pool_timeout``,
-    ``bad_output``, ``closed``.
+    ``bad_output``, ``closed`` (:class:`ClosedError`).
     """
+
+
+class ClosedError(WardenRuntimeError):
+    """A call on a closed :class:`~warden.Warden` or :class:`~warden.Runtime` (or on a Warden
+    of a closed runtime): code ``closed``."""
 
 
 _BY_CODE = {

@@ -258,15 +258,24 @@ final class ModuleInstance {
     }
   }
 
-  int loadPolicy(Object spec) {
+  /** The module's answer to {@code warden_policy_load}: the handle and the policy's hash. */
+  record Loaded(int handle, String policy) {}
+
+  Loaded loadPolicy(Object spec) {
     byte[] data = encode(spec);
     int ptr = write(data);
     JsonNode loaded = result(call(load, ptr, data.length));
     JsonNode handle = loaded.get("handle");
-    if (handle == null || !handle.canConvertToInt() || handle.asInt() == 0) {
+    JsonNode policy = loaded.get("policy");
+    if (handle == null
+        || !handle.canConvertToInt()
+        || handle.asInt() == 0
+        || policy == null
+        || !policy.isTextual()
+        || policy.asText().isEmpty()) {
       throw new WardenFault("bad_output", "not a load result: " + loaded, null);
     }
-    return handle.asInt();
+    return new Loaded(handle.asInt(), policy.asText());
   }
 
   void unloadPolicy(int handle) {

@@ -11,15 +11,40 @@ import java.util.Map;
  * <p>Decisions are the contract's JSON as {@link JsonNode}s. A request that cannot be evaluated
  * throws {@link WardenException} (code, path, message, help); a call the module could not run
  * throws {@link WardenFault}. A {@code Warden} is thread-safe: each call borrows an instance from a
- * bounded pool, each instance holding the policy compiled once.
+ * bounded pool, each instance holding the policy compiled once. Once it (or its runtime) is closed,
+ * every call throws {@link WardenFault} with code {@link WardenFault#CLOSED}.
+ *
+ * <p>Each operation has a short form with the required arguments and a form that takes an input
+ * object with every option ({@link ValidateInput}, {@link PasswordInput}, {@link AuthorizeInput},
+ * {@link ScopeInput}, {@link TransitionInput}, {@link LoginInput}).
  */
 public final class Warden implements AutoCloseable {
   final InstancePool pool; // package-private for tests
+  private final String policyHash;
 
-  Warden(WardenRuntime runtime, Object spec, int poolSize) {
-    this.pool = new InstancePool(runtime, spec, poolSize, WardenRuntime.DEFAULT_POOL_WAIT);
+  Warden(WardenRuntime runtime, Object spec, int poolSize, LoadOptions options) {
+    this.pool =
+        new InstancePool(
+            runtime,
+            spec,
+            options.poolSize(poolSize),
+            options.poolWait(),
+            options.timeout(runtime.timeout()));
     // Compile once now, so that a bad policy fails here and not at the first call.
-    pool.borrow().close();
+    try (InstancePool.Loan loan = pool.borrow()) {
+      this.policyHash = loan.policy;
+    }
+  }
+
+  /**
+   * The policy's hash ({@code sha256:} and 64 hex digits) as the module reported it on loading: the
+   * hash every decision carries in {@code policy}. (The module exposes no name or version of the
+   * policy.)
+   *
+   * @return the hash
+   */
+  public String policyHash() {
+    return policyHash;
   }
 
   /**
@@ -58,7 +83,7 @@ public final class Warden implements AutoCloseable {
    * @return the decision
    */
   public JsonNode validate(Map<String, ?> user, String today) {
-    return validate(user, today, null);
+    return validate(ValidateInput.builder(user, today).build());
   }
 
   /**
@@ -70,10 +95,18 @@ public final class Warden implements AutoCloseable {
    * @return the decision
    */
   public JsonNode validate(Map<String, ?> user, String today, String lang) {
-    return evaluate(
-        "validate",
-        Map.of("user", required(user, "input.user"), "today", required(today, "input.today")),
-        lang);
+    return validate(ValidateInput.builder(user, today).lang(lang).build());
+  }
+
+  /**
+   * Validates a user record with the options of {@link ValidateInput} (mode, facts, MFA, language).
+   *
+   * @param input the record, today's date and the options
+   * @return the decision
+   */
+  public JsonNode validate(ValidateInput input) {
+    ValidateInput in = required(input, "input");
+    return evaluate("validate", in.toInput(), in.lang());
   }
 
   /**
@@ -84,7 +117,7 @@ public final class Warden implements AutoCloseable {
    * @return the decision
    */
   public JsonNode checkPassword(String password) {
-    return evaluate("password", Map.of("password", required(password, "input.password")), null);
+    return checkPassword(PasswordInput.builder(password).build());
   }
 
   /**
@@ -95,11 +128,20 @@ public final class Warden implements AutoCloseable {
    * @return the decision
    */
   public JsonNode checkPassword(String password, Map<String, ?> user) {
-    return evaluate(
-        "password",
-        Map.of(
-            "password", required(password, "input.password"), "user", required(user, "input.user")),
-        null);
+    required(password, "input.password");
+    return checkPassword(
+        PasswordInput.builder(password).user(required(user, "input.user")).build());
+  }
+
+  /**
+   * Checks a password with the options of {@link PasswordInput} (user data, MFA, language).
+   *
+   * @param input the password and the options
+   * @return the decision
+   */
+  public JsonNode checkPassword(PasswordInput input) {
+    PasswordInput in = required(input, "input");
+    return evaluate("password", in.toInput(), in.lang());
   }
 
   /**
@@ -113,14 +155,17 @@ public final class Warden implements AutoCloseable {
    */
   public JsonNode authorize(
       Map<String, ?> actor, String action, Map<String, ?> target, String now) {
-    return evaluate(
-        "authorize",
-        Map.of(
-            "actor", required(actor, "input.actor"),
-            "action", required(action, "input.action"),
-            "target", required(target, "input.target"),
-            "now", required(now, "input.now")),
-        null);
+    return authorize(AuthorizeInput.builder(actor, action, target, now).build());
+  }
+
+  /**
+   * Decides one action with the options of {@link AuthorizeInput} (role change, directory).
+   *
+   * @param input the action and the options
+   * @return the decision
+   */
+  public JsonNode authorize(AuthorizeInput input) {
+    return evaluate("authorize", required(input, "input").toInput(), null);
   }
 
   /**
@@ -134,14 +179,18 @@ public final class Warden implements AutoCloseable {
    * @return the decision
    */
   public JsonNode scope(Map<String, ?> actor, String action, String now, boolean sql) {
-    Map<String, Object> input = new LinkedHashMap<>();
-    input.put("actor", actor);
-    input.put("action", action);
-    input.put("now", now);
-    if (sql) {
-      input.put("sql", Map.of());
-    }
-    return evaluate("scope", input, null);
+    ScopeInput.Builder b = ScopeInput.builder(actor, action, now);
+    return scope((sql ? b.sql() : b).build());
+  }
+
+  /**
+   * The filter of targets the actor may reach, with the SQL options of {@link ScopeInput}.
+   *
+   * @param input the actor, action, time and SQL options
+   * @return the decision
+   */
+  public JsonNode scope(ScopeInput input) {
+    return evaluate("scope", required(input, "input").toInput(), null);
   }
 
   /**
@@ -153,9 +202,18 @@ public final class Warden implements AutoCloseable {
    * @return the decision
    */
   public JsonNode transition(Map<String, ?> request, String now) {
-    Map<String, Object> input = new LinkedHashMap<>(required(request, "input"));
-    input.put("now", now);
-    return evaluate("transition", input, null);
+    return transition(TransitionInput.builder(request, now).build());
+  }
+
+  /**
+   * Moves an account to another status, messages in the language of {@link TransitionInput}.
+   *
+   * @param input the request, the time and the language
+   * @return the decision
+   */
+  public JsonNode transition(TransitionInput input) {
+    TransitionInput in = required(input, "input");
+    return evaluate("transition", in.toInput(), in.lang());
   }
 
   /**
@@ -167,13 +225,17 @@ public final class Warden implements AutoCloseable {
    * @return the decision
    */
   public JsonNode login(Map<String, ?> account, Map<String, ?> organization, String now) {
-    Map<String, Object> input = new LinkedHashMap<>();
-    input.put("account", account);
-    if (organization != null) {
-      input.put("organization", organization);
-    }
-    input.put("now", now);
-    return evaluate("login", input, null);
+    return login(LoginInput.builder(account, now).organization(organization).build());
+  }
+
+  /**
+   * The login gate with the options of {@link LoginInput} (organization, facts).
+   *
+   * @param input the account, the time and the options
+   * @return the decision
+   */
+  public JsonNode login(LoginInput input) {
+    return evaluate("login", required(input, "input").toInput(), null);
   }
 
   /**
@@ -188,7 +250,10 @@ public final class Warden implements AutoCloseable {
     return value;
   }
 
-  /** Drops the pooled instances; later calls throw {@link WardenFault} {@code closed}. */
+  /**
+   * Drops the pooled instances; later calls throw {@link WardenFault} {@link WardenFault#CLOSED},
+   * calls in flight complete. Closing again does nothing.
+   */
   @Override
   public void close() {
     pool.close();

@@ -16,12 +16,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.WeakHashMap;
 import java.util.function.Function;
 
 /**
  * The parsed module and the limits of its instances. Parse once per process and share it: it is
- * thread-safe.
+ * thread-safe. {@link #close()} drops the instances of the runtime and of every {@link Warden}
+ * loaded on it; later calls of either throw {@link WardenFault} {@link WardenFault#CLOSED}.
  *
  * <pre>{@code
  * WardenRuntime rt = WardenRuntime.builder().build();   // the packaged module
@@ -59,6 +65,12 @@ public final class WardenRuntime implements AutoCloseable {
               .streamReadConstraints(
                   StreamReadConstraints.builder().maxStringLength(MAX_OUTPUT_STRING).build())
               .build());
+
+  /** The pools of this runtime (its Wardens' and the one-shot one), closed with it. */
+  private final Set<InstancePool> pools =
+      Collections.synchronizedSet(Collections.newSetFromMap(new WeakHashMap<>()));
+
+  private volatile boolean closed;
   private final InstancePool raw;
 
   private WardenRuntime(Builder b) {
@@ -76,7 +88,7 @@ public final class WardenRuntime implements AutoCloseable {
     this.maxMemory = maxMemory;
     this.timeout = timeout;
     this.poolSize = poolSize;
-    this.raw = new InstancePool(this, null, poolSize, DEFAULT_POOL_WAIT);
+    this.raw = new InstancePool(this, null, poolSize, DEFAULT_POOL_WAIT, timeout);
   }
 
   /**
@@ -233,8 +245,16 @@ public final class WardenRuntime implements AutoCloseable {
     }
   }
 
-  ModuleInstance newInstance() {
-    return new ModuleInstance(module, machines, maxMemory, timeout, json);
+  ModuleInstance newInstance(Duration callTimeout) {
+    return new ModuleInstance(module, machines, maxMemory, callTimeout, json);
+  }
+
+  Duration timeout() {
+    return timeout;
+  }
+
+  void register(InstancePool pool) {
+    pools.add(pool);
   }
 
   ObjectMapper json() {
@@ -249,7 +269,24 @@ public final class WardenRuntime implements AutoCloseable {
    * @throws WardenException {@code policy_error} for an unknown preset
    */
   public Warden loadPreset(String name) {
-    return new Warden(this, Map.of("preset", Warden.required(name, "preset")), poolSize);
+    return loadPreset(name, LoadOptions.DEFAULTS);
+  }
+
+  /**
+   * Compiles a preset with the options of its pool.
+   *
+   * @param name the preset
+   * @param options pool size, call timeout, pool wait ({@code null}: the defaults)
+   * @return the compiled policy
+   * @throws WardenException {@code policy_error} for an unknown preset
+   */
+  public Warden loadPreset(String name, LoadOptions options) {
+    return new Warden(
+        this, Map.of("preset", Warden.required(name, "preset")), poolSize, orDefaults(options));
+  }
+
+  private static LoadOptions orDefaults(LoadOptions options) {
+    return options == null ? LoadOptions.DEFAULTS : options;
   }
 
   /**
@@ -260,6 +297,18 @@ public final class WardenRuntime implements AutoCloseable {
    * @throws WardenException {@code policy_error} with the key path for an invalid document
    */
   public Warden loadPolicy(String document) {
+    return loadPolicy(document, LoadOptions.DEFAULTS);
+  }
+
+  /**
+   * Compiles a policy document ({@code "warden": 1}) with the options of its pool.
+   *
+   * @param document the document as JSON text
+   * @param options pool size, call timeout, pool wait ({@code null}: the defaults)
+   * @return the compiled policy
+   * @throws WardenException {@code policy_error} with the key path for an invalid document
+   */
+  public Warden loadPolicy(String document, LoadOptions options) {
     JsonNode doc;
     try {
       // One JSON value and nothing after it, as the other SDKs read a document.
@@ -279,7 +328,7 @@ public final class WardenRuntime implements AutoCloseable {
     if (doc == null || doc.isMissingNode()) {
       throw new WardenException("invalid_input", "policy", "the policy is empty", null);
     }
-    return loadPolicy(doc);
+    return loadPolicy(doc, options);
   }
 
   /**
@@ -289,7 +338,19 @@ public final class WardenRuntime implements AutoCloseable {
    * @return the compiled policy
    */
   public Warden loadPolicy(JsonNode document) {
-    return new Warden(this, Map.of("policy", Warden.required(document, "policy")), poolSize);
+    return loadPolicy(document, LoadOptions.DEFAULTS);
+  }
+
+  /**
+   * Compiles a policy document ({@code "warden": 1}) with the options of its pool.
+   *
+   * @param document the document
+   * @param options pool size, call timeout, pool wait ({@code null}: the defaults)
+   * @return the compiled policy
+   */
+  public Warden loadPolicy(JsonNode document, LoadOptions options) {
+    return new Warden(
+        this, Map.of("policy", Warden.required(document, "policy")), poolSize, orDefaults(options));
   }
 
   /**
@@ -306,9 +367,29 @@ public final class WardenRuntime implements AutoCloseable {
     return raw.evaluate(request);
   }
 
-  /** Drops the idle instances of the one-shot pool. */
+  /**
+   * Whether {@link #close()} was called.
+   *
+   * @return whether the runtime is closed
+   */
+  public boolean isClosed() {
+    return closed;
+  }
+
+  /**
+   * Drops the idle instances of this runtime and of every {@link Warden} loaded on it; later calls
+   * of either throw {@link WardenFault} {@link WardenFault#CLOSED}, calls in flight complete.
+   * Closing again does nothing; runtimes made by {@link #withLimits} are not closed with this one.
+   */
   @Override
   public void close() {
-    raw.close();
+    closed = true;
+    List<InstancePool> all;
+    synchronized (pools) {
+      all = new ArrayList<>(pools);
+    }
+    for (InstancePool pool : all) {
+      pool.close();
+    }
   }
 }

@@ -200,6 +200,7 @@ class ConformanceTest {
     int failures = 0;
     int viaHandle = 0;
     int ran = 0;
+    int hashes = 0;
     for (Case c : cases) {
       String name = c.body().path("name").asText("(unnamed)");
       List<String> problems = shapeProblems(c.body());
@@ -237,6 +238,14 @@ class ConformanceTest {
             ObjectNode rest = request.deepCopy();
             rest.remove(key);
             actual = outcome(() -> warden.evaluateRequest(rest));
+            // The loaded policy's hash is the one its decisions carry.
+            JsonNode hash = oneShot.get("policy");
+            if (hash != null && hash.isTextual()) {
+              hashes++;
+              if (!hash.asText().equals(warden.policyHash())) {
+                found.add("policy hash " + hash.asText() + " != " + warden.policyHash());
+              }
+            }
           } else {
             actual = ((WardenException) w).toEnvelope();
           }
@@ -258,7 +267,14 @@ class ConformanceTest {
         warden.close();
       }
     }
-    System.out.println(ran + " cases one-shot, " + viaHandle + " also through a loaded policy");
+    System.out.println(
+        ran
+            + " cases one-shot, "
+            + viaHandle
+            + " also through a loaded policy ("
+            + hashes
+            + " policy hashes compared)");
+    assertTrue(hashes > 0, "no decision of a loaded policy carried its policy hash");
     if (failures > 0) {
       fail(failures + " of " + cases.size() + " conformance cases failed:" + report);
     }

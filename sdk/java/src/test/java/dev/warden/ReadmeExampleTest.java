@@ -9,6 +9,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -19,6 +20,18 @@ class ReadmeExampleTest {
     String readme = Files.readString(Path.of("README.md"));
     assertTrue(readme.contains("WardenRuntime rt = WardenRuntime.builder().build();"));
     assertTrue(readme.contains("rt.loadPreset(\"acme-corp\");"));
+    for (String line :
+        new String[] {
+          "Warden crm = rt.loadPreset(\"crm\", LoadOptions.builder().poolSize(2).timeout(Duration.ofSeconds(5)).build());",
+          "JsonNode v = crm.validate(ValidateInput.builder(user, \"2026-11-22\").mode(\"update\").lang(\"fr\").build());",
+          "System.out.println(crm.policyHash().equals(v.get(\"policy\").asText()));",
+          "crm.close();",
+          "crm.checkPassword(\"correct horse battery staple\");",
+          "} catch (WardenFault e) {",
+          "System.out.println(e.code());",
+        }) {
+      assertTrue(readme.contains(line), line);
+    }
     ByteArrayOutputStream buf = new ByteArrayOutputStream();
     PrintStream out = new PrintStream(buf, true, StandardCharsets.UTF_8);
 
@@ -46,8 +59,26 @@ class ReadmeExampleTest {
       out.println(e.code() + " '" + e.path() + "' " + e.help());
     }
 
+    // The second block.
+    Map<String, Object> user =
+        Map.of("firstName", "Ada", "lastName", "Lovelace", "email", "ada@example.com");
+    Warden crm =
+        rt.loadPreset(
+            "crm", LoadOptions.builder().poolSize(2).timeout(Duration.ofSeconds(5)).build());
+    JsonNode v =
+        crm.validate(ValidateInput.builder(user, "2026-11-22").mode("update").lang("fr").build());
+    out.println(crm.policyHash().equals(v.get("policy").asText()));
+    crm.close();
+    try {
+      crm.checkPassword("correct horse battery staple");
+    } catch (WardenFault e) {
+      out.println(e.code());
+    }
+
     String[] lines = buf.toString(StandardCharsets.UTF_8).split("\n");
     assertEquals("false invalid_email", lines[0]);
     assertTrue(lines[1].startsWith("policy_error '' presets are"), lines[1]);
+    assertEquals("true", lines[2]);
+    assertEquals("closed", lines[3]);
   }
 }

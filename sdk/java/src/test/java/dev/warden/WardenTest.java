@@ -295,7 +295,7 @@ class WardenTest {
   void aNullArgumentIsInvalidInputAtItsPath() {
     try (Warden w = runtime.loadPreset("production-planner-pro")) {
       Object[][] calls = {
-        {"input.password", (Call) () -> w.checkPassword(null)},
+        {"input.password", (Call) () -> w.checkPassword((String) null)},
         {"input.password", (Call) () -> w.checkPassword(null, ADA)},
         {"input.user", (Call) () -> w.checkPassword("x", null)},
         {"input.user", (Call) () -> w.validate(null, TODAY)},
