@@ -28,6 +28,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
 use sqlx::Connection;
+use warden_core::Lang;
+use warden_server::api::AcceptLanguage;
 use warden_server::auth::{Caller, Credential};
 use warden_server::bulk::{BulkBody, Item};
 use warden_server::imports::ImportQuery;
@@ -224,6 +226,7 @@ async fn import(app: &App, hr: &Caller, manager: &str, n: usize) -> (f64, f64, u
             format: None,
             commit: false,
         },
+        &AcceptLanguage::default(),
         None,
     )
     .await
@@ -244,6 +247,7 @@ async fn import(app: &App, hr: &Caller, manager: &str, n: usize) -> (f64, f64, u
             max_delete: None,
             batch_size: Some(1000),
         },
+        Lang::En,
         None,
     )
     .await
@@ -307,7 +311,7 @@ async fn main() {
     let t = Instant::now();
     for i in 0..n_creates {
         let rec: Map<String, Value> = serde_json::from_value(json!({"firstName": "Bench", "lastName": "User", "email": format!("bench{i}@company.com"), "jobTitle": "Software Engineer", "manager": id("manager"), "status": "active", "organization": "company"})).unwrap();
-        users::create(&app, &hr, rec, None).await.unwrap();
+        users::create(&app, &hr, rec, Lang::En, None).await.unwrap();
     }
     let secs = t.elapsed().as_secs_f64();
     println!(

@@ -107,9 +107,11 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
     if let Some(dir) = www {
         r = r.fallback_service(ServeDir::new(dir));
     }
-    // Innermost first: the timeout, the limits' typed bodies, metrics, the request's log
-    // span, then the request id (set when absent, echoed on every response), then CORS.
+    // Innermost first: the language of the kernel's messages (said on the responses that
+    // carry them), the timeout, the limits' typed bodies, metrics, the request's log span,
+    // then the request id (set when absent, echoed on every response), then CORS.
     let r = r
+        .layer(axum::middleware::from_fn(crate::extract::content_language))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             timeout,
@@ -182,7 +184,7 @@ fn request_id(h: &HeaderMap) -> Option<String> {
         .map(|s| s.chars().take(crate::ops::MAX_REQUEST_ID).collect())
 }
 
-pub use crate::extract::{Body, Params, UrlParams};
+pub use crate::extract::{AcceptLanguage, Body, Params, UrlParams};
 
 /// Liveness: never touches the database.
 async fn healthz() -> Json<Value> {
@@ -240,12 +242,17 @@ impl std::fmt::Debug for SignIn {
     }
 }
 
-async fn sign_in(State(app): State<Arc<App>>, Body(b): Body<SignIn>) -> Result<Response, ApiError> {
+async fn sign_in(
+    State(app): State<Arc<App>>,
+    accept: AcceptLanguage,
+    Body(b): Body<SignIn>,
+) -> Result<Response, ApiError> {
     let tenant = app.tenant(&b.tenant).await.map_err(|e| match e {
         ApiError::NotFound => ApiError::Unauthenticated,
         other => other,
     })?;
-    let done = users::login(&app, &tenant, &b.login, b.password).await?;
+    let lang = accept.negotiate(&tenant.policy);
+    let done = users::login(&app, &tenant, &b.login, b.password, lang).await?;
     let token = tokens::new_token("wds_").map_err(|e| ApiError::Internal(e.to_string()))?;
     let at = now().unix();
     let ttl = app.settings.session_seconds;
@@ -307,11 +314,13 @@ async fn sign_out(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
+    accept: AcceptLanguage,
     Params(q): Params<SignOut>,
 ) -> Result<Response, ApiError> {
     if q.everywhere {
         let id = caller.actor()?.id.clone();
-        crate::revoke::revoke_sessions(&app, &caller, &id, request_id(&headers)).await?;
+        let lang = accept.negotiate(&caller.tenant.policy);
+        crate::revoke::revoke_sessions(&app, &caller, &id, lang, request_id(&headers)).await?;
     } else if caller.credential == crate::auth::Credential::Session {
         let token = headers
             .get_all(header::COOKIE)
@@ -347,9 +356,11 @@ async fn create_user(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
+    accept: AcceptLanguage,
     Body(b): Body<Map<String, Value>>,
 ) -> Result<Response, ApiError> {
-    let w = users::create(&app, &caller, b, request_id(&headers)).await?;
+    let lang = accept.negotiate(&caller.tenant.policy);
+    let w = users::create(&app, &caller, b, lang, request_id(&headers)).await?;
     let mut out = w.extra;
     out.insert("user".into(), w.user);
     Ok((StatusCode::CREATED, Json(Value::Object(out))).into_response())
@@ -367,11 +378,13 @@ async fn update_user(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
+    accept: AcceptLanguage,
     UrlParams(id): UrlParams<String>,
     Body(b): Body<Map<String, Value>>,
 ) -> Result<Json<Value>, ApiError> {
     let expected = if_match(&headers)?;
-    let w = users::update(&app, &caller, &id, b, expected, request_id(&headers)).await?;
+    let lang = accept.negotiate(&caller.tenant.policy);
+    let w = users::update(&app, &caller, &id, b, expected, lang, request_id(&headers)).await?;
     let mut out = w.extra;
     out.insert("user".into(), w.user);
     Ok(Json(Value::Object(out)))
@@ -381,10 +394,12 @@ async fn delete_user(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
+    accept: AcceptLanguage,
     UrlParams(id): UrlParams<String>,
     Params(q): Params<DeleteQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    users::delete(&app, &caller, &id, q, request_id(&headers))
+    let lang = accept.negotiate(&caller.tenant.policy);
+    users::delete(&app, &caller, &id, q, lang, request_id(&headers))
         .await
         .map(Json)
 }
@@ -393,10 +408,12 @@ async fn status_user(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
+    accept: AcceptLanguage,
     UrlParams(id): UrlParams<String>,
     Body(b): Body<StatusBody>,
 ) -> Result<Json<Value>, ApiError> {
-    let w = users::transition(&app, &caller, &id, b, request_id(&headers)).await?;
+    let lang = accept.negotiate(&caller.tenant.policy);
+    let w = users::transition(&app, &caller, &id, b, lang, request_id(&headers)).await?;
     let mut out = w.extra;
     out.insert("user".into(), w.user);
     Ok(Json(Value::Object(out)))
@@ -406,10 +423,12 @@ async fn reset_user(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
+    accept: AcceptLanguage,
     UrlParams(id): UrlParams<String>,
     Body(b): Body<ResetBody>,
 ) -> Result<Json<Value>, ApiError> {
-    users::password_reset(&app, &caller, &id, b, request_id(&headers))
+    let lang = accept.negotiate(&caller.tenant.policy);
+    users::password_reset(&app, &caller, &id, b, lang, request_id(&headers))
         .await
         .map(Json)
 }
@@ -418,10 +437,12 @@ async fn change_password(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
+    accept: AcceptLanguage,
     UrlParams(id): UrlParams<String>,
     Body(b): Body<users::PasswordChangeBody>,
 ) -> Result<Json<Value>, ApiError> {
-    users::change_password(&app, &caller, &id, b, request_id(&headers))
+    let lang = accept.negotiate(&caller.tenant.policy);
+    users::change_password(&app, &caller, &id, b, lang, request_id(&headers))
         .await
         .map(Json)
 }
@@ -430,9 +451,10 @@ async fn change_password(
 async fn redeem_reset(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
+    accept: AcceptLanguage,
     Body(b): Body<crate::reset::RedeemBody>,
 ) -> Result<Json<Value>, ApiError> {
-    crate::reset::redeem(&app, b, request_id(&headers))
+    crate::reset::redeem(&app, b, &accept, request_id(&headers))
         .await
         .map(Json)
 }
@@ -518,9 +540,11 @@ async fn revoke_sessions(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
+    accept: AcceptLanguage,
     UrlParams(id): UrlParams<String>,
 ) -> Result<Json<Value>, ApiError> {
-    crate::revoke::revoke_sessions(&app, &caller, &id, request_id(&headers))
+    let lang = accept.negotiate(&caller.tenant.policy);
+    crate::revoke::revoke_sessions(&app, &caller, &id, lang, request_id(&headers))
         .await
         .map(Json)
 }
@@ -553,6 +577,7 @@ async fn import_users(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
+    accept: AcceptLanguage,
     Params(q): Params<ImportQuery>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -568,7 +593,7 @@ async fn import_users(
             .into()
         }
     })?;
-    imports::import(&app, &caller, &bytes, &q, request_id(&headers))
+    imports::import(&app, &caller, &bytes, &q, &accept, request_id(&headers))
         .await
         .map(Json)
 }
@@ -579,10 +604,11 @@ async fn replace_policy(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
+    accept: AcceptLanguage,
     Params(q): Params<crate::policy::ReplaceQuery>,
     Body(document): Body<Value>,
 ) -> Result<Json<Value>, ApiError> {
-    crate::policy::replace(&app, &caller, document, &q, request_id(&headers))
+    crate::policy::replace(&app, &caller, document, &q, &accept, request_id(&headers))
         .await
         .map(Json)
 }
@@ -606,9 +632,11 @@ async fn create_org(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
+    accept: AcceptLanguage,
     Body(b): Body<crate::organizations::NewOrganization>,
 ) -> Result<Response, ApiError> {
-    let v = crate::organizations::create(&app, &caller, b, request_id(&headers)).await?;
+    let lang = accept.negotiate(&caller.tenant.policy);
+    let v = crate::organizations::create(&app, &caller, b, lang, request_id(&headers)).await?;
     Ok((StatusCode::CREATED, Json(v)).into_response())
 }
 
@@ -616,10 +644,12 @@ async fn update_org(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
+    accept: AcceptLanguage,
     UrlParams(id): UrlParams<String>,
     Body(b): Body<crate::organizations::OrganizationChange>,
 ) -> Result<Json<Value>, ApiError> {
-    crate::organizations::update(&app, &caller, &id, b, request_id(&headers))
+    let lang = accept.negotiate(&caller.tenant.policy);
+    crate::organizations::update(&app, &caller, &id, b, lang, request_id(&headers))
         .await
         .map(Json)
 }
@@ -628,9 +658,11 @@ async fn delete_org(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
+    accept: AcceptLanguage,
     UrlParams(id): UrlParams<String>,
 ) -> Result<Json<Value>, ApiError> {
-    crate::organizations::delete(&app, &caller, &id, request_id(&headers))
+    let lang = accept.negotiate(&caller.tenant.policy);
+    crate::organizations::delete(&app, &caller, &id, lang, request_id(&headers))
         .await
         .map(Json)
 }
@@ -654,9 +686,11 @@ async fn add_member(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
+    accept: AcceptLanguage,
     UrlParams((id, user)): UrlParams<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    crate::groups::set_member(&app, &caller, &id, &user, true, request_id(&headers))
+    let lang = accept.negotiate(&caller.tenant.policy);
+    crate::groups::set_member(&app, &caller, &id, &user, true, lang, request_id(&headers))
         .await
         .map(Json)
 }
@@ -665,9 +699,11 @@ async fn remove_member(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
+    accept: AcceptLanguage,
     UrlParams((id, user)): UrlParams<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    crate::groups::set_member(&app, &caller, &id, &user, false, request_id(&headers))
+    let lang = accept.negotiate(&caller.tenant.policy);
+    crate::groups::set_member(&app, &caller, &id, &user, false, lang, request_id(&headers))
         .await
         .map(Json)
 }
@@ -678,9 +714,11 @@ async fn bulk_users(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
+    accept: AcceptLanguage,
     Body(b): Body<crate::bulk::BulkBody>,
 ) -> Result<Json<Value>, ApiError> {
-    crate::bulk::run(&app, &caller, b, request_id(&headers))
+    let lang = accept.negotiate(&caller.tenant.policy);
+    crate::bulk::run(&app, &caller, b, lang, request_id(&headers))
         .await
         .map(Json)
 }

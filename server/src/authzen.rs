@@ -68,6 +68,7 @@ use warden_core::lifecycle;
 use crate::app::{App, Tenant, now};
 use crate::auth::{Caller, Credential};
 use crate::error::ApiError;
+use crate::extract::{AcceptLanguage, NEUTRAL_LANG};
 use crate::resources::{self, MAX_RESOURCE_ID_CHARS};
 use crate::store::{self, Param, UserRow};
 use crate::users::StatusBody;
@@ -451,7 +452,7 @@ fn unknown_property(
 /// The lifecycle's decision on `actor` deleting `target` (the deletion route's second
 /// question, after the authorization): `Err` when the policy has no lifecycle (the route
 /// cannot delete at all then) or the question cannot be asked. `supers`: the tenant's
-/// count of active super administrators, read once by the caller.
+/// count of active super administrators, read once by the caller; a denial in `lang`.
 fn deletion(
     tenant: &Tenant,
     dir: &Directory,
@@ -459,10 +460,18 @@ fn deletion(
     target: &UserRow,
     q: &crate::users::DeleteQuery,
     supers: i64,
+    lang: Lang,
 ) -> std::result::Result<lifecycle::DeleteDecision, (&'static str, String)> {
-    let req =
-        crate::users::delete_request(tenant, dir, actor.account(), target.account(), q, supers)
-            .map_err(|e| ("unsupported", e.to_string()))?;
+    let req = crate::users::delete_request(
+        tenant,
+        dir,
+        actor.account(),
+        target.account(),
+        q,
+        supers,
+        lang,
+    )
+    .map_err(|e| ("unsupported", e.to_string()))?;
     lifecycle::delete(&tenant.policy, &req, now()).map_err(|e| (e.code(), e.to_string()))
 }
 
@@ -477,7 +486,7 @@ fn deletion_allows(
 ) -> bool {
     delete_params(None)
         .ok()
-        .and_then(|q| deletion(tenant, dir, actor, target, &q, supers).ok())
+        .and_then(|q| deletion(tenant, dir, actor, target, &q, supers, NEUTRAL_LANG).ok())
         .is_some_and(|d| d.allowed())
 }
 
@@ -609,9 +618,17 @@ fn allowed_by_kernel(
     action: &str,
     target: &Target,
 ) -> Option<AuthzDecision> {
-    crate::users::authorize(tenant, dir, &actor.account(), action, target.clone(), None)
-        .ok()
-        .filter(AuthzDecision::allowed)
+    crate::users::authorize(
+        tenant,
+        dir,
+        &actor.account(),
+        action,
+        target.clone(),
+        None,
+        NEUTRAL_LANG,
+    )
+    .ok()
+    .filter(AuthzDecision::allowed)
 }
 
 /// Reads the parameters of a status change asked about (`action.properties` of
@@ -660,12 +677,14 @@ fn transition_params(
 }
 
 /// Decides one question against the directory. Domain outcomes (an unknown subject, an
-/// undeclared action, a deny) are decisions; only the database fails.
+/// undeclared action, a deny) are decisions; only the database fails. The kernel's denials
+/// are rendered in `lang`.
 async fn decide(
     app: &App,
     conn: &mut AnyConnection,
     tenant: &Tenant,
     q: &Question,
+    lang: Lang,
 ) -> Result<Value, ApiError> {
     let mut ctx = base_context(tenant);
     let mut ignored = q.ignored.clone();
@@ -722,7 +741,7 @@ async fn decide(
         target: target.clone(),
         change: None,
     };
-    let d = match access::authorize(&tenant.policy, &dir, &req, t, Lang::En) {
+    let d = match access::authorize(&tenant.policy, &dir, &req, t, lang) {
         Ok(d) => d,
         Err(e) => {
             let e = warden_core::api::ApiError::from(e);
@@ -749,7 +768,7 @@ async fn decide(
             Err((field, reason)) => return Ok(invalid_property(ctx, &field, &reason)),
         };
         let supers = supers_for_deletion(conn, tenant).await?;
-        match deletion(tenant, &dir, &actor, target_user, &params, supers) {
+        match deletion(tenant, &dir, &actor, target_user, &params, supers, lang) {
             Err((code, message)) => return Ok(deny_with_error(ctx, 400, code, message)),
             Ok(dd) if !dd.allowed() => {
                 let deny = serde_json::to_value(&dd.deny)?;
@@ -815,6 +834,7 @@ async fn decide(
             target_user.account(),
             params,
             supers,
+            lang,
         ) {
             Ok(req) => req,
             Err(e) => {
@@ -893,9 +913,11 @@ async fn evaluation(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
+    accept: AcceptLanguage,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>> {
     let m = request(&caller, &headers, body)?;
+    let lang = accept.negotiate(&caller.tenant.policy);
     let q = question(
         object(&m, "subject", "")?,
         object(&m, "action", "")?,
@@ -904,7 +926,9 @@ async fn evaluation(
     )?;
     check_context(&m, "")?;
     let mut conn = app.db.pool().acquire().await?;
-    Ok(Json(decide(&app, &mut conn, &caller.tenant, &q).await?))
+    Ok(Json(
+        decide(&app, &mut conn, &caller.tenant, &q, lang).await?,
+    ))
 }
 
 /// How a batch ends.
@@ -995,9 +1019,11 @@ async fn evaluations(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
+    accept: AcceptLanguage,
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>> {
     let m = request(&caller, &headers, body)?;
+    let lang = accept.negotiate(&caller.tenant.policy);
     let semantic = semantic(&m)?;
     check_context(&m, "")?;
     for key in ["subject", "action", "resource"] {
@@ -1023,12 +1049,14 @@ async fn evaluations(
             object(&m, "resource", "")?,
             "",
         )?;
-        return Ok(Json(decide(&app, &mut conn, &caller.tenant, &q).await?));
+        return Ok(Json(
+            decide(&app, &mut conn, &caller.tenant, &q, lang).await?,
+        ));
     }
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let decision = match batch_item(&m, item, i) {
-            Ok(q) => decide(&app, &mut conn, &caller.tenant, &q).await?,
+            Ok(q) => decide(&app, &mut conn, &caller.tenant, &q, lang).await?,
             Err(AuthzenError::Invalid { field, reason }) => {
                 let mut ctx = base_context(&caller.tenant);
                 ctx.insert("field".into(), field.clone().into());
@@ -1225,7 +1253,7 @@ async fn search_subject(
                 target: target.clone(),
                 change: None,
             };
-            let allowed = match access::authorize(&tenant.policy, &dir, &req, t, Lang::En) {
+            let allowed = match access::authorize(&tenant.policy, &dir, &req, t, NEUTRAL_LANG) {
                 Ok(_)
                     if deleting.is_some_and(|(target_user, supers)| {
                         !deletion_allows(tenant, &dir, u, target_user, supers)

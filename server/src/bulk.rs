@@ -41,6 +41,7 @@ use crate::app::{App, Tenant, now};
 use crate::audit::{self, AuditRecord};
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::extract::NEUTRAL_LANG;
 use crate::store::{self, UserRow};
 use crate::tokens;
 use crate::users;
@@ -213,6 +214,7 @@ async fn prepare(
                 "users.read",
                 Target::from(&u.account()),
                 None,
+                NEUTRAL_LANG,
             )?
             .allowed(),
             None => false,
@@ -291,10 +293,11 @@ async fn import_facts(
         .date()
         .ok_or_else(|| ApiError::Internal("clock".into()))?;
     let empty = ValidationFacts::default();
+    // Asked only for the record's checks: its messages are rendered for no one.
     let ctx = ValidationContext {
         mode: Mode::Import,
         today,
-        lang: Lang::En,
+        lang: NEUTRAL_LANG,
         facts: &empty,
         mfa: false,
     };
@@ -314,7 +317,7 @@ async fn import_facts(
     Ok(facts)
 }
 
-/// Decides and executes a bulk request.
+/// Decides and executes a bulk request; the items' violations and denials in `lang`.
 ///
 /// # Errors
 /// A malformed request (too many items, bad settings, an undeclared role or status), a key
@@ -323,6 +326,7 @@ pub async fn run(
     app: &App,
     caller: &Caller,
     body: BulkBody,
+    lang: Lang,
     request_id: Option<String>,
 ) -> Result<Value, ApiError> {
     let tenant = &caller.tenant;
@@ -415,7 +419,7 @@ pub async fn run(
     let t = now();
     // The kernel's decisions behind each item's result are what the plugins narrow and what
     // an import executes (its validation): nothing is decided twice.
-    let (decision, decided) = bulk::bulk_decided(&tenant.policy, &req, t, Lang::En)
+    let (decision, decided) = bulk::bulk_decided(&tenant.policy, &req, t, lang)
         .map_err(|e| ApiError::kernel_refused(e.code(), e.setting(), e.to_string()))?;
     // The tenant's plugins judge every item the kernel allowed, before anything is written.
     let mut judged: Vec<Judged> = Vec::with_capacity(body.items.len());
@@ -618,7 +622,8 @@ async fn judge(
                 duration_minutes: None,
                 facts: facts.clone(),
                 actor_permissions: Vec::new(),
-                lang: Lang::En,
+                // For the plugins, which are given no language.
+                lang: NEUTRAL_LANG,
             };
             crate::plugins::status_change(app, tenant, &req, authz, transition).await
         }
@@ -983,7 +988,8 @@ async fn execute(
                     confirmed: x.confirmed,
                     facts: facts.clone(),
                     actor_permissions: perms,
-                    lang: Lang::En,
+                    // Read for its mode and anonymised record: the decision was made above.
+                    lang: NEUTRAL_LANG,
                 },
                 now(),
             )

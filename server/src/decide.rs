@@ -1,7 +1,8 @@
 //! The native decision API: every operation of the kernel's contract over HTTP, against the
 //! tenant's policy (compiled once per version and cached by [`App::tenant`]).
 //!
-//! `POST /api/v1/decide/{operation}[?mode=directory|stateless][&lang=en|fr|de|es]`; the body is
+//! `POST /api/v1/decide/{operation}[?mode=directory|stateless][&lang=en|fr|de|es]` (without
+//! `lang`, the caller's `Accept-Language` picks the language); the body is
 //! the operation's contract input (`AuthorizeInput`, `ScopeInput`, ... in
 //! `contract/schema.json`), the response is the operation's contract output, with two more
 //! members: `mode` (`directory` or `stateless`) and `policyVersion`, and the policy's hash
@@ -48,6 +49,7 @@ use warden_core::{Lang, Timestamp};
 use crate::app::{App, Tenant, now};
 use crate::auth::{Caller, Credential};
 use crate::error::ApiError;
+use crate::extract::{AcceptLanguage, NEUTRAL_LANG};
 use crate::resources;
 use crate::store::{self, UserRow};
 
@@ -91,9 +93,11 @@ pub struct DecideQuery {
     /// `directory` (default) or `stateless`.
     #[serde(default)]
     pub mode: Mode,
-    /// The language of messages (default `en`).
-    #[serde(default)]
-    pub lang: Lang,
+    /// The language of messages; without it, the caller's `Accept-Language`, matched
+    /// against the languages the policy speaks (English when none matches).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Lang")]
+    pub lang: Option<Lang>,
 }
 
 /// Why a decision request was refused.
@@ -175,6 +179,7 @@ fn refuse(path: &str, message: impl Into<String>) -> DecideError {
 pub async fn decide(
     State(app): State<Arc<App>>,
     caller: Caller,
+    accept: AcceptLanguage,
     operation: Result<crate::api::UrlParams<String>, ApiError>,
     query: Result<Query<DecideQuery>, axum::extract::rejection::QueryRejection>,
     body: Result<Bytes, BytesRejection>,
@@ -221,6 +226,12 @@ pub async fn decide(
     let input: Value = serde_json::from_slice(&body)
         .map_err(|e| refuse("input", format!("the body is not JSON: {e}")))?;
     let tenant = Arc::clone(&caller.tenant);
+    let lang = match q.lang {
+        Some(lang) if tenant.policy.speaks(lang) => accept.answer_in(lang),
+        // The kernel refuses it, naming `lang`.
+        Some(lang) => lang,
+        None => accept.negotiate(&tenant.policy),
+    };
     let out = match q.mode {
         Mode::Stateless => {
             if !matches!(
@@ -236,7 +247,7 @@ pub async fn decide(
                             .into(),
                 });
             }
-            let core = api::evaluate_with(&tenant.policy, op, q.lang, input.clone())?;
+            let core = api::evaluate_with(&tenant.policy, op, lang, input.clone())?;
             crate::plugins::compose(&app, &tenant, op, &input, core).await?
         }
         Mode::Directory => {
@@ -253,7 +264,7 @@ pub async fn decide(
             let Value::Object(input) = input else {
                 return Err(refuse("input", "expected an object"));
             };
-            directory_mode(&app, &caller, &tenant, op, q.lang, input).await?
+            directory_mode(&app, &caller, &tenant, op, lang, input).await?
         }
     };
     Ok(Json(stamp(out, &tenant, q.mode)))
@@ -368,7 +379,7 @@ async fn named(
                 change: None,
             },
             now(),
-            Lang::En,
+            NEUTRAL_LANG,
         );
         match read {
             // An `authorize` question is narrowed by the plugins itself (a `users.read`

@@ -2,14 +2,20 @@
 //! and path parameters ([`UrlParams`]). Each refuses a malformed request with the server's
 //! typed 400 ([`ApiError::Malformed`]): where (`body`, `query`, `path`), the field or
 //! parameter at fault when one is, a stable code and the reason; never axum's plain-text
-//! rejections.
+//! rejections. And the caller's language ([`AcceptLanguage`]), a preference that never
+//! refuses a request.
+
+use std::sync::{Arc, OnceLock};
 
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Path, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
 use serde::de::DeserializeOwned;
+use warden_core::{Lang, Policy};
 
 use crate::error::{ApiError, Malformed, RequestPart};
 
@@ -322,10 +328,398 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for UrlPara
     }
 }
 
+/// The language of the kernel's text that is not the caller's to choose: text the server
+/// stores (an import's report, read back later by anyone; the audit log keeps codes and
+/// params only) and text it renders for no one (a read check whose denial is answered as
+/// "not found"). English, so that stored text is the same for every reader.
+pub const NEUTRAL_LANG: Lang = Lang::En;
+
+/// The most list elements of `Accept-Language` read, over all its field lines and empty
+/// elements included; the others are ignored (a caller lists a handful).
+pub const MAX_LANGUAGE_RANGES: usize = 32;
+
+/// The longest language range read, in bytes (RFC 4647's are at most 8 characters per
+/// subtag); a longer one is ignored.
+const MAX_RANGE_LEN: usize = 64;
+
+/// One language range of `Accept-Language`, with its weight.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct LanguageRange {
+    /// The range in lower case (`fr-ca`), or `*`.
+    range: String,
+    /// The weight, in thousandths (`q=0.5` is 500); 0 is "not acceptable".
+    q: u16,
+}
+
+/// A weight (`qvalue` of RFC 9110 §12.4.2: `0`, `0.5`, `0.125`, `1`, `1.000`) in
+/// thousandths.
+fn qvalue(v: &str) -> Option<u16> {
+    let (int, frac) = v.split_once('.').unwrap_or((v, ""));
+    if frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let thousandths = frac
+        .bytes()
+        .chain(std::iter::repeat(b'0'))
+        .take(3)
+        .fold(0_u16, |n, d| n * 10 + u16::from(d - b'0'));
+    match int {
+        "0" => Some(thousandths),
+        "1" if thousandths == 0 => Some(1000),
+        _ => None,
+    }
+}
+
+/// Whether `s` is a language range (RFC 4647 §2.1: `*`, or 1 to 8 letters, then subtags of
+/// 1 to 8 letters or digits after `-`).
+fn is_range(s: &str) -> bool {
+    if s == "*" {
+        return true;
+    }
+    if s.len() > MAX_RANGE_LEN {
+        return false;
+    }
+    let mut subtags = s.split('-');
+    let first = subtags.next().unwrap_or_default();
+    (1..=8).contains(&first.len())
+        && first.bytes().all(|b| b.is_ascii_alphabetic())
+        && subtags
+            .all(|t| (1..=8).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// One element of the list (`fr-CA;q=0.8`): `None` when it is not a language range with an
+/// optional weight and nothing else.
+fn parse_range(element: &str) -> Option<LanguageRange> {
+    let ows = |c: char| c == ' ' || c == '\t';
+    let mut parts = element.split(';');
+    let range = parts.next()?.trim_matches(ows);
+    let q = match parts.next() {
+        None => 1000,
+        Some(weight) => {
+            let (name, value) = weight.trim_matches(ows).split_once('=')?;
+            if !name.eq_ignore_ascii_case("q") {
+                return None;
+            }
+            qvalue(value)?
+        }
+    };
+    if parts.next().is_some() || !is_range(range) {
+        return None;
+    }
+    Some(LanguageRange {
+        range: range.to_ascii_lowercase(),
+        q,
+    })
+}
+
+/// Whether `short` is a prefix of tag `long` ending at a subtag (`fr` of `fr-ca`).
+fn prefix_of(short: &str, long: &str) -> bool {
+    long.strip_prefix(short)
+        .is_some_and(|rest| rest.starts_with('-'))
+}
+
+/// How well a range matches a language's tag (both in lower case): 3 the same; 2 the tag
+/// is a prefix of the range (`fr-ca` asks for `fr`: RFC 4647's lookup, which drops
+/// subtags); 1 the range is a prefix of the tag (`pt` covers `pt-br`: RFC 4647's basic
+/// filtering); `None` when it does not match.
+fn fit(range: &str, tag: &str) -> Option<u8> {
+    if range == tag {
+        Some(3)
+    } else if prefix_of(tag, range) {
+        Some(2)
+    } else if prefix_of(range, tag) {
+        Some(1)
+    } else {
+        None
+    }
+}
+
+/// Where a handler records the language its response's messages are rendered in, for
+/// [`content_language`] to say it.
+#[derive(Debug, Clone, Default)]
+struct Answered(Arc<OnceLock<Lang>>);
+
+/// The caller's language preferences (`Accept-Language`, RFC 9110 §12.5.4), to be matched
+/// against the languages a tenant's policy speaks ([`AcceptLanguage::negotiate`]).
+///
+/// Never refuses a request: the header is a preference. Elements that are not a language
+/// range with an optional weight (`q=0` to `q=1`, at most three decimals) are ignored, the
+/// others kept; a field line that is not visible ASCII is ignored whole; only the first
+/// [`MAX_LANGUAGE_RANGES`] elements are read. Ranges are compared case-insensitively.
+#[derive(Debug, Clone, Default)]
+pub struct AcceptLanguage {
+    /// The ranges read, in header order.
+    ranges: Vec<LanguageRange>,
+    /// Where the chosen language is recorded (none outside the router).
+    answered: Option<Answered>,
+}
+
+impl AcceptLanguage {
+    /// The preferences of a request's headers (every `Accept-Language` field line, in
+    /// order, read as one list).
+    pub fn from_headers(headers: &HeaderMap) -> AcceptLanguage {
+        let ranges = headers
+            .get_all(header::ACCEPT_LANGUAGE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .take(MAX_LANGUAGE_RANGES)
+            .filter_map(parse_range)
+            .collect();
+        AcceptLanguage {
+            ranges,
+            answered: None,
+        }
+    }
+
+    /// The language `policy`'s messages are rendered in for this caller: the built-in
+    /// languages and those the policy's `messages` section adds, the caller's most
+    /// preferred first (highest weight; equal weights in header order). A range matches
+    /// its language, a regional variant of it (`fr-CA` asks for `fr`), or, for a language
+    /// the policy adds, the languages it prefixes (`pt` covers `pt-br`); `*` matches every
+    /// language no other range names. `q=0` excludes the language a range is and those it
+    /// prefixes (`fr;q=0` excludes `fr`, `fr-CA;q=0` does not; `*;q=0` excludes every
+    /// language no other range names). English when nothing acceptable matches.
+    ///
+    /// The response is then labelled with it ([`content_language`]).
+    pub fn negotiate(&self, policy: &Policy) -> Lang {
+        let mut candidates = Lang::ALL.to_vec();
+        candidates.extend(policy.added_languages());
+        self.answer_in(self.choose(&candidates))
+    }
+
+    /// Records `lang` as the language of the response's messages when it was chosen
+    /// otherwise (a decision's `lang` parameter; [`NEUTRAL_LANG`] for a stored report),
+    /// and returns it.
+    pub fn answer_in(&self, lang: Lang) -> Lang {
+        if let Some(a) = &self.answered {
+            let _ = a.0.set(lang);
+        }
+        lang
+    }
+
+    /// The best of `candidates` (the default, English, first) for these preferences.
+    fn choose(&self, candidates: &[Lang]) -> Lang {
+        let named = |tag: &str| {
+            self.ranges
+                .iter()
+                .any(|r| r.range != "*" && fit(&r.range, tag).is_some())
+        };
+        let excluded = |tag: &str| {
+            self.ranges.iter().any(|r| {
+                r.q == 0
+                    && if r.range == "*" {
+                        !named(tag)
+                    } else {
+                        matches!(fit(&r.range, tag), Some(3 | 1))
+                    }
+            })
+        };
+        let mut wanted: Vec<&LanguageRange> = self.ranges.iter().filter(|r| r.q > 0).collect();
+        // Stable: equal weights keep the header's order.
+        wanted.sort_by_key(|r| std::cmp::Reverse(r.q));
+        for r in wanted {
+            let mut best: Option<(u8, Lang)> = None;
+            for c in candidates {
+                let tag = c.as_str();
+                let score = if r.range == "*" {
+                    (!named(tag)).then_some(0)
+                } else {
+                    fit(&r.range, tag)
+                };
+                if let Some(score) = score
+                    && best.is_none_or(|(b, _)| score > b)
+                    && !excluded(tag)
+                {
+                    best = Some((score, *c));
+                }
+            }
+            if let Some((_, lang)) = best {
+                return lang;
+            }
+        }
+        Lang::En
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for AcceptLanguage {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Self, std::convert::Infallible> {
+        let mut a = AcceptLanguage::from_headers(&parts.headers);
+        a.answered = parts.extensions.get::<Answered>().cloned();
+        Ok(a)
+    }
+}
+
+/// Labels a response whose kernel messages were rendered for the caller
+/// ([`AcceptLanguage::negotiate`], [`AcceptLanguage::answer_in`]) with their language
+/// (`Content-Language`) and `Vary: Accept-Language`; other responses are left alone. The
+/// server's own texts (an error's `reason`, a `bad_request`'s message) are English
+/// whatever the language; codes are the interface.
+pub async fn content_language(mut req: Request, next: Next) -> Response {
+    let answered = Answered::default();
+    req.extensions_mut().insert(answered.clone());
+    let mut resp = next.run(req).await;
+    if let Some(v) = answered
+        .0
+        .get()
+        .and_then(|lang| HeaderValue::from_str(lang.as_str()).ok())
+    {
+        let h = resp.headers_mut();
+        h.insert(header::CONTENT_LANGUAGE, v);
+        h.append(header::VARY, HeaderValue::from_static("Accept-Language"));
+    }
+    resp
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+
+    fn prefs(lines: &[&[u8]]) -> AcceptLanguage {
+        let mut h = HeaderMap::new();
+        for l in lines {
+            h.append(header::ACCEPT_LANGUAGE, HeaderValue::from_bytes(l).unwrap());
+        }
+        AcceptLanguage::from_headers(&h)
+    }
+
+    fn ranges(line: &str) -> Vec<(String, u16)> {
+        prefs(&[line.as_bytes()])
+            .ranges
+            .into_iter()
+            .map(|r| (r.range, r.q))
+            .collect()
+    }
+
+    /// The language chosen among the built-in ones and `added` (tags a policy adds).
+    fn chosen(line: &[u8], added: &[&str]) -> String {
+        let mut candidates = Lang::ALL.to_vec();
+        candidates.extend(added.iter().map(|t| t.parse::<Lang>().unwrap()));
+        prefs(&[line]).choose(&candidates).as_str().to_owned()
+    }
+
+    #[test]
+    fn ranges_and_weights_are_read_as_rfc_9110_writes_them() {
+        assert_eq!(
+            ranges("fr-FR, fr;q=0.9 ,en;Q=0.5,*;q=0.001,\tDE-ch ; q=1.000"),
+            [
+                ("fr-fr".into(), 1000),
+                ("fr".into(), 900),
+                ("en".into(), 500),
+                ("*".into(), 1),
+                ("de-ch".into(), 1000)
+            ]
+        );
+        assert_eq!(qvalue("0"), Some(0));
+        assert_eq!(qvalue("0.125"), Some(125));
+        assert_eq!(qvalue("1."), Some(1000));
+        for bad in ["", "2", "1.5", "0.1234", "-0", "0.x", ".5", " 0.5", "1.001"] {
+            assert_eq!(qvalue(bad), None, "{bad}");
+        }
+        // Each unusable element is dropped, the others kept.
+        assert_eq!(
+            ranges(
+                "fr;q=2, !!, de;level=1, es;q=0.5;q=0.4, en-, a-b-c, x-, toolongtag, *-fr, , it;q=0.3"
+            ),
+            [("a-b-c".into(), 1000), ("it".into(), 300)]
+        );
+    }
+
+    #[test]
+    fn the_work_is_bounded() {
+        let long = format!("{}fr", "xx, ".repeat(MAX_LANGUAGE_RANGES));
+        assert_eq!(ranges(&long).len(), MAX_LANGUAGE_RANGES);
+        assert_eq!(chosen(long.as_bytes(), &[]), "en");
+        let one = format!("{}a", "b".repeat(10_000));
+        assert!(ranges(&one).is_empty());
+        // Empty elements count: a header of commas reads nothing past the bound.
+        assert_eq!(
+            chosen(format!("{}fr", ",".repeat(100)).as_bytes(), &[]),
+            "en"
+        );
+        // Field lines are one list, in order; a line that is not text is ignored whole.
+        let p = prefs(&[b"de;q=0.5", b"fr\xe9, es", b"fr;q=0.7"]);
+        assert_eq!(
+            p.ranges
+                .iter()
+                .map(|r| r.range.as_str())
+                .collect::<Vec<_>>(),
+            ["de", "fr"]
+        );
+        assert_eq!(p.choose(Lang::ALL).as_str(), "fr");
+    }
+
+    #[test]
+    fn the_most_preferred_language_spoken_wins() {
+        for (header, expected) in [
+            (&b""[..], "en"),
+            (b"fr", "fr"),
+            (b"FR", "fr"),
+            (b"fr-FR,fr;q=0.9,en;q=0.5", "fr"),
+            (b"fr-CA", "fr"),
+            (b"en-GB, fr", "en"),
+            (b"en;q=0.1, fr;q=0", "en"),
+            (b"de", "de"),
+            (b"ja", "en"),
+            (b"ja, es;q=0.1", "es"),
+            // Higher weights first, whatever the order; equal weights in header order.
+            (b"es;q=0.4, de;q=0.8, fr;q=0.6", "de"),
+            (b"es;q=0.5, de;q=0.5", "es"),
+            (b"de;q=0.5, es;q=0.5", "de"),
+            // q=0: not acceptable, whatever another range says.
+            (b"fr;q=0, fr-CA", "en"),
+            (b"fr-CA;q=0, fr", "fr"),
+            (b"en;q=0, *", "fr"),
+            (b"fr;q=0", "en"),
+            (b"en;q=0, de;q=0", "en"),
+            // The wildcard: any language no other range names.
+            (b"*", "en"),
+            (b"fr;q=0.5, *", "en"),
+            (b"en;q=0.5, *", "fr"),
+            (b"ja, *;q=0.1", "en"),
+            (b"*;q=0, es", "es"),
+            (b"*;q=0, ja", "en"),
+            // Garbage is ignored; so is a weight out of range.
+            (b"fr;q=1.5", "en"),
+            (b"!!, fr;q=x, de;q=0.3", "de"),
+        ] {
+            assert_eq!(
+                chosen(header, &[]),
+                expected,
+                "{}",
+                String::from_utf8_lossy(header)
+            );
+        }
+    }
+
+    #[test]
+    fn a_language_the_policy_adds_is_matched_too() {
+        assert_eq!(chosen(b"pt-BR, fr;q=0.5", &["pt-br"]), "pt-br");
+        assert_eq!(chosen(b"pt, fr;q=0.5", &["pt-br"]), "pt-br");
+        assert_eq!(chosen(b"pt-PT, fr;q=0.5", &["pt-br"]), "fr");
+        assert_eq!(chosen(b"it-IT", &["it"]), "it");
+        assert_eq!(chosen(b"it-IT", &[]), "en");
+        // The closest of several: the tag itself before a longer one.
+        assert_eq!(chosen(b"pt", &["pt-br", "pt"]), "pt");
+    }
+
+    #[test]
+    fn the_chosen_language_is_recorded_for_the_response() {
+        let mut p = prefs(&[b"es"]);
+        let answered = Answered::default();
+        p.answered = Some(answered.clone());
+        let policy = Policy::preset("crm").unwrap();
+        assert_eq!(p.negotiate(&policy), Lang::Es);
+        assert_eq!(answered.0.get(), Some(&Lang::Es));
+        // Without a record (outside the router), nothing is needed.
+        assert_eq!(prefs(&[b"fr"]).negotiate(&policy), Lang::Fr);
+    }
 
     #[derive(Debug, serde::Deserialize)]
     #[serde(deny_unknown_fields)]

@@ -102,7 +102,7 @@ pub fn still_matches(fa: &FieldAccess, document: &Map<String, Value>, needle: &s
 }
 
 /// The kernel's deny of an edit of `before` into `after` that changes a field the actor may
-/// not edit, as the API's 403 (the deny names every such field).
+/// not edit, as the API's 403 (the deny names every such field, in `lang`).
 ///
 /// # Errors
 /// `Forbidden` with the kernel's `field_not_editable` deny; a stored account naming an
@@ -113,17 +113,10 @@ pub fn check_edit(
     actor: &UserRow,
     before: &warden_core::model::Account,
     after: &warden_core::model::Account,
+    lang: Lang,
 ) -> Result<(), ApiError> {
-    match access::edit_denial(
-        policy,
-        dir,
-        &actor.account(),
-        before,
-        after,
-        now(),
-        Lang::En,
-    )
-    .map_err(ApiError::from)?
+    match access::edit_denial(policy, dir, &actor.account(), before, after, now(), lang)
+        .map_err(ApiError::from)?
     {
         Some(deny) => Err(ApiError::denied(Some(deny))),
         None => Ok(()),
@@ -132,8 +125,8 @@ pub fn check_edit(
 
 /// The kernel's deny of the creation of `created` by `actor` when the new account sets a
 /// field the actor may not edit, as the API's 403 (the same `field_not_editable` deny as an
-/// edit's, naming every such field). `dir` should hold the new account's row and its
-/// manager's chain, for `team` principals.
+/// edit's, naming every such field, in `lang`). `dir` should hold the new account's row and
+/// its manager's chain, for `team` principals.
 ///
 /// # Errors
 /// `Forbidden` with the kernel's `field_not_editable` deny; an account naming an undeclared
@@ -143,8 +136,9 @@ pub fn check_create(
     dir: &Directory,
     actor: &UserRow,
     created: &warden_core::model::Account,
+    lang: Lang,
 ) -> Result<(), ApiError> {
-    match access::create_denial(policy, dir, &actor.account(), created, now(), Lang::En)
+    match access::create_denial(policy, dir, &actor.account(), created, now(), lang)
         .map_err(ApiError::from)?
     {
         Some(deny) => Err(ApiError::denied(Some(deny))),

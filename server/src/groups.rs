@@ -12,8 +12,8 @@
 
 use serde::Deserialize;
 use serde_json::{Value, json};
-use warden_core::Timestamp;
 use warden_core::access::is_group_member;
+use warden_core::{Lang, Timestamp};
 
 use crate::app::{App, now};
 use crate::auth::Caller;
@@ -213,7 +213,8 @@ pub async fn members(
     )
 }
 
-/// Adds (`add`) or removes a member of a manual group.
+/// Adds (`add`) or removes a member of a manual group; a kernel denial is rendered in
+/// `lang`.
 ///
 /// # Errors
 /// An undeclared or dynamic group, a user outside the actor's read scope, a denial, store
@@ -224,6 +225,7 @@ pub async fn set_member(
     id: &str,
     user: &str,
     add: bool,
+    lang: Lang,
     request_id: Option<String>,
 ) -> Result<Value, ApiError> {
     if kind(caller, id)? {
@@ -242,8 +244,15 @@ pub async fn set_member(
     } else {
         after.groups.retain(|g| g != id);
     }
-    let question =
-        users::authorize_groups(tenant, &dir, actor, &before, &before.groups, &after.groups)?;
+    let question = users::authorize_groups(
+        tenant,
+        &dir,
+        actor,
+        &before,
+        &before.groups,
+        &after.groups,
+        lang,
+    )?;
     let plugin_reports = users::plugins_on_groups(app, tenant, actor, question).await?;
     let at = now().unix();
     let (added, removed) = if add {

@@ -9,14 +9,15 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use warden_core::ValidationContext;
 use warden_core::import::{self, ImportFormat, ImportOptions, RowStatus};
 use warden_core::policy::Mode;
 use warden_core::validate::ValidationFacts;
-use warden_core::{Lang, ValidationContext};
 
 use crate::app::{App, now};
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::extract::{AcceptLanguage, NEUTRAL_LANG};
 use crate::tokens;
 use crate::users;
 use sqlx::{AnyConnection, Row};
@@ -61,7 +62,9 @@ pub struct ImportQuery {
     pub commit: bool,
 }
 
-/// Previews or commits an import.
+/// Previews or commits an import. A preview's violations are in the caller's language
+/// (`accept`); a commit's report is stored, and read back by anyone
+/// ([`stored_report`]): it is in [`NEUTRAL_LANG`], as answered.
 ///
 /// # Errors
 /// An unreadable file, store errors.
@@ -70,9 +73,15 @@ pub async fn import(
     caller: &Caller,
     bytes: &[u8],
     q: &ImportQuery,
+    accept: &AcceptLanguage,
     request_id: Option<String>,
 ) -> Result<Value, ApiError> {
     let tenant = &caller.tenant;
+    let lang = if q.commit {
+        accept.answer_in(NEUTRAL_LANG)
+    } else {
+        accept.negotiate(&tenant.policy)
+    };
     let actor = caller.actor()?;
     // An import creates users: an actor whose `users.create` reaches nobody may neither
     // commit nor preview one (a preview answers which keys the directory holds).
@@ -108,7 +117,7 @@ pub async fn import(
     let ctx = ValidationContext {
         mode: Mode::Import,
         today,
-        lang: Lang::En,
+        lang,
         facts: &facts,
         mfa: false,
     };
@@ -240,7 +249,9 @@ pub async fn import(
             index,
         };
         let entry =
-            match users::create_item(app, caller, record, request_id.clone(), Some(item)).await {
+            match users::create_item(app, caller, record, lang, request_id.clone(), Some(item))
+                .await
+            {
                 Ok(w) => {
                     created += 1;
                     results.push(json!({"index": index, "id": w.user.get("id")}));

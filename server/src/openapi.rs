@@ -48,6 +48,14 @@ pub const API_KEY: &str = "apiKey";
 /// The security scheme of console sessions (the `warden_session` cookie).
 pub const SESSION: &str = "session";
 
+/// What `Accept-Language` does, on the operations that take it.
+fn accept_language() -> String {
+    format!(
+        "The caller's languages (RFC 9110 §12.5.4: ranges with optional `q` weights, `*`, `q=0` for not acceptable; case-insensitive). The kernel's violations, denials and lifecycle messages in the body are rendered in the most preferred language the tenant's policy speaks: `en`, `fr`, `de`, `es` (a regional variant such as `fr-CA` reads as its language) and those its `messages` section adds; English when none matches or without the header. Never refused: unusable entries are ignored, and only the first {} list elements are read. The response names the language in `Content-Language`, with `Vary: Accept-Language`. The server's own texts (a `reason`, a `bad_request` message) are English; codes are the interface. Stored text stays English: an import's commit report (read back later by anyone) and the audit log. A decision's `lang` parameter, when given, wins.",
+        crate::extract::MAX_LANGUAGE_RANGES
+    )
+}
+
 /// Who may call an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Auth {
@@ -73,6 +81,8 @@ struct Operation {
     act_as: bool,
     /// Takes `If-Match`.
     if_match: bool,
+    /// Renders the kernel's messages in the caller's language (`Accept-Language`).
+    localised: bool,
     /// (schema of the query type, its properties that are parameters).
     query: Option<(&'static str, &'static [&'static str])>,
     /// Path parameters: (name, description).
@@ -96,6 +106,7 @@ impl Operation {
             auth: Auth::KeyOrSession,
             act_as: false,
             if_match: false,
+            localised: false,
             query: None,
             path_params: Vec::new(),
             body: Vec::new(),
@@ -118,6 +129,13 @@ impl Operation {
     /// The operation takes `If-Match` (the version it was read at).
     fn if_match(mut self) -> Self {
         self.if_match = true;
+        self
+    }
+
+    /// The operation's kernel messages are in the caller's language (`Accept-Language`,
+    /// [`crate::extract::AcceptLanguage`]).
+    fn localised(mut self) -> Self {
+        self.localised = true;
         self
     }
 
@@ -244,6 +262,16 @@ impl Spec {
                     .description(Some(
                         "The user's `version` as it was read (`\"7\"`): the change is made only if the user is still at that version, else 412 `stale_user` (nothing is written). Without it, the last write wins.",
                     ))
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String).build())),
+            );
+        }
+        if op.localised {
+            b = b.parameter(
+                ParameterBuilder::new()
+                    .name("Accept-Language")
+                    .parameter_in(ParameterIn::Header)
+                    .required(Required::False)
+                    .description(Some(accept_language()))
                     .schema(Some(ObjectBuilder::new().schema_type(Type::String).build())),
             );
         }
@@ -1064,6 +1092,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
         )
         .auth(Auth::None)
         .json("SignIn")
+        .localised()
         .ok(200, "Signed in (the cookie is set)", Some("Session"))
         .errors(&[400, 401, 403, 413])
         .common(),
@@ -1086,6 +1115,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
             TAG_USERS,
         )
         .query("SignOut", &["everywhere"])
+        .localised()
         .ok(204, "Signed out", None)
         .errors(&[403])
         .common(),
@@ -1111,6 +1141,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
         )
         .acts()
         .json("UserRecord")
+        .localised()
         .ok(201, "Created", Some("UserWritten"))
         .errors(&[400, 403, 409, 413, 422])
         .common(),
@@ -1137,6 +1168,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
         .if_match()
         .param("id", "The user's id")
         .json("UserRecord")
+        .localised()
         .ok(200, "Updated", Some("UserWritten"))
         .errors(&[400, 403, 404, 409, 412, 413, 422])
         .common(),
@@ -1150,6 +1182,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
         .acts()
         .param("id", "The user's id")
         .query("DeleteQuery", &["mode", "confirm", "activeBookings"])
+        .localised()
         .ok(200, "Deleted", Some("UserDeleted"))
         .errors(&[400, 403, 404, 409])
         .common(),
@@ -1163,6 +1196,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
         .acts()
         .param("id", "The user's id")
         .json("StatusBody")
+        .localised()
         .ok(200, "Transitioned", Some("UserWritten"))
         .errors(&[400, 403, 404, 409, 413, 422])
         .common(),
@@ -1176,6 +1210,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
         .acts()
         .param("id", "The user's id")
         .json("ResetBody")
+        .localised()
         .ok(200, "Reset", Some("PasswordResetDone"))
         .errors(&[400, 403, 404, 413, 422])
         .common(),
@@ -1189,6 +1224,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
         .acts()
         .param("id", "The user's id: the caller's own")
         .json("PasswordChangeBody")
+        .localised()
         .ok(200, "Changed (every session of the user ends, the caller's too)", Some("PasswordChanged"))
         .errors(&[400, 403, 409, 413, 422])
         .common(),
@@ -1201,6 +1237,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
         )
         .auth(Auth::None)
         .json("RedeemBody")
+        .localised()
         .ok(200, "The password was replaced and every session ended", Some("PasswordResetRedeemed"))
         .errors(&[400, 403, 409, 413, 422])
         .common(),
@@ -1237,6 +1274,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
         )
         .acts()
         .query("ImportQuery", &["format", "commit"])
+        .localised()
         .ok(200, "The import's report", Some("ImportResult"))
         .errors(&[400, 403, 413, 422])
         .common(),
@@ -1352,6 +1390,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
             .auth(Auth::KeyOrSession)
             .acts()
             .param("id", "An id")
+            .localised()
             .ok(200, "The user's sessions ended", Some("SessionsRevoked"))
             .errors(&[400, 403, 404, 409])
             .common(),
@@ -1366,6 +1405,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
             .auth(Auth::KeyOrSession)
             .acts()
             .json("NewOrganization")
+            .localised()
             .ok(201, "Created", Some("Organization"))
             .errors(&[400, 403, 409, 413, 422])
             .common(),
@@ -1374,6 +1414,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
             .acts()
             .param("id", "An id")
             .json("OrganizationChange")
+            .localised()
             .ok(200, "Updated, with the sessions the change ended", Some("OrganizationWritten"))
             .errors(&[400, 403, 404, 409, 413, 422])
             .common(),
@@ -1381,6 +1422,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
             .auth(Auth::KeyOrSession)
             .acts()
             .param("id", "An id")
+            .localised()
             .ok(200, "Deleted", Some("Deleted"))
             .errors(&[400, 403, 404, 409])
             .common(),
@@ -1403,6 +1445,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
             .acts()
             .param("id", "An id")
             .param("user", "An id")
+            .localised()
             .ok(200, "The membership", Some("Membership"))
             .errors(&[400, 403, 404, 409, 422])
             .common(),
@@ -1411,6 +1454,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
             .acts()
             .param("id", "An id")
             .param("user", "An id")
+            .localised()
             .ok(200, "The membership", Some("Membership"))
             .errors(&[400, 403, 404, 409, 422])
             .common(),
@@ -1418,6 +1462,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
             .auth(Auth::KeyOrSession)
             .acts()
             .json("BulkBody")
+            .localised()
             .ok(200, "One result per item, in order", Some("BulkReport"))
             .errors(&[400, 403, 409, 413, 422])
             .common(),
@@ -1455,6 +1500,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
         .auth(Auth::Key)
         .query("ReplaceQuery", &["dryRun"])
         .json("PolicyDocument")
+        .localised()
         .ok(
             200,
             "Replaced, or the dry run's report",
@@ -1518,6 +1564,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
         )
         .auth(Auth::Key)
         .json("AuthzenEvaluationRequest")
+        .localised()
         .ok(200, "The decision", Some("AuthzenEvaluationResponse"))
         .errors(&[400, 403, 413])
         .common(),
@@ -1530,6 +1577,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
         )
         .auth(Auth::Key)
         .json("AuthzenEvaluationsRequest")
+        .localised()
         .ok(
             200,
             "The decisions; without `evaluations`, one decision as `/access/v1/evaluation` answers it",
@@ -1609,6 +1657,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
             .acts()
             .query("DecideQuery", &["mode", "lang"])
             .json(&input)
+            .localised()
             .ok_named(200, "The decision", format!("Decision_{name}"))
             .ok_named(
                 400,

@@ -12,6 +12,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sqlx::{AnyConnection, Row};
+use warden_core::Lang;
 use warden_core::access::Target;
 
 use crate::app::{App, Tenant, now};
@@ -112,8 +113,9 @@ fn check_name(name: &str) -> Result<String, ApiError> {
 /// An actor's allow (the kernel's `organizations.manage`, or the super-administrator rule
 /// of a policy that does not declare it) is narrowed by the tenant's plugins, as an
 /// authorization of `organizations.manage` on the organisation; an admin key acting as
-/// no one is the tenant's own administration, as for its plugins, and asks none.
-async fn authorize(app: &App, caller: &Caller, org: &str) -> Result<Value, ApiError> {
+/// no one is the tenant's own administration, as for its plugins, and asks none. The kernel's
+/// denial is rendered in `lang`.
+async fn authorize(app: &App, caller: &Caller, org: &str, lang: Lang) -> Result<Value, ApiError> {
     let tenant = &caller.tenant;
     if caller.is_admin() && caller.actor.is_none() {
         return Ok(json!({"rule": "admin key"}));
@@ -134,6 +136,7 @@ async fn authorize(app: &App, caller: &Caller, org: &str) -> Result<Value, ApiEr
             "organizations.manage",
             target.clone(),
             None,
+            lang,
         )?)?
     } else if actor.super_admin || actor.root || caller.is_admin() {
         // The rule that allowed it, as the audit entry names it.
@@ -260,23 +263,29 @@ pub async fn list(app: &App, caller: &Caller, q: &OrganizationsQuery) -> Result<
     Ok(json!({"organizations": out, "next": next}))
 }
 
-/// Creates an organisation; the primary key refuses a second one with the same id.
+/// Creates an organisation. Ids are unique within the tenant ignoring case (`ACME` is
+/// refused where `acme` exists: people would read them as one organisation); the id keeps
+/// the spelling it is created with, and users name it exactly (the kernel compares
+/// organisations exactly, in its scopes and its login gate). The database decides between
+/// concurrent creations: the primary key, and a unique index on the lower-cased id.
 ///
 /// # Errors
-/// Bad input, authorization, a duplicate id, store errors.
+/// Bad input, authorization, an id taken in any case (409 `duplicate` at `id`, naming the
+/// existing id), store errors.
 pub async fn create(
     app: &App,
     caller: &Caller,
     body: NewOrganization,
+    lang: Lang,
     request_id: Option<String>,
 ) -> Result<Value, ApiError> {
     check_id(&body.id)?;
     let name = check_name(&body.name)?;
-    let decision = authorize(app, caller, &body.id).await?;
+    let decision = authorize(app, caller, &body.id, lang).await?;
     let active = body.active.unwrap_or(true);
     let mut tx = app.db.begin_write().await?;
     let inserted = sqlx::query(
-        "INSERT INTO organizations (tenant_id, id, name, active) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, id) DO NOTHING",
+        "INSERT INTO organizations (tenant_id, id, name, active) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
     )
     .bind(&caller.tenant.id)
     .bind(&body.id)
@@ -286,12 +295,23 @@ pub async fn create(
     .await?
     .rows_affected();
     if inserted == 0 {
+        let existing: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM organizations WHERE tenant_id = $1 AND lower(id) = lower($2)",
+        )
+        .bind(&caller.tenant.id)
+        .bind(&body.id)
+        .fetch_optional(&mut *tx)
+        .await?;
         tx.rollback().await?;
-        return Err(field_error(
-            "id",
-            "duplicate",
-            "an organisation with this id exists",
-        ));
+        let message = match existing {
+            Some(e) if e != body.id => format!(
+                "organisation `{e}` exists, and ids are unique ignoring case: `{}` would be the same one",
+                body.id
+            ),
+            Some(e) => format!("organisation `{e}` exists"),
+            None => "an organisation with this id exists".to_owned(),
+        };
+        return Err(field_error("id", "duplicate", &message));
     }
     let after = json!({"id": body.id, "name": name, "active": active});
     audit_entry(
@@ -321,11 +341,12 @@ pub async fn update(
     caller: &Caller,
     id: &str,
     body: OrganizationChange,
+    lang: Lang,
     request_id: Option<String>,
 ) -> Result<Value, ApiError> {
     let tenant = &caller.tenant;
     let name = body.name.as_deref().map(check_name).transpose()?;
-    let decision = authorize(app, caller, id).await?;
+    let decision = authorize(app, caller, id, lang).await?;
     let mut tx = app.db.begin_write().await?;
     let Some(before) = load(&mut tx, &tenant.id, id).await? else {
         tx.rollback().await?;
@@ -399,10 +420,11 @@ pub async fn delete(
     app: &App,
     caller: &Caller,
     id: &str,
+    lang: Lang,
     request_id: Option<String>,
 ) -> Result<Value, ApiError> {
     let tenant = &caller.tenant;
-    let decision = authorize(app, caller, id).await?;
+    let decision = authorize(app, caller, id, lang).await?;
     let mut tx = app.db.begin_write().await?;
     let Some(before) = load(&mut tx, &tenant.id, id).await? else {
         tx.rollback().await?;

@@ -12,6 +12,7 @@ use crate::app::{App, now};
 use crate::audit::{self, AuditRecord};
 use crate::auth::Caller;
 use crate::error::{ApiError, FieldError};
+use crate::extract::AcceptLanguage;
 use crate::store::{self, Param};
 
 /// Most users listed by name in a replacement report (all are counted).
@@ -28,8 +29,13 @@ pub struct ReplaceQuery {
 
 /// The stored users of the tenant that `policy` refuses, validated as updates (the
 /// store's uniqueness and existence answers are not asked: those checks stay open and do
-/// not count as failures).
-async fn failing_users(app: &App, tenant: &str, policy: &Policy) -> Result<Value, ApiError> {
+/// not count as failures); their violations in `lang`.
+async fn failing_users(
+    app: &App,
+    tenant: &str,
+    policy: &Policy,
+    lang: Lang,
+) -> Result<Value, ApiError> {
     let today = now()
         .date()
         .ok_or_else(|| ApiError::Internal("clock".into()))?;
@@ -37,7 +43,7 @@ async fn failing_users(app: &App, tenant: &str, policy: &Policy) -> Result<Value
     let ctx = ValidationContext {
         mode: Mode::Update,
         today,
-        lang: Lang::En,
+        lang,
         facts: &facts,
         mfa: false,
     };
@@ -84,6 +90,7 @@ pub async fn replace(
     caller: &Caller,
     document: Value,
     q: &ReplaceQuery,
+    accept: &AcceptLanguage,
     request_id: Option<String>,
 ) -> Result<Value, ApiError> {
     if !caller.is_admin() {
@@ -100,7 +107,9 @@ pub async fn replace(
             message: e.reason().to_owned(),
         }],
     })?;
-    let report = failing_users(app, &tenant.id, &policy).await?;
+    // The report's violations are the new policy's, in a language it speaks (the audit
+    // entry keeps only their count).
+    let report = failing_users(app, &tenant.id, &policy, accept.negotiate(&policy)).await?;
     if q.dry_run {
         return Ok(json!({"dryRun": true, "hash": policy.hash(), "report": report}));
     }

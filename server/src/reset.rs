@@ -30,6 +30,7 @@ use warden_core::lifecycle::Obligation;
 use crate::app::{App, now};
 use crate::audit::{self, AuditRecord};
 use crate::error::ApiError;
+use crate::extract::AcceptLanguage;
 use crate::store::{self, UserRow};
 use crate::tokens;
 
@@ -141,6 +142,7 @@ fn not_live() -> ApiError {
 pub async fn redeem(
     app: &App,
     body: RedeemBody,
+    accept: &AcceptLanguage,
     request_id: Option<String>,
 ) -> Result<Value, ApiError> {
     let tenant = app.tenant(&body.tenant).await.map_err(|e| match e {
@@ -175,7 +177,8 @@ pub async fn redeem(
         })
         .ok_or_else(not_live)?;
     drop(conn);
-    crate::users::check_new_password(&tenant, &before.document, &body.password)?;
+    let lang = accept.negotiate(&tenant.policy);
+    crate::users::check_new_password(&tenant, &before.document, &body.password, lang)?;
     crate::users::refuse_unchanged(&tenant.policy, &before, None, &body.password).await?;
     let mut after = before.clone();
     after.password_hash = Some(crate::users::hash(&tenant.policy, body.password).await?);

@@ -7,8 +7,8 @@
 
 use serde_json::{Value, json};
 use sqlx::{AnyConnection, Row};
-use warden_core::Timestamp;
 use warden_core::access::Target;
+use warden_core::{Lang, Timestamp};
 
 use crate::app::{App, now};
 use crate::audit::{self, AuditRecord};
@@ -155,12 +155,15 @@ pub async fn revoke_key(
 /// the kernel allows `users.status` on the user (revoking sessions is what a status
 /// change's `revokeSessions` obligation does), unless the tenant's plugins refuse it.
 ///
+/// A kernel denial is rendered in `lang`.
+///
 /// # Errors
 /// Not found (or outside the actor's read scope), a kernel denial, store errors.
 pub async fn revoke_sessions(
     app: &App,
     caller: &Caller,
     id: &str,
+    lang: Lang,
     request_id: Option<String>,
 ) -> Result<Value, ApiError> {
     let tenant = &caller.tenant;
@@ -178,6 +181,7 @@ pub async fn revoke_sessions(
                 "users.status",
                 target.clone(),
                 None,
+                lang,
             )?)?;
             (Value::Null, Some((actor.account(), target, d)))
         }

@@ -68,6 +68,7 @@ pub(crate) fn check_new_password(
     tenant: &Tenant,
     document: &Map<String, Value>,
     plain: &str,
+    lang: Lang,
 ) -> Result<(), ApiError> {
     let Some(pp) = tenant.policy.password_policy() else {
         return Ok(());
@@ -78,7 +79,7 @@ pub(crate) fn check_new_password(
         Ok(())
     } else {
         Err(ApiError::Invalid {
-            violations: report.violations(&warden_core::Path::key("password"), Lang::En),
+            violations: report.violations(&warden_core::Path::key("password"), lang),
         })
     }
 }
@@ -189,7 +190,9 @@ fn string_list(v: Option<Value>, key: &str) -> Result<Option<Vec<String>>, ApiEr
 }
 
 /// Validates `record` twice: once to learn the checks, once with the store's answers (a
-/// duplicate names its holder only when `actor` may read it, see [`conceal_holders`]).
+/// duplicate names its holder only when `actor` may read it, see [`conceal_holders`]);
+/// messages in `lang`.
+#[allow(clippy::too_many_arguments)]
 async fn validate(
     app: &App,
     conn: &mut AnyConnection,
@@ -198,6 +201,7 @@ async fn validate(
     record: &Map<String, Value>,
     mode: Mode,
     self_id: Option<&str>,
+    lang: Lang,
 ) -> Result<ValidationDecision, ApiError> {
     let today = now()
         .date()
@@ -206,7 +210,7 @@ async fn validate(
     let ctx = |facts| ValidationContext {
         mode,
         today,
-        lang: Lang::En,
+        lang,
         facts,
         mfa: false,
     };
@@ -257,7 +261,13 @@ pub(crate) async fn may_read(
         target: t.clone(),
         change: None,
     };
-    match access::authorize(&tenant.policy, &dir, &req, now(), Lang::En) {
+    match access::authorize(
+        &tenant.policy,
+        &dir,
+        &req,
+        now(),
+        crate::extract::NEUTRAL_LANG,
+    ) {
         Ok(read) if read.allowed() => {
             crate::plugins::allows(app, tenant, actor.account(), "users.read", t, &read).await
         }
@@ -345,6 +355,7 @@ pub(crate) fn authorize(
     action: &str,
     target: Target,
     change: Option<RoleChange>,
+    lang: Lang,
 ) -> Result<AuthzDecision, ApiError> {
     let req = AuthorizeRequest {
         actor: actor.clone(),
@@ -352,7 +363,7 @@ pub(crate) fn authorize(
         target,
         change,
     };
-    access::authorize(&tenant.policy, dir, &req, now(), Lang::En).map_err(|e| {
+    access::authorize(&tenant.policy, dir, &req, now(), lang).map_err(|e| {
         // An undeclared role or group names where it was given; the body's lists are the
         // account's `roles` and `groups`, a change's `roles`.
         let field = match e.at() {
@@ -429,6 +440,7 @@ async fn load_readable(
         "users.read",
         t.clone(),
         None,
+        crate::extract::NEUTRAL_LANG,
     )?;
     if !read.allowed() {
         return Err(ApiError::NotFound);
@@ -460,7 +472,15 @@ pub(crate) async fn plugins_let_read(
     let tenant = &caller.tenant;
     let actor = caller.actor()?;
     let t = Target::from(&target.account());
-    let read = authorize(tenant, dir, &actor.account(), "users.read", t.clone(), None)?;
+    let read = authorize(
+        tenant,
+        dir,
+        &actor.account(),
+        "users.read",
+        t.clone(),
+        None,
+        crate::extract::NEUTRAL_LANG,
+    )?;
     Ok(read.allowed()
         && crate::plugins::allows(app, tenant, actor.account(), "users.read", t, &read).await?)
 }
@@ -491,6 +511,7 @@ async fn rows_plugins_let_read(
             "users.read",
             Target::from(&u.account()),
             None,
+            crate::extract::NEUTRAL_LANG,
         )
     };
     let dir = directory(&mut conn, &tenant.id, &edges, &[&actor.id]).await?;
@@ -679,6 +700,7 @@ pub(crate) fn authorize_groups(
     target: &UserRow,
     before: &[String],
     after: &[String],
+    lang: Lang,
 ) -> Result<Option<GroupQuestion>, ApiError> {
     let mut a: Vec<&String> = after.iter().collect();
     let mut b: Vec<&String> = before.iter().collect();
@@ -745,6 +767,7 @@ pub(crate) fn authorize_groups(
         &action,
         target.clone(),
         change.clone(),
+        lang,
     )?)?;
     Ok(Some(GroupQuestion {
         action,
@@ -936,15 +959,18 @@ pub struct Written {
 /// (`access.fieldAccess`) is denied naming the field, as an edit is; the user returned
 /// leaves out what the actor may not see, as a read does.
 ///
+/// Violations and denials are rendered in `lang`.
+///
 /// # Errors
 /// Kernel denials and violations, store errors.
 pub async fn create(
     app: &App,
     caller: &Caller,
     body: Map<String, Value>,
+    lang: Lang,
     request_id: Option<String>,
 ) -> Result<Written, ApiError> {
-    create_item(app, caller, body, request_id, None).await
+    create_item(app, caller, body, lang, request_id, None).await
 }
 
 /// An import's item: recorded in the same transaction as the user and its audit entry.
@@ -964,6 +990,7 @@ pub async fn create_item(
     app: &App,
     caller: &Caller,
     body: Map<String, Value>,
+    lang: Lang,
     request_id: Option<String>,
     item: Option<ImportItem>,
 ) -> Result<Written, ApiError> {
@@ -1006,7 +1033,7 @@ pub async fn create_item(
     let id = tokens::new_id("u_").map_err(|e| ApiError::Internal(e.to_string()))?;
 
     let mut conn = app.db.pool().acquire().await?;
-    let decision = validate(app, &mut conn, tenant, actor, &record, mode, None).await?;
+    let decision = validate(app, &mut conn, tenant, actor, &record, mode, None, lang).await?;
     refuse_invalid(&decision)?;
     let mut plugin_reports =
         crate::plugins::validate(app, tenant, &record, mode, &decision).await?;
@@ -1062,6 +1089,7 @@ pub async fn create_item(
         create_action,
         Target::from(&u.account()),
         change.clone(),
+        lang,
     )?)?;
     // Field by field, as an edit is: a new account setting a field the actor may not edit
     // (attribute permissions, judged against the account as it would be created) is the
@@ -1070,10 +1098,10 @@ pub async fn create_item(
     if let (Some(_), Some(f)) = (&plain, password_fields(&tenant.policy).first()) {
         warden_core::access::mark_password_set(&mut created, f);
     }
-    fields::check_create(&tenant.policy, &dir, actor, &created)?;
+    fields::check_create(&tenant.policy, &dir, actor, &created, lang)?;
     // What the creator may see of the new account: the response is redacted like a read.
     let visible = fields::access_of(&tenant.policy, &dir, actor, &u)?;
-    let groups = authorize_groups(tenant, &dir, actor, &u, &[], &u.groups)?;
+    let groups = authorize_groups(tenant, &dir, actor, &u, &[], &u.groups, lang)?;
     drop(conn);
     plugin_reports.extend(plugins_on_groups(app, tenant, actor, groups).await?);
     plugin_reports.extend(
@@ -1135,7 +1163,7 @@ pub async fn create_item(
         Ok(()) => tx.commit().await?,
         Err(e) => {
             tx.rollback().await?;
-            return Err(duplicate_or(app, tenant, actor, &record, None, mode, e).await);
+            return Err(duplicate_or(app, tenant, actor, &record, None, mode, lang, e).await);
         }
     }
     let mut extra = Map::new();
@@ -1170,8 +1198,9 @@ fn initial_temporary_password(policy: &Policy) -> Option<String> {
     })
 }
 
-/// A unique violation becomes the kernel's `duplicate` violation: the record is validated
-/// again now that the other writer's row is visible.
+/// A unique violation becomes the kernel's `duplicate` violation (in `lang`): the record is
+/// validated again now that the other writer's row is visible.
+#[allow(clippy::too_many_arguments)]
 async fn duplicate_or(
     app: &App,
     tenant: &Tenant,
@@ -1179,6 +1208,7 @@ async fn duplicate_or(
     record: &Map<String, Value>,
     self_id: Option<&str>,
     mode: Mode,
+    lang: Lang,
     e: ApiError,
 ) -> ApiError {
     let ApiError::Internal(_) = &e else {
@@ -1189,7 +1219,7 @@ async fn duplicate_or(
     let Ok(mut conn) = app.db.pool().acquire().await else {
         return ApiError::Unavailable;
     };
-    match validate(app, &mut conn, tenant, actor, record, mode, self_id).await {
+    match validate(app, &mut conn, tenant, actor, record, mode, self_id, lang).await {
         Ok(d) if !d.accepted() => ApiError::Invalid {
             violations: d.violations,
         },
@@ -1478,7 +1508,7 @@ pub(crate) async fn list_page(app: &App, caller: &Caller, q: &ListQuery) -> Resu
     })
 }
 
-/// Applies a partial update.
+/// Applies a partial update; the kernel's violations and denials in `lang`.
 ///
 /// # Errors
 /// Kernel denials and violations, a manager cycle, store errors.
@@ -1488,6 +1518,7 @@ pub async fn update(
     id: &str,
     body: Map<String, Value>,
     expected_version: Option<i64>,
+    lang: Lang,
     request_id: Option<String>,
 ) -> Result<Written, ApiError> {
     let tenant = &caller.tenant;
@@ -1541,6 +1572,7 @@ pub async fn update(
         "users.update",
         Target::from(&before.account()),
         early_change,
+        lang,
     )?)?;
     let mut record = before.document.clone();
     for (k, v) in &b.record {
@@ -1571,6 +1603,7 @@ pub async fn update(
         &record,
         Mode::Update,
         Some(&before.id),
+        lang,
     )
     .await?;
     refuse_invalid(&decision)?;
@@ -1624,6 +1657,7 @@ pub async fn update(
         "users.update",
         Target::from(&before.account()),
         change.clone(),
+        lang,
     )?)?;
     // The plugins judge the edit as the kernel did: the target as it is before the edit,
     // with the role change, so that a rule about who the target is (an administrator)
@@ -1676,7 +1710,14 @@ pub async fn update(
             .entry("status")
             .or_insert_with(|| s.clone());
     }
-    fields::check_edit(&tenant.policy, &dir, actor, &before_account, &after_account)?;
+    fields::check_edit(
+        &tenant.policy,
+        &dir,
+        actor,
+        &before_account,
+        &after_account,
+        lang,
+    )?;
     if requested_status.is_some() {
         return Err(ApiError::invalid_field(
             "status",
@@ -1716,8 +1757,17 @@ pub async fn update(
         "users.update",
         Target::from(&after.account()),
         change.clone(),
+        lang,
     )?)?;
-    let groups = authorize_groups(tenant, &dir, actor, &after, &before.groups, &after.groups)?;
+    let groups = authorize_groups(
+        tenant,
+        &dir,
+        actor,
+        &after,
+        &before.groups,
+        &after.groups,
+        lang,
+    )?;
     // The plugins hear the user as the edit leaves it too (a rule about where a user may be
     // moved), with the role change, as the kernel judged it, and any grant or withdrawal
     // through groups.
@@ -1767,7 +1817,7 @@ pub async fn update(
                     facts: ChangeFacts {
                         active_super_admins: supers.map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
                     },
-                    lang: Lang::En,
+                    lang,
                 },
                 now(),
             )
@@ -1878,6 +1928,7 @@ pub async fn update(
                 &record,
                 Some(&before.id),
                 Mode::Update,
+                lang,
                 e,
             )
             .await);
@@ -1933,6 +1984,7 @@ pub(crate) fn transition_request(
     target: Account,
     body: StatusBody,
     supers: i64,
+    lang: Lang,
 ) -> Result<TransitionRequest, access::AccessError> {
     let perms =
         access::permissions_over(&tenant.policy, dir, &actor, &Target::from(&target), now())?;
@@ -1951,12 +2003,13 @@ pub(crate) fn transition_request(
             pending_approvals: Some(0),
         },
         actor_permissions: perms,
-        lang: Lang::En,
+        lang,
     })
 }
 
 /// Changes a user's status through the kernel's state machine and carries out its
-/// obligations (sessions revoked, roles and groups removed, tasks recorded).
+/// obligations (sessions revoked, roles and groups removed, tasks recorded); the kernel's
+/// denials in `lang`.
 ///
 /// # Errors
 /// Kernel denials, store errors.
@@ -1965,6 +2018,7 @@ pub async fn transition(
     caller: &Caller,
     id: &str,
     body: StatusBody,
+    lang: Lang,
     request_id: Option<String>,
 ) -> Result<Written, ApiError> {
     let tenant = &caller.tenant;
@@ -1977,6 +2031,7 @@ pub async fn transition(
         "users.status",
         Target::from(&before.account()),
         None,
+        lang,
     )?)?;
     let supers = store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?;
     let req = transition_request(
@@ -1986,6 +2041,7 @@ pub async fn transition(
         before.account(),
         body,
         supers,
+        lang,
     )
     .map_err(bad)?;
     let d = lifecycle::transition(&tenant.policy, &req, now()).map_err(lifecycle_bad)?;
@@ -2070,6 +2126,7 @@ pub(crate) fn delete_request(
     target: Account,
     q: &DeleteQuery,
     supers: i64,
+    lang: Lang,
 ) -> Result<DeleteRequest, ApiError> {
     let perms =
         access::permissions_over(&tenant.policy, dir, &actor, &Target::from(&target), now())
@@ -2086,11 +2143,12 @@ pub(crate) fn delete_request(
             pending_approvals: Some(0),
         },
         actor_permissions: perms,
-        lang: Lang::En,
+        lang,
     })
 }
 
-/// Deletes a user as the policy says (soft, hard, anonymising).
+/// Deletes a user as the policy says (soft, hard, anonymising); the kernel's denials in
+/// `lang`.
 ///
 /// # Errors
 /// Kernel denials, store errors.
@@ -2099,6 +2157,7 @@ pub async fn delete(
     caller: &Caller,
     id: &str,
     q: DeleteQuery,
+    lang: Lang,
     request_id: Option<String>,
 ) -> Result<Value, ApiError> {
     let tenant = &caller.tenant;
@@ -2112,9 +2171,18 @@ pub async fn delete(
         "users.delete",
         target.clone(),
         None,
+        lang,
     )?)?;
     let supers = store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?;
-    let req = delete_request(tenant, &dir, actor.account(), before.account(), &q, supers)?;
+    let req = delete_request(
+        tenant,
+        &dir,
+        actor.account(),
+        before.account(),
+        &q,
+        supers,
+        lang,
+    )?;
     let d = lifecycle::delete(&tenant.policy, &req, now()).map_err(lifecycle_bad)?;
     if !d.allowed() {
         return Err(ApiError::Forbidden {
@@ -2247,7 +2315,7 @@ impl std::fmt::Debug for PasswordChangeBody {
 /// requester). The new password is held to the policy and to the user's own data, and may
 /// not be the current one; a wrong current password counts as a failed sign-in. Its
 /// obligations (the user notified), the end of every session (the caller's included) and
-/// the audit entry commit with it.
+/// the audit entry commit with it. The kernel's denials and violations in `lang`.
 ///
 /// # Errors
 /// 403 for another user's password (an administrator resets it) or the kernel's denial
@@ -2258,6 +2326,7 @@ pub async fn change_password(
     caller: &Caller,
     id: &str,
     body: PasswordChangeBody,
+    lang: Lang,
     request_id: Option<String>,
 ) -> Result<Value, ApiError> {
     let tenant = &caller.tenant;
@@ -2288,7 +2357,7 @@ pub async fn change_password(
                     actor: actor.account(),
                     target: before.account(),
                     current_password_verified: verified,
-                    lang: Lang::En,
+                    lang,
                 },
                 now(),
             )
@@ -2308,7 +2377,7 @@ pub async fn change_password(
         }
         None => (Vec::new(), json!({"policy": tenant.policy.hash()})),
     };
-    check_new_password(tenant, &before.document, &body.password)?;
+    check_new_password(tenant, &before.document, &body.password, lang)?;
     let verified_current = body
         .current_password
         .as_deref()
@@ -2341,6 +2410,7 @@ pub async fn change_password(
 }
 
 /// Resets a password: a temporary password is generated, stored hashed and shown once.
+/// The kernel's denials and violations in `lang`.
 ///
 /// # Errors
 /// Kernel denials, store errors.
@@ -2349,6 +2419,7 @@ pub async fn password_reset(
     caller: &Caller,
     id: &str,
     body: ResetBody,
+    lang: Lang,
     request_id: Option<String>,
 ) -> Result<Value, ApiError> {
     let tenant = &caller.tenant;
@@ -2367,7 +2438,7 @@ pub async fn password_reset(
         target: before.account(),
         method: body.method,
         actor_permissions: perms,
-        lang: Lang::En,
+        lang,
     };
     let d = lifecycle::password_reset(&tenant.policy, &req, &mut tokens::OsRandom, now())
         .map_err(lifecycle_bad)?;
@@ -2408,7 +2479,7 @@ pub async fn password_reset(
             Some(p.expose().to_owned())
         }
         (Some(ResetMethod::Admin), _, Some(p)) => {
-            check_new_password(tenant, &before.document, &p)?;
+            check_new_password(tenant, &before.document, &p, lang)?;
             after.password_hash = Some(hash(&tenant.policy, p).await?);
             after.password_changed_at = Some(at);
             None
@@ -2518,7 +2589,8 @@ pub struct LoggedIn {
 }
 
 /// Signs a user in: the kernel's login gate (status, organisation, lockout), the password,
-/// failed attempts counted in the store, and a rehash when the parameters changed.
+/// failed attempts counted in the store, and a rehash when the parameters changed. The
+/// gate's denial in `lang`.
 ///
 /// # Errors
 /// `Unauthenticated` for an unknown login or a wrong password (indistinguishable, also for
@@ -2529,6 +2601,7 @@ pub async fn login(
     tenant: &Tenant,
     login: &str,
     password_text: String,
+    lang: Lang,
 ) -> Result<LoggedIn, ApiError> {
     let mut conn = app.db.pool().acquire().await?;
     let Some(mut u) = store::user_by_login(&mut conn, &tenant.id, login)
@@ -2562,15 +2635,9 @@ pub async fn login(
         must_change_password: u.must_change_password,
     };
     if tenant.policy.lifecycle().is_some() {
-        let gate = lifecycle::can_login(
-            &tenant.policy,
-            &u.account(),
-            org.as_ref(),
-            &facts,
-            t,
-            Lang::En,
-        )
-        .map_err(lifecycle_bad)?;
+        let gate =
+            lifecycle::can_login(&tenant.policy, &u.account(), org.as_ref(), &facts, t, lang)
+                .map_err(lifecycle_bad)?;
         if !gate.allowed() {
             // Only a caller who knows the password hears why the account is refused:
             // without it, a refused account is an unknown login (no enumeration, no status),

@@ -177,7 +177,23 @@ impl Env {
         auth: &Auth,
         body: Option<String>,
     ) -> (StatusCode, Value, HeaderMap) {
+        self.call_with_headers(method, path, auth, body, &[]).await
+    }
+
+    /// Calls the router with a raw body and headers of the test's own (`Accept-Language`),
+    /// each as given (raw bytes: a test may send one that is not valid text).
+    pub async fn call_with_headers(
+        &self,
+        method: Method,
+        path: &str,
+        auth: &Auth,
+        body: Option<String>,
+        headers: &[(&str, &[u8])],
+    ) -> (StatusCode, Value, HeaderMap) {
         let mut req = Request::builder().method(method).uri(path);
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
         match auth {
             Auth::None => {}
             Auth::Key { token, act_as } => {

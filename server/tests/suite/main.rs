@@ -18,6 +18,7 @@ mod hardening;
 mod imports;
 mod instances;
 mod isolation;
+mod lang;
 mod openapi;
 mod ops;
 mod parity;

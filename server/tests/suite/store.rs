@@ -942,6 +942,164 @@ async fn organizations_crud(env: &Env) {
 }
 on_both!(organizations_crud);
 
+/// Organisation ids are unique within a tenant ignoring case (`acme` and `ACME` would be
+/// one organisation to a reader): a second spelling is a 409 at `id` naming the existing
+/// one, the stored id keeps its spelling, and the database refuses a twin even when the
+/// API is bypassed. Another tenant has ids of its own. References from users stay exact.
+async fn organization_ids_differ_by_more_than_case(env: &Env) {
+    let users = env.demo(PPP).await;
+    let ada = demo_user(&users, "admin");
+    let admin = bearer(&env.key(PPP, "admin").await);
+    let create = |id: &'static str| {
+        env.call(
+            Method::POST,
+            "/api/v1/organizations",
+            &admin,
+            Some(json!({"id": id, "name": "A plant"})),
+        )
+    };
+    for (twin, existing) in [("PLANT-A", "plant-a"), ("Plant-B", "plant-b")] {
+        let (s, v, _) = create(twin).await;
+        assert_eq!(s, StatusCode::CONFLICT, "{twin}: {v}");
+        let e = &v["errors"][0];
+        assert_eq!(
+            (&e["field"], &e["code"]),
+            (&json!("id"), &json!("duplicate")),
+            "{v}"
+        );
+        assert!(
+            e["message"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("`{existing}`")),
+            "the existing id is named: {v}"
+        );
+    }
+    let (s, v, _) = create("Plant-C").await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["id"], "Plant-C", "the id keeps its spelling");
+    let (s, v, _) = create("plant-c").await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`Plant-C`"),
+        "{v}"
+    );
+    let (_, v, _) = env
+        .call(Method::GET, "/api/v1/organizations", &admin, None)
+        .await;
+    assert_eq!(
+        org_ids(&v),
+        ["Plant-C", "plant-a", "plant-b", "plant-closed"]
+    );
+    // The database is the final arbiter.
+    let twin = sqlx::query(
+        "INSERT INTO organizations (tenant_id, id, name, active) VALUES ($1, $2, $3, 1)",
+    )
+    .bind(PPP)
+    .bind("PLANT-CLOSED")
+    .bind("Twin")
+    .execute(env.app.db.pool())
+    .await;
+    assert!(
+        twin.as_ref().is_err_and(store::is_unique_violation),
+        "{twin:?}"
+    );
+    // Another tenant's ids are its own.
+    env.demo(HR).await;
+    let other = bearer(&env.key(HR, "admin").await);
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/organizations",
+            &other,
+            Some(json!({"id": "PLANT-A", "name": "Elsewhere"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    // A user names its organisation by the id as stored: another spelling names none (the
+    // kernel compares organisations exactly, in scopes and in the login gate).
+    let as_ada = Auth::key(&env.key(PPP, "service").await, &ada.id);
+    for (org, known) in [("PLANT-A", false), ("plant-a", true)] {
+        let (s, v, _) = env
+            .call(
+                Method::POST,
+                "/api/v1/users",
+                &as_ada,
+                Some(json!({"firstName": "Eve", "lastName": "Case", "email": format!("eve.{known}@planner.example"), "password": "Quartz-Lantern-42!", "organization": org, "status": "active"})),
+            )
+            .await;
+        let at_org = v["violations"]
+            .as_array()
+            .is_some_and(|vs| vs.iter().any(|x| x["path"] == json!(["organization"])));
+        if known {
+            assert_eq!(s, StatusCode::CREATED, "{v}");
+        } else {
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+            assert!(at_org, "{v}");
+        }
+    }
+}
+on_both!(organization_ids_differ_by_more_than_case);
+
+/// A database that already holds organisation ids differing only in case (made before the
+/// rule) is not migrated: the migration fails naming the problem and the remedy, and the
+/// server does not start on it; once the twins are renamed it applies.
+async fn the_case_rule_refuses_to_migrate_case_twins(env: &Env) {
+    env.demo(PPP).await;
+    let pool = env.app.db.pool();
+    sqlx::query("DROP INDEX organizations_id_ignoring_case")
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO organizations (tenant_id, id, name, active) VALUES ($1, 'PLANT-A', 'Twin', 1)",
+    )
+    .bind(PPP)
+    .execute(pool)
+    .await
+    .unwrap();
+    let forget =
+        "DELETE FROM _sqlx_migrations WHERE description = 'organization ids ignoring case'";
+    assert_eq!(
+        sqlx::query(forget)
+            .execute(pool)
+            .await
+            .unwrap()
+            .rows_affected(),
+        1
+    );
+    let url = warden_server::DbUrl::parse(&env.url).unwrap();
+    let refused = warden_server::Db::connect(&url, 2)
+        .await
+        .err()
+        .map(|e| e.to_string());
+    let refused = refused.expect("the migration fails");
+    assert!(
+        refused.contains("differ only in case") && refused.contains("rename"),
+        "{refused}"
+    );
+    sqlx::query("UPDATE organizations SET id = 'plant-a-2' WHERE id = 'PLANT-A'")
+        .execute(pool)
+        .await
+        .unwrap();
+    let db = warden_server::Db::connect(&url, 2).await.expect("migrated");
+    let twin = sqlx::query(
+        "INSERT INTO organizations (tenant_id, id, name, active) VALUES ($1, 'Plant-B', 'Twin', 1)",
+    )
+    .bind(PPP)
+    .execute(db.pool())
+    .await;
+    assert!(
+        twin.as_ref().is_err_and(store::is_unique_violation),
+        "{twin:?}"
+    );
+    db.pool().close().await;
+}
+on_both!(the_case_rule_refuses_to_migrate_case_twins);
+
 fn member_ids(v: &Value) -> Vec<String> {
     v["members"]
         .as_array()
