@@ -167,3 +167,33 @@ test("switching to French shows the core's French messages", async () => {
   await page.click("#dlg-user [data-close]");
   assert.deepEqual(errors, []);
 });
+
+test("a local import marks rows whose keys the users stored in this browser hold, and imports only the others", async () => {
+  await page.selectOption("#lang", "en");
+  const total = Number(await page.locator('[data-stat="total"] b').textContent());
+  await page.click("#btn-import");
+  const csv = "firstName,lastName,email,password,organization\n" +
+    "Ada,Again,ADA.Lovelace@example.com,Wind&Tunnel1958!,acme\n" +
+    "Annie,Easley,annie.easley@example.com,Rocket&Centaur1963!,acme\n" +
+    "Bad,,not-an-email,weak,acme\n" +
+    "Don,Again,donald.knuth@example.com,Wind&Tunnel1958!,acme\n";
+  await page.setInputFiles("#imp-file", { name: "again.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+  await page.locator("#imp-table[data-source=local]").waitFor();
+  const rows = await page.locator("#imp-table tbody tr").evaluateAll((trs) => trs.map((tr) => [tr.dataset.taken ?? "", tr.querySelector("[data-verdict]")?.dataset.verdict]));
+  assert.deepEqual(rows, [["true", "taken"], ["", "rowValid"], ["", "rowInvalid"], ["true", "taken"]]);
+  // The kernel's message for an inactive holder (Donald Knuth): reactivate rather than import.
+  assert.match(await page.locator("#imp-table tbody tr:nth-child(4) .msg.taken").textContent(), /reactivate/);
+  assert.equal(await page.locator('[data-imp="valid"] b').textContent(), "1");
+  assert.equal(await page.locator('[data-imp="taken"] b').textContent(), "2");
+  assert.equal(await page.locator('[data-imp="invalid"] b').textContent(), "1");
+  // What the local preview checks, and what it does not.
+  assert.equal(await page.locator("#imp-preview [data-note=local]").count(), 1);
+  await page.click("#imp-commit");
+  await page.locator('[data-imp="imported"] b').waitFor();
+  assert.equal(await page.locator('[data-imp="imported"] b').textContent(), "1");
+  const outcomes = await page.locator("#imp-table tbody tr").evaluateAll((trs) => trs.map((tr) => tr.querySelector("[data-outcome]")?.dataset.outcome ?? ""));
+  assert.deepEqual(outcomes, ["refused", "created", "", "refused"]);
+  await page.click("#dlg-import [data-close]");
+  assert.equal(await page.locator('[data-stat="total"] b').textContent(), String(total + 1));
+  assert.deepEqual(errors, []);
+});

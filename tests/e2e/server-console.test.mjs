@@ -149,7 +149,7 @@ test("a field the viewer may not see is not shown (attribute permissions, from t
   await signIn("hr-platform", "hugo.renard@company.com");
   await page.locator("#users tbody tr", { hasText: "sophie.martin@company.com" }).locator("button[data-action=details]").click();
   await page.locator("#dlg-details[open]").waitFor();
-  assert.equal(await page.locator("#det-list dd[data-field=birthdate]").textContent(), "1991-05-14");
+  assert.equal(await page.locator("#det-list dd[data-field=birthdate] [data-value]").getAttribute("data-value"), "1991-05-14");
   assert.equal(await page.locator("#det-hidden").textContent(), "");
   await page.click("#dlg-details [data-close]");
   assert.equal(errors.length, 0, errors.join("\n"));
@@ -346,5 +346,159 @@ test("roles and manual groups are given in the user form, and the server's kerne
   await page.locator("#dlg-user[open]").waitFor({ state: "detached" });
   const paul = (await serverUsers()).find((u) => u.email === "paul.petit@company.com");
   assert.deepEqual(paul.groups, ["people-managers"]);
+  assert.equal(errors.length, 0, errors.join("\n"));
+});
+
+// ------------------------------------------------------------------ rows already in the directory, history and details for people
+
+// Sets the console's language. A dialog a failed test left open is closed first (the page
+// behind a modal is inert).
+async function language(lang) {
+  await page.evaluate(() => document.querySelectorAll("dialog[open]:not(#dlg-signin)").forEach((d) => d.close()));
+  await page.selectOption("#lang", lang);
+  await page.waitForFunction((l) => document.documentElement.lang === l, lang);
+}
+
+test("the import preview marks rows whose keys the directory holds apart from invalid rows, and does not count them as importable", async () => {
+  await signIn("hr-platform", "hugo.renard@company.com");
+  await language("en");
+  const users = await serverUsers();
+  const marc = users.find((u) => u.email === "marc.dubois@company.com");
+  const sophie = users.find((u) => u.email === "sophie.martin@company.com");
+  const csv = [
+    "firstName,lastName,email,jobTitle,manager,status,organization",
+    `Nora,Blanc,nora.blanc@company.com,QA Engineer,${marc.id},active,company`,
+    `Bad,Row,not-an-email,QA Engineer,${marc.id},active,company`,
+    // Sophie's email, in other letters: the same key once normalised.
+    `Sophie,Martin,Sophie.MARTIN@company.com,QA Engineer,${marc.id},active,company`,
+  ].join("\n");
+  await page.click("#btn-import");
+  await page.setInputFiles("#imp-file", { name: "taken.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+  await page.locator("#imp-table[data-source=server]").waitFor();
+  const rows = () => page.locator("#imp-table tbody tr").evaluateAll((trs) => trs.map((tr) => ({
+    taken: tr.dataset.taken ?? "", verdict: tr.querySelector("[data-verdict]")?.dataset.verdict, text: tr.textContent,
+    held: [...tr.querySelectorAll(".msg.taken")].map((m) => ({ field: m.dataset.field, by: m.querySelector("[data-id]")?.dataset.id })),
+  })));
+  let r = await rows();
+  assert.deepEqual(r.map((x) => x.taken), ["", "", "true"], "only Sophie's row is taken");
+  assert.deepEqual(r.map((x) => x.verdict), ["rowValid", "rowInvalid", "taken"]);
+  assert.match(r[2].text, /Already in the directory/);
+  assert.deepEqual(r[2].held, [{ field: "email", by: sophie.id }], "the email, held by Sophie");
+  assert.match(r[2].text, /Sophie Martin/);
+  // The summary: one row to import (the kernel found two valid), one taken, one invalid.
+  assert.equal(await page.locator("[data-imp=valid] b").textContent(), "1");
+  assert.equal(await page.locator("[data-imp=valid]").getAttribute("data-kernel-valid"), "2");
+  assert.equal(await page.locator("[data-imp=taken] b").textContent(), "1");
+  assert.equal(await page.locator("[data-imp=invalid] b").textContent(), "1");
+  // Only the rows with problems: the invalid and the taken one.
+  await page.check("#imp-preview .pager input[type=checkbox]");
+  r = await rows();
+  assert.deepEqual(r.map((x) => x.taken), ["", "true"]);
+  await page.click("#imp-commit");
+  await page.locator("[data-imp=imported]").waitFor();
+  const outcomes = await page.locator("#imp-table tbody tr").evaluateAll((trs) => trs.map((tr) => tr.querySelector("[data-outcome]")?.dataset.outcome ?? ""));
+  assert.deepEqual(outcomes, ["", "refused"]);
+  await page.click("#dlg-import [data-close]");
+  assert.equal((await serverUsers()).filter((u) => u.email === "nora.blanc@company.com").length, 1);
+  assert.equal(errors.length, 0, errors.join("\n"));
+});
+
+test("the import preview speaks the console's language (the server answers in English)", async () => {
+  await language("fr");
+  const csv = "firstName,lastName,email,jobTitle,manager,status,organization\nBad,Row,not-an-email,QA Engineer,,active,company\n";
+  await page.click("#btn-import");
+  await page.setInputFiles("#imp-file", { name: "fr.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+  await page.locator("#imp-table[data-source=server]").waitFor();
+  const row = page.locator("#imp-table tbody tr").first();
+  assert.equal(await row.locator("[data-verdict]").textContent(), "Invalide");
+  const msgs = await row.locator(".msg[data-code=invalid_email]").allTextContents();
+  assert.equal(msgs.length, 1);
+  assert.match(msgs[0], /^E-mail : .*adresse/, msgs[0]);
+  await page.click("#dlg-import [data-close]");
+  await language("en");
+  assert.equal(errors.length, 0, errors.join("\n"));
+});
+
+test("the audit history names people and uses the policy's labels, in both languages, raw codes kept", async () => {
+  await language("en");
+  const users = await serverUsers();
+  const hugo = users.find((u) => u.email === "hugo.renard@company.com");
+  const paul = users.find((u) => u.email === "paul.petit@company.com");
+  const row = page.locator("#users tbody tr", { hasText: "paul.petit@company.com" });
+  await row.locator("button[data-action=history]").click();
+  await page.locator("#dlg-history[open]").waitFor();
+  const status = page.locator("#hist-list > li[data-action='users.status']").first();
+  assert.equal(await status.locator(".act").textContent(), "Status changed");
+  assert.equal(await status.locator(".act").getAttribute("data-code"), "users.status");
+  assert.equal(await status.locator(".by [data-id]").getAttribute("data-id"), hugo.id);
+  assert.equal(await status.locator(".by [data-id]").textContent(), "Hugo Renard");
+  assert.match(await status.locator("li[data-field=status]").textContent(), /^Status: Active → Inactive$/);
+  assert.match(await status.locator("li[data-field=reason]").textContent(), /left the company/);
+  // The date in the reader's locale (the raw instant in `datetime`).
+  const time = status.locator("time");
+  const iso = await time.getAttribute("datetime");
+  const expected = await page.evaluate((s) => new Intl.DateTimeFormat(navigator.languages.find((l) => l.startsWith("en")) ?? "en", { dateStyle: "medium", timeStyle: "short" }).format(new Date(s)), iso);
+  assert.equal(await time.textContent(), expected);
+  // The edit by another administrator's hand (the job title), with the field's label.
+  const jobTitle = page.locator("#hist-list li[data-field=jobTitle]").first();
+  assert.match(await jobTitle.textContent(), /^Job title: .* → QA Lead$/);
+  assert.equal(await jobTitle.locator(".fld").getAttribute("title"), "jobTitle");
+  // The group joined, with its label.
+  assert.match(await page.locator("#hist-list li[data-field=groups]").last().textContent(), /All people managers/);
+  // No raw user id in what is read (only in attributes).
+  const text = await page.locator("#dlg-history").innerText();
+  assert.ok(!/\bu_[0-9a-f]{16}\b/.test(text), text);
+  assert.ok(!/users\.(status|update|create)/.test(text), text);
+  await page.click("#dlg-history [data-close]");
+  // In French.
+  await language("fr");
+  await row.locator("button[data-action=history]").click();
+  await page.locator("#dlg-history[open]").waitFor();
+  const fr = page.locator("#hist-list > li[data-action='users.status']").first();
+  assert.equal(await fr.locator(".act").textContent(), "Statut changé");
+  assert.match(await fr.locator("li[data-field=status]").textContent(), /^Statut : Actif → Inactif$/);
+  assert.match(await fr.locator(".by").textContent(), /^par Hugo Renard/);
+  assert.equal(await page.locator("#hist-who").textContent(), `${paul.firstName} ${paul.lastName}`);
+  await page.click("#dlg-history [data-close]");
+  await language("en");
+  assert.equal(errors.length, 0, errors.join("\n"));
+});
+
+test("the details show the manager's name, the status, role and group labels and dates for people, raw values kept", async () => {
+  await language("en");
+  const users = await serverUsers();
+  const marc = users.find((u) => u.email === "marc.dubois@company.com");
+  const details = async (email) => {
+    await page.locator("#users tbody tr", { hasText: email }).locator("button[data-action=details]").click();
+    await page.locator("#dlg-details[open]").waitFor();
+  };
+  await details("sophie.martin@company.com");
+  const dd = (f) => page.locator(`#det-list dd[data-field=${f}]`);
+  assert.equal(await dd("manager").textContent(), "Marc Dubois");
+  assert.equal(await dd("manager").locator("[data-value]").getAttribute("data-value"), marc.id);
+  assert.equal(await dd("status").textContent(), "Active");
+  assert.equal(await dd("roles").textContent(), "Employee");
+  assert.equal(await dd("roles").locator("[data-value]").getAttribute("data-value"), "employee");
+  const birth = await dd("birthdate").textContent();
+  assert.equal(birth, await page.evaluate(() => new Intl.DateTimeFormat(navigator.languages.find((l) => l.startsWith("en")) ?? "en", { dateStyle: "medium", timeZone: "UTC" }).format(new Date("1991-05-14T00:00:00Z"))));
+  assert.equal(await page.locator("#det-who").textContent(), "Sophie Martin");
+  assert.ok(!/\bu_[0-9a-f]{16}\b/.test((await page.locator("#det-list").innerText()).replace(/^Id\n.*$/m, "")));
+  await page.click("#dlg-details [data-close]");
+  await details("paul.petit@company.com");
+  assert.equal(await dd("status").textContent(), "Inactive");
+  assert.equal(await dd("roles").textContent(), "—");
+  assert.equal(await dd("groups").textContent(), "All people managers");
+  await page.click("#dlg-details [data-close]");
+  await language("fr");
+  await details("paul.petit@company.com");
+  assert.equal(await dd("status").textContent(), "Inactif");
+  assert.equal(await dd("manager").textContent(), "Marc Dubois");
+  assert.equal(await page.locator("#det-list dt[data-field=manager]").textContent(), "Responsable");
+  assert.equal(await dd("groups").textContent(), "Tous les managers");
+  await page.click("#dlg-details [data-close]");
+  await details("sophie.martin@company.com");
+  assert.equal(await dd("birthdate").textContent(), "14 mai 1991");
+  await page.click("#dlg-details [data-close]");
+  await language("en");
   assert.equal(errors.length, 0, errors.join("\n"));
 });

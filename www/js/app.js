@@ -4,7 +4,7 @@
 // and score, the messages, the uniqueness checks) run on the forms build (pkg/forms/,
 // `warden-wasm/forms`); the list, statistics, access, lifecycle and import on the full web
 // build (pkg/). Both compile the one policy document the full build gives.
-import init, { Warden, Blocklist, presets } from "../pkg/warden_wasm.js";
+import init, { Warden, Blocklist, presets, renderMessage as kernelMessage } from "../pkg/warden_wasm.js";
 import initForms, { Warden as FormsWarden, Blocklist as FormsBlocklist, renderMessage, installUnicodeTables } from "../pkg/forms/warden_wasm_forms.js";
 import * as store from "./store.js";
 import { STRINGS } from "./i18n.js";
@@ -32,6 +32,59 @@ const may = (u, action) => !onServer() || (u.actions ?? []).includes(action);
 const t = (k) => STRINGS[state.lang][k] ?? STRINGS.en[k] ?? k;
 const label = (spec, name) => spec?.label?.[state.lang] ?? spec?.label?.en ?? name;
 const statusLabel = (s) => label(state.doc?.lifecycle?.statuses?.[s], s);
+
+// ------------------------------------------------------------------ values for people
+// Codes and ids as people read them (labels of the policy, names of the users the console
+// knows, dates in the reader's locale); the raw value stays in `data-*` and `title`.
+const locale = () => (navigator.languages ?? []).find((l) => l.toLowerCase().split("-")[0] === state.lang) ?? state.lang;
+const fmtDateTime = (d) => new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeStyle: "short" }).format(d);
+// A calendar date (`YYYY-MM-DD`): the same day wherever the reader is.
+const fmtDate = (iso) => {
+  const d = /^\d{4}-\d{2}-\d{2}$/.test(iso) ? new Date(`${iso}T00:00:00Z`) : null;
+  return d && !Number.isNaN(d.getTime()) ? new Intl.DateTimeFormat(locale(), { dateStyle: "medium", timeZone: "UTC" }).format(d) : iso;
+};
+const knownUser = (id) => state.users.find((u) => u.id === id) ?? (store.session()?.user?.id === id ? store.session().user : null);
+const userName = (u) => `${u.firstName ?? ""} ${u.lastName ?? ""}`.trim() || u.username || u.email || u.id;
+const loginOf = (u) => u.email ?? u.username ?? "";
+// A user id as the user's name when the console knows the user (else the id).
+function userRef(id, attrs = {}) {
+  if (id === "system") return h("span", { class: "who", "data-id": id, title: id, ...attrs }, t("actorSystem"));
+  const u = knownUser(id);
+  return h("span", { class: "who", "data-id": id, title: u ? [loginOf(u), id].filter(Boolean).join(" · ") : id, ...attrs }, u ? userName(u) : id);
+}
+const roleLabel = (r) => label(state.doc.access?.roles?.[r], r);
+const groupLabel = (g) => label(state.doc.access?.groups?.[g], g);
+const actionLabel = (a) => t("auditActions")[a] ?? a;
+// A field's label: the policy's, else the console's for the directory's own attributes.
+const OWN = new Set(["roles", "groups", "status", "statusUntil", "organization"]);
+const fieldLabel = (n) => label(state.doc.fields?.[n], OWN.has(n) ? t(n) : n);
+// A field's value for people, in an element that keeps the raw value.
+function valueOf(name, v) {
+  const spec = state.doc.fields?.[name];
+  const raw = v === null || v === undefined ? "" : Array.isArray(v) ? v.join(", ") : typeof v === "object" ? JSON.stringify(v) : String(v);
+  const el = (text) => h("span", { class: "val", "data-value": raw, title: raw && text !== raw ? raw : undefined }, text);
+  const empty = v === null || v === undefined || v === "" || (Array.isArray(v) && v.length === 0);
+  if (name === managerField()) return empty ? el(t("noManager")) : userRef(String(v), { class: "val who", "data-value": raw });
+  if (empty) return el("—");
+  if (name === "status") return el(statusLabel(v));
+  if (name === "roles" || name === state.doc.access?.roleField) return el([].concat(v).map(roleLabel).join(", "));
+  if (name === "groups") return el([].concat(v).map(groupLabel).join(", "));
+  if (typeof v === "boolean") return el(t(v ? "yes" : "no"));
+  if (spec?.type === "reference" && typeof v === "string" && knownUser(v)) return userRef(v, { class: "val who", "data-value": raw });
+  if (spec?.type === "date") return el(fmtDate(String(v)));
+  if (name === "statusUntil" && !Number.isNaN(new Date(v).getTime())) return el(fmtDateTime(new Date(v)));
+  return el(raw);
+}
+// A violation's message in the console's language: the kernel renders it again from its
+// code and params (a server answers in English); a tenant's own message stays as it is.
+function messageOf(v) {
+  if (!v.code || v.paramsOmitted) return v.message ?? v.code ?? "";
+  try {
+    const params = v.params ?? {};
+    if (v.message && !Object.keys(STRINGS).some((l) => kernelMessage(v.code, params, l) === v.message)) return v.message;
+    return kernelMessage(v.code, params, state.lang);
+  } catch { return v.message ?? v.code; }
+}
 
 // The forms build is off the list's critical path: fetched once the list is shown (or when
 // a form opens first), and a form waits for it (openUser), the list does not.
@@ -521,7 +574,9 @@ $("#status-form").addEventListener("submit", async (e) => {
 });
 
 // ------------------------------------------------------------------ bulk import
-let imp = null; // { report, cells, header, page, onlyProblems }
+// { report, byIndex, taken: Map(row index -> the kernel's uniqueness facts that are taken),
+//   page, onlyProblems, bytes, format, results }
+let imp = null;
 const PAGE = 100;
 const pause = () => new Promise((r) => setTimeout(r, 0));
 
@@ -530,63 +585,140 @@ async function runImport(file) {
   bar.hidden = false; bar.value = 5;
   $("#imp-summary").replaceChildren(h("span", { class: "muted" }, t("reading")));
   $("#imp-preview").replaceChildren();
+  $("#imp-commit").disabled = true;
+  imp = null;
   const bytes = new Uint8Array(await file.arrayBuffer());
   bar.value = 30;
   $("#imp-summary").replaceChildren(h("span", { class: "muted" }, t("validating")));
   await pause();
   const jsonl = /\.jsonl?$/i.test(file.name);
-  let report;
+  let report, taken;
   try {
     // On a server, the preview is the server's: its kernel validates every row and its
     // directory says which keys are already taken. Otherwise the wasm kernel, here.
     report = onServer()
       ? await store.importFile(bytes, jsonl ? "jsonl" : "csv", false)
       : state.warden.validateImport(bytes, { format: jsonl ? "jsonLines" : "csv", records: true, today: today() }, state.lang);
+    bar.value = 60;
+    await pause();
+    taken = await takenRows(report, (f) => { bar.value = 60 + Math.round(f * 35); });
   } catch (e) {
     $("#imp-summary").replaceChildren(h("div", { class: "msg error" }, e.message)); bar.hidden = true; return;
   }
-  bar.value = 80;
-  await pause();
   const byIndex = new Map(report.rows.map((r) => [r.index, r]));
-  imp = { report, byIndex, page: 0, onlyProblems: false, bytes, format: jsonl ? "jsonl" : "csv" };
+  imp = { report, byIndex, taken, page: 0, onlyProblems: false, bytes, format: jsonl ? "jsonl" : "csv" };
   bar.value = 100;
   renderImport();
-  $("#imp-commit").disabled = report.summary.valid === 0;
+  $("#imp-commit").disabled = importable() === 0;
 }
+
+// The rows whose unique keys (email, username…) the directory already holds, each with the
+// kernel's uniqueness facts that are taken. The row's keys are the kernel's checks of its
+// record; which are held comes from the server's preview (`taken`: the keys per check) or,
+// locally, from the kernel's answers against the users stored in this browser. A holder the
+// console knows is named (its id and status: the kernel's suggestion, e.g. reactivate).
+async function takenRows(report, progress) {
+  const out = new Map();
+  const records = report.records ?? [];
+  const server = onServer();
+  const held = new Map(Object.entries((server && report.taken) || {}).map(([c, keys]) => [c, new Set(keys)]));
+  if (server && held.size === 0) return out;
+  const w = state.warden, n = report.status.length;
+  for (let i = 0; i < n; i++) {
+    if (report.status[i] !== 2 && records[i]) {
+      const checks = w.validate({ user: records[i], mode: "import", today: today() }, "en").checks.filter((c) => c.kind === "unique");
+      const asked = server ? checks.filter((c) => held.get(c.check)?.has(c.key)) : checks;
+      if (asked.length) {
+        const known = w.answerFacts(asked, state.users, {}).unique ?? {};
+        const unique = {};
+        for (const c of asked) {
+          if (known[c.check]?.taken) unique[c.check] = known[c.check];
+          else if (server) unique[c.check] = { key: c.key, taken: true };
+        }
+        if (Object.keys(unique).length) out.set(i, unique);
+      }
+    }
+    if (i % 250 === 249) { progress(i / n); await pause(); }
+  }
+  return out;
+}
+
+// Rows the commit may create: valid in the file and not already in the directory.
+const importable = () => imp.report.summary.valid - imp.taken.size;
 
 // The row as the core read it (CSV cells mapped to fields, booleans parsed).
 function rowRecord(i) {
   return imp.report.records?.[i] ?? {};
 }
 
+// The line a row starts on: the kernel's for a row it reported, else counted (a CSV has a
+// header line).
+const lineOf = (i) => imp.byIndex.get(i)?.line ?? (imp.format === "jsonl" ? i + 1 : i + 2);
+
+// The kernel's duplicate violations of a taken row, in the console's language.
+function takenViolations(i) {
+  const unique = imp.taken.get(i);
+  try {
+    const d = state.warden.validate({ user: rowRecord(i), mode: "import", today: today(), facts: { unique } }, state.lang);
+    const vs = d.violations.filter((v) => v.code === "duplicate" && !v.params?.inFile && unique[v.params?.check]);
+    if (vs.length) return vs;
+  } catch { /* the generic mark below */ }
+  return Object.keys(unique).map((check) => ({ code: "duplicate", path: [], params: { check }, message: t("taken") }));
+}
+
+const fieldPrefix = (v) => (v.path?.length ? `${fieldLabel(String(v.path[0]))}${t("colon")}` : "");
+// A violation of the import report for people: its field's label, the message in the
+// console's language, the line of the row it repeats.
+function violationText(v) {
+  const dup = v.code === "duplicate" && v.params?.inFile && Number.isInteger(v.params?.row) ? ` (${t("duplicateOfLine")(lineOf(v.params.row))})` : "";
+  return `${fieldPrefix(v)}${messageOf(v)}${dup}`;
+}
+
 function renderImport() {
   const { report } = imp, s = report.summary;
-  const card = (k, v) => h("div", { class: "card", "data-imp": k }, h("b", {}, String(v)), h("span", {}, t(k)));
-  const taken = Object.values(report.taken ?? {}).flat();
-  $("#imp-summary").replaceChildren(card("rows", s.total), card("valid", s.valid), card("invalid", s.invalid), card("warnings", s.warnings), card("duplicates", s.duplicatesInFile),
-    ...(taken.length ? [h("div", { class: "card", "data-imp": "taken", title: taken.join(", ") }, h("b", {}, String(taken.length)), h("span", {}, t("taken")))] : []));
+  const card = (k, v, attrs = {}) => h("div", { class: "card", "data-imp": k, ...attrs }, h("b", {}, String(v)), h("span", {}, t(k)));
+  const heldKeys = Object.values(report.taken ?? {}).flat();
+  $("#imp-summary").replaceChildren(card("rows", s.total),
+    card("valid", importable(), { title: imp.taken.size ? t("importableTitle")(s.valid, imp.taken.size) : undefined, "data-kernel-valid": s.valid }),
+    card("invalid", s.invalid), card("warnings", s.warnings), card("duplicates", s.duplicatesInFile),
+    card("taken", imp.taken.size, { title: onServer() ? heldKeys.join(", ") || undefined : t("localTaken") }));
+  // What the preview does not check: references to other records (a manager, an
+  // organisation) exist, which the commit checks against the directory.
+  const refs = Object.entries(state.doc.fields ?? {}).filter(([, sp]) => sp.type === "reference").map(([n, sp]) => label(sp, n));
+  const notes = [refs.length ? h("p", { class: "muted note", "data-note": "references" }, t("notChecked")(refs.join(", "))) : null,
+    onServer() ? null : h("p", { class: "muted note", "data-note": "local" }, t("localTaken"))];
   const indexes = [];
-  for (let i = 0; i < report.status.length; i++) if (!imp.onlyProblems || report.status[i] !== 0) indexes.push(i);
+  for (let i = 0; i < report.status.length; i++) if (!imp.onlyProblems || report.status[i] !== 0 || imp.taken.has(i)) indexes.push(i);
   const pages = Math.max(1, Math.ceil(indexes.length / PAGE));
   imp.page = Math.min(imp.page, pages - 1);
   const shown = indexes.slice(imp.page * PAGE, imp.page * PAGE + PAGE);
-  const verdict = ["valid", "warnings", "invalid"];
+  const verdict = ["rowValid", "rowWarnings", "rowInvalid"];
   const committed = new Map((imp.results ?? []).map((r) => [r.index, r]));
   const outcome = (i) => {
     const r = committed.get(i);
     // A row invalid in the file was never committed: its verdict column already says why.
     if (!r || r.invalid) return null;
-    if (r.id) return h("span", { class: "badge active", "data-outcome": "created" }, t("created"));
-    const why = r.violations?.map((v) => v.message).join("; ") ?? r.deny?.message ?? r.reason ?? r.error ?? "";
-    return h("span", { class: "badge inactive", "data-outcome": "refused", title: why }, `${t("refused")}: ${why}`);
+    if (r.id) return h("span", { class: "badge active", "data-outcome": "created", "data-id": r.id }, t("created"));
+    // Its errors (its warnings are in the verdict column already).
+    const errs = (r.violations ?? []).filter((v) => v.severity !== "warning");
+    const why = [...(errs.length ? errs : r.violations ?? []).map(violationText), ...(r.errors ?? []).map((e) => `${e.field ? fieldLabel(e.field) + t("colon") : ""}${e.message}`)].join("; ")
+      || r.deny?.message || r.reason || r.error || "";
+    return h("span", { class: "badge inactive", "data-outcome": "refused", title: why || undefined }, why ? `${t("refused")}${t("colon")}${why}` : t("refused"));
   };
   const table = h("table", { id: "imp-table", "data-source": onServer() ? "server" : "local" }, h("thead", {}, h("tr", {}, h("th", {}, t("line")), h("th", {}, t("verdict")), h("th", {}, t("name")), h("th", {}, t("login")), h("th", {}, t("errors")))),
     h("tbody", {}, shown.map((i) => {
-      const st = report.status[i], rec = rowRecord(i), info = imp.byIndex.get(i);
-      return h("tr", { class: st === 2 ? "row-invalid" : st === 1 ? "row-warning" : "", "data-status": st },
-        h("td", {}, String(info?.line ?? i + 2)), h("td", {}, h("span", { class: `badge ${st === 2 ? "inactive" : st === 1 ? "suspended" : "active"}` }, t(verdict[st]))),
-        h("td", {}, `${rec.firstName ?? ""} ${rec.lastName ?? ""}`), h("td", {}, String(rec.email ?? rec.username ?? "")),
-        h("td", {}, (info?.violations ?? []).map((v) => h("div", { class: `msg ${v.severity}` }, `${v.path.length ? label(state.doc.fields?.[v.path[0]], v.path[0]) + " : " : ""}${v.message}`)), outcome(i)));
+      const st = report.status[i], rec = rowRecord(i), info = imp.byIndex.get(i), taken = imp.taken.has(i);
+      const held = taken ? takenViolations(i) : [];
+      return h("tr", { class: st === 2 ? "row-invalid" : taken ? "row-taken" : st === 1 ? "row-warning" : "", "data-status": st, "data-taken": taken ? "true" : undefined },
+        h("td", {}, String(lineOf(i))),
+        h("td", {}, h("span", { class: `badge ${st === 2 ? "inactive" : taken ? "taken" : st === 1 ? "suspended" : "active"}`, "data-verdict": taken ? "taken" : verdict[st] }, t(taken ? "rowTaken" : verdict[st]))),
+        h("td", {}, `${rec.firstName ?? ""} ${rec.lastName ?? ""}`.trim()), h("td", {}, String(rec.email ?? rec.username ?? "")),
+        h("td", {}, held.map((v) => {
+          const holder = imp.taken.get(i)[v.params?.check]?.existingId;
+          return h("div", { class: "msg taken", "data-code": "duplicate", "data-check": v.params?.check, "data-field": v.path?.[0] },
+            `${fieldPrefix(v)}${v.message}`, holder ? [` — ${t("takenBy")} `, userRef(holder)] : null);
+        }),
+        (info?.violations ?? []).map((v) => h("div", { class: `msg ${v.severity}`, "data-code": v.code }, violationText(v))), outcome(i)));
     })));
   const pager = h("div", { class: "pager" },
     h("label", {}, h("input", { type: "checkbox", checked: imp.onlyProblems, onchange: (e) => { imp.onlyProblems = e.target.checked; imp.page = 0; renderImport(); } }), ` ${t("onlyProblems")}`),
@@ -594,7 +726,14 @@ function renderImport() {
     h("button", { type: "button", class: "secondary", disabled: imp.page === 0, onclick: () => { imp.page--; renderImport(); } }, t("prev")),
     h("span", {}, `${t("page")} ${imp.page + 1} / ${pages}`),
     h("button", { type: "button", class: "secondary", disabled: imp.page >= pages - 1, onclick: () => { imp.page++; renderImport(); } }, t("next")));
-  $("#imp-preview").replaceChildren(table, pager);
+  $("#imp-preview").replaceChildren(...notes.filter(Boolean), table, pager);
+  if (imp.imported) $("#imp-summary").append(importedCard());
+}
+
+// The commit's outcome, under the summary.
+function importedCard() {
+  const { created, refused } = imp.imported;
+  return h("div", { class: "card", "data-imp": "imported" }, h("b", {}, String(created)), h("span", {}, t("imported")(created) + (refused ? ` (${t("refusedCount")(refused)})` : "")));
 }
 
 async function commitImport() {
@@ -607,16 +746,15 @@ async function commitImport() {
       $("#imp-summary").append(h("div", { class: "msg error" }, err.message)); return;
     }
     imp.results = res.results ?? [];
+    imp.imported = { created: res.summary.created, refused: res.summary.refused };
     await reload();
     renderImport();
-    const n = res.summary.created, refused = res.summary.refused;
-    $("#imp-summary").append(h("div", { class: "card", "data-imp": "imported" }, h("b", {}, String(n)), h("span", {}, t("imported")(n) + (refused ? ` (${refused} ✗)` : ""))));
     return;
   }
   const todo = [];
   for (let i = 0; i < imp.report.status.length; i++) if (imp.report.status[i] !== 2) todo.push(i);
   const known = { organization: state.orgs };
-  const pool = [...state.users], accepted = [];
+  const pool = [...state.users], accepted = [], rows = [], results = [];
   let refused = 0;
   for (let k = 0; k < todo.length; k += 250) {
     for (const i of todo.slice(k, k + 250)) {
@@ -627,23 +765,28 @@ async function commitImport() {
       if (d.valid && d.complete) {
         const rec = { ...d.normalized, status: d.normalized.status ?? state.doc.lifecycle?.initial ?? "active", roles: [] };
         delete rec.password;
-        accepted.push(rec); pool.push(rec);
-      } else refused++;
+        accepted.push(rec); rows.push(i); pool.push(rec);
+      } else {
+        refused++;
+        results.push({ index: i, violations: d.violations.filter((v) => v.severity === "error") });
+      }
     }
     bar.value = Math.round(((k + 250) / todo.length) * 100);
     $("#imp-summary").replaceChildren(h("span", { class: "muted" }, `${t("committing")} ${Math.min(k + 250, todo.length)} / ${todo.length}`));
     await pause();
   }
-  await store.saveUsers(state.preset, accepted);
+  const saved = await store.saveUsers(state.preset, accepted);
+  saved.forEach((u, k) => results.push({ index: rows[k], id: u.id }));
+  imp.results = results;
+  imp.imported = { created: accepted.length, refused };
   await reload();
   renderImport();
-  $("#imp-summary").append(h("div", { class: "card", "data-imp": "imported" }, h("b", {}, String(accepted.length)), h("span", {}, t("imported")(accepted.length) + (refused ? ` (${refused} ✗)` : ""))));
 }
 
 // ------------------------------------------------------------------ wiring
 for (const b of document.querySelectorAll("[data-close]")) b.addEventListener("click", () => b.closest("dialog").close());
 $("#btn-new").addEventListener("click", () => openUser(null));
-$("#btn-import").addEventListener("click", () => { $("#imp-file").value = ""; $("#imp-summary").replaceChildren(); $("#imp-preview").replaceChildren(); $("#imp-progress").hidden = true; $("#imp-commit").disabled = true; $("#dlg-import").showModal(); });
+$("#btn-import").addEventListener("click", () => { imp = null; $("#imp-file").value = ""; $("#imp-summary").replaceChildren(); $("#imp-preview").replaceChildren(); $("#imp-progress").hidden = true; $("#imp-commit").disabled = true; $("#dlg-import").showModal(); });
 $("#imp-file").addEventListener("change", (e) => { const f = e.target.files?.[0]; if (f) runImport(f); });
 $("#imp-commit").addEventListener("click", commitImport);
 for (const id of ["#search", "#f-status", "#f-org", "#f-role"]) $(id).addEventListener("input", renderTable);
@@ -656,6 +799,8 @@ $("#lang").addEventListener("change", (e) => {
   if ($("#dlg-user").open) validateForm();
   if ($("#dlg-status").open) askTransition();
   if ($("#dlg-import").open && imp) renderImport();
+  if ($("#dlg-details").open && detailsOf) renderDetails();
+  if ($("#dlg-history").open && historyOf) renderHistory();
 });
 
 // ------------------------------------------------------------------ server: sign-in, history, delete
@@ -756,25 +901,84 @@ async function resume() {
 
 // One user as the server shows it to the signed-in user: the fields the kernel hides from
 // them are not in the answer, so they are not shown (only how many there are).
+let detailsOf = null; // the answer of the details dialog, drawn again in another language
 async function openDetails(u) {
   let read;
   try { read = await store.readUser(u.id); } catch (err) { window.alert(err.message); return; }
-  const user = read.user, specs = state.doc.fields ?? {};
-  const names = Object.keys(specs).filter((n) => specs[n].type !== "password" && user[n] !== undefined && user[n] !== null)
-    .concat(["roles", "status"].filter((n) => !specs[n] && user[n] !== undefined));
-  const show = (v) => (Array.isArray(v) ? v.join(", ") : typeof v === "boolean" ? t(v ? "yes" : "no") : String(v));
-  $("#det-list").replaceChildren(...names.flatMap((n) => [h("dt", { "data-field": n }, label(specs[n], t(n))), h("dd", { "data-field": n }, show(user[n]))]));
-  const hidden = read.fields?.hidden ?? [];
-  $("#det-hidden").textContent = hidden.length ? t("hiddenFields")(hidden.length) : "";
+  detailsOf = read;
+  renderDetails();
   $("#dlg-details").showModal();
 }
 
+function renderDetails() {
+  const read = detailsOf, user = read.user, specs = state.doc.fields ?? {};
+  const names = Object.keys(specs).filter((n) => specs[n].type !== "password" && user[n] !== undefined && user[n] !== null)
+    .concat(["roles", "groups", "status", "statusUntil"].filter((n) => !specs[n] && user[n] !== undefined && user[n] !== null));
+  $("#det-who").textContent = userName(user);
+  $("#det-who").title = [loginOf(user), user.id].filter(Boolean).join(" · ");
+  $("#det-list").replaceChildren(...names.flatMap((n) => [h("dt", { "data-field": n, title: n }, fieldLabel(n)), h("dd", { "data-field": n }, valueOf(n, user[n]))]));
+  const hidden = read.fields?.hidden ?? [];
+  $("#det-hidden").textContent = hidden.length ? t("hiddenFields")(hidden.length) : "";
+}
+
+// A user's audit history: who did what and when, and what it changed, for people (labels,
+// names, dates in the reader's locale); the raw codes and ids stay in `data-*` and `title`.
+let historyOf = null; // { user, entries }
 async function openHistory(u) {
-  const entries = await store.history(u.id);
-  $("#hist-who").textContent = `${u.firstName ?? ""} ${u.lastName ?? ""}`;
-  $("#hist-list").replaceChildren(...entries.map((e) => h("li", { "data-action": e.action },
-    `${new Date(e.at * 1000).toISOString().slice(0, 16).replace("T", " ")} — ${e.action} — ${e.actor}${e.after?.status && e.before?.status !== e.after?.status ? ` → ${e.after.status}` : ""}`)));
+  let entries;
+  try { entries = await store.history(u.id); } catch (err) { window.alert(err.message); return; }
+  historyOf = { user: u, entries };
+  renderHistory();
   $("#dlg-history").showModal();
+}
+
+// The fields an entry changed, in the policy's order, then the directory's own.
+function changedFields(before, after) {
+  const order = Object.keys(state.doc.fields ?? {});
+  const keys = [...new Set([...order, ...Object.keys(before), ...Object.keys(after)])]
+    .filter((k) => (k in before || k in after) && !["id", "version"].includes(k) && state.doc.fields?.[k]?.type !== "password");
+  return keys.filter((k) => JSON.stringify(before[k] ?? null) !== JSON.stringify(after[k] ?? null));
+}
+
+function historyEntry(e) {
+  const when = new Date(e.at * 1000), kernel = e.decision?.kernel ?? {};
+  const via = typeof e.via === "string" && e.via.startsWith("key:") ? e.via.slice(4) : null;
+  const head = h("div", { class: "hist-head" },
+    h("time", { datetime: when.toISOString(), title: when.toISOString() }, fmtDateTime(when)),
+    h("b", { class: "act", "data-code": e.action, title: e.action }, actionLabel(e.action)),
+    h("span", { class: "by" }, `${t("by")} `, userRef(e.actor), via ? [` ${t("viaKey")} `, h("code", {}, via)] : null));
+  const changes = [];
+  if (e.before && e.after) {
+    for (const k of changedFields(e.before, e.after)) {
+      changes.push(h("li", { "data-field": k }, h("span", { class: "fld", title: k }, fieldLabel(k)), t("colon"), valueOf(k, e.before[k]), " → ", valueOf(k, e.after[k])));
+    }
+  } else if (e.after?.status) {
+    changes.push(h("li", { "data-field": "status" }, h("span", { class: "fld", title: "status" }, t("initialStatus")), t("colon"), valueOf("status", e.after.status)));
+  }
+  // A transition's reason, as its author gave it.
+  if (e.action === "users.status" && kernel.to && typeof kernel.reason === "string" && kernel.reason) {
+    changes.push(h("li", { "data-field": "reason" }, h("span", { class: "fld" }, t("historyReason")), t("colon"), h("q", {}, kernel.reason)));
+  }
+  const ob = STRINGS[state.lang].obligations;
+  const follow = (e.obligations ?? []).filter((o) => o.kind !== "audit");
+  return h("li", { "data-action": e.action, "data-seq": e.seq, "data-actor": e.actor }, head,
+    changes.length ? h("ul", { class: "changes" }, changes) : null,
+    follow.length ? h("div", { class: "muted then" }, `${t("then")} `, follow.map((o) => obligationText(o, ob)).join(", ")) : null);
+}
+
+// An obligation for people: what follows, with its date, roles or groups.
+function obligationText(o, ob) {
+  let text = ob[o.kind] ?? o.kind;
+  if (o.kind === "scheduleExpiry" && o.at && !Number.isNaN(new Date(o.at).getTime())) text += ` ${fmtDateTime(new Date(o.at))}`;
+  if (o.roles?.length) text += ` (${o.roles.map(roleLabel).join(", ")})`;
+  if (o.groups?.length) text += ` (${o.groups.map(groupLabel).join(", ")})`;
+  return text;
+}
+
+function renderHistory() {
+  const { user, entries } = historyOf;
+  $("#hist-who").textContent = userName(knownUser(user.id) ?? user);
+  $("#hist-list").replaceChildren(...(entries.length ? entries.map(historyEntry) : [h("li", { class: "muted" }, t("noHistory"))]));
 }
 
 async function removeUser(u) {
