@@ -403,7 +403,7 @@ test("the import preview marks rows whose keys the directory holds apart from in
   assert.equal(errors.length, 0, errors.join("\n"));
 });
 
-test("the import preview speaks the console's language (the server answers in English)", async () => {
+test("the import preview speaks the console's language", async () => {
   await language("fr");
   const csv = "firstName,lastName,email,jobTitle,manager,status,organization\nBad,Row,not-an-email,QA Engineer,,active,company\n";
   await page.click("#btn-import");
@@ -500,5 +500,30 @@ test("the details show the manager's name, the status, role and group labels and
   assert.equal(await dd("birthdate").textContent(), "14 mai 1991");
   await page.click("#dlg-details [data-close]");
   await language("en");
+  assert.equal(errors.length, 0, errors.join("\n"));
+});
+
+test("the server's refusals come in the console's language (Accept-Language)", async () => {
+  await signIn("crm", "ana.lopez@crm.example");
+  await page.selectOption("#lang", "fr");
+  try {
+    await page.click("#btn-new");
+    await page.locator("#dlg-user[open]").waitFor();
+    const record = { username: "pblanc", firstName: "Pia", lastName: "Blanc", email: "pia.blanc@crm.example", employeeId: "EMP-00077", organization: "acme", password: "Copper-Harbour-93!k" };
+    for (const [k, v] of Object.entries(record)) await page.fill(`#f-${k}`, v);
+    await page.locator("#user-save:not([disabled])").waitFor();
+    await page.click("#user-save");
+    const shown = await page.locator("#form-notes [data-server=refused]").textContent();
+    // The same request asked in each language: the form shows the French answer.
+    const ask = (lang) => page.evaluate(async ([body, lang]) => (await (await fetch("/api/v1/users", {
+      method: "POST", headers: { "content-type": "application/json", "x-warden-csrf": "1", "accept-language": lang }, body: JSON.stringify(body),
+    })).json()).deny.message, [record, lang]);
+    const [fr, en] = [await ask("fr"), await ask("en")];
+    assert.notEqual(fr, en);
+    assert.equal(shown, fr);
+    await page.click("#dlg-user [data-close]");
+  } finally {
+    await page.selectOption("#lang", "en");
+  }
   assert.equal(errors.length, 0, errors.join("\n"));
 });

@@ -794,6 +794,7 @@ $("#view").addEventListener("input", (e) => { state.view = e.target.value; rende
 $("#preset").addEventListener("change", (e) => (onServer() ? signInTo(e.target.value) : loadPreset(e.target.value)));
 $("#lang").addEventListener("change", (e) => {
   state.lang = e.target.value; localStorage.setItem("warden.lang", state.lang);
+  store.setLanguage(state.lang);
   // Before a policy is loaded (not signed in yet) only the page's own text changes.
   if (state.doc) renderAll(); else renderStatic();
   if ($("#dlg-user").open) validateForm();
@@ -990,6 +991,7 @@ async function removeUser(u) {
 await init();
 $("#preset").replaceChildren(...presets().map((p) => h("option", { value: p.name }, `${p.id} · ${p.title.split(":")[0]}`)));
 $("#lang").value = state.lang;
+store.setLanguage(state.lang);
 const boot = await store.init();
 if (boot.mode === "server" && boot.session) state.preset = boot.session.tenant;
 $("#preset").value = state.preset;

@@ -19,8 +19,14 @@ export class ServerError extends Error {
   }
 }
 
+// The console's language, asked of the server for the kernel's messages (Accept-Language:
+// the server renders violations and denials in it, English when the policy lacks it).
+let LANG = null;
+/** Sets the language the server's messages are asked in (the console's UI language). */
+export function setLanguage(lang) { LANG = lang; }
+
 async function api(method, path, body, raw, extra) {
-  const headers = { "x-warden-csrf": "1", ...(extra ?? {}) };
+  const headers = { "x-warden-csrf": "1", ...(LANG ? { "accept-language": LANG } : {}), ...(extra ?? {}) };
   if (body !== undefined && !raw) headers["content-type"] = "application/json";
   const res = await fetch(`/api/v1${path}`, { method, headers, credentials: "same-origin", body: raw ? body : body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
