@@ -26,7 +26,8 @@ before(async () => {
     let buf = "";
     server.stdout.on("data", (d) => { buf += d; const m = buf.match(/listening on (http:\/\/[^\s]+)/); if (m) resolve(m[1]); });
     server.on("exit", (code) => reject(new Error(`warden-server exited with ${code}`)));
-    setTimeout(() => reject(new Error("warden-server did not start in 60 s")), 60000);
+    // unref: once the server is up, this timer must not keep the test process alive.
+    setTimeout(() => reject(new Error("warden-server did not start in 60 s")), 60000).unref();
   });
   profile = mkdtempSync(join(tmpdir(), "warden-chromium-"));
   context = await chromium.launchPersistentContext(profile, {
