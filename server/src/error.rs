@@ -217,8 +217,11 @@ pub enum ApiError {
     PluginsUnavailable {
         /// The host's load error code (`structure`, `compile_rate_limited`, ...).
         code: String,
-        /// The host's load error.
+        /// The host's load error, without the plugin's name.
         message: String,
+        /// The stored name of the plugin at fault, when one is: told to the tenant's
+        /// administrators (`loadError`) and the log, not to every caller the 503 answers.
+        plugin: Option<String>,
     },
     /// Anything else: logged, answered with a bare 500.
     #[error("internal error: {0}")]
@@ -343,7 +346,7 @@ impl ApiError {
                 "error": "unavailable",
                 "message": "the database is unavailable; retry later"
             }),
-            ApiError::PluginsUnavailable { code, message } => serde_json::json!({
+            ApiError::PluginsUnavailable { code, message, .. } => serde_json::json!({
                 "error": "plugins_unavailable",
                 "code": code,
                 "message": format!("the tenant's plugins cannot be loaded on this server, and its decisions are not made without them ({message}): its administrator can list them (GET /api/v1/plugins, `loadError`) and replace or remove the plugin at fault; `compile_rate_limited` passes within a minute")

@@ -483,6 +483,10 @@ impl AcceptLanguage {
     ///
     /// The response is then labelled with it ([`content_language`]).
     pub fn negotiate(&self, policy: &Policy) -> Lang {
+        if self.ranges.is_empty() {
+            // No preference (or none readable): the default, without looking at the policy.
+            return self.answer_in(Lang::En);
+        }
         let mut candidates = Lang::ALL.to_vec();
         candidates.extend(policy.added_languages());
         self.answer_in(self.choose(&candidates))
@@ -498,38 +502,43 @@ impl AcceptLanguage {
         lang
     }
 
-    /// The best of `candidates` (the default, English, first) for these preferences.
+    /// The best of `candidates` (the default, English, first) for these preferences, in
+    /// time proportional to ranges × candidates: whether a candidate is named by a range
+    /// and whether it is excluded are worked out once per candidate.
     fn choose(&self, candidates: &[Lang]) -> Lang {
-        let named = |tag: &str| {
-            self.ranges
-                .iter()
-                .any(|r| r.range != "*" && fit(&r.range, tag).is_some())
-        };
-        let excluded = |tag: &str| {
-            self.ranges.iter().any(|r| {
-                r.q == 0
-                    && if r.range == "*" {
-                        !named(tag)
-                    } else {
-                        matches!(fit(&r.range, tag), Some(3 | 1))
-                    }
+        // Per candidate: named by a range other than `*`; excluded by a `q=0` range.
+        let judged: Vec<(Lang, bool)> = candidates
+            .iter()
+            .filter_map(|c| {
+                let tag = c.as_str();
+                let named = self
+                    .ranges
+                    .iter()
+                    .any(|r| r.range != "*" && fit(&r.range, tag).is_some());
+                let excluded = self.ranges.iter().any(|r| {
+                    r.q == 0
+                        && if r.range == "*" {
+                            !named
+                        } else {
+                            matches!(fit(&r.range, tag), Some(3 | 1))
+                        }
+                });
+                (!excluded).then_some((*c, named))
             })
-        };
+            .collect();
         let mut wanted: Vec<&LanguageRange> = self.ranges.iter().filter(|r| r.q > 0).collect();
         // Stable: equal weights keep the header's order.
         wanted.sort_by_key(|r| std::cmp::Reverse(r.q));
         for r in wanted {
             let mut best: Option<(u8, Lang)> = None;
-            for c in candidates {
-                let tag = c.as_str();
+            for (c, named) in &judged {
                 let score = if r.range == "*" {
-                    (!named(tag)).then_some(0)
+                    (!named).then_some(0)
                 } else {
-                    fit(&r.range, tag)
+                    fit(&r.range, c.as_str())
                 };
                 if let Some(score) = score
                     && best.is_none_or(|(b, _)| score > b)
-                    && !excluded(tag)
                 {
                     best = Some((score, *c));
                 }

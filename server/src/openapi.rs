@@ -450,7 +450,7 @@ fn server_shapes() -> Map<String, Value> {
                     "plugins": {"type": "array", "items": s("Plugin")},
                     "settings": s("PluginSettings"),
                     "generation": {"type": "integer", "description": "The tenant's plugin generation (bumped by every change)."},
-                    "loadError": {"type": "object", "description": "Present when the stored plugins cannot be loaded on this instance (the tenant's decisions then answer 503): the host's `code` and `message`; the plugins are still listed, to be replaced or removed."}
+                    "loadError": {"type": "object", "description": "Present when the stored plugins cannot be loaded on this instance (the tenant's decisions then answer 503): the host's `code` and `message`, and `plugin`, the stored name of the plugin at fault when one is; the plugins are still listed, to be replaced or removed."}
                 }
             }),
         ),

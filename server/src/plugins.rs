@@ -391,12 +391,12 @@ async fn load(app: &App, tenant: &str) -> Result<(i64, Option<Arc<TenantPlugins>
     match load_blocking(Arc::clone(&registry), tenant.to_owned(), settings, specs).await? {
         Ok(_) => Ok((generation, registry.snapshot(tenant))),
         Err(e) => {
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            let message = load_message(&e, &names);
-            tracing::error!(tenant, code = e.code(), error = %message, "stored plugins cannot be loaded");
+            let plugin = e.position().and_then(|i| names.get(i)).cloned();
+            tracing::error!(tenant, code = e.code(), plugin, error = %e.cause(), "stored plugins cannot be loaded");
             Err(ApiError::PluginsUnavailable {
                 code: e.code().to_owned(),
-                message,
+                message: e.cause().to_string(),
+                plugin,
             })
         }
     }
@@ -922,10 +922,18 @@ async fn list(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Value>
 }
 
 /// A set that cannot be loaded, as an administration response tells it (`loadError`):
-/// the host's code and message.
+/// the host's code and message, and the plugin at fault (`plugin`, its stored name) when
+/// one is.
 fn load_failure(e: &ApiError) -> Value {
     match e {
-        ApiError::PluginsUnavailable { code, message } => {
+        ApiError::PluginsUnavailable {
+            code,
+            message,
+            plugin: Some(name),
+        } => {
+            json!({"code": code, "message": format!("plugin `{name}`: {message}"), "plugin": name})
+        }
+        ApiError::PluginsUnavailable { code, message, .. } => {
             json!({"code": code, "message": message})
         }
         other => json!({"code": "unknown", "message": other.to_string()}),

@@ -261,7 +261,8 @@ fn obj(v: Value) -> Map<String, Value> {
     }
 }
 
-/// Adds an organisation.
+/// Adds an organisation, unless the tenant has it already (in any spelling: ids are
+/// unique ignoring case, and an `ACME` an administrator made stands for the demo's `acme`).
 ///
 /// # Errors
 /// Store errors.
@@ -273,7 +274,7 @@ pub async fn add_organization(
     active: bool,
 ) -> Result<(), ApiError> {
     sqlx::query(
-        "INSERT INTO organizations (tenant_id, id, name, active) VALUES ($1, $2, $3, $4) ON CONFLICT (tenant_id, id) DO NOTHING",
+        "INSERT INTO organizations (tenant_id, id, name, active) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
     )
     .bind(tenant)
     .bind(id)
