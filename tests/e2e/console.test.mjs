@@ -197,3 +197,39 @@ test("a local import marks rows whose keys the users stored in this browser hold
   assert.equal(await page.locator('[data-stat="total"] b').textContent(), String(total + 1));
   assert.deepEqual(errors, []);
 });
+
+test("the import's file button and the page's accessible names speak the console's language", async () => {
+  await page.selectOption("#lang", "fr");
+  try {
+    assert.equal(await page.title(), "Warden — administration des utilisateurs");
+    assert.equal(await page.getAttribute("#search", "aria-label"), "Rechercher");
+    assert.equal(await page.getAttribute("#f-role", "aria-label"), "Rôle");
+    assert.equal(await page.getAttribute("#stats", "aria-label"), "Statistiques");
+    await page.click("#btn-import");
+    await page.locator("#dlg-import[open]").waitFor();
+    // The browser's own button (in the browser's language) is not shown: the console's is.
+    assert.equal(await page.locator("#imp-file").isVisible(), false);
+    assert.equal(await page.locator("#imp-choose").textContent(), "Choisir un fichier…");
+    assert.equal(await page.locator("#imp-file-name").textContent(), "Aucun fichier choisi");
+    // It opens the file chooser, from the keyboard too.
+    await page.focus("#imp-choose");
+    const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.keyboard.press("Enter")]);
+    const csv = "firstName,lastName,email,password,organization\nKaty,Hill,katy.hill@example.com,Wind&Tunnel1958!,acme\n";
+    await chooser.setFiles({ name: "gens.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    await page.locator("#imp-table").waitFor();
+    assert.equal(await page.locator("#imp-file-name").textContent(), "gens.csv");
+    assert.equal(await page.locator('[data-imp="rows"] b').textContent(), "1");
+    // The name stays in another language; the label follows it.
+    await page.selectOption("#lang", "en");
+    assert.equal(await page.locator("#imp-choose").textContent(), "Choose a file…");
+    assert.equal(await page.locator("#imp-file-name").textContent(), "gens.csv");
+    await page.click("#dlg-import [data-close]");
+    // Opened again: no file chosen.
+    await page.click("#btn-import");
+    assert.equal(await page.locator("#imp-file-name").textContent(), "No file chosen");
+    await page.click("#dlg-import [data-close]");
+  } finally {
+    await page.selectOption("#lang", "en");
+  }
+  assert.deepEqual(errors, []);
+});

@@ -528,3 +528,172 @@ test("the server's refusals come in the console's language (Accept-Language)", a
   }
   assert.equal(errors.length, 0, errors.join("\n"));
 });
+
+// ------------------------------------------------------------------ roles, status, header and forms for people
+
+// The list's roles cells: the text people read and the raw ids kept, by login.
+const roleCells = () => page.locator("#users tbody tr").evaluateAll((trs) => Object.fromEntries(trs.map((tr) => {
+  const td = tr.querySelector("td[data-col=roles]") ?? tr.children[3];
+  return [tr.children[1].textContent, { text: td.textContent, ids: [...td.querySelectorAll("[data-role]")].map((x) => x.dataset.role) }];
+})));
+
+test("the list's Roles column shows the policy's role labels (raw ids kept), and sorts, searches and filters by them", async () => {
+  await signIn("hr-platform", "hugo.renard@company.com");
+  await language("fr");
+  let cells = await roleCells();
+  assert.deepEqual(cells["hugo.renard@company.com"], { text: "Administrateur RH", ids: ["hrAdmin"] });
+  assert.deepEqual(cells["marc.dubois@company.com"], { text: "Manager", ids: ["manager"] });
+  assert.deepEqual(cells["sophie.martin@company.com"], { text: "Salarié", ids: ["employee"] });
+  assert.deepEqual(cells["sarah.martinez@company.com"], { text: "Directeur", ids: ["director"] });
+  // Paul was deactivated above: his roles were removed.
+  assert.deepEqual(cells["paul.petit@company.com"], { text: "—", ids: [] });
+  assert.equal(await page.locator("#users tbody tr", { hasText: "hugo.renard@company.com" }).locator("[data-roles]").getAttribute("title"), "hrAdmin");
+  // Sorted by what people read, both ways.
+  const rolesColumn = async () => (await page.locator("#users tbody td[data-col=roles]").allTextContents());
+  await page.click("#users th[data-sort=roles]");
+  let shown = await rolesColumn();
+  assert.deepEqual(shown, [...shown].sort((a, b) => a.localeCompare(b, "fr")));
+  assert.equal(shown[0], "—");
+  await page.click("#users th[data-sort=roles]");
+  shown = await rolesColumn();
+  assert.deepEqual(shown, [...shown].sort((a, b) => b.localeCompare(a, "fr")));
+  await page.click("#users th[data-sort=name]");
+  // The search finds a role by its label and by its id.
+  for (const q of ["administrateur rh", "hrAdmin"]) {
+    await page.fill("#search", q);
+    assert.deepEqual(await logins(), ["hugo.renard@company.com"], q);
+  }
+  await page.fill("#search", "");
+  await language("en");
+  cells = await roleCells();
+  assert.equal(cells["marc.dubois@company.com"].text, "People manager");
+  // A role given by the policy's role field (the rental's account type) is shown and filtered.
+  await signIn("rental-platform", "alice@rental.example");
+  cells = await roleCells();
+  assert.deepEqual(cells["alice@rental.example"], { text: "Administrator", ids: ["administrator"] });
+  assert.deepEqual(cells["samir@rental.example"], { text: "Supplier", ids: ["supplier"] });
+  await page.selectOption("#f-role", "administrator");
+  assert.deepEqual(await logins(), ["alice@rental.example"]);
+  await page.selectOption("#f-role", "");
+  assert.equal(errors.length, 0, errors.join("\n"));
+});
+
+test("the status dialog dates the end in the reader's locale and names the roles it removes, raw values kept", async () => {
+  // Signed in as Alice (rental). A temporary suspension: its end, as people read it.
+  const ends = async (lang) => {
+    await language(lang);
+    await page.locator("#users tbody tr", { hasText: "samir@rental.example" }).locator("button").nth(1).click();
+    await page.locator("#dlg-status[open]").waitFor();
+    await page.selectOption("#st-to", "suspended");
+    await page.fill("#st-reason", "documents to check");
+    await page.fill("#st-days", "14");
+    const li = page.locator("#st-verdict li[data-kind=scheduleExpiry]");
+    await li.waitFor();
+    const at = await li.getAttribute("data-at");
+    const expected = await page.evaluate(([s, l]) => new Intl.DateTimeFormat(navigator.languages.find((x) => x.startsWith(l)) ?? l, { dateStyle: "medium", timeStyle: "short" }).format(new Date(s)), [at, lang]);
+    const text = await li.textContent();
+    assert.ok(text.endsWith(` ${expected}`), `${text} / ${expected}`);
+    assert.ok(!text.includes(at.slice(0, 10)), text);
+    const who = await page.locator("#status-who").textContent();
+    await page.click("#dlg-status [data-close]");
+    return { text, who };
+  };
+  assert.match((await ends("en")).text, /^the status ends automatically on /);
+  const fr = await ends("fr");
+  assert.match(fr.text, /^le statut prend fin automatiquement le /);
+  assert.equal(fr.who, "Samir Haddad — Actif");
+  // A deactivation removes roles: named by their labels.
+  await signIn("hr-platform", "hugo.renard@company.com");
+  for (const [lang, name] of [["fr", "Salarié"], ["en", "Employee"]]) {
+    await language(lang);
+    await page.locator("#users tbody tr", { hasText: "sophie.martin@company.com" }).locator("button").nth(1).click();
+    await page.locator("#dlg-status[open]").waitFor();
+    await page.selectOption("#st-to", "inactive");
+    const li = page.locator("#st-verdict li[data-kind=removeRoles]");
+    await li.waitFor();
+    assert.match(await li.textContent(), new RegExp(`\\(${name}\\)$`));
+    assert.equal(await li.getAttribute("data-roles"), "employee");
+    await page.click("#dlg-status [data-close]");
+  }
+  assert.equal(errors.length, 0, errors.join("\n"));
+});
+
+test("the header lays out on clean lines in both languages, wide and narrow", async () => {
+  // Signed in as Hugo (HR): his name, his login in its title.
+  assert.equal(await page.locator("#who-name").textContent(), "Hugo Renard");
+  assert.match(await page.locator("#who-name").getAttribute("title"), /hugo\.renard@company\.com/);
+  try {
+    for (const width of [1280, 800]) {
+      await page.setViewportSize({ width, height: 860 });
+      for (const lang of ["en", "fr"]) {
+        await language(lang);
+        const r = await page.evaluate(() => {
+          const box = (el) => el.getBoundingClientRect();
+          const mid = (el) => { const b = box(el); return b.top + b.height / 2; };
+          // A text that wraps has more than one line box.
+          const wrapped = [...document.querySelectorAll("header *")].flatMap((el) => [...el.childNodes])
+            .filter((n) => n.nodeType === 3 && n.textContent.trim() && n.parentElement.offsetParent !== null && n.parentElement.closest("select") === null)
+            .filter((n) => { const g = document.createRange(); g.selectNodeContents(n); return new Set([...g.getClientRects()].map((x) => Math.round(x.top))).size > 1; })
+            .map((n) => n.textContent.trim());
+          const header = document.querySelector("header");
+          const misaligned = [...header.querySelectorAll("label")].filter((l) => Math.abs(mid(l.querySelector("span")) - mid(l.querySelector("select"))) > 4).map((l) => l.textContent.trim());
+          const who = document.querySelector("#who");
+          const pieces = [".brand", "#preset", "#lang", "#who"].map((s) => box(document.querySelector(s)));
+          const overlap = pieces.some((a, i) => pieces.some((b, j) => i < j && a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom));
+          const actions = [document.querySelector("#btn-import"), document.querySelector("#btn-new")].map(mid);
+          return { wrapped, misaligned, overlap, overflow: header.scrollWidth > header.clientWidth, whoSplit: Math.abs(mid(document.querySelector("#who-name")) - mid(document.querySelector("#btn-signout"))) > 4,
+            height: box(header).height, actionsApart: Math.abs(actions[0] - actions[1]) > 4 };
+        });
+        const at = `${lang} at ${width} px`;
+        assert.deepEqual(r.wrapped, [], `wrapped texts, ${at}`);
+        assert.deepEqual(r.misaligned, [], `labels beside their choices, ${at}`);
+        assert.equal(r.overlap, false, `no overlap, ${at}`);
+        assert.equal(r.overflow, false, `no overflow, ${at}`);
+        assert.equal(r.whoSplit, false, `the name beside Sign out, ${at}`);
+        assert.ok(r.height <= 90, `at most two rows (${r.height} px), ${at}`);
+        assert.equal(r.actionsApart, false, `Import and New user together, ${at}`);
+      }
+    }
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await language("en");
+  }
+  assert.equal(errors.length, 0, errors.join("\n"));
+});
+
+test("the user form names the role field's values and the referenced manager; a refused sign-in speaks the console's language", async () => {
+  // HR (Hugo): Sophie's manager is shown by name under the id, and offered by name.
+  const users = await serverUsers();
+  const marc = users.find((u) => u.email === "marc.dubois@company.com");
+  await language("fr");
+  await page.locator("#users tbody tr", { hasText: "sophie.martin@company.com" }).locator("button", { hasText: "Modifier" }).click();
+  await page.locator("#dlg-user[open]").waitFor();
+  assert.equal(await page.inputValue("#f-manager"), marc.id);
+  assert.equal(await page.locator("#r-manager").textContent(), "Marc Dubois");
+  assert.equal(await page.locator("#r-manager [data-id]").getAttribute("data-id"), marc.id);
+  assert.match(await page.locator(`#dl-manager option[value='${marc.id}']`).getAttribute("label"), /^Marc Dubois · marc\.dubois@company\.com$/);
+  await page.click("#dlg-user [data-close]");
+  // Rental (Alice): the account type, which gives the role, by the roles' labels.
+  await signIn("rental-platform", "alice@rental.example");
+  await page.locator("#users tbody tr", { hasText: "samir@rental.example" }).locator("button", { hasText: "Modifier" }).click();
+  await page.locator("#dlg-user[open]").waitFor();
+  const options = await page.locator("#f-accountType option").evaluateAll((os) => os.map((o) => [o.value, o.textContent]));
+  assert.deepEqual(options, [["", "—"], ["customer", "Client"], ["administrator", "Administrateur"], ["supplier", "Fournisseur"]]);
+  assert.equal(await page.inputValue("#f-accountType"), "supplier");
+  await page.click("#dlg-user [data-close]");
+  // A wrong password, in French.
+  await page.click("#btn-signout");
+  await page.locator("#dlg-signin[open]").waitFor();
+  await page.evaluate(() => { document.querySelector("#si-tenant").value = "rental-platform"; });
+  await page.fill("#si-login", "alice@rental.example");
+  await page.fill("#si-password", "not-her-password");
+  await page.click("#si-submit");
+  await page.waitForFunction(() => document.querySelector("#si-error").textContent !== "");
+  assert.equal(await page.locator("#si-error").textContent(), "Identifiant ou mot de passe incorrect.");
+  await page.fill("#si-password", PASSWORD);
+  await page.click("#si-submit");
+  await page.locator("#who:not([hidden])").waitFor();
+  await page.waitForFunction(() => document.querySelectorAll("#users tbody tr").length > 0);
+  await language("en");
+  assert.equal(errors.length, 0, errors.join("\n"));
+});

@@ -52,8 +52,18 @@ function userRef(id, attrs = {}) {
   const u = knownUser(id);
   return h("span", { class: "who", "data-id": id, title: u ? [loginOf(u), id].filter(Boolean).join(" · ") : id, ...attrs }, u ? userName(u) : id);
 }
-const roleLabel = (r) => label(state.doc.access?.roles?.[r], r);
+const roleLabel = (r) => (r === "superAdmin" ? label(state.doc.fields?.superAdmin, t("superAdmin")) : label(state.doc.access?.roles?.[r], r));
 const groupLabel = (g) => label(state.doc.access?.groups?.[g], g);
+// The roles a user holds, as ids: super admin first, the granted roles, then the one its
+// role field gives (e.g. `accountType`), when that value is one of the policy's roles.
+function rolesOf(u) {
+  const rf = state.doc.access?.roleField, roles = state.doc.access?.roles ?? {};
+  const ids = (u.superAdmin ? ["superAdmin"] : []).concat(u.roles ?? []);
+  if (rf && typeof u[rf] === "string" && Object.hasOwn(roles, u[rf])) ids.push(u[rf]);
+  return [...new Set(ids)];
+}
+// An enum field's value for people: the policy's labels of statuses and of roles.
+const enumLabel = (name, v) => (name === "status" ? statusLabel(v) : name === state.doc.access?.roleField && state.doc.access?.roles?.[v] ? roleLabel(v) : v);
 const actionLabel = (a) => t("auditActions")[a] ?? a;
 // A field's label: the policy's, else the console's for the directory's own attributes.
 const OWN = new Set(["roles", "groups", "status", "statusUntil", "organization"]);
@@ -165,6 +175,9 @@ function renderStatic() {
   document.documentElement.lang = state.lang;
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   for (const el of document.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
+  for (const el of document.querySelectorAll("[data-i18n-aria]")) el.setAttribute("aria-label", t(el.dataset.i18nAria));
+  document.title = t("title");
+  renderFileName();
 }
 
 function fillSelect(sel, first, values, fmt = (v) => v) {
@@ -190,7 +203,7 @@ function renderAll() {
   fillSelect($("#f-status"), t("allStatuses"), statuses, statusLabel);
   fillSelect($("#f-org"), t("allOrgs"), state.orgs);
   const roles = Object.keys(state.doc.access?.roles ?? {});
-  fillSelect($("#f-role"), t("allRoles"), ["superAdmin", ...roles], (r) => (r === "superAdmin" ? t("superAdmins") : label(state.doc.access.roles[r], r)));
+  fillSelect($("#f-role"), t("allRoles"), ["superAdmin", ...roles], (r) => (r === "superAdmin" ? t("superAdmins") : roleLabel(r)));
   renderStats();
   renderViewChoice();
   renderTable();
@@ -203,13 +216,27 @@ function renderStats() {
   $("#stats").replaceChildren(card("total", s.total), card("active", s.active), card("superAdmins", s.superAdmins), card("organizations", s.organizations));
 }
 
+// The list's columns: each one's text (what people read, and what it sorts by) and, for
+// some, a cell that keeps the raw codes in `data-*` and `title`.
 const COLS = [
   ["name", (u) => `${u.lastName ?? ""} ${u.firstName ?? ""}`.trim()],
   ["login", (u) => u.email ?? u.username ?? ""],
   ["organization", (u) => u.organization ?? ""],
-  ["roles", (u) => (u.superAdmin ? ["superAdmin"] : []).concat(u.roles ?? []).join(", ")],
-  ["status", (u) => u.status ?? "active"],
+  ["roles", (u) => rolesOf(u).map(roleLabel).join(", "), (u) => {
+    const ids = rolesOf(u);
+    if (!ids.length) return "—";
+    return h("span", { class: "roles", "data-roles": ids.join(" "), title: ids.join(", ") },
+      ids.flatMap((r, i) => [i ? ", " : null, h("span", { class: "role", "data-role": r }, roleLabel(r))]));
+  }],
+  ["status", (u) => statusLabel(u.status ?? "active"), (u) => {
+    const st = u.status ?? "active";
+    return h("span", { class: `badge ${st}`, "data-status": st, title: st }, statusLabel(st));
+  }],
 ];
+// What the search box matches in a user: its text values, its roles and status by id and
+// by label (in the console's language).
+const searchable = (u) => Object.values(u).filter((v) => typeof v === "string")
+  .concat(rolesOf(u), rolesOf(u).map(roleLabel), statusLabel(u.status ?? "active"));
 
 // ------------------------------------------------------------------ manager tree and N-1 view
 // The field holding a user's manager, when the policy has a manager relation (R001-03).
@@ -264,9 +291,9 @@ function renderTable() {
   const q = $("#search").value.trim().toLowerCase();
   const fs = $("#f-status").value, fo = $("#f-org").value, fr = $("#f-role").value;
   const rows = shownUsers().filter((u) =>
-    (!q || Object.values(u).some((v) => typeof v === "string" && v.toLowerCase().includes(q))) &&
+    (!q || searchable(u).some((v) => v.toLowerCase().includes(q))) &&
     (!fs || (u.status ?? "active") === fs) && (!fo || u.organization === fo) &&
-    (!fr || (fr === "superAdmin" ? u.superAdmin : (u.roles ?? []).includes(fr))));
+    (!fr || rolesOf(u).includes(fr)));
   const [key, get] = COLS.find(([k]) => k === state.sort.key) ?? COLS[0];
   rows.sort((a, b) => get(a).localeCompare(get(b), state.lang) * state.sort.dir);
   $("#users thead").replaceChildren(h("tr", {}, COLS.map(([k]) => h("th", {
@@ -274,7 +301,7 @@ function renderTable() {
     onclick: () => { state.sort = { key: k, dir: state.sort.key === k ? -state.sort.dir : 1 }; renderTable(); },
   }, t(k))), h("th", {}, "")));
   $("#users tbody").replaceChildren(...rows.map((u) => h("tr", { "data-id": u.id },
-    COLS.map(([k, g]) => h("td", {}, k === "status" ? h("span", { class: `badge ${g(u)}` }, statusLabel(g(u))) : g(u) || "—")),
+    COLS.map(([k, text, cell]) => h("td", { "data-col": k }, cell ? cell(u) : text(u) || "—")),
     h("td", {}, may(u, "users.update") ? h("button", { class: "link", onclick: () => openUser(u) }, t("edit")) : null,
       may(u, "users.status") ? h("button", { class: "link", onclick: () => openStatus(u) }, t("changeStatus")) : null,
       onServer() ? h("button", { class: "link", "data-action": "details", onclick: () => openDetails(u) }, t("details")) : null,
@@ -290,7 +317,7 @@ function inputFor(name, spec) {
   const id = `f-${name}`;
   const common = { id, name, "data-field": name };
   switch (spec.type) {
-    case "enum": return h("select", common, h("option", { value: "" }, "—"), (spec.values ?? []).map((v) => h("option", { value: v }, name === "status" ? statusLabel(v) : v)));
+    case "enum": return h("select", common, h("option", { value: "" }, "—"), (spec.values ?? []).map((v) => h("option", { value: v, title: v }, enumLabel(name, v))));
     case "boolean": return h("input", { ...common, type: "checkbox" });
     case "password": return h("input", { ...common, type: "password", autocomplete: "new-password" });
     case "email": return h("input", { ...common, type: "email", autocomplete: "off" });
@@ -333,7 +360,23 @@ async function openUser(user) {
     input.addEventListener("input", () => { form.touched.add(name); validateForm(); });
     input.addEventListener("blur", () => { form.touched.add(name); validateForm(); });
     const extra = [];
-    if (spec.type === "reference") extra.push(h("datalist", { id: `dl-${name}` }, (name === "organization" ? orgs : ids).map((v) => h("option", { value: v }))));
+    if (spec.type === "reference") {
+      // A user reference: the users by name in the list, and the chosen one's name under it.
+      extra.push(h("datalist", { id: `dl-${name}` }, (name === "organization" ? orgs : ids).map((v) => {
+        const u = name === "organization" ? null : knownUser(v);
+        return h("option", { value: v, label: u ? [userName(u), loginOf(u)].filter(Boolean).join(" · ") : undefined });
+      })));
+      if (name !== "organization") {
+        const who = h("div", { class: "msg muted ref-name", id: `r-${name}` });
+        const show = () => {
+          const u = input.value ? knownUser(input.value) : null;
+          who.replaceChildren(u ? userRef(u.id) : "");
+        };
+        input.addEventListener("input", show);
+        show();
+        extra.push(who);
+      }
+    }
     if (spec.type === "password") {
       if (user) extra.push(h("div", { class: "msg muted" }, t("keepPassword")));
       extra.push(h("div", { class: "meter", id: "pw-meter" }, h("i")), h("ul", { class: "checklist", id: "pw-checklist" }));
@@ -515,7 +558,8 @@ function openStatus(u, to) {
   $("#st-to").replaceChildren(...statuses.map((s) => h("option", { value: s }, statusLabel(s))));
   if (to && statuses.includes(to)) $("#st-to").value = to;
   $("#st-reason").value = ""; $("#st-days").value = "";
-  $("#status-who").textContent = `${u.firstName ?? ""} ${u.lastName ?? ""} — ${statusLabel(u.status ?? "active")}`;
+  $("#status-who").textContent = `${userName(u)} — ${statusLabel(u.status ?? "active")}`;
+  $("#status-who").title = [loginOf(u), u.id].filter(Boolean).join(" · ");
   askTransition();
   $("#dlg-status").showModal();
 }
@@ -534,10 +578,8 @@ function askTransition() {
     const d = state.warden.transition(input, state.lang);
     statusDecision = d;
     if (d.decision === "allow") {
-      const ob = STRINGS[state.lang].obligations;
       box.className = "verdict allow";
-      box.replaceChildren(h("b", {}, t("allowed")), h("ul", {}, d.obligations.map((o) =>
-        h("li", {}, `${ob[o.kind] ?? o.kind}${o.kind === "scheduleExpiry" ? ` ${o.at.slice(0, 10)}` : ""}${o.roles ? ` (${o.roles.join(", ")})` : ""}`))));
+      box.replaceChildren(h("b", {}, t("allowed")), h("ul", {}, d.obligations.map(obligationItem)));
     } else {
       box.className = "verdict deny";
       box.replaceChildren(h("b", {}, d.deny.message), d.deny.hint ? h("div", {}, d.deny.hint) : "");
@@ -783,11 +825,19 @@ async function commitImport() {
   renderImport();
 }
 
+// The chosen file's name, or that none is chosen, in the console's language.
+function renderFileName() {
+  const f = $("#imp-file").files?.[0];
+  $("#imp-file-name").textContent = f ? f.name : t("noFileChosen");
+}
+
 // ------------------------------------------------------------------ wiring
 for (const b of document.querySelectorAll("[data-close]")) b.addEventListener("click", () => b.closest("dialog").close());
 $("#btn-new").addEventListener("click", () => openUser(null));
-$("#btn-import").addEventListener("click", () => { imp = null; $("#imp-file").value = ""; $("#imp-summary").replaceChildren(); $("#imp-preview").replaceChildren(); $("#imp-progress").hidden = true; $("#imp-commit").disabled = true; $("#dlg-import").showModal(); });
-$("#imp-file").addEventListener("change", (e) => { const f = e.target.files?.[0]; if (f) runImport(f); });
+$("#btn-import").addEventListener("click", () => { imp = null; $("#imp-file").value = ""; renderFileName(); $("#imp-summary").replaceChildren(); $("#imp-preview").replaceChildren(); $("#imp-progress").hidden = true; $("#imp-commit").disabled = true; $("#dlg-import").showModal(); });
+// The console's file button (in its language) opens the browser's hidden file input.
+$("#imp-choose").addEventListener("click", () => $("#imp-file").click());
+$("#imp-file").addEventListener("change", (e) => { renderFileName(); const f = e.target.files?.[0]; if (f) runImport(f); });
 $("#imp-commit").addEventListener("click", commitImport);
 for (const id of ["#search", "#f-status", "#f-org", "#f-role"]) $(id).addEventListener("input", renderTable);
 $("#view").addEventListener("input", (e) => { state.view = e.target.value; renderTable(); });
@@ -808,7 +858,11 @@ $("#lang").addEventListener("change", (e) => {
 function renderWho() {
   const s = store.session();
   $("#who").hidden = !s;
-  if (s) $("#who-name").textContent = `${s.user.firstName ?? s.user.username ?? ""} ${s.user.lastName ?? ""} (${s.user.email ?? s.user.username ?? s.user.id})`;
+  // The name; the login and id in its title (a long e-mail would crowd the header).
+  if (s) {
+    $("#who-name").textContent = userName(s.user);
+    $("#who-name").title = [loginOf(s.user), s.user.id].filter(Boolean).join(" · ");
+  }
 }
 
 function signInTo(tenant) {
@@ -829,7 +883,9 @@ $("#signin-form").addEventListener("submit", async (e) => {
     if (s.mustChangePassword) await openNewPassword(s, current);
     else await loadPreset(s.tenant);
   } catch (err) {
-    $("#si-error").textContent = err.message;
+    // A refused sign-in is answered with a code and an English text: the console says it in
+    // its own language.
+    $("#si-error").textContent = err.status === 401 && err.body?.error === "unauthenticated" ? t("signInRefused") : err.message;
   }
 });
 $("#btn-signout").addEventListener("click", async () => {
@@ -967,8 +1023,16 @@ function historyEntry(e) {
     follow.length ? h("div", { class: "muted then" }, `${t("then")} `, follow.map((o) => obligationText(o, ob)).join(", ")) : null);
 }
 
+// An obligation as a list item: its text for people, its raw kind, date, roles and groups
+// kept in `data-*` and `title`.
+function obligationItem(o) {
+  const raw = [o.at, ...(o.roles ?? []), ...(o.groups ?? [])].filter(Boolean);
+  return h("li", { "data-kind": o.kind, "data-at": o.at, "data-roles": o.roles?.join(" "), "data-groups": o.groups?.join(" "), title: raw.length ? raw.join(", ") : undefined },
+    obligationText(o));
+}
+
 // An obligation for people: what follows, with its date, roles or groups.
-function obligationText(o, ob) {
+function obligationText(o, ob = STRINGS[state.lang].obligations) {
   let text = ob[o.kind] ?? o.kind;
   if (o.kind === "scheduleExpiry" && o.at && !Number.isNaN(new Date(o.at).getTime())) text += ` ${fmtDateTime(new Date(o.at))}`;
   if (o.roles?.length) text += ` (${o.roles.map(roleLabel).join(", ")})`;
@@ -984,7 +1048,7 @@ function renderHistory() {
 
 async function removeUser(u) {
   // R000-09: an explicit confirmation.
-  if (!window.confirm(`${t("confirmDelete")} ${u.firstName ?? ""} ${u.lastName ?? ""}?`)) return;
+  if (!window.confirm(t("confirmDelete")(userName(u)))) return;
   try { await store.remove(u.id); await reload(); } catch (err) { window.alert(err.message); }
 }
 

@@ -1,10 +1,14 @@
 // UI strings only: every rule message comes from the core, in the chosen language.
 export const STRINGS = {
   en: {
+    // Page title, accessible names, the import's file button, the list's roles.
+    title: "Warden — user administration", statistics: "Statistics", searchLabel: "Search", role: "Role", view: "View",
+    chooseFile: "Choose a file…", noFileChosen: "No file chosen", superAdmin: "Super admin",
+    signInRefused: "Wrong login or password.",
     viewList: "List", viewTree: "Manager tree", viewN1: "My N-1", details: "Details", detailsTitle: "User details",
     hiddenFields: (n) => `${n} field(s) not shown: the policy does not let you see them.`, noManager: "No manager",
     taken: "Already in the directory", created: "Created", refused: "Refused", serverVerdict: "the server's verdict",
-    history: "History", delete: "Delete", confirmDelete: "Delete for good", signIn: "Sign in", signOut: "Sign out",
+    history: "History", delete: "Delete", confirmDelete: (name) => `Delete ${name} for good?`, signIn: "Sign in", signOut: "Sign out",
     password: "Password", historyTitle: "Audit history",
     console: "admin console", system: "System", language: "Language", loading: "Loading the policy kernel…",
     search: "Search name, email…", import: "Import CSV", newUser: "New user", noUsers: "No user matches.",
@@ -42,10 +46,13 @@ export const STRINGS = {
     },
   },
   fr: {
+    title: "Warden — administration des utilisateurs", statistics: "Statistiques", searchLabel: "Rechercher", role: "Rôle", view: "Affichage",
+    chooseFile: "Choisir un fichier…", noFileChosen: "Aucun fichier choisi", superAdmin: "Super administrateur",
+    signInRefused: "Identifiant ou mot de passe incorrect.",
     viewList: "Liste", viewTree: "Arbre hiérarchique", viewN1: "Mon N-1", details: "Détails", detailsTitle: "Fiche utilisateur",
     hiddenFields: (n) => `${n} champ(s) non affiché(s) : la politique ne vous permet pas de les voir.`, noManager: "Sans responsable",
     taken: "Déjà dans l'annuaire", created: "Créé", refused: "Refusé", serverVerdict: "le verdict du serveur",
-    history: "Historique", delete: "Supprimer", confirmDelete: "Supprimer définitivement", signIn: "Se connecter", signOut: "Se déconnecter",
+    history: "Historique", delete: "Supprimer", confirmDelete: (name) => `Supprimer définitivement ${name} ?`, signIn: "Se connecter", signOut: "Se déconnecter",
     password: "Mot de passe", historyTitle: "Historique d'audit",
     console: "console d'administration", system: "Système", language: "Langue", loading: "Chargement du noyau de règles…",
     search: "Rechercher nom, e-mail…", import: "Importer un CSV", newUser: "Nouvel utilisateur", noUsers: "Aucun utilisateur ne correspond.",
