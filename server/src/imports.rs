@@ -28,10 +28,6 @@ pub const MAX_IMPORT_BODY: usize = 8 << 20;
 /// invalid).
 pub const MAX_COMMIT_ROWS: usize = 10_000;
 
-/// Keys asked of the directory in one query of a preview (within SQLite's and
-/// PostgreSQL's limits on bound parameters).
-const KEYS_PER_QUERY: usize = 500;
-
 /// Bytes of a message, hint or error text an import report keeps of one violation or deny
 /// (cut on a character boundary).
 const REPORT_TEXT_BYTES: usize = 256;
@@ -132,50 +128,7 @@ pub async fn import(
     )
     .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     if !q.commit {
-        // Keys the directory already holds, per uniqueness check: every key of the file,
-        // asked in chunks.
-        let mut taken: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        let mut conn = app.db.pool().acquire().await?;
-        for (check, keys) in &report.lookups {
-            let keys: Vec<&String> = keys.iter().collect();
-            for chunk in keys.chunks(KEYS_PER_QUERY) {
-                let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
-                let sql = format!(
-                    "SELECT key FROM user_keys WHERE tenant_id = $1 AND check_id = $2 AND key IN ({})",
-                    marks.join(", ")
-                );
-                let mut q = sqlx::query_scalar::<_, String>(&sql)
-                    .bind(&tenant.id)
-                    .bind(check);
-                for k in chunk {
-                    q = q.bind(*k);
-                }
-                let held: std::collections::BTreeSet<String> =
-                    q.fetch_all(&mut *conn).await?.into_iter().collect();
-                taken.entry(check.clone()).or_default().extend(
-                    chunk
-                        .iter()
-                        .filter(|k| held.contains(**k))
-                        .map(|k| (*k).clone()),
-                );
-            }
-        }
-        taken.retain(|_, keys| !keys.is_empty());
-        let mut v = serde_json::to_value(&report)?;
-        if let Some(o) = v.as_object_mut() {
-            o.insert("taken".into(), serde_json::to_value(&taken)?);
-            o.remove("lookups");
-            // A preview shows the rows as they would be stored: never a password.
-            let secret = crate::users::password_fields(&tenant.policy);
-            if let Some(Value::Array(records)) = o.get_mut("records") {
-                for r in records.iter_mut().filter_map(Value::as_object_mut) {
-                    for f in &secret {
-                        r.remove(f);
-                    }
-                }
-            }
-        }
-        return Ok(v);
+        return preview(app, caller, report, lang).await;
     }
     let records = report.records.clone().unwrap_or_default();
     if records.len() > MAX_COMMIT_ROWS {
@@ -186,18 +139,7 @@ pub async fn import(
     // Every row is reported: a row the kernel found invalid in the file with its line and
     // violations, the others with what their commit did.
     let mut budget = REPORT_DETAIL_BYTES;
-    let mut invalid: BTreeMap<usize, Value> = BTreeMap::new();
-    for row in &report.rows {
-        if report.status.get(row.index) == Some(&(RowStatus::Invalid as u8)) {
-            let entry = json!({
-                "index": row.index,
-                "line": row.line,
-                "invalid": true,
-                "violations": serde_json::to_value(&row.violations)?,
-            });
-            invalid.insert(row.index, bound_row(entry, &mut budget));
-        }
-    }
+    let mut invalid = invalid_in_file(&report, &mut budget)?;
     let planned: Vec<usize> = (0..records.len())
         .filter(|i| {
             report
@@ -257,43 +199,26 @@ pub async fn import(
                     results.push(json!({"index": index, "id": w.user.get("id")}));
                     continue;
                 }
-                Err(ApiError::Invalid { violations }) => {
-                    json!({"index": index, "violations": violations})
-                }
-                Err(ApiError::PluginInvalid {
-                    violations,
-                    plugins,
-                }) => json!({"index": index, "violations": violations, "plugins": plugins}),
-                Err(ApiError::Forbidden { deny, reason }) => {
-                    json!({"index": index, "deny": deny, "reason": reason})
-                }
-                Err(ApiError::PluginDenied { deny, plugins }) => {
-                    json!({"index": index, "deny": deny, "plugins": plugins})
-                }
-                Err(ApiError::BadRequest(m)) => json!({"index": index, "error": m}),
-                // The row's own fault (a field it may not set, a manager cycle): refused,
-                // and the import goes on.
-                Err(ApiError::Malformed(m)) => {
-                    json!({"index": index, "error": m.message, "code": m.code, "field": m.field})
-                }
-                Err(ApiError::Conflict { errors }) => json!({"index": index, "errors": errors}),
-                Err(e) => {
-                    // The rows not reached yet that were found invalid are reported too.
-                    results.extend(invalid.into_values());
-                    let _ = finish(
-                        app,
-                        &import_id,
-                        "failed",
-                        json!({
-                            "summary": {"total": total, "invalid": report.summary.invalid},
-                            "planned": planned,
-                            "results": results,
-                            "by": by,
-                        }),
-                    )
-                    .await;
-                    return Err(e);
-                }
+                Err(e) => match refusal(index, e) {
+                    Ok(entry) => entry,
+                    Err(e) => {
+                        // The rows not reached yet that were found invalid are reported too.
+                        results.extend(invalid.into_values());
+                        let _ = finish(
+                            app,
+                            &import_id,
+                            "failed",
+                            json!({
+                                "summary": {"total": total, "invalid": report.summary.invalid},
+                                "planned": planned,
+                                "results": results,
+                                "by": by,
+                            }),
+                        )
+                        .await;
+                        return Err(e);
+                    }
+                },
             };
         refused += 1;
         results.push(bound_row(entry, &mut budget));
@@ -313,6 +238,212 @@ pub async fn import(
         o.insert("import".into(), import_id.into());
     }
     Ok(out)
+}
+
+/// The rows the kernel found invalid in the file, by index, each as an import report
+/// tells it (its line and violations, `invalid: true`), bounded ([`bound_row`]) from
+/// `budget`: the same entries in a preview and in a commit's report.
+fn invalid_in_file(
+    report: &import::ImportReport,
+    budget: &mut usize,
+) -> Result<BTreeMap<usize, Value>, ApiError> {
+    let mut invalid = BTreeMap::new();
+    for row in &report.rows {
+        if report.status.get(row.index) == Some(&(RowStatus::Invalid as u8)) {
+            let entry = json!({
+                "index": row.index,
+                "line": row.line,
+                "invalid": true,
+                "violations": serde_json::to_value(&row.violations)?,
+            });
+            invalid.insert(row.index, bound_row(entry, budget));
+        }
+    }
+    Ok(invalid)
+}
+
+/// A row's refusal as an import report tells it (not yet bounded): the violations, the
+/// deny, the error of a create that refused the row for a fault of its own. `Err` gives
+/// back an error that is not the row's (a store failure): it stops the import.
+fn refusal(index: usize, e: ApiError) -> Result<Value, ApiError> {
+    Ok(match e {
+        ApiError::Invalid { violations } => json!({"index": index, "violations": violations}),
+        ApiError::PluginInvalid {
+            violations,
+            plugins,
+        } => json!({"index": index, "violations": violations, "plugins": plugins}),
+        ApiError::Forbidden { deny, reason } => {
+            json!({"index": index, "deny": deny, "reason": reason})
+        }
+        ApiError::PluginDenied { deny, plugins } => {
+            json!({"index": index, "deny": deny, "plugins": plugins})
+        }
+        ApiError::BadRequest(m) => json!({"index": index, "error": m}),
+        // The row's own fault (a field it may not set, a manager cycle): refused, and the
+        // import goes on.
+        ApiError::Malformed(m) => {
+            json!({"index": index, "error": m.message, "code": m.code, "field": m.field})
+        }
+        ApiError::Conflict { errors } => json!({"index": index, "errors": errors}),
+        e => return Err(e),
+    })
+}
+
+/// A preview's verdict on one row, with the row's entry in its `results`.
+enum Verdict {
+    /// Refused by the kernel in the file (bounded already).
+    Invalid(Value),
+    /// Refused by its create: its violations with the store's answers, or its body.
+    Refused(Value),
+    /// Created, as far as the preview can tell; its warnings.
+    Valid(Value),
+}
+
+/// An import's preview: the kernel's report of the file (`summary`, `status` and `rows`:
+/// each row's verdict on its own and against the file's other rows), its `records` without
+/// passwords, and what the commit will do with each row as far as the directory can tell
+/// before writing:
+///
+/// - `results`, one entry per row in file order, with its `verdict`: `invalid` (the
+///   kernel refused it in the file; its entry as in the commit's report: `line`,
+///   `violations`, `invalid: true`), `refused` (its entry as the commit will report it:
+///   the violations of a create of the row validated with the store's answers, a
+///   `duplicate` naming its holder only when the actor may read it, or the create's own
+///   refusal of its body, e.g. an `id`), or `valid` (its warnings, if any, as
+///   `violations`). Each row is answered against the directory as it is, as the commit
+///   answers it: a row can name no user an earlier row of the file creates, since the
+///   server assigns new users' ids. Entries are bounded as the commit's report's are.
+/// - `summary.refused`: the rows valid in the file that are `refused`.
+/// - `taken`, kept for clients of the earlier preview: per uniqueness check, the keys of
+///   `refused` rows that the directory holds in the row's scope.
+///
+/// What the commit decides besides (the actor's authorization of each new account, the
+/// tenant's plugins, concurrent writers) a preview does not predict.
+///
+/// # Errors
+/// Store errors, plugin set load failures.
+async fn preview(
+    app: &App,
+    caller: &Caller,
+    report: import::ImportReport,
+    lang: warden_core::Lang,
+) -> Result<Value, ApiError> {
+    let tenant = &caller.tenant;
+    let actor = caller.actor()?;
+    let mut budget = REPORT_DETAIL_BYTES;
+    let mut invalid = invalid_in_file(&report, &mut budget)?;
+    let records = report.records.clone().unwrap_or_default();
+    // Each row the kernel accepted in the file, made into the record its create validates
+    // (or refused there, as its create will be).
+    let mut entries: Vec<Verdict> = Vec::with_capacity(records.len());
+    let mut asked: Vec<(usize, Map<String, Value>)> = Vec::new();
+    for (index, record) in records.into_iter().enumerate() {
+        if report.status.get(index) == Some(&(RowStatus::Invalid as u8)) {
+            entries.push(Verdict::Invalid(
+                invalid
+                    .remove(&index)
+                    .unwrap_or_else(|| json!({"index": index, "invalid": true})),
+            ));
+            continue;
+        }
+        match users::new_account(tenant, actor, record) {
+            Ok(account) => {
+                asked.push((index, account.record));
+                entries.push(Verdict::Valid(json!({"index": index})));
+            }
+            Err(e) => entries.push(Verdict::Refused(refusal(index, e)?)),
+        }
+    }
+    // Every row's checks answered at once, as each row's create answers its own.
+    let mut conn = app.db.pool().acquire().await?;
+    let to_validate: Vec<&Map<String, Value>> = asked.iter().map(|(_, r)| r).collect();
+    let decided = users::validate_all(
+        app,
+        &mut conn,
+        tenant,
+        actor,
+        &to_validate,
+        Mode::Import,
+        None,
+        lang,
+    )
+    .await?;
+    drop(conn);
+    let mut taken: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    for ((index, _), (decision, facts)) in asked.iter().zip(decided) {
+        let index = *index;
+        for c in decision
+            .checks
+            .iter()
+            .filter(|c| c.kind == warden_core::validate::CheckKind::Unique)
+        {
+            if facts.unique.get(&*c.check).is_some_and(|f| f.taken) {
+                taken
+                    .entry(c.check.to_string())
+                    .or_default()
+                    .insert(c.key.clone());
+            }
+        }
+        let Some(slot) = entries.get_mut(index) else {
+            continue;
+        };
+        *slot = if decision.accepted() {
+            let mut entry = json!({"index": index});
+            if !decision.violations.is_empty()
+                && let Some(o) = entry.as_object_mut()
+            {
+                o.insert(
+                    "violations".into(),
+                    serde_json::to_value(&decision.violations)?,
+                );
+            }
+            Verdict::Valid(entry)
+        } else {
+            Verdict::Refused(refusal(
+                index,
+                ApiError::Invalid {
+                    violations: decision.violations,
+                },
+            )?)
+        };
+    }
+    // In file order, bounded as the commit's report is: the rows invalid in the file
+    // first (above), then the others.
+    let mut results = Vec::with_capacity(entries.len());
+    let mut refused = 0_usize;
+    for entry in entries {
+        let (verdict, mut entry) = match entry {
+            Verdict::Invalid(e) => ("invalid", e),
+            Verdict::Refused(e) => {
+                refused += 1;
+                ("refused", bound_row(e, &mut budget))
+            }
+            Verdict::Valid(e) => ("valid", bound_row(e, &mut budget)),
+        };
+        if let Some(o) = entry.as_object_mut() {
+            o.insert("verdict".into(), verdict.into());
+        }
+        results.push(entry);
+    }
+    let mut v = serde_json::to_value(&report)?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("taken".into(), serde_json::to_value(&taken)?);
+        o.insert("results".into(), Value::Array(results));
+        if let Some(Value::Object(summary)) = o.get_mut("summary") {
+            summary.insert("refused".into(), refused.into());
+        }
+        o.remove("lookups");
+        // A preview shows the rows as they would be stored: never a password.
+        let secret = crate::users::password_fields(&tenant.policy);
+        if let Some(Value::Array(records)) = o.get_mut("records") {
+            for r in records.iter_mut().filter_map(Value::as_object_mut) {
+                for f in &secret {
+                    r.remove(f);
+                }
+            }
+        }
+    }
+    Ok(v)
 }
 
 /// `s` cut to at most `max` bytes, on a character boundary.

@@ -911,8 +911,15 @@ fn server_shapes() -> Map<String, Value> {
             "ImportResult",
             json!({
                 "type": "object",
+                "description": "A preview (`commit` false) or a commit's report. Both give every row's entry in `results`, in file order, with its `index`: a row the kernel refused in the file with its `line`, `violations` and `invalid: true`; a row the create refused with its `violations` (validated with the store's answers: a `duplicate` names its holder, `existingId`, only to an actor who may read it), `deny` or `error`. A commit's created row has its user's `id`, and the commit its `import` id. A preview's entries carry their `verdict` (`invalid`, `refused`, or `valid` with its warnings as `violations`), each row answered against the directory as its commit will be (a uniqueness key in the check's scope, references to organisations and live users; a row cannot name a user another row creates); the actor's authorization of each account and the tenant's plugins are decided at commit only. A preview also has the kernel's report of the file (`status`, `rows`, `columns`, `records` without passwords), `summary.refused`, and `taken`: per uniqueness check, the keys the directory holds in the refused rows' scopes.",
                 "required": ["summary", "results", "policy"],
-                "properties": {"summary": object.clone(), "results": {"type": "array"}, "policy": s("PolicyHash")}
+                "properties": {
+                    "summary": object.clone(),
+                    "results": {"type": "array", "items": object.clone()},
+                    "policy": s("PolicyHash"),
+                    "import": {"type": "string", "description": "A commit's import id."},
+                    "taken": {"type": "object", "description": "A preview's keys held in the directory, per uniqueness check.", "additionalProperties": {"type": "array", "items": {"type": "string"}}}
+                }
             }),
         ),
         (

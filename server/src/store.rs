@@ -1,6 +1,7 @@
 //! The directory's rows and the queries over them. Every query names its tenant; user ids
 //! are random and global, so a manager edge never crosses tenants.
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
 use crate::error::{ApiError, FieldError};
@@ -263,9 +264,39 @@ pub async fn user_by_login(
     }
 }
 
+/// Keys, key pairs or ids asked of the store in one query when many records' checks are
+/// answered at once ([`answer_checks_of`]): within SQLite's and PostgreSQL's limits on
+/// bound parameters.
+const KEYS_PER_QUERY: usize = 500;
+
+/// The scope a uniqueness check's key is held in: the normalised value of its `within`
+/// field, or the empty scope for a check over the whole tenant. The one place both the
+/// keys stored ([`set_keys`]) and the keys asked ([`answer_checks_of`]) take it from.
+fn scope_of(c: &Check) -> &str {
+    c.within.as_ref().map_or("", |w| w.value.as_str())
+}
+
+/// Whether an existence check names an organisation (the `organization` field), answered
+/// from `organizations`; every other reference (manager, supervisor) names a user.
+fn names_organization(c: &Check) -> bool {
+    &*c.field == "organization"
+}
+
+/// `$from, $from+1, ...`: `n` dollar placeholders, for an `IN (...)` list.
+fn marks(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The holders of uniqueness keys by check, scope and key: (user id, status).
+type Holders = HashMap<String, HashMap<String, HashMap<String, (String, String)>>>;
+
 /// Answers the kernel's checks from the store: uniqueness keys against `user_keys`
-/// (another user holding the key), organisations against `organizations`, other
-/// references (manager, supervisor) against the tenant's live users.
+/// (another user holding the key in the check's scope), organisations against
+/// `organizations`, other references (manager, supervisor) against the tenant's live users.
+/// One record's checks, as [`answer_checks_of`] answers each of many.
 ///
 /// # Errors
 /// Database errors.
@@ -275,70 +306,172 @@ pub async fn answer_checks(
     checks: &[Check],
     self_id: Option<&str>,
 ) -> Result<ValidationFacts, sqlx::Error> {
-    let mut facts = ValidationFacts::default();
-    for c in checks {
+    Ok(answer_checks_of(conn, tenant, &[checks], self_id)
+        .await?
+        .pop()
+        .unwrap_or_default())
+}
+
+/// The store's answers to the checks of many records (an import's rows), one
+/// [`ValidationFacts`] per record, in order: each record's checks answered as a create of
+/// that record alone would have them answered, against the store as it is (a record is not
+/// answered by another record of the same call). The questions are asked once each, in
+/// batches of at most 500: a uniqueness check's keys per query with the
+/// scopes they are asked in, every organisation or user id named per query, never one
+/// query per record.
+///
+/// A uniqueness key is taken when another user (not `self_id`) holds it in the check's
+/// scope (an employee id unique within an organisation is taken only by a
+/// holder in the same organisation); a reference exists when the tenant has the
+/// organisation (a check on the `organization` field) or the live (not deleted) user it names.
+///
+/// # Errors
+/// Database errors.
+pub async fn answer_checks_of(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    records: &[&[Check]],
+    self_id: Option<&str>,
+) -> Result<Vec<ValidationFacts>, sqlx::Error> {
+    // Every question once: uniqueness by check, as (scope, key); references by table.
+    let mut unique: BTreeMap<&str, BTreeSet<(&str, &str)>> = BTreeMap::new();
+    let mut organizations: BTreeSet<&str> = BTreeSet::new();
+    let mut users: BTreeSet<&str> = BTreeSet::new();
+    for c in records.iter().flat_map(|checks| checks.iter()) {
         match c.kind {
             CheckKind::Unique => {
-                let scope = c
-                    .within
-                    .as_ref()
-                    .map(|w| w.value.clone())
-                    .unwrap_or_default();
-                let row = sqlx::query(
-                    "SELECT k.user_id, u.status FROM user_keys k JOIN users u ON u.tenant_id = k.tenant_id AND u.id = k.user_id WHERE k.tenant_id = $1 AND k.check_id = $2 AND k.scope = $3 AND k.key = $4",
-                )
-                .bind(tenant)
-                .bind(&*c.check)
-                .bind(&scope)
-                .bind(&c.key)
-                .fetch_optional(&mut *conn)
-                .await?;
-                let holder = match row {
-                    Some(r) => Some((
-                        r.try_get::<String, _>("user_id")?,
-                        r.try_get::<String, _>("status")?,
-                    )),
-                    None => None,
-                };
-                let fact = match holder {
-                    Some((id, status)) if Some(id.as_str()) != self_id => UniqueFact {
-                        key: Some(c.key.clone()),
-                        taken: true,
-                        existing_id: Some(id),
-                        existing_status: Some(status),
-                    },
-                    _ => UniqueFact {
-                        key: Some(c.key.clone()),
-                        taken: false,
-                        existing_id: None,
-                        existing_status: None,
-                    },
-                };
-                facts.unique.insert(c.check.to_string(), fact);
+                unique
+                    .entry(&*c.check)
+                    .or_default()
+                    .insert((scope_of(c), c.key.as_str()));
+            }
+            CheckKind::Exists if names_organization(c) => {
+                organizations.insert(c.key.as_str());
             }
             CheckKind::Exists => {
-                let n: i64 = if &*c.field == "organization" {
-                    sqlx::query_scalar(
-                        "SELECT COUNT(*) FROM organizations WHERE tenant_id = $1 AND id = $2",
-                    )
-                    .bind(tenant)
-                    .bind(&c.key)
-                    .fetch_one(&mut *conn)
-                    .await?
-                } else {
-                    sqlx::query_scalar(
-                        "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL",
-                    )
-                    .bind(tenant)
-                    .bind(&c.key)
-                    .fetch_one(&mut *conn)
-                    .await?
-                };
-                facts.exists.insert(c.check.to_string(), n > 0);
+                users.insert(c.key.as_str());
             }
         }
     }
-    Ok(facts)
+    let mut holders = Holders::new();
+    for (check, pairs) in &unique {
+        let pairs: Vec<&(&str, &str)> = pairs.iter().collect();
+        for chunk in pairs.chunks(KEYS_PER_QUERY) {
+            // The chunk's scopes and keys, each bound once; the rows holding another of
+            // their pairs (a key asked in one scope, held in another) are left out below.
+            let scopes: BTreeSet<&str> = chunk.iter().map(|p| p.0).collect();
+            let keys: BTreeSet<&str> = chunk.iter().map(|p| p.1).collect();
+            let sql = format!(
+                "SELECT k.scope, k.key, k.user_id, u.status FROM user_keys k JOIN users u ON u.tenant_id = k.tenant_id AND u.id = k.user_id WHERE k.tenant_id = $1 AND k.check_id = $2 AND k.scope IN ({}) AND k.key IN ({})",
+                marks(3, scopes.len()),
+                marks(3 + scopes.len(), keys.len())
+            );
+            let mut q = sqlx::query(&sql).bind(tenant).bind(*check);
+            for s in &scopes {
+                q = q.bind(*s);
+            }
+            for k in &keys {
+                q = q.bind(*k);
+            }
+            for r in q.fetch_all(&mut *conn).await? {
+                let scope: String = r.try_get("scope")?;
+                let key: String = r.try_get("key")?;
+                // The chunk is in (scope, key) order, as the set it was taken from.
+                let asked = chunk
+                    .binary_search_by(|p| (p.0, p.1).cmp(&(scope.as_str(), key.as_str())))
+                    .is_ok();
+                if !asked {
+                    continue;
+                }
+                let holder = (
+                    r.try_get::<String, _>("user_id")?,
+                    r.try_get::<String, _>("status")?,
+                );
+                holders
+                    .entry((*check).to_owned())
+                    .or_default()
+                    .entry(scope)
+                    .or_default()
+                    .insert(key, holder);
+            }
+        }
+    }
+    let organizations = existing(
+        conn,
+        tenant,
+        "SELECT id FROM organizations WHERE tenant_id = $1 AND id IN",
+        &organizations,
+    )
+    .await?;
+    let users = existing(
+        conn,
+        tenant,
+        "SELECT id FROM users WHERE tenant_id = $1 AND deleted_at IS NULL AND id IN",
+        &users,
+    )
+    .await?;
+    let answers = records
+        .iter()
+        .map(|checks| {
+            let mut facts = ValidationFacts::default();
+            for c in checks.iter() {
+                match c.kind {
+                    CheckKind::Unique => {
+                        let holder = holders
+                            .get(&*c.check)
+                            .and_then(|by_scope| by_scope.get(scope_of(c)))
+                            .and_then(|by_key| by_key.get(&c.key));
+                        let fact = match holder {
+                            Some((id, status)) if Some(id.as_str()) != self_id => UniqueFact {
+                                key: Some(c.key.clone()),
+                                taken: true,
+                                existing_id: Some(id.clone()),
+                                existing_status: Some(status.clone()),
+                            },
+                            _ => UniqueFact {
+                                key: Some(c.key.clone()),
+                                taken: false,
+                                existing_id: None,
+                                existing_status: None,
+                            },
+                        };
+                        facts.unique.insert(c.check.to_string(), fact);
+                    }
+                    CheckKind::Exists => {
+                        let found = if names_organization(c) {
+                            organizations.contains(&c.key)
+                        } else {
+                            users.contains(&c.key)
+                        };
+                        facts.exists.insert(c.check.to_string(), found);
+                    }
+                }
+            }
+            facts
+        })
+        .collect();
+    Ok(answers)
+}
+
+/// Which of `ids` the query `select` (naming the tenant `$1`, ending with `id IN`) finds,
+/// asked [`KEYS_PER_QUERY`] at a time.
+async fn existing(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    select: &str,
+    ids: &BTreeSet<&str>,
+) -> Result<BTreeSet<String>, sqlx::Error> {
+    let ids: Vec<&str> = ids.iter().copied().collect();
+    let mut found = BTreeSet::new();
+    for chunk in ids.chunks(KEYS_PER_QUERY) {
+        let sql = format!("{select} ({})", marks(2, chunk.len()));
+        let mut q = sqlx::query_scalar::<_, String>(&sql).bind(tenant);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        found.extend(q.fetch_all(&mut *conn).await?);
+    }
+    Ok(found)
 }
 
 /// The manager chain above `start` (itself first), as (id, manager) rows, bounded.
@@ -538,18 +671,13 @@ pub async fn set_keys(
         .execute(&mut *conn)
         .await?;
     for c in checks.iter().filter(|c| c.kind == CheckKind::Unique) {
-        let scope = c
-            .within
-            .as_ref()
-            .map(|w| w.value.clone())
-            .unwrap_or_default();
         sqlx::query(
             "INSERT INTO user_keys (tenant_id, check_id, field, scope, key, user_id) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(tenant)
         .bind(&*c.check)
         .bind(&*c.field)
-        .bind(&scope)
+        .bind(scope_of(c))
         .bind(&c.key)
         .bind(user_id)
         .execute(&mut *conn)

@@ -191,7 +191,7 @@ fn string_list(v: Option<Value>, key: &str) -> Result<Option<Vec<String>>, ApiEr
 
 /// Validates `record` twice: once to learn the checks, once with the store's answers (a
 /// duplicate names its holder only when `actor` may read it, see [`conceal_holders`]);
-/// messages in `lang`.
+/// messages in `lang`. One record of [`validate_all`].
 #[allow(clippy::too_many_arguments)]
 async fn validate(
     app: &App,
@@ -203,32 +203,69 @@ async fn validate(
     self_id: Option<&str>,
     lang: Lang,
 ) -> Result<ValidationDecision, ApiError> {
+    validate_all(app, conn, tenant, actor, &[record], mode, self_id, lang)
+        .await?
+        .pop()
+        .map(|(decision, _)| decision)
+        .ok_or_else(|| ApiError::Internal("validation: no decision for the record".into()))
+}
+
+/// Validates each of `records` as a create or an edit of it alone validates it: once to
+/// learn its checks, then with the store's answers to them, asked for all the records at
+/// once ([`store::answer_checks_of`]), a duplicate naming its holder only when `actor` may
+/// read it ([`conceal_holders`]). Messages in `lang`. Per record, in order: the decision
+/// and the facts it was decided with.
+///
+/// # Errors
+/// Store errors, plugin set load failures (while concealing holders), the clock.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn validate_all(
+    app: &App,
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    actor: &UserRow,
+    records: &[&Map<String, Value>],
+    mode: Mode,
+    self_id: Option<&str>,
+    lang: Lang,
+) -> Result<Vec<(ValidationDecision, ValidationFacts)>, ApiError> {
     let today = now()
         .date()
         .ok_or_else(|| ApiError::Internal("clock".into()))?;
     let empty = ValidationFacts::default();
-    let ctx = |facts| ValidationContext {
+    let ctx = ValidationContext {
         mode,
         today,
         lang,
-        facts,
+        facts: &empty,
         mfa: false,
     };
-    let first = validate_user(&tenant.policy, record, &ctx(&empty));
-    if first.checks.is_empty() {
-        return Ok(first);
+    let mut out = Vec::with_capacity(records.len());
+    let mut checks = Vec::with_capacity(records.len());
+    for record in records {
+        let first = validate_user(&tenant.policy, record, &ctx);
+        checks.push(first.checks.clone());
+        out.push((first, ValidationFacts::default()));
     }
-    let mut facts = store::answer_checks(conn, &tenant.id, &first.checks, self_id).await?;
-    conceal_holders(
-        app,
-        conn,
-        tenant,
-        Some(actor),
-        &mut facts,
-        &mut BTreeMap::new(),
-    )
-    .await?;
-    Ok(validate_user(&tenant.policy, record, &ctx(&facts)))
+    if checks.iter().all(Vec::is_empty) {
+        return Ok(out);
+    }
+    let asked: Vec<&[warden_core::validate::Check]> = checks.iter().map(Vec::as_slice).collect();
+    let answers = store::answer_checks_of(conn, &tenant.id, &asked, self_id).await?;
+    let mut holders = BTreeMap::new();
+    for ((record, slot), mut facts) in records.iter().zip(out.iter_mut()).zip(answers) {
+        if slot.0.checks.is_empty() {
+            continue;
+        }
+        conceal_holders(app, conn, tenant, Some(actor), &mut facts, &mut holders).await?;
+        let answered = ValidationContext {
+            facts: &facts,
+            ..ctx
+        };
+        let decision = validate_user(&tenant.policy, record, &answered);
+        *slot = (decision, facts);
+    }
+    Ok(out)
 }
 
 /// Whether `actor` may read the live user `id` of the tenant: the kernel's `users.read`,
@@ -982,27 +1019,33 @@ pub struct ImportItem {
     pub index: usize,
 }
 
-/// [`create`], recording the import item `item` (when given) in the user's transaction.
+/// A create's body as its validation sees it ([`new_account`]).
+pub(crate) struct NewAccount {
+    /// The record validated: the body without its role and group lists, with the
+    /// account's status when the policy has a `status` field.
+    pub(crate) record: Map<String, Value>,
+    /// The direct roles asked for.
+    pub(crate) roles: Vec<String>,
+    /// The manual groups asked for.
+    pub(crate) groups: Vec<String>,
+    /// The status the account starts in.
+    pub(crate) status: String,
+}
+
+/// The record a create validates, from its body, with the roles, groups and status it
+/// asks for: the rules a create (and an import commit's row) applies before validating,
+/// which an import's preview applies to each row as its commit will.
 ///
 /// # Errors
-/// As [`create`].
-pub async fn create_item(
-    app: &App,
-    caller: &Caller,
+/// 400 `invalid_value` naming the field: an `id` (the server assigns it), a role or group
+/// list that is not a list of distinct names, a status that is not a string or, for an
+/// actor other than a super administrator or root, not the policy's initial status; an
+/// unusable lifecycle.
+pub(crate) fn new_account(
+    tenant: &Tenant,
+    actor: &UserRow,
     body: Map<String, Value>,
-    lang: Lang,
-    request_id: Option<String>,
-    item: Option<ImportItem>,
-) -> Result<Written, ApiError> {
-    let tenant = &caller.tenant;
-    let actor = caller.actor()?;
-    // A row of an import is validated, by the kernel and the plugins, as its import's
-    // report validated it (the policy's conditions may name the mode).
-    let mode = if item.is_some() {
-        Mode::Import
-    } else {
-        Mode::Create
-    };
+) -> Result<NewAccount, ApiError> {
     let b = split_body(body)?;
     let mut record = b.record;
     let initial = match tenant.policy.lifecycle() {
@@ -1027,6 +1070,41 @@ pub async fn create_item(
     if has_status_field {
         record.insert("status".into(), status.clone().into());
     }
+    Ok(NewAccount {
+        record,
+        roles: b.roles.unwrap_or_default(),
+        groups: b.groups.unwrap_or_default(),
+        status,
+    })
+}
+
+/// [`create`], recording the import item `item` (when given) in the user's transaction.
+///
+/// # Errors
+/// As [`create`].
+pub async fn create_item(
+    app: &App,
+    caller: &Caller,
+    body: Map<String, Value>,
+    lang: Lang,
+    request_id: Option<String>,
+    item: Option<ImportItem>,
+) -> Result<Written, ApiError> {
+    let tenant = &caller.tenant;
+    let actor = caller.actor()?;
+    // A row of an import is validated, by the kernel and the plugins, as its import's
+    // report validated it (the policy's conditions may name the mode).
+    let mode = if item.is_some() {
+        Mode::Import
+    } else {
+        Mode::Create
+    };
+    let NewAccount {
+        record,
+        roles,
+        groups,
+        status,
+    } = new_account(tenant, actor, body)?;
     let plain = password_fields(&tenant.policy)
         .iter()
         .find_map(|f| text(&record, f).filter(|p| !p.is_empty()));
@@ -1046,8 +1124,8 @@ pub async fn create_item(
         location: None,
         status,
         status_until: None,
-        roles: b.roles.clone().unwrap_or_default(),
-        groups: b.groups.clone().unwrap_or_default(),
+        roles,
+        groups,
         super_admin: false,
         root: false,
         password_hash: None,

@@ -200,3 +200,316 @@ async fn plugin_output_in_reports_is_bounded(env: &Env) {
     }
 }
 on_both!(plugin_output_in_reports_is_bounded);
+
+const CRM: &str = "crm";
+/// A password the CRM's composition profile accepts.
+const CRM_PASSWORD: &str = "Kx8-Pelican-Ruby!";
+
+/// The CRM demo tenant, where a new account may have no role (the preset asks for one,
+/// which an import's row cannot give: its commit's authorization would refuse every row).
+async fn crm(env: &Env) -> Vec<warden_server::seed::DemoUser> {
+    let users = env.demo(CRM).await;
+    env.edit_policy(CRM, |doc| doc["access"]["minActiveRoles"] = json!(0))
+        .await;
+    users
+}
+
+fn crm_row(first: &str, org: &str, employee: &str) -> String {
+    let login = first.to_lowercase();
+    json!({
+        "firstName": first, "lastName": "Stone", "email": format!("{login}@crm.example"),
+        "username": login, "password": CRM_PASSWORD, "organization": org, "employeeId": employee,
+    })
+    .to_string()
+}
+
+/// Previews a JSON Lines import (200 asserted); the response.
+async fn preview_jsonl(env: &Env, auth: &Auth, file: &str) -> Value {
+    let (s, v, _) = env
+        .call_raw(
+            Method::POST,
+            "/api/v1/imports?format=jsonl",
+            auth,
+            Some(file.to_owned()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v
+}
+
+/// The preview's entry of row `i`, its verdict asserted.
+fn verdict<'a>(preview: &'a Value, i: usize, expected: &str) -> &'a Value {
+    let r = &preview["results"][i];
+    assert_eq!(r["index"], i, "{preview}");
+    assert_eq!(r["verdict"], expected, "row {i}: {preview}");
+    r
+}
+
+/// The codes of an entry's errors (its warnings left out).
+fn codes(entry: &Value) -> Vec<&str> {
+    entry["violations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|v| v["severity"] == "error")
+        .filter_map(|v| v["code"].as_str())
+        .collect()
+}
+
+/// An entry's first error.
+fn first_error(entry: &Value) -> &Value {
+    entry["violations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|v| v["severity"] == "error")
+        .unwrap_or_else(|| panic!("no error: {entry}"))
+}
+
+/// Row by row, the preview's verdict is the commit's outcome: a `valid` row is created, and
+/// every other row's entry is the commit's own, violations, params and messages included.
+fn assert_preview_is_commit(preview: &Value, commit: &Value) {
+    let p = preview["results"].as_array().unwrap();
+    let c = commit["results"].as_array().unwrap();
+    assert_eq!(p.len(), c.len(), "{preview}\n{commit}");
+    for (i, (p, c)) in p.iter().zip(c).enumerate() {
+        assert_eq!(p["index"], i, "{preview}");
+        assert_eq!(c["index"], i, "{commit}");
+        if p["verdict"] == "valid" {
+            assert!(
+                c["id"].is_string(),
+                "row {i} previewed valid: {p}, committed: {c}"
+            );
+            continue;
+        }
+        let mut p = p.clone();
+        p.as_object_mut().unwrap().remove("verdict");
+        assert_eq!(&p, c, "row {i}");
+    }
+    let refused = p.iter().filter(|r| r["verdict"] == "refused").count();
+    assert_eq!(preview["summary"]["refused"], refused, "{preview}");
+    assert_eq!(commit["summary"]["refused"], refused, "{commit}");
+}
+
+/// An employee id is unique within its company: the preview finds it taken only in the
+/// company where it is held (Ana's `EMP-00001`, in Acme), as the commit does; a row of
+/// another company reusing it is valid, and created.
+async fn a_preview_answers_a_scoped_key_in_its_scope(env: &Env) {
+    let users = crm(env).await;
+    let admin = demo_user(&users, "admin");
+    warden_server::seed::add_organization(&env.app, CRM, "globex", "Globex", true)
+        .await
+        .unwrap();
+    // Only a super administrator creates users in another company than their own.
+    sqlx::query("UPDATE users SET super_admin = 1 WHERE id = $1")
+        .bind(&admin.id)
+        .execute(env.app.db.pool())
+        .await
+        .unwrap();
+    let as_admin = Auth::key(&env.key(CRM, "service").await, &admin.id);
+    // Alone, Globex's `EMP-00001` is held by no one.
+    let preview = preview_jsonl(env, &as_admin, &crm_row("Gail", "globex", "EMP-00001")).await;
+    assert_eq!(preview["taken"], json!({}), "{preview}");
+    verdict(&preview, 0, "valid");
+    let file = [
+        crm_row("Gail", "globex", "EMP-00001"),
+        crm_row("Abel", "acme", "EMP-00001"),
+    ]
+    .join("\n");
+    let preview = preview_jsonl(env, &as_admin, &file).await;
+    verdict(&preview, 0, "valid");
+    let taken = verdict(&preview, 1, "refused");
+    assert_eq!(codes(taken), ["duplicate"], "{preview}");
+    let dup = first_error(taken);
+    assert_eq!(dup["path"], json!(["employeeId"]), "{preview}");
+    assert_eq!(
+        dup["params"]["check"], "employee_id_unique_in_company",
+        "{preview}"
+    );
+    assert_eq!(dup["params"]["existingId"], admin.id.as_str(), "{preview}");
+    // The keys per check, as before: only the one held in the row's own company.
+    assert_eq!(
+        preview["taken"],
+        json!({"employee_id_unique_in_company": ["emp-00001"]}),
+        "{preview}"
+    );
+    let commit = commit_jsonl(env, &as_admin, file).await;
+    assert_eq!(commit["summary"]["created"], 1, "{commit}");
+    assert_preview_is_commit(&preview, &commit);
+}
+on_both!(a_preview_answers_a_scoped_key_in_its_scope);
+
+/// A row naming a company or a manager the directory does not have is refused by the
+/// preview with the commit's `unknown_reference`; one naming existing ones is valid.
+async fn a_preview_answers_references_as_the_commit(env: &Env) {
+    // A company (CRM): Acme exists, Initech does not.
+    let users = crm(env).await;
+    let admin = demo_user(&users, "admin");
+    let as_admin = Auth::key(&env.key(CRM, "service").await, &admin.id);
+    let file = [
+        crm_row("Ines", "initech", "EMP-00100"),
+        crm_row("Jade", "acme", "EMP-00101"),
+    ]
+    .join("\n");
+    let preview = preview_jsonl(env, &as_admin, &file).await;
+    let unknown = verdict(&preview, 0, "refused");
+    assert_eq!(codes(unknown), ["unknown_reference"], "{preview}");
+    assert_eq!(first_error(unknown)["path"], json!(["organization"]));
+    assert_eq!(
+        first_error(unknown)["params"]["check"],
+        "organization_exists"
+    );
+    verdict(&preview, 1, "valid");
+    let commit = commit_jsonl(env, &as_admin, file).await;
+    assert_preview_is_commit(&preview, &commit);
+
+    // A manager (HR): an id no user has, a deleted user's, a live user's.
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let paul = demo_user(&users, "paul");
+    let as_hr = Auth::key(&env.key(HR, "service").await, &hr.id);
+    sqlx::query("UPDATE users SET deleted_at = 1 WHERE id = $1")
+        .bind(&paul.id)
+        .execute(env.app.db.pool())
+        .await
+        .unwrap();
+    let file = [
+        row("Ines", "ines.roux@company.com", "u_nobody"),
+        row("Jade", "jade.roux@company.com", &paul.id),
+        row("Karl", "karl.roux@company.com", &hr.id),
+    ]
+    .join("\n");
+    let preview = preview_jsonl(env, &as_hr, &file).await;
+    for i in [0, 1] {
+        let unknown = verdict(&preview, i, "refused");
+        assert_eq!(codes(unknown), ["unknown_reference"], "{preview}");
+        assert_eq!(first_error(unknown)["path"], json!(["manager"]));
+    }
+    verdict(&preview, 2, "valid");
+    let commit = commit_jsonl(env, &as_hr, file).await;
+    assert_eq!(commit["summary"]["created"], 1, "{commit}");
+    assert_preview_is_commit(&preview, &commit);
+}
+on_both!(a_preview_answers_references_as_the_commit);
+
+/// The server assigns a new user's id, so no row names a user that an earlier row of the
+/// same file creates: at commit such a reference (by the earlier row's email, or an `id`
+/// the row gives itself, which a create refuses) is refused, and the preview says so
+/// before; a later row naming a user the directory holds is valid.
+async fn a_reference_to_an_earlier_row_is_previewed_as_committed(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let as_hr = Auth::key(&env.key(HR, "service").await, &hr.id);
+    let mut with_id: Value =
+        serde_json::from_str(&row("Lea", "lea.roux@company.com", &hr.id)).unwrap();
+    with_id["id"] = json!("u_lea");
+    let file = [
+        row("Ines", "ines.roux@company.com", &hr.id),
+        row("Jade", "jade.roux@company.com", "ines.roux@company.com"),
+        with_id.to_string(),
+        row("Karl", "karl.roux@company.com", "u_lea"),
+        row("Mona", "mona.roux@company.com", &hr.id),
+    ]
+    .join("\n");
+    let preview = preview_jsonl(env, &as_hr, &file).await;
+    verdict(&preview, 0, "valid");
+    assert_eq!(
+        codes(verdict(&preview, 1, "refused")),
+        ["unknown_reference"]
+    );
+    let own_id = verdict(&preview, 2, "refused");
+    assert_eq!(own_id["code"], "invalid_value", "{preview}");
+    assert_eq!(own_id["field"], "id", "{preview}");
+    assert_eq!(
+        codes(verdict(&preview, 3, "refused")),
+        ["unknown_reference"]
+    );
+    verdict(&preview, 4, "valid");
+    let commit = commit_jsonl(env, &as_hr, file).await;
+    assert_eq!(commit["summary"]["created"], 2, "{commit}");
+    assert_preview_is_commit(&preview, &commit);
+}
+on_both!(a_reference_to_an_earlier_row_is_previewed_as_committed);
+
+/// A mixed file: valid rows, a row invalid in the file, a duplicate within the file, a key
+/// the directory holds (named with its holder, whom the importer may read), an unknown
+/// manager, a status the importer may not give: the preview's verdict on every row is the
+/// commit's outcome, entry for entry.
+async fn preview_verdicts_are_the_commits_row_by_row(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let sophie = demo_user(&users, "sophie");
+    let as_hr = Auth::key(&env.key(HR, "service").await, &hr.id);
+    let mut inactive: Value =
+        serde_json::from_str(&row("Nina", "nina.roux@company.com", &hr.id)).unwrap();
+    inactive["status"] = json!("inactive");
+    let file = [
+        row("Ines", "ines.roux@company.com", &hr.id),
+        row("Bad", "not-an-email", &hr.id),
+        row("Ines", "INES.ROUX@company.com", &hr.id),
+        row("Sophie", "sophie.martin@company.com", &hr.id),
+        row("Olga", "olga.roux@company.com", "u_nobody"),
+        inactive.to_string(),
+        row("Paul", "paul.roux@company.com", &sophie.id),
+    ]
+    .join("\n");
+    let preview = preview_jsonl(env, &as_hr, &file).await;
+    let expected = [
+        "valid", "invalid", "invalid", "refused", "refused", "refused", "valid",
+    ];
+    for (i, e) in expected.iter().enumerate() {
+        verdict(&preview, i, e);
+    }
+    let dup = first_error(&preview["results"][3]);
+    assert_eq!(dup["code"], "duplicate", "{preview}");
+    assert_eq!(dup["params"]["existingId"], sophie.id.as_str(), "{preview}");
+    assert_eq!(preview["results"][5]["field"], "status", "{preview}");
+    assert_eq!(
+        preview["taken"],
+        json!({"email_unique": ["sophie.martin@company.com"]}),
+        "{preview}"
+    );
+    let commit = commit_jsonl(env, &as_hr, file).await;
+    assert_eq!(commit["summary"]["created"], 2, "{commit}");
+    assert_preview_is_commit(&preview, &commit);
+}
+on_both!(preview_verdicts_are_the_commits_row_by_row);
+
+/// A preview names a duplicate's holder only to an actor who may read it, as a create
+/// does: a manager (who may create users in their team) learns that the HR partner's email
+/// is taken, not by whom; a key held by one of their reports names its holder.
+async fn a_preview_conceals_holders_the_actor_may_not_read(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let manager = demo_user(&users, "manager");
+    let sophie = demo_user(&users, "sophie");
+    env.edit_policy(HR, |doc| {
+        doc["access"]["roles"]["manager"]["permissions"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"allow": "users.create", "scope": "team"}));
+    })
+    .await;
+    let as_manager = Auth::key(&env.key(HR, "service").await, &manager.id);
+    let file = [
+        row("Hugo", "hugo.renard@company.com", &manager.id),
+        row("Sophie", "sophie.martin@company.com", &manager.id),
+    ]
+    .join("\n");
+    let preview = preview_jsonl(env, &as_manager, &file).await;
+    let hidden = first_error(verdict(&preview, 0, "refused"));
+    assert_eq!(hidden["code"], "duplicate", "{preview}");
+    assert!(hidden["params"].get("existingId").is_none(), "{preview}");
+    assert!(
+        hidden["params"].get("existingStatus").is_none(),
+        "{preview}"
+    );
+    assert!(!preview.to_string().contains(&hr.id), "{preview}");
+    let shown = first_error(verdict(&preview, 1, "refused"));
+    assert_eq!(
+        shown["params"]["existingId"],
+        sophie.id.as_str(),
+        "{preview}"
+    );
+}
+on_both!(a_preview_conceals_holders_the_actor_may_not_read);
