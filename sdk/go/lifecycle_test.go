@@ -2,7 +2,9 @@ package warden
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -179,13 +181,20 @@ func TestCallsRacingCloseCompleteOrAreClosed(t *testing.T) {
 	race := func(t *testing.T, rt *Runtime, w *Warden, closeIt func()) (done, closed int) {
 		var mu sync.Mutex
 		var wg sync.WaitGroup
-		start := make(chan struct{})
+		start, finished := make(chan struct{}), make(chan struct{})
 		for name, call := range calls(rt, w) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				<-start
-				for i := 0; i < 4; i++ {
+				// Calls until the close is seen or the closers are done (a runtime's calls
+				// outlive a Warden's close), so that every caller overlaps the close.
+				for {
+					select {
+					case <-finished:
+						return
+					default:
+					}
 					err := call(ctx)
 					mu.Lock()
 					switch {
@@ -193,6 +202,8 @@ func TestCallsRacingCloseCompleteOrAreClosed(t *testing.T) {
 						done++
 					case errors.Is(err, ErrClosed):
 						closed++
+						mu.Unlock()
+						return
 					default:
 						var werr *Error
 						if !errors.As(err, &werr) { // a refusal is a completed call
@@ -206,20 +217,24 @@ func TestCallsRacingCloseCompleteOrAreClosed(t *testing.T) {
 				}
 			}()
 		}
-		wg.Add(2)
+		var closers sync.WaitGroup
+		closers.Add(2)
 		for i := 0; i < 2; i++ {
 			go func() {
-				defer wg.Done()
+				defer closers.Done()
 				<-start
 				time.Sleep(time.Duration(2+i) * time.Millisecond)
 				closeIt()
 			}()
 		}
 		close(start)
+		closers.Wait()
+		close(finished)
 		wg.Wait()
 		return done, closed
 	}
 	t.Run("Warden", func(t *testing.T) {
+		completed := 0
 		rt := testRuntime(t)
 		for round := 0; round < 5; round++ {
 			w, err := rt.LoadPreset(ctx, "crm", WithPoolSize(2))
@@ -228,10 +243,15 @@ func TestCallsRacingCloseCompleteOrAreClosed(t *testing.T) {
 			}
 			done, closed := race(t, rt, w, w.Close)
 			t.Logf("round %d: %d completed, %d closed", round, done, closed)
+			completed += done
 			wantClosed(t, "after the race", calls(rt, w)["Login"](ctx))
+		}
+		if completed == 0 {
+			t.Error("no call completed before a close: nothing raced")
 		}
 	})
 	t.Run("Runtime", func(t *testing.T) {
+		completed := 0
 		for round := 0; round < 3; round++ {
 			rt := testRuntime(t, WithPoolSize(2))
 			w, err := rt.LoadPreset(ctx, "crm")
@@ -244,13 +264,17 @@ func TestCallsRacingCloseCompleteOrAreClosed(t *testing.T) {
 				}
 			})
 			t.Logf("round %d: %d completed, %d closed", round, done, closed)
+			completed += done
 			wantClosed(t, "after the race", calls(rt, w)["Login"](ctx))
+		}
+		if completed == 0 {
+			t.Error("no call completed before a close: nothing raced")
 		}
 	})
 }
 
-// The runtime's Close interrupts a long call in flight (the call's answer is ErrClosed, or
-// its decision when it finished first) rather than waiting for its deadline.
+// The runtime's Close interrupts a long call in flight: the call answers ErrClosed, and Close
+// returns long before the call would have finished (it does not wait for it).
 func TestRuntimeCloseInterruptsACallInFlight(t *testing.T) {
 	ctx := context.Background()
 	rt := testRuntime(t, WithPoolSize(1), WithTimeout(time.Hour))
@@ -258,24 +282,38 @@ func TestRuntimeCloseInterruptsACallInFlight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	big := make([]any, 20000)
+	big := make([]any, 100000)
 	for i := range big {
-		big[i] = map[string]any{"id": i, "organization": "acme", "status": "active"}
+		big[i] = map[string]any{"id": fmt.Sprint("u", i), "organization": "acme", "status": "active"}
 	}
+	// Encoded once: the call's time is then the module's (reading and counting), which
+	// Close can interrupt.
+	input, err := json.Marshal(map[string]any{"accounts": big, "now": now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func() error {
+		_, err := w.Evaluate(ctx, "statistics", json.RawMessage(input), "")
+		return err
+	}
+	began := time.Now()
+	if err := call(); err != nil {
+		t.Fatal(err)
+	}
+	alone := time.Since(began)
 	result := make(chan error, 1)
-	go func() {
-		_, err := w.Evaluate(ctx, "statistics", map[string]any{"accounts": big, "now": now}, "")
-		result <- err
-	}()
+	go func() { result <- call() }()
 	for len(w.pool.slots) == 0 { // the call has its instance
 		time.Sleep(time.Millisecond)
 	}
+	time.Sleep(alone / 5)
+	began = time.Now()
 	if err := rt.Close(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-result; err != nil {
-		wantClosed(t, "the call in flight", err)
-	} else {
-		t.Log("the call finished before Close interrupted it")
+	closing := time.Since(began)
+	wantClosed(t, "the call in flight", <-result)
+	if closing > alone/2 {
+		t.Errorf("Close took %v: it waited for the call (%v alone) instead of interrupting it", closing, alone)
 	}
 }
