@@ -54,19 +54,9 @@ public final class LoadOptions {
     private int poolSize;
     private Duration timeout;
     private Duration poolWait;
-    private String invalid;
+    private final OptionChecks checks = new OptionChecks();
 
     private Builder() {}
-
-    private void fail(String message) {
-      if (invalid == null) {
-        invalid = message;
-      }
-    }
-
-    private static boolean positive(Duration d) {
-      return d != null && !d.isNegative() && !d.isZero();
-    }
 
     /**
      * Bounds the instances of this policy's pool (default: the runtime's pool size).
@@ -75,9 +65,7 @@ public final class LoadOptions {
      * @return this builder
      */
     public Builder poolSize(int size) {
-      if (size < 1) {
-        fail("pool size " + size + " is below 1");
-      } else {
+      if (checks.poolSize(size)) {
         this.poolSize = size;
       }
       return this;
@@ -90,9 +78,7 @@ public final class LoadOptions {
      * @return this builder
      */
     public Builder timeout(Duration timeout) {
-      if (!positive(timeout)) {
-        fail("timeout " + timeout + " is not positive");
-      } else {
+      if (checks.timeout(timeout)) {
         this.timeout = timeout;
       }
       return this;
@@ -107,9 +93,7 @@ public final class LoadOptions {
      * @return this builder
      */
     public Builder poolWait(Duration wait) {
-      if (!positive(wait)) {
-        fail("pool wait " + wait + " is not positive");
-      } else {
+      if (checks.poolWait(wait)) {
         this.poolWait = wait;
       }
       return this;
@@ -122,9 +106,7 @@ public final class LoadOptions {
      * @throws IllegalArgumentException for the first invalid option
      */
     public LoadOptions build() {
-      if (invalid != null) {
-        throw new IllegalArgumentException("invalid Warden configuration: " + invalid);
-      }
+      checks.throwFirst();
       return new LoadOptions(this);
     }
   }

@@ -4,12 +4,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The input of {@link Warden#checkPassword(PasswordInput)}: the password, and the optional user
+ * The input of {@link Warden#checkPasswordWith(PasswordInput)}: the password, and the optional user
  * data it must not resemble, MFA flag and language (Python's keyword arguments, Go's {@code
  * PasswordInput}). {@link #toString()} never shows the password.
  *
  * <pre>{@code
- * w.checkPassword(PasswordInput.builder(password).user(user).mfa(true).build());
+ * w.checkPasswordWith(PasswordInput.builder(password).user(user).mfa(true).build());
  * }</pre>
  */
 public final class PasswordInput {
@@ -17,12 +17,14 @@ public final class PasswordInput {
   private final Map<String, ?> user;
   private final boolean mfa;
   private final String lang;
+  private final boolean userRequired;
 
   private PasswordInput(Builder b) {
     this.password = b.password;
     this.user = b.user;
     this.mfa = b.mfa;
     this.lang = b.lang;
+    this.userRequired = b.userRequired;
   }
 
   /**
@@ -38,8 +40,8 @@ public final class PasswordInput {
   Map<String, Object> toInput() {
     Map<String, Object> input = new LinkedHashMap<>();
     input.put("password", Warden.required(password, "input.password"));
-    if (user != null) {
-      input.put("user", user);
+    if (user != null || userRequired) {
+      input.put("user", Warden.required(user, "input.user"));
     }
     if (mfa) {
       input.put("mfa", true);
@@ -69,9 +71,19 @@ public final class PasswordInput {
     private Map<String, ?> user;
     private boolean mfa;
     private String lang;
+    private boolean userRequired;
 
     private Builder(String password) {
       this.password = password;
+    }
+
+    /**
+     * The user's data is required ({@link Warden#checkPassword(String, Map)}): {@code null} is
+     * refused at {@code input.user}, after the password.
+     */
+    Builder userRequired() {
+      this.userRequired = true;
+      return this;
     }
 
     /**

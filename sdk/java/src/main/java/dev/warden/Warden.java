@@ -15,8 +15,9 @@ import java.util.Map;
  * every call throws {@link WardenFault} with code {@link WardenFault#CLOSED}.
  *
  * <p>Each operation has a short form with the required arguments and a form that takes an input
- * object with every option ({@link ValidateInput}, {@link PasswordInput}, {@link AuthorizeInput},
- * {@link ScopeInput}, {@link TransitionInput}, {@link LoginInput}).
+ * object with every option ({@link ValidateInput}, {@link PasswordInput} through {@link
+ * #checkPasswordWith}, {@link AuthorizeInput}, {@link ScopeInput}, {@link TransitionInput}, {@link
+ * LoginInput}).
  */
 public final class Warden implements AutoCloseable {
   final InstancePool pool; // package-private for tests
@@ -117,7 +118,7 @@ public final class Warden implements AutoCloseable {
    * @return the decision
    */
   public JsonNode checkPassword(String password) {
-    return checkPassword(PasswordInput.builder(password).build());
+    return checkPasswordWith(PasswordInput.builder(password).build());
   }
 
   /**
@@ -128,18 +129,18 @@ public final class Warden implements AutoCloseable {
    * @return the decision
    */
   public JsonNode checkPassword(String password, Map<String, ?> user) {
-    required(password, "input.password");
-    return checkPassword(
-        PasswordInput.builder(password).user(required(user, "input.user")).build());
+    return checkPasswordWith(PasswordInput.builder(password).user(user).userRequired().build());
   }
 
   /**
-   * Checks a password with the options of {@link PasswordInput} (user data, MFA, language).
+   * Checks a password with the options of {@link PasswordInput} (user data, MFA, language). Not an
+   * overload of {@code checkPassword}: one would make {@code checkPassword(null)} ambiguous and so
+   * break the source of existing callers.
    *
    * @param input the password and the options
    * @return the decision
    */
-  public JsonNode checkPassword(PasswordInput input) {
+  public JsonNode checkPasswordWith(PasswordInput input) {
     PasswordInput in = required(input, "input");
     return evaluate("password", in.toInput(), in.lang());
   }

@@ -100,10 +100,10 @@ public final class WardenRuntime implements AutoCloseable {
    * @throws IllegalArgumentException for an invalid limit
    */
   public WardenRuntime withLimits(long maxMemory, Duration timeout) {
-    Builder check = builder().maxMemory(maxMemory).timeout(timeout);
-    if (check.invalid != null) {
-      throw new IllegalArgumentException("invalid Warden configuration: " + check.invalid);
-    }
+    OptionChecks checks = new OptionChecks();
+    checks.maxMemory(maxMemory);
+    checks.timeout(timeout);
+    checks.throwFirst();
     return new WardenRuntime(module, machines, maxMemory, timeout, poolSize);
   }
 
@@ -126,15 +126,9 @@ public final class WardenRuntime implements AutoCloseable {
     private long maxMemory = DEFAULT_MAX_MEMORY;
     private Duration timeout = DEFAULT_TIMEOUT;
     private int poolSize = Runtime.getRuntime().availableProcessors();
-    private String invalid;
+    private final OptionChecks checks = new OptionChecks();
 
     private Builder() {}
-
-    private void fail(String message) {
-      if (invalid == null) {
-        invalid = message;
-      }
-    }
 
     /**
      * Runs another build of the module instead of the packaged one.
@@ -143,9 +137,7 @@ public final class WardenRuntime implements AutoCloseable {
      * @return this builder
      */
     public Builder module(byte[] wasm) {
-      if (wasm == null || wasm.length == 0) {
-        fail("empty module");
-      } else {
+      if (checks.module(wasm)) {
         this.wasm = wasm.clone();
       }
       return this;
@@ -171,9 +163,7 @@ public final class WardenRuntime implements AutoCloseable {
      * @return this builder
      */
     public Builder maxMemory(long bytes) {
-      if (bytes < 65536 || bytes > (4L << 30)) {
-        fail("max memory " + bytes + " is outside 64 KiB..4 GiB");
-      } else {
+      if (checks.maxMemory(bytes)) {
         this.maxMemory = bytes;
       }
       return this;
@@ -186,9 +176,7 @@ public final class WardenRuntime implements AutoCloseable {
      * @return this builder
      */
     public Builder timeout(Duration timeout) {
-      if (timeout == null || timeout.isNegative() || timeout.isZero()) {
-        fail("timeout " + timeout + " is not positive");
-      } else {
+      if (checks.timeout(timeout)) {
         this.timeout = timeout;
       }
       return this;
@@ -201,9 +189,7 @@ public final class WardenRuntime implements AutoCloseable {
      * @return this builder
      */
     public Builder poolSize(int size) {
-      if (size < 1) {
-        fail("pool size " + size + " is below 1");
-      } else {
+      if (checks.poolSize(size)) {
         this.poolSize = size;
       }
       return this;
@@ -217,9 +203,7 @@ public final class WardenRuntime implements AutoCloseable {
      * @throws WardenFault when the module cannot be read or parsed
      */
     public WardenRuntime build() {
-      if (invalid != null) {
-        throw new IllegalArgumentException("invalid Warden configuration: " + invalid);
-      }
+      checks.throwFirst();
       byte[] bytes = wasm != null ? wasm : packagedModule();
       try {
         module = Parser.parse(bytes);

@@ -119,17 +119,18 @@ class OptionsTest {
       Map<String, Object> sophie = map("firstName", "Sophie");
       honoured(
           w.checkPassword("Sophie#1990x"),
-          w.checkPassword(PasswordInput.builder("Sophie#1990x").user(sophie).build()),
+          w.checkPasswordWith(PasswordInput.builder("Sophie#1990x").user(sophie).build()),
           w.evaluate("password", map("password", "Sophie#1990x", "user", sophie), null),
           "user");
       honoured(
           w.checkPassword("Ab1!x"),
-          w.checkPassword(PasswordInput.builder("Ab1!x").lang("fr").build()),
+          w.checkPasswordWith(PasswordInput.builder("Ab1!x").lang("fr").build()),
           w.evaluate("password", map("password", "Ab1!x"), "fr"),
           "lang");
     }
     try (Warden rent = runtime.loadPreset("rental-platform")) {
-      JsonNode mfa = rent.checkPassword(PasswordInput.builder("Tr0ub4dor&3x!").mfa(true).build());
+      JsonNode mfa =
+          rent.checkPasswordWith(PasswordInput.builder("Tr0ub4dor&3x!").mfa(true).build());
       honoured(
           rent.checkPassword("Tr0ub4dor&3x!"),
           mfa,
@@ -290,10 +291,10 @@ class OptionsTest {
           "input.today",
           (WardenTest.Call) () -> w.validate(ValidateInput.builder(Map.of(), null).build())
         },
-        {"input", (WardenTest.Call) () -> w.checkPassword((PasswordInput) null)},
+        {"input", (WardenTest.Call) () -> w.checkPasswordWith(null)},
         {
           "input.password",
-          (WardenTest.Call) () -> w.checkPassword(PasswordInput.builder(null).build())
+          (WardenTest.Call) () -> w.checkPasswordWith(PasswordInput.builder(null).build())
         },
         {"input", (WardenTest.Call) () -> w.authorize((AuthorizeInput) null)},
         {
@@ -368,5 +369,24 @@ class OptionsTest {
     assertTrue(bad.getMessage().contains("pool size"), bad.getMessage());
     assertThrows(
         IllegalArgumentException.class, () -> LoadOptions.builder().poolWait(null).build());
+    // The same check, the same message, for a policy and for the runtime.
+    assertEquals(
+        bad.getMessage(),
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> WardenRuntime.builder().poolSize(0).timeout(Duration.ZERO).build())
+            .getMessage());
+    assertEquals(
+        "invalid Warden configuration: timeout PT-1S is not positive",
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> LoadOptions.builder().timeout(Duration.ofSeconds(-1)).build())
+            .getMessage());
+    assertEquals(
+        "invalid Warden configuration: timeout PT-1S is not positive",
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> runtime.withLimits(WardenRuntime.DEFAULT_MAX_MEMORY, Duration.ofSeconds(-1)))
+            .getMessage());
   }
 }

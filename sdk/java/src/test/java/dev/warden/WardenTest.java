@@ -295,8 +295,9 @@ class WardenTest {
   void aNullArgumentIsInvalidInputAtItsPath() {
     try (Warden w = runtime.loadPreset("production-planner-pro")) {
       Object[][] calls = {
-        {"input.password", (Call) () -> w.checkPassword((String) null)},
+        {"input.password", (Call) () -> w.checkPassword(null)},
         {"input.password", (Call) () -> w.checkPassword(null, ADA)},
+        {"input.password", (Call) () -> w.checkPassword(null, null)},
         {"input.user", (Call) () -> w.checkPassword("x", null)},
         {"input.user", (Call) () -> w.validate(null, TODAY)},
         {"input.today", (Call) () -> w.validate(ADA, null, "fr")},
@@ -304,7 +305,10 @@ class WardenTest {
         {"input.action", (Call) () -> w.authorize(ADA, null, ADA, NOW)},
         {"input.target", (Call) () -> w.authorize(ADA, "users.read", null, NOW)},
         {"input.now", (Call) () -> w.authorize(ADA, "users.read", ADA, null)},
+        {"input.actor", (Call) () -> w.scope(null, "users.read", NOW, false)},
+        {"input.now", (Call) () -> w.scope(ADA, "users.read", null, true)},
         {"input", (Call) () -> w.transition(null, NOW)},
+        {"input.account", (Call) () -> w.login(null, null, NOW)},
         {"preset", (Call) () -> runtime.loadPreset(null)},
         {"policy", (Call) () -> runtime.loadPolicy((String) null)},
         {"policy", (Call) () -> runtime.loadPolicy((JsonNode) null)},
