@@ -71,7 +71,7 @@ use crate::error::ApiError;
 use crate::extract::{AcceptLanguage, NEUTRAL_LANG};
 use crate::resources::{self, MAX_RESOURCE_ID_CHARS};
 use crate::store::{self, Param, UserRow};
-use crate::users::StatusBody;
+use crate::users::{HeldFacts, StatusBody};
 
 /// The largest AuthZEN request body, in bytes: 256 KiB.
 pub const MAX_AUTHZEN_BODY: usize = 256 * 1024;
@@ -451,15 +451,15 @@ fn unknown_property(
 
 /// The lifecycle's decision on `actor` deleting `target` (the deletion route's second
 /// question, after the authorization): `Err` when the policy has no lifecycle (the route
-/// cannot delete at all then) or the question cannot be asked. `supers`: the tenant's
-/// count of active super administrators, read once by the caller; a denial in `lang`.
+/// cannot delete at all then) or the question cannot be asked. `held`: the facts the
+/// server reads from its directory, read once by the caller; a denial in `lang`.
 fn deletion(
     tenant: &Tenant,
     dir: &Directory,
     actor: &UserRow,
     target: &UserRow,
     q: &crate::users::DeleteQuery,
-    supers: i64,
+    held: HeldFacts,
     lang: Lang,
 ) -> std::result::Result<lifecycle::DeleteDecision, (&'static str, String)> {
     let req = crate::users::delete_request(
@@ -468,7 +468,7 @@ fn deletion(
         actor.account(),
         target.account(),
         q,
-        supers,
+        held,
         lang,
     )
     .map_err(|e| ("unsupported", e.to_string()))?;
@@ -483,10 +483,17 @@ fn deletion_allows(
     actor: &UserRow,
     target: &UserRow,
     supers: i64,
+    sole: Vec<String>,
 ) -> bool {
     delete_params(None)
         .ok()
-        .and_then(|q| deletion(tenant, dir, actor, target, &q, supers, NEUTRAL_LANG).ok())
+        .and_then(|q| {
+            let held = HeldFacts {
+                supers,
+                sole_holder_of: sole,
+            };
+            deletion(tenant, dir, actor, target, &q, held, NEUTRAL_LANG).ok()
+        })
         .is_some_and(|d| d.allowed())
 }
 
@@ -768,7 +775,19 @@ async fn decide(
             Err((field, reason)) => return Ok(invalid_property(ctx, &field, &reason)),
         };
         let supers = supers_for_deletion(conn, tenant).await?;
-        match deletion(tenant, &dir, &actor, target_user, &params, supers, lang) {
+        let sole = crate::users::sole_holder_for_deletion(conn, tenant, target_user).await?;
+        match deletion(
+            tenant,
+            &dir,
+            &actor,
+            target_user,
+            &params,
+            HeldFacts {
+                supers,
+                sole_holder_of: sole,
+            },
+            lang,
+        ) {
             Err((code, message)) => return Ok(deny_with_error(ctx, 400, code, message)),
             Ok(dd) if !dd.allowed() => {
                 let deny = serde_json::to_value(&dd.deny)?;
@@ -827,13 +846,25 @@ async fn decide(
     };
     if let (Loaded::User(target_user), Some(params)) = (&loaded, params) {
         let supers = store::active_super_admins(conn, &tenant.id, &tenant.policy).await?;
+        let sole = store::sole_holder_of(
+            conn,
+            &tenant.id,
+            &tenant.policy,
+            target_user,
+            &std::collections::BTreeSet::new(),
+            t,
+        )
+        .await?;
         let req = match crate::users::transition_request(
             tenant,
             &dir,
             actor.account(),
             target_user.account(),
             params,
-            supers,
+            HeldFacts {
+                supers,
+                sole_holder_of: sole,
+            },
             lang,
         ) {
             Ok(req) => req,
@@ -1226,7 +1257,9 @@ async fn search_subject(
             if !deletions_possible(tenant) {
                 return Ok(results_page(tenant, Vec::new(), None));
             }
-            Some((u, supers_for_deletion(&mut conn, tenant).await?))
+            let supers = supers_for_deletion(&mut conn, tenant).await?;
+            let sole = crate::users::sole_holder_for_deletion(&mut conn, tenant, u).await?;
+            Some((u, supers, sole))
         }
         _ => None,
     };
@@ -1255,9 +1288,11 @@ async fn search_subject(
             };
             let allowed = match access::authorize(&tenant.policy, &dir, &req, t, NEUTRAL_LANG) {
                 Ok(_)
-                    if deleting.is_some_and(|(target_user, supers)| {
-                        !deletion_allows(tenant, &dir, u, target_user, supers)
-                    }) =>
+                    if deleting
+                        .as_ref()
+                        .is_some_and(|(target_user, supers, sole)| {
+                            !deletion_allows(tenant, &dir, u, target_user, *supers, sole.clone())
+                        }) =>
                 {
                     false
                 }
@@ -1438,7 +1473,18 @@ async fn search_resource(
                 match allowed_by_kernel(tenant, &dir, &actor, &action, &target) {
                     Some(_)
                         if deleting
-                            && matches!(&row, Loaded::User(u) if !deletion_allows(tenant, &dir, &actor, u, supers)) =>
+                            && match &row {
+                                Loaded::User(u) => !deletion_allows(
+                                    tenant,
+                                    &dir,
+                                    &actor,
+                                    u,
+                                    supers,
+                                    crate::users::sole_holder_for_deletion(&mut conn, tenant, u)
+                                        .await?,
+                                ),
+                                Loaded::Resource(_) => false,
+                            } =>
                     {
                         false
                     }
@@ -1538,7 +1584,9 @@ async fn search_action(
         Loaded::User(target_user) if perms.iter().any(|p| p == "users.delete") => {
             let allows = deletions_possible(tenant) && {
                 let supers = supers_for_deletion(&mut conn, tenant).await?;
-                deletion_allows(tenant, &dir, &actor, target_user, supers)
+                let sole =
+                    crate::users::sole_holder_for_deletion(&mut conn, tenant, target_user).await?;
+                deletion_allows(tenant, &dir, &actor, target_user, supers, sole)
             };
             perms
                 .into_iter()

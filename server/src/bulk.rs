@@ -21,7 +21,7 @@
 //! denial or violations and their reports, and the other items go on. A committed item's
 //! audit entry names the plugins that judged it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -350,12 +350,16 @@ pub async fn run(
     }
     let supers = store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?;
     let supers_left = std::sync::atomic::AtomicI64::new(supers);
-    let facts = |bookings: Option<u32>| TransitionFacts {
+    let facts = |bookings: Option<u32>, sole: Vec<String>| TransitionFacts {
         active_bookings: bookings,
         active_super_admins: Some(u32::try_from(supers).unwrap_or(u32::MAX)),
-        sole_holder_of: None,
+        sole_holder_of: Some(sole),
         pending_approvals: Some(0),
     };
+    // The users the request's earlier status changes and deletions take away: a later
+    // item's `soleHolderOf` does not count them as holders (counted as leaving even when
+    // their item ends refused: the safe side).
+    let mut leaving: BTreeSet<String> = BTreeSet::new();
     // The kernel's items: a target out of reach is decided as an empty account (and
     // reported not_found whatever the kernel says), so indices stay aligned.
     let mut kernel_items = Vec::with_capacity(body.items.len());
@@ -377,14 +381,18 @@ pub async fn run(
                 duration_days,
                 active_bookings,
                 ..
-            } => BulkItem::Status {
-                target: account,
-                to: to.clone(),
-                reason: reason.clone(),
-                until: None,
-                duration_days: *duration_days,
-                facts: facts(*active_bookings),
-            },
+            } => {
+                let sole =
+                    sole_holder(&mut conn, tenant, target.as_ref(), &mut leaving, false).await?;
+                BulkItem::Status {
+                    target: account,
+                    to: to.clone(),
+                    reason: reason.clone(),
+                    until: None,
+                    duration_days: *duration_days,
+                    facts: facts(*active_bookings, sole),
+                }
+            }
             Item::Roles { add, remove, .. } => BulkItem::Roles {
                 target: account,
                 add: add.clone(),
@@ -394,11 +402,15 @@ pub async fn run(
                 mode,
                 active_bookings,
                 ..
-            } => BulkItem::Delete {
-                target: account,
-                mode: *mode,
-                facts: facts(*active_bookings),
-            },
+            } => {
+                let sole =
+                    sole_holder(&mut conn, tenant, target.as_ref(), &mut leaving, true).await?;
+                BulkItem::Delete {
+                    target: account,
+                    mode: *mode,
+                    facts: facts(*active_bookings, sole),
+                }
+            }
             Item::Import { user } => BulkItem::Import {
                 user: user.clone(),
                 facts: import_facts(app, &mut conn, caller, user, &mut holders).await?,
@@ -1085,4 +1097,29 @@ fn dup(e: sqlx::Error) -> ApiError {
     } else {
         ApiError::from(e)
     }
+}
+
+/// The `soleHolderOf` fact of one bulk item on `target` (none for a target out of reach),
+/// the users of earlier items not counted as holders; `target` then joins them. For a
+/// deletion, read only when the policy's deletion is guarded by it (as the single route).
+///
+/// # Errors
+/// As [`store::sole_holder_of`].
+async fn sole_holder(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    target: Option<&UserRow>,
+    leaving: &mut BTreeSet<String>,
+    deletion: bool,
+) -> Result<Vec<String>, ApiError> {
+    let Some(target) = target else {
+        return Ok(Vec::new());
+    };
+    let sole = if deletion {
+        crate::users::sole_holder_for_deletion_leaving(conn, tenant, target, leaving).await?
+    } else {
+        store::sole_holder_of(conn, &tenant.id, &tenant.policy, target, leaving, now()).await?
+    };
+    leaving.insert(target.id.clone());
+    Ok(sole)
 }

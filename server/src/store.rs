@@ -908,6 +908,58 @@ pub async fn active_super_admins(
     q.fetch_one(&mut *conn).await
 }
 
+/// How many users [`sole_holder_of`] reads per query.
+const HOLDERS_PAGE: i64 = 500;
+
+/// The kernel's `soleHolderOf` fact (R004-09) for `target`: the critical permissions the
+/// kernel says it holds ([`critical_permissions_held`]) that no other live user of the
+/// tenant holds now, as the kernel says of each. The others are read in pages of
+/// 500 (`HOLDERS_PAGE`), in id order, until every permission has another holder or the users
+/// run out: a deactivation of one of several holders usually reads one page. Another
+/// user whose stored roles the policy no longer declares counts as holding nothing, and so
+/// do the users in `leaving` (those a bulk request's earlier items take away: two holders
+/// deactivated in one request cannot each count on the other).
+///
+/// [`critical_permissions_held`]: warden_core::access::critical_permissions_held
+///
+/// # Errors
+/// The target's roles the policy does not declare; database errors.
+pub async fn sole_holder_of(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    policy: &warden_core::Policy,
+    target: &UserRow,
+    leaving: &BTreeSet<String>,
+    now: Timestamp,
+) -> Result<Vec<String>, ApiError> {
+    use warden_core::access::critical_permissions_held;
+    let mut left = critical_permissions_held(policy, &target.account(), now)?;
+    let mut after = String::new();
+    while !left.is_empty() {
+        let page = users_where(
+            conn,
+            "tenant_id = $1 AND deleted_at IS NULL AND id <> $2 AND id > $3",
+            &[],
+            &[
+                Param::Text(tenant.to_owned()),
+                Param::Text(target.id.clone()),
+                Param::Text(after.clone()),
+            ],
+            &format!("ORDER BY id LIMIT {HOLDERS_PAGE}"),
+        )
+        .await?;
+        for other in page.iter().filter(|u| !leaving.contains(&u.id)) {
+            let held = critical_permissions_held(policy, &other.account(), now).unwrap_or_default();
+            left.retain(|p| !held.contains(p));
+        }
+        match page.last() {
+            Some(last) if page.len() as i64 == HOLDERS_PAGE => after.clone_from(&last.id),
+            _ => break,
+        }
+    }
+    Ok(left)
+}
+
 /// Whether the row is an active super administrator, as [`active_super_admins`] counts
 /// them (`statuses`: the policy's login statuses).
 fn active_super_admin(u: &UserRow, statuses: &[&str]) -> bool {

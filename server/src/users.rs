@@ -2061,7 +2061,7 @@ pub(crate) fn transition_request(
     actor: Account,
     target: Account,
     body: StatusBody,
-    supers: i64,
+    held: HeldFacts,
     lang: Lang,
 ) -> Result<TransitionRequest, access::AccessError> {
     let perms =
@@ -2076,8 +2076,8 @@ pub(crate) fn transition_request(
         duration_minutes: body.duration_minutes,
         facts: TransitionFacts {
             active_bookings: body.active_bookings,
-            active_super_admins: Some(u32::try_from(supers).unwrap_or(u32::MAX)),
-            sole_holder_of: None,
+            active_super_admins: Some(u32::try_from(held.supers).unwrap_or(u32::MAX)),
+            sole_holder_of: Some(held.sole_holder_of),
             pending_approvals: Some(0),
         },
         actor_permissions: perms,
@@ -2112,13 +2112,25 @@ pub async fn transition(
         lang,
     )?)?;
     let supers = store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?;
+    let sole = store::sole_holder_of(
+        &mut conn,
+        &tenant.id,
+        &tenant.policy,
+        &before,
+        &BTreeSet::new(),
+        now(),
+    )
+    .await?;
     let req = transition_request(
         tenant,
         &dir,
         actor.account(),
         before.account(),
         body,
-        supers,
+        HeldFacts {
+            supers,
+            sole_holder_of: sole,
+        },
         lang,
     )
     .map_err(bad)?;
@@ -2203,7 +2215,7 @@ pub(crate) fn delete_request(
     actor: Account,
     target: Account,
     q: &DeleteQuery,
-    supers: i64,
+    held: HeldFacts,
     lang: Lang,
 ) -> Result<DeleteRequest, ApiError> {
     let perms =
@@ -2216,13 +2228,60 @@ pub(crate) fn delete_request(
         confirmed: q.confirm,
         facts: TransitionFacts {
             active_bookings: q.active_bookings,
-            active_super_admins: Some(u32::try_from(supers).unwrap_or(u32::MAX)),
-            sole_holder_of: None,
+            active_super_admins: Some(u32::try_from(held.supers).unwrap_or(u32::MAX)),
+            sole_holder_of: Some(held.sole_holder_of),
             pending_approvals: Some(0),
         },
         actor_permissions: perms,
         lang,
     })
+}
+
+/// The lifecycle facts the server reads from its own directory for a status change or a
+/// deletion (the caller's, such as `activeBookings`, come with the request).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct HeldFacts {
+    /// The tenant's count of active super administrators (`activeSuperAdmins`).
+    pub(crate) supers: i64,
+    /// The critical permissions only the target holds (`soleHolderOf`).
+    pub(crate) sole_holder_of: Vec<String>,
+}
+
+/// The `soleHolderOf` fact of a deletion of `target` ([`store::sole_holder_of`]): read only
+/// when the policy's deletion is guarded by it (`soleCriticalHolder` among its blockers),
+/// empty otherwise, since no rule reads it then.
+///
+/// # Errors
+/// As [`store::sole_holder_of`].
+pub(crate) async fn sole_holder_for_deletion(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    target: &UserRow,
+) -> Result<Vec<String>, ApiError> {
+    sole_holder_for_deletion_leaving(conn, tenant, target, &BTreeSet::new()).await
+}
+
+/// [`sole_holder_for_deletion`], the users in `leaving` not counted as holders (see
+/// [`store::sole_holder_of`]).
+///
+/// # Errors
+/// As [`store::sole_holder_of`].
+pub(crate) async fn sole_holder_for_deletion_leaving(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    target: &UserRow,
+    leaving: &BTreeSet<String>,
+) -> Result<Vec<String>, ApiError> {
+    let guarded = tenant
+        .policy
+        .lifecycle()
+        .and_then(|l| l.spec().deletion.as_ref())
+        .is_some_and(|d| d.blockers.contains(&lifecycle::Guard::SoleCriticalHolder));
+    if guarded {
+        store::sole_holder_of(conn, &tenant.id, &tenant.policy, target, leaving, now()).await
+    } else {
+        Ok(Vec::new())
+    }
 }
 
 /// Deletes a user as the policy says (soft, hard, anonymising); the kernel's denials in
@@ -2252,13 +2311,17 @@ pub async fn delete(
         lang,
     )?)?;
     let supers = store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?;
+    let sole = sole_holder_for_deletion(&mut conn, tenant, &before).await?;
     let req = delete_request(
         tenant,
         &dir,
         actor.account(),
         before.account(),
         &q,
-        supers,
+        HeldFacts {
+            supers,
+            sole_holder_of: sole,
+        },
         lang,
     )?;
     let d = lifecycle::delete(&tenant.policy, &req, now()).map_err(lifecycle_bad)?;

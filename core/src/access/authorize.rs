@@ -554,6 +554,53 @@ pub fn effective_roles(
     .map(|set| set.iter().collect())
 }
 
+/// The critical permissions (R004-09, `access.criticalPermissions`) `account` holds: the
+/// declared actions a critical pattern names that one of its roles (as
+/// [`effective_roles`] counts them) allows, at any scope, and none forbids; none when its
+/// status grants nothing now (an inactive account holds nothing). In declaration order.
+///
+/// A lifecycle's `soleHolderOf` fact is what the target holds and no other account does:
+/// the caller, who keeps the directory, asks this of the target and of the others.
+/// Super administrators and root are not holders: their authority is not a role's, and the
+/// rule keeps a role's work (approvals, say) from being left to nobody.
+///
+/// # Errors
+/// As [`effective_roles`]; a policy without an access section.
+pub fn critical_permissions_held(
+    policy: &Policy,
+    account: &Account,
+    now: Timestamp,
+) -> Result<Vec<String>, AccessError> {
+    let access = policy.access().ok_or_else(AccessError::no_access)?;
+    if access.critical.is_empty() || !status_grants(policy, account, now).0 {
+        return Ok(Vec::new());
+    }
+    let roles = effective_roles(access, account)?;
+    let perms: Vec<&CompiledPermission> = roles
+        .iter()
+        .filter_map(|&i| access.roles.get(i))
+        .flat_map(|r| r.permissions.iter())
+        .collect();
+    let mut held = Vec::new();
+    for (index, action) in access.actions.iter().enumerate() {
+        let Some((module, name)) = action.name.split_once('.') else {
+            continue;
+        };
+        if !access.critical.iter().any(|c| c.matches(module, name)) {
+            continue;
+        }
+        let granted = |forbid: bool| {
+            perms
+                .iter()
+                .any(|p| p.forbid == forbid && p.matches_action(index))
+        };
+        if granted(false) && !granted(true) {
+            held.push(action.name.to_string());
+        }
+    }
+    Ok(held)
+}
+
 /// A set of role indices, iterated in increasing order: a bit set, without allocation, for
 /// policies of up to 128 roles, a sorted list otherwise.
 #[derive(Debug, Clone)]
@@ -1398,6 +1445,62 @@ mod tests {
 
     use super::*;
     use serde_json::json;
+
+    /// R004-09's fact: what an account holds of the critical permissions, through any role
+    /// it has (direct, role field, group), allowed and not forbidden, while its status
+    /// grants; a super administrator's authority is not a role's.
+    #[test]
+    fn r004_09_critical_permissions_are_held_through_roles_while_active() {
+        let p = Policy::from_value(json!({
+            "warden": 1, "name": "critical",
+            "fields": {"userType": {"type": "enum", "values": ["approver", "admin"]}},
+            "access": {
+                "modules": {"requisitions": ["read", "approve"], "users": ["read", "status"]},
+                "roleField": "userType",
+                "criticalPermissions": ["requisitions.approve", "users.status"],
+                "roles": {
+                    "approver": {"permissions": [{"allow": "requisitions.*", "scope": "team"}]},
+                    "admin": {"permissions": [{"allow": "users.*", "scope": "organization"}]},
+                    "muted": {"inherits": ["approver"], "permissions": [{"forbid": "requisitions.approve"}]},
+                    "viewer": {"permissions": [{"allow": "requisitions.read", "scope": "organization"}]}
+                }
+            }
+        }))
+        .unwrap();
+        let now = Timestamp::from_unix(1_800_000_000);
+        let held = |roles: &[&str], user_type: Option<&str>, status: &str, sup: bool| {
+            let mut a = Account::new("u");
+            a.status = status.into();
+            a.super_admin = sup;
+            a.roles = roles.iter().map(|r| (*r).to_owned()).collect();
+            if let Some(t) = user_type {
+                a.attributes.insert("userType".into(), json!(t));
+            }
+            critical_permissions_held(&p, &a, now).unwrap()
+        };
+        assert_eq!(
+            held(&["approver"], None, "active", false),
+            ["requisitions.approve"]
+        );
+        assert_eq!(held(&[], Some("admin"), "active", false), ["users.status"]);
+        assert_eq!(
+            held(&["admin"], Some("approver"), "active", false),
+            ["requisitions.approve", "users.status"]
+        );
+        assert!(
+            held(&["muted"], None, "active", false).is_empty(),
+            "forbidden"
+        );
+        assert!(held(&["viewer"], None, "active", false).is_empty());
+        assert!(
+            held(&["approver"], None, "inactive", false).is_empty(),
+            "inactive"
+        );
+        assert!(held(&[], None, "active", true).is_empty(), "super admin");
+        let mut unknown = Account::new("u");
+        unknown.roles = vec!["nope".into()];
+        assert!(critical_permissions_held(&p, &unknown, now).is_err());
+    }
 
     fn policy() -> Policy {
         Policy::from_value(json!({

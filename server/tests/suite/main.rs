@@ -12,6 +12,7 @@ mod api;
 mod authzen;
 mod authzen_hostile;
 mod decide;
+mod facts;
 mod faults;
 mod field_access;
 mod hardening;

@@ -1,0 +1,108 @@
+//! Facts the server holds and answers for the kernel itself, rather than asking its caller:
+//! `soleHolderOf` (R004-09), from its directory. Found by a walk of the console: a PRS
+//! deactivation was refused for a missing fact no caller could give.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+use crate::common::{Auth, Env, Which, demo_user};
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const PRS: &str = "prs-procurement";
+
+async fn new_approver(env: &Env, admin: &Auth, supervisor: &str, username: &str) -> String {
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            admin,
+            Some(json!({"username": username, "firstName": "Ann", "lastName": username, "userType": "approver", "department": "Finance", "supervisor": supervisor, "organization": "prs"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v["user"]["id"].as_str().unwrap().to_owned()
+}
+
+async fn deactivate(env: &Env, admin: &Auth, id: &str) -> (StatusCode, Value) {
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{id}/status"),
+            admin,
+            Some(json!({"to": "inactive", "reason": "left the company"})),
+        )
+        .await;
+    (s, v)
+}
+
+/// The only approver of the PRS tenant is not deactivated (its approvals would be left
+/// to nobody): the status route, an AuthZEN evaluation with the change and a bulk item
+/// all refuse it, naming the permission; with a second approver it is deactivated, and
+/// of several approvers deactivated in one bulk request the last is refused.
+async fn the_only_holder_of_a_critical_permission_stays(env: &Env) {
+    let users = env.demo(PRS).await;
+    let admin = demo_user(&users, "admin");
+    let approver = demo_user(&users, "approver");
+    let key = env.key(PRS, "service").await;
+    let as_admin = Auth::key(&key, &admin.id);
+
+    let (s, v) = deactivate(env, &as_admin, &approver.id).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "sole_critical_holder", "{v}");
+    assert_eq!(
+        v["deny"]["params"]["permissions"],
+        json!(["requisitions.approve"]),
+        "{v}"
+    );
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/access/v1/evaluation",
+            &as_admin,
+            Some(json!({
+                "subject": {"type": "user", "id": admin.id},
+                "action": {"name": "users.status", "properties": {"to": "inactive", "reason": "left the company"}},
+                "resource": {"type": "user", "id": approver.id}
+            })),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["decision"], false, "{v}");
+    assert_eq!(env.stored_status(&approver.id).await, "active");
+
+    // Two more approvers: the first two of three deactivated in one request pass, the
+    // last is refused (the earlier items' users do not count as holders).
+    let second = new_approver(env, &as_admin, &admin.id, "ann2").await;
+    let third = new_approver(env, &as_admin, &admin.id, "ann3").await;
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_admin,
+            Some(json!({"items": [
+                {"op": "status", "id": approver.id, "to": "inactive", "reason": "left"},
+                {"op": "status", "id": second, "to": "inactive", "reason": "left"},
+                {"op": "status", "id": third, "to": "inactive", "reason": "left"}
+            ]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let r = &v["results"];
+    assert_eq!(r[0]["outcome"], "committed", "{v}");
+    assert_eq!(r[1]["outcome"], "committed", "{v}");
+    assert_eq!(r[2]["outcome"], "refused", "{v}");
+    assert_eq!(r[2]["deny"]["code"], "sole_critical_holder", "{v}");
+    assert_eq!(env.stored_status(&third).await, "active");
+
+    // An inactive approver holds nothing: with a fourth, active, the third may go.
+    new_approver(env, &as_admin, &admin.id, "ann4").await;
+    let (s, v) = deactivate(env, &as_admin, &third).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(env.stored_status(&third).await, "inactive");
+}
+on_both!(the_only_holder_of_a_critical_permission_stays);
