@@ -410,10 +410,11 @@ async fn status_user(
     caller: Caller,
     accept: AcceptLanguage,
     UrlParams(id): UrlParams<String>,
+    Params(q): Params<users::StatusQuery>,
     Body(b): Body<StatusBody>,
 ) -> Result<Json<Value>, ApiError> {
     let lang = accept.negotiate(&caller.tenant.policy);
-    let w = users::transition(&app, &caller, &id, b, lang, request_id(&headers)).await?;
+    let w = users::transition(&app, &caller, &id, b, q.dry_run, lang, request_id(&headers)).await?;
     let mut out = w.extra;
     out.insert("user".into(), w.user);
     Ok(Json(Value::Object(out)))

@@ -394,6 +394,7 @@ fn server_types() -> Map<String, Value> {
     add::<crate::users::ListQuery>(&mut g, &mut out);
     add::<crate::users::StatusBody>(&mut g, &mut out);
     add::<crate::users::DeleteQuery>(&mut g, &mut out);
+    add::<crate::users::StatusQuery>(&mut g, &mut out);
     add::<crate::users::ResetBody>(&mut g, &mut out);
     add::<crate::users::PasswordChangeBody>(&mut g, &mut out);
     add::<crate::reset::RedeemBody>(&mut g, &mut out);
@@ -1197,11 +1198,12 @@ fn operations(contract: &Value) -> Vec<Operation> {
             Post,
             "/api/v1/users/{id}/status",
             "transitionUser",
-            "A lifecycle transition, with its obligations",
+            "A lifecycle transition, with its obligations (`dryRun`: decided as it would be, nothing written)",
             TAG_USERS,
         )
         .acts()
         .param("id", "The user's id")
+        .query("StatusQuery", &["dryRun"])
         .json("StatusBody")
         .localised()
         .ok(200, "Transitioned", Some("UserWritten"))

@@ -2085,9 +2085,21 @@ pub(crate) fn transition_request(
     })
 }
 
+/// A status change's query.
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StatusQuery {
+    /// Decide the change, with every fact and plugin the real one has, and write nothing:
+    /// the answer is the decision (`to`, `until`, the `obligations` it would carry) or the
+    /// same refusal. What a console shows before the administrator applies.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
 /// Changes a user's status through the kernel's state machine and carries out its
 /// obligations (sessions revoked, roles and groups removed, tasks recorded); the kernel's
-/// denials in `lang`.
+/// denials in `lang`. With `dry_run`, decides it as it would (the same facts, the same
+/// plugins) and writes nothing.
 ///
 /// # Errors
 /// Kernel denials, store errors.
@@ -2096,6 +2108,7 @@ pub async fn transition(
     caller: &Caller,
     id: &str,
     body: StatusBody,
+    dry_run: bool,
     lang: Lang,
     request_id: Option<String>,
 ) -> Result<Written, ApiError> {
@@ -2140,6 +2153,24 @@ pub async fn transition(
     }
     drop(conn);
     let plugin_reports = crate::plugins::status_change(app, tenant, &req, &authz, &d).await?;
+    if dry_run {
+        let mut extra = Map::new();
+        extra.insert("dryRun".into(), true.into());
+        extra.insert("to".into(), d.to.clone().into());
+        if let Some(u) = d.until {
+            extra.insert("until".into(), u.to_string().into());
+        }
+        extra.insert("obligations".into(), serde_json::to_value(&d.obligations)?);
+        if !plugin_reports.is_empty() {
+            extra.insert("plugins".into(), plugin_reports.into());
+        }
+        let mut view = before.view();
+        fields::redact(
+            &fields::access_of(&tenant.policy, &dir, actor, &before)?,
+            &mut view,
+        );
+        return Ok(Written { user: view, extra });
+    }
     let at = now().unix();
     let mut after = before.clone();
     after.status = d.to.clone();

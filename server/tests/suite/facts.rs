@@ -106,3 +106,54 @@ async fn the_only_holder_of_a_critical_permission_stays(env: &Env) {
     assert_eq!(env.stored_status(&third).await, "inactive");
 }
 on_both!(the_only_holder_of_a_critical_permission_stays);
+
+/// A dry run decides a status change as the change would be decided (the same facts) and
+/// writes nothing: what a console shows before the administrator applies it.
+async fn a_dry_run_decides_and_writes_nothing(env: &Env) {
+    let users = env.demo(PRS).await;
+    let admin = demo_user(&users, "admin");
+    let approver = demo_user(&users, "approver");
+    let requester = demo_user(&users, "requester");
+    let key = env.key(PRS, "service").await;
+    let as_admin = Auth::key(&key, &admin.id);
+    let dry = |id: String| {
+        let as_admin = &as_admin;
+        async move {
+            let (s, v, _) = env
+                .call(
+                    Method::POST,
+                    &format!("/api/v1/users/{id}/status?dryRun=true"),
+                    as_admin,
+                    Some(json!({"to": "inactive", "reason": "left the company"})),
+                )
+                .await;
+            (s, v)
+        }
+    };
+    let (s, v) = dry(requester.id.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["dryRun"], true, "{v}");
+    assert_eq!(v["to"], "inactive", "{v}");
+    let kinds: Vec<&str> = v["obligations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["kind"].as_str().unwrap())
+        .collect();
+    assert!(kinds.contains(&"revokeSessions"), "{v}");
+    assert_eq!(v["user"]["status"], "active", "{v}");
+    assert_eq!(env.stored_status(&requester.id).await, "active");
+    let (s, v) = dry(approver.id.clone()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "sole_critical_holder", "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/status?dryRun=maybe", requester.id),
+            &as_admin,
+            Some(json!({"to": "inactive", "reason": "left"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+}
+on_both!(a_dry_run_decides_and_writes_nothing);
