@@ -697,3 +697,151 @@ test("the user form names the role field's values and the referenced manager; a 
   await language("en");
   assert.equal(errors.length, 0, errors.join("\n"));
 });
+
+// ------------------------------------------------------------------ field access of roles and groups, the import preview's per-row verdicts
+
+// An admin key of a tenant (the CLI, on the test server's database): for what only an
+// admin key does (replace the policy, create an organisation).
+function adminKey(tenant) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(bin, ["key", "create", "--data", data, "--tenant", tenant, "--role", "admin", "--name", "e2e"], { stdio: ["ignore", "pipe", "ignore"] });
+    let out = "";
+    p.stdout.on("data", (d) => { out += d; });
+    p.on("exit", (code) => { const m = out.match(/wdn_[0-9a-f]+/); if (code === 0 && m) resolve(m[0]); else reject(new Error(`key create: ${code} ${out}`)); });
+  });
+}
+async function asAdmin(key, method, path, body) {
+  const res = await fetch(new URL(`/api/v1${path}`, base), {
+    method, headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json();
+  assert.ok(res.ok, `${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+test("roles and groups the policy locks or hides from the viewer are shown disabled or not at all, and never sent", async () => {
+  const key = await adminKey("hr-platform");
+  const original = (await asAdmin(key, "GET", "/policy")).document;
+  const locked = structuredClone(original);
+  // Only a super administrator changes roles or sees groups: Hugo (HR administrator, who
+  // may assign roles) may not.
+  locked.access.fieldAccess = { ...locked.access.fieldAccess, roles: { edit: ["superAdmin"] }, groups: { view: ["superAdmin"] } };
+  await asAdmin(key, "PUT", "/policy", locked);
+  const sent = [];
+  const onRequest = (r) => { if (["PATCH", "POST"].includes(r.method()) && /\/api\/v1\/users(\/|$)/.test(new URL(r.url()).pathname)) sent.push(JSON.parse(r.postData() ?? "{}")); };
+  try {
+    await signIn("hr-platform", "hugo.renard@company.com");
+    await language("en");
+    await page.locator("#users tbody tr", { hasText: "sophie.martin@company.com" }).locator("button", { hasText: "Edit" }).first().click();
+    await page.locator("#dlg-user[open]").waitFor();
+    // What the server answers for Sophie: roles read-only, groups hidden.
+    const fields = await page.evaluate(async (id) => (await (await fetch(`/api/v1/users/${id}`)).json()).fields,
+      (await serverUsers()).find((u) => u.email === "sophie.martin@company.com").id);
+    assert.ok(fields.readOnly.includes("roles") && fields.hidden.includes("groups"), JSON.stringify(fields));
+    assert.equal(await page.locator("#access-choices [data-access=roles]").count(), 1);
+    assert.equal(await page.locator("#access-choices [data-access=roles] input[value=employee]").isChecked(), true, "Sophie's role, shown");
+    assert.equal(await page.locator("#access-choices [data-access=roles]").evaluate((f) => f.disabled), true, "the roles are shown, not offered");
+    assert.equal(await page.locator("#access-choices [data-access=groups]").count(), 0, "no groups box: they are hidden from Hugo");
+    // An edit sends what it changes, and neither kind.
+    page.on("request", onRequest);
+    await page.fill("#f-jobTitle", "Staff Software Engineer");
+    await page.locator("#user-save:not([disabled])").waitFor();
+    await page.click("#user-save");
+    await page.locator("#dlg-user[open]").waitFor({ state: "detached" });
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0].jobTitle, "Staff Software Engineer");
+    assert.ok(!("roles" in sent[0]) && !("groups" in sent[0]), JSON.stringify(sent[0]));
+    // A creation: the server judges its fields on the account as it would be created, and
+    // says nothing before; the roles are offered, and its refusal speaks in the form.
+    await page.click("#btn-new");
+    await page.locator("#dlg-user[open]").waitFor();
+    assert.equal(await page.locator("#access-choices [data-access=roles]").evaluate((f) => f.disabled), false);
+    const marc = (await serverUsers()).find((u) => u.email === "marc.dubois@company.com");
+    for (const [k, v] of Object.entries({ firstName: "Rita", lastName: "Vogel", email: "rita.vogel@company.com", jobTitle: "QA Engineer", manager: marc.id, organization: "company" })) await page.fill(`#f-${k}`, v);
+    await page.check("#access-choices [data-access=roles] input[value=employee]");
+    await page.locator("#user-save:not([disabled])").waitFor();
+    await page.click("#user-save");
+    await page.locator("#form-notes [data-server=refused]").waitFor();
+    assert.match(await page.locator("#form-notes [data-server=refused]").textContent(), /roles/i);
+    assert.deepEqual(sent[1].roles, ["employee"]);
+    assert.equal((await serverUsers()).filter((u) => u.email === "rita.vogel@company.com").length, 0);
+    await page.click("#dlg-user [data-close]");
+  } finally {
+    page.off("request", onRequest);
+    await page.evaluate(() => document.querySelector("#dlg-user").close());
+    await asAdmin(key, "PUT", "/policy", original);
+  }
+  // The policy restored, the boxes are back (Sophie's role unchanged by the edit).
+  await page.locator("#users tbody tr", { hasText: "sophie.martin@company.com" }).locator("button", { hasText: "Edit" }).first().click();
+  await page.locator("#dlg-user[open]").waitFor();
+  assert.equal(await page.locator("#access-choices [data-access=groups]").count(), 1);
+  assert.equal(await page.locator("#access-choices [data-access=roles]").evaluate((f) => f.disabled), false);
+  await page.click("#dlg-user [data-close]");
+  const sophie = (await serverUsers()).find((u) => u.email === "sophie.martin@company.com");
+  assert.deepEqual([sophie.jobTitle, sophie.roles], ["Staff Software Engineer", ["employee"]]);
+  assert.equal(errors.length, 0, errors.join("\n"));
+});
+
+test("the import preview marks exactly the rows the server refuses (a key in its own scope, unknown references), with the server's messages", async () => {
+  // CRM: an employee id is unique within its company. Ana holds EMP-00001 in Acme; in
+  // Globex it is free. Initech does not exist.
+  await asAdmin(await adminKey("crm"), "POST", "/organizations", { id: "globex", name: "Globex" });
+  await signIn("crm", "ana.lopez@crm.example");
+  const ana = (await serverUsers()).find((u) => u.email === "ana.lopez@crm.example");
+  await language("fr");
+  const csv = [
+    "firstName,lastName,email,username,organization,employeeId,password",
+    "Gail,Stone,gail.stone@crm.example,gstone,globex,EMP-00001,Kx8-Pelican-Ruby!",
+    "Abel,Stone,abel.stone@crm.example,astone,acme,EMP-00001,Kx8-Pelican-Ruby!",
+    "Ines,Stone,ines.stone@crm.example,istone,initech,EMP-00100,Kx8-Pelican-Ruby!",
+    "Bad,Row,not-an-email,brow,acme,EMP-00102,Kx8-Pelican-Ruby!",
+  ].join("\n");
+  try {
+    // The server's own preview, in French, to compare with what the console shows.
+    const server = await page.evaluate(async (body) => (await (await fetch("/api/v1/imports?format=csv", {
+      method: "POST", headers: { "x-warden-csrf": "1", "accept-language": "fr" }, body,
+    })).json()).results, csv);
+    assert.deepEqual(server.map((r) => r.verdict), ["valid", "refused", "refused", "invalid"]);
+    await page.click("#btn-import");
+    await page.setInputFiles("#imp-file", { name: "crm.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+    await page.locator("#imp-table[data-source=server]").waitFor();
+    const rows = await page.locator("#imp-table tbody tr").evaluateAll((trs) => trs.map((tr) => ({
+      taken: tr.dataset.taken ?? "", refused: tr.dataset.refused ?? "", verdict: tr.querySelector("[data-verdict]")?.dataset.verdict,
+      msgs: [...tr.querySelectorAll(".msg")].map((m) => ({ code: m.dataset.code, field: m.dataset.field, text: m.textContent, by: m.querySelector("[data-id]")?.dataset.id })),
+    })));
+    assert.deepEqual(rows.map((r) => r.taken), ["", "true", "", ""], "only Acme's EMP-00001 is taken");
+    assert.deepEqual(rows.map((r) => r.refused), ["", "true", "true", ""]);
+    assert.deepEqual(rows.map((r) => r.verdict), ["rowValid", "taken", "refused", "rowInvalid"]);
+    assert.deepEqual(rows[0].msgs, []);
+    // The duplicate, held by Ana, and the unknown organisation: the server's messages.
+    const dup = server[1].violations[0], unknown = server[2].violations[0];
+    assert.equal(rows[1].msgs.length, 1);
+    assert.equal(rows[1].msgs[0].code, "duplicate");
+    assert.equal(rows[1].msgs[0].field, "employeeId");
+    assert.equal(rows[1].msgs[0].by, ana.id);
+    assert.ok(rows[1].msgs[0].text.includes(dup.message), `${rows[1].msgs[0].text} / ${dup.message}`);
+    assert.equal(rows[2].msgs.length, 1);
+    assert.equal(rows[2].msgs[0].code, "unknown_reference");
+    assert.equal(rows[2].msgs[0].field, "organization");
+    assert.ok(rows[2].msgs[0].text.endsWith(unknown.message), `${rows[2].msgs[0].text} / ${unknown.message}`);
+    assert.match(unknown.message, /initech.*n'existe pas/);
+    assert.equal(await page.locator("#imp-table tbody tr:nth-child(3) [data-verdict]").textContent(), "Refusée par l'import");
+    // The summary: one row to import of the three valid in the file, one taken, one
+    // refused for another reason.
+    assert.equal(await page.locator("[data-imp=valid] b").textContent(), "1");
+    assert.equal(await page.locator("[data-imp=valid]").getAttribute("data-kernel-valid"), "3");
+    assert.equal(await page.locator("[data-imp=taken] b").textContent(), "1");
+    assert.equal(await page.locator("[data-imp=refusedOther] b").textContent(), "1");
+    // The note says what the preview leaves to the commit, not that references go unchecked.
+    assert.equal(await page.locator("#imp-preview [data-note=references]").count(), 0);
+    assert.match(await page.locator("#imp-preview [data-note=commit]").textContent(), /plugins/);
+    // Only the rows with problems: the refused and the invalid ones.
+    await page.check("#imp-preview .pager input[type=checkbox]");
+    assert.equal(await page.locator("#imp-table tbody tr").count(), 3);
+    await page.click("#dlg-import [data-close]");
+  } finally {
+    await language("en");
+  }
+  assert.equal(errors.length, 0, errors.join("\n"));
+});

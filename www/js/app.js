@@ -85,8 +85,12 @@ function valueOf(name, v) {
   if (name === "statusUntil" && !Number.isNaN(new Date(v).getTime())) return el(fmtDateTime(new Date(v)));
   return el(raw);
 }
-// A violation's message in the console's language: the kernel renders it again from its
-// code and params (a server answers in English); a tenant's own message stays as it is.
+// An import report's violation in the console's language. The server answers in that
+// language (store.js sends Accept-Language), but a commit's report is stored, and answered,
+// in English (anyone may read it back later), and a preview drawn again after the console's
+// language changed is in the language it was asked in: the kernel renders the message again
+// from its code and params. A tenant's own message (one no language of the kernel gives)
+// stays as it is. Other server answers (a refused save, a denial) are shown as they come.
 function messageOf(v) {
   if (!v.code || v.paramsOmitted) return v.message ?? v.code ?? "";
   try {
@@ -390,7 +394,7 @@ async function openUser(user) {
     $("#fields").append(h("label", { class: "field", "data-field": "currentPassword" }, h("span", {}, t("currentPassword")),
       h("input", { id: "f-currentPassword", type: "password", autocomplete: "current-password" })));
   }
-  $("#access-choices").replaceChildren(...accessChoices(user, permissions));
+  $("#access-choices").replaceChildren(...accessChoices(user, permissions, access));
   $("#form-notes").replaceChildren();
   validateForm();
   $("#dlg-user").showModal();
@@ -400,15 +404,23 @@ async function openUser(user) {
 // them) but grants, which the server's kernel decides on save (who may grant which role,
 // forbidden combinations, the minimum of active roles). Offered: the policy's active roles
 // and manual groups, and any the user holds already (so that they can be taken away).
-function accessChoices(user, permissions) {
+// On an edit, the server's `fields` for this viewer also govern them (`access.fieldAccess`
+// names them `roles` and `groups`): a hidden one has no box, a read-only one is shown
+// disabled; neither is ever sent. A creation's field access is judged by the server on the
+// account as it would be created (its organisation, its manager), and no endpoint tells it
+// before: a new user's boxes are offered, and the server's refusal speaks.
+function accessChoices(user, permissions, access) {
   const acc = state.doc.access ?? {};
+  const hidden = new Set(access?.hidden ?? []), readOnly = new Set(access?.readOnly ?? []);
   // Without the policy's assign action on this user the roles are shown, not offered.
   const assign = acc.assignAction;
   const fixed = !!(permissions && assign && !permissions.includes(assign));
   const box = (kind, entries, held, disabled) => {
+    if (hidden.has(kind)) return null;
     const shown = entries.filter(([id, spec]) => spec.active !== false || held.includes(id));
     if (shown.length === 0) return null;
-    return h("fieldset", { class: "choices", "data-access": kind, disabled },
+    const locked = disabled || readOnly.has(kind);
+    return h("fieldset", { class: "choices", "data-access": kind, disabled: locked, "data-read-only": readOnly.has(kind) ? "true" : undefined },
       h("legend", {}, t(kind)),
       shown.map(([id, spec]) => h("label", { class: "choice" },
         h("input", { type: "checkbox", value: id, checked: held.includes(id), "aria-label": label(spec, id) }),
@@ -422,8 +434,9 @@ function accessChoices(user, permissions) {
 }
 
 // The roles and groups the form's boxes hold: `{ roles, groups }`, each only when its box
-// is shown and, for an edit, when it changes the user's. Groups the form does not offer
-// (dynamic ones) are kept as they are.
+// is shown and enabled (a kind the viewer may not see or change is never sent) and, for an
+// edit, when it changes the user's. Groups the form does not offer (dynamic ones) are kept
+// as they are.
 function readAccessChoices() {
   const out = {};
   for (const kind of ["roles", "groups"]) {
@@ -616,8 +629,8 @@ $("#status-form").addEventListener("submit", async (e) => {
 });
 
 // ------------------------------------------------------------------ bulk import
-// { report, byIndex, taken: Map(row index -> the kernel's uniqueness facts that are taken),
-//   page, onlyProblems, bytes, format, results }
+// { report, byIndex, refused: Map(row index -> the entry of a row valid in the file that
+//   the commit will refuse), page, onlyProblems, bytes, format, results }
 let imp = null;
 const PAGE = 100;
 const pause = () => new Promise((r) => setTimeout(r, 0));
@@ -634,50 +647,58 @@ async function runImport(file) {
   $("#imp-summary").replaceChildren(h("span", { class: "muted" }, t("validating")));
   await pause();
   const jsonl = /\.jsonl?$/i.test(file.name);
-  let report, taken;
+  let report, refused;
   try {
-    // On a server, the preview is the server's: its kernel validates every row and its
-    // directory says which keys are already taken. Otherwise the wasm kernel, here.
-    report = onServer()
-      ? await store.importFile(bytes, jsonl ? "jsonl" : "csv", false)
-      : state.warden.validateImport(bytes, { format: jsonl ? "jsonLines" : "csv", records: true, today: today() }, state.lang);
-    bar.value = 60;
-    await pause();
-    taken = await takenRows(report, (f) => { bar.value = 60 + Math.round(f * 35); });
+    // On a server, the preview is the server's: its kernel validates every row as the
+    // commit's create of it will (the store's answers: keys taken in their scope, managers
+    // and organisations that exist), in the console's language. Otherwise the wasm kernel,
+    // here, against the users stored in this browser.
+    if (onServer()) {
+      report = await store.importFile(bytes, jsonl ? "jsonl" : "csv", false);
+      refused = serverRefusals(report);
+    } else {
+      report = state.warden.validateImport(bytes, { format: jsonl ? "jsonLines" : "csv", records: true, today: today() }, state.lang);
+      bar.value = 60;
+      await pause();
+      refused = await localRefusals(report, (f) => { bar.value = 60 + Math.round(f * 35); });
+    }
   } catch (e) {
     $("#imp-summary").replaceChildren(h("div", { class: "msg error" }, e.message)); bar.hidden = true; return;
   }
   const byIndex = new Map(report.rows.map((r) => [r.index, r]));
-  imp = { report, byIndex, taken, page: 0, onlyProblems: false, bytes, format: jsonl ? "jsonl" : "csv" };
+  imp = { report, byIndex, refused, page: 0, onlyProblems: false, bytes, format: jsonl ? "jsonl" : "csv" };
   bar.value = 100;
   renderImport();
   $("#imp-commit").disabled = importable() === 0;
 }
 
-// The rows whose unique keys (email, username…) the directory already holds, each with the
-// kernel's uniqueness facts that are taken. The row's keys are the kernel's checks of its
-// record; which are held comes from the server's preview (`taken`: the keys per check) or,
-// locally, from the kernel's answers against the users stored in this browser. A holder the
-// console knows is named (its id and status: the kernel's suggestion, e.g. reactivate).
-async function takenRows(report, progress) {
+// The server's verdict per row (`results`, in file order): the rows it will refuse, each
+// with the commit's own entry (violations, deny or error), exactly those.
+function serverRefusals(report) {
+  return new Map((report.results ?? []).filter((r) => r.verdict === "refused").map((r) => [r.index, r]));
+}
+
+// Locally, the rows whose unique keys (email, username…) the users stored in this browser
+// already hold: the kernel's checks of each row valid in the file, answered against them,
+// and its duplicate violations (with the holder and the kernel's suggestion, e.g.
+// reactivate), as an entry of the server's shape.
+async function localRefusals(report, progress) {
   const out = new Map();
   const records = report.records ?? [];
-  const server = onServer();
-  const held = new Map(Object.entries((server && report.taken) || {}).map(([c, keys]) => [c, new Set(keys)]));
-  if (server && held.size === 0) return out;
   const w = state.warden, n = report.status.length;
   for (let i = 0; i < n; i++) {
     if (report.status[i] !== 2 && records[i]) {
-      const checks = w.validate({ user: records[i], mode: "import", today: today() }, "en").checks.filter((c) => c.kind === "unique");
-      const asked = server ? checks.filter((c) => held.get(c.check)?.has(c.key)) : checks;
-      if (asked.length) {
-        const known = w.answerFacts(asked, state.users, {}).unique ?? {};
-        const unique = {};
-        for (const c of asked) {
-          if (known[c.check]?.taken) unique[c.check] = known[c.check];
-          else if (server) unique[c.check] = { key: c.key, taken: true };
+      const input = { user: records[i], mode: "import", today: today() };
+      const checks = w.validate(input, state.lang).checks.filter((c) => c.kind === "unique");
+      if (checks.length) {
+        const known = w.answerFacts(checks, state.users, {}).unique ?? {};
+        const unique = Object.fromEntries(Object.entries(known).filter(([, f]) => f?.taken));
+        if (Object.keys(unique).length) {
+          const d = w.validate({ ...input, facts: { unique } }, state.lang);
+          const held = d.violations.filter((v) => v.code === "duplicate" && !v.params?.inFile && unique[v.params?.check]);
+          out.set(i, { index: i, violations: held.length ? held
+            : Object.keys(unique).map((check) => ({ code: "duplicate", severity: "error", path: [], params: { check, ...unique[check] }, message: t("taken") })) });
         }
-        if (Object.keys(unique).length) out.set(i, unique);
       }
     }
     if (i % 250 === 249) { progress(i / n); await pause(); }
@@ -685,8 +706,13 @@ async function takenRows(report, progress) {
   return out;
 }
 
-// Rows the commit may create: valid in the file and not already in the directory.
-const importable = () => imp.report.summary.valid - imp.taken.size;
+// A duplicate the directory holds (not a repeat within the file).
+const heldKey = (v) => v.code === "duplicate" && !v.params?.inFile;
+// Whether a refused row is refused (also) for a key the directory holds.
+const isTaken = (entry) => !!entry && (entry.violations ?? []).some((v) => v.severity !== "warning" && heldKey(v));
+
+// Rows the commit may create: valid in the file and not refused by the directory.
+const importable = () => imp.report.summary.valid - imp.refused.size;
 
 // The row as the core read it (CSV cells mapped to fields, booleans parsed).
 function rowRecord(i) {
@@ -697,17 +723,6 @@ function rowRecord(i) {
 // header line).
 const lineOf = (i) => imp.byIndex.get(i)?.line ?? (imp.format === "jsonl" ? i + 1 : i + 2);
 
-// The kernel's duplicate violations of a taken row, in the console's language.
-function takenViolations(i) {
-  const unique = imp.taken.get(i);
-  try {
-    const d = state.warden.validate({ user: rowRecord(i), mode: "import", today: today(), facts: { unique } }, state.lang);
-    const vs = d.violations.filter((v) => v.code === "duplicate" && !v.params?.inFile && unique[v.params?.check]);
-    if (vs.length) return vs;
-  } catch { /* the generic mark below */ }
-  return Object.keys(unique).map((check) => ({ code: "duplicate", path: [], params: { check }, message: t("taken") }));
-}
-
 const fieldPrefix = (v) => (v.path?.length ? `${fieldLabel(String(v.path[0]))}${t("colon")}` : "");
 // A violation of the import report for people: its field's label, the message in the
 // console's language, the line of the row it repeats.
@@ -716,21 +731,50 @@ function violationText(v) {
   return `${fieldPrefix(v)}${messageOf(v)}${dup}`;
 }
 
+// What refuses a row besides its violations (a deny, a conflict, an error of its body),
+// as texts.
+const otherReasons = (r) => [...(r.errors ?? []).map((e) => `${e.field ? fieldLabel(e.field) + t("colon") : ""}${e.message}`),
+  ...(r.deny?.message ? [r.deny.message] : r.error ? [`${r.field ? fieldLabel(r.field) + t("colon") : ""}${r.error}`] : r.reason ? [r.reason] : [])];
+
+// A row's problems: the server's entry when it has one (its violations with the store's
+// answers, or what else refuses it), else the kernel's report of the file; locally, that
+// report and the keys held in this browser.
+function rowProblems(i) {
+  const info = imp.byIndex.get(i), refusal = imp.refused.get(i);
+  const entry = onServer() ? imp.report.results?.[i] : null;
+  const violations = entry?.index === i && entry.verdict !== "invalid" && entry.violations ? entry.violations
+    : (info?.violations ?? []).concat(onServer() ? [] : refusal?.violations ?? []);
+  const msgs = violations.map((v) => {
+    if (heldKey(v) && v.severity !== "warning") {
+      const holder = v.params?.existingId;
+      return h("div", { class: "msg taken", "data-code": "duplicate", "data-check": v.params?.check, "data-field": v.path?.[0] },
+        violationText(v), holder ? [` — ${t("takenBy")} `, userRef(holder)] : null);
+    }
+    return h("div", { class: `msg ${v.severity ?? "error"}`, "data-code": v.code, "data-field": v.path?.[0] }, violationText(v));
+  });
+  if (refusal && refusal === entry) for (const text of otherReasons(refusal)) msgs.push(h("div", { class: "msg error", "data-code": refusal.deny?.code ?? refusal.code }, text));
+  return msgs;
+}
+
 function renderImport() {
   const { report } = imp, s = report.summary;
   const card = (k, v, attrs = {}) => h("div", { class: "card", "data-imp": k, ...attrs }, h("b", {}, String(v)), h("span", {}, t(k)));
   const heldKeys = Object.values(report.taken ?? {}).flat();
+  const taken = [...imp.refused.values()].filter(isTaken).length;
   $("#imp-summary").replaceChildren(card("rows", s.total),
-    card("valid", importable(), { title: imp.taken.size ? t("importableTitle")(s.valid, imp.taken.size) : undefined, "data-kernel-valid": s.valid }),
+    card("valid", importable(), { title: imp.refused.size ? t("importableTitle")(s.valid, imp.refused.size) : undefined, "data-kernel-valid": s.valid }),
     card("invalid", s.invalid), card("warnings", s.warnings), card("duplicates", s.duplicatesInFile),
-    card("taken", imp.taken.size, { title: onServer() ? heldKeys.join(", ") || undefined : t("localTaken") }));
-  // What the preview does not check: references to other records (a manager, an
-  // organisation) exist, which the commit checks against the directory.
+    card("taken", taken, { title: onServer() ? heldKeys.join(", ") || undefined : t("localTaken") }),
+    onServer() ? card("refusedOther", imp.refused.size - taken, { title: t("refusedOtherTitle") }) : null);
+  // What the preview does not decide. On a server: the actor's authorization of each
+  // account and the tenant's plugins, decided at commit. Locally: references to other
+  // records (a manager, an organisation), which the commit checks.
   const refs = Object.entries(state.doc.fields ?? {}).filter(([, sp]) => sp.type === "reference").map(([n, sp]) => label(sp, n));
-  const notes = [refs.length ? h("p", { class: "muted note", "data-note": "references" }, t("notChecked")(refs.join(", "))) : null,
-    onServer() ? null : h("p", { class: "muted note", "data-note": "local" }, t("localTaken"))];
+  const notes = onServer() ? [h("p", { class: "muted note", "data-note": "commit" }, t("decidedAtCommit"))]
+    : [refs.length ? h("p", { class: "muted note", "data-note": "references" }, t("notChecked")(refs.join(", "))) : null,
+      h("p", { class: "muted note", "data-note": "local" }, t("localTaken"))];
   const indexes = [];
-  for (let i = 0; i < report.status.length; i++) if (!imp.onlyProblems || report.status[i] !== 0 || imp.taken.has(i)) indexes.push(i);
+  for (let i = 0; i < report.status.length; i++) if (!imp.onlyProblems || report.status[i] !== 0 || imp.refused.has(i)) indexes.push(i);
   const pages = Math.max(1, Math.ceil(indexes.length / PAGE));
   imp.page = Math.min(imp.page, pages - 1);
   const shown = indexes.slice(imp.page * PAGE, imp.page * PAGE + PAGE);
@@ -743,24 +787,22 @@ function renderImport() {
     if (r.id) return h("span", { class: "badge active", "data-outcome": "created", "data-id": r.id }, t("created"));
     // Its errors (its warnings are in the verdict column already).
     const errs = (r.violations ?? []).filter((v) => v.severity !== "warning");
-    const why = [...(errs.length ? errs : r.violations ?? []).map(violationText), ...(r.errors ?? []).map((e) => `${e.field ? fieldLabel(e.field) + t("colon") : ""}${e.message}`)].join("; ")
-      || r.deny?.message || r.reason || r.error || "";
+    const why = [...(errs.length ? errs : r.violations ?? []).map(violationText), ...otherReasons(r)].join("; ");
     return h("span", { class: "badge inactive", "data-outcome": "refused", title: why || undefined }, why ? `${t("refused")}${t("colon")}${why}` : t("refused"));
   };
   const table = h("table", { id: "imp-table", "data-source": onServer() ? "server" : "local" }, h("thead", {}, h("tr", {}, h("th", {}, t("line")), h("th", {}, t("verdict")), h("th", {}, t("name")), h("th", {}, t("login")), h("th", {}, t("errors")))),
     h("tbody", {}, shown.map((i) => {
-      const st = report.status[i], rec = rowRecord(i), info = imp.byIndex.get(i), taken = imp.taken.has(i);
-      const held = taken ? takenViolations(i) : [];
-      return h("tr", { class: st === 2 ? "row-invalid" : taken ? "row-taken" : st === 1 ? "row-warning" : "", "data-status": st, "data-taken": taken ? "true" : undefined },
+      const st = report.status[i], rec = rowRecord(i), refusal = imp.refused.get(i);
+      const taken = isTaken(refusal);
+      // A row the directory refuses: for a key it holds ("taken"), or for another reason.
+      const v = st === 2 ? verdict[st] : refusal ? (taken ? "taken" : "refused") : verdict[st];
+      const badge = { rowValid: "active", rowWarnings: "suspended", rowInvalid: "inactive", taken: "taken", refused: "inactive" }[v];
+      return h("tr", { class: st === 2 ? "row-invalid" : refusal ? (taken ? "row-taken" : "row-refused") : st === 1 ? "row-warning" : "",
+        "data-status": st, "data-taken": taken ? "true" : undefined, "data-refused": refusal ? "true" : undefined },
         h("td", {}, String(lineOf(i))),
-        h("td", {}, h("span", { class: `badge ${st === 2 ? "inactive" : taken ? "taken" : st === 1 ? "suspended" : "active"}`, "data-verdict": taken ? "taken" : verdict[st] }, t(taken ? "rowTaken" : verdict[st]))),
+        h("td", {}, h("span", { class: `badge ${badge}`, "data-verdict": v }, t({ taken: "rowTaken", refused: "rowRefused" }[v] ?? v))),
         h("td", {}, `${rec.firstName ?? ""} ${rec.lastName ?? ""}`.trim()), h("td", {}, String(rec.email ?? rec.username ?? "")),
-        h("td", {}, held.map((v) => {
-          const holder = imp.taken.get(i)[v.params?.check]?.existingId;
-          return h("div", { class: "msg taken", "data-code": "duplicate", "data-check": v.params?.check, "data-field": v.path?.[0] },
-            `${fieldPrefix(v)}${v.message}`, holder ? [` — ${t("takenBy")} `, userRef(holder)] : null);
-        }),
-        (info?.violations ?? []).map((v) => h("div", { class: `msg ${v.severity}`, "data-code": v.code }, violationText(v))), outcome(i)));
+        h("td", {}, rowProblems(i), outcome(i)));
     })));
   const pager = h("div", { class: "pager" },
     h("label", {}, h("input", { type: "checkbox", checked: imp.onlyProblems, onchange: (e) => { imp.onlyProblems = e.target.checked; imp.page = 0; renderImport(); } }), ` ${t("onlyProblems")}`),
