@@ -845,3 +845,36 @@ test("the import preview marks exactly the rows the server refuses (a key in its
   }
   assert.equal(errors.length, 0, errors.join("\n"));
 });
+
+test("the status dialog shows the server's own verdict: the last approver is kept, with the facts only the server holds", async () => {
+  await signIn("prs-procurement", "padmin");
+  const open = async (login) => {
+    const row = page.locator("#users tbody tr", { hasText: login });
+    await row.locator("button", { hasText: "Change status" }).click();
+    await page.locator("#dlg-status[open]").waitFor();
+    await page.selectOption("#st-to", "inactive");
+    await page.fill("#st-reason", "left the company");
+  };
+  // msmith is the tenant's only approver: the server refuses, and says why.
+  await open("msmith");
+  await page.locator("#st-verdict.deny b").waitFor();
+  const denied = await page.locator("#st-verdict").textContent();
+  assert.ok(!/facts/.test(denied), `no missing-facts hint: ${denied}`);
+  const expected = await page.evaluate(async () => {
+    const users = (await (await fetch("/api/v1/users?limit=200")).json()).users;
+    const m = users.find((u) => u.username === "msmith");
+    const r = await fetch(`/api/v1/users/${m.id}/status?dryRun=true`, { method: "POST", headers: { "content-type": "application/json", "x-warden-csrf": "1" }, body: JSON.stringify({ to: "inactive", reason: "left the company" }) });
+    return (await r.json()).deny.message;
+  });
+  assert.equal(await page.locator("#st-verdict b").textContent(), expected);
+  assert.equal(await page.isDisabled("#st-apply"), true);
+  await page.click("#dlg-status [data-close]");
+  // jdoe is not: allowed, with what will follow; nothing written until applied.
+  await open("jdoe");
+  await page.locator("#st-verdict.allow li").first().waitFor();
+  assert.equal(await page.isDisabled("#st-apply"), false);
+  const stored = await page.evaluate(async () => (await (await fetch("/api/v1/users?limit=200")).json()).users.find((u) => u.username === "jdoe").status);
+  assert.equal(stored, "active");
+  await page.click("#dlg-status [data-close]");
+  assert.equal(errors.length, 0, errors.join("\n"));
+});

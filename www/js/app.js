@@ -577,30 +577,62 @@ function openStatus(u, to) {
   $("#dlg-status").showModal();
 }
 
+// The verdict shown in the status dialog: a decision (`allow` with its obligations, or a
+// deny) or an error's message.
+function showTransition(d, error) {
+  const box = $("#st-verdict");
+  statusDecision = d;
+  if (!d) {
+    box.className = "verdict deny"; box.textContent = error;
+  } else if (d.decision === "allow") {
+    box.className = "verdict allow";
+    box.replaceChildren(h("b", {}, t("allowed")), h("ul", {}, d.obligations.map(obligationItem)));
+  } else {
+    box.className = "verdict deny";
+    box.replaceChildren(h("b", {}, d.deny.message), d.deny.hint ? h("div", {}, d.deny.hint) : "");
+  }
+  $("#st-apply").disabled = d?.decision !== "allow";
+}
+
+// On a server, the verdict is the server's own (a dry run: the facts only its directory
+// holds, such as who else holds a critical permission, and the tenant's plugins), asked
+// once the input rests; the answer to an older input is dropped.
+let transitionAsked = 0, transitionTimer = null;
 function askTransition() {
   const to = $("#st-to").value;
   const temporary = !!state.doc.lifecycle?.statuses?.[to]?.temporary;
   $("#st-days").closest("label").hidden = !temporary;
-  const input = { actor: store.currentActor(), target: store.accountOf(statusTarget), to, now: now(), directory: state.users.map(store.accountOf) };
   const reason = $("#st-reason").value.trim();
-  if (reason) input.reason = reason;
   const days = Number($("#st-days").value);
-  if (temporary && days > 0) input.durationDays = days;
-  const box = $("#st-verdict");
-  try {
-    const d = state.warden.transition(input, state.lang);
-    statusDecision = d;
-    if (d.decision === "allow") {
-      box.className = "verdict allow";
-      box.replaceChildren(h("b", {}, t("allowed")), h("ul", {}, d.obligations.map(obligationItem)));
-    } else {
-      box.className = "verdict deny";
-      box.replaceChildren(h("b", {}, d.deny.message), d.deny.hint ? h("div", {}, d.deny.hint) : "");
-    }
-    $("#st-apply").disabled = d.decision !== "allow";
-  } catch (e) {
+  if (onServer()) {
+    const body = { to };
+    if (reason) body.reason = reason;
+    if (temporary && days > 0) body.durationDays = days;
+    const asked = ++transitionAsked;
     statusDecision = null;
-    box.className = "verdict deny"; box.textContent = e.message; $("#st-apply").disabled = true;
+    $("#st-apply").disabled = true;
+    $("#st-verdict").className = "verdict"; $("#st-verdict").textContent = t("checking");
+    clearTimeout(transitionTimer);
+    transitionTimer = setTimeout(async () => {
+      let d = null, error = null;
+      try {
+        const r = await store.transition(statusTarget.id, body, true);
+        d = { decision: "allow", to: r.to, until: r.until, obligations: r.obligations ?? [] };
+      } catch (err) {
+        if (err.body?.deny) d = { decision: "deny", deny: err.body.deny };
+        else error = err.message;
+      }
+      if (asked === transitionAsked) showTransition(d, error);
+    }, 150);
+    return;
+  }
+  const input = { actor: store.currentActor(), target: store.accountOf(statusTarget), to, now: now(), directory: state.users.map(store.accountOf) };
+  if (reason) input.reason = reason;
+  if (temporary && days > 0) input.durationDays = days;
+  try {
+    showTransition(state.warden.transition(input, state.lang));
+  } catch (e) {
+    showTransition(null, e.message);
   }
 }
 for (const id of ["#st-to", "#st-reason", "#st-days"]) $(id).addEventListener("input", askTransition);

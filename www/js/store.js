@@ -107,9 +107,10 @@ export async function history(id) {
   return out;
 }
 
-/** Changes a user's status through the server (server mode). */
-export async function transition(id, body) {
-  return api("POST", `/users/${encodeURIComponent(id)}/status`, body);
+/** Changes a user's status through the server (server mode); with `dryRun`, the server's
+ * decision on it (the facts and plugins it holds), nothing written. */
+export async function transition(id, body, dryRun = false) {
+  return api("POST", `/users/${encodeURIComponent(id)}/status${dryRun ? "?dryRun=true" : ""}`, body);
 }
 
 /** Deletes a user (server mode), confirmed (R000-09). */
