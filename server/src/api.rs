@@ -215,8 +215,11 @@ async fn readyz(State(app): State<Arc<App>>) -> Response {
 async fn read_import(
     State(app): State<Arc<App>>,
     caller: Caller,
+    accept: AcceptLanguage,
     UrlParams(id): UrlParams<String>,
 ) -> Result<Json<Value>, ApiError> {
+    // The stored report's text is the language it was stored in, whoever reads it.
+    accept.answer_in(crate::extract::NEUTRAL_LANG);
     imports::stored_report(&app, &caller, &id).await.map(Json)
 }
 

@@ -355,7 +355,7 @@ async fn stored_reports_stay_english(env: &Env) {
     );
     assert_eq!(header(&h, "content-language"), ["en"]);
     let id = v["import"].as_str().unwrap();
-    let (s, v, _) = env
+    let (s, v, h) = env
         .call_with_headers(
             Method::GET,
             &format!("/api/v1/imports/{id}"),
@@ -369,5 +369,7 @@ async fn stored_reports_stay_english(env: &Env) {
         email_violation(&v["results"][0])["message"],
         english.as_str()
     );
+    // Labelled with the language it is in, as the commit that stored it was.
+    assert_eq!(header(&h, "content-language"), ["en"]);
 }
 on_both!(stored_reports_stay_english);
