@@ -2018,12 +2018,28 @@ pub async fn update(
     if !plugin_reports.is_empty() {
         extra.insert("plugins".into(), plugin_reports.into());
     }
-    let mut view = after.view();
+    Ok(Written {
+        user: seen_by(tenant, &dir, actor, &after)?,
+        extra,
+    })
+}
+
+/// `user` as `actor` sees it: its view without the fields the policy hides from them.
+///
+/// # Errors
+/// The kernel's, judging the fields (no access section).
+fn seen_by(
+    tenant: &Tenant,
+    dir: &Directory,
+    actor: &UserRow,
+    user: &UserRow,
+) -> Result<Value, ApiError> {
+    let mut view = user.view();
     fields::redact(
-        &fields::access_of(&tenant.policy, &dir, actor, &after)?,
+        &fields::access_of(&tenant.policy, dir, actor, user)?,
         &mut view,
     );
-    Ok(Written { user: view, extra })
+    Ok(view)
 }
 
 /// A status change request body.
@@ -2164,12 +2180,10 @@ pub async fn transition(
         if !plugin_reports.is_empty() {
             extra.insert("plugins".into(), plugin_reports.into());
         }
-        let mut view = before.view();
-        fields::redact(
-            &fields::access_of(&tenant.policy, &dir, actor, &before)?,
-            &mut view,
-        );
-        return Ok(Written { user: view, extra });
+        return Ok(Written {
+            user: seen_by(tenant, &dir, actor, &before)?,
+            extra,
+        });
     }
     let at = now().unix();
     let mut after = before.clone();
@@ -2211,12 +2225,10 @@ pub async fn transition(
     if !plugin_reports.is_empty() {
         extra.insert("plugins".into(), plugin_reports.into());
     }
-    let mut view = after.view();
-    fields::redact(
-        &fields::access_of(&tenant.policy, &dir, actor, &after)?,
-        &mut view,
-    );
-    Ok(Written { user: view, extra })
+    Ok(Written {
+        user: seen_by(tenant, &dir, actor, &after)?,
+        extra,
+    })
 }
 
 /// A deletion query.
