@@ -71,7 +71,7 @@ use crate::error::ApiError;
 use crate::extract::{AcceptLanguage, NEUTRAL_LANG};
 use crate::resources::{self, MAX_RESOURCE_ID_CHARS};
 use crate::store::{self, Param, UserRow};
-use crate::users::{HeldFacts, StatusBody};
+use crate::users::{HeldFacts, Lifecycle, StatusBody, sole_holder_fact};
 
 /// The largest AuthZEN request body, in bytes: 256 KiB.
 pub const MAX_AUTHZEN_BODY: usize = 256 * 1024;
@@ -775,7 +775,14 @@ async fn decide(
             Err((field, reason)) => return Ok(invalid_property(ctx, &field, &reason)),
         };
         let supers = supers_for_deletion(conn, tenant).await?;
-        let sole = crate::users::sole_holder_for_deletion(conn, tenant, target_user).await?;
+        let sole = sole_holder_fact(
+            conn,
+            tenant,
+            target_user,
+            Lifecycle::Deletion,
+            &BTreeSet::new(),
+        )
+        .await?;
         match deletion(
             tenant,
             &dir,
@@ -846,13 +853,12 @@ async fn decide(
     };
     if let (Loaded::User(target_user), Some(params)) = (&loaded, params) {
         let supers = store::active_super_admins(conn, &tenant.id, &tenant.policy).await?;
-        let sole = store::sole_holder_of(
+        let sole = sole_holder_fact(
             conn,
-            &tenant.id,
-            &tenant.policy,
+            tenant,
             target_user,
-            &std::collections::BTreeSet::new(),
-            t,
+            Lifecycle::Transition,
+            &BTreeSet::new(),
         )
         .await?;
         let req = match crate::users::transition_request(
@@ -1258,7 +1264,9 @@ async fn search_subject(
                 return Ok(results_page(tenant, Vec::new(), None));
             }
             let supers = supers_for_deletion(&mut conn, tenant).await?;
-            let sole = crate::users::sole_holder_for_deletion(&mut conn, tenant, u).await?;
+            let sole =
+                sole_holder_fact(&mut conn, tenant, u, Lifecycle::Deletion, &BTreeSet::new())
+                    .await?;
             Some((u, supers, sole))
         }
         _ => None,
@@ -1480,8 +1488,14 @@ async fn search_resource(
                                     &actor,
                                     u,
                                     supers,
-                                    crate::users::sole_holder_for_deletion(&mut conn, tenant, u)
-                                        .await?,
+                                    sole_holder_fact(
+                                        &mut conn,
+                                        tenant,
+                                        u,
+                                        Lifecycle::Deletion,
+                                        &BTreeSet::new(),
+                                    )
+                                    .await?,
                                 ),
                                 Loaded::Resource(_) => false,
                             } =>
@@ -1584,8 +1598,14 @@ async fn search_action(
         Loaded::User(target_user) if perms.iter().any(|p| p == "users.delete") => {
             let allows = deletions_possible(tenant) && {
                 let supers = supers_for_deletion(&mut conn, tenant).await?;
-                let sole =
-                    crate::users::sole_holder_for_deletion(&mut conn, tenant, target_user).await?;
+                let sole = sole_holder_fact(
+                    &mut conn,
+                    tenant,
+                    target_user,
+                    Lifecycle::Deletion,
+                    &BTreeSet::new(),
+                )
+                .await?;
                 deletion_allows(tenant, &dir, &actor, target_user, supers, sole)
             };
             perms

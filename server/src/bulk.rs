@@ -45,6 +45,7 @@ use crate::extract::NEUTRAL_LANG;
 use crate::store::{self, UserRow};
 use crate::tokens;
 use crate::users;
+use crate::users::{Lifecycle, sole_holder_fact};
 
 /// The largest bulk request body: 8 MiB.
 pub const MAX_BULK_BODY: usize = 8 << 20;
@@ -356,10 +357,22 @@ pub async fn run(
         sole_holder_of: Some(sole),
         pending_approvals: Some(0),
     };
-    // The users the request's earlier status changes and deletions take away: a later
-    // item's `soleHolderOf` does not count them as holders (counted as leaving even when
-    // their item ends refused: the safe side).
-    let mut leaving: BTreeSet<String> = BTreeSet::new();
+    // The users the request's status changes, deletions and role withdrawals may take
+    // away: no item's `soleHolderOf` counts them as holders (counted even when their own
+    // item ends refused: the safe side), so one request cannot take every holder of a
+    // critical permission. Read once per target.
+    let leaving: BTreeSet<String> = body
+        .items
+        .iter()
+        .zip(&prep.targets)
+        .filter(|(it, _)| match it {
+            Item::Status { .. } | Item::Delete { .. } => true,
+            Item::Roles { remove, .. } => !remove.is_empty(),
+            _ => false,
+        })
+        .filter_map(|(_, t)| t.as_ref().map(|u| u.id.clone()))
+        .collect();
+    let mut sole_of: BTreeMap<(String, bool), Vec<String>> = BTreeMap::new();
     // The kernel's items: a target out of reach is decided as an empty account (and
     // reported not_found whatever the kernel says), so indices stay aligned.
     let mut kernel_items = Vec::with_capacity(body.items.len());
@@ -382,8 +395,15 @@ pub async fn run(
                 active_bookings,
                 ..
             } => {
-                let sole =
-                    sole_holder(&mut conn, tenant, target.as_ref(), &mut leaving, false).await?;
+                let sole = sole_holder(
+                    &mut conn,
+                    tenant,
+                    target.as_ref(),
+                    &leaving,
+                    &mut sole_of,
+                    Lifecycle::Transition,
+                )
+                .await?;
                 BulkItem::Status {
                     target: account,
                     to: to.clone(),
@@ -403,8 +423,15 @@ pub async fn run(
                 active_bookings,
                 ..
             } => {
-                let sole =
-                    sole_holder(&mut conn, tenant, target.as_ref(), &mut leaving, true).await?;
+                let sole = sole_holder(
+                    &mut conn,
+                    tenant,
+                    target.as_ref(),
+                    &leaving,
+                    &mut sole_of,
+                    Lifecycle::Deletion,
+                )
+                .await?;
                 BulkItem::Delete {
                     target: account,
                     mode: *mode,
@@ -1099,9 +1126,9 @@ fn dup(e: sqlx::Error) -> ApiError {
     }
 }
 
-/// The `soleHolderOf` fact of one bulk item on `target` (none for a target out of reach),
-/// the users of earlier items not counted as holders; `target` then joins them. For a
-/// deletion, read only when the policy's deletion is guarded by it (as the single route).
+/// The `soleHolderOf` fact of one bulk item on `target` (none for a target out of reach):
+/// [`sole_holder_fact`], the users of the request's other items (`leaving`) not counted as
+/// holders; read once per target and question (`known`).
 ///
 /// # Errors
 /// As [`store::sole_holder_of`].
@@ -1109,17 +1136,18 @@ async fn sole_holder(
     conn: &mut AnyConnection,
     tenant: &Tenant,
     target: Option<&UserRow>,
-    leaving: &mut BTreeSet<String>,
-    deletion: bool,
+    leaving: &BTreeSet<String>,
+    known: &mut BTreeMap<(String, bool), Vec<String>>,
+    question: Lifecycle,
 ) -> Result<Vec<String>, ApiError> {
     let Some(target) = target else {
         return Ok(Vec::new());
     };
-    let sole = if deletion {
-        crate::users::sole_holder_for_deletion_leaving(conn, tenant, target, leaving).await?
-    } else {
-        store::sole_holder_of(conn, &tenant.id, &tenant.policy, target, leaving, now()).await?
-    };
-    leaving.insert(target.id.clone());
+    let key = (target.id.clone(), question == Lifecycle::Deletion);
+    if let Some(sole) = known.get(&key) {
+        return Ok(sole.clone());
+    }
+    let sole = sole_holder_fact(conn, tenant, target, question, leaving).await?;
+    known.insert(key, sole.clone());
     Ok(sole)
 }

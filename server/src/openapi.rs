@@ -759,7 +759,11 @@ fn server_shapes() -> Map<String, Value> {
                     "warnings": {"type": "array", "items": s("Violation")},
                     "obligations": {"type": "array"},
                     "temporaryPassword": string.clone(),
-                    "mustChangePassword": {"type": "boolean"}
+                    "mustChangePassword": {"type": "boolean"},
+                    "plugins": {"type": "array", "description": "The reports of the tenant's plugins that took part."},
+                    "dryRun": {"type": "boolean", "description": "A status change's dry run: nothing was written; `user` is as it stands."},
+                    "to": {"type": "string", "description": "A dry run's status the change would set."},
+                    "until": {"type": "string", "description": "A dry run's end of the temporary status the change would set (RFC 3339)."}
                 }
             }),
         ),

@@ -186,8 +186,25 @@ impl Plugins {
 /// names of the set given to the load, in its order).
 fn load_message(e: &LoadError, names: &[&str]) -> String {
     match e.position().and_then(|i| names.get(i)) {
-        Some(name) => format!("plugin `{name}`: {}", e.cause()),
+        Some(name) => named(name, e.cause()),
         None => e.to_string(),
+    }
+}
+
+/// A message about the plugin `name`, as the tenant's administrators read it.
+fn named(name: &str, message: impl std::fmt::Display) -> String {
+    format!("plugin `{name}`: {message}")
+}
+
+/// What went wrong loading a set, told to any caller a 503 answers: the host's cause,
+/// without the names a plugin gave itself (those are its administrators', `loadError`).
+fn nameless_cause(e: &LoadError) -> String {
+    match e.cause() {
+        LoadError::ReservedName { .. } => {
+            "a plugin calls itself by a name the host reserves".into()
+        }
+        LoadError::DuplicateName { .. } => "two plugins of the tenant have the same name".into(),
+        cause => cause.to_string(),
     }
 }
 
@@ -395,7 +412,7 @@ async fn load(app: &App, tenant: &str) -> Result<(i64, Option<Arc<TenantPlugins>
             tracing::error!(tenant, code = e.code(), plugin, error = %e.cause(), "stored plugins cannot be loaded");
             Err(ApiError::PluginsUnavailable {
                 code: e.code().to_owned(),
-                message: e.cause().to_string(),
+                message: nameless_cause(&e),
                 plugin,
             })
         }
@@ -931,7 +948,7 @@ fn load_failure(e: &ApiError) -> Value {
             message,
             plugin: Some(name),
         } => {
-            json!({"code": code, "message": format!("plugin `{name}`: {message}"), "plugin": name})
+            json!({"code": code, "message": named(name, message), "plugin": name})
         }
         ApiError::PluginsUnavailable { code, message, .. } => {
             json!({"code": code, "message": message})

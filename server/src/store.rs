@@ -357,21 +357,19 @@ pub async fn answer_checks_of(
     for (check, pairs) in &unique {
         let pairs: Vec<&(&str, &str)> = pairs.iter().collect();
         for chunk in pairs.chunks(KEYS_PER_QUERY) {
-            // The chunk's scopes and keys, each bound once; the rows holding another of
-            // their pairs (a key asked in one scope, held in another) are left out below.
-            let scopes: BTreeSet<&str> = chunk.iter().map(|p| p.0).collect();
-            let keys: BTreeSet<&str> = chunk.iter().map(|p| p.1).collect();
+            // The chunk's (scope, key) pairs as row values: only the pairs asked are read
+            // (a list of scopes and one of keys would read their cross product, every
+            // key held in every scope of the chunk).
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(${}, ${})", 3 + 2 * i, 4 + 2 * i))
+                .collect();
             let sql = format!(
-                "SELECT k.scope, k.key, k.user_id, u.status FROM user_keys k JOIN users u ON u.tenant_id = k.tenant_id AND u.id = k.user_id WHERE k.tenant_id = $1 AND k.check_id = $2 AND k.scope IN ({}) AND k.key IN ({})",
-                marks(3, scopes.len()),
-                marks(3 + scopes.len(), keys.len())
+                "SELECT k.scope, k.key, k.user_id, u.status FROM user_keys k JOIN users u ON u.tenant_id = k.tenant_id AND u.id = k.user_id WHERE k.tenant_id = $1 AND k.check_id = $2 AND (k.scope, k.key) IN ({})",
+                rows.join(", ")
             );
             let mut q = sqlx::query(&sql).bind(tenant).bind(*check);
-            for s in &scopes {
-                q = q.bind(*s);
-            }
-            for k in &keys {
-                q = q.bind(*k);
+            for (scope, key) in chunk {
+                q = q.bind(*scope).bind(*key);
             }
             for r in q.fetch_all(&mut *conn).await? {
                 let scope: String = r.try_get("scope")?;
@@ -912,18 +910,19 @@ pub async fn active_super_admins(
 const HOLDERS_PAGE: i64 = 500;
 
 /// The kernel's `soleHolderOf` fact (R004-09) for `target`: the critical permissions the
-/// kernel says it holds ([`critical_permissions_held`]) that no other live user of the
-/// tenant holds now, as the kernel says of each. The others are read in pages of
-/// 500 (`HOLDERS_PAGE`), in id order, until every permission has another holder or the users
-/// run out: a deactivation of one of several holders usually reads one page. Another
-/// user whose stored roles the policy no longer declares counts as holding nothing, and so
-/// do the users in `leaving` (those a bulk request's earlier items take away: two holders
-/// deactivated in one request cannot each count on the other).
+/// kernel says it holds ([`critical_permissions_held`]) that no other live user of its
+/// organisation holds now, as the kernel says of each (a holder in another organisation
+/// cannot act there: the organisation boundary comes first). The others are read in pages
+/// of 500 (`HOLDERS_PAGE`), in id order, until every permission has another holder or the
+/// users run out: a deactivation of one of several holders usually reads one page. A user
+/// whose stored roles the policy no longer declares (the target too) counts as holding
+/// nothing, and so do the users in `leaving` (those the other items of a bulk request take
+/// away: two holders deactivated in one request cannot each count on the other).
 ///
 /// [`critical_permissions_held`]: warden_core::access::critical_permissions_held
 ///
 /// # Errors
-/// The target's roles the policy does not declare; database errors.
+/// Database errors.
 pub async fn sole_holder_of(
     conn: &mut AnyConnection,
     tenant: &str,
@@ -933,24 +932,35 @@ pub async fn sole_holder_of(
     now: Timestamp,
 ) -> Result<Vec<String>, ApiError> {
     use warden_core::access::critical_permissions_held;
-    let mut left = critical_permissions_held(policy, &target.account(), now)?;
+    let held =
+        |u: &UserRow| critical_permissions_held(policy, &u.account(), now).unwrap_or_default();
+    let mut left = held(target);
     let mut after = String::new();
+    let mut sql_where = "tenant_id = $1 AND deleted_at IS NULL AND id <> $2 AND id > $3".to_owned();
+    let mut params = vec![
+        Param::Text(tenant.to_owned()),
+        Param::Text(target.id.clone()),
+        Param::Text(String::new()),
+    ];
+    if let Some(org) = &target.organization {
+        sql_where.push_str(" AND organization_id = $4");
+        params.push(Param::Text(org.clone()));
+    }
     while !left.is_empty() {
+        if let Some(Param::Text(a)) = params.get_mut(2) {
+            a.clone_from(&after);
+        }
         let page = users_where(
             conn,
-            "tenant_id = $1 AND deleted_at IS NULL AND id <> $2 AND id > $3",
+            &sql_where,
             &[],
-            &[
-                Param::Text(tenant.to_owned()),
-                Param::Text(target.id.clone()),
-                Param::Text(after.clone()),
-            ],
+            &params,
             &format!("ORDER BY id LIMIT {HOLDERS_PAGE}"),
         )
         .await?;
         for other in page.iter().filter(|u| !leaving.contains(&u.id)) {
-            let held = critical_permissions_held(policy, &other.account(), now).unwrap_or_default();
-            left.retain(|p| !held.contains(p));
+            let theirs = held(other);
+            left.retain(|p| !theirs.contains(p));
         }
         match page.last() {
             Some(last) if page.len() as i64 == HOLDERS_PAGE => after.clone_from(&last.id),
@@ -958,6 +968,43 @@ pub async fn sole_holder_of(
         }
     }
     Ok(left)
+}
+
+/// Holds the sole-holder guard (R004-09) at write time, as [`recheck_super_admins`] holds
+/// the last super administrator's: inside the write's transaction, after the write that
+/// takes `before` away, the critical permissions it held must still have another holder.
+/// Two administrators deactivating the last two holders at once would otherwise both pass
+/// the guard, each counting on the other. On PostgreSQL the tenant's row is locked first
+/// (`FOR UPDATE`), so the second recount sees the first's write; SQLite's write
+/// transactions are serialised already. Called only when the decision applied the guard.
+///
+/// # Errors
+/// [`ApiError::Conflict`] (`stale_user`) when a permission lost its other holders since
+/// the decision; database errors.
+pub async fn recheck_sole_holder(
+    conn: &mut AnyConnection,
+    backend: crate::db::Backend,
+    policy: &warden_core::Policy,
+    before: &UserRow,
+    now: Timestamp,
+) -> Result<(), ApiError> {
+    if backend == crate::db::Backend::Postgres {
+        sqlx::query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE")
+            .bind(&before.tenant)
+            .fetch_optional(&mut *conn)
+            .await?;
+    }
+    let tenant = before.tenant.clone();
+    if !sole_holder_of(conn, &tenant, policy, before, &BTreeSet::new(), now)
+        .await?
+        .is_empty()
+    {
+        return Err(stale(
+            "the holders of a critical permission changed while this request was being decided; retry"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Whether the row is an active super administrator, as [`active_super_admins`] counts

@@ -2064,8 +2064,9 @@ pub struct StatusBody {
 
 /// The kernel's question for a status change of `target` by `actor` (the `body`): the
 /// transition asked for, the caller's fact (`activeBookings`), the facts the server
-/// holds (its count of active super admins, `supers`; no pending approvals, which it does
-/// not keep) and the actor's permissions over the target. One place for the status route
+/// holds (`held`: its count of active super admins and the critical permissions only the
+/// target holds; no pending approvals, which it does not keep) and the actor's permissions
+/// over the target. One place for the status route
 /// and an AuthZEN evaluation of `users.status` with parameters, which ask the same
 /// question.
 ///
@@ -2141,13 +2142,12 @@ pub async fn transition(
         lang,
     )?)?;
     let supers = store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?;
-    let sole = store::sole_holder_of(
+    let sole = sole_holder_fact(
         &mut conn,
-        &tenant.id,
-        &tenant.policy,
+        tenant,
         &before,
+        Lifecycle::Transition,
         &BTreeSet::new(),
-        now(),
     )
     .await?;
     let req = transition_request(
@@ -2176,14 +2176,24 @@ pub async fn transition(
         if let Some(u) = d.until {
             extra.insert("until".into(), u.to_string().into());
         }
-        extra.insert("obligations".into(), serde_json::to_value(&d.obligations)?);
+        let user = seen_by(tenant, &dir, actor, &before)?;
+        // The roles and groups an obligation would remove are the user's: not named to an
+        // actor the policy hides them from (the kind of obligation is still told).
+        let mut obligations = serde_json::to_value(&d.obligations)?;
+        for o in obligations.as_array_mut().into_iter().flatten() {
+            for key in [ROLES, GROUPS] {
+                if user.get(key).is_none()
+                    && let Some(o) = o.as_object_mut()
+                {
+                    o.remove(key);
+                }
+            }
+        }
+        extra.insert("obligations".into(), obligations);
         if !plugin_reports.is_empty() {
             extra.insert("plugins".into(), plugin_reports.into());
         }
-        return Ok(Written {
-            user: seen_by(tenant, &dir, actor, &before)?,
-            extra,
-        });
+        return Ok(Written { user, extra });
     }
     let at = now().unix();
     let mut after = before.clone();
@@ -2207,6 +2217,10 @@ pub async fn transition(
         supers,
     )
     .await?;
+    if transition_guarded(tenant, &d) {
+        store::recheck_sole_holder(&mut tx, app.db.backend(), &tenant.policy, &before, now())
+            .await?;
+    }
     audit
         .write(
             &mut tx,
@@ -2246,8 +2260,8 @@ pub struct DeleteQuery {
 
 /// The kernel's question for deleting `target` by `actor` (`q`: the mode, the actor's
 /// confirmation, the caller's fact `activeBookings`): with the facts the server holds
-/// (its count of active super admins, `supers`; no pending approvals) and the actor's
-/// permissions over the target. One place for the deletion route and an AuthZEN
+/// (`held`: its count of active super admins and the critical permissions only the target
+/// holds; no pending approvals) and the actor's permissions over the target. One place for the deletion route and an AuthZEN
 /// evaluation of `users.delete`, which ask the same question.
 ///
 /// # Errors
@@ -2290,37 +2304,62 @@ pub(crate) struct HeldFacts {
     pub(crate) sole_holder_of: Vec<String>,
 }
 
-/// The `soleHolderOf` fact of a deletion of `target` ([`store::sole_holder_of`]): read only
-/// when the policy's deletion is guarded by it (`soleCriticalHolder` among its blockers),
-/// empty otherwise, since no rule reads it then.
-///
-/// # Errors
-/// As [`store::sole_holder_of`].
-pub(crate) async fn sole_holder_for_deletion(
-    conn: &mut AnyConnection,
-    tenant: &Tenant,
-    target: &UserRow,
-) -> Result<Vec<String>, ApiError> {
-    sole_holder_for_deletion_leaving(conn, tenant, target, &BTreeSet::new()).await
+/// The lifecycle questions the server reads facts for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lifecycle {
+    /// A status change (any of the policy's transitions).
+    Transition,
+    /// A deletion.
+    Deletion,
 }
 
-/// [`sole_holder_for_deletion`], the users in `leaving` not counted as holders (see
-/// [`store::sole_holder_of`]).
+/// Whether the policy guards this kind of question with `soleCriticalHolder` (R004-09):
+/// one of its transitions, or its deletion's blockers. Without, no rule reads the fact.
+pub(crate) fn sole_holder_guarded(tenant: &Tenant, question: Lifecycle) -> bool {
+    let Some(l) = tenant.policy.lifecycle() else {
+        return false;
+    };
+    let guard = lifecycle::Guard::SoleCriticalHolder;
+    match question {
+        Lifecycle::Transition => l
+            .spec()
+            .transitions
+            .iter()
+            .any(|t| t.guards.contains(&guard)),
+        Lifecycle::Deletion => l
+            .spec()
+            .deletion
+            .as_ref()
+            .is_some_and(|d| d.blockers.contains(&guard)),
+    }
+}
+
+/// Whether the transition a decision made applies `soleCriticalHolder` (its write then
+/// holds the guard again: [`store::recheck_sole_holder`]).
+fn transition_guarded(tenant: &Tenant, d: &lifecycle::TransitionDecision) -> bool {
+    let (Some(l), Some(id)) = (tenant.policy.lifecycle(), d.transition.as_deref()) else {
+        return false;
+    };
+    l.spec()
+        .transitions
+        .iter()
+        .any(|t| t.id == id && t.guards.contains(&lifecycle::Guard::SoleCriticalHolder))
+}
+
+/// The `soleHolderOf` fact of `question` on `target` ([`store::sole_holder_of`], the users
+/// in `leaving` not counted as holders): read only when the policy guards that kind of
+/// question with it ([`sole_holder_guarded`]), empty otherwise.
 ///
 /// # Errors
 /// As [`store::sole_holder_of`].
-pub(crate) async fn sole_holder_for_deletion_leaving(
+pub(crate) async fn sole_holder_fact(
     conn: &mut AnyConnection,
     tenant: &Tenant,
     target: &UserRow,
+    question: Lifecycle,
     leaving: &BTreeSet<String>,
 ) -> Result<Vec<String>, ApiError> {
-    let guarded = tenant
-        .policy
-        .lifecycle()
-        .and_then(|l| l.spec().deletion.as_ref())
-        .is_some_and(|d| d.blockers.contains(&lifecycle::Guard::SoleCriticalHolder));
-    if guarded {
+    if sole_holder_guarded(tenant, question) {
         store::sole_holder_of(conn, &tenant.id, &tenant.policy, target, leaving, now()).await
     } else {
         Ok(Vec::new())
@@ -2354,7 +2393,14 @@ pub async fn delete(
         lang,
     )?)?;
     let supers = store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?;
-    let sole = sole_holder_for_deletion(&mut conn, tenant, &before).await?;
+    let sole = sole_holder_fact(
+        &mut conn,
+        tenant,
+        &before,
+        Lifecycle::Deletion,
+        &BTreeSet::new(),
+    )
+    .await?;
     let req = delete_request(
         tenant,
         &dir,
@@ -2425,6 +2471,10 @@ pub async fn delete(
         supers,
     )
     .await?;
+    if sole_holder_guarded(tenant, Lifecycle::Deletion) {
+        store::recheck_sole_holder(&mut tx, app.db.backend(), &tenant.policy, &before, now())
+            .await?;
+    }
     audit
         .write(
             &mut tx,

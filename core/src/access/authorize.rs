@@ -1496,7 +1496,12 @@ mod tests {
             held(&["approver"], None, "inactive", false).is_empty(),
             "inactive"
         );
+        // A super administrator's authority makes no holder; a role it has does.
         assert!(held(&[], None, "active", true).is_empty(), "super admin");
+        assert_eq!(
+            held(&["approver"], None, "active", true),
+            ["requisitions.approve"]
+        );
         let mut unknown = Account::new("u");
         unknown.roles = vec!["nope".into()];
         assert!(critical_permissions_held(&p, &unknown, now).is_err());

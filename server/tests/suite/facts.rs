@@ -75,29 +75,40 @@ async fn the_only_holder_of_a_critical_permission_stays(env: &Env) {
     assert_eq!(v["decision"], false, "{v}");
     assert_eq!(env.stored_status(&approver.id).await, "active");
 
-    // Two more approvers: the first two of three deactivated in one request pass, the
-    // last is refused (the earlier items' users do not count as holders).
+    // Two more approvers. One request deactivating all three is refused whole (its
+    // items do not count on each other as holders); two of the three pass.
     let second = new_approver(env, &as_admin, &admin.id, "ann2").await;
     let third = new_approver(env, &as_admin, &admin.id, "ann3").await;
-    let (s, v, _) = env
-        .call(
-            Method::POST,
-            "/api/v1/bulk",
-            &as_admin,
-            Some(json!({"items": [
-                {"op": "status", "id": approver.id, "to": "inactive", "reason": "left"},
-                {"op": "status", "id": second, "to": "inactive", "reason": "left"},
-                {"op": "status", "id": third, "to": "inactive", "reason": "left"}
-            ]})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    let r = &v["results"];
-    assert_eq!(r[0]["outcome"], "committed", "{v}");
-    assert_eq!(r[1]["outcome"], "committed", "{v}");
-    assert_eq!(r[2]["outcome"], "refused", "{v}");
-    assert_eq!(r[2]["deny"]["code"], "sole_critical_holder", "{v}");
-    assert_eq!(env.stored_status(&third).await, "active");
+    let bulk = |ids: Vec<&str>| {
+        let items: Vec<Value> = ids
+            .iter()
+            .map(|id| json!({"op": "status", "id": id, "to": "inactive", "reason": "left"}))
+            .collect();
+        let as_admin = &as_admin;
+        async move {
+            let (s, v, _) = env
+                .call(
+                    Method::POST,
+                    "/api/v1/bulk",
+                    as_admin,
+                    Some(json!({ "items": items })),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+            v
+        }
+    };
+    let v = bulk(vec![&approver.id, &second, &third]).await;
+    for r in v["results"].as_array().unwrap() {
+        assert_eq!(r["outcome"], "refused", "{v}");
+        assert_eq!(r["deny"]["code"], "sole_critical_holder", "{v}");
+    }
+    assert_eq!(env.stored_status(&approver.id).await, "active");
+    let v = bulk(vec![&approver.id, &second]).await;
+    assert_eq!(v["results"][0]["outcome"], "committed", "{v}");
+    assert_eq!(v["results"][1]["outcome"], "committed", "{v}");
+    let (s, v) = deactivate(env, &as_admin, &third).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "the last one stays: {v}");
 
     // An inactive approver holds nothing: with a fourth, active, the third may go.
     new_approver(env, &as_admin, &admin.id, "ann4").await;
@@ -143,6 +154,34 @@ async fn a_dry_run_decides_and_writes_nothing(env: &Env) {
     assert!(kinds.contains(&"revokeSessions"), "{v}");
     assert_eq!(v["user"]["status"], "active", "{v}");
     assert_eq!(env.stored_status(&requester.id).await, "active");
+    // Nothing written: not the version, not an audit entry.
+    let audit = |id: String| {
+        let as_admin = &as_admin;
+        async move {
+            let (_, v, _) = env
+                .call(
+                    Method::GET,
+                    &format!("/api/v1/users/{id}/audit"),
+                    as_admin,
+                    None,
+                )
+                .await;
+            v["entries"].as_array().unwrap().len()
+        }
+    };
+    let entries = audit(requester.id.clone()).await;
+    let (s, v) = dry(requester.id.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(audit(requester.id.clone()).await, entries);
+    let (_, read, _) = env
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{}", requester.id),
+            &as_admin,
+            None,
+        )
+        .await;
+    assert_eq!(read["user"]["version"], v["user"]["version"], "{read}");
     let (s, v) = dry(approver.id.clone()).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     assert_eq!(v["deny"]["code"], "sole_critical_holder", "{v}");
