@@ -71,7 +71,7 @@ use crate::error::ApiError;
 use crate::extract::{AcceptLanguage, NEUTRAL_LANG};
 use crate::resources::{self, MAX_RESOURCE_ID_CHARS};
 use crate::store::{self, Param, UserRow};
-use crate::users::{HeldFacts, Lifecycle, StatusBody, sole_holder_fact};
+use crate::users::{HeldFacts, Lifecycle, StatusBody};
 
 /// The largest AuthZEN request body, in bytes: 256 KiB.
 pub const MAX_AUTHZEN_BODY: usize = 256 * 1024;
@@ -482,18 +482,11 @@ fn deletion_allows(
     dir: &Directory,
     actor: &UserRow,
     target: &UserRow,
-    supers: i64,
-    sole: Vec<String>,
+    held: HeldFacts,
 ) -> bool {
     delete_params(None)
         .ok()
-        .and_then(|q| {
-            let held = HeldFacts {
-                supers,
-                sole_holder_of: sole,
-            };
-            deletion(tenant, dir, actor, target, &q, held, NEUTRAL_LANG).ok()
-        })
+        .and_then(|q| deletion(tenant, dir, actor, target, &q, held, NEUTRAL_LANG).ok())
         .is_some_and(|d| d.allowed())
 }
 
@@ -504,22 +497,6 @@ fn deletions_possible(tenant: &Tenant) -> bool {
         .policy
         .lifecycle()
         .is_some_and(|l| l.spec().deletion.is_some())
-}
-
-/// The tenant's count of active super administrators, as a deletion decision reads it:
-/// counted only when the policy's deletion guards the last one (`lastSuperAdmin`); no rule
-/// reads it otherwise (0).
-async fn supers_for_deletion(conn: &mut AnyConnection, tenant: &Tenant) -> Result<i64, ApiError> {
-    let guarded = tenant
-        .policy
-        .lifecycle()
-        .and_then(|l| l.spec().deletion.as_ref())
-        .is_some_and(|d| d.blockers.contains(&lifecycle::Guard::LastSuperAdmin));
-    if guarded {
-        Ok(store::active_super_admins(conn, &tenant.id, &tenant.policy).await?)
-    } else {
-        Ok(0)
-    }
 }
 
 /// What the context of every decision starts with.
@@ -774,27 +751,8 @@ async fn decide(
             Ok(p) => p,
             Err((field, reason)) => return Ok(invalid_property(ctx, &field, &reason)),
         };
-        let supers = supers_for_deletion(conn, tenant).await?;
-        let sole = sole_holder_fact(
-            conn,
-            tenant,
-            target_user,
-            Lifecycle::Deletion,
-            &BTreeSet::new(),
-        )
-        .await?;
-        match deletion(
-            tenant,
-            &dir,
-            &actor,
-            target_user,
-            &params,
-            HeldFacts {
-                supers,
-                sole_holder_of: sole,
-            },
-            lang,
-        ) {
+        let held = HeldFacts::read(conn, tenant, target_user, Lifecycle::Deletion).await?;
+        match deletion(tenant, &dir, &actor, target_user, &params, held, lang) {
             Err((code, message)) => return Ok(deny_with_error(ctx, 400, code, message)),
             Ok(dd) if !dd.allowed() => {
                 let deny = serde_json::to_value(&dd.deny)?;
@@ -852,25 +810,14 @@ async fn decide(
         _ => None,
     };
     if let (Loaded::User(target_user), Some(params)) = (&loaded, params) {
-        let supers = store::active_super_admins(conn, &tenant.id, &tenant.policy).await?;
-        let sole = sole_holder_fact(
-            conn,
-            tenant,
-            target_user,
-            Lifecycle::Transition,
-            &BTreeSet::new(),
-        )
-        .await?;
+        let held = HeldFacts::read(conn, tenant, target_user, Lifecycle::Transition).await?;
         let req = match crate::users::transition_request(
             tenant,
             &dir,
             actor.account(),
             target_user.account(),
             params,
-            HeldFacts {
-                supers,
-                sole_holder_of: sole,
-            },
+            held,
             lang,
         ) {
             Ok(req) => req,
@@ -1263,11 +1210,10 @@ async fn search_subject(
             if !deletions_possible(tenant) {
                 return Ok(results_page(tenant, Vec::new(), None));
             }
-            let supers = supers_for_deletion(&mut conn, tenant).await?;
-            let sole =
-                sole_holder_fact(&mut conn, tenant, u, Lifecycle::Deletion, &BTreeSet::new())
-                    .await?;
-            Some((u, supers, sole))
+            Some((
+                u,
+                HeldFacts::read(&mut conn, tenant, u, Lifecycle::Deletion).await?,
+            ))
         }
         _ => None,
     };
@@ -1296,11 +1242,9 @@ async fn search_subject(
             };
             let allowed = match access::authorize(&tenant.policy, &dir, &req, t, NEUTRAL_LANG) {
                 Ok(_)
-                    if deleting
-                        .as_ref()
-                        .is_some_and(|(target_user, supers, sole)| {
-                            !deletion_allows(tenant, &dir, u, target_user, *supers, sole.clone())
-                        }) =>
+                    if deleting.as_ref().is_some_and(|(target_user, held)| {
+                        !deletion_allows(tenant, &dir, u, target_user, held.clone())
+                    }) =>
                 {
                     false
                 }
@@ -1416,8 +1360,9 @@ async fn search_resource(
     if deleting && !deletions_possible(tenant) {
         return Ok(results_page(tenant, Vec::new(), None));
     }
+    // The tenant's count of active super administrators, read once for every row.
     let supers = if deleting {
-        supers_for_deletion(&mut conn, tenant).await?
+        store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?
     } else {
         0
     };
@@ -1487,15 +1432,17 @@ async fn search_resource(
                                     &dir,
                                     &actor,
                                     u,
-                                    supers,
-                                    sole_holder_fact(
-                                        &mut conn,
-                                        tenant,
-                                        u,
-                                        Lifecycle::Deletion,
-                                        &BTreeSet::new(),
-                                    )
-                                    .await?,
+                                    HeldFacts {
+                                        supers,
+                                        sole_holder_of: crate::users::sole_holder_fact(
+                                            &mut conn,
+                                            tenant,
+                                            u,
+                                            Lifecycle::Deletion,
+                                            &BTreeSet::new(),
+                                        )
+                                        .await?,
+                                    },
                                 ),
                                 Loaded::Resource(_) => false,
                             } =>
@@ -1597,16 +1544,9 @@ async fn search_action(
     let perms = match &loaded {
         Loaded::User(target_user) if perms.iter().any(|p| p == "users.delete") => {
             let allows = deletions_possible(tenant) && {
-                let supers = supers_for_deletion(&mut conn, tenant).await?;
-                let sole = sole_holder_fact(
-                    &mut conn,
-                    tenant,
-                    target_user,
-                    Lifecycle::Deletion,
-                    &BTreeSet::new(),
-                )
-                .await?;
-                deletion_allows(tenant, &dir, &actor, target_user, supers, sole)
+                let held =
+                    HeldFacts::read(&mut conn, tenant, target_user, Lifecycle::Deletion).await?;
+                deletion_allows(tenant, &dir, &actor, target_user, held)
             };
             perms
                 .into_iter()

@@ -29,9 +29,7 @@ use sqlx::{Acquire, AnyConnection};
 use warden_core::Lang;
 use warden_core::access::{self, AuthzDecision, RoleChange, Target};
 use warden_core::bulk::{self, BulkItem, BulkRequest, ItemDecided, ItemOutcome, MAX_BULK_ITEMS};
-use warden_core::lifecycle::{
-    self, DeleteMode, DeleteRequest, Obligation, TransitionFacts, TransitionRequest,
-};
+use warden_core::lifecycle::{self, DeleteMode, DeleteRequest, Obligation, TransitionRequest};
 use warden_core::model::Account;
 use warden_core::policy::Mode;
 use warden_core::validate::{ValidationDecision, ValidationFacts};
@@ -351,11 +349,12 @@ pub async fn run(
     }
     let supers = store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?;
     let supers_left = std::sync::atomic::AtomicI64::new(supers);
-    let facts = |bookings: Option<u32>, sole: Vec<String>| TransitionFacts {
-        active_bookings: bookings,
-        active_super_admins: Some(u32::try_from(supers).unwrap_or(u32::MAX)),
-        sole_holder_of: Some(sole),
-        pending_approvals: Some(0),
+    let facts = |bookings: Option<u32>, sole: Vec<String>| {
+        users::HeldFacts {
+            supers,
+            sole_holder_of: sole,
+        }
+        .facts(bookings)
     };
     // The users the request's status changes, deletions and role withdrawals may take
     // away: no item's `soleHolderOf` counts them as holders (counted even when their own

@@ -2091,12 +2091,7 @@ pub(crate) fn transition_request(
         until: None,
         duration_days: body.duration_days,
         duration_minutes: body.duration_minutes,
-        facts: TransitionFacts {
-            active_bookings: body.active_bookings,
-            active_super_admins: Some(u32::try_from(held.supers).unwrap_or(u32::MAX)),
-            sole_holder_of: Some(held.sole_holder_of),
-            pending_approvals: Some(0),
-        },
+        facts: held.facts(body.active_bookings),
         actor_permissions: perms,
         lang,
     })
@@ -2141,25 +2136,15 @@ pub async fn transition(
         None,
         lang,
     )?)?;
-    let supers = store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?;
-    let sole = sole_holder_fact(
-        &mut conn,
-        tenant,
-        &before,
-        Lifecycle::Transition,
-        &BTreeSet::new(),
-    )
-    .await?;
+    let held = HeldFacts::read(&mut conn, tenant, &before, Lifecycle::Transition).await?;
+    let supers = held.supers;
     let req = transition_request(
         tenant,
         &dir,
         actor.account(),
         before.account(),
         body,
-        HeldFacts {
-            supers,
-            sole_holder_of: sole,
-        },
+        held,
         lang,
     )
     .map_err(bad)?;
@@ -2283,12 +2268,7 @@ pub(crate) fn delete_request(
         target,
         mode: q.mode,
         confirmed: q.confirm,
-        facts: TransitionFacts {
-            active_bookings: q.active_bookings,
-            active_super_admins: Some(u32::try_from(held.supers).unwrap_or(u32::MAX)),
-            sole_holder_of: Some(held.sole_holder_of),
-            pending_approvals: Some(0),
-        },
+        facts: held.facts(q.active_bookings),
         actor_permissions: perms,
         lang,
     })
@@ -2304,6 +2284,37 @@ pub(crate) struct HeldFacts {
     pub(crate) sole_holder_of: Vec<String>,
 }
 
+impl HeldFacts {
+    /// The facts of a `question` on `target`: the tenant's count of active super
+    /// administrators, and [`sole_holder_fact`] (no other user counted as leaving).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub(crate) async fn read(
+        conn: &mut AnyConnection,
+        tenant: &Tenant,
+        target: &UserRow,
+        question: Lifecycle,
+    ) -> Result<HeldFacts, ApiError> {
+        Ok(HeldFacts {
+            supers: store::active_super_admins(conn, &tenant.id, &tenant.policy).await?,
+            sole_holder_of: sole_holder_fact(conn, tenant, target, question, &BTreeSet::new())
+                .await?,
+        })
+    }
+
+    /// The kernel's facts: these, the caller's `activeBookings`, and no pending
+    /// approvals (the server keeps none).
+    pub(crate) fn facts(self, active_bookings: Option<u32>) -> TransitionFacts {
+        TransitionFacts {
+            active_bookings,
+            active_super_admins: Some(u32::try_from(self.supers).unwrap_or(u32::MAX)),
+            sole_holder_of: Some(self.sole_holder_of),
+            pending_approvals: Some(0),
+        }
+    }
+}
+
 /// The lifecycle questions the server reads facts for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Lifecycle {
@@ -2313,13 +2324,12 @@ pub(crate) enum Lifecycle {
     Deletion,
 }
 
-/// Whether the policy guards this kind of question with `soleCriticalHolder` (R004-09):
-/// one of its transitions, or its deletion's blockers. Without, no rule reads the fact.
-pub(crate) fn sole_holder_guarded(tenant: &Tenant, question: Lifecycle) -> bool {
+/// Whether the policy guards this kind of question with `guard`: one of its transitions,
+/// or its deletion's blockers. Without, no rule reads the guard's fact.
+pub(crate) fn guarded(tenant: &Tenant, question: Lifecycle, guard: lifecycle::Guard) -> bool {
     let Some(l) = tenant.policy.lifecycle() else {
         return false;
     };
-    let guard = lifecycle::Guard::SoleCriticalHolder;
     match question {
         Lifecycle::Transition => l
             .spec()
@@ -2348,7 +2358,7 @@ fn transition_guarded(tenant: &Tenant, d: &lifecycle::TransitionDecision) -> boo
 
 /// The `soleHolderOf` fact of `question` on `target` ([`store::sole_holder_of`], the users
 /// in `leaving` not counted as holders): read only when the policy guards that kind of
-/// question with it ([`sole_holder_guarded`]), empty otherwise.
+/// question with it ([`guarded`]), empty otherwise.
 ///
 /// # Errors
 /// As [`store::sole_holder_of`].
@@ -2359,7 +2369,7 @@ pub(crate) async fn sole_holder_fact(
     question: Lifecycle,
     leaving: &BTreeSet<String>,
 ) -> Result<Vec<String>, ApiError> {
-    if sole_holder_guarded(tenant, question) {
+    if guarded(tenant, question, lifecycle::Guard::SoleCriticalHolder) {
         store::sole_holder_of(conn, &tenant.id, &tenant.policy, target, leaving, now()).await
     } else {
         Ok(Vec::new())
@@ -2392,25 +2402,15 @@ pub async fn delete(
         None,
         lang,
     )?)?;
-    let supers = store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?;
-    let sole = sole_holder_fact(
-        &mut conn,
-        tenant,
-        &before,
-        Lifecycle::Deletion,
-        &BTreeSet::new(),
-    )
-    .await?;
+    let held = HeldFacts::read(&mut conn, tenant, &before, Lifecycle::Deletion).await?;
+    let supers = held.supers;
     let req = delete_request(
         tenant,
         &dir,
         actor.account(),
         before.account(),
         &q,
-        HeldFacts {
-            supers,
-            sole_holder_of: sole,
-        },
+        held,
         lang,
     )?;
     let d = lifecycle::delete(&tenant.policy, &req, now()).map_err(lifecycle_bad)?;
@@ -2471,7 +2471,11 @@ pub async fn delete(
         supers,
     )
     .await?;
-    if sole_holder_guarded(tenant, Lifecycle::Deletion) {
+    if guarded(
+        tenant,
+        Lifecycle::Deletion,
+        lifecycle::Guard::SoleCriticalHolder,
+    ) {
         store::recheck_sole_holder(&mut tx, app.db.backend(), &tenant.policy, &before, now())
             .await?;
     }
