@@ -32,6 +32,11 @@
 //! its plural (`users.read` for a `user`). A resource other than a user is acted on through
 //! its own module only: another module's action is an error of the question
 //! (`action_not_applicable`), never an answer about the resource.
+//! Any action on a user but its read and a creation is decided only for a subject that may
+//! read that user (the kernel's `users.read`, then the tenant's plugins), as the REST
+//! routes decide it: to any other subject the user does not exist (a deny with `error`
+//! 404 `unknown_resource`, whether or not the action would have been allowed), and the
+//! searches leave it out.
 //!
 //! **Decisions.** `decision` is the kernel's allow; the response `context` names the
 //! policy (`policy`, its hash, and `policyVersion`), the `mode` (`directory`), the action
@@ -615,6 +620,42 @@ fn allowed_by_kernel(
     .filter(AuthzDecision::allowed)
 }
 
+/// The action that reads a user.
+const READ: &str = "users.read";
+
+/// Whether `action` on a resource of `resource_type` needs the subject to read it first.
+/// The REST routes answer "not found" for a user the actor may not read, whatever they were
+/// asked to do with it; an evaluation answers alike, so that a backend asking AuthZEN and
+/// the console asking REST never disagree (a policy may grant `users.update` without
+/// `users.read`). Every action on a user needs the read but the read itself and a creation
+/// (whose resource is the record to be).
+fn needs_read(tenant: &Tenant, resource_type: &str, action: &str) -> bool {
+    resource_type == "user" && action != READ && tenant.policy.create_action() != Some(action)
+}
+
+/// Whether `actor` may read the user `target` (with `dir` holding the chains between
+/// them): the kernel's `users.read`, then the tenant's plugins when it has some, as the REST
+/// routes ask before anything else.
+///
+/// # Errors
+/// Plugin set load failures.
+async fn reads_user(
+    app: &App,
+    tenant: &Tenant,
+    dir: &Directory,
+    actor: &UserRow,
+    target: &Target,
+    plugins: bool,
+) -> Result<bool, ApiError> {
+    match allowed_by_kernel(tenant, dir, actor, READ, target) {
+        Some(d) if plugins => {
+            crate::plugins::allows(app, tenant, actor.account(), READ, target.clone(), &d).await
+        }
+        Some(_) => Ok(true),
+        None => Ok(false),
+    }
+}
+
 /// Reads the parameters of a status change asked about (`action.properties` of
 /// `users.status`), as the status route's body: `None` when no `to` is given (then the
 /// properties are ignored), the field and the reason when one is malformed.
@@ -718,6 +759,19 @@ async fn decide(
         .chain(target.subject())
         .collect();
     let dir = directory_for(conn, &tenant.id, &starts).await?;
+    // A user the subject may not read is, to it, no user at all: the answer the REST
+    // routes give (404), without saying whether the action would have been allowed.
+    if needs_read(tenant, &q.resource_type, &action) {
+        let plugins = crate::plugins::current(app, &tenant.id).await?.is_some();
+        if !reads_user(app, tenant, &dir, &actor, &target, plugins).await? {
+            return Ok(deny_with_error(
+                ctx,
+                404,
+                "unknown_resource",
+                format!("no {} `{}` in this tenant", q.resource_type, q.resource_id),
+            ));
+        }
+    }
     let t = now();
     let req = AuthorizeRequest {
         actor: actor.account(),
@@ -1204,6 +1258,7 @@ async fn search_subject(
     .await?;
     let t = now();
     let plugins = crate::plugins::current(&app, &tenant.id).await?.is_some();
+    let read_first = needs_read(tenant, &resource_type, &action);
     // A deletion is the lifecycle's too, for each subject, as an evaluation asks it.
     let deleting = match (&loaded, action.as_str()) {
         (Loaded::User(u), "users.delete") => {
@@ -1264,6 +1319,9 @@ async fn search_subject(
                 // nobody may.
                 _ => false,
             };
+            // A subject that may not read the user may do nothing to it (see `decide`).
+            let allowed = allowed
+                && (!read_first || reads_user(&app, tenant, &dir, u, &target, plugins).await?);
             if allowed {
                 results.push(json!({"type": "user", "id": u.id}));
             }
@@ -1353,8 +1411,11 @@ async fn search_resource(
     // the tenant's plugins), each row the filter admits is decided as an evaluation
     // decides it, and rows it would deny are left out.
     let deleting = users && action == "users.delete";
+    // A user the actor may not read is left out whatever the action (see `decide`).
+    let read_first = needs_read(tenant, &resource_type, &action);
     let row_checked = plugins
         || deleting
+        || read_first
         || tenant.policy.create_action() == Some(action.as_str())
         || tenant.policy.assign_action() == Some(action.as_str());
     if deleting && !deletions_possible(tenant) {
@@ -1423,7 +1484,10 @@ async fn search_resource(
                     rows.extend(store::ancestors(&mut conn, &tenant.id, s).await?);
                 }
                 let dir = directory_of(rows);
-                match allowed_by_kernel(tenant, &dir, &actor, &action, &target) {
+                let readable =
+                    !read_first || reads_user(&app, tenant, &dir, &actor, &target, plugins).await?;
+                match allowed_by_kernel(tenant, &dir, &actor, &action, &target).filter(|_| readable)
+                {
                     Some(_)
                         if deleting
                             && match &row {
@@ -1540,6 +1604,20 @@ async fn search_action(
                     .is_some_and(|m| p.strip_prefix(m).is_some_and(|r| r.starts_with('.')))
         })
         .collect();
+    // A user the actor may not read: no action but a creation (see `decide`).
+    let plugins = crate::plugins::current(&app, &tenant.id).await?.is_some();
+    let perms = match &loaded {
+        Loaded::User(_)
+            if perms.iter().any(|p| needs_read(tenant, &resource_type, p))
+                && !reads_user(&app, tenant, &dir, &actor, &target, plugins).await? =>
+        {
+            perms
+                .into_iter()
+                .filter(|p| !needs_read(tenant, &resource_type, p))
+                .collect()
+        }
+        _ => perms,
+    };
     // A deletion is the lifecycle's too, as an evaluation of it asks.
     let perms = match &loaded {
         Loaded::User(target_user) if perms.iter().any(|p| p == "users.delete") => {
@@ -1556,7 +1634,7 @@ async fn search_action(
         _ => perms,
     };
     // The tenant's plugins may narrow each action, as an evaluation of it would.
-    let perms = if crate::plugins::current(&app, &tenant.id).await?.is_some() {
+    let perms = if plugins {
         let mut kept = Vec::with_capacity(perms.len());
         for p in perms {
             let allowed = match allowed_by_kernel(tenant, &dir, &actor, &p, &target) {

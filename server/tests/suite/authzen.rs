@@ -1052,3 +1052,113 @@ async fn stored_resources(env: &Env) {
     assert!(!who.contains(&demo_user(&demo, "sophie").id), "{b}");
 }
 on_both!(stored_resources);
+
+/// Under a policy granting `users.update` without `users.read`, the REST routes answer "not
+/// found" for a user the actor may not read; AuthZEN answers alike (a deny with `error`
+/// 404, never an allow), and its three searches leave that user out. An actor that may
+/// read the user is decided as before.
+async fn an_action_on_a_user_needs_its_read(env: &Env) {
+    let fixture = json!({
+        "policy": {
+            "warden": 1,
+            "name": "update-without-read",
+            "fields": {
+                "username": {"type": "text", "required": true, "maxLength": 64},
+                "organization": {"type": "text", "maxLength": 64}
+            },
+            "access": {
+                "modules": {"users": ["read", "update"]},
+                "roles": {
+                    "writer": {"permissions": [
+                        {"allow": "users.update", "scope": "organization"},
+                        {"allow": "users.read", "scope": "own"}
+                    ]},
+                    "editor": {"permissions": [
+                        {"allow": "users.update", "scope": "organization"},
+                        {"allow": "users.read", "scope": "organization"}
+                    ]}
+                }
+            }
+        },
+        "organizations": [{"id": "acme", "name": "Acme"}],
+        "users": [
+            {"id": "w", "record": {"username": "w", "organization": "acme"}, "roles": ["writer"]},
+            {"id": "e", "record": {"username": "e", "organization": "acme"}, "roles": ["editor"]},
+            {"id": "t", "record": {"username": "t", "organization": "acme"}, "roles": ["writer"]}
+        ],
+        "resources": []
+    });
+    let key = load(env, "readfirst", &fixture).await;
+    let eval = |subject: &str, resource: &str| json!({"subject": {"type": "user", "id": subject}, "action": {"name": "update"}, "resource": {"type": "user", "id": resource}});
+
+    // REST: the writer cannot see t, so cannot change it.
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            "/api/v1/users/t",
+            &Auth::key(&key, "w"),
+            Some(json!({"username": "t2"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+
+    // AuthZEN: the same answer, as a deny naming an unknown resource.
+    let (s, b, _) = post(env, "/access/v1/evaluation", &key, &eval("w", "t")).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["decision"], false, "{b}");
+    assert_eq!(b["context"]["error"]["status"], 404, "{b}");
+    assert_eq!(b["context"]["error"]["code"], "unknown_resource", "{b}");
+    // Its own record and an editor's update are still allowed.
+    for (subject, resource) in [("w", "w"), ("e", "t")] {
+        let (_, b, _) = post(env, "/access/v1/evaluation", &key, &eval(subject, resource)).await;
+        assert_eq!(b["decision"], true, "{subject} updates {resource}: {b}");
+    }
+    // A batch answers each item alike.
+    let (_, b, _) = post(
+        env,
+        "/access/v1/evaluations",
+        &key,
+        &json!({"subject": {"type": "user", "id": "w"}, "action": {"name": "update"},
+                "evaluations": [{"resource": {"type": "user", "id": "t"}},
+                                {"resource": {"type": "user", "id": "w"}}]}),
+    )
+    .await;
+    let decisions: Vec<&Value> = b["evaluations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["decision"])
+        .collect();
+    assert_eq!(decisions, [&json!(false), &json!(true)], "{b}");
+
+    // Searches: what each evaluation would answer.
+    let ids = |b: &Value| -> Vec<String> {
+        let mut v: Vec<String> = b["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().or(r["name"].as_str()).unwrap().to_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let search = |subject: &str| json!({"subject": {"type": "user", "id": subject}, "action": {"name": "update"}, "resource": {"type": "user"}});
+    let (_, b, _) = post(env, "/access/v1/search/resource", &key, &search("w")).await;
+    assert_eq!(ids(&b), ["w"], "the writer reaches only itself: {b}");
+    let (_, b, _) = post(env, "/access/v1/search/resource", &key, &search("e")).await;
+    assert_eq!(ids(&b), ["e", "t", "w"], "{b}");
+    let (_, b, _) = post(
+        env,
+        "/access/v1/search/subject",
+        &key,
+        &json!({"subject": {"type": "user"}, "action": {"name": "update"}, "resource": {"type": "user", "id": "t"}}),
+    )
+    .await;
+    assert_eq!(ids(&b), ["e", "t"], "who may update t: {b}");
+    let actions = |subject: &str| json!({"subject": {"type": "user", "id": subject}, "resource": {"type": "user", "id": "t"}});
+    let (_, b, _) = post(env, "/access/v1/search/action", &key, &actions("w")).await;
+    assert_eq!(ids(&b), Vec::<String>::new(), "{b}");
+    let (_, b, _) = post(env, "/access/v1/search/action", &key, &actions("e")).await;
+    assert_eq!(ids(&b), ["read", "update"], "{b}");
+}
+on_both!(an_action_on_a_user_needs_its_read);
