@@ -970,6 +970,15 @@ async fn execute(
                 users::apply_obligations(conn, &mut after, obligations, &actor.id, x.at).await?;
             store::update_user(conn, &mut after, x.at).await?;
             x.recheck_super_admins(conn, &before, Some(&after)).await?;
+            // The sole-holder guard again, at write time, as the status route holds it: a
+            // holder the decision counted on may have left since (another request). The
+            // request's own items committed before this one are seen, inside its
+            // transaction.
+            if let Some(ItemDecided::Status { transition, .. }) = decided
+                && users::transition_guarded(tenant, transition)
+            {
+                store::recheck_sole_holder(conn, x.backend, &tenant.policy, &before, now()).await?;
+            }
             x.audit(
                 conn,
                 "users.status",
@@ -1060,6 +1069,13 @@ async fn execute(
             };
             let kept = (d.mode != Some(DeleteMode::Hard)).then_some(&after);
             x.recheck_super_admins(conn, &before, kept).await?;
+            if users::guarded(
+                tenant,
+                Lifecycle::Deletion,
+                lifecycle::Guard::SoleCriticalHolder,
+            ) {
+                store::recheck_sole_holder(conn, x.backend, &tenant.policy, &before, now()).await?;
+            }
             x.audit(
                 conn,
                 "users.delete",

@@ -2346,7 +2346,7 @@ pub(crate) fn guarded(tenant: &Tenant, question: Lifecycle, guard: lifecycle::Gu
 
 /// Whether the transition a decision made applies `soleCriticalHolder` (its write then
 /// holds the guard again: [`store::recheck_sole_holder`]).
-fn transition_guarded(tenant: &Tenant, d: &lifecycle::TransitionDecision) -> bool {
+pub(crate) fn transition_guarded(tenant: &Tenant, d: &lifecycle::TransitionDecision) -> bool {
     let (Some(l), Some(id)) = (tenant.policy.lifecycle(), d.transition.as_deref()) else {
         return false;
     };

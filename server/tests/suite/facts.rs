@@ -12,6 +12,9 @@
 use crate::common::{Auth, Env, Which, demo_user};
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
+use warden_core::Timestamp;
+use warden_server::error::ApiError;
+use warden_server::store::{self, UserRow};
 
 const PRS: &str = "prs-procurement";
 
@@ -117,6 +120,60 @@ async fn the_only_holder_of_a_critical_permission_stays(env: &Env) {
     assert_eq!(env.stored_status(&third).await, "inactive");
 }
 on_both!(the_only_holder_of_a_critical_permission_stays);
+
+/// The guard holds again at write time (`store::recheck_sole_holder`, which the status
+/// route, the deletion route and each bulk item call inside their transaction): two
+/// approvers, each deactivation decided while the other was still active; the first to
+/// write passes, the second is refused (409 `stale_user`) and writes nothing.
+async fn the_last_holders_cannot_both_leave_at_once(env: &Env) {
+    let users = env.demo(PRS).await;
+    let admin = demo_user(&users, "admin");
+    let first = demo_user(&users, "approver").id.clone();
+    let key = env.key(PRS, "service").await;
+    let as_admin = Auth::key(&key, &admin.id);
+    let second = new_approver(env, &as_admin, &admin.id, "ann2").await;
+    let tenant = env.app.tenant(PRS).await.unwrap();
+    let backend = env.app.db.backend();
+    let row = |id: String| async move {
+        let mut conn = env.app.db.pool().acquire().await.unwrap();
+        store::user(&mut conn, PRS, &id).await.unwrap().unwrap()
+    };
+    let (before_first, before_second) = (row(first.clone()).await, row(second.clone()).await);
+    let leave = |before: &UserRow| {
+        let before = before.clone();
+        let policy = tenant.policy.clone();
+        async move {
+            let mut after = before.clone();
+            after.status = "inactive".into();
+            let mut tx = env.app.db.begin_write().await.unwrap();
+            store::update_user(&mut tx, &mut after, 1_900_000_000)
+                .await
+                .unwrap();
+            let checked = store::recheck_sole_holder(
+                &mut tx,
+                backend,
+                &policy,
+                &before,
+                Timestamp::from_unix(1_900_000_000),
+            )
+            .await;
+            if checked.is_ok() {
+                tx.commit().await.unwrap();
+            }
+            checked
+        }
+    };
+    leave(&before_second)
+        .await
+        .expect("another approver was left");
+    match leave(&before_first).await {
+        Err(ApiError::Conflict { errors }) => assert_eq!(errors[0].code, "stale_user"),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(env.stored_status(&first).await, "active");
+    assert_eq!(env.stored_status(&second).await, "inactive");
+}
+on_both!(the_last_holders_cannot_both_leave_at_once);
 
 /// A dry run decides a status change as the change would be decided (the same facts) and
 /// writes nothing: what a console shows before the administrator applies it.
