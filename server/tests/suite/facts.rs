@@ -253,3 +253,53 @@ async fn a_dry_run_decides_and_writes_nothing(env: &Env) {
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
 }
 on_both!(a_dry_run_decides_and_writes_nothing);
+
+/// A dry run names the roles and groups an obligation would remove only to an actor the
+/// policy lets see them: with `roles` hidden from HR, HR's dry run of a deactivation still
+/// says roles would be removed, not which.
+async fn a_dry_run_names_only_what_the_actor_may_see(env: &Env) {
+    const HR: &str = "hr-platform";
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let sophie = demo_user(&users, "sophie");
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+    let dry = || async {
+        let (s, v, _) = env
+            .call(
+                Method::POST,
+                &format!("/api/v1/users/{}/status?dryRun=true", sophie.id),
+                &as_hr,
+                Some(json!({"to": "inactive", "reason": "left the company"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        v
+    };
+    // The obligation of `kind` in a dry run's answer.
+    let obligation = |v: &Value, kind: &str| -> Value {
+        v["obligations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o.to_string().contains(kind))
+            .cloned()
+            .unwrap_or_else(|| panic!("no {kind} obligation: {v}"))
+    };
+    let v = dry().await;
+    assert!(
+        obligation(&v, "removeRoles")["roles"].is_array(),
+        "HR sees the roles: {v}"
+    );
+    env.edit_policy(HR, |doc| {
+        let fa = doc["access"]["fieldAccess"].as_object_mut().unwrap();
+        fa.insert("roles".into(), json!({"view": ["self", "superAdmin"]}));
+    })
+    .await;
+    let v = dry().await;
+    let o = obligation(&v, "removeRoles");
+    assert!(o.get("roles").is_none(), "roles hidden from HR: {v}");
+    assert!(v["user"].get("roles").is_none(), "{v}");
+    assert_eq!(env.stored_status(&sophie.id).await, "active", "a dry run");
+}
+on_both!(a_dry_run_names_only_what_the_actor_may_see);
