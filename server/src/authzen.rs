@@ -19,10 +19,12 @@
 //! [`crate::resources`]). `properties` a caller sends never grant anything: they are
 //! listed in the response context as ignored. The one exception narrows only: for the
 //! `users.status` action, `action.properties` `to`, `reason`, `durationDays` and
-//! `durationMinutes` are the parameters of the transition asked about; the kernel's
-//! state machine and the tenant's plugins' transition hook then run after the
-//! authorization allowed, as for the status route, and may only turn the allow into a
-//! deny. A deletion (`users.delete`) is always also the lifecycle's, as the deletion route
+//! `durationMinutes` are the parameters of the transition asked about, and
+//! `activeBookings` and `pendingApprovals` the caller's facts the status route takes too
+//! (the directory holds neither bookings nor approvals; they feed the state machine's
+//! guards and obligations, never the authorization); the kernel's state machine and the
+//! tenant's plugins' transition hook then run after the authorization allowed, as for the
+//! status route, and may only turn the allow into a deny. A deletion (`users.delete`) is always also the lifecycle's, as the deletion route
 //! decides it (a policy without deletion refuses every one); its `action.properties`
 //! `mode` and `activeBookings` are the route's. The searches answer as evaluations would:
 //! every result they return is allowed by an evaluation of it.
@@ -673,7 +675,17 @@ fn transition_params(
             ));
         }
     };
-    unknown_property(p, &["to", "reason", "durationDays", "durationMinutes"])?;
+    unknown_property(
+        p,
+        &[
+            "to",
+            "reason",
+            "durationDays",
+            "durationMinutes",
+            "activeBookings",
+            "pendingApprovals",
+        ],
+    )?;
     let reason = match p.get("reason") {
         None => None,
         Some(Value::String(s)) => Some(s.clone()),
@@ -697,7 +709,8 @@ fn transition_params(
         reason,
         duration_days: whole("durationDays")?,
         duration_minutes: whole("durationMinutes")?,
-        active_bookings: None,
+        active_bookings: whole("activeBookings")?,
+        pending_approvals: whole("pendingApprovals")?,
     }))
 }
 

@@ -69,6 +69,9 @@ pub enum Item {
         /// The target's active bookings, which the directory does not hold.
         #[serde(default)]
         active_bookings: Option<u32>,
+        /// The approvals waiting on the target, which the directory does not hold.
+        #[serde(default)]
+        pending_approvals: Option<u32>,
     },
     /// Grant or withdraw roles.
     #[serde(rename_all = "camelCase")]
@@ -349,12 +352,12 @@ pub async fn run(
     }
     let supers = store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?;
     let supers_left = std::sync::atomic::AtomicI64::new(supers);
-    let facts = |bookings: Option<u32>, sole: Vec<String>| {
+    let facts = |bookings: Option<u32>, approvals: Option<u32>, sole: Vec<String>| {
         users::HeldFacts {
             supers,
             sole_holder_of: sole,
         }
-        .facts(bookings)
+        .facts(bookings, approvals)
     };
     // The users the request's status changes, deletions and role withdrawals may take
     // away: no item's `soleHolderOf` counts them as holders (counted even when their own
@@ -392,6 +395,7 @@ pub async fn run(
                 reason,
                 duration_days,
                 active_bookings,
+                pending_approvals,
                 ..
             } => {
                 let sole = sole_holder(
@@ -409,7 +413,7 @@ pub async fn run(
                     reason: reason.clone(),
                     until: None,
                     duration_days: *duration_days,
-                    facts: facts(*active_bookings, sole),
+                    facts: facts(*active_bookings, *pending_approvals, sole),
                 }
             }
             Item::Roles { add, remove, .. } => BulkItem::Roles {
@@ -434,7 +438,7 @@ pub async fn run(
                 BulkItem::Delete {
                     target: account,
                     mode: *mode,
-                    facts: facts(*active_bookings, sole),
+                    facts: facts(*active_bookings, None, sole),
                 }
             }
             Item::Import { user } => BulkItem::Import {

@@ -2060,12 +2060,18 @@ pub struct StatusBody {
     /// The target's active bookings, which the directory does not hold.
     #[serde(default)]
     pub active_bookings: Option<u32>,
+    /// The approvals waiting on the target, which the directory does not hold either: a
+    /// transition obliging their reassignment (`reassignApprovals`, R004-06) is refused
+    /// for the missing fact `pendingApprovals` without it, never decided on a guess.
+    #[serde(default)]
+    pub pending_approvals: Option<u32>,
 }
 
 /// The kernel's question for a status change of `target` by `actor` (the `body`): the
-/// transition asked for, the caller's fact (`activeBookings`), the facts the server
-/// holds (`held`: its count of active super admins and the critical permissions only the
-/// target holds; no pending approvals, which it does not keep) and the actor's permissions
+/// transition asked for, the caller's facts (`activeBookings`, `pendingApprovals`: the
+/// server keeps neither bookings nor approvals), the facts the server holds (`held`: its
+/// count of active super admins and the critical permissions only the target holds) and
+/// the actor's permissions
 /// over the target. One place for the status route
 /// and an AuthZEN evaluation of `users.status` with parameters, which ask the same
 /// question.
@@ -2091,7 +2097,7 @@ pub(crate) fn transition_request(
         until: None,
         duration_days: body.duration_days,
         duration_minutes: body.duration_minutes,
-        facts: held.facts(body.active_bookings),
+        facts: held.facts(body.active_bookings, body.pending_approvals),
         actor_permissions: perms,
         lang,
     })
@@ -2268,7 +2274,7 @@ pub(crate) fn delete_request(
         target,
         mode: q.mode,
         confirmed: q.confirm,
-        facts: held.facts(q.active_bookings),
+        facts: held.facts(q.active_bookings, None),
         actor_permissions: perms,
         lang,
     })
@@ -2303,14 +2309,19 @@ impl HeldFacts {
         })
     }
 
-    /// The kernel's facts: these, the caller's `activeBookings`, and no pending
-    /// approvals (the server keeps none).
-    pub(crate) fn facts(self, active_bookings: Option<u32>) -> TransitionFacts {
+    /// The kernel's facts: these, and the caller's `activeBookings` and
+    /// `pendingApprovals` (`None` when not given: a rule that needs one refuses for the
+    /// missing fact).
+    pub(crate) fn facts(
+        self,
+        active_bookings: Option<u32>,
+        pending_approvals: Option<u32>,
+    ) -> TransitionFacts {
         TransitionFacts {
             active_bookings,
             active_super_admins: Some(u32::try_from(self.supers).unwrap_or(u32::MAX)),
             sole_holder_of: Some(self.sole_holder_of),
-            pending_approvals: Some(0),
+            pending_approvals,
         }
     }
 }

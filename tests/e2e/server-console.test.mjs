@@ -869,9 +869,15 @@ test("the status dialog shows the server's own verdict: the last approver is kep
   assert.equal(await page.locator("#st-verdict b").textContent(), expected);
   assert.equal(await page.isDisabled("#st-apply"), true);
   await page.click("#dlg-status [data-close]");
-  // jdoe is not: allowed, with what will follow; nothing written until applied.
+  // jdoe is not; but the approvals waiting on jdoe are the caller's fact (the directory
+  // keeps no approvals): the server asks for it, the dialog asks the administrator, and
+  // then allows, with what will follow; nothing written until applied.
   await open("jdoe");
+  await page.locator("#st-fact-pendingApprovals").waitFor();
+  assert.equal(await page.isDisabled("#st-apply"), true);
+  await page.fill("#st-fact-pendingApprovals", "2");
   await page.locator("#st-verdict.allow li").first().waitFor();
+  assert.equal(await page.locator("#st-verdict li[data-kind=reassignApprovals]").textContent(), "pending approvals must be reassigned (2)");
   assert.equal(await page.isDisabled("#st-apply"), false);
   const stored = await page.evaluate(async () => (await (await fetch("/api/v1/users?limit=200")).json()).users.find((u) => u.username === "jdoe").status);
   assert.equal(stored, "active");

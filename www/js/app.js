@@ -571,6 +571,7 @@ function openStatus(u, to) {
   $("#st-to").replaceChildren(...statuses.map((s) => h("option", { value: s }, statusLabel(s))));
   if (to && statuses.includes(to)) $("#st-to").value = to;
   $("#st-reason").value = ""; $("#st-days").value = "";
+  $("#st-facts").replaceChildren();
   $("#status-who").textContent = `${userName(u)} — ${statusLabel(u.status ?? "active")}`;
   $("#status-who").title = [loginOf(u), u.id].filter(Boolean).join(" · ");
   askTransition();
@@ -594,6 +595,28 @@ function showTransition(d, error) {
   $("#st-apply").disabled = d?.decision !== "allow";
 }
 
+// The facts only the caller knows, which the server asks for by name when a rule needs
+// one (`missing_fact`): the approvals waiting on the user, its active bookings. Each gets
+// a number field once asked for, and is sent with every later question and the change.
+const CALLER_FACTS = ["pendingApprovals", "activeBookings"];
+function askFacts(d) {
+  const missing = d?.deny?.code === "missing_fact" ? d.deny.params?.facts ?? [] : [];
+  for (const fact of missing.filter((f) => CALLER_FACTS.includes(f))) {
+    if (document.getElementById(`st-fact-${fact}`)) continue;
+    const input = h("input", { id: `st-fact-${fact}`, type: "number", min: "0", step: "1", "data-fact": fact });
+    input.addEventListener("input", askTransition);
+    $("#st-facts").append(h("label", {}, h("span", {}, STRINGS[state.lang].facts?.[fact] ?? fact), input));
+  }
+}
+function factValues() {
+  const out = {};
+  for (const input of $("#st-facts").querySelectorAll("input[data-fact]")) {
+    const n = Number(input.value);
+    if (input.value !== "" && Number.isInteger(n) && n >= 0) out[input.dataset.fact] = n;
+  }
+  return out;
+}
+
 // On a server, the verdict is the server's own (a dry run: the facts only its directory
 // holds, such as who else holds a critical permission, and the tenant's plugins), asked
 // once the input rests; the answer to an older input is dropped.
@@ -605,7 +628,7 @@ function askTransition() {
   const reason = $("#st-reason").value.trim();
   const days = Number($("#st-days").value);
   if (onServer()) {
-    const body = { to };
+    const body = { to, ...factValues() };
     if (reason) body.reason = reason;
     if (temporary && days > 0) body.durationDays = days;
     const asked = ++transitionAsked;
@@ -622,15 +645,18 @@ function askTransition() {
         if (err.body?.deny) d = { decision: "deny", deny: err.body.deny };
         else error = err.message;
       }
-      if (asked === transitionAsked) showTransition(d, error);
+      if (asked === transitionAsked) { askFacts(d); showTransition(d, error); }
     }, 150);
     return;
   }
   const input = { actor: store.currentActor(), target: store.accountOf(statusTarget), to, now: now(), directory: state.users.map(store.accountOf) };
   if (reason) input.reason = reason;
   if (temporary && days > 0) input.durationDays = days;
+  input.facts = factValues();
   try {
-    showTransition(state.warden.transition(input, state.lang));
+    const d = state.warden.transition(input, state.lang);
+    askFacts(d);
+    showTransition(d);
   } catch (e) {
     showTransition(null, e.message);
   }
@@ -641,7 +667,7 @@ $("#status-form").addEventListener("submit", async (e) => {
   if (!d || d.decision !== "allow") { e.preventDefault(); return; }
   if (onServer()) {
     e.preventDefault();
-    const body = { to: d.to };
+    const body = { to: d.to, ...factValues() };
     const reason = $("#st-reason").value.trim(), days = Number($("#st-days").value);
     if (reason) body.reason = reason;
     if (days > 0 && state.doc.lifecycle?.statuses?.[d.to]?.temporary) body.durationDays = days;
@@ -1109,6 +1135,7 @@ function obligationItem(o) {
 function obligationText(o, ob = STRINGS[state.lang].obligations) {
   let text = ob[o.kind] ?? o.kind;
   if (o.kind === "scheduleExpiry" && o.at && !Number.isNaN(new Date(o.at).getTime())) text += ` ${fmtDateTime(new Date(o.at))}`;
+  if (o.kind === "reassignApprovals" && Number.isInteger(o.count)) text += ` (${o.count})`;
   if (o.roles?.length) text += ` (${o.roles.map(roleLabel).join(", ")})`;
   if (o.groups?.length) text += ` (${o.groups.map(groupLabel).join(", ")})`;
   return text;

@@ -37,7 +37,7 @@ async fn deactivate(env: &Env, admin: &Auth, id: &str) -> (StatusCode, Value) {
             Method::POST,
             &format!("/api/v1/users/{id}/status"),
             admin,
-            Some(json!({"to": "inactive", "reason": "left the company"})),
+            Some(json!({"to": "inactive", "reason": "left the company", "pendingApprovals": 0})),
         )
         .await;
     (s, v)
@@ -69,7 +69,7 @@ async fn the_only_holder_of_a_critical_permission_stays(env: &Env) {
             &as_admin,
             Some(json!({
                 "subject": {"type": "user", "id": admin.id},
-                "action": {"name": "users.status", "properties": {"to": "inactive", "reason": "left the company"}},
+                "action": {"name": "users.status", "properties": {"to": "inactive", "reason": "left the company", "pendingApprovals": 0}},
                 "resource": {"type": "user", "id": approver.id}
             })),
         )
@@ -85,7 +85,7 @@ async fn the_only_holder_of_a_critical_permission_stays(env: &Env) {
     let bulk = |ids: Vec<&str>| {
         let items: Vec<Value> = ids
             .iter()
-            .map(|id| json!({"op": "status", "id": id, "to": "inactive", "reason": "left"}))
+            .map(|id| json!({"op": "status", "id": id, "to": "inactive", "reason": "left", "pendingApprovals": 0}))
             .collect();
         let as_admin = &as_admin;
         async move {
@@ -192,7 +192,7 @@ async fn a_dry_run_decides_and_writes_nothing(env: &Env) {
                     Method::POST,
                     &format!("/api/v1/users/{id}/status?dryRun=true"),
                     as_admin,
-                    Some(json!({"to": "inactive", "reason": "left the company"})),
+                    Some(json!({"to": "inactive", "reason": "left the company", "pendingApprovals": 0})),
                 )
                 .await;
             (s, v)
@@ -303,3 +303,119 @@ async fn a_dry_run_names_only_what_the_actor_may_see(env: &Env) {
     assert_eq!(env.stored_status(&sophie.id).await, "active", "a dry run");
 }
 on_both!(a_dry_run_names_only_what_the_actor_may_see);
+
+/// The approvals waiting on a user are the caller's fact (the directory keeps no
+/// approvals): a PRS deactivation, which obliges their reassignment (R004-06), is refused
+/// for the missing fact without it, carries the obligation with its count when some are
+/// waiting, and none when none are; a bulk item and an AuthZEN evaluation take the fact
+/// alike.
+async fn pending_approvals_are_the_callers_fact(env: &Env) {
+    let users = env.demo(PRS).await;
+    let admin = demo_user(&users, "admin");
+    let requester = demo_user(&users, "requester");
+    let key = env.key(PRS, "service").await;
+    let as_admin = Auth::key(&key, &admin.id);
+    let status = |body: Value| {
+        let as_admin = &as_admin;
+        let id = requester.id.clone();
+        async move {
+            env.call(
+                Method::POST,
+                &format!("/api/v1/users/{id}/status?dryRun=true"),
+                as_admin,
+                Some(body),
+            )
+            .await
+        }
+    };
+    let (s, v, _) = status(json!({"to": "inactive", "reason": "left"})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "missing_fact", "{v}");
+    assert_eq!(
+        v["deny"]["params"]["facts"],
+        json!(["pendingApprovals"]),
+        "{v}"
+    );
+    let reassign = |v: &Value| {
+        v["obligations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["kind"] == "reassignApprovals")
+            .cloned()
+    };
+    let (s, v, _) =
+        status(json!({"to": "inactive", "reason": "left", "pendingApprovals": 3})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(reassign(&v).expect("the obligation")["count"], 3, "{v}");
+    let (s, v, _) =
+        status(json!({"to": "inactive", "reason": "left", "pendingApprovals": 0})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(reassign(&v).is_none(), "nothing to reassign: {v}");
+    let (s, v, _) = status(json!({"to": "inactive", "pendingApprovals": -1})).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+
+    // AuthZEN: the same fact in action.properties.
+    let eval = |props: Value| {
+        let as_admin = &as_admin;
+        let body = json!({
+            "subject": {"type": "user", "id": admin.id},
+            "action": {"name": "users.status", "properties": props},
+            "resource": {"type": "user", "id": requester.id}
+        });
+        async move {
+            let (_, v, _) = env
+                .call(Method::POST, "/access/v1/evaluation", as_admin, Some(body))
+                .await;
+            v
+        }
+    };
+    let v = eval(json!({"to": "inactive", "reason": "left"})).await;
+    assert_eq!(v["decision"], false, "{v}");
+    assert_eq!(v["context"]["deny"]["code"], "missing_fact", "{v}");
+    let v = eval(json!({"to": "inactive", "reason": "left", "pendingApprovals": 2})).await;
+    assert_eq!(v["decision"], true, "{v}");
+    assert_eq!(
+        reassign(&v["context"]).expect("the obligation")["count"],
+        2,
+        "{v}"
+    );
+
+    // A bulk item: refused without the fact, committed with it, the obligation recorded.
+    let bulk = |item: Value| {
+        let as_admin = &as_admin;
+        async move {
+            let (s, v, _) = env
+                .call(
+                    Method::POST,
+                    "/api/v1/bulk",
+                    as_admin,
+                    Some(json!({ "items": [item] })),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+            v["results"][0].clone()
+        }
+    };
+    let r =
+        bulk(json!({"op": "status", "id": requester.id, "to": "inactive", "reason": "left"})).await;
+    assert_eq!(r["outcome"], "refused", "{r}");
+    assert_eq!(r["deny"]["code"], "missing_fact", "{r}");
+    assert_eq!(env.stored_status(&requester.id).await, "active");
+    let r = bulk(json!({"op": "status", "id": requester.id, "to": "inactive", "reason": "left", "pendingApprovals": 4})).await;
+    assert_eq!(r["outcome"], "committed", "{r}");
+    assert_eq!(env.stored_status(&requester.id).await, "inactive");
+    let (_, v, _) = env
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{}/audit", requester.id),
+            &as_admin,
+            None,
+        )
+        .await;
+    assert!(
+        v.to_string().contains("reassignApprovals"),
+        "the audit entry records the obligation: {v}"
+    );
+}
+on_both!(pending_approvals_are_the_callers_fact);
