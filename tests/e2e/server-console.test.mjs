@@ -884,3 +884,41 @@ test("the status dialog shows the server's own verdict: the last approver is kep
   await page.click("#dlg-status [data-close]");
   assert.equal(errors.length, 0, errors.join("\n"));
 });
+
+test("a deletion the server refuses for a fact only the caller knows asks for it, then goes on", async () => {
+  // The rental deletion is blocked by active bookings, which the directory does not hold:
+  // the server refuses for the missing fact, the console asks the administrator.
+  await signIn("rental-platform", "alice@rental.example");
+  const login = "nina@rental.example";
+  const created = await page.evaluate(async (email) => {
+    const r = await fetch("/api/v1/users", { method: "POST", headers: { "content-type": "application/json", "x-warden-csrf": "1" },
+      body: JSON.stringify({ firstName: "Nina", lastName: "Roux", email, phone: "+33 6 12 34 56 81", accountType: "customer", birthdate: "1992-03-04", organization: "rental", location: "paris", password: "Quartz-Lantern-Meadow-47!" }) });
+    return [r.status, await r.text()];
+  }, login);
+  assert.equal(created[0], 201, created[1]);
+  await signIn("rental-platform", "alice@rental.example");
+  const row = () => page.locator("#users tbody tr", { hasText: login });
+  await row().waitFor();
+  const asked = [];
+  let answer = "1";
+  page.removeAllListeners("dialog");
+  page.on("dialog", (d) => { asked.push([d.type(), d.message()]); d.accept(d.type() === "prompt" ? answer : undefined); });
+  try {
+    // One booking: asked, then refused by the blocker, and the user stays.
+    await row().locator("button", { hasText: "Delete" }).click();
+    for (let i = 0; i < 50 && asked.length < 3; i++) await page.waitForTimeout(100);
+    assert.deepEqual(asked.map(([type]) => type), ["confirm", "prompt", "alert"], JSON.stringify(asked));
+    assert.equal(asked[1][1], "Active bookings of this user");
+    assert.ok(!/facts/.test(asked[2][1]), `the blocker's own refusal: ${asked[2][1]}`);
+    assert.equal(await row().count(), 1);
+    // None: deleted.
+    asked.length = 0; answer = "0";
+    await row().locator("button", { hasText: "Delete" }).click();
+    await page.waitForFunction((l) => ![...document.querySelectorAll("#users tbody tr")].some((tr) => tr.textContent.includes(l)), login);
+    assert.deepEqual(asked.map(([type]) => type), ["confirm", "prompt"], JSON.stringify(asked));
+  } finally {
+    page.removeAllListeners("dialog");
+    page.on("dialog", (d) => d.accept());
+  }
+  assert.equal(errors.length, 0, errors.join("\n"));
+});

@@ -1150,7 +1150,23 @@ function renderHistory() {
 async function removeUser(u) {
   // R000-09: an explicit confirmation.
   if (!window.confirm(t("confirmDelete")(userName(u)))) return;
-  try { await store.remove(u.id); await reload(); } catch (err) { window.alert(err.message); }
+  // A fact only the caller knows (the user's active bookings) is asked for when the
+  // server's refusal names it as missing, then the deletion asked again with it.
+  const facts = {};
+  for (;;) {
+    try { await store.remove(u.id, facts); await reload(); return; } catch (err) {
+      const named = err.body?.deny?.code === "missing_fact" ? err.body.deny.params?.facts ?? [] : [];
+      const missing = named.filter((f) => CALLER_FACTS.includes(f) && !(f in facts));
+      if (!missing.length) { window.alert(err.message); return; }
+      for (const fact of missing) {
+        const answer = window.prompt(STRINGS[state.lang].facts?.[fact] ?? fact, "");
+        if (answer === null) return;
+        const n = Number(answer.trim());
+        if (answer.trim() === "" || !Number.isInteger(n) || n < 0) { window.alert(err.message); return; }
+        facts[fact] = n;
+      }
+    }
+  }
 }
 
 await init();

@@ -114,8 +114,9 @@ export async function transition(id, body, dryRun = false) {
 }
 
 /** Deletes a user (server mode), confirmed (R000-09). */
-export async function remove(id) {
-  return api("DELETE", `/users/${encodeURIComponent(id)}?confirm=true`);
+export async function remove(id, facts = {}) {
+  const query = new URLSearchParams({ confirm: "true", ...facts });
+  return api("DELETE", `/users/${encodeURIComponent(id)}?${query}`);
 }
 
 /** Imports a file (server mode): a preview, or with `commit` the accepted rows. */
