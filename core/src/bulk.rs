@@ -860,13 +860,37 @@ fn decide_import(
         let Some(create) = ctx.policy.create_action().map(str::to_owned) else {
             return Err(BulkError::unsupported("import", "access.createAction"));
         };
+        // The roles and groups the record gives the account (a single create's lists):
+        // granted by the creation, so authorized with it.
+        let lists = assigned(ctx.policy, user, "roles")
+            .and_then(|roles| Ok((roles, assigned(ctx.policy, user, "groups")?)));
+        let (roles, groups) = match lists {
+            Ok(lists) => lists,
+            Err((path, issue)) => {
+                let violation = issue.at(path, Severity::Error, ctx.lang);
+                v.violations.push(violation.clone());
+                v.valid = false;
+                r.violations.push(violation);
+                r.outcome = ItemOutcome::Invalid;
+                return Ok(ItemDecided::Import {
+                    validation: v,
+                    authorization: None,
+                    target: None,
+                });
+            }
+        };
         let manager = access.spec.manager_field.as_deref().unwrap_or("manager");
-        let target = import_target(user, &v.normalized, manager);
+        let mut target = import_target(user, &v.normalized, manager);
+        target.roles.clone_from(&roles);
+        target.groups.clone_from(&groups);
         let a = AuthorizeRequest {
             actor: ctx.actor.clone(),
             action: create,
             target,
-            change: None,
+            change: (!roles.is_empty()).then(|| access::RoleChange {
+                add: roles.clone(),
+                remove: Vec::new(),
+            }),
         };
         let d = access::authorize(ctx.policy, ctx.dir, &a, ctx.now, ctx.lang)?;
         authorized_on = Some(a.target);
@@ -876,7 +900,9 @@ fn decide_import(
             // A created account is judged like an edit: a record setting a field the actor
             // may not edit (`access.fieldAccess`) is denied naming the field, as the same
             // fields set by a single create are.
-            let created = import_account(ctx.policy, user, &v.normalized, manager);
+            let mut created = import_account(ctx.policy, user, &v.normalized, manager);
+            created.roles = roles;
+            created.groups = groups;
             let deny =
                 access::create_denial(ctx.policy, ctx.dir, ctx.actor, &created, ctx.now, ctx.lang)?;
             record_denial(r, deny);
@@ -888,6 +914,28 @@ fn decide_import(
         authorization,
         target: authorized_on,
     })
+}
+
+/// The names the import record `user` gives under `key` (`roles`, `groups`; none when
+/// absent, or a field of the policy's): [`crate::import::assignment_names`], its reason as
+/// a `wrong_type` violation at the key.
+fn assigned(
+    policy: &Policy,
+    user: &Map<String, Value>,
+    key: &str,
+) -> Result<Vec<String>, (Path, Issue)> {
+    match user.get(key) {
+        _ if crate::import::assignment_key(policy, key) != Some(key) => Ok(Vec::new()),
+        None => Ok(Vec::new()),
+        Some(value) => crate::import::assignment_names(key, value).map_err(|reason| {
+            (
+                Path::key(key),
+                Issue::new(Code::WrongType)
+                    .with("expected", "a list of distinct names")
+                    .with("reason", reason),
+            )
+        }),
+    }
 }
 
 /// Unique checks held across the batch: a value already seen in an earlier record of the

@@ -31,6 +31,53 @@ pub const MAX_IMPORT_BYTES: usize = 64 << 20;
 pub const MAX_IMPORT_ROWS: usize = 1_000_000;
 /// Most columns: 512.
 pub const MAX_COLUMNS: usize = 512;
+/// The columns an import may carry besides the policy's fields, under a policy with an
+/// access section that has no field of that name: the roles and the groups each new
+/// account is given, which its creation then authorizes as a single create's (who may
+/// grant them, the policy's forbidden combinations). Validation does not report them as
+/// unknown fields.
+pub const ASSIGNMENT_COLUMNS: [&str; 2] = ["roles", "groups"];
+/// What separates the names in a CSV cell of an [`ASSIGNMENT_COLUMNS`] column
+/// (`sales;support`); blanks around a name are ignored, an empty cell gives none. In JSON
+/// Lines the value is the list itself (`"roles": ["sales", "support"]`).
+pub const NAME_SEPARATOR: char = ';';
+
+/// The names a `roles` or `groups` value gives: a list of distinct strings (the check of a
+/// create's lists, of an import row's and of a bulk import item's). The reason, naming
+/// `key`, when it is not one.
+///
+/// # Errors
+/// A value that is not a list of strings, or names one twice.
+pub fn assignment_names(key: &str, value: &Value) -> Result<Vec<String>, String> {
+    let not_a_list = || format!("`{key}` must be a list of strings");
+    let Value::Array(items) = value else {
+        return Err(not_a_list());
+    };
+    let mut out: Vec<String> = Vec::with_capacity(items.len());
+    for item in items {
+        let Value::String(name) = item else {
+            return Err(not_a_list());
+        };
+        if out.contains(name) {
+            return Err(format!(
+                "`{key}` names `{}` twice: a list names each once",
+                name.chars().take(128).collect::<String>()
+            ));
+        }
+        out.push(name.clone());
+    }
+    Ok(out)
+}
+
+/// The assignment column `name` stands for under `policy` (see [`ASSIGNMENT_COLUMNS`]),
+/// compared ignoring case and surrounding blanks.
+pub(crate) fn assignment_key(policy: &Policy, name: &str) -> Option<&'static str> {
+    let name = name.trim();
+    policy.access()?;
+    ASSIGNMENT_COLUMNS
+        .into_iter()
+        .find(|k| k.eq_ignore_ascii_case(name) && policy.field_position(k).is_none())
+}
 
 /// The input format.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,7 +161,8 @@ pub struct ImportReport {
     pub status: Vec<u8>,
     /// Rows with violations (invalid rows and rows with warnings), in file order.
     pub rows: Vec<RowReport>,
-    /// How the header's columns map to fields (`null` for an unknown column).
+    /// How the header's columns map to fields, or to `roles` and `groups` (see
+    /// [`ASSIGNMENT_COLUMNS`]); `null` for an unknown column.
     pub columns: Vec<Option<String>>,
     /// For each uniqueness check, the distinct keys of the valid rows, to look up in one
     /// query before committing.
@@ -515,7 +563,11 @@ fn map_columns(
             f.name.eq_ignore_ascii_case(h)
                 || f.spec.label.values().any(|l| l.eq_ignore_ascii_case(h))
         });
-        let mapped = found.map(|f| (f.name.clone(), f.spec.kind));
+        // A roles or groups column is read as text; its record value is then the list of
+        // names ([`RowRecord`]).
+        let mapped = found
+            .map(|f| (f.name.clone(), f.spec.kind))
+            .or_else(|| assignment_key(policy, h).map(|k| (k.to_owned(), FieldType::Text)));
         if let Some((name, _)) = &mapped
             && out.iter().flatten().any(|(n, _)| n == name)
         {
@@ -526,9 +578,10 @@ fn map_columns(
     Ok(out)
 }
 
-/// The record a CSV row is read as: empty cells are absent, booleans parsed, unknown
-/// columns kept under their header (so validation reports them), cells beyond the header
-/// under `column<n>`. When two columns give the same key, the last non-empty one wins.
+/// The record a CSV row is read as: empty cells are absent, booleans parsed, a roles or
+/// groups cell read as its list of names ([`NAME_SEPARATOR`]), unknown columns kept under
+/// their header (so validation reports them), cells beyond the header under `column<n>`.
+/// When two columns give the same key, the last non-empty one wins.
 ///
 /// Rows as wide as the header (all of them in a well-formed file) are written into one map
 /// kept across rows, overwriting its strings in place: a clean row allocates nothing.
@@ -547,6 +600,9 @@ struct RowRecord {
     map: Map<String, Value>,
     /// A row of another width, read the plain way.
     odd: Map<String, Value>,
+    /// The header's assignment columns' keys ([`ASSIGNMENT_COLUMNS`]): their cells are
+    /// lists of names.
+    lists: Vec<&'static str>,
 }
 
 impl RowRecord {
@@ -563,7 +619,12 @@ impl RowRecord {
             .iter()
             .map(|(key, _, _)| policy.field_position(key))
             .collect();
+        let lists = keys
+            .iter()
+            .filter_map(|(key, _, _)| assignment_key(policy, key))
+            .collect();
         RowRecord {
+            lists,
             single: keys.iter().all(|(_, _, cols)| cols.len() == 1),
             keys,
             positions,
@@ -626,7 +687,12 @@ impl RowRecord {
                     continue;
                 }
                 let (key, boolean) = column_key(columns, header, i);
-                self.odd.insert(key, cell_value(cell, boolean));
+                let value = if self.lists.contains(&key.as_str()) {
+                    names(cell)
+                } else {
+                    cell_value(cell, boolean)
+                };
+                self.odd.insert(key, value);
             }
             return &self.odd;
         }
@@ -635,6 +701,10 @@ impl RowRecord {
                 self.map.remove(key);
                 continue;
             };
+            if self.lists.contains(&key.as_str()) {
+                self.map.insert(key.clone(), names(cell));
+                continue;
+            }
             match (self.map.get_mut(key), *boolean) {
                 (Some(Value::String(s)), false) => {
                     s.clear();
@@ -674,6 +744,18 @@ fn column_key(
             false,
         ),
     }
+}
+
+/// An assignment cell as its list of names: split at [`NAME_SEPARATOR`], each trimmed,
+/// empty names dropped.
+fn names(cell: &str) -> Value {
+    Value::Array(
+        cell.split(NAME_SEPARATOR)
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(|n| Value::String(n.to_owned()))
+            .collect(),
+    )
 }
 
 /// A non-empty cell as a value: booleans of boolean fields parsed, anything else a string.
@@ -1078,6 +1160,78 @@ mod tests {
         assert_eq!(r.status[1], RowStatus::Invalid as u8);
         let row1 = r.rows.iter().find(|x| x.index == 1).unwrap();
         assert!(row1.violations.iter().any(|v| v.code == Code::Required));
+    }
+
+    /// A roles (or groups) column gives each account its roles: the cell's names, split at
+    /// `;`, as the record's list; it is not an unknown field, in either reading of a row,
+    /// nor in JSON Lines. Under a policy without an access section it is one.
+    #[test]
+    fn a_roles_column_gives_each_account_its_roles() {
+        let csv = "username,First name,lastName,userType,department,supervisor, Roles \n\
+                   jdoe,John,Doe,requester,Finance,msmith, requester ; approver \n\
+                   mlee,Mia,Lee,approver,Ops,jdoe,\n\
+                   abc,Ann,Lee,viewer,F,s,x,extra\n";
+        let plain = run_with("004", csv, ImportFormat::Csv, true);
+        let fast = run_with("004", csv, ImportFormat::Csv, false);
+        assert_eq!(plain.status, vec![0, 0, 2], "{:?}", plain.rows);
+        assert_eq!(
+            (fast.status, fast.rows),
+            (plain.status.clone(), plain.rows.clone())
+        );
+        assert_eq!(plain.columns.last(), Some(&Some("roles".to_owned())));
+        let records = plain.records.unwrap();
+        assert_eq!(
+            records[0].get("roles"),
+            Some(&serde_json::json!(["requester", "approver"]))
+        );
+        assert!(
+            records[1].get("roles").is_none(),
+            "an empty cell gives none"
+        );
+        assert_eq!(records[2].get("roles"), Some(&serde_json::json!(["x"])));
+        // The odd row's extra cell is still an unknown field; its roles are not.
+        let codes: Vec<&str> = plain.rows[0]
+            .violations
+            .iter()
+            .map(|v| v.code.as_str())
+            .collect();
+        assert!(codes.contains(&"unknown_field"), "{codes:?}");
+        assert!(
+            plain.rows[0]
+                .violations
+                .iter()
+                .all(|v| v.path.to_string() != "roles"),
+            "{:?}",
+            plain.rows[0].violations
+        );
+        let jsonl = "{\"username\":\"jdoe\",\"firstName\":\"J\",\"lastName\":\"D\",\"userType\":\"viewer\",\"department\":\"F\",\"supervisor\":\"s\",\"roles\":[\"viewer\"],\"groups\":[]}\n";
+        for records in [true, false] {
+            let r = run_with("004", jsonl, ImportFormat::JsonLines, records);
+            assert_eq!(r.status, vec![0], "{:?}", r.rows);
+        }
+        // Not a column of a policy without access rules (000 has one; a bare policy does not).
+        let bare = Policy::from_value(serde_json::json!({
+            "warden": 1, "name": "bare",
+            "fields": {"username": {"type": "text", "required": true}}
+        }))
+        .unwrap();
+        let facts = ValidationFacts::default();
+        let ctx = ValidationContext {
+            mode: crate::policy::Mode::Import,
+            today: Date::parse("2026-11-22").unwrap(),
+            lang: Lang::En,
+            facts: &facts,
+            mfa: false,
+        };
+        let r = validate_import(
+            &bare,
+            b"username,roles\nann,admin\n",
+            ImportOptions::default(),
+            &ctx,
+        )
+        .unwrap();
+        assert_eq!(r.status, vec![2]);
+        assert_eq!(r.columns, vec![Some("username".to_owned()), None]);
     }
 
     #[test]

@@ -784,7 +784,10 @@ fn run_scoped<'a>(
     // Unknown fields are reported first: a typo in a key is the most likely cause of a
     // "required" error. (The record keeps them only when the policy reports them.)
     for key in record.unknown() {
-        if only.is_none() {
+        // An import's roles and groups columns are the account's, not the record's.
+        let assigned = ctx.mode == crate::policy::Mode::Import
+            && crate::import::assignment_key(policy, key) == Some(key);
+        if only.is_none() && !assigned {
             let severity = if doc.unknown_fields == crate::policy::UnknownFields::Warn {
                 Severity::Warning
             } else {

@@ -1102,6 +1102,16 @@ async fn execute(
             }
             let id = tokens::new_id("u_").map_err(|e| ApiError::Internal(e.to_string()))?;
             let mut u = users::new_row(tenant, actor, &id, d.normalized.clone())?;
+            // The roles and groups the record gives (checked, and authorized with the
+            // creation, by the kernel's decision on the item).
+            if let Some(ItemDecided::Import {
+                target: Some(authorized),
+                ..
+            }) = decided
+            {
+                u.roles.clone_from(&authorized.roles);
+                u.groups.clone_from(&authorized.groups);
+            }
             let plain = users::password_fields(&tenant.policy)
                 .iter()
                 .find_map(|f| {
@@ -1119,6 +1129,7 @@ async fn execute(
                 .await
                 .map_err(dup)?;
             store::sync_roles(conn, &tenant.id, &u.id, &u.roles, &[], &actor.id, x.at).await?;
+            store::sync_groups(conn, &tenant.id, &u.id, &u.groups, &[], &actor.id, x.at).await?;
             x.audit(
                 conn,
                 "users.create",

@@ -1,6 +1,8 @@
 //! Imports (CSV or JSON Lines): a preview, then a commit. The preview is the kernel's
 //! import report (every row's verdict, duplicates within the file) plus the store's answer
-//! to its uniqueness lookups (keys already in the directory). The commit creates each
+//! to its uniqueness lookups (keys already in the directory) and the role decisions that
+//! need no directory (the roles and groups a `roles` or `groups` column gives, see
+//! [`warden_core::import::ASSIGNMENT_COLUMNS`]). The commit creates each
 //! accepted row through the same path as a single create (authorized, validated with the
 //! store's answers, committed with its audit entry in its own transaction), so a row is
 //! either stored with its audit entry or reported with the reason it was not.
@@ -336,7 +338,7 @@ async fn preview(
     // Each row the kernel accepted in the file, made into the record its create validates
     // (or refused there, as its create will be).
     let mut entries: Vec<Verdict> = Vec::with_capacity(records.len());
-    let mut asked: Vec<(usize, Map<String, Value>)> = Vec::new();
+    let mut asked: Vec<(usize, users::NewAccount)> = Vec::new();
     for (index, record) in records.into_iter().enumerate() {
         if report.status.get(index) == Some(&(RowStatus::Invalid as u8)) {
             entries.push(Verdict::Invalid(
@@ -348,7 +350,7 @@ async fn preview(
         }
         match users::new_account(tenant, actor, record) {
             Ok(account) => {
-                asked.push((index, account.record));
+                asked.push((index, account));
                 entries.push(Verdict::Valid(json!({"index": index})));
             }
             Err(e) => entries.push(Verdict::Refused(refusal(index, e)?)),
@@ -356,7 +358,7 @@ async fn preview(
     }
     // Every row's checks answered at once, as each row's create answers its own.
     let mut conn = app.db.pool().acquire().await?;
-    let to_validate: Vec<&Map<String, Value>> = asked.iter().map(|(_, r)| r).collect();
+    let to_validate: Vec<&Map<String, Value>> = asked.iter().map(|(_, a)| &a.record).collect();
     let decided = users::validate_all(
         app,
         &mut conn,
@@ -370,7 +372,7 @@ async fn preview(
     .await?;
     drop(conn);
     let mut taken: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
-    for ((index, _), (decision, facts)) in asked.iter().zip(decided) {
+    for ((index, account), (decision, facts)) in asked.iter().zip(decided) {
         let index = *index;
         for c in decision
             .checks
@@ -387,7 +389,15 @@ async fn preview(
         let Some(slot) = entries.get_mut(index) else {
             continue;
         };
-        *slot = if decision.accepted() {
+        // After the record's validation, as its create decides: the roles it is given.
+        let roles = if decision.accepted() {
+            users::role_set_allowed(tenant, actor, account, lang)
+        } else {
+            Ok(())
+        };
+        *slot = if let Err(e) = roles {
+            Verdict::Refused(refusal(index, e)?)
+        } else if decision.accepted() {
             let mut entry = json!({"index": index});
             if !decision.violations.is_empty()
                 && let Some(o) = entry.as_object_mut()

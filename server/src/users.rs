@@ -174,19 +174,11 @@ fn text(doc: &Map<String, Value>, key: &str) -> Option<String> {
 }
 
 fn string_list(v: Option<Value>, key: &str) -> Result<Option<Vec<String>>, ApiError> {
-    let Some(v) = v else { return Ok(None) };
-    let list = serde_json::from_value::<Vec<String>>(v)
-        .map_err(|_| ApiError::invalid_field(key, format!("`{key}` must be a list of strings")))?;
-    let mut seen = std::collections::HashSet::new();
-    for x in &list {
-        if !seen.insert(x) {
-            return Err(ApiError::invalid_field(
-                key,
-                format!("`{key}` names `{x}` twice: a list names each once"),
-            ));
-        }
-    }
-    Ok(Some(list))
+    v.map(|v| {
+        warden_core::import::assignment_names(key, &v)
+            .map_err(|reason| ApiError::invalid_field(key, reason))
+    })
+    .transpose()
 }
 
 /// Validates `record` twice: once to learn the checks, once with the store's answers (a
@@ -1017,6 +1009,54 @@ pub struct ImportItem {
     pub import: String,
     /// The item's index in the file.
     pub index: usize,
+}
+
+/// The role decisions of a create that do not depend on where the account sits in the
+/// directory: the roles and groups it asks for must be declared (the create's 400, naming
+/// `roles` or `groups`), and its roles must make an allowed set (the policy's minimum of
+/// active roles, forbidden combinations, read-only conflicts, roles only root or an
+/// administrator grants). An import's preview asks them of each row, as its commit's
+/// create will; who may create the account there, which needs the directory, is left to
+/// the commit.
+///
+/// # Errors
+/// The create's refusal.
+pub(crate) fn role_set_allowed(
+    tenant: &Tenant,
+    actor: &UserRow,
+    account: &NewAccount,
+    lang: Lang,
+) -> Result<(), ApiError> {
+    let mut u = new_row(tenant, actor, "", account.record.clone())?;
+    u.roles.clone_from(&account.roles);
+    u.groups.clone_from(&account.groups);
+    u.status.clone_from(&account.status);
+    let change = (!u.roles.is_empty()).then(|| RoleChange {
+        add: u.roles.clone(),
+        remove: Vec::new(),
+    });
+    let (dir, _) = Directory::from_rows(std::iter::empty());
+    let action = tenant.policy.create_action().unwrap_or("users.create");
+    let d = authorize(
+        tenant,
+        &dir,
+        &actor.account(),
+        action,
+        Target::from(&u.account()),
+        change,
+        lang,
+    )?;
+    const ROLE_SET: [&str; 5] = [
+        "no_active_role",
+        "forbidden_combination",
+        "read_only_conflict",
+        "root_only",
+        "administrator_only",
+    ];
+    match d.deny {
+        Some(deny) if ROLE_SET.contains(&&*deny.code) => Err(ApiError::denied(Some(deny))),
+        _ => Ok(()),
+    }
 }
 
 /// A create's body as its validation sees it ([`new_account`]).

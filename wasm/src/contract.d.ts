@@ -2808,7 +2808,8 @@ export interface ValidationFacts1 {
  */
 export interface ImportReport {
   /**
-   * How the header's columns map to fields (`null` for an unknown column).
+   * How the header's columns map to fields, or to `roles` and `groups` (see
+   * [`ASSIGNMENT_COLUMNS`]); `null` for an unknown column.
    */
   columns: (string | null)[];
   /**

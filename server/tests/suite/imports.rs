@@ -206,7 +206,7 @@ const CRM: &str = "crm";
 const CRM_PASSWORD: &str = "Kx8-Pelican-Ruby!";
 
 /// The CRM demo tenant, where a new account may have no role (the preset asks for one,
-/// which an import's row cannot give: its commit's authorization would refuse every row).
+/// which these tests' rows do not give: see `an_import_gives_roles` for rows that do).
 async fn crm(env: &Env) -> Vec<warden_server::seed::DemoUser> {
     let users = env.demo(CRM).await;
     env.edit_policy(CRM, |doc| doc["access"]["minActiveRoles"] = json!(0))
@@ -513,3 +513,125 @@ async fn a_preview_conceals_holders_the_actor_may_not_read(env: &Env) {
     );
 }
 on_both!(a_preview_conceals_holders_the_actor_may_not_read);
+
+/// An import gives each account its roles: a `roles` column (names separated by `;`) in
+/// CSV, a `roles` list in JSON Lines. Under the CRM's own policy (at least one role) a row
+/// without roles is refused, a row naming an undeclared role too, and the preview says so
+/// as the commit does; the rows with roles are created with them.
+async fn an_import_gives_roles(env: &Env) {
+    let users = env.demo(CRM).await;
+    let admin = demo_user(&users, "admin");
+    let auth = Auth::key(&env.key(CRM, "service").await, &admin.id);
+    let line = |first: &str, employee: &str, roles: &str| {
+        let login = first.to_lowercase();
+        format!("{first},Stone,{login}@crm.example,{login},{CRM_PASSWORD},acme,{employee},{roles}")
+    };
+    let file = [
+        "firstName,lastName,email,username,password,organization,employeeId,Roles".to_owned(),
+        line("Ava", "EMP-10001", "salesRep"),
+        line("Ben", "EMP-10002", ""),
+        line("Cal", "EMP-10003", "wizard"),
+        line("Dan", "EMP-10004", " salesRep ; marketingUser "),
+    ]
+    .join("\n");
+    let (s, preview, _) = env
+        .call_raw(
+            Method::POST,
+            "/api/v1/imports?format=csv",
+            &auth,
+            Some(file.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{preview}");
+    assert_eq!(preview["columns"][7], "roles", "{preview}");
+    verdict(&preview, 0, "valid");
+    let ben = verdict(&preview, 1, "refused");
+    assert_eq!(ben["deny"]["code"], "no_active_role", "{preview}");
+    let cal = verdict(&preview, 2, "refused");
+    assert_eq!(cal["field"], "roles", "{preview}");
+    assert!(cal.to_string().contains("wizard"), "{preview}");
+    verdict(&preview, 3, "valid");
+    let (s, commit, _) = env
+        .call_raw(
+            Method::POST,
+            "/api/v1/imports?format=csv&commit=true",
+            &auth,
+            Some(file),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{commit}");
+    assert_preview_is_commit(&preview, &commit);
+    let id = |commit: &Value, i: usize| commit["results"][i]["id"].as_str().unwrap().to_owned();
+    let roles_of = |id: String| {
+        let auth = &auth;
+        async move {
+            let (s, v, _) = env
+                .call(Method::GET, &format!("/api/v1/users/{id}"), auth, None)
+                .await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+            let mut roles: Vec<String> =
+                serde_json::from_value(v["user"]["roles"].clone()).unwrap();
+            roles.sort();
+            roles
+        }
+    };
+    assert_eq!(roles_of(id(&commit, 0)).await, ["salesRep"]);
+    assert_eq!(
+        roles_of(id(&commit, 3)).await,
+        ["marketingUser", "salesRep"]
+    );
+    // JSON Lines: the list itself; a list that is not one of names is refused, naming it.
+    let mut eve: Value = serde_json::from_str(&crm_row("Eve", "acme", "EMP-10005")).unwrap();
+    eve["roles"] = json!(["salesManager"]);
+    let mut fay: Value = serde_json::from_str(&crm_row("Fay", "acme", "EMP-10006")).unwrap();
+    fay["roles"] = json!("salesRep");
+    let file = format!("{eve}\n{fay}");
+    let preview = preview_jsonl(env, &auth, &file).await;
+    verdict(&preview, 0, "valid");
+    assert_eq!(
+        verdict(&preview, 1, "refused")["field"],
+        "roles",
+        "{preview}"
+    );
+    let commit = commit_jsonl(env, &auth, file).await;
+    assert_preview_is_commit(&preview, &commit);
+    assert_eq!(roles_of(id(&commit, 0)).await, ["salesManager"]);
+    // A bulk request's import items give roles alike; a list that is not one of names is
+    // the item's violation at `roles`, an undeclared role the item's error: each reported.
+    let mut gus: Value = serde_json::from_str(&crm_row("Gus", "acme", "EMP-10007")).unwrap();
+    gus["roles"] = json!(["salesRep"]);
+    let mut hal: Value = serde_json::from_str(&crm_row("Hal", "acme", "EMP-10008")).unwrap();
+    hal["roles"] = json!(["salesRep", "salesRep"]);
+    let mut ida: Value = serde_json::from_str(&crm_row("Ida", "acme", "EMP-10009")).unwrap();
+    ida["roles"] = json!(["wizard"]);
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &auth,
+            Some(json!({"items": [
+                {"op": "import", "user": gus},
+                {"op": "import", "user": hal},
+                {"op": "import", "user": ida},
+            ]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3, "{v}");
+    assert_eq!(results[0]["outcome"], "committed", "{v}");
+    let gus_id = results[0]["target"].as_str().unwrap().to_owned();
+    assert_eq!(roles_of(gus_id).await, ["salesRep"]);
+    assert_ne!(results[1]["outcome"], "committed", "{v}");
+    assert!(
+        results[1]["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["code"] == "wrong_type" && x["path"] == json!(["roles"])),
+        "{v}"
+    );
+    assert_ne!(results[2]["outcome"], "committed", "{v}");
+    assert!(results[2].to_string().contains("wizard"), "{v}");
+}
+on_both!(an_import_gives_roles);
