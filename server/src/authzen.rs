@@ -773,7 +773,7 @@ async fn decide(
         .collect();
     let dir = directory_for(conn, &tenant.id, &starts).await?;
     // A user the subject may not read is, to it, no user at all: the answer the REST
-    // routes give (404), without saying whether the action would have been allowed.
+    // routes give it (404), without saying whether the action would have been allowed.
     if needs_read(tenant, &q.resource_type, &action) {
         let plugins = crate::plugins::current(app, &tenant.id).await?.is_some();
         if !reads_user(app, tenant, &dir, &actor, &target, plugins).await? {
@@ -781,7 +781,10 @@ async fn decide(
                 ctx,
                 404,
                 "unknown_resource",
-                format!("no {} `{}` in this tenant", q.resource_type, q.resource_id),
+                format!(
+                    "no {} `{}` that the subject may read in this tenant",
+                    q.resource_type, q.resource_id
+                ),
             ));
         }
     }

@@ -475,7 +475,7 @@ pub async fn run(
         judged.push(
             if let (true, Some(kernel_item)) = (allowed, req.items.get(index)) {
                 let target = prep.targets.get(index).and_then(Option::as_ref);
-                judge(app, tenant, &actor, item, kernel_item, behind, target).await?
+                judge(app, tenant, &actor, item, kernel_item, behind, target, lang).await?
             } else {
                 Judged::Reports(Vec::new())
             },
@@ -623,6 +623,7 @@ enum Judged {
 /// facts) and the kernel's decisions behind it (`kernel`, from [`bulk::bulk_decided`]). A
 /// plugin's denial or violations refuse the item; other errors (the tenant's plugins cannot
 /// be loaded) are the request's.
+#[allow(clippy::too_many_arguments)]
 async fn judge(
     app: &App,
     tenant: &Tenant,
@@ -631,6 +632,7 @@ async fn judge(
     kernel_item: &BulkItem,
     kernel: Option<&ItemDecided>,
     target: Option<&UserRow>,
+    lang: Lang,
 ) -> Result<Judged, ApiError> {
     let judged = match (item, target, kernel) {
         (
@@ -751,7 +753,7 @@ async fn judge(
             }),
         ) => {
             let authorized = authorization.as_ref().zip(target.as_ref());
-            judge_import(app, tenant, actor, user, validation, authorized).await
+            judge_import(app, tenant, actor, user, validation, authorized, lang).await
         }
         // Not executed: `execute` reports it not found.
         (_, None, _) if !matches!(item, Item::Import { .. }) => Ok(Vec::new()),
@@ -774,6 +776,29 @@ async fn judge(
             m.insert("reason".into(), "plugin_invalid".into());
             m.insert("violations".into(), violations);
             m.insert("plugins".into(), plugins);
+            Ok(Judged::Refused(m))
+        }
+        // The item's own refusal as its single route gives it (an import item's groups:
+        // a dynamic group, a grant the actor may not make).
+        Err(ApiError::Forbidden { deny, reason }) => {
+            let mut m = Map::new();
+            m.insert("reason".into(), reason.into());
+            m.insert("deny".into(), serde_json::to_value(deny)?);
+            Ok(Judged::Refused(m))
+        }
+        Err(ApiError::Conflict { errors }) => {
+            let mut m = Map::new();
+            m.insert("reason".into(), "conflict".into());
+            m.insert("errors".into(), serde_json::to_value(errors)?);
+            Ok(Judged::Refused(m))
+        }
+        Err(ApiError::Malformed(e)) => {
+            let mut m = Map::new();
+            m.insert("reason".into(), e.code.into());
+            m.insert("error".into(), e.message.clone().into());
+            if let Some(f) = &e.field {
+                m.insert("field".into(), f.clone().into());
+            }
             Ok(Judged::Refused(m))
         }
         Err(e) => Err(e),
@@ -826,6 +851,7 @@ async fn judge_import(
     user: &Map<String, Value>,
     validation: &ValidationDecision,
     authorized: Option<(&AuthzDecision, &Target)>,
+    lang: Lang,
 ) -> Result<Vec<Value>, ApiError> {
     if !validation.accepted() {
         // `execute` refuses it as the kernel did.
@@ -840,10 +866,39 @@ async fn judge_import(
     let (Some(action), Some((d, target))) = (tenant.policy.create_action(), authorized) else {
         return Ok(reports);
     };
-    let change = (!u.roles.is_empty()).then(|| RoleChange {
-        add: u.roles.clone(),
+    // The roles the record gives, as the kernel authorized them with the creation.
+    let change = (!target.roles.is_empty()).then(|| RoleChange {
+        add: target.roles.clone(),
         remove: Vec::new(),
     });
+    // The groups it gives, judged as a create judges them ([`users::authorize_groups`]:
+    // a dynamic group joined by no create, the roles the groups bring granted by someone
+    // who may, with the directory between the actor and the new account's manager), and
+    // put to the plugins as the create puts them.
+    if !target.groups.is_empty() {
+        let mut created = u.clone();
+        created.id = tokens::new_id("u_").map_err(|e| ApiError::Internal(e.to_string()))?;
+        created.roles.clone_from(&target.roles);
+        created.groups.clone_from(&target.groups);
+        let starts: Vec<&str> = created
+            .manager
+            .iter()
+            .map(String::as_str)
+            .chain([actor.id.as_str()])
+            .collect();
+        let mut conn = app.db.pool().acquire().await?;
+        let dir = users::directory(
+            &mut conn,
+            &tenant.id,
+            &[(created.id.clone(), created.manager.clone())],
+            &starts,
+        )
+        .await?;
+        drop(conn);
+        let question =
+            users::authorize_groups(tenant, &dir, actor, &created, &[], &created.groups, lang)?;
+        reports.extend(users::plugins_on_groups(app, tenant, actor, question).await?);
+    }
     // The target the kernel authorized (the record's manager under the policy's
     // `managerField`, its status), not the row as the server will store it.
     reports.extend(

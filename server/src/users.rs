@@ -1013,9 +1013,9 @@ pub struct ImportItem {
 
 /// The role decisions of a create that do not depend on where the account sits in the
 /// directory: the roles and groups it asks for must be declared (the create's 400, naming
-/// `roles` or `groups`), and its roles must make an allowed set (the policy's minimum of
+/// `roles` or `groups`), its roles must make an allowed set (the policy's minimum of
 /// active roles, forbidden combinations, read-only conflicts, roles only root or an
-/// administrator grants). An import's preview asks them of each row, as its commit's
+/// administrator grants), and no group may be dynamic. An import's preview asks them of each row, as its commit's
 /// create will; who may create the account there, which needs the directory, is left to
 /// the commit.
 ///
@@ -1053,10 +1053,22 @@ pub(crate) fn role_set_allowed(
         "root_only",
         "administrator_only",
     ];
-    match d.deny {
-        Some(deny) if ROLE_SET.contains(&&*deny.code) => Err(ApiError::denied(Some(deny))),
-        _ => Ok(()),
+    if let Some(deny) = d.deny
+        && ROLE_SET.contains(&&*deny.code)
+    {
+        return Err(ApiError::denied(Some(deny)));
     }
+    // Then its groups, as [`authorize_groups`] judges them: a dynamic group's members are
+    // those meeting its rule, joined by no create.
+    if let Some(acc) = tenant.policy.access()
+        && let Some(g) = u
+            .groups
+            .iter()
+            .find(|g| acc.is_dynamic_group(g) == Some(true))
+    {
+        return Err(crate::groups::dynamic_group(g));
+    }
+    Ok(())
 }
 
 /// A create's body as its validation sees it ([`new_account`]).

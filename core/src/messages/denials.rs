@@ -415,7 +415,7 @@ fn en_hint(code: DenyCode, has: &dyn Fn(&str) -> bool) -> Option<&'static str> {
         ActiveBookings if has("suggestion") => "set the status to `{suggestion}` instead",
         ActiveBookings => "wait until the bookings have ended",
         IncompleteRecord => "fill in every required field before reactivating",
-        MissingFact => "pass them in `facts` and ask again",
+        MissingFact => "they are the caller's to give: give them with the question and ask again",
         ConfirmationRequired if has("alternative") => {
             "confirm the deletion, or set the status to `{alternative}` instead"
         }
@@ -495,7 +495,9 @@ fn fr_hint(code: DenyCode, has: &dyn Fn(&str) -> bool) -> Option<&'static str> {
         ActiveBookings if has("suggestion") => "passez plutôt le compte à l'état `{suggestion}`",
         ActiveBookings => "attendez la fin des réservations",
         IncompleteRecord => "remplissez tous les champs obligatoires avant de réactiver",
-        MissingFact => "fournissez-les dans `facts` et redemandez",
+        MissingFact => {
+            "c'est à l'appelant de les donner : fournissez-les avec la question et redemandez"
+        }
         ConfirmationRequired if has("alternative") => {
             "confirmez la suppression, ou passez plutôt le compte à l'état `{alternative}`"
         }
@@ -579,7 +581,9 @@ fn de_hint(code: DenyCode, has: &dyn Fn(&str) -> bool) -> Option<&'static str> {
         }
         ActiveBookings => "warten Sie, bis die Buchungen beendet sind",
         IncompleteRecord => "füllen Sie vor dem Reaktivieren alle Pflichtfelder aus",
-        MissingFact => "übergeben Sie sie in `facts` und fragen Sie erneut",
+        MissingFact => {
+            "der Aufrufer gibt sie an: übergeben Sie sie mit der Frage und fragen Sie erneut"
+        }
         ConfirmationRequired if has("alternative") => {
             "bestätigen Sie das Löschen, oder setzen Sie den Status stattdessen auf `{alternative}`"
         }
@@ -657,7 +661,7 @@ fn es_hint(code: DenyCode, has: &dyn Fn(&str) -> bool) -> Option<&'static str> {
         ActiveBookings if has("suggestion") => "cambie el estado a `{suggestion}` en su lugar",
         ActiveBookings => "espere a que terminen las reservas",
         IncompleteRecord => "rellene todos los campos obligatorios antes de reactivar",
-        MissingFact => "páselos en `facts` y vuelva a preguntar",
+        MissingFact => "los aporta quien pregunta: páselos con la pregunta y vuelva a preguntar",
         ConfirmationRequired if has("alternative") => {
             "confirme la eliminación, o cambie el estado a `{alternative}` en su lugar"
         }

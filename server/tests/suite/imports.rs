@@ -635,3 +635,80 @@ async fn an_import_gives_roles(env: &Env) {
     assert!(results[2].to_string().contains("wizard"), "{v}");
 }
 on_both!(an_import_gives_roles);
+
+/// Groups given by an import are judged as a create judges them: a dynamic group (its
+/// members are those meeting its rule) is joined by no import, in a preview, its commit
+/// and a bulk request's import item alike; a manual group is given as `POST /users` gives
+/// it, and its members then list the account.
+async fn an_import_gives_groups_as_a_create_does(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let as_hr = Auth::key(&env.key(HR, "service").await, &hr.id);
+    let with_groups = |first: &str, email: &str, groups: Value| {
+        let mut r: Value = serde_json::from_str(&row(first, email, &hr.id)).unwrap();
+        r["roles"] = json!(["employee"]);
+        r["groups"] = groups;
+        r
+    };
+    let file = [
+        with_groups("Ines", "ines.blanc@company.com", json!(["hr-team"])).to_string(),
+        with_groups("Jean", "jean.blanc@company.com", json!(["people-managers"])).to_string(),
+    ]
+    .join("\n");
+    let preview = preview_jsonl(env, &as_hr, &file).await;
+    let ines = verdict(&preview, 0, "refused");
+    assert_eq!(ines["errors"][0]["code"], "dynamic_group", "{preview}");
+    // The manual group: as a single create of the same account answers.
+    let (s, single, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(with_groups(
+                "Kim",
+                "kim.blanc@company.com",
+                json!(["people-managers"]),
+            )),
+        )
+        .await;
+    let created = s == StatusCode::CREATED;
+    verdict(&preview, 1, if created { "valid" } else { "refused" });
+    let commit = commit_jsonl(env, &as_hr, file).await;
+    assert_preview_is_commit(&preview, &commit);
+    // A bulk request's import items: the dynamic group refused (reported, not dropped), the
+    // manual one as the single create answered.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_hr,
+            Some(json!({"items": [
+                {"op": "import", "user": with_groups("Lea", "lea.blanc@company.com", json!(["hr-team"]))},
+                {"op": "import", "user": with_groups("Max", "max.blanc@company.com", json!(["people-managers"]))},
+            ]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{v}");
+    assert_eq!(results[0]["outcome"], "refused", "{v}");
+    assert_eq!(results[0]["errors"][0]["code"], "dynamic_group", "{v}");
+    assert_eq!(
+        results[1]["outcome"] == "committed",
+        created,
+        "as POST /users answered ({single}): {v}"
+    );
+    if created {
+        let max = results[1]["target"].as_str().unwrap();
+        let (_, members, _) = env
+            .call(
+                Method::GET,
+                "/api/v1/groups/people-managers/members",
+                &as_hr,
+                None,
+            )
+            .await;
+        assert!(members.to_string().contains(max), "{members}");
+    }
+}
+on_both!(an_import_gives_groups_as_a_create_does);
