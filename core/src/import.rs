@@ -42,31 +42,43 @@ pub const ASSIGNMENT_COLUMNS: [&str; 2] = ["roles", "groups"];
 /// Lines the value is the list itself (`"roles": ["sales", "support"]`).
 pub const NAME_SEPARATOR: char = ';';
 
-/// The names a `roles` or `groups` value gives: a list of distinct strings (the check of a
-/// create's lists, of an import row's and of a bulk import item's). The reason, naming
-/// `key`, when it is not one.
+/// The names a `roles` or `groups` value gives: a list of at most
+/// [`limits::MAX_LIST`](crate::policy::limits::MAX_LIST) distinct strings (no policy
+/// declares more roles or groups). The check of a create's lists, of an import row's and
+/// of a bulk import item's; linear in the list's length. The reason, naming `key`, when
+/// it is not one.
 ///
 /// # Errors
-/// A value that is not a list of strings, or names one twice.
+/// A value that is not a list of strings, a longer list, or one naming a name twice.
 pub fn assignment_names(key: &str, value: &Value) -> Result<Vec<String>, String> {
     let not_a_list = || format!("`{key}` must be a list of strings");
     let Value::Array(items) = value else {
         return Err(not_a_list());
     };
-    let mut out: Vec<String> = Vec::with_capacity(items.len());
+    let max = crate::policy::limits::MAX_LIST;
+    if items.len() > max {
+        return Err(format!(
+            "`{key}` names {} entries: at most {max}",
+            items.len()
+        ));
+    }
+    let mut seen: std::collections::HashSet<&str> =
+        std::collections::HashSet::with_capacity(items.len());
     for item in items {
         let Value::String(name) = item else {
             return Err(not_a_list());
         };
-        if out.contains(name) {
+        if !seen.insert(name) {
             return Err(format!(
                 "`{key}` names `{}` twice: a list names each once",
                 name.chars().take(128).collect::<String>()
             ));
         }
-        out.push(name.clone());
     }
-    Ok(out)
+    Ok(items
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_owned))
+        .collect())
 }
 
 /// The assignment column `name` stands for under `policy` (see [`ASSIGNMENT_COLUMNS`]),
@@ -1232,6 +1244,32 @@ mod tests {
         .unwrap();
         assert_eq!(r.status, vec![2]);
         assert_eq!(r.columns, vec![Some("username".to_owned()), None]);
+    }
+
+    /// A roles or groups list: distinct strings, at most `MAX_LIST` of them, checked in
+    /// linear time (a list as long as the limit, then one longer, then a repeat at its end).
+    #[test]
+    fn assignment_lists_are_distinct_names_within_the_limit() {
+        let max = crate::policy::limits::MAX_LIST;
+        let names =
+            |n: usize| serde_json::Value::Array((0..n).map(|i| format!("r{i}").into()).collect());
+        assert_eq!(assignment_names("roles", &names(max)).unwrap().len(), max);
+        let long = assignment_names("roles", &names(max + 1)).unwrap_err();
+        assert!(long.contains("at most 10000"), "{long}");
+        let mut repeated = names(max - 1);
+        if let serde_json::Value::Array(a) = &mut repeated {
+            a.push("r0".into());
+        }
+        let twice = assignment_names("roles", &repeated).unwrap_err();
+        assert!(twice.contains("`r0` twice"), "{twice}");
+        for bad in [
+            serde_json::json!("r0"),
+            serde_json::json!(["r0", 1]),
+            serde_json::json!(null),
+        ] {
+            let e = assignment_names("groups", &bad).unwrap_err();
+            assert!(e.contains("`groups` must be a list of strings"), "{e}");
+        }
     }
 
     #[test]

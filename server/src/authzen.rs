@@ -36,9 +36,11 @@
 //! (`action_not_applicable`), never an answer about the resource.
 //! Any action on a user but its read and a creation is decided only for a subject that may
 //! read that user (the kernel's `users.read`, then the tenant's plugins), as the REST
-//! routes decide it: to any other subject the user does not exist (a deny with `error`
-//! 404 `unknown_resource`, whether or not the action would have been allowed), and the
-//! searches leave it out.
+//! routes decide it: for any other subject the answer is a deny with `error` 404
+//! `unknown_resource` (the REST routes' 404 to that subject), whether or not the action
+//! would have been allowed, and the searches leave the user out. The caller, a service
+//! holding a key, is not hidden from: an evaluation of `users.read` itself answers the
+//! kernel's deny, where a user that does not exist answers `unknown_resource`.
 //!
 //! **Decisions.** `decision` is the kernel's allow; the response `context` names the
 //! policy (`policy`, its hash, and `policyVersion`), the `mode` (`directory`), the action

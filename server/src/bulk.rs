@@ -1028,16 +1028,17 @@ async fn execute(
             let done =
                 users::apply_obligations(conn, &mut after, obligations, &actor.id, x.at).await?;
             store::update_user(conn, &mut after, x.at).await?;
-            x.recheck_super_admins(conn, &before, Some(&after)).await?;
             // The sole-holder guard again, at write time, as the status route holds it: a
             // holder the decision counted on may have left since (another request). The
             // request's own items committed before this one are seen, inside its
-            // transaction.
+            // transaction. Held before the super-administrator count, which lowers the
+            // request's running count: an item refused here must not have lowered it.
             if let Some(ItemDecided::Status { transition, .. }) = decided
                 && users::transition_guarded(tenant, transition)
             {
                 store::recheck_sole_holder(conn, x.backend, &tenant.policy, &before, now()).await?;
             }
+            x.recheck_super_admins(conn, &before, Some(&after)).await?;
             x.audit(
                 conn,
                 "users.status",
@@ -1127,7 +1128,7 @@ async fn execute(
                 }
             };
             let kept = (d.mode != Some(DeleteMode::Hard)).then_some(&after);
-            x.recheck_super_admins(conn, &before, kept).await?;
+            // Before the super-administrator count, as for a status change.
             if users::guarded(
                 tenant,
                 Lifecycle::Deletion,
@@ -1135,6 +1136,7 @@ async fn execute(
             ) {
                 store::recheck_sole_holder(conn, x.backend, &tenant.policy, &before, now()).await?;
             }
+            x.recheck_super_admins(conn, &before, kept).await?;
             x.audit(
                 conn,
                 "users.delete",

@@ -1,7 +1,8 @@
 //! Imports (CSV or JSON Lines): a preview, then a commit. The preview is the kernel's
 //! import report (every row's verdict, duplicates within the file) plus the store's answer
-//! to its uniqueness lookups (keys already in the directory) and the role decisions that
-//! need no directory (the roles and groups a `roles` or `groups` column gives, see
+//! to its uniqueness lookups (keys already in the directory) and each row's create's own
+//! decisions but its plugins' (`users::judge_create`: the actor's authorization, the
+//! roles and groups a `roles` or `groups` column gives, see
 //! [`warden_core::import::ASSIGNMENT_COLUMNS`]). The commit creates each
 //! accepted row through the same path as a single create (authorized, validated with the
 //! store's answers, committed with its audit entry in its own transaction), so a row is
@@ -291,6 +292,21 @@ fn refusal(index: usize, e: ApiError) -> Result<Value, ApiError> {
     })
 }
 
+/// The account a row's create would store, from its validated record (`normalized`) and
+/// the roles, groups and status it asks for, as the create builds it.
+fn judge_row(
+    tenant: &crate::app::Tenant,
+    actor: &crate::store::UserRow,
+    account: &users::NewAccount,
+    normalized: &Map<String, Value>,
+) -> Result<crate::store::UserRow, ApiError> {
+    let mut u = users::new_row(tenant, actor, "", normalized.clone())?;
+    u.roles.clone_from(&account.roles);
+    u.groups.clone_from(&account.groups);
+    u.status.clone_from(&account.status);
+    Ok(u)
+}
+
 /// A preview's verdict on one row, with the row's entry in its `results`.
 enum Verdict {
     /// Refused by the kernel in the file (bounded already).
@@ -319,8 +335,10 @@ enum Verdict {
 /// - `taken`, kept for clients of the earlier preview: per uniqueness check, the keys of
 ///   `refused` rows that the directory holds in the row's scope.
 ///
-/// What the commit decides besides (the actor's authorization of each new account, the
-/// tenant's plugins, concurrent writers) a preview does not predict.
+/// A row its create would refuse after its validation (the actor's authorization, its
+/// roles and groups, a field the actor may not set: [`users::judge_create`], with the
+/// directory the create reads) is `refused` with the create's refusal. What the commit
+/// decides besides (the tenant's plugins, concurrent writers) a preview does not predict.
 ///
 /// # Errors
 /// Store errors, plugin set load failures.
@@ -370,7 +388,9 @@ async fn preview(
         lang,
     )
     .await?;
-    drop(conn);
+    // The chains of managers read for the rows' directories, each once.
+    let mut chains = users::ChainCache::new();
+    let secret = users::password_fields(&tenant.policy);
     let mut taken: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
     for ((index, account), (decision, facts)) in asked.iter().zip(decided) {
         let index = *index;
@@ -389,13 +409,35 @@ async fn preview(
         let Some(slot) = entries.get_mut(index) else {
             continue;
         };
-        // After the record's validation, as its create decides: the roles it is given.
-        let roles = if decision.accepted() {
-            users::role_set_allowed(tenant, actor, account, lang)
+        // After the record's validation, the create's own decisions but its plugins' (see
+        // [`users::judge_create`]), with the directory the commit's create reads.
+        let judged = if decision.accepted() {
+            let password_set = secret.iter().any(|f| {
+                account
+                    .record
+                    .get(f)
+                    .and_then(Value::as_str)
+                    .is_some_and(|p| !p.is_empty())
+            });
+            match judge_row(tenant, actor, account, &decision.normalized).and_then(|u| {
+                Ok((
+                    u,
+                    tokens::new_id("u_").map_err(|e| ApiError::Internal(e.to_string()))?,
+                ))
+            }) {
+                Ok((mut u, id)) => {
+                    u.id = id;
+                    let dir =
+                        users::create_directory(&mut conn, &tenant.id, &u, actor, &mut chains)
+                            .await?;
+                    users::judge_create(tenant, &dir, actor, &u, password_set, lang).map(|_| ())
+                }
+                Err(e) => Err(e),
+            }
         } else {
             Ok(())
         };
-        *slot = if let Err(e) = roles {
+        *slot = if let Err(e) = judged {
             Verdict::Refused(refusal(index, e)?)
         } else if decision.accepted() {
             let mut entry = json!({"index": index});
@@ -417,6 +459,7 @@ async fn preview(
             )?)
         };
     }
+    drop(conn);
     // In file order, bounded as the commit's report is: the rows invalid in the file
     // first (above), then the others.
     let mut results = Vec::with_capacity(entries.len());

@@ -1011,64 +1011,103 @@ pub struct ImportItem {
     pub index: usize,
 }
 
-/// The role decisions of a create that do not depend on where the account sits in the
-/// directory: the roles and groups it asks for must be declared (the create's 400, naming
-/// `roles` or `groups`), its roles must make an allowed set (the policy's minimum of
-/// active roles, forbidden combinations, read-only conflicts, roles only root or an
-/// administrator grants), and no group may be dynamic. An import's preview asks them of each row, as its commit's
-/// create will; who may create the account there, which needs the directory, is left to
-/// the commit.
+/// The chains of managers a request has read (above a user, itself included), by the
+/// user's id: an import's preview reads each chain once for all its rows.
+pub(crate) type ChainCache = std::collections::HashMap<String, Vec<(String, Option<String>)>>;
+
+/// The directory a create of `u` by `actor` is decided with: the account under its
+/// manager, and the chains of managers above the manager and above the actor (enough for
+/// the kernel's `team` scope between them), read through `chains`.
 ///
 /// # Errors
-/// The create's refusal.
-pub(crate) fn role_set_allowed(
-    tenant: &Tenant,
+/// Store errors.
+pub(crate) async fn create_directory(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    u: &UserRow,
     actor: &UserRow,
-    account: &NewAccount,
+    chains: &mut ChainCache,
+) -> Result<Directory, ApiError> {
+    let mut rows: Vec<(String, Option<String>)> = vec![(u.id.clone(), u.manager.clone())];
+    for start in u.manager.iter().chain([&actor.id]) {
+        if !chains.contains_key(start) {
+            let chain = store::ancestors(conn, tenant, start).await?;
+            chains.insert(start.clone(), chain);
+        }
+        rows.extend(chains.get(start).into_iter().flatten().cloned());
+    }
+    let mut seen = BTreeSet::new();
+    rows.retain(|(id, _)| seen.insert(id.clone()));
+    let (dir, _problems) =
+        Directory::from_rows(rows.iter().map(|(i, m)| (i.as_str(), m.as_deref())));
+    Ok(dir)
+}
+
+/// What a create decided before its plugins are asked ([`judge_create`]).
+pub(crate) struct CreateJudged {
+    /// The policy's create action (`users.create` when it names none).
+    pub(crate) action: String,
+    /// The kernel's allow.
+    pub(crate) authz: AuthzDecision,
+    /// The roles the creation grants.
+    pub(crate) change: Option<RoleChange>,
+    /// The question its groups were put as ([`authorize_groups`]).
+    pub(crate) groups: Option<GroupQuestion>,
+}
+
+/// A create's decisions after its record's validation, but for its plugins: the kernel's
+/// authorization of the policy's create action on the account `u` (the roles it is given
+/// granted by the creation: who may grant them, the policy's combinations, its minimum of
+/// active roles), the fields it sets that the actor may not edit (`password_set`: the
+/// record sets a password), and its groups ([`authorize_groups`]), with `dir` from
+/// [`create_directory`]. One place for a create and an import's preview of it.
+///
+/// # Errors
+/// The create's refusal: a denial, an undeclared role or group, a field the actor may not
+/// set, a dynamic group.
+pub(crate) fn judge_create(
+    tenant: &Tenant,
+    dir: &Directory,
+    actor: &UserRow,
+    u: &UserRow,
+    password_set: bool,
     lang: Lang,
-) -> Result<(), ApiError> {
-    let mut u = new_row(tenant, actor, "", account.record.clone())?;
-    u.roles.clone_from(&account.roles);
-    u.groups.clone_from(&account.groups);
-    u.status.clone_from(&account.status);
+) -> Result<CreateJudged, ApiError> {
     let change = (!u.roles.is_empty()).then(|| RoleChange {
         add: u.roles.clone(),
         remove: Vec::new(),
     });
-    let (dir, _) = Directory::from_rows(std::iter::empty());
-    let action = tenant.policy.create_action().unwrap_or("users.create");
-    let d = authorize(
+    // The policy's create action, as a bulk import item is authorized (`users.create` when
+    // the policy names none).
+    let action = tenant
+        .policy
+        .create_action()
+        .unwrap_or("users.create")
+        .to_owned();
+    let authz = require(authorize(
         tenant,
-        &dir,
+        dir,
         &actor.account(),
-        action,
+        &action,
         Target::from(&u.account()),
-        change,
+        change.clone(),
         lang,
-    )?;
-    const ROLE_SET: [&str; 5] = [
-        "no_active_role",
-        "forbidden_combination",
-        "read_only_conflict",
-        "root_only",
-        "administrator_only",
-    ];
-    if let Some(deny) = d.deny
-        && ROLE_SET.contains(&&*deny.code)
-    {
-        return Err(ApiError::denied(Some(deny)));
+    )?)?;
+    // Field by field, as an edit is: a new account setting a field the actor may not edit
+    // (attribute permissions, judged against the account as it would be created) is the
+    // kernel's `field_not_editable`, naming every such field.
+    let mut created = u.account();
+    if let (true, Some(f)) = (password_set, password_fields(&tenant.policy).first()) {
+        warden_core::access::mark_password_set(&mut created, f);
     }
-    // Then its groups, as [`authorize_groups`] judges them: a dynamic group's members are
-    // those meeting its rule, joined by no create.
-    if let Some(acc) = tenant.policy.access()
-        && let Some(g) = u
-            .groups
-            .iter()
-            .find(|g| acc.is_dynamic_group(g) == Some(true))
-    {
-        return Err(crate::groups::dynamic_group(g));
-    }
-    Ok(())
+    fields::check_create(&tenant.policy, dir, actor, &created, lang)?;
+    let groups = authorize_groups(tenant, dir, actor, u, &[], &u.groups, lang)?;
+    Ok(CreateJudged {
+        action,
+        authz,
+        change,
+        groups,
+    })
 }
 
 /// A create's body as its validation sees it ([`new_account`]).
@@ -1197,41 +1236,15 @@ pub async fn create_item(
             reason: "only a super administrator creates super administrators",
         });
     }
-    let extra_rows = vec![(u.id.clone(), u.manager.clone())];
-    let starts: Vec<&str> = u
-        .manager
-        .iter()
-        .map(String::as_str)
-        .chain([actor.id.as_str()])
-        .collect();
-    let dir = directory(&mut conn, &tenant.id, &extra_rows, &starts).await?;
-    let change = (!u.roles.is_empty()).then(|| RoleChange {
-        add: u.roles.clone(),
-        remove: Vec::new(),
-    });
-    // The policy's create action, as a bulk import item is authorized (`users.create` when
-    // the policy names none).
-    let create_action = tenant.policy.create_action().unwrap_or("users.create");
-    let authz = require(authorize(
-        tenant,
-        &dir,
-        &actor.account(),
-        create_action,
-        Target::from(&u.account()),
-        change.clone(),
-        lang,
-    )?)?;
-    // Field by field, as an edit is: a new account setting a field the actor may not edit
-    // (attribute permissions, judged against the account as it would be created) is the
-    // kernel's `field_not_editable`, naming every such field.
-    let mut created = u.account();
-    if let (Some(_), Some(f)) = (&plain, password_fields(&tenant.policy).first()) {
-        warden_core::access::mark_password_set(&mut created, f);
-    }
-    fields::check_create(&tenant.policy, &dir, actor, &created, lang)?;
+    let dir = create_directory(&mut conn, &tenant.id, &u, actor, &mut ChainCache::new()).await?;
+    let CreateJudged {
+        action: create_action,
+        authz,
+        change,
+        groups,
+    } = judge_create(tenant, &dir, actor, &u, plain.is_some(), lang)?;
     // What the creator may see of the new account: the response is redacted like a read.
     let visible = fields::access_of(&tenant.policy, &dir, actor, &u)?;
-    let groups = authorize_groups(tenant, &dir, actor, &u, &[], &u.groups, lang)?;
     drop(conn);
     plugin_reports.extend(plugins_on_groups(app, tenant, actor, groups).await?);
     plugin_reports.extend(
@@ -1239,7 +1252,7 @@ pub async fn create_item(
             app,
             tenant,
             actor.account(),
-            create_action,
+            &create_action,
             Target::from(&u.account()),
             change,
             &authz,

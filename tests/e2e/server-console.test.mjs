@@ -783,26 +783,29 @@ test("roles and groups the policy locks or hides from the viewer are shown disab
   assert.equal(errors.length, 0, errors.join("\n"));
 });
 
-test("the import preview marks exactly the rows the server refuses (a key in its own scope, unknown references), with the server's messages", async () => {
+test("the import preview marks exactly the rows the server refuses (a key in its own scope, unknown references, the actor's authorization), with the server's messages", async () => {
   // CRM: an employee id is unique within its company. Ana holds EMP-00001 in Acme; in
-  // Globex it is free. Initech does not exist.
+  // Globex it is free, but Ana, no super administrator, creates no account there. Initech
+  // does not exist.
   await asAdmin(await adminKey("crm"), "POST", "/organizations", { id: "globex", name: "Globex" });
   await signIn("crm", "ana.lopez@crm.example");
   const ana = (await serverUsers()).find((u) => u.email === "ana.lopez@crm.example");
   await language("fr");
+  // Each row gives its account a role: the CRM requires one, which the preview decides.
   const csv = [
-    "firstName,lastName,email,username,organization,employeeId,password",
-    "Gail,Stone,gail.stone@crm.example,gstone,globex,EMP-00001,Kx8-Pelican-Ruby!",
-    "Abel,Stone,abel.stone@crm.example,astone,acme,EMP-00001,Kx8-Pelican-Ruby!",
-    "Ines,Stone,ines.stone@crm.example,istone,initech,EMP-00100,Kx8-Pelican-Ruby!",
-    "Bad,Row,not-an-email,brow,acme,EMP-00102,Kx8-Pelican-Ruby!",
+    "firstName,lastName,email,username,organization,employeeId,password,roles",
+    "Gail,Stone,gail.stone@crm.example,gstone,globex,EMP-00001,Kx8-Pelican-Ruby!,salesRep",
+    "Abel,Stone,abel.stone@crm.example,astone,acme,EMP-00001,Kx8-Pelican-Ruby!,salesRep",
+    "Ines,Stone,ines.stone@crm.example,istone,initech,EMP-00100,Kx8-Pelican-Ruby!,salesRep",
+    "Bad,Row,not-an-email,brow,acme,EMP-00102,Kx8-Pelican-Ruby!,salesRep",
   ].join("\n");
   try {
     // The server's own preview, in French, to compare with what the console shows.
     const server = await page.evaluate(async (body) => (await (await fetch("/api/v1/imports?format=csv", {
       method: "POST", headers: { "x-warden-csrf": "1", "accept-language": "fr" }, body,
     })).json()).results, csv);
-    assert.deepEqual(server.map((r) => r.verdict), ["valid", "refused", "refused", "invalid"]);
+    assert.deepEqual(server.map((r) => r.verdict), ["refused", "refused", "refused", "invalid"], JSON.stringify(server));
+    assert.equal(server[0].deny.code, "organization_scope", JSON.stringify(server[0]));
     await page.click("#btn-import");
     await page.setInputFiles("#imp-file", { name: "crm.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
     await page.locator("#imp-table[data-source=server]").waitFor();
@@ -811,9 +814,11 @@ test("the import preview marks exactly the rows the server refuses (a key in its
       msgs: [...tr.querySelectorAll(".msg")].map((m) => ({ code: m.dataset.code, field: m.dataset.field, text: m.textContent, by: m.querySelector("[data-id]")?.dataset.id })),
     })));
     assert.deepEqual(rows.map((r) => r.taken), ["", "true", "", ""], "only Acme's EMP-00001 is taken");
-    assert.deepEqual(rows.map((r) => r.refused), ["", "true", "true", ""]);
-    assert.deepEqual(rows.map((r) => r.verdict), ["rowValid", "taken", "refused", "rowInvalid"]);
-    assert.deepEqual(rows[0].msgs, []);
+    assert.deepEqual(rows.map((r) => r.refused), ["true", "true", "true", ""]);
+    assert.deepEqual(rows.map((r) => r.verdict), ["refused", "taken", "refused", "rowInvalid"]);
+    // Gail's refusal is the commit's authorization, in the server's words.
+    assert.equal(rows[0].msgs.length, 1, JSON.stringify(rows[0]));
+    assert.ok(rows[0].msgs[0].text.includes(server[0].deny.message), `${rows[0].msgs[0].text} / ${server[0].deny.message}`);
     // The duplicate, held by Ana, and the unknown organisation: the server's messages.
     const dup = server[1].violations[0], unknown = server[2].violations[0];
     assert.equal(rows[1].msgs.length, 1);
@@ -827,18 +832,18 @@ test("the import preview marks exactly the rows the server refuses (a key in its
     assert.ok(rows[2].msgs[0].text.endsWith(unknown.message), `${rows[2].msgs[0].text} / ${unknown.message}`);
     assert.match(unknown.message, /initech.*n'existe pas/);
     assert.equal(await page.locator("#imp-table tbody tr:nth-child(3) [data-verdict]").textContent(), "Refusée par l'import");
-    // The summary: one row to import of the three valid in the file, one taken, one
+    // The summary: no row to import of the three valid in the file, one taken, two
     // refused for another reason.
-    assert.equal(await page.locator("[data-imp=valid] b").textContent(), "1");
+    assert.equal(await page.locator("[data-imp=valid] b").textContent(), "0");
     assert.equal(await page.locator("[data-imp=valid]").getAttribute("data-kernel-valid"), "3");
     assert.equal(await page.locator("[data-imp=taken] b").textContent(), "1");
-    assert.equal(await page.locator("[data-imp=refusedOther] b").textContent(), "1");
+    assert.equal(await page.locator("[data-imp=refusedOther] b").textContent(), "2");
     // The note says what the preview leaves to the commit, not that references go unchecked.
     assert.equal(await page.locator("#imp-preview [data-note=references]").count(), 0);
     assert.match(await page.locator("#imp-preview [data-note=commit]").textContent(), /plugins/);
-    // Only the rows with problems: the refused and the invalid ones.
+    // Only the rows with problems: the refused and the invalid ones, all four here.
     await page.check("#imp-preview .pager input[type=checkbox]");
-    assert.equal(await page.locator("#imp-table tbody tr").count(), 3);
+    assert.equal(await page.locator("#imp-table tbody tr").count(), 4);
     await page.click("#dlg-import [data-close]");
   } finally {
     await language("en");

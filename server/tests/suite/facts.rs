@@ -175,6 +175,57 @@ async fn the_last_holders_cannot_both_leave_at_once(env: &Env) {
 }
 on_both!(the_last_holders_cannot_both_leave_at_once);
 
+/// A bulk request's status change holds the guard at write time too: the other approver
+/// leaves in a transaction still open while the request decides (so the decision counts
+/// on them), and commits while the request waits to write; the item then fails as a
+/// conflict, reported, and the approver stays.
+async fn a_bulk_item_holds_the_guard_at_write_time(env: &Env) {
+    let users = env.demo(PRS).await;
+    let admin = demo_user(&users, "admin");
+    let first = demo_user(&users, "approver").id.clone();
+    let key = env.key(PRS, "service").await;
+    let as_admin = Auth::key(&key, &admin.id);
+    let second = new_approver(env, &as_admin, &admin.id, "ann2").await;
+    let mut conn = env.app.db.pool().acquire().await.unwrap();
+    let mut leaving = store::user(&mut conn, PRS, &second).await.unwrap().unwrap();
+    drop(conn);
+    leaving.status = "inactive".into();
+    // The other approver's deactivation, written and held open: SQLite's writers wait on
+    // it (`BEGIN IMMEDIATE`); on PostgreSQL it holds the tenant's row, which the recheck
+    // locks.
+    let mut tx = env.app.db.begin_write().await.unwrap();
+    if env.app.db.backend() == warden_server::db::Backend::Postgres {
+        sqlx::query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE")
+            .bind(PRS)
+            .fetch_optional(&mut *tx)
+            .await
+            .unwrap();
+    }
+    store::update_user(&mut tx, &mut leaving, 1_900_000_000)
+        .await
+        .unwrap();
+    let bulk = env.call(
+        Method::POST,
+        "/api/v1/bulk",
+        &as_admin,
+        Some(json!({"items": [
+            {"op": "status", "id": first, "to": "inactive", "reason": "left", "pendingApprovals": 0}
+        ]})),
+    );
+    let release = async {
+        // Long enough for the request to decide and reach its write.
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        tx.commit().await.unwrap();
+    };
+    let ((s, v, _), ()) = tokio::join!(bulk, release);
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["results"][0]["outcome"], "failed", "{v}");
+    assert_eq!(v["results"][0]["reason"], "conflict", "{v}");
+    assert_eq!(env.stored_status(&first).await, "active");
+    assert_eq!(env.stored_status(&second).await, "inactive");
+}
+on_both!(a_bulk_item_holds_the_guard_at_write_time);
+
 /// A dry run decides a status change as the change would be decided (the same facts) and
 /// writes nothing: what a console shows before the administrator applies it.
 async fn a_dry_run_decides_and_writes_nothing(env: &Env) {
