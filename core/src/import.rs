@@ -32,8 +32,8 @@ pub const MAX_IMPORT_ROWS: usize = 1_000_000;
 /// Most columns: 512.
 pub const MAX_COLUMNS: usize = 512;
 /// The columns an import may carry besides the policy's fields, under a policy with an
-/// access section that has no field of that name: the roles and the groups each new
-/// account is given, which its creation then authorizes as a single create's (who may
+/// access section (no policy has a field of either name: they are the account's lists):
+/// the roles and the groups each new account is given, which its creation then authorizes as a single create's (who may
 /// grant them, the policy's forbidden combinations). Validation does not report them as
 /// unknown fields.
 pub const ASSIGNMENT_COLUMNS: [&str; 2] = ["roles", "groups"];

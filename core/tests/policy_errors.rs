@@ -357,3 +357,23 @@ fn patterns_outside_the_dialect_are_refused_with_the_construct_and_a_suggestion(
         assert!(policy.is_ok(), "{pattern}: {:?}", policy.err());
     }
 }
+
+/// `roles` and `groups` are an account's lists, given beside its record: no field takes
+/// either name (it would shadow them in a create's body and an import's columns).
+#[test]
+fn a_field_named_like_the_accounts_lists_is_refused() {
+    for name in ["roles", "groups"] {
+        let e = err(&doc(json!({ name: {"type": "text"} })));
+        assert_eq!(e.kind(), PolicyErrorKind::Invalid, "{e}");
+        assert_eq!(e.path(), format!("fields.{name}"));
+        assert!(e.to_string().contains("not a record field"), "{e}");
+        assert_grammar(&e);
+    }
+    // Other names that merely contain them are fields like any other.
+    assert!(
+        Policy::from_value(doc(
+            json!({"roleNote": {"type": "text"}, "groupsText": {"type": "text"}})
+        ))
+        .is_ok()
+    );
+}

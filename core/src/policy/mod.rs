@@ -272,6 +272,17 @@ impl Policy {
         for (name, spec) in doc.fields.iter() {
             let path = format!("fields.{name}");
             check_name(&path, name)?;
+            // An account's roles and groups are its lists, given beside the record (a
+            // create's body, an import's columns): a field of the same name would be
+            // shadowed by them, or shadow them.
+            if crate::import::ASSIGNMENT_COLUMNS.contains(&name) {
+                return Err(PolicyError::invalid(
+                    &path,
+                    format!(
+                        "`{name}` is the account's list of {name}, not a record field: give the field another name"
+                    ),
+                ));
+            }
             let f = compile_field(&doc, name, spec, &path)?;
             field_index.insert(name.to_owned(), fields.len());
             fields.push(f);
