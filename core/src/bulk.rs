@@ -183,6 +183,10 @@ pub struct ItemError {
     pub code: String,
     /// What is wrong, in English.
     pub message: String,
+    /// The item's field at fault, when there is one: `roles` or `groups` for an
+    /// undeclared role or group it gives ([`AccessError::field`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 /// Counts.
@@ -642,6 +646,10 @@ fn undecided_item(index: usize, item: &BulkItem, e: &BulkError) -> ItemResult {
     r.error = Some(ItemError {
         code: e.code().to_owned(),
         message: e.to_string(),
+        field: e
+            .access_error()
+            .and_then(AccessError::field)
+            .map(str::to_owned),
     });
     r
 }

@@ -395,13 +395,7 @@ pub(crate) fn authorize(
     access::authorize(&tenant.policy, dir, &req, now(), lang).map_err(|e| {
         // An undeclared role or group names where it was given; the body's lists are the
         // account's `roles` and `groups`, a change's `roles`.
-        let field = match e.at() {
-            Some(at) if at.starts_with("actor") => None,
-            Some(at) if at.ends_with("groups") => Some("groups"),
-            Some(_) => Some("roles"),
-            None => None,
-        };
-        ApiError::kernel_refused(e.code(), field, e.to_string())
+        ApiError::kernel_refused(e.code(), e.field(), e.to_string())
     })
 }
 

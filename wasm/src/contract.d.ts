@@ -1276,6 +1276,11 @@ export interface ItemError {
    */
   code: string;
   /**
+   * The item's field at fault, when there is one: `roles` or `groups` for an
+   * undeclared role or group it gives ([`AccessError::field`]).
+   */
+  field?: string | null;
+  /**
    * What is wrong, in English.
    */
   message: string;

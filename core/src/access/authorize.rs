@@ -275,6 +275,17 @@ impl AccessError {
         )
         .then_some(self.detail.as_str())
     }
+
+    /// The account list an unknown role or group was given in, as a request names it:
+    /// `groups` for a group, `roles` for a role (a target's or a change's); `None` for the
+    /// actor's own (not the request's to mend) and for other errors.
+    pub fn field(&self) -> Option<&'static str> {
+        match self.at()? {
+            at if at.starts_with("actor") => None,
+            at if at.ends_with("groups") => Some("groups"),
+            _ => Some("roles"),
+        }
+    }
 }
 
 /// A deny of authorization, worded by the [message catalogue](crate::messages).
