@@ -364,10 +364,15 @@ pub fn warden_action(tenant: &Tenant, resource_type: &str, name: &str) -> String
     if name.contains('.') {
         return name.to_owned();
     }
-    module_of(tenant, resource_type, name).map_or_else(
-        || format!("{resource_type}.{name}"),
-        |m| format!("{m}.{name}"),
-    )
+    // The module holding the action; else the type's declared module, so that the
+    // kernel's refusal names the module and the actions it has (`users.delete` in a
+    // policy whose `users` module deletes nothing), not a module nobody declared.
+    module_of(tenant, resource_type, name)
+        .or_else(|| module_of(tenant, resource_type, ""))
+        .map_or_else(
+            || format!("{resource_type}.{name}"),
+            |m| format!("{m}.{name}"),
+        )
 }
 
 /// The module that holds the actions on `resource_type` (the type, or its plural), if the

@@ -1113,6 +1113,18 @@ async fn an_action_on_a_user_needs_its_read(env: &Env) {
         let (_, b, _) = post(env, "/access/v1/evaluation", &key, &eval(subject, resource)).await;
         assert_eq!(b["decision"], true, "{subject} updates {resource}: {b}");
     }
+    // A bare action the users' module does not declare is refused naming that module
+    // and what it declares, not a `user` module nobody declared.
+    let mut delete = eval("e", "t");
+    delete["action"]["name"] = json!("delete");
+    let (_, b, _) = post(env, "/access/v1/evaluation", &key, &delete).await;
+    assert_eq!(b["decision"], false, "{b}");
+    assert_eq!(b["context"]["error"]["code"], "unknown_action", "{b}");
+    let message = b["context"]["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("module `users` has the actions"),
+        "{message}"
+    );
     // A batch answers each item alike.
     let (_, b, _) = post(
         env,

@@ -634,7 +634,10 @@ async fn an_import_gives_roles(env: &Env) {
     assert_ne!(results[2]["outcome"], "committed", "{v}");
     assert!(results[2].to_string().contains("wizard"), "{v}");
     assert_eq!(results[2]["error"]["code"], "unknown_role", "{v}");
-    assert_eq!(results[2]["error"]["field"], "roles", "the item's field at fault: {v}");
+    assert_eq!(
+        results[2]["error"]["field"], "roles",
+        "the item's field at fault: {v}"
+    );
 }
 on_both!(an_import_gives_roles);
 
