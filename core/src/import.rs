@@ -992,7 +992,10 @@ mod tests {
     }
 
     fn run_with(preset: &str, text: &str, format: ImportFormat, records: bool) -> ImportReport {
-        let p = Policy::preset(preset).unwrap();
+        run_policy(&Policy::preset(preset).unwrap(), text, format, records)
+    }
+
+    fn run_policy(p: &Policy, text: &str, format: ImportFormat, records: bool) -> ImportReport {
         let facts = ValidationFacts::default();
         let ctx = ValidationContext {
             mode: crate::policy::Mode::Import,
@@ -1001,7 +1004,7 @@ mod tests {
             facts: &facts,
             mfa: false,
         };
-        validate_import(&p, text.as_bytes(), ImportOptions { format, records }, &ctx).unwrap()
+        validate_import(p, text.as_bytes(), ImportOptions { format, records }, &ctx).unwrap()
     }
 
     /// Rows read straight into the policy's fields (no records asked for) are judged as the
@@ -1227,21 +1230,12 @@ mod tests {
             "fields": {"username": {"type": "text", "required": true}}
         }))
         .unwrap();
-        let facts = ValidationFacts::default();
-        let ctx = ValidationContext {
-            mode: crate::policy::Mode::Import,
-            today: Date::parse("2026-11-22").unwrap(),
-            lang: Lang::En,
-            facts: &facts,
-            mfa: false,
-        };
-        let r = validate_import(
+        let r = run_policy(
             &bare,
-            b"username,roles\nann,admin\n",
-            ImportOptions::default(),
-            &ctx,
-        )
-        .unwrap();
+            "username,roles\nann,admin\n",
+            ImportFormat::Csv,
+            false,
+        );
         assert_eq!(r.status, vec![2]);
         assert_eq!(r.columns, vec![Some("username".to_owned()), None]);
     }

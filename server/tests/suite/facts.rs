@@ -121,17 +121,24 @@ async fn the_only_holder_of_a_critical_permission_stays(env: &Env) {
 }
 on_both!(the_only_holder_of_a_critical_permission_stays);
 
-/// The guard holds again at write time (`store::recheck_sole_holder`, which the status
-/// route, the deletion route and each bulk item call inside their transaction): two
-/// approvers, each deactivation decided while the other was still active; the first to
-/// write passes, the second is refused (409 `stale_user`) and writes nothing.
-async fn the_last_holders_cannot_both_leave_at_once(env: &Env) {
+/// The PRS demo with a second approver: the administrator (as a service key acting as
+/// them), the demo's approver and the new one.
+async fn two_approvers(env: &Env) -> (Auth, String, String) {
     let users = env.demo(PRS).await;
     let admin = demo_user(&users, "admin");
     let first = demo_user(&users, "approver").id.clone();
     let key = env.key(PRS, "service").await;
     let as_admin = Auth::key(&key, &admin.id);
     let second = new_approver(env, &as_admin, &admin.id, "ann2").await;
+    (as_admin, first, second)
+}
+
+/// The guard holds again at write time (`store::recheck_sole_holder`, which the status
+/// route, the deletion route and each bulk item call inside their transaction): two
+/// approvers, each deactivation decided while the other was still active; the first to
+/// write passes, the second is refused (409 `stale_user`) and writes nothing.
+async fn the_last_holders_cannot_both_leave_at_once(env: &Env) {
+    let (_, first, second) = two_approvers(env).await;
     let tenant = env.app.tenant(PRS).await.unwrap();
     let backend = env.app.db.backend();
     let row = |id: String| async move {
@@ -180,12 +187,7 @@ on_both!(the_last_holders_cannot_both_leave_at_once);
 /// on them), and commits while the request waits to write; the item then fails as a
 /// conflict, reported, and the approver stays.
 async fn a_bulk_item_holds_the_guard_at_write_time(env: &Env) {
-    let users = env.demo(PRS).await;
-    let admin = demo_user(&users, "admin");
-    let first = demo_user(&users, "approver").id.clone();
-    let key = env.key(PRS, "service").await;
-    let as_admin = Auth::key(&key, &admin.id);
-    let second = new_approver(env, &as_admin, &admin.id, "ann2").await;
+    let (as_admin, first, second) = two_approvers(env).await;
     let mut conn = env.app.db.pool().acquire().await.unwrap();
     let mut leaving = store::user(&mut conn, PRS, &second).await.unwrap().unwrap();
     drop(conn);
