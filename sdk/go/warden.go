@@ -174,14 +174,22 @@ func (w *Warden) Scope(ctx context.Context, in ScopeInput) (Decision, error) {
 }
 
 // Transition moves an account to another status. request holds actor, target, to, and
-// reason, durationDays, directory, ... as the policy needs; now is added to it.
+// reason, durationDays, directory, facts, ... as the policy needs; now is added to it.
+// Denials are in the policy's default language: see TransitionLang.
 func (w *Warden) Transition(ctx context.Context, request map[string]any, now string) (Decision, error) {
+	return w.TransitionLang(ctx, request, now, "")
+}
+
+// TransitionLang is Transition with its denials' messages and hints in lang ("en", "fr",
+// "de", "es" or a language the policy adds; "" for the policy's default), as Python's
+// transition(lang=...) and Java's transition with a language give them.
+func (w *Warden) TransitionLang(ctx context.Context, request map[string]any, now, lang string) (Decision, error) {
 	in := make(map[string]any, len(request)+1)
 	for k, v := range request {
 		in[k] = v
 	}
 	in["now"] = now
-	return w.Evaluate(ctx, "transition", in, "")
+	return w.Evaluate(ctx, "transition", in, lang)
 }
 
 // LoginInput is the input of Login.

@@ -124,6 +124,16 @@ func TestAuthorizeScopeTransitionLogin(t *testing.T) {
 	if err != nil || tr["deny"].(map[string]any)["code"] != "reason_required" {
 		t.Fatalf("transition: %v %v", tr, err)
 	}
+	// The same refusal in French: the same code, another message.
+	trFr, err := rent.TransitionLang(ctx, map[string]any{
+		"actor":  map[string]any{"id": "adm", "organization": "rent", "roles": []string{"administrator"}},
+		"target": map[string]any{"id": "c1", "organization": "rent", "roles": []string{"customer"}},
+		"to":     "suspended", "durationDays": 7}, now, "fr")
+	denyEn, _ := tr["deny"].(map[string]any)
+	denyFr, _ := trFr["deny"].(map[string]any)
+	if err != nil || denyFr["code"] != "reason_required" || denyFr["message"] == denyEn["message"] || denyFr["message"] == "" {
+		t.Fatalf("transition in French: %v / %v %v", denyFr, denyEn, err)
+	}
 	ppp, err := rt.LoadPreset(ctx, "000")
 	if err != nil {
 		t.Fatal(err)
