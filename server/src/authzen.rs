@@ -595,16 +595,7 @@ async fn directory_for(
     for s in starts {
         rows.extend(store::ancestors(conn, tenant, s).await?);
     }
-    Ok(directory_of(rows))
-}
-
-/// The directory of (id, manager) rows read from the store, each user once.
-fn directory_of(mut rows: Vec<(String, Option<String>)>) -> Directory {
-    let mut seen = BTreeSet::new();
-    rows.retain(|(id, _)| seen.insert(id.clone()));
-    let (dir, _problems) =
-        Directory::from_rows(rows.iter().map(|(i, m)| (i.as_str(), m.as_deref())));
-    dir
+    Ok(crate::users::directory_of(rows))
 }
 
 /// The kernel's decision on `actor` doing `action` to `target` with `dir`, when it allows
@@ -643,8 +634,9 @@ fn needs_read(tenant: &Tenant, resource_type: &str, action: &str) -> bool {
 }
 
 /// Whether `actor` may read the user `target` (with `dir` holding the chains between
-/// them): the kernel's `users.read`, then the tenant's plugins when it has some, as the REST
-/// routes ask before anything else.
+/// them), as the REST routes ask before anything else ([`crate::users::lets_read`]); a
+/// question the kernel cannot decide (a role the policy no longer declares) reads nothing,
+/// as an evaluation answers it.
 ///
 /// # Errors
 /// Plugin set load failures.
@@ -656,12 +648,9 @@ async fn reads_user(
     target: &Target,
     plugins: bool,
 ) -> Result<bool, ApiError> {
-    match allowed_by_kernel(tenant, dir, actor, READ, target) {
-        Some(d) if plugins => {
-            crate::plugins::allows(app, tenant, actor.account(), READ, target.clone(), &d).await
-        }
-        Some(_) => Ok(true),
-        None => Ok(false),
+    match crate::users::lets_read(app, tenant, dir, actor, target, plugins).await {
+        Err(ApiError::Malformed(_)) => Ok(false),
+        read => read,
     }
 }
 
@@ -1506,7 +1495,7 @@ async fn search_resource(
                 if let Some(s) = target.subject() {
                     rows.extend(store::ancestors(&mut conn, &tenant.id, s).await?);
                 }
-                let dir = directory_of(rows);
+                let dir = crate::users::directory_of(rows);
                 let readable =
                     !read_first || reads_user(&app, tenant, &dir, &actor, &target, plugins).await?;
                 match allowed_by_kernel(tenant, &dir, &actor, &action, &target).filter(|_| readable)

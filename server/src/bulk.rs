@@ -389,6 +389,26 @@ pub async fn run(
             },
             UserRow::account,
         );
+        // The `soleHolderOf` fact of a status change or a deletion.
+        let question = match it {
+            Item::Status { .. } => Some(Lifecycle::Transition),
+            Item::Delete { .. } => Some(Lifecycle::Deletion),
+            Item::Roles { .. } | Item::Import { .. } => None,
+        };
+        let sole = match question {
+            Some(q) => {
+                sole_holder(
+                    &mut conn,
+                    tenant,
+                    target.as_ref(),
+                    &leaving,
+                    &mut sole_of,
+                    q,
+                )
+                .await?
+            }
+            None => Vec::new(),
+        };
         kernel_items.push(match it {
             Item::Status {
                 to,
@@ -397,25 +417,14 @@ pub async fn run(
                 active_bookings,
                 pending_approvals,
                 ..
-            } => {
-                let sole = sole_holder(
-                    &mut conn,
-                    tenant,
-                    target.as_ref(),
-                    &leaving,
-                    &mut sole_of,
-                    Lifecycle::Transition,
-                )
-                .await?;
-                BulkItem::Status {
-                    target: account,
-                    to: to.clone(),
-                    reason: reason.clone(),
-                    until: None,
-                    duration_days: *duration_days,
-                    facts: facts(*active_bookings, *pending_approvals, sole),
-                }
-            }
+            } => BulkItem::Status {
+                target: account,
+                to: to.clone(),
+                reason: reason.clone(),
+                until: None,
+                duration_days: *duration_days,
+                facts: facts(*active_bookings, *pending_approvals, sole),
+            },
             Item::Roles { add, remove, .. } => BulkItem::Roles {
                 target: account,
                 add: add.clone(),
@@ -425,22 +434,11 @@ pub async fn run(
                 mode,
                 active_bookings,
                 ..
-            } => {
-                let sole = sole_holder(
-                    &mut conn,
-                    tenant,
-                    target.as_ref(),
-                    &leaving,
-                    &mut sole_of,
-                    Lifecycle::Deletion,
-                )
-                .await?;
-                BulkItem::Delete {
-                    target: account,
-                    mode: *mode,
-                    facts: facts(*active_bookings, None, sole),
-                }
-            }
+            } => BulkItem::Delete {
+                target: account,
+                mode: *mode,
+                facts: facts(*active_bookings, None, sole),
+            },
             Item::Import { user } => BulkItem::Import {
                 user: user.clone(),
                 facts: import_facts(app, &mut conn, caller, user, &mut holders).await?,
@@ -880,20 +878,10 @@ async fn judge_import(
         created.id = tokens::new_id("u_").map_err(|e| ApiError::Internal(e.to_string()))?;
         created.roles.clone_from(&target.roles);
         created.groups.clone_from(&target.groups);
-        let starts: Vec<&str> = created
-            .manager
-            .iter()
-            .map(String::as_str)
-            .chain([actor.id.as_str()])
-            .collect();
         let mut conn = app.db.pool().acquire().await?;
-        let dir = users::directory(
-            &mut conn,
-            &tenant.id,
-            &[(created.id.clone(), created.manager.clone())],
-            &starts,
-        )
-        .await?;
+        let mut chains = users::ChainCache::new();
+        let dir =
+            users::create_directory(&mut conn, &tenant.id, &created, actor, &mut chains).await?;
         drop(conn);
         let question =
             users::authorize_groups(tenant, &dir, actor, &created, &[], &created.groups, lang)?;

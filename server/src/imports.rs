@@ -292,21 +292,6 @@ fn refusal(index: usize, e: ApiError) -> Result<Value, ApiError> {
     })
 }
 
-/// The account a row's create would store, from its validated record (`normalized`) and
-/// the roles, groups and status it asks for, as the create builds it.
-fn judge_row(
-    tenant: &crate::app::Tenant,
-    actor: &crate::store::UserRow,
-    account: &users::NewAccount,
-    normalized: &Map<String, Value>,
-) -> Result<crate::store::UserRow, ApiError> {
-    let mut u = users::new_row(tenant, actor, "", normalized.clone())?;
-    u.roles.clone_from(&account.roles);
-    u.groups.clone_from(&account.groups);
-    u.status.clone_from(&account.status);
-    Ok(u)
-}
-
 /// A preview's verdict on one row, with the row's entry in its `results`.
 enum Verdict {
     /// Refused by the kernel in the file (bounded already).
@@ -390,7 +375,6 @@ async fn preview(
     .await?;
     // The chains of managers read for the rows' directories, each once.
     let mut chains = users::ChainCache::new();
-    let secret = users::password_fields(&tenant.policy);
     let mut taken: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
     for ((index, account), (decision, facts)) in asked.iter().zip(decided) {
         let index = *index;
@@ -412,21 +396,11 @@ async fn preview(
         // After the record's validation, the create's own decisions but its plugins' (see
         // [`users::judge_create`]), with the directory the commit's create reads.
         let judged = if decision.accepted() {
-            let password_set = secret.iter().any(|f| {
-                account
-                    .record
-                    .get(f)
-                    .and_then(Value::as_str)
-                    .is_some_and(|p| !p.is_empty())
-            });
-            match judge_row(tenant, actor, account, &decision.normalized).and_then(|u| {
-                Ok((
-                    u,
-                    tokens::new_id("u_").map_err(|e| ApiError::Internal(e.to_string()))?,
-                ))
-            }) {
-                Ok((mut u, id)) => {
-                    u.id = id;
+            let password_set = account.password(tenant).is_some();
+            // An id of its own, as its create gives it (the directory may hold any other).
+            let id = tokens::new_id("u_").map_err(|e| ApiError::Internal(e.to_string()))?;
+            match account.row(tenant, actor, &id, &decision.normalized) {
+                Ok(u) => {
                     let dir =
                         users::create_directory(&mut conn, &tenant.id, &u, actor, &mut chains)
                             .await?;

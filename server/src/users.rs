@@ -370,11 +370,17 @@ pub(crate) async fn directory(
     for s in starts {
         rows.extend(store::ancestors(conn, tenant, s).await?);
     }
+    Ok(directory_of(rows))
+}
+
+/// The directory of (id, manager) rows read from the store, each user once (the first
+/// row of an id wins).
+pub(crate) fn directory_of(mut rows: Vec<(String, Option<String>)>) -> Directory {
     let mut seen = BTreeSet::new();
     rows.retain(|(id, _)| seen.insert(id.clone()));
     let (dir, _problems) =
         Directory::from_rows(rows.iter().map(|(i, m)| (i.as_str(), m.as_deref())));
-    Ok(dir)
+    dir
 }
 
 pub(crate) fn authorize(
@@ -492,20 +498,45 @@ pub(crate) async fn plugins_let_read(
     dir: &Directory,
     target: &UserRow,
 ) -> Result<bool, ApiError> {
-    let tenant = &caller.tenant;
-    let actor = caller.actor()?;
     let t = Target::from(&target.account());
+    lets_read(app, &caller.tenant, dir, caller.actor()?, &t, true).await
+}
+
+/// Whether `actor` may read `target` with `dir`: the kernel's `users.read`, then, for a
+/// tenant with `plugins`, theirs. The check of one user that [`plugins_let_read`] and
+/// AuthZEN's read-first ask; a route's target and a list page ask the same as they load
+/// their rows.
+///
+/// # Errors
+/// Kernel errors (a role the policy no longer declares), plugin set load failures.
+pub(crate) async fn lets_read(
+    app: &App,
+    tenant: &Tenant,
+    dir: &Directory,
+    actor: &UserRow,
+    target: &Target,
+    plugins: bool,
+) -> Result<bool, ApiError> {
     let read = authorize(
         tenant,
         dir,
         &actor.account(),
         "users.read",
-        t.clone(),
+        target.clone(),
         None,
         crate::extract::NEUTRAL_LANG,
     )?;
     Ok(read.allowed()
-        && crate::plugins::allows(app, tenant, actor.account(), "users.read", t, &read).await?)
+        && (!plugins
+            || crate::plugins::allows(
+                app,
+                tenant,
+                actor.account(),
+                "users.read",
+                target.clone(),
+                &read,
+            )
+            .await?))
 }
 
 /// The rows of a page of users that the tenant's plugins let the actor read (a tenant with
@@ -1030,11 +1061,7 @@ pub(crate) async fn create_directory(
         }
         rows.extend(chains.get(start).into_iter().flatten().cloned());
     }
-    let mut seen = BTreeSet::new();
-    rows.retain(|(id, _)| seen.insert(id.clone()));
-    let (dir, _problems) =
-        Directory::from_rows(rows.iter().map(|(i, m)| (i.as_str(), m.as_deref())));
-    Ok(dir)
+    Ok(directory_of(rows))
 }
 
 /// What a create decided before its plugins are asked ([`judge_create`]).
@@ -1117,6 +1144,35 @@ pub(crate) struct NewAccount {
     pub(crate) status: String,
 }
 
+impl NewAccount {
+    /// The password the record sets, if any (its first non-empty password field).
+    pub(crate) fn password(&self, tenant: &Tenant) -> Option<String> {
+        password_fields(&tenant.policy)
+            .iter()
+            .find_map(|f| text(&self.record, f).filter(|p| !p.is_empty()))
+    }
+
+    /// The row a create stores for this account with id `id`, once its record was
+    /// validated (`normalized`): [`new_row`], with the roles, groups and status asked for.
+    /// One place for a create and an import's preview of it.
+    ///
+    /// # Errors
+    /// As [`new_row`].
+    pub(crate) fn row(
+        &self,
+        tenant: &Tenant,
+        actor: &UserRow,
+        id: &str,
+        normalized: &Map<String, Value>,
+    ) -> Result<UserRow, ApiError> {
+        let mut u = new_row(tenant, actor, id, normalized.clone())?;
+        u.roles.clone_from(&self.roles);
+        u.groups.clone_from(&self.groups);
+        u.status.clone_from(&self.status);
+        Ok(u)
+    }
+}
+
 /// The record a create validates, from its body, with the roles, groups and status it
 /// asks for: the rules a create (and an import commit's row) applies before validating,
 /// which an import's preview applies to each row as its commit will.
@@ -1184,52 +1240,16 @@ pub async fn create_item(
     } else {
         Mode::Create
     };
-    let NewAccount {
-        record,
-        roles,
-        groups,
-        status,
-    } = new_account(tenant, actor, body)?;
-    let plain = password_fields(&tenant.policy)
-        .iter()
-        .find_map(|f| text(&record, f).filter(|p| !p.is_empty()));
+    let account = new_account(tenant, actor, body)?;
+    let record = &account.record;
+    let plain = account.password(tenant);
     let id = tokens::new_id("u_").map_err(|e| ApiError::Internal(e.to_string()))?;
 
     let mut conn = app.db.pool().acquire().await?;
-    let decision = validate(app, &mut conn, tenant, actor, &record, mode, None, lang).await?;
+    let decision = validate(app, &mut conn, tenant, actor, record, mode, None, lang).await?;
     refuse_invalid(&decision)?;
-    let mut plugin_reports =
-        crate::plugins::validate(app, tenant, &record, mode, &decision).await?;
-    let mut u = UserRow {
-        id: id.clone(),
-        tenant: tenant.id.clone(),
-        document: decision.normalized.clone(),
-        organization: None,
-        manager: None,
-        location: None,
-        status,
-        status_until: None,
-        roles,
-        groups,
-        super_admin: false,
-        root: false,
-        password_hash: None,
-        password_changed_at: None,
-        must_change_password: false,
-        session_epoch: 0,
-        failed_logins: Vec::new(),
-        lockouts: 0,
-        deleted_at: None,
-        version: 0,
-    };
-    u.document.remove("id");
-    index_columns(&mut u);
-    if u.super_admin && !is_privileged(actor) {
-        return Err(ApiError::Forbidden {
-            deny: None,
-            reason: "only a super administrator creates super administrators",
-        });
-    }
+    let mut plugin_reports = crate::plugins::validate(app, tenant, record, mode, &decision).await?;
+    let mut u = account.row(tenant, actor, &id, &decision.normalized)?;
     let dir = create_directory(&mut conn, &tenant.id, &u, actor, &mut ChainCache::new()).await?;
     let CreateJudged {
         action: create_action,
@@ -1300,7 +1320,7 @@ pub async fn create_item(
         Ok(()) => tx.commit().await?,
         Err(e) => {
             tx.rollback().await?;
-            return Err(duplicate_or(app, tenant, actor, &record, None, mode, lang, e).await);
+            return Err(duplicate_or(app, tenant, actor, record, None, mode, lang, e).await);
         }
     }
     let mut extra = Map::new();
@@ -2130,10 +2150,8 @@ pub struct StatusBody {
 /// transition asked for, the caller's facts (`activeBookings`, `pendingApprovals`: the
 /// server keeps neither bookings nor approvals), the facts the server holds (`held`: its
 /// count of active super admins and the critical permissions only the target holds) and
-/// the actor's permissions
-/// over the target. One place for the status route
-/// and an AuthZEN evaluation of `users.status` with parameters, which ask the same
-/// question.
+/// the actor's permissions over the target. One place for the status route and an
+/// AuthZEN evaluation of `users.status` with parameters, which ask the same question.
 ///
 /// # Errors
 /// The kernel's, computing the actor's permissions (no access section).
@@ -2311,8 +2329,9 @@ pub struct DeleteQuery {
 /// The kernel's question for deleting `target` by `actor` (`q`: the mode, the actor's
 /// confirmation, the caller's fact `activeBookings`): with the facts the server holds
 /// (`held`: its count of active super admins and the critical permissions only the target
-/// holds; no pending approvals) and the actor's permissions over the target. One place for the deletion route and an AuthZEN
-/// evaluation of `users.delete`, which ask the same question.
+/// holds; a deletion reads no pending approvals) and the actor's permissions over the
+/// target. One place for the deletion route and an AuthZEN evaluation of `users.delete`,
+/// which ask the same question.
 ///
 /// # Errors
 /// The kernel's, computing the actor's permissions (no access section).

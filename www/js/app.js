@@ -599,9 +599,16 @@ function showTransition(d, error) {
 // one (`missing_fact`): the approvals waiting on the user, its active bookings. Each gets
 // a number field once asked for, and is sent with every later question and the change.
 const CALLER_FACTS = ["pendingApprovals", "activeBookings"];
+// The caller's facts a denial names as missing.
+const missingCallerFacts = (deny) =>
+  (deny?.code === "missing_fact" ? deny.params?.facts ?? [] : []).filter((f) => CALLER_FACTS.includes(f));
+// A fact's value as typed: a whole number from 0, else null.
+const factValue = (text) => {
+  const n = Number(String(text).trim());
+  return String(text).trim() !== "" && Number.isInteger(n) && n >= 0 ? n : null;
+};
 function askFacts(d) {
-  const missing = d?.deny?.code === "missing_fact" ? d.deny.params?.facts ?? [] : [];
-  for (const fact of missing.filter((f) => CALLER_FACTS.includes(f))) {
+  for (const fact of missingCallerFacts(d?.deny)) {
     if (document.getElementById(`st-fact-${fact}`)) continue;
     const input = h("input", { id: `st-fact-${fact}`, type: "number", min: "0", step: "1", "data-fact": fact });
     input.addEventListener("input", askTransition);
@@ -611,8 +618,8 @@ function askFacts(d) {
 function factValues() {
   const out = {};
   for (const input of $("#st-facts").querySelectorAll("input[data-fact]")) {
-    const n = Number(input.value);
-    if (input.value !== "" && Number.isInteger(n) && n >= 0) out[input.dataset.fact] = n;
+    const n = factValue(input.value);
+    if (n !== null) out[input.dataset.fact] = n;
   }
   return out;
 }
@@ -824,9 +831,9 @@ function renderImport() {
     card("invalid", s.invalid), card("warnings", s.warnings), card("duplicates", s.duplicatesInFile),
     card("taken", taken, { title: onServer() ? heldKeys.join(", ") || undefined : t("localTaken") }),
     onServer() ? card("refusedOther", imp.refused.size - taken, { title: t("refusedOtherTitle") }) : null);
-  // What the preview does not decide. On a server: the actor's authorization of each
-  // account and the tenant's plugins, decided at commit. Locally: references to other
-  // records (a manager, an organisation), which the commit checks.
+  // What the preview does not decide. On a server: the tenant's plugins, asked at commit.
+  // Locally: references to other records (a manager, an organisation), which the commit
+  // checks.
   const refs = Object.entries(state.doc.fields ?? {}).filter(([, sp]) => sp.type === "reference").map(([n, sp]) => label(sp, n));
   const notes = onServer() ? [h("p", { class: "muted note", "data-note": "commit" }, t("decidedAtCommit"))]
     : [refs.length ? h("p", { class: "muted note", "data-note": "references" }, t("notChecked")(refs.join(", "))) : null,
@@ -1155,14 +1162,13 @@ async function removeUser(u) {
   const facts = {};
   for (;;) {
     try { await store.remove(u.id, facts); await reload(); return; } catch (err) {
-      const named = err.body?.deny?.code === "missing_fact" ? err.body.deny.params?.facts ?? [] : [];
-      const missing = named.filter((f) => CALLER_FACTS.includes(f) && !(f in facts));
+      const missing = missingCallerFacts(err.body?.deny).filter((f) => !(f in facts));
       if (!missing.length) { window.alert(err.message); return; }
       for (const fact of missing) {
         const answer = window.prompt(STRINGS[state.lang].facts?.[fact] ?? fact, "");
         if (answer === null) return;
-        const n = Number(answer.trim());
-        if (answer.trim() === "" || !Number.isInteger(n) || n < 0) { window.alert(err.message); return; }
+        const n = factValue(answer);
+        if (n === null) { window.alert(err.message); return; }
         facts[fact] = n;
       }
     }

@@ -31,16 +31,33 @@ async fn new_approver(env: &Env, admin: &Auth, supervisor: &str, username: &str)
     v["user"]["id"].as_str().unwrap().to_owned()
 }
 
-async fn deactivate(env: &Env, admin: &Auth, id: &str) -> (StatusCode, Value) {
+/// A status change of user `id` with `body`; with `dry`, its dry run.
+async fn change_status(
+    env: &Env,
+    auth: &Auth,
+    id: &str,
+    dry: bool,
+    body: Value,
+) -> (StatusCode, Value) {
+    let query = if dry { "?dryRun=true" } else { "" };
     let (s, v, _) = env
         .call(
             Method::POST,
-            &format!("/api/v1/users/{id}/status"),
-            admin,
-            Some(json!({"to": "inactive", "reason": "left the company", "pendingApprovals": 0})),
+            &format!("/api/v1/users/{id}/status{query}"),
+            auth,
+            Some(body),
         )
         .await;
     (s, v)
+}
+
+/// A PRS deactivation, with no approvals waiting.
+fn leaves() -> Value {
+    json!({"to": "inactive", "reason": "left the company", "pendingApprovals": 0})
+}
+
+async fn deactivate(env: &Env, admin: &Auth, id: &str) -> (StatusCode, Value) {
+    change_status(env, admin, id, false, leaves()).await
 }
 
 /// The only approver of the PRS tenant is not deactivated (its approvals would be left
@@ -237,21 +254,7 @@ async fn a_dry_run_decides_and_writes_nothing(env: &Env) {
     let requester = demo_user(&users, "requester");
     let key = env.key(PRS, "service").await;
     let as_admin = Auth::key(&key, &admin.id);
-    let dry = |id: String| {
-        let as_admin = &as_admin;
-        async move {
-            let (s, v, _) = env
-                .call(
-                    Method::POST,
-                    &format!("/api/v1/users/{id}/status?dryRun=true"),
-                    as_admin,
-                    Some(json!({"to": "inactive", "reason": "left the company", "pendingApprovals": 0})),
-                )
-                .await;
-            (s, v)
-        }
-    };
-    let (s, v) = dry(requester.id.clone()).await;
+    let (s, v) = change_status(env, &as_admin, &requester.id, true, leaves()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["dryRun"], true, "{v}");
     assert_eq!(v["to"], "inactive", "{v}");
@@ -280,7 +283,7 @@ async fn a_dry_run_decides_and_writes_nothing(env: &Env) {
         }
     };
     let entries = audit(requester.id.clone()).await;
-    let (s, v) = dry(requester.id.clone()).await;
+    let (s, v) = change_status(env, &as_admin, &requester.id, true, leaves()).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(audit(requester.id.clone()).await, entries);
     let (_, read, _) = env
@@ -292,7 +295,7 @@ async fn a_dry_run_decides_and_writes_nothing(env: &Env) {
         )
         .await;
     assert_eq!(read["user"]["version"], v["user"]["version"], "{read}");
-    let (s, v) = dry(approver.id.clone()).await;
+    let (s, v) = change_status(env, &as_admin, &approver.id, true, leaves()).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     assert_eq!(v["deny"]["code"], "sole_critical_holder", "{v}");
     let (s, v, _) = env
@@ -318,14 +321,8 @@ async fn a_dry_run_names_only_what_the_actor_may_see(env: &Env) {
     let key = env.key(HR, "service").await;
     let as_hr = Auth::key(&key, &hr.id);
     let dry = || async {
-        let (s, v, _) = env
-            .call(
-                Method::POST,
-                &format!("/api/v1/users/{}/status?dryRun=true", sophie.id),
-                &as_hr,
-                Some(json!({"to": "inactive", "reason": "left the company"})),
-            )
-            .await;
+        let body = json!({"to": "inactive", "reason": "left the company"});
+        let (s, v) = change_status(env, &as_hr, &sophie.id, true, body).await;
         assert_eq!(s, StatusCode::OK, "{v}");
         v
     };
@@ -368,20 +365,8 @@ async fn pending_approvals_are_the_callers_fact(env: &Env) {
     let requester = demo_user(&users, "requester");
     let key = env.key(PRS, "service").await;
     let as_admin = Auth::key(&key, &admin.id);
-    let status = |body: Value| {
-        let as_admin = &as_admin;
-        let id = requester.id.clone();
-        async move {
-            env.call(
-                Method::POST,
-                &format!("/api/v1/users/{id}/status?dryRun=true"),
-                as_admin,
-                Some(body),
-            )
-            .await
-        }
-    };
-    let (s, v, _) = status(json!({"to": "inactive", "reason": "left"})).await;
+    let status = |body: Value| change_status(env, &as_admin, &requester.id, true, body);
+    let (s, v) = status(json!({"to": "inactive", "reason": "left"})).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     assert_eq!(v["deny"]["code"], "missing_fact", "{v}");
     assert_eq!(
@@ -397,15 +382,13 @@ async fn pending_approvals_are_the_callers_fact(env: &Env) {
             .find(|o| o["kind"] == "reassignApprovals")
             .cloned()
     };
-    let (s, v, _) =
-        status(json!({"to": "inactive", "reason": "left", "pendingApprovals": 3})).await;
+    let (s, v) = status(json!({"to": "inactive", "reason": "left", "pendingApprovals": 3})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(reassign(&v).expect("the obligation")["count"], 3, "{v}");
-    let (s, v, _) =
-        status(json!({"to": "inactive", "reason": "left", "pendingApprovals": 0})).await;
+    let (s, v) = status(json!({"to": "inactive", "reason": "left", "pendingApprovals": 0})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert!(reassign(&v).is_none(), "nothing to reassign: {v}");
-    let (s, v, _) = status(json!({"to": "inactive", "pendingApprovals": -1})).await;
+    let (s, v) = status(json!({"to": "inactive", "pendingApprovals": -1})).await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
 
     // AuthZEN: the same fact in action.properties.
