@@ -1024,7 +1024,8 @@ async fn execute(
             if let Some(ItemDecided::Status { transition, .. }) = decided
                 && users::transition_guarded(tenant, transition)
             {
-                store::recheck_sole_holder(conn, x.backend, &tenant.policy, &before, now()).await?;
+                store::recheck_sole_holder(conn, x.backend, &tenant.policy, &before, None, now())
+                    .await?;
             }
             x.recheck_super_admins(conn, &before, Some(&after)).await?;
             x.audit(
@@ -1122,7 +1123,8 @@ async fn execute(
                 Lifecycle::Deletion,
                 lifecycle::Guard::SoleCriticalHolder,
             ) {
-                store::recheck_sole_holder(conn, x.backend, &tenant.policy, &before, now()).await?;
+                store::recheck_sole_holder(conn, x.backend, &tenant.policy, &before, None, now())
+                    .await?;
             }
             x.recheck_super_admins(conn, &before, kept).await?;
             x.audit(

@@ -444,11 +444,14 @@ fn now_value() -> Value {
 }
 
 /// Transition and delete facts: the caller may give what the directory does not hold
-/// (bookings, sole holders, pending approvals); the number of active super administrators is
-/// the directory's.
+/// (bookings, pending approvals); the number of active super administrators and the
+/// critical permissions only `target` holds are the directory's, read as the status and
+/// deletion routes read them ([`HeldFacts`](crate::users::HeldFacts)).
 async fn lifecycle_facts(
     conn: &mut AnyConnection,
     tenant: &Tenant,
+    target: &UserRow,
+    question: crate::users::Lifecycle,
     input: &Map<String, Value>,
 ) -> Result<Value, DecideError> {
     let mut facts = match input.get("facts") {
@@ -456,14 +459,23 @@ async fn lifecycle_facts(
         Some(Value::Object(f)) => f.clone(),
         Some(_) => return Err(refuse("input.facts", "expected an object")),
     };
-    if facts.contains_key("activeSuperAdmins") {
-        return Err(refuse(
-            "input.facts.activeSuperAdmins",
-            "is not accepted in directory mode: the directory counts the active super administrators",
-        ));
+    for (fact, what) in [
+        (
+            "activeSuperAdmins",
+            "counts the active super administrators",
+        ),
+        ("soleHolderOf", "knows who holds each critical permission"),
+    ] {
+        if facts.contains_key(fact) {
+            return Err(refuse(
+                &format!("input.facts.{fact}"),
+                format!("is not accepted in directory mode: the directory {what}"),
+            ));
+        }
     }
-    let supers = store::active_super_admins(conn, &tenant.id, &tenant.policy).await?;
-    facts.insert("activeSuperAdmins".into(), supers.into());
+    let held = crate::users::HeldFacts::read(conn, tenant, target, question).await?;
+    facts.insert("activeSuperAdmins".into(), held.supers.into());
+    facts.insert("soleHolderOf".into(), held.sole_holder_of.into());
     Ok(Value::Object(facts))
 }
 
@@ -599,7 +611,12 @@ async fn directory_mode(
             else {
                 return Err(refuse("input.target", "is a user id"));
             };
-            let facts = lifecycle_facts(&mut conn, tenant, &input).await?;
+            let question = if op == Op::Delete {
+                crate::users::Lifecycle::Deletion
+            } else {
+                crate::users::Lifecycle::Transition
+            };
+            let facts = lifecycle_facts(&mut conn, tenant, &target, question, &input).await?;
             input.insert("facts".into(), facts);
             input.insert(
                 "directory".into(),

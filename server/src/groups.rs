@@ -13,6 +13,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 use warden_core::access::is_group_member;
+use warden_core::lifecycle::{self, ChangeRequest};
 use warden_core::{Lang, Timestamp};
 
 use crate::app::{App, now};
@@ -253,6 +254,33 @@ pub async fn set_member(
         &after.groups,
         lang,
     )?;
+    // A membership is an edit of the user's groups, as `PATCH /users/{id}` makes it: the
+    // kernel's rules of edits hold for it too (who may edit `groups`; a group left that
+    // takes a critical permission from its only holder, R004-09).
+    let (before_account, after_account) = (before.account(), after.account());
+    let mut conn = app.db.pool().acquire().await?;
+    let held =
+        users::EditFacts::read(&mut conn, tenant, &before, &before_account, &after_account).await?;
+    drop(conn);
+    if tenant.policy.lifecycle().is_some() {
+        let change = lifecycle::changes_in(
+            &tenant.policy,
+            &dir,
+            &ChangeRequest {
+                actor: actor.account(),
+                before: before_account,
+                after: after_account,
+                current_password_verified: None,
+                facts: held.facts(),
+                lang,
+            },
+            now(),
+        )
+        .map_err(users::lifecycle_bad)?;
+        if !change.allowed() {
+            return Err(ApiError::denied(change.deny));
+        }
+    }
     let plugin_reports = users::plugins_on_groups(app, tenant, actor, question).await?;
     let at = now().unix();
     let (added, removed) = if add {
@@ -266,6 +294,8 @@ pub async fn set_member(
         &mut tx, &tenant.id, &after.id, &added, &removed, &actor.id, at,
     )
     .await?;
+    held.recheck(&mut tx, app.db.backend(), &tenant.policy, &before, &after)
+        .await?;
     let decision = crate::plugins::with_plugins(
         json!({"rule": "groups.manage", "group": id}),
         &plugin_reports,

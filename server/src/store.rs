@@ -977,6 +977,8 @@ pub async fn sole_holder_of(
 /// the guard, each counting on the other. On PostgreSQL the tenant's row is locked first
 /// (`FOR UPDATE`), so the second recount sees the first's write; SQLite's write
 /// transactions are serialised already. Called only when the decision applied the guard.
+/// `taken` limits the recheck to these permissions (an edit's, which takes only some);
+/// `None` rechecks every one `before` held (a status change or deletion takes them all).
 ///
 /// # Errors
 /// [`ApiError::Conflict`] (`stale_user`) when a permission lost its other holders since
@@ -986,6 +988,7 @@ pub async fn recheck_sole_holder(
     backend: crate::db::Backend,
     policy: &warden_core::Policy,
     before: &UserRow,
+    taken: Option<&[String]>,
     now: Timestamp,
 ) -> Result<(), ApiError> {
     if backend == crate::db::Backend::Postgres {
@@ -995,10 +998,11 @@ pub async fn recheck_sole_holder(
             .await?;
     }
     let tenant = before.tenant.clone();
-    if !sole_holder_of(conn, &tenant, policy, before, &BTreeSet::new(), now)
-        .await?
-        .is_empty()
-    {
+    let mut sole = sole_holder_of(conn, &tenant, policy, before, &BTreeSet::new(), now).await?;
+    if let Some(taken) = taken {
+        sole.retain(|p| taken.contains(p));
+    }
+    if !sole.is_empty() {
         return Err(stale(
             "the holders of a critical permission changed while this request was being decided; retry"
                 .into(),

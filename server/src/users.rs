@@ -40,7 +40,8 @@ fn bad(e: impl std::fmt::Display) -> ApiError {
     ApiError::BadRequest(e.to_string())
 }
 
-fn lifecycle_bad(e: LifecycleError) -> ApiError {
+/// A lifecycle error of the kernel as the API answers it.
+pub(crate) fn lifecycle_bad(e: LifecycleError) -> ApiError {
     ApiError::kernel_refused(e.code(), None, e.to_string())
 }
 
@@ -1954,13 +1955,9 @@ pub async fn update(
     // A wrong current password for one's own password counts as a failed sign-in (the
     // policy's lockout), as on `POST /users/{id}/password`: the edit is no oracle either.
     let own_guess_wrong = current_password_verified == Some(false) && actor.id == before.id;
-    // Taking the flag from a super administrator: the count the kernel's `lastSuperAdmin`
-    // guard decides on, held again at write time.
-    let supers = if before.super_admin && !after.super_admin {
-        Some(store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?)
-    } else {
-        None
-    };
+    // What the edit takes that the lifecycle guards (the flag, critical permissions): the
+    // directory's facts, held again at write time.
+    let held = EditFacts::read(&mut conn, tenant, &before, &before_account, &after_account).await?;
     let obligations = match tenant.policy.lifecycle() {
         Some(_) => {
             let ch = lifecycle::changes_in(
@@ -1971,9 +1968,7 @@ pub async fn update(
                     before: before_account,
                     after: after_account,
                     current_password_verified,
-                    facts: ChangeFacts {
-                        active_super_admins: supers.map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
-                    },
+                    facts: held.facts(),
                     lang,
                 },
                 now(),
@@ -2027,17 +2022,6 @@ pub async fn update(
             end_sessions(&mut tx, &mut after, &obligations, &mut done).await?;
         }
         store::update_user(&mut tx, &mut after, at).await?;
-        if let Some(n) = supers {
-            store::recheck_super_admins(
-                &mut tx,
-                app.db.backend(),
-                &tenant.policy,
-                &before,
-                Some(&after),
-                n,
-            )
-            .await?;
-        }
         store::set_keys(&mut tx, &tenant.id, &after.id, &decision.checks).await?;
         store::sync_roles(
             &mut tx, &tenant.id, &after.id, &added, &removed, &actor.id, at,
@@ -2056,6 +2040,8 @@ pub async fn update(
             .cloned()
             .collect();
         store::sync_groups(&mut tx, &tenant.id, &after.id, &g_add, &g_rm, &actor.id, at).await?;
+        held.recheck(&mut tx, app.db.backend(), &tenant.policy, &before, &after)
+            .await?;
         audit
             .write(
                 &mut tx,
@@ -2286,8 +2272,15 @@ pub async fn transition(
     )
     .await?;
     if transition_guarded(tenant, &d) {
-        store::recheck_sole_holder(&mut tx, app.db.backend(), &tenant.policy, &before, now())
-            .await?;
+        store::recheck_sole_holder(
+            &mut tx,
+            app.db.backend(),
+            &tenant.policy,
+            &before,
+            None,
+            now(),
+        )
+        .await?;
     }
     audit
         .write(
@@ -2356,6 +2349,99 @@ pub(crate) fn delete_request(
         actor_permissions: perms,
         lang,
     })
+}
+
+/// The lifecycle facts the server reads from its own directory for an edit: what it takes
+/// that the lifecycle's guards protect.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct EditFacts {
+    /// When the edit takes the super-administrator flag: the tenant's count of active super
+    /// administrators (`activeSuperAdmins`).
+    supers: Option<i64>,
+    /// The critical permissions the edit takes from the user's organisation
+    /// ([`access::critical_permissions_lost`]), when the policy guards their sole holder.
+    lost: Vec<String>,
+    /// When it takes any: those only this user holds (`soleHolderOf`).
+    sole: Option<Vec<String>>,
+}
+
+impl EditFacts {
+    /// The facts of an edit of `before` (stored) from `before_account` to `after_account`
+    /// (as the kernel sees them).
+    ///
+    /// # Errors
+    /// A role or group the policy does not declare; database errors.
+    pub(crate) async fn read(
+        conn: &mut AnyConnection,
+        tenant: &Tenant,
+        before: &UserRow,
+        before_account: &Account,
+        after_account: &Account,
+    ) -> Result<EditFacts, ApiError> {
+        let supers = if before_account.super_admin && !after_account.super_admin {
+            Some(store::active_super_admins(conn, &tenant.id, &tenant.policy).await?)
+        } else {
+            None
+        };
+        let guard = lifecycle::Guard::SoleCriticalHolder;
+        let lost = if guarded(tenant, Lifecycle::Transition, guard)
+            || guarded(tenant, Lifecycle::Deletion, guard)
+        {
+            access::critical_permissions_lost(&tenant.policy, before_account, after_account, now())?
+        } else {
+            Vec::new()
+        };
+        let sole = if lost.is_empty() {
+            None
+        } else {
+            Some(
+                store::sole_holder_of(
+                    conn,
+                    &tenant.id,
+                    &tenant.policy,
+                    before,
+                    &BTreeSet::new(),
+                    now(),
+                )
+                .await?,
+            )
+        };
+        Ok(EditFacts { supers, lost, sole })
+    }
+
+    /// The kernel's facts.
+    pub(crate) fn facts(&self) -> ChangeFacts {
+        ChangeFacts {
+            active_super_admins: self.supers.map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+            sole_holder_of: self.sole.clone(),
+        }
+    }
+
+    /// Holds the guards again inside the write's transaction, after the write of `after`
+    /// (its roles and groups included): the last super administrator
+    /// ([`store::recheck_super_admins`]) and the sole holders of what the edit takes
+    /// ([`store::recheck_sole_holder`]).
+    ///
+    /// # Errors
+    /// [`ApiError::Conflict`] (`stale_user`) when the directory changed since the
+    /// decision; database errors.
+    pub(crate) async fn recheck(
+        &self,
+        tx: &mut AnyConnection,
+        backend: crate::db::Backend,
+        policy: &Policy,
+        before: &UserRow,
+        after: &UserRow,
+    ) -> Result<(), ApiError> {
+        if let Some(n) = self.supers {
+            store::recheck_super_admins(tx, backend, policy, before, Some(after), n).await?;
+        }
+        if self.sole.is_some() {
+            store::recheck_sole_holder(tx, backend, policy, before, Some(&self.lost), now())
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 /// The lifecycle facts the server reads from its own directory for a status change or a
@@ -2565,8 +2651,15 @@ pub async fn delete(
         Lifecycle::Deletion,
         lifecycle::Guard::SoleCriticalHolder,
     ) {
-        store::recheck_sole_holder(&mut tx, app.db.backend(), &tenant.policy, &before, now())
-            .await?;
+        store::recheck_sole_holder(
+            &mut tx,
+            app.db.backend(),
+            &tenant.policy,
+            &before,
+            None,
+            now(),
+        )
+        .await?;
     }
     audit
         .write(

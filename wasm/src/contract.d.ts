@@ -1818,6 +1818,15 @@ export interface ChangeFacts {
    * edit may then not take from the last.
    */
   activeSuperAdmins?: number | null;
+  /**
+   * The critical permissions the edited account holds and no other account of its
+   * organisation does, as for a transition (R004-09): asked only when the edit takes
+   * critical permissions from the account (`access::critical_permissions_lost`: a role
+   * withdrawn, a group left, a move to another organisation) and the policy's
+   * transitions or deletion guard them (`soleCriticalHolder`), which the edit may then
+   * not take from their sole holder.
+   */
+  soleHolderOf?: string[] | null;
 }
 /**
  * The input of [`Op::Changes`].
@@ -2014,6 +2023,15 @@ export interface ChangeFacts1 {
    * edit may then not take from the last.
    */
   activeSuperAdmins?: number | null;
+  /**
+   * The critical permissions the edited account holds and no other account of its
+   * organisation does, as for a transition (R004-09): asked only when the edit takes
+   * critical permissions from the account (`access::critical_permissions_lost`: a role
+   * withdrawn, a group left, a move to another organisation) and the policy's
+   * transitions or deletion guard them (`soleCriticalHolder`), which the edit may then
+   * not take from their sole holder.
+   */
+  soleHolderOf?: string[] | null;
 }
 /**
  * A question validation cannot answer itself.

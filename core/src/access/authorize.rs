@@ -612,6 +612,32 @@ pub fn critical_permissions_held(
     Ok(held)
 }
 
+/// The critical permissions (R004-09) an edit takes from its organisation's holders: those
+/// `before` holds ([`critical_permissions_held`]) that `after` does not, or all of them when
+/// the edit moves the account to another organisation (its old organisation loses the
+/// holder whatever the account keeps). An edit that withdraws a role, or a group bringing
+/// one, is the case: the lifecycle's `soleCriticalHolder` guard then holds for the edit as
+/// it holds for a deactivation. None under a policy without an access section.
+///
+/// # Errors
+/// As [`effective_roles`] (a role or group of either account the policy does not declare).
+pub fn critical_permissions_lost(
+    policy: &Policy,
+    before: &Account,
+    after: &Account,
+    now: Timestamp,
+) -> Result<Vec<String>, AccessError> {
+    if policy.access().is_none() {
+        return Ok(Vec::new());
+    }
+    let mut lost = critical_permissions_held(policy, before, now)?;
+    if !lost.is_empty() && before.organization == after.organization {
+        let kept = critical_permissions_held(policy, after, now)?;
+        lost.retain(|p| !kept.contains(p));
+    }
+    Ok(lost)
+}
+
 /// A set of role indices, iterated in increasing order: a bit set, without allocation, for
 /// policies of up to 128 roles, a sorted list otherwise.
 #[derive(Debug, Clone)]

@@ -27,7 +27,8 @@ mod spec;
 pub(crate) use authorize::LazyDeny;
 pub use authorize::{
     AccessError, AccessErrorKind, AuthorizeRequest, AuthzDecision, RoleChange, Target, authorize,
-    critical_permissions_held, effective_roles, is_group_member, permissions_over, permitted_among,
+    critical_permissions_held, critical_permissions_lost, effective_roles, is_group_member,
+    permissions_over, permitted_among,
 };
 pub use compile::CompiledAccess;
 pub(crate) use compile::compile;

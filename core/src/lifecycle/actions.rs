@@ -11,7 +11,7 @@ use super::transition::{GuardContext, GuardOutcome, check_guard, record_of};
 use super::{
     AuditEntry, ChangeEffect, Decision, DeleteMode, Deny, DenyCode, DenyKind, LifecycleError,
     Obligation, ResetMethod, TransitionFacts, actor_allowed, effective_status, hash_of,
-    lifecycle_of, not_permitted,
+    lifecycle_of, missing_facts, not_permitted, one,
 };
 use crate::Policy;
 use crate::checks::date::Timestamp;
@@ -23,12 +23,6 @@ use crate::violation::Params;
 
 /// The facts a deletion's blockers need (the same as a transition's).
 pub type DeleteFacts = TransitionFacts;
-
-fn one(key: &str, value: impl Into<Value>) -> Params {
-    let mut p = Params::new();
-    p.insert(key.to_owned(), value.into());
-    p
-}
 
 fn mode_name(m: DeleteMode) -> &'static str {
     match m {
@@ -234,13 +228,7 @@ pub fn delete(
         }
     }
     if !missing.is_empty() {
-        d.deny = Some(Deny::new(
-            DenyKind::MissingFact,
-            DenyCode::MissingFact,
-            "facts",
-            one("facts", missing),
-            lang,
-        ));
+        d.deny = Some(missing_facts(missing, lang));
         return Ok(d);
     }
     if spec.confirmation && !req.confirmed {
@@ -318,12 +306,20 @@ pub struct ChangeFacts {
     /// edit may then not take from the last.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub active_super_admins: Option<u32>,
+    /// The critical permissions the edited account holds and no other account of its
+    /// organisation does, as for a transition (R004-09): asked only when the edit takes
+    /// critical permissions from the account (`access::critical_permissions_lost`: a role
+    /// withdrawn, a group left, a move to another organisation) and the policy's
+    /// transitions or deletion guard them (`soleCriticalHolder`), which the edit may then
+    /// not take from their sole holder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sole_holder_of: Option<Vec<String>>,
 }
 
 impl ChangeFacts {
     /// Whether no fact is given.
     pub fn is_empty(&self) -> bool {
-        self.active_super_admins.is_none()
+        self.active_super_admins.is_none() && self.sole_holder_of.is_none()
     }
 }
 
@@ -426,8 +422,19 @@ struct ChangeInput<'a> {
     after: &'a Account,
     changed: Vec<String>,
     current_password_verified: Option<bool>,
-    active_super_admins: Option<u32>,
+    facts: &'a ChangeFacts,
     lang: Lang,
+}
+
+/// Whether one of the policy's transitions, or its deletion's blockers, applies `guard`:
+/// an edit that would do what the guard prevents is held to it too.
+fn guarded_anywhere(lc: &super::CompiledLifecycle, guard: Guard) -> bool {
+    let spec = lc.spec();
+    spec.transitions
+        .iter()
+        .flat_map(|t| &t.guards)
+        .chain(spec.deletion.iter().flat_map(|d| &d.blockers))
+        .any(|g| *g == guard)
 }
 
 /// Whether the edit takes the super-administrator flag from the last active one, under a
@@ -437,21 +444,39 @@ fn last_super_admin_edit(
     lc: &super::CompiledLifecycle,
     input: &ChangeInput<'_>,
 ) -> Result<bool, &'static str> {
-    let spec = lc.spec();
-    let guarded = spec
-        .transitions
-        .iter()
-        .flat_map(|t| &t.guards)
-        .chain(spec.deletion.iter().flat_map(|d| &d.blockers))
-        .any(|g| *g == Guard::LastSuperAdmin);
+    let guarded = guarded_anywhere(lc, Guard::LastSuperAdmin);
     let active = lc.status(&input.before.status).is_some_and(|s| s.login);
     if !(guarded && active && input.before.super_admin && !input.after.super_admin) {
         return Ok(false);
     }
-    match input.active_super_admins {
+    match input.facts.active_super_admins {
         None => Err("activeSuperAdmins"),
         Some(n) => Ok(n <= 1),
     }
+}
+
+/// The critical permissions the edit takes from their sole holder (R004-09), under a
+/// policy whose transitions or deletion guard them (`soleCriticalHolder`): the same guard,
+/// for a role withdrawn, a group left or a move to another organisation instead of the
+/// status. Empty when the edit takes none; `Err` names the missing fact.
+fn sole_holder_edit(
+    policy: &Policy,
+    lc: &super::CompiledLifecycle,
+    input: &ChangeInput<'_>,
+    now: Timestamp,
+) -> Result<Result<Vec<String>, &'static str>, LifecycleError> {
+    if !guarded_anywhere(lc, Guard::SoleCriticalHolder) {
+        return Ok(Ok(Vec::new()));
+    }
+    let lost = crate::access::critical_permissions_lost(policy, input.before, input.after, now)
+        .map_err(|e| LifecycleError::from_access(&e))?;
+    if lost.is_empty() {
+        return Ok(Ok(lost));
+    }
+    Ok(match &input.facts.sole_holder_of {
+        None => Err("soleHolderOf"),
+        Some(sole) => Ok(lost.into_iter().filter(|p| sole.contains(p)).collect()),
+    })
 }
 
 fn decide_changes(
@@ -514,6 +539,9 @@ fn decide_changes(
         ));
         return Ok(d);
     }
+    // The guards of what the edit takes away (the flag, critical permissions): a denial
+    // first, then every fact the edit needs, named at once.
+    let mut missing = Vec::new();
     match last_super_admin_edit(lc, &input) {
         Ok(false) => {}
         Ok(true) => {
@@ -526,16 +554,25 @@ fn decide_changes(
             ));
             return Ok(d);
         }
-        Err(fact) => {
+        Err(fact) => missing.push(fact.to_owned()),
+    }
+    match sole_holder_edit(policy, lc, &input, now)? {
+        Ok(taken) if taken.is_empty() => {}
+        Ok(taken) => {
             d.deny = Some(Deny::new(
-                DenyKind::MissingFact,
-                DenyCode::MissingFact,
-                "facts",
-                one("facts", vec![fact.to_owned()]),
+                DenyKind::Forbidden,
+                DenyCode::SoleCriticalHolder,
+                Guard::SoleCriticalHolder.as_str(),
+                one("permissions", taken),
                 lang,
             ));
             return Ok(d);
         }
+        Err(fact) => missing.push(fact.to_owned()),
+    }
+    if !missing.is_empty() {
+        d.deny = Some(missing_facts(missing, lang));
+        return Ok(d);
     }
     let password = has("password");
     // One's own password: the current one when the policy asks for it, and never against a
@@ -633,7 +670,7 @@ pub fn changes_in(
             after: &req.after,
             changed: changed_fields(&req.before, &req.after),
             current_password_verified: req.current_password_verified,
-            active_super_admins: req.facts.active_super_admins,
+            facts: &req.facts,
             lang: req.lang,
         },
         now,
@@ -705,7 +742,7 @@ pub fn changes(
             after: &req.after,
             changed: changed_fields(&req.before, &req.after),
             current_password_verified: req.current_password_verified,
-            active_super_admins: req.facts.active_super_admins,
+            facts: &req.facts,
             lang: req.lang,
         },
         now,
@@ -731,7 +768,7 @@ pub fn password_change(
             after: &req.target,
             changed: vec!["password".into()],
             current_password_verified: req.current_password_verified,
-            active_super_admins: None,
+            facts: &ChangeFacts::default(),
             lang: req.lang,
         },
         now,

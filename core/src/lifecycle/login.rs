@@ -393,15 +393,7 @@ pub fn can_login(
         }
     }
     if !missing.is_empty() {
-        let mut p = Params::new();
-        p.insert("facts".into(), missing.into());
-        d.deny = Some(Deny::new(
-            DenyKind::MissingFact,
-            DenyCode::MissingFact,
-            "facts",
-            p,
-            lang,
-        ));
+        d.deny = Some(super::missing_facts(missing, lang));
         return Ok(d);
     }
     d.decision = Decision::Allow;

@@ -83,6 +83,25 @@ impl Deny {
     }
 }
 
+/// Parameters of one entry.
+pub(crate) fn one(key: &str, value: impl Into<serde_json::Value>) -> Params {
+    let mut p = Params::new();
+    p.insert(key.to_owned(), value.into());
+    p
+}
+
+/// The denial of a decision that needs these facts from its caller (`missing_fact`, every
+/// one named in `params.facts`).
+pub(crate) fn missing_facts(facts: Vec<String>, lang: Lang) -> Deny {
+    Deny::new(
+        DenyKind::MissingFact,
+        DenyCode::MissingFact,
+        "facts",
+        one("facts", facts),
+        lang,
+    )
+}
+
 /// Something the caller must do when it carries out an allowed decision.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

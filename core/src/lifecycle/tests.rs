@@ -1060,6 +1060,7 @@ fn the_last_super_admin_cannot_lose_the_flag_by_an_edit() {
         current_password_verified: None,
         facts: ChangeFacts {
             active_super_admins: Some(1),
+            sole_holder_of: None,
         },
         lang: Lang::En,
     };
@@ -1415,4 +1416,110 @@ fn r002_08_verification_flags() {
 #[test]
 fn r004_01_new_user_is_active() {
     assert_eq!(initial_status(&policy()).unwrap(), "active");
+}
+
+#[test]
+fn r004_09_an_edit_cannot_take_a_critical_permission_from_its_sole_holder() {
+    let mut doc = doc_with(lifecycle());
+    doc["access"] = json!({
+        "modules": { "users": ["read", "update", "delete", "status"], "approvals": ["approve"] },
+        "roles": {
+            "approver": { "permissions": [{ "allow": "approvals.approve", "scope": "organization" }] },
+            "clerk": { "permissions": [{ "allow": "users.read", "scope": "organization" }] }
+        },
+        "groups": { "approvers": { "roles": ["approver"] } },
+        "criticalPermissions": ["approvals.approve"]
+    });
+    let p = Policy::from_value(doc).unwrap();
+    let mut before = user("u");
+    before.roles = vec!["approver".into(), "clerk".into()];
+    let code = |before: &Account, after: &Account, sole: Option<Vec<&str>>| {
+        let r = ChangeRequest {
+            actor: admin(),
+            before: before.clone(),
+            after: after.clone(),
+            current_password_verified: None,
+            facts: ChangeFacts {
+                active_super_admins: None,
+                sole_holder_of: sole.map(|s| s.into_iter().map(str::to_owned).collect()),
+            },
+            lang: Lang::En,
+        };
+        let d = changes(&p, &r, now()).unwrap();
+        (
+            d.deny
+                .as_ref()
+                .map_or_else(|| "allow".to_owned(), |x| x.code.clone().into_owned()),
+            d.deny.map(|x| x.params),
+        )
+    };
+    // The role withdrawn from the only approver: refused, the permission named.
+    let mut after = before.clone();
+    after.roles = vec!["clerk".into()];
+    let (c, params) = code(&before, &after, Some(vec!["approvals.approve"]));
+    assert_eq!(c, "sole_critical_holder");
+    assert_eq!(params.unwrap()["permissions"], json!(["approvals.approve"]));
+    // Another approver exists: allowed. Unknown: the fact is asked.
+    assert_eq!(code(&before, &after, Some(vec![])).0, "allow");
+    let (c, params) = code(&before, &after, None);
+    assert_eq!(c, "missing_fact");
+    assert_eq!(params.unwrap()["facts"], json!(["soleHolderOf"]));
+    // The same permission through a group, the group left.
+    let mut grouped = user("u");
+    grouped.groups = vec!["approvers".into()];
+    let mut left = grouped.clone();
+    left.groups.clear();
+    assert_eq!(
+        code(&grouped, &left, Some(vec!["approvals.approve"])).0,
+        "sole_critical_holder"
+    );
+    // The role kept through a group while the direct one goes: nothing is taken.
+    let mut kept = after.clone();
+    kept.groups = vec!["approvers".into()];
+    assert_eq!(code(&before, &kept, None).0, "allow");
+    // A move to another organisation takes the holder from the old one, roles and all.
+    let mut moved = before.clone();
+    moved.organization = Some("globex".into());
+    assert_eq!(
+        code(&before, &moved, Some(vec!["approvals.approve"])).0,
+        "sole_critical_holder"
+    );
+    // An edit that takes nothing critical needs no fact: another field, a non-critical role.
+    let mut renamed = before.clone();
+    renamed
+        .attributes
+        .insert("firstName".into(), json!("Grace"));
+    assert_eq!(code(&before, &renamed, None).0, "allow");
+    let mut no_clerk = before.clone();
+    no_clerk.roles = vec!["approver".into()];
+    assert_eq!(code(&before, &no_clerk, None).0, "allow");
+    // An inactive account holds nothing: nothing to take.
+    let mut asleep = before.clone();
+    asleep.status = "inactive".into();
+    let mut asleep_after = after.clone();
+    asleep_after.status = "inactive".into();
+    assert_eq!(code(&asleep, &asleep_after, None).0, "allow");
+    // A policy that guards no sole holder lets the role go.
+    fn unguard(v: &mut Value) {
+        match v {
+            Value::Array(a) => {
+                a.retain(|g| g != "soleCriticalHolder");
+                a.iter_mut().for_each(unguard);
+            }
+            Value::Object(o) => o.values_mut().for_each(unguard),
+            _ => {}
+        }
+    }
+    let mut open_doc = serde_json::to_value(p.document()).unwrap();
+    unguard(&mut open_doc);
+    let open = Policy::from_value(open_doc).unwrap();
+    let r = ChangeRequest {
+        actor: admin(),
+        before: before.clone(),
+        after,
+        current_password_verified: None,
+        facts: ChangeFacts::default(),
+        lang: Lang::En,
+    };
+    assert!(changes(&open, &r, now()).unwrap().allowed());
 }

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::{
     AuditEntry, CompiledLifecycle, Decision, Deny, DenyCode, DenyKind, Guard, LifecycleError,
     Obligation, Requirement, TransitionEffect, actor_allowed, effective_status, hash_of,
-    lifecycle_of, not_permitted,
+    lifecycle_of, missing_facts, not_permitted, one,
 };
 use crate::Policy;
 use crate::checks::date::{Date, Timestamp};
@@ -143,12 +143,6 @@ pub(crate) struct GuardContext<'a> {
     pub(crate) suggestion: Option<&'a str>,
     pub(crate) now: Timestamp,
     pub(crate) lang: Lang,
-}
-
-fn one(key: &str, value: impl Into<Value>) -> Params {
-    let mut p = Params::new();
-    p.insert(key.to_owned(), value.into());
-    p
 }
 
 pub(crate) fn check_guard(g: Guard, cx: &GuardContext<'_>) -> GuardOutcome {
@@ -579,16 +573,7 @@ pub fn transition(
     }
     if !missing.is_empty() {
         let facts: Vec<String> = missing.iter().map(|s| (*s).to_owned()).collect();
-        return deny(
-            decision,
-            Deny::new(
-                DenyKind::MissingFact,
-                DenyCode::MissingFact,
-                "facts",
-                one("facts", facts),
-                lang,
-            ),
-        );
+        return deny(decision, missing_facts(facts, lang));
     }
     if let (Some(at), Some(tmp)) = (until, &to_spec.temporary) {
         obligations.push(Obligation::ScheduleExpiry {

@@ -259,6 +259,8 @@ async fn lifecycle(env: &Env) {
     assert_eq!(b["deny"]["code"], "reason_required", "{b}");
     let (s, b) = decide(env, &admin, "transition", json!({"target": customer, "to": "suspended", "reason": "x", "durationDays": 1, "facts": {"activeSuperAdmins": 9}})).await;
     refused(s, &b, "input.facts.activeSuperAdmins");
+    let (s, b) = decide(env, &admin, "transition", json!({"target": customer, "to": "suspended", "reason": "x", "durationDays": 1, "facts": {"soleHolderOf": []}})).await;
+    refused(s, &b, "input.facts.soleHolderOf");
     // A guard fed by the caller's fact (bookings are not in the directory).
     let (s, b) = decide(
         env,
@@ -292,6 +294,28 @@ async fn lifecycle(env: &Env) {
     assert_eq!(b["user"]["status"], "active", "{b}");
 }
 on_both!(lifecycle);
+
+/// Directory mode reads who else holds a critical permission (R004-09) as the status
+/// route does: the PRS demo's only approver is not deactivated in a dry decision either,
+/// and a caller may not say otherwise.
+async fn the_directory_knows_the_sole_holders(env: &Env) {
+    let demo = env.demo("prs-procurement").await;
+    let key = env.key("prs-procurement", "service").await;
+    let admin = Auth::key(&key, &demo_user(&demo, "admin").id);
+    let approver = demo_user(&demo, "approver").id.clone();
+    let leave = json!({"target": approver, "to": "inactive", "reason": "left", "facts": {"pendingApprovals": 0}});
+    let (s, b) = decide(env, &admin, "transition", leave).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["deny"]["code"], "sole_critical_holder", "{b}");
+    assert_eq!(
+        b["deny"]["params"]["permissions"],
+        json!(["requisitions.approve"]),
+        "{b}"
+    );
+    let (s, b) = decide(env, &admin, "transition", json!({"target": approver, "to": "inactive", "reason": "left", "facts": {"pendingApprovals": 0, "soleHolderOf": []}})).await;
+    refused(s, &b, "input.facts.soleHolderOf");
+}
+on_both!(the_directory_knows_the_sole_holders);
 
 /// Stateless mode: admin keys only; every operation of the contract answers over HTTP.
 /// A stateless authorization whose facts all come from the caller: a manager reads a

@@ -178,6 +178,7 @@ async fn the_last_holders_cannot_both_leave_at_once(env: &Env) {
                 backend,
                 &policy,
                 &before,
+                None,
                 Timestamp::from_unix(1_900_000_000),
             )
             .await;
@@ -244,6 +245,94 @@ async fn a_bulk_item_holds_the_guard_at_write_time(env: &Env) {
     assert_eq!(env.stored_status(&second).await, "inactive");
 }
 on_both!(a_bulk_item_holds_the_guard_at_write_time);
+
+/// An edit of `id` with `body`.
+async fn edit(env: &Env, auth: &Auth, id: &str, body: Value) -> (StatusCode, Value) {
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{id}"),
+            auth,
+            Some(body),
+        )
+        .await;
+    (s, v)
+}
+
+/// The user type (PRS's role field) of user `id`, as stored.
+async fn stored_type(env: &Env, id: &str) -> Value {
+    let mut conn = env.app.db.pool().acquire().await.unwrap();
+    let row = store::user(&mut conn, PRS, id).await.unwrap().unwrap();
+    row.document["userType"].clone()
+}
+
+/// An edit may not take a critical permission from its only holder either (R004-09, as
+/// a deactivation may not): the PRS approver's user type (its role) changed is refused,
+/// the permission named, and nothing is written; with a second approver it goes through.
+async fn an_edit_cannot_take_the_only_holders_permission(env: &Env) {
+    let users = env.demo(PRS).await;
+    let admin = demo_user(&users, "admin");
+    let approver = demo_user(&users, "approver").id.clone();
+    let key = env.key(PRS, "service").await;
+    let as_admin = Auth::key(&key, &admin.id);
+    let (s, v) = edit(env, &as_admin, &approver, json!({"userType": "requester"})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "sole_critical_holder", "{v}");
+    assert_eq!(
+        v["deny"]["params"]["permissions"],
+        json!(["requisitions.approve"]),
+        "{v}"
+    );
+    assert_eq!(stored_type(env, &approver).await, "approver");
+    // An edit that keeps the role needs nothing of the guard.
+    let (s, v) = edit(env, &as_admin, &approver, json!({"lastName": "Kept"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
+    let second = new_approver(env, &as_admin, &admin.id, "ann2").await;
+    let (s, v) = edit(env, &as_admin, &approver, json!({"userType": "requester"})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(stored_type(env, &approver).await, "requester");
+    // The second is now the only one.
+    let (s, v) = edit(env, &as_admin, &second, json!({"userType": "viewer"})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "sole_critical_holder", "{v}");
+    assert_eq!(stored_type(env, &second).await, "approver");
+}
+on_both!(an_edit_cannot_take_the_only_holders_permission);
+
+/// The edit holds the guard at write time: the other approver leaves in a transaction
+/// held open while the edit decides (so the decision counts on them) and committed while
+/// it waits to write; the edit then fails as a conflict and the role stays.
+async fn an_edit_holds_the_guard_at_write_time(env: &Env) {
+    let (as_admin, first, second) = two_approvers(env).await;
+    let mut conn = env.app.db.pool().acquire().await.unwrap();
+    let mut leaving = store::user(&mut conn, PRS, &second).await.unwrap().unwrap();
+    drop(conn);
+    leaving.status = "inactive".into();
+    let mut tx = env.app.db.begin_write().await.unwrap();
+    if env.app.db.backend() == warden_server::db::Backend::Postgres {
+        sqlx::query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE")
+            .bind(PRS)
+            .fetch_optional(&mut *tx)
+            .await
+            .unwrap();
+    }
+    store::update_user(&mut tx, &mut leaving, 1_900_000_000)
+        .await
+        .unwrap();
+    let change = edit(env, &as_admin, &first, json!({"userType": "requester"}));
+    let release = async {
+        // Long enough for the request to decide and reach its write.
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        tx.commit().await.unwrap();
+    };
+    let ((s, v), ()) = tokio::join!(change, release);
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["errors"][0]["code"], "stale_user", "{v}");
+    assert_eq!(stored_type(env, &first).await, "approver");
+    assert_eq!(env.stored_status(&second).await, "inactive");
+}
+on_both!(an_edit_holds_the_guard_at_write_time);
 
 /// A dry run decides a status change as the change would be decided (the same facts) and
 /// writes nothing: what a console shows before the administrator applies it.
@@ -455,3 +544,52 @@ async fn pending_approvals_are_the_callers_fact(env: &Env) {
     );
 }
 on_both!(pending_approvals_are_the_callers_fact);
+
+/// A group left is an edit of the user's groups: through the members route as through
+/// `PATCH`, it may not take a critical permission from its only holder (R004-09). The HR
+/// policy made to guard `roles.assign` (only `hrAdmin` holds it): Paul holds it through
+/// `hr-admins`, Hugo directly; Paul leaves while Hugo holds it too, and once Hugo's role
+/// is gone, Paul's membership is the last and stays.
+async fn a_group_left_cannot_take_the_only_holders_permission(env: &Env) {
+    const HR: &str = "hr-platform";
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr").id.clone();
+    let paul = demo_user(&users, "paul").id.clone();
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr);
+    env.edit_policy(HR, |doc| {
+        doc["access"]["criticalPermissions"] = json!(["roles.assign"]);
+        let deactivate = &mut doc["lifecycle"]["transitions"][0];
+        deactivate["guards"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!("soleCriticalHolder"));
+    })
+    .await;
+    let member = format!("/api/v1/groups/hr-admins/members/{paul}");
+    let (s, v, _) = env.call(Method::PUT, &member, &as_hr, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v, _) = env.call(Method::DELETE, &member, &as_hr, None).await;
+    assert_eq!(s, StatusCode::OK, "Hugo holds it too: {v}");
+    let (s, v, _) = env.call(Method::PUT, &member, &as_hr, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // Hugo's own role goes: Paul holds it through the group.
+    let (s, v) = edit(env, &as_hr, &hr, json!({"roles": ["employee"]})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let as_paul = Auth::key(&key, &paul);
+    let (s, v, _) = env.call(Method::DELETE, &member, &as_paul, None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "sole_critical_holder", "{v}");
+    assert_eq!(
+        v["deny"]["params"]["permissions"],
+        json!(["roles.assign"]),
+        "{v}"
+    );
+    let (s, v) = edit(env, &as_paul, &paul, json!({"groups": []})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "sole_critical_holder", "{v}");
+    let mut conn = env.app.db.pool().acquire().await.unwrap();
+    let row = store::user(&mut conn, HR, &paul).await.unwrap().unwrap();
+    assert_eq!(row.groups, ["hr-admins"], "the membership stays");
+}
+on_both!(a_group_left_cannot_take_the_only_holders_permission);
