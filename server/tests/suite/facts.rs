@@ -200,19 +200,14 @@ async fn the_last_holders_cannot_both_leave_at_once(env: &Env) {
 }
 on_both!(the_last_holders_cannot_both_leave_at_once);
 
-/// A bulk request's status change holds the guard at write time too: the other approver
-/// leaves in a transaction still open while the request decides (so the decision counts
-/// on them), and commits while the request waits to write; the item then fails as a
-/// conflict, reported, and the approver stays.
-async fn a_bulk_item_holds_the_guard_at_write_time(env: &Env) {
-    let (as_admin, first, second) = two_approvers(env).await;
+/// The deactivation of PRS user `id`, written in a transaction left open for the caller
+/// to commit: SQLite's writers wait on it (`BEGIN IMMEDIATE`); on PostgreSQL it holds the
+/// tenant's row, which the write-time rechecks lock.
+async fn leaves_held_open(env: &Env, id: &str) -> sqlx::Transaction<'static, sqlx::Any> {
     let mut conn = env.app.db.pool().acquire().await.unwrap();
-    let mut leaving = store::user(&mut conn, PRS, &second).await.unwrap().unwrap();
+    let mut leaving = store::user(&mut conn, PRS, id).await.unwrap().unwrap();
     drop(conn);
     leaving.status = "inactive".into();
-    // The other approver's deactivation, written and held open: SQLite's writers wait on
-    // it (`BEGIN IMMEDIATE`); on PostgreSQL it holds the tenant's row, which the recheck
-    // locks.
     let mut tx = env.app.db.begin_write().await.unwrap();
     if env.app.db.backend() == warden_server::db::Backend::Postgres {
         sqlx::query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE")
@@ -224,6 +219,16 @@ async fn a_bulk_item_holds_the_guard_at_write_time(env: &Env) {
     store::update_user(&mut tx, &mut leaving, 1_900_000_000)
         .await
         .unwrap();
+    tx
+}
+
+/// A bulk request's status change holds the guard at write time too: the other approver
+/// leaves in a transaction still open while the request decides (so the decision counts
+/// on them), and commits while the request waits to write; the item then fails as a
+/// conflict, reported, and the approver stays.
+async fn a_bulk_item_holds_the_guard_at_write_time(env: &Env) {
+    let (as_admin, first, second) = two_approvers(env).await;
+    let tx = leaves_held_open(env, &second).await;
     let bulk = env.call(
         Method::POST,
         "/api/v1/bulk",
@@ -305,21 +310,7 @@ on_both!(an_edit_cannot_take_the_only_holders_permission);
 /// it waits to write; the edit then fails as a conflict and the role stays.
 async fn an_edit_holds_the_guard_at_write_time(env: &Env) {
     let (as_admin, first, second) = two_approvers(env).await;
-    let mut conn = env.app.db.pool().acquire().await.unwrap();
-    let mut leaving = store::user(&mut conn, PRS, &second).await.unwrap().unwrap();
-    drop(conn);
-    leaving.status = "inactive".into();
-    let mut tx = env.app.db.begin_write().await.unwrap();
-    if env.app.db.backend() == warden_server::db::Backend::Postgres {
-        sqlx::query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE")
-            .bind(PRS)
-            .fetch_optional(&mut *tx)
-            .await
-            .unwrap();
-    }
-    store::update_user(&mut tx, &mut leaving, 1_900_000_000)
-        .await
-        .unwrap();
+    let tx = leaves_held_open(env, &second).await;
     let change = edit(env, &as_admin, &first, json!({"userType": "requester"}));
     let release = async {
         // Long enough for the request to decide and reach its write.
