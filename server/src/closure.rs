@@ -107,6 +107,25 @@ pub async fn stored_manager(
         .await
 }
 
+/// Whether `other` is `user` or below it, as the closure stores the hierarchy now.
+///
+/// # Errors
+/// Database errors.
+pub async fn is_below_or_same(
+    conn: &mut AnyConnection,
+    user: &str,
+    other: &str,
+) -> Result<bool, sqlx::Error> {
+    let hit: Option<String> = sqlx::query_scalar(
+        "SELECT descendant_id FROM user_closure WHERE ancestor_id = $1 AND descendant_id = $2",
+    )
+    .bind(user)
+    .bind(other)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(hit.is_some() || user == other)
+}
+
 /// Before a user row is removed: its reports' subtrees are cut from everything above it
 /// (their `manager_id` then names no user, and a recursive walk would no longer reach
 /// them either); its own rows go with the row (`ON DELETE CASCADE`).

@@ -226,6 +226,8 @@ pub async fn revoke_sessions(
         .execute(&mut *tx)
         .await?
         .rows_affected();
+    // Every way in the user has open ends with them, a reset link in flight too.
+    store::void_reset_tokens(&mut tx, &tenant.id, id).await?;
     audit_entry(&mut tx, caller, "sessions.revoke", id, decision, request_id).await?;
     tx.commit().await?;
     Ok(json!({"user": id, "sessionEpoch": epoch, "sessionsEnded": ended}))

@@ -564,6 +564,24 @@ pub async fn update_user(
         .await?
         .is_some_and(|m| m != u.manager);
     if moved {
+        // The decision refused a manager below the user, on the hierarchy it read; two
+        // moves decided at once (X under Y, Y under X) would each pass it. The hierarchy
+        // is read again here, after the other's write: on PostgreSQL with the tenant's
+        // row locked first (SQLite's write transactions are serialised already).
+        if conn.backend_name() == "PostgreSQL" {
+            sqlx::query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE")
+                .bind(&u.tenant)
+                .fetch_optional(&mut *conn)
+                .await?;
+        }
+        if let Some(m) = u.manager.as_deref()
+            && crate::closure::is_below_or_same(conn, &u.id, m).await?
+        {
+            return Err(stale(format!(
+                "user `{m}` was moved below user `{}` while this request was being decided; read them again and retry",
+                u.id
+            )));
+        }
         crate::closure::set_manager(conn, &u.tenant, &u.id, u.manager.as_deref()).await?;
     }
     let written = bind_user(
@@ -580,6 +598,16 @@ pub async fn update_user(
     if written != 1 {
         return Err(stale_user(&u.id));
     }
+    // A reset token is issued under a status (`reset::issue`): once the user is written in
+    // another, it is void for good, not again usable when the user returns to the first.
+    sqlx::query(
+        "DELETE FROM password_reset_tokens WHERE tenant_id = $1 AND user_id = $2 AND status <> $3",
+    )
+    .bind(&u.tenant)
+    .bind(&u.id)
+    .bind(&u.status)
+    .execute(&mut *conn)
+    .await?;
     // The row as now stored: its views show the version the next edit must name.
     u.version += 1;
     Ok(())
@@ -874,6 +902,25 @@ pub async fn revoke_sessions(conn: &mut AnyConnection, u: &mut UserRow) -> Resul
     u.session_epoch += 1;
     sqlx::query("DELETE FROM sessions WHERE user_id = $1")
         .bind(&u.id)
+        .execute(&mut *conn)
+        .await?;
+    void_reset_tokens(conn, &u.tenant, &u.id).await
+}
+
+/// Drops the user's outstanding password-reset tokens: a way in that an ended session,
+/// a status change or a deletion must not leave open (a token issued before a
+/// deactivation would otherwise work again once the user is reactivated).
+///
+/// # Errors
+/// Database errors.
+pub async fn void_reset_tokens(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    user: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM password_reset_tokens WHERE tenant_id = $1 AND user_id = $2")
+        .bind(tenant)
+        .bind(user)
         .execute(&mut *conn)
         .await?;
     Ok(())

@@ -16,6 +16,7 @@ use proptest::test_runner::{Config, TestRunner};
 use serde_json::{Map, Value, json};
 use warden_core::access::{Filter, SqlOptions, SubtreeStrategy};
 use warden_server::closure;
+use warden_server::error::ApiError;
 use warden_server::seed::DEMO_PASSWORD;
 use warden_server::store::{self, UserRow};
 
@@ -2093,6 +2094,131 @@ async fn a_reset_token_is_issued_delivered_and_redeemed_once(env: &Env) {
     );
 }
 on_both!(a_reset_token_is_issued_delivered_and_redeemed_once);
+
+/// A reset token is a way in, and goes where the user's other ways in go: a status change
+/// voids it for good (a deactivated user reactivated later does not find it usable again),
+/// and so does ending the user's sessions.
+async fn a_reset_token_dies_with_a_status_change_or_the_sessions(env: &Env) {
+    const CRM: &str = "crm";
+    let users = env.demo(CRM).await;
+    let admin = demo_user(&users, "admin");
+    let rep = demo_user(&users, "rep");
+    let key = env.key(CRM, "admin").await;
+    let as_admin = &Auth::key(&key, &admin.id);
+    let user_path = |tail: &str| format!("/api/v1/users/{}/{tail}", rep.id);
+    let issue = || async {
+        // The one message the new token is in.
+        sqlx::query("DELETE FROM outbox WHERE user_id = $1")
+            .bind(&rep.id)
+            .execute(env.app.db.pool())
+            .await
+            .unwrap();
+        let (s, v, _) = env
+            .call(
+                Method::POST,
+                &user_path("password-reset"),
+                as_admin,
+                Some(json!({"method": "token"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let payload = text(
+            env,
+            "SELECT payload FROM outbox WHERE user_id = $1 AND kind = 'issueResetToken'",
+            &rep.id,
+        )
+        .await
+        .unwrap();
+        serde_json::from_str::<Value>(&payload).unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let status = |to: &'static str| async move {
+        let body = json!({"to": to, "reason": "a test"});
+        let (s, v, _) = env
+            .call(Method::POST, &user_path("status"), as_admin, Some(body))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    };
+    let redeem = |token: String| async move {
+        let body = json!({"tenant": CRM, "token": token, "password": "Vq8!rT#2mLp9zXw"});
+        let (s, v, _) = env
+            .call(
+                Method::POST,
+                "/api/v1/password-reset",
+                &Auth::None,
+                Some(body),
+            )
+            .await;
+        (s, v)
+    };
+
+    let token = issue().await;
+    status("inactive").await;
+    status("active").await;
+    let (s, v) = redeem(token).await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "back in its status, the token is still void: {v}"
+    );
+
+    let token = issue().await;
+    let (s, v, _) = env
+        .call(Method::DELETE, &user_path("sessions"), as_admin, None)
+        .await;
+    assert!(s.is_success(), "{s} {v}");
+    let (s, v) = redeem(token).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+
+    // Untouched, a token still works.
+    let token = issue().await;
+    let (s, v) = redeem(token).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+on_both!(a_reset_token_dies_with_a_status_change_or_the_sessions);
+
+/// Two moves decided at once, each on a hierarchy where it makes no cycle (X under Y, Y
+/// under X): the second to write finds the other's write and fails as a conflict (409
+/// `stale_user`, the client reads again and gets `manager_cycle`), not a database error,
+/// and the hierarchy keeps no cycle.
+async fn crossed_manager_moves_are_a_conflict(env: &Env) {
+    let users = env.demo(HR).await;
+    let (hr, manager) = (demo_user(&users, "hr"), demo_user(&users, "manager"));
+    let mut conn = env.app.db.pool().acquire().await.unwrap();
+    let mut x = store::user(&mut conn, HR, &hr.id).await.unwrap().unwrap();
+    let mut y = store::user(&mut conn, HR, &manager.id)
+        .await
+        .unwrap()
+        .unwrap();
+    drop(conn);
+    x.manager = Some(y.id.clone());
+    y.manager = Some(x.id.clone());
+    let mut tx = env.app.db.begin_write().await.unwrap();
+    store::update_user(&mut tx, &mut x, 1_900_000_000)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let mut tx = env.app.db.begin_write().await.unwrap();
+    match store::update_user(&mut tx, &mut y, 1_900_000_000).await {
+        Err(ApiError::Conflict { errors }) => assert_eq!(errors[0].code, "stale_user"),
+        other => panic!("expected a conflict, got {other:?}"),
+    }
+    drop(tx);
+    let mut conn = env.app.db.pool().acquire().await.unwrap();
+    assert!(
+        closure::is_below_or_same(&mut conn, &y.id, &x.id)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !closure::is_below_or_same(&mut conn, &x.id, &y.id)
+            .await
+            .unwrap()
+    );
+}
+on_both!(crossed_manager_moves_are_a_conflict);
 
 /// A query parameter the route does not know is a 400 naming it, not silently dropped (a
 /// typo such as `?confrim=true` would otherwise change what the request does).
