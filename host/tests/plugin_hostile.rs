@@ -18,8 +18,8 @@ use plugin_common::{
 };
 use serde_json::{Value, json};
 use warden_host::plugin::{
-    FailurePolicy, Fault, Limits, LoadError, PluginSpec, Registry, Runtime, RuntimeConfig,
-    SettingsError, TenantSettings,
+    CACHE_CAPACITY, FailurePolicy, Fault, Limits, LoadError, PluginSpec, Registry, Runtime,
+    RuntimeConfig, SettingsError, TenantSettings,
 };
 
 fn hostile(mode: &str) -> PluginSpec {
@@ -798,6 +798,37 @@ fn compilation_is_rate_limited_per_tenant_and_cache_hits_are_free() {
     r.load("good", TenantSettings::default(), vec![spec(3)])
         .unwrap();
     assert_eq!(runtime.cached(), 3);
+}
+
+/// A tenant replacing its plugin again and again (each version new bytes) does not make
+/// the process keep every old version compiled: the cache holds what tenants use and the
+/// last few (`CACHE_CAPACITY`), and the memory of the others is given back.
+#[test]
+fn replaced_plugins_do_not_pile_up_in_the_cache() {
+    let runtime = Runtime::with_config(RuntimeConfig {
+        compiles_per_minute: 100,
+        ..RuntimeConfig::default()
+    })
+    .unwrap();
+    let r = Registry::new(Arc::clone(&runtime));
+    let base = component("hostile");
+    for n in 0..12 {
+        let spec = PluginSpec {
+            wasm: variant(&base, n),
+            config: json!({"mode": "none"}),
+        };
+        r.load("busy", TenantSettings::default(), vec![spec])
+            .unwrap();
+        assert!(
+            runtime.cached() <= CACHE_CAPACITY,
+            "after {} versions: {} alive",
+            n + 1,
+            runtime.cached()
+        );
+    }
+    // Once no tenant uses them, only the recent ones are kept.
+    r.unload("busy");
+    assert_eq!(runtime.cached(), CACHE_CAPACITY);
 }
 
 #[test]

@@ -82,8 +82,8 @@ use warden_core::model::Account;
 use warden_core::policy::Mode;
 use warden_core::validate::{ValidationDecision, ValidationFacts};
 use warden_host::plugin::{
-    Decided, LoadError, PluginSpec, PluginStatus, Registry, Runtime, RuntimeConfig, SettingsError,
-    TenantPlugins, TenantSettings,
+    Decided, Limits, LoadError, PluginSpec, PluginStatus, Registry, Runtime, RuntimeConfig,
+    SettingsError, TenantPlugins, TenantSettings,
 };
 
 use crate::app::{App, Tenant, now};
@@ -131,8 +131,107 @@ pub struct Plugins {
     /// When [`warm`] last failed to load each tenant's set: it tries again only after
     /// [`WARM_RETRY`] (the decisions that need the set still try every time).
     warm_failed: Mutex<HashMap<String, std::time::Instant>>,
-    admin: Mutex<()>,
+    /// Each tenant's administration lock: one change of a tenant's plugins or settings
+    /// at a time, and other tenants' changes never wait for it.
+    admin: Mutex<HashMap<String, Arc<Mutex<()>>>>,
     optimize_plugin_code: bool,
+}
+
+impl Plugins {
+    /// Holds `tenant`'s administration lock until the guard is dropped.
+    async fn administer(&self, tenant: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = Arc::clone(
+            self.admin
+                .lock()
+                .await
+                .entry(tenant.to_owned())
+                .or_default(),
+        );
+        lock.lock_owned().await
+    }
+}
+
+/// The limits a tenant may set, at most: the host's hard caps ([`Limits::CAPS`]), but for
+/// the structural limits, which bound what compiling a plugin costs the whole process
+/// (its time, its memory, the one compilation at a time every tenant's loads wait for):
+/// those stay at most at the host's defaults, the operator's choice, not a tenant's. A
+/// tenant may lower any limit.
+pub const TENANT_CAPS: Limits = Limits {
+    max_module_bytes: Limits::DEFAULT.max_module_bytes,
+    max_nesting: Limits::DEFAULT.max_nesting,
+    max_functions: Limits::DEFAULT.max_functions,
+    max_function_bytes: Limits::DEFAULT.max_function_bytes,
+    max_types: Limits::DEFAULT.max_types,
+    max_core_instances: Limits::DEFAULT.max_core_instances,
+    max_memories: Limits::DEFAULT.max_memories,
+    max_tables: Limits::DEFAULT.max_tables,
+    ..Limits::CAPS
+};
+
+/// Checks the structural limits of `settings` against [`TENANT_CAPS`] (the host checks
+/// the others against its own caps).
+fn within_tenant_caps(settings: &TenantSettings) -> Result<(), SettingsError> {
+    let (l, c) = (&settings.limits, &TENANT_CAPS);
+    let structural: [(&'static str, u64, u64); 8] = [
+        (
+            "maxModuleBytes",
+            l.max_module_bytes as u64,
+            c.max_module_bytes as u64,
+        ),
+        ("maxNesting", l.max_nesting.into(), c.max_nesting.into()),
+        (
+            "maxFunctions",
+            l.max_functions.into(),
+            c.max_functions.into(),
+        ),
+        (
+            "maxFunctionBytes",
+            l.max_function_bytes.into(),
+            c.max_function_bytes.into(),
+        ),
+        ("maxTypes", l.max_types.into(), c.max_types.into()),
+        (
+            "maxCoreInstances",
+            l.max_core_instances.into(),
+            c.max_core_instances.into(),
+        ),
+        ("maxMemories", l.max_memories.into(), c.max_memories.into()),
+        ("maxTables", l.max_tables.into(), c.max_tables.into()),
+    ];
+    for (limit, value, cap) in structural {
+        if value > cap {
+            return Err(SettingsError::AboveCap { limit, value, cap });
+        }
+    }
+    Ok(())
+}
+
+/// A tenant's set loaded under a check key to be judged before it is stored: unloaded
+/// when dropped, so that its compiled plugins stay alive (in the compile cache) until the
+/// set is swapped in.
+struct CheckedSet {
+    registry: Arc<Registry>,
+    key: String,
+}
+
+impl CheckedSet {
+    /// Loads `specs` under `settings` as `tenant`'s candidate set.
+    async fn load(
+        registry: Arc<Registry>,
+        tenant: &str,
+        settings: TenantSettings,
+        specs: Vec<PluginSpec>,
+    ) -> Result<(CheckedSet, Result<Vec<PluginStatus>, LoadError>), ApiError> {
+        let key = format!("\u{0}check:{tenant}");
+        let checked = load_blocking(Arc::clone(&registry), key.clone(), settings, specs).await?;
+        Ok((CheckedSet { registry, key }, checked))
+    }
+}
+
+impl Drop for CheckedSet {
+    fn drop(&mut self) {
+        self.registry.unload(&self.key);
+    }
 }
 
 /// How long [`warm`] leaves a tenant whose set failed to load before it tries again: a
@@ -1034,7 +1133,7 @@ async fn upload(
             ),
         });
     }
-    let _one_at_a_time = app.plugins.admin.lock().await;
+    let _one_at_a_time = app.plugins.administer(&tenant).await;
     let registry = app.plugins.registry()?;
     let mut conn = app.db.pool().acquire().await?;
     let settings = stored_settings(&mut conn, &tenant).await?;
@@ -1078,9 +1177,8 @@ async fn upload(
         Some(slot) => *slot = name.as_str(),
         None => names.push(name.as_str()),
     }
-    let check_key = format!("\u{0}check:{tenant}");
-    let checked = load_blocking(Arc::clone(&registry), check_key.clone(), settings, specs).await?;
-    registry.unload(&check_key);
+    let (_held, checked) =
+        CheckedSet::load(Arc::clone(&registry), &tenant, settings, specs).await?;
     let statuses = checked.map_err(|e| load_error(&e, &names))?;
     let status = statuses
         .get(index)
@@ -1180,7 +1278,7 @@ async fn remove(
 ) -> Result<Json<Value>, ApiError> {
     require_admin(&caller)?;
     let tenant = caller.tenant.id.clone();
-    let _one_at_a_time = app.plugins.admin.lock().await;
+    let _one_at_a_time = app.plugins.administer(&tenant).await;
     let at = now().unix();
     let mut tx = app.db.begin_write().await?;
     let before =
@@ -1236,9 +1334,7 @@ async fn read_settings(
     require_admin(&caller)?;
     let mut conn = app.db.pool().acquire().await?;
     let s = stored_settings(&mut conn, &caller.tenant.id).await?;
-    Ok(Json(
-        json!({"settings": s, "caps": warden_host::plugin::Limits::CAPS}),
-    ))
+    Ok(Json(json!({"settings": s, "caps": TENANT_CAPS})))
 }
 
 async fn replace_settings(
@@ -1262,8 +1358,9 @@ async fn replace_settings(
         }
     })?;
     settings.check().map_err(|e| settings_error(&e))?;
+    within_tenant_caps(&settings).map_err(|e| settings_error(&e))?;
     let tenant = caller.tenant.id.clone();
-    let _one_at_a_time = app.plugins.admin.lock().await;
+    let _one_at_a_time = app.plugins.administer(&tenant).await;
     // The stored plugins must still load under the new limits.
     let mut conn = app.db.pool().acquire().await?;
     let rows = stored(&mut conn, &tenant).await?;
@@ -1278,10 +1375,7 @@ async fn replace_settings(
                 config: s.config,
             })
             .collect();
-        let check_key = format!("\u{0}check:{tenant}");
-        let checked =
-            load_blocking(Arc::clone(&registry), check_key.clone(), settings, specs).await?;
-        registry.unload(&check_key);
+        let (_held, checked) = CheckedSet::load(registry, &tenant, settings, specs).await?;
         let names: Vec<&str> = names.iter().map(String::as_str).collect();
         checked.map_err(|e| load_error(&e, &names))?;
     }
@@ -1324,4 +1418,28 @@ async fn replace_settings(
     tx.commit().await?;
     let out = json!({"settings": settings, "generation": generation});
     Ok(Json(reload_after_change(&app, &tenant, out).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::time::Duration;
+
+    use super::Plugins;
+
+    /// One tenant's plugin administration (an upload compiling for seconds) holds its own
+    /// tenant's next change, never another tenant's.
+    #[tokio::test]
+    async fn administration_locks_are_per_tenant() {
+        let plugins = Plugins::default();
+        let held = plugins.administer("a").await;
+        let other = tokio::time::timeout(Duration::from_secs(5), plugins.administer("b")).await;
+        assert!(other.is_ok(), "another tenant does not wait");
+        let same = tokio::time::timeout(Duration::from_millis(50), plugins.administer("a")).await;
+        assert!(same.is_err(), "the same tenant waits");
+        drop(held);
+        let again = tokio::time::timeout(Duration::from_secs(5), plugins.administer("a")).await;
+        assert!(again.is_ok());
+    }
 }

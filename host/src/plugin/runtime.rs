@@ -38,8 +38,55 @@ use super::{ContentHash, FoundVersion, INTERFACE_PACKAGE, SUPPORTED_VERSIONS};
 /// deadline of a call is counted in these ticks, so it is precise to about 1 ms.
 pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 
-/// Most compiled plugins kept in the cache; beyond it, entries no tenant uses are dropped.
-pub const CACHE_CAPACITY: usize = 256;
+/// Compiled plugins the cache keeps alive after every tenant stopped using them: the last
+/// 4 compiled or found there. A compiled plugin costs far more memory than its bytes
+/// (tens of MiB for a 2 MiB module), so the cache holds the plugins in use by reference
+/// only: they live as long as a tenant's set holds them, and these few recent ones for a
+/// reload of the same bytes (a version put back, a set checked and then swapped in).
+/// Replacing a plugin again and again therefore keeps at most this many old ones.
+pub const CACHE_CAPACITY: usize = 4;
+
+/// The compile cache: every compiled plugin still alive, by content hash, and the recent
+/// ones kept alive ([`CACHE_CAPACITY`]).
+#[derive(Default)]
+struct Cache {
+    alive: HashMap<ContentHash, std::sync::Weak<CompiledPlugin>>,
+    recent: std::collections::VecDeque<Arc<CompiledPlugin>>,
+}
+
+impl Cache {
+    /// The compiled plugin of `hash`, if still alive; marked recent.
+    fn get(&mut self, hash: &ContentHash) -> Option<Arc<CompiledPlugin>> {
+        let hit = self.alive.get(hash).and_then(std::sync::Weak::upgrade);
+        match &hit {
+            Some(p) => self.touch(p),
+            None => {
+                self.alive.remove(hash);
+            }
+        }
+        hit
+    }
+
+    /// Keeps `plugin` alive as the most recent, dropping the oldest beyond the capacity
+    /// and the entries of plugins nobody holds any more.
+    fn touch(&mut self, plugin: &Arc<CompiledPlugin>) {
+        self.recent.retain(|p| !Arc::ptr_eq(p, plugin));
+        self.recent.push_back(Arc::clone(plugin));
+        while self.recent.len() > CACHE_CAPACITY {
+            self.recent.pop_front();
+        }
+        self.alive.retain(|_, w| w.strong_count() > 0);
+    }
+
+    fn insert(&mut self, plugin: &Arc<CompiledPlugin>) {
+        self.alive.insert(plugin.hash, Arc::downgrade(plugin));
+        self.touch(plugin);
+    }
+
+    fn len(&self) -> usize {
+        self.alive.values().filter(|w| w.strong_count() > 0).count()
+    }
+}
 
 /// With the pooling allocator on Linux 6.7 or later (the `PAGEMAP_SCAN` ioctl), how many
 /// bytes of a linear memory's pages a plugin wrote are kept resident when its instance
@@ -317,7 +364,7 @@ pub struct Runtime {
     engine: Engine,
     linker: Linker<StoreData>,
     core_linker: Linker<StoreData>,
-    cache: Mutex<HashMap<ContentHash, Arc<CompiledPlugin>>>,
+    cache: Mutex<Cache>,
     /// Held while compiling: one compilation at a time, so that peak compiler memory
     /// does not multiply with concurrent loads.
     compiling: Mutex<()>,
@@ -788,7 +835,7 @@ impl Runtime {
             engine,
             linker,
             core_linker,
-            cache: Mutex::new(HashMap::new()),
+            cache: Mutex::new(Cache::default()),
             compiling: Mutex::new(()),
             slots: Gate::new(rc.max_concurrent_instances),
             cpu: CpuGate::new(rc.max_running_calls, rc.max_running_per_tenant),
@@ -843,7 +890,8 @@ impl Runtime {
             });
         }
         let hash = ContentHash(Sha256::digest(bytes).into());
-        if let Some(hit) = self.lock_cache().get(&hash).cloned() {
+        let hit = self.lock_cache().get(&hash);
+        if let Some(hit) = hit {
             hit.structure.check(limits)?;
             return Ok(hit);
         }
@@ -900,11 +948,7 @@ impl Runtime {
             size: bytes.len(),
             structure,
         });
-        let mut cache = self.lock_cache();
-        if cache.len() >= CACHE_CAPACITY {
-            cache.retain(|_, p| Arc::strong_count(p) > 1);
-        }
-        cache.insert(hash, Arc::clone(&compiled));
+        self.lock_cache().insert(&compiled);
         Ok(compiled)
     }
 
@@ -976,12 +1020,13 @@ impl Runtime {
         (r.map(|i| (i.name, i.version)), stats)
     }
 
-    /// How many compiled plugins the cache holds.
+    /// How many compiled plugins are alive: in use by a tenant, or among the recent ones
+    /// the cache keeps ([`CACHE_CAPACITY`]).
     pub fn cached(&self) -> usize {
         self.lock_cache().len()
     }
 
-    fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<ContentHash, Arc<CompiledPlugin>>> {
+    fn lock_cache(&self) -> std::sync::MutexGuard<'_, Cache> {
         self.cache.lock().unwrap_or_else(PoisonError::into_inner)
     }
 

@@ -990,6 +990,31 @@ async fn hostile_uploads_are_refused(env: &Env) {
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
     assert_eq!(v["code"], "invalid_settings");
     assert_eq!(v["field"], "settings.limits.fuel", "{v}");
+    // The limits that bound what a compilation costs the whole process are the
+    // operator's: a tenant may not raise them above the defaults, even within the host's
+    // caps (a 64 MiB module would hold every tenant's loads behind its compilation).
+    for (limit, value) in [
+        ("maxModuleBytes", json!(64 << 20)),
+        ("maxFunctions", json!(100_000)),
+    ] {
+        let (s, v, _) = env
+            .call(
+                Method::PUT,
+                "/api/v1/plugin-settings",
+                &admin,
+                Some(json!({ "limits": { limit: value } })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+        assert_eq!(v["code"], "invalid_settings", "{v}");
+        assert_eq!(v["field"], format!("settings.limits.{limit}"), "{v}");
+    }
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/plugin-settings", &admin, None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["caps"]["maxModuleBytes"], 2 << 20, "{v}");
+    assert_eq!(v["caps"]["fuel"], 1_000_000_000, "{v}");
     // Nothing was stored.
     let (s, v, _) = env.call(Method::GET, "/api/v1/plugins", &admin, None).await;
     assert_eq!(s, StatusCode::OK);
