@@ -530,21 +530,34 @@ async fn directory_mode(
                 let input = Value::Object(input);
                 return Ok(crate::plugins::compose(app, tenant, op, &input, first).await?);
             }
-            // An update of a stored user does not collide with itself: a user the actor
-            // may read (an id the body names is no excuse for a collision otherwise).
+            // The store answers (is this email taken?) only to a caller who could learn it
+            // by the write itself: an update of a user the actor may update (which does
+            // not collide with itself), or a creation by an actor who may create users
+            // somewhere. Anyone else would have an oracle of the tenant's addresses: the
+            // checks are then left open, as the kernel asked them.
             let named_self = input
                 .get("user")
                 .and_then(|u| u.get("id"))
                 .and_then(Value::as_str)
                 .map(str::to_owned);
-            let self_id = match (named_self, caller.actor.as_ref()) {
+            let (entitled, self_id) = match (named_self, caller.actor.as_ref()) {
                 (Some(id), Some(a))
-                    if crate::users::may_read(app, &mut conn, tenant, a, &id).await? =>
+                    if crate::users::may_act(app, &mut conn, tenant, a, &id, "users.update")
+                        .await? =>
                 {
-                    Some(id)
+                    (true, Some(id))
                 }
-                _ => None,
+                (_, Some(a)) => (
+                    crate::users::may_create_somewhere(tenant, a).unwrap_or(false),
+                    None,
+                ),
+                (_, None) => (matches!(caller.credential, Credential::AdminKey(_)), None),
             };
+            if !entitled {
+                drop(conn);
+                let input = Value::Object(input);
+                return Ok(crate::plugins::compose(app, tenant, op, &input, first).await?);
+            }
             let mut facts = store::answer_checks(&mut conn, t, &checks, self_id.as_deref()).await?;
             // A duplicate names its holder only to an actor who may read it.
             crate::users::conceal_holders(

@@ -84,15 +84,7 @@ pub async fn import(
     let actor = caller.actor()?;
     // An import creates users: an actor whose `users.create` reaches nobody may neither
     // commit nor preview one (a preview answers which keys the directory holds).
-    let create =
-        warden_core::access::scope(&tenant.policy, &actor.account(), "users.create", now())
-            .map_err(ApiError::from)?;
-    if matches!(create.filter, warden_core::access::Filter::None) {
-        return Err(ApiError::Forbidden {
-            deny: None,
-            reason: "an import creates users: the actor may not create users",
-        });
-    }
+    users::require_create_somewhere(tenant, actor)?;
     let format = match q.format.as_deref() {
         None | Some("csv") => ImportFormat::Csv,
         Some("jsonl") => ImportFormat::JsonLines,

@@ -277,6 +277,22 @@ pub(crate) async fn may_read(
     actor: &UserRow,
     id: &str,
 ) -> Result<bool, ApiError> {
+    may_act(app, conn, tenant, actor, id, "users.read").await
+}
+
+/// Whether `actor` may do `action` to the live user `id` of the tenant: the kernel, then
+/// the tenant's plugins ([`may_read`] for `users.read`).
+///
+/// # Errors
+/// As [`may_read`].
+pub(crate) async fn may_act(
+    app: &App,
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    actor: &UserRow,
+    id: &str,
+    action: &str,
+) -> Result<bool, ApiError> {
     let Some(target) = store::user(conn, &tenant.id, id)
         .await?
         .filter(|u| u.deleted_at.is_none())
@@ -287,7 +303,7 @@ pub(crate) async fn may_read(
     let t = Target::from(&target.account());
     let req = AuthorizeRequest {
         actor: actor.account(),
-        action: "users.read".to_owned(),
+        action: action.to_owned(),
         target: t.clone(),
         change: None,
     };
@@ -298,8 +314,8 @@ pub(crate) async fn may_read(
         now(),
         crate::extract::NEUTRAL_LANG,
     ) {
-        Ok(read) if read.allowed() => {
-            crate::plugins::allows(app, tenant, actor.account(), "users.read", t, &read).await
+        Ok(d) if d.allowed() => {
+            crate::plugins::allows(app, tenant, actor.account(), action, t, &d).await
         }
         _ => Ok(false),
     }
@@ -1077,6 +1093,37 @@ pub(crate) struct CreateJudged {
     pub(crate) groups: Option<GroupQuestion>,
 }
 
+/// Whether `actor` may create users anywhere: the policy's create action (`users.create`
+/// when it names none) reaches some account, its scope is not empty. Asked before a
+/// creation's record is validated against the directory: the validation answers which
+/// keys the directory holds (an e-mail address taken), which only an actor who could
+/// learn it by creating users may ask.
+///
+/// # Errors
+/// The kernel's refusal of the action (a policy without access rules, an undeclared
+/// action).
+pub(crate) fn may_create_somewhere(tenant: &Tenant, actor: &UserRow) -> Result<bool, ApiError> {
+    let action = tenant.policy.create_action().unwrap_or("users.create");
+    let scope = access::scope(&tenant.policy, &actor.account(), action, now())?;
+    Ok(!matches!(scope.filter, access::Filter::None))
+}
+
+/// [`may_create_somewhere`], or 403: a creation (a create, an import, its preview) by an
+/// actor who may create no user is refused before anything is validated.
+///
+/// # Errors
+/// [`ApiError::Forbidden`]; as [`may_create_somewhere`].
+pub(crate) fn require_create_somewhere(tenant: &Tenant, actor: &UserRow) -> Result<(), ApiError> {
+    if may_create_somewhere(tenant, actor)? {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden {
+            deny: None,
+            reason: "the actor may not create users",
+        })
+    }
+}
+
 /// A create's decisions after its record's validation, but for its plugins: the kernel's
 /// authorization of the policy's create action on the account `u` (the roles it is given
 /// granted by the creation: who may grant them, the policy's combinations, its minimum of
@@ -1241,6 +1288,8 @@ pub async fn create_item(
     } else {
         Mode::Create
     };
+    // Before the record meets the directory (which would tell a taken address).
+    require_create_somewhere(tenant, actor)?;
     let account = new_account(tenant, actor, body)?;
     let record = &account.record;
     let plain = account.password(tenant);

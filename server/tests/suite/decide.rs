@@ -171,9 +171,11 @@ async fn directory_mode(env: &Env) {
         "{b}"
     );
 
-    // Validate: the store answers uniqueness (sophie's e-mail is taken); facts are refused.
+    // Validate: the store answers uniqueness (sophie's e-mail is taken) to HR, who may
+    // create users; facts are refused.
+    let as_hr = Auth::key(&key, &id("hr"));
     let record = json!({"firstName": "Sophie", "lastName": "Martin", "email": "sophie.martin@company.com", "jobTitle": "QA Engineer", "manager": id("manager"), "status": "active", "organization": "company"});
-    let (s, b) = decide(env, &as_manager, "validate", json!({"user": record})).await;
+    let (s, b) = decide(env, &as_hr, "validate", json!({"user": record})).await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["complete"], true, "{b}");
     assert!(
@@ -186,7 +188,7 @@ async fn directory_mode(env: &Env) {
     );
     let (s, b) = decide(
         env,
-        &as_manager,
+        &as_hr,
         "validate",
         json!({"user": record, "facts": {"unique": {}}}),
     )
@@ -194,8 +196,49 @@ async fn directory_mode(env: &Env) {
     refused(s, &b, "input.facts");
     let mut fresh = record.clone();
     fresh["email"] = json!("sophie.martin2@company.com");
-    let (_, b) = decide(env, &as_manager, "validate", json!({"user": fresh})).await;
+    let (_, b) = decide(env, &as_hr, "validate", json!({"user": fresh})).await;
     assert_eq!(b["valid"], true, "{b}");
+    assert_eq!(b["complete"], true, "{b}");
+    // An actor who may create no user (the manager, Sophie) gets no oracle of the
+    // tenant's addresses: the store's checks are left open, as the kernel asked them.
+    for who in [&as_manager, &as_sophie] {
+        let (s, b) = decide(env, who, "validate", json!({"user": record})).await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        assert_eq!(b["complete"], false, "{b}");
+        assert!(!b.to_string().contains("duplicate"), "{b}");
+        assert!(
+            b["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["check"] == "email_unique" && c["answered"] == false),
+            "{b}"
+        );
+    }
+    // An update is answered to an actor who may make it: HR editing Sophie (her own
+    // address is no collision), not Sophie, whom HR's policy does not let edit herself.
+    let mut own = record.clone();
+    own["id"] = json!(id("sophie"));
+    let update = json!({"mode": "update", "user": own});
+    let (_, b) = decide(env, &as_hr, "validate", update.clone()).await;
+    assert_eq!(
+        (&b["complete"], &b["valid"]),
+        (&json!(true), &json!(true)),
+        "{b}"
+    );
+    let (_, b) = decide(env, &as_sophie, "validate", update).await;
+    assert_eq!(b["complete"], false, "{b}");
+    // Nor is the create route an oracle: refused before the record meets the directory.
+    let (s, b, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_sophie,
+            Some(record.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
+    assert!(!b.to_string().contains("duplicate"), "{b}");
 
     // Login gate and effective status from the stored account.
     let (s, b) = decide(env, &as_manager, "login", json!({"account": id("sophie")})).await;
@@ -502,6 +545,14 @@ on_both!(password_and_login);
 /// it. A `user.id` in the body excuses a collision only with a user the actor may read.
 async fn duplicate_names_only_a_holder_the_actor_may_read(env: &Env) {
     let demo = env.demo("hr-platform").await;
+    // The manager may create users in their team: the store answers them.
+    env.edit_policy("hr-platform", |doc| {
+        doc["access"]["roles"]["manager"]["permissions"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"allow": "users.create", "scope": "team", "depth": 1}));
+    })
+    .await;
     let key = env.key("hr-platform", "service").await;
     let id = |n: &str| demo_user(&demo, n).id.clone();
     let as_manager = Auth::key(&key, &id("manager"));
