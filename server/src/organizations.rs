@@ -377,6 +377,29 @@ pub async fn update(
         .is_some_and(|l| l.spec().login.organization_must_be_active);
     let mut obligations = Vec::new();
     if was_active && !active && gates {
+        // The last active super administrators may not be locked out with their
+        // organisation, under a policy that keeps the last one (`lastSuperAdmin`): the
+        // tenant would be left with nobody to administer it. Read after the write, in its
+        // transaction (the tenant's row locked on PostgreSQL, as the status rechecks do).
+        use crate::users::{Lifecycle, guarded};
+        let guard = warden_core::lifecycle::Guard::LastSuperAdmin;
+        if (guarded(tenant, Lifecycle::Transition, guard)
+            || guarded(tenant, Lifecycle::Deletion, guard))
+            && crate::store::super_admins_locked_out(
+                &mut tx,
+                app.db.backend(),
+                &tenant.id,
+                &tenant.policy,
+                id,
+            )
+            .await?
+        {
+            tx.rollback().await?;
+            return Err(ApiError::Forbidden {
+                deny: None,
+                reason: "last_super_admin: the organisation holds the last active super administrators; make an account of another organisation super administrator first",
+            });
+        }
         let ended = sqlx::query(
             "UPDATE users SET session_epoch = session_epoch + 1, version = version + 1 WHERE tenant_id = $1 AND organization_id = $2",
         )
@@ -387,6 +410,13 @@ pub async fn update(
         .rows_affected();
         sqlx::query(
             "DELETE FROM sessions WHERE tenant_id = $1 AND user_id IN (SELECT id FROM users WHERE tenant_id = $1 AND organization_id = $2)",
+        )
+        .bind(&tenant.id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "DELETE FROM password_reset_tokens WHERE tenant_id = $1 AND user_id IN (SELECT id FROM users WHERE tenant_id = $1 AND organization_id = $2)",
         )
         .bind(&tenant.id)
         .bind(id)

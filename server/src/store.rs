@@ -953,6 +953,53 @@ pub async fn active_super_admins(
     q.fetch_one(&mut *conn).await
 }
 
+/// Whether deactivating organisation `org` (already written inactive in the caller's
+/// transaction) locks out the tenant's last active super administrators: some are in it,
+/// and none is left who can sign in, in no organisation or in an active one. On
+/// PostgreSQL the tenant's row is locked first, so two deactivations at once cannot each
+/// count on the other's organisation.
+///
+/// # Errors
+/// Database errors.
+pub async fn super_admins_locked_out(
+    conn: &mut AnyConnection,
+    backend: crate::db::Backend,
+    tenant: &str,
+    policy: &warden_core::Policy,
+    org: &str,
+) -> Result<bool, sqlx::Error> {
+    if backend == crate::db::Backend::Postgres {
+        sqlx::query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE")
+            .bind(tenant)
+            .fetch_optional(&mut *conn)
+            .await?;
+    }
+    let statuses = policy.login_statuses();
+    if statuses.is_empty() {
+        return Ok(false);
+    }
+    let list: Vec<String> = (0..statuses.len()).map(|i| format!("${}", i + 3)).collect();
+    let sql = format!(
+        "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND super_admin = 1 AND status IN ({}) AND deleted_at IS NULL AND {{}}",
+        list.join(", ")
+    );
+    let mut counts = [0i64; 2];
+    let conditions = [
+        "organization_id = $2",
+        "(organization_id IS NULL OR (organization_id <> $2 AND organization_id NOT IN (SELECT id FROM organizations WHERE tenant_id = $1 AND active = 0)))",
+    ];
+    for (n, condition) in counts.iter_mut().zip(conditions) {
+        let sql = sql.replace("{}", condition);
+        let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(tenant).bind(org);
+        for status in &statuses {
+            q = q.bind(status);
+        }
+        *n = q.fetch_one(&mut *conn).await?;
+    }
+    let [inside, elsewhere] = counts;
+    Ok(inside > 0 && elsewhere == 0)
+}
+
 /// How many users [`sole_holder_of`] reads per query.
 const HOLDERS_PAGE: i64 = 500;
 

@@ -140,8 +140,9 @@ pub(crate) async fn refuse_unchanged(
     Ok(())
 }
 
-/// Ends every session of `u` (the caller's too) when its password is replaced, whatever
-/// the policy's obligations (`obligations`, already carried out into `done`): a session
+/// Ends every session of `u` (the caller's too) when its password is replaced, or when it
+/// is moved into an inactive organisation ([`moved_into_inactive`]), whatever the
+/// policy's obligations (`obligations`, already carried out into `done`): a session
 /// opened with the old password must not outlive it, nor change the new one (an
 /// administrator's reset would otherwise be undone by whoever holds such a session).
 pub(crate) async fn end_sessions(
@@ -155,6 +156,31 @@ pub(crate) async fn end_sessions(
         done.push(serde_json::to_value(Obligation::RevokeSessions)?);
     }
     Ok(())
+}
+
+/// Whether the edit moves the user into an inactive organisation under a policy whose
+/// sign-in needs an active one: its sessions end then, as a deactivation of the
+/// organisation ends its users' (a session must not outlive what signing in again would
+/// refuse).
+///
+/// # Errors
+/// Database errors.
+async fn moved_into_inactive(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    before: &UserRow,
+    after: &UserRow,
+) -> Result<bool, ApiError> {
+    let gates = tenant
+        .policy
+        .lifecycle()
+        .is_some_and(|l| l.spec().login.organization_must_be_active);
+    match &after.organization {
+        Some(org) if gates && after.organization != before.organization => {
+            Ok(store::organization_active(conn, &tenant.id, org).await? == Some(false))
+        }
+        _ => Ok(false),
+    }
 }
 
 /// The status a new record names: a string, or none (absent or `null`: the lifecycle's
@@ -2067,7 +2093,7 @@ pub async fn update(
     let password_set = after.password_hash != before.password_hash;
     let written: Result<Vec<Value>, ApiError> = async {
         let mut done = apply_obligations(&mut tx, &mut after, &obligations, &actor.id, at).await?;
-        if password_set {
+        if password_set || moved_into_inactive(&mut tx, tenant, &before, &after).await? {
             end_sessions(&mut tx, &mut after, &obligations, &mut done).await?;
         }
         store::update_user(&mut tx, &mut after, at).await?;

@@ -947,6 +947,90 @@ on_both!(organizations_crud);
 /// one organisation to a reader): a second spelling is a 409 at `id` naming the existing
 /// one, the stored id keeps its spelling, and the database refuses a twin even when the
 /// API is bypassed. Another tenant has ids of its own. References from users stay exact.
+/// The organisation of the last active super administrator is not deactivated (she would
+/// be locked out with it, and the tenant left with nobody to administer it); once an
+/// account of another organisation is super administrator, it is. A user moved into an
+/// inactive organisation loses its sessions, as its users do when it is deactivated.
+async fn organisations_keep_the_last_super_admin_and_end_moved_sessions(env: &Env) {
+    let users = env.demo(PPP).await;
+    let (ada, bob, carla) = (
+        demo_user(&users, "admin"),
+        demo_user(&users, "bob"),
+        demo_user(&users, "carla"),
+    );
+    let key = env.key(PPP, "service").await;
+    let as_ada = Auth::key(&key, &ada.id);
+    let close = |org: &'static str| {
+        let as_ada = &as_ada;
+        async move {
+            let body = json!({"active": false});
+            let path = format!("/api/v1/organizations/{org}");
+            env.call(Method::PATCH, &path, as_ada, Some(body)).await
+        }
+    };
+    let (s, v, _) = close("plant-a").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert!(
+        v["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("last_super_admin"),
+        "{v}"
+    );
+    let (s, v) = login(env, PPP, &ada.login, DEMO_PASSWORD).await;
+    assert_eq!(s, StatusCode::OK, "plant-a is still active: {v}");
+    let edit = |id: &str, body: Value| {
+        let (path, as_ada) = (format!("/api/v1/users/{id}"), &as_ada);
+        async move { env.call(Method::PATCH, &path, as_ada, Some(body)).await }
+    };
+    let (s, v, _) = edit(&carla.id, json!({"superAdmin": true})).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v, _) = close("plant-a").await;
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "Carla, in plant-b, administers the tenant: {v}"
+    );
+
+    let cookie = env.sign_in(PPP, &carla.login, DEMO_PASSWORD).await.unwrap();
+    let as_carla = Auth::key(&key, &carla.id);
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", bob.id),
+            &as_carla,
+            Some(json!({"organization": "plant-b"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let bob_cookie = env.sign_in(PPP, &bob.login, DEMO_PASSWORD).await.unwrap();
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", bob.id),
+            &as_carla,
+            Some(json!({"organization": "plant-closed"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(
+        v["obligations"].to_string().contains("revokeSessions"),
+        "{v}"
+    );
+    let session = |c: String| async move {
+        env.call(Method::GET, "/api/v1/session", &Auth::cookie(&c), None)
+            .await
+            .0
+    };
+    assert_eq!(session(bob_cookie).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        session(cookie).await,
+        StatusCode::OK,
+        "Carla's own session stays"
+    );
+}
+on_both!(organisations_keep_the_last_super_admin_and_end_moved_sessions);
+
 async fn organization_ids_differ_by_more_than_case(env: &Env) {
     let users = env.demo(PPP).await;
     let ada = demo_user(&users, "admin");
