@@ -27,15 +27,81 @@ pub struct ReplaceQuery {
     pub dry_run: bool,
 }
 
+/// What stored users hold that a policy does not declare: roles, groups and statuses, each
+/// with how many live users hold it. A user holding one could no longer be read, edited,
+/// moved or signed in under that policy (the kernel refuses an undeclared name), nor could
+/// the name be taken from them: a replacement that strands users is refused, and its
+/// dry run lists them.
+#[derive(Debug, Default)]
+struct Stranded {
+    /// `(kind, name)`: kind is `access.roles`, `access.groups` or `lifecycle.statuses`.
+    names: std::collections::BTreeMap<(&'static str, String), usize>,
+}
+
+impl Stranded {
+    fn note(&mut self, policy: &Policy, u: &store::UserRow) {
+        let access = policy.access();
+        let role_known = |r: &str| access.is_some_and(|a| a.role_ids().any(|x| x == r));
+        let group_known = |g: &str| access.is_some_and(|a| a.group_ids().any(|x| x == g));
+        for r in u.roles.iter().filter(|r| !role_known(r)) {
+            *self.names.entry(("access.roles", r.clone())).or_default() += 1;
+        }
+        for g in u.groups.iter().filter(|g| !group_known(g)) {
+            *self.names.entry(("access.groups", g.clone())).or_default() += 1;
+        }
+        if let Some(lc) = policy.lifecycle()
+            && lc.status(&u.status).is_none()
+        {
+            *self
+                .names
+                .entry(("lifecycle.statuses", u.status.clone()))
+                .or_default() += 1;
+        }
+    }
+
+    /// The report's list: `{"in": kind, "name": ..., "users": n}`.
+    fn report(&self) -> Value {
+        self.names
+            .iter()
+            .map(|((kind, name), n)| json!({"in": kind, "name": name, "users": n}))
+            .collect()
+    }
+
+    /// The refusal of a replacement that strands users, one error per name.
+    fn refusal(&self) -> ApiError {
+        let what = |kind: &str| match kind {
+            "access.roles" => "role",
+            "access.groups" => "group",
+            _ => "status",
+        };
+        ApiError::Conflict {
+            errors: self
+                .names
+                .iter()
+                .map(|((kind, name), n)| FieldError {
+                    field: (*kind).to_owned(),
+                    code: "in_use".into(),
+                    message: format!(
+                        "the {} `{}` is held by {n} user(s) and the new policy does not declare it: withdraw it from them first (the dry run lists them), or keep it declared",
+                        what(kind),
+                        name.chars().take(128).collect::<String>()
+                    ),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// The stored users of the tenant that `policy` refuses, validated as updates (the
 /// store's uniqueness and existence answers are not asked: those checks stay open and do
-/// not count as failures); their violations in `lang`.
+/// not count as failures); their violations in `lang`. With them, the names users hold
+/// that the policy does not declare ([`Stranded`]).
 async fn failing_users(
     app: &App,
     tenant: &str,
     policy: &Policy,
     lang: Lang,
-) -> Result<Value, ApiError> {
+) -> Result<(Value, Stranded), ApiError> {
     let today = now()
         .date()
         .ok_or_else(|| ApiError::Internal("clock".into()))?;
@@ -51,6 +117,7 @@ async fn failing_users(
     let mut after = String::new();
     let (mut checked, mut failing) = (0_usize, 0_usize);
     let mut listed = Vec::new();
+    let mut stranded = Stranded::default();
     loop {
         let rows = store::users_where(
             &mut conn,
@@ -64,6 +131,7 @@ async fn failing_users(
         after = last.id.clone();
         for u in &rows {
             checked += 1;
+            stranded.note(policy, u);
             let mut record = u.document.clone();
             if policy.document().fields.iter().any(|(n, _)| n == "status") {
                 record.insert("status".into(), u.status.clone().into());
@@ -78,13 +146,23 @@ async fn failing_users(
             }
         }
     }
-    Ok(json!({"checked": checked, "failing": failing, "users": listed}))
+    let mut report = serde_json::Map::new();
+    report.insert("checked".into(), checked.into());
+    report.insert("failing".into(), failing.into());
+    report.insert("users".into(), listed.into());
+    if !stranded.names.is_empty() {
+        report.insert("undeclared".into(), stranded.report());
+    }
+    let report = Value::Object(report);
+    Ok((report, stranded))
 }
 
 /// Replaces the caller's tenant policy (admin keys only).
 ///
 /// # Errors
-/// A policy the kernel refuses (422 naming the key path), store errors.
+/// A policy the kernel refuses (409 `invalid_policy` naming the key path); one that would
+/// strand stored users (409 `in_use`, one error per name the policy no longer declares); store
+/// errors.
 pub async fn replace(
     app: &App,
     caller: &Caller,
@@ -109,9 +187,13 @@ pub async fn replace(
     })?;
     // The report's violations are the new policy's, in a language it speaks (the audit
     // entry keeps only their count).
-    let report = failing_users(app, &tenant.id, &policy, accept.negotiate(&policy)).await?;
+    let (report, stranded) =
+        failing_users(app, &tenant.id, &policy, accept.negotiate(&policy)).await?;
     if q.dry_run {
         return Ok(json!({"dryRun": true, "hash": policy.hash(), "report": report}));
+    }
+    if !stranded.names.is_empty() {
+        return Err(stranded.refusal());
     }
     let at = now().unix();
     let text = serde_json::to_string(policy.document())?;

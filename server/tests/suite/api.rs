@@ -950,10 +950,60 @@ async fn policy_replacement_reports_failing_users(env: &Env) {
     // A policy the kernel refuses names the key path.
     doc["fields"]["jobTitle"]["maxLength"] = json!("ten");
     let (s, v, _) = env
-        .call(Method::PUT, "/api/v1/policy", &admin_auth, Some(doc))
+        .call(
+            Method::PUT,
+            "/api/v1/policy",
+            &admin_auth,
+            Some(doc.clone()),
+        )
         .await;
     assert_eq!(s, StatusCode::CONFLICT, "{v}");
     assert_eq!(v["errors"][0]["code"], "invalid_policy");
+
+    // A policy that no longer declares a role, a group or a status users hold would strand
+    // them (no read, edit or sign-in could decide on them, nor take the name away): its
+    // dry run lists each name with its holders, and the replacement is refused.
+    doc["fields"]["jobTitle"]["maxLength"] = json!(10);
+    let mut strands = doc.clone();
+    strands["access"]["roles"]
+        .as_object_mut()
+        .unwrap()
+        .remove("director");
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            "/api/v1/policy?dryRun=true",
+            &admin_auth,
+            Some(strands.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        v["report"]["undeclared"],
+        json!([{"in": "access.roles", "name": "director", "users": 1}]),
+        "{v}"
+    );
+    let (s, v, _) = env
+        .call(Method::PUT, "/api/v1/policy", &admin_auth, Some(strands))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["errors"][0]["code"], "in_use", "{v}");
+    assert_eq!(v["errors"][0]["field"], "access.roles", "{v}");
+    let (_, v, _) = env
+        .call(Method::GET, "/api/v1/policy", &admin_auth, None)
+        .await;
+    assert_eq!(v["version"], 2, "nothing stored: {v}");
+    // Without the undeclared names in use, the same edit of the policy goes through.
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            "/api/v1/policy?dryRun=true",
+            &admin_auth,
+            Some(doc),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(v["report"].get("undeclared").is_none(), "{v}");
 }
 on_both!(policy_replacement_reports_failing_users);
 
