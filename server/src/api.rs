@@ -17,6 +17,7 @@ use sqlx::Row;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -85,7 +86,14 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
                 .route("/bulk", post(bulk_users))
                 .layer(DefaultBodyLimit::disable())
                 .layer(RequestBodyLimitLayer::new(crate::bulk::MAX_BULK_BODY)),
-        );
+        )
+        // An unknown API path is 404 whatever the method (not the console's 405), and no
+        // API answer is kept by a cache: they carry users' data.
+        .fallback(api_not_found)
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
     let timeout = app.settings.request_timeout;
     let cors = match crate::ops::cors(&app.settings.cors_origins) {
         Ok(c) => c,
@@ -144,10 +152,37 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(axum::middleware::from_fn(crate::ops::bound_request_id));
+    let r = security_headers(r);
     match cors {
         Some(c) => r.layer(c),
         None => r,
     }
+}
+
+/// The console's content security policy: its own scripts, styles and wasm (compiled
+/// from its own origin: `wasm-unsafe-eval`), requests to its own origin, no inline script,
+/// no plugin, no framing. Sent on every response (an API answer opened as a page is
+/// held to it too).
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Headers every response carries, unless a handler set its own: the content security
+/// policy, no MIME sniffing, no framing, no referrer.
+fn security_headers(r: Router) -> Router {
+    let set = |name, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
+    r.layer(set(
+        header::CONTENT_SECURITY_POLICY,
+        CONTENT_SECURITY_POLICY,
+    ))
+    .layer(set(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+    .layer(set(header::X_FRAME_OPTIONS, "DENY"))
+    .layer(set(header::REFERRER_POLICY, "no-referrer"))
+}
+
+/// The API's answer to a path it does not have.
+async fn api_not_found() -> ApiError {
+    ApiError::NotFound
 }
 
 /// The version an edit was read at (`If-Match: "7"`, weak or strong, or `*`: any):

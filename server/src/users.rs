@@ -2070,6 +2070,20 @@ pub async fn update(
         }
         None => Vec::new(),
     };
+    // An edit that changes nothing writes nothing: no new version (another editor's
+    // `If-Match` stays good) and no audit entry, once it is decided as any edit is.
+    if plain.is_none() && after.view() == before.view() {
+        let mut extra = Map::new();
+        extra.insert("warnings".into(), warnings(&decision).into());
+        extra.insert("obligations".into(), Value::Array(Vec::new()));
+        if !plugin_reports.is_empty() {
+            extra.insert("plugins".into(), plugin_reports.into());
+        }
+        return Ok(Written {
+            user: seen_by(tenant, &dir, actor, &before)?,
+            extra,
+        });
+    }
     drop(conn);
     let at = now().unix();
     if let Some(p) = plain {

@@ -401,3 +401,34 @@ async fn the_last_super_admin_cannot_lose_the_flag_by_an_edit(env: &Env) {
     assert_eq!(stored(&bob.id).await, 1);
 }
 on_both!(the_last_super_admin_cannot_lose_the_flag_by_an_edit);
+
+/// Every answer carries the browser's protections (a content security policy without
+/// inline script, no sniffing, no framing, no referrer), no API answer is cached, and an
+/// unknown API path is 404 whatever the method.
+async fn answers_carry_the_browsers_protections(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+    let (s, _, h) = env.call(Method::GET, "/api/v1/users", &as_hr, None).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(h["cache-control"], "no-store");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["x-frame-options"], "DENY");
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("script-src 'self' 'wasm-unsafe-eval'"),
+        "{csp}"
+    );
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    let (_, _, h) = env.call(Method::GET, "/healthz", &Auth::None, None).await;
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    for method in [Method::GET, Method::POST, Method::DELETE] {
+        let (s, v, _) = env
+            .call(method.clone(), "/api/v1/nonexistent", &as_hr, None)
+            .await;
+        assert_eq!(s, StatusCode::NOT_FOUND, "{method}: {v}");
+        assert_eq!(v["error"], "not_found", "{method}: {v}");
+    }
+}
+on_both!(answers_carry_the_browsers_protections);

@@ -785,5 +785,23 @@ async fn an_edit_made_on_an_old_version_is_refused(env: &Env) {
     assert_eq!(v["code"], "stale_user", "{v}");
     let (_, v, _) = env.call(Method::GET, &path, &as_hr, None).await;
     assert_eq!(v["user"]["jobTitle"], "Staff Engineer", "{v}");
+
+    // An edit that changes nothing writes nothing: the version the other editor holds
+    // stays good, and the audit log does not grow.
+    let audited = || {
+        env.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE target_id = $1",
+            &sophie.id,
+        )
+    };
+    let entries = audited().await;
+    for same in [json!({}), json!({"jobTitle": "Staff Engineer"})] {
+        let (s, v, _) = env.call(Method::PATCH, &path, &as_hr, Some(same)).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["user"]["version"], read + 1, "{v}");
+    }
+    assert_eq!(audited().await, entries);
+    let (s, v, _) = env.send(edit("Staff Engineer", read + 1)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
 }
 on_both!(an_edit_made_on_an_old_version_is_refused);
