@@ -292,7 +292,21 @@ fn load_message(e: &LoadError, names: &[&str]) -> String {
 
 /// A message about the plugin `name`, as the tenant's administrators read it.
 fn named(name: &str, message: impl std::fmt::Display) -> String {
-    format!("plugin `{name}`: {message}")
+    format!("plugin `{}`: {message}", shown(name))
+}
+
+/// A plugin name as a message quotes it: the name may come from a URL, unchecked, so its
+/// first 64 characters are quoted, with control and direction-changing characters (which
+/// would rewrite how the message reads) shown as U+FFFD.
+fn shown(name: &str) -> String {
+    name.chars()
+        .take(64)
+        .map(|c| {
+            let hidden = c.is_control()
+                || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}');
+            if hidden { '\u{fffd}' } else { c }
+        })
+        .collect()
 }
 
 /// What went wrong loading a set, told to any caller a 503 answers: the host's cause,
@@ -1189,7 +1203,8 @@ async fn upload(
             code: "name_mismatch".into(),
             field: "name".into(),
             message: format!(
-                "the URL names the plugin `{name}` but the component describes itself as `{}`",
+                "the URL names the plugin `{}` but the component describes itself as `{}`",
+                shown(&name),
                 status.name
             ),
         });
@@ -1426,7 +1441,15 @@ mod tests {
 
     use std::time::Duration;
 
-    use super::Plugins;
+    use super::{Plugins, shown};
+
+    /// A name from a URL is quoted without what would rewrite the message it is in.
+    #[test]
+    fn names_are_quoted_without_controls_or_direction_changes() {
+        assert_eq!(shown("\u{202e}evil\n"), "\u{fffd}evil\u{fffd}");
+        assert_eq!(shown("email-domain"), "email-domain");
+        assert_eq!(shown(&"x".repeat(500)).chars().count(), 64);
+    }
 
     /// One tenant's plugin administration (an upload compiling for seconds) holds its own
     /// tenant's next change, never another tenant's.
