@@ -683,8 +683,12 @@ fn every_structural_limit_is_a_typed_error_with_its_configured_value() {
         max_tables: 2,
         ..Limits::default()
     };
-    let cases: [(String, &str, u64); 6] = [
+    let cases: [(String, &str, u64); 8] = [
         ("(func) ".repeat(101), "maxFunctions", 100),
+        // Declared sizes no instance could have: the memory limit (16 MiB by default:
+        // 512 MiB declared), the table elements a pool slot holds (100,000 declared).
+        ("(memory 8192)".into(), "memoryBytes", 16 << 20),
+        ("(table 100000 funcref)".into(), "tableElements", 20_000),
         (
             format!("(func {})", "(nop) ".repeat(2_000)),
             "maxFunctionBytes",

@@ -31,6 +31,10 @@ pub struct Structure {
     pub memories: u32,
     /// Tables defined by the modules (each module counted once).
     pub tables: u32,
+    /// The largest initial size a module declares for a linear memory, in bytes.
+    pub largest_memory: u64,
+    /// The largest initial size a module declares for a table, in elements.
+    pub largest_table: u64,
 }
 
 impl Structure {
@@ -60,8 +64,28 @@ impl Structure {
         for (limit, found, max) in all {
             exceeds(limit, found, max)?;
         }
-        Ok(())
+        initial_sizes(self.largest_memory, self.largest_table, limits)
     }
+}
+
+/// Most elements a plugin's table may hold, declared or grown: 20,000 (what each table
+/// slot of the instance pool holds).
+pub const MAX_TABLE_ELEMENTS: u32 = 20_000;
+
+/// A memory declared larger than the memory limit, or a table larger than
+/// [`MAX_TABLE_ELEMENTS`], could never be instantiated: refused by the scan, naming the
+/// limit (`memoryBytes`, `tableElements`), not left to fail as an untranslatable
+/// component.
+fn initial_sizes(memory: u64, table: u64, limits: &Limits) -> Result<(), LoadError> {
+    let memory_limit = u64::try_from(limits.memory_bytes).unwrap_or(u64::MAX);
+    if memory > memory_limit {
+        return Err(LoadError::Structure {
+            limit: "memoryBytes",
+            found: memory,
+            max: memory_limit,
+        });
+    }
+    exceeds("tableElements", table, MAX_TABLE_ELEMENTS)
 }
 
 fn exceeds(limit: &'static str, found: u64, max: u32) -> Result<(), LoadError> {
@@ -140,10 +164,22 @@ pub fn scan(bytes: &[u8], limits: &Limits) -> Result<Structure, LoadError> {
             Payload::MemorySection(r) => {
                 s.memories = s.memories.saturating_add(r.count());
                 exceeds("maxMemories", s.memories.into(), limits.max_memories)?;
+                for memory in r {
+                    let m = memory.map_err(|e| malformed(&e))?;
+                    let page = m.page_size_log2.unwrap_or(16).min(63);
+                    let bytes = m.initial.checked_shl(page).unwrap_or(u64::MAX);
+                    s.largest_memory = s.largest_memory.max(bytes);
+                }
+                initial_sizes(s.largest_memory, s.largest_table, limits)?;
             }
             Payload::TableSection(r) => {
                 s.tables = s.tables.saturating_add(r.count());
                 exceeds("maxTables", s.tables.into(), limits.max_tables)?;
+                for table in r {
+                    let t = table.map_err(|e| malformed(&e))?;
+                    s.largest_table = s.largest_table.max(t.ty.initial);
+                }
+                initial_sizes(s.largest_memory, s.largest_table, limits)?;
             }
             _ => {}
         }

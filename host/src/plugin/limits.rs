@@ -33,6 +33,11 @@
 //! cannot see statically (a nested component instantiated twice) is refused when
 //! `describe` is first called at load.
 //!
+//! The scan also refuses a module that declares a linear memory larger than
+//! [`memory_bytes`](Limits::memory_bytes) (`memoryBytes`) or a table of more than
+//! 20,000 elements (`tableElements`, fixed: what a table slot of the instance pool holds,
+//! and as far as a table may grow): such a component could never be instantiated.
+//!
 //! Fixed costs, not configurable: every `log` call costs at least
 //! [`LOG_LINE_MIN_BYTES`] of the log budget and [`LOG_CALL_FUEL`] fuel (plus one unit per
 //! [`LOG_FUEL_BYTES`] bytes of the line); an empty line is not free. The output of a call

@@ -636,7 +636,7 @@ impl ResourceLimiter for MemoryLimiter {
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(desired <= 100_000)
+        Ok(desired <= super::inspect::MAX_TABLE_ELEMENTS as usize)
     }
 }
 
@@ -792,6 +792,7 @@ impl Runtime {
             pool.total_memories(n.saturating_mul(caps.max_memories));
             pool.total_tables(n.saturating_mul(caps.max_tables));
             pool.max_memory_size(caps.memory_bytes);
+            pool.table_elements(super::inspect::MAX_TABLE_ELEMENTS as usize);
             // Reset what a plugin wrote by copying, not by giving pages back to the kernel:
             // only with PAGEMAP_SCAN, which finds the written pages (see
             // KEEP_RESIDENT_BYTES).
