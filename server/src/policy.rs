@@ -36,17 +36,32 @@ pub struct ReplaceQuery {
 struct Stranded {
     /// `(kind, name)`: kind is `access.roles`, `access.groups` or `lifecycle.statuses`.
     names: std::collections::BTreeMap<(&'static str, String), usize>,
+    /// The roles and groups the policy declares (looked up once per user's name).
+    roles: std::collections::HashSet<String>,
+    groups: std::collections::HashSet<String>,
 }
 
 impl Stranded {
-    fn note(&mut self, policy: &Policy, u: &store::UserRow) {
+    fn new(policy: &Policy) -> Self {
         let access = policy.access();
-        let role_known = |r: &str| access.is_some_and(|a| a.role_ids().any(|x| x == r));
-        let group_known = |g: &str| access.is_some_and(|a| a.group_ids().any(|x| x == g));
-        for r in u.roles.iter().filter(|r| !role_known(r)) {
+        let names = |ids: Option<Vec<&str>>| {
+            ids.into_iter()
+                .flatten()
+                .map(str::to_owned)
+                .collect::<std::collections::HashSet<String>>()
+        };
+        Stranded {
+            names: std::collections::BTreeMap::new(),
+            roles: names(access.map(|a| a.role_ids().collect())),
+            groups: names(access.map(|a| a.group_ids().collect())),
+        }
+    }
+
+    fn note(&mut self, policy: &Policy, u: &store::UserRow) {
+        for r in u.roles.iter().filter(|r| !self.roles.contains(*r)) {
             *self.names.entry(("access.roles", r.clone())).or_default() += 1;
         }
-        for g in u.groups.iter().filter(|g| !group_known(g)) {
+        for g in u.groups.iter().filter(|g| !self.groups.contains(*g)) {
             *self.names.entry(("access.groups", g.clone())).or_default() += 1;
         }
         if let Some(lc) = policy.lifecycle()
@@ -117,7 +132,7 @@ async fn failing_users(
     let mut after = String::new();
     let (mut checked, mut failing) = (0_usize, 0_usize);
     let mut listed = Vec::new();
-    let mut stranded = Stranded::default();
+    let mut stranded = Stranded::new(policy);
     loop {
         let rows = store::users_where(
             &mut conn,
