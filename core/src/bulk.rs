@@ -77,6 +77,11 @@ pub enum BulkItem {
         /// Roles withdrawn.
         #[serde(default)]
         remove: Vec<String>,
+        /// Facts for the guards of what the change takes away, as an edit's
+        /// (`soleHolderOf` when it withdraws a critical permission under a policy that
+        /// guards its sole holder, R004-09).
+        #[serde(default, skip_serializing_if = "lifecycle::ChangeFacts::is_empty")]
+        facts: lifecycle::ChangeFacts,
     },
     /// Delete an account.
     #[serde(rename_all = "camelCase")]
@@ -702,9 +707,10 @@ fn decide_item(
             target,
             add,
             remove,
+            facts,
         } => {
             r.target = Some(target.id.clone());
-            let (deny, d) = decide_roles(ctx, target, add, remove)?;
+            let (deny, d) = decide_roles(ctx, target, add, remove, facts)?;
             record_denial(&mut r, deny);
             ItemDecided::Roles(d)
         }
@@ -765,13 +771,16 @@ fn decide_status(
 }
 
 /// A role change: authorization of `access.assignAction` with the change, then the
-/// attribute permissions of the account's `roles` (`access.fieldAccess`). Returns its
-/// denial and the authorization.
+/// attribute permissions of the account's `roles` (`access.fieldAccess`), then the
+/// lifecycle's guards of what it takes away, as an edit of the roles is held to them
+/// (a critical permission from its only holder). Returns its denial and the
+/// authorization.
 fn decide_roles(
     ctx: &ItemContext<'_>,
     target: &Account,
     add: &[String],
     remove: &[String],
+    facts: &lifecycle::ChangeFacts,
 ) -> Result<(Option<Denial>, AuthzDecision), BulkError> {
     let Some(assign) = ctx.policy.assign_action().map(str::to_owned) else {
         return Err(BulkError::unsupported("roles", "access.assignAction"));
@@ -800,7 +809,25 @@ fn decide_roles(
         ctx.now,
         ctx.lang,
     )?;
+    if deny.is_some() {
+        return Ok((deny, d));
+    }
+    let after = with_roles(target, add, remove);
+    let deny = lifecycle::edit_guards(ctx.policy, target, &after, facts, ctx.now, ctx.lang)?;
     Ok((deny, d))
+}
+
+/// `account` with the roles in `remove` withdrawn and those in `add` granted (each once):
+/// what a bulk role change makes of it.
+pub fn with_roles(account: &Account, add: &[String], remove: &[String]) -> Account {
+    let mut after = account.clone();
+    after.roles.retain(|r| !remove.contains(r));
+    for r in add {
+        if !after.roles.contains(r) {
+            after.roles.push(r.clone());
+        }
+    }
+    after
 }
 
 /// A deletion: the lifecycle deletion, with the permissions the actor holds over the

@@ -180,9 +180,10 @@ fn security_headers(r: Router) -> Router {
     .layer(set(header::REFERRER_POLICY, "no-referrer"))
 }
 
-/// The API's answer to a path it does not have.
-async fn api_not_found() -> ApiError {
-    ApiError::NotFound
+/// The API's answer to a path it does not have, whatever the method: the router's own
+/// 404, which `ops::typed_limits` answers as every unknown route (`NO_ROUTE`).
+async fn api_not_found() -> StatusCode {
+    StatusCode::NOT_FOUND
 }
 
 /// The version an edit was read at (`If-Match: "7"`, weak or strong, or `*`: any):

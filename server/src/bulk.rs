@@ -425,11 +425,25 @@ pub async fn run(
                 duration_days: *duration_days,
                 facts: facts(*active_bookings, *pending_approvals, sole),
             },
-            Item::Roles { add, remove, .. } => BulkItem::Roles {
-                target: account,
-                add: add.clone(),
-                remove: remove.clone(),
-            },
+            Item::Roles { add, remove, .. } => {
+                // The guards of what the change takes away, as an edit of the roles reads
+                // them (the others of the request leaving are no holders).
+                let facts = match target.as_ref() {
+                    Some(u) => {
+                        let after = warden_core::bulk::with_roles(&account, add, remove);
+                        users::EditFacts::read(&mut conn, tenant, u, &account, &after, &leaving)
+                            .await?
+                            .facts()
+                    }
+                    None => Default::default(),
+                };
+                BulkItem::Roles {
+                    target: account,
+                    add: add.clone(),
+                    remove: remove.clone(),
+                    facts,
+                }
+            }
             Item::Delete {
                 mode,
                 active_bookings,
@@ -1041,14 +1055,22 @@ async fn execute(
         }
         (Item::Roles { add, remove, .. }, Some(before)) => {
             let mut after = before.clone();
-            after.roles.retain(|r| !remove.contains(r));
-            for r in add {
-                if !after.roles.contains(r) {
-                    after.roles.push(r.clone());
-                }
-            }
+            after.roles = warden_core::bulk::with_roles(&before.account(), add, remove).roles;
             store::update_user(conn, &mut after, x.at).await?;
             store::sync_roles(conn, &tenant.id, &after.id, add, remove, &actor.id, x.at).await?;
+            // The sole-holder guard held again at write time, for what the change takes.
+            let taken = users::critical_taken(tenant, &before.account(), &after.account())?;
+            if !taken.is_empty() {
+                store::recheck_sole_holder(
+                    conn,
+                    x.backend,
+                    &tenant.policy,
+                    &before,
+                    Some(&taken),
+                    now(),
+                )
+                .await?;
+            }
             x.audit(
                 conn,
                 "users.roles",

@@ -259,8 +259,15 @@ pub async fn set_member(
     // takes a critical permission from its only holder, R004-09).
     let (before_account, after_account) = (before.account(), after.account());
     let mut conn = app.db.pool().acquire().await?;
-    let held =
-        users::EditFacts::read(&mut conn, tenant, &before, &before_account, &after_account).await?;
+    let held = users::EditFacts::read(
+        &mut conn,
+        tenant,
+        &before,
+        &before_account,
+        &after_account,
+        &std::collections::BTreeSet::new(),
+    )
+    .await?;
     drop(conn);
     if tenant.policy.lifecycle().is_some() {
         let change = lifecycle::changes_in(

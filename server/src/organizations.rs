@@ -352,6 +352,9 @@ pub async fn update(
         tx.rollback().await?;
         return Err(ApiError::NotFound);
     };
+    // The super administrators who can sign in before the change: a deactivation may not
+    // leave none (`users::keep_a_super_admin`).
+    let supers = crate::store::active_super_admins(&mut tx, &tenant.id, &tenant.policy).await?;
     let was_active = before
         .get("active")
         .and_then(Value::as_bool)
@@ -377,29 +380,6 @@ pub async fn update(
         .is_some_and(|l| l.spec().login.organization_must_be_active);
     let mut obligations = Vec::new();
     if was_active && !active && gates {
-        // The last active super administrators may not be locked out with their
-        // organisation, under a policy that keeps the last one (`lastSuperAdmin`): the
-        // tenant would be left with nobody to administer it. Read after the write, in its
-        // transaction (the tenant's row locked on PostgreSQL, as the status rechecks do).
-        use crate::users::{Lifecycle, guarded};
-        let guard = warden_core::lifecycle::Guard::LastSuperAdmin;
-        if (guarded(tenant, Lifecycle::Transition, guard)
-            || guarded(tenant, Lifecycle::Deletion, guard))
-            && crate::store::super_admins_locked_out(
-                &mut tx,
-                app.db.backend(),
-                &tenant.id,
-                &tenant.policy,
-                id,
-            )
-            .await?
-        {
-            tx.rollback().await?;
-            return Err(ApiError::Forbidden {
-                deny: None,
-                reason: "last_super_admin: the organisation holds the last active super administrators; make an account of another organisation super administrator first",
-            });
-        }
         let ended = sqlx::query(
             "UPDATE users SET session_epoch = session_epoch + 1, version = version + 1 WHERE tenant_id = $1 AND organization_id = $2",
         )
@@ -423,6 +403,14 @@ pub async fn update(
         .execute(&mut *tx)
         .await?;
         obligations.push(json!({"kind": "revokeSessions", "users": ended}));
+        // The last active super administrators may not be locked out with their
+        // organisation: the tenant would be left with nobody to administer it.
+        if supers > 0
+            && let Err(e) = crate::users::keep_a_super_admin(&mut tx, tenant, lang).await
+        {
+            tx.rollback().await?;
+            return Err(e);
+        }
     }
     let after = json!({"id": id, "name": name, "active": active});
     audit_entry(

@@ -154,8 +154,8 @@ impl Plugins {
 /// The limits a tenant may set, at most: the host's hard caps ([`Limits::CAPS`]), but for
 /// the structural limits, which bound what compiling a plugin costs the whole process
 /// (its time, its memory, the one compilation at a time every tenant's loads wait for):
-/// those stay at most at the host's defaults, the operator's choice, not a tenant's. A
-/// tenant may lower any limit.
+/// those stay at most at the host's defaults, not a tenant's to raise. A tenant may lower
+/// any limit. Checked when settings are put.
 pub const TENANT_CAPS: Limits = Limits {
     max_module_bytes: Limits::DEFAULT.max_module_bytes,
     max_nesting: Limits::DEFAULT.max_nesting,
@@ -207,8 +207,9 @@ fn within_tenant_caps(settings: &TenantSettings) -> Result<(), SettingsError> {
 }
 
 /// A tenant's set loaded under a check key to be judged before it is stored: unloaded
-/// when dropped, so that its compiled plugins stay alive (in the compile cache) until the
-/// set is swapped in.
+/// when dropped. Held by an upload until the new set is swapped in, so that the swap finds
+/// its compiled plugins alive (in the compile cache); a settings change drops it once
+/// judged (the swap then finds them among the cache's recent ones).
 struct CheckedSet {
     registry: Arc<Registry>,
     key: String,
@@ -303,7 +304,7 @@ fn shown(name: &str) -> String {
         .take(64)
         .map(|c| {
             let hidden = c.is_control()
-                || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}');
+                || matches!(c, '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}');
             if hidden { '\u{fffd}' } else { c }
         })
         .collect()

@@ -563,27 +563,6 @@ pub async fn update_user(
     let moved = crate::closure::stored_manager(conn, &u.id)
         .await?
         .is_some_and(|m| m != u.manager);
-    if moved {
-        // The decision refused a manager below the user, on the hierarchy it read; two
-        // moves decided at once (X under Y, Y under X) would each pass it. The hierarchy
-        // is read again here, after the other's write: on PostgreSQL with the tenant's
-        // row locked first (SQLite's write transactions are serialised already).
-        if conn.backend_name() == "PostgreSQL" {
-            sqlx::query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE")
-                .bind(&u.tenant)
-                .fetch_optional(&mut *conn)
-                .await?;
-        }
-        if let Some(m) = u.manager.as_deref()
-            && crate::closure::is_below_or_same(conn, &u.id, m).await?
-        {
-            return Err(stale(format!(
-                "user `{m}` was moved below user `{}` while this request was being decided; read them again and retry",
-                u.id
-            )));
-        }
-        crate::closure::set_manager(conn, &u.tenant, &u.id, u.manager.as_deref()).await?;
-    }
     let written = bind_user(
         sqlx::query(
             "UPDATE users SET document = $3, organization_id = $4, manager_id = $5, location = $6, status = $7, status_until = $8, roles = $9, groups_json = $10, super_admin = $11, root = $12, password_hash = $13, password_changed_at = $14, must_change_password = $15, session_epoch = $16, failed_logins = $17, lockouts = $18, deleted_at = $19, updated_at = $20, version = version + 1 WHERE id = $1 AND tenant_id = $2 AND version = $21",
@@ -597,6 +576,23 @@ pub async fn update_user(
     .rows_affected();
     if written != 1 {
         return Err(stale_user(&u.id));
+    }
+    if moved {
+        // The decision refused a manager below the user, on the hierarchy it read; two
+        // moves decided at once (X under Y, Y under X) would each pass it. The hierarchy
+        // is read again here, after the other's write: on PostgreSQL with the tenant's
+        // row locked (after the user's row, the order every write-time recheck takes),
+        // SQLite's write transactions being serialised already.
+        lock_tenant(conn, &u.tenant).await?;
+        if let Some(m) = u.manager.as_deref()
+            && crate::closure::is_below_or_same(conn, &u.id, m).await?
+        {
+            return Err(stale(format!(
+                "user `{m}` was moved below user `{}` while this request was being decided; read them again and retry",
+                u.id
+            )));
+        }
+        crate::closure::set_manager(conn, &u.tenant, &u.id, u.manager.as_deref()).await?;
     }
     // A reset token is issued under a status (`reset::issue`): once the user is written in
     // another, it is void for good, not again usable when the user returns to the first.
@@ -907,6 +903,23 @@ pub async fn revoke_sessions(conn: &mut AnyConnection, u: &mut UserRow) -> Resul
     void_reset_tokens(conn, &u.tenant, &u.id).await
 }
 
+/// Locks the tenant's row until the transaction ends, on PostgreSQL (`FOR UPDATE`): the
+/// write-time rechecks (the last super administrator, the sole holders, the hierarchy)
+/// then count after any concurrent write of the tenant. SQLite's write transactions are
+/// serialised already. Taken after the rows the write changes, never before.
+///
+/// # Errors
+/// Database errors.
+pub async fn lock_tenant(conn: &mut AnyConnection, tenant: &str) -> Result<(), sqlx::Error> {
+    if conn.backend_name() == "PostgreSQL" {
+        sqlx::query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE")
+            .bind(tenant)
+            .fetch_optional(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Drops the user's outstanding password-reset tokens: a way in that an ended session,
 /// a status change or a deletion must not leave open (a token issued before a
 /// deactivation would otherwise work again once the user is reactivated).
@@ -927,8 +940,9 @@ pub async fn void_reset_tokens(
 }
 
 /// Active super administrators of a tenant: super administrators, not deleted, in a status
-/// of [`Policy::login_statuses`](warden_core::Policy::login_statuses) (the count the
-/// kernel's `lastSuperAdmin` guard decides on).
+/// of [`Policy::login_statuses`](warden_core::Policy::login_statuses) and, under a policy
+/// whose sign-in needs an active organisation, in none or an active one: those who can
+/// sign in (the count the kernel's `lastSuperAdmin` guard decides on).
 ///
 /// # Errors
 /// Database errors.
@@ -942,8 +956,18 @@ pub async fn active_super_admins(
         return Ok(0);
     }
     let list: Vec<String> = (0..statuses.len()).map(|i| format!("${}", i + 2)).collect();
+    // Under a policy whose sign-in needs an active organisation, a super administrator in
+    // an inactive one cannot sign in: not counted.
+    let gates = policy
+        .lifecycle()
+        .is_some_and(|l| l.spec().login.organization_must_be_active);
+    let reachable = if gates {
+        " AND (organization_id IS NULL OR organization_id NOT IN (SELECT id FROM organizations WHERE tenant_id = $1 AND active = 0))"
+    } else {
+        ""
+    };
     let sql = format!(
-        "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND super_admin = 1 AND status IN ({}) AND deleted_at IS NULL",
+        "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND super_admin = 1 AND status IN ({}) AND deleted_at IS NULL{reachable}",
         list.join(", ")
     );
     let mut q = sqlx::query_scalar(&sql).bind(tenant);
@@ -951,53 +975,6 @@ pub async fn active_super_admins(
         q = q.bind(status);
     }
     q.fetch_one(&mut *conn).await
-}
-
-/// Whether deactivating organisation `org` (already written inactive in the caller's
-/// transaction) locks out the tenant's last active super administrators: some are in it,
-/// and none is left who can sign in, in no organisation or in an active one. On
-/// PostgreSQL the tenant's row is locked first, so two deactivations at once cannot each
-/// count on the other's organisation.
-///
-/// # Errors
-/// Database errors.
-pub async fn super_admins_locked_out(
-    conn: &mut AnyConnection,
-    backend: crate::db::Backend,
-    tenant: &str,
-    policy: &warden_core::Policy,
-    org: &str,
-) -> Result<bool, sqlx::Error> {
-    if backend == crate::db::Backend::Postgres {
-        sqlx::query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE")
-            .bind(tenant)
-            .fetch_optional(&mut *conn)
-            .await?;
-    }
-    let statuses = policy.login_statuses();
-    if statuses.is_empty() {
-        return Ok(false);
-    }
-    let list: Vec<String> = (0..statuses.len()).map(|i| format!("${}", i + 3)).collect();
-    let sql = format!(
-        "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND super_admin = 1 AND status IN ({}) AND deleted_at IS NULL AND {{}}",
-        list.join(", ")
-    );
-    let mut counts = [0i64; 2];
-    let conditions = [
-        "organization_id = $2",
-        "(organization_id IS NULL OR (organization_id <> $2 AND organization_id NOT IN (SELECT id FROM organizations WHERE tenant_id = $1 AND active = 0)))",
-    ];
-    for (n, condition) in counts.iter_mut().zip(conditions) {
-        let sql = sql.replace("{}", condition);
-        let mut q = sqlx::query_scalar::<_, i64>(&sql).bind(tenant).bind(org);
-        for status in &statuses {
-            q = q.bind(status);
-        }
-        *n = q.fetch_one(&mut *conn).await?;
-    }
-    let [inside, elsewhere] = counts;
-    Ok(inside > 0 && elsewhere == 0)
 }
 
 /// How many users [`sole_holder_of`] reads per query.

@@ -168,6 +168,36 @@ pub(crate) async fn end_sessions(
     Ok(())
 }
 
+/// After a write that may leave the tenant without a super administrator who can sign in
+/// where no decision of the kernel's saw it (a super administrator moved into an inactive
+/// organisation, an organisation deactivated with the last ones in it): under a policy
+/// that keeps the last one (`lastSuperAdmin`), counted again in the write's transaction
+/// (the tenant's row locked on PostgreSQL, after the rows written), and refused
+/// `last_super_admin` when none is left.
+///
+/// # Errors
+/// The kernel's `last_super_admin` denial; database errors.
+pub(crate) async fn keep_a_super_admin(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    lang: Lang,
+) -> Result<(), ApiError> {
+    let keeps_last = tenant
+        .policy
+        .lifecycle()
+        .is_some_and(|l| l.guards(lifecycle::Guard::LastSuperAdmin));
+    if !keeps_last {
+        return Ok(());
+    }
+    store::lock_tenant(conn, &tenant.id).await?;
+    if store::active_super_admins(conn, &tenant.id, &tenant.policy).await? == 0 {
+        return Err(ApiError::denied(Some(lifecycle::last_super_admin_denial(
+            lang,
+        ))));
+    }
+    Ok(())
+}
+
 /// Whether the edit moves the user into an inactive organisation under a policy whose
 /// sign-in needs an active one: its sessions end then, as a deactivation of the
 /// organisation ends its users' (a session must not outlive what signing in again would
@@ -2042,7 +2072,15 @@ pub async fn update(
     let own_guess_wrong = current_password_verified == Some(false) && actor.id == before.id;
     // What the edit takes that the lifecycle guards (the flag, critical permissions): the
     // directory's facts, held again at write time.
-    let held = EditFacts::read(&mut conn, tenant, &before, &before_account, &after_account).await?;
+    let held = EditFacts::read(
+        &mut conn,
+        tenant,
+        &before,
+        &before_account,
+        &after_account,
+        &BTreeSet::new(),
+    )
+    .await?;
     let obligations = match tenant.policy.lifecycle() {
         Some(_) => {
             let ch = lifecycle::changes_in(
@@ -2117,10 +2155,14 @@ pub async fn update(
     let password_set = after.password_hash != before.password_hash;
     let written: Result<Vec<Value>, ApiError> = async {
         let mut done = apply_obligations(&mut tx, &mut after, &obligations, &actor.id, at).await?;
-        if password_set || moved_into_inactive(&mut tx, tenant, &before, &after).await? {
+        let into_inactive = moved_into_inactive(&mut tx, tenant, &before, &after).await?;
+        if password_set || into_inactive {
             end_sessions(&mut tx, &mut after, &obligations, &mut done).await?;
         }
         store::update_user(&mut tx, &mut after, at).await?;
+        if into_inactive && before.super_admin {
+            keep_a_super_admin(&mut tx, tenant, lang).await?;
+        }
         store::set_keys(&mut tx, &tenant.id, &after.id, &decision.checks).await?;
         store::sync_roles(
             &mut tx, &tenant.id, &after.id, &added, &removed, &actor.id, at,
@@ -2470,39 +2512,28 @@ impl EditFacts {
     ///
     /// # Errors
     /// A role or group the policy does not declare; database errors.
+    /// The users in `leaving` (those other items of a bulk request take away) do not count
+    /// as holders.
     pub(crate) async fn read(
         conn: &mut AnyConnection,
         tenant: &Tenant,
         before: &UserRow,
         before_account: &Account,
         after_account: &Account,
+        leaving: &BTreeSet<String>,
     ) -> Result<EditFacts, ApiError> {
         let supers = if before_account.super_admin && !after_account.super_admin {
             Some(store::active_super_admins(conn, &tenant.id, &tenant.policy).await?)
         } else {
             None
         };
-        let guard = lifecycle::Guard::SoleCriticalHolder;
-        let lost = if guarded(tenant, Lifecycle::Transition, guard)
-            || guarded(tenant, Lifecycle::Deletion, guard)
-        {
-            access::critical_permissions_lost(&tenant.policy, before_account, after_account, now())?
-        } else {
-            Vec::new()
-        };
+        let lost = critical_taken(tenant, before_account, after_account)?;
         let sole = if lost.is_empty() {
             None
         } else {
             Some(
-                store::sole_holder_of(
-                    conn,
-                    &tenant.id,
-                    &tenant.policy,
-                    before,
-                    &BTreeSet::new(),
-                    now(),
-                )
-                .await?,
+                store::sole_holder_of(conn, &tenant.id, &tenant.policy, before, leaving, now())
+                    .await?,
             )
         };
         Ok(EditFacts { supers, lost, sole })
@@ -2541,6 +2572,32 @@ impl EditFacts {
         }
         Ok(())
     }
+}
+
+/// The critical permissions an edit of `before` into `after` takes from its organisation
+/// ([`access::critical_permissions_lost`]), when the policy guards their sole holder
+/// (`soleCriticalHolder` anywhere in its lifecycle); none otherwise.
+///
+/// # Errors
+/// A role or group of either account the policy does not declare.
+pub(crate) fn critical_taken(
+    tenant: &Tenant,
+    before: &Account,
+    after: &Account,
+) -> Result<Vec<String>, ApiError> {
+    let guarded = tenant
+        .policy
+        .lifecycle()
+        .is_some_and(|l| l.guards(lifecycle::Guard::SoleCriticalHolder));
+    if !guarded {
+        return Ok(Vec::new());
+    }
+    Ok(access::critical_permissions_lost(
+        &tenant.policy,
+        before,
+        after,
+        now(),
+    )?)
 }
 
 /// The lifecycle facts the server reads from its own directory for a status change or a

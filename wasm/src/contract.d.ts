@@ -185,6 +185,7 @@ export type BulkItem =
        * Roles granted.
        */
       add?: string[];
+      facts?: ChangeFacts;
       op: "roles";
       /**
        * Roles withdrawn.
@@ -1536,6 +1537,29 @@ export interface Account3 {
   superAdmin?: boolean;
 }
 /**
+ * Facts for the guards of what the change takes away, as an edit's
+ * (`soleHolderOf` when it withdraws a critical permission under a policy that
+ * guards its sole holder, R004-09).
+ */
+export interface ChangeFacts {
+  /**
+   * Active super administrators, the edited account included: asked only when the edit
+   * takes the super-administrator flag from an account in a login status and the
+   * policy's transitions or deletion guard the last one (`lastSuperAdmin`), which the
+   * edit may then not take from the last.
+   */
+  activeSuperAdmins?: number | null;
+  /**
+   * The critical permissions the edited account holds and no other account of its
+   * organisation does, as for a transition (R004-09): asked only when the edit takes
+   * critical permissions from the account (`access::critical_permissions_lost`: a role
+   * withdrawn, a group left, a move to another organisation) and the policy's
+   * transitions or deletion guard them (`soleCriticalHolder`), which the edit may then
+   * not take from their sole holder.
+   */
+  soleHolderOf?: string[] | null;
+}
+/**
  * A user account, as given by the caller.
  */
 export interface Account4 {
@@ -1810,7 +1834,7 @@ export interface AuditEntry1 {
  * This interface was referenced by `WardenContract`'s JSON-Schema
  * via the `definition` "ChangeFacts".
  */
-export interface ChangeFacts {
+export interface ChangeFacts1 {
   /**
    * Active super administrators, the edited account included: asked only when the edit
    * takes the super-administrator flag from an account in a login status and the
@@ -1846,7 +1870,7 @@ export interface ChangesInput {
    * The directory rows, to refuse a manager edit that would make a cycle.
    */
   directory?: Account[];
-  facts?: ChangeFacts1;
+  facts?: ChangeFacts2;
   /**
    * An instant: RFC 3339 (`2026-01-31T09:00:00Z`, an offset is accepted and normalised to UTC).
    */
@@ -2015,7 +2039,7 @@ export interface Account8 {
  * What the caller knows and Warden cannot (`activeSuperAdmins`, when the edit takes the
  * super-administrator flag away).
  */
-export interface ChangeFacts1 {
+export interface ChangeFacts2 {
   /**
    * Active super administrators, the edited account included: asked only when the edit
    * takes the super-administrator flag from an account in a login status and the

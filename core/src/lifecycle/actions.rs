@@ -426,30 +426,20 @@ struct ChangeInput<'a> {
     lang: Lang,
 }
 
-/// Whether one of the policy's transitions, or its deletion's blockers, applies `guard`:
-/// an edit that would do what the guard prevents is held to it too.
-fn guarded_anywhere(lc: &super::CompiledLifecycle, guard: Guard) -> bool {
-    let spec = lc.spec();
-    spec.transitions
-        .iter()
-        .flat_map(|t| &t.guards)
-        .chain(spec.deletion.iter().flat_map(|d| &d.blockers))
-        .any(|g| *g == guard)
-}
-
 /// Whether the edit takes the super-administrator flag from the last active one, under a
 /// policy whose transitions or deletion guard the last one (`lastSuperAdmin`): the same
 /// guard, for the flag instead of the status. `Err` names the missing fact.
 fn last_super_admin_edit(
     lc: &super::CompiledLifecycle,
-    input: &ChangeInput<'_>,
+    before: &Account,
+    after: &Account,
+    facts: &ChangeFacts,
 ) -> Result<bool, &'static str> {
-    let guarded = guarded_anywhere(lc, Guard::LastSuperAdmin);
-    let active = lc.status(&input.before.status).is_some_and(|s| s.login);
-    if !(guarded && active && input.before.super_admin && !input.after.super_admin) {
+    let active = lc.status(&before.status).is_some_and(|s| s.login);
+    if !(lc.guards(Guard::LastSuperAdmin) && active && before.super_admin && !after.super_admin) {
         return Ok(false);
     }
-    match input.facts.active_super_admins {
+    match facts.active_super_admins {
         None => Err("activeSuperAdmins"),
         Some(n) => Ok(n <= 1),
     }
@@ -462,21 +452,73 @@ fn last_super_admin_edit(
 fn sole_holder_edit(
     policy: &Policy,
     lc: &super::CompiledLifecycle,
-    input: &ChangeInput<'_>,
+    before: &Account,
+    after: &Account,
+    facts: &ChangeFacts,
     now: Timestamp,
 ) -> Result<Result<Vec<String>, &'static str>, LifecycleError> {
-    if !guarded_anywhere(lc, Guard::SoleCriticalHolder) {
+    if !lc.guards(Guard::SoleCriticalHolder) {
         return Ok(Ok(Vec::new()));
     }
-    let lost = crate::access::critical_permissions_lost(policy, input.before, input.after, now)
+    let lost = crate::access::critical_permissions_lost(policy, before, after, now)
         .map_err(|e| LifecycleError::from_access(&e))?;
     if lost.is_empty() {
         return Ok(Ok(lost));
     }
-    Ok(match &input.facts.sole_holder_of {
+    Ok(match &facts.sole_holder_of {
         None => Err("soleHolderOf"),
         Some(sole) => Ok(lost.into_iter().filter(|p| sole.contains(p)).collect()),
     })
+}
+
+/// The guards of what an edit of `before` into `after` takes away, as the lifecycle's
+/// transitions hold them for a status change: the super-administrator flag from the last
+/// active one (`last_super_admin`), a critical permission from its only holder
+/// (`sole_critical_holder`, R004-09); a denial first, then every fact the edit needs,
+/// named at once (`missing_fact`). `None` when the edit takes nothing they guard, or the
+/// policy has no lifecycle. One place for an edit ([`changes`]) and a bulk role change.
+///
+/// # Errors
+/// A role or group of either account the policy does not declare.
+pub(crate) fn edit_guards(
+    policy: &Policy,
+    before: &Account,
+    after: &Account,
+    facts: &ChangeFacts,
+    now: Timestamp,
+    lang: Lang,
+) -> Result<Option<Deny>, LifecycleError> {
+    let Some(lc) = policy.lifecycle() else {
+        return Ok(None);
+    };
+    let mut missing = Vec::new();
+    match last_super_admin_edit(lc, before, after, facts) {
+        Ok(false) => {}
+        Ok(true) => {
+            return Ok(Some(Deny::new(
+                DenyKind::Forbidden,
+                DenyCode::LastSuperAdmin,
+                Guard::LastSuperAdmin.as_str(),
+                Params::new(),
+                lang,
+            )));
+        }
+        Err(fact) => missing.push(fact.to_owned()),
+    }
+    match sole_holder_edit(policy, lc, before, after, facts, now)? {
+        Ok(taken) if taken.is_empty() => {}
+        Ok(taken) => {
+            return Ok(Some(Deny::new(
+                DenyKind::Forbidden,
+                DenyCode::SoleCriticalHolder,
+                Guard::SoleCriticalHolder.as_str(),
+                one("permissions", taken),
+                lang,
+            )));
+        }
+        Err(fact) => missing.push(fact.to_owned()),
+    }
+    Ok((!missing.is_empty()).then(|| missing_facts(missing, lang)))
 }
 
 fn decide_changes(
@@ -539,39 +581,9 @@ fn decide_changes(
         ));
         return Ok(d);
     }
-    // The guards of what the edit takes away (the flag, critical permissions): a denial
-    // first, then every fact the edit needs, named at once.
-    let mut missing = Vec::new();
-    match last_super_admin_edit(lc, &input) {
-        Ok(false) => {}
-        Ok(true) => {
-            d.deny = Some(Deny::new(
-                DenyKind::Forbidden,
-                DenyCode::LastSuperAdmin,
-                Guard::LastSuperAdmin.as_str(),
-                Params::new(),
-                lang,
-            ));
-            return Ok(d);
-        }
-        Err(fact) => missing.push(fact.to_owned()),
-    }
-    match sole_holder_edit(policy, lc, &input, now)? {
-        Ok(taken) if taken.is_empty() => {}
-        Ok(taken) => {
-            d.deny = Some(Deny::new(
-                DenyKind::Forbidden,
-                DenyCode::SoleCriticalHolder,
-                Guard::SoleCriticalHolder.as_str(),
-                one("permissions", taken),
-                lang,
-            ));
-            return Ok(d);
-        }
-        Err(fact) => missing.push(fact.to_owned()),
-    }
-    if !missing.is_empty() {
-        d.deny = Some(missing_facts(missing, lang));
+    // The guards of what the edit takes away (the flag, critical permissions).
+    if let Some(deny) = edit_guards(policy, input.before, input.after, input.facts, now, lang)? {
+        d.deny = Some(deny);
         return Ok(d);
     }
     let password = has("password");

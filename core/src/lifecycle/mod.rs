@@ -41,13 +41,13 @@ use crate::checks::date::Timestamp;
 use crate::messages::Lang;
 use crate::violation::Params;
 
-pub(crate) use actions::changed_fields;
 pub use actions::{
     ChangeDecision, ChangeFacts, ChangeRequest, DeleteDecision, DeleteFacts, DeleteRequest,
     PasswordChangeRequest, PasswordResetDecision, PasswordResetRequest, Suggestion,
     VerificationDecision, changes, changes_in, delete, feature_enabled, password_change,
     password_reset, verification,
 };
+pub(crate) use actions::{changed_fields, edit_guards};
 pub use login::{
     LockoutState, LoginDecision, LoginFacts, OrganizationState, can_login, lockout_state,
 };
@@ -88,6 +88,20 @@ pub(crate) fn one(key: &str, value: impl Into<serde_json::Value>) -> Params {
     let mut p = Params::new();
     p.insert(key.to_owned(), value.into());
     p
+}
+
+/// The denial of a change its caller finds, by counting after its write, to leave the
+/// tenant without an active super administrator where no decision of the kernel's saw it
+/// (an organisation deactivated with the last ones in it): `last_super_admin`, under the
+/// rule of the guard (`lastSuperAdmin`), worded as the kernel words it.
+pub fn last_super_admin_denial(lang: Lang) -> Deny {
+    Deny::new(
+        DenyKind::Forbidden,
+        DenyCode::LastSuperAdmin,
+        Guard::LastSuperAdmin.as_str(),
+        Params::new(),
+        lang,
+    )
 }
 
 /// The denial of a decision that needs these facts from its caller (`missing_fact`, every

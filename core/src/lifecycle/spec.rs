@@ -444,6 +444,19 @@ impl CompiledLifecycle {
         &self.spec.initial
     }
 
+    /// Whether one of the transitions, or the deletion's blockers, applies `guard`: an edit
+    /// that would do what the guard prevents (take the super-administrator flag, a
+    /// critical permission) is then held to it too, and a caller keeping the directory
+    /// reads the guard's fact for it.
+    pub fn guards(&self, guard: Guard) -> bool {
+        self.spec
+            .transitions
+            .iter()
+            .flat_map(|t| &t.guards)
+            .chain(self.spec.deletion.iter().flat_map(|d| &d.blockers))
+            .any(|g| *g == guard)
+    }
+
     /// The status `id`, if the policy has it.
     pub fn status(&self, id: &str) -> Option<&StatusSpec> {
         self.spec.statuses.get(id)

@@ -167,7 +167,7 @@ pub fn scan(bytes: &[u8], limits: &Limits) -> Result<Structure, LoadError> {
                 for memory in r {
                     let m = memory.map_err(|e| malformed(&e))?;
                     let page = m.page_size_log2.unwrap_or(16).min(63);
-                    let bytes = m.initial.checked_shl(page).unwrap_or(u64::MAX);
+                    let bytes = m.initial.saturating_mul(1u64 << page);
                     s.largest_memory = s.largest_memory.max(bytes);
                 }
                 initial_sizes(s.largest_memory, s.largest_table, limits)?;

@@ -557,6 +557,26 @@ async fn a_group_left_cannot_take_the_only_holders_permission(env: &Env) {
             .push(json!("soleCriticalHolder"));
     })
     .await;
+    // Hugo is the only holder: a bulk request's role withdrawal is held to the guard as an
+    // edit is, refused, reported, and nothing is written.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_hr,
+            Some(json!({"items": [{"op": "roles", "id": hr, "remove": ["hrAdmin"]}]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["results"][0]["outcome"], "refused", "{v}");
+    assert_eq!(
+        v["results"][0]["deny"]["code"], "sole_critical_holder",
+        "{v}"
+    );
+    let mut conn = env.app.db.pool().acquire().await.unwrap();
+    let row = store::user(&mut conn, HR, &hr).await.unwrap().unwrap();
+    assert!(row.roles.contains(&"hrAdmin".to_owned()), "the role stays");
+    drop(conn);
     let member = format!("/api/v1/groups/hr-admins/members/{paul}");
     let (s, v, _) = env.call(Method::PUT, &member, &as_hr, None).await;
     assert_eq!(s, StatusCode::OK, "{v}");

@@ -429,6 +429,7 @@ async fn answers_carry_the_browsers_protections(env: &Env) {
             .await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{method}: {v}");
         assert_eq!(v["error"], "not_found", "{method}: {v}");
+        assert_eq!(v["message"], warden_server::ops::NO_ROUTE, "{method}: {v}");
     }
 }
 on_both!(answers_carry_the_browsers_protections);

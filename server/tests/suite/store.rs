@@ -943,10 +943,6 @@ async fn organizations_crud(env: &Env) {
 }
 on_both!(organizations_crud);
 
-/// Organisation ids are unique within a tenant ignoring case (`acme` and `ACME` would be
-/// one organisation to a reader): a second spelling is a 409 at `id` naming the existing
-/// one, the stored id keeps its spelling, and the database refuses a twin even when the
-/// API is bypassed. Another tenant has ids of its own. References from users stay exact.
 /// The organisation of the last active super administrator is not deactivated (she would
 /// be locked out with it, and the tenant left with nobody to administer it); once an
 /// account of another organisation is super administrator, it is. A user moved into an
@@ -970,19 +966,19 @@ async fn organisations_keep_the_last_super_admin_and_end_moved_sessions(env: &En
     };
     let (s, v, _) = close("plant-a").await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
-    assert!(
-        v["reason"]
-            .as_str()
-            .unwrap()
-            .starts_with("last_super_admin"),
-        "{v}"
-    );
+    assert_eq!(v["deny"]["code"], "last_super_admin", "{v}");
     let (s, v) = login(env, PPP, &ada.login, DEMO_PASSWORD).await;
     assert_eq!(s, StatusCode::OK, "plant-a is still active: {v}");
     let edit = |id: &str, body: Value| {
         let (path, as_ada) = (format!("/api/v1/users/{id}"), &as_ada);
         async move { env.call(Method::PATCH, &path, as_ada, Some(body)).await }
     };
+    // Nor is she moved into the closed plant, by herself or anyone.
+    let (s, v, _) = edit(&ada.id, json!({"organization": "plant-closed"})).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "last_super_admin", "{v}");
+    let (s, v) = login(env, PPP, &ada.login, DEMO_PASSWORD).await;
+    assert_eq!(s, StatusCode::OK, "still in plant-a: {v}");
     let (s, v, _) = edit(&carla.id, json!({"superAdmin": true})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     let (s, v, _) = close("plant-a").await;
@@ -991,6 +987,18 @@ async fn organisations_keep_the_last_super_admin_and_end_moved_sessions(env: &En
         StatusCode::OK,
         "Carla, in plant-b, administers the tenant: {v}"
     );
+    // Ada, in the closed plant-a, cannot sign in: Carla is now the last one who can, and
+    // is not deactivated.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/status", carla.id),
+            &as_ada,
+            Some(json!({"to": "inactive", "reason": "left"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "last_super_admin", "{v}");
 
     let cookie = env.sign_in(PPP, &carla.login, DEMO_PASSWORD).await.unwrap();
     let as_carla = Auth::key(&key, &carla.id);
@@ -1031,6 +1039,10 @@ async fn organisations_keep_the_last_super_admin_and_end_moved_sessions(env: &En
 }
 on_both!(organisations_keep_the_last_super_admin_and_end_moved_sessions);
 
+/// Organisation ids are unique within a tenant ignoring case (`acme` and `ACME` would be
+/// one organisation to a reader): a second spelling is a 409 at `id` naming the existing
+/// one, the stored id keeps its spelling, and the database refuses a twin even when the
+/// API is bypassed. Another tenant has ids of its own. References from users stay exact.
 async fn organization_ids_differ_by_more_than_case(env: &Env) {
     let users = env.demo(PPP).await;
     let ada = demo_user(&users, "admin");
