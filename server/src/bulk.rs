@@ -546,7 +546,6 @@ pub async fn run(
                     at: t.unix(),
                     confirmed: body.confirmed,
                     plugins: reports,
-                    backend: app.db.backend(),
                     supers: &supers_left,
                 };
                 let target_id = target.as_ref().map(|u| u.id.clone());
@@ -939,8 +938,6 @@ struct Exec<'a> {
     confirmed: bool,
     /// The plugins' reports on the item (named in its audit entry).
     plugins: &'a [Value],
-    /// The database's backend (for [`store::recheck_super_admins`]).
-    backend: crate::db::Backend,
     /// The tenant's active super administrators: the count the kernel decided the request
     /// on, less those the committed items removed.
     supers: &'a std::sync::atomic::AtomicI64,
@@ -956,15 +953,8 @@ impl Exec<'_> {
     ) -> Result<(), ApiError> {
         use std::sync::atomic::Ordering::Relaxed;
         let left = self.supers.load(Relaxed);
-        if store::recheck_super_admins(
-            conn,
-            self.backend,
-            &self.caller.tenant.policy,
-            before,
-            after,
-            left,
-        )
-        .await?
+        if store::recheck_super_admins(conn, &self.caller.tenant.policy, before, after, left)
+            .await?
         {
             self.supers.store(left - 1, Relaxed);
         }
@@ -1038,8 +1028,7 @@ async fn execute(
             if let Some(ItemDecided::Status { transition, .. }) = decided
                 && users::transition_guarded(tenant, transition)
             {
-                store::recheck_sole_holder(conn, x.backend, &tenant.policy, &before, None, now())
-                    .await?;
+                store::recheck_sole_holder(conn, &tenant.policy, &before, None, now()).await?;
             }
             x.recheck_super_admins(conn, &before, Some(&after)).await?;
             x.audit(
@@ -1061,15 +1050,8 @@ async fn execute(
             // The sole-holder guard held again at write time, for what the change takes.
             let taken = users::critical_taken(tenant, &before.account(), &after.account())?;
             if !taken.is_empty() {
-                store::recheck_sole_holder(
-                    conn,
-                    x.backend,
-                    &tenant.policy,
-                    &before,
-                    Some(&taken),
-                    now(),
-                )
-                .await?;
+                store::recheck_sole_holder(conn, &tenant.policy, &before, Some(&taken), now())
+                    .await?;
             }
             x.audit(
                 conn,
@@ -1145,8 +1127,7 @@ async fn execute(
                 Lifecycle::Deletion,
                 lifecycle::Guard::SoleCriticalHolder,
             ) {
-                store::recheck_sole_holder(conn, x.backend, &tenant.policy, &before, None, now())
-                    .await?;
+                store::recheck_sole_holder(conn, &tenant.policy, &before, None, now()).await?;
             }
             x.recheck_super_admins(conn, &before, kept).await?;
             x.audit(

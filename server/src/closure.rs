@@ -93,20 +93,6 @@ async fn attach(
     Ok(())
 }
 
-/// The manager recorded for `user` (to tell whether an update moves it).
-///
-/// # Errors
-/// Database errors.
-pub async fn stored_manager(
-    conn: &mut AnyConnection,
-    user: &str,
-) -> Result<Option<Option<String>>, sqlx::Error> {
-    sqlx::query_scalar("SELECT manager_id FROM users WHERE id = $1")
-        .bind(user)
-        .fetch_optional(&mut *conn)
-        .await
-}
-
 /// Whether `other` is `user` or below it, as the closure stores the hierarchy now.
 ///
 /// # Errors

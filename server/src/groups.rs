@@ -301,7 +301,7 @@ pub async fn set_member(
         &mut tx, &tenant.id, &after.id, &added, &removed, &actor.id, at,
     )
     .await?;
-    held.recheck(&mut tx, app.db.backend(), &tenant.policy, &before, &after)
+    held.recheck(&mut tx, &tenant.policy, &before, &after)
         .await?;
     let decision = crate::plugins::with_plugins(
         json!({"rule": "groups.manage", "group": id}),

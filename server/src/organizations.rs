@@ -374,10 +374,7 @@ pub async fn update(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    let gates = tenant
-        .policy
-        .lifecycle()
-        .is_some_and(|l| l.spec().login.organization_must_be_active);
+    let gates = tenant.policy.login_needs_active_organization();
     let mut obligations = Vec::new();
     if was_active && !active && gates {
         let ended = sqlx::query(

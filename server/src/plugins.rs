@@ -168,44 +168,6 @@ pub const TENANT_CAPS: Limits = Limits {
     ..Limits::CAPS
 };
 
-/// Checks the structural limits of `settings` against [`TENANT_CAPS`] (the host checks
-/// the others against its own caps).
-fn within_tenant_caps(settings: &TenantSettings) -> Result<(), SettingsError> {
-    let (l, c) = (&settings.limits, &TENANT_CAPS);
-    let structural: [(&'static str, u64, u64); 8] = [
-        (
-            "maxModuleBytes",
-            l.max_module_bytes as u64,
-            c.max_module_bytes as u64,
-        ),
-        ("maxNesting", l.max_nesting.into(), c.max_nesting.into()),
-        (
-            "maxFunctions",
-            l.max_functions.into(),
-            c.max_functions.into(),
-        ),
-        (
-            "maxFunctionBytes",
-            l.max_function_bytes.into(),
-            c.max_function_bytes.into(),
-        ),
-        ("maxTypes", l.max_types.into(), c.max_types.into()),
-        (
-            "maxCoreInstances",
-            l.max_core_instances.into(),
-            c.max_core_instances.into(),
-        ),
-        ("maxMemories", l.max_memories.into(), c.max_memories.into()),
-        ("maxTables", l.max_tables.into(), c.max_tables.into()),
-    ];
-    for (limit, value, cap) in structural {
-        if value > cap {
-            return Err(SettingsError::AboveCap { limit, value, cap });
-        }
-    }
-    Ok(())
-}
-
 /// A tenant's set loaded under a check key to be judged before it is stored: unloaded
 /// when dropped. Held by an upload until the new set is swapped in, so that the swap finds
 /// its compiled plugins alive (in the compile cache); a settings change drops it once
@@ -1374,7 +1336,10 @@ async fn replace_settings(
         }
     })?;
     settings.check().map_err(|e| settings_error(&e))?;
-    within_tenant_caps(&settings).map_err(|e| settings_error(&e))?;
+    settings
+        .limits
+        .check_within(&TENANT_CAPS)
+        .map_err(|e| settings_error(&e))?;
     let tenant = caller.tenant.id.clone();
     let _one_at_a_time = app.plugins.administer(&tenant).await;
     // The stored plugins must still load under the new limits.

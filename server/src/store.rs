@@ -560,9 +560,15 @@ pub async fn update_user(
     u: &mut UserRow,
     now: i64,
 ) -> Result<(), ApiError> {
-    let moved = crate::closure::stored_manager(conn, &u.id)
-        .await?
-        .is_some_and(|m| m != u.manager);
+    // What the write changes that more than the row follows: the manager (the closure),
+    // the status (reset tokens). Read before the write, in one query.
+    let stored: Option<(Option<String>, String)> =
+        sqlx::query_as("SELECT manager_id, status FROM users WHERE id = $1")
+            .bind(&u.id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let moved = stored.as_ref().is_some_and(|(m, _)| *m != u.manager);
+    let status_changed = stored.as_ref().is_some_and(|(_, s)| *s != u.status);
     let written = bind_user(
         sqlx::query(
             "UPDATE users SET document = $3, organization_id = $4, manager_id = $5, location = $6, status = $7, status_until = $8, roles = $9, groups_json = $10, super_admin = $11, root = $12, password_hash = $13, password_changed_at = $14, must_change_password = $15, session_epoch = $16, failed_logins = $17, lockouts = $18, deleted_at = $19, updated_at = $20, version = version + 1 WHERE id = $1 AND tenant_id = $2 AND version = $21",
@@ -596,14 +602,9 @@ pub async fn update_user(
     }
     // A reset token is issued under a status (`reset::issue`): once the user is written in
     // another, it is void for good, not again usable when the user returns to the first.
-    sqlx::query(
-        "DELETE FROM password_reset_tokens WHERE tenant_id = $1 AND user_id = $2 AND status <> $3",
-    )
-    .bind(&u.tenant)
-    .bind(&u.id)
-    .bind(&u.status)
-    .execute(&mut *conn)
-    .await?;
+    if status_changed {
+        void_reset_tokens(conn, &u.tenant, &u.id).await?;
+    }
     // The row as now stored: its views show the version the next edit must name.
     u.version += 1;
     Ok(())
@@ -958,9 +959,7 @@ pub async fn active_super_admins(
     let list: Vec<String> = (0..statuses.len()).map(|i| format!("${}", i + 2)).collect();
     // Under a policy whose sign-in needs an active organisation, a super administrator in
     // an inactive one cannot sign in: not counted.
-    let gates = policy
-        .lifecycle()
-        .is_some_and(|l| l.spec().login.organization_must_be_active);
+    let gates = policy.login_needs_active_organization();
     let reachable = if gates {
         " AND (organization_id IS NULL OR organization_id NOT IN (SELECT id FROM organizations WHERE tenant_id = $1 AND active = 0))"
     } else {
@@ -1056,18 +1055,12 @@ pub async fn sole_holder_of(
 /// the decision; database errors.
 pub async fn recheck_sole_holder(
     conn: &mut AnyConnection,
-    backend: crate::db::Backend,
     policy: &warden_core::Policy,
     before: &UserRow,
     taken: Option<&[String]>,
     now: Timestamp,
 ) -> Result<(), ApiError> {
-    if backend == crate::db::Backend::Postgres {
-        sqlx::query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE")
-            .bind(&before.tenant)
-            .fetch_optional(&mut *conn)
-            .await?;
-    }
+    lock_tenant(conn, &before.tenant).await?;
     let tenant = before.tenant.clone();
     let mut sole = sole_holder_of(conn, &tenant, policy, before, &BTreeSet::new(), now).await?;
     if let Some(taken) = taken {
@@ -1104,7 +1097,6 @@ fn active_super_admin(u: &UserRow, statuses: &[&str]) -> bool {
 /// errors. `Ok(true)` when the write was such a removal (the count is now `counted - 1`).
 pub async fn recheck_super_admins(
     conn: &mut AnyConnection,
-    backend: crate::db::Backend,
     policy: &warden_core::Policy,
     before: &UserRow,
     after: Option<&UserRow>,
@@ -1116,12 +1108,7 @@ pub async fn recheck_super_admins(
     {
         return Ok(false);
     }
-    if backend == crate::db::Backend::Postgres {
-        sqlx::query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE")
-            .bind(&before.tenant)
-            .fetch_optional(&mut *conn)
-            .await?;
-    }
+    lock_tenant(conn, &before.tenant).await?;
     if active_super_admins(conn, &before.tenant, policy).await? != counted - 1 {
         return Err(stale(
             "the tenant's super administrators changed while this request was being decided; retry"

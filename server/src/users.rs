@@ -211,10 +211,7 @@ async fn moved_into_inactive(
     before: &UserRow,
     after: &UserRow,
 ) -> Result<bool, ApiError> {
-    let gates = tenant
-        .policy
-        .lifecycle()
-        .is_some_and(|l| l.spec().login.organization_must_be_active);
+    let gates = tenant.policy.login_needs_active_organization();
     match &after.organization {
         Some(org) if gates && after.organization != before.organization => {
             Ok(store::organization_active(conn, &tenant.id, org).await? == Some(false))
@@ -2181,7 +2178,7 @@ pub async fn update(
             .cloned()
             .collect();
         store::sync_groups(&mut tx, &tenant.id, &after.id, &g_add, &g_rm, &actor.id, at).await?;
-        held.recheck(&mut tx, app.db.backend(), &tenant.policy, &before, &after)
+        held.recheck(&mut tx, &tenant.policy, &before, &after)
             .await?;
         audit
             .write(
@@ -2403,25 +2400,9 @@ pub async fn transition(
     let mut tx = app.db.begin_write().await?;
     let done = apply_obligations(&mut tx, &mut after, &d.obligations, &actor.id, at).await?;
     store::update_user(&mut tx, &mut after, at).await?;
-    store::recheck_super_admins(
-        &mut tx,
-        app.db.backend(),
-        &tenant.policy,
-        &before,
-        Some(&after),
-        supers,
-    )
-    .await?;
+    store::recheck_super_admins(&mut tx, &tenant.policy, &before, Some(&after), supers).await?;
     if transition_guarded(tenant, &d) {
-        store::recheck_sole_holder(
-            &mut tx,
-            app.db.backend(),
-            &tenant.policy,
-            &before,
-            None,
-            now(),
-        )
-        .await?;
+        store::recheck_sole_holder(&mut tx, &tenant.policy, &before, None, now()).await?;
     }
     audit
         .write(
@@ -2558,17 +2539,15 @@ impl EditFacts {
     pub(crate) async fn recheck(
         &self,
         tx: &mut AnyConnection,
-        backend: crate::db::Backend,
         policy: &Policy,
         before: &UserRow,
         after: &UserRow,
     ) -> Result<(), ApiError> {
         if let Some(n) = self.supers {
-            store::recheck_super_admins(tx, backend, policy, before, Some(after), n).await?;
+            store::recheck_super_admins(tx, policy, before, Some(after), n).await?;
         }
         if self.sole.is_some() {
-            store::recheck_sole_holder(tx, backend, policy, before, Some(&self.lost), now())
-                .await?;
+            store::recheck_sole_holder(tx, policy, before, Some(&self.lost), now()).await?;
         }
         Ok(())
     }
@@ -2793,29 +2772,13 @@ pub async fn delete(
         }
     };
     let kept = (d.mode != Some(DeleteMode::Hard)).then_some(&after);
-    store::recheck_super_admins(
-        &mut tx,
-        app.db.backend(),
-        &tenant.policy,
-        &before,
-        kept,
-        supers,
-    )
-    .await?;
+    store::recheck_super_admins(&mut tx, &tenant.policy, &before, kept, supers).await?;
     if guarded(
         tenant,
         Lifecycle::Deletion,
         lifecycle::Guard::SoleCriticalHolder,
     ) {
-        store::recheck_sole_holder(
-            &mut tx,
-            app.db.backend(),
-            &tenant.policy,
-            &before,
-            None,
-            now(),
-        )
-        .await?;
+        store::recheck_sole_holder(&mut tx, &tenant.policy, &before, None, now()).await?;
     }
     audit
         .write(

@@ -514,6 +514,14 @@ impl Policy {
         }
     }
 
+    /// Whether an account of an inactive organisation is refused sign-in
+    /// (`lifecycle.login.organizationMustBeActive`): a store then counts no super
+    /// administrator there as active, and ends the sessions of a user moved there.
+    pub fn login_needs_active_organization(&self) -> bool {
+        self.lifecycle()
+            .is_some_and(|l| l.spec().login.organization_must_be_active)
+    }
+
     /// The compiled lifecycle (statuses, transitions, lockout, deletion), if the policy has
     /// one.
     pub fn lifecycle(&self) -> Option<&crate::lifecycle::CompiledLifecycle> {

@@ -207,7 +207,15 @@ impl Limits {
     /// [`SettingsError::AboveCap`] naming the first limit above its cap, or
     /// [`SettingsError::Zero`] for a zero limit.
     pub fn check(&self) -> Result<(), SettingsError> {
-        let caps = Limits::CAPS;
+        self.check_within(&Limits::CAPS)
+    }
+
+    /// [`check`](Self::check) against caps of the embedder's, at most the hard caps (a
+    /// server that keeps some limits lower than the host allows).
+    ///
+    /// # Errors
+    /// As [`check`](Self::check), naming the first limit above `caps`.
+    pub fn check_within(&self, caps: &Limits) -> Result<(), SettingsError> {
         let all: [(&'static str, u64, u64); 18] = [
             ("fuel", self.fuel, caps.fuel),
             (

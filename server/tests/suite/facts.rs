@@ -157,7 +157,6 @@ async fn two_approvers(env: &Env) -> (Auth, String, String) {
 async fn the_last_holders_cannot_both_leave_at_once(env: &Env) {
     let (_, first, second) = two_approvers(env).await;
     let tenant = env.app.tenant(PRS).await.unwrap();
-    let backend = env.app.db.backend();
     let row = |id: String| async move {
         let mut conn = env.app.db.pool().acquire().await.unwrap();
         store::user(&mut conn, PRS, &id).await.unwrap().unwrap()
@@ -175,7 +174,6 @@ async fn the_last_holders_cannot_both_leave_at_once(env: &Env) {
                 .unwrap();
             let checked = store::recheck_sole_holder(
                 &mut tx,
-                backend,
                 &policy,
                 &before,
                 None,
@@ -209,13 +207,7 @@ async fn leaves_held_open(env: &Env, id: &str) -> sqlx::Transaction<'static, sql
     drop(conn);
     leaving.status = "inactive".into();
     let mut tx = env.app.db.begin_write().await.unwrap();
-    if env.app.db.backend() == warden_server::db::Backend::Postgres {
-        sqlx::query("SELECT id FROM tenants WHERE id = $1 FOR UPDATE")
-            .bind(PRS)
-            .fetch_optional(&mut *tx)
-            .await
-            .unwrap();
-    }
+    store::lock_tenant(&mut tx, PRS).await.unwrap();
     store::update_user(&mut tx, &mut leaving, 1_900_000_000)
         .await
         .unwrap();

@@ -1891,7 +1891,6 @@ async fn the_super_admin_count_is_rechecked_at_write_time(env: &Env) {
         .unwrap();
     assert!(counted >= 2, "{counted}");
     drop(conn);
-    let backend = env.app.db.backend();
     let deactivate = |u: &UserRow| {
         let mut x = u.clone();
         x.status = "inactive".into();
@@ -1903,10 +1902,9 @@ async fn the_super_admin_count_is_rechecked_at_write_time(env: &Env) {
     store::update_user(&mut tx, &mut after_b, 1_900_000_000)
         .await
         .unwrap();
-    let removed =
-        store::recheck_super_admins(&mut tx, backend, policy, &before_b, Some(&after_b), counted)
-            .await
-            .unwrap();
+    let removed = store::recheck_super_admins(&mut tx, policy, &before_b, Some(&after_b), counted)
+        .await
+        .unwrap();
     assert!(removed);
     tx.commit().await.unwrap();
     // A's removal was decided on the same count: refused (and rolled back).
@@ -1915,9 +1913,7 @@ async fn the_super_admin_count_is_rechecked_at_write_time(env: &Env) {
     store::update_user(&mut tx, &mut after_a, 1_900_000_000)
         .await
         .unwrap();
-    match store::recheck_super_admins(&mut tx, backend, policy, &before_a, Some(&after_a), counted)
-        .await
-    {
+    match store::recheck_super_admins(&mut tx, policy, &before_a, Some(&after_a), counted).await {
         Err(warden_server::error::ApiError::Conflict { errors }) => {
             assert_eq!(errors[0].code, "stale_user");
         }
@@ -1933,29 +1929,22 @@ async fn the_super_admin_count_is_rechecked_at_write_time(env: &Env) {
         .await
         .unwrap();
     assert!(
-        store::recheck_super_admins(
-            &mut tx,
-            backend,
-            policy,
-            &before_a,
-            Some(&after_a),
-            counted - 1
-        )
-        .await
-        .unwrap()
+        store::recheck_super_admins(&mut tx, policy, &before_a, Some(&after_a), counted - 1)
+            .await
+            .unwrap()
     );
     drop(tx);
     let mut tx = env.app.db.begin_write().await.unwrap();
     store::delete_user(&mut tx, &before_a).await.unwrap();
     assert!(
-        store::recheck_super_admins(&mut tx, backend, policy, &before_a, None, counted - 1)
+        store::recheck_super_admins(&mut tx, policy, &before_a, None, counted - 1)
             .await
             .unwrap()
     );
     drop(tx);
     let mut tx = env.app.db.begin_write().await.unwrap();
     assert!(
-        !store::recheck_super_admins(&mut tx, backend, policy, &before_a, Some(&before_a), 0)
+        !store::recheck_super_admins(&mut tx, policy, &before_a, Some(&before_a), 0)
             .await
             .unwrap()
     );
