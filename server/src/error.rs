@@ -20,6 +20,10 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// The code of a [`Malformed`] body sent in a media type other than JSON: answered 415
+/// Unsupported Media Type (every other `bad_request` is a 400).
+pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
+
 /// The part of a request a [`Malformed`] error is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -44,7 +48,7 @@ pub struct Malformed {
     /// is.
     pub field: Option<String>,
     /// A stable code: `invalid_path_parameter`; `unknown_parameter`, `missing_parameter`,
-    /// `invalid_parameter`; `unsupported_media_type`, `unreadable_body`, `invalid_json`,
+    /// `invalid_parameter`; `unsupported_media_type` (a 415), `unreadable_body`, `invalid_json`,
     /// `unknown_field`, `missing_field`, `invalid_value`; `invalid_header`; or the kernel's code for a
     /// question it cannot decide (`unknown_status`, `unknown_role`, ...).
     pub code: &'static str,
@@ -273,6 +277,10 @@ impl ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            // RFC 9110 §15.5.16: a body in a media type the route does not take.
+            ApiError::Malformed(m) if m.code == UNSUPPORTED_MEDIA_TYPE => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
             ApiError::BadRequest(_) | ApiError::Malformed(_) => StatusCode::BAD_REQUEST,
             ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,

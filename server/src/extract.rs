@@ -159,7 +159,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
         if !is_json(req.headers()) {
             return Err(Malformed::new(
                 RequestPart::Body,
-                "unsupported_media_type",
+                crate::error::UNSUPPORTED_MEDIA_TYPE,
                 "the body must be JSON, sent with `Content-Type: application/json`",
             )
             .into());

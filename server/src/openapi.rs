@@ -202,6 +202,9 @@ fn error_description(status: u16) -> &'static str {
         409 => "A conflict with stored data",
         412 => "`If-Match` names another version than the stored one: read the user again",
         413 => "The request body is larger than the server accepts",
+        415 => {
+            "The body is not sent as JSON (`Content-Type: application/json`): `bad_request`, code `unsupported_media_type`"
+        }
         422 => "The record is refused: every violation",
         503 => {
             "The database is unavailable (`unavailable`), or the tenant's plugins cannot be loaded (`plugins_unavailable`, with the host's `code`)"
@@ -314,8 +317,15 @@ impl Spec {
         let reads_input = op.query.is_some() || !op.body.is_empty() || !op.path_params.is_empty();
         if reads_input && !responses.iter().any(|(status, ..)| *status == 400) {
             responses.push((400, error_description(400), Some(error_schema(400))));
-            responses.sort_by_key(|(status, ..)| *status);
         }
+        // A JSON body sent in another media type is a 415 (`crate::extract::Body`); the
+        // AuthZEN endpoints answer their own 400, as the specification's errors are.
+        let json_body =
+            op.tag != TAG_AUTHZEN && op.body.iter().any(|(mime, ..)| *mime == "application/json");
+        if json_body && !responses.iter().any(|(status, ..)| *status == 415) {
+            responses.push((415, error_description(415), Some(error_schema(415))));
+        }
+        responses.sort_by_key(|(status, ..)| *status);
         for (status, description, schema) in responses {
             let mut r = ResponseBuilder::new().description(description);
             if let (200, Some(mime)) = (status, op.text) {
@@ -1056,6 +1066,9 @@ fn decision_response(contract_response: &str) -> Value {
     })
 }
 
+/// The tag of the AuthZEN endpoints (which answer the specification's errors).
+const TAG_AUTHZEN: &str = "authzen";
+
 /// The routes, described. Add a route here when you add it to the router: the tests fail
 /// until you do.
 fn operations(contract: &Value) -> Vec<Operation> {
@@ -1064,7 +1077,6 @@ fn operations(contract: &Value) -> Vec<Operation> {
     const TAG_USERS: &str = "users";
     const TAG_ADMIN: &str = "administration";
     const TAG_DECIDE: &str = "decide";
-    const TAG_AUTHZEN: &str = "authzen";
     let mut v = vec![
         Operation::new(
             Get,
