@@ -150,6 +150,15 @@ pub enum ApiError {
     /// No such resource in the caller's tenant (or outside the caller's scope).
     #[error("not found")]
     NotFound,
+    /// A resource the path names that the tenant's policy does not declare (a group): 404
+    /// `not_found` with a stable code and the reason.
+    #[error("not found: {code}")]
+    Undeclared {
+        /// `unknown_group`.
+        code: &'static str,
+        /// What is missing, in English.
+        message: String,
+    },
     /// The record is refused: the kernel's violations.
     #[error("invalid record")]
     Invalid {
@@ -274,7 +283,7 @@ impl ApiError {
         match self {
             ApiError::Unauthenticated => StatusCode::UNAUTHORIZED,
             ApiError::Csrf | ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::NotFound | ApiError::Undeclared { .. } => StatusCode::NOT_FOUND,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             // RFC 9110 §15.5.16: a body in a media type the route does not take.
@@ -310,6 +319,9 @@ impl ApiError {
                 None => serde_json::json!({"error": "forbidden", "reason": reason}),
             },
             ApiError::NotFound => serde_json::json!({"error": "not_found"}),
+            ApiError::Undeclared { code, message } => {
+                serde_json::json!({"error": "not_found", "code": code, "message": message})
+            }
             ApiError::Invalid { violations } => {
                 serde_json::json!({"error": "invalid", "violations": violations})
             }

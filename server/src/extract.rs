@@ -64,6 +64,20 @@ fn classify(path: &serde_path_to_error::Path, message: &str) -> (Option<String>,
     }
 }
 
+/// A name taken from a URL (a plugin's, a group's) as a message quotes it: unchecked, so its
+/// first 64 characters are quoted, with control and direction-changing characters (which
+/// would rewrite how the message reads) shown as U+FFFD.
+pub(crate) fn shown(name: &str) -> String {
+    name.chars()
+        .take(64)
+        .map(|c| {
+            let hidden = c.is_control()
+                || matches!(c, '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}');
+            if hidden { '\u{fffd}' } else { c }
+        })
+        .collect()
+}
+
 /// JSON bodies, with the server's typed 400 on a body that is not JSON, not of the
 /// expected shape (naming the field and the reason), or not sent as `application/json`.
 pub struct Body<T>(pub T);

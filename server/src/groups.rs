@@ -37,16 +37,14 @@ pub struct MembersQuery {
     pub limit: Option<i64>,
 }
 
+/// The group a path names is not one the policy declares: 404 `unknown_group`.
 fn unknown_group(id: &str) -> ApiError {
-    ApiError::Conflict {
-        errors: vec![FieldError {
-            field: "group".into(),
-            code: "unknown_group".into(),
-            message: format!(
-                "the policy declares no group `{}`",
-                id.chars().take(64).collect::<String>()
-            ),
-        }],
+    ApiError::Undeclared {
+        code: "unknown_group",
+        message: format!(
+            "the policy declares no group `{}`",
+            crate::extract::shown(id)
+        ),
     }
 }
 

@@ -716,7 +716,7 @@ fn server_shapes() -> Map<String, Value> {
                     "error": {"type": "string", "enum": ["unauthenticated", "csrf", "denied", "forbidden", "not_found", "invalid", "conflict", "too_large", "bad_request", "unavailable", "plugins_unavailable", "internal", "invalid_request", "timeout", "plugin_refused"]},
                     "message": string.clone(),
                     "reason": string.clone(),
-                    "code": {"type": "string", "description": "`bad_request` of a malformed request: a stable code (`invalid_path_parameter`; `unknown_parameter`, `missing_parameter`, `invalid_parameter`; `unsupported_media_type`, `unreadable_body`, `invalid_json`, `unknown_field`, `missing_field`, `invalid_value`; `invalid_header`; or the kernel's code for a question it cannot decide: `unknown_status`, `unknown_role`, ...)."},
+                    "code": {"type": "string", "description": "`bad_request` of a malformed request: a stable code (`invalid_path_parameter`; `unknown_parameter`, `missing_parameter`, `invalid_parameter`; `unsupported_media_type`, `unreadable_body`, `invalid_json`, `unknown_field`, `missing_field`, `invalid_value`; `invalid_header`; or the kernel's code for a question it cannot decide: `unknown_status`, `unknown_role`, ...); `not_found` of a group the policy does not declare: `unknown_group`; `precondition_failed`: `stale_user`."},
                     "in": {"type": "string", "enum": ["path", "query", "body", "header"], "description": "`bad_request` of a malformed request: the part of the request at fault."},
                     "field": {"type": "string", "description": "The field or parameter at fault: a path or query parameter (`id`, `limit`), a body field (`address.city`), AuthZEN's `subject.type`."},
                     "deny": s("Denial"),
@@ -1463,7 +1463,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
             .param("id", "An id")
             .query("MembersQuery", &["cursor", "limit"])
             .ok(200, "A page of members", Some("GroupMembersPage"))
-            .errors(&[400, 403, 404, 409])
+            .errors(&[400, 403, 404])
             .common(),
         Operation::new(Put, "/api/v1/groups/{id}/members/{user}", "addGroupMember", "Add a user to a manual group", TAG_USERS)
             .auth(Auth::KeyOrSession)

@@ -64,6 +64,7 @@
 //! the hook of that operation (validate, authorize, transition), as the embedded host
 //! does; a route made of several decisions asks each of their hooks.
 
+use crate::extract::shown;
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
@@ -256,20 +257,6 @@ fn load_message(e: &LoadError, names: &[&str]) -> String {
 /// A message about the plugin `name`, as the tenant's administrators read it.
 fn named(name: &str, message: impl std::fmt::Display) -> String {
     format!("plugin `{}`: {message}", shown(name))
-}
-
-/// A plugin name as a message quotes it: the name may come from a URL, unchecked, so its
-/// first 64 characters are quoted, with control and direction-changing characters (which
-/// would rewrite how the message reads) shown as U+FFFD.
-fn shown(name: &str) -> String {
-    name.chars()
-        .take(64)
-        .map(|c| {
-            let hidden = c.is_control()
-                || matches!(c, '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}');
-            if hidden { '\u{fffd}' } else { c }
-        })
-        .collect()
 }
 
 /// What went wrong loading a set, told to any caller a 503 answers: the host's cause,

@@ -1286,8 +1286,14 @@ async fn groups_manual_and_dynamic(env: &Env) {
             None,
         )
         .await;
-    assert_eq!(s, StatusCode::CONFLICT);
-    assert_eq!(v["errors"][0]["code"], "unknown_group");
+    assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+    assert_eq!(v["error"], "not_found", "{v}");
+    assert_eq!(v["code"], "unknown_group", "{v}");
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/groups/nope/members", &as_hr, None)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+    assert_eq!(v["code"], "unknown_group", "{v}");
 
     // Dynamic: every active user the actor may read, paged without loss.
     let mut seen = Vec::new();
