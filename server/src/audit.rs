@@ -62,15 +62,51 @@ fn chain_hash(prev: &str, body: &str) -> String {
 /// # Errors
 /// Database errors (the caller's request then fails).
 pub async fn append(conn: &mut AnyConnection, record: &AuditRecord) -> Result<i64, sqlx::Error> {
+    Ok(chain(conn, record).await?.0)
+}
+
+/// Appends `record`, the entry of a change the tenant's policy decided, as [`append`]
+/// does, and holds the change to the policy version that decided it
+/// (`record.policy_version`): when the tenant's policy was replaced while the change was
+/// being decided, the change is refused and its transaction must not commit. The tenant
+/// row's lock, taken by the append, orders it against the replacement: a change committed
+/// first is seen by the replacement's check of the names users hold
+/// ([`crate::policy::replace`]), a change after it is refused here.
+///
+/// # Errors
+/// 409 `stale_policy` when the policy changed; database errors.
+pub async fn append_decided(
+    conn: &mut AnyConnection,
+    record: &AuditRecord,
+) -> Result<i64, crate::error::ApiError> {
+    let (seq, current) = chain(conn, record).await?;
+    if current != record.policy_version {
+        return Err(crate::error::ApiError::Conflict {
+            errors: vec![crate::error::FieldError {
+                field: "policy".into(),
+                code: "stale_policy".into(),
+                message: format!(
+                    "the tenant's policy was replaced (version {} to {current}) while this change was being decided; nothing was written: send it again",
+                    record.policy_version
+                ),
+            }],
+        });
+    }
+    Ok(seq)
+}
+
+/// Chains `record`; its sequence number and the tenant's policy version under the lock.
+async fn chain(conn: &mut AnyConnection, record: &AuditRecord) -> Result<(i64, i64), sqlx::Error> {
     let body = serde_json::to_string(record)
         .map_err(|e| sqlx::Error::Protocol(format!("audit entry: {e}")))?;
     let row = sqlx::query(
-        "UPDATE tenants SET audit_seq = audit_seq + 1 WHERE id = $1 RETURNING audit_seq, audit_head",
+        "UPDATE tenants SET audit_seq = audit_seq + 1 WHERE id = $1 RETURNING audit_seq, audit_head, policy_version",
     )
     .bind(&record.tenant)
     .fetch_one(&mut *conn)
     .await?;
     let seq: i64 = row.try_get("audit_seq")?;
+    let version: i64 = row.try_get("policy_version")?;
     let prev: String = row.try_get("audit_head")?;
     let hash = chain_hash(&prev, &body);
     sqlx::query(
@@ -89,7 +125,7 @@ pub async fn append(conn: &mut AnyConnection, record: &AuditRecord) -> Result<i6
         .bind(&record.tenant)
         .execute(&mut *conn)
         .await?;
-    Ok(seq)
+    Ok((seq, version))
 }
 
 /// The audit entries about `target` in `tenant` after sequence number `after`, oldest

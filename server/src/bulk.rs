@@ -971,7 +971,7 @@ impl Exec<'_> {
         obligations: Vec<Value>,
     ) -> Result<(), ApiError> {
         let t = &self.caller.tenant;
-        audit::append(
+        audit::append_decided(
             conn,
             &AuditRecord {
                 tenant: t.id.clone(),

@@ -183,7 +183,7 @@ pub(crate) async fn audit_entry(
     request_id: Option<String>,
 ) -> Result<(), ApiError> {
     let t: &Tenant = &caller.tenant;
-    audit::append(
+    audit::append_decided(
         conn,
         &AuditRecord {
             tenant: t.id.clone(),

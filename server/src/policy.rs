@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sqlx::Row;
+use sqlx::{AnyConnection, Row};
 use warden_core::policy::Mode;
 use warden_core::validate::ValidationFacts;
 use warden_core::{Lang, Policy, ValidationContext, validate_user};
@@ -107,6 +107,30 @@ impl Stranded {
     }
 }
 
+/// Calls `f` on every stored user of `tenant` that is not deleted, 500 rows at a time.
+async fn each_user(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    mut f: impl FnMut(&store::UserRow),
+) -> Result<(), ApiError> {
+    let mut after = String::new();
+    loop {
+        let rows = store::users_where(
+            conn,
+            "tenant_id = $1 AND deleted_at IS NULL AND id > $2",
+            &[],
+            &[Param::Text(tenant.to_owned()), Param::Text(after.clone())],
+            "ORDER BY id LIMIT 500",
+        )
+        .await?;
+        let Some(last) = rows.last() else {
+            return Ok(());
+        };
+        after = last.id.clone();
+        rows.iter().for_each(&mut f);
+    }
+}
+
 /// The stored users of the tenant that `policy` refuses, validated as updates (the
 /// store's uniqueness and existence answers are not asked: those checks stay open and do
 /// not count as failures); their violations in `lang`. With them, the names users hold
@@ -129,38 +153,26 @@ async fn failing_users(
         mfa: false,
     };
     let mut conn = app.db.pool().acquire().await?;
-    let mut after = String::new();
     let (mut checked, mut failing) = (0_usize, 0_usize);
     let mut listed = Vec::new();
     let mut stranded = Stranded::new(policy);
-    loop {
-        let rows = store::users_where(
-            &mut conn,
-            "tenant_id = $1 AND deleted_at IS NULL AND id > $2",
-            &[],
-            &[Param::Text(tenant.to_owned()), Param::Text(after.clone())],
-            "ORDER BY id LIMIT 500",
-        )
-        .await?;
-        let Some(last) = rows.last() else { break };
-        after = last.id.clone();
-        for u in &rows {
-            checked += 1;
-            stranded.note(policy, u);
-            let mut record = u.document.clone();
-            if policy.document().fields.iter().any(|(n, _)| n == "status") {
-                record.insert("status".into(), u.status.clone().into());
-            }
-            let d = validate_user(policy, &record, &ctx);
-            if !d.valid {
-                failing += 1;
-                if listed.len() < MAX_LISTED {
-                    let errors: Vec<_> = d.errors().cloned().collect();
-                    listed.push(json!({"id": u.id, "violations": errors}));
-                }
+    each_user(&mut conn, tenant, |u| {
+        checked += 1;
+        stranded.note(policy, u);
+        let mut record = u.document.clone();
+        if policy.document().fields.iter().any(|(n, _)| n == "status") {
+            record.insert("status".into(), u.status.clone().into());
+        }
+        let d = validate_user(policy, &record, &ctx);
+        if !d.valid {
+            failing += 1;
+            if listed.len() < MAX_LISTED {
+                let errors: Vec<_> = d.errors().cloned().collect();
+                listed.push(json!({"id": u.id, "violations": errors}));
             }
         }
-    }
+    })
+    .await?;
     let mut report = serde_json::Map::new();
     report.insert("checked".into(), checked.into());
     report.insert("failing".into(), failing.into());
@@ -220,6 +232,15 @@ pub async fn replace(
     .fetch_one(&mut *tx)
     .await?
     .try_get("policy_version")?;
+    // Under the tenant row's lock (taken by the update): a change decided on the old policy
+    // either committed before it, and is counted here, or is refused `stale_policy` at its
+    // own write (`audit::append_decided`). Nothing can give a user a name the new policy
+    // does not declare in between.
+    let mut now_stranded = Stranded::new(&policy);
+    each_user(&mut tx, &tenant.id, |u| now_stranded.note(&policy, u)).await?;
+    if !now_stranded.names.is_empty() {
+        return Err(now_stranded.refusal());
+    }
     sqlx::query(
         "INSERT INTO policy_versions (tenant_id, version, hash, document, created_at) VALUES ($1, $2, $3, $4, $5)",
     )

@@ -771,7 +771,7 @@ impl Audit<'_> {
             at,
             request_id: self.request_id.clone(),
         };
-        audit::append(conn, &record).await?;
+        audit::append_decided(conn, &record).await?;
         Ok(())
     }
 }

@@ -875,6 +875,117 @@ async fn imports_preview_then_commit(env: &Env) {
 }
 on_both!(imports_preview_then_commit);
 
+/// A change decided on a policy that was replaced before its write (here by a replacement
+/// this instance has not heard of yet) is refused `stale_policy` and writes nothing; once
+/// the instance reads the new policy, the same change goes through.
+async fn a_change_decided_on_a_replaced_policy_is_refused(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let sophie = demo_user(&users, "sophie");
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+    let edit = json!({"jobTitle": "Analyst"});
+    let path = format!("/api/v1/users/{}", sophie.id);
+    // The instance holds version 1.
+    let (s, v, _) = env.call(Method::GET, &path, &as_hr, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let version = env
+        .scalar("SELECT version FROM users WHERE id = $1", &sophie.id)
+        .await;
+    // Another instance stores version 2 (the same document).
+    let doc = serde_json::to_string(warden_core::Policy::preset(HR).unwrap().document()).unwrap();
+    let mut tx = env.app.db.begin_write().await.unwrap();
+    sqlx::query("UPDATE tenants SET policy_version = 2 WHERE id = $1")
+        .bind(HR)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO policy_versions (tenant_id, version, hash, document, created_at) VALUES ($1, 2, $2, $3, 0)")
+        .bind(HR)
+        .bind(warden_core::Policy::preset(HR).unwrap().hash())
+        .bind(&doc)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let (s, v, _) = env
+        .call(Method::PATCH, &path, &as_hr, Some(edit.clone()))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["errors"][0]["code"], "stale_policy", "{v}");
+    assert_eq!(
+        env.scalar("SELECT version FROM users WHERE id = $1", &sophie.id)
+            .await,
+        version,
+        "nothing written"
+    );
+    env.app.forget_tenant(HR).await;
+    let (s, v, _) = env.call(Method::PATCH, &path, &as_hr, Some(edit)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE target_id = $1 AND body LIKE '%\"policyVersion\":2%'",
+            &sophie.id
+        )
+        .await,
+        1,
+        "decided and audited on version 2"
+    );
+}
+on_both!(a_change_decided_on_a_replaced_policy_is_refused);
+
+/// A role given while a replacement that no longer declares it is being decided: the
+/// replacement checks the names users hold again under the tenant's lock, and is refused
+/// `in_use` (the role's holder would be stranded).
+async fn a_role_given_during_a_replacement_is_counted(env: &Env) {
+    let users = env.demo(HR).await;
+    let sophie = demo_user(&users, "sophie");
+    let auditor = json!({"label": {"en": "Auditor"}, "permissions": [{"allow": "users.read", "scope": "organization"}]});
+    env.edit_policy(HR, |d| d["access"]["roles"]["auditor"] = auditor)
+        .await;
+    let admin = Auth::Key {
+        token: env.key(HR, "admin").await,
+        act_as: None,
+    };
+    let (_, v, _) = env.call(Method::GET, "/api/v1/policy", &admin, None).await;
+    let mut without = v["document"].clone();
+    without["access"]["roles"]
+        .as_object_mut()
+        .unwrap()
+        .remove("auditor");
+    // Nobody holds `auditor` when the replacement starts; Sophie is given it in a
+    // transaction that commits while the replacement waits to write.
+    let mut conn = env.app.db.pool().acquire().await.unwrap();
+    let mut given = warden_server::store::user(&mut conn, HR, &sophie.id)
+        .await
+        .unwrap()
+        .unwrap();
+    drop(conn);
+    given.roles.push("auditor".into());
+    let mut tx = env.app.db.begin_write().await.unwrap();
+    warden_server::store::lock_tenant(&mut tx, HR)
+        .await
+        .unwrap();
+    warden_server::store::update_user(&mut tx, &mut given, 1_900_000_000)
+        .await
+        .unwrap();
+    let replace = env.call(Method::PUT, "/api/v1/policy", &admin, Some(without));
+    let release = async {
+        // Long enough for the replacement to check the stored users and reach its write.
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        tx.commit().await.unwrap();
+    };
+    let ((s, v, _), ()) = tokio::join!(replace, release);
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["errors"][0]["code"], "in_use", "{v}");
+    let (_, v, _) = env.call(Method::GET, "/api/v1/policy", &admin, None).await;
+    assert!(
+        v["document"]["access"]["roles"]["auditor"].is_object(),
+        "kept: {v}"
+    );
+}
+on_both!(a_role_given_during_a_replacement_is_counted);
+
 async fn policy_replacement_reports_failing_users(env: &Env) {
     let users = env.demo(HR).await;
     let hr = demo_user(&users, "hr");
