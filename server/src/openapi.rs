@@ -199,7 +199,9 @@ fn error_description(status: u16) -> &'static str {
         401 => "No credentials, or credentials that are not valid",
         403 => "The credentials do not allow this: a key role, or the kernel's denial",
         404 => "No such resource in the caller's tenant, or outside the caller's scope",
-        409 => "A conflict with stored data (`stale_user`, `stale_policy`: what the request was decided on changed before its write; nothing was written)",
+        409 => {
+            "A conflict with stored data (`stale_user`, `stale_policy`: what the request was decided on changed before its write; nothing was written)"
+        }
         412 => "`If-Match` names another version than the stored one: read the user again",
         413 => "The request body is larger than the server accepts",
         415 => {

@@ -356,11 +356,17 @@ async fn stored_settings(
             .bind(tenant)
             .fetch_optional(&mut *conn)
             .await?;
-    match text {
-        None => Ok(TenantSettings::default()),
+    let mut settings: TenantSettings = match text {
+        None => return Ok(TenantSettings::default()),
         Some(t) => serde_json::from_str(&t)
-            .map_err(|e| ApiError::Internal(format!("stored plugin settings of {tenant}: {e}"))),
+            .map_err(|e| ApiError::Internal(format!("stored plugin settings of {tenant}: {e}")))?,
+    };
+    // Settings stored before the server lowered a cap (`TENANT_CAPS`) apply within it.
+    if let Err(e) = settings.limits.check_within(&TENANT_CAPS) {
+        tracing::warn!(tenant, error = %e, "stored plugin limits above the server's caps: applied at the caps");
+        settings.limits = settings.limits.capped(&TENANT_CAPS);
     }
+    Ok(settings)
 }
 
 async fn generation(conn: &mut AnyConnection, tenant: &str) -> Result<i64, ApiError> {

@@ -210,6 +210,31 @@ impl Limits {
         self.check_within(&Limits::CAPS)
     }
 
+    /// These limits with each one above `caps` lowered to its cap: what an embedder applies
+    /// to limits stored before it lowered its caps (settings it would now refuse from
+    /// [`check_within`](Self::check_within)), so that they cannot exceed the caps in
+    /// force. Every limit is a number, compared one by one by its name.
+    #[must_use]
+    pub fn capped(&self, caps: &Limits) -> Limits {
+        let (Ok(serde_json::Value::Object(mut mine)), Ok(serde_json::Value::Object(theirs))) =
+            (serde_json::to_value(self), serde_json::to_value(caps))
+        else {
+            return *caps;
+        };
+        for (name, value) in &mut mine {
+            if let (Some(v), Some(cap)) = (
+                value.as_u64(),
+                theirs.get(name).and_then(serde_json::Value::as_u64),
+            ) {
+                if v > cap {
+                    *value = cap.into();
+                }
+            }
+        }
+        // The map came from a `Limits` and holds numbers no larger than before.
+        serde_json::from_value(serde_json::Value::Object(mine)).unwrap_or(*caps)
+    }
+
     /// [`check`](Self::check) against caps of the embedder's, at most the hard caps (a
     /// server that keeps some limits lower than the host allows).
     ///
@@ -390,5 +415,32 @@ impl TenantSettings {
             });
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capped_lowers_only_the_limits_above_the_caps() {
+        let caps = Limits {
+            max_module_bytes: 1 << 20,
+            fuel: 5_000_000,
+            ..Limits::default()
+        };
+        let stored = Limits {
+            max_module_bytes: 64 << 20,
+            fuel: 1_000_000,
+            max_functions: 99_000,
+            ..Limits::default()
+        };
+        assert!(stored.check_within(&caps).is_err());
+        let capped = stored.capped(&caps);
+        assert_eq!(capped.max_module_bytes, 1 << 20);
+        assert_eq!(capped.fuel, 1_000_000, "a limit below its cap is kept");
+        assert_eq!(capped.max_functions, caps.max_functions);
+        assert_eq!(capped.deadline_ms, stored.deadline_ms);
+        assert!(capped.check_within(&caps).is_ok());
     }
 }

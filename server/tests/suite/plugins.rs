@@ -1027,6 +1027,19 @@ async fn hostile_uploads_are_refused(env: &Env) {
         .await,
         0
     );
+    // Settings stored above the caps (before the server lowered them) apply at the caps.
+    sqlx::query("UPDATE tenant_plugin_settings SET settings = $2 WHERE tenant_id = $1")
+        .bind(HR)
+        .bind(json!({"limits": {"maxModuleBytes": 64 << 20, "fuel": 2_000_000}}).to_string())
+        .execute(env.app.db.pool())
+        .await
+        .unwrap();
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/plugin-settings", &admin, None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["settings"]["limits"]["maxModuleBytes"], 2 << 20, "{v}");
+    assert_eq!(v["settings"]["limits"]["fuel"], 2_000_000, "{v}");
 }
 on_both!(hostile_uploads_are_refused);
 
