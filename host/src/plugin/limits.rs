@@ -225,10 +225,9 @@ impl Limits {
             if let (Some(v), Some(cap)) = (
                 value.as_u64(),
                 theirs.get(name).and_then(serde_json::Value::as_u64),
-            ) {
-                if v > cap {
-                    *value = cap.into();
-                }
+            ) && v > cap
+            {
+                *value = cap.into();
             }
         }
         // The map came from a `Limits` and holds numbers no larger than before.
