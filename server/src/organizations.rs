@@ -113,7 +113,8 @@ fn check_name(name: &str) -> Result<String, ApiError> {
 /// An actor's allow (the kernel's `organizations.manage`, or the super-administrator rule
 /// of a policy that does not declare it) is narrowed by the tenant's plugins, as an
 /// authorization of `organizations.manage` on the organisation; an admin key acting as
-/// no one is the tenant's own administration, as for its plugins, and asks none. The kernel's
+/// no one is the tenant's own administration, as for its plugins, and asks none (acting
+/// as a user, it has that user's authority). The kernel's
 /// denial is rendered in `lang`.
 async fn authorize(app: &App, caller: &Caller, org: &str, lang: Lang) -> Result<Value, ApiError> {
     let tenant = &caller.tenant;
@@ -138,14 +139,10 @@ async fn authorize(app: &App, caller: &Caller, org: &str, lang: Lang) -> Result<
             None,
             lang,
         )?)?
-    } else if actor.super_admin || actor.root || caller.is_admin() {
-        // The rule that allowed it, as the audit entry names it.
-        let rule = if actor.super_admin || actor.root {
-            users::privileged_rule(actor)
-        } else {
-            "adminKey"
-        };
-        users::rule_allow(tenant, rule)
+    } else if actor.super_admin || actor.root {
+        // The rule that allowed it, as the audit entry names it. An admin key acting as a
+        // user has that user's authority here, as on every route that names an actor.
+        users::rule_allow(tenant, users::privileged_rule(actor))
     } else {
         return Err(ApiError::Forbidden {
             deny: None,

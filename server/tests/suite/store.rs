@@ -815,6 +815,16 @@ async fn organizations_crud(env: &Env) {
         )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
+    // An admin key acting as Bob has Bob's authority, not its own.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/organizations",
+            &Auth::key(&admin, &bob.id),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     let as_ada = Auth::key(&key, &ada.id);
     let (s, v, _) = env
         .call(
