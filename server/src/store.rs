@@ -1136,6 +1136,31 @@ pub async fn organization_active(
     Ok(v.map(|a| a != 0))
 }
 
+/// [`organization_active`] with the organisation's row locked until the transaction ends
+/// (PostgreSQL; SQLite's writers are one at a time already): a write that moves a user
+/// into the organisation is then ordered against its deactivation, which updates that
+/// row before it ends its users' sessions, so one of the two always sees the other.
+///
+/// # Errors
+/// Database errors.
+pub async fn organization_active_locked(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    id: &str,
+) -> Result<Option<bool>, sqlx::Error> {
+    if conn.backend_name() != "PostgreSQL" {
+        return organization_active(conn, tenant, id).await;
+    }
+    let v: Option<i64> = sqlx::query_scalar(
+        "SELECT active FROM organizations WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+    )
+    .bind(tenant)
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(v.map(|a| a != 0))
+}
+
 /// Whether `e` is a unique-constraint violation.
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.is_unique_violation())

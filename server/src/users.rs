@@ -214,7 +214,7 @@ async fn moved_into_inactive(
     let gates = tenant.policy.login_needs_active_organization();
     match &after.organization {
         Some(org) if gates && after.organization != before.organization => {
-            Ok(store::organization_active(conn, &tenant.id, org).await? == Some(false))
+            Ok(store::organization_active_locked(conn, &tenant.id, org).await? == Some(false))
         }
         _ => Ok(false),
     }

@@ -1049,6 +1049,60 @@ async fn organisations_keep_the_last_super_admin_and_end_moved_sessions(env: &En
 }
 on_both!(organisations_keep_the_last_super_admin_and_end_moved_sessions);
 
+/// A move into an organisation while its deactivation is being written: the deactivation
+/// (held open here, its organisation row written, its users' sessions ended) commits while
+/// the move waits to write; the move then sees the organisation inactive and ends the
+/// moved user's sessions, as the deactivation would have.
+async fn a_move_racing_a_deactivation_ends_the_sessions(env: &Env) {
+    let users = env.demo(PPP).await;
+    let (ada, bob) = (demo_user(&users, "admin"), demo_user(&users, "bob"));
+    let key = env.key(PPP, "service").await;
+    let as_ada = Auth::key(&key, &ada.id);
+    let bob_cookie = env.sign_in(PPP, &bob.login, DEMO_PASSWORD).await.unwrap();
+    let mut tx = env.app.db.begin_write().await.unwrap();
+    sqlx::query("UPDATE organizations SET active = 0 WHERE tenant_id = $1 AND id = $2")
+        .bind(PPP)
+        .bind("plant-b")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE users SET session_epoch = session_epoch + 1, version = version + 1 WHERE tenant_id = $1 AND organization_id = $2")
+        .bind(PPP)
+        .bind("plant-b")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let path = format!("/api/v1/users/{}", bob.id);
+    let mv = env.call(
+        Method::PATCH,
+        &path,
+        &as_ada,
+        Some(json!({"organization": "plant-b"})),
+    );
+    let release = async {
+        // Long enough for the move to decide (plant-b still active) and reach its write.
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        tx.commit().await.unwrap();
+    };
+    let ((s, v, _), ()) = tokio::join!(mv, release);
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["user"]["organization"], "plant-b", "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::GET,
+            "/api/v1/session",
+            &Auth::cookie(&bob_cookie),
+            None,
+        )
+        .await;
+    assert_eq!(
+        s,
+        StatusCode::UNAUTHORIZED,
+        "moved into an inactive organisation: {v}"
+    );
+}
+on_both!(a_move_racing_a_deactivation_ends_the_sessions);
+
 /// Organisation ids are unique within a tenant ignoring case (`acme` and `ACME` would be
 /// one organisation to a reader): a second spelling is a 409 at `id` naming the existing
 /// one, the stored id keeps its spelling, and the database refuses a twin even when the
