@@ -101,6 +101,15 @@ impl Caller {
     }
 }
 
+/// The token of an `Authorization: Bearer <token>` header value: the scheme is matched
+/// without regard to case (RFC 9110 §11.1), then one or more spaces, then the token
+/// (surrounding whitespace trimmed). Anything else is no bearer token.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, rest) = value.trim_start().split_once(' ')?;
+    let token = rest.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 /// Why a session whose user must change their password is refused any other route.
 pub const PASSWORD_CHANGE_REQUIRED: &str = "password_change_required";
 
@@ -153,8 +162,7 @@ impl FromRequestParts<Arc<App>> for Caller {
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
+            .and_then(bearer_token);
         if let Some(token) = bearer {
             let row = sqlx::query(
                 "SELECT id, tenant_id, role FROM api_keys WHERE token_hash = $1 AND revoked_at IS NULL",
@@ -254,5 +262,27 @@ impl FromRequestParts<Arc<App>> for Caller {
             credential: Credential::Session,
             actor: Some(user),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::bearer_token;
+
+    #[test]
+    fn the_bearer_scheme_is_read_without_regard_to_case() {
+        for v in ["Bearer abc", "bearer abc", "BEARER  abc ", "bEaReR abc"] {
+            assert_eq!(bearer_token(v), Some("abc"), "{v}");
+        }
+        for v in [
+            "Basic abc",
+            "Bearer",
+            "Bearer ",
+            "Bearerabc",
+            "",
+            "Token abc",
+        ] {
+            assert_eq!(bearer_token(v), None, "{v}");
+        }
     }
 }

@@ -3133,8 +3133,9 @@ pub struct LoggedIn {
 ///
 /// # Errors
 /// `Unauthenticated` for an unknown login or a wrong password (indistinguishable, also for
-/// an account the gate refuses), the kernel's denial for a gate that refuses a caller who
-/// gave the right password, or an account the lockout holds.
+/// an account the gate refuses), and for an account the lockout holds, whatever the
+/// password; the kernel's denial for a gate that refuses a caller who gave the right
+/// password for another reason (an inactive status or organisation, an expired password).
 pub async fn login(
     app: &App,
     tenant: &Tenant,
@@ -3180,11 +3181,13 @@ pub async fn login(
         if !gate.allowed() {
             // Only a caller who knows the password hears why the account is refused:
             // without it, a refused account is an unknown login (no enumeration, no status),
-            // and the guess counts. An account the lockout holds is answered as locked
-            // without verifying (no password oracle while locked).
+            // and the guess counts. An account the lockout holds is answered as an unknown
+            // login is, whatever the password, in a hash's time: told "locked", anyone
+            // could find the tenant's logins by locking them, and told only with the right
+            // password, the lock would let guesses go on and say when one is right.
             if gate.lockout.as_ref().is_some_and(|l| l.locked) {
                 let _ = hash(&tenant.policy, password_text).await;
-                return Err(ApiError::denied(gate.deny));
+                return Err(ApiError::Unauthenticated);
             }
             let matches = match u.password_hash.clone() {
                 Some(stored) => {

@@ -1182,8 +1182,19 @@ async fn statistics_lockout_and_request_ids(env: &Env) {
     let (s, v, _) = env
         .call(Method::POST, "/api/v1/session", &Auth::None, Some(json!({"tenant": "rental-platform", "login": lucas.login, "password": DEMO_PASSWORD})))
         .await;
-    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
-    assert_eq!(v["deny"]["code"], "locked");
+    assert_eq!(
+        s,
+        StatusCode::UNAUTHORIZED,
+        "locked: answered as a wrong password: {v}"
+    );
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM users WHERE id = $1 AND status = 'locked'",
+            &lucas.id
+        )
+        .await,
+        1
+    );
 }
 on_both!(statistics_lockout_and_request_ids);
 

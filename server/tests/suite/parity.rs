@@ -133,8 +133,15 @@ async fn a_password_edit_is_held_as_the_password_route(env: &Env) {
             Some(json!({"tenant": RENTAL, "login": lucas.login, "password": DEMO_PASSWORD})),
         )
         .await;
-    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
-    assert_eq!(v["deny"]["code"], "locked", "{v}");
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM users WHERE id = $1 AND status = 'locked'",
+            &lucas.id
+        )
+        .await,
+        1
+    );
 
     // One's own password changed by an edit ends every session, the caller's too.
     let users = env.demo(PPP).await;
