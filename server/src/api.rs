@@ -404,17 +404,52 @@ async fn create_user(
 ) -> Result<Response, ApiError> {
     let lang = accept.negotiate(&caller.tenant.policy);
     let w = users::create(&app, &caller, b, lang, request_id(&headers)).await?;
-    let mut out = w.extra;
-    out.insert("user".into(), w.user);
-    Ok((StatusCode::CREATED, Json(Value::Object(out))).into_response())
+    let (status, mut headers, body) = with_version(StatusCode::CREATED, w.extra, w.user);
+    // RFC 9110 §15.3.2: where the new user is.
+    if let Some(location) = body
+        .get("user")
+        .and_then(|u| u.get("id"))
+        .and_then(Value::as_str)
+        .and_then(|id| HeaderValue::from_str(&format!("/api/v1/users/{id}")).ok())
+    {
+        headers.insert(header::LOCATION, location);
+    }
+    Ok((status, headers, Json(body)).into_response())
+}
+
+/// The `ETag` of a user view: its stored `version` (RFC 9110 §8.8.3), the tag an edit
+/// names in `If-Match`.
+fn etag(user: &Value) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if let Some(tag) = user
+        .get("version")
+        .and_then(Value::as_i64)
+        .and_then(|v| HeaderValue::from_str(&format!("\"{v}\"")).ok())
+    {
+        headers.insert(header::ETAG, tag);
+    }
+    headers
+}
+
+/// A user answer, `user` beside `extra`, with the user's [`etag`].
+fn with_version(
+    status: StatusCode,
+    mut extra: Map<String, Value>,
+    user: Value,
+) -> (StatusCode, HeaderMap, Value) {
+    let headers = etag(&user);
+    extra.insert("user".into(), user);
+    (status, headers, Value::Object(extra))
 }
 
 async fn read_user(
     State(app): State<Arc<App>>,
     caller: Caller,
     UrlParams(id): UrlParams<String>,
-) -> Result<Json<Value>, ApiError> {
-    users::read(&app, &caller, &id).await.map(Json)
+) -> Result<Response, ApiError> {
+    let read = users::read(&app, &caller, &id).await?;
+    let headers = read.get("user").map(etag).unwrap_or_default();
+    Ok((headers, Json(read)).into_response())
 }
 
 async fn update_user(
@@ -424,13 +459,12 @@ async fn update_user(
     accept: AcceptLanguage,
     UrlParams(id): UrlParams<String>,
     Body(b): Body<Map<String, Value>>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let expected = if_match(&headers)?;
     let lang = accept.negotiate(&caller.tenant.policy);
     let w = users::update(&app, &caller, &id, b, expected, lang, request_id(&headers)).await?;
-    let mut out = w.extra;
-    out.insert("user".into(), w.user);
-    Ok(Json(Value::Object(out)))
+    let (status, headers, body) = with_version(StatusCode::OK, w.extra, w.user);
+    Ok((status, headers, Json(body)).into_response())
 }
 
 async fn delete_user(
@@ -681,7 +715,16 @@ async fn create_org(
 ) -> Result<Response, ApiError> {
     let lang = accept.negotiate(&caller.tenant.policy);
     let v = crate::organizations::create(&app, &caller, b, lang, request_id(&headers)).await?;
-    Ok((StatusCode::CREATED, Json(v)).into_response())
+    let mut headers = HeaderMap::new();
+    if let Some(location) = v
+        .get("organization")
+        .and_then(|o| o.get("id"))
+        .and_then(Value::as_str)
+        .and_then(|id| HeaderValue::from_str(&format!("/api/v1/organizations/{id}")).ok())
+    {
+        headers.insert(header::LOCATION, location);
+    }
+    Ok((StatusCode::CREATED, headers, Json(v)).into_response())
 }
 
 async fn update_org(
@@ -732,11 +775,17 @@ async fn add_member(
     caller: Caller,
     accept: AcceptLanguage,
     UrlParams((id, user)): UrlParams<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     let lang = accept.negotiate(&caller.tenant.policy);
-    crate::groups::set_member(&app, &caller, &id, &user, true, lang, request_id(&headers))
-        .await
-        .map(Json)
+    let v = crate::groups::set_member(&app, &caller, &id, &user, true, lang, request_id(&headers))
+        .await?;
+    // RFC 9110 §9.3.4: a PUT that creates the membership answers 201.
+    let status = if v.get("changed") == Some(&Value::Bool(true)) {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(v)))
 }
 
 async fn remove_member(

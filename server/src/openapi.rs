@@ -1168,7 +1168,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
         .acts()
         .json("UserRecord")
         .localised()
-        .ok(201, "Created", Some("UserWritten"))
+        .ok(201, "Created: `Location` names the new user, `ETag` is its version", Some("UserWritten"))
         .errors(&[400, 403, 409, 413, 422])
         .common(),
         Operation::new(
@@ -1180,7 +1180,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
         )
         .acts()
         .param("id", "The user's id")
-        .ok(200, "The user", Some("UserRead"))
+        .ok(200, "The user; `ETag` is its version, the tag `If-Match` names", Some("UserRead"))
         .errors(&[400, 403, 404])
         .common(),
         Operation::new(
@@ -1195,7 +1195,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
         .param("id", "The user's id")
         .json("UserRecord")
         .localised()
-        .ok(200, "Updated", Some("UserWritten"))
+        .ok(200, "Updated; `ETag` is the new version", Some("UserWritten"))
         .errors(&[400, 403, 404, 409, 412, 413, 422])
         .common(),
         Operation::new(
@@ -1433,7 +1433,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
             .acts()
             .json("NewOrganization")
             .localised()
-            .ok(201, "Created", Some("Organization"))
+            .ok(201, "Created: `Location` names it", Some("Organization"))
             .errors(&[400, 403, 409, 413, 422])
             .common(),
         Operation::new(Patch, "/api/v1/organizations/{id}", "updateOrganization", "Update an organisation", TAG_ADMIN)
@@ -1473,7 +1473,8 @@ fn operations(contract: &Value) -> Vec<Operation> {
             .param("id", "An id")
             .param("user", "An id")
             .localised()
-            .ok(200, "The membership", Some("Membership"))
+            .ok(200, "A member already (`changed: false`)", Some("Membership"))
+            .ok(201, "Added (`changed: true`)", Some("Membership"))
             .errors(&[400, 403, 404, 409, 422])
             .common(),
         Operation::new(Delete, "/api/v1/groups/{id}/members/{user}", "removeGroupMember", "Remove a user from a manual group", TAG_USERS)
@@ -1556,7 +1557,8 @@ fn operations(contract: &Value) -> Vec<Operation> {
         .param("kind", "The resource type")
         .param("id", "The resource's id")
         .json("ResourceBody")
-        .ok(200, "Stored", Some("Resource"))
+        .ok(200, "Replaced", Some("Resource"))
+        .ok(201, "Created", Some("Resource"))
         .errors(&[400, 403, 413])
         .common(),
         Operation::new(

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Map, Value};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -326,7 +326,7 @@ pub async fn put(
     caller: Caller,
     UrlParams((kind, id)): UrlParams<(String, String)>,
     crate::api::Body(b): crate::api::Body<ResourceBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     admin_only(&caller)?;
     check_name("type", &kind, true)?;
     check_name("id", &id, false)?;
@@ -371,6 +371,7 @@ pub async fn put(
     let at = crate::app::now().unix();
     upsert(&mut tx, tenant, &row, at).await?;
     let after = view(&row);
+    let created = before.is_none();
     audit_change(
         &mut tx,
         &caller,
@@ -385,7 +386,13 @@ pub async fn put(
     )
     .await?;
     tx.commit().await?;
-    Ok(Json(after))
+    // RFC 9110 §9.3.4: a PUT that creates its resource answers 201.
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(after)))
 }
 
 /// `DELETE /api/v1/resources/{type}/{id}` (admin keys), audited.

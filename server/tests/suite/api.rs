@@ -875,6 +875,64 @@ async fn imports_preview_then_commit(env: &Env) {
 }
 on_both!(imports_preview_then_commit);
 
+/// What HTTP says a created or versioned resource carries (RFC 9110): a created user's
+/// `Location` and `ETag` (its version, the tag `If-Match` names), a PUT answering 201 when
+/// it creates and 200 when it replaces.
+async fn created_resources_say_where_and_their_version(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+    let (s, v, h) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(new_hr_user("located@company.com", &hr.id)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["user"]["id"].as_str().unwrap();
+    let location = h["location"].to_str().unwrap().to_owned();
+    assert_eq!(location, format!("/api/v1/users/{id}"));
+    assert_eq!(
+        h["etag"].to_str().unwrap(),
+        format!("\"{}\"", v["user"]["version"]),
+        "{v}"
+    );
+    let (s, v, h) = env.call(Method::GET, &location, &as_hr, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let tag = h["etag"].to_str().unwrap().to_owned();
+    assert_eq!(tag, format!("\"{}\"", v["user"]["version"]), "{v}");
+    let (s, v, h) = env
+        .call_with_headers(
+            Method::PATCH,
+            &location,
+            &as_hr,
+            Some(json!({"jobTitle": "Tagged"}).to_string()),
+            &[("if-match", tag.as_bytes())],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_ne!(h["etag"].to_str().unwrap(), tag, "a new version: {v}");
+    assert_eq!(
+        h["etag"].to_str().unwrap(),
+        format!("\"{}\"", v["user"]["version"]),
+        "{v}"
+    );
+
+    let admin = Auth::Key {
+        token: env.key(HR, "admin").await,
+        act_as: None,
+    };
+    let path = "/api/v1/resources/review/r-201";
+    let (s, v, _) = env.call(Method::PUT, path, &admin, Some(json!({}))).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (s, v, _) = env.call(Method::PUT, path, &admin, Some(json!({}))).await;
+    assert_eq!(s, StatusCode::OK, "replaced: {v}");
+}
+on_both!(created_resources_say_where_and_their_version);
+
 /// A change decided on a policy that was replaced before its write (here by a replacement
 /// this instance has not heard of yet) is refused `stale_policy` and writes nothing; once
 /// the instance reads the new policy, the same change goes through.

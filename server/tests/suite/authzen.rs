@@ -935,7 +935,7 @@ async fn stored_resources(env: &Env) {
         "a service key does not manage resources: {b}"
     );
     let (s, b, _) = env.call(Method::PUT, path, &as_admin, Some(body)).await;
-    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(s, StatusCode::CREATED, "created: {b}");
     assert_eq!(b["owner"], "alice");
     assert_eq!(
         env.scalar(

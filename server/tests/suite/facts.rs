@@ -571,7 +571,7 @@ async fn a_group_left_cannot_take_the_only_holders_permission(env: &Env) {
     drop(conn);
     let member = format!("/api/v1/groups/hr-admins/members/{paul}");
     let (s, v, _) = env.call(Method::PUT, &member, &as_hr, None).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(s, StatusCode::CREATED, "created: {v}");
     let (s, v, _) = env.call(Method::DELETE, &member, &as_hr, None).await;
     assert_eq!(s, StatusCode::OK, "Hugo holds it too: {v}");
     let (s, v, _) = env.call(Method::PUT, &member, &as_hr, None).await;

@@ -134,7 +134,7 @@ async fn group_membership_is_a_role_grant(env: &Env) {
 
     // An administrator may grant it, through the group as directly.
     let (s, v, _) = env.call(Method::PUT, &member, &as_hr, None).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(s, StatusCode::CREATED, "created: {v}");
     assert_eq!(v["changed"], true);
     assert_eq!(stored_groups(env, &paul.id).await.0, 1);
 }
@@ -200,7 +200,7 @@ async fn group_membership_keeps_the_grant_rules(env: &Env) {
     let (s, v, _) = env
         .call(Method::PUT, &managers(&sophie.id), &as_hr, None)
         .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(s, StatusCode::CREATED, "created: {v}");
     env.edit_policy(HR, |doc| doc["access"]["minActiveRoles"] = json!(2))
         .await;
     let (s, v, _) = env

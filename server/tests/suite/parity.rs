@@ -605,7 +605,7 @@ async fn an_action_decides_its_own_modules_resources(env: &Env) {
             Some(json!({"organization": "acme", "owner": mia.id})),
         )
         .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(s, StatusCode::CREATED, "created: {v}");
     let key = env.key(CRM, "service").await;
     let ask = |action: &str| json!({"subject": {"type": "user", "id": mia.id}, "action": {"name": action}, "resource": {"type": "lead", "id": "l1"}});
     let v = authzen(env, &key, "/access/v1/evaluation", ask("accounts.read")).await;

@@ -528,7 +528,7 @@ async fn a_super_administrators_membership_change_asks_the_plugins(env: &Env) {
         .await;
     assert!(s.is_success(), "{s} {v}");
     let (s, v, _) = env.call(Method::PUT, &path, &as_ada, None).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(s, StatusCode::CREATED, "created: {v}");
     assert_eq!(v["changed"], true, "{v}");
 }
 on_both!(a_super_administrators_membership_change_asks_the_plugins);

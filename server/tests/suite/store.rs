@@ -1305,8 +1305,11 @@ async fn groups_manual_and_dynamic(env: &Env) {
 
     let path = format!("/api/v1/groups/people-managers/members/{}", sophie.id);
     let (s, v, _) = env.call(Method::PUT, &path, &as_hr, None).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(s, StatusCode::CREATED, "created: {v}");
     assert_eq!(v["changed"], true);
+    let (s, v, _) = env.call(Method::PUT, &path, &as_hr, None).await;
+    assert_eq!(s, StatusCode::OK, "a member already: {v}");
+    assert_eq!(v["changed"], false);
     let (s, v, _) = env.call(Method::PUT, &path, &as_hr, None).await;
     assert_eq!((s, v["changed"].clone()), (StatusCode::OK, json!(false)));
     let (s, v, _) = env
