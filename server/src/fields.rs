@@ -91,14 +91,10 @@ pub fn redact_entries(fa: &FieldAccess, entries: &mut [Value]) {
 }
 
 /// Whether a search text still matches a stored record once what the viewer may not see is
-/// left out (the store searches the whole record; a hit only in a hidden field must not
-/// reveal it). `needle` is the lower-cased text the store searched for.
+/// left out (a hit only in a hidden field must not reveal it). `needle` is the lower-cased
+/// search text ([`crate::users::search_hit`]).
 pub fn still_matches(fa: &FieldAccess, document: &Map<String, Value>, needle: &str) -> bool {
-    let visible = fa.redacted(document);
-    Value::Object(visible)
-        .to_string()
-        .to_lowercase()
-        .contains(needle)
+    crate::users::search_hit(&fa.redacted(document), needle)
 }
 
 /// The kernel's deny of an edit of `before` into `after` that changes a field the actor may

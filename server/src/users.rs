@@ -1602,7 +1602,7 @@ pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Value, Ap
         let mut conn = app.db.pool().acquire().await?;
         let page: Vec<&UserRow> = rows.iter().collect();
         let dir = fields::directory_for(&mut conn, &tenant.id, actor, &page).await?;
-        let needle = search_text(q).map(|t| as_in_json(&t));
+        let needle = search_text(q);
         let mut kept = Vec::with_capacity(rows.len());
         for u in rows {
             let fa = fields::access_of(&tenant.policy, &dir, actor, &u)?;
@@ -1678,28 +1678,51 @@ fn search_text(q: &ListQuery) -> Option<String> {
     Some(text.to_lowercase().chars().take(100).collect())
 }
 
-/// A search text as a stored document's JSON writes it (a `"` as `\"`, a `\` as `\\`):
-/// what a search looks for in the document's text.
-fn as_in_json(text: &str) -> String {
-    let json = serde_json::to_string(text).unwrap_or_default();
-    json.strip_prefix('"')
-        .and_then(|j| j.strip_suffix('"'))
-        .unwrap_or(text)
-        .to_owned()
+/// Whether a stored record holds `needle` (lower-cased, [`search_text`]) in one of its
+/// values: a string, or a number as written, at any depth; never in a field's name, nor
+/// in `true`, `false` or `null`. Letters are compared lower-cased in full Unicode, on
+/// SQLite as on PostgreSQL.
+pub(crate) fn search_hit(document: &Map<String, Value>, needle: &str) -> bool {
+    fn holds(v: &Value, needle: &str) -> bool {
+        match v {
+            Value::String(s) => s.to_lowercase().contains(needle),
+            Value::Number(n) => n.to_string().contains(needle),
+            Value::Array(a) => a.iter().any(|x| holds(x, needle)),
+            Value::Object(o) => o.values().any(|x| holds(x, needle)),
+            Value::Bool(_) | Value::Null => false,
+        }
+    }
+    document.values().any(|v| holds(v, needle))
 }
 
-/// The LIKE pattern that finds `text` anywhere in a stored document ([`as_in_json`]), its
-/// LIKE wildcards and the escape character escaped (searched for as themselves, with
-/// `ESCAPE '\'`).
+/// The LIKE pattern the store narrows a search with, before [`search_hit`] decides: the
+/// text's ASCII runs as the stored document's JSON writes them (a `"` as `\"`, a `\` as
+/// `\\`, LIKE's wildcards and escape escaped, matched with `ESCAPE '\'`), and `%` for
+/// anything else: a database lower-cases ASCII letters alike, but not always the others
+/// (SQLite never does), so they are left to `search_hit`. The pattern may match records
+/// that `search_hit` then refuses (a field's name), never miss one it keeps.
 fn like_anywhere(text: &str) -> String {
     let mut out = String::from("%");
-    for c in as_in_json(text).chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
+    for c in text.chars() {
+        if !c.is_ascii() || c.is_ascii_control() {
+            if !out.ends_with('%') || out.ends_with("\\%") {
+                out.push('%');
+            }
+            continue;
         }
-        out.push(c);
+        match c {
+            '"' => out.push_str("\\\\\""),
+            '\\' => out.push_str("\\\\\\\\"),
+            '%' | '_' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
     }
-    out.push('%');
+    if !out.ends_with('%') || out.ends_with("\\%") {
+        out.push('%');
+    }
     out
 }
 
@@ -1765,6 +1788,10 @@ pub(crate) async fn list_page(app: &App, caller: &Caller, q: &ListQuery) -> Resu
         None
     };
     let scanned = rows.len();
+    // The store narrowed the search ([`like_anywhere`]); the values decide.
+    if let Some(text) = search_text(q) {
+        rows.retain(|u| search_hit(&u.document, &text));
+    }
     let rows = if plugins && !rows.is_empty() {
         rows_plugins_let_read(app, conn, caller, rows).await?
     } else {

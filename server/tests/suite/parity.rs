@@ -417,6 +417,31 @@ async fn a_search_takes_wildcards_literally(env: &Env) {
         1,
         "a backslash is found as typed"
     );
+    // Letters beyond ASCII in any case, on SQLite as on PostgreSQL.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(json!({"firstName": "Émile", "lastName": "Ørsted", "email": "emile.orsted@company.com", "jobTitle": "QA Engineer", "manager": sophie.id, "organization": "company"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    for q in [
+        "%C3%89mile",
+        "%C3%A9mile",
+        "%C3%89MILE",
+        "%C3%B8rsted",
+        "RSTED",
+        "mile",
+    ] {
+        assert_eq!(found(q).await, 1, "{q}");
+    }
+    // Values only: never a field's name, nor a literal.
+    for q in ["firstName", "lastname", "organization", "null", "true"] {
+        assert_eq!(found(q).await, 0, "{q}");
+    }
+    assert_eq!(found("%22").await, 0, "a quote is in no value here");
 }
 on_both!(a_search_takes_wildcards_literally);
 
