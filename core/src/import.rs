@@ -197,6 +197,9 @@ pub enum ImportErrorKind {
     NoHeader,
     /// A header naming the same field twice.
     DuplicateColumn,
+    /// A CSV header row that cannot be read (an unclosed quote, text after a closing
+    /// quote, a quote inside an unquoted name).
+    MalformedHeader,
 }
 
 /// An import that cannot be read at all (bad rows are never errors: they are invalid rows).
@@ -239,11 +242,37 @@ impl ImportError {
         }
     }
 
+    /// The header row as the row reader refused it (`reason`): too wide, or malformed.
+    fn header(reason: &str) -> Self {
+        if reason == TOO_MANY_COLUMNS {
+            return ImportError::too_large("columns", MAX_COLUMNS);
+        }
+        ImportError {
+            kind: ImportErrorKind::MalformedHeader,
+            message: format!("the CSV header row cannot be read: {reason}"),
+        }
+    }
+
     /// The kind of error.
     pub fn kind(&self) -> ImportErrorKind {
         self.kind
     }
+
+    /// A stable code for the kind: `too_large`, `not_utf8`, `no_header`,
+    /// `duplicate_column`, `malformed_header`.
+    pub fn code(&self) -> &'static str {
+        match self.kind {
+            ImportErrorKind::TooLarge => "too_large",
+            ImportErrorKind::NotUtf8 => "not_utf8",
+            ImportErrorKind::NoHeader => "no_header",
+            ImportErrorKind::DuplicateColumn => "duplicate_column",
+            ImportErrorKind::MalformedHeader => "malformed_header",
+        }
+    }
 }
+
+/// The row reader's reason for a row wider than [`MAX_COLUMNS`].
+const TOO_MANY_COLUMNS: &str = "too many columns";
 
 /// Parses and validates an import.
 ///
@@ -286,7 +315,7 @@ pub(crate) fn run<'a>(
             let Some((_, header)) = rows.next_row() else {
                 return Err(ImportError::no_header());
             };
-            let header = header.map_err(|_| ImportError::no_header())?;
+            let header = header.map_err(|reason| ImportError::header(&reason))?;
             if header.len() > MAX_COLUMNS {
                 return Err(ImportError::too_large("columns", MAX_COLUMNS));
             }
@@ -950,7 +979,7 @@ impl<'a> CsvRows<'a> {
                 Some(b',') => {
                     self.pos += 1;
                     if count > MAX_COLUMNS {
-                        error.get_or_insert_with(|| "too many columns".into());
+                        error.get_or_insert_with(|| TOO_MANY_COLUMNS.into());
                     }
                 }
                 Some(b'\r') => {

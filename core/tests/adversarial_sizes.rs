@@ -204,6 +204,23 @@ fn an_import_of_one_row_more_than_the_limit_is_too_large() {
 }
 
 #[test]
+fn a_header_far_wider_than_the_limit_is_too_large_and_a_malformed_one_says_why() {
+    let header: Vec<String> = (0..50_000).map(|i| format!("c{i}")).collect();
+    let data = format!("{}\n", header.join(","));
+    let e = import_err(data.as_bytes(), ImportFormat::Csv);
+    assert_eq!(e.kind(), ImportErrorKind::TooLarge, "{e}");
+    assert_eq!(e.code(), "too_large");
+    assert!(e.to_string().contains(&MAX_COLUMNS.to_string()), "{e}");
+    for bad in ["email,\"first\"x\nx,y\n", "email,\"first\n", "em\"ail\nx\n"] {
+        let e = import_err(bad.as_bytes(), ImportFormat::Csv);
+        assert_eq!(e.kind(), ImportErrorKind::MalformedHeader, "{bad:?}: {e}");
+        assert_eq!(e.code(), "malformed_header");
+    }
+    let e = import_err(b"", ImportFormat::Csv);
+    assert_eq!(e.code(), "no_header", "{e}");
+}
+
+#[test]
 fn an_import_of_one_column_more_than_the_limit_is_too_large() {
     let header: Vec<String> = (0..=MAX_COLUMNS).map(|i| format!("c{i}")).collect();
     let data = format!("{}\n", header.join(","));

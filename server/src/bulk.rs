@@ -920,7 +920,7 @@ async fn judge_import(
 fn failure_reason(e: &ApiError) -> String {
     match e {
         ApiError::Invalid { .. } => "duplicate".into(),
-        ApiError::BadRequest(m) => m.clone(),
+        ApiError::BadRequest { message, .. } => message.clone(),
         ApiError::Malformed(m) => m.message.clone(),
         ApiError::Conflict { .. } => "conflict".into(),
         ApiError::NotFound => "not_found".into(),
@@ -1077,8 +1077,7 @@ async fn execute(
                 &actor.account(),
                 &Target::from(&before.account()),
                 now(),
-            )
-            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+            )?;
             let d = lifecycle::delete(
                 &tenant.policy,
                 &DeleteRequest {
@@ -1093,7 +1092,7 @@ async fn execute(
                 },
                 now(),
             )
-            .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+            .map_err(users::lifecycle_bad)?;
             let mut after = before.clone();
             let done =
                 users::apply_obligations(conn, &mut after, obligations, &actor.id, x.at).await?;

@@ -213,8 +213,13 @@ pub enum ApiError {
         message: String,
     },
     /// The request is malformed.
-    #[error("bad request: {0}")]
-    BadRequest(String),
+    #[error("bad request: {message}")]
+    BadRequest {
+        /// A stable code (`too_many_users`).
+        code: &'static str,
+        /// The reason, in English.
+        message: String,
+    },
     /// A path parameter, a query parameter or the body could not be read: where, the
     /// parameter or field, a code and the reason.
     #[error("bad request: {}", .0.message)]
@@ -290,7 +295,7 @@ impl ApiError {
             ApiError::Malformed(m) if m.code == UNSUPPORTED_MEDIA_TYPE => {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
             }
-            ApiError::BadRequest(_) | ApiError::Malformed(_) => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest { .. } | ApiError::Malformed(_) => StatusCode::BAD_REQUEST,
             ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             ApiError::PluginInvalid { .. } | ApiError::PluginRefused { .. } => {
@@ -360,7 +365,9 @@ impl ApiError {
                 "field": field,
                 "message": message
             }),
-            ApiError::BadRequest(m) => serde_json::json!({"error": "bad_request", "message": m}),
+            ApiError::BadRequest { code, message } => {
+                serde_json::json!({"error": "bad_request", "code": code, "message": message})
+            }
             ApiError::Malformed(m) => m.body(),
             ApiError::Unavailable => serde_json::json!({
                 "error": "unavailable",

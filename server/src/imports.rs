@@ -121,15 +121,20 @@ pub async fn import(
         },
         &ctx,
     )
-    .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    .map_err(|e| {
+        crate::error::Malformed::new(crate::error::RequestPart::Body, e.code(), e.to_string())
+    })?;
     if !q.commit {
         return preview(app, caller, report, lang).await;
     }
     let records = report.records.clone().unwrap_or_default();
     if records.len() > MAX_COMMIT_ROWS {
-        return Err(ApiError::BadRequest(format!(
-            "at most {MAX_COMMIT_ROWS} rows per commit"
-        )));
+        return Err(crate::error::Malformed::new(
+            crate::error::RequestPart::Body,
+            "too_many_rows",
+            format!("at most {MAX_COMMIT_ROWS} rows per commit: preview the file, then commit it in parts"),
+        )
+        .into());
     }
     // Every row is reported: a row the kernel found invalid in the file with its line and
     // violations, the others with what their commit did.
@@ -273,7 +278,9 @@ fn refusal(index: usize, e: ApiError) -> Result<Value, ApiError> {
         ApiError::PluginDenied { deny, plugins } => {
             json!({"index": index, "deny": deny, "plugins": plugins})
         }
-        ApiError::BadRequest(m) => json!({"index": index, "error": m}),
+        ApiError::BadRequest { code, message } => {
+            json!({"index": index, "error": message, "code": code})
+        }
         // The row's own fault (a field it may not set, a manager cycle): refused, and the
         // import goes on.
         ApiError::Malformed(m) => {

@@ -945,6 +945,8 @@ pub fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/plugins", get(list))
         .route("/plugin-settings", get(read_settings).put(replace_settings))
+        // As every other JSON route of the API: only an upload carries a component.
+        .layer(RequestBodyLimitLayer::new(crate::api::MAX_BODY_BYTES))
         .merge(
             Router::new()
                 .route("/plugins/{name}", get(read).put(upload).delete(remove))
@@ -1312,22 +1314,11 @@ async fn replace_settings(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     caller: Caller,
-    crate::api::Body(raw): crate::api::Body<Value>,
+    crate::api::Body(settings): crate::api::Body<TenantSettings>,
 ) -> Result<Json<Value>, ApiError> {
     require_admin(&caller)?;
-    // The field at fault is named (`limits.fuel`), not the whole document.
-    let settings: TenantSettings = serde_path_to_error::deserialize(raw).map_err(|e| {
-        let path = e.path().to_string();
-        ApiError::PluginRefused {
-            code: "invalid_settings".into(),
-            field: if path == "." {
-                "settings".into()
-            } else {
-                format!("settings.{path}")
-            },
-            message: e.inner().to_string(),
-        }
-    })?;
+    // A body that is not settings is the API's 400 naming the field (`limits.fuel`), as
+    // on every route; settings out of their bounds are refused below (422).
     settings.check().map_err(|e| settings_error(&e))?;
     settings
         .limits

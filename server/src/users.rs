@@ -36,10 +36,6 @@ use crate::tokens;
 const ROLES: &str = "roles";
 const GROUPS: &str = "groups";
 
-fn bad(e: impl std::fmt::Display) -> ApiError {
-    ApiError::BadRequest(e.to_string())
-}
-
 /// A lifecycle error of the kernel as the API answers it.
 pub(crate) fn lifecycle_bad(e: LifecycleError) -> ApiError {
     ApiError::kernel_refused(e.code(), None, e.to_string())
@@ -992,10 +988,10 @@ fn group_role_change(
     account: &Account,
     after: &[String],
 ) -> Result<Option<RoleChange>, ApiError> {
-    let held = access::effective_roles(acc, account).map_err(bad)?;
+    let held = access::effective_roles(acc, account)?;
     let mut then = account.clone();
     then.groups = after.to_vec();
-    let will = access::effective_roles(acc, &then).map_err(bad)?;
+    let will = access::effective_roles(acc, &then)?;
     let ids: Vec<&str> = acc.role_ids().collect();
     let names = |from: &[usize], without: &[usize]| -> Vec<String> {
         from.iter()
@@ -1515,8 +1511,7 @@ pub async fn read(app: &App, caller: &Caller, id: &str) -> Result<Value, ApiErro
         &actor.account(),
         &Target::from(&target.account()),
         now(),
-    )
-    .map_err(bad)?;
+    )?;
     let assignments: Vec<Value> = store::role_assignments(&mut conn, &target.id)
         .await?
         .into_iter()
@@ -1656,8 +1651,7 @@ async fn list_views(
                 &Target::from(&u.account()),
                 CONSOLE_ACTIONS,
                 now(),
-            )
-            .map_err(bad)?;
+            )?;
             if let Some(o) = view.as_object_mut() {
                 o.insert("actions".into(), allowed.into());
             }
@@ -1743,8 +1737,7 @@ pub(crate) struct Page {
 pub(crate) async fn list_page(app: &App, caller: &Caller, q: &ListQuery) -> Result<Page, ApiError> {
     let tenant = &caller.tenant;
     let actor = caller.actor()?;
-    let scope =
-        access::scope(&tenant.policy, &actor.account(), "users.read", now()).map_err(bad)?;
+    let scope = access::scope(&tenant.policy, &actor.account(), "users.read", now())?;
     let opts = SqlOptions {
         placeholder: Placeholder::Dollar,
         subtree: crate::closure::strategy(),
@@ -2380,8 +2373,7 @@ pub async fn transition(
         body,
         held,
         lang,
-    )
-    .map_err(bad)?;
+    )?;
     let d = lifecycle::transition(&tenant.policy, &req, now()).map_err(lifecycle_bad)?;
     if !d.allowed() {
         return Err(ApiError::denied(d.deny));
@@ -2487,8 +2479,7 @@ pub(crate) fn delete_request(
     lang: Lang,
 ) -> Result<DeleteRequest, ApiError> {
     let perms =
-        access::permissions_over(&tenant.policy, dir, &actor, &Target::from(&target), now())
-            .map_err(bad)?;
+        access::permissions_over(&tenant.policy, dir, &actor, &Target::from(&target), now())?;
     Ok(DeleteRequest {
         actor,
         target,
@@ -2997,8 +2988,7 @@ pub async fn password_reset(
         &actor.account(),
         &Target::from(&before.account()),
         now(),
-    )
-    .map_err(bad)?;
+    )?;
     let req = PasswordResetRequest {
         actor: actor.account(),
         target: before.account(),
@@ -3288,9 +3278,12 @@ pub async fn statistics(app: &App, caller: &Caller) -> Result<Value, ApiError> {
         // let the walk go past the limit.
         scanned += read;
         if scanned > MAX_STATISTICS_USERS {
-            return Err(bad(format!(
-                "statistics count at most {MAX_STATISTICS_USERS} users"
-            )));
+            return Err(ApiError::BadRequest {
+                code: "too_many_users",
+                message: format!(
+                    "statistics count at most {MAX_STATISTICS_USERS} users: the actor may read more"
+                ),
+            });
         }
         match next {
             Some(c) => q.cursor = Some(c),

@@ -872,6 +872,22 @@ async fn imports_preview_then_commit(env: &Env) {
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
+    // A file that cannot be read at all says why, with a code.
+    for (file, code) in [
+        ("email,\"first\"x\nx,y\n".to_owned(), "malformed_header"),
+        (format!("{}\n", vec!["c"; 5_000].join(",")), "too_large"),
+        (String::new(), "no_header"),
+    ] {
+        let (s, v, _) = env
+            .call_raw(Method::POST, "/api/v1/imports", &as_hr, Some(file))
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+        assert_eq!(
+            (v["code"].as_str(), v["in"].as_str()),
+            (Some(code), Some("body")),
+            "{v}"
+        );
+    }
 }
 on_both!(imports_preview_then_commit);
 
@@ -1798,6 +1814,21 @@ async fn malformed_requests_are_typed_errors(env: &Env) {
         "unsupported_media_type",
         None,
     );
+
+    // A group the policy does not declare, in a body: the kernel's code.
+    let v = malformed(
+        env.call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", sophie.id),
+            &as_hr,
+            Some(json!({"groups": ["nope"]})),
+        )
+        .await,
+        "body",
+        "unknown_group",
+        None,
+    );
+    assert!(v["message"].as_str().unwrap().contains("nope"), "{v}");
 
     // A query parameter of the wrong type, an unknown one.
     let v = malformed(

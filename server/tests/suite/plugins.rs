@@ -1027,6 +1027,21 @@ async fn hostile_uploads_are_refused(env: &Env) {
         .await,
         0
     );
+    // A body that is not settings is the API's typed 400, as on every route.
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            "/api/v1/plugin-settings",
+            &admin,
+            Some(json!({"limits": {"fuell": 5}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(
+        (v["code"].as_str(), v["field"].as_str()),
+        (Some("unknown_field"), Some("limits.fuell")),
+        "{v}"
+    );
     // Settings stored above the caps (before the server lowered them) apply at the caps.
     sqlx::query("UPDATE tenant_plugin_settings SET settings = $2 WHERE tenant_id = $1")
         .bind(HR)
