@@ -1830,6 +1830,30 @@ async fn malformed_requests_are_typed_errors(env: &Env) {
     );
     assert!(v["message"].as_str().unwrap().contains("nope"), "{v}");
 
+    // A key given twice, at any depth: which value counts is up to each reader, so none
+    // is read, and nothing is written.
+    for (body, field) in [
+        (r#"{"jobTitle": "A", "jobTitle": "B"}"#, None),
+        (
+            r#"{"address": {"city": "A", "city": "B"}}"#,
+            Some("address"),
+        ),
+    ] {
+        let v = malformed(
+            env.call_raw(
+                Method::PATCH,
+                &format!("/api/v1/users/{}", sophie.id),
+                &as_hr,
+                Some(body.to_owned()),
+            )
+            .await,
+            "body",
+            "duplicate_key",
+            field,
+        );
+        assert!(v["message"].as_str().unwrap().contains('`'), "{v}");
+    }
+
     // A query parameter of the wrong type, an unknown one.
     let v = malformed(
         env.call(Method::GET, "/api/v1/users?limit=ten", &as_hr, None)

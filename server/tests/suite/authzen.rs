@@ -1003,7 +1003,7 @@ async fn stored_resources(env: &Env) {
                 Some(json!({"organization": "company", "owner": demo_user(&demo, who).id})),
             )
             .await;
-        assert_eq!(s, StatusCode::OK, "{b}");
+        assert_eq!(s, StatusCode::CREATED, "created: {b}");
     }
     let search = |who: &str| json!({"subject": {"type": "user", "id": demo_user(&demo, who).id}, "action": {"name": "read"}, "resource": {"type": "review"}});
     let ids = |b: &Value| -> Vec<String> {

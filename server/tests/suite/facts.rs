@@ -575,7 +575,7 @@ async fn a_group_left_cannot_take_the_only_holders_permission(env: &Env) {
     let (s, v, _) = env.call(Method::DELETE, &member, &as_hr, None).await;
     assert_eq!(s, StatusCode::OK, "Hugo holds it too: {v}");
     let (s, v, _) = env.call(Method::PUT, &member, &as_hr, None).await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(s, StatusCode::CREATED, "added again: {v}");
     // Hugo's own role goes: Paul holds it through the group.
     let (s, v) = edit(env, &as_hr, &hr, json!({"roles": ["employee"]})).await;
     assert_eq!(s, StatusCode::OK, "{v}");
