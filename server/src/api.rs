@@ -125,6 +125,10 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
             timeout,
         ))
         .layer(axum::middleware::from_fn(crate::ops::typed_limits))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&app),
+            crate::ops::forget_stale_policy,
+        ))
         .layer(axum::middleware::from_fn_with_state(app, crate::ops::track))
         .layer(
             TraceLayer::new_for_http()

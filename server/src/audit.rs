@@ -81,15 +81,12 @@ pub async fn append_decided(
 ) -> Result<i64, crate::error::ApiError> {
     let (seq, current) = chain(conn, record).await?;
     if current != record.policy_version {
-        return Err(crate::error::ApiError::Conflict {
-            errors: vec![crate::error::FieldError {
-                field: "policy".into(),
-                code: "stale_policy".into(),
-                message: format!(
-                    "the tenant's policy was replaced (version {} to {current}) while this change was being decided; nothing was written: send it again",
-                    record.policy_version
-                ),
-            }],
+        return Err(crate::error::ApiError::StalePolicy {
+            tenant: record.tenant.clone(),
+            message: format!(
+                "the tenant's policy was replaced (version {} to {current}) while this change was being decided; nothing was written: send it again",
+                record.policy_version
+            ),
         });
     }
     Ok(seq)

@@ -923,6 +923,7 @@ fn failure_reason(e: &ApiError) -> String {
         ApiError::BadRequest { message, .. } => message.clone(),
         ApiError::Malformed(m) => m.message.clone(),
         ApiError::Conflict { .. } => "conflict".into(),
+        ApiError::StalePolicy { .. } => "stale_policy".into(),
         ApiError::NotFound => "not_found".into(),
         ApiError::Forbidden { .. } => "denied".into(),
         _ => "store".into(),

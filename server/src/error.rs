@@ -171,6 +171,16 @@ pub enum ApiError {
         /// The problems.
         errors: Vec<FieldError>,
     },
+    /// The tenant's policy was replaced while the change was being decided (409
+    /// `stale_policy`): nothing was written. The response carries [`StalePolicy`], so that
+    /// the instance forgets the policy it decided with.
+    #[error("stale policy")]
+    StalePolicy {
+        /// The tenant whose policy changed.
+        tenant: String,
+        /// What changed.
+        message: String,
+    },
     /// `If-Match` named another version of the user than the stored one (412): nothing
     /// was written.
     #[error("precondition failed")]
@@ -290,7 +300,7 @@ impl ApiError {
             ApiError::Csrf | ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound | ApiError::Undeclared { .. } => StatusCode::NOT_FOUND,
             ApiError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } | ApiError::StalePolicy { .. } => StatusCode::CONFLICT,
             // RFC 9110 §15.5.16: a body in a media type the route does not take.
             ApiError::Malformed(m) if m.code == UNSUPPORTED_MEDIA_TYPE => {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
@@ -333,6 +343,10 @@ impl ApiError {
             ApiError::Conflict { errors } => {
                 serde_json::json!({"error": "conflict", "errors": errors})
             }
+            ApiError::StalePolicy { message, .. } => serde_json::json!({
+                "error": "conflict",
+                "errors": [{"field": "policy", "code": "stale_policy", "message": message}],
+            }),
             ApiError::PreconditionFailed { message } => serde_json::json!({
                 "error": "precondition_failed",
                 "code": "stale_user",
@@ -415,13 +429,27 @@ impl From<serde_json::Error> for ApiError {
     }
 }
 
+/// A response extension: the tenant whose policy changed under a request
+/// ([`ApiError::StalePolicy`]); [`crate::ops::forget_stale_policy`] drops the instance's
+/// copy, so that the next request decides on the new one even before the change notice
+/// arrives.
+#[derive(Debug, Clone)]
+pub struct StalePolicy(pub String);
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         if let ApiError::Internal(detail) = &self {
             tracing::error!(%detail, "internal error");
         }
         let unauthenticated = matches!(self, ApiError::Unauthenticated);
+        let stale = match &self {
+            ApiError::StalePolicy { tenant, .. } => Some(StalePolicy(tenant.clone())),
+            _ => None,
+        };
         let mut resp = (self.status(), Json(self.body())).into_response();
+        if let Some(s) = stale {
+            resp.extensions_mut().insert(s);
+        }
         if unauthenticated {
             // RFC 9110, 11.6.1: a 401 names the scheme that would do (an API key as a
             // bearer token; the console signs in for a session cookie).

@@ -232,6 +232,20 @@ pub async fn track(State(app): State<Arc<App>>, req: Request, next: Next) -> Res
     resp
 }
 
+/// Forgets a tenant's compiled policy when a response says a change was decided on a
+/// replaced one ([`crate::error::StalePolicy`]): the next request reads the new policy.
+pub async fn forget_stale_policy(
+    State(app): State<Arc<App>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let resp = next.run(req).await;
+    if let Some(crate::error::StalePolicy(tenant)) = resp.extensions().get() {
+        app.forget_tenant(tenant).await;
+    }
+    resp
+}
+
 /// The longest request id the server takes from a caller.
 pub const MAX_REQUEST_ID: usize = 128;
 

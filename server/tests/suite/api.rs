@@ -950,8 +950,8 @@ async fn created_resources_say_where_and_their_version(env: &Env) {
 on_both!(created_resources_say_where_and_their_version);
 
 /// A change decided on a policy that was replaced before its write (here by a replacement
-/// this instance has not heard of yet) is refused `stale_policy` and writes nothing; once
-/// the instance reads the new policy, the same change goes through.
+/// this instance has not heard of yet) is refused `stale_policy` and writes nothing; the
+/// instance then reads the new policy, and the same change, sent again, goes through.
 async fn a_change_decided_on_a_replaced_policy_is_refused(env: &Env) {
     let users = env.demo(HR).await;
     let hr = demo_user(&users, "hr");
@@ -993,7 +993,8 @@ async fn a_change_decided_on_a_replaced_policy_is_refused(env: &Env) {
         version,
         "nothing written"
     );
-    env.app.forget_tenant(HR).await;
+    // The refusal made the instance forget the policy it decided with: sent again, the
+    // change is decided on version 2.
     let (s, v, _) = env.call(Method::PATCH, &path, &as_hr, Some(edit)).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(
