@@ -1174,3 +1174,176 @@ async fn an_action_on_a_user_needs_its_read(env: &Env) {
     assert_eq!(ids(&b), ["read", "update"], "{b}");
 }
 on_both!(an_action_on_a_user_needs_its_read);
+
+/// Every page of a search, followed to the end with page size `limit`: the ids found.
+async fn search_all(env: &Env, key: &str, path: &str, request: &Value, limit: u64) -> Vec<String> {
+    let mut request = request.clone();
+    request["page"] = json!({"limit": limit});
+    let mut ids = Vec::new();
+    for _ in 0..50 {
+        let (s, b, _) = post(env, path, key, &request).await;
+        assert_eq!(s, StatusCode::OK, "{path} {request}: {b}");
+        ids.extend(
+            b["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r["id"].as_str().unwrap().to_owned()),
+        );
+        let next = b["page"]["next_token"].as_str().unwrap();
+        if next.is_empty() {
+            return ids;
+        }
+        request["page"] = json!({"limit": limit, "token": next});
+    }
+    panic!("{path}: the pages did not end");
+}
+
+/// The searches decide with the action's `properties` as an evaluation does: a status
+/// change the state machine refuses (`already_in_status`, `reason_required`, the `notSelf`
+/// guard) or a deletion the lifecycle blocks (`activeBookings`) is no result, and every
+/// subject or resource an evaluation of the same question allows is one, on every page
+/// size. Malformed properties are refused naming the field, as an evaluation refuses them,
+/// and a page token is bound to the parameters asked.
+async fn a_search_decides_with_the_actions_properties(env: &Env) {
+    let demo = env.demo("rental-platform").await;
+    let key = env.key("rental-platform", "service").await;
+    let users: Vec<String> = demo.iter().map(|u| u.id.clone()).collect();
+    let admin = demo_user(&demo, "admin").id.clone();
+    let customer = demo_user(&demo, "customer").id.clone();
+    let allowed = |b: &Value| b["decision"] == json!(true);
+    let mut nonempty = 0;
+    for (name, props) in [
+        ("status", json!({"to": "active", "reason": "back"})),
+        (
+            "status",
+            json!({"to": "suspended", "reason": "chargeback", "durationDays": 14}),
+        ),
+        ("status", json!({"to": "suspended"})),
+        ("delete", json!({"activeBookings": 2})),
+        ("delete", json!({"activeBookings": 0, "mode": "hard"})),
+        ("delete", json!({})),
+    ] {
+        let action = json!({"name": name, "properties": props});
+        let question = |s: &str, r: &str| json!({"subject": {"type": "user", "id": s}, "action": action, "resource": {"type": "user", "id": r}});
+        // Resource search for each subject: exactly the users an evaluation allows.
+        for s in &users {
+            let search = json!({"subject": {"type": "user", "id": s}, "action": action, "resource": {"type": "user"}});
+            let mut found = search_all(env, &key, "/access/v1/search/resource", &search, 100).await;
+            found.sort();
+            for limit in [1, 2] {
+                let mut paged =
+                    search_all(env, &key, "/access/v1/search/resource", &search, limit).await;
+                paged.sort();
+                assert_eq!(paged, found, "{name} {props} by {s}, pages of {limit}");
+            }
+            let mut want = Vec::new();
+            for r in users.iter().chain(found.iter()) {
+                let (_, b, _) = post(env, "/access/v1/evaluation", &key, &question(s, r)).await;
+                if allowed(&b) && !want.contains(r) {
+                    want.push(r.clone());
+                }
+            }
+            want.sort();
+            assert_eq!(found, want, "{name} {props}: the users {s} may act on");
+            nonempty += usize::from(!found.is_empty());
+        }
+        // Subject search for each resource: exactly the subjects an evaluation allows.
+        for r in &users {
+            let search = json!({"subject": {"type": "user"}, "action": action, "resource": {"type": "user", "id": r}});
+            let mut found = search_all(env, &key, "/access/v1/search/subject", &search, 100).await;
+            found.sort();
+            let mut paged = search_all(env, &key, "/access/v1/search/subject", &search, 1).await;
+            paged.sort();
+            assert_eq!(paged, found, "{name} {props} on {r}, pages of 1");
+            let mut want = Vec::new();
+            for s in users.iter().chain(found.iter()) {
+                let (_, b, _) = post(env, "/access/v1/evaluation", &key, &question(s, r)).await;
+                if allowed(&b) && !want.contains(s) {
+                    want.push(s.clone());
+                }
+            }
+            want.sort();
+            assert_eq!(found, want, "{name} {props}: who may act on {r}");
+        }
+    }
+    assert!(nonempty > 0, "some question has results");
+    // The admin may suspend the customer (not itself: `notSelf`), not activate it (it is
+    // active already).
+    let resources = |props: Value| json!({"subject": {"type": "user", "id": admin}, "action": {"name": "status", "properties": props}, "resource": {"type": "user"}});
+    let found = search_all(
+        env,
+        &key,
+        "/access/v1/search/resource",
+        &resources(json!({"to": "suspended", "reason": "r", "durationDays": 14})),
+        100,
+    )
+    .await;
+    assert!(
+        found.contains(&customer) && !found.contains(&admin),
+        "{found:?}"
+    );
+    let found = search_all(
+        env,
+        &key,
+        "/access/v1/search/resource",
+        &resources(json!({"to": "active", "reason": "r"})),
+        100,
+    )
+    .await;
+    assert_eq!(found, Vec::<String>::new(), "everyone is active already");
+    // Malformed properties: refused naming the field, as an evaluation names it.
+    for (name, props, field) in [
+        ("status", json!({"to": 5}), "action.properties.to"),
+        (
+            "status",
+            json!({"to": "suspended", "durationDays": "14"}),
+            "action.properties.durationDays",
+        ),
+        ("delete", json!({"mode": "purge"}), "action.properties.mode"),
+        (
+            "delete",
+            json!({"activebookings": 1}),
+            "action.properties.activebookings",
+        ),
+    ] {
+        let action = json!({"name": name, "properties": props});
+        let (_, e, _) = post(env, "/access/v1/evaluation", &key, &json!({"subject": {"type": "user", "id": admin}, "action": action, "resource": {"type": "user", "id": customer}})).await;
+        assert_eq!(e["context"]["field"], field, "{e}");
+        for (path, body) in [
+            (
+                "/access/v1/search/resource",
+                json!({"subject": {"type": "user", "id": admin}, "action": action, "resource": {"type": "user"}}),
+            ),
+            (
+                "/access/v1/search/subject",
+                json!({"subject": {"type": "user"}, "action": action, "resource": {"type": "user", "id": customer}}),
+            ),
+        ] {
+            let (s, b, _) = post(env, path, &key, &body).await;
+            assert_eq!(
+                (s, &b["field"]),
+                (StatusCode::BAD_REQUEST, &json!(field)),
+                "{path}: {b}"
+            );
+        }
+    }
+    // A page token continues the parameters it was issued for, not others.
+    let (_, b, _) = post(env, "/access/v1/search/resource", &key, &{
+        let mut r = resources(json!({"to": "suspended", "reason": "r", "durationDays": 14}));
+        r["page"] = json!({"limit": 1});
+        r
+    })
+    .await;
+    let token = b["page"]["next_token"].as_str().unwrap().to_owned();
+    assert!(!token.is_empty(), "{b}");
+    let mut other = resources(json!({"to": "suspended", "reason": "r", "durationDays": 7}));
+    other["page"] = json!({"limit": 1, "token": token});
+    let (s, b, _) = post(env, "/access/v1/search/resource", &key, &other).await;
+    assert_eq!(
+        (s, &b["field"]),
+        (StatusCode::BAD_REQUEST, &json!("page.token")),
+        "{b}"
+    );
+}
+on_both!(a_search_decides_with_the_actions_properties);
