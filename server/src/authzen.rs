@@ -1693,8 +1693,25 @@ async fn search_resource(
     }
 }
 
+/// Every action the policy declares, `module.action`, in its order: the order of the action
+/// search's results, which its page tokens continue.
+fn declared_actions(tenant: &Tenant) -> Vec<String> {
+    tenant
+        .policy
+        .document()
+        .access
+        .as_ref()
+        .map(|a| {
+            a.modules
+                .iter()
+                .flat_map(|(m, actions)| actions.iter().map(move |a| format!("{m}.{a}")))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// `POST /access/v1/search/action`: the actions this subject may take on this resource
-/// (the kernel's `permissions`), in the policy's order, all in one page.
+/// (the kernel's `permissions`), in the policy's order, paged as the other searches are.
 async fn search_action(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -1711,20 +1728,21 @@ async fn search_action(
     let resource_id = required(r.id, "resource.id".into())?;
     let page = page(&m)?;
     let tenant = &caller.tenant;
-    if let Some(t) = &page.token {
-        // Every action fits in one page: no token was ever issued for this question.
-        let bind = binding(
-            &tenant.id,
-            &[
-                "action",
-                &subject_type,
-                &subject_id,
-                &resource_type,
-                &resource_id,
-            ],
-        );
-        decode_token(t, &bind)?;
-    }
+    let bind = binding(
+        &tenant.id,
+        &[
+            "action",
+            &subject_type,
+            &subject_id,
+            &resource_type,
+            &resource_id,
+        ],
+    );
+    let after = page
+        .token
+        .as_deref()
+        .map(|t| decode_token(t, &bind))
+        .transpose()?;
     if subject_type != "user" {
         return Ok(results_page(tenant, Vec::new(), None));
     }
@@ -1813,6 +1831,31 @@ async fn search_action(
     } else {
         perms
     };
+    // The page: the actions after the token's, in the policy's order, at most `limit`.
+    let declared = declared_actions(tenant);
+    let position = |a: &str| declared.iter().position(|d| d == a);
+    let mut perms = match after {
+        None => perms,
+        Some(last) => {
+            let from = position(&last).ok_or_else(|| {
+                invalid(
+                    "page.token",
+                    "names an action the policy no longer declares",
+                )
+            })?;
+            perms
+                .into_iter()
+                .filter(|p| position(p).is_some_and(|i| i > from))
+                .collect()
+        }
+    };
+    let limit = usize::try_from(page.limit).unwrap_or(0);
+    let next = if perms.len() > limit {
+        perms.truncate(limit);
+        perms.last().map(|last| encode_token(&bind, last))
+    } else {
+        None
+    };
     let results = perms
         .into_iter()
         .map(|p| {
@@ -1824,7 +1867,7 @@ async fn search_action(
             json!({"name": short.unwrap_or(p)})
         })
         .collect();
-    Ok(results_page(tenant, results, None))
+    Ok(results_page(tenant, results, next))
 }
 
 /// `GET /.well-known/authzen-configuration`: the endpoints, under the base URL the caller

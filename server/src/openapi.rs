@@ -1627,7 +1627,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
         (
             "action",
             "authzenSearchAction",
-            "AuthZEN: the actions this subject may take on this resource",
+            "AuthZEN: the actions this subject may take on this resource (in the policy's order, paged)",
         ),
     ] {
         v.push(

@@ -1389,3 +1389,63 @@ async fn a_search_decides_with_the_actions_properties(env: &Env) {
     );
 }
 on_both!(a_search_decides_with_the_actions_properties);
+
+/// The action search is paged as the other searches are (AuthZEN 1.0: a paged array of
+/// actions): at most `page.limit` actions a page, in the policy's order, a `next_token`
+/// while more follow, never truncated; a token of another question is refused.
+async fn the_action_search_is_paged(env: &Env) {
+    let fixture: Value = serde_json::from_str(FIXTURE).unwrap();
+    let key = load(env, "cert", &fixture).await;
+    let q = json!({"subject": {"type": "user", "id": "bob"}, "resource": {"type": "record", "id": "record-2"}});
+    let (s, b, _) = post(env, "/access/v1/search/action", &key, &q).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let all = b["results"].clone();
+    assert_eq!(
+        all,
+        json!([{"name": "read"}, {"name": "write"}, {"name": "delete"}])
+    );
+    assert_eq!(b["page"]["next_token"], "", "{b}");
+    for limit in [1usize, 2, 3] {
+        let mut request = q.clone();
+        request["page"] = json!({"limit": limit});
+        let mut got = Vec::new();
+        let mut pages = 0;
+        loop {
+            let (s, b, _) = post(env, "/access/v1/search/action", &key, &request).await;
+            assert_eq!(s, StatusCode::OK, "{b}");
+            let page = b["results"].as_array().unwrap();
+            assert!(page.len() <= limit, "pages of {limit}: {b}");
+            assert_eq!(b["page"]["count"], page.len(), "{b}");
+            got.extend(page.iter().cloned());
+            pages += 1;
+            let next = b["page"]["next_token"].as_str().unwrap();
+            if next.is_empty() {
+                break;
+            }
+            assert!(pages < 10, "the pages end");
+            request["page"] = json!({"limit": limit, "token": next});
+        }
+        assert_eq!(Value::Array(got), all, "pages of {limit}");
+        assert_eq!(pages, 3usize.div_ceil(limit), "pages of {limit}");
+    }
+    // A token continues its own question only.
+    let mut request = q.clone();
+    request["page"] = json!({"limit": 1});
+    let (_, b, _) = post(env, "/access/v1/search/action", &key, &request).await;
+    let token = b["page"]["next_token"].as_str().unwrap().to_owned();
+    let other = json!({"subject": {"type": "user", "id": "alice"}, "resource": {"type": "record", "id": "record-2"}, "page": {"token": token}});
+    let (s, b, _) = post(env, "/access/v1/search/action", &key, &other).await;
+    assert_eq!(
+        (s, &b["field"]),
+        (StatusCode::BAD_REQUEST, &json!("page.token")),
+        "{b}"
+    );
+    request["page"] = json!({"limit": 0});
+    let (s, b, _) = post(env, "/access/v1/search/action", &key, &request).await;
+    assert_eq!(
+        (s, &b["field"]),
+        (StatusCode::BAD_REQUEST, &json!("page.limit")),
+        "{b}"
+    );
+}
+on_both!(the_action_search_is_paged);
