@@ -224,6 +224,16 @@ fn required_entity(m: &Map<String, Value>, key: &str) -> Result<EntityIn> {
     entity_in(required(object(m, key, "")?, key.into())?, key)
 }
 
+/// The `type` of the entity a search looks for (the `subject` of a subject search, the
+/// `resource` of a resource search), required. Its `id`, whatever it holds (a string, empty
+/// or not, `null`, any value), is ignored, as AuthZEN 1.0 says of an id present there; its
+/// `properties`, when present, must be an object and are ignored too.
+fn searched_type(m: &Map<String, Value>, key: &str) -> Result<String> {
+    let e = required(object(m, key, "")?, key.into())?;
+    object(e, "properties", key)?;
+    required(text(e, "type", key)?, join(key, "type"))
+}
+
 /// The required top-level `action` of a search.
 fn required_action(m: &Map<String, Value>) -> Result<ActionIn> {
     action_in(
@@ -1319,11 +1329,10 @@ async fn search_subject(
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>> {
     let m = request(&caller, &headers, body)?;
-    let s = required_entity(&m, "subject")?;
+    let subject_type = searched_type(&m, "subject")?;
     let a = required_action(&m)?;
     let r = required_entity(&m, "resource")?;
     check_context(&m, "")?;
-    let subject_type = required(s.kind, "subject.type".into())?;
     let name = required(a.name, "action.name".into())?;
     let resource_type = required(r.kind, "resource.type".into())?;
     let resource_id = required(r.id, "resource.id".into())?;
@@ -1477,12 +1486,11 @@ async fn search_resource(
     let m = request(&caller, &headers, body)?;
     let s = required_entity(&m, "subject")?;
     let a = required_action(&m)?;
-    let r = required_entity(&m, "resource")?;
+    let resource_type = searched_type(&m, "resource")?;
     check_context(&m, "")?;
     let subject_type = required(s.kind, "subject.type".into())?;
     let subject_id = required(s.id, "subject.id".into())?;
     let name = required(a.name, "action.name".into())?;
-    let resource_type = required(r.kind, "resource.type".into())?;
     let page = page(&m)?;
     let tenant = &caller.tenant;
     let action = warden_action(tenant, &resource_type, &name);

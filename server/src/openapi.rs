@@ -1024,7 +1024,7 @@ fn server_shapes() -> Map<String, Value> {
         (
             "AuthzenSearchRequest",
             json!({
-                "description": "A search: the subject, action and resource, one of which is searched (its `id` omitted).",
+                "description": "A search: the subject, action and resource, one of which is searched (its `id` omitted; if present, whatever it holds, ignored).",
                 "type": "object",
                 "properties": {
                     "subject": {"type": "object"}, "action": {"type": "object"}, "resource": {"type": "object"},
