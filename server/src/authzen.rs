@@ -28,7 +28,7 @@
 //! status route, and may only turn the allow into a deny. A deletion (`users.delete`) is always also the lifecycle's, as the deletion route
 //! decides it (a policy without deletion refuses every one); its `action.properties`
 //! `mode` and `activeBookings` are the route's. The searches answer as evaluations would,
-//! with the same `action.properties` (read by the same function, [`Asked`]): every result
+//! with the same `action.properties` (read by one function for both): every result
 //! they return is allowed by an evaluation of it, and properties an evaluation would refuse
 //! as malformed are a 400 naming the field.
 //!
