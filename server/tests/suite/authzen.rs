@@ -1449,3 +1449,82 @@ async fn the_action_search_is_paged(env: &Env) {
     );
 }
 on_both!(the_action_search_is_paged);
+
+/// The `X-Request-ID` a caller sends and a response echoes, with the request's headers as
+/// given (several ids: several headers).
+async fn echoed_id(env: &Env, key: &str, method: Method, path: &str, ids: &[&[u8]]) -> Vec<u8> {
+    let mut req = Request::builder()
+        .method(method.clone())
+        .uri(path)
+        .header("host", "pdp.example.com")
+        .header("authorization", format!("Bearer {key}"))
+        .header("content-type", "application/json");
+    for id in ids {
+        req = req.header(
+            "x-request-id",
+            axum::http::HeaderValue::from_bytes(id).unwrap(),
+        );
+    }
+    let body = if method == Method::POST {
+        Body::from(
+            json!({"subject": {"type": "user", "id": "alice"}, "action": {"name": "read"}, "resource": {"type": "record", "id": "record-1"}})
+                .to_string(),
+        )
+    } else {
+        Body::empty()
+    };
+    let resp = env
+        .router
+        .clone()
+        .oneshot(req.body(body).unwrap())
+        .await
+        .unwrap();
+    assert!(resp.status().is_success(), "{path}: {}", resp.status());
+    let echoed: Vec<&[u8]> = resp
+        .headers()
+        .get_all("x-request-id")
+        .iter()
+        .map(|v| v.as_bytes())
+        .collect();
+    assert_eq!(echoed.len(), 1, "{path}: one id on the response");
+    echoed[0].to_vec()
+}
+
+/// AuthZEN 1.0: the PDP includes the caller's `X-Request-ID` in its response, the same
+/// identifier. Any value a header can carry is echoed as sent (spaces and tabs inside,
+/// non-ASCII bytes, up to 1,024 bytes), on the AuthZEN endpoints and every other route
+/// alike; only an id that is empty, longer, or sent twice is replaced by one of the
+/// server's own.
+async fn the_request_id_is_echoed_as_sent(env: &Env) {
+    let fixture: Value = serde_json::from_str(FIXTURE).unwrap();
+    let key = load(env, "cert", &fixture).await;
+    let long = "x".repeat(1024);
+    let kept: [&[u8]; 6] = [
+        b"bfe9eb29-ab87-4ca3-be83-a1d5d8305716",
+        b"pep 7 / call 42",
+        b"a\tb",
+        "caf\u{e9} \u{2460}".as_bytes(),
+        &[b'i', b'd', 0xe9, b'!'],
+        long.as_bytes(),
+    ];
+    for (method, path) in [
+        (Method::POST, "/access/v1/evaluation"),
+        (Method::POST, "/access/v1/search/action"),
+        (Method::GET, "/.well-known/authzen-configuration"),
+        (Method::GET, "/healthz"),
+    ] {
+        for id in kept {
+            let echoed = echoed_id(env, &key, method.clone(), path, &[id]).await;
+            assert_eq!(echoed, id, "{path}: {}", String::from_utf8_lossy(id));
+        }
+        let too_long = "y".repeat(1025);
+        for ids in [vec![too_long.as_bytes()], vec![b"one".as_slice(), b"two"]] {
+            let echoed = echoed_id(env, &key, method.clone(), path, &ids).await;
+            assert!(
+                !echoed.is_empty() && !ids.contains(&echoed.as_slice()) && echoed.len() <= 64,
+                "{path}: a generated id, not {ids:?}"
+            );
+        }
+    }
+}
+on_both!(the_request_id_is_echoed_as_sent);
