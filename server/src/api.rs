@@ -137,8 +137,8 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
                     let id = req
                         .headers()
                         .get("x-request-id")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("");
+                        .map(|v| String::from_utf8_lossy(v.as_bytes()))
+                        .unwrap_or_default();
                     tracing::info_span!(
                         "request",
                         request_id = %id,
@@ -218,9 +218,11 @@ fn if_match(h: &HeaderMap) -> Result<Option<i64>, ApiError> {
         })
 }
 
+/// The request's id as audited: the caller's (bounded by `ops::bound_request_id`; bytes
+/// that are not UTF-8 shown as U+FFFD) or the one the server gave it.
 fn request_id(h: &HeaderMap) -> Option<String> {
     h.get("x-request-id")
-        .and_then(|v| v.to_str().ok())
+        .map(|v| String::from_utf8_lossy(v.as_bytes()))
         .map(|s| s.chars().take(crate::ops::MAX_REQUEST_ID).collect())
 }
 

@@ -5,7 +5,8 @@
 //!   same for every tenant).
 //! - `POST /access/v1/evaluation`, `POST /access/v1/evaluations` (with
 //!   `options.evaluations_semantic`: `execute_all`, `deny_on_first_deny`,
-//!   `permit_on_first_permit`).
+//!   `permit_on_first_permit`; an item's `subject`, `action`, `resource` or `context`
+//!   replaces the top-level default as a whole).
 //! - `POST /access/v1/search/subject`, `/search/resource`, `/search/action`.
 //!
 //! **Who calls, and which tenant.** Every endpoint but the metadata takes an API key
@@ -26,8 +27,10 @@
 //! tenant's plugins' transition hook then run after the authorization allowed, as for the
 //! status route, and may only turn the allow into a deny. A deletion (`users.delete`) is always also the lifecycle's, as the deletion route
 //! decides it (a policy without deletion refuses every one); its `action.properties`
-//! `mode` and `activeBookings` are the route's. The searches answer as evaluations would:
-//! every result they return is allowed by an evaluation of it.
+//! `mode` and `activeBookings` are the route's. The searches answer as evaluations would,
+//! with the same `action.properties` (read by one function for both): every result
+//! they return is allowed by an evaluation of it, and properties an evaluation would refuse
+//! as malformed are a 400 naming the field.
 //!
 //! **Actions.** An action name `module.action` is the kernel's action as is; a bare name
 //! (`read`) is the action of the module named like the resource's type (`record.read`) or
@@ -219,6 +222,16 @@ fn request(
 /// The required top-level `subject` or `resource` of a search.
 fn required_entity(m: &Map<String, Value>, key: &str) -> Result<EntityIn> {
     entity_in(required(object(m, key, "")?, key.into())?, key)
+}
+
+/// The `type` of the entity a search looks for (the `subject` of a subject search, the
+/// `resource` of a resource search), required. Its `id`, whatever it holds (a string, empty
+/// or not, `null`, any value), is ignored, as AuthZEN 1.0 says of an id present there; its
+/// `properties`, when present, must be an object and are ignored too.
+fn searched_type(m: &Map<String, Value>, key: &str) -> Result<String> {
+    let e = required(object(m, key, "")?, key.into())?;
+    object(e, "properties", key)?;
+    required(text(e, "type", key)?, join(key, "type"))
 }
 
 /// The required top-level `action` of a search.
@@ -489,19 +502,17 @@ fn deletion(
     lifecycle::delete(&tenant.policy, &req, now()).map_err(|e| (e.code(), e.to_string()))
 }
 
-/// Whether the lifecycle lets `actor` delete `target` when nothing is asked but the
-/// deletion (a search's question): the same decision as an evaluation without properties.
+/// Whether the lifecycle lets `actor` delete `target` as `q` asks (a search's question):
+/// the decision an evaluation with the same `action.properties` makes.
 fn deletion_allows(
     tenant: &Tenant,
     dir: &Directory,
     actor: &UserRow,
     target: &UserRow,
+    q: &crate::users::DeleteQuery,
     held: HeldFacts,
 ) -> bool {
-    delete_params(None)
-        .ok()
-        .and_then(|q| deletion(tenant, dir, actor, target, &q, held, NEUTRAL_LANG).ok())
-        .is_some_and(|d| d.allowed())
+    deletion(tenant, dir, actor, target, q, held, NEUTRAL_LANG).is_ok_and(|d| d.allowed())
 }
 
 /// Whether the policy lets anyone delete a user at all (a lifecycle with `deletion`):
@@ -710,6 +721,139 @@ fn transition_params(
     }))
 }
 
+/// What an action's `properties` ask beyond the action itself, read once and the same way
+/// for an evaluation and for a search (whose every result an evaluation of it allows).
+enum Asked {
+    /// The action alone: its `properties`, if any, are ignored.
+    Action,
+    /// A deletion of a user (`users.delete`), with the deletion route's parameters.
+    Deletion(crate::users::DeleteQuery),
+    /// A status change of a user (`users.status` with a `to`, under a lifecycle), with the
+    /// status route's body.
+    Transition(StatusBody),
+}
+
+/// Reads what `action` (the kernel's, resolved) on a resource of `resource_type` asks with
+/// its `properties` (see [`Asked`]): the field and the reason when one is malformed.
+fn asked(
+    tenant: &Tenant,
+    resource_type: &str,
+    action: &str,
+    p: Option<&Map<String, Value>>,
+) -> std::result::Result<Asked, (String, String)> {
+    if resource_type != "user" {
+        return Ok(Asked::Action);
+    }
+    match (action, p) {
+        ("users.delete", p) => delete_params(p).map(Asked::Deletion),
+        ("users.status", Some(p)) if tenant.policy.lifecycle().is_some() => {
+            Ok(transition_params(p)?.map_or(Asked::Action, Asked::Transition))
+        }
+        _ => Ok(Asked::Action),
+    }
+}
+
+/// The lifecycle's answer to a status change asked with its parameters.
+enum Transition {
+    /// The question cannot be asked (a status the policy does not declare): its code and
+    /// message.
+    Refused(&'static str, String),
+    /// A guard of the state machine, or a plugin, refused: the denial, and the plugins'
+    /// reports when a plugin refused.
+    Denied(Value, Option<Value>),
+    /// Allowed: the state machine's decision, and the reports of the plugins' transition
+    /// hook.
+    Allowed(Box<lifecycle::TransitionDecision>, Vec<Value>),
+}
+
+/// The status route's questions after its authorization, on `actor` changing `target`'s
+/// status as `params` ask: the kernel's state machine (with `held`, the facts the server
+/// reads from its directory), then the tenant's plugins' transition hook. `earlier`: the
+/// reports of the plugins' authorization hook, carried by a plugin's denial. Asked alike by
+/// an evaluation and, for each candidate, by a search.
+///
+/// # Errors
+/// Plugin faults that are not a denial, serialisation.
+#[allow(clippy::too_many_arguments)]
+async fn transition(
+    app: &App,
+    tenant: &Tenant,
+    dir: &Directory,
+    actor: &UserRow,
+    target: &UserRow,
+    params: StatusBody,
+    held: HeldFacts,
+    earlier: &[Value],
+    at: warden_core::Timestamp,
+    lang: Lang,
+) -> Result<Transition, ApiError> {
+    let req = match crate::users::transition_request(
+        tenant,
+        dir,
+        actor.account(),
+        target.account(),
+        params,
+        held,
+        lang,
+    ) {
+        Ok(req) => req,
+        Err(e) => {
+            let e = warden_core::api::ApiError::from(e);
+            return Ok(Transition::Refused(e.code(), e.to_string()));
+        }
+    };
+    let td = match lifecycle::transition(&tenant.policy, &req, at) {
+        Ok(td) => td,
+        Err(e) => {
+            let e = warden_core::api::ApiError::from(e);
+            return Ok(Transition::Refused(e.code(), e.to_string()));
+        }
+    };
+    if !td.allowed() {
+        return Ok(Transition::Denied(serde_json::to_value(&td.deny)?, None));
+    }
+    match crate::plugins::transition(app, tenant, &req, &td)
+        .await
+        .map_err(|e| e.after_plugins(earlier.to_vec()))
+    {
+        Ok(more) => Ok(Transition::Allowed(Box::new(td), more)),
+        Err(ApiError::PluginDenied { deny, plugins }) => {
+            Ok(Transition::Denied(deny, Some(plugins)))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether a status change as `params` ask stands for a search's candidate (`actor`
+/// changing `target`): the answer [`transition`] gives an evaluation of it.
+///
+/// # Errors
+/// As [`transition`].
+async fn transition_allows(
+    app: &App,
+    tenant: &Tenant,
+    dir: &Directory,
+    actor: &UserRow,
+    target: &UserRow,
+    params: &StatusBody,
+    held: HeldFacts,
+) -> Result<bool, ApiError> {
+    let t = transition(
+        app,
+        tenant,
+        dir,
+        actor,
+        target,
+        params.clone(),
+        held,
+        &[],
+        now(),
+        NEUTRAL_LANG,
+    )
+    .await?;
+    Ok(matches!(t, Transition::Allowed(..)))
+}
+
 /// Decides one question against the directory. Domain outcomes (an unknown subject, an
 /// undeclared action, a deny) are decisions; only the database fails. The kernel's denials
 /// are rendered in `lang`.
@@ -721,7 +865,7 @@ async fn decide(
     lang: Lang,
 ) -> Result<Value, ApiError> {
     let mut ctx = base_context(tenant);
-    let mut ignored = q.ignored.clone();
+    let ignored = q.ignored.clone();
     if q.subject_type != "user" {
         return Ok(deny_with_error(
             ctx,
@@ -763,6 +907,17 @@ async fn decide(
             ),
         ));
     }
+    // What the action's properties ask (a deletion's or a status change's parameters),
+    // read as every search reads them: malformed, the question's error.
+    let asked = match asked(
+        tenant,
+        &q.resource_type,
+        &action,
+        q.action_properties.as_ref(),
+    ) {
+        Ok(a) => a,
+        Err((field, reason)) => return Ok(invalid_property(ctx, &field, &reason)),
+    };
     let target = loaded.target();
     let starts: Vec<&str> = std::iter::once(actor.id.as_str())
         .chain(target.subject())
@@ -812,13 +967,9 @@ async fn decide(
     // as the deletion route asks it, before the plugins as there; `action.properties` give
     // its `mode` and `activeBookings`.
     let mut deleted = None;
-    if let (Loaded::User(target_user), "users.delete") = (&loaded, action.as_str()) {
-        let params = match delete_params(q.action_properties.as_ref()) {
-            Ok(p) => p,
-            Err((field, reason)) => return Ok(invalid_property(ctx, &field, &reason)),
-        };
+    if let (Loaded::User(target_user), Asked::Deletion(params)) = (&loaded, &asked) {
         let held = HeldFacts::read(conn, tenant, target_user, Lifecycle::Deletion).await?;
-        match deletion(tenant, &dir, &actor, target_user, &params, held, lang) {
+        match deletion(tenant, &dir, &actor, target_user, params, held, lang) {
             Err((code, message)) => return Ok(deny_with_error(ctx, 400, code, message)),
             Ok(dd) if !dd.allowed() => {
                 let deny = serde_json::to_value(&dd.deny)?;
@@ -864,69 +1015,41 @@ async fn decide(
         note_ignored(&mut ctx, ignored, false);
         return Ok(json!({"decision": true, "context": Value::Object(ctx)}));
     }
-    // A status change asked with its parameters: the kernel's state machine decides too,
-    // after the authorization allowed (it can only narrow).
-    let params = match (&loaded, action.as_str(), q.action_properties.as_ref()) {
-        (Loaded::User(_), "users.status", Some(p)) if tenant.policy.lifecycle().is_some() => {
-            match transition_params(p) {
-                Ok(params) => params,
-                Err((field, reason)) => return Ok(invalid_property(ctx, &field, &reason)),
-            }
-        }
-        _ => None,
-    };
-    if let (Loaded::User(target_user), Some(params)) = (&loaded, params) {
+    // A status change asked with its parameters: the kernel's state machine and the
+    // plugins' transition hook decide too, after the authorization allowed (they can only
+    // narrow).
+    if let (Loaded::User(target_user), Asked::Transition(params)) = (&loaded, asked) {
         let held = HeldFacts::read(conn, tenant, target_user, Lifecycle::Transition).await?;
-        let req = match crate::users::transition_request(
+        let answer = transition(
+            app,
             tenant,
             &dir,
-            actor.account(),
-            target_user.account(),
+            &actor,
+            target_user,
             params,
             held,
+            &earlier,
+            t,
             lang,
-        ) {
-            Ok(req) => req,
-            Err(e) => {
-                let e = warden_core::api::ApiError::from(e);
-                return Ok(deny_with_error(ctx, 400, e.code(), e.to_string()));
-            }
-        };
-        match lifecycle::transition(&tenant.policy, &req, t) {
-            Err(e) => {
-                let e = warden_core::api::ApiError::from(e);
-                return Ok(deny_with_error(ctx, 400, e.code(), e.to_string()));
-            }
-            Ok(td) if !td.allowed() => {
-                let deny = serde_json::to_value(&td.deny)?;
-                return Ok(deny_answer(ctx, deny, None, ignored, false));
-            }
-            Ok(td) => {
-                // The plugins' transition hook, as the status route asks it (their
-                // authorization hook ran above).
-                match crate::plugins::transition(app, tenant, &req, &td)
-                    .await
-                    .map_err(|e| e.after_plugins(earlier.clone()))
-                {
-                    Ok(more) if more.is_empty() => {}
-                    Ok(more) => {
-                        let all: Vec<Value> = earlier.into_iter().chain(more).collect();
-                        ctx.insert("plugins".into(), all.into());
-                    }
-                    Err(ApiError::PluginDenied { deny, plugins }) => {
-                        return Ok(deny_answer(ctx, deny, Some(plugins), ignored, false));
-                    }
-                    Err(e) => return Err(e),
+        )
+        .await?;
+        return Ok(match answer {
+            Transition::Refused(code, message) => deny_with_error(ctx, 400, code, message),
+            Transition::Denied(deny, plugins) => deny_answer(ctx, deny, plugins, ignored, false),
+            Transition::Allowed(td, more) => {
+                if !more.is_empty() {
+                    let all: Vec<Value> = earlier.into_iter().chain(more).collect();
+                    ctx.insert("plugins".into(), all.into());
                 }
                 ctx.insert("to".into(), td.to.clone().into());
                 if let Some(u) = td.until {
                     ctx.insert("until".into(), u.to_string().into());
                 }
                 ctx.insert("obligations".into(), serde_json::to_value(&td.obligations)?);
-                note_ignored(&mut ctx, std::mem::take(&mut ignored), false);
-                return Ok(json!({"decision": true, "context": Value::Object(ctx)}));
+                note_ignored(&mut ctx, ignored, false);
+                json!({"decision": true, "context": Value::Object(ctx)})
             }
-        }
+        });
     }
     note_ignored(&mut ctx, ignored, q.action_properties.is_some());
     Ok(json!({"decision": true, "context": Value::Object(ctx)}))
@@ -1008,60 +1131,26 @@ fn semantic(m: &Map<String, Value>) -> Result<Semantic> {
     }
 }
 
-/// A per-evaluation entity replaces the top-level one as a whole, but falls back to the
-/// top-level value of a required key it lacks (`type`, `id`; `name` for an action).
-fn merge(top: Option<&Map<String, Value>>, item: Option<&Value>, keys: &[&str]) -> Option<Value> {
-    match item {
-        Some(Value::Object(i)) => {
-            let mut m = i.clone();
-            if let Some(t) = top {
-                for k in keys {
-                    if !m.contains_key(*k)
-                        && let Some(v) = t.get(*k)
-                    {
-                        m.insert((*k).to_owned(), v.clone());
-                    }
-                }
-            }
-            Some(Value::Object(m))
-        }
-        Some(other) => Some(other.clone()),
-        None => top.map(|t| Value::Object(t.clone())),
-    }
-}
-
 /// Reads one evaluation of a batch; `Err` is that item's error (a deny with the error in its
-/// context), never the batch's.
+/// context), never the batch's. A `subject`, `action`, `resource` or `context` the item
+/// gives replaces the top-level default as a whole (AuthZEN 1.0, default values: the item's
+/// value takes precedence): an item's `{"id": "bob"}` is a subject without a `type`, that
+/// item's error, never completed from the default's keys.
 fn batch_item(top: &Map<String, Value>, item: &Value, index: usize) -> Result<Question> {
     let prefix = format!("evaluations[{index}]");
     let Value::Object(item) = item else {
         return Err(invalid(prefix, "must be an object"));
     };
-    let s = merge(
-        object(top, "subject", "")?,
-        item.get("subject"),
-        &["type", "id"],
-    );
-    let a = merge(object(top, "action", "")?, item.get("action"), &["name"]);
-    let r = merge(
-        object(top, "resource", "")?,
-        item.get("resource"),
-        &["type", "id"],
-    );
-    let as_obj = |v: &Option<Value>, key: &str| -> Result<Option<Map<String, Value>>> {
-        match v {
-            None => Ok(None),
-            Some(Value::Object(o)) => Ok(Some(o.clone())),
-            Some(_) => Err(invalid(join(&prefix, key), "must be an object")),
+    let pick = |key: &str| {
+        if item.contains_key(key) {
+            object(item, key, &prefix)
+        } else {
+            object(top, key, "")
         }
     };
-    let (s, a, r) = (
-        as_obj(&s, "subject")?,
-        as_obj(&a, "action")?,
-        as_obj(&r, "resource")?,
-    );
+    let (s, a, r) = (pick("subject")?, pick("action")?, pick("resource")?);
     check_context(item, &prefix)?;
-    question(s.as_ref(), a.as_ref(), r.as_ref(), &prefix)
+    question(s, a, r, &prefix)
 }
 
 /// `POST /access/v1/evaluations`.
@@ -1170,14 +1259,30 @@ fn page(m: &Map<String, Value>) -> Result<Page> {
 }
 
 /// What binds a page token to one tenant and one question.
-fn binding(tenant: &str, parts: &[&str]) -> String {
+fn binding<S: AsRef<str>>(tenant: &str, parts: &[S]) -> String {
     let mut h = Sha256::new();
     h.update(tenant.as_bytes());
     for p in parts {
         h.update([0u8]);
-        h.update(p.as_bytes());
+        h.update(p.as_ref().as_bytes());
     }
     hex::encode(h.finalize()).chars().take(24).collect()
+}
+
+/// The parts of a search's question with the action's parameters when they decide (see
+/// [`Asked`]): a token issued for one status change does not continue another.
+fn with_parameters(
+    parts: &[&str],
+    asked: &Asked,
+    properties: Option<&Map<String, Value>>,
+) -> Vec<String> {
+    let mut all: Vec<String> = parts.iter().map(|p| (*p).to_owned()).collect();
+    if let (false, Some(p)) = (matches!(asked, Asked::Action), properties) {
+        // Keys in order, whatever order they were sent in.
+        let sorted: std::collections::BTreeMap<&String, &Value> = p.iter().collect();
+        all.push(serde_json::to_string(&sorted).unwrap_or_default());
+    }
+    all
 }
 
 fn encode_token(binding: &str, after: &str) -> String {
@@ -1224,25 +1329,31 @@ async fn search_subject(
     body: std::result::Result<Bytes, BytesRejection>,
 ) -> Result<Json<Value>> {
     let m = request(&caller, &headers, body)?;
-    let s = required_entity(&m, "subject")?;
+    let subject_type = searched_type(&m, "subject")?;
     let a = required_action(&m)?;
     let r = required_entity(&m, "resource")?;
     check_context(&m, "")?;
-    let subject_type = required(s.kind, "subject.type".into())?;
     let name = required(a.name, "action.name".into())?;
     let resource_type = required(r.kind, "resource.type".into())?;
     let resource_id = required(r.id, "resource.id".into())?;
     let page = page(&m)?;
     let tenant = &caller.tenant;
+    let action = warden_action(tenant, &resource_type, &name);
+    let asked = asked(tenant, &resource_type, &action, a.properties.as_ref())
+        .map_err(|(field, reason)| invalid(field, reason))?;
     let bind = binding(
         &tenant.id,
-        &[
-            "subject",
-            &subject_type,
-            &name,
-            &resource_type,
-            &resource_id,
-        ],
+        &with_parameters(
+            &[
+                "subject",
+                &subject_type,
+                &name,
+                &resource_type,
+                &resource_id,
+            ],
+            &asked,
+            a.properties.as_ref(),
+        ),
     );
     let mut after = page
         .token
@@ -1257,7 +1368,6 @@ async fn search_subject(
     else {
         return Ok(results_page(tenant, Vec::new(), None));
     };
-    let action = warden_action(tenant, &resource_type, &name);
     if !acts_on(tenant, &resource_type, &action) {
         return Ok(results_page(tenant, Vec::new(), None));
     }
@@ -1271,9 +1381,11 @@ async fn search_subject(
     let t = now();
     let plugins = crate::plugins::current(&app, &tenant.id).await?.is_some();
     let read_first = needs_read(tenant, &resource_type, &action);
-    // A deletion is the lifecycle's too, for each subject, as an evaluation asks it.
-    let deleting = match (&loaded, action.as_str()) {
-        (Loaded::User(u), "users.delete") => {
+    // A deletion or a status change asked with its parameters is the lifecycle's too, for
+    // each subject, as an evaluation of it asks (the facts the server holds on the user,
+    // read once).
+    let held = match (&loaded, &asked) {
+        (Loaded::User(u), Asked::Deletion(_)) => {
             if !deletions_possible(tenant) {
                 return Ok(results_page(tenant, Vec::new(), None));
             }
@@ -1282,6 +1394,10 @@ async fn search_subject(
                 HeldFacts::read(&mut conn, tenant, u, Lifecycle::Deletion).await?,
             ))
         }
+        (Loaded::User(u), Asked::Transition(_)) => Some((
+            u,
+            HeldFacts::read(&mut conn, tenant, u, Lifecycle::Transition).await?,
+        )),
         _ => None,
     };
     let mut results = Vec::new();
@@ -1308,24 +1424,24 @@ async fn search_subject(
                 change: None,
             };
             let allowed = match access::authorize(&tenant.policy, &dir, &req, t, NEUTRAL_LANG) {
-                Ok(_)
-                    if deleting.as_ref().is_some_and(|(target_user, held)| {
-                        !deletion_allows(tenant, &dir, u, target_user, held.clone())
-                    }) =>
-                {
-                    false
-                }
                 Ok(d) if d.allowed() => {
-                    !plugins
-                        || crate::plugins::allows(
-                            &app,
-                            tenant,
-                            u.account(),
-                            &action,
-                            target.clone(),
-                            &d,
-                        )
-                        .await?
+                    let deletes = match (&asked, &held) {
+                        (Asked::Deletion(q), Some((target_user, held))) => {
+                            deletion_allows(tenant, &dir, u, target_user, q, held.clone())
+                        }
+                        _ => true,
+                    };
+                    deletes
+                        && (!plugins
+                            || crate::plugins::allows(
+                                &app,
+                                tenant,
+                                u.account(),
+                                &action,
+                                target.clone(),
+                                &d,
+                            )
+                            .await?)
                 }
                 // A deny; an undeclared action, a role the policy no longer declares:
                 // nobody may.
@@ -1334,6 +1450,15 @@ async fn search_subject(
             // A subject that may not read the user may do nothing to it (see `decide`).
             let allowed = allowed
                 && (!read_first || reads_user(&app, tenant, &dir, u, &target, plugins).await?);
+            // A status change: the state machine's guards and the plugins' transition hook.
+            let allowed = allowed
+                && match (&asked, &held) {
+                    (Asked::Transition(params), Some((target_user, held))) => {
+                        transition_allows(&app, tenant, &dir, u, target_user, params, held.clone())
+                            .await?
+                    }
+                    _ => true,
+                };
             if allowed {
                 results.push(json!({"type": "user", "id": u.id}));
             }
@@ -1361,23 +1486,29 @@ async fn search_resource(
     let m = request(&caller, &headers, body)?;
     let s = required_entity(&m, "subject")?;
     let a = required_action(&m)?;
-    let r = required_entity(&m, "resource")?;
+    let resource_type = searched_type(&m, "resource")?;
     check_context(&m, "")?;
     let subject_type = required(s.kind, "subject.type".into())?;
     let subject_id = required(s.id, "subject.id".into())?;
     let name = required(a.name, "action.name".into())?;
-    let resource_type = required(r.kind, "resource.type".into())?;
     let page = page(&m)?;
     let tenant = &caller.tenant;
+    let action = warden_action(tenant, &resource_type, &name);
+    let asked = asked(tenant, &resource_type, &action, a.properties.as_ref())
+        .map_err(|(field, reason)| invalid(field, reason))?;
     let bind = binding(
         &tenant.id,
-        &[
-            "resource",
-            &subject_type,
-            &subject_id,
-            &name,
-            &resource_type,
-        ],
+        &with_parameters(
+            &[
+                "resource",
+                &subject_type,
+                &subject_id,
+                &name,
+                &resource_type,
+            ],
+            &asked,
+            a.properties.as_ref(),
+        ),
     );
     let after = page
         .token
@@ -1391,7 +1522,6 @@ async fn search_resource(
     let Some(actor) = live_user(&mut conn, &tenant.id, &subject_id).await? else {
         return Ok(results_page(tenant, Vec::new(), None));
     };
-    let action = warden_action(tenant, &resource_type, &name);
     if !acts_on(tenant, &resource_type, &action) {
         return Ok(results_page(tenant, Vec::new(), None));
     }
@@ -1413,20 +1543,24 @@ async fn search_resource(
         .to_sql(&opts)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     // When the filter answers alone, a page is one query of `limit + 1` rows. When each
-    // row is also decided (below: plugins, creations, assignments, deletions), pages are
+    // row is also decided (below: plugins, creations, assignments, deletions, status
+    // changes), pages are
     // read on until the page is full, the rows run out, or MAX_SUBJECT_SCAN rows were
     // examined; the token continues from the last row examined, so nothing is skipped.
     let plugins = crate::plugins::current(&app, &tenant.id).await?.is_some();
     // The filter answers which rows the actor's permissions reach. Where an evaluation
     // also asks more of each row (the roles a creation or an assignment would grant,
-    // against the policy's combinations and who may grant them; a deletion's lifecycle;
-    // the tenant's plugins), each row the filter admits is decided as an evaluation
-    // decides it, and rows it would deny are left out.
-    let deleting = users && action == "users.delete";
+    // against the policy's combinations and who may grant them; a deletion's or a status
+    // change's lifecycle, with the parameters asked; the tenant's plugins), each row the
+    // filter admits is decided as an evaluation decides it, and rows it would deny are
+    // left out.
+    let deleting = matches!(asked, Asked::Deletion(_));
+    let transiting = matches!(asked, Asked::Transition(_));
     // A user the actor may not read is left out whatever the action (see `decide`).
     let read_first = needs_read(tenant, &resource_type, &action);
     let row_checked = plugins
         || deleting
+        || transiting
         || read_first
         || tenant.policy.create_action() == Some(action.as_str())
         || tenant.policy.assign_action() == Some(action.as_str());
@@ -1434,7 +1568,7 @@ async fn search_resource(
         return Ok(results_page(tenant, Vec::new(), None));
     }
     // The tenant's count of active super administrators, read once for every row.
-    let supers = if deleting {
+    let supers = if deleting || transiting {
         store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?
     } else {
         0
@@ -1486,9 +1620,10 @@ async fn search_resource(
             scanned += 1;
             // Where rows are decided: the kernel's decision on the row, as an evaluation
             // makes it (with the directory between the actor and the row; the roles a
-            // creation or an assignment grants), the lifecycle's for a deletion, then the
-            // plugins'. A row any of them would deny is left out, as an evaluation of it
-            // would answer.
+            // creation or an assignment grants), the lifecycle's for a deletion, the
+            // plugins', then the lifecycle's for a status change (its state machine, then
+            // the plugins' transition hook), each with the parameters asked. A row any of
+            // them would deny is left out, as an evaluation of it would answer.
             let allowed = if row_checked {
                 let target = row.target();
                 let mut rows = actor_chain.clone();
@@ -1500,37 +1635,52 @@ async fn search_resource(
                     !read_first || reads_user(&app, tenant, &dir, &actor, &target, plugins).await?;
                 match allowed_by_kernel(tenant, &dir, &actor, &action, &target).filter(|_| readable)
                 {
-                    Some(_)
-                        if deleting
-                            && match &row {
-                                Loaded::User(u) => !deletion_allows(
-                                    tenant,
-                                    &dir,
-                                    &actor,
-                                    u,
-                                    HeldFacts {
-                                        supers,
-                                        sole_holder_of: crate::users::sole_holder_fact(
-                                            &mut conn,
-                                            tenant,
-                                            u,
-                                            Lifecycle::Deletion,
-                                            &BTreeSet::new(),
-                                        )
-                                        .await?,
-                                    },
-                                ),
-                                Loaded::Resource(_) => false,
-                            } =>
-                    {
-                        false
-                    }
-                    Some(d) if plugins => {
-                        crate::plugins::allows(&app, tenant, actor.account(), &action, target, &d)
-                            .await?
-                    }
-                    Some(_) => true,
                     None => false,
+                    Some(d) => {
+                        // The facts the server holds on the row's user, for its lifecycle.
+                        let held = match &row {
+                            Loaded::User(u) if deleting || transiting => Some(HeldFacts {
+                                supers,
+                                sole_holder_of: crate::users::sole_holder_fact(
+                                    &mut conn,
+                                    tenant,
+                                    u,
+                                    if deleting {
+                                        Lifecycle::Deletion
+                                    } else {
+                                        Lifecycle::Transition
+                                    },
+                                    &BTreeSet::new(),
+                                )
+                                .await?,
+                            }),
+                            _ => None,
+                        };
+                        let deletes = match (&asked, &row, &held) {
+                            (Asked::Deletion(q), Loaded::User(u), Some(held)) => {
+                                deletion_allows(tenant, &dir, &actor, u, q, held.clone())
+                            }
+                            _ => true,
+                        };
+                        deletes
+                            && (!plugins
+                                || crate::plugins::allows(
+                                    &app,
+                                    tenant,
+                                    actor.account(),
+                                    &action,
+                                    target,
+                                    &d,
+                                )
+                                .await?)
+                            && match (&asked, &row, held) {
+                                (Asked::Transition(params), Loaded::User(u), Some(held)) => {
+                                    transition_allows(&app, tenant, &dir, &actor, u, params, held)
+                                        .await?
+                                }
+                                _ => true,
+                            }
+                    }
                 }
             } else {
                 true
@@ -1551,8 +1701,25 @@ async fn search_resource(
     }
 }
 
+/// Every action the policy declares, `module.action`, in its order: the order of the action
+/// search's results, which its page tokens continue.
+fn declared_actions(tenant: &Tenant) -> Vec<String> {
+    tenant
+        .policy
+        .document()
+        .access
+        .as_ref()
+        .map(|a| {
+            a.modules
+                .iter()
+                .flat_map(|(m, actions)| actions.iter().map(move |a| format!("{m}.{a}")))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// `POST /access/v1/search/action`: the actions this subject may take on this resource
-/// (the kernel's `permissions`), in the policy's order, all in one page.
+/// (the kernel's `permissions`), in the policy's order, paged as the other searches are.
 async fn search_action(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -1569,20 +1736,21 @@ async fn search_action(
     let resource_id = required(r.id, "resource.id".into())?;
     let page = page(&m)?;
     let tenant = &caller.tenant;
-    if let Some(t) = &page.token {
-        // Every action fits in one page: no token was ever issued for this question.
-        let bind = binding(
-            &tenant.id,
-            &[
-                "action",
-                &subject_type,
-                &subject_id,
-                &resource_type,
-                &resource_id,
-            ],
-        );
-        decode_token(t, &bind)?;
-    }
+    let bind = binding(
+        &tenant.id,
+        &[
+            "action",
+            &subject_type,
+            &subject_id,
+            &resource_type,
+            &resource_id,
+        ],
+    );
+    let after = page
+        .token
+        .as_deref()
+        .map(|t| decode_token(t, &bind))
+        .transpose()?;
     if subject_type != "user" {
         return Ok(results_page(tenant, Vec::new(), None));
     }
@@ -1633,11 +1801,18 @@ async fn search_action(
     // A deletion is the lifecycle's too, as an evaluation of it asks.
     let perms = match &loaded {
         Loaded::User(target_user) if perms.iter().any(|p| p == "users.delete") => {
-            let allows = deletions_possible(tenant) && {
-                let held =
-                    HeldFacts::read(&mut conn, tenant, target_user, Lifecycle::Deletion).await?;
-                deletion_allows(tenant, &dir, &actor, target_user, held)
-            };
+            // The action search names no parameters: the deletion an evaluation without
+            // `action.properties` asks about.
+            let allows = deletions_possible(tenant)
+                && match asked(tenant, "user", "users.delete", None) {
+                    Ok(Asked::Deletion(q)) => {
+                        let held =
+                            HeldFacts::read(&mut conn, tenant, target_user, Lifecycle::Deletion)
+                                .await?;
+                        deletion_allows(tenant, &dir, &actor, target_user, &q, held)
+                    }
+                    _ => false,
+                };
             perms
                 .into_iter()
                 .filter(|p| allows || p != "users.delete")
@@ -1664,6 +1839,31 @@ async fn search_action(
     } else {
         perms
     };
+    // The page: the actions after the token's, in the policy's order, at most `limit`.
+    let declared = declared_actions(tenant);
+    let position = |a: &str| declared.iter().position(|d| d == a);
+    let mut perms = match after {
+        None => perms,
+        Some(last) => {
+            let from = position(&last).ok_or_else(|| {
+                invalid(
+                    "page.token",
+                    "names an action the policy no longer declares",
+                )
+            })?;
+            perms
+                .into_iter()
+                .filter(|p| position(p).is_some_and(|i| i > from))
+                .collect()
+        }
+    };
+    let limit = usize::try_from(page.limit).unwrap_or(0);
+    let next = if perms.len() > limit {
+        perms.truncate(limit);
+        perms.last().map(|last| encode_token(&bind, last))
+    } else {
+        None
+    };
     let results = perms
         .into_iter()
         .map(|p| {
@@ -1675,7 +1875,7 @@ async fn search_action(
             json!({"name": short.unwrap_or(p)})
         })
         .collect();
-    Ok(results_page(tenant, results, None))
+    Ok(results_page(tenant, results, next))
 }
 
 /// `GET /.well-known/authzen-configuration`: the endpoints, under the base URL the caller

@@ -2266,7 +2266,7 @@ fn seen_by(
 }
 
 /// A status change request body.
-#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StatusBody {
     /// The new status.
