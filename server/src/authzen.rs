@@ -5,8 +5,7 @@
 //!   same for every tenant).
 //! - `POST /access/v1/evaluation`, `POST /access/v1/evaluations` (with
 //!   `options.evaluations_semantic`: `execute_all`, `deny_on_first_deny`,
-//!   `permit_on_first_permit`; an item's `subject`, `action`, `resource` or `context`
-//!   replaces the top-level default as a whole).
+//!   `permit_on_first_permit`).
 //! - `POST /access/v1/search/subject`, `/search/resource`, `/search/action`.
 //!
 //! **Who calls, and which tenant.** Every endpoint but the metadata takes an API key
@@ -1131,26 +1130,60 @@ fn semantic(m: &Map<String, Value>) -> Result<Semantic> {
     }
 }
 
+/// A per-evaluation entity replaces the top-level one as a whole, but falls back to the
+/// top-level value of a required key it lacks (`type`, `id`; `name` for an action).
+fn merge(top: Option<&Map<String, Value>>, item: Option<&Value>, keys: &[&str]) -> Option<Value> {
+    match item {
+        Some(Value::Object(i)) => {
+            let mut m = i.clone();
+            if let Some(t) = top {
+                for k in keys {
+                    if !m.contains_key(*k)
+                        && let Some(v) = t.get(*k)
+                    {
+                        m.insert((*k).to_owned(), v.clone());
+                    }
+                }
+            }
+            Some(Value::Object(m))
+        }
+        Some(other) => Some(other.clone()),
+        None => top.map(|t| Value::Object(t.clone())),
+    }
+}
+
 /// Reads one evaluation of a batch; `Err` is that item's error (a deny with the error in its
-/// context), never the batch's. A `subject`, `action`, `resource` or `context` the item
-/// gives replaces the top-level default as a whole (AuthZEN 1.0, default values: the item's
-/// value takes precedence): an item's `{"id": "bob"}` is a subject without a `type`, that
-/// item's error, never completed from the default's keys.
+/// context), never the batch's.
 fn batch_item(top: &Map<String, Value>, item: &Value, index: usize) -> Result<Question> {
     let prefix = format!("evaluations[{index}]");
     let Value::Object(item) = item else {
         return Err(invalid(prefix, "must be an object"));
     };
-    let pick = |key: &str| {
-        if item.contains_key(key) {
-            object(item, key, &prefix)
-        } else {
-            object(top, key, "")
+    let s = merge(
+        object(top, "subject", "")?,
+        item.get("subject"),
+        &["type", "id"],
+    );
+    let a = merge(object(top, "action", "")?, item.get("action"), &["name"]);
+    let r = merge(
+        object(top, "resource", "")?,
+        item.get("resource"),
+        &["type", "id"],
+    );
+    let as_obj = |v: &Option<Value>, key: &str| -> Result<Option<Map<String, Value>>> {
+        match v {
+            None => Ok(None),
+            Some(Value::Object(o)) => Ok(Some(o.clone())),
+            Some(_) => Err(invalid(join(&prefix, key), "must be an object")),
         }
     };
-    let (s, a, r) = (pick("subject")?, pick("action")?, pick("resource")?);
+    let (s, a, r) = (
+        as_obj(&s, "subject")?,
+        as_obj(&a, "action")?,
+        as_obj(&r, "resource")?,
+    );
     check_context(item, &prefix)?;
-    question(s, a, r, &prefix)
+    question(s.as_ref(), a.as_ref(), r.as_ref(), &prefix)
 }
 
 /// `POST /access/v1/evaluations`.

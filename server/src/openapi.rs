@@ -1002,7 +1002,7 @@ fn server_shapes() -> Map<String, Value> {
                 "type": "object",
                 "properties": {
                     "subject": s("AuthzenEntity"), "action": s("AuthzenAction"), "resource": s("AuthzenEntity"), "context": object.clone(),
-                    "evaluations": {"type": "array", "description": "The questions. The top-level `subject`, `action`, `resource` and `context` are their defaults: one an item gives replaces the default as a whole (an item's `{\"id\": \"bob\"}` is a subject without `type`, that item's error).", "items": {"type": "object", "properties": {
+                    "evaluations": {"type": "array", "items": {"type": "object", "properties": {
                         "subject": s("AuthzenEntity"), "action": s("AuthzenAction"), "resource": s("AuthzenEntity"), "context": object.clone()
                     }}},
                     "options": {"type": "object", "properties": {"evaluations_semantic": {"type": "string", "enum": ["execute_all", "deny_on_first_deny", "permit_on_first_permit"]}}}

@@ -373,8 +373,7 @@ async fn certification(env: &Env) {
 on_both!(certification);
 
 /// The transcription is honest: Warden's expectation differs from the scenario's only
-/// where the case says the scenario cannot be expressed, or that the scenario marks the case
-/// advisory and Warden follows the specification's text, and says why.
+/// where the case says the scenario cannot be expressed, and says why.
 #[test]
 fn scenario_transcription_is_honest() {
     let scenario: Value = serde_json::from_str(SCENARIO).unwrap();
@@ -393,7 +392,6 @@ fn scenario_transcription_is_honest() {
         assert!(anchors.contains(&a), "{a} is transcribed");
     }
     let mut not_expressible = Vec::new();
-    let mut advisory = Vec::new();
     for c in cases {
         let (s, w) = (&c["scenario"], c.get("warden"));
         let Some(w) = w else { continue };
@@ -401,16 +399,13 @@ fn scenario_transcription_is_honest() {
             if let (Some(a), Some(b)) = (s.get(k), w.get(k))
                 && a != b
             {
+                assert_eq!(c["basis"], "notExpressible", "{}", c["id"]);
                 assert!(
                     c["why"].as_str().is_some_and(|w| w.len() > 40),
                     "{}",
                     c["id"]
                 );
-                match c["basis"].as_str() {
-                    Some("notExpressible") => not_expressible.push(c["id"].as_str().unwrap()),
-                    Some("advisory") => advisory.push(c["id"].as_str().unwrap()),
-                    other => panic!("{}: basis {other:?}", c["id"]),
-                }
+                not_expressible.push(c["id"].as_str().unwrap());
             }
         }
         assert_eq!(s["status"], w["status"], "{}", c["id"]);
@@ -426,7 +421,6 @@ fn scenario_transcription_is_honest() {
         }
     }
     assert_eq!(not_expressible, ["c-2-2-6"]);
-    assert_eq!(advisory, ["c-3-2-7"]);
 }
 
 /// `properties` a caller sends never grant anything (nor deny): the directory decides.
@@ -665,42 +659,6 @@ async fn batch_semantics(env: &Env) {
     assert_eq!(
         b["evaluations"][2]["context"]["field"],
         "evaluations[2].action.name"
-    );
-    // An item's subject, action or resource replaces the default as a whole (AuthZEN 1.0,
-    // default values): one lacking a required key is that item's error, never completed
-    // from the default's keys; a whole one is decided as given.
-    let (s, b, _) = post(
-        env,
-        "/access/v1/evaluations",
-        &key,
-        &json!({"subject": {"type": "user", "id": "alice"}, "action": {"name": "read"},
-                "resource": {"type": "record", "id": "record-1"},
-                "evaluations": [
-            {"subject": {"id": "bob"}},
-            {"action": {"properties": {"method": "GET"}}},
-            {"resource": {"id": "record-2"}},
-            {"subject": {"type": "user", "id": "bob"}, "action": {"name": "write"}},
-            {}]}),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK, "{b}");
-    assert_eq!(decisions(&b), [false, false, false, false, true], "{b}");
-    for (i, field) in [
-        "evaluations[0].subject.type",
-        "evaluations[1].action.name",
-        "evaluations[2].resource.type",
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        let ctx = &b["evaluations"][i]["context"];
-        assert_eq!(ctx["field"], field, "{b}");
-        assert_eq!(ctx["error"]["status"], 400, "{b}");
-    }
-    let ctx = &b["evaluations"][3]["context"];
-    assert!(
-        ctx["deny"].is_object() && ctx["error"].is_null(),
-        "bob may not write record-1, whoever the default subject is: {b}"
     );
     // Bounded.
     let many: Vec<Value> = (0..1001)
