@@ -201,6 +201,14 @@ fn parse_body(
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(invalid("body", "is empty"));
     }
+    // A key given twice would be read as its last value here and as its first by another
+    // reader: refused, as the management API refuses it.
+    if let Err(ApiError::Malformed(m)) = crate::extract::unique_keys(&body) {
+        return Err(invalid(
+            m.field.clone().unwrap_or_else(|| "body".into()),
+            format!("names a key twice ({})", m.message),
+        ));
+    }
     match serde_json::from_slice::<Value>(&body) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(_) => Err(invalid("body", "must be a JSON object")),

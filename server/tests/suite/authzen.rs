@@ -502,6 +502,28 @@ async fn properties_never_grant(env: &Env) {
 }
 on_both!(properties_never_grant);
 
+/// A key given twice is refused, at its object: one reader would take the first `id`,
+/// another the last (a subject that is not the one the caller's gateway checked).
+async fn a_key_given_twice_is_refused(env: &Env) {
+    let fixture: Value = serde_json::from_str(FIXTURE).unwrap();
+    let key = load(env, "cert", &fixture).await;
+    let raw = r#"{"subject": {"type": "user", "id": "bob", "id": "alice"}, "action": {"name": "read"}, "resource": {"type": "record", "id": "record-1"}}"#;
+    let (s, b, _) = send(
+        env,
+        Method::POST,
+        "/access/v1/evaluation",
+        Some(&key),
+        Some("application/json"),
+        Some(raw.to_owned()),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert_eq!(b["error"], "invalid_request", "{b}");
+    assert_eq!(b["field"], "subject", "{b}");
+}
+on_both!(a_key_given_twice_is_refused);
+
 /// One tenant never reads or decides on another's data; only API keys call.
 async fn tenants_isolated(env: &Env) {
     let fixture: Value = serde_json::from_str(FIXTURE).unwrap();
