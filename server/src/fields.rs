@@ -92,7 +92,7 @@ pub fn redact_entries(fa: &FieldAccess, entries: &mut [Value]) {
 
 /// Whether a search text still matches a stored record once what the viewer may not see is
 /// left out (a hit only in a hidden field must not reveal it). `needle` is the lower-cased
-/// search text ([`crate::users::search_hit`]).
+/// search text (as a list's search compares it).
 pub fn still_matches(fa: &FieldAccess, document: &Map<String, Value>, needle: &str) -> bool {
     crate::users::search_hit(&fa.redacted(document), needle)
 }
