@@ -18,7 +18,6 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::{App, now};
@@ -120,9 +119,9 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
     // then the request id (set when absent, echoed on every response), then CORS.
     let r = r
         .layer(axum::middleware::from_fn(crate::extract::content_language))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
+        .layer(axum::middleware::from_fn_with_state(
             timeout,
+            crate::ops::bounded_time,
         ))
         .layer(axum::middleware::from_fn(crate::ops::typed_limits))
         .layer(axum::middleware::from_fn_with_state(
@@ -677,8 +676,11 @@ async fn import_users(
             .into()
         }
     })?;
-    imports::import(&app, &caller, &bytes, &q, &accept, request_id(&headers))
+    // Run to its end even if the caller goes away: a commit always records its report.
+    let rid = request_id(&headers);
+    tokio::spawn(async move { imports::import(&app, &caller, &bytes, &q, &accept, rid).await })
         .await
+        .map_err(|e| ApiError::Internal(format!("import task: {e}")))?
         .map(Json)
 }
 
@@ -817,7 +819,11 @@ async fn bulk_users(
     Body(b): Body<crate::bulk::BulkBody>,
 ) -> Result<Json<Value>, ApiError> {
     let lang = accept.negotiate(&caller.tenant.policy);
-    crate::bulk::run(&app, &caller, b, lang, request_id(&headers))
+    // Run to its end even if the caller goes away: every item committed is reported in
+    // the bulk's audit entry.
+    let rid = request_id(&headers);
+    tokio::spawn(async move { crate::bulk::run(&app, &caller, b, lang, rid).await })
         .await
+        .map_err(|e| ApiError::Internal(format!("bulk task: {e}")))?
         .map(Json)
 }

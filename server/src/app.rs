@@ -29,7 +29,9 @@ pub struct Settings {
     pub secure_cookies: bool,
     /// Session lifetime in seconds.
     pub session_seconds: i64,
-    /// The longest a request may take before it is answered 408 (default 30 s).
+    /// The longest a request may take before it is answered 408 (default 30 s); a bulk
+    /// operation and an import run to their end (bounded by their own limits), and keep
+    /// running if the caller goes away, so that what they commit is always reported.
     pub request_timeout: Duration,
     /// Origins allowed to call the API from a browser (CORS); empty (the default) means
     /// none: no CORS header is ever sent.

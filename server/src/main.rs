@@ -47,7 +47,8 @@ enum Command {
         /// closed without it.
         #[arg(long = "cors-origin", value_name = "ORIGIN")]
         cors_origins: Vec<String>,
-        /// Seconds a request may take before it is answered 408.
+        /// Seconds a request may take before it is answered 408 (bulk operations and
+        /// imports run to their end).
         #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
         request_timeout: u64,
         /// Seconds a request waits for a database connection before it is answered 503.

@@ -232,6 +232,26 @@ pub async fn track(State(app): State<Arc<App>>, req: Request, next: Next) -> Res
     resp
 }
 
+/// The request timeout (`limit`), but for the routes that must run to their end once
+/// started: a bulk operation and an import (bounded by their item and size limits), whose
+/// partial work would otherwise be committed without its report. A request over the
+/// limit answers 408 `timeout`.
+pub async fn bounded_time(
+    State(limit): State<std::time::Duration>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let runs_to_its_end = req.method() == axum::http::Method::POST
+        && matches!(req.uri().path(), "/api/v1/bulk" | "/api/v1/imports");
+    if runs_to_its_end {
+        return next.run(req).await;
+    }
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => ApiError::Timeout.into_response(),
+    }
+}
+
 /// Forgets a tenant's compiled policy when a response says a change was decided on a
 /// replaced one ([`crate::error::StalePolicy`]): the next request reads the new policy.
 pub async fn forget_stale_policy(

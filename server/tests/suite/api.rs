@@ -2014,3 +2014,54 @@ async fn a_bulk_deletion_needs_users_delete_as_the_route_does(env: &Env) {
     );
 }
 on_both!(a_bulk_deletion_needs_users_delete_as_the_route_does);
+
+/// A bulk operation and an import run to their end whatever the request timeout: cut at
+/// the timeout, their committed items would have no report and the import no final status.
+/// Here the timeout is a millisecond, far less than either takes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bulk_and_imports_are_not_cut_by_the_request_timeout() {
+    let env = Env::with_settings(
+        Which::Sqlite,
+        warden_server::Settings {
+            request_timeout: std::time::Duration::from_millis(1),
+            ..warden_server::Settings::default()
+        },
+    )
+    .await
+    .expect("sqlite env");
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+    let items: Vec<Value> = (0..20)
+        .map(|i| json!({"op": "import", "user": new_hr_user(&format!("timed{i}@company.com"), &hr.id)}))
+        .collect();
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_hr,
+            Some(json!({"items": items})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["summary"]["committed"], 20, "{v}");
+    let mut csv = String::from("firstName,lastName,email,jobTitle,organization,manager,status\n");
+    for i in 0..20 {
+        csv.push_str(&format!(
+            "Ann,Lee,ann{i}@company.com,Engineer,company,{},active\n",
+            hr.id
+        ));
+    }
+    let (s, v, _) = env
+        .call_raw(
+            Method::POST,
+            "/api/v1/imports?commit=true",
+            &as_hr,
+            Some(csv),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["summary"]["created"], 20, "{v}");
+    env.cleanup().await;
+}
