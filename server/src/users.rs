@@ -56,8 +56,10 @@ fn hash_policy(policy: &Policy) -> ResolvedPasswordPolicy {
 }
 
 /// A password set for a stored user outside a record's validation (an administrator's
-/// reset, a reset token's redemption): held to the rules a create or an edit holds it to,
-/// the user's own data (name, email, identifiers) among them.
+/// reset, a reset token's redemption, one's own change): held to the rules a create or an
+/// edit holds it to, the user's own data (name, email, identifiers) among them; under a
+/// policy without a `password` section, to the NIST SP 800-63B-4 profile the server hashes
+/// it with ([`hash_policy`]): a password that signs in is never empty, nor any text at all.
 ///
 /// # Errors
 /// [`ApiError::Invalid`] with the password rules' violations, at `password`.
@@ -67,8 +69,13 @@ pub(crate) fn check_new_password(
     plain: &str,
     lang: Lang,
 ) -> Result<(), ApiError> {
-    let Some(pp) = tenant.policy.password_policy() else {
-        return Ok(());
+    let fallback;
+    let pp = match tenant.policy.password_policy() {
+        Some(pp) => pp,
+        None => {
+            fallback = hash_policy(&tenant.policy);
+            &fallback
+        }
     };
     let context = warden_core::validate::password_context(&tenant.policy, document, false);
     let report = password::check_password_opt(pp, plain, &context, tenant.policy.blocklist());

@@ -2065,3 +2065,52 @@ async fn bulk_and_imports_are_not_cut_by_the_request_timeout() {
     assert_eq!(v["summary"]["created"], 20, "{v}");
     env.cleanup().await;
 }
+
+/// Under a policy without a `password` section (hr-platform), a password that signs in is
+/// still held to the NIST SP 800-63B-4 profile the server hashes it with: never empty,
+/// blank, a control character or a common password.
+async fn a_policy_without_password_rules_still_refuses_empty_passwords(env: &Env) {
+    assert!(
+        warden_core::Policy::preset(HR)
+            .unwrap()
+            .password_policy()
+            .is_none()
+    );
+    let users = env.demo(HR).await;
+    let paul = demo_user(&users, "paul");
+    let key = env.key(HR, "service").await;
+    let as_paul = Auth::key(&key, &paul.id);
+    let path = format!("/api/v1/users/{}/password", paul.id);
+    for bad in ["", "   ", "a\u{0}b", "password"] {
+        let (s, v, _) = env
+            .call(
+                Method::POST,
+                &path,
+                &as_paul,
+                Some(json!({"password": bad, "currentPassword": DEMO_PASSWORD})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}: {v}");
+        assert_eq!(v["violations"][0]["path"], json!(["password"]), "{v}");
+    }
+    // Nor does the stored password let an empty one in.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/session",
+            &Auth::None,
+            Some(json!({"tenant": HR, "login": paul.login, "password": ""})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &path,
+            &as_paul,
+            Some(json!({"password": "Violet-Kettle-42-Lantern", "currentPassword": DEMO_PASSWORD})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+on_both!(a_policy_without_password_rules_still_refuses_empty_passwords);
