@@ -32,6 +32,22 @@ pub fn lockout_spec(tenant: &Tenant) -> Option<&LockoutSpec> {
         .and_then(|l| l.spec().lockout.as_ref())
 }
 
+/// Whether the policy's lockout holds `u` at `now`, from its stored failures: what the
+/// sign-in gate would answer, for the routes that verify a password of a user already
+/// signed in (a lock must not leave them a way to go on guessing).
+pub fn locked_now(tenant: &Tenant, u: &UserRow, now: Timestamp) -> bool {
+    let Some(spec) = lockout_spec(tenant) else {
+        return false;
+    };
+    let stamps: Vec<Timestamp> = u
+        .failed_logins
+        .iter()
+        .map(|s| Timestamp::from_unix(*s))
+        .collect();
+    let lockouts = u32::try_from(u.lockouts).unwrap_or(0);
+    lifecycle::lockout_state(spec, &stamps, lockouts, now).locked
+}
+
 /// Rewrites `failures` and `lockouts` into an equivalent shorter pair: the kernel's lockout
 /// state at `now` and for any later failure is the same. Only meaningful while the account
 /// is not locked at `now` (a lock's own failures are kept until it ends).

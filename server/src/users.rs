@@ -88,6 +88,15 @@ pub(crate) fn check_new_password(
     }
 }
 
+/// The refusal of a route that would verify one's own current password while the
+/// policy's lockout holds the account (403 `locked`): not verified, it answers no guess.
+fn locked_out() -> ApiError {
+    ApiError::Forbidden {
+        deny: None,
+        reason: "locked",
+    }
+}
+
 /// Hashes on the blocking pool (argon2id takes tens of milliseconds and 19 MiB).
 pub(crate) async fn hash(policy: &Policy, plain: String) -> Result<StoredHash, ApiError> {
     let p = hash_policy(policy);
@@ -2084,6 +2093,15 @@ pub async fn update(
     // Self-service password changes need the current password (R002-05).
     // `None` when no current password is given (the policy's `requireCurrentPassword`
     // refuses that); `Some(false)` when one is given and does not match.
+    // One's own current password is not verified while the lockout holds the account, as
+    // on `POST /users/{id}/password`.
+    if plain.is_some()
+        && b.current_password.is_some()
+        && actor.id == before.id
+        && crate::login::locked_now(tenant, &before, now())
+    {
+        return Err(locked_out());
+    }
     let current_password_verified = match (&b.current_password, &before.password_hash) {
         (Some(cur), Some(h)) if plain.is_some() => {
             Some(verify(&tenant.policy, h, cur.clone()).await?.matches)
@@ -2902,6 +2920,11 @@ pub async fn change_password(
         });
     }
     let before = actor.clone();
+    // While the lockout holds the account, the current password is not verified: the route
+    // would otherwise go on answering guesses that sign-in refuses to hear.
+    if crate::login::locked_now(tenant, &before, now()) {
+        return Err(locked_out());
+    }
     let verified = match (&body.current_password, &before.password_hash) {
         (Some(current), Some(h)) => Some(verify(&tenant.policy, h, current.clone()).await?.matches),
         (Some(_), None) => Some(false),

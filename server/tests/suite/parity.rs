@@ -123,6 +123,22 @@ async fn a_password_edit_is_held_as_the_password_route(env: &Env) {
             .await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     }
+    // While locked, the session left open cannot go on guessing: the right current
+    // password is not even verified by the password route (the edit's actor, locked, reads
+    // nothing).
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("{path}/password"),
+            &me,
+            Some(json!({"password": "Violet-Kettle-42!x", "currentPassword": DEMO_PASSWORD})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["reason"].as_str()),
+        (StatusCode::FORBIDDEN, Some("locked")),
+        "{v}"
+    );
     // The policy's lockout (5 failures) locked the account: the right password no longer
     // signs in.
     let (s, v, _) = env
