@@ -20,7 +20,8 @@
 //! manager chains, the current time, uniqueness
 //! and existence answers, failed logins, the organisation's state and the number of active
 //! super administrators are the server's. A body that asserts any of them (`actor`,
-//! `directory`, `now`, `today`, `facts` the store answers) is refused, naming the field.
+//! `directory`, `now`, `today`, `facts` the store answers, `mfa`: the server keeps no second
+//! factor) is refused, naming the field.
 //! Operations: `validate`, `password`, `authorize`, `scope`, `permissions`, `transition`,
 //! `login`, `delete`, `effectiveStatus`.
 //!
@@ -293,6 +294,9 @@ fn refuse_asserted(input: &Map<String, Value>, keys: &[&str]) -> Result<(), Deci
                 "directory" => "the manager chains are the directory's",
                 "now" | "today" => "the time is the server's",
                 "facts" | "organization" => "these facts are the directory's",
+                "mfa" => {
+                    "the server keeps no second factor: its writes hold passwords to the rules without one"
+                }
                 _ => "the directory answers it",
             };
             return Err(refuse(
@@ -507,6 +511,8 @@ async fn directory_mode(
     let t = &tenant.id;
     let policy = &tenant.policy;
     let actor = || -> Result<&UserRow, DecideError> { caller.actor().map_err(DecideError::Server) };
+    // A decision the server's own writes would not make: they know of no second factor.
+    refuse_asserted(&input, &["mfa"])?;
     match op {
         Op::Password => {}
         Op::Validate => {

@@ -194,6 +194,23 @@ async fn directory_mode(env: &Env) {
     )
     .await;
     refused(s, &b, "input.facts");
+    // Nor a second factor the server does not keep: its writes would decide without one.
+    let (s, b) = decide(
+        env,
+        &as_hr,
+        "validate",
+        json!({"user": record, "mfa": true}),
+    )
+    .await;
+    refused(s, &b, "input.mfa");
+    let (s, b) = decide(
+        env,
+        &as_hr,
+        "password",
+        json!({"password": "qwerty-lamp9", "mfa": true}),
+    )
+    .await;
+    refused(s, &b, "input.mfa");
     let mut fresh = record.clone();
     fresh["email"] = json!("sophie.martin2@company.com");
     let (_, b) = decide(env, &as_hr, "validate", json!({"user": fresh})).await;
