@@ -145,3 +145,28 @@ fn r002_08_verifications_are_approved_by_staff_never_by_oneself() {
     assert_eq!(d["decision"], "allow", "{d}");
     assert_eq!(d["flags"]["identity"], true);
 }
+
+/// A decision never carries a password: not in an import's records, not in the record a
+/// field-access decision returns, whoever may see the field.
+#[test]
+fn no_decision_returns_a_password() {
+    let secret = "Zq9!SecretEcho#77";
+    let d = ok(json!({"preset": "000", "op": "import", "input": {
+        "records": true,
+        "today": "2026-11-22",
+        "data": format!("firstName,lastName,email,password,organization\nAda,Lovelace,ada@acme.test,{secret},acme\nBad,Row,not-an-email,{secret},acme\n"),
+    }}));
+    let records = d["records"].as_array().unwrap();
+    assert_eq!(records.len(), 2, "{d}");
+    assert_eq!(records[0]["email"], "ada@acme.test", "{d}");
+    assert!(!d.to_string().contains(secret), "{d}");
+    let admin = json!({"id": "a", "organization": "rent", "roles": ["administrator"]});
+    let d = ok(json!({"preset": "002", "op": "fieldAccess", "input": {
+        "actor": admin,
+        "target": {"id": "c", "organization": "rent"},
+        "record": {"firstName": "Ada", "password": secret},
+        "now": "2026-11-22T10:00:00Z",
+    }}));
+    assert_eq!(d["record"]["firstName"], "Ada", "{d}");
+    assert!(!d.to_string().contains(secret), "{d}");
+}

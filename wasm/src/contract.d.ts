@@ -2617,7 +2617,7 @@ export interface FieldAccessDecision {
    */
   readOnly: string[];
   /**
-   * The record given, without the fields the actor may not see.
+   * The record given, without the fields the actor may not see, nor its passwords.
    */
   record?: {
     [k: string]: unknown;
@@ -2822,7 +2822,8 @@ export interface ImportInput {
    */
   format?: "csv" | "jsonLines";
   /**
-   * Also return each valid row's normalised record (for previews).
+   * Also return each row's record as read (for previews; an empty object for a row that
+   * could not be read), without its passwords: a decision never carries one.
    */
   records?: boolean;
   /**

@@ -259,7 +259,8 @@ pub struct ImportInput {
     /// `csv` (the default) or `jsonl`.
     #[serde(default)]
     pub format: ImportFormat,
-    /// Also return each valid row's normalised record (for previews).
+    /// Also return each row's record as read (for previews; an empty object for a row that
+    /// could not be read), without its passwords: a decision never carries one.
     #[serde(default)]
     pub records: bool,
     /// The file's text.
@@ -282,7 +283,7 @@ impl Operation for ImportInput {
             facts: &self.facts,
             mfa: false,
         };
-        Ok(validate_import(
+        let mut report = validate_import(
             policy,
             self.data.as_bytes(),
             ImportOptions {
@@ -290,8 +291,21 @@ impl Operation for ImportInput {
                 records: self.records,
             },
             &ctx,
-        )?)
+        )?;
+        for record in report.records.iter_mut().flatten() {
+            without_passwords(policy, record);
+        }
+        Ok(report)
     }
+}
+
+/// Takes the passwords out of a record a decision returns (the policy's password fields,
+/// and `password` by its name): a decision never carries one.
+fn without_passwords(policy: &Policy, record: &mut serde_json::Map<String, Value>) {
+    for name in policy.password_fields() {
+        record.remove(name);
+    }
+    record.remove("password");
 }
 
 /// The input of [`Op::Authorize`].
@@ -968,7 +982,7 @@ pub struct FieldAccessDecision {
     /// The fields.
     #[serde(flatten)]
     pub access: FieldAccess,
-    /// The record given, without the fields the actor may not see.
+    /// The record given, without the fields the actor may not see, nor its passwords.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record: Option<serde_json::Map<String, Value>>,
 }
@@ -990,7 +1004,11 @@ impl Operation for FieldAccessInput {
         let dir = directory(&self.directory)?;
         let access = access::field_access(policy, &dir, &self.actor, &self.target, self.now)
             .map_err(|e| access_error(policy, e))?;
-        let record = self.record.map(|r| access.redacted(&r));
+        let record = self.record.map(|r| {
+            let mut visible = access.redacted(&r);
+            without_passwords(policy, &mut visible);
+            visible
+        });
         Ok(FieldAccessDecision { access, record })
     }
 }
