@@ -85,8 +85,16 @@ impl DbUrl {
         }
         let in_memory =
             backend == Backend::Sqlite && (url.contains(":memory:") || url.contains("mode=memory"));
+        // A SQLite file is created on first start, as `sqlite_file`'s is, unless the URL
+        // says otherwise (`mode=ro`, `mode=rw`).
+        let url = if backend == Backend::Sqlite && !in_memory && !url.contains("mode=") {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{sep}mode=rwc")
+        } else {
+            url.to_owned()
+        };
         Ok(DbUrl {
-            url: url.to_owned(),
+            url,
             backend,
             in_memory,
         })
@@ -313,6 +321,15 @@ mod tests {
                 .map(|u| (u.backend, u.in_memory))
                 .ok(),
             Some((Backend::Sqlite, false))
+        );
+        // A file is created on first start unless the URL names another mode.
+        assert_eq!(
+            DbUrl::parse("sqlite:///var/w.db").map(|u| u.url).ok(),
+            Some("sqlite:///var/w.db?mode=rwc".to_owned())
+        );
+        assert_eq!(
+            DbUrl::parse("sqlite://w.db?mode=ro").map(|u| u.url).ok(),
+            Some("sqlite://w.db?mode=ro".to_owned())
         );
         assert_eq!(
             DbUrl::parse("sqlite::memory:").map(|u| u.in_memory).ok(),

@@ -185,7 +185,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 for preset in seed::DEMO_PRESETS {
                     if let Some(users) = seed::demo_tenant(&app, preset)
                         .await
-                        .map_err(|e| format!("seeding {preset}: {e:?}"))?
+                        .map_err(|e| format!("seeding {preset}: {e}"))?
                     {
                         let logins: Vec<&str> = users.iter().map(|u| u.login.as_str()).collect();
                         println!(
@@ -246,7 +246,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 .map_err(|_| format!("no tenant `{tenant}`"))?;
             let (id, token) = seed::create_key(&app, &tenant, &role, &name)
                 .await
-                .map_err(|e| format!("{e:?}"))?;
+                .map_err(|e| e.to_string())?;
             println!("key {id} ({role}) for {tenant}: {}", token.expose());
             println!("store it now: it is not shown again");
             Ok(ExitCode::SUCCESS)

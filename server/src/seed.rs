@@ -18,20 +18,43 @@ use crate::tokens::{self, PlainToken};
 /// The demo users' password (demo tenants only).
 pub const DEMO_PASSWORD: &str = "Demo-Warden-2026!";
 
-/// Creates an API key for `tenant` with `role` (`admin` or `service`), unaudited: the
-/// operator's command line (`warden-server key create`) and the tests, which act for no
-/// caller. A key made through the API is [`create_key_audited`].
+/// Creates an API key for `tenant` with `role` (`admin`, `service` or `decide`) for the
+/// operator's command line (`warden-server key create`), with its `keys.create` audit
+/// entry (actor `system`, via `cli`) in one transaction. A key made through the API is
+/// [`create_key_audited`], for its caller.
 ///
 /// # Errors
-/// A bad role, store errors.
+/// An unknown tenant, a bad role, store errors.
 pub async fn create_key(
     app: &App,
     tenant: &str,
     role: &str,
     name: &str,
 ) -> Result<(String, PlainToken), ApiError> {
-    let mut conn = app.db.pool().acquire().await?;
-    insert_key(&mut conn, tenant, role, name).await
+    let t = app.tenant(tenant).await?;
+    let mut tx = app.db.begin_write().await?;
+    let (id, token) = insert_key(&mut tx, tenant, role, name).await?;
+    // Audited as a key the API creates is, by the operator at the command line.
+    audit::append(
+        &mut tx,
+        &AuditRecord {
+            tenant: t.id.clone(),
+            actor: "system".into(),
+            via: "cli".into(),
+            action: "keys.create".into(),
+            target: id.clone(),
+            before: None,
+            after: Some(json!({"id": id, "role": role, "name": key_name(name)})),
+            decision: json!({"policy": t.policy.hash(), "policyVersion": t.version, "server": {"rule": "operator"}}),
+            policy_version: t.version,
+            obligations: Vec::new(),
+            at: now().unix(),
+            request_id: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((id, token))
 }
 
 /// Creates an API key of `caller`'s tenant and its `keys.create` audit entry (who, the

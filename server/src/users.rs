@@ -2399,7 +2399,12 @@ pub async fn transition(
         held,
         lang,
     )?;
-    let d = lifecycle::transition(&tenant.policy, &req, now()).map_err(lifecycle_bad)?;
+    let d = lifecycle::transition(&tenant.policy, &req, now()).map_err(|e| {
+        // The status asked for, when it is the one the policy does not declare.
+        let at_to = e.kind() == lifecycle::LifecycleErrorKind::UnknownStatus
+            && e.name() == Some(req.to.as_str());
+        ApiError::kernel_refused(e.code(), at_to.then_some("to"), e.to_string())
+    })?;
     if !d.allowed() {
         return Err(ApiError::denied(d.deny));
     }

@@ -1816,6 +1816,19 @@ async fn malformed_requests_are_typed_errors(env: &Env) {
         None,
     );
 
+    // A status the policy does not declare, asked for: the kernel's code, at `to`.
+    malformed(
+        env.call(
+            Method::POST,
+            &format!("/api/v1/users/{}/status", sophie.id),
+            &as_hr,
+            Some(json!({"to": "nope", "reason": "test"})),
+        )
+        .await,
+        "body",
+        "unknown_status",
+        Some("to"),
+    );
     // A group the policy does not declare, in a body: the kernel's code.
     let v = malformed(
         env.call(

@@ -413,8 +413,8 @@ async fn keys_are_listed_and_revoked(env: &Env) {
             &service_id
         )
         .await,
-        1,
-        "one audit entry for the one revocation"
+        2,
+        "its creation at the command line, and the one revocation"
     );
 }
 on_both!(keys_are_listed_and_revoked);
