@@ -1,10 +1,22 @@
 //! The audit log: append-only and hash-chained per tenant.
 //!
-//! Entry `n` of a tenant stores its body (canonical JSON text), the hash of entry `n-1` and
-//! its own hash `sha256(prev_hash || "\n" || body)`; the tenant row keeps the sequence
-//! number and hash of the last entry. [`verify`] recomputes every chain: an edited body or
-//! hash, a deleted entry (a gap, a broken link, or a head that names a missing last entry)
-//! and a reordered entry are all found.
+//! Entry `n` of a tenant stores its body (canonical JSON text), the digest of the body
+//! (`sha256:<hex>`), the hash of entry `n-1` and its own hash
+//! `sha256(prev_hash || "\n" || digest)`; the tenant row keeps the sequence number and hash
+//! of the last entry. [`verify`] recomputes every chain: an edited body, digest or hash, a
+//! deleted entry (a gap, a broken link, or a head that names a missing last entry) and a
+//! reordered entry are all found. (Entries written before digests were kept chain their
+//! body itself, `sha256(prev_hash || "\n" || body)`, and are verified so.)
+//!
+//! Chaining the digest lets a user's personal data be erased ([`erase`]: an anonymising or
+//! hard deletion takes the records as they were out of the entries about the user) without
+//! breaking the chain: an erased entry keeps its digest and names the entry that erased
+//! it, which lists it in its `decision.erased`; [`verify`] holds every erased entry to such
+//! a listing, so that marking an entry erased is no way to rewrite it unnoticed. What the
+//! chain cannot prove is an erased entry's content: only that it was there, in its place.
+//! The chain is unkeyed and its head is in the same database: it finds edits made by hand
+//! or by a bug, not a rewrite of the whole chain by someone who can write the database
+//! (keep copies of the tenants' `audit_head` elsewhere, and compare, for that).
 //!
 //! Appending first bumps the tenant's `audit_seq` (`UPDATE ... RETURNING`), which takes
 //! the tenant row's lock until the transaction ends: the entries of one tenant are written
@@ -46,6 +58,85 @@ pub struct AuditRecord {
     /// The request id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+}
+
+/// `sha256:<hex>` of an entry's body text: what the chain links (an entry's body may then
+/// be erased, its digest kept).
+fn body_digest(body: &str) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(body.as_bytes())))
+}
+
+/// The key of the list of sequence numbers an erasing entry's `decision` carries.
+const ERASED: &str = "erased";
+
+/// The entries about `target` whose personal data an erasure would take (those written
+/// with a digest and not erased yet), by sequence number: what the erasing entry lists in
+/// its `decision.erased` before [`erase`] takes them.
+///
+/// # Errors
+/// Database errors.
+pub async fn erasable(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    target: &str,
+) -> Result<Vec<i64>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT seq FROM audit_log WHERE tenant_id = $1 AND target_id = $2 AND body_digest IS NOT NULL AND erased_by IS NULL ORDER BY seq",
+    )
+    .bind(tenant)
+    .bind(target)
+    .fetch_all(&mut *conn)
+    .await
+}
+
+/// The decision of an erasing entry, listing the entries it erases.
+pub fn listing_erased(mut decision: Value, seqs: &[i64]) -> Value {
+    if let Some(o) = decision.as_object_mut() {
+        o.insert(ERASED.into(), seqs.into());
+    }
+    decision
+}
+
+/// Erases the personal data of the entries `seqs` of `tenant` (an entry's `before` and
+/// `after`, the records as they were), in the caller's transaction, by entry `by`, which
+/// lists them ([`listing_erased`]). What stays: who did what to whom, when, under which
+/// policy, and the chain, which still links each entry by its body's digest.
+///
+/// # Errors
+/// Database errors.
+pub async fn erase(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    seqs: &[i64],
+    by: i64,
+) -> Result<(), sqlx::Error> {
+    for seq in seqs {
+        let body: Option<String> = sqlx::query_scalar(
+            "SELECT body FROM audit_log WHERE tenant_id = $1 AND seq = $2 AND body_digest IS NOT NULL",
+        )
+        .bind(tenant)
+        .bind(seq)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some(body) = body else { continue };
+        let mut v: Value = serde_json::from_str(&body)
+            .map_err(|e| sqlx::Error::Protocol(format!("audit entry {seq}: {e}")))?;
+        if let Some(o) = v.as_object_mut() {
+            o.remove("before");
+            o.remove("after");
+            o.insert("erasedBy".into(), by.into());
+        }
+        sqlx::query(
+            "UPDATE audit_log SET body = $1, erased_by = $2 WHERE tenant_id = $3 AND seq = $4",
+        )
+        .bind(v.to_string())
+        .bind(by)
+        .bind(tenant)
+        .bind(seq)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
 fn chain_hash(prev: &str, body: &str) -> String {
@@ -105,9 +196,10 @@ async fn chain(conn: &mut AnyConnection, record: &AuditRecord) -> Result<(i64, i
     let seq: i64 = row.try_get("audit_seq")?;
     let version: i64 = row.try_get("policy_version")?;
     let prev: String = row.try_get("audit_head")?;
-    let hash = chain_hash(&prev, &body);
+    let digest = body_digest(&body);
+    let hash = chain_hash(&prev, &digest);
     sqlx::query(
-        "INSERT INTO audit_log (tenant_id, seq, target_id, body, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO audit_log (tenant_id, seq, target_id, body, prev_hash, hash, body_digest) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&record.tenant)
     .bind(seq)
@@ -115,6 +207,7 @@ async fn chain(conn: &mut AnyConnection, record: &AuditRecord) -> Result<(i64, i
     .bind(&body)
     .bind(&prev)
     .bind(&hash)
+    .bind(&digest)
     .execute(&mut *conn)
     .await?;
     sqlx::query("UPDATE tenants SET audit_head = $1 WHERE id = $2")
@@ -192,6 +285,10 @@ pub async fn verify(conn: &mut AnyConnection) -> Result<(Vec<Problem>, i64), sql
         let mut expected_seq = 1_i64;
         let mut prev = String::new();
         let mut after = 0_i64;
+        // (erased entry, the entry it names as its eraser); each eraser's list.
+        let mut claimed: Vec<(i64, i64)> = Vec::new();
+        let mut listed: std::collections::HashMap<i64, std::collections::HashSet<i64>> =
+            std::collections::HashMap::new();
         let mut report = |seq: i64, problem: String| {
             problems.push(Problem {
                 tenant: tenant.clone(),
@@ -201,7 +298,7 @@ pub async fn verify(conn: &mut AnyConnection) -> Result<(Vec<Problem>, i64), sql
         };
         loop {
             let rows = sqlx::query(
-                "SELECT seq, target_id, body, prev_hash, hash FROM audit_log WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT 1000",
+                "SELECT seq, target_id, body, prev_hash, hash, body_digest, erased_by FROM audit_log WHERE tenant_id = $1 AND seq > $2 ORDER BY seq LIMIT 1000",
             )
             .bind(&tenant)
             .bind(after)
@@ -216,6 +313,8 @@ pub async fn verify(conn: &mut AnyConnection) -> Result<(Vec<Problem>, i64), sql
                 let body: String = r.try_get("body")?;
                 let stored_prev: String = r.try_get("prev_hash")?;
                 let hash: String = r.try_get("hash")?;
+                let digest: Option<String> = r.try_get("body_digest")?;
+                let erased_by: Option<i64> = r.try_get("erased_by")?;
                 checked += 1;
                 if seq != expected_seq {
                     report(
@@ -226,11 +325,40 @@ pub async fn verify(conn: &mut AnyConnection) -> Result<(Vec<Problem>, i64), sql
                 if stored_prev != prev {
                     report(seq, "does not link to the entry before it".into());
                 }
-                if chain_hash(&stored_prev, &body) != hash {
-                    report(seq, "its content does not match its hash (edited)".into());
+                let parsed = serde_json::from_str::<Value>(&body).ok();
+                match (&digest, erased_by) {
+                    // Before erasable entries: the chain links the body itself.
+                    (None, _) => {
+                        if chain_hash(&stored_prev, &body) != hash || erased_by.is_some() {
+                            report(seq, "its content does not match its hash (edited)".into());
+                        }
+                    }
+                    (Some(d), erased) => {
+                        if chain_hash(&stored_prev, d) != hash {
+                            report(seq, "its digest does not match its hash (edited)".into());
+                        }
+                        match erased {
+                            None if body_digest(&body) != *d => {
+                                report(seq, "its content does not match its hash (edited)".into());
+                            }
+                            None => {}
+                            // Erased: the entry that erased it must come later and list it.
+                            Some(by) => claimed.push((seq, by)),
+                        }
+                    }
                 }
-                let named = serde_json::from_str::<Value>(&body)
-                    .ok()
+                if digest.is_some()
+                    && erased_by.is_none()
+                    && let Some(list) = parsed
+                        .as_ref()
+                        .and_then(|v| v.get("decision"))
+                        .and_then(|d| d.get(ERASED))
+                        .and_then(Value::as_array)
+                {
+                    listed.insert(seq, list.iter().filter_map(Value::as_i64).collect());
+                }
+                let named = parsed
+                    .as_ref()
                     .and_then(|v| v.get("target").and_then(Value::as_str).map(str::to_owned));
                 if named.as_deref() != Some(target.as_str()) {
                     report(seq, "its target column does not match its content".into());
@@ -238,6 +366,14 @@ pub async fn verify(conn: &mut AnyConnection) -> Result<(Vec<Problem>, i64), sql
                 prev = hash;
                 expected_seq = seq + 1;
                 after = seq;
+            }
+        }
+        for (seq, by) in claimed {
+            if by <= seq || !listed.get(&by).is_some_and(|l| l.contains(&seq)) {
+                report(
+                    seq,
+                    format!("it is marked erased by entry {by}, which does not list it (edited)"),
+                );
             }
         }
         if after != head_seq {

@@ -970,8 +970,29 @@ impl Exec<'_> {
         before: Option<Value>,
         after: Option<Value>,
         obligations: Vec<Value>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<i64, ApiError> {
+        self.audit_listing(conn, action, target, before, after, obligations, None)
+            .await
+    }
+
+    /// [`Self::audit`], the entry listing the entries it erases (`erased`, see
+    /// [`audit::listing_erased`]).
+    #[allow(clippy::too_many_arguments)]
+    async fn audit_listing(
+        &self,
+        conn: &mut AnyConnection,
+        action: &str,
+        target: &str,
+        before: Option<Value>,
+        after: Option<Value>,
+        obligations: Vec<Value>,
+        erased: Option<&[i64]>,
+    ) -> Result<i64, ApiError> {
         let t = &self.caller.tenant;
+        let decision = crate::plugins::with_plugins(
+            json!({"policy": t.policy.hash(), "policyVersion": t.version, "kernel": {"bulk": true}}),
+            self.plugins,
+        );
         audit::append_decided(
             conn,
             &AuditRecord {
@@ -982,18 +1003,17 @@ impl Exec<'_> {
                 target: target.to_owned(),
                 before,
                 after,
-                decision: crate::plugins::with_plugins(
-                    json!({"policy": t.policy.hash(), "policyVersion": t.version, "kernel": {"bulk": true}}),
-                    self.plugins,
-                ),
+                decision: match erased {
+                    Some(seqs) => audit::listing_erased(decision, seqs),
+                    None => decision,
+                },
                 policy_version: t.version,
                 obligations,
                 at: self.at,
                 request_id: self.request_id.clone(),
             },
         )
-        .await?;
-        Ok(())
+        .await
     }
 }
 
@@ -1130,15 +1150,28 @@ async fn execute(
                 store::recheck_sole_holder(conn, &tenant.policy, &before, None, now()).await?;
             }
             x.recheck_super_admins(conn, &before, kept).await?;
-            x.audit(
-                conn,
-                "users.delete",
-                &before.id,
-                Some(before.view()),
-                view,
-                done,
-            )
-            .await?;
+            // As the deletion route: an anonymising or hard deletion erases the user's
+            // personal data from the audit entries about them, this one included.
+            let erasing = matches!(d.mode, Some(DeleteMode::Anonymize | DeleteMode::Hard));
+            let erased = if erasing {
+                audit::erasable(conn, &tenant.id, &before.id).await?
+            } else {
+                Vec::new()
+            };
+            let seq = x
+                .audit_listing(
+                    conn,
+                    "users.delete",
+                    &before.id,
+                    (!erasing).then(|| before.view()),
+                    view,
+                    done,
+                    erasing.then_some(erased.as_slice()),
+                )
+                .await?;
+            if erasing {
+                audit::erase(conn, &tenant.id, &erased, seq).await?;
+            }
             Ok(None)
         }
         (Item::Import { user }, _) => {

@@ -767,8 +767,38 @@ impl Audit<'_> {
         decision: Value,
         obligations: Vec<Value>,
         at: i64,
-    ) -> Result<(), ApiError> {
+    ) -> Result<i64, ApiError> {
+        self.write_listing(
+            conn,
+            action,
+            target,
+            before,
+            after,
+            decision,
+            obligations,
+            at,
+            None,
+        )
+        .await
+    }
+
+    /// [`Self::write`], the entry listing the entries it erases (`erased`, see
+    /// [`audit::listing_erased`]).
+    #[allow(clippy::too_many_arguments)]
+    async fn write_listing(
+        &self,
+        conn: &mut AnyConnection,
+        action: &str,
+        target: &str,
+        before: Option<Value>,
+        after: Option<Value>,
+        decision: Value,
+        obligations: Vec<Value>,
+        at: i64,
+        erased: Option<&[i64]>,
+    ) -> Result<i64, ApiError> {
         let t = &self.caller.tenant;
+        let decision = decision_json(t.policy.hash(), t.version, decision);
         let record = AuditRecord {
             tenant: t.id.clone(),
             actor: self.caller.audit_actor(),
@@ -777,14 +807,16 @@ impl Audit<'_> {
             target: target.to_owned(),
             before,
             after,
-            decision: decision_json(t.policy.hash(), t.version, decision),
+            decision: match erased {
+                Some(seqs) => audit::listing_erased(decision, seqs),
+                None => decision,
+            },
             policy_version: t.version,
             obligations,
             at,
             request_id: self.request_id.clone(),
         };
-        audit::append_decided(conn, &record).await?;
-        Ok(())
+        audit::append_decided(conn, &record).await
     }
 }
 
@@ -2828,18 +2860,32 @@ pub async fn delete(
     ) {
         store::recheck_sole_holder(&mut tx, &tenant.policy, &before, None, now()).await?;
     }
-    audit
-        .write(
+    // An anonymising or hard deletion erases the user's personal data from the audit
+    // entries about them too (the records as they were), this entry included; the chain
+    // keeps who did what, and when.
+    let erasing = matches!(d.mode, Some(DeleteMode::Anonymize | DeleteMode::Hard));
+    let erased = if erasing {
+        audit::erasable(&mut tx, &tenant.id, &before.id).await?
+    } else {
+        Vec::new()
+    };
+    let decision = crate::plugins::with_plugins(serde_json::to_value(&d.audit)?, &plugin_reports);
+    let seq = audit
+        .write_listing(
             &mut tx,
             "users.delete",
             &before.id,
-            Some(before.view()),
+            (!erasing).then(|| before.view()),
             after_view,
-            crate::plugins::with_plugins(serde_json::to_value(&d.audit)?, &plugin_reports),
+            decision,
             done.clone(),
             at,
+            erasing.then_some(erased.as_slice()),
         )
         .await?;
+    if erasing {
+        audit::erase(&mut tx, &tenant.id, &erased, seq).await?;
+    }
     tx.commit().await?;
     let mut out = json!({"deleted": before.id, "mode": d.mode, "obligations": done});
     if !plugin_reports.is_empty()

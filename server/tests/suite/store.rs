@@ -1111,6 +1111,117 @@ async fn a_move_racing_a_deactivation_ends_the_sessions(env: &Env) {
 }
 on_both!(a_move_racing_a_deactivation_ends_the_sessions);
 
+/// An anonymising deletion erases the user's personal data from the audit entries about
+/// them (the records as they were), its own entry included, and lists what it erased;
+/// the chain still verifies, and an entry marked erased that no later entry lists is found.
+async fn an_anonymising_deletion_erases_the_audit_history(env: &Env) {
+    let users = env.demo(RENTAL).await;
+    let admin = demo_user(&users, "admin");
+    let lucas = demo_user(&users, "customer");
+    let key = env.key(RENTAL, "service").await;
+    let as_admin = Auth::key(&key, &admin.id);
+    let path = format!("/api/v1/users/{}", lucas.id);
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &path,
+            &as_admin,
+            Some(json!({"firstName": "Lucien"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let history = |auth: Auth| {
+        let path = format!("{path}/audit");
+        async move { env.call(Method::GET, &path, &auth, None).await.1 }
+    };
+    let before = history(as_admin.clone()).await;
+    assert!(before.to_string().contains("Lucien"), "{before}");
+    let (s, v, _) = env
+        .call(
+            Method::DELETE,
+            &format!("{path}?mode=anonymize&confirm=true&activeBookings=0"),
+            &as_admin,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT body FROM audit_log WHERE target_id = $1 ORDER BY seq")
+            .bind(&lucas.id)
+            .fetch_all(env.app.db.pool())
+            .await
+            .unwrap();
+    assert!(stored.len() >= 2, "{stored:?}");
+    for body in &stored {
+        for personal in ["Lucien", &lucas.login] {
+            assert!(!body.contains(personal), "{personal} in {body}");
+        }
+    }
+    let last: Value = serde_json::from_str(stored.last().unwrap()).unwrap();
+    assert_eq!(last["action"], "users.delete", "{last}");
+    let erased = last["decision"]["erased"].as_array().unwrap();
+    assert_eq!(
+        erased.len(),
+        stored.len() - 1,
+        "every earlier entry: {last}"
+    );
+    // A bulk deletion erases as the route does.
+    let samir = users
+        .iter()
+        .find(|u| u.login == "samir@rental.example")
+        .unwrap();
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_admin,
+            Some(json!({"items": [{"op": "delete", "id": samir.id, "mode": "hard", "activeBookings": 0}], "confirmed": true, "confirmCount": 1})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["summary"]["committed"], 1, "{v}");
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT body FROM audit_log WHERE target_id = $1 ORDER BY seq")
+            .bind(&samir.id)
+            .fetch_all(env.app.db.pool())
+            .await
+            .unwrap();
+    assert!(!stored.is_empty());
+    assert!(stored.iter().all(|b| !b.contains("Haddad")), "{stored:?}");
+    let mut conn = env.app.db.pool().acquire().await.unwrap();
+    let (problems, _) = warden_server::audit::verify(&mut conn).await.unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    // Marking an entry erased is no way to rewrite it unnoticed: its eraser must list it.
+    let other: i64 = sqlx::query_scalar("SELECT MIN(seq) FROM audit_log WHERE tenant_id = $1 AND target_id <> $2 AND body_digest IS NOT NULL")
+        .bind(RENTAL)
+        .bind(&lucas.id)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    let eraser: i64 = sqlx::query_scalar("SELECT MAX(seq) FROM audit_log WHERE tenant_id = $1")
+        .bind(RENTAL)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE audit_log SET erased_by = $1, body = '{}' WHERE tenant_id = $2 AND seq = $3",
+    )
+    .bind(eraser)
+    .bind(RENTAL)
+    .bind(other)
+    .execute(&mut *conn)
+    .await
+    .unwrap();
+    let (problems, _) = warden_server::audit::verify(&mut conn).await.unwrap();
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.seq == other && p.problem.contains("does not list it")),
+        "{problems:?}"
+    );
+}
+on_both!(an_anonymising_deletion_erases_the_audit_history);
+
 /// Organisation ids are unique within a tenant ignoring case (`acme` and `ACME` would be
 /// one organisation to a reader): a second spelling is a 409 at `id` naming the existing
 /// one, the stored id keeps its spelling, and the database refuses a twin even when the
