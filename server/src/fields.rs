@@ -148,7 +148,7 @@ pub fn check_create(
 /// # Errors
 /// A stored account naming an undeclared role or group.
 pub fn own_view(policy: &Policy, user: &UserRow) -> Result<Value, ApiError> {
-    let mut view = user.view();
+    let mut view = user.view_at(policy, crate::app::now());
     if declared(policy) {
         redact(
             &access_of(policy, &Directory::new(), user, user)?,

@@ -172,7 +172,7 @@ pub async fn members(
     };
     let mut out = Vec::with_capacity(found.len());
     for u in &found {
-        let mut view = u.view();
+        let mut view = u.view_at(policy, crate::app::now());
         if let Some((actor, dir)) = &redaction {
             let fa = crate::fields::access_of(policy, dir, actor, u)?;
             // A dynamic group's rule decides on the member's fields: a member the rule admits

@@ -148,6 +148,24 @@ impl UserRow {
         doc.insert("version".into(), self.version.into());
         Value::Object(doc)
     }
+
+    /// [`view`](Self::view) as a reader sees the account at `now`: a temporary status whose
+    /// time is up shows the status it returned to (the kernel's effective status, which
+    /// every decision reads), without the past `statusUntil`. The stored row is unchanged.
+    pub fn view_at(&self, policy: &warden_core::Policy, now: Timestamp) -> Value {
+        let mut view = self.view();
+        let account = self.account();
+        let effective = policy
+            .lifecycle()
+            .and_then(|lc| warden_core::lifecycle::effective_status_id(lc, &account, now));
+        if let (Some(status), Some(o)) = (effective, view.as_object_mut())
+            && status != self.status
+        {
+            o.insert("status".into(), status.into());
+            o.remove("statusUntil");
+        }
+        view
+    }
 }
 
 /// Loads a user of `tenant` (soft-deleted ones included).

@@ -1551,7 +1551,7 @@ pub async fn read(app: &App, caller: &Caller, id: &str) -> Result<Value, ApiErro
     let actor = caller.actor()?;
     // What the kernel lets this viewer see and change of this user (attribute permissions).
     let fields = fields::access_of(&caller.tenant.policy, &dir, actor, &target)?;
-    let mut view = target.view();
+    let mut view = target.view_at(&caller.tenant.policy, now());
     fields::redact(&fields, &mut view);
     let permissions = access::permissions_over(
         &caller.tenant.policy,
@@ -1675,7 +1675,8 @@ async fn list_views(
 ) -> Result<Value, ApiError> {
     let tenant = &caller.tenant;
     let actor = caller.actor()?;
-    let mut views: Vec<Value> = rows.iter().map(UserRow::view).collect();
+    let at = now();
+    let mut views: Vec<Value> = rows.iter().map(|u| u.view_at(&tenant.policy, at)).collect();
     if let Some(access) = &access {
         for (view, fa) in views.iter_mut().zip(access) {
             fields::redact(fa, view);
@@ -2314,7 +2315,7 @@ fn seen_by(
     actor: &UserRow,
     user: &UserRow,
 ) -> Result<Value, ApiError> {
-    let mut view = user.view();
+    let mut view = user.view_at(&tenant.policy, now());
     fields::redact(
         &fields::access_of(&tenant.policy, dir, actor, user)?,
         &mut view,

@@ -1222,6 +1222,52 @@ async fn an_anonymising_deletion_erases_the_audit_history(env: &Env) {
 }
 on_both!(an_anonymising_deletion_erases_the_audit_history);
 
+/// A temporary status whose time is up reads as the status it returned to, as every
+/// decision reads it: a single read, a list and the user's own view agree with sign-in.
+async fn an_expired_temporary_status_reads_as_its_return(env: &Env) {
+    let users = env.demo(RENTAL).await;
+    let admin = demo_user(&users, "admin");
+    let lucas = demo_user(&users, "customer");
+    let key = env.key(RENTAL, "service").await;
+    let as_admin = Auth::key(&key, &admin.id);
+    let path = format!("/api/v1/users/{}", lucas.id);
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("{path}/status"),
+            &as_admin,
+            Some(json!({"to": "suspended", "reason": "unpaid invoice", "durationMinutes": 60})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, v, _) = env.call(Method::GET, &path, &as_admin, None).await;
+    assert_eq!(v["user"]["status"], "suspended", "{v}");
+    assert!(v["user"]["statusUntil"].is_string(), "{v}");
+    // The hour passes.
+    sqlx::query("UPDATE users SET status_until = status_until - 7200 WHERE id = $1")
+        .bind(&lucas.id)
+        .execute(env.app.db.pool())
+        .await
+        .unwrap();
+    let (_, v, _) = env.call(Method::GET, &path, &as_admin, None).await;
+    assert_eq!(v["user"]["status"], "active", "{v}");
+    assert!(v["user"].get("statusUntil").is_none(), "{v}");
+    let (_, v, _) = env
+        .call(Method::GET, "/api/v1/users?q=lucas", &as_admin, None)
+        .await;
+    assert_eq!(v["users"][0]["status"], "active", "{v}");
+    let cookie = env
+        .sign_in(RENTAL, &lucas.login, DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/session", &Auth::cookie(&cookie), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["user"]["status"], "active", "{v}");
+}
+on_both!(an_expired_temporary_status_reads_as_its_return);
+
 /// Organisation ids are unique within a tenant ignoring case (`acme` and `ACME` would be
 /// one organisation to a reader): a second spelling is a 409 at `id` naming the existing
 /// one, the stored id keeps its spelling, and the database refuses a twin even when the
