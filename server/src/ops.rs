@@ -302,6 +302,7 @@ pub const NO_ROUTE: &str = "no route answers this path";
 /// (`/healthz`, `/metrics`, ...) and AuthZEN's take what monitors and caches add.
 pub async fn typed_limits(req: Request, next: Next) -> Response {
     let method = req.method().clone();
+    let path = req.uri().path().to_owned();
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -357,10 +358,17 @@ pub async fn typed_limits(req: Request, next: Next) -> Response {
                 .and_then(|a| a.to_str().ok())
                 .map(str::to_owned)
                 .or_else(|| route.as_deref().and_then(crate::openapi::methods_of))
-                .unwrap_or_default();
+                // A route the document gives per value of its parameter (`/decide/{operation}`).
+                .or_else(|| crate::openapi::methods_of(&path));
+            let message = match allowed {
+                Some(a) if !a.is_empty() => {
+                    format!("this route does not answer {method}; it answers {a}")
+                }
+                _ => format!("this route does not answer {method}"),
+            };
             let body = serde_json::json!({
                 "error": "method_not_allowed",
-                "message": format!("this route does not answer {method}; it answers {allowed}"),
+                "message": message,
             });
             let mut r = (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response();
             if let Some(a) = allow {

@@ -147,6 +147,15 @@ async fn unknown_routes_and_methods_are_typed(env: &Env) {
         .await;
     assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(v["error"], "method_not_allowed", "{v}");
+    // A route the document gives per operation names its methods too.
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/decide/lockout", &key, None)
+        .await;
+    assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(
+        v["message"].as_str().unwrap().ends_with("it answers POST"),
+        "{v}"
+    );
 }
 on_both!(unknown_routes_and_methods_are_typed);
 
