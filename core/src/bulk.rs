@@ -62,6 +62,9 @@ pub enum BulkItem {
         /// Duration of a temporary status, in days.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         duration_days: Option<u32>,
+        /// Duration of a temporary status, in minutes (as a single transition takes it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        duration_minutes: Option<u32>,
         /// Facts for the guards.
         #[serde(default)]
         facts: TransitionFacts,
@@ -692,10 +695,12 @@ fn decide_item(
             reason,
             until,
             duration_days,
+            duration_minutes,
             facts,
         } => {
             r.target = Some(target.id.clone());
-            let d = decide_status(ctx, target, to, reason, *until, *duration_days, facts)?;
+            let duration = (*duration_days, *duration_minutes);
+            let d = decide_status(ctx, target, to, reason, *until, duration, facts)?;
             r.obligations.clone_from(&d.obligations);
             record_denial(&mut r, d.deny.clone());
             ItemDecided::Status {
@@ -751,7 +756,7 @@ fn decide_status(
     to: &str,
     reason: &Option<String>,
     until: Option<Timestamp>,
-    duration_days: Option<u32>,
+    (duration_days, duration_minutes): (Option<u32>, Option<u32>),
     facts: &TransitionFacts,
 ) -> Result<TransitionDecision, BulkError> {
     let perms = actor_permissions(ctx.policy, ctx.dir, ctx.actor, target, ctx.now)?;
@@ -762,7 +767,7 @@ fn decide_status(
         reason: reason.clone(),
         until,
         duration_days,
-        duration_minutes: None,
+        duration_minutes,
         facts: facts.clone(),
         actor_permissions: perms,
         lang: ctx.lang,

@@ -66,6 +66,9 @@ pub enum Item {
         /// Duration of a temporary status, in days.
         #[serde(default)]
         duration_days: Option<u32>,
+        /// Duration of a temporary status, in minutes.
+        #[serde(default)]
+        duration_minutes: Option<u32>,
         /// The target's active bookings, which the directory does not hold.
         #[serde(default)]
         active_bookings: Option<u32>,
@@ -414,6 +417,7 @@ pub async fn run(
                 to,
                 reason,
                 duration_days,
+                duration_minutes,
                 active_bookings,
                 pending_approvals,
                 ..
@@ -423,6 +427,7 @@ pub async fn run(
                 reason: reason.clone(),
                 until: None,
                 duration_days: *duration_days,
+                duration_minutes: *duration_minutes,
                 facts: facts(*active_bookings, *pending_approvals, sole),
             },
             Item::Roles { add, remove, .. } => {
@@ -662,6 +667,7 @@ async fn judge(
                 reason,
                 until,
                 duration_days,
+                duration_minutes,
                 facts,
             } = kernel_item
             else {
@@ -674,7 +680,7 @@ async fn judge(
                 reason: reason.clone(),
                 until: *until,
                 duration_days: *duration_days,
-                duration_minutes: None,
+                duration_minutes: *duration_minutes,
                 facts: facts.clone(),
                 actor_permissions: Vec::new(),
                 // For the plugins, which are given no language.

@@ -164,6 +164,10 @@ export type BulkItem =
        * Duration of a temporary status, in days.
        */
       durationDays?: number | null;
+      /**
+       * Duration of a temporary status, in minutes (as a single transition takes it).
+       */
+      durationMinutes?: number | null;
       facts?: TransitionFacts;
       op: "status";
       /**

@@ -1265,6 +1265,29 @@ async fn an_expired_temporary_status_reads_as_its_return(env: &Env) {
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["user"]["status"], "active", "{v}");
+    // A bulk status item takes its duration in minutes as the route does.
+    let samir = users
+        .iter()
+        .find(|u| u.login == "samir@rental.example")
+        .unwrap();
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_admin,
+            Some(json!({"items": [{"op": "status", "id": samir.id, "to": "suspended", "reason": "audit", "durationMinutes": 90}]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["summary"]["committed"], 1, "{v}");
+    let until = env
+        .scalar("SELECT status_until FROM users WHERE id = $1", &samir.id)
+        .await;
+    let now = warden_server::app::now().unix();
+    assert!(
+        (now + 89 * 60..=now + 91 * 60).contains(&until),
+        "{until} vs {now}"
+    );
 }
 on_both!(an_expired_temporary_status_reads_as_its_return);
 
