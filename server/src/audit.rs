@@ -1,7 +1,8 @@
 //! The audit log: append-only and hash-chained per tenant.
 //!
-//! Entry `n` of a tenant stores its body (canonical JSON text), the digest of the body
-//! (`sha256:<hex>`), the hash of entry `n-1` and its own hash
+//! Entry `n` of a tenant stores its body (canonical JSON text), the digest of the body's
+//! skeleton (`sha256:<hex>`, see [`erase`]: the body with its records as they were replaced
+//! by their own digests), the hash of entry `n-1` and its own hash
 //! `sha256(prev_hash || "\n" || digest)`; the tenant row keeps the sequence number and hash
 //! of the last entry. [`verify`] recomputes every chain: an edited body, digest or hash, a
 //! deleted entry (a gap, a broken link, or a head that names a missing last entry) and a
@@ -9,11 +10,11 @@
 //! body itself, `sha256(prev_hash || "\n" || body)`, and are verified so.)
 //!
 //! Chaining the digest lets a user's personal data be erased ([`erase`]: an anonymising or
-//! hard deletion takes the records as they were out of the entries about the user) without
-//! breaking the chain: an erased entry keeps its digest and names the entry that erased
-//! it, which lists it in its `decision.erased`; [`verify`] holds every erased entry to such
-//! a listing, so that marking an entry erased is no way to rewrite it unnoticed. What the
-//! chain cannot prove is an erased entry's content: only that it was there, in its place.
+//! hard deletion replaces the records as they were, in the entries about the user, by their
+//! digests) without breaking the chain: the rest of an erased entry stays checked, it names
+//! the entry that erased it, which lists it in its `decision.erased`, and [`verify`] holds
+//! every erased entry to such a listing, so that marking an entry erased is no way to
+//! rewrite it unnoticed.
 //! The chain is unkeyed and its head is in the same database: it finds edits made by hand
 //! or by a bug, not a rewrite of the whole chain by someone who can write the database
 //! (keep copies of the tenants' `audit_head` elsewhere, and compare, for that).
@@ -60,10 +61,33 @@ pub struct AuditRecord {
     pub request_id: Option<String>,
 }
 
-/// `sha256:<hex>` of an entry's body text: what the chain links (an entry's body may then
-/// be erased, its digest kept).
-fn body_digest(body: &str) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(body.as_bytes())))
+/// `sha256:<hex>` of a text.
+fn sha256_of(text: &str) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(text.as_bytes())))
+}
+
+/// The members of an entry that hold personal data (the records as they were): the only
+/// ones an erasure takes.
+const ERASABLE: [&str; 2] = ["before", "after"];
+
+/// What the chain links of an entry's body: the digest of its skeleton, the body with each
+/// of its records ([`ERASABLE`]) replaced by the record's own digest. An erased entry keeps
+/// those digests in place of its records, so the same skeleton, and so the same digest, is
+/// computed from it: everything else it says (who, what, whom, when, the decision) stays
+/// checked. `None` for a body that is not a JSON object, or an erased one whose records
+/// are not digests.
+fn body_digest(body: &Value, erased: bool) -> Option<String> {
+    let mut skeleton = body.as_object()?.clone();
+    for key in ERASABLE {
+        if let Some(v) = skeleton.get_mut(key) {
+            match (erased, &*v) {
+                (true, Value::String(d)) if d.starts_with("sha256:") => {}
+                (true, _) => return None,
+                (false, record) => *v = Value::String(sha256_of(&record.to_string())),
+            }
+        }
+    }
+    Some(sha256_of(&Value::Object(skeleton).to_string()))
 }
 
 /// The key of the list of sequence numbers an erasing entry's `decision` carries.
@@ -98,9 +122,9 @@ pub fn listing_erased(mut decision: Value, seqs: &[i64]) -> Value {
 }
 
 /// Erases the personal data of the entries `seqs` of `tenant` (an entry's `before` and
-/// `after`, the records as they were), in the caller's transaction, by entry `by`, which
-/// lists them ([`listing_erased`]). What stays: who did what to whom, when, under which
-/// policy, and the chain, which still links each entry by its body's digest.
+/// `after`, the records as they were, each replaced by its digest), in the caller's
+/// transaction, by entry `by`, which lists them ([`listing_erased`]). What stays, and
+/// stays checked: who did what to whom, when, under which policy ([`body_digest`]).
 ///
 /// # Errors
 /// Database errors.
@@ -122,9 +146,13 @@ pub async fn erase(
         let mut v: Value = serde_json::from_str(&body)
             .map_err(|e| sqlx::Error::Protocol(format!("audit entry {seq}: {e}")))?;
         if let Some(o) = v.as_object_mut() {
-            o.remove("before");
-            o.remove("after");
-            o.insert("erasedBy".into(), by.into());
+            for key in ERASABLE {
+                if let Some(record) = o.get_mut(key)
+                    && !record.is_string()
+                {
+                    *record = Value::String(sha256_of(&record.to_string()));
+                }
+            }
         }
         sqlx::query(
             "UPDATE audit_log SET body = $1, erased_by = $2 WHERE tenant_id = $3 AND seq = $4",
@@ -196,7 +224,10 @@ async fn chain(conn: &mut AnyConnection, record: &AuditRecord) -> Result<(i64, i
     let seq: i64 = row.try_get("audit_seq")?;
     let version: i64 = row.try_get("policy_version")?;
     let prev: String = row.try_get("audit_head")?;
-    let digest = body_digest(&body);
+    let parsed: Value = serde_json::from_str(&body)
+        .map_err(|e| sqlx::Error::Protocol(format!("audit entry: {e}")))?;
+    let digest = body_digest(&parsed, false)
+        .ok_or_else(|| sqlx::Error::Protocol("audit entry: not an object".into()))?;
     let hash = chain_hash(&prev, &digest);
     sqlx::query(
         "INSERT INTO audit_log (tenant_id, seq, target_id, body, prev_hash, hash, body_digest) VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -231,7 +262,7 @@ pub async fn history(
     limit: i64,
 ) -> Result<(Vec<Value>, Option<i64>), sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT seq, body FROM audit_log WHERE tenant_id = $1 AND target_id = $2 AND seq > $3 ORDER BY seq LIMIT $4",
+        "SELECT seq, body, erased_by FROM audit_log WHERE tenant_id = $1 AND target_id = $2 AND seq > $3 ORDER BY seq LIMIT $4",
     )
     .bind(tenant)
     .bind(target)
@@ -244,9 +275,17 @@ pub async fn history(
     for r in rows.iter().take(usize::try_from(limit).unwrap_or(0)) {
         let seq: i64 = r.try_get("seq")?;
         let body: String = r.try_get("body")?;
+        let erased_by: Option<i64> = r.try_get("erased_by")?;
         let mut v: Value = serde_json::from_str(&body).unwrap_or(Value::Null);
         if let Some(o) = v.as_object_mut() {
             o.insert("seq".into(), seq.into());
+            // An erased entry's records are digests: said, not shown as records.
+            if let Some(by) = erased_by {
+                for key in ERASABLE {
+                    o.remove(key);
+                }
+                o.insert("erasedBy".into(), by.into());
+            }
         }
         out.push(v);
         last = Some(seq);
@@ -326,29 +365,32 @@ pub async fn verify(conn: &mut AnyConnection) -> Result<(Vec<Problem>, i64), sql
                     report(seq, "does not link to the entry before it".into());
                 }
                 let parsed = serde_json::from_str::<Value>(&body).ok();
-                match (&digest, erased_by) {
+                match &digest {
                     // Before erasable entries: the chain links the body itself.
-                    (None, _) => {
+                    None => {
                         if chain_hash(&stored_prev, &body) != hash || erased_by.is_some() {
                             report(seq, "its content does not match its hash (edited)".into());
                         }
                     }
-                    (Some(d), erased) => {
+                    Some(d) => {
                         if chain_hash(&stored_prev, d) != hash {
                             report(seq, "its digest does not match its hash (edited)".into());
                         }
-                        match erased {
-                            None if body_digest(&body) != *d => {
-                                report(seq, "its content does not match its hash (edited)".into());
-                            }
-                            None => {}
-                            // Erased: the entry that erased it must come later and list it.
-                            Some(by) => claimed.push((seq, by)),
+                        let computed = parsed
+                            .as_ref()
+                            .and_then(|v| body_digest(v, erased_by.is_some()));
+                        if computed.as_deref() != Some(d.as_str()) {
+                            report(seq, "its content does not match its hash (edited)".into());
+                        }
+                        // Erased: the entry that erased it must come later and list it.
+                        if let Some(by) = erased_by {
+                            claimed.push((seq, by));
                         }
                     }
                 }
+                // An erasing entry's list is checked with the rest of its content, erased
+                // or not.
                 if digest.is_some()
-                    && erased_by.is_none()
                     && let Some(list) = parsed
                         .as_ref()
                         .and_then(|v| v.get("decision"))

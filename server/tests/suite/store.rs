@@ -1165,6 +1165,52 @@ async fn an_anonymising_deletion_erases_the_audit_history(env: &Env) {
         stored.len() - 1,
         "every earlier entry: {last}"
     );
+    // The rest of an erased entry stays checked: who did it, what, when.
+    let mut conn = env.app.db.pool().acquire().await.unwrap();
+    let (first, body): (i64, String) = {
+        let r = sqlx::query(
+            "SELECT seq, body FROM audit_log WHERE target_id = $1 ORDER BY seq LIMIT 1",
+        )
+        .bind(&lucas.id)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+        (sqlx::Row::get(&r, "seq"), sqlx::Row::get(&r, "body"))
+    };
+    let forged = body.replacen("\"action\":\"", "\"action\":\"forged.", 1);
+    assert_ne!(forged, body);
+    sqlx::query("UPDATE audit_log SET body = $1 WHERE tenant_id = $2 AND seq = $3")
+        .bind(&forged)
+        .bind(RENTAL)
+        .bind(first)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    let (problems, _) = warden_server::audit::verify(&mut conn).await.unwrap();
+    assert!(problems.iter().any(|p| p.seq == first), "{problems:?}");
+    sqlx::query("UPDATE audit_log SET body = $1 WHERE tenant_id = $2 AND seq = $3")
+        .bind(&body)
+        .bind(RENTAL)
+        .bind(first)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    drop(conn);
+    // Erased twice (anonymised, then deleted for good): the first eraser is erased in turn,
+    // its list still checked.
+    let (s, v, _) = env
+        .call(
+            Method::DELETE,
+            &format!("{path}?mode=hard&confirm=true&activeBookings=0"),
+            &as_admin,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let mut conn = env.app.db.pool().acquire().await.unwrap();
+    let (problems, _) = warden_server::audit::verify(&mut conn).await.unwrap();
+    assert!(problems.is_empty(), "{problems:?}");
+    drop(conn);
     // A bulk deletion erases as the route does.
     let samir = users
         .iter()
