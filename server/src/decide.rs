@@ -181,6 +181,7 @@ pub async fn decide(
     State(app): State<Arc<App>>,
     caller: Caller,
     accept: AcceptLanguage,
+    headers: axum::http::HeaderMap,
     operation: Result<crate::api::UrlParams<String>, ApiError>,
     query: Result<Query<DecideQuery>, axum::extract::rejection::QueryRejection>,
     body: Result<Bytes, BytesRejection>,
@@ -224,6 +225,23 @@ pub async fn decide(
             refuse("input", "the body could not be read")
         }
     })?;
+    // As every JSON body of the API: sent as JSON, and no key named twice (readers
+    // disagree on which value counts).
+    if !crate::extract::is_json(&headers) {
+        return Err(DecideError::Refused {
+            status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            code: crate::error::UNSUPPORTED_MEDIA_TYPE,
+            path: None,
+            message: "the body must be JSON, sent with `Content-Type: application/json`".into(),
+        });
+    }
+    if let Err(ApiError::Malformed(m)) = crate::extract::unique_keys(&body) {
+        let at = m
+            .field
+            .as_deref()
+            .map_or_else(|| "input".to_owned(), |f| format!("input.{f}"));
+        return Err(refuse(&at, m.message));
+    }
     let input: Value = serde_json::from_slice(&body)
         .map_err(|e| refuse("input", format!("the body is not JSON: {e}")))?;
     let tenant = Arc::clone(&caller.tenant);

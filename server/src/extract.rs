@@ -83,7 +83,7 @@ pub(crate) fn shown(name: &str) -> String {
 pub struct Body<T>(pub T);
 
 /// Whether the request says its body is JSON (`application/json`, `application/*+json`).
-fn is_json(headers: &HeaderMap) -> bool {
+pub(crate) fn is_json(headers: &HeaderMap) -> bool {
     let Some(ct) = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

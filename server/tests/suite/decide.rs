@@ -211,6 +211,27 @@ async fn directory_mode(env: &Env) {
     )
     .await;
     refused(s, &b, "input.mfa");
+    // A body of this API: JSON, with no key named twice.
+    let (s, b, _) = env
+        .call_raw(
+            Method::POST,
+            "/api/v1/decide/validate",
+            &as_hr,
+            Some(r#"{"user": {"firstName": "A", "firstName": "B"}}"#.to_owned()),
+        )
+        .await;
+    refused(s, &b, "input.user");
+    let (s, b, _) = env
+        .call_with_headers(
+            Method::POST,
+            "/api/v1/decide/validate",
+            &as_hr,
+            Some(json!({"user": record}).to_string()),
+            &[("content-type", b"text/plain")],
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{b}");
+    assert_eq!(b["error"]["code"], "unsupported_media_type", "{b}");
     let mut fresh = record.clone();
     fresh["email"] = json!("sophie.martin2@company.com");
     let (_, b) = decide(env, &as_hr, "validate", json!({"user": fresh})).await;
