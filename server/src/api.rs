@@ -133,11 +133,7 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
             TraceLayer::new_for_http()
                 .make_span_with(|req: &axum::http::Request<_>| {
                     // The path only: no query string, no header (credentials), no body.
-                    let id = req
-                        .headers()
-                        .get("x-request-id")
-                        .map(|v| String::from_utf8_lossy(v.as_bytes()))
-                        .unwrap_or_default();
+                    let id = crate::extract::request_id(req.headers()).unwrap_or_default();
                     tracing::info_span!(
                         "request",
                         request_id = %id,
@@ -219,11 +215,7 @@ fn if_match(h: &HeaderMap) -> Result<Option<i64>, ApiError> {
 
 /// The request's id as audited: the caller's (bounded by `ops::bound_request_id`; bytes
 /// that are not UTF-8 shown as U+FFFD) or the one the server gave it.
-fn request_id(h: &HeaderMap) -> Option<String> {
-    h.get("x-request-id")
-        .map(|v| String::from_utf8_lossy(v.as_bytes()))
-        .map(|s| s.chars().take(crate::ops::MAX_REQUEST_ID).collect())
-}
+use crate::extract::request_id;
 
 pub use crate::extract::{AcceptLanguage, Body, Params, UrlParams};
 

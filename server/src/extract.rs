@@ -64,18 +64,36 @@ fn classify(path: &serde_path_to_error::Path, message: &str) -> (Option<String>,
     }
 }
 
+/// The longest request id, in characters, that the server logs and audits (it echoes the
+/// caller's whole header, see [`crate::ops::bound_request_id`]).
+pub const MAX_LOGGED_REQUEST_ID: usize = 256;
+
+/// The request's id (`X-Request-ID`, the caller's or the server's) as it is logged and
+/// audited: read as UTF-8 (an invalid byte as U+FFFD), with control and direction-changing
+/// characters shown as U+FFFD ([`shown`]'s rule), at most [`MAX_LOGGED_REQUEST_ID`]
+/// characters: a caller's id cannot rewrite how a log line or an audit entry reads.
+pub fn request_id(headers: &HeaderMap) -> Option<String> {
+    headers.get("x-request-id").map(|v| {
+        String::from_utf8_lossy(v.as_bytes())
+            .chars()
+            .take(MAX_LOGGED_REQUEST_ID)
+            .map(visible)
+            .collect()
+    })
+}
+
+/// `c`, or U+FFFD for a control or direction-changing character.
+fn visible(c: char) -> char {
+    let hidden = c.is_control()
+        || matches!(c, '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}');
+    if hidden { '\u{fffd}' } else { c }
+}
+
 /// A name taken from a URL (a plugin's, a group's) as a message quotes it: unchecked, so its
 /// first 64 characters are quoted, with control and direction-changing characters (which
 /// would rewrite how the message reads) shown as U+FFFD.
 pub(crate) fn shown(name: &str) -> String {
-    name.chars()
-        .take(64)
-        .map(|c| {
-            let hidden = c.is_control()
-                || matches!(c, '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}');
-            if hidden { '\u{fffd}' } else { c }
-        })
-        .collect()
+    name.chars().take(64).map(visible).collect()
 }
 
 /// JSON bodies, with the server's typed 400 on a body that is not JSON, not of the

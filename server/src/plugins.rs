@@ -931,11 +931,7 @@ fn actor_id(caller: &Caller) -> String {
         .map_or_else(|| "admin".to_owned(), |a| a.id.clone())
 }
 
-fn request_id(h: &HeaderMap) -> Option<String> {
-    h.get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(128).collect())
-}
+use crate::extract::request_id;
 
 /// The routes, under `/api/v1`.
 pub fn routes() -> Router<Arc<App>> {

@@ -293,11 +293,7 @@ async fn audit_change(
     Ok(())
 }
 
-fn request_id(h: &HeaderMap) -> Option<String> {
-    h.get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(128).collect())
-}
+use crate::extract::request_id;
 
 /// `GET /api/v1/resources/{type}/{id}`: any key or session of the tenant.
 ///

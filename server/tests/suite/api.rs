@@ -2127,3 +2127,34 @@ async fn a_policy_without_password_rules_still_refuses_empty_passwords(env: &Env
     assert_eq!(s, StatusCode::OK, "{v}");
 }
 on_both!(a_policy_without_password_rules_still_refuses_empty_passwords);
+
+/// A caller's request id is echoed as sent, but logged and audited without the characters
+/// that would rewrite how an entry reads (direction overrides, controls).
+async fn a_request_id_is_audited_without_hidden_characters(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let sophie = demo_user(&users, "sophie");
+    let key = env.key(HR, "service").await;
+    let sent = "ticket-\u{202e}42\u{85}".as_bytes();
+    let (s, v, h) = env
+        .call_with_headers(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", sophie.id),
+            &Auth::key(&key, &hr.id),
+            Some(json!({"jobTitle": "Auditor"}).to_string()),
+            &[("x-request-id", sent)],
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(h["x-request-id"].as_bytes(), sent, "echoed as sent");
+    let body: String = sqlx::query_scalar(
+        "SELECT body FROM audit_log WHERE target_id = $1 ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(&sophie.id)
+    .fetch_one(env.app.db.pool())
+    .await
+    .unwrap();
+    let entry: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(entry["requestId"], "ticket-\u{fffd}42\u{fffd}", "{entry}");
+}
+on_both!(a_request_id_is_audited_without_hidden_characters);
