@@ -219,6 +219,27 @@ use crate::extract::request_id;
 
 pub use crate::extract::{AcceptLanguage, Body, Params, UrlParams};
 
+/// Runs `work` (a bulk operation, an import) to its end, in a task of its own that the
+/// caller going away does not cancel, within the request's span (its logs keep the request
+/// id), holding one of the instance's places (`jobs`, [`App::jobs`]): none free is 503 `busy`.
+async fn run_to_end<T: Send + 'static>(
+    jobs: Arc<tokio::sync::Semaphore>,
+    work: impl std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
+) -> Result<T, ApiError> {
+    use tracing::Instrument as _;
+    let place = jobs.try_acquire_owned().map_err(|_| ApiError::Busy)?;
+    tokio::spawn(
+        async move {
+            let out = work.await;
+            drop(place);
+            out
+        }
+        .instrument(tracing::Span::current()),
+    )
+    .await
+    .map_err(|e| ApiError::Internal(format!("run-to-end task: {e}")))?
+}
+
 /// Liveness: never touches the database.
 async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
@@ -670,10 +691,12 @@ async fn import_users(
     })?;
     // Run to its end even if the caller goes away: a commit always records its report.
     let rid = request_id(&headers);
-    tokio::spawn(async move { imports::import(&app, &caller, &bytes, &q, &accept, rid).await })
-        .await
-        .map_err(|e| ApiError::Internal(format!("import task: {e}")))?
-        .map(Json)
+    let jobs = Arc::clone(&app.jobs);
+    run_to_end(jobs, async move {
+        imports::import(&app, &caller, &bytes, &q, &accept, rid).await
+    })
+    .await
+    .map(Json)
 }
 
 /// Replaces the tenant's policy (admin keys only), reporting the stored users that no longer
@@ -814,8 +837,10 @@ async fn bulk_users(
     // Run to its end even if the caller goes away: every item committed is reported in
     // the bulk's audit entry.
     let rid = request_id(&headers);
-    tokio::spawn(async move { crate::bulk::run(&app, &caller, b, lang, rid).await })
-        .await
-        .map_err(|e| ApiError::Internal(format!("bulk task: {e}")))?
-        .map(Json)
+    let jobs = Arc::clone(&app.jobs);
+    run_to_end(jobs, async move {
+        crate::bulk::run(&app, &caller, b, lang, rid).await
+    })
+    .await
+    .map(Json)
 }

@@ -65,8 +65,15 @@ pub struct App {
     pub metrics: crate::ops::Metrics,
     /// The tenants' plugins.
     pub plugins: crate::plugins::Plugins,
+    /// Room for the requests that run to their end (bulk operations, imports): at most
+    /// [`MAX_RUNNING_JOBS`] at once per instance, the next answered 503 `busy`.
+    pub jobs: Arc<tokio::sync::Semaphore>,
     tenants: RwLock<HashMap<String, Arc<Tenant>>>,
 }
+
+/// How many bulk operations and imports an instance runs at once: each holds database
+/// connections and may run long, and none is cut by the request timeout.
+pub const MAX_RUNNING_JOBS: usize = 4;
 
 /// Now, in whole seconds.
 pub fn now() -> Timestamp {
@@ -86,6 +93,7 @@ impl App {
             metrics: crate::ops::Metrics::new(),
             plugins: crate::plugins::Plugins::new(settings.optimize_plugin_code),
             settings,
+            jobs: Arc::new(tokio::sync::Semaphore::new(MAX_RUNNING_JOBS)),
             tenants: RwLock::new(HashMap::new()),
         })
     }

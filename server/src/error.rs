@@ -237,6 +237,10 @@ pub enum ApiError {
     /// The database is unavailable (pool exhausted, connection lost).
     #[error("unavailable")]
     Unavailable,
+    /// The instance runs as many bulk operations and imports as it takes at once
+    /// ([`crate::app::MAX_RUNNING_JOBS`]): 503 `busy`, to be sent again later.
+    #[error("busy")]
+    Busy,
     /// The tenant's stored plugins cannot be loaded on this instance (logged): its
     /// decisions are refused rather than made without them. `code` and `message` are the
     /// host's load error (`compile_rate_limited` passes by itself; the others need a
@@ -313,7 +317,7 @@ impl ApiError {
             }
             ApiError::PluginDenied { .. } => StatusCode::FORBIDDEN,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Unavailable | ApiError::PluginsUnavailable { .. } => {
+            ApiError::Unavailable | ApiError::Busy | ApiError::PluginsUnavailable { .. } => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -386,6 +390,10 @@ impl ApiError {
             ApiError::Unavailable => serde_json::json!({
                 "error": "unavailable",
                 "message": "the database is unavailable; retry later"
+            }),
+            ApiError::Busy => serde_json::json!({
+                "error": "busy",
+                "message": "this instance runs as many bulk operations and imports as it takes at once; retry later"
             }),
             ApiError::PluginsUnavailable { code, message, .. } => serde_json::json!({
                 "error": "plugins_unavailable",

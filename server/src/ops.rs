@@ -232,10 +232,11 @@ pub async fn track(State(app): State<Arc<App>>, req: Request, next: Next) -> Res
     resp
 }
 
-/// The request timeout (`limit`), but for the routes that must run to their end once
-/// started: a bulk operation and an import (bounded by their item and size limits), whose
-/// partial work would otherwise be committed without its report. A request over the
-/// limit answers 408 `timeout`.
+/// The request timeout (`limit`), but for the work of the routes that must run to their
+/// end once started: a bulk operation and an import (bounded by their item and size
+/// limits, and by [`crate::app::MAX_RUNNING_JOBS`] at once), whose partial work would
+/// otherwise be committed without its report; their bodies are still read within it. A
+/// request over the limit answers 408 `timeout`.
 pub async fn bounded_time(
     State(limit): State<std::time::Duration>,
     req: Request,
@@ -244,7 +245,19 @@ pub async fn bounded_time(
     let runs_to_its_end = req.method() == axum::http::Method::POST
         && matches!(req.uri().path(), "/api/v1/bulk" | "/api/v1/imports");
     if runs_to_its_end {
-        return next.run(req).await;
+        // The body is still read within the limit (a caller cannot hold the connection by
+        // sending it slowly), and bounded by the larger of the two routes' own limits
+        // (each route holds its own after this).
+        let (parts, body) = req.into_parts();
+        let most = crate::imports::MAX_IMPORT_BODY.max(crate::bulk::MAX_BULK_BODY);
+        let bytes = match tokio::time::timeout(limit, axum::body::to_bytes(body, most)).await {
+            Err(_) => return ApiError::Timeout.into_response(),
+            Ok(Err(_)) => return ApiError::TooLarge.into_response(),
+            Ok(Ok(b)) => b,
+        };
+        return next
+            .run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+            .await;
     }
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(resp) => resp,

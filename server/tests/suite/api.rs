@@ -2076,7 +2076,57 @@ async fn bulk_and_imports_are_not_cut_by_the_request_timeout() {
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["summary"]["created"], 20, "{v}");
+    // At most so many at once per instance: the next is 503 `busy`, and runs once a place
+    // is free.
+    let held = std::sync::Arc::clone(&env.app.jobs)
+        .acquire_many_owned(u32::try_from(warden_server::app::MAX_RUNNING_JOBS).unwrap())
+        .await
+        .unwrap();
+    let one = json!({"items": [{"op": "import", "user": new_hr_user("busy@company.com", &hr.id)}]});
+    let (s, v, _) = env
+        .call(Method::POST, "/api/v1/bulk", &as_hr, Some(one.clone()))
+        .await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("busy")),
+        "{v}"
+    );
+    drop(held);
+    let (s, v, _) = env
+        .call(Method::POST, "/api/v1/bulk", &as_hr, Some(one))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // Their bodies are still read within the timeout: one that never ends is a 408.
+    for path in ["/api/v1/bulk", "/api/v1/imports"] {
+        let req = axum::http::Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header("authorization", format!("Bearer {key}"))
+            .header("x-warden-act-as", hr.id.as_str())
+            .header("content-type", "application/json")
+            .body(axum::body::Body::new(Endless))
+            .unwrap();
+        let resp = tower::ServiceExt::oneshot(env.router.clone(), req)
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::REQUEST_TIMEOUT, "{path}");
+    }
     env.cleanup().await;
+}
+
+/// A request body that never sends anything.
+struct Endless;
+
+impl http_body::Body for Endless {
+    type Data = axum::body::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::task::Poll::Pending
+    }
 }
 
 /// Under a policy without a `password` section (hr-platform), a password that signs in is
