@@ -1754,6 +1754,9 @@ fn like_anywhere(text: &str) -> String {
             continue;
         }
         match c {
+            // The lower case of a letter beyond ASCII that a database may not lower-case
+            // (KELVIN SIGN to `k`, `İ` to `i` and a combining dot): any one character.
+            'k' | 'i' => out.push('_'),
             '"' => out.push_str("\\\\\""),
             '\\' => out.push_str("\\\\\\\\"),
             '%' | '_' => {

@@ -453,6 +453,18 @@ async fn a_search_takes_wildcards_literally(env: &Env) {
     ] {
         assert_eq!(found(q).await, 1, "{q}");
     }
+    // A letter beyond ASCII whose lower case is ASCII (KELVIN SIGN): found by its
+    // lower case on SQLite as on PostgreSQL.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(json!({"firstName": "\u{212a}zqy", "lastName": "Kelvin", "email": "kzqy@company.com", "jobTitle": "QA Engineer", "manager": sophie.id, "organization": "company"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(found("kzqy").await, 1);
     // Values only: never a field's name, nor a literal.
     for q in ["firstName", "lastname", "organization", "null", "true"] {
         assert_eq!(found(q).await, 0, "{q}");
