@@ -571,6 +571,11 @@ pub async fn run(
                         sp.rollback().await?;
                         out.insert("outcome".into(), "failed".into());
                         out.insert("reason".into(), failure_reason(&e).into());
+                        // Decided on a replaced policy: the instance reads the new one for
+                        // the next request, as a single change's refusal makes it.
+                        if matches!(e, ApiError::StalePolicy { .. }) {
+                            app.forget_tenant(&tenant.id).await;
+                        }
                         // Every item was decided on the users as they were before the
                         // request: an earlier item's change makes a later one on the same
                         // user stale, and the report says which.

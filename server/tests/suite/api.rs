@@ -1006,6 +1006,33 @@ async fn a_change_decided_on_a_replaced_policy_is_refused(env: &Env) {
         1,
         "decided and audited on version 2"
     );
+    // A bulk item decided on a replaced policy fails `stale_policy`, reported; the next
+    // request is decided on the new one.
+    let mut tx = env.app.db.begin_write().await.unwrap();
+    sqlx::query("UPDATE tenants SET policy_version = 3 WHERE id = $1")
+        .bind(HR)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO policy_versions (tenant_id, version, hash, document, created_at) VALUES ($1, 3, $2, $3, 0)")
+        .bind(HR)
+        .bind(warden_core::Policy::preset(HR).unwrap().hash())
+        .bind(&doc)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let items = json!({"items": [{"op": "roles", "id": sophie.id, "add": ["hrViewer"]}]});
+    let (s, v, _) = env
+        .call(Method::POST, "/api/v1/bulk", &as_hr, Some(items.clone()))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["results"][0]["reason"], "stale_policy", "{v}");
+    let (s, v, _) = env
+        .call(Method::POST, "/api/v1/bulk", &as_hr, Some(items))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["summary"]["committed"], 1, "{v}");
 }
 on_both!(a_change_decided_on_a_replaced_policy_is_refused);
 
