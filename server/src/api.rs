@@ -221,13 +221,18 @@ pub use crate::extract::{AcceptLanguage, Body, Params, UrlParams};
 
 /// Runs `work` (a bulk operation, an import) to its end, in a task of its own that the
 /// caller going away does not cancel, within the request's span (its logs keep the request
-/// id), holding one of the instance's places (`jobs`, [`App::jobs`]): none free is 503 `busy`.
+/// id), holding one of the instance's places (`jobs`, [`App::jobs`]), waited for at most
+/// `wait` (the request timeout): none free by then is 503 `busy`.
 async fn run_to_end<T: Send + 'static>(
     jobs: Arc<tokio::sync::Semaphore>,
+    wait: Duration,
     work: impl std::future::Future<Output = Result<T, ApiError>> + Send + 'static,
 ) -> Result<T, ApiError> {
     use tracing::Instrument as _;
-    let place = jobs.try_acquire_owned().map_err(|_| ApiError::Busy)?;
+    let place = match tokio::time::timeout(wait, jobs.acquire_owned()).await {
+        Ok(Ok(place)) => place,
+        Ok(Err(_)) | Err(_) => return Err(ApiError::Busy),
+    };
     tokio::spawn(
         async move {
             let out = work.await;
@@ -691,8 +696,8 @@ async fn import_users(
     })?;
     // Run to its end even if the caller goes away: a commit always records its report.
     let rid = request_id(&headers);
-    let jobs = Arc::clone(&app.jobs);
-    run_to_end(jobs, async move {
+    let (jobs, wait) = (Arc::clone(&app.jobs), app.settings.request_timeout);
+    run_to_end(jobs, wait, async move {
         imports::import(&app, &caller, &bytes, &q, &accept, rid).await
     })
     .await
@@ -837,8 +842,8 @@ async fn bulk_users(
     // Run to its end even if the caller goes away: every item committed is reported in
     // the bulk's audit entry.
     let rid = request_id(&headers);
-    let jobs = Arc::clone(&app.jobs);
-    run_to_end(jobs, async move {
+    let (jobs, wait) = (Arc::clone(&app.jobs), app.settings.request_timeout);
+    run_to_end(jobs, wait, async move {
         crate::bulk::run(&app, &caller, b, lang, rid).await
     })
     .await

@@ -66,7 +66,8 @@ pub struct App {
     /// The tenants' plugins.
     pub plugins: crate::plugins::Plugins,
     /// Room for the requests that run to their end (bulk operations, imports): at most
-    /// [`MAX_RUNNING_JOBS`] at once per instance, the next answered 503 `busy`.
+    /// [`MAX_RUNNING_JOBS`] at once per instance; the next waits for a place up to the
+    /// request timeout, then is answered 503 `busy`.
     pub jobs: Arc<tokio::sync::Semaphore>,
     tenants: RwLock<HashMap<String, Arc<Tenant>>>,
 }

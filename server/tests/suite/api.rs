@@ -2103,8 +2103,8 @@ async fn bulk_and_imports_are_not_cut_by_the_request_timeout() {
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["summary"]["created"], 20, "{v}");
-    // At most so many at once per instance: the next is 503 `busy`, and runs once a place
-    // is free.
+    // At most so many at once per instance: the next waits for a place up to the request
+    // timeout (a millisecond here), then is 503 `busy`; it runs once a place is free.
     let held = std::sync::Arc::clone(&env.app.jobs)
         .acquire_many_owned(u32::try_from(warden_server::app::MAX_RUNNING_JOBS).unwrap())
         .await
