@@ -180,7 +180,9 @@ pub struct ImportReport {
     /// query before committing.
     pub lookups: BTreeMap<String, Vec<String>>,
     /// With [`ImportOptions::records`]: every data row as the record it was read as (an
-    /// empty object for a row that could not be read), in file order.
+    /// empty object for a row that could not be read), in file order. The contract's
+    /// `import` and the wasm package's leave the passwords out (a decision never carries
+    /// one); [`validate_import`] keeps them, for the caller that stores the accounts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub records: Option<Vec<Map<String, Value>>>,
 }

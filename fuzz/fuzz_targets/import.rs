@@ -62,6 +62,13 @@ fuzz_target!(
         match (&report, streamed) {
             (Ok(r), Ok(s)) => {
                 let mut without_status = r.clone();
+                // The wasm package's records carry no password (a decision never does).
+                for record in without_status.records.iter_mut().flatten() {
+                    for name in policy.password_fields() {
+                        record.remove(name);
+                    }
+                    record.remove("password");
+                }
                 let status = std::mem::take(&mut without_status.status);
                 assert_eq!(s.status, status, "the streamed status differs");
                 let text = api::import_report_json(&without_status).expect("a report writes");
@@ -89,6 +96,16 @@ fuzz_target!(
                 let mut expected = serde_json::to_value(r).expect("a report serialises");
                 if let serde_json::Value::Object(m) = &mut expected {
                     m.insert("contract".into(), 1.into());
+                    // The entry point's records carry no password (a decision never does).
+                    let records = m.get_mut("records").and_then(|r| r.as_array_mut());
+                    for record in records.into_iter().flatten() {
+                        if let Some(o) = record.as_object_mut() {
+                            for name in policy.password_fields() {
+                                o.remove(name);
+                            }
+                            o.remove("password");
+                        }
+                    }
                 }
                 assert_eq!(v, expected, "the JSON entry point imports otherwise");
             }

@@ -124,7 +124,7 @@ pub fn listing_erased(mut decision: Value, seqs: &[i64]) -> Value {
 /// Erases the personal data of the entries `seqs` of `tenant` (an entry's `before` and
 /// `after`, the records as they were, each replaced by its digest), in the caller's
 /// transaction, by entry `by`, which lists them ([`listing_erased`]). What stays, and
-/// stays checked: who did what to whom, when, under which policy ([`body_digest`]).
+/// stays checked: who did what to whom, when, under which policy.
 ///
 /// # Errors
 /// Database errors.

@@ -70,7 +70,7 @@ pub const MAX_LOGGED_REQUEST_ID: usize = 256;
 
 /// The request's id (`X-Request-ID`, the caller's or the server's) as it is logged and
 /// audited: read as UTF-8 (an invalid byte as U+FFFD), with control and direction-changing
-/// characters shown as U+FFFD ([`shown`]'s rule), at most [`MAX_LOGGED_REQUEST_ID`]
+/// characters shown as U+FFFD, at most [`MAX_LOGGED_REQUEST_ID`]
 /// characters: a caller's id cannot rewrite how a log line or an audit entry reads.
 pub fn request_id(headers: &HeaderMap) -> Option<String> {
     headers.get("x-request-id").map(|v| {
