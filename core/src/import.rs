@@ -181,8 +181,9 @@ pub struct ImportReport {
     pub lookups: BTreeMap<String, Vec<String>>,
     /// With [`ImportOptions::records`]: every data row as the record it was read as (an
     /// empty object for a row that could not be read), in file order. The contract's
-    /// `import` and the wasm package's leave the passwords out (a decision never carries
-    /// one); [`validate_import`] keeps them, for the caller that stores the accounts.
+    /// `import` leaves the passwords out (a decision never carries one); [`validate_import`]
+    /// and the wasm package's import (`validate_import_json`) keep them, for the caller that
+    /// read the file and stores the accounts (the console's local commit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub records: Option<Vec<Map<String, Value>>>,
 }

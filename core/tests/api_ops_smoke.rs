@@ -170,35 +170,3 @@ fn no_decision_returns_a_password() {
     assert_eq!(d["record"]["firstName"], "Ada", "{d}");
     assert!(!d.to_string().contains(secret), "{d}");
 }
-
-/// The wasm package's import (the report written as JSON text) carries no password either.
-#[test]
-fn the_streamed_import_returns_no_password() {
-    use warden_core::import::{ImportFormat, ImportOptions};
-    let secret = "Zq9!SecretEcho#77";
-    let policy = warden_core::Policy::preset("000").unwrap();
-    let facts = warden_core::validate::ValidationFacts::default();
-    let ctx = warden_core::ValidationContext {
-        mode: warden_core::policy::Mode::Import,
-        today: "2026-11-22".parse().unwrap(),
-        lang: warden_core::Lang::En,
-        facts: &facts,
-        mfa: false,
-    };
-    let data = format!(
-        "firstName,lastName,email,password,organization\nAda,Lovelace,ada@acme.test,{secret},acme\n"
-    );
-    let out = warden_core::api::validate_import_json(
-        &policy,
-        data.as_bytes(),
-        ImportOptions {
-            format: ImportFormat::Csv,
-            records: true,
-        },
-        &ctx,
-    )
-    .unwrap();
-    let text = String::from_utf8(out.text).unwrap();
-    assert!(text.contains("ada@acme.test"), "{text}");
-    assert!(!text.contains(secret), "{text}");
-}

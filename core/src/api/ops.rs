@@ -301,7 +301,7 @@ impl Operation for ImportInput {
 
 /// Takes the passwords out of a record a decision returns (the policy's password fields,
 /// and `password` by its name): a decision never carries one.
-pub(crate) fn without_passwords(policy: &Policy, record: &mut serde_json::Map<String, Value>) {
+fn without_passwords(policy: &Policy, record: &mut serde_json::Map<String, Value>) {
     for name in policy.password_fields() {
         record.remove(name);
     }
