@@ -93,9 +93,11 @@ fn body_digest(body: &Value, erased: bool) -> Option<String> {
 /// The key of the list of sequence numbers an erasing entry's `decision` carries.
 const ERASED: &str = "erased";
 
-/// The entries about `target` whose personal data an erasure would take (those written
-/// with a digest and not erased yet), by sequence number: what the erasing entry lists in
-/// its `decision.erased` before [`erase`] takes them.
+/// For a deletion of `target` in `mode`: `None` when the mode keeps the user's data (a
+/// soft deletion); for an anonymising or hard one, the entries about `target` whose
+/// personal data it erases (those written with a digest and not erased yet), by sequence
+/// number: what the deletion's entry lists in its `decision.erased` (and leaves its own
+/// `before` out) before [`erase`] takes them.
 ///
 /// # Errors
 /// Database errors.
@@ -103,7 +105,12 @@ pub async fn erasable(
     conn: &mut AnyConnection,
     tenant: &str,
     target: &str,
-) -> Result<Vec<i64>, sqlx::Error> {
+    mode: Option<warden_core::lifecycle::DeleteMode>,
+) -> Result<Option<Vec<i64>>, sqlx::Error> {
+    use warden_core::lifecycle::DeleteMode;
+    if !matches!(mode, Some(DeleteMode::Anonymize | DeleteMode::Hard)) {
+        return Ok(None);
+    }
     sqlx::query_scalar(
         "SELECT seq FROM audit_log WHERE tenant_id = $1 AND target_id = $2 AND body_digest IS NOT NULL AND erased_by IS NULL ORDER BY seq",
     )
@@ -111,6 +118,7 @@ pub async fn erasable(
     .bind(target)
     .fetch_all(&mut *conn)
     .await
+    .map(Some)
 }
 
 /// The decision of an erasing entry, listing the entries it erases.

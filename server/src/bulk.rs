@@ -1163,25 +1163,20 @@ async fn execute(
             x.recheck_super_admins(conn, &before, kept).await?;
             // As the deletion route: an anonymising or hard deletion erases the user's
             // personal data from the audit entries about them, this one included.
-            let erasing = matches!(d.mode, Some(DeleteMode::Anonymize | DeleteMode::Hard));
-            let erased = if erasing {
-                audit::erasable(conn, &tenant.id, &before.id).await?
-            } else {
-                Vec::new()
-            };
+            let erased = audit::erasable(conn, &tenant.id, &before.id, d.mode).await?;
             let seq = x
                 .audit_listing(
                     conn,
                     "users.delete",
                     &before.id,
-                    (!erasing).then(|| before.view()),
+                    erased.is_none().then(|| before.view()),
                     view,
                     done,
-                    erasing.then_some(erased.as_slice()),
+                    erased.as_deref(),
                 )
                 .await?;
-            if erasing {
-                audit::erase(conn, &tenant.id, &erased, seq).await?;
+            if let Some(seqs) = &erased {
+                audit::erase(conn, &tenant.id, seqs, seq).await?;
             }
             Ok(None)
         }

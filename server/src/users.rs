@@ -2867,28 +2867,23 @@ pub async fn delete(
     // An anonymising or hard deletion erases the user's personal data from the audit
     // entries about them too (the records as they were), this entry included; the chain
     // keeps who did what, and when.
-    let erasing = matches!(d.mode, Some(DeleteMode::Anonymize | DeleteMode::Hard));
-    let erased = if erasing {
-        audit::erasable(&mut tx, &tenant.id, &before.id).await?
-    } else {
-        Vec::new()
-    };
+    let erased = audit::erasable(&mut tx, &tenant.id, &before.id, d.mode).await?;
     let decision = crate::plugins::with_plugins(serde_json::to_value(&d.audit)?, &plugin_reports);
     let seq = audit
         .write_listing(
             &mut tx,
             "users.delete",
             &before.id,
-            (!erasing).then(|| before.view()),
+            erased.is_none().then(|| before.view()),
             after_view,
             decision,
             done.clone(),
             at,
-            erasing.then_some(erased.as_slice()),
+            erased.as_deref(),
         )
         .await?;
-    if erasing {
-        audit::erase(&mut tx, &tenant.id, &erased, seq).await?;
+    if let Some(seqs) = &erased {
+        audit::erase(&mut tx, &tenant.id, seqs, seq).await?;
     }
     tx.commit().await?;
     let mut out = json!({"deleted": before.id, "mode": d.mode, "obligations": done});
