@@ -99,6 +99,24 @@ impl App {
         })
     }
 
+    /// Waits, for at most `within`, for the bulk operations and imports still running to
+    /// end (their callers may have gone: they run to their end), then lets none start:
+    /// what a stopping server calls once it serves no more requests. Returns how many were
+    /// still running at the bound (an import cut there is marked `interrupted` at the next
+    /// start, its report saying which items were committed).
+    pub async fn finish_jobs(&self, within: Duration) -> usize {
+        let all = u32::try_from(MAX_RUNNING_JOBS).unwrap_or(u32::MAX);
+        let running = match tokio::time::timeout(within, self.jobs.acquire_many(all)).await {
+            Ok(Ok(places)) => {
+                places.forget();
+                0
+            }
+            Ok(Err(_)) | Err(_) => MAX_RUNNING_JOBS.saturating_sub(self.jobs.available_permits()),
+        };
+        self.jobs.close();
+        running
+    }
+
     /// The policy version of each tenant compiled in this instance.
     pub async fn cached_policy_versions(&self) -> HashMap<String, i64> {
         self.tenants

@@ -54,6 +54,11 @@ enum Command {
         /// Seconds a request waits for a database connection before it is answered 503.
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=60))]
         db_acquire_timeout: u64,
+        /// Seconds a stopping server (SIGTERM, Ctrl-C) waits, once its requests are answered,
+        /// for the bulk operations and imports still running after their callers went away;
+        /// an import cut there is marked `interrupted` at the next start.
+        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=3600))]
+        shutdown_grace: u64,
         /// Deliver outbox messages (obligations that leave the directory) as JSON POSTs to
         /// this http:// URL; default: log them as structured events (target
         /// `warden::outbox`).
@@ -142,6 +147,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             cors_origins,
             request_timeout,
             db_acquire_timeout,
+            shutdown_grace,
             outbox_webhook,
             optimize_plugin_code,
         } => {
@@ -206,10 +212,20 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             let outbox = tokio::spawn(worker.run(std::time::Duration::from_secs(2), async {
                 let _ = stop_rx.await;
             }));
+            let state = std::sync::Arc::clone(&app);
             axum::serve(listener, api::router(app, www))
                 .with_graceful_shutdown(warden_server::ops::shutdown_signal())
                 .await
                 .map_err(|e| e.to_string())?;
+            let running = state
+                .finish_jobs(std::time::Duration::from_secs(shutdown_grace))
+                .await;
+            if running > 0 {
+                tracing::warn!(
+                    jobs = running,
+                    "stopping with bulk operations or imports still running"
+                );
+            }
             let _ = stop_tx.send(());
             let _ = outbox.await;
             Ok(ExitCode::SUCCESS)

@@ -2,6 +2,8 @@
 //! - kill -9 of a real server process during a large import commit, then a restart:
 //!   every item is committed with its audit entry or not at all, and the import's stored
 //!   report says which (SQLite and PostgreSQL);
+//! - SIGTERM while an import whose caller went away is running: the process waits for it
+//!   to end before it exits (SQLite and PostgreSQL);
 //! - PostgreSQL stopped while serving: requests fail fast with a typed 503 and succeed
 //!   again once it is back, without restarting Warden. This runs a private throwaway
 //!   cluster (`initdb` + `pg_ctl` on another port, as the `postgres` OS user), never the
@@ -45,6 +47,10 @@ impl Drop for Server {
 }
 
 fn start_server(url: &str) -> Server {
+    start_server_with(url, &[])
+}
+
+fn start_server_with(url: &str, extra: &[&str]) -> Server {
     let child = Command::new(env!("CARGO_BIN_EXE_warden-server"))
         .args([
             "serve",
@@ -55,6 +61,7 @@ fn start_server(url: &str) -> Server {
             "--database",
             url,
         ])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -426,3 +433,77 @@ async fn postgres_stopped_while_serving() {
     app.db.pool().close().await;
     drop(cluster);
 }
+
+/// The import's caller goes away (the import runs on, to its end), then the server is told
+/// to stop: it answers no more requests but waits for the import, which ends `done` with
+/// every row committed, before the process exits 0.
+async fn sigterm_waits_for_a_detached_import(env: &Env) {
+    use std::io::Write;
+    const ROWS: usize = 1500;
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr").clone();
+    let manager = demo_user(&users, "manager").id.clone();
+    let key = env.key(HR, "service").await;
+    let mut csv = String::from("firstName,lastName,email,jobTitle,manager,status,organization\n");
+    for i in 0..ROWS {
+        csv.push_str(&format!(
+            "Imp,Row{i},imp.row{i}@company.com,Software Engineer,{manager},active,company\n"
+        ));
+    }
+    let mut server = start_server_with(&env.url, &["--shutdown-grace", "300"]);
+    let mut s = std::net::TcpStream::connect(&server.addr).unwrap();
+    write!(
+        s,
+        "POST /api/v1/imports?commit=true HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\
+         authorization: Bearer {key}\r\nx-warden-act-as: {}\r\ncontent-type: text/csv\r\n\
+         content-length: {}\r\n\r\n{csv}",
+        hr.id,
+        csv.len()
+    )
+    .unwrap();
+    let start = Instant::now();
+    loop {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM import_items")
+            .fetch_one(env.app.db.pool())
+            .await
+            .unwrap();
+        if n >= 25 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the import did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(s); // The caller goes away.
+    let term = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let status = loop {
+        if let Some(st) = server.child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(Instant::now() < deadline, "did not stop after SIGTERM");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    let import_status: String =
+        sqlx::query_scalar("SELECT status FROM imports WHERE tenant_id = $1")
+            .bind(HR)
+            .fetch_one(env.app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(import_status, "done", "the import ran to its end");
+    let created = env
+        .scalar(
+            "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND document LIKE '%imp.row%'",
+            HR,
+        )
+        .await;
+    assert_eq!(created, i64::try_from(ROWS).unwrap(), "every row committed");
+}
+on_both!(sigterm_waits_for_a_detached_import);
