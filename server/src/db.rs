@@ -228,6 +228,7 @@ impl Db {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await?;
+        crate::store::fill_search_column(&pool).await?;
         Ok(Db {
             pool,
             backend,

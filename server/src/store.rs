@@ -511,6 +511,40 @@ pub async fn ancestors(
         .collect()
 }
 
+/// Gives the rows written before the `search` column (or by an older server since) their
+/// search text ([`crate::users::search_column`]), a batch per transaction; how many.
+///
+/// # Errors
+/// Database errors.
+pub async fn fill_search_column(pool: &sqlx::AnyPool) -> Result<u64, sqlx::Error> {
+    let mut filled = 0;
+    loop {
+        let mut tx = pool.begin().await?;
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT tenant_id, id, document FROM users WHERE search IS NULL ORDER BY tenant_id, id LIMIT 500",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            return Ok(filled);
+        }
+        for (tenant, id, document) in rows {
+            // A document that is not an object has no values to search in.
+            let document: Map<String, Value> = serde_json::from_str(&document).unwrap_or_default();
+            filled += sqlx::query(
+                "UPDATE users SET search = $1 WHERE tenant_id = $2 AND id = $3 AND search IS NULL",
+            )
+            .bind(crate::users::search_column(&document))
+            .bind(&tenant)
+            .bind(&id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        tx.commit().await?;
+    }
+}
+
 /// Inserts a new user row.
 ///
 /// # Errors
@@ -522,11 +556,12 @@ pub async fn insert_user(
 ) -> Result<(), sqlx::Error> {
     bind_user(
         sqlx::query(
-            "INSERT INTO users (id, tenant_id, document, organization_id, manager_id, location, status, status_until, roles, groups_json, super_admin, root, password_hash, password_changed_at, must_change_password, session_epoch, failed_logins, lockouts, deleted_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20)",
+            "INSERT INTO users (id, tenant_id, document, organization_id, manager_id, location, status, status_until, roles, groups_json, super_admin, root, password_hash, password_changed_at, must_change_password, session_epoch, failed_logins, lockouts, deleted_at, created_at, updated_at, search) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $20, $21)",
         ),
         u,
         now,
     )
+    .bind(crate::users::search_column(&u.document))
     .execute(&mut *conn)
     .await?;
     crate::closure::insert(conn, &u.tenant, &u.id, u.manager.as_deref()).await
@@ -589,12 +624,13 @@ pub async fn update_user(
     let status_changed = stored.as_ref().is_some_and(|(_, s)| *s != u.status);
     let written = bind_user(
         sqlx::query(
-            "UPDATE users SET document = $3, organization_id = $4, manager_id = $5, location = $6, status = $7, status_until = $8, roles = $9, groups_json = $10, super_admin = $11, root = $12, password_hash = $13, password_changed_at = $14, must_change_password = $15, session_epoch = $16, failed_logins = $17, lockouts = $18, deleted_at = $19, updated_at = $20, version = version + 1 WHERE id = $1 AND tenant_id = $2 AND version = $21",
+            "UPDATE users SET document = $3, organization_id = $4, manager_id = $5, location = $6, status = $7, status_until = $8, roles = $9, groups_json = $10, super_admin = $11, root = $12, password_hash = $13, password_changed_at = $14, must_change_password = $15, session_epoch = $16, failed_logins = $17, lockouts = $18, deleted_at = $19, updated_at = $20, search = $22, version = version + 1 WHERE id = $1 AND tenant_id = $2 AND version = $21",
         ),
         u,
         now,
     )
     .bind(u.version)
+    .bind(crate::users::search_column(&u.document))
     .execute(&mut *conn)
     .await?
     .rows_affected();

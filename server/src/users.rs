@@ -1726,49 +1726,57 @@ fn search_text(q: &ListQuery) -> Option<String> {
 /// in `true`, `false` or `null`. Letters are compared lower-cased in full Unicode, on
 /// SQLite as on PostgreSQL.
 pub(crate) fn search_hit(document: &Map<String, Value>, needle: &str) -> bool {
-    fn holds(v: &Value, needle: &str) -> bool {
+    any_searched_value(document, &mut |v| v.to_lowercase().contains(needle))
+}
+
+/// What separates two values in [`search_column`]: a control character (a search holding
+/// one that the store matches across two values is refused by [`search_hit`] after).
+const SEARCH_SEPARATOR: char = '\u{1f}';
+
+/// The stored search text of a record (the `users.search` column): the values
+/// [`search_hit`] looks in, each lower-cased as it lower-cases them, joined by
+/// [`SEARCH_SEPARATOR`]. A search text without that separator is in it exactly when
+/// `search_hit` finds it, so the store's LIKE ([`like_contains`]) picks the page's users
+/// and no others.
+pub(crate) fn search_column(document: &Map<String, Value>) -> String {
+    let mut out = String::new();
+    any_searched_value(document, &mut |v| {
+        if !out.is_empty() {
+            out.push(SEARCH_SEPARATOR);
+        }
+        out.push_str(&v.to_lowercase());
+        false
+    });
+    out
+}
+
+/// Calls `f` on each value a search looks in (strings, and numbers as written, at any
+/// depth), in the record's order, until it answers `true`; whether one did.
+fn any_searched_value(document: &Map<String, Value>, f: &mut impl FnMut(&str) -> bool) -> bool {
+    fn walk(v: &Value, f: &mut impl FnMut(&str) -> bool) -> bool {
         match v {
-            Value::String(s) => s.to_lowercase().contains(needle),
-            Value::Number(n) => n.to_string().contains(needle),
-            Value::Array(a) => a.iter().any(|x| holds(x, needle)),
-            Value::Object(o) => o.values().any(|x| holds(x, needle)),
+            Value::String(s) => f(s),
+            Value::Number(n) => f(&n.to_string()),
+            Value::Array(a) => a.iter().any(|x| walk(x, f)),
+            Value::Object(o) => o.values().any(|x| walk(x, f)),
             Value::Bool(_) | Value::Null => false,
         }
     }
-    document.values().any(|v| holds(v, needle))
+    document.values().any(|v| walk(v, f))
 }
 
-/// The LIKE pattern the store narrows a search with, before [`search_hit`] decides: the
-/// text's ASCII runs as the stored document's JSON writes them (a `"` as `\"`, a `\` as
-/// `\\`, LIKE's wildcards and escape escaped, matched with `ESCAPE '\'`), and `%` for
-/// anything else: a database lower-cases ASCII letters alike, but not always the others
-/// (SQLite never does), so they are left to `search_hit`. The pattern may match records
-/// that `search_hit` then refuses (a field's name), never miss one it keeps.
-fn like_anywhere(text: &str) -> String {
+/// The LIKE pattern (with `ESCAPE '\'`) of the stored search texts ([`search_column`])
+/// that hold `needle`: LIKE's wildcards and escape in it escaped, so each stands for
+/// itself.
+fn like_contains(needle: &str) -> String {
     let mut out = String::from("%");
-    for c in text.chars() {
-        if !c.is_ascii() || c.is_ascii_control() {
-            if !out.ends_with('%') || out.ends_with("\\%") {
-                out.push('%');
-            }
-            continue;
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
         }
-        match c {
-            // The lower case of a letter beyond ASCII that a database may not lower-case
-            // (KELVIN SIGN to `k`, `İ` to `i` and a combining dot): any one character.
-            'k' | 'i' => out.push('_'),
-            '"' => out.push_str("\\\\\""),
-            '\\' => out.push_str("\\\\\\\\"),
-            '%' | '_' => {
-                out.push('\\');
-                out.push(c);
-            }
-            _ => out.push(c),
-        }
+        out.push(c);
     }
-    if !out.ends_with('%') || out.ends_with("\\%") {
-        out.push('%');
-    }
+    out.push('%');
     out
 }
 
@@ -1816,8 +1824,13 @@ pub(crate) async fn list_page(app: &App, caller: &Caller, q: &ListQuery) -> Resu
         sql_where.push_str(&format!(" AND id > {}", next()));
     }
     if let Some(text) = search_text(q) {
-        extra.push(Param::Text(like_anywhere(&text)));
-        sql_where.push_str(&format!(" AND LOWER(document) LIKE {} ESCAPE '\\'", next()));
+        // A row not given its search text yet (written by an older server meanwhile) is
+        // a candidate: `search_hit` decides below.
+        extra.push(Param::Text(like_contains(&text)));
+        sql_where.push_str(&format!(
+            " AND (search IS NULL OR search LIKE {} ESCAPE '\\')",
+            next()
+        ));
     }
     extra.push(Param::Int(limit + 1));
     let tail = format!("ORDER BY id LIMIT {}", next());
@@ -1833,7 +1846,8 @@ pub(crate) async fn list_page(app: &App, caller: &Caller, q: &ListQuery) -> Resu
         None
     };
     let scanned = rows.len();
-    // The store narrowed the search ([`like_anywhere`]); the values decide.
+    // The store found the search's users ([`like_contains`]); the values decide those
+    // whose search text it did not have yet.
     if let Some(text) = search_text(q) {
         rows.retain(|u| search_hit(&u.document, &text));
     }

@@ -388,6 +388,103 @@ async fn a_query_an_operation_does_not_take_is_refused(env: &Env) {
 }
 on_both!(a_query_an_operation_does_not_take_is_refused);
 
+/// A page of a search holds the users the search finds, whatever its letters: the store
+/// matches the values' lower-cased text (`users.search`), not the record's JSON, so a
+/// search of letters beyond ASCII, or of a field's name, does not read pages of users it
+/// then drops (an empty page with a cursor). Rows without their search text (written
+/// before the column) are still found, and given it when the server connects.
+async fn a_search_page_holds_what_it_finds(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let sophie = demo_user(&users, "sophie");
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(json!({"firstName": "Ярослава", "lastName": "Щербакова", "email": "yaroslava.s@company.com", "jobTitle": "QA Engineer", "manager": sophie.id, "organization": "company"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let page = |q: &'static str| {
+        let as_hr = as_hr.clone();
+        async move {
+            let (s, v, _) = env
+                .call(
+                    Method::GET,
+                    &format!("/api/v1/users?limit=1&q={q}"),
+                    &as_hr,
+                    None,
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+            (v["users"].as_array().map_or(0, Vec::len), v["next"].clone())
+        }
+    };
+    let lower = "%D1%89%D0%B5%D1%80%D0%B1"; // щерб
+    let upper = "%D0%A9%D0%95%D0%A0%D0%91"; // ЩЕРБ
+    for q in [lower, upper, "yaroslava"] {
+        assert_eq!(page(q).await, (1, Value::Null), "{q}");
+    }
+    // A field's name, in every record's JSON but in no value: nothing, and no next page.
+    assert_eq!(page("firstname").await, (0, Value::Null));
+    assert_eq!(page("%C3%A9").await, (0, Value::Null), "é is in no value");
+
+    // Rows without their search text: candidates the values decide, then filled.
+    let cleared = sqlx::query("UPDATE users SET search = NULL WHERE tenant_id = $1")
+        .bind(HR)
+        .execute(env.app.db.pool())
+        .await
+        .unwrap()
+        .rows_affected();
+    assert!(cleared > 1);
+    // (Every row a candidate: pages may come back empty, and the walk finds the one.)
+    let walk = |q: &'static str| {
+        let as_hr = as_hr.clone();
+        async move {
+            let (mut found, mut cursor) = (0, String::new());
+            for _ in 0..100 {
+                let (s, v, _) = env
+                    .call(
+                        Method::GET,
+                        &format!("/api/v1/users?limit=1&q={q}{cursor}"),
+                        &as_hr,
+                        None,
+                    )
+                    .await;
+                assert_eq!(s, StatusCode::OK, "{v}");
+                found += v["users"].as_array().map_or(0, Vec::len);
+                match v["next"].as_str() {
+                    Some(next) => cursor = format!("&cursor={next}"),
+                    None => return found,
+                }
+            }
+            panic!("more pages than users");
+        }
+    };
+    assert_eq!(walk(lower).await, 1, "found without its search text");
+    assert_eq!(walk("firstname").await, 0);
+    let filled = warden_server::store::fill_search_column(env.app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(filled, cleared);
+    let stored: String = sqlx::query_scalar(
+        "SELECT search FROM users WHERE tenant_id = $1 AND search LIKE '%yaroslava%'",
+    )
+    .bind(HR)
+    .fetch_one(env.app.db.pool())
+    .await
+    .unwrap();
+    assert!(stored.contains("щербакова"), "{stored}");
+    assert!(!stored.contains("firstname"), "{stored}");
+    for q in [lower, upper] {
+        assert_eq!(page(q).await, (1, Value::Null), "{q}");
+    }
+}
+on_both!(a_search_page_holds_what_it_finds);
+
 /// A search finds the LIKE wildcards as themselves: `_` is an underscore, `%` a percent
 /// sign, not "any character" or "anything".
 async fn a_search_takes_wildcards_literally(env: &Env) {
