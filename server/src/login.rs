@@ -138,9 +138,35 @@ fn system_record(
 /// or with no end for a permanent lock) with its audit entry, in the same transaction.
 /// Returns the lockout state after this failure.
 ///
+/// The lock is a change the tenant's policy decides: it is written under the policy
+/// version its status was read from (`audit::append_decided`), and judged again under the
+/// new policy when the policy was replaced meanwhile.
+///
 /// # Errors
 /// Store errors.
 pub async fn failed(
+    app: &App,
+    tenant: &Tenant,
+    id: &str,
+    at: Timestamp,
+) -> Result<Option<LockoutState>, ApiError> {
+    match failed_under(app, tenant, id, at).await {
+        Err(ApiError::StalePolicy { .. }) => {
+            let fresh = current(app, tenant).await?;
+            failed_under(app, &fresh, id, at).await
+        }
+        other => other,
+    }
+}
+
+/// The tenant's policy as stored now, after `stale` was found replaced.
+async fn current(app: &App, stale: &Tenant) -> Result<std::sync::Arc<Tenant>, ApiError> {
+    app.forget_tenant(&stale.id).await;
+    app.tenant(&stale.id).await
+}
+
+/// [`failed`], under `tenant`'s policy.
+async fn failed_under(
     app: &App,
     tenant: &Tenant,
     id: &str,
@@ -212,7 +238,7 @@ pub async fn failed(
             at.unix(),
             serde_json::to_value(&state)?,
         );
-        audit::append(&mut tx, &record).await?;
+        audit::append_decided(&mut tx, &record).await?;
     }
     tx.commit().await?;
     Ok(state)
@@ -225,9 +251,28 @@ pub async fn failed(
 /// against and its replacement: it is written only over that hash (a password reset
 /// committed since the verification wins).
 ///
+/// The unlock, as the lock ([`failed`]), is held to the policy it was decided under.
+///
 /// # Errors
 /// Store errors.
 pub async fn succeeded(
+    app: &App,
+    tenant: &Tenant,
+    id: &str,
+    at: Timestamp,
+    rehash: Option<(StoredHash, StoredHash)>,
+) -> Result<Option<UserRow>, ApiError> {
+    match succeeded_under(app, tenant, id, at, rehash.clone()).await {
+        Err(ApiError::StalePolicy { .. }) => {
+            let fresh = current(app, tenant).await?;
+            succeeded_under(app, &fresh, id, at, rehash).await
+        }
+        other => other,
+    }
+}
+
+/// [`succeeded`], under `tenant`'s policy.
+async fn succeeded_under(
     app: &App,
     tenant: &Tenant,
     id: &str,
@@ -288,7 +333,7 @@ pub async fn succeeded(
             at.unix(),
             json!({"rule": "lockout", "reason": "the lock ended"}),
         );
-        audit::append(&mut tx, &record).await?;
+        audit::append_decided(&mut tx, &record).await?;
     }
     tx.commit().await?;
     Ok(Some(u))

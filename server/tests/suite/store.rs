@@ -637,6 +637,66 @@ async fn lockout_is_written_and_cleared(env: &Env) {
 }
 on_both!(lockout_is_written_and_cleared);
 
+/// A lock decided under a policy replaced meanwhile is judged again under the new one:
+/// here the new policy's threshold is 50, so the fifth failure, which locked the account
+/// under the old threshold of 5, locks nothing, and no lock entry is written under a
+/// policy version that no longer holds.
+async fn a_lock_under_a_replaced_policy_is_judged_again(env: &Env) {
+    let users = env.demo(RENTAL).await;
+    let lucas = demo_user(&users, "customer");
+    let stale = env.app.tenant(RENTAL).await.unwrap();
+    env.edit_policy(RENTAL, |doc| {
+        doc["lifecycle"]["lockout"]["threshold"] = json!(50);
+    })
+    .await;
+    let now = warden_server::app::now();
+    for _ in 0..5 {
+        warden_server::login::failed(&env.app, &stale, &lucas.id, now)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        text(env, "SELECT status FROM users WHERE id = $1", &lucas.id)
+            .await
+            .as_deref(),
+        Some("active"),
+        "five failures lock nothing under a threshold of 50"
+    );
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE target_id = $1 AND body LIKE '%users.lockout%'",
+            &lucas.id
+        )
+        .await,
+        0
+    );
+    // Under the policy as it is, the 50th failure locks, its entry under that version.
+    let fresh = env.app.tenant(RENTAL).await.unwrap();
+    for _ in 0..45 {
+        warden_server::login::failed(&env.app, &fresh, &lucas.id, now)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        text(env, "SELECT status FROM users WHERE id = $1", &lucas.id)
+            .await
+            .as_deref(),
+        Some("locked")
+    );
+    let body = text(
+        env,
+        "SELECT body FROM audit_log WHERE target_id = $1 AND body LIKE '%users.lockout%'",
+        &lucas.id,
+    )
+    .await
+    .unwrap();
+    assert!(
+        body.contains(&format!("\"policyVersion\":{}", fresh.version)),
+        "{body}"
+    );
+}
+on_both!(a_lock_under_a_replaced_policy_is_judged_again);
+
 /// Concurrent failed logins take the row lock in any order: a failure whose clock was read
 /// later can commit first. Every failure still counts: here one is stored a few seconds
 /// ahead of the four that follow, and the fifth failure locks the account.
