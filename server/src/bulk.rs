@@ -1217,6 +1217,7 @@ async fn execute(
             store::set_keys(conn, &tenant.id, &u.id, &d.checks)
                 .await
                 .map_err(dup)?;
+            store::hold_references(conn, &tenant.id, &d.checks).await?;
             store::sync_roles(conn, &tenant.id, &u.id, &u.roles, &[], &actor.id, x.at).await?;
             store::sync_groups(conn, &tenant.id, &u.id, &u.groups, &[], &actor.id, x.at).await?;
             x.audit(

@@ -763,6 +763,53 @@ pub async fn set_keys(
     Ok(())
 }
 
+/// Holds, until the transaction ends, what a decision found existing (its
+/// [`CheckKind::Exists`] checks: the organisation a user is in, the live user a field
+/// names), and refuses the write when one went away since the facts were read: an
+/// organisation deleted, a user deleted, while the change was being decided. On
+/// PostgreSQL each row is locked `FOR SHARE`, so a deletion deciding after this (which
+/// locks the row for update before it counts what refers to it) waits for the write and
+/// sees it; SQLite's writers are one at a time already.
+///
+/// # Errors
+/// 409 `stale_user` naming the reference that went away; database errors.
+pub async fn hold_references(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    checks: &[Check],
+) -> Result<(), ApiError> {
+    let lock = if conn.backend_name() == "PostgreSQL" {
+        " FOR SHARE"
+    } else {
+        ""
+    };
+    for c in checks.iter().filter(|c| c.kind == CheckKind::Exists) {
+        let (sql, what) = if names_organization(c) {
+            (
+                "SELECT id FROM organizations WHERE tenant_id = $1 AND id = $2",
+                "organisation",
+            )
+        } else {
+            (
+                "SELECT id FROM users WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL",
+                "user",
+            )
+        };
+        let held: Option<String> = sqlx::query_scalar(&format!("{sql}{lock}"))
+            .bind(tenant)
+            .bind(&c.key)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if held.is_none() {
+            return Err(stale(format!(
+                "{what} `{}` (field `{}`) was removed while this request was being decided; nothing was written: read it again and retry",
+                c.key, c.field
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Removes the keys of `fields` (anonymisation).
 ///
 /// # Errors

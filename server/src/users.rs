@@ -1453,6 +1453,7 @@ pub async fn create_item(
     let written: Result<(), ApiError> = async {
         store::insert_user(&mut tx, &u, at).await?;
         store::set_keys(&mut tx, &tenant.id, &u.id, &decision.checks).await?;
+        store::hold_references(&mut tx, &tenant.id, &decision.checks).await?;
         store::sync_roles(&mut tx, &tenant.id, &u.id, &u.roles, &[], &actor.id, at).await?;
         store::sync_groups(&mut tx, &tenant.id, &u.id, &u.groups, &[], &actor.id, at).await?;
         audit
@@ -2256,6 +2257,7 @@ pub async fn update(
             keep_a_super_admin(&mut tx, tenant, lang).await?;
         }
         store::set_keys(&mut tx, &tenant.id, &after.id, &decision.checks).await?;
+        store::hold_references(&mut tx, &tenant.id, &decision.checks).await?;
         store::sync_roles(
             &mut tx, &tenant.id, &after.id, &added, &removed, &actor.id, at,
         )

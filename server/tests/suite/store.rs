@@ -1171,6 +1171,69 @@ async fn a_move_racing_a_deactivation_ends_the_sessions(env: &Env) {
 }
 on_both!(a_move_racing_a_deactivation_ends_the_sessions);
 
+/// A create into an organisation, and a move into one, while its deletion is being
+/// written: each decides with the organisation there, then the deletion (held open here)
+/// commits before they write. Neither leaves a user in an organisation that is gone: each
+/// is refused 409, naming it, and writes nothing.
+async fn a_write_into_an_organisation_being_deleted_is_refused(env: &Env) {
+    let users = env.demo(PPP).await;
+    let (ada, bob) = (demo_user(&users, "admin"), demo_user(&users, "bob"));
+    let key = env.key(PPP, "service").await;
+    let as_ada = Auth::key(&key, &ada.id);
+    for (round, org) in ["gone-a", "gone-b"].into_iter().enumerate() {
+        let (s, v, _) = env
+            .call(
+                Method::POST,
+                "/api/v1/organizations",
+                &as_ada,
+                Some(json!({"id": org, "name": "Short-lived"})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        let mut tx = env.app.db.begin_write().await.unwrap();
+        sqlx::query("DELETE FROM organizations WHERE tenant_id = $1 AND id = $2")
+            .bind(PPP)
+            .bind(org)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let write = async {
+            if round == 0 {
+                env.call(
+                    Method::POST,
+                    "/api/v1/users",
+                    &as_ada,
+                    Some(json!({"firstName": "Nora", "lastName": "Gone", "email": "nora.gone@planner.example", "password": "Violet-Kettle-42!x", "organization": org, "roles": ["regular"]})),
+                )
+                .await
+            } else {
+                env.call(
+                    Method::PATCH,
+                    &format!("/api/v1/users/{}", bob.id),
+                    &as_ada,
+                    Some(json!({"organization": org})),
+                )
+                .await
+            }
+        };
+        let release = async {
+            // Long enough for the write to decide (the organisation still there) and wait.
+            tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+            tx.commit().await.unwrap();
+        };
+        let ((s, v, _), ()) = tokio::join!(write, release);
+        assert_eq!(s, StatusCode::CONFLICT, "{org}: {v}");
+        assert!(v.to_string().contains(org), "{v}");
+        assert_eq!(
+            env.scalar("SELECT COUNT(*) FROM users WHERE organization_id = $1", org)
+                .await,
+            0,
+            "nobody in {org}"
+        );
+    }
+}
+on_both!(a_write_into_an_organisation_being_deleted_is_refused);
+
 /// An anonymising deletion erases the user's personal data from the audit entries about
 /// them (the records as they were), its own entry included, and lists what it erased;
 /// the chain still verifies, and an entry marked erased that no later entry lists is found.
