@@ -27,6 +27,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use sqlx::{Acquire, AnyConnection};
 use warden_core::Lang;
+
+use crate::error::CONTENTION;
 use warden_core::access::{self, AuthzDecision, RoleChange, Target};
 use warden_core::bulk::{self, BulkItem, BulkRequest, ItemDecided, ItemOutcome, MAX_BULK_ITEMS};
 use warden_core::lifecycle::{self, DeleteMode, DeleteRequest, Obligation, TransitionRequest};
@@ -543,7 +545,6 @@ pub async fn run(
                     Some(Judged::Reports(r)) => r,
                     _ => &[],
                 };
-                let mut sp = tx.begin().await?;
                 let ctx = Exec {
                     caller,
                     actor: &actor,
@@ -555,7 +556,36 @@ pub async fn run(
                 };
                 let target_id = target.as_ref().map(|u| u.id.clone());
                 let decided = decided.get(index).and_then(Option::as_ref);
-                match execute(&mut sp, &ctx, item, kernel, decided, target, &r.obligations).await {
+                let mut attempt = 1;
+                let (sp, executed) = loop {
+                    let mut sp = tx.begin().await?;
+                    let executed = execute(
+                        &mut sp,
+                        &ctx,
+                        item,
+                        kernel,
+                        decided,
+                        target.clone(),
+                        &r.obligations,
+                    )
+                    .await;
+                    match executed {
+                        // The database rolled the item back to break a deadlock with
+                        // single writes (they lock a user, then the tenant's audit chain;
+                        // this batch holds the chain since its first item): the batch so
+                        // far is committed, which lets them go on, and the item is tried
+                        // again in a new transaction that carries on the batch.
+                        Err(e) if e.is_conflict(CONTENTION) && attempt < MAX_ATTEMPTS => {
+                            sp.rollback().await?;
+                            std::mem::replace(&mut tx, app.db.begin_write().await?)
+                                .commit()
+                                .await?;
+                            attempt += 1;
+                        }
+                        executed => break (sp, executed),
+                    }
+                };
+                match executed {
                     Ok(id) => {
                         sp.commit().await?;
                         out.insert("outcome".into(), "committed".into());
@@ -628,6 +658,10 @@ pub async fn run(
         "policy": tenant.policy.hash(),
     }))
 }
+
+/// How many times an item the database rolled back to break a deadlock is run (409
+/// `contention` after the last).
+const MAX_ATTEMPTS: u32 = 3;
 
 /// What the tenant's plugins made of an item the kernel allowed.
 #[derive(Debug)]

@@ -426,8 +426,52 @@ impl From<sqlx::Error> for ApiError {
                 tracing::warn!(error = %e, "database connection lost");
                 ApiError::Unavailable
             }
+            // A constraint the decision could not see coming: another write committed
+            // meanwhile holds the value (the database is the final arbiter).
+            sqlx::Error::Database(ref d) if d.is_unique_violation() => {
+                tracing::info!(error = %e, "unique value taken meanwhile");
+                conflict(
+                    TAKEN,
+                    "a value this write holds as unique was taken by another write committed while it was being decided; nothing was written: read again and retry",
+                )
+            }
+            // PostgreSQL rolled the write back to break a deadlock or a serialization
+            // failure (class 40): nothing was written, and the same write may succeed now.
+            sqlx::Error::Database(ref d) if d.code().is_some_and(|c| c.starts_with("40")) => {
+                tracing::info!(error = %e, "write rolled back by contention");
+                conflict(
+                    CONTENTION,
+                    "the write met others writing the same rows at once and was rolled back; nothing was written: send it again",
+                )
+            }
             other => ApiError::Internal(format!("database: {other}")),
         }
+    }
+}
+
+/// The code of a 409 whose write lost a race to a unique value ([`ApiError::Conflict`]).
+pub const TAKEN: &str = "taken";
+
+/// The code of a 409 whose write the database rolled back to break a deadlock or a
+/// serialization failure ([`ApiError::Conflict`]): the same write may succeed when sent
+/// again.
+pub const CONTENTION: &str = "contention";
+
+/// A 409 about the write as a whole (field `id`).
+fn conflict(code: &str, message: &str) -> ApiError {
+    ApiError::Conflict {
+        errors: vec![FieldError {
+            field: "id".into(),
+            code: code.into(),
+            message: message.into(),
+        }],
+    }
+}
+
+impl ApiError {
+    /// Whether this is a 409 with `code` ([`TAKEN`], [`CONTENTION`], ...).
+    pub fn is_conflict(&self, code: &str) -> bool {
+        matches!(self, ApiError::Conflict { errors } if errors.iter().any(|e| e.code == code))
     }
 }
 

@@ -200,7 +200,7 @@ fn error_description(status: u16) -> &'static str {
         403 => "The credentials do not allow this: a key role, or the kernel's denial",
         404 => "No such resource in the caller's tenant, or outside the caller's scope",
         409 => {
-            "A conflict with stored data (`stale_user`, `stale_policy`: what the request was decided on changed before its write; nothing was written)"
+            "A conflict with stored data (`stale_user`, `stale_policy`: what the request was decided on changed before its write; `taken`: a unique value was taken by a write committed meanwhile; `contention`: the database rolled the write back to break a deadlock, send it again; nothing was written)"
         }
         412 => "`If-Match` names another version than the stored one: read the user again",
         413 => "The request body is larger than the server accepts",

@@ -1176,6 +1176,48 @@ pub async fn recheck_sole_holder(
     Ok(())
 }
 
+/// Whether `u` is left out of [`active_super_admins`] by its organisation: under a policy
+/// whose sign-in needs an active organisation, one that is inactive.
+///
+/// # Errors
+/// Database errors.
+async fn out_of_reach(
+    conn: &mut AnyConnection,
+    policy: &warden_core::Policy,
+    u: &UserRow,
+) -> Result<bool, sqlx::Error> {
+    match &u.organization {
+        Some(org) if policy.login_needs_active_organization() => {
+            Ok(organization_active(conn, &u.tenant, org).await? == Some(false))
+        }
+        _ => Ok(false),
+    }
+}
+
+/// The kernel's `activeSuperAdmins` fact for a decision on `target`: the active super
+/// administrators ([`active_super_admins`]), `target` counted as the kernel counts it (by
+/// its status) even when its inactive organisation leaves it out of reach. So the kernel's
+/// "the last one" test asks whether anyone else can sign in as one: taking away a super
+/// administrator out of reach is refused only when no other is in reach.
+///
+/// # Errors
+/// Database errors.
+pub async fn super_admins_fact(
+    conn: &mut AnyConnection,
+    policy: &warden_core::Policy,
+    target: &UserRow,
+) -> Result<i64, sqlx::Error> {
+    let counted = active_super_admins(conn, &target.tenant, policy).await?;
+    let kernel_counts = active_super_admin(target, &policy.login_statuses());
+    Ok(
+        if kernel_counts && out_of_reach(conn, policy, target).await? {
+            counted + 1
+        } else {
+            counted
+        },
+    )
+}
+
 /// Whether the row is an active super administrator, as [`active_super_admins`] counts
 /// them (`statuses`: the policy's login statuses).
 fn active_super_admin(u: &UserRow, statuses: &[&str]) -> bool {
@@ -1206,6 +1248,9 @@ pub async fn recheck_super_admins(
     let statuses = policy.login_statuses();
     if !active_super_admin(before, &statuses)
         || after.is_some_and(|a| active_super_admin(a, &statuses))
+        // One who cannot sign in (an inactive organisation) is not in the count: taking
+        // it away leaves the count as it was.
+        || out_of_reach(conn, policy, before).await?
     {
         return Ok(false);
     }

@@ -1513,8 +1513,9 @@ fn initial_temporary_password(policy: &Policy) -> Option<String> {
     })
 }
 
-/// A unique violation becomes the kernel's `duplicate` violation (in `lang`): the record is
-/// validated again now that the other writer's row is visible.
+/// A unique violation (409 `taken`) becomes the kernel's `duplicate` violation (in `lang`):
+/// the record is validated again now that the other writer's row is visible. When the
+/// value is free again by then (the other writer let it go), the 409 stands: send again.
 #[allow(clippy::too_many_arguments)]
 async fn duplicate_or(
     app: &App,
@@ -1526,11 +1527,9 @@ async fn duplicate_or(
     lang: Lang,
     e: ApiError,
 ) -> ApiError {
-    let ApiError::Internal(_) = &e else {
+    if !e.is_conflict(crate::error::TAKEN) {
         return e;
-    };
-    // The original sqlx error was turned into text: recognise the unique violation by
-    // re-validating, which is the kernel's verdict either way.
+    }
     let Ok(mut conn) = app.db.pool().acquire().await else {
         return ApiError::Unavailable;
     };
@@ -2604,7 +2603,7 @@ impl EditFacts {
         leaving: &BTreeSet<String>,
     ) -> Result<EditFacts, ApiError> {
         let supers = if before_account.super_admin && !after_account.super_admin {
-            Some(store::active_super_admins(conn, &tenant.id, &tenant.policy).await?)
+            Some(store::super_admins_fact(conn, &tenant.policy, before).await?)
         } else {
             None
         };
@@ -2702,7 +2701,7 @@ impl HeldFacts {
         question: Lifecycle,
     ) -> Result<HeldFacts, ApiError> {
         Ok(HeldFacts {
-            supers: store::active_super_admins(conn, &tenant.id, &tenant.policy).await?,
+            supers: store::super_admins_fact(conn, &tenant.policy, target).await?,
             sole_holder_of: sole_holder_fact(conn, tenant, target, question, &BTreeSet::new())
                 .await?,
         })

@@ -1234,6 +1234,125 @@ async fn a_write_into_an_organisation_being_deleted_is_refused(env: &Env) {
 }
 on_both!(a_write_into_an_organisation_being_deleted_is_refused);
 
+/// What the database refuses that no decision foresaw is a typed 409, never a 500: a
+/// unique value taken by a write committed meanwhile is `taken`; on PostgreSQL, a write
+/// rolled back to break a deadlock is `contention` (send it again). A real constraint and
+/// a real deadlock, not a mock.
+async fn database_refusals_are_typed_conflicts(env: &Env) {
+    use warden_server::error::{CONTENTION, TAKEN};
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let pool = env.app.db.pool();
+    let key: (String, String, String, String) = sqlx::query_as(
+        "SELECT check_id, field, scope, key FROM user_keys WHERE tenant_id = $1 AND user_id = $2",
+    )
+    .bind(HR)
+    .bind(&hr.id)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let taken = sqlx::query(
+        "INSERT INTO user_keys (tenant_id, check_id, field, scope, key, user_id) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(HR)
+    .bind(&key.0)
+    .bind(&key.1)
+    .bind(&key.2)
+    .bind(&key.3)
+    .bind(&demo_user(&users, "sophie").id)
+    .execute(pool)
+    .await
+    .unwrap_err();
+    let e = ApiError::from(taken);
+    assert!(e.is_conflict(TAKEN), "{e:?}");
+    assert_eq!(e.status(), StatusCode::CONFLICT);
+    if env.which != Which::Postgres {
+        return;
+    }
+    // Two transactions each lock one user, then the other's.
+    let (a, b) = (hr.id.clone(), demo_user(&users, "sophie").id.clone());
+    let mut t1 = pool.begin().await.unwrap();
+    let mut t2 = pool.begin().await.unwrap();
+    let lock = "SELECT id FROM users WHERE id = $1 FOR UPDATE";
+    sqlx::query(lock).bind(&a).execute(&mut *t1).await.unwrap();
+    sqlx::query(lock).bind(&b).execute(&mut *t2).await.unwrap();
+    let (r1, r2) = tokio::join!(
+        sqlx::query(lock).bind(&b).execute(&mut *t1),
+        sqlx::query(lock).bind(&a).execute(&mut *t2)
+    );
+    let lost = match (r1, r2) {
+        (Err(e), Ok(_)) | (Ok(_), Err(e)) => e,
+        other => panic!("one of the two is rolled back: {other:?}"),
+    };
+    let e = ApiError::from(lost);
+    assert!(e.is_conflict(CONTENTION), "{e:?}");
+    assert_eq!(e.status(), StatusCode::CONFLICT);
+}
+on_both!(database_refusals_are_typed_conflicts);
+
+/// A super administrator in an inactive organisation (out of reach: this policy's sign-in
+/// needs an active organisation) is not counted among the active ones, and taking it away
+/// is not taking away the last one while another can sign in: its status change and its
+/// flag's removal are allowed, not refused as the last one nor as stale forever.
+async fn a_super_admin_out_of_reach_can_be_removed(env: &Env) {
+    let users = env.demo(PPP).await;
+    let ada = demo_user(&users, "admin");
+    let key = env.key(PPP, "service").await;
+    let as_ada = Auth::key(&key, &ada.id);
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/organizations",
+            &as_ada,
+            Some(json!({"id": "west", "name": "West"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let mut supers = Vec::new();
+    for name in ["zed", "zoe"] {
+        let (s, v, _) = env
+            .call(
+                Method::POST,
+                "/api/v1/users",
+                &as_ada,
+                Some(json!({"firstName": name, "lastName": "Super", "email": format!("{name}.super@planner.example"), "password": "Violet-Kettle-42!x", "organization": "west", "superAdmin": true})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+        supers.push(v["user"]["id"].as_str().unwrap().to_owned());
+    }
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            "/api/v1/organizations/west",
+            &as_ada,
+            Some(json!({"active": false})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // Ada alone can sign in as a super administrator.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/status", supers[0]),
+            &as_ada,
+            Some(json!({"to": "inactive", "reason": "left"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", supers[1]),
+            &as_ada,
+            Some(json!({"superAdmin": false})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["user"]["superAdmin"], false, "{v}");
+}
+on_both!(a_super_admin_out_of_reach_can_be_removed);
+
 /// An anonymising deletion erases the user's personal data from the audit entries about
 /// them (the records as they were), its own entry included, and lists what it erased;
 /// the chain still verifies, and an entry marked erased that no later entry lists is found.
