@@ -512,7 +512,7 @@ pub async fn ancestors(
 }
 
 /// Gives the rows written before the `search` column (or by an older server since) their
-/// search text ([`crate::users::search_column`]), a batch per transaction; how many.
+/// search text (`users::search_column`), a batch per transaction; how many.
 ///
 /// # Errors
 /// Database errors.
