@@ -830,6 +830,7 @@ fn evaluate_request_with(
 ) -> Result<JsValue, JsValue> {
     let inner = || -> Result<Value, ApiError> {
         let req: api::Request = api::parse_value("", from_js(Codec::DEFAULT, request, "request")?)?;
+        api::check_contract(req.contract)?;
         let mut policy = api::load_policy(req.preset.as_deref(), req.policy.as_ref())?;
         if let Some(list) = blocklist {
             policy = policy.with_blocklist(Arc::clone(&list.inner));

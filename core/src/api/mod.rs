@@ -296,7 +296,7 @@ pub(crate) fn parse_input<T: serde::de::DeserializeOwned>(
 /// serde's wording without Rust type names (`expected struct Account` → `expected an
 /// object`).
 fn humane(message: &str) -> String {
-    let mut out = message.to_owned();
+    let mut out = without_value(message);
     for (rust, plain) in [
         ("expected struct ", "expected an object ("),
         ("expected a map", "expected an object"),
@@ -328,6 +328,30 @@ fn humane(message: &str) -> String {
         }
     }
     out
+}
+
+/// serde's "invalid type" and "invalid value" wording without the value it quotes
+/// (``invalid type: integer `31415926535`, expected a string`` → "invalid type: integer,
+/// expected a string"): an error names the path and the kind of value, never the value,
+/// which may be a password or anything a caller did not mean to see repeated.
+fn without_value(message: &str) -> String {
+    for lead in ["invalid type: ", "invalid value: "] {
+        let Some(rest) = message.strip_prefix(lead) else {
+            continue;
+        };
+        // The value is quoted after its kind (`integer `5``, `string "x"`); what it is
+        // expected to be comes last, written by the code, never by the caller.
+        let Some(at) = rest.rfind(", expected ") else {
+            continue;
+        };
+        let (unexpected, expected) = rest.split_at(at);
+        let kind = unexpected
+            .split_once(" `")
+            .or_else(|| unexpected.split_once(" \""))
+            .map_or(unexpected, |(kind, _)| kind);
+        return format!("{lead}{kind}{expected}");
+    }
+    message.to_owned()
 }
 
 /// `unknown field `mfaa`, expected one of `user`, `mfa`` → "did you mean `mfa`?".
