@@ -108,9 +108,29 @@ fn line_column(text: &str, at: usize) -> (usize, usize) {
     (line, column)
 }
 
-/// Parses a TOML policy into the JSON data model.
+/// Parses a TOML policy into the JSON data model. A float that JSON cannot hold (`inf`,
+/// `-inf`, `nan`) is refused naming its key path, never read as `null` (which would leave
+/// the setting out, silently).
 fn parse_toml(text: &str, source: &Source<'_>) -> Result<Value, CliError> {
-    toml::from_str::<Value>(text).map_err(|e| {
+    fn non_finite(v: &toml::Value, path: &mut Vec<String>) -> Option<String> {
+        match v {
+            toml::Value::Float(f) if !f.is_finite() => Some(path.join(".")),
+            toml::Value::Table(t) => t.iter().find_map(|(k, v)| {
+                path.push(k.clone());
+                let found = non_finite(v, path);
+                path.pop();
+                found
+            }),
+            toml::Value::Array(a) => a.iter().enumerate().find_map(|(i, v)| {
+                path.push(i.to_string());
+                let found = non_finite(v, path);
+                path.pop();
+                found
+            }),
+            _ => None,
+        }
+    }
+    let value = toml::from_str::<Value>(text).map_err(|e| {
         let reason = e.message().trim();
         match e.span() {
             Some(span) => {
@@ -121,7 +141,15 @@ fn parse_toml(text: &str, source: &Source<'_>) -> Result<Value, CliError> {
             }
             None => CliError::new(format!("invalid TOML in {source}: {reason}")),
         }
-    })
+    })?;
+    if let Ok(table) = toml::from_str::<toml::Value>(text)
+        && let Some(path) = non_finite(&table, &mut Vec::new())
+    {
+        return Err(CliError::new(format!(
+            "invalid TOML in {source}: `{path}` is not a finite number (inf and nan have no JSON value)"
+        )));
+    }
+    Ok(value)
 }
 
 /// Loads the policy the arguments name: a preset, or a JSON or TOML file.
@@ -251,6 +279,27 @@ mod tests {
             err.line(),
             "invalid JSON in `u.json` at line 2 column 7: expected value"
         );
+    }
+
+    #[test]
+    fn toml_non_finite_numbers_are_refused_by_path() {
+        for (text, path) in [
+            (
+                "[fields.a]\ntype = \"text\"\nmaxLength = inf\n",
+                "fields.a.maxLength",
+            ),
+            ("x = [1.0, -inf]\n", "x.1"),
+            ("y = nan\n", "y"),
+        ] {
+            let err = parse_toml(text, &Source::File(Path::new("p.toml"))).unwrap_err();
+            assert_eq!(
+                err.line(),
+                format!(
+                    "invalid TOML in `p.toml`: `{path}` is not a finite number (inf and nan have no JSON value)"
+                )
+            );
+        }
+        assert!(parse_toml("z = 1.5\n", &Source::File(Path::new("p.toml"))).is_ok());
     }
 
     #[test]
