@@ -377,3 +377,33 @@ fn a_field_named_like_the_accounts_lists_is_refused() {
         .is_ok()
     );
 }
+
+#[test]
+fn a_role_inheritance_cycle_is_named_as_the_cycle_alone() {
+    let crm = || -> Value {
+        serde_json::from_str(warden_core::policy::presets::find("003").unwrap().json).unwrap()
+    };
+    // A role inheriting itself: the roles that only inherit from it are not on the cycle.
+    let mut doc = crm();
+    doc["access"]["roles"]["salesRep"]["inherits"] = json!(["salesRep"]);
+    let e = err(&doc);
+    assert_grammar(&e);
+    assert_eq!(e.path(), "access.roles.salesRep.inherits");
+    assert_eq!(
+        e.to_string(),
+        "invalid policy at `access.roles.salesRep.inherits`: role inheritance has a cycle: `salesRep` → `salesRep` (each inherits the next)"
+    );
+    // Two roles inheriting each other, a third inheriting one of them.
+    let mut doc = crm();
+    let roles = &mut doc["access"]["roles"];
+    roles["zeta"] = json!({"permissions": [], "inherits": ["eta"]});
+    roles["eta"] = json!({"permissions": [], "inherits": ["zeta"]});
+    roles["theta"] = json!({"permissions": [], "inherits": ["eta"]});
+    let e = err(&doc);
+    let message = e.to_string();
+    assert!(
+        message.contains("`eta` → `zeta` → `eta`") || message.contains("`zeta` → `eta` → `zeta`"),
+        "{message}"
+    );
+    assert!(!message.contains("theta"), "{message}");
+}

@@ -723,19 +723,49 @@ fn inheritance_order(spec: &AccessSpec, parents: &[Vec<usize>]) -> Result<Vec<us
         }
     }
     if order.len() < n {
-        let on_cycle: Vec<String> = (0..n)
-            .filter(|&i| pending.get(i).is_some_and(|&p| p > 0))
-            .filter_map(|i| spec.roles.keys().nth(i).map(|k| format!("`{k}`")))
+        let left = |i: usize| pending.get(i).is_some_and(|&p| p > 0);
+        let name = |i: usize| spec.roles.keys().nth(i).map_or("?", |k| k);
+        let cycle = one_cycle(parents, left);
+        let start = cycle.first().copied().unwrap_or(0);
+        let shown: Vec<String> = cycle
+            .iter()
+            .chain(cycle.first())
+            .map(|&i| format!("`{}`", name(i)))
             .collect();
         return Err(PolicyError::invalid(
-            "access.roles",
+            format!("access.roles.{}.inherits", name(start)),
             format!(
-                "role inheritance has a cycle through {}",
-                on_cycle.join(", ")
+                "role inheritance has a cycle: {} (each inherits the next)",
+                shown.join(" → ")
             ),
         ));
     }
     Ok(order)
+}
+
+/// One cycle among the roles Kahn's algorithm left (`left`), in inheritance order (each
+/// inherits the next, the last the first), from the first such role: each left role has a
+/// parent left too (else it would have been ordered), so walking such parents from one
+/// comes back to a role it passed, and the roles from there on are the cycle. Roles that
+/// only inherit from a cycle are not on it and not named.
+fn one_cycle(parents: &[Vec<usize>], left: impl Fn(usize) -> bool) -> Vec<usize> {
+    let Some(mut at) = (0..parents.len()).find(|&i| left(i)) else {
+        return Vec::new();
+    };
+    let mut walked: Vec<usize> = Vec::new();
+    loop {
+        if let Some(from) = walked.iter().position(|&r| r == at) {
+            return walked.split_off(from);
+        }
+        walked.push(at);
+        match parents
+            .get(at)
+            .and_then(|ps| ps.iter().copied().find(|&p| left(p)))
+        {
+            Some(p) => at = p,
+            None => return walked,
+        }
+    }
 }
 
 /// Every role's own and inherited permissions, in `order`; at most
