@@ -396,10 +396,17 @@ fn is_blank(v: Option<Raw<'_>>) -> bool {
 }
 
 /// The key a uniqueness check looks up for a stored (normalised) value: the value in lower
-/// case, so that uniqueness is case-insensitive for every field (emails, usernames,
-/// employee ids). Callers answering checks from their own data compare with this.
+/// case and in Unicode's canonical composition (NFC), so that uniqueness is
+/// case-insensitive for every field (emails, usernames, employee ids) and two spellings of
+/// one text (`é` as one code point, or `e` and a combining accent) are one key. Callers
+/// answering checks from their own data compare with this.
 pub fn unique_key(stored: &str) -> String {
-    stored.to_lowercase()
+    if stored.is_ascii() {
+        return stored.to_ascii_lowercase();
+    }
+    // Lower-casing a composed text can leave it uncomposed (a capital whose lower case
+    // is a letter and a combining mark): composed again after.
+    crate::unicode::nfc(&crate::unicode::nfc(stored).to_lowercase())
 }
 
 /// Does the condition hold for this record and mode?

@@ -945,3 +945,20 @@ fn text_lengths_count_code_points_at_both_bounds() {
     let long = "é".repeat(200);
     assert_eq!(verdict(&long), [(Code::TooLong, Some(json!(200)))]);
 }
+
+/// A uniqueness key is one per text, whatever its case or its Unicode spelling: `é` as
+/// one code point or as `e` and a combining accent, `Σ` or `σ`, are the same key (a
+/// duplicate spelled otherwise is still a duplicate).
+#[test]
+fn unique_keys_ignore_case_and_canonical_spelling() {
+    use warden_core::validate::unique_key;
+    assert_eq!(unique_key("ABC-12"), "abc-12");
+    let composed = unique_key("Jos\u{e9}-N");
+    assert_eq!(composed, "jos\u{e9}-n");
+    assert_eq!(unique_key("Jose\u{301}-n"), composed);
+    assert_eq!(unique_key("JOSE\u{301}-N"), composed);
+    assert_eq!(unique_key("JOS\u{c9}-N"), composed);
+    // Hangul: a syllable and its jamo.
+    assert_eq!(unique_key("\u{1100}\u{1161}"), unique_key("\u{ac00}"));
+    assert_ne!(unique_key("jos\u{e9}"), unique_key("jose"));
+}
