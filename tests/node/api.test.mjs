@@ -353,3 +353,16 @@ test("a field named __proto__ is an own key of normalized, as JSON.parse makes i
   assert.ok(Object.prototype.hasOwnProperty.call(d.normalized, "__proto__"));
   assert.equal(Object.getPrototypeOf(d.normalized), Object.prototype);
 });
+
+test("a number JSON has no text for (NaN, Infinity) is refused at its path, never read as null", () => {
+  const refused = (fn, path) =>
+    assert.throws(fn, (e) => e.name === "WardenError" && e.code === "invalid_input" && e.path === path && /finite/.test(e.message), path);
+  refused(() => new w.Warden({ warden: 1, name: "x", fields: { a: { type: "text", maxLength: Infinity } } }), "policy.fields.a.maxLength");
+  const crm = w.Warden.fromPreset("crm");
+  refused(() => crm.validate({ user: { ...ada, firstName: NaN }, today }), "input.user.firstName");
+  refused(() => crm.validate({ user: { ...ada, tags: [1, -Infinity] }, today }), "input.user.tags[1]");
+  refused(() => crm.validate({ user: { ...ada, firstName: new Number(NaN) }, today }), "input.user.firstName");
+  refused(() => w.evaluateRequest({ preset: "crm", op: "lockout", input: { failures: [], lockouts: NaN, now: 0 } }), "request.input.lockouts");
+  // Finite numbers and null are read as before.
+  assert.equal(crm.validate({ user: { ...ada, firstName: null }, today }).valid, false);
+});

@@ -16,15 +16,46 @@ let pending = null;
  * number of bytes written; -1 when the value has no JSON text (a function, a symbol); when
  * `buf` is too small, -2 minus the text's length in UTF-16 code units (the caller retries,
  * with `retry` true and 3 bytes per unit, enough for any text; the retry writes the same
- * text, not a second `JSON.stringify`). Throws what `JSON.stringify` throws (a cycle, a
- * BigInt).
+ * text, not a second `JSON.stringify`). Throws what `finiteStringify` throws (a cycle, a
+ * BigInt, a number that is not finite).
  */
 export function stringifyInto(value, buf, retry) {
-  const text = retry && pending !== null ? pending : JSON.stringify(value);
+  const text = retry && pending !== null ? pending : finiteStringify(value);
   pending = null;
   if (typeof text !== "string") return -1;
   const { read, written } = encoder.encodeInto(text, buf);
   if (read === text.length) return written;
   pending = text;
   return -2 - text.length;
+}
+
+/**
+ * `JSON.stringify(value)`, except that a number JSON has no text for (NaN, Infinity,
+ * -Infinity, boxed or not), which `JSON.stringify` writes as `null` (a setting or a field
+ * then silently absent), throws an `Error` named `NonFinite` whose `path` says where
+ * (`fields.a.maxLength`, `items[2].n`; empty for the value itself).
+ */
+export function finiteStringify(value) {
+  const paths = new WeakMap();
+  return JSON.stringify(value, function (key, v) {
+    const n = typeof v === "number" ? v : v instanceof Number ? Number(v) : undefined;
+    if (n !== undefined) {
+      if (!Number.isFinite(n)) {
+        const e = new Error("not a finite number");
+        e.name = "NonFinite";
+        e.path = pathOf(paths.get(this), key, Array.isArray(this));
+        throw e;
+      }
+    } else if (v !== null && typeof v === "object") {
+      paths.set(v, pathOf(paths.get(this), key, Array.isArray(this)));
+    }
+    return v;
+  });
+}
+
+/** The path of `key` in an object (or array, `index`) at `parent`. */
+function pathOf(parent, key, index) {
+  if (index) return `${parent ?? ""}[${key}]`;
+  if (parent === undefined || parent === "") return key;
+  return `${parent}.${key}`;
 }

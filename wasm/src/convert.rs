@@ -35,9 +35,10 @@ pub(crate) fn from_js(codec: Codec, value: &JsValue, path: &str) -> Result<Value
     }
     match codec {
         Codec::Json => {
-            let text = js_sys::JSON::stringify(value)
-                .map_err(|_| input_error(path, "not serialisable as JSON (a cycle or a BigInt)"))?;
-            let text = Zeroizing::new(String::from(text));
+            let text = finite_stringify(value).map_err(|e| stringify_error(&e, path))?;
+            let Some(text) = text.as_string().map(Zeroizing::new) else {
+                return Err(input_error(path, "not serialisable as JSON"));
+            };
             serde_json::from_str(&text).map_err(|e| input_error(path, e.to_string()))
         }
         Codec::Serde => serde_wasm_bindgen::from_value(value.clone())
@@ -45,8 +46,38 @@ pub(crate) fn from_js(codec: Codec, value: &JsValue, path: &str) -> Result<Value
     }
 }
 
+/// What `JSON.stringify` of the value at `path` threw, as the contract's error: a number
+/// that is not finite (`wasm/js/text.js`, `finiteStringify`) at its own path, else a cycle
+/// or a BigInt.
+fn stringify_error(thrown: &JsValue, path: &str) -> ApiError {
+    let field = |name: &str| {
+        js_sys::Reflect::get(thrown, &JsValue::from_str(name))
+            .ok()
+            .and_then(|v| v.as_string())
+    };
+    if field("name").as_deref() != Some("NonFinite") {
+        return input_error(path, "not serialisable as JSON (a cycle or a BigInt)");
+    }
+    let inner = field("path").unwrap_or_default();
+    let at = match (path.is_empty(), inner.is_empty()) {
+        (_, true) => path.to_owned(),
+        (true, false) => inner,
+        (false, false) if inner.starts_with('[') => format!("{path}{inner}"),
+        (false, false) => format!("{path}.{inner}"),
+    };
+    input_error(
+        &at,
+        "not a finite number (NaN and Infinity have no JSON value)",
+    )
+}
+
 #[wasm_bindgen(module = "/js/text.js")]
 extern "C" {
+    /// `JSON.stringify(value)`, throwing on a number that is not finite (see
+    /// [`stringify_error`]) instead of writing it as `null`.
+    #[wasm_bindgen(catch, js_name = finiteStringify)]
+    fn finite_stringify(value: &JsValue) -> Result<JsValue, JsValue>;
+
     /// `JSON.stringify(value)` as UTF-8 into `buf`: the bytes written, -1 when the value has
     /// no JSON text, -2 minus the text's UTF-16 length when `buf` is too small (then called
     /// again with `retry`, which writes the same text without stringifying again).
@@ -67,10 +98,11 @@ pub(crate) fn js_text(value: &JsValue, path: &str) -> Result<Zeroizing<String>, 
         return Ok(Zeroizing::new("null".to_owned()));
     }
     let not_json = || input_error(path, "not serialisable as JSON (a cycle or a BigInt)");
+    let thrown = |e: JsValue| stringify_error(&e, path);
     let mut buf = Zeroizing::new(vec![0u8; FIRST_TEXT_BUFFER]);
     // Twice at most: 3 bytes per UTF-16 unit hold any text.
     for retry in [false, true] {
-        let n = stringify_into(value, &mut buf, retry).map_err(|_| not_json())?;
+        let n = stringify_into(value, &mut buf, retry).map_err(thrown)?;
         if let Ok(len) = usize::try_from(n) {
             buf.truncate(len);
             return match String::from_utf8(std::mem::take(&mut *buf)) {
