@@ -240,6 +240,37 @@ def test_what_json_cannot_carry_is_invalid_input_at_its_path(ppp):
     assert ppp.check_password("Tr0ub4dor&3x!")["valid"] is True
 
 
+def test_non_finite_numbers_are_invalid_input_at_their_path(ppp):
+    # NaN and infinities have no JSON form: json.dumps would write the bare words NaN and
+    # Infinity (not JSON), refused as a whole. Each is refused at its own path, anywhere.
+    nan, inf = float("nan"), float("inf")
+    cases = [
+        (lambda: ppp.validate({**ADA, "firstName": nan}, today=TODAY), "input.user.firstName"),
+        (
+            lambda: ppp.validate(ADA, today=TODAY, facts={"lockouts": inf}),
+            "input.facts.lockouts",
+        ),
+        (lambda: ppp.validate({**ADA, "x": [1.5, -inf]}, today=TODAY), "input.user.x[1]"),
+        (lambda: ppp.validate({**ADA, nan: 1}, today=TODAY), "input.user.nan"),
+        (lambda: ppp.check_password("Tr0ub4dor&3x!", user={"age": nan}), "input.user.age"),
+        (
+            lambda: warden.evaluate(
+                {"preset": "crm", "op": "password", "input": {"password": "x", "n": -inf}}
+            ),
+            "input.n",
+        ),
+    ]
+    for call, path in cases:
+        with pytest.raises(warden.InvalidInputError) as e:
+            call()
+        assert (e.value.code, e.value.path) == ("invalid_input", path)
+        assert "finite" in e.value.message
+        assert "Tr0ub4dor" not in str(e.value)
+    # Finite floats, the largest included, still go through; the instance is still usable.
+    assert ppp.validate({**ADA, "x": 1.7976931348623157e308}, today=TODAY)["policy"]
+    assert ppp.check_password("Tr0ub4dor&3x!")["valid"] is True
+
+
 def test_a_policy_text_that_is_not_json_is_invalid_input_at_policy():
     for text in ("{bad", b"\xff\xfe", "[" * 100_000):
         with pytest.raises(warden.InvalidInputError) as e:

@@ -7,6 +7,7 @@ through ``Memory.read``/``Memory.write`` (range-checked), never through raw poin
 from __future__ import annotations
 
 import json
+import math
 import os
 import queue
 import threading
@@ -45,6 +46,9 @@ _TRAP_CODES = {
 _MAX_ENCODE_DEPTH = 512
 
 
+_NON_FINITE = "the number is not finite (NaN and infinities have no JSON form)"
+
+
 def _child(path: str, key: object) -> str:
     text = key.encode("utf-8", "backslashreplace").decode() if isinstance(key, str) else str(key)
     return f"{path}.{text}" if path else text
@@ -63,6 +67,8 @@ def _unencodable(value: Any) -> tuple[str, str] | None:
                 v.encode("utf-8")
             except UnicodeEncodeError:
                 return path, "the string is not valid Unicode (it holds a lone surrogate)"
+        elif isinstance(v, float) and not math.isfinite(v):
+            return path, _NON_FINITE
         elif isinstance(v, dict):
             children = []
             for k, item in v.items():
@@ -73,6 +79,8 @@ def _unencodable(value: Any) -> tuple[str, str] | None:
                         k.encode("utf-8")
                     except UnicodeEncodeError:
                         return _child(path, k), "the key is not valid Unicode (a lone surrogate)"
+                elif isinstance(k, float) and not math.isfinite(k):
+                    return _child(path, k), _NON_FINITE
                 children.append((_child(path, k), item, depth + 1))
             stack.extend(reversed(children))
         elif isinstance(v, (list, tuple)):
@@ -86,9 +94,10 @@ def _unencodable(value: Any) -> tuple[str, str] | None:
 
 def _encode(value: Any) -> bytes:
     """The request as UTF-8 JSON, or ``InvalidInputError`` at the path of what JSON cannot
-    carry (a lone surrogate, a ``set``, a nesting too deep, a cycle)."""
+    carry (a lone surrogate, a ``set``, a NaN or an infinity, a nesting too deep, a cycle)."""
     try:
-        return json.dumps(value, ensure_ascii=False).encode()
+        # allow_nan=False: json.dumps would otherwise write NaN and Infinity, which are not JSON.
+        return json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
     except (TypeError, ValueError, RecursionError) as e:  # UnicodeEncodeError is a ValueError
         found = _unencodable(value)
         path, why = found if found else ("", f"the request cannot be encoded as JSON: {e}")
