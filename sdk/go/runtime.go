@@ -350,7 +350,7 @@ type loaded struct {
 
 func (in *instance) loadPolicy(ctx context.Context, spec map[string]any) (loaded, error) {
 	var l loaded
-	if err := checkUTF8(spec); err != nil {
+	if err := checkEncodable(spec); err != nil {
 		return l, err
 	}
 	data, err := json.Marshal(spec)
@@ -376,7 +376,7 @@ func (in *instance) loadPolicy(ctx context.Context, spec map[string]any) (loaded
 }
 
 func (in *instance) evaluate(ctx context.Context, handle uint32, request any) (json.RawMessage, error) {
-	if err := checkUTF8(request); err != nil {
+	if err := checkEncodable(request); err != nil {
 		return nil, err
 	}
 	data, err := json.Marshal(request)

@@ -3,13 +3,14 @@ package warden
 import (
 	"encoding"
 	"encoding/json"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 )
 
-// maxCheckDepth bounds the walk of checkUTF8: a value nested deeper (or a cycle) is left
+// maxCheckDepth bounds the walk of checkEncodable: a value nested deeper (or a cycle) is left
 // to json.Marshal, which reports it.
 const maxCheckDepth = 10000
 
@@ -18,13 +19,20 @@ var (
 	textMarshaler = reflect.TypeFor[encoding.TextMarshaler]()
 )
 
-// checkUTF8 refuses a request holding a string or map key that is not valid UTF-8:
-// json.Marshal would silently replace its bad bytes with U+FFFD, and the verdict would be
-// about another string. The error is an *Error with code invalid_input at the value's path.
-func checkUTF8(v any) error {
-	if path, bad := invalidUTF8(reflect.ValueOf(v), "", 0); bad {
-		return &Error{Code: "invalid_input", Path: path,
-			Message: "the string is not valid UTF-8 (it would not reach Warden as written)"}
+// Why checkEncodable refuses a value.
+const (
+	whyUTF8      = "the string is not valid UTF-8 (it would not reach Warden as written)"
+	whyNonFinite = "the number is not finite (NaN and infinities have no JSON form)"
+)
+
+// checkEncodable refuses a request holding what JSON cannot carry as written: a string or
+// map key that is not valid UTF-8 (json.Marshal would silently replace its bad bytes with
+// U+FFFD, and the verdict would be about another string), or a float that is NaN or
+// infinite (json.Marshal fails on the whole request without saying where). The error is an
+// *Error with code invalid_input at the value's path.
+func checkEncodable(v any) error {
+	if path, why := unencodable(reflect.ValueOf(v), "", 0); why != "" {
+		return &Error{Code: "invalid_input", Path: path, Message: why}
 	}
 	return nil
 }
@@ -39,30 +47,35 @@ func childPath(path, key string) string {
 	return path + "." + key
 }
 
-// invalidUTF8 walks v as json.Marshal would and returns the path of the first string or
-// map key that is not valid UTF-8.
-func invalidUTF8(v reflect.Value, path string, depth int) (string, bool) {
+// unencodable walks v as json.Marshal would and returns the path of the first string or
+// map key that is not valid UTF-8, or of the first float that is not finite, with why ("":
+// none).
+func unencodable(v reflect.Value, path string, depth int) (string, string) {
 	if !v.IsValid() || depth > maxCheckDepth {
-		return "", false
+		return "", ""
 	}
 	// Types that encode themselves (json.RawMessage, time.Time, ...) are theirs to check;
 	// the module refuses text that is not UTF-8 at path "".
 	if v.Kind() != reflect.Interface && v.Kind() != reflect.Pointer &&
 		(v.Type().Implements(jsonMarshaler) || v.Type().Implements(textMarshaler)) {
-		return "", false
+		return "", ""
 	}
 	switch v.Kind() {
 	case reflect.String:
 		if !utf8.ValidString(v.String()) {
-			return path, true
+			return path, whyUTF8
+		}
+	case reflect.Float32, reflect.Float64:
+		if f := v.Float(); math.IsNaN(f) || math.IsInf(f, 0) {
+			return path, whyNonFinite
 		}
 	case reflect.Interface, reflect.Pointer:
 		if !v.IsNil() {
-			return invalidUTF8(v.Elem(), path, depth+1)
+			return unencodable(v.Elem(), path, depth+1)
 		}
 	case reflect.Map:
 		if v.IsNil() {
-			return "", false
+			return "", ""
 		}
 		iter := v.MapRange()
 		for iter.Next() {
@@ -71,7 +84,7 @@ func invalidUTF8(v reflect.Value, path string, depth int) (string, bool) {
 			if k.Kind() == reflect.String {
 				key = k.String()
 				if !utf8.ValidString(key) {
-					return childPath(path, key), true
+					return childPath(path, key), whyUTF8
 				}
 			} else {
 				key = strings.Trim(strconv.Quote(k.String()), `"`)
@@ -81,17 +94,17 @@ func invalidUTF8(v reflect.Value, path string, depth int) (string, bool) {
 					key = strconv.FormatUint(k.Uint(), 10)
 				}
 			}
-			if p, bad := invalidUTF8(iter.Value(), childPath(path, key), depth+1); bad {
-				return p, true
+			if p, why := unencodable(iter.Value(), childPath(path, key), depth+1); why != "" {
+				return p, why
 			}
 		}
 	case reflect.Slice, reflect.Array:
 		if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8 {
-			return "", false // []byte: base64
+			return "", "" // []byte: base64
 		}
 		for i := range v.Len() {
-			if p, bad := invalidUTF8(v.Index(i), path+"["+strconv.Itoa(i)+"]", depth+1); bad {
-				return p, true
+			if p, why := unencodable(v.Index(i), path+"["+strconv.Itoa(i)+"]", depth+1); why != "" {
+				return p, why
 			}
 		}
 	case reflect.Struct:
@@ -112,10 +125,10 @@ func invalidUTF8(v reflect.Value, path string, depth int) (string, bool) {
 			case !f.Anonymous:
 				here = childPath(path, f.Name)
 			}
-			if p, bad := invalidUTF8(v.Field(i), here, depth+1); bad {
-				return p, true
+			if p, why := unencodable(v.Field(i), here, depth+1); why != "" {
+				return p, why
 			}
 		}
 	}
-	return "", false
+	return "", ""
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -406,6 +407,77 @@ func TestInvalidUTF8IsInvalidInputAtItsPath(t *testing.T) {
 	// Valid UTF-8 (multi-byte included) goes through, and the instance is still usable.
 	if d, err := w.CheckPassword(ctx, PasswordInput{Password: "Tr0ub4dor&3x!é€𝄞"}); err != nil || d["valid"] != true {
 		t.Fatalf("a valid password: %v %v", d, err)
+	}
+}
+
+// NaN and infinities are refused at their path: json.Marshal fails on the whole request
+// ("json: unsupported value: NaN") without saying where.
+func TestNonFiniteNumbersAreInvalidInputAtTheirPath(t *testing.T) {
+	ctx := context.Background()
+	rt := testRuntime(t)
+	w, err := rt.LoadPreset(ctx, "production-planner-pro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	user := func(k string, v any) map[string]any {
+		u := map[string]any{}
+		for kk, vv := range ada {
+			u[kk] = vv
+		}
+		u[k] = v
+		return u
+	}
+	type record struct {
+		Score float32 `json:"score"`
+	}
+	actor := map[string]any{"id": "a", "organization": "acme", "roles": []any{"administrator"}}
+	calls := []struct {
+		path string
+		call func() (Decision, error)
+	}{
+		{"input.user.firstName", func() (Decision, error) {
+			return w.Validate(ctx, ValidateInput{User: user("firstName", math.NaN()), Today: today})
+		}},
+		{"input.facts.lockouts", func() (Decision, error) {
+			return w.Validate(ctx, ValidateInput{User: ada, Today: today,
+				Facts: map[string]any{"lockouts": math.Inf(1)}})
+		}},
+		{"input.user.x[1]", func() (Decision, error) {
+			return w.Validate(ctx, ValidateInput{User: user("x", []float64{1.5, math.Inf(-1)}), Today: today})
+		}},
+		{"input.user.x.score", func() (Decision, error) {
+			return w.Validate(ctx, ValidateInput{User: user("x", &record{Score: float32(math.NaN())}), Today: today})
+		}},
+		{"input.user.age", func() (Decision, error) {
+			return w.CheckPassword(ctx, PasswordInput{Password: "Tr0ub4dor&3x!",
+				User: map[string]any{"age": math.NaN()}})
+		}},
+		{"input.directory[0].n", func() (Decision, error) {
+			return w.Authorize(ctx, AuthorizeInput{Actor: actor, Action: "users.read", Now: now,
+				Target:    map[string]any{"id": "t", "organization": "acme"},
+				Directory: []any{map[string]any{"n": math.Inf(1)}}})
+		}},
+		{"input.n", func() (Decision, error) {
+			return rt.Evaluate(ctx, map[string]any{"preset": "crm", "op": "password",
+				"input": map[string]any{"password": "x", "n": math.NaN()}})
+		}},
+	}
+	for _, c := range calls {
+		d, err := c.call()
+		var werr *Error
+		if !errors.As(err, &werr) || werr.Code != "invalid_input" || werr.Path != c.path ||
+			!strings.Contains(werr.Message, "finite") {
+			t.Fatalf("%s: want invalid_input, got %v %#v", c.path, d, err)
+		}
+		if strings.Contains(err.Error(), "Tr0ub4dor") {
+			t.Fatalf("%s: the password is in the error: %v", c.path, err)
+		}
+	}
+	// Finite floats, the largest included, go through, and the instance is still usable.
+	if d, err := w.CheckPassword(ctx, PasswordInput{Password: "Tr0ub4dor&3x!",
+		User: map[string]any{"age": math.MaxFloat64}}); err != nil || d["policy"] == nil {
+		t.Fatalf("a finite float: %v %v", d, err)
 	}
 }
 
