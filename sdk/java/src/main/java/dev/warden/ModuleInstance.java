@@ -9,15 +9,19 @@ import com.dylibso.chicory.runtime.Memory;
 import com.dylibso.chicory.wasm.ChicoryException;
 import com.dylibso.chicory.wasm.WasmModule;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
-import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonEncoding;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.time.Duration;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.stream.Collectors;
 
 /** One instance of the module (component/ABI.md); one thread at a time (pools lend it out). */
 final class ModuleInstance {
@@ -217,7 +221,7 @@ final class ModuleInstance {
     JsonNode value;
     try {
       value = json.readTree(memory.readBytes(ptr, len));
-    } catch (java.io.IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException e) {
       throw new WardenFault("bad_output", "the module's output is not JSON", e);
     }
     if (status == STATUS_OK) {
@@ -236,10 +240,21 @@ final class ModuleInstance {
     throw new WardenFault("bad_output", "unknown status " + status, null);
   }
 
+  /**
+   * The request as UTF-8 JSON, written through a {@link CheckedGenerator}: what JSON cannot carry
+   * as written (a NaN, an infinity, a lone surrogate) is refused as {@code invalid_input} at its
+   * path, as the Python and Go SDKs refuse it.
+   */
   private byte[] encode(Object request) {
-    try {
-      return json.writeValueAsBytes(request);
-    } catch (JsonProcessingException e) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    try (JsonGenerator g = new CheckedGenerator(json.createGenerator(out, JsonEncoding.UTF8))) {
+      json.writeValue(g, request);
+    } catch (IOException e) {
+      for (Throwable t = e; t != null; t = t.getCause()) {
+        if (t instanceof CheckedGenerator.Unencodable u) {
+          throw new WardenException("invalid_input", u.path, u.reason, null);
+        }
+      }
       // The field Jackson could not write, as the other SDKs name it; the cause kept.
       String path =
           e instanceof JsonMappingException m
@@ -249,13 +264,14 @@ final class ModuleInstance {
                           r.getFieldName() != null
                               ? r.getFieldName()
                               : String.valueOf(r.getIndex()))
-                  .collect(java.util.stream.Collectors.joining("."))
+                  .collect(Collectors.joining("."))
               : "";
       WardenException x =
           new WardenException("invalid_input", path, "the request cannot be encoded as JSON", null);
       x.initCause(e);
       throw x;
     }
+    return out.toByteArray();
   }
 
   /** The module's answer to {@code warden_policy_load}: the handle and the policy's hash. */

@@ -11,10 +11,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.JsonSerializable;
 import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.jsontype.TypeSerializer;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -320,6 +323,147 @@ class WardenTest {
       }
       assertTrue(w.checkPassword("Tr0ub4dor&3x!").get("valid").asBoolean());
     }
+  }
+
+  /** A bean the request may hold: Jackson writes its properties. */
+  public record Score(double score) {}
+
+  @Test
+  void aNonFiniteNumberIsInvalidInputAtItsPath() {
+    // NaN and infinities have no JSON form (Jackson would write the string "NaN"): each is
+    // refused at its own path, wherever it is, as the Python and Go SDKs refuse them.
+    Map<String, Object> ada = new HashMap<>(ADA);
+    try (Warden w = runtime.loadPreset("production-planner-pro")) {
+      assertRefused(
+          "finite",
+          new Object[][] {
+            {
+              "input.user.firstName",
+              (Call) () -> w.validate(with(ada, "firstName", Double.NaN), TODAY)
+            },
+            {
+              "input.facts.lockouts",
+              (Call)
+                  () ->
+                      w.validate(
+                          ValidateInput.builder(ada, TODAY)
+                              .facts(Map.of("lockouts", Double.POSITIVE_INFINITY))
+                              .build())
+            },
+            {
+              "input.user.x[1]",
+              (Call) () -> w.validate(with(ada, "x", List.of(1.5f, Float.NEGATIVE_INFINITY)), TODAY)
+            },
+            {
+              "input.user.x[1]",
+              (Call) () -> w.validate(with(ada, "x", new double[] {1, Double.NaN}), TODAY)
+            },
+            {
+              "input.user.x.score",
+              (Call) () -> w.validate(with(ada, "x", new Score(Double.NaN)), TODAY)
+            },
+            {
+              "input.user.age",
+              (Call)
+                  () ->
+                      w.checkPasswordWith(
+                          PasswordInput.builder("Tr0ub4dor&3x!")
+                              .user(Map.of("age", Double.NaN))
+                              .build())
+            },
+            {
+              "input.n",
+              (Call)
+                  () -> {
+                    ObjectNode input = JsonNodeFactory.instance.objectNode();
+                    input.put("password", "x").put("n", Double.NaN);
+                    return w.evaluate("password", input, null);
+                  }
+            },
+            {
+              "input.n",
+              (Call)
+                  () ->
+                      runtime.evaluate(
+                          Map.of(
+                              "preset",
+                              "crm",
+                              "op",
+                              "password",
+                              "input",
+                              Map.of("password", "x", "n", Double.NaN)))
+            },
+          });
+      // Finite numbers, the largest included, go through; the instance is still usable.
+      assertTrue(
+          w.checkPasswordWith(
+                  PasswordInput.builder("Tr0ub4dor&3x!")
+                      .user(Map.of("age", Double.MAX_VALUE))
+                      .build())
+              .get("valid")
+              .asBoolean());
+    }
+  }
+
+  @Test
+  void aLoneSurrogateIsInvalidInputAtItsPath() {
+    // A lone surrogate has no UTF-8 form (Jackson would write an escape the module refuses at
+    // ""): refused at its path, as the Python and Go SDKs refuse it, the password never shown.
+    Map<String, Object> ada = new HashMap<>(ADA);
+    try (Warden w = runtime.loadPreset("production-planner-pro")) {
+      assertRefused(
+          "surrogate",
+          new Object[][] {
+            {"input.password", (Call) () -> w.checkPassword("Tr0ub4dor\ud800&3x!")},
+            {"input.password", (Call) () -> w.checkPassword("Tr0ub4dor&3x!\udc00", ada)},
+            {
+              "input.user.firstName",
+              (Call) () -> w.validate(with(ada, "firstName", "A\udc00"), TODAY)
+            },
+            {"input.user.x\\ud800", (Call) () -> w.validate(with(ada, "x\ud800", 1), TODAY)},
+            {
+              "input.user.x[1]",
+              (Call) () -> w.validate(with(ada, "x", new String[] {"ok", "\ud800"}), TODAY)
+            },
+            {"input.user.x", (Call) () -> w.validate(with(ada, "x", '\ud800'), TODAY)},
+            {
+              "input.user.password",
+              (Call)
+                  () ->
+                      runtime.evaluate(
+                          Map.of(
+                              "preset",
+                              "crm",
+                              "op",
+                              "validate",
+                              "input",
+                              Map.of(
+                                  "today", TODAY, "user", Map.of("password", "Tr0ub4dor\udfff"))))
+            },
+          });
+      // Surrogate pairs go through; the instance is still usable.
+      assertTrue(w.checkPassword("Tr0ub4dor&3x!\ud834\udd1e").get("valid").asBoolean());
+    }
+  }
+
+  /** Each call is refused as invalid_input at its path, its reason naming why, no password. */
+  private static void assertRefused(String why, Object[][] calls) {
+    for (Object[] c : calls) {
+      WardenException e = assertThrows(WardenException.class, ((Call) c[1])::run, (String) c[0]);
+      assertEquals("invalid_input", e.code(), e.getMessage());
+      assertEquals(c[0], e.path(), e.getMessage());
+      assertTrue(e.detail().contains(why), e.getMessage());
+      assertFalse(e.getMessage().contains("Tr0ub4dor"), e.getMessage());
+      for (Throwable t = e.getCause(); t != null; t = t.getCause()) {
+        assertFalse(String.valueOf(t.getMessage()).contains("Tr0ub4dor"), t.getMessage());
+      }
+    }
+  }
+
+  private static Map<String, Object> with(Map<String, Object> user, String key, Object value) {
+    Map<String, Object> out = new HashMap<>(user);
+    out.put(key, value);
+    return out;
   }
 
   interface Call {
