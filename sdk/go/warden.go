@@ -18,7 +18,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -93,7 +95,30 @@ func (w *Warden) Evaluate(ctx context.Context, op string, input any, lang string
 	return w.EvaluateRequest(ctx, req)
 }
 
-// ValidateInput is the input of Validate.
+// The inputs that can hold a user record or a password (ValidateInput, PasswordInput,
+// AuthorizeInput, ScopeInput, LoginInput) never print or log it: their String, GoString,
+// Format (every verb of fmt, so that %d or %x print no field either) and LogValue (log/slog)
+// show each record as its number of fields, the password and the directory as <redacted>,
+// and only the other options (dates, action, mode, language) as they are.
+
+// formatRedacted writes an input's redacted text for any verb of fmt (%q quotes it).
+func formatRedacted(f fmt.State, verb rune, text string) {
+	if verb == 'q' {
+		text = strconv.Quote(text)
+	}
+	_, _ = io.WriteString(f, text)
+}
+
+// redactedAny stands for a value that may hold records (a directory).
+func redactedAny(v any) string {
+	if v == nil {
+		return "nil"
+	}
+	return "<redacted>"
+}
+
+// ValidateInput is the input of Validate. It never prints or logs the record or the facts
+// (String, GoString, Format, LogValue show their number of fields).
 type ValidateInput struct {
 	User  map[string]any `json:"user"`
 	Today string         `json:"today"`
@@ -103,12 +128,37 @@ type ValidateInput struct {
 	Lang  string         `json:"-"`
 }
 
+// String prints the input without the record's or the facts' values (fmt's %v and %s).
+func (in ValidateInput) String() string {
+	return fmt.Sprintf("ValidateInput{User: %d fields, Today: %q, Mode: %q, Facts: %d fields, MFA: %t, Lang: %q}",
+		len(in.User), in.Today, in.Mode, len(in.Facts), in.MFA, in.Lang)
+}
+
+// GoString prints the input without the record's or the facts' values (fmt's %#v).
+func (in ValidateInput) GoString() string { return in.String() }
+
+// Format prints the input without the record's or the facts' values, whatever the verb.
+func (in ValidateInput) Format(f fmt.State, verb rune) { formatRedacted(f, verb, in.String()) }
+
+// LogValue logs the input without the record's or the facts' values (log/slog).
+func (in ValidateInput) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Int("userFields", len(in.User)),
+		slog.String("today", in.Today),
+		slog.String("mode", in.Mode),
+		slog.Int("factFields", len(in.Facts)),
+		slog.Bool("mfa", in.MFA),
+		slog.String("lang", in.Lang),
+	)
+}
+
 // Validate validates a user record: valid, complete, violations, checks, normalized.
 func (w *Warden) Validate(ctx context.Context, in ValidateInput) (Decision, error) {
 	return w.Evaluate(ctx, "validate", in, in.Lang)
 }
 
-// PasswordInput is the input of CheckPassword.
+// PasswordInput is the input of CheckPassword. It never prints or logs the password or the
+// user's data (String, GoString, Format, LogValue).
 type PasswordInput struct {
 	Password string         `json:"password"`
 	User     map[string]any `json:"user,omitempty"`
@@ -125,6 +175,9 @@ func (in PasswordInput) String() string {
 // GoString prints the input without its password (fmt's %#v).
 func (in PasswordInput) GoString() string { return in.String() }
 
+// Format prints the input without its password, whatever the verb.
+func (in PasswordInput) Format(f fmt.State, verb rune) { formatRedacted(f, verb, in.String()) }
+
 // LogValue logs the input without its password (log/slog).
 func (in PasswordInput) LogValue() slog.Value {
 	return slog.GroupValue(
@@ -140,7 +193,8 @@ func (w *Warden) CheckPassword(ctx context.Context, in PasswordInput) (Decision,
 	return w.Evaluate(ctx, "password", in, in.Lang)
 }
 
-// AuthorizeInput is the input of Authorize.
+// AuthorizeInput is the input of Authorize. It never prints or logs the records (String,
+// GoString, Format, LogValue show their number of fields; the directory is <redacted>).
 type AuthorizeInput struct {
 	Actor     map[string]any `json:"actor"`
 	Action    string         `json:"action"`
@@ -150,18 +204,65 @@ type AuthorizeInput struct {
 	Now       string         `json:"now"`
 }
 
+// String prints the input without the records' values (fmt's %v and %s).
+func (in AuthorizeInput) String() string {
+	return fmt.Sprintf("AuthorizeInput{Actor: %d fields, Action: %q, Target: %d fields, Change: %d fields, Directory: %s, Now: %q}",
+		len(in.Actor), in.Action, len(in.Target), len(in.Change), redactedAny(in.Directory), in.Now)
+}
+
+// GoString prints the input without the records' values (fmt's %#v).
+func (in AuthorizeInput) GoString() string { return in.String() }
+
+// Format prints the input without the records' values, whatever the verb.
+func (in AuthorizeInput) Format(f fmt.State, verb rune) { formatRedacted(f, verb, in.String()) }
+
+// LogValue logs the input without the records' values (log/slog).
+func (in AuthorizeInput) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Int("actorFields", len(in.Actor)),
+		slog.String("action", in.Action),
+		slog.Int("targetFields", len(in.Target)),
+		slog.Int("changeFields", len(in.Change)),
+		slog.String("directory", redactedAny(in.Directory)),
+		slog.String("now", in.Now),
+	)
+}
+
 // Authorize decides one action: decision "allow" or "deny" with a kind, code and rule.
 func (w *Warden) Authorize(ctx context.Context, in AuthorizeInput) (Decision, error) {
 	return w.Evaluate(ctx, "authorize", in, "")
 }
 
 // ScopeInput is the input of Scope. SQL set (even to an empty map) also renders the filter
-// as a parameterised SQL WHERE clause (sql.sql, sql.params).
+// as a parameterised SQL WHERE clause (sql.sql, sql.params). It never prints or logs the
+// actor's record (String, GoString, Format, LogValue show its number of fields).
 type ScopeInput struct {
 	Actor  map[string]any `json:"actor"`
 	Action string         `json:"action"`
 	Now    string         `json:"now"`
 	SQL    map[string]any `json:"sql,omitempty"`
+}
+
+// String prints the input without the actor's values (fmt's %v and %s).
+func (in ScopeInput) String() string {
+	return fmt.Sprintf("ScopeInput{Actor: %d fields, Action: %q, Now: %q, SQL: %d fields}",
+		len(in.Actor), in.Action, in.Now, len(in.SQL))
+}
+
+// GoString prints the input without the actor's values (fmt's %#v).
+func (in ScopeInput) GoString() string { return in.String() }
+
+// Format prints the input without the actor's values, whatever the verb.
+func (in ScopeInput) Format(f fmt.State, verb rune) { formatRedacted(f, verb, in.String()) }
+
+// LogValue logs the input without the actor's values (log/slog).
+func (in ScopeInput) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Int("actorFields", len(in.Actor)),
+		slog.String("action", in.Action),
+		slog.String("now", in.Now),
+		slog.Int("sqlFields", len(in.SQL)),
+	)
 }
 
 // Scope gives the filter of targets an actor may reach.
@@ -192,12 +293,35 @@ func (w *Warden) TransitionLang(ctx context.Context, request map[string]any, now
 	return w.Evaluate(ctx, "transition", in, lang)
 }
 
-// LoginInput is the input of Login.
+// LoginInput is the input of Login. It never prints or logs the account's record (String,
+// GoString, Format, LogValue show the number of fields of each map).
 type LoginInput struct {
 	Account      map[string]any `json:"account"`
 	Organization map[string]any `json:"organization,omitempty"`
 	Facts        map[string]any `json:"facts,omitempty"`
 	Now          string         `json:"now"`
+}
+
+// String prints the input without the records' values (fmt's %v and %s).
+func (in LoginInput) String() string {
+	return fmt.Sprintf("LoginInput{Account: %d fields, Organization: %d fields, Facts: %d fields, Now: %q}",
+		len(in.Account), len(in.Organization), len(in.Facts), in.Now)
+}
+
+// GoString prints the input without the records' values (fmt's %#v).
+func (in LoginInput) GoString() string { return in.String() }
+
+// Format prints the input without the records' values, whatever the verb.
+func (in LoginInput) Format(f fmt.State, verb rune) { formatRedacted(f, verb, in.String()) }
+
+// LogValue logs the input without the records' values (log/slog).
+func (in LoginInput) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Int("accountFields", len(in.Account)),
+		slog.Int("organizationFields", len(in.Organization)),
+		slog.Int("factFields", len(in.Facts)),
+		slog.String("now", in.Now),
+	)
 }
 
 // Login is the login gate: may this account log in now.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -195,6 +196,51 @@ func TestTypedErrors(t *testing.T) {
 		}
 	}
 }
+
+// No input that can hold a user record or a password prints or logs it, whatever the verb
+// (%v, %+v, %#v, %s, %d, %x, %q), nested in another value or through log/slog.
+func TestInputsNeverPrintAUserRecordOrAPassword(t *testing.T) {
+	const secret = "Violet-Kettle-42!x"
+	user := map[string]any{"firstName": "Ada", "password": secret}
+	inputs := []any{
+		ValidateInput{User: user, Today: today, Facts: map[string]any{"unique": secret}},
+		PasswordInput{Password: secret, User: user},
+		AuthorizeInput{Actor: user, Action: "users.update", Target: user, Change: user,
+			Directory: []any{user}, Now: now},
+		ScopeInput{Actor: user, Action: "users.read", Now: now, SQL: map[string]any{"x": secret}},
+		LoginInput{Account: user, Organization: user, Facts: user, Now: now},
+	}
+	for _, in := range inputs {
+		var texts []string
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%d", "%x", "%q", "%10.3v"} {
+			texts = append(texts, fmt.Sprintf(verb, in), fmt.Sprintf(verb, &in),
+				fmt.Sprintf(verb, []any{in}), fmt.Sprintf(verb, struct{ In any }{in}))
+		}
+		var logged strings.Builder
+		slog.New(slog.NewJSONHandler(&logged, nil)).Info("call", "input", in)
+		slog.New(slog.NewTextHandler(&logged, nil)).Info("call", "input", in)
+		texts = append(texts, fmt.Sprint(in), fmt.Sprintln(in), logged.String())
+		for _, text := range texts {
+			if strings.Contains(text, secret) || strings.Contains(text, "Ada") ||
+				strings.Contains(strings.ToLower(text), strings.ToLower(hexOf(secret))) {
+				t.Fatalf("%T printed a user record or password: %s", in, text)
+			}
+		}
+	}
+	for _, in := range []any{&ValidateInput{User: user}, &PasswordInput{Password: secret},
+		&AuthorizeInput{Actor: user}, &ScopeInput{Actor: user}, &LoginInput{Account: user}} {
+		if text := fmt.Sprintf("%+v %d", in, in); strings.Contains(text, secret) {
+			t.Fatalf("%T printed a password: %s", in, text)
+		}
+	}
+	// What is not secret still prints.
+	if text := fmt.Sprintf("%+v", ValidateInput{User: user, Today: today, Mode: "update"}); !strings.Contains(text, today) ||
+		!strings.Contains(text, "update") || !strings.Contains(text, "2 fields") {
+		t.Fatalf("ValidateInput: %s", text)
+	}
+}
+
+func hexOf(s string) string { return fmt.Sprintf("%x", s) }
 
 func TestDeadlineIsAFaultAndTheInstanceIsReplaced(t *testing.T) {
 	ctx := context.Background()
