@@ -262,9 +262,10 @@ final class ModuleInstance {
                   .map(
                       r ->
                           r.getFieldName() != null
-                              ? r.getFieldName()
-                              : String.valueOf(r.getIndex()))
-                  .collect(Collectors.joining("."))
+                              ? "." + r.getFieldName()
+                              : "[" + r.getIndex() + "]")
+                  .collect(Collectors.joining())
+                  .replaceFirst("^\\.", "")
               : "";
       WardenException x =
           new WardenException("invalid_input", path, "the request cannot be encoded as JSON", null);

@@ -446,6 +446,32 @@ class WardenTest {
     }
   }
 
+  /** A bean Jackson cannot write: its getter throws. */
+  public static final class Broken {
+    /**
+     * Never answers.
+     *
+     * @return nothing
+     */
+    public String getBad() {
+      throw new IllegalStateException("no value");
+    }
+  }
+
+  @Test
+  void aValueJacksonCannotWriteIsInvalidInputAtItsPathWithIndexesInBrackets() {
+    // The path is written as the Python and Go SDKs write it: input.user.x[1].bad.
+    Map<String, Object> ada = new HashMap<>(ADA);
+    try (Warden w = runtime.loadPreset("production-planner-pro")) {
+      WardenException e =
+          assertThrows(
+              WardenException.class,
+              () -> w.validate(with(ada, "x", List.of("ok", new Broken())), TODAY));
+      assertEquals("invalid_input", e.code());
+      assertEquals("input.user.x[1].bad", e.path());
+    }
+  }
+
   /** Each call is refused as invalid_input at its path, its reason naming why, no password. */
   private static void assertRefused(String why, Object[][] calls) {
     for (Object[] c : calls) {
