@@ -472,6 +472,32 @@ class WardenTest {
     }
   }
 
+  @Test
+  void noInputPrintsAUserRecordOrAPassword() {
+    // A guard (the inputs keep Object's toString, PasswordInput redacts its own): no input that
+    // can hold a user record or a password shows it, nor does any of their builders.
+    String secret = "Violet-Kettle-42!x";
+    Map<String, Object> user = Map.of("firstName", "Ada", "password", secret);
+    Object[] inputs = {
+      ValidateInput.builder(user, TODAY).facts(user),
+      ValidateInput.builder(user, TODAY).facts(user).build(),
+      PasswordInput.builder(secret).user(user),
+      PasswordInput.builder(secret).user(user).build(),
+      AuthorizeInput.builder(user, "users.read", user, NOW),
+      AuthorizeInput.builder(user, "users.read", user, NOW).build(),
+      ScopeInput.builder(user, "users.read", NOW),
+      ScopeInput.builder(user, "users.read", NOW).build(),
+      TransitionInput.builder(user, NOW),
+      TransitionInput.builder(user, NOW).build(),
+      LoginInput.builder(user, NOW).facts(user),
+      LoginInput.builder(user, NOW).facts(user).build(),
+    };
+    for (Object in : inputs) {
+      String text = in.toString() + " " + String.valueOf(in) + " " + String.format("%s", in);
+      assertFalse(text.contains(secret) || text.contains("Ada"), text);
+    }
+  }
+
   /** Each call is refused as invalid_input at its path, its reason naming why, no password. */
   private static void assertRefused(String why, Object[][] calls) {
     for (Object[] c : calls) {
