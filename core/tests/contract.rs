@@ -243,3 +243,36 @@ fn messages_give_human_durations() {
     );
     assert_eq!(human_duration(90_000, Lang::Fr), "1 jour 1 heure");
 }
+
+/// An input error names the path and the kind of value, never the value: not a number
+/// given as a password, nor any part of a string holding quotes of either kind, on the
+/// text path and the value path alike.
+#[test]
+fn input_errors_never_repeat_the_value() {
+    for (input, path, secret) in [
+        (
+            json!({"password": 31_415_926_535_u64}),
+            "input.password",
+            "31415926535",
+        ),
+        (
+            json!({"password": "Tr0ub4dor&3x!", "mfa": "ab `cd\" ef"}),
+            "input.mfa",
+            "ab",
+        ),
+        (
+            json!({"password": "Tr0ub4dor&3x!", "mfa": "x\" `y, expected z"}),
+            "input.mfa",
+            "x\"",
+        ),
+    ] {
+        let request = json!({"preset": "crm", "op": "password", "input": input});
+        let e = eval(request.clone()).unwrap_err();
+        assert_eq!(e.path(), Some(path), "{e}");
+        let text = api::evaluate_text(&request.to_string()).unwrap_err();
+        for message in [e.to_string(), text] {
+            assert!(!message.contains(secret), "{message}");
+            assert!(message.contains("invalid type: "), "{message}");
+        }
+    }
+}

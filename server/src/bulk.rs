@@ -357,13 +357,16 @@ pub async fn run(
     }
     let supers = store::active_super_admins(&mut conn, &tenant.id, &tenant.policy).await?;
     let supers_left = std::sync::atomic::AtomicI64::new(supers);
-    let facts = |bookings: Option<u32>, approvals: Option<u32>, sole: Vec<String>| {
-        users::HeldFacts {
-            supers,
-            sole_holder_of: sole,
-        }
-        .facts(bookings, approvals)
-    };
+    // The kernel's `activeSuperAdmins` for an item on `target`: the count, the target added
+    // when its organisation leaves it out (`store::super_admins_fact`).
+    let facts =
+        |bookings: Option<u32>, approvals: Option<u32>, sole: Vec<String>, out_of_reach: bool| {
+            users::HeldFacts {
+                supers: supers + i64::from(out_of_reach),
+                sole_holder_of: sole,
+            }
+            .facts(bookings, approvals)
+        };
     // The users the request's status changes, deletions and role withdrawals may take
     // away: no item's `soleHolderOf` counts them as holders (counted even when their own
     // item ends refused: the safe side), so one request cannot take every holder of a
@@ -400,6 +403,12 @@ pub async fn run(
             Item::Delete { .. } => Some(Lifecycle::Deletion),
             Item::Roles { .. } | Item::Import { .. } => None,
         };
+        let out_of_reach = match (question, target) {
+            (Some(_), Some(u)) => {
+                store::super_admin_out_of_reach(&mut conn, &tenant.policy, u).await?
+            }
+            _ => false,
+        };
         let sole = match question {
             Some(q) => {
                 sole_holder(
@@ -430,7 +439,7 @@ pub async fn run(
                 until: None,
                 duration_days: *duration_days,
                 duration_minutes: *duration_minutes,
-                facts: facts(*active_bookings, *pending_approvals, sole),
+                facts: facts(*active_bookings, *pending_approvals, sole, out_of_reach),
             },
             Item::Roles { add, remove, .. } => {
                 // The guards of what the change takes away, as an edit of the roles reads
@@ -458,7 +467,7 @@ pub async fn run(
             } => BulkItem::Delete {
                 target: account,
                 mode: *mode,
-                facts: facts(*active_bookings, None, sole),
+                facts: facts(*active_bookings, None, sole, out_of_reach),
             },
             Item::Import { user } => BulkItem::Import {
                 user: user.clone(),
@@ -553,6 +562,7 @@ pub async fn run(
                     confirmed: body.confirmed,
                     plugins: reports,
                     supers: &supers_left,
+                    removed: std::sync::atomic::AtomicBool::new(false),
                 };
                 let target_id = target.as_ref().map(|u| u.id.clone());
                 let decided = decided.get(index).and_then(Option::as_ref);
@@ -577,9 +587,9 @@ pub async fn run(
                         // again in a new transaction that carries on the batch.
                         Err(e) if e.is_conflict(CONTENTION) && attempt < MAX_ATTEMPTS => {
                             sp.rollback().await?;
-                            std::mem::replace(&mut tx, app.db.begin_write().await?)
-                                .commit()
-                                .await?;
+                            ctx.forget_removed();
+                            tx.commit().await?;
+                            tx = app.db.begin_write().await?;
                             attempt += 1;
                         }
                         executed => break (sp, executed),
@@ -588,6 +598,7 @@ pub async fn run(
                 match executed {
                     Ok(id) => {
                         sp.commit().await?;
+                        ctx.count_removed();
                         out.insert("outcome".into(), "committed".into());
                         if let Some(id) = id {
                             out.insert("target".into(), id.into());
@@ -599,6 +610,7 @@ pub async fn run(
                     }
                     Err(e) => {
                         sp.rollback().await?;
+                        ctx.forget_removed();
                         out.insert("outcome".into(), "failed".into());
                         out.insert("reason".into(), failure_reason(&e).into());
                         // Decided on a replaced policy: the instance reads the new one for
@@ -609,9 +621,11 @@ pub async fn run(
                         // Every item was decided on the users as they were before the
                         // request: an earlier item's change makes a later one on the same
                         // user stale, and the report says which.
-                        if let (ApiError::Conflict { .. }, Some(first)) =
-                            (&e, target_id.and_then(|t| changed_by.get(&t).copied()))
-                        {
+                        if let (ApiError::Conflict { .. }, false, Some(first)) = (
+                            &e,
+                            e.is_conflict(CONTENTION),
+                            target_id.and_then(|t| changed_by.get(&t).copied()),
+                        ) {
                             out.insert("sameTargetAs".into(), first.into());
                             out.insert(
                                 "message".into(),
@@ -987,6 +1001,10 @@ struct Exec<'a> {
     /// The tenant's active super administrators: the count the kernel decided the request
     /// on, less those the committed items removed.
     supers: &'a std::sync::atomic::AtomicI64,
+    /// Whether the item being executed took an active super administrator away: counted
+    /// in `supers` once it commits ([`Exec::count_removed`]), forgotten when it is rolled
+    /// back ([`Exec::forget_removed`]).
+    removed: std::sync::atomic::AtomicBool,
 }
 
 impl Exec<'_> {
@@ -1002,9 +1020,23 @@ impl Exec<'_> {
         if store::recheck_super_admins(conn, &self.caller.tenant.policy, before, after, left)
             .await?
         {
-            self.supers.store(left - 1, Relaxed);
+            self.removed.store(true, Relaxed);
         }
         Ok(())
+    }
+
+    /// The item committed: a super administrator it took away leaves the count.
+    fn count_removed(&self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.removed.swap(false, Relaxed) {
+            self.supers.fetch_sub(1, Relaxed);
+        }
+    }
+
+    /// The item was rolled back: what it took away is still there.
+    fn forget_removed(&self) {
+        self.removed
+            .store(false, std::sync::atomic::Ordering::Relaxed);
     }
 
     async fn audit(
@@ -1247,11 +1279,11 @@ async fn execute(
                 u.password_hash = Some(users::hash(&tenant.policy, p).await?);
                 u.password_changed_at = Some(x.at);
             }
+            store::hold_references(conn, &tenant.id, &d.checks).await?;
             store::insert_user(conn, &u, x.at).await.map_err(dup)?;
             store::set_keys(conn, &tenant.id, &u.id, &d.checks)
                 .await
                 .map_err(dup)?;
-            store::hold_references(conn, &tenant.id, &d.checks).await?;
             store::sync_roles(conn, &tenant.id, &u.id, &u.roles, &[], &actor.id, x.at).await?;
             store::sync_groups(conn, &tenant.id, &u.id, &u.groups, &[], &actor.id, x.at).await?;
             x.audit(

@@ -228,7 +228,6 @@ impl Db {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
         migrator.run(&pool).await?;
-        crate::store::fill_search_column(&pool).await?;
         Ok(Db {
             pool,
             backend,

@@ -150,13 +150,24 @@ pub async fn failed(
     id: &str,
     at: Timestamp,
 ) -> Result<Option<LockoutState>, ApiError> {
-    match failed_under(app, tenant, id, at).await {
-        Err(ApiError::StalePolicy { .. }) => {
-            let fresh = current(app, tenant).await?;
-            failed_under(app, &fresh, id, at).await
+    let mut fresh: Option<std::sync::Arc<Tenant>> = None;
+    for attempt in 0..2 {
+        let under = fresh.as_deref().unwrap_or(tenant);
+        match failed_under(app, under, id, at).await {
+            Err(ApiError::StalePolicy { .. }) if attempt == 0 => {
+                fresh = Some(current(app, tenant).await?);
+            }
+            Err(e) if e.is_conflict(crate::error::CONTENTION) && attempt == 0 => {}
+            // Raced again: the failure goes uncounted rather than answered 409, which
+            // would tell the caller that the login exists (an unknown one answers 401).
+            Err(e @ (ApiError::StalePolicy { .. } | ApiError::Conflict { .. })) => {
+                tracing::warn!(error = %e, "a failed sign-in was not counted: raced twice");
+                return Ok(None);
+            }
+            other => return other,
         }
-        other => other,
     }
+    Ok(None)
 }
 
 /// The tenant's policy as stored now, after `stale` was found replaced.

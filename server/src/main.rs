@@ -56,8 +56,9 @@ enum Command {
         db_acquire_timeout: u64,
         /// Seconds a stopping server (SIGTERM, Ctrl-C) waits, once its requests are answered,
         /// for the bulk operations and imports still running after their callers went away;
-        /// an import cut there is marked `interrupted` at the next start.
-        #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(0..=3600))]
+        /// an import cut there is marked `interrupted` at the next start. Keep it below the
+        /// orchestrator's own grace period (Kubernetes: 30 s); a second signal stops at once.
+        #[arg(long, default_value_t = 25, value_parser = clap::value_parser!(u64).range(0..=3600))]
         shutdown_grace: u64,
         /// Deliver outbox messages (obligations that leave the directory) as JSON POSTs to
         /// this http:// URL; default: log them as structured events (target
@@ -207,6 +208,16 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 .map_err(|e| format!("listen on {listen}: {e}"))?;
             let bound = listener.local_addr().map_err(|e| e.to_string())?;
             println!("warden-server listening on http://{bound}/");
+            // Rows without their search text (written before it existed): given it in the
+            // background; a search reads them as candidates meanwhile.
+            let pool = app.db.pool().clone();
+            tokio::spawn(async move {
+                match warden_server::store::fill_search_column(&pool).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(users = n, "search text written for stored users"),
+                    Err(e) => tracing::warn!(error = %e, "writing stored users' search text"),
+                }
+            });
             let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
             let worker = warden_server::outbox::Worker::new(app.db.clone(), sink);
             let outbox = tokio::spawn(worker.run(std::time::Duration::from_secs(2), async {
@@ -217,9 +228,13 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 .with_graceful_shutdown(warden_server::ops::shutdown_signal())
                 .await
                 .map_err(|e| e.to_string())?;
-            let running = state
-                .finish_jobs(std::time::Duration::from_secs(shutdown_grace))
-                .await;
+            let running = tokio::select! {
+                n = state.finish_jobs(std::time::Duration::from_secs(shutdown_grace)) => n,
+                () = warden_server::ops::shutdown_signal() => {
+                    warden_server::app::MAX_RUNNING_JOBS
+                        .saturating_sub(state.jobs.available_permits())
+                }
+            };
             if running > 0 {
                 tracing::warn!(
                     jobs = running,

@@ -443,8 +443,8 @@ pub async fn delete(
         return Err(ApiError::NotFound);
     };
     // The row locked before its members are counted (PostgreSQL): a user write into the
-    // organisation holds it (`store::hold_references`), so one of the two waits for the
-    // other and sees it; SQLite's writers are one at a time already.
+    // organisation holds it `FOR KEY SHARE` (`store::hold_references`), so one of the two
+    // waits for the other and sees it; SQLite's writers are one at a time already.
     if tx.backend_name() == "PostgreSQL" {
         sqlx::query("SELECT id FROM organizations WHERE tenant_id = $1 AND id = $2 FOR UPDATE")
             .bind(&tenant.id)

@@ -269,13 +269,31 @@ pub async fn user_by_login(
     tenant: &str,
     login: &str,
 ) -> Result<Option<UserRow>, sqlx::Error> {
-    let id: Option<String> = sqlx::query_scalar(
-        "SELECT user_id FROM user_keys WHERE tenant_id = $1 AND field IN ('email', 'username') AND key = $2 ORDER BY field LIMIT 1",
-    )
-    .bind(tenant)
-    .bind(login.trim().to_lowercase())
-    .fetch_optional(&mut *conn)
-    .await?;
+    // The key as uniqueness stores it (lower case, NFC); an e-mail address as the field
+    // stores it (an internationalised domain in A-labels, `xn--`), when it is one; a key
+    // stored before keys were in NFC, lower case only. A key is a stored value exactly,
+    // so trying the three finds no one else.
+    let login = login.trim();
+    let mut keys = vec![warden_core::validate::unique_key(login)];
+    let email = warden_core::checks::email::EmailOptions { allow_idn: true };
+    if let Ok(address) = warden_core::checks::email::normalize_email(login, email) {
+        keys.push(warden_core::validate::unique_key(&address));
+    }
+    keys.push(login.to_lowercase());
+    keys.dedup();
+    let mut id: Option<String> = None;
+    for k in &keys {
+        id = sqlx::query_scalar(
+            "SELECT user_id FROM user_keys WHERE tenant_id = $1 AND field IN ('email', 'username') AND key = $2 ORDER BY field LIMIT 1",
+        )
+        .bind(tenant)
+        .bind(k)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if id.is_some() {
+            break;
+        }
+    }
     match id {
         Some(id) => user(conn, tenant, &id).await,
         None => Ok(None),
@@ -511,23 +529,28 @@ pub async fn ancestors(
         .collect()
 }
 
-/// Gives the rows written before the `search` column (or by an older server since) their
-/// search text (`users::search_column`), a batch per transaction; how many.
+/// Gives the rows written before the `search` column (or inserted by an older server
+/// since) their search text (`users::search_column`), 500 rows per transaction, walking
+/// the table once by id; how many. A serving instance runs it in the background after it
+/// starts listening: until a row has its text, a search reads it as a candidate that its
+/// own check decides.
 ///
 /// # Errors
 /// Database errors.
 pub async fn fill_search_column(pool: &sqlx::AnyPool) -> Result<u64, sqlx::Error> {
     let mut filled = 0;
+    let mut after = String::new();
     loop {
         let mut tx = pool.begin().await?;
         let rows: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT tenant_id, id, document FROM users WHERE search IS NULL ORDER BY tenant_id, id LIMIT 500",
+            "SELECT tenant_id, id, document FROM users WHERE id > $1 AND search IS NULL ORDER BY id LIMIT 500",
         )
+        .bind(&after)
         .fetch_all(&mut *tx)
         .await?;
-        if rows.is_empty() {
+        let Some(last) = rows.last().map(|r| r.1.clone()) else {
             return Ok(filled);
-        }
+        };
         for (tenant, id, document) in rows {
             // A document that is not an object has no values to search in.
             let document: Map<String, Value> = serde_json::from_str(&document).unwrap_or_default();
@@ -542,6 +565,7 @@ pub async fn fill_search_column(pool: &sqlx::AnyPool) -> Result<u64, sqlx::Error
             .rows_affected();
         }
         tx.commit().await?;
+        after = last;
     }
 }
 
@@ -766,10 +790,13 @@ pub async fn set_keys(
 /// Holds, until the transaction ends, what a decision found existing (its
 /// [`CheckKind::Exists`] checks: the organisation a user is in, the live user a field
 /// names), and refuses the write when one went away since the facts were read: an
-/// organisation deleted, a user deleted, while the change was being decided. On
-/// PostgreSQL each row is locked `FOR SHARE`, so a deletion deciding after this (which
-/// locks the row for update before it counts what refers to it) waits for the write and
-/// sees it; SQLite's writers are one at a time already.
+/// organisation deleted, a user deleted, while the change was being decided. Called
+/// first in the write's transaction, before the user's own row is written (the order
+/// every writer takes: what is referenced, then the user). On PostgreSQL an organisation
+/// is locked `FOR KEY SHARE` (its deletion, which locks the row `FOR UPDATE` before it
+/// counts the members, waits for the write and sees it; its deactivation, a plain update,
+/// does not wait) and a user `FOR SHARE` (its deletion is an update); SQLite's writers are
+/// one at a time already.
 ///
 /// # Errors
 /// 409 `stale_user` naming the reference that went away; database errors.
@@ -778,23 +805,22 @@ pub async fn hold_references(
     tenant: &str,
     checks: &[Check],
 ) -> Result<(), ApiError> {
-    let lock = if conn.backend_name() == "PostgreSQL" {
-        " FOR SHARE"
-    } else {
-        ""
-    };
+    let pg = conn.backend_name() == "PostgreSQL";
     for c in checks.iter().filter(|c| c.kind == CheckKind::Exists) {
-        let (sql, what) = if names_organization(c) {
+        let (sql, lock, what) = if names_organization(c) {
             (
                 "SELECT id FROM organizations WHERE tenant_id = $1 AND id = $2",
+                " FOR KEY SHARE",
                 "organisation",
             )
         } else {
             (
                 "SELECT id FROM users WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL",
+                " FOR SHARE",
                 "user",
             )
         };
+        let lock = if pg { lock } else { "" };
         let held: Option<String> = sqlx::query_scalar(&format!("{sql}{lock}"))
             .bind(tenant)
             .bind(&c.key)
@@ -1208,14 +1234,21 @@ pub async fn super_admins_fact(
     target: &UserRow,
 ) -> Result<i64, sqlx::Error> {
     let counted = active_super_admins(conn, &target.tenant, policy).await?;
-    let kernel_counts = active_super_admin(target, &policy.login_statuses());
-    Ok(
-        if kernel_counts && out_of_reach(conn, policy, target).await? {
-            counted + 1
-        } else {
-            counted
-        },
-    )
+    Ok(counted + i64::from(super_admin_out_of_reach(conn, policy, target).await?))
+}
+
+/// Whether `u` is an active super administrator by its status, as the kernel counts one,
+/// that [`active_super_admins`] leaves out (its organisation inactive): what
+/// [`super_admins_fact`] adds to the count for a decision on `u`.
+///
+/// # Errors
+/// Database errors.
+pub async fn super_admin_out_of_reach(
+    conn: &mut AnyConnection,
+    policy: &warden_core::Policy,
+    u: &UserRow,
+) -> Result<bool, sqlx::Error> {
+    Ok(active_super_admin(u, &policy.login_statuses()) && out_of_reach(conn, policy, u).await?)
 }
 
 /// Whether the row is an active super administrator, as [`active_super_admins`] counts
@@ -1283,9 +1316,11 @@ pub async fn organization_active(
 }
 
 /// [`organization_active`] with the organisation's row locked until the transaction ends
-/// (PostgreSQL; SQLite's writers are one at a time already): a write that moves a user
-/// into the organisation is then ordered against its deactivation, which updates that
-/// row before it ends its users' sessions, so one of the two always sees the other.
+/// (PostgreSQL, `FOR NO KEY UPDATE`, as the deactivation's own update locks it, and
+/// compatible with the `FOR KEY SHARE` of [`hold_references`]; SQLite's writers are one at
+/// a time already): a write that moves a user into the organisation is then ordered
+/// against its deactivation, which updates that row before it ends its users' sessions,
+/// so one of the two always sees the other.
 ///
 /// # Errors
 /// Database errors.
@@ -1298,7 +1333,7 @@ pub async fn organization_active_locked(
         return organization_active(conn, tenant, id).await;
     }
     let v: Option<i64> = sqlx::query_scalar(
-        "SELECT active FROM organizations WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+        "SELECT active FROM organizations WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE",
     )
     .bind(tenant)
     .bind(id)

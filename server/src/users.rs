@@ -1451,9 +1451,9 @@ pub async fn create_item(
     let audit = Audit { caller, request_id };
     let mut tx = app.db.begin_write().await?;
     let written: Result<(), ApiError> = async {
+        store::hold_references(&mut tx, &tenant.id, &decision.checks).await?;
         store::insert_user(&mut tx, &u, at).await?;
         store::set_keys(&mut tx, &tenant.id, &u.id, &decision.checks).await?;
-        store::hold_references(&mut tx, &tenant.id, &decision.checks).await?;
         store::sync_roles(&mut tx, &tenant.id, &u.id, &u.roles, &[], &actor.id, at).await?;
         store::sync_groups(&mut tx, &tenant.id, &u.id, &u.groups, &[], &actor.id, at).await?;
         audit
@@ -2246,6 +2246,7 @@ pub async fn update(
     let mut tx = app.db.begin_write().await?;
     let password_set = after.password_hash != before.password_hash;
     let written: Result<Vec<Value>, ApiError> = async {
+        store::hold_references(&mut tx, &tenant.id, &decision.checks).await?;
         let mut done = apply_obligations(&mut tx, &mut after, &obligations, &actor.id, at).await?;
         let into_inactive = moved_into_inactive(&mut tx, tenant, &before, &after).await?;
         if password_set || into_inactive {
@@ -2256,7 +2257,6 @@ pub async fn update(
             keep_a_super_admin(&mut tx, tenant, lang).await?;
         }
         store::set_keys(&mut tx, &tenant.id, &after.id, &decision.checks).await?;
-        store::hold_references(&mut tx, &tenant.id, &decision.checks).await?;
         store::sync_roles(
             &mut tx, &tenant.id, &after.id, &added, &removed, &actor.id, at,
         )

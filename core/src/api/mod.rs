@@ -345,10 +345,15 @@ fn without_value(message: &str) -> String {
             continue;
         };
         let (unexpected, expected) = rest.split_at(at);
-        let kind = unexpected
-            .split_once(" `")
-            .or_else(|| unexpected.split_once(" \""))
-            .map_or(unexpected, |(kind, _)| kind);
+        // Up to whichever quote opens the value first (a string's own text may hold the
+        // other).
+        let open = [unexpected.find(" `"), unexpected.find(" \"")]
+            .into_iter()
+            .flatten()
+            .min();
+        let kind = open
+            .and_then(|at| unexpected.get(..at))
+            .unwrap_or(unexpected);
         return format!("{lead}{kind}{expected}");
     }
     message.to_owned()

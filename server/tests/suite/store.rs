@@ -1350,8 +1350,121 @@ async fn a_super_admin_out_of_reach_can_be_removed(env: &Env) {
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["user"]["superAdmin"], false, "{v}");
+    // The same through a bulk request.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_ada,
+            Some(json!({"firstName": "Zia", "lastName": "Super", "email": "zia.super@planner.example", "password": "Violet-Kettle-42!x", "organization": "plant-b", "superAdmin": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let zia = v["user"]["id"].as_str().unwrap().to_owned();
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{zia}"),
+            &as_ada,
+            Some(json!({"organization": "west"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_ada,
+            Some(
+                json!({"items": [{"op": "status", "id": zia, "to": "inactive", "reason": "left"}]}),
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["results"][0]["outcome"], "committed", "{v}");
 }
 on_both!(a_super_admin_out_of_reach_can_be_removed);
+
+/// An organisation's deletion while a write into it is being committed (held open here,
+/// the organisation held as a user write holds it): the deletion waits for the write, then
+/// counts its user, and is refused `organization_in_use`.
+async fn an_organisation_is_not_deleted_under_a_write_into_it(env: &Env) {
+    let users = env.demo(PPP).await;
+    let (ada, bob) = (demo_user(&users, "admin"), demo_user(&users, "bob"));
+    let key = env.key(PPP, "service").await;
+    let as_ada = Auth::key(&key, &ada.id);
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/organizations",
+            &as_ada,
+            Some(json!({"id": "kept", "name": "Kept"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let mut tx = env.app.db.begin_write().await.unwrap();
+    let checks = [warden_core::validate::Check {
+        check: "organization_exists".into(),
+        kind: warden_core::validate::CheckKind::Exists,
+        field: "organization".into(),
+        key: "kept".into(),
+        within: None,
+        answered: true,
+    }];
+    store::hold_references(&mut tx, PPP, &checks).await.unwrap();
+    sqlx::query("UPDATE users SET organization_id = $1 WHERE id = $2")
+        .bind("kept")
+        .bind(&bob.id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let delete = env.call(Method::DELETE, "/api/v1/organizations/kept", &as_ada, None);
+    let release = async {
+        tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+        tx.commit().await.unwrap();
+    };
+    let ((s, v, _), ()) = tokio::join!(delete, release);
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert!(v.to_string().contains("organization_in_use"), "{v}");
+}
+on_both!(an_organisation_is_not_deleted_under_a_write_into_it);
+
+/// A login spelt in another Unicode form than it was stored in (a decomposed accent in
+/// an internationalised domain, which this tenant's policy allows) signs in: logins are
+/// looked up by the key uniqueness stores.
+async fn a_login_is_found_whatever_its_unicode_spelling(env: &Env) {
+    let users = env.demo(PPP).await;
+    env.edit_policy(PPP, |doc| {
+        doc["fields"]["email"]["idn"] = json!(true);
+    })
+    .await;
+    let ada = demo_user(&users, "admin");
+    let key = env.key(PPP, "service").await;
+    let as_ada = Auth::key(&key, &ada.id);
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_ada,
+            Some(json!({"firstName": "Ana", "lastName": "Caf\u{e9}", "email": "ana@caf\u{e9}.example", "password": "Violet-Kettle-42!x", "organization": "plant-b", "roles": ["regular"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    for login in [
+        "ana@caf\u{e9}.example",
+        "ANA@CAFE\u{301}.EXAMPLE",
+        "ana@cafe\u{301}.example",
+        "ana@xn--caf-dma.example",
+    ] {
+        assert!(
+            env.sign_in(PPP, login, "Violet-Kettle-42!x")
+                .await
+                .is_some(),
+            "{login}"
+        );
+    }
+}
+on_both!(a_login_is_found_whatever_its_unicode_spelling);
 
 /// An anonymising deletion erases the user's personal data from the audit entries about
 /// them (the records as they were), its own entry included, and lists what it erased;
