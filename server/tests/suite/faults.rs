@@ -120,6 +120,37 @@ fn http(
     (status, json)
 }
 
+/// An import of `rows` new users of hr-platform under `manager`, as CSV.
+fn import_csv(manager: &str, rows: usize) -> String {
+    let mut csv = String::from("firstName,lastName,email,jobTitle,manager,status,organization\n");
+    for i in 0..rows {
+        csv.push_str(&format!(
+            "Imp,Row{i},imp.row{i}@company.com,Software Engineer,{manager},active,company\n"
+        ));
+    }
+    csv
+}
+
+/// Waits (at most 120 s) until a running import has committed some items, well before
+/// its end.
+async fn some_items_committed(env: &Env) {
+    let start = Instant::now();
+    loop {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM import_items")
+            .fetch_one(env.app.db.pool())
+            .await
+            .unwrap();
+        if n >= 25 {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "the import did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn kill_during_import(env: &Env) {
     const ROWS: usize = 3000;
     let users = env.demo(HR).await;
@@ -129,12 +160,7 @@ async fn kill_during_import(env: &Env) {
     let before_users = env
         .scalar("SELECT COUNT(*) FROM users WHERE tenant_id = $1", HR)
         .await;
-    let mut csv = String::from("firstName,lastName,email,jobTitle,manager,status,organization\n");
-    for i in 0..ROWS {
-        csv.push_str(&format!(
-            "Imp,Row{i},imp.row{i}@company.com,Software Engineer,{manager},active,company\n"
-        ));
-    }
+    let csv = import_csv(&manager, ROWS);
 
     let server = start_server(&env.url);
     let addr = server.addr.clone();
@@ -154,21 +180,7 @@ async fn kill_during_import(env: &Env) {
         )
     });
     // Kill once some items are committed, well before the end.
-    let start = Instant::now();
-    loop {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM import_items")
-            .fetch_one(env.app.db.pool())
-            .await
-            .unwrap();
-        if n >= 25 {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "the import did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    some_items_committed(env).await;
     drop(server); // SIGKILL
     let (status, _) = import.join().unwrap();
     assert_ne!(status, 200, "the import was cut short");
@@ -444,12 +456,7 @@ async fn sigterm_waits_for_a_detached_import(env: &Env) {
     let hr = demo_user(&users, "hr").clone();
     let manager = demo_user(&users, "manager").id.clone();
     let key = env.key(HR, "service").await;
-    let mut csv = String::from("firstName,lastName,email,jobTitle,manager,status,organization\n");
-    for i in 0..ROWS {
-        csv.push_str(&format!(
-            "Imp,Row{i},imp.row{i}@company.com,Software Engineer,{manager},active,company\n"
-        ));
-    }
+    let csv = import_csv(&manager, ROWS);
     let mut server = start_server_with(&env.url, &["--shutdown-grace", "300"]);
     let mut s = std::net::TcpStream::connect(&server.addr).unwrap();
     write!(
@@ -461,21 +468,7 @@ async fn sigterm_waits_for_a_detached_import(env: &Env) {
         csv.len()
     )
     .unwrap();
-    let start = Instant::now();
-    loop {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM import_items")
-            .fetch_one(env.app.db.pool())
-            .await
-            .unwrap();
-        if n >= 25 {
-            break;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(120),
-            "the import did not start"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    some_items_committed(env).await;
     drop(s); // The caller goes away.
     let term = Command::new("kill")
         .args(["-TERM", &server.child.id().to_string()])

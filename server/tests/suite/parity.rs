@@ -392,7 +392,7 @@ on_both!(a_query_an_operation_does_not_take_is_refused);
 /// matches the values' lower-cased text (`users.search`), not the record's JSON, so a
 /// search of letters beyond ASCII, or of a field's name, does not read pages of users it
 /// then drops (an empty page with a cursor). Rows without their search text (written
-/// before the column) are still found, and given it when the server connects.
+/// before the column) are still found, and given it when a server starts.
 async fn a_search_page_holds_what_it_finds(env: &Env) {
     let users = env.demo(HR).await;
     let hr = demo_user(&users, "hr");
