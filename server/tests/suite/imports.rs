@@ -339,6 +339,40 @@ async fn a_preview_answers_a_scoped_key_in_its_scope(env: &Env) {
 }
 on_both!(a_preview_answers_a_scoped_key_in_its_scope);
 
+/// A JSON Lines row that names a key twice is refused as a JSON body is: which value
+/// counts would be up to each reader, so the line is named and nothing is imported
+/// (preview or commit).
+async fn a_jsonl_row_with_a_key_twice_is_refused(env: &Env) {
+    let users = crm(env).await;
+    let admin = demo_user(&users, "admin");
+    let key = env.key(CRM, "service").await;
+    let as_admin = Auth::key(&key, &admin.id);
+    let twice =
+        r#"{"firstName": "Eve", "email": "eve@crm.example", "email": "mallory@crm.example"}"#;
+    let file = format!("{}\n{twice}\n", crm_row("Dana", "acme", "EMP-00077"));
+    let before = env
+        .scalar("SELECT COUNT(*) FROM users WHERE tenant_id = $1", CRM)
+        .await;
+    for path in [
+        "/api/v1/imports?format=jsonl",
+        "/api/v1/imports?format=jsonl&commit=true",
+    ] {
+        let (s, v, _) = env
+            .call_raw(Method::POST, path, &as_admin, Some(file.clone()))
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+        assert_eq!(v["code"], "duplicate_key", "{v}");
+        let message = v["message"].as_str().unwrap();
+        assert!(message.starts_with("line 2: "), "{message}");
+        assert!(message.contains("`email`"), "{message}");
+    }
+    let after = env
+        .scalar("SELECT COUNT(*) FROM users WHERE tenant_id = $1", CRM)
+        .await;
+    assert_eq!(after, before, "nothing imported");
+}
+on_both!(a_jsonl_row_with_a_key_twice_is_refused);
+
 /// A row naming a company or a manager the directory does not have is refused by the
 /// preview with the commit's `unknown_reference`; one naming existing ones is valid.
 async fn a_preview_answers_references_as_the_commit(env: &Env) {
