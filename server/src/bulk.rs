@@ -10,7 +10,11 @@
 //! from the directory, never from the body) and answers the kernel's questions (active
 //! super administrators, uniqueness and existence checks of imported records, the manager
 //! chains for `team` scopes). One write transaction per batch; each item runs inside a
-//! savepoint, so a failed item is rolled back alone and its batch goes on.
+//! savepoint, so a failed item is rolled back alone and its batch goes on. An item the
+//! database rolls back to break a deadlock (PostgreSQL: a batch holds the tenant's audit
+//! chain from its first item on, while single writes lock their user first) is tried
+//! again (three attempts at most) after the batch so far commits, in a new transaction
+//! that carries the batch on.
 //!
 //! The tenant's plugins judge every item the kernel allowed, as the single-item routes
 //! have them judge the same write: an import is validated (and authorized as the policy's
