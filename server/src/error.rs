@@ -430,7 +430,8 @@ impl From<sqlx::Error> for ApiError {
             // meanwhile holds the value (the database is the final arbiter).
             sqlx::Error::Database(ref d) if d.is_unique_violation() => {
                 tracing::info!(error = %e, "unique value taken meanwhile");
-                conflict(
+                ApiError::conflict(
+                    "id",
                     TAKEN,
                     "a value this write holds as unique was taken by another write committed while it was being decided; nothing was written: read again and retry",
                 )
@@ -439,7 +440,8 @@ impl From<sqlx::Error> for ApiError {
             // failure (class 40): nothing was written, and the same write may succeed now.
             sqlx::Error::Database(ref d) if d.code().is_some_and(|c| c.starts_with("40")) => {
                 tracing::info!(error = %e, "write rolled back by contention");
-                conflict(
+                ApiError::conflict(
+                    "id",
                     CONTENTION,
                     "the write met others writing the same rows at once and was rolled back; nothing was written: send it again",
                 )
@@ -457,18 +459,18 @@ pub const TAKEN: &str = "taken";
 /// again.
 pub const CONTENTION: &str = "contention";
 
-/// A 409 about the write as a whole (field `id`).
-fn conflict(code: &str, message: &str) -> ApiError {
-    ApiError::Conflict {
-        errors: vec![FieldError {
-            field: "id".into(),
-            code: code.into(),
-            message: message.into(),
-        }],
-    }
-}
-
 impl ApiError {
+    /// A 409 with one problem: `field`, a stable `code` and the reason.
+    pub fn conflict(field: &str, code: &str, message: impl Into<String>) -> ApiError {
+        ApiError::Conflict {
+            errors: vec![FieldError {
+                field: field.into(),
+                code: code.into(),
+                message: message.into(),
+            }],
+        }
+    }
+
     /// Whether this is a 409 with `code` ([`TAKEN`], [`CONTENTION`], ...).
     pub fn is_conflict(&self, code: &str) -> bool {
         matches!(self, ApiError::Conflict { errors } if errors.iter().any(|e| e.code == code))

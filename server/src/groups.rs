@@ -18,7 +18,7 @@ use warden_core::{Lang, Timestamp};
 
 use crate::app::{App, now};
 use crate::auth::Caller;
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use crate::organizations::audit_entry;
 use crate::store::{self, UserRow};
 use crate::users::{self, ListQuery};
@@ -50,16 +50,14 @@ fn unknown_group(id: &str) -> ApiError {
 
 /// The refusal of a membership change in dynamic group `id` (409 `dynamic_group`).
 pub(crate) fn dynamic_group(id: &str) -> ApiError {
-    ApiError::Conflict {
-        errors: vec![FieldError {
-            field: "group".into(),
-            code: "dynamic_group".into(),
-            message: format!(
-                "`{}` is a dynamic group: its members are those meeting its rule; they are not assigned",
-                id.chars().take(64).collect::<String>()
-            ),
-        }],
-    }
+    ApiError::conflict(
+        "group",
+        "dynamic_group",
+        format!(
+            "`{}` is a dynamic group: its members are those meeting its rule; they are not assigned",
+            id.chars().take(64).collect::<String>()
+        ),
+    )
 }
 
 /// Whether `id` is a dynamic group (`Err` for an undeclared one).

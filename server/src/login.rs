@@ -133,6 +133,33 @@ fn system_record(
     }
 }
 
+/// Runs a login's write (`$write`, with `$t` the tenant it is decided under) under
+/// `$tenant`'s policy, and once more when it lost a race: under the policy as stored now
+/// when it was replaced meanwhile (409 `stale_policy`), or as it was when the database
+/// rolled it back to break a deadlock (409 `contention`). A macro: a generic taking an
+/// async closure that borrows the tenant would not make a `Send` future.
+macro_rules! raced_once {
+    ($app:expr, $tenant:expr, |$t:ident| $write:expr) => {{
+        let first = {
+            let $t: &Tenant = $tenant;
+            $write.await
+        };
+        match first {
+            Err(ApiError::StalePolicy { .. }) => {
+                $app.forget_tenant(&$tenant.id).await;
+                let fresh = $app.tenant(&$tenant.id).await?;
+                let $t: &Tenant = &fresh;
+                $write.await
+            }
+            Err(e) if e.is_conflict(crate::error::CONTENTION) => {
+                let $t: &Tenant = $tenant;
+                $write.await
+            }
+            other => other,
+        }
+    }};
+}
+
 /// Records a failed login at `at`. When the kernel's lockout now says locked and the
 /// policy stores locks as a status, the status is written (temporary until the lock ends,
 /// or with no end for a permanent lock) with its audit entry, in the same transaction.
@@ -150,30 +177,15 @@ pub async fn failed(
     id: &str,
     at: Timestamp,
 ) -> Result<Option<LockoutState>, ApiError> {
-    let mut fresh: Option<std::sync::Arc<Tenant>> = None;
-    for attempt in 0..2 {
-        let under = fresh.as_deref().unwrap_or(tenant);
-        match failed_under(app, under, id, at).await {
-            Err(ApiError::StalePolicy { .. }) if attempt == 0 => {
-                fresh = Some(current(app, tenant).await?);
-            }
-            Err(e) if e.is_conflict(crate::error::CONTENTION) && attempt == 0 => {}
-            // Raced again: the failure goes uncounted rather than answered 409, which
-            // would tell the caller that the login exists (an unknown one answers 401).
-            Err(e @ (ApiError::StalePolicy { .. } | ApiError::Conflict { .. })) => {
-                tracing::warn!(error = %e, "a failed sign-in was not counted: raced twice");
-                return Ok(None);
-            }
-            other => return other,
+    match raced_once!(app, tenant, |t| failed_under(app, t, id, at)) {
+        // Raced again: the failure goes uncounted rather than answered 409, which would
+        // tell the caller that the login exists (an unknown one answers 401).
+        Err(e @ (ApiError::StalePolicy { .. } | ApiError::Conflict { .. })) => {
+            tracing::warn!(error = %e, "a failed sign-in was not counted: raced twice");
+            Ok(None)
         }
+        other => other,
     }
-    Ok(None)
-}
-
-/// The tenant's policy as stored now, after `stale` was found replaced.
-async fn current(app: &App, stale: &Tenant) -> Result<std::sync::Arc<Tenant>, ApiError> {
-    app.forget_tenant(&stale.id).await;
-    app.tenant(&stale.id).await
 }
 
 /// [`failed`], under `tenant`'s policy.
@@ -273,13 +285,13 @@ pub async fn succeeded(
     at: Timestamp,
     rehash: Option<(StoredHash, StoredHash)>,
 ) -> Result<Option<UserRow>, ApiError> {
-    match succeeded_under(app, tenant, id, at, rehash.clone()).await {
-        Err(ApiError::StalePolicy { .. }) => {
-            let fresh = current(app, tenant).await?;
-            succeeded_under(app, &fresh, id, at, rehash).await
-        }
-        other => other,
-    }
+    raced_once!(app, tenant, |t| succeeded_under(
+        app,
+        t,
+        id,
+        at,
+        rehash.clone()
+    ))
 }
 
 /// [`succeeded`], under `tenant`'s policy.

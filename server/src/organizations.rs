@@ -18,7 +18,7 @@ use warden_core::access::Target;
 use crate::app::{App, Tenant, now};
 use crate::audit::{self, AuditRecord};
 use crate::auth::Caller;
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use crate::users;
 
 /// Longest organisation id.
@@ -61,16 +61,6 @@ pub struct OrganizationsQuery {
     pub after: Option<String>,
     /// Page size (1 to 500, default 100).
     pub limit: Option<i64>,
-}
-
-fn field_error(field: &str, code: &str, message: &str) -> ApiError {
-    ApiError::Conflict {
-        errors: vec![FieldError {
-            field: field.into(),
-            code: code.into(),
-            message: message.into(),
-        }],
-    }
 }
 
 fn check_id(id: &str) -> Result<(), ApiError> {
@@ -308,7 +298,7 @@ pub async fn create(
             Some(e) => format!("organisation `{e}` exists"),
             None => "an organisation with this id exists".to_owned(),
         };
-        return Err(field_error("id", "duplicate", &message));
+        return Err(ApiError::conflict("id", "duplicate", &message));
     }
     let after = json!({"id": body.id, "name": name, "active": active});
     audit_entry(
@@ -461,10 +451,10 @@ pub async fn delete(
     .await?;
     if members > 0 {
         tx.rollback().await?;
-        return Err(field_error(
+        return Err(ApiError::conflict(
             "id",
             "organization_in_use",
-            &format!("{members} users belong to this organisation; move them or deactivate it"),
+            format!("{members} users belong to this organisation; move them or deactivate it"),
         ));
     }
     sqlx::query("DELETE FROM organizations WHERE tenant_id = $1 AND id = $2")

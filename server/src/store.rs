@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 
-use crate::error::{ApiError, FieldError};
+use crate::error::ApiError;
 use serde_json::{Map, Value};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -272,7 +272,7 @@ pub async fn user_by_login(
     // The key as uniqueness stores it (lower case, NFC); an e-mail address as the field
     // stores it (an internationalised domain in A-labels, `xn--`), when it is one; a key
     // stored before keys were in NFC, lower case only. A key is a stored value exactly,
-    // so trying the three finds no one else.
+    // so asking for the three in one query finds no one else.
     let login = login.trim();
     let mut keys = vec![warden_core::validate::unique_key(login)];
     let email = warden_core::checks::email::EmailOptions { allow_idn: true };
@@ -280,20 +280,17 @@ pub async fn user_by_login(
         keys.push(warden_core::validate::unique_key(&address));
     }
     keys.push(login.to_lowercase());
+    keys.sort_unstable();
     keys.dedup();
-    let mut id: Option<String> = None;
+    let sql = format!(
+        "SELECT user_id FROM user_keys WHERE tenant_id = $1 AND field IN ('email', 'username') AND key IN ({}) ORDER BY field LIMIT 1",
+        marks(2, keys.len())
+    );
+    let mut q = sqlx::query_scalar(&sql).bind(tenant);
     for k in &keys {
-        id = sqlx::query_scalar(
-            "SELECT user_id FROM user_keys WHERE tenant_id = $1 AND field IN ('email', 'username') AND key = $2 ORDER BY field LIMIT 1",
-        )
-        .bind(tenant)
-        .bind(k)
-        .fetch_optional(&mut *conn)
-        .await?;
-        if id.is_some() {
-            break;
-        }
+        q = q.bind(k);
     }
+    let id: Option<String> = q.fetch_optional(&mut *conn).await?;
     match id {
         Some(id) => user(conn, tenant, &id).await,
         None => Ok(None),
@@ -725,13 +722,7 @@ pub fn stale_user(id: &str) -> ApiError {
 /// 409 `stale_user`: what a decision was made on changed before its write (`message`
 /// says what).
 fn stale(message: String) -> ApiError {
-    ApiError::Conflict {
-        errors: vec![FieldError {
-            field: "id".into(),
-            code: "stale_user".into(),
-            message,
-        }],
-    }
+    ApiError::conflict("id", "stale_user", message)
 }
 
 /// Removes a user row for good, over the version it was read at (as [`update_user`]
