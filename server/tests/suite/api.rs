@@ -949,6 +949,28 @@ async fn created_resources_say_where_and_their_version(env: &Env) {
 }
 on_both!(created_resources_say_where_and_their_version);
 
+/// Stores version `n` of hr-platform's policy (its preset's document again), as another
+/// instance replacing it would.
+async fn store_policy_version(env: &Env, n: i64) {
+    let doc = serde_json::to_string(warden_core::Policy::preset(HR).unwrap().document()).unwrap();
+    let mut tx = env.app.db.begin_write().await.unwrap();
+    sqlx::query("UPDATE tenants SET policy_version = $2 WHERE id = $1")
+        .bind(HR)
+        .bind(n)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO policy_versions (tenant_id, version, hash, document, created_at) VALUES ($1, $2, $3, $4, 0)")
+        .bind(HR)
+        .bind(n)
+        .bind(warden_core::Policy::preset(HR).unwrap().hash())
+        .bind(&doc)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
 /// A change decided on a policy that was replaced before its write (here by a replacement
 /// this instance has not heard of yet) is refused `stale_policy` and writes nothing; the
 /// instance then reads the new policy, and the same change, sent again, goes through.
@@ -967,21 +989,7 @@ async fn a_change_decided_on_a_replaced_policy_is_refused(env: &Env) {
         .scalar("SELECT version FROM users WHERE id = $1", &sophie.id)
         .await;
     // Another instance stores version 2 (the same document).
-    let doc = serde_json::to_string(warden_core::Policy::preset(HR).unwrap().document()).unwrap();
-    let mut tx = env.app.db.begin_write().await.unwrap();
-    sqlx::query("UPDATE tenants SET policy_version = 2 WHERE id = $1")
-        .bind(HR)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    sqlx::query("INSERT INTO policy_versions (tenant_id, version, hash, document, created_at) VALUES ($1, 2, $2, $3, 0)")
-        .bind(HR)
-        .bind(warden_core::Policy::preset(HR).unwrap().hash())
-        .bind(&doc)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    store_policy_version(env, 2).await;
     let (s, v, _) = env
         .call(Method::PATCH, &path, &as_hr, Some(edit.clone()))
         .await;
@@ -1008,20 +1016,7 @@ async fn a_change_decided_on_a_replaced_policy_is_refused(env: &Env) {
     );
     // A bulk item decided on a replaced policy fails `stale_policy`, reported; the next
     // request is decided on the new one.
-    let mut tx = env.app.db.begin_write().await.unwrap();
-    sqlx::query("UPDATE tenants SET policy_version = 3 WHERE id = $1")
-        .bind(HR)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    sqlx::query("INSERT INTO policy_versions (tenant_id, version, hash, document, created_at) VALUES ($1, 3, $2, $3, 0)")
-        .bind(HR)
-        .bind(warden_core::Policy::preset(HR).unwrap().hash())
-        .bind(&doc)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    store_policy_version(env, 3).await;
     let items = json!({"items": [{"op": "roles", "id": sophie.id, "add": ["hrViewer"]}]});
     let (s, v, _) = env
         .call(Method::POST, "/api/v1/bulk", &as_hr, Some(items.clone()))
