@@ -100,12 +100,7 @@ fn abi_error(code: &str, message: &str) -> Value {
 }
 
 fn parse_json(bytes: &[u8]) -> Result<Value, Value> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        contract_error(&ApiError::invalid_input(
-            "",
-            format!("the request is not JSON: {e}"),
-        ))
-    })
+    api::parse_json(bytes, "").map_err(|e| contract_error(&e))
 }
 
 /// The request of `warden_policy_load`: exactly one of `preset` and `policy`.

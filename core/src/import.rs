@@ -403,20 +403,23 @@ pub(crate) fn run<'a>(
                 // Read straight into the policy's fields, unless the caller wants the
                 // records back (then the map is built anyway).
                 let parsed = if builder.records.is_some() {
-                    serde_json::from_str::<Map<String, Value>>(line)
-                        .map(|record| builder.row(i + 1, &record))
-                        .map_err(|e| {
-                            if e.is_data() {
-                                // serde's type errors quote the value: never repeat it.
-                                format!(
-                                    "expected a JSON object at line {} column {}",
-                                    e.line(),
-                                    e.column()
-                                )
-                            } else {
-                                e.to_string()
-                            }
-                        })
+                    match crate::json::parse(line.as_bytes()) {
+                        Ok(Value::Object(record)) => {
+                            builder.row(i + 1, &record);
+                            Ok(())
+                        }
+                        // Where serde_json places the type error, and its wording without
+                        // the value (serde's type errors quote it: never repeat it).
+                        Ok(_) => Err(match serde_json::from_str::<Map<String, Value>>(line) {
+                            Err(e) => format!(
+                                "expected a JSON object at line {} column {}",
+                                e.line(),
+                                e.column()
+                            ),
+                            Ok(_) => "expected a JSON object".to_owned(),
+                        }),
+                        Err(e) => Err(e.to_string()),
+                    }
                 } else {
                     validate_verdict_json(policy, line.as_bytes(), ctx)
                         .map(|d| builder.row_verdict(i + 1, d))
@@ -1304,5 +1307,29 @@ mod tests {
         let r = run("004", text, ImportFormat::JsonLines);
         assert_eq!(r.summary.total, 2);
         assert_eq!(r.status, vec![0, 2]);
+    }
+
+    /// A line naming a key twice is an invalid row naming the key, whether the rows are
+    /// read into maps or straight into the fields: neither value is read.
+    #[test]
+    fn a_json_line_naming_a_key_twice_is_an_invalid_row() {
+        let good = "{\"username\":\"jdoe\",\"firstName\":\"J\",\"lastName\":\"D\",\"userType\":\"viewer\",\"department\":\"F\",\"supervisor\":\"s\"}";
+        let twice = good.replace("\"department\"", "\"supervisor\":\"t\",\"department\"");
+        for records in [true, false] {
+            let r = run_with(
+                "004",
+                &format!("{good}\n{twice}\n"),
+                ImportFormat::JsonLines,
+                records,
+            );
+            assert_eq!(r.status, vec![0, 2], "records: {records}");
+            let row = &r.rows[0];
+            assert_eq!(row.line, 2);
+            let reason = row.violations[0].params["reason"].as_str().unwrap();
+            assert!(
+                reason.starts_with("duplicate key `supervisor` at line 1 column "),
+                "{reason}"
+            );
+        }
     }
 }

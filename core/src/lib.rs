@@ -100,6 +100,7 @@ pub mod error;
 pub mod forms;
 pub mod hierarchy;
 pub mod import;
+pub mod json;
 pub mod lifecycle;
 pub mod messages;
 pub mod model;

@@ -472,11 +472,12 @@ pub fn validate_user(
 /// of an import).
 ///
 /// Keys that are not fields of the schema are reported (under `unknownFields`) in key order,
-/// each once, as a [`Map`] iterates them; of duplicate keys the last counts, as a map
-/// insert keeps it.
+/// each once, as a [`Map`] iterates them. An object that names a key twice, at any depth, is
+/// refused ([`crate::json`]: which value counts would be up to each reader).
 ///
 /// # Errors
-/// [`RecordJsonError`] when `json` is not one JSON object (the error never quotes the text).
+/// [`RecordJsonError`] when `json` is not one JSON object, or names a key twice (the error
+/// never quotes the text; it names the key).
 pub fn validate_user_json(
     policy: &Policy,
     json: &[u8],

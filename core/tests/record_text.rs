@@ -2,8 +2,9 @@
 //! gives exactly the decision of the same text parsed into a `Map` first (`validate_user`,
 //! `validate_verdict`), for every record of the conformance vectors' `validate` cases and
 //! for records generated from them: fields dropped, changed to values of every JSON type
-//! (strings with escapes, numbers, nesting), unknown keys, duplicate keys, key order. Text
-//! that is not one JSON object is a typed error that never quotes the text. A record of
+//! (strings with escapes, numbers, nesting), unknown keys, duplicate keys (refused, naming
+//! the key), key order. Text that is not one JSON object is a typed error that never quotes
+//! the text. A record of
 //! schema fields and scalar values given by schema position (`validate_user_values_with`)
 //! is decided alike too.
 #![allow(
@@ -118,6 +119,14 @@ impl Case {
 fn same(case: &Case, text: &[u8]) {
     for mode in [case.mode, Mode::Update] {
         let ctx = case.ctx(mode, Lang::Fr);
+        // A key named twice is refused by the text path, as every JSON text the kernel reads.
+        if let Some(d) = warden_core::json::duplicate_key(text) {
+            let e = validate_user_json(&case.policy, text, &ctx).unwrap_err();
+            assert_eq!(e.reason, format!("duplicate key `{}`", d.key));
+            assert_eq!((e.line, e.column), (d.line, d.column));
+            assert!(validate_verdict_json(&case.policy, text, &ctx).is_err());
+            continue;
+        }
         match serde_json::from_slice::<Map<String, Value>>(text) {
             Ok(map) => {
                 let by_map = validate_user(&case.policy, &map, &ctx);

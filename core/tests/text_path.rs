@@ -37,15 +37,9 @@ fn requests() -> Vec<Value> {
 
 /// The reference: the Value path, as the core answered before the text path.
 fn by_value(request: &[u8]) -> Result<Vec<u8>, Vec<u8>> {
-    let value: Value = match serde_json::from_slice(request) {
+    let value = match api::parse_json(request, "") {
         Ok(v) => v,
-        Err(e) => {
-            return Err(serde_json::to_vec(
-                &api::ApiError::invalid_input("", format!("the request is not JSON: {e}"))
-                    .envelope(),
-            )
-            .unwrap());
-        }
+        Err(e) => return Err(serde_json::to_vec(&e.envelope()).unwrap()),
     };
     match api::evaluate(&value) {
         Ok(d) => Ok(serde_json::to_vec(&d).unwrap()),
@@ -231,12 +225,78 @@ fn input_text_alone_gives_the_same_bytes() {
     for input in inputs {
         let text = api::evaluate_json_with(&policy, api::Op::Validate, lang, &input)
             .map_err(|e| serde_json::to_vec(&e.envelope()).unwrap());
-        let value = serde_json::from_str::<Value>(&input)
-            .map_err(|e| api::ApiError::invalid_input("input", e.to_string()))
+        let value = api::parse_json(input.as_bytes(), "input")
             .and_then(|v| api::evaluate_with(&policy, api::Op::Validate, lang, v))
             .map(|d| serde_json::to_vec(&d).unwrap())
             .map_err(|e| serde_json::to_vec(&e.envelope()).unwrap());
         assert!(text == value, "{input}\n{}\n{}", show(&text), show(&value));
+    }
+}
+
+/// A key named twice anywhere in a request (the envelope, the record, a nested value, an
+/// unknown key, a policy) is refused at its object, on every path, never read as its first
+/// or its last value.
+#[test]
+fn a_key_named_twice_is_refused_at_its_object() {
+    let policy = api::load_policy(Some("crm"), None).unwrap();
+    let lang = warden_core::Lang::default();
+    let user = r#""firstName":"Ada","lastName":"Lovelace","email":"ada@acme.example""#;
+    for (request, path, key) in [
+        (
+            format!(
+                r#"{{"preset":"crm","op":"validate","op":"password","input":{{"user":{{{user}}},"today":"2026-11-22"}}}}"#
+            ),
+            "",
+            "op",
+        ),
+        (
+            format!(
+                r#"{{"preset":"crm","op":"validate","input":{{"user":{{{user},"email":"eve@evil.example"}},"today":"2026-11-22"}}}}"#
+            ),
+            "input.user",
+            "email",
+        ),
+        (
+            format!(
+                r#"{{"preset":"crm","op":"validate","input":{{"user":{{{user},"x":1,"x":2}},"today":"2026-11-22"}}}}"#
+            ),
+            "input.user",
+            "x",
+        ),
+        (
+            format!(
+                r#"{{"preset":"crm","op":"validate","input":{{"user":{{{user},"x":[{{"y":1,"y":1}}]}},"today":"2026-11-22"}}}}"#
+            ),
+            "input.user.x[0]",
+            "y",
+        ),
+        (
+            format!(
+                r#"{{"preset":"crm","op":"validate","input":{{"user":{{{user}}},"today":"2026-11-22","today":"2026-11-23"}}}}"#
+            ),
+            "input",
+            "today",
+        ),
+    ] {
+        for answer in [by_text(request.as_bytes()), by_value(request.as_bytes())] {
+            let e: Value = serde_json::from_slice(&answer.unwrap_err()).unwrap();
+            assert_eq!(e["error"]["code"], "invalid_input", "{request}: {e}");
+            assert_eq!(e["error"]["path"], path, "{request}: {e}");
+            let message = e["error"]["message"].as_str().unwrap();
+            assert!(
+                message.contains(&format!(": duplicate key `{key}` at line 1 column ")),
+                "{request}: {message}"
+            );
+        }
+        // The input alone, against a compiled policy: the same refusal under `input`.
+        // (`input` is the request's last key.)
+        let start = request.find(r#""input":"#).unwrap() + r#""input":"#.len();
+        let input = &request[start..request.len() - 1];
+        let e = api::evaluate_json_with(&policy, api::Op::Validate, lang, input);
+        if path.starts_with("input") {
+            let e: Value = serde_json::to_value(e.unwrap_err().envelope()).unwrap();
+            assert_eq!(e["error"]["path"], path, "{input}: {e}");
+        }
     }
 }
 

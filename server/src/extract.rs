@@ -215,70 +215,6 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     }
 }
 
-/// The message of an object that names a key twice.
-const DUPLICATE_KEY: &str = "duplicate key";
-
-/// Any JSON value, read only to find an object that names a key twice ([`unique_keys`]).
-struct UniqueKeys;
-
-impl<'de> serde::Deserialize<'de> for UniqueKeys {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(UniqueKeys)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for UniqueKeys {
-    type Value = UniqueKeys;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<Self, E> {
-        Ok(UniqueKeys)
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<Self, E> {
-        Ok(UniqueKeys)
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<Self, E> {
-        Ok(UniqueKeys)
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<Self, E> {
-        Ok(UniqueKeys)
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<Self, E> {
-        Ok(UniqueKeys)
-    }
-
-    fn visit_unit<E>(self) -> Result<Self, E> {
-        Ok(UniqueKeys)
-    }
-
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self, A::Error> {
-        while seq.next_element::<UniqueKeys>()?.is_some() {}
-        Ok(UniqueKeys)
-    }
-
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self, A::Error> {
-        let mut seen = std::collections::HashSet::new();
-        while let Some(key) = map.next_key::<String>()? {
-            if seen.contains(&key) {
-                return Err(serde::de::Error::custom(format!(
-                    "{DUPLICATE_KEY} `{}`",
-                    shown(&key)
-                )));
-            }
-            map.next_value::<UniqueKeys>()?;
-            seen.insert(key);
-        }
-        Ok(UniqueKeys)
-    }
-}
-
 /// Refuses a JSON text with an object that names a key twice: which value would count is
 /// up to each reader (the last, the first, an error), so a body that two readers could
 /// read differently is read by none. Other faults are left to the body's own parse.
@@ -286,20 +222,15 @@ impl<'de> serde::de::Visitor<'de> for UniqueKeys {
 /// # Errors
 /// [`ApiError::Malformed`] in the body: `duplicate_key`, at the object's path.
 pub fn unique_keys(bytes: &[u8]) -> Result<(), ApiError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    match serde_path_to_error::deserialize::<_, UniqueKeys>(&mut de) {
-        Err(e) if e.inner().to_string().starts_with(DUPLICATE_KEY) => {
-            let at = e.path().to_string();
-            let message = e.inner().to_string();
-            let reason = match message.rfind(" at line ") {
-                Some(i) => message.get(..i).unwrap_or(&message).to_owned(),
-                None => message.clone(),
-            };
-            Err(Malformed::new(RequestPart::Body, "duplicate_key", reason)
-                .field((at != ".").then_some(at))
-                .into())
-        }
-        _ => Ok(()),
+    match warden_core::json::duplicate_key(bytes) {
+        Some(d) => Err(Malformed::new(
+            RequestPart::Body,
+            "duplicate_key",
+            format!("duplicate key `{}`", d.key),
+        )
+        .field((!d.path.is_empty()).then_some(d.path))
+        .into()),
+        None => Ok(()),
     }
 }
 

@@ -101,9 +101,6 @@ pub async fn import(
             .into());
         }
     };
-    if format == ImportFormat::JsonLines {
-        refuse_duplicate_keys(bytes)?;
-    }
     let today = now()
         .date()
         .ok_or_else(|| ApiError::Internal("clock".into()))?;
@@ -820,34 +817,6 @@ async fn conceal_report_holders(
                 params.remove("existingId");
                 params.remove("existingStatus");
             }
-        }
-    }
-    Ok(())
-}
-
-/// Refuses a JSON Lines file with a row that names a key twice, as a JSON body is refused
-/// (`extract::unique_keys`): which value would count is up to each reader, so the row's
-/// line is named and nothing is imported.
-///
-/// # Errors
-/// [`ApiError::Malformed`] in the body: `duplicate_key`, naming the line.
-fn refuse_duplicate_keys(bytes: &[u8]) -> Result<(), ApiError> {
-    for (n, line) in bytes.split(|&b| b == b'\n').enumerate() {
-        if let Err(ApiError::Malformed(m)) = crate::extract::unique_keys(line) {
-            let at = m
-                .field
-                .as_deref()
-                .map_or(String::new(), |f| format!(" (in `{f}`)"));
-            return Err(crate::error::Malformed::new(
-                crate::error::RequestPart::Body,
-                "duplicate_key",
-                format!(
-                    "line {}: {}{at}; the file is not imported",
-                    n + 1,
-                    m.message
-                ),
-            )
-            .into());
         }
     }
     Ok(())

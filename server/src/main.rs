@@ -225,12 +225,14 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             }));
             let state = std::sync::Arc::clone(&app);
             axum::serve(listener, api::router(app, www))
-                .with_graceful_shutdown(warden_server::ops::shutdown_signal())
+                .with_graceful_shutdown(warden_server::ops::shutdown_signal(
+                    "finishing in-flight requests, then running jobs (a second signal stops at once)",
+                ))
                 .await
                 .map_err(|e| e.to_string())?;
             let running = tokio::select! {
                 n = state.finish_jobs(std::time::Duration::from_secs(shutdown_grace)) => n,
-                () = warden_server::ops::shutdown_signal() => {
+                () = warden_server::ops::shutdown_signal("stopping now, without waiting for jobs") => {
                     warden_server::app::MAX_RUNNING_JOBS
                         .saturating_sub(state.jobs.available_permits())
                 }

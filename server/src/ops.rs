@@ -450,9 +450,10 @@ where
         .with_writer(writer)
 }
 
-/// Resolves on Ctrl-C or SIGTERM: the server then stops accepting and in-flight requests
-/// finish.
-pub async fn shutdown_signal() {
+/// Resolves on Ctrl-C or SIGTERM, logging `then` (what the server does next): the first
+/// signal stops accepting and lets in-flight requests and detached jobs finish, a second one
+/// stops at once.
+pub async fn shutdown_signal(then: &'static str) {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -471,5 +472,5 @@ pub async fn shutdown_signal() {
         () = ctrl_c => {},
         () = term => {},
     }
-    tracing::info!("shutdown requested: finishing in-flight requests");
+    tracing::info!("shutdown requested: {then}");
 }

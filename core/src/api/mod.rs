@@ -47,8 +47,8 @@ pub use ops::{
 pub(crate) use text::RowsJson;
 pub use text::{
     FORM_OPS, ImportJson, evaluate_form_json, evaluate_form_request, evaluate_json,
-    evaluate_json_with, import_report_json, parse_request, to_response_json, to_sorted_json,
-    validate_import_json, validate_json_decision, validate_json_with,
+    evaluate_json_with, import_report_json, parse_json, parse_request, to_response_json,
+    to_sorted_json, validate_import_json, validate_json_decision, validate_json_with,
 };
 
 /// The version of the contract this build speaks: requests may name it (`"contract": 1`;

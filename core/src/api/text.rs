@@ -5,10 +5,11 @@
 //! It answers exactly the bytes of the [`Value`] path ([`super::evaluate`] then
 //! `serde_json::to_vec`), which stays the reference:
 //!
-//! - **input**: the request must first be JSON that the [`Value`] parser accepts ([`Strict`]:
-//!   the same parser, its recursion limit included, allocating nothing); any failure after
-//!   that (a duplicate field, a type error) is answered by the [`Value`] path, so every
-//!   error keeps its wording and path. A success parses to the same input: serde's derived
+//! - **input**: the request must first be JSON that the [`Value`] parser accepts, with no
+//!   object naming a key twice ([`Strict`]: the same parser, its recursion limit included,
+//!   allocating nothing but the keys of objects of more than 16); any failure after that (a
+//!   type error) is answered by the [`Value`] path, read by [`json::parse`], so every error
+//!   keeps its wording and path. A success parses to the same input: serde's derived
 //!   code reads a [`Value`] and the text it came from alike.
 //! - **output**: a [`Value`] prints its object keys sorted (a `BTreeMap`): [`Sorted`] writes
 //!   each object's entries sorted by key (the last of equal keys kept, as a map insert
@@ -30,9 +31,9 @@ use super::{
 };
 use crate::checks::date::Date;
 use crate::import::{self, ImportOptions, ImportReport, RowReport, RowSink};
+use crate::json::{self, JsonError, Strict};
 use crate::messages::Lang;
 use crate::policy::{Mode, Policy};
-use crate::util::Strict;
 use crate::validate::{
     StoredRecord, StoredValue, ValidationContext, ValidationDecision, ValidationFacts,
     ValidationVerdict,
@@ -67,9 +68,31 @@ pub fn parse_request(request: &[u8]) -> Option<Request<&RawValue>> {
 /// The [`Value`] path for a request's text: exactly what the core answered before the text
 /// path, `serde_json::to_vec` of [`super::evaluate`].
 fn value_path(request: &[u8]) -> Result<Vec<u8>, ApiError> {
-    let value: Value = serde_json::from_slice(request)
-        .map_err(|e| ApiError::invalid_input("", format!("the request is not JSON: {e}")))?;
+    let value = parse_json(request, "")?;
     value_bytes(&super::evaluate(&value)?)
+}
+
+/// `text` (a request, `prefix` empty, or its `input`, `prefix` `"input"`) as a [`Value`],
+/// read by [`json::parse`]: what every adapter that reads a request's text itself calls.
+///
+/// # Errors
+/// `invalid_input` at `prefix` for text that is not JSON, with serde_json's message (`the
+/// request is not JSON: ...` for a whole request); at the object's path under `prefix` for
+/// an object that names a key twice.
+pub fn parse_json(text: &[u8], prefix: &str) -> Result<Value, ApiError> {
+    json::parse(text).map_err(|e| match e {
+        JsonError::Syntax(e) if prefix.is_empty() => {
+            ApiError::invalid_input("", format!("the request is not JSON: {e}"))
+        }
+        JsonError::Syntax(e) => ApiError::invalid_input(prefix, e.to_string()),
+        JsonError::Duplicate(d) => {
+            let path = match (prefix, d.path.as_str()) {
+                (p, "") | ("", p) => p.to_owned(),
+                (p, inner) => format!("{p}.{inner}"),
+            };
+            ApiError::invalid_input(path, d.to_string())
+        }
+    })
 }
 
 fn value_bytes(v: &Value) -> Result<Vec<u8>, ApiError> {
@@ -341,8 +364,7 @@ struct TextRun<'a> {
 impl TextRun<'_> {
     /// The [`Value`] path for this input.
     fn by_value<I: Operation>(&self) -> Result<Vec<u8>, ApiError> {
-        let value: Value = serde_json::from_str(self.input)
-            .map_err(|e| ApiError::invalid_input("input", e.to_string()))?;
+        let value = parse_json(self.input.as_bytes(), "input")?;
         value_bytes(&exec::<I>(self.policy, self.lang, value)?)
     }
 }

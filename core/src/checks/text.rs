@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 /// Characters that are invisible or reorder text: refused in every text field because they
 /// let two different values look the same (bidi overrides, zero-width spaces, BOM).
-fn is_invisible_format(c: char) -> bool {
+pub(crate) fn is_invisible_format(c: char) -> bool {
     matches!(c,
         '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
         | '\u{2066}'..='\u{2069}' | '\u{FEFF}')

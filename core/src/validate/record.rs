@@ -15,8 +15,8 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
+use crate::json::{KeySeed, Seen, Strict, UniqueValueVisitor, duplicate};
 use crate::policy::{Policy, UnknownFields};
-use crate::util::Strict;
 use crate::validate::StoredValue;
 
 mod flat;
@@ -128,7 +128,8 @@ impl<'de> de::Deserialize<'de> for Parsed<'de> {
 }
 
 /// Reads any JSON value as [`Value`]'s own visitor does (numbers, nested arrays and
-/// objects, the last of duplicate keys kept), keeping strings borrowed.
+/// objects; an object naming a key twice refused, as `json::parse` refuses it), keeping
+/// strings borrowed.
 struct ParsedVisitor;
 
 impl<'de> Visitor<'de> for ParsedVisitor {
@@ -163,45 +164,11 @@ impl<'de> Visitor<'de> for ParsedVisitor {
     fn visit_none<E>(self) -> Result<Parsed<'de>, E> {
         Ok(Parsed::Null)
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Parsed<'de>, A::Error> {
-        let mut items = Vec::new();
-        while let Some(v) = seq.next_element::<Value>()? {
-            items.push(v);
-        }
-        Ok(Parsed::Other(Value::Array(items)))
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Parsed<'de>, A::Error> {
+        UniqueValueVisitor.visit_seq(seq).map(Parsed::Other)
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Parsed<'de>, A::Error> {
-        let mut m = Map::new();
-        while let Some((k, v)) = map.next_entry::<String, Value>()? {
-            m.insert(k, v);
-        }
-        Ok(Parsed::Other(Value::Object(m)))
-    }
-}
-
-/// An object key, borrowed from the text when it has no escapes.
-struct KeySeed;
-
-impl<'de> DeserializeSeed<'de> for KeySeed {
-    type Value = Cow<'de, str>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Cow<'de, str>, D::Error> {
-        d.deserialize_str(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeySeed {
-    type Value = Cow<'de, str>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a field name")
-    }
-    fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Borrowed(s))
-    }
-    fn visit_str<E>(self, s: &str) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Owned(s.to_owned()))
-    }
-    fn visit_string<E>(self, s: String) -> Result<Cow<'de, str>, E> {
-        Ok(Cow::Owned(s))
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Parsed<'de>, A::Error> {
+        UniqueValueVisitor.visit_map(map).map(Parsed::Other)
     }
 }
 
@@ -237,6 +204,8 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_, 'de> {
         let report = self.policy.document().unknown_fields != UnknownFields::Ignore;
         let slots = self.slots;
         let mut unknown = Vec::new();
+        // The keys that are not fields, to refuse one named twice.
+        let mut others = Seen::default();
         let fields = self.policy.fields();
         // Records mostly list their keys in schema order: the field after the last one
         // found is compared first, a hash lookup only when it is not the key.
@@ -252,9 +221,13 @@ impl<'de> Visitor<'de> for RecordSeed<'_, '_, 'de> {
                 next = p + 1;
             }
             match position.and_then(|i| slots.get_mut(i)) {
-                // The last of duplicate keys wins, as a map insert does.
+                // A key named twice is refused, as `json::parse` refuses it.
+                Some(Some(_)) => return Err(duplicate(&key)),
                 Some(slot) => *slot = Some(map.next_value::<Parsed<'de>>()?),
                 None => {
+                    if !others.first(key.clone()) {
+                        return Err(duplicate(&key));
+                    }
                     // Read as a `Value` would be (same numbers, same depth limit), kept
                     // nowhere.
                     map.next_value::<Strict>()?;
@@ -285,7 +258,9 @@ pub struct RecordJsonError {
 
 impl RecordJsonError {
     fn new(e: &serde_json::Error) -> RecordJsonError {
-        let reason = if e.is_data() {
+        let reason = if let Some(d) = crate::json::duplicate_in(e) {
+            d
+        } else if e.is_data() {
             // serde's type errors quote the value they met: never repeat it.
             "expected a JSON object".to_owned()
         } else {

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 use warden_core::Policy;
+use warden_core::json::JsonError;
 use warden_core::password::Password;
 use warden_core::policy::limits::MAX_DOCUMENT_BYTES;
 
@@ -70,17 +71,31 @@ fn utf8<'b>(bytes: &'b [u8], source: &Source<'_>) -> Result<&'b str, CliError> {
     })
 }
 
-/// Parses JSON, reporting the position of a syntax error.
+/// Parses JSON as the kernel reads it (`warden_core::json`: no object naming a key twice),
+/// reporting the position of a syntax error or of the repeated key.
 pub(crate) fn parse_json(bytes: &[u8], source: &Source<'_>) -> Result<Value, CliError> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        let full = e.to_string();
-        let suffix = format!(" at line {} column {}", e.line(), e.column());
-        let reason = full.strip_suffix(&suffix).unwrap_or(&full);
-        CliError::new(format!(
-            "invalid JSON in {source} at line {} column {}: {reason}",
-            e.line(),
-            e.column()
-        ))
+    warden_core::json::parse(bytes).map_err(|e| match e {
+        JsonError::Syntax(e) => {
+            let full = e.to_string();
+            let suffix = format!(" at line {} column {}", e.line(), e.column());
+            let reason = full.strip_suffix(&suffix).unwrap_or(&full);
+            CliError::new(format!(
+                "invalid JSON in {source} at line {} column {}: {reason}",
+                e.line(),
+                e.column()
+            ))
+        }
+        JsonError::Duplicate(d) => {
+            let within = if d.path.is_empty() {
+                String::new()
+            } else {
+                format!(" (in `{}`)", d.path)
+            };
+            CliError::new(format!(
+                "invalid JSON in {source} at line {} column {}: duplicate key `{}`{within}",
+                d.line, d.column, d.key
+            ))
+        }
     })
 }
 
@@ -278,6 +293,16 @@ mod tests {
         assert_eq!(
             err.line(),
             "invalid JSON in `u.json` at line 2 column 7: expected value"
+        );
+        // A key named twice: neither value is read.
+        let err = parse_json(
+            b"{\"user\": {\"email\": \"a@x.example\",\n \"email\": \"b@x.example\"}}",
+            &Source::File(Path::new("u.json")),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.line(),
+            "invalid JSON in `u.json` at line 2 column 8: duplicate key `email` (in `user`)"
         );
     }
 

@@ -339,39 +339,45 @@ async fn a_preview_answers_a_scoped_key_in_its_scope(env: &Env) {
 }
 on_both!(a_preview_answers_a_scoped_key_in_its_scope);
 
-/// A JSON Lines row that names a key twice is refused as a JSON body is: which value
-/// counts would be up to each reader, so the line is named and nothing is imported
-/// (preview or commit).
-async fn a_jsonl_row_with_a_key_twice_is_refused(env: &Env) {
+/// A JSON Lines row that names a key twice is reported invalid, as the kernel reports it
+/// everywhere (naming the key; which value counts would be up to each reader): neither of
+/// its values is imported, and the file's other rows are (preview and commit alike).
+async fn a_jsonl_row_with_a_key_twice_is_reported(env: &Env) {
     let users = crm(env).await;
     let admin = demo_user(&users, "admin");
     let key = env.key(CRM, "service").await;
     let as_admin = Auth::key(&key, &admin.id);
-    let twice =
-        r#"{"firstName": "Eve", "email": "eve@crm.example", "email": "mallory@crm.example"}"#;
+    let twice = r#"{"firstName": "Eve", "lastName": "Stone", "email": "eve@crm.example", "email": "mallory@crm.example", "organization": "acme"}"#;
     let file = format!("{}\n{twice}\n", crm_row("Dana", "acme", "EMP-00077"));
+    let check = |v: &Value| {
+        let bad = v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["line"] == 2)
+            .unwrap_or_else(|| panic!("line 2 reported: {v}"));
+        assert_eq!(bad["invalid"], true, "{v}");
+        let violation = &bad["violations"][0];
+        assert_eq!(violation["code"], "wrong_type", "{v}");
+        let reason = violation["params"]["reason"].as_str().unwrap();
+        assert!(reason.starts_with("duplicate key `email`"), "{reason}");
+        assert!(!v.to_string().contains("mallory"), "{v}");
+    };
     let before = env
         .scalar("SELECT COUNT(*) FROM users WHERE tenant_id = $1", CRM)
         .await;
-    for path in [
-        "/api/v1/imports?format=jsonl",
-        "/api/v1/imports?format=jsonl&commit=true",
-    ] {
-        let (s, v, _) = env
-            .call_raw(Method::POST, path, &as_admin, Some(file.clone()))
-            .await;
-        assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
-        assert_eq!(v["code"], "duplicate_key", "{v}");
-        let message = v["message"].as_str().unwrap();
-        assert!(message.starts_with("line 2: "), "{message}");
-        assert!(message.contains("`email`"), "{message}");
-    }
+    let preview = preview_jsonl(env, &as_admin, &file).await;
+    check(&preview);
+    let commit = commit_jsonl(env, &as_admin, file).await;
+    check(&commit);
+    assert_eq!(commit["summary"]["created"], 1, "{commit}");
+    assert_eq!(commit["summary"]["invalid"], 1, "{commit}");
     let after = env
         .scalar("SELECT COUNT(*) FROM users WHERE tenant_id = $1", CRM)
         .await;
-    assert_eq!(after, before, "nothing imported");
+    assert_eq!(after, before + 1, "Dana alone imported");
 }
-on_both!(a_jsonl_row_with_a_key_twice_is_refused);
+on_both!(a_jsonl_row_with_a_key_twice_is_reported);
 
 /// A row naming a company or a manager the directory does not have is refused by the
 /// preview with the commit's `unknown_reference`; one naming existing ones is valid.

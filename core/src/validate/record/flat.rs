@@ -10,9 +10,9 @@
 //! what encoders that write ASCII only, such as Python's `json.dumps`, send for every
 //! accented letter). On anything else (an escape in a key, an invalid escape or a lone
 //! surrogate, a number, an array or a nested object, a syntax error, text after the
-//! object) it gives up and the caller reads the text with serde_json from the start:
-//! serde_json stays the only judge of what JSON is and the only author of its errors, and
-//! this path only ever answers texts on which both agree (`tests` below compare them on
+//! object, a key named twice) it gives up and the caller reads the text with serde_json
+//! from the start: serde_json stays the only judge of what JSON is and the only author of
+//! its errors, and this path only ever answers texts on which both agree (`tests` below compare them on
 //! generated texts, valid and not).
 
 use std::borrow::Cow;
@@ -33,6 +33,8 @@ pub(super) fn read<'de>(
     let report = policy.document().unknown_fields != UnknownFields::Ignore;
     let fields = policy.fields();
     let mut unknown = Vec::new();
+    // The keys that are not fields, to give up on one named twice.
+    let mut others = crate::json::Seen::default();
     let mut count = 0;
     let mut next = 0;
     let mut at = skip_ws(bytes, 0);
@@ -68,10 +70,17 @@ pub(super) fn read<'de>(
                 next = p + 1;
             }
             match position.and_then(|i| slots.get_mut(i)) {
-                // The last of duplicate keys wins, as a map insert does.
+                // A key named twice: the serde path refuses it, with serde_json's position.
+                Some(Some(_)) => return None,
                 Some(slot) => *slot = Some(value),
-                None if report => unknown.push(Cow::Borrowed(key)),
-                None => {}
+                None => {
+                    if !others.first(Cow::Borrowed(key)) {
+                        return None;
+                    }
+                    if report {
+                        unknown.push(Cow::Borrowed(key));
+                    }
+                }
             }
             at = skip_ws(bytes, after);
             match bytes.get(at) {
@@ -253,9 +262,9 @@ mod tests {
         let p = policy();
         for text in [
             r#"{"a":"x","b":null,"c":true,"zz":"q","d":"é ü"}"#,
-            " \n{ \"a\" : \"\" ,\t\"a\":false }\r\n",
+            " \n{ \"a\" : \"\" ,\t\"b\":false }\r\n",
             "{}",
-            r#"{"q":"1","p":"2","q":"3"}"#,
+            r#"{"q":"1","p":"2","r":"3"}"#,
             r#"{"a":"x\"y","b":"Zo\u00eBl \ud83d\ude00\/\\\b\f\n\r\t\u0007","d":"\u00e9"}"#,
         ] {
             let (serde, flat) = both(&p, text);
@@ -274,6 +283,9 @@ mod tests {
             r#"{"a":{"b":"c"}}"#,
             r#"{"a":"x",}"#,
             r#"{"a":"x"} x"#,
+            // A key named twice, a field or not: the serde path refuses it.
+            " \n{ \"a\" : \"\" ,\t\"a\":false }\r\n",
+            r#"{"q":"1","p":"2","q":"3"}"#,
             "{\"a\":\"\u{1}\"}",
             r#"{"a":nul}"#,
             r#"{"a":nullx}"#,
@@ -283,6 +295,17 @@ mod tests {
             "",
         ] {
             assert_eq!(both(&p, text).1, None, "{text}");
+        }
+        for (text, key) in [
+            (" {\"a\":\"\",\"a\":false}", "a"),
+            (r#"{"q":"1","p":"2","q":"3"}"#, "q"),
+            (r#"{"a":"1","b":{"c":1,"c":2}}"#, "c"),
+        ] {
+            let refused = both(&p, text).0.expect_err(text);
+            assert!(
+                refused.contains(&format!("duplicate key `{key}`")),
+                "{refused}"
+            );
         }
     }
 
