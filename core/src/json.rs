@@ -13,6 +13,7 @@
 //! the object for a caller that parses the text itself (the server's bodies).
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -78,9 +79,22 @@ pub(crate) fn duplicate<E: de::Error>(key: &str) -> E {
 /// [`JsonError::Syntax`] when the text is not JSON (serde_json's error);
 /// [`JsonError::Duplicate`] naming the first object, in text order, that repeats a key.
 pub fn parse(text: &[u8]) -> Result<Value, JsonError> {
+    let trail = RefCell::new(Trail::default());
     let mut de = serde_json::Deserializer::from_slice(text);
-    let UniqueValue(value) =
-        serde_path_to_error::deserialize::<_, UniqueValue>(&mut de).map_err(classify)?;
+    let value = match UniqueValueVisitor(Some(&trail)).deserialize(&mut de) {
+        Ok(v) => v,
+        Err(e) => {
+            return Err(match (duplicate_in(&e), trail.into_inner().found) {
+                (Some(_), Some((path, key))) => JsonError::Duplicate(DuplicateKey {
+                    path,
+                    key: shown_key(&key),
+                    line: e.line(),
+                    column: e.column(),
+                }),
+                _ => JsonError::Syntax(e),
+            });
+        }
+    };
     de.end().map_err(JsonError::Syntax)?;
     Ok(value)
 }
@@ -88,35 +102,45 @@ pub fn parse(text: &[u8]) -> Result<Value, JsonError> {
 /// The first object in `text`, in text order, that names a key twice; `None` when there is
 /// none, or when the text is not JSON (the caller's own parse words that error).
 pub fn duplicate_key(text: &[u8]) -> Option<DuplicateKey> {
-    let mut de = serde_json::Deserializer::from_slice(text);
-    match serde_path_to_error::deserialize::<_, Strict>(&mut de) {
-        Err(e) => match classify(e) {
-            JsonError::Duplicate(d) => Some(d),
-            JsonError::Syntax(_) => None,
-        },
-        Ok(Strict) => None,
+    match parse(text) {
+        Err(JsonError::Duplicate(d)) => Some(d),
+        _ => None,
     }
 }
 
-fn classify(e: serde_path_to_error::Error<serde_json::Error>) -> JsonError {
-    let path = match e.path().to_string() {
-        p if p == "." => String::new(),
-        p => p,
-    };
-    let inner = e.into_inner();
-    let key = duplicate_in(&inner).and_then(|m| {
-        m.strip_prefix(PREFIX)
-            .and_then(|k| k.strip_suffix('`'))
-            .map(str::to_owned)
-    });
-    match key {
-        Some(key) => JsonError::Duplicate(DuplicateKey {
-            path,
-            key,
-            line: inner.line(),
-            column: inner.column(),
-        }),
-        None => JsonError::Syntax(inner),
+/// Where a [`parse`] is: the keys and indexes down to the value it reads, and the first
+/// object it found naming a key twice (its path, the key).
+#[derive(Default)]
+pub(crate) struct Trail {
+    at: Vec<Step>,
+    found: Option<(String, String)>,
+}
+
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+impl Trail {
+    /// The path down to here, as the contract's errors write one (`input.user`, `rows[2]`).
+    fn path(&self) -> String {
+        let mut out = String::new();
+        for step in &self.at {
+            match step {
+                Step::Key(k) => {
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(k);
+                }
+                Step::Index(i) => {
+                    out.push('[');
+                    out.push_str(&i.to_string());
+                    out.push(']');
+                }
+            }
+        }
+        out
     }
 }
 
@@ -185,20 +209,33 @@ impl<'de> Visitor<'de> for KeySeed {
 }
 
 /// A [`Value`] read as serde_json's own visitor reads one (the same numbers, strings and
-/// recursion limit), refusing an object that names a key twice.
-pub(crate) struct UniqueValue(pub(crate) Value);
+/// recursion limit), refusing an object that names a key twice; with a [`Trail`], it notes
+/// where (for [`parse`]); without, only the error says which key (for readers that report
+/// a position, `validate::record`).
+pub(crate) struct UniqueValueVisitor<'t>(pub(crate) Option<&'t RefCell<Trail>>);
 
-impl<'de> Deserialize<'de> for UniqueValue {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<UniqueValue, D::Error> {
-        d.deserialize_any(UniqueValueVisitor).map(UniqueValue)
+impl UniqueValueVisitor<'_> {
+    fn step(&self, step: Option<Step>) {
+        if let Some(t) = self.0 {
+            let mut t = t.borrow_mut();
+            match step {
+                Some(s) => t.at.push(s),
+                None => {
+                    t.at.pop();
+                }
+            }
+        }
     }
 }
 
-/// [`UniqueValue`]'s visitor, for readers that build their own values of a text's scalars
-/// and its arrays and objects as [`Value`]s (`validate::record`).
-pub(crate) struct UniqueValueVisitor;
+impl<'de> DeserializeSeed<'de> for UniqueValueVisitor<'_> {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
 
-impl<'de> Visitor<'de> for UniqueValueVisitor {
+impl<'de> Visitor<'de> for UniqueValueVisitor<'_> {
     type Value = Value;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any JSON value")
@@ -228,11 +265,17 @@ impl<'de> Visitor<'de> for UniqueValueVisitor {
         Ok(Value::Null)
     }
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        UniqueValue::deserialize(d).map(|v| v.0)
+        self.deserialize(d)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
-        while let Some(UniqueValue(v)) = seq.next_element()? {
+        loop {
+            self.step(Some(Step::Index(items.len())));
+            let Some(v) = seq.next_element_seed(UniqueValueVisitor(self.0))? else {
+                self.step(None);
+                break;
+            };
+            self.step(None);
             items.push(v);
         }
         Ok(Value::Array(items))
@@ -241,9 +284,19 @@ impl<'de> Visitor<'de> for UniqueValueVisitor {
         let mut m = Map::new();
         while let Some(key) = map.next_key::<String>()? {
             if m.contains_key(&key) {
+                if let Some(t) = self.0 {
+                    let mut t = t.borrow_mut();
+                    if t.found.is_none() {
+                        t.found = Some((t.path(), key.clone()));
+                    }
+                }
                 return Err(duplicate(&key));
             }
-            let UniqueValue(v) = map.next_value()?;
+            if self.0.is_some() {
+                self.step(Some(Step::Key(key.clone())));
+            }
+            let v = map.next_value_seed(UniqueValueVisitor(self.0))?;
+            self.step(None);
             m.insert(key, v);
         }
         Ok(Value::Object(m))

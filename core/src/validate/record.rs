@@ -165,10 +165,10 @@ impl<'de> Visitor<'de> for ParsedVisitor {
         Ok(Parsed::Null)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Parsed<'de>, A::Error> {
-        UniqueValueVisitor.visit_seq(seq).map(Parsed::Other)
+        UniqueValueVisitor(None).visit_seq(seq).map(Parsed::Other)
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Parsed<'de>, A::Error> {
-        UniqueValueVisitor.visit_map(map).map(Parsed::Other)
+        UniqueValueVisitor(None).visit_map(map).map(Parsed::Other)
     }
 }
 
