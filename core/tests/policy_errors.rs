@@ -407,3 +407,42 @@ fn a_role_inheritance_cycle_is_named_as_the_cycle_alone() {
     );
     assert!(!message.contains("theta"), "{message}");
 }
+
+/// Settings that could never take effect, or would take effect against their intent, are
+/// refused at their key path: a transition's permission no role can be given, a forbidden
+/// combination naming a role twice (it would forbid the role alone), more active roles
+/// than the policy declares, an enum value listed twice, a name with invisible characters.
+#[test]
+fn settings_that_could_never_hold_are_refused_at_their_path() {
+    let preset = |id: &str| -> Value {
+        serde_json::from_str(warden_core::policy::presets::find(id).unwrap().json).unwrap()
+    };
+    let mut cases: Vec<(Value, &str)> = Vec::new();
+    let mut d = preset("001");
+    d["lifecycle"]["transitions"][0]["by"]["permission"] = json!("users.nope");
+    cases.push((d, "lifecycle.transitions[0].by.permission"));
+    let mut d = preset("001");
+    d["lifecycle"]["transitions"][0]["by"]["permission"] = json!("nope.status");
+    cases.push((d, "lifecycle.transitions[0].by.permission"));
+    let mut d = preset("001");
+    d["access"]["forbiddenCombinations"][0]["roles"] = json!(["hrAdmin", "hrAdmin"]);
+    cases.push((d, "access.forbiddenCombinations[0].roles[1]"));
+    let mut d = preset("001");
+    d["access"]["minActiveRoles"] = json!(1000);
+    cases.push((d, "access.minActiveRoles"));
+    let mut d = preset("001");
+    d["fields"]["status"]["values"] = json!(["active", "inactive", "active"]);
+    cases.push((d, "fields.status.values[2]"));
+    let mut d = preset("001");
+    d["fields"]["ca\u{200b}fe"] = json!({"type": "text"});
+    cases.push((d, "fields.ca\u{200b}fe"));
+    for (doc, path) in cases {
+        let e = err(&doc);
+        assert_grammar(&e);
+        assert_eq!(e.path(), path, "{e}");
+    }
+    // A wildcard over a declared module is a permission roles can hold.
+    let mut d = preset("001");
+    d["lifecycle"]["transitions"][0]["by"]["permission"] = json!("users.*");
+    Policy::from_value(d).unwrap();
+}

@@ -29,6 +29,11 @@ use crate::users::{self, DeleteQuery, ListQuery, ResetBody, StatusBody};
 
 /// The largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
+/// The largest body of `PUT /policy`: the kernel's largest policy document
+/// ([`warden_core::policy::limits::MAX_DOCUMENT_BYTES`]), as the CLI takes it. The text is
+/// stored as given and `GET /policy` answers it as stored, so a document read back can be
+/// written back.
+pub const MAX_POLICY_BODY: usize = warden_core::policy::limits::MAX_DOCUMENT_BYTES;
 
 /// The router: the API under `/api/v1`, health checks, and the console's static files
 /// when `www` is given.
@@ -52,7 +57,6 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
             "/users/{id}/sessions",
             axum::routing::delete(revoke_sessions),
         )
-        .route("/policy", get(read_policy).put(replace_policy))
         .route("/imports/{id}", get(read_import))
         .route("/organizations", get(list_orgs).post(create_org))
         .route(
@@ -74,6 +78,14 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
         )
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .merge(crate::plugins::routes())
+        // A policy document as large as the kernel takes one (`MAX_DOCUMENT_BYTES`), with
+        // room for the white space of a pretty-printed one.
+        .merge(
+            Router::new()
+                .route("/policy", get(read_policy).put(replace_policy))
+                .layer(DefaultBodyLimit::disable())
+                .layer(RequestBodyLimitLayer::new(MAX_POLICY_BODY)),
+        )
         .merge(
             Router::new()
                 .route("/imports", post(import_users))
@@ -651,7 +663,10 @@ async fn revoke_sessions(
 }
 
 /// The tenant's current policy (admin keys only).
-async fn read_policy(State(app): State<Arc<App>>, caller: Caller) -> Result<Json<Value>, ApiError> {
+async fn read_policy(
+    State(app): State<Arc<App>>,
+    caller: Caller,
+) -> Result<Json<PolicyOut>, ApiError> {
     if !caller.is_admin() {
         return Err(ApiError::Forbidden {
             deny: None,
@@ -666,11 +681,22 @@ async fn read_policy(State(app): State<Arc<App>>, caller: Caller) -> Result<Json
     .fetch_one(app.db.pool())
     .await?;
     let document: String = row.try_get("document")?;
-    Ok(Json(json!({
-        "version": row.try_get::<i64, _>("version")?,
-        "hash": row.try_get::<String, _>("hash")?,
-        "document": serde_json::from_str::<Value>(&document)?,
-    })))
+    // The stored text as it was given: a `Value` would sort the maps whose order is part
+    // of what the policy decides (fields, a derivation's `contains`, roles).
+    let document = serde_json::value::RawValue::from_string(document)?;
+    Ok(Json(PolicyOut {
+        version: row.try_get("version")?,
+        hash: row.try_get("hash")?,
+        document,
+    }))
+}
+
+/// `GET /policy`'s answer.
+#[derive(serde::Serialize)]
+struct PolicyOut {
+    version: i64,
+    hash: String,
+    document: Box<serde_json::value::RawValue>,
 }
 
 /// Previews (default) or commits (`?commit=true`) an import; the body is the file.
@@ -712,11 +738,20 @@ async fn replace_policy(
     caller: Caller,
     accept: AcceptLanguage,
     Params(q): Params<crate::policy::ReplaceQuery>,
-    Body(document): Body<Value>,
+    Body(document): Body<Box<serde_json::value::RawValue>>,
 ) -> Result<Json<Value>, ApiError> {
-    crate::policy::replace(&app, &caller, document, &q, &accept, request_id(&headers))
-        .await
-        .map(Json)
+    // Compiled from its text: the order of its ordered maps (fields, a derivation's
+    // `contains`, roles) is part of what it decides, and a `Value` would sort them.
+    crate::policy::replace(
+        &app,
+        &caller,
+        document.get(),
+        &q,
+        &accept,
+        request_id(&headers),
+    )
+    .await
+    .map(Json)
 }
 
 /// Statistics over the users the actor may read (the kernel's `statistics`).

@@ -193,7 +193,7 @@ async fn failing_users(
 pub async fn replace(
     app: &App,
     caller: &Caller,
-    document: Value,
+    document: &str,
     q: &ReplaceQuery,
     accept: &AcceptLanguage,
     request_id: Option<String>,
@@ -205,7 +205,7 @@ pub async fn replace(
         });
     }
     let tenant = &caller.tenant;
-    let policy = Policy::from_value(document).map_err(|e| ApiError::Conflict {
+    let policy = Policy::from_json(document).map_err(|e| ApiError::Conflict {
         errors: vec![FieldError {
             field: e.path().to_owned(),
             code: "invalid_policy".into(),
@@ -223,7 +223,9 @@ pub async fn replace(
         return Err(stranded.refusal());
     }
     let at = now().unix();
-    let text = serde_json::to_string(policy.document())?;
+    // Stored as given: the text the kernel's size limit was checked on (the document with
+    // its defaults written out can be twice as long), its order kept.
+    let text = document;
     let mut tx = app.db.begin_write().await?;
     let version: i64 = sqlx::query(
         "UPDATE tenants SET policy_version = policy_version + 1 WHERE id = $1 RETURNING policy_version",
@@ -247,7 +249,7 @@ pub async fn replace(
     .bind(&tenant.id)
     .bind(version)
     .bind(policy.hash())
-    .bind(&text)
+    .bind(text)
     .bind(at)
     .execute(&mut *tx)
     .await?;

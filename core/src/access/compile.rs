@@ -510,6 +510,18 @@ pub fn compile(spec: &AccessSpec, doc: &PolicyDocument) -> Result<CompiledAccess
     compile_roles(&mut access, spec, flat)?;
     compile_groups(&mut access, spec, doc)?;
     compile_combinations(&mut access, spec)?;
+    // More active roles than the policy has could never be held: every account would be
+    // refused every change to its roles.
+    if spec.min_active_roles as usize > spec.roles.len() {
+        return Err(PolicyError::invalid(
+            "access.minActiveRoles",
+            format!(
+                "{} active roles asked, and the policy declares {}",
+                spec.min_active_roles,
+                spec.roles.len()
+            ),
+        ));
+    }
     compile_critical(&mut access, spec)?;
     super::fields::compile_field_access(&mut access, spec, doc)?;
     Ok(access)
@@ -916,6 +928,14 @@ fn compile_combinations(access: &mut CompiledAccess, spec: &AccessSpec) -> Resul
                 format!("{path}.roles"),
                 "a forbidden combination names at least two roles",
             ));
+        }
+        for (j, r) in c.roles.iter().enumerate() {
+            if c.roles.iter().take(j).any(|earlier| earlier == r) {
+                return Err(PolicyError::invalid(
+                    format!("{path}.roles[{j}]"),
+                    "a role named twice: a combination is of distinct roles (as written it would forbid holding the role at all)",
+                ));
+            }
         }
         let roles = resolve_roles(spec, &access.role_index, &c.roles, |j| {
             format!("{path}.roles[{j}]")

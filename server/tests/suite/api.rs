@@ -2230,3 +2230,71 @@ async fn a_request_id_is_audited_without_hidden_characters(env: &Env) {
     assert_eq!(entry["requestId"], "ticket-\u{fffd}42\u{fffd}", "{entry}");
 }
 on_both!(a_request_id_is_audited_without_hidden_characters);
+
+/// The department the stateless validation derives for a "Product Designer".
+async fn designer_department(env: &Env, admin: &Auth) -> Value {
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/decide/validate?mode=stateless",
+            admin,
+            Some(json!({"user": {"jobTitle": "Product Designer"}, "today": "2026-12-06"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    v["normalized"]["department"].clone()
+}
+
+/// A policy is stored as its text: `PUT /policy` compiles the body's text (a `Value` would
+/// sort the maps whose order is what the policy decides: fields, a derivation's
+/// `contains`), `GET /policy` answers the text stored, and the preset written back decides
+/// as the preset does, under the same hash. With `contains` reordered it is another policy,
+/// deciding otherwise, under another hash.
+async fn a_policy_keeps_the_order_it_was_written_in(env: &Env) {
+    env.demo(HR).await;
+    let admin = Auth::Key {
+        token: env.key(HR, "admin").await,
+        act_as: None,
+    };
+    let preset = warden_core::policy::presets::find(HR).unwrap();
+    let kernel = warden_core::Policy::preset(HR).unwrap();
+    let (s, v, _) = env
+        .call_raw(
+            Method::PUT,
+            "/api/v1/policy",
+            &admin,
+            Some(preset.json.to_owned()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["hash"], kernel.hash(), "{v}");
+    assert_eq!(
+        designer_department(env, &admin).await,
+        json!("Product Management")
+    );
+    let stored: String = sqlx::query_scalar(
+        "SELECT p.document FROM policy_versions p JOIN tenants t ON t.id = p.tenant_id AND p.version = t.policy_version WHERE t.id = $1",
+    )
+    .bind(HR)
+    .fetch_one(env.app.db.pool())
+    .await
+    .unwrap();
+    assert!(stored == preset.json.trim(), "stored as given");
+    // `design` before `product`: another policy.
+    let design_first = preset.json.replacen(
+        "\"product\": \"Product Management\",\n          \"design\": \"Design\",",
+        "\"design\": \"Design\",\n          \"product\": \"Product Management\",",
+        1,
+    );
+    assert_ne!(
+        design_first, preset.json,
+        "the preset lists `product` first"
+    );
+    let (s, v, _) = env
+        .call_raw(Method::PUT, "/api/v1/policy", &admin, Some(design_first))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_ne!(v["hash"], kernel.hash(), "{v}");
+    assert_eq!(designer_department(env, &admin).await, json!("Design"));
+}
+on_both!(a_policy_keeps_the_order_it_was_written_in);
