@@ -58,9 +58,15 @@ pub fn closest<'a>(
     max: usize,
 ) -> Option<&'a str> {
     let lower = name.to_lowercase();
+    let len = lower.chars().count();
     candidates
         .into_iter()
-        .map(|c| (levenshtein(&lower, &c.to_lowercase()), c))
+        .filter_map(|c| {
+            let other = c.to_lowercase();
+            // Two texts whose lengths differ by more than `max` are more than `max` edits
+            // apart: a long name (a 200 KB key) is never compared character by character.
+            (other.chars().count().abs_diff(len) <= max).then(|| (levenshtein(&lower, &other), c))
+        })
         .filter(|(d, _)| *d <= max)
         .min()
         .map(|(_, c)| c)
@@ -108,5 +114,14 @@ mod tests {
         assert_eq!(levenshtein("", "abc"), 3);
         assert_eq!(snake_case("employeeId"), "employee_id");
         assert_eq!(snake_case("email"), "email");
+    }
+
+    #[test]
+    fn closest_skips_names_too_long_to_be_close() {
+        assert_eq!(closest("emial", ["email", "name"], 2), Some("email"));
+        assert_eq!(closest("EMAILS", ["email"], 1), Some("email"));
+        assert_eq!(closest("emailxyz", ["email"], 2), None);
+        let long = "e".repeat(200_000);
+        assert_eq!(closest(&long, ["email", "name"], 3), None);
     }
 }

@@ -69,6 +69,8 @@ pub struct App {
     /// [`MAX_RUNNING_JOBS`] at once per instance; the next waits for a place up to the
     /// request timeout, then is answered 503 `busy`.
     pub jobs: Arc<tokio::sync::Semaphore>,
+    /// One sign-in at a time per account ([`crate::login::SignInTurns`]).
+    pub sign_ins: crate::login::SignInTurns,
     tenants: RwLock<HashMap<String, Arc<Tenant>>>,
 }
 
@@ -95,6 +97,7 @@ impl App {
             plugins: crate::plugins::Plugins::new(settings.optimize_plugin_code),
             settings,
             jobs: Arc::new(tokio::sync::Semaphore::new(MAX_RUNNING_JOBS)),
+            sign_ins: crate::login::SignInTurns::default(),
             tenants: RwLock::new(HashMap::new()),
         })
     }

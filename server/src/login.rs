@@ -9,6 +9,9 @@
 //! failures are all counted. The list stays short without changing the kernel's answer:
 //! failures a past lockout consumed are folded into the lockout count ([`fold`]).
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use serde_json::json;
 use sqlx::AnyConnection;
 use warden_core::Timestamp;
@@ -19,6 +22,70 @@ use crate::audit::{self, AuditRecord};
 use crate::db::Backend;
 use crate::error::ApiError;
 use crate::store::{self, StoredHash, UserRow};
+
+/// One sign-in at a time per account, in this process: a sign-in reads the account's
+/// failures, verifies the password and records the outcome holding its account's turn, so
+/// that concurrent guesses are judged one after the other, each seeing the failures of
+/// those before it. Without it, guesses sent at once were all verified against the same
+/// count of failures and the lockout let through as many as arrived together (the right
+/// one signing in after dozens of wrong ones). Another process sharing the database
+/// (several instances on PostgreSQL) is not held; each still counts every failure.
+#[derive(Debug, Default)]
+pub struct SignInTurns(std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
+
+/// An account's turn, held until dropped ([`SignInTurns::take`]).
+#[derive(Debug)]
+pub struct SignInTurn<'a> {
+    turns: &'a SignInTurns,
+    key: String,
+    held: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl SignInTurns {
+    /// Waits for the turn of `tenant`'s account `id`.
+    pub async fn take(&self, tenant: &str, id: &str) -> SignInTurn<'_> {
+        let key = format!("{tenant}\u{0}{id}");
+        let lock = {
+            let mut map = self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            Arc::clone(map.entry(key.clone()).or_default())
+        };
+        SignInTurn {
+            turns: self,
+            key,
+            held: Some(lock.lock_owned().await),
+        }
+    }
+
+    /// How many accounts have a sign-in running or waiting (for tests: none once all end).
+    pub fn accounts(&self) -> usize {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    }
+}
+
+impl Drop for SignInTurn<'_> {
+    fn drop(&mut self) {
+        drop(self.held.take());
+        let mut map = self
+            .turns
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Forgotten when no other sign-in holds or waits for it: the map only ever holds
+        // the accounts signing in now (a waiter holds a clone, taken under this map's lock).
+        if map
+            .get(&self.key)
+            .is_some_and(|l| Arc::strong_count(l) == 1)
+        {
+            map.remove(&self.key);
+        }
+    }
+}
 
 /// The most failure timestamps kept for a policy without a lockout (nothing reads them but
 /// the console's statistics).
@@ -226,16 +293,19 @@ async fn failed_under(
             let previous = u32::try_from(u.lockouts).unwrap_or(u32::MAX);
             let state = lifecycle::lockout_state(spec, &stamps, previous, now);
             if state.locked {
-                if let Some(lock) = &spec.status
-                    && tenant
-                        .policy
-                        .lifecycle()
-                        .is_some_and(|l| l.status(lock).is_some())
+                // Written only over a status the lifecycle lets a lock replace: a
+                // blacklisted or suspended account stays so (the lock is enforced from
+                // the failures alone).
+                if let Some(lock) = tenant
+                    .policy
+                    .lifecycle()
+                    .and_then(|l| l.lock_status_over(&u.status))
+                    .map(str::to_owned)
                 {
-                    u.status.clone_from(lock);
+                    u.status.clone_from(&lock);
                     u.status_until = state.until.map(Timestamp::unix);
                     if u.document.contains_key("status") {
-                        u.document.insert("status".into(), lock.clone().into());
+                        u.document.insert("status".into(), lock.into());
                     }
                 }
             } else {

@@ -101,6 +101,7 @@ fn locked_out() -> ApiError {
 pub(crate) async fn hash(policy: &Policy, plain: String) -> Result<StoredHash, ApiError> {
     let p = hash_policy(policy);
     let salt: [u8; 16] = tokens::random_bytes().map_err(|e| ApiError::Internal(e.to_string()))?;
+    let _room = hashing_room(p.hash().memory_kib).await?;
     tokio::task::spawn_blocking(move || password::hash_password(&p, &plain, &salt))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
@@ -115,7 +116,28 @@ pub(crate) async fn hash(policy: &Policy, plain: String) -> Result<StoredHash, A
 pub(crate) async fn hash_for_nothing(plain: String) {
     let p = Profile::Nist80063b4.resolved();
     let salt = [0u8; 16];
+    let Ok(_room) = hashing_room(p.hash().memory_kib).await else {
+        return;
+    };
     let _ = tokio::task::spawn_blocking(move || password::hash_password(&p, &plain, &salt)).await;
+}
+
+/// The memory the server lets argon2 use at once, in MiB: a hash waits for room, so that
+/// sign-ins sent at once (an unknown login's answered in a hash's time, needing no
+/// credentials) cost at most this much memory, whatever their number. With the OWASP
+/// parameters (19 MiB) 53 hashes run at once, more than the cores can.
+pub const HASH_MEMORY_MIB: u32 = 1024;
+
+static HASHING: tokio::sync::Semaphore =
+    tokio::sync::Semaphore::const_new(HASH_MEMORY_MIB as usize);
+
+/// Room for one hash of `memory_kib` ([`HASH_MEMORY_MIB`]), held until dropped.
+async fn hashing_room(memory_kib: u32) -> Result<tokio::sync::SemaphorePermit<'static>, ApiError> {
+    let mib = memory_kib.div_ceil(1024).clamp(1, HASH_MEMORY_MIB);
+    HASHING
+        .acquire_many(mib)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// Verifies on the blocking pool.
@@ -126,6 +148,9 @@ async fn verify(
 ) -> Result<password::Verification, ApiError> {
     let p = hash_policy(policy);
     let phc = stored.0.clone();
+    // The stored hash's own memory (older parameters may differ from the policy's).
+    let memory_kib = password::phc_memory_kib(&phc).unwrap_or(p.hash().memory_kib);
+    let _room = hashing_room(memory_kib).await?;
     tokio::task::spawn_blocking(move || password::verify_password(&p, &phc, &plain))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
@@ -2140,12 +2165,20 @@ pub async fn update(
         .await?,
     );
     plugin_reports.extend(plugins_on_groups(app, tenant, actor, groups).await?);
-    // Self-service password changes need the current password (R002-05).
+    // Self-service password and email changes need the current password (R002-05: one's
+    // own email is where a password reset goes).
     // `None` when no current password is given (the policy's `requireCurrentPassword`
     // refuses that); `Some(false)` when one is given and does not match.
     // One's own current password is not verified while the lockout holds the account, as
     // on `POST /users/{id}/password`.
-    if plain.is_some()
+    let email_of = |u: &UserRow| {
+        u.document
+            .get("email")
+            .and_then(Value::as_str)
+            .map(str::to_lowercase)
+    };
+    let asks_current = plain.is_some() || email_of(&before) != email_of(&after);
+    if asks_current
         && b.current_password.is_some()
         && actor.id == before.id
         && crate::login::locked_now(tenant, &before, now())
@@ -2153,10 +2186,10 @@ pub async fn update(
         return Err(locked_out());
     }
     let current_password_verified = match (&b.current_password, &before.password_hash) {
-        (Some(cur), Some(h)) if plain.is_some() => {
+        (Some(cur), Some(h)) if asks_current => {
             Some(verify(&tenant.policy, h, cur.clone()).await?.matches)
         }
-        (Some(_), None) if plain.is_some() => Some(false),
+        (Some(_), None) if asks_current => Some(false),
         _ => None,
     };
     // A wrong current password for one's own password counts as a failed sign-in (the
@@ -3256,9 +3289,21 @@ pub async fn login(
     lang: Lang,
 ) -> Result<LoggedIn, ApiError> {
     let mut conn = app.db.pool().acquire().await?;
-    let Some(mut u) = store::user_by_login(&mut conn, &tenant.id, login)
+    let found = store::user_by_login(&mut conn, &tenant.id, login)
         .await?
-        .filter(|u| u.deleted_at.is_none())
+        .filter(|u| u.deleted_at.is_none());
+    // The account's turn, then its row read again: the failures of the sign-ins that held
+    // the turn before this one are counted by the gate below.
+    let turn = match &found {
+        Some(u) => {
+            drop(conn);
+            let turn = app.sign_ins.take(&tenant.id, &u.id).await;
+            conn = app.db.pool().acquire().await?;
+            Some((turn, store::user(&mut conn, &tenant.id, &u.id).await?))
+        }
+        None => None,
+    };
+    let Some((turn, Some(mut u))) = turn.map(|(t, u)| (t, u.filter(|u| u.deleted_at.is_none())))
     else {
         // Spend the time a verification would, so an unknown login is not faster.
         let _ = hash(&tenant.policy, password_text).await;
@@ -3298,6 +3343,7 @@ pub async fn login(
             // could find the tenant's logins by locking them, and told only with the right
             // password, the lock would let guesses go on and say when one is right.
             if gate.lockout.as_ref().is_some_and(|l| l.locked) {
+                drop(turn);
                 let _ = hash(&tenant.policy, password_text).await;
                 return Err(ApiError::Unauthenticated);
             }

@@ -350,7 +350,8 @@ pub struct ChangesSpec {
     /// Obligations of a password change.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub password: Vec<ChangeEffect>,
-    /// A user changing their own password must give the current one (R002-05).
+    /// A user changing their own password, or their own email (where a password reset is
+    /// sent), must give the current password (R002-05).
     #[serde(default)]
     pub require_current_password: bool,
 }
@@ -469,6 +470,18 @@ impl CompiledLifecycle {
             .and_then(|&i| self.spec.transitions.get(i))
     }
 
+    /// The status a lockout writes over an account in `current` (R002-12): the lockout's
+    /// status when the policy stores locks as a status and the lifecycle lets `current`
+    /// move to it (or `current` is it: a lock renewed); else none. A status no transition
+    /// leads from into the lock (`blacklisted`, `suspended`, `inactive`) is kept: the lock
+    /// is still enforced from the failures ([`super::lockout_state`]) but never written over
+    /// it, so that its end cannot bring back an account its status keeps out.
+    pub fn lock_status_over(&self, current: &str) -> Option<&str> {
+        let lock = self.spec.lockout.as_ref()?.status.as_deref()?;
+        self.status(lock)?;
+        (current == lock || self.transition_between(current, lock).is_some()).then_some(lock)
+    }
+
     /// The statuses reachable from `from` in one transition, in document order.
     pub fn targets_from(&self, from: &str) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
@@ -558,6 +571,25 @@ fn check_actor(path: &str, by: &ActorSpec, doc: &PolicyDocument) -> Result<(), P
             ),
         )
         .with_help("write it as `users.status`"));
+    }
+    // A permission no role can hold would let no one through: a typo, refused as the
+    // attribute permissions refuse it (`permission:<module.action>`).
+    if let (Some(p), Some(access)) = (&by.permission, &doc.access)
+        && !p.split_once('.').is_some_and(|(m, a)| {
+            access
+                .modules
+                .get(m)
+                .is_some_and(|actions| a == "*" || actions.iter().any(|x| x == a))
+        })
+    {
+        return Err(PolicyError::invalid(
+            format!("{path}.permission"),
+            format!(
+                "`{}` is not a declared `module.action`",
+                p.chars().take(128).collect::<String>()
+            ),
+        )
+        .with_help("declare the action under `access.modules`, or fix its spelling"));
     }
     check_list(&format!("{path}.roles"), by.roles.len())?;
     for (i, r) in by.roles.iter().enumerate() {

@@ -10,7 +10,9 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use thiserror::Error;
 
 use super::normalize::nfkc;
-use super::policy::{MAX_ITERATIONS, MAX_MEMORY_KIB, MAX_PARALLELISM, ResolvedPasswordPolicy};
+use super::policy::{
+    MAX_HASH_COST_KIB, MAX_ITERATIONS, MAX_MEMORY_KIB, MAX_PARALLELISM, ResolvedPasswordPolicy,
+};
 
 /// The shortest salt accepted, in bytes.
 pub const MIN_SALT_BYTES: usize = 16;
@@ -113,6 +115,7 @@ fn parse(phc: &str) -> Result<(PasswordHash<'_>, Params), HashError> {
     if params.m_cost() > MAX_MEMORY_KIB
         || params.t_cost() > MAX_ITERATIONS
         || params.p_cost() > MAX_PARALLELISM
+        || u64::from(params.m_cost()) * u64::from(params.t_cost()) > MAX_HASH_COST_KIB
     {
         return Err(HashError::CostsTooHigh);
     }
@@ -127,6 +130,12 @@ fn stale(policy: &ResolvedPasswordPolicy, parsed: &PasswordHash<'_>, params: &Pa
         || params.t_cost() != h.iterations
         || params.p_cost() != h.parallelism
         || parsed.hash.map(|o| o.len()) != Some(Params::DEFAULT_OUTPUT_LEN)
+}
+
+/// The memory (KiB) a verification against the PHC string `phc` takes: its own `m`
+/// parameter; `None` for a string [`verify_password`] refuses without hashing.
+pub fn phc_memory_kib(phc: &str) -> Option<u32> {
+    parse(phc).ok().map(|(_, params)| params.m_cost())
 }
 
 /// Verifies `password` (NFKC-normalised) against the PHC string `phc` in constant time

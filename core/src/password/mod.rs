@@ -41,10 +41,12 @@ pub use generate::{
     generated_length,
 };
 #[cfg(feature = "hash")]
-pub use hash::{HashError, Verification, hash_password, needs_rehash, verify_password};
+pub use hash::{
+    HashError, Verification, hash_password, needs_rehash, phc_memory_kib, verify_password,
+};
 pub use policy::{
-    HashParams, MAX_EXPIRY_DAYS, MAX_ITERATIONS, MAX_LENGTH_LIMIT, MAX_MEMORY_KIB, MAX_PARALLELISM,
-    OWASP_ARGON2ID_MINIMUMS, PasswordPolicy, PasswordPolicyError, Profile, ResolvedHashParams,
-    ResolvedPasswordPolicy,
+    HashParams, MAX_EXPIRY_DAYS, MAX_HASH_COST_KIB, MAX_ITERATIONS, MAX_LENGTH_LIMIT,
+    MAX_MEMORY_KIB, MAX_PARALLELISM, OWASP_ARGON2ID_MINIMUMS, PasswordPolicy, PasswordPolicyError,
+    Profile, ResolvedHashParams, ResolvedPasswordPolicy,
 };
 pub use secret::Password;

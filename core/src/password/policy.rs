@@ -77,8 +77,13 @@ const NIST_MIN_MAX_LENGTH: usize = 64;
 pub const MAX_LENGTH_LIMIT: usize = 4096;
 /// Upper bound of `expiryDays` (ten years).
 pub const MAX_EXPIRY_DAYS: u32 = 3650;
-/// Upper bound of `hash.memoryKib`: 1 GiB.
-pub const MAX_MEMORY_KIB: u32 = 1024 * 1024;
+/// Upper bound of `hash.memoryKib`: 256 MiB (OWASP's configurations use 7 to 46 MiB). A
+/// tenant's hash runs for every sign-in, an unknown login's included (answered in a hash's
+/// time): its cost is everyone's on a shared server.
+pub const MAX_MEMORY_KIB: u32 = 256 * 1024;
+/// Upper bound of `hash.memoryKib` × `hash.iterations`: 512 MiB passes (19 MiB × 26,
+/// 64 MiB × 8, 256 MiB × 2), a hash of at most about half a second on one core.
+pub const MAX_HASH_COST_KIB: u64 = 512 * 1024;
 /// Upper bound of `hash.iterations`.
 pub const MAX_ITERATIONS: u32 = 64;
 /// Upper bound of `hash.parallelism`.
@@ -353,6 +358,18 @@ pub enum PasswordPolicyError {
         /// Number of passes.
         iterations: u32,
     },
+    /// The hash's memory times its passes is above [`MAX_HASH_COST_KIB`].
+    #[error(
+        "`hash` costs (memoryKib {memory_kib} × iterations {iterations}) are above the limit of {max} KiB passes (e.g. memoryKib 19456 with iterations 2)"
+    )]
+    CostlyHash {
+        /// Memory in KiB.
+        memory_kib: u32,
+        /// Number of passes.
+        iterations: u32,
+        /// [`MAX_HASH_COST_KIB`].
+        max: u64,
+    },
 }
 
 impl PasswordPolicyError {
@@ -366,7 +383,7 @@ impl PasswordPolicyError {
             PasswordPolicyError::MinExceedsMax { .. } => "minLength",
             PasswordPolicyError::MfaMinExceedsMin { .. } => "minLengthWithMfa",
             PasswordPolicyError::MaxBelowClasses { .. } => "maxLength",
-            PasswordPolicyError::WeakHash { .. } => "hash",
+            PasswordPolicyError::WeakHash { .. } | PasswordPolicyError::CostlyHash { .. } => "hash",
         }
     }
 }
@@ -506,6 +523,13 @@ fn check(p: &ResolvedPasswordPolicy) -> Result<(), PasswordPolicyError> {
         return Err(PasswordPolicyError::WeakHash {
             memory_kib: h.memory_kib,
             iterations: h.iterations,
+        });
+    }
+    if u64::from(h.memory_kib) * u64::from(h.iterations) > MAX_HASH_COST_KIB {
+        return Err(PasswordPolicyError::CostlyHash {
+            memory_kib: h.memory_kib,
+            iterations: h.iterations,
+            max: MAX_HASH_COST_KIB,
         });
     }
     if p.profile == Profile::Nist80063b4 {

@@ -109,6 +109,11 @@ fn policy_contradictions_are_refused_with_their_key() {
         (r#"{"hash":{"memoryKib":4096}}"#, "hash"),
         (r#"{"hash":{"memoryKib":19456,"iterations":1}}"#, "hash"),
         (r#"{"hash":{"memoryKib":2000000}}"#, "hash.memoryKib"),
+        (r#"{"hash":{"memoryKib":262145}}"#, "hash.memoryKib"),
+        // Within each bound, but a hash of seconds for every sign-in (an unknown login's
+        // too): the product is bounded.
+        (r#"{"hash":{"memoryKib":262144,"iterations":3}}"#, "hash"),
+        (r#"{"hash":{"memoryKib":19456,"iterations":64}}"#, "hash"),
         (r#"{"hash":{"parallelism":0}}"#, "hash.parallelism"),
         (r#"{"hash":{"iterations":1000}}"#, "hash.iterations"),
     ];

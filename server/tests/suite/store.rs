@@ -724,6 +724,89 @@ async fn failures_committed_out_of_clock_order_all_count(env: &Env) {
 }
 on_both!(failures_committed_out_of_clock_order_all_count);
 
+/// Guesses sent at once are judged one after the other (the account's sign-in turn): the
+/// lockout's threshold of five is verified, the rest are refused by the lock without being
+/// verified or counted, and the right password, sent after them, is refused too.
+async fn concurrent_guesses_are_judged_one_after_another(env: &Env) {
+    let users = env.demo(RENTAL).await;
+    let lucas = demo_user(&users, "customer");
+    let attempts: Vec<_> = (0..20)
+        .map(|_| spawn_login(env, RENTAL, &lucas.login, WRONG))
+        .collect();
+    for a in attempts {
+        assert_eq!(a.await.unwrap(), StatusCode::UNAUTHORIZED);
+    }
+    let failures = text(
+        env,
+        "SELECT failed_logins FROM users WHERE id = $1",
+        &lucas.id,
+    )
+    .await
+    .unwrap();
+    let failures: Vec<i64> = serde_json::from_str(&failures).unwrap();
+    assert_eq!(
+        failures.len(),
+        5,
+        "only the threshold's guesses were verified"
+    );
+    assert_eq!(
+        text(env, "SELECT status FROM users WHERE id = $1", &lucas.id)
+            .await
+            .as_deref(),
+        Some("locked")
+    );
+    let (s, _) = login(env, RENTAL, &lucas.login, DEMO_PASSWORD).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(env.app.sign_ins.accounts(), 0, "no turn left behind");
+}
+on_both!(concurrent_guesses_are_judged_one_after_another);
+
+/// A lockout writes its status only over one the lifecycle lets a lock replace: a
+/// blacklisted account stays blacklisted (rental's `lock` leaves only `active`), so the
+/// lock's end cannot make it active. The failures still hold the lock.
+async fn a_lock_keeps_a_status_it_cannot_replace(env: &Env) {
+    let users = env.demo(RENTAL).await;
+    let lucas = demo_user(&users, "customer");
+    let admin = users.iter().find(|u| u.name == "admin").unwrap();
+    let key = env.key(RENTAL, "service").await;
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/status", lucas.id),
+            &Auth::key(&key, &admin.id),
+            Some(json!({"to": "blacklisted", "reason": "fraud confirmed"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    for _ in 0..6 {
+        let (s, _) = login(env, RENTAL, &lucas.login, WRONG).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        text(env, "SELECT status FROM users WHERE id = $1", &lucas.id)
+            .await
+            .as_deref(),
+        Some("blacklisted")
+    );
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM users WHERE id = $1 AND status_until IS NULL",
+            &lucas.id
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE target_id = $1 AND body LIKE '%users.lockout%'",
+            &lucas.id
+        )
+        .await,
+        0
+    );
+}
+on_both!(a_lock_keeps_a_status_it_cannot_replace);
+
 /// An administrator moving the account out of the lockout status unlocks it at once: the
 /// failures that locked it are cleared with the status change.
 async fn an_administrator_unlocks(env: &Env) {
