@@ -174,7 +174,11 @@ fn r002_05_a_customer_changes_their_email_with_verification_but_not_their_accoun
     after
         .attributes
         .insert("email".into(), json!("new@rent.test"));
+    // One's own email is where a password reset goes: changed by whoever holds the
+    // session, it would hand them the account. The current password is asked for.
     let d = change(&p, &c, &c, &after);
+    assert_eq!(d["deny"]["code"], "current_password_required", "{d}");
+    let d = change_with(&p, &c, &c, &after, Some(true));
     assert_eq!(d["decision"], "allow", "{d}");
     let kinds: Vec<&str> = d["obligations"]
         .as_array()

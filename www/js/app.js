@@ -388,9 +388,10 @@ async function openUser(user) {
     const req = spec.required && !(spec.type === "password" && user);
     return h("label", { class: `field${req ? " req" : ""}`, "data-field": name }, h("span", {}, label(spec, name)), input, ...extra, h("div", { id: `m-${name}` }));
   }));
-  // One's own password, changed by the edit: the current one too, as the server asks it.
+  // One's own password or email, changed by the edit: the current password too, as the
+  // server asks it (the email is where a password reset is sent).
   const self = !!user && onServer() && user.id === store.session()?.user?.id;
-  if (self && fields.some(([, s]) => s.type === "password")) {
+  if (self && fields.some(([n, s]) => s.type === "password" || n === "email")) {
     $("#fields").append(h("label", { class: "field", "data-field": "currentPassword" }, h("span", {}, t("currentPassword")),
       h("input", { id: "f-currentPassword", type: "password", autocomplete: "current-password" })));
   }
@@ -538,7 +539,7 @@ $("#user-form").addEventListener("submit", async (e) => {
       Object.assign(rec, grants);
       rec.version = form.user.version;
       const current = document.getElementById("f-currentPassword")?.value;
-      if (current && Object.keys(rec).some((k) => state.doc.fields?.[k]?.type === "password")) rec.currentPassword = current;
+      if (current && Object.keys(rec).some((k) => k === "email" || state.doc.fields?.[k]?.type === "password")) rec.currentPassword = current;
     }
     else Object.assign(rec, grants);
     // One's own password set by the edit ends every session of one's own, this one too.

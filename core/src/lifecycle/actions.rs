@@ -587,9 +587,14 @@ fn decide_changes(
         return Ok(d);
     }
     let password = has("password");
-    // One's own password: the current one when the policy asks for it, and never against a
-    // current password the caller checked and found wrong, whatever the policy.
-    let own = password && input.actor.id == input.before.id;
+    let (old, new) = (email_of(input.before), email_of(input.after));
+    let email_changed =
+        old.as_deref().map(str::to_lowercase) != new.as_deref().map(str::to_lowercase);
+    // One's own password, or one's own email (where a password reset is sent: changed by
+    // whoever holds a session, it hands them the account): the current password when the
+    // policy asks for it, and never against a current password the caller checked and
+    // found wrong, whatever the policy.
+    let own = (password || email_changed) && input.actor.id == input.before.id;
     let verified = input.current_password_verified;
     let rule = if !own || verified == Some(true) {
         None
@@ -609,9 +614,6 @@ fn decide_changes(
         return Ok(d);
     }
     let mut obligations = Vec::new();
-    let (old, new) = (email_of(input.before), email_of(input.after));
-    let email_changed =
-        old.as_deref().map(str::to_lowercase) != new.as_deref().map(str::to_lowercase);
     if email_changed {
         for e in &spec.email {
             match (e, &old, &new) {

@@ -86,7 +86,9 @@ fn en(code: DenyCode, has: &dyn Fn(&str) -> bool) -> &'static str {
         MethodNotAllowed => "password reset method `{method}` is not offered (offered: {allowed})",
         ResetDisabled => "the policy does not allow password resets",
         SelfResetMethod => "users can reset their own password only with a reset link",
-        CurrentPasswordRequired => "changing your own password needs your current password",
+        CurrentPasswordRequired => {
+            "changing your own password or email needs your current password"
+        }
         ManagerCycle => "`{manager}` cannot be the manager: the account would manage itself",
         StatusChangeNeedsTransition => {
             "the status is changed through a status transition, not an edit"
@@ -173,7 +175,9 @@ fn fr(code: DenyCode, has: &dyn Fn(&str) -> bool) -> &'static str {
         SelfResetMethod => {
             "un utilisateur ne peut réinitialiser son propre mot de passe que par un lien"
         }
-        CurrentPasswordRequired => "changer son propre mot de passe demande le mot de passe actuel",
+        CurrentPasswordRequired => {
+            "changer son propre mot de passe ou e-mail demande le mot de passe actuel"
+        }
         ManagerCycle => {
             "`{manager}` ne peut pas être le responsable : le compte se dirigerait lui-même"
         }
@@ -263,7 +267,7 @@ fn de(code: DenyCode, has: &dyn Fn(&str) -> bool) -> &'static str {
         ResetDisabled => "die Richtlinie erlaubt kein Zurücksetzen von Passwörtern",
         SelfResetMethod => "Benutzer können ihr eigenes Passwort nur über einen Link zurücksetzen",
         CurrentPasswordRequired => {
-            "zum Ändern des eigenen Passworts ist das aktuelle Passwort erforderlich"
+            "zum Ändern des eigenen Passworts oder der eigenen E-Mail ist das aktuelle Passwort erforderlich"
         }
         ManagerCycle => {
             "`{manager}` kann nicht Vorgesetzter sein: das Konto würde sich selbst führen"
@@ -352,7 +356,7 @@ fn es(code: DenyCode, has: &dyn Fn(&str) -> bool) -> &'static str {
             "los usuarios solo pueden restablecer su propia contraseña con un enlace"
         }
         CurrentPasswordRequired => {
-            "para cambiar su propia contraseña necesita la contraseña actual"
+            "para cambiar su propia contraseña o correo necesita la contraseña actual"
         }
         ManagerCycle => {
             "`{manager}` no puede ser el responsable: la cuenta se dirigiría a sí misma"

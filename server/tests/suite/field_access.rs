@@ -149,12 +149,23 @@ async fn r002_05_customers_edit_their_profile_not_their_account_type(env: &Env) 
         v["deny"]["params"]["fields"],
         json!(["location", "accountType"])
     );
+    // One's own email is where a password reset goes: the current password is asked.
     let (s, v, _) = env
         .call(
             Method::PATCH,
             &me,
             &as_customer,
             Some(json!({"email": "lucas.moreau@rental.example"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "current_password_required", "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &me,
+            &as_customer,
+            Some(json!({"email": "lucas.moreau@rental.example", "currentPassword": DEMO_PASSWORD})),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
