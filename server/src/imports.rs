@@ -124,18 +124,23 @@ pub async fn import(
     .map_err(|e| {
         crate::error::Malformed::new(crate::error::RequestPart::Body, e.code(), e.to_string())
     })?;
+    // A preview as a commit: at most MAX_COMMIT_ROWS rows, so that what a preview answers
+    // (a row's verdict, the record it would store) stays in proportion to the file, and a
+    // file previewed is one that can be committed.
+    if report.summary.total > MAX_COMMIT_ROWS {
+        return Err(crate::error::Malformed::new(
+            crate::error::RequestPart::Body,
+            "too_many_rows",
+            format!(
+                "at most {MAX_COMMIT_ROWS} rows per import (preview or commit): split the file"
+            ),
+        )
+        .into());
+    }
     if !q.commit {
         return preview(app, caller, report, lang).await;
     }
     let records = report.records.clone().unwrap_or_default();
-    if records.len() > MAX_COMMIT_ROWS {
-        return Err(crate::error::Malformed::new(
-            crate::error::RequestPart::Body,
-            "too_many_rows",
-            format!("at most {MAX_COMMIT_ROWS} rows per commit: preview the file, then commit it in parts"),
-        )
-        .into());
-    }
     // Every row is reported: a row the kernel found invalid in the file with its line and
     // violations, the others with what their commit did.
     let mut budget = REPORT_DETAIL_BYTES;
@@ -336,6 +341,19 @@ async fn preview(
     let actor = caller.actor()?;
     let mut budget = REPORT_DETAIL_BYTES;
     let mut invalid = invalid_in_file(&report, &mut budget)?;
+    // The kernel's `rows` (each row with violations, every violation in full) bounded as
+    // the results are: a file of empty rows under a schema of many required fields would otherwise be
+    // answered with hundreds of times its size.
+    let mut rows_budget = REPORT_DETAIL_BYTES;
+    let mut rows: Vec<Value> = Vec::with_capacity(report.rows.len());
+    for row in &report.rows {
+        let entry = json!({
+            "index": row.index,
+            "line": row.line,
+            "violations": serde_json::to_value(&row.violations)?,
+        });
+        rows.push(bound_row(entry, &mut rows_budget));
+    }
     let records = report.records.clone().unwrap_or_default();
     // Each row the kernel accepted in the file, made into the record its create validates
     // (or refused there, as its create will be).
@@ -455,6 +473,7 @@ async fn preview(
     if let Some(o) = v.as_object_mut() {
         o.insert("taken".into(), serde_json::to_value(&taken)?);
         o.insert("results".into(), Value::Array(results));
+        o.insert("rows".into(), Value::Array(rows));
         if let Some(Value::Object(summary)) = o.get_mut("summary") {
             summary.insert("refused".into(), refused.into());
         }

@@ -757,3 +757,38 @@ async fn an_import_gives_groups_as_a_create_does(env: &Env) {
     }
 }
 on_both!(an_import_gives_groups_as_a_create_does);
+
+/// A preview takes at most as many rows as a commit: what it answers for each row (its
+/// verdict, its violations, the record it would store) stays in proportion to a file that
+/// can be committed. A file of empty rows one past the limit is refused, 400 naming it.
+async fn a_preview_takes_at_most_a_commits_rows(env: &Env) {
+    let users = crm(env).await;
+    let admin = demo_user(&users, "admin");
+    let key = env.key(CRM, "service").await;
+    let as_admin = Auth::key(&key, &admin.id);
+    let file = "{}\n".repeat(warden_server::imports::MAX_COMMIT_ROWS + 1);
+    for path in [
+        "/api/v1/imports?format=jsonl",
+        "/api/v1/imports?format=jsonl&commit=true",
+    ] {
+        let (s, v, _) = env
+            .call_raw(Method::POST, path, &as_admin, Some(file.clone()))
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(v["code"], "too_many_rows", "{v}");
+    }
+    // At the limit, every row is answered, and the kernel's rows are bounded as the
+    // results are (a row's violations within its share of the report).
+    let file = "{}\n".repeat(warden_server::imports::MAX_COMMIT_ROWS);
+    let v = preview_jsonl(env, &as_admin, &file).await;
+    assert_eq!(
+        v["rows"].as_array().unwrap().len(),
+        warden_server::imports::MAX_COMMIT_ROWS
+    );
+    let rows = v["rows"].as_array().unwrap();
+    assert!(
+        rows.iter().any(|r| r["detailsOmitted"] == true),
+        "past the report's budget a row keeps its codes only"
+    );
+}
+on_both!(a_preview_takes_at_most_a_commits_rows);
