@@ -1352,12 +1352,7 @@ fn derive_fields<'a>(
         let source = source.trim().to_lowercase();
         let derived = map
             .get(&source)
-            .or_else(|| {
-                d.contains
-                    .iter()
-                    .find(|(k, _)| source.contains(&k.trim().to_lowercase()))
-                    .map(|(_, v)| v)
-            })
+            .or_else(|| contained(&d.contains, &source))
             .or(d.default.as_ref());
         let Some(derived) = derived else { continue };
         match out.stored(position) {
@@ -1377,6 +1372,22 @@ fn derive_fields<'a>(
             }
         }
     }
+}
+
+/// The derived value of the `contains` keyword found in `source` (lower-cased): the longest
+/// one found, and of equally long ones the first in alphabetical order. Never the first in
+/// the document: a JSON object's keys have no order (a reader, an SDK, a database may sort
+/// them), so a policy decides alike however its keys reach the kernel.
+fn contained<'p>(
+    contains: &'p crate::policy::OrderedMap<String>,
+    source: &str,
+) -> Option<&'p String> {
+    contains
+        .iter()
+        .map(|(k, v)| (k.trim().to_lowercase(), v))
+        .filter(|(k, _)| source.contains(k.as_str()))
+        .min_by(|(a, _), (b, _)| b.chars().count().cmp(&a.chars().count()).then(a.cmp(b)))
+        .map(|(_, v)| v)
 }
 
 fn check_email_convention(

@@ -249,9 +249,10 @@ pub struct Derivation {
     pub field: String,
     /// Source value (compared case-insensitively) to derived value.
     pub map: BTreeMap<String, String>,
-    /// Keyword rules tried in order when the source value is not in `map`: the first
-    /// keyword contained in the source value (case-insensitively) gives the derived value
-    /// (`{"engineer": "Engineering"}` derives it for `Senior Software Engineer`).
+    /// Keyword rules for a source value not in `map`: the keyword contained in the source
+    /// value (case-insensitively) gives the derived value (`{"engineer": "Engineering"}`
+    /// derives it for `Senior Software Engineer`); of several, the longest, then the first
+    /// in alphabetical order, whatever order they are written in.
     #[serde(default, skip_serializing_if = "OrderedMap::is_empty")]
     pub contains: OrderedMap<String>,
     /// The derived value for a source value not in the map, if any.

@@ -412,11 +412,9 @@ impl Policy {
         presets::load(name)
     }
 
-    /// The policy's content hash, `sha256:` and 64 hex digits, over the document as the
-    /// kernel reads it: white space, defaults left out or written, and the order of keys
-    /// whose order means nothing do not change it; the order of the maps whose order is
-    /// meaning (fields, a derivation's `contains`, modules, roles, groups, `fieldAccess`)
-    /// does.
+    /// The policy's content hash, `sha256:` and 64 hex digits, over the canonical JSON of
+    /// the document (key order and white space do not change it: a JSON object's keys
+    /// have no order, and no decision depends on the order they were written in).
     pub fn hash(&self) -> &str {
         &self.inner.hash
     }
@@ -1296,18 +1294,55 @@ pub fn type_name(kind: FieldType) -> &'static str {
 }
 
 fn content_hash(doc: &PolicyDocument) -> Result<String, PolicyError> {
-    // The document as the kernel reads it, written by its one serialiser: struct keys in
-    // their declared order (so the order they were given in does not count), the maps
-    // whose order is meaning (`OrderedMap`: fields, `contains`, modules, roles, groups,
-    // `fieldAccess`) in document order, every other map a `BTreeMap` (sorted), defaults
-    // filled, no white space. Two documents that decide alike hash alike; two whose
-    // ordered maps differ (a `contains` matched first, a form's field order) do not.
+    // Through the document's JSON text rather than `to_value`: the same value, and the one
+    // serialiser of the document a build links (`Policy::document` callers print it too).
     let text = serde_json::to_string(doc).map_err(|e| PolicyError::invalid("", e.to_string()))?;
-    let digest = Sha256::digest(text.as_bytes());
+    let value: Value =
+        serde_json::from_str(&text).map_err(|e| PolicyError::invalid("", e.to_string()))?;
+    let mut canonical = String::new();
+    write_canonical(&value, &mut canonical).map_err(|e| PolicyError::invalid("", e.to_string()))?;
+    let digest = Sha256::digest(canonical.as_bytes());
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256:");
     for b in digest {
         out.push_str(&format!("{b:02x}"));
     }
     Ok(out)
+}
+
+/// Canonical JSON: object keys sorted by their UTF-8 bytes at every level, no white space.
+/// Written by hand so that the hash does not depend on how `serde_json` orders maps in a
+/// given build (its `preserve_order` feature may be switched on by any crate in the
+/// dependency graph).
+fn write_canonical(v: &Value, out: &mut String) -> Result<(), serde_json::Error> {
+    match v {
+        Value::Object(m) => {
+            let mut keys: Vec<&String> = m.keys().collect();
+            keys.sort_unstable();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::to_string(k)?);
+                out.push(':');
+                if let Some(x) = m.get(k) {
+                    write_canonical(x, out)?;
+                }
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, x) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(x, out)?;
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&serde_json::to_string(scalar)?),
+    }
+    Ok(())
 }
