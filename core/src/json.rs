@@ -102,6 +102,11 @@ pub fn parse(text: &[u8]) -> Result<Value, JsonError> {
 /// The first object in `text`, in text order, that names a key twice; `None` when there is
 /// none, or when the text is not JSON (the caller's own parse words that error).
 pub fn duplicate_key(text: &[u8]) -> Option<DuplicateKey> {
+    // Most texts name no key twice: checked first without building anything.
+    let mut de = serde_json::Deserializer::from_slice(text);
+    if Strict::deserialize(&mut de).is_ok() && de.end().is_ok() {
+        return None;
+    }
     match parse(text) {
         Err(JsonError::Duplicate(d)) => Some(d),
         _ => None,

@@ -1384,10 +1384,18 @@ fn contained<'p>(
 ) -> Option<&'p String> {
     contains
         .iter()
-        .map(|(k, v)| (k.trim().to_lowercase(), v))
-        .filter(|(k, _)| source.contains(k.as_str()))
-        .min_by(|(a, _), (b, _)| b.chars().count().cmp(&a.chars().count()).then(a.cmp(b)))
-        .map(|(_, v)| v)
+        .map(|(raw, v)| (raw.trim().to_lowercase(), raw, v))
+        .filter(|(k, _, _)| source.contains(k.as_str()))
+        // Longest first, then alphabetical, then (two spellings of one keyword, `Eng` and
+        // `eng `) by the keys as written: never by their place in the document.
+        .min_by(|(a, ra, _), (b, rb, _)| {
+            b.chars()
+                .count()
+                .cmp(&a.chars().count())
+                .then(a.cmp(b))
+                .then(ra.cmp(rb))
+        })
+        .map(|(_, _, v)| v)
 }
 
 fn check_email_convention(

@@ -216,6 +216,25 @@ fn duplicate_json_key() {
     );
     assert_eq!(e.kind(), PolicyErrorKind::Shape);
     assert!(e.path().starts_with("fields.x"), "{}", e.path());
+    // In a map serde would read as its last entry: a label's language, a derivation's map.
+    for (text, path, key) in [
+        (
+            r#"{"warden": 1, "name": "a", "fields": {"x": {"type": "text", "label": {"en": "X", "en": "Y"}}}}"#,
+            "fields.x.label",
+            "en",
+        ),
+        (
+            r#"{"warden": 1, "name": "a", "fields": {"t": {"type": "text"}, "d": {"type": "text", "derivedFrom": {"field": "t", "map": {"CEO": "Executive", "CEO": "Sales"}}}}}"#,
+            "fields.d.derivedFrom.map",
+            "CEO",
+        ),
+    ] {
+        let e = err_json(text);
+        assert_eq!(e.kind(), PolicyErrorKind::Shape);
+        assert_eq!(e.path(), path);
+        assert!(e.reason().contains(&format!("duplicate key `{key}`")), "{}", e.reason());
+        assert_grammar(&e);
+    }
 }
 
 #[test]

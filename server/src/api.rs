@@ -78,8 +78,7 @@ pub fn router(app: Arc<App>, www: Option<PathBuf>) -> Router {
         )
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .merge(crate::plugins::routes())
-        // A policy document as large as the kernel takes one (`MAX_DOCUMENT_BYTES`), with
-        // room for the white space of a pretty-printed one.
+        // A policy document as large as the kernel takes one (`MAX_DOCUMENT_BYTES`).
         .merge(
             Router::new()
                 .route("/policy", get(read_policy).put(replace_policy))
@@ -681,8 +680,8 @@ async fn read_policy(
     .fetch_one(app.db.pool())
     .await?;
     let document: String = row.try_get("document")?;
-    // The stored text as it was given: a `Value` would sort the maps whose order is part
-    // of what the policy decides (fields, a derivation's `contains`, roles).
+    // The stored text as it was given (its key order, its white space), as the tenant
+    // wrote it: a `Value` would sort its keys.
     let document = serde_json::value::RawValue::from_string(document)?;
     Ok(Json(PolicyOut {
         version: row.try_get("version")?,
@@ -740,8 +739,8 @@ async fn replace_policy(
     Params(q): Params<crate::policy::ReplaceQuery>,
     Body(document): Body<Box<serde_json::value::RawValue>>,
 ) -> Result<Json<Value>, ApiError> {
-    // Compiled from its text: the order of its ordered maps (fields, a derivation's
-    // `contains`, roles) is part of what it decides, and a `Value` would sort them.
+    // Compiled and stored as its text: a `Value` would sort its keys, and the order the
+    // tenant wrote its fields in is the order its forms and reports show them in.
     crate::policy::replace(
         &app,
         &caller,

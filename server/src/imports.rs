@@ -101,6 +101,20 @@ pub async fn import(
             .into());
         }
     };
+    // Before the kernel reads the rows: a file far past the rows an import takes is not
+    // validated first (a line of JSON Lines is a row; a CSV row is at least one line, so
+    // more than four lines a row is refused too).
+    let lines = bytes
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+        .count();
+    let most_lines = match format {
+        ImportFormat::JsonLines => MAX_COMMIT_ROWS,
+        ImportFormat::Csv => 4 * MAX_COMMIT_ROWS + 1,
+    };
+    if lines > most_lines {
+        return Err(too_many_rows());
+    }
     let today = now()
         .date()
         .ok_or_else(|| ApiError::Internal("clock".into()))?;
@@ -128,14 +142,7 @@ pub async fn import(
     // (a row's verdict, the record it would store) stays in proportion to the file, and a
     // file previewed is one that can be committed.
     if report.summary.total > MAX_COMMIT_ROWS {
-        return Err(crate::error::Malformed::new(
-            crate::error::RequestPart::Body,
-            "too_many_rows",
-            format!(
-                "at most {MAX_COMMIT_ROWS} rows per import (preview or commit): split the file"
-            ),
-        )
-        .into());
+        return Err(too_many_rows());
     }
     if !q.commit {
         return preview(app, caller, report, lang).await;
@@ -839,6 +846,16 @@ async fn conceal_report_holders(
         }
     }
     Ok(())
+}
+
+/// [`ApiError::Malformed`] `too_many_rows`: a file of more rows than an import takes.
+fn too_many_rows() -> ApiError {
+    crate::error::Malformed::new(
+        crate::error::RequestPart::Body,
+        "too_many_rows",
+        format!("at most {MAX_COMMIT_ROWS} rows per import (preview or commit): split the file"),
+    )
+    .into()
 }
 
 #[cfg(test)]

@@ -52,11 +52,15 @@ impl SignInTurns {
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
             Arc::clone(map.entry(key.clone()).or_default())
         };
-        SignInTurn {
+        // The turn exists before the wait: a sign-in cancelled while it waits still
+        // forgets its account in `Drop`.
+        let mut turn = SignInTurn {
             turns: self,
             key,
-            held: Some(lock.lock_owned().await),
-        }
+            held: None,
+        };
+        turn.held = Some(lock.lock_owned().await);
+        turn
     }
 
     /// How many accounts have a sign-in running or waiting (for tests: none once all end).

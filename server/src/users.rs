@@ -101,12 +101,13 @@ fn locked_out() -> ApiError {
 pub(crate) async fn hash(policy: &Policy, plain: String) -> Result<StoredHash, ApiError> {
     let p = hash_policy(policy);
     let salt: [u8; 16] = tokens::random_bytes().map_err(|e| ApiError::Internal(e.to_string()))?;
-    let _room = hashing_room(p.hash().memory_kib).await?;
-    tokio::task::spawn_blocking(move || password::hash_password(&p, &plain, &salt))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map(StoredHash)
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    let memory_kib = p.hash().memory_kib;
+    on_hashing_pool(memory_kib, move || {
+        password::hash_password(&p, &plain, &salt)
+    })
+    .await?
+    .map(StoredHash)
+    .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// Spends the time a password verification would, for a sign-in that names no tenant
@@ -116,10 +117,11 @@ pub(crate) async fn hash(policy: &Policy, plain: String) -> Result<StoredHash, A
 pub(crate) async fn hash_for_nothing(plain: String) {
     let p = Profile::Nist80063b4.resolved();
     let salt = [0u8; 16];
-    let Ok(_room) = hashing_room(p.hash().memory_kib).await else {
-        return;
-    };
-    let _ = tokio::task::spawn_blocking(move || password::hash_password(&p, &plain, &salt)).await;
+    let memory_kib = p.hash().memory_kib;
+    let _ = on_hashing_pool(memory_kib, move || {
+        password::hash_password(&p, &plain, &salt)
+    })
+    .await;
 }
 
 /// The memory the server lets argon2 use at once, in MiB: a hash waits for room, so that
@@ -131,13 +133,25 @@ pub const HASH_MEMORY_MIB: u32 = 1024;
 static HASHING: tokio::sync::Semaphore =
     tokio::sync::Semaphore::const_new(HASH_MEMORY_MIB as usize);
 
-/// Room for one hash of `memory_kib` ([`HASH_MEMORY_MIB`]), held until dropped.
-async fn hashing_room(memory_kib: u32) -> Result<tokio::sync::SemaphorePermit<'static>, ApiError> {
+/// Runs `work` (a hash of `memory_kib`) on the blocking pool once the budget
+/// ([`HASH_MEMORY_MIB`]) has room for it. The room goes with the work, not with the
+/// request: a request cancelled meanwhile (its timeout, its caller gone) does not give
+/// back memory a hash still uses.
+async fn on_hashing_pool<T: Send + 'static>(
+    memory_kib: u32,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
     let mib = memory_kib.div_ceil(1024).clamp(1, HASH_MEMORY_MIB);
-    HASHING
+    let room = HASHING
         .acquire_many(mib)
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    tokio::task::spawn_blocking(move || {
+        let _room = room;
+        work()
+    })
+    .await
+    .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// Verifies on the blocking pool.
@@ -150,11 +164,11 @@ async fn verify(
     let phc = stored.0.clone();
     // The stored hash's own memory (older parameters may differ from the policy's).
     let memory_kib = password::phc_memory_kib(&phc).unwrap_or(p.hash().memory_kib);
-    let _room = hashing_room(memory_kib).await?;
-    tokio::task::spawn_blocking(move || password::verify_password(&p, &phc, &plain))
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    on_hashing_pool(memory_kib, move || {
+        password::verify_password(&p, &phc, &plain)
+    })
+    .await?
+    .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// Refuses a new password that is the user's current one (409 `password_unchanged`), when
@@ -2171,20 +2185,33 @@ pub async fn update(
     // refuses that); `Some(false)` when one is given and does not match.
     // One's own current password is not verified while the lockout holds the account, as
     // on `POST /users/{id}/password`.
+    // As the kernel reads it (`lifecycle::changes`): trimmed, case aside, blank as none.
     let email_of = |u: &UserRow| {
         u.document
             .get("email")
             .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
             .map(str::to_lowercase)
     };
     let asks_current = plain.is_some() || email_of(&before) != email_of(&after);
-    if asks_current
-        && b.current_password.is_some()
-        && actor.id == before.id
-        && crate::login::locked_now(tenant, &before, now())
-    {
-        return Err(locked_out());
-    }
+    let own_guess = asks_current && b.current_password.is_some() && actor.id == before.id;
+    // Neither the account's turn nor the hash budget is waited for holding a connection.
+    drop(conn);
+    // One's own current password is a guess as a sign-in's is: judged in the account's
+    // turn (`login::SignInTurns`), against its failures as they are now.
+    let _turn = if own_guess {
+        let turn = app.sign_ins.take(&tenant.id, &before.id).await;
+        let mut c = app.db.pool().acquire().await?;
+        let now_row = store::user(&mut c, &tenant.id, &before.id).await?;
+        drop(c);
+        if now_row.is_some_and(|u| crate::login::locked_now(tenant, &u, now())) {
+            return Err(locked_out());
+        }
+        Some(turn)
+    } else {
+        None
+    };
     let current_password_verified = match (&b.current_password, &before.password_hash) {
         (Some(cur), Some(h)) if asks_current => {
             Some(verify(&tenant.policy, h, cur.clone()).await?.matches)
@@ -2192,6 +2219,7 @@ pub async fn update(
         (Some(_), None) if asks_current => Some(false),
         _ => None,
     };
+    let mut conn = app.db.pool().acquire().await?;
     // A wrong current password for one's own password counts as a failed sign-in (the
     // policy's lockout), as on `POST /users/{id}/password`: the edit is no oracle either.
     let own_guess_wrong = current_password_verified == Some(false) && actor.id == before.id;
@@ -3017,7 +3045,15 @@ pub async fn change_password(
             reason: "a password is changed by its own user; an administrator resets it (POST /api/v1/users/{id}/password-reset)",
         });
     }
-    let before = actor.clone();
+    // One guess at a time, as a sign-in's (`login::SignInTurns`), against the failures as
+    // they are now, not as the caller's credentials were read.
+    let _turn = app.sign_ins.take(&tenant.id, &actor.id).await;
+    let before = {
+        let mut conn = app.db.pool().acquire().await?;
+        store::user(&mut conn, &tenant.id, &actor.id)
+            .await?
+            .ok_or(ApiError::NotFound)?
+    };
     // While the lockout holds the account, the current password is not verified: the route
     // would otherwise go on answering guesses that sign-in refuses to hear.
     if crate::login::locked_now(tenant, &before, now()) {
@@ -3305,6 +3341,7 @@ pub async fn login(
     };
     let Some((turn, Some(mut u))) = turn.map(|(t, u)| (t, u.filter(|u| u.deleted_at.is_none())))
     else {
+        drop(conn);
         // Spend the time a verification would, so an unknown login is not faster.
         let _ = hash(&tenant.policy, password_text).await;
         return Err(ApiError::Unauthenticated);

@@ -929,8 +929,9 @@ fn compile_combinations(access: &mut CompiledAccess, spec: &AccessSpec) -> Resul
                 "a forbidden combination names at least two roles",
             ));
         }
+        let mut seen = std::collections::BTreeSet::new();
         for (j, r) in c.roles.iter().enumerate() {
-            if c.roles.iter().take(j).any(|earlier| earlier == r) {
+            if !seen.insert(r.as_str()) {
                 return Err(PolicyError::invalid(
                     format!("{path}.roles[{j}]"),
                     "a role named twice: a combination is of distinct roles (as written it would forbid holding the role at all)",

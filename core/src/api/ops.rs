@@ -653,7 +653,8 @@ pub struct ChangesInput {
     pub before: Account,
     /// The account after; a non-blank `password` attribute means a new password.
     pub after: Account,
-    /// The actor re-entered their current password (a self-service password change).
+    /// The actor re-entered their current password (a self-service password or email
+    /// change).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_password_verified: Option<bool>,
     /// The directory rows, to refuse a manager edit that would make a cycle.

@@ -282,8 +282,8 @@ pub struct ChangeRequest {
     pub before: Account,
     /// The account after; a non-blank `password` attribute means a new password (R000-05).
     pub after: Account,
-    /// The actor re-entered their current password (for a self-service password change,
-    /// R002-05).
+    /// The actor re-entered their current password (for a self-service password or email
+    /// change, R002-05).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_password_verified: Option<bool>,
     /// What the caller knows and Warden cannot (see [`ChangeFacts`]).

@@ -10,9 +10,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use thiserror::Error;
 
 use super::normalize::nfkc;
-use super::policy::{
-    MAX_HASH_COST_KIB, MAX_ITERATIONS, MAX_MEMORY_KIB, MAX_PARALLELISM, ResolvedPasswordPolicy,
-};
+use super::policy::{MAX_ITERATIONS, MAX_PARALLELISM, ResolvedPasswordPolicy};
 
 /// The shortest salt accepted, in bytes.
 pub const MIN_SALT_BYTES: usize = 16;
@@ -47,8 +45,10 @@ pub enum HashError {
     /// The stored hash's argon2 parameters or version are not valid.
     #[error("the stored password hash has invalid argon2 parameters")]
     InvalidParams,
-    /// The stored hash's costs exceed the limits (1 GiB, 64 passes, 16 lanes), which
-    /// protects the verifier from a planted hash that would exhaust memory or time.
+    /// The stored hash's costs exceed the limits a stored hash is verified within (1 GiB,
+    /// 64 passes, 16 lanes: what a policy could ask before its own bounds were tightened,
+    /// so that such a hash still verifies, and is replaced), which protects the verifier
+    /// from a planted hash that would exhaust memory or time.
     #[error(
         "the stored password hash's costs exceed the limits (memory 1048576 KiB, 64 iterations, parallelism 16)"
     )]
@@ -100,6 +100,11 @@ pub fn hash_password(
         .map_err(|_| HashError::Hashing)
 }
 
+/// The most memory a stored hash is verified with: 1 GiB, the bound of a policy's
+/// `hash.memoryKib` before it was lowered to [`MAX_MEMORY_KIB`](super::MAX_MEMORY_KIB) (a
+/// hash stored under it still verifies, and is rehashed with the policy's parameters).
+const STORED_MAX_MEMORY_KIB: u32 = 1024 * 1024;
+
 /// Parses `phc` and checks it is a complete argon2 hash within the cost limits.
 fn parse(phc: &str) -> Result<(PasswordHash<'_>, Params), HashError> {
     let parsed = PasswordHash::new(phc).map_err(|_| HashError::MalformedHash)?;
@@ -112,10 +117,9 @@ fn parse(phc: &str) -> Result<(PasswordHash<'_>, Params), HashError> {
         });
     }
     let params = Params::try_from(&parsed).map_err(|_| HashError::InvalidParams)?;
-    if params.m_cost() > MAX_MEMORY_KIB
+    if params.m_cost() > STORED_MAX_MEMORY_KIB
         || params.t_cost() > MAX_ITERATIONS
         || params.p_cost() > MAX_PARALLELISM
-        || u64::from(params.m_cost()) * u64::from(params.t_cost()) > MAX_HASH_COST_KIB
     {
         return Err(HashError::CostsTooHigh);
     }

@@ -430,7 +430,8 @@ impl PasswordPolicy {
     /// Refused: a length of 0, `maxLength` above 4096, `minLength` above `maxLength`,
     /// `minLengthWithMfa` above `minLength`, `maxLength` too small for the required
     /// character classes, `expiryDays` of 0 or above 3650, argon2id costs below OWASP's
-    /// configurations or above 1 GiB / 64 passes / 16 lanes; and under the NIST profile,
+    /// configurations or above 256 MiB / 64 passes / 16 lanes / 512 MiB passes in all
+    /// ([`MAX_HASH_COST_KIB`]); and under the NIST profile,
     /// whatever SP 800-63B-4 forbids: `minLength` below 15, `minLengthWithMfa` below 8,
     /// `maxLength` below 64, composition rules, the blocklist turned off, and expiry.
     ///

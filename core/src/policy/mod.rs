@@ -225,6 +225,15 @@ impl Policy {
         let doc: PolicyDocument = serde_path_to_error::deserialize(&mut de).map_err(shape_error)?;
         de.end()
             .map_err(|e| PolicyError::new(PolicyErrorKind::Syntax, "", e.to_string()))?;
+        // A key named twice where serde keeps the last (a label's language, a `map` entry,
+        // a message): refused as every JSON text the kernel reads (`crate::json`).
+        if let Some(d) = crate::json::duplicate_key(text.as_bytes()) {
+            return Err(PolicyError::new(
+                PolicyErrorKind::Shape,
+                d.path,
+                format!("duplicate key `{}`", d.key),
+            ));
+        }
         Policy::from_document(doc)
     }
 
@@ -414,7 +423,7 @@ impl Policy {
 
     /// The policy's content hash, `sha256:` and 64 hex digits, over the canonical JSON of
     /// the document (key order and white space do not change it: a JSON object's keys
-    /// have no order, and no decision depends on the order they were written in).
+    /// have no order, and a derivation's `contains` does not depend on it).
     pub fn hash(&self) -> &str {
         &self.inner.hash
     }
@@ -971,8 +980,9 @@ fn check_values(spec: &FieldSpec, path: &str) -> Result<(), PolicyError> {
         ));
     }
     check_list(&format!("{path}.values"), spec.values.len())?;
+    let mut seen = std::collections::BTreeSet::new();
     for (i, v) in spec.values.iter().enumerate() {
-        if spec.values.iter().take(i).any(|earlier| earlier == v) {
+        if !seen.insert(v.as_str()) {
             return Err(PolicyError::invalid(
                 format!("{path}.values[{i}]"),
                 "a value listed twice",
