@@ -232,7 +232,11 @@ fn duplicate_json_key() {
         let e = err_json(text);
         assert_eq!(e.kind(), PolicyErrorKind::Shape);
         assert_eq!(e.path(), path);
-        assert!(e.reason().contains(&format!("duplicate key `{key}`")), "{}", e.reason());
+        assert!(
+            e.reason().contains(&format!("duplicate key `{key}`")),
+            "{}",
+            e.reason()
+        );
         assert_grammar(&e);
     }
 }

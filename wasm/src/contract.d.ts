@@ -1867,7 +1867,8 @@ export interface ChangesInput {
   after: Account7;
   before: Account8;
   /**
-   * The actor re-entered their current password (a self-service password change).
+   * The actor re-entered their current password (a self-service password or email
+   * change).
    */
   currentPasswordVerified?: boolean | null;
   /**
