@@ -2185,16 +2185,7 @@ pub async fn update(
     // refuses that); `Some(false)` when one is given and does not match.
     // One's own current password is not verified while the lockout holds the account, as
     // on `POST /users/{id}/password`.
-    // As the kernel reads it (`lifecycle::changes`): trimmed, case aside, blank as none.
-    let email_of = |u: &UserRow| {
-        u.document
-            .get("email")
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|e| !e.is_empty())
-            .map(str::to_lowercase)
-    };
-    let asks_current = plain.is_some() || email_of(&before) != email_of(&after);
+    let asks_current = plain.is_some() || lifecycle::email_changed(&before_account, &after_account);
     let own_guess = asks_current && b.current_password.is_some() && actor.id == before.id;
     // Neither the account's turn nor the hash budget is waited for holding a connection.
     drop(conn);

@@ -366,6 +366,14 @@ impl ChangeDecision {
     }
 }
 
+/// Whether an edit from `before` to `after` changes the account's email, as `changes`
+/// judges it (R002-05: one's own email change needs the current password): trimmed, case
+/// aside, a blank one as none.
+pub fn email_changed(before: &Account, after: &Account) -> bool {
+    let lower = |a: &Account| email_of(a).map(|e| e.to_lowercase());
+    lower(before) != lower(after)
+}
+
 fn email_of(a: &Account) -> Option<String> {
     match a.attribute("email") {
         Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
@@ -588,8 +596,7 @@ fn decide_changes(
     }
     let password = has("password");
     let (old, new) = (email_of(input.before), email_of(input.after));
-    let email_changed =
-        old.as_deref().map(str::to_lowercase) != new.as_deref().map(str::to_lowercase);
+    let email_changed = email_changed(input.before, input.after);
     // One's own password, or one's own email (where a password reset is sent: changed by
     // whoever holds a session, it hands them the account): the current password when the
     // policy asks for it, and never against a current password the caller checked and

@@ -44,8 +44,8 @@ use crate::violation::Params;
 pub use actions::{
     ChangeDecision, ChangeFacts, ChangeRequest, DeleteDecision, DeleteFacts, DeleteRequest,
     PasswordChangeRequest, PasswordResetDecision, PasswordResetRequest, Suggestion,
-    VerificationDecision, changes, changes_in, delete, feature_enabled, password_change,
-    password_reset, verification,
+    VerificationDecision, changes, changes_in, delete, email_changed, feature_enabled,
+    password_change, password_reset, verification,
 };
 pub(crate) use actions::{changed_fields, edit_guards};
 pub use login::{

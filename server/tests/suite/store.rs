@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 use warden_core::access::{Filter, SqlOptions, SubtreeStrategy};
 use warden_server::closure;
 use warden_server::error::ApiError;
-use warden_server::seed::DEMO_PASSWORD;
+use warden_server::seed::{DEMO_PASSWORD, DemoUser};
 use warden_server::store::{self, UserRow};
 
 const HR: &str = "hr-platform";
@@ -761,23 +761,28 @@ async fn concurrent_guesses_are_judged_one_after_another(env: &Env) {
 }
 on_both!(concurrent_guesses_are_judged_one_after_another);
 
+/// Moves rental user `id` to `to` as its demo administrator (200 asserted).
+async fn status_by_admin(env: &Env, users: &[DemoUser], id: &str, to: &str, reason: &str) {
+    let admin = demo_user(users, "admin");
+    let key = env.key(RENTAL, "service").await;
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{id}/status"),
+            &Auth::key(&key, &admin.id),
+            Some(json!({"to": to, "reason": reason})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+
 /// A lockout writes its status only over one the lifecycle lets a lock replace: a
 /// blacklisted account stays blacklisted (rental's `lock` leaves only `active`), so the
 /// lock's end cannot make it active. The failures still hold the lock.
 async fn a_lock_keeps_a_status_it_cannot_replace(env: &Env) {
     let users = env.demo(RENTAL).await;
     let lucas = demo_user(&users, "customer");
-    let admin = users.iter().find(|u| u.name == "admin").unwrap();
-    let key = env.key(RENTAL, "service").await;
-    let (s, v, _) = env
-        .call(
-            Method::POST,
-            &format!("/api/v1/users/{}/status", lucas.id),
-            &Auth::key(&key, &admin.id),
-            Some(json!({"to": "blacklisted", "reason": "fraud confirmed"})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    status_by_admin(env, &users, &lucas.id, "blacklisted", "fraud confirmed").await;
     for _ in 0..6 {
         let (s, _) = login(env, RENTAL, &lucas.login, WRONG).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
@@ -812,20 +817,17 @@ on_both!(a_lock_keeps_a_status_it_cannot_replace);
 async fn an_administrator_unlocks(env: &Env) {
     let users = env.demo(RENTAL).await;
     let lucas = demo_user(&users, "customer");
-    let admin = users.iter().find(|u| u.name == "admin").unwrap();
     for _ in 0..5 {
         login(env, RENTAL, &lucas.login, WRONG).await;
     }
-    let key = env.key(RENTAL, "service").await;
-    let (s, v, _) = env
-        .call(
-            Method::POST,
-            &format!("/api/v1/users/{}/status", lucas.id),
-            &Auth::key(&key, &admin.id),
-            Some(json!({"to": "active", "reason": "identity checked by phone"})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
+    status_by_admin(
+        env,
+        &users,
+        &lucas.id,
+        "active",
+        "identity checked by phone",
+    )
+    .await;
     let (s, v) = login(env, RENTAL, &lucas.login, DEMO_PASSWORD).await;
     assert_eq!(s, StatusCode::OK, "unlocked at once: {v}");
 }
