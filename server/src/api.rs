@@ -661,32 +661,37 @@ async fn revoke_sessions(
         .map(Json)
 }
 
-/// The tenant's current policy (admin keys only).
+/// The tenant's current policy (admin keys only), as stored; with the kernel's reason when
+/// it does not compile on this server.
 async fn read_policy(
     State(app): State<Arc<App>>,
-    caller: Caller,
+    caller: crate::auth::PolicyAdmin,
 ) -> Result<Json<PolicyOut>, ApiError> {
-    if !caller.is_admin() {
-        return Err(ApiError::Forbidden {
-            deny: None,
-            reason: "only an admin key reads the policy document",
-        });
-    }
     let row = sqlx::query(
-        "SELECT version, hash, document FROM policy_versions WHERE tenant_id = $1 AND version = $2",
+        "SELECT p.version, p.hash, p.document FROM tenants t JOIN policy_versions p ON p.tenant_id = t.id AND p.version = t.policy_version WHERE t.id = $1",
     )
-    .bind(&caller.tenant.id)
-    .bind(caller.tenant.version)
+    .bind(&caller.tenant_id)
     .fetch_one(app.db.pool())
     .await?;
+    let version: i64 = row.try_get("version")?;
+    let compile_error = app
+        .unusable(&caller.tenant_id)
+        .await?
+        // The reason of the version read (a replacement in between compiles).
+        .filter(|u| u.version == version)
+        .map(|u| CompileError {
+            path: u.path.clone(),
+            reason: u.reason.clone(),
+        });
     let document: String = row.try_get("document")?;
     // The stored text as it was given (its key order, its white space), as the tenant
     // wrote it: a `Value` would sort its keys.
     let document = serde_json::value::RawValue::from_string(document)?;
     Ok(Json(PolicyOut {
-        version: row.try_get("version")?,
+        version,
         hash: row.try_get("hash")?,
         document,
+        compile_error,
     }))
 }
 
@@ -696,6 +701,16 @@ struct PolicyOut {
     version: i64,
     hash: String,
     document: Box<serde_json::value::RawValue>,
+    /// Present when the stored document does not compile on this server.
+    #[serde(rename = "compileError", skip_serializing_if = "Option::is_none")]
+    compile_error: Option<CompileError>,
+}
+
+/// Why a stored policy does not compile on this server: the kernel's key path and reason.
+#[derive(serde::Serialize)]
+struct CompileError {
+    path: String,
+    reason: String,
 }
 
 /// Previews (default) or commits (`?commit=true`) an import; the body is the file.
@@ -734,7 +749,7 @@ async fn import_users(
 async fn replace_policy(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
-    caller: Caller,
+    caller: crate::auth::PolicyAdmin,
     accept: AcceptLanguage,
     Params(q): Params<crate::policy::ReplaceQuery>,
     Body(document): Body<Box<serde_json::value::RawValue>>,

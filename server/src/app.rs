@@ -71,7 +71,29 @@ pub struct App {
     pub jobs: Arc<tokio::sync::Semaphore>,
     /// One sign-in at a time per account ([`crate::login::SignInTurns`]).
     pub sign_ins: crate::login::SignInTurns,
-    tenants: RwLock<HashMap<String, Arc<Tenant>>>,
+    tenants: RwLock<HashMap<String, Compiled>>,
+}
+
+/// A tenant's current policy as this instance found it: compiled, or refused by the kernel.
+#[derive(Debug, Clone)]
+enum Compiled {
+    /// Compiled, ready to decide.
+    Ready(Arc<Tenant>),
+    /// The stored document does not compile on this server.
+    Unusable(Arc<Unusable>),
+}
+
+/// Why a tenant's stored policy does not compile on this server: a document an earlier
+/// version stored that a later version's checks refuse. The tenant's requests are answered
+/// 503 `policy_unusable` until an admin key replaces the policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unusable {
+    /// The stored version.
+    pub version: i64,
+    /// The kernel's key path of the problem.
+    pub path: String,
+    /// The kernel's reason.
+    pub reason: String,
 }
 
 /// How many bulk operations and imports an instance runs at once: each holds database
@@ -86,6 +108,30 @@ pub fn now() -> Timestamp {
             .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
             .unwrap_or(0),
     )
+}
+
+/// The current version and document of tenant `id`'s policy.
+async fn stored_policy(pool: &sqlx::AnyPool, id: &str) -> Result<(i64, String), ApiError> {
+    let row = sqlx::query(
+        "SELECT p.version, p.document FROM tenants t JOIN policy_versions p ON p.tenant_id = t.id AND p.version = t.policy_version WHERE t.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    Ok((row.try_get("version")?, row.try_get("document")?))
+}
+
+/// Logs a stored policy this server does not compile, with the kernel's reason and the way
+/// out.
+fn log_unusable(tenant: &str, u: &Unusable) {
+    tracing::error!(
+        tenant,
+        version = u.version,
+        path = %u.path,
+        reason = %u.reason,
+        "the tenant's stored policy does not compile on this server: its requests are answered 503 policy_unusable until an admin key replaces it (PUT /api/v1/policy)"
+    );
 }
 
 impl App {
@@ -126,7 +172,13 @@ impl App {
             .read()
             .await
             .iter()
-            .map(|(k, t)| (k.clone(), t.version))
+            .map(|(k, t)| {
+                let version = match t {
+                    Compiled::Ready(t) => t.version,
+                    Compiled::Unusable(u) => u.version,
+                };
+                (k.clone(), version)
+            })
             .collect()
     }
 
@@ -138,33 +190,88 @@ impl App {
     /// The tenant `id` with its current policy, compiled on first use.
     ///
     /// # Errors
-    /// [`ApiError::NotFound`] for an unknown tenant; a stored policy that no longer
-    /// compiles is an internal error.
+    /// [`ApiError::NotFound`] for an unknown tenant; [`ApiError::PolicyUnusable`] when its
+    /// stored policy does not compile on this server (logged once per instance and
+    /// version; [`App::unusable`] says why).
     pub async fn tenant(&self, id: &str) -> Result<Arc<Tenant>, ApiError> {
-        if let Some(t) = self.tenants.read().await.get(id) {
-            return Ok(Arc::clone(t));
+        match self.tenants.read().await.get(id) {
+            Some(Compiled::Ready(t)) => return Ok(Arc::clone(t)),
+            Some(Compiled::Unusable(u)) => {
+                return Err(ApiError::PolicyUnusable { version: u.version });
+            }
+            None => {}
         }
-        let row = sqlx::query(
-            "SELECT p.version, p.document FROM tenants t JOIN policy_versions p ON p.tenant_id = t.id AND p.version = t.policy_version WHERE t.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(self.db.pool())
-        .await?
-        .ok_or(ApiError::NotFound)?;
-        let version: i64 = row.try_get("version").map_err(ApiError::from)?;
-        let document: String = row.try_get("document").map_err(ApiError::from)?;
-        let policy = Policy::from_json(&document)
-            .map_err(|e| ApiError::Internal(format!("stored policy of {id}: {e}")))?;
-        let t = Arc::new(Tenant {
-            id: id.to_owned(),
-            version,
-            policy: Arc::new(policy),
-        });
+        let (version, document) = stored_policy(self.db.pool(), id).await?;
+        let compiled = match Policy::from_json(&document) {
+            Ok(policy) => Compiled::Ready(Arc::new(Tenant {
+                id: id.to_owned(),
+                version,
+                policy: Arc::new(policy),
+            })),
+            Err(e) => {
+                let unusable = Unusable {
+                    version,
+                    path: e.path().to_owned(),
+                    reason: e.reason().to_owned(),
+                };
+                log_unusable(id, &unusable);
+                Compiled::Unusable(Arc::new(unusable))
+            }
+        };
         self.tenants
             .write()
             .await
-            .insert(id.to_owned(), Arc::clone(&t));
-        Ok(t)
+            .insert(id.to_owned(), compiled.clone());
+        match compiled {
+            Compiled::Ready(t) => Ok(t),
+            Compiled::Unusable(u) => Err(ApiError::PolicyUnusable { version: u.version }),
+        }
+    }
+
+    /// Why the tenant's current stored policy does not compile on this server, `None` when
+    /// it does (compiling it now if this instance has not yet).
+    ///
+    /// # Errors
+    /// [`ApiError::NotFound`] for an unknown tenant; store errors.
+    pub async fn unusable(&self, id: &str) -> Result<Option<Arc<Unusable>>, ApiError> {
+        match self.tenant(id).await {
+            Ok(_) => Ok(None),
+            Err(ApiError::PolicyUnusable { .. }) => Ok(match self.tenants.read().await.get(id) {
+                Some(Compiled::Unusable(u)) => Some(Arc::clone(u)),
+                // Replaced in between: the new version compiled.
+                _ => None,
+            }),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Compiles every tenant's stored policy once, as a starting server does, logging each
+    /// that does not compile on this version (its requests will be answered 503
+    /// `policy_unusable`); returns how many do not. Nothing is kept: tenants are compiled
+    /// again on first use.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn check_stored_policies(&self) -> Result<usize, ApiError> {
+        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM tenants ORDER BY id")
+            .fetch_all(self.db.pool())
+            .await?;
+        let mut unusable = 0;
+        for id in ids {
+            let (version, document) = stored_policy(self.db.pool(), &id).await?;
+            if let Err(e) = Policy::from_json(&document) {
+                unusable += 1;
+                log_unusable(
+                    &id,
+                    &Unusable {
+                        version,
+                        path: e.path().to_owned(),
+                        reason: e.reason().to_owned(),
+                    },
+                );
+            }
+        }
+        Ok(unusable)
     }
 
     /// Forgets the compiled policy of `id` (after a replacement), so the next request

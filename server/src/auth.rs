@@ -43,6 +43,18 @@ pub enum Credential {
     Session,
 }
 
+impl Credential {
+    /// How a caller with this credential is written in the audit log.
+    pub fn via(&self) -> String {
+        match self {
+            Credential::AdminKey(id) | Credential::ServiceKey(id) | Credential::DecideKey(id) => {
+                format!("key:{id}")
+            }
+            Credential::Session => "session".into(),
+        }
+    }
+}
+
 /// An authenticated caller.
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -87,12 +99,7 @@ impl Caller {
 
     /// How the caller is written in the audit log.
     pub fn via(&self) -> String {
-        match &self.credential {
-            Credential::AdminKey(id) | Credential::ServiceKey(id) | Credential::DecideKey(id) => {
-                format!("key:{id}")
-            }
-            Credential::Session => "session".into(),
-        }
+        self.credential.via()
     }
 
     /// Whether the caller holds an admin key.
@@ -154,43 +161,124 @@ async fn live_user(app: &App, tenant: &str, id: &str) -> Result<UserRow, ApiErro
     }
 }
 
+/// An API key, as its bearer token names it.
+struct Key {
+    /// The key's tenant.
+    tenant_id: String,
+    /// The key, by role.
+    credential: Credential,
+}
+
+/// The API key of the request's `Authorization: Bearer` header, `None` without one.
+///
+/// # Errors
+/// [`ApiError::Unauthenticated`] for a token that names no live key.
+async fn bearer_key(parts: &Parts, app: &App) -> Result<Option<Key>, ApiError> {
+    let bearer = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(bearer_token);
+    let Some(token) = bearer else {
+        return Ok(None);
+    };
+    let row = sqlx::query(
+        "SELECT id, tenant_id, role FROM api_keys WHERE token_hash = $1 AND revoked_at IS NULL",
+    )
+    .bind(hash_token(token))
+    .fetch_optional(app.db.pool())
+    .await?
+    .ok_or(ApiError::Unauthenticated)?;
+    let id: String = row.try_get("id")?;
+    let role: String = row.try_get("role")?;
+    let credential = match role.as_str() {
+        "admin" => Credential::AdminKey(id),
+        "service" => Credential::ServiceKey(id),
+        "decide" => Credential::DecideKey(id),
+        _ => return Err(ApiError::Unauthenticated),
+    };
+    Ok(Some(Key {
+        tenant_id: row.try_get("tenant_id")?,
+        credential,
+    }))
+}
+
+/// The `X-Warden-Act-As` header: one, of visible text, never read as absent, nor the first
+/// of several.
+fn act_as_header(parts: &Parts) -> Result<Option<&str>, ApiError> {
+    let mut given = parts.headers.get_all(ACT_AS).iter();
+    match (given.next(), given.next()) {
+        (None, _) => Ok(None),
+        (Some(_), Some(_)) => Err(act_as_error("given more than once")),
+        (Some(v), None) => v
+            .to_str()
+            .map(Some)
+            .map_err(|_| act_as_error("not visible ASCII text")),
+    }
+}
+
+/// An admin key's call on its tenant's policy document itself (`GET` and `PUT
+/// /api/v1/policy`): unlike [`Caller`], it holds when the stored policy does not compile
+/// on this server ([`ApiError::PolicyUnusable`]), so that the tenant's administrator can
+/// read the document and replace it.
+#[derive(Debug, Clone)]
+pub struct PolicyAdmin {
+    /// The key's tenant.
+    pub tenant_id: String,
+    /// The key.
+    pub credential: Credential,
+    /// The user the key acts for (`X-Warden-Act-As`), loaded from the directory.
+    pub actor: Option<UserRow>,
+}
+
+/// The refusal of a policy route to any caller but an admin key.
+const POLICY_ADMIN_ONLY: &str = "only an admin key reads or replaces the policy";
+
+impl FromRequestParts<Arc<App>> for PolicyAdmin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<App>,
+    ) -> Result<PolicyAdmin, ApiError> {
+        let Some(key) = bearer_key(parts, app).await? else {
+            // A session: authenticated as any other route would, then refused.
+            Caller::from_request_parts(parts, app).await?;
+            return Err(ApiError::Forbidden {
+                deny: None,
+                reason: POLICY_ADMIN_ONLY,
+            });
+        };
+        if !matches!(key.credential, Credential::AdminKey(_)) {
+            return Err(ApiError::Forbidden {
+                deny: None,
+                reason: POLICY_ADMIN_ONLY,
+            });
+        }
+        let actor = match act_as_header(parts)? {
+            Some(uid) => Some(
+                live_user(app, &key.tenant_id, uid)
+                    .await
+                    .map_err(|_| act_as_error("names no user of this tenant"))?,
+            ),
+            None => None,
+        };
+        Ok(PolicyAdmin {
+            tenant_id: key.tenant_id,
+            credential: key.credential,
+            actor,
+        })
+    }
+}
+
 impl FromRequestParts<Arc<App>> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Caller, ApiError> {
-        let bearer = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(bearer_token);
-        if let Some(token) = bearer {
-            let row = sqlx::query(
-                "SELECT id, tenant_id, role FROM api_keys WHERE token_hash = $1 AND revoked_at IS NULL",
-            )
-            .bind(hash_token(token))
-            .fetch_optional(app.db.pool())
-            .await?
-            .ok_or(ApiError::Unauthenticated)?;
-            let id: String = row.try_get("id")?;
-            let tenant_id: String = row.try_get("tenant_id")?;
-            let role: String = row.try_get("role")?;
-            let tenant = app.tenant(&tenant_id).await?;
-            let credential = match role.as_str() {
-                "admin" => Credential::AdminKey(id),
-                "service" => Credential::ServiceKey(id),
-                "decide" => Credential::DecideKey(id),
-                _ => return Err(ApiError::Unauthenticated),
-            };
-            // One header, of visible text: never read as absent, nor the first of several.
-            let mut given = parts.headers.get_all(ACT_AS).iter();
-            let act_as = match (given.next(), given.next()) {
-                (None, _) => None,
-                (Some(_), Some(_)) => return Err(act_as_error("given more than once")),
-                (Some(v), None) => Some(
-                    v.to_str()
-                        .map_err(|_| act_as_error("not visible ASCII text"))?,
-                ),
-            };
+        if let Some(key) = bearer_key(parts, app).await? {
+            let tenant = app.tenant(&key.tenant_id).await?;
+            let credential = key.credential;
+            let act_as = act_as_header(parts)?;
             if matches!(credential, Credential::DecideKey(_)) {
                 // The route matched, prefix included (a nested router's own URI is only
                 // its suffix).

@@ -255,6 +255,16 @@ pub enum ApiError {
         /// administrators (`loadError`) and the log, not to every caller the 503 answers.
         plugin: Option<String>,
     },
+    /// The tenant's stored policy does not compile on this server (a document stored by an
+    /// earlier version that a later check refuses): its requests are refused rather than
+    /// decided on another policy. The kernel's reason is logged and given to the tenant's
+    /// administrators (`GET /api/v1/policy`, `compileError`), who can replace the policy
+    /// with an admin key (`PUT /api/v1/policy` needs no compiled policy).
+    #[error("policy unusable: version {version}")]
+    PolicyUnusable {
+        /// The stored version that does not compile.
+        version: i64,
+    },
     /// Anything else: logged, answered with a bare 500.
     #[error("internal error: {0}")]
     Internal(String),
@@ -317,9 +327,10 @@ impl ApiError {
             }
             ApiError::PluginDenied { .. } => StatusCode::FORBIDDEN,
             ApiError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::Unavailable | ApiError::Busy | ApiError::PluginsUnavailable { .. } => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            ApiError::Unavailable
+            | ApiError::Busy
+            | ApiError::PluginsUnavailable { .. }
+            | ApiError::PolicyUnusable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -399,6 +410,10 @@ impl ApiError {
                 "error": "plugins_unavailable",
                 "code": code,
                 "message": format!("the tenant's plugins cannot be loaded on this server, and its decisions are not made without them ({message}): its administrator can list them (GET /api/v1/plugins, `loadError`) and replace or remove the plugin at fault; `compile_rate_limited` passes within a minute")
+            }),
+            ApiError::PolicyUnusable { version } => serde_json::json!({
+                "error": "policy_unusable",
+                "message": format!("the tenant's stored policy (version {version}) does not compile on this server, and its requests are not decided on another policy: its administrator can read the reason (GET /api/v1/policy, `compileError`) and replace the policy with an admin key (PUT /api/v1/policy)")
             }),
             ApiError::Internal(_) => serde_json::json!({"error": "internal"}),
         }

@@ -187,6 +187,18 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                     "imports interrupted by the last stop marked as such"
                 );
             }
+            // Each tenant whose stored policy this version refuses is logged with the
+            // kernel's reason now, not at its first request.
+            let unusable = app
+                .check_stored_policies()
+                .await
+                .map_err(|e| format!("checking the stored policies: {e}"))?;
+            if unusable > 0 {
+                tracing::warn!(
+                    tenants = unusable,
+                    "stored policies do not compile on this server (logged above): those tenants are answered 503 policy_unusable until an admin key replaces their policy"
+                );
+            }
             warden_server::sync::spawn(&app);
             if demo {
                 for preset in seed::DEMO_PRESETS {

@@ -209,7 +209,7 @@ fn error_description(status: u16) -> &'static str {
         }
         422 => "The record is refused: every violation",
         503 => {
-            "The database is unavailable (`unavailable`), the tenant's plugins cannot be loaded (`plugins_unavailable`, with the host's `code`), or the instance runs as many bulk operations and imports as it takes at once (`busy`)"
+            "The database is unavailable (`unavailable`), the tenant's stored policy does not compile on this server (`policy_unusable`: an admin key reads the reason with `GET /api/v1/policy` and replaces the policy), the tenant's plugins cannot be loaded (`plugins_unavailable`, with the host's `code`), or the instance runs as many bulk operations and imports as it takes at once (`busy`)"
         }
         _ => "An error",
     }
@@ -715,7 +715,7 @@ fn server_shapes() -> Map<String, Value> {
                 "type": "object",
                 "required": ["error"],
                 "properties": {
-                    "error": {"type": "string", "enum": ["unauthenticated", "csrf", "denied", "forbidden", "not_found", "invalid", "conflict", "too_large", "bad_request", "unavailable", "busy", "plugins_unavailable", "internal", "invalid_request", "timeout", "plugin_refused", "precondition_failed", "method_not_allowed"]},
+                    "error": {"type": "string", "enum": ["unauthenticated", "csrf", "denied", "forbidden", "not_found", "invalid", "conflict", "too_large", "bad_request", "unavailable", "busy", "plugins_unavailable", "policy_unusable", "internal", "invalid_request", "timeout", "plugin_refused", "precondition_failed", "method_not_allowed"]},
                     "message": string.clone(),
                     "reason": string.clone(),
                     "code": {"type": "string", "description": "`bad_request` of a malformed request: a stable code (`invalid_path_parameter`; `unknown_parameter`, `missing_parameter`, `invalid_parameter`; `unsupported_media_type`, `unreadable_body`, `invalid_json`, `unknown_field`, `missing_field`, `invalid_value`, `duplicate_key`; `invalid_header`; an import that cannot be read: `too_large`, `not_utf8`, `no_header`, `duplicate_column`, `malformed_header`, `too_many_rows`; a scope over the server's limit: `too_many_users`; or the kernel's code for a question it cannot decide: `unknown_status`, `unknown_role`, `unknown_group`, ...); `not_found` of a group the policy does not declare: `unknown_group`; `precondition_failed`: `stale_user`."},
@@ -908,7 +908,17 @@ fn server_shapes() -> Map<String, Value> {
             json!({
                 "type": "object",
                 "required": ["version", "hash", "document"],
-                "properties": {"version": {"type": "integer"}, "hash": s("PolicyHash"), "document": s("PolicyDocument")}
+                "properties": {
+                    "version": {"type": "integer"},
+                    "hash": s("PolicyHash"),
+                    "document": s("PolicyDocument"),
+                    "compileError": {
+                        "description": "Present when the stored document does not compile on this server (a document an earlier version stored, refused by a later check): the tenant's other requests are answered 503 `policy_unusable` until the policy is replaced.",
+                        "type": "object",
+                        "required": ["path", "reason"],
+                        "properties": {"path": {"type": "string", "description": "The key path of the problem."}, "reason": {"type": "string"}}
+                    }
+                }
             }),
         ),
         (

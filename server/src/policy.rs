@@ -10,7 +10,7 @@ use warden_core::{Lang, Policy, ValidationContext, validate_user};
 
 use crate::app::{App, now};
 use crate::audit::{self, AuditRecord};
-use crate::auth::Caller;
+use crate::auth::PolicyAdmin;
 use crate::error::{ApiError, FieldError};
 use crate::extract::AcceptLanguage;
 use crate::store::{self, Param};
@@ -192,19 +192,13 @@ async fn failing_users(
 /// errors.
 pub async fn replace(
     app: &App,
-    caller: &Caller,
+    caller: &PolicyAdmin,
     document: &str,
     q: &ReplaceQuery,
     accept: &AcceptLanguage,
     request_id: Option<String>,
 ) -> Result<Value, ApiError> {
-    if !caller.is_admin() {
-        return Err(ApiError::Forbidden {
-            deny: None,
-            reason: "only an admin key replaces the policy",
-        });
-    }
-    let tenant = &caller.tenant;
+    let tenant = &caller.tenant_id;
     let policy = Policy::from_json(document).map_err(|e| ApiError::Conflict {
         errors: vec![FieldError {
             field: e.path().to_owned(),
@@ -214,8 +208,7 @@ pub async fn replace(
     })?;
     // The report's violations are the new policy's, in a language it speaks (the audit
     // entry keeps only their count).
-    let (report, stranded) =
-        failing_users(app, &tenant.id, &policy, accept.negotiate(&policy)).await?;
+    let (report, stranded) = failing_users(app, tenant, &policy, accept.negotiate(&policy)).await?;
     if q.dry_run {
         return Ok(json!({"dryRun": true, "hash": policy.hash(), "report": report}));
     }
@@ -230,23 +223,32 @@ pub async fn replace(
     let version: i64 = sqlx::query(
         "UPDATE tenants SET policy_version = policy_version + 1 WHERE id = $1 RETURNING policy_version",
     )
-    .bind(&tenant.id)
+    .bind(tenant)
     .fetch_one(&mut *tx)
     .await?
     .try_get("policy_version")?;
+    // The version replaced, read under the same lock (it may not compile on this server:
+    // replacing it is how a tenant gets out of `policy_unusable`).
+    let before: String =
+        sqlx::query("SELECT hash FROM policy_versions WHERE tenant_id = $1 AND version = $2")
+            .bind(tenant)
+            .bind(version - 1)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("hash")?;
     // Under the tenant row's lock (taken by the update): a change decided on the old policy
     // either committed before it, and is counted here, or is refused `stale_policy` at its
     // own write (`audit::append_decided`). Nothing can give a user a name the new policy
     // does not declare in between.
     let mut now_stranded = Stranded::new(&policy);
-    each_user(&mut tx, &tenant.id, |u| now_stranded.note(&policy, u)).await?;
+    each_user(&mut tx, tenant, |u| now_stranded.note(&policy, u)).await?;
     if !now_stranded.names.is_empty() {
         return Err(now_stranded.refusal());
     }
     sqlx::query(
         "INSERT INTO policy_versions (tenant_id, version, hash, document, created_at) VALUES ($1, $2, $3, $4, $5)",
     )
-    .bind(&tenant.id)
+    .bind(tenant)
     .bind(version)
     .bind(policy.hash())
     .bind(text)
@@ -256,15 +258,15 @@ pub async fn replace(
     audit::append(
         &mut tx,
         &AuditRecord {
-            tenant: tenant.id.clone(),
+            tenant: tenant.clone(),
             actor: caller
                 .actor
                 .as_ref()
                 .map_or_else(|| "admin".to_owned(), |a| a.id.clone()),
-            via: caller.via(),
+            via: caller.credential.via(),
             action: "policy.replace".into(),
-            target: tenant.id.clone(),
-            before: Some(json!({"policy": tenant.policy.hash(), "version": tenant.version})),
+            target: tenant.clone(),
+            before: Some(json!({"policy": before, "version": version - 1})),
             after: Some(json!({"policy": policy.hash(), "version": version})),
             decision: json!({"policy": policy.hash(), "policyVersion": version, "failingUsers": report.get("failing")}),
             policy_version: version,
@@ -275,6 +277,6 @@ pub async fn replace(
     )
     .await?;
     tx.commit().await?;
-    app.forget_tenant(&tenant.id).await;
+    app.forget_tenant(tenant).await;
     Ok(json!({"version": version, "hash": policy.hash(), "report": report}))
 }

@@ -1083,6 +1083,137 @@ async fn a_role_given_during_a_replacement_is_counted(env: &Env) {
 }
 on_both!(a_role_given_during_a_replacement_is_counted);
 
+/// A stored policy this server's kernel refuses (a document an earlier version took, which
+/// a later check refuses: here a key named twice) leaves the tenant answered 503
+/// `policy_unusable`, not 500; its administrator reads the document and the kernel's reason
+/// and replaces it with an admin key, which needs no compiled policy; the start-up check
+/// counts it; another tenant is untouched.
+async fn a_stored_policy_the_kernel_refuses_is_unusable_until_replaced(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let other = env.demo(PPP).await;
+    let other_admin = env.key(PPP, "admin").await;
+    let admin = env.key(HR, "admin").await;
+    let service = env.key(HR, "service").await;
+    let (s, v, _) = env
+        .call(
+            Method::GET,
+            "/api/v1/policy",
+            &Auth::key(&admin, &hr.id),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(v.get("compileError").is_none(), "{v}");
+    let good = v["document"].clone();
+    let version = v["version"].as_i64().unwrap();
+    // What an earlier version stored, refused by a later check: an enum naming a value twice.
+    let text: String = sqlx::query_scalar(
+        "SELECT document FROM policy_versions WHERE tenant_id = $1 AND version = $2",
+    )
+    .bind(HR)
+    .bind(version)
+    .fetch_one(env.app.db.pool())
+    .await
+    .unwrap();
+    let refused = text.replacen(
+        r#""values":["active","inactive"]"#,
+        r#""values":["active","inactive","active"]"#,
+        1,
+    );
+    assert_ne!(refused, text);
+    assert!(warden_core::Policy::from_json(&refused).is_err());
+    sqlx::query("UPDATE policy_versions SET document = $1 WHERE tenant_id = $2 AND version = $3")
+        .bind(&refused)
+        .bind(HR)
+        .bind(version)
+        .execute(env.app.db.pool())
+        .await
+        .unwrap();
+    env.app.forget_all().await;
+    assert_eq!(env.app.check_stored_policies().await.unwrap(), 1);
+
+    let as_hr = Auth::key(&service, &hr.id);
+    for _ in 0..2 {
+        let (s, v, _) = env.call(Method::GET, "/api/v1/users", &as_hr, None).await;
+        assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+        assert_eq!(v["error"], "policy_unusable", "{v}");
+        assert!(
+            v["message"]
+                .as_str()
+                .unwrap()
+                .contains("PUT /api/v1/policy"),
+            "says the way out: {v}"
+        );
+    }
+    let session = env.sign_in(HR, &hr.login, DEMO_PASSWORD).await;
+    assert!(session.is_none(), "no sign-in decided without the policy");
+    // Another tenant is untouched.
+    let (s, v, _) = env
+        .call(
+            Method::GET,
+            "/api/v1/policy",
+            &Auth::key(&other_admin, &other[0].id),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
+    // The administrator reads the stored text and why it does not compile.
+    let admin_auth = Auth::Key {
+        token: admin.clone(),
+        act_as: None,
+    };
+    let (s, v, _) = env
+        .call(Method::GET, "/api/v1/policy", &admin_auth, None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["version"], version, "{v}");
+    assert_eq!(v["compileError"]["path"], "fields.status.values[2]", "{v}");
+    assert!(
+        v["compileError"]["reason"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty()),
+        "{v}"
+    );
+    // A service key is still refused the policy routes.
+    let (s, v, _) = env
+        .call(Method::PUT, "/api/v1/policy", &as_hr, Some(good.clone()))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    // The admin key replaces it; the tenant works again, the audit names what was replaced.
+    let (s, v, _) = env
+        .call(Method::PUT, "/api/v1/policy", &admin_auth, Some(good))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["version"], version + 1, "{v}");
+    let (s, v, _) = env.call(Method::GET, "/api/v1/users", &as_hr, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (_, v, _) = env
+        .call(Method::GET, "/api/v1/policy", &admin_auth, None)
+        .await;
+    assert!(v.get("compileError").is_none(), "{v}");
+    assert_eq!(env.app.check_stored_policies().await.unwrap(), 0);
+    let bodies: Vec<String> =
+        sqlx::query_scalar("SELECT body FROM audit_log WHERE tenant_id = $1 AND target_id = $1")
+            .bind(HR)
+            .fetch_all(env.app.db.pool())
+            .await
+            .unwrap();
+    let entry: Value = bodies
+        .iter()
+        .map(|b| serde_json::from_str::<Value>(b).unwrap())
+        .find(|e| e["action"] == "policy.replace")
+        .expect("the replacement's audit entry");
+    let before = &entry["before"];
+    assert_eq!(before["version"], version, "{entry}");
+    assert!(
+        before["policy"].as_str().is_some_and(|h| !h.is_empty()),
+        "{before}"
+    );
+}
+on_both!(a_stored_policy_the_kernel_refuses_is_unusable_until_replaced);
+
 async fn policy_replacement_reports_failing_users(env: &Env) {
     let users = env.demo(HR).await;
     let hr = demo_user(&users, "hr");
