@@ -674,16 +674,15 @@ async fn read_policy(
     .fetch_one(app.db.pool())
     .await?;
     let version: i64 = row.try_get("version")?;
-    let compile_error = app
-        .unusable(&caller.tenant_id)
-        .await?
-        // The reason of the version read (a replacement in between compiles).
-        .filter(|u| u.version == version)
-        .map(|u| CompileError {
-            path: u.path.clone(),
-            reason: u.reason.clone(),
-        });
     let document: String = row.try_get("document")?;
+    // The text just read, compiled: its reason is the row's, whatever this instance's
+    // cache holds (another instance may have replaced it meanwhile).
+    let compile_error = warden_core::Policy::from_json(&document)
+        .err()
+        .map(|e| CompileError {
+            path: e.path().to_owned(),
+            reason: e.reason().to_owned(),
+        });
     // The stored text as it was given (its key order, its white space), as the tenant
     // wrote it: a `Value` would sort its keys.
     let document = serde_json::value::RawValue::from_string(document)?;

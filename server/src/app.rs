@@ -192,7 +192,7 @@ impl App {
     /// # Errors
     /// [`ApiError::NotFound`] for an unknown tenant; [`ApiError::PolicyUnusable`] when its
     /// stored policy does not compile on this server (logged once per instance and
-    /// version; [`App::unusable`] says why).
+    /// version, with the kernel's reason).
     pub async fn tenant(&self, id: &str) -> Result<Arc<Tenant>, ApiError> {
         match self.tenants.read().await.get(id) {
             Some(Compiled::Ready(t)) => return Ok(Arc::clone(t)),
@@ -228,50 +228,39 @@ impl App {
         }
     }
 
-    /// Why the tenant's current stored policy does not compile on this server, `None` when
-    /// it does (compiling it now if this instance has not yet).
-    ///
-    /// # Errors
-    /// [`ApiError::NotFound`] for an unknown tenant; store errors.
-    pub async fn unusable(&self, id: &str) -> Result<Option<Arc<Unusable>>, ApiError> {
-        match self.tenant(id).await {
-            Ok(_) => Ok(None),
-            Err(ApiError::PolicyUnusable { .. }) => Ok(match self.tenants.read().await.get(id) {
-                Some(Compiled::Unusable(u)) => Some(Arc::clone(u)),
-                // Replaced in between: the new version compiled.
-                _ => None,
-            }),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// Compiles every tenant's stored policy once, as a starting server does, logging each
-    /// that does not compile on this version (its requests will be answered 503
-    /// `policy_unusable`); returns how many do not. Nothing is kept: tenants are compiled
-    /// again on first use.
-    ///
-    /// # Errors
-    /// Store errors.
-    pub async fn check_stored_policies(&self) -> Result<usize, ApiError> {
-        let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM tenants ORDER BY id")
+    /// Compiles every tenant's current policy into this instance, as a starting server
+    /// does (in the background), so that each one this version refuses is logged with the
+    /// kernel's reason at the start rather than at its first request; returns how many do
+    /// not compile. A tenant that cannot be read is logged and passed over: one tenant never
+    /// stops the others.
+    pub async fn check_stored_policies(&self) -> usize {
+        let ids: Vec<String> = match sqlx::query_scalar("SELECT id FROM tenants ORDER BY id")
             .fetch_all(self.db.pool())
-            .await?;
+            .await
+        {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::warn!(error = %e, "the stored policies could not be listed for their check");
+                return 0;
+            }
+        };
         let mut unusable = 0;
         for id in ids {
-            let (version, document) = stored_policy(self.db.pool(), &id).await?;
-            if let Err(e) = Policy::from_json(&document) {
-                unusable += 1;
-                log_unusable(
-                    &id,
-                    &Unusable {
-                        version,
-                        path: e.path().to_owned(),
-                        reason: e.reason().to_owned(),
-                    },
-                );
+            match self.tenant(&id).await {
+                Ok(_) => {}
+                Err(ApiError::PolicyUnusable { .. }) => unusable += 1,
+                Err(e) => {
+                    tracing::warn!(tenant = %id, error = %e, "the tenant's stored policy could not be read for its check")
+                }
             }
         }
-        Ok(unusable)
+        if unusable > 0 {
+            tracing::warn!(
+                tenants = unusable,
+                "stored policies do not compile on this server (each logged with its reason): those tenants are answered 503 policy_unusable until an admin key replaces their policy"
+            );
+        }
+        unusable
     }
 
     /// Forgets the compiled policy of `id` (after a replacement), so the next request

@@ -411,9 +411,11 @@ impl ApiError {
                 "code": code,
                 "message": format!("the tenant's plugins cannot be loaded on this server, and its decisions are not made without them ({message}): its administrator can list them (GET /api/v1/plugins, `loadError`) and replace or remove the plugin at fault; `compile_rate_limited` passes within a minute")
             }),
-            ApiError::PolicyUnusable { version } => serde_json::json!({
+            // The version stays in the log: the routes open to anyone (sign-in, a reset's
+            // redemption) answer this too.
+            ApiError::PolicyUnusable { .. } => serde_json::json!({
                 "error": "policy_unusable",
-                "message": format!("the tenant's stored policy (version {version}) does not compile on this server, and its requests are not decided on another policy: its administrator can read the reason (GET /api/v1/policy, `compileError`) and replace the policy with an admin key (PUT /api/v1/policy)")
+                "message": "the tenant's stored policy does not compile on this server, and its requests are not decided on another policy: its administrator can read the reason (GET /api/v1/policy, `compileError`) and replace the policy with an admin key (PUT /api/v1/policy)"
             }),
             ApiError::Internal(_) => serde_json::json!({"error": "internal"}),
         }

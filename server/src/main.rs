@@ -188,17 +188,10 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 );
             }
             // Each tenant whose stored policy this version refuses is logged with the
-            // kernel's reason now, not at its first request.
-            let unusable = app
-                .check_stored_policies()
-                .await
-                .map_err(|e| format!("checking the stored policies: {e}"))?;
-            if unusable > 0 {
-                tracing::warn!(
-                    tenants = unusable,
-                    "stored policies do not compile on this server (logged above): those tenants are answered 503 policy_unusable until an admin key replaces their policy"
-                );
-            }
+            // kernel's reason as the server starts, not at its first request; in the
+            // background, so that many tenants do not hold the start.
+            let checking = std::sync::Arc::clone(&app);
+            tokio::spawn(async move { checking.check_stored_policies().await });
             warden_server::sync::spawn(&app);
             if demo {
                 for preset in seed::DEMO_PRESETS {
@@ -286,12 +279,12 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         } => {
             let db = open(&db, false).await?;
             let app = App::new(db, Settings::default());
-            app.tenant(&tenant)
-                .await
-                .map_err(|_| format!("no tenant `{tenant}`"))?;
             let (id, token) = seed::create_key(&app, &tenant, &role, &name)
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| match e {
+                    warden_server::error::ApiError::NotFound => format!("no tenant `{tenant}`"),
+                    other => other.to_string(),
+                })?;
             println!("key {id} ({role}) for {tenant}: {}", token.expose());
             println!("store it now: it is not shown again");
             Ok(ExitCode::SUCCESS)
