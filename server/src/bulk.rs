@@ -46,6 +46,7 @@ use crate::audit::{self, AuditRecord};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::NEUTRAL_LANG;
+use crate::store::StoredHash;
 use crate::store::{self, UserRow};
 use crate::tokens;
 use crate::users;
@@ -514,6 +515,30 @@ pub async fn run(
         );
     }
 
+    // Imported users' passwords are hashed before any transaction begins: argon2 takes tens
+    // of milliseconds a password, and a batch's transaction holds the tenant's audit chain
+    // (on SQLite, the database's one writer) until it commits.
+    let mut hashes: Vec<Option<StoredHash>> = Vec::with_capacity(body.items.len());
+    for (index, item) in body.items.iter().enumerate() {
+        let executed = !prep.unreachable.get(index).copied().unwrap_or(true)
+            && decision
+                .results
+                .get(index)
+                .is_some_and(|r| r.outcome == ItemOutcome::Allowed)
+            && !matches!(judged.get(index), Some(Judged::Refused(_)));
+        let accepted = matches!(
+            decided.get(index).and_then(Option::as_ref),
+            Some(ItemDecided::Import { validation, .. }) if validation.accepted()
+        );
+        hashes.push(match (item, executed && accepted) {
+            (Item::Import { user }, true) => match import_password(tenant, user) {
+                Some(p) => Some(users::hash(&tenant.policy, p).await?),
+                None => None,
+            },
+            _ => None,
+        });
+    }
+
     let mut results: Vec<Map<String, Value>> = Vec::with_capacity(body.items.len());
     let (mut committed, mut refused, mut failed) = (0usize, 0usize, 0usize);
     // The first committed item on each user, by id.
@@ -567,6 +592,7 @@ pub async fn run(
                     plugins: reports,
                     supers: &supers_left,
                     removed: std::sync::atomic::AtomicBool::new(false),
+                    password_hash: hashes.get_mut(index).and_then(Option::take),
                 };
                 let target_id = target.as_ref().map(|u| u.id.clone());
                 let decided = decided.get(index).and_then(Option::as_ref);
@@ -1009,6 +1035,8 @@ struct Exec<'a> {
     /// in `supers` once it commits ([`Exec::count_removed`]), forgotten when it is rolled
     /// back ([`Exec::forget_removed`]).
     removed: std::sync::atomic::AtomicBool,
+    /// An imported user's password, hashed before the batch's transaction began.
+    password_hash: Option<StoredHash>,
 }
 
 impl Exec<'_> {
@@ -1099,6 +1127,19 @@ impl Exec<'_> {
 }
 
 /// Executes one allowed item inside its savepoint. Returns the new user's id for imports.
+/// The password an imported record gives, in the first of the policy's password fields
+/// that holds a non-empty text.
+fn import_password(tenant: &Tenant, user: &Map<String, Value>) -> Option<String> {
+    users::password_fields(&tenant.policy)
+        .iter()
+        .find_map(|f| {
+            user.get(f)
+                .and_then(Value::as_str)
+                .filter(|p| !p.is_empty())
+        })
+        .map(str::to_owned)
+}
+
 async fn execute(
     conn: &mut AnyConnection,
     x: &Exec<'_>,
@@ -1250,7 +1291,7 @@ async fn execute(
             }
             Ok(None)
         }
-        (Item::Import { user }, _) => {
+        (Item::Import { .. }, _) => {
             let Some(ItemDecided::Import { validation: d, .. }) = decided else {
                 return Err(mismatch());
             };
@@ -1271,16 +1312,9 @@ async fn execute(
                 u.roles.clone_from(&authorized.roles);
                 u.groups.clone_from(&authorized.groups);
             }
-            let plain = users::password_fields(&tenant.policy)
-                .iter()
-                .find_map(|f| {
-                    user.get(f)
-                        .and_then(Value::as_str)
-                        .filter(|p| !p.is_empty())
-                })
-                .map(str::to_owned);
-            if let Some(p) = plain {
-                u.password_hash = Some(users::hash(&tenant.policy, p).await?);
+            // Hashed before the transaction began (`import_password`).
+            if let Some(h) = &x.password_hash {
+                u.password_hash = Some(h.clone());
                 u.password_changed_at = Some(x.at);
             }
             store::hold_references(conn, &tenant.id, &d.checks).await?;

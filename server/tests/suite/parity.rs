@@ -617,6 +617,61 @@ async fn an_import_preview_shows_no_password_and_every_taken_key(env: &Env) {
 }
 on_both!(an_import_preview_shows_no_password_and_every_taken_key);
 
+/// A bulk import hashes its users' passwords before its transaction begins: while it
+/// hashes (tens of milliseconds a password), a single write of the same tenant is not held
+/// behind the batch's transaction, and ends first; the imported passwords sign in. (On
+/// SQLite the batch held the database's one writer while it hashed: the single write
+/// waited for the whole import.)
+async fn a_bulk_import_hashes_its_passwords_before_it_writes(env: &Env) {
+    let users = env.demo(PPP).await;
+    let admin = demo_user(&users, "admin");
+    let key = env.key(PPP, "service").await;
+    let as_admin = Auth::key(&key, &admin.id);
+    let user = |email: String| json!({"firstName": "Ann", "lastName": "Lee", "email": email, "password": "Kx8-Pelican-Ruby!", "organization": "plant-a"});
+    let items: Vec<Value> = (0..32)
+        .map(|i| json!({"op": "import", "user": user(format!("hashed{i}@planner.example"))}))
+        .collect();
+    // One batch: with the hashing inside it, the single write would wait for all of it.
+    let bulk = async {
+        let r = env
+            .call(
+                Method::POST,
+                "/api/v1/bulk",
+                &as_admin,
+                Some(json!({"items": items, "batchSize": 100})),
+            )
+            .await;
+        (r, std::time::Instant::now())
+    };
+    let single = async {
+        tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+        let r = env
+            .call(
+                Method::POST,
+                "/api/v1/users",
+                &as_admin,
+                Some(user("single@planner.example".into())),
+            )
+            .await;
+        (r, std::time::Instant::now())
+    };
+    let (((s, v, _), bulk_done), ((s1, v1, _), single_done)) = tokio::join!(bulk, single);
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["summary"]["committed"], 32, "{v}");
+    assert_eq!(s1, StatusCode::CREATED, "{v1}");
+    assert!(
+        single_done < bulk_done,
+        "the single write waited for the bulk import's hashing"
+    );
+    for login in ["hashed0@planner.example", "hashed31@planner.example"] {
+        assert!(
+            env.sign_in(PPP, login, "Kx8-Pelican-Ruby!").await.is_some(),
+            "{login} signs in with the imported password"
+        );
+    }
+}
+on_both!(a_bulk_import_hashes_its_passwords_before_it_writes);
+
 /// An AuthZEN question as `env.call` sends it (a service key, no user acted for).
 async fn authzen(env: &Env, key: &str, path: &str, body: Value) -> Value {
     let auth = Auth::Key {
