@@ -190,7 +190,8 @@ pub async fn import(
     results.clear();
     let (mut created, mut refused) = (0_usize, 0_usize);
     for (index, record) in records.into_iter().enumerate() {
-        if !planned.contains(&index) {
+        // `planned` is in index order: a search, not a scan per row.
+        if planned.binary_search(&index).is_err() {
             results.push(
                 invalid
                     .remove(&index)
