@@ -926,8 +926,8 @@ fn check_field<'a>(
 }
 
 /// A blank value (absent, null or empty): `Required` when the field is required here
-/// (`required`, or `requiredWhen` holds) and neither keeps its value nor accepts the null;
-/// a null the field accepts is stored as null.
+/// (`required`, or `requiredWhen` holds) and neither keeps its value, accepts the null nor
+/// is derived for this record; a null the field accepts is stored as null.
 fn check_blank(
     position: usize,
     field: &CompiledField,
@@ -946,7 +946,13 @@ fn check_blank(
             .as_ref()
             .is_some_and(|c| condition_holds(c, record, ctx.mode));
     let null_ok = spec.nullable && matches!(raw, Some(Raw::Null));
-    if required && !keep && !null_ok {
+    // A derived field the record's source gives a value for is filled by the derivation
+    // (`derive_fields`): not missing.
+    if required
+        && !keep
+        && !null_ok
+        && (field.derivation.is_none() || derivation_of(field, record).is_none())
+    {
         let mut issue = Issue::new(Code::Required);
         if let Some(c) = &spec.required_when
             && let Some(f) = &c.field
@@ -1362,18 +1368,12 @@ fn derive_fields<'a>(
         if only.is_some_and(|p| p != position) {
             continue;
         }
-        let (Some(d), Some(map)) = (&field.spec.derived_from, &field.derivation) else {
+        if field.derivation.is_none() {
+            continue;
+        }
+        let Some((d, derived)) = derivation_of(field, record) else {
             continue;
         };
-        let Some(Raw::Str(source)) = record.get(&d.field) else {
-            continue;
-        };
-        let source = source.trim().to_lowercase();
-        let derived = map
-            .get(&source)
-            .or_else(|| contained(&d.contains, &source))
-            .or(d.default.as_ref());
-        let Some(derived) = derived else { continue };
         match out.stored(position) {
             Some(Slot::Text(given)) if !given.eq_ignore_ascii_case(derived) => {
                 let issue = Issue::new(Code::DerivedMismatch)
@@ -1391,6 +1391,29 @@ fn derive_fields<'a>(
             }
         }
     }
+}
+
+/// The value `field`'s derivation gives for `record` (from its source's text as given,
+/// never from another derived value), with the derivation: its `map` entry, else its
+/// `contains` keyword, else its `default`; `None` when the field is not derived, the source
+/// is not given as a text, or nothing matches. Out of line, as [`report_unknown`]: only
+/// derived fields pay for it.
+#[inline(never)]
+fn derivation_of<'a>(
+    field: &'a CompiledField,
+    record: &Record<'_>,
+) -> Option<(&'a crate::policy::Derivation, &'a String)> {
+    let (Some(d), Some(map)) = (&field.spec.derived_from, &field.derivation) else {
+        return None;
+    };
+    let Some(Raw::Str(source)) = record.get(&d.field) else {
+        return None;
+    };
+    let source = source.trim().to_lowercase();
+    map.get(&source)
+        .or_else(|| contained(&d.contains, &source))
+        .or(d.default.as_ref())
+        .map(|v| (d, v))
 }
 
 /// The derived value of the `contains` keyword found in `source` (lower-cased): the longest

@@ -509,6 +509,41 @@ fn r001_01_required_fields_and_department_derived() {
     assert_eq!(summary(&d), errors(&[(Code::DateNotInPast, "birthdate")]));
 }
 
+/// A required field that is derived (`department` from `jobTitle`) is not missing when the
+/// record's source gives it a value: the derivation fills it, as an optional derived field
+/// is filled. Without a source value it derives from, it is missing, as any required field.
+#[test]
+fn r001_01_a_required_derived_field_is_filled_not_missing() {
+    let mut doc = serde_json::to_value(Policy::preset("001").unwrap().document()).unwrap();
+    doc["fields"]["department"]["required"] = json!(true);
+    let policy = Policy::from_value(doc).unwrap();
+    let ctx = |facts| ValidationContext {
+        mode: Mode::Create,
+        today: today(),
+        lang: Lang::En,
+        facts,
+        mfa: false,
+    };
+    let facts = ValidationFacts::default();
+    let d = validate_user(&policy, &record(sophie()), &ctx(&facts));
+    assert!(d.valid, "{:#?}", d.violations);
+    assert_eq!(d.normalized["department"], "Engineering");
+    // A given department still wins its own check.
+    let d = validate_user(
+        &policy,
+        &record(set(sophie(), "department", json!("Sales"))),
+        &ctx(&facts),
+    );
+    assert_eq!(only(&d).code, Code::DerivedMismatch);
+    // A job title nothing derives from: the department is missing.
+    let d = validate_user(
+        &policy,
+        &record(set(sophie(), "jobTitle", json!("Gardener"))),
+        &ctx(&facts),
+    );
+    assert_eq!(summary(&d), errors(&[(Code::Required, "department")]));
+}
+
 #[test]
 fn r001_07_naming_convention_warning() {
     let warn = |email: &str| -> Option<String> {
