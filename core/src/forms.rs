@@ -146,12 +146,20 @@ fn pattern_core(field: &CompiledField) -> Option<String> {
     spec.pattern.as_deref().and_then(translate_regex)
 }
 
+/// Whether a form must have `field`: `required`, unless it is derived (a record whose
+/// source derives it may leave it out: the validation fills it).
+fn required_here(field: &CompiledField) -> bool {
+    field.spec.required && field.spec.derived_from.is_none()
+}
+
 /// The schema of one field, and whether it is required.
 fn field_schema(policy: &Policy, field: &CompiledField, lang: Lang) -> (Value, bool) {
     let spec = &field.spec;
-    // A required field's key must be there; a `nullable` one may hold null.
-    let required = spec.required;
-    let nullable = !spec.required || spec.nullable;
+    // A required field's key must be there; a `nullable` one may hold null. A derived field
+    // is not required here: a record whose source derives it may leave it out (Warden fills
+    // it), which the schema cannot tell (`x-warden-unexpressed`: `derivedFrom`).
+    let required = required_here(field);
+    let nullable = !required || spec.nullable;
     let kind = if spec.kind == FieldType::Boolean {
         "boolean"
     } else {
@@ -180,7 +188,7 @@ fn field_schema(policy: &Policy, field: &CompiledField, lang: Lang) -> (Value, b
         s.insert("title".into(), json!(label));
     }
     let mut patterns: Vec<String> = Vec::new();
-    if spec.required && kind == "string" {
+    if required && kind == "string" {
         // Blank (white space only) is missing (null is a value only for a nullable field).
         patterns.push(format!("[^{WS}]"));
     }
@@ -519,8 +527,9 @@ pub fn html_attributes(policy: &Policy, lang: Lang) -> Value {
             a.insert("inputmode".into(), json!("email"));
         }
         // `required` blocks an empty value: not for a field that takes null, nor for a
-        // checkbox (unchecked is `false`, a value).
-        if spec.required && !spec.nullable && spec.kind != FieldType::Boolean {
+        // checkbox (unchecked is `false`, a value), nor for a derived field (left empty, it
+        // is filled from its source).
+        if required_here(field) && !spec.nullable && spec.kind != FieldType::Boolean {
             a.insert("required".into(), json!(true));
         }
         if let Some(token) = autocomplete(field) {

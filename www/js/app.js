@@ -385,7 +385,7 @@ async function openUser(user) {
       if (user) extra.push(h("div", { class: "msg muted" }, t("keepPassword")));
       extra.push(h("div", { class: "meter", id: "pw-meter" }, h("i")), h("ul", { class: "checklist", id: "pw-checklist" }));
     }
-    const req = spec.required && !(spec.type === "password" && user);
+    const req = spec.required && !spec.derivedFrom && !(spec.type === "password" && user);
     return h("label", { class: `field${req ? " req" : ""}`, "data-field": name }, h("span", {}, label(spec, name)), input, ...extra, h("div", { id: `m-${name}` }));
   }));
   // One's own password or email, changed by the edit: the current password too, as the
