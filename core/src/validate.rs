@@ -1396,7 +1396,7 @@ fn derive_fields<'a>(
 /// The value `field`'s derivation gives for `record` (from its source's text as given,
 /// never from another derived value), with the derivation: its `map` entry, else its
 /// `contains` keyword, else its `default`; `None` when the field is not derived, the source
-/// is not given as a text, or nothing matches. Out of line, as [`report_unknown`]: only
+/// is not given as a non-blank text, or nothing matches. Out of line, as [`report_unknown`]: only
 /// derived fields pay for it.
 #[inline(never)]
 fn derivation_of<'a>(
@@ -1409,6 +1409,10 @@ fn derivation_of<'a>(
     let Some(Raw::Str(source)) = record.get(&d.field) else {
         return None;
     };
+    // A blank source is no source: its `default` would fill the field from nothing.
+    if source.trim().is_empty() {
+        return None;
+    }
     let source = source.trim().to_lowercase();
     map.get(&source)
         .or_else(|| contained(&d.contains, &source))

@@ -469,3 +469,54 @@ fn settings_that_could_never_hold_are_refused_at_their_path() {
     d["lifecycle"]["transitions"][0]["by"]["permission"] = json!("users.*");
     Policy::from_value(d).unwrap();
 }
+
+/// A derivation's values are stored without the field's own checks: the policy refuses a
+/// derivation onto a field they could not pass, naming the value's place.
+#[test]
+fn derived_values_must_pass_their_fields_checks() {
+    let policy = |department: Value| {
+        json!({"warden": 1, "name": "d", "fields": {
+            "jobTitle": {"type": "text"},
+            "department": department,
+        }})
+    };
+    for (department, path, reason) in [
+        (
+            json!({"type": "enum", "values": ["Sales", "Finance"], "derivedFrom": {"field": "jobTitle", "map": {"CFO": "Finance", "CEO": "Executive"}}}),
+            "fields.department.derivedFrom.map.CEO",
+            "not one of the field's values",
+        ),
+        (
+            json!({"type": "text", "maxLength": 5, "derivedFrom": {"field": "jobTitle", "map": {}, "contains": {"sales": "Sales Department"}}}),
+            "fields.department.derivedFrom.contains.sales",
+            "lengths",
+        ),
+        (
+            json!({"type": "identifier", "pattern": "[A-Z]{3}", "derivedFrom": {"field": "jobTitle", "map": {}, "default": "other"}}),
+            "fields.department.derivedFrom.default",
+            "pattern",
+        ),
+        (
+            json!({"type": "text", "derivedFrom": {"field": "jobTitle", "map": {}, "default": "  "}}),
+            "fields.department.derivedFrom.default",
+            "blank",
+        ),
+        (
+            json!({"type": "date", "derivedFrom": {"field": "jobTitle", "map": {}, "default": "2026-01-01"}}),
+            "fields.department.derivedFrom",
+            "cannot be derived",
+        ),
+        (
+            json!({"type": "text", "unique": {}, "derivedFrom": {"field": "jobTitle", "map": {}, "default": "x"}}),
+            "fields.department.derivedFrom",
+            "unique",
+        ),
+    ] {
+        let e = err(&policy(department));
+        assert_eq!(e.path(), path, "{}", e.reason());
+        assert!(e.reason().contains(reason), "{}", e.reason());
+        assert_grammar(&e);
+    }
+    // Values that pass are taken.
+    Policy::from_value(policy(json!({"type": "enum", "values": ["Sales", "Finance"], "derivedFrom": {"field": "jobTitle", "map": {"CFO": "Finance"}, "default": "Sales"}}))).unwrap();
+}

@@ -542,6 +542,26 @@ fn r001_01_a_required_derived_field_is_filled_not_missing() {
         &ctx(&facts),
     );
     assert_eq!(summary(&d), errors(&[(Code::Required, "department")]));
+    // A blank source derives nothing, not even the default.
+    let mut doc = serde_json::to_value(policy.document()).unwrap();
+    doc["fields"]["department"]["derivedFrom"]["default"] = json!("Other");
+    let policy = Policy::from_value(doc).unwrap();
+    let d = validate_user(
+        &policy,
+        &record(set(sophie(), "jobTitle", json!("  "))),
+        &ctx(&facts),
+    );
+    assert_eq!(
+        summary(&d),
+        errors(&[(Code::Required, "department"), (Code::Required, "jobTitle")])
+    );
+    let d = validate_user(
+        &policy,
+        &record(set(sophie(), "jobTitle", json!("Gardener"))),
+        &ctx(&facts),
+    );
+    assert!(d.valid, "{:#?}", d.violations);
+    assert_eq!(d.normalized["department"], "Other");
 }
 
 #[test]

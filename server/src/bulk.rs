@@ -517,7 +517,9 @@ pub async fn run(
 
     // Imported users' passwords are hashed before any transaction begins: argon2 takes tens
     // of milliseconds a password, and a batch's transaction holds the tenant's audit chain
-    // (on SQLite, the database's one writer) until it commits.
+    // (on SQLite, the database's one writer) until it commits. A hash that fails (the
+    // system's random source, the hashing pool) refuses the request before anything is
+    // written, rather than one item among committed ones.
     let mut hashes: Vec<Option<StoredHash>> = Vec::with_capacity(body.items.len());
     for (index, item) in body.items.iter().enumerate() {
         let executed = !prep.unreachable.get(index).copied().unwrap_or(true)
@@ -1126,7 +1128,6 @@ impl Exec<'_> {
     }
 }
 
-/// Executes one allowed item inside its savepoint. Returns the new user's id for imports.
 /// The password an imported record gives, in the first of the policy's password fields
 /// that holds a non-empty text.
 fn import_password(tenant: &Tenant, user: &Map<String, Value>) -> Option<String> {
@@ -1140,6 +1141,7 @@ fn import_password(tenant: &Tenant, user: &Map<String, Value>) -> Option<String>
         .map(str::to_owned)
 }
 
+/// Executes one allowed item inside its savepoint. Returns the new user's id for imports.
 async fn execute(
     conn: &mut AnyConnection,
     x: &Exec<'_>,

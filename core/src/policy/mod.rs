@@ -939,6 +939,7 @@ fn compile_field(
     check_min_ages(doc, spec, path)?;
     let unique = compile_unique(doc, name, spec, path)?;
     let derivation = compile_derivation(doc, name, spec, path)?;
+    check_derived_values(spec, pattern.as_ref(), path)?;
     let trim = spec.trim.unwrap_or(kind != FieldType::Password);
     let max_len = spec.max_length.unwrap_or_else(|| default_max_len(kind)) as usize;
     let exists_check = (kind == FieldType::Reference)
@@ -1284,6 +1285,77 @@ fn compile_derivation(
             .map(|(k, v)| (k.trim().to_lowercase(), v.clone()))
             .collect(),
     ))
+}
+
+/// A derivation's values are stored as the field's value without the field's own checks
+/// (a derivation runs after them): each must pass them here. Only text-like fields can be
+/// derived (`text`, `name`, `identifier`, `enum`), and not a unique one (every record
+/// deriving the same value would collide); each `map`, `contains` and `default` value is
+/// not blank, one of an `enum` field's values, within the field's lengths and matches its
+/// `pattern`.
+fn check_derived_values(
+    spec: &FieldSpec,
+    pattern: Option<&pattern::FieldPattern>,
+    path: &str,
+) -> Result<(), PolicyError> {
+    let Some(d) = &spec.derived_from else {
+        return Ok(());
+    };
+    if !matches!(
+        spec.kind,
+        FieldType::Text | FieldType::Name | FieldType::Identifier | FieldType::Enum
+    ) {
+        return Err(PolicyError::invalid(
+            format!("{path}.derivedFrom"),
+            format!(
+                "a `{}` field cannot be derived (only text, name, identifier and enum fields)",
+                type_name(spec.kind)
+            ),
+        ));
+    }
+    if spec.unique.is_some() {
+        return Err(PolicyError::invalid(
+            format!("{path}.derivedFrom"),
+            "a unique field cannot be derived: the records deriving one value would collide",
+        ));
+    }
+    let values = d
+        .map
+        .iter()
+        .map(|(k, v)| (format!("{path}.derivedFrom.map.{k}"), v))
+        .chain(
+            d.contains
+                .iter()
+                .map(|(k, v)| (format!("{path}.derivedFrom.contains.{k}"), v)),
+        )
+        .chain(
+            d.default
+                .iter()
+                .map(|v| (format!("{path}.derivedFrom.default"), v)),
+        );
+    for (at, v) in values {
+        let len = v.chars().count();
+        let problem = if v.trim().is_empty() {
+            Some("a derived value must not be blank".to_owned())
+        } else if spec.kind == FieldType::Enum && !spec.values.iter().any(|x| x == v) {
+            Some(format!(
+                "`{}` is not one of the field's values",
+                v.chars().take(128).collect::<String>()
+            ))
+        } else if spec.min_length.is_some_and(|m| len < m as usize)
+            || spec.max_length.is_some_and(|m| len > m as usize)
+        {
+            Some("a derived value outside the field's lengths".to_owned())
+        } else if pattern.is_some_and(|p| !p.is_match(v)) {
+            Some("a derived value that does not match the field's pattern".to_owned())
+        } else {
+            None
+        };
+        if let Some(reason) = problem {
+            return Err(PolicyError::invalid(at, reason));
+        }
+    }
+    Ok(())
 }
 
 /// The serialised name of a field type.
