@@ -13,7 +13,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use sqlx::Row;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::services::ServeDir;
@@ -667,17 +666,10 @@ async fn read_policy(
     State(app): State<Arc<App>>,
     caller: crate::auth::PolicyAdmin,
 ) -> Result<Json<PolicyOut>, ApiError> {
-    let row = sqlx::query(
-        "SELECT p.version, p.hash, p.document FROM tenants t JOIN policy_versions p ON p.tenant_id = t.id AND p.version = t.policy_version WHERE t.id = $1",
-    )
-    .bind(&caller.tenant_id)
-    .fetch_one(app.db.pool())
-    .await?;
-    let version: i64 = row.try_get("version")?;
-    let document: String = row.try_get("document")?;
+    let stored = crate::app::stored_policy(app.db.pool(), &caller.tenant_id).await?;
     // The text just read, compiled: its reason is the row's, whatever this instance's
     // cache holds (another instance may have replaced it meanwhile).
-    let compile_error = warden_core::Policy::from_json(&document)
+    let compile_error = warden_core::Policy::from_json(&stored.document)
         .err()
         .map(|e| CompileError {
             path: e.path().to_owned(),
@@ -685,10 +677,10 @@ async fn read_policy(
         });
     // The stored text as it was given (its key order, its white space), as the tenant
     // wrote it: a `Value` would sort its keys.
-    let document = serde_json::value::RawValue::from_string(document)?;
+    let document = serde_json::value::RawValue::from_string(stored.document)?;
     Ok(Json(PolicyOut {
-        version,
-        hash: row.try_get("hash")?,
+        version: stored.version,
+        hash: stored.hash,
         document,
         compile_error,
     }))

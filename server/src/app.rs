@@ -110,16 +110,38 @@ pub fn now() -> Timestamp {
     )
 }
 
-/// The current version and document of tenant `id`'s policy.
-async fn stored_policy(pool: &sqlx::AnyPool, id: &str) -> Result<(i64, String), ApiError> {
+/// A tenant's current policy version as stored: what `GET /policy` answers, what a
+/// replacement's audit names, what the tenant's requests are compiled from.
+#[derive(Debug, Clone)]
+pub struct StoredPolicy {
+    /// The version.
+    pub version: i64,
+    /// Its hash.
+    pub hash: String,
+    /// Its text, as given.
+    pub document: String,
+}
+
+/// Tenant `id`'s current stored policy (on a pool or inside a transaction).
+///
+/// # Errors
+/// [`ApiError::NotFound`] for an unknown tenant; store errors.
+pub async fn stored_policy<'e, E>(db: E, id: &str) -> Result<StoredPolicy, ApiError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
     let row = sqlx::query(
-        "SELECT p.version, p.document FROM tenants t JOIN policy_versions p ON p.tenant_id = t.id AND p.version = t.policy_version WHERE t.id = $1",
+        "SELECT p.version, p.hash, p.document FROM tenants t JOIN policy_versions p ON p.tenant_id = t.id AND p.version = t.policy_version WHERE t.id = $1",
     )
     .bind(id)
-    .fetch_optional(pool)
+    .fetch_optional(db)
     .await?
     .ok_or(ApiError::NotFound)?;
-    Ok((row.try_get("version")?, row.try_get("document")?))
+    Ok(StoredPolicy {
+        version: row.try_get("version")?,
+        hash: row.try_get("hash")?,
+        document: row.try_get("document")?,
+    })
 }
 
 /// Logs a stored policy this server does not compile, with the kernel's reason and the way
@@ -201,7 +223,9 @@ impl App {
             }
             None => {}
         }
-        let (version, document) = stored_policy(self.db.pool(), id).await?;
+        let StoredPolicy {
+            version, document, ..
+        } = stored_policy(self.db.pool(), id).await?;
         let compiled = match Policy::from_json(&document) {
             Ok(policy) => Compiled::Ready(Arc::new(Tenant {
                 id: id.to_owned(),

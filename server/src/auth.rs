@@ -217,6 +217,21 @@ fn act_as_header(parts: &Parts) -> Result<Option<&str>, ApiError> {
     }
 }
 
+/// The live user of `tenant` that `X-Warden-Act-As` names, if it names one.
+async fn act_as_user(
+    app: &App,
+    tenant: &str,
+    act_as: Option<&str>,
+) -> Result<Option<UserRow>, ApiError> {
+    match act_as {
+        Some(uid) => live_user(app, tenant, uid)
+            .await
+            .map(Some)
+            .map_err(|_| act_as_error("names no user of this tenant")),
+        None => Ok(None),
+    }
+}
+
 /// An admin key's call on its tenant's policy document itself (`GET` and `PUT
 /// /api/v1/policy`): unlike [`Caller`], it holds when the stored policy does not compile
 /// on this server ([`ApiError::PolicyUnusable`]), so that the tenant's administrator can
@@ -255,14 +270,7 @@ impl FromRequestParts<Arc<App>> for PolicyAdmin {
                 reason: POLICY_ADMIN_ONLY,
             });
         }
-        let actor = match act_as_header(parts)? {
-            Some(uid) => Some(
-                live_user(app, &key.tenant_id, uid)
-                    .await
-                    .map_err(|_| act_as_error("names no user of this tenant"))?,
-            ),
-            None => None,
-        };
+        let actor = act_as_user(app, &key.tenant_id, act_as_header(parts)?).await?;
         Ok(PolicyAdmin {
             tenant_id: key.tenant_id,
             credential: key.credential,
@@ -298,14 +306,7 @@ impl FromRequestParts<Arc<App>> for Caller {
                     ));
                 }
             }
-            let actor = match act_as {
-                Some(uid) => Some(
-                    live_user(app, &tenant.id, uid)
-                        .await
-                        .map_err(|_| act_as_error("names no user of this tenant"))?,
-                ),
-                None => None,
-            };
+            let actor = act_as_user(app, &tenant.id, act_as).await?;
             crate::plugins::warm(app, &tenant.id).await;
             return Ok(Caller {
                 tenant,

@@ -4,7 +4,7 @@
 //! audited.
 
 use serde_json::{Map, Value, json};
-use sqlx::{AnyConnection, Row};
+use sqlx::AnyConnection;
 use warden_core::policy::Mode;
 use warden_core::{Lang, Policy, ValidationContext, validate_user};
 
@@ -34,15 +34,7 @@ pub async fn create_key(
     let mut tx = app.db.begin_write().await?;
     // The current version as stored, not compiled: the operator's way in to a tenant whose
     // stored policy no longer compiles (its admin key then replaces the policy).
-    let current = sqlx::query(
-        "SELECT p.version, p.hash FROM tenants t JOIN policy_versions p ON p.tenant_id = t.id AND p.version = t.policy_version WHERE t.id = $1",
-    )
-    .bind(tenant)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(ApiError::NotFound)?;
-    let version: i64 = current.try_get("version")?;
-    let hash: String = current.try_get("hash")?;
+    let current = crate::app::stored_policy(&mut *tx, tenant).await?;
     let (id, token) = insert_key(&mut tx, tenant, role, name).await?;
     // Audited as a key the API creates is, by the operator at the command line.
     audit::append(
@@ -55,8 +47,8 @@ pub async fn create_key(
             target: id.clone(),
             before: None,
             after: Some(json!({"id": id, "role": role, "name": key_name(name)})),
-            decision: json!({"policy": hash, "policyVersion": version, "server": {"rule": "operator"}}),
-            policy_version: version,
+            decision: json!({"policy": current.hash, "policyVersion": current.version, "server": {"rule": "operator"}}),
+            policy_version: current.version,
             obligations: Vec::new(),
             at: now().unix(),
             request_id: None,
