@@ -496,23 +496,23 @@ pub async fn run(
     // an import executes (its validation): nothing is decided twice.
     let (decision, decided) = bulk::bulk_decided(&tenant.policy, &req, t, lang)
         .map_err(|e| ApiError::kernel_refused(e.code(), e.setting(), e.to_string()))?;
-    // The tenant's plugins judge every item the kernel allowed, before anything is written.
-    let mut judged: Vec<Judged> = Vec::with_capacity(body.items.len());
+    // Each item's fate, before anything is written: the tenant's plugins judge every item
+    // the kernel allowed.
+    let mut fates: Vec<Fate> = Vec::with_capacity(body.items.len());
     for (index, item) in body.items.iter().enumerate() {
-        let behind = decided.get(index).and_then(Option::as_ref);
         let allowed = decision
             .results
             .get(index)
-            .is_some_and(|r| r.outcome == ItemOutcome::Allowed)
-            && !prep.unreachable.get(index).copied().unwrap_or(true);
-        judged.push(
-            if let (true, Some(kernel_item)) = (allowed, req.items.get(index)) {
+            .is_some_and(|r| r.outcome == ItemOutcome::Allowed);
+        fates.push(match req.items.get(index) {
+            _ if prep.unreachable.get(index).copied().unwrap_or(true) => Fate::NotFound,
+            Some(kernel_item) if allowed => {
+                let behind = decided.get(index).and_then(Option::as_ref);
                 let target = prep.targets.get(index).and_then(Option::as_ref);
                 judge(app, tenant, &actor, item, kernel_item, behind, target, lang).await?
-            } else {
-                Judged::Reports(Vec::new())
-            },
-        );
+            }
+            _ => Fate::Refused,
+        });
     }
 
     // Imported users' passwords are hashed before any transaction begins: argon2 takes tens
@@ -522,12 +522,7 @@ pub async fn run(
     // written, rather than one item among committed ones.
     let mut hashes: Vec<Option<StoredHash>> = Vec::with_capacity(body.items.len());
     for (index, item) in body.items.iter().enumerate() {
-        let executed = !prep.unreachable.get(index).copied().unwrap_or(true)
-            && decision
-                .results
-                .get(index)
-                .is_some_and(|r| r.outcome == ItemOutcome::Allowed)
-            && !matches!(judged.get(index), Some(Judged::Refused(_)));
+        let executed = matches!(fates.get(index), Some(Fate::Executes(_)));
         let accepted = matches!(
             decided.get(index).and_then(Option::as_ref),
             Some(ItemDecided::Import { validation, .. }) if validation.accepted()
@@ -556,118 +551,118 @@ pub async fn run(
                 continue;
             };
             let target = prep.targets.get(index).cloned().flatten();
-            let plugins = judged.get(index);
             let mut out = report(index, item.op(), item.id().or(r.target.as_deref()), "");
-            if prep.unreachable.get(index).copied().unwrap_or(true) {
-                out.insert("outcome".into(), "refused".into());
-                out.insert("reason".into(), "not_found".into());
-                refused += 1;
-            } else if r.outcome != ItemOutcome::Allowed {
-                out.insert("outcome".into(), "refused".into());
-                if let Some(d) = &r.deny {
-                    out.insert("deny".into(), serde_json::to_value(d)?);
+            let fate = fates.get(index).unwrap_or(&Fate::NotFound);
+            match fate {
+                Fate::NotFound => {
+                    out.insert("outcome".into(), "refused".into());
+                    out.insert("reason".into(), "not_found".into());
+                    refused += 1;
                 }
-                if !r.violations.is_empty() {
-                    out.insert("violations".into(), serde_json::to_value(&r.violations)?);
+                Fate::Refused => {
+                    out.insert("outcome".into(), "refused".into());
+                    if let Some(d) = &r.deny {
+                        out.insert("deny".into(), serde_json::to_value(d)?);
+                    }
+                    if !r.violations.is_empty() {
+                        out.insert("violations".into(), serde_json::to_value(&r.violations)?);
+                    }
+                    if let Some(e) = &r.error {
+                        out.insert("error".into(), serde_json::to_value(e)?);
+                    }
+                    refused += 1;
                 }
-                if let Some(e) = &r.error {
-                    out.insert("error".into(), serde_json::to_value(e)?);
+                Fate::RefusedByPlugin(refusal) => {
+                    // Reported as the single-item route's error says it, and not executed.
+                    out.insert("outcome".into(), "refused".into());
+                    out.extend(refusal.clone());
+                    refused += 1;
                 }
-                refused += 1;
-            } else if let Some(Judged::Refused(refusal)) = plugins {
-                // A plugin refused what the kernel allowed: reported as the single-item
-                // route's error says it, and not executed.
-                out.insert("outcome".into(), "refused".into());
-                out.extend(refusal.clone());
-                refused += 1;
-            } else {
-                let reports: &[Value] = match plugins {
-                    Some(Judged::Reports(r)) => r,
-                    _ => &[],
-                };
-                let ctx = Exec {
-                    caller,
-                    actor: &actor,
-                    request_id: request_id.clone(),
-                    at: t.unix(),
-                    confirmed: body.confirmed,
-                    plugins: reports,
-                    supers: &supers_left,
-                    removed: std::sync::atomic::AtomicBool::new(false),
-                    password_hash: hashes.get_mut(index).and_then(Option::take),
-                };
-                let target_id = target.as_ref().map(|u| u.id.clone());
-                let decided = decided.get(index).and_then(Option::as_ref);
-                let mut attempt = 1;
-                let (sp, executed) = loop {
-                    let mut sp = tx.begin().await?;
-                    let executed = execute(
-                        &mut sp,
-                        &ctx,
-                        item,
-                        kernel,
-                        decided,
-                        target.clone(),
-                        &r.obligations,
-                    )
-                    .await;
+                Fate::Executes(reports) => {
+                    let ctx = Exec {
+                        caller,
+                        actor: &actor,
+                        request_id: request_id.clone(),
+                        at: t.unix(),
+                        confirmed: body.confirmed,
+                        plugins: reports,
+                        supers: &supers_left,
+                        removed: std::sync::atomic::AtomicBool::new(false),
+                        password_hash: hashes.get_mut(index).and_then(Option::take),
+                    };
+                    let target_id = target.as_ref().map(|u| u.id.clone());
+                    let decided = decided.get(index).and_then(Option::as_ref);
+                    let mut attempt = 1;
+                    let (sp, executed) = loop {
+                        let mut sp = tx.begin().await?;
+                        let executed = execute(
+                            &mut sp,
+                            &ctx,
+                            item,
+                            kernel,
+                            decided,
+                            target.clone(),
+                            &r.obligations,
+                        )
+                        .await;
+                        match executed {
+                            // The database rolled the item back to break a deadlock with
+                            // single writes (they lock a user, then the tenant's audit chain;
+                            // this batch holds the chain since its first item): the batch so
+                            // far is committed, which lets them go on, and the item is tried
+                            // again in a new transaction that carries on the batch.
+                            Err(e) if e.is_conflict(CONTENTION) && attempt < MAX_ATTEMPTS => {
+                                sp.rollback().await?;
+                                ctx.forget_removed();
+                                tx.commit().await?;
+                                tx = app.db.begin_write().await?;
+                                attempt += 1;
+                            }
+                            executed => break (sp, executed),
+                        }
+                    };
                     match executed {
-                        // The database rolled the item back to break a deadlock with
-                        // single writes (they lock a user, then the tenant's audit chain;
-                        // this batch holds the chain since its first item): the batch so
-                        // far is committed, which lets them go on, and the item is tried
-                        // again in a new transaction that carries on the batch.
-                        Err(e) if e.is_conflict(CONTENTION) && attempt < MAX_ATTEMPTS => {
+                        Ok(id) => {
+                            sp.commit().await?;
+                            ctx.count_removed();
+                            out.insert("outcome".into(), "committed".into());
+                            if let Some(id) = id {
+                                out.insert("target".into(), id.into());
+                            }
+                            if let Some(t) = target_id {
+                                changed_by.entry(t).or_insert(index);
+                            }
+                            committed += 1;
+                        }
+                        Err(e) => {
                             sp.rollback().await?;
                             ctx.forget_removed();
-                            tx.commit().await?;
-                            tx = app.db.begin_write().await?;
-                            attempt += 1;
-                        }
-                        executed => break (sp, executed),
-                    }
-                };
-                match executed {
-                    Ok(id) => {
-                        sp.commit().await?;
-                        ctx.count_removed();
-                        out.insert("outcome".into(), "committed".into());
-                        if let Some(id) = id {
-                            out.insert("target".into(), id.into());
-                        }
-                        if let Some(t) = target_id {
-                            changed_by.entry(t).or_insert(index);
-                        }
-                        committed += 1;
-                    }
-                    Err(e) => {
-                        sp.rollback().await?;
-                        ctx.forget_removed();
-                        out.insert("outcome".into(), "failed".into());
-                        out.insert("reason".into(), failure_reason(&e).into());
-                        // Decided on a replaced policy: the instance reads the new one for
-                        // the next request, as a single change's refusal makes it.
-                        if matches!(e, ApiError::StalePolicy { .. }) {
-                            app.forget_tenant(&tenant.id).await;
-                        }
-                        // Every item was decided on the users as they were before the
-                        // request: an earlier item's change makes a later one on the same
-                        // user stale, and the report says which.
-                        if let (ApiError::Conflict { .. }, false, Some(first)) = (
-                            &e,
-                            e.is_conflict(CONTENTION),
-                            target_id.and_then(|t| changed_by.get(&t).copied()),
-                        ) {
-                            out.insert("sameTargetAs".into(), first.into());
-                            out.insert(
+                            out.insert("outcome".into(), "failed".into());
+                            out.insert("reason".into(), failure_reason(&e).into());
+                            // Decided on a replaced policy: the instance reads the new one for
+                            // the next request, as a single change's refusal makes it.
+                            if matches!(e, ApiError::StalePolicy { .. }) {
+                                app.forget_tenant(&tenant.id).await;
+                            }
+                            // Every item was decided on the users as they were before the
+                            // request: an earlier item's change makes a later one on the same
+                            // user stale, and the report says which.
+                            if let (ApiError::Conflict { .. }, false, Some(first)) = (
+                                &e,
+                                e.is_conflict(CONTENTION),
+                                target_id.and_then(|t| changed_by.get(&t).copied()),
+                            ) {
+                                out.insert("sameTargetAs".into(), first.into());
+                                out.insert(
                                 "message".into(),
                                 format!(
                                     "item {first} of this request changed this user first; this item was decided on the user as it was before, send it again"
                                 )
                                 .into(),
                             );
+                            }
+                            failed += 1;
                         }
-                        failed += 1;
                     }
                 }
             }
@@ -709,14 +704,20 @@ pub async fn run(
 /// `contention` after the last).
 const MAX_ATTEMPTS: u32 = 3;
 
-/// What the tenant's plugins made of an item the kernel allowed.
+/// What becomes of one item, settled before anything is written: the one answer the
+/// password hashing and the batches read. [`judge`] gives the last two, for an item the
+/// kernel allowed.
 #[derive(Debug)]
-enum Judged {
-    /// No objection: the plugins' reports (empty without plugins), for the audit entry.
-    Reports(Vec<Value>),
-    /// A plugin refused the item: what its report says of it (`reason`, `deny` or
-    /// `violations`, `plugins`), as the single-item route's error body says it.
-    Refused(Map<String, Value>),
+enum Fate {
+    /// Its target is not one the actor may reach: refused as `not_found`.
+    NotFound,
+    /// The kernel refused it (its result in the bulk decision says why).
+    Refused,
+    /// A plugin refused what the kernel allowed: what its report says of it (`reason`,
+    /// `deny` or `violations`, `plugins`), as the single-item route's error body says it.
+    RefusedByPlugin(Map<String, Value>),
+    /// Executed: the plugins' reports (empty without plugins), for the audit entry.
+    Executes(Vec<Value>),
 }
 
 /// The plugins' judgement of one item the kernel allowed, as the single-item route asks
@@ -734,7 +735,7 @@ async fn judge(
     kernel: Option<&ItemDecided>,
     target: Option<&UserRow>,
     lang: Lang,
-) -> Result<Judged, ApiError> {
+) -> Result<Fate, ApiError> {
     let judged = match (item, target, kernel) {
         (
             Item::Status { .. },
@@ -794,7 +795,7 @@ async fn judge(
             // The kernel authorized the item as the policy's assign action (a policy without
             // one has its role items refused before any plugin runs).
             let Some(action) = tenant.policy.assign_action() else {
-                return Ok(Judged::Reports(Vec::new()));
+                return Ok(Fate::Executes(Vec::new()));
             };
             crate::plugins::authorize(
                 app,
@@ -862,13 +863,13 @@ async fn judge(
         _ => return Err(mismatch()),
     };
     match judged {
-        Ok(reports) => Ok(Judged::Reports(reports)),
+        Ok(reports) => Ok(Fate::Executes(reports)),
         Err(ApiError::PluginDenied { deny, plugins }) => {
             let mut m = Map::new();
             m.insert("reason".into(), "plugin_denied".into());
             m.insert("deny".into(), deny);
             m.insert("plugins".into(), plugins);
-            Ok(Judged::Refused(m))
+            Ok(Fate::RefusedByPlugin(m))
         }
         Err(ApiError::PluginInvalid {
             violations,
@@ -878,7 +879,7 @@ async fn judge(
             m.insert("reason".into(), "plugin_invalid".into());
             m.insert("violations".into(), violations);
             m.insert("plugins".into(), plugins);
-            Ok(Judged::Refused(m))
+            Ok(Fate::RefusedByPlugin(m))
         }
         // The item's own refusal as its single route gives it (an import item's groups:
         // a dynamic group, a grant the actor may not make).
@@ -886,13 +887,13 @@ async fn judge(
             let mut m = Map::new();
             m.insert("reason".into(), reason.into());
             m.insert("deny".into(), serde_json::to_value(deny)?);
-            Ok(Judged::Refused(m))
+            Ok(Fate::RefusedByPlugin(m))
         }
         Err(ApiError::Conflict { errors }) => {
             let mut m = Map::new();
             m.insert("reason".into(), "conflict".into());
             m.insert("errors".into(), serde_json::to_value(errors)?);
-            Ok(Judged::Refused(m))
+            Ok(Fate::RefusedByPlugin(m))
         }
         Err(ApiError::Malformed(e)) => {
             let mut m = Map::new();
@@ -901,7 +902,7 @@ async fn judge(
             if let Some(f) = &e.field {
                 m.insert("field".into(), f.clone().into());
             }
-            Ok(Judged::Refused(m))
+            Ok(Fate::RefusedByPlugin(m))
         }
         Err(e) => Err(e),
     }
@@ -916,19 +917,19 @@ fn mismatch() -> ApiError {
 /// An item whose authorization the single-item route requires, and the kernel denies (the
 /// item's own decision allowed it): refused with that denial, as the route answers, with or
 /// without plugins.
-fn kernel_denied(authz: &AuthzDecision) -> Result<Judged, ApiError> {
+fn kernel_denied(authz: &AuthzDecision) -> Result<Fate, ApiError> {
     let mut m = Map::new();
     m.insert("reason".into(), "denied".into());
     m.insert("deny".into(), serde_json::to_value(&authz.deny)?);
-    Ok(Judged::Refused(m))
+    Ok(Fate::RefusedByPlugin(m))
 }
 
 /// An item the kernel allowed without an authorization to hand the tenant's plugins
 /// (`what`, the question they are asked): without plugins nothing is asked; with plugins
 /// it is refused and reported (`plugins_not_asked`), never written unasked.
-async fn not_asked(app: &App, tenant: &Tenant, what: &str) -> Result<Judged, ApiError> {
+async fn not_asked(app: &App, tenant: &Tenant, what: &str) -> Result<Fate, ApiError> {
     if crate::plugins::current(app, &tenant.id).await?.is_none() {
-        return Ok(Judged::Reports(Vec::new()));
+        return Ok(Fate::Executes(Vec::new()));
     }
     let mut m = Map::new();
     m.insert("reason".into(), "plugins_not_asked".into());
@@ -939,7 +940,7 @@ async fn not_asked(app: &App, tenant: &Tenant, what: &str) -> Result<Judged, Api
         )
         .into(),
     );
-    Ok(Judged::Refused(m))
+    Ok(Fate::RefusedByPlugin(m))
 }
 
 /// An import as the single create route has the plugins judge it: the record's
