@@ -13,17 +13,23 @@
  * - `flags`: bit 0 `valid`, bit 1 `complete`;
  * - `values`: the text values of `normalized` not taken from `reader`, one after the other
  *   (`undefined` when there are none);
- * - `layout`: two numbers per entry of `normalized`, in key order: the field's index in
- *   `names`, then 0 (null), 1 (false), 2 (true), 3 (the record's own value, from
- *   `reader`), or 4 + the length of its text in `values` (UTF-16 units);
+ * - `layoutAt`, `layoutLen`: where the layout is in wasm memory (read through `reader`'s
+ *   view of it, no view made per call) and its length, two 32-bit numbers per entry of
+ *   `normalized`, in key order: the field's index in `names`, then 0 (null), 1 (false),
+ *   2 (true), 3 (the record's own value, from `reader`), or 4 + the length of its text in
+ *   `values` (UTF-16 units);
  * - `rest`: `undefined` when `checks` and `violations` are empty and there is no `password`,
  *   else the JSON text of `[checks, violations, password or null]`;
- * - `reader`: the `wasm/js/record.js` reader that read the record, or `undefined`.
+ * - `reader`: the policy's `wasm/js/record.js` reader (which read the record when code 3
+ *   is used).
  */
-export function validationDecision(names, policy, contract, flags, values, layout, rest, reader) {
+export function validationDecision(names, policy, contract, flags, values, layoutAt, layoutLen, rest, reader) {
+  reader.views(reader);
+  const layout = reader.u32;
+  const base = layoutAt >>> 2;
   const normalized = {};
   let at = 0;
-  for (let i = 0; i + 1 < layout.length; i += 2) {
+  for (let i = base; i + 1 < base + layoutLen; i += 2) {
     const code = layout[i + 1];
     let value;
     if (code >= 4) {

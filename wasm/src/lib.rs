@@ -81,7 +81,8 @@ extern "C" {
         contract: u32,
         flags: u32,
         values: Option<&str>,
-        layout: &[u32],
+        layout_at: u32,
+        layout_len: u32,
         rest: Option<&str>,
         reader: &JsValue,
     ) -> JsValue;
@@ -89,18 +90,34 @@ extern "C" {
 
 #[wasm_bindgen(module = "/js/record.js")]
 extern "C" {
-    /// The reader of a policy's records, from its field names sorted.
+    /// The reader of a policy's records, from its field names sorted and the module's
+    /// memory (`wasm_bindgen::memory()`).
     #[wasm_bindgen(js_name = recordReader)]
-    fn record_reader(names: &js_sys::Array) -> JsValue;
+    fn record_reader(names: &js_sys::Array, memory: &JsValue) -> JsValue;
 
-    /// A `validate` input read into `buf` and `codes` (see `wasm/js/record.js`): 0 read,
-    /// -1 declined, else the bytes `buf` needs.
+    /// A `validate` input read into `buf_len` bytes at `buf_at` and `codes_len` codes at
+    /// `codes_at` (see `wasm/js/record.js`; addresses in this module's memory, given as
+    /// numbers so that no view of it is made per call): 0 read, -1 declined, else the bytes
+    /// the buffer needs.
     #[wasm_bindgen(js_name = readRecord)]
-    fn read_record(reader: &JsValue, input: &JsValue, buf: &mut [u8], codes: &mut [u32]) -> i32;
+    fn read_record(
+        reader: &JsValue,
+        input: &JsValue,
+        buf_at: u32,
+        buf_len: u32,
+        codes_at: u32,
+        codes_len: u32,
+    ) -> i32;
 
     /// Drops the values of the record `reader` last read.
     #[wasm_bindgen(js_name = forgetRecord)]
     fn forget_record(reader: &JsValue);
+}
+
+/// The address of `p` in this module's memory, as JS reads it.
+fn address<T>(p: *const T) -> u32 {
+    // A wasm32 address is 32 bits wide (the crate builds only for wasm32 and tests on it).
+    p as usize as u32
 }
 
 /// Whether two texts are equal: the same bytes in memory (a stored text left as it was
@@ -239,7 +256,9 @@ impl Warden {
             codes: vec![0; fields.len() + 1],
         });
         Warden {
-            reader: names.as_ref().map(record_reader),
+            reader: names
+                .as_ref()
+                .map(|names| record_reader(names, &wasm_bindgen::memory())),
             policy,
             fields,
             names,
@@ -261,7 +280,16 @@ impl Warden {
         }
         let mut scratch = self.scratch.try_borrow_mut().ok()?;
         let Scratch { bytes, codes } = &mut *scratch;
-        let status = read_record(reader, input, bytes, codes);
+        // The reader writes through these addresses (as through a `&mut` slice: both
+        // borrows are held over the call).
+        let status = read_record(
+            reader,
+            input,
+            address(bytes.as_mut_ptr()),
+            u32::try_from(bytes.len()).ok()?,
+            address(codes.as_mut_ptr()),
+            u32::try_from(codes.len()).ok()?,
+        );
         if status != 0 {
             // Declined: the reader zeroed the bytes it wrote and dropped what it read.
             codes.fill(0);
@@ -272,7 +300,7 @@ impl Warden {
             }
             return None;
         }
-        let decision = self.decide_read(reader, bytes, codes, lang);
+        let decision = self.decide_read(bytes, codes, lang);
         // The record (a password among its values) is not kept: the reader's JS values,
         // its bytes in the buffer (as long as the codes say they are), and the codes.
         forget_record(reader);
@@ -296,13 +324,7 @@ impl Warden {
     }
 
     /// The decision of a record `wasm/js/record.js` read into `bytes` and `codes`.
-    fn decide_read(
-        &self,
-        reader: &JsValue,
-        bytes: &[u8],
-        codes: &[u32],
-        lang: Lang,
-    ) -> Option<JsValue> {
+    fn decide_read(&self, bytes: &[u8], codes: &[u32], lang: Lang) -> Option<JsValue> {
         let n = self.fields.len();
         // The values by sorted index, strings borrowed from `bytes`. (At most one per field
         // of the schema, whose size the policy bounds under `api::MAX_RECORD_FIELDS`.)
@@ -346,7 +368,7 @@ impl Warden {
                     .flatten()
             },
             &ctx,
-            |verdict, stored| self.decision_object(&verdict, stored, Some((&inputs, reader))),
+            |verdict, stored| self.decision_object(&verdict, stored, Some(&inputs)),
         )
     }
 
@@ -357,16 +379,17 @@ impl Warden {
     /// `None` when the names cannot be own data properties of an object built by
     /// assignment (`__proto__`), which the caller then answers as text.
     ///
-    /// `read`: the record's own values by sorted index and the reader holding them as JS
-    /// values, when `wasm/js/record.js` read it: a stored text equal to the record's own is
+    /// `read`: the record's own values by sorted index, when `wasm/js/record.js` read it
+    /// (its reader holds them as JS values): a stored text equal to the record's own is
     /// taken from there, not copied back.
     fn decision_object(
         &self,
         verdict: &ValidationVerdict,
         stored: StoredRecord<'_>,
-        read: Option<(&[Option<StoredValue<'_>>], &JsValue)>,
+        read: Option<&[Option<StoredValue<'_>>]>,
     ) -> Option<JsValue> {
         let names = self.names.as_ref()?;
+        let reader = self.reader.as_ref()?;
         // Keys sorted as the contract's response writes them (`api::to_response_json`): the
         // stored fields by their index among the sorted names.
         let mut entries: SmallVec<[(usize, StoredValue<'_>); 16]> = stored
@@ -378,7 +401,7 @@ impl Warden {
         let mut layout: SmallVec<[u32; 32]> = SmallVec::new();
         for (index, value) in entries {
             // The record's own text at this field, when the reader read it.
-            let own = read.and_then(|(inputs, _)| inputs.get(index).copied().flatten());
+            let own = read.and_then(|inputs| inputs.get(index).copied().flatten());
             let code = match value {
                 StoredValue::Null => 0,
                 StoredValue::Bool(b) => 1 + u32::from(b),
@@ -426,9 +449,10 @@ impl Warden {
             api::CONTRACT_VERSION,
             flags,
             some(&values),
-            &layout,
+            address(layout.as_ptr()),
+            u32::try_from(layout.len()).ok()?,
             some(rest),
-            read.map_or(&JsValue::UNDEFINED, |(_, reader)| reader),
+            reader,
         ))
     }
 
