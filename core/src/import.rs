@@ -186,6 +186,13 @@ pub struct ImportReport {
     /// read the file and stores the accounts (the console's local commit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub records: Option<Vec<Map<String, Value>>>,
+    /// With [`ImportOptions::records`]: the line each data row starts on in the file (from
+    /// 1), in file order as `records`: where to find a row that the file's checks passed
+    /// and its commit refused (a uniqueness the store answers, a plugin), which `rows` do
+    /// not list. A CSV row with a line break inside a quoted cell spans several lines; blank
+    /// lines are no rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lines: Option<Vec<usize>>,
 }
 
 /// The kind of an [`ImportError`].
@@ -311,6 +318,7 @@ pub(crate) fn run<'a>(
     let mut builder = Builder::new(policy, ctx, rows);
     if options.records {
         builder.records = Some(Vec::new());
+        builder.lines = Some(Vec::new());
     }
     match format {
         ImportFormat::Csv => {
@@ -461,6 +469,7 @@ pub(crate) struct Builder<'a> {
     seen: HashMap<(Arc<str>, String), usize>,
     lookups: BTreeMap<String, Vec<String>>,
     records: Option<Vec<Map<String, Value>>>,
+    lines: Option<Vec<usize>>,
 }
 
 impl<'a> Builder<'a> {
@@ -476,12 +485,16 @@ impl<'a> Builder<'a> {
             seen: HashMap::new(),
             lookups: BTreeMap::new(),
             records: None,
+            lines: None,
         }
     }
 
     fn push_invalid(&mut self, line: usize, violations: &mut Vec<Violation>) {
         if let Some(r) = &mut self.records {
             r.push(Map::new());
+        }
+        if let Some(l) = &mut self.lines {
+            l.push(line);
         }
         self.push_row(RowReport {
             index: self.total,
@@ -555,6 +568,9 @@ impl<'a> Builder<'a> {
         if dup {
             self.summary.duplicates_in_file += 1;
         }
+        if let Some(l) = &mut self.lines {
+            l.push(line);
+        }
         if !d.violations.is_empty() {
             self.push_row(RowReport {
                 index,
@@ -593,6 +609,7 @@ impl<'a> Builder<'a> {
             columns: self.columns,
             lookups: self.lookups,
             records: self.records,
+            lines: self.lines,
         };
         (report, text)
     }
@@ -1299,6 +1316,31 @@ mod tests {
             let e = assignment_names("groups", &bad).unwrap_err();
             assert!(e.contains("`groups` must be a list of strings"), "{e}");
         }
+    }
+
+    /// With `records`, every data row's line, valid or not: a quoted cell's line break and
+    /// blank lines move rows off `index + 2` (CSV) and `index + 1` (JSON Lines); the rows
+    /// with violations say the same lines.
+    #[test]
+    fn records_come_with_the_line_each_row_starts_on() {
+        let csv = "username,First name,lastName,userType,department,supervisor\n\
+                   jdoe,John,Doe,requester,\"Finance\nNorth\",msmith\n\
+                   \n\
+                   x,Ann,Lee,requester,Finance,msmith\n\
+                   mlee,Mary,Lee,approver,Ops,jdoe\n";
+        let r = run("004", csv, ImportFormat::Csv);
+        // (A line break is no department: the first row is invalid too.)
+        assert_eq!(r.status, vec![2, 2, 0]);
+        assert_eq!(r.lines.as_deref(), Some(&[2, 5, 6][..]));
+        assert_eq!((r.rows[0].line, r.rows[1].line), (2, 5));
+        let good = "{\"username\":\"jdoe\",\"firstName\":\"J\",\"lastName\":\"D\",\"userType\":\"viewer\",\"department\":\"F\",\"supervisor\":\"s\"}";
+        let text = format!("\n{good}\nnot json\n\n{}\n", good.replace("jdoe", "mlee"));
+        let r = run("004", &text, ImportFormat::JsonLines);
+        assert_eq!(r.status, vec![0, 2, 0]);
+        assert_eq!(r.lines.as_deref(), Some(&[2, 3, 5][..]));
+        assert_eq!(r.rows[0].line, 3);
+        // Without records, no lines either (a 100,000-row file keeps no vector per row).
+        assert_eq!(run_with("004", csv, ImportFormat::Csv, false).lines, None);
     }
 
     #[test]

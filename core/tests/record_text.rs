@@ -350,6 +350,12 @@ proptest! {
         match (run(false), run(true)) {
             (Ok(direct), Ok(mut by_map)) => {
                 prop_assert!(by_map.records.is_some());
+                // One line per row, each the line of the row's report when it has one.
+                let lines = by_map.lines.take().unwrap_or_default();
+                prop_assert_eq!(lines.len(), by_map.status.len());
+                for row in &by_map.rows {
+                    prop_assert_eq!(lines.get(row.index), Some(&row.line));
+                }
                 by_map.records = None;
                 prop_assert_eq!(direct, by_map);
             }

@@ -148,8 +148,9 @@ pub async fn import(
         return preview(app, caller, report, lang).await;
     }
     let records = report.records.clone().unwrap_or_default();
-    // Every row is reported: a row the kernel found invalid in the file with its line and
-    // violations, the others with what their commit did.
+    let lines = report.lines.as_deref().unwrap_or_default();
+    // Every row is reported with its line: a row the kernel found invalid in the file with
+    // its violations, the others with what their commit did.
     let mut budget = REPORT_DETAIL_BYTES;
     let mut invalid = invalid_in_file(&report, &mut budget)?;
     let planned: Vec<usize> = (0..records.len())
@@ -192,11 +193,9 @@ pub async fn import(
     for (index, record) in records.into_iter().enumerate() {
         // `planned` is in index order: a search, not a scan per row.
         if planned.binary_search(&index).is_err() {
-            results.push(
-                invalid
-                    .remove(&index)
-                    .unwrap_or_else(|| json!({"index": index, "invalid": true})),
-            );
+            results.push(invalid.remove(&index).unwrap_or_else(|| {
+                at_line(json!({"index": index, "invalid": true}), lines, index)
+            }));
             continue;
         }
         let item = users::ImportItem {
@@ -209,7 +208,8 @@ pub async fn import(
             {
                 Ok(w) => {
                     created += 1;
-                    results.push(json!({"index": index, "id": w.user.get("id")}));
+                    let entry = json!({"index": index, "id": w.user.get("id")});
+                    results.push(at_line(entry, lines, index));
                     continue;
                 }
                 Err(e) => match refusal(index, e) {
@@ -234,7 +234,7 @@ pub async fn import(
                 },
             };
         refused += 1;
-        results.push(bound_row(entry, &mut budget));
+        results.push(bound_row(at_line(entry, lines, index), &mut budget));
     }
     let report = json!({
         "summary": {"total": total, "invalid": report.summary.invalid, "created": created, "refused": refused},
@@ -273,6 +273,15 @@ fn invalid_in_file(
         }
     }
     Ok(invalid)
+}
+
+/// `entry`, a row's in an import's `results`, with the line the row starts on in the file
+/// (`lines`, the kernel's report's, by index), unless it has it already.
+fn at_line(mut entry: Value, lines: &[usize], index: usize) -> Value {
+    if let (Some(o), Some(&line)) = (entry.as_object_mut(), lines.get(index)) {
+        o.entry("line").or_insert(line.into());
+    }
+    entry
 }
 
 /// A row's refusal as an import report tells it (not yet bounded): the violations, the
@@ -463,14 +472,15 @@ async fn preview(
     // first (above), then the others.
     let mut results = Vec::with_capacity(entries.len());
     let mut refused = 0_usize;
-    for entry in entries {
+    let lines = report.lines.as_deref().unwrap_or_default();
+    for (index, entry) in entries.into_iter().enumerate() {
         let (verdict, mut entry) = match entry {
-            Verdict::Invalid(e) => ("invalid", e),
+            Verdict::Invalid(e) => ("invalid", at_line(e, lines, index)),
             Verdict::Refused(e) => {
                 refused += 1;
-                ("refused", bound_row(e, &mut budget))
+                ("refused", bound_row(at_line(e, lines, index), &mut budget))
             }
-            Verdict::Valid(e) => ("valid", bound_row(e, &mut budget)),
+            Verdict::Valid(e) => ("valid", bound_row(at_line(e, lines, index), &mut budget)),
         };
         if let Some(o) = entry.as_object_mut() {
             o.insert("verdict".into(), verdict.into());
@@ -486,6 +496,8 @@ async fn preview(
             summary.insert("refused".into(), refused.into());
         }
         o.remove("lookups");
+        // (Each entry of `results` has its row's line.)
+        o.remove("lines");
         // A preview shows the rows as they would be stored: never a password.
         let secret = crate::users::password_fields(&tenant.policy);
         if let Some(Value::Array(records)) = o.get_mut("records") {

@@ -96,7 +96,10 @@ test("an import report decoded on first read is the eagerly decoded one", () => 
     const fresh = () => x.validateImport(bytes, opts);
     const eager = JSON.parse(JSON.stringify({ ...fresh(), status: undefined }));
     eager.status = fresh().status;
-    const keys = ["columns", "lookups", "policy", ...(records ? ["records"] : []), "rows", "status", "summary"];
+    const keys = [
+      "columns", ...(records ? ["lines"] : []), "lookups", "policy", ...(records ? ["records"] : []),
+      "rows", "status", "summary",
+    ];
     // Before any read: the keys, in the order of the text.
     const r = fresh();
     assert.deepEqual(Object.keys(r), keys);
@@ -104,6 +107,7 @@ test("an import report decoded on first read is the eagerly decoded one", () => 
     assert.ok(r.status instanceof Uint8Array);
     assert.deepStrictEqual(r, { ...eager, status: r.status });
     assert.deepStrictEqual([...r.status], [...eager.status]);
+    assert.deepStrictEqual(r.lines, records ? [2, 3, 4] : undefined);
     // After the read: plain data properties, in the same order.
     for (const k of keys) assert.equal(typeof Object.getOwnPropertyDescriptor(r, k).get, "undefined", k);
     assert.deepEqual(Object.keys(r), keys);

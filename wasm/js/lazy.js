@@ -28,11 +28,14 @@ function settle(obj, text) {
 /**
  * A `validateImport` result: `status` (a copy of the status bytes, one per row) now, the rest
  * from `text` (the report's JSON text without `status`) on first read. Keys in the order of
- * the text (sorted): `columns`, `lookups`, `policy`, `records` (when `records`), `rows`,
- * `status`, `summary`.
+ * the text (sorted): `columns`, `lines` (when `records`), `lookups`, `policy`, `records`
+ * (when `records`), `rows`, `status`, `summary`.
  */
 export function lazyImport(status, records, text) {
-  const keys = ["columns", "lookups", "policy", ...(records ? ["records"] : []), "rows", "status", "summary"];
+  const keys = [
+    "columns", ...(records ? ["lines"] : []), "lookups", "policy", ...(records ? ["records"] : []),
+    "rows", "status", "summary",
+  ];
   let bytes = text.slice();
   const obj = {};
   const read = () => {

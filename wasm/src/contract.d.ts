@@ -2866,6 +2866,14 @@ export interface ImportReport {
    */
   columns: (string | null)[];
   /**
+   * With [`ImportOptions::records`]: the line each data row starts on in the file (from
+   * 1), in file order as `records`: where to find a row that the file's checks passed
+   * and its commit refused (a uniqueness the store answers, a plugin), which `rows` do
+   * not list. A CSV row with a line break inside a quoted cell spans several lines; blank
+   * lines are no rows.
+   */
+  lines?: number[] | null;
+  /**
    * For each uniqueness check, the distinct keys of the valid rows, to look up in one
    * query before committing.
    */

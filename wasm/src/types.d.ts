@@ -42,6 +42,8 @@ export interface ImportResult {
   columns: (string | null)[];
   /** With `records: true`: every data row as the record it was read as ({} if unreadable). */
   records?: Record<string, unknown>[];
+  /** With `records: true`: the line each data row starts on in the file (from 1), as `records`. */
+  lines?: number[];
   /** For each uniqueness check, the distinct keys of the valid rows. */
   lookups: Record<string, string[]>;
 }

@@ -785,9 +785,9 @@ function rowRecord(i) {
   return imp.report.records?.[i] ?? {};
 }
 
-// The line a row starts on: the kernel's for a row it reported, else counted (a CSV has a
-// header line).
-const lineOf = (i) => imp.byIndex.get(i)?.line ?? (imp.format === "jsonl" ? i + 1 : i + 2);
+// The line a row starts on in the file, as the kernel read it (a quoted CSV cell may hold
+// line breaks; blank lines are no rows): every row's with `records`, as the console asks.
+const lineOf = (i) => imp.report.lines?.[i] ?? imp.byIndex.get(i)?.line ?? "?";
 
 const fieldPrefix = (v) => (v.path?.length ? `${fieldLabel(String(v.path[0]))}${t("colon")}` : "");
 // A violation of the import report for people: its field's label, the message in the

@@ -561,10 +561,15 @@ fn report_json(report: &ImportReport, rows: RowsJson) -> Result<Vec<u8>, serde_j
         columns,
         lookups,
         records,
+        lines,
     } = report;
     let mut w = Sorted::new(256 + rows.w.out.len() + 2 * status.len(), false);
     w.out.extend_from_slice(b"{\"columns\":");
     columns.serialize(&mut w)?;
+    if let Some(lines) = lines {
+        w.out.extend_from_slice(b",\"lines\":");
+        lines.serialize(&mut w)?;
+    }
     w.out.extend_from_slice(b",\"lookups\":");
     lookups.serialize(&mut w)?;
     w.out.extend_from_slice(b",\"policy\":");

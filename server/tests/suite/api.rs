@@ -817,8 +817,9 @@ async fn imports_preview_then_commit(env: &Env) {
     let hr = demo_user(&users, "hr");
     let key = env.key(HR, "service").await;
     let as_hr = Auth::key(&key, &hr.id);
+    // (The blank line is no row: each row's line is its index + 3.)
     let csv = format!(
-        "firstName,lastName,email,jobTitle,manager,status,organization\n\
+        "firstName,lastName,email,jobTitle,manager,status,organization\n\n\
          Ines,Roux,ines.roux@company.com,Software Engineer,{m},active,company\n\
          Sophie,Martin,sophie.martin@company.com,Software Engineer,{m},active,company\n\
          Bad,Mail,not-an-email,Software Engineer,{m},active,company\n\
@@ -838,6 +839,19 @@ async fn imports_preview_then_commit(env: &Env) {
         v["taken"]["email_unique"],
         json!(["sophie.martin@company.com"])
     );
+    // Every row's entry says the line it starts on, the one the store refuses included.
+    let lines = |v: &Value| {
+        v["results"]
+            .as_array()
+            .map(|r| r.iter().map(|e| e["line"].clone()).collect::<Vec<_>>())
+    };
+    assert_eq!(
+        lines(&v),
+        Some(vec![json!(3), json!(4), json!(5), json!(6)]),
+        "{v}"
+    );
+    assert_eq!(v["results"][1]["verdict"], "refused", "{v}");
+    assert!(v.get("lines").is_none(), "{v}");
     assert_eq!(
         env.scalar("SELECT COUNT(*) FROM users WHERE tenant_id = $1", HR)
             .await,
@@ -857,6 +871,11 @@ async fn imports_preview_then_commit(env: &Env) {
     assert_eq!(v["summary"]["created"], 1, "{v}");
     assert_eq!(v["summary"]["refused"], 1, "{v}");
     assert_eq!(v["results"][1]["violations"][0]["code"], "duplicate");
+    assert_eq!(
+        lines(&v),
+        Some(vec![json!(3), json!(4), json!(5), json!(6)]),
+        "{v}"
+    );
     let id = v["results"][0]["id"].as_str().unwrap();
     assert_eq!(
         env.scalar("SELECT COUNT(*) FROM audit_log WHERE target_id = $1", id)
