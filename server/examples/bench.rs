@@ -222,6 +222,7 @@ async fn import(app: &App, hr: &Caller, manager: &str, n: usize) -> (f64, f64, u
         app,
         hr,
         csv.as_bytes(),
+        None,
         &ImportQuery {
             format: None,
             commit: false,

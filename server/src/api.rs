@@ -729,7 +729,8 @@ async fn import_users(
     let rid = request_id(&headers);
     let (jobs, wait) = (Arc::clone(&app.jobs), app.settings.request_timeout);
     run_to_end(jobs, wait, async move {
-        imports::import(&app, &caller, &bytes, &q, &accept, rid).await
+        let content_type = headers.get(axum::http::header::CONTENT_TYPE);
+        imports::import(&app, &caller, &bytes, content_type, &q, &accept, rid).await
     })
     .await
     .map(Json)

@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 
+use axum::http::HeaderValue;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use warden_core::ValidationContext;
@@ -71,6 +72,7 @@ pub async fn import(
     app: &App,
     caller: &Caller,
     bytes: &[u8],
+    content_type: Option<&HeaderValue>,
     q: &ImportQuery,
     accept: &AcceptLanguage,
     request_id: Option<String>,
@@ -85,22 +87,7 @@ pub async fn import(
     // An import creates users: an actor whose `users.create` reaches nobody may neither
     // commit nor preview one (a preview answers which keys the directory holds).
     users::require_create_somewhere(tenant, actor)?;
-    let format = match q.format.as_deref() {
-        None | Some("csv") => ImportFormat::Csv,
-        Some("jsonl") => ImportFormat::JsonLines,
-        Some(other) => {
-            return Err(crate::error::Malformed::new(
-                crate::error::RequestPart::Query,
-                "invalid_parameter",
-                format!(
-                    "unknown format `{}`, expected `csv` or `jsonl`",
-                    other.chars().take(32).collect::<String>()
-                ),
-            )
-            .field(Some("format".into()))
-            .into());
-        }
-    };
+    let format = import_format(content_type, q.format.as_deref())?;
     // Before the kernel reads the rows: a file far past the rows an import takes is not
     // validated first (a line of JSON Lines is a row; a CSV row is at least one line, so
     // more than four lines a row is refused too).
@@ -273,6 +260,98 @@ fn invalid_in_file(
         }
     }
     Ok(invalid)
+}
+
+/// The media types that name an import's format (`Content-Type`, without parameters, any
+/// case). `application/vnd.ms-excel` is what browsers on Windows give a `.csv` file.
+const CSV_TYPES: [&str; 3] = ["text/csv", "application/csv", "application/vnd.ms-excel"];
+const JSON_LINES_TYPES: [&str; 4] = [
+    "application/x-ndjson",
+    "application/jsonl",
+    "application/x-jsonlines",
+    "application/jsonlines",
+];
+
+/// The format of an import's file: the query's `format` (`csv` or `jsonl`), else what its
+/// `Content-Type` says (see [`CSV_TYPES`]), else CSV. Another type says nothing of the
+/// format (`text/plain`, `application/octet-stream`, or `application/json` as clients
+/// send by habit), but a form's: its body is not the file.
+///
+/// # Errors
+/// An unknown `format` (400 `invalid_parameter`); a form (`multipart/form-data`,
+/// `application/x-www-form-urlencoded`), an unreadable header, or a type naming the other
+/// format than `format` does (415 `unsupported_media_type`, saying how to send the file).
+fn import_format(
+    content_type: Option<&HeaderValue>,
+    format: Option<&str>,
+) -> Result<ImportFormat, ApiError> {
+    let asked = match format {
+        None => None,
+        Some("csv") => Some(ImportFormat::Csv),
+        Some("jsonl") => Some(ImportFormat::JsonLines),
+        Some(other) => {
+            return Err(crate::error::Malformed::new(
+                crate::error::RequestPart::Query,
+                "invalid_parameter",
+                format!(
+                    "unknown format `{}`, expected `csv` or `jsonl`",
+                    other.chars().take(32).collect::<String>()
+                ),
+            )
+            .field(Some("format".into()))
+            .into());
+        }
+    };
+    let unsupported = |why: String| -> ApiError {
+        crate::error::Malformed::new(
+            crate::error::RequestPart::Body,
+            crate::error::UNSUPPORTED_MEDIA_TYPE,
+            why,
+        )
+        .into()
+    };
+    let said = match content_type.map(|v| v.to_str()) {
+        None => None,
+        Some(Err(_)) => return Err(unsupported("the Content-Type header is not text".into())),
+        Some(Ok(ct)) => {
+            let essence = ct.split(';').next().unwrap_or_default().trim();
+            let is = |types: &[&str]| types.iter().any(|t| t.eq_ignore_ascii_case(essence));
+            let form = essence
+                .get(..10)
+                .is_some_and(|m| m.eq_ignore_ascii_case("multipart/"))
+                || essence.eq_ignore_ascii_case("application/x-www-form-urlencoded");
+            if form {
+                return Err(unsupported(format!(
+                    "the body is a form (`{}`), not the file: send the file itself as the body, as `text/csv` or `application/x-ndjson` (curl: `--data-binary @users.csv -H 'Content-Type: text/csv'`)",
+                    crate::extract::shown(essence)
+                )));
+            }
+            if is(&CSV_TYPES) {
+                Some(ImportFormat::Csv)
+            } else if is(&JSON_LINES_TYPES) {
+                Some(ImportFormat::JsonLines)
+            } else {
+                None
+            }
+        }
+    };
+    match (asked, said) {
+        (Some(a), Some(s)) if a != s => Err(unsupported(format!(
+            "the body is sent as {} and `format` asks for {}",
+            format_name(s),
+            format_name(a)
+        ))),
+        (Some(f), _) | (None, Some(f)) => Ok(f),
+        (None, None) => Ok(ImportFormat::Csv),
+    }
+}
+
+/// A format as people name it.
+fn format_name(f: ImportFormat) -> &'static str {
+    match f {
+        ImportFormat::Csv => "CSV",
+        ImportFormat::JsonLines => "JSON Lines",
+    }
 }
 
 /// `entry`, a row's in an import's `results`, with the line the row starts on in the file

@@ -149,6 +149,14 @@ impl Operation {
         self
     }
 
+    /// A body that is a file, in each of these media types (required).
+    fn file(mut self, schema: &str, mimes: &[&'static str]) -> Self {
+        for mime in mimes {
+            self.body.push((mime, schema.to_owned(), true));
+        }
+        self
+    }
+
     fn json(mut self, schema: &str) -> Self {
         self.body
             .push(("application/json", schema.to_owned(), true));
@@ -205,7 +213,7 @@ fn error_description(status: u16) -> &'static str {
         412 => "`If-Match` names another version than the stored one: read the user again",
         413 => "The request body is larger than the server accepts",
         415 => {
-            "The body is not sent as JSON (`Content-Type: application/json`): `bad_request`, code `unsupported_media_type`"
+            "The body is not sent in a media type the route takes (a JSON body as `application/json`; an import's file as `ImportFile` says): `bad_request`, code `unsupported_media_type`"
         }
         422 => "The record is refused: every violation",
         503 => {
@@ -707,6 +715,10 @@ fn server_shapes() -> Map<String, Value> {
         (
             "PathSegment",
             json!({"type": "string", "minLength": 1, "description": "One path segment (an id, a resource type)."}),
+        ),
+        (
+            "ImportFile",
+            json!({"type": "string", "description": "The file itself (not a form): CSV with a header row, or JSON Lines, UTF-8, at most 10,000 rows. Sent as `text/csv` or `application/x-ndjson` (also `application/jsonl`, `application/x-jsonlines`, `application/jsonlines`), the type names the format; any other type (`text/plain`, `application/octet-stream`, `application/json`) or none takes the `format` parameter's (CSV by default). A type naming the other format than `format`, or a form (`multipart/*`, `application/x-www-form-urlencoded`), is a 415."}),
         ),
         (
             "ServerError",
@@ -1311,9 +1323,13 @@ fn operations(contract: &Value) -> Vec<Operation> {
         )
         .acts()
         .query("ImportQuery", &["format", "commit"])
+        .file(
+            "ImportFile",
+            &["text/csv", "application/x-ndjson", "text/plain", "application/octet-stream"],
+        )
         .localised()
         .ok(200, "The import's report", Some("ImportResult"))
-        .errors(&[400, 403, 413, 422])
+        .errors(&[400, 403, 413, 415, 422])
         .common(),
         Operation::new(
             Get,

@@ -209,7 +209,12 @@ impl Env {
                 }
             }
         }
+        // A body is JSON unless the test says what it is.
+        let typed = headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
         let req = match body {
+            Some(b) if typed => req.body(Body::from(b)),
             Some(b) => req
                 .header("content-type", "application/json")
                 .body(Body::from(b)),

@@ -92,6 +92,7 @@ async fn invalid_rows_are_reported(env: &Env) {
             "the email's violation: {v}"
         );
         assert_eq!(results[2]["violations"][0]["code"], "duplicate", "{v}");
+        assert_eq!(results[2]["line"], 3, "the row the store refused: {v}");
         assert_eq!(v["summary"]["total"], 3, "{v}");
         assert_eq!(v["summary"]["invalid"], 1, "{v}");
         assert_eq!(v["summary"]["created"], 1, "{v}");
@@ -108,6 +109,88 @@ async fn invalid_rows_are_reported(env: &Env) {
     assert_eq!(stored["notCommitted"], json!([2]), "{stored}");
 }
 on_both!(invalid_rows_are_reported);
+
+/// An import's file is read as its `Content-Type` says (CSV, or JSON Lines as
+/// `application/x-ndjson` and its aliases, any case, with parameters) when `format` does not
+/// say; other types (`text/plain`, `application/octet-stream`, `application/json`) and no
+/// type at all take `format` (CSV by default). A form's body, or a type saying the other
+/// format than `format` names, is a 415 saying how to send the file. Nothing is written by
+/// a refused one.
+async fn an_imports_format_follows_its_content_type(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let as_hr = Auth::key(&env.key(HR, "service").await, &hr.id);
+    let jsonl = row("Ines", "ines.roux@company.com", &hr.id);
+    let csv = format!(
+        "firstName,lastName,email,jobTitle,manager,status,organization\n\
+         Ines,Roux,ines.roux@company.com,Software Engineer,{},active,company\n",
+        hr.id
+    );
+    let users_now = || env.scalar("SELECT COUNT(*) FROM users WHERE tenant_id = $1", HR);
+    let before = users_now().await;
+    let send = |query: &'static str, body: &str, content_type: Option<&'static str>| {
+        let headers: Vec<(&str, &[u8])> = content_type
+            .map(|t| vec![("content-type", t.as_bytes())])
+            .unwrap_or_default();
+        let (as_hr, body) = (as_hr.clone(), body.to_owned());
+        async move {
+            let path = format!("/api/v1/imports{query}");
+            let (s, v, _) = env
+                .call_with_headers(Method::POST, &path, &as_hr, Some(body), &headers)
+                .await;
+            (s, v)
+        }
+    };
+    // Read as the type says, or as `format` says: one valid row each time.
+    let (csv, jsonl) = (csv.as_str(), jsonl.as_str());
+    let read = [
+        ("", jsonl, Some("application/x-ndjson")),
+        ("", jsonl, Some("Application/JSONL; charset=utf-8")),
+        ("?format=jsonl", jsonl, Some("text/plain;charset=UTF-8")),
+        ("?format=jsonl", jsonl, Some("application/x-ndjson")),
+        ("?format=jsonl", jsonl, Some("application/json")),
+        ("", csv, Some("TEXT/CSV; charset=utf-8; header=present")),
+        ("", csv, Some("application/octet-stream")),
+        ("", csv, Some("application/json")),
+        ("", csv, None),
+        ("?format=csv", csv, Some("application/vnd.ms-excel")),
+    ];
+    for (query, body, content_type) in read {
+        let (s, v) = send(query, body, content_type).await;
+        assert_eq!(s, StatusCode::OK, "{query} {content_type:?}: {v}");
+        let summary = &v["summary"];
+        assert_eq!(
+            (summary["total"].as_u64(), summary["invalid"].as_u64()),
+            (Some(1), Some(0)),
+            "{query} {content_type:?}: {v}"
+        );
+    }
+    // Refused: a form's body, or a type saying the other format.
+    let refused = [
+        (
+            "?format=jsonl",
+            jsonl,
+            Some("multipart/form-data; boundary=x"),
+        ),
+        ("?commit=true", csv, Some("Multipart/Mixed")),
+        ("", csv, Some("application/x-www-form-urlencoded")),
+        ("?format=jsonl", jsonl, Some("text/csv")),
+        ("?format=csv&commit=true", csv, Some("application/x-ndjson")),
+    ];
+    for (query, body, content_type) in refused {
+        let (s, v) = send(query, body, content_type).await;
+        let why = format!("{query} {content_type:?}: {v}");
+        assert_eq!(s, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{why}");
+        assert_eq!(v["code"], "unsupported_media_type", "{why}");
+        let message = v["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("--data-binary") || message.contains("`format` asks for"),
+            "{why}"
+        );
+    }
+    assert_eq!(users_now().await, before, "nothing was imported");
+}
+on_both!(an_imports_format_follows_its_content_type);
 
 /// The stored report is the importer's, or an actor's who may import: anyone else finds no
 /// such import; a reader other than the importer learns a duplicate's holder only when it
