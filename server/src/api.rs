@@ -588,6 +588,9 @@ pub struct NewKey {
     role: String,
     /// A name for people (shown in the audit log).
     name: String,
+    /// Days until the key no longer authenticates (1 to 3,650); none: it does not expire.
+    #[serde(default, rename = "expiresInDays")]
+    expires_in_days: Option<u32>,
 }
 
 /// Creates an API key of the caller's tenant (admin keys only), audited; the token is
@@ -604,12 +607,23 @@ async fn create_key(
             reason: "only an admin key manages keys",
         });
     }
-    let (id, token) =
-        crate::seed::create_key_audited(&app, &caller, &b.role, &b.name, request_id(&headers))
-            .await?;
+    let key = crate::seed::create_key_audited(
+        &app,
+        &caller,
+        &b.role,
+        &b.name,
+        b.expires_in_days,
+        request_id(&headers),
+    )
+    .await?;
+    let expires_at = key
+        .expires_at
+        .map(|t| warden_core::Timestamp::from_unix(t).to_string());
     Ok((
         StatusCode::CREATED,
-        Json(json!({"id": id, "role": b.role, "token": token.expose()})),
+        Json(
+            json!({"id": key.id, "role": b.role, "token": key.token.expose(), "expiresAt": expires_at}),
+        ),
     )
         .into_response())
 }

@@ -182,10 +182,12 @@ async fn bearer_key(parts: &Parts, app: &App) -> Result<Option<Key>, ApiError> {
     let Some(token) = bearer else {
         return Ok(None);
     };
+    // A revoked key, or one past its expiry, names no live key.
     let row = sqlx::query(
-        "SELECT id, tenant_id, role FROM api_keys WHERE token_hash = $1 AND revoked_at IS NULL",
+        "SELECT id, tenant_id, role FROM api_keys WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
     )
     .bind(hash_token(token))
+    .bind(crate::app::now().unix())
     .fetch_optional(app.db.pool())
     .await?
     .ok_or(ApiError::Unauthenticated)?;

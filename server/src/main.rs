@@ -109,6 +109,10 @@ enum KeyCommand {
         /// A name to recognise it by.
         #[arg(long, default_value = "cli")]
         name: String,
+        /// Days until the key no longer authenticates (1 to 3650) [default: it does not
+        /// expire].
+        #[arg(long, value_name = "DAYS")]
+        expires_in_days: Option<u32>,
     },
 }
 
@@ -275,17 +279,25 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                     tenant,
                     role,
                     name,
+                    expires_in_days,
                 },
         } => {
             let db = open(&db, false).await?;
             let app = App::new(db, Settings::default());
-            let (id, token) = seed::create_key(&app, &tenant, &role, &name)
+            let key = seed::create_expiring_key(&app, &tenant, &role, &name, expires_in_days)
                 .await
                 .map_err(|e| match e {
                     warden_server::error::ApiError::NotFound => format!("no tenant `{tenant}`"),
                     other => other.to_string(),
                 })?;
-            println!("key {id} ({role}) for {tenant}: {}", token.expose());
+            println!(
+                "key {} ({role}) for {tenant}: {}",
+                key.id,
+                key.token.expose()
+            );
+            if let Some(t) = key.expires_at {
+                println!("it expires at {}", warden_core::Timestamp::from_unix(t));
+            }
             println!("store it now: it is not shown again");
             Ok(ExitCode::SUCCESS)
         }

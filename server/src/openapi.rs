@@ -539,11 +539,12 @@ fn server_shapes() -> Map<String, Value> {
                 "properties": {
                     "keys": {"type": "array", "items": {
                         "type": "object",
-                        "required": ["id", "role", "name", "createdAt", "revokedAt"],
+                        "required": ["id", "role", "name", "createdAt", "revokedAt", "expiresAt"],
                         "properties": {
                             "id": string.clone(), "role": string.clone(), "name": string.clone(),
                             "createdAt": s("Timestamp"),
-                            "revokedAt": {"anyOf": [s("Timestamp"), {"type": "null"}]}
+                            "revokedAt": {"anyOf": [s("Timestamp"), {"type": "null"}]},
+                            "expiresAt": {"anyOf": [s("Timestamp"), {"type": "null"}], "description": "From when the key no longer authenticates; null: it does not expire."}
                         }
                     }},
                     "next": {"type": ["string", "null"], "description": "The `after` of the next page; null on the last."}
@@ -904,8 +905,8 @@ fn server_shapes() -> Map<String, Value> {
             "KeyCreated",
             json!({
                 "type": "object",
-                "required": ["id", "role", "token"],
-                "properties": {"id": string.clone(), "role": string.clone(), "token": {"type": "string", "description": "The key, shown once."}}
+                "required": ["id", "role", "token", "expiresAt"],
+                "properties": {"id": string.clone(), "role": string.clone(), "token": {"type": "string", "description": "The key, shown once."}, "expiresAt": {"anyOf": [s("Timestamp"), {"type": "null"}], "description": "From when the key no longer authenticates; null: it does not expire."}}
             }),
         ),
         (

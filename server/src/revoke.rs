@@ -70,7 +70,7 @@ async fn audit_entry(
 pub async fn list_keys(app: &App, caller: &Caller, after: Option<&str>) -> Result<Value, ApiError> {
     admin_only(caller)?;
     let rows = sqlx::query(
-        "SELECT id, role, name, created_at, revoked_at FROM api_keys WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        "SELECT id, role, name, created_at, revoked_at, expires_at FROM api_keys WHERE tenant_id = $1 AND id > $2 ORDER BY id LIMIT $3",
     )
     .bind(&caller.tenant.id)
     .bind(after.unwrap_or(""))
@@ -83,12 +83,14 @@ pub async fn list_keys(app: &App, caller: &Caller, after: Option<&str>) -> Resul
         .take(usize::try_from(MAX_KEYS_PAGE).unwrap_or(500))
     {
         let revoked: Option<i64> = r.try_get("revoked_at")?;
+        let expires: Option<i64> = r.try_get("expires_at")?;
         keys.push(json!({
             "id": r.try_get::<String, _>("id")?,
             "role": r.try_get::<String, _>("role")?,
             "name": r.try_get::<String, _>("name")?,
             "createdAt": Timestamp::from_unix(r.try_get::<i64, _>("created_at")?).to_string(),
             "revokedAt": revoked.map(|t| Timestamp::from_unix(t).to_string()),
+            "expiresAt": expires.map(|t| Timestamp::from_unix(t).to_string()),
         }));
     }
     let next = (rows.len() > keys.len())

@@ -6,7 +6,7 @@
 use serde_json::{Map, Value, json};
 use sqlx::AnyConnection;
 use warden_core::policy::Mode;
-use warden_core::{Lang, Policy, ValidationContext, validate_user};
+use warden_core::{Lang, Policy, Timestamp, ValidationContext, validate_user};
 
 use crate::app::{App, now};
 use crate::audit::{self, AuditRecord};
@@ -31,11 +31,40 @@ pub async fn create_key(
     role: &str,
     name: &str,
 ) -> Result<(String, PlainToken), ApiError> {
+    create_expiring_key(app, tenant, role, name, None)
+        .await
+        .map(|k| (k.id, k.token))
+}
+
+/// A key just made: its id, its token (shown once) and when it expires, if it does.
+pub struct NewKey {
+    /// The key's id.
+    pub id: String,
+    /// The token, stored only hashed.
+    pub token: PlainToken,
+    /// From when it no longer authenticates (Unix seconds), `None` for a key that does
+    /// not expire.
+    pub expires_at: Option<i64>,
+}
+
+/// [`create_key`], for a key that expires `expires_in_days` days from now (1 to
+/// [`MAX_KEY_DAYS`]) when given.
+///
+/// # Errors
+/// As [`create_key`]; a number of days out of range.
+pub async fn create_expiring_key(
+    app: &App,
+    tenant: &str,
+    role: &str,
+    name: &str,
+    expires_in_days: Option<u32>,
+) -> Result<NewKey, ApiError> {
     let mut tx = app.db.begin_write().await?;
     // The current version as stored, not compiled: the operator's way in to a tenant whose
     // stored policy no longer compiles (its admin key then replaces the policy).
     let current = crate::app::stored_policy(&mut *tx, tenant).await?;
-    let (id, token) = insert_key(&mut tx, tenant, role, name).await?;
+    let key = insert_key(&mut tx, tenant, role, name, expires_in_days).await?;
+    let id = key.id.clone();
     // Audited as a key the API creates is, by the operator at the command line.
     audit::append(
         &mut tx,
@@ -46,7 +75,7 @@ pub async fn create_key(
             action: "keys.create".into(),
             target: id.clone(),
             before: None,
-            after: Some(json!({"id": id, "role": role, "name": key_name(name)})),
+            after: Some(key_audited(&key, role, name)),
             decision: json!({"policy": current.hash, "policyVersion": current.version, "server": {"rule": "operator"}}),
             policy_version: current.version,
             obligations: Vec::new(),
@@ -56,7 +85,17 @@ pub async fn create_key(
     )
     .await?;
     tx.commit().await?;
-    Ok((id, token))
+    Ok(key)
+}
+
+/// What a key's `keys.create` audit entry keeps of it: never its token.
+fn key_audited(key: &NewKey, role: &str, name: &str) -> Value {
+    json!({
+        "id": key.id,
+        "role": role,
+        "name": key_name(name),
+        "expiresAt": key.expires_at.map(|t| Timestamp::from_unix(t).to_string()),
+    })
 }
 
 /// Creates an API key of `caller`'s tenant and its `keys.create` audit entry (who, the
@@ -69,11 +108,13 @@ pub async fn create_key_audited(
     caller: &Caller,
     role: &str,
     name: &str,
+    expires_in_days: Option<u32>,
     request_id: Option<String>,
-) -> Result<(String, PlainToken), ApiError> {
+) -> Result<NewKey, ApiError> {
     let t = &caller.tenant;
     let mut tx = app.db.begin_write().await?;
-    let (id, token) = insert_key(&mut tx, &t.id, role, name).await?;
+    let key = insert_key(&mut tx, &t.id, role, name, expires_in_days).await?;
+    let id = key.id.clone();
     audit::append(
         &mut tx,
         &AuditRecord {
@@ -83,7 +124,7 @@ pub async fn create_key_audited(
             action: "keys.create".into(),
             target: id.clone(),
             before: None,
-            after: Some(json!({"id": id, "role": role, "name": key_name(name)})),
+            after: Some(key_audited(&key, role, name)),
             decision: json!({"policy": t.policy.hash(), "policyVersion": t.version, "server": {"rule": "admin key"}}),
             policy_version: t.version,
             obligations: Vec::new(),
@@ -93,8 +134,11 @@ pub async fn create_key_audited(
     )
     .await?;
     tx.commit().await?;
-    Ok((id, token))
+    Ok(key)
 }
+
+/// The longest life a key may be given, in days (ten years).
+pub const MAX_KEY_DAYS: u32 = 3650;
 
 /// The longest key name, in characters.
 const MAX_KEY_NAME: usize = 100;
@@ -109,7 +153,8 @@ async fn insert_key(
     tenant: &str,
     role: &str,
     name: &str,
-) -> Result<(String, PlainToken), ApiError> {
+    expires_in_days: Option<u32>,
+) -> Result<NewKey, ApiError> {
     if !crate::auth::KEY_ROLES.contains(&role) {
         return Err(ApiError::invalid_field(
             "role",
@@ -132,20 +177,36 @@ async fn insert_key(
             format!("`name` holds prohibited characters: {}", bad.join(", ")),
         ));
     }
+    let at = now().unix();
+    let expires_at = match expires_in_days {
+        None => None,
+        Some(days @ 1..=MAX_KEY_DAYS) => Some(at + i64::from(days) * 86_400),
+        Some(_) => {
+            return Err(ApiError::invalid_field(
+                "expiresInDays",
+                format!("`expiresInDays` must be 1 to {MAX_KEY_DAYS}"),
+            ));
+        }
+    };
     let id = tokens::new_id("k_").map_err(|e| ApiError::Internal(e.to_string()))?;
     let token = tokens::new_token("wdn_").map_err(|e| ApiError::Internal(e.to_string()))?;
     sqlx::query(
-        "INSERT INTO api_keys (id, tenant_id, role, name, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO api_keys (id, tenant_id, role, name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(&id)
     .bind(tenant)
     .bind(role)
     .bind(key_name(name))
     .bind(token.hashed())
-    .bind(now().unix())
+    .bind(at)
+    .bind(expires_at)
     .execute(&mut *conn)
     .await?;
-    Ok((id, token))
+    Ok(NewKey {
+        id,
+        token,
+        expires_at,
+    })
 }
 
 /// Writes one user as `system`: validated by the kernel (unless `root`), with keys, role

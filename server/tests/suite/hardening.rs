@@ -359,6 +359,84 @@ async fn key_creation_is_audited(env: &Env) {
 }
 on_both!(key_creation_is_audited);
 
+/// A key made to expire (`expiresInDays`) authenticates until then and is refused (401)
+/// from its expiry on, as a revoked key is; the listing, the creation's answer and its
+/// audit entry say when. A life out of range is refused, naming the field, and makes no
+/// key.
+async fn keys_expire(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let admin = Auth::Key {
+        token: env.key(HR, "admin").await,
+        act_as: None,
+    };
+    let new_key = |body: Value| {
+        let admin = admin.clone();
+        async move {
+            env.call(Method::POST, "/api/v1/keys", &admin, Some(body))
+                .await
+        }
+    };
+    let (s, v, _) =
+        new_key(json!({"role": "service", "name": "nightly", "expiresInDays": 30})).await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let (id, token) = (
+        v["id"].as_str().unwrap().to_owned(),
+        v["token"].as_str().unwrap().to_owned(),
+    );
+    let expires = v["expiresAt"].as_str().unwrap().to_owned();
+    let stored: i64 =
+        sqlx::query_scalar("SELECT expires_at - created_at FROM api_keys WHERE id = $1")
+            .bind(&id)
+            .fetch_one(env.app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(stored, 30 * 86_400, "thirty days from its creation");
+    let (_, listed, _) = env.call(Method::GET, "/api/v1/keys", &admin, None).await;
+    let keys = listed["keys"].as_array().unwrap();
+    let mine = keys.iter().find(|k| k["id"] == id.as_str()).unwrap();
+    assert_eq!(mine["expiresAt"], expires.as_str(), "{listed}");
+    assert!(
+        keys.iter()
+            .filter(|k| k["id"] != id.as_str())
+            .all(|k| k["expiresAt"].is_null()),
+        "a key made without a life does not expire: {listed}"
+    );
+    let audited: String =
+        sqlx::query_scalar("SELECT body FROM audit_log WHERE tenant_id = $1 AND target_id = $2")
+            .bind(HR)
+            .bind(&id)
+            .fetch_one(env.app.db.pool())
+            .await
+            .unwrap();
+    let audited: Value = serde_json::from_str(&audited).unwrap();
+    assert_eq!(audited["after"]["expiresAt"], expires.as_str(), "{audited}");
+
+    let as_hr = Auth::key(&token, &hr.id);
+    let (s, _, _) = env.call(Method::GET, "/api/v1/users", &as_hr, None).await;
+    assert_eq!(s, StatusCode::OK, "before its expiry");
+    // Its expiry comes (the stored instant moved to now): refused from then on.
+    sqlx::query("UPDATE api_keys SET expires_at = $1 WHERE id = $2")
+        .bind(warden_server::app::now().unix())
+        .bind(&id)
+        .execute(env.app.db.pool())
+        .await
+        .unwrap();
+    let (s, v, _) = env.call(Method::GET, "/api/v1/users", &as_hr, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED, "{v}");
+
+    let keys_now = || env.scalar("SELECT COUNT(*) FROM api_keys WHERE tenant_id = $1", HR);
+    let before = keys_now().await;
+    for days in [json!(0), json!(3651), json!(-1), json!(1.5), json!("30")] {
+        let (s, v, _) =
+            new_key(json!({"role": "service", "name": "bad", "expiresInDays": days})).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{days}: {v}");
+        assert!(v.to_string().contains("expiresInDays"), "{days}: {v}");
+    }
+    assert_eq!(keys_now().await, before, "no key made");
+}
+on_both!(keys_expire);
+
 /// The planner's policy guards the last super administrator (`lastSuperAdmin` on
 /// deactivation and deletion): an edit may not take the flag from the last one either.
 async fn the_last_super_admin_cannot_lose_the_flag_by_an_edit(env: &Env) {
