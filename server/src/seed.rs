@@ -59,50 +59,21 @@ pub async fn create_expiring_key(
     name: &str,
     expires_in_days: Option<u32>,
 ) -> Result<NewKey, ApiError> {
-    let mut tx = app.db.begin_write().await?;
-    // The current version as stored, not compiled: the operator's way in to a tenant whose
-    // stored policy no longer compiles (its admin key then replaces the policy).
-    let current = crate::app::stored_policy(&mut *tx, tenant).await?;
-    let key = insert_key(&mut tx, tenant, role, name, expires_in_days).await?;
-    let id = key.id.clone();
     // Audited as a key the API creates is, by the operator at the command line.
-    audit::append(
-        &mut tx,
-        &AuditRecord {
-            tenant: tenant.to_owned(),
-            actor: "system".into(),
-            via: "cli".into(),
-            action: "keys.create".into(),
-            target: id.clone(),
-            before: None,
-            after: Some(key_audited(&key, role, name)),
-            decision: json!({"policy": current.hash, "policyVersion": current.version, "server": {"rule": "operator"}}),
-            policy_version: current.version,
-            obligations: Vec::new(),
-            at: now().unix(),
-            request_id: None,
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(key)
-}
-
-/// What a key's `keys.create` audit entry keeps of it: never its token.
-fn key_audited(key: &NewKey, role: &str, name: &str) -> Value {
-    json!({
-        "id": key.id,
-        "role": role,
-        "name": key_name(name),
-        "expiresAt": key.expires_at.map(|t| Timestamp::from_unix(t).to_string()),
-    })
+    let maker = KeyMaker {
+        actor: "system".into(),
+        via: "cli".into(),
+        rule: "operator",
+        request_id: None,
+    };
+    make_key(app, tenant, maker, role, name, expires_in_days).await
 }
 
 /// Creates an API key of `caller`'s tenant and its `keys.create` audit entry (who, the
-/// key's id, name and role, never its token) in one transaction.
+/// key's id, name, role and expiry, never its token) in one transaction.
 ///
 /// # Errors
-/// A bad role, store errors.
+/// A bad role, a number of days out of range, store errors.
 pub async fn create_key_audited(
     app: &App,
     caller: &Caller,
@@ -111,25 +82,58 @@ pub async fn create_key_audited(
     expires_in_days: Option<u32>,
     request_id: Option<String>,
 ) -> Result<NewKey, ApiError> {
-    let t = &caller.tenant;
+    let maker = KeyMaker {
+        actor: caller.audit_actor(),
+        via: caller.via(),
+        rule: "admin key",
+        request_id,
+    };
+    make_key(app, &caller.tenant.id, maker, role, name, expires_in_days).await
+}
+
+/// Who makes a key, as its audit entry says: the actor, the way in, the server's rule
+/// that lets it, the request.
+struct KeyMaker {
+    actor: String,
+    via: String,
+    rule: &'static str,
+    request_id: Option<String>,
+}
+
+/// A key and its `keys.create` audit entry, in one transaction. The entry names the
+/// tenant's current policy version as stored, not compiled: the operator's way in to a
+/// tenant whose stored policy no longer compiles (its admin key then replaces the policy).
+async fn make_key(
+    app: &App,
+    tenant: &str,
+    maker: KeyMaker,
+    role: &str,
+    name: &str,
+    expires_in_days: Option<u32>,
+) -> Result<NewKey, ApiError> {
     let mut tx = app.db.begin_write().await?;
-    let key = insert_key(&mut tx, &t.id, role, name, expires_in_days).await?;
-    let id = key.id.clone();
+    let current = crate::app::stored_policy(&mut *tx, tenant).await?;
+    let key = insert_key(&mut tx, tenant, role, name, expires_in_days).await?;
     audit::append(
         &mut tx,
         &AuditRecord {
-            tenant: t.id.clone(),
-            actor: caller.audit_actor(),
-            via: caller.via(),
+            tenant: tenant.to_owned(),
+            actor: maker.actor,
+            via: maker.via,
             action: "keys.create".into(),
-            target: id.clone(),
+            target: key.id.clone(),
             before: None,
-            after: Some(key_audited(&key, role, name)),
-            decision: json!({"policy": t.policy.hash(), "policyVersion": t.version, "server": {"rule": "admin key"}}),
-            policy_version: t.version,
+            after: Some(json!({
+                "id": key.id,
+                "role": role,
+                "name": key_name(name),
+                "expiresAt": key.expires_at.map(|t| Timestamp::from_unix(t).to_string()),
+            })),
+            decision: json!({"policy": current.hash, "policyVersion": current.version, "server": {"rule": maker.rule}}),
+            policy_version: current.version,
             obligations: Vec::new(),
             at: now().unix(),
-            request_id,
+            request_id: maker.request_id,
         },
     )
     .await?;
