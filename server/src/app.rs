@@ -40,6 +40,21 @@ pub struct Settings {
     /// are faster, loads slower and less bounded against compile bombs; see
     /// [`RuntimeConfig::optimize_plugin_code`](warden_host::plugin::RuntimeConfig::optimize_plugin_code).
     pub optimize_plugin_code: bool,
+    /// When set, `GET /metrics` answers only a request bearing this token
+    /// (`Authorization: Bearer …`), kept hashed ([`crate::tokens::hash_token`]): set it
+    /// with [`Settings::with_metrics_token`]. Unset (the default), `/metrics` is open, for a
+    /// scraper on a network of its own.
+    pub metrics_token_hash: Option<String>,
+}
+
+impl Settings {
+    /// These settings with `GET /metrics` answering only `token` (stored hashed, so that
+    /// neither `Debug` nor a log ever shows it).
+    #[must_use]
+    pub fn with_metrics_token(mut self, token: &str) -> Self {
+        self.metrics_token_hash = Some(crate::tokens::hash_token(token));
+        self
+    }
 }
 
 impl Default for Settings {
@@ -50,6 +65,7 @@ impl Default for Settings {
             request_timeout: Duration::from_secs(30),
             cors_origins: Vec::new(),
             optimize_plugin_code: false,
+            metrics_token_hash: None,
         }
     }
 }

@@ -111,7 +111,7 @@ impl Caller {
 /// The token of an `Authorization: Bearer <token>` header value: the scheme is matched
 /// without regard to case (RFC 9110 §11.1), then one or more spaces, then the token
 /// (surrounding whitespace trimmed). Anything else is no bearer token.
-fn bearer_token(value: &str) -> Option<&str> {
+pub(crate) fn bearer_token(value: &str) -> Option<&str> {
     let (scheme, rest) = value.trim_start().split_once(' ')?;
     let token = rest.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)

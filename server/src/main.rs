@@ -27,6 +27,10 @@ struct DbArgs {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API (and the console when --www is given).
+    ///
+    /// `GET /metrics` is open unless the environment holds WARDEN_METRICS_TOKEN (at least
+    /// 16 characters; never a flag, which every user of the machine could read): then it
+    /// answers only `Authorization: Bearer <that token>`.
     Serve {
         #[command(flatten)]
         db: DbArgs,
@@ -172,16 +176,23 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 std::time::Duration::from_secs(db_acquire_timeout),
             )
             .await?;
-            let app = App::new(
-                db,
-                Settings {
-                    secure_cookies: production,
-                    request_timeout: std::time::Duration::from_secs(request_timeout),
-                    cors_origins,
-                    optimize_plugin_code,
-                    ..Settings::default()
-                },
-            );
+            let mut settings = Settings {
+                secure_cookies: production,
+                request_timeout: std::time::Duration::from_secs(request_timeout),
+                cors_origins,
+                optimize_plugin_code,
+                ..Settings::default()
+            };
+            if let Some(token) = std::env::var_os("WARDEN_METRICS_TOKEN") {
+                let token = token
+                    .into_string()
+                    .map_err(|_| "WARDEN_METRICS_TOKEN is not UTF-8 text".to_owned())?;
+                if token.trim().len() < 16 {
+                    return Err("WARDEN_METRICS_TOKEN must be at least 16 characters".into());
+                }
+                settings = settings.with_metrics_token(token.trim());
+            }
+            let app = App::new(db, settings);
             let interrupted = warden_server::imports::recover(&app)
                 .await
                 .map_err(|e| format!("recovering imports: {e}"))?;

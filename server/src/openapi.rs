@@ -1348,7 +1348,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
             Get,
             "/metrics",
             "metrics",
-            "Prometheus metrics (OpenMetrics text): decisions by operation and outcome, latencies, plugin faults, the pool",
+            "Prometheus metrics (OpenMetrics text): decisions by operation and outcome, latencies, plugin faults, the pool. Open, unless the server was started with a metrics token (`WARDEN_METRICS_TOKEN`): then only to `Authorization: Bearer <that token>`",
             TAG_OPS,
         )
         .auth(Auth::None)
@@ -1356,6 +1356,7 @@ fn operations(contract: &Value) -> Vec<Operation> {
             "The metrics",
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )
+        .errors(&[401])
         .common(),
         Operation::new(
             Get,

@@ -203,8 +203,20 @@ impl Metrics {
     }
 }
 
-/// `GET /metrics`: Prometheus' text format.
-pub async fn metrics(State(app): State<Arc<App>>) -> Response {
+/// `GET /metrics`: Prometheus' text format; with a metrics token set
+/// ([`crate::app::Settings::metrics_token_hash`]), only to a request bearing it (401
+/// without it, as any route without credentials).
+pub async fn metrics(State(app): State<Arc<App>>, headers: axum::http::HeaderMap) -> Response {
+    if let Some(expected) = &app.settings.metrics_token_hash {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(crate::auth::bearer_token)
+            .map(crate::tokens::hash_token);
+        if given.as_ref() != Some(expected) {
+            return ApiError::Unauthenticated.into_response();
+        }
+    }
     match app.metrics.render(app.db.pool(), app.db.max_connections()) {
         Ok(text) => (
             [(

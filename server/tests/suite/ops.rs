@@ -194,6 +194,56 @@ async fn cors_closed_unless_configured(env: &Env) {
 }
 on_both!(cors_closed_unless_configured);
 
+/// With a metrics token set, `/metrics` answers only a request bearing it (401 otherwise,
+/// the server's typed body, never the token); the settings' `Debug` shows its hash only.
+async fn metrics_take_a_token_when_set(env: &Env) {
+    const TOKEN: &str = "scraper-token-0123456789";
+    let settings = Settings::default().with_metrics_token(TOKEN);
+    assert!(!format!("{settings:?}").contains(TOKEN));
+    let router = api::router(App::new(env.app.db.clone(), settings), None);
+    let get = |auth: Option<&'static str>| {
+        let router = router.clone();
+        async move {
+            let mut req = Request::get("/metrics");
+            if let Some(a) = auth {
+                req = req.header("authorization", a);
+            }
+            let resp = router
+                .oneshot(req.body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            let status = resp.status();
+            let body = resp.into_body().collect().await.unwrap().to_bytes();
+            (status, String::from_utf8_lossy(&body).into_owned())
+        }
+    };
+    for auth in [
+        None,
+        Some("Bearer wrong-token-0123456789"),
+        Some("Basic c2NyYXBlcg=="),
+        Some("Bearer "),
+    ] {
+        let (status, body) = get(auth).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{auth:?}: {body}");
+        assert!(
+            !body.contains(TOKEN) && !body.contains("warden_http"),
+            "{body}"
+        );
+    }
+    let (status, body) = get(Some("Bearer scraper-token-0123456789")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("warden_http_requests_total"), "{body}");
+    // Without one (the default), open as before.
+    let resp = env
+        .router
+        .clone()
+        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK, "open without a token");
+}
+on_both!(metrics_take_a_token_when_set);
+
 /// A request whose body never finishes is answered 408 with the typed body.
 async fn request_timeout_is_typed(env: &Env) {
     let app = App::new(
