@@ -208,7 +208,8 @@ pub enum ImportErrorKind {
     /// A header naming the same field twice.
     DuplicateColumn,
     /// A CSV header row that cannot be read (an unclosed quote, text after a closing
-    /// quote, a quote inside an unquoted name).
+    /// quote, a quote inside an unquoted name), or a column that is the label of two
+    /// fields and the name of none.
     MalformedHeader,
 }
 
@@ -249,6 +250,21 @@ impl ImportError {
         ImportError {
             kind: ImportErrorKind::DuplicateColumn,
             message: format!("the header names the field `{field}` twice"),
+        }
+    }
+
+    /// A header column that is the label of two fields (and the name of none).
+    fn ambiguous_column(column: &str, a: &str, b: &str) -> Self {
+        ImportError {
+            kind: ImportErrorKind::MalformedHeader,
+            message: format!(
+                "the CSV header row cannot be read: the column `{}` is the label of `{a}` and of `{b}`: name the field instead",
+                column
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(64)
+                    .collect::<String>()
+            ),
         }
     }
 
@@ -623,10 +639,28 @@ fn map_columns(
     let mut out: Vec<Option<(String, FieldType)>> = Vec::with_capacity(header.len());
     for h in header {
         let h = h.trim();
-        let found = policy.fields().iter().find(|f| {
-            f.name.eq_ignore_ascii_case(h)
-                || f.spec.label.values().any(|l| l.eq_ignore_ascii_case(h))
-        });
+        // A field's name first, whatever the fields' order; else the one field with this
+        // label in some language. A label two fields share names neither: the header is
+        // refused rather than read as the first of them.
+        let by_name = policy
+            .fields()
+            .iter()
+            .find(|f| f.name.eq_ignore_ascii_case(h));
+        let found = match by_name {
+            Some(f) => Some(f),
+            None => {
+                let mut labelled = policy
+                    .fields()
+                    .iter()
+                    .filter(|f| f.spec.label.values().any(|l| l.eq_ignore_ascii_case(h)));
+                match (labelled.next(), labelled.next()) {
+                    (Some(a), Some(b)) => {
+                        return Err(ImportError::ambiguous_column(h, &a.name, &b.name));
+                    }
+                    (found, _) => found,
+                }
+            }
+        };
         // A roles or groups column is read as text; its record value is then the list of
         // names ([`RowRecord`]).
         let mapped = found
@@ -1341,6 +1375,59 @@ mod tests {
         assert_eq!(r.rows[0].line, 3);
         // Without records, no lines either (a 100,000-row file keeps no vector per row).
         assert_eq!(run_with("004", csv, ImportFormat::Csv, false).lines, None);
+    }
+
+    /// A header column is a field's name before it is another field's label, whatever the
+    /// fields' order; a label two fields share (and no field's name) is refused, naming both,
+    /// rather than read as the first.
+    #[test]
+    fn a_column_is_a_name_before_a_label_and_never_an_ambiguous_label() {
+        let policy = Policy::from_value(serde_json::json!({
+            "warden": 1, "name": "labels",
+            "fields": {
+                "title": {"type": "text", "label": {"en": "Name", "fr": "Intitulé"}},
+                "name": {"type": "text", "required": true, "label": {"en": "Full name"}},
+                "nickname": {"type": "text", "label": {"en": "Alias", "fr": "Nom"}},
+                "surname": {"type": "text", "label": {"en": "Last name", "fr": "Nom"}}
+            }
+        }))
+        .unwrap();
+        let r = run_policy(
+            &policy,
+            "NAME,Intitulé,Alias\nAda,Countess,A\n",
+            ImportFormat::Csv,
+            true,
+        );
+        assert_eq!(
+            r.columns,
+            vec![
+                Some("name".into()),
+                Some("title".into()),
+                Some("nickname".into())
+            ]
+        );
+        assert_eq!(r.status, vec![0]);
+        let facts = ValidationFacts::default();
+        let ctx = ValidationContext {
+            mode: crate::policy::Mode::Import,
+            today: Date::parse("2026-11-22").unwrap(),
+            lang: Lang::En,
+            facts: &facts,
+            mfa: false,
+        };
+        let e = validate_import(
+            &policy,
+            b"name,Nom\nAda,L\n",
+            ImportOptions::default(),
+            &ctx,
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), ImportErrorKind::MalformedHeader);
+        assert!(
+            e.to_string()
+                .contains("`Nom` is the label of `nickname` and of `surname`"),
+            "{e}"
+        );
     }
 
     #[test]
