@@ -1378,23 +1378,24 @@ mod tests {
     }
 
     /// A header column is a field's name before it is another field's label, whatever the
-    /// fields' order; a label two fields share (and no field's name) is refused, naming both,
+    /// fields' order (`alias`, labelled Name, comes before `name`: fields are kept in key
+    /// order); a label two fields share (and no field's name) is refused, naming both,
     /// rather than read as the first.
     #[test]
     fn a_column_is_a_name_before_a_label_and_never_an_ambiguous_label() {
         let policy = Policy::from_value(serde_json::json!({
             "warden": 1, "name": "labels",
             "fields": {
-                "title": {"type": "text", "label": {"en": "Name", "fr": "Intitulé"}},
+                "alias": {"type": "text", "label": {"en": "Name", "fr": "Intitulé"}},
                 "name": {"type": "text", "required": true, "label": {"en": "Full name"}},
-                "nickname": {"type": "text", "label": {"en": "Alias", "fr": "Nom"}},
+                "nickname": {"type": "text", "label": {"en": "Nickname", "fr": "Nom"}},
                 "surname": {"type": "text", "label": {"en": "Last name", "fr": "Nom"}}
             }
         }))
         .unwrap();
         let r = run_policy(
             &policy,
-            "NAME,Intitulé,Alias\nAda,Countess,A\n",
+            "NAME,Intitulé,Nickname\nAda,Countess,A\n",
             ImportFormat::Csv,
             true,
         );
@@ -1402,7 +1403,7 @@ mod tests {
             r.columns,
             vec![
                 Some("name".into()),
-                Some("title".into()),
+                Some("alias".into()),
                 Some("nickname".into())
             ]
         );

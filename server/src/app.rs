@@ -23,7 +23,7 @@ pub struct Tenant {
 }
 
 /// Settings that are not the database.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Settings {
     /// Mark the session cookie `Secure` (behind HTTPS).
     pub secure_cookies: bool,
@@ -45,6 +45,24 @@ pub struct Settings {
     /// with [`Settings::with_metrics_token`]. Unset (the default), `/metrics` is open, for a
     /// scraper on a network of its own.
     pub metrics_token_hash: Option<String>,
+}
+
+impl std::fmt::Debug for Settings {
+    /// Every setting but the metrics token's hash, shown only as set or not (an unsalted
+    /// hash of a weak token could be searched for).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("secure_cookies", &self.secure_cookies)
+            .field("session_seconds", &self.session_seconds)
+            .field("request_timeout", &self.request_timeout)
+            .field("cors_origins", &self.cors_origins)
+            .field("optimize_plugin_code", &self.optimize_plugin_code)
+            .field(
+                "metrics_token_hash",
+                &self.metrics_token_hash.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
 }
 
 impl Settings {

@@ -187,7 +187,7 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
                 let token = token
                     .into_string()
                     .map_err(|_| "WARDEN_METRICS_TOKEN is not UTF-8 text".to_owned())?;
-                if token.trim().len() < 16 {
+                if token.trim().chars().count() < 16 {
                     return Err("WARDEN_METRICS_TOKEN must be at least 16 characters".into());
                 }
                 settings = settings.with_metrics_token(token.trim());

@@ -719,7 +719,7 @@ fn server_shapes() -> Map<String, Value> {
         ),
         (
             "ImportFile",
-            json!({"type": "string", "description": "The file itself (not a form): CSV with a header row, or JSON Lines, UTF-8, at most 10,000 rows. Sent as `text/csv` or `application/x-ndjson` (also `application/jsonl`, `application/x-jsonlines`, `application/jsonlines`), the type names the format; any other type (`text/plain`, `application/octet-stream`, `application/json`) or none takes the `format` parameter's (CSV by default). A type naming the other format than `format`, or a form (`multipart/*`, `application/x-www-form-urlencoded`), is a 415."}),
+            json!({"type": "string", "description": "The file itself (not a form): CSV with a header row, or JSON Lines, UTF-8, at most 10,000 rows. Sent as `text/csv` (also `application/csv`, and `application/vnd.ms-excel`, what browsers on Windows give a `.csv` file) or `application/x-ndjson` (also `application/jsonl`, `application/x-jsonlines`, `application/jsonlines`), the type names the format; any other type (`text/plain`, `application/octet-stream`, `application/json`) or none takes the `format` parameter's (CSV by default). A type naming the other format than `format`, or a form (`multipart/*`, `application/x-www-form-urlencoded`), is a 415."}),
         ),
         (
             "ServerError",
@@ -942,10 +942,6 @@ fn server_shapes() -> Map<String, Value> {
                 "required": ["hash", "report"],
                 "properties": {"version": {"type": "integer"}, "dryRun": {"type": "boolean"}, "hash": s("PolicyHash"), "report": object.clone()}
             }),
-        ),
-        (
-            "ImportFile",
-            json!({"type": "string", "description": "The file: CSV (default) or JSON Lines (`format=jsonl`)."}),
         ),
         (
             "ImportResult",

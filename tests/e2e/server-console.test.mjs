@@ -810,9 +810,13 @@ test("the import preview marks exactly the rows the server refuses (a key in its
     await page.setInputFiles("#imp-file", { name: "crm.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
     await page.locator("#imp-table[data-source=server]").waitFor();
     const rows = await page.locator("#imp-table tbody tr").evaluateAll((trs) => trs.map((tr) => ({
+      line: tr.querySelector("td")?.textContent,
       taken: tr.dataset.taken ?? "", refused: tr.dataset.refused ?? "", verdict: tr.querySelector("[data-verdict]")?.dataset.verdict,
       msgs: [...tr.querySelectorAll(".msg")].map((m) => ({ code: m.dataset.code, field: m.dataset.field, text: m.textContent, by: m.querySelector("[data-id]")?.dataset.id })),
     })));
+    // Each row's line, as the server's preview gives it (rows the directory refuses too).
+    assert.deepEqual(server.map((r) => r.line), [2, 3, 4, 5], JSON.stringify(server));
+    assert.deepEqual(rows.map((r) => r.line), ["2", "3", "4", "5"]);
     assert.deepEqual(rows.map((r) => r.taken), ["", "true", "", ""], "only Acme's EMP-00001 is taken");
     assert.deepEqual(rows.map((r) => r.refused), ["true", "true", "true", ""]);
     assert.deepEqual(rows.map((r) => r.verdict), ["refused", "taken", "refused", "rowInvalid"]);

@@ -786,8 +786,9 @@ function rowRecord(i) {
 }
 
 // The line a row starts on in the file, as the kernel read it (a quoted CSV cell may hold
-// line breaks; blank lines are no rows): every row's with `records`, as the console asks.
-const lineOf = (i) => imp.report.lines?.[i] ?? imp.byIndex.get(i)?.line ?? "?";
+// line breaks; blank lines are no rows): every row's in the wasm kernel's report with
+// `records`, and in each entry of a server's preview (`results`, one a row in file order).
+const lineOf = (i) => imp.report.lines?.[i] ?? imp.report.results?.[i]?.line ?? imp.byIndex.get(i)?.line ?? "?";
 
 const fieldPrefix = (v) => (v.path?.length ? `${fieldLabel(String(v.path[0]))}${t("colon")}` : "");
 // A violation of the import report for people: its field's label, the message in the
