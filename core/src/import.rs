@@ -1082,6 +1082,15 @@ mod tests {
     }
 
     fn run_policy(p: &Policy, text: &str, format: ImportFormat, records: bool) -> ImportReport {
+        try_policy(p, text, format, records).unwrap()
+    }
+
+    fn try_policy(
+        p: &Policy,
+        text: &str,
+        format: ImportFormat,
+        records: bool,
+    ) -> Result<ImportReport, ImportError> {
         let facts = ValidationFacts::default();
         let ctx = ValidationContext {
             mode: crate::policy::Mode::Import,
@@ -1090,7 +1099,7 @@ mod tests {
             facts: &facts,
             mfa: false,
         };
-        validate_import(p, text.as_bytes(), ImportOptions { format, records }, &ctx).unwrap()
+        validate_import(p, text.as_bytes(), ImportOptions { format, records }, &ctx)
     }
 
     /// Rows read straight into the policy's fields (no records asked for) are judged as the
@@ -1408,21 +1417,7 @@ mod tests {
             ]
         );
         assert_eq!(r.status, vec![0]);
-        let facts = ValidationFacts::default();
-        let ctx = ValidationContext {
-            mode: crate::policy::Mode::Import,
-            today: Date::parse("2026-11-22").unwrap(),
-            lang: Lang::En,
-            facts: &facts,
-            mfa: false,
-        };
-        let e = validate_import(
-            &policy,
-            b"name,Nom\nAda,L\n",
-            ImportOptions::default(),
-            &ctx,
-        )
-        .unwrap_err();
+        let e = try_policy(&policy, "name,Nom\nAda,L\n", ImportFormat::Csv, false).unwrap_err();
         assert_eq!(e.kind(), ImportErrorKind::MalformedHeader);
         assert!(
             e.to_string()

@@ -590,7 +590,7 @@ pub struct NewKey {
     name: String,
     /// Days until the key no longer authenticates (1 to 3,650); none: it does not expire.
     #[serde(default, rename = "expiresInDays")]
-    #[schemars(range(min = 1, max = 3650))]
+    #[schemars(range(min = 1, max = crate::seed::MAX_KEY_DAYS))]
     expires_in_days: Option<u32>,
 }
 

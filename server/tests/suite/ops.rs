@@ -58,22 +58,8 @@ async fn health_metrics_request_ids(env: &Env) {
         )
         .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
-    let resp = env
-        .router
-        .clone()
-        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    let text = String::from_utf8(
-        resp.into_body()
-            .collect()
-            .await
-            .unwrap()
-            .to_bytes()
-            .to_vec(),
-    )
-    .unwrap();
+    let (status, text) = get_metrics(&env.router, None).await;
+    assert_eq!(status, StatusCode::OK);
     assert!(
         text.contains(
             "warden_http_requests_total{method=\"GET\",route=\"/api/v1/users/{id}\",status=\"400\"} 1"
@@ -94,6 +80,23 @@ async fn health_metrics_request_ids(env: &Env) {
     assert!(!text.contains("u_nobody"), "no id in labels");
 }
 on_both!(health_metrics_request_ids);
+
+/// `GET /metrics` through `router`, with this `Authorization` header if any: the status
+/// and the body as text.
+async fn get_metrics(router: &axum::Router, auth: Option<&str>) -> (StatusCode, String) {
+    let mut req = Request::get("/metrics");
+    if let Some(a) = auth {
+        req = req.header("authorization", a);
+    }
+    let resp = router
+        .clone()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = resp.status();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&body).into_owned())
+}
 
 async fn too_large_is_typed(env: &Env) {
     env.demo(HR).await;
@@ -206,46 +209,25 @@ async fn metrics_take_a_token_when_set(env: &Env) {
         "{shown}"
     );
     let router = api::router(App::new(env.app.db.clone(), settings), None);
-    let get = |auth: Option<&'static str>| {
-        let router = router.clone();
-        async move {
-            let mut req = Request::get("/metrics");
-            if let Some(a) = auth {
-                req = req.header("authorization", a);
-            }
-            let resp = router
-                .oneshot(req.body(Body::empty()).unwrap())
-                .await
-                .unwrap();
-            let status = resp.status();
-            let body = resp.into_body().collect().await.unwrap().to_bytes();
-            (status, String::from_utf8_lossy(&body).into_owned())
-        }
-    };
     for auth in [
         None,
         Some("Bearer wrong-token-0123456789"),
         Some("Basic c2NyYXBlcg=="),
         Some("Bearer "),
     ] {
-        let (status, body) = get(auth).await;
+        let (status, body) = get_metrics(&router, auth).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{auth:?}: {body}");
         assert!(
             !body.contains(TOKEN) && !body.contains("warden_http"),
             "{body}"
         );
     }
-    let (status, body) = get(Some("Bearer scraper-token-0123456789")).await;
+    let (status, body) = get_metrics(&router, Some("Bearer scraper-token-0123456789")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert!(body.contains("warden_http_requests_total"), "{body}");
     // Without one (the default), open as before.
-    let resp = env
-        .router
-        .clone()
-        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK, "open without a token");
+    let (status, _) = get_metrics(&env.router, None).await;
+    assert_eq!(status, StatusCode::OK, "open without a token");
 }
 on_both!(metrics_take_a_token_when_set);
 
