@@ -1,9 +1,9 @@
 //! Imports (CSV or JSON Lines): a preview, then a commit. The preview is the kernel's
 //! import report (every row's verdict, duplicates within the file) plus the store's answer
 //! to its uniqueness lookups (keys already in the directory) and each row's create's own
-//! decisions but its plugins' (`users::judge_create`: the actor's authorization, the
-//! roles and groups a `roles` or `groups` column gives, see
-//! [`warden_core::import::ASSIGNMENT_COLUMNS`]). The commit creates each
+//! decisions (`users::judge_create`: the actor's authorization, the roles and groups a
+//! `roles` or `groups` column gives, see [`warden_core::import::ASSIGNMENT_COLUMNS`]), its
+//! tenant's plugins asked as the create asks them. The commit creates each
 //! accepted row through the same path as a single create (authorized, validated with the
 //! store's answers, committed with its audit entry in its own transaction), so a row is
 //! either stored with its audit entry or reported with the reason it was not.
@@ -420,10 +420,13 @@ enum Verdict {
 /// - `taken`, kept for clients of the earlier preview: per uniqueness check, the keys of
 ///   `refused` rows that the directory holds in the row's scope.
 ///
-/// A row its create would refuse after its validation (the actor's authorization, its
-/// roles and groups, a field the actor may not set: [`users::judge_create`], with the
-/// directory the create reads) is `refused` with the create's refusal. What the commit
-/// decides besides (the tenant's plugins, concurrent writers) a preview does not predict.
+/// A row its create would refuse after its validation (the tenant's plugins on the record,
+/// the actor's authorization, its roles and groups, a field the actor may not set:
+/// [`users::judge_create`], with the directory the create reads; the plugins on the
+/// authorization, [`users::plugins_on_create`]) is `refused` with the create's refusal, in
+/// the order the create decides. A `valid` row's entry has its plugins' reports
+/// (`plugins`), if any. What concurrent writers change before the commit a preview does not
+/// predict.
 ///
 /// # Errors
 /// Store errors, plugin set load failures.
@@ -489,6 +492,9 @@ async fn preview(
     // The chains of managers read for the rows' directories, each once.
     let mut chains = users::ChainCache::new();
     let mut taken: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    // The rows the kernel accepts with the store's answers, with their create's own
+    // decisions (judged holding the connection, their plugins asked after).
+    let mut pending = Vec::new();
     for ((index, account), (decision, facts)) in asked.iter().zip(decided) {
         let index = *index;
         for c in decision
@@ -506,47 +512,75 @@ async fn preview(
         let Some(slot) = entries.get_mut(index) else {
             continue;
         };
-        // After the record's validation, the create's own decisions but its plugins' (see
-        // [`users::judge_create`]), with the directory the commit's create reads.
-        let judged = if decision.accepted() {
-            let password_set = account.password(tenant).is_some();
-            // An id of its own, as its create gives it (the directory may hold any other).
-            let id = tokens::new_id("u_").map_err(|e| ApiError::Internal(e.to_string()))?;
-            match account.row(tenant, actor, &id, &decision.normalized) {
-                Ok(u) => {
-                    let dir =
-                        users::create_directory(&mut conn, &tenant.id, &u, actor, &mut chains)
-                            .await?;
-                    users::judge_create(tenant, &dir, actor, &u, password_set, lang).map(|_| ())
-                }
-                Err(e) => Err(e),
-            }
-        } else {
-            Ok(())
-        };
-        *slot = if let Err(e) = judged {
-            Verdict::Refused(refusal(index, e)?)
-        } else if decision.accepted() {
-            let mut entry = json!({"index": index});
-            if !decision.violations.is_empty()
-                && let Some(o) = entry.as_object_mut()
-            {
-                o.insert(
-                    "violations".into(),
-                    serde_json::to_value(&decision.violations)?,
-                );
-            }
-            Verdict::Valid(entry)
-        } else {
-            Verdict::Refused(refusal(
+        if !decision.accepted() {
+            *slot = Verdict::Refused(refusal(
                 index,
                 ApiError::Invalid {
                     violations: decision.violations,
                 },
-            )?)
+            )?);
+            continue;
+        }
+        // After the record's validation, the create's own decisions (see
+        // [`users::judge_create`]), with the directory the commit's create reads.
+        let password_set = account.password(tenant).is_some();
+        // An id of its own, as its create gives it (the directory may hold any other).
+        let id = tokens::new_id("u_").map_err(|e| ApiError::Internal(e.to_string()))?;
+        let judged = match account.row(tenant, actor, &id, &decision.normalized) {
+            Ok(u) => {
+                let dir =
+                    users::create_directory(&mut conn, &tenant.id, &u, actor, &mut chains).await?;
+                users::judge_create(tenant, &dir, actor, &u, password_set, lang).map(|j| (u, j))
+            }
+            Err(e) => Err(e),
         };
+        pending.push((index, account, decision, judged));
     }
+    // A plugin set being loaded needs a connection: none is held while the plugins run.
     drop(conn);
+    let plugins = crate::plugins::current(app, &tenant.id).await?.is_some();
+    for (index, account, decision, judged) in pending {
+        // In the order of the row's create: the plugins on the record, the create's own
+        // decisions, the plugins on its authorization.
+        let asked: Result<Vec<Value>, ApiError> = async {
+            let mut reports = if plugins {
+                crate::plugins::validate(app, tenant, &account.record, Mode::Import, &decision)
+                    .await?
+            } else {
+                Vec::new()
+            };
+            let (u, judged) = judged?;
+            if plugins {
+                reports.extend(
+                    users::plugins_on_create(app, tenant, actor, &u, judged)
+                        .await?
+                        .1,
+                );
+            }
+            Ok(reports)
+        }
+        .await;
+        let verdict = match asked {
+            Err(e) => Verdict::Refused(refusal(index, e)?),
+            Ok(reports) => {
+                let mut entry = Map::new();
+                entry.insert("index".into(), index.into());
+                if !decision.violations.is_empty() {
+                    entry.insert(
+                        "violations".into(),
+                        serde_json::to_value(&decision.violations)?,
+                    );
+                }
+                if !reports.is_empty() {
+                    entry.insert("plugins".into(), Value::Array(reports));
+                }
+                Verdict::Valid(Value::Object(entry))
+            }
+        };
+        if let Some(slot) = entries.get_mut(index) {
+            *slot = verdict;
+        }
+    }
     // In file order, bounded as the commit's report is: the rows invalid in the file
     // first (above), then the others.
     let mut results = Vec::with_capacity(entries.len());

@@ -966,7 +966,7 @@ pub(crate) fn authorize_groups(
             .policy
             .assign_action()
             .map(str::to_owned)
-            .filter(|x| x.split_once('.').is_some_and(|(m, n)| acc.has_action(m, n)))
+            .filter(|x| acc.declares(x))
             .or_else(|| {
                 acc.has_action("users", "update")
                     .then(|| "users.update".to_owned())
@@ -1239,6 +1239,42 @@ pub(crate) struct CreateJudged {
     pub(crate) groups: Option<GroupQuestion>,
 }
 
+/// The tenant's plugins asked about the create of the account `u` that the kernel allowed
+/// ([`judge_create`]): the question its groups were put as, then the policy's create
+/// action on the account with the roles it grants. One place for a create and an import's
+/// preview of it. The kernel's allow, and the plugins' reports.
+///
+/// # Errors
+/// [`ApiError::PluginDenied`] when a plugin refuses; plugin set load failures.
+pub(crate) async fn plugins_on_create(
+    app: &App,
+    tenant: &Tenant,
+    actor: &UserRow,
+    u: &UserRow,
+    judged: CreateJudged,
+) -> Result<(AuthzDecision, Vec<Value>), ApiError> {
+    let CreateJudged {
+        action,
+        authz,
+        change,
+        groups,
+    } = judged;
+    let mut reports = plugins_on_groups(app, tenant, actor, groups).await?;
+    reports.extend(
+        crate::plugins::authorize(
+            app,
+            tenant,
+            actor.account(),
+            &action,
+            Target::from(&u.account()),
+            change,
+            &authz,
+        )
+        .await?,
+    );
+    Ok((authz, reports))
+}
+
 /// Whether `actor` may create users anywhere: the policy's create action (`users.create`
 /// when it names none) reaches some account, its scope is not empty. Asked before a
 /// creation's record is validated against the directory: the validation answers which
@@ -1447,28 +1483,12 @@ pub async fn create_item(
     let mut plugin_reports = crate::plugins::validate(app, tenant, record, mode, &decision).await?;
     let mut u = account.row(tenant, actor, &id, &decision.normalized)?;
     let dir = create_directory(&mut conn, &tenant.id, &u, actor, &mut ChainCache::new()).await?;
-    let CreateJudged {
-        action: create_action,
-        authz,
-        change,
-        groups,
-    } = judge_create(tenant, &dir, actor, &u, plain.is_some(), lang)?;
+    let judged = judge_create(tenant, &dir, actor, &u, plain.is_some(), lang)?;
     // What the creator may see of the new account: the response is redacted like a read.
     let visible = fields::access_of(&tenant.policy, &dir, actor, &u)?;
     drop(conn);
-    plugin_reports.extend(plugins_on_groups(app, tenant, actor, groups).await?);
-    plugin_reports.extend(
-        crate::plugins::authorize(
-            app,
-            tenant,
-            actor.account(),
-            &create_action,
-            Target::from(&u.account()),
-            change,
-            &authz,
-        )
-        .await?,
-    );
+    let (authz, reports) = plugins_on_create(app, tenant, actor, &u, judged).await?;
+    plugin_reports.extend(reports);
 
     let at = now().unix();
     let temporary = match plain {

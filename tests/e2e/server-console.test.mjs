@@ -842,9 +842,10 @@ test("the import preview marks exactly the rows the server refuses (a key in its
     assert.equal(await page.locator("[data-imp=valid]").getAttribute("data-kernel-valid"), "3");
     assert.equal(await page.locator("[data-imp=taken] b").textContent(), "1");
     assert.equal(await page.locator("[data-imp=refusedOther] b").textContent(), "2");
-    // The note says what the preview leaves to the commit, not that references go unchecked.
+    // The note says what the preview leaves to the commit (the plugins are asked by the
+    // preview), not that references go unchecked.
     assert.equal(await page.locator("#imp-preview [data-note=references]").count(), 0);
-    assert.match(await page.locator("#imp-preview [data-note=commit]").textContent(), /plugins/);
+    assert.match(await page.locator("#imp-preview [data-note=commit]").textContent(), /les plugins du tenant\. Décidé seulement à l'import : ce que d'autres changent/);
     // Only the rows with problems: the refused and the invalid ones, all four here.
     await page.check("#imp-preview .pager input[type=checkbox]");
     assert.equal(await page.locator("#imp-table tbody tr").count(), 4);

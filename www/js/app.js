@@ -833,7 +833,7 @@ function renderImport() {
     card("invalid", s.invalid), card("warnings", s.warnings), card("duplicates", s.duplicatesInFile),
     card("taken", taken, { title: onServer() ? heldKeys.join(", ") || undefined : t("localTaken") }),
     onServer() ? card("refusedOther", imp.refused.size - taken, { title: t("refusedOtherTitle") }) : null);
-  // What the preview does not decide. On a server: the tenant's plugins, asked at commit.
+  // What the preview does not decide. On a server: what others change before the commit.
   // Locally: references to other records (a manager, an organisation), which the commit
   // checks.
   const refs = Object.entries(state.doc.fields ?? {}).filter(([, sp]) => sp.type === "reference").map(([n, sp]) => label(sp, n));
