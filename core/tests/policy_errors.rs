@@ -520,3 +520,83 @@ fn derived_values_must_pass_their_fields_checks() {
     // Values that pass are taken.
     Policy::from_value(policy(json!({"type": "enum", "values": ["Sales", "Finance"], "derivedFrom": {"field": "jobTitle", "map": {"CFO": "Finance"}, "default": "Sales"}}))).unwrap();
 }
+
+/// An action that is not declared is explained in the same words wherever a policy names
+/// it (a role's permission, `createAction`, `criticalPermissions`, an attribute
+/// permission, a transition's `by.permission`) and wherever a request names it: one test
+/// of a declared action, not one per place.
+#[test]
+fn an_undeclared_action_is_explained_alike_wherever_it_is_named() {
+    let base = || {
+        json!({
+            "warden": 1, "name": "actions",
+            "fields": {"name": {"type": "text"}},
+            "access": {
+                "modules": {"users": ["read", "update"]},
+                "roles": {"emp": {"permissions": [{"allow": "users.read", "scope": "own"}]}}
+            }
+        })
+    };
+    for (name, reason, help) in [
+        (
+            "users.nope",
+            "`nope` is not an action of module `users`",
+            "its actions are `read`, `update`",
+        ),
+        (
+            "nope.read",
+            "`nope` is not a declared module",
+            "modules are `users`",
+        ),
+    ] {
+        let mut sites: Vec<(Value, &str)> = Vec::new();
+        let mut d = base();
+        d["access"]["roles"]["emp"]["permissions"][0]["allow"] = json!(name);
+        sites.push((d, "access.roles.emp.permissions[0].allow"));
+        let mut d = base();
+        d["access"]["createAction"] = json!(name);
+        sites.push((d, "access.createAction"));
+        let mut d = base();
+        d["access"]["criticalPermissions"] = json!([name]);
+        sites.push((d, "access.criticalPermissions[0]"));
+        let mut d = base();
+        d["access"]["fieldAccess"] = json!({"name": {"edit": [format!("permission:{name}")]}});
+        sites.push((d, "access.fieldAccess.name.edit[0]"));
+        for (doc, path) in sites {
+            let e = err(&doc);
+            assert_grammar(&e);
+            assert_eq!(e.path(), path, "{e}");
+            assert_eq!(e.reason(), reason, "{path}");
+            assert_eq!(e.help(), Some(help), "{path}");
+        }
+        // A request naming it is refused for the same reason, with the same help.
+        let policy = Policy::from_value(base()).unwrap();
+        let req = warden_core::access::AuthorizeRequest {
+            actor: warden_core::model::Account::new("a".to_owned()),
+            action: name.to_owned(),
+            target: warden_core::access::Target {
+                id: "a".into(),
+                ..Default::default()
+            },
+            change: None,
+        };
+        let e = warden_core::access::authorize(
+            &policy,
+            &warden_core::access::Directory::new(),
+            &req,
+            warden_core::Timestamp::from_unix(1_800_000_000),
+            warden_core::Lang::En,
+        )
+        .unwrap_err();
+        assert_eq!(e.code(), "unknown_action");
+        assert!(e.to_string().contains(&format!("{reason}: {help}")), "{e}");
+    }
+    // A transition's permission (a preset with a lifecycle), whose module is declared.
+    let mut d: Value =
+        serde_json::from_str(warden_core::policy::presets::find("001").unwrap().json).unwrap();
+    d["lifecycle"]["transitions"][0]["by"]["permission"] = json!("users.nope");
+    let e = err(&d);
+    assert_eq!(e.path(), "lifecycle.transitions[0].by.permission", "{e}");
+    assert_eq!(e.reason(), "`nope` is not an action of module `users`");
+    assert!(e.help().unwrap().starts_with("its actions are `"), "{e}");
+}

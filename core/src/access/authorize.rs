@@ -770,18 +770,11 @@ fn resolve_action(access: &CompiledAccess, action: &str) -> Result<usize, Access
     if let Some(index) = access.action_by_name(action) {
         return Ok(index);
     }
-    let Some((module, _)) = action.split_once('.') else {
-        return Err(AccessError::unknown_action(action, "write `module.action`"));
-    };
-    let reason = match access.spec.modules.get(module) {
-        None => format!("`{module}` is not a declared module"),
-        Some(acts) => format!(
-            "module `{module}` has the actions {}",
-            acts.iter()
-                .map(|a| format!("`{a}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+    let reason = match super::compile::declared_action(&access.spec, action) {
+        Err(u) => u.sentence(),
+        // Declared, yet not found by its name: not possible, as the names are the
+        // declared actions'; refused all the same rather than trusted.
+        Ok(_) => "not found among the compiled actions".to_owned(),
     };
     Err(AccessError::unknown_action(action, reason))
 }
@@ -1462,10 +1455,7 @@ pub fn permitted_among<'a>(
         change: None,
     };
     for action in actions {
-        let declared = action
-            .split_once('.')
-            .is_some_and(|(m, a)| access.has_action(m, a));
-        if !declared {
+        if !access.declares(action) {
             continue;
         }
         action.clone_into(&mut req.action);

@@ -226,6 +226,11 @@ impl CompiledAccess {
             .map(|g| g.rule.is_some())
     }
 
+    /// Whether the action named `name` (`module.action`) is declared.
+    pub fn declares(&self, name: &str) -> bool {
+        self.action_by_name(name).is_some()
+    }
+
     /// Whether `module.action` is declared.
     pub fn has_action(&self, module: &str, action: &str) -> bool {
         self.action_index(module, action).is_some()
@@ -338,7 +343,83 @@ impl CompiledAccess {
     }
 }
 
-/// Parses `module.action`, `module.*` or `*` and checks it against the declared modules.
+/// Why a name is not a declared `module.action` ([`declared_action`]): the reason, and
+/// help naming what is declared, if anything.
+pub(crate) struct Undeclared {
+    reason: String,
+    help: Option<String>,
+}
+
+impl Undeclared {
+    /// As a [`PolicyError`] at `path` (a policy's reference to an action).
+    pub(crate) fn at(self, path: impl Into<String>) -> PolicyError {
+        let e = PolicyError::invalid(path, self.reason);
+        match self.help {
+            Some(help) => e.with_help(help),
+            None => e,
+        }
+    }
+
+    /// The reason and the help in one sentence (a request's action: [`AccessError`]'s
+    /// reason).
+    ///
+    /// [`AccessError`]: super::AccessError
+    pub(crate) fn sentence(self) -> String {
+        match self.help {
+            Some(help) => format!("{}: {help}", self.reason),
+            None => self.reason,
+        }
+    }
+}
+
+/// `text` as the declared action it names, its module and its action; or why it is none.
+/// The one test of an action's name against the declared modules: a policy's action
+/// patterns ([`parse_pattern`]), its `createAction` and `assignAction`, its attribute
+/// permissions (`permission:`), a transition's `by.permission`, and a request's action
+/// (the reason it is refused with; a declared one is found by its position).
+pub(crate) fn declared_action<'a>(
+    spec: &AccessSpec,
+    text: &'a str,
+) -> Result<(&'a str, &'a str), Undeclared> {
+    let Some((module, action)) = text.split_once('.') else {
+        return Err(Undeclared {
+            reason: format!(
+                "`{}` is not an action: write `module.action`",
+                text.chars().take(128).collect::<String>()
+            ),
+            help: None,
+        });
+    };
+    let Some(actions) = spec.modules.get(module) else {
+        let known: Vec<String> = spec
+            .modules
+            .keys()
+            .take(20)
+            .map(|k| format!("`{k}`"))
+            .collect();
+        return Err(Undeclared {
+            reason: format!(
+                "`{}` is not a declared module",
+                module.chars().take(128).collect::<String>()
+            ),
+            help: Some(format!("modules are {}", known.join(", "))),
+        });
+    };
+    if !actions.iter().any(|a| a == action) {
+        let known: Vec<String> = actions.iter().take(20).map(|k| format!("`{k}`")).collect();
+        return Err(Undeclared {
+            reason: format!(
+                "`{}` is not an action of module `{module}`",
+                action.chars().take(128).collect::<String>()
+            ),
+            help: Some(format!("its actions are {}", known.join(", "))),
+        });
+    }
+    Ok((module, action))
+}
+
+/// Parses `module.action`, `module.*` or `*` and checks it against the declared modules
+/// ([`declared_action`]; `module.*` names a declared module).
 pub(crate) fn parse_pattern(
     spec: &AccessSpec,
     path: &str,
@@ -350,33 +431,28 @@ pub(crate) fn parse_pattern(
             action: None,
         });
     }
-    let Some((module, action)) = text.split_once('.') else {
-        return Err(PolicyError::invalid(
-            path,
-            format!("`{text}` is not an action: write `module.action`, `module.*` or `*`"),
-        ));
-    };
-    let Some(actions) = spec.modules.get(module) else {
-        let known: Vec<String> = spec.modules.keys().map(|k| format!("`{k}`")).collect();
-        return Err(
-            PolicyError::invalid(path, format!("`{module}` is not a declared module"))
-                .with_help(format!("modules are {}", known.join(", "))),
-        );
-    };
-    if action == "*" {
+    if let Some(module) = text.strip_suffix(".*")
+        && spec.modules.contains_key(module)
+    {
         return Ok(ActionPattern {
             module: Some(module.to_owned()),
             action: None,
         });
     }
-    if !actions.iter().any(|a| a == action) {
-        let known: Vec<String> = actions.iter().map(|k| format!("`{k}`")).collect();
-        return Err(PolicyError::invalid(
-            path,
-            format!("`{action}` is not an action of module `{module}`"),
-        )
-        .with_help(format!("actions are {}", known.join(", "))));
-    }
+    let (module, action) = declared_action(spec, text).map_err(|u| {
+        if text.contains('.') {
+            u.at(path)
+        } else {
+            Undeclared {
+                reason: format!(
+                    "`{}` is not an action: write `module.action`, `module.*` or `*`",
+                    text.chars().take(128).collect::<String>()
+                ),
+                help: None,
+            }
+            .at(path)
+        }
+    })?;
     Ok(ActionPattern {
         module: Some(module.to_owned()),
         action: Some(action.to_owned()),
@@ -602,23 +678,7 @@ fn check_declared_actions(spec: &AccessSpec) -> Result<(), PolicyError> {
         ("assignAction", &spec.assign_action),
     ] {
         if let Some(a) = action {
-            let declared = a
-                .split_once('.')
-                .and_then(|(m, act)| {
-                    spec.modules
-                        .get(m)
-                        .map(|acts| acts.iter().any(|x| x == act))
-                })
-                .unwrap_or(false);
-            if !declared {
-                return Err(PolicyError::invalid(
-                    format!("access.{key}"),
-                    format!(
-                        "`{}` is not a declared `module.action`",
-                        a.chars().take(128).collect::<String>()
-                    ),
-                ));
-            }
+            declared_action(spec, a).map_err(|u| u.at(format!("access.{key}")))?;
         }
     }
     Ok(())

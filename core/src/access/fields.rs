@@ -157,18 +157,7 @@ fn principals(
                         None => return Err(super::compile::unknown_role(spec, at, role)),
                     }
                 } else if let Some(action) = other.strip_prefix("permission:") {
-                    let declared = action
-                        .split_once('.')
-                        .is_some_and(|(m, a)| access.has_action(m, a));
-                    if !declared {
-                        return Err(PolicyError::invalid(
-                            at,
-                            format!(
-                                "`{}` is not a declared `module.action`",
-                                action.chars().take(128).collect::<String>()
-                            ),
-                        ));
-                    }
+                    super::compile::declared_action(spec, action).map_err(|u| u.at(at))?;
                     Principal::Permission(action.into())
                 } else {
                     return Err(PolicyError::invalid(

@@ -18,7 +18,7 @@
 //! roles (R003-03) and privilege escalation (nobody grants what they do not hold).
 
 mod authorize;
-mod compile;
+pub(crate) mod compile;
 mod directory;
 mod fields;
 mod filter;

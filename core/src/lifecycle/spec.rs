@@ -574,22 +574,8 @@ fn check_actor(path: &str, by: &ActorSpec, doc: &PolicyDocument) -> Result<(), P
     }
     // A permission no role can hold would let no one through: a typo, refused as the
     // attribute permissions refuse it (`permission:<module.action>`).
-    if let (Some(p), Some(access)) = (&by.permission, &doc.access)
-        && !p.split_once('.').is_some_and(|(m, a)| {
-            access
-                .modules
-                .get(m)
-                .is_some_and(|actions| a == "*" || actions.iter().any(|x| x == a))
-        })
-    {
-        return Err(PolicyError::invalid(
-            format!("{path}.permission"),
-            format!(
-                "`{}` is not a declared `module.action`",
-                p.chars().take(128).collect::<String>()
-            ),
-        )
-        .with_help("declare the action under `access.modules`, or fix its spelling"));
+    if let (Some(p), Some(access)) = (&by.permission, &doc.access) {
+        crate::access::compile::parse_pattern(access, &format!("{path}.permission"), p)?;
     }
     check_list(&format!("{path}.roles"), by.roles.len())?;
     for (i, r) in by.roles.iter().enumerate() {

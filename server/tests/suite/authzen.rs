@@ -1144,7 +1144,7 @@ async fn an_action_on_a_user_needs_its_read(env: &Env) {
     assert_eq!(b["context"]["error"]["code"], "unknown_action", "{b}");
     let message = b["context"]["error"]["message"].as_str().unwrap();
     assert!(
-        message.contains("module `users` has the actions"),
+        message.contains("`delete` is not an action of module `users`: its actions are `"),
         "{message}"
     );
     // A batch answers each item alike.
