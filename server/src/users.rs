@@ -1075,20 +1075,9 @@ fn group_role_change(
     account: &Account,
     after: &[String],
 ) -> Result<Option<RoleChange>, ApiError> {
-    let held = access::effective_roles(acc, account)?;
     let mut then = account.clone();
     then.groups = after.to_vec();
-    let will = access::effective_roles(acc, &then)?;
-    let ids: Vec<&str> = acc.role_ids().collect();
-    let names = |from: &[usize], without: &[usize]| -> Vec<String> {
-        from.iter()
-            .filter(|i| !without.contains(i))
-            .filter_map(|&i| ids.get(i).map(|r| (*r).to_owned()))
-            .collect()
-    };
-    let add = names(&will, &held);
-    let remove = names(&held, &will);
-    Ok((!add.is_empty() || !remove.is_empty()).then_some(RoleChange { add, remove }))
+    Ok(access::role_change_between(acc, account, &then)?)
 }
 
 /// Fills the indexed columns of `u` from its normalised record.
@@ -2183,6 +2172,40 @@ pub async fn update(
         &after.groups,
         lang,
     )?;
+    // What the edit's fields do to the roles the user holds (a dynamic group whose rule it
+    // now meets or no longer meets, the policy's role field) is a grant or a withdrawal
+    // as a direct one is: judged as one (who may grant the roles, the policy's forbidden
+    // combinations, its minimum of active roles), on the user with the edit's roles and
+    // groups and its fields as they were.
+    let mut unedited = before.account();
+    unedited.roles.clone_from(&after.roles);
+    unedited.groups.clone_from(&after.groups);
+    if let Some(acc) = tenant.policy.access()
+        && let Some(derived) = access::role_change_between(acc, &unedited, &after.account())?
+    {
+        let target = Target::from(&unedited);
+        let d = require(authorize(
+            tenant,
+            &dir,
+            &actor.account(),
+            "users.update",
+            target.clone(),
+            Some(derived.clone()),
+            lang,
+        )?)?;
+        plugin_reports.extend(
+            crate::plugins::authorize(
+                app,
+                tenant,
+                actor.account(),
+                "users.update",
+                target,
+                Some(derived),
+                &d,
+            )
+            .await?,
+        );
+    }
     // The plugins hear the user as the edit leaves it too (a rule about where a user may be
     // moved), with the role change, as the kernel judged it, and any grant or withdrawal
     // through groups.

@@ -565,6 +565,34 @@ pub fn effective_roles(
     .map(|set| set.iter().collect())
 }
 
+/// The change in the roles an account holds ([`effective_roles`]) from `before` to `after`:
+/// the roles held after and not before (`add`) and before and not after (`remove`), by id
+/// in declaration order; `None` when they are the same. Besides its direct roles, an
+/// account's roles change with its manual groups, with a field a dynamic group's rule
+/// reads (its status, its organisation, any attribute) and with the policy's `roleField`:
+/// such a change grants or withdraws roles as a direct one does, and a caller judges it as
+/// one ([`authorize`] with it as the request's `change`).
+///
+/// # Errors
+/// As [`effective_roles`], for either account.
+pub fn role_change_between(
+    access: &CompiledAccess,
+    before: &Account,
+    after: &Account,
+) -> Result<Option<RoleChange>, AccessError> {
+    let held = effective_roles(access, before)?;
+    let will = effective_roles(access, after)?;
+    let names = |from: &[usize], without: &[usize]| -> Vec<String> {
+        from.iter()
+            .filter(|i| !without.contains(i))
+            .filter_map(|&i| access.roles.get(i).map(|r| r.id.clone()))
+            .collect()
+    };
+    let add = names(&will, &held);
+    let remove = names(&held, &will);
+    Ok((!add.is_empty() || !remove.is_empty()).then_some(RoleChange { add, remove }))
+}
+
 /// The critical permissions (R004-09, `access.criticalPermissions`) `account` holds: the
 /// declared actions a critical pattern names that one of its roles (as
 /// [`effective_roles`] counts them) allows, at any scope, and none forbids; none when its

@@ -2441,3 +2441,105 @@ async fn a_policy_keeps_the_order_it_was_written_in(env: &Env) {
     }
 }
 on_both!(a_policy_keeps_the_order_it_was_written_in);
+
+/// The roles an edit's fields give through a dynamic group (its rule reads the fields)
+/// are granted as roles given directly are: an edit moving a user into a group whose role
+/// only an administrator grants is refused to anyone else (even on their own record), and
+/// an edit that would make a user hold a forbidden combination through a group is refused
+/// as a direct grant of it is; an edit whose group's role the actor may grant goes
+/// through.
+async fn an_edit_that_gives_roles_through_a_dynamic_group_is_judged_as_a_grant(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let paul = demo_user(&users, "paul");
+    let sophie = demo_user(&users, "sophie");
+    let recruiter = json!({"label": {"en": "Recruiter"}, "permissions": [
+        {"allow": "users.*", "scope": "organization"},
+        {"allow": "roles.*", "scope": "organization"},
+    ]});
+    env.edit_policy(HR, |d| {
+        d["access"]["roles"]["recruiter"] = recruiter;
+        d["access"]["groups"]["chief-admins"] = json!({
+            "label": {"en": "Chief administrators"}, "roles": ["hrAdmin"],
+            "rule": {"field": "jobTitle", "in": ["Chief Administration Officer"]},
+        });
+    })
+    .await;
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+    let as_sophie = Auth::key(&key, &sophie.id);
+    let grant = |id: &str, role: &str| json!({"items": [{"op": "roles", "id": id, "add": [role]}]});
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_hr,
+            Some(grant(&sophie.id, "recruiter")),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["results"][0]["outcome"], "committed", "{v}");
+    let patch = |who: &Auth, id: &str, body: Value| {
+        let (who, path) = (who.clone(), format!("/api/v1/users/{id}"));
+        async move { env.call(Method::PATCH, &path, &who, Some(body)).await }
+    };
+    // The recruiter may not grant hrAdmin directly...
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_sophie,
+            Some(grant(&paul.id, "hrAdmin")),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_ne!(v["results"][0]["outcome"], "committed", "{v}");
+    // ...nor through the group, by editing her own job title.
+    let (s, v, _) = patch(
+        &as_sophie,
+        &sophie.id,
+        json!({"jobTitle": "Chief Administration Officer"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "administrator_only", "{v}");
+    let (_, v, _) = env
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{}", sophie.id),
+            &as_hr,
+            None,
+        )
+        .await;
+    assert_ne!(v["user"]["jobTitle"], "Chief Administration Officer", "{v}");
+
+    // A forbidden combination (hrViewer with hrAdmin): Paul given hrAdmin directly, then
+    // moved into the HR department, whose group gives hrViewer.
+    let (_, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_hr,
+            Some(grant(&paul.id, "hrAdmin")),
+        )
+        .await;
+    assert_eq!(v["results"][0]["outcome"], "committed", "{v}");
+    let into_hr = json!({"jobTitle": "HR Business Partner", "department": "Human Resources"});
+    let (s, v, _) = patch(&as_hr, &paul.id, into_hr.clone()).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "forbidden_combination", "{v}");
+    // Without hrAdmin, the same edit gives hrViewer, which the HR administrator may grant.
+    let (_, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_hr,
+            Some(json!({"items": [{"op": "roles", "id": paul.id, "remove": ["hrAdmin"]}]})),
+        )
+        .await;
+    assert_eq!(v["results"][0]["outcome"], "committed", "{v}");
+    let (s, v, _) = patch(&as_hr, &paul.id, into_hr).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["user"]["department"], "Human Resources", "{v}");
+}
+on_both!(an_edit_that_gives_roles_through_a_dynamic_group_is_judged_as_a_grant);
