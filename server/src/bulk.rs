@@ -736,7 +736,21 @@ async fn judge(
     target: Option<&UserRow>,
     lang: Lang,
 ) -> Result<Fate, ApiError> {
+    // An import item's own faults, refused as its create route refuses them, before any
+    // plugin is asked: an `id` (the server assigns it), a status the actor may not give a
+    // new account.
+    let fault = match (item, kernel) {
+        (Item::Import { user }, Some(ItemDecided::Import { validation, .. }))
+            if validation.accepted() =>
+        {
+            users::refuse_id(user)
+                .and_then(|()| users::new_row(tenant, actor, "", validation.normalized.clone()))
+                .err()
+        }
+        _ => None,
+    };
     let judged = match (item, target, kernel) {
+        _ if fault.is_some() => Err(fault.unwrap_or_else(mismatch)),
         (
             Item::Status { .. },
             Some(_),
@@ -961,10 +975,8 @@ async fn judge_import(
         return Ok(Vec::new());
     }
     let mut reports = crate::plugins::validate(app, tenant, user, Mode::Import, validation).await?;
-    // An account `execute` cannot build is failed there, before any plugin could matter.
-    let Ok(u) = users::new_row(tenant, actor, "", validation.normalized.clone()) else {
-        return Ok(reports);
-    };
+    // An account that cannot be built was refused by `judge` before this.
+    let u = users::new_row(tenant, actor, "", validation.normalized.clone())?;
     // `judge` refuses a valid record without an authorization before this.
     let (Some(action), Some((d, target))) = (tenant.policy.create_action(), authorized) else {
         return Ok(reports);

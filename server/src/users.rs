@@ -867,13 +867,23 @@ struct Body {
     current_password: Option<String>,
 }
 
-fn split_body(mut body: Map<String, Value>) -> Result<Body, ApiError> {
-    if body.contains_key("id") {
+/// A new or edited account's record names no `id`: the server assigns it. The create and
+/// edit routes' check, an import row's (through its create) and a bulk import item's.
+///
+/// # Errors
+/// 400 `invalid_value` at `id`.
+pub(crate) fn refuse_id(record: &Map<String, Value>) -> Result<(), ApiError> {
+    if record.contains_key("id") {
         return Err(ApiError::invalid_field(
             "id",
             "`id` is assigned by the server",
         ));
     }
+    Ok(())
+}
+
+fn split_body(mut body: Map<String, Value>) -> Result<Body, ApiError> {
+    refuse_id(&body)?;
     let roles = string_list(body.remove(ROLES), ROLES)?;
     let groups = string_list(body.remove(GROUPS), GROUPS)?;
     let current_password = match body.remove("currentPassword") {

@@ -979,3 +979,65 @@ async fn a_preview_takes_at_most_a_commits_rows(env: &Env) {
     );
 }
 on_both!(a_preview_takes_at_most_a_commits_rows);
+
+/// A bulk import item's own faults are refused as a create of the same record refuses
+/// them, with the same code and field: an `id` (the server assigns it: never dropped in
+/// silence), a status the actor may not give a new account (the caller's input, not a
+/// store failure).
+async fn a_bulk_import_items_own_faults_are_refused_as_a_create_refuses_them(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let as_hr = Auth::key(&env.key(HR, "service").await, &hr.id);
+    let with = |first: &str, email: &str, key: &str, value: Value| {
+        let mut r: Value = serde_json::from_str(&row(first, email, &hr.id)).unwrap();
+        r[key] = value;
+        r
+    };
+    let cases = [
+        (
+            "id",
+            with("Lea", "lea.roux@company.com", "id", json!("chosen-id")),
+        ),
+        (
+            "status",
+            with("Max", "max.roux@company.com", "status", json!("inactive")),
+        ),
+    ];
+    let items: Vec<Value> = cases
+        .iter()
+        .map(|(_, user)| json!({"op": "import", "user": user}))
+        .collect();
+    let before = env
+        .scalar("SELECT COUNT(*) FROM users WHERE tenant_id = $1", HR)
+        .await;
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_hr,
+            Some(json!({"items": items})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["summary"]["refused"], 2, "{v}");
+    assert_eq!(v["summary"]["committed"], 0, "{v}");
+    for (i, (field, user)) in cases.iter().enumerate() {
+        let r = &v["results"][i];
+        assert_eq!(r["outcome"], "refused", "{v}");
+        assert_eq!(r["reason"], "invalid_value", "{v}");
+        assert_eq!(r["field"], *field, "{v}");
+        // The single create answers the same record with the same code and field.
+        let (s, c, _) = env
+            .call(Method::POST, "/api/v1/users", &as_hr, Some(user.clone()))
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{c}");
+        assert_eq!(c["code"], "invalid_value", "{c}");
+        assert_eq!(c["field"], *field, "{c}");
+        assert_eq!(r["error"], c["message"], "{v}\n{c}");
+    }
+    let after = env
+        .scalar("SELECT COUNT(*) FROM users WHERE tenant_id = $1", HR)
+        .await;
+    assert_eq!(after, before, "nothing created");
+}
+on_both!(a_bulk_import_items_own_faults_are_refused_as_a_create_refuses_them);
