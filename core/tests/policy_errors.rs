@@ -600,3 +600,73 @@ fn an_undeclared_action_is_explained_alike_wherever_it_is_named() {
     assert_eq!(e.reason(), "`nope` is not an action of module `users`");
     assert!(e.help().unwrap().starts_with("its actions are `"), "{e}");
 }
+
+/// Names in the access section are names as field names are (no invisible or control
+/// character: a role `administrator\u{200b}` would read as `administrator`), and lists
+/// name each entry once: a module declaring an action twice, a role inheriting from the
+/// same role twice (whose permissions would be copied twice over) are refused at their
+/// path.
+#[test]
+fn access_names_are_visible_and_listed_once() {
+    let base = || {
+        json!({
+            "warden": 1, "name": "names",
+            "fields": {"name": {"type": "text"}},
+            "access": {
+                "modules": {"users": ["read", "update"]},
+                "roles": {"emp": {"permissions": [{"allow": "users.read", "scope": "own"}]}},
+                "groups": {}
+            }
+        })
+    };
+    let mut cases: Vec<(Value, &str)> = Vec::new();
+    let mut d = base();
+    d["access"]["roles"]["administrator\u{200b}"] = json!({"administrator": true});
+    cases.push((d, "access.roles.administrator\u{200b}"));
+    let mut d = base();
+    d["access"]["roles"]["ro\u{0}le"] = json!({});
+    cases.push((d, "access.roles.ro\u{0}le"));
+    let mut d = base();
+    d["access"]["modules"]["users"] = json!(["read", "upd\u{200b}ate"]);
+    cases.push((d, "access.modules.users[1]"));
+    let mut d = base();
+    d["access"]["modules"]["fleet"] = json!(["read", "update", "read"]);
+    cases.push((d, "access.modules.fleet[2]"));
+    let mut d = base();
+    d["access"]["groups"]["te\u{202e}am"] = json!({"roles": ["emp"]});
+    cases.push((d, "access.groups.te\u{202e}am"));
+    let mut d = base();
+    d["access"]["roles"]["lead"] = json!({"inherits": ["emp", "emp"]});
+    cases.push((d, "access.roles.lead.inherits[1]"));
+    for (doc, path) in cases {
+        let e = err(&doc);
+        assert_eq!(e.path(), path, "{e}");
+        assert_eq!(e.kind(), PolicyErrorKind::Invalid, "{e}");
+    }
+}
+
+/// Roles that would flatten to more permissions than the limit (each inheriting all the
+/// roles before it: the count doubles with every role) are refused naming the limit; the
+/// count is made before any permission is copied.
+#[test]
+fn inheritance_that_would_flatten_past_the_limit_is_refused() {
+    let perms: Vec<Value> = (0..100)
+        .map(|_| json!({"allow": "users.read", "scope": "own"}))
+        .collect();
+    let mut roles = serde_json::Map::new();
+    for k in 0..40 {
+        let inherits: Vec<String> = (0..k).map(|j| format!("r{j:02}")).collect();
+        roles.insert(
+            format!("r{k:02}"),
+            json!({"permissions": perms, "inherits": inherits}),
+        );
+    }
+    let d = json!({
+        "warden": 1, "name": "deep",
+        "fields": {"name": {"type": "text"}},
+        "access": {"modules": {"users": ["read"]}, "roles": roles}
+    });
+    let e = err(&d);
+    assert_eq!(e.path(), "access.roles", "{e}");
+    assert_eq!(e.kind(), PolicyErrorKind::Limit, "{e}");
+}

@@ -640,11 +640,21 @@ fn check_modules(spec: &AccessSpec) -> Result<(), PolicyError> {
                 format!("`{m}` is not a valid module name"),
             ));
         }
+        // No invisible or control character: a name that looks like another is not one.
+        crate::policy::check_name(&path, m)?;
         for (i, a) in actions.iter().enumerate() {
+            let at = format!("{path}[{i}]");
             if a.is_empty() || a.contains('.') || a == "*" || a.len() > limits::MAX_NAME_BYTES {
                 return Err(PolicyError::invalid(
-                    format!("{path}[{i}]"),
+                    at,
                     format!("`{a}` is not a valid action name"),
+                ));
+            }
+            crate::policy::check_name(&at, a)?;
+            if actions.get(..i).is_some_and(|before| before.contains(a)) {
+                return Err(PolicyError::invalid(
+                    at,
+                    format!("module `{m}` declares the action `{a}` twice"),
                 ));
             }
         }
@@ -733,6 +743,9 @@ fn compile_own_permissions(
                 "a role id must be 1 to 128 bytes",
             ));
         }
+        // No invisible or control character: `administrator\u{200b}` is not a second
+        // `administrator` that reads the same.
+        crate::policy::check_name(&path, id)?;
         if role.permissions.len() > limits::MAX_LIST || role.inherits.len() > limits::MAX_LIST {
             return Err(PolicyError::limit(
                 path,
@@ -754,6 +767,13 @@ fn compile_own_permissions(
         let mut ps = Vec::new();
         for (i, parent) in role.inherits.iter().enumerate() {
             match role_index.get(parent) {
+                // A parent listed twice would have its permissions copied twice.
+                Some(p) if ps.contains(p) => {
+                    return Err(PolicyError::invalid(
+                        format!("{path}.inherits[{i}]"),
+                        format!("`{parent}` is listed twice: a role inherits from each once"),
+                    ));
+                }
                 Some(&p) => ps.push(p),
                 None => return Err(unknown_role(spec, format!("{path}.inherits[{i}]"), parent)),
             }
@@ -850,17 +870,25 @@ fn flatten_permissions(
     let mut flat: Vec<Vec<CompiledPermission>> = vec![Vec::new(); own.len()];
     let mut total = 0usize;
     for &r in order {
-        let mut perms = own.get(r).cloned().unwrap_or_default();
-        for &p in parents.get(r).map(Vec::as_slice).unwrap_or_default() {
-            perms.extend(flat.get(p).cloned().unwrap_or_default());
-        }
-        total += perms.len();
+        let ps = parents.get(r).map(Vec::as_slice).unwrap_or_default();
+        // Counted before anything is copied: a policy whose roles would flatten to more
+        // than the limit is refused without the memory it asks for ever being taken.
+        let size = ps
+            .iter()
+            .map(|&p| flat.get(p).map_or(0, Vec::len))
+            .fold(own.get(r).map_or(0, Vec::len), usize::saturating_add);
+        total = total.saturating_add(size);
         if total > MAX_FLATTENED_PERMISSIONS {
             return Err(PolicyError::limit(
                 "access.roles",
                 "the number of permissions after inheritance",
                 MAX_FLATTENED_PERMISSIONS,
             ));
+        }
+        let mut perms = Vec::with_capacity(size);
+        perms.extend(own.get(r).into_iter().flatten().cloned());
+        for &p in ps {
+            perms.extend(flat.get(p).into_iter().flatten().cloned());
         }
         if let Some(slot) = flat.get_mut(r) {
             *slot = perms;
@@ -961,6 +989,7 @@ fn compile_groups(
 ) -> Result<(), PolicyError> {
     for (gid, g) in spec.groups.iter() {
         let path = format!("access.groups.{gid}");
+        crate::policy::check_name(&path, gid)?;
         let roles = resolve_roles(spec, &access.role_index, &g.roles, |i| {
             format!("{path}.roles[{i}]")
         })?;
