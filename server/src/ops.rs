@@ -172,16 +172,17 @@ impl Metrics {
     }
 
     fn request(&self, method: &Method, route: &str, status: StatusCode, elapsed: Duration) {
+        let method = method_label(method);
         self.requests
             .get_or_create(&HttpLabels {
-                method: method.as_str().to_owned(),
+                method: method.to_owned(),
                 route: route.to_owned(),
                 status: status.as_u16(),
             })
             .inc();
         self.latency
             .get_or_create(&RouteLabels {
-                method: method.as_str().to_owned(),
+                method: method.to_owned(),
                 route: route.to_owned(),
             })
             .observe(elapsed.as_secs_f64());
@@ -485,4 +486,23 @@ pub async fn shutdown_signal(then: &'static str) {
         () = term => {},
     }
     tracing::info!("shutdown requested: {then}");
+}
+
+/// A request's method as a metric label: the standard methods by name, any other as
+/// `other`. A client chooses the method's text, and every label value is a series kept
+/// for the process's life: the label's values must be a fixed set, as the route's are
+/// (an unknown path is `unmatched`).
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "other",
+    }
 }

@@ -78,6 +78,38 @@ async fn health_metrics_request_ids(env: &Env) {
     );
     assert!(text.contains("warden_db_pool_max_connections 8"), "{text}");
     assert!(!text.contains("u_nobody"), "no id in labels");
+
+    // A method the client makes up is counted as `other`: its text is never a label (each
+    // label value is a series kept for the process's life).
+    for m in ["M1", "M2", "PROPFIND", &"Q".repeat(4000)] {
+        let req = Request::builder()
+            .method(Method::from_bytes(m.as_bytes()).unwrap())
+            .uri("/healthz")
+            .body(Body::empty())
+            .unwrap();
+        let resp = env.router.clone().oneshot(req).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+    }
+    let (_, text) = get_metrics(&env.router, None).await;
+    assert!(
+        text.contains(
+            "warden_http_requests_total{method=\"other\",route=\"/healthz\",status=\"405\"} 4"
+        ),
+        "{text}"
+    );
+    for m in ["M1", "PROPFIND", "QQQQ"] {
+        assert!(!text.contains(m), "{m} in the labels");
+    }
+    // One counter series and one latency histogram for all four, not one each.
+    let other = text
+        .lines()
+        .filter(|l| l.contains("method=\"other\""))
+        .count();
+    let get = text
+        .lines()
+        .filter(|l| l.contains("method=\"GET\",route=\"/readyz\""))
+        .count();
+    assert_eq!(other, get, "{text}");
 }
 on_both!(health_metrics_request_ids);
 
