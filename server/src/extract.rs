@@ -149,6 +149,7 @@ fn without_value(reason: &str) -> String {
 /// `missing_field`, `invalid_value`.
 pub fn json_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     unique_keys(bytes)?;
+    object_body(bytes)?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Ok(v) => v,
@@ -215,20 +216,55 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     }
 }
 
+/// Refuses a JSON body that is valid JSON but not an object: every body of the API is
+/// one, and serde would otherwise read a struct from an array of its fields' values in
+/// order (`["tenant", "login", "password"]` as a sign-in), a shape no document describes.
+/// Text that is not JSON is left to the body's own parse, which says where it fails.
+///
+/// # Errors
+/// [`ApiError::Malformed`] in the body: `invalid_value`, naming what the body is.
+fn object_body(bytes: &[u8]) -> Result<(), ApiError> {
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_none_or(|b| *b == b'{')
+        || serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err()
+    {
+        return Ok(());
+    }
+    let kind = match first {
+        Some(b'[') => "an array",
+        Some(b'"') => "a string",
+        Some(b't' | b'f') => "a boolean",
+        Some(b'n') => "null",
+        _ => "a number",
+    };
+    Err(Malformed::new(
+        RequestPart::Body,
+        "invalid_value",
+        format!("the body must be a JSON object, not {kind}"),
+    )
+    .into())
+}
+
 /// Refuses a JSON text with an object that names a key twice: which value would count is
 /// up to each reader (the last, the first, an error), so a body that two readers could
 /// read differently is read by none. Other faults are left to the body's own parse.
 ///
 /// # Errors
-/// [`ApiError::Malformed`] in the body: `duplicate_key`, at the object's path.
+/// [`ApiError::Malformed`] in the body: `duplicate_key`, at the key's path.
 pub fn unique_keys(bytes: &[u8]) -> Result<(), ApiError> {
     match warden_core::json::duplicate_key(bytes) {
+        // The field is the key's own path (`password`, `address.city`), as an unknown or
+        // missing field's is.
         Some(d) => Err(Malformed::new(
             RequestPart::Body,
             "duplicate_key",
             format!("duplicate key `{}`", d.key),
         )
-        .field((!d.path.is_empty()).then_some(d.path))
+        .field(Some(if d.path.is_empty() {
+            d.key
+        } else {
+            format!("{}.{}", d.path, d.key)
+        }))
         .into()),
         None => Ok(()),
     }
@@ -830,6 +866,22 @@ mod tests {
         let m = malformed(json_body::<Q>(br#"{"limit": 1"#).unwrap_err());
         assert_eq!((m.code, m.field), ("invalid_json", None));
         let m = malformed(json_body::<Q>(br#"{} trailing"#).unwrap_err());
+        assert_eq!(m.code, "invalid_json");
+        // A struct is never read from an array of its fields' values, nor from another
+        // kind of JSON value.
+        for (body, kind) in [
+            (&br#" [1]"#[..], "an array"),
+            (br#""x""#, "a string"),
+            (b"true", "a boolean"),
+            (b"null", "null"),
+            (b"-1", "a number"),
+        ] {
+            let m = malformed(json_body::<Q>(body).unwrap_err());
+            assert_eq!(m.code, "invalid_value", "{kind}");
+            assert!(m.message.ends_with(kind), "{}", m.message);
+        }
+        // Text that is not JSON is still the parse's error.
+        let m = malformed(json_body::<Q>(b"nonsense").unwrap_err());
         assert_eq!(m.code, "invalid_json");
     }
 

@@ -731,7 +731,7 @@ fn server_shapes() -> Map<String, Value> {
                     "error": {"type": "string", "enum": ["unauthenticated", "csrf", "denied", "forbidden", "not_found", "invalid", "conflict", "too_large", "bad_request", "unavailable", "busy", "plugins_unavailable", "policy_unusable", "internal", "invalid_request", "timeout", "plugin_refused", "precondition_failed", "method_not_allowed"]},
                     "message": string.clone(),
                     "reason": string.clone(),
-                    "code": {"type": "string", "description": "`bad_request` of a malformed request: a stable code (`invalid_path_parameter`; `unknown_parameter`, `missing_parameter`, `invalid_parameter`; `unsupported_media_type`, `unreadable_body`, `invalid_json`, `unknown_field`, `missing_field`, `invalid_value`, `duplicate_key`; `invalid_header`; an import that cannot be read: `too_large`, `not_utf8`, `no_header`, `duplicate_column`, `malformed_header`, `too_many_rows`; a scope over the server's limit: `too_many_users`; or the kernel's code for a question it cannot decide: `unknown_status`, `unknown_role`, `unknown_group`, ...); `not_found` of a group the policy does not declare: `unknown_group`; `precondition_failed`: `stale_user`."},
+                    "code": {"type": "string", "description": "`bad_request` of a malformed request: a stable code (`invalid_path_parameter`; `unknown_parameter`, `missing_parameter`, `invalid_parameter`; `unsupported_media_type`, `unreadable_body`, `unexpected_body`, `invalid_json`, `unknown_field`, `missing_field`, `invalid_value`, `duplicate_key`; `invalid_header`; an import that cannot be read: `too_large`, `not_utf8`, `no_header`, `duplicate_column`, `malformed_header`, `too_many_rows`; a scope over the server's limit: `too_many_users`; or the kernel's code for a question it cannot decide: `unknown_status`, `unknown_role`, `unknown_group`, ...); `not_found` of a group the policy does not declare: `unknown_group`; `precondition_failed`: `stale_user`."},
                     "in": {"type": "string", "enum": ["path", "query", "body", "header"], "description": "`bad_request` of a malformed request: the part of the request at fault."},
                     "field": {"type": "string", "description": "The field or parameter at fault: a path or query parameter (`id`, `limit`), a body field (`address.city`), AuthZEN's `subject.type`."},
                     "deny": s("Denial"),
@@ -1825,9 +1825,19 @@ pub async fn serve() -> Response {
     ([(header::CONTENT_TYPE, "application/json")], serialised()).into_response()
 }
 
-/// What the document says of each path template: its methods, and for each method the
-/// query parameters it takes.
-type Shapes = std::collections::HashMap<String, Vec<(String, Vec<String>)>>;
+/// Per route template, the operations the document describes: each with its method, the
+/// query parameters it takes and whether it takes a body.
+type Shapes = std::collections::HashMap<String, Vec<Documented>>;
+
+/// What the document says an operation takes.
+struct Documented {
+    /// Its method, upper case.
+    method: String,
+    /// The names of its query parameters.
+    query: Vec<String>,
+    /// Whether it has a `requestBody`.
+    body: bool,
+}
 
 fn shapes() -> &'static Shapes {
     static SHAPES: OnceLock<Shapes> = OnceLock::new();
@@ -1845,7 +1855,11 @@ fn shapes() -> &'static Shapes {
                     .filter(|p| p.get("in").and_then(Value::as_str) == Some("query"))
                     .filter_map(|p| p.get("name").and_then(Value::as_str).map(str::to_owned))
                     .collect();
-                (m.to_uppercase(), query)
+                Documented {
+                    method: m.to_uppercase(),
+                    query,
+                    body: op.get("requestBody").is_some(),
+                }
             });
             out.insert(path.clone(), methods.collect());
         }
@@ -1857,19 +1871,25 @@ fn shapes() -> &'static Shapes {
 /// `Allow`; `None` for a path it does not describe.
 pub fn methods_of(path: &str) -> Option<String> {
     let methods = shapes().get(path)?;
-    let mut names: Vec<&str> = methods.iter().map(|(m, _)| m.as_str()).collect();
+    let mut names: Vec<&str> = methods.iter().map(|o| o.method.as_str()).collect();
     names.sort_unstable();
     Some(names.join(", "))
+}
+
+fn operation(method: &str, path: &str) -> Option<&'static Documented> {
+    shapes().get(path)?.iter().find(|o| o.method == method)
 }
 
 /// The query parameters `method` on route template `path` takes, as documented; `None`
 /// when the document does not describe that operation.
 pub fn query_of(method: &str, path: &str) -> Option<&'static [String]> {
-    shapes()
-        .get(path)?
-        .iter()
-        .find(|(m, _)| m == method)
-        .map(|(_, q)| q.as_slice())
+    operation(method, path).map(|o| o.query.as_slice())
+}
+
+/// Whether `method` on route template `path` takes a body, as documented; `None` when the
+/// document does not describe that operation.
+pub fn takes_body(method: &str, path: &str) -> Option<bool> {
+    operation(method, path).map(|o| o.body)
 }
 
 /// Every `(method, path)` the document describes, paths as written (`/api/v1/users/{id}`).

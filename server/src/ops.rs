@@ -322,8 +322,9 @@ pub const NO_ROUTE: &str = "no route answers this path";
 /// empty bodies) the API's typed error body; a 405 names the route's methods (from the
 /// OpenAPI document: the router adds its `Allow` header after this runs). Refuses a query
 /// string on a management API operation (`/api/v1/...`) the document gives no query
-/// parameter (400 `unknown_parameter`): a parameter the server would ignore
-/// (`?dryRun=true` on an edit) must not be taken as honoured. Operations with parameters
+/// parameter (400 `unknown_parameter`), and a body on one it gives no body (400
+/// `unexpected_body`): a parameter or a body the server would ignore (`?dryRun=true` on an
+/// edit, a deletion's `{"mode": "anonymize"}`) must not be taken as honoured. Operations with parameters
 /// check them with their own extractor; `HEAD` is checked as `GET`; the operational routes
 /// (`/healthz`, `/metrics`, ...) and AuthZEN's take what monitors and caches add.
 pub async fn typed_limits(req: Request, next: Next) -> Response {
@@ -355,6 +356,20 @@ pub async fn typed_limits(req: Request, next: Next) -> Response {
             )
             .field(Some(name)),
         )
+        .into_response();
+    }
+    // A body sent to a management operation that takes none (`DELETE /users/{id}` with
+    // `{"mode": "anonymize"}`) would be ignored: refused, as an unknown parameter is.
+    if let Some(route) = &route
+        && route.starts_with("/api/v1/")
+        && crate::openapi::takes_body(asked, route) == Some(false)
+        && has_body(req.body())
+    {
+        return ApiError::from(crate::error::Malformed::new(
+            crate::error::RequestPart::Body,
+            "unexpected_body",
+            "this operation takes no body: send none",
+        ))
         .into_response();
     }
     let resp = next.run(req).await;
@@ -505,4 +520,11 @@ fn method_label(method: &Method) -> &'static str {
         Method::CONNECT => "CONNECT",
         _ => "other",
     }
+}
+
+/// Whether a request may carry a body: its body's size hint is not exactly zero (a
+/// `Content-Length` above zero, or a chunked body, whose length is not told).
+fn has_body(body: &axum::body::Body) -> bool {
+    use axum::body::HttpBody as _;
+    body.size_hint().exact() != Some(0)
 }

@@ -187,7 +187,8 @@ async fn failing_users(
 /// Replaces the caller's tenant policy (admin keys only).
 ///
 /// # Errors
-/// A policy the kernel refuses (409 `invalid_policy` naming the key path); one that would
+/// A text that is not JSON (400 `invalid_json`); a policy the kernel refuses (409
+/// `invalid_policy` naming the key path); one that would
 /// strand stored users (409 `in_use`, one error per name the policy no longer declares); store
 /// errors.
 pub async fn replace(
@@ -199,6 +200,20 @@ pub async fn replace(
     request_id: Option<String>,
 ) -> Result<Value, ApiError> {
     let tenant = &caller.tenant_id;
+    // Text that is not JSON (a lone surrogate escape, which the body's first read leaves
+    // to the compiler) is the body's fault, as any other body's: 400, not a refused
+    // policy's 409. Read as a value: only a read that decodes its strings sees the escape
+    // (a policy is at most 1 MiB, and replaced rarely).
+    if let Err(e) = serde_json::from_str::<Value>(document)
+        && e.classify() != serde_json::error::Category::Data
+    {
+        return Err(crate::error::Malformed::new(
+            crate::error::RequestPart::Body,
+            "invalid_json",
+            format!("the body is not valid JSON: {e}"),
+        )
+        .into());
+    }
     let policy = Policy::from_json(document).map_err(|e| ApiError::Conflict {
         errors: vec![FieldError {
             field: e.path().to_owned(),

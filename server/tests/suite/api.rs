@@ -2021,10 +2021,10 @@ async fn malformed_requests_are_typed_errors(env: &Env) {
     // A key given twice, at any depth: which value counts is up to each reader, so none
     // is read, and nothing is written.
     for (body, field) in [
-        (r#"{"jobTitle": "A", "jobTitle": "B"}"#, None),
+        (r#"{"jobTitle": "A", "jobTitle": "B"}"#, Some("jobTitle")),
         (
             r#"{"address": {"city": "A", "city": "B"}}"#,
-            Some("address"),
+            Some("address.city"),
         ),
     ] {
         let v = malformed(
@@ -2041,6 +2041,95 @@ async fn malformed_requests_are_typed_errors(env: &Env) {
         );
         assert!(v["message"].as_str().unwrap().contains('`'), "{v}");
     }
+
+    // A body is a JSON object: a sign-in or a status change is never read from an array
+    // of its fields' values.
+    let v = malformed(
+        env.call_raw(
+            Method::POST,
+            &format!("/api/v1/users/{}/status?dryRun=true", sophie.id),
+            &as_hr,
+            Some(r#"["suspended", "x", 3, null, null, null]"#.to_owned()),
+        )
+        .await,
+        "body",
+        "invalid_value",
+        None,
+    );
+    assert!(
+        v["message"].as_str().unwrap().ends_with("not an array"),
+        "{v}"
+    );
+    malformed(
+        env.call_raw(
+            Method::POST,
+            "/api/v1/session",
+            &Auth::None,
+            Some(r#"["hr-platform", "hugo.renard@company.com", "x"]"#.to_owned()),
+        )
+        .await,
+        "body",
+        "invalid_value",
+        None,
+    );
+    // A policy's text that is not JSON (a lone surrogate escape, which only the compiler
+    // reads) is the body's fault, as any body's: 400, not a refused policy's 409.
+    let admin = Auth::Key {
+        token: env.key(HR, "admin").await,
+        act_as: None,
+    };
+    let v = malformed(
+        env.call_raw(
+            Method::PUT,
+            "/api/v1/policy?dryRun=true",
+            &admin,
+            Some(r#"{"warden": 1, "name": "\ud800", "fields": {}}"#.to_owned()),
+        )
+        .await,
+        "body",
+        "invalid_json",
+        None,
+    );
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("the body is not valid JSON"),
+        "{v}"
+    );
+    // A body sent to an operation that takes none is refused, never ignored: the user is
+    // neither deleted (by the policy's mode, in place of the one the body asks) nor added
+    // to the group.
+    for (method, path) in [
+        (Method::DELETE, format!("/api/v1/users/{}", sophie.id)),
+        (
+            Method::PUT,
+            format!("/api/v1/groups/hr-admins/members/{}", sophie.id),
+        ),
+    ] {
+        malformed(
+            env.call_raw(
+                method.clone(),
+                &path,
+                &as_hr,
+                Some(r#"{"mode": "anonymize"}"#.to_owned()),
+            )
+            .await,
+            "body",
+            "unexpected_body",
+            None,
+        );
+    }
+    let (s, v, _) = env
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{}", sophie.id),
+            &as_hr,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["user"]["groups"], json!([]), "{v}");
 
     // A query parameter of the wrong type, an unknown one.
     let v = malformed(

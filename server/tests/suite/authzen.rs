@@ -502,7 +502,7 @@ async fn properties_never_grant(env: &Env) {
 }
 on_both!(properties_never_grant);
 
-/// A key given twice is refused, at its object: one reader would take the first `id`,
+/// A key given twice is refused, at the key's path: one reader would take the first `id`,
 /// another the last (a subject that is not the one the caller's gateway checked).
 async fn a_key_given_twice_is_refused(env: &Env) {
     let fixture: Value = serde_json::from_str(FIXTURE).unwrap();
@@ -520,7 +520,7 @@ async fn a_key_given_twice_is_refused(env: &Env) {
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
     assert_eq!(b["error"], "invalid_request", "{b}");
-    assert_eq!(b["field"], "subject", "{b}");
+    assert_eq!(b["field"], "subject.id", "{b}");
 }
 on_both!(a_key_given_twice_is_refused);
 

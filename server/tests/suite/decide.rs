@@ -220,7 +220,7 @@ async fn directory_mode(env: &Env) {
             Some(r#"{"user": {"firstName": "A", "firstName": "B"}}"#.to_owned()),
         )
         .await;
-    refused(s, &b, "input.user");
+    refused(s, &b, "input.user.firstName");
     let (s, b, _) = env
         .call_with_headers(
             Method::POST,

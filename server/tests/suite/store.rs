@@ -3090,7 +3090,9 @@ async fn unknown_query_parameters_are_refused(env: &Env) {
         (Method::GET, "/api/v1/users?cursor=not-a-cursor", "cursor"),
         (Method::POST, "/api/v1/imports?format=xlsx", "format"),
     ] {
-        let (s, v, _) = env.call(method, path, &auth, Some(json!({}))).await;
+        // A body only where the operation takes one (a GET's would be refused itself).
+        let body = (method == Method::POST).then(|| json!({}));
+        let (s, v, _) = env.call(method, path, &auth, body).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{path}: {v}");
         assert_eq!(
             (&v["in"], &v["field"], &v["code"]),
