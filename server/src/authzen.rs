@@ -694,6 +694,7 @@ fn transition_params(
         &[
             "to",
             "reason",
+            "until",
             "durationDays",
             "durationMinutes",
             "activeBookings",
@@ -718,9 +719,21 @@ fn transition_params(
                 )
             }),
     };
+    let until = match p.get("until") {
+        None => None,
+        Some(v) => Some(
+            serde_json::from_value::<warden_core::Timestamp>(v.clone()).map_err(|_| {
+                (
+                    field("until"),
+                    "must be an RFC 3339 date and time (`2026-12-31T18:00:00Z`)".to_owned(),
+                )
+            })?,
+        ),
+    };
     Ok(Some(StatusBody {
         to,
         reason,
+        until,
         duration_days: whole("durationDays")?,
         duration_minutes: whole("durationMinutes")?,
         active_bookings: whole("activeBookings")?,

@@ -2455,6 +2455,10 @@ pub struct StatusBody {
     /// Why.
     #[serde(default)]
     pub reason: Option<String>,
+    /// End of a temporary status (RFC 3339), as the bulk route's status item takes it;
+    /// at most one of `until`, `durationDays` and `durationMinutes`.
+    #[serde(default)]
+    pub until: Option<warden_core::Timestamp>,
     /// Duration of a temporary status, in days.
     #[serde(default)]
     pub duration_days: Option<u32>,
@@ -2496,7 +2500,7 @@ pub(crate) fn transition_request(
         target,
         to: body.to,
         reason: body.reason,
-        until: None,
+        until: body.until,
         duration_days: body.duration_days,
         duration_minutes: body.duration_minutes,
         facts: held.facts(body.active_bookings, body.pending_approvals),

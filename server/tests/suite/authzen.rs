@@ -830,8 +830,43 @@ async fn lifecycle_in_context(env: &Env) {
     assert_eq!(b["decision"], false, "a suspension needs a reason: {b}");
     assert_eq!(b["context"]["deny"]["code"], "reason_required", "{b}");
     assert!(b["context"]["deny"]["kind"].is_string());
+    // The end of a temporary status given as an instant, as the kernel's hint names it
+    // (`until`, `durationDays` or `durationMinutes`), on AuthZEN and on the status route.
+    let in_30_days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 30 * 86_400;
+    let until = serde_json::to_value(warden_core::Timestamp::from_unix(
+        i64::try_from(in_30_days).unwrap(),
+    ))
+    .unwrap();
+    let until = until.as_str().unwrap();
+    let (_, b, _) = post(
+        env,
+        "/access/v1/evaluation",
+        &key,
+        &ask(json!({"to": "suspended", "reason": "chargeback", "until": until})),
+    )
+    .await;
+    assert_eq!(b["decision"], true, "{b}");
+    assert_eq!(b["context"]["until"], until, "{b}");
+    let (s, b, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/status?dryRun=true", customer.id),
+            &Auth::key(&key, &admin.id),
+            Some(json!({"to": "suspended", "reason": "chargeback", "until": until})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert!(b.to_string().contains(until), "{b}");
     // Malformed parameters are that question's error, naming the field: never a default.
     for (props, field) in [
+        (
+            json!({"to": "suspended", "reason": "r", "until": "soon"}),
+            "action.properties.until",
+        ),
         (
             json!({"to": "suspended", "reason": "r", "durationDays": "14"}),
             "action.properties.durationDays",
