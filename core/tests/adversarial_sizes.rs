@@ -391,3 +391,31 @@ fn regression_import_one_row_past_the_limit_is_refused_before_validating_rows() 
     // The inputs themselves take about 23 MB; a report of a million rows took 2.8 GiB.
     assert!(kib < 256 * 1024, "peak RSS {kib} KiB");
 }
+
+/// A policy's regex patterns are counted before any is compiled: one past
+/// [`limits::MAX_PATTERNS`] (rules, field patterns and generic e-mail local parts
+/// together) is refused naming the limit; as many as the limit, each as large as
+/// [`limits::REGEX_SIZE_LIMIT`] lets a pattern of `[a-z]{n}` be, still load.
+#[test]
+fn a_policy_of_more_regex_patterns_than_the_limit_is_refused_before_compiling() {
+    let doc = |rules: usize, fields: usize, pattern: &str| {
+        let mut f = serde_json::Map::new();
+        f.insert("lastName".into(), json!({"type": "text"}));
+        for i in 0..fields {
+            f.insert(
+                format!("code{i}"),
+                json!({"type": "text", "pattern": "[A-Z]{3}"}),
+            );
+        }
+        let rules: Vec<Value> = (0..rules)
+            .map(|i| json!({"id": format!("r{i}"), "field": "lastName", "pattern": pattern}))
+            .collect();
+        json!({"warden": 1, "name": "patterns", "fields": f, "rules": rules})
+    };
+    let e = Policy::from_value(doc(limits::MAX_PATTERNS - 9, 10, "[a-z]+")).unwrap_err();
+    assert_eq!(e.kind(), PolicyErrorKind::Limit, "{e}");
+    assert_eq!(e.path(), "rules", "{e}");
+    Policy::from_value(doc(limits::MAX_PATTERNS - 10, 10, "[a-z]+")).unwrap();
+    // The most compiled program the limit allows, as many times as the limit allows.
+    Policy::from_value(doc(limits::MAX_PATTERNS, 0, "[a-z]{2500}")).unwrap();
+}
