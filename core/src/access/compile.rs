@@ -767,13 +767,9 @@ fn compile_own_permissions(
         let mut ps = Vec::new();
         for (i, parent) in role.inherits.iter().enumerate() {
             match role_index.get(parent) {
-                // A parent listed twice would have its permissions copied twice.
-                Some(p) if ps.contains(p) => {
-                    return Err(PolicyError::invalid(
-                        format!("{path}.inherits[{i}]"),
-                        format!("`{parent}` is listed twice: a role inherits from each once"),
-                    ));
-                }
+                // Inheriting twice is inheriting once: a parent listed again is not copied
+                // again (nor counted again against the flattened limit).
+                Some(p) if ps.contains(p) => {}
                 Some(&p) => ps.push(p),
                 None => return Err(unknown_role(spec, format!("{path}.inherits[{i}]"), parent)),
             }
