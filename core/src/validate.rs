@@ -437,6 +437,9 @@ pub(crate) fn condition_holds_by<'v>(
     }
     if let Some(values) = &c.one_of {
         let matches = match v {
+            // A blank value is an absent one, as `required` and `present` read it: a
+            // `sendActivationEmail` of `""` is no more a `true` than a missing one is.
+            _ if is_blank(v) => values.contains(&Value::Null),
             Some(Raw::Str(s)) => {
                 let s = s.trim();
                 values
