@@ -1047,3 +1047,40 @@ fn unique_keys_ignore_case_and_canonical_spelling() {
     assert_eq!(unique_key("\u{1100}\u{1161}"), unique_key("\u{ac00}"));
     assert_ne!(unique_key("jos\u{e9}"), unique_key("jose"));
 }
+
+/// A name that looks blank (a Hangul or Braille filler), or that carries invisible text (a
+/// bidi mark, a tag character), is refused as a zero-width space is: its characters are
+/// listed as prohibited. An emoji's variation selector is not among them.
+#[test]
+fn names_that_look_blank_or_carry_hidden_text_are_refused() {
+    for c in [
+        '\u{3164}',
+        '\u{2800}',
+        '\u{115F}',
+        '\u{FFA0}',
+        '\u{061C}',
+        '\u{180E}',
+        '\u{034F}',
+        '\u{FFF9}',
+        '\u{E0041}',
+    ] {
+        for name in [c.to_string(), format!("Ada{c}")] {
+            let d = create("000", set(ada(), "firstName", json!(name)));
+            assert!(!d.valid, "{c:?}");
+            let v = d
+                .violations
+                .iter()
+                .find(|v| v.code == Code::ProhibitedCharacters)
+                .unwrap_or_else(|| panic!("{c:?}: {:#?}", d.violations));
+            assert_eq!(v.path, Path::key("firstName"), "{c:?}");
+        }
+    }
+    let d = create("000", set(ada(), "firstName", json!("Ada\u{2764}\u{FE0F}")));
+    assert!(
+        d.violations
+            .iter()
+            .all(|v| v.code != Code::ProhibitedCharacters),
+        "{:#?}",
+        d.violations
+    );
+}

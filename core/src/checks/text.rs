@@ -3,11 +3,21 @@
 use std::borrow::Cow;
 
 /// Characters that are invisible or reorder text: refused in every text field because they
-/// let two different values look the same (bidi overrides, zero-width spaces, BOM).
+/// let two different values look the same, or a blank one look filled: bidi marks and
+/// overrides (U+061C, U+200E-F, U+202A-E, U+2066-9), zero-width and joining characters
+/// (U+200B-D, U+2060-4, U+034F, U+FEFF), the soft hyphen, fillers that render as nothing
+/// (Hangul U+115F, U+1160, U+3164, U+FFA0; Braille blank U+2800; Khmer U+17B4-5;
+/// Mongolian U+180B-F), deprecated format controls (U+206A-F), interlinear annotation
+/// (U+FFF9-B), musical format controls (U+1D173-A) and tag characters (U+E0000-7F, which
+/// can carry hidden text). Emoji variation selectors (U+FE00-F) are not among them: they
+/// change how a visible character is drawn, not whether one is there.
 pub(crate) fn is_invisible_format(c: char) -> bool {
     matches!(c,
-        '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}'
-        | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{2800}' | '\u{3164}'
+        | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF9}'..='\u{FFFB}' | '\u{1D173}'..='\u{1D17A}'
+        | '\u{E0000}'..='\u{E007F}')
 }
 
 /// Markup characters refused in names.
