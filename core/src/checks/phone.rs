@@ -11,8 +11,8 @@
 //! - surrounding whitespace is trimmed; spaces, no-break spaces, dashes and dots between
 //!   digits are ignored;
 //! - at most one pair of parentheses, containing only digits (`(415) 555-2671`); in an
-//!   international number, a `(0)` group is the national trunk prefix and is dropped
-//!   (`+44 (0)20 7946 0958`);
+//!   international number, a `(0)` group right after the country code is the national
+//!   trunk prefix and is dropped (`+44 (0)20 7946 0958`); elsewhere its digit is kept;
 //! - the international prefix `00` is accepted instead of `+` (`0033 6 12 34 56 78`);
 //! - without `+` or `00`, the number is national: with
 //!   [`PhoneOptions::default_country_code`], one leading trunk `0` is dropped and the
@@ -142,11 +142,13 @@ struct Scanned {
 
 impl Scanned {
     /// The digits of an international number after its `prefix` leading digits (the `00`,
-    /// if any), without a `(0)` trunk group.
+    /// if any), without a `(0)` trunk group. A `(0)` is the trunk prefix only right after
+    /// the country code (1 to 3 digits): anywhere else it is a digit of the number, kept
+    /// (`+33 6 12 (0)3 45 67 8` is `+336120345678`, never `+33612345678`, another line).
     fn international_digits(&self, prefix: usize) -> String {
         let mut digits = self.digits.clone();
         if let Some((start, end)) = self.group
-            && start >= prefix
+            && (prefix + 1..=prefix + 3).contains(&start)
             && self.digits.get(start..end) == Some("0")
         {
             digits.replace_range(start..end, "");
@@ -317,6 +319,23 @@ mod tests {
                 "+442079460958",
                 "{input}"
             );
+        }
+    }
+
+    /// A `(0)` is dropped as the trunk prefix only right after a country code of one to
+    /// three digits; elsewhere its digit is the number's, and kept.
+    #[test]
+    fn a_zero_in_parentheses_is_a_trunk_prefix_only_after_the_country_code() {
+        for (input, e164) in [
+            ("+1 (0)202 555 0143", "+12025550143"),
+            ("+44 (0)20 7946 0958", "+442079460958"),
+            ("+353 (0)1 234 5678", "+35312345678"),
+            ("0033 (0)6 12 34 56 78", "+33612345678"),
+            ("+33 6 12 (0)3 45 67 8", "+336120345678"),
+            ("+1 202 (0)555 0143", "+120205550143"),
+            ("+3536 (0)12 345 67", "+353601234567"),
+        ] {
+            assert_eq!(parse_phone(input, &none()).unwrap(), e164, "{input}");
         }
     }
 
