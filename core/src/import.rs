@@ -81,6 +81,21 @@ pub fn assignment_names(key: &str, value: &Value) -> Result<Vec<String>, String>
         .collect())
 }
 
+/// `record` as a decision or a preview may show it: the policy's fields but its password
+/// fields, and the account's lists ([`ASSIGNMENT_COLUMNS`]). A key the policy does not
+/// declare is left out with the passwords: it is stored nowhere, and it may be a password
+/// column under a misspelt name (`Passwort`), which validation reports (`unknown_field`)
+/// but cannot tell from any other.
+pub fn shown_record(policy: &Policy, record: &mut Map<String, Value>) {
+    record.retain(|key, _| match policy.field_position(key) {
+        Some(i) => policy
+            .fields()
+            .get(i)
+            .is_some_and(|f| f.spec.kind != crate::policy::FieldType::Password),
+        None => assignment_key(policy, key) == Some(key.as_str()),
+    });
+}
+
 /// The assignment column `name` stands for under `policy` (see [`ASSIGNMENT_COLUMNS`]),
 /// compared ignoring case and surrounding blanks.
 pub(crate) fn assignment_key(policy: &Policy, name: &str) -> Option<&'static str> {
@@ -181,7 +196,8 @@ pub struct ImportReport {
     pub lookups: BTreeMap<String, Vec<String>>,
     /// With [`ImportOptions::records`]: every data row as the record it was read as (an
     /// empty object for a row that could not be read), in file order. The contract's
-    /// `import` leaves the passwords out (a decision never carries one); [`validate_import`]
+    /// `import` leaves the passwords out, and the keys the policy does not declare
+    /// ([`shown_record`]: a decision never carries a password); [`validate_import`]
     /// and the wasm package's import (`validate_import_json`) keep them, for the caller that
     /// read the file and stores the accounts (the console's local commit).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1243,6 +1259,24 @@ mod tests {
             r.lookups["username_unique"],
             vec!["jdoe".to_string(), "mlee".to_string()]
         );
+    }
+
+    /// What a decision or a preview shows of a record: its fields but the password, the
+    /// account's lists; never a key the policy does not declare (a misspelt password).
+    #[test]
+    fn a_shown_record_keeps_the_fields_and_lists_and_nothing_else() {
+        let p = Policy::preset("002").unwrap();
+        assert!(p.access().is_some() && p.password_fields().next().is_some());
+        let mut r = serde_json::json!({
+            "firstName": "Lina", "password": "Kx8-Pelican-Ruby!", "Passwort": "Kx8-Pelican-Ruby!",
+            "roles": ["customer"], "column9": "x",
+        })
+        .as_object()
+        .cloned()
+        .unwrap();
+        shown_record(&p, &mut r);
+        let keys: Vec<&str> = r.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["firstName", "roles"]);
     }
 
     #[test]

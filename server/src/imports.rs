@@ -611,13 +611,11 @@ async fn preview(
         o.remove("lookups");
         // (Each entry of `results` has its row's line.)
         o.remove("lines");
-        // A preview shows the rows as they would be stored: never a password.
-        let secret = crate::users::password_fields(&tenant.policy);
+        // A preview shows the rows as they would be stored: never a password, nor a key
+        // the policy does not declare (it may be a password column misspelt).
         if let Some(Value::Array(records)) = o.get_mut("records") {
             for r in records.iter_mut().filter_map(Value::as_object_mut) {
-                for f in &secret {
-                    r.remove(f);
-                }
+                warden_core::import::shown_record(&tenant.policy, r);
             }
         }
     }

@@ -292,8 +292,9 @@ impl Operation for ImportInput {
             },
             &ctx,
         )?;
+        // A decision never carries a password, nor a key that could be one misspelt.
         for record in report.records.iter_mut().flatten() {
-            without_passwords(policy, record);
+            crate::import::shown_record(policy, record);
         }
         Ok(report)
     }

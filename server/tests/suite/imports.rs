@@ -1041,3 +1041,29 @@ async fn a_bulk_import_items_own_faults_are_refused_as_a_create_refuses_them(env
     assert_eq!(after, before, "nothing created");
 }
 on_both!(a_bulk_import_items_own_faults_are_refused_as_a_create_refuses_them);
+
+/// A preview's records are the rows as they would be stored: never a password, nor a key
+/// the policy does not declare, which may be a password column under a misspelt name (its
+/// value never comes back; the row is reported with `unknown_field` and its suggestion).
+async fn a_preview_never_shows_a_password_under_a_misspelt_name(env: &Env) {
+    let users = crm(env).await;
+    let admin = demo_user(&users, "admin");
+    let as_admin = Auth::key(&env.key(CRM, "service").await, &admin.id);
+    let secret = "Misspelt-Pa55word!";
+    let mut row: Value = serde_json::from_str(&crm_row("Vera", "acme", "EMP-00300")).unwrap();
+    row.as_object_mut().unwrap().remove("password");
+    row["passwrod"] = json!(secret);
+    let preview = preview_jsonl(env, &as_admin, &row.to_string()).await;
+    assert!(!preview.to_string().contains(secret), "{preview}");
+    let record = &preview["records"][0];
+    assert_eq!(record["firstName"], "Vera", "{preview}");
+    assert!(record.get("passwrod").is_none(), "{preview}");
+    let unknown = preview["rows"][0]["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["code"] == "unknown_field")
+        .unwrap_or_else(|| panic!("{preview}"));
+    assert_eq!(unknown["params"]["didYouMean"], "password", "{preview}");
+}
+on_both!(a_preview_never_shows_a_password_under_a_misspelt_name);
