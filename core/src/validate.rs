@@ -1174,13 +1174,14 @@ fn check_enum<'a>(
     }
 }
 
-/// A `url` field: `http://` or `https://` followed by a host, without whitespace.
+/// A `url` field: `http://` or `https://`, then a host ([`is_url_host`]: labels as an
+/// e-mail domain's, an IPv4 address, an IPv6 literal in brackets) with an optional port
+/// from 1 to 65535, then anything without whitespace. No credentials (`user:pass@`): a
+/// URL stored in a directory is shown to others.
+///
+/// [`is_url_host`]: crate::checks::email::is_url_host
 fn check_url(field: &CompiledField, value: &str, out: &mut Out<'_>) -> bool {
-    let lower = value.to_ascii_lowercase();
-    let rest = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"));
-    if rest.is_none_or(|r| r.is_empty() || r.starts_with('/') || r.contains(char::is_whitespace)) {
+    if !is_url(value) {
         out.error(
             &field.name,
             Issue::new(Code::InvalidFormat).with("format", "URL"),
@@ -1188,6 +1189,46 @@ fn check_url(field: &CompiledField, value: &str, out: &mut Out<'_>) -> bool {
         return false;
     }
     true
+}
+
+/// Whether `value` is a URL as [`check_url`] takes it.
+fn is_url(value: &str) -> bool {
+    let scheme = value.get(..8).map(str::to_ascii_lowercase);
+    let rest = match scheme.as_deref() {
+        Some("https://") => value.get(8..),
+        _ if value
+            .get(..7)
+            .is_some_and(|s| s.eq_ignore_ascii_case("http://")) =>
+        {
+            value.get(7..)
+        }
+        _ => None,
+    };
+    let Some(rest) = rest else {
+        return false;
+    };
+    if rest.contains(char::is_whitespace) {
+        return false;
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if authority.contains('@') {
+        return false;
+    }
+    // The port follows the last `:` outside an IPv6 literal's brackets.
+    let (host, port) = match authority.rfind(':') {
+        Some(i) if !authority.get(i..).is_some_and(|t| t.contains(']')) => (
+            authority.get(..i).unwrap_or_default(),
+            authority.get(i + 1..),
+        ),
+        _ => (authority, None),
+    };
+    let port_ok = port.is_none_or(|p| {
+        !p.is_empty()
+            && p.len() <= 5
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u32>().is_ok_and(|n| (1..=65_535).contains(&n))
+    });
+    port_ok && crate::checks::email::is_url_host(&host.to_lowercase())
 }
 
 /// `pattern`: the stored value matches it, else `InvalidFormat` (named by `format`, or by

@@ -505,6 +505,39 @@ fn r001_01_required_fields_and_department_derived() {
     // Optional fields are checked when given.
     let d = create("001", set(sophie(), "avatar", json!("ftp://x/y.png")));
     assert_eq!(summary(&d), errors(&[(Code::InvalidFormat, "avatar")]));
+    // A URL's host is a host name (labels as an e-mail domain's), an IPv4 address or an
+    // IPv6 literal, with a port from 1 to 65535; never credentials.
+    for good in [
+        "https://cdn.example.com/a.png",
+        "HTTPS://Example.COM",
+        "http://intranet/photo",
+        "https://example.com:8443/a?b=c#d",
+        "https://[2001:db8::1]:443/a",
+        "https://192.168.0.1/a",
+        "https://café.example/x",
+    ] {
+        let d = create("001", set(sophie(), "avatar", json!(good)));
+        assert!(d.valid, "{good}: {:#?}", d.violations);
+    }
+    for bad in [
+        "https://example.com:99999/",
+        "https://example.com:0/",
+        "https://example.com:/",
+        "https://-bad-.com/",
+        "https://a..b/",
+        "https://user:pass@example.com/",
+        "https://exa mple.com",
+        "https:///path",
+        "https://[zz]/",
+        "https://exa_mple.com/",
+    ] {
+        let d = create("001", set(sophie(), "avatar", json!(bad)));
+        assert_eq!(
+            summary(&d),
+            errors(&[(Code::InvalidFormat, "avatar")]),
+            "{bad}"
+        );
+    }
     let d = create("001", set(sophie(), "birthdate", json!("2030-01-01")));
     assert_eq!(summary(&d), errors(&[(Code::DateNotInPast, "birthdate")]));
 }

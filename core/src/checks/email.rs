@@ -309,6 +309,30 @@ fn normalise_ascii_domain(domain: &str) -> Result<Cow<'_, str>, Issue> {
     }
 }
 
+/// Whether `host` (a URL's, without its port) is a host name whose labels an e-mail
+/// domain's would pass ([`check_ascii_label`]: letters, digits and hyphens, no hyphen at
+/// either end, at most 63 bytes; a label with letters outside ASCII, an IDN's, the same
+/// with any letters), an IPv4 address among them; or an IPv6 literal in brackets. One
+/// label is enough (`intranet`): a URL's host need not be a public domain.
+pub(crate) fn is_url_host(host: &str) -> bool {
+    if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        return inner.contains(':')
+            && inner
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
+    }
+    !host.is_empty()
+        && host.split('.').all(|label| {
+            if label.is_ascii() {
+                check_ascii_label(label).is_ok()
+            } else {
+                label.chars().all(|c| c.is_alphanumeric() || c == '-')
+                    && check_hyphens(label, label).is_ok()
+                    && label.len() <= MAX_LABEL_LEN * 4
+            }
+        })
+}
+
 /// The checks of [`normalise_label`] for an ASCII label.
 fn check_ascii_label(label: &str) -> Result<(), Issue> {
     if label.is_empty() {
