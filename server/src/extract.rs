@@ -299,6 +299,7 @@ pub fn page_limit(given: Option<i64>, default: i64, max: i64) -> Result<i64, Api
 /// [`ApiError::Malformed`] in the query: `unknown_parameter`, `missing_parameter`,
 /// `invalid_parameter`.
 pub fn query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    utf8_pairs(query)?;
     let de = serde_urlencoded::Deserializer::new(form_urlencoded_parse(query));
     serde_path_to_error::deserialize::<_, T>(de).map_err(|e| {
         let reason = e.inner().to_string();
@@ -318,6 +319,59 @@ pub fn query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
             .field(field)
             .into()
     })
+}
+
+/// Refuses a query string with a name or a value that is not UTF-8 once percent-decoded
+/// (`?q=%FF`): the query parser would read it with U+FFFD in place of the bytes, and
+/// answer a question nobody asked (a search for `\u{FFFD}`), as path parameters already
+/// refuse such a value.
+///
+/// # Errors
+/// [`ApiError::Malformed`] in the query: `invalid_parameter`, naming the parameter.
+fn utf8_pairs(query: &str) -> Result<(), ApiError> {
+    fn decoded(part: &str) -> Vec<u8> {
+        let bytes = part.as_bytes();
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut i = 0;
+        while let Some(&b) = bytes.get(i) {
+            let hex = |j: usize| bytes.get(j).and_then(|c| char::from(*c).to_digit(16));
+            match (b, hex(i + 1), hex(i + 2)) {
+                (b'%', Some(h), Some(l)) => {
+                    out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
+                    i += 3;
+                }
+                (b'+', _, _) => {
+                    out.push(b' ');
+                    i += 1;
+                }
+                _ => {
+                    out.push(b);
+                    i += 1;
+                }
+            }
+        }
+        out
+    }
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let name_bytes = decoded(name);
+        if std::str::from_utf8(&name_bytes).is_ok() && std::str::from_utf8(&decoded(value)).is_ok()
+        {
+            continue;
+        }
+        let shown: String = String::from_utf8_lossy(&name_bytes)
+            .chars()
+            .take(64)
+            .collect();
+        return Err(Malformed::new(
+            RequestPart::Query,
+            "invalid_parameter",
+            format!("`{}`: not UTF-8 once percent-decoded", quoted(&shown)),
+        )
+        .field(Some(shown))
+        .into());
+    }
+    Ok(())
 }
 
 /// The pairs of a query string (`serde_urlencoded`'s own parser).
@@ -923,6 +977,17 @@ mod tests {
             ("unknown_parameter", Some("nope"))
         );
         assert!(query::<Q>("limit=3").is_ok());
+        // A name or a value that is not UTF-8 once decoded is refused naming the
+        // parameter, never read with U+FFFD in its place.
+        for q in ["limit=%FF", "limit=3&nope%FF=1", "limit=%C3"] {
+            let m = malformed(query::<Q>(q).unwrap_err());
+            assert_eq!(m.code, "invalid_parameter", "{q}");
+            assert!(m.message.contains("not UTF-8"), "{q}: {}", m.message);
+        }
+        let m = malformed(query::<Q>("limit=%FF").unwrap_err());
+        assert_eq!(m.field.as_deref(), Some("limit"));
+        // Percent-encoded UTF-8 and a `%` that starts no escape are text as before.
+        assert_eq!(utf8_pairs("q=caf%C3%A9&r=100%&s=a+b").ok(), Some(()));
     }
 
     #[test]
