@@ -1228,7 +1228,7 @@ fn is_url(value: &str) -> bool {
             && p.bytes().all(|b| b.is_ascii_digit())
             && p.parse::<u32>().is_ok_and(|n| (1..=65_535).contains(&n))
     });
-    port_ok && crate::checks::email::is_url_host(&host.to_lowercase())
+    port_ok && crate::checks::email::is_url_host(host)
 }
 
 /// `pattern`: the stored value matches it, else `InvalidFormat` (named by `format`, or by
