@@ -273,6 +273,13 @@ test("signing out after the server ended the session opens the sign-in dialog", 
   await page.evaluate(() => fetch("/api/v1/session?everywhere=true", { method: "DELETE", headers: { "x-warden-csrf": "1" } }));
   await page.click("#btn-signout");
   await page.locator("#dlg-signin[open]").waitFor();
+  // Signed out, the console shows nothing of the directory: no row, no statistics, no
+  // login left in the form, nothing to create.
+  assert.equal(await page.locator("#users tbody tr").count(), 0);
+  assert.equal(await page.locator("[data-stat=total] b").textContent(), "0");
+  assert.equal(await page.inputValue("#si-login"), "");
+  assert.equal(await page.locator("#btn-new").isHidden(), true);
+  assert.equal(await page.locator("#btn-import").isHidden(), true);
   assert.equal(errors.length, 0, errors.join("\n"));
 });
 

@@ -195,7 +195,8 @@ function renderAll() {
   // On a server, what the signed-in user may create: the kernel's scope of the policy's
   // create action (nobody: no New user, no Import, which the server would refuse).
   const createAction = state.doc.access?.createAction;
-  let mayCreate = true;
+  // Signed out on a server: nothing may be created (the server would refuse it).
+  let mayCreate = !onServer() || Boolean(store.session());
   if (onServer() && createAction && store.session()) {
     try {
       mayCreate = state.warden.scope({ actor: store.currentActor(), action: createAction, now: now() }).filter?.kind !== "none";
@@ -997,8 +998,20 @@ $("#signin-form").addEventListener("submit", async (e) => {
     $("#si-error").textContent = err.status === 401 && err.body?.error === "unauthenticated" ? t("signInRefused") : err.message;
   }
 });
+// What a signed-out console shows of the directory: nothing. The next person at a shared
+// computer sees no list, no statistics, no open record and no login typed in the form.
+function forgetDirectory() {
+  state.users = [];
+  state.orgs = [];
+  for (const d of document.querySelectorAll("dialog[open]")) d.close();
+  $("#si-login").value = "";
+  $("#si-password").value = "";
+  if (state.doc && state.warden) renderAll();
+}
+
 $("#btn-signout").addEventListener("click", async () => {
   try { await store.signOut(); } catch (e) { console.warn(e); }
+  forgetDirectory();
   renderWho(); signInTo(state.preset);
 });
 
@@ -1038,6 +1051,7 @@ $("#np-signout").addEventListener("click", async () => {
   $("#np-password").value = "";
   $("#dlg-newpw").close();
   await store.signOut();
+  forgetDirectory();
   renderWho();
   signInTo(state.preset);
 });
