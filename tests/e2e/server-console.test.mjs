@@ -939,3 +939,24 @@ test("a deletion the server refuses for a fact only the caller knows asks for it
   }
   assert.equal(errors.length, 0, errors.join("\n"));
 });
+
+test("on a phone-sized screen the page does not scroll sideways: the list scrolls in its own box, and forms are one column", async () => {
+  await signIn("hr-platform", "hugo.renard@company.com");
+  await page.setViewportSize({ width: 375, height: 740 });
+  try {
+    const widths = await page.evaluate(() => ({
+      page: document.documentElement.scrollWidth,
+      view: document.documentElement.clientWidth,
+      wrap: document.querySelector(".table-wrap").clientWidth,
+      table: document.querySelector("#users").scrollWidth,
+    }));
+    assert.ok(widths.page <= widths.view, JSON.stringify(widths));
+    assert.ok(widths.wrap <= widths.view, JSON.stringify(widths));
+    // The list itself may be wider: it scrolls within its box.
+    const columns = await page.evaluate(() => getComputedStyle(document.querySelector(".grid")).gridTemplateColumns.split(" ").length);
+    assert.equal(columns, 1);
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 860 });
+  }
+  assert.equal(errors.length, 0, errors.join("\n"));
+});
