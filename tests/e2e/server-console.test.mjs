@@ -278,6 +278,9 @@ test("signing out after the server ended the session opens the sign-in dialog", 
   assert.equal(await page.locator("#users tbody tr").count(), 0);
   assert.equal(await page.locator("[data-stat=total] b").textContent(), "0");
   assert.equal(await page.inputValue("#si-login"), "");
+  // The dialog says which tenant it signs in to, and lets it be changed.
+  assert.equal(await page.locator("#si-tenant").isVisible(), true);
+  assert.notEqual(await page.inputValue("#si-tenant"), "");
   assert.equal(await page.locator("#btn-new").isHidden(), true);
   assert.equal(await page.locator("#btn-import").isHidden(), true);
   assert.equal(errors.length, 0, errors.join("\n"));

@@ -4,7 +4,7 @@ export const STRINGS = {
     // Page title, accessible names, the import's file button, the list's roles.
     title: "Warden — user administration", statistics: "Statistics", searchLabel: "Search", role: "Role", view: "View",
     chooseFile: "Choose a file…", noFileChosen: "No file chosen", superAdmin: "Super admin",
-    signInRefused: "Wrong login or password.",
+    signInRefused: "Wrong login or password.", tenant: "Tenant",
     viewList: "List", viewTree: "Manager tree", viewN1: "My N-1", details: "Details", detailsTitle: "User details",
     hiddenFields: (n) => `${n} field(s) not shown: the policy does not let you see them.`, noManager: "No manager",
     taken: "Already in the directory", created: "Created", refused: "Refused", serverVerdict: "the server's verdict",
@@ -51,7 +51,7 @@ export const STRINGS = {
   fr: {
     title: "Warden — administration des utilisateurs", statistics: "Statistiques", searchLabel: "Rechercher", role: "Rôle", view: "Affichage",
     chooseFile: "Choisir un fichier…", noFileChosen: "Aucun fichier choisi", superAdmin: "Super administrateur",
-    signInRefused: "Identifiant ou mot de passe incorrect.",
+    signInRefused: "Identifiant ou mot de passe incorrect.", tenant: "Espace (tenant)",
     viewList: "Liste", viewTree: "Arbre hiérarchique", viewN1: "Mon N-1", details: "Détails", detailsTitle: "Fiche utilisateur",
     hiddenFields: (n) => `${n} champ(s) non affiché(s) : la politique ne vous permet pas de les voir.`, noManager: "Sans responsable",
     taken: "Déjà dans l'annuaire", created: "Créé", refused: "Refusé", serverVerdict: "le verdict du serveur",
