@@ -2014,9 +2014,14 @@ async fn malformed_requests_are_typed_errors(env: &Env) {
         .await,
         "body",
         "unknown_group",
-        None,
+        Some("groups"),
     );
-    assert!(v["message"].as_str().unwrap().contains("nope"), "{v}");
+    // Said in the API's words: not at the kernel request's path (`change.add`).
+    let message = v["message"].as_str().unwrap();
+    assert_eq!(
+        message, "`nope` is not a group the tenant's policy declares",
+        "{v}"
+    );
 
     // A key given twice, at any depth: which value counts is up to each reader, so none
     // is read, and nothing is written.
