@@ -2182,14 +2182,15 @@ pub async fn update(
         &after.groups,
         lang,
     )?;
-    // What the edit's fields do to the roles the user holds (a dynamic group whose rule it
-    // now meets or no longer meets, the policy's role field) is a grant or a withdrawal
-    // as a direct one is: judged as one (who may grant the roles, the policy's forbidden
-    // combinations, its minimum of active roles), on the user with the edit's roles and
-    // groups and its fields as they were.
+    // What the edit's fields and groups do to the roles the user holds (a manual group
+    // joined or left, a dynamic group whose rule it now meets or no longer meets, the
+    // policy's role field) is a grant or a withdrawal as a direct one is: judged as one (who
+    // may grant the roles, the policy's forbidden combinations, its minimum of active
+    // roles), on the user with the edit's direct roles and its fields and groups as they
+    // were. Both together: a role a manual group joined gives and a dynamic group the edit
+    // moves it into gives too is held after and not before, whichever is looked at first.
     let mut unedited = before.account();
     unedited.roles.clone_from(&after.roles);
-    unedited.groups.clone_from(&after.groups);
     if let Some(acc) = tenant.policy.access()
         && let Some(derived) = access::role_change_between(acc, &unedited, &after.account())?
     {
@@ -2455,8 +2456,8 @@ pub struct StatusBody {
     /// Why.
     #[serde(default)]
     pub reason: Option<String>,
-    /// End of a temporary status (RFC 3339), as the bulk route's status item takes it;
-    /// at most one of `until`, `durationDays` and `durationMinutes`.
+    /// End of a temporary status (RFC 3339), as the kernel's transition takes it; at most
+    /// one of `until`, `durationDays` and `durationMinutes`.
     #[serde(default)]
     pub until: Option<warden_core::Timestamp>,
     /// Duration of a temporary status, in days.

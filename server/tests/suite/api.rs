@@ -2550,6 +2550,7 @@ async fn an_edit_that_gives_roles_through_a_dynamic_group_is_judged_as_a_grant(e
     let recruiter = json!({"label": {"en": "Recruiter"}, "permissions": [
         {"allow": "users.*", "scope": "organization"},
         {"allow": "roles.*", "scope": "organization"},
+        {"allow": "groups.*", "scope": "organization"},
     ]});
     env.edit_policy(HR, |d| {
         d["access"]["roles"]["recruiter"] = recruiter;
@@ -2597,6 +2598,16 @@ async fn an_edit_that_gives_roles_through_a_dynamic_group_is_judged_as_a_grant(e
     .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     assert_eq!(v["deny"]["code"], "administrator_only", "{v}");
+    // ...nor by joining the manual group that gives it in the same edit as the dynamic
+    // one: each alone would look like a role already held through the other.
+    let (s, v, _) = patch(
+        &as_sophie,
+        &sophie.id,
+        json!({"jobTitle": "Chief Administration Officer", "groups": ["hr-admins"]}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "administrator_only", "{v}");
     let (_, v, _) = env
         .call(
             Method::GET,
@@ -2606,6 +2617,7 @@ async fn an_edit_that_gives_roles_through_a_dynamic_group_is_judged_as_a_grant(e
         )
         .await;
     assert_ne!(v["user"]["jobTitle"], "Chief Administration Officer", "{v}");
+    assert_eq!(v["user"]["groups"], json!([]), "{v}");
 
     // A forbidden combination (hrViewer with hrAdmin): Paul given hrAdmin directly, then
     // moved into the HR department, whose group gives hrViewer.
