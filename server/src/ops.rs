@@ -359,18 +359,29 @@ pub async fn typed_limits(req: Request, next: Next) -> Response {
         .into_response();
     }
     // A body sent to a management operation that takes none (`DELETE /users/{id}` with
-    // `{"mode": "anonymize"}`) would be ignored: refused, as an unknown parameter is.
+    // `{"mode": "anonymize"}`) would be ignored: refused, as an unknown parameter is. A body
+    // whose length is not told (chunked) is read to see whether it has any byte: an empty
+    // one is no body (some clients send every PUT chunked).
+    let mut req = req;
     if let Some(route) = &route
         && route.starts_with("/api/v1/")
         && crate::openapi::takes_body(asked, route) == Some(false)
-        && has_body(req.body())
+        && may_have_body(req.body())
     {
-        return ApiError::from(crate::error::Malformed::new(
-            crate::error::RequestPart::Body,
-            "unexpected_body",
-            "this operation takes no body: send none",
-        ))
-        .into_response();
+        let (parts, body) = req.into_parts();
+        match axum::body::to_bytes(body, UNEXPECTED_BODY_READ).await {
+            Ok(bytes) if bytes.is_empty() => {
+                req = Request::from_parts(parts, axum::body::Body::empty());
+            }
+            _ => {
+                return ApiError::from(crate::error::Malformed::new(
+                    crate::error::RequestPart::Body,
+                    "unexpected_body",
+                    "this operation takes no body: send none",
+                ))
+                .into_response();
+            }
+        }
     }
     let resp = next.run(req).await;
     let json = resp
@@ -524,7 +535,11 @@ fn method_label(method: &Method) -> &'static str {
 
 /// Whether a request may carry a body: its body's size hint is not exactly zero (a
 /// `Content-Length` above zero, or a chunked body, whose length is not told).
-fn has_body(body: &axum::body::Body) -> bool {
+fn may_have_body(body: &axum::body::Body) -> bool {
     use axum::body::HttpBody as _;
     body.size_hint().exact() != Some(0)
 }
+
+/// The most of a body [`typed_limits`] reads to find whether an operation that takes none
+/// was sent one: any byte is enough to refuse it.
+const UNEXPECTED_BODY_READ: usize = 64 << 10;

@@ -2135,6 +2135,23 @@ async fn malformed_requests_are_typed_errors(env: &Env) {
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["user"]["groups"], json!([]), "{v}");
+    // A body whose length is not told (chunked) is read: an empty one is no body, one with
+    // a byte is refused all the same.
+    for (chunk, status) in [("", StatusCode::OK), ("{}", StatusCode::BAD_REQUEST)] {
+        let req = axum::http::Request::builder()
+            .method(Method::GET)
+            .uri(format!("/api/v1/users/{}", sophie.id))
+            .header("authorization", format!("Bearer {key}"))
+            .header("x-warden-act-as", hr.id.as_str())
+            .body(axum::body::Body::new(Chunked(Some(
+                axum::body::Bytes::from(chunk),
+            ))))
+            .unwrap();
+        let resp = tower::ServiceExt::oneshot(env.router.clone(), req)
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), status, "{chunk:?}");
+    }
 
     // A query parameter of the wrong type, an unknown one.
     let v = malformed(
@@ -2380,6 +2397,21 @@ async fn bulk_and_imports_are_not_cut_by_the_request_timeout() {
         assert_eq!(resp.status(), StatusCode::REQUEST_TIMEOUT, "{path}");
     }
     env.cleanup().await;
+}
+
+/// A request body sent as one chunk, its length not told.
+struct Chunked(Option<axum::body::Bytes>);
+
+impl http_body::Body for Chunked {
+    type Data = axum::body::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        std::task::Poll::Ready(self.0.take().map(|b| Ok(http_body::Frame::data(b))))
+    }
 }
 
 /// A request body that never sends anything.
