@@ -31,9 +31,14 @@ use crate::policy::{CompiledField, FieldType, Policy, UnknownFields, type_name};
 const WS: &str =
     r"\t-\r\u{20}\u{85}\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}";
 
-/// Characters `prohibited_characters` refuses in every text (controls, invisible
-/// formatting), as a class body.
-const CONTROL: &str = r"\u{0}-\u{1f}\u{7f}-\u{9f}\u{ad}\u{200b}-\u{200f}\u{202a}-\u{202e}\u{2060}-\u{2064}\u{2066}-\u{2069}\u{feff}";
+/// Characters `prohibited_characters` refuses in every text (controls, and the invisible
+/// formatting of [`crate::checks::text::INVISIBLE_FORMAT`]), as a class body.
+fn control_class() -> String {
+    format!(
+        r"\u{{0}}-\u{{1f}}\u{{7f}}-\u{{9f}}{}",
+        crate::checks::text::invisible_format_class()
+    )
+}
 
 /// Markup characters refused in names, as a class body.
 const MARKUP: &str = r"\u{3c}\u{3e}\u{26}\u{22}\u{5c}\u{7b}\u{7d}";
@@ -195,7 +200,7 @@ fn field_schema(policy: &Policy, field: &CompiledField, lang: Lang) -> (Value, b
     let texty = !matches!(spec.kind, FieldType::Boolean | FieldType::Password);
     if texty {
         // Prohibited characters and lengths, on the value as Warden sees it (trimmed).
-        let mut bad = String::from(CONTROL);
+        let mut bad = control_class();
         if spec.kind == FieldType::Name {
             bad.push_str(MARKUP);
         }
@@ -209,7 +214,7 @@ fn field_schema(policy: &Policy, field: &CompiledField, lang: Lang) -> (Value, b
             (true, None) => format!("[^{bad}]{{{},}}", min.max(1)),
             // Case mapping and folded spaces change lengths and remove white space
             // controls: only what stays true of the value as entered.
-            (false, _) => format!("[^{CONTROL_NOT_WS}]+"),
+            (false, _) => format!("[^{}]+", control_not_ws_class()),
         };
         // A value past the hard bound is too long before anything else (on the value as
         // given, trimmed or not).
@@ -279,8 +284,14 @@ fn field_schema(policy: &Policy, field: &CompiledField, lang: Lang) -> (Value, b
     (Value::Object(s), required)
 }
 
-/// Controls that are not white space (a folded run of white space stores as one space).
-const CONTROL_NOT_WS: &str = r"\u{0}-\u{8}\u{e}-\u{1f}\u{7f}-\u{84}\u{86}-\u{9f}\u{ad}\u{200b}-\u{200f}\u{202a}-\u{202e}\u{2060}-\u{2064}\u{2066}-\u{2069}\u{feff}";
+/// Controls that are not white space (a folded run of white space stores as one space),
+/// and the invisible formatting, as a class body.
+fn control_not_ws_class() -> String {
+    format!(
+        r"\u{{0}}-\u{{8}}\u{{e}}-\u{{1f}}\u{{7f}}-\u{{84}}\u{{86}}-\u{{9f}}{}",
+        crate::checks::text::invisible_format_class()
+    )
+}
 
 /// `value` matched with ASCII letters in either case (as `eq_ignore_ascii_case`), every
 /// other character literally.
@@ -659,6 +670,26 @@ pub fn password_rules(policy: &Policy) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The forms' character classes are the kernel's rule, character for character: the
+    /// class text (which `regex` reads as JavaScript does, `\u{..}` and ranges) matches
+    /// exactly the characters `prohibited_characters` refuses in every text.
+    #[test]
+    #[allow(clippy::unwrap_used, reason = "a test: a class that does not compile fails it")]
+    fn the_control_classes_are_the_kernels_characters() {
+        let every = regex::Regex::new(&format!("^[{}]$", control_class())).unwrap();
+        let not_ws = regex::Regex::new(&format!("^[{}]$", control_not_ws_class())).unwrap();
+        for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
+            let refused = c.is_control() || crate::checks::text::is_invisible_format(c);
+            let text = c.to_string();
+            assert_eq!(every.is_match(&text), refused, "{c:?}");
+            assert_eq!(
+                not_ws.is_match(&text),
+                refused && !c.is_whitespace(),
+                "{c:?}"
+            );
+        }
+    }
 
     #[test]
     fn the_safe_subset_translates_and_the_rest_is_refused() {

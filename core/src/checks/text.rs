@@ -2,22 +2,59 @@
 
 use std::borrow::Cow;
 
-/// Characters that are invisible or reorder text: refused in every text field because they
-/// let two different values look the same, or a blank one look filled: bidi marks and
-/// overrides (U+061C, U+200E-F, U+202A-E, U+2066-9), zero-width and joining characters
-/// (U+200B-D, U+2060-4, U+034F, U+FEFF), the soft hyphen, fillers that render as nothing
-/// (Hangul U+115F, U+1160, U+3164, U+FFA0; Braille blank U+2800; Khmer U+17B4-5;
-/// Mongolian U+180B-F), deprecated format controls (U+206A-F), interlinear annotation
+/// Characters that are invisible or reorder text, as ranges: refused in every text field
+/// because they let two different values look the same, or a blank one look filled: the
+/// soft hyphen, the combining grapheme joiner (U+034F), the Arabic letter mark (U+061C),
+/// Hangul fillers (U+115F, U+1160, U+3164, U+FFA0), Khmer inherent vowels (U+17B4-5),
+/// zero-width characters and marks (U+200B-F), bidi embeddings and overrides (U+202A-E),
+/// invisible operators (U+2060-4), bidi isolates and deprecated format controls
+/// (U+2066-F), the Braille blank (U+2800), the byte order mark, interlinear annotation
 /// (U+FFF9-B), musical format controls (U+1D173-A) and tag characters (U+E0000-7F, which
-/// can carry hidden text). Emoji variation selectors (U+FE00-F) are not among them: they
-/// change how a visible character is drawn, not whether one is there.
+/// can carry hidden text; the subdivision flags they spell, England's among them, are
+/// refused with them). Not among them: emoji variation selectors (U+FE00-F) and
+/// Mongolian ones (U+180B-F), which change how a visible character is drawn and which
+/// Mongolian script needs. One table, read by [`is_invisible_format`] and by the forms
+/// build's character classes (`crate::forms`).
+pub(crate) const INVISIBLE_FORMAT: [(char, char); 16] = [
+    ('\u{00AD}', '\u{00AD}'),
+    ('\u{034F}', '\u{034F}'),
+    ('\u{061C}', '\u{061C}'),
+    ('\u{115F}', '\u{1160}'),
+    ('\u{17B4}', '\u{17B5}'),
+    ('\u{200B}', '\u{200F}'),
+    ('\u{202A}', '\u{202E}'),
+    ('\u{2060}', '\u{2064}'),
+    ('\u{2066}', '\u{206F}'),
+    ('\u{2800}', '\u{2800}'),
+    ('\u{3164}', '\u{3164}'),
+    ('\u{FEFF}', '\u{FEFF}'),
+    ('\u{FFA0}', '\u{FFA0}'),
+    ('\u{FFF9}', '\u{FFFB}'),
+    ('\u{1D173}', '\u{1D17A}'),
+    ('\u{E0000}', '\u{E007F}'),
+];
+
+/// Whether `c` is one of [`INVISIBLE_FORMAT`].
 pub(crate) fn is_invisible_format(c: char) -> bool {
-    matches!(c,
-        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
-        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
-        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{2800}' | '\u{3164}'
-        | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF9}'..='\u{FFFB}' | '\u{1D173}'..='\u{1D17A}'
-        | '\u{E0000}'..='\u{E007F}')
+    c >= '\u{00AD}' && INVISIBLE_FORMAT.iter().any(|&(a, b)| (a..=b).contains(&c))
+}
+
+/// [`INVISIBLE_FORMAT`] as the body of a JavaScript `RegExp` character class (`u` or `v`
+/// flag): `\u{ad}\u{34f}...\u{e0000}-\u{e007f}`.
+pub(crate) fn invisible_format_class() -> String {
+    let mut out = String::new();
+    for (a, b) in INVISIBLE_FORMAT {
+        if a == b {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(a)));
+        } else {
+            out.push_str(&format!(
+                "\\u{{{:x}}}-\\u{{{:x}}}",
+                u32::from(a),
+                u32::from(b)
+            ));
+        }
+    }
+    out
 }
 
 /// Markup characters refused in names.
