@@ -675,7 +675,10 @@ mod tests {
     /// class text (which `regex` reads as JavaScript does, `\u{..}` and ranges) matches
     /// exactly the characters `prohibited_characters` refuses in every text.
     #[test]
-    #[allow(clippy::unwrap_used, reason = "a test: a class that does not compile fails it")]
+    #[allow(
+        clippy::unwrap_used,
+        reason = "a test: a class that does not compile fails it"
+    )]
     fn the_control_classes_are_the_kernels_characters() {
         let every = regex::Regex::new(&format!("^[{}]$", control_class())).unwrap();
         let not_ws = regex::Regex::new(&format!("^[{}]$", control_not_ws_class())).unwrap();

@@ -438,8 +438,13 @@ pub(crate) fn condition_holds_by<'v>(
     if let Some(values) = &c.one_of {
         let matches = match v {
             // A blank value is an absent one, as `required` and `present` read it: a
-            // `sendActivationEmail` of `""` is no more a `true` than a missing one is.
-            _ if is_blank(v) => values.contains(&Value::Null),
+            // `sendActivationEmail` of `""` is no more a `true` than a missing one is. A
+            // list naming `null` or a blank text takes it.
+            _ if is_blank(v) => values.iter().any(|x| match x {
+                Value::Null => true,
+                Value::String(s) => text::trim(s).is_empty(),
+                _ => false,
+            }),
             Some(Raw::Str(s)) => {
                 let s = s.trim();
                 values

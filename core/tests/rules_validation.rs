@@ -515,6 +515,8 @@ fn r001_01_required_fields_and_department_derived() {
         "https://[2001:db8::1]:443/a",
         "https://192.168.0.1/a",
         "https://café.example/x",
+        "https://हिन्दी.example/",
+        "https://example.com./a",
     ] {
         let d = create("001", set(sophie(), "avatar", json!(good)));
         assert!(d.valid, "{good}: {:#?}", d.violations);
@@ -530,6 +532,8 @@ fn r001_01_required_fields_and_department_derived() {
         "https:///path",
         "https://[zz]/",
         "https://exa_mple.com/",
+        "https://999.999.999.999/",
+        "https://1.2.3/",
     ] {
         let d = create("001", set(sophie(), "avatar", json!(bad)));
         assert_eq!(
@@ -1124,4 +1128,39 @@ fn names_that_look_blank_or_carry_hidden_text_are_refused() {
         "{:#?}",
         d.violations
     );
+}
+
+/// A condition's `in` list reads a blank value as an absent one: it matches a list naming
+/// `null`, or naming a blank text (a policy written for forms that send `""`), and no
+/// other value.
+#[test]
+fn a_blank_value_meets_a_condition_naming_null_or_a_blank_text() {
+    for listed in [json!(null), json!(""), json!(" ")] {
+        let policy = Policy::from_value(json!({
+            "warden": 1, "name": "blank",
+            "fields": {
+                "code": {"type": "text", "requiredWhen": {"field": "kind", "in": [listed]}},
+                "kind": {"type": "text"},
+            }
+        }))
+        .unwrap();
+        let facts = ValidationFacts::default();
+        let ctx = ValidationContext {
+            mode: Mode::Create,
+            today: today(),
+            lang: Lang::En,
+            facts: &facts,
+            mfa: false,
+        };
+        for kind in [json!(null), json!(""), json!("   ")] {
+            let d = validate_user(&policy, &record(json!({"kind": kind})), &ctx);
+            assert_eq!(
+                summary(&d),
+                errors(&[(Code::Required, "code")]),
+                "{listed} / {kind}"
+            );
+        }
+        let d = validate_user(&policy, &record(json!({"kind": "x"})), &ctx);
+        assert!(d.valid, "{listed}: {:#?}", d.violations);
+    }
 }

@@ -329,37 +329,18 @@ pub fn query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
 /// # Errors
 /// [`ApiError::Malformed`] in the query: `invalid_parameter`, naming the parameter.
 fn utf8_pairs(query: &str) -> Result<(), ApiError> {
-    fn decoded(part: &str) -> Vec<u8> {
-        let bytes = part.as_bytes();
-        let mut out = Vec::with_capacity(bytes.len());
-        let mut i = 0;
-        while let Some(&b) = bytes.get(i) {
-            let hex = |j: usize| bytes.get(j).and_then(|c| char::from(*c).to_digit(16));
-            match (b, hex(i + 1), hex(i + 2)) {
-                (b'%', Some(h), Some(l)) => {
-                    out.push(u8::try_from(h * 16 + l).unwrap_or(b'?'));
-                    i += 3;
-                }
-                (b'+', _, _) => {
-                    out.push(b' ');
-                    i += 1;
-                }
-                _ => {
-                    out.push(b);
-                    i += 1;
-                }
-            }
-        }
-        out
-    }
+    let utf8 = |part: &str| {
+        percent_encoding::percent_decode_str(part)
+            .decode_utf8()
+            .is_ok()
+    };
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let name_bytes = decoded(name);
-        if std::str::from_utf8(&name_bytes).is_ok() && std::str::from_utf8(&decoded(value)).is_ok()
-        {
+        if utf8(name) && utf8(value) {
             continue;
         }
-        let shown: String = String::from_utf8_lossy(&name_bytes)
+        let shown: String = percent_encoding::percent_decode_str(name)
+            .decode_utf8_lossy()
             .chars()
             .take(64)
             .collect();

@@ -309,11 +309,11 @@ fn normalise_ascii_domain(domain: &str) -> Result<Cow<'_, str>, Issue> {
     }
 }
 
-/// Whether `host` (a URL's, without its port) is a host name whose labels an e-mail
-/// domain's would pass ([`check_ascii_label`]: letters, digits and hyphens, no hyphen at
-/// either end, at most 63 bytes; a label with letters outside ASCII, an IDN's, the same
-/// with any letters), an IPv4 address among them; or an IPv6 literal in brackets. One
-/// label is enough (`intranet`): a URL's host need not be a public domain.
+/// Whether `host` (a URL's, without its port) is a host name each of whose labels an
+/// e-mail domain's would pass ([`normalise_label`], internationalised labels allowed; one
+/// trailing dot, the root, allowed), an IPv4 address (four numbers of at most 255: a name
+/// whose last label is a number is one), or an IPv6 literal in brackets. One label is
+/// enough (`intranet`): a URL's host need not be a public domain.
 pub(crate) fn is_url_host(host: &str) -> bool {
     if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
         return inner.contains(':')
@@ -321,16 +321,19 @@ pub(crate) fn is_url_host(host: &str) -> bool {
                 .bytes()
                 .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.');
     }
-    !host.is_empty()
-        && host.split('.').all(|label| {
-            if label.is_ascii() {
-                check_ascii_label(label).is_ok()
-            } else {
-                label.chars().all(|c| c.is_alphanumeric() || c == '-')
-                    && check_hyphens(label, label).is_ok()
-                    && label.len() <= MAX_LABEL_LEN * 4
-            }
-        })
+    let host = host.strip_suffix('.').unwrap_or(host);
+    let labels: Vec<&str> = host.split('.').collect();
+    if labels
+        .last()
+        .is_some_and(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return labels.len() == 4
+            && labels
+                .iter()
+                .all(|l| (1..=3).contains(&l.len()) && l.parse::<u8>().is_ok());
+    }
+    let idn = EmailOptions { allow_idn: true };
+    !host.is_empty() && labels.iter().all(|l| normalise_label(l, idn).is_ok())
 }
 
 /// The checks of [`normalise_label`] for an ASCII label.

@@ -138,16 +138,24 @@ struct Scanned {
     plus: bool,
     /// The digit range `start..end` of the parenthesised group, if any.
     group: Option<(usize, usize)>,
+    /// Where the first two runs of digits end (as a count of digits before the separator
+    /// or parenthesis that ends each): the country code as written is the run holding the
+    /// first digit after the international prefix (`+44 (0)20 ...`, `00 33 (0)6 ...`),
+    /// one of the first two.
+    run_ends: [Option<usize>; 2],
 }
 
 impl Scanned {
     /// The digits of an international number after its `prefix` leading digits (the `00`,
     /// if any), without a `(0)` trunk group. A `(0)` is the trunk prefix only right after
-    /// the country code (1 to 3 digits): anywhere else it is a digit of the number, kept
-    /// (`+33 6 12 (0)3 45 67 8` is `+336120345678`, never `+33612345678`, another line).
+    /// the country code as written (the first run of digits, 1 to 3 of them after the
+    /// prefix): anywhere else it is a digit of the number, kept (`+33 6 12 (0)3 45 67 8` is
+    /// `+336120345678`, never `+33612345678`, another line; `+7 12 (0)3...` keeps it too).
     fn international_digits(&self, prefix: usize) -> String {
         let mut digits = self.digits.clone();
+        let country_code_end = self.run_ends.iter().flatten().find(|&&e| e > prefix);
         if let Some((start, end)) = self.group
+            && country_code_end == Some(&start)
             && (prefix + 1..=prefix + 3).contains(&start)
             && self.digits.get(start..end) == Some("0")
         {
@@ -185,7 +193,19 @@ fn scan(input: &str) -> Result<Scanned, Issue> {
     let mut plus = false;
     let mut open: Option<usize> = None;
     let mut group: Option<(usize, usize)> = None;
+    let mut run_ends: [Option<usize>; 2] = [None; 2];
+    let note_end = |ends: &mut [Option<usize>; 2], at: usize| {
+        if at > 0
+            && !ends.contains(&Some(at))
+            && let Some(slot) = ends.iter_mut().find(|e| e.is_none())
+        {
+            *slot = Some(at);
+        }
+    };
     for (i, c) in input.chars().enumerate() {
+        if !c.is_ascii_digit() {
+            note_end(&mut run_ends, digits.len());
+        }
         match c {
             '0'..='9' => digits.push(c),
             '+' if i == 0 => plus = true,
@@ -203,7 +223,9 @@ fn scan(input: &str) -> Result<Scanned, Issue> {
     if open.is_some() {
         return Err(invalid("unbalanced parentheses"));
     }
+    note_end(&mut run_ends, digits.len());
     Ok(Scanned {
+        run_ends,
         digits,
         plus,
         group,
@@ -334,7 +356,9 @@ mod tests {
             ("+33 6 12 (0)3 45 67 8", "+336120345678"),
             ("+1 202 (0)555 0143", "+120205550143"),
             ("+3536 (0)12 345 67", "+353601234567"),
+            ("+7 12 (0)3 456 78 90", "+7120345678 90"),
         ] {
+            let e164 = e164.replace(' ', "");
             assert_eq!(parse_phone(input, &none()).unwrap(), e164, "{input}");
         }
     }
