@@ -1102,6 +1102,35 @@ fn index_columns(u: &mut UserRow) {
         .unwrap_or(false);
 }
 
+/// The status a new account starts in: the one its record names, or the policy's initial
+/// one (the lifecycle's, `active` without one). Another than the initial one only for a
+/// super administrator or root, as a create, an import row and a bulk import item all take
+/// it.
+///
+/// # Errors
+/// A status that is not a string; another status than the initial one asked by an actor
+/// who may not set it.
+fn new_status(
+    tenant: &Tenant,
+    actor: &UserRow,
+    record: &Map<String, Value>,
+) -> Result<String, ApiError> {
+    let initial = match tenant.policy.lifecycle() {
+        Some(_) => lifecycle::initial_status(&tenant.policy)
+            .map_err(lifecycle_bad)?
+            .to_owned(),
+        None => "active".to_owned(),
+    };
+    let status = status_in(record)?.unwrap_or_else(|| initial.clone());
+    if status != initial && !is_privileged(actor) {
+        return Err(ApiError::invalid_field(
+            "status",
+            format!("a new account starts as `{initial}`; change its status with a transition"),
+        ));
+    }
+    Ok(status)
+}
+
 /// A new user row from a normalised record (bulk imports): the indexed columns filled, the
 /// status the record names or the policy's initial one (another status only for a super
 /// administrator, as in [`create`]), password fields left out of the document.
@@ -1114,19 +1143,7 @@ pub(crate) fn new_row(
     id: &str,
     mut document: Map<String, Value>,
 ) -> Result<UserRow, ApiError> {
-    let initial = match tenant.policy.lifecycle() {
-        Some(_) => lifecycle::initial_status(&tenant.policy)
-            .map_err(lifecycle_bad)?
-            .to_owned(),
-        None => "active".to_owned(),
-    };
-    let status = status_in(&document)?.unwrap_or_else(|| initial.clone());
-    if status != initial && !is_privileged(actor) {
-        return Err(ApiError::invalid_field(
-            "status",
-            format!("a new account starts as `{initial}`; change its status with a transition"),
-        ));
-    }
+    let status = new_status(tenant, actor, &document)?;
     for f in password_fields(&tenant.policy) {
         document.remove(&f);
     }
@@ -1418,25 +1435,13 @@ pub(crate) fn new_account(
 ) -> Result<NewAccount, ApiError> {
     let b = split_body(body)?;
     let mut record = b.record;
-    let initial = match tenant.policy.lifecycle() {
-        Some(_) => lifecycle::initial_status(&tenant.policy)
-            .map_err(lifecycle_bad)?
-            .to_owned(),
-        None => "active".to_owned(),
-    };
     let has_status_field = tenant
         .policy
         .document()
         .fields
         .iter()
         .any(|(n, _)| n == "status");
-    let status = status_in(&record)?.unwrap_or_else(|| initial.clone());
-    if status != initial && !is_privileged(actor) {
-        return Err(ApiError::invalid_field(
-            "status",
-            format!("a new account starts as `{initial}`; change its status with a transition"),
-        ));
-    }
+    let status = new_status(tenant, actor, &record)?;
     if has_status_field {
         record.insert("status".into(), status.clone().into());
     }
