@@ -404,8 +404,8 @@ enum Verdict {
 
 /// An import's preview: the kernel's report of the file (`summary`, `status` and `rows`:
 /// each row's verdict on its own and against the file's other rows), its `records` as
-/// they would be stored (no password, no key the policy does not declare), and what the commit will do with each row as far as the directory can tell
-/// before writing:
+/// they would be stored (no password, no key the policy does not declare), and what the
+/// commit will do with each row as far as the directory can tell before writing:
 ///
 /// - `results`, one entry per row in file order, with its `verdict`: `invalid` (the
 ///   kernel refused it in the file; its entry as in the commit's report: `line`,
