@@ -149,6 +149,25 @@ impl Env {
             .expect("a new tenant")
     }
 
+    /// Puts the component `file` (of the built components, [`component`]) in `tenant`'s
+    /// plugin set as the plugin `name` with `config`, by the admin key `admin`; asserts
+    /// that the upload succeeded.
+    pub async fn put_plugin(&self, admin: &Auth, name: &str, file: &str, config: Value) {
+        use base64::Engine as _;
+        let (s, v, _) = self
+            .call(
+                Method::PUT,
+                &format!("/api/v1/plugins/{name}"),
+                admin,
+                Some(serde_json::json!({
+                    "component": base64::engine::general_purpose::STANDARD.encode(component(file)),
+                    "config": config,
+                })),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+
     /// A new API key.
     pub async fn key(&self, tenant: &str, role: &str) -> String {
         seed::create_key(&self.app, tenant, role, "test")
@@ -357,4 +376,25 @@ macro_rules! on_both {
             }
         }
     };
+}
+
+/// The built component `name` (`target/components`, or `WARDEN_COMPONENTS`, or the
+/// components of `CARGO_TARGET_DIR`): `scripts/build-components.sh` builds them.
+pub fn component(name: &str) -> Vec<u8> {
+    let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = match (
+        std::env::var_os("WARDEN_COMPONENTS"),
+        std::env::var_os("CARGO_TARGET_DIR"),
+    ) {
+        (Some(d), _) => std::path::PathBuf::from(d),
+        (None, Some(t)) => root.join(t).join("components"),
+        (None, None) => root.join("target/components"),
+    };
+    let path = dir.join(name);
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run scripts/build-components.sh first)",
+            path.display()
+        )
+    })
 }

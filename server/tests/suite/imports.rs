@@ -9,9 +9,7 @@
     clippy::indexing_slicing
 )]
 
-use std::path::PathBuf;
-
-use crate::common::{Auth, Env, Which, demo_user};
+use crate::common::{Auth, Env, Which, component, demo_user};
 use axum::http::{Method, StatusCode};
 use base64::Engine as _;
 use serde_json::{Value, json};
@@ -20,25 +18,6 @@ const HR: &str = "hr-platform";
 
 fn row(first: &str, email: &str, manager: &str) -> String {
     json!({"firstName": first, "lastName": "Blanc", "email": email, "jobTitle": "Software Engineer", "manager": manager, "status": "active", "organization": "company"}).to_string()
-}
-
-fn component(name: &str) -> Vec<u8> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let dir = match (
-        std::env::var_os("WARDEN_COMPONENTS"),
-        std::env::var_os("CARGO_TARGET_DIR"),
-    ) {
-        (Some(d), _) => PathBuf::from(d),
-        (None, Some(t)) => root.join(t).join("components"),
-        (None, None) => root.join("target/components"),
-    };
-    let path = dir.join(name);
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (run scripts/build-components.sh first)",
-            path.display()
-        )
-    })
 }
 
 /// Commits a JSON Lines import (200 asserted); the response.
@@ -284,22 +263,6 @@ async fn plugin_output_in_reports_is_bounded(env: &Env) {
 }
 on_both!(plugin_output_in_reports_is_bounded);
 
-/// Puts a plugin in the tenant's set (200 asserted).
-async fn put_plugin(env: &Env, admin: &Auth, name: &str, file: &str, config: Value) {
-    let (s, v, _) = env
-        .call(
-            Method::PUT,
-            &format!("/api/v1/plugins/{name}"),
-            admin,
-            Some(json!({
-                "component": base64::engine::general_purpose::STANDARD.encode(component(file)),
-                "config": config,
-            })),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-}
-
 /// A preview asks the tenant's plugins as each row's create asks them, in the create's
 /// order: a record a plugin refuses is `refused` with the plugin's violations and report,
 /// an account whose creation a plugin denies is `refused` with its deny, and each entry
@@ -312,8 +275,7 @@ async fn a_preview_asks_the_plugins_as_its_commit_does(env: &Env) {
         act_as: None,
     };
     let as_hr = Auth::key(&env.key(HR, "service").await, &hr.id);
-    put_plugin(
-        env,
+    env.put_plugin(
         &admin,
         "email-domain",
         "email_domain.wasm",
@@ -352,8 +314,7 @@ async fn a_preview_asks_the_plugins_as_its_commit_does(env: &Env) {
 
     // A plugin denying every creation: the record's plugin still speaks first, as in the
     // create; every other row is denied with the plugin's deny.
-    put_plugin(
-        env,
+    env.put_plugin(
         &admin,
         "hostile",
         "hostile.wasm",

@@ -11,11 +11,10 @@
     clippy::indexing_slicing
 )]
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::common::{Auth, Env, Which, demo_user};
+use crate::common::{Auth, Env, Which, component, demo_user};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use base64::Engine as _;
@@ -25,20 +24,6 @@ use tower::ServiceExt;
 use warden_server::{App, Db, DbUrl, Settings, api, sync};
 
 const HR: &str = "hr-platform";
-
-fn component(name: &str) -> Vec<u8> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let dir = match (
-        std::env::var_os("WARDEN_COMPONENTS"),
-        std::env::var_os("CARGO_TARGET_DIR"),
-    ) {
-        (Some(d), _) => PathBuf::from(d),
-        (None, Some(t)) => root.join(t).join("components"),
-        (None, None) => root.join("target/components"),
-    };
-    std::fs::read(dir.join(name))
-        .unwrap_or_else(|e| panic!("{name}: {e} (scripts/build-components.sh)"))
-}
 
 async fn call(
     router: &axum::Router,

@@ -13,34 +13,13 @@
     clippy::indexing_slicing
 )]
 
-use std::path::PathBuf;
-
-use crate::common::{Auth, Env, Which, demo_user};
+use crate::common::{Auth, Env, Which, component, demo_user};
 use axum::http::{Method, StatusCode};
 use base64::Engine as _;
 use serde_json::{Value, json};
 
 const HR: &str = "hr-platform";
 const PPP: &str = "production-planner-pro";
-
-fn component(name: &str) -> Vec<u8> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
-    let dir = match (
-        std::env::var_os("WARDEN_COMPONENTS"),
-        std::env::var_os("CARGO_TARGET_DIR"),
-    ) {
-        (Some(d), _) => PathBuf::from(d),
-        (None, Some(t)) => root.join(t).join("components"),
-        (None, None) => root.join("target/components"),
-    };
-    let path = dir.join(name);
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (run scripts/build-components.sh first)",
-            path.display()
-        )
-    })
-}
 
 /// The tenant's admin key, acting for no one (plugin administration).
 async fn admin_key(env: &Env, tenant: &str) -> Auth {
@@ -52,20 +31,6 @@ async fn admin_key(env: &Env, tenant: &str) -> Auth {
 
 fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
-}
-
-/// Uploads the component `file` (of `target/components`) as the plugin `name` with
-/// `config`, and asserts that the admin key's upload succeeded.
-async fn upload(env: &Env, admin: &Auth, name: &str, file: &str, config: Value) {
-    let (s, v, _) = env
-        .call(
-            Method::PUT,
-            &format!("/api/v1/plugins/{name}"),
-            admin,
-            Some(json!({"component": b64(&component(file)), "config": config})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
 }
 
 fn hr_user(first: &str, email: &str, manager: &str) -> Value {
@@ -279,8 +244,7 @@ async fn transition_fails_closed_on_a_faulting_plugin(env: &Env) {
     let service = env.key(HR, "service").await;
     // Only the transition hook traps (the status route asks the authorization hook
     // first, which then has no objection).
-    upload(
-        env,
+    env.put_plugin(
         &admin,
         "hostile",
         "hostile.wasm",
@@ -352,9 +316,7 @@ async fn resets_sessions_and_organisations_ask_the_plugins(env: &Env) {
     let admin = admin_key(env, PPP).await;
     let service = env.key(PPP, "service").await;
     let as_ada = Auth::key(&service, &ada.id);
-    upload(
-        env,
-        &admin,
+    env.put_plugin(&admin,
         "hostile",
         "hostile.wasm",
         json!({"mode": "echo-core", "hooks": ["authorize"], "actions": ["users.passwordReset", "users.status", "organizations.manage"]}),
@@ -504,8 +466,7 @@ async fn a_super_administrators_membership_change_asks_the_plugins(env: &Env) {
     let service = env.key(PPP, "service").await;
     let as_ada = Auth::key(&service, &ada.id);
     let path = format!("/api/v1/groups/night-shift/members/{}", carla.id);
-    upload(
-        env,
+    env.put_plugin(
         &admin,
         "hostile",
         "hostile.wasm",
@@ -544,22 +505,15 @@ async fn a_set_that_cannot_load_is_listed_and_mended(env: &Env) {
     let admin = admin_key(env, HR).await;
     let service = env.key(HR, "service").await;
     let as_hr = Auth::key(&service, &hr.id);
-    upload(
-        env,
+    env.put_plugin(
         &admin,
         "email-domain",
         "email_domain.wasm",
         json!({"allowedDomains": ["company.com"]}),
     )
     .await;
-    upload(
-        env,
-        &admin,
-        "hostile",
-        "hostile.wasm",
-        json!({"mode": "none"}),
-    )
-    .await;
+    env.put_plugin(&admin, "hostile", "hostile.wasm", json!({"mode": "none"}))
+        .await;
     sqlx::query(
         "UPDATE tenant_plugins SET component = $1, hash = $2 WHERE tenant_id = $3 AND name = 'hostile'",
     )
@@ -660,9 +614,7 @@ async fn reads_ask_the_plugins(env: &Env) {
     };
     let before = listed(2).await;
     assert!(before.contains(&sophie.id) && before.contains(&paul.id));
-    upload(
-        env,
-        &admin,
+    env.put_plugin(&admin,
         "hostile",
         "hostile.wasm",
         json!({"mode": "echo-core", "hooks": ["authorize"], "actions": ["users.read"], "targets": [sophie.id]}),
@@ -847,8 +799,7 @@ async fn status_changes_ask_both_hooks(env: &Env) {
     };
 
     // A plugin that refuses in its authorization hook only.
-    upload(
-        env,
+    env.put_plugin(
         &admin,
         "hostile",
         "hostile.wasm",
@@ -879,8 +830,7 @@ async fn status_changes_ask_both_hooks(env: &Env) {
 
     // A plugin that refuses in its transition hook only, naming the kernel's decision it
     // was told.
-    upload(
-        env,
+    env.put_plugin(
         &admin,
         "hostile",
         "hostile.wasm",
@@ -1133,8 +1083,7 @@ async fn native_decisions_run_the_plugins(env: &Env) {
     let admin = admin_key(env, HR).await;
     let service = env.key(HR, "service").await;
     let as_manager = Auth::key(&service, &manager.id);
-    upload(
-        env,
+    env.put_plugin(
         &admin,
         "email-domain",
         "email_domain.wasm",
@@ -1195,14 +1144,8 @@ async fn native_decisions_run_the_plugins(env: &Env) {
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["decision"], true, "{v}");
     assert_eq!(v["context"]["plugins"][0]["plugin"], "email-domain", "{v}");
-    upload(
-        env,
-        &admin,
-        "hostile",
-        "hostile.wasm",
-        json!({"mode": "trap"}),
-    )
-    .await;
+    env.put_plugin(&admin, "hostile", "hostile.wasm", json!({"mode": "trap"}))
+        .await;
     let (s, v, _) = env
         .call(
             Method::POST,
@@ -1348,8 +1291,7 @@ async fn searches_run_the_plugins(env: &Env) {
 
     // Every "HR Business Partner" is treated as a contractor without an end date: the
     // plugin denies every action they attempt, and nothing else.
-    upload(
-        env,
+    env.put_plugin(
         &admin,
         "contractor",
         "contractor.wasm",
@@ -1418,14 +1360,8 @@ async fn searches_run_the_plugins(env: &Env) {
     );
 
     // A plugin that faults fails closed in searches as in evaluations: nothing is listed.
-    upload(
-        env,
-        &admin,
-        "hostile",
-        "hostile.wasm",
-        json!({"mode": "trap"}),
-    )
-    .await;
+    env.put_plugin(&admin, "hostile", "hostile.wasm", json!({"mode": "trap"}))
+        .await;
     assert!(
         search_all(env, &service, "/access/v1/search/subject", &subjects_q, 2)
             .await
@@ -1534,16 +1470,14 @@ async fn bulk_items_run_the_plugins(env: &Env) {
     let mut alix = hr_user("Alix", "alix.blanc@company.com", &manager.id);
     alix["roles"] = json!(["hrAdmin"]);
     let alix = create_user(env, &as_hr, alix).await;
-    upload(
-        env,
+    env.put_plugin(
         &admin,
         "four-eyes",
         "four_eyes.wasm",
         json!({"adminRoles": ["hrAdmin"], "statuses": ["inactive"]}),
     )
     .await;
-    upload(
-        env,
+    env.put_plugin(
         &admin,
         "email-domain",
         "email_domain.wasm",
@@ -1674,7 +1608,8 @@ async fn deletions_run_the_plugins(env: &Env) {
         json!({"firstName": "Bea", "lastName": "Roche", "email": "bea@rental.example", "phone": "+33 6 12 34 56 81", "accountType": "administrator", "roles": ["administrator"], "password": "Violet-Kettle-42!x", "organization": "rental", "location": "paris"}),
     )
     .await;
-    upload(env, &admin, "four-eyes", "four_eyes.wasm", json!({})).await;
+    env.put_plugin(&admin, "four-eyes", "four_eyes.wasm", json!({}))
+        .await;
     let deleted = |id: String| async move {
         env.scalar(
             "SELECT COUNT(*) FROM users WHERE id = $1 AND deleted_at IS NOT NULL",
@@ -1781,8 +1716,7 @@ async fn demoting_an_administrator_by_an_edit_runs_four_eyes(env: &Env) {
     };
     // The default configuration: demotions are `roles.assign`, which an edit of the
     // roles is.
-    upload(
-        env,
+    env.put_plugin(
         &admin,
         "four-eyes",
         "four_eyes.wasm",
@@ -1802,8 +1736,7 @@ async fn demoting_an_administrator_by_an_edit_runs_four_eyes(env: &Env) {
         "{v}"
     );
     // Demotions named as the edit itself: the plugin sees who the target was.
-    upload(
-        env,
+    env.put_plugin(
         &admin,
         "four-eyes",
         "four_eyes.wasm",
@@ -1847,8 +1780,7 @@ async fn directory_validation_without_checks_runs_the_plugins(env: &Env) {
     let admin = admin_key(env, HR).await;
     let service = env.key(HR, "service").await;
     let as_manager = Auth::key(&service, &manager.id);
-    upload(
-        env,
+    env.put_plugin(
         &admin,
         "email-domain",
         "email_domain.wasm",
@@ -1908,8 +1840,7 @@ async fn plugins_are_told_the_servers_decision(env: &Env) {
     let sophie = demo_user(&users, "sophie");
     let admin = admin_key(env, HR).await;
     let service = env.key(HR, "service").await;
-    upload(
-        env,
+    env.put_plugin(
         &admin,
         "hostile",
         "hostile.wasm",
