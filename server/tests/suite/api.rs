@@ -2595,32 +2595,33 @@ async fn an_edit_that_gives_roles_through_a_dynamic_group_is_judged_as_a_grant(e
     let key = env.key(HR, "service").await;
     let as_hr = Auth::key(&key, &hr.id);
     let as_sophie = Auth::key(&key, &sophie.id);
-    let grant = |id: &str, role: &str| json!({"items": [{"op": "roles", "id": id, "add": [role]}]});
-    let (s, v, _) = env
-        .call(
-            Method::POST,
-            "/api/v1/bulk",
-            &as_hr,
-            Some(grant(&sophie.id, "recruiter")),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    assert_eq!(v["results"][0]["outcome"], "committed", "{v}");
+    // One bulk role item by `who` (`change`: `add` or `remove`): its outcome.
+    let roles = |who: &Auth, id: &str, change: &str, role: &str| {
+        let (who, body) = (
+            who.clone(),
+            json!({"items": [{"op": "roles", "id": id, change: [role]}]}),
+        );
+        async move {
+            let (s, v, _) = env
+                .call(Method::POST, "/api/v1/bulk", &who, Some(body))
+                .await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+            v["results"][0]["outcome"].clone()
+        }
+    };
+    assert_eq!(
+        roles(&as_hr, &sophie.id, "add", "recruiter").await,
+        "committed"
+    );
     let patch = |who: &Auth, id: &str, body: Value| {
         let (who, path) = (who.clone(), format!("/api/v1/users/{id}"));
         async move { env.call(Method::PATCH, &path, &who, Some(body)).await }
     };
     // The recruiter may not grant hrAdmin directly...
-    let (s, v, _) = env
-        .call(
-            Method::POST,
-            "/api/v1/bulk",
-            &as_sophie,
-            Some(grant(&paul.id, "hrAdmin")),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{v}");
-    assert_ne!(v["results"][0]["outcome"], "committed", "{v}");
+    assert_ne!(
+        roles(&as_sophie, &paul.id, "add", "hrAdmin").await,
+        "committed"
+    );
     // ...nor through the group, by editing her own job title.
     let (s, v, _) = patch(
         &as_sophie,
@@ -2653,29 +2654,16 @@ async fn an_edit_that_gives_roles_through_a_dynamic_group_is_judged_as_a_grant(e
 
     // A forbidden combination (hrViewer with hrAdmin): Paul given hrAdmin directly, then
     // moved into the HR department, whose group gives hrViewer.
-    let (_, v, _) = env
-        .call(
-            Method::POST,
-            "/api/v1/bulk",
-            &as_hr,
-            Some(grant(&paul.id, "hrAdmin")),
-        )
-        .await;
-    assert_eq!(v["results"][0]["outcome"], "committed", "{v}");
+    assert_eq!(roles(&as_hr, &paul.id, "add", "hrAdmin").await, "committed");
     let into_hr = json!({"jobTitle": "HR Business Partner", "department": "Human Resources"});
     let (s, v, _) = patch(&as_hr, &paul.id, into_hr.clone()).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     assert_eq!(v["deny"]["code"], "forbidden_combination", "{v}");
     // Without hrAdmin, the same edit gives hrViewer, which the HR administrator may grant.
-    let (_, v, _) = env
-        .call(
-            Method::POST,
-            "/api/v1/bulk",
-            &as_hr,
-            Some(json!({"items": [{"op": "roles", "id": paul.id, "remove": ["hrAdmin"]}]})),
-        )
-        .await;
-    assert_eq!(v["results"][0]["outcome"], "committed", "{v}");
+    assert_eq!(
+        roles(&as_hr, &paul.id, "remove", "hrAdmin").await,
+        "committed"
+    );
     let (s, v, _) = patch(&as_hr, &paul.id, into_hr).await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(v["user"]["department"], "Human Resources", "{v}");
