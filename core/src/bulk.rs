@@ -651,13 +651,13 @@ fn undecided_item(index: usize, item: &BulkItem, e: &BulkError) -> ItemResult {
     let mut r = new_result(index, item);
     r.outcome = ItemOutcome::Invalid;
     r.target = item_target(item);
+    let access = e.access_error();
     r.error = Some(ItemError {
         code: e.code().to_owned(),
-        message: e.to_string(),
-        field: e
-            .access_error()
-            .and_then(AccessError::field)
-            .map(str::to_owned),
+        message: access
+            .and_then(AccessError::field_message)
+            .unwrap_or_else(|| e.to_string()),
+        field: access.and_then(AccessError::field).map(str::to_owned),
     });
     r
 }

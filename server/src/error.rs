@@ -120,24 +120,13 @@ impl From<warden_core::access::AccessError> for ApiError {
     /// A question the kernel cannot decide (an undeclared action, role or group; a policy
     /// without access): 400 with the kernel's code.
     fn from(e: warden_core::access::AccessError) -> Self {
-        use warden_core::access::AccessErrorKind;
         // A role or group the request names (a body's `roles`, `groups`, a bulk item's
         // `add`): said in the API's words, at the request's field, not at the kernel
         // request's path (`change.add`), which no caller of this API wrote.
-        let what = match e.kind() {
-            AccessErrorKind::UnknownRole => Some("role"),
-            AccessErrorKind::UnknownGroup => Some("group"),
-            _ => None,
-        };
-        match (what, e.field(), e.name()) {
-            (Some(what), Some(field), Some(name)) => ApiError::kernel_refused(
-                e.code(),
-                Some(field),
-                format!(
-                    "`{}` is not a {what} the tenant's policy declares",
-                    name.chars().take(128).collect::<String>()
-                ),
-            ),
+        match (e.field(), e.field_message()) {
+            (Some(field), Some(message)) => {
+                ApiError::kernel_refused(e.code(), Some(field), message)
+            }
             _ => ApiError::kernel_refused(e.code(), None, e.to_string()),
         }
     }

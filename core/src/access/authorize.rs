@@ -286,6 +286,19 @@ impl AccessError {
             _ => Some("roles"),
         }
     }
+
+    /// What is wrong with the request's [`field`](Self::field), in its own words (`` `wizard`
+    /// is not a role the tenant's policy declares``): where a caller named the role or group
+    /// (a body's `roles`, a bulk item's), not the kernel request's path (`change.add`) that
+    /// `Display` gives. `None` when there is no such field.
+    pub fn field_message(&self) -> Option<String> {
+        let field = self.field()?;
+        let what = if field == "groups" { "group" } else { "role" };
+        Some(format!(
+            "`{}` is not a {what} the tenant's policy declares",
+            self.name
+        ))
+    }
 }
 
 /// A deny of authorization, worded by the [message catalogue](crate::messages).
