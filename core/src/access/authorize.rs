@@ -606,6 +606,40 @@ pub fn role_change_between(
     Ok((!add.is_empty() || !remove.is_empty()).then_some(RoleChange { add, remove }))
 }
 
+/// The grant rules [`authorize`] holds a role change to, for a change another decision
+/// makes (a status change moving `target` into or out of a dynamic group whose rule reads
+/// its status, [`role_change_between`]): who may grant each role (`root_only`,
+/// `administrator_only`), the forbidden combinations and read-only roles of what the
+/// target holds after, its minimum of active roles, and escalation (a role given only by
+/// someone who holds what it gives). The denial, or `None` when the change passes.
+///
+/// # Errors
+/// A role or group of the actor's, the target's or the change's that the policy does not
+/// declare.
+pub fn grant_denial(
+    access: &CompiledAccess,
+    actor: &Account,
+    target: &Account,
+    change: &RoleChange,
+    lang: Lang,
+) -> Result<Option<Denial>, AccessError> {
+    let actor_roles = roles_of(
+        access,
+        Subject::of_account(actor),
+        &actor.roles,
+        "actor.roles",
+    )?;
+    check_grants(
+        access,
+        actor,
+        &actor_roles,
+        &Target::from(target),
+        Some(change),
+        false,
+        lang,
+    )
+}
+
 /// The critical permissions (R004-09, `access.criticalPermissions`) `account` holds: the
 /// declared actions a critical pattern names that one of its roles (as
 /// [`effective_roles`] counts them) allows, at any scope, and none forbids; none when its
@@ -1163,26 +1197,37 @@ fn decide<'a>(
         }
     }
 
-    if let Some(d) = check_grants(access, actor, &actor_roles, req, lang)? {
+    let creating = access.spec.create_action.as_deref() == Some(req.action.as_str());
+    if let Some(d) = check_grants(
+        access,
+        actor,
+        &actor_roles,
+        target,
+        req.change.as_ref(),
+        creating,
+        lang,
+    )? {
         return Ok(Outcome::Denied(Box::new(d)));
     }
     let (reason, scope) = allowed.unwrap_or((&access.rules.root, None));
     Ok(Outcome::Allow(reason, scope))
 }
 
-/// Grant rules for an action that gives the target roles. `None` when they pass.
+/// Grant rules for an action that gives the target roles (`change`, or every role it
+/// starts with when `creating` it). `None` when they pass.
 fn check_grants(
     access: &CompiledAccess,
     actor: &Account,
     actor_roles: &RoleSet,
-    req: &AuthorizeRequest,
+    target: &Target,
+    change: Option<&RoleChange>,
+    creating: bool,
     lang: Lang,
 ) -> Result<Option<Denial>, AccessError> {
-    let creating = access.spec.create_action.as_deref() == Some(req.action.as_str());
-    if !creating && req.change.is_none() {
+    if !creating && change.is_none() {
         return Ok(None);
     }
-    let (granted, after) = role_changes(access, req, creating)?;
+    let (granted, after) = role_changes(access, target, change, creating)?;
     Ok(
         check_grantable_by(access, actor, actor_roles, &granted, lang)
             .or_else(|| check_combinations(access, &after, lang))
@@ -1196,11 +1241,11 @@ fn check_grants(
 /// target holds after it (sorted). Creating an account grants every role it starts with.
 fn role_changes(
     access: &CompiledAccess,
-    req: &AuthorizeRequest,
+    target: &Target,
+    change: Option<&RoleChange>,
     creating: bool,
 ) -> Result<(Vec<usize>, Vec<usize>), AccessError> {
-    let target = &req.target;
-    let change = req.change.clone().unwrap_or_default();
+    let change = change.cloned().unwrap_or_default();
     // Roles the target holds before, and the ones being granted.
     let before: Vec<usize> = if creating {
         Vec::new()

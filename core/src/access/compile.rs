@@ -325,6 +325,17 @@ impl CompiledAccess {
         !self.field_rules.is_empty()
     }
 
+    /// Whether the roles an account holds may depend on its `field` (`status`,
+    /// `department`): a dynamic group's rule reads it, or it is the policy's `roleField`.
+    /// A change of it may then give or take roles.
+    pub fn roles_depend_on(&self, field: &str) -> bool {
+        self.spec.role_field.as_deref() == Some(field)
+            || self
+                .groups
+                .iter()
+                .any(|g| g.rule.as_ref().and_then(|r| r.field.as_deref()) == Some(field))
+    }
+
     /// The critical permissions (R004-09), as `module.action` text.
     pub fn critical_permissions(&self) -> &[String] {
         &self.spec.critical_permissions

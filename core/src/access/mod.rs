@@ -27,8 +27,8 @@ mod spec;
 pub(crate) use authorize::LazyDeny;
 pub use authorize::{
     AccessError, AccessErrorKind, AuthorizeRequest, AuthzDecision, RoleChange, Target, authorize,
-    critical_permissions_held, critical_permissions_lost, effective_roles, is_group_member,
-    permissions_over, permitted_among, role_change_between,
+    critical_permissions_held, critical_permissions_lost, effective_roles, grant_denial,
+    is_group_member, permissions_over, permitted_among, role_change_between,
 };
 pub use compile::CompiledAccess;
 pub(crate) use compile::compile;

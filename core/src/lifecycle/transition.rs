@@ -12,6 +12,7 @@ use super::{
     lifecycle_of, missing_facts, not_permitted, one,
 };
 use crate::Policy;
+use crate::access;
 use crate::checks::date::{Date, Timestamp};
 use crate::messages::Lang;
 use crate::model::Account;
@@ -575,6 +576,9 @@ pub fn transition(
         let facts: Vec<String> = missing.iter().map(|s| (*s).to_owned()).collect();
         return deny(decision, missing_facts(facts, lang));
     }
+    if let Some(d) = grant_through_status(policy, req, lang)? {
+        return deny(decision, d);
+    }
     if let (Some(at), Some(tmp)) = (until, &to_spec.temporary) {
         obligations.push(Obligation::ScheduleExpiry {
             at,
@@ -586,4 +590,41 @@ pub fn transition(
     decision.obligations = obligations;
     decision.until = until;
     Ok(decision)
+}
+
+/// A status change that gives the target roles (a dynamic group whose rule reads the
+/// status: `{"field": "status", "in": ["probation"]}` giving `hrAdmin`) is a grant, and
+/// held to the grant rules a direct one is ([`access::grant_denial`]): without this, an
+/// actor who may only change statuses could hand out any role such a group gives, to
+/// others or to themselves, and make a user hold a forbidden combination. A change that
+/// only takes roles away is the lifecycle's own (its obligations remove roles too),
+/// decided by the transition's `by`. The change is judged whole (what it gives and what it
+/// takes), so that the combinations and the minimum are those of the roles held after.
+fn grant_through_status(
+    policy: &Policy,
+    req: &TransitionRequest,
+    lang: Lang,
+) -> Result<Option<Deny>, LifecycleError> {
+    let Some(access) = policy.access().filter(|a| a.roles_depend_on("status")) else {
+        return Ok(None);
+    };
+    // A role or group the policy no longer declares (a stored user's, after a policy
+    // change) gives nothing: it neither blocks the change (a deactivation must stay
+    // possible) nor counts.
+    let mut target = req.target.clone();
+    target.roles.retain(|r| access.role(r).is_some());
+    target
+        .groups
+        .retain(|g| access.is_dynamic_group(g).is_some());
+    let mut moved = target.clone();
+    moved.status.clone_from(&req.to);
+    let change = access::role_change_between(access, &target, &moved)
+        .map_err(|e| LifecycleError::from_access(&e))?;
+    match change {
+        Some(change) if !change.add.is_empty() => {
+            access::grant_denial(access, &req.actor, &target, &change, lang)
+                .map_err(|e| LifecycleError::from_access(&e))
+        }
+        _ => Ok(None),
+    }
 }

@@ -1543,3 +1543,115 @@ async fn the_request_id_is_echoed_as_sent(env: &Env) {
     }
 }
 on_both!(the_request_id_is_echoed_as_sent);
+
+/// A status change that gives roles (a dynamic group whose rule reads the status) is a
+/// grant, judged as one on every route that changes a status: the single route (and its
+/// dry run), a bulk item and an AuthZEN evaluation. Before, an actor who may only change
+/// statuses gave themselves or anyone an administrator-only role, or a forbidden
+/// combination, by a move into the status (found by a black-box probe).
+async fn a_status_change_that_gives_roles_is_judged_as_a_grant(env: &Env) {
+    let users = env.demo("hr-platform").await;
+    let hr = demo_user(&users, "hr");
+    let paul = demo_user(&users, "paul");
+    let sophie = demo_user(&users, "sophie");
+    env.edit_policy("hr-platform", |d| {
+        d["access"]["roles"]["statusOfficer"] = json!({"label": {"en": "Status officer"}, "permissions": [
+            {"allow": "users.status", "scope": "organization"},
+            {"allow": "users.read", "scope": "organization"},
+        ]});
+        d["access"]["groups"]["probation-admins"] = json!({
+            "label": {"en": "On probation"}, "roles": ["hrAdmin"],
+            "rule": {"field": "status", "in": ["probation"]},
+        });
+        d["fields"]["status"]["values"]
+            .as_array_mut()
+            .unwrap()
+            .push("probation".into());
+        d["lifecycle"]["statuses"]["probation"] = json!({"login": true});
+        let transitions = d["lifecycle"]["transitions"].as_array_mut().unwrap();
+        transitions.push(json!({"id": "probate", "from": ["active"], "to": "probation", "by": {"permission": "users.status"}}));
+        transitions.push(json!({"id": "unprobate", "from": ["probation"], "to": "active", "by": {"permission": "users.status"}}));
+    })
+    .await;
+    let key = env.key("hr-platform", "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+    let as_sophie = Auth::key(&key, &sophie.id);
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_hr,
+            Some(json!({"items": [{"op": "roles", "id": sophie.id, "add": ["statusOfficer"]}]})),
+        )
+        .await;
+    assert_eq!(
+        (s, &v["results"][0]["outcome"]),
+        (StatusCode::OK, &json!("committed")),
+        "{v}"
+    );
+    let status = |who: &Auth, id: &str, query: &str| {
+        let (who, path) = (who.clone(), format!("/api/v1/users/{id}/status{query}"));
+        async move {
+            env.call(Method::POST, &path, &who, Some(json!({"to": "probation"})))
+                .await
+        }
+    };
+    // The status officer may not give hrAdmin by a move into the status: not to another,
+    // not to herself, not in a dry run.
+    for (id, query) in [(&paul.id, ""), (&sophie.id, ""), (&paul.id, "?dryRun=true")] {
+        let (s, v, _) = status(&as_sophie, id, query).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{id}{query}: {v}");
+        assert_eq!(v["deny"]["code"], "administrator_only", "{v}");
+    }
+    // Nor in a bulk request.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_sophie,
+            Some(json!({"items": [{"op": "status", "id": paul.id, "to": "probation"}]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["results"][0]["outcome"], "refused", "{v}");
+    assert_eq!(v["results"][0]["deny"]["code"], "administrator_only", "{v}");
+    // AuthZEN says the same.
+    let ask = |subject: &str| json!({"subject": {"type": "user", "id": subject}, "action": {"name": "status", "properties": {"to": "probation"}}, "resource": {"type": "user", "id": paul.id}});
+    let (s, b, _) = post(env, "/access/v1/evaluation", &key, &ask(&sophie.id)).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["decision"], false, "{b}");
+    assert_eq!(env.stored_status(&paul.id).await, "active");
+    assert_eq!(env.stored_status(&sophie.id).await, "active");
+    // The HR administrator may (the role is theirs to give)...
+    let (s, b, _) = post(env, "/access/v1/evaluation", &key, &ask(&hr.id)).await;
+    assert_eq!((s, &b["decision"]), (StatusCode::OK, &json!(true)), "{b}");
+    // ...but not into a forbidden combination: Paul moved into the HR team, whose group
+    // gives hrViewer, may not also hold hrAdmin through the status.
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", paul.id),
+            &as_hr,
+            Some(json!({"jobTitle": "HR Business Partner", "department": "Human Resources"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v, _) = status(&as_hr, &paul.id, "").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert_eq!(v["deny"]["code"], "forbidden_combination", "{v}");
+    // A move that gives what the actor may give passes, and one that only takes roles
+    // away is the lifecycle's own.
+    let (s, v, _) = status(&as_hr, &sophie.id, "").await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(env.stored_status(&sophie.id).await, "probation");
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/status", sophie.id),
+            &as_sophie,
+            Some(json!({"to": "active"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+on_both!(a_status_change_that_gives_roles_is_judged_as_a_grant);
