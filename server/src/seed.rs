@@ -318,6 +318,26 @@ pub async fn seed_user(
         version: 0,
         document,
     };
+    // The roles it starts with, direct and through its groups, are held to the policy's
+    // invariants as any grant is (its forbidden combinations, read-only roles and minimum
+    // of active roles), the actor being the system: demo data that breaks its own policy
+    // (an HR administrator whose job title puts them in the HR team's group, whose role
+    // may not be held with theirs) is refused, not written.
+    if !root && let Some(access) = policy.access() {
+        let mut bare = u.account();
+        bare.roles.clear();
+        let mut system = warden_core::model::Account::new("system");
+        system.root = true;
+        let change = warden_core::access::RoleChange {
+            add: roles.to_vec(),
+            remove: Vec::new(),
+        };
+        if let Some(d) =
+            warden_core::access::grant_denial(access, &system, &bare, &change, Lang::En)?
+        {
+            return Err(ApiError::denied(Some(d)));
+        }
+    }
     let mut tx = app.db.begin_write().await?;
     store::insert_user(&mut tx, &u, at).await?;
     store::set_keys(&mut tx, tenant_id, &u.id, &d.checks).await?;
@@ -461,7 +481,7 @@ pub async fn demo_tenant(app: &App, preset: &str) -> Result<Option<Vec<DemoUser>
             ),
             (
                 "hr",
-                json!({"firstName": "Hugo", "lastName": "Renard", "email": "hugo.renard@company.com", "jobTitle": "HR Business Partner", "manager": "@ceo", "status": "active", "organization": "company"}),
+                json!({"firstName": "Hugo", "lastName": "Renard", "email": "hugo.renard@company.com", "jobTitle": "COO", "manager": "@ceo", "status": "active", "organization": "company"}),
                 vec!["hrAdmin"],
                 false,
             ),

@@ -746,9 +746,17 @@ on_both!(an_authzen_deletion_is_the_routes);
 /// Every resource a search returns is one an evaluation of the same question allows
 /// (AuthZEN 1.0, resource search semantics): a creation's question also judges the roles
 /// it would grant, which the scope's filter alone does not (Hugo holds `hrAdmin`, and
-/// `hrViewer` through a group: a combination the policy forbids).
+/// `employee` through the active employees' group: a combination the policy forbids once
+/// it is changed to, as a policy may be after its users were written).
 async fn a_resource_search_returns_what_evaluations_allow(env: &Env) {
     let users = env.demo(HR).await;
+    env.edit_policy(HR, |d| {
+        d["access"]["forbiddenCombinations"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"roles": ["hrAdmin", "employee"], "reason": {"en": "An HR administrator is not an employee here"}}));
+    })
+    .await;
     let key = env.key(HR, "service").await;
     for who in ["hr", "ceo"] {
         let subject = demo_user(&users, who);

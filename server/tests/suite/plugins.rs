@@ -1289,13 +1289,13 @@ async fn searches_run_the_plugins(env: &Env) {
     .await;
     assert!(!manager_actions_before.is_empty());
 
-    // Every "HR Business Partner" is treated as a contractor without an end date: the
-    // plugin denies every action they attempt, and nothing else.
+    // Every "COO" (the HR administrator's job title) is treated as a contractor without
+    // an end date: the plugin denies every action they attempt, and nothing else.
     env.put_plugin(
         &admin,
         "contractor",
         "contractor.wasm",
-        json!({"typeField": "jobTitle", "contractorTypes": ["HR Business Partner"]}),
+        json!({"typeField": "jobTitle", "contractorTypes": ["COO"]}),
     )
     .await;
     let subjects = search_all(env, &service, "/access/v1/search/subject", &subjects_q, 2).await;
