@@ -528,7 +528,7 @@ pub async fn run(
             Some(ItemDecided::Import { validation, .. }) if validation.accepted()
         );
         hashes.push(match (item, executed && accepted) {
-            (Item::Import { user }, true) => match import_password(tenant, user) {
+            (Item::Import { user }, true) => match users::given_password(tenant, user) {
                 Some(p) => Some(users::hash(&tenant.policy, p).await?),
                 None => None,
             },
@@ -1139,19 +1139,6 @@ impl Exec<'_> {
         )
         .await
     }
-}
-
-/// The password an imported record gives, in the first of the policy's password fields
-/// that holds a non-empty text.
-fn import_password(tenant: &Tenant, user: &Map<String, Value>) -> Option<String> {
-    users::password_fields(&tenant.policy)
-        .iter()
-        .find_map(|f| {
-            user.get(f)
-                .and_then(Value::as_str)
-                .filter(|p| !p.is_empty())
-        })
-        .map(str::to_owned)
 }
 
 /// Executes one allowed item inside its savepoint. Returns the new user's id for imports.

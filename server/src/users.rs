@@ -284,6 +284,17 @@ fn status_in(doc: &Map<String, Value>) -> Result<Option<String>, ApiError> {
     }
 }
 
+/// The password a record (a create's, an edit's, an imported row's) sets: its first
+/// password field that holds a text that is not blank. A blank one (empty, or only white
+/// space: `"        "`, a tab, U+3000) sets none, as the kernel reads it (R000-05: an
+/// edit keeps the current password, a create has none, and a required password is
+/// `required`): it is never hashed and stored as the password.
+pub(crate) fn given_password(tenant: &Tenant, record: &Map<String, Value>) -> Option<String> {
+    password_fields(&tenant.policy)
+        .iter()
+        .find_map(|f| text(record, f).filter(|p| !warden_core::checks::text::trim(p).is_empty()))
+}
+
 fn text(doc: &Map<String, Value>, key: &str) -> Option<String> {
     doc.get(key).and_then(Value::as_str).map(str::to_owned)
 }
@@ -1391,11 +1402,9 @@ pub(crate) struct NewAccount {
 }
 
 impl NewAccount {
-    /// The password the record sets, if any (its first non-empty password field).
+    /// The password the record sets, if any ([`given_password`]).
     pub(crate) fn password(&self, tenant: &Tenant) -> Option<String> {
-        password_fields(&tenant.policy)
-            .iter()
-            .find_map(|f| text(&self.record, f).filter(|p| !p.is_empty()))
+        given_password(tenant, &self.record)
     }
 
     /// The row a create stores for this account with id `id`, once its record was
@@ -2010,10 +2019,7 @@ pub async fn update(
     {
         record.insert("status".into(), before.status.clone().into());
     }
-    let pw_fields = password_fields(&tenant.policy);
-    let plain = pw_fields
-        .iter()
-        .find_map(|f| text(&b.record, f).filter(|p| !p.is_empty()));
+    let plain = given_password(tenant, &b.record);
     let decision = validate(
         app,
         &mut conn,
@@ -2044,7 +2050,7 @@ pub async fn update(
         .collect();
     let dir = directory(&mut conn, &tenant.id, &[], &starts).await?;
     let mut after_account = after.account();
-    if let (Some(p), Some(f)) = (&plain, pw_fields.first()) {
+    if let (Some(p), Some(f)) = (&plain, password_fields(&tenant.policy).first()) {
         after_account.attributes.insert(f.clone(), p.clone().into());
     }
     if let Some(s) = &requested_status {

@@ -1025,3 +1025,77 @@ async fn an_edit_made_on_an_old_version_is_refused(env: &Env) {
     assert_eq!(s, StatusCode::OK, "{v}");
 }
 on_both!(an_edit_made_on_an_old_version_is_refused);
+
+/// A blank password (empty, or only white space) sets no password, on every route that
+/// takes one in a record, as the kernel reads it (R000-05): an edit keeps the current
+/// one, a create has none. Before, the server hashed and stored eight spaces (which the
+/// kernel had read as no password, so no rule held them) and signed in with them (found
+/// by a black-box probe).
+async fn a_blank_password_sets_no_password(env: &Env) {
+    let ppp = env.demo(PPP).await;
+    let (ada, bob) = (demo_user(&ppp, "admin"), demo_user(&ppp, "bob"));
+    let key = env.key(PPP, "service").await;
+    let as_ada = Auth::key(&key, &ada.id);
+    for blank in ["        ", "\t", "\u{3000}\u{a0}"] {
+        let (s, v, _) = env
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/users/{}", bob.id),
+                &as_ada,
+                Some(json!({"password": blank})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{blank:?}: {v}");
+        assert!(
+            env.sign_in(PPP, &bob.login, blank).await.is_none(),
+            "{blank:?}"
+        );
+    }
+    assert!(env.sign_in(PPP, &bob.login, DEMO_PASSWORD).await.is_some());
+
+    // Where the password is optional (an activation e-mail sets it), a create and a bulk
+    // import with a blank one make an account without a password.
+    let rental = env.demo(RENTAL).await;
+    let alice = demo_user(&rental, "admin");
+    let key = env.key(RENTAL, "service").await;
+    let as_alice = Auth::key(&key, &alice.id);
+    let record = |email: &str| json!({"firstName": "Wes", "lastName": "Space", "email": email, "phone": "+33612345678", "accountType": "supplier", "sendActivationEmail": true, "password": "        ", "organization": "rental"});
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_alice,
+            Some(record("wes@rental.example")),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let created = v["user"]["id"].as_str().unwrap().to_owned();
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_alice,
+            Some(json!({"items": [{"op": "import", "user": record("wes2@rental.example")}]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["results"][0]["outcome"], "committed", "{v}");
+    let imported = v["results"][0]["target"].as_str().unwrap().to_owned();
+    for (login, id) in [
+        ("wes@rental.example", created),
+        ("wes2@rental.example", imported),
+    ] {
+        assert!(
+            env.sign_in(RENTAL, login, "        ").await.is_none(),
+            "{login}"
+        );
+        let hash: Option<String> =
+            sqlx::query_scalar("SELECT password_hash FROM users WHERE id = $1")
+                .bind(&id)
+                .fetch_one(env.app.db.pool())
+                .await
+                .unwrap();
+        assert_eq!(hash, None, "{login}");
+    }
+}
+on_both!(a_blank_password_sets_no_password);
