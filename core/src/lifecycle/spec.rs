@@ -622,6 +622,7 @@ pub fn compile(
     for (id, s) in spec.statuses.iter() {
         check_status(spec, p, id, s)?;
     }
+    check_status_field(spec, doc, p)?;
     let pairs = check_transitions(spec, doc, p)?;
     if let Some(l) = &spec.lockout {
         check_lockout(spec, p, l)?;
@@ -658,6 +659,38 @@ fn check_system_admin_field(
         ));
     }
     Ok(())
+}
+
+/// The schema's `status` field, when it is an `enum`, allows every status of the
+/// lifecycle: an account moved into one it does not list could no longer be validated (its
+/// next edit refused `not_allowed` on a status no edit may change), a contradiction the
+/// policy is refused for.
+fn check_status_field(
+    spec: &LifecycleSpec,
+    doc: &PolicyDocument,
+    p: &str,
+) -> Result<(), PolicyError> {
+    let Some(field) = doc
+        .fields
+        .get("status")
+        .filter(|f| f.kind == crate::policy::FieldType::Enum)
+    else {
+        return Ok(());
+    };
+    match spec
+        .statuses
+        .iter()
+        .find(|(id, _)| !field.values.iter().any(|v| v == *id))
+    {
+        Some((id, _)) => Err(PolicyError::invalid(
+            format!("{p}.statuses.{id}"),
+            format!(
+                "`{id}` is not one of the values of the schema's `status` field ({}): an account in it would fail its own validation",
+                field.values.join(", ")
+            ),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// `statuses` and `initial`: at least one status, within the list limit; the initial

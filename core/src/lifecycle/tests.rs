@@ -159,6 +159,26 @@ fn compile_rejects_unknown_status_in_transition_to_with_its_path() {
 }
 
 #[test]
+fn compile_rejects_a_status_the_status_field_does_not_allow() {
+    let e = policy_err(|lc| lc["statuses"]["probation"] = json!({"login": true}));
+    assert_eq!(e.kind(), PolicyErrorKind::Invalid);
+    assert_eq!(e.path(), "lifecycle.statuses.probation");
+    assert!(e.to_string().contains("`status` field"), "{e}");
+    // Allowed by the field, it loads.
+    let mut doc = doc_with(lifecycle());
+    doc["lifecycle"]["statuses"]["probation"] = json!({"login": true});
+    doc["fields"]["status"]["values"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("probation"));
+    assert!(Policy::from_value(doc.clone()).is_ok());
+    // A status field that is not an enum lists nothing to hold the lifecycle to.
+    doc["fields"]["status"] = json!({"type": "text"});
+    doc["lifecycle"]["statuses"]["review"] = json!({"login": false});
+    assert!(Policy::from_value(doc).is_ok());
+}
+
+#[test]
 fn compile_rejects_unknown_statuses_everywhere() {
     assert_eq!(
         policy_err(|lc| lc["initial"] = json!("nope")).path(),
