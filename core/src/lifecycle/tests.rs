@@ -369,9 +369,11 @@ fn temporary_status_expires_at_until() {
 #[test]
 fn r004_06_deactivation_requires_reason() {
     let p = policy();
-    for reason in [None, Some("   ".to_owned())] {
+    // Blank, or made only of characters that show nothing (a zero-width space, a NUL, a
+    // direction override): no reason.
+    for reason in [None, Some("   "), Some("\u{200b}"), Some("\u{0}\u{202e} \n")] {
         let mut r = req(user("u"), "inactive");
-        r.reason = reason;
+        r.reason = reason.map(str::to_owned);
         let d = transition(&p, &r, now()).unwrap();
         assert_eq!(denied_code(&d), "reason_required");
         assert_eq!(d.deny.as_ref().unwrap().kind, DenyKind::InvalidRequest);
@@ -383,6 +385,10 @@ fn r004_06_deactivation_requires_reason() {
         denied_code(&transition(&p, &r, now()).unwrap()),
         "reason_too_long"
     );
+    // Recorded without what would make it read otherwise than it is.
+    r.reason = Some("left\u{0} the\ncompany\u{202e} \u{200b}".to_owned());
+    let d = transition(&p, &r, now()).unwrap();
+    assert_eq!(d.audit.reason.as_deref(), Some("left the company"));
     r.reason = Some(format!("  {}  ", "é".repeat(MAX_REASON_CHARS)));
     let d = transition(&p, &r, now()).unwrap();
     assert!(d.allowed(), "{d:?}");

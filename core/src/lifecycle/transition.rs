@@ -287,13 +287,32 @@ fn record_problems(
         .collect()
 }
 
-/// The trimmed reason, or the denial about it.
+/// A reason as the audit records it: line breaks and tabs as spaces, other control
+/// characters and invisible format characters (a zero-width space, a direction override)
+/// dropped, surrounding white space trimmed. Such characters would let a reason read
+/// otherwise than it is (a NUL ending it early for a C reader, an override reordering it),
+/// and one made only of them is no reason (`reason_required`).
+fn recorded_reason(reason: &str) -> String {
+    let shown: String = reason
+        .chars()
+        .filter_map(|c| match c {
+            '\t' | '\n' | '\u{b}' | '\u{c}' | '\r' | '\u{85}' | '\u{2028}' | '\u{2029}' => {
+                Some(' ')
+            }
+            c if c.is_control() || crate::checks::text::is_invisible_format(c) => None,
+            c => Some(c),
+        })
+        .collect();
+    shown.trim().to_owned()
+}
+
+/// The reason as recorded ([`recorded_reason`]), or the denial about it.
 pub(crate) fn check_reason(
     req: Requirement,
     reason: Option<&str>,
     lang: Lang,
 ) -> Result<Option<String>, Box<Deny>> {
-    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    let reason = reason.map(recorded_reason).filter(|r| !r.is_empty());
     match (req, reason) {
         (Requirement::Required, None) => Err(Box::new(Deny::new(
             DenyKind::InvalidRequest,
@@ -322,7 +341,7 @@ pub(crate) fn check_reason(
                     lang,
                 )))
             } else {
-                Ok(Some(r.to_owned()))
+                Ok(Some(r))
             }
         }
         (_, None) => Ok(None),
