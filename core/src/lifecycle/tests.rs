@@ -371,7 +371,12 @@ fn r004_06_deactivation_requires_reason() {
     let p = policy();
     // Blank, or made only of characters that show nothing (a zero-width space, a NUL, a
     // direction override): no reason.
-    for reason in [None, Some("   "), Some("\u{200b}"), Some("\u{0}\u{202e} \n")] {
+    for reason in [
+        None,
+        Some("   "),
+        Some("\u{200b}"),
+        Some("\u{0}\u{202e} \n"),
+    ] {
         let mut r = req(user("u"), "inactive");
         r.reason = reason.map(str::to_owned);
         let d = transition(&p, &r, now()).unwrap();
