@@ -559,6 +559,19 @@ pub async fn run(
                     out.insert("reason".into(), "not_found".into());
                     refused += 1;
                 }
+                // Decided on the user as it was before the request, which an earlier item
+                // of it changed: the denial may no longer hold (a second status change
+                // denied `already_in_status` of the status the first one left). Reported
+                // as the conflict it is, as an allowed item on a changed user is.
+                Fate::Refused
+                    if let Some(&first) = target.as_ref().and_then(|t| changed_by.get(&t.id)) =>
+                {
+                    out.insert("outcome".into(), "failed".into());
+                    out.insert("reason".into(), "conflict".into());
+                    out.insert("sameTargetAs".into(), first.into());
+                    out.insert("message".into(), same_target_message(first).into());
+                    failed += 1;
+                }
                 Fate::Refused => {
                     out.insert("outcome".into(), "refused".into());
                     if let Some(d) = &r.deny {
@@ -639,6 +652,29 @@ pub async fn run(
                             ctx.forget_removed();
                             out.insert("outcome".into(), "failed".into());
                             out.insert("reason".into(), failure_reason(&e).into());
+                            // A key another writer took meanwhile (the store's constraint
+                            // refused the write): the record validated again with the
+                            // store's answers now, for its `duplicate` violations at the
+                            // keys' fields, as an item refused at decision has them.
+                            if let (ApiError::Invalid { .. }, Item::Import { user }) = (&e, item) {
+                                let found = users::validate_all(
+                                    app,
+                                    &mut tx,
+                                    tenant,
+                                    &actor,
+                                    &[user],
+                                    Mode::Create,
+                                    None,
+                                    lang,
+                                )
+                                .await?;
+                                let taken: Vec<&warden_core::Violation> = found
+                                    .iter()
+                                    .flat_map(|(d, _)| &d.violations)
+                                    .filter(|v| v.code.as_str() == "duplicate")
+                                    .collect();
+                                out.insert("violations".into(), serde_json::to_value(taken)?);
+                            }
                             // Decided on a replaced policy: the instance reads the new one for
                             // the next request, as a single change's refusal makes it.
                             if matches!(e, ApiError::StalePolicy { .. }) {
@@ -653,13 +689,7 @@ pub async fn run(
                                 target_id.and_then(|t| changed_by.get(&t).copied()),
                             ) {
                                 out.insert("sameTargetAs".into(), first.into());
-                                out.insert(
-                                "message".into(),
-                                format!(
-                                    "item {first} of this request changed this user first; this item was decided on the user as it was before, send it again"
-                                )
-                                .into(),
-                            );
+                                out.insert("message".into(), same_target_message(first).into());
                             }
                             failed += 1;
                         }
@@ -1339,6 +1369,13 @@ async fn execute(
         }
         (_, None) => Err(ApiError::NotFound),
     }
+}
+
+/// Why an item on a user that item `first` of the same request changed is not executed.
+fn same_target_message(first: usize) -> String {
+    format!(
+        "item {first} of this request changed this user first; this item was decided on the user as it was before, send it again"
+    )
 }
 
 /// A unique violation is the item's `duplicate`; anything else a store failure.

@@ -672,10 +672,10 @@ fn server_shapes() -> Map<String, Value> {
                             "target": string.clone(),
                             "outcome": {"type": "string", "enum": ["committed", "refused", "failed"]},
                             "reason": {"type": "string", "description": "Why a refused or failed item was not stored (`not_found`, `duplicate`, `denied`, `plugin_denied`, `plugin_invalid`, `plugins_not_asked`, `conflict`, ...)."},
-                            "sameTargetAs": {"type": "integer", "description": "For a `conflict`: the earlier item of this request that changed the same user first (every item is decided on the users as they were before the request)."},
+                            "sameTargetAs": {"type": "integer", "description": "For a `conflict`: the earlier item of this request that changed the same user first (every item is decided on the users as they were before the request, so a later item on a user an earlier one changed is not executed, whether its decision allowed it or denied it)."},
                             "message": {"type": "string", "description": "For a `conflict` with `sameTargetAs`: what happened, in English."},
                             "deny": {"description": "The kernel's denial (a `Denial`), or a tenant plugin's (`plugin_denied`)."},
-                            "violations": {"type": "array", "description": "The kernel's violations, or the core's and the plugins' (`plugin_invalid`)."},
+                            "violations": {"type": "array", "description": "The kernel's violations, or the core's and the plugins' (`plugin_invalid`); for an import `failed` as `duplicate` (a key another write took meanwhile), its `duplicate` violations."},
                             "error": {"type": "object", "required": ["code", "message"], "properties": {"code": string.clone(), "message": string.clone()}, "description": "Why the kernel could not decide the item at all (`unknown_role`, `unknown_status`, `conflicting_change`, `unsupported`, ...): the other items are decided."},
                             "plugins": {"type": "array", "items": object.clone(), "description": "The tenant plugins' reports on the item."}
                         }

@@ -2281,6 +2281,28 @@ async fn a_second_item_on_one_user_names_the_first(env: &Env) {
             .is_some_and(|m| m.contains("item 0"))
     );
     assert!(v["results"][1].get("sameTargetAs").is_none(), "{v}");
+
+    // A second item the snapshot denies is no different: Sophie, inactive now, is not
+    // "already active" (a denial of the status the first item left), its item conflicts.
+    let sophie = demo_user(&users, "sophie");
+    let body = json!({"items": [
+        {"op": "status", "id": sophie.id, "to": "inactive", "reason": "left the company"},
+        {"op": "status", "id": sophie.id, "to": "active"},
+    ]});
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &Auth::key(&key, &hr.id),
+            Some(body),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(outcomes(&v), ["committed", "failed"], "{v}");
+    assert_eq!(v["results"][1]["reason"], "conflict", "{v}");
+    assert_eq!(v["results"][1]["sameTargetAs"], 0, "{v}");
+    assert!(v["results"][1].get("deny").is_none(), "{v}");
+    assert_eq!(v["summary"]["failed"], 1, "{v}");
 }
 on_both!(a_second_item_on_one_user_names_the_first);
 
@@ -2318,7 +2340,16 @@ async fn bulk_imports_race_to_one_row(env: &Env) {
     for t in tasks {
         let v = t.await.unwrap();
         assert_eq!(v["results"].as_array().map(Vec::len), Some(1), "{v}");
-        all.push(v["results"][0]["outcome"].as_str().unwrap().to_owned());
+        let outcome = v["results"][0]["outcome"].as_str().unwrap().to_owned();
+        // A loser says why, whether the decision saw the key taken (`refused`) or the
+        // store's constraint refused the write (`failed`): its `duplicate` violation at
+        // the key's field.
+        if outcome != "committed" {
+            let found = &v["results"][0]["violations"][0];
+            assert_eq!(found["code"], "duplicate", "{v}");
+            assert_eq!(found["path"], json!(["email"]), "{v}");
+        }
+        all.push(outcome);
     }
     assert_eq!(
         all.iter().filter(|o| *o == "committed").count(),
