@@ -1717,7 +1717,7 @@ pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Value, Ap
         let mut conn = app.db.pool().acquire().await?;
         let page: Vec<&UserRow> = rows.iter().collect();
         let dir = fields::directory_for(&mut conn, &tenant.id, actor, &page).await?;
-        let needle = search_text(q);
+        let needle = search_text(q)?;
         let mut kept = Vec::with_capacity(rows.len());
         for u in rows {
             let fa = fields::access_of(&tenant.policy, &dir, actor, &u)?;
@@ -1786,19 +1786,44 @@ async fn list_views(
     }))
 }
 
-/// The search text of a list, lower-cased, at most 100 characters; `None` when there is
+/// The longest search text, in characters.
+const MAX_SEARCH_CHARS: usize = 100;
+
+/// The search text of a list, trimmed and folded ([`search_fold`]); `None` when there is
 /// none.
-fn search_text(q: &ListQuery) -> Option<String> {
-    let text = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty())?;
-    Some(text.to_lowercase().chars().take(100).collect())
+///
+/// # Errors
+/// A text of more than [`MAX_SEARCH_CHARS`] characters: refused, not cut.
+fn search_text(q: &ListQuery) -> Result<Option<String>, ApiError> {
+    let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if text.chars().count() > MAX_SEARCH_CHARS {
+        return Err(crate::error::Malformed::new(
+            crate::error::RequestPart::Query,
+            "invalid_parameter",
+            format!("a search text has at most {MAX_SEARCH_CHARS} characters"),
+        )
+        .field(Some("q".into()))
+        .into());
+    }
+    Ok(Some(search_fold(text)))
 }
 
-/// Whether a stored record holds `needle` (lower-cased, [`search_text`]) in one of its
+/// A text as a search compares it: in lower case and in Unicode's canonical composition
+/// (NFC), as uniqueness keys are ([`warden_core::validate::unique_key`]), so that `é`
+/// typed as one code point finds it stored as `e` and a combining accent, and the other
+/// way round.
+fn search_fold(text: &str) -> String {
+    warden_core::validate::unique_key(text)
+}
+
+/// Whether a stored record holds `needle` (folded, [`search_text`]) in one of its
 /// values: a string, or a number as written, at any depth; never in a field's name, nor
-/// in `true`, `false` or `null`. Letters are compared lower-cased in full Unicode, on
-/// SQLite as on PostgreSQL.
+/// in `true`, `false` or `null`. Letters are compared folded ([`search_fold`]: lower case
+/// in full Unicode, composed), on SQLite as on PostgreSQL.
 pub(crate) fn search_hit(document: &Map<String, Value>, needle: &str) -> bool {
-    any_searched_value(document, &mut |v| v.to_lowercase().contains(needle))
+    any_searched_value(document, &mut |v| search_fold(v).contains(needle))
 }
 
 /// What separates two values in [`search_column`]: a control character (a search holding
@@ -1806,7 +1831,7 @@ pub(crate) fn search_hit(document: &Map<String, Value>, needle: &str) -> bool {
 const SEARCH_SEPARATOR: char = '\u{1f}';
 
 /// The stored search text of a record (the `users.search` column): the values
-/// [`search_hit`] looks in, each lower-cased as it lower-cases them, joined by
+/// [`search_hit`] looks in, each folded as it folds them, joined by
 /// [`SEARCH_SEPARATOR`]. A search text without that separator is in it exactly when
 /// `search_hit` finds it, so the store's LIKE ([`like_contains`]) picks the page's users
 /// and no others.
@@ -1816,7 +1841,7 @@ pub(crate) fn search_column(document: &Map<String, Value>) -> String {
         if !out.is_empty() {
             out.push(SEARCH_SEPARATOR);
         }
-        out.push_str(&v.to_lowercase());
+        out.push_str(&search_fold(v));
         false
     });
     out
@@ -1895,7 +1920,7 @@ pub(crate) async fn list_page(app: &App, caller: &Caller, q: &ListQuery) -> Resu
         extra.push(Param::Text(decode_cursor(c)?));
         sql_where.push_str(&format!(" AND id > {}", next()));
     }
-    if let Some(text) = search_text(q) {
+    if let Some(text) = search_text(q)? {
         // A row not given its search text yet (written by an older server meanwhile) is
         // a candidate: `search_hit` decides below.
         extra.push(Param::Text(like_contains(&text)));
@@ -1920,7 +1945,7 @@ pub(crate) async fn list_page(app: &App, caller: &Caller, q: &ListQuery) -> Resu
     let scanned = rows.len();
     // The store found the search's users ([`like_contains`]); the values decide those
     // whose search text it did not have yet.
-    if let Some(text) = search_text(q) {
+    if let Some(text) = search_text(q)? {
         rows.retain(|u| search_hit(&u.document, &text));
     }
     let rows = if plugins && !rows.is_empty() {

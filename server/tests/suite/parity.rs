@@ -567,6 +567,46 @@ async fn a_search_takes_wildcards_literally(env: &Env) {
         assert_eq!(found(q).await, 0, "{q}");
     }
     assert_eq!(found("%22").await, 0, "a quote is in no value here");
+    // One text however it is encoded: a name stored with a combining accent (NFD) is
+    // found by the composed letter (NFC) and by itself, and the other way round.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &as_hr,
+            Some(json!({"firstName": "Ame\u{301}lie", "lastName": "Nfd", "email": "amelie.nfd@company.com", "jobTitle": "QA Engineer", "manager": sophie.id, "organization": "company"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    for q in ["am%C3%A9lie", "AM%C3%89LIE", "ame%CC%81lie", "Ame%CC%81"] {
+        assert_eq!(found(q).await, 1, "{q}");
+    }
+    assert_eq!(
+        found("%C3%A9mile").await,
+        1,
+        "stored composed, searched composed"
+    );
+    assert_eq!(
+        found("e%CC%81mile").await,
+        1,
+        "stored composed, searched decomposed"
+    );
+    // A search text too long is refused, not cut.
+    let long = "a".repeat(101);
+    let (s, v, _) = env
+        .call(
+            Method::GET,
+            &format!("/api/v1/users?q={long}"),
+            &as_hr,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(
+        (&v["code"], &v["field"]),
+        (&json!("invalid_parameter"), &json!("q")),
+        "{v}"
+    );
 }
 on_both!(a_search_takes_wildcards_literally);
 
