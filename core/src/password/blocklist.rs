@@ -1,11 +1,9 @@
 //! The blocklist of common passwords (code `password_common`).
 
-use super::normalize::{lower_and_leet, nfkc};
+use std::borrow::Cow;
 
-/// The built-in list: Django's copy of Royce Williams' 19,640 common passwords
-/// (BSD-3-Clause, see `core/data/NOTICE.md`).
-#[cfg(feature = "builtin-blocklist")]
-const BUILTIN: &str = include_str!("../../data/common-passwords.txt");
+use super::blocklist_layout::{entries, entry_at, hash, layout};
+use super::normalize::{lower_and_leet, nfkc};
 
 /// A stem (the password without its leading/trailing digits and symbols) shorter than this
 /// is not looked up: `k` + 14 random digits is not a common password.
@@ -15,28 +13,23 @@ const MIN_STEM_CHARS: usize = 4;
 ///
 /// Stored as one string of the sorted, deduplicated, lower-cased entries joined by `\n`,
 /// the byte offset of each entry, and an open-addressing hash table of entry numbers
-/// (load factor at most 2/3): about 300 KB for the built-in list in three allocations,
-/// against about 1 MB and 20,000 allocations for a `HashSet<Box<str>>`, which matters in
-/// the browser build. A lookup is one hash and one or two comparisons.
+/// (load factor at most 2/3; [`blocklist_layout`](super::blocklist_layout)): about 300 KB
+/// for the built-in list, against about 1 MB and 20,000 allocations for a
+/// `HashSet<Box<str>>`, which matters in the browser build. A lookup is one hash and one
+/// or two comparisons. The built-in list is laid out at compile time (static data: no
+/// instance builds it); a list given as text is laid out when it is given.
 #[derive(Clone, Default)]
 pub struct Blocklist {
-    text: Box<str>,
-    starts: Box<[u32]>,
+    text: Cow<'static, str>,
+    starts: Cow<'static, [u32]>,
     /// Entry number + 1, or 0 for an empty slot; the length is a power of two.
-    table: Box<[u32]>,
+    table: Cow<'static, [u32]>,
     /// The longest entry, in bytes: longer candidates are not looked up.
     max_len: usize,
 }
 
-/// FNV-1a over the bytes: small, fast enough for short strings, no dependency.
-fn hash(s: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    h
-}
+#[cfg(feature = "builtin-blocklist")]
+include!(concat!(env!("OUT_DIR"), "/blocklist.rs"));
 
 impl std::fmt::Debug for Blocklist {
     /// Shows the size, not the 19,640 entries.
@@ -55,48 +48,13 @@ impl Blocklist {
     /// In a build without `builtin-unicode`, use [`Blocklist::try_from_text`]: before the
     /// Unicode tables are installed, non-ASCII lines cannot be normalised.
     pub fn from_text(text: &str) -> Self {
-        let mut entries: Vec<String> = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(|l| nfkc(l).to_lowercase())
-            .collect();
-        entries.sort_unstable();
-        entries.dedup();
-        let mut joined = String::with_capacity(entries.iter().map(|e| e.len() + 1).sum());
-        let mut starts = Vec::with_capacity(entries.len());
-        for e in &entries {
-            if !joined.is_empty() {
-                joined.push('\n');
-            }
-            // Entries past 4 GiB of text are dropped rather than mis-indexed.
-            let Ok(start) = u32::try_from(joined.len()) else {
-                break;
-            };
-            joined.push_str(e);
-            starts.push(start);
+        let l = layout(&entries(text, nfkc));
+        Blocklist {
+            text: Cow::Owned(l.text),
+            starts: Cow::Owned(l.starts),
+            table: Cow::Owned(l.table),
+            max_len: l.max_len,
         }
-        let max_len = entries.iter().map(String::len).max().unwrap_or(0);
-        let mut list = Blocklist {
-            text: joined.into_boxed_str(),
-            starts: starts.into_boxed_slice(),
-            table: Box::default(),
-            max_len,
-        };
-        let cap = (list.starts.len() * 3 / 2 + 1).next_power_of_two();
-        let mut table = vec![0u32; cap];
-        let mask = cap - 1;
-        for (i, &start) in list.starts.iter().enumerate() {
-            let mut slot = (hash(list.entry_at(i, start)) as usize) & mask;
-            while table.get(slot).is_some_and(|&x| x != 0) {
-                slot = (slot + 1) & mask;
-            }
-            if let (Some(t), Ok(n)) = (table.get_mut(slot), u32::try_from(i + 1)) {
-                *t = n;
-            }
-        }
-        list.table = table.into_boxed_slice();
-        list
     }
 
     /// [`Blocklist::from_text`], or `None` when the text has non-ASCII lines and the
@@ -110,13 +68,20 @@ impl Blocklist {
         (!crate::unicode::take_missed()).then_some(list)
     }
 
-    /// The built-in list of 19,640 common passwords, parsed once (crate feature
-    /// `builtin-blocklist`, on by default; the browser build loads the same list as a
-    /// separate asset and passes it to [`Policy::with_blocklist`](crate::Policy::with_blocklist)).
+    /// The built-in list: Django's copy of Royce Williams' 19,640 common passwords
+    /// (BSD-3-Clause, see `core/data/NOTICE.md`; crate feature `builtin-blocklist`, on
+    /// by default; the browser build loads the same list as a separate asset and passes it
+    /// to [`Policy::with_blocklist`](crate::Policy::with_blocklist)): static data, laid out
+    /// when the crate is compiled.
     #[cfg(feature = "builtin-blocklist")]
     pub fn builtin() -> &'static Blocklist {
-        static LIST: std::sync::OnceLock<Blocklist> = std::sync::OnceLock::new();
-        LIST.get_or_init(|| Blocklist::from_text(BUILTIN))
+        static LIST: Blocklist = Blocklist {
+            text: Cow::Borrowed(BUILTIN_TEXT),
+            starts: Cow::Borrowed(&BUILTIN_STARTS),
+            table: Cow::Borrowed(&BUILTIN_TABLE),
+            max_len: BUILTIN_MAX_LEN,
+        };
+        &LIST
     }
 
     /// The number of entries.
@@ -132,12 +97,7 @@ impl Blocklist {
     /// Entry number `i`, which starts at byte `start`: it ends one byte before the next
     /// entry's start (the `\n`), or at the end of the text.
     fn entry_at(&self, i: usize, start: u32) -> &str {
-        let start = start as usize;
-        let end = self
-            .starts
-            .get(i + 1)
-            .map_or(self.text.len(), |&n| (n as usize).saturating_sub(1));
-        self.text.get(start..end).unwrap_or_default()
+        entry_at(&self.text, &self.starts, i, start)
     }
 
     /// Whether `candidate` is exactly an entry (no normalisation).
@@ -188,5 +148,24 @@ impl Blocklist {
             .iter()
             .flat_map(|b| lower_and_leet(b))
             .any(|v| self.contains_exact(&v))
+    }
+}
+
+#[cfg(all(test, feature = "builtin-blocklist"))]
+mod tests {
+    use super::Blocklist;
+
+    /// The list laid out at compile time (build.rs) is the one the same text gives at run
+    /// time: the build script and the crate share the layout's code, and this holds them to
+    /// the same normalisation.
+    #[test]
+    fn the_built_in_list_is_what_its_text_lays_out() {
+        let built = Blocklist::builtin();
+        let read = Blocklist::from_text(include_str!("../../data/common-passwords.txt"));
+        assert_eq!(built.text, read.text);
+        assert_eq!(built.starts, read.starts);
+        assert_eq!(built.table, read.table);
+        assert_eq!(built.max_len, read.max_len);
+        assert_eq!(built.len(), 19_640);
     }
 }

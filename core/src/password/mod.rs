@@ -17,6 +17,7 @@
 //! [`check_password`].
 
 mod blocklist;
+mod blocklist_layout;
 mod check;
 mod generate;
 #[cfg(feature = "hash")]
