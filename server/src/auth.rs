@@ -220,18 +220,37 @@ fn act_as_header(parts: &Parts) -> Result<Option<&str>, ApiError> {
 }
 
 /// The live user of `tenant` that `X-Warden-Act-As` names, if it names one.
+///
+/// With the tenant's `policy`, a user it holds back by their organisation
+/// ([`store::out_of_reach`]) is refused; without it (an admin key's call on the policy
+/// document itself, which holds when the stored policy does not compile), the header only
+/// names who the audit log says acted.
 async fn act_as_user(
     app: &App,
     tenant: &str,
     act_as: Option<&str>,
+    policy: Option<&warden_core::Policy>,
 ) -> Result<Option<UserRow>, ApiError> {
-    match act_as {
-        Some(uid) => live_user(app, tenant, uid)
-            .await
-            .map(Some)
-            .map_err(|_| act_as_error("names no user of this tenant")),
-        None => Ok(None),
+    let Some(uid) = act_as else {
+        return Ok(None);
+    };
+    let user = live_user(app, tenant, uid)
+        .await
+        .map_err(|_| act_as_error("names no user of this tenant"))?;
+    // A user whose organisation is inactive (under a policy whose sign-in needs an active
+    // one) signs in to nothing and has had their sessions ended: a key does not act for
+    // them either.
+    let Some(policy) = policy else {
+        return Ok(Some(user));
+    };
+    let mut conn = app.db.pool().acquire().await?;
+    if store::out_of_reach(&mut conn, policy, &user).await? {
+        return Err(ApiError::Forbidden {
+            deny: None,
+            reason: "the user `X-Warden-Act-As` names belongs to an inactive organisation: nobody acts for them until it is active again",
+        });
     }
+    Ok(Some(user))
 }
 
 /// An admin key's call on its tenant's policy document itself (`GET` and `PUT
@@ -272,7 +291,7 @@ impl FromRequestParts<Arc<App>> for PolicyAdmin {
                 reason: POLICY_ADMIN_ONLY,
             });
         }
-        let actor = act_as_user(app, &key.tenant_id, act_as_header(parts)?).await?;
+        let actor = act_as_user(app, &key.tenant_id, act_as_header(parts)?, None).await?;
         Ok(PolicyAdmin {
             tenant_id: key.tenant_id,
             credential: key.credential,
@@ -308,7 +327,7 @@ impl FromRequestParts<Arc<App>> for Caller {
                     ));
                 }
             }
-            let actor = act_as_user(app, &tenant.id, act_as).await?;
+            let actor = act_as_user(app, &tenant.id, act_as, Some(&tenant.policy)).await?;
             crate::plugins::warm(app, &tenant.id).await;
             return Ok(Caller {
                 tenant,

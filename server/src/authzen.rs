@@ -905,6 +905,18 @@ async fn decide(
             format!("no user `{}` in this tenant", q.subject_id),
         ));
     };
+    // A subject whose organisation is inactive may do nothing, as it may not sign in.
+    if crate::store::out_of_reach(conn, &tenant.policy, &actor).await? {
+        return Ok(deny_with_error(
+            ctx,
+            403,
+            "organization_inactive",
+            format!(
+                "the organisation of user `{}` is inactive: it may do nothing until it is active again",
+                q.subject_id
+            ),
+        ));
+    }
     let Some(loaded) = load_resource(conn, &tenant.id, &q.resource_type, &q.resource_id).await?
     else {
         return Ok(deny_with_error(

@@ -1193,12 +1193,14 @@ pub async fn recheck_sole_holder(
     Ok(())
 }
 
-/// Whether `u` is left out of [`active_super_admins`] by its organisation: under a policy
-/// whose sign-in needs an active organisation, one that is inactive.
+/// Whether `u` is held back by its organisation: under a policy whose sign-in needs an
+/// active organisation, one that is inactive. Such a user signs in to nothing, so nobody
+/// acts for them (an API key's `X-Warden-Act-As`, an AuthZEN subject), and they are left
+/// out of [`active_super_admins`].
 ///
 /// # Errors
 /// Database errors.
-async fn out_of_reach(
+pub async fn out_of_reach(
     conn: &mut AnyConnection,
     policy: &warden_core::Policy,
     u: &UserRow,

@@ -1029,6 +1029,30 @@ async fn organizations_crud(env: &Env) {
     let (s, v) = login(env, PPP, &carla.login, DEMO_PASSWORD).await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     assert_eq!(v["deny"]["code"], "organization_inactive", "{v}");
+    // Nor does a key act for her, nor may she do anything as an AuthZEN subject.
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", carla.id),
+            &Auth::key(&key, &carla.id),
+            Some(json!({"firstName": "Carlotta"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/access/v1/evaluation",
+            &Auth::key(&key, &ada.id),
+            Some(json!({"subject": {"type": "user", "id": carla.id}, "action": {"name": "read"}, "resource": {"type": "user", "id": carla.id}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["decision"], false, "{v}");
+    assert_eq!(
+        v["context"]["error"]["code"], "organization_inactive",
+        "{v}"
+    );
     let (s, _, _) = env
         .call(
             Method::PATCH,
