@@ -967,6 +967,38 @@ fn check_lockout(spec: &LifecycleSpec, p: &str, l: &LockoutSpec) -> Result<(), P
     }
     if let Some(s) = &l.status {
         known_status(spec, &format!("{lp}.status"), s)?;
+        check_lock_status(spec, &format!("{lp}.status"), s)?;
+    }
+    Ok(())
+}
+
+/// The status a lockout moves an account to: failed sign-ins, which anybody can make
+/// without credentials, may put an account there, so it must hold the account only until
+/// it is let out: not terminal (five wrong passwords would ban any account, the last
+/// administrator's too), one an administrator can move it out of (a transition from it, or
+/// a return when it is temporary), and one without sign-in (else it locks nothing).
+fn check_lock_status(spec: &LifecycleSpec, path: &str, id: &str) -> Result<(), PolicyError> {
+    let Some(status) = spec.statuses.get(id) else {
+        return Ok(());
+    };
+    let refuse = |why: &str| Err(PolicyError::invalid(path, format!("`{id}` {why}")));
+    if status.terminal {
+        return refuse(
+            "is terminal: failed sign-ins, which anybody can make, would end any account for good",
+        );
+    }
+    if status.login {
+        return refuse("allows sign-in: a lockout there would lock nothing");
+    }
+    let leaves = status.temporary.is_some()
+        || spec
+            .transitions
+            .iter()
+            .any(|t| t.from.iter().any(|f| f == id));
+    if !leaves {
+        return refuse(
+            "has no way out (no transition from it, not temporary): a locked account could never be let out",
+        );
     }
     Ok(())
 }

@@ -273,6 +273,33 @@ fn compile_rejects_erase_keep_overlap_and_unknown_fields() {
 }
 
 #[test]
+fn compile_rejects_a_lockout_status_that_would_not_let_go() {
+    // Terminal: five wrong passwords, which anybody can type, would end any account.
+    let e = policy_err(|lc| lc["lockout"]["status"] = json!("blacklisted"));
+    assert_eq!(e.path(), "lifecycle.lockout.status");
+    assert!(e.reason().contains("terminal"), "{e}");
+    // Signing in: it would lock nothing.
+    let e = policy_err(|lc| lc["lockout"]["status"] = json!("active"));
+    assert!(e.reason().contains("sign-in"), "{e}");
+    // No way out: neither temporary nor left by a transition.
+    let mut doc = doc_with(lifecycle());
+    doc["fields"]["status"]["values"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("held"));
+    doc["lifecycle"]["statuses"]["held"] = json!({});
+    doc["lifecycle"]["lockout"]["status"] = json!("held");
+    let e = Policy::from_value(doc.clone()).unwrap_err();
+    assert!(e.reason().contains("no way out"), "{e}");
+    // Left by a transition, not temporary: an administrator lets it out.
+    doc["lifecycle"]["transitions"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": "release", "from": ["held"], "to": "active"}));
+    assert!(Policy::from_value(doc).is_ok());
+}
+
+#[test]
 fn compile_rejects_zero_and_out_of_range_numbers() {
     assert_eq!(
         policy_err(|lc| lc["lockout"]["threshold"] = json!(0)).path(),
