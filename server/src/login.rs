@@ -324,10 +324,16 @@ async fn failed_under(
         // Counters only: no new version (see `store::write_login_counters`).
         store::write_login_counters(&mut tx, &u, at.unix()).await?;
     } else {
+        // A lock written as a status is the lifecycle's transition into it, with its
+        // obligations (a session opened before the lock ends with it, the user is told),
+        // as an administrator's lock has them.
+        let obligations =
+            lifecycle::lockout_obligations(&tenant.policy, &before.account(), &u.status);
+        let done =
+            crate::users::apply_obligations(&mut tx, &mut u, &obligations, "system", at.unix())
+                .await?;
         store::update_user(&mut tx, &mut u, at.unix()).await?;
-    }
-    if u.status != before.status {
-        let record = system_record(
+        let mut record = system_record(
             tenant,
             "users.lockout",
             &u,
@@ -335,6 +341,7 @@ async fn failed_under(
             at.unix(),
             serde_json::to_value(&state)?,
         );
+        record.obligations = done;
         audit::append_decided(&mut tx, &record).await?;
     }
     tx.commit().await?;

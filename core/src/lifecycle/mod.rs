@@ -61,7 +61,8 @@ pub use spec::{
 pub use stats::{Finding, Statistics, security_findings, statistics};
 pub use status::{EffectiveStatus, effective_status, effective_status_id, initial_status};
 pub use transition::{
-    MAX_REASON_CHARS, TransitionDecision, TransitionFacts, TransitionRequest, transition,
+    MAX_REASON_CHARS, TransitionDecision, TransitionFacts, TransitionRequest, lockout_obligations,
+    transition,
 };
 
 pub use crate::decision::{Decision, DenyCode, DenyKind};

@@ -560,37 +560,7 @@ pub fn transition(
             GuardOutcome::Missing(f) => missing.push(f),
         }
     }
-    let mut obligations = Vec::new();
-    for effect in &t.obligations {
-        match effect {
-            TransitionEffect::RevokeSessions => obligations.push(Obligation::RevokeSessions),
-            TransitionEffect::NotifyUser => obligations.push(Obligation::NotifyUser {
-                template: format!("status.{}", req.to),
-            }),
-            TransitionEffect::RemoveRoles => {
-                if !req.target.roles.is_empty() {
-                    obligations.push(Obligation::RemoveRoles {
-                        roles: req.target.roles.clone(),
-                    });
-                }
-            }
-            TransitionEffect::RemoveGroups => {
-                if !req.target.groups.is_empty() {
-                    obligations.push(Obligation::RemoveGroups {
-                        groups: req.target.groups.clone(),
-                    });
-                }
-            }
-            TransitionEffect::ReassignApprovals => match req.facts.pending_approvals {
-                None => missing.push("pendingApprovals"),
-                Some(0) => {}
-                Some(count) => obligations.push(Obligation::ReassignApprovals { count }),
-            },
-            TransitionEffect::CancelFutureBookings => {
-                obligations.push(Obligation::CancelFutureBookings)
-            }
-        }
-    }
+    let mut obligations = effect_obligations(t, &req.target, &req.to, &req.facts, &mut missing);
     if !missing.is_empty() {
         let facts: Vec<String> = missing.iter().map(|s| (*s).to_owned()).collect();
         return deny(decision, missing_facts(facts, lang));
@@ -646,4 +616,69 @@ fn grant_through_status(
         }
         _ => Ok(None),
     }
+}
+
+/// The obligations of transition `t`'s effects on `target` moving to `to`, with the
+/// caller's `facts`; a fact an effect needs and lacks is pushed onto `missing`. One
+/// mapping for a decided transition and a lockout's.
+fn effect_obligations(
+    t: &super::TransitionSpec,
+    target: &Account,
+    to: &str,
+    facts: &TransitionFacts,
+    missing: &mut Vec<&'static str>,
+) -> Vec<Obligation> {
+    let mut obligations = Vec::new();
+    for effect in &t.obligations {
+        match effect {
+            TransitionEffect::RevokeSessions => obligations.push(Obligation::RevokeSessions),
+            TransitionEffect::NotifyUser => obligations.push(Obligation::NotifyUser {
+                template: format!("status.{to}"),
+            }),
+            TransitionEffect::RemoveRoles => {
+                if !target.roles.is_empty() {
+                    obligations.push(Obligation::RemoveRoles {
+                        roles: target.roles.clone(),
+                    });
+                }
+            }
+            TransitionEffect::RemoveGroups => {
+                if !target.groups.is_empty() {
+                    obligations.push(Obligation::RemoveGroups {
+                        groups: target.groups.clone(),
+                    });
+                }
+            }
+            TransitionEffect::ReassignApprovals => match facts.pending_approvals {
+                None => missing.push("pendingApprovals"),
+                Some(0) => {}
+                Some(count) => obligations.push(Obligation::ReassignApprovals { count }),
+            },
+            TransitionEffect::CancelFutureBookings => {
+                obligations.push(Obligation::CancelFutureBookings)
+            }
+        }
+    }
+    obligations
+}
+
+/// What follows when failed sign-ins lock `target` into the lockout's status `to`
+/// (R002-06, R002-12): the obligations the policy's transition from the target's status
+/// into it carries (its sessions revoked, the user notified...), as a manual lock's, and
+/// an audit entry. The lock is the lifecycle's own and no actor's, so the transition's
+/// `by`, reason and guards do not apply; an effect that needs a fact nobody gave
+/// (`pendingApprovals`) is left out. None when no transition leads there (a lock renewed,
+/// or written over nothing: [`CompiledLifecycle::lock_status_over`]).
+pub fn lockout_obligations(policy: &Policy, target: &Account, to: &str) -> Vec<Obligation> {
+    let Some(t) = policy
+        .lifecycle()
+        .and_then(|lc| lc.transition_between(&target.status, to))
+    else {
+        return Vec::new();
+    };
+    let mut missing = Vec::new();
+    let mut obligations =
+        effect_obligations(t, target, to, &TransitionFacts::default(), &mut missing);
+    obligations.push(Obligation::Audit);
+    obligations
 }

@@ -833,6 +833,64 @@ async fn an_administrator_unlocks(env: &Env) {
 }
 on_both!(an_administrator_unlocks);
 
+/// Failed sign-ins that lock an account carry the obligations of the policy's transition
+/// into the lock, as an administrator's lock does (R002-06): a session opened before ends
+/// with it, and the user is told; the audit entry names them.
+async fn a_lockout_ends_sessions_and_tells_the_user(env: &Env) {
+    let users = env.demo(RENTAL).await;
+    let lucas = demo_user(&users, "customer");
+    let cookie = env
+        .sign_in(RENTAL, &lucas.login, DEMO_PASSWORD)
+        .await
+        .unwrap();
+    let session = Auth::cookie(&cookie);
+    assert_eq!(
+        env.call(Method::GET, "/api/v1/session", &session, None)
+            .await
+            .0,
+        StatusCode::OK
+    );
+    for _ in 0..5 {
+        login(env, RENTAL, &lucas.login, WRONG).await;
+    }
+    assert_eq!(env.stored_status(&lucas.id).await, "locked");
+    assert_eq!(
+        env.call(Method::GET, "/api/v1/session", &session, None)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED,
+        "the session opened before the lock ends with it"
+    );
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM outbox WHERE user_id = $1 AND kind = 'notifyUser'",
+            &lucas.id
+        )
+        .await,
+        1
+    );
+    let bodies: Vec<String> =
+        sqlx::query_scalar("SELECT body FROM audit_log WHERE target_id = $1 ORDER BY seq")
+            .bind(&lucas.id)
+            .fetch_all(env.app.db.pool())
+            .await
+            .unwrap();
+    let entry: Value = bodies
+        .iter()
+        .map(|b| serde_json::from_str::<Value>(b).unwrap())
+        .find(|e| e["action"] == "users.lockout")
+        .unwrap();
+    let kinds: Vec<&str> = entry["obligations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"revokeSessions"), "{entry}");
+    assert!(kinds.contains(&"notifyUser"), "{entry}");
+}
+on_both!(a_lockout_ends_sessions_and_tells_the_user);
+
 /// A hash made with older argon2 parameters is rewritten at the next successful login, and
 /// never on a failed one.
 async fn rehash_on_login(env: &Env) {
