@@ -466,18 +466,9 @@ func (p *pool) lend(ctx context.Context, f func(*pooled) error) error {
 	select {
 	case item = <-p.idle:
 	default:
-		in, err := p.r.instantiate(ctx, p.timeout)
-		if err != nil {
+		var err error
+		if item, err = p.fresh(ctx); err != nil {
 			return err
-		}
-		item = &pooled{in: in}
-		if p.spec != nil {
-			l, err := in.loadPolicy(ctx, p.spec)
-			if err != nil {
-				_ = in.mod.Close(ctx)
-				return err
-			}
-			item.handle, item.policy = l.Handle, l.Policy
 		}
 	}
 	err := f(item)
@@ -489,6 +480,25 @@ func (p *pool) lend(ctx context.Context, f func(*pooled) error) error {
 	}
 	p.put(item)
 	return err
+}
+
+// fresh makes a new instance for the pool: instantiated and its policy loaded under ctx and
+// the pool's timeout, as any call (both are in the caller's budget).
+func (p *pool) fresh(ctx context.Context) (*pooled, error) {
+	in, err := p.r.instantiate(ctx, p.timeout)
+	if err != nil {
+		return nil, err
+	}
+	item := &pooled{in: in}
+	if p.spec != nil {
+		l, err := in.loadPolicy(ctx, p.spec)
+		if err != nil {
+			_ = in.mod.Close(context.Background())
+			return nil, err
+		}
+		item.handle, item.policy = l.Handle, l.Policy
+	}
+	return item, nil
 }
 
 // put returns an instance to the idle pool, or closes it once the pool is closed (also when

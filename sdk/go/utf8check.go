@@ -23,13 +23,33 @@ var (
 const (
 	whyUTF8      = "the string is not valid UTF-8 (it would not reach Warden as written)"
 	whyNonFinite = "the number is not finite (NaN and infinities have no JSON form)"
+	whyBytes     = "a byte slice is not JSON (encoding/json would send it as base64 text): pass a string"
 )
+
+// whyType is the refusal of a value json.Marshal cannot write at all (a channel, a func, a
+// complex number): named at its path, where json.Marshal would fail on the whole request.
+func whyType(t reflect.Type) string {
+	return "a value of type " + t.String() + " is not JSON"
+}
+
+// writableKey tells whether json.Marshal can write a map key of type t: a string, an
+// integer, or a type that marshals itself as text.
+func writableKey(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.String, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return true
+	}
+	return t.Implements(textMarshaler)
+}
 
 // checkEncodable refuses a request holding what JSON cannot carry as written: a string or
 // map key that is not valid UTF-8 (json.Marshal would silently replace its bad bytes with
-// U+FFFD, and the verdict would be about another string), or a float that is NaN or
-// infinite (json.Marshal fails on the whole request without saying where). The error is an
-// *Error with code invalid_input at the value's path.
+// U+FFFD, and the verdict would be about another string), a []byte (json.Marshal would send
+// its base64 text: a password given as bytes would be judged on that), a float that is NaN
+// or infinite, a channel, func or complex number, or a map whose key type JSON has no form
+// for (json.Marshal fails on these without saying where). The error is an *Error with code
+// invalid_input at the value's path (the map's, for its key type).
 func checkEncodable(v any) error {
 	if path, why := unencodable(reflect.ValueOf(v), "", 0); why != "" {
 		return &Error{Code: "invalid_input", Path: path, Message: why}
@@ -61,6 +81,8 @@ func unencodable(v reflect.Value, path string, depth int) (string, string) {
 		return "", ""
 	}
 	switch v.Kind() {
+	case reflect.Chan, reflect.Func, reflect.Complex64, reflect.Complex128, reflect.UnsafePointer:
+		return path, whyType(v.Type())
 	case reflect.String:
 		if !utf8.ValidString(v.String()) {
 			return path, whyUTF8
@@ -74,6 +96,9 @@ func unencodable(v reflect.Value, path string, depth int) (string, string) {
 			return unencodable(v.Elem(), path, depth+1)
 		}
 	case reflect.Map:
+		if !writableKey(v.Type().Key()) {
+			return path, "a key of type " + v.Type().Key().String() + " cannot be a JSON key"
+		}
 		if v.IsNil() {
 			return "", ""
 		}
@@ -99,8 +124,9 @@ func unencodable(v reflect.Value, path string, depth int) (string, string) {
 			}
 		}
 	case reflect.Slice, reflect.Array:
-		if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8 {
-			return "", "" // []byte: base64
+		if v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8 &&
+			!v.Type().Elem().Implements(jsonMarshaler) && !v.Type().Elem().Implements(textMarshaler) {
+			return path, whyBytes // json.Marshal writes it as base64 text, nil as null
 		}
 		for i := range v.Len() {
 			if p, why := unencodable(v.Index(i), path+"["+strconv.Itoa(i)+"]", depth+1); why != "" {

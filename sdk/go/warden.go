@@ -284,7 +284,13 @@ func (w *Warden) Transition(ctx context.Context, request map[string]any, now str
 // TransitionLang is Transition with its denials' messages and hints in lang ("en", "fr",
 // "de", "es" or a language the policy adds; "" for the policy's default), as Python's
 // transition(lang=...) and Java's transition with a language give them.
+//
+// A nil request is refused as invalid_input at "input", as Python and Java refuse a request
+// that is not an object (an empty map is sent, and the module names what it lacks).
 func (w *Warden) TransitionLang(ctx context.Context, request map[string]any, now, lang string) (Decision, error) {
+	if request == nil {
+		return nil, &Error{Code: "invalid_input", Path: "input", Message: "the request is required (nil was given)"}
+	}
 	in := make(map[string]any, len(request)+1)
 	for k, v := range request {
 		in[k] = v

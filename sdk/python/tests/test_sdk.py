@@ -345,3 +345,96 @@ def test_a_runtime_fault_is_not_a_refusal():
             pytest.fail("a fault was caught as a refusal")
     assert isinstance(e.value, warden.WardenRuntimeError)
     rt.fuel = warden.DEFAULT_FUEL
+
+
+def test_a_per_call_fuel_sized_from_normal_calls_is_enough():
+    # The module's common-password list is static data (laid out at compile time), so a new
+    # instance's first password check costs what any later one does: a budget of a few times
+    # a normal call's cost works from the first call of each instance on, its load included.
+    rt = warden.default_runtime().with_limits(fuel=20_000_000)
+    with warden.Warden.from_preset("production-planner-pro", runtime=rt, pool_size=1) as w:
+        for _ in range(3):
+            assert w.check_password("password")["valid"] is False
+            assert w.validate({**ADA, "email": "ada@acme.example"}, today=TODAY)["valid"]
+    # The one-shot pool's instances too (the policy compiled per call is in the budget).
+    d = warden.evaluate(
+        {"preset": "crm", "op": "password", "input": {"password": "password"}}, runtime=rt
+    )
+    assert d["valid"] is False
+    # The budget still bounds each call.
+    tight = warden.default_runtime().with_limits(fuel=1_000_000)
+    with pytest.raises(warden.WardenRuntimeError) as e:
+        warden.Warden.from_preset("crm", runtime=tight)
+    assert e.value.code == "out_of_fuel"
+
+
+def test_duplicate_keys_in_a_policy_text_are_refused_as_the_module_refuses_them():
+    # The text reaches the module as written (json.loads would keep the last value).
+    for text in (
+        '{"warden": 1, "name": "x", "fields": {"firstName": {"maxLength": 3, "maxLength": 4}}}',
+        b'{"warden": 1, "name": "x", "fields": {"firstName": {"maxLength": 3, "maxLength": 4}}}',
+    ):
+        with pytest.raises(warden.InvalidInputError) as e:
+            warden.Warden.from_policy(text)
+        assert (e.value.code, e.value.path) == ("invalid_input", "policy.fields.firstName")
+        assert "duplicate key `maxLength`" in e.value.message
+    with pytest.raises(warden.InvalidInputError) as e:
+        warden.Warden.from_policy('{"warden": 1, "name": NaN}')
+    assert e.value.path == "policy"
+    with pytest.raises(warden.InvalidInputError) as e:
+        warden.Warden.from_policy('{"warden": 1, "name": "\\ud800"}')
+    assert e.value.path == "policy.name"
+    with warden.Warden.from_policy('{"warden": 1, "name": "x"}') as w:
+        assert w.policy_hash == warden.Warden.from_policy({"warden": 1, "name": "x"}).policy_hash
+
+
+def test_whole_floats_are_sent_as_integers_as_in_go():
+    # 7.0 is sent as 7 (Go's encoding/json writes it so); 7.5 and -0.0 stay floats, refused
+    # where the module expects a count.
+    request = {
+        "actor": {"id": "adm", "organization": "rent", "roles": ["administrator"]},
+        "target": {"id": "c1", "organization": "rent", "roles": ["customer"]},
+        "to": "suspended",
+    }
+    with warden.Warden.from_preset("rental-platform") as rent:
+        for days in (7, 7.0):
+            d = rent.transition({**request, "durationDays": days}, now=NOW)
+            assert d["deny"]["code"] == "reason_required"
+        for days in (7.5, -0.0, 1e21):
+            with pytest.raises(warden.InvalidInputError) as e:
+                rent.transition({**request, "durationDays": days}, now=NOW)
+            assert e.value.path == "input.durationDays"
+    # Anywhere in a request, copying only what changes.
+    from warden._runtime import _encode
+
+    value = {"a": [{"b": 2.0}, 3], "c": -0.0, "d": 7.5, "e": 1e20, "f": -4.0}
+    assert _encode(value) == (
+        b'{"a": [{"b": 2}, 3], "c": -0.0, "d": 7.5, "e": 100000000000000000000, "f": -4}'
+    )
+    assert value["a"][0]["b"] == 2.0
+
+
+def test_a_transition_request_that_is_not_an_object_is_invalid_input_at_input():
+    with warden.Warden.from_preset("rental-platform") as rent:
+        for request in (None, [1], "abc", 7):
+            with pytest.raises(warden.InvalidInputError) as e:
+                rent.transition(request, now=NOW)  # type: ignore[arg-type]
+            assert (e.value.code, e.value.path) == ("invalid_input", "input")
+
+
+def test_values_and_options_python_would_coerce_are_refused(ppp):
+    cases = [
+        (lambda: ppp.validate({**ADA, "firstName": 10**5000}, today=TODAY), "input.user.firstName"),
+        (lambda: ppp.validate({**ADA, None: "x"}, today=TODAY), "input.user"),
+        (lambda: ppp.validate({**ADA, True: "x"}, today=TODAY), "input.user"),
+        (lambda: ppp.validate(ADA, today=TODAY, mfa="yes"), "input.mfa"),
+        (lambda: ppp.check_password("Tr0ub4dor&3x!", mfa=1), "input.mfa"),
+    ]
+    for call, path in cases:
+        with pytest.raises(warden.InvalidInputError) as e:
+            call()
+        assert (e.value.code, e.value.path) == ("invalid_input", path)
+    assert ppp.validate(ADA, today=TODAY, mfa=True)["policy"]
+    for timeout in (-1, 0, float("nan"), float("inf")):
+        with pytest.raises(ValueError):
+            warden.Warden.from_preset("crm", pool_timeout=timeout)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from ._runtime import (
@@ -25,6 +26,7 @@ from ._runtime import (
     DEFAULT_POOL_TIMEOUT,
     Pool,
     Runtime,
+    _encode,
     default_pool_size,
 )
 from .errors import (
@@ -70,6 +72,22 @@ def default_runtime() -> Runtime:
         return _default_runtime
 
 
+def _refuse_constant(name: str) -> Any:
+    """``json.loads`` reads ``NaN`` and ``Infinity``, which are not JSON: refused."""
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def _flag(value: Any, path: str) -> bool:
+    """A boolean option, or ``InvalidInputError`` at its path (``"yes"`` is not ``True``)."""
+    if not isinstance(value, bool):
+        raise InvalidInputError(
+            "invalid_input",
+            f"expected true or false, not a value of type {type(value).__name__}",
+            path,
+        )
+    return value
+
+
 def _pool_size(size: int | None) -> int:
     return size if size is not None else default_pool_size()
 
@@ -84,7 +102,7 @@ class Warden:
 
     def __init__(
         self,
-        spec: dict,
+        spec: dict | bytes,
         *,
         runtime: Runtime | None = None,
         pool_size: int | None = None,
@@ -110,15 +128,31 @@ class Warden:
 
     @classmethod
     def from_policy(cls, document: dict | str | bytes, **options: Any) -> Warden:
-        """A policy document (``"warden": 1``), as a dict or JSON text."""
-        if isinstance(document, (str, bytes)):
+        """A policy document (``"warden": 1``), as a dict or JSON text (``bytes``: UTF-8).
+
+        Text is checked to be one JSON value, then passed to the module as written, so that
+        the module judges it as the other SDKs send it: a duplicate key is refused
+        (``invalid_input`` at its object's path, ``policy.fields.firstName``), not resolved
+        to its last value as ``json.loads`` would."""
+        if not isinstance(document, (str, bytes)):
+            return cls({"policy": document}, **options)
+        if isinstance(document, bytes):
             try:
-                document = json.loads(document)
-            except (ValueError, RecursionError) as e:  # JSONDecodeError, not UTF-8, too deep
+                document = document.decode("utf-8")
+            except UnicodeDecodeError:
                 raise InvalidInputError(
-                    "invalid_input", f"the policy document is not JSON: {e}", "policy"
+                    "invalid_input", "the policy document is not valid UTF-8", "policy"
                 ) from None
-        return cls({"policy": document}, **options)
+        try:
+            parsed = json.loads(document, parse_constant=_refuse_constant)
+        except (ValueError, RecursionError) as e:  # JSONDecodeError, NaN, too deep
+            raise InvalidInputError(
+                "invalid_input", f"the policy document is not JSON: {e}", "policy"
+            ) from None
+        # What the text cannot carry as written (a lone surrogate) is refused at its path,
+        # as for a dict; the text itself is what is sent.
+        _encode({"policy": parsed})
+        return cls(b'{"policy":' + document.encode() + b"}", **options)
 
     def evaluate_request(self, request: dict) -> Json:
         """Any request of the contract without ``preset``/``policy``: ``{op, lang?, input}``."""
@@ -148,7 +182,7 @@ class Warden:
             input["mode"] = mode
         if facts is not None:
             input["facts"] = facts
-        if mfa:
+        if _flag(mfa, "input.mfa"):
             input["mfa"] = True
         return self.evaluate("validate", input, lang)
 
@@ -164,7 +198,7 @@ class Warden:
         input: dict = {"password": password}
         if user is not None:
             input["user"] = user
-        if mfa:
+        if _flag(mfa, "input.mfa"):
             input["mfa"] = True
         return self.evaluate("password", input, lang)
 
@@ -185,7 +219,15 @@ class Warden:
 
     def transition(self, request: dict, *, now: str, lang: str | None = None) -> Json:
         """Moves an account to another status: ``request`` has ``actor``, ``target``, ``to``,
-        and ``reason``, ``durationDays``, ``directory``, ... as the policy needs."""
+        and ``reason``, ``durationDays``, ``directory``, ... as the policy needs. A
+        ``request`` that is not a mapping (``None``, a list, a string) raises
+        :class:`InvalidInputError` at ``input``, as the Go and Java SDKs refuse it."""
+        if not isinstance(request, Mapping):
+            raise InvalidInputError(
+                "invalid_input",
+                f"the request must be an object, not a value of type {type(request).__name__}",
+                "input",
+            )
         return self.evaluate("transition", {**request, "now": now}, lang)
 
     def login(

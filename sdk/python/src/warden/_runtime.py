@@ -14,6 +14,7 @@ import threading
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from importlib import resources
 from typing import Any
 
@@ -25,7 +26,7 @@ from .errors import ClosedError, InvalidInputError, WardenError, WardenRuntimeEr
 ABI_MAJOR = 1
 #: Default memory limit of one instance: 256 MiB.
 DEFAULT_MAX_MEMORY = 256 << 20
-#: Default fuel of one call (about 130 times what the largest conformance vector uses).
+#: Default fuel of one call (about 1500 times what the largest conformance vector uses).
 DEFAULT_FUEL = 10_000_000_000
 #: Default seconds to wait for a free instance when the pool is at its bound.
 DEFAULT_POOL_TIMEOUT = 30.0
@@ -47,6 +48,66 @@ _MAX_ENCODE_DEPTH = 512
 
 
 _NON_FINITE = "the number is not finite (NaN and infinities have no JSON form)"
+_TOO_MANY_DIGITS = "the integer has too many digits to be written as JSON"
+
+#: A float holding a whole number below this magnitude is sent as that integer (``7.0`` as
+#: ``7``), as Go's encoding/json writes it: the module reads ``7.0`` as a float and refuses it
+#: where it expects a count, and the conformance vectors' rule says ``1`` matches ``1.0``.
+_WHOLE_FLOAT_LIMIT = 1e21
+
+
+def _writable_int(v: int) -> bool:
+    """Whether ``str(v)`` works: CPython refuses ints of more than 4300 digits (by default)."""
+    try:
+        int.__repr__(v)
+    except ValueError:
+        return False
+    return True
+
+
+def _whole(v: float) -> int | float:
+    """A whole float as the integer Go's encoding/json writes for it (its shortest decimal
+    digits: ``7.0`` -> ``7``); any other float (``7.5``, ``-0.0``, ``1e21``) as it is."""
+    negative_zero = v == 0 and math.copysign(1.0, v) < 0
+    if v.is_integer() and abs(v) < _WHOLE_FLOAT_LIMIT and not negative_zero:
+        return int(Decimal(repr(v)))
+    return v
+
+
+def _prepare(value: Any, path: str = "", depth: int = 0) -> Any:
+    """The request as it is sent: whole floats as integers (:func:`_whole`), copying only the
+    containers that change; a ``None`` or ``bool`` key (``json.dumps`` would write ``"null"``
+    or ``"true"``, indistinguishable from a key of that name) raises ``InvalidInputError`` at
+    its map's path. Nesting beyond the encoder's bound is left to :func:`_encode`."""
+    if isinstance(value, float):
+        return _whole(value) if math.isfinite(value) else value
+    if depth > _MAX_ENCODE_DEPTH:
+        return value
+    if isinstance(value, dict):
+        out = None
+        for k, item in value.items():
+            if k is None or isinstance(k, bool):
+                raise InvalidInputError(
+                    "invalid_input", f"a key of type {type(k).__name__} cannot be a JSON key", path
+                )
+            if isinstance(item, (dict, list, tuple, float)):
+                new = _prepare(item, _child(path, k), depth + 1)
+                if new is not item:
+                    if out is None:
+                        out = dict(value)
+                    out[k] = new
+        return value if out is None else out
+    if isinstance(value, (list, tuple)):
+        items = None
+        for i, item in enumerate(value):
+            if isinstance(item, (dict, list, tuple, float)):
+                new = _prepare(item, f"{path}[{i}]", depth + 1)
+                if new is not item:
+                    if items is None:
+                        items = list(value)
+                    items[i] = new
+        return value if items is None else items
+    return value
 
 
 def _child(path: str, key: object) -> str:
@@ -69,11 +130,15 @@ def _unencodable(value: Any) -> tuple[str, str] | None:
                 return path, "the string is not valid Unicode (it holds a lone surrogate)"
         elif isinstance(v, float) and not math.isfinite(v):
             return path, _NON_FINITE
+        elif isinstance(v, int) and not isinstance(v, bool) and not _writable_int(v):
+            return path, _TOO_MANY_DIGITS
         elif isinstance(v, dict):
             children = []
             for k, item in v.items():
-                if not (k is None or isinstance(k, (str, int, float))):
+                if k is None or isinstance(k, bool) or not isinstance(k, (str, int, float)):
                     return path, f"a key of type {type(k).__name__} cannot be a JSON key"
+                if isinstance(k, int) and not _writable_int(k):
+                    return path, _TOO_MANY_DIGITS
                 if isinstance(k, str):
                     try:
                         k.encode("utf-8")
@@ -96,8 +161,12 @@ def _encode(value: Any) -> bytes:
     """The request as UTF-8 JSON, or ``InvalidInputError`` at the path of what JSON cannot
     carry (a lone surrogate, a ``set``, a NaN or an infinity, a nesting too deep, a cycle)."""
     try:
+        sent = _prepare(value)
+    except RecursionError:
+        sent = value  # json.dumps below fails on it too, and _unencodable says where
+    try:
         # allow_nan=False: json.dumps would otherwise write NaN and Infinity, which are not JSON.
-        return json.dumps(value, ensure_ascii=False, allow_nan=False).encode()
+        return json.dumps(sent, ensure_ascii=False, allow_nan=False).encode()
     except (TypeError, ValueError, RecursionError) as e:  # UnicodeEncodeError is a ValueError
         found = _unencodable(value)
         path, why = found if found else ("", f"the request cannot be encoded as JSON: {e}")
@@ -316,10 +385,11 @@ class Instance:
             raise WardenError.from_envelope(value)
         raise WardenRuntimeError("bad_output", f"unknown status {status}")
 
-    def load(self, spec: dict) -> tuple[int, str]:
-        """Compiles a policy (``{"preset": ...}`` or ``{"policy": ...}``): its handle, and
-        its hash as the module reports it (the one every decision carries)."""
-        data = _encode(spec)
+    def load(self, spec: dict | bytes) -> tuple[int, str]:
+        """Compiles a policy (``{"preset": ...}`` or ``{"policy": ...}``, or that request
+        already encoded): its handle, and its hash as the module reports it (the one every
+        decision carries)."""
+        data = spec if isinstance(spec, bytes) else _encode(spec)
         ptr = self._write(data)
         result = self._result(self._call(self._load, ptr, len(data)))
         try:
@@ -354,9 +424,17 @@ class Pool:
     already lent an instance completes, and the instance is dropped after it.
     """
 
-    def __init__(self, runtime: Runtime, spec: dict | None, size: int, timeout: float) -> None:
-        if size < 1:
-            raise ValueError("the pool size must be at least 1")
+    def __init__(
+        self, runtime: Runtime, spec: dict | bytes | None, size: int, timeout: float
+    ) -> None:
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError("the pool size must be an integer of at least 1")
+        if (
+            isinstance(timeout, bool)
+            or not isinstance(timeout, (int, float))
+            or not (0 < timeout < math.inf)
+        ):
+            raise ValueError("the pool timeout must be a positive, finite number of seconds")
         self._runtime = runtime
         self._spec = spec
         self._idle: queue.LifoQueue = queue.LifoQueue()

@@ -1,11 +1,14 @@
 package dev.warden;
 
+import com.fasterxml.jackson.core.Base64Variant;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.core.SerializableString;
 import com.fasterxml.jackson.core.util.JsonGeneratorDelegate;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.Reader;
+import java.math.BigDecimal;
 
 /**
  * Writes a request as its generator would, refusing what JSON cannot carry as written: a number
@@ -14,7 +17,10 @@ import java.io.Reader;
  * would write an escape the module refuses as a whole). The refusal, {@link Unencodable}, names the
  * value's path in the request ({@code input.user.firstName}, {@code input.user.tags[1]}), read from
  * the generator's own context, so that it holds for maps, lists, arrays, beans and {@code
- * JsonNode}s alike; it never holds the value.
+ * JsonNode}s alike; it never holds the value. A {@code byte[]} (Jackson's base64 text) is refused
+ * the same way, and so are a {@code char[]} and a null map key through the serializers {@link
+ * WardenRuntime} registers. A {@code double} or {@code float} holding a whole number ({@code 7.0})
+ * is written as that integer ({@code 7}), as the Go SDK's encoding/json writes it.
  */
 final class CheckedGenerator extends JsonGeneratorDelegate {
   static final String NON_FINITE =
@@ -22,6 +28,18 @@ final class CheckedGenerator extends JsonGeneratorDelegate {
   static final String LONE_SURROGATE =
       "the string is not valid Unicode (it holds a lone surrogate)";
   static final String LONE_SURROGATE_KEY = "the key is not valid Unicode (a lone surrogate)";
+  static final String BYTES =
+      "a byte array is not JSON (Jackson would send it as base64 text): pass a String";
+  static final String CHARS = "a char array is not JSON: pass a String";
+  static final String NULL_KEY =
+      "a null key cannot be a JSON key (it would be sent as the key \"null\")";
+
+  /**
+   * A double holding a whole number below this magnitude is written as that integer ({@code 7.0} as
+   * {@code 7}), as Go's encoding/json writes it: the module reads {@code 7.0} as a float and
+   * refuses it where it expects a count.
+   */
+  static final double WHOLE_LIMIT = 1e21;
 
   /** What JSON cannot carry, at its path; its message is the reason only, never the value. */
   static final class Unencodable extends IOException {
@@ -115,12 +133,46 @@ final class CheckedGenerator extends JsonGeneratorDelegate {
     super.writeFieldName(name);
   }
 
-  // Numbers.
+  // Bytes: Jackson writes a byte[] (or a ByteBuffer, a BinaryNode) as base64 text, which the
+  // module would take for the value (a password given as bytes judged on its base64 form).
+
+  @Override
+  public void writeBinary(Base64Variant variant, byte[] data, int offset, int len)
+      throws IOException {
+    throw new Unencodable(valuePath(), BYTES);
+  }
+
+  @Override
+  public int writeBinary(Base64Variant variant, InputStream data, int dataLength)
+      throws IOException {
+    throw new Unencodable(valuePath(), BYTES);
+  }
+
+  /**
+   * Refuses the value about to be written through {@code g} (a serializer's refusal: a {@code
+   * char[]}, a null key), at its path.
+   */
+  static Unencodable refusal(JsonGenerator g, String reason) {
+    return g instanceof CheckedGenerator c
+        ? new Unencodable(c.valuePath(), reason)
+        : new Unencodable("", reason);
+  }
+
+  /** Refuses a null map key at the path of its map (the key has no path of its own). */
+  static Unencodable nullKey(JsonGenerator g) {
+    return new Unencodable(containerPath(g.getOutputContext()), NULL_KEY);
+  }
+
+  // Numbers. A whole double or float is written as an integer (WHOLE_LIMIT); -0.0 stays a float.
 
   @Override
   public void writeNumber(double v) throws IOException {
     if (!Double.isFinite(v)) {
       throw new Unencodable(valuePath(), NON_FINITE);
+    }
+    if (isWhole(v)) {
+      writeWhole(v, Double.toString(v));
+      return;
     }
     super.writeNumber(v);
   }
@@ -130,7 +182,26 @@ final class CheckedGenerator extends JsonGeneratorDelegate {
     if (!Float.isFinite(v)) {
       throw new Unencodable(valuePath(), NON_FINITE);
     }
+    if (isWhole(v)) {
+      writeWhole(v, Float.toString(v));
+      return;
+    }
     super.writeNumber(v);
+  }
+
+  private static boolean isWhole(double v) {
+    return v == Math.rint(v)
+        && Math.abs(v) < WHOLE_LIMIT
+        && !(v == 0 && Double.doubleToRawLongBits(v) != 0);
+  }
+
+  /** A whole number as the integer of its shortest decimal form, as Go writes it. */
+  private void writeWhole(double v, String shortest) throws IOException {
+    if (Math.abs(v) < 0x1p53) {
+      super.writeNumber((long) v);
+    } else {
+      super.writeNumber(new BigDecimal(shortest).toBigInteger());
+    }
   }
 
   @Override

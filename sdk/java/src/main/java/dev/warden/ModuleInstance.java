@@ -246,6 +246,11 @@ final class ModuleInstance {
    * path, as the Python and Go SDKs refuse it.
    */
   private byte[] encode(Object request) {
+    return encode(json, request);
+  }
+
+  /** {@link #encode(Object)} with the runtime's mapper, without an instance. */
+  static byte[] encode(ObjectMapper json, Object request) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (JsonGenerator g = new CheckedGenerator(json.createGenerator(out, JsonEncoding.UTF8))) {
       json.writeValue(g, request);

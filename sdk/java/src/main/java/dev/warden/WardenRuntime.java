@@ -7,12 +7,17 @@ import com.dylibso.chicory.wasm.ChicoryException;
 import com.dylibso.chicory.wasm.Parser;
 import com.dylibso.chicory.wasm.WasmModule;
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.ser.std.StdSerializer;
+import com.fasterxml.jackson.databind.util.RawValue;
 import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
@@ -59,12 +64,47 @@ public final class WardenRuntime implements AutoCloseable {
    */
   static final int MAX_OUTPUT_STRING = 64 << 20;
 
-  private final ObjectMapper json =
-      new ObjectMapper(
-          JsonFactory.builder()
-              .streamReadConstraints(
-                  StreamReadConstraints.builder().maxStringLength(MAX_OUTPUT_STRING).build())
-              .build());
+  private final ObjectMapper json = mapper();
+
+  /**
+   * The mapper of requests and decisions: decisions may hold strings up to {@link
+   * #MAX_OUTPUT_STRING}; a request's {@code char[]} and null map keys are refused at their path
+   * ({@link CheckedGenerator}), not written as a string and as the key {@code "null"}.
+   */
+  private static ObjectMapper mapper() {
+    ObjectMapper mapper =
+        new ObjectMapper(
+            JsonFactory.builder()
+                .streamReadConstraints(
+                    StreamReadConstraints.builder().maxStringLength(MAX_OUTPUT_STRING).build())
+                .build());
+    SimpleModule refusals = new SimpleModule("warden-refusals");
+    refusals.addSerializer(
+        char[].class,
+        new StdSerializer<char[]>(char[].class) {
+          private static final long serialVersionUID = 1L;
+
+          @Override
+          public void serialize(char[] value, JsonGenerator g, SerializerProvider p)
+              throws IOException {
+            throw CheckedGenerator.refusal(g, CheckedGenerator.CHARS);
+          }
+        });
+    mapper.registerModule(refusals);
+    mapper
+        .getSerializerProvider()
+        .setNullKeySerializer(
+            new StdSerializer<Object>(Object.class) {
+              private static final long serialVersionUID = 1L;
+
+              @Override
+              public void serialize(Object value, JsonGenerator g, SerializerProvider p)
+                  throws IOException {
+                throw CheckedGenerator.nullKey(g);
+              }
+            });
+    return mapper;
+  }
 
   /** The pools of this runtime (its Wardens' and the one-shot one), closed with it. */
   private final Set<InstancePool> pools =
@@ -285,12 +325,16 @@ public final class WardenRuntime implements AutoCloseable {
   }
 
   /**
-   * Compiles a policy document ({@code "warden": 1}) with the options of its pool.
+   * Compiles a policy document ({@code "warden": 1}) with the options of its pool. The text is
+   * checked to be one JSON value, then passed to the module as written: a duplicate key is refused
+   * ({@code invalid_input} at its object's path, {@code policy.fields.firstName}), as the other
+   * SDKs send it, not resolved to its last value as Jackson would read it.
    *
    * @param document the document as JSON text
    * @param options pool size, call timeout, pool wait ({@code null}: the defaults)
    * @return the compiled policy
-   * @throws WardenException {@code policy_error} with the key path for an invalid document
+   * @throws WardenException {@code policy_error} with the key path for an invalid document, {@code
+   *     invalid_input} at {@code policy} for text that is not JSON
    */
   public Warden loadPolicy(String document, LoadOptions options) {
     JsonNode doc;
@@ -312,7 +356,12 @@ public final class WardenRuntime implements AutoCloseable {
     if (doc == null || doc.isMissingNode()) {
       throw new WardenException("invalid_input", "policy", "the policy is empty", null);
     }
-    return loadPolicy(doc, options);
+    // What the text cannot carry as written (a lone surrogate) is refused at its path, as for a
+    // JsonNode; then the text itself is sent, so that the module judges it as the other SDKs send
+    // it: a duplicate key is refused, not resolved to its last value as Jackson reads it.
+    ModuleInstance.encode(json, Map.of("policy", doc));
+    return new Warden(
+        this, Map.of("policy", new RawValue(document)), poolSize, orDefaults(options));
   }
 
   /**
