@@ -652,6 +652,14 @@ pub async fn run(
                             ctx.forget_removed();
                             out.insert("outcome".into(), "failed".into());
                             out.insert("reason".into(), failure_reason(&e).into());
+                            // A conflict the write met (a deletion of a user others
+                            // report to, a stale user): its code and message, as the single
+                            // route's 409 says them.
+                            if let ApiError::Conflict { errors } = &e
+                                && !e.is_conflict(CONTENTION)
+                            {
+                                out.insert("errors".into(), serde_json::to_value(errors)?);
+                            }
                             // A key another writer took meanwhile (the store's constraint
                             // refused the write): the record validated again with the
                             // store's answers now, for its `duplicate` violations at the
@@ -1269,6 +1277,9 @@ async fn execute(
             )
             .map_err(users::lifecycle_bad)?;
             let mut after = before.clone();
+            if d.mode != Some(DeleteMode::Anonymize) {
+                store::refuse_while_managing(conn, &before).await?;
+            }
             let done =
                 users::apply_obligations(conn, &mut after, obligations, &actor.id, x.at).await?;
             let view = match d.mode {

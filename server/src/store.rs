@@ -725,6 +725,34 @@ fn stale(message: String) -> ApiError {
     ApiError::conflict("id", "stale_user", message)
 }
 
+/// Refuses to remove `u` from the directory (a hard or soft deletion) while live users name
+/// it as their manager (R001-04: a manager exists): 409 `has_reports`, saying how many.
+/// Read in the deletion's transaction; an edit naming `u` as a manager meanwhile holds `u`
+/// until it commits. An anonymising deletion keeps the user (its record erased), and so
+/// its reports' references.
+///
+/// # Errors
+/// `has_reports`; database errors.
+pub async fn refuse_while_managing(conn: &mut AnyConnection, u: &UserRow) -> Result<(), ApiError> {
+    let reports: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users WHERE tenant_id = $1 AND manager_id = $2 AND deleted_at IS NULL AND id <> $2",
+    )
+    .bind(&u.tenant)
+    .bind(&u.id)
+    .fetch_one(&mut *conn)
+    .await?;
+    if reports > 0 {
+        return Err(ApiError::conflict(
+            "id",
+            "has_reports",
+            format!(
+                "{reports} user(s) name this user as their manager: give them another manager first (or deactivate or anonymise this user, which keeps it)"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Removes a user row for good, over the version it was read at (as [`update_user`]
 /// writes), cutting its reports' subtrees from the hierarchy above it.
 ///

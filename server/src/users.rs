@@ -2992,6 +2992,9 @@ pub async fn delete(
     let audit = Audit { caller, request_id };
     let mut after = before.clone();
     let mut tx = app.db.begin_write().await?;
+    if d.mode != Some(DeleteMode::Anonymize) {
+        store::refuse_while_managing(&mut tx, &before).await?;
+    }
     let done = apply_obligations(&mut tx, &mut after, &d.obligations, &actor.id, at).await?;
     let after_view = match d.mode {
         Some(DeleteMode::Hard) => {

@@ -1232,8 +1232,8 @@ async fn organisations_keep_the_last_super_admin_and_end_moved_sessions(env: &En
         StatusCode::OK,
         "Carla, in plant-b, administers the tenant: {v}"
     );
-    // Ada, in the closed plant-a, cannot sign in: Carla is now the last one who can, and
-    // is not deactivated.
+    // Ada, in the closed plant-a, cannot sign in, and no key acts for her: Carla is now
+    // the last one who can, and is not deactivated.
     let (s, v, _) = env
         .call(
             Method::POST,
@@ -1243,7 +1243,13 @@ async fn organisations_keep_the_last_super_admin_and_end_moved_sessions(env: &En
         )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
-    assert_eq!(v["deny"]["code"], "last_super_admin", "{v}");
+    assert!(
+        v["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("inactive organisation")),
+        "{v}"
+    );
+    assert_eq!(env.stored_status(&carla.id).await, "active");
 
     let cookie = env.sign_in(PPP, &carla.login, DEMO_PASSWORD).await.unwrap();
     let as_carla = Auth::key(&key, &carla.id);
@@ -3243,3 +3249,74 @@ async fn login_counters_make_no_new_version(env: &Env) {
     tx.commit().await.unwrap();
 }
 on_both!(login_counters_make_no_new_version);
+
+/// A user others report to is not removed from the directory (a hard or soft deletion,
+/// one or in bulk): their manager would name nobody (R001-04) and they would fall out of
+/// every manager's scope (an anonymising deletion keeps the user, and so its reports'
+/// references); once the reports have another manager, the deletion goes through.
+async fn a_manager_with_reports_is_not_deleted(env: &Env) {
+    let users = env.demo(HR).await;
+    let (hr, marc, ceo) = (
+        demo_user(&users, "hr"),
+        demo_user(&users, "manager"),
+        demo_user(&users, "ceo"),
+    );
+    env.edit_policy(HR, |d| {
+        d["lifecycle"]["deletion"] = json!({"modes": ["soft", "hard"], "default": "hard", "confirmation": true, "by": {"permission": "users.delete"}});
+    })
+    .await;
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+    for mode in ["hard", "soft"] {
+        let (s, v, _) = env
+            .call(
+                Method::DELETE,
+                &format!("/api/v1/users/{}?mode={mode}&confirm=true", marc.id),
+                &as_hr,
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::CONFLICT, "{mode}: {v}");
+        assert_eq!(v["errors"][0]["code"], "has_reports", "{v}");
+    }
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_hr,
+            Some(json!({"items": [{"op": "delete", "id": marc.id, "mode": "hard"}], "confirmed": true, "confirmCount": 1})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["results"][0]["outcome"], "failed", "{v}");
+    assert_eq!(v["results"][0]["errors"][0]["code"], "has_reports", "{v}");
+    assert_eq!(env.stored_status(&marc.id).await, "active");
+    // His reports given another manager, he goes.
+    let reports: Vec<String> = sqlx::query_scalar("SELECT id FROM users WHERE manager_id = $1")
+        .bind(&marc.id)
+        .fetch_all(env.app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(reports.len(), 2, "{reports:?}");
+    for id in &reports {
+        let (s, v, _) = env
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/users/{id}"),
+                &as_hr,
+                Some(json!({"manager": ceo.id})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+    }
+    let (s, v, _) = env
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/users/{}?mode=hard&confirm=true", marc.id),
+            &as_hr,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
+on_both!(a_manager_with_reports_is_not_deleted);
