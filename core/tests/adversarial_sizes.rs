@@ -286,6 +286,40 @@ fn a_name_at_the_limit_compiles_and_one_byte_more_is_refused() {
 }
 
 #[test]
+fn a_formats_name_is_a_name_and_a_label_holds_no_control_character() {
+    // Quoted in every violation of its field: a 1 MB format made each of an import's
+    // violations 1 MB.
+    let format =
+        |f: &str| doc(json!({"u": {"type": "identifier", "pattern": "[a-z]+", "format": f}}));
+    Policy::from_value(format(&"f".repeat(limits::MAX_NAME_BYTES))).unwrap();
+    let e = limit_error(&format(&"f".repeat(limits::MAX_NAME_BYTES + 1)));
+    assert_eq!(e.path(), "fields.u.format");
+    let e = Policy::from_value(format("id\u{1b}[2J")).unwrap_err();
+    assert_eq!(e.path(), "fields.u.format");
+    // A label with an escape sequence; a line break is a text's own.
+    let label = |l: &str| doc(json!({"u": {"type": "text", "label": {"en": l}}}));
+    let e = Policy::from_value(label("User\u{1b}[31m")).unwrap_err();
+    assert_eq!(e.path(), "fields.u.label.en");
+    assert_eq!(e.kind(), PolicyErrorKind::Invalid);
+    Policy::from_value(label("User\nname")).unwrap();
+}
+
+#[test]
+fn a_refused_policy_echoes_no_more_than_a_bounded_part_of_itself() {
+    // An unknown key of 300 KB, an unknown field type of 300 KB: the error names them,
+    // cut, not whole (a 600 KB error before).
+    let key = format!("\u{1b}[31m{}", "k".repeat(300_000));
+    let mut top = doc(json!({"u": {"type": "text"}}));
+    top[&key] = json!(1);
+    let typ = doc(json!({"u": {"type": "t".repeat(300_000)}}));
+    for d in [top, typ] {
+        let e = Policy::from_value(d).unwrap_err();
+        assert!(e.to_string().len() < 4096, "{} bytes", e.to_string().len());
+        assert!(e.path().chars().count() <= 513, "{}", e.path().len());
+    }
+}
+
+#[test]
 fn a_list_at_the_limit_compiles_and_one_entry_more_is_refused() {
     let values = |n: usize| -> Vec<String> { (0..n).map(|i| format!("v{i}")).collect() };
     Policy::from_value(doc(

@@ -102,6 +102,24 @@ impl fmt::Display for PolicyError {
     }
 }
 
+/// The longest path and reason a [`PolicyError`] echoes, in characters: a key or a value of
+/// the document quoted in them (an unknown key, an unknown variant) is cut there, with `…`,
+/// so that a refused document of 1 MB does not come back as an error of 1 MB.
+const MAX_ERROR_ECHO_CHARS: usize = 512;
+
+/// `text`, cut to [`MAX_ERROR_ECHO_CHARS`] characters with `…` when longer.
+fn echo_bounded(text: String) -> String {
+    match text.char_indices().nth(MAX_ERROR_ECHO_CHARS) {
+        Some((cut, _)) => {
+            let mut short = text;
+            short.truncate(cut);
+            short.push('…');
+            short
+        }
+        None => text,
+    }
+}
+
 impl PolicyError {
     pub(crate) fn new(
         kind: PolicyErrorKind,
@@ -110,8 +128,8 @@ impl PolicyError {
     ) -> Self {
         PolicyError {
             kind,
-            path: path.into(),
-            reason: reason.into(),
+            path: echo_bounded(path.into()),
+            reason: echo_bounded(reason.into()),
             help: None,
         }
     }
@@ -130,7 +148,7 @@ impl PolicyError {
 
     #[must_use]
     pub(crate) fn with_help(mut self, help: impl Into<String>) -> Self {
-        self.help = Some(help.into());
+        self.help = Some(echo_bounded(help.into()));
         self
     }
 
@@ -708,6 +726,18 @@ fn check_text(path: &str, text: &str) -> Result<(), PolicyError> {
             limits::MAX_TEXT_BYTES,
         ));
     }
+    // Shown to people (in messages, forms, the console): no control character but a line
+    // break or a tab, which would rewrite how a terminal or a log line reads (an escape
+    // sequence clearing the screen).
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\t'))
+    {
+        return Err(PolicyError::invalid(
+            path,
+            "a text must not contain control characters (but line breaks and tabs)",
+        ));
+    }
     Ok(())
 }
 
@@ -958,6 +988,11 @@ fn compile_field(
     check_length_bounds(spec, path)?;
     check_identifier_pattern(spec, path)?;
     check_labels(spec, path)?;
+    // The format's name is quoted in every violation of the field (`is not a valid
+    // {format}`): a name, bounded as one.
+    if let Some(f) = &spec.format {
+        check_name(&format!("{path}.format"), f)?;
+    }
     let pattern = compile_pattern(spec, path)?;
     check_required_when(doc, spec, path)?;
     check_min_ages(doc, spec, path)?;
