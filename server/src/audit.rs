@@ -66,9 +66,34 @@ fn sha256_of(text: &str) -> String {
     format!("sha256:{}", hex::encode(Sha256::digest(text.as_bytes())))
 }
 
-/// The members of an entry that hold personal data (the records as they were): the only
-/// ones an erasure takes.
-const ERASABLE: [&str; 2] = ["before", "after"];
+/// What an entry holds of personal data, as JSON pointers, which an erasure takes and
+/// the chain links by digest: the records as they were, the obligations (they quote
+/// e-mail addresses: an e-mail change's old and new ones), and the kernel's reason (free
+/// text an administrator wrote: a name, a phone number). Each entry lists them in its
+/// body (`erasable`), so that what an entry written before a change of this list erases
+/// is what it was written with.
+const ERASABLE: [&str; 4] = [
+    "/before",
+    "/after",
+    "/obligations",
+    "/decision/kernel/reason",
+];
+
+/// What an entry that lists no `erasable` (one written before entries listed it) erases:
+/// its records as they were.
+const ERASABLE_UNLISTED: [&str; 2] = ["/before", "/after"];
+
+/// The JSON pointers of what `body` holds of personal data ([`ERASABLE`]).
+fn erasable_of(body: &Value) -> Vec<String> {
+    match body.get("erasable").and_then(Value::as_array) {
+        Some(list) => list
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        None => ERASABLE_UNLISTED.iter().map(|p| (*p).to_owned()).collect(),
+    }
+}
 
 /// What the chain links of an entry's body: the digest of its skeleton, the body with each
 /// of its records ([`ERASABLE`]) replaced by the record's own digest. An erased entry keeps
@@ -77,9 +102,10 @@ const ERASABLE: [&str; 2] = ["before", "after"];
 /// checked. `None` for a body that is not a JSON object, or an erased one whose records
 /// are not digests.
 fn body_digest(body: &Value, erased: bool) -> Option<String> {
-    let mut skeleton = body.as_object()?.clone();
-    for key in ERASABLE {
-        if let Some(v) = skeleton.get_mut(key) {
+    body.as_object()?;
+    let mut skeleton = body.clone();
+    for pointer in erasable_of(body) {
+        if let Some(v) = skeleton.pointer_mut(&pointer) {
             match (erased, &*v) {
                 (true, Value::String(d)) if d.starts_with("sha256:") => {}
                 (true, _) => return None,
@@ -87,7 +113,7 @@ fn body_digest(body: &Value, erased: bool) -> Option<String> {
             }
         }
     }
-    Some(sha256_of(&Value::Object(skeleton).to_string()))
+    Some(sha256_of(&skeleton.to_string()))
 }
 
 /// The key of the list of sequence numbers an erasing entry's `decision` carries.
@@ -129,8 +155,9 @@ pub fn listing_erased(mut decision: Value, seqs: &[i64]) -> Value {
     decision
 }
 
-/// Erases the personal data of the entries `seqs` of `tenant` (an entry's `before` and
-/// `after`, the records as they were, each replaced by its digest), in the caller's
+/// Erases the personal data of the entries `seqs` of `tenant` (what each lists in its
+/// `erasable`, [`ERASABLE`]: the records as they were, the obligations, the kernel's
+/// reason; each replaced by its digest), in the caller's
 /// transaction, by entry `by`, which lists them ([`listing_erased`]). What stays, and
 /// stays checked: who did what to whom, when, under which policy.
 ///
@@ -153,13 +180,9 @@ pub async fn erase(
         let Some(body) = body else { continue };
         let mut v: Value = serde_json::from_str(&body)
             .map_err(|e| sqlx::Error::Protocol(format!("audit entry {seq}: {e}")))?;
-        if let Some(o) = v.as_object_mut() {
-            for key in ERASABLE {
-                if let Some(record) = o.get_mut(key)
-                    && !record.is_string()
-                {
-                    *record = Value::String(sha256_of(&record.to_string()));
-                }
+        for pointer in erasable_of(&v) {
+            if let Some(held) = v.pointer_mut(&pointer) {
+                *held = Value::String(sha256_of(&held.to_string()));
             }
         }
         sqlx::query(
@@ -232,8 +255,13 @@ async fn chain(conn: &mut AnyConnection, record: &AuditRecord) -> Result<(i64, i
     let seq: i64 = row.try_get("audit_seq")?;
     let version: i64 = row.try_get("policy_version")?;
     let prev: String = row.try_get("audit_head")?;
-    let parsed: Value = serde_json::from_str(&body)
+    let mut parsed: Value = serde_json::from_str(&body)
         .map_err(|e| sqlx::Error::Protocol(format!("audit entry: {e}")))?;
+    // The entry says what of it an erasure takes ([`ERASABLE`]).
+    if let Some(o) = parsed.as_object_mut() {
+        o.insert("erasable".into(), ERASABLE.into());
+    }
+    let body = parsed.to_string();
     let digest = body_digest(&parsed, false)
         .ok_or_else(|| sqlx::Error::Protocol("audit entry: not an object".into()))?;
     let hash = chain_hash(&prev, &digest);

@@ -1331,6 +1331,7 @@ async fn execute(
                 .await?;
             if let Some(seqs) = &erased {
                 audit::erase(conn, &tenant.id, seqs, seq).await?;
+                crate::outbox::erase_delivered(conn, &tenant.id, &before.id).await?;
             }
             Ok(None)
         }

@@ -73,6 +73,35 @@ pub async fn enqueue(
     Ok(id)
 }
 
+/// Erases the messages about `user_id` that were delivered (an anonymising or hard
+/// deletion erases the user's personal data, and a delivered message keeps the addresses
+/// and names it carried): each payload becomes `{"kind", "erased": true}`. Messages not
+/// delivered yet are left to deliver (the deletion's own notice among them).
+///
+/// # Errors
+/// Database errors.
+pub async fn erase_delivered(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    user_id: &str,
+) -> Result<(), sqlx::Error> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, kind FROM outbox WHERE tenant_id = $1 AND user_id = $2 AND state = 'delivered'",
+    )
+    .bind(tenant)
+    .bind(user_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (id, kind) in rows {
+        sqlx::query("UPDATE outbox SET payload = $1 WHERE id = $2")
+            .bind(serde_json::json!({"kind": kind, "erased": true}).to_string())
+            .bind(&id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// A message as a sink receives it. Its `Debug` leaves out the obligation's secret (a
 /// reset token, see [`crate::reset::scrub`]); a sink that delivers it serialises it whole.
 #[derive(Clone, Serialize)]

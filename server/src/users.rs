@@ -3048,6 +3048,7 @@ pub async fn delete(
         .await?;
     if let Some(seqs) = &erased {
         audit::erase(&mut tx, &tenant.id, seqs, seq).await?;
+        crate::outbox::erase_delivered(&mut tx, &tenant.id, &before.id).await?;
     }
     tx.commit().await?;
     let mut out = json!({"deleted": before.id, "mode": d.mode, "obligations": done});

@@ -1654,10 +1654,26 @@ async fn an_anonymising_deletion_erases_the_audit_history(env: &Env) {
             Method::PATCH,
             &path,
             &as_admin,
-            Some(json!({"firstName": "Lucien"})),
+            Some(json!({"firstName": "Lucien", "email": "lucien.new@rental.example"})),
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
+    // A reason an administrator wrote, naming the user and a phone number.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("{path}/status"),
+            &as_admin,
+            Some(json!({"to": "suspended", "reason": "Lucien called from +33 6 99 88 77 66", "durationDays": 3})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    // The messages about him delivered (the e-mail change's notices quote both addresses).
+    sqlx::query("UPDATE outbox SET state = 'delivered' WHERE user_id = $1")
+        .bind(&lucas.id)
+        .execute(env.app.db.pool())
+        .await
+        .unwrap();
     let history = |auth: Auth| {
         let path = format!("{path}/audit");
         async move { env.call(Method::GET, &path, &auth, None).await.1 }
@@ -1679,10 +1695,26 @@ async fn an_anonymising_deletion_erases_the_audit_history(env: &Env) {
             .fetch_all(env.app.db.pool())
             .await
             .unwrap();
-    assert!(stored.len() >= 2, "{stored:?}");
+    assert!(stored.len() >= 3, "{stored:?}");
+    let personal = ["Lucien", &lucas.login, "lucien.new@", "+33 6 99 88"];
+    assert!(
+        before.to_string().contains("lucien.new@") && before.to_string().contains("+33 6 99 88"),
+        "the obligations and the reason held them: {before}"
+    );
     for body in &stored {
-        for personal in ["Lucien", &lucas.login] {
-            assert!(!body.contains(personal), "{personal} in {body}");
+        for p in personal {
+            assert!(!body.contains(p), "{p} in {body}");
+        }
+    }
+    let messages: Vec<String> = sqlx::query_scalar("SELECT payload FROM outbox WHERE user_id = $1")
+        .bind(&lucas.id)
+        .fetch_all(env.app.db.pool())
+        .await
+        .unwrap();
+    assert!(!messages.is_empty());
+    for m in &messages {
+        for p in personal {
+            assert!(!m.contains(p), "{p} in the delivered message {m}");
         }
     }
     let last: Value = serde_json::from_str(stored.last().unwrap()).unwrap();
