@@ -196,8 +196,36 @@ pub async fn redeem(
     if used != 1 {
         return Err(not_live());
     }
+    // A password changed by a token carries what the policy's `changes.password` asks of
+    // any password change (the user told, their sessions ended...), as the user's own
+    // change through the password route does: the token proves the user, as the current
+    // password does there. A redeemed token that leaked must not take the account over
+    // unannounced.
+    let changed = match tenant.policy.lifecycle() {
+        Some(_) => {
+            let d = warden_core::lifecycle::password_change(
+                &tenant.policy,
+                &warden_core::lifecycle::PasswordChangeRequest {
+                    actor: before.account(),
+                    target: before.account(),
+                    current_password_verified: Some(true),
+                    lang,
+                },
+                now(),
+            )
+            .map_err(crate::users::lifecycle_bad)?;
+            d.obligations
+        }
+        None => Vec::new(),
+    };
     let mut done = vec![serde_json::to_value(Obligation::InvalidatePasswords)?];
-    crate::users::end_sessions(&mut tx, &mut after, &[], &mut done).await?;
+    done.extend(
+        crate::users::apply_obligations(&mut tx, &mut after, &changed, &before.id, at)
+            .await?
+            .into_iter()
+            .filter(|o| o.get("kind").and_then(Value::as_str) != Some("audit")),
+    );
+    crate::users::end_sessions(&mut tx, &mut after, &changed, &mut done).await?;
     store::update_user(&mut tx, &mut after, at).await?;
     audit::append(
         &mut tx,

@@ -226,6 +226,43 @@ async fn a_redeemed_token_needs_a_new_password(env: &Env) {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
+
+    // A password changed by a token carries the policy's `changes.password` obligations
+    // (rental: the user is told), as a change through the password route does: a leaked
+    // token does not take an account over unannounced.
+    let rental = env.demo(RENTAL).await;
+    let (alice, lucas) = (demo_user(&rental, "admin"), demo_user(&rental, "customer"));
+    let key = env.key(RENTAL, "service").await;
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/password-reset", lucas.id),
+            &Auth::key(&key, &alice.id),
+            Some(json!({"method": "token"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let told = "SELECT COUNT(*) FROM outbox WHERE user_id = $1 AND kind = 'notifyUser'";
+    let before = env.scalar(told, &lucas.id).await;
+    let token = sqlx_token(env, &lucas.id).await;
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/password-reset",
+            &Auth::None,
+            Some(json!({"tenant": RENTAL, "token": token, "password": "Rv5-Heron-Indigo!"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let kinds: Vec<&str> = v["obligations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"notifyUser"), "{v}");
+    assert!(kinds.contains(&"revokeSessions"), "{v}");
+    assert_eq!(env.scalar(told, &lucas.id).await, before + 1);
 }
 on_both!(a_redeemed_token_needs_a_new_password);
 
