@@ -88,6 +88,9 @@ crate::violation::code_enum! {
         NoActiveRole = "no_active_role",
         /// The actor would grant a permission it does not hold. Params: `role`, `permission`.
         PrivilegeEscalation = "privilege_escalation",
+        /// The account's status holds no roles or groups (`rolesAllowed: false`, R001-06):
+        /// none may be given to it. Params: `status`.
+        RolesNotAllowed = "roles_not_allowed",
         /// The edit changes fields the actor may not edit (`access.fieldAccess`). Params:
         /// `fields`, every such field.
         FieldNotEditable = "field_not_editable",

@@ -636,6 +636,7 @@ pub fn grant_denial(
         &Target::from(target),
         Some(change),
         false,
+        None,
         lang,
     )
 }
@@ -1198,6 +1199,13 @@ fn decide<'a>(
     }
 
     let creating = access.spec.create_action.as_deref() == Some(req.action.as_str());
+    // R001-06: an account whose status holds no roles (`rolesAllowed: false`) is given none.
+    let barred = target.status.as_deref().filter(|s| {
+        policy
+            .lifecycle()
+            .and_then(|lc| lc.status(s))
+            .is_some_and(|spec| !spec.roles_allowed)
+    });
     if let Some(d) = check_grants(
         access,
         actor,
@@ -1205,6 +1213,7 @@ fn decide<'a>(
         target,
         req.change.as_ref(),
         creating,
+        barred,
         lang,
     )? {
         return Ok(Outcome::Denied(Box::new(d)));
@@ -1214,7 +1223,9 @@ fn decide<'a>(
 }
 
 /// Grant rules for an action that gives the target roles (`change`, or every role it
-/// starts with when `creating` it). `None` when they pass.
+/// starts with when `creating` it). `barred`: the target's status when it holds no roles
+/// (R001-06), which refuses any role given. `None` when they pass.
+#[allow(clippy::too_many_arguments)]
 fn check_grants(
     access: &CompiledAccess,
     actor: &Account,
@@ -1222,12 +1233,22 @@ fn check_grants(
     target: &Target,
     change: Option<&RoleChange>,
     creating: bool,
+    barred: Option<&str>,
     lang: Lang,
 ) -> Result<Option<Denial>, AccessError> {
     if !creating && change.is_none() {
         return Ok(None);
     }
     let (granted, after) = role_changes(access, target, change, creating)?;
+    if let (Some(status), false) = (barred, granted.is_empty()) {
+        return Ok(Some(denial(
+            DenyKind::InvalidState,
+            DenyCode::RolesNotAllowed,
+            params([("status", Value::String(status.to_owned()))]),
+            Some("rolesAllowed".into()),
+            lang,
+        )));
+    }
     Ok(
         check_grantable_by(access, actor, actor_roles, &granted, lang)
             .or_else(|| check_combinations(access, &after, lang))

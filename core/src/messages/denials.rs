@@ -56,6 +56,7 @@ fn en(code: DenyCode, has: &dyn Fn(&str) -> bool) -> &'static str {
         PrivilegeEscalation => {
             "you cannot grant `{permission}` (in role `{role}`) because you do not hold it"
         }
+        RolesNotAllowed => "the account is `{status}`, a status that holds no roles or groups",
         FieldNotEditable => "you are not allowed to change these fields: {fields}",
         // The lifecycle.
         AlreadyInStatus => "the account is already `{status}`",
@@ -137,6 +138,7 @@ fn fr(code: DenyCode, has: &dyn Fn(&str) -> bool) -> &'static str {
         PrivilegeEscalation => {
             "vous ne pouvez pas accorder `{permission}` (rôle `{role}`) car vous ne le détenez pas"
         }
+        RolesNotAllowed => "le compte est à l'état `{status}`, qui ne porte ni rôle ni groupe",
         FieldNotEditable => "vous n'avez pas le droit de modifier ces champs : {fields}",
         // The lifecycle.
         AlreadyInStatus => "le compte est déjà à l'état `{status}`",
@@ -232,6 +234,7 @@ fn de(code: DenyCode, has: &dyn Fn(&str) -> bool) -> &'static str {
         PrivilegeEscalation => {
             "Sie können `{permission}` (in der Rolle `{role}`) nicht vergeben, weil Sie diese Berechtigung nicht haben"
         }
+        RolesNotAllowed => "das Konto ist `{status}`, ein Status ohne Rollen und Gruppen",
         FieldNotEditable => "Sie dürfen diese Felder nicht ändern: {fields}",
         // The lifecycle.
         AlreadyInStatus => "das Konto ist bereits `{status}`",
@@ -319,6 +322,7 @@ fn es(code: DenyCode, has: &dyn Fn(&str) -> bool) -> &'static str {
         PrivilegeEscalation => {
             "no puede conceder `{permission}` (del rol `{role}`) porque usted no lo tiene"
         }
+        RolesNotAllowed => "la cuenta está en `{status}`, un estado sin roles ni grupos",
         FieldNotEditable => "no tiene permiso para cambiar estos campos: {fields}",
         // The lifecycle.
         AlreadyInStatus => "la cuenta ya está en `{status}`",
@@ -405,6 +409,7 @@ fn en_hint(code: DenyCode, has: &dyn Fn(&str) -> bool) -> Option<&'static str> {
         ReadOnlyConflict => "keep `{role}` alone",
         NoActiveRole => "assign another active role first",
         PrivilegeEscalation => "ask someone who holds that permission",
+        RolesNotAllowed => "reactivate the account first",
         FieldNotEditable => "leave these fields unchanged, or ask someone who may edit them",
         // The lifecycle.
         NoSuchTransition if has("allowed") => "from `{from}` the account can go to: {allowed}",
@@ -481,6 +486,7 @@ fn fr_hint(code: DenyCode, has: &dyn Fn(&str) -> bool) -> Option<&'static str> {
         ReadOnlyConflict => "gardez `{role}` seul",
         NoActiveRole => "attribuez d'abord un autre rôle actif",
         PrivilegeEscalation => "demandez à une personne qui détient cette permission",
+        RolesNotAllowed => "réactivez d'abord le compte",
         FieldNotEditable => {
             "laissez ces champs inchangés, ou demandez à une personne qui peut les modifier"
         }
@@ -563,6 +569,7 @@ fn de_hint(code: DenyCode, has: &dyn Fn(&str) -> bool) -> Option<&'static str> {
         ReadOnlyConflict => "behalten Sie `{role}` allein",
         NoActiveRole => "vergeben Sie zuerst eine andere aktive Rolle",
         PrivilegeEscalation => "fragen Sie jemanden, der diese Berechtigung hat",
+        RolesNotAllowed => "reaktivieren Sie zuerst das Konto",
         FieldNotEditable => {
             "lassen Sie diese Felder unverändert, oder fragen Sie jemanden, der sie ändern darf"
         }
@@ -649,6 +656,7 @@ fn es_hint(code: DenyCode, has: &dyn Fn(&str) -> bool) -> Option<&'static str> {
         ReadOnlyConflict => "deje `{role}` solo",
         NoActiveRole => "asigne antes otro rol activo",
         PrivilegeEscalation => "pídaselo a alguien que tenga ese permiso",
+        RolesNotAllowed => "reactive antes la cuenta",
         FieldNotEditable => {
             "deje estos campos sin cambios, o pídaselo a alguien que pueda modificarlos"
         }

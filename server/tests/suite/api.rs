@@ -2669,3 +2669,72 @@ async fn an_edit_that_gives_roles_through_a_dynamic_group_is_judged_as_a_grant(e
     assert_eq!(v["user"]["department"], "Human Resources", "{v}");
 }
 on_both!(an_edit_that_gives_roles_through_a_dynamic_group_is_judged_as_a_grant);
+
+/// An account whose status holds no roles (`rolesAllowed: false`: HR's `inactive`) is
+/// given none, by an edit, a bulk item or a group that gives roles (R001-06): before, an
+/// inactive user was given `manager` and `hrAdmin` with no warning, which its reactivation
+/// then restored.
+async fn an_inactive_account_is_given_no_roles(env: &Env) {
+    let users = env.demo(HR).await;
+    let (hr, paul) = (demo_user(&users, "hr"), demo_user(&users, "paul"));
+    let key = env.key(HR, "service").await;
+    let as_hr = Auth::key(&key, &hr.id);
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            &format!("/api/v1/users/{}/status", paul.id),
+            &as_hr,
+            Some(json!({"to": "inactive"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let refused = |v: &Value| v["deny"]["code"] == "roles_not_allowed";
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", paul.id),
+            &as_hr,
+            Some(json!({"roles": ["manager"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert!(refused(&v), "{v}");
+    assert!(
+        v["deny"]["message"].as_str().unwrap().contains("inactive"),
+        "{v}"
+    );
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            &format!("/api/v1/groups/hr-admins/members/{}", paul.id),
+            &as_hr,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert!(refused(&v), "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_hr,
+            Some(json!({"items": [{"op": "roles", "id": paul.id, "add": ["manager"]}]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(refused(&v["results"][0]), "{v}");
+    let (_, v, _) = env
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{}", paul.id),
+            &as_hr,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (&v["user"]["roles"], &v["user"]["groups"]),
+        (&json!([]), &json!([])),
+        "{v}"
+    );
+}
+on_both!(an_inactive_account_is_given_no_roles);
