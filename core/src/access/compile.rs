@@ -569,6 +569,40 @@ fn check_condition(doc: &PolicyDocument, path: &str, c: &Condition) -> Result<()
             format!("`{field}` is not a field of the schema"),
         ));
     }
+    if field == "status" {
+        check_status_rule(doc, path, c)?;
+    }
+    Ok(())
+}
+
+/// A group rule on the status names no status an account leaves by itself or enters
+/// without an actor: a temporary one (its stored status stays until the account is next
+/// written, while it counts as returned: the group's roles would outlive it, or be given
+/// to an account that came back from elsewhere) and the lockout's (failed sign-ins, which
+/// anybody can make, would give the group's roles).
+fn check_status_rule(doc: &PolicyDocument, path: &str, c: &Condition) -> Result<(), PolicyError> {
+    let Some(lc) = &doc.lifecycle else {
+        return Ok(());
+    };
+    let lock = lc.lockout.as_ref().and_then(|l| l.status.as_deref());
+    for (i, v) in c.one_of.iter().flatten().enumerate() {
+        let Some(status) = v.as_str() else { continue };
+        let temporary = lc
+            .statuses
+            .get(status)
+            .is_some_and(|s| s.temporary.is_some());
+        if temporary || lock == Some(status) {
+            let what = if temporary {
+                "is temporary: an account leaves it by itself, and its roles would outlive it"
+            } else {
+                "is the lockout's: failed sign-ins, which anybody can make, would give its roles"
+            };
+            return Err(PolicyError::invalid(
+                format!("{path}.in[{i}]"),
+                format!("a group's rule cannot read status `{status}`, which {what}"),
+            ));
+        }
+    }
     Ok(())
 }
 

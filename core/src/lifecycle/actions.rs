@@ -263,11 +263,14 @@ pub fn delete(
         d.audit.fields = d.erase.clone();
         d.anonymized = Some(record);
     }
-    d.obligations = vec![
-        Obligation::RevokeSessions,
-        Obligation::CancelFutureBookings,
-        Obligation::Audit,
-    ];
+    d.obligations = vec![Obligation::RevokeSessions];
+    // Bookings are the tenant's when its policy speaks of them (a deletion blocked by
+    // active ones, a guard or an obligation of a transition about them): its deletions
+    // cancel the future ones; another tenant's have none to cancel.
+    if lc.knows_bookings() {
+        d.obligations.push(Obligation::CancelFutureBookings);
+    }
+    d.obligations.push(Obligation::Audit);
     d.decision = Decision::Allow;
     Ok(d)
 }

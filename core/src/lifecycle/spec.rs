@@ -463,6 +463,21 @@ impl CompiledLifecycle {
         self.spec.statuses.get(id)
     }
 
+    /// Whether the policy speaks of bookings: a deletion blocked by active ones, or a
+    /// transition guarded by them or cancelling future ones. Only then does a deletion
+    /// carry `cancelFutureBookings`.
+    pub fn knows_bookings(&self) -> bool {
+        self.spec
+            .deletion
+            .as_ref()
+            .is_some_and(|d| d.blockers.contains(&Guard::ActiveBookings))
+            || self.spec.transitions.iter().any(|t| {
+                t.guards.contains(&Guard::ActiveBookings)
+                    || t.obligations
+                        .contains(&TransitionEffect::CancelFutureBookings)
+            })
+    }
+
     /// The transition from `from` to `to`, if any.
     pub fn transition_between(&self, from: &str, to: &str) -> Option<&TransitionSpec> {
         self.pairs
@@ -990,14 +1005,25 @@ fn check_lock_status(spec: &LifecycleSpec, path: &str, id: &str) -> Result<(), P
     if status.login {
         return refuse("allows sign-in: a lockout there would lock nothing");
     }
+    // Out to a status that is not terminal: a lock returning by itself to `blacklisted`
+    // bans as surely as a terminal lock does.
+    let open = |to: &str| spec.statuses.get(to).is_some_and(|s| !s.terminal);
+    if let Some(t) = &status.temporary
+        && !open(&t.returns_to)
+    {
+        return refuse(&format!(
+            "returns to `{}`, which is terminal: failed sign-ins, which anybody can make, would end any account for good",
+            t.returns_to
+        ));
+    }
     let leaves = status.temporary.is_some()
         || spec
             .transitions
             .iter()
-            .any(|t| t.from.iter().any(|f| f == id));
+            .any(|t| t.from.iter().any(|f| f == id) && open(&t.to));
     if !leaves {
         return refuse(
-            "has no way out (no transition from it, not temporary): a locked account could never be let out",
+            "has no way out to a status that is not terminal (no such transition from it, not temporary): a locked account could never be let out",
         );
     }
     Ok(())

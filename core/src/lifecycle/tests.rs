@@ -273,9 +273,38 @@ fn compile_rejects_erase_keep_overlap_and_unknown_fields() {
 }
 
 #[test]
+fn a_group_rule_reads_no_status_an_account_leaves_by_itself() {
+    let with_group = |statuses: Value| {
+        let mut doc = doc_with(lifecycle());
+        doc["access"]["roles"] =
+            json!({"helper": {"permissions": [{"allow": "users.read", "scope": "own"}]}});
+        doc["access"]["groups"] =
+            json!({"g": {"roles": ["helper"], "rule": {"field": "status", "in": statuses}}});
+        Policy::from_value(doc)
+    };
+    // Temporary (`suspended`), or the lockout's (`locked`): the group's roles would outlive
+    // the status, or be given by failed sign-ins.
+    for (statuses, why) in [
+        (json!(["active", "suspended"]), "temporary"),
+        (json!(["locked"]), "temporary"),
+    ] {
+        let e = with_group(statuses).unwrap_err();
+        assert!(e.path().starts_with("access.groups.g"), "{e}");
+        assert!(e.reason().contains(why), "{e}");
+    }
+    assert!(with_group(json!(["active", "inactive"])).is_ok());
+}
+
+#[test]
 fn compile_rejects_a_lockout_status_that_would_not_let_go() {
     // Terminal: five wrong passwords, which anybody can type, would end any account.
     let e = policy_err(|lc| lc["lockout"]["status"] = json!("blacklisted"));
+    assert_eq!(e.path(), "lifecycle.lockout.status");
+    assert!(e.reason().contains("terminal"), "{e}");
+    // Returning by itself to a terminal status: as final.
+    let e = policy_err(|lc| {
+        lc["statuses"]["locked"]["temporary"]["returnsTo"] = json!("blacklisted");
+    });
     assert_eq!(e.path(), "lifecycle.lockout.status");
     assert!(e.reason().contains("terminal"), "{e}");
     // Signing in: it would lock nothing.
