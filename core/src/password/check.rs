@@ -193,6 +193,16 @@ pub fn check_password_opt(
 ) -> PasswordReport {
     let mut checklist: Vec<ChecklistItem> = Vec::new();
     let mut issues: Vec<Issue> = Vec::new();
+    // A blank password (empty, or only white space: spaces of any kind) is no password, as
+    // a record's blank password field is none (R000-05): `required`, whatever else it
+    // fails (sixteen different Unicode spaces met every other rule).
+    if crate::checks::text::trim(password).is_empty() {
+        issues.push(Issue {
+            code: Code::Required,
+            params: Params::new(),
+            custom_message: None,
+        });
+    }
     let mut item = |code: Code, met: bool, params: Params, issue_params: Vec<Params>| {
         checklist.push(ChecklistItem {
             code,

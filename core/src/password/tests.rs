@@ -228,6 +228,17 @@ fn r000_04_common_password_rejected() {
 fn r000_05_blank_password_is_recognised() {
     assert!(Password::new("").is_blank());
     assert!(!Password::new(" x ").is_blank());
+    // Checked, a blank password is no password: sixteen different Unicode spaces met every
+    // other rule of either profile.
+    let spaces = " \u{3000}\u{2005}\u{a0}\u{2001}\u{2009}\u{2003}\u{1680}\u{2007}\u{202f}\u{2002}\u{205f}\u{2008}\u{2004}\u{200a}\u{2006}";
+    for pw in ["", "   ", spaces] {
+        for p in [nist(), composition()] {
+            let r = check_password(&p, pw, &none());
+            assert!(!r.is_acceptable(), "{pw:?}");
+            assert!(codes(&p, pw, &none()).contains(&Code::Required), "{pw:?}");
+        }
+    }
+    assert!(!codes(&nist(), " x-Pelican-Ruby-42 ", &none()).contains(&Code::Required));
 }
 
 // ---- NIST ----
