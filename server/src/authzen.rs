@@ -1467,6 +1467,7 @@ async fn search_subject(
         _ => None,
     };
     let mut results = Vec::new();
+    let mut closed: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
     let mut scanned = 0usize;
     let batch: i64 = 200;
     loop {
@@ -1489,8 +1490,23 @@ async fn search_subject(
                 target: target.clone(),
                 change: None,
             };
+            // A subject whose organisation is inactive may do nothing (see `decide`): each
+            // organisation's state read once.
+            let reachable = match &u.organization {
+                Some(org) if tenant.policy.login_needs_active_organization() => {
+                    match closed.get(org) {
+                        Some(&c) => !c,
+                        None => {
+                            let c = store::out_of_reach(&mut conn, &tenant.policy, u).await?;
+                            closed.insert(org.clone(), c);
+                            !c
+                        }
+                    }
+                }
+                _ => true,
+            };
             let allowed = match access::authorize(&tenant.policy, &dir, &req, t, NEUTRAL_LANG) {
-                Ok(d) if d.allowed() => {
+                Ok(d) if d.allowed() && reachable => {
                     let deletes = match (&asked, &held) {
                         (Asked::Deletion(q), Some((target_user, held))) => {
                             deletion_allows(tenant, &dir, u, target_user, q, held.clone())
@@ -1588,6 +1604,10 @@ async fn search_resource(
     let Some(actor) = live_user(&mut conn, &tenant.id, &subject_id).await? else {
         return Ok(results_page(tenant, Vec::new(), None));
     };
+    // A subject whose organisation is inactive may do nothing (see `decide`).
+    if store::out_of_reach(&mut conn, &tenant.policy, &actor).await? {
+        return Ok(results_page(tenant, Vec::new(), None));
+    }
     if !acts_on(tenant, &resource_type, &action) {
         return Ok(results_page(tenant, Vec::new(), None));
     }
@@ -1824,6 +1844,10 @@ async fn search_action(
     let Some(actor) = live_user(&mut conn, &tenant.id, &subject_id).await? else {
         return Ok(results_page(tenant, Vec::new(), None));
     };
+    // A subject whose organisation is inactive may do nothing (see `decide`).
+    if store::out_of_reach(&mut conn, &tenant.policy, &actor).await? {
+        return Ok(results_page(tenant, Vec::new(), None));
+    }
     let Some(loaded) = load_resource(&mut conn, &tenant.id, &resource_type, &resource_id).await?
     else {
         return Ok(results_page(tenant, Vec::new(), None));

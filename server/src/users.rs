@@ -1798,7 +1798,9 @@ fn search_text(q: &ListQuery) -> Result<Option<String>, ApiError> {
     let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
-    if text.chars().count() > MAX_SEARCH_CHARS {
+    // Counted as compared (composed): `é` typed as `e` and a combining accent is one.
+    let folded = search_fold(text);
+    if folded.chars().count() > MAX_SEARCH_CHARS {
         return Err(crate::error::Malformed::new(
             crate::error::RequestPart::Query,
             "invalid_parameter",
@@ -1807,7 +1809,7 @@ fn search_text(q: &ListQuery) -> Result<Option<String>, ApiError> {
         .field(Some("q".into()))
         .into());
     }
-    Ok(Some(search_fold(text)))
+    Ok(Some(folded))
 }
 
 /// A text as a search compares it: in lower case and in Unicode's canonical composition

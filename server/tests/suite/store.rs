@@ -1111,6 +1111,34 @@ async fn organizations_crud(env: &Env) {
         v["context"]["error"]["code"], "organization_inactive",
         "{v}"
     );
+    // The searches say the same: nothing for her as a subject, and she is no subject.
+    for (path, body) in [
+        (
+            "/access/v1/search/resource",
+            json!({"subject": {"type": "user", "id": carla.id}, "action": {"name": "read"}, "resource": {"type": "user"}}),
+        ),
+        (
+            "/access/v1/search/action",
+            json!({"subject": {"type": "user", "id": carla.id}, "resource": {"type": "user", "id": carla.id}}),
+        ),
+    ] {
+        let (s, v, _) = env
+            .call(Method::POST, path, &Auth::key(&key, &ada.id), Some(body))
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        assert_eq!(v["results"], json!([]), "{path}: {v}");
+    }
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/access/v1/search/subject",
+            &Auth::key(&key, &ada.id),
+            Some(json!({"subject": {"type": "user"}, "action": {"name": "read"}, "resource": {"type": "user", "id": carla.id}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(!v["results"].to_string().contains(&carla.id), "{v}");
+    assert!(v["results"].to_string().contains(&ada.id), "{v}");
     let (s, _, _) = env
         .call(
             Method::PATCH,
