@@ -156,10 +156,10 @@ pub fn listing_erased(mut decision: Value, seqs: &[i64]) -> Value {
 }
 
 /// Erases the personal data of the entries `seqs` of `tenant` (what each lists in its
-/// `erasable`, [`ERASABLE`]: the records as they were, the obligations, the kernel's
-/// reason; each replaced by its digest), in the caller's
-/// transaction, by entry `by`, which lists them ([`listing_erased`]). What stays, and
-/// stays checked: who did what to whom, when, under which policy.
+/// `erasable`: the records as they were, the obligations, the kernel's reason; each
+/// replaced by its digest), in the caller's transaction, by entry `by`, which lists them
+/// ([`listing_erased`]). What stays, and stays checked: who did what to whom, when, under
+/// which policy.
 ///
 /// # Errors
 /// Database errors.

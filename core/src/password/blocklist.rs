@@ -13,7 +13,7 @@ const MIN_STEM_CHARS: usize = 4;
 ///
 /// Stored as one string of the sorted, deduplicated, lower-cased entries joined by `\n`,
 /// the byte offset of each entry, and an open-addressing hash table of entry numbers
-/// (load factor at most 2/3; [`blocklist_layout`](super::blocklist_layout)): about 300 KB
+/// (load factor at most 2/3; the crate's `password/blocklist_layout.rs`): about 300 KB
 /// for the built-in list, against about 1 MB and 20,000 allocations for a
 /// `HashSet<Box<str>>`, which matters in the browser build. A lookup is one hash and one
 /// or two comparisons. The built-in list is laid out at compile time (static data: no
