@@ -344,19 +344,31 @@ test("roles and manual groups are given in the user form, and the server's kerne
   const after = (await serverUsers()).find((u) => u.email === "june.noel@crm.example");
   assert.deepEqual(after.roles.sort(), ["marketingUser", "salesRep"]);
 
-  // HR: a manual group is offered, a dynamic one is not; joining it is stored.
+  // HR: a manual group is offered, a dynamic one is not. Paul, deactivated above, is given
+  // no group that gives roles (R001-06): the server's refusal stays in the form.
   await signIn("hr-platform", "hugo.renard@company.com");
-  const paulRow = page.locator("#users tbody tr", { hasText: "paul.petit@company.com" });
-  await paulRow.locator("button", { hasText: "Edit" }).first().click();
-  await page.locator("#dlg-user[open]").waitFor();
+  const edit = async (email) => {
+    await page.locator("#users tbody tr", { hasText: email }).locator("button", { hasText: "Edit" }).first().click();
+    await page.locator("#dlg-user[open]").waitFor();
+  };
+  await edit("paul.petit@company.com");
   const groups = await page.locator("#access-choices [data-access=groups] input").evaluateAll((xs) => xs.map((x) => x.value));
   assert.deepEqual(groups.sort(), ["hr-admins", "people-managers"]);
   await page.check("#access-choices [data-access=groups] input[value=people-managers]");
   await page.locator("#user-save:not([disabled])").waitFor();
   await page.click("#user-save");
+  await page.locator("#form-notes [data-server=refused]").waitFor();
+  assert.match(await page.locator("#form-notes").textContent(), /inactive/);
+  assert.deepEqual((await serverUsers()).find((u) => u.email === "paul.petit@company.com").groups, []);
+  await page.evaluate(() => document.querySelector("#dlg-user").close());
+  // Sophie, active, joins it: stored.
+  await edit("sophie.martin@company.com");
+  await page.check("#access-choices [data-access=groups] input[value=people-managers]");
+  await page.locator("#user-save:not([disabled])").waitFor();
+  await page.click("#user-save");
   await page.locator("#dlg-user[open]").waitFor({ state: "detached" });
-  const paul = (await serverUsers()).find((u) => u.email === "paul.petit@company.com");
-  assert.deepEqual(paul.groups, ["people-managers"]);
+  const sophie = (await serverUsers()).find((u) => u.email === "sophie.martin@company.com");
+  assert.deepEqual(sophie.groups, ["people-managers"]);
   assert.equal(errors.length, 0, errors.join("\n"));
 });
 
@@ -454,8 +466,6 @@ test("the audit history names people and uses the policy's labels, in both langu
   const jobTitle = page.locator("#hist-list li[data-field=jobTitle]").first();
   assert.match(await jobTitle.textContent(), /^Job title: .* → QA Lead$/);
   assert.equal(await jobTitle.locator(".fld").getAttribute("title"), "jobTitle");
-  // The group joined, with its label.
-  assert.match(await page.locator("#hist-list li[data-field=groups]").last().textContent(), /All people managers/);
   // No raw user id in what is read (only in attributes).
   const text = await page.locator("#dlg-history").innerText();
   assert.ok(!/\bu_[0-9a-f]{16}\b/.test(text), text);
@@ -492,23 +502,23 @@ test("the details show the manager's name, the status, role and group labels and
   assert.equal(await dd("roles").locator("[data-value]").getAttribute("data-value"), "employee");
   const birth = await dd("birthdate").textContent();
   assert.equal(birth, await page.evaluate(() => new Intl.DateTimeFormat(navigator.languages.find((l) => l.startsWith("en")) ?? "en", { dateStyle: "medium", timeZone: "UTC" }).format(new Date("1991-05-14T00:00:00Z"))));
+  assert.equal(await dd("groups").textContent(), "All people managers");
   assert.equal(await page.locator("#det-who").textContent(), "Sophie Martin");
   assert.ok(!/\bu_[0-9a-f]{16}\b/.test((await page.locator("#det-list").innerText()).replace(/^Id\n.*$/m, "")));
   await page.click("#dlg-details [data-close]");
   await details("paul.petit@company.com");
   assert.equal(await dd("status").textContent(), "Inactive");
   assert.equal(await dd("roles").textContent(), "—");
-  assert.equal(await dd("groups").textContent(), "All people managers");
   await page.click("#dlg-details [data-close]");
   await language("fr");
   await details("paul.petit@company.com");
   assert.equal(await dd("status").textContent(), "Inactif");
   assert.equal(await dd("manager").textContent(), "Marc Dubois");
   assert.equal(await page.locator("#det-list dt[data-field=manager]").textContent(), "Responsable");
-  assert.equal(await dd("groups").textContent(), "Tous les managers");
   await page.click("#dlg-details [data-close]");
   await details("sophie.martin@company.com");
   assert.equal(await dd("birthdate").textContent(), "14 mai 1991");
+  assert.equal(await dd("groups").textContent(), "Tous les managers");
   await page.click("#dlg-details [data-close]");
   await language("en");
   assert.equal(errors.length, 0, errors.join("\n"));
