@@ -1199,13 +1199,17 @@ fn decide<'a>(
     }
 
     let creating = access.spec.create_action.as_deref() == Some(req.action.as_str());
-    // R001-06: an account whose status holds no roles (`rolesAllowed: false`) is given none.
-    let barred = target.status.as_deref().filter(|s| {
-        policy
-            .lifecycle()
-            .and_then(|lc| lc.status(s))
-            .is_some_and(|spec| !spec.roles_allowed)
-    });
+    // R001-06: an account whose status holds no roles (`rolesAllowed: false`) is given none
+    // (looked up only for a question that gives roles).
+    let barred = (creating || req.change.is_some())
+        .then_some(target.status.as_deref())
+        .flatten()
+        .filter(|s| {
+            policy
+                .lifecycle()
+                .and_then(|lc| lc.status(s))
+                .is_some_and(|spec| !spec.roles_allowed)
+        });
     if let Some(d) = check_grants(
         access,
         actor,
