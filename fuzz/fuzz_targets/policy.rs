@@ -42,10 +42,12 @@ fuzz_target!(
                 };
                 let path = e.path().to_string();
                 let path = if path == "." { String::new() } else { path };
-                assert_eq!(got.path(), path, "value path: error path differs ({e})");
-                assert_eq!(
-                    got.reason(),
-                    e.inner().to_string().trim_end_matches('.'),
+                assert!(
+                    echoes(got.path(), &path),
+                    "value path: error path differs ({e})"
+                );
+                assert!(
+                    echoes(got.reason(), e.inner().to_string().trim_end_matches('.')),
                     "value path: error reason differs"
                 );
             }
@@ -112,3 +114,12 @@ fuzz_target!(
         }
     }
 );
+
+/// Whether a policy error's `echo` says `full`: the same, or, for a long one, its start
+/// cut with `…` (a refused policy echoes at most a bounded part of itself).
+fn echoes(echo: &str, full: &str) -> bool {
+    echo == full
+        || echo
+            .strip_suffix('…')
+            .is_some_and(|start| full.starts_with(start) && full.len() > start.len())
+}
