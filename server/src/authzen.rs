@@ -554,6 +554,20 @@ fn deny_with_error(mut ctx: Map<String, Value>, status: u16, code: &str, message
     json!({"decision": false, "context": Value::Object(ctx)})
 }
 
+/// The live user a search's subject names, when it may act at all: none for an unknown
+/// one or one whose organisation is inactive ([`store::out_of_reach`]), as an evaluation
+/// denies it (see `decide`).
+async fn acting_subject(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    id: &str,
+) -> Result<Option<UserRow>, ApiError> {
+    match live_user(conn, &tenant.id, id).await? {
+        Some(u) if !store::out_of_reach(conn, &tenant.policy, &u).await? => Ok(Some(u)),
+        _ => Ok(None),
+    }
+}
+
 /// A live (not deleted) user of the tenant named by its id or, when no user has that id,
 /// by its login (the e-mail or username key, compared as the store normalises it): a PEP
 /// often knows a user by the identity provider's e-mail.
@@ -1467,7 +1481,8 @@ async fn search_subject(
         _ => None,
     };
     let mut results = Vec::new();
-    let mut closed: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
+    let mut closed: std::collections::HashMap<Option<String>, bool> =
+        std::collections::HashMap::new();
     let mut scanned = 0usize;
     let batch: i64 = 200;
     loop {
@@ -1491,19 +1506,14 @@ async fn search_subject(
                 change: None,
             };
             // A subject whose organisation is inactive may do nothing (see `decide`): each
-            // organisation's state read once.
-            let reachable = match &u.organization {
-                Some(org) if tenant.policy.login_needs_active_organization() => {
-                    match closed.get(org) {
-                        Some(&c) => !c,
-                        None => {
-                            let c = store::out_of_reach(&mut conn, &tenant.policy, u).await?;
-                            closed.insert(org.clone(), c);
-                            !c
-                        }
-                    }
+            // organisation's answer read once.
+            let reachable = match closed.get(&u.organization) {
+                Some(&c) => !c,
+                None => {
+                    let c = store::out_of_reach(&mut conn, &tenant.policy, u).await?;
+                    closed.insert(u.organization.clone(), c);
+                    !c
                 }
-                _ => true,
             };
             let allowed = match access::authorize(&tenant.policy, &dir, &req, t, NEUTRAL_LANG) {
                 Ok(d) if d.allowed() && reachable => {
@@ -1601,13 +1611,9 @@ async fn search_resource(
         return Ok(results_page(tenant, Vec::new(), None));
     }
     let mut conn = app.db.pool().acquire().await?;
-    let Some(actor) = live_user(&mut conn, &tenant.id, &subject_id).await? else {
+    let Some(actor) = acting_subject(&mut conn, tenant, &subject_id).await? else {
         return Ok(results_page(tenant, Vec::new(), None));
     };
-    // A subject whose organisation is inactive may do nothing (see `decide`).
-    if store::out_of_reach(&mut conn, &tenant.policy, &actor).await? {
-        return Ok(results_page(tenant, Vec::new(), None));
-    }
     if !acts_on(tenant, &resource_type, &action) {
         return Ok(results_page(tenant, Vec::new(), None));
     }
@@ -1841,13 +1847,9 @@ async fn search_action(
         return Ok(results_page(tenant, Vec::new(), None));
     }
     let mut conn = app.db.pool().acquire().await?;
-    let Some(actor) = live_user(&mut conn, &tenant.id, &subject_id).await? else {
+    let Some(actor) = acting_subject(&mut conn, tenant, &subject_id).await? else {
         return Ok(results_page(tenant, Vec::new(), None));
     };
-    // A subject whose organisation is inactive may do nothing (see `decide`).
-    if store::out_of_reach(&mut conn, &tenant.policy, &actor).await? {
-        return Ok(results_page(tenant, Vec::new(), None));
-    }
     let Some(loaded) = load_resource(&mut conn, &tenant.id, &resource_type, &resource_id).await?
     else {
         return Ok(results_page(tenant, Vec::new(), None));
