@@ -1277,34 +1277,9 @@ async fn execute(
             )
             .map_err(users::lifecycle_bad)?;
             let mut after = before.clone();
-            if d.mode != Some(DeleteMode::Anonymize) {
-                store::refuse_while_managing(conn, &before).await?;
-            }
             let done =
                 users::apply_obligations(conn, &mut after, obligations, &actor.id, x.at).await?;
-            let view = match d.mode {
-                Some(DeleteMode::Hard) => {
-                    store::delete_user(conn, &before).await?;
-                    None
-                }
-                Some(DeleteMode::Anonymize) => {
-                    if let Some(anon) = &d.anonymized {
-                        after.document = anon.clone();
-                        after.document.remove("id");
-                    }
-                    after.password_hash = None;
-                    store::drop_keys(conn, &after.id, &d.erase).await?;
-                    store::revoke_sessions(conn, &mut after).await?;
-                    store::update_user(conn, &mut after, x.at).await?;
-                    Some(after.view())
-                }
-                Some(DeleteMode::Soft) | None => {
-                    after.deleted_at = Some(x.at);
-                    store::revoke_sessions(conn, &mut after).await?;
-                    store::update_user(conn, &mut after, x.at).await?;
-                    Some(after.view())
-                }
-            };
+            let view = users::remove(conn, &before, &mut after, &d, x.at).await?;
             let kept = (d.mode != Some(DeleteMode::Hard)).then_some(&after);
             // Before the super-administrator count, as for a status change.
             if users::guarded(

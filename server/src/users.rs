@@ -2994,33 +2994,8 @@ pub async fn delete(
     let audit = Audit { caller, request_id };
     let mut after = before.clone();
     let mut tx = app.db.begin_write().await?;
-    if d.mode != Some(DeleteMode::Anonymize) {
-        store::refuse_while_managing(&mut tx, &before).await?;
-    }
     let done = apply_obligations(&mut tx, &mut after, &d.obligations, &actor.id, at).await?;
-    let after_view = match d.mode {
-        Some(DeleteMode::Hard) => {
-            store::delete_user(&mut tx, &before).await?;
-            None
-        }
-        Some(DeleteMode::Anonymize) => {
-            if let Some(anon) = &d.anonymized {
-                after.document = anon.clone();
-                after.document.remove("id");
-            }
-            after.password_hash = None;
-            store::drop_keys(&mut tx, &after.id, &d.erase).await?;
-            store::revoke_sessions(&mut tx, &mut after).await?;
-            store::update_user(&mut tx, &mut after, at).await?;
-            Some(after.view())
-        }
-        Some(DeleteMode::Soft) | None => {
-            after.deleted_at = Some(at);
-            store::revoke_sessions(&mut tx, &mut after).await?;
-            store::update_user(&mut tx, &mut after, at).await?;
-            Some(after.view())
-        }
-    };
+    let after_view = remove(&mut tx, &before, &mut after, &d, at).await?;
     let kept = (d.mode != Some(DeleteMode::Hard)).then_some(&after);
     store::recheck_super_admins(&mut tx, &tenant.policy, &before, kept, supers).await?;
     if guarded(
@@ -3060,6 +3035,50 @@ pub async fn delete(
         o.insert("plugins".into(), plugin_reports.into());
     }
     Ok(out)
+}
+
+/// Writes a deletion the kernel decided (`d`) of `before`, whose obligations `after` already
+/// carries: removed for good (hard), erased in place (anonymised: the record the kernel
+/// made, no password, no uniqueness keys of the erased fields, no session) or marked deleted
+/// (soft). A hard or soft one is refused while others report to the user
+/// ([`store::refuse_while_managing`]). The user as it is left, none when removed. One place
+/// for the deletion route and a bulk deletion.
+///
+/// # Errors
+/// `has_reports`, a stale user, database errors.
+pub(crate) async fn remove(
+    conn: &mut AnyConnection,
+    before: &UserRow,
+    after: &mut UserRow,
+    d: &lifecycle::DeleteDecision,
+    at: i64,
+) -> Result<Option<Value>, ApiError> {
+    if d.mode != Some(DeleteMode::Anonymize) {
+        store::refuse_while_managing(conn, before).await?;
+    }
+    Ok(match d.mode {
+        Some(DeleteMode::Hard) => {
+            store::delete_user(conn, before).await?;
+            None
+        }
+        Some(DeleteMode::Anonymize) => {
+            if let Some(anon) = &d.anonymized {
+                after.document = anon.clone();
+                after.document.remove("id");
+            }
+            after.password_hash = None;
+            store::drop_keys(conn, &after.id, &d.erase).await?;
+            store::revoke_sessions(conn, after).await?;
+            store::update_user(conn, after, at).await?;
+            Some(after.view())
+        }
+        Some(DeleteMode::Soft) | None => {
+            after.deleted_at = Some(at);
+            store::revoke_sessions(conn, after).await?;
+            store::update_user(conn, after, at).await?;
+            Some(after.view())
+        }
+    })
 }
 
 /// A password reset body. Its `Debug` hides the password.
