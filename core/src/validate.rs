@@ -987,7 +987,7 @@ fn check_boolean(position: usize, field: &CompiledField, raw: Raw<'_>, out: &mut
 /// The hard bound before any work, on the string as given (a huge string costs nothing
 /// more than its length check): past it, `TooLong` and nothing else is checked.
 fn exceeds_hard_bound(field: &CompiledField, s: &str, out: &mut Out<'_>) -> bool {
-    let bound = field.max_len.saturating_mul(2).max(field.max_len + 64);
+    let bound = crate::policy::unread_bound(field.max_len);
     // A code point is at least one byte: a text no longer than the bound in bytes is not
     // counted.
     if s.len() <= bound {

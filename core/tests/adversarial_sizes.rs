@@ -453,3 +453,46 @@ fn a_policy_of_more_regex_patterns_than_the_limit_is_refused_before_compiling() 
     // The most compiled program the limit allows, as many times as the limit allows.
     Policy::from_value(doc(limits::MAX_PATTERNS, 0, "[a-z]{2500}")).unwrap();
 }
+
+/// A pattern's work (its automaton's estimated size times the longest value it is matched
+/// against) is bounded: `[a-z]*a[a-z]{2000}` over a field of 65,536 characters is refused
+/// naming the pattern and the limit, and loads for a field of 1,000; the work of all
+/// patterns together is bounded too, refused at the pattern that crosses the limit.
+#[test]
+fn a_pattern_whose_work_exceeds_the_limit_is_refused_naming_it() {
+    let one = |max: u32| {
+        json!({"warden": 1, "name": "work", "fields": {
+            "bio": {"type": "text", "maxLength": max, "pattern": "[a-z]*a[a-z]{2000}"}
+        }})
+    };
+    let e = Policy::from_value(one(65_536)).unwrap_err();
+    assert_eq!(e.kind(), PolicyErrorKind::Limit, "{e}");
+    assert_eq!(e.path(), "fields.bio.pattern", "{e}");
+    assert!(e.to_string().contains("16777216"), "{e}");
+    Policy::from_value(one(1_000)).unwrap();
+    // A pattern longer than any value of the field can be matches nothing: no work.
+    let code = |max: u32| {
+        json!({"warden": 1, "name": "work", "fields": {
+            "code": {"type": "text", "maxLength": max, "pattern": "[a-z]{2000}"}
+        }})
+    };
+    Policy::from_value(code(10)).unwrap();
+    let e = Policy::from_value(code(65_536)).unwrap_err();
+    assert_eq!(e.path(), "fields.code.pattern", "{e}");
+    let rules = |n: usize| {
+        let rules: Vec<Value> = (0..n)
+            .map(
+                |i| json!({"id": format!("r{i}"), "field": "bio", "pattern": "[a-z]*a[a-z]{1000}"}),
+            )
+            .collect();
+        json!({"warden": 1, "name": "work",
+            "fields": {"bio": {"type": "text", "maxLength": 1000}}, "rules": rules})
+    };
+    // Each rule is within the limit for one pattern (a rule reads values of at most the
+    // field's `maxLength`: about 4,000 states times 1,000); the 67th crosses the document's.
+    Policy::from_value(rules(66)).unwrap();
+    let e = Policy::from_value(rules(67)).unwrap_err();
+    assert_eq!(e.kind(), PolicyErrorKind::Limit, "{e}");
+    assert_eq!(e.path(), "rules[66].pattern", "{e}");
+    assert!(e.to_string().contains("268435456"), "{e}");
+}

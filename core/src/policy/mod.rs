@@ -51,6 +51,21 @@ pub mod limits {
     /// local parts together): 256. With [`REGEX_SIZE_LIMIT`] each, a policy's compiled
     /// patterns stay under 64 MiB, and its compilation under a second.
     pub const MAX_PATTERNS: usize = 256;
+    /// Most work one pattern may ask of a value: the size of its automaton (estimated from
+    /// the pattern: each literal byte one state, each class range four, a counted
+    /// repetition's body once per repeat it allows) times the longest value it is matched
+    /// against, in code points (a field's pattern: the longest value the field reads
+    /// before refusing it unread, twice its `maxLength`; a rule: its field's `maxLength`; an
+    /// e-mail local part: the `email` field's `maxLength`): 16,777,216. The `regex` crate
+    /// matches in time linear in the value, but a pattern whose lazy DFA gives up is
+    /// matched by simulating the automaton, at a cost per byte that grows with its size:
+    /// unbounded, `^[a-z]*a[a-z]{2000}$` took a third of a second over one value of 65,536
+    /// characters, and a document may hold 256 patterns. Lower the field's `maxLength` or
+    /// simplify the pattern.
+    pub const MAX_PATTERN_WORK: u64 = 1 << 24;
+    /// Most work of all of a document's patterns together, counted as for
+    /// [`MAX_PATTERN_WORK`]: 268,435,456.
+    pub const MAX_POLICY_PATTERN_WORK: u64 = 1 << 28;
     /// Most entries in any list or map of the document (enum values, mappings, rules): 10,000.
     pub const MAX_LIST: usize = 10_000;
     /// Largest `maxLength` a field may declare, in code points: 65,536.
@@ -318,6 +333,7 @@ impl Policy {
                 limits::MAX_PATTERNS,
             ));
         }
+        let mut work = PatternWork::default();
         let mut fields = Vec::with_capacity(doc.fields.len());
         let mut field_index = HashMap::with_hasher(crate::util::FnvBuild);
         for (name, spec) in doc.fields.iter() {
@@ -334,7 +350,7 @@ impl Policy {
                     ),
                 ));
             }
-            let f = compile_field(&doc, name, spec, &path)?;
+            let f = compile_field(&doc, name, spec, &path, &mut work)?;
             field_index.insert(name.to_owned(), fields.len());
             fields.push(f);
         }
@@ -366,14 +382,21 @@ impl Policy {
         for (i, r) in doc.rules.iter().enumerate() {
             let path = format!("rules[{i}]");
             check_name(&format!("{path}.id"), &r.id)?;
-            if !field_index.contains_key(&r.field) {
+            let Some(field) = field_index.get(&r.field).and_then(|&i| fields.get(i)) else {
                 return Err(unknown_field_ref(&format!("{path}.field"), &r.field, &doc));
-            }
+            };
+            // A rule reads its field's stored value, within the field's `maxLength`.
+            let subject = field.max_len;
             for (lang, m) in &r.message {
                 check_lang(&format!("{path}.message.{lang}"), lang)?;
                 check_text(&format!("{path}.message.{lang}"), m)?;
             }
-            let regex = compile_regex(&format!("{path}.pattern"), &r.pattern, false)?;
+            let regex = compile_regex(
+                &format!("{path}.pattern"),
+                &r.pattern,
+                false,
+                (&mut work, subject),
+            )?;
             rules.push(CompiledRule {
                 spec: r.clone(),
                 regex,
@@ -401,11 +424,17 @@ impl Policy {
         let mut generic_locals = Vec::new();
         if let Some(g) = &doc.generic_data {
             check_list("genericData.emailLocalParts", g.email_local_parts.len())?;
+            // A local part is read from the stored `email`, within its `maxLength`.
+            let subject = field_index
+                .get("email")
+                .and_then(|&i| fields.get(i))
+                .map_or(0, |f: &CompiledField| f.max_len);
             for (i, p) in g.email_local_parts.iter().enumerate() {
                 generic_locals.push(compile_regex(
                     &format!("genericData.emailLocalParts[{i}]"),
                     p,
                     true,
+                    (&mut work, subject),
                 )?);
             }
             for (field, values) in &g.values {
@@ -882,10 +911,51 @@ fn unknown_field_ref(path: &str, name: &str, doc: &PolicyDocument) -> PolicyErro
     }
 }
 
+/// The work a document's patterns ask of a record, charged as each is compiled
+/// ([`limits::MAX_PATTERN_WORK`], [`limits::MAX_POLICY_PATTERN_WORK`]).
+#[derive(Debug, Default)]
+pub(crate) struct PatternWork {
+    total: u64,
+}
+
+impl PatternWork {
+    /// Charges `pattern`, matched against values of at most `subject` code points.
+    fn charge(&mut self, path: &str, pattern: &str, subject: usize) -> Result<(), PolicyError> {
+        // A pattern that does not parse is the compiler's to report.
+        let Some(work) = pattern::work(pattern, subject) else {
+            return Ok(());
+        };
+        let refuse = |what: &str, limit: u64| {
+            PolicyError::new(
+                PolicyErrorKind::Limit,
+                path,
+                format!(
+                    "{what} exceeds the limit of {limit}: the size of the pattern's automaton times the longest value it is matched against ({subject} characters) is {work}"
+                ),
+            )
+            .with_help("lower the field's `maxLength`, or simplify the pattern (fewer counted repeats)")
+        };
+        if work > limits::MAX_PATTERN_WORK {
+            return Err(refuse("the pattern's work", limits::MAX_PATTERN_WORK));
+        }
+        self.total = self.total.saturating_add(work);
+        if self.total > limits::MAX_POLICY_PATTERN_WORK {
+            return Err(refuse(
+                "the work of the document's patterns together",
+                limits::MAX_POLICY_PATTERN_WORK,
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `pattern` compiled (anchored to the whole value when `anchored`), its work charged to
+/// `work` for values of at most `subject` code points.
 pub(crate) fn compile_regex(
     path: &str,
     pattern: &str,
     anchored: bool,
+    (work, subject): (&mut PatternWork, usize),
 ) -> Result<Regex, PolicyError> {
     if pattern.len() > limits::MAX_PATTERN_BYTES {
         return Err(PolicyError::limit(
@@ -913,6 +983,7 @@ pub(crate) fn compile_regex(
         )
         .with_help(refusal.help));
     }
+    work.charge(path, pattern, subject)?;
     let full = if anchored {
         format!("^(?:{pattern})$")
     } else {
@@ -954,6 +1025,12 @@ fn resolve_password(p: &PasswordPolicy) -> Result<ResolvedPasswordPolicy, Policy
     })
 }
 
+/// The longest text value, in code points, a field of `max_len` reads: a longer one is
+/// refused `too_long` unread (its length in bytes alone can show it).
+pub(crate) fn unread_bound(max_len: usize) -> usize {
+    max_len.saturating_mul(2).max(max_len + 64)
+}
+
 /// The default maximum length of each field type, in code points.
 fn default_max_len(kind: FieldType) -> u32 {
     match kind {
@@ -976,6 +1053,7 @@ fn compile_field(
     name: &str,
     spec: &FieldSpec,
     path: &str,
+    work: &mut PatternWork,
 ) -> Result<CompiledField, PolicyError> {
     let kind = spec.kind;
     check_values(spec, path)?;
@@ -993,14 +1071,14 @@ fn compile_field(
     if let Some(f) = &spec.format {
         check_name(&format!("{path}.format"), f)?;
     }
-    let pattern = compile_pattern(spec, path)?;
+    let max_len = spec.max_length.unwrap_or_else(|| default_max_len(kind)) as usize;
+    let pattern = compile_pattern(spec, path, (work, unread_bound(max_len)))?;
     check_required_when(doc, spec, path)?;
     check_min_ages(doc, spec, path)?;
     let unique = compile_unique(doc, name, spec, path)?;
     let derivation = compile_derivation(doc, name, spec, path)?;
     check_derived_values(spec, pattern.as_ref(), path)?;
     let trim = spec.trim.unwrap_or(kind != FieldType::Password);
-    let max_len = spec.max_length.unwrap_or_else(|| default_max_len(kind)) as usize;
     let exists_check = (kind == FieldType::Reference)
         .then(|| Arc::from(format!("{}_exists", crate::util::snake_case(name))));
     Ok(CompiledField {
@@ -1195,10 +1273,11 @@ fn check_labels(spec: &FieldSpec, path: &str) -> Result<(), PolicyError> {
 fn compile_pattern(
     spec: &FieldSpec,
     path: &str,
+    work: (&mut PatternWork, usize),
 ) -> Result<Option<pattern::FieldPattern>, PolicyError> {
     match &spec.pattern {
         Some(p) => {
-            let regex = compile_regex(&format!("{path}.pattern"), p, true)?;
+            let regex = compile_regex(&format!("{path}.pattern"), p, true, work)?;
             Ok(Some(pattern::FieldPattern::new(p, regex)))
         }
         None => Ok(None),

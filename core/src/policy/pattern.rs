@@ -44,6 +44,62 @@ impl FieldPattern {
     }
 }
 
+/// The work of matching `pattern` against a value of at most `chars` code points: the
+/// size of the automaton it compiles to times the value's length. The size is estimated
+/// from the syntax tree: each literal byte and assertion one state, each class four per
+/// range (a range of code points compiles to up to four UTF-8 byte sequences), a
+/// repetition its body once per repeat it allows (once more for an unbounded one; no more
+/// repeats than such a value's bytes can hold), a concatenation or alternation one state
+/// more than its parts. The `regex` crate matches in time linear in the value, but when
+/// its lazy DFA gives up on a pattern it falls back to simulating the automaton, whose
+/// cost per byte grows with this size. A pattern longer than any such value can match
+/// (`[a-z]{300}` against 255 characters) is refused by the crate before any matching: no
+/// work. `None` when the pattern does not parse (the compiler reports that).
+pub(crate) fn work(pattern: &str, chars: usize) -> Option<u64> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .nest_limit(64)
+        .build()
+        .parse(pattern)
+        .ok()?;
+    let bytes = chars.saturating_mul(4);
+    if hir
+        .properties()
+        .minimum_len()
+        .is_some_and(|min| min > bytes)
+    {
+        return Some(0);
+    }
+    Some(states(&hir, bytes as u64).saturating_mul(chars as u64))
+}
+
+/// The estimated states of `hir`'s automaton that a value of at most `bytes` bytes can
+/// reach (see [`work`]).
+fn states(hir: &Hir, bytes: u64) -> u64 {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => 1,
+        HirKind::Literal(lit) => lit.0.len() as u64,
+        HirKind::Class(Class::Unicode(c)) => 4 * c.ranges().len() as u64,
+        HirKind::Class(Class::Bytes(c)) => c.ranges().len() as u64,
+        HirKind::Repetition(rep) => {
+            let allowed = match rep.max {
+                Some(max) => u64::from(max),
+                None => u64::from(rep.min) + 1,
+            };
+            let fit = match rep.sub.properties().minimum_len() {
+                Some(min) if min > 0 => bytes / min as u64 + 1,
+                _ => u64::MAX,
+            };
+            states(&rep.sub, bytes)
+                .saturating_mul(allowed.min(fit).max(1))
+                .saturating_add(1)
+        }
+        HirKind::Capture(cap) => states(&cap.sub, bytes),
+        HirKind::Concat(subs) | HirKind::Alternation(subs) => subs
+            .iter()
+            .fold(1u64, |n, s| n.saturating_add(states(s, bytes))),
+    }
+}
+
 /// Most pieces a walk has; a longer pattern keeps the regex.
 const MAX_PIECES: usize = 64;
 
