@@ -119,6 +119,41 @@ pub fn check_edit(
     }
 }
 
+/// The kernel's deny of an edit that names a field the actor may neither see nor edit,
+/// whatever value it gives: asked before the edit is validated, so that nothing of the
+/// answer tells the actor the hidden value (an edit giving the stored value would change
+/// nothing and pass, another value would be refused, one another user holds would be a
+/// `duplicate` naming them). A field the actor may see is judged by [`check_edit`] on what
+/// the edit changes.
+///
+/// # Errors
+/// As [`check_edit`].
+pub fn check_named_hidden<'a>(
+    policy: &Policy,
+    dir: &Directory,
+    actor: &UserRow,
+    target: &warden_core::model::Account,
+    named: impl IntoIterator<Item = &'a String>,
+    lang: Lang,
+) -> Result<(), ApiError> {
+    if !declared(policy) {
+        return Ok(());
+    }
+    let actor = actor.account();
+    let fa = access::field_access(policy, dir, &actor, target, now()).map_err(ApiError::from)?;
+    let hidden: Vec<String> = named
+        .into_iter()
+        .filter(|f| !fa.may_view(f) && !fa.may_edit(f))
+        .cloned()
+        .collect();
+    match access::fields_denial(policy, dir, &actor, target, &hidden, now(), lang)
+        .map_err(ApiError::from)?
+    {
+        Some(deny) => Err(ApiError::denied(Some(deny))),
+        None => Ok(()),
+    }
+}
+
 /// The kernel's deny of the creation of `created` by `actor` when the new account sets a
 /// field the actor may not edit, as the API's 403 (the same `field_not_editable` deny as an
 /// edit's, naming every such field, in `lang`). `dir` should hold the new account's row and

@@ -2029,6 +2029,16 @@ pub async fn update(
         early_change,
         lang,
     )?)?;
+    // A field hidden from the actor that it may not edit either: refused whatever the value,
+    // before validation could tell the value apart.
+    fields::check_named_hidden(
+        &tenant.policy,
+        &read_dir,
+        actor,
+        &before.account(),
+        b.record.keys(),
+        lang,
+    )?;
     let mut record = before.document.clone();
     for (k, v) in &b.record {
         if v.is_null() {

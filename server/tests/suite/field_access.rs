@@ -17,6 +17,7 @@ use warden_server::seed::DEMO_PASSWORD;
 const HR: &str = "hr-platform";
 const PPP: &str = "production-planner-pro";
 const RENTAL: &str = "rental-platform";
+const CRM: &str = "crm";
 
 fn user_in<'a>(list: &'a Value, id: &str) -> Option<&'a Value> {
     list["users"]
@@ -554,3 +555,48 @@ async fn imports_and_bulk_imports_obey_attribute_permissions(env: &Env) {
     assert_eq!(v["summary"]["refused"], 1);
 }
 on_both!(imports_and_bulk_imports_obey_attribute_permissions);
+
+/// An edit naming a field the actor may neither see nor edit is refused whatever value it
+/// gives: the stored value (which would change nothing), another value, and one another
+/// user holds (which validation would answer `duplicate`, naming the holder) answer the
+/// same 403, so the edit cannot be used to guess the hidden value.
+async fn an_edit_cannot_guess_a_hidden_value(env: &Env) {
+    let users = env.demo(CRM).await;
+    let ana = demo_user(&users, "admin");
+    let tom = demo_user(&users, "rep");
+    env.edit_policy(CRM, |d| {
+        d["access"]["fieldAccess"] = json!({"employeeId": {"view": ["self"], "edit": ["self"]}});
+    })
+    .await;
+    let key = env.key(CRM, "service").await;
+    let as_ana = Auth::key(&key, &ana.id);
+    let path = format!("/api/v1/users/{}", tom.id);
+    let (_, v, _) = env.call(Method::GET, &path, &as_ana, None).await;
+    assert!(v["user"].get("employeeId").is_none(), "hidden: {v}");
+    let version = v["user"]["version"].clone();
+    for guess in ["EMP-00003", "EMP-00099", "EMP-00001"] {
+        let (s, v, _) = env
+            .call(
+                Method::PATCH,
+                &path,
+                &as_ana,
+                Some(json!({"employeeId": guess})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{guess}: {v}");
+        assert_eq!(v["deny"]["code"], "field_not_editable", "{guess}: {v}");
+        assert_eq!(v["deny"]["params"]["fields"], json!(["employeeId"]), "{v}");
+    }
+    // What Ana may see and edit still is.
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &path,
+            &as_ana,
+            Some(json!({"lastName": "Baker-Ray"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_ne!(v["user"]["version"], version);
+}
+on_both!(an_edit_cannot_guess_a_hidden_value);
