@@ -568,18 +568,23 @@ async fn acting_subject(
     }
 }
 
-/// A live (not deleted) user of the tenant named by its id or, when no user has that id,
-/// by its login (the e-mail or username key, compared as the store normalises it): a PEP
-/// often knows a user by the identity provider's e-mail.
+/// A live (not deleted) user of the tenant named by its id or by its login (the e-mail or
+/// username key, compared as the store normalises it): a PEP often knows a user by the
+/// identity provider's e-mail. An id that names two users (a username that is another
+/// user's id or e-mail address) names none: the decision of one must never answer for the
+/// other.
 async fn live_user(
     conn: &mut AnyConnection,
     tenant: &str,
     id: &str,
 ) -> Result<Option<UserRow>, sqlx::Error> {
     let by_id = store::user(conn, tenant, id).await?;
-    let found = match by_id {
-        Some(u) => Some(u),
-        None => store::user_by_login(conn, tenant, id).await?,
+    let holders = store::login_holders(conn, tenant, id).await?;
+    let found = match (by_id, holders.as_slice()) {
+        (Some(u), []) => Some(u),
+        (Some(u), [only]) if *only == u.id => Some(u),
+        (None, [only]) => store::user(conn, tenant, only).await?,
+        _ => None,
     };
     Ok(found.filter(|u| u.deleted_at.is_none()))
 }

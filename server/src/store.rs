@@ -269,6 +269,23 @@ pub async fn user_by_login(
     tenant: &str,
     login: &str,
 ) -> Result<Option<UserRow>, sqlx::Error> {
+    match login_holders(conn, tenant, login).await?.into_iter().next() {
+        Some(id) => user(conn, tenant, &id).await,
+        None => Ok(None),
+    }
+}
+
+/// The users holding `login` as their e-mail or username key, the e-mail's holder first:
+/// at most two (the question is whether one user alone holds it). A username may be
+/// another user's e-mail address, each unique in its own field.
+///
+/// # Errors
+/// Store errors.
+pub async fn login_holders(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    login: &str,
+) -> Result<Vec<String>, sqlx::Error> {
     // The key as uniqueness stores it (lower case, NFC); an e-mail address as the field
     // stores it (an internationalised domain in A-labels, `xn--`), when it is one; a key
     // stored before keys were in NFC, lower case only. A key is a stored value exactly,
@@ -283,18 +300,14 @@ pub async fn user_by_login(
     keys.sort_unstable();
     keys.dedup();
     let sql = format!(
-        "SELECT user_id FROM user_keys WHERE tenant_id = $1 AND field IN ('email', 'username') AND key IN ({}) ORDER BY field LIMIT 1",
+        "SELECT user_id FROM user_keys WHERE tenant_id = $1 AND field IN ('email', 'username') AND key IN ({}) GROUP BY user_id ORDER BY MIN(field), user_id LIMIT 2",
         marks(2, keys.len())
     );
     let mut q = sqlx::query_scalar(&sql).bind(tenant);
     for k in &keys {
         q = q.bind(k);
     }
-    let id: Option<String> = q.fetch_optional(&mut *conn).await?;
-    match id {
-        Some(id) => user(conn, tenant, &id).await,
-        None => Ok(None),
-    }
+    q.fetch_all(&mut *conn).await
 }
 
 /// Keys, key pairs or ids asked of the store in one query when many records' checks are

@@ -795,6 +795,44 @@ async fn users_as_resources(env: &Env) {
 }
 on_both!(users_as_resources);
 
+/// An id names one user or none: a username may be another user's e-mail address or id
+/// (each unique in its own field), and such an id is then no subject nor resource, so that
+/// a PEP that knows one of the two by it never gets the other's decisions.
+async fn an_id_two_users_answer_to_names_none(env: &Env) {
+    let demo = env.demo("crm").await;
+    let key = env.key("crm", "service").await;
+    let ana = demo_user(&demo, "admin");
+    let tom = demo_user(&demo, "rep");
+    let mia = demo_user(&demo, "manager");
+    let ask = |subject: &str| json!({"subject": {"type": "user", "id": subject}, "action": {"name": "users.update"}, "resource": {"type": "user", "id": mia.id}});
+    let (_, b, _) = post(env, "/access/v1/evaluation", &key, &ask(&ana.login)).await;
+    assert_eq!(b["decision"], true, "Ana by her e-mail: {b}");
+    let as_ana = Auth::key(&key, &ana.id);
+    for username in [ana.login.clone(), ana.id.clone()] {
+        let (s, v, _) = env
+            .call(
+                Method::PATCH,
+                &format!("/api/v1/users/{}", tom.id),
+                &as_ana,
+                Some(json!({"username": username})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let (s, b, _) = post(env, "/access/v1/evaluation", &key, &ask(&username)).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(b["decision"], false, "{username}: {b}");
+        assert_eq!(b["context"]["error"]["code"], "unknown_subject", "{b}");
+        let mut r = ask(&tom.id);
+        r["resource"]["id"] = json!(username);
+        let (_, b, _) = post(env, "/access/v1/evaluation", &key, &r).await;
+        assert_eq!(b["decision"], false, "{username} as resource: {b}");
+    }
+    // Tom is still Tom by his id (a sales representative, who may not edit Mia).
+    let (_, b, _) = post(env, "/access/v1/evaluation", &key, &ask(&tom.id)).await;
+    assert_ne!(b["context"]["error"]["code"], "unknown_subject", "{b}");
+}
+on_both!(an_id_two_users_answer_to_names_none);
+
 /// A status change asked over AuthZEN: the kernel's state machine after the authorization,
 /// its obligations in the context, its deny (kind, code, hint) when a guard refuses.
 async fn lifecycle_in_context(env: &Env) {
