@@ -77,16 +77,69 @@ pub fn redact(fa: &FieldAccess, view: &mut Value) {
     }
 }
 
-/// Redacts the `before` and `after` of audit entries about one user.
+/// Redacts audit entries about one user: their `before` and `after` records, and what of
+/// the obligations and the kernel's decision quotes a value of a field hidden from the
+/// viewer (`notifyEmailChange` names the old and new address): such a value is left out
+/// there.
 pub fn redact_entries(fa: &FieldAccess, entries: &mut [Value]) {
     for e in entries {
-        if let Value::Object(o) = e {
-            for key in ["before", "after"] {
-                if let Some(v) = o.get_mut(key) {
-                    redact(fa, v);
+        let Value::Object(o) = e else { continue };
+        let mut hidden = BTreeSet::new();
+        for key in ["before", "after"] {
+            if let Some(Value::Object(record)) = o.get(key) {
+                for (_, v) in record.iter().filter(|(f, _)| !fa.may_view(f)) {
+                    strings_of(v, &mut hidden);
                 }
             }
         }
+        for key in ["before", "after"] {
+            if let Some(v) = o.get_mut(key) {
+                redact(fa, v);
+            }
+        }
+        if hidden.is_empty() {
+            continue;
+        }
+        for key in ["obligations", "decision"] {
+            if let Some(v) = o.get_mut(key) {
+                scrub(v, &hidden);
+            }
+        }
+    }
+}
+
+/// The non-empty strings of a value, at any depth.
+fn strings_of(v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::String(s) if !s.is_empty() => {
+            out.insert(s.clone());
+        }
+        Value::Array(a) => a.iter().for_each(|x| strings_of(x, out)),
+        Value::Object(o) => o.values().for_each(|x| strings_of(x, out)),
+        _ => {}
+    }
+}
+
+/// `v` without any of the `hidden` strings: an object's key holding one and an array's
+/// element that is one are left out; a string quoting one of three characters or more
+/// (a reason naming it) is replaced by `(hidden)`.
+fn scrub(v: &mut Value, hidden: &BTreeSet<String>) {
+    let quotes = |s: &str| {
+        hidden
+            .iter()
+            .any(|h| h.chars().nth(2).is_some() && s.contains(h.as_str()))
+    };
+    match v {
+        Value::Object(o) => {
+            o.retain(|_, x| !x.as_str().is_some_and(|s| hidden.contains(s)));
+            o.values_mut().for_each(|x| scrub(x, hidden));
+        }
+        Value::Array(a) => {
+            a.retain(|x| !x.as_str().is_some_and(|s| hidden.contains(s)));
+            a.iter_mut().for_each(|x| scrub(x, hidden));
+        }
+        Value::String(s) if quotes(s) => *s = "(hidden)".into(),
+        _ => {}
     }
 }
 

@@ -600,3 +600,56 @@ async fn an_edit_cannot_guess_a_hidden_value(env: &Env) {
     assert_ne!(v["user"]["version"], version);
 }
 on_both!(an_edit_cannot_guess_a_hidden_value);
+
+/// An audit history leaves a hidden field's values out of the entries' obligations too
+/// (an e-mail change's `notifyEmailChange` quotes the old and new address), not only out
+/// of their records.
+async fn an_audit_history_hides_hidden_values_in_obligations(env: &Env) {
+    let users = env.demo(CRM).await;
+    let ana = demo_user(&users, "admin");
+    let mia = demo_user(&users, "manager");
+    let tom = demo_user(&users, "rep");
+    env.edit_policy(CRM, |d| {
+        d["access"]["fieldAccess"] = json!({"email": {"view": ["self", "role:systemAdmin"]}});
+        // Mia reads the organisation's users (not only her team).
+        d["access"]["roles"]["salesManager"]["permissions"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"allow": "users.read", "scope": "organization"}));
+    })
+    .await;
+    let key = env.key(CRM, "service").await;
+    let path = format!("/api/v1/users/{}", tom.id);
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &path,
+            &Auth::key(&key, &ana.id),
+            Some(json!({"email": "tom.secret@crm.example"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let audit = format!("{path}/audit");
+    let (s, v, _) = env
+        .call(Method::GET, &audit, &Auth::key(&key, &ana.id), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(
+        v.to_string().contains("tom.secret@crm.example"),
+        "Ana sees it: {v}"
+    );
+    let (s, v, _) = env
+        .call(Method::GET, &audit, &Auth::key(&key, &mia.id), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let text = v.to_string();
+    assert!(
+        text.contains("notifyEmailChange"),
+        "the obligation is listed: {v}"
+    );
+    assert!(
+        !text.contains("tom.secret@crm.example") && !text.contains("tom.baker@crm.example"),
+        "{v}"
+    );
+}
+on_both!(an_audit_history_hides_hidden_values_in_obligations);
