@@ -97,8 +97,13 @@ impl fmt::Display for HierarchyProblem {
             }
             HierarchyProblem::Cycle { users } => {
                 f.write_str("the manager relation has a cycle: ")?;
-                for user in users {
+                // A cycle of a whole directory would be a message of megabytes: its
+                // first users, and how many more (the problem's `users` lists them all).
+                for user in users.iter().take(CYCLE_USERS_SHOWN) {
                     write!(f, "`{user}` -> ")?;
+                }
+                if users.len() > CYCLE_USERS_SHOWN {
+                    write!(f, "… ({} more users) -> ", users.len() - CYCLE_USERS_SHOWN)?;
                 }
                 match users.first() {
                     Some(first) => write!(f, "`{first}`"),
@@ -159,6 +164,9 @@ pub enum HierarchyError {
         user: String,
     },
 }
+
+/// The users of a cycle a message names before it says how many more there are.
+const CYCLE_USERS_SHOWN: usize = 8;
 
 /// Formats a list of problems for [`HierarchyError::Problems`].
 struct ProblemList<'a>(&'a [HierarchyProblem]);
@@ -1402,6 +1410,25 @@ mod tests {
         assert!(h.is_below(a, n(&h, "b"), Some(1)));
         let err = Hierarchy::build_strict([("a", Some("ghost"))]).unwrap_err();
         assert_eq!(err.to_string(), "the manager `ghost` of `a` does not exist");
+    }
+
+    #[test]
+    fn a_long_cycle_is_named_by_its_first_users_and_counted() {
+        let ids: Vec<String> = (0..1000).map(|i| format!("u{i:04}")).collect();
+        let rows: Vec<(&str, Option<&str>)> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.as_str(), Some(ids[(i + 1) % ids.len()].as_str())))
+            .collect();
+        let err = Hierarchy::build_strict(rows).unwrap_err();
+        let text = err.to_string();
+        assert!(text.len() < 200, "{text}");
+        assert!(text.contains("`u0000` -> `u0001`"), "{text}");
+        assert!(text.contains("(992 more users)"), "{text}");
+        let HierarchyError::Problems(p) = err else {
+            panic!("{text}")
+        };
+        assert!(matches!(&p[..], [HierarchyProblem::Cycle { users }] if users.len() == 1000));
     }
 
     #[test]
