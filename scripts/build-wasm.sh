@@ -25,7 +25,7 @@ CEILING_GZ=${WARDEN_WASM_CEILING_GZ:-716800} # hard regression ceiling until the
 # The forms build (wasm + glue, gzipped): the 150 KB target, and a regression
 # ceiling a little above what it measures today (wasm/README.md, section Size).
 FORMS_BUDGET_GZ=${WARDEN_FORMS_BUDGET_GZ:-153600}
-FORMS_CEILING_GZ=${WARDEN_FORMS_CEILING_GZ:-356352}
+FORMS_CEILING_GZ=${WARDEN_FORMS_CEILING_GZ:-357376}
 version=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"$/\1/p' | head -n1)
 [ -n "$version" ] || { echo "wasm-bindgen not found in Cargo.lock" >&2; exit 1; }
 root=${WASM_BINDGEN_ROOT:-$HOME/.cache/warden/wasm-bindgen-$version}

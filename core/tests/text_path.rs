@@ -607,6 +607,7 @@ fn import_reports_written_alike(
                     text.as_bytes(),
                     ImportOptions { format, records },
                     &ctx,
+                    api::Passwords::Keep,
                 )
                 .unwrap();
                 let mut without_status = report.clone();

@@ -58,7 +58,7 @@ fuzz_target!(
             assert_eq!(r.records.is_some(), records, "records returned iff asked");
         }
         // Written as the rows are read (the wasm package's path): the report's own text.
-        let streamed = api::validate_import_json(policy, file, ImportOptions { format, records }, &ctx);
+        let streamed = api::validate_import_json(policy, file, ImportOptions { format, records }, &ctx, api::Passwords::Keep);
         match (&report, streamed) {
             (Ok(r), Ok(s)) => {
                 let mut without_status = r.clone();

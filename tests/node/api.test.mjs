@@ -370,3 +370,43 @@ test("a number JSON has no text for (NaN, Infinity) is refused at its path, neve
   // Finite numbers and null are read as before.
   assert.equal(crm.validate({ user: { ...ada, firstName: null }, today }).valid, false);
 });
+
+test("an import's records leave the password cells out unless asked for them", () => {
+  const x = w.Warden.fromPreset("000").withBlocklist(list);
+  const csv = "firstName,lastName,email,password,organization,Passwort\n" +
+    "Ada,Lovelace,ada@acme.example,Tr0ub4dor&3x!,acme,Tr0ub4dor&3x!\n";
+  const bytes = new TextEncoder().encode(csv);
+  const shown = x.validateImport(bytes, { today, records: true });
+  assert.equal(shown.records[0].firstName, "Ada");
+  assert.ok(!JSON.stringify(shown).includes("Tr0ub4dor"), JSON.stringify(shown.records));
+  // The same as the contract's `import` shows them.
+  const contract = x.evaluate("import", { data: csv, records: true, today });
+  assert.deepEqual(shown.records, contract.records);
+  const kept = x.validateImport(bytes, { today, records: true, passwords: true });
+  assert.equal(kept.records[0].password, "Tr0ub4dor&3x!");
+});
+
+test("an argument of the wrong type is a WardenError naming it, and the instance stays usable", () => {
+  const x = w.Warden.fromPreset("000");
+  const input = { user: ada, today };
+  const refused = (fn, path) =>
+    assert.throws(fn, (e) => e.name === "WardenError" && e.code === "invalid_input" && e.path === path, path);
+  refused(() => x.validate(input, 5), "lang");
+  refused(() => x.validate(input, ["en", "fr"]), "lang");
+  refused(() => x.evaluate(5, input), "op");
+  refused(() => x.evaluate("validate", input, {}), "lang");
+  refused(() => w.Warden.fromPreset(5), "name");
+  refused(() => w.presetDocument({}), "name");
+  refused(() => w.renderMessage(5, {}), "code");
+  refused(() => new w.Blocklist(5), "text");
+  // A text is not the file's bytes: refused, not read as an empty file.
+  refused(() => x.validateImport("firstName,lastName\nAda,Lovelace\n", { today }), "bytes");
+  refused(() => x.validateImport(undefined, { today }), "bytes");
+  const bytes = new TextEncoder().encode("firstName,lastName\nAda,Lovelace\n");
+  assert.equal(x.validateImport(bytes.buffer, { today }).summary.total, 1);
+  assert.equal(x.validateImport(Buffer.from(bytes), { today }).summary.total, 1);
+  // Absent languages are the default, as before.
+  assert.equal(x.validate(input, undefined).valid, x.validate(input).valid);
+  assert.equal(x.validate(input, null).valid, x.validate(input).valid);
+  assert.equal(w.version(), w.version());
+});

@@ -73,9 +73,7 @@ function median(fn, n = 2000) {
   return t[n >> 1] * 1000;
 }
 const json = median((i) => warden.validate({ user: { ...user, lastName: `Lovelace${i}` }, today, facts }));
-const serde = median((i) => warden.evaluateSerde("validate", { user: { ...user, lastName: `Lovelace${i}` }, today, facts }));
 const pw = median((i) => warden.checkPassword({ password: `Tr0ub4dor&3x${i}` }));
 console.log("per keystroke (median of 2,000):");
 console.log(`  validate (JSON text across the boundary, the default): ${json.toFixed(1)} µs`);
-console.log(`  validate (serde-wasm-bindgen json_compatible):         ${serde.toFixed(1)} µs`);
 console.log(`  checkPassword:                                          ${pw.toFixed(1)} µs`);

@@ -1,26 +1,70 @@
 //! Conversions across the boundary: JS values to and from `serde_json::Value`, and
 //! [`ApiError`] to a thrown JS `Error`.
 
-use serde::Serialize;
 use serde_json::Value;
 use warden_core::api::ApiError;
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use zeroize::{Zeroize, Zeroizing};
 
-/// How values cross the boundary.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Codec {
-    /// `JSON.stringify` in JS, `serde_json` in wasm, `JSON.parse` on the way back: measured
-    /// faster for typical decisions (see `npm run bench`), and exactly the native shape.
-    Json,
-    /// `serde-wasm-bindgen` with `Serializer::json_compatible()`.
-    Serde,
+/// What a JS value is, for an error that names what was given instead (`a number`, `an
+/// array`): never the value itself, which may be a password.
+pub(crate) fn js_type_name(value: &JsValue) -> &'static str {
+    if value.is_undefined() {
+        "undefined"
+    } else if value.is_null() {
+        "null"
+    } else if value.is_string() {
+        "a string"
+    } else if value.as_f64().is_some() {
+        "a number"
+    } else if value.as_bool().is_some() {
+        "a boolean"
+    } else if value.is_bigint() {
+        "a BigInt"
+    } else if value.is_symbol() {
+        "a symbol"
+    } else if value.is_function() {
+        "a function"
+    } else if js_sys::Array::is_array(value) {
+        "an array"
+    } else {
+        "an object"
+    }
 }
 
-impl Codec {
-    /// The codec of every export (chosen by measurement).
-    pub(crate) const DEFAULT: Codec = Codec::Json;
+/// A string argument at `path`, or a typed error naming what was given instead.
+pub(crate) fn string_arg(value: &JsValue, path: &str) -> Result<String, ApiError> {
+    value.as_string().ok_or_else(|| {
+        input_error(
+            path,
+            format!("expected a string, not {}", js_type_name(value)),
+        )
+    })
+}
+
+/// The bytes of a file argument at `path`: a `Uint8Array` (a Node `Buffer` is one) or an
+/// `ArrayBuffer`; a string is refused (its characters are not the file's bytes: encode it
+/// with `TextEncoder`), as is anything else.
+pub(crate) fn bytes_arg(value: &JsValue, path: &str) -> Result<Vec<u8>, ApiError> {
+    if let Some(array) = value.dyn_ref::<js_sys::Uint8Array>() {
+        return Ok(array.to_vec());
+    }
+    if let Some(buffer) = value.dyn_ref::<js_sys::ArrayBuffer>() {
+        return Ok(js_sys::Uint8Array::new(buffer).to_vec());
+    }
+    let help = if value.is_string() {
+        " (encode a text with `new TextEncoder().encode(text)`)"
+    } else {
+        ""
+    };
+    Err(input_error(
+        path,
+        format!(
+            "expected the file's bytes as a Uint8Array, not {}{help}",
+            js_type_name(value)
+        ),
+    ))
 }
 
 /// An `invalid_input` error at `path`.
@@ -29,21 +73,15 @@ pub(crate) fn input_error(path: &str, reason: impl Into<String>) -> ApiError {
 }
 
 /// A JS value as JSON (`undefined` and `null` become `null`).
-pub(crate) fn from_js(codec: Codec, value: &JsValue, path: &str) -> Result<Value, ApiError> {
+pub(crate) fn from_js(value: &JsValue, path: &str) -> Result<Value, ApiError> {
     if value.is_undefined() || value.is_null() {
         return Ok(Value::Null);
     }
-    match codec {
-        Codec::Json => {
-            let text = finite_stringify(value).map_err(|e| stringify_error(&e, path))?;
-            let Some(text) = text.as_string().map(Zeroizing::new) else {
-                return Err(input_error(path, "not serialisable as JSON"));
-            };
-            serde_json::from_str(&text).map_err(|e| input_error(path, e.to_string()))
-        }
-        Codec::Serde => serde_wasm_bindgen::from_value(value.clone())
-            .map_err(|e| input_error(path, e.to_string())),
-    }
+    let text = finite_stringify(value).map_err(|e| stringify_error(&e, path))?;
+    let Some(text) = text.as_string().map(Zeroizing::new) else {
+        return Err(input_error(path, "not serialisable as JSON"));
+    };
+    serde_json::from_str(&text).map_err(|e| input_error(path, e.to_string()))
 }
 
 /// What `JSON.stringify` of the value at `path` threw, as the contract's error: a number
@@ -131,16 +169,9 @@ pub(crate) fn from_text(text: &[u8]) -> Result<JsValue, ApiError> {
 }
 
 /// A JSON value as a plain JS value.
-pub(crate) fn to_js(codec: Codec, value: &Value) -> Result<JsValue, ApiError> {
-    match codec {
-        Codec::Json => {
-            let text = serde_json::to_string(value).map_err(|e| input_error("", e.to_string()))?;
-            js_sys::JSON::parse(&text).map_err(|_| input_error("", "the decision is not JSON"))
-        }
-        Codec::Serde => value
-            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-            .map_err(|e| input_error("", e.to_string())),
-    }
+pub(crate) fn to_js(value: &Value) -> Result<JsValue, ApiError> {
+    let text = serde_json::to_string(value).map_err(|e| input_error("", e.to_string()))?;
+    js_sys::JSON::parse(&text).map_err(|_| input_error("", "the decision is not JSON"))
 }
 
 /// The error as a JS `Error` named `WardenError`, with the stable `code`, `path` (empty

@@ -51,7 +51,7 @@ use warden_core::validate::{
 use warden_core::{Date, Lang, Policy};
 use wasm_bindgen::prelude::*;
 
-use convert::{Codec, from_js, input_error, js_text, to_js, to_js_error};
+use convert::{from_js, input_error, js_text, string_arg, to_js, to_js_error};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_CONTRACT: &str = include_str!("contract.d.ts");
@@ -150,11 +150,17 @@ pub struct Blocklist {
 #[wasm_bindgen]
 impl Blocklist {
     /// Parses the list: one password per line (the package's `common-passwords.txt`).
+    ///
+    /// # Errors
+    /// A `WardenError` (`invalid_input`, path `text`) when `text` is not a string.
     #[wasm_bindgen(constructor)]
-    pub fn new(text: &str) -> Blocklist {
-        Blocklist {
-            inner: Arc::new(warden_core::password::Blocklist::from_text(text)),
-        }
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "string")] text: &JsValue,
+    ) -> Result<Blocklist, JsValue> {
+        let text = string_arg(text, "text").map_err(|e| to_js_error(&e))?;
+        Ok(Blocklist {
+            inner: Arc::new(warden_core::password::Blocklist::from_text(&text)),
+        })
     }
 
     /// The number of distinct entries.
@@ -193,24 +199,39 @@ struct ImportOptions {
     format: ImportFormat,
     #[serde(default)]
     records: bool,
+    /// The records keep the file's password cells (and keys the policy does not declare),
+    /// for a caller that commits the accounts itself; left out by default, as a decision
+    /// leaves them.
+    #[serde(default)]
+    passwords: bool,
     today: Date,
     #[serde(default)]
     facts: ValidationFacts,
 }
 
-fn parse_lang(lang: Option<String>) -> Result<Lang, ApiError> {
-    match lang {
-        None => Ok(Lang::default()),
-        Some(l) => serde_json::from_value(Value::String(l.clone())).map_err(|_| {
-            input_error(
-                "lang",
-                format!(
-                    "unknown language `{}`, expected a language tag (`en`, `fr`, `de`, `es`, or one the policy adds)",
-                    l.chars().take(16).collect::<String>()
-                ),
-            )
-        }),
-    }
+/// The `lang` argument: absent (`undefined`, `null`) for the default, else a language tag.
+fn parse_lang(lang: Option<&JsValue>) -> Result<Lang, ApiError> {
+    let Some(lang) = lang.filter(|l| !l.is_undefined() && !l.is_null()) else {
+        return Ok(Lang::default());
+    };
+    let Some(l) = lang.as_string() else {
+        return Err(input_error(
+            "lang",
+            format!(
+                "expected a language tag as a string (`en`), not {}",
+                convert::js_type_name(lang)
+            ),
+        ));
+    };
+    serde_json::from_value(Value::String(l.clone())).map_err(|_| {
+        input_error(
+            "lang",
+            format!(
+                "unknown language `{}`, expected a language tag (`en`, `fr`, `de`, `es`, or one the policy adds)",
+                l.chars().take(16).collect::<String>()
+            ),
+        )
+    })
 }
 
 fn parse_op(op: &str) -> Result<Op, ApiError> {
@@ -272,9 +293,9 @@ impl Warden {
     /// JSON text: `None` when the reader declines it or it needs what only the JSON path
     /// answers (a language the policy does not speak, a malformed date, an error), which
     /// then answers. The same decision either way (tests/node/api.test.mjs).
-    fn validate_read(&self, input: &JsValue, lang: Option<&String>) -> Option<JsValue> {
+    fn validate_read(&self, input: &JsValue, lang: Option<&JsValue>) -> Option<JsValue> {
         let reader = self.reader.as_ref()?;
-        let lang = parse_lang(lang.cloned()).ok()?;
+        let lang = parse_lang(lang).ok()?;
         if !self.policy.speaks(lang) {
             return None;
         }
@@ -456,43 +477,28 @@ impl Warden {
         ))
     }
 
-    fn run(
-        &self,
-        codec: Codec,
-        op: Op,
-        input: &JsValue,
-        lang: Option<String>,
-    ) -> Result<JsValue, JsValue> {
-        if codec == Codec::Json {
-            // The text-to-text path: the `JSON.stringify`ed input straight into the
-            // operation's input type, the decision straight to text for `JSON.parse`; a
-            // validation decision read by the text path straight to its JS object.
-            let inner = || -> Result<JsValue, ApiError> {
-                let lang = parse_lang(lang)?;
-                let text = convert::js_text(input, "input")?;
-                // A policy whose field names have no object form (`__proto__`) is answered
-                // as text below, without validating twice.
-                if op == Op::Validate
-                    && self.names.is_some()
-                    && let Some(Some(object)) =
-                        api::validate_json_with(&self.policy, lang, &text, |v, s| {
-                            self.decision_object(&v, s, None)
-                        })
-                {
-                    return Ok(object);
-                }
-                let out = api::evaluate_json_with(&self.policy, op, lang, &text)?;
-                convert::from_text(&out)
-            };
-            return inner().map_err(|e| to_js_error(&e));
-        }
-        let inner = || -> Result<Value, ApiError> {
-            let lang = parse_lang(lang)?;
-            let input = from_js(codec, input, "input")?;
-            api::evaluate_with(&self.policy, op, lang, input)
+    /// Runs `op` on `input` by the text-to-text path: the `JSON.stringify`ed input straight
+    /// into the operation's input type, the decision straight to text for `JSON.parse`; a
+    /// validation decision read by the text path straight to its JS object.
+    fn run(&self, op: Op, input: &JsValue, lang: Option<JsValue>) -> Result<JsValue, JsValue> {
+        let inner = || -> Result<JsValue, ApiError> {
+            let lang = parse_lang(lang.as_ref())?;
+            let text = convert::js_text(input, "input")?;
+            // A policy whose field names have no object form (`__proto__`) is answered
+            // as text below, without validating twice.
+            if op == Op::Validate
+                && self.names.is_some()
+                && let Some(Some(object)) =
+                    api::validate_json_with(&self.policy, lang, &text, |v, s| {
+                        self.decision_object(&v, s, None)
+                    })
+            {
+                return Ok(object);
+            }
+            let out = api::evaluate_json_with(&self.policy, op, lang, &text)?;
+            convert::from_text(&out)
         };
-        let out = inner().map_err(|e| to_js_error(&e))?;
-        to_js(codec, &out).map_err(|e| to_js_error(&e))
+        inner().map_err(|e| to_js_error(&e))
     }
 }
 
@@ -523,8 +529,11 @@ impl Warden {
     /// # Errors
     /// A `WardenError` (`policy_error`) listing the presets when none has that name.
     #[wasm_bindgen(js_name = fromPreset)]
-    pub fn from_preset(name: &str) -> Result<Warden, JsValue> {
-        Policy::preset(name)
+    pub fn from_preset(
+        #[wasm_bindgen(unchecked_param_type = "string")] name: &JsValue,
+    ) -> Result<Warden, JsValue> {
+        let name = string_arg(name, "name").map_err(|e| to_js_error(&e))?;
+        Policy::preset(&name)
             .map(Warden::with_policy)
             .map_err(|e| to_js_error(&ApiError::from(e)))
     }
@@ -576,11 +585,11 @@ impl Warden {
     #[wasm_bindgen(js_name = jsonSchema, unchecked_return_type = "Record<string, unknown>")]
     pub fn json_schema(
         &self,
-        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
-        let lang = parse_lang(lang).map_err(|e| to_js_error(&e))?;
+        let lang = parse_lang(lang.as_ref()).map_err(|e| to_js_error(&e))?;
         let schema = warden_core::forms::json_schema(&self.policy, lang);
-        to_js(Codec::DEFAULT, &schema).map_err(|e| to_js_error(&e))
+        to_js(&schema).map_err(|e| to_js_error(&e))
     }
 
     /// The HTML constraint attributes of each field (`required`, `minlength`, `maxlength`,
@@ -591,9 +600,9 @@ impl Warden {
     #[wasm_bindgen(js_name = htmlAttributes, unchecked_return_type = "Record<string, FieldAttributes>")]
     pub fn html_attributes(
         &self,
-        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
-        let lang = parse_lang(lang).map_err(|e| to_js_error(&e))?;
+        let lang = parse_lang(lang.as_ref()).map_err(|e| to_js_error(&e))?;
         let attrs = warden_core::forms::html_attributes(&self.policy, lang);
         // Straight to JSON text: the fields keep their schema order.
         let text = serde_json::to_string(&attrs)
@@ -615,29 +624,14 @@ impl Warden {
     #[wasm_bindgen(unchecked_return_type = "any")]
     pub fn evaluate(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Op")] op: &str,
+        #[wasm_bindgen(unchecked_param_type = "Op")] op: &JsValue,
         #[wasm_bindgen(unchecked_param_type = "object")] input: &JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
-        let op = parse_op(op).map_err(|e| to_js_error(&e))?;
-        self.run(Codec::DEFAULT, op, input, lang)
-    }
-
-    /// As [`evaluate`](Warden::evaluate), converting with serde-wasm-bindgen instead of JSON
-    /// text (kept for the benchmark that chose the default).
-    ///
-    /// # Errors
-    /// As `evaluate`.
-    #[doc(hidden)]
-    #[wasm_bindgen(js_name = evaluateSerde, unchecked_return_type = "any")]
-    pub fn evaluate_serde(
-        &self,
-        op: &str,
-        input: &JsValue,
-        lang: Option<String>,
-    ) -> Result<JsValue, JsValue> {
-        let op = parse_op(op).map_err(|e| to_js_error(&e))?;
-        self.run(Codec::Serde, op, input, lang)
+        let op = string_arg(op, "op")
+            .and_then(|op| parse_op(&op))
+            .map_err(|e| to_js_error(&e))?;
+        self.run(op, input, lang)
     }
 
     /// Validates a user record: `{user, mode?, today, facts?, mfa?}`.
@@ -648,12 +642,12 @@ impl Warden {
     pub fn validate(
         &self,
         #[wasm_bindgen(unchecked_param_type = "ValidateInput")] input: &JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
         if let Some(decision) = self.validate_read(input, lang.as_ref()) {
             return Ok(decision);
         }
-        self.run(Codec::DEFAULT, Op::Validate, input, lang)
+        self.run(Op::Validate, input, lang)
     }
 
     /// Checks a password on its own: `{password, user?, mfa?}` → violations, score (0–4)
@@ -665,9 +659,9 @@ impl Warden {
     pub fn check_password(
         &self,
         #[wasm_bindgen(unchecked_param_type = "PasswordInput")] input: &JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
-        self.run(Codec::DEFAULT, Op::Password, input, lang)
+        self.run(Op::Password, input, lang)
     }
 
     /// Decides one action: `{actor, action, target, change?, directory?, now}`.
@@ -678,9 +672,9 @@ impl Warden {
     pub fn authorize(
         &self,
         #[wasm_bindgen(unchecked_param_type = "AuthorizeInput")] input: &JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
-        self.run(Codec::DEFAULT, Op::Authorize, input, lang)
+        self.run(Op::Authorize, input, lang)
     }
 
     /// The filter of targets an actor may reach: `{actor, action, now, sql?}`.
@@ -691,9 +685,9 @@ impl Warden {
     pub fn scope(
         &self,
         #[wasm_bindgen(unchecked_param_type = "ScopeInput")] input: &JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
-        self.run(Codec::DEFAULT, Op::Scope, input, lang)
+        self.run(Op::Scope, input, lang)
     }
 
     /// Moves an account to another status: `{actor, target, to, reason?, durationDays?,
@@ -705,9 +699,9 @@ impl Warden {
     pub fn transition(
         &self,
         #[wasm_bindgen(unchecked_param_type = "TransitionInput")] input: &JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
-        self.run(Codec::DEFAULT, Op::Transition, input, lang)
+        self.run(Op::Transition, input, lang)
     }
 
     /// May this account log in now: `{account, organization?, facts?, now}`.
@@ -718,9 +712,9 @@ impl Warden {
     pub fn can_login(
         &self,
         #[wasm_bindgen(unchecked_param_type = "LoginInput")] input: &JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
-        self.run(Codec::DEFAULT, Op::Login, input, lang)
+        self.run(Op::Login, input, lang)
     }
 
     /// Account statistics (R000-10): `{accounts, now}`.
@@ -732,7 +726,7 @@ impl Warden {
         &self,
         #[wasm_bindgen(unchecked_param_type = "AccountsInput")] input: &JsValue,
     ) -> Result<JsValue, JsValue> {
-        self.run(Codec::DEFAULT, Op::Statistics, input, None)
+        self.run(Op::Statistics, input, None)
     }
 
     /// Answers a decision's `checks` from local data: uniqueness from `records` (stored,
@@ -751,10 +745,10 @@ impl Warden {
     ) -> Result<JsValue, JsValue> {
         let inner = || -> Result<Value, ApiError> {
             let checks: Vec<warden_core::validate::Check> =
-                api::parse_value("checks", from_js(Codec::DEFAULT, checks, "checks")?)?;
+                api::parse_value("checks", from_js(checks, "checks")?)?;
             let records: Vec<serde_json::Map<String, Value>> =
-                api::parse_value("records", from_js(Codec::DEFAULT, records, "records")?)?;
-            let options: facts::AnswerOptions = match from_js(Codec::DEFAULT, options, "options")? {
+                api::parse_value("records", from_js(records, "records")?)?;
+            let options: facts::AnswerOptions = match from_js(options, "options")? {
                 Value::Null => facts::AnswerOptions::default(),
                 v => api::parse_value("options", v)?,
             };
@@ -762,7 +756,7 @@ impl Warden {
                 .map_err(|e| input_error("", e.to_string()))
         };
         let out = inner().map_err(|e| to_js_error(&e))?;
-        to_js(Codec::DEFAULT, &out).map_err(|e| to_js_error(&e))
+        to_js(&out).map_err(|e| to_js_error(&e))
     }
 
     /// Parses and validates a whole CSV (with a header row) or JSON Lines file inside wasm.
@@ -778,14 +772,15 @@ impl Warden {
     #[wasm_bindgen(js_name = validateImport, unchecked_return_type = "ImportResult")]
     pub fn validate_import(
         &self,
-        bytes: &[u8],
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: &JsValue,
         #[wasm_bindgen(unchecked_param_type = "ImportOptions")] options: &JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<String>,
+        #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<JsValue>,
     ) -> Result<JsValue, JsValue> {
         let inner = || -> Result<JsValue, ApiError> {
-            let lang = parse_lang(lang)?;
-            let opts: ImportOptions =
-                api::parse_value("options", from_js(Codec::DEFAULT, options, "options")?)?;
+            let bytes = convert::bytes_arg(bytes, "bytes")?;
+            let bytes = bytes.as_slice();
+            let lang = parse_lang(lang.as_ref())?;
+            let opts: ImportOptions = api::parse_value("options", from_js(options, "options")?)?;
             let ctx = ValidationContext {
                 mode: Mode::Import,
                 today: opts.today,
@@ -803,6 +798,11 @@ impl Warden {
                     records: opts.records,
                 },
                 &ctx,
+                if opts.passwords {
+                    api::Passwords::Keep
+                } else {
+                    api::Passwords::Leave
+                },
             )?;
             Ok(lazy_import(&report.status, opts.records, &report.text))
         };
@@ -814,8 +814,7 @@ impl Warden {
 #[wasm_bindgen(unchecked_return_type = "PresetInfo[]")]
 pub fn presets() -> Result<JsValue, JsValue> {
     let list = serde_json::to_value(presets::PRESETS).map_err(|e| input_error("", e.to_string()));
-    list.and_then(|v| to_js(Codec::DEFAULT, &v))
-        .map_err(|e| to_js_error(&e))
+    list.and_then(|v| to_js(&v)).map_err(|e| to_js_error(&e))
 }
 
 /// A preset's policy document, by name or seed number (to copy and edit, or to pass to
@@ -824,7 +823,11 @@ pub fn presets() -> Result<JsValue, JsValue> {
 /// # Errors
 /// A `WardenError` (`policy_error`) when no preset has that name.
 #[wasm_bindgen(js_name = presetDocument, unchecked_return_type = "PolicyDocument")]
-pub fn preset_document(name: &str) -> Result<JsValue, JsValue> {
+pub fn preset_document(
+    #[wasm_bindgen(unchecked_param_type = "string")] name: &JsValue,
+) -> Result<JsValue, JsValue> {
+    let name = string_arg(name, "name").map_err(|e| to_js_error(&e))?;
+    let name = name.as_str();
     match presets::find(name) {
         // The shipped text itself, in its field order.
         Some(p) => js_sys::JSON::parse(p.json),
@@ -853,7 +856,7 @@ fn evaluate_request_with(
     blocklist: Option<&Blocklist>,
 ) -> Result<JsValue, JsValue> {
     let inner = || -> Result<Value, ApiError> {
-        let req: api::Request = api::parse_value("", from_js(Codec::DEFAULT, request, "request")?)?;
+        let req: api::Request = api::parse_value("", from_js(request, "request")?)?;
         api::check_contract(req.contract)?;
         let mut policy = api::load_policy(req.preset.as_deref(), req.policy.as_ref())?;
         if let Some(list) = blocklist {
@@ -861,9 +864,7 @@ fn evaluate_request_with(
         }
         api::evaluate_with(&policy, req.op, req.lang, req.input)
     };
-    inner()
-        .and_then(|v| to_js(Codec::DEFAULT, &v))
-        .map_err(|e| to_js_error(&e))
+    inner().and_then(|v| to_js(&v)).map_err(|e| to_js_error(&e))
 }
 
 #[wasm_bindgen]
@@ -888,12 +889,13 @@ impl Blocklist {
 /// A `WardenError` (`invalid_input`) for an unknown code or language.
 #[wasm_bindgen(js_name = renderMessage)]
 pub fn render_message(
-    code: &str,
+    #[wasm_bindgen(unchecked_param_type = "string")] code: &JsValue,
     #[wasm_bindgen(unchecked_param_type = "Record<string, unknown> | undefined")] params: &JsValue,
-    #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<String>,
+    #[wasm_bindgen(unchecked_optional_param_type = "Lang")] lang: Option<JsValue>,
 ) -> Result<String, JsValue> {
     let inner = || -> Result<String, ApiError> {
-        let lang = parse_lang(lang)?;
+        let code = string_arg(code, "code")?;
+        let lang = parse_lang(lang.as_ref())?;
         let code: warden_core::Code = serde_json::from_value(Value::String(code.to_owned()))
             .map_err(|_| {
                 input_error(
@@ -904,11 +906,10 @@ pub fn render_message(
                     ),
                 )
             })?;
-        let params: warden_core::violation::Params =
-            match from_js(Codec::DEFAULT, params, "params")? {
-                Value::Null => Default::default(),
-                v => api::parse_value("params", v)?,
-            };
+        let params: warden_core::violation::Params = match from_js(params, "params")? {
+            Value::Null => Default::default(),
+            v => api::parse_value("params", v)?,
+        };
         Ok(warden_core::messages::render(code, &params, lang))
     };
     inner().map_err(|e| to_js_error(&e))

@@ -17,6 +17,12 @@ export interface ImportOptions {
   format?: "csv" | "jsonLines";
   /** Also return every row as the record it was read as (`records`), for a preview. */
   records?: boolean;
+  /**
+   * The records keep the file's password cells (and any key the policy does not declare,
+   * which may be a misspelt password column), for a caller that commits the accounts itself.
+   * Off by default: the records are then shown as a decision shows them, with no password.
+   */
+  passwords?: boolean;
   today: string;
   facts?: ValidationFacts;
 }
@@ -40,7 +46,7 @@ export interface ImportResult {
   rows: ImportRow[];
   /** The field each column maps to (`null` for an unknown column). */
   columns: (string | null)[];
-  /** With `records: true`: every data row as the record it was read as ({} if unreadable). */
+  /** With `records: true`: every data row as the record it was read as ({} if unreadable), its passwords left out unless `passwords: true`. */
   records?: Record<string, unknown>[];
   /** With `records: true`: the line each data row starts on in the file (from 1), as `records`. */
   lines?: number[];

@@ -724,7 +724,7 @@ async function runImport(file) {
       report = await store.importFile(bytes, jsonl ? "jsonl" : "csv", false);
       refused = serverRefusals(report);
     } else {
-      report = state.warden.validateImport(bytes, { format: jsonl ? "jsonLines" : "csv", records: true, today: today() }, state.lang);
+      report = state.warden.validateImport(bytes, { format: jsonl ? "jsonLines" : "csv", records: true, passwords: true, today: today() }, state.lang);
       bar.value = 60;
       await pause();
       refused = await localRefusals(report, (f) => { bar.value = 60 + Math.round(f * 35); });

@@ -46,7 +46,7 @@ pub use ops::{
 };
 pub(crate) use text::RowsJson;
 pub use text::{
-    FORM_OPS, ImportJson, evaluate_form_json, evaluate_form_request, evaluate_json,
+    FORM_OPS, ImportJson, Passwords, evaluate_form_json, evaluate_form_request, evaluate_json,
     evaluate_json_with, import_report_json, parse_json, parse_request, to_response_json,
     to_sorted_json, validate_import_json, validate_json_decision, validate_json_with,
 };

@@ -435,12 +435,25 @@ pub struct ImportJson {
     pub text: Vec<u8>,
 }
 
+/// Whether an import's records keep the file's password cells ([`validate_import_json`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Passwords {
+    /// Left out, with every key the policy does not declare: what a decision shows.
+    Leave,
+    /// Kept as read, for a caller that commits the accounts itself.
+    Keep,
+}
+
 /// [`validate_import`](crate::import::validate_import), answered as the JSON text of its
 /// report ([`ImportJson`]): the wasm package's `validateImport`. Each row with violations
 /// is written as it is read and then dropped, so that a file with many bad rows never
 /// holds all their violations at once: in the Node package, 100,000 JSON Lines rows at
 /// 50% bad leave 49 MiB of wasm memory instead of 73 MiB (a wasm memory never shrinks);
 /// natively, 9% fewer instructions there (the allocator reuses what each row frees).
+///
+/// The records (with [`ImportOptions::records`]) are shown as a decision shows them
+/// ([`shown_record`](crate::import::shown_record): no password, no undeclared key) unless
+/// `passwords` is [`Passwords::Keep`], for the caller that commits the accounts itself.
 ///
 /// # Errors
 /// [`ApiError`] `import_unreadable` when the file as a whole cannot be read, as
@@ -451,9 +464,15 @@ pub fn validate_import_json(
     bytes: &[u8],
     options: ImportOptions,
     ctx: &ValidationContext<'_>,
+    passwords: Passwords,
 ) -> Result<ImportJson, ApiError> {
     let rows = RowSink::Json(RowsJson::new(4096));
     let (mut report, rows) = import::run(policy, bytes, options, ctx, rows)?.finish();
+    if passwords == Passwords::Leave {
+        for record in report.records.iter_mut().flatten() {
+            import::shown_record(policy, record);
+        }
+    }
     let status = std::mem::take(&mut report.status);
     // The rows went to the text; should they be in the report instead, they are written
     // from there.
