@@ -2888,9 +2888,10 @@ export interface ImportReport {
    * With [`ImportOptions::records`]: every data row as the record it was read as (an
    * empty object for a row that could not be read), in file order. The contract's
    * `import` leaves the passwords out, and the keys the policy does not declare
-   * ([`shown_record`]: a decision never carries a password); [`validate_import`]
-   * and the wasm package's import (`validate_import_json`) keep them, for the caller that
-   * read the file and stores the accounts (the console's local commit).
+   * ([`shown_record`]: a decision never carries a password), as does the wasm package's
+   * `validateImport` unless asked for them (`validate_import_json` with
+   * `Passwords::Keep`: the console's local commit); [`validate_import`] keeps them,
+   * for the caller that read the file and stores the accounts (the server's commit).
    */
   records?:
     | {
