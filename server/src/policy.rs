@@ -39,27 +39,53 @@ struct Stranded {
     /// The roles and groups the policy declares (looked up once per user's name).
     roles: std::collections::HashSet<String>,
     groups: std::collections::HashSet<String>,
+    /// The replaced policy's `roleField` and its roles: a user whose value of that field
+    /// names one of them holds it through the field.
+    role_field: Option<(String, std::collections::HashSet<String>)>,
 }
 
 impl Stranded {
-    fn new(policy: &Policy) -> Self {
-        let access = policy.access();
-        let names = |ids: Option<Vec<&str>>| {
-            ids.into_iter()
-                .flatten()
-                .map(str::to_owned)
-                .collect::<std::collections::HashSet<String>>()
+    /// The names `policy` declares; `replaced`, the policy it replaces (when it compiles),
+    /// for the roles users hold through its `roleField`.
+    fn new(policy: &Policy, replaced: Option<&Policy>) -> Self {
+        let names = |p: &Policy, groups: bool| {
+            p.access()
+                .map(|a| {
+                    if groups {
+                        a.group_ids().map(str::to_owned).collect()
+                    } else {
+                        a.role_ids().map(str::to_owned).collect()
+                    }
+                })
+                .unwrap_or_default()
         };
+        let role_field = replaced.and_then(|old| {
+            let field = old.document().access.as_ref()?.role_field.clone()?;
+            Some((field, names(old, false)))
+        });
         Stranded {
             names: std::collections::BTreeMap::new(),
-            roles: names(access.map(|a| a.role_ids().collect())),
-            groups: names(access.map(|a| a.group_ids().collect())),
+            roles: names(policy, false),
+            groups: names(policy, true),
+            role_field,
         }
     }
 
     fn note(&mut self, policy: &Policy, u: &store::UserRow) {
         for r in u.roles.iter().filter(|r| !self.roles.contains(*r)) {
             *self.names.entry(("access.roles", r.clone())).or_default() += 1;
+        }
+        // A role held through the replaced policy's `roleField` (an account type that is
+        // also a role) is held as a direct one is.
+        if let Some((field, held)) = &self.role_field
+            && let Some(Value::String(v)) = u.document.get(field)
+            && held.contains(v.trim())
+            && !self.roles.contains(v.trim())
+        {
+            *self
+                .names
+                .entry(("access.roles", v.trim().to_owned()))
+                .or_default() += 1;
         }
         for g in u.groups.iter().filter(|g| !self.groups.contains(*g)) {
             *self.names.entry(("access.groups", g.clone())).or_default() += 1;
@@ -139,6 +165,7 @@ async fn failing_users(
     app: &App,
     tenant: &str,
     policy: &Policy,
+    replaced: Option<&Policy>,
     lang: Lang,
 ) -> Result<(Value, Stranded), ApiError> {
     let today = now()
@@ -155,7 +182,7 @@ async fn failing_users(
     let mut conn = app.db.pool().acquire().await?;
     let (mut checked, mut failing) = (0_usize, 0_usize);
     let mut listed = Vec::new();
-    let mut stranded = Stranded::new(policy);
+    let mut stranded = Stranded::new(policy, replaced);
     each_user(&mut conn, tenant, |u| {
         checked += 1;
         stranded.note(policy, u);
@@ -164,11 +191,19 @@ async fn failing_users(
             record.insert("status".into(), u.status.clone().into());
         }
         let d = validate_user(policy, &record, &ctx);
-        if !d.valid {
+        // The roles it holds under the new policy, held to its invariants as a grant is.
+        let deny = role_invariants(policy, u, lang);
+        if !d.valid || deny.is_some() {
             failing += 1;
             if listed.len() < MAX_LISTED {
                 let errors: Vec<_> = d.errors().cloned().collect();
-                listed.push(json!({"id": u.id, "violations": errors}));
+                let mut entry = serde_json::Map::new();
+                entry.insert("id".into(), u.id.clone().into());
+                entry.insert("violations".into(), json!(errors));
+                if let Some(deny) = deny {
+                    entry.insert("deny".into(), deny);
+                }
+                listed.push(Value::Object(entry));
             }
         }
     })
@@ -182,6 +217,44 @@ async fn failing_users(
     }
     let report = Value::Object(report);
     Ok((report, stranded))
+}
+
+/// The kernel's deny of the roles `u` holds under `policy`, direct, through its groups and
+/// its `roleField`, as a grant of them all by the system would be judged (forbidden
+/// combinations, read-only roles, the minimum of active roles), and of any role held in a
+/// status that holds none (`rolesAllowed: false`, R001-06). `None` when they pass, or
+/// when a name is undeclared (the replacement's `in_use` reports that).
+fn role_invariants(policy: &Policy, u: &store::UserRow, lang: Lang) -> Option<Value> {
+    let access = policy.access()?;
+    let account = u.account();
+    let barred = policy
+        .lifecycle()
+        .and_then(|lc| lc.status(&u.status))
+        .is_some_and(|spec| !spec.roles_allowed);
+    // A user who holds no role breaks none of the rules about the roles one holds.
+    if warden_core::access::effective_roles(access, &account)
+        .ok()?
+        .is_empty()
+    {
+        return None;
+    }
+    if barred {
+        return Some(json!({
+            "code": "roles_not_allowed",
+            "status": u.status,
+            "message": format!("the status `{}` holds no roles, and the user holds some", u.status),
+        }));
+    }
+    let mut bare = account.clone();
+    bare.roles.clear();
+    let mut system = warden_core::model::Account::new("system");
+    system.root = true;
+    let change = warden_core::access::RoleChange {
+        add: account.roles.clone(),
+        remove: Vec::new(),
+    };
+    let deny = warden_core::access::grant_denial(access, &system, &bare, &change, lang).ok()??;
+    serde_json::to_value(deny).ok()
 }
 
 /// Replaces the caller's tenant policy (admin keys only).
@@ -223,7 +296,12 @@ pub async fn replace(
     })?;
     // The report's violations are the new policy's, in a language it speaks (the audit
     // entry keeps only their count).
-    let (report, stranded) = failing_users(app, tenant, &policy, accept.negotiate(&policy)).await?;
+    // The policy replaced, for the roles users hold through its `roleField` (none when it
+    // does not compile on this server).
+    let replaced = app.tenant(tenant).await.ok();
+    let replaced = replaced.as_ref().map(|t| t.policy.as_ref());
+    let (report, stranded) =
+        failing_users(app, tenant, &policy, replaced, accept.negotiate(&policy)).await?;
     if q.dry_run {
         return Ok(json!({"dryRun": true, "hash": policy.hash(), "report": report}));
     }
@@ -255,7 +333,7 @@ pub async fn replace(
     // either committed before it, and is counted here, or is refused `stale_policy` at its
     // own write (`audit::append_decided`). Nothing can give a user a name the new policy
     // does not declare in between.
-    let mut now_stranded = Stranded::new(&policy);
+    let mut now_stranded = Stranded::new(&policy, replaced);
     each_user(&mut tx, tenant, |u| now_stranded.note(&policy, u)).await?;
     if !now_stranded.names.is_empty() {
         return Err(now_stranded.refusal());

@@ -2738,3 +2738,74 @@ async fn an_inactive_account_is_given_no_roles(env: &Env) {
     );
 }
 on_both!(an_inactive_account_is_given_no_roles);
+
+/// A replacement's report lists the users whose roles break the new policy's rules about
+/// roles (here a forbidden combination a group's widened rule makes), not only those
+/// whose records it refuses; and a role users hold through the `roleField` (an account
+/// type that is also a role) is a role they hold: a policy that no longer declares it is
+/// refused `in_use`, as for a role given directly.
+async fn a_replacement_holds_users_roles_to_its_rules(env: &Env) {
+    let users = env.demo(HR).await;
+    let paul = demo_user(&users, "paul");
+    let hugo = demo_user(&users, "hr");
+    let key = env.key(HR, "service").await;
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", paul.id),
+            &Auth::key(&key, &hugo.id),
+            Some(json!({"roles": ["employee", "hrAdmin"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let admin = Auth::Key {
+        token: env.key(HR, "admin").await,
+        act_as: None,
+    };
+    let (_, v, _) = env.call(Method::GET, "/api/v1/policy", &admin, None).await;
+    let mut widened = v["document"].clone();
+    widened["access"]["groups"]["hr-team"]["rule"] =
+        json!({"field": "department", "in": ["Engineering", "Human Resources"]});
+    let (s, v, _) = env
+        .call(
+            Method::PUT,
+            "/api/v1/policy?dryRun=true",
+            &admin,
+            Some(widened),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let listed = v["report"]["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == paul.id.as_str())
+        .unwrap_or_else(|| panic!("Paul is listed: {v}"));
+    assert_eq!(listed["deny"]["code"], "forbidden_combination", "{v}");
+
+    let prs = "prs-procurement";
+    env.demo(prs).await;
+    let admin = Auth::Key {
+        token: env.key(prs, "admin").await,
+        act_as: None,
+    };
+    let (_, v, _) = env.call(Method::GET, "/api/v1/policy", &admin, None).await;
+    let mut without = v["document"].clone();
+    without["access"]["roles"]
+        .as_object_mut()
+        .unwrap()
+        .remove("requester");
+    let (s, v, _) = env
+        .call(Method::PUT, "/api/v1/policy", &admin, Some(without))
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert_eq!(v["errors"][0]["code"], "in_use", "{v}");
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("requester"),
+        "{v}"
+    );
+}
+on_both!(a_replacement_holds_users_roles_to_its_rules);
