@@ -1696,42 +1696,68 @@ fn decode_cursor(c: &str) -> Result<String, ApiError> {
 }
 
 /// Lists the users the actor may read: the kernel's scope filter rendered to SQL, one page
-/// at a time (ordered by id; the cursor names the last id), without the rows the tenant's
-/// plugins do not let the actor read (a page may then hold fewer rows than its limit).
+/// at a time (ordered by id; the cursor names the last id listed), without the rows the
+/// tenant's plugins do not let the actor read, nor, under attribute permissions, a search's
+/// hits only in a field hidden from the viewer. A page is read on until it holds its limit
+/// or the users run out, and its cursor names a user it lists: never one left out (a hit
+/// only in a hidden field would be named by it), and no page is empty but the last.
 ///
 /// # Errors
 /// Store errors, a bad cursor.
 pub async fn list(app: &App, caller: &Caller, q: &ListQuery) -> Result<Value, ApiError> {
     let tenant = &caller.tenant;
     let actor = caller.actor()?;
-    let Page {
-        rows,
-        next: cursor,
-        filter,
-        ..
-    } = list_page(app, caller, q).await?;
-    if fields::declared(&tenant.policy) {
-        // Attribute permissions: each row without what this viewer may not see, and a
-        // search hit only in a hidden field is no hit (the cursor already names the page's
-        // last stored row, so paging goes on).
-        let mut conn = app.db.pool().acquire().await?;
-        let page: Vec<&UserRow> = rows.iter().collect();
-        let dir = fields::directory_for(&mut conn, &tenant.id, actor, &page).await?;
-        let needle = search_text(q)?;
-        let mut kept = Vec::with_capacity(rows.len());
-        for u in rows {
-            let fa = fields::access_of(&tenant.policy, &dir, actor, &u)?;
-            if needle
-                .as_deref()
-                .is_none_or(|n| fields::still_matches(&fa, &u.document, n))
-            {
-                kept.push((u, fa));
+    let limit = usize::try_from(crate::extract::page_limit(q.limit, 50, 200)?).unwrap_or(50);
+    let declared = fields::declared(&tenant.policy);
+    let needle = search_text(q)?;
+    let mut query = ListQuery {
+        cursor: q.cursor.clone(),
+        limit: q.limit,
+        q: q.q.clone(),
+        actions: q.actions,
+    };
+    let mut kept: Vec<(UserRow, Option<warden_core::access::FieldAccess>)> = Vec::new();
+    let (cursor, filter) = loop {
+        let Page {
+            rows, next, filter, ..
+        } = list_page(app, caller, &query).await?;
+        if declared {
+            // Attribute permissions: each row without what this viewer may not see, and a
+            // search hit only in a hidden field is no hit.
+            let mut conn = app.db.pool().acquire().await?;
+            let page: Vec<&UserRow> = rows.iter().collect();
+            let dir = fields::directory_for(&mut conn, &tenant.id, actor, &page).await?;
+            for u in rows {
+                let fa = fields::access_of(&tenant.policy, &dir, actor, &u)?;
+                if needle
+                    .as_deref()
+                    .is_none_or(|n| fields::still_matches(&fa, &u.document, n))
+                {
+                    kept.push((u, Some(fa)));
+                }
             }
+        } else {
+            kept.extend(rows.into_iter().map(|u| (u, None)));
         }
-        let (rows, access): (Vec<UserRow>, Vec<_>) = kept.into_iter().unzip();
-        return list_views(app, caller, q, rows, Some(access), cursor, filter).await;
-    }
-    list_views(app, caller, q, rows, None, cursor, filter).await
+        if kept.len() > limit {
+            kept.truncate(limit);
+            break (kept.last().map(|(u, _)| encode_cursor(&u.id)), filter);
+        }
+        let Some(next) = next else {
+            break (None, filter);
+        };
+        // The page's last row read is listed: its cursor names a user the page shows.
+        if kept.len() == limit
+            && kept.last().map(|(u, _)| encode_cursor(&u.id)) == Some(next.clone())
+        {
+            break (Some(next), filter);
+        }
+        // Rows left out (or a page short of its limit): read on, past the last row read.
+        query.cursor = Some(next);
+    };
+    let (rows, access): (Vec<UserRow>, Vec<_>) = kept.into_iter().unzip();
+    let access = declared.then(|| access.into_iter().flatten().collect());
+    list_views(app, caller, q, rows, access, cursor, filter).await
 }
 
 /// The list's answer: the page's views (redacted with `access` when the policy declares

@@ -653,3 +653,58 @@ async fn an_audit_history_hides_hidden_values_in_obligations(env: &Env) {
     );
 }
 on_both!(an_audit_history_hides_hidden_values_in_obligations);
+
+/// A list's cursor never names a user the page leaves out: a search whose only hits are in
+/// a field hidden from the viewer answers no users and no next page (the cursor used to
+/// name the last hit read, a user whose hidden value matched), and a search with visible
+/// hits pages through them, each page full but the last.
+async fn a_list_cursor_never_names_a_hidden_hit(env: &Env) {
+    let users = env.demo(HR).await;
+    let manager = demo_user(&users, "manager");
+    let paul = demo_user(&users, "paul");
+    let hr = demo_user(&users, "hr");
+    let key = env.key(HR, "service").await;
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", paul.id),
+            &Auth::key(&key, &hr.id),
+            Some(json!({"birthdate": "1991-02-01"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let as_manager = Auth::key(&key, &manager.id);
+    let (s, v, _) = env
+        .call(
+            Method::GET,
+            "/api/v1/users?q=1991&limit=1",
+            &as_manager,
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["users"], json!([]), "{v}");
+    assert!(v["next"].is_null(), "{v}");
+    // Every user the manager reads, one a page: each page one user, never twice.
+    let (_, all, _) = env
+        .call(Method::GET, "/api/v1/users?limit=200", &as_manager, None)
+        .await;
+    let want = all["users"].as_array().unwrap().len();
+    let mut seen = Vec::new();
+    let mut path = "/api/v1/users?limit=1".to_owned();
+    for _ in 0..=want {
+        let (s, v, _) = env.call(Method::GET, &path, &as_manager, None).await;
+        assert_eq!(s, StatusCode::OK, "{v}");
+        let page = v["users"].as_array().unwrap();
+        assert_eq!(page.len(), 1, "{v}");
+        seen.push(page[0]["id"].as_str().unwrap().to_owned());
+        match v["next"].as_str() {
+            Some(n) => path = format!("/api/v1/users?limit=1&cursor={n}"),
+            None => break,
+        }
+    }
+    let mut unique = seen.clone();
+    unique.dedup();
+    assert_eq!((seen.len(), unique.len()), (want, want), "{seen:?}");
+}
+on_both!(a_list_cursor_never_names_a_hidden_hit);
