@@ -905,9 +905,15 @@ async fn decide(
 ) -> Result<Value, ApiError> {
     let mut ctx = base_context(tenant);
     let ignored = q.ignored.clone();
+    // A refusal before the action's properties are read ignored all it was sent.
+    let early = |ctx: &Map<String, Value>| {
+        let mut ctx = ctx.clone();
+        note_ignored(&mut ctx, ignored.clone(), q.action_properties.is_some());
+        ctx
+    };
     if q.subject_type != "user" {
         return Ok(deny_with_error(
-            ctx,
+            early(&ctx),
             404,
             "unknown_subject_type",
             format!(
@@ -918,7 +924,7 @@ async fn decide(
     }
     let Some(actor) = live_user(conn, &tenant.id, &q.subject_id).await? else {
         return Ok(deny_with_error(
-            ctx,
+            early(&ctx),
             404,
             "unknown_subject",
             format!("no user `{}` in this tenant", q.subject_id),
@@ -927,7 +933,7 @@ async fn decide(
     // A subject whose organisation is inactive may do nothing, as it may not sign in.
     if crate::store::out_of_reach(conn, &tenant.policy, &actor).await? {
         return Ok(deny_with_error(
-            ctx,
+            early(&ctx),
             403,
             "organization_inactive",
             format!(
@@ -939,7 +945,7 @@ async fn decide(
     let Some(loaded) = load_resource(conn, &tenant.id, &q.resource_type, &q.resource_id).await?
     else {
         return Ok(deny_with_error(
-            ctx,
+            early(&ctx),
             404,
             "unknown_resource",
             format!("no {} `{}` in this tenant", q.resource_type, q.resource_id),
@@ -949,7 +955,7 @@ async fn decide(
     ctx.insert("action".into(), action.clone().into());
     if !acts_on(tenant, &q.resource_type, &action) {
         return Ok(deny_with_error(
-            ctx,
+            early(&ctx),
             400,
             "action_not_applicable",
             format!(
@@ -967,7 +973,11 @@ async fn decide(
         q.action_properties.as_ref(),
     ) {
         Ok(a) => a,
-        Err((field, reason)) => return Ok(invalid_property(ctx, &field, &reason)),
+        Err((field, reason)) => {
+            let mut ctx = ctx;
+            note_ignored(&mut ctx, ignored.clone(), false);
+            return Ok(invalid_property(ctx, &field, &reason));
+        }
     };
     let target = loaded.target();
     let starts: Vec<&str> = std::iter::once(actor.id.as_str())
@@ -980,7 +990,7 @@ async fn decide(
         let plugins = crate::plugins::current(app, &tenant.id).await?.is_some();
         if !reads_user(app, tenant, &dir, &actor, &target, plugins).await? {
             return Ok(deny_with_error(
-                ctx,
+                early(&ctx),
                 404,
                 "unknown_resource",
                 format!(
@@ -1250,8 +1260,15 @@ async fn evaluations(
     let lang = accept.negotiate(&caller.tenant.policy);
     let semantic = semantic(&m)?;
     check_context(&m, "")?;
-    for key in ["subject", "action", "resource"] {
-        object(&m, key, "")?;
+    // The defaults are held to the request's schema whether or not an item takes them: a
+    // malformed default is the request's error, not silently unused.
+    for key in ["subject", "resource"] {
+        if let Some(o) = object(&m, key, "")? {
+            entity_in(o, key)?;
+        }
+    }
+    if let Some(o) = object(&m, "action", "")? {
+        action_in(o, "action")?;
     }
     let items: &[Value] = match m.get("evaluations") {
         None => &[],
@@ -1325,12 +1342,24 @@ fn page(m: &Map<String, Value>) -> Result<Page> {
             }
         },
     };
-    let mut token = None;
+    // The request's keys (`next_token`, the response's name, read as `token`), and no
+    // other: a page is bound to its question by all of them.
+    if let Some(k) = p
+        .keys()
+        .find(|k| !["token", "next_token", "limit", "properties"].contains(&k.as_str()))
+    {
+        return Err(invalid(
+            join("page", k),
+            "is not a page parameter (`token`, `limit`, `properties`)",
+        ));
+    }
+    object(p, "properties", "page")?;
+    let mut token: Option<(&str, String)> = None;
     for key in ["token", "next_token"] {
-        match p.get(key) {
-            None => {}
-            Some(Value::String(s)) if s.is_empty() => {}
-            Some(Value::String(s)) if s.len() <= 1024 => token = Some(s.clone()),
+        let given = match p.get(key) {
+            None => continue,
+            Some(Value::String(s)) if s.is_empty() => continue,
+            Some(Value::String(s)) if s.len() <= 1024 => s.clone(),
             Some(Value::String(_)) => {
                 return Err(invalid(
                     join("page", key),
@@ -1338,36 +1367,57 @@ fn page(m: &Map<String, Value>) -> Result<Page> {
                 ));
             }
             Some(_) => return Err(invalid(join("page", key), "must be a string")),
+        };
+        if let Some((first, t)) = &token
+            && *t != given
+        {
+            return Err(invalid(
+                join("page", key),
+                format!("differs from `page.{first}`: give one token"),
+            ));
         }
+        token = Some((key, given));
     }
-    Ok(Page { limit, token })
+    Ok(Page {
+        limit,
+        token: token.map(|(_, t)| t),
+    })
 }
 
-/// What binds a page token to one tenant and one question.
-fn binding<S: AsRef<str>>(tenant: &str, parts: &[S]) -> String {
+/// What binds a page token to one tenant and one question: the request as sent but its
+/// page, its keys in order: the entities and their properties, and the context (AuthZEN
+/// 1.1, paginated requests: they MUST be the same on every page, and a PDP SHOULD refuse a
+/// token whose request changed). The page's own parameters are not bound: a page after
+/// the token's id is the same answer whatever its size (the certification scenario asks
+/// the next page with its token alone).
+fn binding(tenant: &str, request: &Map<String, Value>) -> String {
+    let mut asked = request.clone();
+    asked.remove("page");
     let mut h = Sha256::new();
     h.update(tenant.as_bytes());
-    for p in parts {
-        h.update([0u8]);
-        h.update(p.as_ref().as_bytes());
-    }
+    h.update([0u8]);
+    h.update(canonical(&Value::Object(asked)).as_bytes());
     hex::encode(h.finalize()).chars().take(24).collect()
 }
 
-/// The parts of a search's question with the action's parameters when they decide (see
-/// [`Asked`]): a token issued for one status change does not continue another.
-fn with_parameters(
-    parts: &[&str],
-    asked: &Asked,
-    properties: Option<&Map<String, Value>>,
-) -> Vec<String> {
-    let mut all: Vec<String> = parts.iter().map(|p| (*p).to_owned()).collect();
-    if let (false, Some(p)) = (matches!(asked, Asked::Action), properties) {
-        // Keys in order, whatever order they were sent in.
-        let sorted: std::collections::BTreeMap<&String, &Value> = p.iter().collect();
-        all.push(serde_json::to_string(&sorted).unwrap_or_default());
+/// `v` as JSON text with every object's keys in order.
+fn canonical(v: &Value) -> String {
+    match v {
+        Value::Object(o) => {
+            let sorted: std::collections::BTreeMap<&String, String> =
+                o.iter().map(|(k, v)| (k, canonical(v))).collect();
+            let parts: Vec<String> = sorted
+                .iter()
+                .map(|(k, v)| format!("{}:{v}", Value::String((*k).clone())))
+                .collect();
+            format!("{{{}}}", parts.join(","))
+        }
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(canonical).collect::<Vec<_>>().join(",")
+        ),
+        other => other.to_string(),
     }
-    all
 }
 
 fn encode_token(binding: &str, after: &str) -> String {
@@ -1426,20 +1476,7 @@ async fn search_subject(
     let action = warden_action(tenant, &resource_type, &name);
     let asked = asked(tenant, &resource_type, &action, a.properties.as_ref())
         .map_err(|(field, reason)| invalid(field, reason))?;
-    let bind = binding(
-        &tenant.id,
-        &with_parameters(
-            &[
-                "subject",
-                &subject_type,
-                &name,
-                &resource_type,
-                &resource_id,
-            ],
-            &asked,
-            a.properties.as_ref(),
-        ),
-    );
+    let bind = binding(&tenant.id, &m);
     let mut after = page
         .token
         .as_deref()
@@ -1593,20 +1630,7 @@ async fn search_resource(
     let action = warden_action(tenant, &resource_type, &name);
     let asked = asked(tenant, &resource_type, &action, a.properties.as_ref())
         .map_err(|(field, reason)| invalid(field, reason))?;
-    let bind = binding(
-        &tenant.id,
-        &with_parameters(
-            &[
-                "resource",
-                &subject_type,
-                &subject_id,
-                &name,
-                &resource_type,
-            ],
-            &asked,
-            a.properties.as_ref(),
-        ),
-    );
+    let bind = binding(&tenant.id, &m);
     let after = page
         .token
         .as_deref()
@@ -1833,16 +1857,7 @@ async fn search_action(
     let resource_id = required(r.id, "resource.id".into())?;
     let page = page(&m)?;
     let tenant = &caller.tenant;
-    let bind = binding(
-        &tenant.id,
-        &[
-            "action",
-            &subject_type,
-            &subject_id,
-            &resource_type,
-            &resource_id,
-        ],
-    );
+    let bind = binding(&tenant.id, &m);
     let after = page
         .token
         .as_deref()

@@ -1693,3 +1693,83 @@ async fn a_status_change_that_gives_roles_is_judged_as_a_grant(env: &Env) {
     assert_eq!(s, StatusCode::OK, "{v}");
 }
 on_both!(a_status_change_that_gives_roles_is_judged_as_a_grant);
+
+/// A page token continues only the request it was issued for, as sent (AuthZEN 1.1: the
+/// entities, their properties and the context the same on every page); a page holds the
+/// spec's keys only; a batch's defaults are held to the schema whether an item takes them
+/// or not; and an early refusal lists the properties it ignored.
+async fn pages_defaults_and_early_refusals_follow_the_spec(env: &Env) {
+    let demo = env.demo("hr-platform").await;
+    let key = env.key("hr-platform", "service").await;
+    let manager = demo_user(&demo, "manager");
+    let q = json!({"subject": {"type": "user", "id": manager.id}, "action": {"name": "read"}, "resource": {"type": "user"}, "page": {"limit": 1}});
+    let (s, b, _) = post(env, "/access/v1/search/resource", &key, &q).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let token = b["page"]["next_token"].as_str().unwrap().to_owned();
+    assert!(!token.is_empty(), "{b}");
+    let refused = |b: &Value, s: StatusCode, field: &str| {
+        assert_eq!(
+            (s, &b["field"]),
+            (StatusCode::BAD_REQUEST, &json!(field)),
+            "{b}"
+        );
+    };
+    // The same request goes on, with its page's size or without; another context or other
+    // properties do not.
+    let mut same = q.clone();
+    same["page"]["token"] = json!(token);
+    let (s, b, _) = post(env, "/access/v1/search/resource", &key, &same).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let mut resized = same.clone();
+    resized["page"]["limit"] = json!(5);
+    let (s, b, _) = post(env, "/access/v1/search/resource", &key, &resized).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let mut other = same.clone();
+    other["subject"]["properties"] = json!({"department": "Sales"});
+    let (s, b, _) = post(env, "/access/v1/search/resource", &key, &other).await;
+    refused(&b, s, "page.token");
+    let mut other = same.clone();
+    other["context"] = json!({"time": "2026-01-01T00:00:00Z"});
+    let (s, b, _) = post(env, "/access/v1/search/resource", &key, &other).await;
+    refused(&b, s, "page.token");
+    // The page's own keys.
+    let mut bad = q.clone();
+    bad["page"]["properties"] = json!(5);
+    let (s, b, _) = post(env, "/access/v1/search/resource", &key, &bad).await;
+    refused(&b, s, "page.properties");
+    let mut bad = q.clone();
+    bad["page"]["size"] = json!(5);
+    let (s, b, _) = post(env, "/access/v1/search/resource", &key, &bad).await;
+    refused(&b, s, "page.size");
+    let mut bad = same.clone();
+    bad["page"]["next_token"] = json!("garbage");
+    let (s, b, _) = post(env, "/access/v1/search/resource", &key, &bad).await;
+    refused(&b, s, "page.next_token");
+    // A malformed default nobody takes is still the request's error.
+    let (s, b, _) = post(
+        env,
+        "/access/v1/evaluations",
+        &key,
+        &json!({"subject": {"type": "user", "id": 5}, "action": {"name": "read"},
+                "evaluations": [{"subject": {"type": "user", "id": manager.id}, "resource": {"type": "user", "id": manager.id}}]}),
+    )
+    .await;
+    refused(&b, s, "subject.id");
+    // An unknown subject's refusal says which properties it did not read.
+    let (s, b, _) = post(
+        env,
+        "/access/v1/evaluation",
+        &key,
+        &json!({"subject": {"type": "user", "id": "nobody", "properties": {"roles": ["hrAdmin"]}},
+                "action": {"name": "read"}, "resource": {"type": "user", "id": manager.id}}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["context"]["error"]["code"], "unknown_subject", "{b}");
+    assert_eq!(
+        b["context"]["ignoredProperties"],
+        json!(["subject.properties"]),
+        "{b}"
+    );
+}
+on_both!(pages_defaults_and_early_refusals_follow_the_spec);
