@@ -455,9 +455,10 @@ fn a_policy_of_more_regex_patterns_than_the_limit_is_refused_before_compiling() 
 }
 
 /// A pattern's work (its automaton's estimated size times the longest value it is matched
-/// against) is bounded: `[a-z]*a[a-z]{2000}` over a field of 65,536 characters is refused
-/// naming the pattern and the limit, and loads for a field of 1,000; the work of all
-/// patterns together is bounded too, refused at the pattern that crosses the limit.
+/// against, in bytes) is bounded: `[a-z]*a[a-z]{2000}` over a field of 65,536 characters
+/// is refused naming the pattern and the limit, and loads for a field of 200; `.` reaching
+/// past ASCII costs more than an ASCII class; the work of all patterns together is
+/// bounded too, refused at the pattern that crosses the limit.
 #[test]
 fn a_pattern_whose_work_exceeds_the_limit_is_refused_naming_it() {
     let one = |max: u32| {
@@ -469,7 +470,15 @@ fn a_pattern_whose_work_exceeds_the_limit_is_refused_naming_it() {
     assert_eq!(e.kind(), PolicyErrorKind::Limit, "{e}");
     assert_eq!(e.path(), "fields.bio.pattern", "{e}");
     assert!(e.to_string().contains("16777216"), "{e}");
-    Policy::from_value(one(1_000)).unwrap();
+    Policy::from_value(one(200)).unwrap();
+    let dot = |pattern: &str| {
+        json!({"warden": 1, "name": "work", "fields": {
+            "bio": {"type": "text", "maxLength": 1000, "pattern": pattern}
+        }})
+    };
+    Policy::from_value(dot("[a-z]*a[a-z]{100}b")).unwrap();
+    let e = Policy::from_value(dot(".*a.{100}b")).unwrap_err();
+    assert_eq!(e.path(), "fields.bio.pattern", "{e}");
     // A pattern longer than any value of the field can be matches nothing: no work.
     let code = |max: u32| {
         json!({"warden": 1, "name": "work", "fields": {
@@ -489,10 +498,11 @@ fn a_pattern_whose_work_exceeds_the_limit_is_refused_naming_it() {
             "fields": {"bio": {"type": "text", "maxLength": 1000}}, "rules": rules})
     };
     // Each rule is within the limit for one pattern (a rule reads values of at most the
-    // field's `maxLength`: about 4,000 states times 1,000); the 67th crosses the document's.
-    Policy::from_value(rules(66)).unwrap();
-    let e = Policy::from_value(rules(67)).unwrap_err();
+    // field's `maxLength`: about 4,000 states times 4,000 bytes); the fifth crosses the
+    // document's.
+    Policy::from_value(rules(4)).unwrap();
+    let e = Policy::from_value(rules(5)).unwrap_err();
     assert_eq!(e.kind(), PolicyErrorKind::Limit, "{e}");
-    assert_eq!(e.path(), "rules[66].pattern", "{e}");
-    assert!(e.to_string().contains("268435456"), "{e}");
+    assert_eq!(e.path(), "rules[4].pattern", "{e}");
+    assert!(e.to_string().contains("67108864"), "{e}");
 }

@@ -45,12 +45,13 @@ impl FieldPattern {
 }
 
 /// The work of matching `pattern` against a value of at most `chars` code points: the
-/// size of the automaton it compiles to times the value's length. The size is estimated
-/// from the syntax tree: each literal byte and assertion one state, each class four per
-/// range (a range of code points compiles to up to four UTF-8 byte sequences), a
-/// repetition its body once per repeat it allows (once more for an unbounded one; no more
-/// repeats than such a value's bytes can hold), a concatenation or alternation one state
-/// more than its parts. The `regex` crate matches in time linear in the value, but when
+/// size of the automaton it compiles to times the value's length in bytes (four a code
+/// point at most: the automaton reads UTF-8). The size is estimated from the syntax tree:
+/// each literal byte and assertion one state, each class four per range (a range of code
+/// points compiles to up to four UTF-8 byte sequences) and 24 more when it reaches past
+/// ASCII (`.` compiles to a UTF-8 automaton of its own), a repetition its body once per
+/// repeat it allows (once more for an unbounded one; no more repeats than such a value's
+/// bytes can hold), a concatenation or alternation one state more than its parts. The `regex` crate matches in time linear in the value, but when
 /// its lazy DFA gives up on a pattern it falls back to simulating the automaton, whose
 /// cost per byte grows with this size. A pattern longer than any such value can match
 /// (`[a-z]{300}` against 255 characters) is refused by the crate before any matching: no
@@ -69,7 +70,7 @@ pub(crate) fn work(pattern: &str, chars: usize) -> Option<u64> {
     {
         return Some(0);
     }
-    Some(states(&hir, bytes as u64).saturating_mul(chars as u64))
+    Some(states(&hir, bytes as u64).saturating_mul(bytes as u64))
 }
 
 /// The estimated states of `hir`'s automaton that a value of at most `bytes` bytes can
@@ -78,7 +79,10 @@ fn states(hir: &Hir, bytes: u64) -> u64 {
     match hir.kind() {
         HirKind::Empty | HirKind::Look(_) => 1,
         HirKind::Literal(lit) => lit.0.len() as u64,
-        HirKind::Class(Class::Unicode(c)) => 4 * c.ranges().len() as u64,
+        HirKind::Class(Class::Unicode(c)) => {
+            let beyond_ascii = c.ranges().last().is_some_and(|r| u32::from(r.end()) > 0x7F);
+            4 * c.ranges().len() as u64 + if beyond_ascii { 24 } else { 0 }
+        }
         HirKind::Class(Class::Bytes(c)) => c.ranges().len() as u64,
         HirKind::Repetition(rep) => {
             let allowed = match rep.max {
