@@ -189,6 +189,33 @@ fn preset_003_r003_05_and_r003_06() {
     admin.attributes.insert("isSystemAdmin".into(), json!(true));
     let d = transition(&p, &request(account("boss"), admin, "inactive"), now()).unwrap();
     assert_eq!(d.deny.unwrap().code, "system_admin_active");
+    // Nor is an inactive account made a system administrator by an edit; an active one is.
+    for (status, denied) in [("inactive", true), ("active", false)] {
+        let mut before = account("u");
+        before.status = status.into();
+        let mut after = before.clone();
+        after.attributes.insert("isSystemAdmin".into(), json!(true));
+        let mut boss = account("boss");
+        boss.root = true;
+        let d = lifecycle::changes(
+            &p,
+            &lifecycle::ChangeRequest {
+                actor: boss,
+                before,
+                after,
+                current_password_verified: None,
+                facts: lifecycle::ChangeFacts::default(),
+                lang: Lang::En,
+            },
+            now(),
+        )
+        .unwrap();
+        assert_eq!(
+            d.deny.as_ref().map(|d| &*d.code),
+            denied.then_some("system_admin_active"),
+            "{status}: {d:?}"
+        );
+    }
     let org = lifecycle::OrganizationState {
         id: "acme".into(),
         active: true,

@@ -502,6 +502,24 @@ pub(crate) fn edit_guards(
     let Some(lc) = policy.lifecycle() else {
         return Ok(None);
     };
+    // R003-05: a system administrator is an active account. The flag is not given to an
+    // account whose status does not let it sign in, as `systemAdminActive` keeps one who
+    // holds it from leaving such a status.
+    if let Some(f) = lc.spec().system_admin_field.as_deref() {
+        let flagged = |a: &Account| a.attributes.get(f) == Some(&Value::Bool(true));
+        let login = super::status::effective_status_id(lc, before, now)
+            .and_then(|s| lc.status(s))
+            .is_some_and(|s| s.login);
+        if flagged(after) && !flagged(before) && !login {
+            return Ok(Some(Deny::new(
+                DenyKind::InvalidState,
+                DenyCode::SystemAdminActive,
+                Guard::SystemAdminActive.as_str(),
+                Params::new(),
+                lang,
+            )));
+        }
+    }
     let mut missing = Vec::new();
     match last_super_admin_edit(lc, before, after, facts) {
         Ok(false) => {}
