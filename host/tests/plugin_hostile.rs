@@ -644,6 +644,31 @@ fn nested_component(levels: usize) -> Vec<u8> {
     out
 }
 
+/// Locals cost compilation time, a few bytes of the binary each: more than
+/// `MAX_LOCALS` declared by a component's functions together are refused by the scan,
+/// before anything is compiled.
+#[test]
+fn locals_past_the_limit_are_refused_by_the_scan_before_compilation() {
+    let runtime = Runtime::new().unwrap();
+    let locals = |per: usize| format!("(func (local {}))", "i32 ".repeat(per));
+    // As a binary: a function declares its locals as counted runs, a few bytes each.
+    let text = String::from_utf8(module_component(&locals(5_000).repeat(201))).unwrap();
+    let bytes = wat::parse_str(&text).unwrap();
+    assert!(bytes.len() < 100_000, "{}", bytes.len());
+    let start = Instant::now();
+    let err = runtime.compile(&bytes, &Limits::default()).unwrap_err();
+    assert_eq!(
+        structure_error(&err),
+        ("locals", u64::from(warden_host::plugin::MAX_LOCALS)),
+        "{err}"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
 #[test]
 fn deep_nesting_is_refused_by_the_scan_before_translation() {
     let runtime = Runtime::new().unwrap();

@@ -67,7 +67,26 @@ fn read_component(path: &Path) -> Result<Vec<u8>, CliError> {
             meta.len()
         )));
     }
-    std::fs::read(path).map_err(|e| CliError::new(format!("cannot read `{}`: {e}", path.display())))
+    // Read through the cap too: a device or a pipe (`/dev/zero`) reports no length.
+    let cannot =
+        |e: std::io::Error| CliError::new(format!("cannot read `{}`: {e}", path.display()));
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(
+            file,
+            u64::try_from(cap).unwrap_or(u64::MAX).saturating_add(1),
+        ),
+        &mut bytes,
+    )
+    .map_err(cannot)?;
+    if bytes.len() > cap {
+        return Err(CliError::new(format!(
+            "`{}` is larger than the module size cap of {cap} bytes",
+            path.display()
+        )));
+    }
+    Ok(bytes)
 }
 
 fn runtime() -> Result<Arc<Runtime>, CliError> {

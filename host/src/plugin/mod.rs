@@ -136,7 +136,7 @@ use std::fmt;
 pub use core_component::CoreComponent;
 pub use error::{CoreComponentError, EvaluateError, Fault, LoadError, Overload, SettingsError};
 #[cfg(feature = "runtime")]
-pub use inspect::Structure;
+pub use inspect::{MAX_LOCALS, Structure};
 pub use limits::{FailurePolicies, FailurePolicy, Limits, TenantSettings};
 pub use output::{PluginViolation, Source};
 #[cfg(feature = "runtime")]
