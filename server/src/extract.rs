@@ -252,6 +252,16 @@ fn object_body(bytes: &[u8]) -> Result<(), ApiError> {
 /// # Errors
 /// [`ApiError::Malformed`] in the body: `duplicate_key`, at the key's path.
 pub fn unique_keys(bytes: &[u8]) -> Result<(), ApiError> {
+    if holds_nul(bytes) {
+        let field = serde_json::from_slice::<serde_json::Value>(bytes)
+            .ok()
+            .and_then(|v| nul_path(&v, String::new()));
+        return Err(
+            Malformed::new(RequestPart::Body, "invalid_value", NUL_REFUSED)
+                .field(field)
+                .into(),
+        );
+    }
     match warden_core::json::duplicate_key(bytes) {
         // The field is the key's own path (`password`, `address.city`), as an unknown or
         // missing field's is.
@@ -267,6 +277,63 @@ pub fn unique_keys(bytes: &[u8]) -> Result<(), ApiError> {
         }))
         .into()),
         None => Ok(()),
+    }
+}
+
+/// Why a text holding U+0000 is refused wherever a request gives one (a body's string, a
+/// query or path parameter): no value of the API may hold it, and PostgreSQL stores no NUL
+/// in text, so such a value could only fail there while SQLite answered it.
+const NUL_REFUSED: &str = "a text holds the NUL character (U+0000), which no value may hold";
+
+/// Whether a JSON text holds `\u0000` in a string (a raw NUL byte is not JSON at all, left
+/// to the parse).
+fn holds_nul(bytes: &[u8]) -> bool {
+    let mut in_string = false;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if in_string {
+            match b {
+                b'\\' => {
+                    if bytes.get(i + 1) == Some(&b'u') && bytes.get(i + 2..i + 6) == Some(b"0000") {
+                        return true;
+                    }
+                    i += 2;
+                    continue;
+                }
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else if b == b'"' {
+            in_string = true;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Where in `v` the first text holding U+0000 is (`name`, `items[0].id`), a key included.
+fn nul_path(v: &serde_json::Value, at: String) -> Option<String> {
+    use serde_json::Value;
+    match v {
+        Value::String(s) if s.contains('\0') => Some(at),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| nul_path(x, format!("{at}[{i}]"))),
+        Value::Object(o) => o.iter().find_map(|(k, x)| {
+            let key: String = k.chars().filter(|c| *c != '\0').collect();
+            let here = if at.is_empty() {
+                key
+            } else {
+                format!("{at}.{key}")
+            };
+            if k.contains('\0') {
+                Some(here)
+            } else {
+                nul_path(x, here)
+            }
+        }),
+        _ => None,
     }
 }
 
@@ -336,6 +403,20 @@ fn utf8_pairs(query: &str) -> Result<(), ApiError> {
     };
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let nul = |part: &str| percent_encoding::percent_decode_str(part).any(|b| b == 0);
+        if utf8(name) && utf8(value) && (nul(name) || nul(value)) {
+            let shown: String = percent_encoding::percent_decode_str(name)
+                .decode_utf8_lossy()
+                .chars()
+                .filter(|c| *c != '\0')
+                .take(64)
+                .collect();
+            return Err(
+                Malformed::new(RequestPart::Query, "invalid_parameter", NUL_REFUSED)
+                    .field(Some(shown))
+                    .into(),
+            );
+        }
         if utf8(name) && utf8(value) {
             continue;
         }
@@ -438,6 +519,11 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for UrlPara
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        if percent_encoding::percent_decode_str(parts.uri.path()).any(|b| b == 0) {
+            return Err(
+                Malformed::new(RequestPart::Path, "invalid_path_parameter", NUL_REFUSED).into(),
+            );
+        }
         match Path::<T>::from_request_parts(parts, state).await {
             Ok(Path(v)) => Ok(UrlParams(v)),
             Err(e) => {
