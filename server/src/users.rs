@@ -500,6 +500,20 @@ fn warnings(d: &ValidationDecision) -> Vec<Value> {
         .collect()
 }
 
+/// The warnings an editor is answered: none at a field hidden from them (a naming
+/// convention's warning quotes the expected e-mail address).
+fn warnings_for(
+    d: &ValidationDecision,
+    fa: Option<&warden_core::access::FieldAccess>,
+) -> Vec<Value> {
+    d.violations
+        .iter()
+        .filter(|v| v.severity == Severity::Warning)
+        .filter(|v| fa.is_none_or(|fa| v.path.field().is_none_or(|f| fa.may_view(f))))
+        .filter_map(|v| serde_json::to_value(v).ok())
+        .collect()
+}
+
 /// A directory index holding the manager chains above `starts`, enough for the kernel's
 /// `team` scope between the actor and one target.
 pub(crate) async fn directory(
@@ -1388,6 +1402,54 @@ pub(crate) fn judge_create(
     })
 }
 
+/// The kernel's deny of a create that sets a field the actor may not set (attribute
+/// permissions), asked before the record meets the directory: a value another user holds
+/// would be a `duplicate` naming them and any other value this deny, so the answer would
+/// tell a hidden value apart. Judged on the record as the kernel normalises it without the
+/// directory's answers; [`judge_create`] judges the validated account again.
+///
+/// # Errors
+/// `Forbidden` with the kernel's `field_not_editable` deny; store errors.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the create's parts, as judge_create takes them"
+)]
+pub(crate) async fn refuse_unsettable(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    actor: &UserRow,
+    account: &NewAccount,
+    password_set: bool,
+    mode: Mode,
+    lang: Lang,
+) -> Result<(), ApiError> {
+    if !fields::declared(&tenant.policy) {
+        return Ok(());
+    }
+    let today = now()
+        .date()
+        .ok_or_else(|| ApiError::Internal("clock".into()))?;
+    let facts = ValidationFacts::default();
+    let ctx = ValidationContext {
+        mode,
+        today,
+        lang,
+        facts: &facts,
+        mfa: false,
+    };
+    let first = validate_user(&tenant.policy, &account.record, &ctx);
+    // A record the kernel cannot shape into an account is refused by the validation itself.
+    let Ok(u) = account.row(tenant, actor, "u_pending", &first.normalized) else {
+        return Ok(());
+    };
+    let dir = create_directory(conn, &tenant.id, &u, actor, &mut ChainCache::new()).await?;
+    let mut created = u.account();
+    if let (true, Some(f)) = (password_set, password_fields(&tenant.policy).first()) {
+        warden_core::access::mark_password_set(&mut created, f);
+    }
+    fields::check_create(&tenant.policy, &dir, actor, &created, lang)
+}
+
 /// A create's body as its validation sees it ([`new_account`]).
 pub(crate) struct NewAccount {
     /// The record validated: the body without its role and group lists, with the
@@ -1491,6 +1553,16 @@ pub async fn create_item(
     let id = tokens::new_id("u_").map_err(|e| ApiError::Internal(e.to_string()))?;
 
     let mut conn = app.db.pool().acquire().await?;
+    refuse_unsettable(
+        &mut conn,
+        tenant,
+        actor,
+        &account,
+        plain.is_some(),
+        mode,
+        lang,
+    )
+    .await?;
     let decision = validate(app, &mut conn, tenant, actor, record, mode, None, lang).await?;
     refuse_invalid(&decision)?;
     let mut plugin_reports = crate::plugins::validate(app, tenant, record, mode, &decision).await?;
@@ -2392,9 +2464,17 @@ pub async fn update(
     };
     // An edit that changes nothing writes nothing: no new version (another editor's
     // `If-Match` stays good) and no audit entry, once it is decided as any edit is.
+    let seen = if fields::declared(&tenant.policy) {
+        Some(fields::access_of(&tenant.policy, &dir, actor, &before)?)
+    } else {
+        None
+    };
     if plain.is_none() && after.view() == before.view() {
         let mut extra = Map::new();
-        extra.insert("warnings".into(), warnings(&decision).into());
+        extra.insert(
+            "warnings".into(),
+            warnings_for(&decision, seen.as_ref()).into(),
+        );
         extra.insert("obligations".into(), Value::Array(Vec::new()));
         if !plugin_reports.is_empty() {
             extra.insert("plugins".into(), plugin_reports.into());
@@ -2492,7 +2572,10 @@ pub async fn update(
         }
     };
     let mut extra = Map::new();
-    extra.insert("warnings".into(), warnings(&decision).into());
+    extra.insert(
+        "warnings".into(),
+        warnings_for(&decision, seen.as_ref()).into(),
+    );
     extra.insert("obligations".into(), done.into());
     if !plugin_reports.is_empty() {
         extra.insert("plugins".into(), plugin_reports.into());

@@ -708,3 +708,82 @@ async fn a_list_cursor_never_names_a_hidden_hit(env: &Env) {
     assert_eq!((seen.len(), unique.len()), (want, want), "{seen:?}");
 }
 on_both!(a_list_cursor_never_names_a_hidden_hit);
+
+/// A create setting a field the actor may not set is refused before the record meets the
+/// directory: a value another user holds answers the same 403 as any other value, never a
+/// `duplicate` naming its holder.
+async fn a_create_cannot_guess_a_hidden_value(env: &Env) {
+    let users = env.demo(CRM).await;
+    let ana = demo_user(&users, "admin");
+    env.edit_policy(CRM, |d| {
+        d["access"]["fieldAccess"] = json!({"employeeId": {"view": ["self"], "edit": ["self"]}});
+    })
+    .await;
+    let key = env.key(CRM, "service").await;
+    for (i, guess) in ["EMP-00003", "EMP-00099"].into_iter().enumerate() {
+        let (s, v, _) = env
+            .call(
+                Method::POST,
+                "/api/v1/users",
+                &Auth::key(&key, &ana.id),
+                Some(json!({"firstName": "Zed", "lastName": "Zulu", "email": format!("zed{i}@crm.example"),
+                    "username": format!("zzulu{i}"), "password": "Violet-Kettle-42!x", "organization": "acme",
+                    "employeeId": guess, "isSalesRep": true, "roles": ["salesRep"]})),
+            )
+            .await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{guess}: {v}");
+        assert_eq!(v["deny"]["code"], "field_not_editable", "{guess}: {v}");
+    }
+}
+on_both!(a_create_cannot_guess_a_hidden_value);
+
+/// An edit's warnings leave out those at a field hidden from the editor: the naming
+/// convention's warning quotes the e-mail address it expects, which the editor may not see.
+async fn an_edits_warnings_leave_hidden_fields_out(env: &Env) {
+    let users = env.demo(HR).await;
+    let manager = demo_user(&users, "manager");
+    let sophie = demo_user(&users, "sophie");
+    let hr = demo_user(&users, "hr");
+    env.edit_policy(HR, |d| {
+        d["access"]["fieldAccess"]["email"] =
+            json!({"view": ["self", "role:hrAdmin"], "edit": ["role:hrAdmin"]});
+        d["access"]["roles"]["manager"]["permissions"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"allow": "users.update", "scope": "team"}));
+    })
+    .await;
+    let key = env.key(HR, "service").await;
+    let path = format!("/api/v1/users/{}", sophie.id);
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &path,
+            &Auth::key(&key, &hr.id),
+            Some(json!({"email": "sophie.martin@secret-domain.org"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &path,
+            &Auth::key(&key, &manager.id),
+            Some(json!({"firstName": "Sophia"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(!v.to_string().contains("secret-domain"), "{v}");
+    // The HR administrator, who sees the address, hears the warning.
+    let (s, v, _) = env
+        .call(
+            Method::PATCH,
+            &path,
+            &Auth::key(&key, &hr.id),
+            Some(json!({"firstName": "Sophie-Anne"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(v.to_string().contains("secret-domain"), "{v}");
+}
+on_both!(an_edits_warnings_leave_hidden_fields_out);
