@@ -578,7 +578,19 @@ async fn live_user(
     tenant: &str,
     id: &str,
 ) -> Result<Option<UserRow>, sqlx::Error> {
-    let by_id = store::user(conn, tenant, id).await?;
+    // An id as given, or as ids are written (lower case, no surrounding blanks): the login
+    // lookup folds the same way, so both readings are weighed.
+    let by_id = match store::user(conn, tenant, id).await? {
+        Some(u) => Some(u),
+        None => {
+            let folded = id.trim().to_lowercase();
+            if folded == id {
+                None
+            } else {
+                store::user(conn, tenant, &folded).await?
+            }
+        }
+    };
     let holders = store::login_holders(conn, tenant, id).await?;
     let found = match (by_id, holders.as_slice()) {
         (Some(u), []) => Some(u),

@@ -826,6 +826,17 @@ async fn an_id_two_users_answer_to_names_none(env: &Env) {
         r["resource"]["id"] = json!(username);
         let (_, b, _) = post(env, "/access/v1/evaluation", &key, &r).await;
         assert_eq!(b["decision"], false, "{username} as resource: {b}");
+        // Read as the login lookup reads it (blanks around, another case): still two users.
+        for variant in [
+            format!("{username} "),
+            format!(" {}", username.to_uppercase()),
+        ] {
+            let (_, b, _) = post(env, "/access/v1/evaluation", &key, &ask(&variant)).await;
+            assert_eq!(
+                b["context"]["error"]["code"], "unknown_subject",
+                "{variant:?}: {b}"
+            );
+        }
     }
     // Tom is still Tom by his id (a sales representative, who may not edit Mia).
     let (_, b, _) = post(env, "/access/v1/evaluation", &key, &ask(&tom.id)).await;
