@@ -503,6 +503,69 @@ fn r002_04_invalid_role_combination_is_refused_with_explanation_and_alternative(
     assert_eq!(err.path(), "access.roles.readOnlyAdmin.permissions");
 }
 
+/// A staff account (the seed's administrator account) holds the roles it is given, not the
+/// administrator's through its account type: a support agent is no administrator, and a
+/// read-only admin can be given to one (R002-03, R002-04); a customer's and a supplier's
+/// account type is still their role.
+#[test]
+fn r002_03_a_staff_account_holds_the_roles_it_is_given() {
+    let p = Policy::preset("002").unwrap();
+    let dir = Directory::new();
+    let agent = acct(
+        json!({"id": "s", "organization": "rent", "roles": ["supportAgent"],
+        "attributes": {"accountType": "staff"}}),
+    );
+    let customer = target(
+        json!({"id": "c", "organization": "rent", "attributes": {"accountType": "customer"}}),
+    );
+    assert_eq!(
+        deny_code(&ask(
+            &p,
+            &dir,
+            &agent,
+            "users.delete",
+            customer.clone(),
+            None
+        )),
+        "not_permitted"
+    );
+    assert!(ask(&p, &dir, &agent, "users.read", customer, None).allowed());
+    let admin = acct(
+        json!({"id": "a", "organization": "rent", "roles": ["administrator"],
+        "attributes": {"accountType": "staff"}}),
+    );
+    let newcomer =
+        target(json!({"id": "n", "organization": "rent", "attributes": {"accountType": "staff"}}));
+    let d = ask(
+        &p,
+        &dir,
+        &admin,
+        "roles.assign",
+        newcomer,
+        Some(RoleChange {
+            add: vec!["readOnlyAdmin".into()],
+            remove: vec![],
+        }),
+    );
+    assert!(d.allowed(), "{d:?}");
+    // A supplier's account type is its role: a read-only admin it cannot be.
+    let supplier = target(
+        json!({"id": "p", "organization": "rent", "attributes": {"accountType": "supplier"}}),
+    );
+    let d = ask(
+        &p,
+        &dir,
+        &admin,
+        "roles.assign",
+        supplier,
+        Some(RoleChange {
+            add: vec!["readOnlyAdmin".into()],
+            remove: vec![],
+        }),
+    );
+    assert_eq!(deny_code(&d), "read_only_conflict");
+}
+
 #[test]
 fn r003_03_user_must_keep_one_active_role() {
     let p = Policy::preset("003").unwrap();

@@ -192,7 +192,7 @@ fn r002_05_a_customer_changes_their_email_with_verification_but_not_their_accoun
     let mut after = c.clone();
     after
         .attributes
-        .insert("accountType".into(), json!("administrator"));
+        .insert("accountType".into(), json!("staff"));
     after.location = Some("lyon".into());
     let d = change(&p, &c, &c, &after);
     assert_eq!(d["deny"]["code"], "field_not_editable");
@@ -217,7 +217,7 @@ fn r002_05_a_customer_changes_their_email_with_verification_but_not_their_accoun
 
     // An administrator (allowed `roles.assign`) changes the account type.
     let admin = acct(json!({"id": "a1", "organization": "rent",
-        "attributes": {"accountType": "administrator"}}));
+        "roles": ["administrator"], "attributes": {"accountType": "staff"}}));
     let mut after = c.clone();
     after
         .attributes

@@ -724,7 +724,7 @@ fn r002_01_account_types_and_conditional_requirements() {
     let d = create("002", remove(lina(), "birthdate"));
     assert_eq!(summary(&d), errors(&[(Code::Required, "birthdate")]));
     assert_eq!(param(only(&d), "condition"), "accountType");
-    for t in ["administrator", "supplier", "Supplier"] {
+    for t in ["staff", "supplier", "Supplier"] {
         let d = create(
             "002",
             set(remove(lina(), "birthdate"), "accountType", json!(t)),
@@ -735,7 +735,7 @@ fn r002_01_account_types_and_conditional_requirements() {
     assert_eq!(summary(&d), errors(&[(Code::NotAllowed, "accountType")]));
     assert_eq!(
         param(only(&d), "allowed"),
-        &json!(["customer", "administrator", "supplier"])
+        &json!(["customer", "staff", "supplier"])
     );
     // An initial password or an activation email.
     let d = create(
@@ -797,7 +797,7 @@ fn r002_02_email_phone_and_minimum_age() {
     let young_admin = set(
         set(lina(), "birthdate", json!("2010-01-01")),
         "accountType",
-        json!("administrator"),
+        json!("staff"),
     );
     assert!(
         create("002", young_admin).valid,

@@ -507,8 +507,8 @@ pub async fn demo_tenant(app: &App, preset: &str) -> Result<Option<Vec<DemoUser>
         "rental-platform" => vec![
             (
                 "admin",
-                json!({"firstName": "Alice", "lastName": "Bernard", "email": "alice@rental.example", "phone": "+33 6 12 34 56 78", "accountType": "administrator", "password": DEMO_PASSWORD, "organization": "rental", "location": "paris"}),
-                vec![],
+                json!({"firstName": "Alice", "lastName": "Bernard", "email": "alice@rental.example", "phone": "+33 6 12 34 56 78", "accountType": "staff", "password": DEMO_PASSWORD, "organization": "rental", "location": "paris"}),
+                vec!["administrator"],
                 false,
             ),
             (

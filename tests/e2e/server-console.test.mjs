@@ -693,12 +693,13 @@ test("the user form names the role field's values and the referenced manager; a 
   assert.equal(await page.locator("#r-manager [data-id]").getAttribute("data-id"), marc.id);
   assert.match(await page.locator(`#dl-manager option[value='${marc.id}']`).getAttribute("label"), /^Marc Dubois · marc\.dubois@company\.com$/);
   await page.click("#dlg-user [data-close]");
-  // Rental (Alice): the account type, which gives the role, by the roles' labels.
+  // Rental (Alice): the account type, which gives a customer's or a supplier's role, by the
+  // roles' labels (a staff account's roles are its own).
   await signIn("rental-platform", "alice@rental.example");
   await page.locator("#users tbody tr", { hasText: "samir@rental.example" }).locator("button", { hasText: "Modifier" }).click();
   await page.locator("#dlg-user[open]").waitFor();
   const options = await page.locator("#f-accountType option").evaluateAll((os) => os.map((o) => [o.value, o.textContent]));
-  assert.deepEqual(options, [["", "—"], ["customer", "Client"], ["administrator", "Administrateur"], ["supplier", "Fournisseur"]]);
+  assert.deepEqual(options, [["", "—"], ["customer", "Client"], ["staff", "staff"], ["supplier", "Fournisseur"]]);
   assert.equal(await page.inputValue("#f-accountType"), "supplier");
   await page.click("#dlg-user [data-close]");
   // A wrong password, in French.

@@ -145,7 +145,7 @@ const SEEDS = {
   })),
   "rental-platform": () => people.map(([f, l], i) => ({
     id: `u${i + 1}`, firstName: f, lastName: l, email: mail(f, l), phone: `+336123456${10 + i}`,
-    accountType: i === 0 ? "administrator" : i === 1 ? "supplier" : "customer", birthdate: `19${70 + i}-0${1 + (i % 9)}-15`,
+    accountType: i === 0 ? "staff" : i === 1 ? "supplier" : "customer", birthdate: `19${70 + i}-0${1 + (i % 9)}-15`,
     location: ["paris", "lyon"][i % 2], status: ["active", "active", "suspended", "active", "pendingVerification", "inactive", "active", "locked"][i],
     superAdmin: i === 0, roles: i === 0 ? ["administrator"] : i === 1 ? ["supplier"] : ["customer"],
   })),

@@ -142,7 +142,7 @@ async fn r002_05_customers_edit_their_profile_not_their_account_type(env: &Env) 
             Method::PATCH,
             &me,
             &as_customer,
-            Some(json!({"accountType": "administrator", "location": "lyon"})),
+            Some(json!({"accountType": "staff", "location": "lyon"})),
         )
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");

@@ -1605,7 +1605,7 @@ async fn deletions_run_the_plugins(env: &Env) {
     let bea = create_user(
         env,
         &as_alice,
-        json!({"firstName": "Bea", "lastName": "Roche", "email": "bea@rental.example", "phone": "+33 6 12 34 56 81", "accountType": "administrator", "roles": ["administrator"], "password": "Violet-Kettle-42!x", "organization": "rental", "location": "paris"}),
+        json!({"firstName": "Bea", "lastName": "Roche", "email": "bea@rental.example", "phone": "+33 6 12 34 56 81", "accountType": "staff", "roles": ["administrator"], "password": "Violet-Kettle-42!x", "organization": "rental", "location": "paris"}),
     )
     .await;
     env.put_plugin(&admin, "four-eyes", "four_eyes.wasm", json!({}))
