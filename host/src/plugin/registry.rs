@@ -766,6 +766,28 @@ fn validate_input(
     }
 }
 
+/// The core's decision as the plugins are given it (`decision` itself is left as it was):
+/// without the password summary and without the violations of a password field. Each says
+/// things of a password (its length, its character classes, that it is a common one,
+/// which field it resembles), and a plugin is never told a password.
+fn decision_for_plugins(policy: &Policy, decision: &mut ValidationDecision) -> String {
+    let password = decision.password.take();
+    let all = std::mem::take(&mut decision.violations);
+    decision.violations = all
+        .iter()
+        .filter(|v| {
+            !v.path
+                .field()
+                .is_some_and(|f| policy.password_fields().any(|p| p == f))
+        })
+        .cloned()
+        .collect();
+    let text = serde_json::to_string(&*decision).unwrap_or_default();
+    decision.violations = all;
+    decision.password = password;
+    text
+}
+
 /// What `authorize` is given (the plugins' facts only), as [`validate_input`]: the
 /// accounts' attributes without password fields ([`account_text`]).
 fn authorize_input(
@@ -1086,7 +1108,7 @@ impl TenantPlugins {
             Op::Validate => {
                 let vi = validate_input(policy, &input, plugin_facts);
                 let d = core::<api::ValidateInput>(policy, lang, input)?;
-                api::to_response(&self.validate(runtime, vi, d))
+                api::to_response(&self.validate(runtime, policy, vi, d))
             }
             Op::Authorize => {
                 let ai = authorize_input(policy, &input, plugin_facts);
@@ -1135,6 +1157,7 @@ impl TenantPlugins {
         let composed = match decided {
             Decided::Validate { input, decision } => api::to_response(&self.validate(
                 runtime,
+                policy,
                 validate_input(policy, &input, plugin_facts),
                 decision,
             )),
@@ -1260,15 +1283,12 @@ impl TenantPlugins {
     fn validate(
         &self,
         runtime: &Runtime,
+        policy: &Policy,
         mut vi: ValidateInput,
         mut decision: ValidationDecision,
     ) -> ComposedValidation {
-        // Every field but `config` is written once per decision, for all the plugins. The
-        // decision they are given has no password summary (its score and checklist say
-        // things of a password, and a caller's decision was made with it).
-        let password = decision.password.take();
-        vi.core_decision = serde_json::to_string(&decision).unwrap_or_default();
-        decision.password = password;
+        // Every field but `config` is written once per decision, for all the plugins.
+        vi.core_decision = decision_for_plugins(policy, &mut decision);
         // Every field of the core's decision, by name: a field the core adds is a compile
         // error here, not a key silently dropped.
         let ValidationDecision {
@@ -1518,6 +1538,38 @@ mod tests {
             let a: Value = serde_json::from_str(text).unwrap();
             assert_eq!(a, json!({"id": "a", "attributes": {"email": "a@x"}}));
         }
+    }
+
+    /// Nor are they told what the core found of a password: neither its summary nor the
+    /// violations of a password field; the caller's decision keeps both.
+    #[test]
+    fn plugins_are_given_no_violation_of_a_password_field() {
+        let policy = Policy::preset("production-planner-pro").unwrap();
+        let input = json!({"today": "2026-11-22", "user": {"firstName": "Ada", "lastName": "Lovelace",
+            "email": "ada@acme.example", "password": "abc", "organization": "acme"}});
+        let mut d: ValidationDecision = api::parse_value::<api::ValidateInput>("input", input)
+            .unwrap()
+            .run(&policy, Lang::En)
+            .unwrap();
+        let on_password = |d: &ValidationDecision| {
+            d.violations
+                .iter()
+                .filter(|v| v.path.field() == Some("password"))
+                .count()
+        };
+        let before = on_password(&d);
+        assert!(before > 0, "{:?}", d.violations);
+        let text = decision_for_plugins(&policy, &mut d);
+        let given: Value = serde_json::from_str(&text).unwrap();
+        let paths: Vec<&Value> = given["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| &v["path"])
+            .collect();
+        assert!(!paths.contains(&&json!(["password"])), "{text}");
+        assert!(given.get("password").is_none_or(Value::is_null), "{text}");
+        assert_eq!(on_password(&d), before);
     }
 
     fn none() -> (Arc<Runtime>, TenantPlugins) {
