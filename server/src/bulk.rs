@@ -521,6 +521,10 @@ pub async fn run(
     // system's random source, the hashing pool) refuses the request before anything is
     // written, rather than one item among committed ones.
     let mut hashes: Vec<Option<StoredHash>> = Vec::with_capacity(body.items.len());
+    // An imported user's initial temporary password, where the policy gives one (R004-05:
+    // records without a password, resets by temporary password), shown once in the item's
+    // result and changed at the first sign-in, as a single create's.
+    let mut temporary: Vec<Option<String>> = vec![None; body.items.len()];
     for (index, item) in body.items.iter().enumerate() {
         let executed = matches!(fates.get(index), Some(Fate::Executes(_)));
         let accepted = matches!(
@@ -530,7 +534,16 @@ pub async fn run(
         hashes.push(match (item, executed && accepted) {
             (Item::Import { user }, true) => match users::given_password(tenant, user) {
                 Some(p) => Some(users::hash(&tenant.policy, p).await?),
-                None => None,
+                None => match users::initial_temporary_password(&tenant.policy) {
+                    Some(t) => {
+                        let h = users::hash(&tenant.policy, t.clone()).await?;
+                        if let Some(slot) = temporary.get_mut(index) {
+                            *slot = Some(t);
+                        }
+                        Some(h)
+                    }
+                    None => None,
+                },
             },
             _ => None,
         });
@@ -602,6 +615,7 @@ pub async fn run(
                         supers: &supers_left,
                         removed: std::sync::atomic::AtomicBool::new(false),
                         password_hash: hashes.get_mut(index).and_then(Option::take),
+                        temporary: temporary.get(index).is_some_and(Option::is_some),
                     };
                     let target_id = target.as_ref().map(|u| u.id.clone());
                     let decided = decided.get(index).and_then(Option::as_ref);
@@ -641,6 +655,10 @@ pub async fn run(
                             out.insert("outcome".into(), "committed".into());
                             if let Some(id) = id {
                                 out.insert("target".into(), id.into());
+                            }
+                            if let Some(t) = temporary.get_mut(index).and_then(Option::take) {
+                                out.insert("temporaryPassword".into(), t.into());
+                                out.insert("mustChangePassword".into(), true.into());
                             }
                             if let Some(t) = target_id {
                                 changed_by.entry(t).or_insert(index);
@@ -1090,6 +1108,8 @@ struct Exec<'a> {
     removed: std::sync::atomic::AtomicBool,
     /// An imported user's password, hashed before the batch's transaction began.
     password_hash: Option<StoredHash>,
+    /// Whether that password is a generated temporary one, to change at first sign-in.
+    temporary: bool,
 }
 
 impl Exec<'_> {
@@ -1335,6 +1355,7 @@ async fn execute(
             if let Some(h) = &x.password_hash {
                 u.password_hash = Some(h.clone());
                 u.password_changed_at = Some(x.at);
+                u.must_change_password = x.temporary;
             }
             store::hold_references(conn, &tenant.id, &d.checks).await?;
             store::insert_user(conn, &u, x.at).await.map_err(dup)?;

@@ -177,6 +177,7 @@ pub async fn import(
     .await?;
     results.clear();
     let (mut created, mut refused) = (0_usize, 0_usize);
+    let mut temporary: BTreeMap<usize, String> = BTreeMap::new();
     for (index, record) in records.into_iter().enumerate() {
         // `planned` is in index order: a search, not a scan per row.
         if planned.binary_search(&index).is_err() {
@@ -195,6 +196,9 @@ pub async fn import(
             {
                 Ok(w) => {
                     created += 1;
+                    if let Some(p) = w.extra.get("temporaryPassword").and_then(Value::as_str) {
+                        temporary.insert(index, p.to_owned());
+                    }
                     let entry = json!({"index": index, "id": w.user.get("id")});
                     results.push(at_line(entry, lines, index));
                     continue;
@@ -236,6 +240,17 @@ pub async fn import(
         o.remove("planned");
         o.remove("by");
         o.insert("import".into(), import_id.into());
+        // Each created account's initial temporary password (R004-05), in this answer
+        // only: the stored report never holds one.
+        if let Some(Value::Array(results)) = o.get_mut("results") {
+            for r in results.iter_mut().filter_map(Value::as_object_mut) {
+                let index = r.get("index").and_then(Value::as_u64);
+                if let Some(p) = index.and_then(|i| temporary.remove(&(i as usize))) {
+                    r.insert("temporaryPassword".into(), p.into());
+                    r.insert("mustChangePassword".into(), true.into());
+                }
+            }
+        }
     }
     Ok(out)
 }

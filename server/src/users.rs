@@ -1643,7 +1643,7 @@ pub async fn create_item(
 /// For a policy whose records carry no password but whose resets hand out temporary
 /// passwords (the PRS seed, R004-05), a new account's initial password is a generated
 /// temporary one meeting the password policy.
-fn initial_temporary_password(policy: &Policy) -> Option<String> {
+pub(crate) fn initial_temporary_password(policy: &Policy) -> Option<String> {
     let has_field = !password_fields(policy).is_empty();
     let temporary = policy
         .lifecycle()
@@ -1704,11 +1704,16 @@ pub async fn read(app: &App, caller: &Caller, id: &str) -> Result<Value, ApiErro
         &Target::from(&target.account()),
         now(),
     )?;
-    let assignments: Vec<Value> = store::role_assignments(&mut conn, &target.id)
-        .await?
-        .into_iter()
-        .map(|(role, by, at)| json!({"role": role, "assignedBy": by, "assignedAt": Timestamp::from_unix(at).to_string()}))
-        .collect();
+    // Who gave which role is the roles' own: none when they are hidden from this viewer.
+    let assignments: Vec<Value> = if fields.may_view("roles") {
+        store::role_assignments(&mut conn, &target.id)
+            .await?
+            .into_iter()
+            .map(|(role, by, at)| json!({"role": role, "assignedBy": by, "assignedAt": Timestamp::from_unix(at).to_string()}))
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(json!({
         "user": view,
         "fields": fields,

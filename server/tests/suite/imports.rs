@@ -1032,3 +1032,64 @@ async fn a_preview_never_shows_a_password_under_a_misspelt_name(env: &Env) {
     assert_eq!(unknown["params"]["didYouMean"], "password", "{preview}");
 }
 on_both!(a_preview_never_shows_a_password_under_a_misspelt_name);
+
+/// PRS (R004-05): an account created by an import, committed or as a bulk item, is given
+/// a generated temporary password, as a single create is: shown once in its result (never
+/// in the stored report), changed at the first sign-in.
+async fn imported_accounts_get_their_temporary_password(env: &Env) {
+    let prs = "prs-procurement";
+    let users = env.demo(prs).await;
+    let padmin = demo_user(&users, "admin");
+    let key = env.key(prs, "service").await;
+    let as_padmin = Auth::key(&key, &padmin.id);
+    let line =
+        json!({"username": "appr2", "firstName": "App", "lastName": "Two", "userType": "approver",
+        "department": "Finance", "supervisor": padmin.id, "organization": "prs"})
+        .to_string();
+    let v = commit_jsonl(env, &as_padmin, line).await;
+    let result = &v["results"][0];
+    let temporary = result["temporaryPassword"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{v}"));
+    assert_eq!(result["mustChangePassword"], true, "{v}");
+    let (s, stored) = read_report(env, &as_padmin, v["import"].as_str().unwrap()).await;
+    assert_eq!(s, StatusCode::OK, "{stored}");
+    assert!(!stored.to_string().contains(temporary), "{stored}");
+    let (s, signed, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/session",
+            &Auth::None,
+            Some(json!({"tenant": prs, "login": "appr2", "password": temporary})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{signed}");
+    assert_eq!(signed["mustChangePassword"], true, "{signed}");
+    // A bulk import item: the same.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_padmin,
+            Some(json!({"items": [{"op": "import", "user": {"username": "bulk1", "firstName": "Bu", "lastName": "Lk",
+                "userType": "requester", "department": "Finance", "supervisor": padmin.id, "organization": "prs"}}]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let result = &v["results"][0];
+    assert_eq!(result["outcome"], "committed", "{v}");
+    let temporary = result["temporaryPassword"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{v}"));
+    let (s, signed, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/session",
+            &Auth::None,
+            Some(json!({"tenant": prs, "login": "bulk1", "password": temporary})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{signed}");
+    assert_eq!(signed["mustChangePassword"], true, "{signed}");
+}
+on_both!(imported_accounts_get_their_temporary_password);
