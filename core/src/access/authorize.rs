@@ -293,11 +293,38 @@ impl AccessError {
     /// `Display` gives. `None` when there is no such field.
     pub fn field_message(&self) -> Option<String> {
         let field = self.field()?;
+        if self.kind == AccessErrorKind::ConflictingChange {
+            return Some(format!(
+                "`{}` is both added and removed: a change names a role once",
+                self.name
+            ));
+        }
         let what = if field == "groups" { "group" } else { "role" };
         Some(format!(
             "`{}` is not a {what} the tenant's policy declares",
             self.name
         ))
+    }
+}
+
+#[cfg(test)]
+mod field_message_tests {
+    use super::AccessError;
+
+    /// A role both added and removed is said as such, not as an undeclared role.
+    #[test]
+    fn a_conflicting_change_is_worded_as_one() {
+        let e = AccessError::conflicting_change("supportAgent");
+        assert_eq!(e.field(), Some("roles"));
+        assert_eq!(
+            e.field_message().as_deref(),
+            Some("`supportAgent` is both added and removed: a change names a role once")
+        );
+        let e = AccessError::unknown_role("wizard", "change.add");
+        assert_eq!(
+            e.field_message().as_deref(),
+            Some("`wizard` is not a role the tenant's policy declares")
+        );
     }
 }
 
