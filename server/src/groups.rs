@@ -121,7 +121,13 @@ pub async fn members(
         limit: Some(200),
         ..ListQuery::default()
     };
-    let mut found: Vec<UserRow> = Vec::new();
+    let policy = &caller.tenant.policy;
+    let declared = crate::fields::declared(policy);
+    // Each member with what this viewer may see of it (attribute permissions), decided as
+    // the page is read: a member the viewer could only find through what is hidden from
+    // it (a dynamic group's rule reading a hidden field; a manual group with `groups`
+    // hidden) is no member to it, and no cursor names one.
+    let mut found: Vec<(UserRow, Option<warden_core::access::FieldAccess>)> = Vec::new();
     let mut scanned = 0usize;
     let next = loop {
         let users::Page {
@@ -132,12 +138,38 @@ pub async fn members(
         } = users::list_page(app, caller, &page).await?;
         // Rows the tenant's plugins left out were examined too.
         scanned += read.saturating_sub(rows.len());
+        let dir = if declared {
+            let actor = caller.actor()?;
+            let mut conn = app.db.pool().acquire().await?;
+            let listed: Vec<&UserRow> = rows.iter().collect();
+            Some((
+                actor,
+                crate::fields::directory_for(&mut conn, &caller.tenant.id, actor, &listed).await?,
+            ))
+        } else {
+            None
+        };
         let mut stopped_at = None;
         for u in rows {
             scanned += 1;
             let at = u.id.clone();
-            if is_group_member(access, &u.account(), id) == Some(true) {
-                found.push(u);
+            let fa = match &dir {
+                Some((actor, dir)) => Some(crate::fields::access_of(policy, dir, actor, &u)?),
+                None => None,
+            };
+            let member = match &fa {
+                Some(fa) if dynamic => {
+                    let mut seen = u.account();
+                    seen.attributes = fa.redacted(&seen.attributes);
+                    is_group_member(access, &seen, id) == Some(true)
+                }
+                Some(fa) => {
+                    fa.may_view("groups") && is_group_member(access, &u.account(), id) == Some(true)
+                }
+                None => is_group_member(access, &u.account(), id) == Some(true),
+            };
+            if member {
+                found.push((u, fa));
             }
             if found.len() >= limit || scanned >= MAX_SCANNED {
                 stopped_at = Some(at);
@@ -157,33 +189,11 @@ pub async fn members(
         }
     };
     let mut conn = app.db.pool().acquire().await?;
-    // Attribute permissions: each member without what this viewer may not see, as a list
-    // of users shows it.
-    let policy = &caller.tenant.policy;
-    let redaction = if crate::fields::declared(policy) {
-        let actor = caller.actor()?;
-        let page: Vec<&UserRow> = found.iter().collect();
-        let dir = crate::fields::directory_for(&mut conn, &caller.tenant.id, actor, &page).await?;
-        Some((actor, dir))
-    } else {
-        None
-    };
     let mut out = Vec::with_capacity(found.len());
-    for u in &found {
+    for (u, fa) in &found {
         let mut view = u.view_at(policy, crate::app::now());
-        if let Some((actor, dir)) = &redaction {
-            let fa = crate::fields::access_of(policy, dir, actor, u)?;
-            // A dynamic group's rule decides on the member's fields: a member the rule admits
-            // only through fields this viewer may not see is not listed (listing it would
-            // reveal them), as a search hit only in a hidden field is not one.
-            if dynamic {
-                let mut seen = u.account();
-                seen.attributes = fa.redacted(&seen.attributes);
-                if is_group_member(access, &seen, id) != Some(true) {
-                    continue;
-                }
-            }
-            crate::fields::redact(&fa, &mut view);
+        if let Some(fa) = fa {
+            crate::fields::redact(fa, &mut view);
         }
         let mut v = json!({"user": view});
         if !dynamic {

@@ -333,12 +333,23 @@ async fn dynamic_group_members_do_not_reveal_hidden_fields(env: &Env) {
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert!(ids(&v).contains(&sophie.id), "{v}");
-    // Her manager reads her but not her birth date: the list does not name her.
+    // Her manager reads her but not her birth date: the list does not name her, nor does
+    // its cursor (a page of one used to stop at her and name her in `next`).
     let (s, v, _) = env
         .call(Method::GET, path, &Auth::key(&key, &manager.id), None)
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert!(!ids(&v).contains(&sophie.id), "{v}");
+    let (s, v, _) = env
+        .call(
+            Method::GET,
+            &format!("{path}?limit=1"),
+            &Auth::key(&key, &manager.id),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!((ids(&v).len(), &v["next"]), (0, &Value::Null), "{v}");
 }
 on_both!(dynamic_group_members_do_not_reveal_hidden_fields);
 
@@ -787,3 +798,34 @@ async fn an_edits_warnings_leave_hidden_fields_out(env: &Env) {
     assert!(v.to_string().contains("secret-domain"), "{v}");
 }
 on_both!(an_edits_warnings_leave_hidden_fields_out);
+
+/// A user's role assignments (who gave which role) are the roles' own: a viewer from whom
+/// the policy hides `roles` reads none.
+async fn role_assignments_follow_the_roles_visibility(env: &Env) {
+    let users = env.demo(HR).await;
+    let manager = demo_user(&users, "manager");
+    let sophie = demo_user(&users, "sophie");
+    let hr = demo_user(&users, "hr");
+    let key = env.key(HR, "service").await;
+    let path = format!("/api/v1/users/{}", sophie.id);
+    let (_, v, _) = env
+        .call(Method::GET, &path, &Auth::key(&key, &manager.id), None)
+        .await;
+    assert!(!v["roleAssignments"].as_array().unwrap().is_empty(), "{v}");
+    env.edit_policy(HR, |d| {
+        d["access"]["fieldAccess"]["roles"] =
+            json!({"view": ["self", "role:hrAdmin"], "edit": ["role:hrAdmin"]});
+    })
+    .await;
+    let (s, v, _) = env
+        .call(Method::GET, &path, &Auth::key(&key, &manager.id), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["roleAssignments"], json!([]), "{v}");
+    assert!(v["user"].get("roles").is_none(), "{v}");
+    let (_, v, _) = env
+        .call(Method::GET, &path, &Auth::key(&key, &hr.id), None)
+        .await;
+    assert!(!v["roleAssignments"].as_array().unwrap().is_empty(), "{v}");
+}
+on_both!(role_assignments_follow_the_roles_visibility);
