@@ -1059,12 +1059,7 @@ async fn a_role_given_during_a_replacement_is_counted(env: &Env) {
     let auditor = json!({"label": {"en": "Auditor"}, "permissions": [{"allow": "users.read", "scope": "organization"}]});
     env.edit_policy(HR, |d| d["access"]["roles"]["auditor"] = auditor)
         .await;
-    let admin = Auth::Key {
-        token: env.key(HR, "admin").await,
-        act_as: None,
-    };
-    let (_, v, _) = env.call(Method::GET, "/api/v1/policy", &admin, None).await;
-    let mut without = v["document"].clone();
+    let (admin, mut without) = env.policy_document(HR).await;
     without["access"]["roles"]
         .as_object_mut()
         .unwrap()
@@ -2772,12 +2767,7 @@ async fn a_replacement_holds_users_roles_to_its_rules(env: &Env) {
         )
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
-    let admin = Auth::Key {
-        token: env.key(HR, "admin").await,
-        act_as: None,
-    };
-    let (_, v, _) = env.call(Method::GET, "/api/v1/policy", &admin, None).await;
-    let mut widened = v["document"].clone();
+    let (admin, mut widened) = env.policy_document(HR).await;
     widened["access"]["groups"]["hr-team"]["rule"] =
         json!({"field": "department", "in": ["Engineering", "Human Resources"]});
     let (s, v, _) = env
@@ -2799,12 +2789,7 @@ async fn a_replacement_holds_users_roles_to_its_rules(env: &Env) {
 
     let prs = "prs-procurement";
     env.demo(prs).await;
-    let admin = Auth::Key {
-        token: env.key(prs, "admin").await,
-        act_as: None,
-    };
-    let (_, v, _) = env.call(Method::GET, "/api/v1/policy", &admin, None).await;
-    let mut without = v["document"].clone();
+    let (admin, mut without) = env.policy_document(prs).await;
     without["access"]["roles"]
         .as_object_mut()
         .unwrap()

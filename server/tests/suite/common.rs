@@ -280,16 +280,23 @@ impl Env {
             .map(str::to_owned)
     }
 
-    /// Replaces `tenant`'s policy with its current document as `edit` changes it, through
-    /// `GET` and `PUT /api/v1/policy` with a new admin key (each must answer 200).
-    pub async fn edit_policy(&self, tenant: &str, edit: impl FnOnce(&mut Value)) {
+    /// `tenant`'s current policy document (`GET /api/v1/policy`, 200 asserted), with the new
+    /// admin key that read it, to replace it with.
+    pub async fn policy_document(&self, tenant: &str) -> (Auth, Value) {
         let admin = Auth::Key {
             token: self.key(tenant, "admin").await,
             act_as: None,
         };
         let (s, v, _) = self.call(Method::GET, "/api/v1/policy", &admin, None).await;
         assert_eq!(s, StatusCode::OK, "{v}");
-        let mut doc = v.get("document").cloned().expect("the policy's document");
+        let doc = v.get("document").cloned().expect("the policy's document");
+        (admin, doc)
+    }
+
+    /// Replaces `tenant`'s policy with its current document as `edit` changes it, through
+    /// `GET` and `PUT /api/v1/policy` with a new admin key (each must answer 200).
+    pub async fn edit_policy(&self, tenant: &str, edit: impl FnOnce(&mut Value)) {
+        let (admin, mut doc) = self.policy_document(tenant).await;
         edit(&mut doc);
         let (s, v, _) = self
             .call(Method::PUT, "/api/v1/policy", &admin, Some(doc))
