@@ -39,7 +39,7 @@ use warden_core::lifecycle::{self, DeleteMode, DeleteRequest, Obligation, Transi
 use warden_core::model::Account;
 use warden_core::policy::Mode;
 use warden_core::validate::{ValidationDecision, ValidationFacts};
-use warden_core::{ValidationContext, validate_user};
+use warden_core::validate_user;
 
 use crate::app::{App, Tenant, now};
 use crate::audit::{self, AuditRecord};
@@ -301,18 +301,9 @@ async fn import_facts(
     holders: &mut BTreeMap<String, bool>,
 ) -> Result<ValidationFacts, ApiError> {
     let tenant = &caller.tenant;
-    let today = now()
-        .date()
-        .ok_or_else(|| ApiError::Internal("clock".into()))?;
     let empty = ValidationFacts::default();
     // Asked only for the record's checks: its messages are rendered for no one.
-    let ctx = ValidationContext {
-        mode: Mode::Import,
-        today,
-        lang: NEUTRAL_LANG,
-        facts: &empty,
-        mfa: false,
-    };
+    let ctx = users::context(Mode::Import, NEUTRAL_LANG, &empty)?;
     let first = validate_user(&tenant.policy, record, &ctx);
     let mut facts = store::answer_checks(conn, &tenant.id, &first.checks, None).await?;
     // A duplicate names its holder only to an actor who may read it, as a single create's

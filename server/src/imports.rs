@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 use axum::http::HeaderValue;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
-use warden_core::ValidationContext;
 use warden_core::import::{self, ImportFormat, ImportOptions, RowStatus};
 use warden_core::policy::Mode;
 use warden_core::validate::ValidationFacts;
@@ -102,17 +101,8 @@ pub async fn import(
     if lines > most_lines {
         return Err(too_many_rows());
     }
-    let today = now()
-        .date()
-        .ok_or_else(|| ApiError::Internal("clock".into()))?;
     let facts = ValidationFacts::default();
-    let ctx = ValidationContext {
-        mode: Mode::Import,
-        today,
-        lang,
-        facts: &facts,
-        mfa: false,
-    };
+    let ctx = users::context(Mode::Import, lang, &facts)?;
     let report = import::validate_import(
         &tenant.policy,
         bytes,

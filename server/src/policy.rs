@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use sqlx::{AnyConnection, Row};
 use warden_core::policy::Mode;
 use warden_core::validate::ValidationFacts;
-use warden_core::{Lang, Policy, ValidationContext, validate_user};
+use warden_core::{Lang, Policy, validate_user};
 
 use crate::app::{App, now};
 use crate::audit::{self, AuditRecord};
@@ -168,17 +168,8 @@ async fn failing_users(
     replaced: Option<&Policy>,
     lang: Lang,
 ) -> Result<(Value, Stranded), ApiError> {
-    let today = now()
-        .date()
-        .ok_or_else(|| ApiError::Internal("clock".into()))?;
     let facts = ValidationFacts::default();
-    let ctx = ValidationContext {
-        mode: Mode::Update,
-        today,
-        lang,
-        facts: &facts,
-        mfa: false,
-    };
+    let ctx = crate::users::context(Mode::Update, lang, &facts)?;
     let mut conn = app.db.pool().acquire().await?;
     let (mut checked, mut failing) = (0_usize, 0_usize);
     let mut listed = Vec::new();

@@ -347,17 +347,8 @@ pub(crate) async fn validate_all(
     self_id: Option<&str>,
     lang: Lang,
 ) -> Result<Vec<(ValidationDecision, ValidationFacts)>, ApiError> {
-    let today = now()
-        .date()
-        .ok_or_else(|| ApiError::Internal("clock".into()))?;
     let empty = ValidationFacts::default();
-    let ctx = ValidationContext {
-        mode,
-        today,
-        lang,
-        facts: &empty,
-        mfa: false,
-    };
+    let ctx = context(mode, lang, &empty)?;
     let mut out = Vec::with_capacity(records.len());
     let mut checks = Vec::with_capacity(records.len());
     for record in records {
@@ -384,6 +375,28 @@ pub(crate) async fn validate_all(
         *slot = (decision, facts);
     }
     Ok(out)
+}
+
+/// The context of a kernel validation on this server: the clock's date, no MFA, `facts`
+/// the store's answers (none yet for a first pass).
+///
+/// # Errors
+/// `Internal` when the clock has no date.
+pub(crate) fn context(
+    mode: Mode,
+    lang: Lang,
+    facts: &ValidationFacts,
+) -> Result<ValidationContext<'_>, ApiError> {
+    let today = now()
+        .date()
+        .ok_or_else(|| ApiError::Internal("clock".into()))?;
+    Ok(ValidationContext {
+        mode,
+        today,
+        lang,
+        facts,
+        mfa: false,
+    })
 }
 
 /// Whether `actor` may read the live user `id` of the tenant: the kernel's `users.read`,
@@ -1426,17 +1439,8 @@ pub(crate) async fn refuse_unsettable(
     if !fields::declared(&tenant.policy) {
         return Ok(());
     }
-    let today = now()
-        .date()
-        .ok_or_else(|| ApiError::Internal("clock".into()))?;
     let facts = ValidationFacts::default();
-    let ctx = ValidationContext {
-        mode,
-        today,
-        lang,
-        facts: &facts,
-        mfa: false,
-    };
+    let ctx = context(mode, lang, &facts)?;
     let first = validate_user(&tenant.policy, &account.record, &ctx);
     // A record the kernel cannot shape into an account is refused by the validation itself.
     let Ok(u) = account.row(tenant, actor, "u_pending", &first.normalized) else {
