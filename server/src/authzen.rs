@@ -1408,28 +1408,9 @@ fn binding(tenant: &str, request: &Map<String, Value>) -> String {
     let mut h = Sha256::new();
     h.update(tenant.as_bytes());
     h.update([0u8]);
-    h.update(canonical(&Value::Object(asked)).as_bytes());
+    // Keys in order, whatever order they were sent in (the kernel's sorted writer).
+    h.update(warden_core::api::to_sorted_json(&asked).unwrap_or_default());
     hex::encode(h.finalize()).chars().take(24).collect()
-}
-
-/// `v` as JSON text with every object's keys in order.
-fn canonical(v: &Value) -> String {
-    match v {
-        Value::Object(o) => {
-            let sorted: std::collections::BTreeMap<&String, String> =
-                o.iter().map(|(k, v)| (k, canonical(v))).collect();
-            let parts: Vec<String> = sorted
-                .iter()
-                .map(|(k, v)| format!("{}:{v}", Value::String((*k).clone())))
-                .collect();
-            format!("{{{}}}", parts.join(","))
-        }
-        Value::Array(a) => format!(
-            "[{}]",
-            a.iter().map(canonical).collect::<Vec<_>>().join(",")
-        ),
-        other => other.to_string(),
-    }
 }
 
 fn encode_token(binding: &str, after: &str) -> String {
