@@ -292,27 +292,51 @@ async fn plugins_reach(
 }
 
 /// The store's answers to an imported record's checks, a duplicate's holder concealed
-/// from an actor who may not read it ([`users::conceal_holders`]).
+/// from an actor who may not see it ([`users::conceal_holders`]). A record setting a field
+/// the actor may not set is answered nothing, as a single create asks nothing of the
+/// directory for it ([`users::refuse_unsettable`]): the kernel then denies it
+/// `field_not_editable` whatever its values, never a `duplicate` telling a hidden value
+/// apart.
 async fn import_facts(
     app: &App,
     conn: &mut AnyConnection,
     caller: &Caller,
     record: &Map<String, Value>,
-    holders: &mut BTreeMap<String, bool>,
+    holders: &mut users::HolderAnswers,
 ) -> Result<ValidationFacts, ApiError> {
     let tenant = &caller.tenant;
+    let actor = caller.actor()?;
     let empty = ValidationFacts::default();
+    if let Ok(account) = users::new_account(tenant, actor, record.clone()) {
+        let password_set = account.password(tenant).is_some();
+        let refused = users::refuse_unsettable(
+            conn,
+            tenant,
+            actor,
+            &account,
+            password_set,
+            Mode::Import,
+            NEUTRAL_LANG,
+        )
+        .await;
+        match refused {
+            Err(ApiError::Forbidden { .. }) => return Ok(empty),
+            Err(e) => return Err(e),
+            Ok(()) => {}
+        }
+    }
     // Asked only for the record's checks: its messages are rendered for no one.
     let ctx = users::context(Mode::Import, NEUTRAL_LANG, &empty)?;
     let first = validate_user(&tenant.policy, record, &ctx);
     let mut facts = store::answer_checks(conn, &tenant.id, &first.checks, None).await?;
-    // A duplicate names its holder only to an actor who may read it, as a single create's
+    // A duplicate names its holder only to an actor who may see it, as a single create's
     // does.
     users::conceal_holders(
         app,
         conn,
         tenant,
-        caller.actor.as_ref(),
+        Some(actor),
+        &first.checks,
         &mut facts,
         holders,
     )
@@ -383,7 +407,7 @@ pub async fn run(
     // reported not_found whatever the kernel says), so indices stay aligned.
     let mut kernel_items = Vec::with_capacity(body.items.len());
     // Whether the actor may read each duplicate's holder, asked once per holder.
-    let mut holders: BTreeMap<String, bool> = BTreeMap::new();
+    let mut holders = users::HolderAnswers::new();
     for (it, target) in body.items.iter().zip(&prep.targets) {
         let account = target.as_ref().map_or_else(
             || Account {

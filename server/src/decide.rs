@@ -582,6 +582,20 @@ async fn directory_mode(
                 let input = Value::Object(input);
                 return Ok(crate::plugins::compose(app, tenant, op, &input, first).await?);
             }
+            // Under attribute permissions, only the checks of fields the actor may set
+            // (`users::settable`): the others stay open.
+            let checks: Vec<Check> = match (caller.actor.as_ref(), input.get("user")) {
+                (Some(a), Some(Value::Object(record))) => {
+                    let settable =
+                        crate::users::settable(&mut conn, tenant, a, record, self_id.as_deref())
+                            .await?;
+                    checks
+                        .into_iter()
+                        .filter(|c| settable.may_set(&c.field))
+                        .collect()
+                }
+                _ => checks,
+            };
             let mut facts = store::answer_checks(&mut conn, t, &checks, self_id.as_deref()).await?;
             // A duplicate names its holder only to an actor who may read it.
             crate::users::conceal_holders(
@@ -589,8 +603,9 @@ async fn directory_mode(
                 &mut conn,
                 tenant,
                 caller.actor.as_ref(),
+                &checks,
                 &mut facts,
-                &mut std::collections::BTreeMap::new(),
+                &mut crate::users::HolderAnswers::new(),
             )
             .await?;
             input.insert(

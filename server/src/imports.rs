@@ -480,8 +480,32 @@ async fn preview(
             Err(e) => entries.push(Verdict::Refused(refusal(index, e)?)),
         }
     }
-    // Every row's checks answered at once, as each row's create answers its own.
     let mut conn = app.db.pool().acquire().await?;
+    // A row setting a field the actor may not set is refused before it meets the directory,
+    // as its create refuses it ([`users::refuse_unsettable`]): its checks are not answered.
+    let mut settable = Vec::with_capacity(asked.len());
+    for (index, account) in asked {
+        let password_set = account.password(tenant).is_some();
+        let refused = users::refuse_unsettable(
+            &mut conn,
+            tenant,
+            actor,
+            &account,
+            password_set,
+            Mode::Import,
+            lang,
+        )
+        .await;
+        match (refused, entries.get_mut(index)) {
+            (Ok(()), _) => settable.push((index, account)),
+            (Err(e @ ApiError::Forbidden { .. }), Some(slot)) => {
+                *slot = Verdict::Refused(refusal(index, e)?);
+            }
+            (Err(e), _) => return Err(e),
+        }
+    }
+    let asked = settable;
+    // Every row's checks answered at once, as each row's create answers its own.
     let to_validate: Vec<&Map<String, Value>> = asked.iter().map(|(_, a)| &a.record).collect();
     let decided = users::validate_all(
         app,
@@ -934,7 +958,8 @@ pub async fn stored_report(app: &App, caller: &Caller, id: &str) -> Result<Value
 }
 
 /// Removes from `report`'s results the duplicate holders (`existingId`, `existingStatus`)
-/// that `actor` may not read ([`users::may_read`]): what [`users::conceal_holders`] does to
+/// that `actor` may not see ([`users::may_see_holder`]: read the user, see its value of the
+/// violation's field): what [`users::conceal_holders`] does to
 /// the store's facts before a decision, done to a stored report's violations for a reader
 /// other than the importer the report was decided for.
 async fn conceal_report_holders(
@@ -947,24 +972,43 @@ async fn conceal_report_holders(
         return Ok(());
     };
     let mut conn = app.db.pool().acquire().await?;
-    let mut readable: BTreeMap<String, bool> = BTreeMap::new();
+    let mut visible = users::HolderAnswers::new();
     for entry in results {
         let Some(vs) = entry.get_mut("violations").and_then(Value::as_array_mut) else {
             continue;
         };
         for v in vs {
+            // The violation's field: the first key of its path.
+            let field = v
+                .get("path")
+                .and_then(Value::as_array)
+                .and_then(|p| p.first())
+                .and_then(Value::as_str)
+                .map(str::to_owned);
             let Some(params) = v.get_mut("params").and_then(Value::as_object_mut) else {
                 continue;
             };
-            let Some(holder) = params.get("existingId").and_then(Value::as_str) else {
+            let (Some(holder), Some(field)) =
+                (params.get("existingId").and_then(Value::as_str), field)
+            else {
+                params.remove("existingId");
                 params.remove("existingStatus");
                 continue;
             };
-            let may = match readable.get(holder) {
+            let key = (holder.to_owned(), field);
+            let may = match visible.get(&key) {
                 Some(m) => *m,
                 None => {
-                    let m = users::may_read(app, &mut conn, &caller.tenant, actor, holder).await?;
-                    readable.insert(holder.to_owned(), m);
+                    let m = users::may_see_holder(
+                        app,
+                        &mut conn,
+                        &caller.tenant,
+                        actor,
+                        &key.0,
+                        &key.1,
+                    )
+                    .await?;
+                    visible.insert(key, m);
                     m
                 }
             };

@@ -295,7 +295,7 @@ fn settings_error(e: &SettingsError) -> ApiError {
     // The setting's path in the document, as a malformed one is named.
     let field = match e {
         SettingsError::AboveCap { limit, .. } | SettingsError::Zero { limit }
-            if *limit == "breakerThreshold" =>
+            if *limit == "breakerThreshold" || *limit == "breakerCooldownMs" =>
         {
             format!("settings.{limit}")
         }

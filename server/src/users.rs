@@ -361,12 +361,21 @@ pub(crate) async fn validate_all(
     }
     let asked: Vec<&[warden_core::validate::Check]> = checks.iter().map(Vec::as_slice).collect();
     let answers = store::answer_checks_of(conn, &tenant.id, &asked, self_id).await?;
-    let mut holders = BTreeMap::new();
+    let mut holders = HolderAnswers::new();
     for ((record, slot), mut facts) in records.iter().zip(out.iter_mut()).zip(answers) {
         if slot.0.checks.is_empty() {
             continue;
         }
-        conceal_holders(app, conn, tenant, Some(actor), &mut facts, &mut holders).await?;
+        conceal_holders(
+            app,
+            conn,
+            tenant,
+            Some(actor),
+            &slot.0.checks,
+            &mut facts,
+            &mut holders,
+        )
+        .await?;
         let answered = ValidationContext {
             facts: &facts,
             ..ctx
@@ -459,10 +468,42 @@ pub(crate) async fn may_act(
     }
 }
 
+/// Whether `actor` may learn that the live user `holder` holds a key of `field`: it may
+/// read the user ([`may_read`]) and, under attribute permissions, see the user's `field`
+/// (a duplicate naming its holder would otherwise tell the hidden value).
+///
+/// # Errors
+/// As [`may_read`]; a stored account naming an undeclared role or group.
+pub(crate) async fn may_see_holder(
+    app: &App,
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    actor: &UserRow,
+    holder: &str,
+    field: &str,
+) -> Result<bool, ApiError> {
+    if !may_read(app, conn, tenant, actor, holder).await? {
+        return Ok(false);
+    }
+    if !fields::declared(&tenant.policy) {
+        return Ok(true);
+    }
+    let Some(row) = store::user(conn, &tenant.id, holder).await? else {
+        return Ok(false);
+    };
+    let dir = directory(conn, &tenant.id, &[], &[&row.id, &actor.id]).await?;
+    Ok(fields::access_of(&tenant.policy, &dir, actor, &row)?.may_view(field))
+}
+
+/// What [`conceal_holders`] learnt: per holder and field, whether the actor may see it.
+pub(crate) type HolderAnswers = BTreeMap<(String, String), bool>;
+
 /// The store's uniqueness answers name the account holding a key (its id and status, for
-/// the kernel's duplicate suggestion); an actor who may not read that account (or no actor)
-/// learns only that the key is taken, as `GET /users/{id}` answers "not found". `asked`
-/// keeps the answers of a request that conceals many records' holders (a bulk import).
+/// the kernel's duplicate suggestion); an actor who may not read that account, or not see
+/// its value of the key's field (attribute permissions), or no actor, learns only that the
+/// key is taken, as `GET /users/{id}` answers "not found" ([`may_see_holder`]). `checks`
+/// are the validation's checks the facts answer (the field of each); `asked` keeps the
+/// answers of a request that conceals many records' holders (a bulk import).
 ///
 /// # Errors
 /// Store errors, plugin set load failures.
@@ -471,23 +512,34 @@ pub(crate) async fn conceal_holders(
     conn: &mut AnyConnection,
     tenant: &Tenant,
     actor: Option<&UserRow>,
+    checks: &[warden_core::validate::Check],
     facts: &mut ValidationFacts,
-    asked: &mut BTreeMap<String, bool>,
+    asked: &mut HolderAnswers,
 ) -> Result<(), ApiError> {
-    for fact in facts.unique.values_mut() {
+    for (check, fact) in &mut facts.unique {
         let Some(holder) = fact.existing_id.clone() else {
             continue;
         };
-        let readable = match (actor, asked.get(&holder)) {
-            (None, _) => false,
-            (Some(_), Some(known)) => *known,
-            (Some(a), None) => {
-                let r = may_read(app, conn, tenant, a, &holder).await?;
-                asked.insert(holder, r);
-                r
+        // A fact no check asked for names no field: its holder is not told.
+        let field = checks
+            .iter()
+            .find(|c| *c.check == **check)
+            .map(|c| c.field.to_string());
+        let visible = match (actor, field) {
+            (None, _) | (_, None) => false,
+            (Some(a), Some(field)) => {
+                let key = (holder, field);
+                match asked.get(&key) {
+                    Some(known) => *known,
+                    None => {
+                        let r = may_see_holder(app, conn, tenant, a, &key.0, &key.1).await?;
+                        asked.insert(key, r);
+                        r
+                    }
+                }
             }
         };
-        if !readable {
+        if !visible {
             fact.existing_id = None;
             fact.existing_status = None;
         }
@@ -1452,6 +1504,80 @@ pub(crate) async fn refuse_unsettable(
         warden_core::access::mark_password_set(&mut created, f);
     }
     fields::check_create(&tenant.policy, &dir, actor, &created, lang)
+}
+
+/// Which fields of a record an actor may set, for a validation that asks the directory
+/// ([`settable`]).
+pub(crate) enum Settable {
+    /// Every field: the policy declares no attribute permissions.
+    All,
+    /// The fields the kernel lets the actor edit on the account.
+    Editable(warden_core::access::FieldAccess),
+    /// None: a record the kernel cannot shape into an account.
+    Nothing,
+}
+
+impl Settable {
+    /// Whether the actor may set `field`.
+    pub(crate) fn may_set(&self, field: &str) -> bool {
+        match self {
+            Settable::All => true,
+            Settable::Editable(fa) => fa.may_edit(field),
+            Settable::Nothing => false,
+        }
+    }
+}
+
+/// Which fields of `record` `actor` may set: as an edit of the live user `self_id`, or as
+/// a create ([`refuse_unsettable`]'s judgement, on the record as the kernel normalises it
+/// without the directory's answers). A validation asks the directory about the others for
+/// no one: a field the actor may not set is refused by the write whatever its value, so
+/// whether a value is taken would only tell a hidden value apart.
+///
+/// # Errors
+/// Store errors; a stored account naming an undeclared role or group.
+pub(crate) async fn settable(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    actor: &UserRow,
+    record: &Map<String, Value>,
+    self_id: Option<&str>,
+) -> Result<Settable, ApiError> {
+    if !fields::declared(&tenant.policy) {
+        return Ok(Settable::All);
+    }
+    if let Some(id) = self_id {
+        let Some(row) = store::user(conn, &tenant.id, id).await? else {
+            return Ok(Settable::Nothing);
+        };
+        let dir = directory(conn, &tenant.id, &[], &[&row.id, &actor.id]).await?;
+        return Ok(Settable::Editable(fields::access_of(
+            &tenant.policy,
+            &dir,
+            actor,
+            &row,
+        )?));
+    }
+    // A validation's record may name an id (an edit's, of a user the actor may not
+    // update): a create's body has none.
+    let mut body = record.clone();
+    body.remove("id");
+    let Ok(account) = new_account(tenant, actor, body) else {
+        return Ok(Settable::Nothing);
+    };
+    let facts = ValidationFacts::default();
+    let ctx = context(Mode::Create, crate::extract::NEUTRAL_LANG, &facts)?;
+    let first = validate_user(&tenant.policy, &account.record, &ctx);
+    let Ok(u) = account.row(tenant, actor, "u_pending", &first.normalized) else {
+        return Ok(Settable::Nothing);
+    };
+    let dir = create_directory(conn, &tenant.id, &u, actor, &mut ChainCache::new()).await?;
+    Ok(Settable::Editable(fields::access_of(
+        &tenant.policy,
+        &dir,
+        actor,
+        &u,
+    )?))
 }
 
 /// A create's body as its validation sees it ([`new_account`]).
@@ -3670,12 +3796,21 @@ pub async fn login(
 /// The most users [`statistics`] counts in one request.
 pub const MAX_STATISTICS_USERS: usize = 100_000;
 
+/// The status [`statistics`] counts a user under when the actor may not see its status.
+pub const HIDDEN_STATUS: &str = "(hidden)";
+
 /// The kernel's statistics (totals, by status, super administrators, organisations) over
-/// the users the actor may read.
+/// the users the actor may read, each seen as the actor may see it: under attribute
+/// permissions, a user whose `status` is hidden from the actor counts under
+/// [`HIDDEN_STATUS`] and not as active, one whose `superAdmin` flag is hidden not as a
+/// super administrator, one whose `organization` is hidden in no organisation (counting
+/// what a list leaves out would tell it).
 ///
 /// # Errors
 /// A scope larger than [`MAX_STATISTICS_USERS`], store errors.
 pub async fn statistics(app: &App, caller: &Caller) -> Result<Value, ApiError> {
+    let tenant = &caller.tenant;
+    let declared = fields::declared(&tenant.policy);
     let mut accounts = Vec::new();
     let mut q = ListQuery {
         limit: Some(200),
@@ -3689,7 +3824,29 @@ pub async fn statistics(app: &App, caller: &Caller) -> Result<Value, ApiError> {
             scanned: read,
             ..
         } = list_page(app, caller, &q).await?;
-        accounts.extend(rows.iter().map(UserRow::account));
+        if declared {
+            let actor = caller.actor()?;
+            let mut conn = app.db.pool().acquire().await?;
+            let page: Vec<&UserRow> = rows.iter().collect();
+            let dir = fields::directory_for(&mut conn, &tenant.id, actor, &page).await?;
+            for u in &rows {
+                let fa = fields::access_of(&tenant.policy, &dir, actor, u)?;
+                let mut a = u.account();
+                if !fa.may_view("status") {
+                    HIDDEN_STATUS.clone_into(&mut a.status);
+                    a.status_until = None;
+                }
+                if !fa.may_view("superAdmin") {
+                    a.super_admin = false;
+                }
+                if !fa.may_view("organization") {
+                    a.organization = None;
+                }
+                accounts.push(a);
+            }
+        } else {
+            accounts.extend(rows.iter().map(UserRow::account));
+        }
         // Counted in stored rows read, so that rows the tenant's plugins leave out do not
         // let the walk go past the limit.
         scanned += read;
@@ -3706,6 +3863,6 @@ pub async fn statistics(app: &App, caller: &Caller) -> Result<Value, ApiError> {
             None => break,
         }
     }
-    let s = lifecycle::statistics(Some(&caller.tenant.policy), &accounts, now());
-    Ok(json!({"statistics": s, "policy": caller.tenant.policy.hash()}))
+    let s = lifecycle::statistics(Some(&tenant.policy), &accounts, now());
+    Ok(json!({"statistics": s, "policy": tenant.policy.hash()}))
 }

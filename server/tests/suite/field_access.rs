@@ -829,3 +829,221 @@ async fn role_assignments_follow_the_roles_visibility(env: &Env) {
     assert!(!v["roleAssignments"].as_array().unwrap().is_empty(), "{v}");
 }
 on_both!(role_assignments_follow_the_roles_visibility);
+
+/// Statistics count what the actor may see of each user: a status hidden from it counts
+/// under `(hidden)` and never as active, a hidden super-admin flag never as one (the counts
+/// would tell what a list leaves out).
+async fn statistics_count_only_what_the_actor_may_see(env: &Env) {
+    let users = env.demo(HR).await;
+    let manager = demo_user(&users, "manager");
+    let hr = demo_user(&users, "hr");
+    let key = env.key(HR, "service").await;
+    let stats = |who: &str| {
+        let auth = Auth::key(&key, who);
+        async move {
+            let (s, v, _) = env
+                .call(Method::GET, "/api/v1/statistics", &auth, None)
+                .await;
+            assert_eq!(s, StatusCode::OK, "{v}");
+            v["statistics"].clone()
+        }
+    };
+    let before = stats(&manager.id).await;
+    assert!(before["active"].as_u64().unwrap() > 0, "{before}");
+    assert!(before["byStatus"].get("(hidden)").is_none(), "{before}");
+    env.edit_policy(HR, |d| {
+        d["access"]["fieldAccess"]["status"] =
+            json!({"view": ["role:hrAdmin"], "edit": ["role:hrAdmin"]});
+    })
+    .await;
+    let after = stats(&manager.id).await;
+    assert_eq!(after["total"], before["total"], "{after}");
+    assert_eq!(after["active"], 0, "{after}");
+    assert_eq!(
+        after["byStatus"],
+        json!({"(hidden)": before["total"]}),
+        "{after}"
+    );
+    // HR holds the role that sees statuses.
+    let as_hr = stats(&hr.id).await;
+    assert!(as_hr["active"].as_u64().unwrap() > 0, "{as_hr}");
+    assert!(as_hr["byStatus"].get("(hidden)").is_none(), "{as_hr}");
+}
+on_both!(statistics_count_only_what_the_actor_may_see);
+
+/// A bulk import item or an import preview's row setting a field the actor may not set is
+/// refused as its create is, before the record meets the directory: a value another user
+/// holds answers the same `field_not_editable` as any other, never a `duplicate`.
+async fn imports_cannot_guess_a_hidden_value(env: &Env) {
+    let users = env.demo(CRM).await;
+    let ana = demo_user(&users, "admin");
+    env.edit_policy(CRM, |d| {
+        d["access"]["fieldAccess"] = json!({"employeeId": {"view": ["self"], "edit": ["self"]}});
+    })
+    .await;
+    let key = env.key(CRM, "service").await;
+    let as_ana = Auth::key(&key, &ana.id);
+    let record = |i: usize, guess: &str| {
+        json!({"firstName": "Zed", "lastName": "Zulu", "email": format!("zed{i}@crm.example"),
+            "username": format!("zzulu{i}"), "password": "Violet-Kettle-42!x", "organization": "acme",
+            "employeeId": guess, "isSalesRep": true, "roles": ["salesRep"]})
+    };
+    let guesses = ["EMP-00003", "EMP-00099"];
+    let items: Vec<Value> = guesses
+        .iter()
+        .enumerate()
+        .map(|(i, g)| json!({"op": "import", "user": record(i, g)}))
+        .collect();
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &as_ana,
+            Some(json!({"items": items})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    for (i, guess) in guesses.iter().enumerate() {
+        let r = &v["results"][i];
+        assert_eq!(r["outcome"], "refused", "{guess}: {v}");
+        assert_eq!(r["deny"]["code"], "field_not_editable", "{guess}: {v}");
+    }
+    assert!(!v.to_string().contains(r#""code":"duplicate""#), "{v}");
+
+    let file: Vec<String> = guesses
+        .iter()
+        .enumerate()
+        .map(|(i, g)| record(i + 2, g).to_string())
+        .collect();
+    let (s, v, _) = env
+        .call_raw(
+            Method::POST,
+            "/api/v1/imports?format=jsonl",
+            &as_ana,
+            Some(file.join("\n")),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    for (i, guess) in guesses.iter().enumerate() {
+        let r = &v["results"][i];
+        assert_eq!(r["verdict"], "refused", "{guess}: {v}");
+        assert_eq!(r["deny"]["code"], "field_not_editable", "{guess}: {v}");
+    }
+    assert!(!v.to_string().contains(r#""code":"duplicate""#), "{v}");
+    // A validation in directory mode does not ask the directory about the field either:
+    // both guesses are answered alike, the check left open.
+    let answers: Vec<Value> = {
+        let mut out = Vec::new();
+        for (i, guess) in guesses.iter().enumerate() {
+            let (s, v, _) = env
+                .call(
+                    Method::POST,
+                    "/api/v1/decide/validate",
+                    &as_ana,
+                    Some(json!({"user": record(i + 4, guess)})),
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{guess}: {v}");
+            assert!(
+                !v.to_string().contains(r#""code":"duplicate""#),
+                "{guess}: {v}"
+            );
+            let open: Vec<&Value> = v["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c["field"] == "employeeId")
+                .collect();
+            assert!(
+                !open.is_empty() && open.iter().all(|c| c["answered"] == false),
+                "{guess}: {v}"
+            );
+            out.push(v["valid"].clone());
+        }
+        out
+    };
+    assert_eq!(answers[0], answers[1], "{answers:?}");
+}
+on_both!(imports_cannot_guess_a_hidden_value);
+
+/// A duplicate names its holder only to an actor who may see the holder's value of the
+/// field: HR may read Sophie but, with e-mail addresses shown to their owner and manager
+/// only, not her address, so a create (as her new account's manager) giving it is told the
+/// address is taken, not by whom; her manager, who sees it, is told.
+async fn a_duplicate_names_its_holder_only_to_who_sees_the_value(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let manager = demo_user(&users, "manager");
+    let sophie = demo_user(&users, "sophie");
+    env.edit_policy(HR, |d| {
+        d["access"]["fieldAccess"]["email"] =
+            json!({"view": ["self", "manager"], "edit": ["manager"]});
+    })
+    .await;
+    let key = env.key(HR, "service").await;
+    let duplicate = |v: &Value| -> Value {
+        v["violations"]
+            .as_array()
+            .and_then(|vs| vs.iter().find(|x| x["code"] == "duplicate"))
+            .cloned()
+            .unwrap_or_else(|| panic!("no duplicate: {v}"))
+    };
+    let body = new_hr_user("sophie.martin@company.com", &hr.id, json!({}));
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &Auth::key(&key, &hr.id),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert!(duplicate(&v)["params"].get("existingId").is_none(), "{v}");
+    assert!(!v.to_string().contains(sophie.id.as_str()), "{v}");
+    // The same through a bulk import and an import preview.
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/bulk",
+            &Auth::key(&key, &hr.id),
+            Some(json!({"items": [{"op": "import", "user": body.clone()}]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert!(!v.to_string().contains(sophie.id.as_str()), "{v}");
+    let (s, v, _) = env
+        .call_raw(
+            Method::POST,
+            "/api/v1/imports?format=jsonl",
+            &Auth::key(&key, &hr.id),
+            Some(body.to_string()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["results"][0]["verdict"], "refused", "{v}");
+    assert!(!v.to_string().contains(sophie.id.as_str()), "{v}");
+    // Her manager sees her address: the duplicate names her.
+    env.edit_policy(HR, |d| {
+        d["access"]["roles"]["manager"]["permissions"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"allow": "users.create", "scope": "team", "depth": 1}));
+    })
+    .await;
+    let mine = new_hr_user("sophie.martin@company.com", &manager.id, json!({}));
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &Auth::key(&key, &manager.id),
+            Some(mine),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(
+        duplicate(&v)["params"]["existingId"],
+        sophie.id.as_str(),
+        "{v}"
+    );
+}
+on_both!(a_duplicate_names_its_holder_only_to_who_sees_the_value);
