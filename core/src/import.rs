@@ -87,13 +87,19 @@ pub fn assignment_names(key: &str, value: &Value) -> Result<Vec<String>, String>
 /// column under a misspelt name (`Passwort`), which validation reports (`unknown_field`)
 /// but cannot tell from any other.
 pub fn shown_record(policy: &Policy, record: &mut Map<String, Value>) {
-    record.retain(|key, _| match policy.field_position(key) {
+    record.retain(|key, _| shown_key(policy, key));
+}
+
+/// Whether [`shown_record`] keeps `key`: a field of the policy's that is not a password, or
+/// one of the account's lists ([`ASSIGNMENT_COLUMNS`]).
+pub fn shown_key(policy: &Policy, key: &str) -> bool {
+    match policy.field_position(key) {
         Some(i) => policy
             .fields()
             .get(i)
             .is_some_and(|f| f.spec.kind != crate::policy::FieldType::Password),
-        None => assignment_key(policy, key) == Some(key.as_str()),
-    });
+        None => assignment_key(policy, key) == Some(key),
+    }
 }
 
 /// The assignment column `name` stands for under `policy` (see [`ASSIGNMENT_COLUMNS`]),

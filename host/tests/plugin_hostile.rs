@@ -351,6 +351,55 @@ fn the_circuit_breaker_disables_a_faulty_plugin() {
     assert!(!r.list("t").unwrap()[0].disabled);
 }
 
+/// A tripped breaker is not for good: after its cooldown one call goes through as a trial
+/// (here faulting again, which opens the breaker for another cooldown); a cooldown of zero
+/// keeps the plugin disabled until it is loaded anew.
+#[test]
+fn a_tripped_breaker_lets_a_trial_call_through_after_its_cooldown() {
+    let r = registry();
+    let outcome = |r: &Registry| {
+        r.decide_retrying("t", &validate_request("ada@acme.example"))["plugins"][0]["outcome"]
+            .clone()
+    };
+    let s = TenantSettings {
+        breaker_threshold: 1,
+        breaker_cooldown_ms: 1_500,
+        ..TenantSettings::default()
+    };
+    load_retrying(&r, s, vec![hostile("trap")]);
+    assert_eq!(outcome(&r), "fault");
+    assert_eq!(outcome(&r), "disabled");
+    std::thread::sleep(Duration::from_millis(1_600));
+    assert_eq!(outcome(&r), "fault", "the trial call runs the plugin");
+    assert_eq!(
+        outcome(&r),
+        "disabled",
+        "and its fault opens the breaker again"
+    );
+    assert!(r.list("t").unwrap()[0].disabled);
+
+    let s = TenantSettings {
+        breaker_threshold: 1,
+        breaker_cooldown_ms: 0,
+        ..TenantSettings::default()
+    };
+    load_retrying(&r, s, vec![hostile("trap")]);
+    assert_eq!(outcome(&r), "fault");
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(outcome(&r), "disabled");
+    // Above its cap, the setting is refused naming it.
+    let s = TenantSettings {
+        breaker_cooldown_ms: warden_host::plugin::MAX_BREAKER_COOLDOWN_MS + 1,
+        ..TenantSettings::default()
+    };
+    assert!(
+        s.check()
+            .unwrap_err()
+            .to_string()
+            .contains("breakerCooldownMs")
+    );
+}
+
 #[test]
 fn forbidden_imports_versions_and_malformed_binaries_are_refused_at_load() {
     let runtime = Runtime::new().unwrap();
@@ -660,6 +709,60 @@ fn locals_past_the_limit_are_refused_by_the_scan_before_compilation() {
     assert_eq!(
         structure_error(&err),
         ("locals", u64::from(warden_host::plugin::MAX_LOCALS)),
+        "{err}"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+/// wasmtime translates a nested component once per instance of it, and compiles a
+/// trampoline per canonical function per instance: the scan counts instances and canonical
+/// functions as they would be inlined, so that a few hundred bytes of instantiations cannot
+/// make it translate millions of them.
+#[test]
+fn inlined_instances_and_trampolines_are_counted_by_the_scan() {
+    let runtime = Runtime::new().unwrap();
+    // 8 instances of a component that creates 8 instances: 8 × (1 + 8) = 72 once inlined,
+    // 16 as written.
+    let text = format!(
+        "(component (component $b (component $a) {}) {})",
+        "(instance (instantiate $a)) ".repeat(8),
+        "(instance (instantiate $b)) ".repeat(8)
+    );
+    let start = Instant::now();
+    let err = runtime
+        .compile(&wat::parse_str(&text).unwrap(), &Limits::default())
+        .unwrap_err();
+    assert_eq!(
+        err,
+        LoadError::Structure {
+            limit: "componentInstances",
+            found: 72,
+            max: u64::from(warden_host::plugin::MAX_COMPONENT_INSTANCES),
+        },
+        "{err}"
+    );
+    // 200 lowerings in a component instantiated 51 times: 10,200 trampolines.
+    let text = format!(
+        r#"(component (import "f" (func $f))
+            (component $c (import "f" (func $f)) {})
+            {})"#,
+        "(core func (canon lower (func $f))) ".repeat(200),
+        r#"(instance (instantiate $c (with "f" (func $f)))) "#.repeat(60)
+    );
+    let err = runtime
+        .compile(&wat::parse_str(&text).unwrap(), &Limits::default())
+        .unwrap_err();
+    assert_eq!(
+        err,
+        LoadError::Structure {
+            limit: "canonicalFunctions",
+            found: 10_200,
+            max: u64::from(warden_host::plugin::MAX_CANONICAL_FUNCTIONS),
+        },
         "{err}"
     );
     assert!(
@@ -1209,6 +1312,7 @@ fn host_exhaustion_never_trips_a_breaker_and_never_fails_open() {
             deadline_ms: 50,
             ..Limits::default()
         },
+        ..TenantSettings::default()
     };
     r.load("victim", victim, good_plugin()).unwrap();
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));

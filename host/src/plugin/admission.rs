@@ -150,7 +150,7 @@ impl CpuGate {
     /// # Errors
     /// [`Overload::QueueWait`] when no slot came within `wait`.
     pub(crate) fn acquire(&self, party: &Party, wait: Duration) -> Result<CpuSlot<'_>, Overload> {
-        let until = Instant::now() + wait;
+        let until = far(wait);
         let mut st = self.lock();
         // Nobody waits and a slot is free for this party: queued, the caller would be the
         // only waiter and `dispatch` would grant it at once. It is granted here with the
@@ -246,6 +246,15 @@ pub(crate) fn thread_cpu_time() -> Option<Duration> {
 )))]
 pub(crate) fn thread_cpu_time() -> Option<Duration> {
     None
+}
+
+/// `wait` from now, or a day from now when `wait` is further than an `Instant` can hold (a
+/// huge configured queue wait never overflows).
+pub(crate) fn far(wait: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(wait)
+        .or_else(|| now.checked_add(Duration::from_secs(86_400)))
+        .unwrap_or(now)
 }
 
 #[cfg(test)]

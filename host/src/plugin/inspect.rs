@@ -2,12 +2,13 @@
 //!
 //! One linear pass of `wasmparser` (the version wasmtime 48 uses) over the binary counts
 //! what makes translation and compilation expensive: nesting depth, functions, function
-//! body sizes, the locals they declare, types, core instances, memories and tables. The
-//! scan stops at the first
+//! body sizes, the locals they declare, types, core instances, memories and tables, and
+//! the component instances and canonical functions as wasmtime inlines them (a nested
+//! component instantiated `k` times is translated `k` times). The scan stops at the first
 //! count above its limit, so a hostile binary costs at most one read of its bytes; the
 //! result is a typed [`LoadError::Structure`] naming the limit and its configured value.
 
-use wasmparser::{Instance, Parser, Payload};
+use wasmparser::{ComponentInstance, Instance, Parser, Payload};
 
 use super::error::{LoadError, MALFORMED_BINARY, MALFORMED_CORE_MODULE};
 use super::limits::Limits;
@@ -38,6 +39,14 @@ pub struct Structure {
     pub largest_table: u64,
     /// Locals declared by the functions, all modules together.
     pub locals: u64,
+    /// Component instances created by instantiating a component, as wasmtime inlines them:
+    /// an instance of a component counts with every instance it creates, at each
+    /// instantiation.
+    pub component_instances: u64,
+    /// Canonical functions (`canon lift`, `canon lower`, resource intrinsics), each counted
+    /// once per instance of the component defining it (wasmtime compiles a trampoline for
+    /// each).
+    pub canonical_functions: u64,
 }
 
 impl Structure {
@@ -68,6 +77,16 @@ impl Structure {
             exceeds(limit, found, max)?;
         }
         exceeds("locals", self.locals, MAX_LOCALS)?;
+        exceeds(
+            "componentInstances",
+            self.component_instances,
+            MAX_COMPONENT_INSTANCES,
+        )?;
+        exceeds(
+            "canonicalFunctions",
+            self.canonical_functions,
+            MAX_CANONICAL_FUNCTIONS,
+        )?;
         initial_sizes(self.largest_memory, self.largest_table, limits)
     }
 }
@@ -77,6 +96,60 @@ impl Structure {
 /// third of a microsecond of compilation: unbounded, a 130 KB module whose 9,990 empty
 /// functions declared 50,000 locals each compiled for 172 s.
 pub const MAX_LOCALS: u32 = 1_000_000;
+
+/// Most component instances a plugin may create, counted as wasmtime inlines them: 64. A
+/// component instantiated `k` times inside one instantiated `k` times is translated `k²`
+/// times: counted only as written, a few hundred bytes of instantiations nested three
+/// levels deep would be translated millions of times before any limit of the instance
+/// pool is checked.
+pub const MAX_COMPONENT_INSTANCES: u32 = 64;
+
+/// Most canonical functions a plugin may have, counted once per instance of the component
+/// defining them (see [`MAX_COMPONENT_INSTANCES`]): 10,000. Each is a trampoline wasmtime
+/// compiles; a plugin built by `cargo component` has a few dozen.
+pub const MAX_CANONICAL_FUNCTIONS: u32 = 10_000;
+
+/// One component or core module being scanned: what its nested components cost when
+/// instantiated.
+#[derive(Default)]
+struct Frame {
+    /// A component (not a core module).
+    component: bool,
+    /// The component instances it creates, its instances' own included.
+    instances: u64,
+    /// Its canonical functions, its instances' included.
+    canonical: u64,
+    /// What instantiating a component it can name costs at most: the costliest nested
+    /// component it defined so far (an imported or aliased one is not inlined further).
+    costliest: (u64, u64),
+}
+
+impl Frame {
+    /// Counts one instantiation of a component at the cost of the costliest one it may
+    /// name ([`Frame::costliest`]).
+    fn instantiate(&mut self) {
+        let (instances, canonical) = self.costliest;
+        self.instances = self.instances.saturating_add(1).saturating_add(instances);
+        self.canonical = self.canonical.saturating_add(canonical);
+    }
+
+    /// The frame's counts checked against the caps, and recorded in `s` as the largest
+    /// seen.
+    fn check(&self, s: &mut Structure) -> Result<(), LoadError> {
+        s.component_instances = s.component_instances.max(self.instances);
+        s.canonical_functions = s.canonical_functions.max(self.canonical);
+        exceeds(
+            "componentInstances",
+            self.instances,
+            MAX_COMPONENT_INSTANCES,
+        )?;
+        exceeds(
+            "canonicalFunctions",
+            self.canonical,
+            MAX_CANONICAL_FUNCTIONS,
+        )
+    }
+}
 
 /// Most elements a plugin's table may hold, declared or grown: 20,000 (what each table
 /// slot of the instance pool holds).
@@ -126,6 +199,8 @@ pub fn scan(bytes: &[u8], limits: &Limits) -> Result<Structure, LoadError> {
     let mut s = Structure::default();
     let mut depth: u32 = 0;
     let mut first = true;
+    // The components and modules open, outermost first (depth frames).
+    let mut frames: Vec<Frame> = Vec::new();
     for payload in Parser::new(0).parse_all(bytes) {
         let payload = payload.map_err(|e| malformed(&e))?;
         match payload {
@@ -140,8 +215,42 @@ pub fn scan(bytes: &[u8], limits: &Limits) -> Result<Structure, LoadError> {
                 depth = depth.saturating_add(1);
                 s.nesting = s.nesting.max(depth);
                 exceeds("maxNesting", depth.into(), limits.max_nesting)?;
+                frames.push(Frame {
+                    component: encoding == wasmparser::Encoding::Component,
+                    ..Frame::default()
+                });
             }
-            Payload::End(_) => depth = depth.saturating_sub(1),
+            Payload::End(_) => {
+                depth = depth.saturating_sub(1);
+                if let (Some(done), Some(parent)) = (frames.pop(), frames.last_mut())
+                    && done.component
+                {
+                    let cost = (done.instances, done.canonical);
+                    parent.costliest = (
+                        parent.costliest.0.max(cost.0),
+                        parent.costliest.1.max(cost.1),
+                    );
+                }
+            }
+            Payload::ComponentInstanceSection(r) => {
+                let Some(frame) = frames.last_mut() else {
+                    continue;
+                };
+                for instance in r {
+                    if let ComponentInstance::Instantiate { .. } =
+                        instance.map_err(|e| malformed(&e))?
+                    {
+                        frame.instantiate();
+                        frame.check(&mut s)?;
+                    }
+                }
+            }
+            Payload::ComponentCanonicalSection(r) => {
+                if let Some(frame) = frames.last_mut() {
+                    frame.canonical = frame.canonical.saturating_add(u64::from(r.count()));
+                    frame.check(&mut s)?;
+                }
+            }
             Payload::FunctionSection(r) => {
                 s.functions = s.functions.saturating_add(r.count());
                 exceeds("maxFunctions", s.functions.into(), limits.max_functions)?;

@@ -369,7 +369,8 @@ pub struct FailurePolicies {
 /// breaker.
 ///
 /// ```json
-/// {"limits": {"fuel": 5000000}, "failurePolicy": {"validate": "open"}, "breakerThreshold": 5}
+/// {"limits": {"fuel": 5000000}, "failurePolicy": {"validate": "open"}, "breakerThreshold": 5,
+///  "breakerCooldownMs": 30000}
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
@@ -379,10 +380,20 @@ pub struct TenantSettings {
     /// The failure policy per hook.
     pub failure_policy: FailurePolicies,
     /// Consecutive faults after which a plugin is disabled (circuit breaker): default 5,
-    /// 1 to 1,000. A disabled plugin is not called again until it is loaded anew; it
-    /// counts as a fault under the hook's failure policy and is reported as `disabled`.
+    /// 1 to 1,000. A disabled plugin is not called (it counts as a fault under the hook's
+    /// failure policy and is reported as `disabled`) until it is loaded anew or its
+    /// cooldown passes ([`breaker_cooldown_ms`](Self::breaker_cooldown_ms)).
     pub breaker_threshold: u32,
+    /// Milliseconds a disabled plugin stays disabled before one call is let through as a
+    /// trial (the breaker half-open): a success closes the breaker, the plugin's fault opens
+    /// it for another cooldown. Default 30,000; at most 3,600,000 (an hour); 0: disabled
+    /// until loaded anew. Without a cooldown, anyone able to send inputs the plugin faults
+    /// on could disable a tenant's rule for good.
+    pub breaker_cooldown_ms: u32,
 }
+
+/// The longest [`TenantSettings::breaker_cooldown_ms`]: an hour.
+pub const MAX_BREAKER_COOLDOWN_MS: u32 = 3_600_000;
 
 impl Default for TenantSettings {
     fn default() -> Self {
@@ -390,6 +401,7 @@ impl Default for TenantSettings {
             limits: Limits::DEFAULT,
             failure_policy: FailurePolicies::default(),
             breaker_threshold: 5,
+            breaker_cooldown_ms: 30_000,
         }
     }
 }
@@ -411,6 +423,13 @@ impl TenantSettings {
                 limit: "breakerThreshold",
                 value: u64::from(self.breaker_threshold),
                 cap: 1000,
+            });
+        }
+        if self.breaker_cooldown_ms > MAX_BREAKER_COOLDOWN_MS {
+            return Err(SettingsError::AboveCap {
+                limit: "breakerCooldownMs",
+                value: u64::from(self.breaker_cooldown_ms),
+                cap: u64::from(MAX_BREAKER_COOLDOWN_MS),
             });
         }
         Ok(())

@@ -112,15 +112,21 @@ impl Source {
     }
 }
 
-/// A stable code: `[a-z][a-z0-9_]*`, at most 64 bytes.
+/// A stable code: `[a-z][a-z0-9_]*`, at most 64 bytes, and not the host's own
+/// [`PLUGIN_FAULT`] (a plugin cannot pass its violation off as the host's report of a fault).
 fn valid_code(code: &str) -> bool {
     let mut chars = code.chars();
-    code.len() <= 64
+    code != PLUGIN_FAULT
+        && code.len() <= 64
         && chars.next().is_some_and(|c| c.is_ascii_lowercase())
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
-const CODE_RULE: &str = "a code is [a-z][a-z0-9_]*, at most 64 bytes";
+const CODE_RULE: &str =
+    "a code is [a-z][a-z0-9_]*, at most 64 bytes, and not `plugin_fault` (the host's)";
+
+/// The code the host reports a plugin's fault under.
+pub(crate) const PLUGIN_FAULT: &str = "plugin_fault";
 
 /// The deepest a violation's params may nest: the params object is level 1, each object
 /// or array inside it one more. Deeper params are the plugin's [`Fault::InvalidOutput`]:
@@ -327,6 +333,18 @@ mod tests {
             message: "m".into(),
             params_json,
         }
+    }
+
+    /// A plugin's violation cannot wear the code the host reports faults under.
+    #[test]
+    fn the_hosts_fault_code_is_reserved() {
+        let mut v = violation("{}".into());
+        v.code = PLUGIN_FAULT.into();
+        let err = check_violations(vec![v], &source(), &Limits::default()).unwrap_err();
+        assert!(err.to_string().contains("plugin_fault"), "{err}");
+        let mut v = violation("{}".into());
+        v.code = "plugin_faulty".into();
+        assert!(check_violations(vec![v], &source(), &Limits::default()).is_ok());
     }
 
     #[test]

@@ -21,6 +21,7 @@ use serde_json::{Map, Value};
 use warden_core::access::AuthzDecision;
 use warden_core::api::{self, Op, Operation, Request};
 use warden_core::decision::{Decision, Denial, DenyKind, Name, Text};
+use warden_core::import;
 use warden_core::lifecycle::TransitionDecision;
 use warden_core::validate::{Check, PasswordSummary};
 use warden_core::{Lang, Policy, Severity, ValidationDecision, Violation as CoreViolation};
@@ -204,22 +205,50 @@ struct ActivePlugin {
     config: String,
     faults: AtomicU32,
     disabled: AtomicBool,
+    /// When the breaker last tripped, or last let a trial call through.
+    tripped: Mutex<Option<std::time::Instant>>,
 }
 
 impl ActivePlugin {
+    /// Whether a call of the disabled plugin may go through as the breaker's trial: its
+    /// cooldown has passed since it tripped (or since the last trial) and no other call
+    /// claimed the trial. A cooldown of zero never lets one through.
+    fn trial(&self, cooldown: std::time::Duration) -> bool {
+        if cooldown.is_zero() {
+            return false;
+        }
+        let mut tripped = self.tripped.lock().unwrap_or_else(PoisonError::into_inner);
+        match *tripped {
+            Some(at) if at.elapsed() < cooldown => false,
+            _ => {
+                // The next trial a cooldown from now: concurrent calls stay disabled.
+                *tripped = Some(std::time::Instant::now());
+                true
+            }
+        }
+    }
+
     /// Counts a call's outcome for the circuit breaker. Host faults and an input too
     /// large (the caller's: the plugin never ran) are not the plugin's and change nothing.
-    fn record(&self, result: Result<(), &Fault>, threshold: u32) {
+    /// A success closes the breaker; the plugin's fault in a trial call opens it again
+    /// for a cooldown.
+    fn record(&self, result: Result<(), &Fault>, threshold: u32, trial: bool) {
         match result {
             Err(f) if f.is_not_the_plugins() => {}
-            Ok(()) => self.faults.store(0, Ordering::Relaxed),
+            Ok(()) => {
+                self.faults.store(0, Ordering::Relaxed);
+                if trial {
+                    self.disabled.store(false, Ordering::Relaxed);
+                }
+            }
             Err(_) => {
                 let n = self
                     .faults
                     .fetch_add(1, Ordering::Relaxed)
                     .saturating_add(1);
-                if n >= threshold {
-                    self.disabled.store(true, Ordering::Relaxed);
+                if n >= threshold && !self.disabled.swap(true, Ordering::Relaxed) {
+                    *self.tripped.lock().unwrap_or_else(PoisonError::into_inner) =
+                        Some(std::time::Instant::now());
                 }
             }
         }
@@ -705,16 +734,23 @@ fn json_text(v: Option<&Value>) -> String {
     v.map_or_else(|| "null".to_owned(), Value::to_string)
 }
 
-/// `record` (a user record, or an account's or target's `attributes`) as JSON text,
-/// without the policy's password fields ([`Policy::password_fields`]): a plugin is never
-/// given a password, whoever calls the host.
+/// Whether a plugin is given the key `key` of a record it validates:
+/// the record's `id`, and what a decision shows of a record ([`import::shown_key`]): the
+/// policy's fields but its password fields, and the account's lists. A key the policy does
+/// not declare is left out with the passwords: it may be a password under a misspelt name
+/// (`Passwort`, `passwordConfirm`, a `currentPassword`), which a plugin could quote back.
+fn given_to_plugins(policy: &Policy, key: &str) -> bool {
+    key == "id" || import::shown_key(policy, key)
+}
+
+/// `record` (a user record) as JSON text, without the policy's password fields nor any key
+/// it does not declare ([`given_to_plugins`]): a plugin is never given a password, whoever
+/// calls the host.
 fn without_secrets(policy: &Policy, record: Option<&Value>) -> String {
     match record {
-        Some(Value::Object(m)) if policy.password_fields().any(|f| m.contains_key(f)) => {
+        Some(Value::Object(m)) if !m.keys().all(|k| given_to_plugins(policy, k)) => {
             let mut m = m.clone();
-            for f in policy.password_fields() {
-                m.remove(f);
-            }
+            m.retain(|k, _| given_to_plugins(policy, k));
             Value::Object(m).to_string()
         }
         other => json_text(other),
@@ -722,7 +758,9 @@ fn without_secrets(policy: &Policy, record: Option<&Value>) -> String {
 }
 
 /// An account or target as JSON text, its `attributes` without the policy's password
-/// fields ([`without_secrets`]).
+/// fields. Unlike a record's, an account's other keys are kept, declared or not: they are
+/// the caller's (the server's stored account, an embedding application's), and a plugin may
+/// rule on one the policy does not declare (the `contractor` example's `endDate`).
 fn account_text(policy: &Policy, account: Option<&Value>) -> String {
     match account {
         Some(Value::Object(a))
@@ -865,7 +903,7 @@ fn raw_verdict(v: Verdict) -> RawVerdict {
 fn fault_denial(plugin: &ActivePlugin, fault: &Fault) -> Denial {
     Denial {
         kind: DenyKind::NotPermitted,
-        code: Cow::Borrowed("plugin_fault"),
+        code: Cow::Borrowed(super::output::PLUGIN_FAULT),
         message: Text::from(format!("plugin `{}` failed: {fault}", plugin.source.plugin)),
         rule: Some(Name::new(&plugin.source.rule())),
         hint: None,
@@ -927,6 +965,7 @@ impl TenantPlugins {
                 config: spec.config.to_string(),
                 faults: AtomicU32::new(0),
                 disabled: AtomicBool::new(false),
+                tripped: Mutex::new(None),
             });
         }
         Ok(TenantPlugins {
@@ -1191,7 +1230,10 @@ impl TenantPlugins {
     ) -> (Result<O, Fault>, CallStats) {
         let limits = &self.settings.limits;
         let threshold = self.settings.breaker_threshold;
-        if plugin.disabled.load(Ordering::Relaxed) {
+        let cooldown =
+            std::time::Duration::from_millis(u64::from(self.settings.breaker_cooldown_ms));
+        let trial = plugin.disabled.load(Ordering::Relaxed);
+        if trial && !plugin.trial(cooldown) {
             let faults = plugin.faults.load(Ordering::Relaxed);
             return (Err(Fault::Disabled { faults }), CallStats::default());
         }
@@ -1245,7 +1287,7 @@ impl TenantPlugins {
             }
             Err(f) => Err(f),
         };
-        plugin.record(result.as_ref().map(|_| ()), threshold);
+        plugin.record(result.as_ref().map(|_| ()), threshold, trial);
         (result, stats)
     }
 
@@ -1341,7 +1383,7 @@ impl TenantPlugins {
                         let mut params = Map::new();
                         params.insert("error".into(), Value::from(fault.code()));
                         violations.push(AnyViolation::Plugin(PluginViolation {
-                            code: "plugin_fault".into(),
+                            code: super::output::PLUGIN_FAULT.into(),
                             path: Vec::new(),
                             severity: Severity::Error,
                             message: format!("plugin `{}` failed: {fault}", plugin.source.plugin),
@@ -1538,6 +1580,23 @@ mod tests {
             let a: Value = serde_json::from_str(text).unwrap();
             assert_eq!(a, json!({"id": "a", "attributes": {"email": "a@x"}}));
         }
+    }
+
+    /// Nor a password under a key the policy does not declare (a misspelt column, a
+    /// confirmation, the current password): such a key is given to no plugin; the record's
+    /// `id`, its fields and its role list are.
+    #[test]
+    fn plugins_are_given_no_undeclared_key() {
+        let policy = Policy::preset("production-planner-pro").unwrap();
+        let input = json!({"today": "2026-11-22", "user": {"id": "u1", "email": "ada@acme.example",
+            "Passwort": "Tr0ub4dor&3x!", "passwordConfirm": "Tr0ub4dor&3x!",
+            "currentPassword": "Tr0ub4dor&3x!", "roles": ["planner"]}});
+        let vi = validate_input(&policy, &input, Map::new());
+        let user: Value = serde_json::from_str(&vi.user).unwrap();
+        assert_eq!(
+            user,
+            json!({"id": "u1", "email": "ada@acme.example", "roles": ["planner"]})
+        );
     }
 
     /// Nor are they told what the core found of a password: neither its summary nor the

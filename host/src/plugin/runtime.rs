@@ -909,6 +909,11 @@ impl Runtime {
                 .compiling
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner);
+            // The same bytes may have been compiled while this load waited for the lock.
+            let hit = self.lock_cache().get(&hash);
+            if let Some(hit) = hit {
+                return Ok(hit);
+            }
             let component = self.component(&binary)?;
             let interface = check_plugin_shape(&self.engine, &component)?;
             // The linker's messages quote the component's names: not repeated.
@@ -965,7 +970,7 @@ impl Runtime {
         tenant_gate: Option<&'a Gate>,
     ) -> Result<Admission<'a>, Fault> {
         let wait = Duration::from_millis(self.config.queue_wait_ms);
-        let until = Instant::now() + wait;
+        let until = super::admission::far(wait);
         let cpu = self
             .cpu
             .acquire(party, wait)
@@ -1177,7 +1182,8 @@ pub(crate) enum Phase {
 /// time is unknown), the host's [`Overload::Starved`] otherwise.
 pub(crate) fn deadline_fault(limits: &Limits, cpu: Option<Duration>, percent: u32) -> Fault {
     let deadline = Duration::from_millis(limits.deadline_ms);
-    let owed = deadline * percent / 100;
+    // Saturating: limits not checked against their caps (a public `compile`'s) never panic.
+    let owed = deadline.saturating_mul(percent.min(100)) / 100;
     match cpu {
         Some(cpu) if cpu < owed => Fault::HostOverloaded {
             cause: Overload::Starved {
@@ -1208,12 +1214,16 @@ fn classify(
     cpu: Option<Duration>,
     percent: u32,
 ) -> Fault {
-    if memory_hit {
+    let trap = e.downcast_ref::<Trap>();
+    // A refused `memory.grow` the plugin survived does not make a later deadline its
+    // memory's fault: the deadline is classified as deadlines are (the host's starvation,
+    // or the plugin's time).
+    if memory_hit && !matches!(trap, Some(Trap::Interrupt)) {
         return Fault::MemoryLimit {
             limit: limits.memory_bytes,
         };
     }
-    if let Some(t) = e.downcast_ref::<Trap>() {
+    if let Some(t) = trap {
         return match t {
             Trap::OutOfFuel => Fault::FuelExhausted { limit: limits.fuel },
             Trap::Interrupt => deadline_fault(limits, cpu, percent),
