@@ -10,7 +10,9 @@ import (
 // Error is a request Warden refused: the contract's error envelope. Code is stable
 // ("invalid_input", "policy_error", "unsupported", "invalid_handle", "limit_exceeded", or a
 // rejection code such as "unknown_action"); Path is the key path in the request ("" for the
-// whole request). Domain outcomes (invalid records, denials) are decisions, not errors.
+// whole request). A request whose JSON encoding is above MaxRequestBytes (64 MiB, the
+// module's MAX_INPUT_BYTES) is refused before the call as "limit_exceeded" at "". Domain
+// outcomes (invalid records, denials) are decisions, not errors.
 type Error struct {
 	Code    string `json:"code"`
 	Path    string `json:"path"`
@@ -50,7 +52,8 @@ const (
 	// FaultTrap: the module trapped (a memory cap reached inside an evaluation, a stack
 	// overflow); wazero does not expose trap codes publicly, so every other trap has this code.
 	FaultTrap = "trap"
-	// FaultAllocFailed: no room in the module's memory for the request.
+	// FaultAllocFailed: no room in the module's memory for a request within MaxRequestBytes
+	// (its memory could not grow); a larger request is an *Error "limit_exceeded".
 	FaultAllocFailed = "alloc_failed"
 	// FaultABIMismatch: the module's ABI version is not one this SDK speaks.
 	FaultABIMismatch = "abi_mismatch"

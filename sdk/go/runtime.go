@@ -29,6 +29,12 @@ const (
 	DefaultTimeout = 10 * time.Second
 )
 
+// MaxRequestBytes is the largest request the module takes, in bytes of its JSON encoding:
+// 64 MiB, the module's MAX_INPUT_BYTES (the largest buffer warden_alloc hands out). A larger
+// request is refused before it reaches an instance, as an *Error with Code "limit_exceeded"
+// and Path "" (the instance stays in its pool).
+const MaxRequestBytes = 64 << 20
+
 const (
 	statusOK    = 0
 	statusError = 1
@@ -285,7 +291,22 @@ func (in *instance) call(ctx context.Context, f api.Function, args ...uint64) (u
 	return res[0], nil
 }
 
+// checkSize refuses a request above MaxRequestBytes: a refusal of the request (an *Error),
+// not a fault, so the instance that would have run it stays in its pool.
+func checkSize(data []byte) error {
+	if len(data) > MaxRequestBytes {
+		return &Error{Code: "limit_exceeded", Path: "", Message: fmt.Sprintf(
+			"a request has at most %d bytes; this one has %d", MaxRequestBytes, len(data))}
+	}
+	return nil
+}
+
+// write copies an encoded request into the instance's buffer; the size is checked before any
+// call, so a refusal leaves the instance as it was.
 func (in *instance) write(ctx context.Context, data []byte) (uint32, error) {
+	if err := checkSize(data); err != nil {
+		return 0, err
+	}
 	if uint64(len(data)) > uint64(in.cap) {
 		if in.buf != 0 {
 			if _, err := in.call(ctx, in.free, uint64(in.buf), uint64(in.cap)); err != nil {
@@ -301,7 +322,7 @@ func (in *instance) write(ctx context.Context, data []byte) (uint32, error) {
 		if err != nil {
 			return 0, err
 		}
-		if uint32(ptr) == 0 {
+		if uint32(ptr) == 0 { // below the module's limit: its memory could not grow
 			return 0, &Fault{Code: FaultAllocFailed, Err: fmt.Errorf("no room for a request of %d bytes", len(data))}
 		}
 		in.buf, in.cap = uint32(ptr), uint32(size)

@@ -326,6 +326,47 @@ func TestAnInstanceALargeRequestGrewIsNotKept(t *testing.T) {
 	}
 }
 
+func TestARequestAboveTheModulesLimitIsARefusalAndTheInstanceIsKept(t *testing.T) {
+	ctx := context.Background()
+	w, err := testRuntime(t).LoadPreset(ctx, "crm", WithPoolSize(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	small := PasswordInput{Password: "correct horse battery staple"}
+	if _, err := w.CheckPassword(ctx, small); err != nil || len(w.pool.idle) != 1 {
+		t.Fatalf("a small request keeps its instance: %v, %d idle", err, len(w.pool.idle))
+	}
+	warm := <-w.pool.idle
+	w.pool.idle <- warm
+	// One string field of 64 MiB: with the rest of the request, just above the limit.
+	user := map[string]any{"firstName": strings.Repeat("x", MaxRequestBytes), "lastName": "Lovelace"}
+	_, err = w.Validate(ctx, ValidateInput{User: user, Today: today})
+	var werr *Error
+	if !errors.As(err, &werr) || werr.Code != "limit_exceeded" || werr.Path != "" {
+		t.Fatalf("a request above 64 MiB: %v", err)
+	}
+	var f *Fault
+	if errors.As(err, &f) {
+		t.Fatalf("a refusal, not a fault: %v", err)
+	}
+	if want := fmt.Sprintf("a request has at most %d bytes; this one has ", 64<<20); !strings.HasPrefix(werr.Message, want) {
+		t.Fatalf("message %q", werr.Message)
+	}
+	// The warm instance was neither discarded nor replaced, and serves the next call.
+	if d, err := w.CheckPassword(ctx, small); err != nil || d["policy"] != w.PolicyHash() {
+		t.Fatalf("the next call: %v %v", d, err)
+	}
+	if n := len(w.pool.idle); n != 1 {
+		t.Fatalf("%d idle instances after the refusal", n)
+	}
+	if it := <-w.pool.idle; it != warm || it.in.mod.IsClosed() {
+		t.Fatal("the warm instance was replaced")
+	} else {
+		w.pool.idle <- it
+	}
+}
+
 // abiModule is a module that exports only memory and the version globals, at major.
 func abiModule(major byte) []byte {
 	name := func(s string) []byte { return append([]byte{byte(len(s))}, s...) }

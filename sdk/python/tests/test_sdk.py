@@ -143,6 +143,26 @@ def test_an_instance_a_large_request_grew_is_not_kept():
     assert w._pool._idle.qsize() == 1
 
 
+def test_a_request_above_the_modules_limit_is_a_refusal_and_the_instance_is_kept():
+    w = warden.Warden.from_preset("crm", pool_size=1)
+    assert w.check_password("correct horse battery staple")["valid"] in (True, False)
+    assert w._pool._idle.qsize() == 1
+    warm = w._pool._idle.queue[0]
+    # One string field of 64 MiB: with the rest of the request, just above the limit.
+    user = {"firstName": "x" * warden.MAX_REQUEST_BYTES, "lastName": "Lovelace"}
+    with pytest.raises(warden.WardenError) as e:
+        w.validate(user, today="2026-11-22")
+    assert not isinstance(e.value, warden.WardenRuntimeError)
+    assert e.value.code == "limit_exceeded"
+    assert e.value.path == ""
+    assert f"at most {64 << 20} bytes; this one has " in e.value.message
+    assert e.value.to_envelope()["error"]["code"] == "limit_exceeded"
+    # The warm instance was neither discarded nor replaced, and serves the next call.
+    assert w._pool._idle.qsize() == 1 and w._pool._idle.queue[0] is warm
+    assert w.check_password("correct horse battery staple")["policy"] == w.policy_hash
+    assert w._pool._idle.qsize() == 1 and w._pool._idle.queue[0] is warm
+
+
 def test_the_abi_version_is_checked_first():
     wat = """(module (memory (export "memory") 1)
       (data (i32.const 16) "\\02\\00\\00\\00\\00\\00\\00\\00")

@@ -24,6 +24,7 @@ from ._runtime import (
     DEFAULT_FUEL,
     DEFAULT_MAX_MEMORY,
     DEFAULT_POOL_TIMEOUT,
+    MAX_REQUEST_BYTES,
     Pool,
     Runtime,
     _encode,
@@ -43,6 +44,7 @@ __all__ = [
     "ABI_MAJOR",
     "DEFAULT_FUEL",
     "DEFAULT_MAX_MEMORY",
+    "MAX_REQUEST_BYTES",
     "ClosedError",
     "InvalidInputError",
     "PolicyError",
@@ -155,7 +157,11 @@ class Warden:
         return cls(b'{"policy":' + document.encode() + b"}", **options)
 
     def evaluate_request(self, request: dict) -> Json:
-        """Any request of the contract without ``preset``/``policy``: ``{op, lang?, input}``."""
+        """Any request of the contract without ``preset``/``policy``: ``{op, lang?, input}``.
+
+        A request whose JSON encoding is above :data:`MAX_REQUEST_BYTES` raises
+        :class:`WardenError` ``limit_exceeded`` (path ``""``) before any call into the
+        instance, which stays in the pool."""
         with self._pool.borrow() as (instance, handle):
             return instance.evaluate(handle, request)
 

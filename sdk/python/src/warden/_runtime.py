@@ -30,6 +30,10 @@ DEFAULT_MAX_MEMORY = 256 << 20
 DEFAULT_FUEL = 10_000_000_000
 #: Default seconds to wait for a free instance when the pool is at its bound.
 DEFAULT_POOL_TIMEOUT = 30.0
+#: The largest request the module takes, in bytes of its JSON encoding: 64 MiB, the module's
+#: ``MAX_INPUT_BYTES`` (the largest buffer ``warden_alloc`` hands out). A larger request is
+#: refused before any call into the instance (:func:`_check_size`).
+MAX_REQUEST_BYTES = 64 << 20
 
 _STATUS_OK = 0
 _STATUS_ERROR = 1
@@ -171,6 +175,18 @@ def _encode(value: Any) -> bytes:
         found = _unencodable(value)
         path, why = found if found else ("", f"the request cannot be encoded as JSON: {e}")
         raise InvalidInputError("invalid_input", why, path) from None
+
+
+def _check_size(data: bytes) -> None:
+    """Refuses a request larger than the module takes (:data:`MAX_REQUEST_BYTES`) as
+    :class:`WardenError` ``limit_exceeded`` at path ``""``: a refusal of the request, raised
+    before any call into the instance, so the instance stays in its pool."""
+    if len(data) > MAX_REQUEST_BYTES:
+        raise WardenError(
+            "limit_exceeded",
+            f"a request has at most {MAX_REQUEST_BYTES} bytes; this one has {len(data)}",
+            "",
+        )
 
 
 def _fault(trap: wasmtime.Trap) -> WardenRuntimeError:
@@ -354,13 +370,15 @@ class Instance:
             raise WardenRuntimeError("trap", f"the runtime refused the call: {e}") from None
 
     def _write(self, data: bytes) -> int:
+        """Writes an encoded request into the instance's buffer; the size is checked first."""
+        _check_size(data)  # before any call: a refusal leaves the instance as it was
         if len(data) > self._cap:
             if self._buf:
                 self._call(self._free, self._buf, self._cap)
                 self._buf = self._cap = 0
             cap = max(len(data), 4096)
             ptr = self._call(self._alloc, cap)
-            if ptr == 0:
+            if ptr == 0:  # below the module's limit: memory could not grow
                 raise WardenRuntimeError(
                     "alloc_failed", f"no room for a request of {len(data)} bytes"
                 )

@@ -29,7 +29,9 @@ class WardenError(WardenBaseError):
 
     ``code`` is stable (``invalid_input``, ``policy_error``, ``unsupported``,
     ``invalid_handle``, ``limit_exceeded``, or a rejection code such as ``unknown_action``);
-    ``path`` is the key path in the request (``""`` for the whole request).
+    ``path`` is the key path in the request (``""`` for the whole request). A request whose
+    JSON encoding is above the module's 64 MiB (``MAX_REQUEST_BYTES``) is refused by the SDK
+    before the call, as ``limit_exceeded`` at ``""``.
     """
 
     def __init__(self, code: str, message: str, path: str = "", help: str | None = None):
@@ -83,7 +85,8 @@ class WardenRuntimeError(WardenBaseError):
 
     Codes: ``out_of_fuel`` (the per-call fuel ran out), ``stack_overflow``,
     ``memory_out_of_bounds``, ``aborted`` (the module stopped itself: an allocation beyond
-    the memory limit), ``trap`` (another trap), ``alloc_failed`` (no room for the request),
+    the memory limit), ``trap`` (another trap), ``alloc_failed`` (no room for a request
+    within the module's size limit: memory could not grow),
     ``abi_mismatch`` (the module's ABI version is not supported), ``pool_timeout``,
     ``bad_output``, ``closed`` (:class:`ClosedError`).
     """

@@ -194,7 +194,27 @@ final class ModuleInstance {
     }
   }
 
+  /**
+   * Refuses a request above {@link WardenRuntime#MAX_REQUEST_BYTES} as {@link WardenException}
+   * {@code limit_exceeded} at {@code ""}: a refusal of the request, not a fault, so the instance
+   * that would have run it stays in its pool.
+   */
+  private static void checkSize(byte[] data) {
+    if (data.length > WardenRuntime.MAX_REQUEST_BYTES) {
+      throw new WardenException(
+          "limit_exceeded",
+          "",
+          "a request has at most "
+              + WardenRuntime.MAX_REQUEST_BYTES
+              + " bytes; this one has "
+              + data.length,
+          null);
+    }
+  }
+
+  /** Writes an encoded request into the instance's buffer; the size is checked before any call. */
   private int write(byte[] data) {
+    checkSize(data); // a refusal leaves the instance as it was
     if (data.length > cap) {
       if (buf != 0) {
         call(free, buf, cap);
@@ -203,7 +223,7 @@ final class ModuleInstance {
       }
       int size = Math.max(data.length, 4096);
       int ptr = (int) call(alloc, size);
-      if (ptr == 0) {
+      if (ptr == 0) { // below the module's limit: its memory could not grow
         throw new WardenFault(
             "alloc_failed", "no room for a request of " + data.length + " bytes", null);
       }

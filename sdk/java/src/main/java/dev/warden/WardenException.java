@@ -10,7 +10,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * <p>{@link #code()} is stable ({@code invalid_input}, {@code policy_error}, {@code unsupported},
  * {@code invalid_handle}, {@code limit_exceeded}, or a rejection code such as {@code
  * unknown_action}); {@link #path()} is the key path in the request ({@code ""} for the whole
- * request). Domain outcomes (invalid records, denials) are decisions, not exceptions.
+ * request). A request whose JSON encoding is above {@link WardenRuntime#MAX_REQUEST_BYTES} (64 MiB,
+ * the module's {@code MAX_INPUT_BYTES}) is refused before the call as {@code limit_exceeded} at
+ * {@code ""}. Domain outcomes (invalid records, denials) are decisions, not exceptions.
  */
 public class WardenException extends RuntimeException {
   private static final long serialVersionUID = 1L;

@@ -5,9 +5,10 @@ package dev.warden;
  *
  * <p>Codes, mapped from the exception type, never its message: {@code deadline_exceeded} (the call
  * ran past its timeout and was interrupted), {@code trap} (a Chicory trap), {@code stack_overflow},
- * {@code alloc_failed} (no room for the request), {@code abi_mismatch}, {@code bad_output}, {@code
- * instantiation_failed} (the module cannot be read, parsed or instantiated), {@code pool_timeout},
- * {@code interrupted}, {@code closed} ({@link #CLOSED}).
+ * {@code alloc_failed} (no room for a request within {@link WardenRuntime#MAX_REQUEST_BYTES}: the
+ * memory could not grow), {@code abi_mismatch}, {@code bad_output}, {@code instantiation_failed}
+ * (the module cannot be read, parsed or instantiated), {@code pool_timeout}, {@code interrupted},
+ * {@code closed} ({@link #CLOSED}).
  */
 public class WardenFault extends RuntimeException {
   private static final long serialVersionUID = 1L;

@@ -51,6 +51,14 @@ public final class WardenRuntime implements AutoCloseable {
   /** Default time to wait for a free instance of a pool. */
   public static final Duration DEFAULT_POOL_WAIT = Duration.ofSeconds(30);
 
+  /**
+   * The largest request the module takes, in bytes of its JSON encoding: 64 MiB, the module's
+   * {@code MAX_INPUT_BYTES} (the largest buffer {@code warden_alloc} hands out). A larger request
+   * is refused before it reaches an instance, as {@link WardenException} {@code limit_exceeded} at
+   * path {@code ""}; the instance stays in its pool.
+   */
+  public static final int MAX_REQUEST_BYTES = 64 << 20;
+
   private final WasmModule module;
   private final Function<Instance, Machine> machines;
   private final long maxMemory;

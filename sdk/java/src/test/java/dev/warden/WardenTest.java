@@ -3,6 +3,7 @@ package dev.warden;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -174,6 +175,36 @@ class WardenTest {
       assertEquals(0, w.pool.idleCount(), "the grown instance was dropped");
       assertTrue(w.checkPassword("correct horse battery staple").has("valid"));
       assertEquals(1, w.pool.idleCount());
+    }
+  }
+
+  @Test
+  void aRequestAboveTheModulesLimitIsARefusalAndTheInstanceIsKept() {
+    try (Warden w = runtime.loadPreset("crm", LoadOptions.builder().poolSize(1).build())) {
+      assertTrue(w.checkPassword("correct horse battery staple").has("valid"));
+      assertEquals(1, w.pool.idleCount());
+      ModuleInstance warm;
+      try (InstancePool.Loan loan = w.pool.borrow()) {
+        warm = loan.instance;
+      }
+      // One string field of 64 MiB: with the rest of the request, just above the limit.
+      Map<String, Object> user =
+          Map.of("firstName", "x".repeat(WardenRuntime.MAX_REQUEST_BYTES), "lastName", "Lovelace");
+      WardenException e = assertThrows(WardenException.class, () -> w.validate(user, TODAY));
+      assertEquals("limit_exceeded", e.code());
+      assertEquals("", e.path());
+      assertTrue(
+          e.detail().startsWith("a request has at most " + (64 << 20) + " bytes; this one has "),
+          e.detail());
+      assertEquals("limit_exceeded", e.toEnvelope().at("/error/code").asText());
+      // The warm instance was neither discarded nor replaced, and serves the next call.
+      assertEquals(1, w.pool.idleCount(), "the instance was not discarded");
+      assertEquals(
+          w.policyHash(), w.checkPassword("correct horse battery staple").get("policy").asText());
+      assertEquals(1, w.pool.idleCount());
+      try (InstancePool.Loan loan = w.pool.borrow()) {
+        assertSame(warm, loan.instance, "the warm instance was kept");
+      }
     }
   }
 
