@@ -361,12 +361,16 @@ fn a_tripped_breaker_lets_a_trial_call_through_after_its_cooldown() {
         r.decide_retrying("t", &validate_request("ada@acme.example"))["plugins"][0]["outcome"]
             .clone()
     };
-    let s = TenantSettings {
-        breaker_threshold: 1,
-        breaker_cooldown_ms: 1_500,
-        ..TenantSettings::default()
+    // A plugin that always traps, behind a breaker that trips on its first fault.
+    let trapping = |cooldown_ms: u32| {
+        let s = TenantSettings {
+            breaker_threshold: 1,
+            breaker_cooldown_ms: cooldown_ms,
+            ..TenantSettings::default()
+        };
+        load_retrying(&r, s, vec![hostile("trap")]);
     };
-    load_retrying(&r, s, vec![hostile("trap")]);
+    trapping(1_500);
     assert_eq!(outcome(&r), "fault");
     assert_eq!(outcome(&r), "disabled");
     std::thread::sleep(Duration::from_millis(1_600));
@@ -378,12 +382,7 @@ fn a_tripped_breaker_lets_a_trial_call_through_after_its_cooldown() {
     );
     assert!(r.list("t").unwrap()[0].disabled);
 
-    let s = TenantSettings {
-        breaker_threshold: 1,
-        breaker_cooldown_ms: 0,
-        ..TenantSettings::default()
-    };
-    load_retrying(&r, s, vec![hostile("trap")]);
+    trapping(0);
     assert_eq!(outcome(&r), "fault");
     std::thread::sleep(Duration::from_millis(50));
     assert_eq!(outcome(&r), "disabled");

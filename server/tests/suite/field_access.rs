@@ -720,26 +720,38 @@ async fn a_list_cursor_never_names_a_hidden_hit(env: &Env) {
 }
 on_both!(a_list_cursor_never_names_a_hidden_hit);
 
-/// A create setting a field the actor may not set is refused before the record meets the
-/// directory: a value another user holds answers the same 403 as any other value, never a
-/// `duplicate` naming its holder.
-async fn a_create_cannot_guess_a_hidden_value(env: &Env) {
+/// The CRM demo with employee ids seen and set by their holder only, and its administrator
+/// Ana (who may create users) acting through a service key.
+async fn crm_hiding_employee_ids(env: &Env) -> Auth {
     let users = env.demo(CRM).await;
     let ana = demo_user(&users, "admin");
     env.edit_policy(CRM, |d| {
         d["access"]["fieldAccess"] = json!({"employeeId": {"view": ["self"], "edit": ["self"]}});
     })
     .await;
-    let key = env.key(CRM, "service").await;
+    Auth::key(&env.key(CRM, "service").await, &ana.id)
+}
+
+/// A new CRM user (the `i`th of a test) giving `guess` as its employee id (`EMP-00003` is
+/// held, `EMP-00099` is not).
+fn crm_record(i: usize, guess: &str) -> Value {
+    json!({"firstName": "Zed", "lastName": "Zulu", "email": format!("zed{i}@crm.example"),
+        "username": format!("zzulu{i}"), "password": "Violet-Kettle-42!x", "organization": "acme",
+        "employeeId": guess, "isSalesRep": true, "roles": ["salesRep"]})
+}
+
+/// A create setting a field the actor may not set is refused before the record meets the
+/// directory: a value another user holds answers the same 403 as any other value, never a
+/// `duplicate` naming its holder.
+async fn a_create_cannot_guess_a_hidden_value(env: &Env) {
+    let as_ana = crm_hiding_employee_ids(env).await;
     for (i, guess) in ["EMP-00003", "EMP-00099"].into_iter().enumerate() {
         let (s, v, _) = env
             .call(
                 Method::POST,
                 "/api/v1/users",
-                &Auth::key(&key, &ana.id),
-                Some(json!({"firstName": "Zed", "lastName": "Zulu", "email": format!("zed{i}@crm.example"),
-                    "username": format!("zzulu{i}"), "password": "Violet-Kettle-42!x", "organization": "acme",
-                    "employeeId": guess, "isSalesRep": true, "roles": ["salesRep"]})),
+                &as_ana,
+                Some(crm_record(i, guess)),
             )
             .await;
         assert_eq!(s, StatusCode::FORBIDDEN, "{guess}: {v}");
@@ -875,19 +887,8 @@ on_both!(statistics_count_only_what_the_actor_may_see);
 /// refused as its create is, before the record meets the directory: a value another user
 /// holds answers the same `field_not_editable` as any other, never a `duplicate`.
 async fn imports_cannot_guess_a_hidden_value(env: &Env) {
-    let users = env.demo(CRM).await;
-    let ana = demo_user(&users, "admin");
-    env.edit_policy(CRM, |d| {
-        d["access"]["fieldAccess"] = json!({"employeeId": {"view": ["self"], "edit": ["self"]}});
-    })
-    .await;
-    let key = env.key(CRM, "service").await;
-    let as_ana = Auth::key(&key, &ana.id);
-    let record = |i: usize, guess: &str| {
-        json!({"firstName": "Zed", "lastName": "Zulu", "email": format!("zed{i}@crm.example"),
-            "username": format!("zzulu{i}"), "password": "Violet-Kettle-42!x", "organization": "acme",
-            "employeeId": guess, "isSalesRep": true, "roles": ["salesRep"]})
-    };
+    let as_ana = crm_hiding_employee_ids(env).await;
+    let record = crm_record;
     let guesses = ["EMP-00003", "EMP-00099"];
     let items: Vec<Value> = guesses
         .iter()
