@@ -1,9 +1,12 @@
 package warden
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"sync"
 
+	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/sys"
 )
 
@@ -43,14 +46,20 @@ func (e *Error) Envelope() map[string]any {
 	return map[string]any{"error": body}
 }
 
-// Codes of Fault.
+// Codes of Fault: every code a *Fault of this package has. The same event has the same code
+// in the Python and Java SDKs; the codes of events that only their runtimes tell apart
+// (out_of_fuel, stack_overflow, memory_out_of_bounds, interrupted) are FaultTrap here, and
+// wazero's deadline is FaultDeadline.
 const (
 	// FaultDeadline: the call ran past its deadline (the default timeout or the context's).
 	FaultDeadline = "deadline_exceeded"
 	// FaultCancelled: the context was cancelled during the call.
 	FaultCancelled = "cancelled"
-	// FaultTrap: the module trapped (a memory cap reached inside an evaluation, a stack
-	// overflow); wazero does not expose trap codes publicly, so every other trap has this code.
+	// FaultAborted: the module stopped itself with an `unreachable` trap, which it does when an
+	// allocation inside the call goes past the memory cap (component/ABI.md).
+	FaultAborted = "aborted"
+	// FaultTrap: the module trapped otherwise (a stack overflow, ...); wazero keeps its trap
+	// codes internal, so every trap but `unreachable` has this code.
 	FaultTrap = "trap"
 	// FaultAllocFailed: no room in the module's memory for a request within MaxRequestBytes
 	// (its memory could not grow); a larger request is an *Error "limit_exceeded".
@@ -61,8 +70,12 @@ const (
 	FaultBadOutput = "bad_output"
 	// FaultClosed: the Warden or Runtime was closed (the Fault matches ErrClosed).
 	FaultClosed = "closed"
-	// FaultInstantiate: the module could not be instantiated (its initial memory above the cap).
+	// FaultInstantiate: the module does not compile, or could not be instantiated (its
+	// initial memory above the cap).
 	FaultInstantiate = "instantiation_failed"
+	// FaultPoolTimeout: no instance of the pool came free within its wait (WithPoolWait,
+	// default DefaultPoolWait, 30 s) and before the context ended.
+	FaultPoolTimeout = "pool_timeout"
 )
 
 // ErrClosed is the error of a call on a closed Runtime or Warden (or on a Warden of a closed
@@ -98,8 +111,39 @@ func (f *Fault) Unwrap() error { return f.Err }
 // Is makes a Fault with Code FaultClosed match ErrClosed (errors.Is).
 func (f *Fault) Is(target error) bool { return target == ErrClosed && f.Code == FaultClosed }
 
+// unreachableWasm is a module whose one export, "u", executes `unreachable`.
+var unreachableWasm = []byte{
+	0, 'a', 's', 'm', 1, 0, 0, 0,
+	1, 4, 1, 0x60, 0, 0, // type section: () -> ()
+	3, 2, 1, 0, // function section: one function of type 0
+	7, 5, 1, 1, 'u', 0, 0, // export section: "u", function 0
+	10, 5, 1, 3, 0, 0, 0x0b, // code section: no locals; unreachable; end
+}
+
+// unreachableTrap is the error value wazero gives an `unreachable` trap (a sentinel of its
+// internal package, the same for its interpreter and its compiler), found once by running
+// one: matched by identity (errors.Is), never by message. nil if the probe fails.
+var unreachableTrap = sync.OnceValue(func() error {
+	ctx := context.Background()
+	rt := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
+	defer func() { _ = rt.Close(ctx) }()
+	mod, err := rt.Instantiate(ctx, unreachableWasm)
+	if err != nil {
+		return nil
+	}
+	_, err = mod.ExportedFunction("u").Call(ctx)
+	if err == nil {
+		return nil
+	}
+	for inner := errors.Unwrap(err); inner != nil; inner = errors.Unwrap(inner) {
+		err = inner
+	}
+	return err
+})
+
 // faultOf maps a call error by its code: wazero reports a context that ended as a
-// sys.ExitError with a reserved exit code; anything else is a trap.
+// sys.ExitError with a reserved exit code, and an `unreachable` trap with its own sentinel
+// error (unreachableTrap); anything else is a trap.
 func faultOf(err error) *Fault {
 	var exit *sys.ExitError
 	if errors.As(err, &exit) {
@@ -109,6 +153,9 @@ func faultOf(err error) *Fault {
 		case sys.ExitCodeContextCanceled:
 			return &Fault{Code: FaultCancelled, Err: err}
 		}
+	}
+	if u := unreachableTrap(); u != nil && errors.Is(err, u) {
+		return &Fault{Code: FaultAborted, Err: err}
 	}
 	return &Fault{Code: FaultTrap, Err: err}
 }

@@ -27,6 +27,10 @@ const (
 	// DefaultTimeout bounds each call when the context has no earlier deadline. wazero has
 	// no fuel metering: a deadline is its finite budget.
 	DefaultTimeout = 10 * time.Second
+	// DefaultPoolWait bounds the wait for a free instance when a pool is at its bound (the
+	// context's deadline applies when earlier): 30 s, as Python's pool_timeout and Java's
+	// poolWait.
+	DefaultPoolWait = 30 * time.Second
 )
 
 // MaxRequestBytes is the largest request the module takes, in bytes of its JSON encoding:
@@ -47,6 +51,7 @@ var ErrInvalidConfig = errors.New("warden: invalid configuration")
 type config struct {
 	maxMemory uint64
 	timeout   time.Duration
+	poolWait  time.Duration
 	poolSize  int
 	wasm      []byte
 	cacheDir  string
@@ -83,6 +88,20 @@ func WithTimeout(d time.Duration) Option {
 			return
 		}
 		c.timeout = d
+	}
+}
+
+// WithPoolWait bounds the wait for a free instance when the pool is at its bound (default
+// DefaultPoolWait, 30 s; the context's deadline applies when earlier). A call that gets no
+// instance in time returns a *Fault with Code FaultPoolTimeout. For a Warden it overrides the
+// runtime's (whose pool runs Runtime.Evaluate).
+func WithPoolWait(d time.Duration) Option {
+	return func(c *config) {
+		if d <= 0 {
+			c.fail("pool wait %v is not positive", d)
+			return
+		}
+		c.poolWait = d
 	}
 }
 
@@ -145,6 +164,7 @@ func NewRuntime(ctx context.Context, opts ...Option) (*Runtime, error) {
 	cfg := newConfig(config{
 		maxMemory: DefaultMaxMemory,
 		timeout:   DefaultTimeout,
+		poolWait:  DefaultPoolWait,
 		poolSize:  runtime.GOMAXPROCS(0),
 		wasm:      embeddedModule,
 	}, opts)
@@ -425,6 +445,7 @@ type pooled struct {
 type pool struct {
 	r       *Runtime
 	timeout time.Duration
+	wait    time.Duration // the most a call waits for a free instance (FaultPoolTimeout)
 	spec    map[string]any
 	slots   chan struct{}
 	idle    chan *pooled
@@ -435,7 +456,7 @@ type pool struct {
 }
 
 func newPool(r *Runtime, spec map[string]any, cfg config) *pool {
-	return &pool{r: r, timeout: cfg.timeout, spec: spec, slots: make(chan struct{}, cfg.poolSize),
+	return &pool{r: r, timeout: cfg.timeout, wait: cfg.poolWait, spec: spec, slots: make(chan struct{}, cfg.poolSize),
 		idle: make(chan *pooled, cfg.poolSize), closed: make(chan struct{})}
 }
 
@@ -470,17 +491,8 @@ func (p *pool) lend(ctx context.Context, f func(*pooled) error) error {
 		}
 		return &Fault{Code: FaultCancelled, Err: err}
 	}
-	select {
-	case p.slots <- struct{}{}:
-	case <-ctx.Done():
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return &Fault{Code: FaultDeadline, Err: ctx.Err()}
-		}
-		return &Fault{Code: FaultCancelled, Err: ctx.Err()}
-	case <-p.closed:
-		return errWardenClosed()
-	case <-p.r.life.Done():
-		return errRuntimeClosed()
+	if err := p.acquire(ctx); err != nil {
+		return err
 	}
 	defer func() { <-p.slots }()
 	var item *pooled
@@ -501,6 +513,34 @@ func (p *pool) lend(ctx context.Context, f func(*pooled) error) error {
 	}
 	p.put(item)
 	return err
+}
+
+// acquire takes a slot of the pool, waiting at most the pool's wait (FaultPoolTimeout), and
+// no longer than the context (FaultDeadline, FaultCancelled) or until a close.
+func (p *pool) acquire(ctx context.Context) error {
+	// A free slot: no timer (the common case).
+	select {
+	case p.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	timer := time.NewTimer(p.wait)
+	defer timer.Stop()
+	select {
+	case p.slots <- struct{}{}:
+		return nil
+	case <-timer.C:
+		return &Fault{Code: FaultPoolTimeout, Err: fmt.Errorf("no free instance within %v", p.wait)}
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return &Fault{Code: FaultDeadline, Err: ctx.Err()}
+		}
+		return &Fault{Code: FaultCancelled, Err: ctx.Err()}
+	case <-p.closed:
+		return errWardenClosed()
+	case <-p.r.life.Done():
+		return errRuntimeClosed()
+	}
 }
 
 // fresh makes a new instance for the pool: instantiated and its policy loaded under ctx and

@@ -184,6 +184,10 @@ func TestTypedErrors(t *testing.T) {
 		!strings.Contains(err.Error(), "pool size") {
 		t.Fatalf("the first bad option: %v", err)
 	}
+	if _, err = rt.LoadPreset(ctx, "crm", WithPoolWait(0)); !errors.Is(err, ErrInvalidConfig) ||
+		!strings.Contains(err.Error(), "pool wait") {
+		t.Fatalf("a pool wait of 0: %v", err)
+	}
 	// A runtime's option given to Load* is refused, not ignored.
 	if _, err = rt.LoadPreset(ctx, "crm", WithMaxMemory(32<<20)); !errors.Is(err, ErrInvalidConfig) {
 		t.Fatalf("a runtime option on Load: %v", err)
@@ -292,9 +296,11 @@ func TestMemoryIsCapped(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
+	// The 40 MiB request fits in the buffer; the module's copy of it inside the call does not,
+	// and it aborts (an `unreachable` trap): "aborted", as in Python and Java.
 	_, err = w.CheckPassword(ctx, PasswordInput{Password: strings.Repeat("x", 40<<20)})
 	var f *Fault
-	if !errors.As(err, &f) || (f.Code != FaultAllocFailed && f.Code != FaultTrap) {
+	if !errors.As(err, &f) || f.Code != FaultAborted {
 		t.Fatalf("a request above the memory cap: %#v", err)
 	}
 	if _, err := w.CheckPassword(ctx, PasswordInput{Password: "correct horse battery staple"}); err != nil {
@@ -394,6 +400,51 @@ func TestABIVersionIsCheckedFirst(t *testing.T) {
 	var f *Fault
 	if !errors.As(err, &f) || f.Code != FaultABIMismatch || !strings.Contains(f.Error(), "ABI 2.3") {
 		t.Fatalf("a module of ABI 2: %#v", err)
+	}
+}
+
+// A call waiting for an instance with a context that has no deadline gets FaultPoolTimeout
+// once the pool's wait (WithPoolWait) passes, instead of waiting for ever; the instance,
+// held meanwhile by another call, goes back to the pool and serves the next call.
+func TestThePoolWaitIsBounded(t *testing.T) {
+	ctx := context.Background()
+	rt := testRuntime(t)
+	const wait = 100 * time.Millisecond
+	w, err := rt.LoadPreset(ctx, "crm", WithPoolSize(1), WithPoolWait(wait))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	held, release := make(chan struct{}), make(chan struct{})
+	holder := make(chan error, 1)
+	go func() {
+		holder <- w.pool.with(ctx, func(*pooled) error { close(held); <-release; return nil })
+	}()
+	<-held
+	began := time.Now()
+	result := make(chan error, 1)
+	go func() {
+		_, err := w.CheckPassword(ctx, PasswordInput{Password: "correct horse battery staple"})
+		result <- err
+	}()
+	select {
+	case err := <-result:
+		var f *Fault
+		if !errors.As(err, &f) || f.Code != FaultPoolTimeout {
+			t.Fatalf("a call on a pool with no free instance: %#v", err)
+		}
+		if waited := time.Since(began); waited < wait {
+			t.Errorf("pool_timeout after %v, before the wait of %v", waited, wait)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a call with context.Background() still waits for an instance after 5 s")
+	}
+	close(release)
+	if err := <-holder; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.CheckPassword(ctx, PasswordInput{Password: "correct horse battery staple"}); err != nil {
+		t.Fatalf("the instance held went back to the pool: %v", err)
 	}
 }
 

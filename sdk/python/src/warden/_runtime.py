@@ -42,6 +42,8 @@ _TRAP_CODES = {
     wasmtime.TrapCode.OUT_OF_FUEL: "out_of_fuel",
     wasmtime.TrapCode.STACK_OVERFLOW: "stack_overflow",
     wasmtime.TrapCode.MEMORY_OUT_OF_BOUNDS: "memory_out_of_bounds",
+    # The module aborts (an ``unreachable`` trap) when an allocation inside a call goes past
+    # the memory cap (component/ABI.md): ``aborted`` in all three SDKs.
     wasmtime.TrapCode.UNREACHABLE: "aborted",
     wasmtime.TrapCode.INTERRUPT: "interrupted",
 }
@@ -234,7 +236,7 @@ class Runtime:
             self.module = wasmtime.Module(self.engine, wasm)
         except wasmtime.WasmtimeError as e:
             raise WardenRuntimeError(
-                "invalid_module", f"the module does not compile: {e}"
+                "instantiation_failed", f"the module does not compile: {e}"
             ) from None
         self.max_memory = max_memory
         self.fuel = fuel

@@ -83,12 +83,19 @@ class UnsupportedError(WardenError):
 class WardenRuntimeError(WardenBaseError):
     """The module could not run the request; the instance that ran it is discarded.
 
-    Codes: ``out_of_fuel`` (the per-call fuel ran out), ``stack_overflow``,
-    ``memory_out_of_bounds``, ``aborted`` (the module stopped itself: an allocation beyond
-    the memory limit), ``trap`` (another trap), ``alloc_failed`` (no room for a request
-    within the module's size limit: memory could not grow),
-    ``abi_mismatch`` (the module's ABI version is not supported), ``pool_timeout``,
-    ``bad_output``, ``closed`` (:class:`ClosedError`).
+    Codes (the same event has the same code in the Go and Java SDKs):
+
+    - from the trap code: ``out_of_fuel`` (the per-call fuel ran out), ``stack_overflow``,
+      ``memory_out_of_bounds``, ``aborted`` (the module stopped itself with an
+      ``unreachable`` trap: an allocation inside the call went past the memory cap),
+      ``interrupted`` (wasmtime's ``INTERRUPT`` trap), ``trap`` (any other trap, or the
+      runtime refusing the call);
+    - from the SDK: ``alloc_failed`` (no room for a request within the module's size limit:
+      memory could not grow), ``abi_mismatch`` (the module's ABI version is not supported,
+      or an export is missing), ``instantiation_failed`` (the module does not compile, or an
+      instance of it cannot be made), ``pool_timeout`` (no free instance within the pool's
+      ``pool_timeout``), ``bad_output`` (the module's output is not what the ABI specifies),
+      ``closed`` (:class:`ClosedError`).
     """
 
 

@@ -6,7 +6,8 @@ import java.time.Duration;
  * Options of one loaded policy ({@link WardenRuntime#loadPreset(String, LoadOptions)}, {@link
  * WardenRuntime#loadPolicy(String, LoadOptions)}): its pool's bound, the deadline of each of its
  * calls, and how long a call waits for a free instance. Unset options are the runtime's. (Python:
- * {@code pool_size}, {@code pool_timeout}; Go: {@code WithPoolSize}, {@code WithTimeout}.)
+ * {@code pool_size}, {@code pool_timeout}; Go: {@code WithPoolSize}, {@code WithTimeout}, {@code
+ * WithPoolWait}.)
  *
  * <pre>{@code
  * Warden w = rt.loadPreset("crm", LoadOptions.builder().poolSize(2).timeout(Duration.ofSeconds(5)).build());

@@ -6,6 +6,7 @@ import com.dylibso.chicory.runtime.GlobalInstance;
 import com.dylibso.chicory.runtime.Instance;
 import com.dylibso.chicory.runtime.Machine;
 import com.dylibso.chicory.runtime.Memory;
+import com.dylibso.chicory.runtime.TrapException;
 import com.dylibso.chicory.wasm.ChicoryException;
 import com.dylibso.chicory.wasm.WasmModule;
 import com.dylibso.chicory.wasm.types.MemoryLimits;
@@ -176,6 +177,11 @@ final class ModuleInstance {
       throw fired
           ? new WardenFault("deadline_exceeded", "the call ran past " + timeout, e)
           : new WardenFault("interrupted", "the calling thread was interrupted", e);
+    } catch (TrapException e) {
+      // Chicory's type for an `unreachable` trap, which the module raises when an allocation
+      // inside the call goes past the memory cap (component/ABI.md): "aborted", as in Python
+      // and Go.
+      throw new WardenFault("aborted", "the module aborted (an unreachable trap)", e);
     } catch (ChicoryException e) {
       throw new WardenFault("trap", "the module trapped", e);
     } catch (StackOverflowError e) {

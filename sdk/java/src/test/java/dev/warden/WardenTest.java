@@ -158,8 +158,10 @@ class WardenTest {
   void memoryIsCapped() {
     WardenRuntime small = runtime.withLimits(64L << 20, WardenRuntime.DEFAULT_TIMEOUT);
     try (Warden w = small.loadPreset("crm")) {
+      // The 40 MiB request fits in the buffer; the module's copy of it inside the call does not,
+      // and it aborts (an unreachable trap): "aborted", as in Python and Go.
       WardenFault f = assertThrows(WardenFault.class, () -> w.checkPassword("x".repeat(40 << 20)));
-      assertTrue(f.code().equals("alloc_failed") || f.code().equals("trap"), f.code());
+      assertEquals("aborted", f.code());
       assertTrue(w.checkPassword("correct horse battery staple").has("policy"));
     }
   }
