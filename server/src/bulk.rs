@@ -364,6 +364,16 @@ pub async fn run(
             format!("at most {MAX_BULK_ITEMS} items (got {})", body.items.len()),
         ));
     }
+    // A roles item that grants and withdraws nothing would be reported committed, with an
+    // audit entry of no change: a malformed item, named.
+    if let Some(i) = body.items.iter().position(
+        |it| matches!(it, Item::Roles { add, remove, .. } if add.is_empty() && remove.is_empty()),
+    ) {
+        return Err(ApiError::invalid_field(
+            &format!("items[{i}]"),
+            "a roles item grants or withdraws at least one role (`add`, `remove`)",
+        ));
+    }
     // Asked before taking a connection: loading the tenant's set may need one.
     let plugins = crate::plugins::current(app, &tenant.id).await?.is_some();
     let mut conn = app.db.pool().acquire().await?;

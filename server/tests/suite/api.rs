@@ -2870,3 +2870,37 @@ async fn a_nul_character_is_a_400_everywhere(env: &Env) {
     assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
 }
 on_both!(a_nul_character_is_a_400_everywhere);
+
+/// A bulk roles item granting and withdrawing nothing is a malformed request naming the
+/// item (it used to be reported committed, with an audit entry of no change); nothing of
+/// the request is done.
+async fn an_empty_roles_item_is_refused_naming_it(env: &Env) {
+    let users = env.demo(HR).await;
+    let hr = demo_user(&users, "hr");
+    let sophie = demo_user(&users, "sophie");
+    let as_hr = Auth::key(&env.key(HR, "service").await, &hr.id);
+    let before = env
+        .scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE target_id = $1",
+            &sophie.id,
+        )
+        .await;
+    let body = json!({"items": [
+        {"op": "roles", "id": sophie.id, "add": ["hrViewer"]},
+        {"op": "roles", "id": sophie.id},
+    ]});
+    let (s, v, _) = env
+        .call(Method::POST, "/api/v1/bulk", &as_hr, Some(body))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert_eq!(v["field"], "items[1]", "{v}");
+    assert_eq!(
+        env.scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE target_id = $1",
+            &sophie.id
+        )
+        .await,
+        before
+    );
+}
+on_both!(an_empty_roles_item_is_refused_naming_it);
