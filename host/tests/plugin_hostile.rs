@@ -397,6 +397,15 @@ fn a_tripped_breaker_lets_a_trial_call_through_after_its_cooldown() {
             .to_string()
             .contains("breakerCooldownMs")
     );
+    // Below a second (but 0), several trials could run at once: refused.
+    let s = TenantSettings {
+        breaker_cooldown_ms: 999,
+        ..TenantSettings::default()
+    };
+    assert_eq!(
+        s.check().unwrap_err().to_string(),
+        "`breakerCooldownMs` is 999, below its minimum of 1000"
+    );
 }
 
 #[test]
@@ -762,6 +771,29 @@ fn inlined_instances_and_trampolines_are_counted_by_the_scan() {
             found: 10_200,
             max: u64::from(warden_host::plugin::MAX_CANONICAL_FUNCTIONS),
         },
+        "{err}"
+    );
+    // The same lowerings reached through an outer alias: a component that names its
+    // parent's component and instantiates it 51 times, instantiated once.
+    let text = format!(
+        r#"(component $root (import "f" (func $f))
+            (component $c (import "f" (func $f)) {})
+            (component $d (import "f" (func $f))
+                (alias outer $root $c (component $c2))
+                {})
+            (instance (instantiate $d (with "f" (func $f)))))"#,
+        "(core func (canon lower (func $f))) ".repeat(200),
+        r#"(instance (instantiate $c2 (with "f" (func $f)))) "#.repeat(51)
+    );
+    let err = runtime
+        .compile(&wat::parse_str(&text).unwrap(), &Limits::default())
+        .unwrap_err();
+    assert_eq!(
+        structure_error(&err),
+        (
+            "canonicalFunctions",
+            u64::from(warden_host::plugin::MAX_CANONICAL_FUNCTIONS)
+        ),
         "{err}"
     );
     assert!(

@@ -208,6 +208,16 @@ pub enum SettingsError {
         /// The cap.
         cap: u64,
     },
+    /// A setting below its minimum (other than a zero it allows).
+    #[error("`{limit}` is {value}, below its minimum of {min}")]
+    BelowMin {
+        /// The setting.
+        limit: &'static str,
+        /// The value asked for.
+        value: u64,
+        /// The minimum.
+        min: u64,
+    },
     /// A limit of zero.
     #[error("`{limit}` must be greater than zero")]
     Zero {

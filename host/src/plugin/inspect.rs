@@ -119,8 +119,10 @@ struct Frame {
     instances: u64,
     /// Its canonical functions, its instances' included.
     canonical: u64,
-    /// What instantiating a component it can name costs at most: the costliest nested
-    /// component it defined so far (an imported or aliased one is not inlined further).
+    /// What instantiating a component it can name costs at most: the costliest component
+    /// defined so far by it, by a component it defined (whose instances may export it), or
+    /// by an enclosing component (an outer alias). Conservative: any instantiation counts
+    /// at that cost.
     costliest: (u64, u64),
 }
 
@@ -215,8 +217,12 @@ pub fn scan(bytes: &[u8], limits: &Limits) -> Result<Structure, LoadError> {
                 depth = depth.saturating_add(1);
                 s.nesting = s.nesting.max(depth);
                 exceeds("maxNesting", depth.into(), limits.max_nesting)?;
+                // A nested component may name (by an outer alias) any component its
+                // enclosing ones defined before it: it starts with their costliest.
+                let inherited = frames.last().map_or((0, 0), |f| f.costliest);
                 frames.push(Frame {
                     component: encoding == wasmparser::Encoding::Component,
+                    costliest: inherited,
                     ..Frame::default()
                 });
             }
@@ -225,10 +231,11 @@ pub fn scan(bytes: &[u8], limits: &Limits) -> Result<Structure, LoadError> {
                 if let (Some(done), Some(parent)) = (frames.pop(), frames.last_mut())
                     && done.component
                 {
-                    let cost = (done.instances, done.canonical);
+                    // The component itself, and any it defined (its instances may export
+                    // one, which the parent can alias and instantiate).
                     parent.costliest = (
-                        parent.costliest.0.max(cost.0),
-                        parent.costliest.1.max(cost.1),
+                        parent.costliest.0.max(done.instances).max(done.costliest.0),
+                        parent.costliest.1.max(done.canonical).max(done.costliest.1),
                     );
                 }
             }

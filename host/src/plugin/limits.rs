@@ -386,11 +386,15 @@ pub struct TenantSettings {
     pub breaker_threshold: u32,
     /// Milliseconds a disabled plugin stays disabled before one call is let through as a
     /// trial (the breaker half-open): a success closes the breaker, the plugin's fault opens
-    /// it for another cooldown. Default 30,000; at most 3,600,000 (an hour); 0: disabled
+    /// it for another cooldown. Default 30,000; 1,000 to 3,600,000 (an hour), or 0: disabled
     /// until loaded anew. Without a cooldown, anyone able to send inputs the plugin faults
     /// on could disable a tenant's rule for good.
     pub breaker_cooldown_ms: u32,
 }
+
+/// The shortest [`TenantSettings::breaker_cooldown_ms`] but 0: a second (a cooldown shorter
+/// than a call would let several trials run at once).
+pub const MIN_BREAKER_COOLDOWN_MS: u32 = 1_000;
 
 /// The longest [`TenantSettings::breaker_cooldown_ms`]: an hour.
 pub const MAX_BREAKER_COOLDOWN_MS: u32 = 3_600_000;
@@ -423,6 +427,13 @@ impl TenantSettings {
                 limit: "breakerThreshold",
                 value: u64::from(self.breaker_threshold),
                 cap: 1000,
+            });
+        }
+        if (1..MIN_BREAKER_COOLDOWN_MS).contains(&self.breaker_cooldown_ms) {
+            return Err(SettingsError::BelowMin {
+                limit: "breakerCooldownMs",
+                value: u64::from(self.breaker_cooldown_ms),
+                min: u64::from(MIN_BREAKER_COOLDOWN_MS),
             });
         }
         if self.breaker_cooldown_ms > MAX_BREAKER_COOLDOWN_MS {

@@ -137,7 +137,10 @@ pub use core_component::CoreComponent;
 pub use error::{CoreComponentError, EvaluateError, Fault, LoadError, Overload, SettingsError};
 #[cfg(feature = "runtime")]
 pub use inspect::{MAX_CANONICAL_FUNCTIONS, MAX_COMPONENT_INSTANCES, MAX_LOCALS, Structure};
-pub use limits::{FailurePolicies, FailurePolicy, Limits, MAX_BREAKER_COOLDOWN_MS, TenantSettings};
+pub use limits::{
+    FailurePolicies, FailurePolicy, Limits, MAX_BREAKER_COOLDOWN_MS, MIN_BREAKER_COOLDOWN_MS,
+    TenantSettings,
+};
 pub use output::{PluginViolation, Source};
 #[cfg(feature = "runtime")]
 pub use registry::{

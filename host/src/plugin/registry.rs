@@ -228,6 +228,12 @@ impl ActivePlugin {
         }
     }
 
+    /// Gives back a trial that did not run the plugin (the host did not admit the call):
+    /// the next call may take it.
+    fn give_back_trial(&self) {
+        *self.tripped.lock().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
     /// Counts a call's outcome for the circuit breaker. Host faults and an input too
     /// large (the caller's: the plugin never ran) are not the plugin's and change nothing.
     /// A success closes the breaker; the plugin's fault in a trial call opens it again
@@ -246,9 +252,14 @@ impl ActivePlugin {
                     .faults
                     .fetch_add(1, Ordering::Relaxed)
                     .saturating_add(1);
-                if n >= threshold && !self.disabled.swap(true, Ordering::Relaxed) {
-                    *self.tripped.lock().unwrap_or_else(PoisonError::into_inner) =
-                        Some(std::time::Instant::now());
+                if n >= threshold {
+                    // The time first, under the lock `trial` reads it under: a call that
+                    // sees the plugin disabled never finds the cooldown unset.
+                    let mut tripped = self.tripped.lock().unwrap_or_else(PoisonError::into_inner);
+                    if !self.disabled.load(Ordering::Relaxed) {
+                        *tripped = Some(std::time::Instant::now());
+                        self.disabled.store(true, Ordering::Relaxed);
+                    }
                 }
             }
         }
@@ -1232,11 +1243,6 @@ impl TenantPlugins {
         let threshold = self.settings.breaker_threshold;
         let cooldown =
             std::time::Duration::from_millis(u64::from(self.settings.breaker_cooldown_ms));
-        let trial = plugin.disabled.load(Ordering::Relaxed);
-        if trial && !plugin.trial(cooldown) {
-            let faults = plugin.faults.load(Ordering::Relaxed);
-            return (Err(Fault::Disabled { faults }), CallStats::default());
-        }
         if input_bytes > limits.max_input_bytes {
             let fault = Fault::InputTooLarge {
                 size: input_bytes,
@@ -1244,8 +1250,13 @@ impl TenantPlugins {
             };
             // The caller's input, not the plugin's doing (it never ran): not counted
             // toward its breaker, or anyone able to send a large input could disable the
-            // tenant's plugin for everyone.
+            // tenant's plugin for everyone (nor does it spend a disabled plugin's trial).
             return (Err(fault), CallStats::default());
+        }
+        let trial = plugin.disabled.load(Ordering::Relaxed);
+        if trial && !plugin.trial(cooldown) {
+            let faults = plugin.faults.load(Ordering::Relaxed);
+            return (Err(Fault::Disabled { faults }), CallStats::default());
         }
         let queued = std::time::Instant::now();
         let waited = || u64::try_from(queued.elapsed().as_micros()).unwrap_or(u64::MAX);
@@ -1261,8 +1272,12 @@ impl TenantPlugins {
                     },
                 )
             }
-            // Not admitted: the host's overload, never counted (`record` skips it).
+            // Not admitted: the host's overload, never counted (`record` skips it); a
+            // trial it took is given back (the plugin never ran).
             Err(f) => {
+                if trial {
+                    plugin.give_back_trial();
+                }
                 let stats = CallStats {
                     queue_micros: waited(),
                     ..CallStats::default()
