@@ -38,7 +38,7 @@ use warden_core::bulk::{self, BulkItem, BulkRequest, ItemDecided, ItemOutcome, M
 use warden_core::lifecycle::{self, DeleteMode, DeleteRequest, Obligation, TransitionRequest};
 use warden_core::model::Account;
 use warden_core::policy::Mode;
-use warden_core::validate::{ValidationDecision, ValidationFacts};
+use warden_core::validate::{Check, ValidationDecision, ValidationFacts};
 use warden_core::validate_user;
 
 use crate::app::{App, Tenant, now};
@@ -292,11 +292,10 @@ async fn plugins_reach(
 }
 
 /// The store's answers to an imported record's checks, a duplicate's holder concealed
-/// from an actor who may not see it ([`users::conceal_holders`]). A record setting a field
-/// the actor may not set is answered nothing, as a single create asks nothing of the
-/// directory for it ([`users::refuse_unsettable`]): the kernel then denies it
-/// `field_not_editable` whatever its values, never a `duplicate` telling a hidden value
-/// apart.
+/// from an actor who may not see it ([`users::conceal_holders`]). Only the checks of
+/// fields the actor may set are asked ([`users::settable`]): the kernel then denies a
+/// record setting another `field_not_editable` whatever its value, never a `duplicate`
+/// telling a hidden value apart.
 async fn import_facts(
     app: &App,
     conn: &mut AnyConnection,
@@ -306,41 +305,26 @@ async fn import_facts(
 ) -> Result<ValidationFacts, ApiError> {
     let tenant = &caller.tenant;
     let actor = caller.actor()?;
+    let settable = match users::settable(conn, tenant, actor, record, None).await {
+        Ok(s) => s,
+        // The store's or the server's own failure: the request's.
+        Err(e @ (ApiError::Unavailable | ApiError::Internal(_))) => return Err(e),
+        // The record's (a stored account naming an undeclared role): nothing is asked.
+        Err(_) => users::Settable::Nothing,
+    };
     let empty = ValidationFacts::default();
-    if let Ok(account) = users::new_account(tenant, actor, record.clone()) {
-        let password_set = account.password(tenant).is_some();
-        let refused = users::refuse_unsettable(
-            conn,
-            tenant,
-            actor,
-            &account,
-            password_set,
-            Mode::Import,
-            NEUTRAL_LANG,
-        )
-        .await;
-        match refused {
-            Err(ApiError::Forbidden { .. }) => return Ok(empty),
-            Err(e) => return Err(e),
-            Ok(()) => {}
-        }
-    }
     // Asked only for the record's checks: its messages are rendered for no one.
     let ctx = users::context(Mode::Import, NEUTRAL_LANG, &empty)?;
     let first = validate_user(&tenant.policy, record, &ctx);
-    let mut facts = store::answer_checks(conn, &tenant.id, &first.checks, None).await?;
+    let checks: Vec<Check> = first
+        .checks
+        .into_iter()
+        .filter(|c| settable.may_ask(c))
+        .collect();
+    let mut facts = store::answer_checks(conn, &tenant.id, &checks, None).await?;
     // A duplicate names its holder only to an actor who may see it, as a single create's
     // does.
-    users::conceal_holders(
-        app,
-        conn,
-        tenant,
-        Some(actor),
-        &first.checks,
-        &mut facts,
-        holders,
-    )
-    .await?;
+    users::conceal_holders(app, conn, tenant, Some(actor), &checks, &mut facts, holders).await?;
     Ok(facts)
 }
 

@@ -589,10 +589,7 @@ async fn directory_mode(
                     let settable =
                         crate::users::settable(&mut conn, tenant, a, record, self_id.as_deref())
                             .await?;
-                    checks
-                        .into_iter()
-                        .filter(|c| settable.may_set(&c.field))
-                        .collect()
+                    checks.into_iter().filter(|c| settable.may_ask(c)).collect()
                 }
                 _ => checks,
             };

@@ -496,12 +496,11 @@ async fn preview(
             lang,
         )
         .await;
+        // The row's refusal, as its create's (`refusal` re-raises a store error).
         match (refused, entries.get_mut(index)) {
             (Ok(()), _) => settable.push((index, account)),
-            (Err(e @ ApiError::Forbidden { .. }), Some(slot)) => {
-                *slot = Verdict::Refused(refusal(index, e)?);
-            }
-            (Err(e), _) => return Err(e),
+            (Err(e), Some(slot)) => *slot = Verdict::Refused(refusal(index, e)?),
+            (Err(e), None) => return Err(e),
         }
     }
     let asked = settable;
@@ -988,33 +987,44 @@ async fn conceal_report_holders(
             let Some(params) = v.get_mut("params").and_then(Value::as_object_mut) else {
                 continue;
             };
+            // The status, and the suggestion the kernel worded from it, go with it.
+            let conceal_status = |params: &mut serde_json::Map<String, Value>| {
+                params.remove("existingStatus");
+                params.remove("suggestion");
+            };
             let (Some(holder), Some(field)) =
                 (params.get("existingId").and_then(Value::as_str), field)
             else {
                 params.remove("existingId");
-                params.remove("existingStatus");
+                conceal_status(params);
                 continue;
             };
-            let key = (holder.to_owned(), field);
-            let may = match visible.get(&key) {
-                Some(m) => *m,
-                None => {
-                    let m = users::may_see_holder(
-                        app,
-                        &mut conn,
-                        &caller.tenant,
-                        actor,
-                        &key.0,
-                        &key.1,
-                    )
-                    .await?;
-                    visible.insert(key, m);
-                    m
-                }
-            };
-            if !may {
+            // Whether the reader sees the holder's value of the field, and its status.
+            let mut seen = [false; 2];
+            for (slot, field) in seen.iter_mut().zip([field, "status".to_owned()]) {
+                let key = (holder.to_owned(), field);
+                *slot = match visible.get(&key) {
+                    Some(m) => *m,
+                    None => {
+                        let m = users::may_see_holder(
+                            app,
+                            &mut conn,
+                            &caller.tenant,
+                            actor,
+                            &key.0,
+                            &key.1,
+                        )
+                        .await?;
+                        visible.insert(key, m);
+                        m
+                    }
+                };
+            }
+            if !seen[0] {
                 params.remove("existingId");
-                params.remove("existingStatus");
+            }
+            if !seen[0] || !seen[1] {
+                conceal_status(params);
             }
         }
     }

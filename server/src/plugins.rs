@@ -275,6 +275,7 @@ fn load_error(e: &LoadError, names: &[&str]) -> ApiError {
     let field = match e.cause() {
         LoadError::Structure { limit, .. } => (*limit).to_owned(),
         LoadError::Settings(SettingsError::AboveCap { limit, .. })
+        | LoadError::Settings(SettingsError::BelowMin { limit, .. })
         | LoadError::Settings(SettingsError::Zero { limit }) => format!("settings.{limit}"),
         LoadError::Settings(_) => "settings".to_owned(),
         LoadError::ModuleTooLarge { .. } => "component".to_owned(),
@@ -294,12 +295,16 @@ fn load_error(e: &LoadError, names: &[&str]) -> ApiError {
 fn settings_error(e: &SettingsError) -> ApiError {
     // The setting's path in the document, as a malformed one is named.
     let field = match e {
-        SettingsError::AboveCap { limit, .. } | SettingsError::Zero { limit }
+        SettingsError::AboveCap { limit, .. }
+        | SettingsError::BelowMin { limit, .. }
+        | SettingsError::Zero { limit }
             if *limit == "breakerThreshold" || *limit == "breakerCooldownMs" =>
         {
             format!("settings.{limit}")
         }
-        SettingsError::AboveCap { limit, .. } | SettingsError::Zero { limit } => {
+        SettingsError::AboveCap { limit, .. }
+        | SettingsError::BelowMin { limit, .. }
+        | SettingsError::Zero { limit } => {
             format!("settings.limits.{limit}")
         }
         _ => "settings".to_owned(),

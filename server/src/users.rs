@@ -501,7 +501,7 @@ pub(crate) type HolderAnswers = BTreeMap<(String, String), bool>;
 /// The store's uniqueness answers name the account holding a key (its id and status, for
 /// the kernel's duplicate suggestion); an actor who may not read that account, or not see
 /// its value of the key's field (attribute permissions), or no actor, learns only that the
-/// key is taken, as `GET /users/{id}` answers "not found" ([`may_see_holder`]). `checks`
+/// key is taken (and the status only an actor who may see the holder's `status`), as `GET /users/{id}` answers "not found" ([`may_see_holder`]). `checks`
 /// are the validation's checks the facts answer (the field of each); `asked` keeps the
 /// answers of a request that conceals many records' holders (a bulk import).
 ///
@@ -525,20 +525,29 @@ pub(crate) async fn conceal_holders(
             .iter()
             .find(|c| *c.check == **check)
             .map(|c| c.field.to_string());
-        let visible = match (actor, field) {
-            (None, _) | (_, None) => false,
+        let (visible, status) = match (actor, field) {
+            (None, _) | (_, None) => (false, false),
             (Some(a), Some(field)) => {
-                let key = (holder, field);
-                match asked.get(&key) {
-                    Some(known) => *known,
-                    None => {
-                        let r = may_see_holder(app, conn, tenant, a, &key.0, &key.1).await?;
-                        asked.insert(key, r);
-                        r
-                    }
+                let mut seen = [false; 2];
+                for (slot, field) in seen.iter_mut().zip([field.as_str(), "status"]) {
+                    let key = (holder.clone(), field.to_owned());
+                    *slot = match asked.get(&key) {
+                        Some(known) => *known,
+                        None => {
+                            let r = may_see_holder(app, conn, tenant, a, &key.0, &key.1).await?;
+                            asked.insert(key, r);
+                            r
+                        }
+                    };
                 }
+                (seen[0], seen[1])
             }
         };
+        // The holder's status (and the suggestion the kernel words from it) only to an
+        // actor who may see it.
+        if !status {
+            fact.existing_status = None;
+        }
         if !visible {
             fact.existing_id = None;
             fact.existing_status = None;
@@ -1526,6 +1535,13 @@ impl Settable {
             Settable::Nothing => false,
         }
     }
+
+    /// Whether the directory may be asked `check` for the actor: it may set the check's
+    /// field and, for a scoped uniqueness, the scope's field (a key taken within an
+    /// organisation tells the holder's organisation).
+    pub(crate) fn may_ask(&self, check: &warden_core::validate::Check) -> bool {
+        self.may_set(&check.field) && check.within.as_ref().is_none_or(|w| self.may_set(&w.field))
+    }
 }
 
 /// Which fields of `record` `actor` may set: as an edit of the live user `self_id`, or as
@@ -1559,9 +1575,11 @@ pub(crate) async fn settable(
         )?));
     }
     // A validation's record may name an id (an edit's, of a user the actor may not
-    // update): a create's body has none.
+    // update), an import's a status the actor may not give: a create refuses them as its
+    // body's faults; what the actor may set is judged without them.
     let mut body = record.clone();
     body.remove("id");
+    body.remove("status");
     let Ok(account) = new_account(tenant, actor, body) else {
         return Ok(Settable::Nothing);
     };

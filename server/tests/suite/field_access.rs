@@ -890,11 +890,16 @@ async fn imports_cannot_guess_a_hidden_value(env: &Env) {
     let as_ana = crm_hiding_employee_ids(env).await;
     let record = crm_record;
     let guesses = ["EMP-00003", "EMP-00099"];
-    let items: Vec<Value> = guesses
+    let mut items: Vec<Value> = guesses
         .iter()
         .enumerate()
         .map(|(i, g)| json!({"op": "import", "user": record(i, g)}))
         .collect();
+    // A record its create would refuse as a body (an `id`) asks the directory nothing
+    // either.
+    let mut with_id = record(9, "EMP-00001");
+    with_id["id"] = json!("u_mine");
+    items.push(json!({"op": "import", "user": with_id}));
     let (s, v, _) = env
         .call(
             Method::POST,
@@ -909,6 +914,7 @@ async fn imports_cannot_guess_a_hidden_value(env: &Env) {
         assert_eq!(r["outcome"], "refused", "{guess}: {v}");
         assert_eq!(r["deny"]["code"], "field_not_editable", "{guess}: {v}");
     }
+    assert_eq!(v["results"][2]["outcome"], "refused", "{v}");
     assert!(!v.to_string().contains(r#""code":"duplicate""#), "{v}");
 
     let file: Vec<String> = guesses
@@ -1044,6 +1050,30 @@ async fn a_duplicate_names_its_holder_only_to_who_sees_the_value(env: &Env) {
     assert_eq!(
         duplicate(&v)["params"]["existingId"],
         sophie.id.as_str(),
+        "{v}"
+    );
+    assert_eq!(duplicate(&v)["params"]["existingStatus"], "active", "{v}");
+    // With statuses shown to HR only, the manager is told who, not her status (nor the
+    // suggestion worded from it).
+    env.edit_policy(HR, |d| {
+        d["access"]["fieldAccess"]["status"] =
+            json!({"view": ["role:hrAdmin"], "edit": ["role:hrAdmin"]});
+    })
+    .await;
+    let mine = new_hr_user("sophie.martin@company.com", &manager.id, json!({}));
+    let (s, v, _) = env
+        .call(
+            Method::POST,
+            "/api/v1/users",
+            &Auth::key(&key, &manager.id),
+            Some(mine),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    let params = &duplicate(&v)["params"];
+    assert_eq!(params["existingId"], sophie.id.as_str(), "{v}");
+    assert!(
+        params.get("existingStatus").is_none() && params.get("suggestion").is_none(),
         "{v}"
     );
 }
