@@ -55,8 +55,8 @@ const (
 	FaultDeadline = "deadline_exceeded"
 	// FaultCancelled: the context was cancelled during the call.
 	FaultCancelled = "cancelled"
-	// FaultAborted: the module stopped itself with an `unreachable` trap, which it does when an
-	// allocation inside the call goes past the memory cap (component/ABI.md).
+	// FaultAborted: the module stopped itself with an `unreachable` trap: an allocation inside
+	// the call went past the memory cap (component/ABI.md), or another of its panics.
 	FaultAborted = "aborted"
 	// FaultTrap: the module trapped otherwise (a stack overflow, ...); wazero keeps its trap
 	// codes internal, so every trap but `unreachable` has this code.

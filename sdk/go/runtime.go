@@ -35,7 +35,7 @@ const (
 
 // MaxRequestBytes is the largest request the module takes, in bytes of its JSON encoding:
 // 64 MiB, the module's MAX_INPUT_BYTES (the largest buffer warden_alloc hands out). A larger
-// request is refused before it reaches an instance, as an *Error with Code "limit_exceeded"
+// request is refused before it is written into an instance, as an *Error with Code "limit_exceeded"
 // and Path "" (the instance stays in its pool).
 const MaxRequestBytes = 64 << 20
 

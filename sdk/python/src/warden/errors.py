@@ -87,7 +87,8 @@ class WardenRuntimeError(WardenBaseError):
 
     - from the trap code: ``out_of_fuel`` (the per-call fuel ran out), ``stack_overflow``,
       ``memory_out_of_bounds``, ``aborted`` (the module stopped itself with an
-      ``unreachable`` trap: an allocation inside the call went past the memory cap),
+      ``unreachable`` trap: an allocation inside the call went past the memory cap, or
+      another of its panics),
       ``interrupted`` (wasmtime's ``INTERRUPT`` trap), ``trap`` (any other trap, or the
       runtime refusing the call);
     - from the SDK: ``alloc_failed`` (no room for a request within the module's size limit:

@@ -5,10 +5,10 @@ package dev.warden;
  *
  * <p>Codes, mapped from the exception type, never its message (the same event has the same code in
  * the Python and Go SDKs): {@code deadline_exceeded} (the call ran past its timeout and was
- * interrupted), {@code aborted} (the module stopped itself with an {@code unreachable} trap, which
- * it does when an allocation inside the call goes past the memory cap), {@code trap} (any other
- * Chicory trap or runtime failure), {@code stack_overflow}, {@code alloc_failed} (no room for a
- * request within {@link WardenRuntime#MAX_REQUEST_BYTES}: the memory could not grow), {@code
+ * interrupted), {@code aborted} (the module stopped itself with an {@code unreachable} trap: an
+ * allocation inside the call went past the memory cap, or another of its panics), {@code trap} (any
+ * other Chicory trap or runtime failure), {@code stack_overflow}, {@code alloc_failed} (no room for
+ * a request within {@link WardenRuntime#MAX_REQUEST_BYTES}: the memory could not grow), {@code
  * abi_mismatch}, {@code bad_output}, {@code instantiation_failed} (the module cannot be read,
  * parsed or instantiated), {@code pool_timeout} (no free instance within the pool wait), {@code
  * interrupted} (the calling thread was interrupted), {@code closed} ({@link #CLOSED}).

@@ -54,8 +54,8 @@ public final class WardenRuntime implements AutoCloseable {
   /**
    * The largest request the module takes, in bytes of its JSON encoding: 64 MiB, the module's
    * {@code MAX_INPUT_BYTES} (the largest buffer {@code warden_alloc} hands out). A larger request
-   * is refused before it reaches an instance, as {@link WardenException} {@code limit_exceeded} at
-   * path {@code ""}; the instance stays in its pool.
+   * is refused before it is written into an instance, as {@link WardenException} {@code
+   * limit_exceeded} at path {@code ""}; the instance stays in its pool.
    */
   public static final int MAX_REQUEST_BYTES = 64 << 20;
 
