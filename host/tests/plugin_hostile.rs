@@ -773,8 +773,9 @@ fn inlined_instances_and_trampolines_are_counted_by_the_scan() {
         },
         "{err}"
     );
-    // The same lowerings reached through an outer alias: a component that names its
-    // parent's component and instantiates it 51 times, instantiated once.
+    // The same lowerings reached through an outer alias (a component that names its
+    // parent's component and instantiates it 51 times): a component aliased is refused,
+    // whatever it would cost.
     let text = format!(
         r#"(component $root (import "f" (func $f))
             (component $c (import "f" (func $f)) {})
@@ -788,14 +789,15 @@ fn inlined_instances_and_trampolines_are_counted_by_the_scan() {
     let err = runtime
         .compile(&wat::parse_str(&text).unwrap(), &Limits::default())
         .unwrap_err();
-    assert_eq!(
-        structure_error(&err),
-        (
-            "canonicalFunctions",
-            u64::from(warden_host::plugin::MAX_CANONICAL_FUNCTIONS)
-        ),
-        "{err}"
-    );
+    assert_eq!(structure_error(&err), ("componentAliases", 0), "{err}");
+    // A component given to another as an instantiation's argument (a component import),
+    // inlined at each of the receiver's instantiations: refused.
+    let text = r#"(component (component $a) (component $b (import "c" (component)))
+        (instance (instantiate $b (with "c" (component $a)))))"#;
+    let err = runtime
+        .compile(&wat::parse_str(text).unwrap(), &Limits::default())
+        .unwrap_err();
+    assert_eq!(structure_error(&err), ("componentImports", 0), "{err}");
     assert!(
         start.elapsed() < Duration::from_secs(5),
         "{:?}",

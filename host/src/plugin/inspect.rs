@@ -101,7 +101,9 @@ pub const MAX_LOCALS: u32 = 1_000_000;
 /// component instantiated `k` times inside one instantiated `k` times is translated `k²`
 /// times: counted only as written, a few hundred bytes of instantiations nested three
 /// levels deep would be translated millions of times before any limit of the instance
-/// pool is checked.
+/// pool is checked. So that the count is sound, a component can instantiate only the
+/// components it defines: one imported (`componentImports`) or aliased from an enclosing
+/// component or out of an instance (`componentAliases`) is refused by the scan.
 pub const MAX_COMPONENT_INSTANCES: u32 = 64;
 
 /// Most canonical functions a plugin may have, counted once per instance of the component
@@ -120,9 +122,10 @@ struct Frame {
     /// Its canonical functions, its instances' included.
     canonical: u64,
     /// What instantiating a component it can name costs at most: the costliest component
-    /// defined so far by it, by a component it defined (whose instances may export it), or
-    /// by an enclosing component (an outer alias). Conservative: any instantiation counts
-    /// at that cost.
+    /// defined so far by it, by a component it defined, or by an enclosing component.
+    /// Conservative: any instantiation counts at that cost. (The scan refuses the aliases
+    /// and imports that would let it name those others; counting them too is a second
+    /// line.)
     costliest: (u64, u64),
 }
 
@@ -249,6 +252,35 @@ pub fn scan(bytes: &[u8], limits: &Limits) -> Result<Structure, LoadError> {
                     {
                         frame.instantiate();
                         frame.check(&mut s)?;
+                    }
+                }
+            }
+            // wasmtime inlines a component given to another (imported, aliased from an
+            // enclosing component or out of an instance) at each instantiation of the one it
+            // is given to: a chain of them multiplies past any count made here. A plugin
+            // built by `cargo component` has none: refused.
+            Payload::ComponentImportSection(r) => {
+                for import in r {
+                    let import = import.map_err(|e| malformed(&e))?;
+                    if matches!(import.ty, wasmparser::ComponentTypeRef::Component(_)) {
+                        exceeds("componentImports", 1, 0)?;
+                    }
+                }
+            }
+            Payload::ComponentAliasSection(r) => {
+                for alias in r {
+                    let given = matches!(
+                        alias.map_err(|e| malformed(&e))?,
+                        wasmparser::ComponentAlias::InstanceExport {
+                            kind: wasmparser::ComponentExternalKind::Component,
+                            ..
+                        } | wasmparser::ComponentAlias::Outer {
+                            kind: wasmparser::ComponentOuterAliasKind::Component,
+                            ..
+                        }
+                    );
+                    if given {
+                        exceeds("componentAliases", 1, 0)?;
                     }
                 }
             }
