@@ -957,7 +957,7 @@ pub async fn stored_report(app: &App, caller: &Caller, id: &str) -> Result<Value
 }
 
 /// Removes from `report`'s results the duplicate holders (`existingId`, `existingStatus`)
-/// that `actor` may not see ([`users::may_see_holder`]: read the user, see its value of the
+/// that `actor` may not see ([`users::holder_view`]: read the user, see its value of the
 /// violation's field): what [`users::conceal_holders`] does to
 /// the store's facts before a decision, done to a stored report's violations for a reader
 /// other than the importer the report was decided for.
@@ -999,31 +999,14 @@ async fn conceal_report_holders(
                 conceal_status(params);
                 continue;
             };
-            // Whether the reader sees the holder's value of the field, and its status.
-            let mut seen = [false; 2];
-            for (slot, field) in seen.iter_mut().zip([field, "status".to_owned()]) {
-                let key = (holder.to_owned(), field);
-                *slot = match visible.get(&key) {
-                    Some(m) => *m,
-                    None => {
-                        let m = users::may_see_holder(
-                            app,
-                            &mut conn,
-                            &caller.tenant,
-                            actor,
-                            &key.0,
-                            &key.1,
-                        )
-                        .await?;
-                        visible.insert(key, m);
-                        m
-                    }
-                };
-            }
-            if !seen[0] {
+            let view =
+                users::holder_view(app, &mut conn, &caller.tenant, actor, holder, &mut visible)
+                    .await?;
+            let sees = view.sees(&field);
+            if !sees {
                 params.remove("existingId");
             }
-            if !seen[0] || !seen[1] {
+            if !sees || !view.sees("status") {
                 conceal_status(params);
             }
         }

@@ -468,40 +468,67 @@ pub(crate) async fn may_act(
     }
 }
 
-/// Whether `actor` may learn that the live user `holder` holds a key of `field`: it may
-/// read the user ([`may_read`]) and, under attribute permissions, see the user's `field`
-/// (a duplicate naming its holder would otherwise tell the hidden value).
+/// What an actor may learn of a duplicate's holder ([`holder_view`]).
+#[derive(Debug, Clone)]
+pub(crate) enum HolderView {
+    /// Nothing: the actor may not read the user (or it is gone).
+    Hidden,
+    /// Every field: the actor may read the user, and the policy hides no field.
+    Whole,
+    /// The fields the kernel shows the actor of the user (attribute permissions).
+    Fields(warden_core::access::FieldAccess),
+}
+
+impl HolderView {
+    /// Whether the actor may learn that the holder holds a key of `field` (a duplicate
+    /// naming a holder whose value of the field is hidden would tell the value).
+    pub(crate) fn sees(&self, field: &str) -> bool {
+        match self {
+            HolderView::Hidden => false,
+            HolderView::Whole => true,
+            HolderView::Fields(fa) => fa.may_view(field),
+        }
+    }
+}
+
+/// What `actor` may learn of the live user `holder`: whether it may read the user
+/// ([`may_read`]) and, under attribute permissions, which of its fields it may see. Asked
+/// once per holder and request (`asked`): every field of a holder is judged from one answer.
 ///
 /// # Errors
 /// As [`may_read`]; a stored account naming an undeclared role or group.
-pub(crate) async fn may_see_holder(
+pub(crate) async fn holder_view(
     app: &App,
     conn: &mut AnyConnection,
     tenant: &Tenant,
     actor: &UserRow,
     holder: &str,
-    field: &str,
-) -> Result<bool, ApiError> {
-    if !may_read(app, conn, tenant, actor, holder).await? {
-        return Ok(false);
+    asked: &mut HolderAnswers,
+) -> Result<HolderView, ApiError> {
+    if let Some(known) = asked.get(holder) {
+        return Ok(known.clone());
     }
-    if !fields::declared(&tenant.policy) {
-        return Ok(true);
-    }
-    let Some(row) = store::user(conn, &tenant.id, holder).await? else {
-        return Ok(false);
+    let view = if !may_read(app, conn, tenant, actor, holder).await? {
+        HolderView::Hidden
+    } else if !fields::declared(&tenant.policy) {
+        HolderView::Whole
+    } else if let Some(row) = store::user(conn, &tenant.id, holder).await? {
+        HolderView::Fields(stored_access(conn, tenant, actor, &row).await?)
+    } else {
+        HolderView::Hidden
     };
-    let dir = directory(conn, &tenant.id, &[], &[&row.id, &actor.id]).await?;
-    Ok(fields::access_of(&tenant.policy, &dir, actor, &row)?.may_view(field))
+    asked.insert(holder.to_owned(), view.clone());
+    Ok(view)
 }
 
-/// What [`conceal_holders`] learnt: per holder and field, whether the actor may see it.
-pub(crate) type HolderAnswers = BTreeMap<(String, String), bool>;
+/// What [`holder_view`] learnt in one request, per holder.
+pub(crate) type HolderAnswers = BTreeMap<String, HolderView>;
 
 /// The store's uniqueness answers name the account holding a key (its id and status, for
 /// the kernel's duplicate suggestion); an actor who may not read that account, or not see
 /// its value of the key's field (attribute permissions), or no actor, learns only that the
-/// key is taken (and the status only an actor who may see the holder's `status`), as `GET /users/{id}` answers "not found" ([`may_see_holder`]). `checks`
+/// key is taken (and the status only an actor who may see the holder's `status`), as `GET
+/// /users/{id}` answers "not found" ([`holder_view`]). `checks`
 /// are the validation's checks the facts answer (the field of each); `asked` keeps the
 /// answers of a request that conceals many records' holders (a bulk import).
 ///
@@ -525,32 +552,18 @@ pub(crate) async fn conceal_holders(
             .iter()
             .find(|c| *c.check == **check)
             .map(|c| c.field.to_string());
-        let (visible, status) = match (actor, field) {
-            (None, _) | (_, None) => (false, false),
-            (Some(a), Some(field)) => {
-                let mut seen = [false; 2];
-                for (slot, field) in seen.iter_mut().zip([field.as_str(), "status"]) {
-                    let key = (holder.clone(), field.to_owned());
-                    *slot = match asked.get(&key) {
-                        Some(known) => *known,
-                        None => {
-                            let r = may_see_holder(app, conn, tenant, a, &key.0, &key.1).await?;
-                            asked.insert(key, r);
-                            r
-                        }
-                    };
-                }
-                (seen[0], seen[1])
-            }
+        let view = match actor {
+            Some(a) => holder_view(app, conn, tenant, a, &holder, asked).await?,
+            None => HolderView::Hidden,
         };
-        // The holder's status (and the suggestion the kernel words from it) only to an
-        // actor who may see it.
-        if !status {
+        // The holder, to an actor who sees its value of the key's field; its status (and
+        // the suggestion the kernel words from it) to one who also sees its status.
+        let visible = field.is_some_and(|f| view.sees(&f));
+        if !visible || !view.sees("status") {
             fact.existing_status = None;
         }
         if !visible {
             fact.existing_id = None;
-            fact.existing_status = None;
         }
     }
     Ok(())
@@ -1500,19 +1513,53 @@ pub(crate) async fn refuse_unsettable(
     if !fields::declared(&tenant.policy) {
         return Ok(());
     }
-    let facts = ValidationFacts::default();
-    let ctx = context(mode, lang, &facts)?;
-    let first = validate_user(&tenant.policy, &account.record, &ctx);
     // A record the kernel cannot shape into an account is refused by the validation itself.
-    let Ok(u) = account.row(tenant, actor, "u_pending", &first.normalized) else {
+    let Some((u, dir)) = pending_account(conn, tenant, actor, account, mode).await? else {
         return Ok(());
     };
-    let dir = create_directory(conn, &tenant.id, &u, actor, &mut ChainCache::new()).await?;
     let mut created = u.account();
     if let (true, Some(f)) = (password_set, password_fields(&tenant.policy).first()) {
         warden_core::access::mark_password_set(&mut created, f);
     }
     fields::check_create(&tenant.policy, &dir, actor, &created, lang)
+}
+
+/// The account a create of `account` would make, judged before the record meets the
+/// directory (the record as the kernel normalises it without the directory's answers),
+/// with the directory its `team` principals are judged against; `None` for a record the
+/// kernel cannot shape into an account. One place for [`refuse_unsettable`] and
+/// [`settable`].
+async fn pending_account(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    actor: &UserRow,
+    account: &NewAccount,
+    mode: Mode,
+) -> Result<Option<(UserRow, Directory)>, ApiError> {
+    let facts = ValidationFacts::default();
+    // Only the normalised record is read: its messages are rendered for no one.
+    let ctx = context(mode, crate::extract::NEUTRAL_LANG, &facts)?;
+    let first = validate_user(&tenant.policy, &account.record, &ctx);
+    let Ok(u) = account.row(tenant, actor, "u_pending", &first.normalized) else {
+        return Ok(None);
+    };
+    let dir = create_directory(conn, &tenant.id, &u, actor, &mut ChainCache::new()).await?;
+    Ok(Some((u, dir)))
+}
+
+/// What `actor` may see and change of the stored user `row`, with the manager chains of
+/// both read for the kernel's `team` principals ([`fields::access_of`]).
+///
+/// # Errors
+/// Store errors; a stored account naming an undeclared role or group.
+async fn stored_access(
+    conn: &mut AnyConnection,
+    tenant: &Tenant,
+    actor: &UserRow,
+    row: &UserRow,
+) -> Result<warden_core::access::FieldAccess, ApiError> {
+    let dir = directory(conn, &tenant.id, &[], &[&row.id, &actor.id]).await?;
+    fields::access_of(&tenant.policy, &dir, actor, row)
 }
 
 /// Which fields of a record an actor may set, for a validation that asks the directory
@@ -1566,13 +1613,9 @@ pub(crate) async fn settable(
         let Some(row) = store::user(conn, &tenant.id, id).await? else {
             return Ok(Settable::Nothing);
         };
-        let dir = directory(conn, &tenant.id, &[], &[&row.id, &actor.id]).await?;
-        return Ok(Settable::Editable(fields::access_of(
-            &tenant.policy,
-            &dir,
-            actor,
-            &row,
-        )?));
+        return Ok(Settable::Editable(
+            stored_access(conn, tenant, actor, &row).await?,
+        ));
     }
     // A validation's record may name an id (an edit's, of a user the actor may not
     // update), an import's a status the actor may not give: a create refuses them as its
@@ -1583,19 +1626,14 @@ pub(crate) async fn settable(
     let Ok(account) = new_account(tenant, actor, body) else {
         return Ok(Settable::Nothing);
     };
-    let facts = ValidationFacts::default();
-    let ctx = context(Mode::Create, crate::extract::NEUTRAL_LANG, &facts)?;
-    let first = validate_user(&tenant.policy, &account.record, &ctx);
-    let Ok(u) = account.row(tenant, actor, "u_pending", &first.normalized) else {
-        return Ok(Settable::Nothing);
-    };
-    let dir = create_directory(conn, &tenant.id, &u, actor, &mut ChainCache::new()).await?;
-    Ok(Settable::Editable(fields::access_of(
-        &tenant.policy,
-        &dir,
-        actor,
-        &u,
-    )?))
+    Ok(
+        match pending_account(conn, tenant, actor, &account, Mode::Create).await? {
+            Some((u, dir)) => {
+                Settable::Editable(fields::access_of(&tenant.policy, &dir, actor, &u)?)
+            }
+            None => Settable::Nothing,
+        },
+    )
 }
 
 /// A create's body as its validation sees it ([`new_account`]).
