@@ -733,6 +733,12 @@ fn locals_past_the_limit_are_refused_by_the_scan_before_compilation() {
 #[test]
 fn inlined_instances_and_trampolines_are_counted_by_the_scan() {
     let runtime = Runtime::new().unwrap();
+    // The scan's refusal of a component written as text: the error it is.
+    let refused = |text: &str| {
+        runtime
+            .compile(&wat::parse_str(text).unwrap(), &Limits::default())
+            .unwrap_err()
+    };
     // 8 instances of a component that creates 8 instances: 8 × (1 + 8) = 72 once inlined,
     // 16 as written.
     let text = format!(
@@ -741,9 +747,7 @@ fn inlined_instances_and_trampolines_are_counted_by_the_scan() {
         "(instance (instantiate $b)) ".repeat(8)
     );
     let start = Instant::now();
-    let err = runtime
-        .compile(&wat::parse_str(&text).unwrap(), &Limits::default())
-        .unwrap_err();
+    let err = refused(&text);
     assert_eq!(
         err,
         LoadError::Structure {
@@ -753,17 +757,16 @@ fn inlined_instances_and_trampolines_are_counted_by_the_scan() {
         },
         "{err}"
     );
+    let lowerings = "(core func (canon lower (func $f))) ".repeat(200);
     // 200 lowerings in a component instantiated 51 times: 10,200 trampolines.
     let text = format!(
         r#"(component (import "f" (func $f))
             (component $c (import "f" (func $f)) {})
             {})"#,
-        "(core func (canon lower (func $f))) ".repeat(200),
+        lowerings,
         r#"(instance (instantiate $c (with "f" (func $f)))) "#.repeat(60)
     );
-    let err = runtime
-        .compile(&wat::parse_str(&text).unwrap(), &Limits::default())
-        .unwrap_err();
+    let err = refused(&text);
     assert_eq!(
         err,
         LoadError::Structure {
@@ -783,20 +786,16 @@ fn inlined_instances_and_trampolines_are_counted_by_the_scan() {
                 (alias outer $root $c (component $c2))
                 {})
             (instance (instantiate $d (with "f" (func $f)))))"#,
-        "(core func (canon lower (func $f))) ".repeat(200),
+        lowerings,
         r#"(instance (instantiate $c2 (with "f" (func $f)))) "#.repeat(51)
     );
-    let err = runtime
-        .compile(&wat::parse_str(&text).unwrap(), &Limits::default())
-        .unwrap_err();
+    let err = refused(&text);
     assert_eq!(structure_error(&err), ("componentAliases", 0), "{err}");
     // A component given to another as an instantiation's argument (a component import),
     // inlined at each of the receiver's instantiations: refused.
     let text = r#"(component (component $a) (component $b (import "c" (component)))
         (instance (instantiate $b (with "c" (component $a)))))"#;
-    let err = runtime
-        .compile(&wat::parse_str(text).unwrap(), &Limits::default())
-        .unwrap_err();
+    let err = refused(text);
     assert_eq!(structure_error(&err), ("componentImports", 0), "{err}");
     assert!(
         start.elapsed() < Duration::from_secs(5),

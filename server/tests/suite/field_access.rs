@@ -995,18 +995,23 @@ async fn a_duplicate_names_its_holder_only_to_who_sees_the_value(env: &Env) {
             .cloned()
             .unwrap_or_else(|| panic!("no duplicate: {v}"))
     };
-    let body = new_hr_user("sophie.martin@company.com", &hr.id, json!({}));
-    let (s, v, _) = env
-        .call(
-            Method::POST,
-            "/api/v1/users",
-            &Auth::key(&key, &hr.id),
-            Some(body.clone()),
-        )
-        .await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    assert!(duplicate(&v)["params"].get("existingId").is_none(), "{v}");
+    // A create by `who` of a user it manages, with Sophie's address: the refusal and its
+    // duplicate's params.
+    let sophies_address_by = |who: &str| {
+        let auth = Auth::key(&key, who);
+        let body = new_hr_user("sophie.martin@company.com", who, json!({}));
+        async move {
+            let (s, v, _) = env
+                .call(Method::POST, "/api/v1/users", &auth, Some(body))
+                .await;
+            assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+            (duplicate(&v)["params"].clone(), v)
+        }
+    };
+    let (params, v) = sophies_address_by(&hr.id).await;
+    assert!(params.get("existingId").is_none(), "{v}");
     assert!(!v.to_string().contains(sophie.id.as_str()), "{v}");
+    let body = new_hr_user("sophie.martin@company.com", &hr.id, json!({}));
     // The same through a bulk import and an import preview.
     let (s, v, _) = env
         .call(
@@ -1037,22 +1042,9 @@ async fn a_duplicate_names_its_holder_only_to_who_sees_the_value(env: &Env) {
             .push(json!({"allow": "users.create", "scope": "team", "depth": 1}));
     })
     .await;
-    let mine = new_hr_user("sophie.martin@company.com", &manager.id, json!({}));
-    let (s, v, _) = env
-        .call(
-            Method::POST,
-            "/api/v1/users",
-            &Auth::key(&key, &manager.id),
-            Some(mine),
-        )
-        .await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    assert_eq!(
-        duplicate(&v)["params"]["existingId"],
-        sophie.id.as_str(),
-        "{v}"
-    );
-    assert_eq!(duplicate(&v)["params"]["existingStatus"], "active", "{v}");
+    let (params, v) = sophies_address_by(&manager.id).await;
+    assert_eq!(params["existingId"], sophie.id.as_str(), "{v}");
+    assert_eq!(params["existingStatus"], "active", "{v}");
     // With statuses shown to HR only, the manager is told who, not her status (nor the
     // suggestion worded from it).
     env.edit_policy(HR, |d| {
@@ -1060,17 +1052,7 @@ async fn a_duplicate_names_its_holder_only_to_who_sees_the_value(env: &Env) {
             json!({"view": ["role:hrAdmin"], "edit": ["role:hrAdmin"]});
     })
     .await;
-    let mine = new_hr_user("sophie.martin@company.com", &manager.id, json!({}));
-    let (s, v, _) = env
-        .call(
-            Method::POST,
-            "/api/v1/users",
-            &Auth::key(&key, &manager.id),
-            Some(mine),
-        )
-        .await;
-    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
-    let params = &duplicate(&v)["params"];
+    let (params, v) = sophies_address_by(&manager.id).await;
     assert_eq!(params["existingId"], sophie.id.as_str(), "{v}");
     assert!(
         params.get("existingStatus").is_none() && params.get("suggestion").is_none(),
