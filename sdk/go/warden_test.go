@@ -308,18 +308,26 @@ func TestMemoryIsCapped(t *testing.T) {
 	}
 }
 
-func TestAnInstanceALargeRequestGrewIsNotKept(t *testing.T) {
+// oneWarmInstance loads the crm preset with a pool of one instance (closed at the test's
+// end) and makes one small request, which keeps its instance: the Warden and that request.
+func oneWarmInstance(t *testing.T, rt *Runtime) (*Warden, PasswordInput) {
+	t.Helper()
 	ctx := context.Background()
-	rt := testRuntime(t, WithMaxMemory(32<<20))
 	w, err := rt.LoadPreset(ctx, "crm", WithPoolSize(1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w.Close()
+	t.Cleanup(func() { w.Close() })
 	small := PasswordInput{Password: "correct horse battery staple"}
 	if _, err := w.CheckPassword(ctx, small); err != nil || len(w.pool.idle) != 1 {
 		t.Fatalf("a small request keeps its instance: %v, %d idle", err, len(w.pool.idle))
 	}
+	return w, small
+}
+
+func TestAnInstanceALargeRequestGrewIsNotKept(t *testing.T) {
+	ctx := context.Background()
+	w, small := oneWarmInstance(t, testRuntime(t, WithMaxMemory(32<<20)))
 	// A request of 10 MiB grows the instance's memory past a quarter of 32 MiB.
 	if _, err := w.CheckPassword(ctx, PasswordInput{Password: strings.Repeat("x", 10<<20)}); err != nil {
 		t.Fatal(err)
@@ -334,20 +342,12 @@ func TestAnInstanceALargeRequestGrewIsNotKept(t *testing.T) {
 
 func TestARequestAboveTheModulesLimitIsARefusalAndTheInstanceIsKept(t *testing.T) {
 	ctx := context.Background()
-	w, err := testRuntime(t).LoadPreset(ctx, "crm", WithPoolSize(1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	small := PasswordInput{Password: "correct horse battery staple"}
-	if _, err := w.CheckPassword(ctx, small); err != nil || len(w.pool.idle) != 1 {
-		t.Fatalf("a small request keeps its instance: %v, %d idle", err, len(w.pool.idle))
-	}
+	w, small := oneWarmInstance(t, testRuntime(t))
 	warm := <-w.pool.idle
 	w.pool.idle <- warm
 	// One string field of 64 MiB: with the rest of the request, just above the limit.
 	user := map[string]any{"firstName": strings.Repeat("x", MaxRequestBytes), "lastName": "Lovelace"}
-	_, err = w.Validate(ctx, ValidateInput{User: user, Today: today})
+	_, err := w.Validate(ctx, ValidateInput{User: user, Today: today})
 	var werr *Error
 	if !errors.As(err, &werr) || werr.Code != "limit_exceeded" || werr.Path != "" {
 		t.Fatalf("a request above 64 MiB: %v", err)
