@@ -56,13 +56,6 @@ esbuild=node_modules/.bin/esbuild
 # 60-61 -> 43-44 ms, a batch CSV row 575 -> 402 ns all valid and 965 -> 802 ns at 50%
 # invalid; the module without wasm-opt at all is as fast, and 270 KB larger raw).
 target_dir=${CARGO_TARGET_DIR:-target}
-echo "== cargo build (wasm32-unknown-unknown, profile wasm-release: the browser package)"
-cargo build -p warden-wasm --lib --target wasm32-unknown-unknown --profile wasm-release
-echo "== cargo build (wasm32-unknown-unknown, profile wasm-node, feature perf: the Node package)"
-cargo build -p warden-wasm --lib --target wasm32-unknown-unknown --profile wasm-node --features perf
-echo "== cargo build (wasm32-unknown-unknown, profile wasm-release, crate warden-wasm-forms: the forms package)"
-cargo build -p warden-wasm-forms --lib --target wasm32-unknown-unknown --profile wasm-release
-
 build() { # target outdir raw-wasm wasm-opt-flags...
   rm -rf "$2"
   "$bindgen" "$3" --target "$1" --out-dir "$2" --remove-name-section --remove-producers-section
@@ -74,28 +67,54 @@ build() { # target outdir raw-wasm wasm-opt-flags...
   cp core/data/common-passwords.txt "$2/common-passwords.txt"
   cp core/data/NOTICE.md "$2/NOTICE-common-passwords.md"
 }
-echo "== wasm-bindgen $version + wasm-opt (-Oz browser, -O3 Node; -ocimfs 0 both)"
-build web wasm/pkg/web "$target_dir/wasm32-unknown-unknown/wasm-release/warden_wasm.wasm" -Oz -ocimfs 0
-"$esbuild" wasm/pkg/web/warden_wasm.js --minify-whitespace --minify-syntax --format=esm \
-  --log-level=warning --allow-overwrite --outfile=wasm/pkg/web/warden_wasm.js
-build nodejs wasm/pkg/node "$target_dir/wasm32-unknown-unknown/wasm-node/warden_wasm.wasm" -O3 -ocimfs 0
-# The crate's JS snippets (wasm/js/lazy.js: import reports decoded on first read;
-# wasm/js/text.js: JSON text written straight into wasm memory; wasm/js/record.js: a
-# validate input's fields read into wasm memory; wasm/js/decision.js: a validation
-# decision's object built from a compact form) are ES modules, as the web
-# build imports them; the Node build `require`s them, so their copies there become CommonJS
-# (each exporting the functions it declares with `export function`).
-for f in wasm/pkg/node/snippets/*/js/*.js; do
-  names=$(sed -n 's/^export function \([A-Za-z0-9_]*\).*/\1/p' "$f" | paste -sd, -)
-  sed -i 's/^export function /function /' "$f"
-  printf 'module.exports = { %s };\n' "$names" >> "$f"
-done
+web_package() {
+  build web wasm/pkg/web "$target_dir/wasm32-unknown-unknown/wasm-release/warden_wasm.wasm" -Oz -ocimfs 0
+  "$esbuild" wasm/pkg/web/warden_wasm.js --minify-whitespace --minify-syntax --format=esm \
+    --log-level=warning --allow-overwrite --outfile=wasm/pkg/web/warden_wasm.js
+}
+node_package() {
+  build nodejs wasm/pkg/node "$target_dir/wasm32-unknown-unknown/wasm-node/warden_wasm.wasm" -O3 -ocimfs 0
+  # The crate's JS snippets (wasm/js/lazy.js: import reports decoded on first read;
+  # wasm/js/text.js: JSON text written straight into wasm memory; wasm/js/record.js: a
+  # validate input's fields read into wasm memory; wasm/js/decision.js: a validation
+  # decision's object built from a compact form) are ES modules, as the web
+  # build imports them; the Node build `require`s them, so their copies there become CommonJS
+  # (each exporting the functions it declares with `export function`).
+  local f names
+  for f in wasm/pkg/node/snippets/*/js/*.js; do
+    names=$(sed -n 's/^export function \([A-Za-z0-9_]*\).*/\1/p' "$f" | paste -sd, -)
+    sed -i 's/^export function /function /' "$f"
+    printf 'module.exports = { %s };\n' "$names" >> "$f"
+  done
+}
 # The forms build: as the browser build, and the presets (written below) and the Unicode
 # tables as assets.
-build web wasm/pkg/forms "$target_dir/wasm32-unknown-unknown/wasm-release/warden_wasm_forms.wasm" -Oz -ocimfs 0
-cp core/data/unicode-tables.txt wasm/pkg/forms/unicode-tables.txt
-"$esbuild" wasm/pkg/forms/warden_wasm_forms.js --minify-whitespace --minify-syntax --format=esm \
-  --log-level=warning --allow-overwrite --outfile=wasm/pkg/forms/warden_wasm_forms.js
+forms_package() {
+  build web wasm/pkg/forms "$target_dir/wasm32-unknown-unknown/wasm-release/warden_wasm_forms.wasm" -Oz -ocimfs 0
+  cp core/data/unicode-tables.txt wasm/pkg/forms/unicode-tables.txt
+  "$esbuild" wasm/pkg/forms/warden_wasm_forms.js --minify-whitespace --minify-syntax --format=esm \
+    --log-level=warning --allow-overwrite --outfile=wasm/pkg/forms/warden_wasm_forms.js
+}
+
+# Each package's wasm-bindgen and wasm-opt (single-threaded, up to a minute for the Node
+# package's -O3) run in the background while cargo builds the next package, whose one-unit
+# LTO leaves a core idle for most of its link: about a minute and a half less on 2 cores.
+echo "== cargo build (wasm32-unknown-unknown, profile wasm-release: the browser package)"
+cargo build -p warden-wasm --lib --target wasm32-unknown-unknown --profile wasm-release
+echo "== wasm-bindgen $version + wasm-opt -Oz -ocimfs 0: the browser package (in the background)"
+web_package &
+web_pid=$!
+echo "== cargo build (wasm32-unknown-unknown, profile wasm-node, feature perf: the Node package)"
+cargo build -p warden-wasm --lib --target wasm32-unknown-unknown --profile wasm-node --features perf
+echo "== wasm-bindgen $version + wasm-opt -O3 -ocimfs 0: the Node package (in the background)"
+node_package &
+node_pid=$!
+echo "== cargo build (wasm32-unknown-unknown, profile wasm-release, crate warden-wasm-forms: the forms package)"
+cargo build -p warden-wasm-forms --lib --target wasm32-unknown-unknown --profile wasm-release
+echo "== wasm-bindgen $version + wasm-opt -Oz -ocimfs 0: the forms package"
+forms_package
+wait "$web_pid" || { echo "the browser package's wasm-bindgen or wasm-opt failed" >&2; exit 1; }
+wait "$node_pid" || { echo "the Node package's wasm-bindgen or wasm-opt failed" >&2; exit 1; }
 # One npm package, `warden-wasm` (wasm/pkg), with `exports` conditions: `browser` resolves
 # to the web build (an ES module: `await init()` first), `node` to the Node build (CommonJS,
 # ready on load; `import` works through Node's CommonJS interop), and the two flavours stay

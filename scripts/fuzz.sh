@@ -2,8 +2,10 @@
 # Coverage-guided fuzzing of Warden's untrusted inputs (fuzz/, libFuzzer through
 # libfuzzer-sys). See fuzz/README.md.
 #
-#   scripts/fuzz.sh --smoke                 every target for 20 s on the committed seed corpus
+#   scripts/fuzz.sh --smoke                 every target for 10 s on the committed seed corpus
 #                                           (CI: fails on any crash or broken invariant)
+#   scripts/fuzz.sh --build                 only build the targets (scripts/test.sh builds them
+#                                           in the background, then runs --smoke)
 #   scripts/fuzz.sh --time SECONDS [T...]   each target (or the ones named) for SECONDS, new
 #                                           inputs kept in fuzz/corpus-local/TARGET (not committed)
 #   --asan (before --smoke/--time)          build with AddressSanitizer instead
@@ -23,14 +25,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TARGETS=(policy validate import api hierarchy plugin_output)
-SECS=20
+SECS=10
 SMOKE=0
 ASAN=0
+BUILD_ONLY=0
 if [ "${1:-}" = --asan ]; then ASAN=1; shift; fi
 case "${1:-}" in
     --smoke) SMOKE=1; shift ;;
     --time) SECS=${2:?--time needs a number of seconds}; shift 2 ;;
-    *) echo "usage: scripts/fuzz.sh [--asan] --smoke | --time SECONDS [TARGET...]" >&2; exit 2 ;;
+    --build) BUILD_ONLY=1; shift ;;
+    *) echo "usage: scripts/fuzz.sh [--asan] --smoke | --time SECONDS [TARGET...] | --build" >&2; exit 2 ;;
 esac
 if [ "$#" -gt 0 ]; then TARGETS=("$@"); fi
 
@@ -53,6 +57,7 @@ else
         --release --config 'profile.release.debug="line-tables-only"' --target "$TRIPLE" --bins
 fi
 built=$(date +%s)
+if [ "$BUILD_ONLY" = 1 ]; then echo "build $((built - start)) s"; exit 0; fi
 BIN="$CARGO_TARGET_DIR/$TRIPLE/release"
 
 failed=()

@@ -26,8 +26,16 @@ if [ "$("$VENV/bin/st" --version 2>/dev/null)" != "st, version ${SCHEMATHESIS_VE
   "$VENV/bin/pip" install -q "schemathesis==${SCHEMATHESIS_VERSION}"
 fi
 
-cargo build -q -p warden-server
-BIN="${TARGET}/debug/warden-server"
+# scripts/test.sh passes the binary its `cargo test --workspace` step just built
+# (WARDEN_SERVER_BIN): `cargo build -p warden-server` alone unifies features over fewer
+# crates, so it would rebuild the dependencies whose features differ (minutes in CI).
+if [ -n "${WARDEN_SERVER_BIN:-}" ]; then
+  BIN="$WARDEN_SERVER_BIN"
+  [ -x "$BIN" ] || { echo "WARDEN_SERVER_BIN=$BIN is not an executable" >&2; exit 1; }
+else
+  cargo build -q -p warden-server
+  BIN="${TARGET}/debug/warden-server"
+fi
 
 WORK="$(mktemp -d)"
 SERVER_PID=""

@@ -14,11 +14,18 @@ cargo --version
 echo "== wasm-bindgen CLI (version from Cargo.lock)"
 wb_version=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"$/\1/p' | head -n1)
 wb_root=$HOME/.cache/warden/wasm-bindgen-$wb_version
+wb_pid=
 if [ -x "$wb_root/bin/wasm-bindgen" ] && [ "$("$wb_root/bin/wasm-bindgen" --version | awk '{print $2}')" = "$wb_version" ]; then
   echo "wasm-bindgen $wb_version already in $wb_root"
 else
-  # ~4.5 min; no --locked (it fails for this version).
-  cargo install wasm-bindgen-cli --version "$wb_version" --root "$wb_root"
+  # A few minutes of compiling (no --locked: it fails for this version), in the background
+  # while the packages below download and install; waited for at the end. opt-level 1: the
+  # CLI only rewrites this project's few modules (seconds each) and compiles faster.
+  wb_log=$(mktemp -t warden-wasm-bindgen-install.XXXXXX.log)
+  echo "installing in the background into $wb_root (log: $wb_log)"
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=1 cargo install wasm-bindgen-cli --version "$wb_version" \
+    --root "$wb_root" >"$wb_log" 2>&1 &
+  wb_pid=$!
 fi
 
 echo "== Chromium (browser tests)"
@@ -69,3 +76,13 @@ echo "== the portable core module, copied into the SDKs (sdk/python, sdk/go, sdk
 # (`pip install ./sdk/python`, `go test ./...` in sdk/go, `mvn -f sdk/java/pom.xml install`);
 # scripts/test-sdks.sh rebuilds it only when the sources changed.
 scripts/build-module.sh
+
+if [ -n "$wb_pid" ]; then
+  echo "== wasm-bindgen CLI: waiting for its install"
+  if ! wait "$wb_pid"; then
+    cat "$wb_log" >&2
+    echo "installing wasm-bindgen-cli $wb_version failed" >&2
+    exit 1
+  fi
+  tail -n 2 "$wb_log"
+fi

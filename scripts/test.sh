@@ -14,13 +14,44 @@ step() {
   printf '\n== %s   (previous step %ss; %d min so far)\n' "$*" "$((SECONDS - last))" "$((SECONDS / 60))"
   last=$SECONDS
 }
-trap 'printf "\n== end   (last step %ss; %d min %d s in all)\n" "$((SECONDS - last))" "$((SECONDS / 60))" "$((SECONDS % 60))"' EXIT
+
+# Background builds. The fuzz targets and the comparison benches build in target folders of
+# their own (fuzz/target-none, benches/compare/target), so they need no lock the steps below
+# hold: they run from the start at the lowest priority (nice 19), on the cycles the
+# foreground leaves idle (a test run waiting on PostgreSQL, a link, a one-unit LTO), and
+# the steps that use them, at the end, wait for them. A failed background build fails the
+# run at that step, with its log.
+bg_dir=$(mktemp -d -t warden-test-bg.XXXXXX)
+declare -A bg_pids=()
+bg_start() { # NAME SHELL-COMMAND
+  setsid nice -n 19 bash -c "$2" >"$bg_dir/$1.log" 2>&1 &
+  bg_pids[$1]=$!
+}
+bg_wait() { # NAME
+  local rc=0
+  wait "${bg_pids[$1]}" || rc=$?
+  unset "bg_pids[$1]"
+  printf -- '-- background job %s (exit %s):\n' "$1" "$rc"
+  tail -n 40 "$bg_dir/$1.log"
+  [ "$rc" = 0 ] || { echo "background job $1 failed: full log in $bg_dir/$1.log" >&2; return 1; }
+}
+finish() {
+  local rc=$? pid
+  for pid in "${bg_pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  if [ "$rc" = 0 ]; then rm -rf "$bg_dir"; fi
+  printf "\n== end   (last step %ss; %d min %d s in all)\n" "$((SECONDS - last))" "$((SECONDS / 60))" "$((SECONDS % 60))"
+}
+trap finish EXIT
 
 # The server's API suite runs on SQLite and on the PostgreSQL that scripts/setup.sh starts.
 export WARDEN_TEST_POSTGRES=${WARDEN_TEST_POSTGRES:-postgres://warden:warden@127.0.0.1:5432/warden}
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
+
+step "background: the fuzz targets (scripts/fuzz.sh --build), then the comparison benches (warden-compare, dev profile)"
+bg_start prebuild 'scripts/fuzz.sh --build &&
+  cargo bench --manifest-path benches/compare/Cargo.toml --profile dev --no-run'
 
 step "cargo clippy (all targets, warnings are errors)"
 cargo clippy --workspace --all-targets -- -D warnings
@@ -39,7 +70,7 @@ step "cargo test (workspace)"
 cargo test --workspace
 
 step "schemathesis against the served OpenAPI document (a real server on SQLite; no 5xx, no response off the schema)"
-scripts/schemathesis.sh
+WARDEN_SERVER_BIN="${CARGO_TARGET_DIR:-target}/debug/warden-server" scripts/schemathesis.sh
 
 step "the contract: JSON Schema drift (contract/schema.json) and generated TypeScript (wasm/src/contract.d.ts)"
 cargo test -p warden-core --features schema --test contract_schema
@@ -50,12 +81,6 @@ cargo test -p warden-core --no-default-features --features builtin-blocklist,bui
 
 step "warden-core builds with neither hashing nor the built-in blocklist (browser build)"
 cargo build -p warden-core --no-default-features
-
-# Stable toolchain, no sanitizer, no cargo-fuzz (scripts/fuzz.sh explains why); the build is
-# outside the workspace (fuzz/target-none). A crash fails the step with its input in
-# fuzz/artifacts/TARGET/.
-step "fuzz smoke: every fuzz target 20 s on the committed corpus (scripts/fuzz.sh --smoke)"
-scripts/fuzz.sh --smoke
 
 # The benches compile in the clippy step (`--all-targets`); the comparison benches run at
 # smoke size at the end.
@@ -78,6 +103,13 @@ scripts/test-sdks.sh
 
 step "differential: native core, core component, portable module and Node package decide alike (generated requests)"
 WARDEN_DIFF_CASES=${WARDEN_DIFF_CASES:-500} scripts/differential.sh
+
+# Stable toolchain, no sanitizer, no cargo-fuzz (scripts/fuzz.sh explains why); the build is
+# outside the workspace (fuzz/target-none), done by the background job. A crash fails the
+# step with its input in fuzz/artifacts/TARGET/.
+step "fuzz smoke: every fuzz target 10 s on the committed corpus (scripts/fuzz.sh --smoke)"
+bg_wait prebuild
+scripts/fuzz.sh --smoke
 
 # Comparison benchmarks (BENCHMARKS.md) at smoke size: keeps them compiling and their
 # same-verdict assertions passing; writes to a temp file, never to BENCHMARKS.md.
