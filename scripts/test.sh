@@ -78,7 +78,10 @@ step "schemathesis against the served OpenAPI document (a real server on SQLite;
 WARDEN_SERVER_BIN="${CARGO_TARGET_DIR:-target}/debug/warden-server" scripts/schemathesis.sh
 
 step "the contract: JSON Schema drift (contract/schema.json) and generated TypeScript (wasm/src/contract.d.ts)"
-cargo test -p warden-core --features schema --test contract_schema
+# The workspace's features already include warden-core's `schema` (the server's), so this
+# reuses the `cargo test --workspace` build; named, the target fails loudly should that
+# feature ever drop out, where the workspace run would skip it.
+cargo test --workspace --test contract_schema
 node scripts/gen-types.mjs --check
 
 step "cargo test (warden-core without password hashing)"
