@@ -72,39 +72,14 @@ java_suite() {
     (cd sdk/java && mvn -q -B spotless:check test)
 }
 
-run_suite() { # NAME
-    local ts
+for s in "${SUITES[@]}"; do
     ts=$(date +%s)
-    case "$1" in
+    case "$s" in
         python) python_suite ;;
         go) go_suite ;;
         java) java_suite ;;
-        *) echo "unknown suite $1 (python, go, java)" >&2; return 2 ;;
+        *) echo "unknown suite $s (python, go, java)" >&2; exit 2 ;;
     esac
-    echo "--- $1: $(( $(date +%s) - ts )) s"
-}
-if [ "${#SUITES[@]}" -eq 1 ] || [ "$INSTALL_ONLY" = 1 ]; then
-    for s in "${SUITES[@]}"; do run_suite "$s"; done
-else
-    # The suites side by side, each with a log of its own printed whole when it ends: much
-    # of each is waiting (pip, Maven and the Go proxy downloading, a JVM starting), so on 2
-    # cores the three take about the longest one's time instead of the sum (159 s in a
-    # fresh CI run, one after the other).
-    logs=$(mktemp -d -t warden-sdks.XXXXXX)
-    declare -A pids=()
-    for s in "${SUITES[@]}"; do
-        run_suite "$s" >"$logs/$s.log" 2>&1 &
-        pids[$s]=$!
-    done
-    failed=()
-    for s in "${SUITES[@]}"; do
-        if ! wait "${pids[$s]}"; then failed+=("$s"); fi
-        cat "$logs/$s.log"
-    done
-    rm -rf "$logs"
-    if [ "${#failed[@]}" -gt 0 ]; then
-        echo "SDK suites failed: ${failed[*]}" >&2
-        exit 1
-    fi
-fi
+    echo "--- $s: $(( $(date +%s) - ts )) s"
+done
 echo "--- SDK suites passed in $(( $(date +%s) - t0 )) s"
