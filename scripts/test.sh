@@ -17,10 +17,11 @@ step() {
 
 # Background builds. The fuzz targets and the comparison benches build in target folders of
 # their own (fuzz/target-none, benches/compare/target), so they need no lock the steps below
-# hold: they run from the start at the lowest priority (nice 19), on the cycles the
-# foreground leaves idle (a test run waiting on PostgreSQL, a link, a one-unit LTO), and
-# the steps that use them, at the end, wait for them. A failed background build fails the
-# run at that step, with its log.
+# hold: they run from the start at the lowest priority (nice 19), mostly on the cycles the
+# foreground leaves idle (a link, a one-unit LTO), and the steps that use them, at the end,
+# wait for them. Not free on 2 vCPUs: what runs beside them slows (the server suite took
+# 364-409 s beside the job in fresh runs, 236-255 s alone). A failed background build fails
+# the run at that step, with its log.
 bg_dir=$(mktemp -d -t warden-test-bg.XXXXXX)
 declare -A bg_pids=()
 bg_start() { # NAME SHELL-COMMAND
